@@ -1,0 +1,172 @@
+//! Unit tests of the model: ids, timestamps, validation errors and readers.
+
+use crate::reader::{read_objects, Format};
+use crate::{Limits, Object, StixId, Timestamp};
+
+/// Parses `input` and compares the outcome with `expect`: `ok` or the error text.
+fn check(input: &str, expect: &str) {
+    let got = match Object::parse(input.as_bytes(), &Limits::default()) {
+        Ok(_) => "ok".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    assert_eq!(got, expect, "input: {input}");
+}
+
+const IND: &str = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+
+fn indicator(extra: &str) -> String {
+    format!(
+        r#"{{"type":"indicator","spec_version":"2.1","id":"{IND}","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z","pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"2016-01-01T00:00:00Z"{extra}}}"#
+    )
+}
+
+#[test]
+fn valid_objects() {
+    check(&indicator(""), "ok");
+    check(r#"{"type":"ipv4-addr","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"198.51.100.3"}"#, "ok");
+    check(
+        &indicator(r#","granular_markings":[{"selectors":["pattern"],"marking_ref":"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"}]"#),
+        "ok",
+    );
+}
+
+#[test]
+fn errors_name_object_and_property() {
+    check("{", "object: malformed JSON: EOF while parsing an object at line 1 column 1");
+    check(
+        &indicator(r#","modified":"2015-01-01T00:00:00Z""#),
+        &format!("{IND}: malformed JSON: duplicate key `modified` at line 1 column 310"),
+    );
+    check(
+        &indicator("").replace(r#""modified":"2016-04-06T20:03:48.000Z""#, r#""modified":"2016-04-06T20:03:47.000Z""#),
+        &format!("{IND}: property `modified`: 2016-04-06T20:03:47.000Z is earlier than created 2016-04-06T20:03:48.000Z"),
+    );
+    check(
+        &indicator("").replace(r#""type":"indicator""#, r#""type":"malware""#),
+        &format!("{IND}: property `id`: names type `indicator` but the object's type is `malware`"),
+    );
+    check(
+        &indicator(r#","confidence":101"#),
+        &format!("{IND}: property `confidence`: must be an integer from 0 to 100"),
+    );
+    check(
+        &indicator(r#","created_by_ref":"malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f""#),
+        &format!("{IND}: property `created_by_ref`: must refer to identity, not `malware`"),
+    );
+    check(
+        &indicator(r#","object_marking_refs":["identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"]"#),
+        &format!("{IND}: property `object_marking_refs[0]`: must refer to marking-definition, not `identity`"),
+    );
+    check(
+        &indicator(r#","granular_markings":[{"selectors":["nope"],"marking_ref":"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"}]"#),
+        &format!("{IND}: property `granular_markings[0].selectors[0]`: selector `nope` does not select a property of this object"),
+    );
+    check(
+        &indicator("").replace(r#""spec_version":"2.1","#, ""),
+        &format!("{IND}: property `spec_version`: required but missing"),
+    );
+    check(
+        &indicator("").replace(r#""created":"2016-04-06T20:03:48.000Z""#, r#""created":"2016-04-06 20:03:48""#),
+        &format!("{IND}: property `created`: `2016-04-06 20:03:48` is not an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS[.s]Z)"),
+    );
+    check(
+        &indicator("").replace(r#","pattern_type":"stix""#, ""),
+        &format!("{IND}: property `pattern_type`: required but missing"),
+    );
+    check(
+        r#"{"type":"foo-bar","id":"foo-bar--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","spec_version":"2.1"}"#,
+        "foo-bar--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f: property `type`: `foo-bar` is not a STIX 2.1 type, and no extension definition declares it (extensions with extension_type new-sdo, new-sro or new-sco)",
+    );
+    check(r#"{"type":"indicator"}"#, "a `indicator` object: property `id`: required but missing");
+}
+
+#[test]
+fn custom_type_declared_by_extension_definition() {
+    let obj = r#"{"type":"x-entente-agreement","spec_version":"2.1","id":"x-entente-agreement--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z","extensions":{"extension-definition--d83fce45-ef58-4c6c-a3f4-1fbc32e98c6e":{"extension_type":"new-sdo"}}}"#;
+    let o = Object::parse(obj.as_bytes(), &Limits::default()).unwrap();
+    assert!(o.is_custom());
+    assert_eq!(o.category(), crate::Category::Sdo);
+}
+
+#[test]
+fn size_limit() {
+    let limits = Limits { max_object_bytes: 100 };
+    let err = Object::parse(indicator("").as_bytes(), &limits).unwrap_err();
+    assert!(err.to_string().ends_with("bytes is over the limit of 100 bytes"), "{err}");
+}
+
+#[test]
+fn ids() {
+    assert!(StixId::parse(IND).is_ok());
+    assert_eq!(StixId::parse(IND).unwrap().object_type(), "indicator");
+    for bad in ["indicator", "indicator--1234", "Indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "in--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "../../etc--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"] {
+        assert!(StixId::parse(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn timestamps() {
+    let t = Timestamp::parse("2016-04-06T20:03:48.123456789Z").unwrap();
+    assert_eq!(t.micros(), 1_459_973_028_123_456);
+    assert_eq!(Timestamp::from_micros(t.micros()).as_str(), "2016-04-06T20:03:48.123456Z");
+    assert_eq!(Timestamp::parse("1970-01-01T00:00:00Z").unwrap().micros(), 0);
+    assert_eq!(Timestamp::from_micros(-1).as_str(), "1969-12-31T23:59:59.999999Z");
+    for bad in ["2016-02-30T00:00:00Z", "2016-04-06T20:03:48+01:00", "2016-04-06T24:00:00Z", "2016-04-06T20:03:48.Z", "2016-04-06T20:03Z", "２016-04-06T20:03:48Z"] {
+        assert!(Timestamp::parse(bad).is_err(), "{bad}");
+    }
+}
+
+fn read_all(input: &str) -> (Format, Vec<String>) {
+    let mut out = Vec::new();
+    let fmt = read_objects(input.as_bytes(), &mut |(i, item)| {
+        out.push(match item {
+            Ok(b) => format!("{i}:{}", String::from_utf8_lossy(b)),
+            Err(e) => format!("{i}:ERR {e}"),
+        });
+        Ok(())
+    })
+    .unwrap();
+    (fmt, out)
+}
+
+#[test]
+fn readers() {
+    let (f, o) = read_all("{\"type\":\"bundle\",\"id\":\"bundle--x\",\n\"objects\":[{\"a\":1},\n {\"b\":2}]}");
+    assert_eq!((f, o), (Format::Document, vec!["0:{\"a\":1}".to_owned(), "1:{\"b\":2}".to_owned()]));
+    let (f, o) = read_all("{\"a\":1}\n\n{\"b\":\n{\"c\":3}\n");
+    assert_eq!(f, Format::JsonLines);
+    assert_eq!(o.len(), 3);
+    assert!(o[1].starts_with("2:ERR line 3: malformed JSON"), "{o:?}");
+    let (f, o) = read_all("{\"more\":false,\"objects\":[{\"a\":1}]}");
+    assert_eq!((f, o), (Format::Document, vec!["0:{\"a\":1}".to_owned()]));
+    let (_, o) = read_all("{\n \"type\": \"ipv4-addr\",\n \"value\": \"1.2.3.4\"\n}");
+    assert_eq!(o, vec!["0:{\"type\":\"ipv4-addr\",\"value\":\"1.2.3.4\"}".to_owned()]);
+}
+
+#[test]
+fn truncated_document_keeps_what_came_before() {
+    let mut seen = 0;
+    let err = read_objects(&b"{\"objects\":[{\"a\":1},{\"b\":2},{\"c\""[..], &mut |_| {
+        seen += 1;
+        Ok(())
+    })
+    .unwrap_err();
+    assert_eq!(seen, 2);
+    assert!(err.to_string().starts_with("input is malformed after 2 objects"), "{err}");
+}
+
+proptest::proptest! {
+    #[test]
+    fn parser_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+        let _ = Object::parse(&bytes, &Limits::default());
+    }
+
+    #[test]
+    fn parser_never_panics_on_near_valid(cut in 0usize..330, byte in proptest::num::u8::ANY) {
+        let mut s = indicator("").into_bytes();
+        let cut = cut.min(s.len() - 1);
+        s[cut] = byte;
+        let _ = Object::parse(&s, &Limits::default());
+        let _ = read_objects(&s[..], &mut |_| Ok(()));
+    }
+}

@@ -1,0 +1,218 @@
+//! The embedded default store: one SQLite file at `<data-dir>/entente.db`.
+//!
+//! Why SQLite through rusqlite with the bundled library: no server to run,
+//! one file to back up, a known SQLite version on every machine, and
+//! prepared statements without an async layer in the way (the store is
+//! called from a blocking pool). The database runs in WAL mode with
+//! `synchronous=FULL`, so an acknowledged write survives power loss while
+//! readers proceed beside the single writer.
+//!
+//! `date_added` is the table's integer primary key, assigned under the
+//! writer lock as `max(now, last + 1)` microseconds: strictly increasing, in
+//! commit order, so a page read never misses a row committed later.
+
+mod schema;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{params_from_iter, types::Value as SqlValue, Connection, OpenFlags};
+use store::{Cursor, DateAdded, Error, Outcome, Page, Query, Record, Result, Stats, Versions};
+
+/// A SQLite-backed [`store::Store`].
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<write::Writer>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+/// The file name of the database inside the data dir.
+pub const FILE_NAME: &str = "entente.db";
+
+pub(crate) fn sql_err(e: rusqlite::Error) -> Error {
+    match e {
+        rusqlite::Error::SqliteFailure(ref f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
+        {
+            Error::Unavailable(e.to_string())
+        }
+        other => Error::Internal(other.to_string()),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `data_dir`, applying migrations.
+    pub fn open(data_dir: &Path) -> Result<SqliteStore> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| Error::Unavailable(format!("cannot create {}: {e}", data_dir.display())))?;
+        Self::open_file(&data_dir.join(FILE_NAME))
+    }
+
+    /// Opens (creating if needed) the store in the given file.
+    pub fn open_file(path: &Path) -> Result<SqliteStore> {
+        let conn = connect(path, OpenFlags::default())?;
+        schema::migrate(&conn)?;
+        let writer = write::Writer::new(conn)?;
+        Ok(SqliteStore { path: path.to_owned(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => connect(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?,
+        };
+        let out = f(&conn);
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < 16 {
+            pool.push(conn);
+        }
+        out
+    }
+}
+
+fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags).map_err(sql_err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(sql_err)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -65536;
+         PRAGMA mmap_size = 268435456;
+         PRAGMA temp_store = MEMORY;",
+    )
+    .map_err(sql_err)?;
+    Ok(conn)
+}
+
+/// Builds the WHERE clause and parameters of a query.
+fn where_clause(q: &Query) -> (String, Vec<SqlValue>) {
+    let mut sql = String::from(" WHERE date_added > ?");
+    let mut params = vec![SqlValue::Integer(q.lower_bound())];
+    let mut list = |sql: &mut String, column: &str, values: &[String]| {
+        if values.is_empty() {
+            return;
+        }
+        sql.push_str(&format!(" AND {column} IN ("));
+        for (i, v) in values.iter().enumerate() {
+            sql.push_str(if i == 0 { "?" } else { ",?" });
+            params.push(SqlValue::Text(v.clone()));
+        }
+        sql.push(')');
+    };
+    list(&mut sql, "type", &q.types);
+    list(&mut sql, "id", &q.ids);
+    list(&mut sql, "spec_version", &q.spec_versions);
+    list(&mut sql, "created_by_ref", &q.authors);
+    let v = &q.versions;
+    if !v.all {
+        let mut alts = Vec::new();
+        if v.first {
+            alts.push("is_first = 1".to_owned());
+        }
+        if v.last {
+            alts.push("is_last = 1".to_owned());
+        }
+        if !v.at.is_empty() {
+            let marks = vec!["?"; v.at.len()].join(",");
+            alts.push(format!("version IN ({marks})"));
+            params.extend(v.at.iter().map(|t| SqlValue::Integer(t.micros())));
+        }
+        if alts.is_empty() {
+            alts.push("0".into());
+        }
+        sql.push_str(&format!(" AND ({})", alts.join(" OR ")));
+    }
+    (sql, params)
+}
+
+const COLUMNS: &str = "SELECT date_added, id, type, version_text, version, spec_version, created_by_ref, json FROM objects";
+
+fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
+    Ok(Record {
+        date_added: DateAdded(row.get(0)?),
+        id: row.get(1)?,
+        object_type: row.get(2)?,
+        version: row.get(3)?,
+        version_micros: row.get(4)?,
+        spec_version: row.get(5)?,
+        created_by_ref: row.get(6)?,
+        json: row.get(7)?,
+    })
+}
+
+impl store::Store for SqliteStore {
+    fn put(&self, objects: &[model::Object]) -> Result<Vec<Outcome>> {
+        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        w.put(objects)
+    }
+
+    fn query(&self, q: &Query) -> Result<Page> {
+        let (clause, mut params) = where_clause(q);
+        let limit = q.limit.unwrap_or(usize::MAX / 2);
+        params.push(SqlValue::Integer((limit as i64).saturating_add(1)));
+        let sql = format!("{COLUMNS}{clause} ORDER BY date_added LIMIT ?");
+        self.with_reader(|c| {
+            let mut stmt = c.prepare_cached(&sql).map_err(sql_err)?;
+            let mut records: Vec<Record> = stmt
+                .query_map(params_from_iter(params), record)
+                .map_err(sql_err)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(sql_err)?;
+            let more = records.len() > limit;
+            records.truncate(limit);
+            let next = if more { records.last().map(|r| Cursor(r.date_added)) } else { None };
+            Ok(Page { records, more, next })
+        })
+    }
+
+    fn scan(&self, q: &Query, f: &mut dyn FnMut(Record) -> std::result::Result<(), String>) -> Result<u64> {
+        let (clause, params) = where_clause(q);
+        let sql = format!("{COLUMNS}{clause} ORDER BY date_added");
+        self.with_reader(|c| {
+            let mut stmt = c.prepare_cached(&sql).map_err(sql_err)?;
+            let mut rows = stmt.query(params_from_iter(params)).map_err(sql_err)?;
+            let mut n = 0;
+            while let Some(row) = rows.next().map_err(sql_err)? {
+                f(record(row).map_err(sql_err)?).map_err(Error::Internal)?;
+                n += 1;
+            }
+            Ok(n)
+        })
+    }
+
+    fn delete(&self, id: &model::StixId, versions: &Versions) -> Result<u64> {
+        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        w.delete(id, versions)
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        self.with_reader(|c| {
+            let group = |column: &str| -> Result<Vec<(String, u64, u64)>> {
+                let sql = format!(
+                    "SELECT coalesce({column}, ''), sum(is_last), count(*) FROM objects GROUP BY 1 ORDER BY 1"
+                );
+                let mut stmt = c.prepare(&sql).map_err(sql_err)?;
+                let rows = stmt
+                    .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64)))
+                    .map_err(sql_err)?;
+                rows.collect::<rusqlite::Result<_>>().map_err(sql_err)
+            };
+            let by_type = group("type")?;
+            let by_producer = group("created_by_ref")?;
+            let objects = by_type.iter().map(|t| t.1).sum();
+            let versions = by_type.iter().map(|t| t.2).sum();
+            Ok(Stats { versions, objects, by_type, by_producer })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,62 @@
+//! The store conformance suite on SQLite, plus what only this backend has:
+//! durability settings, migrations and schema refusal.
+
+use std::sync::Arc;
+
+use crate::SqliteStore;
+
+fn fresh() -> Arc<dyn store::Store> {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    // Keep the directory for the life of the test process.
+    std::mem::forget(dir);
+    Arc::new(store)
+}
+
+store::conformance_suite!(fresh);
+
+#[test]
+fn wal_and_full_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(dir.path()).unwrap();
+    let w = s.writer.lock().unwrap();
+    let mode: String = w_conn(&w).query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let sync: i64 = w_conn(&w).query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+    assert_eq!((mode.as_str(), sync), ("wal", 2));
+}
+
+fn w_conn(w: &crate::write::Writer) -> &rusqlite::Connection {
+    w.conn()
+}
+
+#[test]
+fn refuses_newer_schema_and_reopens_current() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStore::open(dir.path()).unwrap());
+    drop(SqliteStore::open(dir.path()).unwrap()); // reopening is fine
+    let conn = rusqlite::Connection::open(dir.path().join(crate::FILE_NAME)).unwrap();
+    conn.execute_batch("PRAGMA user_version = 99").unwrap();
+    drop(conn);
+    let err = SqliteStore::open(dir.path()).err().expect("must refuse");
+    assert_eq!(
+        err.to_string(),
+        "the database is at schema version 99, newer than this binary knows (1); upgrade Entente"
+    );
+}
+
+#[test]
+fn date_added_survives_reopen() {
+    use model::Object;
+    use store::{Outcome, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let obj = |n: u32| {
+        Object::from_value(serde_json::json!({
+            "type": "ipv4-addr", "id": format!("ipv4-addr--00000000-0000-4000-8000-{n:012}"), "value": "10.0.0.1"
+        }))
+        .unwrap()
+    };
+    let first = SqliteStore::open(dir.path()).unwrap().put(&[obj(1)]).unwrap();
+    let second = SqliteStore::open(dir.path()).unwrap().put(&[obj(2)]).unwrap();
+    let (Outcome::Added(a), Outcome::Added(b)) = (&first[0], &second[0]) else { panic!() };
+    assert!(b > a);
+}

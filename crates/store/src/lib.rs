@@ -1,0 +1,155 @@
+//! The storage contract of an Entente node.
+//!
+//! A store holds versions of STIX objects, each as its JSON bytes plus the
+//! columns queries need. It assigns `date_added`, strictly increasing within
+//! the store, so that paging by `added_after` or by cursor never skips or
+//! repeats an object. Backends (`store-sqlite`, later `store-postgres`)
+//! implement [`Store`] and prove it by running [`conformance`] (feature
+//! `testsuite`), written once for all of them.
+
+mod query;
+
+#[cfg(feature = "testsuite")]
+pub mod conformance;
+
+use std::fmt;
+
+pub use query::{Cursor, Page, Query, Versions};
+
+/// A storage failure. Never names the backend: callers see what happened, not where.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The database cannot be reached or is busy; the request may be retried.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// The database was written by a newer Entente: refuse rather than damage it.
+    #[error("the database is at schema version {found}, newer than this binary knows ({known}); upgrade Entente")]
+    NewerSchema {
+        /// Version found in the database.
+        found: i64,
+        /// Newest version this binary knows.
+        known: i64,
+    },
+    /// Anything else the backend reported.
+    #[error("storage failure: {0}")]
+    Internal(String),
+}
+
+/// Result of a store operation.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// When the store added a version: microseconds since the Unix epoch,
+/// strictly increasing within a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DateAdded(pub i64);
+
+impl DateAdded {
+    /// As a STIX/TAXII timestamp with microseconds.
+    pub fn to_timestamp(self) -> model::Timestamp {
+        model::Timestamp::from_micros(self.0)
+    }
+}
+
+impl fmt::Display for DateAdded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.to_timestamp().as_str())
+    }
+}
+
+/// What happened to one object of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new version was stored.
+    Added(DateAdded),
+    /// The same version with the same content was already stored: nothing changed.
+    Unchanged(DateAdded),
+    /// A version with the same id and version but different content is stored;
+    /// this object was not stored.
+    Conflict(String),
+}
+
+/// One stored version of an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// When the store added it.
+    pub date_added: DateAdded,
+    /// The object's id.
+    pub id: String,
+    /// The object's type.
+    pub object_type: String,
+    /// The version as TAXII reports it: `modified`, else `created`, else (for
+    /// objects without either, such as SCOs) the date it was added.
+    pub version: String,
+    /// Microseconds of `version`, for comparisons.
+    pub version_micros: i64,
+    /// `spec_version`.
+    pub spec_version: String,
+    /// The author, if the object names one.
+    pub created_by_ref: Option<String>,
+    /// The object's JSON bytes, as stored.
+    pub json: Vec<u8>,
+}
+
+/// Counts of what a store holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Object versions stored.
+    pub versions: u64,
+    /// Distinct objects stored.
+    pub objects: u64,
+    /// Per type: (type, objects, versions), sorted by type.
+    pub by_type: Vec<(String, u64, u64)>,
+    /// Per author: (created_by_ref or empty, objects, versions), sorted by author.
+    pub by_producer: Vec<(String, u64, u64)>,
+}
+
+/// A store of STIX object versions.
+///
+/// Implementations are shared as `Arc<dyn Store>` and must be safe to call
+/// from many threads; calls block, so async callers run them on a blocking pool.
+pub trait Store: Send + Sync {
+    /// Stores a batch of versions atomically and reports, per object and in
+    /// order, whether it was added, already there, or in conflict. A conflict
+    /// affects only its own object.
+    fn put(&self, objects: &[model::Object]) -> Result<Vec<Outcome>>;
+
+    /// One page of versions matching `query`, in `date_added` order.
+    fn query(&self, query: &Query) -> Result<Page>;
+
+    /// Every version matching `query` (its `limit` ignored), in `date_added`
+    /// order, handed to `f` one at a time without collecting them. Stops at the
+    /// first error of `f` and returns it as [`Error::Internal`].
+    fn scan(
+        &self,
+        query: &Query,
+        f: &mut dyn FnMut(Record) -> std::result::Result<(), String>,
+    ) -> Result<u64>;
+
+    /// Deletes the selected versions of an object; returns how many went.
+    fn delete(&self, id: &model::StixId, versions: &Versions) -> Result<u64>;
+
+    /// Counts by type and by author.
+    fn stats(&self) -> Result<Stats>;
+
+    /// The versions of one object selected by `versions`, oldest first.
+    fn get(&self, id: &model::StixId, versions: &Versions) -> Result<Vec<Record>> {
+        let mut out = Vec::new();
+        let q = Query { ids: vec![id.to_string()], versions: versions.clone(), ..Query::default() };
+        self.scan(&q, &mut |r| {
+            out.push(r);
+            Ok(())
+        })?;
+        out.sort_by_key(|r| r.version_micros);
+        Ok(out)
+    }
+}
+
+/// Whether two JSON texts hold the same value (key order and spacing aside).
+/// Backends use it to tell an identical re-add from a conflicting one.
+pub fn same_json(a: &[u8], b: &[u8]) -> bool {
+    a == b
+        || matches!(
+            (serde_json::from_slice::<serde_json::Value>(a), serde_json::from_slice::<serde_json::Value>(b)),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
