@@ -62,14 +62,15 @@ impl Object {
     /// Parses and validates one object from JSON bytes.
     pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Object, Error> {
         if bytes.len() > limits.max_object_bytes {
-            return Err(Error::too_large(bytes.len(), limits.max_object_bytes));
+            let err = Error::too_large(bytes.len(), limits.max_object_bytes);
+            return Err(match id_of(bytes) {
+                Some(id) => err.for_object(id),
+                None => err,
+            });
         }
         let value = json::parse_strict(bytes).map_err(|e| {
             // Name the object when the JSON is readable apart from this fault.
-            let id = serde_json::from_slice::<Value>(bytes)
-                .ok()
-                .and_then(|v| v.get("id").and_then(Value::as_str).map(clip));
-            match id {
+            match id_of(bytes) {
                 Some(id) => Error::json(e).for_object(id),
                 None => Error::json(e),
             }
@@ -300,6 +301,15 @@ impl Object {
     pub fn spec_version(&self) -> &str {
         crate::SPEC_VERSION
     }
+}
+
+/// The `id` of an object that failed a check, read leniently to name it.
+fn id_of(bytes: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        id: Option<String>,
+    }
+    serde_json::from_slice::<IdOnly>(bytes).ok()?.id.map(|id| clip(&id))
 }
 
 fn id_text(map: &Map<String, Value>) -> String {

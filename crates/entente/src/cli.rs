@@ -1,0 +1,114 @@
+//! The command line, as clap parses it. Values given here win over the
+//! environment (`ENTENTE_*`), which wins over `entente.toml`, which wins over
+//! the defaults; see `config.rs`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Entente: a node of a strategic security partnership.
+#[derive(Debug, Parser)]
+#[command(name = "entente", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Configuration file [default: ./entente.toml if it exists].
+    #[arg(long, global = true, env = "ENTENTE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Where the node keeps its data [default: ./entente-data].
+    #[arg(long, global = true, env = "ENTENTE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log format: text for people, json for log shippers.
+    #[arg(long, global = true, env = "ENTENTE_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open (or create) the store and serve the node over HTTP.
+    Serve(ServeArgs),
+    /// Import STIX bundles, TAXII envelopes or JSON Lines files.
+    Import(ImportArgs),
+    /// Export stored objects as one STIX 2.1 bundle.
+    Export(ExportArgs),
+    /// Generate deterministic, realistic intelligence for demos, tests and benchmarks.
+    Generate(GenerateArgs),
+    /// Count stored objects by type and by producer.
+    Stats,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "ENTENTE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files to import (`-` for standard input).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Exit with success even if objects were rejected or a file was unreadable.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Objects per store transaction.
+    #[arg(long, default_value_t = 2000)]
+    pub batch: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Only these types (repeatable).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub types: Vec<String>,
+    /// Write here instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Only the latest version of each object (default: every version).
+    #[arg(long)]
+    pub latest: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of objects to write.
+    #[arg(long, default_value_t = 10_000)]
+    pub objects: u64,
+    /// Number of producer identities.
+    #[arg(long, default_value_t = 5)]
+    pub producers: u32,
+    /// Random seed: the same seed gives the same output.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Share of indicator values drawn from a pool that all producers report (0 to 1).
+    #[arg(long, default_value_t = 0.1)]
+    pub overlap: f64,
+    /// Output layout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Bundle)]
+    pub format: OutputFormat,
+    /// Write here instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Bundle,
+    Jsonl,
+}

@@ -1,0 +1,171 @@
+//! `entente import`: stream STIX files into the store.
+//!
+//! A reader thread parses and validates objects while the calling thread
+//! writes batches to the store, so the two cores share the work and memory
+//! stays bounded by a few batches, whatever the file size.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Instant;
+
+use anyhow::Context;
+use model::{Limits, Object};
+
+use crate::cli::ImportArgs;
+use crate::config::Config;
+
+/// Rejection reasons printed in full; the rest are counted.
+const SHOWN_REJECTIONS: u64 = 50;
+
+#[derive(Debug, Default)]
+struct Totals {
+    added: u64,
+    unchanged: u64,
+    conflicts: u64,
+    rejected: u64,
+    failed_files: u64,
+}
+
+type Batch = Vec<(u64, Result<Object, model::Error>)>;
+
+pub fn run(args: &ImportArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let store = super::open_store(config)?;
+    let mut totals = Totals::default();
+    let start = Instant::now();
+    for path in &args.files {
+        if let Err(e) = import_file(&*store, path, args.batch.max(1), config.limits, &mut totals) {
+            totals.failed_files += 1;
+            eprintln!("{}: {e:#}", path.display());
+            if !args.keep_going {
+                break;
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let offered = totals.added + totals.unchanged + totals.conflicts + totals.rejected;
+    eprintln!(
+        "imported {offered} objects in {secs:.1}s ({:.0}/s): {} added, {} unchanged, {} conflicts, {} rejected{}",
+        offered as f64 / secs.max(1e-9),
+        totals.added,
+        totals.unchanged,
+        totals.conflicts,
+        totals.rejected,
+        if totals.failed_files > 0 { format!(", {} files failed", totals.failed_files) } else { String::new() },
+    );
+    let bad = totals.conflicts + totals.rejected + totals.failed_files > 0;
+    Ok(if bad && !args.keep_going { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// Counts bytes as they are read, for the progress bar.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn import_file(
+    store: &dyn store::Store,
+    path: &Path,
+    batch_size: usize,
+    limits: Limits,
+    totals: &mut Totals,
+) -> anyhow::Result<()> {
+    let (input, len): (Box<dyn Read + Send>, Option<u64>) = if path == Path::new("-") {
+        (Box::new(io::stdin()), None)
+    } else {
+        let f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let len = f.metadata().ok().map(|m| m.len());
+        (Box::new(f), len)
+    };
+    let read = Arc::new(AtomicU64::new(0));
+    let label = path.display().to_string();
+    let bar = match len {
+        Some(len) => crate::progress::bytes(len, &label),
+        None => crate::progress::counter(&label),
+    };
+    let counting = Counting { inner: input, read: read.clone() };
+    let (tx, rx) = mpsc::sync_channel::<Batch>(4);
+
+    let reader = std::thread::spawn(move || {
+        let mut batch: Batch = Vec::with_capacity(batch_size);
+        let result = model::reader::read_objects(BufReader::with_capacity(1 << 20, counting), &mut |(i, item)| {
+            let parsed = item
+                .and_then(|bytes| Object::parse(bytes, &limits))
+                .map_err(|e| e.for_object(format!("object #{}", i + 1)));
+            batch.push((i, parsed));
+            if batch.len() >= batch_size {
+                tx.send(std::mem::replace(&mut batch, Vec::with_capacity(batch_size)))
+                    .map_err(|_| "the writer stopped".to_owned())?;
+            }
+            Ok(())
+        });
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        result
+    });
+
+    let started = Instant::now();
+    let mut seen = 0u64;
+    let mut write_result = Ok(());
+    for batch in rx {
+        let mut objects = Vec::with_capacity(batch.len());
+        for (_, parsed) in batch {
+            seen += 1;
+            match parsed {
+                Ok(o) => objects.push(o),
+                Err(e) => {
+                    totals.rejected += 1;
+                    report(&label, totals, &e.to_string());
+                }
+            }
+        }
+        match store.put(&objects) {
+            Ok(outcomes) => tally(&label, &outcomes, totals),
+            Err(e) => {
+                write_result = Err(anyhow::Error::new(e).context("writing to the store"));
+                break; // dropping rx stops the reader
+            }
+        }
+        metrics::counter!("entente_objects_ingested_total").increment(objects.len() as u64);
+        bar.set_position(if len.is_some() { read.load(Ordering::Relaxed) } else { seen });
+        bar.set_message(format!("{:.0} objects/s", seen as f64 / started.elapsed().as_secs_f64().max(1e-9)));
+    }
+    bar.finish_and_clear();
+    let read_result = reader.join().map_err(|_| anyhow::anyhow!("the reader thread panicked"))?;
+    write_result?;
+    read_result.map(|_| ()).map_err(anyhow::Error::new)
+}
+
+fn tally(label: &str, outcomes: &[store::Outcome], totals: &mut Totals) {
+    for o in outcomes {
+        match o {
+            store::Outcome::Added(_) => totals.added += 1,
+            store::Outcome::Unchanged(_) => totals.unchanged += 1,
+            store::Outcome::Conflict(why) => {
+                totals.conflicts += 1;
+                report(label, totals, why);
+            }
+        }
+    }
+}
+
+fn report(label: &str, totals: &Totals, why: &str) {
+    let n = totals.rejected + totals.conflicts;
+    if n <= SHOWN_REJECTIONS {
+        eprintln!("{label}: rejected: {why}");
+    } else if n == SHOWN_REJECTIONS + 1 {
+        eprintln!("{label}: more rejections follow; the summary counts them");
+    }
+}

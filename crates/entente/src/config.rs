@@ -1,0 +1,68 @@
+//! Configuration in layers: defaults < `entente.toml` < `ENTENTE_*`
+//! environment < command-line flags. Unknown keys in the file are refused.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use crate::cli::{Cli, Command, LogFormat};
+
+/// What `entente.toml` may contain.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    log_format: Option<LogFormat>,
+    max_object_bytes: Option<usize>,
+}
+
+/// The effective configuration of one command.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub log_format: LogFormat,
+    pub limits: model::Limits,
+}
+
+impl Config {
+    pub fn load(cli: &Cli) -> anyhow::Result<Config> {
+        let file = match &cli.global.config {
+            Some(path) => read_file(path)?,
+            None if Path::new("entente.toml").exists() => read_file(Path::new("entente.toml"))?,
+            None => FileConfig::default(),
+        };
+        let listen_flag = match &cli.command {
+            Command::Serve(a) => a.listen,
+            _ => None,
+        };
+        Ok(Config {
+            data_dir: cli.global.data_dir.clone().or(file.data_dir).unwrap_or_else(|| "entente-data".into()),
+            listen: listen_flag.or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".parse().expect("valid")),
+            log_format: cli.global.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
+            limits: model::Limits {
+                max_object_bytes: file.max_object_bytes.unwrap_or(model::Limits::default().max_object_bytes),
+            },
+        })
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("in {}", path.display()))
+}
+
+/// Starts logging to standard error; the level comes from `ENTENTE_LOG`
+/// (default `info`), the format from the configuration.
+pub fn init_logging(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("ENTENTE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}

@@ -1,0 +1,95 @@
+//! Bad input, exit codes and configuration precedence.
+
+use crate::{entente, entente_env, stderr};
+
+const GOOD: &str = r#"{"type":"malware","spec_version":"2.1","id":"malware--00000000-0000-4000-8000-000000000001","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","name":"good","is_family":true}"#;
+
+fn good(n: u32) -> String {
+    GOOD.replace("000000000001", &format!("{n:012}"))
+}
+
+#[test]
+fn bad_objects_are_named_and_the_rest_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let lines = [
+        good(1),
+        "{\"type\":\"malware\", \"id\": ".to_owned(), // malformed
+        good(2).replace(r#""type":"malware""#, r#""type":"tool""#), // id/type mismatch
+        good(3).replace(r#""modified":"2024-01-01T00:00:00Z""#, r#""modified":"2023-01-01T00:00:00Z""#),
+        good(4).replace(r#""name":"good""#, r#""name":"good","name":"twice""#),
+        good(5).replace(r#""name":"good""#, &format!(r#""name":"{}""#, "x".repeat(3000))),
+        good(6).replace(r#""type":"malware","#, r#""type":"malwar","#).replace("malware--", "malwar--"),
+        good(7),
+    ];
+    std::fs::write(d.join("in.jsonl"), lines.join("\n")).unwrap();
+    std::fs::write(d.join("entente.toml"), "max_object_bytes = 2048\n").unwrap();
+    let out = entente(d, &["import", "in.jsonl"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for expect in [
+        "line 2: malformed JSON: EOF while parsing",
+        "malware--00000000-0000-4000-8000-000000000002: property `id`: names type `malware` but the object's type is `tool`",
+        "malware--00000000-0000-4000-8000-000000000003: property `modified`: 2023-01-01T00:00:00Z is earlier than created 2024-01-01T00:00:00Z",
+        "malware--00000000-0000-4000-8000-000000000004: malformed JSON: duplicate key `name`",
+        "malware--00000000-0000-4000-8000-000000000005: 3186 bytes is over the limit of 2048 bytes",
+        "bytes is over the limit of 2048 bytes",
+        "malwar--00000000-0000-4000-8000-000000000006: property `type`: `malwar` is not a STIX 2.1 type",
+        "2 added, 0 unchanged, 0 conflicts, 6 rejected",
+    ] {
+        assert!(err.contains(expect), "missing {expect:?} in:\n{err}");
+    }
+    let out = entente(d, &["stats"]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("2 objects, 2 versions"));
+
+    // --keep-going: same report, success.
+    let out = entente(d, &["import", "--keep-going", "in.jsonl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("0 added, 2 unchanged, 0 conflicts, 6 rejected"));
+}
+
+#[test]
+fn truncated_bundle_keeps_objects_before_the_cut_and_conflicts_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bundle = format!("{{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-000000000000\",\n\"objects\":[{},\n{},\n{{\"type\":\"mal", good(1), good(2));
+    std::fs::write(d.join("cut.json"), bundle).unwrap();
+    let out = entente(d, &["import", "cut.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cut.json: input is malformed after 2 objects"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("2 added"), "{}", stderr(&out));
+    // A different object under the same id and version is a conflict.
+    std::fs::write(d.join("conflict.jsonl"), good(1).replace("\"good\"", "\"other\"")).unwrap();
+    let out = entente(d, &["import", "conflict.jsonl"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("a different object with this id and version is already stored"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("0 added, 0 unchanged, 1 conflicts, 0 rejected"), "{}", stderr(&out));
+    // A missing file fails, unless --keep-going.
+    assert_eq!(entente(d, &["import", "nope.json"]).status.code(), Some(1));
+}
+
+#[test]
+fn config_precedence_defaults_file_env_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("one.jsonl"), good(1)).unwrap();
+    // Default data dir.
+    assert!(entente(d, &["import", "one.jsonl"]).status.success());
+    assert!(d.join("entente-data/entente.db").exists());
+    // The file wins over the default.
+    std::fs::write(d.join("entente.toml"), "data_dir = \"from-file\"\n").unwrap();
+    assert!(entente(d, &["import", "one.jsonl"]).status.success());
+    assert!(d.join("from-file/entente.db").exists());
+    // The environment wins over the file.
+    assert!(entente_env(d, &["import", "one.jsonl"], &[("ENTENTE_DATA_DIR", "from-env")]).status.success());
+    assert!(d.join("from-env/entente.db").exists());
+    // The flag wins over the environment.
+    let out = entente_env(d, &["--data-dir", "from-flag", "import", "one.jsonl"], &[("ENTENTE_DATA_DIR", "from-env")]);
+    assert!(out.status.success());
+    assert!(d.join("from-flag/entente.db").exists());
+    // Unknown keys are refused.
+    std::fs::write(d.join("entente.toml"), "data_dri = \"typo\"\n").unwrap();
+    let out = entente(d, &["stats"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown field `data_dri`"), "{}", stderr(&out));
+}

@@ -1,0 +1,59 @@
+//! `ApiError`: every failure a handler can return, with its status and a body
+//! that tells the client what it can act on and nothing internal.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+/// An error answered to an HTTP client.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    title: &'static str,
+    description: String,
+}
+
+impl ApiError {
+    /// 500: logged in full once, answered without detail.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        tracing::error!(error = %detail, "internal error");
+        ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, title: "internal error", description: String::new() }
+    }
+
+    /// 503: a dependency (the database) is unavailable; the client may retry.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        tracing::warn!(error = %detail, "service unavailable");
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            title: "service unavailable",
+            description: "the node's storage is unavailable; retry later".into(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<store::Error> for ApiError {
+    fn from(e: store::Error) -> Self {
+        match e {
+            store::Error::Unavailable(m) => ApiError::unavailable(m),
+            other => ApiError::internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "title": self.title,
+            "description": self.description,
+            "http_status": self.status.as_u16().to_string(),
+        });
+        (self.status, Json(body)).into_response()
+    }
+}
