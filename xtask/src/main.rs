@@ -1,1 +1,69 @@
-fn main() {}
+//! Project chores, run as `cargo xtask <task>`: `tidy` (house rules and
+//! dependency direction), `test` (the whole suite, as CI runs it), `bench`
+//! (the benchmarks behind docs/benchmarks.md).
+
+mod bench;
+mod tidy;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("tidy") => tidy::run(&root),
+        Some("test") => test(&root, &args[1..]),
+        Some("bench") => bench::run(&root, &args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask tidy | test [nextest args] | bench <import|all> [--objects N]");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+}
+
+/// Whether we run under CI, where a missing prerequisite is a failure.
+pub fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// Runs a command, failing with its name if it fails.
+pub fn run(cmd: &mut Command) -> anyhow::Result<()> {
+    let shown = format!("{cmd:?}");
+    eprintln!("$ {shown}");
+    let status = cmd.status().with_context(|| format!("starting {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed: {status}");
+    }
+    Ok(())
+}
+
+/// The whole test suite: tidy, then every crate's tests.
+fn test(root: &Path, extra: &[String]) -> anyhow::Result<()> {
+    tidy::run(root)?;
+    let has_nextest = Command::new("cargo")
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if has_nextest {
+        run(Command::new("cargo")
+            .args(["nextest", "run", "--workspace", "--all-features", "--no-fail-fast"])
+            .args(extra))?;
+        // nextest does not run doctests.
+        run(Command::new("cargo").args(["test", "--workspace", "--doc", "--quiet"]))?;
+    } else if in_ci() {
+        bail!("cargo-nextest is required in CI (cargo install cargo-nextest)");
+    } else {
+        eprintln!("cargo-nextest not found: falling back to cargo test");
+        run(Command::new("cargo").args(["test", "--workspace", "--all-features", "--no-fail-fast"]).args(extra))?;
+    }
+    Ok(())
+}

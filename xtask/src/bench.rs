@@ -1,0 +1,115 @@
+//! `cargo xtask bench`: the benchmarks behind docs/benchmarks.md.
+//!
+//! Every figure is measured beside its reference in the same run, because
+//! this machine is shared and noisy: ratios hold where absolute rates drift.
+//!
+//! - `import`: generate N objects (default 1M), then time parsing the file
+//!   with serde_json alone (the ceiling), `entente import` (peak memory
+//!   included) and `entente export` of everything.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+
+use crate::run as sh;
+
+pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
+    let what = args.first().map(String::as_str).unwrap_or("import");
+    let objects: u64 = flag(args, "--objects").map(|v| v.parse()).transpose()?.unwrap_or(1_000_000);
+    sh(Command::new("cargo").args(["build", "--release", "--quiet", "-p", "entente"]))?;
+    let bin = root.join("target/release/entente");
+    let work = root.join("target/bench");
+    std::fs::create_dir_all(&work)?;
+    match what {
+        "import" | "all" => import(&bin, &work, objects),
+        other => bail!("unknown benchmark {other}; try import"),
+    }
+}
+
+fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
+}
+
+/// Wall time and peak resident memory of a child process.
+pub struct Measured {
+    pub secs: f64,
+    pub peak_rss_mb: f64,
+}
+
+/// Runs `cmd` to completion, timing it and reading its peak RSS.
+pub fn measure(cmd: &mut Command) -> anyhow::Result<Measured> {
+    let shown = format!("{cmd:?}");
+    let start = Instant::now();
+    let mut child = cmd.spawn().with_context(|| format!("starting {shown}"))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: zeroed rusage is a valid value; wait4 fills it for our own child.
+    #[allow(unsafe_code)]
+    let (rc, usage) = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        let rc = libc::wait4(pid, &mut status, 0, &mut usage);
+        (rc, usage)
+    };
+    let secs = start.elapsed().as_secs_f64();
+    if rc != pid {
+        bail!("waiting for {shown} failed");
+    }
+    // The child has been reaped by wait4; make std's handle forget it.
+    std::mem::forget(child.stdin.take());
+    std::mem::forget(child);
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        bail!("{shown} failed with status {status}");
+    }
+    Ok(Measured { secs, peak_rss_mb: usage.ru_maxrss as f64 / 1024.0 })
+}
+
+fn import(bin: &Path, work: &Path, objects: u64) -> anyhow::Result<()> {
+    let data = work.join(format!("generated-{objects}.json"));
+    if !data.exists() {
+        eprintln!("generating {objects} objects");
+        sh(Command::new(bin).args(["generate", "--objects", &objects.to_string(), "--producers", "10", "--seed", "1", "-o"]).arg(&data))?;
+    }
+    let bytes = std::fs::read(&data)?;
+    let size_mb = bytes.len() as f64 / 1e6;
+
+    // The ceiling: serde_json parsing the same bytes into values, nothing else.
+    let start = Instant::now();
+    let value: serde_json::Value = serde_json::from_slice(&bytes)?;
+    let parse_secs = start.elapsed().as_secs_f64();
+    let parsed = value["objects"].as_array().map_or(0, Vec::len) as u64;
+    drop(value);
+    drop(bytes);
+    if parsed != objects {
+        bail!("parsed {parsed} objects, expected {objects}");
+    }
+
+    let db: PathBuf = work.join("import-data");
+    let _ = std::fs::remove_dir_all(&db);
+    let imp = measure(Command::new(bin).env("ENTENTE_LOG", "warn").arg("--data-dir").arg(&db).arg("import").arg(&data))?;
+    let out = work.join("export.json");
+    let exp = measure(Command::new(bin).env("ENTENTE_LOG", "warn").arg("--data-dir").arg(&db).args(["export", "-o"]).arg(&out))?;
+    let exported = std::fs::metadata(&out)?.len();
+    let _ = std::fs::remove_file(&out);
+
+    let rate = |secs: f64| objects as f64 / secs;
+    let (p, i, e) = (rate(parse_secs), rate(imp.secs), rate(exp.secs));
+    println!("\n## import / export, {objects} objects ({size_mb:.0} MB), {}", today());
+    println!("| measure | objects/s | vs parse-only | time | peak RSS |");
+    println!("|---|---:|---:|---:|---:|");
+    println!("| serde_json parse only (ceiling) | {p:.0} | 1.00 | {parse_secs:.2} s | – |");
+    println!("| `entente import` | {i:.0} | {:.2} | {:.2} s | {:.0} MB |", i / p, imp.secs, imp.peak_rss_mb);
+    println!("| `entente export` | {e:.0} | {:.2} | {:.2} s | {:.0} MB |", e / p, exp.secs, exp.peak_rss_mb);
+    println!("\nexported {:.0} MB; targets: import ≥ 0.25, export ≥ 0.50 of parse-only, import peak < 300 MB", exported as f64 / 1e6);
+    Ok(())
+}
+
+fn today() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}

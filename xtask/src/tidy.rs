@@ -1,0 +1,150 @@
+//! `cargo xtask tidy`: the house rules that a compiler does not check.
+//!
+//! - every Rust file opens with a `//!` line saying what lives there;
+//! - the layers depend only downwards (ARCHITECTURE.md, "Invariants"):
+//!   checked on the resolved graph of normal dependencies, transitively;
+//! - no ignored or should-panic tests.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{bail, Context};
+use serde_json::Value;
+
+/// (crate, forbidden dependencies): what each layer must not know, even
+/// through other crates.
+const FORBIDDEN: &[(&str, &[&str])] = &[
+    ("entente-model", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "entente-store"]),
+    ("entente-pattern", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "entente-store"]),
+    ("entente-policy", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "entente-store"]),
+    ("entente-taxii", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "clap"]),
+    ("entente-store", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "clap"]),
+    ("entente-store-sqlite", &["axum", "hyper", "clap", "tokio-postgres", "postgres"]),
+    ("entente-store-postgres", &["axum", "clap", "rusqlite"]),
+    ("entente-federation", &["axum", "clap", "rusqlite"]),
+    ("entente-server", &["clap"]),
+];
+
+/// (crate, forbidden direct dependencies): what a crate must reach only
+/// through the layer that owns it (SQL through `store-*`, HTTP through `server`).
+const FORBIDDEN_DIRECT: &[(&str, &[&str])] = &[
+    ("entente-server", &["rusqlite", "postgres", "tokio-postgres"]),
+    ("entente", &["axum", "hyper", "rusqlite", "postgres", "tokio-postgres"]),
+];
+
+pub fn run(root: &Path) -> anyhow::Result<()> {
+    let mut problems = Vec::new();
+    check_files(root, &mut problems)?;
+    check_layers(&mut problems)?;
+    if problems.is_empty() {
+        eprintln!("tidy: ok");
+        return Ok(());
+    }
+    for p in &problems {
+        eprintln!("tidy: {p}");
+    }
+    bail!("tidy found {} problems", problems.len())
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if path.is_dir() {
+            if name != "target" && !name.starts_with('.') {
+                rust_files(&path, out)?;
+            }
+        } else if name.ends_with(".rs") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn check_files(root: &Path, problems: &mut Vec<String>) -> anyhow::Result<()> {
+    let mut files = Vec::new();
+    for dir in ["crates", "xtask", "fuzz"] {
+        if root.join(dir).exists() {
+            rust_files(&root.join(dir), &mut files)?;
+        }
+    }
+    let ignore_attr = ["#[", "ignore]"].concat();
+    let should_panic_attr = ["#[", "should_panic"].concat();
+    for file in files {
+        let text = std::fs::read_to_string(&file)?;
+        let rel = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        if !first.starts_with("//!") {
+            problems.push(format!("{rel}: must open with a `//!` line saying what lives there"));
+        }
+        if text.contains(&ignore_attr) || text.contains(&should_panic_attr) {
+            problems.push(format!("{rel}: no ignored or should_panic tests"));
+        }
+        let lines = text.lines().count();
+        if lines > 1500 {
+            problems.push(format!("{rel}: {lines} lines; split it (house limit about 1,000)"));
+        }
+    }
+    Ok(())
+}
+
+/// Walks the resolved graph of normal (non-dev, non-build) dependencies.
+fn check_layers(problems: &mut Vec<String>) -> anyhow::Result<()> {
+    let out = Command::new("cargo")
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .output()
+        .or_else(|_| Command::new("cargo").args(["metadata", "--format-version", "1"]).output())?;
+    if !out.status.success() {
+        bail!("cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let meta: Value = serde_json::from_slice(&out.stdout)?;
+    let names: BTreeMap<&str, &str> = meta["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some((p["id"].as_str()?, p["name"].as_str()?)))
+        .collect();
+    let mut edges: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for node in meta["resolve"]["nodes"].as_array().into_iter().flatten() {
+        let id = node["id"].as_str().unwrap_or_default();
+        for dep in node["deps"].as_array().into_iter().flatten() {
+            let normal = dep["dep_kinds"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|k| k["kind"].is_null());
+            if normal {
+                edges.entry(id).or_default().push(dep["pkg"].as_str().unwrap_or_default());
+            }
+        }
+    }
+    for (krate, forbidden) in FORBIDDEN_DIRECT {
+        let Some((start, _)) = names.iter().find(|(_, n)| *n == krate) else { continue };
+        for dep in edges.get(start).into_iter().flatten() {
+            let name = names.get(dep).copied().unwrap_or_default();
+            if forbidden.contains(&name) {
+                problems.push(format!("{krate} must not depend directly on {name} (ARCHITECTURE.md, Invariants)"));
+            }
+        }
+    }
+    for (krate, forbidden) in FORBIDDEN {
+        let Some((start, _)) = names.iter().find(|(_, n)| *n == krate) else { continue };
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![*start];
+        while let Some(id) = stack.pop() {
+            for dep in edges.get(id).into_iter().flatten() {
+                if seen.insert(*dep) {
+                    stack.push(dep);
+                }
+            }
+        }
+        for dep in seen {
+            let name = names.get(dep).copied().unwrap_or_default();
+            if forbidden.contains(&name) {
+                problems.push(format!("{krate} must not depend on {name} (ARCHITECTURE.md, Invariants)"));
+            }
+        }
+    }
+    Ok(())
+}
