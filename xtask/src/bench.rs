@@ -71,6 +71,16 @@ fn import(bin: &Path, work: &Path, objects: u64) -> anyhow::Result<()> {
         eprintln!("generating {objects} objects");
         sh(Command::new(bin).args(["generate", "--objects", &objects.to_string(), "--producers", "10", "--seed", "1", "-o"]).arg(&data))?;
     }
+    let db: PathBuf = work.join("import-data");
+    let _ = std::fs::remove_dir_all(&db);
+    let imp = measure(Command::new(bin).env("ENTENTE_LOG", "warn").arg("--data-dir").arg(&db).arg("import").arg(&data))?;
+    let out = work.join("export.json");
+    let exp = measure(Command::new(bin).env("ENTENTE_LOG", "warn").arg("--data-dir").arg(&db).args(["export", "-o"]).arg(&out))?;
+    let exported = std::fs::metadata(&out)?.len();
+    let _ = std::fs::remove_file(&out);
+
+    // Last, so that this process's own peak (the parsed values) does not
+    // count in the children's peak RSS, which Linux inherits across fork.
     let bytes = std::fs::read(&data)?;
     let size_mb = bytes.len() as f64 / 1e6;
 
@@ -84,14 +94,6 @@ fn import(bin: &Path, work: &Path, objects: u64) -> anyhow::Result<()> {
     if parsed != objects {
         bail!("parsed {parsed} objects, expected {objects}");
     }
-
-    let db: PathBuf = work.join("import-data");
-    let _ = std::fs::remove_dir_all(&db);
-    let imp = measure(Command::new(bin).env("ENTENTE_LOG", "warn").arg("--data-dir").arg(&db).arg("import").arg(&data))?;
-    let out = work.join("export.json");
-    let exp = measure(Command::new(bin).env("ENTENTE_LOG", "warn").arg("--data-dir").arg(&db).args(["export", "-o"]).arg(&out))?;
-    let exported = std::fs::metadata(&out)?.len();
-    let _ = std::fs::remove_file(&out);
 
     let rate = |secs: f64| objects as f64 / secs;
     let (p, i, e) = (rate(parse_secs), rate(imp.secs), rate(exp.secs));

@@ -68,7 +68,7 @@ pub struct ImportArgs {
     #[arg(long)]
     pub keep_going: bool,
     /// Objects per store transaction.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 10_000)]
     pub batch: usize,
 }
 

@@ -34,7 +34,6 @@ pub struct Object {
     created_by_ref: Option<StixId>,
     revoked: bool,
     object_marking_refs: Vec<StixId>,
-    value: Value,
     json: Box<[u8]>,
 }
 
@@ -75,17 +74,17 @@ impl Object {
                 None => Error::json(e),
             }
         })?;
-        Self::validate(value, json::minify(bytes).into_boxed_slice())
+        Self::validate(&value, json::minify(bytes).into_boxed_slice())
     }
 
     /// Validates an object built in code (serialising it once).
     pub fn from_value(value: Value) -> Result<Object, Error> {
         let bytes = serde_json::to_vec(&value).map_err(|e| Error::json(e.to_string()))?;
-        Self::validate(value, bytes.into_boxed_slice())
+        Self::validate(&value, bytes.into_boxed_slice())
     }
 
-    fn validate(value: Value, json: Box<[u8]>) -> Result<Object, Error> {
-        let Value::Object(map) = &value else {
+    fn validate(value: &Value, json: Box<[u8]>) -> Result<Object, Error> {
+        let Value::Object(map) = value else {
             return Err(Error::json("a STIX object must be a JSON object"));
         };
         // Read the id first so that every later error can name the object.
@@ -112,7 +111,6 @@ impl Object {
             created_by_ref,
             revoked,
             object_marking_refs: markings,
-            value,
             json,
         })
     }
@@ -289,9 +287,10 @@ impl Object {
     pub fn object_marking_refs(&self) -> &[StixId] {
         &self.object_marking_refs
     }
-    /// The object as a JSON value.
-    pub fn value(&self) -> &Value {
-        &self.value
+    /// The object as a JSON value (parsed from its bytes on each call: the
+    /// object keeps only its bytes, so batches stay small in memory).
+    pub fn to_value(&self) -> Value {
+        serde_json::from_slice(&self.json).expect("validated JSON parses")
     }
     /// The object as compact JSON bytes.
     pub fn json(&self) -> &[u8] {

@@ -116,7 +116,7 @@ pub fn put_is_idempotent(store: Arc<dyn Store>) {
     }
     // Same value, keys in another order.
     let reordered = {
-        let v = objs[0].value();
+        let v = objs[0].to_value();
         let mut text = String::from("{");
         let mut keys: Vec<_> = v.as_object().unwrap().keys().collect();
         keys.reverse();
@@ -137,7 +137,7 @@ pub fn put_is_idempotent(store: Arc<dyn Store>) {
 /// rest of the batch is stored and the stored version is untouched.
 pub fn conflicting_version_is_reported_alone(store: Arc<dyn Store>) {
     put_ok(&*store, &[indicator(1, 0, AUTHOR_A)]);
-    let mut changed = indicator(1, 0, AUTHOR_A).value().clone();
+    let mut changed = indicator(1, 0, AUTHOR_A).to_value();
     changed["name"] = json!("something else");
     let changed = Object::from_value(changed).unwrap();
     let out = put_ok(&*store, &[indicator(2, 0, AUTHOR_A), changed, indicator(3, 0, AUTHOR_A)]);

@@ -117,6 +117,7 @@ fn import_file(
     });
 
     let started = Instant::now();
+    let mut store_secs = 0.0;
     let mut seen = 0u64;
     let mut write_result = Ok(());
     for batch in rx {
@@ -131,7 +132,10 @@ fn import_file(
                 }
             }
         }
-        match store.put(&objects) {
+        let put_started = Instant::now();
+        let put = store.put(&objects);
+        store_secs += put_started.elapsed().as_secs_f64();
+        match put {
             Ok(outcomes) => tally(&label, &outcomes, totals),
             Err(e) => {
                 write_result = Err(anyhow::Error::new(e).context("writing to the store"));
@@ -143,6 +147,7 @@ fn import_file(
         bar.set_message(format!("{:.0} objects/s", seen as f64 / started.elapsed().as_secs_f64().max(1e-9)));
     }
     bar.finish_and_clear();
+    tracing::debug!(file = %label, store_secs, total_secs = started.elapsed().as_secs_f64(), "file imported");
     let read_result = reader.join().map_err(|_| anyhow::anyhow!("the reader thread panicked"))?;
     write_result?;
     read_result.map(|_| ()).map_err(anyhow::Error::new)

@@ -15,4 +15,4 @@ CREATE TABLE objects (
 );
 CREATE UNIQUE INDEX objects_id_version ON objects (id, version);
 CREATE INDEX objects_type ON objects (type, date_added);
-CREATE INDEX objects_author ON objects (created_by_ref, date_added);
+

@@ -1,0 +1,14 @@
+//! Fuzz target: the streaming readers never panic and every object they
+//! deliver goes through the object parser without panicking either.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = model::reader::read_objects(data, &mut |(_, item)| {
+        if let Ok(bytes) = item {
+            let _ = model::Object::parse(bytes, &model::Limits::default());
+        }
+        Ok(())
+    });
+});
