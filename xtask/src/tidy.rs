@@ -69,24 +69,29 @@ fn check_files(root: &Path, problems: &mut Vec<String>) -> anyhow::Result<()> {
             rust_files(&root.join(dir), &mut files)?;
         }
     }
-    let ignore_attr = ["#[", "ignore]"].concat();
-    let should_panic_attr = ["#[", "should_panic"].concat();
     for file in files {
         let text = std::fs::read_to_string(&file)?;
         let rel = file.strip_prefix(root).unwrap_or(&file).display().to_string();
-        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-        if !first.starts_with("//!") {
-            problems.push(format!("{rel}: must open with a `//!` line saying what lives there"));
-        }
-        if text.contains(&ignore_attr) || text.contains(&should_panic_attr) {
-            problems.push(format!("{rel}: no ignored or should_panic tests"));
-        }
-        let lines = text.lines().count();
-        if lines > 1500 {
-            problems.push(format!("{rel}: {lines} lines; split it (house limit about 1,000)"));
-        }
+        check_text(&rel, &text, problems);
     }
     Ok(())
+}
+
+/// The rules for one Rust source file.
+pub(crate) fn check_text(rel: &str, text: &str, problems: &mut Vec<String>) {
+    let ignore_attr = ["#[", "ignore"].concat();
+    let should_panic_attr = ["#[", "should_panic"].concat();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    if !first.starts_with("//!") {
+        problems.push(format!("{rel}: must open with a `//!` line saying what lives there"));
+    }
+    if text.contains(&ignore_attr) || text.contains(&should_panic_attr) {
+        problems.push(format!("{rel}: no ignored or should-panic tests"));
+    }
+    let lines = text.lines().count();
+    if lines > 1500 {
+        problems.push(format!("{rel}: {lines} lines; split it (house limit about 1,000)"));
+    }
 }
 
 /// Walks the resolved graph of normal (non-dev, non-build) dependencies.
@@ -99,6 +104,12 @@ fn check_layers(problems: &mut Vec<String>) -> anyhow::Result<()> {
         bail!("cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
     }
     let meta: Value = serde_json::from_slice(&out.stdout)?;
+    check_graph(&meta, problems);
+    Ok(())
+}
+
+/// The layer rules on a `cargo metadata` document.
+pub(crate) fn check_graph(meta: &Value, problems: &mut Vec<String>) {
     let names: BTreeMap<&str, &str> = meta["packages"]
         .as_array()
         .into_iter()
@@ -146,5 +157,8 @@ fn check_layers(problems: &mut Vec<String>) -> anyhow::Result<()> {
             }
         }
     }
-    Ok(())
 }
+
+#[cfg(test)]
+#[path = "tidy_tests.rs"]
+mod tests;

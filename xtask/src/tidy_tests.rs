@@ -1,0 +1,56 @@
+//! Tests that tidy fails when a rule breaks.
+
+use serde_json::json;
+
+use super::{check_graph, check_text};
+
+fn problems_of_text(text: &str) -> Vec<String> {
+    let mut p = Vec::new();
+    check_text("x.rs", text, &mut p);
+    p
+}
+
+#[test]
+fn files_need_a_module_doc_and_no_ignored_tests() {
+    assert!(problems_of_text("//! What lives here.\nfn f() {}\n").is_empty());
+    assert_eq!(
+        problems_of_text("\n// a plain comment\nfn f() {}\n"),
+        vec!["x.rs: must open with a `//!` line saying what lives there"]
+    );
+    let ignored = ["//! Doc.\n#[", "ignore]\n#[test]\nfn t() {}\n"].concat();
+    assert_eq!(problems_of_text(&ignored), vec!["x.rs: no ignored or should-panic tests"]);
+}
+
+/// A metadata document where `from` depends (normally) on `to`, and `to` on `leaf`.
+fn graph(from: &str, to: &str, leaf: &str, kind: Option<&str>) -> serde_json::Value {
+    json!({
+        "packages": [
+            {"id": "a", "name": from}, {"id": "b", "name": to}, {"id": "c", "name": leaf}
+        ],
+        "resolve": {"nodes": [
+            {"id": "a", "deps": [{"pkg": "b", "dep_kinds": [{"kind": kind}]}]},
+            {"id": "b", "deps": [{"pkg": "c", "dep_kinds": [{"kind": null}]}]}
+        ]}
+    })
+}
+
+#[test]
+fn model_may_not_reach_tokio_even_indirectly() {
+    let mut p = Vec::new();
+    check_graph(&graph("entente-model", "some-helper", "tokio", None), &mut p);
+    assert_eq!(p, vec!["entente-model must not depend on tokio (ARCHITECTURE.md, Invariants)"]);
+    // Dev-dependencies do not count.
+    let mut p = Vec::new();
+    check_graph(&graph("entente-model", "some-helper", "tokio", Some("dev")), &mut p);
+    assert!(p.is_empty(), "{p:?}");
+}
+
+#[test]
+fn the_binary_reaches_sql_only_through_a_store_crate() {
+    let mut p = Vec::new();
+    check_graph(&graph("entente", "rusqlite", "libsqlite3-sys", None), &mut p);
+    assert_eq!(p, vec!["entente must not depend directly on rusqlite (ARCHITECTURE.md, Invariants)"]);
+    let mut p = Vec::new();
+    check_graph(&graph("entente", "entente-store-sqlite", "rusqlite", None), &mut p);
+    assert!(p.is_empty(), "{p:?}");
+}
