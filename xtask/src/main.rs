@@ -54,11 +54,11 @@ fn test(root: &Path, extra: &[String]) -> anyhow::Result<()> {
         .output()
         .is_ok_and(|o| o.status.success());
     if has_nextest {
+        // nextest does not run doctests; run them first so the suite's summary closes the log.
+        run(Command::new("cargo").args(["test", "--workspace", "--doc", "--quiet"]))?;
         run(Command::new("cargo")
             .args(["nextest", "run", "--workspace", "--all-features", "--no-fail-fast"])
             .args(extra))?;
-        // nextest does not run doctests.
-        run(Command::new("cargo").args(["test", "--workspace", "--doc", "--quiet"]))?;
     } else if in_ci() {
         bail!("cargo-nextest is required in CI (cargo install cargo-nextest)");
     } else {
