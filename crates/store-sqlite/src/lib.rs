@@ -11,6 +11,7 @@
 //! writer lock as `max(now, last + 1)` microseconds: strictly increasing, in
 //! commit order, so a page read never misses a row committed later.
 
+mod registry;
 mod schema;
 mod write;
 
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rusqlite::{params_from_iter, types::Value as SqlValue, Connection, OpenFlags};
-use store::{Cursor, DateAdded, Error, Outcome, Page, Query, Record, Result, Stats, Versions};
+use store::{Cursor, DateAdded, Error, Outcome, Page, PutOptions, Query, Record, Result, Stats, Versions};
 
 /// A SQLite-backed [`store::Store`].
 pub struct SqliteStore {
@@ -94,10 +95,20 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Builds the WHERE clause and parameters of a query.
-fn where_clause(q: &Query) -> (String, Vec<SqlValue>) {
-    let mut sql = String::from(" WHERE date_added > ?");
-    let mut params = vec![SqlValue::Integer(q.lower_bound())];
+/// Builds the FROM and WHERE clauses and parameters of a query. Within a
+/// collection, dates and version flags come from the membership table `m`;
+/// otherwise from the objects table `o` itself.
+fn from_where(q: &Query) -> (String, Vec<SqlValue>) {
+    let mut params = Vec::new();
+    let (mut sql, v) = match &q.collection {
+        Some(c) => {
+            params.push(SqlValue::Text(c.clone()));
+            (" FROM collection_objects m JOIN objects o ON o.date_added = m.object WHERE m.collection = ?".to_owned(), "m")
+        }
+        None => (" FROM objects o WHERE 1".to_owned(), "o"),
+    };
+    sql.push_str(&format!(" AND {v}.date_added > ?"));
+    params.push(SqlValue::Integer(q.lower_bound()));
     let mut list = |sql: &mut String, column: &str, values: &[String]| {
         if values.is_empty() {
             return;
@@ -109,33 +120,39 @@ fn where_clause(q: &Query) -> (String, Vec<SqlValue>) {
         }
         sql.push(')');
     };
-    list(&mut sql, "type", &q.types);
-    list(&mut sql, "id", &q.ids);
-    list(&mut sql, "spec_version", &q.spec_versions);
-    list(&mut sql, "created_by_ref", &q.authors);
-    let v = &q.versions;
-    if !v.all {
+    list(&mut sql, &format!("{v}.type"), &q.types);
+    list(&mut sql, &format!("{v}.id"), &q.ids);
+    list(&mut sql, "o.spec_version", &q.spec_versions);
+    list(&mut sql, "o.created_by_ref", &q.authors);
+    let sel = &q.versions;
+    if !sel.all {
         let mut alts = Vec::new();
-        if v.first {
-            alts.push("is_first = 1".to_owned());
+        if sel.first {
+            alts.push(format!("{v}.is_first = 1"));
         }
-        if v.last {
-            alts.push("is_last = 1".to_owned());
+        if sel.last {
+            alts.push(format!("{v}.is_last = 1"));
         }
-        if !v.at.is_empty() {
-            let marks = vec!["?"; v.at.len()].join(",");
-            alts.push(format!("version IN ({marks})"));
-            params.extend(v.at.iter().map(|t| SqlValue::Integer(t.micros())));
+        if !sel.at.is_empty() {
+            let marks = vec!["?"; sel.at.len()].join(",");
+            alts.push(format!("{v}.version IN ({marks})"));
+            params.extend(sel.at.iter().map(|t| SqlValue::Integer(t.micros())));
         }
         if alts.is_empty() {
             alts.push("0".into());
         }
         sql.push_str(&format!(" AND ({})", alts.join(" OR ")));
     }
+    sql.push_str(&format!(" ORDER BY {v}.date_added"));
     (sql, params)
 }
 
-const COLUMNS: &str = "SELECT date_added, id, type, version_text, version, spec_version, created_by_ref, json FROM objects";
+fn select(q: &Query) -> &'static str {
+    match q.collection {
+        Some(_) => "SELECT m.date_added, o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json",
+        None => "SELECT o.date_added, o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json",
+    }
+}
 
 fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
     Ok(Record {
@@ -146,21 +163,22 @@ fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
         version_micros: row.get(4)?,
         spec_version: row.get(5)?,
         created_by_ref: row.get(6)?,
-        json: row.get(7)?,
+        posted_by: row.get(7)?,
+        json: row.get(8)?,
     })
 }
 
 impl store::Store for SqliteStore {
-    fn put(&self, objects: &[model::Object]) -> Result<Vec<Outcome>> {
+    fn put(&self, objects: &[model::Object], options: &PutOptions) -> Result<Vec<Outcome>> {
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        w.put(objects)
+        w.put(objects, options)
     }
 
     fn query(&self, q: &Query) -> Result<Page> {
-        let (clause, mut params) = where_clause(q);
+        let (clause, mut params) = from_where(q);
         let limit = q.limit.unwrap_or(usize::MAX / 2);
         params.push(SqlValue::Integer((limit as i64).saturating_add(1)));
-        let sql = format!("{COLUMNS}{clause} ORDER BY date_added LIMIT ?");
+        let sql = format!("{}{clause} LIMIT ?", select(q));
         self.with_reader(|c| {
             let mut stmt = c.prepare_cached(&sql).map_err(sql_err)?;
             let mut records: Vec<Record> = stmt
@@ -176,8 +194,8 @@ impl store::Store for SqliteStore {
     }
 
     fn scan(&self, q: &Query, f: &mut dyn FnMut(Record) -> std::result::Result<(), String>) -> Result<u64> {
-        let (clause, params) = where_clause(q);
-        let sql = format!("{COLUMNS}{clause} ORDER BY date_added");
+        let (clause, params) = from_where(q);
+        let sql = format!("{}{clause}", select(q));
         self.with_reader(|c| {
             let mut stmt = c.prepare_cached(&sql).map_err(sql_err)?;
             let mut rows = stmt.query(params_from_iter(params)).map_err(sql_err)?;
@@ -190,9 +208,9 @@ impl store::Store for SqliteStore {
         })
     }
 
-    fn delete(&self, id: &model::StixId, versions: &Versions) -> Result<u64> {
+    fn delete(&self, id: &model::StixId, versions: &Versions, collection: Option<&str>) -> Result<u64> {
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        w.delete(id, versions)
+        w.delete(id, versions, collection)
     }
 
     fn stats(&self) -> Result<Stats> {

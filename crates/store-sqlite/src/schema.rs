@@ -6,7 +6,10 @@ use store::{Error, Result};
 use crate::sql_err;
 
 /// The migrations, in order; the database's `user_version` is how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_objects.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_objects.sql"),
+    include_str!("migrations/0002_collections_and_registry.sql"),
+];
 
 /// Applies the migrations the database lacks, in one transaction; refuses a
 /// database that a newer binary migrated further than this one knows.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::SqliteStore;
 
-fn fresh() -> Arc<dyn store::Store> {
+fn fresh() -> Arc<SqliteStore> {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
     // Keep the directory for the life of the test process.
@@ -26,7 +26,7 @@ fn wal_and_full_sync() {
 }
 
 fn w_conn(w: &crate::write::Writer) -> &rusqlite::Connection {
-    w.conn()
+    w.connection()
 }
 
 #[test]
@@ -40,7 +40,7 @@ fn refuses_newer_schema_and_reopens_current() {
     let err = SqliteStore::open(dir.path()).err().expect("must refuse");
     assert_eq!(
         err.to_string(),
-        "the database is at schema version 99, newer than this binary knows (1); upgrade Entente"
+        "the database is at schema version 99, newer than this binary knows (2); upgrade Entente"
     );
 }
 
@@ -55,8 +55,8 @@ fn date_added_survives_reopen() {
         }))
         .unwrap()
     };
-    let first = SqliteStore::open(dir.path()).unwrap().put(&[obj(1)]).unwrap();
-    let second = SqliteStore::open(dir.path()).unwrap().put(&[obj(2)]).unwrap();
+    let first = SqliteStore::open(dir.path()).unwrap().put(&[obj(1)], &Default::default()).unwrap();
+    let second = SqliteStore::open(dir.path()).unwrap().put(&[obj(2)], &Default::default()).unwrap();
     let (Outcome::Added(a), Outcome::Added(b)) = (&first[0], &second[0]) else { panic!() };
     assert!(b > a);
 }

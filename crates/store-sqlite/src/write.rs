@@ -1,14 +1,15 @@
-//! The single writer: batch puts with per-object outcomes, deletes, and the
-//! `date_added` clock.
+//! The single writer: batch puts with per-object outcomes, collection
+//! membership, deletes, and the `date_added` clock.
 
-use rusqlite::{params, Connection, OptionalExtension};
-use store::{same_json, DateAdded, Outcome, Result, Versions};
+use rusqlite::{params, Connection, Transaction};
+use store::{same_json, DateAdded, Outcome, PutOptions, Result, Versions};
 
 use crate::sql_err;
 
 pub(crate) struct Writer {
     conn: Connection,
-    /// The last `date_added` handed out (microseconds).
+    /// The last `date_added` handed out (microseconds), objects and
+    /// collection memberships alike.
     last: i64,
 }
 
@@ -19,138 +20,311 @@ fn now_micros() -> i64 {
         .unwrap_or(0)
 }
 
-/// An existing version of an object: (version, date_added, is_first, is_last).
-type Existing = (i64, i64, bool, bool);
+/// A stored version of an object: what the writer needs to decide.
+struct Existing {
+    version: i64,
+    date_added: i64,
+    is_first: bool,
+    is_last: bool,
+    author: Option<String>,
+}
+
+/// The two tables that carry versions with first/last flags.
+#[derive(Clone, Copy)]
+enum Table {
+    Objects,
+    Collection,
+}
 
 impl Writer {
     pub(crate) fn new(conn: Connection) -> Result<Writer> {
-        let last: Option<i64> =
-            conn.query_row("SELECT max(date_added) FROM objects", [], |r| r.get(0)).map_err(sql_err)?;
+        let last: Option<i64> = conn
+            .query_row(
+                "SELECT max(m) FROM (SELECT max(date_added) AS m FROM objects
+                 UNION ALL SELECT max(date_added) FROM collection_objects)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sql_err)?;
         Ok(Writer { conn, last: last.unwrap_or(0) })
     }
 
-
-    pub(crate) fn put(&mut self, objects: &[model::Object]) -> Result<Vec<Outcome>> {
+    pub(crate) fn put(&mut self, objects: &[model::Object], options: &PutOptions) -> Result<Vec<Outcome>> {
         let mut out = Vec::with_capacity(objects.len());
+        let mut last = self.last;
+        let mut clock = || {
+            last = now_micros().max(last + 1);
+            last
+        };
         let tx = self.conn.transaction().map_err(sql_err)?;
-        {
-            let mut versions_of = tx
-                .prepare_cached("SELECT version, date_added, is_first, is_last FROM objects WHERE id = ?")
-                .map_err(sql_err)?;
-            let mut json_at = tx.prepare_cached("SELECT json FROM objects WHERE date_added = ?").map_err(sql_err)?;
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO objects (date_added, id, type, version, version_text, spec_version,
-                     created_by_ref, is_first, is_last, revoked, json)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .map_err(sql_err)?;
-            let mut clear_last =
-                tx.prepare_cached("UPDATE objects SET is_last = 0 WHERE id = ? AND is_last = 1").map_err(sql_err)?;
-            let mut clear_first =
-                tx.prepare_cached("UPDATE objects SET is_first = 0 WHERE id = ? AND is_first = 1").map_err(sql_err)?;
-
-            for obj in objects {
-                let id = obj.id().as_str();
-                let existing: Vec<Existing> = versions_of
-                    .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                    .map_err(sql_err)?
-                    .collect::<rusqlite::Result<_>>()
-                    .map_err(sql_err)?;
-                // Objects without a version (SCOs) have exactly one.
-                let same = match obj.version() {
-                    Some(v) => existing.iter().find(|e| e.0 == v.micros()),
-                    None => existing.first(),
-                };
-                if let Some(&(_, date_added, _, _)) = same {
-                    let stored: Vec<u8> = json_at.query_row([date_added], |r| r.get(0)).map_err(sql_err)?;
-                    out.push(if same_json(&stored, obj.json()) {
-                        Outcome::Unchanged(DateAdded(date_added))
-                    } else {
-                        Outcome::Conflict(format!(
-                            "{id}: a different object with this id and version is already stored"
-                        ))
-                    });
-                    continue;
-                }
-                let date_added = {
-                    self.last = now_micros().max(self.last + 1);
-                    self.last
-                };
-                let (version, version_text) = match obj.version() {
-                    Some(v) => (v.micros(), v.as_str().to_owned()),
-                    None => (date_added, DateAdded(date_added).to_string()),
-                };
-                let is_last = existing.iter().all(|e| e.0 < version);
-                let is_first = existing.iter().all(|e| e.0 > version);
-                if is_last && !existing.is_empty() {
-                    clear_last.execute([id]).map_err(sql_err)?;
-                }
-                if is_first && !existing.is_empty() {
-                    clear_first.execute([id]).map_err(sql_err)?;
-                }
-                insert
-                    .execute(params![
-                        date_added,
-                        id,
-                        obj.object_type(),
-                        version,
-                        version_text,
-                        obj.spec_version(),
-                        obj.created_by_ref().map(|r| r.as_str()),
-                        is_first,
-                        is_last,
-                        obj.revoked(),
-                        obj.json(),
-                    ])
-                    .map_err(sql_err)?;
-                out.push(Outcome::Added(DateAdded(date_added)));
-            }
+        for obj in objects {
+            let outcome = put_version(&tx, obj, options, &mut clock)?;
+            let outcome = match (&options.collection, outcome) {
+                (Some(c), Outcome::Added(d) | Outcome::Unchanged(d)) => add_to_collection(&tx, c, obj, d.0, &mut clock)?,
+                (_, other) => other,
+            };
+            out.push(outcome);
         }
         tx.commit().map_err(sql_err)?;
+        self.last = last;
         Ok(out)
     }
 
-    pub(crate) fn delete(&mut self, id: &model::StixId, versions: &Versions) -> Result<u64> {
+    pub(crate) fn delete(&mut self, id: &model::StixId, versions: &Versions, collection: Option<&str>) -> Result<u64> {
         let tx = self.conn.transaction().map_err(sql_err)?;
-        let existing: Vec<Existing> = {
-            let mut stmt = tx
-                .prepare_cached("SELECT version, date_added, is_first, is_last FROM objects WHERE id = ?")
-                .map_err(sql_err)?;
-            let rows = stmt
-                .query_map([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                .map_err(sql_err)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(sql_err)?
-        };
-        let doomed: Vec<&Existing> =
-            existing.iter().filter(|e| versions.selects(e.2, e.3, e.0)).collect();
-        for e in &doomed {
-            tx.execute("DELETE FROM objects WHERE date_added = ?", [e.1]).map_err(sql_err)?;
-        }
-        if !doomed.is_empty() {
-            // Recompute first and last among what remains.
-            let remaining = |pick: &str| -> Result<Option<i64>> {
-                tx.query_row(&format!("SELECT {pick}(version) FROM objects WHERE id = ?"), [id.as_str()], |r| r.get(0))
-                    .optional()
-                    .map(Option::flatten)
-                    .map_err(sql_err)
-            };
-            if let (Some(min), Some(max)) = (remaining("min")?, remaining("max")?) {
-                tx.execute(
-                    "UPDATE objects SET is_first = (version = ?2), is_last = (version = ?3) WHERE id = ?1",
-                    params![id.as_str(), min, max],
-                )
-                .map_err(sql_err)?;
+        let id = id.as_str();
+        let deleted = match collection {
+            None => {
+                let doomed: Vec<i64> = existing(&tx, Table::Objects, None, id)?
+                    .into_iter()
+                    .filter(|e| versions.selects(e.is_first, e.is_last, e.version))
+                    .map(|e| e.date_added)
+                    .collect();
+                for row in &doomed {
+                    drop_version(&tx, *row)?;
+                }
+                recompute(&tx, Table::Objects, None, id)?;
+                doomed.len() as u64
             }
-        }
+            Some(c) => {
+                let doomed: Vec<(i64, i64)> = {
+                    let mut stmt = tx
+                        .prepare_cached(
+                            "SELECT date_added, object, version, is_first, is_last FROM collection_objects
+                             WHERE collection = ? AND id = ?",
+                        )
+                        .map_err(sql_err)?;
+                    let rows = stmt
+                        .query_map(params![c, id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+                        .map_err(sql_err)?;
+                    rows.collect::<rusqlite::Result<Vec<(i64, i64, i64, bool, bool)>>>()
+                        .map_err(sql_err)?
+                        .into_iter()
+                        .filter(|(_, _, v, f, l)| versions.selects(*f, *l, *v))
+                        .map(|(m, o, _, _, _)| (m, o))
+                        .collect()
+                };
+                for (membership, object) in &doomed {
+                    tx.execute("DELETE FROM collection_objects WHERE date_added = ?", [membership]).map_err(sql_err)?;
+                    let still_held: bool = tx
+                        .query_row("SELECT EXISTS (SELECT 1 FROM collection_objects WHERE object = ?)", [object], |r| r.get(0))
+                        .map_err(sql_err)?;
+                    if !still_held {
+                        drop_version(&tx, *object)?;
+                    }
+                }
+                recompute(&tx, Table::Collection, Some(c), id)?;
+                recompute(&tx, Table::Objects, None, id)?;
+                doomed.len() as u64
+            }
+        };
         tx.commit().map_err(sql_err)?;
-        Ok(doomed.len() as u64)
+        Ok(deleted)
     }
 }
 
-#[cfg(test)]
+/// Stores one version in `objects`: added, unchanged, conflict or refused.
+fn put_version(
+    tx: &Transaction<'_>,
+    obj: &model::Object,
+    options: &PutOptions,
+    clock: &mut impl FnMut() -> i64,
+) -> Result<Outcome> {
+    let id = obj.id().as_str();
+    if options.only_author {
+        if let (Some(author), Some(poster)) = (obj.created_by_ref(), &options.posted_by) {
+            if author.as_str() != poster {
+                return Ok(Outcome::NotAuthor(format!(
+                    "{id}: created_by_ref names {author}, not the submitting partner"
+                )));
+            }
+        }
+    }
+    let existing = existing(tx, Table::Objects, None, id)?;
+    if options.only_author {
+        if let Some(other) = existing.iter().find(|e| e.author.as_deref() != options.posted_by.as_deref()) {
+            return Ok(Outcome::NotAuthor(format!(
+                "{id}: earlier versions were authored by {}; only the author may version an object",
+                other.author.as_deref().unwrap_or("another partner")
+            )));
+        }
+    }
+    // Objects without a version (SCOs) have exactly one.
+    let same = match obj.version() {
+        Some(v) => existing.iter().find(|e| e.version == v.micros()),
+        None => existing.first(),
+    };
+    if let Some(e) = same {
+        let stored: Vec<u8> = tx
+            .prepare_cached("SELECT json FROM objects WHERE date_added = ?")
+            .and_then(|mut s| s.query_row([e.date_added], |r| r.get(0)))
+            .map_err(sql_err)?;
+        return Ok(if same_json(&stored, obj.json()) {
+            Outcome::Unchanged(DateAdded(e.date_added))
+        } else {
+            Outcome::Conflict(format!("{id}: a different object with this id and version is already stored"))
+        });
+    }
+    let date_added = clock();
+    let (version, version_text) = match obj.version() {
+        Some(v) => (v.micros(), v.as_str().to_owned()),
+        None => (date_added, DateAdded(date_added).to_string()),
+    };
+    let (is_first, is_last) = flags_for(tx, Table::Objects, None, id, &existing, version)?;
+    tx.prepare_cached(
+        "INSERT INTO objects (date_added, id, type, version, version_text, spec_version,
+         created_by_ref, posted_by, is_first, is_last, revoked, json)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            date_added,
+            id,
+            obj.object_type(),
+            version,
+            version_text,
+            obj.spec_version(),
+            obj.created_by_ref().map(|r| r.as_str()),
+            options.posted_by,
+            is_first,
+            is_last,
+            obj.revoked(),
+            obj.json(),
+        ])
+    })
+    .map_err(sql_err)?;
+    Ok(Outcome::Added(DateAdded(date_added)))
+}
+
+/// Adds the stored version (row `object`) to a collection.
+fn add_to_collection(
+    tx: &Transaction<'_>,
+    collection: &str,
+    obj: &model::Object,
+    object: i64,
+    clock: &mut impl FnMut() -> i64,
+) -> Result<Outcome> {
+    let id = obj.id().as_str();
+    let version: i64 = tx
+        .prepare_cached("SELECT version FROM objects WHERE date_added = ?")
+        .and_then(|mut s| s.query_row([object], |r| r.get(0)))
+        .map_err(sql_err)?;
+    let existing = existing(tx, Table::Collection, Some(collection), id)?;
+    if let Some(e) = existing.iter().find(|e| e.version == version) {
+        return Ok(Outcome::Unchanged(DateAdded(e.date_added)));
+    }
+    let date_added = clock();
+    let (is_first, is_last) = flags_for(tx, Table::Collection, Some(collection), id, &existing, version)?;
+    tx.prepare_cached(
+        "INSERT INTO collection_objects (date_added, collection, object, id, type, version, is_first, is_last)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![date_added, collection, object, id, obj.object_type(), version, is_first, is_last])
+    })
+    .map_err(sql_err)?;
+    Ok(Outcome::Added(DateAdded(date_added)))
+}
+
+/// The versions of `id` already in a table (within `collection` for memberships).
+fn existing(tx: &Transaction<'_>, table: Table, collection: Option<&str>, id: &str) -> Result<Vec<Existing>> {
+    let read = |r: &rusqlite::Row<'_>| {
+        Ok(Existing { version: r.get(0)?, date_added: r.get(1)?, is_first: r.get(2)?, is_last: r.get(3)?, author: r.get(4)? })
+    };
+    let rows = match table {
+        Table::Objects => tx
+            .prepare_cached(
+                "SELECT version, date_added, is_first, is_last, coalesce(created_by_ref, posted_by)
+                 FROM objects WHERE id = ?",
+            )
+            .and_then(|mut s| s.query_map([id], read)?.collect::<rusqlite::Result<Vec<_>>>()),
+        Table::Collection => tx
+            .prepare_cached(
+                "SELECT version, date_added, is_first, is_last, NULL
+                 FROM collection_objects WHERE collection = ? AND id = ?",
+            )
+            .and_then(|mut s| s.query_map(params![collection, id], read)?.collect::<rusqlite::Result<Vec<_>>>()),
+    };
+    rows.map_err(sql_err)
+}
+
+/// Decides the flags of a new version and clears the old holder's.
+fn flags_for(
+    tx: &Transaction<'_>,
+    table: Table,
+    collection: Option<&str>,
+    id: &str,
+    existing: &[Existing],
+    version: i64,
+) -> Result<(bool, bool)> {
+    let is_last = existing.iter().all(|e| e.version < version);
+    let is_first = existing.iter().all(|e| e.version > version);
+    let (t, scope) = match table {
+        Table::Objects => ("objects", "id = ?1"),
+        Table::Collection => ("collection_objects", "id = ?1 AND collection = ?2"),
+    };
+    let bind = |sql: &str| -> Result<()> {
+        let mut s = tx.prepare_cached(sql).map_err(sql_err)?;
+        match collection {
+            Some(c) => s.execute(params![id, c]),
+            None => s.execute(params![id]),
+        }
+        .map(|_| ())
+        .map_err(sql_err)
+    };
+    if is_last && existing.iter().any(|e| e.is_last) {
+        bind(&format!("UPDATE {t} SET is_last = 0 WHERE {scope} AND is_last = 1"))?;
+    }
+    if is_first && existing.iter().any(|e| e.is_first) {
+        bind(&format!("UPDATE {t} SET is_first = 0 WHERE {scope} AND is_first = 1"))?;
+    }
+    Ok((is_first, is_last))
+}
+
+/// Recomputes first/last of `id` after deletions.
+fn recompute(tx: &Transaction<'_>, table: Table, collection: Option<&str>, id: &str) -> Result<()> {
+    let sql = match table {
+        Table::Objects => {
+            "UPDATE objects SET
+               is_first = (version = (SELECT min(version) FROM objects WHERE id = ?1)),
+               is_last  = (version = (SELECT max(version) FROM objects WHERE id = ?1))
+             WHERE id = ?1"
+        }
+        Table::Collection => {
+            "UPDATE collection_objects SET
+               is_first = (version = (SELECT min(version) FROM collection_objects WHERE id = ?1 AND collection = ?2)),
+               is_last  = (version = (SELECT max(version) FROM collection_objects WHERE id = ?1 AND collection = ?2))
+             WHERE id = ?1 AND collection = ?2"
+        }
+    };
+    match collection {
+        Some(c) => tx.execute(sql, params![id, c]),
+        None => tx.execute(sql, params![id]),
+    }
+    .map(|_| ())
+    .map_err(sql_err)
+}
+
+/// Removes one version from the store and from every collection holding it.
+fn drop_version(tx: &Transaction<'_>, object: i64) -> Result<()> {
+    let held: Vec<(String, String)> = {
+        let mut s = tx
+            .prepare_cached("SELECT collection, id FROM collection_objects WHERE object = ?")
+            .map_err(sql_err)?;
+        let rows = s.query_map([object], |r| Ok((r.get(0)?, r.get(1)?))).map_err(sql_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(sql_err)?
+    };
+    tx.execute("DELETE FROM collection_objects WHERE object = ?", [object]).map_err(sql_err)?;
+    for (c, id) in held {
+        recompute(tx, Table::Collection, Some(&c), &id)?;
+    }
+    tx.execute("DELETE FROM objects WHERE date_added = ?", [object]).map_err(sql_err)?;
+    Ok(())
+}
+
 impl Writer {
-    pub(crate) fn conn(&self) -> &Connection {
+    /// The writer's connection, for small writes outside batch puts.
+    pub(crate) fn connection(&self) -> &Connection {
         &self.conn
     }
 }

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use model::{Object, StixId, Timestamp};
 use serde_json::json;
 
-use crate::{Outcome, Query, Store, Versions};
+use crate::{Access, CollectionRecord, Outcome, PartnerRecord, PutOptions, Query, Registry, Role, Store, TokenRecord, Versions};
 
 /// Generates one `#[test]` per conformance case for a backend. The
-/// expression must build a fresh, empty store each time it is called.
+/// expression must build a fresh, empty backend each time it is called, as
+/// an `Arc` of a type that implements both [`Store`] and [`Registry`].
 #[macro_export]
 macro_rules! conformance_suite {
     ($make:expr) => {
@@ -19,14 +20,15 @@ macro_rules! conformance_suite {
             put_is_idempotent, conflicting_version_is_reported_alone, version_selection,
             get_and_filters, paging_never_skips_or_repeats, same_millisecond_arrivals,
             concurrent_writers_and_pager, delete_versions, scos_are_single_version,
-            stats_count_types_and_producers, scan_streams_everything);
+            stats_count_types_and_producers, scan_streams_everything,
+            collections_have_their_own_dates_and_versions, delete_from_collection,
+            only_the_author_versions, registry_records);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
             #[test]
             fn $case() {
-                let store: std::sync::Arc<dyn $crate::Store> = ($make)();
-                $crate::conformance::$case(store);
+                $crate::conformance::$case(($make)());
             }
         )*
     };
@@ -88,7 +90,12 @@ fn sco(value: &str, extra: Option<&str>) -> Object {
 }
 
 fn put_ok(store: &dyn Store, objects: &[Object]) -> Vec<Outcome> {
-    store.put(objects).expect("put")
+    store.put(objects, &PutOptions::default()).expect("put")
+}
+
+fn put_in(store: &dyn Store, collection: &str, objects: &[Object]) -> Vec<Outcome> {
+    let options = PutOptions { collection: Some(collection.into()), ..PutOptions::default() };
+    store.put(objects, &options).expect("put")
 }
 
 fn all_records(store: &dyn Store, q: &Query) -> Vec<crate::Record> {
@@ -104,7 +111,8 @@ fn all_records(store: &dyn Store, q: &Query) -> Vec<crate::Record> {
 
 /// Re-adding an identical version succeeds and changes nothing, even when
 /// its JSON is spelled differently (key order).
-pub fn put_is_idempotent(store: Arc<dyn Store>) {
+pub fn put_is_idempotent<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
     let objs = vec![indicator(1, 0, AUTHOR_A), indicator(2, 0, AUTHOR_A)];
     let first = put_ok(&*store, &objs);
     assert!(matches!(first[0], Outcome::Added(_)), "{first:?}");
@@ -135,7 +143,8 @@ pub fn put_is_idempotent(store: Arc<dyn Store>) {
 
 /// The same (id, version) with other content is a per-object conflict; the
 /// rest of the batch is stored and the stored version is untouched.
-pub fn conflicting_version_is_reported_alone(store: Arc<dyn Store>) {
+pub fn conflicting_version_is_reported_alone<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
     put_ok(&*store, &[indicator(1, 0, AUTHOR_A)]);
     let mut changed = indicator(1, 0, AUTHOR_A).to_value();
     changed["name"] = json!("something else");
@@ -152,7 +161,8 @@ pub fn conflicting_version_is_reported_alone(store: Arc<dyn Store>) {
 
 /// `last` (default), `first`, `all` and timestamps, alone and combined,
 /// whatever order the versions arrive in.
-pub fn version_selection(store: Arc<dyn Store>) {
+pub fn version_selection<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
     // Versions 1, 3, 0, 2 arrive in that order.
     for v in [1, 3, 0, 2] {
         put_ok(&*store, &[indicator(7, v, AUTHOR_A)]);
@@ -177,7 +187,8 @@ pub fn version_selection(store: Arc<dyn Store>) {
 }
 
 /// Filters by type, id, author and `added_after` combine as AND, lists as OR.
-pub fn get_and_filters(store: Arc<dyn Store>) {
+pub fn get_and_filters<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
     put_ok(&*store, &[indicator(1, 0, AUTHOR_A), malware(1), indicator(2, 0, AUTHOR_B)]);
     let first_added = all_records(&*store, &Query::default())[0].date_added;
     put_ok(&*store, &[malware(2), indicator(3, 0, AUTHOR_A)]);
@@ -240,7 +251,8 @@ fn check_paging(store: &dyn Store, expected: usize) {
 }
 
 /// Paging over versions of many objects, by cursor and by `added_after`.
-pub fn paging_never_skips_or_repeats(store: Arc<dyn Store>) {
+pub fn paging_never_skips_or_repeats<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
     let batch: Vec<Object> = (0..60).map(|n| indicator(n, n % 3, AUTHOR_A)).collect();
     put_ok(&*store, &batch);
     let more: Vec<Object> = (0..60).map(|n| indicator(n, 5, AUTHOR_A)).collect();
@@ -250,7 +262,8 @@ pub fn paging_never_skips_or_repeats(store: Arc<dyn Store>) {
 
 /// Thousands of objects added within the same millisecond still get
 /// distinct, increasing `date_added` values and page exactly.
-pub fn same_millisecond_arrivals(store: Arc<dyn Store>) {
+pub fn same_millisecond_arrivals<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
     for chunk in 0..4 {
         let batch: Vec<Object> = (0..500).map(|n| indicator(chunk * 500 + n, 0, AUTHOR_A)).collect();
         put_ok(&*store, &batch);
@@ -260,13 +273,14 @@ pub fn same_millisecond_arrivals(store: Arc<dyn Store>) {
 
 /// Writers on several threads while a reader pages by cursor: the reader
 /// never sees an object twice, and a final drain completes the set.
-pub fn concurrent_writers_and_pager(store: Arc<dyn Store>) {
+pub fn concurrent_writers_and_pager<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
     let writers: Vec<_> = (0..4u32)
         .map(|t| {
             let store = store.clone();
             std::thread::spawn(move || {
                 for n in 0..100 {
-                    store.put(&[indicator(t * 1000 + n, 0, AUTHOR_A)]).unwrap();
+                    store.put(&[indicator(t * 1000 + n, 0, AUTHOR_A)], &PutOptions::default()).unwrap();
                 }
             })
         })
@@ -299,27 +313,29 @@ pub fn concurrent_writers_and_pager(store: Arc<dyn Store>) {
 
 /// Deleting one version moves `first`/`last` to the remaining ones; deleting
 /// all makes the object unknown.
-pub fn delete_versions(store: Arc<dyn Store>) {
+pub fn delete_versions<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
     for v in 0..3 {
         put_ok(&*store, &[indicator(1, v, AUTHOR_A)]);
     }
     let id1 = StixId::parse(&id(1)).unwrap();
     let last = Versions::at(ts("2024-01-01T00:00:02.000Z"));
-    assert_eq!(store.delete(&id1, &last).unwrap(), 1);
+    assert_eq!(store.delete(&id1, &last, None).unwrap(), 1);
     let latest = store.get(&id1, &Versions::LAST).unwrap();
     assert_eq!(latest[0].version, "2024-01-01T00:00:01.000Z");
-    assert_eq!(store.delete(&id1, &Versions::FIRST).unwrap(), 1);
+    assert_eq!(store.delete(&id1, &Versions::FIRST, None).unwrap(), 1);
     assert_eq!(store.get(&id1, &Versions::FIRST).unwrap()[0].version, "2024-01-01T00:00:01.000Z");
-    assert_eq!(store.delete(&id1, &Versions::ALL).unwrap(), 1);
+    assert_eq!(store.delete(&id1, &Versions::ALL, None).unwrap(), 1);
     assert!(store.get(&id1, &Versions::ALL).unwrap().is_empty());
-    assert_eq!(store.delete(&id1, &Versions::ALL).unwrap(), 0);
+    assert_eq!(store.delete(&id1, &Versions::ALL, None).unwrap(), 0);
     // A deleted version can be added again.
     assert!(matches!(put_ok(&*store, &[indicator(1, 0, AUTHOR_A)])[0], Outcome::Added(_)));
 }
 
 /// Objects without `modified` or `created` (SCOs) have one version, dated
 /// by when they were added; re-adding is unchanged, other content conflicts.
-pub fn scos_are_single_version(store: Arc<dyn Store>) {
+pub fn scos_are_single_version<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
     let out = put_ok(&*store, &[sco("198.51.100.3", None)]);
     let Outcome::Added(d) = out[0] else { panic!("{out:?}") };
     assert_eq!(put_ok(&*store, &[sco("198.51.100.3", None)])[0], Outcome::Unchanged(d));
@@ -331,7 +347,8 @@ pub fn scos_are_single_version(store: Arc<dyn Store>) {
 }
 
 /// `stats` counts objects and versions per type and per author.
-pub fn stats_count_types_and_producers(store: Arc<dyn Store>) {
+pub fn stats_count_types_and_producers<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
     put_ok(&*store, &[indicator(1, 0, AUTHOR_A), indicator(1, 1, AUTHOR_A), malware(1), sco("10.0.0.1", None)]);
     let s = store.stats().unwrap();
     assert_eq!((s.objects, s.versions), (3, 4));
@@ -347,7 +364,8 @@ pub fn stats_count_types_and_producers(store: Arc<dyn Store>) {
 
 /// `scan` returns the stored bytes of every selected version, in order, and
 /// stops when the consumer fails.
-pub fn scan_streams_everything(store: Arc<dyn Store>) {
+pub fn scan_streams_everything<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
     let objs: Vec<Object> = (0..25).map(|n| indicator(n, 0, AUTHOR_A)).collect();
     put_ok(&*store, &objs);
     let recs = all_records(&*store, &Query::default());
@@ -359,4 +377,121 @@ pub fn scan_streams_everything(store: Arc<dyn Store>) {
     });
     assert!(err.is_err());
     assert_eq!(n, 5);
+}
+
+/// Adding a version to a collection gives it the collection's own, later
+/// `date_added`; `first`/`last` are computed among the collection's versions.
+pub fn collections_have_their_own_dates_and_versions<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
+    let v0 = put_ok(&*store, &[indicator(1, 0, AUTHOR_A), indicator(1, 1, AUTHOR_A)]);
+    let Outcome::Added(store_date) = v0[0] else { panic!() };
+    put_in(&*store, "c1", &[indicator(2, 0, AUTHOR_A)]);
+    let in_c1 = put_in(&*store, "c1", &[indicator(1, 0, AUTHOR_A)]);
+    let Outcome::Added(c1_date) = in_c1[0] else { panic!("{in_c1:?}") };
+    assert!(c1_date > store_date, "the collection dates its own additions");
+    // Re-adding to the same collection is unchanged and keeps its date.
+    assert_eq!(put_in(&*store, "c1", &[indicator(1, 0, AUTHOR_A)])[0], Outcome::Unchanged(c1_date));
+    let q = |versions: Versions| Query { collection: Some("c1".into()), versions, ..Query::default() };
+    let got = all_records(&*store, &q(Versions::LAST));
+    assert_eq!(got.iter().map(|r| (r.id.clone(), r.version.clone())).collect::<Vec<_>>(), vec![
+        (id(2), "2024-01-01T00:00:00.000Z".to_owned()),
+        (id(1), "2024-01-01T00:00:00.000Z".to_owned()),
+    ], "within c1, version 0 is the last of indicator 1");
+    assert_eq!(got[1].date_added, c1_date);
+    assert!(all_records(&*store, &Query { collection: Some("c2".into()), ..Query::default() }).is_empty());
+    // A later version in the collection becomes its last; paging stays exact.
+    put_in(&*store, "c1", &[indicator(1, 1, AUTHOR_A)]);
+    let got = all_records(&*store, &q(Versions::LAST));
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].version, "2024-01-01T00:00:01.000Z");
+    assert_eq!(all_records(&*store, &q(Versions::FIRST))[1].version, "2024-01-01T00:00:00.000Z");
+    let batch: Vec<Object> = (10..40).map(|n| indicator(n, 0, AUTHOR_A)).collect();
+    put_in(&*store, "c1", &batch);
+    let mut seen = Vec::new();
+    let mut query = Query { collection: Some("c1".into()), versions: Versions::ALL, limit: Some(4), ..Query::default() };
+    loop {
+        let page = store.query(&query).unwrap();
+        seen.extend(page.records.iter().map(|r| r.date_added));
+        if !page.more { break; }
+        query.after = page.next;
+    }
+    assert_eq!(seen.len(), 33);
+    assert!(seen.windows(2).all(|w| w[0] < w[1]));
+}
+
+/// Deleting in a collection removes the versions there, and from the store
+/// only those no other collection holds.
+pub fn delete_from_collection<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
+    put_in(&*store, "c1", &[indicator(1, 0, AUTHOR_A), indicator(1, 1, AUTHOR_A)]);
+    put_in(&*store, "c2", &[indicator(1, 0, AUTHOR_A)]);
+    let id1 = StixId::parse(&id(1)).unwrap();
+    assert_eq!(store.delete(&id1, &Versions::ALL, Some("c1")).unwrap(), 2);
+    assert!(store.get_in(&id1, &Versions::ALL, Some("c1")).unwrap().is_empty());
+    let left = store.get(&id1, &Versions::ALL).unwrap();
+    assert_eq!(left.len(), 1, "version 0 is still in c2");
+    assert_eq!(store.get_in(&id1, &Versions::ALL, Some("c2")).unwrap().len(), 1);
+    assert_eq!(store.delete(&id1, &Versions::ALL, Some("c2")).unwrap(), 1);
+    assert!(store.get(&id1, &Versions::ALL).unwrap().is_empty());
+}
+
+/// With `only_author`, a partner cannot add a version to an object another
+/// partner authored, whether or not the new version names an author.
+pub fn only_the_author_versions<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
+    let as_a = PutOptions { posted_by: Some(AUTHOR_A.into()), only_author: true, ..PutOptions::default() };
+    let as_b = PutOptions { posted_by: Some(AUTHOR_B.into()), only_author: true, ..PutOptions::default() };
+    assert!(matches!(store.put(&[indicator(1, 0, AUTHOR_A)], &as_a).unwrap()[0], Outcome::Added(_)));
+    let out = store.put(&[indicator(1, 1, AUTHOR_B), indicator(2, 0, AUTHOR_B)], &as_b).unwrap();
+    assert!(matches!(out[0], Outcome::NotAuthor(_)), "{out:?}");
+    assert!(matches!(out[1], Outcome::Added(_)));
+    assert!(matches!(store.put(&[indicator(1, 1, AUTHOR_A)], &as_a).unwrap()[0], Outcome::Added(_)));
+    // An object without created_by_ref belongs to whoever posted it first.
+    let s = sco("10.9.9.9", None);
+    assert!(matches!(store.put(std::slice::from_ref(&s), &as_b).unwrap()[0], Outcome::Added(_)));
+    let other = sco("10.9.9.9", Some("changed"));
+    assert!(matches!(store.put(&[other], &as_a).unwrap()[0], Outcome::NotAuthor(_)));
+    let recs = store.get(&StixId::parse(&id(1)).unwrap(), &Versions::ALL).unwrap();
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0].posted_by.as_deref(), Some(AUTHOR_A));
+}
+
+/// Partners, tokens, collections, statuses and settings round-trip.
+pub fn registry_records<B: Store + Registry + 'static>(b: Arc<B>) {
+    let reg: &dyn Registry = &*b;
+    let p = PartnerRecord { id: AUTHOR_A.into(), name: "Aurelia".into(), hosted: true };
+    reg.put_partner(&p).unwrap();
+    reg.put_partner(&PartnerRecord { name: "Aurelia CERT".into(), ..p.clone() }).unwrap();
+    assert_eq!(reg.partners().unwrap(), vec![PartnerRecord { name: "Aurelia CERT".into(), ..p }]);
+    assert!(reg.partner(AUTHOR_B).unwrap().is_none());
+
+    let t = TokenRecord {
+        id: "abcd1234".into(), hash: vec![1, 2, 3], partner: AUTHOR_A.into(), user: "ana".into(),
+        role: Role::Analyst, created: 10, expires: Some(20), revoked: false,
+    };
+    reg.put_token(&t).unwrap();
+    assert_eq!(reg.token("abcd1234").unwrap(), Some(t.clone()));
+    assert!(reg.revoke_token("abcd1234").unwrap());
+    assert!(!reg.revoke_token("nope").unwrap());
+    assert!(reg.token("abcd1234").unwrap().unwrap().revoked);
+    assert_eq!(reg.tokens().unwrap().len(), 1);
+
+    let c = CollectionRecord {
+        id: "91a7b528-80eb-42ed-a74d-c6fbd5a26116".into(), title: "Shared".into(), description: None,
+        readers: Access::All, writers: Access::Partners(vec![AUTHOR_A.into()]),
+    };
+    assert!(reg.put_collection(&c).unwrap());
+    assert!(!reg.put_collection(&c).unwrap(), "ids are unique");
+    assert_eq!(reg.collection(&c.id).unwrap(), Some(c.clone()));
+    assert!(c.writers.allows(AUTHOR_A) && !c.writers.allows(AUTHOR_B) && c.readers.allows(AUTHOR_B));
+
+    reg.put_status("s1", AUTHOR_A, b"{\"status\":\"pending\"}").unwrap();
+    reg.put_status("s1", AUTHOR_A, b"{\"status\":\"complete\"}").unwrap();
+    assert_eq!(reg.status("s1").unwrap(), Some((AUTHOR_A.to_owned(), b"{\"status\":\"complete\"}".to_vec())));
+    assert!(reg.status("s2").unwrap().is_none());
+
+    assert_eq!(reg.setting("k").unwrap(), None);
+    assert_eq!(reg.init_setting("k", "one").unwrap(), "one");
+    assert_eq!(reg.init_setting("k", "two").unwrap(), "one", "the first value stays");
+    assert_eq!(reg.setting("k").unwrap().as_deref(), Some("one"));
 }

@@ -8,6 +8,7 @@
 //! `testsuite`), written once for all of them.
 
 mod query;
+mod registry;
 
 #[cfg(feature = "testsuite")]
 pub mod conformance;
@@ -15,6 +16,7 @@ pub mod conformance;
 use std::fmt;
 
 pub use query::{Cursor, Page, Query, Versions};
+pub use registry::{Access, CollectionRecord, PartnerRecord, Registry, Role, TokenRecord};
 
 /// A storage failure. Never names the backend: callers see what happened, not where.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +68,22 @@ pub enum Outcome {
     /// A version with the same id and version but different content is stored;
     /// this object was not stored.
     Conflict(String),
+    /// Earlier versions of this object have another author; only the author
+    /// may version an object. Nothing was stored.
+    NotAuthor(String),
+}
+
+/// How a batch is put.
+#[derive(Debug, Clone, Default)]
+pub struct PutOptions {
+    /// Also add the versions to this collection (each gets the collection's
+    /// own `date_added`).
+    pub collection: Option<String>,
+    /// The partner that submits the batch (recorded with new versions).
+    pub posted_by: Option<String>,
+    /// Refuse versions of objects whose stored versions another partner
+    /// authored (`created_by_ref`, or the submitting partner when absent).
+    pub only_author: bool,
 }
 
 /// One stored version of an object.
@@ -86,6 +104,8 @@ pub struct Record {
     pub spec_version: String,
     /// The author, if the object names one.
     pub created_by_ref: Option<String>,
+    /// The partner that submitted this version, if known.
+    pub posted_by: Option<String>,
     /// The object's JSON bytes, as stored.
     pub json: Vec<u8>,
 }
@@ -111,7 +131,7 @@ pub trait Store: Send + Sync {
     /// Stores a batch of versions atomically and reports, per object and in
     /// order, whether it was added, already there, or in conflict. A conflict
     /// affects only its own object.
-    fn put(&self, objects: &[model::Object]) -> Result<Vec<Outcome>>;
+    fn put(&self, objects: &[model::Object], options: &PutOptions) -> Result<Vec<Outcome>>;
 
     /// One page of versions matching `query`, in `date_added` order.
     fn query(&self, query: &Query) -> Result<Page>;
@@ -126,15 +146,27 @@ pub trait Store: Send + Sync {
     ) -> Result<u64>;
 
     /// Deletes the selected versions of an object; returns how many went.
-    fn delete(&self, id: &model::StixId, versions: &Versions) -> Result<u64>;
+    /// With a collection, removes them from that collection, and from the
+    /// store only those that no other collection still holds.
+    fn delete(&self, id: &model::StixId, versions: &Versions, collection: Option<&str>) -> Result<u64>;
 
     /// Counts by type and by author.
     fn stats(&self) -> Result<Stats>;
 
     /// The versions of one object selected by `versions`, oldest first.
     fn get(&self, id: &model::StixId, versions: &Versions) -> Result<Vec<Record>> {
+        self.get_in(id, versions, None)
+    }
+
+    /// Like [`Store::get`], within a collection when one is given.
+    fn get_in(&self, id: &model::StixId, versions: &Versions, collection: Option<&str>) -> Result<Vec<Record>> {
         let mut out = Vec::new();
-        let q = Query { ids: vec![id.to_string()], versions: versions.clone(), ..Query::default() };
+        let q = Query {
+            ids: vec![id.to_string()],
+            versions: versions.clone(),
+            collection: collection.map(str::to_owned),
+            ..Query::default()
+        };
         self.scan(&q, &mut |r| {
             out.push(r);
             Ok(())

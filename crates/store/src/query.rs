@@ -66,6 +66,9 @@ pub struct Query {
     pub spec_versions: Vec<String>,
     /// Authors (`created_by_ref`).
     pub authors: Vec<String>,
+    /// Only versions in this collection; their `date_added` is then the
+    /// date they were added to it.
+    pub collection: Option<String>,
     /// Page size; `None` means no limit.
     pub limit: Option<usize>,
     /// Continue after this cursor.

@@ -1,0 +1,146 @@
+//! The node's own records, which are not partnership objects and never
+//! leave the node: partners it knows or hosts, API tokens, TAXII collections,
+//! TAXII add-status resources, and settings.
+
+use crate::Result;
+
+/// Who may do something with a collection.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    /// Every authenticated partner.
+    All,
+    /// Only these partners (identity ids).
+    Partners(Vec<String>),
+}
+
+impl Access {
+    /// Whether `partner` is allowed.
+    pub fn allows(&self, partner: &str) -> bool {
+        match self {
+            Access::All => true,
+            Access::Partners(p) => p.iter().any(|x| x == partner),
+        }
+    }
+}
+
+/// A TAXII collection as the node keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionRecord {
+    /// The collection id (a UUID).
+    pub id: String,
+    /// Human-readable title.
+    pub title: String,
+    /// Optional description.
+    pub description: Option<String>,
+    /// Who may read its objects.
+    pub readers: Access,
+    /// Who may add objects to it.
+    pub writers: Access,
+}
+
+/// A partner the node knows: its own, one it hosts, or a remote one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerRecord {
+    /// The partner's STIX identity id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Whether the node hosts this partner's account (its own partner included).
+    pub hosted: bool,
+}
+
+/// A role, which decides what a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Reads what the partner may see.
+    Viewer,
+    /// Also shares and hunts intelligence.
+    Analyst,
+    /// Also negotiates and ratifies agreements.
+    Liaison,
+    /// Also runs the node: partners, tokens, collections.
+    Admin,
+}
+
+impl Role {
+    /// All roles, least powerful first.
+    pub const ALL: [Role; 4] = [Role::Viewer, Role::Analyst, Role::Liaison, Role::Admin];
+
+    /// The role's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Analyst => "analyst",
+            Role::Liaison => "liaison",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Parses a role name.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// An API token as stored: never the token itself, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Public identifier, the lookup key (part of the token text).
+    pub id: String,
+    /// SHA-256 of the whole token.
+    pub hash: Vec<u8>,
+    /// The partner the token acts for.
+    pub partner: String,
+    /// The user it was issued to (a label).
+    pub user: String,
+    /// What it may do.
+    pub role: Role,
+    /// When it was created (microseconds since the epoch).
+    pub created: i64,
+    /// When it stops working, if ever.
+    pub expires: Option<i64>,
+    /// Whether it was revoked.
+    pub revoked: bool,
+}
+
+/// The node's own records.
+pub trait Registry: Send + Sync {
+    /// Adds or renames a partner.
+    fn put_partner(&self, partner: &PartnerRecord) -> Result<()>;
+    /// Every known partner, by name.
+    fn partners(&self) -> Result<Vec<PartnerRecord>>;
+
+    /// Stores a new token.
+    fn put_token(&self, token: &TokenRecord) -> Result<()>;
+    /// Looks a token up by its public id.
+    fn token(&self, id: &str) -> Result<Option<TokenRecord>>;
+    /// Every token, newest first.
+    fn tokens(&self) -> Result<Vec<TokenRecord>>;
+    /// Marks a token revoked; false if there is no such token.
+    fn revoke_token(&self, id: &str) -> Result<bool>;
+
+    /// Creates a collection; false if one with this id exists.
+    fn put_collection(&self, collection: &CollectionRecord) -> Result<bool>;
+    /// Every collection, by title.
+    fn collections(&self) -> Result<Vec<CollectionRecord>>;
+
+    /// Stores (or replaces) a TAXII status resource owned by `owner`.
+    fn put_status(&self, id: &str, owner: &str, json: &[u8]) -> Result<()>;
+    /// A status resource and its owner.
+    fn status(&self, id: &str) -> Result<Option<(String, Vec<u8>)>>;
+
+    /// A node setting.
+    fn setting(&self, key: &str) -> Result<Option<String>>;
+    /// Sets a node setting if it is not set yet; returns the value in force.
+    fn init_setting(&self, key: &str, value: &str) -> Result<String>;
+
+    /// One collection by id.
+    fn collection(&self, id: &str) -> Result<Option<CollectionRecord>> {
+        Ok(self.collections()?.into_iter().find(|c| c.id == id))
+    }
+    /// One partner by id.
+    fn partner(&self, id: &str) -> Result<Option<PartnerRecord>> {
+        Ok(self.partners()?.into_iter().find(|p| p.id == id))
+    }
+}
