@@ -50,6 +50,98 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Count stored objects by type and by producer.
     Stats,
+    /// Create the node's partner identity (done by any command if not yet).
+    Init(InitArgs),
+    /// Partner accounts this node knows or hosts.
+    #[command(subcommand)]
+    Partner(PartnerCommand),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// TAXII collections.
+    #[command(subcommand)]
+    Collection(CollectionCommand),
+    /// Validate STIX patterns, or answer conformance cases as JSON Lines.
+    Pattern(PatternArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PatternArgs {
+    /// Read one JSON case per line on standard input and answer each on a line
+    /// of standard output (`{"kind":"validator"|"matcher",...}`).
+    #[arg(long)]
+    pub jsonl: bool,
+    /// A pattern to validate (strict STIX 2.1), when not using --jsonl.
+    pub pattern: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The node's partner name [default: from entente.toml, else "Entente node"].
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PartnerCommand {
+    /// Add a partner account hosted on this node; prints its identity id.
+    Add {
+        /// The partner's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List known partners.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; prints it once (only its hash is kept).
+    Create {
+        /// The partner the token acts for (identity id or name).
+        #[arg(long)]
+        partner: String,
+        /// admin, liaison, analyst or viewer.
+        #[arg(long)]
+        role: String,
+        /// Lifetime, such as 90d, 12h or 30m [default: no expiry].
+        #[arg(long)]
+        expires: Option<String>,
+        /// Who the token is for (a label).
+        #[arg(long, default_value = "")]
+        user: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by its id (the hex part after `ent_`).
+    Revoke {
+        /// The token id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CollectionCommand {
+    /// Create a collection; prints its id.
+    Create {
+        /// Its title.
+        #[arg(long)]
+        title: String,
+        /// Its id (a UUID) [default: a new one].
+        #[arg(long)]
+        id: Option<String>,
+        /// Its description.
+        #[arg(long)]
+        description: Option<String>,
+        /// Who may read: `all` or a comma list of partner ids or names.
+        #[arg(long, default_value = "all")]
+        read: String,
+        /// Who may write: `all` or a comma list of partner ids or names [default: the node's partner].
+        #[arg(long)]
+        write: Option<String>,
+    },
+    /// List collections.
+    List,
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +162,9 @@ pub struct ImportArgs {
     /// Objects per store transaction.
     #[arg(long, default_value_t = 10_000)]
     pub batch: usize,
+    /// Also add the objects to this TAXII collection (its id).
+    #[arg(long)]
+    pub collection: Option<String>,
 }
 
 #[derive(Debug, Args)]

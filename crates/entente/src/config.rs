@@ -17,6 +17,10 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     log_format: Option<LogFormat>,
     max_object_bytes: Option<usize>,
+    node_name: Option<String>,
+    taxii_max_page_size: Option<usize>,
+    max_content_length: Option<u64>,
+    taxii_public_discovery: Option<bool>,
 }
 
 /// The effective configuration of one command.
@@ -26,6 +30,16 @@ pub struct Config {
     pub listen: SocketAddr,
     pub log_format: LogFormat,
     pub limits: model::Limits,
+    pub node_name: String,
+    pub taxii: server::taxii::TaxiiConfig,
+}
+
+/// Reads an `ENTENTE_*` variable, refusing a value that does not parse.
+fn env<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
+    match std::env::var(name) {
+        Ok(v) => v.parse().map(Some).map_err(|_| anyhow::anyhow!("{name}: cannot read {v:?}")),
+        Err(_) => Ok(None),
+    }
 }
 
 impl Config {
@@ -39,12 +53,36 @@ impl Config {
             Command::Serve(a) => a.listen,
             _ => None,
         };
+        let defaults = server::taxii::TaxiiConfig::default();
+        let init_name = match &cli.command {
+            Command::Init(a) => a.name.clone(),
+            _ => None,
+        };
         Ok(Config {
             data_dir: cli.global.data_dir.clone().or(file.data_dir).unwrap_or_else(|| "entente-data".into()),
             listen: listen_flag.or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".parse().expect("valid")),
             log_format: cli.global.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
             limits: model::Limits {
-                max_object_bytes: file.max_object_bytes.unwrap_or(model::Limits::default().max_object_bytes),
+                max_object_bytes: env("ENTENTE_MAX_OBJECT_BYTES")?
+                    .or(file.max_object_bytes)
+                    .unwrap_or(model::Limits::default().max_object_bytes),
+            },
+            node_name: init_name
+                .or(env("ENTENTE_NODE_NAME")?)
+                .or(file.node_name)
+                .unwrap_or_else(|| "Entente node".into()),
+            taxii: server::taxii::TaxiiConfig {
+                max_page_size: env("ENTENTE_TAXII_MAX_PAGE_SIZE")?
+                    .or(file.taxii_max_page_size)
+                    .unwrap_or(defaults.max_page_size)
+                    .max(1),
+                max_content_length: env("ENTENTE_MAX_CONTENT_LENGTH")?
+                    .or(file.max_content_length)
+                    .unwrap_or(defaults.max_content_length),
+                public_discovery: env("ENTENTE_TAXII_PUBLIC_DISCOVERY")?
+                    .or(file.taxii_public_discovery)
+                    .unwrap_or(defaults.public_discovery),
+                ..defaults
             },
         })
     }

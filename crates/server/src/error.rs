@@ -32,6 +32,11 @@ impl ApiError {
         }
     }
 
+    /// 404.
+    pub fn not_found(description: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::NOT_FOUND, title: "not found", description: description.into() }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status

@@ -5,8 +5,11 @@
 //! `/metrics` (Prometheus text). The TAXII 2.1 server (`/taxii2/`), the REST
 //! API (`/api/v1/`) and the web pages (`/`) join here as they are built.
 
+pub mod auth;
 mod error;
 mod http_metrics;
+pub mod node;
+pub mod taxii;
 pub mod telemetry;
 
 use std::net::SocketAddr;
@@ -23,17 +26,43 @@ pub use error::ApiError;
 /// What a running node shares with every request.
 #[derive(Clone)]
 pub struct AppState {
-    /// The node's store.
+    /// The node's objects.
     pub store: Arc<dyn store::Store>,
+    /// The node's own records.
+    pub registry: Arc<dyn store::Registry>,
+    /// Who the node is.
+    pub node: Arc<node::NodeIdentity>,
+    /// TAXII settings.
+    pub taxii: Arc<taxii::TaxiiConfig>,
+    /// Seals and opens paging cursors.
+    pub cursors: ::taxii::CursorCodec,
+    /// Failed authentications per client address.
+    pub auth_failures: Arc<auth::FailureLimiter>,
+    /// Limits on objects from partners.
+    pub limits: model::Limits,
 }
 
-/// How to serve.
-#[derive(Debug, Clone)]
-pub struct ServeConfig {
-    /// Address to listen on.
-    pub listen: SocketAddr,
-    /// How long in-flight requests get to finish after a shutdown signal.
-    pub shutdown_grace: Duration,
+impl AppState {
+    /// The state of a node whose store and registry are open and whose
+    /// identity is initialised.
+    pub fn new(
+        store: Arc<dyn store::Store>,
+        registry: Arc<dyn store::Registry>,
+        node: node::NodeIdentity,
+        taxii: taxii::TaxiiConfig,
+        limits: model::Limits,
+    ) -> AppState {
+        let cursors = ::taxii::CursorCodec::new(node.cursor_key.as_bytes());
+        AppState {
+            store,
+            registry,
+            node: Arc::new(node),
+            taxii: Arc::new(taxii),
+            cursors,
+            auth_failures: Arc::new(auth::FailureLimiter::new(20, Duration::from_secs(60))),
+            limits,
+        }
+    }
 }
 
 /// Builds the node's HTTP application.
@@ -41,6 +70,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .merge(taxii::router(state.clone()))
+        .fallback(fallback)
         .layer(axum::middleware::from_fn(http_metrics::track))
         .with_state(state)
 }
@@ -99,6 +130,15 @@ async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse, Api
     // A trivial query proves the store answers.
     blocking(move || store.query(&store::Query { limit: Some(1), ..Default::default() })).await?;
     Ok(Json(serde_json::json!({ "status": "ok" })))
+}
+
+/// Unknown paths: a TAXII error under `/taxii2/`, a JSON 404 elsewhere.
+async fn fallback(uri: axum::http::Uri) -> axum::response::Response {
+    if uri.path().starts_with("/taxii2") {
+        taxii::fallback().await.into_response()
+    } else {
+        ApiError::not_found("no such endpoint").into_response()
+    }
 }
 
 async fn metrics() -> impl IntoResponse {

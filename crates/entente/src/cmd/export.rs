@@ -11,7 +11,7 @@ use crate::cli::ExportArgs;
 use crate::config::Config;
 
 pub fn run(args: &ExportArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    let store = super::open_store(config)?;
+    let store = super::open(config)?.store;
     let out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(File::create(path).with_context(|| format!("creating {}", path.display()))?),
         None => Box::new(io::stdout().lock()),

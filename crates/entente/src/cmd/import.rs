@@ -33,11 +33,23 @@ struct Totals {
 type Batch = Vec<(u64, Result<Object, model::Error>)>;
 
 pub fn run(args: &ImportArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    let store = super::open_store(config)?;
+    let node = super::open(config)?;
+    let store = node.store;
+    // Imported objects are submitted by the node's own partner.
+    if let Some(c) = &args.collection {
+        if node.registry.collection(c)?.is_none() {
+            anyhow::bail!("no collection {c} (see `entente collection list`)");
+        }
+    }
+    let options = store::PutOptions {
+        posted_by: Some(node.identity.partner.clone()),
+        collection: args.collection.clone(),
+        ..Default::default()
+    };
     let mut totals = Totals::default();
     let start = Instant::now();
     for path in &args.files {
-        if let Err(e) = import_file(&*store, path, args.batch.max(1), config.limits, &mut totals) {
+        if let Err(e) = import_file(&*store, &options, path, args.batch.max(1), config.limits, &mut totals) {
             totals.failed_files += 1;
             eprintln!("{}: {e:#}", path.display());
             if !args.keep_going {
@@ -76,6 +88,7 @@ impl<R: Read> Read for Counting<R> {
 
 fn import_file(
     store: &dyn store::Store,
+    options: &store::PutOptions,
     path: &Path,
     batch_size: usize,
     limits: Limits,
@@ -133,7 +146,7 @@ fn import_file(
             }
         }
         let put_started = Instant::now();
-        let put = store.put(&objects);
+        let put = store.put(&objects, options);
         store_secs += put_started.elapsed().as_secs_f64();
         match put {
             Ok(outcomes) => tally(&label, &outcomes, totals),
@@ -158,7 +171,7 @@ fn tally(label: &str, outcomes: &[store::Outcome], totals: &mut Totals) {
         match o {
             store::Outcome::Added(_) => totals.added += 1,
             store::Outcome::Unchanged(_) => totals.unchanged += 1,
-            store::Outcome::Conflict(why) => {
+            store::Outcome::Conflict(why) | store::Outcome::NotAuthor(why) => {
                 totals.conflicts += 1;
                 report(label, totals, why);
             }

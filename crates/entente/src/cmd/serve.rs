@@ -7,9 +7,9 @@ use anyhow::Context;
 use crate::config::Config;
 
 pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
-    let store = super::open_store(config)?;
+    let node = super::open(config)?;
     server::telemetry::install();
-    let stats = store.stats()?;
+    let stats = node.store.stats()?;
     metrics::gauge!("entente_objects_stored").set(stats.versions as f64);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
@@ -17,7 +17,8 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
         tracing::info!(data_dir = %config.data_dir.display(), objects = stats.versions, "store open");
-        let app = server::router(server::AppState { store });
+        let state = server::AppState::new(node.store, node.registry, node.identity, config.taxii.clone(), config.limits);
+        let app = server::router(state);
         server::serve(listener, app, server::shutdown_signal()).await?;
         anyhow::Ok(())
     })?;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use crate::config::Config;
 
 pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
-    let store = super::open_store(config)?;
+    let store = super::open(config)?.store;
     let stats = store.stats()?;
     println!("{} objects, {} versions", stats.objects, stats.versions);
     println!("\n{:<32} {:>12} {:>12}", "type", "objects", "versions");

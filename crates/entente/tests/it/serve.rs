@@ -18,16 +18,31 @@ fn http_get(port: u16, path: &str) -> Option<String> {
     Some(buf)
 }
 
+/// Kills the server if the test fails before stopping it.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn serves_health_and_metrics_then_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_entente"))
-        .current_dir(dir.path())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--log-format", "json"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_entente"))
+            .current_dir(dir.path())
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--log-format", "json"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut server.0;
     let deadline = Instant::now() + Duration::from_secs(30);
     let health = loop {
         if let Some(r) = http_get(port, "/healthz") {
@@ -38,7 +53,8 @@ fn serves_health_and_metrics_then_stops_on_sigterm() {
     };
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let metrics = http_get(port, "/metrics").unwrap();
-    assert!(metrics.contains("entente_objects_stored 0"), "{metrics}");
+    // The node's own identity is its first object.
+    assert!(metrics.contains("entente_objects_stored 1"), "{metrics}");
     // SIGTERM: a clean exit.
     let rc = unsafe_free_kill(child.id());
     assert_eq!(rc, 0);

@@ -1,53 +1,72 @@
-//! HTTP tests of the node's routers against a real listener and store.
+//! HTTP tests of a node's routers against a real listener and a real store.
+
+mod health;
+mod taxii;
 
 use std::sync::Arc;
 
-async fn start() -> (String, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>, tempfile::TempDir) {
+use store::{Access, CollectionRecord, Registry, Role};
+
+/// A running node with two partners (A is the node's own, B hosted),
+/// tokens for them and three collections.
+pub(crate) struct Node {
+    pub url: String,
+    pub a: String,
+    pub b: String,
+    pub token_a: String,
+    pub token_b: String,
+    pub viewer_a: String,
+    /// Readable and writable by all.
+    pub shared: String,
+    /// Readable by all, writable by A only.
+    pub a_only_write: String,
+    /// Visible to A only.
+    pub a_private: String,
+    pub store: Arc<store_sqlite::SqliteStore>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+pub(crate) async fn start(config: server::taxii::TaxiiConfig) -> Node {
     server::telemetry::install();
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(store_sqlite::SqliteStore::open(dir.path()).unwrap());
-    let app = server::router(server::AppState { store });
+    let identity = server::node::init(&*store, &*store, "Aurelia").unwrap();
+    let a = identity.partner.clone();
+    let b = server::node::add_hosted_partner(&*store, &*store, "Borealis").unwrap();
+    let token = |partner: &str, role: Role| {
+        let (t, rec) = server::auth::issue(partner, "test", role, 0, None);
+        store.put_token(&rec).unwrap();
+        t
+    };
+    let (token_a, token_b, viewer_a) = (token(&a, Role::Analyst), token(&b, Role::Analyst), token(&a, Role::Viewer));
+    let collection = |title: &str, readers: Access, writers: Access| {
+        let id = uuid::Uuid::new_v4().to_string();
+        store.put_collection(&CollectionRecord { id: id.clone(), title: title.into(), description: None, readers, writers }).unwrap();
+        id
+    };
+    let shared = collection("shared", Access::All, Access::All);
+    let a_only_write = collection("a writes", Access::All, Access::Partners(vec![a.clone()]));
+    let a_private = collection("a private", Access::Partners(vec![a.clone()]), Access::Partners(vec![a.clone()]));
+    let state = server::AppState::new(store.clone(), store.clone(), identity, config, model::Limits::default());
+    let app = server::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let task = tokio::spawn(async move {
+    tokio::spawn(async move {
         server::serve(listener, app, async {
             let _ = rx.await;
         })
         .await
         .unwrap();
     });
-    (url, tx, task, dir)
-}
-
-async fn get(url: &str) -> (u16, String, String) {
-    // A minimal HTTP/1.1 client over a raw socket keeps dev-dependencies small.
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap();
-    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.unwrap();
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, head.to_owned(), body.to_owned())
-}
-
-#[tokio::test]
-async fn healthz_and_metrics() {
-    let (url, stop, task, _dir) = start().await;
-    let (status, _, body) = get(&format!("{url}/healthz")).await;
-    assert_eq!(status, 200);
-    assert!(body.contains(r#""status":"ok""#), "{body}");
-    let (status, head, body) = get(&format!("{url}/metrics")).await;
-    assert_eq!(status, 200);
-    assert!(head.to_ascii_lowercase().contains("content-type: text/plain"), "{head}");
-    assert!(body.contains("entente_http_request_duration_seconds"), "{body}");
-    assert!(body.contains(r#"route="/healthz""#), "{body}");
-    let (status, _, _) = get(&format!("{url}/nowhere")).await;
-    assert_eq!(status, 404);
-    stop.send(()).unwrap();
-    task.await.unwrap();
+    Node { url, a, b, token_a, token_b, viewer_a, shared, a_only_write, a_private, store, stop: Some(tx), _dir: dir }
 }

@@ -1,0 +1,149 @@
+//! `entente init`, `partner`, `token` and `collection`: the node operator's commands.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use store::{Access, CollectionRecord, Role};
+
+use crate::cli::{CollectionCommand, PartnerCommand, TokenCommand};
+use crate::config::Config;
+
+pub fn init(config: &Config) -> anyhow::Result<ExitCode> {
+    let node = super::open(config)?;
+    println!("{}", node.identity.partner);
+    eprintln!("node partner: {} ({})", node.identity.name, node.identity.partner);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn partner(cmd: PartnerCommand, config: &Config) -> anyhow::Result<ExitCode> {
+    let node = super::open(config)?;
+    match cmd {
+        PartnerCommand::Add { name } => {
+            let id = server::node::add_hosted_partner(&*node.store, &*node.registry, &name)?;
+            println!("{id}");
+        }
+        PartnerCommand::List => {
+            println!("{:<48} {:<8} name", "id", "hosted");
+            for p in node.registry.partners()? {
+                let mark = if p.id == node.identity.partner { " (this node)" } else { "" };
+                println!("{:<48} {:<8} {}{mark}", p.id, p.hosted, p.name);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Finds a partner by identity id or by name.
+fn resolve_partner(registry: &dyn store::Registry, key: &str) -> anyhow::Result<String> {
+    let partners = registry.partners()?;
+    if let Some(p) = partners.iter().find(|p| p.id == key) {
+        return Ok(p.id.clone());
+    }
+    let named: Vec<_> = partners.iter().filter(|p| p.name == key).collect();
+    match named.as_slice() {
+        [one] => Ok(one.id.clone()),
+        [] => bail!("no partner with id or name {key:?} (see `entente partner list`)"),
+        _ => bail!("several partners are named {key:?}; give the identity id"),
+    }
+}
+
+/// Parses a lifetime such as `90d`, `12h`, `30m` or `45s` into microseconds.
+fn lifetime(text: &str) -> anyhow::Result<i64> {
+    let (num, unit) = text.split_at(text.len().saturating_sub(1));
+    let n: i64 = num.parse().with_context(|| format!("{text:?} is not a lifetime such as 90d or 12h"))?;
+    let secs = match unit {
+        "d" => n * 86_400,
+        "h" => n * 3600,
+        "m" => n * 60,
+        "s" => n,
+        _ => bail!("{text:?} is not a lifetime such as 90d, 12h, 30m or 45s"),
+    };
+    if secs <= 0 {
+        bail!("a lifetime must be positive");
+    }
+    Ok(secs * 1_000_000)
+}
+
+pub fn token(cmd: TokenCommand, config: &Config) -> anyhow::Result<ExitCode> {
+    let node = super::open(config)?;
+    match cmd {
+        TokenCommand::Create { partner, role, expires, user } => {
+            let partner = resolve_partner(&*node.registry, &partner)?;
+            let role = Role::parse(&role).with_context(|| format!("{role:?} is not a role (admin, liaison, analyst, viewer)"))?;
+            let now = model::Timestamp::now().micros();
+            let expires = expires.map(|e| lifetime(&e)).transpose()?.map(|l| now + l);
+            let (token, record) = server::auth::issue(&partner, &user, role, now, expires);
+            node.registry.put_token(&record)?;
+            println!("{token}");
+            eprintln!("token {} for {partner} as {}: shown once, keep it safe", record.id, role.as_str());
+        }
+        TokenCommand::List => {
+            println!("{:<14} {:<8} {:<10} {:<28} {:<48} user", "id", "role", "state", "expires", "partner");
+            let now = model::Timestamp::now().micros();
+            for t in node.registry.tokens()? {
+                let state = if t.revoked {
+                    "revoked"
+                } else if t.expires.is_some_and(|e| e <= now) {
+                    "expired"
+                } else {
+                    "active"
+                };
+                let expires = t.expires.map_or("never".to_owned(), |e| model::Timestamp::from_micros(e).to_string());
+                println!("{:<14} {:<8} {:<10} {:<28} {:<48} {}", t.id, t.role.as_str(), state, expires, t.partner, t.user);
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let id = id.strip_prefix("ent_").map_or(id.as_str(), |t| t.split('_').next().unwrap_or(t)).to_owned();
+            if !node.registry.revoke_token(&id)? {
+                bail!("no token {id}");
+            }
+            eprintln!("token {id} revoked");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn access(registry: &dyn store::Registry, spec: &str) -> anyhow::Result<Access> {
+    if spec.trim() == "all" {
+        return Ok(Access::All);
+    }
+    let partners = spec
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|p| resolve_partner(registry, p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Access::Partners(partners))
+}
+
+pub fn collection(cmd: CollectionCommand, config: &Config) -> anyhow::Result<ExitCode> {
+    let node = super::open(config)?;
+    match cmd {
+        CollectionCommand::Create { title, id, description, read, write } => {
+            let id = id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            if uuid::Uuid::parse_str(&id).is_err() {
+                bail!("collection id {id:?} is not a UUID");
+            }
+            let writers = match write {
+                Some(w) => access(&*node.registry, &w)?,
+                None => Access::Partners(vec![node.identity.partner.clone()]),
+            };
+            let record = CollectionRecord { id: id.clone(), title, description, readers: access(&*node.registry, &read)?, writers };
+            if !node.registry.put_collection(&record)? {
+                bail!("a collection with id {id} exists");
+            }
+            println!("{id}");
+        }
+        CollectionCommand::List => {
+            println!("{:<38} {:<24} {:<24} title", "id", "read", "write");
+            let show = |a: &Access| match a {
+                Access::All => "all".to_owned(),
+                Access::Partners(p) => format!("{} partners", p.len()),
+            };
+            for c in node.registry.collections()? {
+                println!("{:<38} {:<24} {:<24} {}", c.id, show(&c.readers), show(&c.writers), c.title);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,155 @@
+//! API tokens and who is calling.
+//!
+//! A token reads `ent_<id>_<secret>`: `id` (12 hex digits) is the public
+//! lookup key, `secret` 256 random bits. Only the SHA-256 of the whole token
+//! is stored; it is compared in constant time. Tokens arrive as HTTP Basic
+//! (any user name, the token as password, as taxii2-client sends them) or as
+//! `Authorization: Bearer`. Failed attempts are counted per client address
+//! and refused for a while past a threshold.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use store::{Registry, Role, TokenRecord};
+use subtle::ConstantTimeEq;
+
+/// Who a request acts for, once its token checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The partner (identity id) the token acts for.
+    pub partner: String,
+    /// What the token may do.
+    pub role: Role,
+    /// The token's public id, for logs.
+    pub token_id: String,
+}
+
+impl Caller {
+    /// Whether the caller's role is at least `role`.
+    pub fn can(&self, role: Role) -> bool {
+        self.role >= role
+    }
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).expect("the operating system's random source works");
+    buf
+}
+
+/// A new random secret for signing cursors, hex encoded.
+pub fn new_secret() -> String {
+    random_bytes::<32>().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Makes a token: the text to show once, and the record to store.
+pub fn issue(partner: &str, user: &str, role: Role, now: i64, expires: Option<i64>) -> (String, TokenRecord) {
+    let id: String = random_bytes::<6>().iter().map(|b| format!("{b:02x}")).collect();
+    let secret = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+    let token = format!("ent_{id}_{secret}");
+    let record = TokenRecord {
+        id,
+        hash: Sha256::digest(token.as_bytes()).to_vec(),
+        partner: partner.to_owned(),
+        user: user.to_owned(),
+        role,
+        created: now,
+        expires,
+        revoked: false,
+    };
+    (token, record)
+}
+
+/// Reads the token out of an `Authorization` header value.
+pub fn token_from_header(value: &str) -> Option<String> {
+    let (scheme, rest) = value.trim().split_once(' ')?;
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(rest.to_owned());
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = STANDARD.decode(rest).ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        let (_, password) = text.split_once(':')?;
+        return Some(password.to_owned());
+    }
+    None
+}
+
+/// Why a token was not accepted (for logs; clients only learn "401").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not of the form `ent_<id>_<secret>`.
+    Malformed,
+    /// No such token, or the secret does not match.
+    Unknown,
+    /// Revoked.
+    Revoked,
+    /// Past its expiry.
+    Expired,
+}
+
+/// Checks a token against the registry.
+pub fn verify(registry: &dyn Registry, token: &str, now: i64) -> store::Result<Result<Caller, Refusal>> {
+    let Some(id) = token.strip_prefix("ent_").and_then(|t| t.split('_').next()) else {
+        return Ok(Err(Refusal::Malformed));
+    };
+    if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(Err(Refusal::Malformed));
+    }
+    let Some(record) = registry.token(id)? else { return Ok(Err(Refusal::Unknown)) };
+    let hash = Sha256::digest(token.as_bytes());
+    if !bool::from(hash.as_slice().ct_eq(&record.hash)) {
+        return Ok(Err(Refusal::Unknown));
+    }
+    if record.revoked {
+        return Ok(Err(Refusal::Revoked));
+    }
+    if record.expires.is_some_and(|e| e <= now) {
+        return Ok(Err(Refusal::Expired));
+    }
+    Ok(Ok(Caller { partner: record.partner, role: record.role, token_id: record.id }))
+}
+
+/// Counts failed authentications per client address.
+#[derive(Debug)]
+pub struct FailureLimiter {
+    window: Duration,
+    max_failures: u32,
+    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl FailureLimiter {
+    /// At most `max_failures` failures per address within `window`.
+    pub fn new(max_failures: u32, window: Duration) -> FailureLimiter {
+        FailureLimiter { window, max_failures, seen: Mutex::new(HashMap::new()) }
+    }
+
+    /// Whether the address is currently refused.
+    pub fn blocked(&self, ip: IpAddr) -> bool {
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.get(&ip).is_some_and(|(start, n)| start.elapsed() < self.window && *n >= self.max_failures)
+    }
+
+    /// Records a failure from the address.
+    pub fn fail(&self, ip: IpAddr) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() > 100_000 {
+            let window = self.window;
+            seen.retain(|_, (start, _)| start.elapsed() < window);
+        }
+        let entry = seen.entry(ip).or_insert((Instant::now(), 0));
+        if entry.0.elapsed() >= self.window {
+            *entry = (Instant::now(), 0);
+        }
+        entry.1 += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,163 @@
+//! The TAXII 2.1 server at `/taxii2/`: discovery, one API root (`root`),
+//! collections, objects, manifest, versions and status.
+//!
+//! Every request first passes [`guard`]: content negotiation (406), then
+//! authentication (401, 429 after repeated failures). Handlers then check
+//! what the caller may do with the collection at hand (404 when it may not
+//! even see it, 403 when it may see but not read or write).
+
+mod error;
+mod read;
+mod write;
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, MethodRouter};
+use axum::Router;
+use store::{CollectionRecord, Role};
+
+pub use error::TaxiiError;
+
+use crate::auth::Caller;
+use crate::AppState;
+
+/// The one API root's name.
+pub const API_ROOT: &str = "root";
+
+/// TAXII settings of a node.
+#[derive(Debug, Clone)]
+pub struct TaxiiConfig {
+    /// The largest `limit` a client gets.
+    pub max_page_size: usize,
+    /// The largest POST body, in bytes.
+    pub max_content_length: u64,
+    /// Whether discovery answers without credentials.
+    pub public_discovery: bool,
+    /// How long an add request may run before its status is returned as pending.
+    pub add_wait: std::time::Duration,
+}
+
+impl Default for TaxiiConfig {
+    fn default() -> Self {
+        TaxiiConfig {
+            max_page_size: 1000,
+            max_content_length: 100 * 1024 * 1024,
+            public_discovery: false,
+            add_wait: std::time::Duration::from_secs(5),
+        }
+    }
+}
+
+/// Registers `path` both with and without its trailing slash.
+fn both(router: Router<AppState>, path: &str, m: MethodRouter<AppState>) -> Router<AppState> {
+    let bare = path.trim_end_matches('/');
+    router.route(path, m.clone()).route(bare, m)
+}
+
+/// The TAXII routes.
+pub fn router(state: AppState) -> Router<AppState> {
+    let root = format!("/taxii2/{API_ROOT}");
+    let mut r = Router::new().route("/taxii2/", get(read::discovery)).route("/taxii2", get(read::discovery));
+    r = both(r, &format!("{root}/"), get(read::api_root));
+    r = both(r, &format!("{root}/status/{{status_id}}/"), get(write::status));
+    r = both(r, &format!("{root}/collections/"), get(read::collections));
+    r = both(r, &format!("{root}/collections/{{cid}}/"), get(read::collection));
+    r = both(
+        r,
+        &format!("{root}/collections/{{cid}}/objects/"),
+        get(read::objects).post(write::add_objects).layer(axum::extract::DefaultBodyLimit::disable()),
+    );
+    r = both(r, &format!("{root}/collections/{{cid}}/manifest/"), get(read::manifest));
+    r = both(r, &format!("{root}/collections/{{cid}}/objects/{{oid}}/"), get(read::object).delete(write::delete_object));
+    r = both(r, &format!("{root}/collections/{{cid}}/objects/{{oid}}/versions/"), get(read::versions));
+    r.layer(axum::middleware::from_fn_with_state(state, guard))
+}
+
+/// Answers paths under `/taxii2/` that match no route.
+pub async fn fallback() -> TaxiiError {
+    TaxiiError::not_found("no such TAXII endpoint")
+}
+
+/// Content negotiation and authentication for every TAXII request.
+async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    if !taxii::accepts_taxii(accept) {
+        return TaxiiError::not_acceptable().into_response();
+    }
+    let public = state.taxii.public_discovery && matches!(req.uri().path(), "/taxii2/" | "/taxii2");
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    match authenticate(&state, req.headers(), ip).await {
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
+        }
+        Err(_) if public => {}
+        Err(e) => return e.into_response(),
+    }
+    let mut response = next.run(req).await;
+    if response.status() == axum::http::StatusCode::METHOD_NOT_ALLOWED {
+        response = TaxiiError::method_not_allowed().into_response();
+    }
+    response
+}
+
+/// Finds the caller from the `Authorization` header.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap, ip: std::net::IpAddr) -> Result<Caller, TaxiiError> {
+    if state.auth_failures.blocked(ip) {
+        tracing::warn!(%ip, "authentication refused: too many failures");
+        return Err(TaxiiError::too_many_failures());
+    }
+    let Some(token) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(crate::auth::token_from_header)
+    else {
+        return Err(TaxiiError::unauthorized());
+    };
+    let registry = state.registry.clone();
+    let now = model::Timestamp::now().micros();
+    let verdict = crate::blocking(move || crate::auth::verify(&*registry, &token, now)).await?;
+    match verdict {
+        Ok(caller) => Ok(caller),
+        Err(why) => {
+            state.auth_failures.fail(ip);
+            metrics::counter!("entente_auth_failures_total").increment(1);
+            tracing::warn!(%ip, reason = ?why, "authentication failed");
+            Err(TaxiiError::unauthorized())
+        }
+    }
+}
+
+/// What a caller may do with a collection.
+pub(crate) struct Access {
+    pub collection: CollectionRecord,
+    pub can_read: bool,
+    pub can_write: bool,
+}
+
+/// Looks a collection up for a caller: 404 when unknown or invisible to it.
+pub(crate) async fn collection_for(state: &AppState, caller: &Caller, cid: &str) -> Result<Access, TaxiiError> {
+    let registry = state.registry.clone();
+    let id = cid.to_owned();
+    let found = crate::blocking(move || registry.collection(&id)).await?;
+    let Some(collection) = found else {
+        return Err(TaxiiError::not_found("no such collection"));
+    };
+    let can_read = collection.readers.allows(&caller.partner);
+    let can_write = collection.writers.allows(&caller.partner) && caller.can(Role::Analyst);
+    if !can_read && !collection.writers.allows(&caller.partner) {
+        return Err(TaxiiError::not_found("no such collection"));
+    }
+    Ok(Access { collection, can_read, can_write })
+}
+
+/// A TAXII JSON response with its media type.
+pub(crate) fn taxii_json(status: axum::http::StatusCode, body: Vec<u8>) -> Response {
+    let mut r = (status, body).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(taxii::MEDIA_TYPE));
+    r
+}

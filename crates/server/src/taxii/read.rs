@@ -1,0 +1,249 @@
+//! The TAXII read endpoints: discovery, API root, collections, objects,
+//! one object, manifest and versions. Listings are filtered, then paged, in
+//! the store; the stored JSON bytes are written into the envelope as they are.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::Extension;
+use model::StixId;
+use store::{Cursor, DateAdded, Page, Versions};
+use taxii::{Endpoint, Filter, VersionMatch};
+
+use super::{collection_for, taxii_json, TaxiiError, API_ROOT};
+use crate::auth::Caller;
+use crate::AppState;
+
+fn json<T: serde::Serialize>(value: &T) -> Response {
+    taxii_json(StatusCode::OK, serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// A manifest or versions listing; an empty, final page is `{}`, as envelopes are.
+fn listing<T: serde::Serialize>(value: &T, page: &Page) -> Response {
+    if page.records.is_empty() && !page.more {
+        return taxii_json(StatusCode::OK, b"{}".to_vec());
+    }
+    with_dates(json(value), page)
+}
+
+pub(super) async fn discovery(State(state): State<AppState>) -> Response {
+    json(&taxii::Discovery {
+        title: format!("Entente node {}", state.node.name),
+        description: Some("TAXII 2.1 server of an Entente partnership node".into()),
+        contact: None,
+        default: Some(format!("/taxii2/{API_ROOT}/")),
+        api_roots: vec![format!("/taxii2/{API_ROOT}/")],
+    })
+}
+
+pub(super) async fn api_root(State(state): State<AppState>, Extension(_caller): Extension<Caller>) -> Response {
+    json(&taxii::ApiRoot {
+        title: format!("{} intelligence", state.node.name),
+        description: Some("Collections this node shares with its partners".into()),
+        versions: vec![taxii::MEDIA_TYPE.into()],
+        max_content_length: state.taxii.max_content_length,
+    })
+}
+
+fn describe(a: &super::Access) -> taxii::Collection {
+    taxii::Collection {
+        id: a.collection.id.clone(),
+        title: a.collection.title.clone(),
+        description: a.collection.description.clone(),
+        can_read: a.can_read,
+        can_write: a.can_write,
+        media_types: vec![taxii::STIX_MEDIA_TYPE.into()],
+    }
+}
+
+pub(super) async fn collections(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<Response, TaxiiError> {
+    let registry = state.registry.clone();
+    let all = crate::blocking(move || registry.collections()).await?;
+    let visible = all
+        .into_iter()
+        .filter_map(|c| {
+            let can_read = c.readers.allows(&caller.partner);
+            let writer = c.writers.allows(&caller.partner);
+            (can_read || writer).then(|| {
+                describe(&super::Access { can_write: writer && caller.can(store::Role::Analyst), can_read, collection: c })
+            })
+        })
+        .collect();
+    Ok(json(&taxii::Collections { collections: visible }))
+}
+
+pub(super) async fn collection(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(cid): Path<String>,
+) -> Result<Response, TaxiiError> {
+    let access = collection_for(&state, &caller, &cid).await?;
+    Ok(json(&describe(&access)))
+}
+
+/// Parses an object id from the path: 404 for anything that is not one.
+pub(super) fn object_id(oid: &str) -> Result<StixId, TaxiiError> {
+    StixId::parse(oid).map_err(|_| TaxiiError::not_found("no such object (not a STIX id)"))
+}
+
+/// The store's version selection for a filter's `match[version]`.
+pub(super) fn versions_of(filter: &Filter, default: Versions) -> Versions {
+    if filter.versions.is_empty() {
+        return default;
+    }
+    let mut v = Versions { all: false, first: false, last: false, at: Vec::new() };
+    for m in &filter.versions {
+        match m {
+            VersionMatch::First => v.first = true,
+            VersionMatch::Last => v.last = true,
+            VersionMatch::All => v.all = true,
+            VersionMatch::At(t) => v.at.push(t.clone()),
+        }
+    }
+    v
+}
+
+/// One page of a listing in a collection the caller may read.
+struct Listing {
+    page: Page,
+    next: Option<String>,
+}
+
+async fn list(
+    state: &AppState,
+    caller: &Caller,
+    cid: &str,
+    oid: Option<&StixId>,
+    endpoint: Endpoint,
+    raw_query: Option<String>,
+) -> Result<Listing, TaxiiError> {
+    let access = collection_for(state, caller, cid).await?;
+    if !access.can_read {
+        return Err(TaxiiError::forbidden("the caller may not read this collection"));
+    }
+    let filter = Filter::parse(raw_query.as_deref().unwrap_or(""), endpoint).map_err(|e| TaxiiError::bad_request(e.to_string()))?;
+    let default = if endpoint == Endpoint::Versions { Versions::ALL } else { Versions::LAST };
+    let limit = filter.limit.unwrap_or(state.taxii.max_page_size).min(state.taxii.max_page_size);
+    let context = format!("{endpoint:?}|{cid}|{}|{}", oid.map_or("", StixId::as_str), filter.fingerprint());
+    let after = match &filter.next {
+        Some(n) => Some(Cursor(DateAdded(
+            state.cursors.open(n, &context).map_err(|e| TaxiiError::bad_request(e.to_string()))?,
+        ))),
+        None => None,
+    };
+    let query = store::Query {
+        collection: Some(cid.to_owned()),
+        types: filter.types.clone(),
+        ids: match oid {
+            Some(id) => vec![id.to_string()],
+            None => filter.ids.iter().map(ToString::to_string).collect(),
+        },
+        added_after: filter.added_after.as_ref().map(model::Timestamp::micros),
+        versions: versions_of(&filter, default),
+        spec_versions: filter.spec_versions.clone(),
+        limit: Some(limit),
+        after,
+        ..store::Query::default()
+    };
+    let store = state.store.clone();
+    let page = crate::blocking(move || store.query(&query)).await?;
+    let next = page.next.map(|c| state.cursors.seal(c.0 .0, &context));
+    Ok(Listing { page, next })
+}
+
+/// Adds the date-added headers of a non-empty listing.
+fn with_dates(mut r: Response, page: &Page) -> Response {
+    if let (Some(first), Some(last)) = (page.records.first(), page.records.last()) {
+        let h = r.headers_mut();
+        for (name, d) in [(taxii::DATE_ADDED_FIRST, first.date_added), (taxii::DATE_ADDED_LAST, last.date_added)] {
+            if let Ok(v) = HeaderValue::from_str(&d.to_string()) {
+                h.insert(name, v);
+            }
+        }
+    }
+    r
+}
+
+fn envelope_response(l: &Listing) -> Response {
+    let body = taxii::envelope(l.page.more, l.next.as_deref(), l.page.records.iter().map(|r| r.json.as_slice()));
+    with_dates(taxii_json(StatusCode::OK, body), &l.page)
+}
+
+pub(super) async fn objects(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(cid): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, TaxiiError> {
+    let l = list(&state, &caller, &cid, None, Endpoint::Listing, q).await?;
+    Ok(envelope_response(&l))
+}
+
+pub(super) async fn manifest(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(cid): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, TaxiiError> {
+    let l = list(&state, &caller, &cid, None, Endpoint::Listing, q).await?;
+    let manifest = taxii::Manifest {
+        more: l.page.more,
+        next: l.next.clone(),
+        objects: l
+            .page
+            .records
+            .iter()
+            .map(|r| taxii::ManifestRecord {
+                id: r.id.clone(),
+                date_added: r.date_added.to_string(),
+                version: r.version.clone(),
+                media_type: taxii::STIX_MEDIA_TYPE.into(),
+            })
+            .collect(),
+    };
+    Ok(listing(&manifest, &l.page))
+}
+
+/// 404 unless the object has some version in the collection.
+async fn must_exist(state: &AppState, cid: &str, id: &StixId) -> Result<(), TaxiiError> {
+    let store = state.store.clone();
+    let (cid, id) = (cid.to_owned(), id.clone());
+    let found = crate::blocking(move || store.get_in(&id, &Versions::ALL, Some(&cid))).await?;
+    if found.is_empty() {
+        return Err(TaxiiError::not_found("no such object in this collection"));
+    }
+    Ok(())
+}
+
+pub(super) async fn object(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((cid, oid)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, TaxiiError> {
+    let id = object_id(&oid)?;
+    let l = list(&state, &caller, &cid, Some(&id), Endpoint::Object, q).await?;
+    if l.page.records.is_empty() {
+        must_exist(&state, &cid, &id).await?;
+    }
+    Ok(envelope_response(&l))
+}
+
+pub(super) async fn versions(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((cid, oid)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, TaxiiError> {
+    let id = object_id(&oid)?;
+    let l = list(&state, &caller, &cid, Some(&id), Endpoint::Versions, q).await?;
+    if l.page.records.is_empty() {
+        must_exist(&state, &cid, &id).await?;
+    }
+    let body = taxii::Versions {
+        more: l.page.more,
+        next: l.next.clone(),
+        versions: l.page.records.iter().map(|r| r.version.clone()).collect(),
+    };
+    Ok(listing(&body, &l.page))
+}

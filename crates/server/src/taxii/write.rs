@@ -1,0 +1,206 @@
+//! The TAXII write endpoints: add objects (202 and a status resource),
+//! delete an object's versions, and poll a status.
+//!
+//! An add is validated object by object: valid objects are stored, invalid
+//! ones are reported as failures with the object and property at fault, and
+//! a re-added identical version is a success. The caller's partner must be
+//! the author: `created_by_ref` naming anyone else, or a new version of an
+//! object another partner authored, is a failure.
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Extension;
+use serde_json::value::RawValue;
+use store::{Outcome, PutOptions, Role, Versions};
+use taxii::{Endpoint, Filter, Status, StatusDetail};
+
+use super::read::object_id;
+use super::{collection_for, taxii_json, TaxiiError};
+use crate::auth::Caller;
+use crate::AppState;
+
+#[derive(serde::Deserialize)]
+struct EnvelopeIn<'a> {
+    #[serde(borrow, default)]
+    objects: Option<Vec<&'a RawValue>>,
+}
+
+fn status_response(code: StatusCode, status: &Status) -> Response {
+    taxii_json(code, serde_json::to_vec(status).unwrap_or_default())
+}
+
+pub(super) async fn add_objects(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(cid): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, TaxiiError> {
+    let access = collection_for(&state, &caller, &cid).await?;
+    if !access.can_write {
+        return Err(TaxiiError::forbidden("the caller may not add objects to this collection"));
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    if !taxii::is_taxii_content_type(content_type) {
+        return Err(TaxiiError::unsupported_media_type());
+    }
+    let limit = state.taxii.max_content_length;
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(TaxiiError::too_large(limit));
+    }
+    let bytes = axum::body::to_bytes(body, limit as usize).await.map_err(|_| TaxiiError::too_large(limit))?;
+
+    // The envelope must be JSON with an `objects` list; its items are checked one by one.
+    let raws: Vec<Box<RawValue>> = {
+        let value: &RawValue = serde_json::from_slice(&bytes)
+            .map_err(|e| TaxiiError::bad_request(format!("the body is not JSON: {e}")))?;
+        let env: EnvelopeIn<'_> = serde_json::from_str(value.get())
+            .map_err(|e| TaxiiError::unprocessable(format!("the body is not a TAXII envelope: {e}")))?;
+        let objects = env.objects.ok_or_else(|| TaxiiError::unprocessable("the envelope has no `objects` list"))?;
+        objects.into_iter().map(|r| r.to_owned()).collect()
+    };
+
+    let now = model::Timestamp::now();
+    let status_id = uuid::Uuid::new_v4().to_string();
+    let status = Status {
+        id: status_id.clone(),
+        status: "pending".into(),
+        request_timestamp: now.to_string(),
+        total_count: raws.len() as u64,
+        success_count: 0,
+        successes: Vec::new(),
+        failure_count: 0,
+        failures: Vec::new(),
+        pending_count: raws.len() as u64,
+        pendings: Vec::new(),
+    };
+    let registry = state.registry.clone();
+    let owner = caller.partner.clone();
+    let pending = serde_json::to_vec(&status).unwrap_or_default();
+    let (sid, own) = (status_id.clone(), owner.clone());
+    crate::blocking(move || registry.put_status(&sid, &own, &pending)).await?;
+
+    let (store, registry, limits) = (state.store.clone(), state.registry.clone(), state.limits);
+    let mut work = tokio::task::spawn_blocking(move || {
+        let done = process(&*store, &cid, &owner, &raws, &limits, status);
+        if let Ok(s) = &done {
+            let bytes = serde_json::to_vec(s).unwrap_or_default();
+            registry.put_status(&s.id, &owner, &bytes)?;
+        }
+        done
+    });
+    match tokio::time::timeout(state.taxii.add_wait, &mut work).await {
+        Ok(joined) => {
+            let done = joined.map_err(TaxiiError::internal)??;
+            Ok(status_response(StatusCode::ACCEPTED, &done))
+        }
+        Err(_) => {
+            // Still working: answer with the pending status; the work goes on.
+            let registry = state.registry.clone();
+            let stored = crate::blocking(move || registry.status(&status_id)).await?;
+            let body = stored.map(|(_, b)| b).unwrap_or_default();
+            Ok(taxii_json(StatusCode::ACCEPTED, body))
+        }
+    }
+}
+
+/// Validates and stores the objects of one add request.
+fn process(
+    store: &dyn store::Store,
+    collection: &str,
+    partner: &str,
+    raws: &[Box<RawValue>],
+    limits: &model::Limits,
+    mut status: Status,
+) -> store::Result<Status> {
+    let mut valid = Vec::with_capacity(raws.len());
+    for (i, raw) in raws.iter().enumerate() {
+        match model::Object::parse(raw.get().as_bytes(), limits) {
+            Ok(o) => valid.push(o),
+            Err(e) => {
+                let id = e.object.clone().unwrap_or_else(|| format!("objects[{i}]"));
+                status.failures.push(StatusDetail { id, version: String::new(), message: Some(e.to_string()) });
+            }
+        }
+    }
+    let options = PutOptions { collection: Some(collection.to_owned()), posted_by: Some(partner.to_owned()), only_author: true };
+    let outcomes = store.put(&valid, &options)?;
+    for (obj, outcome) in valid.iter().zip(outcomes) {
+        let version = obj.version().map(|v| v.to_string()).unwrap_or_default();
+        let id = obj.id().to_string();
+        match outcome {
+            Outcome::Added(_) => status.successes.push(StatusDetail { id, version, message: None }),
+            Outcome::Unchanged(_) => {
+                status.successes.push(StatusDetail { id, version, message: Some("already stored".into()) })
+            }
+            Outcome::Conflict(m) | Outcome::NotAuthor(m) => {
+                status.failures.push(StatusDetail { id, version, message: Some(m) })
+            }
+        }
+    }
+    metrics::counter!("entente_objects_ingested_total", "path" => "taxii").increment(status.successes.len() as u64);
+    status.success_count = status.successes.len() as u64;
+    status.failure_count = status.failures.len() as u64;
+    status.pending_count = 0;
+    status.status = "complete".into();
+    Ok(status)
+}
+
+pub(super) async fn delete_object(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((cid, oid)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, TaxiiError> {
+    let id = object_id(&oid)?;
+    let access = collection_for(&state, &caller, &cid).await?;
+    if !access.can_read {
+        return Err(TaxiiError::forbidden("the caller may not read this collection"));
+    }
+    let filter = Filter::parse(q.as_deref().unwrap_or(""), Endpoint::Object).map_err(|e| TaxiiError::bad_request(e.to_string()))?;
+    let store = state.store.clone();
+    let (c, i) = (cid.clone(), id.clone());
+    let held = crate::blocking(move || store.get_in(&i, &Versions::ALL, Some(&c))).await?;
+    if held.is_empty() {
+        return Err(TaxiiError::not_found("no such object in this collection"));
+    }
+    // Only the author (or the node's administrator) removes an object.
+    let author = held.iter().find_map(|r| r.created_by_ref.clone().or_else(|| r.posted_by.clone()));
+    let is_author = author.as_deref() == Some(caller.partner.as_str());
+    let node_admin = caller.role == Role::Admin && caller.partner == state.node.partner;
+    if !(access.can_write && is_author) && !node_admin {
+        return Err(TaxiiError::forbidden("only the object's author may delete it"));
+    }
+    // The versions the filters select, among those the collection holds.
+    let selection = super::read::versions_of(&filter, Versions::ALL);
+    let (first, last) = (held.iter().map(|r| r.version_micros).min(), held.iter().map(|r| r.version_micros).max());
+    let doomed: Vec<model::Timestamp> = held
+        .iter()
+        .filter(|r| selection.selects(Some(r.version_micros) == first, Some(r.version_micros) == last, r.version_micros))
+        .filter(|r| filter.spec_versions.is_empty() || filter.spec_versions.contains(&r.spec_version))
+        .map(|r| model::Timestamp::from_micros(r.version_micros))
+        .collect();
+    if doomed.is_empty() {
+        return Err(TaxiiError::not_found("no version of this object matches the filters"));
+    }
+    let store = state.store.clone();
+    let versions = Versions { all: false, first: false, last: false, at: doomed };
+    crate::blocking(move || store.delete(&id, &versions, Some(&cid))).await?;
+    Ok(taxii_json(StatusCode::OK, Vec::new()))
+}
+
+pub(super) async fn status(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(status_id): Path<String>,
+) -> Result<Response, TaxiiError> {
+    let registry = state.registry.clone();
+    let found = crate::blocking(move || registry.status(&status_id)).await?;
+    match found {
+        Some((owner, body)) if owner == caller.partner => Ok(taxii_json(StatusCode::OK, body)),
+        _ => Err(TaxiiError::not_found("no such status")),
+    }
+}
