@@ -1,0 +1,341 @@
+//! Matching a parsed pattern against observed data, with the semantics of the
+//! STIX 2.1 specification as implemented by the OASIS `stix2-matcher`.
+//!
+//! Input is a list of STIX 2.1 bundles (observed-data objects with
+//! `object_refs`, SCOs alongside; all bundles are pooled), or for STIX 2.0 a
+//! list of observed-data objects with embedded `objects` maps.
+//!
+//! Evaluation is bounded: each observation contributes at most as many
+//! instances (`number_observed`) as the pattern can bind, each combined
+//! observation expression keeps at most [`MAX_BINDINGS`] candidate bindings
+//! (bracketed ones and ORs [`MAX_LEAF_BINDINGS`]), and the whole
+//! match stops with a [`crate::ErrorKind::Limit`] error after [`MAX_STEPS`]
+//! combination steps. Regexes use the linear-time `regex` crate.
+
+mod bindings;
+mod compare;
+mod net;
+mod path;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use crate::ast::{CompExpr, ObsExpr, Pattern};
+use crate::error::{Error, Result};
+use crate::timestamp::{self, Micros};
+
+pub use net::ip_in_subnet;
+
+/// Most candidate bindings kept per observation expression.
+pub const MAX_BINDINGS: usize = 20_000;
+/// Most candidate bindings kept for a bracketed expression or an OR.
+pub const MAX_LEAF_BINDINGS: usize = 1_000_000;
+/// Most combination steps spent on one match.
+pub const MAX_STEPS: u64 = 5_000_000;
+
+/// Which STIX data model the observed data follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StixVersion {
+    /// STIX 2.0: observed-data with embedded `objects` maps.
+    V20,
+    /// STIX 2.1: bundles with observed-data `object_refs` and separate SCOs.
+    #[default]
+    V21,
+}
+
+/// Non-SCO object types of STIX 2.1, which patterns never match.
+const SDO_TYPES_V21: &[&str] = &[
+    "attack-pattern",
+    "bundle",
+    "campaign",
+    "course-of-action",
+    "extension-definition",
+    "grouping",
+    "identity",
+    "incident",
+    "indicator",
+    "infrastructure",
+    "intrusion-set",
+    "language-content",
+    "location",
+    "malware",
+    "malware-analysis",
+    "marking-definition",
+    "note",
+    "observed-data",
+    "opinion",
+    "relationship",
+    "report",
+    "threat-actor",
+    "tool",
+    "sighting",
+    "vulnerability",
+];
+
+/// One observation: its time window, count, root objects and reference table.
+pub struct Observation<'a> {
+    first: Micros,
+    last: Micros,
+    number_observed: u64,
+    /// Root objects in order (2.1: the observed-data itself and its SCOs).
+    roots: Vec<&'a Value>,
+    /// Reference resolution table (2.1: by `id`; 2.0: by key of `objects`).
+    table: HashMap<&'a str, Vec<&'a Value>>,
+}
+
+impl<'a> Observation<'a> {
+    fn resolve(&self, id: &str) -> Vec<&'a Value> {
+        self.table.get(id).cloned().unwrap_or_default()
+    }
+}
+
+fn field<'a>(o: &'a Value, k: &str) -> Option<&'a Value> {
+    o.as_object().and_then(|m| m.get(k))
+}
+
+fn header(sdo: &Value, version: StixVersion) -> Result<(Micros, Micros, u64)> {
+    let (Some(n), Some(f), Some(l)) = (
+        field(sdo, "number_observed"),
+        field(sdo, "first_observed"),
+        field(sdo, "last_observed"),
+    ) else {
+        let v = if version == StixVersion::V21 {
+            "v2.1 observed-data object"
+        } else {
+            "v2.0 SDO"
+        };
+        return Err(Error::data(format!(
+            "STIX {v} must have all the following keys: number_observed, first_observed, last_observed."
+        )));
+    };
+    let n = match n.as_i64() {
+        Some(n) if n >= 1 => n as u64,
+        Some(n) => {
+            return Err(Error::data(format!(
+                "SDO with invalid number_observed (must be >= 1): {n}"
+            )))
+        }
+        None => match n.as_u64() {
+            Some(n) => n,
+            None => return Err(Error::data(format!("invalid number_observed: {n}"))),
+        },
+    };
+    let ts = |v: &Value| -> Result<Micros> {
+        v.as_str()
+            .and_then(timestamp::parse)
+            .ok_or_else(|| Error::data(format!("invalid timestamp: {v}")))
+    };
+    Ok((ts(f)?, ts(l)?, n))
+}
+
+fn id_of(o: &Value) -> Result<&str> {
+    field(o, "id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::data("object without a string 'id'"))
+}
+
+fn load_v21(bundles: &[Value]) -> Result<Vec<Observation<'_>>> {
+    let mut all: Vec<&Value> = Vec::new();
+    let mut saw_objects = false;
+    for b in bundles {
+        if let Some(objs) = field(b, "objects") {
+            saw_objects = true;
+            match objs {
+                Value::Array(a) => all.extend(a.iter()),
+                _ => return Err(Error::data("bundle 'objects' must be a list")),
+            }
+        }
+    }
+    if !saw_objects {
+        return Err(Error::data(
+            "STIX v2.1 bundle object must have 'objects' key",
+        ));
+    }
+    let mut observed = Vec::new();
+    let mut scos: HashMap<&str, &Value> = HashMap::new();
+    for o in &all {
+        let ty = field(o, "type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::data("object without 'type'"))?;
+        if ty == "observed-data" {
+            observed.push(*o);
+        } else {
+            scos.insert(id_of(o)?, o);
+        }
+    }
+    let mut out = Vec::new();
+    for od in observed {
+        let refs = field(od, "object_refs").ok_or_else(|| {
+            Error::data("STIX v2.1 observed-data object must have 'object_refs' key")
+        })?;
+        let (first, last, number_observed) = header(od, StixVersion::V21)?;
+        let mut objs: Vec<&Value> = vec![od];
+        for r in refs.as_array().map(Vec::as_slice).unwrap_or_default() {
+            if let Some(s) = r.as_str().and_then(|id| scos.get(id)) {
+                objs.push(s);
+            }
+        }
+        let mut table: HashMap<&str, Vec<&Value>> = HashMap::new();
+        let mut roots: Vec<&Value> = Vec::new();
+        let mut root_pos: HashMap<&str, usize> = HashMap::new();
+        for o in objs {
+            let id = id_of(o)?;
+            table.entry(id).or_default().push(o);
+            match root_pos.get(id) {
+                Some(&p) => roots[p] = o,
+                None => {
+                    root_pos.insert(id, roots.len());
+                    roots.push(o);
+                }
+            }
+        }
+        out.push(Observation {
+            first,
+            last,
+            number_observed,
+            roots,
+            table,
+        });
+    }
+    Ok(out)
+}
+
+fn load_v20(sdos: &[Value]) -> Result<Vec<Observation<'_>>> {
+    let mut out = Vec::new();
+    for sdo in sdos {
+        let (first, last, number_observed) = header(sdo, StixVersion::V20)?;
+        let mut roots = Vec::new();
+        let mut table: HashMap<&str, Vec<&Value>> = HashMap::new();
+        if let Some(Value::Object(m)) = field(sdo, "objects") {
+            for (k, v) in m {
+                roots.push(v);
+                table.entry(k.as_str()).or_default().push(v);
+            }
+        }
+        out.push(Observation {
+            first,
+            last,
+            number_observed,
+            roots,
+            table,
+        });
+    }
+    Ok(out)
+}
+
+/// Root objects of each observation that satisfy a comparison expression:
+/// observation index -> set of root indices.
+type Hits = BTreeMap<usize, BTreeSet<usize>>;
+
+struct Ctx<'a, 'o> {
+    obs: &'o [Observation<'a>],
+    version: StixVersion,
+}
+
+impl Ctx<'_, '_> {
+    fn comp(&self, c: &CompExpr) -> Result<Hits> {
+        match c {
+            CompExpr::And(items) => {
+                let mut acc: Option<Hits> = None;
+                for it in items {
+                    let h = self.comp(it)?;
+                    acc = Some(match acc {
+                        None => h,
+                        Some(a) => a
+                            .into_iter()
+                            .filter_map(|(k, s)| {
+                                let i: BTreeSet<usize> =
+                                    h.get(&k)?.intersection(&s).copied().collect();
+                                (!i.is_empty()).then_some((k, i))
+                            })
+                            .collect(),
+                    });
+                }
+                Ok(acc.unwrap_or_default())
+            }
+            CompExpr::Or(items) => {
+                let mut acc = Hits::new();
+                for it in items {
+                    for (k, s) in self.comp(it)? {
+                        acc.entry(k).or_default().extend(s);
+                    }
+                }
+                Ok(acc)
+            }
+            CompExpr::Test(t) => {
+                let compiled = compare::compile(t)?;
+                self.scan(&t.path, |vals| {
+                    for v in vals {
+                        if compiled.eval(v)? {
+                            return Ok(true);
+                        }
+                    }
+                    Ok(false)
+                })
+            }
+            CompExpr::Exists(p) => self.scan(p, |vals| Ok(!vals.is_empty())),
+        }
+    }
+
+    /// Runs `pred` on the values a path reaches from each root of the path's type.
+    fn scan(
+        &self,
+        p: &crate::ast::ObjectPath,
+        pred: impl Fn(&[path::Val<'_>]) -> Result<bool>,
+    ) -> Result<Hits> {
+        let mut hits = Hits::new();
+        if self.version == StixVersion::V21 && SDO_TYPES_V21.contains(&p.object_type.as_str()) {
+            return Ok(hits);
+        }
+        for (oi, obs) in self.obs.iter().enumerate() {
+            for (ri, root) in obs.roots.iter().enumerate() {
+                if field(root, "type").and_then(Value::as_str) != Some(p.object_type.as_str()) {
+                    continue;
+                }
+                let vals = path::eval_path(obs, root, &p.steps)?;
+                if !vals.is_empty() && pred(&vals)? {
+                    hits.entry(oi).or_default().insert(ri);
+                }
+            }
+        }
+        Ok(hits)
+    }
+}
+
+/// Evaluates every bracketed comparison expression, in pattern order.
+fn leaf_hits(ctx: &Ctx<'_, '_>, e: &ObsExpr, out: &mut Vec<Vec<usize>>) -> Result<()> {
+    match e {
+        ObsExpr::Simple(c) => {
+            out.push(ctx.comp(c)?.into_keys().collect());
+            Ok(())
+        }
+        ObsExpr::Group(inner) | ObsExpr::Qualified(inner, _) => leaf_hits(ctx, inner, out),
+        ObsExpr::And(items) | ObsExpr::Or(items) | ObsExpr::FollowedBy(items) => {
+            items.iter().try_for_each(|i| leaf_hits(ctx, i, out))
+        }
+    }
+}
+
+/// Matches `pattern` against observed data (a list of bundles for 2.1, of
+/// observed-data objects for 2.0). `Ok(true)` if some binding of observations
+/// satisfies the whole pattern.
+pub fn match_pattern(pattern: &Pattern, observed: &[Value], version: StixVersion) -> Result<bool> {
+    let obs = match version {
+        StixVersion::V21 => load_v21(observed)?,
+        StixVersion::V20 => load_v20(observed)?,
+    };
+    let ctx = Ctx { obs: &obs, version };
+    let mut leaves = Vec::new();
+    leaf_hits(&ctx, &pattern.root, &mut leaves)?;
+    bindings::check_qualifiers(&pattern.root)?;
+    bindings::matches(&pattern.root, &obs, &leaves)
+}
+
+/// Parses `src` and matches it (see [`match_pattern`]).
+pub fn match_str(src: &str, observed: &[Value], version: StixVersion) -> Result<bool> {
+    let p = crate::parse(src)?;
+    match_pattern(&p, observed, version)
+}
