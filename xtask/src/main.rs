@@ -3,6 +3,7 @@
 //! (the benchmarks behind docs/benchmarks.md).
 
 mod bench;
+mod interop;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -18,8 +19,9 @@ fn main() -> anyhow::Result<()> {
         Some("tidy") => tidy::run(&root),
         Some("test") => test(&root, &args[1..]),
         Some("bench") => bench::run(&root, &args[1..]),
+        Some("interop") => interop::run(&root),
         _ => {
-            eprintln!("usage: cargo xtask tidy | test [nextest args] | bench <import|all> [--objects N]");
+            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop | bench <import|all> [--objects N]");
             std::process::exit(2);
         }
     }
@@ -65,5 +67,7 @@ fn test(root: &Path, extra: &[String]) -> anyhow::Result<()> {
         eprintln!("cargo-nextest not found: falling back to cargo test");
         run(Command::new("cargo").args(["test", "--workspace", "--all-features", "--no-fail-fast"]).args(extra))?;
     }
-    Ok(())
+    // The real clients need the binary the integration tests built.
+    run(Command::new("cargo").args(["build", "--quiet", "-p", "entente"]))?;
+    interop::run(root)
 }

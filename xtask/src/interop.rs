@@ -1,0 +1,109 @@
+//! `cargo xtask interop`: the checks that need the ecosystem's real Python
+//! packages, from a virtualenv at `target/interop-venv`, against the already
+//! built `target/debug/entente` (or `$ENTENTE_BIN`): the OASIS patterning
+//! conformance cases (through `entente pattern --jsonl`), then the TAXII 2.1
+//! interoperability tests under `tests/interop/` (taxii2-client,
+//! stix2-validator, medallion's suite) with pytest.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+
+/// The virtualenv, kept between runs.
+const VENV: &str = "target/interop-venv";
+/// Written after a successful `pip install`; holds what was installed.
+const STAMP: &str = ".requirements-installed";
+
+/// Sets up the virtualenv if needed and runs pytest on `tests/interop`.
+pub fn run(root: &Path) -> anyhow::Result<()> {
+    let tests = root.join("tests/interop");
+    let requirements = tests.join("requirements.txt");
+
+    let Some(python3) = python3() else {
+        if crate::in_ci() {
+            bail!("python3 is required for the interoperability tests in CI");
+        }
+        eprintln!("python3 not found: skipping the interoperability tests (tests/interop)");
+        return Ok(());
+    };
+
+    let entente = std::env::var_os("ENTENTE_BIN").map_or_else(|| root.join("target/debug/entente"), PathBuf::from);
+    if !entente.is_file() && crate::in_ci() {
+        bail!("{} does not exist: build it (cargo build) before `cargo xtask interop`", entente.display());
+    }
+
+    let venv = root.join(VENV);
+    let python = venv.join("bin/python");
+    if !python.is_file() {
+        crate::run(Command::new(&python3).args(["-m", "venv"]).arg(&venv))
+            .context("creating the virtualenv (on Debian: apt-get install python3-venv)")?;
+    }
+
+    // Install only when requirements.txt (or the interpreter) changed since the last install.
+    let wanted = format!(
+        "{}\n{}",
+        version_of(&python).unwrap_or_default(),
+        std::fs::read_to_string(&requirements).with_context(|| format!("reading {}", requirements.display()))?
+    );
+    let stamp = venv.join(STAMP);
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        crate::run(
+            Command::new(&python)
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+                .arg(&requirements),
+        )?;
+        std::fs::write(&stamp, &wanted).with_context(|| format!("writing {}", stamp.display()))?;
+    }
+
+    // The OASIS patterning suites, through `entente pattern --jsonl`.
+    crate::run(
+        Command::new(&python)
+            .arg(root.join("crates/pattern/tests/oasis/run_conformance.py"))
+            .arg("--quiet")
+            .arg("--cases")
+            .arg(root.join("target/oasis-cases"))
+            .arg(format!("--extract-args=--sdist-dir {}", root.join("target/oasis-sdists").display()))
+            .arg("--")
+            .arg(&entente)
+            .args(["pattern", "--jsonl"]),
+    )
+    .context("the OASIS patterning conformance cases")?;
+
+    let shown = format!("{} -m pytest tests/interop", python.display());
+    eprintln!("$ ENTENTE_BIN={} {shown}", entente.display());
+    let mut pytest = Command::new(&python);
+    if std::env::var_os("MEDALLION_SUITE_DIR").is_none() && std::env::var_os("ENTENTE_MEDALLION_SUITE").is_none() {
+        // No release of medallion on PyPI ships its test suite, and CI reaches
+        // only the registries: the suite runs where a source checkout is given
+        // (docs/taxii-conformance.md has its last results).
+        eprintln!("MEDALLION_SUITE_DIR is not set: medallion's own suite is left out of this run");
+        pytest.env("ENTENTE_MEDALLION_SUITE", "off");
+    }
+    let status = pytest
+        .args(["-m", "pytest", "-ra", "-p", "no:cacheprovider"])
+        .arg(&tests)
+        .current_dir(root)
+        .env("ENTENTE_BIN", &entente)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .status()
+        .with_context(|| format!("starting {shown}"))?;
+    match status.code() {
+        Some(0) => Ok(()),
+        // pytest's "no tests were collected": never a pass.
+        Some(5) => bail!("{shown} collected no tests"),
+        _ => bail!("{shown} failed: {status}"),
+    }
+}
+
+/// The first python3 on PATH that runs.
+fn python3() -> Option<PathBuf> {
+    let ok = Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());
+    ok.then(|| PathBuf::from("python3"))
+}
+
+/// `python --version` of an interpreter, to reinstall when it changes.
+fn version_of(python: &Path) -> Option<String> {
+    let out = Command::new(python).arg("--version").output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
