@@ -197,6 +197,10 @@ pub struct GenerateArgs {
     /// Output layout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Bundle)]
     pub format: OutputFormat,
+    /// Make every object authored by this identity id (no producer identities
+    /// are written): data that one partner may post as its own.
+    #[arg(long)]
+    pub author: Option<String>,
     /// Write here instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,

@@ -280,6 +280,13 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
     };
     let mut out = BufWriter::with_capacity(1 << 20, out);
     let mut g = Generator::new(args.seed, args.producers, args.overlap, args.objects);
+    if let Some(author) = &args.author {
+        model::StixId::parse(author)
+            .ok()
+            .filter(|id| id.object_type() == "identity")
+            .with_context(|| format!("--author {author:?} is not an identity id"))?;
+        g.producers = vec![author.clone()];
+    }
     let bundle = args.format == OutputFormat::Bundle;
     if bundle {
         let id = Rng(args.seed).uuid();
@@ -298,7 +305,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
         written += 1;
         Ok(())
     };
-    let mut fixed: Vec<Value> = g.identities();
+    let mut fixed: Vec<Value> = if args.author.is_some() { Vec::new() } else { g.identities() };
     fixed.extend(model::tlp::MARKINGS.iter().filter(|m| m.v2).map(|m| m.to_json()));
     for v in fixed.iter().take(args.objects as usize) {
         emit(&mut out, v)?;
