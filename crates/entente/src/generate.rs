@@ -305,8 +305,12 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
         written += 1;
         Ok(())
     };
-    let mut fixed: Vec<Value> = if args.author.is_some() { Vec::new() } else { g.identities() };
-    fixed.extend(model::tlp::MARKINGS.iter().filter(|m| m.v2).map(|m| m.to_json()));
+    // Producer identities and the TLP definitions, unless one author takes all.
+    let mut fixed: Vec<Value> = Vec::new();
+    if args.author.is_none() {
+        fixed = g.identities();
+        fixed.extend(model::tlp::MARKINGS.iter().filter(|m| m.v2).map(|m| m.to_json()));
+    }
     for v in fixed.iter().take(args.objects as usize) {
         emit(&mut out, v)?;
     }
