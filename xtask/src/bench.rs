@@ -6,6 +6,8 @@
 //! - `import`: generate N objects (default 1M), then time parsing the file
 //!   with serde_json alone (the ceiling), `entente import` (peak memory
 //!   included) and `entente export` of everything.
+//! - `taxii`: Entente's TAXII server against medallion, then alone at scale
+//!   (bench_taxii.rs).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,12 +25,17 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let work = root.join("target/bench");
     std::fs::create_dir_all(&work)?;
     match what {
-        "import" | "all" => import(&bin, &work, objects),
-        other => bail!("unknown benchmark {other}; try import"),
+        "import" => import(&bin, &work, objects),
+        "taxii" => crate::bench_taxii::run(root, &bin, &work, args),
+        "all" => {
+            import(&bin, &work, objects)?;
+            crate::bench_taxii::run(root, &bin, &work, &[])
+        }
+        other => bail!("unknown benchmark {other}; try import or taxii"),
     }
 }
 
-fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+pub(crate) fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
 }
 
@@ -107,7 +114,7 @@ fn import(bin: &Path, work: &Path, objects: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn today() -> String {
+pub(crate) fn today() -> String {
     Command::new("date")
         .args(["-u", "+%Y-%m-%d"])
         .output()

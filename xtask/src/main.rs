@@ -3,7 +3,9 @@
 //! (the benchmarks behind docs/benchmarks.md).
 
 mod bench;
+mod bench_taxii;
 mod interop;
+mod pg;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -20,8 +22,15 @@ fn main() -> anyhow::Result<()> {
         Some("test") => test(&root, &args[1..]),
         Some("bench") => bench::run(&root, &args[1..]),
         Some("interop") => interop::run(&root),
+        Some("postgres") => {
+            // A throwaway server for working by hand; stops on Enter.
+            let server = pg::PgServer::start(&root)?;
+            println!("ENTENTE_TEST_DATABASE_URL={}", server.url);
+            let _ = std::io::stdin().read_line(&mut String::new());
+            Ok(())
+        }
         _ => {
-            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop | bench <import|all> [--objects N]");
+            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop | bench <import|taxii|all> [--objects N] [--big M]");
             std::process::exit(2);
         }
     }
@@ -48,9 +57,28 @@ pub fn run(cmd: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The whole test suite: tidy, then every crate's tests.
+/// The whole test suite: tidy, every crate's tests (the PostgreSQL backend's
+/// against a throwaway server), then the real-client checks.
 fn test(root: &Path, extra: &[String]) -> anyhow::Result<()> {
     tidy::run(root)?;
+    // A throwaway PostgreSQL, unless the caller points at one.
+    let mut extra: Vec<String> = extra.to_vec();
+    let _pg = if std::env::var_os("ENTENTE_TEST_DATABASE_URL").is_some() {
+        None
+    } else {
+        match pg::PgServer::start(root) {
+            Ok(server) => {
+                std::env::set_var("ENTENTE_TEST_DATABASE_URL", &server.url);
+                Some(server)
+            }
+            Err(e) if in_ci() => return Err(e.context("PostgreSQL is required in CI")),
+            Err(e) => {
+                eprintln!("PostgreSQL tests left out: {e:#}");
+                extra.extend(["--exclude".to_owned(), "entente-store-postgres".to_owned()]);
+                None
+            }
+        }
+    };
     let has_nextest = Command::new("cargo")
         .args(["nextest", "--version"])
         .output()
@@ -60,12 +88,12 @@ fn test(root: &Path, extra: &[String]) -> anyhow::Result<()> {
         run(Command::new("cargo").args(["test", "--workspace", "--doc", "--quiet"]))?;
         run(Command::new("cargo")
             .args(["nextest", "run", "--workspace", "--all-features", "--no-fail-fast"])
-            .args(extra))?;
+            .args(&extra))?;
     } else if in_ci() {
         bail!("cargo-nextest is required in CI (cargo install cargo-nextest)");
     } else {
         eprintln!("cargo-nextest not found: falling back to cargo test");
-        run(Command::new("cargo").args(["test", "--workspace", "--all-features", "--no-fail-fast"]).args(extra))?;
+        run(Command::new("cargo").args(["test", "--workspace", "--all-features", "--no-fail-fast"]).args(&extra))?;
     }
     // The real clients need the binary the integration tests built.
     run(Command::new("cargo").args(["build", "--quiet", "-p", "entente"]))?;

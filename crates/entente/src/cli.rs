@@ -26,6 +26,10 @@ pub struct Global {
     /// Where the node keeps its data [default: ./entente-data].
     #[arg(long, global = true, env = "ENTENTE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// PostgreSQL database to use instead of the embedded SQLite file
+    /// (`postgres://user@host:port/db`).
+    #[arg(long, global = true, env = "ENTENTE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
     /// Log format: text for people, json for log shippers.
     #[arg(long, global = true, env = "ENTENTE_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
@@ -63,6 +67,8 @@ pub enum Command {
     Collection(CollectionCommand),
     /// Validate STIX patterns, or answer conformance cases as JSON Lines.
     Pattern(PatternArgs),
+    /// Apply the store's migrations and exit (serve applies them at start too).
+    Migrate,
 }
 
 #[derive(Debug, Args)]

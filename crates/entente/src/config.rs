@@ -14,6 +14,7 @@ use crate::cli::{Cli, Command, LogFormat};
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     data_dir: Option<PathBuf>,
+    database_url: Option<String>,
     listen: Option<SocketAddr>,
     log_format: Option<LogFormat>,
     max_object_bytes: Option<usize>,
@@ -27,6 +28,8 @@ struct FileConfig {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub data_dir: PathBuf,
+    /// PostgreSQL instead of SQLite, when set.
+    pub database_url: Option<String>,
     pub listen: SocketAddr,
     pub log_format: LogFormat,
     pub limits: model::Limits,
@@ -60,6 +63,7 @@ impl Config {
         };
         Ok(Config {
             data_dir: cli.global.data_dir.clone().or(file.data_dir).unwrap_or_else(|| "entente-data".into()),
+            database_url: cli.global.database_url.clone().or(file.database_url),
             listen: listen_flag.or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".parse().expect("valid")),
             log_format: cli.global.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
             limits: model::Limits {

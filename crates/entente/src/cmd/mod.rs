@@ -27,6 +27,11 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Token(c) => admin::token(c, &config),
         Command::Collection(c) => admin::collection(c, &config),
         Command::Pattern(args) => pattern::run(&args),
+        Command::Migrate => {
+            open(&config)?;
+            eprintln!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -37,13 +42,23 @@ pub struct Node {
     pub identity: server::node::NodeIdentity,
 }
 
-/// Opens the node's store in the configured data dir, initialising the
+/// Opens the node's store (PostgreSQL when `database_url` is set, else the
+/// SQLite file in the data dir), applying migrations and initialising the
 /// node's identity the first time.
 pub fn open(config: &Config) -> anyhow::Result<Node> {
-    let backend = Arc::new(
-        store_sqlite::SqliteStore::open(&config.data_dir)
-            .with_context(|| format!("opening the store in {}", config.data_dir.display()))?,
-    );
-    let identity = server::node::init(&*backend, &*backend, &config.node_name)?;
-    Ok(Node { store: backend.clone(), registry: backend, identity })
+    let (store, registry): (Arc<dyn store::Store>, Arc<dyn store::Registry>) = match &config.database_url {
+        Some(url) => {
+            let backend = Arc::new(store_postgres::PgStore::open(url).context("opening the PostgreSQL store")?);
+            (backend.clone(), backend)
+        }
+        None => {
+            let backend = Arc::new(
+                store_sqlite::SqliteStore::open(&config.data_dir)
+                    .with_context(|| format!("opening the store in {}", config.data_dir.display()))?,
+            );
+            (backend.clone(), backend)
+        }
+    };
+    let identity = server::node::init(&*store, &*registry, &config.node_name)?;
+    Ok(Node { store, registry, identity })
 }

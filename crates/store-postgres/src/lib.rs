@@ -1,0 +1,225 @@
+//! The PostgreSQL store, for nodes that outgrow one file or run several
+//! Entente servers on one database.
+//!
+//! Connections come from an r2d2 pool (timeouts, and a broken connection is
+//! replaced, so the store recovers by itself after the database restarts).
+//! Objects are kept as their JSON bytes (`BYTEA`, never `JSONB`, which would
+//! re-serialise them). Writes lock the one-row `clock` table: `date_added`
+//! is assigned under that lock as `max(now, last + 1)`, so it is strictly
+//! increasing in commit order across every server on the database, and
+//! paging stays exact for a client that pages across several servers.
+
+mod registry;
+mod write;
+
+use std::time::Duration;
+
+use postgres::types::ToSql;
+use postgres::NoTls;
+use r2d2_postgres::PostgresConnectionManager;
+use store::{Cursor, DateAdded, Error, Outcome, Page, PutOptions, Query, Record, Result, Stats, Versions};
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+/// The migrations, in order; `entente_migrations` records which ran.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_schema.sql")];
+
+/// A PostgreSQL-backed [`store::Store`] and [`store::Registry`].
+pub struct PgStore {
+    pool: Pool,
+}
+
+pub(crate) fn pg_err(e: postgres::Error) -> Error {
+    match e.as_db_error() {
+        // The server answered: say what it said.
+        Some(db) if !e.is_closed() => Error::Internal(db.to_string()),
+        _ => Error::Unavailable(e.to_string()),
+    }
+}
+
+fn pool_err(e: r2d2::Error) -> Error {
+    Error::Unavailable(e.to_string())
+}
+
+impl PgStore {
+    /// Connects to `url` (a `postgres://` URL or key=value string) and
+    /// applies the migrations the database lacks.
+    pub fn open(url: &str) -> Result<PgStore> {
+        let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| Error::Unavailable(e.to_string()))?;
+        config.connect_timeout(Duration::from_secs(10));
+        let manager = PostgresConnectionManager::new(config, NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(16)
+            .connection_timeout(Duration::from_secs(10))
+            .test_on_check_out(true)
+            .build(manager)
+            .map_err(pool_err)?;
+        let store = PgStore { pool };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub(crate) fn conn(&self) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>> {
+        self.pool.get().map_err(pool_err)
+    }
+
+    /// Applies missing migrations under an advisory lock (several servers
+    /// may start at once); refuses a database migrated further than this
+    /// binary knows.
+    fn migrate(&self) -> Result<()> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(pg_err)?;
+        tx.execute("SELECT pg_advisory_xact_lock(7311046)", &[]).map_err(pg_err)?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS entente_migrations (version INT PRIMARY KEY)").map_err(pg_err)?;
+        let found: i32 = tx
+            .query_one("SELECT coalesce(max(version), 0) FROM entente_migrations", &[])
+            .map_err(pg_err)?
+            .get(0);
+        let known = MIGRATIONS.len() as i64;
+        if i64::from(found) > known {
+            return Err(Error::NewerSchema { found: found.into(), known });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let version = i as i32 + 1;
+            tracing::info!(version, "applying migration");
+            tx.batch_execute(sql).map_err(pg_err)?;
+            tx.execute("INSERT INTO entente_migrations (version) VALUES ($1)", &[&version]).map_err(pg_err)?;
+        }
+        tx.commit().map_err(pg_err)
+    }
+}
+
+/// Builds the FROM/WHERE/ORDER BY of a query, as `from_where` does for SQLite.
+fn from_where(q: &Query) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
+    let mut params: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
+    let next = |params: &mut Vec<Box<dyn ToSql + Sync + Send>>, v: Box<dyn ToSql + Sync + Send>| {
+        params.push(v);
+        format!("${}", params.len())
+    };
+    let (mut sql, v) = match &q.collection {
+        Some(c) => {
+            let p = next(&mut params, Box::new(c.clone()));
+            (format!(" FROM collection_objects m JOIN objects o ON o.date_added = m.object WHERE m.collection = {p}"), "m")
+        }
+        None => (" FROM objects o WHERE true".to_owned(), "o"),
+    };
+    let p = next(&mut params, Box::new(q.lower_bound()));
+    sql.push_str(&format!(" AND {v}.date_added > {p}"));
+    for (column, values) in [
+        (format!("{v}.type"), &q.types),
+        (format!("{v}.id"), &q.ids),
+        ("o.spec_version".to_owned(), &q.spec_versions),
+        ("o.created_by_ref".to_owned(), &q.authors),
+    ] {
+        if !values.is_empty() {
+            let p = next(&mut params, Box::new(values.clone()));
+            sql.push_str(&format!(" AND {column} = ANY({p})"));
+        }
+    }
+    let sel = &q.versions;
+    if !sel.all {
+        let mut alts = Vec::new();
+        if sel.first {
+            alts.push(format!("{v}.is_first"));
+        }
+        if sel.last {
+            alts.push(format!("{v}.is_last"));
+        }
+        if !sel.at.is_empty() {
+            let at: Vec<i64> = sel.at.iter().map(model::Timestamp::micros).collect();
+            let p = next(&mut params, Box::new(at));
+            alts.push(format!("{v}.version = ANY({p})"));
+        }
+        if alts.is_empty() {
+            alts.push("false".into());
+        }
+        sql.push_str(&format!(" AND ({})", alts.join(" OR ")));
+    }
+    sql.push_str(&format!(" ORDER BY {v}.date_added"));
+    (sql, params)
+}
+
+fn select(q: &Query) -> &'static str {
+    match q.collection {
+        Some(_) => "SELECT m.date_added, o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json",
+        None => "SELECT o.date_added, o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json",
+    }
+}
+
+fn record(row: &postgres::Row) -> Record {
+    Record {
+        date_added: DateAdded(row.get(0)),
+        id: row.get(1),
+        object_type: row.get(2),
+        version: row.get(3),
+        version_micros: row.get(4),
+        spec_version: row.get(5),
+        created_by_ref: row.get(6),
+        posted_by: row.get(7),
+        json: row.get(8),
+    }
+}
+
+fn refs(params: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
+}
+
+impl store::Store for PgStore {
+    fn put(&self, objects: &[model::Object], options: &PutOptions) -> Result<Vec<Outcome>> {
+        let mut c = self.conn()?;
+        write::put(&mut c, objects, options)
+    }
+
+    fn query(&self, q: &Query) -> Result<Page> {
+        let (clause, mut params) = from_where(q);
+        let limit = q.limit.unwrap_or(usize::MAX / 4);
+        params.push(Box::new((limit as i64).saturating_add(1)));
+        let sql = format!("{}{clause} LIMIT ${}", select(q), params.len());
+        let mut c = self.conn()?;
+        let rows = c.query(&sql, &refs(&params)).map_err(pg_err)?;
+        let mut records: Vec<Record> = rows.iter().map(record).collect();
+        let more = records.len() > limit;
+        records.truncate(limit);
+        let next = if more { records.last().map(|r| Cursor(r.date_added)) } else { None };
+        Ok(Page { records, more, next })
+    }
+
+    fn scan(&self, q: &Query, f: &mut dyn FnMut(Record) -> std::result::Result<(), String>) -> Result<u64> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let (clause, params) = from_where(q);
+        let sql = format!("{}{clause}", select(q));
+        let mut c = self.conn()?;
+        let mut rows = c.query_raw(&sql, refs(&params)).map_err(pg_err)?;
+        let mut n = 0;
+        while let Some(row) = rows.next().map_err(pg_err)? {
+            f(record(&row)).map_err(Error::Internal)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn delete(&self, id: &model::StixId, versions: &Versions, collection: Option<&str>) -> Result<u64> {
+        let mut c = self.conn()?;
+        write::delete(&mut c, id.as_str(), versions, collection)
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        let mut c = self.conn()?;
+        let mut group = |column: &str| -> Result<Vec<(String, u64, u64)>> {
+            let sql = format!(
+                "SELECT coalesce({column}, '') AS k, count(*) FILTER (WHERE is_last), count(*) FROM objects
+                 GROUP BY 1 ORDER BY coalesce({column}, '') COLLATE \"C\""
+            );
+            let rows = c.query(&sql, &[]).map_err(pg_err)?;
+            Ok(rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1) as u64, r.get::<_, i64>(2) as u64)).collect())
+        };
+        let by_type = group("type")?;
+        let by_producer = group("created_by_ref")?;
+        let objects = by_type.iter().map(|t| t.1).sum();
+        let versions = by_type.iter().map(|t| t.2).sum();
+        Ok(Stats { versions, objects, by_type, by_producer })
+    }
+}
+
+#[cfg(test)]
+mod tests;

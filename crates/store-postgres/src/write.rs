@@ -1,0 +1,383 @@
+//! Batch puts and deletes on PostgreSQL: a handful of set-based statements
+//! per batch (existing versions fetched with `= ANY`, new rows inserted with
+//! `UNNEST`), decisions made in memory, all under the clock row's lock.
+
+use std::collections::HashMap;
+
+use postgres::{Client, Transaction};
+use store::{same_json, DateAdded, Outcome, PutOptions, Result, Versions};
+
+use crate::pg_err;
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// A version of an object, stored before this batch or added by it.
+#[derive(Clone)]
+struct Version {
+    version: i64,
+    date_added: i64,
+    author: Option<String>,
+    /// Index into the batch's new rows, if this batch adds it.
+    new: Option<usize>,
+}
+
+struct NewObject {
+    date_added: i64,
+    id: String,
+    object_type: String,
+    version: i64,
+    version_text: String,
+    spec_version: String,
+    created_by_ref: Option<String>,
+    is_first: bool,
+    is_last: bool,
+    revoked: bool,
+    json: Vec<u8>,
+}
+
+struct NewMember {
+    date_added: i64,
+    object: i64,
+    id: String,
+    object_type: String,
+    version: i64,
+    is_first: bool,
+    is_last: bool,
+}
+
+/// Versions per id, with first/last decided in memory.
+#[derive(Default)]
+struct Known {
+    by_id: HashMap<String, Vec<Version>>,
+    /// Ids whose stored first/last flags must be recomputed at the end.
+    touched: Vec<String>,
+}
+
+pub(crate) fn put(c: &mut Client, objects: &[model::Object], options: &PutOptions) -> Result<Vec<Outcome>> {
+    let mut tx = c.transaction().map_err(pg_err)?;
+    let mut last: i64 = tx.query_one("SELECT last FROM clock FOR UPDATE", &[]).map_err(pg_err)?.get(0);
+    let mut clock = || {
+        last = now_micros().max(last + 1);
+        last
+    };
+    let ids: Vec<String> = {
+        let mut v: Vec<String> = objects.iter().map(|o| o.id().to_string()).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let mut stored = Known::default();
+    for row in tx
+        .query(
+            "SELECT id, version, date_added, coalesce(created_by_ref, posted_by) FROM objects WHERE id = ANY($1)",
+            &[&ids],
+        )
+        .map_err(pg_err)?
+    {
+        stored.by_id.entry(row.get(0)).or_default().push(Version {
+            version: row.get(1),
+            date_added: row.get(2),
+            author: row.get(3),
+            new: None,
+        });
+    }
+    let mut members = Known::default();
+    if let Some(coll) = &options.collection {
+        for row in tx
+            .query(
+                "SELECT id, version, date_added FROM collection_objects WHERE collection = $1 AND id = ANY($2)",
+                &[coll, &ids],
+            )
+            .map_err(pg_err)?
+        {
+            members.by_id.entry(row.get(0)).or_default().push(Version {
+                version: row.get(1),
+                date_added: row.get(2),
+                author: None,
+                new: None,
+            });
+        }
+    }
+
+    let mut new_objects: Vec<NewObject> = Vec::new();
+    let mut new_members: Vec<NewMember> = Vec::new();
+    let mut out = Vec::with_capacity(objects.len());
+    for obj in objects {
+        let id = obj.id().as_str();
+        let outcome = put_one(&mut tx, obj, options, &mut stored, &mut new_objects, &mut clock)?;
+        let outcome = match (&options.collection, outcome) {
+            (Some(_), Outcome::Added(d) | Outcome::Unchanged(d)) => {
+                let version = stored.by_id[id].iter().find(|v| v.date_added == d.0).map(|v| v.version).unwrap_or_default();
+                let existing = members.by_id.entry(id.to_owned()).or_default();
+                match existing.iter().find(|m| m.version == version) {
+                    Some(m) => Outcome::Unchanged(DateAdded(m.date_added)),
+                    None => {
+                        let date_added = clock();
+                        existing.push(Version { version, date_added, author: None, new: Some(new_members.len()) });
+                        new_members.push(NewMember {
+                            date_added,
+                            object: d.0,
+                            id: id.to_owned(),
+                            object_type: obj.object_type().to_owned(),
+                            version,
+                            is_first: false,
+                            is_last: false,
+                        });
+                        members.touched.push(id.to_owned());
+                        Outcome::Added(DateAdded(date_added))
+                    }
+                }
+            }
+            (_, other) => other,
+        };
+        out.push(outcome);
+    }
+
+    // Flags of new rows, decided among every version of their id.
+    let decide = |all: &HashMap<String, Vec<Version>>, id: &str| -> Vec<(Option<usize>, bool, bool)> {
+        let vs = &all[id];
+        let (min, max) = (vs.iter().map(|v| v.version).min(), vs.iter().map(|v| v.version).max());
+        vs.iter().map(|v| (v.new, Some(v.version) == min, Some(v.version) == max)).collect()
+    };
+    for id in &stored.touched {
+        for (new, first, last) in decide(&stored.by_id, id) {
+            if let Some(i) = new {
+                new_objects[i].is_first = first;
+                new_objects[i].is_last = last;
+            }
+        }
+    }
+    for id in &members.touched {
+        for (new, first, last) in decide(&members.by_id, id) {
+            if let Some(i) = new {
+                new_members[i].is_first = first;
+                new_members[i].is_last = last;
+            }
+        }
+    }
+    insert_objects(&mut tx, &new_objects, options.posted_by.as_deref())?;
+    // Stored rows of touched ids lose their flags where a new version took them.
+    let touched: Vec<&String> = stored.touched.iter().collect();
+    if !touched.is_empty() {
+        tx.execute(
+            "UPDATE objects o SET is_first = (o.version = m.lo), is_last = (o.version = m.hi)
+             FROM (SELECT id, min(version) lo, max(version) hi FROM objects WHERE id = ANY($1) GROUP BY id) m
+             WHERE o.id = m.id AND (o.is_first <> (o.version = m.lo) OR o.is_last <> (o.version = m.hi))",
+            &[&touched],
+        )
+        .map_err(pg_err)?;
+    }
+    if let Some(coll) = &options.collection {
+        insert_members(&mut tx, coll, &new_members)?;
+        let touched: Vec<&String> = members.touched.iter().collect();
+        if !touched.is_empty() {
+            recompute_members(&mut tx, coll, &touched)?;
+        }
+    }
+    tx.execute("UPDATE clock SET last = $1", &[&last]).map_err(pg_err)?;
+    tx.commit().map_err(pg_err)?;
+    Ok(out)
+}
+
+fn put_one(
+    tx: &mut Transaction<'_>,
+    obj: &model::Object,
+    options: &PutOptions,
+    stored: &mut Known,
+    new_objects: &mut Vec<NewObject>,
+    clock: &mut impl FnMut() -> i64,
+) -> Result<Outcome> {
+    let id = obj.id().as_str();
+    if options.only_author {
+        if let (Some(author), Some(poster)) = (obj.created_by_ref(), &options.posted_by) {
+            if author.as_str() != poster {
+                return Ok(Outcome::NotAuthor(format!("{id}: created_by_ref names {author}, not the submitting partner")));
+            }
+        }
+    }
+    let existing = stored.by_id.entry(id.to_owned()).or_default();
+    if options.only_author {
+        if let Some(other) = existing.iter().find(|e| e.author.as_deref() != options.posted_by.as_deref()) {
+            return Ok(Outcome::NotAuthor(format!(
+                "{id}: earlier versions were authored by {}; only the author may version an object",
+                other.author.as_deref().unwrap_or("another partner")
+            )));
+        }
+    }
+    let same = match obj.version() {
+        Some(v) => existing.iter().find(|e| e.version == v.micros()),
+        None => existing.first(),
+    };
+    if let Some(e) = same {
+        let json: Vec<u8> = match e.new {
+            Some(i) => new_objects[i].json.clone(),
+            None => tx.query_one("SELECT json FROM objects WHERE date_added = $1", &[&e.date_added]).map_err(pg_err)?.get(0),
+        };
+        return Ok(if same_json(&json, obj.json()) {
+            Outcome::Unchanged(DateAdded(e.date_added))
+        } else {
+            Outcome::Conflict(format!("{id}: a different object with this id and version is already stored"))
+        });
+    }
+    let date_added = clock();
+    let (version, version_text) = match obj.version() {
+        Some(v) => (v.micros(), v.as_str().to_owned()),
+        None => (date_added, DateAdded(date_added).to_string()),
+    };
+    let author = obj.created_by_ref().map(|r| r.to_string()).or_else(|| options.posted_by.clone());
+    existing.push(Version { version, date_added, author, new: Some(new_objects.len()) });
+    stored.touched.push(id.to_owned());
+    new_objects.push(NewObject {
+        date_added,
+        id: id.to_owned(),
+        object_type: obj.object_type().to_owned(),
+        version,
+        version_text,
+        spec_version: obj.spec_version().to_owned(),
+        created_by_ref: obj.created_by_ref().map(|r| r.to_string()),
+        is_first: false,
+        is_last: false,
+        revoked: obj.revoked(),
+        json: obj.json().to_vec(),
+    });
+    Ok(Outcome::Added(DateAdded(date_added)))
+}
+
+fn insert_objects(tx: &mut Transaction<'_>, rows: &[NewObject], posted_by: Option<&str>) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let col = |f: &dyn Fn(&NewObject) -> i64| rows.iter().map(f).collect::<Vec<i64>>();
+    let (date_added, version) = (col(&|r| r.date_added), col(&|r| r.version));
+    let text = |f: &dyn Fn(&NewObject) -> String| rows.iter().map(f).collect::<Vec<String>>();
+    let (id, ty, vt, sv) = (text(&|r| r.id.clone()), text(&|r| r.object_type.clone()), text(&|r| r.version_text.clone()), text(&|r| r.spec_version.clone()));
+    let cbr: Vec<Option<String>> = rows.iter().map(|r| r.created_by_ref.clone()).collect();
+    let flags = |f: &dyn Fn(&NewObject) -> bool| rows.iter().map(f).collect::<Vec<bool>>();
+    let (first, last, revoked) = (flags(&|r| r.is_first), flags(&|r| r.is_last), flags(&|r| r.revoked));
+    let json: Vec<&[u8]> = rows.iter().map(|r| r.json.as_slice()).collect();
+    tx.execute(
+        "INSERT INTO objects (date_added, id, type, version, version_text, spec_version, created_by_ref, posted_by,
+                              is_first, is_last, revoked, json)
+         SELECT d, i, t, v, vt, sv, c, $12, f, l, r, j
+         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+                     $8::bool[], $9::bool[], $10::bool[], $11::bytea[]) AS u(d, i, t, v, vt, sv, c, f, l, r, j)",
+        &[&date_added, &id, &ty, &version, &vt, &sv, &cbr, &first, &last, &revoked, &json, &posted_by],
+    )
+    .map_err(pg_err)?;
+    Ok(())
+}
+
+fn insert_members(tx: &mut Transaction<'_>, collection: &str, rows: &[NewMember]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let date_added: Vec<i64> = rows.iter().map(|r| r.date_added).collect();
+    let object: Vec<i64> = rows.iter().map(|r| r.object).collect();
+    let id: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let ty: Vec<&str> = rows.iter().map(|r| r.object_type.as_str()).collect();
+    let version: Vec<i64> = rows.iter().map(|r| r.version).collect();
+    let first: Vec<bool> = rows.iter().map(|r| r.is_first).collect();
+    let last: Vec<bool> = rows.iter().map(|r| r.is_last).collect();
+    tx.execute(
+        "INSERT INTO collection_objects (date_added, collection, object, id, type, version, is_first, is_last)
+         SELECT d, $1, o, i, t, v, f, l
+         FROM UNNEST($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bool[], $8::bool[])
+              AS u(d, o, i, t, v, f, l)",
+        &[&collection, &date_added, &object, &id, &ty, &version, &first, &last],
+    )
+    .map_err(pg_err)?;
+    Ok(())
+}
+
+fn recompute_members(tx: &mut Transaction<'_>, collection: &str, ids: &[&String]) -> Result<()> {
+    tx.execute(
+        "UPDATE collection_objects c SET is_first = (c.version = m.lo), is_last = (c.version = m.hi)
+         FROM (SELECT id, min(version) lo, max(version) hi FROM collection_objects
+               WHERE collection = $1 AND id = ANY($2) GROUP BY id) m
+         WHERE c.collection = $1 AND c.id = m.id AND (c.is_first <> (c.version = m.lo) OR c.is_last <> (c.version = m.hi))",
+        &[&collection, &ids],
+    )
+    .map_err(pg_err)?;
+    Ok(())
+}
+
+fn recompute_objects(tx: &mut Transaction<'_>, id: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE objects o SET is_first = (o.version = m.lo), is_last = (o.version = m.hi)
+         FROM (SELECT min(version) lo, max(version) hi FROM objects WHERE id = $1) m
+         WHERE o.id = $1",
+        &[&id],
+    )
+    .map_err(pg_err)?;
+    Ok(())
+}
+
+/// Removes versions, and their memberships, from the store.
+fn drop_versions(tx: &mut Transaction<'_>, rows: &[i64]) -> Result<()> {
+    let held = tx
+        .query("DELETE FROM collection_objects WHERE object = ANY($1) RETURNING collection, id", &[&rows])
+        .map_err(pg_err)?;
+    for r in held {
+        let (c, id): (String, String) = (r.get(0), r.get(1));
+        recompute_members(tx, &c, &[&id])?;
+    }
+    tx.execute("DELETE FROM objects WHERE date_added = ANY($1)", &[&rows]).map_err(pg_err)?;
+    Ok(())
+}
+
+pub(crate) fn delete(c: &mut Client, id: &str, versions: &Versions, collection: Option<&str>) -> Result<u64> {
+    let mut tx = c.transaction().map_err(pg_err)?;
+    tx.query_one("SELECT last FROM clock FOR UPDATE", &[]).map_err(pg_err)?;
+    let deleted = match collection {
+        None => {
+            let rows = tx
+                .query("SELECT date_added, version, is_first, is_last FROM objects WHERE id = $1", &[&id])
+                .map_err(pg_err)?;
+            let doomed: Vec<i64> = rows
+                .iter()
+                .filter(|r| versions.selects(r.get(2), r.get(3), r.get(1)))
+                .map(|r| r.get(0))
+                .collect();
+            drop_versions(&mut tx, &doomed)?;
+            doomed.len() as u64
+        }
+        Some(coll) => {
+            let rows = tx
+                .query(
+                    "SELECT date_added, object, version, is_first, is_last FROM collection_objects
+                     WHERE collection = $1 AND id = $2",
+                    &[&coll, &id],
+                )
+                .map_err(pg_err)?;
+            let doomed: Vec<(i64, i64)> = rows
+                .iter()
+                .filter(|r| versions.selects(r.get(3), r.get(4), r.get(2)))
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+            let memberships: Vec<i64> = doomed.iter().map(|d| d.0).collect();
+            tx.execute("DELETE FROM collection_objects WHERE date_added = ANY($1)", &[&memberships]).map_err(pg_err)?;
+            let objects: Vec<i64> = doomed.iter().map(|d| d.1).collect();
+            let orphans: Vec<i64> = tx
+                .query(
+                    "SELECT o FROM UNNEST($1::bigint[]) o WHERE NOT EXISTS (SELECT 1 FROM collection_objects WHERE object = o)",
+                    &[&objects],
+                )
+                .map_err(pg_err)?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            drop_versions(&mut tx, &orphans)?;
+            let owned = id.to_owned();
+            recompute_members(&mut tx, coll, &[&owned])?;
+            doomed.len() as u64
+        }
+    };
+    recompute_objects(&mut tx, id)?;
+    tx.commit().map_err(pg_err)?;
+    Ok(deleted)
+}
