@@ -1,0 +1,468 @@
+//! Tests of the release decision and its explanations, one rule at a time.
+
+use serde_json::{json, Value};
+
+use model::tlp::Tlp;
+use model::{Object, StixId};
+
+use crate::ext::{release_extension, RELEASE_EXT};
+use crate::fixture::{agreement, id, keys, notice, partner, ratify, terms, ts};
+use crate::{
+    decide, AgreementIndex, AgreementState, DataKind, Decision, NoticeKind, ObjectFacts, Reason,
+    Reshare, Via,
+};
+
+const NOW: &str = "2026-06-01T00:00:00Z";
+
+fn p(n: u32) -> StixId {
+    partner(n).0
+}
+
+/// Agreement 1: parties 0, 1, 2, AMBER ceiling, re-share to parties only.
+/// Agreement 2: parties 1, 3, RED ceiling, re-share under the recipient's agreements.
+/// Agreement 3: parties 0, 3, not ratified by 3.
+/// Agreement 4: parties 1, 2, re-share none.
+fn index() -> AgreementIndex {
+    let (o1, a1) = agreement(1, "2025-12-01T00:00:00Z", &terms(&[0, 1, 2]));
+    let mut t2 = terms(&[1, 3]);
+    t2.tlp_ceiling = Tlp::Red;
+    t2.handling.reshare = Reshare::RecipientAgreements;
+    t2.scope.object_types = vec!["indicator".into(), "malware".into()];
+    let (o2, a2) = agreement(2, "2025-12-01T00:00:00Z", &t2);
+    let (o3, a3) = agreement(3, "2025-12-01T00:00:00Z", &terms(&[0, 3]));
+    let mut t4 = terms(&[1, 2]);
+    t4.handling.reshare = Reshare::None;
+    t4.scope.labels = vec!["ransomware".into()];
+    t4.scope.data_kind = DataKind::Real;
+    let (o4, a4) = agreement(4, "2025-12-01T00:00:00Z", &t4);
+    let mut rats = Vec::new();
+    for i in [0, 1, 2] {
+        rats.push(ratify(i, &a1, &o1));
+    }
+    for i in [1, 3] {
+        rats.push(ratify(i, &a2, &o2));
+    }
+    rats.push(ratify(0, &a3, &o3));
+    for i in [1, 2] {
+        rats.push(ratify(i, &a4, &o4));
+    }
+    AgreementIndex::build(&[a1, a2, a3, a4], &rats, &[], &keys(4))
+}
+
+fn ag(n: u32) -> StixId {
+    id("x-entente-agreement", n)
+}
+
+/// A malware object by partner `author`, with `edit` applied.
+fn object(author: u32, edit: impl Fn(&mut Value)) -> Object {
+    let mut v = json!({
+        "type": "malware", "spec_version": "2.1", "id": id("malware", 1),
+        "created": "2026-02-01T00:00:00Z", "modified": "2026-02-01T00:00:00Z",
+        "created_by_ref": p(author), "name": "x", "is_family": false,
+        "labels": ["ransomware"],
+        "object_marking_refs": [Tlp::Green.marking_id()]
+    });
+    edit(&mut v);
+    Object::from_value(v).expect("valid object")
+}
+
+fn facts(o: &Object) -> ObjectFacts {
+    ObjectFacts::from_object(o).expect("facts")
+}
+
+fn check(f: &ObjectFacts, to: u32, shares: &[u32], expect: &str) {
+    let shares: Vec<StixId> = shares.iter().map(|n| ag(*n)).collect();
+    let d = decide(f, &p(to), &ts(NOW), &shares, &index());
+    assert_eq!(d.explain(), expect);
+}
+
+#[test]
+fn own_objects_and_agreements_in_force() {
+    let f = facts(&object(0, |_| {}));
+    check(&f, 0, &[], "allowed: the recipient is the author");
+    check(&f, 1, &[1], &format!("allowed under agreement {}", ag(1)));
+    check(
+        &f,
+        1,
+        &[],
+        "denied:\n- the object is not shared under any agreement",
+    );
+    check(
+        &f,
+        3,
+        &[1],
+        &format!(
+            "denied:\n- the recipient is not a party to agreement {}",
+            ag(1)
+        ),
+    );
+    check(
+        &f,
+        3,
+        &[3, 9],
+        &format!(
+            "denied:\n- agreement {} is not in force (awaiting ratification by {})\n- agreement {} is not known",
+            ag(3),
+            p(3),
+            ag(9)
+        ),
+    );
+    // The first agreement that allows it is the one used.
+    check(
+        &f,
+        1,
+        &[3, 1],
+        &format!("allowed under agreement {}", ag(1)),
+    );
+}
+
+#[test]
+fn ceiling_scope_and_data_kind() {
+    let amber_strict = facts(&object(0, |v| {
+        v["object_marking_refs"] = json!([Tlp::AmberStrict.marking_id()])
+    }));
+    check(
+        &amber_strict,
+        1,
+        &[1],
+        &format!("denied:\n- the object is TLP:AMBER+STRICT, above the TLP:AMBER ceiling of agreement {}", ag(1)),
+    );
+    let tool = facts(&object(1, |v| {
+        v["type"] = json!("tool");
+        v["id"] = json!(id("tool", 1));
+    }));
+    check(
+        &tool,
+        3,
+        &[2],
+        &format!(
+            "denied:\n- agreement {} does not cover objects of type tool",
+            ag(2)
+        ),
+    );
+    let phishing = facts(&object(1, |v| v["labels"] = json!(["phishing"])));
+    check(
+        &phishing,
+        2,
+        &[4],
+        &format!(
+            "denied:\n- the object carries none of the labels agreement {} covers",
+            ag(4)
+        ),
+    );
+    let drill = facts(&object(1, |v| {
+        v["labels"] = json!(["ransomware", "x-entente-exercise"])
+    }));
+    check(
+        &drill,
+        2,
+        &[4],
+        &format!(
+            "denied:\n- agreement {} does not cover exercise data",
+            ag(4)
+        ),
+    );
+    check(
+        &drill,
+        2,
+        &[1],
+        &format!("allowed under agreement {}", ag(1)),
+    );
+}
+
+#[test]
+fn markings_combine_to_the_most_restrictive() {
+    // Object-level GREEN, granular AMBER+STRICT: AMBER+STRICT.
+    let o = object(0, |v| {
+        v["granular_markings"] =
+            json!([{ "marking_ref": Tlp::AmberStrict.marking_id(), "selectors": ["name"] }]);
+    });
+    assert_eq!(facts(&o).tlp, Some(Tlp::AmberStrict));
+    // TLP 1.0 and 2.0 together.
+    let o = object(0, |v| {
+        v["object_marking_refs"] = json!([
+            "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82",
+            Tlp::Green.marking_id()
+        ])
+    });
+    assert_eq!(facts(&o).tlp, Some(Tlp::Amber));
+    // Unmarked counts as AMBER.
+    let o = object(0, |v| {
+        v.as_object_mut().unwrap().remove("object_marking_refs");
+    });
+    let f = facts(&o);
+    assert_eq!((f.tlp, f.effective_tlp()), (None, Tlp::Amber));
+    let mut strict_green = terms(&[0, 1]);
+    strict_green.tlp_ceiling = Tlp::Green;
+    let (o5, a5) = agreement(5, "2025-12-01T00:00:00Z", &strict_green);
+    let idx = AgreementIndex::build(
+        std::slice::from_ref(&a5),
+        &[ratify(0, &a5, &o5), ratify(1, &a5, &o5)],
+        &[],
+        &keys(2),
+    );
+    let d = decide(&f, &p(1), &ts(NOW), &[ag(5)], &idx);
+    assert_eq!(
+        d,
+        Decision::Deny {
+            reasons: vec![Reason::AboveCeiling {
+                agreement: ag(5),
+                tlp: Tlp::Amber,
+                ceiling: Tlp::Green
+            }]
+        }
+    );
+}
+
+#[test]
+fn unknown_marking_means_deny() {
+    let unknown = "marking-definition--11111111-2222-4333-8444-555555555555";
+    let o = object(0, |v| {
+        v["granular_markings"] = json!([{ "marking_ref": unknown, "selectors": ["name"] }])
+    });
+    check(
+        &facts(&o),
+        1,
+        &[1],
+        "denied:\n- the object carries a marking definition this node does not understand",
+    );
+    let o = object(0, |v| v["object_marking_refs"] = json!([unknown]));
+    check(
+        &facts(&o),
+        1,
+        &[1],
+        "denied:\n- the object carries a marking definition this node does not understand",
+    );
+    // Still visible to its author.
+    check(&facts(&o), 0, &[1], "allowed: the recipient is the author");
+}
+
+#[test]
+fn red_only_to_named_recipients() {
+    let red = |named: Vec<StixId>| {
+        facts(&object(1, move |v| {
+            v["object_marking_refs"] = json!([Tlp::Red.marking_id()]);
+            let (k, ext) = release_extension(&named, false);
+            v["extensions"] = json!({ k: ext });
+        }))
+    };
+    check(
+        &red(vec![]),
+        3,
+        &[2],
+        "denied:\n- the object is TLP:RED and does not name the recipient",
+    );
+    check(
+        &red(vec![p(3)]),
+        3,
+        &[2],
+        &format!("allowed under agreement {}", ag(2)),
+    );
+    // Named, but the agreement's ceiling is AMBER.
+    check(
+        &red(vec![p(0)]),
+        0,
+        &[1],
+        &format!(
+            "denied:\n- the object is TLP:RED, above the TLP:AMBER ceiling of agreement {}",
+            ag(1)
+        ),
+    );
+    let bad = object(
+        1,
+        |v| v["extensions"] = json!({ RELEASE_EXT: { "extension_type": "property-extension", "recipient_refs": ["nobody"] } }),
+    );
+    assert!(ObjectFacts::from_object(&bad).is_err());
+}
+
+#[test]
+fn reshared_objects_follow_the_rules_they_arrived_under() {
+    // Partner 1 holds an object by partner 0 (a node elsewhere) that arrived under `arrived`.
+    let held = |arrived: u32| {
+        let o = object(0, |_| {});
+        ObjectFacts::received(
+            &o,
+            Via {
+                holder: p(1),
+                agreement: ag(arrived),
+            },
+        )
+        .unwrap()
+    };
+    // Arrived under 1 (parties-only: 0, 1, 2): to 2 under 4? 4 forbids nothing here, 2 is a party of 1.
+    check(
+        &held(1),
+        2,
+        &[1],
+        &format!("allowed under agreement {}", ag(1)),
+    );
+    check(
+        &held(1),
+        3,
+        &[2],
+        &format!("denied:\n- the object arrived under agreement {}, which allows re-sharing only to its parties, and the recipient is not one", ag(1)),
+    );
+    // Arrived under 2 (recipient-agreements): onward under the holder's agreements.
+    check(
+        &held(2),
+        2,
+        &[1],
+        &format!("allowed under agreement {}", ag(1)),
+    );
+    check(
+        &held(2),
+        3,
+        &[1],
+        &format!(
+            "denied:\n- the recipient is not a party to agreement {}",
+            ag(1)
+        ),
+    );
+    // Arrived under 4 (none): never onward, but the holder and the author still see it.
+    check(
+        &held(4),
+        2,
+        &[1],
+        &format!(
+            "denied:\n- the object arrived under agreement {}, which forbids re-sharing",
+            ag(4)
+        ),
+    );
+    check(
+        &held(4),
+        1,
+        &[],
+        &format!("allowed under agreement {}", ag(4)),
+    );
+    check(&held(4), 0, &[], "allowed: the recipient is the author");
+    check(
+        &held(8),
+        2,
+        &[1],
+        &format!(
+            "denied:\n- the object arrived under agreement {}, which this node does not know",
+            ag(8)
+        ),
+    );
+    // The sharer of a held object is the holder, who must be a party.
+    let by3 = ObjectFacts::received(
+        &object(0, |_| {}),
+        Via {
+            holder: p(3),
+            agreement: ag(2),
+        },
+    )
+    .unwrap();
+    check(
+        &by3,
+        2,
+        &[1],
+        &format!(
+            "denied:\n- {}, who shares the object, is not a party to agreement {}",
+            p(3),
+            ag(1)
+        ),
+    );
+}
+
+#[test]
+fn revoked_versions_are_released_like_any_version() {
+    let f = facts(&object(0, |v| v["revoked"] = json!(true)));
+    assert!(f.revoked);
+    check(&f, 1, &[1], &format!("allowed under agreement {}", ag(1)));
+}
+
+#[test]
+fn agreements_and_their_objects_go_only_to_parties() {
+    let (o1, a1) = agreement(1, "2025-12-01T00:00:00Z", &terms(&[0, 1, 2]));
+    let idx = index();
+    let f = facts(&o1);
+    assert_eq!(f.agreement, Some(ag(1)));
+    // Whatever it is shared under.
+    assert_eq!(
+        decide(&f, &p(3), &ts(NOW), &[ag(2)], &idx),
+        Decision::Deny {
+            reasons: vec![Reason::NotPartyToAgreement { agreement: ag(1) }]
+        }
+    );
+    assert_eq!(
+        decide(&f, &p(2), &ts(NOW), &[], &idx),
+        Decision::Allow {
+            agreement: Some(ag(1))
+        }
+    );
+    let r = crate::ext::ratification_object(
+        &id("x-entente-ratification", 1),
+        &p(1),
+        &ts(NOW),
+        &a1,
+        "c2ln",
+    )
+    .unwrap();
+    let rf = facts(&r);
+    assert_eq!(
+        decide(&rf, &p(1), &ts(NOW), &[], &idx),
+        Decision::Allow { agreement: None }
+    );
+    assert_eq!(
+        decide(&rf, &p(2), &ts(NOW), &[], &idx),
+        Decision::Allow {
+            agreement: Some(ag(1))
+        }
+    );
+    assert!(!decide(&rf, &p(3), &ts(NOW), &[], &idx).is_allowed());
+    let n = crate::ext::notice_object(
+        &id("x-entente-notice", 1),
+        &p(2),
+        &ts(NOW),
+        &ag(9),
+        NoticeKind::Withdrawal,
+        &ts(NOW),
+    )
+    .unwrap();
+    assert_eq!(
+        decide(&facts(&n), &p(1), &ts(NOW), &[], &idx),
+        Decision::Deny {
+            reasons: vec![Reason::UnknownAgreement { agreement: ag(9) }]
+        }
+    );
+}
+
+#[test]
+fn suspension_stops_release_and_is_explained() {
+    let (o1, a1) = agreement(1, "2025-12-01T00:00:00Z", &terms(&[0, 1, 2]));
+    let rats: Vec<_> = (0..3).map(|i| ratify(i, &a1, &o1)).collect();
+    let n = notice(1, 2, &a1, NoticeKind::Suspension, "2026-05-01T00:00:00Z");
+    let idx = AgreementIndex::build(&[a1], &rats, &[n], &keys(3));
+    let f = facts(&object(0, |_| {}));
+    assert!(decide(&f, &p(1), &ts("2026-04-30T00:00:00Z"), &[ag(1)], &idx).is_allowed());
+    let d = decide(&f, &p(1), &ts(NOW), &[ag(1)], &idx);
+    assert_eq!(
+        d,
+        Decision::Deny {
+            reasons: vec![Reason::NotInForce {
+                agreement: ag(1),
+                state: AgreementState::Suspended { by: vec![p(2)] }
+            }]
+        }
+    );
+    assert_eq!(idx.agreements_of(&p(2)), vec![ag(1)]);
+    assert!(idx.agreements_of(&p(3)).is_empty());
+    assert_eq!(
+        idx.state(&ag(1), &ts(NOW)),
+        AgreementState::Suspended { by: vec![p(2)] }
+    );
+}
+
+#[test]
+fn no_author_no_release() {
+    let f = facts(&object(0, |v| {
+        v.as_object_mut().unwrap().remove("created_by_ref");
+    }));
+    check(
+        &f,
+        1,
+        &[1],
+        "denied:\n- the object names no author (created_by_ref)",
+    );
+}

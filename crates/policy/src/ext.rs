@@ -1,0 +1,285 @@
+//! The STIX extension definitions Entente ships, and builders for the objects they define.
+//!
+//! | definition | kind | carries |
+//! |---|---|---|
+//! | [`AGREEMENT_EXT`] | `new-sdo` `x-entente-agreement` | parties, scope, TLP ceiling, handling rules, validity |
+//! | [`RATIFICATION_EXT`] | `new-sdo` `x-entente-ratification` | a party's Ed25519 signature over one agreement version |
+//! | [`NOTICE_EXT`] | `new-sdo` `x-entente-notice` | a party's suspension, resumption or withdrawal |
+//! | [`PARTNER_KEY_EXT`] | `property-extension` on `identity` | `public_key`: the partner's Ed25519 key, base64 |
+//! | [`RELEASE_EXT`] | `property-extension` on any object | `recipient_refs` (TLP:RED), `exercise` |
+//!
+//! TLP:RED recipients travel as a property of the object (`recipient_refs` in
+//! [`RELEASE_EXT`]), not as a marking definition: the list belongs to one
+//! version of one object and only its author may change it, which is exactly
+//! what a property is; a marking definition per recipient list would be a
+//! separate shared object that every node would have to fetch and understand,
+//! and an unknown marking means deny.
+
+use serde_json::{json, Value};
+
+use model::{Object, StixId, Timestamp};
+
+use crate::agreement::AgreementTerms;
+use crate::notice::NoticeKind;
+use crate::Error;
+
+/// The identity that authors Entente's extension definitions.
+pub const ENTENTE_IDENTITY: &str = "identity--87ceb383-758b-481b-b6ea-2ed91df80705";
+/// Extension definition of the `x-entente-agreement` SDO.
+pub const AGREEMENT_EXT: &str = "extension-definition--715764b0-4bc3-4434-8a3b-19fd1b671c88";
+/// Extension definition of the `x-entente-ratification` SDO.
+pub const RATIFICATION_EXT: &str = "extension-definition--c91316c4-1be7-447e-82bc-bd53b5d672fd";
+/// Extension definition of the `x-entente-notice` SDO.
+pub const NOTICE_EXT: &str = "extension-definition--35197c01-2525-4b4f-a1b3-738833d4c716";
+/// Property extension of `identity`: the partner's Ed25519 public key.
+pub const PARTNER_KEY_EXT: &str = "extension-definition--b208856f-a340-4039-a73f-b9b6b2e783c4";
+/// Property extension of any object: TLP:RED recipients and the exercise flag.
+pub const RELEASE_EXT: &str = "extension-definition--688f5a4e-f584-4d8d-b75b-5ea93dc770be";
+
+/// Type of agreement objects.
+pub const AGREEMENT_TYPE: &str = "x-entente-agreement";
+/// Type of ratification objects.
+pub const RATIFICATION_TYPE: &str = "x-entente-ratification";
+/// Type of notice objects.
+pub const NOTICE_TYPE: &str = "x-entente-notice";
+
+/// A label that also marks an object as exercise data (besides `exercise: true`
+/// in [`RELEASE_EXT`]), for tools that can only set labels.
+pub const EXERCISE_LABEL: &str = "x-entente-exercise";
+
+const DEFINED: &str = "2026-11-01T00:00:00.000Z";
+
+fn definition(id: &str, name: &str, description: &str, kind: &str, schema: &str) -> Value {
+    json!({
+        "type": "extension-definition",
+        "spec_version": "2.1",
+        "id": id,
+        "created": DEFINED,
+        "modified": DEFINED,
+        "created_by_ref": ENTENTE_IDENTITY,
+        "name": name,
+        "description": description,
+        "schema": schema,
+        "version": "1.0.0",
+        "extension_types": [kind]
+    })
+}
+
+/// The identity object of Entente, author of the extension definitions.
+pub fn entente_identity() -> Value {
+    json!({
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": ENTENTE_IDENTITY,
+        "created": DEFINED,
+        "modified": DEFINED,
+        "name": "Entente",
+        "identity_class": "system"
+    })
+}
+
+/// The extension definitions Entente ships, as STIX 2.1 objects (constant JSON).
+pub fn extension_definitions() -> Vec<Value> {
+    vec![
+        definition(
+            AGREEMENT_EXT,
+            "Entente agreement",
+            "An agreement between security partners: parties, scope, TLP ceiling, handling rules and validity. Its author (the proposer) alone versions it.",
+            "new-sdo",
+            "type x-entente-agreement. title: string; purpose: string; party_refs: list of identity ids (at least 2, including the author); \
+             scope: {object_types: list of STIX types (empty = all), labels: list of strings (empty = all), data_kind: real | exercise | both}; \
+             tlp_ceiling: clear | green | amber | amber+strict | red; \
+             handling: {reshare: none | parties-only | recipient-agreements, attribution: required | withheld, \
+             permitted_actions: list of contact-for-instruction | internally-visible | externally-visible-indirect | externally-visible-direct (FIRST IEP 2.0), \
+             retention_days: optional positive integer}; valid_from: timestamp; valid_until: optional timestamp.",
+        ),
+        definition(
+            RATIFICATION_EXT,
+            "Entente ratification",
+            "A party's ratification of one version of an agreement.",
+            "new-sdo",
+            "type x-entente-ratification. agreement_ref: the agreement id; agreement_version: the ratified version's modified timestamp; \
+             signature: base64 Ed25519 signature, by the author's partner key, over the RFC 8785 canonical JSON of that agreement version.",
+        ),
+        definition(
+            NOTICE_EXT,
+            "Entente notice",
+            "A party's notice of suspension, resumption or withdrawal from an agreement.",
+            "new-sdo",
+            "type x-entente-notice. agreement_ref: the agreement id; notice_type: suspension | resumption | withdrawal; effective: timestamp. \
+             A withdrawal is final; a suspension lasts until the same party's later resumption.",
+        ),
+        definition(
+            PARTNER_KEY_EXT,
+            "Entente partner key",
+            "The Ed25519 public key with which a partner signs ratifications.",
+            "property-extension",
+            "On identity objects. public_key: base64 (standard alphabet, padded) of the 32-byte Ed25519 public key.",
+        ),
+        definition(
+            RELEASE_EXT,
+            "Entente release properties",
+            "Per-object release properties set by the object's author.",
+            "property-extension",
+            "On any object. recipient_refs: identity ids, the named recipients of a TLP:RED object; exercise: true if the object is exercise data.",
+        ),
+    ]
+}
+
+/// An identity object for a partner, carrying its public key.
+pub fn partner_identity(
+    id: &StixId,
+    name: &str,
+    public_key_b64: &str,
+    created: &Timestamp,
+) -> Result<Object, Error> {
+    crate::keys::verifying_key(public_key_b64)?;
+    let value = json!({
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": id,
+        "created": created.as_str(),
+        "modified": created.as_str(),
+        "name": name,
+        "identity_class": "organization",
+        "extensions": {
+            PARTNER_KEY_EXT: { "extension_type": "property-extension", "public_key": public_key_b64 }
+        }
+    });
+    Ok(Object::from_value(value)?)
+}
+
+/// The public key (base64) an identity object carries, if any.
+pub fn public_key_of(identity: &Object) -> Result<Option<String>, Error> {
+    if identity.object_type() != "identity" {
+        return Err(Error::WrongType {
+            object: identity.id().to_string(),
+            expected: "identity",
+            found: identity.object_type().into(),
+        });
+    }
+    let value = identity.to_value();
+    match value.pointer(&format!("/extensions/{PARTNER_KEY_EXT}/public_key")) {
+        None => Ok(None),
+        Some(Value::String(k)) => {
+            crate::keys::verifying_key(k).map_err(|e| {
+                Error::invalid(
+                    identity.id(),
+                    format!("extensions.{PARTNER_KEY_EXT}.public_key"),
+                    e.to_string(),
+                )
+            })?;
+            Ok(Some(k.clone()))
+        }
+        Some(_) => Err(Error::invalid(
+            identity.id(),
+            format!("extensions.{PARTNER_KEY_EXT}.public_key"),
+            "must be a base64 string",
+        )),
+    }
+}
+
+/// A new random id (UUID version 4) for an object of the given type.
+pub fn new_id(object_type: &str) -> Result<StixId, Error> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| Error::Key(format!("no randomness: {e}")))?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let raw = format!(
+        "{object_type}--{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    );
+    StixId::parse(&raw).map_err(|e| Error::invalid(raw, "id", e))
+}
+
+/// An `x-entente-agreement` object (one version) with the given terms.
+pub fn agreement_object(
+    id: &StixId,
+    author: &StixId,
+    created: &Timestamp,
+    modified: &Timestamp,
+    terms: &AgreementTerms,
+) -> Result<Object, Error> {
+    let mut value = json!({
+        "type": AGREEMENT_TYPE,
+        "spec_version": "2.1",
+        "id": id,
+        "created": created.as_str(),
+        "modified": modified.as_str(),
+        "created_by_ref": author,
+        "extensions": { AGREEMENT_EXT: { "extension_type": "new-sdo" } }
+    });
+    let map = value.as_object_mut().expect("built as an object");
+    for (k, v) in terms.to_properties() {
+        map.insert(k, v);
+    }
+    let object = Object::from_value(value)?;
+    crate::Agreement::from_object(&object)?;
+    Ok(object)
+}
+
+/// An `x-entente-ratification` object by `party` of one agreement version,
+/// carrying `signature` (from [`crate::sign_agreement`]).
+pub fn ratification_object(
+    id: &StixId,
+    party: &StixId,
+    created: &Timestamp,
+    agreement: &crate::Agreement,
+    signature: &str,
+) -> Result<Object, Error> {
+    let value = json!({
+        "type": RATIFICATION_TYPE,
+        "spec_version": "2.1",
+        "id": id,
+        "created": created.as_str(),
+        "modified": created.as_str(),
+        "created_by_ref": party,
+        "agreement_ref": agreement.id,
+        "agreement_version": agreement.version.as_str(),
+        "signature": signature,
+        "extensions": { RATIFICATION_EXT: { "extension_type": "new-sdo" } }
+    });
+    Ok(Object::from_value(value)?)
+}
+
+/// An `x-entente-notice` object by `party` about `agreement`.
+pub fn notice_object(
+    id: &StixId,
+    party: &StixId,
+    created: &Timestamp,
+    agreement: &StixId,
+    kind: NoticeKind,
+    effective: &Timestamp,
+) -> Result<Object, Error> {
+    let value = json!({
+        "type": NOTICE_TYPE,
+        "spec_version": "2.1",
+        "id": id,
+        "created": created.as_str(),
+        "modified": created.as_str(),
+        "created_by_ref": party,
+        "agreement_ref": agreement,
+        "notice_type": kind.name(),
+        "effective": effective.as_str(),
+        "extensions": { NOTICE_EXT: { "extension_type": "new-sdo" } }
+    });
+    Ok(Object::from_value(value)?)
+}
+
+/// The [`RELEASE_EXT`] property extension to put under an object's
+/// `extensions`: `(key, value)`.
+pub fn release_extension(recipients: &[StixId], exercise: bool) -> (String, Value) {
+    let mut ext = json!({ "extension_type": "property-extension" });
+    if !recipients.is_empty() {
+        ext["recipient_refs"] = json!(recipients);
+    }
+    if exercise {
+        ext["exercise"] = Value::Bool(true);
+    }
+    (RELEASE_EXT.to_string(), ext)
+}

@@ -1,0 +1,156 @@
+//! [`ObjectFacts`]: what the release decision needs to know about one object version, computed once.
+
+use serde_json::Value;
+
+use model::tlp::Tlp;
+use model::{Object, StixId, Timestamp};
+
+use crate::ext::{AGREEMENT_TYPE, EXERCISE_LABEL, NOTICE_TYPE, RATIFICATION_TYPE, RELEASE_EXT};
+use crate::read::parse_ref;
+use crate::{AgreementId, Error, PartnerId};
+
+/// The TLP an object without any TLP marking is handled as. Amber, not
+/// Clear: an unmarked object must not slip under a Clear or Green ceiling.
+pub const UNMARKED_TLP: Tlp = Tlp::Amber;
+
+/// How an object that another node released to us came here, for objects
+/// held (not authored) by a partner of this node.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Via {
+    /// The partner of this node that received it (and may share it onward).
+    pub holder: PartnerId,
+    /// The agreement it arrived under; that agreement's handling rules
+    /// decide whether it may go further.
+    pub agreement: AgreementId,
+}
+
+/// The facts about one object version that the release decision reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectFacts {
+    /// The object's id.
+    pub id: StixId,
+    /// The version (`modified`, else `created`; `None` for SCOs).
+    pub version: Option<Timestamp>,
+    /// The object's type.
+    pub object_type: String,
+    /// `created_by_ref`.
+    pub author: Option<PartnerId>,
+    /// `labels` (topics).
+    pub labels: Vec<String>,
+    /// The most restrictive TLP among all its markings (object-level and
+    /// granular); `None` if it has no TLP marking.
+    pub tlp: Option<Tlp>,
+    /// Whether any marking definition it refers to is not one Entente understands.
+    pub unknown_marking: bool,
+    /// Named recipients (`recipient_refs` of [`RELEASE_EXT`]), for TLP:RED.
+    pub recipients: Vec<PartnerId>,
+    /// Whether this version revokes the object (released like any version).
+    pub revoked: bool,
+    /// Whether it is exercise data.
+    pub exercise: bool,
+    /// For agreements, ratifications and notices: the agreement concerned.
+    pub agreement: Option<AgreementId>,
+    /// Set when the object was received from another node and is held here.
+    pub via: Option<Via>,
+}
+
+impl ObjectFacts {
+    /// The facts of an object authored here (or by a partner hosted here).
+    pub fn from_object(object: &Object) -> Result<ObjectFacts, Error> {
+        Self::build(object, None)
+    }
+
+    /// The facts of an object received from another node: `holder` received
+    /// it under `agreement`.
+    pub fn received(object: &Object, via: Via) -> Result<ObjectFacts, Error> {
+        Self::build(object, Some(via))
+    }
+
+    fn build(object: &Object, via: Option<Via>) -> Result<ObjectFacts, Error> {
+        let value = object.to_value();
+        let id = object.id();
+        let labels: Vec<String> = match value.get("labels") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|l| l.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        };
+
+        let mut tlp: Option<Tlp> = None;
+        let mut unknown_marking = false;
+        let mut note = |marking: &str| match Tlp::from_marking_id(marking) {
+            Some(t) => tlp = Some(tlp.map_or(t, |old| old.max(t))),
+            None => unknown_marking = true,
+        };
+        for m in object.object_marking_refs() {
+            note(m.as_str());
+        }
+        if let Some(Value::Array(granular)) = value.get("granular_markings") {
+            for g in granular {
+                if let Some(r) = g.get("marking_ref").and_then(Value::as_str) {
+                    note(r);
+                }
+            }
+        }
+
+        let ext = value.get("extensions").and_then(|e| e.get(RELEASE_EXT));
+        let mut recipients = Vec::new();
+        if let Some(list) = ext.and_then(|e| e.get("recipient_refs")) {
+            let at = format!("extensions.{RELEASE_EXT}.recipient_refs");
+            let Value::Array(items) = list else {
+                return Err(Error::invalid(id, at, "must be a list of identity ids"));
+            };
+            for (i, item) in items.iter().enumerate() {
+                let at = format!("{at}[{i}]");
+                let raw = item
+                    .as_str()
+                    .ok_or_else(|| Error::invalid(id, &at, "must be an id"))?;
+                recipients.push(parse_ref(id, raw, &at, "identity")?);
+            }
+        }
+        let exercise_prop = match ext.and_then(|e| e.get("exercise")) {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return Err(Error::invalid(
+                    id,
+                    format!("extensions.{RELEASE_EXT}.exercise"),
+                    "must be true or false",
+                ))
+            }
+        };
+        let exercise = exercise_prop || labels.iter().any(|l| l == EXERCISE_LABEL);
+
+        let agreement = match object.object_type() {
+            AGREEMENT_TYPE => Some(id.clone()),
+            RATIFICATION_TYPE | NOTICE_TYPE => {
+                let raw = value.get("agreement_ref").and_then(Value::as_str);
+                let raw = raw.ok_or_else(|| Error::missing(id, "agreement_ref"))?;
+                Some(parse_ref(id, raw, "agreement_ref", AGREEMENT_TYPE)?)
+            }
+            _ => None,
+        };
+
+        Ok(ObjectFacts {
+            id: id.clone(),
+            version: object.version().cloned(),
+            object_type: object.object_type().to_owned(),
+            author: object.created_by_ref().cloned(),
+            labels,
+            tlp,
+            unknown_marking,
+            recipients,
+            revoked: object.revoked(),
+            exercise,
+            agreement,
+            via,
+        })
+    }
+
+    /// The TLP the decision applies: the most restrictive marking, or
+    /// [`UNMARKED_TLP`] if there is none.
+    pub fn effective_tlp(&self) -> Tlp {
+        self.tlp.unwrap_or(UNMARKED_TLP)
+    }
+}
