@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_taxii;
+mod bench_pg; // TEMP-BENCH-PG
 mod interop;
 mod pg;
 mod tidy;

@@ -10,6 +10,8 @@
 //! paging stays exact for a client that pages across several servers.
 
 mod registry;
+#[cfg(any(test, feature = "testsuite"))]
+pub mod testing;
 mod write;
 
 use std::time::Duration;

@@ -4,6 +4,7 @@
 mod cli;
 mod roundtrip;
 mod serve;
+mod two_servers;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,8 +1,11 @@
 //! `/healthz`, `/metrics` and unknown paths.
 
-#[tokio::test]
-async fn healthz_metrics_and_unknown_paths() {
-    let node = crate::start(Default::default()).await;
+use crate::Backend;
+
+crate::on_both_backends!(healthz_metrics_and_unknown_paths);
+
+async fn healthz_metrics_and_unknown_paths(backend: Backend) {
+    let node = crate::start(backend, Default::default()).await;
     let http = reqwest::Client::new();
     let r = http.get(format!("{}/healthz", node.url)).send().await.unwrap();
     assert_eq!(r.status(), 200);

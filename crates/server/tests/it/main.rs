@@ -1,11 +1,33 @@
-//! HTTP tests of a node's routers against a real listener and a real store.
+//! HTTP tests of a node's routers against a real listener and a real store,
+//! each on both backends: `on_both_backends!(case)` turns `async fn
+//! case(backend: Backend)` into a `case_sqlite` and a `case_postgres` test.
 
 mod health;
 mod taxii;
 
 use std::sync::Arc;
 
-use store::{Access, CollectionRecord, Registry, Role};
+use store::{Access, CollectionRecord, Role};
+
+/// Which store a test node runs on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates a SQLite and a PostgreSQL test from `async fn $case(Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod on_sqlite {
+            $( #[tokio::test] async fn $case() { super::$case($crate::Backend::Sqlite).await } )*
+        }
+        mod on_postgres {
+            $( #[tokio::test] async fn $case() { super::$case($crate::Backend::Postgres).await } )*
+        }
+    };
+}
 
 /// A running node with two partners (A is the node's own, B hosted),
 /// tokens for them and three collections.
@@ -22,7 +44,7 @@ pub(crate) struct Node {
     pub a_only_write: String,
     /// Visible to A only.
     pub a_private: String,
-    pub store: Arc<store_sqlite::SqliteStore>,
+    pub store: Arc<dyn store::Store>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
@@ -35,28 +57,49 @@ impl Drop for Node {
     }
 }
 
-pub(crate) async fn start(config: server::taxii::TaxiiConfig) -> Node {
+pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) -> Node {
     server::telemetry::install();
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(store_sqlite::SqliteStore::open(dir.path()).unwrap());
-    let identity = server::node::init(&*store, &*store, "Aurelia").unwrap();
-    let a = identity.partner.clone();
-    let b = server::node::add_hosted_partner(&*store, &*store, "Borealis").unwrap();
-    let token = |partner: &str, role: Role| {
-        let (t, rec) = server::auth::issue(partner, "test", role, 0, None);
-        store.put_token(&rec).unwrap();
-        t
-    };
-    let (token_a, token_b, viewer_a) = (token(&a, Role::Analyst), token(&b, Role::Analyst), token(&a, Role::Viewer));
-    let collection = |title: &str, readers: Access, writers: Access| {
-        let id = uuid::Uuid::new_v4().to_string();
-        store.put_collection(&CollectionRecord { id: id.clone(), title: title.into(), description: None, readers, writers }).unwrap();
-        id
-    };
-    let shared = collection("shared", Access::All, Access::All);
-    let a_only_write = collection("a writes", Access::All, Access::Partners(vec![a.clone()]));
-    let a_private = collection("a private", Access::Partners(vec![a.clone()]), Access::Partners(vec![a.clone()]));
-    let state = server::AppState::new(store.clone(), store.clone(), identity, config, model::Limits::default());
+    let path = dir.path().to_owned();
+    // Store calls block (the PostgreSQL client runs its own runtime): set up off the async workers.
+    let (state, store, ids) = tokio::task::spawn_blocking(move || {
+        let (store, registry): (Arc<dyn store::Store>, Arc<dyn store::Registry>) = match backend {
+            Backend::Sqlite => {
+                let s = Arc::new(store_sqlite::SqliteStore::open(&path).unwrap());
+                (s.clone(), s)
+            }
+            Backend::Postgres => {
+                let s = store_postgres::testing::fresh();
+                (s.clone(), s)
+            }
+        };
+        let identity = server::node::init(&*store, &*registry, "Aurelia").unwrap();
+        let a = identity.partner.clone();
+        let b = server::node::add_hosted_partner(&*store, &*registry, "Borealis").unwrap();
+        let token = |partner: &str, role: Role| {
+            let (t, rec) = server::auth::issue(partner, "test", role, 0, None);
+            registry.put_token(&rec).unwrap();
+            t
+        };
+        let tokens = [token(&a, Role::Analyst), token(&b, Role::Analyst), token(&a, Role::Viewer)];
+        let collection = |title: &str, readers: Access, writers: Access| {
+            let id = uuid::Uuid::new_v4().to_string();
+            registry
+                .put_collection(&CollectionRecord { id: id.clone(), title: title.into(), description: None, readers, writers })
+                .unwrap();
+            id
+        };
+        let collections = [
+            collection("shared", Access::All, Access::All),
+            collection("a writes", Access::All, Access::Partners(vec![a.clone()])),
+            collection("a private", Access::Partners(vec![a.clone()]), Access::Partners(vec![a.clone()])),
+        ];
+        let state = server::AppState::new(store.clone(), registry, identity, config, model::Limits::default());
+        (state, store, (a, b, tokens, collections))
+    })
+    .await
+    .unwrap();
+    let (a, b, [token_a, token_b, viewer_a], [shared, a_only_write, a_private]) = ids;
     let app = server::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());

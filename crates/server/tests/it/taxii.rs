@@ -4,7 +4,19 @@
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::{start, Node};
+use crate::{start, Backend, Node};
+
+crate::on_both_backends!(
+    negotiation_and_authentication,
+    public_discovery_only_when_configured,
+    repeated_failures_are_rate_limited,
+    collections_show_what_the_caller_may_do,
+    adds_report_status_and_enforce_authorship,
+    bad_bodies_get_taxii_errors,
+    filters_and_version_selection,
+    paging_by_cursor_is_exact_and_cursors_are_sealed,
+    only_the_author_deletes_and_deleted_objects_are_gone
+);
 
 const TAXII: &str = "application/taxii+json;version=2.1";
 
@@ -57,9 +69,8 @@ fn ids(envelope: &Value) -> Vec<String> {
     })
 }
 
-#[tokio::test]
-async fn negotiation_and_authentication() {
-    let node = start(Default::default()).await;
+async fn negotiation_and_authentication(backend: Backend) {
+    let node = start(backend, Default::default()).await;
     let discovery = format!("{}/taxii2/", node.url);
     let r = Client::new().get(&discovery).send().await.unwrap();
     assert!(r.headers()["www-authenticate"].to_str().unwrap().contains("Basic"));
@@ -82,18 +93,16 @@ async fn negotiation_and_authentication() {
     assert_eq!(root["max_content_length"], json!(100 * 1024 * 1024));
 }
 
-#[tokio::test]
-async fn public_discovery_only_when_configured() {
-    let node = start(server::taxii::TaxiiConfig { public_discovery: true, ..Default::default() }).await;
+async fn public_discovery_only_when_configured(backend: Backend) {
+    let node = start(backend, server::taxii::TaxiiConfig { public_discovery: true, ..Default::default() }).await;
     let r = Client::new().get(format!("{}/taxii2/", node.url)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let r = Client::new().get(format!("{}/taxii2/root/", node.url)).send().await.unwrap();
     assert_error(r, 401).await;
 }
 
-#[tokio::test]
-async fn repeated_failures_are_rate_limited() {
-    let node = start(Default::default()).await;
+async fn repeated_failures_are_rate_limited(backend: Backend) {
+    let node = start(backend, Default::default()).await;
     let discovery = format!("{}/taxii2/", node.url);
     for _ in 0..20 {
         assert_eq!(get(&discovery, "wrong").send().await.unwrap().status(), 401);
@@ -103,9 +112,8 @@ async fn repeated_failures_are_rate_limited() {
     assert_error(get(&discovery, &node.token_a).send().await.unwrap(), 429).await;
 }
 
-#[tokio::test]
-async fn collections_show_what_the_caller_may_do() {
-    let node = start(Default::default()).await;
+async fn collections_show_what_the_caller_may_do(backend: Backend) {
+    let node = start(backend, Default::default()).await;
     let list = |t: &str| get(&format!("{}/taxii2/root/collections/", node.url), t).send();
     let a: Value = list(&node.token_a).await.unwrap().json().await.unwrap();
     assert_eq!(a["collections"].as_array().unwrap().len(), 3);
@@ -123,9 +131,8 @@ async fn collections_show_what_the_caller_may_do() {
     assert_error(get(&unknown, &node.token_a).send().await.unwrap(), 404).await;
 }
 
-#[tokio::test]
-async fn adds_report_status_and_enforce_authorship() {
-    let node = start(Default::default()).await;
+async fn adds_report_status_and_enforce_authorship(backend: Backend) {
+    let node = start(backend, Default::default()).await;
     let (code, status) = post(&node, &node.shared, &node.token_a, vec![indicator(&node.a, 1, 0), indicator(&node.a, 1, 1)]).await;
     assert_eq!(code, 202);
     assert_eq!(status["status"], "complete");
@@ -157,9 +164,8 @@ async fn adds_report_status_and_enforce_authorship() {
     assert_error(r, 403).await;
 }
 
-#[tokio::test]
-async fn bad_bodies_get_taxii_errors() {
-    let node = start(server::taxii::TaxiiConfig { max_content_length: 2000, ..Default::default() }).await;
+async fn bad_bodies_get_taxii_errors(backend: Backend) {
+    let node = start(backend, server::taxii::TaxiiConfig { max_content_length: 2000, ..Default::default() }).await;
     let url = objects_url(&node, &node.shared);
     let send = |ct: &str, body: Vec<u8>| Client::new().post(&url).bearer_auth(&node.token_a).header("Content-Type", ct).body(body).send();
     assert_error(send("application/json", b"{}".to_vec()).await.unwrap(), 415).await;
@@ -177,9 +183,8 @@ async fn bad_bodies_get_taxii_errors() {
     assert_error(get(&traversal, &node.token_a).send().await.unwrap(), 404).await;
 }
 
-#[tokio::test]
-async fn filters_and_version_selection() {
-    let node = start(Default::default()).await;
+async fn filters_and_version_selection(backend: Backend) {
+    let node = start(backend, Default::default()).await;
     let mut batch: Vec<Value> = (1..=3).flat_map(|n| (0..3).map(move |v| (n, v))).map(|(n, v)| indicator(&node.a, n, v)).collect();
     batch.push(json!({"type": "malware", "spec_version": "2.1", "id": "malware--00000000-0000-4000-8000-000000000001",
         "created_by_ref": node.a, "created": "2024-01-01T00:00:00Z", "modified": "2024-01-01T00:00:00Z", "name": "m", "is_family": true}));
@@ -219,9 +224,8 @@ async fn filters_and_version_selection() {
     assert_error(get(&format!("{missing}versions/"), &node.token_b).send().await.unwrap(), 404).await;
 }
 
-#[tokio::test]
-async fn paging_by_cursor_is_exact_and_cursors_are_sealed() {
-    let node = start(server::taxii::TaxiiConfig { max_page_size: 7, ..Default::default() }).await;
+async fn paging_by_cursor_is_exact_and_cursors_are_sealed(backend: Backend) {
+    let node = start(backend, server::taxii::TaxiiConfig { max_page_size: 7, ..Default::default() }).await;
     let batch: Vec<Value> = (1..=25).map(|n| indicator(&node.a, n, 0)).collect();
     post(&node, &node.shared, &node.token_a, batch).await;
     let base = format!("{}?match[type]=indicator", objects_url(&node, &node.shared));
@@ -264,9 +268,8 @@ async fn paging_by_cursor_is_exact_and_cursors_are_sealed() {
     assert_error(get(&format!("{base}&next={tampered}"), &node.token_b).send().await.unwrap(), 400).await;
 }
 
-#[tokio::test]
-async fn only_the_author_deletes_and_deleted_objects_are_gone() {
-    let node = start(Default::default()).await;
+async fn only_the_author_deletes_and_deleted_objects_are_gone(backend: Backend) {
+    let node = start(backend, Default::default()).await;
     post(&node, &node.shared, &node.token_a, vec![indicator(&node.a, 1, 0), indicator(&node.a, 1, 1)]).await;
     let one = format!("{}indicator--00000000-0000-4000-8000-000000000001/", objects_url(&node, &node.shared));
     let del = |url: String, token: String| async move { Client::new().delete(url).bearer_auth(token).header("Accept", TAXII).send().await.unwrap() };
@@ -277,7 +280,8 @@ async fn only_the_author_deletes_and_deleted_objects_are_gone() {
     assert_eq!(del(one.clone(), node.token_a.clone()).await.status(), 200);
     assert_error(get(&one, &node.token_a).send().await.unwrap(), 404).await;
     assert_error(del(one.clone(), node.token_a.clone()).await, 404).await;
-    use store::Store;
     let id = model::StixId::parse("indicator--00000000-0000-4000-8000-000000000001").unwrap();
-    assert!(node.store.get(&id, &store::Versions::ALL).unwrap().is_empty(), "gone from the store too");
+    let store = node.store.clone();
+    let left = tokio::task::spawn_blocking(move || store.get(&id, &store::Versions::ALL).unwrap()).await.unwrap();
+    assert!(left.is_empty(), "gone from the store too");
 }
