@@ -42,7 +42,7 @@ pub fn run(root: &Path, objects: u64) -> anyhow::Result<()> {
     let server = DurablePg::start()?;
     server.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")?;
     let settings = server.psql(
-        "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings
+        "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings
          WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_level', 'shared_buffers',
                         'max_wal_size', 'checkpoint_timeout', 'wal_buffers', 'work_mem', 'server_version')",
     )?;
@@ -52,7 +52,9 @@ pub fn run(root: &Path, objects: u64) -> anyhow::Result<()> {
     let entente = |store: &Store, log: &Path| -> anyhow::Result<Command> {
         let mut c = Command::new(&bin);
         // The import logs `store_secs` (time inside Store::put) at debug.
-        c.env("ENTENTE_LOG", "warn,entente::cmd::import=debug").stderr(Stdio::from(File::create(log)?));
+        c.env("ENTENTE_LOG", "warn,entente::cmd::import=debug")
+            .env("ENTENTE_LOG_FORMAT", "json")
+            .stderr(Stdio::from(File::create(log)?));
         match store {
             Store::Sqlite => c.arg("--data-dir").arg(&sqlite_dir),
             Store::Pg => c.arg("--database-url").arg(&server.url),
@@ -130,8 +132,8 @@ fn store_secs(log: &Path) -> Option<f64> {
     let text = std::fs::read_to_string(log).ok()?;
     let mut total = None;
     for line in text.lines().filter(|l| l.contains("file imported")) {
-        let rest = &line[line.find("store_secs=")? + "store_secs=".len()..];
-        let value: f64 = rest.split(|c: char| c.is_whitespace() || c == ',').next()?.parse().ok()?;
+        let rest = &line[line.find("\"store_secs\":")? + "\"store_secs\":".len()..];
+        let value: f64 = rest.split([',', '}']).next()?.trim().parse().ok()?;
         *total.get_or_insert(0.0) += value;
     }
     total
@@ -263,7 +265,7 @@ impl DurablePg {
             "SELECT calls, round(total_exec_time::numeric / 1000, 2), round((blk_read_time + blk_write_time)::numeric / 1000, 2),
                     rows, shared_blks_read, shared_blks_dirtied, shared_blks_written, pg_size_pretty(wal_bytes),
                     regexp_replace(left(query, 70), '\\s+', ' ', 'g')
-             FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat%' ORDER BY total_exec_time DESC LIMIT 8",
+             FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat%' ORDER BY total_exec_time DESC LIMIT 5",
         )?;
         let mut table = String::from(
             "| calls | exec s | of which block I/O s | rows | blocks read | dirtied | written by backend | WAL | statement |\n\

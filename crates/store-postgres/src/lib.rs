@@ -33,6 +33,11 @@ pub struct PgStore {
 
 pub(crate) fn pg_err(e: postgres::Error) -> Error {
     match e.as_db_error() {
+        // The server is shutting down, restarting, out of connections or
+        // resources: the request may be retried (SQLSTATE classes 08, 53, 57).
+        Some(db) if ["08", "53", "57"].iter().any(|class| db.code().code().starts_with(class)) => {
+            Error::Unavailable(db.to_string())
+        }
         // The server answered: say what it said.
         Some(db) if !e.is_closed() => Error::Internal(db.to_string()),
         _ => Error::Unavailable(e.to_string()),

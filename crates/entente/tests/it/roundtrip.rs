@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::{entente, stderr};
+use crate::{entente, entente_env, stderr};
 
 fn objects_of(bundle: &[u8]) -> Vec<Value> {
     let v: Value = serde_json::from_slice(bundle).expect("export is one JSON document");
@@ -19,18 +19,30 @@ fn key(o: &Value) -> (String, String) {
 
 #[test]
 fn generated_100k_round_trips_every_version() {
+    round_trip(100_000, &[]);
+}
+
+#[test]
+fn generated_20k_round_trips_every_version_on_postgres() {
+    let url = store_postgres::testing::fresh_url();
+    round_trip(20_000, &[("ENTENTE_DATABASE_URL", url.as_str())]);
+}
+
+/// Generates `n` objects, imports them, exports everything and compares.
+fn round_trip(n: usize, env: &[(&str, &str)]) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let out = entente(d, &["generate", "--objects", "100000", "--producers", "6", "--seed", "42", "-o", "in.json"]);
+    let count = n.to_string();
+    let out = entente(d, &["generate", "--objects", &count, "--producers", "6", "--seed", "42", "-o", "in.json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let input = objects_of(&std::fs::read(d.join("in.json")).unwrap());
-    assert_eq!(input.len(), 100_000);
+    assert_eq!(input.len(), n);
 
-    let out = entente(d, &["import", "in.json"]);
+    let out = entente_env(d, &["import", "in.json"], env);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("100000 added, 0 unchanged, 0 conflicts, 0 rejected"), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("{n} added, 0 unchanged, 0 conflicts, 0 rejected")), "{}", stderr(&out));
 
-    let out = entente(d, &["export", "-o", "out.json"]);
+    let out = entente_env(d, &["export", "-o", "out.json"], env);
     assert!(out.status.success(), "{}", stderr(&out));
     let output = objects_of(&std::fs::read(d.join("out.json")).unwrap());
     // Everything imported, plus the node's own identity.
@@ -49,8 +61,8 @@ fn generated_100k_round_trips_every_version() {
     assert!(versions_per_id.values().any(|n| *n > 1), "the generator makes some objects in several versions");
 
     // Importing the same file again changes nothing.
-    let out = entente(d, &["import", "in.json"]);
-    assert!(stderr(&out).contains("0 added, 100000 unchanged"), "{}", stderr(&out));
+    let out = entente_env(d, &["import", "in.json"], env);
+    assert!(stderr(&out).contains(&format!("0 added, {n} unchanged")), "{}", stderr(&out));
 }
 
 #[test]

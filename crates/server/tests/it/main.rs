@@ -2,6 +2,7 @@
 //! each on both backends: `on_both_backends!(case)` turns `async fn
 //! case(backend: Backend)` into a `case_sqlite` and a `case_postgres` test.
 
+mod faults;
 mod health;
 mod taxii;
 
