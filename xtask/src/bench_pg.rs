@@ -70,6 +70,8 @@ pub fn run(root: &Path, objects: u64) -> anyhow::Result<()> {
     eprintln!("import into PostgreSQL");
     server.psql("SELECT pg_stat_statements_reset(), pg_stat_reset_shared('wal'), pg_stat_reset_shared('bgwriter')")?;
     let pg_imp = measure(entente(&Store::Pg, &log("pg-import"))?.arg("import").arg(&data))?;
+    // The backend flushes its table counters as it exits, just after the client.
+    std::thread::sleep(std::time::Duration::from_secs(1));
     let pg_import_profile = server.profile()?;
     let sizes = (
         dir_size(&sqlite_dir)? as f64 / 1e6,
@@ -292,7 +294,12 @@ impl DurablePg {
                     || ', backends ' || buffers_backend || ' (backend fsyncs ' || buffers_backend_fsync || ')'
              FROM pg_stat_bgwriter",
         )?;
-        Ok(format!("{}\n{wal}\n{ckpt}\n", self.statements()?))
+        let scans = self.psql(
+            "SELECT 'table objects: ' || seq_scan || ' sequential scans reading ' || seq_tup_read || ' rows; '
+                    || coalesce(idx_scan, 0) || ' index scans; ' || n_tup_ins || ' rows inserted, ' || n_tup_upd || ' updated'
+             FROM pg_stat_user_tables WHERE relname = 'objects'",
+        )?;
+        Ok(format!("{}\n{scans}\n{wal}\n{ckpt}\n", self.statements()?))
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod auth;
 mod error;
 mod http_metrics;
+pub mod keys;
 pub mod node;
 pub mod taxii;
 pub mod telemetry;

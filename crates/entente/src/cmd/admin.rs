@@ -19,7 +19,7 @@ pub fn partner(cmd: PartnerCommand, config: &Config) -> anyhow::Result<ExitCode>
     let node = super::open(config)?;
     match cmd {
         PartnerCommand::Add { name } => {
-            let id = server::node::add_hosted_partner(&*node.store, &*node.registry, &name)?;
+            let id = server::node::add_hosted_partner(&*node.store, &*node.registry, &node.keys, &name)?;
             println!("{id}");
         }
         PartnerCommand::List => {

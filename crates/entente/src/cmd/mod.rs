@@ -40,6 +40,7 @@ pub struct Node {
     pub store: Arc<dyn store::Store>,
     pub registry: Arc<dyn store::Registry>,
     pub identity: server::node::NodeIdentity,
+    pub keys: server::keys::KeyDir,
 }
 
 /// Opens the node's store (PostgreSQL when `database_url` is set, else the
@@ -59,6 +60,7 @@ pub fn open(config: &Config) -> anyhow::Result<Node> {
             (backend.clone(), backend)
         }
     };
-    let identity = server::node::init(&*store, &*registry, &config.node_name)?;
-    Ok(Node { store, registry, identity })
+    let keys = server::keys::KeyDir::in_data_dir(&config.data_dir);
+    let identity = server::node::init(&*store, &*registry, &keys, &config.node_name)?;
+    Ok(Node { store, registry, identity, keys })
 }

@@ -40,9 +40,10 @@ fn bad_objects_are_named_and_the_rest_is_stored() {
         assert!(err.contains(expect), "missing {expect:?} in:\n{err}");
     }
     let out = entente(d, &["stats"]);
-    // The two good objects, and the node's own identity.
+    // The two good objects, and the node's own 7: its identity, Entente's
+    // identity and the 5 extension definitions Entente ships.
     let stats = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(stats.starts_with("3 objects, 3 versions"), "{stats}");
+    assert!(stats.starts_with("9 objects, 9 versions"), "{stats}");
 
     // --keep-going: same report, success.
     let out = entente(d, &["import", "--keep-going", "in.jsonl"]);
@@ -94,4 +95,34 @@ fn config_precedence_defaults_file_env_flags() {
     let out = entente(d, &["stats"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("unknown field `data_dri`"), "{}", stderr(&out));
+}
+
+#[test]
+fn hosted_partners_get_keys_kept_private_and_published_public() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = entente(d, &["partner", "add", "--name", "Borealis"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let key = d.join("entente-data/keys").join(format!("{id}.key"));
+    let meta = std::fs::metadata(&key).expect("the secret key is kept in the data dir");
+    assert_eq!(meta.len(), 32);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
+    // The public key travels in the identity object; the secret never does.
+    let out = entente(d, &["export", "--type", "identity"]);
+    let bundle: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let identity = bundle["objects"].as_array().unwrap().iter().find(|o| o["id"] == id.as_str()).unwrap().clone();
+    let ext = &identity["extensions"][policy_key_ext()];
+    assert_eq!(ext["public_key"].as_str().map(str::len), Some(44), "{identity}");
+    let secret = std::fs::read(&key).unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&format!("{secret:?}")));
+}
+
+/// The id of Entente's partner-key property extension.
+fn policy_key_ext() -> &'static str {
+    "extension-definition--b208856f-a340-4039-a73f-b9b6b2e783c4"
 }

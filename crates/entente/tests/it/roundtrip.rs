@@ -45,10 +45,12 @@ fn round_trip(n: usize, env: &[(&str, &str)]) {
     let out = entente_env(d, &["export", "-o", "out.json"], env);
     assert!(out.status.success(), "{}", stderr(&out));
     let output = objects_of(&std::fs::read(d.join("out.json")).unwrap());
-    // Everything imported, plus the node's own identity.
-    assert_eq!(output.len(), input.len() + 1);
+    // Everything imported, plus the node's own: its identity (with its
+    // public key), Entente's identity and the 5 extension definitions.
+    assert_eq!(output.len(), input.len() + 7);
     let node_identity: Vec<&Value> = output.iter().filter(|o| o["type"] == "identity" && o["created_by_ref"] == o["id"]).collect();
     assert_eq!(node_identity.len(), 1, "{node_identity:?}");
+    assert_eq!(output.iter().filter(|o| o["type"] == "extension-definition").count(), 5);
 
     let exported: HashMap<_, _> = output.iter().map(|o| (key(o), o)).collect();
     assert_eq!(exported.len(), output.len(), "no version exported twice");

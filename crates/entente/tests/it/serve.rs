@@ -53,8 +53,8 @@ fn serves_health_and_metrics_then_stops_on_sigterm() {
     };
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let metrics = http_get(port, "/metrics").unwrap();
-    // The node's own identity is its first object.
-    assert!(metrics.contains("entente_objects_stored 1"), "{metrics}");
+    // The node's own objects: its identity, Entente's, 5 extension definitions.
+    assert!(metrics.contains("entente_objects_stored 7"), "{metrics}");
     // SIGTERM: a clean exit.
     let rc = unsafe_free_kill(child.id());
     assert_eq!(rc, 0);

@@ -57,7 +57,7 @@ fn indicator(author: &str, writer: u32, n: u32) -> Value {
 }
 
 #[test]
-fn paging_is_exact_across_two_servers_on_one_database() {
+fn postgres_two_servers_keep_paging_exact() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let db = store_postgres::testing::fresh_url();

@@ -74,9 +74,10 @@ pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) 
                 (s.clone(), s)
             }
         };
-        let identity = server::node::init(&*store, &*registry, "Aurelia").unwrap();
+        let keys = server::keys::KeyDir::in_data_dir(&path);
+        let identity = server::node::init(&*store, &*registry, &keys, "Aurelia").unwrap();
         let a = identity.partner.clone();
-        let b = server::node::add_hosted_partner(&*store, &*registry, "Borealis").unwrap();
+        let b = server::node::add_hosted_partner(&*store, &*registry, &keys, "Borealis").unwrap();
         let token = |partner: &str, role: Role| {
             let (t, rec) = server::auth::issue(partner, "test", role, 0, None);
             registry.put_token(&rec).unwrap();

@@ -1,0 +1,61 @@
+//! Signing keys of the partners this node hosts: one Ed25519 secret per
+//! partner in `<data-dir>/keys/<partner-id>.key`, mode 0600, never served
+//! and never stored in the database.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The folder holding hosted partners' secret keys.
+#[derive(Debug, Clone)]
+pub struct KeyDir {
+    dir: PathBuf,
+}
+
+impl KeyDir {
+    /// The key folder of a data dir (created when the first key is written).
+    pub fn in_data_dir(data_dir: &Path) -> KeyDir {
+        KeyDir { dir: data_dir.join("keys") }
+    }
+
+    fn path(&self, partner: &str) -> std::io::Result<PathBuf> {
+        let id = model::StixId::parse(partner).map_err(std::io::Error::other)?;
+        Ok(self.dir.join(format!("{}.key", id.as_str())))
+    }
+
+    /// Makes a new key pair for `partner`, keeps the secret, returns the
+    /// public key (base64).
+    pub fn create(&self, partner: &str) -> std::io::Result<String> {
+        let (secret, public) = policy::generate_keypair().map_err(std::io::Error::other)?;
+        std::fs::create_dir_all(&self.dir)?;
+        set_mode(&self.dir, 0o700)?;
+        let path = self.path(partner)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&path)?;
+        file.write_all(&secret)?;
+        file.sync_all()?;
+        Ok(public)
+    }
+
+    /// The secret key of a hosted partner.
+    pub fn secret(&self, partner: &str) -> std::io::Result<[u8; 32]> {
+        let bytes = std::fs::read(self.path(partner)?)?;
+        bytes.try_into().map_err(|_| std::io::Error::other(format!("the key of {partner} is damaged")))
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: u32) -> std::io::Result<()> {
+    Ok(())
+}
