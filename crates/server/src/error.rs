@@ -32,6 +32,12 @@ impl ApiError {
         }
     }
 
+    /// An error with this status, title and description (4xx only: they
+    /// tell the client what to fix).
+    pub fn client(status: StatusCode, title: &'static str, description: impl Into<String>) -> Self {
+        ApiError { status, title, description: description.into() }
+    }
+
     /// 404.
     pub fn not_found(description: impl Into<String>) -> Self {
         ApiError { status: StatusCode::NOT_FOUND, title: "not found", description: description.into() }

@@ -5,6 +5,8 @@
 //! `/metrics` (Prometheus text). The TAXII 2.1 server (`/taxii2/`), the REST
 //! API (`/api/v1/`) and the web pages (`/`) join here as they are built.
 
+pub mod agreements;
+pub mod api;
 pub mod auth;
 mod error;
 mod http_metrics;
@@ -41,6 +43,8 @@ pub struct AppState {
     pub auth_failures: Arc<auth::FailureLimiter>,
     /// Limits on objects from partners.
     pub limits: model::Limits,
+    /// Secret keys of the partners this node hosts.
+    pub keys: keys::KeyDir,
 }
 
 impl AppState {
@@ -52,6 +56,7 @@ impl AppState {
         node: node::NodeIdentity,
         taxii: taxii::TaxiiConfig,
         limits: model::Limits,
+        keys: keys::KeyDir,
     ) -> AppState {
         let cursors = ::taxii::CursorCodec::new(node.cursor_key.as_bytes());
         AppState {
@@ -62,6 +67,7 @@ impl AppState {
             cursors,
             auth_failures: Arc::new(auth::FailureLimiter::new(20, Duration::from_secs(60))),
             limits,
+            keys,
         }
     }
 }
@@ -72,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(taxii::router(state.clone()))
+        .merge(api::router(state.clone()))
         .fallback(fallback)
         .layer(axum::middleware::from_fn(http_metrics::track))
         .with_state(state)

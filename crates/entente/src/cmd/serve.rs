@@ -17,7 +17,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
         tracing::info!(data_dir = %config.data_dir.display(), objects = stats.versions, "store open");
-        let state = server::AppState::new(node.store, node.registry, node.identity, config.taxii.clone(), config.limits);
+        let state = server::AppState::new(node.store, node.registry, node.identity, config.taxii.clone(), config.limits, node.keys);
         let app = server::router(state);
         server::serve(listener, app, server::shutdown_signal()).await?;
         anyhow::Ok(())

@@ -69,6 +69,13 @@ impl TaxiiError {
     }
 }
 
+impl TaxiiError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
 impl From<store::Error> for TaxiiError {
     fn from(e: store::Error) -> Self {
         match e {

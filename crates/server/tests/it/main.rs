@@ -2,6 +2,7 @@
 //! each on both backends: `on_both_backends!(case)` turns `async fn
 //! case(backend: Backend)` into a `case_sqlite` and a `case_postgres` test.
 
+mod agreements;
 mod faults;
 mod health;
 mod taxii;
@@ -39,6 +40,10 @@ pub(crate) struct Node {
     pub token_a: String,
     pub token_b: String,
     pub viewer_a: String,
+    /// A third partner, C, hosted too.
+    pub c: String,
+    /// Liaison tokens of A, B and C.
+    pub liaison: [String; 3],
     /// Readable and writable by all.
     pub shared: String,
     /// Readable by all, writable by A only.
@@ -83,7 +88,9 @@ pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) 
             registry.put_token(&rec).unwrap();
             t
         };
+        let c = server::node::add_hosted_partner(&*store, &*registry, &keys, "Caldera").unwrap();
         let tokens = [token(&a, Role::Analyst), token(&b, Role::Analyst), token(&a, Role::Viewer)];
+        let liaison = [token(&a, Role::Liaison), token(&b, Role::Liaison), token(&c, Role::Liaison)];
         let collection = |title: &str, readers: Access, writers: Access| {
             let id = uuid::Uuid::new_v4().to_string();
             registry
@@ -96,12 +103,12 @@ pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) 
             collection("a writes", Access::All, Access::Partners(vec![a.clone()])),
             collection("a private", Access::Partners(vec![a.clone()]), Access::Partners(vec![a.clone()])),
         ];
-        let state = server::AppState::new(store.clone(), registry, identity, config, model::Limits::default());
-        (state, store, (a, b, tokens, collections))
+        let state = server::AppState::new(store.clone(), registry, identity, config, model::Limits::default(), keys);
+        (state, store, (a, b, c, tokens, liaison, collections))
     })
     .await
     .unwrap();
-    let (a, b, [token_a, token_b, viewer_a], [shared, a_only_write, a_private]) = ids;
+    let (a, b, c, [token_a, token_b, viewer_a], liaison, [shared, a_only_write, a_private]) = ids;
     let app = server::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -113,5 +120,5 @@ pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) 
         .await
         .unwrap();
     });
-    Node { url, a, b, token_a, token_b, viewer_a, shared, a_only_write, a_private, store, stop: Some(tx), _dir: dir }
+    Node { url, a, b, token_a, token_b, viewer_a, c, liaison, shared, a_only_write, a_private, store, stop: Some(tx), _dir: dir }
 }

@@ -1,0 +1,238 @@
+//! Agreements on a node: propose, amend, ratify, give notice, and read them
+//! with their derived state. Each action creates an object authored by the
+//! acting partner — never by anyone else — and the state is always derived
+//! from the stored objects (policy crate), never kept as a field.
+
+use std::collections::HashMap;
+
+use model::{Object, StixId, Timestamp};
+use policy::{Agreement, AgreementIndex, AgreementState, Notice, NoticeKind, PartyKeys, Ratification};
+use serde_json::{json, Map, Value};
+use store::{Outcome, PutOptions, Query, Store, Versions};
+
+use crate::keys::KeyDir;
+
+/// Why an agreement action was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request is malformed or the terms are invalid; names the property.
+    #[error("{0}")]
+    Invalid(String),
+    /// No such agreement, or the caller is not one of its parties (need-to-know).
+    #[error("no such agreement")]
+    NotFound,
+    /// The caller may not do this (only the proposer amends).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
+fn invalid(e: impl std::fmt::Display) -> Error {
+    Error::Invalid(e.to_string())
+}
+
+/// An agreement as a party sees it: its latest version, state, and who
+/// ratified which version.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// The latest version.
+    pub agreement: Agreement,
+    /// Every version, oldest first.
+    pub versions: Vec<Agreement>,
+    /// State now.
+    pub state: AgreementState,
+    /// (party, version ratified, signature verifies).
+    pub ratifications: Vec<(StixId, String, bool)>,
+    /// Notices given.
+    pub notices: Vec<Notice>,
+}
+
+/// Everything the node knows about agreements, read from the store.
+pub struct Book {
+    versions: HashMap<StixId, Vec<Agreement>>,
+    ratifications: Vec<Ratification>,
+    notices: Vec<Notice>,
+    keys: PartyKeys,
+    index: AgreementIndex,
+}
+
+fn latest_objects(store: &dyn Store, ty: &str, versions: Versions) -> Result<Vec<Object>, Error> {
+    let mut out = Vec::new();
+    let q = Query { types: vec![ty.to_owned()], versions, ..Query::default() };
+    store.scan(&q, &mut |r| {
+        if let Ok(o) = Object::parse(&r.json, &model::Limits::default()) {
+            out.push(o);
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+impl Book {
+    /// Reads agreements, ratifications, notices and partner keys from the store.
+    pub fn load(store: &dyn Store) -> Result<Book, Error> {
+        let mut versions: HashMap<StixId, Vec<Agreement>> = HashMap::new();
+        for o in latest_objects(store, policy::ext::AGREEMENT_TYPE, Versions::ALL)? {
+            if let Ok(a) = Agreement::from_object(&o) {
+                versions.entry(a.id.clone()).or_default().push(a);
+            }
+        }
+        for v in versions.values_mut() {
+            v.sort_by(|a, b| a.version.cmp(&b.version));
+        }
+        let ratifications: Vec<Ratification> = latest_objects(store, policy::ext::RATIFICATION_TYPE, Versions::LAST)?
+            .iter()
+            .filter_map(|o| Ratification::from_object(o).ok())
+            .collect();
+        let notices: Vec<Notice> = latest_objects(store, policy::ext::NOTICE_TYPE, Versions::LAST)?
+            .iter()
+            .filter_map(|o| Notice::from_object(o).ok())
+            .collect();
+        let identities = latest_objects(store, "identity", Versions::LAST)?;
+        let keys = PartyKeys::from_identities(identities.iter().filter(|i| policy::ext::public_key_of(i).is_ok()))
+            .map_err(invalid)?;
+        let all: Vec<Agreement> = versions.values().flatten().cloned().collect();
+        let index = AgreementIndex::build(&all, &ratifications, &notices, &keys);
+        Ok(Book { versions, ratifications, notices, keys, index })
+    }
+
+    /// The derived index, for release decisions.
+    pub fn index(&self) -> &AgreementIndex {
+        &self.index
+    }
+
+    /// One agreement as `partner` may see it: 404 unless it is a party.
+    pub fn view(&self, id: &StixId, partner: &StixId, now: &Timestamp) -> Result<View, Error> {
+        let versions = self.versions.get(id).ok_or(Error::NotFound)?;
+        let latest = versions.last().ok_or(Error::NotFound)?.clone();
+        let party_ever = versions.iter().any(|v| v.is_party(partner) || &v.author == partner);
+        if !party_ever {
+            return Err(Error::NotFound);
+        }
+        let ratifications = self
+            .ratifications
+            .iter()
+            .filter(|r| &r.agreement == id)
+            .map(|r| {
+                let version = versions.iter().find(|v| v.version == r.agreement_version);
+                let ok = match (version, self.keys.get(&r.author)) {
+                    (Some(v), Some(k)) => policy::keys::verifies(r, v, k),
+                    _ => false,
+                };
+                (r.author.clone(), r.agreement_version.to_string(), ok)
+            })
+            .collect();
+        let notices = self.notices.iter().filter(|n| &n.agreement == id).cloned().collect();
+        let state = policy::state(versions, &self.ratifications, &self.notices, &self.keys, now);
+        Ok(View { agreement: latest, versions: versions.clone(), state, ratifications, notices })
+    }
+
+    /// Every agreement `partner` is a party to.
+    pub fn list(&self, partner: &StixId, now: &Timestamp) -> Vec<View> {
+        let mut ids: Vec<&StixId> = self.versions.keys().collect();
+        ids.sort();
+        ids.into_iter().filter_map(|id| self.view(id, partner, now).ok()).collect()
+    }
+}
+
+fn millis(now: &Timestamp) -> Timestamp {
+    Timestamp::parse(&format!("{}Z", &now.as_str()[..23])).unwrap_or_else(|_| now.clone())
+}
+
+fn put_own(store: &dyn Store, object: Object, partner: &StixId) -> Result<Object, Error> {
+    let options = PutOptions { posted_by: Some(partner.to_string()), only_author: true, ..PutOptions::default() };
+    match store.put(std::slice::from_ref(&object), &options)?.pop() {
+        Some(Outcome::Added(_) | Outcome::Unchanged(_)) => Ok(object),
+        Some(Outcome::Conflict(m) | Outcome::NotAuthor(m)) => Err(Error::Forbidden(m)),
+        None => Err(Error::Store(store::Error::Internal("no outcome".into()))),
+    }
+}
+
+/// The agreement properties a proposer writes (everything but the STIX
+/// envelope): `title`, `purpose`, `party_refs`, `scope`, `tlp_ceiling`,
+/// `handling`, `valid_from`, `valid_until`.
+const TERMS: &[&str] = &["title", "purpose", "party_refs", "scope", "tlp_ceiling", "handling", "valid_from", "valid_until"];
+
+/// Builds and stores a version of an agreement authored by `author`: a new
+/// agreement when `id` is `None`, else an amendment (a new version) of it.
+pub fn propose(store: &dyn Store, author: &StixId, id: Option<&StixId>, terms: &Map<String, Value>) -> Result<Agreement, Error> {
+    if let Some(bad) = terms.keys().find(|k| !TERMS.contains(&k.as_str())) {
+        return Err(Error::Invalid(format!("property `{bad}` is not an agreement term ({})", TERMS.join(", "))));
+    }
+    let now = millis(&Timestamp::now());
+    let (id, created) = match id {
+        None => (policy::ext::new_id(policy::ext::AGREEMENT_TYPE).map_err(invalid)?, now.clone()),
+        Some(id) => {
+            let book = Book::load(store)?;
+            let versions = book.versions.get(id).ok_or(Error::NotFound)?;
+            let first = versions.first().ok_or(Error::NotFound)?;
+            if &first.author != author {
+                return Err(if versions.iter().any(|v| v.is_party(author)) {
+                    Error::Forbidden("only the proposer amends an agreement".into())
+                } else {
+                    Error::NotFound
+                });
+            }
+            let created = versions.last().map(|v| v.version.clone()).unwrap_or(now.clone());
+            (id.clone(), created)
+        }
+    };
+    let mut value = json!({
+        "type": policy::ext::AGREEMENT_TYPE,
+        "spec_version": "2.1",
+        "id": id,
+        "created": created.as_str(),
+        "modified": now.as_str(),
+        "created_by_ref": author,
+        "extensions": { policy::ext::AGREEMENT_EXT: { "extension_type": "new-sdo" } }
+    });
+    let map = value.as_object_mut().expect("an object");
+    for (k, v) in terms {
+        map.insert(k.clone(), v.clone());
+    }
+    let object = Object::from_value(value).map_err(invalid)?;
+    let agreement = Agreement::from_object(&object).map_err(invalid)?;
+    if !agreement.is_party(author) {
+        return Err(Error::Invalid("property `party_refs`: the proposer must be one of the parties".into()));
+    }
+    put_own(store, object, author)?;
+    Ok(agreement)
+}
+
+/// `party` ratifies the latest version of an agreement, signing its
+/// canonical JSON with the party's key.
+pub fn ratify(store: &dyn Store, keys: &KeyDir, party: &StixId, id: &StixId) -> Result<Object, Error> {
+    let book = Book::load(store)?;
+    let latest = book.versions.get(id).and_then(|v| v.last()).ok_or(Error::NotFound)?;
+    if !latest.is_party(party) {
+        return Err(Error::NotFound);
+    }
+    let secret = keys.secret(party.as_str()).map_err(|e| Error::Forbidden(format!("this node holds no key for {party}: {e}")))?;
+    let signature = policy::sign_agreement(&latest.canonical, &secret).map_err(invalid)?;
+    let now = millis(&Timestamp::now());
+    let rid = policy::ext::new_id(policy::ext::RATIFICATION_TYPE).map_err(invalid)?;
+    let object = policy::ext::ratification_object(&rid, party, &now, latest, &signature).map_err(invalid)?;
+    put_own(store, object, party)
+}
+
+/// `party` gives notice (suspension, resumption, withdrawal) effective at `effective`.
+pub fn give_notice(
+    store: &dyn Store,
+    party: &StixId,
+    id: &StixId,
+    kind: NoticeKind,
+    effective: Option<Timestamp>,
+) -> Result<Object, Error> {
+    let book = Book::load(store)?;
+    let latest = book.versions.get(id).and_then(|v| v.last()).ok_or(Error::NotFound)?;
+    if !latest.is_party(party) {
+        return Err(Error::NotFound);
+    }
+    let now = millis(&Timestamp::now());
+    let nid = policy::ext::new_id(policy::ext::NOTICE_TYPE).map_err(invalid)?;
+    let effective = effective.unwrap_or_else(|| now.clone());
+    let object = policy::ext::notice_object(&nid, party, &now, id, kind, &effective).map_err(invalid)?;
+    put_own(store, object, party)
+}

@@ -1,0 +1,182 @@
+//! The REST API at `/api/v1/`: agreements for now (propose, amend, ratify,
+//! suspend, resume, withdraw, list, show). Every action is the caller's own:
+//! the author of what is created is always the caller's partner, taken from
+//! its token, never from the request.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use model::{StixId, Timestamp};
+use serde_json::{json, Map, Value};
+use store::Role;
+
+use crate::agreements::{self, View};
+use crate::auth::Caller;
+use crate::{ApiError, AppState};
+
+/// The API routes.
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/agreements", get(list).post(propose))
+        .route("/api/v1/agreements/{id}", get(show).post(amend))
+        .route("/api/v1/agreements/{id}/ratify", post(ratify))
+        .route("/api/v1/agreements/{id}/suspend", post(suspend))
+        .route("/api/v1/agreements/{id}/resume", post(resume))
+        .route("/api/v1/agreements/{id}/withdraw", post(withdraw))
+        .layer(axum::middleware::from_fn_with_state(state, guard))
+}
+
+async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    match crate::taxii::authenticate(&state, req.headers(), ip).await {
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
+            next.run(req).await
+        }
+        Err(e) => {
+            let mut r = ApiError::client(e.status(), "authentication required", "send an API token as Bearer token").into_response();
+            if e.status() == StatusCode::UNAUTHORIZED {
+                r.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer realm=\"entente\""));
+            }
+            r
+        }
+    }
+}
+
+impl From<agreements::Error> for ApiError {
+    fn from(e: agreements::Error) -> Self {
+        match e {
+            agreements::Error::Invalid(m) => ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid agreement", m),
+            agreements::Error::NotFound => ApiError::not_found("no such agreement"),
+            agreements::Error::Forbidden(m) => ApiError::client(StatusCode::FORBIDDEN, "forbidden", m),
+            agreements::Error::Store(s) => ApiError::from(s),
+        }
+    }
+}
+
+fn partner(caller: &Caller) -> Result<StixId, ApiError> {
+    StixId::parse(&caller.partner).map_err(ApiError::internal)
+}
+
+fn must_be_liaison(caller: &Caller) -> Result<(), ApiError> {
+    if caller.can(Role::Liaison) {
+        Ok(())
+    } else {
+        Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "agreements need the liaison or admin role"))
+    }
+}
+
+fn agreement_id(raw: &str) -> Result<StixId, ApiError> {
+    StixId::parse(raw)
+        .ok()
+        .filter(|id| id.object_type() == policy::ext::AGREEMENT_TYPE)
+        .ok_or_else(|| ApiError::not_found("no such agreement"))
+}
+
+/// Runs an agreements call on the blocking pool.
+async fn run<T: Send + 'static>(f: impl FnOnce() -> Result<T, agreements::Error> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(e.to_string()))?.map_err(ApiError::from)
+}
+
+fn view_json(v: &View) -> Value {
+    let a = &v.agreement;
+    json!({
+        "id": a.id,
+        "author": a.author,
+        "version": a.version.as_str(),
+        "state": v.state.name(),
+        "state_detail": v.state.to_string(),
+        "title": a.terms.title,
+        "parties": a.terms.parties,
+        "tlp_ceiling": a.terms.tlp_ceiling.name(),
+        "valid_from": a.terms.valid_from.as_str(),
+        "valid_until": a.terms.valid_until.as_ref().map(Timestamp::as_str),
+        "versions": v.versions.iter().map(|x| x.version.as_str()).collect::<Vec<_>>(),
+        "ratifications": v.ratifications.iter().map(|(p, ver, ok)| json!({"party": p, "version": ver, "signature_valid": ok})).collect::<Vec<_>>(),
+        "notices": v.notices.iter().map(|n| json!({"party": n.author, "kind": n.kind.name(), "effective": n.effective.as_str()})).collect::<Vec<_>>(),
+        "object": serde_json::from_slice::<Value>(&a.canonical).unwrap_or(Value::Null),
+    })
+}
+
+async fn list(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<Json<Value>, ApiError> {
+    let me = partner(&caller)?;
+    let store = state.store.clone();
+    let views = run(move || Ok(agreements::Book::load(&*store)?.list(&me, &Timestamp::now()))).await?;
+    Ok(Json(json!({ "agreements": views.iter().map(view_json).collect::<Vec<_>>() })))
+}
+
+async fn show(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let (me, id) = (partner(&caller)?, agreement_id(&id)?);
+    let store = state.store.clone();
+    let view = run(move || agreements::Book::load(&*store)?.view(&id, &me, &Timestamp::now())).await?;
+    Ok(Json(view_json(&view)))
+}
+
+async fn propose(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Json(terms): Json<Map<String, Value>>,
+) -> Result<Response, ApiError> {
+    must_be_liaison(&caller)?;
+    let me = partner(&caller)?;
+    let store = state.store.clone();
+    let a = run(move || agreements::propose(&*store, &me, None, &terms)).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": a.id, "version": a.version.as_str() }))).into_response())
+}
+
+async fn amend(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    Json(terms): Json<Map<String, Value>>,
+) -> Result<Json<Value>, ApiError> {
+    must_be_liaison(&caller)?;
+    let (me, id) = (partner(&caller)?, agreement_id(&id)?);
+    let store = state.store.clone();
+    let a = run(move || agreements::propose(&*store, &me, Some(&id), &terms)).await?;
+    Ok(Json(json!({ "id": a.id, "version": a.version.as_str() })))
+}
+
+async fn ratify(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    must_be_liaison(&caller)?;
+    let (me, id) = (partner(&caller)?, agreement_id(&id)?);
+    let (store, keys) = (state.store.clone(), state.keys.clone());
+    let r = run(move || agreements::ratify(&*store, &keys, &me, &id)).await?;
+    Ok(Json(r.to_value()))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct NoticeBody {
+    effective: Option<String>,
+}
+
+async fn notice(state: AppState, caller: Caller, id: String, kind: policy::NoticeKind, body: Option<Json<NoticeBody>>) -> Result<Json<Value>, ApiError> {
+    must_be_liaison(&caller)?;
+    let (me, id) = (partner(&caller)?, agreement_id(&id)?);
+    let effective = match body.and_then(|b| b.0.effective) {
+        Some(t) => Some(Timestamp::parse(&t).map_err(|e| ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid notice", format!("effective: {e}")))?),
+        None => None,
+    };
+    let store = state.store.clone();
+    let n = run(move || agreements::give_notice(&*store, &me, &id, kind, effective)).await?;
+    Ok(Json(n.to_value()))
+}
+
+async fn suspend(State(s): State<AppState>, Extension(c): Extension<Caller>, Path(id): Path<String>, body: Option<Json<NoticeBody>>) -> Result<Json<Value>, ApiError> {
+    notice(s, c, id, policy::NoticeKind::Suspension, body).await
+}
+async fn resume(State(s): State<AppState>, Extension(c): Extension<Caller>, Path(id): Path<String>, body: Option<Json<NoticeBody>>) -> Result<Json<Value>, ApiError> {
+    notice(s, c, id, policy::NoticeKind::Resumption, body).await
+}
+async fn withdraw(State(s): State<AppState>, Extension(c): Extension<Caller>, Path(id): Path<String>, body: Option<Json<NoticeBody>>) -> Result<Json<Value>, ApiError> {
+    notice(s, c, id, policy::NoticeKind::Withdrawal, body).await
+}

@@ -1,0 +1,144 @@
+//! Agreements through the REST API: propose, ratify, amend, give notice,
+//! derived state, need-to-know, and every cross-partner write refused.
+
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+use crate::{start, Backend, Node};
+
+crate::on_both_backends!(agreement_lifecycle, cross_partner_writes_are_refused);
+
+async fn call(node: &Node, token: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let url = format!("{}/api/v1/{path}", node.url);
+    let mut r = Client::new().request(method.parse().unwrap(), url).bearer_auth(token);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+fn terms(node: &Node) -> Value {
+    json!({
+        "title": "A–B indicator sharing",
+        "purpose": "share indicators of shared threats",
+        "party_refs": [node.a, node.b],
+        "scope": { "object_types": ["indicator"], "labels": [], "data_kind": "real" },
+        "tlp_ceiling": "amber",
+        "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
+        "valid_from": "2020-01-01T00:00:00Z"
+    })
+}
+
+async fn state_of(node: &Node, token: &str, id: &str) -> String {
+    let (s, v) = call(node, token, "GET", &format!("agreements/{id}"), None).await;
+    assert_eq!(s, 200, "{v}");
+    v["state"].as_str().unwrap().to_owned()
+}
+
+async fn agreement_lifecycle(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let [la, lb, lc] = node.liaison.clone();
+    let (s, created) = call(&node, &la, "POST", "agreements", Some(terms(&node))).await;
+    assert_eq!(s, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(state_of(&node, &la, &id).await, "draft");
+
+    // Need-to-know: B sees it, C does not even learn it exists.
+    let (_, listed) = call(&node, &lb, "GET", "agreements", None).await;
+    assert_eq!(listed["agreements"].as_array().unwrap().len(), 1);
+    let (_, listed) = call(&node, &lc, "GET", "agreements", None).await;
+    assert_eq!(listed["agreements"], json!([]));
+    assert_eq!(call(&node, &lc, "GET", &format!("agreements/{id}"), None).await.0, 404);
+
+    // Ratified by both: in force.
+    assert_eq!(call(&node, &lb, "POST", &format!("agreements/{id}/ratify"), None).await.0, 200);
+    assert_eq!(state_of(&node, &la, &id).await, "awaiting-ratification");
+    assert_eq!(call(&node, &la, "POST", &format!("agreements/{id}/ratify"), None).await.0, 200);
+    assert_eq!(state_of(&node, &lb, &id).await, "in-force");
+    let (_, v) = call(&node, &la, "GET", &format!("agreements/{id}"), None).await;
+    assert!(v["ratifications"].as_array().unwrap().iter().all(|r| r["signature_valid"] == true), "{v}");
+
+    // An amendment is a new version: ratifications of the old one do not count.
+    let mut amended = terms(&node);
+    amended["tlp_ceiling"] = json!("green");
+    let (s, v) = call(&node, &la, "POST", &format!("agreements/{id}"), Some(amended)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(state_of(&node, &la, &id).await, "draft");
+    call(&node, &la, "POST", &format!("agreements/{id}/ratify"), None).await;
+    call(&node, &lb, "POST", &format!("agreements/{id}/ratify"), None).await;
+    assert_eq!(state_of(&node, &la, &id).await, "in-force");
+
+    // Notices: suspension, resumption, withdrawal.
+    assert_eq!(call(&node, &lb, "POST", &format!("agreements/{id}/suspend"), None).await.0, 200);
+    assert_eq!(state_of(&node, &la, &id).await, "suspended");
+    // A resumption must take effect after the suspension.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert_eq!(call(&node, &lb, "POST", &format!("agreements/{id}/resume"), None).await.0, 200);
+    assert_eq!(state_of(&node, &la, &id).await, "in-force");
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert_eq!(call(&node, &la, "POST", &format!("agreements/{id}/withdraw"), None).await.0, 200);
+    assert_eq!(state_of(&node, &lb, &id).await, "withdrawn");
+
+    // Invalid terms name the property.
+    let mut bad = terms(&node);
+    bad["tlp_ceiling"] = json!("purple");
+    let (s, v) = call(&node, &la, "POST", "agreements", Some(bad)).await;
+    assert_eq!(s, 422, "{v}");
+    assert!(v["description"].as_str().unwrap().contains("tlp_ceiling"), "{v}");
+}
+
+/// Every mutating endpoint, by every role, on another partner's behalf or on
+/// an agreement the caller is not party to: refused.
+async fn cross_partner_writes_are_refused(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let [la, lb, lc] = node.liaison.clone();
+    let (_, created) = call(&node, &la, "POST", "agreements", Some(terms(&node))).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let mut checked = 0;
+    let mut wrongly_accepted = 0;
+    let mut expect_refused = |status: StatusCode, what: &str| {
+        checked += 1;
+        if status.is_success() {
+            wrongly_accepted += 1;
+            eprintln!("wrongly accepted: {what}");
+        }
+    };
+    // C is not a party: nothing it can do to the agreement.
+    for action in ["ratify", "suspend", "resume", "withdraw"] {
+        let (s, _) = call(&node, &lc, "POST", &format!("agreements/{id}/{action}"), None).await;
+        expect_refused(s, &format!("C {action}"));
+    }
+    let (s, _) = call(&node, &lc, "POST", &format!("agreements/{id}"), Some(terms(&node))).await;
+    expect_refused(s, "C amends");
+    // B is a party but not the proposer: it cannot amend.
+    let (s, _) = call(&node, &lb, "POST", &format!("agreements/{id}"), Some(terms(&node))).await;
+    expect_refused(s, "B amends A's agreement");
+    // No one can propose in another's name: extra envelope properties are refused,
+    // and the author is always the caller.
+    let mut as_a = terms(&node);
+    as_a["created_by_ref"] = json!(node.a);
+    let (s, _) = call(&node, &lb, "POST", "agreements", Some(as_a)).await;
+    expect_refused(s, "B proposes with created_by_ref A");
+    // A proposal that leaves the proposer out of the parties.
+    let mut without_c = terms(&node);
+    without_c["party_refs"] = json!([node.a, node.b]);
+    let (s, _) = call(&node, &lc, "POST", "agreements", Some(without_c)).await;
+    expect_refused(s, "C proposes an agreement between A and B");
+    // Roles below liaison cannot act on agreements at all.
+    for token in [node.token_a.clone(), node.viewer_a.clone()] {
+        for (method, path) in [("POST", "agreements".to_owned()), ("POST", format!("agreements/{id}/ratify")), ("POST", format!("agreements/{id}/withdraw"))] {
+            let (s, _) = call(&node, &token, method, &path, Some(terms(&node))).await;
+            expect_refused(s, &format!("analyst/viewer {method} {path}"));
+        }
+    }
+    // The same endpoints work for a caller who is entitled: C proposes its own.
+    let mut own = terms(&node);
+    own["party_refs"] = json!([node.c, node.a]);
+    assert_eq!(call(&node, &lc, "POST", "agreements", Some(own)).await.0, 201);
+    // Nothing of the above changed the agreement.
+    assert_eq!(state_of(&node, &la, &id).await, "draft");
+    println!("cross-partner writes: {checked} attempts checked, {wrongly_accepted} wrongly accepted");
+    assert_eq!(wrongly_accepted, 0);
+}
