@@ -23,17 +23,19 @@ async fn postgres_connections_dropped_then_recovered() {
         .body(serde_json::to_vec(&json!({"objects": [object]})).unwrap()).send().await.unwrap();
     assert_eq!(r.status(), 202);
 
-    // Drop every connection of the test database but this one, again and
-    // again for a while, as restarts would, while requests keep coming.
-    let killer = tokio::task::spawn_blocking(|| {
+    // Drop every connection of this node, again and again for a while, as
+    // restarts would, while requests keep coming (other tests' nodes share
+    // the database server and are left alone).
+    let name = node.pg_name.clone().expect("a PostgreSQL node");
+    let killer = tokio::task::spawn_blocking(move || {
         let mut admin = postgres::Client::connect(&store_postgres::testing::database_url(), postgres::NoTls).unwrap();
         let until = std::time::Instant::now() + std::time::Duration::from_millis(500);
         while std::time::Instant::now() < until {
             admin
                 .execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                     WHERE pid <> pg_backend_pid() AND datname = current_database()",
-                    &[],
+                     WHERE pid <> pg_backend_pid() AND application_name = $1",
+                    &[&name],
                 )
                 .unwrap();
             std::thread::sleep(std::time::Duration::from_millis(5));

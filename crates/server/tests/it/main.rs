@@ -51,6 +51,8 @@ pub(crate) struct Node {
     /// Visible to A only.
     pub a_private: String,
     pub store: Arc<dyn store::Store>,
+    /// On PostgreSQL: the `application_name` of this node's connections.
+    pub pg_name: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
@@ -69,14 +71,14 @@ pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) 
     let path = dir.path().to_owned();
     // Store calls block (the PostgreSQL client runs its own runtime): set up off the async workers.
     let (state, store, ids) = tokio::task::spawn_blocking(move || {
-        let (store, registry): (Arc<dyn store::Store>, Arc<dyn store::Registry>) = match backend {
+        let (store, registry, pg_name): (Arc<dyn store::Store>, Arc<dyn store::Registry>, _) = match backend {
             Backend::Sqlite => {
                 let s = Arc::new(store_sqlite::SqliteStore::open(&path).unwrap());
-                (s.clone(), s)
+                (s.clone(), s, None)
             }
             Backend::Postgres => {
-                let s = store_postgres::testing::fresh();
-                (s.clone(), s)
+                let (s, name) = store_postgres::testing::fresh_with_name();
+                (s.clone(), s, Some(name))
             }
         };
         let keys = server::keys::KeyDir::in_data_dir(&path);
@@ -104,11 +106,11 @@ pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) 
             collection("a private", Access::Partners(vec![a.clone()]), Access::Partners(vec![a.clone()])),
         ];
         let state = server::AppState::new(store.clone(), registry, identity, config, model::Limits::default(), keys);
-        (state, store, (a, b, c, tokens, liaison, collections))
+        (state, store, (a, b, c, tokens, liaison, collections, pg_name))
     })
     .await
     .unwrap();
-    let (a, b, c, [token_a, token_b, viewer_a], liaison, [shared, a_only_write, a_private]) = ids;
+    let (a, b, c, [token_a, token_b, viewer_a], liaison, [shared, a_only_write, a_private], pg_name) = ids;
     let app = server::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -120,5 +122,5 @@ pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) 
         .await
         .unwrap();
     });
-    Node { url, a, b, token_a, token_b, viewer_a, c, liaison, shared, a_only_write, a_private, store, stop: Some(tx), _dir: dir }
+    Node { url, a, b, token_a, token_b, viewer_a, c, liaison, shared, a_only_write, a_private, store, pg_name, stop: Some(tx), _dir: dir }
 }
