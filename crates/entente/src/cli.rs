@@ -69,6 +69,61 @@ pub enum Command {
     Pattern(PatternArgs),
     /// Apply the store's migrations and exit (serve applies them at start too).
     Migrate,
+    /// Agreements, acting as a partner hosted on this node.
+    #[command(subcommand)]
+    Agreement(AgreementCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgreementCommand {
+    /// Propose an agreement (or, with --amend, a new version of one you proposed)
+    /// from a JSON file of terms: title, purpose, party_refs, scope,
+    /// tlp_ceiling, handling, valid_from, valid_until.
+    Propose {
+        /// The acting partner (id or name).
+        #[arg(long = "as")]
+        actor: String,
+        /// The terms, as JSON.
+        terms: std::path::PathBuf,
+        /// Amend this agreement instead of proposing a new one.
+        #[arg(long)]
+        amend: Option<String>,
+    },
+    /// Ratify the latest version, signing it with the partner's key.
+    Ratify {
+        /// The acting partner (id or name).
+        #[arg(long = "as")]
+        actor: String,
+        /// The agreement id.
+        id: String,
+    },
+    /// Give notice: suspension, resumption or withdrawal.
+    Notice {
+        /// The acting partner (id or name).
+        #[arg(long = "as")]
+        actor: String,
+        /// suspension, resumption or withdrawal.
+        kind: String,
+        /// The agreement id.
+        id: String,
+        /// When it takes effect [default: now].
+        #[arg(long)]
+        effective: Option<String>,
+    },
+    /// Agreements the partner is party to, with their state.
+    List {
+        /// The partner (id or name) [default: the node's own].
+        #[arg(long = "as")]
+        actor: Option<String>,
+    },
+    /// One agreement, with who ratified which version.
+    Show {
+        /// The partner (id or name) [default: the node's own].
+        #[arg(long = "as")]
+        actor: Option<String>,
+        /// The agreement id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -34,7 +34,7 @@ pub fn partner(cmd: PartnerCommand, config: &Config) -> anyhow::Result<ExitCode>
 }
 
 /// Finds a partner by identity id or by name.
-fn resolve_partner(registry: &dyn store::Registry, key: &str) -> anyhow::Result<String> {
+pub fn resolve_partner(registry: &dyn store::Registry, key: &str) -> anyhow::Result<String> {
     let partners = registry.partners()?;
     if let Some(p) = partners.iter().find(|p| p.id == key) {
         return Ok(p.id.clone());

@@ -1,6 +1,7 @@
 //! One module per command; `run` dispatches.
 
 mod admin;
+mod agreement;
 mod export;
 mod import;
 mod pattern;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Token(c) => admin::token(c, &config),
         Command::Collection(c) => admin::collection(c, &config),
         Command::Pattern(args) => pattern::run(&args),
+        Command::Agreement(c) => agreement::run(c, &config),
         Command::Migrate => {
             open(&config)?;
             eprintln!("migrations applied");

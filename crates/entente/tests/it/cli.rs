@@ -126,3 +126,32 @@ fn hosted_partners_get_keys_kept_private_and_published_public() {
 fn policy_key_ext() -> &'static str {
     "extension-definition--b208856f-a340-4039-a73f-b9b6b2e783c4"
 }
+
+#[test]
+fn agreement_commands_propose_ratify_and_show_derived_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let a = String::from_utf8(entente(d, &["init", "--name", "Aurelia"]).stdout).unwrap().trim().to_owned();
+    let b = String::from_utf8(entente(d, &["partner", "add", "--name", "Borealis"]).stdout).unwrap().trim().to_owned();
+    let terms = serde_json::json!({
+        "title": "A-B sharing", "purpose": "indicators", "party_refs": [a, b],
+        "scope": {"object_types": [], "labels": [], "data_kind": "both"}, "tlp_ceiling": "amber",
+        "handling": {"reshare": "none", "attribution": "required", "permitted_actions": []},
+        "valid_from": "2020-01-01T00:00:00Z"
+    });
+    std::fs::write(d.join("terms.json"), terms.to_string()).unwrap();
+    let out = entente(d, &["agreement", "propose", "--as", "Aurelia", "terms.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let list = |who: &str| String::from_utf8(entente(d, &["agreement", "list", "--as", who]).stdout).unwrap();
+    assert!(list("Borealis").contains("[draft]"), "{}", list("Borealis"));
+    for who in ["Aurelia", "Borealis"] {
+        let out = entente(d, &["agreement", "ratify", "--as", who, &id]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert!(list("Aurelia").contains("[in force]"), "{}", list("Aurelia"));
+    // Borealis may not amend Aurelia's agreement.
+    let out = entente(d, &["agreement", "propose", "--as", "Borealis", "--amend", &id, "terms.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("only the proposer amends"), "{}", stderr(&out));
+}
