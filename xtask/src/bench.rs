@@ -27,7 +27,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     match what {
         "import" => import(&bin, &work, objects),
         "taxii" => crate::bench_taxii::run(root, &bin, &work, args),
-        "postgres" => crate::bench_pg::run(root, objects), // TEMP-BENCH-PG
+        "postgres" => crate::bench_pg::run(root, objects),
         "all" => {
             import(&bin, &work, objects)?;
             crate::bench_taxii::run(root, &bin, &work, &[])

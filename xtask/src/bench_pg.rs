@@ -7,7 +7,8 @@
 //! helper in pg.rs turns fsync off, which would flatter PostgreSQL). Its other
 //! settings are the stock ones, plus `pg_stat_statements` and I/O timing so
 //! the run can say where the server spends its time. Extra server settings
-//! for experiments: `ENTENTE_BENCH_PG_OPTIONS="-c shared_buffers=1GB ..."`.
+//! for experiments: `ENTENTE_BENCH_PG_OPTIONS="-c shared_buffers=1GB ..."`;
+//! another build of the binary (a candidate fix): `ENTENTE_BENCH_BIN=PATH`.
 //!
 //! Measured, wall time and the client's peak RSS (the server's memory is not
 //! counted): `entente import FILE` into a fresh SQLite data dir, then into a
@@ -26,8 +27,14 @@ use crate::run as sh;
 
 /// Entry point, called as `bench_pg::run(root, objects)` by bench.rs.
 pub fn run(root: &Path, objects: u64) -> anyhow::Result<()> {
-    sh(Command::new("cargo").args(["build", "--release", "--quiet", "-p", "entente"]))?;
-    let bin = root.join("target/release/entente");
+    // ENTENTE_BENCH_BIN: measure another build (a candidate fix) instead.
+    let bin = match std::env::var_os("ENTENTE_BENCH_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => {
+            sh(Command::new("cargo").args(["build", "--release", "--quiet", "-p", "entente"]))?;
+            root.join("target/release/entente")
+        }
+    };
     let work = root.join("target/bench");
     std::fs::create_dir_all(&work)?;
     let data = work.join(format!("generated-{objects}.json"));
@@ -66,10 +73,10 @@ pub fn run(root: &Path, objects: u64) -> anyhow::Result<()> {
     // is measured as close together as this noisy machine allows.
     let log = |name: &str| work.join(format!("pg-bench-{name}.log"));
     eprintln!("import into SQLite");
-    let sqlite_imp = measure(entente(&Store::Sqlite, &log("sqlite-import"))?.arg("import").arg(&data))?;
+    let sqlite_imp = timed(entente(&Store::Sqlite, &log("sqlite-import"))?.arg("import").arg(&data), &log("sqlite-import"))?;
     eprintln!("import into PostgreSQL");
     server.psql("SELECT pg_stat_statements_reset(), pg_stat_reset_shared('wal'), pg_stat_reset_shared('bgwriter')")?;
-    let pg_imp = measure(entente(&Store::Pg, &log("pg-import"))?.arg("import").arg(&data))?;
+    let pg_imp = timed(entente(&Store::Pg, &log("pg-import"))?.arg("import").arg(&data), &log("pg-import"))?;
     // The backend flushes its table counters as it exits, just after the client.
     std::thread::sleep(std::time::Duration::from_secs(1));
     let pg_import_profile = server.profile()?;
@@ -80,11 +87,11 @@ pub fn run(root: &Path, objects: u64) -> anyhow::Result<()> {
 
     let out = work.join("pg-bench-export.json");
     eprintln!("export from SQLite");
-    let sqlite_exp = measure(entente(&Store::Sqlite, &log("sqlite-export"))?.args(["export", "-o"]).arg(&out))?;
+    let sqlite_exp = timed(entente(&Store::Sqlite, &log("sqlite-export"))?.args(["export", "-o"]).arg(&out), &log("sqlite-export"))?;
     let sqlite_bytes = std::fs::metadata(&out)?.len();
     eprintln!("export from PostgreSQL");
     server.psql("SELECT pg_stat_statements_reset()")?;
-    let pg_exp = measure(entente(&Store::Pg, &log("pg-export"))?.args(["export", "-o"]).arg(&out))?;
+    let pg_exp = timed(entente(&Store::Pg, &log("pg-export"))?.args(["export", "-o"]).arg(&out), &log("pg-export"))?;
     let pg_bytes = std::fs::metadata(&out)?.len();
     let pg_export_profile = server.statements()?;
     let _ = std::fs::remove_file(&out);
@@ -127,6 +134,11 @@ pub fn run(root: &Path, objects: u64) -> anyhow::Result<()> {
 enum Store {
     Sqlite,
     Pg,
+}
+
+/// `measure`, naming the log that holds the child's standard error.
+fn timed(cmd: &mut Command, log: &Path) -> anyhow::Result<Measured> {
+    measure(cmd).with_context(|| format!("its log: {}", log.display()))
 }
 
 /// `store_secs` from the import's debug log line, summed over files.

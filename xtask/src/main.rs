@@ -3,8 +3,8 @@
 //! (the benchmarks behind docs/benchmarks.md).
 
 mod bench;
+mod bench_pg;
 mod bench_taxii;
-mod bench_pg; // TEMP-BENCH-PG
 mod interop;
 mod pg;
 mod tidy;
@@ -31,7 +31,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => {
-            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop | bench <import|taxii|all> [--objects N] [--big M]");
+            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop | bench <import|taxii|postgres|all> [--objects N] [--big M]");
             std::process::exit(2);
         }
     }

@@ -74,7 +74,9 @@ pub(crate) fn put(c: &mut Client, objects: &[model::Object], options: &PutOption
     let mut stored = Known::default();
     for row in tx
         .query(
-            "SELECT id, version, date_added, coalesce(created_by_ref, posted_by) FROM objects WHERE id = ANY($1)",
+            "SELECT o.id, o.version, o.date_added, coalesce(o.created_by_ref, o.posted_by)
+             FROM unnest($1::text[]) AS k(id)
+             CROSS JOIN LATERAL (SELECT * FROM objects WHERE objects.id = k.id OFFSET 0) o",
             &[&ids],
         )
         .map_err(pg_err)?
@@ -162,11 +164,13 @@ pub(crate) fn put(c: &mut Client, objects: &[model::Object], options: &PutOption
     }
     insert_objects(&mut tx, &new_objects, options.posted_by.as_deref())?;
     // Stored rows of touched ids lose their flags where a new version took them.
-    let touched: Vec<&String> = stored.touched.iter().collect();
+    // Only ids stored before this batch can have rows whose flags change.
+    let touched: Vec<&String> = stored.touched.iter().filter(|id| stored.by_id[*id].iter().any(|v| v.new.is_none())).collect();
     if !touched.is_empty() {
         tx.execute(
             "UPDATE objects o SET is_first = (o.version = m.lo), is_last = (o.version = m.hi)
-             FROM (SELECT id, min(version) lo, max(version) hi FROM objects WHERE id = ANY($1) GROUP BY id) m
+             FROM (SELECT k.id, x.lo, x.hi FROM unnest($1::text[]) AS k(id)
+                   CROSS JOIN LATERAL (SELECT min(version) lo, max(version) hi FROM objects WHERE objects.id = k.id OFFSET 0) x) m
              WHERE o.id = m.id AND (o.is_first <> (o.version = m.lo) OR o.is_last <> (o.version = m.hi))",
             &[&touched],
         )
