@@ -5,9 +5,16 @@
 //! object of its own (and not a container with `objects`) starts JSON Lines;
 //! anything else is read as one JSON document whose `objects` array is
 //! streamed element by element.
+//!
+//! Memory stays bounded whatever the input: a line of JSON Lines longer than
+//! the object size limit is reported and skipped without being held, and an
+//! element of a document that grows past the limit stops the reading with an
+//! error naming it (the objects before it were delivered).
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::{self, BufRead, Cursor, Read};
+use std::rc::Rc;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -56,14 +63,17 @@ pub type Item<'a> = (u64, Result<&'a [u8], Error>);
 /// fault were delivered.
 pub fn read_objects<R: BufRead>(
     mut input: R,
+    limits: &crate::Limits,
     f: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
 ) -> Result<Format, ReadError> {
-    // Look at the first non-blank line.
+    let limit = limits.max_object_bytes;
+    // Look at the first non-blank line (a bounded look: a long first line is
+    // the start of a document, not a line of JSON Lines).
     let mut prefix = Vec::new();
     let mut first = Vec::new();
     loop {
         first.clear();
-        if input.read_until(b'\n', &mut first)? == 0 {
+        if (&mut input).take(limit as u64 + 1).read_until(b'\n', &mut first)? == 0 {
             return Ok(Format::JsonLines); // empty input
         }
         if first.iter().all(u8::is_ascii_whitespace) {
@@ -76,24 +86,58 @@ pub fn read_objects<R: BufRead>(
         .map(|m| !m.contains_key("objects"))
         .unwrap_or(false);
     if first_is_object {
-        read_lines(first, input, f)?;
+        read_lines(first, input, limit, f)?;
         return Ok(Format::JsonLines);
     }
     prefix.extend_from_slice(&first);
-    read_document(Cursor::new(prefix).chain(input), f)?;
+    read_document(Cursor::new(prefix).chain(input), limit, f)?;
     Ok(Format::Document)
+}
+
+/// Reads one line of at most `limit` bytes into `line`. Returns the bytes
+/// consumed and whether the line was longer (its rest is consumed, not kept).
+fn bounded_line<R: BufRead>(input: &mut R, limit: usize, line: &mut Vec<u8>) -> io::Result<(usize, bool)> {
+    let n = input.take(limit as u64 + 1).read_until(b'\n', line)?;
+    if line.len() <= limit || line.ends_with(b"\n") {
+        return Ok((n, false));
+    }
+    // Too long: drop what we have and skip to the end of the line.
+    line.clear();
+    let mut skipped = n;
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            return Ok((skipped, true));
+        }
+        match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => {
+                input.consume(i + 1);
+                return Ok((skipped + i + 1, true));
+            }
+            None => {
+                let len = buf.len();
+                skipped += len;
+                input.consume(len);
+            }
+        }
+    }
 }
 
 fn read_lines<R: BufRead>(
     first: Vec<u8>,
     mut input: R,
+    limit: usize,
     f: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
 ) -> Result<(), ReadError> {
     let mut index = 0u64;
     let mut line = first;
+    let mut too_long = false;
     loop {
         let trimmed = line.trim_ascii();
-        if !trimmed.is_empty() {
+        if too_long {
+            let err = Error::too_large(limit + 1, limit).for_object(format!("line {}", index + 1));
+            f((index, Err(err))).map_err(ReadError::Stopped)?;
+        } else if !trimmed.is_empty() {
             // Each line must be one JSON value; the object parser checks the rest.
             let item = match serde_json::from_slice::<IgnoredAny>(trimmed) {
                 Ok(_) => Ok(trimmed),
@@ -103,27 +147,61 @@ fn read_lines<R: BufRead>(
         }
         index += 1;
         line.clear();
-        if input.read_until(b'\n', &mut line)? == 0 {
+        let (n, long) = bounded_line(&mut input, limit, &mut line)?;
+        if n == 0 {
             return Ok(());
         }
+        too_long = long;
     }
 }
 
+/// Counts the bytes of the element being read and refuses to go past the
+/// limit, so that one huge element cannot exhaust memory.
+struct Budget<R> {
+    inner: R,
+    used: Rc<Cell<usize>>,
+    limit: usize,
+}
+
+impl<R: Read> Read for Budget<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let room = (self.limit + 1).saturating_sub(self.used.get());
+        if room == 0 {
+            return Err(io::Error::other(OVER_LIMIT));
+        }
+        let n = buf.len().min(room);
+        let read = self.inner.read(&mut buf[..n])?;
+        self.used.set(self.used.get() + read);
+        Ok(read)
+    }
+}
+
+const OVER_LIMIT: &str = "object over the size limit";
+
 fn read_document<R: Read>(
     input: R,
+    limit: usize,
     f: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
 ) -> Result<(), ReadError> {
     let mut count = 0u64;
     let mut stopped = None;
-    let mut de = serde_json::Deserializer::from_reader(io::BufReader::with_capacity(1 << 16, input));
-    let result = Top { f, count: &mut count, stopped: &mut stopped }
+    let used = Rc::new(Cell::new(0));
+    // The budget sits above the buffer, so it counts what the parser consumes.
+    let budget = Budget { inner: io::BufReader::with_capacity(1 << 16, input), used: used.clone(), limit };
+    let mut de = serde_json::Deserializer::from_reader(budget);
+    let result = Top { f, count: &mut count, stopped: &mut stopped, used }
         .deserialize(&mut de)
         .and_then(|()| de.end());
     if let Some(why) = stopped {
         return Err(ReadError::Stopped(why));
     }
     result.map_err(|e| {
-        if e.is_io() {
+        if e.is_io() && e.to_string().contains(OVER_LIMIT) {
+            ReadError::Malformed {
+                objects: count,
+                message: format!("object #{} is over the limit of {limit} bytes; reading stopped there", count + 1),
+            }
+        } else if e.is_io() {
             ReadError::Io(io::Error::other(e.to_string()))
         } else {
             ReadError::Malformed { objects: count, message: e.to_string() }
@@ -135,6 +213,8 @@ struct Top<'a> {
     f: &'a mut dyn FnMut(Item<'_>) -> Result<(), String>,
     count: &'a mut u64,
     stopped: &'a mut Option<String>,
+    /// Bytes the parser consumed since the current element began.
+    used: Rc<Cell<usize>>,
 }
 
 impl Top<'_> {
@@ -160,8 +240,10 @@ impl<'de> Visitor<'de> for Top<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        self.used.set(0);
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
             self.deliver(raw.get().as_bytes()).map_err(de::Error::custom)?;
+            self.used.set(0);
         }
         Ok(())
     }
@@ -170,6 +252,7 @@ impl<'de> Visitor<'de> for Top<'_> {
         let mut rest = Map::new();
         let mut saw_objects = false;
         while let Some(key) = map.next_key::<String>()? {
+            self.used.set(0);
             if key == "objects" && !saw_objects {
                 saw_objects = true;
                 map.next_value_seed(Objects(&mut self))?;
@@ -207,8 +290,10 @@ impl<'de> Visitor<'de> for Objects<'_, '_> {
         f.write_str("a list of STIX objects")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.0.used.set(0);
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
             self.0.deliver(raw.get().as_bytes()).map_err(de::Error::custom)?;
+            self.0.used.set(0);
         }
         Ok(())
     }

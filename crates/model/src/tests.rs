@@ -118,7 +118,7 @@ fn timestamps() {
 
 fn read_all(input: &str) -> (Format, Vec<String>) {
     let mut out = Vec::new();
-    let fmt = read_objects(input.as_bytes(), &mut |(i, item)| {
+    let fmt = read_objects(input.as_bytes(), &Limits::default(), &mut |(i, item)| {
         out.push(match item {
             Ok(b) => format!("{i}:{}", String::from_utf8_lossy(b)),
             Err(e) => format!("{i}:ERR {e}"),
@@ -146,13 +146,53 @@ fn readers() {
 #[test]
 fn truncated_document_keeps_what_came_before() {
     let mut seen = 0;
-    let err = read_objects(&b"{\"objects\":[{\"a\":1},{\"b\":2},{\"c\""[..], &mut |_| {
+    let err = read_objects(&b"{\"objects\":[{\"a\":1},{\"b\":2},{\"c\""[..], &Limits::default(), &mut |_| {
         seen += 1;
         Ok(())
     })
     .unwrap_err();
     assert_eq!(seen, 2);
     assert!(err.to_string().starts_with("input is malformed after 2 objects"), "{err}");
+}
+
+#[test]
+fn oversized_input_is_refused_without_holding_it() {
+    let limits = Limits { max_object_bytes: 100 };
+    let big = format!("{{\"a\":\"{}\"}}", "x".repeat(10_000));
+    // JSON Lines: the long line is reported and skipped, the next one read.
+    let mut seen = Vec::new();
+    let input = format!("{{\"a\":1}}\n{big}\n{{\"b\":2}}\n");
+    read_objects(input.as_bytes(), &limits, &mut |(i, item)| {
+        seen.push(match item {
+            Ok(b) => format!("{i}:{}", String::from_utf8_lossy(b)),
+            Err(e) => format!("{i}:ERR {e}"),
+        });
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen[0], "0:{\"a\":1}");
+    assert!(seen[1].starts_with("1:ERR line 2:") && seen[1].ends_with("over the limit of 100 bytes"), "{seen:?}");
+    assert_eq!(seen[2], "2:{\"b\":2}");
+    // A document: reading stops at the big element, after the ones before it.
+    let doc = format!("{{\"type\":\"bundle\",\n\"objects\":[{{\"a\":1}},{big},{{\"b\":2}}]}}");
+    let mut n = 0;
+    let err = read_objects(doc.as_bytes(), &limits, &mut |_| {
+        n += 1;
+        Ok(())
+    })
+    .unwrap_err();
+    assert_eq!(n, 1);
+    assert_eq!(err.to_string(), "input is malformed after 1 objects: object #2 is over the limit of 100 bytes; reading stopped there");
+    // Elements under the limit are not affected by the document's own size.
+    let many: Vec<String> = (0..50).map(|i| format!("{{\"n\":{i}}}")).collect();
+    let doc = format!("{{\"objects\":[{}]}}", many.join(","));
+    let mut n = 0;
+    read_objects(doc.as_bytes(), &limits, &mut |_| {
+        n += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(n, 50);
 }
 
 proptest::proptest! {
@@ -167,6 +207,6 @@ proptest::proptest! {
         let cut = cut.min(s.len() - 1);
         s[cut] = byte;
         let _ = Object::parse(&s, &Limits::default());
-        let _ = read_objects(&s[..], &mut |_| Ok(()));
+        let _ = read_objects(&s[..], &Limits { max_object_bytes: 64 }, &mut |_| Ok(()));
     }
 }

@@ -112,7 +112,7 @@ fn import_file(
 
     let reader = std::thread::spawn(move || {
         let mut batch: Batch = Vec::with_capacity(batch_size);
-        let result = model::reader::read_objects(BufReader::with_capacity(1 << 20, counting), &mut |(i, item)| {
+        let result = model::reader::read_objects(BufReader::with_capacity(1 << 20, counting), &limits, &mut |(i, item)| {
             let parsed = item
                 .and_then(|bytes| Object::parse(bytes, &limits))
                 .map_err(|e| e.for_object(format!("object #{}", i + 1)));
