@@ -6,10 +6,12 @@
 //! anything else is read as one JSON document whose `objects` array is
 //! streamed element by element.
 //!
-//! Memory stays bounded whatever the input: a line of JSON Lines longer than
-//! the object size limit is reported and skipped without being held, and an
-//! element of a document that grows past the limit stops the reading with an
-//! error naming it (the objects before it were delivered).
+//! Memory stays bounded whatever the input: a line of JSON Lines far longer
+//! than the object size limit is reported and skipped without being held, and
+//! an element of a document that grows that far stops the reading with an
+//! error naming it (the objects before it were delivered). "Far" is
+//! [`hold_limit`]: up to it, objects are read whole so that the object parser
+//! can name an oversized object by its id.
 
 use std::cell::Cell;
 use std::fmt;
@@ -55,6 +57,13 @@ pub enum ReadError {
 /// the reason that one line could not be read as JSON.
 pub type Item<'a> = (u64, Result<&'a [u8], Error>);
 
+/// The most a reader holds of one object: twice the object size limit, and
+/// at least 64 KiB more than it.
+pub fn hold_limit(limits: &crate::Limits) -> usize {
+    let limit = limits.max_object_bytes;
+    limit.saturating_mul(2).max(limit.saturating_add(64 * 1024))
+}
+
 /// Reads every object of `input`, calling `f` for each in order.
 ///
 /// A consumer error stops reading and is returned as [`ReadError::Stopped`].
@@ -66,7 +75,7 @@ pub fn read_objects<R: BufRead>(
     limits: &crate::Limits,
     f: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
 ) -> Result<Format, ReadError> {
-    let limit = limits.max_object_bytes;
+    let limit = hold_limit(limits);
     // Look at the first non-blank line (a bounded look: a long first line is
     // the start of a document, not a line of JSON Lines).
     let mut prefix = Vec::new();
@@ -131,11 +140,11 @@ fn read_lines<R: BufRead>(
 ) -> Result<(), ReadError> {
     let mut index = 0u64;
     let mut line = first;
-    let mut too_long = false;
+    let mut too_long: Option<usize> = None;
     loop {
         let trimmed = line.trim_ascii();
-        if too_long {
-            let err = Error::too_large(limit + 1, limit).for_object(format!("line {}", index + 1));
+        if let Some(size) = too_long {
+            let err = Error::too_large(size, limit).for_object(format!("line {}", index + 1));
             f((index, Err(err))).map_err(ReadError::Stopped)?;
         } else if !trimmed.is_empty() {
             // Each line must be one JSON value; the object parser checks the rest.
@@ -151,7 +160,7 @@ fn read_lines<R: BufRead>(
         if n == 0 {
             return Ok(());
         }
-        too_long = long;
+        too_long = long.then_some(n);
     }
 }
 
@@ -199,7 +208,7 @@ fn read_document<R: Read>(
         if e.is_io() && e.to_string().contains(OVER_LIMIT) {
             ReadError::Malformed {
                 objects: count,
-                message: format!("object #{} is over the limit of {limit} bytes; reading stopped there", count + 1),
+                message: format!("object #{} is over {limit} bytes; reading stopped there", count + 1),
             }
         } else if e.is_io() {
             ReadError::Io(io::Error::other(e.to_string()))

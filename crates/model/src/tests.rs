@@ -158,7 +158,9 @@ fn truncated_document_keeps_what_came_before() {
 #[test]
 fn oversized_input_is_refused_without_holding_it() {
     let limits = Limits { max_object_bytes: 100 };
-    let big = format!("{{\"a\":\"{}\"}}", "x".repeat(10_000));
+    // Objects are held up to hold_limit (here 100 + 64 KiB); past it, not at all.
+    assert_eq!(crate::reader::hold_limit(&limits), 100 + 65_536);
+    let big = format!("{{\"a\":\"{}\"}}", "x".repeat(100_000));
     // JSON Lines: the long line is reported and skipped, the next one read.
     let mut seen = Vec::new();
     let input = format!("{{\"a\":1}}\n{big}\n{{\"b\":2}}\n");
@@ -171,7 +173,7 @@ fn oversized_input_is_refused_without_holding_it() {
     })
     .unwrap();
     assert_eq!(seen[0], "0:{\"a\":1}");
-    assert!(seen[1].starts_with("1:ERR line 2:") && seen[1].ends_with("over the limit of 100 bytes"), "{seen:?}");
+    assert_eq!(seen[1], "1:ERR line 2: 100009 bytes is over the limit of 65636 bytes", "{seen:?}");
     assert_eq!(seen[2], "2:{\"b\":2}");
     // A document: reading stops at the big element, after the ones before it.
     let doc = format!("{{\"type\":\"bundle\",\n\"objects\":[{{\"a\":1}},{big},{{\"b\":2}}]}}");
@@ -182,7 +184,7 @@ fn oversized_input_is_refused_without_holding_it() {
     })
     .unwrap_err();
     assert_eq!(n, 1);
-    assert_eq!(err.to_string(), "input is malformed after 1 objects: object #2 is over the limit of 100 bytes; reading stopped there");
+    assert_eq!(err.to_string(), "input is malformed after 1 objects: object #2 is over 65636 bytes; reading stopped there");
     // Elements under the limit are not affected by the document's own size.
     let many: Vec<String> = (0..50).map(|i| format!("{{\"n\":{i}}}")).collect();
     let doc = format!("{{\"objects\":[{}]}}", many.join(","));
