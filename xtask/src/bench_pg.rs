@@ -162,101 +162,30 @@ fn dir_size(dir: &Path) -> anyhow::Result<u64> {
     Ok(total)
 }
 
-/// A throwaway PostgreSQL with durable settings, stopped and removed when
-/// dropped. Like pg.rs's helper, run as `postgres` when we are root.
-struct DurablePg {
-    dir: PathBuf,
-    run_as: Option<String>,
-    port: u16,
-    url: String,
+/// A throwaway server with durable settings (fsync on), and statistics.
+struct DurablePg(crate::pg::PgServer);
+
+impl std::ops::Deref for DurablePg {
+    type Target = crate::pg::PgServer;
+    fn deref(&self) -> &crate::pg::PgServer {
+        &self.0
+    }
 }
 
-/// A PostgreSQL program: on PATH, else the newest in Debian's folders.
 fn pg_bin(name: &str) -> Option<PathBuf> {
-    if Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success()) {
-        return Some(PathBuf::from(name));
-    }
-    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path().join("bin").join(name)))
-        .filter(|p| p.is_file())
-        .collect();
-    found.sort();
-    found.pop()
+    crate::pg::bin(name)
 }
 
 impl DurablePg {
     fn start() -> anyhow::Result<DurablePg> {
-        let (Some(initdb), Some(pg_ctl)) = (pg_bin("initdb"), pg_bin("pg_ctl")) else {
-            bail!("PostgreSQL server programs (initdb, pg_ctl) not found: apt-get install postgresql");
-        };
-        let root = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-        let run_as = if root {
-            let user = ["postgres", "nobody"]
-                .into_iter()
-                .find(|u| Command::new("id").arg(u).output().is_ok_and(|o| o.status.success()))
-                .context("running as root and no unprivileged user (postgres, nobody) to run PostgreSQL as")?;
-            Some(user.to_owned())
-        } else {
-            None
-        };
-        // Same disk as target/bench (where the SQLite store lives) on the usual machine.
-        let dir = std::env::temp_dir().join(format!("entente-bench-pg-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)?;
-        if let Some(user) = &run_as {
-            sh(Command::new("chown").arg(user).arg(&dir))?;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let server = DurablePg { dir: dir.clone(), run_as, port, url: format!("postgres://entente@127.0.0.1:{port}/postgres") };
-        let data = dir.join("data");
-        let out = server
-            .as_user(&initdb)
-            .arg("-D")
-            .arg(&data)
-            .args(["-U", "entente", "--auth=trust", "-E", "UTF8", "--no-instructions"])
-            .output()
-            .context("running initdb")?;
-        if !out.status.success() {
-            bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        let mut options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on -c full_page_writes=on \
-             -c shared_preload_libraries=pg_stat_statements -c track_io_timing=on -c track_wal_io_timing=on",
-            dir.display()
-        );
+        let mut settings = "-c fsync=on -c synchronous_commit=on -c full_page_writes=on \
+             -c shared_preload_libraries=pg_stat_statements -c track_io_timing=on -c track_wal_io_timing=on"
+            .to_owned();
         if let Ok(extra) = std::env::var("ENTENTE_BENCH_PG_OPTIONS") {
-            options.push(' ');
-            options.push_str(&extra);
+            settings.push(' ');
+            settings.push_str(&extra);
         }
-        let out = server
-            .as_user(&pg_ctl)
-            .arg("-D")
-            .arg(&data)
-            .arg("-o")
-            .arg(&options)
-            .arg("-l")
-            .arg(dir.join("server.log"))
-            .args(["-w", "-t", "60", "start"])
-            .output()
-            .context("running pg_ctl start")?;
-        if !out.status.success() {
-            let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-            bail!("pg_ctl start failed: {}{log}", String::from_utf8_lossy(&out.stderr));
-        }
-        eprintln!("durable throwaway PostgreSQL on 127.0.0.1:{port} (data in {})", dir.display());
-        Ok(server)
-    }
-
-    fn as_user(&self, program: &Path) -> Command {
-        match &self.run_as {
-            Some(user) => {
-                let mut c = Command::new("runuser");
-                c.args(["-u", user, "--"]).arg(program);
-                c
-            }
-            None => Command::new(program),
-        }
+        crate::pg::PgServer::start_with(&settings).map(DurablePg)
     }
 
     /// Runs one SQL statement with psql; its output, unaligned, no headers.
@@ -315,11 +244,3 @@ impl DurablePg {
     }
 }
 
-impl Drop for DurablePg {
-    fn drop(&mut self) {
-        if let Some(pg_ctl) = pg_bin("pg_ctl") {
-            let _ = self.as_user(&pg_ctl).arg("-D").arg(self.dir.join("data")).args(["-m", "fast", "-w", "stop"]).output();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}

@@ -12,12 +12,17 @@ use anyhow::{bail, Context};
 pub struct PgServer {
     dir: PathBuf,
     run_as: Option<String>,
+    /// Its loopback port.
+    pub port: u16,
     /// A URL for a superuser connection to its `postgres` database.
     pub url: String,
 }
 
-/// Where the PostgreSQL server programs are: PATH, else Debian's folders.
-fn bin(name: &str) -> Option<PathBuf> {
+/// Server settings for the test suite: speed over durability.
+pub const TEST_SETTINGS: &str = "-c fsync=off -c synchronous_commit=off -c max_connections=300";
+
+/// Where the PostgreSQL programs are: PATH, else Debian's folders.
+pub fn bin(name: &str) -> Option<PathBuf> {
     let on_path = Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success());
     if on_path {
         return Some(PathBuf::from(name));
@@ -52,8 +57,15 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 impl PgServer {
-    /// Starts a server, or says why it cannot (PostgreSQL not installed).
+    /// Starts a server for the test suite, or says why it cannot.
     pub fn start(root: &Path) -> anyhow::Result<PgServer> {
+        let _ = root;
+        Self::start_with(TEST_SETTINGS)
+    }
+
+    /// Starts a server with these `-c name=value` settings, or says why it
+    /// cannot (PostgreSQL not installed).
+    pub fn start_with(settings: &str) -> anyhow::Result<PgServer> {
         let (Some(initdb), Some(pg_ctl)) = (bin("initdb"), bin("pg_ctl")) else {
             bail!("PostgreSQL server programs (initdb, pg_ctl) not found: apt-get install postgresql");
         };
@@ -83,11 +95,9 @@ impl PgServer {
             bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
         }
         let port = free_port()?;
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300",
-            dir.display()
-        );
-        let server = PgServer { dir: dir.clone(), run_as: run_as.clone(), url: format!("postgres://entente@127.0.0.1:{port}/postgres") };
+        let options = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 {settings}", dir.display());
+        let server =
+            PgServer { dir: dir.clone(), run_as: run_as.clone(), port, url: format!("postgres://entente@127.0.0.1:{port}/postgres") };
         let out = command(&run_as, &pg_ctl)
             .arg("-D")
             .arg(&data)
@@ -103,7 +113,6 @@ impl PgServer {
             bail!("pg_ctl start failed: {}{log}", String::from_utf8_lossy(&out.stderr));
         }
         eprintln!("throwaway PostgreSQL on 127.0.0.1:{port} (data in {})", dir.display());
-        let _ = root;
         Ok(server)
     }
 }
