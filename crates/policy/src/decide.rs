@@ -5,19 +5,22 @@
 //! 1. Agreements, ratifications and notices go only to the parties of the
 //!    agreement concerned (and to their own author): [`decide_agreement_object`].
 //! 2. A partner always sees its own objects (`created_by_ref`), and the holder
-//!    of a received object sees it.
-//! 3. A marking definition Entente does not understand means deny.
-//! 4. TLP:RED goes only to the recipients the object names.
-//! 5. The sharer (the author, or the holder of a received object) must be known.
-//! 6. A received object may go on only as the handling rules of the agreement
+//!    of a received object sees it. Entente's own published definitions
+//!    (objects authored by [`crate::ext::ENTENTE_IDENTITY`]: the extension
+//!    definitions partners need to read agreements) go to every partner.
+//! 3. A recalled object (its latest version revokes it) goes to others only
+//!    as that revoked version, so recipients learn of the recall and keep
+//!    nothing else of it.
+//! 4. A marking definition Entente does not understand means deny.
+//! 5. TLP:RED goes only to the recipients the object names.
+//! 6. The sharer (the author, or the holder of a received object) must be known.
+//! 7. A received object may go on only as the handling rules of the agreement
 //!    it arrived under allow: `none` never, `parties-only` to parties of that
 //!    agreement, `recipient-agreements` as the holder's own objects.
-//! 7. Otherwise it is released under the first agreement it is shared under
+//! 8. Otherwise it is released under the first agreement it is shared under
 //!    that is in force now, has the sharer and the recipient among its
 //!    parties, covers its type, topic (labels) and data kind, and whose TLP
 //!    ceiling is at or above its TLP (unmarked counts as [`crate::UNMARKED_TLP`]).
-//!
-//! A revoked version is released like any other version.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -127,7 +130,9 @@ impl Decision {
     /// The decision in words, one line per reason.
     pub fn explain(&self) -> String {
         match self {
-            Decision::Allow { agreement: None } => "allowed: the recipient is the author".into(),
+            Decision::Allow { agreement: None } => {
+                "allowed: the recipient is the author (or it is one of Entente's published definitions)".into()
+            }
             Decision::Allow { agreement: Some(a) } => format!("allowed under agreement {a}"),
             Decision::Deny { reasons } => {
                 let lines: Vec<String> = reasons
@@ -149,6 +154,9 @@ pub enum Reason {
     RedNotNamed,
     /// The object names no author, and nobody here holds it.
     NoAuthor,
+    /// The object was recalled (its latest version revokes it) and this is
+    /// not the revoked version.
+    Recalled,
     /// The object is not shared under any agreement.
     NotShared,
     /// The agreement a received object arrived under is not known here.
@@ -234,6 +242,9 @@ impl Reason {
             }
             Reason::RedNotNamed => "the object is TLP:RED and does not name the recipient".into(),
             Reason::NoAuthor => "the object names no author (created_by_ref)".into(),
+            Reason::Recalled => {
+                "the author recalled the object; only its revoked version is released".into()
+            }
             Reason::NotShared => "the object is not shared under any agreement".into(),
             Reason::OriginUnknown { agreement } => {
                 format!("the object arrived under agreement {agreement}, which this node does not know")
@@ -309,6 +320,16 @@ pub fn decide(
                 agreement: Some(via.agreement.clone()),
             };
         }
+    }
+    if object
+        .author
+        .as_ref()
+        .is_some_and(|a| a.as_str() == crate::ext::ENTENTE_IDENTITY)
+    {
+        return Decision::Allow { agreement: None };
+    }
+    if object.recalled && !object.revoked {
+        return deny(Reason::Recalled);
     }
     if object.unknown_marking {
         return deny(Reason::UnknownMarking);

@@ -1,5 +1,6 @@
 //! [`ObjectFacts`]: what the release decision needs to know about one object version, computed once.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use model::tlp::Tlp;
@@ -44,8 +45,13 @@ pub struct ObjectFacts {
     pub unknown_marking: bool,
     /// Named recipients (`recipient_refs` of [`RELEASE_EXT`]), for TLP:RED.
     pub recipients: Vec<PartnerId>,
-    /// Whether this version revokes the object (released like any version).
+    /// Whether this version revokes the object.
     pub revoked: bool,
+    /// Whether the object's latest stored version revokes it (a recall).
+    /// Not a property of this version: the store sets it when it reads the
+    /// version back. A recalled object's other versions go to nobody but
+    /// their author, so recipients learn of the recall from the revoked one.
+    pub recalled: bool,
     /// Whether it is exercise data.
     pub exercise: bool,
     /// For agreements, ratifications and notices: the agreement concerned.
@@ -142,6 +148,7 @@ impl ObjectFacts {
             unknown_marking,
             recipients,
             revoked: object.revoked(),
+            recalled: false,
             exercise,
             agreement,
             via,
@@ -152,5 +159,77 @@ impl ObjectFacts {
     /// [`UNMARKED_TLP`] if there is none.
     pub fn effective_tlp(&self) -> Tlp {
         self.tlp.unwrap_or(UNMARKED_TLP)
+    }
+}
+
+/// The stored form of [`ObjectFacts`] without id, version and recall: what
+/// a store keeps beside each version so reads decide without parsing the
+/// object. Short keys; equal bytes mean an equal decision for a given
+/// recipient, time, grants and recall.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    t: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    a: Option<PartnerId>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    l: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    tlp: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    u: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    r: Vec<PartnerId>,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    k: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    x: bool,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    g: Option<AgreementId>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    v: Option<(PartnerId, AgreementId)>,
+}
+
+impl ObjectFacts {
+    /// The facts as bytes to store beside the version (see [`ObjectFacts::decode`]).
+    pub fn encode(&self) -> Vec<u8> {
+        let stored = Stored {
+            t: self.object_type.clone(),
+            a: self.author.clone(),
+            l: self.labels.clone(),
+            tlp: self.tlp.map(|t| t.name().to_owned()),
+            u: self.unknown_marking,
+            r: self.recipients.clone(),
+            k: self.revoked,
+            x: self.exercise,
+            g: self.agreement.clone(),
+            v: self.via.as_ref().map(|v| (v.holder.clone(), v.agreement.clone())),
+        };
+        serde_json::to_vec(&stored).unwrap_or_default()
+    }
+
+    /// Reads facts stored by [`ObjectFacts::encode`] back, for the version
+    /// `id`/`version`. `None` if the bytes are not such facts; callers then
+    /// release the version to its author alone.
+    pub fn decode(id: StixId, version: Option<Timestamp>, bytes: &[u8]) -> Option<ObjectFacts> {
+        let s: Stored = serde_json::from_slice(bytes).ok()?;
+        let tlp = match s.tlp {
+            Some(name) => Some(Tlp::parse(&name)?),
+            None => None,
+        };
+        Some(ObjectFacts {
+            id,
+            version,
+            object_type: s.t,
+            author: s.a,
+            labels: s.l,
+            tlp,
+            unknown_marking: s.u,
+            recipients: s.r,
+            revoked: s.k,
+            recalled: false,
+            exercise: s.x,
+            agreement: s.g,
+            via: s.v.map(|(holder, agreement)| Via { holder, agreement }),
+        })
     }
 }

@@ -229,6 +229,29 @@ impl World {
         true
     }
 
+    /// Like [`World::verdict`], for a stored version whose object may have
+    /// been recalled (its latest stored version revokes it): then only the
+    /// revoked version goes to anyone but the author and the holder.
+    pub fn verdict_stored(
+        &self,
+        object: &Object,
+        held: Option<(&PartnerId, &AgreementId)>,
+        recipient: &PartnerId,
+        now: &Timestamp,
+        shares: &[AgreementId],
+        recalled: bool,
+    ) -> Verdict {
+        let o = object.to_value();
+        let own = s(&o, "created_by_ref") == recipient.as_str()
+            || held.is_some_and(|(h, _)| h == recipient);
+        let published = s(&o, "created_by_ref") == crate::ext::ENTENTE_IDENTITY;
+        let agreement_object = s(&o, "type").starts_with("x-entente-");
+        if recalled && o.get("revoked") != Some(&Value::Bool(true)) && !own && !published && !agreement_object {
+            return Verdict::Deny;
+        }
+        self.verdict(object, held, recipient, now, shares)
+    }
+
     /// May `object` go to `recipient` at `now`? `held` is `(holder, agreement
     /// it arrived under)` for objects received from another node; `shares`
     /// are the agreements it is shared under, in the sharer's order.
@@ -268,6 +291,9 @@ impl World {
             if holder == recipient {
                 return Verdict::Allow(Some(arrived.clone()));
             }
+        }
+        if author == crate::ext::ENTENTE_IDENTITY {
+            return Verdict::Allow(None);
         }
 
         // Markings: object-level and granular; all must be TLP markings.

@@ -24,7 +24,10 @@ use store::{Cursor, DateAdded, Error, Outcome, Page, PutOptions, Query, Record, 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
 /// The migrations, in order; `entente_migrations` records which ran.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_schema.sql"),
+    include_str!("migrations/0002_release.sql"),
+];
 
 /// A PostgreSQL-backed [`store::Store`] and [`store::Registry`].
 pub struct PgStore {
@@ -148,8 +151,8 @@ fn from_where(q: &Query) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
 
 fn select(q: &Query) -> &'static str {
     match q.collection {
-        Some(_) => "SELECT m.date_added, o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json",
-        None => "SELECT o.date_added, o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json",
+        Some(_) => "SELECT m.date_added, o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json, o.facts, o.shared_under, o.recalled",
+        None => "SELECT o.date_added, o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json, o.facts, o.shared_under, o.recalled",
     }
 }
 
@@ -164,6 +167,9 @@ fn record(row: &postgres::Row) -> Record {
         created_by_ref: row.get(6),
         posted_by: row.get(7),
         json: row.get(8),
+        facts: row.get(9),
+        shared_under: row.get(10),
+        recalled: row.get(11),
     }
 }
 
@@ -177,7 +183,7 @@ impl store::Store for PgStore {
         write::put(&mut c, objects, options)
     }
 
-    fn query(&self, q: &Query) -> Result<Page> {
+    fn page(&self, q: &Query) -> Result<Page> {
         let (clause, mut params) = from_where(q);
         let limit = q.limit.unwrap_or(usize::MAX / 4);
         params.push(Box::new((limit as i64).saturating_add(1)));
@@ -191,7 +197,7 @@ impl store::Store for PgStore {
         Ok(Page { records, more, next })
     }
 
-    fn scan(&self, q: &Query, f: &mut dyn FnMut(Record) -> std::result::Result<(), String>) -> Result<u64> {
+    fn each(&self, q: &Query, f: &mut dyn FnMut(Record) -> std::result::Result<(), String>) -> Result<u64> {
         use postgres::fallible_iterator::FallibleIterator;
         let (clause, params) = from_where(q);
         let sql = format!("{}{clause}", select(q));

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use postgres::{Client, Transaction};
-use store::{same_json, DateAdded, Outcome, PutOptions, Result, Versions};
+use store::{release_facts, same_json, DateAdded, Outcome, PutOptions, Result, Versions, AGREEMENT_COLLECTION_PREFIX};
 
 use crate::pg_err;
 
@@ -37,7 +37,9 @@ struct NewObject {
     is_first: bool,
     is_last: bool,
     revoked: bool,
+    recalled: bool,
     json: Vec<u8>,
+    facts: Vec<u8>,
 }
 
 struct NewMember {
@@ -48,6 +50,36 @@ struct NewMember {
     version: i64,
     is_first: bool,
     is_last: bool,
+}
+
+/// A collection the batch joins: its stored memberships and the new ones.
+#[derive(Default)]
+struct Members {
+    known: Known,
+    new: Vec<NewMember>,
+}
+
+impl Members {
+    /// Adds the version (row `object`) to the collection unless it is there.
+    fn join(&mut self, id: &str, object_type: &str, version: i64, object: i64, clock: &mut impl FnMut() -> i64) -> Outcome {
+        let existing = self.known.by_id.entry(id.to_owned()).or_default();
+        if let Some(m) = existing.iter().find(|m| m.version == version) {
+            return Outcome::Unchanged(DateAdded(m.date_added));
+        }
+        let date_added = clock();
+        existing.push(Version { version, date_added, author: None, new: Some(self.new.len()) });
+        self.new.push(NewMember {
+            date_added,
+            object,
+            id: id.to_owned(),
+            object_type: object_type.to_owned(),
+            version,
+            is_first: false,
+            is_last: false,
+        });
+        self.known.touched.push(id.to_owned());
+        Outcome::Added(DateAdded(date_added))
+    }
 }
 
 /// Versions per id, with first/last decided in memory.
@@ -88,55 +120,61 @@ pub(crate) fn put(c: &mut Client, objects: &[model::Object], options: &PutOption
             new: None,
         });
     }
-    let mut members = Known::default();
-    if let Some(coll) = &options.collection {
+    // The collections the batch joins: the named one (whose outcome is
+    // reported) and those of the agreements it is shared under.
+    let mut targets: Vec<String> = options.collection.iter().cloned().collect();
+    for a in &options.shares {
+        let c = store::agreement_collection(a);
+        if !targets.contains(&c) {
+            targets.push(c);
+        }
+    }
+    let mut members: HashMap<String, Members> = targets.iter().map(|c| (c.clone(), Members::default())).collect();
+    if !targets.is_empty() {
         for row in tx
             .query(
-                "SELECT id, version, date_added FROM collection_objects WHERE collection = $1 AND id = ANY($2)",
-                &[coll, &ids],
+                "SELECT collection, id, version, date_added FROM collection_objects
+                 WHERE collection = ANY($1) AND id = ANY($2)",
+                &[&targets, &ids],
             )
             .map_err(pg_err)?
         {
-            members.by_id.entry(row.get(0)).or_default().push(Version {
-                version: row.get(1),
-                date_added: row.get(2),
-                author: None,
-                new: None,
-            });
+            let c: String = row.get(0);
+            if let Some(m) = members.get_mut(&c) {
+                m.known.by_id.entry(row.get(1)).or_default().push(Version {
+                    version: row.get(2),
+                    date_added: row.get(3),
+                    author: None,
+                    new: None,
+                });
+            }
         }
     }
 
     let mut new_objects: Vec<NewObject> = Vec::new();
-    let mut new_members: Vec<NewMember> = Vec::new();
     let mut out = Vec::with_capacity(objects.len());
+    // (object row, agreements newly shared under, space-separated)
+    let mut newly_shared: HashMap<i64, String> = HashMap::new();
     for obj in objects {
         let id = obj.id().as_str();
-        let outcome = put_one(&mut tx, obj, options, &mut stored, &mut new_objects, &mut clock)?;
-        let outcome = match (&options.collection, outcome) {
-            (Some(_), Outcome::Added(d) | Outcome::Unchanged(d)) => {
-                let version = stored.by_id[id].iter().find(|v| v.date_added == d.0).map(|v| v.version).unwrap_or_default();
-                let existing = members.by_id.entry(id.to_owned()).or_default();
-                match existing.iter().find(|m| m.version == version) {
-                    Some(m) => Outcome::Unchanged(DateAdded(m.date_added)),
-                    None => {
-                        let date_added = clock();
-                        existing.push(Version { version, date_added, author: None, new: Some(new_members.len()) });
-                        new_members.push(NewMember {
-                            date_added,
-                            object: d.0,
-                            id: id.to_owned(),
-                            object_type: obj.object_type().to_owned(),
-                            version,
-                            is_first: false,
-                            is_last: false,
-                        });
-                        members.touched.push(id.to_owned());
-                        Outcome::Added(DateAdded(date_added))
+        let mut outcome = put_one(&mut tx, obj, options, &mut stored, &mut new_objects, &mut clock)?;
+        if let Outcome::Added(d) | Outcome::Unchanged(d) = outcome {
+            let version = stored.by_id[id].iter().find(|v| v.date_added == d.0).map(|v| v.version).unwrap_or_default();
+            for c in &targets {
+                let m = members.get_mut(c).expect("every target has members");
+                let joined = m.join(id, obj.object_type(), version, d.0, &mut clock);
+                if Some(c) == options.collection.as_ref() {
+                    outcome = joined.clone();
+                }
+                if c.starts_with(AGREEMENT_COLLECTION_PREFIX) && matches!(joined, Outcome::Added(_)) {
+                    let list = newly_shared.entry(d.0).or_default();
+                    if !list.is_empty() {
+                        list.push(' ');
                     }
+                    list.push_str(c);
                 }
             }
-            (_, other) => other,
-        };
+        }
         out.push(outcome);
     }
 
@@ -154,11 +192,23 @@ pub(crate) fn put(c: &mut Client, objects: &[model::Object], options: &PutOption
             }
         }
     }
-    for id in &members.touched {
-        for (new, first, last) in decide(&members.by_id, id) {
-            if let Some(i) = new {
-                new_members[i].is_first = first;
-                new_members[i].is_last = last;
+    for m in members.values_mut() {
+        for id in &m.known.touched {
+            for (new, first, last) in decide(&m.known.by_id, id) {
+                if let Some(i) = new {
+                    m.new[i].is_first = first;
+                    m.new[i].is_last = last;
+                }
+            }
+        }
+    }
+    // A recall: the latest version revokes the object, and every version says so.
+    for id in &stored.touched {
+        let vs = &stored.by_id[id];
+        if let Some(latest) = vs.iter().max_by_key(|v| v.version).and_then(|v| v.new) {
+            let revoked = new_objects[latest].revoked;
+            for v in vs.iter().filter_map(|v| v.new) {
+                new_objects[v].recalled = revoked;
             }
         }
     }
@@ -176,12 +226,32 @@ pub(crate) fn put(c: &mut Client, objects: &[model::Object], options: &PutOption
         )
         .map_err(pg_err)?;
     }
-    if let Some(coll) = &options.collection {
-        insert_members(&mut tx, coll, &new_members)?;
-        let touched: Vec<&String> = members.touched.iter().collect();
+    if !touched.is_empty() {
+        tx.execute(
+            "UPDATE objects o SET recalled = l.revoked
+             FROM (SELECT k.id, x.revoked FROM unnest($1::text[]) AS k(id)
+                   CROSS JOIN LATERAL (SELECT revoked FROM objects WHERE objects.id = k.id
+                                       ORDER BY version DESC LIMIT 1) x) l
+             WHERE o.id = l.id AND o.recalled <> l.revoked",
+            &[&touched],
+        )
+        .map_err(pg_err)?;
+    }
+    for (coll, m) in &members {
+        insert_members(&mut tx, coll, &m.new)?;
+        let touched: Vec<&String> = m.known.touched.iter().collect();
         if !touched.is_empty() {
             recompute_members(&mut tx, coll, &touched)?;
         }
+    }
+    if !newly_shared.is_empty() {
+        let (rows, lists): (Vec<i64>, Vec<String>) = newly_shared.into_iter().unzip();
+        tx.execute(
+            "UPDATE objects o SET shared_under = CASE WHEN o.shared_under = '' THEN u.a ELSE o.shared_under || ' ' || u.a END
+             FROM UNNEST($1::bigint[], $2::text[]) AS u(d, a) WHERE o.date_added = u.d",
+            &[&rows, &lists],
+        )
+        .map_err(pg_err)?;
     }
     tx.execute("UPDATE clock SET last = $1", &[&last]).map_err(pg_err)?;
     tx.commit().map_err(pg_err)?;
@@ -247,7 +317,9 @@ fn put_one(
         is_first: false,
         is_last: false,
         revoked: obj.revoked(),
+        recalled: false,
         json: obj.json().to_vec(),
+        facts: release_facts(obj, options),
     });
     Ok(Outcome::Added(DateAdded(date_added)))
 }
@@ -263,14 +335,17 @@ fn insert_objects(tx: &mut Transaction<'_>, rows: &[NewObject], posted_by: Optio
     let cbr: Vec<Option<String>> = rows.iter().map(|r| r.created_by_ref.clone()).collect();
     let flags = |f: &dyn Fn(&NewObject) -> bool| rows.iter().map(f).collect::<Vec<bool>>();
     let (first, last, revoked) = (flags(&|r| r.is_first), flags(&|r| r.is_last), flags(&|r| r.revoked));
+    let recalled = flags(&|r| r.recalled);
     let json: Vec<&[u8]> = rows.iter().map(|r| r.json.as_slice()).collect();
+    let facts: Vec<&[u8]> = rows.iter().map(|r| r.facts.as_slice()).collect();
     tx.execute(
         "INSERT INTO objects (date_added, id, type, version, version_text, spec_version, created_by_ref, posted_by,
-                              is_first, is_last, revoked, json)
-         SELECT d, i, t, v, vt, sv, c, $12, f, l, r, j
+                              is_first, is_last, revoked, json, facts, recalled)
+         SELECT d, i, t, v, vt, sv, c, $12, f, l, r, j, fa, rc
          FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
-                     $8::bool[], $9::bool[], $10::bool[], $11::bytea[]) AS u(d, i, t, v, vt, sv, c, f, l, r, j)",
-        &[&date_added, &id, &ty, &version, &vt, &sv, &cbr, &first, &last, &revoked, &json, &posted_by],
+                     $8::bool[], $9::bool[], $10::bool[], $11::bytea[], $13::bytea[], $14::bool[])
+              AS u(d, i, t, v, vt, sv, c, f, l, r, j, fa, rc)",
+        &[&date_added, &id, &ty, &version, &vt, &sv, &cbr, &first, &last, &revoked, &json, &posted_by, &facts, &recalled],
     )
     .map_err(pg_err)?;
     Ok(())
@@ -312,7 +387,8 @@ fn recompute_members(tx: &mut Transaction<'_>, collection: &str, ids: &[&String]
 
 fn recompute_objects(tx: &mut Transaction<'_>, id: &str) -> Result<()> {
     tx.execute(
-        "UPDATE objects o SET is_first = (o.version = m.lo), is_last = (o.version = m.hi)
+        "UPDATE objects o SET is_first = (o.version = m.lo), is_last = (o.version = m.hi),
+           recalled = coalesce((SELECT revoked FROM objects WHERE id = $1 ORDER BY version DESC LIMIT 1), false)
          FROM (SELECT min(version) lo, max(version) hi FROM objects WHERE id = $1) m
          WHERE o.id = $1",
         &[&id],
@@ -378,6 +454,15 @@ pub(crate) fn delete(c: &mut Client, id: &str, versions: &Versions, collection: 
             drop_versions(&mut tx, &orphans)?;
             let owned = id.to_owned();
             recompute_members(&mut tx, coll, &[&owned])?;
+            if coll.starts_with(AGREEMENT_COLLECTION_PREFIX) {
+                tx.execute(
+                    "UPDATE objects o SET shared_under = coalesce((SELECT string_agg(collection, ' ' ORDER BY date_added)
+                       FROM collection_objects WHERE object = o.date_added AND collection LIKE 'x-entente-agreement--%'), '')
+                     WHERE o.date_added = ANY($1)",
+                    &[&objects],
+                )
+                .map_err(pg_err)?;
+            }
             doomed.len() as u64
         }
     };

@@ -159,8 +159,8 @@ fn from_where(q: &Query) -> (String, Vec<SqlValue>) {
 
 fn select(q: &Query) -> &'static str {
     match q.collection {
-        Some(_) => "SELECT m.date_added, o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json",
-        None => "SELECT o.date_added, o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json",
+        Some(_) => "SELECT m.date_added, o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json, o.facts, o.shared_under, o.recalled",
+        None => "SELECT o.date_added, o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json, o.facts, o.shared_under, o.recalled",
     }
 }
 
@@ -175,6 +175,9 @@ fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
         created_by_ref: row.get(6)?,
         posted_by: row.get(7)?,
         json: row.get(8)?,
+        facts: row.get(9)?,
+        shared_under: row.get(10)?,
+        recalled: row.get(11)?,
     })
 }
 
@@ -184,7 +187,7 @@ impl store::Store for SqliteStore {
         w.put(objects, options)
     }
 
-    fn query(&self, q: &Query) -> Result<Page> {
+    fn page(&self, q: &Query) -> Result<Page> {
         let (clause, mut params) = from_where(q);
         let limit = q.limit.unwrap_or(usize::MAX / 2);
         params.push(SqlValue::Integer((limit as i64).saturating_add(1)));
@@ -203,7 +206,7 @@ impl store::Store for SqliteStore {
         })
     }
 
-    fn scan(&self, q: &Query, f: &mut dyn FnMut(Record) -> std::result::Result<(), String>) -> Result<u64> {
+    fn each(&self, q: &Query, f: &mut dyn FnMut(Record) -> std::result::Result<(), String>) -> Result<u64> {
         let (clause, params) = from_where(q);
         let sql = format!("{}{clause}", select(q));
         self.with_reader(|c| {

@@ -2,7 +2,7 @@
 //! membership, deletes, and the `date_added` clock.
 
 use rusqlite::{params, Connection, Transaction};
-use store::{same_json, DateAdded, Outcome, PutOptions, Result, Versions};
+use store::{release_facts, same_json, DateAdded, Outcome, PutOptions, Result, Versions, AGREEMENT_COLLECTION_PREFIX};
 
 use crate::sql_err;
 
@@ -27,6 +27,7 @@ struct Existing {
     is_first: bool,
     is_last: bool,
     author: Option<String>,
+    recalled: bool,
 }
 
 /// The two tables that carry versions with first/last flags.
@@ -59,6 +60,19 @@ impl Writer {
         let tx = self.conn.transaction().map_err(sql_err)?;
         for obj in objects {
             let outcome = put_version(&tx, obj, options, &mut clock)?;
+            if let Outcome::Added(d) | Outcome::Unchanged(d) = outcome {
+                for agreement in &options.shares {
+                    let c = store::agreement_collection(agreement);
+                    if let Outcome::Added(_) = add_to_collection(&tx, &c, obj, d.0, &mut clock)? {
+                        tx.prepare_cached(
+                            "UPDATE objects SET shared_under = CASE WHEN shared_under = '' THEN ?2
+                             ELSE shared_under || ' ' || ?2 END WHERE date_added = ?1",
+                        )
+                        .and_then(|mut s| s.execute(params![d.0, agreement]))
+                        .map_err(sql_err)?;
+                    }
+                }
+            }
             let outcome = match (&options.collection, outcome) {
                 (Some(c), Outcome::Added(d) | Outcome::Unchanged(d)) => add_to_collection(&tx, c, obj, d.0, &mut clock)?,
                 (_, other) => other,
@@ -115,6 +129,11 @@ impl Writer {
                 }
                 recompute(&tx, Table::Collection, Some(c), id)?;
                 recompute(&tx, Table::Objects, None, id)?;
+                if c.starts_with(AGREEMENT_COLLECTION_PREFIX) {
+                    for (_, object) in &doomed {
+                        recompute_shares(&tx, *object)?;
+                    }
+                }
                 doomed.len() as u64
             }
         };
@@ -171,10 +190,17 @@ fn put_version(
         None => (date_added, DateAdded(date_added).to_string()),
     };
     let (is_first, is_last) = flags_for(tx, Table::Objects, None, id, &existing, version)?;
+    // A recall: the latest version revokes the object, and every version says so.
+    let recalled = if is_last { obj.revoked() } else { existing.iter().any(|e| e.recalled) };
+    if is_last && existing.iter().any(|e| e.recalled != recalled) {
+        tx.prepare_cached("UPDATE objects SET recalled = ?2 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![id, recalled]))
+            .map_err(sql_err)?;
+    }
     tx.prepare_cached(
         "INSERT INTO objects (date_added, id, type, version, version_text, spec_version,
-         created_by_ref, posted_by, is_first, is_last, revoked, json)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         created_by_ref, posted_by, is_first, is_last, revoked, json, facts, recalled)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -190,6 +216,8 @@ fn put_version(
             is_last,
             obj.revoked(),
             obj.json(),
+            release_facts(obj, options),
+            recalled,
         ])
     })
     .map_err(sql_err)?;
@@ -229,18 +257,25 @@ fn add_to_collection(
 /// The versions of `id` already in a table (within `collection` for memberships).
 fn existing(tx: &Transaction<'_>, table: Table, collection: Option<&str>, id: &str) -> Result<Vec<Existing>> {
     let read = |r: &rusqlite::Row<'_>| {
-        Ok(Existing { version: r.get(0)?, date_added: r.get(1)?, is_first: r.get(2)?, is_last: r.get(3)?, author: r.get(4)? })
+        Ok(Existing {
+            version: r.get(0)?,
+            date_added: r.get(1)?,
+            is_first: r.get(2)?,
+            is_last: r.get(3)?,
+            author: r.get(4)?,
+            recalled: r.get(5)?,
+        })
     };
     let rows = match table {
         Table::Objects => tx
             .prepare_cached(
-                "SELECT version, date_added, is_first, is_last, coalesce(created_by_ref, posted_by)
+                "SELECT version, date_added, is_first, is_last, coalesce(created_by_ref, posted_by), recalled
                  FROM objects WHERE id = ?",
             )
             .and_then(|mut s| s.query_map([id], read)?.collect::<rusqlite::Result<Vec<_>>>()),
         Table::Collection => tx
             .prepare_cached(
-                "SELECT version, date_added, is_first, is_last, NULL
+                "SELECT version, date_added, is_first, is_last, NULL, 0
                  FROM collection_objects WHERE collection = ? AND id = ?",
             )
             .and_then(|mut s| s.query_map(params![collection, id], read)?.collect::<rusqlite::Result<Vec<_>>>()),
@@ -287,7 +322,8 @@ fn recompute(tx: &Transaction<'_>, table: Table, collection: Option<&str>, id: &
         Table::Objects => {
             "UPDATE objects SET
                is_first = (version = (SELECT min(version) FROM objects WHERE id = ?1)),
-               is_last  = (version = (SELECT max(version) FROM objects WHERE id = ?1))
+               is_last  = (version = (SELECT max(version) FROM objects WHERE id = ?1)),
+               recalled = coalesce((SELECT revoked FROM objects WHERE id = ?1 ORDER BY version DESC LIMIT 1), 0)
              WHERE id = ?1"
         }
         Table::Collection => {
@@ -301,6 +337,20 @@ fn recompute(tx: &Transaction<'_>, table: Table, collection: Option<&str>, id: &
         Some(c) => tx.execute(sql, params![id, c]),
         None => tx.execute(sql, params![id]),
     }
+    .map(|_| ())
+    .map_err(sql_err)
+}
+
+/// Recomputes the agreements a version is shared under from its
+/// memberships of agreement collections, in the order it joined them.
+fn recompute_shares(tx: &Transaction<'_>, object: i64) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE objects SET shared_under = coalesce((SELECT group_concat(collection, ' ') FROM
+           (SELECT collection FROM collection_objects WHERE object = ?1 AND collection LIKE 'x-entente-agreement--%'
+            ORDER BY date_added)), '')
+         WHERE date_added = ?1",
+    )
+    .and_then(|mut s| s.execute([object]))
     .map(|_| ())
     .map_err(sql_err)
 }

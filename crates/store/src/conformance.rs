@@ -8,7 +8,10 @@ use std::sync::Arc;
 use model::{Object, StixId, Timestamp};
 use serde_json::json;
 
-use crate::{Access, CollectionRecord, Outcome, PartnerRecord, PutOptions, Query, Registry, Role, Store, TokenRecord, Versions};
+use crate::{
+    Access, CollectionRecord, Cursor, Gate, Outcome, PartnerRecord, PutOptions, Query, Registry, Role, Store,
+    TokenRecord, Versions,
+};
 
 /// Generates one `#[test]` per conformance case for a backend. The
 /// expression must build a fresh, empty backend each time it is called, as
@@ -22,7 +25,9 @@ macro_rules! conformance_suite {
             concurrent_writers_and_pager, delete_versions, scos_are_single_version,
             stats_count_types_and_producers, scan_streams_everything,
             collections_have_their_own_dates_and_versions, delete_from_collection,
-            only_the_author_versions, registry_records);
+            only_the_author_versions, registry_records, gate_filters_before_paging,
+            shares_join_agreement_collections, recall_marks_every_version,
+            release_facts_are_stored);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -494,4 +499,153 @@ pub fn registry_records<B: Store + Registry + 'static>(b: Arc<B>) {
     assert_eq!(reg.init_setting("k", "one").unwrap(), "one");
     assert_eq!(reg.init_setting("k", "two").unwrap(), "one", "the first value stays");
     assert_eq!(reg.setting("k").unwrap().as_deref(), Some("one"));
+}
+
+/// A gate hides versions before paging: pages hold only what passes, `more`
+/// and `next` say nothing of what does not, and every page size sees the
+/// same set exactly once.
+pub fn gate_filters_before_paging<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
+    let objs: Vec<Object> = (0..300).map(|n| indicator(n, 0, AUTHOR_A)).collect();
+    put_ok(&*store, &objs);
+    // Only every seventh object passes, and none after the 200th.
+    let passes = |r: &crate::Record| {
+        let n: u32 = r.id[r.id.len() - 12..].parse().unwrap();
+        n.is_multiple_of(7) && n < 200
+    };
+    let expected: Vec<String> = (0..200).filter(|n| n % 7 == 0).map(id).collect();
+    for limit in [1, 2, 5, 29, 1000] {
+        let mut q = Query { limit: Some(limit), gate: Some(Gate::new(passes)), ..Query::default() };
+        let mut seen = Vec::new();
+        loop {
+            let page = store.query(&q).unwrap();
+            assert!(page.records.len() <= limit);
+            assert!(page.records.iter().all(passes), "a refused version was served");
+            seen.extend(page.records.iter().map(|r| r.id.clone()));
+            if !page.more {
+                assert!(page.next.is_none());
+                break;
+            }
+            assert!(!page.records.is_empty(), "more with an empty page");
+            q.after = page.next;
+        }
+        assert_eq!(seen, expected, "limit {limit}");
+    }
+    // The last page says no more even though refused versions follow it.
+    let q = Query { limit: Some(expected.len()), gate: Some(Gate::new(passes)), ..Query::default() };
+    let page = store.query(&q).unwrap();
+    assert_eq!(page.records.len(), expected.len());
+    assert!(!page.more, "refused versions after the last visible one must not make `more`");
+    // scan applies the gate too.
+    let mut n = 0;
+    let passed = store
+        .scan(&Query { gate: Some(Gate::new(passes)), ..Query::default() }, &mut |r| {
+            assert!(passes(&r));
+            n += 1;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!((n, passed), (expected.len(), expected.len() as u64));
+}
+
+/// Sharing under agreements adds a version to each agreement's collection
+/// (with a new date there) and records the agreements on the version, in
+/// the order they were granted; sharing again adds only what is new.
+pub fn shares_join_agreement_collections<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
+    let a = "x-entente-agreement--0a000000-0000-4000-8000-00000000000a";
+    let c = "x-entente-agreement--0c000000-0000-4000-8000-00000000000c";
+    let d = "x-entente-agreement--0d000000-0000-4000-8000-00000000000d";
+    let share = |objs: &[Object], shares: &[&str]| {
+        let options = PutOptions {
+            shares: shares.iter().map(|s| s.to_string()).collect(),
+            posted_by: Some(AUTHOR_A.into()),
+            only_author: true,
+            ..PutOptions::default()
+        };
+        store.put(objs, &options).unwrap()
+    };
+    let first = share(&[indicator(1, 0, AUTHOR_A), indicator(2, 0, AUTHOR_A)], &[a, c]);
+    assert!(first.iter().all(|o| matches!(o, Outcome::Added(_))), "{first:?}");
+    let get = |n: u32| store.get(&StixId::parse(&id(n)).unwrap(), &Versions::LAST).unwrap().remove(0);
+    assert_eq!(get(1).shared_under, format!("{a} {c}"));
+    let in_collection = |coll: &str| -> Vec<crate::Record> {
+        all_records(&*store, &Query { collection: Some(crate::agreement_collection(coll)), ..Query::default() })
+    };
+    assert_eq!(in_collection(a).len(), 2);
+    let before = in_collection(a)[0].date_added;
+    // Shared again under c and d: only d is new, and the version joins d now.
+    let again = share(&[indicator(1, 0, AUTHOR_A)], &[c, d]);
+    assert!(matches!(again[0], Outcome::Unchanged(_)), "{again:?}");
+    assert_eq!(get(1).shared_under, format!("{a} {c} {d}"));
+    assert_eq!(get(2).shared_under, format!("{a} {c}"));
+    let joined = in_collection(d);
+    assert_eq!(joined.len(), 1);
+    assert!(joined[0].date_added > before, "a later share is a later arrival in that collection");
+    // Another partner cannot share the author's object.
+    let options = PutOptions {
+        shares: vec![d.to_string()],
+        posted_by: Some(AUTHOR_B.into()),
+        only_author: true,
+        ..PutOptions::default()
+    };
+    let refused = store.put(&[indicator(2, 0, AUTHOR_A)], &options).unwrap();
+    assert!(matches!(refused[0], Outcome::NotAuthor(_)), "{refused:?}");
+    assert_eq!(get(2).shared_under, format!("{a} {c}"));
+    // Removing it from one agreement's collection unshares it there only.
+    let gone = store.delete(&StixId::parse(&id(1)).unwrap(), &Versions::ALL, Some(&crate::agreement_collection(c))).unwrap();
+    assert_eq!(gone, 1);
+    assert_eq!(get(1).shared_under, format!("{a} {d}"));
+    // A new version is not shared until its author shares it.
+    share(&[indicator(1, 1, AUTHOR_A)], &[]);
+    assert_eq!(get(1).shared_under, "");
+}
+
+/// When the latest version revokes an object, every version carries the
+/// recall; deleting that version lifts it.
+pub fn recall_marks_every_version<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
+    let revoked = |n: u32, v: u32| {
+        let mut value = indicator(n, v, AUTHOR_A).to_value();
+        value["revoked"] = json!(true);
+        Object::from_value(value).unwrap()
+    };
+    let key = StixId::parse(&id(1)).unwrap();
+    let recalls = || -> Vec<bool> { store.get(&key, &Versions::ALL).unwrap().iter().map(|r| r.recalled).collect() };
+    put_ok(&*store, &[indicator(1, 0, AUTHOR_A), indicator(1, 1, AUTHOR_A)]);
+    assert_eq!(recalls(), [false, false]);
+    put_ok(&*store, &[revoked(1, 2)]);
+    assert_eq!(recalls(), [true, true, true]);
+    // An older version arriving late is recalled too.
+    put_ok(&*store, &[indicator(1, 3, AUTHOR_A)]);
+    assert_eq!(recalls(), [false, false, false, false], "a later unrevoked version lifts the recall");
+    store.delete(&key, &Versions::at(ts("2024-01-01T00:00:03.000Z")), None).unwrap();
+    assert_eq!(recalls(), [true, true, true]);
+    // In one batch: versions and their revocation together.
+    put_ok(&*store, &[indicator(2, 0, AUTHOR_A), revoked(2, 1)]);
+    let key2 = StixId::parse(&id(2)).unwrap();
+    let r: Vec<bool> = store.get(&key2, &Versions::ALL).unwrap().iter().map(|r| r.recalled).collect();
+    assert_eq!(r, [true, true]);
+    store.delete(&key2, &Versions::LAST, None).unwrap();
+    let r: Vec<bool> = store.get(&key2, &Versions::ALL).unwrap().iter().map(|r| r.recalled).collect();
+    assert_eq!(r, [false]);
+    let _ = Cursor(crate::DateAdded(0));
+}
+
+/// Each version is stored with its release facts; an object without
+/// `created_by_ref` is attributed to the partner that submitted it.
+pub fn release_facts_are_stored<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
+    let options = PutOptions { posted_by: Some(AUTHOR_B.into()), ..PutOptions::default() };
+    store.put(&[indicator(1, 0, AUTHOR_A), sco("10.0.0.1", None)], &options).unwrap();
+    let read = |raw: &str| {
+        let key = StixId::parse(raw).unwrap();
+        let r = store.get(&key, &Versions::LAST).unwrap().remove(0);
+        policy::ObjectFacts::decode(key, None, &r.facts).expect("stored facts decode")
+    };
+    let f = read(&id(1));
+    assert_eq!(f.author.as_ref().map(|a| a.as_str()), Some(AUTHOR_A));
+    assert_eq!(f.object_type, "indicator");
+    let f = read("ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd");
+    assert_eq!(f.author.as_ref().map(|a| a.as_str()), Some(AUTHOR_B));
 }

@@ -79,6 +79,11 @@ pub struct PutOptions {
     /// Also add the versions to this collection (each gets the collection's
     /// own `date_added`).
     pub collection: Option<String>,
+    /// Share the versions under these agreements (their ids): each version
+    /// joins the agreement's collection (see [`agreement_collection`]) and
+    /// records the agreement in [`Record::shared_under`]. Callers check that
+    /// the submitting partner may share them; a refused version is not shared.
+    pub shares: Vec<String>,
     /// The partner that submits the batch (recorded with new versions).
     pub posted_by: Option<String>,
     /// Refuse versions of objects whose stored versions another partner
@@ -108,6 +113,14 @@ pub struct Record {
     pub posted_by: Option<String>,
     /// The object's JSON bytes, as stored.
     pub json: Vec<u8>,
+    /// What the release decision needs to know about this version
+    /// ([`release_facts`]), computed once when it was stored.
+    pub facts: Vec<u8>,
+    /// The agreements the version is shared under, space-separated, in the
+    /// order they were granted.
+    pub shared_under: String,
+    /// Whether the object's latest stored version revokes it.
+    pub recalled: bool,
 }
 
 /// Counts of what a store holds.
@@ -133,17 +146,76 @@ pub trait Store: Send + Sync {
     /// affects only its own object.
     fn put(&self, objects: &[model::Object], options: &PutOptions) -> Result<Vec<Outcome>>;
 
-    /// One page of versions matching `query`, in `date_added` order.
-    fn query(&self, query: &Query) -> Result<Page>;
+    /// One page of versions matching `query`, in `date_added` order,
+    /// ignoring its gate. Backends implement this; callers use [`Store::query`].
+    fn page(&self, query: &Query) -> Result<Page>;
 
-    /// Every version matching `query` (its `limit` ignored), in `date_added`
-    /// order, handed to `f` one at a time without collecting them. Stops at the
-    /// first error of `f` and returns it as [`Error::Internal`].
-    fn scan(
+    /// Every version matching `query` (its `limit` and gate ignored), in
+    /// `date_added` order, handed to `f` one at a time. Backends implement
+    /// this; callers use [`Store::scan`].
+    fn each(
         &self,
         query: &Query,
         f: &mut dyn FnMut(Record) -> std::result::Result<(), String>,
     ) -> Result<u64>;
+
+    /// One page of versions matching `query` and passing its gate, in
+    /// `date_added` order. Refused versions are skipped before the limit is
+    /// applied, so neither the page, `more` nor `next` reveals them.
+    fn query(&self, query: &Query) -> Result<Page> {
+        let Some(gate) = &query.gate else {
+            return self.page(query);
+        };
+        let limit = query.limit.unwrap_or(usize::MAX / 2);
+        let mut raw = query.clone();
+        raw.gate = None;
+        raw.limit = Some(limit.saturating_add(1).clamp(256, 4096));
+        let mut records = Vec::new();
+        loop {
+            let page = self.page(&raw)?;
+            let last = page.records.last().map(|r| r.date_added);
+            for r in page.records {
+                if gate.allows(&r) {
+                    records.push(r);
+                    if records.len() > limit {
+                        break;
+                    }
+                }
+            }
+            match last {
+                Some(d) if page.more && records.len() <= limit => raw.after = Some(Cursor(d)),
+                _ => break,
+            }
+        }
+        let more = records.len() > limit;
+        records.truncate(limit);
+        let next = if more { records.last().map(|r| Cursor(r.date_added)) } else { None };
+        Ok(Page { records, more, next })
+    }
+
+    /// Every version matching `query` and passing its gate (its `limit`
+    /// ignored), in `date_added` order, handed to `f` one at a time without
+    /// collecting them. Stops at the first error of `f` and returns it as
+    /// [`Error::Internal`]. Returns how many passed.
+    fn scan(
+        &self,
+        query: &Query,
+        f: &mut dyn FnMut(Record) -> std::result::Result<(), String>,
+    ) -> Result<u64> {
+        let Some(gate) = &query.gate else {
+            return self.each(query, f);
+        };
+        let mut passed = 0;
+        self.each(query, &mut |r| {
+            if gate.allows(&r) {
+                passed += 1;
+                f(r)
+            } else {
+                Ok(())
+            }
+        })?;
+        Ok(passed)
+    }
 
     /// Deletes the selected versions of an object; returns how many went.
     /// With a collection, removes them from that collection, and from the
@@ -173,6 +245,58 @@ pub trait Store: Send + Sync {
         })?;
         out.sort_by_key(|r| r.version_micros);
         Ok(out)
+    }
+}
+
+/// The prefix of the collections that hold what is shared under an
+/// agreement: the agreement's own id (`x-entente-agreement--…`), which no
+/// registry collection (a UUID) can take.
+pub const AGREEMENT_COLLECTION_PREFIX: &str = "x-entente-agreement--";
+
+/// The collection that holds what is shared under `agreement` (its id).
+pub fn agreement_collection(agreement: &str) -> String {
+    agreement.to_owned()
+}
+
+/// The release facts a backend stores beside a version: the policy's
+/// [`policy::ObjectFacts`] of the object, whose author is its
+/// `created_by_ref` or, when absent, the partner that submitted it. Empty
+/// when the object's release properties are malformed (callers refuse such
+/// objects before they reach the store); empty facts release a version to
+/// its author alone.
+pub fn release_facts(object: &model::Object, options: &PutOptions) -> Vec<u8> {
+    match policy::ObjectFacts::from_object(object) {
+        Ok(mut facts) => {
+            if facts.author.is_none() {
+                facts.author = options.posted_by.as_deref().and_then(|p| model::StixId::parse(p).ok());
+            }
+            facts.encode()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// A filter applied to stored versions before paging: the release decision
+/// of one recipient at one time. Versions it refuses are invisible to the
+/// query: they do not count toward the limit, `more` or the cursor.
+#[derive(Clone)]
+pub struct Gate(std::sync::Arc<dyn Fn(&Record) -> bool + Send + Sync>);
+
+impl Gate {
+    /// A gate that lets through the records `allows` accepts.
+    pub fn new(allows: impl Fn(&Record) -> bool + Send + Sync + 'static) -> Gate {
+        Gate(std::sync::Arc::new(allows))
+    }
+
+    /// Whether the record passes.
+    pub fn allows(&self, record: &Record) -> bool {
+        (self.0)(record)
+    }
+}
+
+impl fmt::Debug for Gate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Gate")
     }
 }
 

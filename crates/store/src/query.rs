@@ -2,7 +2,7 @@
 
 use model::Timestamp;
 
-use crate::{DateAdded, Record};
+use crate::{DateAdded, Gate, Record};
 
 /// Which versions of each object a query selects. Several may be combined;
 /// a version is selected when any of them selects it. The default is `last`.
@@ -73,6 +73,9 @@ pub struct Query {
     pub limit: Option<usize>,
     /// Continue after this cursor.
     pub after: Option<Cursor>,
+    /// Only versions this gate lets through (the release decision for the
+    /// reader); applied before `limit`.
+    pub gate: Option<Gate>,
 }
 
 impl Query {

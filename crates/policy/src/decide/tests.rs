@@ -66,6 +66,9 @@ fn object(author: u32, edit: impl Fn(&mut Value)) -> Object {
     Object::from_value(v).expect("valid object")
 }
 
+const AUTHOR: &str =
+    "allowed: the recipient is the author (or it is one of Entente's published definitions)";
+
 fn facts(o: &Object) -> ObjectFacts {
     ObjectFacts::from_object(o).expect("facts")
 }
@@ -79,7 +82,7 @@ fn check(f: &ObjectFacts, to: u32, shares: &[u32], expect: &str) {
 #[test]
 fn own_objects_and_agreements_in_force() {
     let f = facts(&object(0, |_| {}));
-    check(&f, 0, &[], "allowed: the recipient is the author");
+    check(&f, 0, &[], AUTHOR);
     check(&f, 1, &[1], &format!("allowed under agreement {}", ag(1)));
     check(
         &f,
@@ -234,7 +237,7 @@ fn unknown_marking_means_deny() {
         "denied:\n- the object carries a marking definition this node does not understand",
     );
     // Still visible to its author.
-    check(&facts(&o), 0, &[1], "allowed: the recipient is the author");
+    check(&facts(&o), 0, &[1], AUTHOR);
 }
 
 #[test]
@@ -334,7 +337,7 @@ fn reshared_objects_follow_the_rules_they_arrived_under() {
         &[],
         &format!("allowed under agreement {}", ag(4)),
     );
-    check(&held(4), 0, &[], "allowed: the recipient is the author");
+    check(&held(4), 0, &[], AUTHOR);
     check(
         &held(8),
         2,
@@ -370,6 +373,43 @@ fn revoked_versions_are_released_like_any_version() {
     let f = facts(&object(0, |v| v["revoked"] = json!(true)));
     assert!(f.revoked);
     check(&f, 1, &[1], &format!("allowed under agreement {}", ag(1)));
+}
+
+#[test]
+fn recalled_objects_go_out_only_as_the_revoked_version() {
+    let mut older = facts(&object(0, |_| {}));
+    older.recalled = true;
+    check(
+        &older,
+        1,
+        &[1],
+        "denied:\n- the author recalled the object; only its revoked version is released",
+    );
+    check(&older, 0, &[1], AUTHOR);
+    let mut revoking = facts(&object(0, |v| v["revoked"] = json!(true)));
+    revoking.recalled = true;
+    check(&revoking, 1, &[1], &format!("allowed under agreement {}", ag(1)));
+}
+
+#[test]
+fn entente_definitions_go_to_every_partner() {
+    let f = facts(&object(0, |v| {
+        v["created_by_ref"] = json!(crate::ext::ENTENTE_IDENTITY);
+    }));
+    check(&f, 5, &[], AUTHOR);
+}
+
+#[test]
+fn facts_survive_encoding() {
+    let mut f = facts(&object(0, |v| {
+        v["object_marking_refs"] = json!([Tlp::Red.marking_id(), "marking-definition--00000000-0000-4000-8000-000000000000"]);
+        v["extensions"] = json!({crate::ext::RELEASE_EXT: {"recipient_refs": [p(2).to_string()], "exercise": true}});
+    }));
+    f.via = Some(crate::Via { holder: p(1), agreement: ag(1) });
+    let back = ObjectFacts::decode(f.id.clone(), f.version.clone(), &f.encode()).expect("decodes");
+    assert_eq!(back, f);
+    assert!(ObjectFacts::decode(f.id.clone(), None, b"not facts").is_none());
+    assert!(ObjectFacts::decode(f.id.clone(), None, br#"{"t":"x","tlp":"purple"}"#).is_none());
 }
 
 #[test]
