@@ -18,6 +18,8 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("entente-model", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "entente-store"]),
     ("entente-pattern", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "entente-store"]),
     ("entente-policy", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "entente-store"]),
+    // The release log: std::fs and the model, nothing above it.
+    ("entente-audit", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "entente-store", "entente-pattern", "entente-policy", "entente-taxii", "entente-server"]),
     ("entente-taxii", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "clap"]),
     ("entente-store", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "clap"]),
     ("entente-store-sqlite", &["axum", "hyper", "clap", "tokio-postgres", "postgres"]),

@@ -46,6 +46,16 @@ fn model_may_not_reach_tokio_even_indirectly() {
 }
 
 #[test]
+fn the_release_log_stays_below_the_store() {
+    let mut p = Vec::new();
+    check_graph(&graph("entente-audit", "entente-store", "serde", None), &mut p);
+    assert_eq!(p, vec!["entente-audit must not depend on entente-store (ARCHITECTURE.md, Invariants)"]);
+    let mut p = Vec::new();
+    check_graph(&graph("entente-audit", "entente-model", "serde", None), &mut p);
+    assert!(p.is_empty(), "{p:?}");
+}
+
+#[test]
 fn the_binary_reaches_sql_only_through_a_store_crate() {
     let mut p = Vec::new();
     check_graph(&graph("entente", "rusqlite", "libsqlite3-sys", None), &mut p);

@@ -1,0 +1,202 @@
+//! Writing the release log: [`ReleaseLog`] owns the file and the head;
+//! [`SharedLog`] lets many threads append to one log.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::entry::{Draft, Entry, Head};
+use crate::verify::parse_line;
+use crate::{Error, Result};
+
+/// The release log file, open for appending.
+#[derive(Debug)]
+pub struct ReleaseLog {
+    path: PathBuf,
+    file: File,
+    head: Head,
+    /// Bytes of complete lines: where to cut back to after a failed write.
+    len: u64,
+    broken: bool,
+}
+
+impl ReleaseLog {
+    /// Opens the log at `path`, creating an empty one (mode 0600) if there
+    /// is none. An existing log is read to its end to find the head; its
+    /// last line must be complete, well-formed, canonical, hashed right and
+    /// numbered as its line, else [`Error::Damaged`] names the line and the
+    /// file is left as it is (see the crate doc, "Writing, durability and
+    /// crashes").
+    pub fn open(path: impl AsRef<Path>) -> Result<ReleaseLog> {
+        let path = path.as_ref().to_path_buf();
+        let mut opts = OpenOptions::new();
+        opts.read(true).append(true).create(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let file = opts.open(&path).map_err(|e| Error::io(&path, e))?;
+        let (head, len) = find_head(&file, &path)?;
+        Ok(ReleaseLog { path, file, head, len, broken: false })
+    }
+
+    /// Records `draft` as the next entry: first takes in any entries another
+    /// process appended meanwhile (checked, see the crate doc), then numbers
+    /// it, chains it to the head, hashes it and writes it as one line
+    /// straight to the file (no buffer in this process), so it is with the
+    /// operating system on return; it is on disk after [`ReleaseLog::sync`]. A failed write is cut back off the
+    /// file; if that fails too, every later append fails with
+    /// [`Error::Broken`].
+    pub fn append(&mut self, draft: Draft) -> Result<Entry> {
+        if self.broken {
+            return Err(Error::Broken { path: self.path.clone() });
+        }
+        self.catch_up()?;
+        let entry = Entry::seal(draft, self.head.seq + 1, self.head.hash).map_err(Error::Invalid)?;
+        let mut line = entry.to_line().into_bytes();
+        line.push(b'\n');
+        if let Err(e) = (&self.file).write_all(&line) {
+            if self.file.set_len(self.len).is_err() {
+                self.broken = true;
+            }
+            return Err(Error::io(&self.path, e));
+        }
+        self.len += line.len() as u64;
+        self.head = Head { seq: entry.seq, hash: entry.hash };
+        Ok(entry)
+    }
+
+    /// Takes in the entries another process appended since this one last
+    /// wrote (an `entente export` while the server runs), checking that
+    /// they continue the chain; costs one `fstat` when there are none.
+    fn catch_up(&mut self) -> Result<()> {
+        let size = self.file.metadata().map_err(|e| Error::io(&self.path, e))?.len();
+        if size == self.len {
+            return Ok(());
+        }
+        let damaged = |line: u64, what: &str| Error::Damaged { path: self.path.clone(), line, what: what.to_owned() };
+        if size < self.len {
+            return Err(damaged(self.head.seq, "the file is shorter than this process wrote it (truncated?)"));
+        }
+        let mut file = &self.file;
+        file.seek(SeekFrom::Start(self.len)).map_err(|e| Error::io(&self.path, e))?;
+        let mut reader = BufReader::new(file.take(size - self.len));
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            let n = reader.read_until(b'\n', &mut buf).map_err(|e| Error::io(&self.path, e))?;
+            if n == 0 {
+                return Ok(());
+            }
+            let line = self.head.seq + 1;
+            if buf.pop() != Some(b'\n') {
+                return Err(damaged(line, "incomplete line appended by another process"));
+            }
+            let entry = parse_line(&buf).map_err(|what| damaged(line, &what))?;
+            if entry.seq != line || entry.prev != self.head.hash {
+                return Err(damaged(line, "an entry appended by another process does not continue the chain"));
+            }
+            self.head = Head { seq: entry.seq, hash: entry.hash };
+            self.len += n as u64;
+        }
+    }
+
+    /// Forces the entries written so far to disk (`fsync` of the data).
+    pub fn sync(&self) -> Result<()> {
+        self.file.sync_data().map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// The last entry's `(seq, hash)`; [`Head::EMPTY`] for an empty log.
+    pub fn head(&self) -> Head {
+        self.head
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Reads the file to its end: the head and the length of its complete lines.
+fn find_head(file: &File, path: &Path) -> Result<(Head, u64)> {
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let (mut last, mut buf) = (Vec::new(), Vec::new());
+    let (mut lines, mut len) = (0u64, 0u64);
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        lines += 1;
+        len += n as u64;
+        if buf.last() != Some(&b'\n') {
+            return Err(Error::Damaged {
+                path: path.to_path_buf(),
+                line: lines,
+                what: "incomplete line: no newline at its end (a write cut short?)".to_owned(),
+            });
+        }
+        std::mem::swap(&mut last, &mut buf);
+    }
+    if lines == 0 {
+        return Ok((Head::EMPTY, 0));
+    }
+    last.pop();
+    let damaged = |what| Error::Damaged { path: path.to_path_buf(), line: lines, what };
+    let entry = parse_line(&last).map_err(damaged)?;
+    if entry.seq != lines {
+        return Err(damaged(format!(
+            "the last entry has seq {} but is line {lines}: entries removed, duplicated or reordered",
+            entry.seq
+        )));
+    }
+    Ok((Head { seq: entry.seq, hash: entry.hash }, len))
+}
+
+/// One release log shared by many threads: appends are serialised by a
+/// mutex; [`SharedLog::sync`] syncs through its own handle, without waiting
+/// for appends. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SharedLog {
+    log: Arc<Mutex<ReleaseLog>>,
+    syncer: Arc<File>,
+    path: Arc<Path>,
+}
+
+impl SharedLog {
+    /// Opens the log at `path` ([`ReleaseLog::open`]) for sharing.
+    pub fn open(path: impl AsRef<Path>) -> Result<SharedLog> {
+        SharedLog::new(ReleaseLog::open(path)?)
+    }
+
+    /// Shares an open log.
+    pub fn new(log: ReleaseLog) -> Result<SharedLog> {
+        let syncer = log.file.try_clone().map_err(|e| Error::io(&log.path, e))?;
+        let path = Arc::from(log.path.as_path());
+        Ok(SharedLog { log: Arc::new(Mutex::new(log)), syncer: Arc::new(syncer), path })
+    }
+
+    /// [`ReleaseLog::append`], from any thread. Fails with
+    /// [`Error::Poisoned`] once a thread has panicked while appending.
+    pub fn append(&self, draft: Draft) -> Result<Entry> {
+        self.log.lock().map_err(|_| Error::Poisoned)?.append(draft)
+    }
+
+    /// Forces the entries written so far to disk, without blocking appends.
+    pub fn sync(&self) -> Result<()> {
+        self.syncer.sync_data().map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// The current head.
+    pub fn head(&self) -> Result<Head> {
+        Ok(self.log.lock().map_err(|_| Error::Poisoned)?.head())
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
