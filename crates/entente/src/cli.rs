@@ -72,6 +72,34 @@ pub enum Command {
     /// Agreements, acting as a partner hosted on this node.
     #[command(subcommand)]
     Agreement(AgreementCommand),
+    /// The release log: what was disclosed to whom, hash-chained.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the release log's hash chain; exit 1 naming the first wrong entry.
+    Verify {
+        /// The log file [default: <data-dir>/release.log].
+        #[arg(long)]
+        log: Option<PathBuf>,
+    },
+    /// Print entries as JSON Lines, oldest first.
+    Show {
+        /// The log file [default: <data-dir>/release.log].
+        #[arg(long)]
+        log: Option<PathBuf>,
+        /// Only entries for this recipient (identity id).
+        #[arg(long)]
+        recipient: Option<String>,
+        /// Only entries that carry this object (id).
+        #[arg(long)]
+        object: Option<String>,
+        /// Only the latest N matching entries.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -239,6 +267,10 @@ pub struct ExportArgs {
     /// Only the latest version of each object (default: every version).
     #[arg(long)]
     pub latest: bool,
+    /// Only what the release decision gives this partner (identity id) now,
+    /// recorded in the release log.
+    #[arg(long = "for", value_name = "PARTNER")]
+    pub for_partner: Option<String>,
 }
 
 #[derive(Debug, Args)]

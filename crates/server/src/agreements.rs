@@ -90,7 +90,12 @@ impl Book {
             .iter()
             .filter_map(|o| Notice::from_object(o).ok())
             .collect();
-        let identities = latest_objects(store, "identity", Versions::LAST)?;
+        // A partner's key counts only from its own identity object (authored
+        // by itself): nobody can plant a key for another partner.
+        let identities: Vec<Object> = latest_objects(store, "identity", Versions::LAST)?
+            .into_iter()
+            .filter(|i| i.created_by_ref() == Some(i.id()))
+            .collect();
         let keys = PartyKeys::from_identities(identities.iter().filter(|i| policy::ext::public_key_of(i).is_ok()))
             .map_err(invalid)?;
         let all: Vec<Agreement> = versions.values().flatten().cloned().collect();

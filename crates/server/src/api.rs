@@ -1,7 +1,12 @@
-//! The REST API at `/api/v1/`: agreements for now (propose, amend, ratify,
-//! suspend, resume, withdraw, list, show). Every action is the caller's own:
-//! the author of what is created is always the caller's partner, taken from
-//! its token, never from the request.
+//! The REST API at `/api/v1/`: agreements (propose, amend, ratify, suspend,
+//! resume, withdraw, list, show), intelligence (search, object, versions,
+//! release explanation, share: [`objects`]), partners, and the OpenAPI
+//! document that describes it all (`/api/v1/openapi.json`, [`openapi`]).
+//! Every action is the caller's own: the author of what is created is always
+//! the caller's partner, taken from its token, never from the request.
+
+mod objects;
+pub mod openapi;
 
 use std::net::SocketAddr;
 
@@ -28,7 +33,13 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/agreements/{id}/suspend", post(suspend))
         .route("/api/v1/agreements/{id}/resume", post(resume))
         .route("/api/v1/agreements/{id}/withdraw", post(withdraw))
+        .route("/api/v1/objects", get(objects::search).post(objects::share))
+        .route("/api/v1/objects/{id}", get(objects::show))
+        .route("/api/v1/objects/{id}/versions", get(objects::versions))
+        .route("/api/v1/objects/{id}/release", get(objects::explain))
+        .route("/api/v1/partners", get(partners).post(add_partner))
         .layer(axum::middleware::from_fn_with_state(state, guard))
+        .route("/api/v1/openapi.json", get(openapi::document))
 }
 
 async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -130,6 +141,7 @@ async fn propose(
     let me = partner(&caller)?;
     let store = state.store.clone();
     let a = run(move || agreements::propose(&*store, &me, None, &terms)).await?;
+    state.agreements.invalidate();
     Ok((StatusCode::CREATED, Json(json!({ "id": a.id, "version": a.version.as_str() }))).into_response())
 }
 
@@ -143,6 +155,7 @@ async fn amend(
     let (me, id) = (partner(&caller)?, agreement_id(&id)?);
     let store = state.store.clone();
     let a = run(move || agreements::propose(&*store, &me, Some(&id), &terms)).await?;
+    state.agreements.invalidate();
     Ok(Json(json!({ "id": a.id, "version": a.version.as_str() })))
 }
 
@@ -151,6 +164,7 @@ async fn ratify(State(state): State<AppState>, Extension(caller): Extension<Call
     let (me, id) = (partner(&caller)?, agreement_id(&id)?);
     let (store, keys) = (state.store.clone(), state.keys.clone());
     let r = run(move || agreements::ratify(&*store, &keys, &me, &id)).await?;
+    state.agreements.invalidate();
     Ok(Json(r.to_value()))
 }
 
@@ -168,6 +182,7 @@ async fn notice(state: AppState, caller: Caller, id: String, kind: policy::Notic
     };
     let store = state.store.clone();
     let n = run(move || agreements::give_notice(&*store, &me, &id, kind, effective)).await?;
+    state.agreements.invalidate();
     Ok(Json(n.to_value()))
 }
 
@@ -179,4 +194,57 @@ async fn resume(State(s): State<AppState>, Extension(c): Extension<Caller>, Path
 }
 async fn withdraw(State(s): State<AppState>, Extension(c): Extension<Caller>, Path(id): Path<String>, body: Option<Json<NoticeBody>>) -> Result<Json<Value>, ApiError> {
     notice(s, c, id, policy::NoticeKind::Withdrawal, body).await
+}
+
+/// `GET /api/v1/partners`: the partners this node knows.
+async fn partners(State(state): State<AppState>, Extension(_caller): Extension<Caller>) -> Result<Json<Value>, ApiError> {
+    let registry = state.registry.clone();
+    let all = crate::blocking(move || registry.partners()).await?;
+    let list: Vec<Value> = all
+        .iter()
+        .map(|p| json!({ "id": p.id, "name": p.name, "hosted": p.hosted, "node": p.id == state.node.partner }))
+        .collect();
+    Ok(Json(json!({ "partners": list })))
+}
+
+/// The body of `POST /api/v1/partners`: a hosted partner by `name` (the
+/// node makes its key), or a known remote partner by its self-authored
+/// `identity` object carrying its public key.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewPartner {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    identity: Option<Value>,
+}
+
+/// `POST /api/v1/partners` (admin of the node's own partner).
+async fn add_partner(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Json(body): Json<NewPartner>,
+) -> Result<Response, ApiError> {
+    if !(caller.role == Role::Admin && caller.partner == state.node.partner) {
+        return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "adding partners needs the node's admin role"));
+    }
+    let unprocessable = |m: String| ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid partner", m);
+    let (store, registry, keys) = (state.store.clone(), state.registry.clone(), state.keys.clone());
+    let id = match (body.name, body.identity) {
+        (Some(name), None) => {
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.len() > 200 {
+                return Err(unprocessable("`name` must be 1 to 200 characters".into()));
+            }
+            crate::blocking(move || crate::node::add_hosted_partner(&*store, &*registry, &keys, &name)).await?
+        }
+        (None, Some(identity)) => {
+            let object = model::Object::from_value(identity).map_err(|e| unprocessable(format!("`identity`: {e}")))?;
+            crate::node::check_known_partner(&object).map_err(unprocessable)?;
+            crate::blocking(move || crate::node::add_known_partner(&*store, &*registry, &object)).await?
+        }
+        _ => return Err(unprocessable("give either `name` (a hosted partner) or `identity` (a known partner)".into())),
+    };
+    state.agreements.invalidate();
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }

@@ -12,6 +12,8 @@ mod error;
 mod http_metrics;
 pub mod keys;
 pub mod node;
+pub mod release;
+pub mod release_log;
 pub mod taxii;
 pub mod telemetry;
 
@@ -45,6 +47,10 @@ pub struct AppState {
     pub limits: model::Limits,
     /// Secret keys of the partners this node hosts.
     pub keys: keys::KeyDir,
+    /// The agreements' index every release decision reads.
+    pub agreements: Arc<release::Agreements>,
+    /// Where every release is recorded.
+    pub log: audit::SharedLog,
 }
 
 impl AppState {
@@ -57,6 +63,7 @@ impl AppState {
         taxii: taxii::TaxiiConfig,
         limits: model::Limits,
         keys: keys::KeyDir,
+        log: audit::SharedLog,
     ) -> AppState {
         let cursors = ::taxii::CursorCodec::new(node.cursor_key.as_bytes());
         AppState {
@@ -68,7 +75,21 @@ impl AppState {
             auth_failures: Arc::new(auth::FailureLimiter::new(20, Duration::from_secs(60))),
             limits,
             keys,
+            agreements: Arc::new(release::Agreements::default()),
+            log,
         }
+    }
+
+    /// The agreements' index for release decisions (rebuilt when stale).
+    pub async fn agreement_index(&self) -> Result<Arc<policy::AgreementIndex>, ApiError> {
+        let (store, agreements) = (self.store.clone(), self.agreements.clone());
+        blocking(move || agreements.index(&*store)).await
+    }
+
+    /// A reader for `partner` now, deciding through `through`.
+    pub async fn reader(&self, partner: &str, through: release::Through) -> Result<Arc<release::Reader>, ApiError> {
+        let partner = model::StixId::parse(partner).map_err(ApiError::internal)?;
+        Ok(release::Reader::new(partner, self.agreement_index().await?, through))
     }
 }
 

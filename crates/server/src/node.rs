@@ -33,7 +33,9 @@ pub fn init(store: &dyn Store, registry: &dyn Registry, keys: &KeyDir, name: &st
             .map(model::Object::from_value)
             .collect::<Result<_, _>>()
             .map_err(|e| store::Error::Internal(e.to_string()))?;
-        store.put(&shipped, &PutOptions::default())?;
+        // Published by Entente: released to every partner.
+        let published = PutOptions { posted_by: Some(policy::ext::ENTENTE_IDENTITY.to_owned()), ..PutOptions::default() };
+        store.put(&shipped, &published)?;
         put_identity(store, registry, keys, &partner, name)?;
         tracing::info!(partner = %partner, name, "node initialised");
     }
@@ -74,4 +76,33 @@ fn put_identity(store: &dyn Store, registry: &dyn Registry, keys: &KeyDir, id: &
         .map_err(|e| store::Error::Internal(e.to_string()))?;
     store.put(&[identity], &PutOptions { posted_by: Some(id.to_owned()), ..PutOptions::default() })?;
     registry.put_partner(&PartnerRecord { id: id.to_owned(), name: name.to_owned(), hosted: true })
+}
+
+/// Checks that `identity` may be added as a known (remote) partner: an
+/// `identity` object authored by itself that carries its public key.
+pub fn check_known_partner(identity: &model::Object) -> Result<(), String> {
+    if identity.object_type() != "identity" {
+        return Err(format!("`identity`: {} is not an identity object", identity.id()));
+    }
+    if identity.created_by_ref() != Some(identity.id()) {
+        return Err(format!("`identity.created_by_ref`: a partner identity is authored by itself ({})", identity.id()));
+    }
+    match policy::ext::public_key_of(identity) {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(format!("`identity.extensions`: {} carries no public key ({})", identity.id(), policy::ext::PARTNER_KEY_EXT)),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Adds a known partner hosted elsewhere: stores its identity object (its
+/// own author, vouched for by this node's administrator) and its record.
+pub fn add_known_partner(store: &dyn Store, registry: &dyn Registry, identity: &model::Object) -> store::Result<String> {
+    let id = identity.id().to_string();
+    let name = identity.to_value().get("name").and_then(|n| n.as_str()).unwrap_or("").to_owned();
+    let outcome = store.put(std::slice::from_ref(identity), &PutOptions { posted_by: Some(id.clone()), ..PutOptions::default() })?;
+    if let Some(store::Outcome::Conflict(m) | store::Outcome::NotAuthor(m)) = outcome.first() {
+        return Err(store::Error::Internal(m.clone()));
+    }
+    registry.put_partner(&PartnerRecord { id: id.clone(), name, hosted: false })?;
+    Ok(id)
 }

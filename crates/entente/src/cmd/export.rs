@@ -1,5 +1,8 @@
 //! `entente export`: every stored version (or the latest), as one STIX 2.1
-//! bundle, streamed from the stored bytes.
+//! bundle, streamed from the stored bytes. With `--for PARTNER`, only what
+//! the release decision gives that partner now, recorded in the release log
+//! (one entry per thousand versions); without it, the operator's backup of
+//! the whole store.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -12,6 +15,14 @@ use crate::config::Config;
 
 pub fn run(args: &ExportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let store = super::open(config)?.store;
+    let mut release = None;
+    if let Some(p) = &args.for_partner {
+        let partner = model::StixId::parse(p).map_err(|e| anyhow::anyhow!("--for: {e}"))?;
+        let index = server::release::Agreements::default().index(&*store)?;
+        let reader = server::release::Reader::new(partner, index, server::release::Through::AnyShare);
+        let log = audit::SharedLog::open(config.data_dir.join("release.log")).context("opening the release log")?;
+        release = Some((reader, log));
+    }
     let out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(File::create(path).with_context(|| format!("creating {}", path.display()))?),
         None => Box::new(io::stdout().lock()),
@@ -20,7 +31,17 @@ pub fn run(args: &ExportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let query = store::Query {
         types: args.types.clone(),
         versions: if args.latest { store::Versions::LAST } else { store::Versions::ALL },
+        gate: release.as_ref().map(|(reader, _)| reader.gate()),
         ..Default::default()
+    };
+    let mut batch: Vec<store::Record> = Vec::new();
+    let log_batch = |batch: &mut Vec<store::Record>| -> Result<(), String> {
+        if let (Some((reader, log)), false) = (&release, batch.is_empty()) {
+            let items = server::release_log::items(reader, batch);
+            log.append(audit::Draft::release(reader.partner.clone(), "export", items)).map_err(|e| e.to_string())?;
+        }
+        batch.clear();
+        Ok(())
     };
     let bar = crate::progress::counter("exporting");
     write!(out, r#"{{"type":"bundle","id":"bundle--{}","objects":["#, uuid::Uuid::new_v4())?;
@@ -30,8 +51,18 @@ pub fn run(args: &ExportArgs, config: &Config) -> anyhow::Result<ExitCode> {
         first = false;
         out.write_all(sep).and_then(|()| out.write_all(&record.json)).map_err(|e| e.to_string())?;
         bar.inc(1);
+        if release.is_some() {
+            batch.push(record);
+            if batch.len() == 1000 {
+                log_batch(&mut batch)?;
+            }
+        }
         Ok(())
     })?;
+    log_batch(&mut batch).map_err(|e| anyhow::anyhow!(e))?;
+    if let Some((_, log)) = &release {
+        log.sync().context("syncing the release log")?;
+    }
     out.write_all(b"\n]}\n")?;
     out.flush()?;
     bar.finish_and_clear();

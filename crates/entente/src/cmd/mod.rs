@@ -2,6 +2,7 @@
 
 mod admin;
 mod agreement;
+mod audit;
 mod export;
 mod import;
 mod pattern;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Collection(c) => admin::collection(c, &config),
         Command::Pattern(args) => pattern::run(&args),
         Command::Agreement(c) => agreement::run(c, &config),
+        Command::Audit(c) => audit::run(c, &config),
         Command::Migrate => {
             open(&config)?;
             eprintln!("migrations applied");

@@ -17,9 +17,33 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
         tracing::info!(data_dir = %config.data_dir.display(), objects = stats.versions, "store open");
-        let state = server::AppState::new(node.store, node.registry, node.identity, config.taxii.clone(), config.limits, node.keys);
+        let log = audit::SharedLog::open(config.data_dir.join("release.log"))
+            .with_context(|| format!("opening the release log in {}", config.data_dir.display()))?;
+        let state = server::AppState::new(
+            node.store,
+            node.registry,
+            node.identity,
+            config.taxii.clone(),
+            config.limits,
+            node.keys,
+            log.clone(),
+        );
         let app = server::router(state);
+        // Releases are flushed to the OS as they are logged; fsync each second and at the end.
+        let syncer = log.clone();
+        let sync_task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let s = syncer.clone();
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || s.sync()).await {
+                    tracing::error!(error = %e, "release log sync failed");
+                }
+            }
+        });
         server::serve(listener, app, server::shutdown_signal()).await?;
+        sync_task.abort();
+        log.sync().context("syncing the release log")?;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)

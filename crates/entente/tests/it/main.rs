@@ -1,6 +1,7 @@
 //! End-to-end tests of the `entente` command: the real binary, real files,
 //! a real store.
 
+mod audit;
 mod cli;
 mod roundtrip;
 mod serve;

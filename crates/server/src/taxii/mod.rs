@@ -4,7 +4,12 @@
 //! Every request first passes [`guard`]: content negotiation (406), then
 //! authentication (401, 429 after repeated failures). Handlers then check
 //! what the caller may do with the collection at hand (404 when it may not
-//! even see it, 403 when it may see but not read or write).
+//! even see it, 403 when it may see but not read or write), and read only
+//! through the caller's release gate ([`crate::release`]).
+//!
+//! Collections: those of the registry, one per agreement the caller's
+//! partner is party to (id: the agreement's UUID; adding to it shares under
+//! that agreement), and [`EVERYTHING`], all the caller may see.
 
 mod error;
 mod read;
@@ -23,6 +28,7 @@ use store::{CollectionRecord, Role};
 pub use error::TaxiiError;
 
 use crate::auth::Caller;
+use crate::release::{Reader, Through, EVERYTHING};
 use crate::AppState;
 
 /// The one API root's name.
@@ -137,22 +143,93 @@ pub(crate) struct Access {
     pub collection: CollectionRecord,
     pub can_read: bool,
     pub can_write: bool,
+    pub target: Target,
+    /// The caller as a reader at this request's time.
+    pub reader: std::sync::Arc<Reader>,
+}
+
+/// What a TAXII collection is backed by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// A collection of the registry (`entente collection create`).
+    Registry(String),
+    /// What is shared under an agreement the caller is party to.
+    Agreement(policy::AgreementId),
+    /// Everything the caller may see.
+    Everything,
+}
+
+impl Target {
+    /// The store collection to query, if any.
+    pub fn store_collection(&self) -> Option<String> {
+        match self {
+            Target::Registry(c) => Some(c.clone()),
+            Target::Agreement(a) => Some(store::agreement_collection(a.as_str())),
+            Target::Everything => None,
+        }
+    }
+}
+
+/// The caller's agreement collections and the everything collection, as
+/// collection records (the registry holds the others).
+pub(crate) fn derived_collections(index: &policy::AgreementIndex, partner: &policy::PartnerId) -> Vec<(CollectionRecord, Target)> {
+    let mut out = vec![(
+        CollectionRecord {
+            id: EVERYTHING.to_owned(),
+            title: "Everything released to you".into(),
+            description: Some("Every object this node may release to your partner, under any agreement".into()),
+            readers: store::Access::All,
+            writers: store::Access::All,
+        },
+        Target::Everything,
+    )];
+    let now = model::Timestamp::now();
+    for id in index.agreements_of(partner) {
+        let Some(a) = index.agreement(&id) else { continue };
+        out.push((
+            CollectionRecord {
+                id: crate::release::collection_of_agreement(&id),
+                title: format!("Agreement: {}", a.terms.title),
+                description: Some(format!("Objects shared under agreement {id} ({})", index.state(&id, &now))),
+                readers: store::Access::All,
+                writers: store::Access::All,
+            },
+            Target::Agreement(id),
+        ));
+    }
+    out
 }
 
 /// Looks a collection up for a caller: 404 when unknown or invisible to it.
 pub(crate) async fn collection_for(state: &AppState, caller: &Caller, cid: &str) -> Result<Access, TaxiiError> {
-    let registry = state.registry.clone();
-    let id = cid.to_owned();
-    let found = crate::blocking(move || registry.collection(&id)).await?;
-    let Some(collection) = found else {
-        return Err(TaxiiError::not_found("no such collection"));
+    let partner = model::StixId::parse(&caller.partner).map_err(TaxiiError::internal)?;
+    let index = state.agreement_index().await?;
+    let analyst = caller.can(Role::Analyst);
+    let derived = derived_collections(&index, &partner).into_iter().find(|(c, _)| c.id == cid);
+    let (collection, can_read, can_write, target) = match derived {
+        Some((c, t)) => (c, true, analyst, t),
+        None => {
+            let registry = state.registry.clone();
+            let id = cid.to_owned();
+            let found = crate::blocking(move || registry.collection(&id)).await?;
+            let Some(collection) = found else {
+                return Err(TaxiiError::not_found("no such collection"));
+            };
+            let can_read = collection.readers.allows(&caller.partner);
+            let writer = collection.writers.allows(&caller.partner);
+            if !can_read && !writer {
+                return Err(TaxiiError::not_found("no such collection"));
+            }
+            let target = Target::Registry(collection.id.clone());
+            (collection, can_read, writer && analyst, target)
+        }
     };
-    let can_read = collection.readers.allows(&caller.partner);
-    let can_write = collection.writers.allows(&caller.partner) && caller.can(Role::Analyst);
-    if !can_read && !collection.writers.allows(&caller.partner) {
-        return Err(TaxiiError::not_found("no such collection"));
-    }
-    Ok(Access { collection, can_read, can_write })
+    let through = match &target {
+        Target::Agreement(a) => Through::Agreement(a.clone()),
+        _ => Through::AnyShare,
+    };
+    let reader = Reader::new(partner, index, through);
+    Ok(Access { collection, can_read, can_write, target, reader })
 }
 
 /// A TAXII JSON response with its media type.

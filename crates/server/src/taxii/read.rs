@@ -46,12 +46,16 @@ pub(super) async fn api_root(State(state): State<AppState>, Extension(_caller): 
 }
 
 fn describe(a: &super::Access) -> taxii::Collection {
+    describe_record(&a.collection, a.can_read, a.can_write)
+}
+
+fn describe_record(c: &store::CollectionRecord, can_read: bool, can_write: bool) -> taxii::Collection {
     taxii::Collection {
-        id: a.collection.id.clone(),
-        title: a.collection.title.clone(),
-        description: a.collection.description.clone(),
-        can_read: a.can_read,
-        can_write: a.can_write,
+        id: c.id.clone(),
+        title: c.title.clone(),
+        description: c.description.clone(),
+        can_read,
+        can_write,
         media_types: vec![taxii::STIX_MEDIA_TYPE.into()],
     }
 }
@@ -59,16 +63,18 @@ fn describe(a: &super::Access) -> taxii::Collection {
 pub(super) async fn collections(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<Response, TaxiiError> {
     let registry = state.registry.clone();
     let all = crate::blocking(move || registry.collections()).await?;
-    let visible = all
+    let partner = StixId::parse(&caller.partner).map_err(TaxiiError::internal)?;
+    let index = state.agreement_index().await?;
+    let analyst = caller.can(store::Role::Analyst);
+    let mut visible: Vec<taxii::Collection> = super::derived_collections(&index, &partner)
         .into_iter()
-        .filter_map(|c| {
-            let can_read = c.readers.allows(&caller.partner);
-            let writer = c.writers.allows(&caller.partner);
-            (can_read || writer).then(|| {
-                describe(&super::Access { can_write: writer && caller.can(store::Role::Analyst), can_read, collection: c })
-            })
-        })
+        .map(|(c, _)| describe_record(&c, true, analyst))
         .collect();
+    visible.extend(all.into_iter().filter_map(|c| {
+        let can_read = c.readers.allows(&caller.partner);
+        let writer = c.writers.allows(&caller.partner);
+        (can_read || writer).then(|| describe_record(&c, can_read, writer && analyst))
+    }));
     Ok(json(&taxii::Collections { collections: visible }))
 }
 
@@ -107,6 +113,7 @@ pub(super) fn versions_of(filter: &Filter, default: Versions) -> Versions {
 struct Listing {
     page: Page,
     next: Option<String>,
+    access: super::Access,
 }
 
 async fn list(
@@ -132,7 +139,8 @@ async fn list(
         None => None,
     };
     let query = store::Query {
-        collection: Some(cid.to_owned()),
+        collection: access.target.store_collection(),
+        gate: Some(access.reader.gate()),
         types: filter.types.clone(),
         ids: match oid {
             Some(id) => vec![id.to_string()],
@@ -148,7 +156,8 @@ async fn list(
     let store = state.store.clone();
     let page = crate::blocking(move || store.query(&query)).await?;
     let next = page.next.map(|c| state.cursors.seal(c.0 .0, &context));
-    Ok(Listing { page, next })
+    crate::release_log::released(state, &access.reader, "taxii", &page.records)?;
+    Ok(Listing { page, next, access })
 }
 
 /// Adds the date-added headers of a non-empty listing.
@@ -204,12 +213,22 @@ pub(super) async fn manifest(
     Ok(listing(&manifest, &l.page))
 }
 
-/// 404 unless the object has some version in the collection.
-async fn must_exist(state: &AppState, cid: &str, id: &StixId) -> Result<(), TaxiiError> {
+/// 404 unless the caller may see some version of the object in the
+/// collection: an object it may not see answers exactly like one that does
+/// not exist (and the refusal is logged).
+async fn must_exist(state: &AppState, access: &super::Access, id: &StixId) -> Result<(), TaxiiError> {
+    let query = store::Query {
+        ids: vec![id.to_string()],
+        versions: Versions::ALL,
+        collection: access.target.store_collection(),
+        limit: Some(1),
+        gate: Some(access.reader.gate()),
+        ..store::Query::default()
+    };
     let store = state.store.clone();
-    let (cid, id) = (cid.to_owned(), id.clone());
-    let found = crate::blocking(move || store.get_in(&id, &Versions::ALL, Some(&cid))).await?;
-    if found.is_empty() {
+    let found = crate::blocking(move || store.query(&query)).await?;
+    if found.records.is_empty() {
+        crate::release_log::refused(state, &access.reader, "taxii", id)?;
         return Err(TaxiiError::not_found("no such object in this collection"));
     }
     Ok(())
@@ -224,7 +243,7 @@ pub(super) async fn object(
     let id = object_id(&oid)?;
     let l = list(&state, &caller, &cid, Some(&id), Endpoint::Object, q).await?;
     if l.page.records.is_empty() {
-        must_exist(&state, &cid, &id).await?;
+        must_exist(&state, &l.access, &id).await?;
     }
     Ok(envelope_response(&l))
 }
@@ -238,7 +257,7 @@ pub(super) async fn versions(
     let id = object_id(&oid)?;
     let l = list(&state, &caller, &cid, Some(&id), Endpoint::Versions, q).await?;
     if l.page.records.is_empty() {
-        must_exist(&state, &cid, &id).await?;
+        must_exist(&state, &l.access, &id).await?;
     }
     let body = taxii::Versions {
         more: l.page.more,

@@ -17,7 +17,7 @@ use store::{Outcome, PutOptions, Role, Versions};
 use taxii::{Endpoint, Filter, Status, StatusDetail};
 
 use super::read::object_id;
-use super::{collection_for, taxii_json, TaxiiError};
+use super::{collection_for, taxii_json, Target, TaxiiError};
 use crate::auth::Caller;
 use crate::AppState;
 
@@ -84,13 +84,18 @@ pub(super) async fn add_objects(
     crate::blocking(move || registry.put_status(&sid, &own, &pending)).await?;
 
     let (store, registry, limits) = (state.store.clone(), state.registry.clone(), state.limits);
+    let target = access.target.clone();
+    let agreements = state.agreements.clone();
     let mut work = tokio::task::spawn_blocking(move || {
-        let done = process(&*store, &cid, &owner, &raws, &limits, status);
-        if let Ok(s) = &done {
+        let done = process(&*store, &target, &owner, &raws, &limits, status);
+        if let Ok((s, policy_changed)) = &done {
+            if *policy_changed {
+                agreements.invalidate();
+            }
             let bytes = serde_json::to_vec(s).unwrap_or_default();
             registry.put_status(&s.id, &owner, &bytes)?;
         }
-        done
+        done.map(|(s, _)| s)
     });
     match tokio::time::timeout(state.taxii.add_wait, &mut work).await {
         Ok(joined) => {
@@ -107,26 +112,43 @@ pub(super) async fn add_objects(
     }
 }
 
-/// Validates and stores the objects of one add request.
+/// Validates and stores the objects of one add request; also says whether
+/// it wrote objects the release decision reads (agreements, ratifications,
+/// notices, identities).
 fn process(
     store: &dyn store::Store,
-    collection: &str,
+    target: &Target,
     partner: &str,
     raws: &[Box<RawValue>],
     limits: &model::Limits,
     mut status: Status,
-) -> store::Result<Status> {
+) -> store::Result<(Status, bool)> {
     let mut valid = Vec::with_capacity(raws.len());
     for (i, raw) in raws.iter().enumerate() {
-        match model::Object::parse(raw.get().as_bytes(), limits) {
+        let parsed = model::Object::parse(raw.get().as_bytes(), limits).map_err(|e| e.to_string()).and_then(|o| {
+            // The release properties must be readable, or the object could
+            // never be released as its author meant.
+            policy::ObjectFacts::from_object(&o).map(|_| o).map_err(|e| e.to_string())
+        });
+        match parsed {
             Ok(o) => valid.push(o),
-            Err(e) => {
-                let id = e.object.clone().unwrap_or_else(|| format!("objects[{i}]"));
-                status.failures.push(StatusDetail { id, version: String::new(), message: Some(e.to_string()) });
+            Err(message) => {
+                let id = serde_json::from_str::<serde_json::Value>(raw.get())
+                    .ok()
+                    .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_owned))
+                    .filter(|id| model::StixId::parse(id).is_ok())
+                    .unwrap_or_else(|| format!("objects[{i}]"));
+                status.failures.push(StatusDetail { id, version: String::new(), message: Some(message) });
             }
         }
     }
-    let options = PutOptions { collection: Some(collection.to_owned()), posted_by: Some(partner.to_owned()), only_author: true };
+    let policy_changed = valid.iter().any(|o| o.object_type().starts_with("x-entente-") || o.object_type() == "identity");
+    let (collection, shares) = match target {
+        Target::Registry(c) => (Some(c.clone()), Vec::new()),
+        Target::Agreement(a) => (None, vec![a.to_string()]),
+        Target::Everything => (None, Vec::new()),
+    };
+    let options = PutOptions { collection, shares, posted_by: Some(partner.to_owned()), only_author: true };
     let outcomes = store.put(&valid, &options)?;
     for (obj, outcome) in valid.iter().zip(outcomes) {
         let version = obj.version().map(|v| v.to_string()).unwrap_or_default();
@@ -146,7 +168,7 @@ fn process(
     status.failure_count = status.failures.len() as u64;
     status.pending_count = 0;
     status.status = "complete".into();
-    Ok(status)
+    Ok((status, policy_changed))
 }
 
 pub(super) async fn delete_object(
@@ -161,17 +183,33 @@ pub(super) async fn delete_object(
         return Err(TaxiiError::forbidden("the caller may not read this collection"));
     }
     let filter = Filter::parse(q.as_deref().unwrap_or(""), Endpoint::Object).map_err(|e| TaxiiError::bad_request(e.to_string()))?;
+    let node_admin = caller.role == Role::Admin && caller.partner == state.node.partner;
     let store = state.store.clone();
-    let (c, i) = (cid.clone(), id.clone());
-    let held = crate::blocking(move || store.get_in(&i, &Versions::ALL, Some(&c))).await?;
+    // What the caller may see of the object here (the node's administrator
+    // sees what is stored): anything else answers 404, as if absent.
+    let query = store::Query {
+        ids: vec![id.to_string()],
+        versions: Versions::ALL,
+        collection: access.target.store_collection(),
+        gate: (!node_admin).then(|| access.reader.gate()),
+        ..store::Query::default()
+    };
+    let held = crate::blocking(move || {
+        let mut held = Vec::new();
+        store.scan(&query, &mut |r| {
+            held.push(r);
+            Ok(())
+        })?;
+        Ok(held)
+    })
+    .await?;
     if held.is_empty() {
         return Err(TaxiiError::not_found("no such object in this collection"));
     }
     // Only the author (or the node's administrator) removes an object.
     let author = held.iter().find_map(|r| r.created_by_ref.clone().or_else(|| r.posted_by.clone()));
     let is_author = author.as_deref() == Some(caller.partner.as_str());
-    let node_admin = caller.role == Role::Admin && caller.partner == state.node.partner;
-    if !(access.can_write && is_author) && !node_admin {
+    if !(node_admin || access.can_write && is_author) {
         return Err(TaxiiError::forbidden("only the object's author may delete it"));
     }
     // The versions the filters select, among those the collection holds.
@@ -188,7 +226,12 @@ pub(super) async fn delete_object(
     }
     let store = state.store.clone();
     let versions = Versions { all: false, first: false, last: false, at: doomed };
-    crate::blocking(move || store.delete(&id, &versions, Some(&cid))).await?;
+    let collection = match &access.target {
+        // Deleting from the everything collection deletes the versions.
+        Target::Everything => None,
+        other => other.store_collection(),
+    };
+    crate::blocking(move || store.delete(&id, &versions, collection.as_deref())).await?;
     Ok(taxii_json(StatusCode::OK, Vec::new()))
 }
 

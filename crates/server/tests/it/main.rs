@@ -5,6 +5,7 @@
 mod agreements;
 mod faults;
 mod health;
+mod leak;
 mod taxii;
 
 use std::sync::Arc;
@@ -105,7 +106,8 @@ pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) 
             collection("a writes", Access::All, Access::Partners(vec![a.clone()])),
             collection("a private", Access::Partners(vec![a.clone()]), Access::Partners(vec![a.clone()])),
         ];
-        let state = server::AppState::new(store.clone(), registry, identity, config, model::Limits::default(), keys);
+        let log = audit::SharedLog::open(path.join("release.log")).unwrap();
+        let state = server::AppState::new(store.clone(), registry, identity, config, model::Limits::default(), keys, log);
         (state, store, (a, b, c, tokens, liaison, collections, pg_name))
     })
     .await

@@ -116,10 +116,12 @@ async fn collections_show_what_the_caller_may_do(backend: Backend) {
     let node = start(backend, Default::default()).await;
     let list = |t: &str| get(&format!("{}/taxii2/root/collections/", node.url), t).send();
     let a: Value = list(&node.token_a).await.unwrap().json().await.unwrap();
-    assert_eq!(a["collections"].as_array().unwrap().len(), 3);
+    // Three of the registry and the everything collection (no agreements yet).
+    assert_eq!(a["collections"].as_array().unwrap().len(), 4);
     let b: Value = list(&node.token_b).await.unwrap().json().await.unwrap();
     let b = b["collections"].as_array().unwrap();
-    assert_eq!(b.len(), 2, "B does not see A's private collection");
+    assert_eq!(b.len(), 3, "B does not see A's private collection");
+    assert!(b.iter().any(|c| c["id"] == server::release::EVERYTHING));
     let a_writes = b.iter().find(|c| c["id"] == node.a_only_write.as_str()).unwrap();
     assert_eq!((a_writes["can_read"].clone(), a_writes["can_write"].clone()), (json!(true), json!(false)));
     let viewer: Value = list(&node.viewer_a).await.unwrap().json().await.unwrap();
@@ -192,7 +194,7 @@ async fn filters_and_version_selection(backend: Backend) {
     let url = objects_url(&node, &node.shared);
     let q = |query: &str| {
         let url = format!("{url}?{query}");
-        let token = node.token_b.clone();
+        let token = node.token_a.clone();
         async move { get(&url, &token).send().await.unwrap().json::<Value>().await.unwrap() }
     };
     let i1 = "indicator--00000000-0000-4000-8000-000000000001";
@@ -207,7 +209,7 @@ async fn filters_and_version_selection(backend: Backend) {
     assert_eq!(ids(&q("match[spec_version]=2.0,2.1").await).len(), 4);
     assert_eq!(ids(&q("match[type]=indicator&match[version]=all").await).len(), 9);
     // added_after is strictly later.
-    let manifest: Value = get(&format!("{}/taxii2/root/collections/{}/manifest/?match[version]=all", node.url, node.shared), &node.token_b)
+    let manifest: Value = get(&format!("{}/taxii2/root/collections/{}/manifest/?match[version]=all", node.url, node.shared), &node.token_a)
         .send().await.unwrap().json().await.unwrap();
     let dates: Vec<&str> = manifest["objects"].as_array().unwrap().iter().map(|m| m["date_added"].as_str().unwrap()).collect();
     assert_eq!(dates.len(), 10);
@@ -215,13 +217,13 @@ async fn filters_and_version_selection(backend: Backend) {
     assert_eq!(ids(&after).len(), 6);
     // One object, its versions, and 404s.
     let one = format!("{url}{i1}/");
-    let r = get(&format!("{one}?match[version]=all"), &node.token_b).send().await.unwrap();
+    let r = get(&format!("{one}?match[version]=all"), &node.token_a).send().await.unwrap();
     assert_eq!(ids(&r.json().await.unwrap()).len(), 3);
-    let versions: Value = get(&format!("{one}versions/"), &node.token_b).send().await.unwrap().json().await.unwrap();
+    let versions: Value = get(&format!("{one}versions/"), &node.token_a).send().await.unwrap().json().await.unwrap();
     assert_eq!(versions["versions"], json!(["2024-01-01T00:00:00.000Z", "2024-01-01T00:00:01.000Z", "2024-01-01T00:00:02.000Z"]));
     let missing = format!("{url}indicator--00000000-0000-4000-8000-000000000099/");
-    assert_error(get(&missing, &node.token_b).send().await.unwrap(), 404).await;
-    assert_error(get(&format!("{missing}versions/"), &node.token_b).send().await.unwrap(), 404).await;
+    assert_error(get(&missing, &node.token_a).send().await.unwrap(), 404).await;
+    assert_error(get(&format!("{missing}versions/"), &node.token_a).send().await.unwrap(), 404).await;
 }
 
 async fn paging_by_cursor_is_exact_and_cursors_are_sealed(backend: Backend) {
@@ -234,7 +236,7 @@ async fn paging_by_cursor_is_exact_and_cursors_are_sealed(backend: Backend) {
         let mut url = format!("{base}&limit={size}");
         let mut pages = 0;
         loop {
-            let r = get(&url, &node.token_b).send().await.unwrap();
+            let r = get(&url, &node.token_a).send().await.unwrap();
             assert_eq!(r.status(), 200);
             let first = r.headers().get("x-taxii-date-added-first").map(|v| v.to_str().unwrap().to_owned());
             let last = r.headers().get("x-taxii-date-added-last").map(|v| v.to_str().unwrap().to_owned());
@@ -258,14 +260,14 @@ async fn paging_by_cursor_is_exact_and_cursors_are_sealed(backend: Backend) {
         assert_eq!((seen.len(), unique.len()), (25, 25), "size {size} in {pages} pages");
     }
     // A cursor is bound to its query and sealed.
-    let r: Value = get(&format!("{base}&limit=2"), &node.token_b).send().await.unwrap().json().await.unwrap();
+    let r: Value = get(&format!("{base}&limit=2"), &node.token_a).send().await.unwrap().json().await.unwrap();
     let next = r["next"].as_str().unwrap().to_owned();
-    let body = assert_error(get(&format!("{base}&match[version]=all&next={next}"), &node.token_b).send().await.unwrap(), 400).await;
+    let body = assert_error(get(&format!("{base}&match[version]=all&next={next}"), &node.token_a).send().await.unwrap(), 400).await;
     assert!(body["description"].as_str().unwrap().contains("another query"), "{body}");
     let mut tampered = next.clone().into_bytes();
     tampered[5] = if tampered[5] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).unwrap();
-    assert_error(get(&format!("{base}&next={tampered}"), &node.token_b).send().await.unwrap(), 400).await;
+    assert_error(get(&format!("{base}&next={tampered}"), &node.token_a).send().await.unwrap(), 400).await;
 }
 
 async fn only_the_author_deletes_and_deleted_objects_are_gone(backend: Backend) {
@@ -273,7 +275,8 @@ async fn only_the_author_deletes_and_deleted_objects_are_gone(backend: Backend) 
     post(&node, &node.shared, &node.token_a, vec![indicator(&node.a, 1, 0), indicator(&node.a, 1, 1)]).await;
     let one = format!("{}indicator--00000000-0000-4000-8000-000000000001/", objects_url(&node, &node.shared));
     let del = |url: String, token: String| async move { Client::new().delete(url).bearer_auth(token).header("Accept", TAXII).send().await.unwrap() };
-    assert_error(del(one.clone(), node.token_b.clone()).await, 403).await;
+    // B may not see A's unshared object: to B it does not exist.
+    assert_error(del(one.clone(), node.token_b.clone()).await, 404).await;
     assert_eq!(del(format!("{one}?match[version]=2024-01-01T00:00:01.000Z"), node.token_a.clone()).await.status(), 200);
     let left: Value = get(&format!("{one}versions/"), &node.token_a).send().await.unwrap().json().await.unwrap();
     assert_eq!(left["versions"], json!(["2024-01-01T00:00:00.000Z"]));

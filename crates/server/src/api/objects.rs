@@ -1,0 +1,283 @@
+//! The REST API for intelligence: search, one object, its versions, the
+//! release explanation, and sharing (adding objects under agreements).
+//!
+//! Every read goes through the caller's release gate
+//! ([`crate::release::Reader`]), and every response that carries objects is
+//! recorded in the release log: the API is one more path out of the node.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query as UrlQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use model::{StixId, Timestamp};
+use serde_json::{json, value::RawValue, Value};
+use store::{Cursor, DateAdded, Outcome, PutOptions, Role, Versions};
+
+use super::partner;
+use crate::auth::Caller;
+use crate::release::{self, Reader, Through};
+use crate::{ApiError, AppState};
+
+fn bad(description: impl Into<String>) -> ApiError {
+    ApiError::client(StatusCode::BAD_REQUEST, "bad request", description)
+}
+
+fn list_param(params: &HashMap<String, String>, name: &str) -> Vec<String> {
+    params
+        .get(name)
+        .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// Parses a stored JSON object for a response (stored bytes are valid JSON).
+fn raw(json: &[u8]) -> Box<RawValue> {
+    serde_json::from_slice(json).unwrap_or_else(|_| RawValue::from_string("null".into()).expect("null is JSON"))
+}
+
+/// `GET /api/v1/objects`: the caller's view of the store, filtered and paged.
+/// Parameters: `type`, `id`, `author` (comma lists), `added_after`,
+/// `versions` (`last` default, `all`, `first`), `limit` (≤ the TAXII
+/// maximum), `next` (from a previous page).
+pub(super) async fn search(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    UrlQuery(params): UrlQuery<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    if let Some(unknown) = params
+        .keys()
+        .find(|k| !["type", "id", "author", "added_after", "versions", "limit", "next"].contains(&k.as_str()))
+    {
+        return Err(bad(format!("unknown parameter `{unknown}`")));
+    }
+    let max = state.taxii.max_page_size;
+    let limit = match params.get("limit") {
+        None => max,
+        Some(l) => l.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| bad("`limit` must be a positive integer"))?.min(max),
+    };
+    let added_after = match params.get("added_after") {
+        None => None,
+        Some(t) => Some(Timestamp::parse(t).map_err(|e| bad(format!("`added_after`: {e}")))?.micros()),
+    };
+    let versions = match params.get("versions").map(String::as_str) {
+        None | Some("last") => Versions::LAST,
+        Some("all") => Versions::ALL,
+        Some("first") => Versions::FIRST,
+        Some(other) => return Err(bad(format!("`versions` must be last, first or all, not `{other}`"))),
+    };
+    let ids = list_param(&params, "id");
+    if let Some(bad_id) = ids.iter().find(|i| StixId::parse(i).is_err()) {
+        return Err(bad(format!("`id`: `{bad_id}` is not a STIX id")));
+    }
+    let mut fingerprint: Vec<(&String, &String)> = params.iter().filter(|(k, _)| k.as_str() != "next" && k.as_str() != "limit").collect();
+    fingerprint.sort();
+    let context = format!("api|{}|{fingerprint:?}", caller.partner);
+    let after = match params.get("next") {
+        Some(n) => Some(Cursor(DateAdded(state.cursors.open(n, &context).map_err(|e| bad(e.to_string()))?))),
+        None => None,
+    };
+    let reader = state.reader(&caller.partner, Through::AnyShare).await?;
+    let query = store::Query {
+        types: list_param(&params, "type"),
+        ids,
+        authors: list_param(&params, "author"),
+        added_after,
+        versions,
+        limit: Some(limit),
+        after,
+        gate: Some(reader.gate()),
+        ..store::Query::default()
+    };
+    let store = state.store.clone();
+    let page = crate::blocking(move || store.query(&query)).await?;
+    crate::release_log::released(&state, &reader, "api", &page.records)?;
+    let next = page.next.map(|c| state.cursors.seal(c.0 .0, &context));
+    let objects: Vec<Box<RawValue>> = page.records.iter().map(|r| raw(&r.json)).collect();
+    Ok(Json(json!({ "objects": objects, "more": page.more, "next": next })).into_response())
+}
+
+/// The versions of one object the reader may see, oldest first.
+async fn visible_versions(state: &AppState, reader: &std::sync::Arc<Reader>, id: &StixId) -> Result<Vec<store::Record>, ApiError> {
+    let query = store::Query {
+        ids: vec![id.to_string()],
+        versions: Versions::ALL,
+        gate: Some(reader.gate()),
+        ..store::Query::default()
+    };
+    let store = state.store.clone();
+    let mut records = crate::blocking(move || {
+        let mut out = Vec::new();
+        store.scan(&query, &mut |r| {
+            out.push(r);
+            Ok(())
+        })?;
+        Ok(out)
+    })
+    .await?;
+    records.sort_by_key(|r| r.version_micros);
+    if records.is_empty() {
+        crate::release_log::refused(state, reader, "api", id)?;
+    }
+    Ok(records)
+}
+
+fn object_id(raw: &str) -> Result<StixId, ApiError> {
+    StixId::parse(raw).map_err(|_| ApiError::not_found("no such object"))
+}
+
+/// `GET /api/v1/objects/{id}`: the latest version the caller may see.
+pub(super) async fn show(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = object_id(&id)?;
+    let reader = state.reader(&caller.partner, Through::AnyShare).await?;
+    let mut versions = visible_versions(&state, &reader, &id).await?;
+    let Some(latest) = versions.pop() else {
+        return Err(ApiError::not_found("no such object"));
+    };
+    crate::release_log::released(&state, &reader, "api", std::slice::from_ref(&latest))?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], latest.json).into_response())
+}
+
+/// `GET /api/v1/objects/{id}/versions`: every version the caller may see.
+pub(super) async fn versions(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = object_id(&id)?;
+    let reader = state.reader(&caller.partner, Through::AnyShare).await?;
+    let versions = visible_versions(&state, &reader, &id).await?;
+    if versions.is_empty() {
+        return Err(ApiError::not_found("no such object"));
+    }
+    crate::release_log::released(&state, &reader, "api", &versions)?;
+    let list: Vec<Value> = versions
+        .iter()
+        .map(|r| json!({ "version": r.version, "date_added": r.date_added.to_string(), "object": raw(&r.json) }))
+        .collect();
+    Ok(Json(json!({ "id": id, "versions": list })).into_response())
+}
+
+/// `GET /api/v1/objects/{id}/release?partner=P`: why P may or may not
+/// receive each version. Only the object's author (any of its users) or the
+/// node's administrator may ask; to anyone else the object does not exist.
+pub(super) async fn explain(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    UrlQuery(params): UrlQuery<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let id = object_id(&id)?;
+    let recipient = params
+        .get("partner")
+        .ok_or_else(|| bad("`partner` (the recipient's identity id) is required"))
+        .and_then(|p| StixId::parse(p).map_err(|e| bad(format!("`partner`: {e}"))))?;
+    let store = state.store.clone();
+    let key = id.clone();
+    let stored = crate::blocking(move || store.get(&key, &Versions::ALL)).await?;
+    let node_admin = caller.role == Role::Admin && caller.partner == state.node.partner;
+    let author = stored.iter().find_map(|r| r.created_by_ref.clone().or_else(|| r.posted_by.clone()));
+    if stored.is_empty() || !(node_admin || author.as_deref() == Some(caller.partner.as_str())) {
+        return Err(ApiError::not_found("no such object"));
+    }
+    let index = state.agreement_index().await?;
+    let now = Timestamp::now();
+    let decisions: Vec<Value> = stored
+        .iter()
+        .map(|r| {
+            let d = release::decide_record(r, &recipient, &now, &Through::AnyShare, &index);
+            let (allowed, agreement, reasons) = match &d {
+                policy::Decision::Allow { agreement } => (true, agreement.clone(), Vec::new()),
+                policy::Decision::Deny { reasons } => (false, None, reasons.iter().map(|r| r.explain()).collect()),
+            };
+            json!({
+                "version": r.version,
+                "allowed": allowed,
+                "agreement": agreement,
+                "reasons": reasons,
+                "shared_under": r.shared_under.split_whitespace().collect::<Vec<_>>(),
+                "explanation": d.explain(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "id": id, "partner": recipient, "at": now.as_str(), "versions": decisions })).into_response())
+}
+
+/// The body of `POST /api/v1/objects`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ShareRequest {
+    objects: Vec<Box<RawValue>>,
+    #[serde(default)]
+    agreements: Vec<String>,
+}
+
+/// `POST /api/v1/objects`: stores the caller's objects and shares them
+/// under the named agreements (to which the caller's partner must be a
+/// party). Each object is reported: stored, already stored, or refused with
+/// the property at fault; the valid rest is kept.
+pub(super) async fn share(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Json(body): Json<ShareRequest>,
+) -> Result<Response, ApiError> {
+    if !caller.can(Role::Analyst) {
+        return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "sharing needs the analyst role or above"));
+    }
+    let me = partner(&caller)?;
+    let index = state.agreement_index().await?;
+    let mut shares = Vec::new();
+    for raw_id in &body.agreements {
+        let id = StixId::parse(raw_id)
+            .ok()
+            .filter(|id| index.agreement(id).is_some_and(|a| a.is_party(&me)))
+            .ok_or_else(|| {
+                ApiError::client(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown agreement",
+                    format!("`agreements`: {raw_id} is not an agreement your partner is party to"),
+                )
+            })?;
+        shares.push(id.to_string());
+    }
+    let limits = state.limits;
+    let mut results: Vec<Value> = Vec::with_capacity(body.objects.len());
+    let mut valid = Vec::new();
+    let mut slots = Vec::new();
+    for (i, raw) in body.objects.iter().enumerate() {
+        let parsed = model::Object::parse(raw.get().as_bytes(), &limits)
+            .map_err(|e| e.to_string())
+            .and_then(|o| policy::ObjectFacts::from_object(&o).map(|_| o).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(o) => {
+                slots.push(results.len());
+                results.push(json!({ "id": o.id(), "version": o.version().map(|v| v.as_str().to_owned()) }));
+                valid.push(o);
+            }
+            Err(e) => results.push(json!({ "index": i, "status": "refused", "message": e })),
+        }
+    }
+    let policy_changed = valid.iter().any(|o| o.object_type().starts_with("x-entente-") || o.object_type() == "identity");
+    let options = PutOptions { shares, posted_by: Some(caller.partner.clone()), only_author: true, ..PutOptions::default() };
+    let store = state.store.clone();
+    let outcomes = crate::blocking(move || store.put(&valid, &options)).await?;
+    if policy_changed {
+        state.agreements.invalidate();
+    }
+    for (slot, outcome) in slots.into_iter().zip(outcomes) {
+        let (status, message) = match outcome {
+            Outcome::Added(_) => ("stored", None),
+            Outcome::Unchanged(_) => ("unchanged", Some("already stored".to_owned())),
+            Outcome::Conflict(m) | Outcome::NotAuthor(m) => ("refused", Some(m)),
+        };
+        results[slot]["status"] = json!(status);
+        if let Some(m) = message {
+            results[slot]["message"] = json!(m);
+        }
+    }
+    Ok((StatusCode::OK, Json(json!({ "results": results }))).into_response())
+}

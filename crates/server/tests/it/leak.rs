@@ -1,0 +1,525 @@
+//! The leak test: ten partners on one node, fifty agreements made through
+//! the node's own agreement actions (proposed, ratified or not, amended,
+//! suspended, resumed, withdrawn, expired, not yet valid), thousands of
+//! objects with random types, authors, markings, TLP:RED recipients,
+//! exercise data, versions, recalls and shares. Every partner then reads
+//! through every path out — TAXII objects, manifest, versions and single
+//! objects in the everything collection and in each agreement collection,
+//! the REST search, object and versions — with random filters and page
+//! sizes, and what it gets must equal what a deliberately simple model says:
+//! the reference rules of `policy::reference` applied to the stored objects,
+//! and TAXII's filters and version selection applied by hand.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use model::{Object, StixId, Timestamp};
+use policy::reference::{Verdict, World};
+use reqwest::Client;
+use serde_json::{json, Value};
+use store::{PutOptions, Role};
+
+use crate::Backend;
+
+const TAXII: &str = "application/taxii+json;version=2.1";
+const DAY: i64 = 86_400_000_000;
+
+/// SplitMix64: small, deterministic, seeded per run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+    fn subset<T: Clone>(&mut self, items: &[T], percent: u64) -> Vec<T> {
+        items.iter().filter(|_| self.chance(percent)).cloned().collect()
+    }
+}
+
+const TYPES: &[&str] = &["malware", "tool", "attack-pattern", "campaign", "vulnerability", "infrastructure"];
+const LABELS: &[&str] = &["ransomware", "phishing", "apt", "ics", "x-entente-exercise"];
+const UNKNOWN_MARKING: &str = "marking-definition--0c1e2d3f-4a5b-4c6d-8e7f-901234567890";
+
+fn ts(micros: i64) -> String {
+    Timestamp::from_micros(micros).as_str().to_owned()
+}
+
+/// One stored version, as the model sees it.
+struct Version {
+    object: Object,
+    id: String,
+    ty: String,
+    version: String,
+    micros: i64,
+    shared_under: Vec<StixId>,
+    first: bool,
+    last: bool,
+    recalled: bool,
+}
+
+struct Counts {
+    decisions: u64,
+    leaked: u64,
+    wrongly_denied: u64,
+    requests: u64,
+}
+
+fn key(id: &str, version: &str) -> String {
+    format!("{id}@{version}")
+}
+
+pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
+    let n_objects: usize = match backend {
+        Backend::Sqlite => 10_000,
+        Backend::Postgres => 2_000,
+    };
+    let seed = std::env::var("ENTENTE_LEAK_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20_261_126u64);
+    println!("leak test seed {seed} (set ENTENTE_LEAK_SEED to replay)");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+
+    let setup = tokio::task::spawn_blocking(move || {
+        let (store, registry): (Arc<dyn store::Store>, Arc<dyn store::Registry>) = match backend {
+            Backend::Sqlite => {
+                let s = Arc::new(store_sqlite::SqliteStore::open(&path).unwrap());
+                (s.clone(), s)
+            }
+            Backend::Postgres => {
+                let (s, _) = store_postgres::testing::fresh_with_name();
+                (s.clone(), s)
+            }
+        };
+        let keys = server::keys::KeyDir::in_data_dir(&path);
+        let identity = server::node::init(&*store, &*registry, &keys, "Partner 0").unwrap();
+        let mut partners = vec![StixId::parse(&identity.partner).unwrap()];
+        for i in 1..10 {
+            let p = server::node::add_hosted_partner(&*store, &*registry, &keys, &format!("Partner {i}")).unwrap();
+            partners.push(StixId::parse(&p).unwrap());
+        }
+        let tokens: Vec<String> = partners
+            .iter()
+            .map(|p| {
+                let (t, rec) = server::auth::issue(p.as_str(), "leak", Role::Analyst, 0, None);
+                registry.put_token(&rec).unwrap();
+                t
+            })
+            .collect();
+        let mut rng = Rng(seed);
+        let now = Timestamp::now().micros();
+
+        // Fifty agreements, through the node's own actions.
+        let mut agreements = Vec::new();
+        for n in 0..50 {
+            let mut parties = vec![rng.pick(&partners).clone()];
+            let wanted = 2 + rng.below(4) as usize;
+            while parties.len() < wanted {
+                let p = rng.pick(&partners).clone();
+                if !parties.contains(&p) {
+                    parties.push(p);
+                }
+            }
+            let proposer = parties[0].clone();
+            let valid_from = if rng.chance(10) { now + 30 * DAY } else { now - rng.below(300) as i64 * DAY };
+            let valid_until = match rng.below(10) {
+                0 => Some(now - 5 * DAY),
+                1..=5 => Some(now + 100 * DAY),
+                _ => None,
+            };
+            let mut terms = json!({
+                "title": format!("agreement {n}"),
+                "purpose": "leak test",
+                "party_refs": parties,
+                "scope": {
+                    "object_types": rng.subset(TYPES, 30),
+                    "labels": if rng.chance(30) { rng.subset(&LABELS[..4], 40) } else { Vec::new() },
+                    "data_kind": *rng.pick(&["real", "exercise", "both"]),
+                },
+                "tlp_ceiling": *rng.pick(&["clear", "green", "amber", "amber+strict", "red"]),
+                "handling": { "reshare": *rng.pick(&["none", "parties-only", "recipient-agreements"]), "attribution": "required", "permitted_actions": [] },
+                "valid_from": ts(valid_from),
+            });
+            if let Some(u) = valid_until.filter(|u| *u > valid_from) {
+                terms["valid_until"] = json!(ts(u));
+            }
+            let terms = terms.as_object().unwrap().clone();
+            let a = server::agreements::propose(&*store, &proposer, None, &terms).unwrap();
+            for p in &parties {
+                if rng.chance(88) {
+                    server::agreements::ratify(&*store, &keys, p, &a.id).unwrap();
+                }
+            }
+            if rng.chance(10) {
+                // Amended after ratification: the old ratifications do not carry over.
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                server::agreements::propose(&*store, &proposer, Some(&a.id), &terms).unwrap();
+                for p in &parties {
+                    if rng.chance(60) {
+                        server::agreements::ratify(&*store, &keys, p, &a.id).unwrap();
+                    }
+                }
+            }
+            let by = rng.pick(&parties).clone();
+            let past = Some(Timestamp::from_micros(now - DAY));
+            match rng.below(20) {
+                0 | 1 => {
+                    server::agreements::give_notice(&*store, &by, &a.id, policy::NoticeKind::Suspension, past).unwrap();
+                }
+                2 => {
+                    server::agreements::give_notice(&*store, &by, &a.id, policy::NoticeKind::Suspension, past.clone()).unwrap();
+                    let back = Some(Timestamp::from_micros(now - DAY / 2));
+                    server::agreements::give_notice(&*store, &by, &a.id, policy::NoticeKind::Resumption, back).unwrap();
+                }
+                3 => {
+                    server::agreements::give_notice(&*store, &by, &a.id, policy::NoticeKind::Withdrawal, past).unwrap();
+                }
+                _ => {}
+            }
+            agreements.push((a.id.clone(), parties));
+        }
+
+        // Objects: authored by every partner, shared under random agreements.
+        let markings: Vec<&str> = model::tlp::MARKINGS.iter().map(|m| m.id).collect();
+        let mut by_author: HashMap<StixId, Vec<Object>> = HashMap::new();
+        let mut shares: BTreeMap<(usize, StixId), Vec<Object>> = BTreeMap::new();
+        for n in 0..n_objects {
+            let ty = *rng.pick(TYPES);
+            let author = rng.pick(&partners).clone();
+            let id = format!("{ty}--{:08x}-0000-4000-8000-{:012x}", rng.next() as u32, n);
+            let mut v = json!({
+                "type": ty, "spec_version": "2.1", "id": id,
+                "created": ts(now - 400 * DAY), "modified": ts(now - 400 * DAY),
+                "created_by_ref": author, "name": format!("object {n}"),
+            });
+            if ty == "malware" {
+                v["is_family"] = json!(false);
+            }
+            let labels = rng.subset(LABELS, 25);
+            if !labels.is_empty() {
+                v["labels"] = json!(labels);
+            }
+            let mut marks: Vec<&str> = Vec::new();
+            match rng.below(20) {
+                0..=4 => {}
+                5..=14 => marks.push(*rng.pick(&markings)),
+                15 | 16 => {
+                    marks.push(*rng.pick(&markings));
+                    marks.push(*rng.pick(&markings));
+                }
+                17 => marks.push(UNKNOWN_MARKING),
+                _ => marks.push(model::tlp::Tlp::Red.marking_id()),
+            }
+            if !marks.is_empty() {
+                v["object_marking_refs"] = json!(marks);
+            }
+            if rng.chance(15) {
+                let recipients = rng.subset(&partners, 30);
+                let (name, ext) = policy::ext::release_extension(&recipients, rng.chance(20));
+                v["extensions"] = json!({ name: ext });
+            }
+            let mut versions = vec![Object::from_value(v.clone()).unwrap()];
+            if rng.chance(20) {
+                v["modified"] = json!(ts(now - 300 * DAY));
+                if rng.chance(30) {
+                    v["revoked"] = json!(true);
+                }
+                versions.push(Object::from_value(v).unwrap());
+            }
+            for (i, _) in agreements.iter().enumerate() {
+                if rng.chance(6) {
+                    shares.entry((i, author.clone())).or_default().extend(versions.iter().cloned());
+                }
+            }
+            by_author.entry(author).or_default().extend(versions);
+        }
+        for (author, objects) in &by_author {
+            let options = PutOptions { posted_by: Some(author.to_string()), only_author: true, ..PutOptions::default() };
+            for chunk in objects.chunks(2000) {
+                store.put(chunk, &options).unwrap();
+            }
+        }
+        // Shares, agreement by agreement (the order the model expects).
+        for ((i, author), objects) in &shares {
+            let options = PutOptions {
+                shares: vec![agreements[*i].0.to_string()],
+                posted_by: Some(author.to_string()),
+                only_author: true,
+                ..PutOptions::default()
+            };
+            store.put(objects, &options).unwrap();
+        }
+        let log = audit::SharedLog::open(path.join("release.log")).unwrap();
+        let state = server::AppState::new(
+            store.clone(),
+            registry,
+            identity,
+            server::taxii::TaxiiConfig::default(),
+            model::Limits::default(),
+            keys,
+            log,
+        );
+        (state, store, partners, tokens, agreements.into_iter().map(|a| a.0).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
+    let (state, store, partners, tokens, agreement_ids) = setup;
+
+    // The model's view of what is stored.
+    let versions: Vec<Version> = tokio::task::spawn_blocking(move || {
+        let mut records = Vec::new();
+        store
+            .scan(&store::Query { versions: store::Versions::ALL, ..Default::default() }, &mut |r| {
+                records.push(r);
+                Ok(())
+            })
+            .unwrap();
+        let mut by_id: HashMap<String, Vec<store::Record>> = HashMap::new();
+        for r in records {
+            by_id.entry(r.id.clone()).or_default().push(r);
+        }
+        let mut out = Vec::new();
+        for (_, mut rs) in by_id {
+            rs.sort_by_key(|r| r.version_micros);
+            let n = rs.len();
+            let latest_revoked = Object::parse(&rs[n - 1].json, &model::Limits::default()).unwrap().revoked();
+            for (i, r) in rs.into_iter().enumerate() {
+                let mut object = Object::parse(&r.json, &model::Limits::default()).unwrap();
+                // The store's attribution: without created_by_ref, the partner that posted it.
+                if let (None, Some(poster)) = (object.created_by_ref(), &r.posted_by) {
+                    let mut v = object.to_value();
+                    v["created_by_ref"] = json!(poster);
+                    object = Object::from_value(v).unwrap();
+                }
+                out.push(Version {
+                    id: r.id.clone(),
+                    ty: r.object_type.clone(),
+                    version: r.version.clone(),
+                    micros: r.version_micros,
+                    shared_under: r.shared_under.split_whitespace().map(|s| StixId::parse(s).unwrap()).collect(),
+                    first: i == 0,
+                    last: i + 1 == n,
+                    recalled: latest_revoked,
+                    object,
+                });
+            }
+        }
+        out
+    })
+    .await
+    .unwrap();
+    let of_type = |t: &str| versions.iter().filter(|v| v.ty == t).map(|v| v.object.clone()).collect::<Vec<_>>();
+    let keys: Vec<(StixId, String)> = of_type("identity")
+        .iter()
+        .filter(|i| i.created_by_ref() == Some(i.id()))
+        .filter_map(|i| Some((i.id().clone(), policy::ext::public_key_of(i).ok()??)))
+        .collect();
+    let world = World::new(
+        &of_type(policy::ext::AGREEMENT_TYPE),
+        &of_type(policy::ext::RATIFICATION_TYPE),
+        &of_type(policy::ext::NOTICE_TYPE),
+        &keys,
+    );
+
+    let app = server::router(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server::serve(listener, app, async {
+        let _ = stopped.await;
+    }));
+
+    let now = Timestamp::now();
+    let visible = |v: &Version, p: &StixId, shares: &[StixId]| {
+        world.verdict_stored(&v.object, None, p, &now, shares, v.recalled) != Verdict::Deny
+    };
+    let client = Client::new();
+    let mut counts = Counts { decisions: 0, leaked: 0, wrongly_denied: 0, requests: 0 };
+    let mut rng = Rng(seed ^ 0x5eed);
+    let compare = |counts: &mut Counts, what: &str, got: Vec<String>, expected: BTreeSet<String>, considered: usize| {
+        let got_set: BTreeSet<String> = got.iter().cloned().collect();
+        assert_eq!(got.len(), got_set.len(), "{what}: an object was served twice");
+        let leaked: Vec<&String> = got_set.difference(&expected).collect();
+        let denied: Vec<&String> = expected.difference(&got_set).collect();
+        counts.decisions += considered as u64;
+        counts.leaked += leaked.len() as u64;
+        counts.wrongly_denied += denied.len() as u64;
+        assert!(leaked.is_empty() && denied.is_empty(), "{what}: leaked {leaked:?}, wrongly denied {denied:?}");
+    };
+
+    for (pi, p) in partners.iter().enumerate() {
+        let token = &tokens[pi];
+        let get = |u: String| {
+            let (client, token) = (client.clone(), token.clone());
+            async move {
+                let r = client.get(&u).bearer_auth(&token).header("Accept", TAXII).send().await.unwrap();
+                let status = r.status().as_u16();
+                (status, r.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        // Pages through a TAXII listing or the REST search, collecting `field` of each item.
+        let page_through = |base: String, _rest: bool| {
+            let get = &get;
+            let counts_requests = std::cell::Cell::new(0u64);
+            async move {
+                let mut out = Vec::new();
+                let mut u = base.clone();
+                loop {
+                    let (status, body) = get(u.clone()).await;
+                    counts_requests.set(counts_requests.get() + 1);
+                    assert_eq!(status, 200, "{u}: {body}");
+                    let items = body.get("objects").and_then(Value::as_array).cloned().unwrap_or_default();
+                    for o in items {
+                        let version = o.get("modified").or_else(|| o.get("version")).and_then(Value::as_str).unwrap_or("").to_owned();
+                        let version = Timestamp::parse(&version).map(|t| t.as_str().to_owned()).unwrap_or(version);
+                        out.push(key(o["id"].as_str().unwrap(), &version));
+                    }
+                    if body["more"] != true {
+                        break;
+                    }
+                    let next = body["next"].as_str().unwrap();
+                    u = format!("{base}&next={next}");
+                }
+                (out, counts_requests.get())
+            }
+        };
+
+        // The everything collection: objects and manifest, random filters and sizes.
+        for round in 0..2 {
+            let selection = *rng.pick(&["last", "all", "first"]);
+            let ty = if rng.chance(50) { Some(*rng.pick(TYPES)) } else { None };
+            let limit = *rng.pick(&[50usize, 173, 400, 1000]);
+            let mut base = format!("{url}/taxii2/root/collections/{}/", server::release::EVERYTHING);
+            base.push_str(if round == 0 { "objects/" } else { "manifest/" });
+            base.push_str(&format!("?match[version]={selection}&limit={limit}"));
+            if let Some(t) = ty {
+                base.push_str(&format!("&match[type]={t}"));
+            }
+            let (got, n) = page_through(base.clone(), false).await;
+            counts.requests += n;
+            let mut considered = 0;
+            let expected: BTreeSet<String> = versions
+                .iter()
+                .filter(|v| ty.is_none_or(|t| v.ty == t))
+                .filter(|v| match selection {
+                    "last" => v.last,
+                    "first" => v.first,
+                    _ => true,
+                })
+                .filter(|v| {
+                    considered += 1;
+                    visible(v, p, &v.shared_under)
+                })
+                .map(|v| key(&v.id, &v.version))
+                .collect();
+            compare(&mut counts, &base, got, expected, considered);
+        }
+
+        // The REST search: every version.
+        let base = format!("{url}/api/v1/objects?versions=all&limit={}", rng.pick(&[97usize, 500, 1000]));
+        let (got, n) = page_through(base.clone(), true).await;
+        counts.requests += n;
+        let expected: BTreeSet<String> =
+            versions.iter().filter(|v| visible(v, p, &v.shared_under)).map(|v| key(&v.id, &v.version)).collect();
+        compare(&mut counts, &base, got, expected, versions.len());
+
+        // Collections: the agreements it is party to (latest version), and what each holds.
+        let (status, body) = get(format!("{url}/taxii2/root/collections/")).await;
+        counts.requests += 1;
+        assert_eq!(status, 200);
+        let listed: BTreeSet<String> = body["collections"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
+        for a in &agreement_ids {
+            let party = world
+                .latest(a.as_str())
+                .and_then(|l| l["party_refs"].as_array().cloned())
+                .is_some_and(|ps| ps.iter().any(|x| x == p.as_str()));
+            let cid = server::release::collection_of_agreement(a);
+            assert_eq!(listed.contains(&cid), party, "collection of {a} listed to {p}: {}", !party);
+            let base = format!("{url}/taxii2/root/collections/{cid}/objects/?match[version]=all&limit=500");
+            if !party {
+                let (status, _) = get(base).await;
+                counts.requests += 1;
+                assert_eq!(status, 404, "a non-party reads the collection of {a}");
+                continue;
+            }
+            let (got, n) = page_through(base.clone(), false).await;
+            counts.requests += n;
+            let mut considered = 0;
+            let expected: BTreeSet<String> = versions
+                .iter()
+                .filter(|v| v.shared_under.contains(a))
+                .filter(|v| {
+                    considered += 1;
+                    visible(v, p, std::slice::from_ref(a))
+                })
+                .map(|v| key(&v.id, &v.version))
+                .collect();
+            compare(&mut counts, &base, got, expected, considered);
+        }
+
+        // Single objects, visible or not: TAXII object and versions, REST object.
+        for _ in 0..25 {
+            let v = rng.pick(&versions);
+            let all: Vec<&Version> = versions.iter().filter(|x| x.id == v.id).collect();
+            let seen: Vec<&&Version> = all.iter().filter(|x| visible(x, p, &x.shared_under)).collect();
+            counts.decisions += all.len() as u64;
+            let expected: BTreeSet<String> = seen.iter().map(|x| key(&x.id, &x.version)).collect();
+            let one = format!("{url}/taxii2/root/collections/{}/objects/{}/", server::release::EVERYTHING, v.id);
+            let (status, body) = get(format!("{one}?match[version]=all")).await;
+            let (vstatus, vbody) = get(format!("{one}versions/")).await;
+            let (rstatus, rbody) = get(format!("{url}/api/v1/objects/{}", v.id)).await;
+            counts.requests += 3;
+            if seen.is_empty() {
+                for (s, what) in [(status, "object"), (vstatus, "versions"), (rstatus, "REST object")] {
+                    if s != 404 {
+                        counts.leaked += 1;
+                    }
+                    assert_eq!(s, 404, "{what} {} to {p}: hidden must be 404", v.id);
+                }
+                continue;
+            }
+            assert_eq!((status, vstatus, rstatus), (200, 200, 200), "{}", v.id);
+            let got: Vec<String> = body["objects"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| key(o["id"].as_str().unwrap(), o["modified"].as_str().unwrap()))
+                .collect();
+            compare(&mut counts, &one, got, expected.clone(), 0);
+            let got_versions: BTreeSet<String> =
+                vbody["versions"].as_array().unwrap().iter().map(|x| key(&v.id, x.as_str().unwrap())).collect();
+            assert_eq!(got_versions, expected, "versions of {}", v.id);
+            let latest = seen.iter().max_by_key(|x| x.micros).unwrap();
+            assert_eq!(rbody["modified"].as_str().unwrap(), latest.version, "REST object {}", v.id);
+        }
+    }
+    let _ = stop.send(());
+    println!(
+        "leak test ({}): partners={} agreements={} versions={} requests={} decisions checked={} leaked={} wrongly_denied={}",
+        match backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        },
+        partners.len(),
+        agreement_ids.len(),
+        versions.len(),
+        counts.requests,
+        counts.decisions,
+        counts.leaked,
+        counts.wrongly_denied
+    );
+    assert_eq!((counts.leaked, counts.wrongly_denied), (0, 0));
+}
+
+crate::on_both_backends!(every_path_equals_the_reference);
