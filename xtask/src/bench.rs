@@ -8,6 +8,9 @@
 //!   included) and `entente export` of everything.
 //! - `taxii`: Entente's TAXII server against medallion, then alone at scale
 //!   (bench_taxii.rs).
+//! - `release`: a partner's full paged read with the release policy against
+//!   the same read without it, and the cost of one decision
+//!   (`crates/server/examples/release_read.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,11 +31,16 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         "import" => import(&bin, &work, objects),
         "taxii" => crate::bench_taxii::run(root, &bin, &work, args),
         "postgres" => crate::bench_pg::run(root, objects),
+        "release" => sh(Command::new("cargo")
+            .args(["run", "--release", "--quiet", "-p", "entente-server", "--example", "release_read", "--", "--objects"])
+            .arg(objects.to_string())
+            .arg("--dir")
+            .arg(work.join("release"))),
         "all" => {
             import(&bin, &work, objects)?;
             crate::bench_taxii::run(root, &bin, &work, &[])
         }
-        other => bail!("unknown benchmark {other}; try import or taxii"),
+        other => bail!("unknown benchmark {other}; try import, taxii, postgres or release"),
     }
 }
 

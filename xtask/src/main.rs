@@ -31,7 +31,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => {
-            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop | bench <import|taxii|postgres|all> [--objects N] [--big M]");
+            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop | bench <import|taxii|postgres|release|all> [--objects N] [--big M]");
             std::process::exit(2);
         }
     }

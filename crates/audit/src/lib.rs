@@ -110,11 +110,10 @@
 //!
 //! Within a process, threads share a [`SharedLog`]. Several processes may
 //! append to one log (the server, and `entente export` run beside it):
-//! before each append, a log that finds the file longer than it left it
-//! reads the new entries, checks that they continue its chain, and appends
-//! after them. No file lock is taken (`File::lock` needs Rust 1.89), so two
-//! appends from two processes at the very same moment can still fork the
-//! chain; [`verify`] then names the second.
+//! each append holds the file's advisory lock (`File::lock`) while it reads
+//! the entries other processes appended since (checking that they continue
+//! its chain) and writes its own after them, so two processes never chain
+//! to the same head.
 
 mod entry;
 mod error;

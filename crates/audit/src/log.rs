@@ -53,7 +53,18 @@ impl ReleaseLog {
         if self.broken {
             return Err(Error::Broken { path: self.path.clone() });
         }
-        self.catch_up()?;
+        // Other processes (the server, `entente export`) append to the same
+        // file: hold its advisory lock from catching up to writing, so two
+        // appends never chain to the same head.
+        self.file.lock().map_err(|e| Error::io(&self.path, e))?;
+        let written = self.catch_up().and_then(|()| self.write(draft));
+        let unlocked = self.file.unlock().map_err(|e| Error::io(&self.path, e));
+        let entry = written?;
+        unlocked?;
+        Ok(entry)
+    }
+
+    fn write(&mut self, draft: Draft) -> Result<Entry> {
         let entry = Entry::seal(draft, self.head.seq + 1, self.head.hash).map_err(Error::Invalid)?;
         let mut line = entry.to_line().into_bytes();
         line.push(b'\n');

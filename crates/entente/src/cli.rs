@@ -138,6 +138,12 @@ pub enum AgreementCommand {
         #[arg(long)]
         effective: Option<String>,
     },
+    /// Give notice of suspension (same as `notice suspension`).
+    Suspend(NoticeArgs),
+    /// Give notice of resumption (same as `notice resumption`).
+    Resume(NoticeArgs),
+    /// Give notice of withdrawal (same as `notice withdrawal`).
+    Withdraw(NoticeArgs),
     /// Agreements the partner is party to, with their state.
     List {
         /// The partner (id or name) [default: the node's own].
@@ -152,6 +158,19 @@ pub enum AgreementCommand {
         /// The agreement id.
         id: String,
     },
+}
+
+/// A notice of a given kind.
+#[derive(Debug, Args)]
+pub struct NoticeArgs {
+    /// The acting partner (id or name).
+    #[arg(long = "as")]
+    pub actor: String,
+    /// The agreement id.
+    pub id: String,
+    /// When it takes effect [default: now].
+    #[arg(long)]
+    pub effective: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -254,6 +273,13 @@ pub struct ImportArgs {
     /// Also add the objects to this TAXII collection (its id).
     #[arg(long)]
     pub collection: Option<String>,
+    /// Share the objects under this agreement (repeatable); the importing
+    /// partner must be party to it and the author of every object.
+    #[arg(long = "share", value_name = "AGREEMENT")]
+    pub shares: Vec<String>,
+    /// The partner (id or name) that submits the objects [default: the node's own].
+    #[arg(long = "as", value_name = "PARTNER")]
+    pub actor: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -429,3 +429,28 @@ proptest! {
         let _ = audit::verify(&log[..]);
     }
 }
+
+/// Two processes' worth of writers (separate opens of one file, as the
+/// server and `entente export` are) appending at once never fork the chain.
+#[test]
+fn concurrent_writers_on_one_file_keep_one_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("release.log");
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut log = ReleaseLog::open(&path).unwrap();
+                for n in 0..300 {
+                    log.append(draft(w * 1000 + n)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let report = audit::verify(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
+    assert!(report.problem.is_none(), "{:?}", report.problem);
+    assert_eq!(report.entries, 600);
+}

@@ -31,9 +31,15 @@ pub fn run(cmd: AgreementCommand, config: &Config) -> anyhow::Result<ExitCode> {
             Some(a) => resolve_partner(&*node.registry, a)?,
             None => node.identity.partner.clone(),
         };
-        Ok(StixId::parse(&id).map_err(anyhow::Error::msg)?)
+        StixId::parse(&id).map_err(anyhow::Error::msg)
     };
     let agreement_id = |raw: &str| StixId::parse(raw).map_err(anyhow::Error::msg);
+    let notice = |actor: &str, kind: policy::NoticeKind, id: &str, effective: Option<&str>| -> anyhow::Result<()> {
+        let effective = effective.map(Timestamp::parse).transpose().map_err(anyhow::Error::msg)?;
+        agreements::give_notice(&*node.store, &me(Some(actor))?, &agreement_id(id)?, kind, effective)?;
+        eprintln!("notice given: {}", kind.name());
+        Ok(())
+    };
     match cmd {
         AgreementCommand::Propose { actor, terms, amend } => {
             let text = std::fs::read_to_string(&terms).with_context(|| format!("reading {}", terms.display()))?;
@@ -51,10 +57,11 @@ pub fn run(cmd: AgreementCommand, config: &Config) -> anyhow::Result<ExitCode> {
             let Some(kind) = policy::NoticeKind::parse(&kind) else {
                 bail!("{kind:?} is not suspension, resumption or withdrawal");
             };
-            let effective = effective.as_deref().map(Timestamp::parse).transpose().map_err(anyhow::Error::msg)?;
-            agreements::give_notice(&*node.store, &me(Some(&actor))?, &agreement_id(&id)?, kind, effective)?;
-            eprintln!("notice given");
+            notice(&actor, kind, &id, effective.as_deref())?;
         }
+        AgreementCommand::Suspend(n) => notice(&n.actor, policy::NoticeKind::Suspension, &n.id, n.effective.as_deref())?,
+        AgreementCommand::Resume(n) => notice(&n.actor, policy::NoticeKind::Resumption, &n.id, n.effective.as_deref())?,
+        AgreementCommand::Withdraw(n) => notice(&n.actor, policy::NoticeKind::Withdrawal, &n.id, n.effective.as_deref())?,
         AgreementCommand::List { actor } => {
             let book = Book::load(&*node.store)?;
             for v in book.list(&me(actor.as_deref())?, &Timestamp::now()) {

@@ -35,16 +35,35 @@ type Batch = Vec<(u64, Result<Object, model::Error>)>;
 pub fn run(args: &ImportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let node = super::open(config)?;
     let store = node.store;
-    // Imported objects are submitted by the node's own partner.
+    // Imported objects are submitted by the node's own partner, or --as.
     if let Some(c) = &args.collection {
         if node.registry.collection(c)?.is_none() {
             anyhow::bail!("no collection {c} (see `entente collection list`)");
         }
     }
+    let partner = match &args.actor {
+        Some(a) => super::admin::resolve_partner(&*node.registry, a)?,
+        None => node.identity.partner.clone(),
+    };
+    if !args.shares.is_empty() {
+        let book = server::agreements::Book::load(&*store)?;
+        let me = model::StixId::parse(&partner).map_err(anyhow::Error::msg)?;
+        for a in &args.shares {
+            let party = model::StixId::parse(a)
+                .ok()
+                .and_then(|id| book.index().agreement(&id).map(|ag| ag.is_party(&me)))
+                .unwrap_or(false);
+            if !party {
+                anyhow::bail!("--share {a}: not an agreement {partner} is party to (see `entente agreement list`)");
+            }
+        }
+    }
     let options = store::PutOptions {
-        posted_by: Some(node.identity.partner.clone()),
+        posted_by: Some(partner),
         collection: args.collection.clone(),
-        ..Default::default()
+        shares: args.shares.clone(),
+        // Sharing is the author's alone: with --share, every object must be the importer's.
+        only_author: !args.shares.is_empty(),
     };
     let mut totals = Totals::default();
     let start = Instant::now();

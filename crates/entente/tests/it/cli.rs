@@ -154,4 +154,41 @@ fn agreement_commands_propose_ratify_and_show_derived_state() {
     let out = entente(d, &["agreement", "propose", "--as", "Borealis", "--amend", &id, "terms.json"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("only the proposer amends"), "{}", stderr(&out));
+
+    // Aurelia shares two objects under the agreement; one is TLP:RED naming nobody.
+    let object = |n: u32, marking: &str| {
+        serde_json::json!({"type": "malware", "spec_version": "2.1", "id": format!("malware--00000000-0000-4000-8000-{n:012}"),
+            "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": a,
+            "name": format!("m{n}"), "is_family": false, "object_marking_refs": [marking]})
+    };
+    let amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+    let red = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
+    let bundle = serde_json::json!({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000001",
+        "objects": [object(1, amber), object(2, red)]});
+    std::fs::write(d.join("objs.json"), bundle.to_string()).unwrap();
+    let out = entente(d, &["import", "--as", "Aurelia", "--share", &id, "objs.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Borealis cannot share under it in Aurelia's name.
+    let out = entente(d, &["import", "--as", "Borealis", "--share", &id, "objs.json"]);
+    assert!(!out.status.success(), "Borealis shared Aurelia's objects");
+    let export_for_b = || {
+        let out = entente(d, &["export", "--for", &b]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let seen = export_for_b();
+    assert!(seen.contains("malware--00000000-0000-4000-8000-000000000001"), "{seen}");
+    assert!(!seen.contains("malware--00000000-0000-4000-8000-000000000002"), "TLP:RED went to a partner it does not name");
+    assert!(seen.contains(&id), "a party receives the agreement");
+    // Borealis suspends: nothing it was given under the agreement goes out any more.
+    let out = entente(d, &["agreement", "suspend", "--as", "Borealis", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(list("Aurelia").contains("[suspended"), "{}", list("Aurelia"));
+    assert!(!export_for_b().contains("malware--00000000-0000-4000-8000-000000000001"));
+    // Both exports are in the release log, whose chain holds.
+    let out = entente(d, &["audit", "verify"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = String::from_utf8(entente(d, &["audit", "show", "--object", "malware--00000000-0000-4000-8000-000000000001"]).stdout).unwrap();
+    assert_eq!(shown.lines().count(), 1, "one export released it: {shown}");
+    assert!(shown.contains("\"channel\":\"export\"") && shown.contains(&id), "{shown}");
 }

@@ -139,6 +139,59 @@ async fn cross_partner_writes_are_refused(backend: Backend) {
     assert_eq!(call(&node, &lc, "POST", "agreements", Some(own)).await.0, 201);
     // Nothing of the above changed the agreement.
     assert_eq!(state_of(&node, &la, &id).await, "draft");
-    println!("cross-partner writes: {checked} attempts checked, {wrongly_accepted} wrongly accepted");
+
+    // Sharing and release grants. A shares its own object (the control).
+    let object = |author: &str, n: u32| {
+        json!({"type": "malware", "spec_version": "2.1", "id": format!("malware--00000000-0000-4000-8000-{n:012}"),
+               "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+               "created_by_ref": author, "name": format!("m{n}"), "is_family": false})
+    };
+    let share = |token: String, objects: Vec<Value>, agreements: Vec<String>| {
+        let node = &node;
+        async move {
+            let (s, v) = call(node, &token, "POST", "objects", Some(json!({ "objects": objects, "agreements": agreements }))).await;
+            // A request answered 200 may still refuse objects one by one.
+            let refused = v["results"].as_array().is_some_and(|r| r.iter().any(|x| x["status"] == "refused"));
+            if s.is_success() && refused { StatusCode::UNPROCESSABLE_ENTITY } else { s }
+        }
+    };
+    assert_eq!(share(la.clone(), vec![object(&node.a, 1)], vec![id.clone()]).await, 200);
+    let (s, v) = call(&node, &la, "GET", "objects/malware--00000000-0000-4000-8000-000000000001/release?partner=".to_owned().as_str(), None).await;
+    assert_eq!(s, 400, "{v}");
+    // C shares under an agreement it is not party to.
+    expect_refused(share(lc.clone(), vec![object(&node.c, 2)], vec![id.clone()]).await, "C shares under A–B");
+    // B grants a release of A's object, or writes in A's name.
+    expect_refused(share(lb.clone(), vec![object(&node.a, 1)], vec![id.clone()]).await, "B shares A's object");
+    expect_refused(share(lb.clone(), vec![object(&node.a, 3)], vec![]).await, "B writes with created_by_ref A");
+    // C adds to the agreement's TAXII collection.
+    let cid = id.trim_start_matches("x-entente-agreement--");
+    let r = Client::new()
+        .post(format!("{}/taxii2/root/collections/{cid}/objects/", node.url))
+        .bearer_auth(&lc)
+        .header("Accept", "application/taxii+json;version=2.1")
+        .header("Content-Type", "application/taxii+json;version=2.1")
+        .body(json!({ "objects": [object(&node.c, 4)] }).to_string())
+        .send()
+        .await
+        .unwrap();
+    expect_refused(r.status(), "C posts into the A–B collection");
+    // Only the author (or the node's admin) asks why a partner may receive an object.
+    for (token, who) in [(&lb, "B"), (&lc, "C")] {
+        let path = format!("objects/malware--00000000-0000-4000-8000-000000000001/release?partner={}", node.b);
+        let (s, _) = call(&node, token, "GET", &path, None).await;
+        expect_refused(s, &format!("{who} asks for the release explanation of A's object"));
+    }
+    // Partners are added by the node's admin only.
+    for (token, who) in [(&la, "A's liaison"), (&lb, "B's liaison"), (&node.token_a, "A's analyst")] {
+        let (s, _) = call(&node, token, "POST", "partners", Some(json!({ "name": "Intruder" }))).await;
+        expect_refused(s, &format!("{who} adds a partner"));
+    }
+    // Viewers do not write.
+    expect_refused(share(node.viewer_a.clone(), vec![object(&node.a, 5)], vec![]).await, "A's viewer shares");
+    // The grant is A's alone: the object is still shared under the agreement once.
+    let (s, v) = call(&node, &la, "GET", &format!("objects/malware--00000000-0000-4000-8000-000000000001/release?partner={}", node.b), None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["versions"][0]["shared_under"], json!([id]), "{v}");
+    println!("cross-partner writes: {checked} attempts checked (agreement, sharing, TAXII, explain and partner endpoints; liaison, analyst and viewer roles), {wrongly_accepted} wrongly accepted");
     assert_eq!(wrongly_accepted, 0);
 }
