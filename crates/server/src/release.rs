@@ -13,6 +13,10 @@
 //! every [`INDEX_TTL`] so that notices written through another server on the
 //! same database take effect within that time.
 //!
+//! Beyond the policy's rules, a partner always sees the versions it
+//! submitted itself (what it imported from a feed, say, authored by
+//! someone else): it gave them to the node.
+//!
 //! Decisions depend only on a version's stored facts, the agreements it is
 //! shared under, whether its object is recalled, the reader and the time:
 //! a reader caches them by those bytes, so a page of similar objects costs
@@ -102,6 +106,9 @@ impl Reader {
     /// `Some(agreement used)` when the version may go to this reader
     /// (`Some(None)`: it is the reader's own, or published by Entente).
     pub fn allowed(&self, r: &Record) -> Option<Option<AgreementId>> {
+        if submitted_by(r, &self.partner) {
+            return Some(None);
+        }
         let mut key = Vec::with_capacity(r.facts.len() + r.shared_under.len() + 2);
         key.extend_from_slice(&r.facts);
         key.push(0);
@@ -139,6 +146,9 @@ pub fn decide_record(
     through: &Through,
     index: &AgreementIndex,
 ) -> Decision {
+    if submitted_by(r, partner) {
+        return Decision::Allow { agreement: None };
+    }
     let id = StixId::parse(&r.id).ok();
     let facts = id.and_then(|id| ObjectFacts::decode(id, Timestamp::parse(&r.version).ok(), &r.facts));
     let Some(mut facts) = facts else {
@@ -155,6 +165,12 @@ pub fn decide_record(
         Through::AnyShare => r.shared_under.split_whitespace().filter_map(|s| StixId::parse(s).ok()).collect(),
     };
     policy::decide(&facts, partner, now, &shares, index)
+}
+
+/// Whether `partner` submitted this version (posted or imported it): it
+/// always sees what it gave the node, whoever the author.
+fn submitted_by(r: &Record, partner: &PartnerId) -> bool {
+    r.posted_by.as_deref() == Some(partner.as_str())
 }
 
 /// The id of the agreement whose collection is `cid` (the agreement's UUID),

@@ -68,6 +68,7 @@ struct Version {
     first: bool,
     last: bool,
     recalled: bool,
+    poster: Option<String>,
 }
 
 struct Counts {
@@ -311,6 +312,7 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
                     first: i == 0,
                     last: i + 1 == n,
                     recalled: latest_revoked,
+                    poster: r.posted_by.clone(),
                     object,
                 });
             }
@@ -341,8 +343,10 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
     }));
 
     let now = Timestamp::now();
+    // A partner sees what it submitted, and what the reference rules release to it.
     let visible = |v: &Version, p: &StixId, shares: &[StixId]| {
-        world.verdict_stored(&v.object, None, p, &now, shares, v.recalled) != Verdict::Deny
+        v.poster.as_deref() == Some(p.as_str())
+            || world.verdict_stored(&v.object, None, p, &now, shares, v.recalled) != Verdict::Deny
     };
     let client = Client::new();
     let mut counts = Counts { decisions: 0, leaked: 0, wrongly_denied: 0, requests: 0 };
