@@ -84,6 +84,11 @@ impl AgreementIndex {
             .map_or(AgreementState::Unknown, |t| t.at(now.micros()))
     }
 
+    /// Whether an agreement is in force at `now`.
+    pub fn in_force(&self, id: &AgreementId, now: &Timestamp) -> bool {
+        self.entries.get(id).is_some_and(|t| t.in_force(now.micros()))
+    }
+
     /// The agreements whose latest version names `partner` as a party
     /// (whatever their state), sorted by id.
     pub fn agreements_of(&self, partner: &PartnerId) -> Vec<AgreementId> {

@@ -5,9 +5,9 @@
 //! by random authors, each shared under one to three of its author's
 //! agreements, with random TLP markings and labels. Then, in one run and
 //! alternating so drift hits both alike, it pages through the whole store
-//! (latest versions, pages of 1,000) with the policy off (no gate) and as
-//! one partner (its release gate), and times single decisions without the
-//! reader's cache. Prints the figures for docs/benchmarks.md.
+//! (latest versions, pages of 1,000) with the policy off (no gate, no log)
+//! and as one partner (its release gate, each page appended to the release
+//! log), and times single decisions without the reader's cache. Prints the figures for docs/benchmarks.md.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -36,14 +36,21 @@ fn arg(name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
 }
 
-/// Pages through everything; returns (versions delivered, seconds).
-fn read_all(store: &dyn Store, gate: Option<store::Gate>) -> (u64, f64) {
+/// Pages through everything, with the policy (a reader's gate, and each
+/// page recorded in the release log) or without; returns (versions
+/// delivered, seconds).
+fn read_all(store: &dyn Store, policy: Option<(&Arc<server::release::Reader>, &audit::SharedLog)>) -> (u64, f64) {
     let start = Instant::now();
+    let gate = policy.map(|(reader, _)| reader.gate());
     let mut q = Query { limit: Some(1000), versions: Versions::LAST, gate, ..Query::default() };
     let mut n = 0u64;
     loop {
         let page = store.query(&q).expect("query");
         n += page.records.len() as u64;
+        if let Some((reader, log)) = policy {
+            let items = server::release_log::items(reader, &page.records);
+            log.append(audit::Draft::release(reader.partner.clone(), "bench", items)).expect("log");
+        }
         // What a server does with a page: hand the bytes on.
         std::hint::black_box(page.records.iter().map(|r| r.json.len()).sum::<usize>());
         if !page.more {
@@ -163,6 +170,7 @@ fn main() {
     let index = server::release::Agreements::default().index(&*store).expect("index");
     let reader_for = |p: &StixId| server::release::Reader::new(p.clone(), index.clone(), server::release::Through::AnyShare);
     let partner = &partners[3];
+    let log = audit::SharedLog::open(dir.join("release.log")).expect("log");
     // Warm the page cache once, then alternate: off, on, off, on.
     read_all(&*store, None);
     let mut off = Vec::new();
@@ -173,7 +181,8 @@ fn main() {
         let (n, s) = read_all(&*store, None);
         total = n;
         off.push(s);
-        let (n, s) = read_all(&*store, Some(reader_for(partner).gate()));
+        let reader = reader_for(partner);
+        let (n, s) = read_all(&*store, Some((&reader, &log)));
         delivered = n;
         on.push(s);
     }

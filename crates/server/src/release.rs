@@ -80,21 +80,42 @@ pub enum Through {
     Agreement(AgreementId),
 }
 
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// One partner's view at one time: decides versions for it and remembers
 /// the decisions.
+///
+/// The fast path, in order: what the partner submitted or authored, and
+/// Entente's published definitions, go through; an ordinary object none of
+/// whose agreements is usable by the partner now (in force, the partner a
+/// party) is refused without reading its facts, because no rule could
+/// release it then; everything else is decided by `policy::decide` over the
+/// usable agreements (the same first agreement allows as over all of them)
+/// and cached by (facts, usable agreements, recall).
 pub struct Reader {
     /// The recipient.
     pub partner: PartnerId,
     now: Timestamp,
     through: Through,
     index: Arc<AgreementIndex>,
-    cache: Mutex<HashMap<Vec<u8>, Option<Option<AgreementId>>>>,
+    /// Per agreement id: in force now and the partner a party.
+    usable: FastMap<String, bool>,
+    cache: Mutex<FastMap<Vec<u8>, Option<Option<AgreementId>>>>,
 }
 
 impl Reader {
     /// A reader for `partner` now.
     pub fn new(partner: PartnerId, index: Arc<AgreementIndex>, through: Through) -> Arc<Reader> {
-        Arc::new(Reader { partner, now: Timestamp::now(), through, index, cache: Mutex::new(HashMap::new()) })
+        let now = Timestamp::now();
+        let usable = index
+            .ids()
+            .into_iter()
+            .map(|id| {
+                let ok = index.agreement(&id).is_some_and(|a| a.is_party(&partner)) && index.in_force(&id, &now);
+                (id.to_string(), ok)
+            })
+            .collect();
+        Arc::new(Reader { partner, now, through, index, usable, cache: Mutex::new(FastMap::default()) })
     }
 
     /// The gate to put in a store query.
@@ -103,32 +124,57 @@ impl Reader {
         Gate::new(move |r| me.allowed(r).is_some())
     }
 
+    fn usable(&self, agreement: &str) -> bool {
+        self.usable.get(agreement).copied().unwrap_or(false)
+    }
+
     /// `Some(agreement used)` when the version may go to this reader
     /// (`Some(None)`: it is the reader's own, or published by Entente).
     pub fn allowed(&self, r: &Record) -> Option<Option<AgreementId>> {
-        if submitted_by(r, &self.partner) {
+        let me = self.partner.as_str();
+        let author = r.created_by_ref.as_deref().or(r.posted_by.as_deref());
+        if r.posted_by.as_deref() == Some(me) || author == Some(me) || author == Some(policy::ext::ENTENTE_IDENTITY) {
             return Some(None);
         }
-        let mut key = Vec::with_capacity(r.facts.len() + r.shared_under.len() + 2);
-        key.extend_from_slice(&r.facts);
-        key.push(0);
-        if self.through == Through::AnyShare {
-            key.extend_from_slice(r.shared_under.as_bytes());
-        }
-        key.push(u8::from(r.recalled));
         if r.facts.is_empty() {
             // Facts that could not be computed: the author alone.
-            let author = r.created_by_ref.as_deref().or(r.posted_by.as_deref());
-            return (author == Some(self.partner.as_str())).then_some(None);
+            return None;
         }
-        if let Some(hit) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        let mut shares: Vec<&str> = Vec::new();
+        let agreement_object = matches!(
+            r.object_type.as_str(),
+            policy::ext::AGREEMENT_TYPE | policy::ext::RATIFICATION_TYPE | policy::ext::NOTICE_TYPE
+        );
+        if !agreement_object {
+            match &self.through {
+                Through::Agreement(a) => {
+                    if self.usable(a.as_str()) {
+                        shares.push(a.as_str());
+                    }
+                }
+                Through::AnyShare => shares.extend(r.shared_under.split_whitespace().filter(|a| self.usable(a))),
+            }
+            if shares.is_empty() {
+                return None;
+            }
+        }
+        let mut key = Vec::with_capacity(r.facts.len() + 2 + shares.iter().map(|a| a.len() + 1).sum::<usize>());
+        key.extend_from_slice(&r.facts);
+        key.push(0);
+        key.push(u8::from(r.recalled));
+        for a in &shares {
+            key.push(b' ');
+            key.extend_from_slice(a.as_bytes());
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(hit) = cache.get(&key) {
             return hit.clone();
         }
-        let verdict = match self.decide(r) {
+        let verdict = match self.decide_over(r, &shares) {
             Decision::Allow { agreement } => Some(agreement),
             Decision::Deny { .. } => None,
         };
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(key, verdict.clone());
+        cache.insert(key, verdict.clone());
         verdict
     }
 
@@ -136,6 +182,21 @@ impl Reader {
     pub fn decide(&self, r: &Record) -> Decision {
         decide_record(r, &self.partner, &self.now, &self.through, &self.index)
     }
+
+    fn decide_over(&self, r: &Record, shares: &[&str]) -> Decision {
+        let shares: Vec<AgreementId> = shares.iter().filter_map(|s| StixId::parse(s).ok()).collect();
+        let Some(mut facts) = decode(r) else {
+            return Decision::Deny { reasons: vec![policy::Reason::NoAuthor] };
+        };
+        facts.recalled = r.recalled;
+        policy::decide(&facts, &self.partner, &self.now, &shares, &self.index)
+    }
+}
+
+/// The stored facts of a version.
+fn decode(r: &Record) -> Option<ObjectFacts> {
+    let id = StixId::parse(&r.id).ok()?;
+    ObjectFacts::decode(id, Timestamp::parse(&r.version).ok(), &r.facts)
 }
 
 /// The release decision for a stored version.
@@ -149,9 +210,7 @@ pub fn decide_record(
     if submitted_by(r, partner) {
         return Decision::Allow { agreement: None };
     }
-    let id = StixId::parse(&r.id).ok();
-    let facts = id.and_then(|id| ObjectFacts::decode(id, Timestamp::parse(&r.version).ok(), &r.facts));
-    let Some(mut facts) = facts else {
+    let Some(mut facts) = decode(r) else {
         let author = r.created_by_ref.as_deref().or(r.posted_by.as_deref());
         return if author == Some(partner.as_str()) {
             Decision::Allow { agreement: None }
