@@ -39,7 +39,7 @@ fn arg(name: &str) -> Option<String> {
 /// Pages through everything, with the policy (a reader's gate, and each
 /// page recorded in the release log) or without; returns (versions
 /// delivered, seconds).
-fn read_all(store: &dyn Store, policy: Option<(&Arc<server::release::Reader>, &audit::SharedLog)>) -> (u64, f64) {
+fn read_all(store: &dyn Store, policy: Option<(&Arc<server::release::Reader>, Option<&audit::SharedLog>)>) -> (u64, f64) {
     let start = Instant::now();
     let gate = policy.map(|(reader, _)| reader.gate());
     let mut q = Query { limit: Some(1000), versions: Versions::LAST, gate, ..Query::default() };
@@ -47,7 +47,7 @@ fn read_all(store: &dyn Store, policy: Option<(&Arc<server::release::Reader>, &a
     loop {
         let page = store.query(&q).expect("query");
         n += page.records.len() as u64;
-        if let Some((reader, log)) = policy {
+        if let Some((reader, Some(log))) = policy {
             let items = server::release_log::items(reader, &page.records);
             log.append(audit::Draft::release(reader.partner.clone(), "bench", items)).expect("log");
         }
@@ -175,16 +175,20 @@ fn main() {
     read_all(&*store, None);
     let mut off = Vec::new();
     let mut on = Vec::new();
+    let mut gate_only = Vec::new();
     let mut delivered = 0;
     let mut total = 0;
-    for _ in 0..2 {
+    let rounds: usize = arg("--rounds").and_then(|v| v.parse().ok()).unwrap_or(2);
+    for _ in 0..rounds {
         let (n, s) = read_all(&*store, None);
         total = n;
         off.push(s);
         let reader = reader_for(partner);
-        let (n, s) = read_all(&*store, Some((&reader, &log)));
+        let (n, s) = read_all(&*store, Some((&reader, Some(&log))));
         delivered = n;
         on.push(s);
+        let reader = reader_for(partner);
+        gate_only.push(read_all(&*store, Some((&reader, None))).1);
     }
     let best = |v: &[f64]| v.iter().cloned().fold(f64::INFINITY, f64::min);
     let (t_off, t_on) = (best(&off), best(&on));
@@ -194,6 +198,11 @@ fn main() {
         total as f64 / t_on
     );
     println!("ratio (read rate with the policy / without): {:.2}", t_off / t_on);
+    println!(
+        "of which the gate alone (no release log): {:.2} s = ratio {:.2}",
+        best(&gate_only),
+        t_off / best(&gate_only)
+    );
 
     // Single decisions, without the reader's cache.
     let mut sample = Vec::new();

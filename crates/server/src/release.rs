@@ -152,7 +152,13 @@ impl Reader {
                         shares.push(a.as_str());
                     }
                 }
-                Through::AnyShare => shares.extend(r.shared_under.split_whitespace().filter(|a| self.usable(a))),
+                Through::AnyShare => {
+                    // Most refusals end here, without allocating.
+                    if !r.shared_under.split_whitespace().any(|a| self.usable(a)) {
+                        return None;
+                    }
+                    shares.extend(r.shared_under.split_whitespace().filter(|a| self.usable(a)));
+                }
             }
             if shares.is_empty() {
                 return None;

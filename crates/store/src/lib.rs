@@ -278,7 +278,9 @@ pub fn release_facts(object: &model::Object, options: &PutOptions) -> Vec<u8> {
 
 /// A filter applied to stored versions before paging: the release decision
 /// of one recipient at one time. Versions it refuses are invisible to the
-/// query: they do not count toward the limit, `more` or the cursor.
+/// query: they do not count toward the limit, `more` or the cursor. A gate
+/// decides from a record's columns, not its JSON: backends may hand it the
+/// record before reading the JSON bytes (`json` then empty).
 #[derive(Clone)]
 pub struct Gate(std::sync::Arc<dyn Fn(&Record) -> bool + Send + Sync>);
 
