@@ -61,13 +61,8 @@ fn read_all(store: &dyn Store, policy: Option<(&Arc<server::release::Reader>, Op
     (n, start.elapsed().as_secs_f64())
 }
 
-fn main() {
-    let objects: usize = arg("--objects").and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let dir = arg("--dir").map(std::path::PathBuf::from).unwrap_or_else(|| std::env::temp_dir().join("entente-release-bench"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("bench dir");
-    let sqlite = Arc::new(store_sqlite::SqliteStore::open(&dir).expect("store"));
-    let (store, registry): (Arc<dyn Store>, Arc<dyn store::Registry>) = (sqlite.clone(), sqlite);
+/// Builds the node: partners, agreements in force, objects.
+fn build(store: &dyn Store, registry: &dyn store::Registry, dir: &std::path::Path, objects: usize) {
     let keys = server::keys::KeyDir::in_data_dir(&dir);
     let node = server::node::init(&*store, &*registry, &keys, "Partner 0").expect("init");
     let mut partners = vec![StixId::parse(&node.partner).expect("id")];
@@ -167,6 +162,25 @@ fn main() {
     flush(&mut batch);
     println!("built: {objects} objects, 10 partners, 50 agreements in force, in {:.1} s", start.elapsed().as_secs_f64());
 
+}
+
+fn main() {
+    let objects: usize = arg("--objects").and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let dir = arg("--dir").map(std::path::PathBuf::from).unwrap_or_else(|| std::env::temp_dir().join("entente-release-bench"));
+    // `--reuse` reads a store an earlier run built in `--dir` (and kept with `--keep`).
+    let reuse = std::env::args().any(|a| a == "--reuse") && dir.join(store_sqlite::FILE_NAME).exists();
+    if !reuse {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    let sqlite = Arc::new(store_sqlite::SqliteStore::open(&dir).expect("store"));
+    let (store, registry): (Arc<dyn Store>, Arc<dyn store::Registry>) = (sqlite.clone(), sqlite);
+    if !reuse {
+        build(&*store, &*registry, &dir, objects);
+    }
+    let mut partners: Vec<StixId> =
+        registry.partners().expect("partners").iter().map(|p| StixId::parse(&p.id).expect("id")).collect();
+    partners.sort();
     let index = server::release::Agreements::default().index(&*store).expect("index");
     let reader_for = |p: &StixId| server::release::Reader::new(p.clone(), index.clone(), server::release::Through::AnyShare);
     let partner = &partners[3];
@@ -234,5 +248,7 @@ fn main() {
         std::hint::black_box(reader.allowed(r));
     }
     println!("with the reader's cache: {:.0} ns per decision", start.elapsed().as_nanos() as f64 / sample.len() as f64);
-    let _ = std::fs::remove_dir_all(&dir);
+    if !std::env::args().any(|a| a == "--keep") {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -101,7 +101,13 @@ pub struct Reader {
     /// Per agreement id: in force now and the partner a party.
     usable: FastMap<String, bool>,
     cache: Mutex<FastMap<Vec<u8>, Option<Option<AgreementId>>>>,
+    /// The verdicts of the versions the gate let through, in order, so the
+    /// release log names each one's agreement without deciding again.
+    ledger: Mutex<std::collections::VecDeque<(i64, Option<AgreementId>)>>,
 }
+
+/// The most verdicts a reader keeps for the log; beyond, it decides again.
+const LEDGER_MAX: usize = 100_000;
 
 impl Reader {
     /// A reader for `partner` now.
@@ -115,13 +121,50 @@ impl Reader {
                 (id.to_string(), ok)
             })
             .collect();
-        Arc::new(Reader { partner, now, through, index, usable, cache: Mutex::new(FastMap::default()) })
+        Arc::new(Reader {
+            partner,
+            now,
+            through,
+            index,
+            usable,
+            cache: Mutex::new(FastMap::default()),
+            ledger: Mutex::new(std::collections::VecDeque::new()),
+        })
     }
 
     /// The gate to put in a store query.
     pub fn gate(self: &Arc<Self>) -> Gate {
         let me = self.clone();
-        Gate::new(move |r| me.allowed(r).is_some())
+        Gate::new(move |r| match me.allowed(r) {
+            Some(agreement) => {
+                let mut ledger = me.ledger.lock().unwrap_or_else(|p| p.into_inner());
+                if ledger.len() < LEDGER_MAX {
+                    ledger.push_back((r.date_added.0, agreement));
+                }
+                true
+            }
+            None => false,
+        })
+    }
+
+    /// The agreement a version the gate let through was released under
+    /// (`None`: the reader's own or published); `None` outside if it may
+    /// not be released at all. Reads the gate's ledger when the records come
+    /// in the order it passed them, and decides again otherwise.
+    pub fn released_under(&self, r: &Record) -> Option<Option<AgreementId>> {
+        {
+            let mut ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
+            while let Some((d, a)) = ledger.pop_front() {
+                if d == r.date_added.0 {
+                    return Some(a);
+                }
+                if d > r.date_added.0 {
+                    ledger.push_front((d, a));
+                    break;
+                }
+            }
+        }
+        self.allowed(r)
     }
 
     fn usable(&self, agreement: &str) -> bool {

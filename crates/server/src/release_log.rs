@@ -26,7 +26,7 @@ pub fn items(reader: &Reader, records: &[Record]) -> Vec<Item> {
             Some(Item {
                 object: StixId::parse(&r.id).ok()?,
                 version: Timestamp::parse(&r.version).ok()?,
-                agreement: reader.allowed(r).flatten(),
+                agreement: reader.released_under(r).flatten(),
             })
         })
         .collect()
