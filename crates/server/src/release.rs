@@ -183,42 +183,58 @@ impl Reader {
             // Facts that could not be computed: the author alone.
             return None;
         }
-        let mut shares: Vec<&str> = Vec::new();
         let agreement_object = matches!(
             r.object_type.as_str(),
             policy::ext::AGREEMENT_TYPE | policy::ext::RATIFICATION_TYPE | policy::ext::NOTICE_TYPE
         );
+        // The agreements the reader may be given this version under; most
+        // refusals end here. `shared_under` is space-separated ids.
+        let usable_share = |a: &&str| !a.is_empty() && self.usable(a);
+        if !agreement_object {
+            let any = match &self.through {
+                Through::Agreement(a) => self.usable(a.as_str()),
+                Through::AnyShare => r.shared_under.split(' ').any(|a| usable_share(&a)),
+            };
+            if !any {
+                return None;
+            }
+        }
+        let mut key = Vec::with_capacity(r.facts.len() + 2 + r.shared_under.len());
+        key.extend_from_slice(&r.facts);
+        key.push(0);
+        key.push(u8::from(r.recalled));
+        let mut usable = 0;
         if !agreement_object {
             match &self.through {
                 Through::Agreement(a) => {
                     if self.usable(a.as_str()) {
-                        shares.push(a.as_str());
+                        usable += 1;
+                        key.push(b' ');
+                        key.extend_from_slice(a.as_str().as_bytes());
                     }
                 }
                 Through::AnyShare => {
-                    // Most refusals end here, without allocating.
-                    if !r.shared_under.split_whitespace().any(|a| self.usable(a)) {
-                        return None;
+                    for a in r.shared_under.split(' ').filter(usable_share) {
+                        usable += 1;
+                        key.push(b' ');
+                        key.extend_from_slice(a.as_bytes());
                     }
-                    shares.extend(r.shared_under.split_whitespace().filter(|a| self.usable(a)));
                 }
             }
-            if shares.is_empty() {
+            if usable == 0 {
                 return None;
             }
-        }
-        let mut key = Vec::with_capacity(r.facts.len() + 2 + shares.iter().map(|a| a.len() + 1).sum::<usize>());
-        key.extend_from_slice(&r.facts);
-        key.push(0);
-        key.push(u8::from(r.recalled));
-        for a in &shares {
-            key.push(b' ');
-            key.extend_from_slice(a.as_bytes());
         }
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(hit) = cache.get(&key) {
             return hit.clone();
         }
+        let shares: Vec<&str> = if agreement_object {
+            Vec::new()
+        } else {
+            let tail = &key[r.facts.len() + 2..];
+            std::str::from_utf8(tail).unwrap_or("").split(' ').filter(|a| !a.is_empty()).collect()
+        };
         let verdict = match self.decide_over(r, &shares) {
             Decision::Allow { agreement } => Some(agreement),
             Decision::Deny { .. } => None,
