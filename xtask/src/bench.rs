@@ -34,6 +34,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         "release" => sh(Command::new("cargo")
             .args(["run", "--release", "--quiet", "-p", "entente-server", "--example", "release_read", "--", "--objects"])
             .arg(objects.to_string())
+            .args(["--rounds", "4"])
             .arg("--dir")
             .arg(work.join("release"))),
         "all" => {

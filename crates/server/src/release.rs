@@ -100,10 +100,18 @@ pub struct Reader {
     index: Arc<AgreementIndex>,
     /// Per agreement id: in force now and the partner a party.
     usable: FastMap<String, bool>,
-    cache: Mutex<FastMap<Vec<u8>, Option<Option<AgreementId>>>>,
+    cache: Mutex<Memo>,
     /// The verdicts of the versions the gate let through, in order, so the
     /// release log names each one's agreement without deciding again.
     ledger: Mutex<std::collections::VecDeque<(i64, Option<AgreementId>)>>,
+}
+
+/// A reader's decisions by (facts, usable agreements, recall), and the
+/// buffer keys are built in.
+#[derive(Default)]
+struct Memo {
+    verdicts: FastMap<Vec<u8>, Option<Option<AgreementId>>>,
+    scratch: Vec<u8>,
 }
 
 /// The most verdicts a reader keeps for the log; beyond, it decides again.
@@ -127,7 +135,7 @@ impl Reader {
             through,
             index,
             usable,
-            cache: Mutex::new(FastMap::default()),
+            cache: Mutex::new(Memo::default()),
             ledger: Mutex::new(std::collections::VecDeque::new()),
         })
     }
@@ -199,34 +207,27 @@ impl Reader {
                 return None;
             }
         }
-        let mut key = Vec::with_capacity(r.facts.len() + 2 + r.shared_under.len());
+        let mut memo = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let Memo { verdicts, scratch: key } = &mut *memo;
+        key.clear();
         key.extend_from_slice(&r.facts);
         key.push(0);
         key.push(u8::from(r.recalled));
-        let mut usable = 0;
         if !agreement_object {
             match &self.through {
                 Through::Agreement(a) => {
-                    if self.usable(a.as_str()) {
-                        usable += 1;
-                        key.push(b' ');
-                        key.extend_from_slice(a.as_str().as_bytes());
-                    }
+                    key.push(b' ');
+                    key.extend_from_slice(a.as_str().as_bytes());
                 }
                 Through::AnyShare => {
                     for a in r.shared_under.split(' ').filter(usable_share) {
-                        usable += 1;
                         key.push(b' ');
                         key.extend_from_slice(a.as_bytes());
                     }
                 }
             }
-            if usable == 0 {
-                return None;
-            }
         }
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(hit) = cache.get(&key) {
+        if let Some(hit) = verdicts.get(key.as_slice()) {
             return hit.clone();
         }
         let shares: Vec<&str> = if agreement_object {
@@ -239,7 +240,7 @@ impl Reader {
             Decision::Allow { agreement } => Some(agreement),
             Decision::Deny { .. } => None,
         };
-        cache.insert(key, verdict.clone());
+        verdicts.insert(key.clone(), verdict.clone());
         verdict
     }
 
