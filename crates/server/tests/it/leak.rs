@@ -5,7 +5,7 @@
 //! exercise data, versions, recalls and shares. Every partner then reads
 //! through every path out — TAXII objects, manifest, versions and single
 //! objects in the everything collection and in each agreement collection,
-//! the REST search, object and versions — with random filters and page
+//! the REST search, object and versions, and the export's gated scan — with random filters and page
 //! sizes, and what it gets must equal what a deliberately simple model says:
 //! the reference rules of `policy::reference` applied to the stored objects,
 //! and TAXII's filters and version selection applied by hand.
@@ -276,6 +276,7 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
     .await
     .unwrap();
     let (state, store, partners, tokens, agreement_ids) = setup;
+    let export_store = store.clone();
 
     // The model's view of what is stored.
     let versions: Vec<Version> = tokio::task::spawn_blocking(move || {
@@ -429,6 +430,29 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
                 .collect();
             compare(&mut counts, &base, got, expected, considered);
         }
+
+        // The export path (`entente export --for P`): a gated scan of every version.
+        let exported = {
+            let (store, partner) = (export_store.clone(), p.clone());
+            tokio::task::spawn_blocking(move || {
+                let index = server::release::Agreements::default().index(&*store).unwrap();
+                let reader = server::release::Reader::new(partner, index, server::release::Through::AnyShare);
+                let query = store::Query { versions: store::Versions::ALL, gate: Some(reader.gate()), ..Default::default() };
+                let mut out = Vec::new();
+                store
+                    .scan(&query, &mut |r| {
+                        out.push(key(&r.id, &r.version));
+                        Ok(())
+                    })
+                    .unwrap();
+                out
+            })
+            .await
+            .unwrap()
+        };
+        let expected: BTreeSet<String> =
+            versions.iter().filter(|v| visible(v, p, &v.shared_under)).map(|v| key(&v.id, &v.version)).collect();
+        compare(&mut counts, "export --for", exported, expected, versions.len());
 
         // The REST search: every version.
         let base = format!("{url}/api/v1/objects?versions=all&limit={}", rng.pick(&[97usize, 500, 1000]));
