@@ -290,6 +290,20 @@ def _stop_all():
 atexit.register(_stop_all)  # even when pytest is interrupted
 
 
+def fresh_database(base_url):
+    """A new, empty PostgreSQL database on the server of `base_url` (made
+    with `createdb`), as a URL: every node of a PostgreSQL run gets its own."""
+    from urllib.parse import urlparse, urlunparse
+    import uuid
+    u = urlparse(base_url)
+    name = f"interop_{uuid.uuid4().hex[:12]}"
+    cmd = ["createdb", "-h", u.hostname or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres", name]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError(f"createdb failed ({' '.join(cmd)}): {r.stderr.strip()}")
+    return urlunparse(u._replace(path="/" + name))
+
+
 @pytest.fixture(scope="session")
 def node_factory(tmp_path_factory):
     """Makes fresh, not yet started nodes; every one is stopped at the end of
@@ -302,7 +316,10 @@ def node_factory(tmp_path_factory):
     def make(name="node", env=None):
         d = tmp_path_factory.mktemp(name)
         cls = MedallionNode if medallion else Node
-        n = cls(bin=binary, data_dir=d, env=dict(env or {}))
+        env = dict(env or {})
+        if not medallion and os.environ.get("ENTENTE_INTEROP_DATABASE_URL"):
+            env["ENTENTE_DATABASE_URL"] = fresh_database(os.environ["ENTENTE_INTEROP_DATABASE_URL"])
+        n = cls(bin=binary, data_dir=d, env=env)
         made.append(n)
         _live_nodes.append(n)
         return n

@@ -88,6 +88,32 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .status()
         .with_context(|| format!("starting {shown}"))?;
+    check(&shown, status)?;
+
+    // The same clients against nodes on PostgreSQL, when the test command
+    // has a server (it always does in CI): each node gets its own database.
+    if let Some(url) = std::env::var_os("ENTENTE_TEST_DATABASE_URL") {
+        let shown = format!("{shown} (nodes on PostgreSQL)");
+        eprintln!("$ {shown}");
+        let status = Command::new(&python)
+            .args(["-m", "pytest", "-ra", "-p", "no:cacheprovider"])
+            .arg(tests.join("test_taxii2_client.py"))
+            .arg(tests.join("test_stix2_validator.py"))
+            .current_dir(root)
+            .env("ENTENTE_BIN", &entente)
+            .env("ENTENTE_INTEROP_DATABASE_URL", url)
+            .env("ENTENTE_MEDALLION_SUITE", "off")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .status()
+            .with_context(|| format!("starting {shown}"))?;
+        check(&shown, status)?;
+    } else if crate::in_ci() {
+        bail!("the interop tests on PostgreSQL need ENTENTE_TEST_DATABASE_URL (set by `cargo xtask test`)");
+    }
+    Ok(())
+}
+
+fn check(shown: &str, status: std::process::ExitStatus) -> anyhow::Result<()> {
     match status.code() {
         Some(0) => Ok(()),
         // pytest's "no tests were collected": never a pass.
