@@ -185,7 +185,7 @@ impl DurablePg {
             settings.push(' ');
             settings.push_str(&extra);
         }
-        crate::pg::PgServer::start_with(&settings).map(DurablePg)
+        crate::pg::PgServer::start_settings(&settings).map(DurablePg)
     }
 
     /// Runs one SQL statement with psql; its output, unaligned, no headers.

@@ -25,7 +25,7 @@ fn main() -> anyhow::Result<()> {
         Some("interop") => interop::run(&root),
         Some("postgres") => {
             // A throwaway server for working by hand; stops on Enter.
-            let server = pg::PgServer::start(&root)?;
+            let server = pg::PgServer::for_tests(&root)?;
             println!("ENTENTE_TEST_DATABASE_URL={}", server.url);
             let _ = std::io::stdin().read_line(&mut String::new());
             Ok(())
@@ -68,7 +68,7 @@ fn test(root: &Path, extra: &[String]) -> anyhow::Result<()> {
     let _pg = if std::env::var_os("ENTENTE_TEST_DATABASE_URL").is_some() {
         None
     } else {
-        match pg::PgServer::start(root) {
+        match pg::PgServer::for_tests(root) {
             Ok(server) => {
                 std::env::set_var("ENTENTE_TEST_DATABASE_URL", &server.url);
                 Some(server)

@@ -31,7 +31,20 @@ const MIGRATIONS: &[&str] = &[
 
 /// A PostgreSQL-backed [`store::Store`] and [`store::Registry`].
 pub struct PgStore {
-    pool: Pool,
+    /// Always `Some` but while dropping.
+    pool: Option<Pool>,
+}
+
+// The synchronous client runs a small tokio runtime per connection, and
+// dropping one inside another runtime's context panics — which is where a
+// server drops its store when it shuts down. Close the connections on a
+// thread of their own instead.
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
+    }
 }
 
 pub(crate) fn pg_err(e: postgres::Error) -> Error {
@@ -64,13 +77,13 @@ impl PgStore {
             .test_on_check_out(true)
             .build(manager)
             .map_err(pool_err)?;
-        let store = PgStore { pool };
+        let store = PgStore { pool: Some(pool) };
         store.migrate()?;
         Ok(store)
     }
 
     pub(crate) fn conn(&self) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>> {
-        self.pool.get().map_err(pool_err)
+        self.pool.as_ref().ok_or_else(|| Error::Internal("the store is closing".into()))?.get().map_err(pool_err)
     }
 
     /// Applies missing migrations under an advisory lock (several servers

@@ -3,6 +3,8 @@
 //! starting a throwaway server). Used by this crate's conformance suite and
 //! by other crates' tests that run on both backends.
 
+pub mod server;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 

@@ -30,10 +30,24 @@ impl Drop for Server {
 
 #[test]
 fn serves_health_and_metrics_then_stops_on_sigterm() {
+    serve_then_stop(None);
+}
+
+/// On PostgreSQL too: the store closes its connections cleanly at the end.
+#[test]
+fn on_postgres_serves_then_stops_on_sigterm() {
+    serve_then_stop(Some(store_postgres::testing::fresh_url()));
+}
+
+fn serve_then_stop(database_url: Option<String>) {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_entente"));
+    if let Some(url) = database_url {
+        command.env("ENTENTE_DATABASE_URL", url);
+    }
     let mut server = Server(
-        Command::new(env!("CARGO_BIN_EXE_entente"))
+        command
             .current_dir(dir.path())
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--log-format", "json"])
             .stdin(Stdio::null())
@@ -64,6 +78,7 @@ fn serves_health_and_metrics_then_stops_on_sigterm() {
     child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
     assert!(log.contains(r#""message":"shutdown signal received"#), "{log}");
     assert!(log.lines().all(|l| l.starts_with('{')), "json logs: {log}");
+    assert!(!log.contains("panicked"), "{log}");
 }
 
 /// Sends SIGTERM with the `kill` command, keeping the test free of unsafe code.
