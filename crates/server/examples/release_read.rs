@@ -63,11 +63,11 @@ fn read_all(store: &dyn Store, policy: Option<(&Arc<server::release::Reader>, Op
 
 /// Builds the node: partners, agreements in force, objects.
 fn build(store: &dyn Store, registry: &dyn store::Registry, dir: &std::path::Path, objects: usize) {
-    let keys = server::keys::KeyDir::in_data_dir(&dir);
-    let node = server::node::init(&*store, &*registry, &keys, "Partner 0").expect("init");
+    let keys = server::keys::KeyDir::in_data_dir(dir);
+    let node = server::node::init(store, registry, &keys, "Partner 0").expect("init");
     let mut partners = vec![StixId::parse(&node.partner).expect("id")];
     for i in 1..10 {
-        let p = server::node::add_hosted_partner(&*store, &*registry, &keys, &format!("Partner {i}")).expect("partner");
+        let p = server::node::add_hosted_partner(store, registry, &keys, &format!("Partner {i}")).expect("partner");
         partners.push(StixId::parse(&p).expect("id"));
     }
     let mut rng = Rng(7);
@@ -89,9 +89,9 @@ fn build(store: &dyn Store, registry: &dyn store::Registry, dir: &std::path::Pat
             "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
             "valid_from": Timestamp::from_micros(now - 86_400_000_000).as_str(),
         });
-        let a = server::agreements::propose(&*store, &parties[0], None, terms.as_object().expect("terms")).expect("propose");
+        let a = server::agreements::propose(store, &parties[0], None, terms.as_object().expect("terms")).expect("propose");
         for p in &parties {
-            server::agreements::ratify(&*store, &keys, p, &a.id).expect("ratify");
+            server::agreements::ratify(store, &keys, p, &a.id).expect("ratify");
         }
         agreements.push((a.id, parties));
     }
