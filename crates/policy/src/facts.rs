@@ -73,7 +73,7 @@ impl ObjectFacts {
     }
 
     fn build(object: &Object, via: Option<Via>) -> Result<ObjectFacts, Error> {
-        let value = object.to_value();
+        let value = wanted(object);
         let id = object.id();
         let labels: Vec<String> = match value.get("labels") {
             Some(Value::Array(items)) => items
@@ -160,6 +160,38 @@ impl ObjectFacts {
     pub fn effective_tlp(&self) -> Tlp {
         self.tlp.unwrap_or(UNMARKED_TLP)
     }
+}
+
+/// The properties the facts come from (besides what [`Object`] already
+/// holds), read from the object's JSON without building the rest of it:
+/// facts are computed for every version a node stores.
+#[derive(Deserialize, Default)]
+struct Wanted {
+    #[serde(default)]
+    labels: Option<Value>,
+    #[serde(default)]
+    granular_markings: Option<Value>,
+    #[serde(default)]
+    extensions: Option<Value>,
+    #[serde(default)]
+    agreement_ref: Option<Value>,
+}
+
+/// The wanted properties as a JSON object (absent ones left out).
+fn wanted(object: &Object) -> Value {
+    let w: Wanted = serde_json::from_slice(object.json()).unwrap_or_default();
+    let mut map = serde_json::Map::new();
+    for (k, v) in [
+        ("labels", w.labels),
+        ("granular_markings", w.granular_markings),
+        ("extensions", w.extensions),
+        ("agreement_ref", w.agreement_ref),
+    ] {
+        if let Some(v) = v {
+            map.insert(k.to_owned(), v);
+        }
+    }
+    Value::Object(map)
 }
 
 /// The stored form of [`ObjectFacts`] without id, version and recall: what
