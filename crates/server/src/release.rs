@@ -184,7 +184,7 @@ impl Reader {
     pub fn allowed(&self, r: &Record) -> Option<Option<AgreementId>> {
         let me = self.partner.as_str();
         let author = r.created_by_ref.as_deref().or(r.posted_by.as_deref());
-        if r.posted_by.as_deref() == Some(me) || author == Some(me) || author == Some(policy::ext::ENTENTE_IDENTITY) {
+        if submitted_by(r, &self.partner) || author == Some(me) || author == Some(policy::ext::ENTENTE_IDENTITY) {
             return Some(None);
         }
         if r.facts.is_empty() {
@@ -244,11 +244,6 @@ impl Reader {
         verdict
     }
 
-    /// The full decision for one stored version, with its reasons.
-    pub fn decide(&self, r: &Record) -> Decision {
-        decide_record(r, &self.partner, &self.now, &self.through, &self.index)
-    }
-
     fn decide_over(&self, r: &Record, shares: &[&str]) -> Decision {
         let shares: Vec<AgreementId> = shares.iter().filter_map(|s| StixId::parse(s).ok()).collect();
         let Some(mut facts) = decode(r) else {
@@ -298,17 +293,23 @@ fn submitted_by(r: &Record, partner: &PartnerId) -> bool {
     r.posted_by.as_deref() == Some(partner.as_str())
 }
 
-/// The id of the agreement whose collection is `cid` (the agreement's UUID),
-/// if `cid` names one this node knows.
-pub fn agreement_of_collection(index: &AgreementIndex, cid: &str) -> Option<AgreementId> {
-    if uuid::Uuid::parse_str(cid).is_err() {
-        return None;
-    }
-    let id = StixId::parse(&format!("{}{cid}", store::AGREEMENT_COLLECTION_PREFIX)).ok()?;
-    index.agreement(&id).map(|_| id)
-}
-
 /// The TAXII collection id of an agreement: its UUID.
 pub fn collection_of_agreement(id: &AgreementId) -> String {
     id.as_str().trim_start_matches(store::AGREEMENT_COLLECTION_PREFIX).to_owned()
+}
+
+/// An object a partner gives the node: valid STIX whose release properties
+/// can be read (or it could never be released as its author meant), else
+/// the message naming the property at fault.
+pub fn accept(raw: &[u8], limits: &model::Limits) -> Result<model::Object, String> {
+    let object = model::Object::parse(raw, limits).map_err(|e| e.to_string())?;
+    ObjectFacts::from_object(&object).map_err(|e| e.to_string())?;
+    Ok(object)
+}
+
+/// Whether storing these objects changes what release decisions read
+/// (agreements, ratifications, notices, partner identities and keys): the
+/// agreements' index must then be rebuilt.
+pub fn changes_agreements(objects: &[model::Object]) -> bool {
+    objects.iter().any(|o| o.object_type().starts_with("x-entente-") || o.object_type() == "identity")
 }

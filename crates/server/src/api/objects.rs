@@ -97,7 +97,8 @@ pub(super) async fn search(
     Ok(Json(json!({ "objects": objects, "more": page.more, "next": next })).into_response())
 }
 
-/// The versions of one object the reader may see, oldest first.
+/// The versions of one object the reader may see, oldest first; 404 (and
+/// the refusal logged) when there is none.
 async fn visible_versions(state: &AppState, reader: &std::sync::Arc<Reader>, id: &StixId) -> Result<Vec<store::Record>, ApiError> {
     let query = store::Query {
         ids: vec![id.to_string()],
@@ -118,6 +119,7 @@ async fn visible_versions(state: &AppState, reader: &std::sync::Arc<Reader>, id:
     records.sort_by_key(|r| r.version_micros);
     if records.is_empty() {
         crate::release_log::refused(state, reader, "api", id)?;
+        return Err(ApiError::not_found("no such object"));
     }
     Ok(records)
 }
@@ -151,9 +153,6 @@ pub(super) async fn versions(
     let id = object_id(&id)?;
     let reader = state.reader(&caller.partner, Through::AnyShare).await?;
     let versions = visible_versions(&state, &reader, &id).await?;
-    if versions.is_empty() {
-        return Err(ApiError::not_found("no such object"));
-    }
     crate::release_log::released(&state, &reader, "api", &versions)?;
     let list: Vec<Value> = versions
         .iter()
@@ -249,10 +248,7 @@ pub(super) async fn share(
     let mut valid = Vec::new();
     let mut slots = Vec::new();
     for (i, raw) in body.objects.iter().enumerate() {
-        let parsed = model::Object::parse(raw.get().as_bytes(), &limits)
-            .map_err(|e| e.to_string())
-            .and_then(|o| policy::ObjectFacts::from_object(&o).map(|_| o).map_err(|e| e.to_string()));
-        match parsed {
+        match release::accept(raw.get().as_bytes(), &limits) {
             Ok(o) => {
                 slots.push(results.len());
                 results.push(json!({ "id": o.id(), "version": o.version().map(|v| v.as_str().to_owned()) }));
@@ -261,7 +257,7 @@ pub(super) async fn share(
             Err(e) => results.push(json!({ "index": i, "status": "refused", "message": e })),
         }
     }
-    let policy_changed = valid.iter().any(|o| o.object_type().starts_with("x-entente-") || o.object_type() == "identity");
+    let policy_changed = release::changes_agreements(&valid);
     let options = PutOptions { shares, posted_by: Some(caller.partner.clone()), only_author: true, ..PutOptions::default() };
     let store = state.store.clone();
     let outcomes = crate::blocking(move || store.put(&valid, &options)).await?;

@@ -125,12 +125,7 @@ fn process(
 ) -> store::Result<(Status, bool)> {
     let mut valid = Vec::with_capacity(raws.len());
     for (i, raw) in raws.iter().enumerate() {
-        let parsed = model::Object::parse(raw.get().as_bytes(), limits).map_err(|e| e.to_string()).and_then(|o| {
-            // The release properties must be readable, or the object could
-            // never be released as its author meant.
-            policy::ObjectFacts::from_object(&o).map(|_| o).map_err(|e| e.to_string())
-        });
-        match parsed {
+        match crate::release::accept(raw.get().as_bytes(), limits) {
             Ok(o) => valid.push(o),
             Err(message) => {
                 let id = serde_json::from_str::<serde_json::Value>(raw.get())
@@ -142,7 +137,7 @@ fn process(
             }
         }
     }
-    let policy_changed = valid.iter().any(|o| o.object_type().starts_with("x-entente-") || o.object_type() == "identity");
+    let policy_changed = crate::release::changes_agreements(&valid);
     let (collection, shares) = match target {
         Target::Registry(c) => (Some(c.clone()), Vec::new()),
         Target::Agreement(a) => (None, vec![a.to_string()]),
