@@ -1,6 +1,8 @@
 //! [`Object`]: one STIX 2.1 object, validated, with its JSON bytes kept.
 
+use pattern::observables::Observable;
 use serde_json::{Map, Value};
+
 
 use crate::error::Error;
 use crate::id::{check_type_name, clip, StixId};
@@ -34,7 +36,27 @@ pub struct Object {
     created_by_ref: Option<StixId>,
     revoked: bool,
     object_marking_refs: Vec<StixId>,
+    observables: Vec<Observable>,
     json: Box<[u8]>,
+}
+
+/// An indicator's STIX pattern must be valid (strictly, as the OASIS
+/// validator checks it); its observables, or an SCO's, are read here, while
+/// the object is parsed anyway.
+fn observables_of(category: Category, map: &Map<String, Value>) -> Result<Vec<Observable>, Error> {
+    if category == Category::Sco {
+        return Ok(pattern::observables::of_sco(map));
+    }
+    if map.get("type").and_then(Value::as_str) != Some("indicator")
+        || map.get("pattern_type").and_then(Value::as_str) != Some("stix")
+    {
+        return Ok(Vec::new());
+    }
+    let Some(Value::String(text)) = map.get("pattern") else {
+        return Err(Error::invalid("pattern", "must be a string"));
+    };
+    let parsed = pattern::validate(text).map_err(|e| Error::invalid("pattern", e.to_string()))?;
+    Ok(pattern::observables::of_pattern(&parsed))
 }
 
 /// Timestamp-valued properties checked wherever they appear at the top level.
@@ -101,6 +123,7 @@ impl Object {
         };
         let checked = Self::validate_map(id.clone(), map).map_err(|e| e.for_object(id_text(map)));
         let (category, custom, created, modified, created_by_ref, markings) = checked?;
+        let observables = observables_of(category, map).map_err(|e| e.for_object(id_text(map)))?;
         let revoked = map.get("revoked") == Some(&Value::Bool(true));
         Ok(Object {
             id,
@@ -111,6 +134,7 @@ impl Object {
             created_by_ref,
             revoked,
             object_marking_refs: markings,
+            observables,
             json,
         })
     }
@@ -244,6 +268,13 @@ impl Object {
             }
         }
         Ok((category, custom, created, modified, created_by_ref, markings))
+    }
+
+    /// The observables it carries: an SCO's values, or the values an
+    /// indicator's STIX pattern tests with `=` or `IN` (normalised; see
+    /// `pattern::observables`).
+    pub fn observables(&self) -> &[Observable] {
+        &self.observables
     }
 
     /// The object's id.

@@ -78,6 +78,25 @@ fn errors_name_object_and_property() {
         "foo-bar--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f: property `type`: `foo-bar` is not a STIX 2.1 type, and no extension definition declares it (extensions with extension_type new-sdo, new-sro or new-sco)",
     );
     check(r#"{"type":"indicator"}"#, "a `indicator` object: property `id`: required but missing");
+    check(
+        &indicator("").replace("[ipv4-addr:value = '198.51.100.1']", "[ipv4-addr:value = '198.51.100.1'"),
+        &format!("{IND}: property `pattern`: unexpected end of pattern, expected ']' or a comparison operator (at byte 33)"),
+    );
+    check(
+        &indicator("").replace("[ipv4-addr:value = '198.51.100.1']", "[file:hashes.MD5 = 'not-a-hash']"),
+        &format!("{IND}: property `pattern`: 'not-a-hash' is not a valid MD5 hash (at byte 0)"),
+    );
+}
+
+#[test]
+fn observables_of_indicators_and_scos() {
+    let ind = Object::parse(indicator("").as_bytes(), &Limits::default()).unwrap();
+    let got: Vec<_> = ind.observables().iter().map(|o| (o.kind, o.value.as_str())).collect();
+    assert_eq!(got, [("ipv4-addr", "198.51.100.1")]);
+    let sco = r#"{"type":"domain-name","id":"domain-name--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","value":"Evil.Example"}"#;
+    let sco = Object::parse(sco.as_bytes(), &Limits::default()).unwrap();
+    let got: Vec<_> = sco.observables().iter().map(|o| (o.kind, o.value.as_str())).collect();
+    assert_eq!(got, [("domain-name", "evil.example")]);
 }
 
 #[test]

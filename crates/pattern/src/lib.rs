@@ -12,6 +12,7 @@
 //! `DIFFERENCES.md` for every known departure from the OASIS reference.
 
 pub mod ast;
+pub mod detect;
 pub mod error;
 pub mod jsonl;
 pub mod lexer;
@@ -22,9 +23,10 @@ pub mod timestamp;
 pub mod validate;
 
 pub use ast::Pattern;
+pub use detect::Detector;
 pub use error::{Error, ErrorKind, Result, Span};
 pub use jsonl::run_jsonl;
-pub use matcher::{match_pattern, StixVersion};
+pub use matcher::{match_observation, match_pattern, StixVersion};
 pub use observables::equality_observables;
 pub use parser::parse;
 pub use validate::{is_valid, validate};

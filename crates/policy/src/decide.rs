@@ -12,7 +12,8 @@
 //!    as that revoked version, so recipients learn of the recall and keep
 //!    nothing else of it.
 //! 4. A marking definition Entente does not understand means deny.
-//! 5. TLP:RED goes only to the recipients the object names.
+//! 5. An object that names recipients (`recipient_refs` of the release
+//!    extension) goes only to them, whatever its TLP; TLP:RED must name them.
 //! 6. The sharer (the author, or the holder of a received object) must be known.
 //! 7. A received object may go on only as the handling rules of the agreement
 //!    it arrived under allow: `none` never, `parties-only` to parties of that
@@ -157,6 +158,8 @@ pub enum Reason {
     UnknownMarking,
     /// TLP:RED and the recipient is not among the named recipients.
     RedNotNamed,
+    /// The object names its recipients and this one is not among them.
+    NotNamed,
     /// The object names no author, and nobody here holds it.
     NoAuthor,
     /// The object was recalled (its latest version revokes it) and this is
@@ -246,6 +249,7 @@ impl Reason {
                 "the object carries a marking definition this node does not understand".into()
             }
             Reason::RedNotNamed => "the object is TLP:RED and does not name the recipient".into(),
+            Reason::NotNamed => "the object names its recipients and this one is not among them".into(),
             Reason::NoAuthor => "the object names no author (created_by_ref)".into(),
             Reason::Recalled => {
                 "the author recalled the object; only its revoked version is released".into()
@@ -342,6 +346,9 @@ pub fn decide(
     let tlp = object.effective_tlp();
     if tlp == Tlp::Red && !object.recipients.contains(recipient) {
         return deny(Reason::RedNotNamed);
+    }
+    if !object.recipients.is_empty() && !object.recipients.contains(recipient) {
+        return deny(Reason::NotNamed);
     }
     let sharer = match (&object.via, &object.author) {
         (Some(via), _) => &via.holder,

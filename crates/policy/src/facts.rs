@@ -43,7 +43,8 @@ pub struct ObjectFacts {
     pub tlp: Option<Tlp>,
     /// Whether any marking definition it refers to is not one Entente understands.
     pub unknown_marking: bool,
-    /// Named recipients (`recipient_refs` of [`RELEASE_EXT`]), for TLP:RED.
+    /// Named recipients (`recipient_refs` of [`RELEASE_EXT`]): when any are
+    /// named, only they may receive the object (TLP:RED must name them).
     pub recipients: Vec<PartnerId>,
     /// Whether this version revokes the object.
     pub revoked: bool,

@@ -320,7 +320,7 @@ impl World {
             .get("extensions")
             .and_then(|e| e.get(crate::ext::RELEASE_EXT));
         let named = strings(release.and_then(|r| r.get("recipient_refs")));
-        if level == model::tlp::Tlp::Red && !named.iter().any(|n| n == me) {
+        if (level == model::tlp::Tlp::Red || !named.is_empty()) && !named.iter().any(|n| n == me) {
             return Verdict::Deny;
         }
         let labels = strings(o.get("labels"));

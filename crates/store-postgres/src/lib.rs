@@ -27,6 +27,7 @@ type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_schema.sql"),
     include_str!("migrations/0002_release.sql"),
+    include_str!("migrations/0003_observables.sql"),
 ];
 
 /// A PostgreSQL-backed [`store::Store`] and [`store::Registry`].
@@ -138,6 +139,11 @@ fn from_where(q: &Query) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
             let p = next(&mut params, Box::new(values.clone()));
             sql.push_str(&format!(" AND {column} = ANY({p})"));
         }
+    }
+    if !q.observables.is_empty() {
+        let keys: Vec<Vec<u8>> = q.observables.iter().map(|k| k.0.to_vec()).collect();
+        let p = next(&mut params, Box::new(keys));
+        sql.push_str(&format!(" AND o.date_added IN (SELECT object FROM observables WHERE key = ANY({p}))"));
     }
     let sel = &q.versions;
     if !sel.all {

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use postgres::{Client, Transaction};
-use store::{release_facts, same_json, DateAdded, Outcome, PutOptions, Result, Versions, AGREEMENT_COLLECTION_PREFIX};
+use store::{release_facts, same_json, DateAdded, ObservableKey, Outcome, PutOptions, Result, Versions, AGREEMENT_COLLECTION_PREFIX};
 
 use crate::pg_err;
 
@@ -40,6 +40,7 @@ struct NewObject {
     recalled: bool,
     json: Vec<u8>,
     facts: Vec<u8>,
+    observables: Vec<ObservableKey>,
 }
 
 struct NewMember {
@@ -320,6 +321,7 @@ fn put_one(
         recalled: false,
         json: obj.json().to_vec(),
         facts: release_facts(obj, options),
+        observables: ObservableKey::of(obj),
     });
     Ok(Outcome::Added(DateAdded(date_added)))
 }
@@ -348,6 +350,16 @@ fn insert_objects(tx: &mut Transaction<'_>, rows: &[NewObject], posted_by: Optio
         &[&date_added, &id, &ty, &version, &vt, &sv, &cbr, &first, &last, &revoked, &json, &posted_by, &facts, &recalled],
     )
     .map_err(pg_err)?;
+    let (keys, objects): (Vec<&[u8]>, Vec<i64>) =
+        rows.iter().flat_map(|r| r.observables.iter().map(move |k| (&k.0[..], r.date_added))).unzip();
+    if !keys.is_empty() {
+        tx.execute(
+            "INSERT INTO observables (key, object) SELECT k, o FROM UNNEST($1::bytea[], $2::bigint[]) AS u(k, o)
+             ON CONFLICT DO NOTHING",
+            &[&keys, &objects],
+        )
+        .map_err(pg_err)?;
+    }
     Ok(())
 }
 
@@ -406,6 +418,7 @@ fn drop_versions(tx: &mut Transaction<'_>, rows: &[i64]) -> Result<()> {
         let (c, id): (String, String) = (r.get(0), r.get(1));
         recompute_members(tx, &c, &[&id])?;
     }
+    tx.execute("DELETE FROM observables WHERE object = ANY($1)", &[&rows]).map_err(pg_err)?;
     tx.execute("DELETE FROM objects WHERE date_added = ANY($1)", &[&rows]).map_err(pg_err)?;
     Ok(())
 }

@@ -134,6 +134,11 @@ fn from_where(q: &Query) -> (String, Vec<SqlValue>) {
     list(&mut sql, &format!("{v}.id"), &q.ids);
     list(&mut sql, "o.spec_version", &q.spec_versions);
     list(&mut sql, "o.created_by_ref", &q.authors);
+    if !q.observables.is_empty() {
+        let marks = vec!["?"; q.observables.len()].join(",");
+        sql.push_str(&format!(" AND o.date_added IN (SELECT object FROM observables WHERE key IN ({marks}))"));
+        params.extend(q.observables.iter().map(|k| SqlValue::Blob(k.0.to_vec())));
+    }
     let sel = &q.versions;
     if !sel.all {
         let mut alts = Vec::new();

@@ -2,7 +2,7 @@
 //! membership, deletes, and the `date_added` clock.
 
 use rusqlite::{params, Connection, Transaction};
-use store::{release_facts, same_json, DateAdded, Outcome, PutOptions, Result, Versions, AGREEMENT_COLLECTION_PREFIX};
+use store::{release_facts, same_json, DateAdded, ObservableKey, Outcome, PutOptions, Result, Versions, AGREEMENT_COLLECTION_PREFIX};
 
 use crate::sql_err;
 
@@ -221,6 +221,11 @@ fn put_version(
         ])
     })
     .map_err(sql_err)?;
+    for key in ObservableKey::of(obj) {
+        tx.prepare_cached("INSERT OR IGNORE INTO observables (key, object) VALUES (?, ?)")
+            .and_then(|mut s| s.execute(params![&key.0[..], date_added]))
+            .map_err(sql_err)?;
+    }
     Ok(Outcome::Added(DateAdded(date_added)))
 }
 
@@ -251,6 +256,11 @@ fn add_to_collection(
         s.execute(params![date_added, collection, object, id, obj.object_type(), version, is_first, is_last])
     })
     .map_err(sql_err)?;
+    for key in ObservableKey::of(obj) {
+        tx.prepare_cached("INSERT OR IGNORE INTO observables (key, object) VALUES (?, ?)")
+            .and_then(|mut s| s.execute(params![&key.0[..], date_added]))
+            .map_err(sql_err)?;
+    }
     Ok(Outcome::Added(DateAdded(date_added)))
 }
 
@@ -368,6 +378,7 @@ fn drop_version(tx: &Transaction<'_>, object: i64) -> Result<()> {
     for (c, id) in held {
         recompute(tx, Table::Collection, Some(&c), &id)?;
     }
+    tx.execute("DELETE FROM observables WHERE object = ?", [object]).map_err(sql_err)?;
     tx.execute("DELETE FROM objects WHERE date_added = ?", [object]).map_err(sql_err)?;
     Ok(())
 }

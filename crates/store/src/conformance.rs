@@ -9,7 +9,7 @@ use model::{Object, StixId, Timestamp};
 use serde_json::json;
 
 use crate::{
-    Access, CollectionRecord, Cursor, Gate, Outcome, PartnerRecord, PutOptions, Query, Registry, Role, Store,
+    Access, CollectionRecord, Cursor, Gate, ObservableKey, Outcome, PartnerRecord, PutOptions, Query, Record, Registry, Role, Store,
     TokenRecord, Versions,
 };
 
@@ -27,7 +27,7 @@ macro_rules! conformance_suite {
             collections_have_their_own_dates_and_versions, delete_from_collection,
             only_the_author_versions, registry_records, gate_filters_before_paging,
             shares_join_agreement_collections, recall_marks_every_version,
-            release_facts_are_stored);
+            release_facts_are_stored, observables_are_indexed);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -648,4 +648,31 @@ pub fn release_facts_are_stored<B: Store + Registry + 'static>(b: Arc<B>) {
     assert_eq!(f.object_type, "indicator");
     let f = read("ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd");
     assert_eq!(f.author.as_ref().map(|a| a.as_str()), Some(AUTHOR_B));
+}
+
+/// The observable index: an indicator's tested value and an SCO's value meet
+/// under one key (normalised), a query by key finds both, in a collection
+/// too, through the gate; deleting a version removes its entries.
+pub fn observables_are_indexed<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
+    put_in(&*store, "c1", &[indicator(7, 0, AUTHOR_A), sco("10.0.0.7", None), indicator(8, 0, AUTHOR_A)]);
+    let key = ObservableKey::new("ipv4-addr", "10.0.0.7");
+    let by_key = |q: Query| -> Vec<String> {
+        all_records(&*store, &Query { observables: vec![key], ..q }).into_iter().map(|r| r.id).collect()
+    };
+    let sco_id = "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd".to_string();
+    assert_eq!(by_key(Query::default()), vec![id(7), sco_id.clone()]);
+    assert_eq!(by_key(Query { collection: Some("c1".into()), ..Query::default() }), vec![id(7), sco_id.clone()]);
+    assert_eq!(by_key(Query { types: vec!["indicator".into()], ..Query::default() }), vec![id(7)]);
+    let only_scos = Gate::new(|r: &Record| r.object_type == "ipv4-addr");
+    assert_eq!(by_key(Query { gate: Some(only_scos), ..Query::default() }), vec![sco_id.clone()]);
+    // A key nothing carries, and a second key ORed in.
+    let none = ObservableKey::new("ipv4-addr", "10.0.0.9");
+    assert!(all_records(&*store, &Query { observables: vec![none], ..Query::default() }).is_empty());
+    let eight = ObservableKey::new("ipv4-addr", "10.0.0.8");
+    let both = all_records(&*store, &Query { observables: vec![none, eight], ..Query::default() });
+    assert_eq!(both.into_iter().map(|r| r.id).collect::<Vec<_>>(), vec![id(8)]);
+    // Entries go with their version.
+    store.delete(&StixId::parse(&sco_id).unwrap(), &Versions::ALL, None).unwrap();
+    assert_eq!(by_key(Query::default()), vec![id(7)]);
 }

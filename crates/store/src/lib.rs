@@ -276,6 +276,37 @@ pub fn release_facts(object: &model::Object, options: &PutOptions) -> Vec<u8> {
     }
 }
 
+/// The index key of an observable: the first 16 bytes of the SHA-256 of its
+/// kind, a zero byte and its normalised value. Stores keep one
+/// `(key, version)` entry per observable each version carries
+/// (`model::Object::observables`); correlation reads them back by key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObservableKey(pub [u8; 16]);
+
+impl ObservableKey {
+    /// The key of an observable of `kind` whose normalised value is `value`.
+    pub fn new(kind: &str, value: &str) -> ObservableKey {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        h.update(kind.as_bytes());
+        h.update([0]);
+        h.update(value.as_bytes());
+        let d = h.finalize();
+        let mut k = [0u8; 16];
+        k.copy_from_slice(&d[..16]);
+        ObservableKey(k)
+    }
+
+    /// The keys of the observables an object carries, deduplicated.
+    pub fn of(object: &model::Object) -> Vec<ObservableKey> {
+        let mut keys: Vec<ObservableKey> =
+            object.observables().iter().map(|o| ObservableKey::new(o.kind, &o.value)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+}
+
 /// A filter applied to stored versions before paging: the release decision
 /// of one recipient at one time. Versions it refuses are invisible to the
 /// query: they do not count toward the limit, `more` or the cursor. A gate

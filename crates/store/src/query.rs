@@ -2,7 +2,7 @@
 
 use model::Timestamp;
 
-use crate::{DateAdded, Gate, Record};
+use crate::{DateAdded, Gate, ObservableKey, Record};
 
 /// Which versions of each object a query selects. Several may be combined;
 /// a version is selected when any of them selects it. The default is `last`.
@@ -69,6 +69,8 @@ pub struct Query {
     /// Only versions in this collection; their `date_added` is then the
     /// date they were added to it.
     pub collection: Option<String>,
+    /// Only versions carrying one of these observables.
+    pub observables: Vec<ObservableKey>,
     /// Page size; `None` means no limit.
     pub limit: Option<usize>,
     /// Continue after this cursor.

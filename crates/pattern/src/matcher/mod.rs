@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::timestamp::{self, Micros};
 
 pub use net::ip_in_subnet;
+pub(crate) use net::{cidr_of, net_of};
 
 /// Most candidate bindings kept per observation expression.
 pub const MAX_BINDINGS: usize = 20_000;
@@ -328,6 +329,35 @@ pub fn match_pattern(pattern: &Pattern, observed: &[Value], version: StixVersion
         StixVersion::V20 => load_v20(observed)?,
     };
     let ctx = Ctx { obs: &obs, version };
+    let mut leaves = Vec::new();
+    leaf_hits(&ctx, &pattern.root, &mut leaves)?;
+    bindings::check_qualifiers(&pattern.root)?;
+    bindings::matches(&pattern.root, &obs, &leaves)
+}
+
+/// Matches `pattern` against one STIX 2.1 observation: an observed-data
+/// object and the objects it may reference (those its `object_refs` name
+/// are used, the rest ignored), without building a bundle.
+pub fn match_observation(pattern: &Pattern, observed_data: &Value, objects: &[&Value]) -> Result<bool> {
+    let refs = field(observed_data, "object_refs").ok_or_else(|| {
+        Error::data("STIX v2.1 observed-data object must have 'object_refs' key")
+    })?;
+    let (first, last, number_observed) = header(observed_data, StixVersion::V21)?;
+    let mut table: HashMap<&str, Vec<&Value>> = HashMap::new();
+    let mut roots: Vec<&Value> = vec![observed_data];
+    table.entry(id_of(observed_data)?).or_default().push(observed_data);
+    for r in refs.as_array().map(Vec::as_slice).unwrap_or_default() {
+        let Some(id) = r.as_str() else { continue };
+        if table.contains_key(id) {
+            continue;
+        }
+        if let Some(o) = objects.iter().find(|o| field(o, "id").and_then(Value::as_str) == Some(id)) {
+            table.entry(id).or_default().push(o);
+            roots.push(o);
+        }
+    }
+    let obs = [Observation { first, last, number_observed, roots, table }];
+    let ctx = Ctx { obs: &obs, version: StixVersion::V21 };
     let mut leaves = Vec::new();
     leaf_hits(&ctx, &pattern.root, &mut leaves)?;
     bindings::check_qualifiers(&pattern.root)?;

@@ -113,6 +113,17 @@ fn parse_ip_or_cidr(s: &str) -> Result<Net> {
     }
 }
 
+/// An address or subnet as `ISSUBSET` reads its left operand:
+/// `(bits, prefix, width)`.
+pub(crate) fn net_of(s: &str) -> Option<(u128, u32, u32)> {
+    parse_ip_or_cidr(s).ok().map(|n| (n.bits, n.prefix, n.width))
+}
+
+/// A subnet as `ISSUBSET` reads its right operand: `(bits, prefix, width)`.
+pub(crate) fn cidr_of(s: &str) -> Option<(u128, u32, u32)> {
+    parse_cidr(s).ok().map(|n| (n.bits, n.prefix, n.width))
+}
+
 /// Is `containee` (an address or subnet) inside the subnet `container`?
 pub fn ip_in_subnet(containee: &str, container: &str) -> Result<bool> {
     let inner = parse_ip_or_cidr(containee)?;

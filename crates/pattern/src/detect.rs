@@ -1,0 +1,278 @@
+//! Detection: which of many patterns match one observation. Candidates are
+//! pre-selected by the observables the observation holds (each pattern's
+//! [`cover`]); patterns without a cover sit in a separate list, by the
+//! object types they need, so they cost nothing for observations that hold
+//! none of those types. The matcher confirms every candidate.
+
+use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
+
+use serde_json::Value;
+
+use crate::ast::Pattern;
+use crate::matcher::match_observation;
+use crate::observables::{cover, mask, net_probe, probes, required_types, Key};
+
+/// One observation: an observed-data object and the objects it references.
+#[derive(Debug, Clone, Copy)]
+pub struct Observation<'a> {
+    /// The observed-data object.
+    pub observed_data: &'a Value,
+    /// The objects its `object_refs` name that were found.
+    pub objects: &'a [&'a Value],
+}
+
+struct Entry<T> {
+    pattern: Pattern,
+    handle: T,
+    live: bool,
+}
+
+/// Patterns to detect, indexed for pre-selection. `T` is the caller's handle
+/// of each pattern (an indicator's id and what its release needs).
+pub struct Detector<T> {
+    entries: Vec<Entry<T>>,
+    hasher: RandomState,
+    exact: HashMap<u64, Vec<u32>>,
+    nets: HashMap<(u128, u32, u32), Vec<u32>>,
+    /// The (prefix, width) pairs present in `nets`.
+    net_lengths: Vec<(u32, u32)>,
+    unindexed: HashMap<String, Vec<u32>>,
+    dead: usize,
+    indexed: usize,
+}
+
+impl<T> Default for Detector<T> {
+    fn default() -> Self {
+        Detector {
+            entries: Vec::new(),
+            hasher: RandomState::new(),
+            exact: HashMap::new(),
+            nets: HashMap::new(),
+            net_lengths: Vec::new(),
+            unindexed: HashMap::new(),
+            dead: 0,
+            indexed: 0,
+        }
+    }
+}
+
+/// What one [`Detector::detect`] call did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Work {
+    /// Candidates from the observable index that the caller allowed.
+    pub indexed: u64,
+    /// Patterns without a cover evaluated.
+    pub unindexed: u64,
+    /// Evaluations that ended in an error (a value the pattern cannot
+    /// compare, a resource limit): counted, not matches.
+    pub errors: u64,
+}
+
+impl<T> Detector<T> {
+    /// An empty detector.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Live patterns.
+    pub fn len(&self) -> usize {
+        self.entries.len() - self.dead
+    }
+
+    /// Whether no pattern is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Live patterns with a cover (pre-selected by value).
+    pub fn indexed(&self) -> usize {
+        self.indexed
+    }
+
+    /// Slots removed but not yet reclaimed (see [`Detector::compact`]).
+    pub fn dead(&self) -> usize {
+        self.dead
+    }
+
+    fn hash(&self, kind: &str, value: &str) -> u64 {
+        self.hasher.hash_one((kind, value))
+    }
+
+    /// Adds a pattern; returns its slot.
+    pub fn insert(&mut self, pattern: Pattern, handle: T) -> usize {
+        let slot = self.entries.len() as u32;
+        match cover(&pattern) {
+            Some(keys) => {
+                self.indexed += 1;
+                for k in keys {
+                    match k {
+                        Key::Exact(o) => {
+                            let h = self.hash(o.kind, &o.value);
+                            self.exact.entry(h).or_default().push(slot);
+                        }
+                        Key::Net { bits, prefix, width } => {
+                            if !self.net_lengths.contains(&(prefix, width)) {
+                                self.net_lengths.push((prefix, width));
+                            }
+                            self.nets.entry((bits, prefix, width)).or_default().push(slot);
+                        }
+                    }
+                }
+            }
+            None => {
+                for t in required_types(&pattern) {
+                    self.unindexed.entry(t).or_default().push(slot);
+                }
+            }
+        }
+        self.entries.push(Entry { pattern, handle, live: true });
+        slot as usize
+    }
+
+    /// Removes the pattern in `slot`; its handle is returned once.
+    pub fn remove(&mut self, slot: usize) -> Option<&T> {
+        let e = self.entries.get_mut(slot)?;
+        if !e.live {
+            return None;
+        }
+        e.live = false;
+        self.dead += 1;
+        if cover(&e.pattern).is_some() {
+            self.indexed -= 1;
+        }
+        Some(&self.entries[slot].handle)
+    }
+
+    /// The pattern and handle in `slot`.
+    pub fn get(&self, slot: usize) -> Option<(&Pattern, &T)> {
+        self.entries.get(slot).filter(|e| e.live).map(|e| (&e.pattern, &e.handle))
+    }
+
+    /// Every live slot, pattern and handle.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &Pattern, &T)> {
+        self.entries.iter().enumerate().filter(|(_, e)| e.live).map(|(i, e)| (i, &e.pattern, &e.handle))
+    }
+
+    /// Rebuilds the index without removed slots; slots are renumbered, in
+    /// order, so callers holding slots must rebuild their own maps.
+    pub fn compact(self) -> Detector<T> {
+        let mut out = Detector::new();
+        for e in self.entries.into_iter().filter(|e| e.live) {
+            out.insert(e.pattern, e.handle);
+        }
+        out
+    }
+
+    /// Indexed candidates for an observation's objects, deduplicated.
+    pub fn candidates(&self, objects: &[&Value], out: &mut Vec<usize>) {
+        let mut keys = Vec::new();
+        for o in objects {
+            let Some(m) = o.as_object() else { continue };
+            keys.clear();
+            probes(m, &mut keys);
+            for k in &keys {
+                if let Some(slots) = self.exact.get(&self.hash(k.kind, &k.value)) {
+                    out.extend(slots.iter().map(|s| *s as usize));
+                }
+            }
+            if self.net_lengths.is_empty() {
+                continue;
+            }
+            if let Some((bits, prefix, width)) = net_probe(m) {
+                for &(p, w) in &self.net_lengths {
+                    if w == width && p <= prefix {
+                        if let Some(slots) = self.nets.get(&(mask(bits, p, w), p, w)) {
+                            out.extend(slots.iter().map(|s| *s as usize));
+                        }
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out.retain(|s| self.entries[*s].live);
+    }
+
+    /// Patterns without a cover that need one of the types the objects have.
+    pub fn unindexed_for(&self, objects: &[&Value], out: &mut Vec<usize>) {
+        if self.unindexed.is_empty() {
+            return;
+        }
+        let mut types: HashSet<&str> = HashSet::new();
+        for o in objects {
+            if let Some(t) = o.get("type").and_then(Value::as_str) {
+                types.insert(t);
+            }
+        }
+        for t in types {
+            if let Some(slots) = self.unindexed.get(t) {
+                out.extend(slots.iter().map(|s| *s as usize));
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out.retain(|s| self.entries[*s].live);
+    }
+
+    /// The slots whose patterns match the observation, among those `allow`
+    /// accepts (the caller's release decision), in slot order. With
+    /// `unindexed` false only pre-selected candidates are evaluated.
+    pub fn detect(
+        &self,
+        obs: Observation<'_>,
+        unindexed: bool,
+        mut allow: impl FnMut(&T) -> bool,
+        hits: &mut Vec<usize>,
+    ) -> Work {
+        let mut work = Work::default();
+        let mut roots: Vec<&Value> = Vec::with_capacity(obs.objects.len() + 1);
+        roots.push(obs.observed_data);
+        roots.extend(obs.objects.iter().copied());
+        let mut slots = Vec::new();
+        self.candidates(&roots, &mut slots);
+        let indexed = slots.len();
+        if unindexed {
+            self.unindexed_for(&roots, &mut slots);
+        }
+        for (i, slot) in slots.into_iter().enumerate() {
+            let e = &self.entries[slot];
+            if !allow(&e.handle) {
+                continue;
+            }
+            if i < indexed {
+                work.indexed += 1;
+            } else {
+                work.unindexed += 1;
+            }
+            match match_observation(&e.pattern, obs.observed_data, obs.objects) {
+                Ok(true) => hits.push(slot),
+                Ok(false) => {}
+                Err(_) => work.errors += 1,
+            }
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        work
+    }
+}
+
+/// Splits a list of objects (a bundle's) into observations: each
+/// observed-data with the objects of the list that its `object_refs` name.
+pub fn observations(objects: &[Value]) -> Vec<(&Value, Vec<&Value>)> {
+    let by_id: HashMap<&str, &Value> =
+        objects.iter().filter_map(|o| Some((o.get("id")?.as_str()?, o))).collect();
+    objects
+        .iter()
+        .filter(|o| o.get("type").and_then(Value::as_str) == Some("observed-data"))
+        .map(|od| {
+            let refs = od
+                .get("object_refs")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).filter_map(|id| by_id.get(id).copied()).collect())
+                .unwrap_or_default();
+            (od, refs)
+        })
+        .collect()
+}
