@@ -75,6 +75,48 @@ pub enum Command {
     /// The release log: what was disclosed to whom, hash-chained.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Match observations against the indicators a partner may see.
+    Detect(DetectArgs),
+    /// Which partners reported an observable value (what a partner may see).
+    Correlate(CorrelateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// Observations: bundles, JSON Lines (objects or bundles) or one
+    /// document; observed-data with the SCOs it references (`-`: stdin).
+    pub file: PathBuf,
+    /// The partner (id or name) whose view is used [default: the node's own].
+    #[arg(long = "as", value_name = "PARTNER")]
+    pub actor: Option<String>,
+    /// Create a sighting per hit, authored by that partner, for the
+    /// indicator's author under the agreement the indicator came by.
+    #[arg(long)]
+    pub sight: bool,
+    /// Only indicators pre-selected by value (skip LIKE, MATCHES, ranges, ...).
+    #[arg(long)]
+    pub indexed_only: bool,
+    /// Write hits (JSON Lines) here instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CorrelateArgs {
+    /// The value (an address, domain, URL, e-mail address, hash, ...).
+    pub value: String,
+    /// Its kind (an SCO type such as ipv4-addr, domain-name, file) [default: guessed from the value].
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<String>,
+    /// The partner (id or name) whose view is used [default: the node's own].
+    #[arg(long = "as", value_name = "PARTNER")]
+    pub actor: Option<String>,
+    /// List the objects of a noisy value too (more than `--threshold` objects).
+    #[arg(long)]
+    pub noisy: bool,
+    /// Values carried by more objects than this are noisy.
+    #[arg(long, default_value_t = 100)]
+    pub threshold: usize,
 }
 
 #[derive(Debug, Subcommand)]

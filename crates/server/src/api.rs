@@ -1,10 +1,12 @@
 //! The REST API at `/api/v1/`: agreements (propose, amend, ratify, suspend,
 //! resume, withdraw, list, show), intelligence (search, object, versions,
-//! release explanation, share: [`objects`]), partners, and the OpenAPI
+//! release explanation, share: [`objects`]), detection and correlation
+//! ([`detect`]), partners, and the OpenAPI
 //! document that describes it all (`/api/v1/openapi.json`, [`openapi`]).
 //! Every action is the caller's own: the author of what is created is always
 //! the caller's partner, taken from its token, never from the request.
 
+mod detect;
 mod objects;
 pub mod openapi;
 
@@ -37,6 +39,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/objects/{id}", get(objects::show))
         .route("/api/v1/objects/{id}/versions", get(objects::versions))
         .route("/api/v1/objects/{id}/release", get(objects::explain))
+        .route("/api/v1/objects/{id}/observables", get(detect::of_object))
+        .route("/api/v1/observables/{type}/{value}", get(detect::observable))
+        .route("/api/v1/detect", post(detect::detect).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/api/v1/partners", get(partners).post(add_partner))
         .layer(axum::middleware::from_fn_with_state(state, guard))
         .route("/api/v1/openapi.json", get(openapi::document))

@@ -8,6 +8,7 @@
 pub mod agreements;
 pub mod api;
 pub mod auth;
+pub mod detect;
 mod error;
 mod http_metrics;
 pub mod keys;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub agreements: Arc<release::Agreements>,
     /// Where every release is recorded.
     pub log: audit::SharedLog,
+    /// The indicators, indexed for detection.
+    pub indicators: Arc<detect::Indicators>,
 }
 
 impl AppState {
@@ -77,6 +80,7 @@ impl AppState {
             keys,
             agreements: Arc::new(release::Agreements::default()),
             log,
+            indicators: Arc::new(detect::Indicators::default()),
         }
     }
 

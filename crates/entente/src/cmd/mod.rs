@@ -3,6 +3,7 @@
 mod admin;
 mod agreement;
 mod audit;
+mod detect;
 mod export;
 mod import;
 mod pattern;
@@ -31,6 +32,8 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Pattern(args) => pattern::run(&args),
         Command::Agreement(c) => agreement::run(c, &config),
         Command::Audit(c) => audit::run(c, &config),
+        Command::Detect(args) => detect::run(&args, &config),
+        Command::Correlate(args) => detect::correlate(&args, &config),
         Command::Migrate => {
             open(&config)?;
             eprintln!("migrations applied");

@@ -258,11 +258,15 @@ pub(super) async fn share(
         }
     }
     let policy_changed = release::changes_agreements(&valid);
+    let shared = !shares.is_empty();
     let options = PutOptions { shares, posted_by: Some(caller.partner.clone()), only_author: true, ..PutOptions::default() };
     let store = state.store.clone();
     let outcomes = crate::blocking(move || store.put(&valid, &options)).await?;
     if policy_changed {
         state.agreements.invalidate();
+    }
+    if shared && outcomes.iter().any(|o| matches!(o, Outcome::Unchanged(_))) {
+        state.indicators.invalidate();
     }
     for (slot, outcome) in slots.into_iter().zip(outcomes) {
         let (status, message) = match outcome {

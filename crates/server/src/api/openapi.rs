@@ -43,6 +43,9 @@ pub const PATHS: &[&str] = &[
     "/api/v1/objects/{id}",
     "/api/v1/objects/{id}/versions",
     "/api/v1/objects/{id}/release",
+    "/api/v1/objects/{id}/observables",
+    "/api/v1/observables/{type}/{value}",
+    "/api/v1/detect",
     "/api/v1/partners",
 ];
 
@@ -88,6 +91,15 @@ pub fn spec() -> Value {
             "/api/v1/objects/{id}/versions": { "get": op("Every version the caller may see", "intelligence", &id, None, "200") },
             "/api/v1/objects/{id}/release": {
                 "get": op("Why a partner may or may not receive each version (author or node admin)", "intelligence", &[("id", "path", "the STIX id"), ("partner", "query", "the recipient's identity id")], None, "200")
+            },
+            "/api/v1/objects/{id}/observables": {
+                "get": op("The object's observables, who reported each, and how many partners besides its author reported any (`also_reported_by`)", "correlation", &id, None, "200")
+            },
+            "/api/v1/observables/{type}/{value}": {
+                "get": op("Which partners reported a value (normalised), first and last seen, the objects involved; only what the caller may see. Values carried by more than 100 objects are flagged `noisy` and listed only with `noisy=true`", "correlation", &[("type", "path", "the observable's SCO type: ipv4-addr, ipv6-addr, domain-name, url, email-addr, mac-addr, file (hashes), artifact, x509-certificate, autonomous-system, windows-registry-key, mutex, directory, user-account, software"), ("value", "path", "the value"), ("noisy", "query", "true: list noisy values' objects too")], None, "200")
+            },
+            "/api/v1/detect": {
+                "post": op("Match observations (observed-data with its SCOs: a bundle, a list, JSON Lines, or {\"observations\": [...], \"sight\": true}) against the indicators the caller may see; with `sight`, each hit becomes a sighting for the indicator's author (analyst)", "detection", &[("sight", "query", "true: create a sighting per hit"), ("unindexed", "query", "false: skip indicators that cannot be pre-selected by value")], Some("observations"), "200")
             },
             "/api/v1/partners": {
                 "get": op("Partners this node knows", "partners", &[], None, "200"),

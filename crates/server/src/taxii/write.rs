@@ -85,12 +85,15 @@ pub(super) async fn add_objects(
 
     let (store, registry, limits) = (state.store.clone(), state.registry.clone(), state.limits);
     let target = access.target.clone();
-    let agreements = state.agreements.clone();
+    let (agreements, indicators) = (state.agreements.clone(), state.indicators.clone());
     let mut work = tokio::task::spawn_blocking(move || {
         let done = process(&*store, &target, &owner, &raws, &limits, status);
-        if let Ok((s, policy_changed)) = &done {
-            if *policy_changed {
+        if let Ok((s, changed)) = &done {
+            if changed.agreements {
                 agreements.invalidate();
+            }
+            if changed.shares {
+                indicators.invalidate();
             }
             let bytes = serde_json::to_vec(s).unwrap_or_default();
             registry.put_status(&s.id, &owner, &bytes)?;
@@ -112,6 +115,14 @@ pub(super) async fn add_objects(
     }
 }
 
+/// What a batch changed that cached release inputs depend on.
+struct Changed {
+    /// Agreements, ratifications, notices or identities were stored.
+    agreements: bool,
+    /// Versions already stored were shared under one more agreement.
+    shares: bool,
+}
+
 /// Validates and stores the objects of one add request; also says whether
 /// it wrote objects the release decision reads (agreements, ratifications,
 /// notices, identities).
@@ -122,7 +133,7 @@ fn process(
     raws: &[Box<RawValue>],
     limits: &model::Limits,
     mut status: Status,
-) -> store::Result<(Status, bool)> {
+) -> store::Result<(Status, Changed)> {
     let mut valid = Vec::with_capacity(raws.len());
     for (i, raw) in raws.iter().enumerate() {
         match crate::release::accept(raw.get().as_bytes(), limits) {
@@ -145,6 +156,10 @@ fn process(
     };
     let options = PutOptions { collection, shares, posted_by: Some(partner.to_owned()), only_author: true };
     let outcomes = store.put(&valid, &options)?;
+    let changed = Changed {
+        agreements: policy_changed,
+        shares: !options.shares.is_empty() && outcomes.iter().any(|o| matches!(o, Outcome::Unchanged(_))),
+    };
     for (obj, outcome) in valid.iter().zip(outcomes) {
         let version = obj.version().map(|v| v.to_string()).unwrap_or_default();
         let id = obj.id().to_string();
@@ -163,7 +178,7 @@ fn process(
     status.failure_count = status.failures.len() as u64;
     status.pending_count = 0;
     status.status = "complete".into();
-    Ok((status, policy_changed))
+    Ok((status, changed))
 }
 
 pub(super) async fn delete_object(
@@ -227,6 +242,8 @@ pub(super) async fn delete_object(
         other => other.store_collection(),
     };
     crate::blocking(move || store.delete(&id, &versions, collection.as_deref())).await?;
+    // The detector holds release facts of indicator versions: reread them.
+    state.indicators.invalidate();
     Ok(taxii_json(StatusCode::OK, Vec::new()))
 }
 

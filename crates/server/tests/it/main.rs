@@ -3,6 +3,7 @@
 //! case(backend: Backend)` into a `case_sqlite` and a `case_postgres` test.
 
 mod agreements;
+mod detect;
 mod faults;
 mod health;
 mod leak;

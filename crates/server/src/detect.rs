@@ -1,0 +1,513 @@
+//! Detection and correlation: shared indicators matched against what a
+//! partner observes, and who else reported an observable. Both are paths
+//! out of the node, so both answer through the caller's release decision.
+//!
+//! * [`Indicators`]: the node's live indicators (latest versions, not
+//!   revoked, STIX patterns), parsed once and indexed by observable in a
+//!   [`pattern::Detector`]; refreshed incrementally from the store by
+//!   `date_added` (new versions replace old ones), rebuilt after deletions.
+//! * [`Feed`]: turns observations as they arrive (bundles, JSON Lines of
+//!   objects or bundles, a streamed document) into observed-data objects
+//!   with the objects they reference.
+//! * [`Session`]: one caller's detection run: pre-selection by the cached
+//!   release facts, the matcher, then the release decision again on the
+//!   indicator as stored now (a hit is only reported from the object
+//!   actually read); sightings for hits when asked.
+//! * [`correlate`]: which partners reported an observable, counting only
+//!   the versions the caller may see.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, RwLock};
+
+use model::{StixId, Timestamp};
+use pattern::detect::{Observation, Work};
+use pattern::Detector;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use store::{ObservableKey, PutOptions, Query, Record, Store, Versions};
+
+use crate::release::Reader;
+
+/// An indicator held by the detector: its stored record without the JSON
+/// bytes (for the release pre-check), and what sightings need.
+pub struct Held {
+    /// The version's record (`json` empty).
+    pub record: Record,
+    /// `valid_until`, microseconds, if set.
+    pub valid_until: Option<i64>,
+    /// The TLP markings of the indicator (copied onto sightings).
+    pub tlp_markings: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct IndicatorFields {
+    pattern: Option<String>,
+    pattern_type: Option<String>,
+    valid_until: Option<String>,
+    #[serde(default)]
+    revoked: bool,
+    #[serde(default)]
+    object_marking_refs: Vec<String>,
+}
+
+#[derive(Default)]
+struct Engine {
+    detector: Detector<Held>,
+    slots: HashMap<String, usize>,
+    /// `date_added` of the last version read from the store.
+    watermark: i64,
+    stale: bool,
+}
+
+impl Engine {
+    fn add(&mut self, mut r: Record) {
+        self.watermark = self.watermark.max(r.date_added.0);
+        if let Some(old) = self.slots.remove(&r.id) {
+            self.detector.remove(old);
+        }
+        let Ok(f) = serde_json::from_slice::<IndicatorFields>(&r.json) else { return };
+        if f.revoked || f.pattern_type.as_deref() != Some("stix") {
+            return;
+        }
+        let Some(Ok(p)) = f.pattern.as_deref().map(pattern::parse) else { return };
+        let tlp_markings = f
+            .object_marking_refs
+            .into_iter()
+            .filter(|m| model::tlp::MARKINGS.iter().any(|t| t.id == m))
+            .collect();
+        let valid_until = f.valid_until.and_then(|v| Timestamp::parse(&v).ok()).map(|t| t.micros());
+        r.json = Vec::new();
+        let id = r.id.clone();
+        let slot = self.detector.insert(p, Held { record: r, valid_until, tlp_markings });
+        self.slots.insert(id, slot);
+    }
+}
+
+/// The node's indicators, indexed for detection (see the module docs).
+#[derive(Default)]
+pub struct Indicators {
+    engine: RwLock<Engine>,
+}
+
+impl Indicators {
+    /// Forgets everything: the next refresh reads every indicator again
+    /// (after deletions, which an incremental refresh cannot see).
+    pub fn invalidate(&self) {
+        self.engine.write().unwrap_or_else(|p| p.into_inner()).stale = true;
+    }
+
+    /// Reads the indicator versions added since the last refresh.
+    pub fn refresh(&self, store: &dyn Store) -> store::Result<()> {
+        let mut e = self.engine.write().unwrap_or_else(|p| p.into_inner());
+        if e.stale || e.watermark == 0 {
+            *e = Engine { watermark: i64::MIN, ..Engine::default() };
+        }
+        let q = Query {
+            types: vec!["indicator".into()],
+            added_after: Some(e.watermark),
+            versions: Versions::LAST,
+            ..Query::default()
+        };
+        store.scan(&q, &mut |r| {
+            e.add(r);
+            Ok(())
+        })?;
+        if e.detector.dead() > 1024 && e.detector.dead() > e.detector.len() {
+            let Engine { detector, watermark, .. } = std::mem::take(&mut *e);
+            let detector = detector.compact();
+            let slots = detector.iter().map(|(s, _, h)| (h.record.id.clone(), s)).collect();
+            *e = Engine { detector, slots, watermark, stale: false };
+        }
+        Ok(())
+    }
+
+    /// Live indicators, and how many of them are pre-selected by value.
+    pub fn counts(&self) -> (usize, usize) {
+        let e = self.engine.read().unwrap_or_else(|p| p.into_inner());
+        (e.detector.len(), e.detector.indexed())
+    }
+}
+
+/// Most objects [`Feed`] keeps for later references.
+const POOL_MAX: usize = 200_000;
+
+/// Observations from a stream of objects: observed-data objects are
+/// released with the objects they reference once all have arrived (or at
+/// the end, with those that did); other objects are kept, up to
+/// [`POOL_MAX`], for observed-data that references them later.
+#[derive(Default)]
+pub struct Feed {
+    pool: HashMap<String, Arc<Value>>,
+    order: VecDeque<String>,
+    waiting: Vec<Arc<Value>>,
+}
+
+/// One observation, ready to match: the observed-data and its objects.
+pub struct Ready {
+    /// The observed-data object.
+    pub observed_data: Arc<Value>,
+    /// The objects it references that were found.
+    pub objects: Vec<Arc<Value>>,
+}
+
+impl Feed {
+    /// Takes one document: a bundle (its objects), a JSON array (of objects
+    /// or bundles), or one object.
+    pub fn push_document(&mut self, doc: Value, out: &mut Vec<Ready>) {
+        match doc {
+            Value::Object(mut m) if m.get("type").and_then(Value::as_str) == Some("bundle") || m.contains_key("objects") => {
+                if let Some(Value::Array(objects)) = m.remove("objects") {
+                    self.push_all(objects, out);
+                }
+            }
+            Value::Array(items) => items.into_iter().for_each(|d| self.push_document(d, out)),
+            other => self.push(other, out),
+        }
+    }
+
+    fn push_all(&mut self, objects: Vec<Value>, out: &mut Vec<Ready>) {
+        // Referenced objects first, so a bundle's observations are complete.
+        let (observed, rest): (Vec<Value>, Vec<Value>) =
+            objects.into_iter().partition(|o| o.get("type").and_then(Value::as_str) == Some("observed-data"));
+        for o in rest.into_iter().chain(observed) {
+            self.push(o, out);
+        }
+    }
+
+    /// Takes one object.
+    pub fn push(&mut self, object: Value, out: &mut Vec<Ready>) {
+        let is_od = object.get("type").and_then(Value::as_str) == Some("observed-data");
+        let object = Arc::new(object);
+        if is_od {
+            if self.complete(&object) {
+                out.push(self.resolve(object));
+            } else {
+                self.waiting.push(object);
+            }
+            return;
+        }
+        let Some(id) = object.get("id").and_then(Value::as_str).map(str::to_owned) else { return };
+        if self.pool.len() >= POOL_MAX {
+            if let Some(old) = self.order.pop_front() {
+                self.pool.remove(&old);
+            }
+        }
+        if self.pool.insert(id.clone(), object).is_none() {
+            self.order.push_back(id);
+        }
+        if !self.waiting.is_empty() {
+            let waiting = std::mem::take(&mut self.waiting);
+            for od in waiting {
+                if self.complete(&od) {
+                    out.push(self.resolve(od));
+                } else {
+                    self.waiting.push(od);
+                }
+            }
+        }
+    }
+
+    /// Releases the observations still waiting for objects, with what came.
+    pub fn finish(&mut self, out: &mut Vec<Ready>) {
+        for od in std::mem::take(&mut self.waiting) {
+            out.push(self.resolve(od));
+        }
+    }
+
+    fn refs(od: &Value) -> impl Iterator<Item = &str> {
+        od.get("object_refs").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)
+    }
+
+    fn complete(&self, od: &Value) -> bool {
+        Self::refs(od).all(|r| self.pool.contains_key(r))
+    }
+
+    fn resolve(&self, od: Arc<Value>) -> Ready {
+        let objects = Self::refs(&od).filter_map(|r| self.pool.get(r).cloned()).collect();
+        Ready { observed_data: od, objects }
+    }
+}
+
+/// One hit: an indicator (as stored now, released to the caller) and the
+/// observation it matched.
+pub struct Hit {
+    /// The indicator's stored version.
+    pub indicator: Record,
+    /// The agreement it reached the caller under (`None`: its own or published).
+    pub agreement: Option<StixId>,
+    /// The observed-data it matched.
+    pub observed_data: Arc<Value>,
+}
+
+/// What a detection run did, for its summary.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct Totals {
+    /// Observations matched.
+    pub observations: u64,
+    /// Hits reported.
+    pub hits: u64,
+    /// Candidates from the observable index evaluated.
+    pub indexed_evaluations: u64,
+    /// Indicators without a value to pre-select by, evaluated.
+    pub unindexed_evaluations: u64,
+    /// Evaluations that ended in an error (not matches).
+    pub errors: u64,
+    /// Matches whose indicator the caller may no longer see, as stored now.
+    pub withdrawn: u64,
+}
+
+/// One caller's detection run over the node's indicators.
+pub struct Session<'a> {
+    indicators: &'a Indicators,
+    store: &'a dyn Store,
+    reader: Arc<Reader>,
+    now: i64,
+    /// Also evaluate indicators that cannot be pre-selected by value.
+    pub unindexed: bool,
+    /// What the run did so far.
+    pub totals: Totals,
+}
+
+impl<'a> Session<'a> {
+    /// A run for the reader's partner (refresh the indicators first).
+    pub fn new(indicators: &'a Indicators, store: &'a dyn Store, reader: Arc<Reader>) -> Session<'a> {
+        Session { indicators, store, reader, now: Timestamp::now().micros(), unindexed: true, totals: Totals::default() }
+    }
+
+    /// Matches observations; returns the hits, each checked against the
+    /// indicator as stored now.
+    pub fn run(&mut self, batch: &[Ready]) -> store::Result<Vec<Hit>> {
+        let mut found: Vec<(usize, Arc<Value>)> = Vec::new();
+        {
+            let e = self.indicators.engine.read().unwrap_or_else(|p| p.into_inner());
+            let now = self.now;
+            let reader = &self.reader;
+            let mut hits = Vec::new();
+            for obs in batch {
+                let objects: Vec<&Value> = obs.objects.iter().map(|o| &**o).collect();
+                hits.clear();
+                let work: Work = e.detector.detect(
+                    Observation { observed_data: &obs.observed_data, objects: &objects },
+                    self.unindexed,
+                    |h: &Held| h.valid_until.is_none_or(|u| u > now) && reader.allowed(&h.record).is_some(),
+                    &mut hits,
+                );
+                self.totals.observations += 1;
+                self.totals.indexed_evaluations += work.indexed;
+                self.totals.unindexed_evaluations += work.unindexed;
+                self.totals.errors += work.errors;
+                found.extend(hits.iter().map(|s| (*s, obs.observed_data.clone())));
+            }
+            // Slots are only valid under this lock: turn them into ids.
+            let ids: Vec<(String, Arc<Value>)> = found
+                .drain(..)
+                .filter_map(|(s, od)| Some((e.detector.get(s)?.1.record.id.clone(), od)))
+                .collect();
+            drop(e);
+            self.confirm(ids)
+        }
+    }
+
+    /// The release decision again, on each hit's indicator as stored now.
+    fn confirm(&mut self, ids: Vec<(String, Arc<Value>)>) -> store::Result<Vec<Hit>> {
+        let mut current: HashMap<String, Option<(Record, Option<StixId>)>> = HashMap::new();
+        let mut out = Vec::new();
+        for (id, od) in ids {
+            if !current.contains_key(&id) {
+                let fresh = match StixId::parse(&id) {
+                    Ok(sid) => self.store.get(&sid, &Versions::LAST)?.pop(),
+                    Err(_) => None,
+                };
+                let released = fresh.and_then(|r| {
+                    let a = self.reader.allowed(&r)?;
+                    Some((r, a))
+                });
+                current.insert(id.clone(), released);
+            }
+            match &current[&id] {
+                Some((r, a)) => out.push(Hit { indicator: r.clone(), agreement: a.clone(), observed_data: od }),
+                None => self.totals.withdrawn += 1,
+            }
+        }
+        self.totals.hits += out.len() as u64;
+        Ok(out)
+    }
+}
+
+/// A sighting of a hit's indicator by `partner`, for the indicator's author
+/// alone (`recipient_refs`), with the indicator's TLP markings.
+pub fn sighting(partner: &StixId, hit: &Hit, now: &Timestamp) -> Value {
+    let od = &hit.observed_data;
+    let author = hit.indicator.created_by_ref.clone().or_else(|| hit.indicator.posted_by.clone());
+    let markings: Vec<String> = serde_json::from_slice::<IndicatorFields>(&hit.indicator.json)
+        .map(|f| f.object_marking_refs.into_iter().filter(|m| model::tlp::MARKINGS.iter().any(|t| t.id == m)).collect())
+        .unwrap_or_default();
+    let mut s = json!({
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": format!("sighting--{}", uuid::Uuid::new_v4()),
+        "created": now.to_string(),
+        "modified": now.to_string(),
+        "created_by_ref": partner.as_str(),
+        "sighting_of_ref": hit.indicator.id,
+        "where_sighted_refs": [partner.as_str()],
+        "count": od.get("number_observed").and_then(Value::as_u64).unwrap_or(1).min(999_999_999),
+    });
+    if let Some(id) = od.get("id").and_then(Value::as_str) {
+        s["observed_data_refs"] = json!([id]);
+    }
+    for (from, to) in [("first_observed", "first_seen"), ("last_observed", "last_seen")] {
+        if let Some(t) = od.get(from).and_then(Value::as_str).and_then(|t| Timestamp::parse(t).ok()) {
+            s[to] = json!(t.to_string());
+        }
+    }
+    if !markings.is_empty() {
+        s["object_marking_refs"] = json!(markings);
+    }
+    if let Some(a) = author.filter(|a| a != partner.as_str()) {
+        s["extensions"] = json!({ policy::ext::RELEASE_EXT: {
+            "extension_type": "property-extension",
+            "recipient_refs": [a],
+        }});
+    }
+    s
+}
+
+/// Stores sightings for hits, each shared under the agreement its
+/// indicator came by (the author receives it; its `recipient_refs` keep it
+/// from the agreement's other parties). Returns the sightings' ids.
+pub fn record_sightings(store: &dyn Store, partner: &StixId, hits: &[Hit]) -> Result<Vec<String>, String> {
+    let now = Timestamp::now();
+    let mut by_agreement: BTreeMap<Option<String>, Vec<model::Object>> = BTreeMap::new();
+    for h in hits {
+        let v = sighting(partner, h, &now);
+        let o = model::Object::from_value(v).map_err(|e| e.to_string())?;
+        by_agreement.entry(h.agreement.as_ref().map(|a| a.to_string())).or_default().push(o);
+    }
+    let mut ids = Vec::new();
+    for (agreement, objects) in by_agreement {
+        let options = PutOptions {
+            shares: agreement.into_iter().collect(),
+            posted_by: Some(partner.to_string()),
+            only_author: true,
+            ..PutOptions::default()
+        };
+        store.put(&objects, &options).map_err(|e| e.to_string())?;
+        ids.extend(objects.iter().map(|o| o.id().to_string()));
+    }
+    Ok(ids)
+}
+
+/// Values reported by more objects than this are noisy by default.
+pub const NOISY_DEFAULT: usize = 100;
+
+/// Who reported one observable, as far as the caller may see.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Correlation {
+    /// The observable's kind.
+    pub kind: String,
+    /// Its normalised value.
+    pub value: String,
+    /// More objects than the threshold carry it (then `objects` and
+    /// `partners` are left out unless asked for).
+    pub noisy: bool,
+    /// Objects counted (at most threshold + 1 when noisy and not asked for).
+    pub object_count: usize,
+    /// Per reporting partner: objects, first and last `date_added`.
+    pub partners: Vec<Reporter>,
+    /// The objects (latest visible versions): id, type, author, date added.
+    pub objects: Vec<Value>,
+    /// First and last time the node received a version carrying it.
+    pub first_seen: Option<String>,
+    /// See `first_seen`.
+    pub last_seen: Option<String>,
+}
+
+/// One partner's reports of an observable.
+#[derive(Debug, serde::Serialize)]
+pub struct Reporter {
+    /// The partner's identity id.
+    pub partner: String,
+    /// How many of its objects carry it.
+    pub objects: usize,
+    /// When the first arrived here.
+    pub first_seen: String,
+    /// When the last arrived here.
+    pub last_seen: String,
+}
+
+/// Which partners reported `value` (of `kind`), counting only the latest
+/// versions `reader` may see. Reads at most `threshold + 1` objects unless
+/// `include_noisy` (then at most `cap`). Returns the records read, for the
+/// release log.
+pub fn correlate(
+    store: &dyn Store,
+    reader: &Arc<Reader>,
+    kind: &'static str,
+    raw_value: &str,
+    threshold: usize,
+    include_noisy: bool,
+    cap: usize,
+) -> store::Result<(Correlation, Vec<Record>)> {
+    let value = pattern::observables::normalise(kind, raw_value.trim()).into_owned();
+    let key = ObservableKey::new(kind, &value);
+    let limit = if include_noisy { cap } else { threshold + 1 };
+    let q = Query {
+        observables: vec![key],
+        versions: Versions::LAST,
+        gate: Some(reader.gate()),
+        limit: Some(limit),
+        ..Query::default()
+    };
+    let mut records = store.query(&q)?.records;
+    for r in &mut records {
+        r.json = Vec::new();
+    }
+    let noisy = records.len() > threshold;
+    let mut c = Correlation { kind: kind.into(), value, noisy, object_count: records.len(), ..Correlation::default() };
+    if noisy && !include_noisy {
+        return Ok((c, Vec::new()));
+    }
+    let mut by: BTreeMap<String, (usize, i64, i64)> = BTreeMap::new();
+    for r in &records {
+        let author = r.created_by_ref.clone().or_else(|| r.posted_by.clone()).unwrap_or_default();
+        let e = by.entry(author.clone()).or_insert((0, i64::MAX, i64::MIN));
+        e.0 += 1;
+        e.1 = e.1.min(r.date_added.0);
+        e.2 = e.2.max(r.date_added.0);
+        c.objects.push(json!({"id": r.id, "type": r.object_type, "author": author, "date_added": r.date_added.to_string()}));
+    }
+    let ts = |d: i64| store::DateAdded(d).to_string();
+    c.first_seen = records.iter().map(|r| r.date_added.0).min().map(ts);
+    c.last_seen = records.iter().map(|r| r.date_added.0).max().map(ts);
+    c.partners = by
+        .into_iter()
+        .map(|(partner, (n, f, l))| Reporter { partner, objects: n, first_seen: ts(f), last_seen: ts(l) })
+        .collect();
+    Ok((c, records))
+}
+
+/// How many partners other than the object's author reported one of its
+/// observables (each observable's noisy ones left out), counting only what
+/// `reader` may see.
+pub fn also_reported_by(
+    store: &dyn Store,
+    reader: &Arc<Reader>,
+    object: &model::Object,
+    threshold: usize,
+) -> store::Result<usize> {
+    let author = object.created_by_ref().map(|a| a.to_string());
+    let mut partners = BTreeSet::new();
+    for o in object.observables() {
+        let (c, _) = correlate(store, reader, o.kind, &o.value, threshold, false, threshold + 1)?;
+        if c.noisy {
+            continue;
+        }
+        for p in c.partners {
+            if Some(&p.partner) != author.as_ref() {
+                partners.insert(p.partner);
+            }
+        }
+    }
+    Ok(partners.len())
+}
