@@ -5,7 +5,8 @@
 //! exercise data, versions, recalls and shares. Every partner then reads
 //! through every path out — TAXII objects, manifest, versions and single
 //! objects in the everything collection and in each agreement collection,
-//! the REST search, object and versions, and the export's gated scan — with random filters and page
+//! the REST search, object and versions, the export's gated scan,
+//! correlation of observables and detection — with random filters and page
 //! sizes, and what it gets must equal what a deliberately simple model says:
 //! the reference rules of `policy::reference` applied to the stored objects,
 //! and TAXII's filters and version selection applied by hand.
@@ -49,7 +50,13 @@ impl Rng {
     }
 }
 
-const TYPES: &[&str] = &["malware", "tool", "attack-pattern", "campaign", "vulnerability", "infrastructure"];
+const TYPES: &[&str] = &["malware", "tool", "attack-pattern", "campaign", "vulnerability", "infrastructure", "indicator"];
+/// Indicators test one of this many addresses, so partners' reports overlap.
+const VALUES: u64 = 150;
+
+fn address(n: u64) -> String {
+    format!("10.9.{}.{}", n / 256, n % 256)
+}
 const LABELS: &[&str] = &["ransomware", "phishing", "apt", "ics", "x-entente-exercise"];
 const UNKNOWN_MARKING: &str = "marking-definition--0c1e2d3f-4a5b-4c6d-8e7f-901234567890";
 
@@ -207,6 +214,11 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
             if ty == "malware" {
                 v["is_family"] = json!(false);
             }
+            if ty == "indicator" {
+                v["pattern"] = json!(format!("[ipv4-addr:value = '{}']", address(rng.below(VALUES))));
+                v["pattern_type"] = json!("stix");
+                v["valid_from"] = json!(ts(now - 400 * DAY));
+            }
             let labels = rng.subset(LABELS, 25);
             if !labels.is_empty() {
                 v["labels"] = json!(labels);
@@ -363,6 +375,7 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
         assert!(leaked.is_empty() && denied.is_empty(), "{what}: leaked {leaked:?}, wrongly denied {denied:?}");
     };
 
+    let (mut correlated, mut detected) = (0usize, 0usize);
     for (pi, p) in partners.iter().enumerate() {
         let token = &tokens[pi];
         let get = |u: String| {
@@ -496,6 +509,73 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
             compare(&mut counts, &base, got, expected, considered);
         }
 
+        // Correlation: the objects whose latest version carries an address,
+        // as far as this partner may see, and their authors.
+        let carries = |v: &Version, value: &str| v.ty == "indicator" && v.object.observables().iter().any(|o| o.value == value);
+        for _ in 0..8 {
+            let value = address(rng.below(VALUES));
+            let (status, body) = get(format!("{url}/api/v1/observables/ipv4-addr/{value}?noisy=true")).await;
+            counts.requests += 1;
+            assert_eq!(status, 200, "{body}");
+            let got: Vec<String> = body["objects"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_owned()).collect();
+            let mut considered = 0;
+            let seen: Vec<&Version> = versions
+                .iter()
+                .filter(|v| v.last && carries(v, &value))
+                .filter(|v| {
+                    considered += 1;
+                    visible(v, p, &v.shared_under)
+                })
+                .collect();
+            let expected: BTreeSet<String> = seen.iter().map(|v| v.id.clone()).collect();
+            correlated += expected.len();
+            compare(&mut counts, &format!("correlate {value}"), got, expected, considered);
+            let authors: BTreeSet<String> =
+                seen.iter().filter_map(|v| v.object.created_by_ref().map(|a| a.to_string())).collect();
+            let reported: BTreeSet<String> =
+                body["partners"].as_array().unwrap().iter().map(|x| x["partner"].as_str().unwrap().to_owned()).collect();
+            assert_eq!(reported, authors, "correlate {value}: partners");
+        }
+
+        // Detection: observations of random addresses; hits are the
+        // indicators (latest version, not revoked) it may see that test them.
+        let values: Vec<String> = (0..12).map(|_| address(rng.below(VALUES))).collect();
+        let observations: Vec<Value> = values
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let ip = format!("ipv4-addr--00000000-0000-4000-8000-{i:012}");
+                json!({"type": "bundle", "id": format!("bundle--00000000-0000-4000-8000-{i:012}"), "objects": [
+                    {"type": "observed-data", "spec_version": "2.1", "id": format!("observed-data--00000000-0000-4000-8000-{i:012}"),
+                     "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+                     "first_observed": "2026-01-01T00:00:00Z", "last_observed": "2026-01-01T00:00:00Z",
+                     "number_observed": 1, "object_refs": [ip]},
+                    {"type": "ipv4-addr", "id": ip, "value": a}]})
+            })
+            .collect();
+        let r = client.post(format!("{url}/api/v1/detect")).bearer_auth(token).json(&observations).send().await.unwrap();
+        counts.requests += 1;
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.unwrap();
+        let got: Vec<String> = body["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| format!("{} {}", h["indicator"].as_str().unwrap(), h["observed_data"].as_str().unwrap()))
+            .collect();
+        let mut expected = BTreeSet::new();
+        let mut considered = 0;
+        for (i, a) in values.iter().enumerate() {
+            for v in versions.iter().filter(|v| v.last && !v.object.revoked() && carries(v, a)) {
+                considered += 1;
+                if visible(v, p, &v.shared_under) {
+                    expected.insert(format!("{} observed-data--00000000-0000-4000-8000-{i:012}", v.id));
+                }
+            }
+        }
+        detected += expected.len();
+        compare(&mut counts, "detect", got, expected, considered);
+
         // Single objects, visible or not: TAXII object and versions, REST object.
         for _ in 0..25 {
             let v = rng.pick(&versions);
@@ -547,6 +627,8 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
         counts.leaked,
         counts.wrongly_denied
     );
+    println!("correlation results checked={correlated} detection hits checked={detected}");
+    assert!(correlated > 0 && detected > 0, "the correlation and detection paths must have had something to show");
     assert_eq!((counts.leaked, counts.wrongly_denied), (0, 0));
 }
 
