@@ -192,3 +192,68 @@ fn agreement_commands_propose_ratify_and_show_derived_state() {
     assert_eq!(shown.lines().count(), 1, "one export released it: {shown}");
     assert!(shown.contains("\"channel\":\"export\"") && shown.contains(&id), "{shown}");
 }
+
+#[test]
+fn detect_sights_for_the_author_and_correlate_counts_what_the_partner_sees() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let a = String::from_utf8(entente(d, &["init", "--name", "Aurelia"]).stdout).unwrap().trim().to_owned();
+    let b = String::from_utf8(entente(d, &["partner", "add", "--name", "Borealis"]).stdout).unwrap().trim().to_owned();
+    let c = String::from_utf8(entente(d, &["partner", "add", "--name", "Caledonia"]).stdout).unwrap().trim().to_owned();
+    let terms = serde_json::json!({
+        "title": "A-B sharing", "purpose": "indicators", "party_refs": [a, b],
+        "scope": {"object_types": [], "labels": [], "data_kind": "both"}, "tlp_ceiling": "amber",
+        "handling": {"reshare": "none", "attribution": "required", "permitted_actions": []},
+        "valid_from": "2020-01-01T00:00:00Z"
+    });
+    std::fs::write(d.join("terms.json"), terms.to_string()).unwrap();
+    let id = String::from_utf8(entente(d, &["agreement", "propose", "--as", "Aurelia", "terms.json"]).stdout).unwrap().trim().to_owned();
+    for who in ["Aurelia", "Borealis"] {
+        assert!(entente(d, &["agreement", "ratify", "--as", who, &id]).status.success());
+    }
+    let indicator = serde_json::json!({"type": "indicator", "spec_version": "2.1",
+        "id": "indicator--00000000-0000-4000-8000-000000000001", "created_by_ref": a,
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+        "pattern": "[domain-name:value = 'c2.example']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"});
+    std::fs::write(d.join("ind.json"), indicator.to_string()).unwrap();
+    let out = entente(d, &["import", "--as", "Aurelia", "--share", &id, "ind.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Observations as JSON Lines: the SCO first, then the observed-data.
+    let obs = [
+        r#"{"type":"domain-name","id":"domain-name--00000000-0000-4000-8000-000000000001","value":"C2.Example."}"#,
+        r#"{"type":"domain-name","id":"domain-name--00000000-0000-4000-8000-000000000002","value":"c2.example"}"#,
+        r#"{"type":"observed-data","spec_version":"2.1","id":"observed-data--00000000-0000-4000-8000-000000000001","created":"2026-02-01T00:00:00Z","modified":"2026-02-01T00:00:00Z","first_observed":"2026-02-01T00:00:00Z","last_observed":"2026-02-01T00:00:00Z","number_observed":2,"object_refs":["domain-name--00000000-0000-4000-8000-000000000001"]}"#,
+        r#"{"type":"observed-data","spec_version":"2.1","id":"observed-data--00000000-0000-4000-8000-000000000002","created":"2026-02-01T00:00:00Z","modified":"2026-02-01T00:00:00Z","first_observed":"2026-02-01T00:00:00Z","last_observed":"2026-02-01T00:00:00Z","number_observed":2,"object_refs":["domain-name--00000000-0000-4000-8000-000000000002"]}"#,
+        "not json",
+    ];
+    std::fs::write(d.join("obs.jsonl"), obs.join("\n")).unwrap();
+    // Caledonia is not party: no hit. Borealis: one hit (the exact value), sighted.
+    let out = entente(d, &["detect", "--as", "Caledonia", "obs.jsonl"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = entente(d, &["detect", "--as", "Borealis", "--sight", "obs.jsonl"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("line 5:"), "the malformed line is named: {}", stderr(&out));
+    let hits: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["observed_data"], "observed-data--00000000-0000-4000-8000-000000000002");
+    assert_eq!(hits[0]["agreement"], serde_json::json!(id));
+    let sighting = hits[0]["sighting"].as_str().unwrap().to_owned();
+    // The sighting reaches Aurelia (the author) and not Caledonia.
+    let export_for = |p: &str| String::from_utf8(entente(d, &["export", "--for", p]).stdout).unwrap();
+    assert!(export_for(&a).contains(&sighting));
+    assert!(!export_for(&c).contains(&sighting));
+    // Correlation: Borealis sees Aurelia's report (in any spelling), Caledonia nothing.
+    let correlate = |who: &str| -> serde_json::Value {
+        let out = entente(d, &["correlate", "--as", who, "C2.EXAMPLE"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let seen = correlate("Borealis");
+    assert_eq!(seen["kind"], "domain-name");
+    assert_eq!(seen["partners"][0]["partner"], serde_json::json!(a), "{seen}");
+    assert_eq!(correlate("Caledonia")["object_count"], 0);
+    let shown = String::from_utf8(entente(d, &["audit", "show", "--object", "indicator--00000000-0000-4000-8000-000000000001"]).stdout).unwrap();
+    assert!(shown.contains("\"channel\":\"detect\"") && shown.contains("\"channel\":\"correlate\""), "{shown}");
+}
