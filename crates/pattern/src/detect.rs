@@ -4,15 +4,44 @@
 //! object types they need, so they cost nothing for observations that hold
 //! none of those types. The matcher confirms every candidate.
 
-use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
+
+use foldhash::fast::RandomState;
 
 use serde_json::Value;
 
 use crate::ast::Pattern;
 use crate::matcher::match_observation;
 use crate::observables::{cover, mask, net_probe, probes, required_types, Key};
+
+/// The exact-key map is keyed by hashes already: it need not hash again.
+#[derive(Default, Clone, Copy)]
+struct Identity;
+
+impl BuildHasher for Identity {
+    type Hasher = IdentityHasher;
+    fn build_hasher(&self) -> IdentityHasher {
+        IdentityHasher(0)
+    }
+}
+
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl std::hash::Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
 
 /// One observation: an observed-data object and the objects it references.
 #[derive(Debug, Clone, Copy)]
@@ -34,7 +63,7 @@ struct Entry<T> {
 pub struct Detector<T> {
     entries: Vec<Entry<T>>,
     hasher: RandomState,
-    exact: HashMap<u64, Vec<u32>>,
+    exact: HashMap<u64, Vec<u32>, Identity>,
     nets: HashMap<(u128, u32, u32), Vec<u32>>,
     /// The (prefix, width) pairs present in `nets`.
     net_lengths: Vec<(u32, u32)>,
@@ -47,8 +76,8 @@ impl<T> Default for Detector<T> {
     fn default() -> Self {
         Detector {
             entries: Vec::new(),
-            hasher: RandomState::new(),
-            exact: HashMap::new(),
+            hasher: RandomState::default(),
+            exact: HashMap::default(),
             nets: HashMap::new(),
             net_lengths: Vec::new(),
             unindexed: HashMap::new(),
@@ -167,16 +196,13 @@ impl<T> Detector<T> {
 
     /// Indexed candidates for an observation's objects, deduplicated.
     pub fn candidates(&self, objects: &[&Value], out: &mut Vec<usize>) {
-        let mut keys = Vec::new();
         for o in objects {
             let Some(m) = o.as_object() else { continue };
-            keys.clear();
-            probes(m, &mut keys);
-            for k in &keys {
-                if let Some(slots) = self.exact.get(&self.hash(k.kind, &k.value)) {
+            probes(m, |kind, value| {
+                if let Some(slots) = self.exact.get(&self.hash(kind, value)) {
                     out.extend(slots.iter().map(|s| *s as usize));
                 }
-            }
+            });
             if self.net_lengths.is_empty() {
                 continue;
             }

@@ -132,6 +132,8 @@ fn canonical_number(s: &str) -> Cow<'_, str> {
 /// The same text always gives the same result, so equal values always meet.
 pub fn normalise<'a>(kind: &str, raw: &'a str) -> Cow<'a, str> {
     match kind {
+        // A plain dotted quad is already canonical (the parser refuses leading zeros).
+        "ipv4-addr" | "ipv6-addr" if !raw.contains('/') && raw.parse::<Ipv4Addr>().is_ok() => Cow::Borrowed(raw),
         "ipv4-addr" | "ipv6-addr" => canonical_ip(raw).map_or(Cow::Borrowed(raw), Cow::Owned),
         "domain-name" => match lower(raw) {
             Cow::Borrowed(b) => Cow::Borrowed(b.strip_suffix('.').unwrap_or(b)),
@@ -219,18 +221,36 @@ pub fn of_sco(object: &Map<String, Value>) -> Vec<Observable> {
     out
 }
 
-/// The keys an observation's object offers to [`cover`]s: its own
-/// observables, plus its `value` under the kind its syntax suggests (a
-/// pattern reaching it through a reference keys it that way).
-pub fn probes(object: &Map<String, Value>, out: &mut Vec<Observable>) {
-    let own = of_sco(object);
-    if let Some(v) = object.get("value").and_then(Value::as_str) {
-        let k = infer_kind(v);
-        if !own.iter().any(|o| o.kind == k) {
-            out.extend(observable(k, v));
+/// The keys an observation's object offers to [`cover`]s, as `(kind,
+/// normalised value)`: its own observables, plus its `value` under the kind
+/// its syntax suggests (a pattern reaching it through a reference keys it
+/// that way). Allocates only to normalise.
+pub fn probes(object: &Map<String, Value>, mut f: impl FnMut(&'static str, &str)) {
+    let Some(ty) = object.get("type").and_then(Value::as_str) else { return };
+    let own = properties(ty);
+    if let Some((kind, props)) = own {
+        for prop in props {
+            match (*prop, object.get(*prop)) {
+                ("hashes", Some(Value::Object(h))) => {
+                    for v in h.values().filter_map(Value::as_str) {
+                        f(kind, &normalise(kind, v.trim()));
+                    }
+                }
+                (_, Some(v)) => {
+                    if let Some(t) = scalar_text(v) {
+                        f(kind, &normalise(kind, t.trim()));
+                    }
+                }
+                _ => {}
+            }
         }
     }
-    out.extend(own);
+    if let Some(v) = object.get("value").and_then(Value::as_str) {
+        let k = infer_kind(v);
+        if own.is_none_or(|(kind, _)| kind != k) {
+            f(k, &normalise(k, v.trim()));
+        }
+    }
 }
 
 /// The IP address or network an observation's object offers to

@@ -133,8 +133,9 @@ const POOL_MAX: usize = 200_000;
 
 /// Observations from a stream of objects: observed-data objects are
 /// released with the objects they reference once all have arrived (or at
-/// the end, with those that did); other objects are kept, up to
-/// [`POOL_MAX`], for observed-data that references them later.
+/// the end, with those that did); other objects that come alone are kept,
+/// up to [`POOL_MAX`], for observed-data that references them later. A
+/// bundle is complete in itself.
 #[derive(Default)]
 pub struct Feed {
     pool: HashMap<String, Arc<Value>>,
@@ -157,7 +158,7 @@ impl Feed {
         match doc {
             Value::Object(mut m) if m.get("type").and_then(Value::as_str) == Some("bundle") || m.contains_key("objects") => {
                 if let Some(Value::Array(objects)) = m.remove("objects") {
-                    self.push_all(objects, out);
+                    self.push_bundle(objects, out);
                 }
             }
             Value::Array(items) => items.into_iter().for_each(|d| self.push_document(d, out)),
@@ -165,12 +166,18 @@ impl Feed {
         }
     }
 
-    fn push_all(&mut self, objects: Vec<Value>, out: &mut Vec<Ready>) {
-        // Referenced objects first, so a bundle's observations are complete.
+    /// A bundle is a unit: its observed-data reference its own objects (or
+    /// objects that came alone before it), which are not kept after it.
+    fn push_bundle(&mut self, objects: Vec<Value>, out: &mut Vec<Ready>) {
         let (observed, rest): (Vec<Value>, Vec<Value>) =
             objects.into_iter().partition(|o| o.get("type").and_then(Value::as_str) == Some("observed-data"));
-        for o in rest.into_iter().chain(observed) {
-            self.push(o, out);
+        let own: HashMap<String, Arc<Value>> = rest
+            .into_iter()
+            .filter_map(|o| Some((o.get("id")?.as_str()?.to_owned(), Arc::new(o))))
+            .collect();
+        for od in observed {
+            let objects = Self::refs(&od).filter_map(|r| own.get(r).or_else(|| self.pool.get(r)).cloned()).collect();
+            out.push(Ready { observed_data: Arc::new(od), objects });
         }
     }
 

@@ -34,7 +34,14 @@ fn partner_of(node: &super::Node, actor: &Option<String>) -> anyhow::Result<mode
 /// Reads observations from `input` into batches on `tx`: JSON Lines when the
 /// first non-blank line is a JSON value of its own (each line an object or a
 /// bundle), else one document whose objects are streamed.
-fn read_input(input: Box<dyn Read + Send>, limits: model::Limits, tx: mpsc::SyncSender<Vec<Ready>>) -> anyhow::Result<u64> {
+/// Batches the matcher is done with come back on `done` to be freed here:
+/// memory is cheapest to free on the thread that allocated it.
+fn read_input(
+    input: Box<dyn Read + Send>,
+    limits: model::Limits,
+    tx: mpsc::SyncSender<Vec<Ready>>,
+    done: mpsc::Receiver<Vec<Ready>>,
+) -> anyhow::Result<u64> {
     let mut input = BufReader::with_capacity(1 << 20, input);
     let mut feed = Feed::default();
     let mut ready = Vec::with_capacity(BATCH);
@@ -42,6 +49,9 @@ fn read_input(input: Box<dyn Read + Send>, limits: model::Limits, tx: mpsc::Sync
     let send = |ready: &mut Vec<Ready>, force: bool| -> anyhow::Result<()> {
         if ready.len() >= BATCH || (force && !ready.is_empty()) {
             tx.send(std::mem::take(ready)).map_err(|_| anyhow::anyhow!("matcher stopped"))?;
+            while let Ok(old) = done.try_recv() {
+                drop(old);
+            }
         }
         Ok(())
     };
@@ -125,14 +135,16 @@ pub fn run(args: &DetectArgs, config: &Config) -> anyhow::Result<ExitCode> {
     };
     let mut out = BufWriter::with_capacity(1 << 20, out);
     let (tx, rx) = mpsc::sync_channel::<Vec<Ready>>(4);
+    let (done_tx, done_rx) = mpsc::channel::<Vec<Ready>>();
     let limits = config.limits;
     let matching = Instant::now();
-    let reading = std::thread::spawn(move || read_input(input, limits, tx));
+    let reading = std::thread::spawn(move || read_input(input, limits, tx, done_rx));
     let mut session = Session::new(&indicators, &*store, reader.clone());
     session.unindexed = !args.indexed_only;
     let mut sightings = 0u64;
     for batch in rx {
         let hits = session.run(&batch)?;
+        let _ = done_tx.send(batch);
         if hits.is_empty() {
             continue;
         }
