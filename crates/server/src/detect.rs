@@ -382,25 +382,39 @@ pub fn sighting(partner: &StixId, hit: &Hit, now: &Timestamp) -> Value {
 
 /// Stores sightings for hits, each shared under the agreement its
 /// indicator came by (the author receives it; its `recipient_refs` keep it
-/// from the agreement's other parties). Returns the sightings' ids.
-pub fn record_sightings(store: &dyn Store, partner: &StixId, hits: &[Hit]) -> Result<Vec<String>, String> {
+/// from the agreement's other parties). Returns each hit's sighting id, in
+/// the hits' order (`None` where the observation's times could not make a
+/// valid sighting even without them).
+pub fn record_sightings(store: &dyn Store, partner: &StixId, hits: &[Hit]) -> Result<Vec<Option<String>>, String> {
     let now = Timestamp::now();
-    let mut by_agreement: BTreeMap<Option<String>, Vec<model::Object>> = BTreeMap::new();
-    for h in hits {
-        let v = sighting(partner, h, &now);
-        let o = model::Object::from_value(v).map_err(|e| e.to_string())?;
-        by_agreement.entry(h.agreement.as_ref().map(|a| a.to_string())).or_default().push(o);
+    let mut ids = vec![None; hits.len()];
+    let mut by_agreement: BTreeMap<Option<String>, Vec<(usize, model::Object)>> = BTreeMap::new();
+    for (i, h) in hits.iter().enumerate() {
+        let mut v = sighting(partner, h, &now);
+        let object = model::Object::from_value(v.clone()).or_else(|_| {
+            // Observation times out of order: a sighting without them.
+            if let Some(m) = v.as_object_mut() {
+                m.remove("first_seen");
+                m.remove("last_seen");
+            }
+            model::Object::from_value(v)
+        });
+        if let Ok(o) = object {
+            by_agreement.entry(h.agreement.as_ref().map(|a| a.to_string())).or_default().push((i, o));
+        }
     }
-    let mut ids = Vec::new();
-    for (agreement, objects) in by_agreement {
+    for (agreement, batch) in by_agreement {
         let options = PutOptions {
             shares: agreement.into_iter().collect(),
             posted_by: Some(partner.to_string()),
             only_author: true,
             ..PutOptions::default()
         };
+        let objects: Vec<model::Object> = batch.iter().map(|(_, o)| o.clone()).collect();
         store.put(&objects, &options).map_err(|e| e.to_string())?;
-        ids.extend(objects.iter().map(|o| o.id().to_string()));
+        for (i, o) in batch {
+            ids[i] = Some(o.id().to_string());
+        }
     }
     Ok(ids)
 }

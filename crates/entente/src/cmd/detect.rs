@@ -153,7 +153,7 @@ pub fn run(args: &DetectArgs, config: &Config) -> anyhow::Result<ExitCode> {
         } else {
             Vec::new()
         };
-        sightings += ids.len() as u64;
+        sightings += ids.iter().flatten().count() as u64;
         let mut records: Vec<store::Record> = Vec::new();
         for (i, h) in hits.iter().enumerate() {
             if !records.iter().any(|r| r.id == h.indicator.id) {
@@ -165,7 +165,7 @@ pub fn run(args: &DetectArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 "agreement": h.agreement.as_ref().map(|a| a.to_string()),
                 "observed_data": h.observed_data.get("id"),
             });
-            if let Some(s) = ids.get(i) {
+            if let Some(Some(s)) = ids.get(i) {
                 line["sighting"] = json!(s);
             }
             serde_json::to_writer(&mut out, &line)?;

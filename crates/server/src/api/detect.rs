@@ -125,13 +125,14 @@ pub(super) async fn detect(
                 "first_observed": od.get("first_observed"),
                 "last_observed": od.get("last_observed"),
             });
-            if let Some(s) = sightings.get(i) {
+            if let Some(Some(s)) = sightings.get(i) {
                 v["sighting"] = json!(s);
             }
             v
         })
         .collect();
     let records: Vec<store::Record> = released.into_values().collect();
+    let sightings: Vec<&String> = sightings.iter().flatten().collect();
     crate::release_log::released(&state, &reader, "api", &records)?;
     let indicators: Vec<Box<serde_json::value::RawValue>> =
         records.iter().filter_map(|r| serde_json::from_slice(&r.json).ok()).collect();

@@ -118,6 +118,19 @@ async fn detection_sightings_and_correlation(backend: Backend) {
     assert_eq!(v["indicators"].as_array().unwrap().len(), 3, "{v}");
     let sightings: Vec<String> = v["sightings"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect();
     assert_eq!(sightings.len(), 3);
+    // Each hit names its own sighting (hits span two agreements).
+    for h in v["hits"].as_array().unwrap() {
+        let (st, s) = call(&node, &tb, "GET", &format!("objects/{}", h["sighting"].as_str().unwrap()), None).await;
+        assert_eq!(st, 200, "{s}");
+        assert_eq!(s["sighting_of_ref"], h["indicator"], "{s}");
+        assert_eq!(s["observed_data_refs"][0], h["observed_data"], "{s}");
+    }
+    // Observation times out of order still give a sighting (without them).
+    let mut odd = observation(9, "203.0.113.1", "x");
+    odd["objects"][0]["first_observed"] = json!("2026-03-01T00:00:00Z");
+    let (s, v) = call(&node, &tb, "POST", "detect?sight=true", Some(odd)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["sightings"].as_array().map(Vec::len), Some(1), "{v}");
     // C: only the trilateral one.
     let (_, v) = call(&node, &lc, "POST", "detect", Some(observations.clone())).await;
     assert_eq!(hit_ids(&v), ids(&[1]), "{v}");
@@ -133,7 +146,7 @@ async fn detection_sightings_and_correlation(backend: Backend) {
         assert_eq!(call(&node, &tb, "GET", &format!("objects/{s}"), None).await.0, 200);
     }
     let (_, v) = call(&node, &ta, "GET", "objects?type=sighting", None).await;
-    assert_eq!(v["objects"].as_array().map(Vec::len), Some(3), "{v}");
+    assert_eq!(v["objects"].as_array().map(Vec::len), Some(4), "{v}");
     let (_, v) = call(&node, &lc, "GET", "objects?type=sighting", None).await;
     assert_eq!(v["objects"].as_array().map(Vec::len), Some(0), "{v}");
 
