@@ -2,12 +2,15 @@
 //! OASIS matcher's typing rules (type-strict `=`, numeric int/float mixing,
 //! binary-vs-string via Latin-1, timestamps parsed from JSON strings, etc.).
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use regex::Regex;
 use serde_json::Value;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 use super::net::ip_in_subnet;
 use super::path::Val;
@@ -72,11 +75,8 @@ pub enum Test {
         items: Vec<Lit>,
         timestamps: bool,
     },
-    Like(Regex),
-    Matches {
-        text: Regex,
-        bytes: Option<regex::bytes::Regex>,
-    },
+    Like(Rc<Regex>),
+    Matches(Rc<MatchesRegex>),
     Subset(String),
     Superset(String),
 }
@@ -89,6 +89,124 @@ pub struct Compiled {
 
 fn regex_error(e: regex::Error) -> Error {
     Error::eval(format!("unsupported or invalid regular expression: {e}"))
+}
+
+/// Most literals each thread's regex cache keeps, per operator; a full
+/// cache is emptied.
+pub(super) const REGEX_CACHE_ENTRIES: usize = 256;
+/// Compiled-size limits of a cached regex (the `regex` crate's `size_limit`
+/// and `dfa_size_limit`); a literal that needs more is compiled anew, with
+/// the default limits, for each match.
+const REGEX_CACHE_LIMIT: usize = 256 << 10;
+
+/// The regexes of a `MATCHES` literal: on text, and on binary values read as
+/// Latin-1 (when the regex is all Latin-1).
+pub struct MatchesRegex {
+    text: Regex,
+    bytes: Option<regex::bytes::Regex>,
+}
+
+/// Compiled `LIKE` and `MATCHES` literals, kept per thread across matches:
+/// compiling a regex costs tens of microseconds, far more than a typical
+/// match (the reference leans on Python's `re` cache the same way). Keyed
+/// by the literal as written; failures are not kept. A typical `LIKE` regex
+/// takes about 20 KiB, one with Unicode classes such as `\w` about 200 KiB.
+#[derive(Default)]
+struct RegexCache {
+    like: HashMap<String, Cached<Regex>>,
+    matches: HashMap<String, Cached<MatchesRegex>>,
+}
+
+/// A literal in the cache: its compiled form, or the fact that it exceeds
+/// [`REGEX_CACHE_LIMIT`] (so as not to try that limit again).
+enum Cached<R> {
+    Kept(Rc<R>),
+    TooBig,
+}
+
+thread_local! {
+    static REGEXES: RefCell<RegexCache> = RefCell::default();
+}
+
+/// The cached compilation of `lit`, or `build(lit, limit)`: with the cache's
+/// size limit to keep it, or, when that is too small, with the defaults.
+fn cached<R>(
+    lit: &str,
+    map: impl Fn(&mut RegexCache) -> &mut HashMap<String, Cached<R>>,
+    build: impl Fn(&str, Option<usize>) -> std::result::Result<R, regex::Error>,
+) -> Result<Rc<R>> {
+    let uncached = || build(lit, None).map(Rc::new).map_err(regex_error);
+    let remember = |entry: Cached<R>| {
+        REGEXES.with_borrow_mut(|c| {
+            let m = map(c);
+            if m.len() >= REGEX_CACHE_ENTRIES {
+                m.clear();
+            }
+            m.insert(lit.to_owned(), entry);
+        });
+    };
+    match REGEXES.with_borrow_mut(|c| match map(c).get(lit) {
+        Some(Cached::Kept(re)) => Some(Cached::Kept(Rc::clone(re))),
+        Some(Cached::TooBig) => Some(Cached::TooBig),
+        None => None,
+    }) {
+        Some(Cached::Kept(re)) => return Ok(re),
+        Some(Cached::TooBig) => return uncached(),
+        None => {}
+    }
+    match build(lit, Some(REGEX_CACHE_LIMIT)) {
+        Ok(re) => {
+            let re = Rc::new(re);
+            remember(Cached::Kept(Rc::clone(&re)));
+            Ok(re)
+        }
+        Err(regex::Error::CompiledTooBig(_)) => {
+            remember(Cached::TooBig);
+            uncached()
+        }
+        Err(e) => Err(regex_error(e)),
+    }
+}
+
+fn build_like(lit: &str, limit: Option<usize>) -> std::result::Result<Regex, regex::Error> {
+    let mut b = regex::RegexBuilder::new(&like_to_regex(&nfc(lit)));
+    if let Some(l) = limit {
+        b.size_limit(l).dfa_size_limit(l);
+    }
+    b.build()
+}
+
+fn build_matches(
+    lit: &str,
+    limit: Option<usize>,
+) -> std::result::Result<MatchesRegex, regex::Error> {
+    let s = nfc(lit);
+    let py = py_regex(&s);
+    let mut b = regex::RegexBuilder::new(&py);
+    if let Some(l) = limit {
+        b.size_limit(l).dfa_size_limit(l);
+    }
+    let text = b.build()?;
+    let bytes = if s.chars().all(|ch| (ch as u32) < 256) {
+        let mut b = regex::bytes::RegexBuilder::new(&bytes_regex(&py));
+        b.unicode(false);
+        if let Some(l) = limit {
+            b.size_limit(l).dfa_size_limit(l);
+        }
+        Some(b.build()?)
+    } else {
+        None
+    };
+    Ok(MatchesRegex { text, bytes })
+}
+
+/// `s` in Unicode normal form C, borrowed when it already is (the usual case).
+fn nfc(s: &str) -> Cow<'_, str> {
+    if is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.nfc().collect())
+    }
 }
 
 fn like_to_regex(like: &str) -> String {
@@ -186,26 +304,8 @@ pub fn compile(c: &Comparison) -> Result<Compiled> {
                 return Err(Error::eval("operator needs a string"));
             };
             match c.op {
-                Op::Like => {
-                    let s: String = s.nfc().collect();
-                    Test::Like(Regex::new(&like_to_regex(&s)).map_err(regex_error)?)
-                }
-                Op::Matches => {
-                    let s: String = s.nfc().collect();
-                    let py = py_regex(&s);
-                    let text = Regex::new(&py).map_err(regex_error)?;
-                    let bytes = if s.chars().all(|ch| (ch as u32) < 256) {
-                        Some(
-                            regex::bytes::RegexBuilder::new(&bytes_regex(&py))
-                                .unicode(false)
-                                .build()
-                                .map_err(regex_error)?,
-                        )
-                    } else {
-                        None
-                    };
-                    Test::Matches { text, bytes }
-                }
+                Op::Like => Test::Like(cached(s, |c| &mut c.like, build_like)?),
+                Op::Matches => Test::Matches(cached(s, |c| &mut c.matches, build_matches)?),
                 Op::IsSubset => Test::Subset(s.clone()),
                 _ => Test::Superset(s.clone()),
             }
@@ -366,17 +466,17 @@ impl Compiled {
                 items.iter().any(|l| loose_eq(&sc, &lit_scalar(l)))
             }
             Test::Like(re) => match sc {
-                Sc::Str(s) => re.is_match(&s.nfc().collect::<String>()),
+                Sc::Str(s) => re.is_match(&nfc(s)),
                 Sc::Bytes(b) if re.as_str().chars().all(|c| (c as u32) < 256) => {
                     let s = std::str::from_utf8(b)
                         .map_err(|e| Error::eval(format!("binary value is not UTF-8: {e}")))?;
-                    re.is_match(&s.nfc().collect::<String>())
+                    re.is_match(&nfc(s))
                 }
                 _ => false,
             },
-            Test::Matches { text, bytes } => match sc {
-                Sc::Str(s) => text.is_match(&s.nfc().collect::<String>()),
-                Sc::Bytes(b) => bytes.as_ref().is_some_and(|re| re.is_match(b)),
+            Test::Matches(re) => match sc {
+                Sc::Str(s) => re.text.is_match(&nfc(s)),
+                Sc::Bytes(b) => re.bytes.as_ref().is_some_and(|re| re.is_match(b)),
                 _ => false,
             },
             Test::Subset(net) => match sc {

@@ -81,16 +81,27 @@ pub struct Observation<'a> {
     first: Micros,
     last: Micros,
     number_observed: u64,
-    /// Root objects in order (2.1: the observed-data itself and its SCOs).
-    roots: Vec<&'a Value>,
-    /// Reference resolution table (2.1: by `id`; 2.0: by key of `objects`).
-    table: HashMap<&'a str, Vec<&'a Value>>,
+    /// Root objects in order, each with its `type` (2.1: the observed-data
+    /// itself and its SCOs).
+    roots: Vec<(Option<&'a str>, &'a Value)>,
+    /// Reference resolution table (2.1: by `id`; 2.0: by key of `objects`),
+    /// sorted by key; objects under the same key keep their order.
+    table: Vec<(&'a str, &'a Value)>,
 }
 
 impl<'a> Observation<'a> {
     fn resolve(&self, id: &str) -> Vec<&'a Value> {
-        self.table.get(id).cloned().unwrap_or_default()
+        let from = self.table.partition_point(|(k, _)| *k < id);
+        self.table[from..]
+            .iter()
+            .take_while(|(k, _)| *k == id)
+            .map(|(_, v)| *v)
+            .collect()
     }
+}
+
+fn type_of(o: &Value) -> Option<&str> {
+    field(o, "type").and_then(Value::as_str)
 }
 
 fn field<'a>(o: &'a Value, k: &str) -> Option<&'a Value> {
@@ -138,61 +149,73 @@ fn id_of(o: &Value) -> Result<&str> {
         .ok_or_else(|| Error::data("object without a string 'id'"))
 }
 
+/// Up to this many roots, a repeated id is found by a linear scan.
+const LINEAR_DEDUP: usize = 16;
+
 fn load_v21(bundles: &[Value]) -> Result<Vec<Observation<'_>>> {
-    let mut all: Vec<&Value> = Vec::new();
-    let mut saw_objects = false;
+    let mut lists: Vec<&[Value]> = Vec::with_capacity(bundles.len());
     for b in bundles {
-        if let Some(objs) = field(b, "objects") {
-            saw_objects = true;
-            match objs {
-                Value::Array(a) => all.extend(a.iter()),
-                _ => return Err(Error::data("bundle 'objects' must be a list")),
-            }
+        match field(b, "objects") {
+            Some(Value::Array(a)) => lists.push(a),
+            Some(_) => return Err(Error::data("bundle 'objects' must be a list")),
+            None => {}
         }
     }
-    if !saw_objects {
+    if lists.is_empty() {
         return Err(Error::data(
             "STIX v2.1 bundle object must have 'objects' key",
         ));
     }
     let mut observed = Vec::new();
-    let mut scos: HashMap<&str, &Value> = HashMap::new();
-    for o in &all {
-        let ty = field(o, "type")
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::data("object without 'type'"))?;
+    // Every other object as (id, type, object), sorted by id, stably: of
+    // equal ids the last one wins.
+    let mut scos: Vec<(&str, &str, &Value)> = Vec::new();
+    for o in lists.iter().flat_map(|l| l.iter()) {
+        let ty = type_of(o).ok_or_else(|| Error::data("object without 'type'"))?;
         if ty == "observed-data" {
-            observed.push(*o);
+            observed.push(o);
         } else {
-            scos.insert(id_of(o)?, o);
+            scos.push((id_of(o)?, ty, o));
         }
     }
-    let mut out = Vec::new();
+    scos.sort_by(|a, b| a.0.cmp(b.0));
+    let sco = |id: &str| {
+        let end = scos.partition_point(|(k, ..)| *k <= id);
+        scos[..end].last().filter(|(k, ..)| *k == id).copied()
+    };
+    let mut out = Vec::with_capacity(observed.len());
     for od in observed {
         let refs = field(od, "object_refs").ok_or_else(|| {
             Error::data("STIX v2.1 observed-data object must have 'object_refs' key")
         })?;
         let (first, last, number_observed) = header(od, StixVersion::V21)?;
-        let mut objs: Vec<&Value> = vec![od];
-        for r in refs.as_array().map(Vec::as_slice).unwrap_or_default() {
-            if let Some(s) = r.as_str().and_then(|id| scos.get(id)) {
-                objs.push(s);
-            }
-        }
-        let mut table: HashMap<&str, Vec<&Value>> = HashMap::new();
-        let mut roots: Vec<&Value> = Vec::new();
-        let mut root_pos: HashMap<&str, usize> = HashMap::new();
-        for o in objs {
-            let id = id_of(o)?;
-            table.entry(id).or_default().push(o);
-            match root_pos.get(id) {
-                Some(&p) => roots[p] = o,
+        let refs = refs.as_array().map(Vec::as_slice).unwrap_or_default();
+        let mut objs: Vec<(&str, &str, &Value)> = Vec::with_capacity(refs.len() + 1);
+        objs.push((id_of(od)?, "observed-data", od));
+        objs.extend(refs.iter().filter_map(|r| r.as_str().and_then(sco)));
+        // A repeated id keeps its first place and takes its last object.
+        let mut roots: Vec<(Option<&str>, &Value)> = Vec::with_capacity(objs.len());
+        let mut ids: Vec<&str> = Vec::with_capacity(objs.len());
+        let mut index: Option<HashMap<&str, usize>> =
+            (objs.len() > LINEAR_DEDUP).then(HashMap::new);
+        for &(id, ty, o) in &objs {
+            let seen = match &index {
+                Some(m) => m.get(id).copied(),
+                None => ids.iter().position(|k| *k == id),
+            };
+            match seen {
+                Some(p) => roots[p] = (Some(ty), o),
                 None => {
-                    root_pos.insert(id, roots.len());
-                    roots.push(o);
+                    if let Some(m) = &mut index {
+                        m.insert(id, roots.len());
+                    }
+                    ids.push(id);
+                    roots.push((Some(ty), o));
                 }
             }
         }
+        let mut table: Vec<(&str, &Value)> = objs.iter().map(|&(id, _, o)| (id, o)).collect();
+        table.sort_by(|a, b| a.0.cmp(b.0));
         out.push(Observation {
             first,
             last,
@@ -209,13 +232,14 @@ fn load_v20(sdos: &[Value]) -> Result<Vec<Observation<'_>>> {
     for sdo in sdos {
         let (first, last, number_observed) = header(sdo, StixVersion::V20)?;
         let mut roots = Vec::new();
-        let mut table: HashMap<&str, Vec<&Value>> = HashMap::new();
+        let mut table = Vec::new();
         if let Some(Value::Object(m)) = field(sdo, "objects") {
             for (k, v) in m {
-                roots.push(v);
-                table.entry(k.as_str()).or_default().push(v);
+                roots.push((type_of(v), v));
+                table.push((k.as_str(), v));
             }
         }
+        table.sort_by(|a, b| a.0.cmp(b.0));
         out.push(Observation {
             first,
             last,
@@ -292,8 +316,8 @@ impl Ctx<'_, '_> {
             return Ok(hits);
         }
         for (oi, obs) in self.obs.iter().enumerate() {
-            for (ri, root) in obs.roots.iter().enumerate() {
-                if field(root, "type").and_then(Value::as_str) != Some(p.object_type.as_str()) {
+            for (ri, &(ty, root)) in obs.roots.iter().enumerate() {
+                if ty != Some(p.object_type.as_str()) {
                     continue;
                 }
                 let vals = path::eval_path(obs, root, &p.steps)?;
@@ -343,19 +367,19 @@ pub fn match_observation(pattern: &Pattern, observed_data: &Value, objects: &[&V
         Error::data("STIX v2.1 observed-data object must have 'object_refs' key")
     })?;
     let (first, last, number_observed) = header(observed_data, StixVersion::V21)?;
-    let mut table: HashMap<&str, Vec<&Value>> = HashMap::new();
-    let mut roots: Vec<&Value> = vec![observed_data];
-    table.entry(id_of(observed_data)?).or_default().push(observed_data);
+    let mut table: Vec<(&str, &Value)> = vec![(id_of(observed_data)?, observed_data)];
+    let mut roots = vec![(type_of(observed_data), observed_data)];
     for r in refs.as_array().map(Vec::as_slice).unwrap_or_default() {
         let Some(id) = r.as_str() else { continue };
-        if table.contains_key(id) {
+        if table.iter().any(|(k, _)| *k == id) {
             continue;
         }
         if let Some(o) = objects.iter().find(|o| field(o, "id").and_then(Value::as_str) == Some(id)) {
-            table.entry(id).or_default().push(o);
-            roots.push(o);
+            table.push((id, o));
+            roots.push((type_of(o), o));
         }
     }
+    table.sort_by(|a, b| a.0.cmp(b.0));
     let obs = [Observation { first, last, number_observed, roots, table }];
     let ctx = Ctx { obs: &obs, version: StixVersion::V21 };
     let mut leaves = Vec::new();

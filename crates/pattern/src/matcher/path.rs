@@ -96,12 +96,42 @@ fn key_step<'a>(obs: &Observation<'a>, vals: Vec<Val<'a>>, key: &str) -> Result<
     Ok(out)
 }
 
+/// A key that neither decodes (`_hex`, `_bin`) nor dereferences (`_ref`, `_refs`).
+fn plain_key(k: &str) -> bool {
+    !(k.ends_with("_hex") || k.ends_with("_bin") || k.ends_with("_ref") || k.ends_with("_refs"))
+}
+
+/// The common case of [`eval_path`], without allocating: a path of plain keys
+/// and fixed indexes reaches at most one value. `None` for any other path.
+fn plain_path<'a>(root: &'a Value, steps: &[PathStep]) -> Option<Option<&'a Value>> {
+    let mut v = root;
+    for step in steps {
+        let next = match step {
+            PathStep::Key(k) if plain_key(k) => v.as_object().and_then(|m| m.get(k.as_str())),
+            PathStep::Index(i) => match (v, usize::try_from(*i)) {
+                (Value::Array(a), Ok(i)) => a.get(i),
+                _ => None,
+            },
+            _ => return None,
+        };
+        // Once nothing is reached, nothing further is (and nothing fails).
+        match next {
+            Some(n) => v = n,
+            None => return Some(None),
+        }
+    }
+    Some(Some(v))
+}
+
 /// Evaluates `steps` from a root object; returns every value reached.
 pub fn eval_path<'a>(
     obs: &Observation<'a>,
     root: &'a Value,
     steps: &[PathStep],
 ) -> Result<Vec<Val<'a>>> {
+    if let Some(v) = plain_path(root, steps) {
+        return Ok(v.map(Val::Json).into_iter().collect());
+    }
     let mut vals = vec![Val::Json(root)];
     for step in steps {
         vals = match step {

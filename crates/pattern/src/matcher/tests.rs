@@ -119,6 +119,84 @@ fn like_and_matches() {
 }
 
 #[test]
+fn cached_regexes_answer_like_fresh_ones() {
+    let d = values();
+    // Each literal twice: compiled, then from the thread's cache.
+    for _ in 0..2 {
+        check("[t:str LIKE 'Gr__e']", &d, Ok(true));
+        check("[t:str NOT LIKE 'Gr__e']", &d, Ok(false));
+        check("[t:str MATCHES '^Gr.+e$']", &d, Ok(true));
+        check("[t:data_hex MATCHES '^\\\\x0a\\\\x0b$']", &d, Ok(true));
+        // Failures are not kept: the same error every time.
+        check("[t:str MATCHES '(']", &d, Err(()));
+    }
+    // A regex beyond the cache's size limit still compiles, each time.
+    let big = "[t:str MATCHES '^\\\\w{30}$' OR t:str LIKE 'G%']";
+    for _ in 0..2 {
+        check(big, &d, Ok(true));
+    }
+    // More literals than the cache holds: it empties and goes on.
+    for i in 0..super::compare::REGEX_CACHE_ENTRIES + 10 {
+        check(&format!("[t:str LIKE '%{i}']"), &d, Ok(false));
+    }
+    check("[t:str LIKE 'Gr__e']", &d, Ok(true));
+}
+
+#[test]
+fn plain_paths_answer_like_general_ones() {
+    let d = bundle(vec![od(
+        1,
+        0,
+        0,
+        1,
+        vec![
+            json!({"type": "t", "id": "t--1", "a": {"b": [{"c": 1}, 5], "x_ref": "t--1"}, "n": null}),
+        ],
+    )]);
+    check("[t:a.b[0].c = 1]", &d, Ok(true));
+    check("[t:a.b[1] = 5]", &d, Ok(true));
+    check("[t:a.b[1].c = 5]", &d, Ok(false));
+    check("[t:a.b[2].c = 1]", &d, Ok(false));
+    check("[t:a.b[-1] = 5]", &d, Ok(false));
+    check("[t:a.nope.c = 1]", &d, Ok(false));
+    check("[t:n.c = 1]", &d, Ok(false));
+    check("[EXISTS t:n]", &d, Ok(true));
+    // Past a plain prefix, references and decoding take the general path.
+    check("[t:a.x_ref.a.b[1] = 5]", &d, Ok(true));
+    check("[t:a.b[*].c = 1]", &d, Ok(true));
+}
+
+#[test]
+fn repeated_ids_and_many_references() {
+    // Of two objects with one id the later wins; a repeated reference counts once.
+    let mut d = bundle(vec![od(
+        1,
+        0,
+        0,
+        1,
+        vec![json!({"type": "t", "id": "t--1", "v": 1})],
+    )]);
+    d[0]["objects"][0]["object_refs"] = json!(["t--1", "t--1", "t--9"]);
+    d[0]["objects"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "t", "id": "t--1", "v": 2}));
+    check("[t:v = 2]", &d, Ok(true));
+    check("[t:v = 1]", &d, Ok(false));
+    check("[t:v = 2] REPEATS 2 TIMES", &d, Ok(false));
+    // Enough objects for the hashed de-duplication, references among them.
+    let scos: Vec<Value> = (0..40)
+        .map(|i| json!({"type": "t", "id": format!("t--{i}"), "v": i, "next_ref": format!("t--{}", (i + 1) % 40)}))
+        .collect();
+    let mut d = bundle(vec![od(1, 0, 0, 1, scos)]);
+    let refs = d[0]["objects"][0]["object_refs"].as_array_mut().unwrap();
+    refs.push(json!("t--7"));
+    check("[t:v = 39 AND t:next_ref.v = 0]", &d, Ok(true));
+    check("[t:v = 7 AND t:next_ref.v = 9]", &d, Ok(false));
+    check("[t:v = 7] REPEATS 2 TIMES", &d, Ok(false));
+}
+
+#[test]
 fn catastrophic_regex_is_linear() {
     let long = "a".repeat(50_000) + "!";
     let d = bundle(vec![od(
