@@ -11,6 +11,8 @@
 //! - `release`: a partner's full paged read with the release policy against
 //!   the same read without it, and the cost of one decision
 //!   (`crates/server/examples/release_read.rs`).
+//! - `pattern`: the STIX pattern matcher against stix2-matcher on the same
+//!   cases (bench_pattern.rs).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,6 +24,9 @@ use crate::run as sh;
 
 pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let what = args.first().map(String::as_str).unwrap_or("import");
+    if what == "pattern" {
+        return crate::bench_pattern::run(root, args);
+    }
     let objects: u64 = flag(args, "--objects").map(|v| v.parse()).transpose()?.unwrap_or(1_000_000);
     sh(Command::new("cargo").args(["build", "--release", "--quiet", "-p", "entente"]))?;
     let bin = root.join("target/release/entente");
@@ -41,7 +46,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             import(&bin, &work, objects)?;
             crate::bench_taxii::run(root, &bin, &work, &[])
         }
-        other => bail!("unknown benchmark {other}; try import, taxii, postgres or release"),
+        other => bail!("unknown benchmark {other}; try import, taxii, postgres, release or pattern"),
     }
 }
 

@@ -3,6 +3,7 @@
 //! (the benchmarks behind docs/benchmarks.md).
 
 mod bench;
+mod bench_pattern;
 mod bench_pg;
 mod bench_taxii;
 mod interop;
@@ -31,7 +32,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => {
-            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop | bench <import|taxii|postgres|release|all> [--objects N] [--big M]");
+            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop | bench <import|taxii|postgres|release|all> [--objects N] [--big M] | bench pattern [--secs S] [--rounds R] [--cases N]");
             std::process::exit(2);
         }
     }
