@@ -299,6 +299,16 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "ENTENTE_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// Serve over TLS with this certificate chain (PEM) [config: tls_cert].
+    #[arg(long, value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM) [config: tls_key].
+    #[arg(long, value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
+    /// Require client certificates issued by these CAs (PEM): mutual TLS
+    /// [config: tls_client_ca].
+    #[arg(long, value_name = "PEM")]
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

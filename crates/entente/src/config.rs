@@ -22,6 +22,9 @@ struct FileConfig {
     taxii_max_page_size: Option<usize>,
     max_content_length: Option<u64>,
     taxii_public_discovery: Option<bool>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_client_ca: Option<PathBuf>,
 }
 
 /// The effective configuration of one command.
@@ -35,6 +38,10 @@ pub struct Config {
     pub limits: model::Limits,
     pub node_name: String,
     pub taxii: server::taxii::TaxiiConfig,
+    /// `serve` over TLS: the certificate chain and key (PEM files).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// With TLS, require client certificates issued by these CAs (PEM).
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 /// Reads an `ENTENTE_*` variable, refusing a value that does not parse.
@@ -52,10 +59,21 @@ impl Config {
             None if Path::new("entente.toml").exists() => read_file(Path::new("entente.toml"))?,
             None => FileConfig::default(),
         };
-        let listen_flag = match &cli.command {
-            Command::Serve(a) => a.listen,
-            _ => None,
+        let (listen_flag, cert_flag, key_flag, ca_flag) = match &cli.command {
+            Command::Serve(a) => (a.listen, a.tls_cert.clone(), a.tls_key.clone(), a.tls_client_ca.clone()),
+            _ => (None, None, None, None),
         };
+        let cert = cert_flag.or(env("ENTENTE_TLS_CERT")?).or(file.tls_cert.clone());
+        let key = key_flag.or(env("ENTENTE_TLS_KEY")?).or(file.tls_key.clone());
+        let tls = match (cert, key) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            _ => anyhow::bail!("TLS needs both a certificate (tls_cert) and its key (tls_key)"),
+        };
+        let tls_client_ca = ca_flag.or(env("ENTENTE_TLS_CLIENT_CA")?).or(file.tls_client_ca.clone());
+        if tls_client_ca.is_some() && tls.is_none() {
+            anyhow::bail!("tls_client_ca needs TLS (tls_cert and tls_key)");
+        }
         let defaults = server::taxii::TaxiiConfig::default();
         let init_name = match &cli.command {
             Command::Init(a) => a.name.clone(),
@@ -88,6 +106,8 @@ impl Config {
                     .unwrap_or(defaults.public_discovery),
                 ..defaults
             },
+            tls,
+            tls_client_ca,
         })
     }
 }

@@ -10,7 +10,6 @@ mod detect;
 mod objects;
 pub mod openapi;
 
-use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::StatusCode;
@@ -50,8 +49,8 @@ pub fn router(state: AppState) -> Router<AppState> {
 async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let ip = req
         .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
+        .get::<ConnectInfo<crate::ClientAddr>>()
+        .map(|c| c.0 .0.ip())
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     match crate::taxii::authenticate(&state, req.headers(), ip).await {
         Ok(caller) => {

@@ -17,6 +17,7 @@ pub mod release;
 pub mod release_log;
 pub mod taxii;
 pub mod telemetry;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -111,18 +112,39 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets
 /// in-flight requests finish (their store writes commit or roll back whole).
-pub async fn serve(
-    listener: tokio::net::TcpListener,
+pub async fn serve<L>(
+    listener: L,
     app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+    ClientAddr: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "serving");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+    axum::serve(listener, app.into_make_service_with_connect_info::<ClientAddr>())
         .with_graceful_shutdown(shutdown)
         .await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The address of the client of a connection, plain or TLS (handlers read
+/// it as `ConnectInfo<ClientAddr>`, for per-address limits and logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>> for ClientAddr {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> ClientAddr {
+        ClientAddr(*stream.remote_addr())
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tls::TlsListener>> for ClientAddr {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tls::TlsListener>) -> ClientAddr {
+        ClientAddr(*stream.remote_addr())
+    }
 }
 
 /// Resolves when the process receives SIGTERM or Ctrl-C.

@@ -11,6 +11,10 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     server::telemetry::install();
     let stats = node.store.stats()?;
     metrics::gauge!("entente_objects_stored").set(stats.versions as f64);
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(server::tls::server_config(cert, key, config.tls_client_ca.as_deref()).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -41,7 +45,13 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
                 }
             }
         });
-        server::serve(listener, app, server::shutdown_signal()).await?;
+        match tls {
+            Some(tls) => {
+                tracing::info!(client_certificates = config.tls_client_ca.is_some(), "TLS");
+                server::serve(server::tls::TlsListener::new(listener, tls)?, app, server::shutdown_signal()).await?
+            }
+            None => server::serve(listener, app, server::shutdown_signal()).await?,
+        }
         sync_task.abort();
         log.sync().context("syncing the release log")?;
         anyhow::Ok(())

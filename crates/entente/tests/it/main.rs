@@ -5,6 +5,7 @@ mod audit;
 mod cli;
 mod roundtrip;
 mod serve;
+mod tls;
 mod two_servers;
 
 use std::path::Path;

@@ -15,7 +15,6 @@ mod error;
 mod read;
 mod write;
 
-use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -97,8 +96,8 @@ async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> R
     let public = state.taxii.public_discovery && matches!(req.uri().path(), "/taxii2/" | "/taxii2");
     let ip = req
         .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
+        .get::<ConnectInfo<crate::ClientAddr>>()
+        .map(|c| c.0 .0.ip())
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     match authenticate(&state, req.headers(), ip).await {
         Ok(caller) => {
