@@ -11,6 +11,8 @@
 //! - `release`: a partner's full paged read with the release policy against
 //!   the same read without it, and the cost of one decision
 //!   (`crates/server/examples/release_read.rs`).
+//! - `detect`: `entente detect` over many observations against many
+//!   indicators, and the observable index's size (bench_detect.rs).
 //! - `pattern`: the STIX pattern matcher against stix2-matcher on the same
 //!   cases (bench_pattern.rs).
 
@@ -36,6 +38,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         "import" => import(&bin, &work, objects),
         "taxii" => crate::bench_taxii::run(root, &bin, &work, args),
         "postgres" => crate::bench_pg::run(root, objects),
+        "detect" => crate::bench_detect::run(root, &bin, args),
         "release" => sh(Command::new("cargo")
             .args(["run", "--release", "--quiet", "-p", "entente-server", "--example", "release_read", "--", "--objects"])
             .arg(objects.to_string())

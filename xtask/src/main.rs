@@ -3,6 +3,7 @@
 //! (the benchmarks behind docs/benchmarks.md).
 
 mod bench;
+mod bench_detect;
 mod bench_pattern;
 mod bench_pg;
 mod bench_taxii;
@@ -32,7 +33,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => {
-            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop | bench <import|taxii|postgres|release|all> [--objects N] [--big M] | bench pattern [--secs S] [--rounds R] [--cases N]");
+            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop | bench <import|taxii|postgres|release|all> [--objects N] [--big M] | bench detect [--indicators N] [--observations M] | bench pattern [--secs S] [--rounds R] [--cases N]");
             std::process::exit(2);
         }
     }
