@@ -75,10 +75,43 @@ pub enum Command {
     /// The release log: what was disclosed to whom, hash-chained.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Other nodes this node pulls from (federation).
+    #[command(subcommand)]
+    Peer(PeerCommand),
     /// Match observations against the indicators a partner may see.
     Detect(DetectArgs),
     /// Which partners reported an observable value (what a partner may see).
     Correlate(CorrelateArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeerCommand {
+    /// Add a peer: its URL, the partner that runs it, and the credential it
+    /// issued to this node's partner; prints the peer's id.
+    Add {
+        /// The peer's TAXII URL (https://, or http:// on loopback).
+        #[arg(long)]
+        url: String,
+        /// The partner (id or name) whose node it is; known, not hosted here.
+        #[arg(long)]
+        partner: String,
+        /// The credential, in a file (kept in <data-dir>/peers/, 0600).
+        #[arg(long, value_name = "FILE", conflicts_with = "token")]
+        token_file: Option<PathBuf>,
+        /// The credential itself (prefer --token-file: a command line is visible to others).
+        #[arg(long, required_unless_present = "token_file")]
+        token: Option<String>,
+        /// CA certificates (PEM) to verify the peer's TLS certificate with.
+        #[arg(long, value_name = "PEM")]
+        ca: Option<PathBuf>,
+    },
+    /// List peers (never their credentials).
+    List,
+    /// Remove a peer and forget its credential.
+    Remove {
+        /// The peer's id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -234,11 +267,16 @@ pub struct InitArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum PartnerCommand {
-    /// Add a partner account hosted on this node; prints its identity id.
+    /// Add a partner account hosted on this node (`--name`), or a partner
+    /// known by its own identity object with its public key (`--identity`);
+    /// prints its identity id.
     Add {
-        /// The partner's name.
-        #[arg(long)]
-        name: String,
+        /// The partner's name (a partner this node hosts).
+        #[arg(long, required_unless_present = "identity", conflicts_with = "identity")]
+        name: Option<String>,
+        /// A file holding the partner's self-authored STIX identity with its key.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
     },
     /// List known partners.
     List,

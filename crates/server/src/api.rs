@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/observables/{type}/{value}", get(detect::observable))
         .route("/api/v1/detect", post(detect::detect).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/api/v1/partners", get(partners).post(add_partner))
+        .route("/api/v1/peers", get(peers))
         .layer(axum::middleware::from_fn_with_state(state, guard))
         .route("/api/v1/openapi.json", get(openapi::document))
 }
@@ -209,6 +210,24 @@ async fn partners(State(state): State<AppState>, Extension(_caller): Extension<C
         .map(|p| json!({ "id": p.id, "name": p.name, "hosted": p.hosted, "node": p.id == state.node.partner }))
         .collect();
     Ok(Json(json!({ "partners": list })))
+}
+
+/// `GET /api/v1/peers` (admin of the node's own partner): the nodes this
+/// node pulls from, without their credentials.
+async fn peers(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<Json<Value>, ApiError> {
+    if !(caller.role == Role::Admin && caller.partner == state.node.partner) {
+        return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "peers are the node administrator's"));
+    }
+    let registry = state.registry.clone();
+    let all = crate::blocking(move || registry.peers()).await?;
+    let list: Vec<Value> = all
+        .iter()
+        .map(|p| {
+            json!({ "id": p.id, "url": p.url, "partner": p.partner, "own_ca": p.ca_pem.is_some(),
+                    "created": Timestamp::from_micros(p.created).as_str() })
+        })
+        .collect();
+    Ok(Json(json!({ "peers": list })))
 }
 
 /// The body of `POST /api/v1/partners`: a hosted partner by `name` (the

@@ -13,6 +13,7 @@ mod error;
 mod http_metrics;
 pub mod keys;
 pub mod node;
+pub mod peers;
 pub mod release;
 pub mod release_log;
 pub mod taxii;

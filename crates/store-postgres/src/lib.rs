@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_schema.sql"),
     include_str!("migrations/0002_release.sql"),
     include_str!("migrations/0003_observables.sql"),
+    include_str!("migrations/0004_peers.sql"),
 ];
 
 /// A PostgreSQL-backed [`store::Store`] and [`store::Registry`].

@@ -1,7 +1,7 @@
 //! The node's own records in PostgreSQL: partners, tokens, collections,
 //! statuses, settings.
 
-use store::{Access, CollectionRecord, Error, PartnerRecord, Registry, Result, Role, TokenRecord};
+use store::{Access, CollectionRecord, Error, PartnerRecord, PeerRecord, Registry, Result, Role, TokenRecord};
 
 use crate::{pg_err, PgStore};
 
@@ -126,6 +126,33 @@ impl Registry for PgStore {
     fn status(&self, id: &str) -> Result<Option<(String, Vec<u8>)>> {
         let row = self.conn()?.query_opt("SELECT owner, json FROM statuses WHERE id = $1", &[&id]).map_err(pg_err)?;
         Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    fn put_peer(&self, p: &PeerRecord) -> Result<bool> {
+        let n = self
+            .conn()?
+            .execute(
+                "INSERT INTO peers (id, url, partner, ca_pem, created) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+                &[&p.id, &p.url, &p.partner, &p.ca_pem, &p.created],
+            )
+            .map_err(pg_err)?;
+        Ok(n > 0)
+    }
+
+    fn peers(&self) -> Result<Vec<PeerRecord>> {
+        let rows = self
+            .conn()?
+            .query("SELECT id, url, partner, ca_pem, created FROM peers ORDER BY created, id COLLATE \"C\"", &[])
+            .map_err(pg_err)?;
+        Ok(rows
+            .iter()
+            .map(|r| PeerRecord { id: r.get(0), url: r.get(1), partner: r.get(2), ca_pem: r.get(3), created: r.get(4) })
+            .collect())
+    }
+
+    fn remove_peer(&self, id: &str) -> Result<bool> {
+        let n = self.conn()?.execute("DELETE FROM peers WHERE id = $1", &[&id]).map_err(pg_err)?;
+        Ok(n > 0)
     }
 
     fn setting(&self, key: &str) -> Result<Option<String>> {

@@ -3,7 +3,7 @@
 //! connection so that they share its transactions' durability.
 
 use rusqlite::{params, OptionalExtension};
-use store::{Access, CollectionRecord, Error, PartnerRecord, Registry, Result, Role, TokenRecord};
+use store::{Access, CollectionRecord, Error, PartnerRecord, PeerRecord, Registry, Result, Role, TokenRecord};
 
 use crate::{sql_err, SqliteStore};
 
@@ -131,6 +131,31 @@ impl Registry for SqliteStore {
                 .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
                 .map_err(sql_err)
         })
+    }
+
+    fn put_peer(&self, p: &PeerRecord) -> Result<bool> {
+        self.exec(
+            "INSERT INTO peers (id, url, partner, ca_pem, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            params![p.id, p.url, p.partner, p.ca_pem, p.created],
+        )
+        .map(|n| n > 0)
+    }
+
+    fn peers(&self) -> Result<Vec<PeerRecord>> {
+        self.with_reader(|c| {
+            let mut s =
+                c.prepare_cached("SELECT id, url, partner, ca_pem, created FROM peers ORDER BY created, id").map_err(sql_err)?;
+            let rows = s
+                .query_map([], |r| {
+                    Ok(PeerRecord { id: r.get(0)?, url: r.get(1)?, partner: r.get(2)?, ca_pem: r.get(3)?, created: r.get(4)? })
+                })
+                .map_err(sql_err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(sql_err)
+        })
+    }
+
+    fn remove_peer(&self, id: &str) -> Result<bool> {
+        self.exec("DELETE FROM peers WHERE id = ?", params![id]).map(|n| n > 0)
     }
 
     fn setting(&self, key: &str) -> Result<Option<String>> {

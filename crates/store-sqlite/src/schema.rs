@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_collections_and_registry.sql"),
     include_str!("migrations/0003_release.sql"),
     include_str!("migrations/0004_observables.sql"),
+    include_str!("migrations/0005_peers.sql"),
 ];
 
 /// Applies the migrations the database lacks, in one transaction; refuses a

@@ -9,7 +9,7 @@ use model::{Object, StixId, Timestamp};
 use serde_json::json;
 
 use crate::{
-    Access, CollectionRecord, Cursor, Gate, ObservableKey, Outcome, PartnerRecord, PutOptions, Query, Record, Registry, Role, Store,
+    Access, CollectionRecord, Cursor, Gate, ObservableKey, Outcome, PartnerRecord, PeerRecord, PutOptions, Query, Record, Registry, Role, Store,
     TokenRecord, Versions,
 };
 
@@ -494,6 +494,19 @@ pub fn registry_records<B: Store + Registry + 'static>(b: Arc<B>) {
     reg.put_status("s1", AUTHOR_A, b"{\"status\":\"complete\"}").unwrap();
     assert_eq!(reg.status("s1").unwrap(), Some((AUTHOR_A.to_owned(), b"{\"status\":\"complete\"}".to_vec())));
     assert!(reg.status("s2").unwrap().is_none());
+
+    let peer = PeerRecord {
+        id: "5a1f0c7e-2b8d-4e6a-9c3f-1d2e3f4a5b6c".into(), url: "https://node-b.example:8443/taxii2/".into(),
+        partner: AUTHOR_B.into(), ca_pem: Some("-----BEGIN CERTIFICATE-----\n...".into()), created: 5,
+    };
+    assert!(reg.put_peer(&peer).unwrap());
+    assert!(!reg.put_peer(&peer).unwrap(), "ids are unique");
+    let second = PeerRecord { id: "6b2f0c7e-2b8d-4e6a-9c3f-1d2e3f4a5b6c".into(), ca_pem: None, created: 6, ..peer.clone() };
+    assert!(reg.put_peer(&second).unwrap());
+    assert_eq!(reg.peers().unwrap(), vec![peer.clone(), second.clone()]);
+    assert!(reg.remove_peer(&peer.id).unwrap());
+    assert!(!reg.remove_peer(&peer.id).unwrap());
+    assert_eq!(reg.peers().unwrap(), vec![second]);
 
     assert_eq!(reg.setting("k").unwrap(), None);
     assert_eq!(reg.init_setting("k", "one").unwrap(), "one");

@@ -104,6 +104,24 @@ pub struct TokenRecord {
     pub revoked: bool,
 }
 
+/// Another Entente node (or TAXII server) this node pulls from. Its
+/// credential is not here: it is a secret, kept apart (0600 files in the
+/// data dir), never in the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerRecord {
+    /// This node's id for the peer (a UUID).
+    pub id: String,
+    /// The peer's TAXII discovery or API root URL.
+    pub url: String,
+    /// The partner whose node it is (its STIX identity id).
+    pub partner: String,
+    /// CA certificates (PEM) to verify its TLS certificate with, instead of
+    /// the public roots.
+    pub ca_pem: Option<String>,
+    /// When it was added (microseconds since the epoch).
+    pub created: i64,
+}
+
 /// The node's own records.
 pub trait Registry: Send + Sync {
     /// Adds or renames a partner.
@@ -129,6 +147,13 @@ pub trait Registry: Send + Sync {
     fn put_status(&self, id: &str, owner: &str, json: &[u8]) -> Result<()>;
     /// A status resource and its owner.
     fn status(&self, id: &str) -> Result<Option<(String, Vec<u8>)>>;
+
+    /// Adds a peer; false if one with this id exists.
+    fn put_peer(&self, peer: &PeerRecord) -> Result<bool>;
+    /// Every peer, oldest first.
+    fn peers(&self) -> Result<Vec<PeerRecord>>;
+    /// Removes a peer; false if there is no such peer.
+    fn remove_peer(&self, id: &str) -> Result<bool>;
 
     /// A node setting.
     fn setting(&self, key: &str) -> Result<Option<String>>;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use store::{Access, CollectionRecord, Role};
 
-use crate::cli::{CollectionCommand, PartnerCommand, TokenCommand};
+use crate::cli::{CollectionCommand, PartnerCommand, PeerCommand, TokenCommand};
 use crate::config::Config;
 
 pub fn init(config: &Config) -> anyhow::Result<ExitCode> {
@@ -18,10 +18,18 @@ pub fn init(config: &Config) -> anyhow::Result<ExitCode> {
 pub fn partner(cmd: PartnerCommand, config: &Config) -> anyhow::Result<ExitCode> {
     let node = super::open(config)?;
     match cmd {
-        PartnerCommand::Add { name } => {
+        PartnerCommand::Add { name: Some(name), .. } => {
             let id = server::node::add_hosted_partner(&*node.store, &*node.registry, &node.keys, &name)?;
             println!("{id}");
         }
+        PartnerCommand::Add { identity: Some(path), .. } => {
+            let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let identity = model::Object::parse(&bytes, &config.limits).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            server::node::check_known_partner(&identity).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let id = server::node::add_known_partner(&*node.store, &*node.registry, &identity)?;
+            println!("{id}");
+        }
+        PartnerCommand::Add { .. } => bail!("give --name (a hosted partner) or --identity FILE (a known one)"),
         PartnerCommand::List => {
             println!("{:<48} {:<8} name", "id", "hosted");
             for p in node.registry.partners()? {
@@ -142,6 +150,39 @@ pub fn collection(cmd: CollectionCommand, config: &Config) -> anyhow::Result<Exi
             };
             for c in node.registry.collections()? {
                 println!("{:<38} {:<24} {:<24} {}", c.id, show(&c.readers), show(&c.writers), c.title);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn peer(cmd: PeerCommand, config: &Config) -> anyhow::Result<ExitCode> {
+    let node = super::open(config)?;
+    let secrets = server::peers::PeerSecrets::in_data_dir(&config.data_dir);
+    match cmd {
+        PeerCommand::Add { url, partner, token_file, token, ca } => {
+            let partner = resolve_partner(&*node.registry, &partner)?;
+            let token = match (token_file, token) {
+                (Some(f), _) => std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?,
+                (None, Some(t)) => t,
+                (None, None) => bail!("give --token-file FILE (or --token)"),
+            };
+            let ca_pem = match ca {
+                Some(p) => Some(std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?),
+                None => None,
+            };
+            let peer = server::peers::add(&*node.registry, &secrets, &url, &partner, &token, ca_pem).map_err(anyhow::Error::msg)?;
+            println!("{}", peer.id);
+        }
+        PeerCommand::List => {
+            println!("{:<36} {:<48} {:<4} url", "id", "partner", "ca");
+            for p in node.registry.peers()? {
+                println!("{:<36} {:<48} {:<4} {}", p.id, p.partner, if p.ca_pem.is_some() { "own" } else { "web" }, p.url);
+            }
+        }
+        PeerCommand::Remove { id } => {
+            if !server::peers::remove(&*node.registry, &secrets, &id).map_err(anyhow::Error::msg)? {
+                bail!("no peer {id} (see `entente peer list`)");
             }
         }
     }

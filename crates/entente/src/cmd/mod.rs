@@ -32,6 +32,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Pattern(args) => pattern::run(&args),
         Command::Agreement(c) => agreement::run(c, &config),
         Command::Audit(c) => audit::run(c, &config),
+        Command::Peer(c) => admin::peer(c, &config),
         Command::Detect(args) => detect::run(&args, &config),
         Command::Correlate(args) => detect::correlate(&args, &config),
         Command::Migrate => {

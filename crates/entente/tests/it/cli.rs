@@ -257,3 +257,60 @@ fn detect_sights_for_the_author_and_correlate_counts_what_the_partner_sees() {
     let shown = String::from_utf8(entente(d, &["audit", "show", "--object", "indicator--00000000-0000-4000-8000-000000000001"]).stdout).unwrap();
     assert!(shown.contains("\"channel\":\"detect\"") && shown.contains("\"channel\":\"correlate\""), "{shown}");
 }
+
+#[test]
+fn peers_keep_their_credentials_out_of_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    // Borealis runs its own node; Aurelia learns its identity (with its key).
+    let b_id = String::from_utf8(entente(&b, &["init", "--name", "Borealis"]).stdout).unwrap().trim().to_owned();
+    let out = entente(&b, &["export", "--type", "identity"]);
+    let bundle: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let identity = bundle["objects"].as_array().unwrap().iter().find(|o| o["id"] == b_id.as_str()).unwrap().clone();
+    std::fs::write(a.join("borealis.json"), identity.to_string()).unwrap();
+    entente(&a, &["init", "--name", "Aurelia"]);
+    let out = entente(&a, &["partner", "add", "--identity", "borealis.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), b_id);
+
+    let secret = "ent_0123456789ab_SECRETSECRETSECRETSECRETSECRET";
+    std::fs::write(a.join("token"), secret).unwrap();
+    let add = |extra: &[&str]| {
+        let mut args = vec!["peer", "add", "--token-file", "token"];
+        args.extend_from_slice(extra);
+        entente(&a, &args)
+    };
+    // Plain HTTP beyond loopback, our own partner, an unknown one: refused.
+    let out = add(&["--url", "http://borealis.example/taxii2/", "--partner", "Borealis"]);
+    assert!(!out.status.success() && stderr(&out).contains("loopback"), "{}", stderr(&out));
+    let out = add(&["--url", "https://borealis.example/taxii2/", "--partner", "Aurelia"]);
+    assert!(!out.status.success() && stderr(&out).contains("hosted"), "{}", stderr(&out));
+    let out = add(&["--url", "https://borealis.example/taxii2/", "--partner", "identity--00000000-0000-4000-8000-000000000009"]);
+    assert!(!out.status.success(), "an unknown partner became a peer");
+
+    let out = add(&["--url", "https://borealis.example:8443/taxii2/", "--partner", "Borealis"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let peer = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let kept = a.join("entente-data/peers").join(format!("{peer}.token"));
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), secret);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let listed = String::from_utf8(entente(&a, &["peer", "list"]).stdout).unwrap();
+    assert!(listed.contains(&peer) && listed.contains("https://borealis.example:8443/taxii2/"), "{listed}");
+    assert!(!listed.contains("SECRET"), "the list shows the credential: {listed}");
+    for f in std::fs::read_dir(a.join("entente-data")).unwrap() {
+        let path = f.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "the credential is in {}", path.display());
+        }
+    }
+    assert!(entente(&a, &["peer", "remove", &peer]).status.success());
+    assert!(!kept.exists(), "the credential outlived its peer");
+    assert_eq!(entente(&a, &["peer", "remove", &peer]).status.code(), Some(1));
+}

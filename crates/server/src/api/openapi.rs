@@ -47,6 +47,7 @@ pub const PATHS: &[&str] = &[
     "/api/v1/observables/{type}/{value}",
     "/api/v1/detect",
     "/api/v1/partners",
+    "/api/v1/peers",
 ];
 
 /// The document.
@@ -100,6 +101,9 @@ pub fn spec() -> Value {
             },
             "/api/v1/detect": {
                 "post": op("Match observations (observed-data with its SCOs: a bundle, a list, JSON Lines, or {\"observations\": [...], \"sight\": true}) against the indicators the caller may see; with `sight`, each hit becomes a sighting for the indicator's author (analyst)", "detection", &[("sight", "query", "true: create a sighting per hit"), ("unindexed", "query", "false: skip indicators that cannot be pre-selected by value")], Some("observations"), "200")
+            },
+            "/api/v1/peers": {
+                "get": op("Nodes this node pulls from: URL, partner, own CA or public roots (node admin; credentials are never served)", "federation", &[], None, "200")
             },
             "/api/v1/partners": {
                 "get": op("Partners this node knows", "partners", &[], None, "200"),

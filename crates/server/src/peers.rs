@@ -1,0 +1,165 @@
+//! Peers: the other nodes (or TAXII servers) this node pulls from, each run
+//! by a partner this node knows, with the credential that peer issued to
+//! this node's partner.
+//!
+//! The record (URL, partner, CA certificates) is in the registry; the
+//! credential is a secret and lives only in `<data-dir>/peers/<id>.token`
+//! (0600, in a 0700 folder), never in the database, never logged, never
+//! served (`GET /api/v1/peers` lists records only).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use store::{PeerRecord, Registry};
+
+/// Where peers' credentials are kept.
+#[derive(Debug, Clone)]
+pub struct PeerSecrets {
+    dir: PathBuf,
+}
+
+impl PeerSecrets {
+    /// The peers folder of a data dir (created with the first peer).
+    pub fn in_data_dir(data_dir: &Path) -> PeerSecrets {
+        PeerSecrets { dir: data_dir.join("peers") }
+    }
+
+    fn path(&self, id: &str) -> std::io::Result<PathBuf> {
+        let id = uuid::Uuid::parse_str(id).map_err(std::io::Error::other)?;
+        Ok(self.dir.join(format!("{id}.token")))
+    }
+
+    /// Keeps a peer's credential, readable by this user alone.
+    pub fn write(&self, id: &str, token: &str) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        set_mode(&self.dir, 0o700)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(self.path(id)?)?;
+        file.write_all(token.as_bytes())?;
+        file.sync_all()
+    }
+
+    /// A peer's credential.
+    pub fn read(&self, id: &str) -> std::io::Result<String> {
+        std::fs::read_to_string(self.path(id)?)
+    }
+
+    /// Forgets a peer's credential (nothing to do if there is none).
+    pub fn remove(&self, id: &str) -> std::io::Result<()> {
+        match std::fs::remove_file(self.path(id)?) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
+/// Checks a peer URL: `https://`, or `http://` to a loopback address only
+/// (tests and a node talking to itself); no user info, a host.
+pub fn check_url(url: &str) -> Result<(), String> {
+    let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
+        (true, r)
+    } else if let Some(r) = url.strip_prefix("http://") {
+        (false, r)
+    } else {
+        return Err(format!("{url:?}: a peer URL starts with https:// (or http:// on loopback)"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() || authority.contains('@') {
+        return Err(format!("{url:?}: a peer URL names a host (and no user)"));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("{url:?}: spaces or control characters"));
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if !tls && !loopback {
+        return Err(format!("{url:?}: plain http is for loopback only; use https://"));
+    }
+    Ok(())
+}
+
+/// Adds a peer: checks the URL, that the partner is one this node knows
+/// and does not host, the credential, and the CA certificates (PEM); keeps
+/// the record and, apart, the credential. Returns the record.
+pub fn add(
+    registry: &dyn Registry,
+    secrets: &PeerSecrets,
+    url: &str,
+    partner: &str,
+    token: &str,
+    ca_pem: Option<String>,
+) -> Result<PeerRecord, String> {
+    check_url(url)?;
+    match registry.partner(partner).map_err(|e| e.to_string())? {
+        None => return Err(format!("{partner}: not a partner this node knows (add it with `entente partner add --identity`)")),
+        Some(p) if p.hosted => return Err(format!("{partner}: a partner hosted on this node is not a peer")),
+        Some(_) => {}
+    }
+    let token = token.trim();
+    if token.is_empty() || token.len() > 4096 || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("the credential must be one line of visible characters".into());
+    }
+    if let Some(pem) = &ca_pem {
+        let certs = crate::tls::certificates_pem(pem.as_bytes())?;
+        if certs.is_empty() {
+            return Err("the CA file holds no PEM certificate".into());
+        }
+    }
+    let record = PeerRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        url: url.to_owned(),
+        partner: partner.to_owned(),
+        ca_pem,
+        created: model::Timestamp::now().micros(),
+    };
+    secrets.write(&record.id, token).map_err(|e| format!("keeping the credential: {e}"))?;
+    if let Err(e) = registry.put_peer(&record) {
+        let _ = secrets.remove(&record.id);
+        return Err(e.to_string());
+    }
+    Ok(record)
+}
+
+/// Removes a peer and its credential; false if there is no such peer.
+pub fn remove(registry: &dyn Registry, secrets: &PeerSecrets, id: &str) -> Result<bool, String> {
+    let removed = registry.remove_peer(id).map_err(|e| e.to_string())?;
+    if removed {
+        secrets.remove(id).map_err(|e| format!("forgetting the credential: {e}"))?;
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_url;
+
+    #[test]
+    fn urls() {
+        for ok in ["https://node-b.example:8443/taxii2/", "http://127.0.0.1:8081/taxii2/", "http://localhost/taxii2/", "http://[::1]:80/"] {
+            assert_eq!(check_url(ok), Ok(()), "{ok}");
+        }
+        for bad in ["http://node-b.example/taxii2/", "ftp://x/", "https:///x", "https://user@host/", "https://a b/", "node-b:8443"] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+    }
+}
