@@ -255,6 +255,13 @@ pub(crate) fn put(c: &mut Client, objects: &[model::Object], options: &PutOption
         .map_err(pg_err)?;
     }
     tx.execute("UPDATE clock SET last = $1", &[&last]).map_err(pg_err)?;
+    if let Some((key, value)) = &options.checkpoint {
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2",
+            &[key, value],
+        )
+        .map_err(pg_err)?;
+    }
     tx.commit().map_err(pg_err)?;
     Ok(out)
 }

@@ -79,6 +79,11 @@ impl Writer {
             };
             out.push(outcome);
         }
+        if let Some((key, value)) = &options.checkpoint {
+            tx.prepare_cached("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2")
+                .and_then(|mut s| s.execute(params![key, value]))
+                .map_err(sql_err)?;
+        }
         tx.commit().map_err(sql_err)?;
         self.last = last;
         Ok(out)

@@ -27,7 +27,7 @@ macro_rules! conformance_suite {
             collections_have_their_own_dates_and_versions, delete_from_collection,
             only_the_author_versions, registry_records, gate_filters_before_paging,
             shares_join_agreement_collections, recall_marks_every_version,
-            release_facts_are_stored, observables_are_indexed);
+            release_facts_are_stored, observables_are_indexed, checkpoints_move_with_their_batch);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -688,4 +688,29 @@ pub fn observables_are_indexed<B: Store + Registry + 'static>(b: Arc<B>) {
     // Entries go with their version.
     store.delete(&StixId::parse(&sco_id).unwrap(), &Versions::ALL, None).unwrap();
     assert_eq!(by_key(Query::default()), vec![id(7)]);
+}
+
+/// A checkpoint is written in the batch's own transaction; received
+/// versions carry their holder and agreement in their release facts.
+pub fn checkpoints_move_with_their_batch<B: Store + Registry + 'static>(b: Arc<B>) {
+    let reg: Arc<dyn Registry> = b.clone();
+    let store: Arc<dyn Store> = b;
+    let agreement = "x-entente-agreement--0a0b0c0d-0000-4000-8000-000000000001";
+    let options = PutOptions {
+        posted_by: Some(AUTHOR_B.into()),
+        received_under: Some(agreement.into()),
+        checkpoint: Some(("sync:peer:c".into(), "2026-01-01T00:00:00.000001Z".into())),
+        ..PutOptions::default()
+    };
+    store.put(&[indicator(21, 0, AUTHOR_A)], &options).unwrap();
+    assert_eq!(reg.setting("sync:peer:c").unwrap().as_deref(), Some("2026-01-01T00:00:00.000001Z"));
+    let again = PutOptions { checkpoint: Some(("sync:peer:c".into(), "later".into())), ..options };
+    store.put(&[indicator(21, 0, AUTHOR_A)], &again).unwrap();
+    assert_eq!(reg.setting("sync:peer:c").unwrap().as_deref(), Some("later"), "a re-put still moves the cursor");
+    let key = StixId::parse(&id(21)).unwrap();
+    let r = store.get(&key, &Versions::LAST).unwrap().remove(0);
+    let facts = policy::ObjectFacts::decode(key, None, &r.facts).expect("stored facts decode");
+    let via = facts.via.expect("received versions say so");
+    assert_eq!((via.holder.as_str(), via.agreement.as_str()), (AUTHOR_B, agreement));
+    assert_eq!(facts.author.as_ref().map(|a| a.as_str()), Some(AUTHOR_A));
 }

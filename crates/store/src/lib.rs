@@ -89,6 +89,13 @@ pub struct PutOptions {
     /// Refuse versions of objects whose stored versions another partner
     /// authored (`created_by_ref`, or the submitting partner when absent).
     pub only_author: bool,
+    /// The versions were received from another node under this agreement,
+    /// by `posted_by` (their holder here): their release facts say so
+    /// (`policy::Via`), and the agreement's handling rules bind them.
+    pub received_under: Option<String>,
+    /// A registry setting `(key, value)` written in the same transaction as
+    /// the versions (a sync cursor: it moves only with what it covers).
+    pub checkpoint: Option<(String, String)>,
 }
 
 /// One stored version of an object.
@@ -265,7 +272,18 @@ pub fn agreement_collection(agreement: &str) -> String {
 /// objects before they reach the store); empty facts release a version to
 /// its author alone.
 pub fn release_facts(object: &model::Object, options: &PutOptions) -> Vec<u8> {
-    match policy::ObjectFacts::from_object(object) {
+    let via = match (&options.received_under, &options.posted_by) {
+        (Some(agreement), Some(holder)) => match (model::StixId::parse(holder), model::StixId::parse(agreement)) {
+            (Ok(holder), Ok(agreement)) => Some(policy::Via { holder, agreement }),
+            _ => return Vec::new(),
+        },
+        _ => None,
+    };
+    let facts = match via {
+        Some(via) => policy::ObjectFacts::received(object, via),
+        None => policy::ObjectFacts::from_object(object),
+    };
+    match facts {
         Ok(mut facts) => {
             if facts.author.is_none() {
                 facts.author = options.posted_by.as_deref().and_then(|p| model::StixId::parse(p).ok());

@@ -64,6 +64,7 @@ pub fn run(args: &ImportArgs, config: &Config) -> anyhow::Result<ExitCode> {
         shares: args.shares.clone(),
         // Sharing is the author's alone: with --share, every object must be the importer's.
         only_author: !args.shares.is_empty(),
+        ..store::PutOptions::default()
     };
     let mut totals = Totals::default();
     let start = Instant::now();

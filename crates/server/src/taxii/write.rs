@@ -154,7 +154,7 @@ fn process(
         Target::Agreement(a) => (None, vec![a.to_string()]),
         Target::Everything => (None, Vec::new()),
     };
-    let options = PutOptions { collection, shares, posted_by: Some(partner.to_owned()), only_author: true };
+    let options = PutOptions { collection, shares, posted_by: Some(partner.to_owned()), only_author: true, ..PutOptions::default() };
     let outcomes = store.put(&valid, &options)?;
     let changed = Changed {
         agreements: policy_changed,
