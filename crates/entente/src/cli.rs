@@ -78,6 +78,11 @@ pub enum Command {
     /// Other nodes this node pulls from (federation).
     #[command(subcommand)]
     Peer(PeerCommand),
+    /// Pull from peers now: one round each (or only PEER).
+    Sync {
+        /// The peer's id [default: every peer].
+        peer: Option<String>,
+    },
     /// Match observations against the indicators a partner may see.
     Detect(DetectArgs),
     /// Which partners reported an observable value (what a partner may see).

@@ -16,6 +16,7 @@ pub mod node;
 pub mod peers;
 pub mod release;
 pub mod release_log;
+pub mod sync;
 pub mod taxii;
 pub mod telemetry;
 pub mod tls;

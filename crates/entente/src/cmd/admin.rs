@@ -188,3 +188,24 @@ pub fn peer(cmd: PeerCommand, config: &Config) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+pub fn sync(only: Option<&str>, config: &Config) -> anyhow::Result<ExitCode> {
+    let node = super::open(config)?;
+    let secrets = server::peers::PeerSecrets::in_data_dir(&config.data_dir);
+    let local = model::StixId::parse(&node.identity.partner).map_err(anyhow::Error::msg)?;
+    let peers: Vec<_> = node.registry.peers()?.into_iter().filter(|p| only.is_none_or(|id| p.id == id)).collect();
+    if peers.is_empty() {
+        bail!("no peer to pull from (see `entente peer list`)");
+    }
+    let mut failed = false;
+    for peer in peers {
+        match server::sync::pull(&*node.store, &*node.registry, &secrets, &peer, &local, &config.limits) {
+            Ok(report) => println!("{} {}", peer.id, serde_json::to_string(&report)?),
+            Err(e) => {
+                failed = true;
+                eprintln!("{} ({}): {e}", peer.id, peer.url);
+            }
+        }
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

@@ -33,6 +33,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Agreement(c) => agreement::run(c, &config),
         Command::Audit(c) => audit::run(c, &config),
         Command::Peer(c) => admin::peer(c, &config),
+        Command::Sync { peer } => admin::sync(peer.as_deref(), &config),
         Command::Detect(args) => detect::run(&args, &config),
         Command::Correlate(args) => detect::correlate(&args, &config),
         Command::Migrate => {

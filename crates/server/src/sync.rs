@@ -1,0 +1,288 @@
+//! Pull sync: this node reads what a peer releases to it over TAXII 2.1 and
+//! keeps what its own rules accept.
+//!
+//! One round for one peer ([`pull`]): find the peer's API root, then page
+//! through its "everything released to you" collection with `added_after`
+//! (every version), from the cursor this node keeps for that peer. The
+//! peer's own release decision chose what it serves. Each object is then
+//! checked here:
+//!
+//! 1. it parses and validates as any object from a partner does;
+//! 2. its author is the peer's partner (objects of third parties need
+//!    provenance signatures, which are not carried yet: refused), and no
+//!    other partner authored earlier versions of it here;
+//! 3. agreements, ratifications and notices (and the peer's identity) are
+//!    kept as they are: the peer served them because this node's partner is
+//!    a party; anything else needs an agreement in force, between the
+//!    peer's partner and this node's, that covers it (type, topic, data
+//!    kind, TLP ceiling, named recipients: `policy::decide` with this
+//!    node's partner as the recipient). It is kept as *received* under that
+//!    agreement, held by this node's partner, so the agreement's handling
+//!    rules bind what this node does with it next.
+//!
+//! What is refused is counted by reason and logged, never stored. The
+//! cursor (the `X-TAXII-Date-Added-Last` of the page) is written in the same
+//! transaction as the page's last batch, so a round that stops anywhere
+//! resumes without loss; re-reading a page is harmless (puts are
+//! idempotent).
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use model::StixId;
+use policy::Decision;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use store::{PeerRecord, PutOptions, Query, Registry, Store, Versions};
+
+use crate::peers::PeerSecrets;
+use crate::release::EVERYTHING;
+
+const TAXII: &str = "application/taxii+json;version=2.1";
+
+/// Objects asked for per page.
+pub const PAGE: usize = 1000;
+
+/// What one round did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Report {
+    /// Pages read.
+    pub pages: u64,
+    /// Versions stored for the first time.
+    pub added: u64,
+    /// Versions this node already had.
+    pub unchanged: u64,
+    /// Versions refused, by reason.
+    pub refused: BTreeMap<String, u64>,
+    /// The cursor after the round.
+    pub cursor: Option<String>,
+}
+
+impl Report {
+    fn refuse(&mut self, peer: &PeerRecord, id: &str, reason: String) {
+        tracing::warn!(peer = %peer.id, partner = %peer.partner, object = %id, %reason, "sync: refused");
+        *self.refused.entry(reason).or_default() += 1;
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(default)]
+    more: bool,
+    #[serde(borrow, default)]
+    objects: Vec<&'a RawValue>,
+}
+
+/// The registry setting that holds a peer's cursor.
+pub fn cursor_key(peer: &PeerRecord) -> String {
+    format!("sync:{}:{EVERYTHING}", peer.id)
+}
+
+fn client(peer: &PeerRecord) -> Result<reqwest::blocking::Client, String> {
+    let mut b = reqwest::blocking::Client::builder()
+        .use_rustls_tls()
+        .timeout(Duration::from_secs(60))
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(pem) = &peer.ca_pem {
+        b = b.tls_built_in_root_certs(false);
+        for c in reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| format!("the peer's CA: {e}"))? {
+            b = b.add_root_certificate(c);
+        }
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+/// The API root to read: the peer's URL itself if it is one, else the
+/// first API root its discovery names (relative URLs against the peer's).
+fn api_root(http: &reqwest::blocking::Client, peer: &PeerRecord, token: &str) -> Result<String, String> {
+    let r = http
+        .get(&peer.url)
+        .header("Accept", TAXII)
+        .bearer_auth(token)
+        .send()
+        .map_err(|e| format!("{}: {e}", peer.url))?;
+    if !r.status().is_success() {
+        return Err(format!("{}: HTTP {}", peer.url, r.status()));
+    }
+    let v: Value = r.json().map_err(|e| format!("{}: {e}", peer.url))?;
+    let Some(roots) = v.get("api_roots").and_then(Value::as_array) else {
+        return Ok(with_slash(&peer.url));
+    };
+    let first = v.get("default").and_then(Value::as_str).or_else(|| roots.first().and_then(Value::as_str));
+    let Some(root) = first else { return Err(format!("{}: the discovery names no API root", peer.url)) };
+    if root.starts_with("http://") || root.starts_with("https://") {
+        crate::peers::check_url(root)?;
+        return Ok(with_slash(root));
+    }
+    // A path: on the peer's own scheme, host and port.
+    let scheme_end = peer.url.find("://").map_or(0, |i| i + 3);
+    let host_end = peer.url[scheme_end..].find('/').map_or(peer.url.len(), |i| scheme_end + i);
+    Ok(with_slash(&format!("{}{}", &peer.url[..host_end], root)))
+}
+
+fn with_slash(u: &str) -> String {
+    if u.ends_with('/') {
+        u.to_owned()
+    } else {
+        format!("{u}/")
+    }
+}
+
+fn is_agreement_record(object_type: &str) -> bool {
+    matches!(object_type, policy::ext::AGREEMENT_TYPE | policy::ext::RATIFICATION_TYPE | policy::ext::NOTICE_TYPE)
+}
+
+/// One sync round with `peer` for this node's partner `local`.
+pub fn pull(
+    store: &dyn Store,
+    registry: &dyn Registry,
+    secrets: &PeerSecrets,
+    peer: &PeerRecord,
+    local: &StixId,
+    limits: &model::Limits,
+) -> Result<Report, String> {
+    let token = secrets.read(&peer.id).map_err(|e| format!("the peer's credential: {e}"))?;
+    let token = token.trim();
+    let http = client(peer)?;
+    let root = api_root(&http, peer, token)?;
+    let key = cursor_key(peer);
+    let mut cursor = registry.setting(&key).map_err(|e| e.to_string())?;
+    let mut report = Report::default();
+    let mut index = crate::release::Agreements::default().index(store).map_err(|e| e.to_string())?;
+    loop {
+        let mut url = format!("{root}collections/{EVERYTHING}/objects/?limit={PAGE}&match[version]=all");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&added_after={c}"));
+        }
+        let r = http.get(&url).header("Accept", TAXII).bearer_auth(token).send().map_err(|e| format!("{url}: {e}"))?;
+        if !r.status().is_success() {
+            return Err(format!("{url}: HTTP {}", r.status()));
+        }
+        let last = r.headers().get("X-TAXII-Date-Added-Last").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = r.bytes().map_err(|e| format!("{url}: {e}"))?;
+        let env: Envelope<'_> = serde_json::from_slice(&body).map_err(|e| format!("{url}: not a TAXII envelope: {e}"))?;
+        report.pages += 1;
+        if env.objects.is_empty() {
+            break;
+        }
+        let Some(last) = last else {
+            return Err(format!("{url}: a page without X-TAXII-Date-Added-Last"));
+        };
+        if model::Timestamp::parse(&last).is_err() {
+            return Err(format!("{url}: X-TAXII-Date-Added-Last {last:?} is not a timestamp"));
+        }
+        let changed = accept_page(store, peer, local, limits, &index, &env.objects, &last, &mut report)?;
+        if changed {
+            index = crate::release::Agreements::default().index(store).map_err(|e| e.to_string())?;
+        }
+        cursor = Some(last);
+        if !env.more {
+            break;
+        }
+    }
+    report.cursor = cursor;
+    Ok(report)
+}
+
+/// Checks and stores one page; writes the cursor with its last batch.
+/// Returns whether agreement records arrived (the index must be rebuilt).
+#[allow(clippy::too_many_arguments)]
+fn accept_page(
+    store: &dyn Store,
+    peer: &PeerRecord,
+    local: &StixId,
+    limits: &model::Limits,
+    index: &policy::AgreementIndex,
+    raws: &[&RawValue],
+    last: &str,
+    report: &mut Report,
+) -> Result<bool, String> {
+    let now = model::Timestamp::now();
+    let mut parsed = Vec::new();
+    for (i, raw) in raws.iter().enumerate() {
+        match crate::release::accept(raw.get().as_bytes(), limits) {
+            Ok(o) => parsed.push(o),
+            Err(e) => report.refuse(peer, &format!("objects[{i}]"), format!("invalid: {e}")),
+        }
+    }
+    // Who authored what this node already holds of these objects.
+    let ids: Vec<String> = parsed.iter().map(|o| o.id().to_string()).collect();
+    let mut authors: HashMap<String, Vec<Option<String>>> = HashMap::new();
+    if !ids.is_empty() {
+        let q = Query { ids: ids.clone(), versions: Versions::ALL, ..Query::default() };
+        store
+            .scan(&q, &mut |r| {
+                authors.entry(r.id.clone()).or_default().push(r.created_by_ref.clone().or(r.posted_by.clone()));
+                Ok(())
+            })
+            .map_err(|e| e.to_string())?;
+    }
+    let shares: Vec<StixId> = index
+        .ids()
+        .into_iter()
+        .filter(|a| index.agreement(a).is_some_and(|ag| ag.is_party(local)))
+        .collect();
+    let mut batches: BTreeMap<Option<String>, Vec<model::Object>> = BTreeMap::new();
+    let mut agreements_changed = false;
+    for o in parsed {
+        let id = o.id().to_string();
+        let author = o.created_by_ref().map(|a| a.to_string());
+        if author.as_deref() == Some(policy::ext::ENTENTE_IDENTITY) || author.as_deref() == Some(local.as_str()) {
+            // Entente's definitions (every node ships them) and this node's
+            // partner's own objects coming back: nothing to take.
+            report.unchanged += 1;
+            continue;
+        }
+        if author.as_deref() != Some(peer.partner.as_str()) {
+            report.refuse(peer, &id, "authored by another partner than the peer's (provenance signatures are not carried yet)".into());
+            continue;
+        }
+        if authors.get(&id).is_some_and(|a| a.iter().any(|x| x.as_deref() != Some(peer.partner.as_str()))) {
+            report.refuse(peer, &id, "earlier versions here have another author; only the author versions an object".into());
+            continue;
+        }
+        let own_identity = o.object_type() == "identity" && o.id().as_str() == peer.partner;
+        if is_agreement_record(o.object_type()) || own_identity {
+            agreements_changed = true;
+            batches.entry(None).or_default().push(o);
+            continue;
+        }
+        let facts = match policy::ObjectFacts::from_object(&o) {
+            Ok(f) => f,
+            Err(e) => {
+                report.refuse(peer, &id, format!("release properties: {e}"));
+                continue;
+            }
+        };
+        match policy::decide(&facts, local, &now, &shares, index) {
+            Decision::Allow { agreement: Some(a) } => batches.entry(Some(a.to_string())).or_default().push(o),
+            Decision::Allow { agreement: None } => batches.entry(None).or_default().push(o),
+            Decision::Deny { reasons } => {
+                let why = reasons.first().map(|r| r.to_string()).unwrap_or_else(|| "no agreement covers it".into());
+                report.refuse(peer, &id, format!("no agreement in force with the peer covers it: {why}"));
+            }
+        }
+    }
+    let n = batches.len();
+    let mut batches: Vec<_> = batches.into_iter().collect();
+    if batches.is_empty() {
+        batches.push((None, Vec::new())); // the cursor moves even when nothing was kept
+    }
+    for (i, (agreement, objects)) in batches.into_iter().enumerate() {
+        let options = PutOptions {
+            posted_by: Some(local.to_string()),
+            received_under: agreement,
+            checkpoint: (i + 1 == n.max(1)).then(|| (cursor_key(peer), last.to_owned())),
+            ..PutOptions::default()
+        };
+        for outcome in store.put(&objects, &options).map_err(|e| e.to_string())? {
+            match outcome {
+                store::Outcome::Added(_) => report.added += 1,
+                store::Outcome::Unchanged(_) => report.unchanged += 1,
+                store::Outcome::Conflict(m) | store::Outcome::NotAuthor(m) => report.refuse(peer, "", m),
+            }
+        }
+    }
+    Ok(agreements_changed)
+}
