@@ -50,16 +50,20 @@ pub fn run(root: &Path, bin: &Path, work: &Path, args: &[String]) -> anyhow::Res
     std::fs::create_dir_all(&work)?;
     let mut report = String::new();
 
-    // 1. Entente and medallion on the same N objects.
-    let node = EntenteNode::create(bin, &work.join("small-node"))?;
-    let data = generate(bin, &work, small, &node.partner)?;
-    let ids = random_ids(&data, GETS)?;
-    eprintln!("entente: {small} objects");
-    let ent = node.serve(bin, &work.join("small-entente.log"))?.drive(&data, &ids)?;
-    eprintln!("medallion: {small} objects");
-    let med = Medallion::start(&python, &work)?.drive(&data, &ids)?;
-    let size_mb = std::fs::metadata(&data)?.len() as f64 / 1e6;
-    report += &compare_table(small, size_mb, &ent, &med);
+    // 1. Entente and medallion on the same N objects (`--objects 0` skips it).
+    let mut small_figures = None;
+    if small > 0 {
+        let node = EntenteNode::create(bin, &work.join("small-node"))?;
+        let data = generate(bin, &work, small, &node.partner)?;
+        let ids = random_ids(&data, GETS)?;
+        eprintln!("entente: {small} objects");
+        let ent = node.serve(bin, &work.join("small-entente.log"))?.drive(&data, &ids)?;
+        eprintln!("medallion: {small} objects");
+        let med = Medallion::start(&python, &work)?.drive(&data, &ids)?;
+        let size_mb = std::fs::metadata(&data)?.len() as f64 / 1e6;
+        report += &compare_table(small, size_mb, &ent, &med);
+        small_figures = Some(ent);
+    }
 
     // 2. Entente alone at M objects, beside import and export of the same file.
     if big > 0 {
@@ -83,7 +87,7 @@ pub fn run(root: &Path, bin: &Path, work: &Path, args: &[String]) -> anyhow::Res
         eprintln!("entente: {big} objects over TAXII");
         let run = node.serve(bin, &work.join("big-entente.log"))?.drive(&data, &ids)?;
         let size_mb = std::fs::metadata(&data)?.len() as f64 / 1e6;
-        report += &scale_table(big, size_mb, &run, imp.secs, imp.peak_rss_mb, exp.secs, &ent, small);
+        report += &scale_table(big, size_mb, &run, imp.secs, imp.peak_rss_mb, exp.secs, small_figures.as_ref(), small);
     }
     println!("{report}");
     Ok(())
@@ -725,7 +729,7 @@ fn compare_table(n: usize, size_mb: f64, e: &Figures, m: &Figures) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn scale_table(n: usize, size_mb: f64, r: &Figures, imp_secs: f64, imp_mb: f64, exp_secs: f64, small: &Figures, small_n: usize) -> String {
+fn scale_table(n: usize, size_mb: f64, r: &Figures, imp_secs: f64, imp_mb: f64, exp_secs: f64, small: Option<&Figures>, small_n: usize) -> String {
     let mut t = format!("\n## TAXII: Entente alone, {} objects ({size_mb:.0} MB), {}\n\n", thousands(n as f64), today());
     t += "| measure | objects/s | vs reference | time | peak RSS |\n|---|---:|---:|---:|---:|\n";
     let (ir, er) = (rate(n, imp_secs), rate(n, exp_secs));
@@ -747,15 +751,16 @@ fn scale_table(n: usize, size_mb: f64, r: &Figures, imp_secs: f64, imp_mb: f64, 
         r.filtered
     );
     t += &format!("| server (`entente serve`) over the whole run | – | – | – | {:.0} MB |\n", r.peak_mb);
-    t += &format!(
-        "\nGET by id: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (at {} objects: p50 {:.2} ms, p99 {:.2} ms).\n",
-        r.get_p50_ms,
-        r.get_p99_ms,
-        r.get_max_ms,
-        thousands(small_n as f64),
-        small.get_p50_ms,
-        small.get_p99_ms
-    );
+    t += &format!("\nGET by id: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms", r.get_p50_ms, r.get_p99_ms, r.get_max_ms);
+    if let Some(small) = small {
+        t += &format!(
+            " (at {} objects: p50 {:.2} ms, p99 {:.2} ms)",
+            thousands(small_n as f64),
+            small.get_p50_ms,
+            small.get_p99_ms
+        );
+    }
+    t += ".\n";
     t += "Targets: TAXII ingest ≥ 0.50 of import, paged read ≥ 0.50 of export, GET p99 < 5 ms, server peak < 300 MB.\n";
     t
 }
