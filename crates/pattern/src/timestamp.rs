@@ -82,8 +82,46 @@ fn read_fields(s: &[u8], fields: &[(Field, u8)], out: &mut Vec<u32>) -> Option<u
     None
 }
 
+/// The usual spelling, `YYYY-MM-DDTHH:MM:SS[.fraction]Z` with every field at
+/// full width, read without the general parser's backtracking; `None` for
+/// anything else (valid or not), which [`parse`] then reads the general way.
+fn parse_canonical(ts: &str) -> Option<Micros> {
+    let b = ts.as_bytes();
+    if b.len() < 20 || b[b.len() - 1] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |a, c| c.is_ascii_digit().then(|| a * 10 + i64::from(c - b'0')))
+    };
+    if [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')].iter().any(|&(i, c)| b[i] != c) {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if y < 1 || !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 59 {
+        return None;
+    }
+    let micros = match &b[19..b.len() - 1] {
+        [] => 0,
+        [b'.', digits @ ..] if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) => {
+            // Truncated to microseconds, as the reference does.
+            let six = &digits[..digits.len().min(6)];
+            let n = six.iter().fold(0i64, |a, c| a * 10 + i64::from(c - b'0'));
+            n * 10i64.pow(6 - six.len() as u32)
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo, d);
+    Some(((days * 24 + h) * 60 + mi) * 60 * 1_000_000 + se * 1_000_000 + micros)
+}
+
 /// Parses a timestamp the way the OASIS matcher does; `None` if invalid.
 pub fn parse(ts: &str) -> Option<Micros> {
+    parse_canonical(ts).or_else(|| parse_general(ts))
+}
+
+/// [`parse`] for any spelling: fields of one or two digits, backtracking.
+fn parse_general(ts: &str) -> Option<Micros> {
     if ts.chars().any(char::is_lowercase) || !ts.is_ascii() {
         return None;
     }
@@ -206,6 +244,40 @@ mod tests {
             "2010-05-21T13:21:43.Z",
         ] {
             check(bad, None);
+        }
+    }
+
+    #[test]
+    fn canonical_spellings_read_like_the_general_parser() {
+        let mut n = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |m: u64| {
+            n ^= n << 13;
+            n ^= n >> 7;
+            n ^= n << 17;
+            n % m
+        };
+        let digits = |k: u64, w: usize| format!("{k:0w$}");
+        for _ in 0..200_000 {
+            let mut s = format!(
+                "{}-{}-{}T{}:{}:{}",
+                digits(next(10_000), 4),
+                digits(next(14), 2),
+                digits(next(33), 2),
+                digits(next(25), 2),
+                digits(next(61), 2),
+                digits(next(63), 2)
+            );
+            match next(4) {
+                0 => {}
+                1 => s.push_str(&format!(".{}", digits(next(1000), 3))),
+                2 => s.push_str(&format!(".{}", digits(next(1_000_000_000), 9))),
+                _ => s.push_str(&format!(".{}x", digits(next(1_000_000_000), 9))),
+            }
+            s.push('Z');
+            if let Some(fast) = parse_canonical(&s) {
+                assert_eq!(Some(fast), parse_general(&s), "{s}");
+            }
+            assert_eq!(parse(&s), parse_general(&s), "{s}");
         }
     }
 
