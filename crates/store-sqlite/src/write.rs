@@ -58,8 +58,9 @@ impl Writer {
             last
         };
         let tx = self.conn.transaction().map_err(sql_err)?;
+        let mut observables = Vec::new();
         for obj in objects {
-            let outcome = put_version(&tx, obj, options, &mut clock)?;
+            let outcome = put_version(&tx, obj, options, &mut clock, &mut observables)?;
             if let Outcome::Added(d) | Outcome::Unchanged(d) = outcome {
                 for agreement in &options.shares {
                     let c = store::agreement_collection(agreement);
@@ -78,6 +79,14 @@ impl Writer {
                 (_, other) => other,
             };
             out.push(outcome);
+        }
+        // The observable index, in key order: each B-tree page is visited
+        // once per batch rather than once per entry.
+        observables.sort_unstable();
+        for (key, object) in observables {
+            tx.prepare_cached("INSERT OR IGNORE INTO observables (key, object) VALUES (?, ?)")
+                .and_then(|mut s| s.execute(params![&key.0[..], object]))
+                .map_err(sql_err)?;
         }
         if let Some((key, value)) = &options.checkpoint {
             tx.prepare_cached("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2")
@@ -153,6 +162,7 @@ fn put_version(
     obj: &model::Object,
     options: &PutOptions,
     clock: &mut impl FnMut() -> i64,
+    observables: &mut Vec<(ObservableKey, i64)>,
 ) -> Result<Outcome> {
     let id = obj.id().as_str();
     if options.only_author {
@@ -226,11 +236,7 @@ fn put_version(
         ])
     })
     .map_err(sql_err)?;
-    for key in ObservableKey::of(obj) {
-        tx.prepare_cached("INSERT OR IGNORE INTO observables (key, object) VALUES (?, ?)")
-            .and_then(|mut s| s.execute(params![&key.0[..], date_added]))
-            .map_err(sql_err)?;
-    }
+    observables.extend(ObservableKey::of(obj).into_iter().map(|k| (k, date_added)));
     Ok(Outcome::Added(DateAdded(date_added)))
 }
 
@@ -261,11 +267,6 @@ fn add_to_collection(
         s.execute(params![date_added, collection, object, id, obj.object_type(), version, is_first, is_last])
     })
     .map_err(sql_err)?;
-    for key in ObservableKey::of(obj) {
-        tx.prepare_cached("INSERT OR IGNORE INTO observables (key, object) VALUES (?, ?)")
-            .and_then(|mut s| s.execute(params![&key.0[..], date_added]))
-            .map_err(sql_err)?;
-    }
     Ok(Outcome::Added(DateAdded(date_added)))
 }
 
