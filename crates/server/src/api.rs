@@ -202,11 +202,26 @@ async fn withdraw(State(s): State<AppState>, Extension(c): Extension<Caller>, Pa
 }
 
 /// `GET /api/v1/partners`: the partners this node knows.
-async fn partners(State(state): State<AppState>, Extension(_caller): Extension<Caller>) -> Result<Json<Value>, ApiError> {
+/// `GET /api/v1/partners`: the partners the caller may know of — need to
+/// know: its own, the node's, and those it shares an agreement with (as the
+/// agreements it may see name them). The node's administrator sees all.
+async fn partners(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<Json<Value>, ApiError> {
     let registry = state.registry.clone();
     let all = crate::blocking(move || registry.partners()).await?;
+    let node_admin = caller.role == Role::Admin && caller.partner == state.node.partner;
+    let mut known = std::collections::BTreeSet::from([caller.partner.clone(), state.node.partner.clone()]);
+    if !node_admin {
+        let me = partner(&caller)?;
+        let index = state.agreement_index().await?;
+        for id in index.ids() {
+            if let Some(a) = index.agreement(&id).filter(|a| a.is_party(&me)) {
+                known.extend(a.terms.parties.iter().map(|p| p.to_string()));
+            }
+        }
+    }
     let list: Vec<Value> = all
         .iter()
+        .filter(|p| node_admin || known.contains(&p.id))
         .map(|p| json!({ "id": p.id, "name": p.name, "hosted": p.hosted, "node": p.id == state.node.partner }))
         .collect();
     Ok(Json(json!({ "partners": list })))

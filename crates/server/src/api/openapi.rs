@@ -106,7 +106,7 @@ pub fn spec() -> Value {
                 "get": op("Nodes this node pulls from: URL, partner, own CA or public roots (node admin; credentials are never served)", "federation", &[], None, "200")
             },
             "/api/v1/partners": {
-                "get": op("Partners this node knows", "partners", &[], None, "200"),
+                "get": op("Partners the caller may know of: its own, the node's, and its co-parties in agreements (all of them for the node's administrator)", "partners", &[], None, "200"),
                 "post": op("Add a hosted partner (`name`) or a known one (`identity`, self-authored, with its key); node admin", "partners", &[], Some("{\"name\": …} or {\"identity\": {…}}"), "201")
             }
         },

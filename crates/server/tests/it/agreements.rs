@@ -186,6 +186,15 @@ async fn cross_partner_writes_are_refused(backend: Backend) {
         let (s, _) = call(&node, token, "POST", "partners", Some(json!({ "name": "Intruder" }))).await;
         expect_refused(s, &format!("{who} adds a partner"));
     }
+    // Need to know: C, party to no agreement, does not learn that B exists;
+    // B knows A (its co-party) and not C.
+    let ids = |v: &Value| -> Vec<String> {
+        v["partners"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let (_, v) = call(&node, &lc, "GET", "partners", None).await;
+    assert!(ids(&v).contains(&node.c) && !ids(&v).contains(&node.b), "C's list: {v}");
+    let (_, v) = call(&node, &lb, "GET", "partners", None).await;
+    assert!(ids(&v).contains(&node.a) && !ids(&v).contains(&node.c), "B's list: {v}");
     // Viewers do not write.
     expect_refused(share(node.viewer_a.clone(), vec![object(&node.a, 5)], vec![]).await, "A's viewer shares");
     // The grant is A's alone: the object is still shared under the agreement once.
