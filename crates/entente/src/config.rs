@@ -25,6 +25,7 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     tls_client_ca: Option<PathBuf>,
+    sync_interval: Option<u64>,
 }
 
 /// The effective configuration of one command.
@@ -42,6 +43,9 @@ pub struct Config {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// With TLS, require client certificates issued by these CAs (PEM).
     pub tls_client_ca: Option<PathBuf>,
+    /// `serve` pulls from its peers this often (`None`: never; `entente
+    /// sync` still does).
+    pub sync_interval: Option<std::time::Duration>,
 }
 
 /// Reads an `ENTENTE_*` variable, refusing a value that does not parse.
@@ -108,6 +112,10 @@ impl Config {
             },
             tls,
             tls_client_ca,
+            sync_interval: match env::<u64>("ENTENTE_SYNC_INTERVAL")?.or(file.sync_interval).unwrap_or(60) {
+                0 => None,
+                secs => Some(std::time::Duration::from_secs(secs)),
+            },
         })
     }
 }

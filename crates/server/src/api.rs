@@ -239,7 +239,8 @@ async fn peers(State(state): State<AppState>, Extension(caller): Extension<Calle
         .iter()
         .map(|p| {
             json!({ "id": p.id, "url": p.url, "partner": p.partner, "own_ca": p.ca_pem.is_some(),
-                    "created": Timestamp::from_micros(p.created).as_str() })
+                    "created": Timestamp::from_micros(p.created).as_str(),
+                    "sync": state.sync.get(&p.id) })
         })
         .collect();
     Ok(Json(json!({ "peers": list })))

@@ -57,6 +57,8 @@ pub struct AppState {
     pub log: audit::SharedLog,
     /// The indicators, indexed for detection.
     pub indicators: Arc<detect::Indicators>,
+    /// How sync with each peer is going.
+    pub sync: Arc<sync::SyncStatus>,
 }
 
 impl AppState {
@@ -84,6 +86,7 @@ impl AppState {
             agreements: Arc::new(release::Agreements::default()),
             log,
             indicators: Arc::new(detect::Indicators::default()),
+            sync: Arc::new(sync::SyncStatus::default()),
         }
     }
 

@@ -286,3 +286,145 @@ fn accept_page(
     }
     Ok(agreements_changed)
 }
+
+/// What this node knows of its sync with one peer, for `GET /api/v1/peers`.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct PeerStatus {
+    /// When the last round ended well.
+    pub last_sync: Option<String>,
+    /// The last round's error, if it failed (cleared by a good round).
+    pub last_error: Option<String>,
+    /// Rounds that failed in a row.
+    pub failures: u32,
+    /// Versions stored from this peer since the node started.
+    pub pulled: u64,
+    /// Versions refused since the node started.
+    pub refused: u64,
+    /// The cursor: the peer's date of the last version read.
+    pub cursor: Option<String>,
+    /// Seconds between the cursor and the end of the last good round.
+    pub lag_seconds: Option<f64>,
+}
+
+/// Every peer's status, shared by the sync loop and the API.
+#[derive(Debug, Default)]
+pub struct SyncStatus(std::sync::Mutex<HashMap<String, PeerStatus>>);
+
+impl SyncStatus {
+    /// One peer's status.
+    pub fn get(&self, peer: &str) -> Option<PeerStatus> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(peer).cloned()
+    }
+
+    fn update(&self, peer: &str, f: impl FnOnce(&mut PeerStatus)) {
+        f(self.0.lock().unwrap_or_else(|p| p.into_inner()).entry(peer.to_owned()).or_default());
+    }
+}
+
+/// The wait after `failures` failed rounds in a row: the interval doubled
+/// per failure up to an hour, plus up to a quarter of it at random, so
+/// nodes that failed together do not retry together.
+pub fn backoff(interval: Duration, failures: u32) -> Duration {
+    let base = interval.saturating_mul(1u32 << failures.min(16)).min(Duration::from_secs(3600)).max(interval);
+    let mut r = [0u8; 8];
+    let _ = getrandom::fill(&mut r);
+    let jitter = base.mul_f64((u64::from_le_bytes(r) % 1000) as f64 / 4000.0);
+    base + jitter
+}
+
+/// Pulls from every peer every `interval` (each peer on its own schedule,
+/// backing off after failures), until the process stops. Each round runs on
+/// a blocking thread; its outcome goes to `state.sync` and the metrics
+/// `entente_sync_objects_total{peer}`, `entente_sync_refused_total{peer}`,
+/// `entente_sync_errors_total{peer}` and `entente_sync_lag_seconds{peer}`.
+pub async fn run(state: crate::AppState, secrets: PeerSecrets, interval: Duration) {
+    let mut due: HashMap<String, tokio::time::Instant> = HashMap::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1).min(interval));
+    loop {
+        tick.tick().await;
+        let registry = state.registry.clone();
+        let Ok(Ok(peers)) = tokio::task::spawn_blocking(move || registry.peers()).await else { continue };
+        let now = tokio::time::Instant::now();
+        due.retain(|id, _| peers.iter().any(|p| &p.id == id));
+        for peer in peers {
+            if due.get(&peer.id).is_some_and(|t| *t > now) {
+                continue;
+            }
+            let local = match StixId::parse(&state.node.partner) {
+                Ok(l) => l,
+                Err(_) => return,
+            };
+            let (store, registry, secrets, limits) = (state.store.clone(), state.registry.clone(), secrets.clone(), state.limits);
+            let p = peer.clone();
+            let outcome =
+                tokio::task::spawn_blocking(move || pull(&*store, &*registry, &secrets, &p, &local, &limits)).await;
+            let id = peer.id.clone();
+            let wait = match outcome {
+                Ok(Ok(report)) => {
+                    let refused: u64 = report.refused.values().sum();
+                    metrics::counter!("entente_sync_objects_total", "peer" => id.clone()).increment(report.added);
+                    metrics::counter!("entente_sync_refused_total", "peer" => id.clone()).increment(refused);
+                    let end = model::Timestamp::now();
+                    let lag = report
+                        .cursor
+                        .as_deref()
+                        .and_then(|c| model::Timestamp::parse(c).ok())
+                        .map(|c| (end.micros() - c.micros()) as f64 / 1e6);
+                    if let Some(l) = lag {
+                        metrics::gauge!("entente_sync_lag_seconds", "peer" => id.clone()).set(l);
+                    }
+                    if report.added > 0 || refused > 0 {
+                        tracing::info!(peer = %id, added = report.added, refused, "sync round");
+                    }
+                    state.sync.update(&id, |s| {
+                        s.last_sync = Some(end.to_string());
+                        s.last_error = None;
+                        s.failures = 0;
+                        s.pulled += report.added;
+                        s.refused += refused;
+                        s.cursor = report.cursor.clone();
+                        s.lag_seconds = lag;
+                    });
+                    interval
+                }
+                failed => {
+                    let e = match failed {
+                        Ok(Err(e)) => e,
+                        Err(e) => format!("the round stopped: {e}"),
+                        Ok(Ok(_)) => String::new(),
+                    };
+                    metrics::counter!("entente_sync_errors_total", "peer" => id.clone()).increment(1);
+                    tracing::warn!(peer = %id, error = %e, "sync round failed");
+                    let mut failures = 0;
+                    state.sync.update(&id, |s| {
+                        s.last_error = Some(e.clone());
+                        s.failures += 1;
+                        failures = s.failures;
+                    });
+                    backoff(interval, failures)
+                }
+            };
+            due.insert(peer.id, tokio::time::Instant::now() + wait);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::backoff;
+
+    #[test]
+    fn backoff_doubles_to_an_hour_with_a_quarter_of_jitter() {
+        let minute = Duration::from_secs(60);
+        for (failures, base) in [(0, 60), (1, 120), (3, 480), (6, 3600), (40, 3600)] {
+            for _ in 0..50 {
+                let w = backoff(minute, failures).as_secs_f64();
+                assert!(w >= base as f64 && w <= base as f64 * 1.25, "{failures} failures: {w} s");
+            }
+        }
+        let waits: std::collections::BTreeSet<u128> = (0..50).map(|_| backoff(minute, 2).as_millis()).collect();
+        assert!(waits.len() > 10, "no jitter: {waits:?}");
+    }
+}

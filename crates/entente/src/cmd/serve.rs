@@ -32,6 +32,10 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             node.keys,
             log.clone(),
         );
+        let syncing = config.sync_interval.map(|every| {
+            let secrets = server::peers::PeerSecrets::in_data_dir(&config.data_dir);
+            tokio::spawn(server::sync::run(state.clone(), secrets, every))
+        });
         let app = server::router(state);
         // Releases are flushed to the OS as they are logged; fsync each second and at the end.
         let syncer = log.clone();
@@ -53,6 +57,9 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             None => server::serve(listener, app, server::shutdown_signal()).await?,
         }
         sync_task.abort();
+        if let Some(task) = syncing {
+            task.abort();
+        }
         log.sync().context("syncing the release log")?;
         anyhow::Ok(())
     })?;

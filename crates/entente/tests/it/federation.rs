@@ -25,11 +25,14 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn serve(dir: &Path, port: u16) -> Server {
+/// Starts a node's server; it pulls from its peers every `sync` seconds
+/// (0: only when told, with `entente sync`).
+fn serve(dir: &Path, port: u16, sync: u64) -> Server {
     let s = Server(
         Command::new(env!("CARGO_BIN_EXE_entente"))
             .current_dir(dir)
             .env("ENTENTE_LOG", "warn")
+            .env("ENTENTE_SYNC_INTERVAL", sync.to_string())
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -100,8 +103,8 @@ fn two_nodes_ratify_across_and_pull_exactly_what_agreements_give() {
     std::fs::write(b.join("a.token"), token_for(&a, "Borealis")).unwrap();
     std::fs::write(a.join("b.token"), token_for(&b, "Aurelia")).unwrap();
     let (pa, pb) = (free_port(), free_port());
-    let _sa = serve(&a, pa);
-    let _sb = serve(&b, pb);
+    let _sa = serve(&a, pa, 0);
+    let sb = serve(&b, pb, 0);
     ok(&b, &["peer", "add", "--url", &format!("http://127.0.0.1:{pa}/taxii2/"), "--partner", "Aurelia", "--token-file", "a.token"]);
     ok(&a, &["peer", "add", "--url", &format!("http://127.0.0.1:{pb}/taxii2/"), "--partner", "Borealis", "--token-file", "b.token"]);
 
@@ -182,4 +185,30 @@ fn two_nodes_ratify_across_and_pull_exactly_what_agreements_give() {
     let third = round["refused"]["authored by another partner than the peer's (provenance signatures are not carried yet)"].as_u64();
     assert!(third >= Some(1), "{round}");
     assert!(!stored(&b).contains(&c_object["id"].as_str().unwrap().to_owned()), "a third party's object was taken from the peer");
+
+    // Borealis's server pulls by itself every second: new objects arrive
+    // with no `entente sync`, and the node's administrator sees how it goes.
+    drop(sb);
+    let pb = free_port();
+    let _sb = serve(&b, pb, 1);
+    let later: Vec<Value> = (60..=64).map(|n| object(n, &a_id, "malware", amber)).collect();
+    std::fs::write(a.join("later.json"), bundle(&later)).unwrap();
+    ok(&a, &["import", "--as", "Aurelia", "--share", &agreement, "later.json"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let want = later[4]["id"].as_str().unwrap().to_owned();
+    while !stored(&b).contains(&want) {
+        assert!(Instant::now() < deadline, "the server did not pull by itself");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let admin = ok(&b, &["token", "create", "--partner", "Borealis", "--role", "admin"]).lines().last().unwrap().to_owned();
+    let peers: Value = reqwest::blocking::Client::new()
+        .get(format!("http://127.0.0.1:{pb}/api/v1/peers"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let status = &peers["peers"][0]["sync"];
+    assert!(status["pulled"].as_u64() >= Some(5) && status["last_error"].is_null() && status["last_sync"].is_string(), "{peers}");
+    assert!(!peers.to_string().contains(&std::fs::read_to_string(b.join("a.token")).unwrap()), "the credential was served");
 }
