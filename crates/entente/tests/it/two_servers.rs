@@ -3,27 +3,14 @@
 //! every object exactly once while the writes go on.
 
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::{entente_env, stderr};
+use crate::{entente_env, free_port, stderr, Server};
 
 const TAXII: &str = "application/taxii+json;version=2.1";
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn serve(dir: &std::path::Path, db: &str, port: u16) -> Server {
     Server(

@@ -3,23 +3,11 @@
 //! indicator's author and no one else, and correlation counts only what
 //! the caller may see.
 
-use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
-use crate::{start, Backend, Node};
+use crate::{call, start, Backend, Node};
 
 crate::on_both_backends!(detection_sightings_and_correlation);
-
-async fn call(node: &Node, token: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let url = format!("{}/api/v1/{path}", node.url);
-    let mut r = Client::new().request(method.parse().unwrap(), url).bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
 
 /// An agreement among `parties`, ratified by all; returns its id.
 async fn agreement(node: &Node, parties: &[usize]) -> String {

@@ -127,3 +127,22 @@ pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) 
     });
     Node { url, a, b, token_a, token_b, viewer_a, c, liaison, shared, a_only_write, a_private, store, pg_name, stop: Some(tx), _dir: dir }
 }
+
+/// Calls the REST API of `node` as `token`: the status and the JSON body
+/// (`null` when there is none).
+pub(crate) async fn call(
+    node: &Node,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let url = format!("{}/api/v1/{path}", node.url);
+    let mut r = reqwest::Client::new().request(method.parse().unwrap(), url).bearer_auth(token);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
