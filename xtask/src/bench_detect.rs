@@ -24,23 +24,8 @@ use std::process::Command;
 use anyhow::{bail, Context};
 
 use crate::bench::{flag, measure, today};
+use crate::rng::Rng;
 use crate::run as sh;
-
-/// SplitMix64, seeded: the same observations every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 fn out_of(bin: &Path, data: &Path, args: &[&str]) -> anyhow::Result<String> {
     let out = Command::new(bin).env("ENTENTE_LOG", "warn").arg("--data-dir").arg(data).args(args).output()?;

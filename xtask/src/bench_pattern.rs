@@ -26,6 +26,7 @@ use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
 use crate::bench::{flag, today};
+use crate::rng::Rng;
 use crate::run as sh;
 
 /// The reference's interpreter (created by `cargo xtask interop`).
@@ -160,22 +161,8 @@ fn ref_name(rows: &[(&str, Value, Value)]) -> String {
     }
 }
 
-/// A small deterministic generator (splitmix64).
-struct Rng(u64);
-
+/// What the indicator cases are made of.
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
     fn chance(&mut self) -> bool {
         self.next() & 1 == 0
     }

@@ -9,6 +9,7 @@ mod bench_pg;
 mod bench_taxii;
 mod interop;
 mod pg;
+mod rng;
 mod tidy;
 
 use std::path::{Path, PathBuf};

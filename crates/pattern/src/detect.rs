@@ -56,6 +56,8 @@ struct Entry<T> {
     pattern: Pattern,
     handle: T,
     live: bool,
+    /// Pre-selected by value (it has a cover), or in the unindexed list.
+    indexed: bool,
 }
 
 /// Patterns to detect, indexed for pre-selection. `T` is the caller's handle
@@ -132,7 +134,9 @@ impl<T> Detector<T> {
     /// Adds a pattern; returns its slot.
     pub fn insert(&mut self, pattern: Pattern, handle: T) -> usize {
         let slot = self.entries.len() as u32;
-        match cover(&pattern) {
+        let keys = cover(&pattern);
+        let indexed = keys.is_some();
+        match keys {
             Some(keys) => {
                 self.indexed += 1;
                 for k in keys {
@@ -156,7 +160,7 @@ impl<T> Detector<T> {
                 }
             }
         }
-        self.entries.push(Entry { pattern, handle, live: true });
+        self.entries.push(Entry { pattern, handle, live: true, indexed });
         slot as usize
     }
 
@@ -168,7 +172,7 @@ impl<T> Detector<T> {
         }
         e.live = false;
         self.dead += 1;
-        if cover(&e.pattern).is_some() {
+        if e.indexed {
             self.indexed -= 1;
         }
         Some(&self.entries[slot].handle)

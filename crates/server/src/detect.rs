@@ -29,14 +29,12 @@ use store::{ObservableKey, PutOptions, Query, Record, Store, Versions};
 use crate::release::Reader;
 
 /// An indicator held by the detector: its stored record without the JSON
-/// bytes (for the release pre-check), and what sightings need.
+/// bytes (for the release pre-check) and its validity.
 pub struct Held {
     /// The version's record (`json` empty).
     pub record: Record,
     /// `valid_until`, microseconds, if set.
     pub valid_until: Option<i64>,
-    /// The TLP markings of the indicator (copied onto sightings).
-    pub tlp_markings: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -70,15 +68,10 @@ impl Engine {
             return;
         }
         let Some(Ok(p)) = f.pattern.as_deref().map(pattern::parse) else { return };
-        let tlp_markings = f
-            .object_marking_refs
-            .into_iter()
-            .filter(|m| model::tlp::MARKINGS.iter().any(|t| t.id == m))
-            .collect();
         let valid_until = f.valid_until.and_then(|v| Timestamp::parse(&v).ok()).map(|t| t.micros());
         r.json = Vec::new();
         let id = r.id.clone();
-        let slot = self.detector.insert(p, Held { record: r, valid_until, tlp_markings });
+        let slot = self.detector.insert(p, Held { record: r, valid_until });
         self.slots.insert(id, slot);
     }
 }
@@ -422,6 +415,9 @@ pub fn record_sightings(store: &dyn Store, partner: &StixId, hits: &[Hit]) -> Re
 /// Values reported by more objects than this are noisy by default.
 pub const NOISY_DEFAULT: usize = 100;
 
+/// The most objects a correlation lists when noisy values are asked for.
+pub const NOISY_CAP: usize = 10_000;
+
 /// Who reported one observable, as far as the caller may see.
 #[derive(Debug, Default, serde::Serialize)]
 pub struct Correlation {
@@ -508,27 +504,15 @@ pub fn correlate(
     Ok((c, records))
 }
 
-/// How many partners other than the object's author reported one of its
-/// observables (each observable's noisy ones left out), counting only what
-/// `reader` may see.
-pub fn also_reported_by(
-    store: &dyn Store,
-    reader: &Arc<Reader>,
-    object: &model::Object,
-    threshold: usize,
-) -> store::Result<usize> {
-    let author = object.created_by_ref().map(|a| a.to_string());
-    let mut partners = BTreeSet::new();
-    for o in object.observables() {
-        let (c, _) = correlate(store, reader, o.kind, &o.value, threshold, false, threshold + 1)?;
-        if c.noisy {
-            continue;
-        }
-        for p in c.partners {
-            if Some(&p.partner) != author.as_ref() {
-                partners.insert(p.partner);
-            }
-        }
-    }
-    Ok(partners.len())
+/// How many partners other than `author` reported one of the observables
+/// whose correlations these are (noisy ones left out). The correlations are
+/// the caller's ([`correlate`]), so this counts only what it may see.
+pub fn also_reported_by(author: Option<&str>, correlations: &[Correlation]) -> usize {
+    let partners: BTreeSet<&str> = correlations
+        .iter()
+        .filter(|c| !c.noisy)
+        .flat_map(|c| c.partners.iter().map(|p| p.partner.as_str()))
+        .filter(|p| Some(*p) != author)
+        .collect();
+    partners.len()
 }

@@ -216,7 +216,7 @@ pub fn correlate(args: &CorrelateArgs, config: &Config) -> anyhow::Result<ExitCo
     };
     let index = server::release::Agreements::default().index(&*node.store)?;
     let reader = Reader::new(me.clone(), index, Through::AnyShare);
-    let (c, records) = detect::correlate(&*node.store, &reader, kind, &args.value, args.threshold, args.noisy, 10_000)?;
+    let (c, records) = detect::correlate(&*node.store, &reader, kind, &args.value, args.threshold, args.noisy, detect::NOISY_CAP)?;
     if !records.is_empty() {
         let log = audit::SharedLog::open(config.data_dir.join("release.log")).context("opening the release log")?;
         let items = server::release_log::items(&reader, &records);

@@ -127,10 +127,9 @@ fn policy_key_ext() -> &'static str {
     "extension-definition--b208856f-a340-4039-a73f-b9b6b2e783c4"
 }
 
-#[test]
-fn agreement_commands_propose_ratify_and_show_derived_state() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+/// A node whose own partner is Aurelia, hosting Borealis, and an agreement
+/// between them that Aurelia proposed (not yet ratified): (A, B, agreement).
+fn propose_a_b(d: &std::path::Path) -> (String, String, String) {
     let a = String::from_utf8(entente(d, &["init", "--name", "Aurelia"]).stdout).unwrap().trim().to_owned();
     let b = String::from_utf8(entente(d, &["partner", "add", "--name", "Borealis"]).stdout).unwrap().trim().to_owned();
     let terms = serde_json::json!({
@@ -143,6 +142,14 @@ fn agreement_commands_propose_ratify_and_show_derived_state() {
     let out = entente(d, &["agreement", "propose", "--as", "Aurelia", "terms.json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    (a, b, id)
+}
+
+#[test]
+fn agreement_commands_propose_ratify_and_show_derived_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (a, b, id) = propose_a_b(d);
     let list = |who: &str| String::from_utf8(entente(d, &["agreement", "list", "--as", who]).stdout).unwrap();
     assert!(list("Borealis").contains("[draft]"), "{}", list("Borealis"));
     for who in ["Aurelia", "Borealis"] {
@@ -197,17 +204,8 @@ fn agreement_commands_propose_ratify_and_show_derived_state() {
 fn detect_sights_for_the_author_and_correlate_counts_what_the_partner_sees() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let a = String::from_utf8(entente(d, &["init", "--name", "Aurelia"]).stdout).unwrap().trim().to_owned();
-    let b = String::from_utf8(entente(d, &["partner", "add", "--name", "Borealis"]).stdout).unwrap().trim().to_owned();
+    let (a, _b, id) = propose_a_b(d);
     let c = String::from_utf8(entente(d, &["partner", "add", "--name", "Caledonia"]).stdout).unwrap().trim().to_owned();
-    let terms = serde_json::json!({
-        "title": "A-B sharing", "purpose": "indicators", "party_refs": [a, b],
-        "scope": {"object_types": [], "labels": [], "data_kind": "both"}, "tlp_ceiling": "amber",
-        "handling": {"reshare": "none", "attribution": "required", "permitted_actions": []},
-        "valid_from": "2020-01-01T00:00:00Z"
-    });
-    std::fs::write(d.join("terms.json"), terms.to_string()).unwrap();
-    let id = String::from_utf8(entente(d, &["agreement", "propose", "--as", "Aurelia", "terms.json"]).stdout).unwrap().trim().to_owned();
     for who in ["Aurelia", "Borealis"] {
         assert!(entente(d, &["agreement", "ratify", "--as", who, &id]).status.success());
     }

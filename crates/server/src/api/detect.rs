@@ -146,9 +146,6 @@ pub(super) async fn detect(
     .into_response())
 }
 
-/// The most objects a correlation lists when noisy values are asked for.
-const NOISY_CAP: usize = 10_000;
-
 /// `GET /api/v1/observables/{type}/{value}`: which partners reported the
 /// value (normalised), first and last seen, the objects involved, counting
 /// only what the caller may see. Noisy values (more than 100 objects) are
@@ -172,7 +169,7 @@ pub(super) async fn observable(
     let reader = state.reader(&caller.partner, Through::AnyShare).await?;
     let (store, r) = (state.store.clone(), reader.clone());
     let (c, records) =
-        crate::blocking(move || detect::correlate(&*store, &r, kind, &value, limit, noisy, NOISY_CAP)).await?;
+        crate::blocking(move || detect::correlate(&*store, &r, kind, &value, limit, noisy, detect::NOISY_CAP)).await?;
     crate::release_log::released(&state, &reader, "api", &records)?;
     Ok(Json(c).into_response())
 }
@@ -204,7 +201,7 @@ pub(super) async fn of_object(
             seen.extend(records);
             values.push(c);
         }
-        let also = detect::also_reported_by(&*store, &r, &object, detect::NOISY_DEFAULT)?;
+        let also = detect::also_reported_by(object.created_by_ref().map(|a| a.as_str()), &values);
         Ok(Some((latest, values, also, seen)))
     })
     .await?;
