@@ -83,6 +83,9 @@ pub enum Command {
         /// The peer's id [default: every peer].
         peer: Option<String>,
     },
+    /// Share stored objects under more agreements: a partner's own, or ones
+    /// it received from another node (re-sharing, as their handling allows).
+    Share(ShareArgs),
     /// Match observations against the indicators a partner may see.
     Detect(DetectArgs),
     /// Which partners reported an observable value (what a partner may see).
@@ -424,4 +427,17 @@ pub struct GenerateArgs {
 pub enum OutputFormat {
     Bundle,
     Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct ShareArgs {
+    /// The partner that shares (id or name), hosted on this node [default: the node's].
+    #[arg(long = "as", value_name = "PARTNER")]
+    pub actor: Option<String>,
+    /// An agreement (id) the partner is party to; repeat for several.
+    #[arg(long = "agreement", value_name = "AGREEMENT", required = true)]
+    pub agreements: Vec<String>,
+    /// The objects' ids.
+    #[arg(required = true)]
+    pub ids: Vec<String>,
 }

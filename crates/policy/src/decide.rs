@@ -15,9 +15,10 @@
 //! 5. An object that names recipients (`recipient_refs` of the release
 //!    extension) goes only to them, whatever its TLP; TLP:RED must name them.
 //! 6. The sharer (the author, or the holder of a received object) must be known.
-//! 7. A received object may go on only as the handling rules of the agreement
-//!    it arrived under allow: `none` never, `parties-only` to parties of that
-//!    agreement, `recipient-agreements` as the holder's own objects.
+//! 7. A received object may go on only while the agreement it arrived under
+//!    is in force, and only as its handling rules allow: `none` never,
+//!    `parties-only` to parties of that agreement, `recipient-agreements` as
+//!    the holder's own objects.
 //! 8. Otherwise it is released under the first agreement it is shared under
 //!    that is in force now, has the sharer and the recipient among its
 //!    parties, covers its type, topic (labels) and data kind, and whose TLP
@@ -172,6 +173,15 @@ pub enum Reason {
         /// That agreement.
         agreement: AgreementId,
     },
+    /// The agreement it arrived under is no longer (or not yet) in force:
+    /// what came under a withdrawn, terminated or expired agreement stays
+    /// with its holder.
+    OriginNotInForce {
+        /// That agreement.
+        agreement: AgreementId,
+        /// Its state now.
+        state: AgreementState,
+    },
     /// The agreement it arrived under forbids any re-sharing.
     ReshareForbidden {
         /// That agreement.
@@ -258,6 +268,9 @@ impl Reason {
             Reason::OriginUnknown { agreement } => {
                 format!("the object arrived under agreement {agreement}, which this node does not know")
             }
+            Reason::OriginNotInForce { agreement, state } => format!(
+                "it was received under agreement {agreement}, which is {state} now: it stays with its holder"
+            ),
             Reason::ReshareForbidden { agreement } => {
                 format!("the object arrived under agreement {agreement}, which forbids re-sharing")
             }
@@ -361,6 +374,12 @@ pub fn decide(
                 agreement: via.agreement.clone(),
             });
         };
+        if !index.in_force(&via.agreement, now) {
+            return deny(Reason::OriginNotInForce {
+                agreement: via.agreement.clone(),
+                state: index.state(&via.agreement, now),
+            });
+        }
         match origin.terms.handling.reshare {
             Reshare::None => {
                 return deny(Reason::ReshareForbidden {

@@ -336,6 +336,9 @@ impl World {
             let Some(origin) = self.latest(arrived.as_str()) else {
                 return Verdict::Deny;
             };
+            if !self.in_force(arrived.as_str(), now.micros()) {
+                return Verdict::Deny;
+            }
             let rule = origin
                 .pointer("/handling/reshare")
                 .and_then(Value::as_str)

@@ -108,6 +108,11 @@ impl Book {
         &self.index
     }
 
+    /// The partners' keys, each from the partner's own identity.
+    pub fn keys(&self) -> &PartyKeys {
+        &self.keys
+    }
+
     /// One agreement as `partner` may see it: 404 unless it is a party.
     pub fn view(&self, id: &StixId, partner: &StixId, now: &Timestamp) -> Result<View, Error> {
         let versions = self.versions.get(id).ok_or(Error::NotFound)?;

@@ -38,6 +38,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/objects/{id}", get(objects::show))
         .route("/api/v1/objects/{id}/versions", get(objects::versions))
         .route("/api/v1/objects/{id}/release", get(objects::explain))
+        .route("/api/v1/objects/{id}/share", post(objects::share_stored))
+        .route("/api/v1/provenance", post(objects::provenance))
         .route("/api/v1/objects/{id}/observables", get(detect::of_object))
         .route("/api/v1/observables/{type}/{value}", get(detect::observable))
         .route("/api/v1/detect", post(detect::detect).layer(axum::extract::DefaultBodyLimit::disable()))

@@ -14,6 +14,7 @@ mod http_metrics;
 pub mod keys;
 pub mod node;
 pub mod peers;
+pub mod provenance;
 pub mod release;
 pub mod release_log;
 pub mod sync;

@@ -313,3 +313,77 @@ pub fn accept(raw: &[u8], limits: &model::Limits) -> Result<model::Object, Strin
 pub fn changes_agreements(objects: &[model::Object]) -> bool {
     objects.iter().any(|o| o.object_type().starts_with("x-entente-") || o.object_type() == "identity")
 }
+
+/// After a batch was stored: a version that recalls its object (it revokes
+/// it) is shared under every agreement any earlier version of the object is
+/// shared under here, so the recall reaches everyone who could have had the
+/// object — on this node and, by sync, on the nodes that pulled it.
+/// Returns how many recalls were spread.
+pub fn spread_recalls(store: &dyn Store, objects: &[model::Object], outcomes: &[store::Outcome]) -> store::Result<usize> {
+    let mut spread = 0;
+    for (object, outcome) in objects.iter().zip(outcomes) {
+        if !object.revoked() || !matches!(outcome, store::Outcome::Added(_)) {
+            continue;
+        }
+        let mut shares: Vec<String> = Vec::new();
+        for r in store.get(object.id(), &store::Versions::ALL)? {
+            for a in r.shared_under.split_whitespace() {
+                if !shares.iter().any(|s| s == a) {
+                    shares.push(a.to_owned());
+                }
+            }
+        }
+        if shares.is_empty() {
+            continue;
+        }
+        store.put(std::slice::from_ref(object), &store::PutOptions { shares, ..store::PutOptions::default() })?;
+        spread += 1;
+    }
+    Ok(spread)
+}
+
+/// Why a partner may not share a stored object under more agreements.
+#[derive(Debug)]
+pub enum ShareError {
+    /// No such object here.
+    NotFound,
+    /// The partner neither wrote it nor holds it.
+    NotYours(String),
+    /// The store failed.
+    Store(store::Error),
+}
+
+/// `partner` shares every stored version of an object under `agreements`
+/// (ids the caller checked the partner is a party to): allowed for the
+/// object's author, and for the holder of an object received from another
+/// node — whose onward release the handling rules of the agreement it
+/// arrived under still decide, version by version. Returns how many
+/// versions there are.
+pub fn share_stored(
+    store: &dyn Store,
+    partner: &PartnerId,
+    id: &StixId,
+    agreements: &[String],
+    limits: &model::Limits,
+) -> Result<usize, ShareError> {
+    let records = store.get(id, &store::Versions::ALL).map_err(ShareError::Store)?;
+    if records.is_empty() {
+        return Err(ShareError::NotFound);
+    }
+    let mut objects = Vec::with_capacity(records.len());
+    for r in &records {
+        let facts = decode(r);
+        let author = facts.as_ref().and_then(|f| f.author.as_ref()) == Some(partner);
+        let holder = facts.as_ref().and_then(|f| f.via.as_ref()).is_some_and(|v| &v.holder == partner);
+        if !author && !holder {
+            return Err(ShareError::NotYours(format!(
+                "version {} of {id} was neither written by {partner} nor received by it from another node",
+                r.version
+            )));
+        }
+        objects.push(model::Object::parse(&r.json, limits).map_err(|e| ShareError::Store(store::Error::Internal(e.to_string())))?);
+    }
+    let options = store::PutOptions { shares: agreements.to_vec(), ..store::PutOptions::default() };
+    store.put(&objects, &options).map_err(ShareError::Store)?;
+    Ok(objects.len())
+}

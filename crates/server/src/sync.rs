@@ -116,9 +116,7 @@ fn api_root(http: &reqwest::blocking::Client, peer: &PeerRecord, token: &str) ->
         return Ok(with_slash(root));
     }
     // A path: on the peer's own scheme, host and port.
-    let scheme_end = peer.url.find("://").map_or(0, |i| i + 3);
-    let host_end = peer.url[scheme_end..].find('/').map_or(peer.url.len(), |i| scheme_end + i);
-    Ok(with_slash(&format!("{}{}", &peer.url[..host_end], root)))
+    Ok(with_slash(&format!("{}{}", origin(&peer.url), root)))
 }
 
 fn with_slash(u: &str) -> String {
@@ -131,6 +129,74 @@ fn with_slash(u: &str) -> String {
 
 fn is_agreement_record(object_type: &str) -> bool {
     matches!(object_type, policy::ext::AGREEMENT_TYPE | policy::ext::RATIFICATION_TYPE | policy::ext::NOTICE_TYPE)
+}
+
+/// The scheme, host and port of a URL (`https://host:port`).
+fn origin(url: &str) -> &str {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let host_end = url[scheme_end..].find('/').map_or(url.len(), |i| scheme_end + i);
+    &url[..host_end]
+}
+
+/// What a peer says of one version it served: its author's signature, and
+/// the agreement the peer released it to this node's partner under.
+struct Served {
+    signer: String,
+    signature: String,
+    released_under: Option<String>,
+}
+
+/// By `(id, own version micros)`.
+type Signed = HashMap<(String, i64), Served>;
+
+/// Asks the peer for its authors' signatures of these objects, in one
+/// request (per 5000).
+fn signatures(
+    http: &reqwest::blocking::Client,
+    root: &str,
+    token: &str,
+    objects: &[model::Object],
+) -> Result<Signed, String> {
+    let mut out = HashMap::new();
+    for chunk in objects.chunks(crate::provenance::MAX_VERSIONS) {
+        let versions: Vec<Value> = chunk
+            .iter()
+            .map(|o| serde_json::json!({ "id": o.id(), "version": o.version().map(|v| v.as_str()) }))
+            .collect();
+        let url = format!("{}/api/v1/provenance", origin(root));
+        let r = http
+            .post(&url)
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "versions": versions }))
+            .send()
+            .map_err(|e| format!("{url}: {e}"))?;
+        if !r.status().is_success() {
+            return Err(format!("{url}: HTTP {}", r.status()));
+        }
+        let v: Value = r.json().map_err(|e| format!("{url}: {e}"))?;
+        for s in v.get("signatures").and_then(Value::as_array).into_iter().flatten() {
+            let (Some(id), Some(signer), Some(value)) =
+                (s.get("id").and_then(Value::as_str), s.get("signer").and_then(Value::as_str), s.get("signature").and_then(Value::as_str))
+            else {
+                continue;
+            };
+            let micros = match s.get("version").and_then(Value::as_str) {
+                Some(t) => match model::Timestamp::parse(t) {
+                    Ok(t) => t.micros(),
+                    Err(_) => continue,
+                },
+                None => 0,
+            };
+            let released_under = s.get("released_under").and_then(Value::as_str).map(str::to_owned);
+            out.insert((id.to_owned(), micros), Served { signer: signer.to_owned(), signature: value.to_owned(), released_under });
+        }
+    }
+    Ok(out)
+}
+
+/// What a round reads to decide: the agreements' index and the partners' keys.
+fn book(store: &dyn Store) -> Result<crate::agreements::Book, String> {
+    crate::agreements::Book::load(store).map_err(|e| e.to_string())
 }
 
 /// One sync round with `peer` for this node's partner `local`.
@@ -149,7 +215,7 @@ pub fn pull(
     let key = cursor_key(peer);
     let mut cursor = registry.setting(&key).map_err(|e| e.to_string())?;
     let mut report = Report::default();
-    let mut index = crate::release::Agreements::default().index(store).map_err(|e| e.to_string())?;
+    let mut book = book(store)?;
     loop {
         let mut url = format!("{root}collections/{EVERYTHING}/objects/?limit={PAGE}&match[version]=all");
         if let Some(c) = &cursor {
@@ -172,9 +238,10 @@ pub fn pull(
         if model::Timestamp::parse(&last).is_err() {
             return Err(format!("{url}: X-TAXII-Date-Added-Last {last:?} is not a timestamp"));
         }
-        let changed = accept_page(store, peer, local, limits, &index, &env.objects, &last, &mut report)?;
+        let page = Page { peer, local, limits, raws: &env.objects, last: &last };
+        let changed = page.accept(store, &book, |objects| signatures(&http, &root, token, objects), &mut report)?;
         if changed {
-            index = crate::release::Agreements::default().index(store).map_err(|e| e.to_string())?;
+            book = self::book(store)?;
         }
         cursor = Some(last);
         if !env.more {
@@ -185,106 +252,173 @@ pub fn pull(
     Ok(report)
 }
 
-/// Checks and stores one page; writes the cursor with its last batch.
-/// Returns whether agreement records arrived (the index must be rebuilt).
-#[allow(clippy::too_many_arguments)]
-fn accept_page(
-    store: &dyn Store,
-    peer: &PeerRecord,
-    local: &StixId,
-    limits: &model::Limits,
-    index: &policy::AgreementIndex,
-    raws: &[&RawValue],
-    last: &str,
-    report: &mut Report,
-) -> Result<bool, String> {
-    let now = model::Timestamp::now();
-    let mut parsed = Vec::new();
-    for (i, raw) in raws.iter().enumerate() {
-        match crate::release::accept(raw.get().as_bytes(), limits) {
-            Ok(o) => parsed.push(o),
-            Err(e) => report.refuse(peer, &format!("objects[{i}]"), format!("invalid: {e}")),
+/// One page read from a peer, to check and store.
+struct Page<'a> {
+    peer: &'a PeerRecord,
+    local: &'a StixId,
+    limits: &'a model::Limits,
+    raws: &'a [&'a RawValue],
+    /// The page's `X-TAXII-Date-Added-Last`: the cursor once it is stored.
+    last: &'a str,
+}
+
+/// Where an accepted object goes: kept as it is (agreement records, the
+/// author's identity), or received under an agreement.
+type Batches = BTreeMap<Option<String>, (Vec<model::Object>, Vec<store::Signature>)>;
+
+impl Page<'_> {
+    /// Checks and stores the page; writes the cursor with its last batch.
+    /// `fetch` gets the authors' signatures of objects from the peer.
+    /// Returns whether agreement records or identities arrived (the book
+    /// must be read again).
+    fn accept(
+        &self,
+        store: &dyn Store,
+        book: &crate::agreements::Book,
+        fetch: impl FnOnce(&[model::Object]) -> Result<Signed, String>,
+        report: &mut Report,
+    ) -> Result<bool, String> {
+        let (peer, local) = (self.peer, self.local);
+        let now = model::Timestamp::now();
+        let mut parsed = Vec::new();
+        for (i, raw) in self.raws.iter().enumerate() {
+            match crate::release::accept(raw.get().as_bytes(), self.limits) {
+                Ok(o) => {
+                    let author = o.created_by_ref().map(|a| a.as_str());
+                    if author == Some(policy::ext::ENTENTE_IDENTITY) || author == Some(local.as_str()) {
+                        // Entente's definitions (every node ships them) and
+                        // this node's partner's own objects coming back.
+                        report.unchanged += 1;
+                    } else {
+                        parsed.push(o);
+                    }
+                }
+                Err(e) => report.refuse(peer, &format!("objects[{i}]"), format!("invalid: {e}")),
+            }
         }
-    }
-    // Who authored what this node already holds of these objects.
-    let ids: Vec<String> = parsed.iter().map(|o| o.id().to_string()).collect();
-    let mut authors: HashMap<String, Vec<Option<String>>> = HashMap::new();
-    if !ids.is_empty() {
-        let q = Query { ids: ids.clone(), versions: Versions::ALL, ..Query::default() };
-        store
-            .scan(&q, &mut |r| {
-                authors.entry(r.id.clone()).or_default().push(r.created_by_ref.clone().or(r.posted_by.clone()));
-                Ok(())
-            })
-            .map_err(|e| e.to_string())?;
-    }
-    let shares: Vec<StixId> = index
-        .ids()
-        .into_iter()
-        .filter(|a| index.agreement(a).is_some_and(|ag| ag.is_party(local)))
-        .collect();
-    let mut batches: BTreeMap<Option<String>, Vec<model::Object>> = BTreeMap::new();
-    let mut agreements_changed = false;
-    for o in parsed {
-        let id = o.id().to_string();
-        let author = o.created_by_ref().map(|a| a.to_string());
-        if author.as_deref() == Some(policy::ext::ENTENTE_IDENTITY) || author.as_deref() == Some(local.as_str()) {
-            // Entente's definitions (every node ships them) and this node's
-            // partner's own objects coming back: nothing to take.
-            report.unchanged += 1;
-            continue;
+        let signed = if parsed.is_empty() { HashMap::new() } else { fetch(&parsed)? };
+        // Who authored what this node already holds of these objects.
+        let ids: Vec<String> = parsed.iter().map(|o| o.id().to_string()).collect();
+        let mut authors: HashMap<String, Vec<Option<String>>> = HashMap::new();
+        if !ids.is_empty() {
+            let q = Query { ids, versions: Versions::ALL, ..Query::default() };
+            store
+                .scan(&q, &mut |r| {
+                    authors.entry(r.id.clone()).or_default().push(r.created_by_ref.clone().or(r.posted_by.clone()));
+                    Ok(())
+                })
+                .map_err(|e| e.to_string())?;
         }
-        if author.as_deref() != Some(peer.partner.as_str()) {
-            report.refuse(peer, &id, "authored by another partner than the peer's (provenance signatures are not carried yet)".into());
-            continue;
-        }
-        if authors.get(&id).is_some_and(|a| a.iter().any(|x| x.as_deref() != Some(peer.partner.as_str()))) {
-            report.refuse(peer, &id, "earlier versions here have another author; only the author versions an object".into());
-            continue;
-        }
-        let own_identity = o.object_type() == "identity" && o.id().as_str() == peer.partner;
-        if is_agreement_record(o.object_type()) || own_identity {
-            agreements_changed = true;
-            batches.entry(None).or_default().push(o);
-            continue;
-        }
-        let facts = match policy::ObjectFacts::from_object(&o) {
-            Ok(f) => f,
-            Err(e) => {
-                report.refuse(peer, &id, format!("release properties: {e}"));
+        let index = book.index();
+        let shares: Vec<StixId> =
+            index.ids().into_iter().filter(|a| index.agreement(a).is_some_and(|ag| ag.is_party(local))).collect();
+        let holder = StixId::parse(&peer.partner).map_err(|e| format!("the peer's partner: {e}"))?;
+        let mut batches = Batches::new();
+        let mut book_changed = false;
+        for o in parsed {
+            let id = o.id().to_string();
+            let Some(author) = o.created_by_ref().cloned() else {
+                report.refuse(peer, &id, "it names no author (created_by_ref): nothing to check its provenance against".into());
+                continue;
+            };
+            let Some(key) = book.keys().get(&author) else {
+                report.refuse(peer, &id, format!("its author {author} is not known here by a key (entente partner add --identity)"));
+                continue;
+            };
+            let (sig_id, version) = store::Signature::key_of(&o);
+            let served = signed.get(&(sig_id.clone(), version));
+            let signature = match served {
+                Some(s) if s.signer == author.as_str() && policy::keys::verify_object(o.json(), &s.signature, key) => {
+                    store::Signature { id: sig_id, version_micros: version, signer: s.signer.clone(), value: s.signature.clone() }
+                }
+                Some(_) => {
+                    report.refuse(peer, &id, "its signature does not verify with its author's key: changed on the way".into());
+                    continue;
+                }
+                None => {
+                    report.refuse(peer, &id, "the peer serves no signature of its author for it".into());
+                    continue;
+                }
+            };
+            if authors.get(&id).is_some_and(|a| a.iter().any(|x| x.as_deref() != Some(author.as_str()))) {
+                report.refuse(peer, &id, "earlier versions here have another author; only the author versions an object".into());
                 continue;
             }
-        };
-        match policy::decide(&facts, local, &now, &shares, index) {
-            Decision::Allow { agreement: Some(a) } => batches.entry(Some(a.to_string())).or_default().push(o),
-            Decision::Allow { agreement: None } => batches.entry(None).or_default().push(o),
-            Decision::Deny { reasons } => {
-                let why = reasons.first().map(|r| r.to_string()).unwrap_or_else(|| "no agreement covers it".into());
-                report.refuse(peer, &id, format!("no agreement in force with the peer covers it: {why}"));
+            let own_identity = o.object_type() == "identity" && o.id() == &author;
+            if is_agreement_record(o.object_type()) || own_identity {
+                // Agreement records go only to the agreement's parties, and
+                // an identity signed by its own key is the partner's word.
+                book_changed = true;
+                let batch = batches.entry(None).or_default();
+                batch.0.push(o);
+                batch.1.push(signature);
+                continue;
+            }
+            let mut facts = match policy::ObjectFacts::from_object(&o) {
+                Ok(f) => f,
+                Err(e) => {
+                    report.refuse(peer, &id, format!("release properties: {e}"));
+                    continue;
+                }
+            };
+            // It is received under the agreement the peer released it
+            // under, which must be one in force here too, between the peer's
+            // partner and this node's, that covers it (`policy::decide` with
+            // this node's partner as the recipient): another agreement
+            // covering it could carry other handling rules than the one its
+            // sharer chose. A third party's object comes from the peer's
+            // partner as its holder: the holder's node already applied the
+            // handling rules it arrived under; the author's own markings
+            // (TLP, named recipients) are checked again here.
+            if author != holder {
+                facts.author = Some(holder.clone());
+            }
+            let Some(under) = served.and_then(|s| s.released_under.as_deref()).and_then(|a| StixId::parse(a).ok()) else {
+                report.refuse(peer, &id, "the peer names no agreement it released it under".into());
+                continue;
+            };
+            if !shares.contains(&under) {
+                report.refuse(peer, &id, format!("the peer released it under agreement {under}, to which this node's partner is not a party here"));
+                continue;
+            }
+            match policy::decide(&facts, local, &now, std::slice::from_ref(&under), index) {
+                Decision::Allow { agreement: Some(a) } => {
+                    let batch = batches.entry(Some(a.to_string())).or_default();
+                    batch.0.push(o);
+                    batch.1.push(signature);
+                }
+                Decision::Allow { agreement: None } => report.refuse(peer, &id, "no agreement carries it".into()),
+                Decision::Deny { reasons } => {
+                    let why = reasons.first().map(|r| r.to_string()).unwrap_or_else(|| "no agreement covers it".into());
+                    report.refuse(peer, &id, format!("no agreement in force with the peer covers it: {why}"));
+                }
             }
         }
-    }
-    let n = batches.len();
-    let mut batches: Vec<_> = batches.into_iter().collect();
-    if batches.is_empty() {
-        batches.push((None, Vec::new())); // the cursor moves even when nothing was kept
-    }
-    for (i, (agreement, objects)) in batches.into_iter().enumerate() {
-        let options = PutOptions {
-            posted_by: Some(local.to_string()),
-            received_under: agreement,
-            checkpoint: (i + 1 == n.max(1)).then(|| (cursor_key(peer), last.to_owned())),
-            ..PutOptions::default()
-        };
-        for outcome in store.put(&objects, &options).map_err(|e| e.to_string())? {
-            match outcome {
-                store::Outcome::Added(_) => report.added += 1,
-                store::Outcome::Unchanged(_) => report.unchanged += 1,
-                store::Outcome::Conflict(m) | store::Outcome::NotAuthor(m) => report.refuse(peer, "", m),
+        let n = batches.len();
+        let mut batches: Vec<_> = batches.into_iter().collect();
+        if batches.is_empty() {
+            batches.push((None, Default::default())); // the cursor moves even when nothing was kept
+        }
+        for (i, (agreement, (objects, signatures))) in batches.into_iter().enumerate() {
+            let options = PutOptions {
+                posted_by: Some(local.to_string()),
+                received_under: agreement,
+                checkpoint: (i + 1 == n.max(1)).then(|| (cursor_key(peer), self.last.to_owned())),
+                signatures,
+                ..PutOptions::default()
+            };
+            let outcomes = store.put(&objects, &options).map_err(|e| e.to_string())?;
+            crate::release::spread_recalls(store, &objects, &outcomes).map_err(|e| e.to_string())?;
+            for outcome in outcomes {
+                match outcome {
+                    store::Outcome::Added(_) => report.added += 1,
+                    store::Outcome::Unchanged(_) => report.unchanged += 1,
+                    store::Outcome::Conflict(m) | store::Outcome::NotAuthor(m) => report.refuse(peer, "", m),
+                }
             }
         }
+        Ok(book_changed)
     }
-    Ok(agreements_changed)
 }
 
 /// What this node knows of its sync with one peer, for `GET /api/v1/peers`.

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_release.sql"),
     include_str!("migrations/0003_observables.sql"),
     include_str!("migrations/0004_peers.sql"),
+    include_str!("migrations/0005_signatures.sql"),
 ];
 
 /// A PostgreSQL-backed [`store::Store`] and [`store::Registry`].
@@ -234,6 +235,26 @@ impl store::Store for PgStore {
     fn delete(&self, id: &model::StixId, versions: &Versions, collection: Option<&str>) -> Result<u64> {
         let mut c = self.conn()?;
         write::delete(&mut c, id.as_str(), versions, collection)
+    }
+
+    fn signatures(&self, versions: &[(String, i64)]) -> Result<Vec<store::Signature>> {
+        if versions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut c = self.conn()?;
+        let ids: Vec<&str> = versions.iter().map(|(id, _)| id.as_str()).collect();
+        let micros: Vec<i64> = versions.iter().map(|(_, v)| *v).collect();
+        let rows = c
+            .query(
+                "SELECT s.id, s.version, s.signer, s.value FROM signatures s
+                 JOIN UNNEST($1::text[], $2::bigint[]) AS k(id, version) ON s.id = k.id AND s.version = k.version",
+                &[&ids, &micros],
+            )
+            .map_err(pg_err)?;
+        Ok(rows
+            .iter()
+            .map(|r| store::Signature { id: r.get(0), version_micros: r.get(1), signer: r.get(2), value: r.get(3) })
+            .collect())
     }
 
     fn stats(&self) -> Result<Stats> {

@@ -255,6 +255,18 @@ pub(crate) fn put(c: &mut Client, objects: &[model::Object], options: &PutOption
         .map_err(pg_err)?;
     }
     tx.execute("UPDATE clock SET last = $1", &[&last]).map_err(pg_err)?;
+    if !options.signatures.is_empty() {
+        let ids: Vec<&str> = options.signatures.iter().map(|s| s.id.as_str()).collect();
+        let micros: Vec<i64> = options.signatures.iter().map(|s| s.version_micros).collect();
+        let signers: Vec<&str> = options.signatures.iter().map(|s| s.signer.as_str()).collect();
+        let values: Vec<&str> = options.signatures.iter().map(|s| s.value.as_str()).collect();
+        tx.execute(
+            "INSERT INTO signatures (id, version, signer, value)
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING",
+            &[&ids, &micros, &signers, &values],
+        )
+        .map_err(pg_err)?;
+    }
     if let Some((key, value)) = &options.checkpoint {
         tx.execute(
             "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2",
@@ -426,6 +438,13 @@ fn drop_versions(tx: &mut Transaction<'_>, rows: &[i64]) -> Result<()> {
         recompute_members(tx, &c, &[&id])?;
     }
     tx.execute("DELETE FROM observables WHERE object = ANY($1)", &[&rows]).map_err(pg_err)?;
+    // An object without a version of its own has its signature under 0.
+    tx.execute(
+        "DELETE FROM signatures s USING objects o
+         WHERE o.date_added = ANY($1) AND s.id = o.id AND (s.version = o.version OR s.version = 0)",
+        &[&rows],
+    )
+    .map_err(pg_err)?;
     tx.execute("DELETE FROM objects WHERE date_added = ANY($1)", &[&rows]).map_err(pg_err)?;
     Ok(())
 }

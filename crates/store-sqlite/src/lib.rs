@@ -293,6 +293,25 @@ impl store::Store for SqliteStore {
         w.delete(id, versions, collection)
     }
 
+    fn signatures(&self, versions: &[(String, i64)]) -> Result<Vec<store::Signature>> {
+        self.with_reader(|c| {
+            let mut stmt = c.prepare_cached("SELECT signer, value FROM signatures WHERE id = ? AND version = ?").map_err(sql_err)?;
+            let mut out = Vec::new();
+            for (id, version) in versions {
+                let mut rows = stmt.query(rusqlite::params![id, version]).map_err(sql_err)?;
+                if let Some(row) = rows.next().map_err(sql_err)? {
+                    out.push(store::Signature {
+                        id: id.clone(),
+                        version_micros: *version,
+                        signer: row.get(0).map_err(sql_err)?,
+                        value: row.get(1).map_err(sql_err)?,
+                    });
+                }
+            }
+            Ok(out)
+        })
+    }
+
     fn stats(&self) -> Result<Stats> {
         self.with_reader(|c| {
             let group = |column: &str| -> Result<Vec<(String, u64, u64)>> {

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_release.sql"),
     include_str!("migrations/0004_observables.sql"),
     include_str!("migrations/0005_peers.sql"),
+    include_str!("migrations/0006_signatures.sql"),
 ];
 
 /// Applies the migrations the database lacks, in one transaction; refuses a

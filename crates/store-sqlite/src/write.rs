@@ -88,6 +88,11 @@ impl Writer {
                 .and_then(|mut s| s.execute(params![&key.0[..], object]))
                 .map_err(sql_err)?;
         }
+        for sig in &options.signatures {
+            tx.prepare_cached("INSERT OR IGNORE INTO signatures (id, version, signer, value) VALUES (?, ?, ?, ?)")
+                .and_then(|mut s| s.execute(params![sig.id, sig.version_micros, sig.signer, sig.value]))
+                .map_err(sql_err)?;
+        }
         if let Some((key, value)) = &options.checkpoint {
             tx.prepare_cached("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2")
                 .and_then(|mut s| s.execute(params![key, value]))
@@ -385,6 +390,13 @@ fn drop_version(tx: &Transaction<'_>, object: i64) -> Result<()> {
         recompute(tx, Table::Collection, Some(&c), &id)?;
     }
     tx.execute("DELETE FROM observables WHERE object = ?", [object]).map_err(sql_err)?;
+    tx.execute(
+        // An object without a version of its own has its signature under 0.
+        "DELETE FROM signatures WHERE (id, version) IN
+           (SELECT id, version FROM objects WHERE date_added = ?1 UNION ALL SELECT id, 0 FROM objects WHERE date_added = ?1)",
+        [object],
+    )
+    .map_err(sql_err)?;
     tx.execute("DELETE FROM objects WHERE date_added = ?", [object]).map_err(sql_err)?;
     Ok(())
 }

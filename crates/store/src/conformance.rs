@@ -9,8 +9,8 @@ use model::{Object, StixId, Timestamp};
 use serde_json::json;
 
 use crate::{
-    Access, CollectionRecord, Cursor, Gate, ObservableKey, Outcome, PartnerRecord, PeerRecord, PutOptions, Query, Record, Registry, Role, Store,
-    TokenRecord, Versions,
+    Access, CollectionRecord, Cursor, Gate, ObservableKey, Outcome, PartnerRecord, PeerRecord, PutOptions, Query, Record, Registry, Role, Signature,
+    Store, TokenRecord, Versions,
 };
 
 /// Generates one `#[test]` per conformance case for a backend. The
@@ -27,7 +27,8 @@ macro_rules! conformance_suite {
             collections_have_their_own_dates_and_versions, delete_from_collection,
             only_the_author_versions, registry_records, gate_filters_before_paging,
             shares_join_agreement_collections, recall_marks_every_version,
-            release_facts_are_stored, observables_are_indexed, checkpoints_move_with_their_batch);
+            release_facts_are_stored, observables_are_indexed, checkpoints_move_with_their_batch,
+            signatures_are_kept_with_their_versions);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -713,4 +714,36 @@ pub fn checkpoints_move_with_their_batch<B: Store + Registry + 'static>(b: Arc<B
     let via = facts.via.expect("received versions say so");
     assert_eq!((via.holder.as_str(), via.agreement.as_str()), (AUTHOR_B, agreement));
     assert_eq!(facts.author.as_ref().map(|a| a.as_str()), Some(AUTHOR_A));
+}
+
+/// Signatures are written in the same transaction as their versions, kept
+/// once per version (the first stays), read back by (id, version), and go
+/// when their version is deleted.
+pub fn signatures_are_kept_with_their_versions<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
+    let (v0, v1) = (indicator(31, 0, AUTHOR_A), indicator(31, 1, AUTHOR_A));
+    let sig = |o: &Object, value: &str| {
+        let (id, version_micros) = Signature::key_of(o);
+        Signature { id, version_micros, signer: AUTHOR_A.into(), value: value.into() }
+    };
+    let options = PutOptions { signatures: vec![sig(&v0, "first"), sig(&v1, "second")], ..PutOptions::default() };
+    store.put(&[v0.clone(), v1.clone()], &options).unwrap();
+    // A later signature for the same version does not replace the first.
+    store.put(&[], &PutOptions { signatures: vec![sig(&v0, "other")], ..PutOptions::default() }).unwrap();
+    let keys = vec![Signature::key_of(&v0), Signature::key_of(&v1), (id(99), 0)];
+    let mut got = store.signatures(&keys).unwrap();
+    got.sort_by_key(|s| s.version_micros);
+    assert_eq!(got, vec![sig(&v0, "first"), sig(&v1, "second")]);
+    // An unversioned object keeps its signature under 0.
+    let ip = sco("198.51.100.7", None);
+    let (ip_id, ip_version) = Signature::key_of(&ip);
+    assert_eq!(ip_version, 0);
+    store.put(std::slice::from_ref(&ip), &PutOptions { signatures: vec![sig(&ip, "sco")], ..PutOptions::default() }).unwrap();
+    assert_eq!(store.signatures(&[(ip_id.clone(), 0)]).unwrap().len(), 1);
+    // Deleting a version deletes its signature, and only its.
+    let key = StixId::parse(&id(31)).unwrap();
+    assert_eq!(store.delete(&key, &Versions::FIRST, None).unwrap(), 1);
+    assert_eq!(store.signatures(&keys).unwrap(), vec![sig(&v1, "second")]);
+    store.delete(ip.id(), &Versions::ALL, None).unwrap();
+    assert!(store.signatures(&[(ip_id, 0)]).unwrap().is_empty());
 }

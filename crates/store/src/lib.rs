@@ -96,6 +96,33 @@ pub struct PutOptions {
     /// A registry setting `(key, value)` written in the same transaction as
     /// the versions (a sync cursor: it moves only with what it covers).
     pub checkpoint: Option<(String, String)>,
+    /// Authors' signatures to keep, in the same transaction as the versions
+    /// (an existing signature of a version is kept).
+    pub signatures: Vec<Signature>,
+}
+
+/// An author's Ed25519 signature over one version of an object (its RFC 8785
+/// form): the provenance that lets a node pass on a third party's object and
+/// a receiver check that nobody on the way changed it (docs/federation.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    /// The object's id.
+    pub id: String,
+    /// Microseconds of the object's own version (`modified`, else
+    /// `created`); 0 for objects without one.
+    pub version_micros: i64,
+    /// The signing partner: the object's author.
+    pub signer: String,
+    /// The signature, base64.
+    pub value: String,
+}
+
+impl Signature {
+    /// The key a signature of `object` is kept under: its id and the
+    /// microseconds of its own version (0 when it has none).
+    pub fn key_of(object: &model::Object) -> (String, i64) {
+        (object.id().to_string(), object.version().map_or(0, |v| v.micros()))
+    }
 }
 
 /// One stored version of an object.
@@ -231,6 +258,11 @@ pub trait Store: Send + Sync {
 
     /// Counts by type and by author.
     fn stats(&self) -> Result<Stats>;
+
+    /// The signatures kept for these versions (id, version microseconds),
+    /// in no particular order; versions without one are left out. Deleting
+    /// a version deletes its signature.
+    fn signatures(&self, versions: &[(String, i64)]) -> Result<Vec<Signature>>;
 
     /// The versions of one object selected by `versions`, oldest first.
     fn get(&self, id: &model::StixId, versions: &Versions) -> Result<Vec<Record>> {

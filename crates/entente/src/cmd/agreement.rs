@@ -8,7 +8,7 @@ use model::{StixId, Timestamp};
 use server::agreements::{self, Book, View};
 
 use super::admin::resolve_partner;
-use crate::cli::AgreementCommand;
+use crate::cli::{AgreementCommand, ShareArgs};
 use crate::config::Config;
 
 fn print(v: &View) {
@@ -71,6 +71,34 @@ pub fn run(cmd: AgreementCommand, config: &Config) -> anyhow::Result<ExitCode> {
         AgreementCommand::Show { actor, id } => {
             let book = Book::load(&*node.store)?;
             print(&book.view(&agreement_id(&id)?, &me(actor.as_deref())?, &Timestamp::now())?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `entente share`: shares stored objects under more of a hosted partner's
+/// agreements (its own objects, or ones it received from another node).
+pub fn share(args: &ShareArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let node = super::open(config)?;
+    let me = match &args.actor {
+        Some(a) => resolve_partner(&*node.registry, a)?,
+        None => node.identity.partner.clone(),
+    };
+    let me = StixId::parse(&me).map_err(anyhow::Error::msg)?;
+    let book = Book::load(&*node.store)?;
+    for a in &args.agreements {
+        let ok = StixId::parse(a).ok().and_then(|id| book.index().agreement(&id).cloned()).is_some_and(|ag| ag.is_party(&me));
+        if !ok {
+            bail!("{a} is not an agreement {me} is party to");
+        }
+    }
+    for raw in &args.ids {
+        let id = StixId::parse(raw).map_err(|e| anyhow::anyhow!("{raw}: {e}"))?;
+        match server::release::share_stored(&*node.store, &me, &id, &args.agreements, &config.limits) {
+            Ok(n) => eprintln!("{id}: {n} version(s) shared"),
+            Err(server::release::ShareError::NotFound) => bail!("{id}: no such object here"),
+            Err(server::release::ShareError::NotYours(m)) => bail!("{id}: {m}"),
+            Err(server::release::ShareError::Store(e)) => return Err(e.into()),
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -166,7 +166,10 @@ fn import_file(
             }
         }
         let put_started = Instant::now();
-        let put = store.put(&objects, options);
+        let put = store.put(&objects, options).and_then(|outcomes| {
+            server::release::spread_recalls(store, &objects, &outcomes)?;
+            Ok(outcomes)
+        });
         store_secs += put_started.elapsed().as_secs_f64();
         match put {
             Ok(outcomes) => tally(&label, &outcomes, totals),

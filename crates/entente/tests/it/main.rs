@@ -6,6 +6,7 @@ mod cli;
 mod federation;
 mod roundtrip;
 mod serve;
+mod sovereignty;
 mod tls;
 mod two_servers;
 

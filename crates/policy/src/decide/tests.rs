@@ -369,6 +369,21 @@ fn reshared_objects_follow_the_rules_they_arrived_under() {
 }
 
 #[test]
+fn what_came_under_an_agreement_not_in_force_stays_with_its_holder() {
+    // Partner 0 holds partner 3's object, received under agreement 3 (parties
+    // 0 and 3), which 3 never ratified: 0 keeps seeing it, nobody else gets it
+    // from 0, even under agreement 1 that would otherwise carry it.
+    let held = ObjectFacts::received(&object(3, |_| {}), Via { holder: p(0), agreement: ag(3) }).unwrap();
+    let d = decide(&held, &p(1), &ts(NOW), &[ag(1)], &index());
+    assert!(
+        matches!(&d, Decision::Deny { reasons } if matches!(reasons.as_slice(), [Reason::OriginNotInForce { agreement, .. }] if *agreement == ag(3))),
+        "{d:?}"
+    );
+    assert!(d.explain().contains("it stays with its holder"), "{}", d.explain());
+    assert!(decide(&held, &p(0), &ts(NOW), &[], &index()).is_allowed());
+}
+
+#[test]
 fn revoked_versions_are_released_like_any_version() {
     let f = facts(&object(0, |v| v["revoked"] = json!(true)));
     assert!(f.revoked);

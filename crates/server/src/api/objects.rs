@@ -229,20 +229,7 @@ pub(super) async fn share(
     }
     let me = partner(&caller)?;
     let index = state.agreement_index().await?;
-    let mut shares = Vec::new();
-    for raw_id in &body.agreements {
-        let id = StixId::parse(raw_id)
-            .ok()
-            .filter(|id| index.agreement(id).is_some_and(|a| a.is_party(&me)))
-            .ok_or_else(|| {
-                ApiError::client(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown agreement",
-                    format!("`agreements`: {raw_id} is not an agreement your partner is party to"),
-                )
-            })?;
-        shares.push(id.to_string());
-    }
+    let shares = agreements_of(&index, &me, &body.agreements)?;
     let limits = state.limits;
     let mut results: Vec<Value> = Vec::with_capacity(body.objects.len());
     let mut valid = Vec::new();
@@ -261,7 +248,12 @@ pub(super) async fn share(
     let shared = !shares.is_empty();
     let options = PutOptions { shares, posted_by: Some(caller.partner.clone()), only_author: true, ..PutOptions::default() };
     let store = state.store.clone();
-    let outcomes = crate::blocking(move || store.put(&valid, &options)).await?;
+    let outcomes = crate::blocking(move || {
+        let outcomes = store.put(&valid, &options)?;
+        release::spread_recalls(&*store, &valid, &outcomes)?;
+        Ok(outcomes)
+    })
+    .await?;
     if policy_changed {
         state.agreements.invalidate();
     }
@@ -280,4 +272,151 @@ pub(super) async fn share(
         }
     }
     Ok((StatusCode::OK, Json(json!({ "results": results }))).into_response())
+}
+
+/// The body of `POST /api/v1/objects/{id}/share`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ShareStoredRequest {
+    agreements: Vec<String>,
+}
+
+/// The agreements of a share request: ids of agreements the partner is party to.
+fn agreements_of(index: &policy::AgreementIndex, me: &StixId, requested: &[String]) -> Result<Vec<String>, ApiError> {
+    requested
+        .iter()
+        .map(|raw_id| {
+            StixId::parse(raw_id)
+                .ok()
+                .filter(|id| index.agreement(id).is_some_and(|a| a.is_party(me)))
+                .map(|id| id.to_string())
+                .ok_or_else(|| {
+                    ApiError::client(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "unknown agreement",
+                        format!("`agreements`: {raw_id} is not an agreement your partner is party to"),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// `POST /api/v1/objects/{id}/share`: shares every stored version of an
+/// object under more agreements — the author's own object, or one the
+/// caller's partner received from another node (its onward release still
+/// follows the handling rules of the agreement it arrived under).
+pub(super) async fn share_stored(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    Json(body): Json<ShareStoredRequest>,
+) -> Result<Response, ApiError> {
+    if !caller.can(Role::Analyst) {
+        return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "sharing needs the analyst role or above"));
+    }
+    let id = object_id(&id)?;
+    let me = partner(&caller)?;
+    let index = state.agreement_index().await?;
+    let agreements = agreements_of(&index, &me, &body.agreements)?;
+    if agreements.is_empty() {
+        return Err(bad("`agreements`: name at least one agreement"));
+    }
+    let (store, limits, shared) = (state.store.clone(), state.limits, agreements.clone());
+    let oid = id.clone();
+    let outcome = tokio::task::spawn_blocking(move || release::share_stored(&*store, &me, &oid, &shared, &limits))
+        .await
+        .map_err(|e| ApiError::internal(format!("store task failed: {e}")))?;
+    let versions = match outcome {
+        Ok(n) => n,
+        // Not the caller's to share: answer as if absent unless it may see it.
+        Err(release::ShareError::NotFound) => return Err(ApiError::not_found("no such object")),
+        Err(release::ShareError::NotYours(m)) => {
+            let reader = state.reader(&caller.partner, Through::AnyShare).await?;
+            if visible_versions(&state, &reader, &id).await?.is_empty() {
+                return Err(ApiError::not_found("no such object"));
+            }
+            return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", m));
+        }
+        Err(release::ShareError::Store(e)) => return Err(e.into()),
+    };
+    state.indicators.invalidate();
+    Ok(Json(json!({ "id": id, "versions": versions, "shared_under": agreements })).into_response())
+}
+
+/// The body of `POST /api/v1/provenance`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ProvenanceRequest {
+    versions: Vec<VersionRef>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VersionRef {
+    id: String,
+    version: Option<String>,
+}
+
+/// `POST /api/v1/provenance`: the authors' signatures of the named versions
+/// (`{"versions": [{"id", "version"}]}`, `version` left out for objects
+/// without one), for those the caller may see, each with the agreement this
+/// node releases it to the caller under (`released_under`: what a pulling
+/// node records it as received under); others are left out exactly like
+/// versions that do not exist (docs/federation.md, provenance).
+pub(super) async fn provenance(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Json(body): Json<ProvenanceRequest>,
+) -> Result<Response, ApiError> {
+    if body.versions.len() > crate::provenance::MAX_VERSIONS {
+        return Err(bad(format!("`versions`: at most {} per request", crate::provenance::MAX_VERSIONS)));
+    }
+    let mut wanted = std::collections::HashSet::new();
+    let mut ids = Vec::new();
+    for (i, v) in body.versions.iter().enumerate() {
+        let id = StixId::parse(&v.id).map_err(|e| bad(format!("`versions[{i}].id`: {e}")))?;
+        let micros = match &v.version {
+            Some(t) => Timestamp::parse(t).map_err(|e| bad(format!("`versions[{i}].version`: {e}")))?.micros(),
+            None => 0,
+        };
+        if wanted.insert((id.to_string(), micros)) {
+            ids.push(id.to_string());
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let reader = state.reader(&caller.partner, Through::AnyShare).await?;
+    let (store, keys) = (state.store.clone(), state.keys.clone());
+    let signatures = crate::blocking(move || {
+        let mut records = Vec::new();
+        if !ids.is_empty() {
+            let q = store::Query { ids, versions: Versions::ALL, gate: Some(reader.gate()), ..store::Query::default() };
+            store.scan(&q, &mut |r| {
+                if wanted.contains(&crate::provenance::key_of(&r)) {
+                    records.push(r);
+                }
+                Ok(())
+            })?;
+        }
+        // Per version: as TAXII names it, and the agreement this node
+        // releases it to the caller under.
+        let about: HashMap<(String, i64), (String, Option<String>)> = records
+            .iter()
+            .map(|r| {
+                let under = reader.allowed(r).flatten().map(|a| a.to_string());
+                (crate::provenance::key_of(r), (r.version.clone(), under))
+            })
+            .collect();
+        let signatures = crate::provenance::signatures_for(&*store, &keys, &records)?;
+        Ok(signatures
+            .into_iter()
+            .map(|s| {
+                let (version, under) = about.get(&(s.id.clone(), s.version_micros)).cloned().unwrap_or_default();
+                let version = (s.version_micros != 0).then_some(version);
+                json!({ "id": s.id, "version": version, "signer": s.signer, "signature": s.value, "released_under": under })
+            })
+            .collect::<Vec<Value>>())
+    })
+    .await?;
+    Ok(Json(json!({ "signatures": signatures })).into_response())
 }

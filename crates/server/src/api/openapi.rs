@@ -43,6 +43,8 @@ pub const PATHS: &[&str] = &[
     "/api/v1/objects/{id}",
     "/api/v1/objects/{id}/versions",
     "/api/v1/objects/{id}/release",
+    "/api/v1/objects/{id}/share",
+    "/api/v1/provenance",
     "/api/v1/objects/{id}/observables",
     "/api/v1/observables/{type}/{value}",
     "/api/v1/detect",
@@ -92,6 +94,12 @@ pub fn spec() -> Value {
             "/api/v1/objects/{id}/versions": { "get": op("Every version the caller may see", "intelligence", &id, None, "200") },
             "/api/v1/objects/{id}/release": {
                 "get": op("Why a partner may or may not receive each version (author or node admin)", "intelligence", &[("id", "path", "the STIX id"), ("partner", "query", "the recipient's identity id")], None, "200")
+            },
+            "/api/v1/objects/{id}/share": {
+                "post": op("Share every stored version of an object under more agreements: the author's own, or one the caller's partner received from another node (its onward release still follows the handling rules of the agreement it arrived under); analyst", "intelligence", &id, Some("{\"agreements\": [agreement ids]}"), "200")
+            },
+            "/api/v1/provenance": {
+                "post": op("The authors' Ed25519 signatures (over RFC 8785 JSON) of the named versions the caller may see; at most 5000 per request", "federation", &[], Some("{\"versions\": [{\"id\": …, \"version\": …}]}"), "200")
             },
             "/api/v1/objects/{id}/observables": {
                 "get": op("The object's observables, who reported each, and how many partners besides its author reported any (`also_reported_by`)", "correlation", &id, None, "200")

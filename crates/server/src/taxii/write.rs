@@ -156,6 +156,7 @@ fn process(
     };
     let options = PutOptions { collection, shares, posted_by: Some(partner.to_owned()), only_author: true, ..PutOptions::default() };
     let outcomes = store.put(&valid, &options)?;
+    crate::release::spread_recalls(store, &valid, &outcomes)?;
     let changed = Changed {
         agreements: policy_changed,
         shares: !options.shares.is_empty() && outcomes.iter().any(|o| matches!(o, Outcome::Unchanged(_))),

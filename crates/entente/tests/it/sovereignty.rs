@@ -1,0 +1,229 @@
+//! Sovereignty across hops: three nodes, Aurelia (A), Borealis (B) and
+//! Caledonia (C), with agreements A–B and B–C only. What A writes reaches C
+//! only when the A–B agreement it came under lets B share it on, and B
+//! chose to; TLP:RED goes only to those it names; an agreement not ratified
+//! by all its parties moves nothing; signatures let C check that what B
+//! passes on is what A wrote. Then A recalls an object and withdraws an
+//! agreement: the recall reaches B and C in one round each, and B stops
+//! passing on what came under the withdrawn agreement.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::federation::{identity, object, ok, serve, stored};
+use crate::free_port;
+
+const AMBER: &str = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+const RED: &str = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
+
+/// One sync round on a node, with every peer; the reports by peer id. A
+/// node's server rereads agreements at least every second
+/// (`release::INDEX_TTL`): records a command line just stored count by then.
+fn sync(dir: &Path) -> Vec<Value> {
+    std::thread::sleep(Duration::from_millis(1100));
+    ok(dir, &["sync"]).lines().map(|l| serde_json::from_str(l.split_once(' ').unwrap().1).unwrap()).collect()
+}
+
+fn bundle(objects: &[Value]) -> String {
+    json!({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000001", "objects": objects}).to_string()
+}
+
+/// Imports objects on a node as its partner, shared under `agreement` (if any).
+fn share(dir: &Path, name: &str, objects: &[Value], agreement: Option<&str>) {
+    let file = format!("{}.json", objects[0]["id"].as_str().unwrap().replace("--", "-"));
+    std::fs::write(dir.join(&file), bundle(objects)).unwrap();
+    let mut args = vec!["import", "--as", name];
+    if let Some(a) = agreement {
+        args.extend(["--share", a]);
+    }
+    args.push(&file);
+    ok(dir, &args);
+}
+
+fn ids(objects: &[Value]) -> Vec<String> {
+    objects.iter().map(|o| o["id"].as_str().unwrap().to_owned()).collect()
+}
+
+/// Proposes terms on `proposer`'s node and ratifies them there.
+fn propose(dir: &Path, name: &str, terms: &Value) -> String {
+    let file = format!("terms-{}.json", terms["title"].as_str().unwrap());
+    std::fs::write(dir.join(&file), terms.to_string()).unwrap();
+    let id = ok(dir, &["agreement", "propose", "--as", name, &file]);
+    ok(dir, &["agreement", "ratify", "--as", name, &id]);
+    id
+}
+
+fn terms(title: &str, parties: &[&str], reshare: &str, ceiling: &str) -> Value {
+    json!({
+        "title": title, "purpose": "share malware analysis", "party_refs": parties,
+        "scope": {"object_types": ["malware"], "labels": [], "data_kind": "real"}, "tlp_ceiling": ceiling,
+        "handling": {"reshare": reshare, "attribution": "required", "permitted_actions": []},
+        "valid_from": "2020-01-01T00:00:00Z"
+    })
+}
+
+/// Objects of ours (numbered from `first` in the test's id range) on a node.
+fn ours(dir: &Path) -> Vec<String> {
+    stored(dir).into_iter().filter(|id| id.starts_with("malware--00000000-0000-4000-8000-")).collect()
+}
+
+/// Counts what a node holds beyond and short of what it should.
+fn check(dir: &Path, expected: &[String]) -> (usize, usize) {
+    let on = ours(dir);
+    let leaked: Vec<&String> = on.iter().filter(|id| !expected.contains(id)).collect();
+    let missing: Vec<&String> = expected.iter().filter(|id| !on.contains(id)).collect();
+    assert!(leaked.is_empty() && missing.is_empty(), "{}: leaked {leaked:?}, missing {missing:?}", dir.display());
+    (leaked.len(), missing.len())
+}
+
+/// What a node's TAXII server releases to a partner holding `token`.
+fn served(port: u16, token: &str) -> Vec<String> {
+    let url = format!("http://127.0.0.1:{port}/taxii2/root/collections/9f8b6c2e-5d4a-4e1b-8c3f-2a7d6e5b4c31/objects/?match[version]=all");
+    let v: Value = reqwest::blocking::Client::new()
+        .get(url)
+        .header("Accept", "application/taxii+json;version=2.1")
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(v.get("http_status").is_none(), "{v}");
+    v["objects"].as_array().map(|a| a.iter().map(|o| format!("{}@{}", o["id"].as_str().unwrap(), o["modified"].as_str().unwrap_or(""))).collect()).unwrap_or_default()
+}
+
+#[test]
+fn three_nodes_share_only_what_agreements_and_handling_rules_allow() {
+    let root = tempfile::tempdir().unwrap();
+    let [a, b, c]: [PathBuf; 3] = ["a", "b", "c"].map(|n| root.path().join(n));
+    for d in [&a, &b, &c] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let a_id = ok(&a, &["init", "--name", "Aurelia"]);
+    let b_id = ok(&b, &["init", "--name", "Borealis"]);
+    let c_id = ok(&c, &["init", "--name", "Caledonia"]);
+    // Every node knows every partner by its identity and key (exchanged out
+    // of band, as a coalition does): C can check A's signatures.
+    let nodes = [(&a, &a_id), (&b, &b_id), (&c, &c_id)];
+    for (from, id) in nodes {
+        std::fs::write(root.path().join(format!("{id}.json")), identity(from, id).to_string()).unwrap();
+    }
+    for (dir, me) in nodes {
+        for (_, other) in nodes.iter().filter(|(_, o)| *o != me) {
+            ok(dir, &["partner", "add", "--identity", root.path().join(format!("{other}.json")).to_str().unwrap()]);
+        }
+    }
+    let ports = [free_port(), free_port(), free_port()];
+    let _servers: Vec<_> = [&a, &b, &c].iter().zip(ports).map(|(d, p)| serve(d, p, 0)).collect();
+    // Who pulls from whom: B from A and C, A from B, C from B and from A
+    // (A and C have no agreement in force: the pull must bring nothing).
+    let names = [("Aurelia", &a, ports[0]), ("Borealis", &b, ports[1]), ("Caledonia", &c, ports[2])];
+    let mut tokens = std::collections::HashMap::new();
+    for (puller, source) in [(1, 0), (1, 2), (0, 1), (2, 1), (2, 0)] {
+        let (pname, pdir, _) = names[puller];
+        let (fname, fdir, fport) = names[source];
+        let token = ok(fdir, &["token", "create", "--partner", pname, "--role", "analyst"]).lines().last().unwrap().to_owned();
+        let file = format!("{fname}.token");
+        std::fs::write(pdir.join(&file), &token).unwrap();
+        tokens.insert((pname, fname), token);
+        ok(pdir, &["peer", "add", "--url", &format!("http://127.0.0.1:{fport}/taxii2/"), "--partner", fname, "--token-file", &file]);
+    }
+
+    // A–B "open" lets B share on under its own agreements; A–B "closed"
+    // forbids it; B–C; and A–C, which Caledonia never ratifies.
+    let open = propose(&a, "Aurelia", &terms("AB-open", &[&a_id, &b_id], "recipient-agreements", "red"));
+    let closed = propose(&a, "Aurelia", &terms("AB-closed", &[&a_id, &b_id], "none", "amber"));
+    let unratified = propose(&a, "Aurelia", &terms("AC", &[&a_id, &c_id], "recipient-agreements", "amber"));
+    let bc = propose(&b, "Borealis", &terms("BC", &[&b_id, &c_id], "none", "amber"));
+    sync(&b);
+    sync(&c);
+    for ag in [&open, &closed] {
+        ok(&b, &["agreement", "ratify", "--as", "Borealis", ag]);
+    }
+    ok(&c, &["agreement", "ratify", "--as", "Caledonia", &bc]);
+    sync(&a);
+    sync(&b);
+    let in_force = |dir: &Path, id: &str| ok(dir, &["agreement", "show", id]).lines().next().unwrap().contains("[in force]");
+    for ag in [&open, &closed] {
+        assert!(in_force(&a, ag) && in_force(&b, ag), "{ag} not in force on A and B");
+    }
+    assert!(in_force(&b, &bc) && in_force(&c, &bc), "B-C not in force");
+    assert!(!in_force(&c, &unratified), "A-C is in force without Caledonia's ratification");
+
+    // A's objects, and B's own.
+    let by_a = |range: std::ops::RangeInclusive<u32>, marking: &str| -> Vec<Value> { range.map(|n| object(n, &a_id, "malware", marking)).collect() };
+    let reshareable = by_a(1..=10, AMBER);
+    let closed_objects = by_a(11..=15, AMBER);
+    let mut red_b = object(16, &a_id, "malware", RED);
+    red_b["extensions"] = json!({"extension-definition--688f5a4e-f584-4d8d-b75b-5ea93dc770be": {"extension_type": "property-extension", "recipient_refs": [b_id]}});
+    let red_b = vec![red_b];
+    let unratified_objects = by_a(17..=19, AMBER);
+    let unshared = by_a(20..=20, AMBER);
+    let by_b: Vec<Value> = (30..=34).map(|n| object(n, &b_id, "malware", AMBER)).collect();
+    share(&a, "Aurelia", &reshareable, Some(&open));
+    share(&a, "Aurelia", &closed_objects, Some(&closed));
+    share(&a, "Aurelia", &red_b, Some(&open));
+    share(&a, "Aurelia", &unratified_objects, Some(&unratified));
+    share(&a, "Aurelia", &unshared, None);
+    share(&b, "Borealis", &by_b, Some(&bc));
+
+    sync(&b);
+    // Borealis shares on all it received from Aurelia under B–C: its node
+    // releases to Caledonia only what the handling rules allow.
+    let received_by_b: Vec<String> = [&reshareable, &closed_objects, &red_b].into_iter().flat_map(|o| ids(o)).collect();
+    let mut args = vec!["share", "--as", "Borealis", "--agreement", bc.as_str()];
+    args.extend(received_by_b.iter().map(String::as_str));
+    ok(&b, &args);
+    sync(&c);
+
+    let expect_b: Vec<String> = received_by_b.iter().cloned().chain(ids(&by_b)).collect();
+    let expect_c: Vec<String> = ids(&reshareable).into_iter().chain(ids(&by_b)).collect();
+    let expect_a: Vec<String> = [&reshareable, &closed_objects, &red_b, &unratified_objects, &unshared].into_iter().flat_map(|o| ids(o)).collect();
+    let checked = expect_a.len() + expect_b.len() + expect_c.len();
+    let (mut leaked, mut missing) = (0, 0);
+    for (dir, expected) in [(&a, &expect_a), (&b, &expect_b), (&c, &expect_c)] {
+        let (l, m) = check(dir, expected);
+        leaked += l;
+        missing += m;
+    }
+    println!("sovereignty: nodes=3 objects checked={checked} leaked={leaked} missing={missing}");
+    // Caledonia keeps Aurelia's signatures with what it received.
+    let prov: Value = reqwest::blocking::Client::new()
+        .post(format!("http://127.0.0.1:{}/api/v1/provenance", ports[1]))
+        .bearer_auth(&tokens[&("Caledonia", "Borealis")])
+        .json(&json!({"versions": [{"id": reshareable[0]["id"], "version": "2026-01-01T00:00:00Z"}]}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(prov["signatures"][0]["signer"], a_id.as_str(), "{prov}");
+
+    // A recalls object 1: the revoked version reaches B, then C, one round each.
+    let mut revoked = reshareable[0].clone();
+    revoked["modified"] = json!("2026-03-01T00:00:00Z");
+    revoked["revoked"] = json!(true);
+    share(&a, "Aurelia", std::slice::from_ref(&revoked), None);
+    let rb = sync(&b);
+    assert!(rb.iter().any(|r| r["added"] == 1), "{rb:?}");
+    let rc = sync(&c);
+    assert!(rc.iter().any(|r| r["added"] == 1), "{rc:?}");
+    let c_view: Value = serde_json::from_str(&ok(&c, &["export", "--for", &c_id])).unwrap();
+    let latest: Vec<&Value> = c_view["objects"].as_array().unwrap().iter().filter(|o| o["id"] == revoked["id"]).collect();
+    assert!(latest.iter().any(|o| o["revoked"] == true), "the recall did not reach Caledonia: {latest:?}");
+    println!("recall: reached B and C in one sync round each");
+    // And B's node now serves Caledonia only the revoked version of it.
+    let to_c = served(ports[1], &tokens[&("Caledonia", "Borealis")]);
+    let first = revoked["id"].as_str().unwrap();
+    assert!(to_c.contains(&format!("{first}@2026-03-01T00:00:00Z")) && !to_c.contains(&format!("{first}@2026-01-01T00:00:00Z")), "{to_c:?}");
+
+    // A withdraws A–B open: B stops passing on what came under it.
+    let second = format!("{}@2026-01-01T00:00:00Z", reshareable[1]["id"].as_str().unwrap());
+    assert!(to_c.contains(&second));
+    ok(&a, &["agreement", "withdraw", "--as", "Aurelia", &open]);
+    sync(&b);
+    std::thread::sleep(Duration::from_millis(1100));
+    let to_c = served(ports[1], &tokens[&("Caledonia", "Borealis")]);
+    assert!(!to_c.contains(&second), "B still passes on what came under a withdrawn agreement");
+    assert!(ours(&b).contains(&reshareable[1]["id"].as_str().unwrap().to_owned()), "the holder keeps it");
+}

@@ -1,0 +1,112 @@
+//! Provenance: the author's signature over each version it wrote, served
+//! beside the objects rather than inside them.
+//!
+//! Why beside: putting a signature into an object's JSON would change what
+//! its author wrote, and a TAXII version is identified by id and `modified`
+//! alone, so two nodes could hold "the same version" with different bytes.
+//! Instead a node keeps, per version, the author's Ed25519 signature over
+//! the object's RFC 8785 form ([`policy::keys::sign_object`]) and serves the
+//! signatures of versions a caller may see from `POST /api/v1/provenance`;
+//! a pulling node asks for one page's signatures in one request, checks
+//! each against the author's key it knows, and keeps them with the objects
+//! so it can pass them on: a third hop can check the first author's
+//! signature just the same.
+//!
+//! The node signs for the partners it hosts (their keys are in
+//! `<data-dir>/keys/`), lazily: the first time a version is asked for, the
+//! signature is made and kept. Only versions the partner submitted itself
+//! and names as author are signed for it.
+
+use std::collections::HashMap;
+
+use store::{Record, Signature, Store};
+
+use crate::keys::KeyDir;
+
+/// Most versions one provenance request may name.
+pub const MAX_VERSIONS: usize = 5000;
+
+/// The key a version's signature is kept under: its id and the microseconds
+/// of its own version, 0 when it has none (then the store used the date it
+/// was added as its version).
+pub fn key_of(r: &Record) -> (String, i64) {
+    let own = if r.version_micros == r.date_added.0 { 0 } else { r.version_micros };
+    (r.id.clone(), own)
+}
+
+/// The signatures of these versions: those kept, and for versions authored
+/// and submitted by a partner this node hosts, new ones made (and kept) now.
+/// Versions no one signed are left out.
+pub fn signatures_for(store: &dyn Store, keys: &KeyDir, records: &[Record]) -> store::Result<Vec<Signature>> {
+    let wanted: Vec<(String, i64)> = records.iter().map(key_of).collect();
+    let mut found = store.signatures(&wanted)?;
+    let have: std::collections::HashSet<(String, i64)> =
+        found.iter().map(|s| (s.id.clone(), s.version_micros)).collect();
+    let mut secrets: HashMap<String, Option<[u8; 32]>> = HashMap::new();
+    let mut made = Vec::new();
+    for (r, key) in records.iter().zip(wanted) {
+        if have.contains(&key) {
+            continue;
+        }
+        let Some(author) = r.created_by_ref.as_deref() else { continue };
+        if r.posted_by.as_deref() != Some(author) {
+            continue;
+        }
+        let secret = secrets.entry(author.to_owned()).or_insert_with(|| keys.secret(author).ok());
+        let Some(secret) = secret else { continue };
+        let Ok(value) = policy::keys::sign_object(&r.json, secret) else { continue };
+        made.push(Signature { id: key.0, version_micros: key.1, signer: author.to_owned(), value });
+    }
+    if !made.is_empty() {
+        store.put(&[], &store::PutOptions { signatures: made.clone(), ..store::PutOptions::default() })?;
+        found.extend(made);
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+    use store::{PutOptions, Query, Versions};
+
+    use super::*;
+
+    #[test]
+    fn hosted_authors_sign_lazily_once_and_nobody_else_is_signed_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(store_sqlite::SqliteStore::open(dir.path()).unwrap());
+        let keys = KeyDir::in_data_dir(dir.path());
+        let hosted = "identity--0a000000-0000-4000-8000-000000000001";
+        let other = "identity--0b000000-0000-4000-8000-000000000002";
+        let public = keys.create(hosted).unwrap();
+        let malware = |n: u32, author: &str| {
+            model::Object::from_value(json!({"type": "malware", "spec_version": "2.1",
+                "id": format!("malware--00000000-0000-4000-8000-{n:012}"), "created": "2026-01-01T00:00:00Z",
+                "modified": "2026-01-01T00:00:00Z", "created_by_ref": author, "name": "x", "is_family": false}))
+            .unwrap()
+        };
+        let put = |o: model::Object, by: &str| {
+            store.put(&[o], &PutOptions { posted_by: Some(by.into()), ..PutOptions::default() }).unwrap();
+        };
+        put(malware(1, hosted), hosted);
+        put(malware(2, other), other); // a partner whose key this node does not hold
+        put(malware(3, other), hosted); // submitted by the hosted partner, authored by another
+        let mut records = Vec::new();
+        store
+            .scan(&Query { versions: Versions::ALL, ..Query::default() }, &mut |r| {
+                records.push(r);
+                Ok(())
+            })
+            .unwrap();
+        let first = signatures_for(&*store, &keys, &records).unwrap();
+        assert_eq!(first.len(), 1, "{first:?}");
+        assert_eq!((first[0].id.as_str(), first[0].signer.as_str()), ("malware--00000000-0000-4000-8000-000000000001", hosted));
+        let key = policy::keys::verifying_key(&public).unwrap();
+        assert!(policy::keys::verify_object(&records[0].json, &first[0].value, &key));
+        // Kept: asked again, the same signature comes from the store.
+        assert_eq!(store.signatures(&[key_of(&records[0])]).unwrap(), first);
+        assert_eq!(signatures_for(&*store, &keys, &records).unwrap(), first);
+    }
+}
