@@ -15,6 +15,12 @@ pub enum Decision {
     Release,
     /// An explicit request for the items was refused.
     Deny,
+    /// Items the recipient holds (received from another node) stop going
+    /// anywhere else: the agreement they arrived under ended.
+    Withhold,
+    /// Items the recipient held were deleted: the agreement they arrived
+    /// under ended and its retention period is over.
+    Delete,
 }
 
 impl fmt::Display for Decision {
@@ -22,6 +28,8 @@ impl fmt::Display for Decision {
         f.write_str(match self {
             Decision::Release => "release",
             Decision::Deny => "deny",
+            Decision::Withhold => "withhold",
+            Decision::Delete => "delete",
         })
     }
 }
@@ -54,8 +62,8 @@ pub struct Draft {
     pub channel: String,
     /// Released or refused.
     pub decision: Decision,
-    /// Why it was refused: required for [`Decision::Deny`], refused for
-    /// [`Decision::Release`].
+    /// Why it was refused, withheld or deleted: required for every decision
+    /// but [`Decision::Release`], refused for it.
     pub reason: Option<String>,
     /// Every object version of the event (may be empty).
     pub items: Vec<Item>,
@@ -70,6 +78,18 @@ impl Draft {
             channel: channel.to_owned(),
             decision: Decision::Release,
             reason: None,
+            items,
+        }
+    }
+
+    /// A withholding or deletion of what `holder` held, now.
+    pub fn retention(holder: StixId, decision: Decision, reason: &str, items: Vec<Item>) -> Draft {
+        Draft {
+            time: Timestamp::now(),
+            recipient: holder,
+            channel: "retention".to_owned(),
+            decision,
+            reason: Some(reason.to_owned()),
             items,
         }
     }
@@ -301,7 +321,8 @@ fn check(channel: &str, decision: Decision, reason: Option<&str>) -> Result<(), 
     match (decision, reason) {
         (Decision::Release, None) => Ok(()),
         (Decision::Release, Some(_)) => Err("a release carries no reason".to_owned()),
-        (Decision::Deny, Some(r)) if !r.trim().is_empty() => Ok(()),
+        (Decision::Deny | Decision::Withhold | Decision::Delete, Some(r)) if !r.trim().is_empty() => Ok(()),
         (Decision::Deny, _) => Err("a denial needs a reason".to_owned()),
+        (_, _) => Err("withholding and deleting need a reason".to_owned()),
     }
 }

@@ -27,8 +27,8 @@
 //! | `time`      | STIX timestamp (RFC 3339, UTC, `Z`) of the disclosure |
 //! | `recipient` | STIX id of the partner (`identity--…`) that received or was refused |
 //! | `channel`   | the path out: `taxii`, `api`, `export`, `sync`, … (1 to 32 printable ASCII characters, no space) |
-//! | `decision`  | `"release"` or `"deny"` (an explicit request that was refused) |
-//! | `reason`    | only when `decision` is `"deny"`: why, for a person (non-empty); absent otherwise |
+//! | `decision`  | `"release"`; `"deny"` (an explicit request that was refused); `"withhold"` (what the recipient holds from another node stops going anywhere else: the agreement it came under ended); `"delete"` (what the recipient held was deleted when that agreement's retention period was over) |
+//! | `reason`    | for every decision but `"release"`: why, for a person (non-empty); absent for a release |
 //! | `items`     | array, possibly empty, of `{"object": id, "version": timestamp, "agreement": id}`; `agreement` is absent when no agreement was needed (the recipient is the author) or, in a denial, none applied |
 //! | `prev`      | 64 lowercase hex digits: the `hash` of the previous entry; 64 zeros for entry 1 |
 //! | `hash`      | 64 lowercase hex digits: see below |

@@ -31,6 +31,8 @@ pub struct Report {
     pub releases: u64,
     /// Of which denials.
     pub denials: u64,
+    /// Of which withholdings and deletions (an agreement ended).
+    pub retention: u64,
     /// Object versions released: the items of the releases.
     pub items_released: u64,
     /// The last intact entry's `(seq, hash)`; `None` for an empty log.
@@ -73,6 +75,7 @@ pub fn verify(reader: impl BufRead) -> Report {
                 report.items_released += entry.items.len() as u64;
             }
             Decision::Deny => report.denials += 1,
+            Decision::Withhold | Decision::Delete => report.retention += 1,
         }
         report.head = Some(Head { seq: entry.seq, hash: entry.hash });
     }

@@ -83,6 +83,10 @@ pub enum Command {
         /// The peer's id [default: every peer].
         peer: Option<String>,
     },
+    /// Apply retention now: log what stops going on because the agreement
+    /// it came under ended, delete what is past that agreement's retention
+    /// (serve does it every hour).
+    Retention,
     /// Share stored objects under more agreements: a partner's own, or ones
     /// it received from another node (re-sharing, as their handling allows).
     Share(ShareArgs),

@@ -86,6 +86,12 @@ impl AgreementIndex {
             .map_or(AgreementState::Unknown, |t| t.at(now.micros()))
     }
 
+    /// When an agreement ends for good, if it does (revoked, withdrawn or
+    /// expiring; suspensions are not an end), whether before or after `now`.
+    pub fn ended(&self, id: &AgreementId) -> Option<Timestamp> {
+        self.entries.get(id)?.ended().map(Timestamp::from_micros)
+    }
+
     /// Whether an agreement is in force at `now`.
     pub fn in_force(&self, id: &AgreementId, now: &Timestamp) -> bool {
         self.entries.get(id).is_some_and(|t| t.in_force(now.micros()))

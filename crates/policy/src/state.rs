@@ -170,6 +170,17 @@ impl Timeline {
         }
     }
 
+    /// When the agreement ended for good (microseconds): the author's
+    /// revoking version, the first withdrawal in effect, or `valid_until`,
+    /// whichever came first; `None` if nothing ends it.
+    pub fn ended(&self) -> Option<i64> {
+        let a = self.latest.as_ref()?;
+        let revoked = a.revoked.then(|| a.version.micros());
+        let withdrawn = self.withdrawals.iter().map(|(_, t)| *t).min();
+        let expires = a.terms.valid_until.as_ref().map(Timestamp::micros);
+        [revoked, withdrawn, expires].into_iter().flatten().min()
+    }
+
     /// Whether the agreement is in force at `now` (microseconds).
     pub fn in_force(&self, now: i64) -> bool {
         let Some(a) = &self.latest else { return false };

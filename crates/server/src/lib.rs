@@ -17,6 +17,7 @@ pub mod peers;
 pub mod provenance;
 pub mod release;
 pub mod release_log;
+pub mod retention;
 pub mod sync;
 pub mod taxii;
 pub mod telemetry;

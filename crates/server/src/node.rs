@@ -104,5 +104,7 @@ pub fn add_known_partner(store: &dyn Store, registry: &dyn Registry, identity: &
         return Err(store::Error::Internal(m.clone()));
     }
     registry.put_partner(&PartnerRecord { id: id.clone(), name, hosted: false })?;
+    // What peers served before its key was known here was refused: read again.
+    crate::sync::read_again(store)?;
     Ok(id)
 }

@@ -1,30 +1,36 @@
 //! Pull sync: this node reads what a peer releases to it over TAXII 2.1 and
 //! keeps what its own rules accept.
 //!
-//! One round for one peer ([`pull`]): find the peer's API root, then page
-//! through its "everything released to you" collection with `added_after`
-//! (every version), from the cursor this node keeps for that peer. The
-//! peer's own release decision chose what it serves. Each object is then
-//! checked here:
+//! One round for one peer ([`pull`]): find the peer's API root; read the
+//! agreement records (and identities) from its "everything released to you"
+//! collection; then read the collection of each agreement in force here
+//! between the peer's partner and this node's. Each collection is paged
+//! with `added_after` (every version) from a cursor of its own. The peer's
+//! own release decision chose what it serves. For each page, the authors'
+//! signatures come in one more request (`POST /api/v1/provenance`), and
+//! each object is checked here:
 //!
 //! 1. it parses and validates as any object from a partner does;
-//! 2. its author is the peer's partner (objects of third parties need
-//!    provenance signatures, which are not carried yet: refused), and no
-//!    other partner authored earlier versions of it here;
-//! 3. agreements, ratifications and notices (and the peer's identity) are
-//!    kept as they are: the peer served them because this node's partner is
-//!    a party; anything else needs an agreement in force, between the
-//!    peer's partner and this node's, that covers it (type, topic, data
-//!    kind, TLP ceiling, named recipients: `policy::decide` with this
-//!    node's partner as the recipient). It is kept as *received* under that
-//!    agreement, held by this node's partner, so the agreement's handling
-//!    rules bind what this node does with it next.
+//! 2. its author is known here by a key, and the author's signature over it
+//!    verifies; no other partner authored earlier versions of it here;
+//! 3. agreements, ratifications and notices (and the author's own identity)
+//!    are kept as they are: the peer served them because this node's
+//!    partner is a party; anything else is received under the agreement
+//!    whose collection it came from, which must be in force here, between
+//!    the peer's partner (its sharer: author or holder) and this node's,
+//!    and cover it (type, topic, data kind, TLP ceiling, named recipients:
+//!    `policy::decide` with this node's partner as the recipient). It is
+//!    kept as *received* under that agreement, held by this node's partner,
+//!    so the agreement's handling rules bind what this node does with it
+//!    next, with its author's signature to pass on.
 //!
-//! What is refused is counted by reason and logged, never stored. The
-//! cursor (the `X-TAXII-Date-Added-Last` of the page) is written in the same
-//! transaction as the page's last batch, so a round that stops anywhere
-//! resumes without loss; re-reading a page is harmless (puts are
-//! idempotent).
+//! What is refused is counted by reason and logged, never stored. A
+//! collection's cursor (the `X-TAXII-Date-Added-Last` of the page) is
+//! written in the same transaction as the page's last batch, so a round
+//! that stops anywhere resumes without loss; re-reading a page is harmless
+//! (puts are idempotent). An object shared (or re-shared, or recalled)
+//! under an agreement after it was stored joins that agreement's collection
+//! on a date of its own, so it arrives however far the cursor has moved.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -54,7 +60,8 @@ pub struct Report {
     pub unchanged: u64,
     /// Versions refused, by reason.
     pub refused: BTreeMap<String, u64>,
-    /// The cursor after the round.
+    /// The latest cursor of any collection after the round: the peer's date
+    /// of the newest version read.
     pub cursor: Option<String>,
 }
 
@@ -73,10 +80,29 @@ struct Envelope<'a> {
     objects: Vec<&'a RawValue>,
 }
 
-/// The registry setting that holds a peer's cursor.
-pub fn cursor_key(peer: &PeerRecord) -> String {
-    format!("sync:{}:{EVERYTHING}", peer.id)
+/// The registry setting that holds the cursor of one of a peer's
+/// collections, in the current epoch.
+pub fn cursor_key(epoch: &str, peer: &PeerRecord, collection: &str) -> String {
+    format!("sync:{epoch}:{}:{collection}", peer.id)
 }
+
+/// The registry setting naming the cursors' epoch: a new epoch makes every
+/// peer's collections read again from the start.
+pub const EPOCH: &str = "sync:epoch";
+
+/// Makes the next rounds read every peer from the start (puts are
+/// idempotent: only what was refused before and is accepted now is new).
+/// Called when a partner becomes known here: objects refused for want of
+/// its key were passed by the cursors.
+pub fn read_again(store: &dyn Store) -> store::Result<()> {
+    let epoch = model::Timestamp::now().micros().to_string();
+    store.put(&[], &PutOptions { checkpoint: Some((EPOCH.to_owned(), epoch)), ..PutOptions::default() })?;
+    Ok(())
+}
+
+/// What the round reads from the everything collection: the agreement
+/// records and identities (everything else comes by agreement collection).
+const RECORD_TYPES: &str = "x-entente-agreement,x-entente-ratification,x-entente-notice,identity";
 
 fn client(peer: &PeerRecord) -> Result<reqwest::blocking::Client, String> {
     let mut b = reqwest::blocking::Client::builder()
@@ -138,12 +164,10 @@ fn origin(url: &str) -> &str {
     &url[..host_end]
 }
 
-/// What a peer says of one version it served: its author's signature, and
-/// the agreement the peer released it to this node's partner under.
+/// A peer's word on one version it served: its author's signature.
 struct Served {
     signer: String,
     signature: String,
-    released_under: Option<String>,
 }
 
 /// By `(id, own version micros)`.
@@ -187,8 +211,7 @@ fn signatures(
                 },
                 None => 0,
             };
-            let released_under = s.get("released_under").and_then(Value::as_str).map(str::to_owned);
-            out.insert((id.to_owned(), micros), Served { signer: signer.to_owned(), signature: value.to_owned(), released_under });
+            out.insert((id.to_owned(), micros), Served { signer: signer.to_owned(), signature: value.to_owned() });
         }
     }
     Ok(out)
@@ -199,7 +222,12 @@ fn book(store: &dyn Store) -> Result<crate::agreements::Book, String> {
     crate::agreements::Book::load(store).map_err(|e| e.to_string())
 }
 
-/// One sync round with `peer` for this node's partner `local`.
+/// One sync round with `peer` for this node's partner `local`: first the
+/// agreement records (from the peer's everything collection), then, for
+/// each agreement in force here between the two partners, that agreement's
+/// collection — each with its own cursor. Reading by agreement collection
+/// is what makes an object shared (or re-shared) under an agreement later
+/// than it was stored arrive: it joins the collection on a date of its own.
 pub fn pull(
     store: &dyn Store,
     registry: &dyn Registry,
@@ -212,44 +240,95 @@ pub fn pull(
     let token = token.trim();
     let http = client(peer)?;
     let root = api_root(&http, peer, token)?;
-    let key = cursor_key(peer);
-    let mut cursor = registry.setting(&key).map_err(|e| e.to_string())?;
     let mut report = Report::default();
-    let mut book = book(store)?;
-    loop {
-        let mut url = format!("{root}collections/{EVERYTHING}/objects/?limit={PAGE}&match[version]=all");
-        if let Some(c) = &cursor {
-            url.push_str(&format!("&added_after={c}"));
-        }
-        let r = http.get(&url).header("Accept", TAXII).bearer_auth(token).send().map_err(|e| format!("{url}: {e}"))?;
-        if !r.status().is_success() {
-            return Err(format!("{url}: HTTP {}", r.status()));
-        }
-        let last = r.headers().get("X-TAXII-Date-Added-Last").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let body = r.bytes().map_err(|e| format!("{url}: {e}"))?;
-        let env: Envelope<'_> = serde_json::from_slice(&body).map_err(|e| format!("{url}: not a TAXII envelope: {e}"))?;
-        report.pages += 1;
-        if env.objects.is_empty() {
-            break;
-        }
-        let Some(last) = last else {
-            return Err(format!("{url}: a page without X-TAXII-Date-Added-Last"));
-        };
-        if model::Timestamp::parse(&last).is_err() {
-            return Err(format!("{url}: X-TAXII-Date-Added-Last {last:?} is not a timestamp"));
-        }
-        let page = Page { peer, local, limits, raws: &env.objects, last: &last };
-        let changed = page.accept(store, &book, |objects| signatures(&http, &root, token, objects), &mut report)?;
-        if changed {
-            book = self::book(store)?;
-        }
-        cursor = Some(last);
-        if !env.more {
-            break;
+    let epoch = registry.setting(EPOCH).map_err(|e| e.to_string())?.unwrap_or_default();
+    let reader = Collection { http: &http, root: &root, token, peer, local, limits, epoch: &epoch };
+    reader.pull(store, registry, EVERYTHING, None, &mut report)?;
+    let book = book(store)?;
+    let now = model::Timestamp::now();
+    let holder = StixId::parse(&peer.partner).map_err(|e| format!("the peer's partner: {e}"))?;
+    let index = book.index();
+    for agreement in index.ids() {
+        let shared = index.agreement(&agreement).is_some_and(|a| a.is_party(local) && a.is_party(&holder));
+        if shared && index.in_force(&agreement, &now) {
+            let collection = crate::release::collection_of_agreement(&agreement);
+            reader.pull(store, registry, &collection, Some(&agreement), &mut report)?;
         }
     }
-    report.cursor = cursor;
     Ok(report)
+}
+
+/// Reads one of a peer's collections.
+struct Collection<'a> {
+    http: &'a reqwest::blocking::Client,
+    root: &'a str,
+    token: &'a str,
+    peer: &'a PeerRecord,
+    local: &'a StixId,
+    limits: &'a model::Limits,
+    epoch: &'a str,
+}
+
+impl Collection<'_> {
+    /// Pages through `collection` from its cursor, storing what is accepted
+    /// (as received under `agreement`; without one, only agreement records
+    /// and the author's own identity are read).
+    fn pull(
+        &self,
+        store: &dyn Store,
+        registry: &dyn Registry,
+        collection: &str,
+        agreement: Option<&StixId>,
+        report: &mut Report,
+    ) -> Result<(), String> {
+        let key = cursor_key(self.epoch, self.peer, collection);
+        let mut cursor = registry.setting(&key).map_err(|e| e.to_string())?;
+        let mut book = book(store)?;
+        loop {
+            let mut url = format!("{}collections/{collection}/objects/?limit={PAGE}&match[version]=all", self.root);
+            if agreement.is_none() {
+                url.push_str(&format!("&match[type]={RECORD_TYPES}"));
+            }
+            if let Some(c) = &cursor {
+                url.push_str(&format!("&added_after={c}"));
+            }
+            let r = self.http.get(&url).header("Accept", TAXII).bearer_auth(self.token).send().map_err(|e| format!("{url}: {e}"))?;
+            if r.status() == reqwest::StatusCode::NOT_FOUND && agreement.is_some() {
+                // The peer does not know the agreement (yet): nothing to read.
+                report.pages += 1;
+                break;
+            }
+            if !r.status().is_success() {
+                return Err(format!("{url}: HTTP {}", r.status()));
+            }
+            let last = r.headers().get("X-TAXII-Date-Added-Last").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let body = r.bytes().map_err(|e| format!("{url}: {e}"))?;
+            let env: Envelope<'_> = serde_json::from_slice(&body).map_err(|e| format!("{url}: not a TAXII envelope: {e}"))?;
+            report.pages += 1;
+            if env.objects.is_empty() {
+                break;
+            }
+            let Some(last) = last else {
+                return Err(format!("{url}: a page without X-TAXII-Date-Added-Last"));
+            };
+            if model::Timestamp::parse(&last).is_err() {
+                return Err(format!("{url}: X-TAXII-Date-Added-Last {last:?} is not a timestamp"));
+            }
+            let page = Page { peer: self.peer, local: self.local, limits: self.limits, raws: &env.objects, cursor: (&key, &last), agreement };
+            let changed = page.accept(store, &book, |objects| signatures(self.http, self.root, self.token, objects), report)?;
+            if changed {
+                book = self::book(store)?;
+            }
+            if report.cursor.as_ref().is_none_or(|c| *c < last) {
+                report.cursor = Some(last.clone());
+            }
+            cursor = Some(last);
+            if !env.more {
+                break;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One page read from a peer, to check and store.
@@ -258,8 +337,12 @@ struct Page<'a> {
     local: &'a StixId,
     limits: &'a model::Limits,
     raws: &'a [&'a RawValue],
-    /// The page's `X-TAXII-Date-Added-Last`: the cursor once it is stored.
-    last: &'a str,
+    /// The cursor's setting and the page's `X-TAXII-Date-Added-Last`: the
+    /// cursor once the page is stored.
+    cursor: (&'a str, &'a str),
+    /// The agreement whose collection the page comes from; none for the
+    /// agreement records read from the everything collection.
+    agreement: Option<&'a StixId>,
 }
 
 /// Where an accepted object goes: kept as it is (agreement records, the
@@ -310,8 +393,6 @@ impl Page<'_> {
                 .map_err(|e| e.to_string())?;
         }
         let index = book.index();
-        let shares: Vec<StixId> =
-            index.ids().into_iter().filter(|a| index.agreement(a).is_some_and(|ag| ag.is_party(local))).collect();
         let holder = StixId::parse(&peer.partner).map_err(|e| format!("the peer's partner: {e}"))?;
         let mut batches = Batches::new();
         let mut book_changed = false;
@@ -361,27 +442,23 @@ impl Page<'_> {
                     continue;
                 }
             };
-            // It is received under the agreement the peer released it
-            // under, which must be one in force here too, between the peer's
-            // partner and this node's, that covers it (`policy::decide` with
-            // this node's partner as the recipient): another agreement
-            // covering it could carry other handling rules than the one its
-            // sharer chose. A third party's object comes from the peer's
+            // It is received under the agreement whose collection it came
+            // from (the peer released it under that one alone), which must be
+            // in force here too, between the peer's partner and this node's,
+            // and cover it (`policy::decide` with this node's partner as the
+            // recipient): another agreement covering it could carry other
+            // handling rules than the one its sharer chose. A third party's object comes from the peer's
             // partner as its holder: the holder's node already applied the
             // handling rules it arrived under; the author's own markings
             // (TLP, named recipients) are checked again here.
             if author != holder {
                 facts.author = Some(holder.clone());
             }
-            let Some(under) = served.and_then(|s| s.released_under.as_deref()).and_then(|a| StixId::parse(a).ok()) else {
-                report.refuse(peer, &id, "the peer names no agreement it released it under".into());
+            let Some(under) = self.agreement else {
+                tracing::debug!(peer = %peer.id, object = %id, "sync: not an agreement record, left to the agreement collections");
                 continue;
             };
-            if !shares.contains(&under) {
-                report.refuse(peer, &id, format!("the peer released it under agreement {under}, to which this node's partner is not a party here"));
-                continue;
-            }
-            match policy::decide(&facts, local, &now, std::slice::from_ref(&under), index) {
+            match policy::decide(&facts, local, &now, std::slice::from_ref(under), index) {
                 Decision::Allow { agreement: Some(a) } => {
                     let batch = batches.entry(Some(a.to_string())).or_default();
                     batch.0.push(o);
@@ -403,7 +480,7 @@ impl Page<'_> {
             let options = PutOptions {
                 posted_by: Some(local.to_string()),
                 received_under: agreement,
-                checkpoint: (i + 1 == n.max(1)).then(|| (cursor_key(peer), self.last.to_owned())),
+                checkpoint: (i + 1 == n.max(1)).then(|| (self.cursor.0.to_owned(), self.cursor.1.to_owned())),
                 signatures,
                 ..PutOptions::default()
             };

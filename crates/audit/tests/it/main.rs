@@ -73,7 +73,7 @@ fn an_appended_log_verifies() {
     let report = audit::verify(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
     assert_eq!(
         report,
-        Report { entries: 8, releases: 6, denials: 2, items_released: 14, head: Some(log.head()), problem: None }
+        Report { entries: 8, releases: 6, denials: 2, retention: 0, items_released: 14, head: Some(log.head()), problem: None }
     );
     assert_eq!(log.head().seq, 8);
     assert_eq!(audit::verify(&b""[..]), Report::default());

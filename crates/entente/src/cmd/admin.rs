@@ -209,3 +209,14 @@ pub fn sync(only: Option<&str>, config: &Config) -> anyhow::Result<ExitCode> {
     }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
+
+/// `entente retention`: one retention sweep now; prints what it did as JSON.
+pub fn retention(config: &Config) -> anyhow::Result<ExitCode> {
+    let node = super::open(config)?;
+    let log = audit::SharedLog::open(config.data_dir.join("release.log"))
+        .with_context(|| format!("opening the release log in {}", config.data_dir.display()))?;
+    let sweep = server::retention::sweep(&*node.store, &*node.registry, &log, &model::Timestamp::now()).map_err(anyhow::Error::msg)?;
+    log.sync()?;
+    println!("{}", serde_json::to_string(&sweep)?);
+    Ok(ExitCode::SUCCESS)
+}

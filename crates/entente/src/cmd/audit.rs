@@ -43,8 +43,9 @@ fn verify(path: &Path) -> anyhow::Result<ExitCode> {
         Some(h) => format!("head {h}"),
         None => "no head (empty)".to_owned(),
     };
+    let retention = if report.retention > 0 { format!(", {} withheld or deleted", report.retention) } else { String::new() };
     let counts = format!(
-        "{} entries, {} releases ({} object versions), {} denials, {head}",
+        "{} entries, {} releases ({} object versions), {} denials{retention}, {head}",
         report.entries, report.releases, report.items_released, report.denials
     );
     match &report.problem {

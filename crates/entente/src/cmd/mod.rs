@@ -35,6 +35,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Peer(c) => admin::peer(c, &config),
         Command::Sync { peer } => admin::sync(peer.as_deref(), &config),
         Command::Share(args) => agreement::share(&args, &config),
+        Command::Retention => admin::retention(&config),
         Command::Detect(args) => detect::run(&args, &config),
         Command::Correlate(args) => detect::correlate(&args, &config),
         Command::Migrate => {

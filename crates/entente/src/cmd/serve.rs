@@ -36,6 +36,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             let secrets = server::peers::PeerSecrets::in_data_dir(&config.data_dir);
             tokio::spawn(server::sync::run(state.clone(), secrets, every))
         });
+        let sweeping = tokio::spawn(server::retention::run(state.clone(), std::time::Duration::from_secs(3600)));
         let app = server::router(state);
         // Releases are flushed to the OS as they are logged; fsync each second and at the end.
         let syncer = log.clone();
@@ -57,6 +58,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             None => server::serve(listener, app, server::shutdown_signal()).await?,
         }
         sync_task.abort();
+        sweeping.abort();
         if let Some(task) = syncing {
             task.abort();
         }

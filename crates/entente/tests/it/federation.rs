@@ -140,8 +140,9 @@ fn two_nodes_ratify_across_and_pull_exactly_what_agreements_give() {
     // sees them, and a round with nothing new stores nothing.
     let seen = ok(&b, &["export", "--for", &b_id]);
     assert!(seen.contains("malware--00000000-0000-4000-8000-000000000001"), "the holder sees what it received");
+    // One request for the agreement records, one for the agreement's collection.
     let idle = sync(&b);
-    assert_eq!((idle["added"].as_u64(), idle["pages"].as_u64()), (Some(0), Some(1)), "{idle}");
+    assert_eq!((idle["added"].as_u64(), idle["pages"].as_u64()), (Some(0), Some(2)), "{idle}");
     // A new version travels; nothing else moves.
     let mut v2 = shared[0].clone();
     v2["modified"] = json!("2026-02-01T00:00:00Z");
@@ -152,8 +153,9 @@ fn two_nodes_ratify_across_and_pull_exactly_what_agreements_give() {
     assert_eq!(round["added"], 1, "{round}");
 
     // A third partner hosted on Aurelia's node shares with Borealis under a
-    // trilateral agreement: Aurelia's node releases it, but Borealis's node
-    // takes from Aurelia's node only what Aurelia authored.
+    // trilateral agreement. Until Borealis's node knows Caledonia's key it
+    // can check neither Caledonia's ratification nor its objects: the
+    // agreement is not in force there and nothing of Caledonia's arrives.
     let c_id = ok(&a, &["partner", "add", "--name", "Caledonia"]);
     let mut terms3 = terms.clone();
     terms3["party_refs"] = json!([a_id, b_id, c_id]);
@@ -161,18 +163,25 @@ fn two_nodes_ratify_across_and_pull_exactly_what_agreements_give() {
     let trilateral = ok(&a, &["agreement", "propose", "--as", "Aurelia", "terms3.json"]);
     ok(&a, &["agreement", "ratify", "--as", "Aurelia", &trilateral]);
     ok(&a, &["agreement", "ratify", "--as", "Caledonia", &trilateral]);
-    sync(&b);
+    let round = sync(&b);
+    let unknown = format!("its author {c_id} is not known here by a key (entente partner add --identity)");
+    assert!(round["refused"][&unknown].as_u64() >= Some(1), "Caledonia's ratification: {round}");
     ok(&b, &["agreement", "ratify", "--as", "Borealis", &trilateral]);
     sync(&a);
     let c_object = object(50, &c_id, "malware", amber);
     std::fs::write(a.join("c.json"), bundle(std::slice::from_ref(&c_object))).unwrap();
     ok(&a, &["import", "--as", "Caledonia", "--share", &trilateral, "c.json"]);
+    sync(&b);
+    let c_object_id = c_object["id"].as_str().unwrap().to_owned();
+    assert!(!stored(&b).contains(&c_object_id), "an object whose signature could not be checked was kept");
+    // Borealis's operator adds Caledonia's identity: the node reads its
+    // peers again from the start, Caledonia's ratification now verifies,
+    // the agreement is in force, and Caledonia's signed object arrives.
+    std::fs::write(b.join("caledonia.json"), identity(&a, &c_id).to_string()).unwrap();
+    ok(&b, &["partner", "add", "--identity", "caledonia.json"]);
     let round = sync(&b);
-    // Borealis's node does not know Caledonia's key: nothing to check the
-    // object's signature against.
-    let unknown = format!("its author {c_id} is not known here by a key (entente partner add --identity)");
-    assert!(round["refused"][&unknown].as_u64() >= Some(1), "{round}");
-    assert!(!stored(&b).contains(&c_object["id"].as_str().unwrap().to_owned()), "a third party's object was taken from the peer");
+    assert!(stored(&b).contains(&c_object_id), "{round}");
+    assert!(ok(&b, &["agreement", "show", &trilateral]).lines().next().unwrap().contains("[in force]"));
 
     // Borealis's server pulls by itself every second: new objects arrive
     // with no `entente sync`, and the node's administrator sees how it goes.

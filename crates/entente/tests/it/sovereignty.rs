@@ -132,7 +132,10 @@ fn three_nodes_share_only_what_agreements_and_handling_rules_allow() {
 
     // A–B "open" lets B share on under its own agreements; A–B "closed"
     // forbids it; B–C; and A–C, which Caledonia never ratifies.
-    let open = propose(&a, "Aurelia", &terms("AB-open", &[&a_id, &b_id], "recipient-agreements", "red"));
+    // What came under A–B open may be kept one day after it ends.
+    let mut open_terms = terms("AB-open", &[&a_id, &b_id], "recipient-agreements", "red");
+    open_terms["handling"]["retention_days"] = json!(1);
+    let open = propose(&a, "Aurelia", &open_terms);
     let closed = propose(&a, "Aurelia", &terms("AB-closed", &[&a_id, &b_id], "none", "amber"));
     let unratified = propose(&a, "Aurelia", &terms("AC", &[&a_id, &c_id], "recipient-agreements", "amber"));
     let bc = propose(&b, "Borealis", &terms("BC", &[&b_id, &c_id], "none", "amber"));
@@ -169,8 +172,13 @@ fn three_nodes_share_only_what_agreements_and_handling_rules_allow() {
     share(&b, "Borealis", &by_b, Some(&bc));
 
     sync(&b);
-    // Borealis shares on all it received from Aurelia under B–C: its node
-    // releases to Caledonia only what the handling rules allow.
+    // Caledonia pulls B's own objects: its cursors move past everything B
+    // holds now.
+    sync(&c);
+    // Borealis then shares on all it received from Aurelia under B–C: they
+    // join B–C's collection on dates of their own, so Caledonia's next round
+    // finds them, and B's node releases to Caledonia only what the handling
+    // rules allow.
     let received_by_b: Vec<String> = [&reshareable, &closed_objects, &red_b].into_iter().flat_map(|o| ids(o)).collect();
     let mut args = vec!["share", "--as", "Borealis", "--agreement", bc.as_str()];
     args.extend(received_by_b.iter().map(String::as_str));
@@ -220,10 +228,26 @@ fn three_nodes_share_only_what_agreements_and_handling_rules_allow() {
     // A withdraws A–B open: B stops passing on what came under it.
     let second = format!("{}@2026-01-01T00:00:00Z", reshareable[1]["id"].as_str().unwrap());
     assert!(to_c.contains(&second));
-    ok(&a, &["agreement", "withdraw", "--as", "Aurelia", &open]);
+    // (Effective two days ago, so that its one day of retention is over.)
+    let two_days_ago = model::Timestamp::from_micros(model::Timestamp::now().micros() - 2 * 86_400_000_000).to_string();
+    ok(&a, &["agreement", "withdraw", "--as", "Aurelia", "--effective", &two_days_ago, &open]);
     sync(&b);
     std::thread::sleep(Duration::from_millis(1100));
     let to_c = served(ports[1], &tokens[&("Caledonia", "Borealis")]);
     assert!(!to_c.contains(&second), "B still passes on what came under a withdrawn agreement");
     assert!(ours(&b).contains(&reshareable[1]["id"].as_str().unwrap().to_owned()), "the holder keeps it");
+
+    // B's retention sweep logs the withholding and, the day of retention
+    // being over, deletes what came under A–B open; a second sweep does nothing.
+    let swept: Value = serde_json::from_str(&ok(&b, &["retention"])).unwrap();
+    let under_open = reshareable.len() + 1 + red_b.len(); // the recall is one more version
+    assert_eq!((swept["withheld"].as_u64(), swept["deleted"].as_u64()), (Some(under_open as u64), Some(under_open as u64)), "{swept}");
+    let again: Value = serde_json::from_str(&ok(&b, &["retention"])).unwrap();
+    assert_eq!((again["withheld"].as_u64(), again["deleted"].as_u64()), (Some(0), Some(0)), "{again}");
+    let left = ours(&b);
+    assert!(ids(&reshareable).iter().chain(&ids(&red_b)).all(|id| !left.contains(id)), "{left:?}");
+    assert!(ids(&closed_objects).iter().all(|id| left.contains(id)), "what came under A–B closed stays");
+    let verified = ok(&b, &["audit", "verify"]);
+    assert!(verified.contains("2 withheld or deleted") && verified.contains("chain intact"), "{verified}");
+    println!("retention: withheld={} deleted={} on B after A–B ended", under_open, under_open);
 }
