@@ -13,6 +13,9 @@
 //!   (`crates/server/examples/release_read.rs`).
 //! - `detect`: `entente detect` over many observations against many
 //!   indicators, and the observable index's size (bench_detect.rs).
+//! - `sync`: one node pulling N objects (default 100,000) from another
+//!   against the local import of the same objects, and an idle round
+//!   (bench_sync.rs).
 //! - `pattern`: the STIX pattern matcher against stix2-matcher on the same
 //!   cases (bench_pattern.rs).
 
@@ -39,6 +42,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         "taxii" => crate::bench_taxii::run(root, &bin, &work, args),
         "postgres" => crate::bench_pg::run(root, objects),
         "detect" => crate::bench_detect::run(root, &bin, args),
+        "sync" => crate::bench_sync::run(root, &bin, args),
         "release" => sh(Command::new("cargo")
             .args(["run", "--release", "--quiet", "-p", "entente-server", "--example", "release_read", "--", "--objects"])
             .arg(objects.to_string())
@@ -49,7 +53,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             import(&bin, &work, objects)?;
             crate::bench_taxii::run(root, &bin, &work, &[])
         }
-        other => bail!("unknown benchmark {other}; try import, taxii, postgres, release or pattern"),
+        other => bail!("unknown benchmark {other}; try import, taxii, postgres, release, detect, sync or pattern"),
     }
 }
 

@@ -6,6 +6,7 @@ mod bench;
 mod bench_detect;
 mod bench_pattern;
 mod bench_pg;
+mod bench_sync;
 mod bench_taxii;
 mod interop;
 mod pg;

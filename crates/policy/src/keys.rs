@@ -42,29 +42,6 @@ pub fn sign_agreement(agreement_json: &[u8], signing_key: &[u8; 32]) -> Result<S
     Ok(sign_canonical(&canonical, signing_key))
 }
 
-/// Signs one object version (its JSON, as stored) with its author's secret
-/// key: base64 of the Ed25519 signature over its RFC 8785 form. This is the
-/// provenance a node serves beside the objects its partners author.
-pub fn sign_object(object_json: &[u8], signing_key: &[u8; 32]) -> Result<String, Error> {
-    let canonical = crate::jcs::canonicalize_bytes(object_json)?;
-    Ok(sign_canonical(&canonical, signing_key))
-}
-
-/// Whether `signature` (base64) is `key`'s signature over the RFC 8785 form
-/// of `object_json`: nobody changed the object since its author signed it.
-pub fn verify_object(object_json: &[u8], signature: &str, key: &VerifyingKey) -> bool {
-    let Ok(canonical) = crate::jcs::canonicalize_bytes(object_json) else {
-        return false;
-    };
-    let Ok(sig) = B64.decode(signature) else {
-        return false;
-    };
-    let Ok(sig) = Signature::from_slice(&sig) else {
-        return false;
-    };
-    key.verify(&canonical, &sig).is_ok()
-}
-
 pub(crate) fn sign_canonical(canonical: &[u8], signing_key: &[u8; 32]) -> String {
     B64.encode(
         SigningKey::from_bytes(signing_key)
@@ -141,27 +118,5 @@ impl PartyKeys {
     /// A partner's key.
     pub fn get(&self, partner: &PartnerId) -> Option<&VerifyingKey> {
         self.keys.get(partner)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn object_signatures_survive_reformatting_and_catch_changes() {
-        let (secret, public) = generate_keypair().unwrap();
-        let key = verifying_key(&public).unwrap();
-        let signed = br#"{"type":"malware","id":"malware--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061","name":"x","is_family":false}"#;
-        let sig = sign_object(signed, &secret).unwrap();
-        let reordered = br#"{ "name": "x", "is_family": false, "id": "malware--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061", "type": "malware" }"#;
-        assert!(verify_object(signed, &sig, &key));
-        assert!(verify_object(reordered, &sig, &key), "the same object, other key order and spacing");
-        let changed = br#"{"type":"malware","id":"malware--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061","name":"y","is_family":false}"#;
-        assert!(!verify_object(changed, &sig, &key));
-        let (_, other) = generate_keypair().unwrap();
-        assert!(!verify_object(signed, &sig, &verifying_key(&other).unwrap()), "another partner's key");
-        assert!(!verify_object(signed, "not base64!", &key));
-        assert!(!verify_object(b"not json", &sig, &key));
     }
 }

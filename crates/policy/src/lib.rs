@@ -25,6 +25,7 @@ mod facts;
 mod fixture;
 pub mod jcs;
 pub mod keys;
+pub mod provenance;
 mod notice;
 mod read;
 pub mod reference;

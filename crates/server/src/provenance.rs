@@ -1,11 +1,15 @@
 //! Provenance: the author's signature over each version it wrote, served
 //! beside the objects rather than inside them.
 //!
+//! The signatures are made by [`policy::provenance`]: one Ed25519 signature
+//! over the root of a Merkle tree of the versions one request asks for,
+//! each version carrying its path to the root.
+//!
 //! Why beside: putting a signature into an object's JSON would change what
 //! its author wrote, and a TAXII version is identified by id and `modified`
 //! alone, so two nodes could hold "the same version" with different bytes.
-//! Instead a node keeps, per version, the author's Ed25519 signature over
-//! the object's RFC 8785 form ([`policy::keys::sign_object`]) and serves the
+//! Instead a node keeps, per version, the author's signature over the
+//! object's RFC 8785 form and serves the
 //! signatures of versions a caller may see from `POST /api/v1/provenance`;
 //! a pulling node asks for one page's signatures in one request, checks
 //! each against the author's key it knows, and keeps them with the objects
@@ -13,9 +17,11 @@
 //! signature just the same.
 //!
 //! The node signs for the partners it hosts (their keys are in
-//! `<data-dir>/keys/`), lazily: the first time a version is asked for, the
-//! signature is made and kept. Only versions the partner submitted itself
-//! and names as author are signed for it.
+//! `<data-dir>/keys/`) when asked, one signed root per author and request,
+//! and does not keep these signatures: it can sign again, and keeping them
+//! would cost a write per page served. Only versions the partner submitted
+//! itself and names as author are signed for it. What a node keeps are the
+//! signatures of versions it received, which it cannot make.
 
 use std::collections::HashMap;
 
@@ -34,16 +40,17 @@ pub fn key_of(r: &Record) -> (String, i64) {
     (r.id.clone(), own)
 }
 
-/// The signatures of these versions: those kept, and for versions authored
-/// and submitted by a partner this node hosts, new ones made (and kept) now.
-/// Versions no one signed are left out.
+/// The signatures of these versions: those kept (of versions received from
+/// other nodes), and for versions authored and submitted by a partner this
+/// node hosts, new ones made now. Versions no one signed are left out.
 pub fn signatures_for(store: &dyn Store, keys: &KeyDir, records: &[Record]) -> store::Result<Vec<Signature>> {
     let wanted: Vec<(String, i64)> = records.iter().map(key_of).collect();
     let mut found = store.signatures(&wanted)?;
     let have: std::collections::HashSet<(String, i64)> =
         found.iter().map(|s| (s.id.clone(), s.version_micros)).collect();
-    let mut secrets: HashMap<String, Option<[u8; 32]>> = HashMap::new();
-    let mut made = Vec::new();
+    // What to sign, per author: one signed Merkle root per author and call.
+    type Todo<'r> = HashMap<&'r str, Vec<(&'r Record, (String, i64))>>;
+    let mut todo: Todo<'_> = HashMap::new();
     for (r, key) in records.iter().zip(wanted) {
         if have.contains(&key) {
             continue;
@@ -52,15 +59,18 @@ pub fn signatures_for(store: &dyn Store, keys: &KeyDir, records: &[Record]) -> s
         if r.posted_by.as_deref() != Some(author) {
             continue;
         }
-        let secret = secrets.entry(author.to_owned()).or_insert_with(|| keys.secret(author).ok());
-        let Some(secret) = secret else { continue };
-        let Ok(value) = policy::keys::sign_object(&r.json, secret) else { continue };
-        made.push(Signature { id: key.0, version_micros: key.1, signer: author.to_owned(), value });
+        todo.entry(author).or_default().push((r, key));
     }
-    if !made.is_empty() {
-        store.put(&[], &store::PutOptions { signatures: made.clone(), ..store::PutOptions::default() })?;
-        found.extend(made);
+    let mut made = Vec::new();
+    for (author, versions) in todo {
+        let Ok(secret) = keys.secret(author) else { continue };
+        let jsons: Vec<&[u8]> = versions.iter().map(|(r, _)| r.json.as_slice()).collect();
+        let Ok(values) = policy::provenance::sign_objects(&jsons, &secret) else { continue };
+        for ((_, (id, version_micros)), value) in versions.into_iter().zip(values) {
+            made.push(Signature { id, version_micros, signer: author.to_owned(), value });
+        }
     }
+    found.extend(made);
     Ok(found)
 }
 
@@ -74,7 +84,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hosted_authors_sign_lazily_once_and_nobody_else_is_signed_for() {
+    fn hosted_authors_sign_when_asked_and_nobody_else_is_signed_for() {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(store_sqlite::SqliteStore::open(dir.path()).unwrap());
         let keys = KeyDir::in_data_dir(dir.path());
@@ -104,9 +114,15 @@ mod tests {
         assert_eq!(first.len(), 1, "{first:?}");
         assert_eq!((first[0].id.as_str(), first[0].signer.as_str()), ("malware--00000000-0000-4000-8000-000000000001", hosted));
         let key = policy::keys::verifying_key(&public).unwrap();
-        assert!(policy::keys::verify_object(&records[0].json, &first[0].value, &key));
-        // Kept: asked again, the same signature comes from the store.
-        assert_eq!(store.signatures(&[key_of(&records[0])]).unwrap(), first);
-        assert_eq!(signatures_for(&*store, &keys, &records).unwrap(), first);
+        assert!(policy::provenance::verify_object(&records[0].json, &first[0].value, &key));
+        // Not kept: asked again, the node signs again, and a kept signature
+        // (of a version received from elsewhere) is served as it is.
+        assert!(store.signatures(&[key_of(&records[0])]).unwrap().is_empty());
+        let kept = Signature { id: records[1].id.clone(), version_micros: key_of(&records[1]).1, signer: other.into(), value: "m1.kept".into() };
+        store.put(&[], &PutOptions { signatures: vec![kept.clone()], ..PutOptions::default() }).unwrap();
+        let again = signatures_for(&*store, &keys, &records).unwrap();
+        assert_eq!(again.len(), 2, "{again:?}");
+        assert!(again.contains(&kept));
+        assert!(again.iter().any(|s| s.signer == hosted && policy::provenance::verify_object(&records[0].json, &s.value, &key)));
     }
 }

@@ -63,6 +63,8 @@ pub struct Report {
     /// The latest cursor of any collection after the round: the peer's date
     /// of the newest version read.
     pub cursor: Option<String>,
+    /// How long the round took, in seconds.
+    pub seconds: f64,
 }
 
 impl Report {
@@ -74,10 +76,25 @@ impl Report {
 
 #[derive(serde::Deserialize)]
 struct Envelope<'a> {
-    #[serde(default)]
-    more: bool,
     #[serde(borrow, default)]
     objects: Vec<&'a RawValue>,
+}
+
+/// What the fetcher reads of a page: whether more follows, and each
+/// object's id and own version (to ask for their signatures).
+#[derive(serde::Deserialize)]
+struct Heads {
+    #[serde(default)]
+    more: bool,
+    #[serde(default)]
+    objects: Vec<Head>,
+}
+
+#[derive(serde::Deserialize)]
+struct Head {
+    id: String,
+    modified: Option<String>,
+    created: Option<String>,
 }
 
 /// The registry setting that holds the cursor of one of a peer's
@@ -175,17 +192,12 @@ type Signed = HashMap<(String, i64), Served>;
 
 /// Asks the peer for its authors' signatures of these objects, in one
 /// request (per 5000).
-fn signatures(
-    http: &reqwest::blocking::Client,
-    root: &str,
-    token: &str,
-    objects: &[model::Object],
-) -> Result<Signed, String> {
+fn signatures(http: &reqwest::blocking::Client, root: &str, token: &str, objects: &[Head]) -> Result<Signed, String> {
     let mut out = HashMap::new();
     for chunk in objects.chunks(crate::provenance::MAX_VERSIONS) {
         let versions: Vec<Value> = chunk
             .iter()
-            .map(|o| serde_json::json!({ "id": o.id(), "version": o.version().map(|v| v.as_str()) }))
+            .map(|o| serde_json::json!({ "id": o.id, "version": o.modified.as_ref().or(o.created.as_ref()) }))
             .collect();
         let url = format!("{}/api/v1/provenance", origin(root));
         let r = http
@@ -236,14 +248,32 @@ pub fn pull(
     local: &StixId,
     limits: &model::Limits,
 ) -> Result<Report, String> {
+    let started = std::time::Instant::now();
     let token = secrets.read(&peer.id).map_err(|e| format!("the peer's credential: {e}"))?;
     let token = token.trim();
     let http = client(peer)?;
-    let root = api_root(&http, peer, token)?;
+    // The API root, found once by discovery and kept: an idle round then
+    // costs one request per collection.
+    let root_key = format!("sync:root:{}:{}", peer.id, peer.url);
+    let root = match registry.setting(&root_key).map_err(|e| e.to_string())?.filter(|r| !r.is_empty()) {
+        Some(root) => root,
+        None => {
+            let root = api_root(&http, peer, token)?;
+            store
+                .put(&[], &PutOptions { checkpoint: Some((root_key.clone(), root.clone())), ..PutOptions::default() })
+                .map_err(|e| e.to_string())?;
+            root
+        }
+    };
+    let forget_root = |e: String| {
+        // A root that fails may have moved: discover it again next round.
+        let _ = store.put(&[], &PutOptions { checkpoint: Some((root_key.clone(), String::new())), ..PutOptions::default() });
+        e
+    };
     let mut report = Report::default();
     let epoch = registry.setting(EPOCH).map_err(|e| e.to_string())?.unwrap_or_default();
     let reader = Collection { http: &http, root: &root, token, peer, local, limits, epoch: &epoch };
-    reader.pull(store, registry, EVERYTHING, None, &mut report)?;
+    reader.pull(store, registry, EVERYTHING, None, &mut report).map_err(forget_root)?;
     let book = book(store)?;
     let now = model::Timestamp::now();
     let holder = StixId::parse(&peer.partner).map_err(|e| format!("the peer's partner: {e}"))?;
@@ -252,9 +282,10 @@ pub fn pull(
         let shared = index.agreement(&agreement).is_some_and(|a| a.is_party(local) && a.is_party(&holder));
         if shared && index.in_force(&agreement, &now) {
             let collection = crate::release::collection_of_agreement(&agreement);
-            reader.pull(store, registry, &collection, Some(&agreement), &mut report)?;
+            reader.pull(store, registry, &collection, Some(&agreement), &mut report).map_err(forget_root)?;
         }
     }
+    report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
 
@@ -269,10 +300,69 @@ struct Collection<'a> {
     epoch: &'a str,
 }
 
+/// One page as fetched, with its objects' signatures; for an agreement
+/// collection, already parsed and checked against the authors' keys.
+struct Fetched {
+    url: String,
+    body: Vec<u8>,
+    last: String,
+    more: bool,
+    heads: Vec<Head>,
+    signed: Signed,
+    checked: Option<Vec<Checked>>,
+}
+
+/// One object of a page after the checks that need no store: parsed and
+/// validated, its author's signature verified.
+enum Checked {
+    /// This node's partner's own, or Entente's definitions: nothing to take.
+    Own,
+    /// Refused: what to name it by, and why.
+    Refused(String, String),
+    /// Parsed, and signed by its author.
+    Signed(model::Object, store::Signature),
+}
+
+/// Parses a page's objects and checks each one's signature against its
+/// author's key.
+fn check(raws: &[&RawValue], limits: &model::Limits, local: &StixId, signed: &Signed, keys: &policy::PartyKeys) -> Vec<Checked> {
+    raws.iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let o = match crate::release::accept(raw.get().as_bytes(), limits) {
+                Ok(o) => o,
+                Err(e) => return Checked::Refused(format!("objects[{i}]"), format!("invalid: {e}")),
+            };
+            let id = o.id().to_string();
+            let Some(author) = o.created_by_ref() else {
+                return Checked::Refused(id, "it names no author (created_by_ref): nothing to check its provenance against".into());
+            };
+            if author.as_str() == policy::ext::ENTENTE_IDENTITY || author == local {
+                return Checked::Own;
+            }
+            let Some(key) = keys.get(author) else {
+                return Checked::Refused(id, format!("its author {author} is not known here by a key (entente partner add --identity)"));
+            };
+            let (sig_id, version) = store::Signature::key_of(&o);
+            match signed.get(&(sig_id.clone(), version)) {
+                Some(s) if s.signer == author.as_str() && policy::provenance::verify_object(o.json(), &s.signature, key) => {
+                    let signature = store::Signature { id: sig_id, version_micros: version, signer: s.signer.clone(), value: s.signature.clone() };
+                    Checked::Signed(o, signature)
+                }
+                Some(_) => Checked::Refused(id, "its signature does not verify with its author's key: changed on the way".into()),
+                None => Checked::Refused(id, "the peer serves no signature of its author for it".into()),
+            }
+        })
+        .collect()
+}
+
 impl Collection<'_> {
     /// Pages through `collection` from its cursor, storing what is accepted
     /// (as received under `agreement`; without one, only agreement records
-    /// and the author's own identity are read).
+    /// and the author's own identity are read). Pages flow through three
+    /// threads — reading, signatures and checks, deciding and storing — so
+    /// the peer's work and this node's overlap; the cursor still moves page
+    /// by page, with what it covers.
     fn pull(
         &self,
         store: &dyn Store,
@@ -282,61 +372,112 @@ impl Collection<'_> {
         report: &mut Report,
     ) -> Result<(), String> {
         let key = cursor_key(self.epoch, self.peer, collection);
-        let mut cursor = registry.setting(&key).map_err(|e| e.to_string())?;
+        let start = registry.setting(&key).map_err(|e| e.to_string())?;
         let mut book = book(store)?;
-        loop {
-            let mut url = format!("{}collections/{collection}/objects/?limit={PAGE}&match[version]=all", self.root);
-            if agreement.is_none() {
-                url.push_str(&format!("&match[type]={RECORD_TYPES}"));
-            }
-            if let Some(c) = &cursor {
-                url.push_str(&format!("&added_after={c}"));
-            }
-            let r = self.http.get(&url).header("Accept", TAXII).bearer_auth(self.token).send().map_err(|e| format!("{url}: {e}"))?;
-            if r.status() == reqwest::StatusCode::NOT_FOUND && agreement.is_some() {
-                // The peer does not know the agreement (yet): nothing to read.
+        // Keys change only with identities, which come with the agreement
+        // records: an agreement collection's objects can be checked on
+        // another thread, beside this one storing the page before.
+        let keys = agreement.map(|_| book.keys().clone());
+        std::thread::scope(|scope| {
+            // Three stages: one thread reads pages, one asks for their
+            // signatures and checks them, this one decides and stores.
+            let (pages_tx, pages_rx) = std::sync::mpsc::sync_channel::<Result<Option<Fetched>, String>>(1);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<Fetched>, String>>(1);
+            scope.spawn(move || {
+                let mut cursor = start;
+                loop {
+                    let fetched = self.fetch(collection, agreement.is_some(), cursor.as_deref());
+                    let next = match &fetched {
+                        Ok(Some(f)) if f.more => Some(f.last.clone()),
+                        _ => None,
+                    };
+                    if pages_tx.send(fetched).is_err() || next.is_none() {
+                        break;
+                    }
+                    cursor = next;
+                }
+            });
+            scope.spawn(move || {
+                for fetched in pages_rx {
+                    let signed = fetched.and_then(|f| f.map(|f| self.sign(f, keys.as_ref())).transpose());
+                    let last = !matches!(signed, Ok(Some(_)));
+                    if tx.send(signed).is_err() || last {
+                        break;
+                    }
+                }
+            });
+            for fetched in rx {
                 report.pages += 1;
-                break;
+                let Some(f) = fetched? else { break };
+                let checked = match f.checked {
+                    Some(c) => c,
+                    None => {
+                        let env: Envelope<'_> = serde_json::from_slice(&f.body).map_err(|e| format!("{}: not a TAXII envelope: {e}", f.url))?;
+                        check(&env.objects, self.limits, self.local, &f.signed, book.keys())
+                    }
+                };
+                let page = Page { peer: self.peer, local: self.local, cursor: (&key, &f.last), agreement };
+                if page.accept(store, &book, checked, report)? {
+                    book = self::book(store)?;
+                }
+                if report.cursor.as_ref().is_none_or(|c| *c < f.last) {
+                    report.cursor = Some(f.last.clone());
+                }
             }
-            if !r.status().is_success() {
-                return Err(format!("{url}: HTTP {}", r.status()));
-            }
-            let last = r.headers().get("X-TAXII-Date-Added-Last").and_then(|v| v.to_str().ok()).map(str::to_owned);
-            let body = r.bytes().map_err(|e| format!("{url}: {e}"))?;
-            let env: Envelope<'_> = serde_json::from_slice(&body).map_err(|e| format!("{url}: not a TAXII envelope: {e}"))?;
-            report.pages += 1;
-            if env.objects.is_empty() {
-                break;
-            }
-            let Some(last) = last else {
-                return Err(format!("{url}: a page without X-TAXII-Date-Added-Last"));
-            };
-            if model::Timestamp::parse(&last).is_err() {
-                return Err(format!("{url}: X-TAXII-Date-Added-Last {last:?} is not a timestamp"));
-            }
-            let page = Page { peer: self.peer, local: self.local, limits: self.limits, raws: &env.objects, cursor: (&key, &last), agreement };
-            let changed = page.accept(store, &book, |objects| signatures(self.http, self.root, self.token, objects), report)?;
-            if changed {
-                book = self::book(store)?;
-            }
-            if report.cursor.as_ref().is_none_or(|c| *c < last) {
-                report.cursor = Some(last.clone());
-            }
-            cursor = Some(last);
-            if !env.more {
-                break;
-            }
-        }
-        Ok(())
+            Ok(())
+        })
     }
+
+    /// Reads one page after `cursor`; `None` when there is nothing (more)
+    /// to read.
+    fn fetch(&self, collection: &str, by_agreement: bool, cursor: Option<&str>) -> Result<Option<Fetched>, String> {
+        let mut url = format!("{}collections/{collection}/objects/?limit={PAGE}&match[version]=all", self.root);
+        if !by_agreement {
+            url.push_str(&format!("&match[type]={RECORD_TYPES}"));
+        }
+        if let Some(c) = cursor {
+            url.push_str(&format!("&added_after={c}"));
+        }
+        let r = self.http.get(&url).header("Accept", TAXII).bearer_auth(self.token).send().map_err(|e| format!("{url}: {e}"))?;
+        if r.status() == reqwest::StatusCode::NOT_FOUND && by_agreement {
+            // The peer does not know the agreement (yet): nothing to read.
+            return Ok(None);
+        }
+        if !r.status().is_success() {
+            return Err(format!("{url}: HTTP {}", r.status()));
+        }
+        let last = r.headers().get("X-TAXII-Date-Added-Last").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = r.bytes().map_err(|e| format!("{url}: {e}"))?.to_vec();
+        let heads: Heads = serde_json::from_slice(&body).map_err(|e| format!("{url}: not a TAXII envelope: {e}"))?;
+        if heads.objects.is_empty() {
+            return Ok(None);
+        }
+        let Some(last) = last else {
+            return Err(format!("{url}: a page without X-TAXII-Date-Added-Last"));
+        };
+        if model::Timestamp::parse(&last).is_err() {
+            return Err(format!("{url}: X-TAXII-Date-Added-Last {last:?} is not a timestamp"));
+        }
+        Ok(Some(Fetched { url, body, last, more: heads.more, heads: heads.objects, signed: Signed::new(), checked: None }))
+    }
+
+    /// Asks the peer for a page's signatures; with `keys` (an agreement's
+    /// collection), also parses the objects and checks their signatures.
+    fn sign(&self, mut f: Fetched, keys: Option<&policy::PartyKeys>) -> Result<Fetched, String> {
+        f.signed = signatures(self.http, self.root, self.token, &f.heads)?;
+        if let Some(keys) = keys {
+            let env: Envelope<'_> = serde_json::from_slice(&f.body).map_err(|e| format!("{}: not a TAXII envelope: {e}", f.url))?;
+            f.checked = Some(check(&env.objects, self.limits, self.local, &f.signed, keys));
+        }
+        Ok(f)
+    }
+
 }
 
-/// One page read from a peer, to check and store.
+/// One page read from a peer, to store what passes.
 struct Page<'a> {
     peer: &'a PeerRecord,
     local: &'a StixId,
-    limits: &'a model::Limits,
-    raws: &'a [&'a RawValue],
     /// The cursor's setting and the page's `X-TAXII-Date-Added-Last`: the
     /// cursor once the page is stored.
     cursor: (&'a str, &'a str),
@@ -350,38 +491,28 @@ struct Page<'a> {
 type Batches = BTreeMap<Option<String>, (Vec<model::Object>, Vec<store::Signature>)>;
 
 impl Page<'_> {
-    /// Checks and stores the page; writes the cursor with its last batch.
-    /// `fetch` gets the authors' signatures of objects from the peer.
-    /// Returns whether agreement records or identities arrived (the book
-    /// must be read again).
+    /// Decides on the page's checked objects and stores what passes; writes
+    /// the cursor with its last batch. Returns whether agreement records or
+    /// identities arrived (the book must be read again).
     fn accept(
         &self,
         store: &dyn Store,
         book: &crate::agreements::Book,
-        fetch: impl FnOnce(&[model::Object]) -> Result<Signed, String>,
+        checked: Vec<Checked>,
         report: &mut Report,
     ) -> Result<bool, String> {
         let (peer, local) = (self.peer, self.local);
         let now = model::Timestamp::now();
-        let mut parsed = Vec::new();
-        for (i, raw) in self.raws.iter().enumerate() {
-            match crate::release::accept(raw.get().as_bytes(), self.limits) {
-                Ok(o) => {
-                    let author = o.created_by_ref().map(|a| a.as_str());
-                    if author == Some(policy::ext::ENTENTE_IDENTITY) || author == Some(local.as_str()) {
-                        // Entente's definitions (every node ships them) and
-                        // this node's partner's own objects coming back.
-                        report.unchanged += 1;
-                    } else {
-                        parsed.push(o);
-                    }
-                }
-                Err(e) => report.refuse(peer, &format!("objects[{i}]"), format!("invalid: {e}")),
+        let mut parsed = Vec::with_capacity(checked.len());
+        for c in checked {
+            match c {
+                Checked::Own => report.unchanged += 1,
+                Checked::Refused(what, why) => report.refuse(peer, &what, why),
+                Checked::Signed(o, signature) => parsed.push((o, signature)),
             }
         }
-        let signed = if parsed.is_empty() { HashMap::new() } else { fetch(&parsed)? };
         // Who authored what this node already holds of these objects.
-        let ids: Vec<String> = parsed.iter().map(|o| o.id().to_string()).collect();
+        let ids: Vec<String> = parsed.iter().map(|(o, _)| o.id().to_string()).collect();
         let mut authors: HashMap<String, Vec<Option<String>>> = HashMap::new();
         if !ids.is_empty() {
             let q = Query { ids, versions: Versions::ALL, ..Query::default() };
@@ -396,31 +527,9 @@ impl Page<'_> {
         let holder = StixId::parse(&peer.partner).map_err(|e| format!("the peer's partner: {e}"))?;
         let mut batches = Batches::new();
         let mut book_changed = false;
-        for o in parsed {
+        for (o, signature) in parsed {
             let id = o.id().to_string();
-            let Some(author) = o.created_by_ref().cloned() else {
-                report.refuse(peer, &id, "it names no author (created_by_ref): nothing to check its provenance against".into());
-                continue;
-            };
-            let Some(key) = book.keys().get(&author) else {
-                report.refuse(peer, &id, format!("its author {author} is not known here by a key (entente partner add --identity)"));
-                continue;
-            };
-            let (sig_id, version) = store::Signature::key_of(&o);
-            let served = signed.get(&(sig_id.clone(), version));
-            let signature = match served {
-                Some(s) if s.signer == author.as_str() && policy::keys::verify_object(o.json(), &s.signature, key) => {
-                    store::Signature { id: sig_id, version_micros: version, signer: s.signer.clone(), value: s.signature.clone() }
-                }
-                Some(_) => {
-                    report.refuse(peer, &id, "its signature does not verify with its author's key: changed on the way".into());
-                    continue;
-                }
-                None => {
-                    report.refuse(peer, &id, "the peer serves no signature of its author for it".into());
-                    continue;
-                }
-            };
+            let Some(author) = o.created_by_ref().cloned() else { continue };
             if authors.get(&id).is_some_and(|a| a.iter().any(|x| x.as_deref() != Some(author.as_str()))) {
                 report.refuse(peer, &id, "earlier versions here have another author; only the author versions an object".into());
                 continue;
@@ -447,10 +556,11 @@ impl Page<'_> {
             // in force here too, between the peer's partner and this node's,
             // and cover it (`policy::decide` with this node's partner as the
             // recipient): another agreement covering it could carry other
-            // handling rules than the one its sharer chose. A third party's object comes from the peer's
-            // partner as its holder: the holder's node already applied the
-            // handling rules it arrived under; the author's own markings
-            // (TLP, named recipients) are checked again here.
+            // handling rules than the one its sharer chose. A third party's
+            // object comes from the peer's partner as its holder: the
+            // holder's node already applied the handling rules it arrived
+            // under; the author's own markings (TLP, named recipients) are
+            // checked again here.
             if author != holder {
                 facts.author = Some(holder.clone());
             }

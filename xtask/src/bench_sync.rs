@@ -1,0 +1,165 @@
+//! `cargo xtask bench sync [--objects N]`: federation throughput.
+//!
+//! Two nodes on loopback, Aurelia and Borealis, ratify an agreement across
+//! nodes (each pulls the other's records). Aurelia imports N generated
+//! objects shared under it — the local import rate, the reference — and
+//! Borealis pulls them all in one `entente sync` round: the sync rate,
+//! which includes Aurelia's node signing every version on first request,
+//! Borealis's node checking every signature and decision, and storing.
+//! Then an idle round: requests made and time taken, from the round's own
+//! report. Targets (issue 6): sync ≥ 0.5 of import; idle round one request
+//! per collection, under 10 ms.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+use crate::bench::{flag, measure, today};
+use crate::run as sh;
+
+fn out_of(bin: &Path, data: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(bin).env("ENTENTE_LOG", "warn").arg("--data-dir").arg(data).args(args).output()?;
+    if !out.status.success() {
+        bail!("entente {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
+}
+
+/// A node's server, stopped (SIGTERM) when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        #[allow(unsafe_code)]
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe {
+            libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(bin: &Path, data: &Path, log: &Path) -> anyhow::Result<(Server, u16)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let child = Command::new(bin)
+        .env("ENTENTE_LOG", "warn")
+        .env("ENTENTE_SYNC_INTERVAL", "0")
+        .arg("--data-dir")
+        .arg(data)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log)?)
+        .spawn()?;
+    let server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            bail!("the server on {} did not come up", data.display());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok((server, port))
+}
+
+/// One `entente sync` round on `data`: its report (one peer).
+fn sync(bin: &Path, data: &Path) -> anyhow::Result<serde_json::Value> {
+    // A server rereads agreements at least every second: what a command
+    // line just stored counts by then.
+    std::thread::sleep(Duration::from_millis(1100));
+    let line = out_of(bin, data, &["sync"])?;
+    let json = line.split_once(' ').map(|x| x.1).context("a sync report")?;
+    Ok(serde_json::from_str(json)?)
+}
+
+pub fn run(root: &Path, bin: &Path, args: &[String]) -> anyhow::Result<()> {
+    let objects: u64 = flag(args, "--objects").map(str::parse).transpose()?.unwrap_or(100_000);
+    let work = root.join("target/bench/sync");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    let (a, b): (PathBuf, PathBuf) = (work.join("a"), work.join("b"));
+    let a_id = out_of(bin, &a, &["init", "--name", "Aurelia"])?;
+    let b_id = out_of(bin, &b, &["init", "--name", "Borealis"])?;
+    for (from, to, id, file) in [(&a, &b, &a_id, "aurelia.json"), (&b, &a, &b_id, "borealis.json")] {
+        let bundle: serde_json::Value = serde_json::from_str(&out_of(bin, from, &["export", "--type", "identity"])?)?;
+        let identity = bundle["objects"].as_array().into_iter().flatten().find(|o| o["id"] == id.as_str()).context("the node's identity")?;
+        std::fs::write(work.join(file), identity.to_string())?;
+        out_of(bin, to, &["partner", "add", "--identity", work.join(file).to_str().unwrap()])?;
+    }
+    let token_for = |dir: &Path, who: &str| -> anyhow::Result<String> {
+        let out = out_of(bin, dir, &["token", "create", "--partner", who, "--role", "analyst"])?;
+        Ok(out.lines().last().unwrap_or("").to_owned())
+    };
+    std::fs::write(work.join("a.token"), token_for(&a, "Borealis")?)?;
+    std::fs::write(work.join("b.token"), token_for(&b, "Aurelia")?)?;
+    let (_sa, pa) = serve(bin, &a, &work.join("a.log"))?;
+    let (_sb, pb) = serve(bin, &b, &work.join("b.log"))?;
+    let peer = |dir: &Path, port: u16, partner: &str, token: &str| {
+        out_of(bin, dir, &["peer", "add", "--url", &format!("http://127.0.0.1:{port}/taxii2/"), "--partner", partner, "--token-file", work.join(token).to_str().unwrap()])
+    };
+    peer(&b, pa, "Aurelia", "a.token")?;
+    peer(&a, pb, "Borealis", "b.token")?;
+    let terms = serde_json::json!({
+        "title": "bench", "purpose": "sync benchmark", "party_refs": [a_id, b_id],
+        "scope": {"object_types": [], "labels": [], "data_kind": "both"}, "tlp_ceiling": "amber",
+        "handling": {"reshare": "none", "attribution": "required", "permitted_actions": []},
+        "valid_from": "2020-01-01T00:00:00Z"
+    });
+    std::fs::write(work.join("terms.json"), terms.to_string())?;
+    let ag = out_of(bin, &a, &["agreement", "propose", "--as", "Aurelia", work.join("terms.json").to_str().unwrap()])?;
+    out_of(bin, &a, &["agreement", "ratify", "--as", "Aurelia", &ag])?;
+    sync(bin, &b)?;
+    out_of(bin, &b, &["agreement", "ratify", "--as", "Borealis", &ag])?;
+    sync(bin, &a)?;
+
+    let intel = work.join("intel.jsonl");
+    eprintln!("generating {objects} objects authored by Aurelia");
+    sh(Command::new(bin)
+        .args(["generate", "--objects", &objects.to_string(), "--seed", "1", "--author", &a_id, "--format", "jsonl", "-o"])
+        .arg(&intel))?;
+    let size_mb = std::fs::metadata(&intel)?.len() as f64 / 1e6;
+    let imported = measure(
+        Command::new(bin).env("ENTENTE_LOG", "warn").arg("--data-dir").arg(&a).args(["import", "--as", "Aurelia", "--share", &ag]).arg(&intel),
+    )?;
+    eprintln!("imported in {:.1} s; Borealis pulls", imported.secs);
+    std::thread::sleep(Duration::from_millis(1100));
+    let started = Instant::now();
+    let line = out_of(bin, &b, &["sync"])?;
+    let pull_secs = started.elapsed().as_secs_f64();
+    let round: serde_json::Value = serde_json::from_str(line.split_once(' ').map(|x| x.1).context("a sync report")?)?;
+    let added = round["added"].as_u64().unwrap_or(0);
+    // What Aurelia's node releases to Borealis (not, say, AMBER+STRICT
+    // objects above the agreement's ceiling): all of it must have arrived.
+    let released: serde_json::Value = serde_json::from_str(&out_of(bin, &a, &["export", "--for", &b_id])?)?;
+    let generated = |o: &&serde_json::Value| {
+        let ty = o["type"].as_str().unwrap_or("");
+        o["created_by_ref"] == a_id.as_str() && ty != "identity" && !ty.starts_with("x-entente-")
+    };
+    let expected = released["objects"].as_array().map_or(0, |o| o.iter().filter(generated).count()) as u64;
+    if added != expected {
+        bail!("Borealis stored {added} versions, Aurelia's node releases {expected} to it: {round}");
+    }
+    let idle = sync(bin, &b)?;
+
+    let (import_rate, sync_rate) = (objects as f64 / imported.secs, added as f64 / pull_secs);
+    println!("\n## federation sync, {objects} objects ({size_mb:.0} MB) of which {added} released to the peer, {}", today());
+    println!("| measure | objects/s | vs import | time |");
+    println!("|---|---:|---:|---:|");
+    println!("| `entente import` on Aurelia's node (reference) | {import_rate:.0} | 1.00 | {:.2} s |", imported.secs);
+    println!(
+        "| `entente sync` on Borealis's node ({} pages, signatures checked) | {sync_rate:.0} | {:.2} | {pull_secs:.2} s |",
+        round["pages"],
+        sync_rate / import_rate
+    );
+    println!(
+        "\nidle round: {} requests ({} collections: agreement records, one agreement), {:.1} ms, {} stored",
+        idle["pages"],
+        idle["pages"],
+        idle["seconds"].as_f64().unwrap_or(f64::NAN) * 1000.0,
+        idle["added"]
+    );
+    println!("targets: sync ≥ 0.5 of import; idle round one request per collection, under 10 ms");
+    Ok(())
+}
