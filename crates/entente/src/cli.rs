@@ -94,6 +94,32 @@ pub enum Command {
     Detect(DetectArgs),
     /// Which partners reported an observable value (what a partner may see).
     Correlate(CorrelateArgs),
+    /// Start three federating nodes on loopback, one per nation, with a
+    /// coalition, its agreements and intelligence; Ctrl-C stops them.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where the nodes keep their data, one folder per nation (set up the
+    /// first time, reused after).
+    #[arg(long, default_value = "demo")]
+    pub dir: PathBuf,
+    /// Delete the folder first and set the demo up again.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Objects of intelligence each nation generates (when setting up).
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub objects: u64,
+    /// The first node's port; the other two take the next ones.
+    #[arg(long, default_value_t = 8081)]
+    pub base_port: u16,
+    /// The three nodes' ports instead (e.g. 9001,9002,9003).
+    #[arg(long, value_delimiter = ',', conflicts_with = "base_port")]
+    pub ports: Vec<u16>,
+    /// Seconds between each node's pulls from its peers.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub sync_interval: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -46,6 +46,8 @@ pub struct Config {
     /// `serve` pulls from its peers this often (`None`: never; `entente
     /// sync` still does).
     pub sync_interval: Option<std::time::Duration>,
+    /// The log level when `ENTENTE_LOG` is not set.
+    pub log_level: &'static str,
 }
 
 /// Reads an `ENTENTE_*` variable, refusing a value that does not parse.
@@ -116,6 +118,9 @@ impl Config {
                 0 => None,
                 secs => Some(std::time::Duration::from_secs(secs)),
             },
+            // The demo speaks for itself (its own pulls refuse third parties'
+            // records, as they should); its servers log to their own files.
+            log_level: if matches!(cli.command, Command::Demo(_)) { "error" } else { "info" },
         })
     }
 }
@@ -126,10 +131,10 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
 }
 
 /// Starts logging to standard error; the level comes from `ENTENTE_LOG`
-/// (default `info`), the format from the configuration.
+/// (default `info`, `error` for the demo), the format from the configuration.
 pub fn init_logging(config: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("ENTENTE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_env("ENTENTE_LOG").unwrap_or_else(|_| EnvFilter::new(config.log_level));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match config.log_format {
         LogFormat::Json => builder.json().init(),

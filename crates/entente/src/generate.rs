@@ -74,7 +74,7 @@ const ATTACK: &[(&str, &str)] = &[
     ("T1078", "Valid Accounts"), ("T1105", "Ingress Tool Transfer"), ("T1027", "Obfuscated Files or Information"),
 ];
 
-struct Generator {
+pub(crate) struct Generator {
     rng: Rng,
     producers: Vec<String>,
     overlap: f64,
@@ -91,7 +91,7 @@ impl Generator {
     fn new(seed: u64, producers: u32, overlap: f64, total: u64) -> Generator {
         let mut rng = Rng(seed ^ 0x5EED_0000_E17E_17E0);
         let producers = (0..producers.max(1)).map(|_| format!("identity--{}", rng.uuid())).collect();
-        let pool = (0..(total / 50).clamp(10, 20_000)).map(|_| ((rng.below(6)) as u8, rng.next())).collect();
+        let pool = pool(&mut rng, total);
         Generator {
             rng,
             producers,
@@ -102,6 +102,33 @@ impl Generator {
             to_revise: VecDeque::new(),
             clock: EPOCH,
         }
+    }
+
+    /// One author's intelligence (`total` objects from [`Generator::object`])
+    /// whose shared values come from a pool drawn from `pool_seed`:
+    /// generators with the same pool seed and total report the same values,
+    /// whatever their own seeds.
+    pub(crate) fn authored(seed: u64, author: &str, pool_seed: u64, overlap: f64, total: u64) -> Generator {
+        let mut g = Generator::new(seed, 1, overlap, total);
+        g.producers = vec![author.to_owned()];
+        g.pool = pool(&mut Rng(pool_seed ^ 0x9001_0000_5EED_0001), total);
+        g
+    }
+
+    /// The `i`th value of the shared pool (modulo its size), as an SCO type
+    /// and the value `entente correlate` takes.
+    pub(crate) fn pooled_value(&self, i: usize) -> (&'static str, String) {
+        let (kind, v) = self.pool[i % self.pool.len()];
+        let (ty, _, value) = Self::observable(kind, v);
+        (ty, value)
+    }
+
+    /// A TLP:GREEN indicator of the `i`th value of the shared pool.
+    pub(crate) fn pooled_indicator(&mut self, author: &str, i: usize) -> Value {
+        let value = self.pool[i % self.pool.len()];
+        let mut o = self.indicator(author, Some(value));
+        o["object_marking_refs"] = json!([Tlp::Green.marking_id()]);
+        o
     }
 
     fn tick(&mut self) -> String {
@@ -137,26 +164,34 @@ impl Generator {
         format!("{} {}", self.rng.pick(WORDS), self.rng.pick(WORDS))
     }
 
-    /// An observable comparison: (kind, value seed) → pattern term.
-    fn term(kind: u8, v: u64) -> String {
+    /// An observable: (kind, value seed) → (SCO type, property path, value).
+    fn observable(kind: u8, v: u64) -> (&'static str, &'static str, String) {
         let word = WORDS[(v % WORDS.len() as u64) as usize];
         let tld = TLDS[((v >> 8) % TLDS.len() as u64) as usize];
         match kind {
-            0 => format!("[ipv4-addr:value = '{}.{}.{}.{}']", 1 + (v >> 24) % 223, (v >> 16) & 255, (v >> 8) & 255, v & 255),
-            1 => format!("[ipv6-addr:value = '2001:db8:{:x}:{:x}::{:x}']", (v >> 32) & 0xffff, (v >> 16) & 0xffff, v & 0xffff),
-            2 => format!("[domain-name:value = '{word}{}.example.{tld}']", v % 100_000),
-            3 => format!("[url:value = 'http://{word}{}.example.{tld}/{}/index.php']", v % 10_000, (v >> 20) % 1000),
-            4 => format!("[file:hashes.'SHA-256' = '{:016x}{:016x}{:016x}{:016x}']", v, v.rotate_left(13), v.rotate_left(29), v.rotate_left(47)),
-            _ => format!("[email-addr:value = '{word}.{}@mail.example.{tld}']", v % 100_000),
+            0 => ("ipv4-addr", "value", format!("{}.{}.{}.{}", 1 + (v >> 24) % 223, (v >> 16) & 255, (v >> 8) & 255, v & 255)),
+            1 => ("ipv6-addr", "value", format!("2001:db8:{:x}:{:x}::{:x}", (v >> 32) & 0xffff, (v >> 16) & 0xffff, v & 0xffff)),
+            2 => ("domain-name", "value", format!("{word}{}.example.{tld}", v % 100_000)),
+            3 => ("url", "value", format!("http://{word}{}.example.{tld}/{}/index.php", v % 10_000, (v >> 20) % 1000)),
+            4 => ("file", "hashes.'SHA-256'", format!("{:016x}{:016x}{:016x}{:016x}", v, v.rotate_left(13), v.rotate_left(29), v.rotate_left(47))),
+            _ => ("email-addr", "value", format!("{word}.{}@mail.example.{tld}", v % 100_000)),
         }
     }
 
-    fn indicator(&mut self, author: &str) -> Value {
+    /// An observable comparison: (kind, value seed) → pattern term.
+    fn term(kind: u8, v: u64) -> String {
+        let (ty, path, value) = Self::observable(kind, v);
+        format!("[{ty}:{path} = '{value}']")
+    }
+
+    /// An indicator of `value` (kind, value seed), or of a value drawn as
+    /// `--overlap` says.
+    fn indicator(&mut self, author: &str, value: Option<(u8, u64)>) -> Value {
         let mut o = self.base("indicator", author);
-        let (kind, v) = if self.rng.chance(self.overlap) {
-            *self.rng.pick(&self.pool)
-        } else {
-            (self.rng.below(6) as u8, self.rng.next())
+        let (kind, v) = match value {
+            Some(kv) => kv,
+            None if self.rng.chance(self.overlap) => *self.rng.pick(&self.pool),
+            None => (self.rng.below(6) as u8, self.rng.next()),
         };
         let mut pattern = Self::term(kind, v);
         if self.rng.chance(0.1) {
@@ -175,7 +210,7 @@ impl Generator {
         o
     }
 
-    fn object(&mut self) -> Value {
+    pub(crate) fn object(&mut self) -> Value {
         // Now and then, a new version of something generated earlier.
         if self.to_revise.len() > 50 || (!self.to_revise.is_empty() && self.rng.chance(0.05)) {
             if let Some(mut old) = self.to_revise.pop_front() {
@@ -190,7 +225,7 @@ impl Generator {
         let roll = self.rng.below(100);
         let obj = match roll {
             0..=69 => {
-                let o = self.indicator(&author);
+                let o = self.indicator(&author, None);
                 remember(&mut self.recent_indicators, &o);
                 o
             }
@@ -234,7 +269,7 @@ impl Generator {
                 o["where_sighted_refs"] = json!([author]);
                 o
             }
-            _ => self.indicator(&author),
+            _ => self.indicator(&author, None),
         };
         if self.rng.chance(0.05) && obj["type"] != "relationship" && obj["type"] != "sighting" {
             self.to_revise.push_back(obj.clone());
@@ -264,6 +299,11 @@ impl Generator {
             })
             .collect()
     }
+}
+
+/// The pool of values every producer draws from.
+fn pool(rng: &mut Rng, total: u64) -> Vec<(u8, u64)> {
+    (0..(total / 50).clamp(10, 20_000)).map(|_| ((rng.below(6)) as u8, rng.next())).collect()
 }
 
 fn remember(ring: &mut VecDeque<String>, o: &Value) {

@@ -3,6 +3,7 @@
 mod admin;
 mod agreement;
 mod audit;
+mod demo;
 mod detect;
 mod export;
 mod import;
@@ -38,6 +39,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Retention => admin::retention(&config),
         Command::Detect(args) => detect::run(&args, &config),
         Command::Correlate(args) => detect::correlate(&args, &config),
+        Command::Demo(args) => demo::run(&args, &config),
         Command::Migrate => {
             open(&config)?;
             eprintln!("migrations applied");

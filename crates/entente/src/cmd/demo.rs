@@ -1,0 +1,240 @@
+//! `entente demo`: three nations' nodes on loopback, federating.
+//!
+//! The first time, in `--dir` (one data dir per nation): each node is
+//! initialised and its server started as a child process (`entente
+//! serve`); each node learns the other two nations and peers with their
+//! nodes; Aurelia proposes a trilateral agreement and a bilateral one with Borealis, which
+//! travel by sync and are ratified on each party's node until they are in
+//! force everywhere; then each nation's intelligence is generated and
+//! shared under them, and `demo.json` records the setup (with each
+//! nation's login token). Later runs reuse it. Then the demo prints how to
+//! reach each node, reports when federation has caught up, and waits for
+//! Ctrl-C or SIGTERM, which stops the three servers.
+
+mod coalition;
+mod servers;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use coalition::{Nation, NATIONS};
+use servers::{Interrupted, Servers, Stop};
+
+use crate::cli::DemoArgs;
+use crate::config::Config;
+
+/// The file that says the demo in a folder is set up.
+const STATE: &str = "demo.json";
+
+/// What a finished setup recorded.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct State {
+    objects: u64,
+    /// Per nation, in [`NATIONS`] order: its node's admin token.
+    tokens: Vec<String>,
+    trilateral: String,
+    bilateral: String,
+    /// An observable every nation reported: (SCO type, value).
+    example: (String, String),
+}
+
+impl State {
+    fn read(dir: &Path) -> anyhow::Result<Option<State>> {
+        let path = dir.join(STATE);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    /// Written last, readable by this user alone (it holds tokens).
+    fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        let path = dir.join(STATE);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path).with_context(|| format!("creating {}", path.display()))?;
+        file.write_all(&serde_json::to_vec_pretty(self)?)?;
+        file.sync_all()?;
+        Ok(())
+    }
+}
+
+/// Whether `dir` holds nothing but what a demo puts there.
+fn only_demo(dir: &Path) -> anyhow::Result<bool> {
+    let known: Vec<String> = NATIONS.iter().map(|n| n.to_lowercase()).chain([STATE.to_owned()]).collect();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        if !known.contains(&entry?.file_name().to_string_lossy().into_owned()) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn ports(args: &DemoArgs) -> anyhow::Result<Vec<u16>> {
+    if args.ports.is_empty() {
+        let last = args.base_port.checked_add(NATIONS.len() as u16 - 1).context("--base-port is too high")?;
+        return Ok((args.base_port..=last).collect());
+    }
+    if args.ports.len() != NATIONS.len() || args.ports.iter().enumerate().any(|(i, p)| args.ports[..i].contains(p)) {
+        bail!("--ports takes {} different ports, such as 9001,9002,9003", NATIONS.len());
+    }
+    Ok(args.ports.clone())
+}
+
+pub fn run(args: &DemoArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let ports = ports(args)?;
+    let stop = Stop::watch()?;
+    match demo(args, config, &ports, &stop) {
+        Err(e) if e.is::<Interrupted>() => {
+            eprintln!("interrupted during setup: the servers are stopped; run the demo again to start over");
+            Ok(ExitCode::from(130))
+        }
+        other => other,
+    }
+}
+
+fn demo(args: &DemoArgs, config: &Config, ports: &[u16], stop: &Stop) -> anyhow::Result<ExitCode> {
+    let dir = &args.dir;
+    let shown = dir.display();
+    let state = if args.fresh { None } else { State::read(dir)? };
+    if state.is_none() && dir.exists() {
+        if !only_demo(dir)? {
+            bail!("{shown} holds other files than a demo's; give another --dir");
+        }
+        if !args.fresh && std::fs::read_dir(dir)?.next().is_some() {
+            eprintln!("{shown} holds an unfinished demo: starting it over");
+        }
+        std::fs::remove_dir_all(dir).with_context(|| format!("deleting {shown}"))?;
+    }
+    servers::check_free(ports)?;
+    match &state {
+        Some(s) => eprintln!("reusing the demo in {shown} ({} objects per nation; --fresh starts over)", s.objects),
+        None => eprintln!("setting up three nations in {shown}, {} objects each", args.objects),
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {shown}"))?;
+    let nations = coalition::open(dir, config)?;
+    if state.is_some() {
+        coalition::repoint(&nations, ports)?;
+    }
+    let mut servers = Servers::default();
+    for (n, &port) in nations.iter().zip(ports) {
+        servers.start(n.name, &n.dir, port, args.sync_interval)?;
+    }
+    servers.wait_listening(stop)?;
+    eprintln!("  servers listening on 127.0.0.1 ports {}", ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
+    let state = match state {
+        Some(s) => s,
+        None => {
+            let s = set_up(args, &nations, ports, stop)?;
+            s.write(dir)?;
+            s
+        }
+    };
+    print_nodes(args, &state, ports);
+    let caught_up = federate(&nations, &mut servers, stop)?;
+    drop(nations);
+    if caught_up {
+        while !stop.wait(Duration::from_millis(250)) {
+            servers.check()?;
+        }
+    }
+    eprintln!("stopping the three servers");
+    servers.stop()?;
+    eprintln!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// With the servers up: partners and peers, agreements, then intelligence
+/// shared under them.
+fn set_up(args: &DemoArgs, nations: &[Nation], ports: &[u16], stop: &Stop) -> anyhow::Result<State> {
+    // Peers added once every server listens: no first pull fails and backs off.
+    let tokens = coalition::introduce(nations, ports)?;
+    eprintln!("  each node knows the other two nations and pulls from their nodes");
+    let agreements = coalition::agree(nations, stop)?;
+    eprintln!(
+        "  agreements in force on every node: {} (trilateral) and {}–{} (bilateral)",
+        NATIONS.join("–"),
+        NATIONS[0],
+        NATIONS[1]
+    );
+    // The servers reread agreements at most every INDEX_TTL: share only
+    // once each serves under them, or peers' cursors could pass objects by.
+    stop.sleep(server::release::INDEX_TTL + Duration::from_millis(200))?;
+    let started = Instant::now();
+    let (example, stored) = coalition::intelligence(nations, &agreements, args.objects, stop)?;
+    let line: Vec<String> = nations
+        .iter()
+        .zip(&stored)
+        .map(|(n, s)| match s.bilateral {
+            0 => format!("{} {}", n.name, s.objects),
+            b => format!("{} {} ({b} bilateral only)", n.name, s.objects),
+        })
+        .collect();
+    eprintln!("  intelligence generated and shared in {:.0} s: {}", started.elapsed().as_secs_f64(), line.join(", "));
+    Ok(State {
+        objects: args.objects,
+        tokens,
+        trilateral: agreements.trilateral.to_string(),
+        bilateral: agreements.bilateral.to_string(),
+        example,
+    })
+}
+
+/// Each node's address and login token, and what to try.
+fn print_nodes(args: &DemoArgs, state: &State, ports: &[u16]) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out);
+    for ((name, port), token) in NATIONS.iter().zip(ports).zip(&state.tokens) {
+        let _ = writeln!(out, "{name:<10} http://127.0.0.1:{port}/  token {token}");
+    }
+    let (ty, value) = &state.example;
+    let last = NATIONS.len() - 1;
+    let exe = std::env::args().next().unwrap_or_else(|| "entente".into());
+    let data = args.dir.join(NATIONS[last].to_lowercase());
+    let _ = writeln!(out, "\nTAXII 2.1 at /taxii2/, the REST API at /api/v1/ (header: Authorization: Bearer TOKEN). Try:");
+    let _ = writeln!(out, "  curl -H 'Authorization: Bearer {}' http://127.0.0.1:{}/api/v1/observables/{ty}/{value}", state.tokens[last], ports[last]);
+    let _ = writeln!(out, "  {exe} --data-dir {} correlate {value}", data.display());
+    let _ = writeln!(
+        out,
+        "Each node pulls from the other two every {} s; data and server logs (serve.log) are in {}. Ctrl-C stops all three.",
+        args.sync_interval,
+        args.dir.join("").display()
+    );
+    let _ = out.flush();
+}
+
+/// Waits until every node holds what the others' nodes release to it, and
+/// says what each holds. False if told to stop first.
+fn federate(nations: &[Nation], servers: &mut Servers, stop: &Stop) -> anyhow::Result<bool> {
+    let started = Instant::now();
+    let expected = coalition::expected(nations)?;
+    let mut said = Instant::now();
+    loop {
+        servers.check()?;
+        let held = coalition::held(nations)?;
+        let missing: u64 = (0..nations.len()).flat_map(|x| (0..nations.len()).map(move |y| (x, y))).map(|(x, y)| expected[x][y].saturating_sub(held[x][y])).sum();
+        if missing == 0 {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "\nfederation caught up in {:.0} s; each node holds, of the others' objects:", started.elapsed().as_secs_f64());
+            for (x, n) in nations.iter().enumerate() {
+                let from: Vec<String> = nations.iter().enumerate().filter(|(y, _)| *y != x).map(|(y, o)| format!("{} from {}", held[x][y], o.name)).collect();
+                let _ = writeln!(out, "  {:<10} {}", n.name, from.join(", "));
+            }
+            let _ = out.flush();
+            return Ok(true);
+        }
+        if said.elapsed() > Duration::from_secs(30) {
+            eprintln!("  federation: {missing} versions still to pull");
+            said = Instant::now();
+        }
+        if stop.wait(Duration::from_secs(1)) {
+            return Ok(false);
+        }
+    }
+}

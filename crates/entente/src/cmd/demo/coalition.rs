@@ -1,0 +1,352 @@
+//! The demo's coalition, set up in-process on each node's store with the
+//! same calls as `entente init`, `partner add --identity`, `token create`,
+//! `peer add`, `agreement propose|ratify`, `sync` and `import --share`:
+//! three nations, each knowing the other two and pulling from them, a
+//! trilateral and a bilateral agreement in force on every node, and
+//! intelligence authored by each nation and shared under them.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use model::{StixId, Timestamp};
+use serde_json::{json, Value};
+use server::agreements::Book;
+use store::{PutOptions, Query, Role, Versions};
+
+use super::servers::Stop;
+use crate::cmd::Node;
+use crate::config::Config;
+use crate::generate::Generator;
+
+/// The nations, in port order.
+pub const NATIONS: [&str; 3] = ["Aurelia", "Borealis", "Caledonia"];
+
+/// The nations party to the bilateral agreement (the first two).
+const BILATERAL_PARTIES: usize = 2;
+
+/// Of the bilateral parties' objects, the percentage shared under the
+/// bilateral agreement alone (the rest under the trilateral one).
+const BILATERAL_PERCENT: u64 = 30;
+
+/// Seeds the pool of values every nation draws from, so their indicators
+/// overlap and correlation finds several reporters.
+const POOL_SEED: u64 = 2026;
+
+/// The share of indicators whose value comes from the shared pool.
+const OVERLAP: f64 = 0.15;
+
+/// Objects per store transaction.
+const BATCH: usize = 5000;
+
+/// How long cross-node ratification may take.
+const AGREE: Duration = Duration::from_secs(120);
+
+/// One nation's node, opened in this process.
+pub struct Nation {
+    pub name: &'static str,
+    /// Its data dir (absolute).
+    pub dir: PathBuf,
+    /// Its partner identity id.
+    pub partner: StixId,
+    pub node: Node,
+    config: Config,
+}
+
+/// The agreements the coalition ratified.
+pub struct Agreements {
+    pub trilateral: StixId,
+    pub bilateral: StixId,
+}
+
+/// Opens (creating them the first time) the nations' stores in
+/// `<dir>/<nation>`, on SQLite whatever the caller's configuration says.
+pub fn open(dir: &std::path::Path, config: &Config) -> anyhow::Result<Vec<Nation>> {
+    NATIONS
+        .iter()
+        .map(|&name| {
+            let data = dir.join(name.to_lowercase());
+            std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+            let data = std::fs::canonicalize(&data)?;
+            let config = Config { data_dir: data.clone(), database_url: None, node_name: name.into(), ..config.clone() };
+            let node = crate::cmd::open(&config)?;
+            let partner = StixId::parse(&node.identity.partner).map_err(anyhow::Error::msg)?;
+            Ok(Nation { name, dir: data, partner, node, config })
+        })
+        .collect()
+}
+
+fn url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}/taxii2/")
+}
+
+/// Each node learns the other nations by their identity (with its key),
+/// issues each of them a token, and then peers with their nodes (their
+/// servers pull from the next second); each nation gets an admin token on
+/// its own node. Returns those login tokens.
+pub fn introduce(nations: &[Nation], ports: &[u16]) -> anyhow::Result<Vec<String>> {
+    let mut identities = Vec::new();
+    for n in nations {
+        let record = n.node.store.get(&n.partner, &Versions::LAST)?.pop().with_context(|| format!("{}'s identity is not stored", n.name))?;
+        identities.push(model::Object::parse(&record.json, &n.config.limits).map_err(anyhow::Error::msg)?);
+    }
+    let others = |x: usize| (0..nations.len()).filter(move |y| *y != x);
+    for (x, n) in nations.iter().enumerate() {
+        for y in others(x) {
+            server::node::add_known_partner(&*n.node.store, &*n.node.registry, &identities[y])?;
+        }
+    }
+    let now = Timestamp::now().micros();
+    // tokens[x][y]: what `y`'s node issued to nation `x`, kept by `x`'s node as its peer credential.
+    let mut tokens = vec![vec![String::new(); nations.len()]; nations.len()];
+    for (x, n) in nations.iter().enumerate() {
+        for y in others(x) {
+            let (token, record) = server::auth::issue(n.partner.as_str(), "demo peer", Role::Analyst, now, None);
+            nations[y].node.registry.put_token(&record)?;
+            tokens[x][y] = token;
+        }
+    }
+    for (x, n) in nations.iter().enumerate() {
+        let secrets = server::peers::PeerSecrets::in_data_dir(&n.dir);
+        for y in others(x) {
+            let other = &nations[y];
+            server::peers::add(&*n.node.registry, &secrets, &url(ports[y]), other.partner.as_str(), &tokens[x][y], None)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("{} peering with {}", n.name, other.name))?;
+        }
+    }
+    Ok(nations
+        .iter()
+        .map(|n| {
+            let (token, record) = server::auth::issue(n.partner.as_str(), "demo", Role::Admin, now, None);
+            n.node.registry.put_token(&record).map(|()| token)
+        })
+        .collect::<Result<_, _>>()?)
+}
+
+/// Points each node's peers at the ports given now (a reused demo may run
+/// on other ports than it was set up on): a peer whose URL changed is
+/// removed and added again with the same credential.
+pub fn repoint(nations: &[Nation], ports: &[u16]) -> anyhow::Result<()> {
+    for n in nations {
+        let secrets = server::peers::PeerSecrets::in_data_dir(&n.dir);
+        for peer in n.node.registry.peers()? {
+            let Some(y) = nations.iter().position(|o| o.partner.as_str() == peer.partner) else { continue };
+            if peer.url == url(ports[y]) {
+                continue;
+            }
+            let token = secrets.read(&peer.id).with_context(|| format!("{}: the credential of peer {}", n.name, peer.id))?;
+            server::peers::remove(&*n.node.registry, &secrets, &peer.id).map_err(anyhow::Error::msg)?;
+            server::peers::add(&*n.node.registry, &secrets, &url(ports[y]), &peer.partner, &token, peer.ca_pem).map_err(anyhow::Error::msg)?;
+        }
+    }
+    Ok(())
+}
+
+/// One sync round: `n` pulls from `from`'s node (as `entente sync` does).
+fn pull(n: &Nation, from: &Nation) -> anyhow::Result<()> {
+    let peer = n.node.registry.peers()?.into_iter().find(|p| p.partner == from.partner.as_str());
+    let peer = peer.with_context(|| format!("{} has no peer for {}", n.name, from.name))?;
+    let secrets = server::peers::PeerSecrets::in_data_dir(&n.dir);
+    server::sync::pull(&*n.node.store, &*n.node.registry, &secrets, &peer, &n.partner, &n.config.limits)
+        .map_err(|e| anyhow::anyhow!("{} pulling from {}: {e}", n.name, from.name))?;
+    Ok(())
+}
+
+/// Whether `n`'s node holds the agreement, and in force.
+fn state(n: &Nation, agreement: &StixId) -> anyhow::Result<Option<policy::AgreementState>> {
+    let book = Book::load(&*n.node.store)?;
+    Ok(book.view(agreement, &n.partner, &Timestamp::now()).ok().map(|v| v.state))
+}
+
+/// Pulls (`pairs`: puller, peer) until `done`, or fails after a while.
+fn pull_until(nations: &[Nation], pairs: &[(usize, usize)], stop: &Stop, what: &str, done: impl Fn() -> anyhow::Result<bool>) -> anyhow::Result<()> {
+    let deadline = Instant::now() + AGREE;
+    loop {
+        for &(x, y) in pairs {
+            pull(&nations[x], &nations[y])?;
+        }
+        if done()? {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("{what}: not done after {} s", AGREE.as_secs());
+        }
+        // The peers' servers reread agreements at most every INDEX_TTL.
+        stop.sleep(Duration::from_millis(250))?;
+    }
+}
+
+/// Aurelia proposes a trilateral agreement and a bilateral one with
+/// Borealis and ratifies both; the others pull them, ratify on their own
+/// nodes, and every node pulls the ratifications until both agreements are
+/// in force on each of their parties' nodes.
+pub fn agree(nations: &[Nation], stop: &Stop) -> anyhow::Result<Agreements> {
+    let terms = |title: &str, purpose: &str, parties: &[Nation]| -> serde_json::Map<String, Value> {
+        let v = json!({
+            "title": title, "purpose": purpose,
+            "party_refs": parties.iter().map(|n| n.partner.as_str()).collect::<Vec<_>>(),
+            "scope": {"object_types": [], "labels": [], "data_kind": "real"}, "tlp_ceiling": "amber",
+            "handling": {"reshare": "none", "attribution": "required", "permitted_actions": []},
+            "valid_from": "2025-01-01T00:00:00Z"
+        });
+        v.as_object().cloned().unwrap_or_default()
+    };
+    let a = &nations[0];
+    let names = |ns: &[Nation]| ns.iter().map(|n| n.name).collect::<Vec<_>>().join("–");
+    // Each agreement, then its ratification: a peer reading them never sees a ratification before its agreement.
+    let mut ids = Vec::new();
+    let proposals = [
+        (nations, "share threat intelligence across the coalition"),
+        (&nations[..BILATERAL_PARTIES], "share what concerns the two alone"),
+    ];
+    for (parties, purpose) in proposals {
+        let agreement = server::agreements::propose(&*a.node.store, &a.partner, None, &terms(&names(parties), purpose, parties))?;
+        server::agreements::ratify(&*a.node.store, &a.node.keys, &a.partner, &agreement.id)?;
+        ids.push(agreement.id);
+    }
+    let agreements = Agreements { trilateral: ids[0].clone(), bilateral: ids[1].clone() };
+    let parties = |i: usize| -> Vec<&StixId> {
+        let mut v = vec![&agreements.trilateral];
+        if i < BILATERAL_PARTIES {
+            v.push(&agreements.bilateral);
+        }
+        v
+    };
+    pull_until(nations, &[(1, 0), (2, 0)], stop, "the agreements reaching Borealis and Caledonia", || {
+        for (i, n) in nations.iter().enumerate().skip(1) {
+            for id in parties(i) {
+                if state(n, id)?.is_none() {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    })?;
+    for (i, n) in nations.iter().enumerate().skip(1) {
+        for id in parties(i) {
+            server::agreements::ratify(&*n.node.store, &n.node.keys, &n.partner, id)?;
+        }
+    }
+    let pairs: Vec<(usize, usize)> = (0..3).flat_map(|x| (0..3).filter(move |y| *y != x).map(move |y| (x, y))).collect();
+    pull_until(nations, &pairs, stop, "the agreements coming into force on every node", || {
+        for (i, n) in nations.iter().enumerate() {
+            for id in parties(i) {
+                if state(n, id)? != Some(policy::AgreementState::InForce) {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    })?;
+    Ok(agreements)
+}
+
+/// A stable hash of an id, to split objects between the agreements
+/// (every version of an object goes the same way).
+fn bucket(id: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h % 100
+}
+
+/// What one nation stored.
+pub struct Stored {
+    pub objects: u64,
+    /// Of which shared under the bilateral agreement alone.
+    pub bilateral: u64,
+}
+
+/// Generates `objects` objects per nation (its own seed, a pool of values
+/// shared by all) authored by the nation, and stores them on its node,
+/// shared under the trilateral agreement or, for a share of the bilateral
+/// parties' objects, the bilateral one. Each nation's first object is a
+/// TLP:GREEN indicator of the same value, under the trilateral agreement:
+/// returns that value (SCO type, value) with what each nation stored.
+pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, stop: &Stop) -> anyhow::Result<((String, String), Vec<Stored>)> {
+    let mut example = None;
+    let mut stored = Vec::new();
+    for (i, n) in nations.iter().enumerate() {
+        let author = n.partner.as_str();
+        let mut g = Generator::authored(i as u64 + 1, author, POOL_SEED, OVERLAP, objects);
+        // An address or a domain reads best in a URL path and a command line.
+        let pick = (0..10).find(|&k| matches!(g.pooled_value(k).0, "ipv4-addr" | "domain-name")).unwrap_or(0);
+        let (ty, value) = g.pooled_value(pick);
+        example = Some((ty.to_owned(), value));
+        let first = g.pooled_indicator(author, pick);
+        let first_id = first["id"].as_str().unwrap_or_default().to_owned();
+        let mut batches: [Vec<model::Object>; 2] = [Vec::new(), Vec::new()];
+        let mut counts = Stored { objects: 0, bilateral: 0 };
+        for k in 0..objects {
+            let v = if k == 0 { first.clone() } else { g.object() };
+            let id = v["id"].as_str().unwrap_or_default();
+            let bilateral = i < BILATERAL_PARTIES && id != first_id && bucket(id) < BILATERAL_PERCENT;
+            batches[usize::from(bilateral)].push(model::Object::from_value(v).map_err(anyhow::Error::msg)?);
+            counts.objects += 1;
+            counts.bilateral += u64::from(bilateral);
+            for (b, agreement) in [(0, &agreements.trilateral), (1, &agreements.bilateral)] {
+                if batches[b].len() >= BATCH || (k + 1 == objects && !batches[b].is_empty()) {
+                    share(n, &std::mem::take(&mut batches[b]), agreement)?;
+                    stop.check()?;
+                }
+            }
+        }
+        stored.push(counts);
+    }
+    Ok((example.unwrap_or_default(), stored))
+}
+
+/// Stores `objects` authored by the nation, shared under `agreement`.
+fn share(n: &Nation, objects: &[model::Object], agreement: &StixId) -> anyhow::Result<()> {
+    let options = PutOptions {
+        posted_by: Some(n.partner.to_string()),
+        shares: vec![agreement.to_string()],
+        only_author: true,
+        ..PutOptions::default()
+    };
+    for outcome in n.node.store.put(objects, &options)? {
+        if let store::Outcome::Conflict(why) | store::Outcome::NotAuthor(why) = outcome {
+            bail!("{}: {why}", n.name);
+        }
+    }
+    Ok(())
+}
+
+/// Versions authored by `author` in `n`'s store (its identity left out:
+/// every node knows it apart from sync), through `gate` if given.
+fn authored_by(n: &Nation, author: &StixId, gate: Option<store::Gate>) -> anyhow::Result<u64> {
+    let q = Query { authors: vec![author.to_string()], versions: Versions::ALL, gate, ..Query::default() };
+    let mut count = 0;
+    n.node.store.scan(&q, &mut |r| {
+        count += u64::from(r.object_type != "identity");
+        Ok(())
+    })?;
+    Ok(count)
+}
+
+/// `[x][y]`: how many versions authored by nation `y` its node releases to
+/// nation `x` now (what `x`'s node will hold of `y`'s once synced).
+pub fn expected(nations: &[Nation]) -> anyhow::Result<Vec<Vec<u64>>> {
+    let mut out = vec![vec![0; nations.len()]; nations.len()];
+    for (y, author) in nations.iter().enumerate() {
+        let index = server::release::Agreements::default().index(&*author.node.store)?;
+        for (x, reader) in nations.iter().enumerate().filter(|(x, _)| *x != y) {
+            let reader = server::release::Reader::new(reader.partner.clone(), index.clone(), server::release::Through::AnyShare);
+            out[x][y] = authored_by(author, &author.partner, Some(reader.gate()))?;
+        }
+    }
+    Ok(out)
+}
+
+/// `[x][y]`: how many versions authored by nation `y` nation `x`'s node holds.
+pub fn held(nations: &[Nation]) -> anyhow::Result<Vec<Vec<u64>>> {
+    let mut out = vec![vec![0; nations.len()]; nations.len()];
+    for (x, n) in nations.iter().enumerate() {
+        for (y, author) in nations.iter().enumerate().filter(|(y, _)| *y != x) {
+            out[x][y] = authored_by(n, &author.partner, None)?;
+        }
+    }
+    Ok(out)
+}

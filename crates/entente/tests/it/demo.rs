@@ -1,0 +1,253 @@
+//! `entente demo`: one command starts three nations' nodes; each node comes
+//! to hold the other nations' objects its agreements give it, the nation
+//! outside the bilateral agreement none of what was shared under it alone,
+//! a value every nation reported correlates across partners, and Ctrl-C
+//! stops the demo and its three servers cleanly.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::free_port;
+
+const NATIONS: [&str; 3] = ["Aurelia", "Borealis", "Caledonia"];
+
+/// The demo process: asked to stop with SIGINT when the test ends however
+/// it ends, then killed if it does not.
+struct Demo(Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            signal(&self.0, "-INT");
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while matches!(self.0.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Sends a signal with the `kill` command, keeping the test free of unsafe code.
+fn signal(child: &Child, sig: &str) {
+    let status = Command::new("kill").args([sig, &child.id().to_string()]).status().unwrap();
+    assert!(status.success(), "kill {sig} failed");
+}
+
+/// Three different loopback ports free right now.
+fn three_ports() -> Vec<u16> {
+    let mut ports: Vec<u16> = Vec::new();
+    while ports.len() < 3 {
+        let p = free_port();
+        if !ports.contains(&p) {
+            ports.push(p);
+        }
+    }
+    ports
+}
+
+struct Node {
+    base: String,
+    token: String,
+}
+
+impl Node {
+    fn get(&self, path: &str, accept: &str) -> Value {
+        let r = reqwest::blocking::Client::new()
+            .get(format!("{}{path}", self.base))
+            .header("Accept", accept)
+            .bearer_auth(&self.token)
+            .send()
+            .unwrap();
+        assert!(r.status().is_success(), "GET {path}: {}", r.status());
+        r.json().unwrap()
+    }
+
+    fn api(&self, path: &str) -> Value {
+        self.get(path, "application/json")
+    }
+
+    /// Ids of the intelligence authored by `author` the node's partner may see.
+    fn held_from(&self, author: &str) -> BTreeSet<String> {
+        let mut ids = BTreeSet::new();
+        let mut next: Option<String> = None;
+        loop {
+            let mut path = format!("/api/v1/objects?author={author}&versions=all&limit=1000");
+            if let Some(n) = &next {
+                path.push_str(&format!("&next={n}"));
+            }
+            let page = self.api(&path);
+            // Intelligence only: not the partner's identity or agreement records.
+            let intelligence = |o: &&Value| o["type"] != "identity" && !o["type"].as_str().unwrap().starts_with("x-entente-");
+            ids.extend(page["objects"].as_array().unwrap().iter().filter(intelligence).map(|o| o["id"].as_str().unwrap().to_owned()));
+            match page["next"].as_str() {
+                Some(n) if page["more"] == true => next = Some(n.to_owned()),
+                _ => return ids,
+            }
+        }
+    }
+
+    /// Ids of the objects `author` shared under an agreement: that
+    /// agreement's TAXII collection on the node, as its partner reads it.
+    fn shared_under(&self, agreement: &str, author: &str) -> BTreeSet<String> {
+        let collection = agreement.trim_start_matches("x-entente-agreement--");
+        let mut ids = BTreeSet::new();
+        let mut next: Option<String> = None;
+        loop {
+            let mut path = format!("/taxii2/root/collections/{collection}/objects/?match[version]=all&limit=1000");
+            if let Some(n) = &next {
+                path.push_str(&format!("&next={n}"));
+            }
+            let page = self.get(&path, "application/taxii+json;version=2.1");
+            let objects = page["objects"].as_array().cloned().unwrap_or_default();
+            ids.extend(objects.iter().filter(|o| o["created_by_ref"] == author).map(|o| o["id"].as_str().unwrap().to_owned()));
+            match page["next"].as_str() {
+                Some(n) if page["more"] == true => next = Some(n.to_owned()),
+                _ => return ids,
+            }
+        }
+    }
+}
+
+#[test]
+fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
+    let root = tempfile::tempdir().unwrap();
+    let ports = three_ports();
+    let list = ports.iter().map(u16::to_string).collect::<Vec<_>>().join(",");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entente"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("ENTENTE_") {
+            cmd.env_remove(k);
+        }
+    }
+    let child = cmd
+        .current_dir(root.path())
+        .args(["demo", "--dir", "demo", "--objects", "300", "--ports", &list, "--sync-interval", "1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut demo = Demo(child);
+    let (tx, lines) = mpsc::channel::<String>();
+    let stdout = demo.0.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let errors = Arc::new(Mutex::new(String::new()));
+    let (mut stderr, sink) = (demo.0.stderr.take().unwrap(), errors.clone());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = stderr.read(&mut buf) {
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let said = || errors.lock().unwrap().clone();
+
+    // The demo prints each node's URL and token, an example, and then says
+    // when federation has caught up.
+    let mut nodes: BTreeMap<&str, Node> = BTreeMap::new();
+    let mut example = None;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let line = match lines.recv_timeout(wait) {
+            Ok(l) => l,
+            Err(e) => panic!("the demo did not catch up ({e:?}): {}", said()),
+        };
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let [name, url, "token", token] = words[..] {
+            let name = NATIONS.iter().find(|n| **n == name).unwrap_or_else(|| panic!("{line}"));
+            nodes.insert(name, Node { base: url.trim_end_matches('/').to_owned(), token: token.to_owned() });
+        }
+        if let ["curl", "-H", _, _, token, url] = words[..] {
+            example = Some((url.to_owned(), token.trim_end_matches('\'').to_owned()));
+        }
+        if line.starts_with("federation caught up") {
+            break;
+        }
+    }
+    assert_eq!(nodes.len(), 3, "{nodes:?}", nodes = nodes.keys().collect::<Vec<_>>());
+    for (name, port) in NATIONS.iter().zip(&ports) {
+        assert_eq!(nodes[name].base, format!("http://127.0.0.1:{port}"));
+    }
+
+    // Who is who, and which agreement is the bilateral one (from Aurelia's node).
+    let partners = nodes["Aurelia"].api("/api/v1/partners");
+    let id_of = |name: &str| -> String {
+        let p = partners["partners"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{name}: {partners}"));
+        p["id"].as_str().unwrap().to_owned()
+    };
+    let ids: BTreeMap<&str, String> = NATIONS.iter().map(|n| (*n, id_of(n))).collect();
+    let agreements = nodes["Aurelia"].api("/api/v1/agreements");
+    let by_parties = |n: usize| -> String {
+        let a = agreements["agreements"].as_array().unwrap().iter().find(|a| a["parties"].as_array().unwrap().len() == n);
+        let a = a.unwrap_or_else(|| panic!("no agreement of {n} parties: {agreements}"));
+        assert_eq!(a["state"], "in-force", "{a}");
+        a["id"].as_str().unwrap().to_owned()
+    };
+    let (bilateral, trilateral) = (by_parties(2), by_parties(3));
+    assert_ne!(bilateral, trilateral);
+
+    // Each node holds objects of both other nations.
+    let mut held: BTreeMap<(&str, &str), BTreeSet<String>> = BTreeMap::new();
+    for x in NATIONS {
+        for y in NATIONS.iter().filter(|y| **y != x) {
+            let got = nodes[x].held_from(&ids[y]);
+            assert!(!got.is_empty(), "{x} holds nothing of {y}'s");
+            held.insert((x, y), got);
+        }
+    }
+    // What Aurelia and Borealis shared under their bilateral agreement
+    // reached each other and not Caledonia; what they shared under the
+    // trilateral one reached Caledonia too.
+    for (author, partner) in [("Aurelia", "Borealis"), ("Borealis", "Aurelia")] {
+        let bi = nodes[author].shared_under(&bilateral, &ids[author]);
+        let tri = nodes[author].shared_under(&trilateral, &ids[author]);
+        assert!(!bi.is_empty() && !tri.is_empty(), "{author} shared {} under the bilateral, {} under the trilateral", bi.len(), tri.len());
+        let to_caledonia = &held[&("Caledonia", author)];
+        let leaked: Vec<&String> = bi.difference(&tri).filter(|id| to_caledonia.contains(*id)).collect();
+        let mut partner_got = bi.intersection(&held[&(partner, author)]);
+        println!("demo: {author}: {} bilateral, {} trilateral; {partner} holds {} of them, Caledonia {}", bi.len(), tri.len(), held[&(partner, author)].len(), to_caledonia.len());
+        assert!(leaked.is_empty(), "Caledonia received {} of {author}'s bilateral-only objects: {:?}", leaked.len(), &leaked[..leaked.len().min(5)]);
+        assert!(bi.is_disjoint(&tri), "each object goes under one agreement");
+        assert!(partner_got.next().is_some(), "{partner} received none of {author}'s bilateral objects");
+        assert!(to_caledonia.is_subset(&tri), "Caledonia holds {author}'s objects not shared under the trilateral agreement");
+    }
+
+    // The value every nation reported correlates across all three.
+    let (url, token) = example.expect("an example curl line");
+    let c: Value = reqwest::blocking::Client::new().get(&url).bearer_auth(&token).send().unwrap().json().unwrap();
+    let reporters: BTreeSet<&str> = c["partners"].as_array().unwrap().iter().map(|p| p["partner"].as_str().unwrap()).collect();
+    let all: BTreeSet<&str> = ids.values().map(String::as_str).collect();
+    assert_eq!(reporters, all, "{c}");
+
+    // Ctrl-C: the demo stops its servers and exits 0.
+    signal(&demo.0, "-INT");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = demo.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the demo did not stop on SIGINT: {}", said());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}: {}", said());
+    for port in &ports {
+        assert!(std::net::TcpStream::connect(("127.0.0.1", *port)).is_err(), "a server still listens on {port}");
+    }
+    let log = said();
+    assert!(log.contains("stopped") && !log.contains("panicked"), "{log}");
+    for n in NATIONS {
+        let serve_log = std::fs::read_to_string(root.path().join("demo").join(n.to_lowercase()).join("serve.log")).unwrap();
+        assert!(!serve_log.contains("panicked"), "{n}: {serve_log}");
+    }
+}
