@@ -3,8 +3,10 @@
 
 mod audit;
 mod cli;
+mod faults;
 mod federation;
 mod nodes;
+mod proxy;
 mod roundtrip;
 mod serve;
 mod tls;
