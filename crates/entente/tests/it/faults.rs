@@ -184,7 +184,7 @@ fn pull_sync_converges_exactly_through_kills_cuts_delays_and_duplicate_pages() {
     let mut expected: BTreeSet<Version> = theirs.keys().cloned().collect();
     let mut kept_away = 0u64;
     let (mut latest, mut next, mut clock): (Vec<Value>, u32, u64) = (Vec::new(), 1, 0);
-    let (mut syncs, mut kills, mut converge, mut final_check) = (Syncs::default(), 0u64, Vec::new(), None);
+    let (mut syncs, mut kills, mut kills_at_random, mut converge, mut final_check) = (Syncs::default(), 0u64, 0u64, Vec::new(), None);
     let start = proxy.counts();
     b.serve(1, &[]);
 
@@ -247,23 +247,25 @@ fn pull_sync_converges_exactly_through_kills_cuts_delays_and_duplicate_pages() {
         };
         import(&mut early, &mut plan);
 
-        // Borealis's server is killed mid-sync: a few page requests into a
-        // pull, a moment after one (inside a page, between pages or inside
-        // a write), then restarted. Only the server pulls now, so a
-        // connection open through the proxy is its pull; if the pull ended
-        // before the moment came, the next request sets a new one.
-        let mut seen = proxy.counts().object_requests + plan.range(1, split.div_ceil(PAGE).max(1) as u64) - 1;
+        // Borealis's server is killed mid-pull, then restarted: a few page
+        // requests into a pull, a moment after one (inside a page, between
+        // pages or inside a write) if the pull is still under way then (only
+        // the server pulls now, so a connection open through the proxy is
+        // its pull); if it is over (a pull of nothing new takes
+        // milliseconds), while its next page request is held.
+        let seen = proxy.counts().object_requests + plan.range(1, split.div_ceil(PAGE).max(1) as u64);
         let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            seen += 1;
-            assert!(proxy.wait_object_requests(seen, deadline), "round {round}: Borealis's server was not caught mid-pull in a minute (seed {seed})");
+        assert!(proxy.wait_object_requests(seen, deadline), "round {round}: Borealis's server made no page request in a minute (seed {seed})");
+        std::thread::sleep(Duration::from_millis(plan.range(0, 40)));
+        if proxy.open() > 0 {
+            kills_at_random += 1;
+        } else {
+            proxy.hold_next_page();
+            assert!(proxy.wait_held(deadline), "round {round}: Borealis's server made no page request in a minute (seed {seed})");
             std::thread::sleep(Duration::from_millis(plan.range(0, 40)));
-            if proxy.open() > 0 {
-                break;
-            }
-            seen = proxy.counts().object_requests;
         }
         b.stop();
+        proxy.release();
         kills += 1;
         std::thread::sleep(Duration::from_millis(plan.range(0, 300)));
         b.serve(1, &[]);
@@ -334,7 +336,7 @@ fn pull_sync_converges_exactly_through_kills_cuts_delays_and_duplicate_pages() {
 
     let c = proxy.counts();
     println!(
-        "faults: rounds={rounds} seed={seed} lost={} duplicated={} leaked={} converge_max_ms={} converge_median_ms={} versions={} kept_away={kept_away} kills={kills} syncs_ok={} syncs_failed={} syncs_killed={} connections={} refused={} delayed={} cut_requests={} cut_responses={} duplicate_pages={}",
+        "faults: rounds={rounds} seed={seed} lost={} duplicated={} leaked={} converge_max_ms={} converge_median_ms={} versions={} kept_away={kept_away} kills={kills} kills_at_random={kills_at_random} syncs_ok={} syncs_failed={} syncs_killed={} connections={} refused={} delayed={} cut_requests={} cut_responses={} duplicate_pages={}",
         end.lost.len(),
         end.duplicated.len(),
         end.leaked.len(),

@@ -101,6 +101,10 @@ struct State {
     counts: Counts,
     /// Every `added_after` value seen, in order.
     seen_after: Vec<String>,
+    /// Hold the next request for a page of objects.
+    hold: bool,
+    /// A request is held (the puller waits for its page).
+    held: bool,
 }
 
 struct Shared {
@@ -152,7 +156,7 @@ impl Proxy {
             faulty: AtomicBool::new(false),
             open: AtomicU64::new(0),
             stop: AtomicBool::new(false),
-            state: Mutex::new(State { rng: Rng(seed), counts: Counts::default(), seen_after: Vec::new() }),
+            state: Mutex::new(State { rng: Rng(seed), counts: Counts::default(), seen_after: Vec::new(), hold: false, held: false }),
             changed: Condvar::new(),
         });
         let s = shared.clone();
@@ -187,6 +191,32 @@ impl Proxy {
     /// Connections forwarding now (open both ways or one).
     pub fn open(&self) -> u64 {
         self.shared.open.load(Ordering::SeqCst)
+    }
+
+    /// Holds the next request for a page of objects before it reaches the
+    /// peer, until [`Proxy::release`]: its puller waits for that page.
+    pub fn hold_next_page(&self) {
+        self.shared.state().hold = true;
+    }
+
+    /// Waits until a request is held, or `deadline` passes; whether one is.
+    pub fn wait_held(&self, deadline: Instant) -> bool {
+        let mut state = self.shared.state();
+        while !state.held {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            state = self.shared.changed.wait_timeout(state, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        true
+    }
+
+    /// Lets a held request go (and holds none any more).
+    pub fn release(&self) {
+        let mut state = self.shared.state();
+        (state.hold, state.held) = (false, false);
+        self.shared.changed.notify_all();
     }
 
     /// Waits until `n` requests for objects were seen in all, or `deadline`
@@ -350,7 +380,13 @@ fn requests(shared: &Shared, plan: &Plan, mut client: TcpStream, mut peer: TcpSt
             }
             let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else { break };
             let head: Vec<u8> = buf.drain(..end + 4).collect();
-            let (head, length) = rewrite(shared, plan, &head);
+            let (head, length, held) = rewrite(shared, plan, &head);
+            if held {
+                let mut st = shared.state();
+                while st.held && !shared.stop.load(Ordering::SeqCst) {
+                    st = shared.changed.wait_timeout(st, Duration::from_millis(100)).unwrap_or_else(|p| p.into_inner()).0;
+                }
+            }
             body_left = length;
             match forward(shared, plan, plan.cut_request, &mut sent, &head, &client, &mut peer) {
                 Flow::Go => {}
@@ -364,10 +400,10 @@ fn requests(shared: &Shared, plan: &Plan, mut client: TcpStream, mut peer: TcpSt
     }
 }
 
-/// One request head: counted, its `added_after` remembered and perhaps
-/// taken back to an earlier one. Returns the head to send and its body's
-/// length.
-fn rewrite(shared: &Shared, plan: &Plan, head: &[u8]) -> (Vec<u8>, usize) {
+/// One request head: counted, perhaps held, its `added_after` remembered
+/// and perhaps taken back to an earlier one. Returns the head to send, its
+/// body's length and whether it is held.
+fn rewrite(shared: &Shared, plan: &Plan, head: &[u8]) -> (Vec<u8>, usize, bool) {
     let text = String::from_utf8_lossy(head).into_owned();
     let length = text
         .lines()
@@ -376,11 +412,15 @@ fn rewrite(shared: &Shared, plan: &Plan, head: &[u8]) -> (Vec<u8>, usize) {
     let line_end = text.find("\r\n").unwrap_or(text.len());
     let line = &text[..line_end];
     let mut st = shared.state();
+    let mut held = false;
     if line.contains("/objects/") {
         st.counts.object_requests += 1;
+        if st.hold {
+            (st.hold, st.held, held) = (false, true, true);
+        }
         shared.changed.notify_all();
     }
-    let Some(at) = line.find("added_after=") else { return (head.to_vec(), length) };
+    let Some(at) = line.find("added_after=") else { return (head.to_vec(), length, held) };
     let start = at + "added_after=".len();
     let stop = line[start..].find(['&', ' ']).map_or(line.len(), |i| start + i);
     let after = line[start..stop].to_owned();
@@ -389,14 +429,14 @@ fn rewrite(shared: &Shared, plan: &Plan, head: &[u8]) -> (Vec<u8>, usize) {
         st.seen_after.push(after.clone());
     }
     if !shared.faulty() || plan.duplicate == 0.0 || earlier.is_empty() || !st.rng.chance(plan.duplicate) {
-        return (head.to_vec(), length);
+        return (head.to_vec(), length, held);
     }
     // One of the last few values before this one: the overlap stays a few
     // pages, not the whole history.
     let back = st.rng.range(1, earlier.len().min(4) as u64) as usize;
     let to = earlier[earlier.len() - back].clone();
     st.counts.duplicate_pages += 1;
-    (format!("{}{to}{}", &text[..start], &text[stop..]).into_bytes(), length)
+    (format!("{}{to}{}", &text[..start], &text[stop..]).into_bytes(), length, held)
 }
 
 /// Peer to client: bytes as they come.
