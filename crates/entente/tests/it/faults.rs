@@ -184,7 +184,7 @@ fn pull_sync_converges_exactly_through_kills_cuts_delays_and_duplicate_pages() {
     let mut expected: BTreeSet<Version> = theirs.keys().cloned().collect();
     let mut kept_away = 0u64;
     let (mut latest, mut next, mut clock): (Vec<Value>, u32, u64) = (Vec::new(), 1, 0);
-    let (mut syncs, mut kills, mut kills_at_random, mut converge, mut final_check) = (Syncs::default(), 0u64, 0u64, Vec::new(), None);
+    let (mut syncs, mut kills, mut kills_at_random, mut restarts, mut converge, mut final_check) = (Syncs::default(), 0u64, 0u64, 0u64, Vec::new(), None);
     let start = proxy.counts();
     b.serve(1, &[]);
 
@@ -247,21 +247,34 @@ fn pull_sync_converges_exactly_through_kills_cuts_delays_and_duplicate_pages() {
         };
         import(&mut early, &mut plan);
 
-        // Borealis's server is killed mid-pull, then restarted: a few page
-        // requests into a pull, a moment after one (inside a page, between
-        // pages or inside a write) if the pull is still under way then (only
-        // the server pulls now, so a connection open through the proxy is
-        // its pull); if it is over (a pull of nothing new takes
-        // milliseconds), while its next page request is held.
+        // Borealis's server is killed mid-pull, then restarted. A few page
+        // requests into its pull, a moment after one (inside a page,
+        // between pages or inside a write) if the pull is still under way
+        // (only the server pulls now, so a connection open through the
+        // proxy is its pull); if it is over (a pull of nothing new takes
+        // milliseconds), while its next page request is held. A server
+        // backing off after failed rounds (twice as long after each) would
+        // keep the test waiting: it is restarted (it pulls as it starts),
+        // without faults until its page request is held.
         let seen = proxy.counts().object_requests + plan.range(1, split.div_ceil(PAGE).max(1) as u64);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        assert!(proxy.wait_object_requests(seen, deadline), "round {round}: Borealis's server made no page request in a minute (seed {seed})");
-        std::thread::sleep(Duration::from_millis(plan.range(0, 40)));
-        if proxy.open() > 0 {
+        let pulled = proxy.wait_object_requests(seen, Instant::now() + Duration::from_secs(5));
+        if pulled {
+            std::thread::sleep(Duration::from_millis(plan.range(0, 40)));
+        }
+        if pulled && proxy.open() > 0 {
             kills_at_random += 1;
         } else {
             proxy.hold_next_page();
-            assert!(proxy.wait_held(deadline), "round {round}: Borealis's server made no page request in a minute (seed {seed})");
+            if !proxy.wait_held(Instant::now() + Duration::from_secs(5)) {
+                restarts += 1;
+                proxy.release();
+                proxy.set_faulty(false);
+                b.stop();
+                proxy.hold_next_page();
+                b.serve(1, &[]);
+                assert!(proxy.wait_held(Instant::now() + Duration::from_secs(60)), "round {round}: Borealis's server made no page request in a minute (seed {seed})");
+                proxy.set_faulty(true);
+            }
             std::thread::sleep(Duration::from_millis(plan.range(0, 40)));
         }
         b.stop();
@@ -336,7 +349,7 @@ fn pull_sync_converges_exactly_through_kills_cuts_delays_and_duplicate_pages() {
 
     let c = proxy.counts();
     println!(
-        "faults: rounds={rounds} seed={seed} lost={} duplicated={} leaked={} converge_max_ms={} converge_median_ms={} versions={} kept_away={kept_away} kills={kills} kills_at_random={kills_at_random} syncs_ok={} syncs_failed={} syncs_killed={} connections={} refused={} delayed={} cut_requests={} cut_responses={} duplicate_pages={}",
+        "faults: rounds={rounds} seed={seed} lost={} duplicated={} leaked={} converge_max_ms={} converge_median_ms={} versions={} kept_away={kept_away} kills={kills} kills_at_random={kills_at_random} restarts_backing_off={restarts} syncs_ok={} syncs_failed={} syncs_killed={} connections={} refused={} delayed={} cut_requests={} cut_responses={} duplicate_pages={}",
         end.lost.len(),
         end.duplicated.len(),
         end.leaked.len(),
