@@ -24,7 +24,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     if let Some(seed) = flag(args, "--seed") {
         cmd.env("ENTENTE_FAULT_SEED", seed);
     }
-    eprintln!("$ ENTENTE_FAULT_ROUNDS={rounds} {cmd:?}");
+    eprintln!("$ {cmd:?}");
     let mut child = cmd.stdout(Stdio::piped()).spawn().context("starting cargo test")?;
     let mut figure = None;
     for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
