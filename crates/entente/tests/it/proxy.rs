@@ -28,7 +28,10 @@
 //! only GETs; a body named by `Content-Length` is forwarded as it is), so a
 //! keep-alive connection's every request can be rewritten; responses are
 //! forwarded as bytes. Switching to clean stops every fault at once,
-//! including on connections already open.
+//! including on connections already open. On demand, faulty or not, the
+//! proxy holds the next request for a page before it reaches the peer
+//! (`hold_next_page`, `release`), so a test can kill the puller while it
+//! waits for that page.
 //!
 //! The seed fixes the order of fault decisions, not which connection meets
 //! which: the threads of the puller and of the proxy interleave as the
