@@ -1,6 +1,7 @@
 //! Project chores, run as `cargo xtask <task>`: `tidy` (house rules and
-//! dependency direction), `test` (the whole suite, as CI runs it), `bench`
-//! (the benchmarks behind docs/benchmarks.md).
+//! dependency direction), `test` (the whole suite, as CI runs it), `faults`
+//! (the federation fault test with many rounds, docs/reliability.md),
+//! `bench` (the benchmarks behind docs/benchmarks.md).
 
 mod bench;
 mod bench_detect;
@@ -8,6 +9,7 @@ mod bench_pattern;
 mod bench_pg;
 mod bench_sync;
 mod bench_taxii;
+mod faults;
 mod interop;
 mod pg;
 mod rng;
@@ -27,6 +29,7 @@ fn main() -> anyhow::Result<()> {
         Some("test") => test(&root, &args[1..]),
         Some("bench") => bench::run(&root, &args[1..]),
         Some("interop") => interop::run(&root),
+        Some("faults") => faults::run(&args[1..]),
         Some("postgres") => {
             // A throwaway server for working by hand; stops on Enter.
             let server = pg::PgServer::for_tests(&root)?;
@@ -35,7 +38,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => {
-            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop | bench <import|taxii|postgres|release|all> [--objects N] [--big M] | bench detect [--indicators N] [--observations M] | bench pattern [--secs S] [--rounds R] [--cases N]");
+            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop | faults [--rounds N] [--seed S] [--release] | bench <import|taxii|postgres|release|all> [--objects N] [--big M] | bench detect [--indicators N] [--observations M] | bench pattern [--secs S] [--rounds R] [--cases N]");
             std::process::exit(2);
         }
     }

@@ -4,7 +4,10 @@
 mod audit;
 mod cli;
 mod demo;
+mod faults;
 mod federation;
+mod nodes;
+mod proxy;
 mod roundtrip;
 mod serve;
 mod sovereignty;
@@ -20,6 +23,16 @@ pub(crate) fn entente(dir: &Path, args: &[&str]) -> Output {
 }
 
 pub(crate) fn entente_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = command(dir, args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run entente")
+}
+
+/// The `entente args` command in `dir`, not started, with no inherited
+/// ENTENTE_* settings.
+pub(crate) fn command(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_entente"));
     cmd.current_dir(dir).args(args).env("ENTENTE_LOG", "warn");
     for (k, _) in std::env::vars() {
@@ -27,10 +40,7 @@ pub(crate) fn entente_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Ou
             cmd.env_remove(k);
         }
     }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run entente")
+    cmd
 }
 
 pub(crate) fn stderr(o: &Output) -> String {

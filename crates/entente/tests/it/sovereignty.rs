@@ -7,16 +7,12 @@
 //! agreement: the recall reaches B and C in one round each, and B stops
 //! passing on what came under the withdrawn agreement.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::federation::{identity, object, ok, serve, stored};
-use crate::free_port;
-
-const AMBER: &str = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
-const RED: &str = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
+use crate::nodes::{federate, object, ok, Node, AMBER, RED};
 
 /// One sync round on a node, with every peer; the reports by peer id. A
 /// node's server rereads agreements at least every second
@@ -64,9 +60,11 @@ fn terms(title: &str, parties: &[&str], reshare: &str, ceiling: &str) -> Value {
     })
 }
 
-/// Objects of ours (numbered from `first` in the test's id range) on a node.
+/// The test's objects on a node.
 fn ours(dir: &Path) -> Vec<String> {
-    stored(dir).into_iter().filter(|id| id.starts_with("malware--00000000-0000-4000-8000-")).collect()
+    let bundle: Value = serde_json::from_str(&ok(dir, &["export"])).unwrap();
+    let ids = bundle["objects"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_owned());
+    ids.filter(|id| id.starts_with("malware--00000000-0000-4000-8000-")).collect()
 }
 
 /// Counts what a node holds beyond and short of what it should.
@@ -96,39 +94,19 @@ fn served(port: u16, token: &str) -> Vec<String> {
 #[test]
 fn three_nodes_share_only_what_agreements_and_handling_rules_allow() {
     let root = tempfile::tempdir().unwrap();
-    let [a, b, c]: [PathBuf; 3] = ["a", "b", "c"].map(|n| root.path().join(n));
-    for d in [&a, &b, &c] {
-        std::fs::create_dir_all(d).unwrap();
+    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
+    for n in &mut nodes {
+        n.serve(0, &[]);
     }
-    let a_id = ok(&a, &["init", "--name", "Aurelia"]);
-    let b_id = ok(&b, &["init", "--name", "Borealis"]);
-    let c_id = ok(&c, &["init", "--name", "Caledonia"]);
     // Every node knows every partner by its identity and key (exchanged out
-    // of band, as a coalition does): C can check A's signatures.
-    let nodes = [(&a, &a_id), (&b, &b_id), (&c, &c_id)];
-    for (from, id) in nodes {
-        std::fs::write(root.path().join(format!("{id}.json")), identity(from, id).to_string()).unwrap();
-    }
-    for (dir, me) in nodes {
-        for (_, other) in nodes.iter().filter(|(_, o)| *o != me) {
-            ok(dir, &["partner", "add", "--identity", root.path().join(format!("{other}.json")).to_str().unwrap()]);
-        }
-    }
-    let ports = [free_port(), free_port(), free_port()];
-    let _servers: Vec<_> = [&a, &b, &c].iter().zip(ports).map(|(d, p)| serve(d, p, 0)).collect();
-    // Who pulls from whom: B from A and C, A from B, C from B and from A
-    // (A and C have no agreement in force: the pull must bring nothing).
-    let names = [("Aurelia", &a, ports[0]), ("Borealis", &b, ports[1]), ("Caledonia", &c, ports[2])];
-    let mut tokens = std::collections::HashMap::new();
-    for (puller, source) in [(1, 0), (1, 2), (0, 1), (2, 1), (2, 0)] {
-        let (pname, pdir, _) = names[puller];
-        let (fname, fdir, fport) = names[source];
-        let token = ok(fdir, &["token", "create", "--partner", pname, "--role", "analyst"]).lines().last().unwrap().to_owned();
-        let file = format!("{fname}.token");
-        std::fs::write(pdir.join(&file), &token).unwrap();
-        tokens.insert((pname, fname), token);
-        ok(pdir, &["peer", "add", "--url", &format!("http://127.0.0.1:{fport}/taxii2/"), "--partner", fname, "--token-file", &file]);
-    }
+    // of band, as a coalition does: C can check A's signatures), and pulls
+    // from every other (A and C have no agreement in force: nothing moves).
+    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let (a, b, c) = (&nodes[0].dir, &nodes[1].dir, &nodes[2].dir);
+    let (a_id, b_id, c_id) = (nodes[0].id.clone(), nodes[1].id.clone(), nodes[2].id.clone());
+    let ports = [nodes[0].port, nodes[1].port, nodes[2].port];
+    // The token Borealis's node issued to Caledonia.
+    let c_at_b = std::fs::read_to_string(c.join("borealis.token")).unwrap();
 
     // A–B "open" lets B share on under its own agreements; A–B "closed"
     // forbids it; B–C; and A–C, which Caledonia never ratifies.
@@ -199,7 +177,7 @@ fn three_nodes_share_only_what_agreements_and_handling_rules_allow() {
     // Caledonia keeps Aurelia's signatures with what it received.
     let prov: Value = reqwest::blocking::Client::new()
         .post(format!("http://127.0.0.1:{}/api/v1/provenance", ports[1]))
-        .bearer_auth(&tokens[&("Caledonia", "Borealis")])
+        .bearer_auth(&c_at_b)
         .json(&json!({"versions": [{"id": reshareable[0]["id"], "version": "2026-01-01T00:00:00Z"}]}))
         .send()
         .unwrap()
@@ -221,7 +199,7 @@ fn three_nodes_share_only_what_agreements_and_handling_rules_allow() {
     assert!(latest.iter().any(|o| o["revoked"] == true), "the recall did not reach Caledonia: {latest:?}");
     println!("recall: reached B and C in one sync round each");
     // And B's node now serves Caledonia only the revoked version of it.
-    let to_c = served(ports[1], &tokens[&("Caledonia", "Borealis")]);
+    let to_c = served(ports[1], &c_at_b);
     let first = revoked["id"].as_str().unwrap();
     assert!(to_c.contains(&format!("{first}@2026-03-01T00:00:00Z")) && !to_c.contains(&format!("{first}@2026-01-01T00:00:00Z")), "{to_c:?}");
 
@@ -233,7 +211,7 @@ fn three_nodes_share_only_what_agreements_and_handling_rules_allow() {
     ok(&a, &["agreement", "withdraw", "--as", "Aurelia", "--effective", &two_days_ago, &open]);
     sync(&b);
     std::thread::sleep(Duration::from_millis(1100));
-    let to_c = served(ports[1], &tokens[&("Caledonia", "Borealis")]);
+    let to_c = served(ports[1], &c_at_b);
     assert!(!to_c.contains(&second), "B still passes on what came under a withdrawn agreement");
     assert!(ours(&b).contains(&reshareable[1]["id"].as_str().unwrap().to_owned()), "the holder keeps it");
 
