@@ -9,9 +9,11 @@
 //! not exist.
 //!
 //! The agreements' index ([`policy::AgreementIndex`]) is rebuilt from the
-//! store when an agreement object changes on this server, and at least
-//! every [`INDEX_TTL`] so that notices written through another server on the
-//! same database take effect within that time.
+//! store when an agreement object changes on this server, and otherwise
+//! when a check, at most every [`INDEX_TTL`], finds agreement records or
+//! identities stored since it was built (written through another server on
+//! the same database, or by a command line): they take effect within that
+//! time.
 //!
 //! Beyond the policy's rules, a partner always sees the versions it
 //! submitted itself (what it imported from a feed, say, authored by
@@ -36,34 +38,80 @@ pub const INDEX_TTL: Duration = Duration::from_secs(1);
 /// The TAXII collection holding everything a reader may see.
 pub const EVERYTHING: &str = "9f8b6c2e-5d4a-4e1b-8c3f-2a7d6e5b4c31";
 
-/// The agreements' index, rebuilt when stale.
+/// The agreements' index, rebuilt when what it is built from changed.
+///
+/// At most every [`INDEX_TTL`] a read checks whether any agreement,
+/// ratification, notice or identity was stored since the index was built
+/// (one indexed query for a version added after the newest one it read):
+/// if not, the index stands; if so, or after [`INDEX_REBUILD`] in any case
+/// (a record deleted through another server), it is rebuilt. Writes on this
+/// server invalidate it at once.
 #[derive(Default)]
 pub struct Agreements {
-    cached: Mutex<Option<(Instant, Arc<AgreementIndex>)>>,
+    cached: Mutex<Option<Cached>>,
+}
+
+struct Cached {
+    checked: Instant,
+    built: Instant,
+    /// The newest version the index was built from.
+    newest: Option<store::DateAdded>,
+    index: Arc<AgreementIndex>,
+}
+
+/// How long a built index serves, at most, without a full rebuild.
+pub const INDEX_REBUILD: Duration = Duration::from_secs(60);
+
+/// The types the index is built from.
+const POLICY_TYPES: [&str; 4] = [policy::ext::AGREEMENT_TYPE, policy::ext::RATIFICATION_TYPE, policy::ext::NOTICE_TYPE, "identity"];
+
+fn policy_query(after: Option<store::DateAdded>) -> store::Query {
+    store::Query {
+        types: POLICY_TYPES.iter().map(|t| (*t).to_owned()).collect(),
+        versions: store::Versions::ALL,
+        after: after.map(store::Cursor),
+        ..store::Query::default()
+    }
 }
 
 impl Agreements {
     /// The current index, rebuilding it from `store` when stale. Blocking.
     pub fn index(&self, store: &dyn Store) -> store::Result<Arc<AgreementIndex>> {
-        {
-            let cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((at, index)) = cached.as_ref() {
-                if at.elapsed() < INDEX_TTL {
-                    return Ok(index.clone());
+        let stale = {
+            let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+            match cached.as_mut() {
+                Some(c) if c.checked.elapsed() < INDEX_TTL => return Ok(c.index.clone()),
+                Some(c) if c.built.elapsed() < INDEX_REBUILD => {
+                    let q = store::Query { limit: Some(1), ..policy_query(c.newest) };
+                    if store.page(&q)?.records.is_empty() {
+                        c.checked = Instant::now();
+                        return Ok(c.index.clone());
+                    }
+                    true
                 }
+                _ => true,
             }
-        }
+        };
+        debug_assert!(stale);
+        // The newest record first: one stored while the book is read is then
+        // seen by the next check.
+        let mut newest = None;
+        store.each(&policy_query(None), &mut |r| {
+            newest = Some(newest.map_or(r.date_added, |n: store::DateAdded| n.max(r.date_added)));
+            Ok(())
+        })?;
         let book = crate::agreements::Book::load(store).map_err(|e| match e {
             crate::agreements::Error::Store(s) => s,
             other => store::Error::Internal(other.to_string()),
         })?;
         let index = Arc::new(book.index().clone());
-        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), index.clone()));
+        let now = Instant::now();
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(Cached { checked: now, built: now, newest, index: index.clone() });
         Ok(index)
     }
 
     /// Forgets the index: the next read rebuilds it (after an agreement,
-    /// ratification, notice or partner key was written here).
+    /// ratification, notice or partner key was written or deleted here).
     pub fn invalidate(&self) {
         *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }

@@ -121,7 +121,24 @@ pub fn read_again(store: &dyn Store) -> store::Result<()> {
 /// records and identities (everything else comes by agreement collection).
 const RECORD_TYPES: &str = "x-entente-agreement,x-entente-ratification,x-entente-notice,identity";
 
+/// The HTTP client for a peer, kept across rounds (its connections stay
+/// open between them) while the peer's URL and CA stay the same.
 fn client(peer: &PeerRecord) -> Result<reqwest::blocking::Client, String> {
+    type Clients = std::sync::Mutex<HashMap<(String, String, Option<String>), reqwest::blocking::Client>>;
+    static CLIENTS: std::sync::OnceLock<Clients> = std::sync::OnceLock::new();
+    let key = (peer.id.clone(), peer.url.clone(), peer.ca_pem.clone());
+    let clients = CLIENTS.get_or_init(Default::default);
+    if let Some(c) = clients.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(c.clone());
+    }
+    let made = new_client(peer)?;
+    let mut clients = clients.lock().unwrap_or_else(|p| p.into_inner());
+    clients.retain(|k, _| k.0 != peer.id);
+    clients.insert(key, made.clone());
+    Ok(made)
+}
+
+fn new_client(peer: &PeerRecord) -> Result<reqwest::blocking::Client, String> {
     let mut b = reqwest::blocking::Client::builder()
         .use_rustls_tls()
         .timeout(Duration::from_secs(60))
@@ -144,11 +161,11 @@ fn api_root(http: &reqwest::blocking::Client, peer: &PeerRecord, token: &str) ->
         .header("Accept", TAXII)
         .bearer_auth(token)
         .send()
-        .map_err(|e| format!("{}: {e}", peer.url))?;
+        .map_err(|e| format!("{}: {}", peer.url, causes(&e)))?;
     if !r.status().is_success() {
         return Err(format!("{}: HTTP {}", peer.url, r.status()));
     }
-    let v: Value = r.json().map_err(|e| format!("{}: {e}", peer.url))?;
+    let v: Value = r.json().map_err(|e| format!("{}: {}", peer.url, causes(&e)))?;
     let Some(roots) = v.get("api_roots").and_then(Value::as_array) else {
         return Ok(with_slash(&peer.url));
     };
@@ -172,6 +189,19 @@ fn with_slash(u: &str) -> String {
 
 fn is_agreement_record(object_type: &str) -> bool {
     matches!(object_type, policy::ext::AGREEMENT_TYPE | policy::ext::RATIFICATION_TYPE | policy::ext::NOTICE_TYPE)
+}
+
+/// An error with its causes (reqwest's own message says only "error
+/// sending request"; refused, reset and timed out differ below it).
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
 /// The scheme, host and port of a URL (`https://host:port`).
@@ -205,11 +235,11 @@ fn signatures(http: &reqwest::blocking::Client, root: &str, token: &str, objects
             .bearer_auth(token)
             .json(&serde_json::json!({ "versions": versions }))
             .send()
-            .map_err(|e| format!("{url}: {e}"))?;
+            .map_err(|e| format!("{url}: {}", causes(&e)))?;
         if !r.status().is_success() {
             return Err(format!("{url}: HTTP {}", r.status()));
         }
-        let v: Value = r.json().map_err(|e| format!("{url}: {e}"))?;
+        let v: Value = r.json().map_err(|e| format!("{url}: {}", causes(&e)))?;
         for s in v.get("signatures").and_then(Value::as_array).into_iter().flatten() {
             let (Some(id), Some(signer), Some(value)) =
                 (s.get("id").and_then(Value::as_str), s.get("signer").and_then(Value::as_str), s.get("signature").and_then(Value::as_str))
@@ -273,17 +303,20 @@ pub fn pull(
     let mut report = Report::default();
     let epoch = registry.setting(EPOCH).map_err(|e| e.to_string())?.unwrap_or_default();
     let reader = Collection { http: &http, root: &root, token, peer, local, limits, epoch: &epoch };
-    reader.pull(store, registry, EVERYTHING, None, &mut report).map_err(forget_root)?;
-    let book = book(store)?;
+    let mut book = book(store)?;
+    reader.pull(store, registry, EVERYTHING, None, &mut book, &mut report).map_err(forget_root)?;
     let now = model::Timestamp::now();
     let holder = StixId::parse(&peer.partner).map_err(|e| format!("the peer's partner: {e}"))?;
+    // The agreements to read, as they stand once the records are in.
     let index = book.index();
-    for agreement in index.ids() {
-        let shared = index.agreement(&agreement).is_some_and(|a| a.is_party(local) && a.is_party(&holder));
-        if shared && index.in_force(&agreement, &now) {
-            let collection = crate::release::collection_of_agreement(&agreement);
-            reader.pull(store, registry, &collection, Some(&agreement), &mut report).map_err(forget_root)?;
-        }
+    let shared: Vec<StixId> = index
+        .ids()
+        .into_iter()
+        .filter(|a| index.agreement(a).is_some_and(|ag| ag.is_party(local) && ag.is_party(&holder)) && index.in_force(a, &now))
+        .collect();
+    for agreement in shared {
+        let collection = crate::release::collection_of_agreement(&agreement);
+        reader.pull(store, registry, &collection, Some(&agreement), &mut book, &mut report).map_err(forget_root)?;
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
@@ -369,11 +402,11 @@ impl Collection<'_> {
         registry: &dyn Registry,
         collection: &str,
         agreement: Option<&StixId>,
+        book: &mut crate::agreements::Book,
         report: &mut Report,
     ) -> Result<(), String> {
         let key = cursor_key(self.epoch, self.peer, collection);
         let start = registry.setting(&key).map_err(|e| e.to_string())?;
-        let mut book = book(store)?;
         // Keys change only with identities, which come with the agreement
         // records: an agreement collection's objects can be checked on
         // another thread, beside this one storing the page before.
@@ -417,8 +450,8 @@ impl Collection<'_> {
                     }
                 };
                 let page = Page { peer: self.peer, local: self.local, cursor: (&key, &f.last), agreement };
-                if page.accept(store, &book, checked, report)? {
-                    book = self::book(store)?;
+                if page.accept(store, book, checked, report)? {
+                    *book = self::book(store)?;
                 }
                 if report.cursor.as_ref().is_none_or(|c| *c < f.last) {
                     report.cursor = Some(f.last.clone());
@@ -438,7 +471,7 @@ impl Collection<'_> {
         if let Some(c) = cursor {
             url.push_str(&format!("&added_after={c}"));
         }
-        let r = self.http.get(&url).header("Accept", TAXII).bearer_auth(self.token).send().map_err(|e| format!("{url}: {e}"))?;
+        let r = self.http.get(&url).header("Accept", TAXII).bearer_auth(self.token).send().map_err(|e| format!("{url}: {}", causes(&e)))?;
         if r.status() == reqwest::StatusCode::NOT_FOUND && by_agreement {
             // The peer does not know the agreement (yet): nothing to read.
             return Ok(None);
@@ -447,7 +480,7 @@ impl Collection<'_> {
             return Err(format!("{url}: HTTP {}", r.status()));
         }
         let last = r.headers().get("X-TAXII-Date-Added-Last").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let body = r.bytes().map_err(|e| format!("{url}: {e}"))?.to_vec();
+        let body = r.bytes().map_err(|e| format!("{url}: {}", causes(&e)))?.to_vec();
         let heads: Heads = serde_json::from_slice(&body).map_err(|e| format!("{url}: not a TAXII envelope: {e}"))?;
         if heads.objects.is_empty() {
             return Ok(None);
@@ -625,6 +658,8 @@ pub struct PeerStatus {
     pub cursor: Option<String>,
     /// Seconds between the cursor and the end of the last good round.
     pub lag_seconds: Option<f64>,
+    /// How long the last good round took, in seconds.
+    pub last_round_seconds: Option<f64>,
 }
 
 /// Every peer's status, shared by the sync loop and the API.
@@ -705,6 +740,7 @@ pub async fn run(state: crate::AppState, secrets: PeerSecrets, interval: Duratio
                         s.refused += refused;
                         s.cursor = report.cursor.clone();
                         s.lag_seconds = lag;
+                        s.last_round_seconds = Some(report.seconds);
                     });
                     interval
                 }

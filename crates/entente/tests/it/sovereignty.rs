@@ -113,24 +113,24 @@ fn three_nodes_share_only_what_agreements_and_handling_rules_allow() {
     // What came under A–B open may be kept one day after it ends.
     let mut open_terms = terms("AB-open", &[&a_id, &b_id], "recipient-agreements", "red");
     open_terms["handling"]["retention_days"] = json!(1);
-    let open = propose(&a, "Aurelia", &open_terms);
-    let closed = propose(&a, "Aurelia", &terms("AB-closed", &[&a_id, &b_id], "none", "amber"));
-    let unratified = propose(&a, "Aurelia", &terms("AC", &[&a_id, &c_id], "recipient-agreements", "amber"));
-    let bc = propose(&b, "Borealis", &terms("BC", &[&b_id, &c_id], "none", "amber"));
-    sync(&b);
-    sync(&c);
+    let open = propose(a, "Aurelia", &open_terms);
+    let closed = propose(a, "Aurelia", &terms("AB-closed", &[&a_id, &b_id], "none", "amber"));
+    let unratified = propose(a, "Aurelia", &terms("AC", &[&a_id, &c_id], "recipient-agreements", "amber"));
+    let bc = propose(b, "Borealis", &terms("BC", &[&b_id, &c_id], "none", "amber"));
+    sync(b);
+    sync(c);
     for ag in [&open, &closed] {
-        ok(&b, &["agreement", "ratify", "--as", "Borealis", ag]);
+        ok(b, &["agreement", "ratify", "--as", "Borealis", ag]);
     }
-    ok(&c, &["agreement", "ratify", "--as", "Caledonia", &bc]);
-    sync(&a);
-    sync(&b);
+    ok(c, &["agreement", "ratify", "--as", "Caledonia", &bc]);
+    sync(a);
+    sync(b);
     let in_force = |dir: &Path, id: &str| ok(dir, &["agreement", "show", id]).lines().next().unwrap().contains("[in force]");
     for ag in [&open, &closed] {
-        assert!(in_force(&a, ag) && in_force(&b, ag), "{ag} not in force on A and B");
+        assert!(in_force(a, ag) && in_force(b, ag), "{ag} not in force on A and B");
     }
-    assert!(in_force(&b, &bc) && in_force(&c, &bc), "B-C not in force");
-    assert!(!in_force(&c, &unratified), "A-C is in force without Caledonia's ratification");
+    assert!(in_force(b, &bc) && in_force(c, &bc), "B-C not in force");
+    assert!(!in_force(c, &unratified), "A-C is in force without Caledonia's ratification");
 
     // A's objects, and B's own.
     let by_a = |range: std::ops::RangeInclusive<u32>, marking: &str| -> Vec<Value> { range.map(|n| object(n, &a_id, "malware", marking)).collect() };
@@ -142,17 +142,17 @@ fn three_nodes_share_only_what_agreements_and_handling_rules_allow() {
     let unratified_objects = by_a(17..=19, AMBER);
     let unshared = by_a(20..=20, AMBER);
     let by_b: Vec<Value> = (30..=34).map(|n| object(n, &b_id, "malware", AMBER)).collect();
-    share(&a, "Aurelia", &reshareable, Some(&open));
-    share(&a, "Aurelia", &closed_objects, Some(&closed));
-    share(&a, "Aurelia", &red_b, Some(&open));
-    share(&a, "Aurelia", &unratified_objects, Some(&unratified));
-    share(&a, "Aurelia", &unshared, None);
-    share(&b, "Borealis", &by_b, Some(&bc));
+    share(a, "Aurelia", &reshareable, Some(&open));
+    share(a, "Aurelia", &closed_objects, Some(&closed));
+    share(a, "Aurelia", &red_b, Some(&open));
+    share(a, "Aurelia", &unratified_objects, Some(&unratified));
+    share(a, "Aurelia", &unshared, None);
+    share(b, "Borealis", &by_b, Some(&bc));
 
-    sync(&b);
+    sync(b);
     // Caledonia pulls B's own objects: its cursors move past everything B
     // holds now.
-    sync(&c);
+    sync(c);
     // Borealis then shares on all it received from Aurelia under B–C: they
     // join B–C's collection on dates of their own, so Caledonia's next round
     // finds them, and B's node releases to Caledonia only what the handling
@@ -160,8 +160,8 @@ fn three_nodes_share_only_what_agreements_and_handling_rules_allow() {
     let received_by_b: Vec<String> = [&reshareable, &closed_objects, &red_b].into_iter().flat_map(|o| ids(o)).collect();
     let mut args = vec!["share", "--as", "Borealis", "--agreement", bc.as_str()];
     args.extend(received_by_b.iter().map(String::as_str));
-    ok(&b, &args);
-    sync(&c);
+    ok(b, &args);
+    sync(c);
 
     let expect_b: Vec<String> = received_by_b.iter().cloned().chain(ids(&by_b)).collect();
     let expect_c: Vec<String> = ids(&reshareable).into_iter().chain(ids(&by_b)).collect();
@@ -189,12 +189,12 @@ fn three_nodes_share_only_what_agreements_and_handling_rules_allow() {
     let mut revoked = reshareable[0].clone();
     revoked["modified"] = json!("2026-03-01T00:00:00Z");
     revoked["revoked"] = json!(true);
-    share(&a, "Aurelia", std::slice::from_ref(&revoked), None);
-    let rb = sync(&b);
+    share(a, "Aurelia", std::slice::from_ref(&revoked), None);
+    let rb = sync(b);
     assert!(rb.iter().any(|r| r["added"] == 1), "{rb:?}");
-    let rc = sync(&c);
+    let rc = sync(c);
     assert!(rc.iter().any(|r| r["added"] == 1), "{rc:?}");
-    let c_view: Value = serde_json::from_str(&ok(&c, &["export", "--for", &c_id])).unwrap();
+    let c_view: Value = serde_json::from_str(&ok(c, &["export", "--for", &c_id])).unwrap();
     let latest: Vec<&Value> = c_view["objects"].as_array().unwrap().iter().filter(|o| o["id"] == revoked["id"]).collect();
     assert!(latest.iter().any(|o| o["revoked"] == true), "the recall did not reach Caledonia: {latest:?}");
     println!("recall: reached B and C in one sync round each");
@@ -208,24 +208,24 @@ fn three_nodes_share_only_what_agreements_and_handling_rules_allow() {
     assert!(to_c.contains(&second));
     // (Effective two days ago, so that its one day of retention is over.)
     let two_days_ago = model::Timestamp::from_micros(model::Timestamp::now().micros() - 2 * 86_400_000_000).to_string();
-    ok(&a, &["agreement", "withdraw", "--as", "Aurelia", "--effective", &two_days_ago, &open]);
-    sync(&b);
+    ok(a, &["agreement", "withdraw", "--as", "Aurelia", "--effective", &two_days_ago, &open]);
+    sync(b);
     std::thread::sleep(Duration::from_millis(1100));
     let to_c = served(ports[1], &c_at_b);
     assert!(!to_c.contains(&second), "B still passes on what came under a withdrawn agreement");
-    assert!(ours(&b).contains(&reshareable[1]["id"].as_str().unwrap().to_owned()), "the holder keeps it");
+    assert!(ours(b).contains(&reshareable[1]["id"].as_str().unwrap().to_owned()), "the holder keeps it");
 
     // B's retention sweep logs the withholding and, the day of retention
     // being over, deletes what came under A–B open; a second sweep does nothing.
-    let swept: Value = serde_json::from_str(&ok(&b, &["retention"])).unwrap();
+    let swept: Value = serde_json::from_str(&ok(b, &["retention"])).unwrap();
     let under_open = reshareable.len() + 1 + red_b.len(); // the recall is one more version
     assert_eq!((swept["withheld"].as_u64(), swept["deleted"].as_u64()), (Some(under_open as u64), Some(under_open as u64)), "{swept}");
-    let again: Value = serde_json::from_str(&ok(&b, &["retention"])).unwrap();
+    let again: Value = serde_json::from_str(&ok(b, &["retention"])).unwrap();
     assert_eq!((again["withheld"].as_u64(), again["deleted"].as_u64()), (Some(0), Some(0)), "{again}");
-    let left = ours(&b);
+    let left = ours(b);
     assert!(ids(&reshareable).iter().chain(&ids(&red_b)).all(|id| !left.contains(id)), "{left:?}");
     assert!(ids(&closed_objects).iter().all(|id| left.contains(id)), "what came under A–B closed stays");
-    let verified = ok(&b, &["audit", "verify"]);
+    let verified = ok(b, &["audit", "verify"]);
     assert!(verified.contains("2 withheld or deleted") && verified.contains("chain intact"), "{verified}");
     println!("retention: withheld={} deleted={} on B after A–B ended", under_open, under_open);
 }

@@ -243,8 +243,10 @@ pub(super) async fn delete_object(
         other => other.store_collection(),
     };
     crate::blocking(move || store.delete(&id, &versions, collection.as_deref())).await?;
-    // The detector holds release facts of indicator versions: reread them.
+    // The detector holds release facts of indicator versions, and the
+    // agreements' index may have lost a record: reread them.
     state.indicators.invalidate();
+    state.agreements.invalidate();
     Ok(taxii_json(StatusCode::OK, Vec::new()))
 }
 
