@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_observables.sql"),
     include_str!("migrations/0005_peers.sql"),
     include_str!("migrations/0006_signatures.sql"),
+    include_str!("migrations/0007_collection_order_covers.sql"),
 ];
 
 /// Applies the migrations the database lacks, in one transaction; refuses a
