@@ -100,8 +100,11 @@ async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str)
         let query = store::Query { limit: Some(PAGE), gate: Some(reader.gate()), ..query(after) };
         let store = state.store.clone();
         let page = crate::blocking(move || store.query(&query)).await?;
+        let mut full = false;
         for r in page.records {
             if shown.len() == PAGE {
+                // The rest of this store page is for the next page of results.
+                full = true;
                 break;
             }
             let v = json_of(&r);
@@ -112,11 +115,11 @@ async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str)
             }
             after = Some(Cursor(cursor));
         }
-        if !page.more {
+        if !page.more && !full {
             after = None;
             break;
         }
-        if shown.len() == PAGE {
+        if full || shown.len() == PAGE {
             break;
         }
     }

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{call, start, Backend, Node};
 
-crate::on_both_backends!(sign_in_session_and_sign_out, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped);
+crate::on_both_backends!(sign_in_session_and_sign_out, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages);
 
 /// The payloads every string of the hostile object carries.
 const PAYLOADS: [&str; 4] = ["<script>alert(1)</script>", "\" onerror=\"alert(1)", "javascript:alert(1)", "<svg onload=alert(1)>"];
@@ -259,4 +259,47 @@ async fn hostile_text_is_escaped(backend: Backend) {
     assert_eq!(r.headers()[CONTENT_SECURITY_POLICY], server::web::CSP);
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+}
+
+/// The link to the next page of results, if any.
+fn more_link(html: &str) -> Option<String> {
+    let end = html.find("\">More results")?;
+    let start = html[..end].rfind("href=\"")? + "href=\"".len();
+    Some(html[start..end].replace("&amp;", "&"))
+}
+
+async fn search_pages(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let la = node.liaison[0].clone();
+    // 55 of A's objects whose name matches "wanted", between 40 that do not.
+    let objects: Vec<_> = (0..95)
+        .map(|n| {
+            let name = if n % 7 < 4 || n >= 60 { format!("wanted {n}") } else { format!("other {n}") };
+            json!({"type": "malware", "spec_version": "2.1", "id": format!("malware--00000000-0000-4000-8000-{n:012}"),
+                   "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+                   "created_by_ref": node.a, "name": name, "is_family": false})
+        })
+        .collect();
+    let wanted = objects.iter().filter(|o| o["name"].as_str().unwrap().starts_with("wanted")).count();
+    let (s, v) = call(&node, &la, "POST", "objects", Some(json!({ "objects": objects }))).await;
+    assert_eq!(s, 200, "{v}");
+    let a = sign_in(&node, &la).await;
+    for (query, expected) in [("/intel?type=malware", 95), ("/intel?q=WANTED", wanted)] {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut path = Some(query.to_owned());
+        let mut pages = 0;
+        while let Some(p) = path {
+            let (s, _, html) = a.get(&p).await;
+            assert_eq!(s, 200, "{p}: {html}");
+            let on_page: Vec<_> = html.match_indices("href=\"/intel/malware--").map(|(i, _)| html[i + 13..i + 13 + 45].to_owned()).collect();
+            assert!(on_page.len() <= 50, "{p}");
+            for id in on_page {
+                assert!(seen.insert(id.clone()), "{id} repeated");
+            }
+            path = more_link(&html);
+            pages += 1;
+        }
+        assert_eq!(seen.len(), expected, "{query}");
+        assert!(pages >= 2, "{query} took {pages} pages");
+    }
 }
