@@ -7,9 +7,8 @@
 //! the caller's partner, taken from its token, never from the request.
 
 mod detect;
-mod objects;
+pub(crate) mod objects;
 pub mod openapi;
-
 
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::StatusCode;

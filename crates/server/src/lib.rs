@@ -2,8 +2,8 @@
 //! configuration, builds the HTTP routers, and serves them until told to stop.
 //!
 //! Routers by path: `/healthz` (liveness and store reachability),
-//! `/metrics` (Prometheus text). The TAXII 2.1 server (`/taxii2/`), the REST
-//! API (`/api/v1/`) and the web pages (`/`) join here as they are built.
+//! `/metrics` (Prometheus text), the TAXII 2.1 server (`/taxii2/`), the REST
+//! API (`/api/v1/`) and the web pages (`/`, `/login`, `/intel`, [`web`]).
 
 pub mod agreements;
 pub mod api;
@@ -22,6 +22,7 @@ pub mod sync;
 pub mod taxii;
 pub mod telemetry;
 pub mod tls;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -61,6 +62,9 @@ pub struct AppState {
     pub indicators: Arc<detect::Indicators>,
     /// How sync with each peer is going.
     pub sync: Arc<sync::SyncStatus>,
+    /// The web pages' sessions (their cookies `Secure` when the node serves
+    /// TLS: replace with `web::Sessions::new(true)` then).
+    pub web: Arc<web::Sessions>,
 }
 
 impl AppState {
@@ -89,6 +93,7 @@ impl AppState {
             log,
             indicators: Arc::new(detect::Indicators::default()),
             sync: Arc::new(sync::SyncStatus::default()),
+            web: Arc::new(web::Sessions::default()),
         }
     }
 
@@ -112,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .merge(taxii::router(state.clone()))
         .merge(api::router(state.clone()))
+        .merge(web::router())
         .fallback(fallback)
         .layer(axum::middleware::from_fn(http_metrics::track))
         .with_state(state)

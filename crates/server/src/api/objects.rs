@@ -86,20 +86,29 @@ pub(super) async fn search(
         versions,
         limit: Some(limit),
         after,
-        gate: Some(reader.gate()),
         ..store::Query::default()
     };
-    let store = state.store.clone();
-    let page = crate::blocking(move || store.query(&query)).await?;
-    crate::release_log::released(&state, &reader, "api", &page.records)?;
+    let page = visible_page(&state, &reader, query, "api").await?;
     let next = page.next.map(|c| state.cursors.seal(c.0 .0, &context));
     let objects: Vec<Box<RawValue>> = page.records.iter().map(|r| raw(&r.json)).collect();
     Ok(Json(json!({ "objects": objects, "more": page.more, "next": next })).into_response())
 }
 
+/// One page of `query` as the reader may see it (its gate set here, so
+/// refused versions never count towards the page), the release logged on
+/// `channel`: the search of the REST API and of the web pages.
+pub(crate) async fn visible_page(state: &AppState, reader: &std::sync::Arc<Reader>, mut query: store::Query, channel: &str) -> Result<store::Page, ApiError> {
+    query.gate = Some(reader.gate());
+    let store = state.store.clone();
+    let page = crate::blocking(move || store.query(&query)).await?;
+    crate::release_log::released(state, reader, channel, &page.records)?;
+    Ok(page)
+}
+
 /// The versions of one object the reader may see, oldest first; 404 (and
-/// the refusal logged) when there is none.
-async fn visible_versions(state: &AppState, reader: &std::sync::Arc<Reader>, id: &StixId) -> Result<Vec<store::Record>, ApiError> {
+/// the refusal logged on `channel`) when there is none. The web pages read
+/// objects through it too.
+pub(crate) async fn visible_versions(state: &AppState, reader: &std::sync::Arc<Reader>, id: &StixId, channel: &str) -> Result<Vec<store::Record>, ApiError> {
     let query = store::Query {
         ids: vec![id.to_string()],
         versions: Versions::ALL,
@@ -118,7 +127,7 @@ async fn visible_versions(state: &AppState, reader: &std::sync::Arc<Reader>, id:
     .await?;
     records.sort_by_key(|r| r.version_micros);
     if records.is_empty() {
-        crate::release_log::refused(state, reader, "api", id)?;
+        crate::release_log::refused(state, reader, channel, id)?;
         return Err(ApiError::not_found("no such object"));
     }
     Ok(records)
@@ -136,7 +145,7 @@ pub(super) async fn show(
 ) -> Result<Response, ApiError> {
     let id = object_id(&id)?;
     let reader = state.reader(&caller.partner, Through::AnyShare).await?;
-    let mut versions = visible_versions(&state, &reader, &id).await?;
+    let mut versions = visible_versions(&state, &reader, &id, "api").await?;
     let Some(latest) = versions.pop() else {
         return Err(ApiError::not_found("no such object"));
     };
@@ -152,7 +161,7 @@ pub(super) async fn versions(
 ) -> Result<Response, ApiError> {
     let id = object_id(&id)?;
     let reader = state.reader(&caller.partner, Through::AnyShare).await?;
-    let versions = visible_versions(&state, &reader, &id).await?;
+    let versions = visible_versions(&state, &reader, &id, "api").await?;
     crate::release_log::released(&state, &reader, "api", &versions)?;
     let list: Vec<Value> = versions
         .iter()
@@ -332,7 +341,7 @@ pub(super) async fn share_stored(
         Err(release::ShareError::NotFound) => return Err(ApiError::not_found("no such object")),
         Err(release::ShareError::NotYours(m)) => {
             let reader = state.reader(&caller.partner, Through::AnyShare).await?;
-            if visible_versions(&state, &reader, &id).await?.is_empty() {
+            if visible_versions(&state, &reader, &id, "api").await?.is_empty() {
                 return Err(ApiError::not_found("no such object"));
             }
             return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", m));

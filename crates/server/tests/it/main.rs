@@ -8,6 +8,7 @@ mod faults;
 mod health;
 mod leak;
 mod taxii;
+mod web;
 
 use std::sync::Arc;
 
@@ -53,6 +54,7 @@ pub(crate) struct Node {
     /// Visible to A only.
     pub a_private: String,
     pub store: Arc<dyn store::Store>,
+    pub registry: Arc<dyn store::Registry>,
     /// On PostgreSQL: the `application_name` of this node's connections.
     pub pg_name: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -72,7 +74,7 @@ pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_owned();
     // Store calls block (the PostgreSQL client runs its own runtime): set up off the async workers.
-    let (state, store, ids) = tokio::task::spawn_blocking(move || {
+    let (state, store, registry, ids) = tokio::task::spawn_blocking(move || {
         let (store, registry, pg_name): (Arc<dyn store::Store>, Arc<dyn store::Registry>, _) = match backend {
             Backend::Sqlite => {
                 let s = Arc::new(store_sqlite::SqliteStore::open(&path).unwrap());
@@ -108,8 +110,8 @@ pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) 
             collection("a private", Access::Partners(vec![a.clone()]), Access::Partners(vec![a.clone()])),
         ];
         let log = audit::SharedLog::open(path.join("release.log")).unwrap();
-        let state = server::AppState::new(store.clone(), registry, identity, config, model::Limits::default(), keys, log);
-        (state, store, (a, b, c, tokens, liaison, collections, pg_name))
+        let state = server::AppState::new(store.clone(), registry.clone(), identity, config, model::Limits::default(), keys, log);
+        (state, store, registry, (a, b, c, tokens, liaison, collections, pg_name))
     })
     .await
     .unwrap();
@@ -125,7 +127,7 @@ pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) 
         .await
         .unwrap();
     });
-    Node { url, a, b, token_a, token_b, viewer_a, c, liaison, shared, a_only_write, a_private, store, pg_name, stop: Some(tx), _dir: dir }
+    Node { url, a, b, token_a, token_b, viewer_a, c, liaison, shared, a_only_write, a_private, store, registry, pg_name, stop: Some(tx), _dir: dir }
 }
 
 /// Calls the REST API of `node` as `token`: the status and the JSON body

@@ -1,0 +1,134 @@
+//! The web pages at `/` for people: sign-in ([`session`]), the dashboard
+//! ([`dashboard`]) and intelligence search and object pages ([`intel`]).
+//!
+//! Pages are rendered on the server with `maud`, whose templates are checked
+//! at compile time and escape every string they interpolate: partner-supplied
+//! text is data, never markup. Every response carries a strict
+//! Content-Security-Policy (no scripts at all, styles only from the node's
+//! own stylesheet at `/static/style.css`), `nosniff` and `no-referrer`.
+//!
+//! Pages read like the REST API: through the caller partner's release gate
+//! ([`crate::release::Reader`]), with every object shown recorded in the
+//! release log under the channel `web`. A page for an object the caller may
+//! not see is the same 404 as for one that does not exist.
+//!
+//! A later page follows the same pattern: a file here with its handlers,
+//! taking [`session::Signed`] (which redirects to `/login` when there is no
+//! live session), rendering through [`layout`], and checking
+//! [`session::Signed::check_csrf`] on every POST.
+
+mod dashboard;
+mod intel;
+pub mod session;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use maud::{html, Markup, DOCTYPE};
+
+pub use session::Sessions;
+
+use crate::{ApiError, AppState};
+
+/// The Content-Security-Policy of every page.
+pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const STYLE: &str = include_str!("style.css");
+
+/// The web routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard::show))
+        .route("/login", get(session::login_form).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/intel", get(intel::search))
+        .route("/intel/{id}", get(intel::show))
+        .route("/static/style.css", get(style))
+        .layer(axum::middleware::from_fn(security_headers))
+}
+
+async fn style() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], STYLE).into_response()
+}
+
+/// Adds the security headers to every response of the web routes.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    r
+}
+
+/// A whole page: the header (with navigation and sign-out when signed in),
+/// then `body`.
+pub(crate) fn layout(title: &str, signed: Option<&session::Signed>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Entente" }
+                link rel="stylesheet" href="/static/style.css";
+            }
+            body {
+                header {
+                    a.brand href="/" { "Entente" }
+                    @if let Some(s) = signed {
+                        nav aria-label="Main" {
+                            a href="/" { "Dashboard" }
+                            a href="/intel" { "Intelligence" }
+                        }
+                        form.signout method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(s.csrf);
+                            span.who { (s.partner_name) " · " (s.caller.role.as_str()) }
+                            button type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                main { h1 { (title) } (body) }
+            }
+        }
+    }
+}
+
+/// Why a page could not be shown.
+pub(crate) enum WebError {
+    /// No such page or object, or one the caller may not see.
+    NotFound,
+    /// Anything else, answered as the API answers it (5xx tell nothing internal).
+    Api(ApiError),
+}
+
+impl From<ApiError> for WebError {
+    fn from(e: ApiError) -> Self {
+        if e.status() == StatusCode::NOT_FOUND {
+            WebError::NotFound
+        } else {
+            WebError::Api(e)
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        match self {
+            WebError::NotFound => {
+                let body = layout("Not found", None, html! { p { "There is no such page or object." } a href="/" { "Back to the dashboard" } });
+                (StatusCode::NOT_FOUND, Html(body.into_string())).into_response()
+            }
+            WebError::Api(e) => e.into_response(),
+        }
+    }
+}
+
+/// A rendered page, 200.
+pub(crate) fn page(markup: Markup) -> Response {
+    Html(markup.into_string()).into_response()
+}

@@ -1,0 +1,305 @@
+//! The web pages: sign-in with a token and the session cookie, sign-out,
+//! revoked tokens, CSRF, the release policy on the intelligence pages, and
+//! hostile partner text rendered as escaped data under a strict CSP.
+
+use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Client, StatusCode};
+use serde_json::json;
+
+use crate::{call, start, Backend, Node};
+
+crate::on_both_backends!(sign_in_session_and_sign_out, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages);
+
+/// The payloads every string of the hostile object carries.
+const PAYLOADS: [&str; 4] = ["<script>alert(1)</script>", "\" onerror=\"alert(1)", "javascript:alert(1)", "<svg onload=alert(1)>"];
+
+fn client() -> Client {
+    Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// The value of the first `name="csrf"` field of a page.
+fn csrf_of(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("the page has a CSRF field") + "name=\"csrf\" value=\"".len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// `name=value` of the `Set-Cookie` for `name`, and the whole header.
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<(String, String)> {
+    r.headers().get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find(|v| v.starts_with(&format!("{name}="))).map(|v| {
+        (v.split(';').next().unwrap().to_owned(), v.to_owned())
+    })
+}
+
+/// A signed-in browser: its session cookie (`entente_session=…`).
+struct Browser<'a> {
+    node: &'a Node,
+    cookie: String,
+}
+
+impl Browser<'_> {
+    /// Status, CSP header and body of a page.
+    async fn get(&self, path: &str) -> (StatusCode, Option<String>, String) {
+        let r = client().get(format!("{}{path}", self.node.url)).header(COOKIE, &self.cookie).send().await.unwrap();
+        let csp = r.headers().get(CONTENT_SECURITY_POLICY).map(|v| v.to_str().unwrap().to_owned());
+        (r.status(), csp, r.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        client().post(format!("{}{path}", self.node.url)).header(COOKIE, &self.cookie).form(form).send().await.unwrap()
+    }
+}
+
+/// Signs in with `token` through the form; asserts the cookie's attributes.
+async fn sign_in<'a>(node: &'a Node, token: &str) -> Browser<'a> {
+    let r = client().get(format!("{}/login", node.url)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let (login_cookie, _) = set_cookie(&r, "entente_login").expect("the sign-in form sets its cookie");
+    let csrf = csrf_of(&r.text().await.unwrap());
+    let r = client()
+        .post(format!("{}/login", node.url))
+        .header(COOKIE, &login_cookie)
+        .form(&[("token", token), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], "/");
+    let (cookie, whole) = set_cookie(&r, "entente_session").expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(whole.split("; ").any(|a| a == attribute), "{attribute} missing from {whole}");
+    }
+    assert!(!whole.contains("Secure"), "no TLS here, so not Secure: {whole}");
+    Browser { node, cookie }
+}
+
+async fn sign_in_session_and_sign_out(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    // Pages without a session send to the sign-in form; the API is unchanged.
+    for path in ["/", "/intel", "/intel/indicator--00000000-0000-4000-8000-000000000001"] {
+        let r = client().get(format!("{}{path}", node.url)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.headers()[LOCATION], "/login");
+    }
+    assert_eq!(call(&node, &node.token_b, "GET", "agreements", None).await.0, 200);
+    assert_eq!(client().get(format!("{}/healthz", node.url)).send().await.unwrap().status(), 200);
+    assert_eq!(client().get(format!("{}/api/v1/agreements", node.url)).send().await.unwrap().status(), 401);
+
+    // A wrong token is refused with the form again.
+    let r = client().get(format!("{}/login", node.url)).send().await.unwrap();
+    let (login_cookie, _) = set_cookie(&r, "entente_login").unwrap();
+    let csrf = csrf_of(&r.text().await.unwrap());
+    let r = client()
+        .post(format!("{}/login", node.url))
+        .header(COOKIE, &login_cookie)
+        .form(&[("token", "ent_000000000000_nope"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(set_cookie(&r, "entente_session").is_none());
+
+    // B signs in and sees its partner; sign-out ends the session.
+    let b = sign_in(&node, &node.token_b).await;
+    let (s, csp, body) = b.get("/").await;
+    assert_eq!(s, 200, "{body}");
+    assert!(csp.is_some());
+    assert!(body.contains("Borealis"), "{body}");
+    let csrf = csrf_of(&body);
+    let r = b.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(b.get("/").await.0, StatusCode::SEE_OTHER, "the session ended");
+
+    // A session ends when its token is revoked.
+    let b = sign_in(&node, &node.token_b).await;
+    assert_eq!(b.get("/").await.0, 200);
+    let (registry, id) = (node.registry.clone(), node.token_b[4..16].to_owned());
+    assert!(tokio::task::spawn_blocking(move || registry.revoke_token(&id).unwrap()).await.unwrap());
+    assert_eq!(b.get("/").await.0, StatusCode::SEE_OTHER, "the revoked token's session is refused");
+    assert_eq!(b.get("/intel").await.0, StatusCode::SEE_OTHER);
+}
+
+async fn csrf_is_required(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let a = sign_in(&node, &node.token_a).await;
+    let csrf = csrf_of(&a.get("/").await.2);
+    assert_eq!(a.post("/logout", &[]).await.status(), StatusCode::FORBIDDEN, "no CSRF token");
+    assert_eq!(a.post("/logout", &[("csrf", "0000")]).await.status(), StatusCode::FORBIDDEN, "a wrong CSRF token");
+    assert_eq!(a.get("/").await.0, 200, "still signed in");
+    // Another session's token does not do either.
+    let other = sign_in(&node, &node.token_b).await;
+    let theirs = csrf_of(&other.get("/").await.2);
+    assert_ne!(theirs, csrf);
+    assert_eq!(a.post("/logout", &[("csrf", &theirs)]).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(a.post("/logout", &[("csrf", &csrf)]).await.status(), StatusCode::SEE_OTHER);
+
+    // Sign-in: the form's token must match its cookie.
+    let r = client().get(format!("{}/login", node.url)).send().await.unwrap();
+    let (login_cookie, _) = set_cookie(&r, "entente_login").unwrap();
+    let csrf = csrf_of(&r.text().await.unwrap());
+    let post = |cookie: Option<String>, form: Vec<(&'static str, String)>| {
+        let mut r = client().post(format!("{}/login", node.url)).form(&form);
+        if let Some(c) = cookie {
+            r = r.header(COOKIE, c);
+        }
+        r.send()
+    };
+    let token = node.token_a.clone();
+    assert_eq!(post(None, vec![("token", token.clone()), ("csrf", csrf.clone())]).await.unwrap().status(), StatusCode::FORBIDDEN, "no cookie");
+    assert_eq!(post(Some(login_cookie.clone()), vec![("token", token.clone())]).await.unwrap().status(), StatusCode::FORBIDDEN, "no field");
+    assert_eq!(
+        post(Some(login_cookie.clone()), vec![("token", token.clone()), ("csrf", "0".repeat(64))]).await.unwrap().status(),
+        StatusCode::FORBIDDEN,
+        "a wrong field"
+    );
+    assert_eq!(post(Some(login_cookie), vec![("token", token), ("csrf", csrf)]).await.unwrap().status(), StatusCode::SEE_OTHER);
+}
+
+/// A–B agreement in force, and A's indicator shared under it whose strings
+/// carry `PAYLOADS`; returns the indicator's id.
+async fn share_hostile_indicator(node: &Node) -> String {
+    let [la, lb, _] = node.liaison.clone();
+    let terms = json!({
+        "title": "A–B <b>indicators</b>",
+        "purpose": "share indicators of shared threats",
+        "party_refs": [node.a, node.b],
+        "scope": { "object_types": ["indicator"], "labels": [], "data_kind": "real" },
+        "tlp_ceiling": "amber",
+        "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
+        "valid_from": "2020-01-01T00:00:00Z"
+    });
+    let (s, created) = call(node, &la, "POST", "agreements", Some(terms)).await;
+    assert_eq!(s, 201, "{created}");
+    let agreement = created["id"].as_str().unwrap().to_owned();
+    for token in [&lb, &la] {
+        assert_eq!(call(node, token, "POST", &format!("agreements/{agreement}/ratify"), None).await.0, 200);
+    }
+    let id = "indicator--6b1f5a3e-2c4d-4e8f-9a0b-1c2d3e4f5a6b";
+    let indicator = json!({
+        "type": "indicator", "spec_version": "2.1", "id": id,
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-02T00:00:00Z",
+        "created_by_ref": node.a,
+        "name": format!("hostile {} {}", PAYLOADS[0], PAYLOADS[1]),
+        "description": PAYLOADS.join(" "),
+        "indicator_types": [PAYLOADS[3]],
+        "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix",
+        "valid_from": "2026-01-01T00:00:00Z"
+    });
+    let (s, v) = call(node, &la, "POST", "objects", Some(json!({ "objects": [indicator], "agreements": [agreement] }))).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["results"][0]["status"], "stored", "{v}");
+    id.to_owned()
+}
+
+async fn pages_follow_the_release_policy(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let id = share_hostile_indicator(&node).await;
+    let b = sign_in(&node, &node.liaison[1]).await;
+    let c = sign_in(&node, &node.liaison[2]).await;
+    let page = format!("/intel/{id}");
+
+    let (s, _, list) = b.get("/intel?type=indicator").await;
+    assert_eq!(s, 200);
+    assert!(list.contains(&page), "B finds A's indicator: {list}");
+    let (s, _, shown) = b.get(&page).await;
+    assert_eq!(s, 200, "{shown}");
+    assert!(shown.contains("Aurelia"), "the author is named: {shown}");
+    assert!(shown.contains("A–B &lt;b&gt;indicators&lt;/b&gt;"), "shared under the agreement: {shown}");
+    // Also by text and by observable.
+    assert!(b.get("/intel?q=HOSTILE").await.2.contains(&page));
+    assert!(b.get("/intel?observable=ipv4-addr:198.51.100.7").await.2.contains(&page));
+    // B's dashboard counts it, and lists the agreement in force.
+    let dash = b.get("/").await.2;
+    assert!(dash.contains("in-force"), "{dash}");
+    assert!(dash.contains("/intel?type=indicator"), "{dash}");
+
+    // C, not a party: not in any list, and the page is the 404 of a missing object.
+    for query in ["/intel", "/intel?type=indicator", "/intel?q=hostile", "/intel?observable=ipv4-addr:198.51.100.7"] {
+        let (s, _, list) = c.get(query).await;
+        assert_eq!(s, 200);
+        assert!(!list.contains(&page), "C must not find it through {query}");
+    }
+    let (s, _, refused) = c.get(&page).await;
+    assert_eq!(s, 404);
+    let (s, _, missing) = c.get("/intel/indicator--00000000-0000-4000-8000-000000000009").await;
+    assert_eq!(s, 404);
+    assert_eq!(refused, missing, "refused and missing look the same");
+    assert!(!c.get("/").await.2.contains("indicator"), "C's dashboard does not count it");
+
+    // Every object shown to B is in the release log under the channel `web`, to B.
+    let log = std::fs::read_to_string(node._dir.path().join("release.log")).unwrap();
+    let shown_to_b = log.lines().filter(|l| l.contains("\"web\"") && l.contains(&id) && l.contains(&node.b)).count();
+    assert!(shown_to_b >= 4, "list, page, text and observable searches logged: {log}");
+    assert!(!log.lines().any(|l| l.contains("\"web\"") && l.contains(&id) && l.contains(&node.c) && l.contains("\"release\"")), "{log}");
+}
+
+async fn hostile_text_is_escaped(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let id = share_hostile_indicator(&node).await;
+    let b = sign_in(&node, &node.liaison[1]).await;
+    for path in ["/", "/intel", "/intel?q=hostile".to_owned().as_str(), &format!("/intel/{id}"), "/intel/indicator--00000000-0000-4000-8000-000000000009"] {
+        let (s, csp, html) = b.get(path).await;
+        assert!(s == 200 || s == 404, "{path}: {s}");
+        assert_eq!(csp.as_deref(), Some(server::web::CSP), "{path}: the CSP");
+        assert!(!html.contains("<script"), "{path}: a script element");
+        assert!(!html.contains("<svg"), "{path}: an svg element");
+        assert!(!html.contains("onerror=\""), "{path}: an attribute handler");
+        assert!(!html.contains("href=\"javascript:"), "{path}: a javascript URL");
+        assert!(!html.contains(PAYLOADS[1]), "{path}");
+    }
+    for path in ["/intel?q=hostile", &format!("/intel/{id}")] {
+        let html = b.get(path).await.2;
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{path}: {html}");
+        assert!(html.contains("&quot; onerror=&quot;alert(1)"), "{path}: {html}");
+    }
+    let page = b.get(&format!("/intel/{id}")).await.2;
+    assert!(page.contains("&lt;svg onload=alert(1)&gt;"), "{page}");
+    assert!(page.contains("javascript:alert(1)"), "shown as text: {page}");
+    // The login page and the stylesheet carry the headers too.
+    let r = client().get(format!("{}/login", node.url)).send().await.unwrap();
+    assert_eq!(r.headers()[CONTENT_SECURITY_POLICY], server::web::CSP);
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+}
+
+/// The link to the next page of results, if any.
+fn more_link(html: &str) -> Option<String> {
+    let end = html.find("\">More results")?;
+    let start = html[..end].rfind("href=\"")? + "href=\"".len();
+    Some(html[start..end].replace("&amp;", "&"))
+}
+
+async fn search_pages(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let la = node.liaison[0].clone();
+    // 55 of A's objects whose name matches "wanted", between 40 that do not.
+    let objects: Vec<_> = (0..95)
+        .map(|n| {
+            let name = if n % 7 < 4 || n >= 60 { format!("wanted {n}") } else { format!("other {n}") };
+            json!({"type": "malware", "spec_version": "2.1", "id": format!("malware--00000000-0000-4000-8000-{n:012}"),
+                   "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+                   "created_by_ref": node.a, "name": name, "is_family": false})
+        })
+        .collect();
+    let wanted = objects.iter().filter(|o| o["name"].as_str().unwrap().starts_with("wanted")).count();
+    let (s, v) = call(&node, &la, "POST", "objects", Some(json!({ "objects": objects }))).await;
+    assert_eq!(s, 200, "{v}");
+    let a = sign_in(&node, &la).await;
+    for (query, expected) in [("/intel?type=malware", 95), ("/intel?q=WANTED", wanted)] {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut path = Some(query.to_owned());
+        let mut pages = 0;
+        while let Some(p) = path {
+            let (s, _, html) = a.get(&p).await;
+            assert_eq!(s, 200, "{p}: {html}");
+            let on_page: Vec<_> = html.match_indices("href=\"/intel/malware--").map(|(i, _)| html[i + 13..i + 13 + 45].to_owned()).collect();
+            assert!(on_page.len() <= 50, "{p}");
+            for id in on_page {
+                assert!(seen.insert(id.clone()), "{id} repeated");
+            }
+            path = more_link(&html);
+            pages += 1;
+        }
+        assert_eq!(seen.len(), expected, "{query}");
+        assert!(pages >= 2, "{query} took {pages} pages");
+    }
+}
