@@ -340,10 +340,9 @@ pub(super) async fn share_stored(
         // Not the caller's to share: answer as if absent unless it may see it.
         Err(release::ShareError::NotFound) => return Err(ApiError::not_found("no such object")),
         Err(release::ShareError::NotYours(m)) => {
+            // 404 (and a logged refusal) unless the caller may see it.
             let reader = state.reader(&caller.partner, Through::AnyShare).await?;
-            if visible_versions(&state, &reader, &id, "api").await?.is_empty() {
-                return Err(ApiError::not_found("no such object"));
-            }
+            visible_versions(&state, &reader, &id, "api").await?;
             return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", m));
         }
         Err(release::ShareError::Store(e)) => return Err(e.into()),
