@@ -26,19 +26,7 @@ impl KeyDir {
     /// public key (base64).
     pub fn create(&self, partner: &str) -> std::io::Result<String> {
         let (secret, public) = policy::generate_keypair().map_err(std::io::Error::other)?;
-        std::fs::create_dir_all(&self.dir)?;
-        set_mode(&self.dir, 0o700)?;
-        let path = self.path(partner)?;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&path)?;
-        file.write_all(&secret)?;
-        file.sync_all()?;
+        write_secret(&self.dir, &self.path(partner)?, &secret)?;
         Ok(public)
     }
 
@@ -47,6 +35,23 @@ impl KeyDir {
         let bytes = std::fs::read(self.path(partner)?)?;
         bytes.try_into().map_err(|_| std::io::Error::other(format!("the key of {partner} is damaged")))
     }
+}
+
+/// Writes a new secret file (never replacing one), readable by this user
+/// alone (0600), in `dir` (created, 0700), durably.
+pub(crate) fn write_secret(dir: &Path, file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    set_mode(dir, 0o700)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(file)?;
+    f.write_all(bytes)?;
+    f.sync_all()
 }
 
 #[cfg(unix)]

@@ -7,7 +7,6 @@
 //! (0600, in a 0700 folder), never in the database, never logged, never
 //! served (`GET /api/v1/peers` lists records only).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use store::{PeerRecord, Registry};
@@ -31,18 +30,7 @@ impl PeerSecrets {
 
     /// Keeps a peer's credential, readable by this user alone.
     pub fn write(&self, id: &str, token: &str) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
-        set_mode(&self.dir, 0o700)?;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(self.path(id)?)?;
-        file.write_all(token.as_bytes())?;
-        file.sync_all()
+        crate::keys::write_secret(&self.dir, &self.path(id)?, token.as_bytes())
     }
 
     /// A peer's credential.
@@ -57,17 +45,6 @@ impl PeerSecrets {
             _ => Ok(()),
         }
     }
-}
-
-fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-    }
-    #[cfg(not(unix))]
-    let _ = (path, mode);
-    Ok(())
 }
 
 /// Checks a peer URL: `https://`, or `http://` to a loopback address only

@@ -44,28 +44,31 @@ pub fn key_of(r: &Record) -> (String, i64) {
 /// other nodes), and for versions authored and submitted by a partner this
 /// node hosts, new ones made now. Versions no one signed are left out.
 pub fn signatures_for(store: &dyn Store, keys: &KeyDir, records: &[Record]) -> store::Result<Vec<Signature>> {
-    let wanted: Vec<(String, i64)> = records.iter().map(key_of).collect();
-    let mut found = store.signatures(&wanted)?;
-    let have: std::collections::HashSet<(String, i64)> =
-        found.iter().map(|s| (s.id.clone(), s.version_micros)).collect();
-    // What to sign, per author: one signed Merkle root per author and call.
+    // Versions this node signs (per author: one signed Merkle root per call),
+    // and the others, whose kept signatures are looked up: a version is
+    // never both, so the store is not asked about what is signed here.
     type Todo<'r> = HashMap<&'r str, Vec<(&'r Record, (String, i64))>>;
+    let mut secrets: HashMap<&str, Option<[u8; 32]>> = HashMap::new();
     let mut todo: Todo<'_> = HashMap::new();
-    for (r, key) in records.iter().zip(wanted) {
-        if have.contains(&key) {
-            continue;
+    let mut kept = Vec::new();
+    for r in records {
+        let key = key_of(r);
+        match r.created_by_ref.as_deref() {
+            Some(author)
+                if r.posted_by.as_deref() == Some(author)
+                    && secrets.entry(author).or_insert_with(|| keys.secret(author).ok()).is_some() =>
+            {
+                todo.entry(author).or_default().push((r, key));
+            }
+            _ => kept.push(key),
         }
-        let Some(author) = r.created_by_ref.as_deref() else { continue };
-        if r.posted_by.as_deref() != Some(author) {
-            continue;
-        }
-        todo.entry(author).or_default().push((r, key));
     }
+    let mut found = store.signatures(&kept)?;
     let mut made = Vec::new();
     for (author, versions) in todo {
-        let Ok(secret) = keys.secret(author) else { continue };
+        let Some(Some(secret)) = secrets.get(author) else { continue };
         let jsons: Vec<&[u8]> = versions.iter().map(|(r, _)| r.json.as_slice()).collect();
-        let Ok(values) = policy::provenance::sign_objects(&jsons, &secret) else { continue };
+        let Ok(values) = policy::provenance::sign_objects(&jsons, secret) else { continue };
         for ((_, (id, version_micros)), value) in versions.into_iter().zip(values) {
             made.push(Signature { id, version_micros, signer: author.to_owned(), value });
         }

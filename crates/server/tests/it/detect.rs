@@ -5,31 +5,9 @@
 
 use serde_json::{json, Value};
 
-use crate::{call, start, Backend, Node};
+use crate::{call, ratified_agreement, start, Backend};
 
 crate::on_both_backends!(detection_sightings_and_correlation);
-
-/// An agreement among `parties`, ratified by all; returns its id.
-async fn agreement(node: &Node, parties: &[usize]) -> String {
-    let ids = [&node.a, &node.b, &node.c];
-    let terms = json!({
-        "title": "detection test",
-        "purpose": "share indicators and sightings",
-        "party_refs": parties.iter().map(|p| ids[*p]).collect::<Vec<_>>(),
-        "scope": { "object_types": ["indicator", "sighting"], "labels": [], "data_kind": "real" },
-        "tlp_ceiling": "amber",
-        "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
-        "valid_from": "2020-01-01T00:00:00Z"
-    });
-    let (s, v) = call(node, &node.liaison[parties[0]], "POST", "agreements", Some(terms)).await;
-    assert_eq!(s, 201, "{v}");
-    let id = v["id"].as_str().unwrap().to_owned();
-    for p in parties {
-        let (s, v) = call(node, &node.liaison[*p], "POST", &format!("agreements/{id}/ratify"), None).await;
-        assert_eq!(s, 200, "{v}");
-    }
-    id
-}
 
 fn indicator(n: u32, author: &str, pattern: &str) -> Value {
     json!({
@@ -65,8 +43,8 @@ fn hit_ids(v: &Value) -> Vec<String> {
 async fn detection_sightings_and_correlation(backend: Backend) {
     let node = start(backend, Default::default()).await;
     let (ta, tb, lc) = (node.token_a.clone(), node.token_b.clone(), node.liaison[2].clone());
-    let abc = agreement(&node, &[0, 1, 2]).await;
-    let ab = agreement(&node, &[0, 1]).await;
+    let abc = ratified_agreement(&node, "detection test", &[0, 1, 2], &["indicator", "sighting"]).await;
+    let ab = ratified_agreement(&node, "detection test", &[0, 1], &["indicator", "sighting"]).await;
 
     // A shares three indicators: one with the trilateral agreement, one with
     // A–B only, one (by value LIKE, not pre-selectable) with A–B; and keeps one.

@@ -148,3 +148,27 @@ pub(crate) async fn call(
     let status = r.status();
     (status, r.json().await.unwrap_or(serde_json::Value::Null))
 }
+
+/// An agreement among `parties` (indexes of A, B, C) to share
+/// `object_types`, proposed by the first and ratified by all through the
+/// REST API; returns its id.
+pub(crate) async fn ratified_agreement(node: &Node, title: &str, parties: &[usize], object_types: &[&str]) -> String {
+    let ids = [&node.a, &node.b, &node.c];
+    let terms = serde_json::json!({
+        "title": title,
+        "purpose": "share indicators of shared threats",
+        "party_refs": parties.iter().map(|p| ids[*p]).collect::<Vec<_>>(),
+        "scope": { "object_types": object_types, "labels": [], "data_kind": "real" },
+        "tlp_ceiling": "amber",
+        "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
+        "valid_from": "2020-01-01T00:00:00Z"
+    });
+    let (s, v) = call(node, &node.liaison[parties[0]], "POST", "agreements", Some(terms)).await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    for p in parties {
+        let (s, v) = call(node, &node.liaison[*p], "POST", &format!("agreements/{id}/ratify"), None).await;
+        assert_eq!(s, 200, "{v}");
+    }
+    id
+}

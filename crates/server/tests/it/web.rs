@@ -6,7 +6,7 @@ use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Client, StatusCode};
 use serde_json::json;
 
-use crate::{call, start, Backend, Node};
+use crate::{call, ratified_agreement, start, Backend, Node};
 
 crate::on_both_backends!(sign_in_session_and_sign_out, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages);
 
@@ -157,22 +157,8 @@ async fn csrf_is_required(backend: Backend) {
 /// A–B agreement in force, and A's indicator shared under it whose strings
 /// carry `PAYLOADS`; returns the indicator's id.
 async fn share_hostile_indicator(node: &Node) -> String {
-    let [la, lb, _] = node.liaison.clone();
-    let terms = json!({
-        "title": "A–B <b>indicators</b>",
-        "purpose": "share indicators of shared threats",
-        "party_refs": [node.a, node.b],
-        "scope": { "object_types": ["indicator"], "labels": [], "data_kind": "real" },
-        "tlp_ceiling": "amber",
-        "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
-        "valid_from": "2020-01-01T00:00:00Z"
-    });
-    let (s, created) = call(node, &la, "POST", "agreements", Some(terms)).await;
-    assert_eq!(s, 201, "{created}");
-    let agreement = created["id"].as_str().unwrap().to_owned();
-    for token in [&lb, &la] {
-        assert_eq!(call(node, token, "POST", &format!("agreements/{agreement}/ratify"), None).await.0, 200);
-    }
+    let la = node.liaison[0].clone();
+    let agreement = ratified_agreement(node, "A–B <b>indicators</b>", &[0, 1], &["indicator"]).await;
     let id = "indicator--6b1f5a3e-2c4d-4e8f-9a0b-1c2d3e4f5a6b";
     let indicator = json!({
         "type": "indicator", "spec_version": "2.1", "id": id,
