@@ -11,46 +11,46 @@ use crate::{call, ratified_agreement, start, Backend, Node};
 crate::on_both_backends!(sign_in_session_and_sign_out, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages);
 
 /// The payloads every string of the hostile object carries.
-const PAYLOADS: [&str; 4] = ["<script>alert(1)</script>", "\" onerror=\"alert(1)", "javascript:alert(1)", "<svg onload=alert(1)>"];
+pub(crate) const PAYLOADS: [&str; 4] = ["<script>alert(1)</script>", "\" onerror=\"alert(1)", "javascript:alert(1)", "<svg onload=alert(1)>"];
 
-fn client() -> Client {
+pub(crate) fn client() -> Client {
     Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// The value of the first `name="csrf"` field of a page.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("the page has a CSRF field") + "name=\"csrf\" value=\"".len();
     html[start..].split('"').next().unwrap().to_owned()
 }
 
 /// `name=value` of the `Set-Cookie` for `name`, and the whole header.
-fn set_cookie(r: &reqwest::Response, name: &str) -> Option<(String, String)> {
+pub(crate) fn set_cookie(r: &reqwest::Response, name: &str) -> Option<(String, String)> {
     r.headers().get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find(|v| v.starts_with(&format!("{name}="))).map(|v| {
         (v.split(';').next().unwrap().to_owned(), v.to_owned())
     })
 }
 
 /// A signed-in browser: its session cookie (`entente_session=…`).
-struct Browser<'a> {
-    node: &'a Node,
-    cookie: String,
+pub(crate) struct Browser<'a> {
+    pub node: &'a Node,
+    pub cookie: String,
 }
 
 impl Browser<'_> {
     /// Status, CSP header and body of a page.
-    async fn get(&self, path: &str) -> (StatusCode, Option<String>, String) {
+    pub async fn get(&self, path: &str) -> (StatusCode, Option<String>, String) {
         let r = client().get(format!("{}{path}", self.node.url)).header(COOKIE, &self.cookie).send().await.unwrap();
         let csp = r.headers().get(CONTENT_SECURITY_POLICY).map(|v| v.to_str().unwrap().to_owned());
         (r.status(), csp, r.text().await.unwrap())
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         client().post(format!("{}{path}", self.node.url)).header(COOKIE, &self.cookie).form(form).send().await.unwrap()
     }
 }
 
 /// Signs in with `token` through the form; asserts the cookie's attributes.
-async fn sign_in<'a>(node: &'a Node, token: &str) -> Browser<'a> {
+pub(crate) async fn sign_in<'a>(node: &'a Node, token: &str) -> Browser<'a> {
     let r = client().get(format!("{}/login", node.url)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let (login_cookie, _) = set_cookie(&r, "entente_login").expect("the sign-in form sets its cookie");
