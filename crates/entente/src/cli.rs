@@ -62,6 +62,9 @@ pub enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// User accounts that sign in to the pages with a password.
+    #[command(subcommand)]
+    User(UserCommand),
     /// TAXII collections.
     #[command(subcommand)]
     Collection(CollectionCommand),
@@ -343,6 +346,30 @@ pub enum TokenCommand {
     Revoke {
         /// The token id.
         id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user, or set an existing one's password, partner and role.
+    /// The password is read from standard input (one line, at least 12
+    /// characters); only its Argon2id hash is kept.
+    Add {
+        /// The sign-in name.
+        name: String,
+        /// The partner the user acts for (identity id or name).
+        #[arg(long)]
+        partner: String,
+        /// admin, liaison, analyst or viewer.
+        #[arg(long)]
+        role: String,
+    },
+    /// List users (never their passwords or hashes).
+    List,
+    /// Disable a user: it can no longer sign in, and its sessions end.
+    Disable {
+        /// The sign-in name.
+        name: String,
     },
 }
 

@@ -116,6 +116,63 @@ pub fn verify(registry: &dyn Registry, token: &str, now: i64) -> store::Result<R
     Ok(Ok(Caller { partner: record.partner, role: record.role, token_id: record.id }))
 }
 
+/// The shortest password accepted for a user account.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// The Argon2id hasher: OWASP's first recommended setting (19 MiB of
+/// memory, two passes, one lane).
+fn argon2id() -> argon2::Argon2<'static> {
+    let params = argon2::Params::new(19 * 1024, 2, 1, None).expect("constant parameters are valid");
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
+/// Hashes a user's password with Argon2id and a random salt: the PHC string
+/// to store. Refuses passwords shorter than [`MIN_PASSWORD_CHARS`].
+pub fn hash_password(password: &str) -> Result<String, String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!("a password needs at least {MIN_PASSWORD_CHARS} characters"));
+    }
+    let salt = SaltString::encode_b64(&random_bytes::<16>()).map_err(|e| e.to_string())?;
+    argon2id().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+}
+
+/// A hash of no password, checked when the user name is unknown so that a
+/// wrong name costs as long as a wrong password (no user enumeration by
+/// timing).
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password(&new_secret()).expect("a 64-character secret is long enough"))
+}
+
+fn password_matches(phc: &str, password: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(phc).is_ok_and(|h| argon2id().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// The [`Caller`] a user account acts as. Its `token_id` is `user:NAME`, so
+/// logs tell user sessions from token calls.
+pub fn user_caller(user: &store::UserRecord) -> Caller {
+    Caller { partner: user.partner.clone(), role: user.role, token_id: format!("user:{}", user.name) }
+}
+
+/// Checks a user name and password against the registry. Unknown names,
+/// wrong passwords and disabled accounts are all [`Refusal::Unknown`] or
+/// [`Refusal::Revoked`] for the log; the person only learns "not accepted".
+pub fn verify_password(registry: &dyn Registry, name: &str, password: &str) -> store::Result<Result<Caller, Refusal>> {
+    let Some(user) = registry.user(name)? else {
+        password_matches(decoy_hash(), password);
+        return Ok(Err(Refusal::Unknown));
+    };
+    if !password_matches(&user.password, password) {
+        return Ok(Err(Refusal::Unknown));
+    }
+    if user.disabled {
+        return Ok(Err(Refusal::Revoked));
+    }
+    Ok(Ok(user_caller(&user)))
+}
+
 /// Counts failed authentications per client address.
 #[derive(Debug)]
 pub struct FailureLimiter {

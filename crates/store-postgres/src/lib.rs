@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_observables.sql"),
     include_str!("migrations/0004_peers.sql"),
     include_str!("migrations/0005_signatures.sql"),
+    include_str!("migrations/0006_users.sql"),
 ];
 
 /// A PostgreSQL-backed [`store::Store`] and [`store::Registry`].

@@ -1,7 +1,7 @@
 //! The node's own records in PostgreSQL: partners, tokens, collections,
 //! statuses, settings.
 
-use store::{Access, CollectionRecord, Error, PartnerRecord, PeerRecord, Registry, Result, Role, TokenRecord};
+use store::{Access, CollectionRecord, Error, PartnerRecord, PeerRecord, Registry, Result, Role, TokenRecord, UserRecord};
 
 use crate::{pg_err, PgStore};
 
@@ -23,6 +23,17 @@ fn token_row(r: &postgres::Row) -> TokenRecord {
         created: r.get(5),
         expires: r.get(6),
         revoked: r.get(7),
+    }
+}
+
+fn user_row(r: &postgres::Row) -> UserRecord {
+    UserRecord {
+        name: r.get(0),
+        partner: r.get(1),
+        role: Role::parse(r.get::<_, &str>(2)).unwrap_or(Role::Viewer),
+        password: r.get(3),
+        created: r.get(4),
+        disabled: r.get(5),
     }
 }
 
@@ -126,6 +137,33 @@ impl Registry for PgStore {
     fn status(&self, id: &str) -> Result<Option<(String, Vec<u8>)>> {
         let row = self.conn()?.query_opt("SELECT owner, json FROM statuses WHERE id = $1", &[&id]).map_err(pg_err)?;
         Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    fn put_user(&self, u: &UserRecord) -> Result<()> {
+        self.conn()?
+            .execute(
+                "INSERT INTO users (name, partner, role, password, created, disabled) VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (name) DO UPDATE SET partner = $2, role = $3, password = $4, created = $5, disabled = $6",
+                &[&u.name, &u.partner, &u.role.as_str(), &u.password, &u.created, &u.disabled],
+            )
+            .map_err(pg_err)?;
+        Ok(())
+    }
+
+    fn user(&self, name: &str) -> Result<Option<UserRecord>> {
+        let row = self
+            .conn()?
+            .query_opt("SELECT name, partner, role, password, created, disabled FROM users WHERE name = $1", &[&name])
+            .map_err(pg_err)?;
+        Ok(row.as_ref().map(user_row))
+    }
+
+    fn users(&self) -> Result<Vec<UserRecord>> {
+        let rows = self
+            .conn()?
+            .query("SELECT name, partner, role, password, created, disabled FROM users ORDER BY name COLLATE \"C\"", &[])
+            .map_err(pg_err)?;
+        Ok(rows.iter().map(user_row).collect())
     }
 
     fn put_peer(&self, p: &PeerRecord) -> Result<bool> {

@@ -12,5 +12,5 @@ fn refuses_newer_schema_and_reopens_current() {
     c.batch_execute("INSERT INTO entente_migrations (version) VALUES (99)").unwrap();
     drop(c);
     let err = store.migrate().expect_err("must refuse");
-    assert_eq!(err.to_string(), "the database is at schema version 99, newer than this binary knows (5); upgrade Entente");
+    assert_eq!(err.to_string(), "the database is at schema version 99, newer than this binary knows (6); upgrade Entente");
 }

@@ -3,7 +3,7 @@
 //! connection so that they share its transactions' durability.
 
 use rusqlite::{params, OptionalExtension};
-use store::{Access, CollectionRecord, Error, PartnerRecord, PeerRecord, Registry, Result, Role, TokenRecord};
+use store::{Access, CollectionRecord, Error, PartnerRecord, PeerRecord, Registry, Result, Role, TokenRecord, UserRecord};
 
 use crate::{sql_err, SqliteStore};
 
@@ -26,6 +26,18 @@ fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRecord> {
         created: r.get(5)?,
         expires: r.get(6)?,
         revoked: r.get(7)?,
+    })
+}
+
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
+    let role: String = r.get(2)?;
+    Ok(UserRecord {
+        name: r.get(0)?,
+        partner: r.get(1)?,
+        role: Role::parse(&role).unwrap_or(Role::Viewer),
+        password: r.get(3)?,
+        created: r.get(4)?,
+        disabled: r.get(5)?,
     })
 }
 
@@ -85,6 +97,31 @@ impl Registry for SqliteStore {
 
     fn revoke_token(&self, id: &str) -> Result<bool> {
         self.exec("UPDATE tokens SET revoked = 1 WHERE id = ?", [id]).map(|n| n > 0)
+    }
+
+    fn put_user(&self, u: &UserRecord) -> Result<()> {
+        self.exec(
+            "INSERT INTO users (name, partner, role, password, created, disabled) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (name) DO UPDATE SET partner = ?2, role = ?3, password = ?4, created = ?5, disabled = ?6",
+            params![u.name, u.partner, u.role.as_str(), u.password, u.created, u.disabled],
+        )
+        .map(|_| ())
+    }
+
+    fn user(&self, name: &str) -> Result<Option<UserRecord>> {
+        self.with_reader(|c| {
+            c.prepare_cached("SELECT name, partner, role, password, created, disabled FROM users WHERE name = ?")
+                .and_then(|mut s| s.query_row([name], user_row).optional())
+                .map_err(sql_err)
+        })
+    }
+
+    fn users(&self) -> Result<Vec<UserRecord>> {
+        self.with_reader(|c| {
+            let mut s = c.prepare_cached("SELECT name, partner, role, password, created, disabled FROM users ORDER BY name").map_err(sql_err)?;
+            let rows = s.query_map([], user_row).map_err(sql_err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(sql_err)
+        })
     }
 
     fn put_collection(&self, c: &CollectionRecord) -> Result<bool> {

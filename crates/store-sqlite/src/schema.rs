@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_peers.sql"),
     include_str!("migrations/0006_signatures.sql"),
     include_str!("migrations/0007_collection_order_covers.sql"),
+    include_str!("migrations/0008_users.sql"),
 ];
 
 /// Applies the migrations the database lacks, in one transaction; refuses a

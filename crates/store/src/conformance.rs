@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::{
     Access, CollectionRecord, Cursor, Gate, ObservableKey, Outcome, PartnerRecord, PeerRecord, PutOptions, Query, Record, Registry, Role, Signature,
-    Store, TokenRecord, Versions,
+    Store, TokenRecord, UserRecord, Versions,
 };
 
 /// Generates one `#[test]` per conformance case for a backend. The
@@ -481,6 +481,18 @@ pub fn registry_records<B: Store + Registry + 'static>(b: Arc<B>) {
     assert!(!reg.revoke_token("nope").unwrap());
     assert!(reg.token("abcd1234").unwrap().unwrap().revoked);
     assert_eq!(reg.tokens().unwrap().len(), 1);
+
+    let u = UserRecord {
+        name: "ana".into(), partner: AUTHOR_A.into(), role: Role::Liaison,
+        password: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into(), created: 11, disabled: false,
+    };
+    reg.put_user(&u).unwrap();
+    assert_eq!(reg.user("ana").unwrap(), Some(u.clone()));
+    assert!(reg.user("Ana").unwrap().is_none(), "names are exact");
+    let disabled = UserRecord { disabled: true, role: Role::Viewer, password: "$argon2id$other".into(), ..u.clone() };
+    reg.put_user(&disabled).unwrap();
+    reg.put_user(&UserRecord { name: "bo".into(), ..u.clone() }).unwrap();
+    assert_eq!(reg.users().unwrap(), vec![disabled, UserRecord { name: "bo".into(), ..u }], "replaced in place, by name");
 
     let c = CollectionRecord {
         id: "91a7b528-80eb-42ed-a74d-c6fbd5a26116".into(), title: "Shared".into(), description: None,

@@ -16,7 +16,7 @@ pub mod conformance;
 use std::fmt;
 
 pub use query::{Cursor, Page, Query, Versions};
-pub use registry::{Access, CollectionRecord, PartnerRecord, PeerRecord, Registry, Role, TokenRecord};
+pub use registry::{Access, CollectionRecord, PartnerRecord, PeerRecord, Registry, Role, TokenRecord, UserRecord};
 
 /// A storage failure. Never names the backend: callers see what happened, not where.
 #[derive(Debug, thiserror::Error)]

@@ -104,6 +104,26 @@ pub struct TokenRecord {
     pub revoked: bool,
 }
 
+/// A person who signs in to the pages with a user name and password.
+/// Only the password's Argon2id hash is kept (a PHC string), never the
+/// password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// The sign-in name, unique on the node.
+    pub name: String,
+    /// The partner the user acts for.
+    pub partner: String,
+    /// What the user may do.
+    pub role: Role,
+    /// The password's hash: `$argon2id$v=19$m=…,t=…,p=…$salt$hash`.
+    pub password: String,
+    /// When it was created (microseconds since the epoch).
+    pub created: i64,
+    /// Whether the account is disabled (it can no longer sign in, and its
+    /// sessions end).
+    pub disabled: bool,
+}
+
 /// Another Entente node (or TAXII server) this node pulls from. Its
 /// credential is not here: it is a secret, kept apart (0600 files in the
 /// data dir), never in the database.
@@ -137,6 +157,14 @@ pub trait Registry: Send + Sync {
     fn tokens(&self) -> Result<Vec<TokenRecord>>;
     /// Marks a token revoked; false if there is no such token.
     fn revoke_token(&self, id: &str) -> Result<bool>;
+
+    /// Creates a user account, or replaces the one with this name (a new
+    /// password, role or disabled flag).
+    fn put_user(&self, user: &UserRecord) -> Result<()>;
+    /// Looks a user up by name.
+    fn user(&self, name: &str) -> Result<Option<UserRecord>>;
+    /// Every user, by name.
+    fn users(&self) -> Result<Vec<UserRecord>>;
 
     /// Creates a collection; false if one with this id exists.
     fn put_collection(&self, collection: &CollectionRecord) -> Result<bool>;

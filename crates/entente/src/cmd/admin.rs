@@ -1,11 +1,11 @@
-//! `entente init`, `partner`, `token` and `collection`: the node operator's commands.
+//! `entente init`, `partner`, `token`, `user` and `collection`: the node operator's commands.
 
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use store::{Access, CollectionRecord, Role};
 
-use crate::cli::{CollectionCommand, PartnerCommand, PeerCommand, TokenCommand};
+use crate::cli::{CollectionCommand, PartnerCommand, PeerCommand, TokenCommand, UserCommand};
 use crate::config::Config;
 
 pub fn init(config: &Config) -> anyhow::Result<ExitCode> {
@@ -106,6 +106,40 @@ pub fn token(cmd: TokenCommand, config: &Config) -> anyhow::Result<ExitCode> {
                 bail!("no token {id}");
             }
             eprintln!("token {id} revoked");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<ExitCode> {
+    let node = super::open(config)?;
+    match cmd {
+        UserCommand::Add { name, partner, role } => {
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                bail!("{name:?} is not a user name: 1 to 64 characters, no spaces or control characters");
+            }
+            let partner = resolve_partner(&*node.registry, &partner)?;
+            let role = Role::parse(&role).with_context(|| format!("{role:?} is not a role (admin, liaison, analyst, viewer)"))?;
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            let hash = server::auth::hash_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let record = store::UserRecord { name: name.clone(), partner: partner.clone(), role, password: hash, created: model::Timestamp::now().micros(), disabled: false };
+            node.registry.put_user(&record)?;
+            eprintln!("user {name} for {partner} as {}: can sign in at /login", role.as_str());
+        }
+        UserCommand::List => {
+            println!("{:<24} {:<8} {:<9} {:<28} partner", "name", "role", "state", "created");
+            for u in node.registry.users()? {
+                let state = if u.disabled { "disabled" } else { "active" };
+                println!("{:<24} {:<8} {:<9} {:<28} {}", u.name, u.role.as_str(), state, model::Timestamp::from_micros(u.created).to_string(), u.partner);
+            }
+        }
+        UserCommand::Disable { name } => {
+            let Some(u) = node.registry.user(&name)? else { bail!("no user {name:?}") };
+            node.registry.put_user(&store::UserRecord { disabled: true, ..u })?;
+            eprintln!("user {name} disabled");
         }
     }
     Ok(ExitCode::SUCCESS)

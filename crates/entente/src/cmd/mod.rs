@@ -29,6 +29,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Init(_) => admin::init(&config),
         Command::Partner(c) => admin::partner(c, &config),
         Command::Token(c) => admin::token(c, &config),
+        Command::User(c) => admin::user(c, &config),
         Command::Collection(c) => admin::collection(c, &config),
         Command::Pattern(args) => pattern::run(&args),
         Command::Agreement(c) => agreement::run(c, &config),

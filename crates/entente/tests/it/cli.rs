@@ -312,3 +312,39 @@ fn peers_keep_their_credentials_out_of_the_database() {
     assert!(!kept.exists(), "the credential outlived its peer");
     assert_eq!(entente(&a, &["peer", "remove", &peer]).status.code(), Some(1));
 }
+
+/// Runs `entente args` in `d` with `input` on standard input.
+fn entente_stdin(d: &std::path::Path, args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = crate::command(d, args).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn user_accounts_keep_only_an_argon2id_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = entente(d, &["init", "--name", "Aurelia"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let short = entente_stdin(d, &["user", "add", "ana", "--partner", "Aurelia", "--role", "liaison"], "short\n");
+    assert!(!short.status.success());
+    assert!(stderr(&short).contains("at least 12 characters"), "{}", stderr(&short));
+    let bad_role = entente_stdin(d, &["user", "add", "ana", "--partner", "Aurelia", "--role", "king"], "a long enough password\n");
+    assert!(stderr(&bad_role).contains("\"king\" is not a role"), "{}", stderr(&bad_role));
+    let out = entente_stdin(d, &["user", "add", "ana", "--partner", "Aurelia", "--role", "liaison"], "a long enough password\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list = String::from_utf8(entente(d, &["user", "list"]).stdout).unwrap();
+    assert!(list.lines().any(|l| l.starts_with("ana ") && l.contains("liaison") && l.contains("active")), "{list}");
+    assert!(!list.contains("argon2") && !list.contains("a long enough password"), "{list}");
+    let out = entente(d, &["user", "disable", "ana"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8(entente(d, &["user", "list"]).stdout).unwrap().contains("disabled"));
+    assert!(!entente(d, &["user", "disable", "bo"]).status.success(), "no such user");
+    // The database (and its write-ahead log) holds the hash, never the password.
+    let mut db = std::fs::read(d.join("entente-data/entente.db")).unwrap();
+    db.extend(std::fs::read(d.join("entente-data/entente.db-wal")).unwrap_or_default());
+    let text = String::from_utf8_lossy(&db);
+    assert!(text.contains("$argon2id$v=19$"), "the hash is stored");
+    assert!(!text.contains("a long enough password"));
+}

@@ -55,3 +55,23 @@ fn limiter_blocks_after_threshold() {
     assert!(l.blocked(ip));
     assert!(!l.blocked("127.0.0.10".parse().unwrap()));
 }
+
+#[test]
+fn passwords_are_argon2id_hashes_that_verify_until_disabled() {
+    let (reg, _d) = registry();
+    assert!(hash_password("short").is_err(), "fewer than 12 characters");
+    let phc = hash_password("correct horse battery").unwrap();
+    assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+    assert!(!phc.contains("correct horse"), "only the hash is kept");
+    assert_ne!(phc, hash_password("correct horse battery").unwrap(), "a fresh salt each time");
+    let user = store::UserRecord {
+        name: "ana".into(), partner: "identity--a".into(), role: Role::Liaison, password: phc, created: 1, disabled: false,
+    };
+    reg.put_user(&user).unwrap();
+    let ok = verify_password(&*reg, "ana", "correct horse battery").unwrap().unwrap();
+    assert_eq!((ok.partner.as_str(), ok.role, ok.token_id.as_str()), ("identity--a", Role::Liaison, "user:ana"));
+    assert_eq!(verify_password(&*reg, "ana", "correct horse batterY").unwrap(), Err(Refusal::Unknown));
+    assert_eq!(verify_password(&*reg, "bo", "correct horse battery").unwrap(), Err(Refusal::Unknown));
+    reg.put_user(&store::UserRecord { disabled: true, ..user }).unwrap();
+    assert_eq!(verify_password(&*reg, "ana", "correct horse battery").unwrap(), Err(Refusal::Revoked));
+}

@@ -1,14 +1,16 @@
-//! Sign-in with an API token, sessions, sign-out and CSRF for the pages.
+//! Sign-in with a user name and password (Argon2id, [`crate::auth::verify_password`])
+//! or an API token, sessions, sign-out and CSRF for the pages.
 //!
 //! Sessions live on the server, in memory: a map from a random session id
 //! (256 bits, the only thing in the `entente_session` cookie) to the token's
-//! public id — never the token itself — its per-session CSRF token and an
+//! public id — never the token itself — or the user's name, its per-session CSRF token and an
 //! absolute expiry ([`SESSION_TTL`]). Kept server-side rather than sealed in
 //! the cookie so that sign-out really ends a session and nothing about the
 //! caller travels with the browser; the price is that a restart signs
-//! everyone out. On every request the token's record is read again: a
-//! session ends as soon as its token is revoked or expires, and the role
-//! and partner are always the record's current ones.
+//! everyone out. On every request the token's (or user's) record is read
+//! again: a session ends as soon as its token is revoked or expires or its
+//! user is disabled, and the role and partner are always the record's
+//! current ones.
 //!
 //! The cookie is `HttpOnly`, `SameSite=Strict`, `Path=/`, and `Secure` when
 //! the node serves TLS ([`Sessions::new`]). Every form carries the session's
@@ -46,8 +48,18 @@ const LOGIN_COOKIE: &str = "entente_login";
 /// At most this many live sessions are kept; expired ones are dropped first.
 const MAX_SESSIONS: usize = 100_000;
 
+/// What a session acts for: a token (re-read on every request) or a user
+/// account (re-read too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Principal {
+    /// An API token's public id.
+    Token(String),
+    /// A user account's name.
+    User(String),
+}
+
 struct Session {
-    token_id: String,
+    principal: Principal,
     csrf: String,
     expires: Instant,
 }
@@ -70,7 +82,7 @@ impl Sessions {
         Sessions { secure, live: Mutex::new(HashMap::new()) }
     }
 
-    fn start(&self, token_id: String) -> String {
+    fn start(&self, principal: Principal) -> String {
         let (sid, csrf) = (crate::auth::new_secret(), crate::auth::new_secret());
         let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
         if live.len() >= MAX_SESSIONS {
@@ -84,15 +96,15 @@ impl Sessions {
                 }
             }
         }
-        live.insert(sid.clone(), Session { token_id, csrf, expires: Instant::now() + SESSION_TTL });
+        live.insert(sid.clone(), Session { principal, csrf, expires: Instant::now() + SESSION_TTL });
         sid
     }
 
-    /// The token id and CSRF token of a live session.
-    fn get(&self, sid: &str) -> Option<(String, String)> {
+    /// What a live session acts for, and its CSRF token.
+    fn get(&self, sid: &str) -> Option<(Principal, String)> {
         let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
         match live.get(sid) {
-            Some(s) if s.expires > Instant::now() => Some((s.token_id.clone(), s.csrf.clone())),
+            Some(s) if s.expires > Instant::now() => Some((s.principal.clone(), s.csrf.clone())),
             Some(_) => {
                 live.remove(sid);
                 None
@@ -175,17 +187,22 @@ impl FromRequestParts<AppState> for Signed {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Signed, Response> {
         let to_login = || Redirect::to("/login").into_response();
         let sid = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(to_login)?;
-        let (token_id, csrf) = state.web.get(&sid).ok_or_else(to_login)?;
+        let (principal, csrf) = state.web.get(&sid).ok_or_else(to_login)?;
         let registry = state.registry.clone();
         let now = model::Timestamp::now().micros();
-        let id = token_id.clone();
         let found = crate::blocking(move || {
-            let Some(record) = registry.token(&id)? else { return Ok(None) };
-            if record.revoked || record.expires.is_some_and(|e| e <= now) {
-                return Ok(None);
-            }
-            let name = registry.partners()?.into_iter().find(|p| p.id == record.partner).map(|p| p.name).unwrap_or_default();
-            Ok(Some((Caller { partner: record.partner, role: record.role, token_id: record.id }, name)))
+            let caller = match principal {
+                Principal::Token(id) => match registry.token(&id)? {
+                    Some(t) if !t.revoked && !t.expires.is_some_and(|e| e <= now) => Caller { partner: t.partner, role: t.role, token_id: t.id },
+                    _ => return Ok(None),
+                },
+                Principal::User(name) => match registry.user(&name)? {
+                    Some(u) if !u.disabled => crate::auth::user_caller(&u),
+                    _ => return Ok(None),
+                },
+            };
+            let name = registry.partner(&caller.partner)?.map(|p| p.name).unwrap_or_default();
+            Ok(Some((caller, name)))
         })
         .await
         .map_err(IntoResponse::into_response)?;
@@ -199,20 +216,36 @@ impl FromRequestParts<AppState> for Signed {
     }
 }
 
-fn login_page(status: StatusCode, state: &AppState, message: Option<&str>) -> Response {
-    let nonce = crate::auth::new_secret();
+/// The sign-in form. A browser that still holds a sign-in cookie keeps its
+/// value, so two tabs showing the form can both submit it.
+fn login_page(status: StatusCode, state: &AppState, headers: &HeaderMap, message: Option<&str>) -> Response {
+    let nonce = cookie(headers, LOGIN_COOKIE)
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(crate::auth::new_secret);
     let body = layout(
         "Sign in",
         None,
         html! {
             @if let Some(m) = message { p.error role="alert" { (m) } }
-            form.stack method="post" action="/login" {
-                input type="hidden" name="csrf" value=(nonce);
-                label for="token" { "API token" }
-                input #token type="password" name="token" autocomplete="off" required;
-                button type="submit" { "Sign in" }
+            div.grid {
+                form.stack method="post" action="/login" {
+                    h2 { "With your user name" }
+                    input type="hidden" name="csrf" value=(nonce);
+                    label for="username" { "User name" }
+                    input #username type="text" name="username" autocomplete="username" required;
+                    label for="password" { "Password" }
+                    input #password type="password" name="password" autocomplete="current-password" required;
+                    button type="submit" { "Sign in" }
+                }
+                form.stack method="post" action="/login" {
+                    h2 { "With an API token" }
+                    input type="hidden" name="csrf" value=(nonce);
+                    label for="token" { "API token" }
+                    input #token type="password" name="token" autocomplete="off" required;
+                    button type="submit" { "Sign in with the token" }
+                }
             }
-            p.hint { "Sign in with an API token issued for your partner (" code { "entente token create" } ")." }
+            p.hint { "Accounts are created by the node's operator (" code { "entente user add" } "); tokens too (" code { "entente token create" } ")." }
         },
     );
     let mut r = (status, Html(body.into_string())).into_response();
@@ -221,8 +254,8 @@ fn login_page(status: StatusCode, state: &AppState, message: Option<&str>) -> Re
 }
 
 /// `GET /login`: the sign-in form.
-pub(super) async fn login_form(State(state): State<AppState>) -> Response {
-    login_page(StatusCode::OK, &state, None)
+pub(super) async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    login_page(StatusCode::OK, &state, &headers, None)
 }
 
 /// `POST /login`: checks the token and starts a session.
@@ -239,15 +272,28 @@ pub(super) async fn login(
     let ip = connect.map(|c| c.0 .0 .0.ip()).unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     if state.auth_failures.blocked(ip) {
         tracing::warn!(%ip, "sign-in refused: too many failures");
-        return Ok(login_page(StatusCode::TOO_MANY_REQUESTS, &state, Some("Too many failed sign-ins from this address. Wait a minute and try again.")));
+        return Ok(login_page(StatusCode::TOO_MANY_REQUESTS, &state, &headers, Some("Too many failed sign-ins from this address. Wait a minute and try again.")));
     }
-    let token = form.get("token").map(|t| t.trim().to_owned()).unwrap_or_default();
+    let field = |k: &str| form.get(k).map(|t| t.trim().to_owned()).unwrap_or_default();
     let registry = state.registry.clone();
+    let (username, password, token) = (field("username"), form.get("password").cloned().unwrap_or_default(), field("token"));
+    let by_user = !username.is_empty();
     let now = model::Timestamp::now().micros();
-    match crate::blocking(move || crate::auth::verify(&*registry, &token, now)).await? {
-        Ok(caller) => {
-            let sid = state.web.start(caller.token_id.clone());
-            tracing::info!(partner = %caller.partner, token = %caller.token_id, "signed in");
+    let checked = crate::blocking(move || {
+        if by_user {
+            Ok(crate::auth::verify_password(&*registry, &username, &password)?.map(|c| (c, Principal::User(username))))
+        } else {
+            Ok(crate::auth::verify(&*registry, &token, now)?.map(|c| {
+                let id = c.token_id.clone();
+                (c, Principal::Token(id))
+            }))
+        }
+    })
+    .await?;
+    match checked {
+        Ok((caller, principal)) => {
+            let sid = state.web.start(principal);
+            tracing::info!(partner = %caller.partner, who = %caller.token_id, "signed in");
             let mut r = Redirect::to("/").into_response();
             r.headers_mut().append(header::SET_COOKIE, state.web.cookie(SESSION_COOKIE, &sid, "/", None));
             r.headers_mut().append(header::SET_COOKIE, state.web.cookie(LOGIN_COOKIE, "", "/login", Some(0)));
@@ -256,8 +302,9 @@ pub(super) async fn login(
         Err(why) => {
             state.auth_failures.fail(ip);
             metrics::counter!("entente_auth_failures_total").increment(1);
-            tracing::warn!(%ip, reason = ?why, "sign-in failed");
-            Ok(login_page(StatusCode::UNAUTHORIZED, &state, Some("That token was not accepted.")))
+            tracing::warn!(%ip, reason = ?why, by_user, "sign-in failed");
+            let message = if by_user { "That user name and password were not accepted." } else { "That token was not accepted." };
+            Ok(login_page(StatusCode::UNAUTHORIZED, &state, &headers, Some(message)))
         }
     }
 }

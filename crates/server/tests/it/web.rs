@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{call, ratified_agreement, start, Backend, Node};
 
-crate::on_both_backends!(sign_in_session_and_sign_out, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages);
+crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages);
 
 /// The payloads every string of the hostile object carries.
 pub(crate) const PAYLOADS: [&str; 4] = ["<script>alert(1)</script>", "\" onerror=\"alert(1)", "javascript:alert(1)", "<svg onload=alert(1)>"];
@@ -51,17 +51,19 @@ impl Browser<'_> {
 
 /// Signs in with `token` through the form; asserts the cookie's attributes.
 pub(crate) async fn sign_in<'a>(node: &'a Node, token: &str) -> Browser<'a> {
+    sign_in_with(node, &[("token", token)]).await
+}
+
+/// Signs in through the form with `fields` (a token, or a user name and
+/// password); asserts the cookie's attributes.
+pub(crate) async fn sign_in_with<'a>(node: &'a Node, fields: &[(&str, &str)]) -> Browser<'a> {
     let r = client().get(format!("{}/login", node.url)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let (login_cookie, _) = set_cookie(&r, "entente_login").expect("the sign-in form sets its cookie");
     let csrf = csrf_of(&r.text().await.unwrap());
-    let r = client()
-        .post(format!("{}/login", node.url))
-        .header(COOKIE, &login_cookie)
-        .form(&[("token", token), ("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let mut form = fields.to_vec();
+    form.push(("csrf", csrf.as_str()));
+    let r = client().post(format!("{}/login", node.url)).header(COOKIE, &login_cookie).form(&form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()[LOCATION], "/");
     let (cookie, whole) = set_cookie(&r, "entente_session").expect("a session cookie");
@@ -116,6 +118,82 @@ async fn sign_in_session_and_sign_out(backend: Backend) {
     assert!(tokio::task::spawn_blocking(move || registry.revoke_token(&id).unwrap()).await.unwrap());
     assert_eq!(b.get("/").await.0, StatusCode::SEE_OTHER, "the revoked token's session is refused");
     assert_eq!(b.get("/intel").await.0, StatusCode::SEE_OTHER);
+}
+
+/// User accounts sign in with a password; a disabled account's session
+/// ends; a token's expiry ends its session; two tabs showing the sign-in
+/// form can both submit it.
+async fn passwords_expiry_and_two_tabs(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let (registry, b) = (node.registry.clone(), node.b.clone());
+    let user = tokio::task::spawn_blocking(move || {
+        let hash = server::auth::hash_password("borealis liaison pass").unwrap();
+        let u = store::UserRecord { name: "bo".into(), partner: b, role: store::Role::Liaison, password: hash, created: 0, disabled: false };
+        registry.put_user(&u).unwrap();
+        u
+    })
+    .await
+    .unwrap();
+
+    // Wrong passwords and unknown names get the same answer.
+    for (name, password) in [("bo", "borealis liaison pasS"), ("nobody", "borealis liaison pass")] {
+        let r = client().get(format!("{}/login", node.url)).send().await.unwrap();
+        let (login_cookie, _) = set_cookie(&r, "entente_login").unwrap();
+        let csrf = csrf_of(&r.text().await.unwrap());
+        let r = client()
+            .post(format!("{}/login", node.url))
+            .header(COOKIE, &login_cookie)
+            .form(&[("username", name), ("password", password), ("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{name}");
+        assert!(set_cookie(&r, "entente_session").is_none());
+        assert!(r.text().await.unwrap().contains("That user name and password were not accepted."));
+    }
+    let bo = sign_in_with(&node, &[("username", "bo"), ("password", "borealis liaison pass")]).await;
+    let (s, _, body) = bo.get("/").await;
+    assert_eq!(s, 200);
+    assert!(body.contains("Borealis") && body.contains("liaison"), "{body}");
+    let registry = node.registry.clone();
+    tokio::task::spawn_blocking(move || registry.put_user(&store::UserRecord { disabled: true, ..user }).unwrap()).await.unwrap();
+    assert_eq!(bo.get("/").await.0, StatusCode::SEE_OTHER, "a disabled user's session ends");
+
+    // A token that expires ends its session at its expiry.
+    let (registry, a) = (node.registry.clone(), node.a.clone());
+    let now = model::Timestamp::now().micros();
+    let short = tokio::task::spawn_blocking(move || {
+        let (t, rec) = server::auth::issue(&a, "short", store::Role::Analyst, now, Some(now + 1_500_000));
+        registry.put_token(&rec).unwrap();
+        t
+    })
+    .await
+    .unwrap();
+    let s = sign_in(&node, &short).await;
+    assert_eq!(s.get("/").await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+    assert_eq!(s.get("/").await.0, StatusCode::SEE_OTHER, "the expired token's session is refused");
+
+    // Two tabs: the second GET /login keeps the first one's cookie value, so
+    // the form shown first still submits.
+    let r = client().get(format!("{}/login", node.url)).send().await.unwrap();
+    let (login_cookie, _) = set_cookie(&r, "entente_login").unwrap();
+    let first = csrf_of(&r.text().await.unwrap());
+    let r = client().get(format!("{}/login", node.url)).header(COOKIE, &login_cookie).send().await.unwrap();
+    let (again, _) = set_cookie(&r, "entente_login").unwrap();
+    assert_eq!(again, login_cookie, "the sign-in cookie is kept");
+    assert_eq!(csrf_of(&r.text().await.unwrap()), first);
+    let r = client()
+        .post(format!("{}/login", node.url))
+        .header(COOKIE, &login_cookie)
+        .form(&[("token", node.token_a.as_str()), ("csrf", first.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "the first tab's form signs in");
+    // A forged cookie value is not reused (it must look like one of ours).
+    let r = client().get(format!("{}/login", node.url)).header(COOKIE, "entente_login=abc").send().await.unwrap();
+    assert_ne!(set_cookie(&r, "entente_login").unwrap().0, "entente_login=abc");
 }
 
 async fn csrf_is_required(backend: Backend) {
