@@ -1,7 +1,8 @@
 //! The dashboard at `/`: the caller's partner, what it may see counted by
-//! type and by author (through its release gate), the agreements it is
-//! party to with their derived state, and for the node's administrator the
-//! peers with their sync status.
+//! type and by author (through its release gate), what arrived in the last
+//! day, week and 30 days per author with a chart of arrivals per day, the
+//! agreements it is party to with their derived state, and for the node's
+//! administrator the peers with their sync status.
 //!
 //! Counts show no object, so they are not entries in the release log; the
 //! objects behind them are logged when a page shows them.
@@ -15,9 +16,47 @@ use model::{StixId, Timestamp};
 use store::Role;
 
 use super::session::Signed;
-use super::{layout, page, WebError};
+use super::{chart, layout, page, WebError};
 use crate::release::Through;
 use crate::{ApiError, AppState};
+
+/// How many days the arrivals table and chart cover.
+const DAYS: usize = 30;
+
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// What the dashboard counts in one pass over the visible objects.
+#[derive(Default)]
+struct Counts {
+    by_type: BTreeMap<String, usize>,
+    by_author: BTreeMap<String, usize>,
+    /// Per author, objects (new or new versions) added on each of the last
+    /// [`DAYS`] days, oldest first: index `DAYS - 1` is the last 24 hours.
+    arrivals: BTreeMap<String, [u64; DAYS]>,
+}
+
+impl Counts {
+    fn add(&mut self, now: i64, object_type: String, author: String, date_added: i64) {
+        *self.by_type.entry(object_type).or_default() += 1;
+        let age = now.saturating_sub(date_added).max(0) / DAY_MICROS;
+        if let Ok(age) = usize::try_from(age) {
+            if age < DAYS {
+                self.arrivals.entry(author.clone()).or_insert([0; DAYS])[DAYS - 1 - age] += 1;
+            }
+        }
+        *self.by_author.entry(author).or_default() += 1;
+    }
+}
+
+/// `MM-DD` of each of the last [`DAYS`] days (24-hour windows ending now), oldest first.
+fn day_labels(now: i64) -> Vec<String> {
+    (0..DAYS)
+        .map(|i| {
+            let t = Timestamp::from_micros(now - (DAYS - 1 - i) as i64 * DAY_MICROS);
+            t.as_str().get(5..10).unwrap_or_default().to_owned()
+        })
+        .collect()
+}
 
 /// `GET /`.
 pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
@@ -25,12 +64,12 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Resul
     let reader = state.reader(&signed.caller.partner, Through::AnyShare).await?;
     let node_admin = signed.caller.role == Role::Admin && signed.caller.partner == state.node.partner;
     let (store, registry) = (state.store.clone(), state.registry.clone());
-    let (by_type, by_author, views, names, peers) = crate::blocking(move || {
-        let (mut by_type, mut by_author) = (BTreeMap::<String, usize>::new(), BTreeMap::<String, usize>::new());
+    let now = Timestamp::now().micros();
+    let (counts, views, names, peers) = crate::blocking(move || {
+        let mut counts = Counts::default();
         let q = store::Query { versions: store::Versions::LAST, gate: Some(reader.gate()), ..store::Query::default() };
         store.scan(&q, &mut |r| {
-            *by_type.entry(r.object_type).or_default() += 1;
-            *by_author.entry(r.created_by_ref.unwrap_or_default()).or_default() += 1;
+            counts.add(now, r.object_type, r.created_by_ref.unwrap_or_default(), r.date_added.0);
             Ok(())
         })?;
         let views = crate::agreements::Book::load(&*store)
@@ -38,9 +77,10 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Resul
             .list(&me, &Timestamp::now());
         let names: HashMap<String, String> = registry.partners()?.into_iter().map(|p| (p.id, p.name)).collect();
         let peers = if node_admin { registry.peers()? } else { Vec::new() };
-        Ok((by_type, by_author, views, names, peers))
+        Ok((counts, views, names, peers))
     })
     .await?;
+    let Counts { by_type, by_author, arrivals, .. } = &counts;
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| if id.is_empty() { "(no author)".to_owned() } else { id.to_owned() });
     let body = html! {
         p.lead { "Signed in for " strong { (signed.partner_name) } " as " (signed.caller.role.as_str()) "." }
@@ -50,7 +90,7 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Resul
                 @if by_type.is_empty() { p { "Nothing you may see yet." } }
                 @else {
                     table { thead { tr { th scope="col" { "Type" } th.num scope="col" { "Objects" } } }
-                        tbody { @for (t, n) in &by_type { tr { td { a href={ "/intel?type=" (t) } { (t) } } td.num { (n) } } } } }
+                        tbody { @for (t, n) in by_type { tr { td { a href={ "/intel?type=" (t) } { (t) } } td.num { (n) } } } } }
                 }
             }
             section {
@@ -58,8 +98,28 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Resul
                 @if by_author.is_empty() { p { "Nothing you may see yet." } }
                 @else {
                     table { thead { tr { th scope="col" { "Author" } th.num scope="col" { "Objects" } } }
-                        tbody { @for (a, n) in &by_author { tr { td { (name(a)) } td.num { (n) } } } } }
+                        tbody { @for (a, n) in by_author { tr { td { (name(a)) } td.num { (n) } } } } }
                 }
+            }
+        }
+        section {
+            h2 { "Arrivals" }
+            @if arrivals.is_empty() { p { "Nothing you may see arrived in the last " (DAYS) " days." } }
+            @else {
+                table {
+                    thead { tr { th scope="col" { "Author" } th.num scope="col" { "Last day" } th.num scope="col" { "Last week" } th.num scope="col" { "Last " (DAYS) " days" } } }
+                    tbody {
+                        @for (a, days) in arrivals {
+                            tr {
+                                td { (name(a)) }
+                                td.num { (days[DAYS - 1]) }
+                                td.num { (days[DAYS - 7..].iter().sum::<u64>()) }
+                                td.num { (days.iter().sum::<u64>()) }
+                            }
+                        }
+                    }
+                }
+                (chart::stacked_bars(&format!("Objects received per day, last {DAYS} days, by author"), &day_labels(now), &arrivals.iter().map(|(a, d)| (name(a), d.to_vec())).collect::<Vec<_>>()))
             }
         }
         section {

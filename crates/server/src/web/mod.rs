@@ -17,6 +17,7 @@
 //! live session), rendering through [`layout`], and checking
 //! [`session::Signed::check_csrf`] on every POST.
 
+mod chart;
 mod dashboard;
 mod intel;
 pub mod session;

@@ -275,6 +275,10 @@ async fn pages_follow_the_release_policy(backend: Backend) {
     let dash = b.get("/").await.2;
     assert!(dash.contains("in-force"), "{dash}");
     assert!(dash.contains("/intel?type=indicator"), "{dash}");
+    // …and charts what arrived per day by author: A's indicator, today.
+    assert!(dash.contains("<svg viewBox=") && dash.contains("Objects received per day"), "{dash}");
+    let today = &model::Timestamp::now().as_str()[5..10].to_owned();
+    assert!(dash.contains(&format!("{today}: ")) && dash.contains(" from Aurelia</title>"), "a bar for today from A: {dash}");
 
     // C, not a party: not in any list, and the page is the 404 of a missing object.
     for query in ["/intel", "/intel?type=indicator", "/intel?q=hostile", "/intel?observable=ipv4-addr:198.51.100.7"] {
@@ -305,7 +309,7 @@ async fn hostile_text_is_escaped(backend: Backend) {
         assert!(s == 200 || s == 404, "{path}: {s}");
         assert_eq!(csp.as_deref(), Some(server::web::CSP), "{path}: the CSP");
         assert!(!html.contains("<script"), "{path}: a script element");
-        assert!(!html.contains("<svg"), "{path}: an svg element");
+        assert!(!html.contains(PAYLOADS[3]), "{path}: an svg payload");
         assert!(!html.contains("onerror=\""), "{path}: an attribute handler");
         assert!(!html.contains("href=\"javascript:"), "{path}: a javascript URL");
         assert!(!html.contains(PAYLOADS[1]), "{path}");

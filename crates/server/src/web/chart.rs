@@ -1,0 +1,70 @@
+//! Charts drawn on the server as inline SVG: no script, no external file,
+//! every label escaped by maud like any other text. Colours are SVG
+//! presentation attributes (`fill`), which the pages' CSP allows, unlike
+//! inline `style`.
+
+use maud::{html, Markup};
+
+/// Series colours, distinguishable for the common colour-vision
+/// deficiencies (Okabe–Ito), in order; series beyond them reuse them.
+const PALETTE: [&str; 7] = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"];
+
+/// A stacked bar chart: one bar per column (`labels`, oldest first), each
+/// stacked from `series` (name and one count per column), with a legend
+/// and a text summary for screen readers. `title` names the chart.
+pub(crate) fn stacked_bars(title: &str, labels: &[String], series: &[(String, Vec<u64>)]) -> Markup {
+    let (w, h, left, bottom, top) = (720.0_f64, 220.0_f64, 44.0_f64, 28.0_f64, 8.0_f64);
+    let columns = labels.len().max(1);
+    let totals: Vec<u64> = (0..labels.len()).map(|i| series.iter().map(|(_, v)| v.get(i).copied().unwrap_or(0)).sum()).collect();
+    let max = totals.iter().copied().max().unwrap_or(0).max(1);
+    let step = (w - left) / columns as f64;
+    let bar = (step * 0.8).max(1.0);
+    let scale = (h - bottom - top) / max as f64;
+    let sum: u64 = totals.iter().sum();
+    // (x, y, height, colour, tooltip) of each stacked segment; (x, label) of each axis label.
+    let (mut rects, mut ticks) = (Vec::new(), Vec::new());
+    for (i, label) in labels.iter().enumerate() {
+        let x = left + step * i as f64 + (step - bar) / 2.0;
+        let mut y = h - bottom;
+        for (k, (name, values)) in series.iter().enumerate() {
+            let n = values.get(i).copied().unwrap_or(0);
+            if n > 0 {
+                let height = n as f64 * scale;
+                y -= height;
+                rects.push((x, y, height, PALETTE[k % PALETTE.len()], format!("{label}: {n} from {name}")));
+            }
+        }
+        if i % 7 == labels.len().saturating_sub(1) % 7 {
+            ticks.push((x + bar / 2.0, label));
+        }
+    }
+    html! {
+        figure.chart {
+            svg viewBox={ "0 0 " (w) " " (h) } role="img" aria-label=(title) width="100%" {
+                title { (title) }
+                line x1=(left) y1=(h - bottom) x2=(w) y2=(h - bottom) stroke="#888" {}
+                text x=(left - 6.0) y=(top + 10.0) text-anchor="end" font-size="11" fill="#444" { (max) }
+                text x=(left - 6.0) y=(h - bottom) text-anchor="end" font-size="11" fill="#444" { "0" }
+                @for (x, y, height, colour, tip) in &rects {
+                    rect x=(format!("{x:.1}")) y=(format!("{y:.1}")) width=(format!("{bar:.1}")) height=(format!("{height:.1}")) fill=(colour) { title { (tip) } }
+                }
+                @for (x, label) in &ticks {
+                    text x=(format!("{x:.1}")) y=(h - 10.0) text-anchor="middle" font-size="11" fill="#444" { (label) }
+                }
+            }
+            figcaption {
+                (title) ": " (sum) " in all."
+                @if !series.is_empty() {
+                    ul.legend {
+                        @for (k, (name, values)) in series.iter().enumerate() {
+                            li {
+                                svg width="12" height="12" aria-hidden="true" { rect width="12" height="12" fill=(PALETTE[k % PALETTE.len()]) {} }
+                                " " (name) " (" (values.iter().sum::<u64>()) ")"
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
