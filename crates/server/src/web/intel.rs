@@ -1,8 +1,12 @@
 //! Intelligence pages: search at `/intel` (by type, text in the name or
-//! description, observable value, and date added, paged) and one object at
-//! `/intel/{id}` (its latest visible version's properties, its versions,
-//! author, markings, the agreements it is shared under that the caller is
-//! party to, and how many other partners reported its observables).
+//! description, label, author partner, observable value, and date added
+//! after and before, paged) and one object at
+//! `/intel/{id}` (its latest visible version's properties, its versions with
+//! their author-signature status, author, markings, the agreements it is
+//! shared under that the caller is party to, how many other partners
+//! reported its observables, the sightings of it the caller may see, and
+//! for its author or the node's administrator the release decision per
+//! partner).
 //!
 //! Both read through the caller's release gate, with the REST API's own
 //! functions ([`crate::api::objects::visible_page`],
@@ -41,9 +45,35 @@ pub(super) struct Search {
     #[serde(default)]
     observable: String,
     #[serde(default)]
+    label: String,
+    /// The author partner's identity id.
+    #[serde(default)]
+    partner: String,
+    #[serde(default)]
     after: String,
     #[serde(default)]
+    before: String,
+    #[serde(default)]
     next: String,
+}
+
+impl Search {
+    /// The search's fields as a query string (without `next`), for links.
+    fn link(&self) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [("type", &self.kind), ("q", &self.q), ("label", &self.label), ("partner", &self.partner), ("observable", &self.observable), ("after", &self.after), ("before", &self.before)] {
+            q.append_pair(k, v);
+        }
+        q.finish()
+    }
+}
+
+/// A date or timestamp from the form (`2026-01-01` or RFC 3339), in microseconds.
+fn when(field: &str, t: &str) -> Result<Option<i64>, String> {
+    match t.trim() {
+        "" => Ok(None),
+        t => Timestamp::parse(t).or_else(|_| Timestamp::parse(&format!("{t}T00:00:00Z"))).map(|t| Some(t.micros())).map_err(|e| format!("{field}: {e}")),
+    }
 }
 
 fn json_of(r: &Record) -> Value {
@@ -72,9 +102,11 @@ async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str)
         crate::release_log::released(state, reader, "web", &records)?;
         return Ok((records, None));
     }
-    let added_after = match s.after.trim() {
-        "" => None,
-        t => Some(Timestamp::parse(t).or_else(|_| Timestamp::parse(&format!("{t}T00:00:00Z"))).map_err(|e| bad(format!("after: {e}")))?.micros()),
+    let added_after = when("added after", &s.after).map_err(bad)?;
+    let added_before = when("added before", &s.before).map_err(bad)?;
+    let authors: Vec<String> = match s.partner.trim() {
+        "" => Vec::new(),
+        p => vec![StixId::parse(p).map_err(|e| bad(format!("partner: {e}")))?.to_string()],
     };
     let mut after = match s.next.as_str() {
         "" => None,
@@ -83,19 +115,24 @@ async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str)
     let query = |after| store::Query {
         types: s.kind.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect(),
         added_after,
+        authors: authors.clone(),
         versions: Versions::LAST,
         after,
         ..store::Query::default()
     };
     let q = s.q.trim().to_lowercase();
-    if q.is_empty() {
+    let label = s.label.trim().to_lowercase();
+    if q.is_empty() && label.is_empty() && added_before.is_none() {
         let page = visible_page(state, reader, store::Query { limit: Some(PAGE), ..query(after) }, "web").await?;
         let next = page.more.then_some(page.next).flatten().map(|c| state.cursors.seal(c.0 .0, context));
         return Ok((page.records, next));
     }
-    // Text: read gated pages and keep what matches, logging only that.
+    // Text, label or an end date: read gated pages and keep what matches,
+    // logging only that. Pages come in date-added order, so an end date
+    // stops the reading.
     let mut shown = Vec::new();
     let mut next = None;
+    let mut ended = false;
     for _ in 0..TEXT_SCAN_PAGES {
         let query = store::Query { limit: Some(PAGE), gate: Some(reader.gate()), ..query(after) };
         let store = state.store.clone();
@@ -107,15 +144,20 @@ async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str)
                 full = true;
                 break;
             }
+            if added_before.is_some_and(|b| r.date_added.0 >= b) {
+                ended = true;
+                break;
+            }
             let v = json_of(&r);
             let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_lowercase();
+            let labelled = || v.get("labels").and_then(Value::as_array).is_some_and(|ls| ls.iter().filter_map(Value::as_str).any(|l| l.to_lowercase() == label));
             let cursor = r.date_added;
-            if text("name").contains(&q) || text("description").contains(&q) {
+            if (q.is_empty() || text("name").contains(&q) || text("description").contains(&q)) && (label.is_empty() || labelled()) {
                 shown.push(r);
             }
             after = Some(Cursor(cursor));
         }
-        if !page.more && !full {
+        if ended || (!page.more && !full) {
             after = None;
             break;
         }
@@ -133,16 +175,27 @@ async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str)
 /// `GET /intel`.
 pub(super) async fn search(State(state): State<AppState>, signed: Signed, UrlQuery(s): UrlQuery<Search>) -> Result<Response, WebError> {
     let reader = state.reader(&signed.caller.partner, Through::AnyShare).await?;
-    let context = format!("web|{}|{}|{}|{}|{}", signed.caller.partner, s.kind, s.q, s.observable, s.after);
+    let context = format!("web|{}|{}", signed.caller.partner, s.link());
     let (records, next) = find(&state, &reader, &s, &context).await?;
     let names = partner_names(&state).await?;
     let author = |r: &Record| r.created_by_ref.as_ref().map(|a| names.get(a).cloned().unwrap_or_else(|| a.clone())).unwrap_or_default();
+    let mut sorted_names: Vec<(&String, &String)> = names.iter().collect();
+    sorted_names.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(b.0)));
     let body = html! {
         form.search method="get" action="/intel" role="search" {
             div { label for="type" { "Type" } input #type name="type" value=(s.kind) placeholder="indicator, malware"; }
             div { label for="q" { "Text" } input #q name="q" value=(s.q) placeholder="in name or description"; }
+            div { label for="label" { "Label" } input #label name="label" value=(s.label) placeholder="phishing"; }
+            div {
+                label for="partner" { "Author" }
+                select #partner name="partner" {
+                    option value="" { "any partner" }
+                    @for (id, n) in &sorted_names { option value=(id) selected[**id == s.partner] { (n) } }
+                }
+            }
             div { label for="observable" { "Observable" } input #observable name="observable" value=(s.observable) placeholder="ipv4-addr:198.51.100.7"; }
             div { label for="after" { "Added after" } input #after name="after" value=(s.after) placeholder="2026-01-01"; }
+            div { label for="before" { "Added before" } input #before name="before" value=(s.before) placeholder="2026-12-31"; }
             button type="submit" { "Search" }
         }
         @if records.is_empty() { p { "Nothing you may see matches." } }
@@ -164,7 +217,7 @@ pub(super) async fn search(State(state): State<AppState>, signed: Signed, UrlQue
             }
         }
         @if let Some(n) = next {
-            p.more { a href={ "/intel?type=" (enc(&s.kind)) "&q=" (enc(&s.q)) "&observable=" (enc(&s.observable)) "&after=" (enc(&s.after)) "&next=" (enc(&n)) } { "More results" } }
+            p.more { a href={ "/intel?" (s.link()) "&next=" (enc(&n)) } { "More results" } }
         }
     };
     Ok(page(layout("Intelligence", Some(&signed), body)))
@@ -180,6 +233,104 @@ fn value(v: &Value) -> Markup {
         Value::String(s) => html! { (s) },
         other => html! { code { (other.to_string()) } },
     }
+}
+
+/// How many sightings an object page lists.
+const SIGHTINGS: usize = 50;
+
+/// What the store says about a version's author signature.
+enum Sig {
+    /// Authored by a partner this node hosts: its node signs when it serves it.
+    Here,
+    /// A kept signature that verifies with the author's key.
+    Verified,
+    /// A kept signature that does not verify (or names another signer).
+    Invalid,
+    /// No signature kept, or no key known for the author.
+    Unchecked(&'static str),
+}
+
+impl Sig {
+    fn text(&self) -> &'static str {
+        match self {
+            Sig::Here => "authored on this node (signed when served)",
+            Sig::Verified => "verified with the author's key",
+            Sig::Invalid => "does not verify",
+            Sig::Unchecked(why) => why,
+        }
+    }
+
+    fn class(&self) -> &'static str {
+        match self {
+            Sig::Here | Sig::Verified => "ok",
+            Sig::Invalid => "bad",
+            Sig::Unchecked(_) => "none",
+        }
+    }
+}
+
+/// The object page's other facts: each version's signature status, the
+/// sightings of it the caller may see, and (for its author or the node's
+/// administrator) the release decision per partner.
+struct Facts {
+    signatures: Vec<Sig>,
+    sightings: Vec<Record>,
+    more_sightings: bool,
+    release: Option<Vec<(String, bool, String)>>,
+}
+
+async fn facts_of(state: &AppState, reader: &Arc<Reader>, signed: &Signed, versions: &[Record], id: &StixId) -> Result<Facts, WebError> {
+    let index = state.agreement_index().await?;
+    let author = versions.iter().rev().find_map(|r| r.created_by_ref.clone());
+    let node_admin = signed.caller.role == store::Role::Admin && signed.caller.partner == state.node.partner;
+    let explain = node_admin || author.as_deref() == Some(signed.caller.partner.as_str());
+    let (store, registry, r, versions, target) = (state.store.clone(), state.registry.clone(), reader.clone(), versions.to_vec(), id.to_string());
+    let (signatures, sightings, more_sightings, release) = crate::blocking(move || {
+        let partners = registry.partners()?;
+        let hosted = |p: &str| partners.iter().any(|x| x.hosted && x.id == p);
+        let keys_wanted: Vec<(String, i64)> = versions.iter().map(|v| (v.id.clone(), v.version_micros)).collect();
+        let kept = store.signatures(&keys_wanted)?;
+        let book = crate::agreements::Book::load(&*store).map_err(|e| store::Error::Internal(e.to_string()))?;
+        let signatures = versions
+            .iter()
+            .map(|v| {
+                let Some(author) = v.created_by_ref.as_deref() else { return Sig::Unchecked("no author named") };
+                if hosted(author) {
+                    return Sig::Here;
+                }
+                let Some(s) = kept.iter().find(|s| s.id == v.id && s.version_micros == v.version_micros) else { return Sig::Unchecked("none kept") };
+                let Some(key) = StixId::parse(author).ok().and_then(|a| book.keys().get(&a).cloned()) else { return Sig::Unchecked("author's key unknown") };
+                if s.signer == author && policy::provenance::verify_object(&v.json, &s.value, &key) { Sig::Verified } else { Sig::Invalid }
+            })
+            .collect::<Vec<_>>();
+        // Sightings of it: the visible sightings whose `sighting_of_ref` names it.
+        let mut sightings = Vec::new();
+        let mut more = false;
+        let q = store::Query { types: vec!["sighting".into()], versions: Versions::LAST, gate: Some(r.gate()), ..store::Query::default() };
+        store.scan(&q, &mut |rec| {
+            if serde_json::from_slice::<Value>(&rec.json).ok().and_then(|v| v.get("sighting_of_ref").and_then(Value::as_str).map(|s| s == target)).unwrap_or(false) {
+                if sightings.len() < SIGHTINGS { sightings.push(rec) } else { more = true }
+            }
+            Ok(())
+        })?;
+        let release = explain.then(|| {
+            let now = Timestamp::now();
+            let latest = versions.last().expect("a shown object has a version");
+            partners
+                .iter()
+                .filter(|p| Some(p.id.as_str()) != latest.created_by_ref.as_deref())
+                .filter_map(|p| StixId::parse(&p.id).ok().map(|id| (p.id.clone(), id)))
+                .map(|(p, recipient)| {
+                    let d = crate::release::decide_record(latest, &recipient, &now, &Through::AnyShare, &index);
+                    (p, matches!(d, policy::Decision::Allow { .. }), d.explain())
+                })
+                .collect()
+        });
+        Ok((signatures, sightings, more, release))
+    })
+    .await?;
+    crate::release_log::released(state, reader, "web", &sightings)?;
+    Ok(Facts { signatures, sightings, more_sightings, release })
 }
 
 /// `GET /intel/{id}`.
@@ -210,6 +361,7 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path(id)
         Ok(detect::also_reported_by(author.as_deref(), &cs))
     })
     .await?;
+    let facts = facts_of(&state, &reader, &signed, &versions, &id).await?;
     let name = name_of(&object);
     let title = if name.is_empty() { latest.id.clone() } else { name };
     let markings: Vec<&str> = object.get("object_marking_refs").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
@@ -232,8 +384,43 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path(id)
         }
         h2 { "Versions" }
         table {
-            thead { tr { th scope="col" { "Version" } th scope="col" { "Added" } } }
-            tbody { @for v in versions.iter().rev() { tr { td { (v.version) } td { (v.date_added.to_string()) } } } }
+            thead { tr { th scope="col" { "Version" } th scope="col" { "Added" } th scope="col" { "Author's signature" } } }
+            tbody {
+                @for (v, sig) in versions.iter().zip(&facts.signatures).rev() {
+                    tr { td { (v.version) } td { (v.date_added.to_string()) } td { span class={ "sig " (sig.class()) } { (sig.text()) } } }
+                }
+            }
+        }
+        h2 { "Sightings" }
+        @if facts.sightings.is_empty() { p { "No sighting of it that you may see." } }
+        @else {
+            table {
+                thead { tr { th scope="col" { "Sighting" } th scope="col" { "By" } th.num scope="col" { "Count" } th scope="col" { "Last seen" } } }
+                tbody {
+                    @for r in &facts.sightings {
+                        @let v = json_of(r);
+                        tr {
+                            td { a href={ "/intel/" (r.id) } { (r.id) } }
+                            td { (r.created_by_ref.as_deref().map(partner).unwrap_or_default()) }
+                            td.num { (v.get("count").map(Value::to_string).unwrap_or_default()) }
+                            td { (v.get("last_seen").and_then(Value::as_str).unwrap_or_default()) }
+                        }
+                    }
+                }
+            }
+            @if facts.more_sightings { p.hint { "Only the first " (SIGHTINGS) " are listed." } }
+        }
+        @if let Some(rows) = &facts.release {
+            h2 { "Release to each partner" }
+            p.hint { "Shown to the object's author and the node's administrator: what each partner would receive of the latest version now, and why." }
+            table {
+                thead { tr { th scope="col" { "Partner" } th scope="col" { "Decision" } th scope="col" { "Why" } } }
+                tbody {
+                    @for (p, allowed, why) in rows {
+                        tr { td { (partner(p)) } td { @if *allowed { span.allow { "released" } } @else { span.deny { "withheld" } } } td { (why) } }
+                    }
+                }
+            }
         }
     };
     Ok(page(layout(&title, Some(&signed), body)))

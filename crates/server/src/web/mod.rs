@@ -124,6 +124,12 @@ impl IntoResponse for WebError {
                 let body = layout("Not found", None, html! { p { "There is no such page or object." } a href="/" { "Back to the dashboard" } });
                 (StatusCode::NOT_FOUND, Html(body.into_string())).into_response()
             }
+            // A person's mistake (a bad search value, a stale link) is a page
+            // saying what to fix; anything else answers as the API does.
+            WebError::Api(e) if e.status().is_client_error() => {
+                let body = layout("Cannot show that", None, html! { p.error role="alert" { (e.description()) } a href="/" { "Back to the dashboard" } });
+                (e.status(), Html(body.into_string())).into_response()
+            }
             WebError::Api(e) => e.into_response(),
         }
     }

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{call, ratified_agreement, start, Backend, Node};
 
-crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages);
+crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages);
 
 /// The payloads every string of the hostile object carries.
 pub(crate) const PAYLOADS: [&str; 4] = ["<script>alert(1)</script>", "\" onerror=\"alert(1)", "javascript:alert(1)", "<svg onload=alert(1)>"];
@@ -300,6 +300,49 @@ async fn pages_follow_the_release_policy(backend: Backend) {
     assert!(!log.lines().any(|l| l.contains("\"web\"") && l.contains(&id) && l.contains(&node.c) && l.contains("\"release\"")), "{log}");
 }
 
+/// The object page's signature status, sightings (through the gate) and,
+/// for the author only, the release decision per partner.
+async fn object_page_facts(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let agreement = ratified_agreement(&node, "A–B", &[0, 1], &["indicator", "sighting"]).await;
+    let id = "indicator--7c1f5a3e-2c4d-4e8f-9a0b-1c2d3e4f5a6b";
+    let indicator = json!({
+        "type": "indicator", "spec_version": "2.1", "id": id, "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+        "created_by_ref": node.a, "name": "beacon", "pattern": "[ipv4-addr:value = '203.0.113.9']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"
+    });
+    let (s, v) = call(&node, &node.liaison[0], "POST", "objects", Some(json!({ "objects": [indicator], "agreements": [agreement] }))).await;
+    assert_eq!(v["results"][0]["status"], "stored", "{s} {v}");
+    let sighting = json!({
+        "type": "sighting", "spec_version": "2.1", "id": "sighting--8d2f5a3e-2c4d-4e8f-9a0b-1c2d3e4f5a6b",
+        "created": "2026-01-03T00:00:00Z", "modified": "2026-01-03T00:00:00Z", "created_by_ref": node.b,
+        "sighting_of_ref": id, "count": 7, "last_seen": "2026-01-03T00:00:00Z"
+    });
+    let (s, v) = call(&node, &node.liaison[1], "POST", "objects", Some(json!({ "objects": [sighting], "agreements": [agreement] }))).await;
+    assert_eq!(v["results"][0]["status"], "stored", "{s} {v}");
+
+    let page = format!("/intel/{id}");
+    let a = sign_in(&node, &node.liaison[0]).await;
+    let (s, _, shown) = a.get(&page).await;
+    assert_eq!(s, 200, "{shown}");
+    assert!(shown.contains("authored on this node (signed when served)"), "{shown}");
+    assert!(shown.contains("/intel/sighting--8d2f5a3e-2c4d-4e8f-9a0b-1c2d3e4f5a6b") && shown.contains(">7</td>"), "B's sighting, count 7: {shown}");
+    // The author sees what each partner would get, and why.
+    let release = &shown[shown.find("Release to each partner").expect("the author sees the release table")..];
+    let row = |name: &str| release[release.find(name).unwrap_or_else(|| panic!("{name} in {release}"))..].split("</tr>").next().unwrap().to_owned();
+    assert!(row("Borealis").contains("released"), "{release}");
+    let caldera = row("Caldera");
+    assert!(caldera.contains("withheld") && caldera.len() > 80, "withheld, with a reason: {caldera}");
+
+    // B, a reader and not the author, sees the sighting but no release table.
+    let b = sign_in(&node, &node.liaison[1]).await;
+    let shown = b.get(&page).await.2;
+    assert!(shown.contains("sighting--8d2f5a3e") && !shown.contains("Release to each partner"), "{shown}");
+    // C sees neither the indicator nor the sighting.
+    let c = sign_in(&node, &node.liaison[2]).await;
+    assert_eq!(c.get(&page).await.0, 404);
+    assert_eq!(c.get("/intel/sighting--8d2f5a3e-2c4d-4e8f-9a0b-1c2d3e4f5a6b").await.0, 404);
+}
+
 async fn hostile_text_is_escaped(backend: Backend) {
     let node = start(backend, Default::default()).await;
     let id = share_hostile_indicator(&node).await;
@@ -343,16 +386,39 @@ async fn search_pages(backend: Backend) {
     let objects: Vec<_> = (0..95)
         .map(|n| {
             let name = if n % 7 < 4 || n >= 60 { format!("wanted {n}") } else { format!("other {n}") };
+            let labels = if n % 3 == 0 { vec!["Phishing"] } else { vec!["other"] };
             json!({"type": "malware", "spec_version": "2.1", "id": format!("malware--00000000-0000-4000-8000-{n:012}"),
                    "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
-                   "created_by_ref": node.a, "name": name, "is_family": false})
+                   "created_by_ref": node.a, "name": name, "is_family": false, "labels": labels})
         })
         .collect();
     let wanted = objects.iter().filter(|o| o["name"].as_str().unwrap().starts_with("wanted")).count();
     let (s, v) = call(&node, &la, "POST", "objects", Some(json!({ "objects": objects }))).await;
     assert_eq!(s, 200, "{v}");
+    // B shares 5 of its own with A.
+    let agreement = ratified_agreement(&node, "A–B malware", &[0, 1], &["malware"]).await;
+    let theirs: Vec<_> = (0..5)
+        .map(|n| json!({"type": "malware", "spec_version": "2.1", "id": format!("malware--00000000-0000-4000-9000-{n:012}"),
+                        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+                        "created_by_ref": node.b, "name": format!("theirs {n}"), "is_family": false, "labels": ["phishing"]}))
+        .collect();
+    let (s, v) = call(&node, &node.liaison[1], "POST", "objects", Some(json!({ "objects": theirs, "agreements": [agreement] }))).await;
+    assert_eq!(s, 200, "{v}");
+    let phishing = 5 + (0..95).filter(|n| n % 3 == 0).count();
+    let tomorrow = &model::Timestamp::from_micros(model::Timestamp::now().micros() + 86_400_000_000).as_str()[..10].to_owned();
     let a = sign_in(&node, &la).await;
-    for (query, expected) in [("/intel?type=malware", 95), ("/intel?q=WANTED", wanted)] {
+    let by_a = format!("/intel?type=malware&partner={}", node.a);
+    let by_b = format!("/intel?type=malware&partner={}", node.b);
+    let before_tomorrow = format!("/intel?type=malware&before={tomorrow}");
+    for (query, expected) in [
+        ("/intel?type=malware", 100),
+        ("/intel?q=WANTED", wanted),
+        ("/intel?label=PHISHING", phishing),
+        (by_a.as_str(), 95),
+        (by_b.as_str(), 5),
+        ("/intel?type=malware&before=2000-01-01", 0),
+        (before_tomorrow.as_str(), 100),
+    ] {
         let mut seen = std::collections::BTreeSet::new();
         let mut path = Some(query.to_owned());
         let mut pages = 0;
@@ -368,6 +434,14 @@ async fn search_pages(backend: Backend) {
             pages += 1;
         }
         assert_eq!(seen.len(), expected, "{query}");
-        assert!(pages >= 2, "{query} took {pages} pages");
+        assert!(pages >= 2 || expected <= 50, "{query} took {pages} pages");
+    }
+    // Bad values get a page saying what to fix, not a JSON body.
+    for (query, says) in [("/intel?after=yesterday", "added after"), ("/intel?partner=nobody", "partner"), ("/intel?observable=nonsense", "observable"), ("/intel?next=forged", "")] {
+        let r = client().get(format!("{}{query}", node.url)).header(COOKIE, &a.cookie).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{query}");
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{query}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("role=\"alert\"") && html.contains(says), "{query}: {html}");
     }
 }
