@@ -9,6 +9,7 @@ mod bench_pattern;
 mod bench_pg;
 mod bench_sync;
 mod bench_taxii;
+mod browser;
 mod faults;
 mod interop;
 mod pg;
@@ -66,9 +67,12 @@ pub fn run(cmd: &mut Command) -> anyhow::Result<()> {
 }
 
 /// The whole test suite: tidy, every crate's tests (the PostgreSQL backend's
-/// against a throwaway server), then the real-client checks.
+/// against a throwaway server, the web pages' in headless Chromium), then
+/// the real-client checks.
 fn test(root: &Path, extra: &[String]) -> anyhow::Result<()> {
     tidy::run(root)?;
+    // Chromium and chromedriver for the browser tests (installed in CI when missing).
+    browser::ensure()?;
     // A throwaway PostgreSQL, unless the caller points at one.
     let extra: Vec<String> = extra.to_vec();
     let mut skip_postgres = false;

@@ -1,8 +1,10 @@
 //! HTTP tests of a node's routers against a real listener and a real store,
 //! each on both backends: `on_both_backends!(case)` turns `async fn
 //! case(backend: Backend)` into a `case_sqlite` and a `case_postgres` test.
+//! The browser tests (`browser/`) drive headless Chromium against a node.
 
 mod agreements;
+mod browser;
 mod detect;
 mod faults;
 mod health;
