@@ -47,6 +47,11 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// What the client is told (empty for 5xx).
+    pub fn description(&self) -> &str {
+        &self.description
+    }
 }
 
 impl From<store::Error> for ApiError {
