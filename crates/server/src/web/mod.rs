@@ -1,6 +1,7 @@
 //! The web pages at `/` for people: sign-in ([`session`]), the dashboard
 //! ([`dashboard`]), intelligence search and object pages ([`intel`]),
-//! sharing ([`share`]) and the pattern workbench ([`workbench`]); upload bodies are read by [`form`].
+//! sharing ([`share`]), detection ([`detection`]) and the pattern
+//! workbench ([`workbench`]); upload bodies are read by [`form`].
 //!
 //! Pages are rendered on the server with `maud`, whose templates are checked
 //! at compile time and escape every string they interpolate: partner-supplied
@@ -22,6 +23,7 @@
 //! [`session::Signed::check_csrf`] on every POST.
 
 mod dashboard;
+mod detection;
 mod form;
 mod intel;
 pub mod session;
@@ -57,6 +59,8 @@ pub fn router() -> Router<AppState> {
         .route("/intel/{id}", get(intel::show))
         .route("/share", get(share::show).post(share::share).layer(DefaultBodyLimit::disable()))
         .route("/share/indicator", post(share::share_indicator).layer(DefaultBodyLimit::disable()))
+        .route("/detection", get(detection::show).post(detection::detect).layer(DefaultBodyLimit::disable()))
+        .route("/detection/sightings", post(detection::sightings).layer(DefaultBodyLimit::disable()))
         .route("/workbench", get(workbench::show).post(workbench::run).layer(DefaultBodyLimit::disable()))
         .route("/workbench/validate", post(workbench::validate))
         .route("/static/style.css", get(style))
@@ -103,6 +107,7 @@ pub(crate) fn layout(title: &str, signed: Option<&session::Signed>, body: Markup
                             a href="/" { "Dashboard" }
                             a href="/intel" { "Intelligence" }
                             a href="/share" { "Share" }
+                            a href="/detection" { "Detection" }
                             a href="/workbench" { "Workbench" }
                         }
                         form.signout method="post" action="/logout" {
