@@ -6,7 +6,7 @@
 //! Every action is the caller's own: the author of what is created is always
 //! the caller's partner, taken from its token, never from the request.
 
-mod detect;
+pub(crate) mod detect;
 pub(crate) mod objects;
 pub mod openapi;
 

@@ -3,7 +3,8 @@
 //!
 //! Routers by path: `/healthz` (liveness and store reachability),
 //! `/metrics` (Prometheus text), the TAXII 2.1 server (`/taxii2/`), the REST
-//! API (`/api/v1/`) and the web pages (`/`, `/login`, `/intel`, [`web`]).
+//! API (`/api/v1/`) and the web pages (`/`, `/login`, `/intel`, `/share`, `/detection`,
+//! `/workbench`, [`web`]).
 
 pub mod agreements;
 pub mod api;

@@ -38,7 +38,7 @@ fn flag(params: &HashMap<String, String>, name: &str) -> Result<Option<bool>, Ap
 /// one object, or `{"observations": [...], "sight": bool}`) or JSON Lines
 /// (each line an object or a bundle). Malformed lines are reported by number
 /// and skipped.
-fn read_body(body: &[u8], feed: &mut Feed, ready: &mut Vec<Ready>, sight: &mut Option<bool>) -> Vec<String> {
+pub(crate) fn read_body(body: &[u8], feed: &mut Feed, ready: &mut Vec<Ready>, sight: &mut Option<bool>) -> Vec<String> {
     let mut errors = Vec::new();
     if let Ok(doc) = serde_json::from_slice::<Value>(body) {
         match doc {
@@ -90,10 +90,66 @@ pub(super) async fn detect(
     let mut ready = Vec::new();
     let errors = read_body(&body, &mut feed, &mut ready, &mut sight);
     let sight = sight.unwrap_or(false);
-    if sight && !caller.can(Role::Analyst) {
+    if sight && !may_sight(&caller) {
         return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "creating sightings needs the analyst role"));
     }
-    let me = partner(&caller)?;
+    let Detection { hits, totals, sightings, indicators } = detect_for(&state, &caller, ready, unindexed, sight, "api").await?;
+    let list: Vec<Value> = hits
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let od = &h.observed_data;
+            let mut v = json!({
+                "indicator": h.indicator.id,
+                "version": h.indicator.version,
+                "agreement": h.agreement.as_ref().map(|a| a.to_string()),
+                "observed_data": od.get("id"),
+                "first_observed": od.get("first_observed"),
+                "last_observed": od.get("last_observed"),
+            });
+            if let Some(Some(s)) = sightings.get(i) {
+                v["sighting"] = json!(s);
+            }
+            v
+        })
+        .collect();
+    let sightings: Vec<&String> = sightings.iter().flatten().collect();
+    let indicators: Vec<Box<serde_json::value::RawValue>> =
+        indicators.iter().filter_map(|r| serde_json::from_slice(&r.json).ok()).collect();
+    Ok(Json(json!({
+        "totals": totals,
+        "hits": list,
+        "indicators": indicators,
+        "sightings": sightings,
+        "errors": errors,
+    }))
+    .into_response())
+}
+
+/// Whether the caller's role may create sightings (the web pages follow it).
+pub(crate) fn may_sight(caller: &Caller) -> bool {
+    caller.can(Role::Analyst)
+}
+
+/// What one detection run found for a caller.
+pub(crate) struct Detection {
+    /// The hits, each on an indicator the caller may see as stored now.
+    pub hits: Vec<detect::Hit>,
+    /// What the run did.
+    pub totals: detect::Totals,
+    /// Each hit's sighting id, in the hits' order, when sightings were asked.
+    pub sightings: Vec<Option<String>>,
+    /// The indicators hit, once each (logged as released).
+    pub indicators: Vec<store::Record>,
+}
+
+/// Matches observations against the indicators the caller may see (its
+/// release gate before and after matching), creates a sighting per hit for
+/// the indicator's author when `sight` (the caller's role is checked by the
+/// handlers), and logs the indicators hit on `channel`: the REST API's and
+/// the web pages' detection.
+pub(crate) async fn detect_for(state: &AppState, caller: &Caller, ready: Vec<Ready>, unindexed: bool, sight: bool, channel: &str) -> Result<Detection, ApiError> {
+    let me = partner(caller)?;
     let reader = state.reader(&caller.partner, Through::AnyShare).await?;
     let (store, indicators) = (state.store.clone(), state.indicators.clone());
     let run_reader = reader.clone();
@@ -111,39 +167,12 @@ pub(super) async fn detect(
     })
     .await?;
     let mut released: BTreeMap<String, store::Record> = BTreeMap::new();
-    let list: Vec<Value> = hits
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            released.entry(h.indicator.id.clone()).or_insert_with(|| h.indicator.clone());
-            let od = &h.observed_data;
-            let mut v = json!({
-                "indicator": h.indicator.id,
-                "version": h.indicator.version,
-                "agreement": h.agreement.as_ref().map(|a| a.to_string()),
-                "observed_data": od.get("id"),
-                "first_observed": od.get("first_observed"),
-                "last_observed": od.get("last_observed"),
-            });
-            if let Some(Some(s)) = sightings.get(i) {
-                v["sighting"] = json!(s);
-            }
-            v
-        })
-        .collect();
-    let records: Vec<store::Record> = released.into_values().collect();
-    let sightings: Vec<&String> = sightings.iter().flatten().collect();
-    crate::release_log::released(&state, &reader, "api", &records)?;
-    let indicators: Vec<Box<serde_json::value::RawValue>> =
-        records.iter().filter_map(|r| serde_json::from_slice(&r.json).ok()).collect();
-    Ok(Json(json!({
-        "totals": totals,
-        "hits": list,
-        "indicators": indicators,
-        "sightings": sightings,
-        "errors": errors,
-    }))
-    .into_response())
+    for h in &hits {
+        released.entry(h.indicator.id.clone()).or_insert_with(|| h.indicator.clone());
+    }
+    let indicators: Vec<store::Record> = released.into_values().collect();
+    crate::release_log::released(state, &reader, channel, &indicators)?;
+    Ok(Detection { hits, totals, sightings, indicators })
 }
 
 /// `GET /api/v1/observables/{type}/{value}`: which partners reported the

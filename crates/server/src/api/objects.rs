@@ -224,33 +224,59 @@ pub(super) struct ShareRequest {
     agreements: Vec<String>,
 }
 
-/// `POST /api/v1/objects`: stores the caller's objects and shares them
-/// under the named agreements (to which the caller's partner must be a
-/// party). Each object is reported: stored, already stored, or refused with
-/// the property at fault; the valid rest is kept.
-pub(super) async fn share(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Json(body): Json<ShareRequest>,
-) -> Result<Response, ApiError> {
-    if !caller.can(Role::Analyst) {
-        return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "sharing needs the analyst role or above"));
+/// Whether the caller's role may share (store objects under agreements):
+/// the REST API's rule, which the web pages follow.
+pub(crate) fn may_share(caller: &Caller) -> bool {
+    caller.can(Role::Analyst)
+}
+
+/// What became of one object of a share request.
+pub(crate) enum Shared {
+    /// Not a valid STIX object (or its release facts cannot be read): the
+    /// position in the request and why, naming the property at fault.
+    Invalid { index: usize, message: String },
+    /// A valid object: `status` is `stored`, `unchanged` or `refused`
+    /// (`message` then says why).
+    Object { id: String, version: Option<String>, status: &'static str, message: Option<String> },
+}
+
+impl Shared {
+    fn to_json(&self) -> Value {
+        match self {
+            Shared::Invalid { index, message } => json!({ "index": index, "status": "refused", "message": message }),
+            Shared::Object { id, version, status, message } => {
+                let mut v = json!({ "id": id, "version": version, "status": status });
+                if let Some(m) = message {
+                    v["message"] = json!(m);
+                }
+                v
+            }
+        }
     }
-    let me = partner(&caller)?;
+}
+
+/// Stores the caller's objects (each raw JSON) and shares them under the
+/// named agreements (to which the caller's partner must be a party; 422
+/// otherwise): each object is validated, only its author may version it,
+/// recalls spread to the agreements of earlier versions, and the valid rest
+/// is kept when some are refused. The REST API's and the web pages' share.
+/// The caller's role is checked by the handlers ([`may_share`]).
+pub(crate) async fn share_objects(state: &AppState, caller: &Caller, objects: &[&[u8]], agreements: &[String]) -> Result<Vec<Shared>, ApiError> {
+    let me = partner(caller)?;
     let index = state.agreement_index().await?;
-    let shares = agreements_of(&index, &me, &body.agreements)?;
+    let shares = agreements_of(&index, &me, agreements)?;
     let limits = state.limits;
-    let mut results: Vec<Value> = Vec::with_capacity(body.objects.len());
+    let mut results = Vec::with_capacity(objects.len());
     let mut valid = Vec::new();
     let mut slots = Vec::new();
-    for (i, raw) in body.objects.iter().enumerate() {
-        match release::accept(raw.get().as_bytes(), &limits) {
+    for (i, raw) in objects.iter().enumerate() {
+        match release::accept(raw, &limits) {
             Ok(o) => {
                 slots.push(results.len());
-                results.push(json!({ "id": o.id(), "version": o.version().map(|v| v.as_str().to_owned()) }));
+                results.push(Shared::Object { id: o.id().to_string(), version: o.version().map(|v| v.as_str().to_owned()), status: "refused", message: None });
                 valid.push(o);
             }
-            Err(e) => results.push(json!({ "index": i, "status": "refused", "message": e })),
+            Err(message) => results.push(Shared::Invalid { index: i, message }),
         }
     }
     let policy_changed = release::changes_agreements(&valid);
@@ -270,16 +296,33 @@ pub(super) async fn share(
         state.indicators.invalidate();
     }
     for (slot, outcome) in slots.into_iter().zip(outcomes) {
-        let (status, message) = match outcome {
+        let (s, m) = match outcome {
             Outcome::Added(_) => ("stored", None),
             Outcome::Unchanged(_) => ("unchanged", Some("already stored".to_owned())),
             Outcome::Conflict(m) | Outcome::NotAuthor(m) => ("refused", Some(m)),
         };
-        results[slot]["status"] = json!(status);
-        if let Some(m) = message {
-            results[slot]["message"] = json!(m);
+        if let Shared::Object { status, message, .. } = &mut results[slot] {
+            (*status, *message) = (s, m);
         }
     }
+    Ok(results)
+}
+
+/// `POST /api/v1/objects`: stores the caller's objects and shares them
+/// under the named agreements (to which the caller's partner must be a
+/// party). Each object is reported: stored, already stored, or refused with
+/// the property at fault; the valid rest is kept.
+pub(super) async fn share(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Json(body): Json<ShareRequest>,
+) -> Result<Response, ApiError> {
+    if !may_share(&caller) {
+        return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "sharing needs the analyst role or above"));
+    }
+    let raws: Vec<&[u8]> = body.objects.iter().map(|r| r.get().as_bytes()).collect();
+    let results = share_objects(&state, &caller, &raws, &body.agreements).await?;
+    let results: Vec<Value> = results.iter().map(Shared::to_json).collect();
     Ok((StatusCode::OK, Json(json!({ "results": results }))).into_response())
 }
 
@@ -320,7 +363,7 @@ pub(super) async fn share_stored(
     Path(id): Path<String>,
     Json(body): Json<ShareStoredRequest>,
 ) -> Result<Response, ApiError> {
-    if !caller.can(Role::Analyst) {
+    if !may_share(&caller) {
         return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "sharing needs the analyst role or above"));
     }
     let id = object_id(&id)?;

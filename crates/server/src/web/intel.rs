@@ -84,7 +84,7 @@ fn name_of(v: &Value) -> String {
     v.get("name").and_then(Value::as_str).map(str::to_owned).unwrap_or_default()
 }
 
-async fn partner_names(state: &AppState) -> Result<HashMap<String, String>, ApiError> {
+pub(super) async fn partner_names(state: &AppState) -> Result<HashMap<String, String>, ApiError> {
     let registry = state.registry.clone();
     crate::blocking(move || Ok(registry.partners()?.into_iter().map(|p| (p.id, p.name)).collect())).await
 }

@@ -1,11 +1,16 @@
 //! The web pages at `/` for people: sign-in ([`session`]), the dashboard
-//! ([`dashboard`]) and intelligence search and object pages ([`intel`]).
+//! ([`dashboard`]), intelligence search and object pages ([`intel`]),
+//! sharing ([`share`]), detection ([`detection`]) and the pattern
+//! workbench ([`workbench`]); upload bodies are read by [`form`].
 //!
 //! Pages are rendered on the server with `maud`, whose templates are checked
 //! at compile time and escape every string they interpolate: partner-supplied
 //! text is data, never markup. Every response carries a strict
-//! Content-Security-Policy (no scripts at all, styles only from the node's
-//! own stylesheet at `/static/style.css`), `nosniff` and `no-referrer`.
+//! Content-Security-Policy (scripts only from the node itself — the one
+//! script, `/static/workbench.js`, checks patterns as they are typed; never
+//! inline, no eval — and styles only from its stylesheet at
+//! `/static/style.css`), `nosniff` and `no-referrer`. Every page works
+//! without the script.
 //!
 //! Pages read like the REST API: through the caller partner's release gate
 //! ([`crate::release::Reader`]), with every object shown recorded in the
@@ -19,10 +24,14 @@
 
 mod chart;
 mod dashboard;
+mod detection;
+mod form;
 mod intel;
 pub mod session;
+mod share;
+mod workbench;
 
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
@@ -35,9 +44,11 @@ pub use session::Sessions;
 use crate::{ApiError, AppState};
 
 /// The Content-Security-Policy of every page.
-pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// Scripts only from the node itself (`/static/workbench.js`), never inline.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const STYLE: &str = include_str!("style.css");
+const SCRIPT: &str = include_str!("workbench.js");
 
 /// The web routes.
 pub fn router() -> Router<AppState> {
@@ -47,12 +58,23 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(session::logout))
         .route("/intel", get(intel::search))
         .route("/intel/{id}", get(intel::show))
+        .route("/share", get(share::show).post(share::share).layer(DefaultBodyLimit::disable()))
+        .route("/share/indicator", post(share::share_indicator).layer(DefaultBodyLimit::disable()))
+        .route("/detection", get(detection::show).post(detection::detect).layer(DefaultBodyLimit::disable()))
+        .route("/detection/sightings", post(detection::sightings).layer(DefaultBodyLimit::disable()))
+        .route("/workbench", get(workbench::show).post(workbench::run).layer(DefaultBodyLimit::disable()))
+        .route("/workbench/validate", post(workbench::validate))
         .route("/static/style.css", get(style))
+        .route("/static/workbench.js", get(script))
         .layer(axum::middleware::from_fn(security_headers))
 }
 
 async fn style() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], STYLE).into_response()
+}
+
+async fn script() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], SCRIPT).into_response()
 }
 
 /// Adds the security headers to every response of the web routes.
@@ -85,6 +107,9 @@ pub(crate) fn layout(title: &str, signed: Option<&session::Signed>, body: Markup
                         nav aria-label="Main" {
                             a href="/" { "Dashboard" }
                             a href="/intel" { "Intelligence" }
+                            a href="/share" { "Share" }
+                            a href="/detection" { "Detection" }
+                            a href="/workbench" { "Workbench" }
                         }
                         form.signout method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(s.csrf);

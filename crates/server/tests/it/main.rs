@@ -11,6 +11,7 @@ mod health;
 mod leak;
 mod taxii;
 mod web;
+mod web_share;
 
 use std::sync::Arc;
 

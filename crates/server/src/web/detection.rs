@@ -1,0 +1,195 @@
+//! Detection from the pages: `/detection` takes observations pasted or
+//! uploaded (what `POST /api/v1/detect` accepts: a bundle, an array, one
+//! object, `{"observations": [...]}`, or JSON Lines) and shows the hits on
+//! the indicators the caller may see, through the REST API's own run
+//! ([`crate::api::detect::detect_for`]: the release gate before and after
+//! matching, the indicators hit logged under the channel `web`).
+//!
+//! `/detection/sightings` creates sightings for one hit or for all, the
+//! way the API and the command line do ([`crate::detect::record_sightings`]:
+//! authored by the caller's partner, for the indicator's author alone). The
+//! form carries the observations that hit, and detection runs again on
+//! them, so a sighting is only ever made of a hit the caller may see now.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use maud::{html, Markup};
+use model::StixId;
+use serde_json::{json, Value};
+
+use super::form::{self, Fields};
+use super::session::Signed;
+use super::{layout, page};
+use crate::api::detect::{detect_for, may_sight, read_body, Detection};
+use crate::detect::{Feed, Hit, Ready};
+use crate::{ApiError, AppState};
+
+fn detection_page(signed: &Signed, observations: &str, message: Option<&str>) -> Markup {
+    let body = html! {
+        p.lead { "Match observations against the indicators you may see." }
+        form.stack.wide method="post" action="/detection" enctype="multipart/form-data" {
+            input type="hidden" name="csrf" value=(signed.csrf);
+            label for="observations" { "Observations (a bundle, an array, one observed-data object, or JSON Lines)" }
+            textarea #observations name="observations" rows="12" spellcheck="false" { (observations) }
+            label for="file" { "Or a file" }
+            input #file type="file" name="file" accept=".json,.jsonl,application/json,application/stix+json";
+            @if let Some(m) = message { p.error role="alert" { (m) } }
+            button type="submit" { "Detect" }
+        }
+    };
+    layout("Detection", Some(signed), body)
+}
+
+/// `GET /detection`.
+pub(super) async fn show(signed: Signed) -> Response {
+    page(detection_page(&signed, "", None))
+}
+
+/// The observations of the `observations` field and the `file`, each read
+/// as the API reads a body; and the lines that could not be read.
+fn observations_of(fields: &Fields) -> (Vec<Ready>, Vec<String>) {
+    let (mut ready, mut errors) = (Vec::new(), Vec::new());
+    let mut ignored = None;
+    for (what, body) in [("file", fields.file("file").map(|b| b.as_ref())), ("pasted", Some(fields.get("observations").as_bytes()))] {
+        let Some(body) = body.filter(|b| !b.iter().all(u8::is_ascii_whitespace)) else { continue };
+        let mut feed = Feed::default();
+        errors.extend(read_body(body, &mut feed, &mut ready, &mut ignored).into_iter().map(|e| format!("{what}: {e}")));
+    }
+    (ready, errors)
+}
+
+/// An observation as a bundle: the observed-data and the objects it references.
+fn bundle(od: &Arc<Value>, objects: &[Arc<Value>]) -> Value {
+    let mut all = vec![(**od).clone()];
+    all.extend(objects.iter().map(|o| (**o).clone()));
+    json!({ "type": "bundle", "id": format!("bundle--{}", uuid::Uuid::new_v4()), "objects": all })
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
+/// The key of a hit in the sighting forms: indicator id and observed-data id.
+fn hit_key(h: &Hit) -> String {
+    format!("{} {}", h.indicator.id, text(&h.observed_data, "id"))
+}
+
+/// Runs detection for the caller on observations, through the API's run.
+async fn run(state: &AppState, signed: &Signed, ready: Vec<Ready>) -> Result<Detection, ApiError> {
+    detect_for(state, &signed.caller, ready, true, false, "web").await
+}
+
+/// `POST /detection`: the hits, with sighting forms for analysts.
+pub(super) async fn detect(State(state): State<AppState>, signed: Signed, req: Request) -> Result<Response, Response> {
+    let fields = form::read(&state, req).await?;
+    signed.check_csrf(&fields.csrf()).map_err(IntoResponse::into_response)?;
+    let (ready, errors) = observations_of(&fields);
+    if ready.is_empty() {
+        let message = if errors.is_empty() { "Paste observations or choose a file.".to_owned() } else { errors.join("; ") };
+        let body = detection_page(&signed, fields.get("observations"), Some(&message));
+        return Err((StatusCode::UNPROCESSABLE_ENTITY, Html(body.into_string())).into_response());
+    }
+    // Each observation by its id, to carry the ones that hit into the sighting forms.
+    let by_id: HashMap<String, (Arc<Value>, Vec<Arc<Value>>)> =
+        ready.iter().map(|r| (text(&r.observed_data, "id"), (r.observed_data.clone(), r.objects.clone()))).collect();
+    let d = run(&state, &signed, ready).await.map_err(IntoResponse::into_response)?;
+    let names = super::intel::partner_names(&state).await.map_err(IntoResponse::into_response)?;
+    let index = state.agreement_index().await.map_err(IntoResponse::into_response)?;
+    // Observed-data without an id cannot be told apart: no sighting form for them.
+    let observation = |h: &Hit| Some(text(&h.observed_data, "id")).filter(|id| !id.is_empty()).and_then(|id| by_id.get(&id)).map(|(od, objects)| bundle(od, objects));
+    let hit_ods: BTreeSet<String> = d.hits.iter().map(|h| text(&h.observed_data, "id")).collect();
+    let all: Vec<Value> = hit_ods.iter().filter(|id| !id.is_empty()).filter_map(|id| by_id.get(id)).map(|(od, objects)| bundle(od, objects)).collect();
+    let sight = may_sight(&signed.caller);
+    let body = html! {
+        p.lead {
+            (d.totals.observations) " observation" @if d.totals.observations != 1 { "s" } " matched against the indicators you may see: "
+            (d.hits.len()) " hit" @if d.hits.len() != 1 { "s" } "."
+        }
+        @if !errors.is_empty() {
+            div.error role="alert" { p { "Some input could not be read:" } ul { @for e in &errors { li { (e) } } } }
+        }
+        @if !d.hits.is_empty() {
+            table.results {
+                thead { tr {
+                    th scope="col" { "Indicator" } th scope="col" { "Author" } th scope="col" { "Shared under" }
+                    th scope="col" { "Observed data" } th scope="col" { "Observed" }
+                    @if sight { th scope="col" { "Sighting" } }
+                } }
+                tbody {
+                    @for h in &d.hits {
+                        @let v: Value = serde_json::from_slice(&h.indicator.json).unwrap_or(Value::Null);
+                        @let name = text(&v, "name");
+                        @let author = h.indicator.created_by_ref.clone().or_else(|| h.indicator.posted_by.clone()).unwrap_or_default();
+                        tr {
+                            td { a href={ "/intel/" (h.indicator.id) } { @if name.is_empty() { (h.indicator.id) } @else { (name) } } br; code { (text(&v, "pattern")) } }
+                            td { (names.get(&author).cloned().unwrap_or(author)) }
+                            td { @match h.agreement.as_ref().and_then(|a| index.agreement(a)) { Some(a) => { (a.terms.title) } None => { "your own" } } }
+                            td { code { (text(&h.observed_data, "id")) } }
+                            td { (text(&h.observed_data, "first_observed")) " – " (text(&h.observed_data, "last_observed")) }
+                            @if sight {
+                                td {
+                                    @if let Some(o) = observation(h) {
+                                        form method="post" action="/detection/sightings" {
+                                            input type="hidden" name="csrf" value=(signed.csrf);
+                                            input type="hidden" name="observations" value=(o.to_string());
+                                            input type="hidden" name="hit" value=(hit_key(h));
+                                            button type="submit" { "Create sighting" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if sight {
+                form method="post" action="/detection/sightings" {
+                    input type="hidden" name="csrf" value=(signed.csrf);
+                    input type="hidden" name="observations" value=(Value::Array(all).to_string());
+                    button type="submit" { "Create sightings for all hits" }
+                }
+                p.hint { "A sighting is yours, shared with the indicator's author alone, under the agreement the indicator came by." }
+            }
+        }
+        p { a href="/detection" { "Detect again" } }
+    };
+    Ok(page(layout("Detection results", Some(&signed), body)))
+}
+
+/// `POST /detection/sightings`: detection runs again on the observations
+/// the form carries; a sighting is made for each hit named in `hit`
+/// fields (all hits when there is none); then to the sighting, or to the
+/// list of sightings when there are several.
+pub(super) async fn sightings(State(state): State<AppState>, signed: Signed, req: Request) -> Result<Response, Response> {
+    let fields = form::read(&state, req).await?;
+    signed.check_csrf(&fields.csrf()).map_err(IntoResponse::into_response)?;
+    if !may_sight(&signed.caller) {
+        let body = layout("Detection", Some(&signed), html! { p { "Your role (" (signed.caller.role.as_str()) ") cannot create sightings: that needs the analyst role or above." } });
+        return Err((StatusCode::FORBIDDEN, Html(body.into_string())).into_response());
+    }
+    let (ready, _) = observations_of(&fields);
+    let chosen = fields.all("hit");
+    let d = run(&state, &signed, ready).await.map_err(IntoResponse::into_response)?;
+    let hits: Vec<Hit> = d.hits.into_iter().filter(|h| chosen.is_empty() || chosen.contains(&hit_key(h))).collect();
+    let me = StixId::parse(&signed.caller.partner).map_err(|e| ApiError::internal(e.to_string()).into_response())?;
+    let store = state.store.clone();
+    let ids = crate::blocking(move || crate::detect::record_sightings(&*store, &me, &hits).map_err(store::Error::Internal))
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let ids: Vec<String> = ids.into_iter().flatten().collect();
+    match ids.as_slice() {
+        [one] => Ok(Redirect::to(&format!("/intel/{one}")).into_response()),
+        [] => {
+            let body = layout("Detection", Some(&signed), html! {
+                p.error role="alert" { "No sighting was made: those observations no longer hit an indicator you may see." }
+                p { a href="/detection" { "Detect again" } }
+            });
+            Err((StatusCode::UNPROCESSABLE_ENTITY, Html(body.into_string())).into_response())
+        }
+        _ => Ok(Redirect::to("/intel?type=sighting").into_response()),
+    }
+}
