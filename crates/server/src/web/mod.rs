@@ -1,5 +1,6 @@
 //! The web pages at `/` for people: sign-in ([`session`]), the dashboard
-//! ([`dashboard`]) and intelligence search and object pages ([`intel`]).
+//! ([`dashboard`]), intelligence search and object pages ([`intel`]),
+//! agreements ([`agreements`]) and partners and peers ([`partners`]).
 //!
 //! Pages are rendered on the server with `maud`, whose templates are checked
 //! at compile time and escape every string they interpolate: partner-supplied
@@ -17,8 +18,10 @@
 //! live session), rendering through [`layout`], and checking
 //! [`session::Signed::check_csrf`] on every POST.
 
+mod agreements;
 mod dashboard;
 mod intel;
+mod partners;
 pub mod session;
 
 use axum::extract::Request;
@@ -46,6 +49,16 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(session::logout))
         .route("/intel", get(intel::search))
         .route("/intel/{id}", get(intel::show))
+        .route("/agreements", get(agreements::list).post(agreements::propose))
+        .route("/agreements/new", get(agreements::new_form))
+        .route("/agreements/{id}", get(agreements::show))
+        .route("/agreements/{id}/amend", get(agreements::amend_form).post(agreements::amend))
+        .route("/agreements/{id}/ratify", post(agreements::ratify))
+        .route("/agreements/{id}/suspend", post(agreements::suspend))
+        .route("/agreements/{id}/resume", post(agreements::resume))
+        .route("/agreements/{id}/withdraw", post(agreements::withdraw))
+        .route("/partners", get(partners::show))
+        .route("/peers", post(partners::add_peer))
         .route("/static/style.css", get(style))
         .layer(axum::middleware::from_fn(security_headers))
 }
@@ -84,6 +97,8 @@ pub(crate) fn layout(title: &str, signed: Option<&session::Signed>, body: Markup
                         nav aria-label="Main" {
                             a href="/" { "Dashboard" }
                             a href="/intel" { "Intelligence" }
+                            a href="/agreements" { "Agreements" }
+                            a href="/partners" { "Partners" }
                         }
                         form.signout method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(s.csrf);
