@@ -9,6 +9,7 @@ mod health;
 mod leak;
 mod taxii;
 mod web;
+mod web_agreements;
 
 use std::sync::Arc;
 
