@@ -173,7 +173,8 @@ async fn render(state: &AppState, signed: &Signed, id: &StixId, fault: Option<No
     let current = |ver: &str| Timestamp::parse(ver).is_ok_and(|v| v == a.version);
     let ratified_now: BTreeSet<&StixId> = view.ratifications.iter().filter(|(_, ver, ok)| *ok && current(ver)).map(|(p, _, _)| p).collect();
     let mine: Vec<_> = view.notices.iter().filter(|n| n.author == me && !n.revoked).collect();
-    let suspended_by_me = mine.iter().any(|n| n.kind == NoticeKind::Suspension);
+    // Suspended by the caller's partner when its latest suspension or resumption is a suspension.
+    let suspended_by_me = mine.iter().filter(|n| n.kind != NoticeKind::Withdrawal).max_by_key(|n| n.effective.micros()).is_some_and(|n| n.kind == NoticeKind::Suspension);
     let withdrawn_by_me = mine.iter().any(|n| n.kind == NoticeKind::Withdrawal);
     let list = |v: &[String]| if v.is_empty() { "all".to_owned() } else { v.join(", ") };
     let notice_form = |kind: NoticeKind, path: &str, button: &str, hint: &str| {
@@ -182,7 +183,7 @@ async fn render(state: &AppState, signed: &Signed, id: &StixId, fault: Option<No
         html! {
             form.notice method="post" action={ "/agreements/" (a.id) "/" (path) } {
                 input type="hidden" name="csrf" value=(signed.csrf);
-                label for=(input) { "Effective from (optional: now)" }
+                label for=(input) { (button) " from (optional: now)" }
                 input id=(input) type="text" name="effective" value=[fault.map(|f| f.typed.as_str())] placeholder="YYYY-MM-DD" aria-invalid=[fault.map(|_| "true")];
                 @if let Some(f) = fault { p.error role="alert" { "Check the field " code { "effective" } ": " (f.message) } }
                 button type="submit" { (button) }
@@ -231,7 +232,7 @@ async fn render(state: &AppState, signed: &Signed, id: &StixId, fault: Option<No
                 @if !withdrawn_by_me {
                     div.grid {
                         @if suspended_by_me { (notice_form(NoticeKind::Resumption, "resume", "Resume", "Your partner shares under this agreement again.")) }
-                        (notice_form(NoticeKind::Suspension, "suspend", "Suspend", "Nothing is released under this agreement while a party's suspension is in effect."))
+                        @else { (notice_form(NoticeKind::Suspension, "suspend", "Suspend", "Nothing is released under this agreement while a party's suspension is in effect.")) }
                         (notice_form(NoticeKind::Withdrawal, "withdraw", "Withdraw", "Withdrawal is final."))
                     }
                 }

@@ -273,9 +273,12 @@ async fn notices_and_amendments(backend: Backend) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let shown = a.get(&page).await.2;
     assert!(shown.contains("suspended by Aurelia") && shown.contains(">Resume</button>") && shown.contains("suspension"), "{shown}");
+    assert!(!shown.contains(">Suspend</button>"), "suspended already: {shown}");
     assert_eq!(state_of(&node, &id).await, "suspended");
     assert_eq!(press(&a, &id, "resume", &[]).await.status(), StatusCode::SEE_OTHER);
     assert_eq!(state_of(&node, &id).await, "in-force");
+    let shown = a.get(&page).await.2;
+    assert!(shown.contains(">Suspend</button>") && !shown.contains(">Resume</button>") && shown.contains("resumption"), "{shown}");
 
     // Only the proposer amends: B is refused; A's form is filled with the terms.
     let (s, _, refused) = b.get(&format!("{page}/amend")).await;
