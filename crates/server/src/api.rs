@@ -84,7 +84,9 @@ fn partner(caller: &Caller) -> Result<StixId, ApiError> {
     StixId::parse(&caller.partner).map_err(ApiError::internal)
 }
 
-fn must_be_liaison(caller: &Caller) -> Result<(), ApiError> {
+/// Agreements are acted on (proposed, amended, ratified, given notice) by a
+/// liaison or an administrator; the web pages ask the same.
+pub(crate) fn must_be_liaison(caller: &Caller) -> Result<(), ApiError> {
     if caller.can(Role::Liaison) {
         Ok(())
     } else {
@@ -92,7 +94,8 @@ fn must_be_liaison(caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
-fn agreement_id(raw: &str) -> Result<StixId, ApiError> {
+/// The id of an agreement in a path; 404 for anything else.
+pub(crate) fn agreement_id(raw: &str) -> Result<StixId, ApiError> {
     StixId::parse(raw)
         .ok()
         .filter(|id| id.object_type() == policy::ext::AGREEMENT_TYPE)
@@ -202,17 +205,17 @@ async fn withdraw(State(s): State<AppState>, Extension(c): Extension<Caller>, Pa
     notice(s, c, id, policy::NoticeKind::Withdrawal, body).await
 }
 
-/// `GET /api/v1/partners`: the partners this node knows.
-/// `GET /api/v1/partners`: the partners the caller may know of — need to
-/// know: its own, the node's, and those it shares an agreement with (as the
-/// agreements it may see name them). The node's administrator sees all.
-async fn partners(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<Json<Value>, ApiError> {
+/// The partners `caller` may know of — need to know: its own, the node's,
+/// and those it shares an agreement with (as the agreements it may see name
+/// them). The node's administrator knows all. The web's partners page
+/// shows the same list.
+pub(crate) async fn partners_known_to(state: &AppState, caller: &Caller) -> Result<Vec<store::PartnerRecord>, ApiError> {
     let registry = state.registry.clone();
     let all = crate::blocking(move || registry.partners()).await?;
     let node_admin = caller.role == Role::Admin && caller.partner == state.node.partner;
     let mut known = std::collections::BTreeSet::from([caller.partner.clone(), state.node.partner.clone()]);
     if !node_admin {
-        let me = partner(&caller)?;
+        let me = partner(caller)?;
         let index = state.agreement_index().await?;
         for id in index.ids() {
             if let Some(a) = index.agreement(&id).filter(|a| a.is_party(&me)) {
@@ -220,9 +223,14 @@ async fn partners(State(state): State<AppState>, Extension(caller): Extension<Ca
             }
         }
     }
-    let list: Vec<Value> = all
+    Ok(all.into_iter().filter(|p| node_admin || known.contains(&p.id)).collect())
+}
+
+/// `GET /api/v1/partners`: the partners the caller may know of ([`partners_known_to`]).
+async fn partners(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<Json<Value>, ApiError> {
+    let list: Vec<Value> = partners_known_to(&state, &caller)
+        .await?
         .iter()
-        .filter(|p| node_admin || known.contains(&p.id))
         .map(|p| json!({ "id": p.id, "name": p.name, "hosted": p.hosted, "node": p.id == state.node.partner }))
         .collect();
     Ok(Json(json!({ "partners": list })))

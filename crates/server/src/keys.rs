@@ -22,6 +22,11 @@ impl KeyDir {
         Ok(self.dir.join(format!("{}.key", id.as_str())))
     }
 
+    /// The data dir the key folder is in (where the peers' credentials are kept too).
+    pub fn data_dir(&self) -> &Path {
+        self.dir.parent().unwrap_or(&self.dir)
+    }
+
     /// Makes a new key pair for `partner`, keeps the secret, returns the
     /// public key (base64).
     pub fn create(&self, partner: &str) -> std::io::Result<String> {

@@ -23,6 +23,12 @@ impl PeerSecrets {
         PeerSecrets { dir: data_dir.join("peers") }
     }
 
+    /// The peers folder of the data dir that holds the node's keys (the web
+    /// pages, which know the node's state but not its configuration).
+    pub fn beside(keys: &crate::keys::KeyDir) -> PeerSecrets {
+        PeerSecrets::in_data_dir(keys.data_dir())
+    }
+
     fn path(&self, id: &str) -> std::io::Result<PathBuf> {
         let id = uuid::Uuid::parse_str(id).map_err(std::io::Error::other)?;
         Ok(self.dir.join(format!("{id}.token")))

@@ -1,7 +1,9 @@
 //! The web pages at `/` for people: sign-in ([`session`]), the dashboard
 //! ([`dashboard`]), intelligence search and object pages ([`intel`]),
-//! sharing ([`share`]), detection ([`detection`]) and the pattern
-//! workbench ([`workbench`]); upload bodies are read by [`form`].
+//! agreements ([`agreements`]), partners and peers ([`partners`]), sharing
+//! ([`share`]), detection ([`detection`]) and the pattern workbench
+//! ([`workbench`]); upload bodies are read by [`form`], charts drawn by
+//! [`chart`].
 //!
 //! Pages are rendered on the server with `maud`, whose templates are checked
 //! at compile time and escape every string they interpolate: partner-supplied
@@ -22,11 +24,13 @@
 //! live session), rendering through [`layout`], and checking
 //! [`session::Signed::check_csrf`] on every POST.
 
+mod agreements;
 mod chart;
 mod dashboard;
 mod detection;
 mod form;
 mod intel;
+mod partners;
 pub mod session;
 mod share;
 mod workbench;
@@ -64,6 +68,16 @@ pub fn router() -> Router<AppState> {
         .route("/detection/sightings", post(detection::sightings).layer(DefaultBodyLimit::disable()))
         .route("/workbench", get(workbench::show).post(workbench::run).layer(DefaultBodyLimit::disable()))
         .route("/workbench/validate", post(workbench::validate))
+        .route("/agreements", get(agreements::list).post(agreements::propose))
+        .route("/agreements/new", get(agreements::new_form))
+        .route("/agreements/{id}", get(agreements::show))
+        .route("/agreements/{id}/amend", get(agreements::amend_form).post(agreements::amend))
+        .route("/agreements/{id}/ratify", post(agreements::ratify))
+        .route("/agreements/{id}/suspend", post(agreements::suspend))
+        .route("/agreements/{id}/resume", post(agreements::resume))
+        .route("/agreements/{id}/withdraw", post(agreements::withdraw))
+        .route("/partners", get(partners::show))
+        .route("/peers", post(partners::add_peer))
         .route("/static/style.css", get(style))
         .route("/static/workbench.js", get(script))
         .layer(axum::middleware::from_fn(security_headers))
@@ -110,6 +124,8 @@ pub(crate) fn layout(title: &str, signed: Option<&session::Signed>, body: Markup
                             a href="/share" { "Share" }
                             a href="/detection" { "Detection" }
                             a href="/workbench" { "Workbench" }
+                            a href="/agreements" { "Agreements" }
+                            a href="/partners" { "Partners" }
                         }
                         form.signout method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(s.csrf);

@@ -193,7 +193,7 @@ impl FromRequestParts<AppState> for Signed {
         let found = crate::blocking(move || {
             let caller = match principal {
                 Principal::Token(id) => match registry.token(&id)? {
-                    Some(t) if !t.revoked && !t.expires.is_some_and(|e| e <= now) => Caller { partner: t.partner, role: t.role, token_id: t.id },
+                    Some(t) if !t.revoked && t.expires.is_none_or(|e| e > now) => Caller { partner: t.partner, role: t.role, token_id: t.id },
                     _ => return Ok(None),
                 },
                 Principal::User(name) => match registry.user(&name)? {

@@ -12,6 +12,7 @@ mod leak;
 mod taxii;
 mod web;
 mod web_share;
+mod web_agreements;
 
 use std::sync::Arc;
 
