@@ -82,12 +82,6 @@ async fn view_of(state: &AppState, me: &StixId, id: &StixId) -> Result<View, Web
     run(move || agreements::Book::load(&*store)?.view(&id, &me, &Timestamp::now())).await?.map_err(|e| WebError::from(ApiError::from(e)))
 }
 
-/// Every partner the node knows, by id: name and whether it is hosted here.
-async fn partner_names(state: &AppState) -> Result<HashMap<String, String>, WebError> {
-    let registry = state.registry.clone();
-    Ok(crate::blocking(move || Ok(registry.partners()?.into_iter().map(|p| (p.id, p.name)).collect())).await?)
-}
-
 fn named<'a>(names: &'a HashMap<String, String>) -> impl Fn(&str) -> String + 'a {
     move |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned())
 }
@@ -119,7 +113,7 @@ pub(super) async fn list(State(state): State<AppState>, signed: Signed) -> Resul
     let me = me(&signed)?;
     let store = state.store.clone();
     let views = run(move || Ok(agreements::Book::load(&*store)?.list(&me, &Timestamp::now()))).await?.map_err(ApiError::from)?;
-    let names = partner_names(&state).await?;
+    let names = super::partner_names(&state).await?;
     let name = named(&names);
     let body = html! {
         @if must_be_liaison(&signed.caller).is_ok() { p { a.action href="/agreements/new" { "Propose an agreement" } } }
@@ -162,7 +156,7 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path(id)
 async fn render(state: &AppState, signed: &Signed, id: &StixId, fault: Option<NoticeFault>, status: StatusCode) -> Result<Response, WebError> {
     let me = me(signed)?;
     let view = view_of(state, &me, id).await?;
-    let names = partner_names(state).await?;
+    let names = super::partner_names(state).await?;
     let name = named(&names);
     let a = &view.agreement;
     let t = &a.terms;
@@ -476,7 +470,7 @@ impl Fields {
 /// knows (an agreement must be able to name one the caller's partner has no
 /// agreement with yet), and the parties the agreement already has.
 async fn offered(state: &AppState, current: &[StixId]) -> Result<HashMap<String, String>, WebError> {
-    let mut names = partner_names(state).await?;
+    let mut names = super::partner_names(state).await?;
     for p in current {
         names.entry(p.to_string()).or_insert_with(|| p.to_string());
     }

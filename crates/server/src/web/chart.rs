@@ -17,7 +17,8 @@ pub(crate) fn stacked_bars(title: &str, labels: &[String], series: &[(String, Ve
     let columns = labels.len().max(1);
     let totals: Vec<u64> = (0..labels.len()).map(|i| series.iter().map(|(_, v)| v.get(i).copied().unwrap_or(0)).sum()).collect();
     let max = totals.iter().copied().max().unwrap_or(0).max(1);
-    let step = (w - left) / columns as f64;
+    let right = 20.0_f64;
+    let step = (w - left - right) / columns as f64;
     let bar = (step * 0.8).max(1.0);
     let scale = (h - bottom - top) / max as f64;
     let sum: u64 = totals.iter().sum();
@@ -42,7 +43,7 @@ pub(crate) fn stacked_bars(title: &str, labels: &[String], series: &[(String, Ve
         figure.chart {
             svg viewBox={ "0 0 " (w) " " (h) } role="img" aria-label=(title) width="100%" {
                 title { (title) }
-                line x1=(left) y1=(h - bottom) x2=(w) y2=(h - bottom) stroke="#888" {}
+                line x1=(left) y1=(h - bottom) x2=(w - right) y2=(h - bottom) stroke="#888" {}
                 text x=(left - 6.0) y=(top + 10.0) text-anchor="end" font-size="11" fill="#444" { (max) }
                 text x=(left - 6.0) y=(h - bottom) text-anchor="end" font-size="11" fill="#444" { "0" }
                 @for (x, y, height, colour, tip) in &rects {

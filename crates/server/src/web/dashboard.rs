@@ -48,6 +48,13 @@ impl Counts {
     }
 }
 
+/// `(key, count)` pairs, largest count first (ties by key).
+fn most_first<'a>(counts: impl Iterator<Item = (&'a String, u64)>) -> Vec<(&'a String, u64)> {
+    let mut v: Vec<_> = counts.collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    v
+}
+
 /// `MM-DD` of each of the last [`DAYS`] days (24-hour windows ending now), oldest first.
 fn day_labels(now: i64) -> Vec<String> {
     (0..DAYS)
@@ -75,12 +82,18 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Resul
         let views = crate::agreements::Book::load(&*store)
             .map_err(|e| store::Error::Internal(e.to_string()))?
             .list(&me, &Timestamp::now());
-        let names: HashMap<String, String> = registry.partners()?.into_iter().map(|p| (p.id, p.name)).collect();
+        let mut names: HashMap<String, String> = registry.partners()?.into_iter().map(|p| (p.id, p.name)).collect();
+        names.insert(policy::ext::ENTENTE_IDENTITY.to_owned(), super::PLATFORM.to_owned());
         let peers = if node_admin { registry.peers()? } else { Vec::new() };
         Ok((counts, views, names, peers))
     })
     .await?;
     let Counts { by_type, by_author, arrivals, .. } = &counts;
+    // Largest first.
+    let by_type = most_first(by_type.iter().map(|(k, v)| (k, *v as u64)));
+    let by_author = most_first(by_author.iter().map(|(k, v)| (k, *v as u64)));
+    let mut arrivals: Vec<(&String, &[u64; DAYS])> = arrivals.iter().collect();
+    arrivals.sort_by_key(|(_, d)| std::cmp::Reverse(d.iter().sum::<u64>()));
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| if id.is_empty() { "(no author)".to_owned() } else { id.to_owned() });
     let body = html! {
         p.lead { "Signed in for " strong { (signed.partner_name) } " as " (signed.caller.role.as_str()) "." }
@@ -90,7 +103,7 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Resul
                 @if by_type.is_empty() { p { "Nothing you may see yet." } }
                 @else {
                     table { thead { tr { th scope="col" { "Type" } th.num scope="col" { "Objects" } } }
-                        tbody { @for (t, n) in by_type { tr { td { a href={ "/intel?type=" (t) } { (t) } } td.num { (n) } } } } }
+                        tbody { @for (t, n) in &by_type { tr { td { a href={ "/intel?type=" (t) } { (t) } } td.num { (n) } } } } }
                 }
             }
             section {
@@ -98,7 +111,7 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Resul
                 @if by_author.is_empty() { p { "Nothing you may see yet." } }
                 @else {
                     table { thead { tr { th scope="col" { "Author" } th.num scope="col" { "Objects" } } }
-                        tbody { @for (a, n) in by_author { tr { td { (name(a)) } td.num { (n) } } } } }
+                        tbody { @for (a, n) in &by_author { tr { td { (name(a)) } td.num { (n) } } } } }
                 }
             }
         }
@@ -109,7 +122,7 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Resul
                 table {
                     thead { tr { th scope="col" { "Author" } th.num scope="col" { "Last day" } th.num scope="col" { "Last week" } th.num scope="col" { "Last " (DAYS) " days" } } }
                     tbody {
-                        @for (a, days) in arrivals {
+                        @for (a, days) in &arrivals {
                             tr {
                                 td { (name(a)) }
                                 td.num { (days[DAYS - 1]) }
@@ -131,7 +144,7 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Resul
                     tbody {
                         @for v in &views {
                             tr {
-                                td { (v.agreement.terms.title) }
+                                td { a href={ "/agreements/" (v.agreement.id) } { (v.agreement.terms.title) } }
                                 td { span.state { (v.state.name()) } }
                                 td { @for (i, p) in v.agreement.terms.parties.iter().enumerate() { @if i > 0 { ", " } (name(p.as_ref())) } }
                                 td { (v.agreement.terms.tlp_ceiling.name()) }

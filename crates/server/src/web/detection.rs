@@ -97,7 +97,7 @@ pub(super) async fn detect(State(state): State<AppState>, signed: Signed, req: R
     let by_id: HashMap<String, (Arc<Value>, Vec<Arc<Value>>)> =
         ready.iter().map(|r| (text(&r.observed_data, "id"), (r.observed_data.clone(), r.objects.clone()))).collect();
     let d = run(&state, &signed, ready).await.map_err(IntoResponse::into_response)?;
-    let names = super::intel::partner_names(&state).await.map_err(IntoResponse::into_response)?;
+    let names = super::author_names(&state).await.map_err(IntoResponse::into_response)?;
     let index = state.agreement_index().await.map_err(IntoResponse::into_response)?;
     // Observed-data without an id cannot be told apart: no sighting form for them.
     let observation = |h: &Hit| Some(text(&h.observed_data, "id")).filter(|id| !id.is_empty()).and_then(|id| by_id.get(&id)).map(|(od, objects)| bundle(od, objects));

@@ -13,7 +13,6 @@
 //! [`crate::api::objects::visible_versions`], [`crate::detect::correlate`]),
 //! and log what they show under the channel `web`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query as UrlQuery, State};
@@ -82,11 +81,6 @@ fn json_of(r: &Record) -> Value {
 
 fn name_of(v: &Value) -> String {
     v.get("name").and_then(Value::as_str).map(str::to_owned).unwrap_or_default()
-}
-
-pub(super) async fn partner_names(state: &AppState) -> Result<HashMap<String, String>, ApiError> {
-    let registry = state.registry.clone();
-    crate::blocking(move || Ok(registry.partners()?.into_iter().map(|p| (p.id, p.name)).collect())).await
 }
 
 /// The results of a search: records shown, and the cursor of the next page.
@@ -177,7 +171,7 @@ pub(super) async fn search(State(state): State<AppState>, signed: Signed, UrlQue
     let reader = state.reader(&signed.caller.partner, Through::AnyShare).await?;
     let context = format!("web|{}|{}", signed.caller.partner, s.link());
     let (records, next) = find(&state, &reader, &s, &context).await?;
-    let names = partner_names(&state).await?;
+    let names = super::author_names(&state).await?;
     let author = |r: &Record| r.created_by_ref.as_ref().map(|a| names.get(a).cloned().unwrap_or_else(|| a.clone())).unwrap_or_default();
     let mut sorted_names: Vec<(&String, &String)> = names.iter().collect();
     sorted_names.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(b.0)));
@@ -342,7 +336,7 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path(id)
     let Some(latest) = versions.last().cloned() else { return Err(WebError::NotFound) };
     crate::release_log::released(&state, &reader, "web", &versions)?;
     let object = json_of(&latest);
-    let names = partner_names(&state).await?;
+    let names = super::author_names(&state).await?;
     let partner = |p: &str| names.get(p).cloned().unwrap_or_else(|| p.to_owned());
     let index = state.agreement_index().await?;
     let shared: Vec<String> = latest

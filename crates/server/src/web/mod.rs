@@ -176,6 +176,24 @@ impl IntoResponse for WebError {
     }
 }
 
+/// How pages name the platform's own identity, the author of Entente's
+/// extension definitions.
+pub(crate) const PLATFORM: &str = "Entente (the platform's definitions)";
+
+/// The names of the partners the node knows, by identity id.
+pub(crate) async fn partner_names(state: &AppState) -> Result<std::collections::HashMap<String, String>, ApiError> {
+    let registry = state.registry.clone();
+    crate::blocking(move || Ok(registry.partners()?.into_iter().map(|p| (p.id, p.name)).collect())).await
+}
+
+/// Names for authors: the partners', and the platform's own identity (the
+/// author of Entente's extension definitions).
+pub(crate) async fn author_names(state: &AppState) -> Result<std::collections::HashMap<String, String>, ApiError> {
+    let mut names = partner_names(state).await?;
+    names.insert(policy::ext::ENTENTE_IDENTITY.to_owned(), PLATFORM.to_owned());
+    Ok(names)
+}
+
 /// A rendered page, 200.
 pub(crate) fn page(markup: Markup) -> Response {
     Html(markup.into_string()).into_response()

@@ -278,10 +278,24 @@ impl Driver {
         self.post("/execute/sync", json!({ "script": script, "args": args })).await
     }
 
-    /// Saves a PNG screenshot of the window to `path` (its folder is made).
+    /// Saves a PNG screenshot of the whole page (the window grown to the
+    /// page's height, at most 4,000 pixels, then put back) to `path` (its
+    /// folder is made).
     pub async fn screenshot(&self, path: &Path) {
         use base64::Engine as _;
+        let window = self.get("/window/rect").await;
+        let page = self.script("return document.documentElement.scrollHeight", json!([])).await.as_f64().unwrap_or(0.0);
+        let inner = self.script("return window.innerHeight", json!([])).await.as_f64().unwrap_or(0.0);
+        let height = window["height"].as_f64().unwrap_or(900.0);
+        let grow = page > inner;
+        if grow {
+            let want = (height + page - inner).min(4000.0);
+            self.post("/window/rect", json!({ "width": window["width"], "height": want })).await;
+        }
         let png = self.get("/screenshot").await;
+        if grow {
+            self.post("/window/rect", json!({ "width": window["width"], "height": height })).await;
+        }
         let png = base64::engine::general_purpose::STANDARD.decode(png.as_str().expect("base64 PNG")).expect("base64 PNG");
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
