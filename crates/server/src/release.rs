@@ -355,6 +355,24 @@ pub fn accept(raw: &[u8], limits: &model::Limits) -> Result<model::Object, Strin
     Ok(object)
 }
 
+/// An object `partner` gives the node through TAXII or the share API and
+/// pages: as [`accept`], but never an agreement record (agreement,
+/// ratification, notice: only the agreement endpoints make those, after
+/// their role, party and terms checks) nor a new version of the partner's
+/// own identity (it carries the partner's key: `entente partner add`).
+/// Without this an analyst could withdraw an agreement by posting a notice.
+pub fn accept_from(raw: &[u8], limits: &model::Limits, partner: &str) -> Result<model::Object, String> {
+    let object = accept(raw, limits)?;
+    let kind = object.object_type();
+    if [policy::ext::AGREEMENT_TYPE, policy::ext::RATIFICATION_TYPE, policy::ext::NOTICE_TYPE].contains(&kind) {
+        return Err(format!("{}: {kind} objects are made by the agreement actions (/api/v1/agreements, the agreement pages, entente agreement), not shared", object.id()));
+    }
+    if kind == "identity" && object.id().as_str() == partner {
+        return Err(format!("{}: the partner's own identity (and its key) is kept by the node's operator (entente partner add), not shared", object.id()));
+    }
+    Ok(object)
+}
+
 /// Whether storing these objects changes what release decisions read
 /// (agreements, ratifications, notices, partner identities and keys): the
 /// agreements' index must then be rebuilt.

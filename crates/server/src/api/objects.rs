@@ -270,7 +270,7 @@ pub(crate) async fn share_objects(state: &AppState, caller: &Caller, objects: &[
     let mut valid = Vec::new();
     let mut slots = Vec::new();
     for (i, raw) in objects.iter().enumerate() {
-        match release::accept(raw, &limits) {
+        match release::accept_from(raw, &limits, &caller.partner) {
             Ok(o) => {
                 slots.push(results.len());
                 results.push(Shared::Object { id: o.id().to_string(), version: o.version().map(|v| v.as_str().to_owned()), status: "refused", message: None });

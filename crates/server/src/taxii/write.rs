@@ -136,7 +136,7 @@ fn process(
 ) -> store::Result<(Status, Changed)> {
     let mut valid = Vec::with_capacity(raws.len());
     for (i, raw) in raws.iter().enumerate() {
-        match crate::release::accept(raw.get().as_bytes(), limits) {
+        match crate::release::accept_from(raw.get().as_bytes(), limits, partner) {
             Ok(o) => valid.push(o),
             Err(message) => {
                 let id = serde_json::from_str::<serde_json::Value>(raw.get())

@@ -184,6 +184,39 @@ async fn cross_partner_writes_are_refused(backend: Backend) {
     assert!(ids(&v).contains(&node.c) && !ids(&v).contains(&node.b), "C's list: {v}");
     let (_, v) = call(&node, &lb, "GET", "partners", None).await;
     assert!(ids(&v).contains(&node.a) && !ids(&v).contains(&node.c), "B's list: {v}");
+    // Agreement records and the partner's own identity are not shared: A's
+    // analyst posting a withdrawal notice (or a ratification, or a new
+    // version of A's identity with another key) through the share API or
+    // TAXII would act on the agreement without the liaison's checks.
+    let before = state_of(&node, &lb, &id).await;
+    let notice = json!({
+        "type": "x-entente-notice", "spec_version": "2.1", "id": "x-entente-notice--00000000-0000-4000-8000-00000000000a",
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": node.a,
+        "agreement_ref": id, "notice_type": "withdrawal", "effective": "2026-01-01T00:00:00Z",
+        "extensions": { policy::ext::NOTICE_EXT: { "extension_type": "new-sdo" } }
+    });
+    let identity = json!({
+        "type": "identity", "spec_version": "2.1", "id": node.a, "created": "2020-01-01T00:00:00Z", "modified": "2030-01-01T00:00:00Z",
+        "created_by_ref": node.a, "name": "Aurelia (hijacked)", "identity_class": "organization"
+    });
+    for (what, o) in [("a withdrawal notice", &notice), ("A's own identity", &identity)] {
+        for token in [&node.token_a, &la] {
+            expect_refused(share(token.clone(), vec![o.clone()], vec![]).await, &format!("A's analyst or liaison shares {what}"));
+        }
+        let r = Client::new()
+            .post(format!("{}/taxii2/root/collections/{}/objects/", node.url, node.shared))
+            .bearer_auth(&node.token_a)
+            .header("Accept", "application/taxii+json;version=2.1")
+            .header("Content-Type", "application/taxii+json;version=2.1")
+            .body(json!({ "objects": [o] }).to_string())
+            .send()
+            .await
+            .unwrap();
+        let status: Value = r.json().await.unwrap();
+        let refused = status["failure_count"] == 1 && status["failures"][0]["message"].as_str().is_some_and(|m| m.contains("not shared"));
+        expect_refused(if refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, &format!("TAXII takes {what}: {status}"));
+    }
+    assert_eq!(state_of(&node, &lb, &id).await, before, "the agreement stands");
     // Viewers do not write.
     expect_refused(share(node.viewer_a.clone(), vec![object(&node.a, 5)], vec![]).await, "A's viewer shares");
     // The grant is A's alone: the object is still shared under the agreement once.
