@@ -28,6 +28,18 @@ use crate::api::detect::{detect_for, may_sight, read_body, Detection};
 use crate::detect::{Feed, Hit, Ready};
 use crate::{ApiError, AppState};
 
+/// At most this many hits are listed on the results page.
+const MAX_HITS_SHOWN: usize = 500;
+
+/// A partner- or user-supplied short field (an id, a timestamp) as shown:
+/// at most 80 characters, so a padded value is not repeated at length.
+fn short(s: &str) -> String {
+    match s.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
 fn detection_page(signed: &Signed, observations: &str, message: Option<&str>) -> Markup {
     let body = html! {
         p.lead { "Match observations against the indicators you may see." }
@@ -99,60 +111,65 @@ pub(super) async fn detect(State(state): State<AppState>, signed: Signed, req: R
     let d = run(&state, &signed, ready).await.map_err(IntoResponse::into_response)?;
     let names = super::author_names(&state).await.map_err(IntoResponse::into_response)?;
     let index = state.agreement_index().await.map_err(IntoResponse::into_response)?;
-    // Observed-data without an id cannot be told apart: no sighting form for them.
-    let observation = |h: &Hit| Some(text(&h.observed_data, "id")).filter(|id| !id.is_empty()).and_then(|id| by_id.get(&id)).map(|(od, objects)| bundle(od, objects));
+    // The observations that hit, carried once in the sighting form (each row
+    // names its hit by a checkbox): the page grows with the input, not with
+    // hits × input. Observed-data without an id cannot be told apart: no
+    // checkbox for them.
     let hit_ods: BTreeSet<String> = d.hits.iter().map(|h| text(&h.observed_data, "id")).collect();
     let all: Vec<Value> = hit_ods.iter().filter(|id| !id.is_empty()).filter_map(|id| by_id.get(id)).map(|(od, objects)| bundle(od, objects)).collect();
     let sight = may_sight(&signed.caller);
+    let shown = &d.hits[..d.hits.len().min(MAX_HITS_SHOWN)];
+    let table = html! {
+        table.results {
+            thead { tr {
+                @if sight { th scope="col" { "Sight" } }
+                th scope="col" { "Indicator" } th scope="col" { "Author" } th scope="col" { "Shared under" }
+                th scope="col" { "Observed data" } th scope="col" { "Observed" }
+            } }
+            tbody {
+                @for (i, h) in shown.iter().enumerate() {
+                    @let v: Value = serde_json::from_slice(&h.indicator.json).unwrap_or(Value::Null);
+                    @let name = text(&v, "name");
+                    @let author = h.indicator.created_by_ref.clone().or_else(|| h.indicator.posted_by.clone()).unwrap_or_default();
+                    @let od = short(&text(&h.observed_data, "id"));
+                    tr {
+                        @if sight {
+                            td { @if !od.is_empty() { input type="checkbox" id={ "hit-" (i) } name="hit" value=(hit_key(h)) aria-label={ "Sighting of hit " (i + 1) }; } }
+                        }
+                        td { a href={ "/intel/" (h.indicator.id) } { @if name.is_empty() { (h.indicator.id) } @else { (name) } } br; code { (text(&v, "pattern")) } }
+                        td { (names.get(&author).cloned().unwrap_or(author)) }
+                        td { @match h.agreement.as_ref().and_then(|a| index.agreement(a)) { Some(a) => { (a.terms.title) } None => { "your own" } } }
+                        td { code { (od) } }
+                        td { (short(&text(&h.observed_data, "first_observed"))) " – " (short(&text(&h.observed_data, "last_observed"))) }
+                    }
+                }
+            }
+        }
+    };
     let body = html! {
         p.lead {
             (d.totals.observations) " observation" @if d.totals.observations != 1 { "s" } " matched against the indicators you may see: "
             (d.hits.len()) " hit" @if d.hits.len() != 1 { "s" } "."
+            @if shown.len() < d.hits.len() { " The first " (shown.len()) " are listed; the API (" code { "POST /api/v1/detect" } ") and " code { "entente detect" } " give them all." }
         }
         @if !errors.is_empty() {
             div.error role="alert" { p { "Some input could not be read:" } ul { @for e in &errors { li { (e) } } } }
         }
         @if !d.hits.is_empty() {
-            table.results {
-                thead { tr {
-                    th scope="col" { "Indicator" } th scope="col" { "Author" } th scope="col" { "Shared under" }
-                    th scope="col" { "Observed data" } th scope="col" { "Observed" }
-                    @if sight { th scope="col" { "Sighting" } }
-                } }
-                tbody {
-                    @for h in &d.hits {
-                        @let v: Value = serde_json::from_slice(&h.indicator.json).unwrap_or(Value::Null);
-                        @let name = text(&v, "name");
-                        @let author = h.indicator.created_by_ref.clone().or_else(|| h.indicator.posted_by.clone()).unwrap_or_default();
-                        tr {
-                            td { a href={ "/intel/" (h.indicator.id) } { @if name.is_empty() { (h.indicator.id) } @else { (name) } } br; code { (text(&v, "pattern")) } }
-                            td { (names.get(&author).cloned().unwrap_or(author)) }
-                            td { @match h.agreement.as_ref().and_then(|a| index.agreement(a)) { Some(a) => { (a.terms.title) } None => { "your own" } } }
-                            td { code { (text(&h.observed_data, "id")) } }
-                            td { (text(&h.observed_data, "first_observed")) " – " (text(&h.observed_data, "last_observed")) }
-                            @if sight {
-                                td {
-                                    @if let Some(o) = observation(h) {
-                                        form method="post" action="/detection/sightings" {
-                                            input type="hidden" name="csrf" value=(signed.csrf);
-                                            input type="hidden" name="observations" value=(o.to_string());
-                                            input type="hidden" name="hit" value=(hit_key(h));
-                                            button type="submit" { "Create sighting" }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
             @if sight {
                 form method="post" action="/detection/sightings" {
                     input type="hidden" name="csrf" value=(signed.csrf);
                     input type="hidden" name="observations" value=(Value::Array(all).to_string());
-                    button type="submit" { "Create sightings for all hits" }
+                    (table)
+                    div.actions {
+                        button type="submit" { "Create sightings for the chosen hits" }
+                        " "
+                        button type="submit" name="every" value="1" { "Create sightings for all hits" }
+                    }
+                    p.hint { "A sighting is yours, shared with the indicator's author alone, under the agreement the indicator came by." }
                 }
-                p.hint { "A sighting is yours, shared with the indicator's author alone, under the agreement the indicator came by." }
+            } @else {
+                (table)
             }
         }
         p { a href="/detection" { "Detect again" } }
@@ -162,7 +179,7 @@ pub(super) async fn detect(State(state): State<AppState>, signed: Signed, req: R
 
 /// `POST /detection/sightings`: detection runs again on the observations
 /// the form carries; a sighting is made for each hit named in `hit`
-/// fields (all hits when there is none); then to the sighting, or to the
+/// fields, or for every hit with `every=1`; then to the sighting, or to the
 /// list of sightings when there are several.
 pub(super) async fn sightings(State(state): State<AppState>, signed: Signed, req: Request) -> Result<Response, Response> {
     let fields = form::read(&state, req).await?;
@@ -172,9 +189,9 @@ pub(super) async fn sightings(State(state): State<AppState>, signed: Signed, req
         return Err((StatusCode::FORBIDDEN, Html(body.into_string())).into_response());
     }
     let (ready, _) = observations_of(&fields);
-    let chosen = fields.all("hit");
+    let (every, chosen) = (fields.get("every") == "1", fields.all("hit"));
     let d = run(&state, &signed, ready).await.map_err(IntoResponse::into_response)?;
-    let hits: Vec<Hit> = d.hits.into_iter().filter(|h| chosen.is_empty() || chosen.contains(&hit_key(h))).collect();
+    let hits: Vec<Hit> = d.hits.into_iter().filter(|h| every || chosen.contains(&hit_key(h))).collect();
     let me = StixId::parse(&signed.caller.partner).map_err(|e| ApiError::internal(e.to_string()).into_response())?;
     let store = state.store.clone();
     let ids = crate::blocking(move || crate::detect::record_sightings(&*store, &me, &hits).map_err(store::Error::Internal))
@@ -184,8 +201,9 @@ pub(super) async fn sightings(State(state): State<AppState>, signed: Signed, req
     match ids.as_slice() {
         [one] => Ok(Redirect::to(&format!("/intel/{one}")).into_response()),
         [] => {
+            let why = if every || !chosen.is_empty() { "No sighting was made: those observations no longer hit an indicator you may see." } else { "No sighting was made: choose at least one hit." };
             let body = layout("Detection", Some(&signed), html! {
-                p.error role="alert" { "No sighting was made: those observations no longer hit an indicator you may see." }
+                p.error role="alert" { (why) }
                 p { a href="/detection" { "Detect again" } }
             });
             Err((StatusCode::UNPROCESSABLE_ENTITY, Html(body.into_string())).into_response())

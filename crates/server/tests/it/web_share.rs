@@ -413,8 +413,13 @@ async fn detection_through_the_release_gate(backend: Backend) {
     assert_eq!(v["observed_data_refs"], json!([format!("observed-data--{}", uuid(5))]));
     assert_eq!(call(&node, &node.token_a, "GET", &format!("objects/{sighting}"), None).await.0, 200, "the indicator's author receives it");
     assert_eq!(call(&node, &node.liaison[2], "GET", &format!("objects/{sighting}"), None).await.0, 404, "C does not");
-    // The form without a hit named makes one per hit; C's form hits nothing.
+    // The observations are carried once, whatever the number of hits.
+    assert_eq!(pasted.matches("name=\"observations\" value=").count(), 1, "{pasted}");
+    // Nothing chosen makes nothing; "all hits" makes one per hit; C's form hits nothing.
     let r = b.post("/detection/sightings", &[("csrf", &token), ("observations", &carried)]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("choose at least one hit"));
+    let r = b.post("/detection/sightings", &[("csrf", &token), ("observations", &carried), ("every", "1")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = c.post("/detection/sightings", &[("csrf", &ctoken), ("observations", &carried), ("hit", &hit)]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "C cannot sight what it may not see");
