@@ -157,6 +157,8 @@ async fn adds_report_status_and_enforce_authorship(backend: Backend) {
     assert_eq!((s["success_count"].clone(), s["failure_count"].clone()), (json!(1), json!(3)), "{s}");
     let failures = s["failures"].to_string();
     assert!(failures.contains("only the author may version"), "{failures}");
+    let versioning = s["failures"].as_array().unwrap().iter().find(|f| f["message"].as_str().unwrap().contains("only the author")).unwrap();
+    assert!(!versioning["message"].as_str().unwrap().contains(&node.a), "the refusal does not name the author: {versioning}");
     assert!(failures.contains("not the submitting partner"), "{failures}");
     assert!(failures.contains("is not of the form type--UUID"), "{failures}");
     // Access: B cannot write A's collection; a viewer cannot write at all.
