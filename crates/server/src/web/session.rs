@@ -68,7 +68,14 @@ struct Session {
 pub struct Sessions {
     secure: bool,
     live: Mutex<HashMap<String, Session>>,
+    /// Password checks running at once: each costs 19 MiB and tens of
+    /// milliseconds of Argon2id, so a flood of sign-ins queues here instead
+    /// of filling the blocking pool every store call needs.
+    passwords: tokio::sync::Semaphore,
 }
+
+/// How many password checks run at once.
+const PASSWORD_CHECKS: usize = 2;
 
 impl Default for Sessions {
     fn default() -> Self {
@@ -79,7 +86,7 @@ impl Default for Sessions {
 impl Sessions {
     /// Sessions whose cookies are `Secure` when `secure` (the node serves TLS).
     pub fn new(secure: bool) -> Sessions {
-        Sessions { secure, live: Mutex::new(HashMap::new()) }
+        Sessions { secure, live: Mutex::new(HashMap::new()), passwords: tokio::sync::Semaphore::new(PASSWORD_CHECKS) }
     }
 
     fn start(&self, principal: Principal) -> String {
@@ -270,14 +277,17 @@ pub(super) async fn login(
         return Ok(forbidden());
     }
     let ip = connect.map(|c| c.0 .0 .0.ip()).unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let field = |k: &str| form.get(k).map(|t| t.trim().to_owned()).unwrap_or_default();
+    let by_user = !field("username").is_empty();
+    // A password check waits for its turn, and only then asks the limiter:
+    // failures counted by the checks before it count against it.
+    let _turn = if by_user { Some(state.web.passwords.acquire().await.map_err(|e| ApiError::internal(e.to_string()))?) } else { None };
     if state.auth_failures.blocked(ip) {
         tracing::warn!(%ip, "sign-in refused: too many failures");
         return Ok(login_page(StatusCode::TOO_MANY_REQUESTS, &state, &headers, Some("Too many failed sign-ins from this address. Wait a minute and try again.")));
     }
-    let field = |k: &str| form.get(k).map(|t| t.trim().to_owned()).unwrap_or_default();
     let registry = state.registry.clone();
     let (username, password, token) = (field("username"), form.get("password").cloned().unwrap_or_default(), field("token"));
-    let by_user = !username.is_empty();
     let now = model::Timestamp::now().micros();
     let checked = crate::blocking(move || {
         if by_user {
