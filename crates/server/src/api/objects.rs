@@ -266,27 +266,30 @@ pub(crate) async fn share_objects(state: &AppState, caller: &Caller, objects: &[
     let index = state.agreement_index().await?;
     let shares = agreements_of(&index, &me, agreements)?;
     let limits = state.limits;
-    let mut results = Vec::with_capacity(objects.len());
-    let mut valid = Vec::new();
-    let mut slots = Vec::new();
-    for (i, raw) in objects.iter().enumerate() {
-        match release::accept_from(raw, &limits, &caller.partner) {
-            Ok(o) => {
-                slots.push(results.len());
-                results.push(Shared::Object { id: o.id().to_string(), version: o.version().map(|v| v.as_str().to_owned()), status: "refused", message: None });
-                valid.push(o);
-            }
-            Err(message) => results.push(Shared::Invalid { index: i, message }),
-        }
-    }
-    let policy_changed = release::changes_agreements(&valid);
+    // Validation (JSON, STIX, patterns) and the write run on a blocking
+    // thread: a large share must not hold up the async workers.
+    let owned: Vec<Vec<u8>> = objects.iter().map(|o| o.to_vec()).collect();
+    let (store, partner) = (state.store.clone(), caller.partner.clone());
     let shared = !shares.is_empty();
-    let options = PutOptions { shares, posted_by: Some(caller.partner.clone()), only_author: true, ..PutOptions::default() };
-    let store = state.store.clone();
-    let outcomes = crate::blocking(move || {
+    let (mut results, slots, outcomes, policy_changed) = crate::blocking(move || {
+        let mut results = Vec::with_capacity(owned.len());
+        let mut valid = Vec::new();
+        let mut slots = Vec::new();
+        for (i, raw) in owned.iter().enumerate() {
+            match release::accept_from(raw, &limits, &partner) {
+                Ok(o) => {
+                    slots.push(results.len());
+                    results.push(Shared::Object { id: o.id().to_string(), version: o.version().map(|v| v.as_str().to_owned()), status: "refused", message: None });
+                    valid.push(o);
+                }
+                Err(message) => results.push(Shared::Invalid { index: i, message }),
+            }
+        }
+        let policy_changed = release::changes_agreements(&valid);
+        let options = PutOptions { shares, posted_by: Some(partner), only_author: true, ..PutOptions::default() };
         let outcomes = store.put(&valid, &options)?;
         release::spread_recalls(&*store, &valid, &outcomes)?;
-        Ok(outcomes)
+        Ok((results, slots, outcomes, policy_changed))
     })
     .await?;
     if policy_changed {

@@ -61,6 +61,18 @@ pub(super) async fn show(signed: Signed) -> Response {
     page(detection_page(&signed, "", None))
 }
 
+/// [`observations_of`] on a blocking thread (parsing a large upload must not
+/// hold up the async workers that serve every other request); the fields
+/// come back for the rest of the handler.
+async fn off_runtime(fields: Fields) -> Result<(Fields, (Vec<Ready>, Vec<String>)), Response> {
+    tokio::task::spawn_blocking(move || {
+        let read = observations_of(&fields);
+        (fields, read)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("reading observations: {e}")).into_response())
+}
+
 /// The observations of the `observations` field and the `file`, each read
 /// as the API reads a body; and the lines that could not be read.
 fn observations_of(fields: &Fields) -> (Vec<Ready>, Vec<String>) {
@@ -99,7 +111,7 @@ async fn run(state: &AppState, signed: &Signed, ready: Vec<Ready>) -> Result<Det
 pub(super) async fn detect(State(state): State<AppState>, signed: Signed, req: Request) -> Result<Response, Response> {
     let fields = form::read(&state, req).await?;
     signed.check_csrf(&fields.csrf()).map_err(IntoResponse::into_response)?;
-    let (ready, errors) = observations_of(&fields);
+    let (fields, (ready, errors)) = off_runtime(fields).await?;
     if ready.is_empty() {
         let message = if errors.is_empty() { "Paste observations or choose a file.".to_owned() } else { errors.join("; ") };
         let body = detection_page(&signed, fields.get("observations"), Some(&message));
@@ -188,7 +200,7 @@ pub(super) async fn sightings(State(state): State<AppState>, signed: Signed, req
         let body = layout("Detection", Some(&signed), html! { p { "Your role (" (signed.caller.role.as_str()) ") cannot create sightings: that needs the analyst role or above." } });
         return Err((StatusCode::FORBIDDEN, Html(body.into_string())).into_response());
     }
-    let (ready, _) = observations_of(&fields);
+    let (fields, (ready, _)) = off_runtime(fields).await?;
     let (every, chosen) = (fields.get("every") == "1", fields.all("hit"));
     let d = run(&state, &signed, ready).await.map_err(IntoResponse::into_response)?;
     let hits: Vec<Hit> = d.hits.into_iter().filter(|h| every || chosen.contains(&hit_key(h))).collect();

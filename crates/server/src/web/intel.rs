@@ -173,8 +173,12 @@ pub(super) async fn search(State(state): State<AppState>, signed: Signed, UrlQue
     let (records, next) = find(&state, &reader, &s, &context).await?;
     let names = super::author_names(&state).await?;
     let author = |r: &Record| r.created_by_ref.as_ref().map(|a| names.get(a).cloned().unwrap_or_else(|| a.clone())).unwrap_or_default();
-    let mut sorted_names: Vec<(&String, &String)> = names.iter().collect();
-    sorted_names.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(b.0)));
+    // The author list offers the partners the caller may know of (need to
+    // know, as `GET /api/v1/partners`), and the platform's definitions.
+    let known = crate::api::partners_known_to(&state, &signed.caller).await?;
+    let mut sorted_names: Vec<(String, String)> = known.into_iter().map(|p| (p.id, p.name)).collect();
+    sorted_names.push((policy::ext::ENTENTE_IDENTITY.to_owned(), super::PLATFORM.to_owned()));
+    sorted_names.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
     let body = html! {
         form.search method="get" action="/intel" role="search" {
             div { label for="type" { "Type" } input #type name="type" value=(s.kind) placeholder="indicator, malware"; }
@@ -184,7 +188,7 @@ pub(super) async fn search(State(state): State<AppState>, signed: Signed, UrlQue
                 label for="partner" { "Author" }
                 select #partner name="partner" {
                     option value="" { "any partner" }
-                    @for (id, n) in &sorted_names { option value=(id) selected[**id == s.partner] { (n) } }
+                    @for (id, n) in &sorted_names { option value=(id) selected[*id == s.partner] { (n) } }
                 }
             }
             div { label for="observable" { "Observable" } input #observable name="observable" value=(s.observable) placeholder="ipv4-addr:198.51.100.7"; }
@@ -278,6 +282,8 @@ async fn facts_of(state: &AppState, reader: &Arc<Reader>, signed: &Signed, versi
     let author = versions.iter().rev().find_map(|r| r.created_by_ref.clone());
     let node_admin = signed.caller.role == store::Role::Admin && signed.caller.partner == state.node.partner;
     let explain = node_admin || author.as_deref() == Some(signed.caller.partner.as_str());
+    // The release table names the partners the caller may know of only.
+    let known: Vec<String> = if explain { crate::api::partners_known_to(state, &signed.caller).await?.into_iter().map(|p| p.id).collect() } else { Vec::new() };
     let (store, registry, r, versions, target) = (state.store.clone(), state.registry.clone(), reader.clone(), versions.to_vec(), id.to_string());
     let (signatures, sightings, more_sightings, release) = crate::blocking(move || {
         let partners = registry.partners()?;
@@ -312,7 +318,7 @@ async fn facts_of(state: &AppState, reader: &Arc<Reader>, signed: &Signed, versi
             let latest = versions.last().expect("a shown object has a version");
             partners
                 .iter()
-                .filter(|p| Some(p.id.as_str()) != latest.created_by_ref.as_deref())
+                .filter(|p| Some(p.id.as_str()) != latest.created_by_ref.as_deref() && known.contains(&p.id))
                 .filter_map(|p| StixId::parse(&p.id).ok().map(|id| (p.id.clone(), id)))
                 .map(|(p, recipient)| {
                     let d = crate::release::decide_record(latest, &recipient, &now, &Through::AnyShare, &index);

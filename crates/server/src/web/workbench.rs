@@ -164,7 +164,21 @@ fn observations(text: &str) -> Result<Vec<Ready>, String> {
 pub(super) async fn run(State(state): State<AppState>, signed: Signed, req: Request) -> Result<Response, Response> {
     let fields = form::read(&state, req).await?;
     signed.check_csrf(&fields.csrf()).map_err(IntoResponse::into_response)?;
-    let (text, observed) = (fields.get("pattern"), fields.get("observed"));
+    let (text, observed) = (fields.get("pattern").to_owned(), fields.get("observed").to_owned());
+    // Parsing and matching a large paste runs on a blocking thread, not on
+    // the async workers that serve every other request.
+    let (text, observed, outcome) = tokio::task::spawn_blocking(move || {
+        let outcome = check_and_match(&text, &observed);
+        (text, observed, outcome)
+    })
+    .await
+    .map_err(|e| crate::ApiError::internal(format!("workbench: {e}")).into_response())?;
+    let status = if outcome.error.is_some() || outcome.observed_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok((status, Html(workbench(&signed, &text, &observed, &outcome).into_string())).into_response())
+}
+
+/// The pattern checked, and matched against the observed data when there is some.
+fn check_and_match(text: &str, observed: &str) -> Outcome {
     let mut outcome = Outcome::default();
     match check(text) {
         Err(e) => outcome.error = Some(e),
@@ -184,8 +198,7 @@ pub(super) async fn run(State(state): State<AppState>, signed: Signed, req: Requ
         },
         Ok(_) => {}
     }
-    let status = if outcome.error.is_some() || outcome.observed_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok((status, Html(workbench(&signed, text, observed, &outcome).into_string())).into_response())
+    outcome
 }
 
 /// The body of `POST /workbench/validate`.

@@ -335,6 +335,8 @@ async fn pages_follow_the_release_policy(backend: Backend) {
 async fn object_page_facts(backend: Backend) {
     let node = start(backend, Default::default()).await;
     let agreement = ratified_agreement(&node, "A–B", &[0, 1], &["indicator", "sighting"]).await;
+    // A and C share malware only: C is a partner A knows, and the indicator is not for it.
+    ratified_agreement(&node, "A–C", &[0, 2], &["malware"]).await;
     let id = "indicator--7c1f5a3e-2c4d-4e8f-9a0b-1c2d3e4f5a6b";
     let indicator = json!({
         "type": "indicator", "spec_version": "2.1", "id": id, "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
@@ -362,6 +364,12 @@ async fn object_page_facts(backend: Backend) {
     assert!(row("Borealis").contains("released"), "{release}");
     let caldera = row("Caldera");
     assert!(caldera.contains("withheld") && caldera.len() > 80, "withheld, with a reason: {caldera}");
+    // Need to know: the table and the search's author list name only the
+    // partners A may know of (A's, the node's, its co-parties').
+    let registry = node.registry.clone();
+    tokio::task::spawn_blocking(move || registry.put_partner(&store::PartnerRecord { id: "identity--0d000000-0000-4000-8000-000000000001".into(), name: "Dalmatia".into(), hosted: false }).unwrap()).await.unwrap();
+    assert!(!a.get(&page).await.2.contains("Dalmatia"), "a partner A has no agreement with is not named");
+    assert!(!a.get("/intel").await.2.contains("Dalmatia"));
 
     // B, a reader and not the author, sees the sighting but no release table.
     let b = sign_in(&node, &node.liaison[1]).await;
