@@ -115,6 +115,7 @@ pub(crate) fn layout(title: &str, signed: Option<&session::Signed>, body: Markup
                 link rel="stylesheet" href="/static/style.css";
             }
             body {
+                a.skip href="#main" { "Skip to the content" }
                 header {
                     a.brand href="/" { "Entente" }
                     @if let Some(s) = signed {
@@ -134,7 +135,7 @@ pub(crate) fn layout(title: &str, signed: Option<&session::Signed>, body: Markup
                         }
                     }
                 }
-                main { h1 { (title) } (body) }
+                main #main tabindex="-1" { h1 { (title) } (body) }
             }
         }
     }

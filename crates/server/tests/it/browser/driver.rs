@@ -278,6 +278,11 @@ impl Driver {
         self.post("/execute/sync", json!({ "script": script, "args": args })).await
     }
 
+    /// Sets the window's size in CSS pixels.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.post("/window/rect", json!({ "width": width, "height": height })).await;
+    }
+
     /// Saves a PNG screenshot of the whole page (the window grown to the
     /// page's height, at most 4,000 pixels, then put back) to `path` (its
     /// folder is made).

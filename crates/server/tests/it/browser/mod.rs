@@ -273,4 +273,17 @@ async fn screenshots_of_pages_with_data() {
     for (name, _) in pages {
         assert_png(&shots_dir().join(format!("{name}.png")));
     }
+
+    // A tablet (820 × 1180, portrait) and a narrow window: every page fits
+    // the width, with no sideways scrolling.
+    for (width, height, device) in [(820, 1180, "tablet"), (600, 900, "narrow")] {
+        driver.resize(width, height).await;
+        for (name, path) in pages.iter().chain([("agreements", "/agreements".to_owned()), ("share", "/share".to_owned())].iter()) {
+            driver.goto(&format!("{}{path}", node.url)).await;
+            let overflow = driver.script("return document.documentElement.scrollWidth - window.innerWidth", json!([])).await;
+            let wide = driver.script("return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))", json!([])).await;
+            assert!(overflow.as_i64().is_some_and(|o| o <= 0), "{name} at {width}px scrolls sideways by {overflow}px: {wide}");
+            screenshot(&driver, device, name).await;
+        }
+    }
 }
