@@ -79,8 +79,15 @@ pub fn router() -> Router<AppState> {
         .route("/partners", get(partners::show))
         .route("/peers", post(partners::add_peer))
         .route("/static/style.css", get(style))
+        .route("/static/icon.svg", get(icon))
+        .route("/favicon.ico", get(icon))
         .route("/static/workbench.js", get(script))
         .layer(axum::middleware::from_fn(security_headers))
+}
+
+/// The node's icon: two linked rings, drawn for the project.
+async fn icon() -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "max-age=86400")], include_str!("icon.svg")).into_response()
 }
 
 async fn style() -> Response {
@@ -113,6 +120,7 @@ pub(crate) fn layout(title: &str, signed: Option<&session::Signed>, body: Markup
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Entente" }
                 link rel="stylesheet" href="/static/style.css";
+                link rel="icon" type="image/svg+xml" href="/static/icon.svg";
             }
             body {
                 a.skip href="#main" { "Skip to the content" }

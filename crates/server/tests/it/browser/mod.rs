@@ -108,9 +108,7 @@ async fn inspect(driver: &Driver) -> Findings {
         assert!(f.alerts.len() < 100, "alerts without end");
     }
     for e in driver.logs().await {
-        // Chromium asks every origin for a favicon; the node has none. Nothing to do with scripts.
-        let favicon = e.source == "network" && e.message.contains("/favicon.ico");
-        if (e.level == "SEVERE" || e.source == "security") && !favicon {
+        if e.level == "SEVERE" || e.source == "security" {
             f.errors.push(format!("{} {}: {}", e.level, e.source, e.message));
         }
     }
