@@ -26,6 +26,7 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     tls_client_ca: Option<PathBuf>,
     sync_interval: Option<u64>,
+    secure_cookies: Option<bool>,
 }
 
 /// The effective configuration of one command.
@@ -46,6 +47,9 @@ pub struct Config {
     /// `serve` pulls from its peers this often (`None`: never; `entente
     /// sync` still does).
     pub sync_interval: Option<std::time::Duration>,
+    /// The pages' cookies are `Secure` (sent over HTTPS only): always when
+    /// `serve` speaks TLS itself; set it when a TLS proxy stands in front.
+    pub secure_cookies: bool,
     /// The log level when `ENTENTE_LOG` is not set.
     pub log_level: &'static str,
 }
@@ -118,6 +122,7 @@ impl Config {
                 0 => None,
                 secs => Some(std::time::Duration::from_secs(secs)),
             },
+            secure_cookies: env::<bool>("ENTENTE_SECURE_COOKIES")?.or(file.secure_cookies).unwrap_or(false),
             // The demo speaks for itself (its own pulls refuse third parties'
             // records, as they should); its servers log to their own files.
             log_level: if matches!(cli.command, Command::Demo(_)) { "error" } else { "info" },

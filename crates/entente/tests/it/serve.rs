@@ -1,4 +1,5 @@
-//! `entente serve`: health, metrics and a graceful stop on SIGTERM.
+//! `entente serve`: health, metrics, the pages' cookie setting and a
+//! graceful stop on SIGTERM.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -31,8 +32,13 @@ fn serve_then_stop(database_url: Option<String>) {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut command = Command::new(env!("CARGO_BIN_EXE_entente"));
-    if let Some(url) = database_url {
+    // On SQLite the node says it stands behind a TLS proxy: its pages' cookies are Secure.
+    let secure = database_url.is_none();
+    if let Some(url) = &database_url {
         command.env("ENTENTE_DATABASE_URL", url);
+    }
+    if secure {
+        command.env("ENTENTE_SECURE_COOKIES", "true");
     }
     let mut server = Server(
         command
@@ -54,6 +60,9 @@ fn serve_then_stop(database_url: Option<String>) {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let login = http_get(port, "/login").unwrap();
+    let cookie = login.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie: entente_login=")).unwrap_or_else(|| panic!("{login}"));
+    assert_eq!(cookie.contains("; Secure"), secure, "{cookie}");
     let metrics = http_get(port, "/metrics").unwrap();
     // The node's own objects: its identity, Entente's, 5 extension definitions.
     assert!(metrics.contains("entente_objects_stored 7"), "{metrics}");

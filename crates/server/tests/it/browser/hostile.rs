@@ -134,8 +134,7 @@ async fn hostile_objects_run_nothing_on_any_page() {
     ]});
     let literal = payloads().join(" ").replace('\\', "\\\\").replace('\'', "\\'");
     let url_literal = hostile_url().replace('\\', "\\\\").replace('\'', "\\'");
-    // (name, path, fields, the answer's status when it is a refusal, what the answer must say)
-    let forms: &[(&str, &str, &[(&str, String)], Option<u16>, &str)] = &[
+    let forms: &[FormCase] = &[
         ("detection-hits", "/detection", &[("#observations", observed.to_string())], None, "1 hit"),
         ("workbench-error", "/workbench", &[("#pattern", format!("[url:value = '{literal}'] AND <script>alert(1)</script>"))], Some(422), "Pattern error"),
         ("workbench-match", "/workbench", &[("#pattern", format!("[url:value = '{url_literal}']")), ("#observed", observed.to_string())], None, "Matched 1 of 1 observation."),
@@ -153,6 +152,11 @@ async fn hostile_objects_run_nothing_on_any_page() {
     }
     report(&visited);
 }
+
+/// A page that answers a form: its name, path, the fields filled (CSS
+/// selector, value), the answer's status when it is a refusal, and what the
+/// answer must say.
+type FormCase<'a> = (&'a str, &'a str, &'a [(&'a str, String)], Option<u16>, &'a str);
 
 /// What one page did: its name and path, and its findings.
 type Visit = (String, String, Findings);
