@@ -97,6 +97,21 @@ const text = [document.body ? document.body.innerText : ''].concat(fields).join(
 return { marker: window.__pwned !== undefined || document.title === 'pwned', injected, title: document.title, text };
 "#;
 
+/// What a page lacks for assistive technology: form controls no label
+/// names, a missing or repeated h1, no `lang`, a skip link that leads nowhere.
+const UNLABELLED: &str = r#"
+const out = [];
+for (const c of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+    const labelled = (c.id && document.querySelector('label[for="' + c.id + '"]')) || c.closest('label') || c.getAttribute('aria-label') || c.getAttribute('aria-labelledby');
+    if (!labelled) out.push((c.tagName + ' ' + (c.name || c.id)).trim());
+}
+if (document.querySelectorAll('h1').length !== 1) out.push('h1 count ' + document.querySelectorAll('h1').length);
+if (!document.documentElement.lang) out.push('no lang');
+const skip = document.querySelector('a.skip');
+if (!skip || !document.querySelector(skip.getAttribute('href'))) out.push('skip link');
+return out;
+"#;
+
 /// What the current page did: alerts (dismissed), console errors and CSP
 /// reports since the last look, markers, injected markup.
 async fn inspect(driver: &Driver) -> Findings {
@@ -270,6 +285,18 @@ async fn screenshots_of_pages_with_data() {
     }
     for (name, _) in pages {
         assert_png(&shots_dir().join(format!("{name}.png")));
+    }
+
+    // Accessible forms and structure on every page with a form: each control
+    // has a label (or an aria-label), one h1, the language named, and the
+    // skip link leads to the content.
+    driver.goto(&data_url("<html><body><h1>x</h1><input name=q></body></html>")).await;
+    let control = driver.script(UNLABELLED, json!([])).await;
+    assert_eq!(control, json!(["INPUT q", "no lang", "skip link"]), "the check sees what is missing");
+    for path in ["/login", "/", "/intel", "/agreements/new", "/share", "/detection", "/workbench", "/partners", "/agreements"] {
+        driver.goto(&format!("{}{path}", node.url)).await;
+        let problems = driver.script(UNLABELLED, json!([])).await;
+        assert_eq!(problems, json!([]), "{path}: controls without a label, or structure missing");
     }
 
     // A tablet (820 × 1180, portrait) and a narrow window: every page fits
