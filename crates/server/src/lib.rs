@@ -66,6 +66,8 @@ pub struct AppState {
     /// The web pages' sessions (their cookies `Secure` when the node serves
     /// TLS: replace with `web::Sessions::new(true)` then).
     pub web: Arc<web::Sessions>,
+    /// The dashboards counted lately, per partner.
+    pub dashboards: Arc<web::Dashboards>,
 }
 
 impl AppState {
@@ -95,6 +97,7 @@ impl AppState {
             indicators: Arc::new(detect::Indicators::default()),
             sync: Arc::new(sync::SyncStatus::default()),
             web: Arc::new(web::Sessions::default()),
+            dashboards: Arc::new(web::Dashboards::default()),
         }
     }
 

@@ -5,9 +5,12 @@
 //! administrator the peers with their sync status.
 //!
 //! Counts show no object, so they are not entries in the release log; the
-//! objects behind them are logged when a page shows them.
+//! objects behind them are logged when a page shows them. Counting reads
+//! every visible object, so a partner's counts are kept and reused while
+//! the store has had nothing added ([`Dashboards`]).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
 use axum::response::Response;
@@ -25,9 +28,42 @@ const DAYS: usize = 30;
 
 const DAY_MICROS: i64 = 86_400_000_000;
 
+/// How long a partner's counts are reused at most.
+const FRESH_MICROS: i64 = 60_000_000;
+
+/// A write may carry a date added a little before it commits: a count
+/// trusts nothing added within this long before it began.
+const SLACK_MICROS: i64 = 2_000_000;
+
+/// The dashboards counted lately, per partner. A load reuses its partner's
+/// counts while nothing was added to the store since (one indexed probe),
+/// the agreements' index is the same one, and they are under a minute old;
+/// otherwise it counts again. A deletion shows within that minute.
+#[derive(Default)]
+pub struct Dashboards {
+    counted: Mutex<HashMap<String, Arc<Counts>>>,
+}
+
+impl Dashboards {
+    fn get(&self, partner: &str) -> Option<Arc<Counts>> {
+        self.counted.lock().unwrap_or_else(|p| p.into_inner()).get(partner).cloned()
+    }
+
+    fn keep(&self, partner: &str, counts: Arc<Counts>) {
+        let mut counted = self.counted.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Timestamp::now().micros();
+        counted.retain(|_, c| now - c.at < FRESH_MICROS);
+        counted.insert(partner.to_owned(), counts);
+    }
+}
+
 /// What the dashboard counts in one pass over the visible objects.
 #[derive(Default)]
 struct Counts {
+    /// When it was counted (microseconds).
+    at: i64,
+    /// The agreements' index it was counted under (its address).
+    index: usize,
     by_type: BTreeMap<String, usize>,
     by_author: BTreeMap<String, usize>,
     /// Per author, objects (new or new versions) added on each of the last
@@ -68,17 +104,30 @@ fn day_labels(now: i64) -> Vec<String> {
 /// `GET /`.
 pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
     let me = StixId::parse(&signed.caller.partner).map_err(ApiError::internal)?;
-    let reader = state.reader(&signed.caller.partner, Through::AnyShare).await?;
+    let index = state.agreement_index().await?;
     let node_admin = signed.caller.role == Role::Admin && signed.caller.partner == state.node.partner;
+    let cached = state.dashboards.get(&signed.caller.partner).filter(|c| c.index == Arc::as_ptr(&index) as usize && Timestamp::now().micros() - c.at < FRESH_MICROS);
+    let reader = crate::release::Reader::new(me.clone(), index.clone(), Through::AnyShare);
     let (store, registry) = (state.store.clone(), state.registry.clone());
-    let now = Timestamp::now().micros();
     let (counts, views, names, peers) = crate::blocking(move || {
-        let mut counts = Counts::default();
-        let q = store::Query { versions: store::Versions::LAST, gate: Some(reader.gate()), ..store::Query::default() };
-        store.scan(&q, &mut |r| {
-            counts.add(now, r.object_type, r.created_by_ref.unwrap_or_default(), r.date_added.0);
-            Ok(())
-        })?;
+        // Reused when nothing was added since it was counted (an indexed probe).
+        let unchanged = |c: &Counts| {
+            let probe = store::Query { added_after: Some(c.at - SLACK_MICROS), versions: store::Versions::ALL, limit: Some(1), ..store::Query::default() };
+            store.query(&probe).map(|p| p.records.is_empty())
+        };
+        let counts = match cached {
+            Some(c) if unchanged(&c)? => c,
+            _ => {
+                let now = Timestamp::now().micros();
+                let mut counts = Counts { at: now, index: Arc::as_ptr(&index) as usize, ..Counts::default() };
+                let q = store::Query { versions: store::Versions::LAST, gate: Some(reader.gate()), ..store::Query::default() };
+                store.scan(&q, &mut |r| {
+                    counts.add(now, r.object_type, r.created_by_ref.unwrap_or_default(), r.date_added.0);
+                    Ok(())
+                })?;
+                Arc::new(counts)
+            }
+        };
         let views = crate::agreements::Book::load(&*store)
             .map_err(|e| store::Error::Internal(e.to_string()))?
             .list(&me, &Timestamp::now());
@@ -88,7 +137,9 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Resul
         Ok((counts, views, names, peers))
     })
     .await?;
-    let Counts { by_type, by_author, arrivals, .. } = &counts;
+    state.dashboards.keep(&signed.caller.partner, counts.clone());
+    let now = counts.at;
+    let Counts { by_type, by_author, arrivals, .. } = &*counts;
     // Largest first.
     let by_type = most_first(by_type.iter().map(|(k, v)| (k, *v as u64)));
     let by_author = most_first(by_author.iter().map(|(k, v)| (k, *v as u64)));
@@ -97,6 +148,7 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Resul
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| if id.is_empty() { "(no author)".to_owned() } else { id.to_owned() });
     let body = html! {
         p.lead { "Signed in for " strong { (signed.partner_name) } " as " (signed.caller.role.as_str()) "." }
+        p.hint { "Counted at " span.counted { (Timestamp::from_micros(counts.at).as_str()) } "." }
         div.grid {
             section {
                 h2 { "Objects by type" }

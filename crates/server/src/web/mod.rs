@@ -43,6 +43,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup, DOCTYPE};
 
+pub use dashboard::Dashboards;
 pub use session::Sessions;
 
 use crate::{ApiError, AppState};

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{call, ratified_agreement, start, Backend, Node};
 
-crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages);
+crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages);
 
 /// The payloads every string of the hostile object carries.
 pub(crate) const PAYLOADS: [&str; 4] = ["<script>alert(1)</script>", "\" onerror=\"alert(1)", "javascript:alert(1)", "<svg onload=alert(1)>"];
@@ -379,6 +379,41 @@ async fn object_page_facts(backend: Backend) {
     let c = sign_in(&node, &node.liaison[2]).await;
     assert_eq!(c.get(&page).await.0, 404);
     assert_eq!(c.get("/intel/sighting--8d2f5a3e-2c4d-4e8f-9a0b-1c2d3e4f5a6b").await.0, 404);
+}
+
+/// The "Counted at" of a dashboard.
+fn counted_at(html: &str) -> String {
+    let start = html.find("<span class=\"counted\">").expect("the dashboard says when it counted") + "<span class=\"counted\">".len();
+    html[start..].split('<').next().unwrap().to_owned()
+}
+
+/// A partner's dashboard counts are reused while nothing arrives, and
+/// counted again as soon as something does.
+async fn dashboard_counts_are_reused_until_something_arrives(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let malware = |n: u32| json!({"type": "malware", "spec_version": "2.1", "id": format!("malware--00000000-0000-4000-8000-{n:012}"),
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": node.a, "name": format!("m{n}"), "is_family": false});
+    let (s, v) = call(&node, &node.liaison[0], "POST", "objects", Some(json!({ "objects": [malware(1)] }))).await;
+    assert_eq!(s, 200, "{v}");
+    // Past the moment a write in flight could still carry an earlier date.
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let a = sign_in(&node, &node.liaison[0]).await;
+    let first = a.get("/").await.2;
+    let again = a.get("/").await.2;
+    assert_eq!(counted_at(&first), counted_at(&again), "nothing arrived: the counts are reused");
+    assert!(first.contains("/intel?type=malware"), "{first}");
+    // Another partner's dashboard is its own.
+    let b = sign_in(&node, &node.liaison[1]).await;
+    assert!(!b.get("/").await.2.contains("/intel?type=malware"), "B does not see A's malware");
+    // Something arrives: counted again, and it shows.
+    let indicator = json!({"type": "indicator", "spec_version": "2.1", "id": "indicator--00000000-0000-4000-8000-000000000002",
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": node.a, "name": "i",
+        "pattern": "[ipv4-addr:value = '203.0.113.5']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"});
+    let (s, v) = call(&node, &node.liaison[0], "POST", "objects", Some(json!({ "objects": [indicator] }))).await;
+    assert_eq!(s, 200, "{v}");
+    let after = a.get("/").await.2;
+    assert_ne!(counted_at(&after), counted_at(&first), "counted again");
+    assert!(after.contains("/intel?type=indicator"), "{after}");
 }
 
 async fn hostile_text_is_escaped(backend: Backend) {
