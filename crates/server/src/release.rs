@@ -57,6 +57,8 @@ struct Cached {
     /// The newest version the index was built from.
     newest: Option<store::DateAdded>,
     index: Arc<AgreementIndex>,
+    /// The partners' keys the index was built with.
+    keys: Arc<policy::PartyKeys>,
 }
 
 /// How long a built index serves, at most, without a full rebuild.
@@ -77,15 +79,25 @@ fn policy_query(after: Option<store::DateAdded>) -> store::Query {
 impl Agreements {
     /// The current index, rebuilding it from `store` when stale. Blocking.
     pub fn index(&self, store: &dyn Store) -> store::Result<Arc<AgreementIndex>> {
+        Ok(self.current(store)?.0)
+    }
+
+    /// The partners' keys (from their own identity objects) the current
+    /// index was built with. Blocking.
+    pub fn keys(&self, store: &dyn Store) -> store::Result<Arc<policy::PartyKeys>> {
+        Ok(self.current(store)?.1)
+    }
+
+    fn current(&self, store: &dyn Store) -> store::Result<(Arc<AgreementIndex>, Arc<policy::PartyKeys>)> {
         let stale = {
             let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
             match cached.as_mut() {
-                Some(c) if c.checked.elapsed() < INDEX_TTL => return Ok(c.index.clone()),
+                Some(c) if c.checked.elapsed() < INDEX_TTL => return Ok((c.index.clone(), c.keys.clone())),
                 Some(c) if c.built.elapsed() < INDEX_REBUILD => {
                     let q = store::Query { limit: Some(1), ..policy_query(c.newest) };
                     if store.page(&q)?.records.is_empty() {
                         c.checked = Instant::now();
-                        return Ok(c.index.clone());
+                        return Ok((c.index.clone(), c.keys.clone()));
                     }
                     true
                 }
@@ -104,10 +116,10 @@ impl Agreements {
             crate::agreements::Error::Store(s) => s,
             other => store::Error::Internal(other.to_string()),
         })?;
-        let index = Arc::new(book.index().clone());
+        let (index, keys) = (Arc::new(book.index().clone()), Arc::new(book.keys().clone()));
         let now = Instant::now();
-        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(Cached { checked: now, built: now, newest, index: index.clone() });
-        Ok(index)
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(Cached { checked: now, built: now, newest, index: index.clone(), keys: keys.clone() });
+        Ok((index, keys))
     }
 
     /// Forgets the index: the next read rebuilds it (after an agreement,

@@ -109,7 +109,8 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Resul
     let cached = state.dashboards.get(&signed.caller.partner).filter(|c| c.index == Arc::as_ptr(&index) as usize && Timestamp::now().micros() - c.at < FRESH_MICROS);
     let reader = crate::release::Reader::new(me.clone(), index.clone(), Through::AnyShare);
     let (store, registry) = (state.store.clone(), state.registry.clone());
-    let (counts, views, names, peers) = crate::blocking(move || {
+    let names = super::author_names(&state).await?;
+    let (counts, views, peers) = crate::blocking(move || {
         // Reused when nothing was added since it was counted (an indexed probe).
         let unchanged = |c: &Counts| {
             let probe = store::Query { added_after: Some(c.at - SLACK_MICROS), versions: store::Versions::ALL, limit: Some(1), ..store::Query::default() };
@@ -131,10 +132,8 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Resul
         let views = crate::agreements::Book::load(&*store)
             .map_err(|e| store::Error::Internal(e.to_string()))?
             .list(&me, &Timestamp::now());
-        let mut names: HashMap<String, String> = registry.partners()?.into_iter().map(|p| (p.id, p.name)).collect();
-        names.insert(policy::ext::ENTENTE_IDENTITY.to_owned(), super::PLATFORM.to_owned());
         let peers = if node_admin { registry.peers()? } else { Vec::new() };
-        Ok((counts, views, names, peers))
+        Ok((counts, views, peers))
     })
     .await?;
     state.dashboards.keep(&signed.caller.partner, counts.clone());
@@ -210,23 +209,7 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Resul
             section {
                 h2 { "Peers" }
                 @if peers.is_empty() { p { "This node pulls from no peer." } }
-                @else {
-                    table {
-                        thead { tr { th scope="col" { "Peer" } th scope="col" { "Partner" } th scope="col" { "Last sync" } th.num scope="col" { "Lag (s)" } th scope="col" { "Last error" } } }
-                        tbody {
-                            @for p in &peers {
-                                @let s = state.sync.get(&p.id).unwrap_or_default();
-                                tr {
-                                    td { (p.url) }
-                                    td { (name(&p.partner)) }
-                                    td { (s.last_sync.as_deref().unwrap_or("never")) }
-                                    td.num { (s.lag_seconds.map(|l| format!("{l:.0}")).unwrap_or_default()) }
-                                    td { (s.last_error.as_deref().unwrap_or("")) }
-                                }
-                            }
-                        }
-                    }
-                }
+                @else { (super::partners::peers_table(&state, &peers, &name)) }
             }
         }
     };

@@ -285,12 +285,13 @@ async fn facts_of(state: &AppState, reader: &Arc<Reader>, signed: &Signed, versi
     // The release table names the partners the caller may know of only.
     let known: Vec<String> = if explain { crate::api::partners_known_to(state, &signed.caller).await?.into_iter().map(|p| p.id).collect() } else { Vec::new() };
     let (store, registry, r, versions, target) = (state.store.clone(), state.registry.clone(), reader.clone(), versions.to_vec(), id.to_string());
+    let agreements = state.agreements.clone();
     let (signatures, sightings, more_sightings, release) = crate::blocking(move || {
         let partners = registry.partners()?;
         let hosted = |p: &str| partners.iter().any(|x| x.hosted && x.id == p);
         let keys_wanted: Vec<(String, i64)> = versions.iter().map(|v| (v.id.clone(), v.version_micros)).collect();
         let kept = store.signatures(&keys_wanted)?;
-        let book = crate::agreements::Book::load(&*store).map_err(|e| store::Error::Internal(e.to_string()))?;
+        let keys = agreements.keys(&*store)?;
         let signatures = versions
             .iter()
             .map(|v| {
@@ -299,7 +300,7 @@ async fn facts_of(state: &AppState, reader: &Arc<Reader>, signed: &Signed, versi
                     return Sig::Here;
                 }
                 let Some(s) = kept.iter().find(|s| s.id == v.id && s.version_micros == v.version_micros) else { return Sig::Unchecked("none kept") };
-                let Some(key) = StixId::parse(author).ok().and_then(|a| book.keys().get(&a).cloned()) else { return Sig::Unchecked("author's key unknown") };
+                let Some(key) = StixId::parse(author).ok().and_then(|a| keys.get(&a).cloned()) else { return Sig::Unchecked("author's key unknown") };
                 if s.signer == author && policy::provenance::verify_object(&v.json, &s.value, &key) { Sig::Verified } else { Sig::Invalid }
             })
             .collect::<Vec<_>>();

@@ -16,7 +16,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use maud::html;
+use maud::{html, Markup};
 use model::{StixId, Timestamp};
 use sha2::{Digest, Sha256};
 use store::Role;
@@ -56,12 +56,13 @@ async fn render(state: &AppState, signed: &Signed, form: PeerForm, status: Statu
     let admin = node_admin(state, signed);
     let partners = crate::api::partners_known_to(state, &signed.caller).await?;
     let (store, registry, ids) = (state.store.clone(), state.registry.clone(), partners.iter().map(|p| p.id.clone()).collect::<Vec<_>>());
+    let agreements = state.agreements.clone();
     let (keys, peers, remote) = crate::blocking(move || {
-        let book = crate::agreements::Book::load(&*store).map_err(|e| store::Error::Internal(e.to_string()))?;
+        let party_keys = agreements.keys(&*store)?;
         let keys: HashMap<String, Key> = ids
             .into_iter()
             .filter_map(|id| {
-                let key = book.keys().get(&StixId::parse(&id).ok()?)?;
+                let key = party_keys.get(&StixId::parse(&id).ok()?)?;
                 let digest: String = Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
                 let fingerprint = digest.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ");
                 Some((id, Key { public: STANDARD.encode(key.as_bytes()), fingerprint }))
@@ -102,34 +103,7 @@ async fn render(state: &AppState, signed: &Signed, form: PeerForm, status: Statu
             h2 { "Peers" }
             @if peers.is_empty() { p { "This node pulls from no peer." } }
             @else {
-                table {
-                    thead {
-                        tr {
-                            th scope="col" { "URL" } th scope="col" { "Partner" } th scope="col" { "TLS roots" } th scope="col" { "Added" }
-                            th scope="col" { "Last sync" } th.num scope="col" { "Lag (s)" } th.num scope="col" { "Failures in a row" }
-                            th.num scope="col" { "Pulled" } th.num scope="col" { "Refused" } th scope="col" { "Cursor" } th scope="col" { "Last error" }
-                        }
-                    }
-                    tbody {
-                        @for p in &peers {
-                            @let s = state.sync.get(&p.id).unwrap_or_default();
-                            tr {
-                                td { (p.url) }
-                                td { (name(&p.partner)) }
-                                td { @if p.ca_pem.is_some() { "its own CA" } @else { "public roots" } }
-                                td { (Timestamp::from_micros(p.created)) }
-                                td { (s.last_sync.as_deref().unwrap_or("never")) }
-                                td.num { (s.lag_seconds.map(|l| format!("{l:.0}")).unwrap_or_default()) }
-                                td.num { (s.failures) }
-                                td.num { (s.pulled) }
-                                td.num { (s.refused) }
-                                td { (s.cursor.as_deref().unwrap_or("")) }
-                                td { (s.last_error.as_deref().unwrap_or("")) }
-                            }
-                        }
-                    }
-                }
-                p.hint { "Sync status is kept since the node started; the cursor is the peer's date of the last version read, across its collections." }
+                (peers_table(state, &peers, &name))
             }
             h2 { "Add a peer" }
             @if let Some((x, m)) = &form.fault {
@@ -200,4 +174,40 @@ pub(super) async fn add_peer(State(state): State<AppState>, signed: Signed, Form
     };
     form.fault = fault;
     render(&state, &signed, form, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
+/// The peers with their sync status: last sync, lag, failures, what was
+/// pulled and refused, the cursor and the last error (the partners page and
+/// the node administrator's dashboard).
+pub(super) fn peers_table(state: &AppState, peers: &[store::PeerRecord], name: &dyn Fn(&str) -> String) -> Markup {
+    html! {
+        table {
+            thead {
+                tr {
+                    th scope="col" { "URL" } th scope="col" { "Partner" } th scope="col" { "TLS roots" } th scope="col" { "Added" }
+                    th scope="col" { "Last sync" } th.num scope="col" { "Lag (s)" } th.num scope="col" { "Failures in a row" }
+                    th.num scope="col" { "Pulled" } th.num scope="col" { "Refused" } th scope="col" { "Cursor" } th scope="col" { "Last error" }
+                }
+            }
+            tbody {
+                @for p in peers {
+                    @let s = state.sync.get(&p.id).unwrap_or_default();
+                    tr {
+                        td { (p.url) }
+                        td { (name(&p.partner)) }
+                        td { @if p.ca_pem.is_some() { "its own CA" } @else { "public roots" } }
+                        td { (Timestamp::from_micros(p.created)) }
+                        td { (s.last_sync.as_deref().unwrap_or("never")) }
+                        td.num { (s.lag_seconds.map(|l| format!("{l:.0}")).unwrap_or_default()) }
+                        td.num { (s.failures) }
+                        td.num { (s.pulled) }
+                        td.num { (s.refused) }
+                        td { (s.cursor.as_deref().unwrap_or("")) }
+                        td { (s.last_error.as_deref().unwrap_or("")) }
+                    }
+                }
+            }
+        }
+        p.hint { "Sync status is kept since the node started; the cursor is the peer's date of the last version read, across its collections." }
+    }
 }

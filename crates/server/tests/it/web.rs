@@ -57,13 +57,7 @@ pub(crate) async fn sign_in<'a>(node: &'a Node, token: &str) -> Browser<'a> {
 /// Signs in through the form with `fields` (a token, or a user name and
 /// password); asserts the cookie's attributes.
 pub(crate) async fn sign_in_with<'a>(node: &'a Node, fields: &[(&str, &str)]) -> Browser<'a> {
-    let r = client().get(format!("{}/login", node.url)).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let (login_cookie, _) = set_cookie(&r, "entente_login").expect("the sign-in form sets its cookie");
-    let csrf = csrf_of(&r.text().await.unwrap());
-    let mut form = fields.to_vec();
-    form.push(("csrf", csrf.as_str()));
-    let r = client().post(format!("{}/login", node.url)).header(COOKIE, &login_cookie).form(&form).send().await.unwrap();
+    let r = submit_sign_in(node, fields).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()[LOCATION], "/");
     let (cookie, whole) = set_cookie(&r, "entente_session").expect("a session cookie");
@@ -72,6 +66,18 @@ pub(crate) async fn sign_in_with<'a>(node: &'a Node, fields: &[(&str, &str)]) ->
     }
     assert!(!whole.contains("Secure"), "no TLS here, so not Secure: {whole}");
     Browser { node, cookie }
+}
+
+/// Shows the sign-in form and submits it with `fields` (its cookie and
+/// CSRF value added): the answer.
+async fn submit_sign_in(node: &Node, fields: &[(&str, &str)]) -> reqwest::Response {
+    let r = client().get(format!("{}/login", node.url)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let (login_cookie, _) = set_cookie(&r, "entente_login").expect("the sign-in form sets its cookie");
+    let csrf = csrf_of(&r.text().await.unwrap());
+    let mut form = fields.to_vec();
+    form.push(("csrf", csrf.as_str()));
+    client().post(format!("{}/login", node.url)).header(COOKIE, &login_cookie).form(&form).send().await.unwrap()
 }
 
 async fn sign_in_session_and_sign_out(backend: Backend) {
@@ -87,16 +93,7 @@ async fn sign_in_session_and_sign_out(backend: Backend) {
     assert_eq!(client().get(format!("{}/api/v1/agreements", node.url)).send().await.unwrap().status(), 401);
 
     // A wrong token is refused with the form again.
-    let r = client().get(format!("{}/login", node.url)).send().await.unwrap();
-    let (login_cookie, _) = set_cookie(&r, "entente_login").unwrap();
-    let csrf = csrf_of(&r.text().await.unwrap());
-    let r = client()
-        .post(format!("{}/login", node.url))
-        .header(COOKIE, &login_cookie)
-        .form(&[("token", "ent_000000000000_nope"), ("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = submit_sign_in(&node, &[("token", "ent_000000000000_nope")]).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(set_cookie(&r, "entente_session").is_none());
 
@@ -146,16 +143,7 @@ async fn passwords_expiry_and_two_tabs(backend: Backend) {
 
     // Wrong passwords and unknown names get the same answer.
     for (name, password) in [("bo", "borealis liaison pasS"), ("nobody", "borealis liaison pass")] {
-        let r = client().get(format!("{}/login", node.url)).send().await.unwrap();
-        let (login_cookie, _) = set_cookie(&r, "entente_login").unwrap();
-        let csrf = csrf_of(&r.text().await.unwrap());
-        let r = client()
-            .post(format!("{}/login", node.url))
-            .header(COOKIE, &login_cookie)
-            .form(&[("username", name), ("password", password), ("csrf", csrf.as_str())])
-            .send()
-            .await
-            .unwrap();
+        let r = submit_sign_in(&node, &[("username", name), ("password", password)]).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{name}");
         assert!(set_cookie(&r, "entente_session").is_none());
         assert!(r.text().await.unwrap().contains("That user name and password were not accepted."));

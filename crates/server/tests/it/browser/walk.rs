@@ -38,6 +38,20 @@ async fn path_of(driver: &Driver, node: &Node) -> String {
     driver.url().await.strip_prefix(&node.url).unwrap_or_default().to_owned()
 }
 
+/// Waits (10 s at most) until the browser is on a page whose path starts
+/// with `prefix`, after `what` submitted a form; that path.
+async fn landed_under(driver: &Driver, node: &Node, prefix: &str, what: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let path = path_of(driver, node).await;
+        if path.starts_with(prefix) {
+            return path;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what} did not lead under {prefix}: {}", body_text(driver).await);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// Presses the agreement page's Ratify button and waits for the page again.
 async fn ratify(driver: &Driver, node: &Node, page: &str, step: &str) {
     visit(driver, node, page, &format!("{step}-before")).await;
@@ -60,12 +74,7 @@ async fn a_partnership_from_proposal_to_a_shared_indicator() {
     driver.set_value(&driver.find("#object_types").await, "indicator, sighting").await;
     driver.set_value(&driver.find("#valid_from").await, "2026-01-01").await;
     driver.click(&driver.find("form.terms button[type='submit']").await).await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !path_of(&driver, &node).await.starts_with("/agreements/x-entente-agreement--") {
-        assert!(std::time::Instant::now() < deadline, "proposing did not lead to the agreement's page: {}", body_text(&driver).await);
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let page = path_of(&driver, &node).await;
+    let page = landed_under(&driver, &node, "/agreements/x-entente-agreement--", "proposing").await;
     let agreement = page.strip_prefix("/agreements/").unwrap().to_owned();
     checked(&driver, "proposed").await;
     ratify(&driver, &node, &page, "ratified-by-a").await;
@@ -89,12 +98,7 @@ async fn a_partnership_from_proposal_to_a_shared_indicator() {
     driver.set_value(&driver.find("#indicator-pattern").await, &format!("[ipv4-addr:value = '{ADDRESS}']")).await;
     driver.click(&driver.find(&format!("form[action='/share/indicator'] input[name='agreement'][value='{agreement}']")).await).await;
     driver.click(&driver.find("form[action='/share/indicator'] button[type='submit']").await).await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !path_of(&driver, &node).await.starts_with("/intel/indicator--") {
-        assert!(std::time::Instant::now() < deadline, "sharing did not lead to the indicator's page: {}", body_text(&driver).await);
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let object = path_of(&driver, &node).await;
+    let object = landed_under(&driver, &node, "/intel/indicator--", "sharing").await;
     checked(&driver, "shared").await;
     assert!(body_text(&driver).await.contains("Aurelia–Borealis indicator exchange"), "shared under the agreement");
     sign_out(&driver).await;
