@@ -231,3 +231,47 @@ proptest::proptest! {
         let _ = read_objects(&s[..], &Limits { max_object_bytes: 64 }, &mut |_| Ok(()));
     }
 }
+
+/// The identifier rules written out plainly (split at the first `--`), the
+/// reference [`StixId::parse`]'s shortcut must agree with.
+fn reference_id_ok(raw: &str) -> bool {
+    let Some(sep) = raw.find("--") else { return false };
+    let (ty, uuid) = (&raw[..sep], &raw[sep + 2..]);
+    let type_ok = (3..=250).contains(&ty.len())
+        && ty.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !ty.starts_with('-')
+        && !ty.ends_with('-')
+        && !ty.contains("--");
+    let uuid_ok = uuid.len() == 36
+        && uuid.bytes().enumerate().all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == b'-' } else { c.is_ascii_hexdigit() });
+    type_ok && uuid_ok
+}
+
+proptest::proptest! {
+    // Near-valid ids (a valid one with a few bytes changed, inserted or
+    // removed, drawn from the characters that matter): the shortcut and
+    // the plain rules accept exactly the same ones.
+    #[test]
+    fn id_parse_agrees_with_the_rules(
+        ty in "[a-z0-9-]{0,12}",
+        edits in proptest::collection::vec((0usize..60, proptest::sample::select(vec!['-', 'a', 'F', '0', 'g', '-', 'é', '/']), 0u8..3), 0..4),
+    ) {
+        let mut s: Vec<char> = format!("{ty}--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f").chars().collect();
+        for (at, c, op) in edits {
+            let at = at.min(s.len());
+            match op {
+                0 if at < s.len() => s[at] = c,
+                1 => s.insert(at, c),
+                _ if at < s.len() => { s.remove(at); }
+                _ => {}
+            }
+        }
+        let raw: String = s.into_iter().collect();
+        let parsed = StixId::parse(&raw);
+        proptest::prop_assert_eq!(parsed.is_ok(), reference_id_ok(&raw), "{}", raw);
+        if let Ok(id) = parsed {
+            proptest::prop_assert_eq!(id.as_str(), raw.as_str());
+            proptest::prop_assert_eq!(format!("{}--{}", id.object_type(), id.uuid()), raw);
+        }
+    }
+}
