@@ -245,14 +245,14 @@ impl Entry {
     #[cfg(test)]
     pub(crate) fn seal(draft: Draft, seq: u64, prev: Digest) -> Result<Entry, String> {
         let (e, line) = Entry::seal_line(draft, seq, prev)?;
-        debug_assert_eq!(line, e.to_line(), "one serialisation for the hash and the line");
+        debug_assert_eq!(line, e.to_line().into_bytes(), "one serialisation for the hash and the line");
         Ok(e)
     }
 
     /// Completes a draft as entry `seq` after `prev`, computing its hash,
-    /// and returns it with its canonical line, serialising the entry once
-    /// for both.
-    pub(crate) fn seal_line(draft: Draft, seq: u64, prev: Digest) -> Result<(Entry, String), String> {
+    /// and returns it with its canonical line (bytes, without the `\n`),
+    /// serialising the entry once for both.
+    pub(crate) fn seal_line(draft: Draft, seq: u64, prev: Digest) -> Result<(Entry, Vec<u8>), String> {
         check(&draft.channel, draft.decision, draft.reason.as_deref())?;
         let mut e = Entry {
             seq,
@@ -268,9 +268,8 @@ impl Entry {
         let mut body = e.body();
         e.hash = Digest::of(&body);
         body.pop(); // the closing brace
-        let mut line = String::from_utf8(body).map_err(|e| e.to_string())?;
-        line.push_str(&format!(",\"hash\":\"{}\"}}", e.hash));
-        Ok((e, line))
+        body.extend_from_slice(format!(",\"hash\":\"{}\"}}", e.hash).as_bytes());
+        Ok((e, body))
     }
 
     /// The exact bytes the hash is computed over: the compact JSON of every

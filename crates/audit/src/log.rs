@@ -65,8 +65,7 @@ impl ReleaseLog {
     }
 
     fn write(&mut self, draft: Draft) -> Result<Entry> {
-        let (entry, line) = Entry::seal_line(draft, self.head.seq + 1, self.head.hash).map_err(Error::Invalid)?;
-        let mut line = line.into_bytes();
+        let (entry, mut line) = Entry::seal_line(draft, self.head.seq + 1, self.head.hash).map_err(Error::Invalid)?;
         line.push(b'\n');
         if let Err(e) = (&self.file).write_all(&line) {
             if self.file.set_len(self.len).is_err() {
