@@ -11,6 +11,7 @@
 //! writer lock as `max(now, last + 1)` microseconds: strictly increasing, in
 //! commit order, so a page read never misses a row committed later.
 
+mod checkpoint;
 mod registry;
 mod schema;
 mod write;
@@ -26,6 +27,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<write::Writer>,
     readers: Mutex<Vec<Connection>>,
+    checkpointer: checkpoint::Checkpointer,
 }
 
 /// The file name of the database inside the data dir.
@@ -58,7 +60,8 @@ impl SqliteStore {
         conn.execute_batch("PRAGMA cache_size = -131072").map_err(sql_err)?;
         schema::migrate(&conn)?;
         let writer = write::Writer::new(conn)?;
-        Ok(SqliteStore { path: path.to_owned(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        let checkpointer = checkpoint::Checkpointer::start(path.to_owned());
+        Ok(SqliteStore { path: path.to_owned(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()), checkpointer })
     }
 
     /// The database file.
@@ -81,19 +84,42 @@ impl SqliteStore {
     }
 }
 
-fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
+/// Database page size for new files. SQLite's default, 4 KiB: a small
+/// transaction touches one leaf page per entry in each random-key index
+/// (ids, observables), and every touched page is written to the log whole,
+/// so smaller pages mean less to write per object (docs/benchmarks.md,
+/// "TAXII ingest and the write-ahead log"). Files made with 16 KiB pages
+/// before keep them.
+const PAGE_SIZE: u32 = 4096;
+
+/// Log pages after which the writer checkpoints in line (256 MiB at 4 KiB):
+/// envelopes written one after another share the write-back of the index
+/// pages they touch. The background checkpointer empties it when writes pause.
+pub(crate) const WAL_PAGES: u32 = 65536;
+
+/// What is left of the log file when it starts afresh (64 MiB): disk use
+/// stays near this between bursts rather than at the burst's peak.
+const WAL_KEPT_BYTES: u64 = 64 << 20;
+
+// No memory map (`mmap_size = 0`): each connection's map counts the file
+// pages it touched in the process's resident memory, once per connection,
+// which pushed a server reading a million objects to 300 MB; reads go
+// through the page cache with `pread` instead, at a cost measured in
+// docs/benchmarks.md.
+pub(crate) fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, flags).map_err(sql_err)?;
     conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(sql_err)?;
-    conn.execute_batch(
-        "PRAGMA page_size = 16384;
+    conn.execute_batch(&format!(
+        "PRAGMA page_size = {PAGE_SIZE};
          PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA cache_size = -16384;
-         PRAGMA mmap_size = 67108864;
+         PRAGMA mmap_size = 0;
          PRAGMA temp_store = MEMORY;
-         PRAGMA wal_autocheckpoint = 4096;",
-    )
+         PRAGMA wal_autocheckpoint = {WAL_PAGES};
+         PRAGMA journal_size_limit = {WAL_KEPT_BYTES};"
+    ))
     .map_err(sql_err)?;
     Ok(conn)
 }
@@ -221,7 +247,9 @@ impl SqliteStore {
 impl store::Store for SqliteStore {
     fn put(&self, objects: &[model::Object], options: &PutOptions) -> Result<Vec<Outcome>> {
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        w.put(objects, options)
+        let out = w.put(objects, options);
+        self.checkpointer.wrote();
+        out
     }
 
     fn page(&self, q: &Query) -> Result<Page> {
@@ -290,7 +318,9 @@ impl store::Store for SqliteStore {
 
     fn delete(&self, id: &model::StixId, versions: &Versions, collection: Option<&str>) -> Result<u64> {
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        w.delete(id, versions, collection)
+        let out = w.delete(id, versions, collection);
+        self.checkpointer.wrote();
+        out
     }
 
     fn signatures(&self, versions: &[(String, i64)]) -> Result<Vec<store::Signature>> {

@@ -44,7 +44,9 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
 impl SqliteStore {
     fn exec(&self, sql: &str, p: impl rusqlite::Params) -> Result<usize> {
         let w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        w.connection().execute(sql, p).map_err(sql_err)
+        let out = w.connection().execute(sql, p).map_err(sql_err);
+        self.checkpointer.wrote();
+        out
     }
 }
 

@@ -25,6 +25,39 @@ fn wal_and_full_sync() {
     assert_eq!((mode.as_str(), sync), ("wal", 2));
 }
 
+#[test]
+fn small_pages_a_long_log_and_a_checkpoint_once_writes_pause() {
+    use store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(dir.path()).unwrap();
+    {
+        let w = s.writer.lock().unwrap();
+        let page: i64 = w_conn(&w).query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+        let auto: i64 = w_conn(&w).query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap();
+        let kept: i64 = w_conn(&w).query_row("PRAGMA journal_size_limit", [], |r| r.get(0)).unwrap();
+        assert_eq!((page, auto, kept as u64), (i64::from(crate::PAGE_SIZE), i64::from(crate::WAL_PAGES), crate::WAL_KEPT_BYTES));
+    }
+    assert_eq!(s.checkpointer.done(), 0, "nothing written, nothing to checkpoint");
+    let obj = model::Object::from_value(serde_json::json!({
+        "type": "ipv4-addr", "id": "ipv4-addr--00000000-0000-4000-8000-000000000001", "value": "10.0.0.1"
+    }))
+    .unwrap();
+    s.put(&[obj], &Default::default()).unwrap();
+    let start = std::time::Instant::now();
+    while s.checkpointer.done() == 0 {
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "no checkpoint after the writes paused");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(start.elapsed() >= crate::checkpoint::QUIET - std::time::Duration::from_millis(5), "checkpointed before the pause");
+    // The log was copied back: a reader finds every frame checkpointed.
+    let (log, copied): (i64, i64) = rusqlite::Connection::open(dir.path().join(crate::FILE_NAME))
+        .unwrap()
+        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get(1)?, r.get(2)?)))
+        .unwrap();
+    assert_eq!(log, copied);
+    drop(s); // joins the thread: a hang here is a failure
+}
+
 fn w_conn(w: &crate::write::Writer) -> &rusqlite::Connection {
     w.connection()
 }
