@@ -11,9 +11,24 @@ use crate::nodes::{federate, malware_terms, object, ratify_across, Node, AMBER, 
 
 #[test]
 fn two_nodes_ratify_across_and_pull_exactly_what_agreements_give() {
+    two_nodes(false);
+}
+
+/// The same with both nodes on PostgreSQL: serving, the release decision
+/// and the puller's writes (objects, signatures, its checkpoint) on the
+/// other backend.
+#[test]
+fn two_nodes_on_postgresql_ratify_across_and_pull_exactly_what_agreements_give() {
+    two_nodes(true);
+}
+
+fn two_nodes(postgres: bool) {
     let root = tempfile::tempdir().unwrap();
-    let mut a = Node::init(root.path(), "Aurelia");
-    let mut b = Node::init(root.path(), "Borealis");
+    let mut a = Node::init_on(root.path(), "Aurelia", postgres);
+    let mut b = Node::init_on(root.path(), "Borealis", postgres);
+    for n in [&a, &b] {
+        assert_eq!(n.dir.join("entente-data/entente.db").exists(), !postgres, "the node's store is not where the test meant it");
+    }
     let (a_id, b_id) = (a.id.clone(), b.id.clone());
     // Each node learns the other's partner by its identity, with its key;
     // each issues the other's partner a token; each peers with the other.

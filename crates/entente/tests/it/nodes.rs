@@ -28,8 +28,19 @@ pub(crate) struct Node {
 impl Node {
     /// A new node in `root/<name in lower case>` whose own partner is `name`.
     pub fn init(root: &Path, name: &str) -> Node {
+        Node::init_on(root, name, false)
+    }
+
+    /// A new node as [`Node::init`], its store a fresh PostgreSQL schema
+    /// when `postgres` (an `entente.toml` in its folder, where every command
+    /// on the node runs, names the database).
+    pub fn init_on(root: &Path, name: &str, postgres: bool) -> Node {
         let dir = root.join(name.to_lowercase());
         std::fs::create_dir_all(&dir).unwrap();
+        if postgres {
+            let url = store_postgres::testing::fresh_url();
+            std::fs::write(dir.join("entente.toml"), format!("database_url = {}\n", toml_string(&url))).unwrap();
+        }
         let id = ok(&dir, &["init", "--name", name]);
         Node { dir, id, port: 0, server: None }
     }
@@ -204,4 +215,9 @@ pub(crate) fn object(n: u32, author: &str, ty: &str, marking: &str) -> Value {
 /// A STIX bundle of `objects`.
 pub(crate) fn bundle(objects: &[Value]) -> String {
     json!({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000001", "objects": objects}).to_string()
+}
+
+/// `s` as a TOML basic string.
+fn toml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }

@@ -93,8 +93,21 @@ fn served(port: u16, token: &str) -> Vec<String> {
 
 #[test]
 fn three_nodes_share_only_what_agreements_and_handling_rules_allow() {
+    three_nodes(false);
+}
+
+/// The same with Borealis's node on PostgreSQL beside two on SQLite: the
+/// re-sharer's release decisions, its retention sweep and its pulls on the
+/// other backend, and sync across backends both ways.
+#[test]
+fn three_nodes_with_borealis_on_postgresql_share_only_what_agreements_allow() {
+    three_nodes(true);
+}
+
+fn three_nodes(borealis_on_postgres: bool) {
     let root = tempfile::tempdir().unwrap();
-    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
+    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init_on(root.path(), n, borealis_on_postgres && n == "Borealis"));
+    assert_eq!(nodes[1].dir.join("entente-data/entente.db").exists(), !borealis_on_postgres);
     for n in &mut nodes {
         n.serve(0, &[]);
     }
