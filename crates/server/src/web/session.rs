@@ -48,6 +48,12 @@ const LOGIN_COOKIE: &str = "entente_login";
 /// At most this many live sessions are kept; expired ones are dropped first.
 const MAX_SESSIONS: usize = 100_000;
 
+/// At most this many live sessions per token or user: signing in again and
+/// again ends that principal's own oldest sessions, never anyone else's
+/// (without it, one holder of a valid token could fill the table and so
+/// sign everyone else out).
+const MAX_PER_PRINCIPAL: usize = 32;
+
 /// What a session acts for: a token (re-read on every request) or a user
 /// account (re-read too).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,12 +68,15 @@ struct Session {
     principal: Principal,
     csrf: String,
     expires: Instant,
+    /// Order of sign-in (strictly increasing, unlike instants).
+    seq: u64,
 }
 
 /// The node's web sessions.
 pub struct Sessions {
     secure: bool,
     live: Mutex<HashMap<String, Session>>,
+    started: std::sync::atomic::AtomicU64,
     /// Password checks running at once: each costs 19 MiB and tens of
     /// milliseconds of Argon2id, so a flood of sign-ins queues here instead
     /// of filling the blocking pool every store call needs.
@@ -86,24 +95,33 @@ impl Default for Sessions {
 impl Sessions {
     /// Sessions whose cookies are `Secure` when `secure` (the node serves TLS).
     pub fn new(secure: bool) -> Sessions {
-        Sessions { secure, live: Mutex::new(HashMap::new()), passwords: tokio::sync::Semaphore::new(PASSWORD_CHECKS) }
+        Sessions { secure, live: Mutex::new(HashMap::new()), started: 0.into(), passwords: tokio::sync::Semaphore::new(PASSWORD_CHECKS) }
     }
 
     fn start(&self, principal: Principal) -> String {
         let (sid, csrf) = (crate::auth::new_secret(), crate::auth::new_secret());
         let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let mut own: Vec<(u64, String)> =
+            live.iter().filter(|(_, s)| s.principal == principal).map(|(k, s)| (s.seq, k.clone())).collect();
+        if own.len() >= MAX_PER_PRINCIPAL {
+            own.sort_unstable();
+            for (_, k) in &own[..=own.len() - MAX_PER_PRINCIPAL] {
+                live.remove(k);
+            }
+        }
         if live.len() >= MAX_SESSIONS {
-            let now = Instant::now();
             live.retain(|_, s| s.expires > now);
             if live.len() >= MAX_SESSIONS {
                 // Still full: the oldest go.
-                let oldest = live.iter().min_by_key(|(_, s)| s.expires).map(|(k, _)| k.clone());
+                let oldest = live.iter().min_by_key(|(_, s)| s.seq).map(|(k, _)| k.clone());
                 if let Some(k) = oldest {
                     live.remove(&k);
                 }
             }
         }
-        live.insert(sid.clone(), Session { principal, csrf, expires: Instant::now() + SESSION_TTL });
+        let seq = self.started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        live.insert(sid.clone(), Session { principal, csrf, expires: now + SESSION_TTL, seq });
         sid
     }
 
@@ -328,4 +346,22 @@ pub(super) async fn logout(State(state): State<AppState>, signed: Signed, Form(f
     let mut r = Redirect::to("/login").into_response();
     r.headers_mut().append(header::SET_COOKIE, state.web.cookie(SESSION_COOKIE, "", "/", Some(0)));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_in_again_and_again_ends_only_ones_own_oldest_sessions() {
+        let sessions = Sessions::new(false);
+        let other = sessions.start(Principal::User("bo".into()));
+        let mine: Vec<String> = (0..MAX_PER_PRINCIPAL * 3).map(|_| sessions.start(Principal::Token("t1".into()))).collect();
+        let alive = |sid: &String| sessions.get(sid).is_some();
+        assert!(alive(&other), "another principal's session survives");
+        assert!(!alive(&mine[0]), "the oldest of the repeated sign-ins went");
+        assert_eq!(mine.iter().filter(|s| alive(s)).count(), MAX_PER_PRINCIPAL);
+        assert!(mine[mine.len() - MAX_PER_PRINCIPAL..].iter().all(alive), "the newest are kept");
+        assert_eq!(sessions.live.lock().unwrap().len(), MAX_PER_PRINCIPAL + 1);
+    }
 }
