@@ -157,11 +157,14 @@ pub struct ErrorBody {
 /// Writes an envelope from stored object bytes, without re-serialising them.
 /// An empty, final page is `{}`, as the reference server writes it.
 pub fn envelope<'a>(more: bool, next: Option<&str>, objects: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
-    let mut objects = objects.into_iter().peekable();
-    if !more && next.is_none() && objects.peek().is_none() {
+    let objects: Vec<&[u8]> = objects.into_iter().collect();
+    if !more && next.is_none() && objects.is_empty() {
         return b"{}".to_vec();
     }
-    let mut out = Vec::with_capacity(4096);
+    // Sized once: a page of a thousand objects is most of a megabyte, and
+    // growing by doubling would copy it about twice over.
+    let size = objects.iter().map(|o| o.len() + 1).sum::<usize>() + next.map_or(0, |n| n.len() * 2 + 16) + 32;
+    let mut out = Vec::with_capacity(size);
     out.extend_from_slice(if more { b"{\"more\":true" } else { b"{\"more\":false" });
     if let Some(n) = next {
         out.extend_from_slice(b",\"next\":");
