@@ -37,6 +37,8 @@ pub struct Object {
     revoked: bool,
     object_marking_refs: Vec<StixId>,
     observables: Vec<Observable>,
+    /// A sighting's `sighting_of_ref`, when it is an identifier.
+    sighting_of: Option<StixId>,
     json: Box<[u8]>,
 }
 
@@ -125,6 +127,9 @@ impl Object {
         let (category, custom, created, modified, created_by_ref, markings) = checked?;
         let observables = observables_of(category, map).map_err(|e| e.for_object(id_text(map)))?;
         let revoked = map.get("revoked") == Some(&Value::Bool(true));
+        let sighting_of = (id.object_type() == "sighting")
+            .then(|| map.get("sighting_of_ref").and_then(Value::as_str).and_then(|s| StixId::parse(s).ok()))
+            .flatten();
         Ok(Object {
             id,
             category,
@@ -135,6 +140,7 @@ impl Object {
             revoked,
             object_marking_refs: markings,
             observables,
+            sighting_of,
             json,
         })
     }
@@ -277,10 +283,17 @@ impl Object {
         &self.observables
     }
 
+    /// What a sighting is a sighting of (`sighting_of_ref`), when it names
+    /// an identifier; `None` for every other type.
+    pub fn sighting_of_ref(&self) -> Option<&StixId> {
+        self.sighting_of.as_ref()
+    }
+
     /// The object's id.
     pub fn id(&self) -> &StixId {
         &self.id
     }
+
     /// The object's type.
     pub fn object_type(&self) -> &str {
         self.id.object_type()

@@ -353,7 +353,7 @@ enum Checked {
     /// Refused: what to name it by, and why.
     Refused(String, String),
     /// Parsed, and signed by its author.
-    Signed(model::Object, store::Signature),
+    Signed(Box<model::Object>, store::Signature),
 }
 
 /// Parses a page's objects and checks each one's signature against its
@@ -380,7 +380,7 @@ fn check(raws: &[&RawValue], limits: &model::Limits, local: &StixId, signed: &Si
             match signed.get(&(sig_id.clone(), version)) {
                 Some(s) if s.signer == author.as_str() && policy::provenance::verify_object(o.json(), &s.signature, key) => {
                     let signature = store::Signature { id: sig_id, version_micros: version, signer: s.signer.clone(), value: s.signature.clone() };
-                    Checked::Signed(o, signature)
+                    Checked::Signed(Box::new(o), signature)
                 }
                 Some(_) => Checked::Refused(id, "its signature does not verify with its author's key: changed on the way".into()),
                 None => Checked::Refused(id, "the peer serves no signature of its author for it".into()),
@@ -541,7 +541,7 @@ impl Page<'_> {
             match c {
                 Checked::Own => report.unchanged += 1,
                 Checked::Refused(what, why) => report.refuse(peer, &what, why),
-                Checked::Signed(o, signature) => parsed.push((o, signature)),
+                Checked::Signed(o, signature) => parsed.push((*o, signature)),
             }
         }
         // Who authored what this node already holds of these objects.

@@ -31,7 +31,12 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_peers.sql"),
     include_str!("migrations/0005_signatures.sql"),
     include_str!("migrations/0006_users.sql"),
+    include_str!("migrations/0007_sighting_refs.sql"),
 ];
+
+/// The migration after which the sightings already stored get their
+/// `sighting_of_ref` key ([`store::ObservableKey::sighting_of`]).
+const SIGHTING_REFS: i32 = 7;
 
 /// A PostgreSQL-backed [`store::Store`] and [`store::Registry`].
 pub struct PgStore {
@@ -110,10 +115,33 @@ impl PgStore {
             let version = i as i32 + 1;
             tracing::info!(version, "applying migration");
             tx.batch_execute(sql).map_err(pg_err)?;
+            if version == SIGHTING_REFS {
+                index_sighting_refs(&mut tx)?;
+            }
             tx.execute("INSERT INTO entente_migrations (version) VALUES ($1)", &[&version]).map_err(pg_err)?;
         }
         tx.commit().map_err(pg_err)
     }
+}
+
+/// Keys every stored sighting by what it is of.
+fn index_sighting_refs(tx: &mut postgres::Transaction<'_>) -> Result<()> {
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    let mut objects: Vec<i64> = Vec::new();
+    for row in tx.query("SELECT date_added, json FROM objects WHERE type = 'sighting'", &[]).map_err(pg_err)? {
+        let json: Vec<u8> = row.get(1);
+        if let Some(key) = store::ObservableKey::of_stored_sighting(&json) {
+            keys.push(key.0.to_vec());
+            objects.push(row.get(0));
+        }
+    }
+    tx.execute(
+        "INSERT INTO observables (key, object) SELECT k, o FROM UNNEST($1::bytea[], $2::bigint[]) AS u(k, o) ON CONFLICT DO NOTHING",
+        &[&keys, &objects],
+    )
+    .map_err(pg_err)?;
+    tracing::info!(sightings = keys.len(), "indexed stored sightings by what they are of");
+    Ok(())
 }
 
 /// Builds the FROM/WHERE/ORDER BY of a query, as `from_where` does for SQLite.

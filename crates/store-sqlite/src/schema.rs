@@ -15,7 +15,12 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_signatures.sql"),
     include_str!("migrations/0007_collection_order_covers.sql"),
     include_str!("migrations/0008_users.sql"),
+    include_str!("migrations/0009_sighting_refs.sql"),
 ];
+
+/// The migration after which the sightings already stored get their
+/// `sighting_of_ref` key ([`store::ObservableKey::sighting_of`]).
+const SIGHTING_REFS: i64 = 9;
 
 /// Applies the migrations the database lacks, in one transaction; refuses a
 /// database that a newer binary migrated further than this one knows.
@@ -31,6 +36,9 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
             let version = i as i64 + 1;
             tracing::info!(version, "applying migration");
             conn.execute_batch(sql).map_err(sql_err)?;
+            if version == SIGHTING_REFS {
+                index_sighting_refs(conn)?;
+            }
             conn.execute_batch(&format!("PRAGMA user_version = {version}")).map_err(sql_err)?;
         }
         Ok(())
@@ -38,4 +46,26 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
     let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
     conn.execute_batch(end).map_err(sql_err)?;
     result
+}
+
+/// Keys every stored sighting by what it is of.
+fn index_sighting_refs(conn: &Connection) -> Result<()> {
+    let keyed: Vec<(Vec<u8>, i64)> = {
+        let mut stmt = conn.prepare("SELECT date_added, json FROM objects WHERE type = 'sighting'").map_err(sql_err)?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))).map_err(sql_err)?;
+        let mut keyed = Vec::new();
+        for row in rows {
+            let (object, json) = row.map_err(sql_err)?;
+            if let Some(key) = store::ObservableKey::of_stored_sighting(&json) {
+                keyed.push((key.0.to_vec(), object));
+            }
+        }
+        keyed
+    };
+    let mut insert = conn.prepare("INSERT OR IGNORE INTO observables (key, object) VALUES (?, ?)").map_err(sql_err)?;
+    for (key, object) in &keyed {
+        insert.execute(rusqlite::params![key, object]).map_err(sql_err)?;
+    }
+    tracing::info!(sightings = keyed.len(), "indexed stored sightings by what they are of");
+    Ok(())
 }

@@ -73,7 +73,7 @@ fn refuses_newer_schema_and_reopens_current() {
     let err = SqliteStore::open(dir.path()).err().expect("must refuse");
     assert_eq!(
         err.to_string(),
-        "the database is at schema version 99, newer than this binary knows (8); upgrade Entente"
+        "the database is at schema version 99, newer than this binary knows (9); upgrade Entente"
     );
 }
 
@@ -92,4 +92,30 @@ fn date_added_survives_reopen() {
     let second = SqliteStore::open(dir.path()).unwrap().put(&[obj(2)], &Default::default()).unwrap();
     let (Outcome::Added(a), Outcome::Added(b)) = (&first[0], &second[0]) else { panic!() };
     assert!(b > a);
+}
+
+/// Sightings stored before migration 9 are keyed by what they are of when
+/// it runs.
+#[test]
+fn migration_indexes_sightings_stored_before_it() {
+    use store::{ObservableKey, Query, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let target = "indicator--00000000-0000-4000-8000-000000000007";
+    let sighting = model::Object::from_value(serde_json::json!({
+        "type": "sighting", "spec_version": "2.1", "id": "sighting--00000000-0000-4000-8000-000000000001",
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "sighting_of_ref": target
+    }))
+    .unwrap();
+    let q = Query { observables: vec![ObservableKey::sighting_of(target)], ..Query::default() };
+    {
+        let s = SqliteStore::open(dir.path()).unwrap();
+        s.put(&[sighting], &Default::default()).unwrap();
+        assert_eq!(s.query(&q).unwrap().records.len(), 1);
+    }
+    // As a database from before: no keys, at schema version 8.
+    let conn = rusqlite::Connection::open(dir.path().join(crate::FILE_NAME)).unwrap();
+    conn.execute_batch("DELETE FROM observables; PRAGMA user_version = 8").unwrap();
+    drop(conn);
+    let s = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(s.query(&q).unwrap().records.len(), 1, "the stored sighting was not indexed");
 }

@@ -28,7 +28,7 @@ macro_rules! conformance_suite {
             only_the_author_versions, registry_records, gate_filters_before_paging,
             shares_join_agreement_collections, recall_marks_every_version,
             release_facts_are_stored, observables_are_indexed, checkpoints_move_with_their_batch,
-            signatures_are_kept_with_their_versions);
+            signatures_are_kept_with_their_versions, sightings_are_indexed_by_what_they_are_of);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -701,6 +701,36 @@ pub fn observables_are_indexed<B: Store + Registry + 'static>(b: Arc<B>) {
     // Entries go with their version.
     store.delete(&StixId::parse(&sco_id).unwrap(), &Versions::ALL, None).unwrap();
     assert_eq!(by_key(Query::default()), vec![id(7)]);
+}
+
+/// A sighting is indexed under what it is of (`sighting_of_ref`); an
+/// object page finds its sightings by that key, never by reading them all.
+pub fn sightings_are_indexed_by_what_they_are_of<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
+    let sighting = |n: u32, of: &str| {
+        Object::from_value(serde_json::json!({
+            "type": "sighting", "spec_version": "2.1", "id": format!("sighting--00000000-0000-4000-8000-{n:012}"),
+            "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": AUTHOR_A,
+            "sighting_of_ref": of
+        }))
+        .unwrap()
+    };
+    let (seven, eight) = (id(7), id(8));
+    store
+        .put(&[indicator(7, 0, AUTHOR_A), sighting(1, &seven), sighting(2, &eight), sighting(3, &seven)], &PutOptions::default())
+        .unwrap();
+    let of = |target: &str| -> Vec<String> {
+        let q = Query { types: vec!["sighting".into()], observables: vec![ObservableKey::sighting_of(target)], ..Query::default() };
+        all_records(&*store, &q).into_iter().map(|r| r.id).collect()
+    };
+    let s = |n: u32| format!("sighting--00000000-0000-4000-8000-{n:012}");
+    assert_eq!(of(&seven), vec![s(1), s(3)]);
+    assert_eq!(of(&eight), vec![s(2)]);
+    assert!(of(&id(9)).is_empty());
+    // The key is not an observable of the indicator itself.
+    assert!(all_records(&*store, &Query { observables: vec![ObservableKey::sighting_of(&seven)], types: vec!["indicator".into()], ..Query::default() }).is_empty());
+    store.delete(&StixId::parse(&s(1)).unwrap(), &Versions::ALL, None).unwrap();
+    assert_eq!(of(&seven), vec![s(3)]);
 }
 
 /// A checkpoint is written in the batch's own transaction; received

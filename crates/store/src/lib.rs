@@ -347,10 +347,28 @@ impl ObservableKey {
         ObservableKey(k)
     }
 
-    /// The keys of the observables an object carries, deduplicated.
+    /// The key under which a sighting of `object` is indexed (its
+    /// `sighting_of_ref`): the object page finds an object's sightings by
+    /// it instead of reading every sighting. No observable kind contains
+    /// a space, so it cannot collide with one.
+    pub fn sighting_of(object: &str) -> ObservableKey {
+        ObservableKey::new("sighting of", object)
+    }
+
+    /// The [`ObservableKey::sighting_of`] key of a stored sighting's JSON,
+    /// for indexing sightings stored before the key existed.
+    pub fn of_stored_sighting(json: &[u8]) -> Option<ObservableKey> {
+        let value: serde_json::Value = serde_json::from_slice(json).ok()?;
+        let target = model::StixId::parse(value.get("sighting_of_ref")?.as_str()?).ok()?;
+        Some(ObservableKey::sighting_of(target.as_str()))
+    }
+
+    /// The keys of the observables an object carries, and of what a
+    /// sighting is of, deduplicated.
     pub fn of(object: &model::Object) -> Vec<ObservableKey> {
         let mut keys: Vec<ObservableKey> =
             object.observables().iter().map(|o| ObservableKey::new(o.kind, &o.value)).collect();
+        keys.extend(object.sighting_of_ref().map(|r| ObservableKey::sighting_of(r.as_str())));
         keys.sort_unstable();
         keys.dedup();
         keys

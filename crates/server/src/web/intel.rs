@@ -304,16 +304,24 @@ async fn facts_of(state: &AppState, reader: &Arc<Reader>, signed: &Signed, versi
                 if s.signer == author && policy::provenance::verify_object(&v.json, &s.value, &key) { Sig::Verified } else { Sig::Invalid }
             })
             .collect::<Vec<_>>();
-        // Sightings of it: the visible sightings whose `sighting_of_ref` names it.
-        let mut sightings = Vec::new();
-        let mut more = false;
-        let q = store::Query { types: vec!["sighting".into()], versions: Versions::LAST, gate: Some(r.gate()), ..store::Query::default() };
-        store.scan(&q, &mut |rec| {
-            if serde_json::from_slice::<Value>(&rec.json).ok().and_then(|v| v.get("sighting_of_ref").and_then(Value::as_str).map(|s| s == target)).unwrap_or(false) {
-                if sightings.len() < SIGHTINGS { sightings.push(rec) } else { more = true }
-            }
-            Ok(())
-        })?;
+        // Sightings of it: the visible sightings indexed under what they are
+        // of (`sighting_of_ref`); the JSON is checked too, so a key collision
+        // could hide a sighting but never show another object's.
+        let q = store::Query {
+            types: vec!["sighting".into()],
+            observables: vec![store::ObservableKey::sighting_of(&target)],
+            versions: Versions::LAST,
+            gate: Some(r.gate()),
+            limit: Some(SIGHTINGS),
+            ..store::Query::default()
+        };
+        let page = store.query(&q)?;
+        let more = page.more;
+        let sightings: Vec<Record> = page
+            .records
+            .into_iter()
+            .filter(|rec| serde_json::from_slice::<Value>(&rec.json).ok().and_then(|v| v.get("sighting_of_ref").and_then(Value::as_str).map(|s| s == target)).unwrap_or(false))
+            .collect();
         let release = explain.then(|| {
             let now = Timestamp::now();
             let latest = versions.last().expect("a shown object has a version");
