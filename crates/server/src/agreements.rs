@@ -113,12 +113,15 @@ impl Book {
         &self.keys
     }
 
-    /// One agreement as `partner` may see it: 404 unless it is a party.
+    /// One agreement as `partner` may see it: 404 unless it is a party to
+    /// the latest version or its author, the rule the release decision
+    /// applies to agreement records on every other path
+    /// (`policy::decide_agreement_object`): a party an amendment removed
+    /// sees it no more.
     pub fn view(&self, id: &StixId, partner: &StixId, now: &Timestamp) -> Result<View, Error> {
         let versions = self.versions.get(id).ok_or(Error::NotFound)?;
         let latest = versions.last().ok_or(Error::NotFound)?.clone();
-        let party_ever = versions.iter().any(|v| v.is_party(partner) || &v.author == partner);
-        if !party_ever {
+        if !(latest.is_party(partner) || &latest.author == partner) {
             return Err(Error::NotFound);
         }
         let ratifications = self

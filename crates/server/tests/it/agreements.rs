@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::{call, start, Backend, Node};
 
-crate::on_both_backends!(agreement_lifecycle, cross_partner_writes_are_refused);
+crate::on_both_backends!(agreement_lifecycle, cross_partner_writes_are_refused, a_party_amended_out_sees_it_no_more);
 
 fn terms(node: &Node) -> Value {
     json!({
@@ -76,6 +76,32 @@ async fn agreement_lifecycle(backend: Backend) {
     let (s, v) = call(&node, &la, "POST", "agreements", Some(bad)).await;
     assert_eq!(s, 422, "{v}");
     assert!(v["description"].as_str().unwrap().contains("tlp_ceiling"), "{v}");
+}
+
+/// Membership is need-to-know on every path: a party an amendment removes
+/// no longer sees the agreement through the API (as TAXII stops releasing
+/// its records to it), while the remaining parties do.
+async fn a_party_amended_out_sees_it_no_more(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let [la, lb, lc] = node.liaison.clone();
+    let mut three = terms(&node);
+    three["party_refs"] = json!([node.a, node.b, node.c]);
+    let (s, created) = call(&node, &la, "POST", "agreements", Some(three)).await;
+    assert_eq!(s, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(call(&node, &lc, "GET", &format!("agreements/{id}"), None).await.0, 200, "C is a party");
+    // A amends C out: the new terms are B's and A's business only.
+    let mut two = terms(&node);
+    two["title"] = json!("A–B only, now");
+    let (s, v) = call(&node, &la, "POST", &format!("agreements/{id}"), Some(two)).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = call(&node, &lc, "GET", &format!("agreements/{id}"), None).await;
+    assert_eq!(s, 404, "C still sees the amended agreement: {v}");
+    let (_, listed) = call(&node, &lc, "GET", "agreements", None).await;
+    assert_eq!(listed["agreements"], json!([]), "C still lists it");
+    let (s, v) = call(&node, &lb, "GET", &format!("agreements/{id}"), None).await;
+    assert_eq!((s, v["title"].as_str()), (StatusCode::OK, Some("A–B only, now")), "{v}");
+    assert_eq!(call(&node, &la, "GET", &format!("agreements/{id}"), None).await.0, 200, "the proposer sees its own");
 }
 
 /// Every mutating endpoint, by every role, on another partner's behalf or on
