@@ -591,8 +591,8 @@ fn random_ids(data: &Path, count: usize) -> anyhow::Result<Vec<String>> {
         id: String,
     }
     let lines = BufReader::new(std::fs::File::open(data)?).lines().count();
-    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-    let mut wanted: Vec<(usize, usize)> = (0..count).map(|i| ((splitmix(&mut state) % lines as u64) as usize, i)).collect();
+    let mut rng = crate::rng::Rng(0x9E37_79B9_7F4A_7C15);
+    let mut wanted: Vec<(usize, usize)> = (0..count).map(|i| (rng.below(lines as u64) as usize, i)).collect();
     wanted.sort_unstable();
     let mut ids = vec![String::new(); count];
     let mut next = 0;
@@ -604,14 +604,6 @@ fn random_ids(data: &Path, count: usize) -> anyhow::Result<Vec<String>> {
         }
     }
     Ok(ids)
-}
-
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Runs a command, returning its trimmed standard output.
