@@ -105,8 +105,11 @@
 //! during a write), opening fails with [`Error::Damaged`] naming the line,
 //! and the bytes stay where they are as evidence. An operator runs
 //! `entente audit verify`, keeps a copy of the file, and removes the damaged
-//! tail by hand before restarting. Open reads the whole file but checks only
-//! the last line's own hash and `seq`; a full check is [`verify`].
+//! tail by hand before restarting. Open reads only the end of the file, so
+//! it takes no longer for a log of gigabytes: the last line must be
+//! complete, hashed right, and continue the line before it (or be entry 1);
+//! when it is not, open reads the whole file to name the line at fault. A
+//! full check of every line and link is [`verify`].
 //!
 //! Within a process, threads share a [`SharedLog`]. Several processes may
 //! append to one log (the server, and `entente export` run beside it):

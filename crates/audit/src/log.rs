@@ -130,7 +130,58 @@ impl ReleaseLog {
 }
 
 /// Reads the file to its end: the head and the length of its complete lines.
+/// Finds the head and the length of a log. It reads from the end only as
+/// far back as the last two lines, however long the log (a busy node's
+/// grows by gigabytes, and every start and every `entente export` opens
+/// it): the last line must be complete and sound and continue the line
+/// before it (`seq` one more, `prev` that line's hash), or be a first entry.
+/// Anything else, and the whole file is read to name the line at fault.
+/// Checking every line is [`crate::verify`]'s work.
 fn find_head(file: &File, path: &Path) -> Result<(Head, u64)> {
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if len == 0 {
+        return Ok((Head::EMPTY, 0));
+    }
+    match head_from_tail(file, path, len)? {
+        Some(head) => Ok((head, len)),
+        None => scan_for_head(file, path),
+    }
+}
+
+/// The head from the log's last two lines, if they are a sound pair.
+fn head_from_tail(file: &File, path: &Path, len: u64) -> Result<Option<Head>> {
+    const CHUNK: u64 = 1 << 16;
+    let (mut tail, mut start) = (Vec::new(), len);
+    // Back to the start of the line before the last (three newlines), or
+    // to the start of the file; each read twice the last.
+    while start > 0 && tail.iter().filter(|b| **b == b'\n').count() < 3 {
+        let from = start.saturating_sub(CHUNK.max(tail.len() as u64));
+        let mut chunk = vec![0; (start - from) as usize];
+        let mut f = file;
+        f.seek(SeekFrom::Start(from)).and_then(|_| f.read_exact(&mut chunk)).map_err(|e| Error::io(path, e))?;
+        chunk.extend_from_slice(&tail);
+        (tail, start) = (chunk, from);
+    }
+    let Some(body) = tail.strip_suffix(b"\n") else { return Ok(None) };
+    let (before, last) = match body.iter().rposition(|b| *b == b'\n') {
+        Some(i) => (Some(&body[..i]), &body[i + 1..]),
+        None => (None, body),
+    };
+    let Ok(entry) = parse_line(last) else { return Ok(None) };
+    let continues = match before {
+        None => entry.seq == 1 && entry.prev == Head::EMPTY.hash,
+        Some(before) => {
+            let previous = before.iter().rposition(|b| *b == b'\n').map_or(before, |i| &before[i + 1..]);
+            parse_line(previous).is_ok_and(|p| entry.seq == p.seq + 1 && entry.prev == p.hash)
+        }
+    };
+    Ok(continues.then_some(Head { seq: entry.seq, hash: entry.hash }))
+}
+
+/// The head found by reading every line, naming the line at fault.
+fn scan_for_head(file: &File, path: &Path) -> Result<(Head, u64)> {
+    let mut f = file;
+    f.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, e))?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let (mut last, mut buf) = (Vec::new(), Vec::new());
     let (mut lines, mut len) = (0u64, 0u64);

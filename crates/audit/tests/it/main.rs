@@ -262,10 +262,19 @@ fn opening_a_damaged_log_names_the_line_and_changes_nothing() {
     assert!(matches!(err, audit::Error::Damaged { line: 4, .. }), "{err}");
     assert!(err.to_string().contains("line 4: incomplete line"), "{err}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), torn);
-    // A last line that is not the entry its position says.
-    std::fs::write(&path, lines[1..].concat()).unwrap();
+    // A last line that does not continue the line before it.
+    std::fs::write(&path, format!("{}{}", lines[0], lines[2])).unwrap();
     let err = ReleaseLog::open(&path).unwrap_err();
     assert!(err.to_string().contains("line 2: the last entry has seq 3"), "{err}");
+    // A lone line that is not a first entry.
+    std::fs::write(&path, &lines[2]).unwrap();
+    let err = ReleaseLog::open(&path).unwrap_err();
+    assert!(err.to_string().contains("line 1: the last entry has seq 3"), "{err}");
+    // Open reads only the tail: a gap further back (the first entry cut
+    // out) is for `verify` to find, and it does.
+    std::fs::write(&path, lines[1..].concat()).unwrap();
+    assert_eq!(ReleaseLog::open(&path).unwrap().head().seq, 3);
+    assert!(!audit::verify(&std::fs::read(&path).unwrap()[..]).is_intact());
     // An edited last line.
     std::fs::write(&path, lines.concat().replace("covers it", "covers it!")).unwrap();
     let err = ReleaseLog::open(&path).unwrap_err();
