@@ -202,15 +202,21 @@ pub(crate) fn derived_collections(index: &policy::AgreementIndex, partner: &poli
 /// Looks a collection up for a caller: 404 when unknown or invisible to it.
 pub(crate) async fn collection_for(state: &AppState, caller: &Caller, cid: &str) -> Result<Access, TaxiiError> {
     let partner = model::StixId::parse(&caller.partner).map_err(TaxiiError::internal)?;
-    let index = state.agreement_index().await?;
     let analyst = caller.can(Role::Analyst);
-    let derived = derived_collections(&index, &partner).into_iter().find(|(c, _)| c.id == cid);
+    // The agreements' index and, for a collection not derived from it, the
+    // registry's record: one trip to the blocking pool for both.
+    let (store, agreements, registry) = (state.store.clone(), state.agreements.clone(), state.registry.clone());
+    let (id, me) = (cid.to_owned(), partner.clone());
+    let (index, derived, found) = crate::blocking(move || {
+        let index = agreements.index(&*store)?;
+        let derived = derived_collections(&index, &me).into_iter().find(|(c, _)| c.id == id);
+        let found = if derived.is_none() { registry.collection(&id)? } else { None };
+        Ok((index, derived, found))
+    })
+    .await?;
     let (collection, can_read, can_write, target) = match derived {
         Some((c, t)) => (c, true, analyst, t),
         None => {
-            let registry = state.registry.clone();
-            let id = cid.to_owned();
-            let found = crate::blocking(move || registry.collection(&id)).await?;
             let Some(collection) = found else {
                 return Err(TaxiiError::not_found("no such collection"));
             };

@@ -153,10 +153,15 @@ async fn list(
         after,
         ..store::Query::default()
     };
-    let store = state.store.clone();
-    let page = crate::blocking(move || store.query(&query)).await?;
+    // The page and its release log entry in one trip to the blocking pool
+    // (the entry is a file write): nothing is answered unless it is logged.
+    let (store, logged_by, reader) = (state.store.clone(), state.clone(), access.reader.clone());
+    let page = crate::blocking(move || {
+        let page = store.query(&query)?;
+        Ok(crate::release_log::released(&logged_by, &reader, "taxii", &page.records).map(|()| page))
+    })
+    .await??;
     let next = page.next.map(|c| state.cursors.seal(c.0 .0, &context));
-    crate::release_log::released(state, &access.reader, "taxii", &page.records)?;
     Ok(Listing { page, next, access })
 }
 
