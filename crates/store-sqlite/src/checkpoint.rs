@@ -32,7 +32,7 @@ struct State {
     pending: bool,
     last_write: Instant,
     stop: bool,
-    /// Checkpoints completed (for tests and the log).
+    /// Checkpoints completed (read by the tests).
     done: u64,
 }
 

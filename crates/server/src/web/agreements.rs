@@ -625,23 +625,27 @@ pub(super) async fn new_form(State(state): State<AppState>, signed: Signed) -> R
 
 /// `GET /agreements/{id}/amend`: the form, filled with the current terms.
 pub(super) async fn amend_form(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<Response, WebError> {
-    if let Some(r) = role_refusal(&signed) {
-        return Ok(r);
-    }
-    let id = agreement_id(&id)?;
-    let view = view_of(&state, &me(&signed)?, &id).await?;
-    if let Some(r) = not_proposer(&signed, &view)? {
-        return Ok(r);
-    }
+    let view = match amendable(&state, &signed, &id).await? {
+        Ok(view) => view,
+        Err(refusal) => return Ok(refusal),
+    };
     let fields = Fields::of(&view.agreement);
     let partners = offered(&state, &view.agreement.terms.parties).await?;
     Ok(FormPage { signed: &signed, amending: Some(&view.agreement), partners: &partners, fields: &fields, fault: None }.render(StatusCode::OK))
 }
 
-/// The refusal when the caller's partner did not propose the agreement (only the proposer amends).
-fn not_proposer(signed: &Signed, view: &View) -> Result<Option<Response>, WebError> {
+/// The agreement `id` as the caller may amend it, or the page refusing:
+/// the caller's role must allow it, and only the proposer amends.
+async fn amendable(state: &AppState, signed: &Signed, id: &str) -> Result<Result<View, Response>, WebError> {
+    if let Some(r) = role_refusal(signed) {
+        return Ok(Err(r));
+    }
+    let view = view_of(state, &me(signed)?, &agreement_id(id)?).await?;
     let proposer = view.versions.first().map_or(&view.agreement.author, |v| &v.author);
-    Ok((proposer != &me(signed)?).then(|| refused(signed, "Only the proposer amends an agreement.")))
+    if proposer != &me(signed)? {
+        return Ok(Err(refused(signed, "Only the proposer amends an agreement.")));
+    }
+    Ok(Ok(view))
 }
 
 /// `POST /agreements`: proposes an agreement, then shows it.
@@ -660,14 +664,10 @@ pub(super) async fn amend(State(state): State<AppState>, signed: Signed, Path(id
     if let Err(r) = csrf(&signed, &pairs) {
         return Ok(r.into_response());
     }
-    if let Some(r) = role_refusal(&signed) {
-        return Ok(r);
-    }
-    let id = agreement_id(&id)?;
-    let view = view_of(&state, &me(&signed)?, &id).await?;
-    if let Some(r) = not_proposer(&signed, &view)? {
-        return Ok(r);
-    }
+    let view = match amendable(&state, &signed, &id).await? {
+        Ok(view) => view,
+        Err(refusal) => return Ok(refusal),
+    };
     submit(&state, &signed, Some(&view.agreement), Fields::from_pairs(&pairs)).await
 }
 

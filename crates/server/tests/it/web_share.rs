@@ -58,6 +58,18 @@ fn uuid(n: u32) -> String {
     format!("00000000-0000-4000-8000-{n:012}")
 }
 
+/// Observation `n`: an observed-data of the address `ip`, seen `number`
+/// times, and the address.
+fn observed(n: u32, ip: &str, number: u32) -> Vec<Value> {
+    vec![
+        json!({ "type": "observed-data", "spec_version": "2.1", "id": format!("observed-data--{}", uuid(n)),
+          "created": "2026-02-01T00:00:00Z", "modified": "2026-02-01T00:00:00Z",
+          "first_observed": "2026-02-01T00:00:00Z", "last_observed": "2026-02-01T00:05:00Z", "number_observed": number,
+          "object_refs": [format!("ipv4-addr--{}", uuid(n))] }),
+        json!({ "type": "ipv4-addr", "id": format!("ipv4-addr--{}", uuid(n)), "value": ip }),
+    ]
+}
+
 fn indicator(n: u32, author: &str, name: &str, pattern: &str) -> Value {
     json!({
         "type": "indicator", "spec_version": "2.1", "id": format!("indicator--{}", uuid(n)),
@@ -308,19 +320,8 @@ async fn workbench_checks_and_matches(backend: Backend) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "no session");
 
     // Matching pasted observed-data.
-    let observed = json!({ "type": "bundle", "id": format!("bundle--{}", uuid(1)), "objects": [
-        { "type": "observed-data", "spec_version": "2.1", "id": format!("observed-data--{}", uuid(1)),
-          "created": "2026-02-01T00:00:00Z", "modified": "2026-02-01T00:00:00Z",
-          "first_observed": "2026-02-01T00:00:00Z", "last_observed": "2026-02-01T00:00:00Z", "number_observed": 1,
-          "object_refs": [format!("ipv4-addr--{}", uuid(1))] },
-        { "type": "ipv4-addr", "id": format!("ipv4-addr--{}", uuid(1)), "value": "198.51.100.7" },
-        { "type": "observed-data", "spec_version": "2.1", "id": format!("observed-data--{}", uuid(2)),
-          "created": "2026-02-01T00:00:00Z", "modified": "2026-02-01T00:00:00Z",
-          "first_observed": "2026-02-01T00:00:00Z", "last_observed": "2026-02-01T00:00:00Z", "number_observed": 1,
-          "object_refs": [format!("ipv4-addr--{}", uuid(2))] },
-        { "type": "ipv4-addr", "id": format!("ipv4-addr--{}", uuid(2)), "value": "192.0.2.1" }
-    ]})
-    .to_string();
+    let objects: Vec<Value> = [observed(1, "198.51.100.7", 1), observed(2, "192.0.2.1", 1)].concat();
+    let observed = json!({ "type": "bundle", "id": format!("bundle--{}", uuid(1)), "objects": objects }).to_string();
     // The row of an observation in the table of matches (its id is in the textarea too).
     let row = |html: &str, n: u32| {
         let table = html.find("<h2>Matches</h2>").unwrap_or_else(|| panic!("{html}"));
@@ -364,14 +365,7 @@ async fn detection_through_the_release_gate(backend: Backend) {
     let (s, v) = call(&node, &node.token_a, "POST", "objects", Some(json!({ "objects": [shared], "agreements": [ab] }))).await;
     assert_eq!(s, 200, "{v}");
     let id = format!("indicator--{}", uuid(1));
-    let observations = json!([{ "type": "bundle", "id": format!("bundle--{}", uuid(5)), "objects": [
-        { "type": "observed-data", "spec_version": "2.1", "id": format!("observed-data--{}", uuid(5)),
-          "created": "2026-02-01T00:00:00Z", "modified": "2026-02-01T00:00:00Z",
-          "first_observed": "2026-02-01T00:00:00Z", "last_observed": "2026-02-01T00:05:00Z", "number_observed": 2,
-          "object_refs": [format!("ipv4-addr--{}", uuid(5))] },
-        { "type": "ipv4-addr", "id": format!("ipv4-addr--{}", uuid(5)), "value": "198.51.100.7" }
-    ]}])
-    .to_string();
+    let observations = json!([{ "type": "bundle", "id": format!("bundle--{}", uuid(5)), "objects": observed(5, "198.51.100.7", 2) }]).to_string();
 
     // B, party to the agreement, uploads them and sees the hit.
     let b = sign_in(&node, &node.token_b).await;
