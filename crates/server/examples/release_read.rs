@@ -48,7 +48,7 @@ fn read_all(store: &dyn Store, policy: Option<(&Arc<server::release::Reader>, Op
         let page = store.query(&q).expect("query");
         n += page.records.len() as u64;
         if let Some((reader, Some(log))) = policy {
-            let items = server::release_log::items(reader, &page.records);
+            let items = server::release_log::items(reader, &page.records).expect("loggable");
             log.append(audit::Draft::release(reader.partner.clone(), "bench", items)).expect("log");
         }
         // What a server does with a page: hand the bytes on.

@@ -12,24 +12,34 @@ use crate::{ApiError, AppState};
 
 /// Logs the release of `records` to the reader (nothing when empty).
 pub fn released(state: &AppState, reader: &Reader, channel: &str, records: &[Record]) -> Result<(), ApiError> {
-    if records.is_empty() {
+    let items = items(reader, records).map_err(ApiError::internal)?;
+    released_items(state, reader, channel, items)
+}
+
+/// Logs the release of versions already made into log items ([`item`]),
+/// for callers that write a response as they read (nothing when empty).
+pub fn released_items(state: &AppState, reader: &Reader, channel: &str, items: Vec<Item>) -> Result<(), ApiError> {
+    if items.is_empty() {
         return Ok(());
     }
-    append(state, Draft::release(reader.partner.clone(), channel, items(reader, records)))
+    append(state, Draft::release(reader.partner.clone(), channel, items))
 }
 
 /// The log items of released records: each version and the agreement used.
-pub fn items(reader: &Reader, records: &[Record]) -> Vec<Item> {
-    records
-        .iter()
-        .filter_map(|r| {
-            Some(Item {
-                object: StixId::parse(&r.id).ok()?,
-                version: Timestamp::parse(&r.version).ok()?,
-                agreement: reader.released_under(r).flatten(),
-            })
-        })
-        .collect()
+pub fn items(reader: &Reader, records: &[Record]) -> Result<Vec<Item>, String> {
+    records.iter().map(|r| item(reader, r)).collect()
+}
+
+/// The log item of one released record. A stored id or version the log
+/// cannot name (a damaged store) is an error: a release that cannot be
+/// logged is not made.
+pub fn item(reader: &Reader, r: &Record) -> Result<Item, String> {
+    let named = |what: &str, e: &dyn std::fmt::Display| format!("the release log cannot name stored {what} of {:?}: {e}", r.id);
+    Ok(Item {
+        object: StixId::parse(&r.id).map_err(|e| named("id", &e))?,
+        version: Timestamp::parse(&r.version).map_err(|e| named("version", &e))?,
+        agreement: reader.released_under(r).flatten(),
+    })
 }
 
 /// Logs the refusal of an explicit request for `object`: the entry names

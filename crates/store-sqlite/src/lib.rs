@@ -197,45 +197,104 @@ fn select(q: &Query) -> &'static str {
 }
 
 fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
-    let mut r = record_meta(row)?;
+    let mut r = blank();
+    refill_meta(row, &mut r)?;
     r.json = row.get(8)?;
     Ok(r)
 }
 
-/// A record without its JSON bytes, for a gate to decide on before they are copied.
-fn record_meta(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
-    Ok(Record {
-        date_added: DateAdded(row.get(0)?),
-        id: row.get(1)?,
-        object_type: row.get(2)?,
-        version: row.get(3)?,
-        version_micros: row.get(4)?,
-        spec_version: row.get(5)?,
-        created_by_ref: row.get(6)?,
-        posted_by: row.get(7)?,
+/// An empty record, for [`refill_meta`] to fill.
+fn blank() -> Record {
+    Record {
+        date_added: DateAdded(0),
+        id: String::new(),
+        object_type: String::new(),
+        version: String::new(),
+        version_micros: 0,
+        spec_version: String::new(),
+        created_by_ref: None,
+        posted_by: None,
         json: Vec::new(),
-        facts: row.get(9)?,
-        shared_under: row.get(10)?,
-        recalled: row.get(11)?,
-    })
+        facts: Vec::new(),
+        shared_under: String::new(),
+        recalled: false,
+    }
+}
+
+fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    row.get_ref(i)?
+        .as_str_or_null()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn bytes<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r [u8]> {
+    row.get_ref(i)?
+        .as_bytes()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Blob, Box::new(e)))
+}
+
+/// Refills `r` with the row's columns but the JSON, in the buffers it
+/// already has: a walk over a page allocates for its longest values only.
+fn refill_meta(row: &rusqlite::Row<'_>, r: &mut Record) -> rusqlite::Result<()> {
+    fn set(to: &mut String, from: Option<&str>) {
+        to.clear();
+        to.push_str(from.unwrap_or_default());
+    }
+    fn set_opt(to: &mut Option<String>, from: Option<&str>) {
+        match (to.as_mut(), from) {
+            (Some(s), Some(v)) => {
+                s.clear();
+                s.push_str(v);
+            }
+            (_, v) => *to = v.map(str::to_owned),
+        }
+    }
+    r.date_added = DateAdded(row.get(0)?);
+    set(&mut r.id, text(row, 1)?);
+    set(&mut r.object_type, text(row, 2)?);
+    set(&mut r.version, text(row, 3)?);
+    r.version_micros = row.get(4)?;
+    set(&mut r.spec_version, text(row, 5)?);
+    set_opt(&mut r.created_by_ref, text(row, 6)?);
+    set_opt(&mut r.posted_by, text(row, 7)?);
+    r.facts.clear();
+    r.facts.extend_from_slice(bytes(row, 9)?);
+    set(&mut r.shared_under, text(row, 10)?);
+    r.recalled = row.get(11)?;
+    Ok(())
 }
 
 impl SqliteStore {
-    /// Steps through the rows of `q` in order, handing `f` those its gate
-    /// lets through (their JSON read only then) until `f` says stop.
-    fn gated(&self, q: &Query, gate: &store::Gate, f: &mut dyn FnMut(Record) -> std::result::Result<bool, String>) -> Result<()> {
-        let (clause, params) = from_where(q);
-        let sql = format!("{}{clause}", select(q));
+    /// Steps through the rows of `q` in order, handing `f` those the gate
+    /// (if any) lets through, their JSON read only then, until `f` says
+    /// stop. One record is refilled for every row; `f` copies what it keeps.
+    /// `limit` caps the statement itself (a gate can refuse any number of
+    /// rows, so gated walks pass `None` and `f` stops them).
+    fn walk(
+        &self,
+        q: &Query,
+        gate: Option<&store::Gate>,
+        limit: Option<usize>,
+        f: &mut dyn FnMut(&Record) -> std::result::Result<bool, String>,
+    ) -> Result<()> {
+        let (clause, mut params) = from_where(q);
+        let mut sql = format!("{}{clause}", select(q));
+        if let Some(limit) = limit {
+            sql.push_str(" LIMIT ?");
+            params.push(SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        }
         self.with_reader(|c| {
             let mut stmt = c.prepare_cached(&sql).map_err(sql_err)?;
             let mut rows = stmt.query(params_from_iter(params)).map_err(sql_err)?;
+            let mut r = blank();
             while let Some(row) = rows.next().map_err(sql_err)? {
-                let mut r = record_meta(row).map_err(sql_err)?;
-                if !gate.allows(&r) {
+                refill_meta(row, &mut r).map_err(sql_err)?;
+                if gate.is_some_and(|g| !g.allows(&r)) {
                     continue;
                 }
-                r.json = row.get(8).map_err(sql_err)?;
-                if !f(r).map_err(Error::Internal)? {
+                r.json.clear();
+                r.json.extend_from_slice(bytes(row, 8).map_err(sql_err)?);
+                if !f(&r).map_err(Error::Internal)? {
                     break;
                 }
             }
@@ -286,16 +345,16 @@ impl store::Store for SqliteStore {
         })
     }
 
-    // With a gate, one statement is stepped until the page is full: refused
-    // rows cost no JSON copy and no second query.
+    // With a gate, one statement is stepped until the page is full:
+    // refused rows cost no JSON copy and no second query.
     fn query(&self, q: &Query) -> Result<Page> {
         let Some(gate) = &q.gate else {
             return self.page(q);
         };
         let limit = q.limit.unwrap_or(usize::MAX / 2);
         let mut records = Vec::new();
-        self.gated(q, gate, &mut |r| {
-            records.push(r);
+        self.walk(q, Some(gate), None, &mut |r| {
+            records.push(r.clone());
             Ok(records.len() <= limit)
         })?;
         let more = records.len() > limit;
@@ -304,14 +363,30 @@ impl store::Store for SqliteStore {
         Ok(Page { records, more, next })
     }
 
+    fn visit(&self, q: &Query, f: &mut dyn FnMut(&Record) -> std::result::Result<(), String>) -> Result<bool> {
+        let limit = q.limit.unwrap_or(usize::MAX / 2);
+        let (mut seen, mut more) = (0, false);
+        // Without a gate, the statement itself stops one row past the page.
+        let cap = if q.gate.is_none() { Some(limit.saturating_add(1)) } else { None };
+        self.walk(q, q.gate.as_ref(), cap, &mut |r| {
+            if seen == limit {
+                more = true;
+                return Ok(false);
+            }
+            seen += 1;
+            f(r).map(|()| true)
+        })?;
+        Ok(more)
+    }
+
     fn scan(&self, q: &Query, f: &mut dyn FnMut(Record) -> std::result::Result<(), String>) -> Result<u64> {
         let Some(gate) = &q.gate else {
             return self.each(q, f);
         };
         let mut n = 0;
-        self.gated(q, gate, &mut |r| {
+        self.walk(q, Some(gate), None, &mut |r| {
             n += 1;
-            f(r).map(|()| true)
+            f(r.clone()).map(|()| true)
         })?;
         Ok(n)
     }

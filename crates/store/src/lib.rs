@@ -227,6 +227,20 @@ pub trait Store: Send + Sync {
         Ok(Page { records, more, next })
     }
 
+    /// The page [`Store::query`] would return, handed to `f` one version at a
+    /// time by reference instead of collected: for responses written straight
+    /// from the stored bytes, where owning each record would only be copying
+    /// it (backends may reuse one record's buffers for every row). Returns
+    /// the page's `more`; its `next` is the last version `f` saw. Stops at the
+    /// first error of `f` and returns it as [`Error::Internal`].
+    fn visit(&self, query: &Query, f: &mut dyn FnMut(&Record) -> std::result::Result<(), String>) -> Result<bool> {
+        let page = self.query(query)?;
+        for r in &page.records {
+            f(r).map_err(Error::Internal)?;
+        }
+        Ok(page.more)
+    }
+
     /// Every version matching `query` and passing its gate (its `limit`
     /// ignored), in `date_added` order, handed to `f` one at a time without
     /// collecting them. Stops at the first error of `f` and returns it as

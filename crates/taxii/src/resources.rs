@@ -154,31 +154,82 @@ pub struct ErrorBody {
     pub http_status: String,
 }
 
-/// Writes an envelope from stored object bytes, without re-serialising them.
-/// An empty, final page is `{}`, as the reference server writes it.
+/// Room kept in front of an envelope's objects for its opening members
+/// (`{"more":…,"next":"…","objects":[`); a cursor from [`crate::CursorCodec`]
+/// is well under it.
+const HEADER_ROOM: usize = 256;
+
+/// Writes an envelope as its objects come, from their stored bytes, without
+/// re-serialising them. `more` and `next` are known only once the page is
+/// read, but go first: the objects are written after [`HEADER_ROOM`] bytes
+/// kept free, and [`EnvelopeWriter::finish`] writes the opening members
+/// into the end of that room, so the page is copied once.
+#[derive(Debug)]
+pub struct EnvelopeWriter {
+    buf: Vec<u8>,
+    count: usize,
+}
+
+impl EnvelopeWriter {
+    /// A writer with room for about `capacity` bytes of objects.
+    pub fn with_capacity(capacity: usize) -> EnvelopeWriter {
+        let mut buf = Vec::with_capacity(HEADER_ROOM + capacity + 2);
+        buf.resize(HEADER_ROOM, 0);
+        EnvelopeWriter { buf, count: 0 }
+    }
+
+    /// Appends one object's JSON bytes.
+    pub fn push(&mut self, object: &[u8]) {
+        if self.count > 0 {
+            self.buf.push(b',');
+        }
+        self.buf.extend_from_slice(object);
+        self.count += 1;
+    }
+
+    /// How many objects were pushed.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The finished envelope: `bytes[start..]` of the returned pair. An
+    /// empty, final page is `{}`, as the reference server writes it.
+    pub fn finish(mut self, more: bool, next: Option<&str>) -> (Vec<u8>, usize) {
+        if !more && next.is_none() && self.count == 0 {
+            return (b"{}".to_vec(), 0);
+        }
+        let mut head = Vec::with_capacity(64);
+        head.extend_from_slice(if more { b"{\"more\":true" } else { b"{\"more\":false" });
+        if let Some(n) = next {
+            head.extend_from_slice(b",\"next\":");
+            head.extend_from_slice(serde_json::to_string(n).unwrap_or_default().as_bytes());
+        }
+        if self.count > 0 {
+            head.extend_from_slice(b",\"objects\":[");
+            self.buf.push(b']');
+        }
+        self.buf.push(b'}');
+        match HEADER_ROOM.checked_sub(head.len()) {
+            Some(start) => {
+                self.buf[start..HEADER_ROOM].copy_from_slice(&head);
+                (self.buf, start)
+            }
+            None => {
+                head.extend_from_slice(&self.buf[HEADER_ROOM..]);
+                (head, 0)
+            }
+        }
+    }
+}
+
+/// Writes a whole envelope from stored object bytes ([`EnvelopeWriter`]).
 pub fn envelope<'a>(more: bool, next: Option<&str>, objects: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
     let objects: Vec<&[u8]> = objects.into_iter().collect();
-    if !more && next.is_none() && objects.is_empty() {
-        return b"{}".to_vec();
-    }
-    // Sized once: a page of a thousand objects is most of a megabyte, and
-    // growing by doubling would copy it about twice over.
-    let size = objects.iter().map(|o| o.len() + 1).sum::<usize>() + next.map_or(0, |n| n.len() * 2 + 16) + 32;
-    let mut out = Vec::with_capacity(size);
-    out.extend_from_slice(if more { b"{\"more\":true" } else { b"{\"more\":false" });
-    if let Some(n) = next {
-        out.extend_from_slice(b",\"next\":");
-        out.extend_from_slice(serde_json::to_string(n).unwrap_or_default().as_bytes());
-    }
-    let mut first = true;
+    let mut w = EnvelopeWriter::with_capacity(objects.iter().map(|o| o.len() + 1).sum());
     for o in objects {
-        out.extend_from_slice(if first { b",\"objects\":[" } else { b"," });
-        first = false;
-        out.extend_from_slice(o);
+        w.push(o);
     }
-    if !first {
-        out.push(b']');
-    }
-    out.push(b'}');
-    out
+    let (mut bytes, start) = w.finish(more, next);
+    bytes.drain(..start);
+    bytes
 }

@@ -66,6 +66,17 @@ fn envelopes() {
         String::from_utf8(envelope(true, Some("n\"x"), objs)).unwrap(),
         r#"{"more":true,"next":"n\"x","objects":[{"a":1},{"b":2}]}"#
     );
+    assert_eq!(envelope(false, None, objs), br#"{"more":false,"objects":[{"a":1},{"b":2}]}"#);
+    // A `next` longer than the room kept for the opening members still
+    // comes first, whole.
+    let long = "c".repeat(300);
+    let expected = format!(r#"{{"more":true,"next":"{long}","objects":[{{"a":1}}]}}"#);
+    assert_eq!(String::from_utf8(envelope(true, Some(&long), [objs[0]])).unwrap(), expected);
+    let mut w = EnvelopeWriter::with_capacity(0);
+    w.push(b"[]");
+    assert_eq!(w.count(), 1);
+    let (bytes, start) = w.finish(false, Some("n"));
+    assert_eq!(&bytes[start..], br#"{"more":false,"next":"n","objects":[[]]}"#);
 }
 
 proptest::proptest! {

@@ -37,7 +37,7 @@ pub fn run(args: &ExportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let mut batch: Vec<store::Record> = Vec::new();
     let log_batch = |batch: &mut Vec<store::Record>| -> Result<(), String> {
         if let (Some((reader, log)), false) = (&release, batch.is_empty()) {
-            let items = server::release_log::items(reader, batch);
+            let items = server::release_log::items(reader, batch)?;
             log.append(audit::Draft::release(reader.partner.clone(), "export", items)).map_err(|e| e.to_string())?;
         }
         batch.clear();

@@ -238,8 +238,8 @@ pub(crate) async fn collection_for(state: &AppState, caller: &Caller, cid: &str)
 }
 
 /// A TAXII JSON response with its media type.
-pub(crate) fn taxii_json(status: axum::http::StatusCode, body: Vec<u8>) -> Response {
-    let mut r = (status, body).into_response();
+pub(crate) fn taxii_json(status: axum::http::StatusCode, body: impl Into<axum::body::Body>) -> Response {
+    let mut r = (status, body.into()).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(taxii::MEDIA_TYPE));
     r
 }

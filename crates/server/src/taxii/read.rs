@@ -7,8 +7,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 use model::StixId;
-use store::{Cursor, DateAdded, Page, Versions};
-use taxii::{Endpoint, Filter, VersionMatch};
+use store::{Cursor, DateAdded, Record, Versions};
+use taxii::{Endpoint, EnvelopeWriter, Filter, VersionMatch};
 
 use super::{collection_for, taxii_json, TaxiiError, API_ROOT};
 use crate::auth::Caller;
@@ -19,11 +19,11 @@ fn json<T: serde::Serialize>(value: &T) -> Response {
 }
 
 /// A manifest or versions listing; an empty, final page is `{}`, as envelopes are.
-fn listing<T: serde::Serialize>(value: &T, page: &Page) -> Response {
-    if page.records.is_empty() && !page.more {
+fn listing<T: serde::Serialize>(value: &T, count: usize, more: bool, dates: Option<(DateAdded, DateAdded)>) -> Response {
+    if count == 0 && !more {
         return taxii_json(StatusCode::OK, b"{}".to_vec());
     }
-    with_dates(json(value), page)
+    with_dates(json(value), dates)
 }
 
 pub(super) async fn discovery(State(state): State<AppState>) -> Response {
@@ -109,21 +109,71 @@ pub(super) fn versions_of(filter: &Filter, default: Versions) -> Versions {
     v
 }
 
+/// What a listing builds from each version it releases, as the store reads
+/// it: the envelope's bytes, the manifest's entries or the versions.
+trait Sink: Send + 'static {
+    /// An empty one for a page of up to `limit` versions.
+    fn for_page(limit: usize) -> Self;
+    fn take(&mut self, r: &Record);
+}
+
+impl Sink for EnvelopeWriter {
+    // Room for a page of typical objects (a few hundred bytes each), so
+    // that a full page is not copied as it grows.
+    fn for_page(limit: usize) -> Self {
+        EnvelopeWriter::with_capacity(limit.min(1000) * 640)
+    }
+
+    fn take(&mut self, r: &Record) {
+        self.push(&r.json);
+    }
+}
+
+impl Sink for Vec<taxii::ManifestRecord> {
+    fn for_page(_: usize) -> Self {
+        Vec::new()
+    }
+
+    fn take(&mut self, r: &Record) {
+        self.push(taxii::ManifestRecord {
+            id: r.id.clone(),
+            date_added: r.date_added.to_string(),
+            version: r.version.clone(),
+            media_type: taxii::STIX_MEDIA_TYPE.into(),
+        });
+    }
+}
+
+/// The versions endpoint's list.
+impl Sink for Vec<String> {
+    fn for_page(_: usize) -> Self {
+        Vec::new()
+    }
+
+    fn take(&mut self, r: &Record) {
+        self.push(r.version.clone());
+    }
+}
+
 /// One page of a listing in a collection the caller may read.
-struct Listing {
-    page: Page,
+struct Listing<S> {
+    out: S,
+    count: usize,
+    /// The `date_added` of the first and the last version, for the headers.
+    dates: Option<(DateAdded, DateAdded)>,
+    more: bool,
     next: Option<String>,
     access: super::Access,
 }
 
-async fn list(
+async fn list<S: Sink>(
     state: &AppState,
     caller: &Caller,
     cid: &str,
     oid: Option<&StixId>,
     endpoint: Endpoint,
     raw_query: Option<String>,
-) -> Result<Listing, TaxiiError> {
+) -> Result<Listing<S>, TaxiiError> {
     let access = collection_for(state, caller, cid).await?;
     if !access.can_read {
         return Err(TaxiiError::forbidden("the caller may not read this collection"));
@@ -153,23 +203,35 @@ async fn list(
         after,
         ..store::Query::default()
     };
-    // The page and its release log entry in one trip to the blocking pool
-    // (the entry is a file write): nothing is answered unless it is logged.
+    // The page is written as the store reads it, and logged in the same trip
+    // to the blocking pool (the entry is a file write): nothing is answered
+    // unless it is logged.
     let (store, logged_by, reader) = (state.store.clone(), state.clone(), access.reader.clone());
-    let page = crate::blocking(move || {
-        let page = store.query(&query)?;
-        Ok(crate::release_log::released(&logged_by, &reader, "taxii", &page.records).map(|()| page))
+    let (out, count, dates, more) = crate::blocking(move || {
+        let (mut out, mut items) = (S::for_page(limit), Vec::with_capacity(limit.min(1024)));
+        let mut dates: Option<(DateAdded, DateAdded)> = None;
+        let more = store.visit(&query, &mut |r| {
+            items.push(crate::release_log::item(&reader, r)?);
+            out.take(r);
+            dates = Some((dates.map_or(r.date_added, |d| d.0), r.date_added));
+            Ok(())
+        })?;
+        let count = items.len();
+        Ok(crate::release_log::released_items(&logged_by, &reader, "taxii", items).map(|()| (out, count, dates, more)))
     })
     .await??;
-    let next = page.next.map(|c| state.cursors.seal(c.0 .0, &context));
-    Ok(Listing { page, next, access })
+    let next = match (more, dates) {
+        (true, Some((_, last))) => Some(state.cursors.seal(last.0, &context)),
+        _ => None,
+    };
+    Ok(Listing { out, count, dates, more, next, access })
 }
 
 /// Adds the date-added headers of a non-empty listing.
-fn with_dates(mut r: Response, page: &Page) -> Response {
-    if let (Some(first), Some(last)) = (page.records.first(), page.records.last()) {
+fn with_dates(mut r: Response, dates: Option<(DateAdded, DateAdded)>) -> Response {
+    if let Some((first, last)) = dates {
         let h = r.headers_mut();
-        for (name, d) in [(taxii::DATE_ADDED_FIRST, first.date_added), (taxii::DATE_ADDED_LAST, last.date_added)] {
+        for (name, d) in [(taxii::DATE_ADDED_FIRST, first), (taxii::DATE_ADDED_LAST, last)] {
             if let Ok(v) = HeaderValue::from_str(&d.to_string()) {
                 h.insert(name, v);
             }
@@ -178,9 +240,10 @@ fn with_dates(mut r: Response, page: &Page) -> Response {
     r
 }
 
-fn envelope_response(l: &Listing) -> Response {
-    let body = taxii::envelope(l.page.more, l.next.as_deref(), l.page.records.iter().map(|r| r.json.as_slice()));
-    with_dates(taxii_json(StatusCode::OK, body), &l.page)
+fn envelope_response(l: Listing<EnvelopeWriter>) -> Response {
+    let (bytes, start) = l.out.finish(l.more, l.next.as_deref());
+    let body = axum::body::Bytes::from(bytes).slice(start..);
+    with_dates(taxii_json(StatusCode::OK, body), l.dates)
 }
 
 pub(super) async fn objects(
@@ -189,8 +252,8 @@ pub(super) async fn objects(
     Path(cid): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, TaxiiError> {
-    let l = list(&state, &caller, &cid, None, Endpoint::Listing, q).await?;
-    Ok(envelope_response(&l))
+    let l: Listing<EnvelopeWriter> = list(&state, &caller, &cid, None, Endpoint::Listing, q).await?;
+    Ok(envelope_response(l))
 }
 
 pub(super) async fn manifest(
@@ -200,22 +263,8 @@ pub(super) async fn manifest(
     RawQuery(q): RawQuery,
 ) -> Result<Response, TaxiiError> {
     let l = list(&state, &caller, &cid, None, Endpoint::Listing, q).await?;
-    let manifest = taxii::Manifest {
-        more: l.page.more,
-        next: l.next.clone(),
-        objects: l
-            .page
-            .records
-            .iter()
-            .map(|r| taxii::ManifestRecord {
-                id: r.id.clone(),
-                date_added: r.date_added.to_string(),
-                version: r.version.clone(),
-                media_type: taxii::STIX_MEDIA_TYPE.into(),
-            })
-            .collect(),
-    };
-    Ok(listing(&manifest, &l.page))
+    let manifest = taxii::Manifest { more: l.more, next: l.next.clone(), objects: l.out };
+    Ok(listing(&manifest, l.count, l.more, l.dates))
 }
 
 /// 404 unless the caller may see some version of the object in the
@@ -246,11 +295,11 @@ pub(super) async fn object(
     RawQuery(q): RawQuery,
 ) -> Result<Response, TaxiiError> {
     let id = object_id(&oid)?;
-    let l = list(&state, &caller, &cid, Some(&id), Endpoint::Object, q).await?;
-    if l.page.records.is_empty() {
+    let l: Listing<EnvelopeWriter> = list(&state, &caller, &cid, Some(&id), Endpoint::Object, q).await?;
+    if l.count == 0 {
         must_exist(&state, &l.access, &id).await?;
     }
-    Ok(envelope_response(&l))
+    Ok(envelope_response(l))
 }
 
 pub(super) async fn versions(
@@ -261,13 +310,9 @@ pub(super) async fn versions(
 ) -> Result<Response, TaxiiError> {
     let id = object_id(&oid)?;
     let l = list(&state, &caller, &cid, Some(&id), Endpoint::Versions, q).await?;
-    if l.page.records.is_empty() {
+    if l.count == 0 {
         must_exist(&state, &l.access, &id).await?;
     }
-    let body = taxii::Versions {
-        more: l.page.more,
-        next: l.next.clone(),
-        versions: l.page.records.iter().map(|r| r.version.clone()).collect(),
-    };
-    Ok(listing(&body, &l.page))
+    let body = taxii::Versions { more: l.more, next: l.next.clone(), versions: l.out };
+    Ok(listing(&body, l.count, l.more, l.dates))
 }
