@@ -66,44 +66,132 @@ pub struct Draft {
     /// but [`Decision::Release`], refused for it.
     pub reason: Option<String>,
     /// Every object version of the event (may be empty).
-    pub items: Vec<Item>,
+    pub items: Items,
 }
 
 impl Draft {
     /// A release, now.
-    pub fn release(recipient: StixId, channel: &str, items: Vec<Item>) -> Draft {
+    pub fn release(recipient: StixId, channel: &str, items: impl Into<Items>) -> Draft {
         Draft {
             time: Timestamp::now(),
             recipient,
             channel: channel.to_owned(),
             decision: Decision::Release,
             reason: None,
-            items,
+            items: items.into(),
         }
     }
 
     /// A withholding or deletion of what `holder` held, now.
-    pub fn retention(holder: StixId, decision: Decision, reason: &str, items: Vec<Item>) -> Draft {
+    pub fn retention(holder: StixId, decision: Decision, reason: &str, items: impl Into<Items>) -> Draft {
         Draft {
             time: Timestamp::now(),
             recipient: holder,
             channel: "retention".to_owned(),
             decision,
             reason: Some(reason.to_owned()),
-            items,
+            items: items.into(),
         }
     }
 
     /// A refusal, now.
-    pub fn deny(recipient: StixId, channel: &str, reason: &str, items: Vec<Item>) -> Draft {
+    pub fn deny(recipient: StixId, channel: &str, reason: &str, items: impl Into<Items>) -> Draft {
         Draft {
             time: Timestamp::now(),
             recipient,
             channel: channel.to_owned(),
             decision: Decision::Deny,
             reason: Some(reason.to_owned()),
-            items,
+            items: items.into(),
         }
+    }
+}
+
+/// A draft's items, already written as the log holds them: the JSON of
+/// each `{"object":…,"version":…,"agreement":…}`, comma-separated. A
+/// server logs a page of a thousand versions as it reads them, with no
+/// thousand ids and timestamps to build, serialise and drop.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Items {
+    json: Vec<u8>,
+    len: usize,
+}
+
+impl Items {
+    /// No items, with room for about `n`.
+    pub fn with_capacity(n: usize) -> Items {
+        Items { json: Vec::with_capacity(n * 112), len: 0 }
+    }
+
+    /// How many items.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends one item.
+    pub fn push(&mut self, item: &Item) {
+        self.write(item.object.as_str(), item.version.as_str(), item.agreement.as_ref().map(StixId::as_str));
+    }
+
+    /// Appends one item from the text a store keeps, checked as
+    /// [`StixId::parse`] and [`Timestamp::parse`] check it (without building
+    /// either): an id or version that is not one is refused.
+    pub fn push_stored(&mut self, object: &str, version: &str, agreement: Option<&StixId>) -> Result<(), String> {
+        StixId::check(object)?;
+        Timestamp::check(version)?;
+        self.write(object, version, agreement.map(StixId::as_str));
+        Ok(())
+    }
+
+    /// Writes an item as `serde_json` writes an [`Item`] (the format's rule).
+    fn write(&mut self, object: &str, version: &str, agreement: Option<&str>) {
+        let out = &mut self.json;
+        if self.len > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"object\":");
+        json_str(out, object);
+        out.extend_from_slice(b",\"version\":");
+        json_str(out, version);
+        if let Some(a) = agreement {
+            out.extend_from_slice(b",\"agreement\":");
+            json_str(out, a);
+        }
+        out.push(b'}');
+        self.len += 1;
+    }
+}
+
+impl From<Vec<Item>> for Items {
+    fn from(items: Vec<Item>) -> Items {
+        items.iter().collect()
+    }
+}
+
+impl<'a> FromIterator<&'a Item> for Items {
+    fn from_iter<I: IntoIterator<Item = &'a Item>>(iter: I) -> Items {
+        let mut out = Items::default();
+        for item in iter {
+            out.push(item);
+        }
+        out
+    }
+}
+
+/// Writes `s` as a JSON string, escaped as `serde_json` escapes it: ids,
+/// timestamps and channels (nothing to escape) are copied as they are.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, s).expect("a string always serialises");
     }
 }
 
@@ -227,66 +315,87 @@ pub struct Entry {
 }
 
 /// The members an entry is hashed over, in their fixed order.
-#[derive(Serialize)]
 struct Body<'a> {
     seq: u64,
     time: &'a str,
-    recipient: &'a StixId,
+    recipient: &'a str,
     channel: &'a str,
     decision: Decision,
-    #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
-    items: &'a [Item],
+    items: &'a Items,
     prev: &'a Digest,
 }
 
+impl Body<'_> {
+    /// The compact JSON of the members, as `serde_json` would write them
+    /// (the format's rule, pinned by the tests), with room for the `hash`
+    /// member a line adds.
+    fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.items.json.len() + 320);
+        out.extend_from_slice(b"{\"seq\":");
+        out.extend_from_slice(self.seq.to_string().as_bytes());
+        out.extend_from_slice(b",\"time\":");
+        json_str(&mut out, self.time);
+        out.extend_from_slice(b",\"recipient\":");
+        json_str(&mut out, self.recipient);
+        out.extend_from_slice(b",\"channel\":");
+        json_str(&mut out, self.channel);
+        out.extend_from_slice(b",\"decision\":");
+        json_str(&mut out, &self.decision.to_string());
+        if let Some(r) = self.reason {
+            out.extend_from_slice(b",\"reason\":");
+            json_str(&mut out, r);
+        }
+        out.extend_from_slice(b",\"items\":[");
+        out.extend_from_slice(&self.items.json);
+        out.extend_from_slice(b"],\"prev\":\"");
+        out.extend_from_slice(self.prev.to_string().as_bytes());
+        out.extend_from_slice(b"\"}");
+        out
+    }
+
+    /// The hash of the body and the line: the body with
+    /// `,"hash":"<hash>"` before its closing `}`.
+    fn seal(&self) -> (Digest, Vec<u8>) {
+        let mut line = self.to_vec();
+        let hash = Digest::of(&line);
+        line.pop(); // the closing brace
+        line.extend_from_slice(b",\"hash\":\"");
+        line.extend_from_slice(hash.to_string().as_bytes());
+        line.extend_from_slice(b"\"}");
+        (hash, line)
+    }
+}
+
 impl Entry {
-    /// Completes a draft as entry `seq` after `prev`, computing its hash.
+    /// Completes a draft as entry `seq` after `prev`, and reads it back.
     #[cfg(test)]
     pub(crate) fn seal(draft: Draft, seq: u64, prev: Digest) -> Result<Entry, String> {
-        let (e, line) = Entry::seal_line(draft, seq, prev)?;
-        debug_assert_eq!(line, e.to_line().into_bytes(), "one serialisation for the hash and the line");
+        let (head, line) = seal_line(&draft, seq, prev)?;
+        let e = crate::verify::parse_line(&line)?;
+        assert_eq!((e.seq, e.hash), (head.seq, head.hash));
         Ok(e)
     }
 
-    /// Completes a draft as entry `seq` after `prev`, computing its hash,
-    /// and returns it with its canonical line (bytes, without the `\n`),
-    /// serialising the entry once for both.
-    pub(crate) fn seal_line(draft: Draft, seq: u64, prev: Digest) -> Result<(Entry, Vec<u8>), String> {
-        check(&draft.channel, draft.decision, draft.reason.as_deref())?;
-        let mut e = Entry {
-            seq,
-            time: draft.time,
-            recipient: draft.recipient,
-            channel: draft.channel,
-            decision: draft.decision,
-            reason: draft.reason,
-            items: draft.items,
-            prev,
-            hash: Digest::ZERO,
-        };
-        let mut body = e.body();
-        e.hash = Digest::of(&body);
-        body.pop(); // the closing brace
-        body.extend_from_slice(format!(",\"hash\":\"{}\"}}", e.hash).as_bytes());
-        Ok((e, body))
+    fn as_body<'a>(&'a self, items: &'a Items) -> Body<'a> {
+        Body {
+            seq: self.seq,
+            time: self.time.as_str(),
+            recipient: self.recipient.as_str(),
+            channel: &self.channel,
+            decision: self.decision,
+            reason: self.reason.as_deref(),
+            items,
+            prev: &self.prev,
+        }
     }
 
     /// The exact bytes the hash is computed over: the compact JSON of every
     /// member but `hash`, in the fixed order (the line without its final
     /// `,"hash":"…"`).
     pub fn body(&self) -> Vec<u8> {
-        let body = Body {
-            seq: self.seq,
-            time: self.time.as_str(),
-            recipient: &self.recipient,
-            channel: &self.channel,
-            decision: self.decision,
-            reason: self.reason.as_deref(),
-            items: &self.items,
-            prev: &self.prev,
-        };
-        serde_json::to_vec(&body).expect("strings, integers and arrays always serialise")
+        let items: Items = self.items.iter().collect();
+        self.as_body(&items).to_vec()
     }
 
     /// SHA-256 of [`Entry::body`]: what `hash` must be.
@@ -299,7 +408,7 @@ impl Entry {
     pub fn to_line(&self) -> String {
         let mut body = self.body();
         body.pop(); // the closing brace
-        let mut line = String::from_utf8(body).expect("serde_json writes UTF-8");
+        let mut line = String::from_utf8(body).expect("written from strings");
         line.push_str(&format!(",\"hash\":\"{}\"}}", self.hash));
         line
     }
@@ -308,6 +417,25 @@ impl Entry {
     pub(crate) fn check(&self) -> Result<(), String> {
         check(&self.channel, self.decision, self.reason.as_deref())
     }
+}
+
+/// Completes a draft as entry `seq` after `prev`: the new head and the
+/// entry's canonical line (bytes, without the `\n`), written once for the
+/// hash and the file.
+pub(crate) fn seal_line(draft: &Draft, seq: u64, prev: Digest) -> Result<(Head, Vec<u8>), String> {
+    check(&draft.channel, draft.decision, draft.reason.as_deref())?;
+    let body = Body {
+        seq,
+        time: draft.time.as_str(),
+        recipient: draft.recipient.as_str(),
+        channel: &draft.channel,
+        decision: draft.decision,
+        reason: draft.reason.as_deref(),
+        items: &draft.items,
+        prev: &prev,
+    };
+    let (hash, line) = body.seal();
+    Ok((Head { seq, hash }, line))
 }
 
 fn check(channel: &str, decision: Decision, reason: Option<&str>) -> Result<(), String> {

@@ -123,7 +123,7 @@ mod error;
 mod log;
 mod verify;
 
-pub use entry::{Decision, Digest, Draft, Entry, Head, Item};
+pub use entry::{Decision, Digest, Draft, Entry, Head, Item, Items};
 pub use error::Error;
 pub use log::{ReleaseLog, SharedLog};
 pub use verify::{entries, verify, Entries, Problem, Report};

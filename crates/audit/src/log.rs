@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::entry::{Draft, Entry, Head};
+use crate::entry::{seal_line, Draft, Head};
 use crate::verify::parse_line;
 use crate::{Error, Result};
 
@@ -48,8 +48,8 @@ impl ReleaseLog {
     /// straight to the file (no buffer in this process), so it is with the
     /// operating system on return; it is on disk after [`ReleaseLog::sync`]. A failed write is cut back off the
     /// file; if that fails too, every later append fails with
-    /// [`Error::Broken`].
-    pub fn append(&mut self, draft: Draft) -> Result<Entry> {
+    /// [`Error::Broken`]. Returns the new head (the entry's `seq` and `hash`).
+    pub fn append(&mut self, draft: Draft) -> Result<Head> {
         if self.broken {
             return Err(Error::Broken { path: self.path.clone() });
         }
@@ -59,13 +59,13 @@ impl ReleaseLog {
         self.file.lock().map_err(|e| Error::io(&self.path, e))?;
         let written = self.catch_up().and_then(|()| self.write(draft));
         let unlocked = self.file.unlock().map_err(|e| Error::io(&self.path, e));
-        let entry = written?;
+        let head = written?;
         unlocked?;
-        Ok(entry)
+        Ok(head)
     }
 
-    fn write(&mut self, draft: Draft) -> Result<Entry> {
-        let (entry, mut line) = Entry::seal_line(draft, self.head.seq + 1, self.head.hash).map_err(Error::Invalid)?;
+    fn write(&mut self, draft: Draft) -> Result<Head> {
+        let (head, mut line) = seal_line(&draft, self.head.seq + 1, self.head.hash).map_err(Error::Invalid)?;
         line.push(b'\n');
         if let Err(e) = (&self.file).write_all(&line) {
             if self.file.set_len(self.len).is_err() {
@@ -74,8 +74,8 @@ impl ReleaseLog {
             return Err(Error::io(&self.path, e));
         }
         self.len += line.len() as u64;
-        self.head = Head { seq: entry.seq, hash: entry.hash };
-        Ok(entry)
+        self.head = head;
+        Ok(head)
     }
 
     /// Takes in the entries another process appended since this one last
@@ -242,7 +242,7 @@ impl SharedLog {
 
     /// [`ReleaseLog::append`], from any thread. Fails with
     /// [`Error::Poisoned`] once a thread has panicked while appending.
-    pub fn append(&self, draft: Draft) -> Result<Entry> {
+    pub fn append(&self, draft: Draft) -> Result<Head> {
         self.log.lock().map_err(|_| Error::Poisoned)?.append(draft)
     }
 

@@ -45,7 +45,8 @@ fn the_canonical_line_and_its_hash_are_pinned() {
                 version: ts("2026-11-02T00:00:00Z"),
                 agreement: None,
             },
-        ],
+        ]
+        .into(),
     };
     let e = Entry::seal(draft, 1, Digest::ZERO).unwrap();
     let body = concat!(
@@ -91,4 +92,85 @@ fn drafts_that_break_the_rules_are_refused() {
         let d = Draft::release(who.clone(), channel, vec![]);
         assert!(Entry::seal(d, 1, Digest::ZERO).unwrap_err().starts_with("channel "), "{channel:?}");
     }
+}
+
+/// The entry as `serde_json` writes it: the reference the hand-written
+/// serialisation must match byte for byte (the format says "as
+/// `serde_json` writes them", and logs written before must still verify).
+#[derive(serde::Serialize)]
+struct SerdeBody<'a> {
+    seq: u64,
+    time: &'a str,
+    recipient: &'a StixId,
+    channel: &'a str,
+    decision: Decision,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    items: &'a [Item],
+    prev: &'a Digest,
+}
+
+proptest::proptest! {
+    #[test]
+    fn lines_are_written_as_serde_json_writes_them(
+        seq in 1u64..u64::MAX,
+        channel in "[!-~]{1,32}",
+        reason in proptest::option::of("(?s).{1,40}"),
+        decision in 0u8..4,
+        items in proptest::collection::vec((0u64..1 << 40, 0i64..4_000_000_000_000_000, proptest::option::of(0u64..1 << 40), 0usize..4), 0..6),
+        prev in proptest::array::uniform32(0u8..),
+    ) {
+        let decision = [Decision::Release, Decision::Deny, Decision::Withhold, Decision::Delete][decision as usize];
+        let reason = if decision == Decision::Release { None } else { Some(reason.filter(|r| !r.trim().is_empty()).unwrap_or_else(|| "why".into())) };
+        let items: Vec<Item> = items
+            .iter()
+            .map(|&(o, t, a, form)| Item {
+                object: id(&format!("indicator--00000000-0000-4000-8000-{o:012x}")),
+                // Versions as their authors wrote them: with six fractional
+                // digits, or none.
+                version: match form {
+                    0 => ts(&Timestamp::from_micros(t - t % 1_000_000).as_str().replace(".000000", "")),
+                    _ => Timestamp::from_micros(t),
+                },
+                agreement: a.map(|a| id(&format!("x-entente-agreement--00000000-0000-4000-8000-{a:012x}"))),
+            })
+            .collect();
+        let draft = Draft {
+            time: Timestamp::from_micros(1_795_000_000_000_000),
+            recipient: id("identity--00000000-0000-4000-8000-000000000001"),
+            channel,
+            decision,
+            reason,
+            items: items.clone().into(),
+        };
+        let prev = Digest(prev);
+        let (head, line) = crate::entry::seal_line(&draft, seq, prev).unwrap();
+        let reference = serde_json::to_vec(&SerdeBody {
+            seq,
+            time: draft.time.as_str(),
+            recipient: &draft.recipient,
+            channel: &draft.channel,
+            decision,
+            reason: draft.reason.as_deref(),
+            items: &items,
+            prev: &prev,
+        }).unwrap();
+        proptest::prop_assert_eq!(head.hash, Digest::of(&reference));
+        let cut = line.len() - ",\"hash\":\"\"}".len() - 64;
+        proptest::prop_assert_eq!(&line[..cut], &reference[..reference.len() - 1]);
+        // And it reads back as the same entry.
+        let e = crate::verify::parse_line(&line).unwrap();
+        proptest::prop_assert_eq!(e.items, items);
+    }
+}
+
+#[test]
+fn stored_text_that_is_not_an_id_or_a_timestamp_is_refused() {
+    let mut items = crate::Items::default();
+    let ok = "indicator--00000000-0000-4000-8000-000000000002";
+    assert!(items.push_stored("indicator--\"x", "2026-11-01T00:00:00Z", None).is_err());
+    assert!(items.push_stored(ok, "yesterday", None).is_err());
+    assert!(items.is_empty());
+    items.push_stored(ok, "2026-11-01T00:00:00Z", None).unwrap();
+    assert_eq!(items.len(), 1);
 }

@@ -16,6 +16,17 @@ impl StixId {
     /// Parses `type--UUID`; the type must be a valid STIX type name and the
     /// UUID in the 8-4-4-4-12 hexadecimal form of RFC 4122.
     pub fn parse(raw: &str) -> Result<StixId, String> {
+        let type_len = Self::type_len(raw)?;
+        Ok(StixId { raw: raw.into(), type_len })
+    }
+
+    /// Checks `raw` as [`StixId::parse`] does, without building the id.
+    pub fn check(raw: &str) -> Result<(), String> {
+        Self::type_len(raw).map(drop)
+    }
+
+    /// The length of the type of a well-formed id, or what is wrong with it.
+    fn type_len(raw: &str) -> Result<usize, String> {
         // A valid type has no `--` and does not end in `-`, and the UUID is
         // 36 bytes: the separator of a valid id is 38 bytes from the end.
         // Checking there first spares a search on the hot paths (every
@@ -24,7 +35,7 @@ impl StixId {
         // (An ASCII `-` at `sep` also makes `sep` a character boundary.)
         if let Some(sep) = raw.len().checked_sub(38) {
             if raw.as_bytes()[sep..sep + 2] == *b"--" && is_type_name(&raw[..sep]) && is_uuid(&raw[sep + 2..]) {
-                return Ok(StixId { raw: raw.into(), type_len: sep });
+                return Ok(sep);
             }
         }
         let Some(sep) = raw.find("--") else {
@@ -35,7 +46,7 @@ impl StixId {
         if !is_uuid(uuid) {
             return Err(format!("`{}`: `{}` is not a UUID", clip(raw), clip(uuid)));
         }
-        Ok(StixId { raw: raw.into(), type_len: sep })
+        Ok(sep)
     }
 
     /// The object type named by the identifier.

@@ -132,7 +132,9 @@ fn timestamps() {
     assert_eq!(Timestamp::from_micros(-1).as_str(), "1969-12-31T23:59:59.999999Z");
     for bad in ["2016-02-30T00:00:00Z", "2016-04-06T20:03:48+01:00", "2016-04-06T24:00:00Z", "2016-04-06T20:03:48.Z", "2016-04-06T20:03Z", "２016-04-06T20:03:48Z"] {
         assert!(Timestamp::parse(bad).is_err(), "{bad}");
+        assert_eq!(Timestamp::check(bad), Timestamp::parse(bad).map(drop), "{bad}");
     }
+    assert_eq!(Timestamp::check("2016-04-06T20:03:48.123456789Z"), Ok(()));
 }
 
 fn read_all(input: &str) -> (Format, Vec<String>) {
@@ -269,6 +271,7 @@ proptest::proptest! {
         let raw: String = s.into_iter().collect();
         let parsed = StixId::parse(&raw);
         proptest::prop_assert_eq!(parsed.is_ok(), reference_id_ok(&raw), "{}", raw);
+        proptest::prop_assert_eq!(StixId::check(&raw), parsed.as_ref().map(drop).map_err(Clone::clone), "{}", raw);
         if let Ok(id) = parsed {
             proptest::prop_assert_eq!(id.as_str(), raw.as_str());
             proptest::prop_assert_eq!(format!("{}--{}", id.object_type(), id.uuid()), raw);

@@ -19,13 +19,22 @@ impl Timestamp {
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z`. Offsets other than `Z`,
     /// missing seconds, impossible dates and leap seconds are refused.
     pub fn parse(s: &str) -> Result<Timestamp, String> {
-        let micros = parse_micros(s).ok_or_else(|| {
+        let micros = Self::micros_of(s)?;
+        Ok(Timestamp { text: s.into(), micros })
+    }
+
+    /// Checks `s` as [`Timestamp::parse`] does, without building the timestamp.
+    pub fn check(s: &str) -> Result<(), String> {
+        Self::micros_of(s).map(drop)
+    }
+
+    fn micros_of(s: &str) -> Result<i64, String> {
+        parse_micros(s).ok_or_else(|| {
             format!(
                 "`{}` is not an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS[.s]Z)",
                 crate::id::clip(s)
             )
-        })?;
-        Ok(Timestamp { text: s.into(), micros })
+        })
     }
 
     /// The timestamp for a count of microseconds since the epoch, written with

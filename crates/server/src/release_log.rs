@@ -3,8 +3,8 @@
 //! recipient, the path out and, per object version, the agreement used.
 //! A release that cannot be logged is not made.
 
-use audit::{Draft, Item};
-use model::{StixId, Timestamp};
+use audit::{Draft, Items};
+use model::StixId;
 use store::Record;
 
 use crate::release::Reader;
@@ -16,9 +16,9 @@ pub fn released(state: &AppState, reader: &Reader, channel: &str, records: &[Rec
     released_items(state, reader, channel, items)
 }
 
-/// Logs the release of versions already made into log items ([`item`]),
-/// for callers that write a response as they read (nothing when empty).
-pub fn released_items(state: &AppState, reader: &Reader, channel: &str, items: Vec<Item>) -> Result<(), ApiError> {
+/// Logs the release of versions already written as log items ([`item`]),
+/// for callers that build a response as they read (nothing when empty).
+pub fn released_items(state: &AppState, reader: &Reader, channel: &str, items: Items) -> Result<(), ApiError> {
     if items.is_empty() {
         return Ok(());
     }
@@ -26,20 +26,22 @@ pub fn released_items(state: &AppState, reader: &Reader, channel: &str, items: V
 }
 
 /// The log items of released records: each version and the agreement used.
-pub fn items(reader: &Reader, records: &[Record]) -> Result<Vec<Item>, String> {
-    records.iter().map(|r| item(reader, r)).collect()
+pub fn items(reader: &Reader, records: &[Record]) -> Result<Items, String> {
+    let mut items = Items::with_capacity(records.len());
+    for r in records {
+        item(reader, r, &mut items)?;
+    }
+    Ok(items)
 }
 
-/// The log item of one released record. A stored id or version the log
-/// cannot name (a damaged store) is an error: a release that cannot be
-/// logged is not made.
-pub fn item(reader: &Reader, r: &Record) -> Result<Item, String> {
-    let named = |what: &str, e: &dyn std::fmt::Display| format!("the release log cannot name stored {what} of {:?}: {e}", r.id);
-    Ok(Item {
-        object: StixId::parse(&r.id).map_err(|e| named("id", &e))?,
-        version: Timestamp::parse(&r.version).map_err(|e| named("version", &e))?,
-        agreement: reader.released_under(r).flatten(),
-    })
+/// Adds the log item of one released record to `items`. A stored id or
+/// version the log cannot name (a damaged store) is an error: a release
+/// that cannot be logged is not made.
+pub fn item(reader: &Reader, r: &Record, items: &mut Items) -> Result<(), String> {
+    let agreement = reader.released_under(r).flatten();
+    items
+        .push_stored(&r.id, &r.version, agreement.as_ref())
+        .map_err(|e| format!("the release log cannot name stored version {:?} of {:?}: {e}", r.version, r.id))
 }
 
 /// Logs the refusal of an explicit request for `object`: the entry names

@@ -73,7 +73,7 @@ pub fn sweep(store: &dyn Store, registry: &dyn Registry, log: &audit::SharedLog,
     for ((agreement, holder), versions) in held {
         let end = &ended[&agreement];
         let state = index.state(&agreement, now);
-        let items = || versions.iter().map(|(o, v)| Item { object: o.clone(), version: v.clone(), agreement: Some(agreement.clone()) }).collect();
+        let items = || versions.iter().map(|(o, v)| Item { object: o.clone(), version: v.clone(), agreement: Some(agreement.clone()) }).collect::<Vec<_>>();
         let key = withheld_key(&agreement);
         if registry.setting(&key).map_err(|e| e.to_string())?.is_none() {
             let reason = format!("agreement {agreement} is {state} since {end}: what came under it goes nowhere else");

@@ -20,7 +20,7 @@ fn draft(n: u64) -> Draft {
             version: Timestamp::from_micros(1_790_000_000_000_000 + (n * 10 + k) as i64),
             agreement: (k % 2 == 0).then(|| id("x-entente-agreement", 7)),
         })
-        .collect();
+        .collect::<Vec<Item>>();
     let recipient = id("identity", n % 2 + 1);
     let mut d = if n % 4 == 3 {
         Draft::deny(recipient, "api", "no agreement in force covers it", items)
@@ -62,13 +62,22 @@ fn an_appended_log_verifies() {
     let path = dir.path().join("release.log");
     let mut log = ReleaseLog::open(&path).unwrap();
     assert_eq!(log.head(), Head::EMPTY);
-    let mut last = None;
     for k in 1..=8 {
-        let e = log.append(draft(k)).unwrap();
-        assert_eq!(e.seq, k);
-        assert_eq!(e.prev, last.map_or(Digest::ZERO, |l: Entry| l.hash));
+        let head = log.append(draft(k)).unwrap();
+        assert_eq!(head.seq, k);
+        assert_eq!(log.head(), head);
+    }
+    // Each line reads back as the entry drafted, chained to the one before.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut prev = Digest::ZERO;
+    for (k, line) in (1..).zip(text.lines()) {
+        let e: Entry = serde_json::from_str(line).unwrap();
+        let d = draft(k);
+        assert_eq!((e.seq, e.prev, &e.recipient, &e.channel, e.decision), (k, prev, &d.recipient, &d.channel, d.decision));
+        assert_eq!(e.items.iter().collect::<audit::Items>(), d.items);
         assert_eq!(e.hash, e.content_hash());
-        last = Some(e);
+        assert_eq!(e.to_line(), line);
+        prev = e.hash;
     }
     let report = audit::verify(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
     assert_eq!(
@@ -221,7 +230,7 @@ fn reopening_continues_the_chain() {
     let mut log = ReleaseLog::open(&path).unwrap();
     assert_eq!(log.head(), head);
     let e = log.append(draft(4)).unwrap();
-    assert_eq!((e.seq, e.prev), (4, head.hash));
+    assert_eq!(e.seq, 4);
     log.append(draft(5)).unwrap();
     drop(log);
     let text = std::fs::read(&path).unwrap();

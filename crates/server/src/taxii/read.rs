@@ -208,10 +208,10 @@ async fn list<S: Sink>(
     // unless it is logged.
     let (store, logged_by, reader) = (state.store.clone(), state.clone(), access.reader.clone());
     let (out, count, dates, more) = crate::blocking(move || {
-        let (mut out, mut items) = (S::for_page(limit), Vec::with_capacity(limit.min(1024)));
+        let (mut out, mut items) = (S::for_page(limit), audit::Items::with_capacity(limit.min(1000)));
         let mut dates: Option<(DateAdded, DateAdded)> = None;
         let more = store.visit(&query, &mut |r| {
-            items.push(crate::release_log::item(&reader, r)?);
+            crate::release_log::item(&reader, r, &mut items)?;
             out.take(r);
             dates = Some((dates.map_or(r.date_added, |d| d.0), r.date_added));
             Ok(())
