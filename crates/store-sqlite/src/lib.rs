@@ -12,6 +12,7 @@
 //! commit order, so a page read never misses a row committed later.
 
 mod checkpoint;
+mod merge;
 mod registry;
 mod schema;
 mod write;
@@ -126,8 +127,10 @@ pub(crate) fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
 
 /// Builds the FROM and WHERE clauses and parameters of a query. Within a
 /// collection, dates and version flags come from the membership table `m`;
-/// otherwise from the objects table `o` itself.
-fn from_where(q: &Query) -> (String, Vec<SqlValue>) {
+/// otherwise from the objects table `o` itself. Within a collection,
+/// `with_objects: false` leaves the objects table out (the query must then
+/// filter on nothing but the membership's columns: [`merge`]).
+fn from_where(q: &Query, with_objects: bool) -> (String, Vec<SqlValue>) {
     let mut params = Vec::new();
     // With ids, read through the (id, version) index: left to itself the
     // planner prefers the date-order index (to satisfy ORDER BY) and scans
@@ -137,7 +140,8 @@ fn from_where(q: &Query) -> (String, Vec<SqlValue>) {
         Some(c) => {
             params.push(SqlValue::Text(c.clone()));
             let index = if by_id { " INDEXED BY collection_objects_version" } else { "" };
-            (format!(" FROM collection_objects m{index} JOIN objects o ON o.date_added = m.object WHERE m.collection = ?"), "m")
+            let join = if with_objects { " JOIN objects o ON o.date_added = m.object" } else { "" };
+            (format!(" FROM collection_objects m{index}{join} WHERE m.collection = ?"), "m")
         }
         None => {
             let index = if by_id { " INDEXED BY objects_id_version" } else { "" };
@@ -189,10 +193,13 @@ fn from_where(q: &Query) -> (String, Vec<SqlValue>) {
     (sql, params)
 }
 
-fn select(q: &Query) -> &'static str {
+/// The columns of a [`Record`], in the order [`refill_meta`] reads them.
+const COLUMNS: &str = "o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json, o.facts, o.shared_under, o.recalled";
+
+fn select(q: &Query) -> String {
     match q.collection {
-        Some(_) => "SELECT m.date_added, o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json, o.facts, o.shared_under, o.recalled",
-        None => "SELECT o.date_added, o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json, o.facts, o.shared_under, o.recalled",
+        Some(_) => format!("SELECT m.date_added, {COLUMNS}"),
+        None => format!("SELECT o.date_added, {COLUMNS}"),
     }
 }
 
@@ -264,12 +271,29 @@ fn refill_meta(row: &rusqlite::Row<'_>, r: &mut Record) -> rusqlite::Result<()> 
     Ok(())
 }
 
+/// What a walk does with a row once `r` is refilled from it: the gate,
+/// then the JSON (read only for what passes), then `f`. Whether to go on.
+fn offer(
+    row: &rusqlite::Row<'_>,
+    r: &mut Record,
+    gate: Option<&store::Gate>,
+    f: &mut dyn FnMut(&Record) -> std::result::Result<bool, String>,
+) -> Result<bool> {
+    if gate.is_some_and(|g| !g.allows(r)) {
+        return Ok(true);
+    }
+    r.json.clear();
+    r.json.extend_from_slice(bytes(row, 8).map_err(sql_err)?);
+    f(r).map_err(Error::Internal)
+}
+
 impl SqliteStore {
     /// Steps through the rows of `q` in order, handing `f` those the gate
     /// (if any) lets through, their JSON read only then, until `f` says
     /// stop. One record is refilled for every row; `f` copies what it keeps.
     /// `limit` caps the statement itself (a gate can refuse any number of
-    /// rows, so gated walks pass `None` and `f` stops them).
+    /// rows, so gated walks pass `None` and `f` stops them). A collection is
+    /// read by [`merge`] where it can be.
     fn walk(
         &self,
         q: &Query,
@@ -277,7 +301,10 @@ impl SqliteStore {
         limit: Option<usize>,
         f: &mut dyn FnMut(&Record) -> std::result::Result<bool, String>,
     ) -> Result<()> {
-        let (clause, mut params) = from_where(q);
+        if merge::applies(q) {
+            return self.with_reader(|c| merge::walk(c, q, gate, limit, f));
+        }
+        let (clause, mut params) = from_where(q, true);
         let mut sql = format!("{}{clause}", select(q));
         if let Some(limit) = limit {
             sql.push_str(" LIMIT ?");
@@ -289,12 +316,7 @@ impl SqliteStore {
             let mut r = blank();
             while let Some(row) = rows.next().map_err(sql_err)? {
                 refill_meta(row, &mut r).map_err(sql_err)?;
-                if gate.is_some_and(|g| !g.allows(&r)) {
-                    continue;
-                }
-                r.json.clear();
-                r.json.extend_from_slice(bytes(row, 8).map_err(sql_err)?);
-                if !f(&r).map_err(Error::Internal)? {
+                if !offer(row, &mut r, gate, f)? {
                     break;
                 }
             }
@@ -312,7 +334,7 @@ impl store::Store for SqliteStore {
     }
 
     fn page(&self, q: &Query) -> Result<Page> {
-        let (clause, mut params) = from_where(q);
+        let (clause, mut params) = from_where(q, true);
         let limit = q.limit.unwrap_or(usize::MAX / 2);
         params.push(SqlValue::Integer((limit as i64).saturating_add(1)));
         let sql = format!("{}{clause} LIMIT ?", select(q));
@@ -331,7 +353,7 @@ impl store::Store for SqliteStore {
     }
 
     fn each(&self, q: &Query, f: &mut dyn FnMut(Record) -> std::result::Result<(), String>) -> Result<u64> {
-        let (clause, params) = from_where(q);
+        let (clause, params) = from_where(q, true);
         let sql = format!("{}{clause}", select(q));
         self.with_reader(|c| {
             let mut stmt = c.prepare_cached(&sql).map_err(sql_err)?;

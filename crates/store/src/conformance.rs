@@ -28,6 +28,7 @@ macro_rules! conformance_suite {
             only_the_author_versions, registry_records, gate_filters_before_paging,
             shares_join_agreement_collections, recall_marks_every_version,
             release_facts_are_stored, observables_are_indexed, checkpoints_move_with_their_batch, visit_matches_query,
+            collection_pages_follow_membership,
             signatures_are_kept_with_their_versions, sightings_are_indexed_by_what_they_are_of);
     };
     (@cases $make:expr; $($case:ident),*) => {
@@ -633,6 +634,88 @@ pub fn visit_matches_query<B: Store + Registry + 'static>(b: Arc<B>) {
     });
     assert!(matches!(stopped, Err(crate::Error::Internal(ref m)) if m == "enough"), "{stopped:?}");
     assert_eq!(calls, 1);
+}
+
+/// A collection's pages hold its members in the order they joined it,
+/// whatever order their objects were stored in: members added as objects
+/// arrive, old objects added later (out of the objects' order), members
+/// sparse among objects outside the collection, several versions of one
+/// object. Each page of `visit` and of a gated `query` is checked against
+/// the collection's whole listing (`scan`, ungated), filtered and cut into
+/// pages by hand, for every filter a collection read takes.
+pub fn collection_pages_follow_membership<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
+    let sco = |n: u32| {
+        Object::from_value(json!({"type": "ipv4-addr", "id": format!("ipv4-addr--00000000-0000-5000-8000-{n:012}"), "value": format!("198.51.100.{n}")}))
+            .unwrap()
+    };
+    // Dense: members in arrival order, mixed types.
+    put_in(&*store, "c", &(0..30).map(|n| indicator(n, 0, AUTHOR_A)).collect::<Vec<_>>());
+    put_in(&*store, "c", &(0..20).map(sco).collect::<Vec<_>>());
+    // Objects outside the collection, then sparse members among more of them.
+    put_ok(&*store, &(100..160).map(|n| indicator(n, 0, AUTHOR_B)).collect::<Vec<_>>());
+    for n in 200..240 {
+        if n % 7 == 0 {
+            put_in(&*store, "c", &[indicator(n, 0, AUTHOR_A)]);
+        } else {
+            put_ok(&*store, &[indicator(n, 0, AUTHOR_B)]);
+        }
+    }
+    // Old objects joining later, newest first: each out of the objects' order.
+    put_in(&*store, "c", &(100..130).rev().map(|n| indicator(n, 0, AUTHOR_B)).collect::<Vec<_>>());
+    // New versions of members, and a new version stored before it joins.
+    put_in(&*store, "c", &(0..10).map(|n| indicator(n, 1, AUTHOR_A)).collect::<Vec<_>>());
+    put_ok(&*store, &[indicator(20, 1, AUTHOR_A)]);
+    put_in(&*store, "c", &[indicator(20, 1, AUTHOR_A)]);
+
+    let everything = all_records(&*store, &Query { collection: Some("c".into()), versions: Versions::ALL, ..Query::default() });
+    assert_eq!(everything.len(), 30 + 20 + 6 + 30 + 11, "members");
+    let middle = everything[everything.len() / 2].date_added.0;
+    let b_refused = Gate::new(|r: &crate::Record| r.created_by_ref.as_deref() != Some(AUTHOR_B) || r.id.ends_with('3'));
+    for versions in [Versions::ALL, Versions::LAST, Versions::FIRST] {
+        for types in [vec![], vec!["indicator".to_owned()], vec!["ipv4-addr".to_owned(), "malware".to_owned()]] {
+            for spec_versions in [vec![], vec!["2.1".to_owned()], vec!["2.0".to_owned()]] {
+                for added_after in [None, Some(middle)] {
+                    for gate in [None, Some(b_refused.clone())] {
+                        let base = Query {
+                            collection: Some("c".into()),
+                            versions: versions.clone(),
+                            types: types.clone(),
+                            spec_versions: spec_versions.clone(),
+                            added_after,
+                            ..Query::default()
+                        };
+                        let expected: Vec<crate::Record> =
+                            all_records(&*store, &base).into_iter().filter(|r| gate.as_ref().is_none_or(|g| g.allows(r))).collect();
+                        let case = format!("{versions:?} {types:?} {spec_versions:?} after {added_after:?} gate {}", gate.is_some());
+                        for limit in [3, 1000] {
+                            let mut q = Query { gate: gate.clone(), limit: Some(limit), ..base.clone() };
+                            let mut pages = expected.chunks(limit);
+                            loop {
+                                let want = pages.next().unwrap_or_default();
+                                let mut seen = Vec::new();
+                                let more = store
+                                    .visit(&q, &mut |r| {
+                                        seen.push(r.clone());
+                                        Ok(())
+                                    })
+                                    .unwrap();
+                                assert_eq!(seen, want, "visit: {case}, limit {limit}");
+                                let page = store.query(&q).unwrap();
+                                assert_eq!(page.records, want, "query: {case}, limit {limit}");
+                                assert_eq!(more, page.more, "{case}");
+                                if !more {
+                                    assert!(pages.next().is_none(), "{case}: pages missing");
+                                    break;
+                                }
+                                q.after = page.next;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Sharing under agreements adds a version to each agreement's collection
