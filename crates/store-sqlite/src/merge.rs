@@ -5,7 +5,11 @@
 //! added as objects arrive point at objects stored in that same order, so
 //! one cursor over the objects, stepping forward, reaches most of them; it
 //! seeks afresh (one descent, what the join pays every row) only for a
-//! member out of that order or further on than a few steps.
+//! member out of that order or further on than a few steps. A collection
+//! whose members joined in no relation to their objects' order (shuffled)
+//! seeks every row and reads about as fast as the join: 1.1× its time at
+//! 100,000 members, against 0.55× for members in arrival order and 0.8×
+//! in reverse (a release build, pages of 1,000).
 //!
 //! Both statements run on one connection, so they read the same snapshot.
 
