@@ -16,8 +16,11 @@
 //! At `--objects N` (default 10,000) Entente and medallion are compared; at
 //! `--big M` (default 1,000,000; 0 skips it) Entente runs alone, beside
 //! `entente import --collection` and `entente export` of the same file into
-//! and from a separate data directory. The server's peak memory is its
-//! `VmHWM` read from /proc just before it is stopped with SIGTERM.
+//! and from a separate data directory. At that size the export and the
+//! paged read each run three times, after the kernel has written back what
+//! came before (`sync`), and the median of each is compared: single runs
+//! of either varied by a third on this machine. The server's peak memory
+//! is its `VmHWM` read from /proc just before it is stopped with SIGTERM.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -34,6 +37,8 @@ use crate::bench::{flag, measure, today};
 const PAGE: usize = 1000;
 /// Random GETs by id.
 const GETS: usize = 1000;
+/// Runs of the export and of the paged read at scale (their median counts).
+const REPEATS: usize = 3;
 /// The reference server's interpreter (created by `cargo xtask interop`).
 const VENV_PYTHON: &str = "target/interop-venv/bin/python";
 /// TAXII 2.1 media type.
@@ -57,9 +62,9 @@ pub fn run(root: &Path, bin: &Path, work: &Path, args: &[String]) -> anyhow::Res
         let data = generate(bin, &work, small, &node.partner)?;
         let ids = random_ids(&data, GETS)?;
         eprintln!("entente: {small} objects");
-        let ent = node.serve(bin, &work.join("small-entente.log"))?.drive(&data, &ids)?;
+        let ent = node.serve(bin, &work.join("small-entente.log"))?.drive(&data, &ids, 1)?;
         eprintln!("medallion: {small} objects");
-        let med = Medallion::start(&python, &work)?.drive(&data, &ids)?;
+        let med = Medallion::start(&python, &work)?.drive(&data, &ids, 1)?;
         let size_mb = std::fs::metadata(&data)?.len() as f64 / 1e6;
         report += &compare_table(small, size_mb, &ent, &med);
         small_figures = Some(ent);
@@ -81,13 +86,18 @@ pub fn run(root: &Path, bin: &Path, work: &Path, args: &[String]) -> anyhow::Res
                 .arg(&data),
         )?;
         let out = work.join("export.json");
-        let exp = measure(Command::new(bin).env("ENTENTE_LOG", "warn").arg("--data-dir").arg(&reference.dir).args(["export", "-o"]).arg(&out))?;
-        let _ = std::fs::remove_file(&out);
+        let mut exports = Vec::new();
+        for _ in 0..REPEATS {
+            settle();
+            let exp = measure(Command::new(bin).env("ENTENTE_LOG", "warn").arg("--data-dir").arg(&reference.dir).args(["export", "-o"]).arg(&out))?;
+            let _ = std::fs::remove_file(&out);
+            exports.push(exp.secs);
+        }
         let _ = std::fs::remove_dir_all(&reference.dir);
         eprintln!("entente: {big} objects over TAXII");
-        let run = node.serve(bin, &work.join("big-entente.log"))?.drive(&data, &ids)?;
+        let run = node.serve(bin, &work.join("big-entente.log"))?.drive(&data, &ids, REPEATS)?;
         let size_mb = std::fs::metadata(&data)?.len() as f64 / 1e6;
-        report += &scale_table(big, size_mb, &run, imp.secs, imp.peak_rss_mb, exp.secs, small_figures.as_ref(), small);
+        report += &scale_table(big, size_mb, &run, imp.secs, imp.peak_rss_mb, &exports, small_figures.as_ref(), small);
     }
     println!("{report}");
     Ok(())
@@ -98,9 +108,12 @@ struct Figures {
     posted: usize,
     ingest_secs: f64,
     read: usize,
+    /// The median of the paged reads.
     read_secs: f64,
     /// Of `read_secs`, the client's own JSON scanning of the pages.
     read_client_secs: f64,
+    /// Every paged read's time, in the order they ran.
+    read_samples: Vec<f64>,
     get_p50_ms: f64,
     get_p99_ms: f64,
     get_max_ms: f64,
@@ -243,15 +256,27 @@ impl Running {
     }
 
     /// Runs the whole client against this server, then stops it.
-    fn drive(mut self, data: &Path, ids: &[String]) -> anyhow::Result<Figures> {
+    /// Ingests, then reads the whole collection `reads` times (the median
+    /// counts), then the GETs and the filtered query.
+    fn drive(mut self, data: &Path, ids: &[String], reads: usize) -> anyhow::Result<Figures> {
         let (posted, ingest_secs) = self.ingest(data)?;
         eprintln!("  {}: ingest {posted} in {ingest_secs:.2} s", self.name);
         let read_query = "limit=1000&match%5Bversion%5D=all";
-        let read = self.page_through(read_query, posted / 2)?;
-        eprintln!("  {}: paged read {} in {:.2} s", self.name, read.count, read.secs);
-        if read.count != posted {
-            bail!("{}: the paged read returned {} objects, {posted} were posted", self.name, read.count);
+        let mut all_reads = Vec::new();
+        for _ in 0..reads.max(1) {
+            if reads > 1 {
+                settle();
+            }
+            let read = self.page_through(read_query, posted / 2)?;
+            eprintln!("  {}: paged read {} in {:.2} s", self.name, read.count, read.secs);
+            if read.count != posted {
+                bail!("{}: the paged read returned {} objects, {posted} were posted", self.name, read.count);
+            }
+            all_reads.push(read);
         }
+        let read_samples: Vec<f64> = all_reads.iter().map(|r| r.secs).collect();
+        all_reads.sort_by(|a, b| a.secs.total_cmp(&b.secs));
+        let read = all_reads.swap_remove(all_reads.len() / 2);
         let (p50, p99, max) = self.gets(ids)?;
         eprintln!("  {}: GET p50 {p50:.2} ms, p99 {p99:.2} ms", self.name);
         let middle = read.middle.context("no X-TAXII-Date-Added-Last header on the paged read")?;
@@ -265,6 +290,7 @@ impl Running {
             read: read.count,
             read_secs: read.secs,
             read_client_secs: read.client_secs,
+            read_samples,
             get_p50_ms: p50,
             get_p99_ms: p99,
             get_max_ms: max,
@@ -720,17 +746,34 @@ fn compare_table(n: usize, size_mb: f64, e: &Figures, m: &Figures) -> String {
     t
 }
 
+/// Waits for the kernel to write back what earlier steps left dirty, so
+/// that a measurement does not pay for them.
+fn settle() {
+    let _ = Command::new("sync").status();
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+/// The median of some timings, and all of them as text.
+fn median_of(samples: &[f64]) -> (f64, String) {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let all = samples.iter().map(|s| format!("{s:.2}")).collect::<Vec<_>>().join(", ");
+    (sorted[sorted.len() / 2], all)
+}
+
 #[allow(clippy::too_many_arguments)]
-fn scale_table(n: usize, size_mb: f64, r: &Figures, imp_secs: f64, imp_mb: f64, exp_secs: f64, small: Option<&Figures>, small_n: usize) -> String {
+fn scale_table(n: usize, size_mb: f64, r: &Figures, imp_secs: f64, imp_mb: f64, exports: &[f64], small: Option<&Figures>, small_n: usize) -> String {
+    let (exp_secs, exp_all) = median_of(exports);
+    let (_, read_all) = median_of(&r.read_samples);
     let mut t = format!("\n## TAXII: Entente alone, {} objects ({size_mb:.0} MB), {}\n\n", thousands(n as f64), today());
     t += "| measure | objects/s | vs reference | time | peak RSS |\n|---|---:|---:|---:|---:|\n";
     let (ir, er) = (rate(n, imp_secs), rate(n, exp_secs));
     let (ti, tr) = (rate(r.posted, r.ingest_secs), rate(r.read, r.read_secs));
     t += &format!("| `entente import --collection` (reference) | {} | 1.00 | {imp_secs:.2} s | {imp_mb:.0} MB |\n", thousands(ir));
     t += &format!("| TAXII ingest: POST, 1,000 per envelope | {} | {:.2} of import | {:.2} s | – |\n", thousands(ti), ti / ir, r.ingest_secs);
-    t += &format!("| `entente export` (reference) | {} | 1.00 | {exp_secs:.2} s | – |\n", thousands(er));
+    t += &format!("| `entente export` (reference) | {} | 1.00 | {exp_secs:.2} s (median of {exp_all}) | – |\n", thousands(er));
     t += &format!(
-        "| TAXII paged read: `limit=1000`, every version | {} | {:.2} of export | {:.2} s (client parsing {:.2} s) | – |\n",
+        "| TAXII paged read: `limit=1000`, every version | {} | {:.2} of export | {:.2} s (median of {read_all}; client parsing {:.2} s) | – |\n",
         thousands(tr),
         tr / er,
         r.read_secs,
