@@ -201,23 +201,21 @@ pub(crate) fn derived_collections(index: &policy::AgreementIndex, partner: &poli
 
 /// Looks a collection up for a caller: 404 when unknown or invisible to it.
 pub(crate) async fn collection_for(state: &AppState, caller: &Caller, cid: &str) -> Result<Access, TaxiiError> {
+    let (state, caller, cid) = (state.clone(), caller.clone(), cid.to_owned());
+    crate::blocking(move || Ok(access_to(&state, &caller, &cid))).await?
+}
+
+/// [`collection_for`] on the calling thread, for work already on the
+/// blocking pool (it reads the store and the registry).
+pub(crate) fn access_to(state: &AppState, caller: &Caller, cid: &str) -> Result<Access, TaxiiError> {
     let partner = model::StixId::parse(&caller.partner).map_err(TaxiiError::internal)?;
     let analyst = caller.can(Role::Analyst);
-    // The agreements' index and, for a collection not derived from it, the
-    // registry's record: one trip to the blocking pool for both.
-    let (store, agreements, registry) = (state.store.clone(), state.agreements.clone(), state.registry.clone());
-    let (id, me) = (cid.to_owned(), partner.clone());
-    let (index, derived, found) = crate::blocking(move || {
-        let index = agreements.index(&*store)?;
-        let derived = derived_collections(&index, &me).into_iter().find(|(c, _)| c.id == id);
-        let found = if derived.is_none() { registry.collection(&id)? } else { None };
-        Ok((index, derived, found))
-    })
-    .await?;
+    let index = state.agreements.index(&*state.store)?;
+    let derived = derived_collections(&index, &partner).into_iter().find(|(c, _)| c.id == cid);
     let (collection, can_read, can_write, target) = match derived {
         Some((c, t)) => (c, true, analyst, t),
         None => {
-            let Some(collection) = found else {
+            let Some(collection) = state.registry.collection(cid)? else {
                 return Err(TaxiiError::not_found("no such collection"));
             };
             let can_read = collection.readers.allows(&caller.partner);

@@ -174,11 +174,34 @@ async fn list<S: Sink>(
     endpoint: Endpoint,
     raw_query: Option<String>,
 ) -> Result<Listing<S>, TaxiiError> {
-    let access = collection_for(state, caller, cid).await?;
+    // The collection, the page and its release log entry in one trip to the
+    // blocking pool (the entry is a file write): nothing is answered unless
+    // it is logged.
+    let (st, caller, cid, oid) = (state.clone(), caller.clone(), cid.to_owned(), oid.cloned());
+    let listing = crate::blocking(move || Ok(page_of::<S>(&st, &caller, &cid, oid.as_ref(), endpoint, raw_query.as_deref())));
+    let (listing, context) = listing.await??;
+    let next = match (listing.more, listing.dates) {
+        (true, Some((_, last))) => Some(state.cursors.seal(last.0, &context)),
+        _ => None,
+    };
+    Ok(Listing { next, ..listing })
+}
+
+/// [`list`] on the blocking pool: the listing without its `next` (sealed
+/// on the async side), and the query's context for sealing it.
+fn page_of<S: Sink>(
+    state: &AppState,
+    caller: &Caller,
+    cid: &str,
+    oid: Option<&StixId>,
+    endpoint: Endpoint,
+    raw_query: Option<&str>,
+) -> Result<(Listing<S>, String), TaxiiError> {
+    let access = super::access_to(state, caller, cid)?;
     if !access.can_read {
         return Err(TaxiiError::forbidden("the caller may not read this collection"));
     }
-    let filter = Filter::parse(raw_query.as_deref().unwrap_or(""), endpoint).map_err(|e| TaxiiError::bad_request(e.to_string()))?;
+    let filter = Filter::parse(raw_query.unwrap_or(""), endpoint).map_err(|e| TaxiiError::bad_request(e.to_string()))?;
     let default = if endpoint == Endpoint::Versions { Versions::ALL } else { Versions::LAST };
     let limit = filter.limit.unwrap_or(state.taxii.max_page_size).min(state.taxii.max_page_size);
     let context = format!("{endpoint:?}|{cid}|{}|{}", oid.map_or("", StixId::as_str), filter.fingerprint());
@@ -203,28 +226,17 @@ async fn list<S: Sink>(
         after,
         ..store::Query::default()
     };
-    // The page is written as the store reads it, and logged in the same trip
-    // to the blocking pool (the entry is a file write): nothing is answered
-    // unless it is logged.
-    let (store, logged_by, reader) = (state.store.clone(), state.clone(), access.reader.clone());
-    let (out, count, dates, more) = crate::blocking(move || {
-        let (mut out, mut items) = (S::for_page(limit), audit::Items::with_capacity(limit.min(1000)));
-        let mut dates: Option<(DateAdded, DateAdded)> = None;
-        let more = store.visit(&query, &mut |r| {
-            crate::release_log::item(&reader, r, &mut items)?;
-            out.take(r);
-            dates = Some((dates.map_or(r.date_added, |d| d.0), r.date_added));
-            Ok(())
-        })?;
-        let count = items.len();
-        Ok(crate::release_log::released_items(&logged_by, &reader, "taxii", items).map(|()| (out, count, dates, more)))
-    })
-    .await??;
-    let next = match (more, dates) {
-        (true, Some((_, last))) => Some(state.cursors.seal(last.0, &context)),
-        _ => None,
-    };
-    Ok(Listing { out, count, dates, more, next, access })
+    let (mut out, mut items) = (S::for_page(limit), audit::Items::with_capacity(limit.min(1000)));
+    let mut dates: Option<(DateAdded, DateAdded)> = None;
+    let more = state.store.visit(&query, &mut |r| {
+        crate::release_log::item(&access.reader, r, &mut items)?;
+        out.take(r);
+        dates = Some((dates.map_or(r.date_added, |d| d.0), r.date_added));
+        Ok(())
+    })?;
+    let count = items.len();
+    crate::release_log::released_items(state, &access.reader, "taxii", items)?;
+    Ok((Listing { out, count, dates, more, next: None, access }, context))
 }
 
 /// Adds the date-added headers of a non-empty listing.

@@ -77,17 +77,19 @@ pub(super) async fn add_objects(
         pending_count: raws.len() as u64,
         pendings: Vec::new(),
     };
-    let registry = state.registry.clone();
+    // The status is stored once, complete, when the add finishes within
+    // `add_wait`: one durable write, not two. Otherwise the pending status is
+    // stored for the client to poll; `finished` orders the two writes, so
+    // a pending status never overwrites the complete one.
+    let finished = std::sync::Arc::new(std::sync::Mutex::new(false));
     let owner = caller.partner.clone();
     let pending = serde_json::to_vec(&status).unwrap_or_default();
-    let (sid, own) = (status_id.clone(), owner.clone());
-    crate::blocking(move || registry.put_status(&sid, &own, &pending)).await?;
-
     let (store, registry, limits) = (state.store.clone(), state.registry.clone(), state.limits);
     let target = access.target.clone();
     let (agreements, indicators) = (state.agreements.clone(), state.indicators.clone());
+    let (done_flag, own) = (finished.clone(), owner.clone());
     let mut work = tokio::task::spawn_blocking(move || {
-        let done = process(&*store, &target, &owner, &raws, &limits, status);
+        let done = process(&*store, &target, &own, &raws, &limits, status);
         if let Ok((s, changed)) = &done {
             if changed.agreements {
                 agreements.invalidate();
@@ -96,7 +98,9 @@ pub(super) async fn add_objects(
                 indicators.invalidate();
             }
             let bytes = serde_json::to_vec(s).unwrap_or_default();
-            registry.put_status(&s.id, &owner, &bytes)?;
+            let mut written = done_flag.lock().unwrap_or_else(|p| p.into_inner());
+            registry.put_status(&s.id, &own, &bytes)?;
+            *written = true;
         }
         done.map(|(s, _)| s)
     });
@@ -106,10 +110,19 @@ pub(super) async fn add_objects(
             Ok(status_response(StatusCode::ACCEPTED, &done))
         }
         Err(_) => {
-            // Still working: answer with the pending status; the work goes on.
+            // Still working: store and answer the pending status; the work
+            // goes on. If it finished meanwhile, its status is the answer.
             let registry = state.registry.clone();
-            let stored = crate::blocking(move || registry.status(&status_id)).await?;
-            let body = stored.map(|(_, b)| b).unwrap_or_default();
+            let body = crate::blocking(move || {
+                let written = finished.lock().unwrap_or_else(|p| p.into_inner());
+                if *written {
+                    return Ok(registry.status(&status_id)?.map(|(_, b)| b).unwrap_or_default());
+                }
+                registry.put_status(&status_id, &owner, &pending)?;
+                drop(written);
+                Ok(pending)
+            })
+            .await?;
             Ok(taxii_json(StatusCode::ACCEPTED, body))
         }
     }

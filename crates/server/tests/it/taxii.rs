@@ -12,6 +12,7 @@ crate::on_both_backends!(
     repeated_failures_are_rate_limited,
     collections_show_what_the_caller_may_do,
     adds_report_status_and_enforce_authorship,
+    adds_outlasting_the_wait_are_polled_to_completion,
     bad_bodies_get_taxii_errors,
     filters_and_version_selection,
     paging_by_cursor_is_exact_and_cursors_are_sealed,
@@ -166,6 +167,42 @@ async fn adds_report_status_and_enforce_authorship(backend: Backend) {
     assert_error(r, 403).await;
     let r = Client::new().post(objects_url(&node, &node.shared)).bearer_auth(&node.viewer_a).header("Content-Type", TAXII).body("{}").send().await.unwrap();
     assert_error(r, 403).await;
+}
+
+/// With no wait at all, an add answers at once: pending (stored for
+/// polling) or, if it finished first, complete. Either way polling reaches
+/// complete and stays there: the pending status never lands after it.
+async fn adds_outlasting_the_wait_are_polled_to_completion(backend: Backend) {
+    let node = start(backend, server::taxii::TaxiiConfig { add_wait: std::time::Duration::ZERO, ..Default::default() }).await;
+    let mut answered_pending = 0;
+    for round in 0..12u32 {
+        let batch: Vec<Value> = (0..20).map(|n| indicator(&node.a, 1000 + round * 100 + n, 0)).collect();
+        let (code, first) = post(&node, &node.shared, &node.token_a, batch).await;
+        assert_eq!(code, StatusCode::ACCEPTED, "{first}");
+        assert_eq!(first["total_count"], 20, "{first}");
+        match first["status"].as_str() {
+            Some("pending") => {
+                answered_pending += 1;
+                assert_eq!((first["pending_count"].as_u64(), first["success_count"].as_u64()), (Some(20), Some(0)), "{first}");
+            }
+            Some("complete") => assert_eq!(first["success_count"], 20, "{first}"),
+            other => panic!("status {other:?}: {first}"),
+        }
+        let url = format!("{}/taxii2/root/status/{}/", node.url, first["id"].as_str().unwrap());
+        let mut polled = Value::Null;
+        for _ in 0..200 {
+            polled = get(&url, &node.token_a).send().await.unwrap().json().await.unwrap();
+            if polled["status"] == "complete" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!((polled["status"].as_str(), polled["success_count"].as_u64()), (Some("complete"), Some(20)), "{polled}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let again: Value = get(&url, &node.token_a).send().await.unwrap().json().await.unwrap();
+        assert_eq!(again, polled, "a complete status stays complete");
+    }
+    assert!(answered_pending > 0, "no add outlasted a zero wait: the pending path went untested");
 }
 
 async fn bad_bodies_get_taxii_errors(backend: Backend) {
