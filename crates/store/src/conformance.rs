@@ -116,6 +116,18 @@ fn all_records(store: &dyn Store, q: &Query) -> Vec<crate::Record> {
     out
 }
 
+/// What `visit` hands over for `q`, copied, and its `more`.
+fn visited(store: &dyn Store, q: &Query) -> (Vec<crate::Record>, bool) {
+    let mut seen = Vec::new();
+    let more = store
+        .visit(q, &mut |r| {
+            seen.push(r.clone());
+            Ok(())
+        })
+        .unwrap();
+    (seen, more)
+}
+
 /// Re-adding an identical version succeeds and changes nothing, even when
 /// its JSON is spelled differently (key order).
 pub fn put_is_idempotent<B: Store + Registry + 'static>(b: Arc<B>) {
@@ -605,13 +617,7 @@ pub fn visit_matches_query<B: Store + Registry + 'static>(b: Arc<B>) {
                 let mut pages = 0;
                 loop {
                     let page = store.query(&q).unwrap();
-                    let mut seen = Vec::new();
-                    let more = store
-                        .visit(&q, &mut |r| {
-                            seen.push(r.clone());
-                            Ok(())
-                        })
-                        .unwrap();
+                    let (seen, more) = visited(&*store, &q);
                     let case = format!("collection {collection:?}, gate {}, limit {limit}, page {pages}", gate.is_some());
                     assert_eq!(seen, page.records, "{case}");
                     assert_eq!(more, page.more, "{case}");
@@ -693,13 +699,7 @@ pub fn collection_pages_follow_membership<B: Store + Registry + 'static>(b: Arc<
                             let mut pages = expected.chunks(limit);
                             loop {
                                 let want = pages.next().unwrap_or_default();
-                                let mut seen = Vec::new();
-                                let more = store
-                                    .visit(&q, &mut |r| {
-                                        seen.push(r.clone());
-                                        Ok(())
-                                    })
-                                    .unwrap();
+                                let (seen, more) = visited(&*store, &q);
                                 assert_eq!(seen, want, "visit: {case}, limit {limit}");
                                 let page = store.query(&q).unwrap();
                                 assert_eq!(page.records, want, "query: {case}, limit {limit}");
