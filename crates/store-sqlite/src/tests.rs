@@ -20,8 +20,8 @@ fn wal_and_full_sync() {
     let dir = tempfile::tempdir().unwrap();
     let s = SqliteStore::open(dir.path()).unwrap();
     let w = s.writer.lock().unwrap();
-    let mode: String = w_conn(&w).query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
-    let sync: i64 = w_conn(&w).query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+    let mode: String = pragma(&w, "journal_mode");
+    let sync: i64 = pragma(&w, "synchronous");
     assert_eq!((mode.as_str(), sync), ("wal", 2));
 }
 
@@ -32,9 +32,9 @@ fn small_pages_a_long_log_and_a_checkpoint_once_writes_pause() {
     let s = SqliteStore::open(dir.path()).unwrap();
     {
         let w = s.writer.lock().unwrap();
-        let page: i64 = w_conn(&w).query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
-        let auto: i64 = w_conn(&w).query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap();
-        let kept: i64 = w_conn(&w).query_row("PRAGMA journal_size_limit", [], |r| r.get(0)).unwrap();
+        let page: i64 = pragma(&w, "page_size");
+        let auto: i64 = pragma(&w, "wal_autocheckpoint");
+        let kept: i64 = pragma(&w, "journal_size_limit");
         assert_eq!((page, auto, kept as u64), (i64::from(crate::PAGE_SIZE), i64::from(crate::WAL_PAGES), crate::WAL_KEPT_BYTES));
     }
     assert_eq!(s.checkpointer.done(), 0, "nothing written, nothing to checkpoint");
@@ -60,6 +60,11 @@ fn small_pages_a_long_log_and_a_checkpoint_once_writes_pause() {
 
 fn w_conn(w: &crate::write::Writer) -> &rusqlite::Connection {
     w.connection()
+}
+
+/// The writer's value of a pragma.
+fn pragma<T: rusqlite::types::FromSql>(w: &crate::write::Writer, name: &str) -> T {
+    w_conn(w).query_row(&format!("PRAGMA {name}"), [], |r| r.get(0)).unwrap()
 }
 
 #[test]

@@ -221,15 +221,3 @@ impl EnvelopeWriter {
         }
     }
 }
-
-/// Writes a whole envelope from stored object bytes ([`EnvelopeWriter`]).
-pub fn envelope<'a>(more: bool, next: Option<&str>, objects: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
-    let objects: Vec<&[u8]> = objects.into_iter().collect();
-    let mut w = EnvelopeWriter::with_capacity(objects.iter().map(|o| o.len() + 1).sum());
-    for o in objects {
-        w.push(o);
-    }
-    let (mut bytes, start) = w.finish(more, next);
-    bytes.drain(..start);
-    bytes
-}

@@ -57,6 +57,17 @@ fn cursors_bind_to_their_query_and_resist_tampering() {
     assert_eq!(codec.open("not base64 !", "x"), Err(CursorError::Invalid));
 }
 
+/// A whole envelope, through [`EnvelopeWriter`] as a listing writes one.
+fn envelope<'a>(more: bool, next: Option<&str>, objects: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut w = EnvelopeWriter::with_capacity(0);
+    for o in objects {
+        w.push(o);
+    }
+    let (mut bytes, start) = w.finish(more, next);
+    bytes.drain(..start);
+    bytes
+}
+
 #[test]
 fn envelopes() {
     assert_eq!(envelope(false, None, []), b"{}");

@@ -19,11 +19,11 @@ fn json<T: serde::Serialize>(value: &T) -> Response {
 }
 
 /// A manifest or versions listing; an empty, final page is `{}`, as envelopes are.
-fn listing<T: serde::Serialize>(value: &T, count: usize, more: bool, dates: Option<(DateAdded, DateAdded)>) -> Response {
-    if count == 0 && !more {
+fn listing<T: serde::Serialize, S>(value: &T, l: &Listing<S>) -> Response {
+    if l.count == 0 && !l.more {
         return taxii_json(StatusCode::OK, b"{}".to_vec());
     }
-    with_dates(json(value), dates)
+    with_dates(json(value), l.dates)
 }
 
 pub(super) async fn discovery(State(state): State<AppState>) -> Response {
@@ -274,9 +274,9 @@ pub(super) async fn manifest(
     Path(cid): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, TaxiiError> {
-    let l = list(&state, &caller, &cid, None, Endpoint::Listing, q).await?;
-    let manifest = taxii::Manifest { more: l.more, next: l.next.clone(), objects: l.out };
-    Ok(listing(&manifest, l.count, l.more, l.dates))
+    let mut l = list(&state, &caller, &cid, None, Endpoint::Listing, q).await?;
+    let manifest = taxii::Manifest { more: l.more, next: l.next.clone(), objects: std::mem::take(&mut l.out) };
+    Ok(listing(&manifest, &l))
 }
 
 /// 404 unless the caller may see some version of the object in the
@@ -321,10 +321,10 @@ pub(super) async fn versions(
     RawQuery(q): RawQuery,
 ) -> Result<Response, TaxiiError> {
     let id = object_id(&oid)?;
-    let l = list(&state, &caller, &cid, Some(&id), Endpoint::Versions, q).await?;
+    let mut l = list(&state, &caller, &cid, Some(&id), Endpoint::Versions, q).await?;
     if l.count == 0 {
         must_exist(&state, &l.access, &id).await?;
     }
-    let body = taxii::Versions { more: l.more, next: l.next.clone(), versions: l.out };
-    Ok(listing(&body, l.count, l.more, l.dates))
+    let body = taxii::Versions { more: l.more, next: l.next.clone(), versions: std::mem::take(&mut l.out) };
+    Ok(listing(&body, &l))
 }
