@@ -200,19 +200,25 @@ impl Reader {
         })
     }
 
-    /// The gate to put in a store query.
+    /// The gate to put in a store query. What it lets through is noted in
+    /// the reader's ledger; what the store only compares with (an object's
+    /// other versions, to choose the first or last the reader may see) is
+    /// decided without noting.
     pub fn gate(self: &Arc<Self>) -> Gate {
-        let me = self.clone();
-        Gate::new(move |r| match me.allowed(r) {
-            Some(agreement) => {
-                let mut ledger = me.ledger.lock().unwrap_or_else(|p| p.into_inner());
-                if ledger.len() < LEDGER_MAX {
-                    ledger.push_back((r.date_added.0, agreement));
+        let (me, sees) = (self.clone(), self.clone());
+        Gate::noting(
+            move |r| match me.allowed(r) {
+                Some(agreement) => {
+                    let mut ledger = me.ledger.lock().unwrap_or_else(|p| p.into_inner());
+                    if ledger.len() < LEDGER_MAX {
+                        ledger.push_back((r.date_added.0, agreement));
+                    }
+                    true
                 }
-                true
-            }
-            None => false,
-        })
+                None => false,
+            },
+            move |r| sees.allowed(r).is_some(),
+        )
     }
 
     /// The agreement a version the gate let through was released under

@@ -199,10 +199,17 @@ fn from_where(q: &Query) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
     (sql, params)
 }
 
-fn select(q: &Query) -> &'static str {
+/// The columns of a [`Record`] after `date_added`, in the order [`record`] reads them.
+const COLUMNS: &str = "o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json, o.facts, o.shared_under, o.recalled";
+
+/// Where the flags follow the record's columns: whether the version is the
+/// first and the last stored one of its object in the query's scope.
+const FLAGS: usize = 12;
+
+fn select(q: &Query) -> String {
     match q.collection {
-        Some(_) => "SELECT m.date_added, o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json, o.facts, o.shared_under, o.recalled",
-        None => "SELECT o.date_added, o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json, o.facts, o.shared_under, o.recalled",
+        Some(_) => format!("SELECT m.date_added, {COLUMNS}, m.is_first, m.is_last"),
+        None => format!("SELECT o.date_added, {COLUMNS}, o.is_first, o.is_last"),
     }
 }
 
@@ -234,17 +241,40 @@ impl store::Store for PgStore {
     }
 
     fn page(&self, q: &Query) -> Result<Page> {
+        let (flagged, more) = self.page_flagged(q)?;
+        let records: Vec<Record> = flagged.into_iter().map(|(r, _, _)| r).collect();
+        let next = if more { records.last().map(|r| Cursor(r.date_added)) } else { None };
+        Ok(Page { records, more, next })
+    }
+
+    fn page_flagged(&self, q: &Query) -> Result<(Vec<(Record, bool, bool)>, bool)> {
         let (clause, mut params) = from_where(q);
         let limit = q.limit.unwrap_or(usize::MAX / 4);
         params.push(Box::new((limit as i64).saturating_add(1)));
         let sql = format!("{}{clause} LIMIT ${}", select(q), params.len());
         let mut c = self.conn()?;
         let rows = c.query(&sql, &refs(&params)).map_err(pg_err)?;
-        let mut records: Vec<Record> = rows.iter().map(record).collect();
+        let mut records: Vec<(Record, bool, bool)> =
+            rows.iter().map(|row| (record(row), row.get(FLAGS), row.get(FLAGS + 1))).collect();
         let more = records.len() > limit;
         records.truncate(limit);
-        let next = if more { records.last().map(|r| Cursor(r.date_added)) } else { None };
-        Ok(Page { records, more, next })
+        Ok((records, more))
+    }
+
+    fn versions_of(&self, id: &str, collection: Option<&str>) -> Result<Vec<Record>> {
+        let mut c = self.conn()?;
+        let rows = match collection {
+            Some(col) => c.query(
+                &format!(
+                    "SELECT m.date_added, {COLUMNS} FROM collection_objects m JOIN objects o ON o.date_added = m.object
+                     WHERE m.collection = $1 AND m.id = $2"
+                ),
+                &[&col, &id],
+            ),
+            None => c.query(&format!("SELECT o.date_added, {COLUMNS} FROM objects o WHERE o.id = $1"), &[&id]),
+        }
+        .map_err(pg_err)?;
+        Ok(rows.iter().map(record).collect())
     }
 
     fn each(&self, q: &Query, f: &mut dyn FnMut(Record) -> std::result::Result<(), String>) -> Result<u64> {

@@ -196,11 +196,42 @@ fn from_where(q: &Query, with_objects: bool) -> (String, Vec<SqlValue>) {
 /// The columns of a [`Record`], in the order [`refill_meta`] reads them.
 const COLUMNS: &str = "o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json, o.facts, o.shared_under, o.recalled";
 
+/// The columns a walk reads after [`COLUMNS`]: whether the version is the
+/// first and the last stored one of its object in the query's scope.
+const FLAGS: usize = 12;
+
 fn select(q: &Query) -> String {
     match q.collection {
-        Some(_) => format!("SELECT m.date_added, {COLUMNS}"),
-        None => format!("SELECT o.date_added, {COLUMNS}"),
+        Some(_) => format!("SELECT m.date_added, {COLUMNS}, m.is_first, m.is_last"),
+        None => format!("SELECT o.date_added, {COLUMNS}, o.is_first, o.is_last"),
     }
+}
+
+/// Every version of the object `id` within `collection` (else the store),
+/// without their JSON: what a gated first/last choice compares with.
+fn versions_of(c: &Connection, id: &str, collection: Option<&str>) -> Result<Vec<Record>> {
+    let (sql, params) = match collection {
+        Some(col) => (
+            format!(
+                "SELECT m.date_added, {COLUMNS} FROM collection_objects m INDEXED BY collection_objects_version
+                 JOIN objects o ON o.date_added = m.object WHERE m.collection = ? AND m.id = ?"
+            ),
+            vec![SqlValue::Text(col.to_owned()), SqlValue::Text(id.to_owned())],
+        ),
+        None => (
+            format!("SELECT o.date_added, {COLUMNS} FROM objects o INDEXED BY objects_id_version WHERE o.id = ?"),
+            vec![SqlValue::Text(id.to_owned())],
+        ),
+    };
+    let mut stmt = c.prepare_cached(&sql).map_err(sql_err)?;
+    let mut rows = stmt.query(params_from_iter(params)).map_err(sql_err)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sql_err)? {
+        let mut r = blank();
+        refill_meta(row, &mut r).map_err(sql_err)?;
+        out.push(r);
+    }
+    Ok(out)
 }
 
 fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
@@ -271,15 +302,37 @@ fn refill_meta(row: &rusqlite::Row<'_>, r: &mut Record) -> rusqlite::Result<()> 
     Ok(())
 }
 
-/// What a walk does with a row once `r` is refilled from it: the gate,
-/// then the JSON (read only for what passes), then `f`. Whether to go on.
+/// How a walk decides each row: its query, the gate, and whether `first`
+/// and `last` are chosen among the versions the gate lets through
+/// ([`store::chooses`]; the statement then reads every version).
+pub(crate) struct Decide<'q> {
+    q: &'q Query,
+    gate: Option<&'q store::Gate>,
+    choosing: bool,
+}
+
+/// What a walk does with a row once `r` is refilled from it: the gate and
+/// the version choice (given whether the row is its object's first and
+/// last stored version), then the JSON (read only for what passes), then
+/// `f`. Whether to go on.
 fn offer(
+    c: &Connection,
     row: &rusqlite::Row<'_>,
     r: &mut Record,
-    gate: Option<&store::Gate>,
+    d: &Decide<'_>,
+    flags: (bool, bool),
     f: &mut dyn FnMut(&Record) -> std::result::Result<bool, String>,
 ) -> Result<bool> {
-    if gate.is_some_and(|g| !g.allows(r)) {
+    let pass = match d.gate {
+        None => true,
+        Some(gate) if d.choosing => {
+            let collection = d.q.collection.as_deref();
+            let r: &Record = r;
+            store::chooses(d.q, gate, r, flags.0, flags.1, &mut || versions_of(c, &r.id, collection))?
+        }
+        Some(gate) => gate.allows(r),
+    };
+    if !pass {
         return Ok(true);
     }
     r.json.clear();
@@ -301,10 +354,21 @@ impl SqliteStore {
         limit: Option<usize>,
         f: &mut dyn FnMut(&Record) -> std::result::Result<bool, String>,
     ) -> Result<()> {
+        // Choosing first/last among what the gate lets through reads every
+        // version and decides row by row.
+        let choosing = gate.is_some() && q.chooses_among_gated();
+        let widened;
+        let read = if choosing {
+            widened = Query { versions: Versions::ALL, ..q.clone() };
+            &widened
+        } else {
+            q
+        };
+        let d = Decide { q, gate, choosing };
         if merge::applies(q) {
-            return self.with_reader(|c| merge::walk(c, q, gate, limit, f));
+            return self.with_reader(|c| merge::walk(c, read, &d, limit, f));
         }
-        let (clause, mut params) = from_where(q, true);
+        let (clause, mut params) = from_where(read, true);
         let mut sql = format!("{}{clause}", select(q));
         if let Some(limit) = limit {
             sql.push_str(" LIMIT ?");
@@ -316,7 +380,8 @@ impl SqliteStore {
             let mut r = blank();
             while let Some(row) = rows.next().map_err(sql_err)? {
                 refill_meta(row, &mut r).map_err(sql_err)?;
-                if !offer(row, &mut r, gate, f)? {
+                let flags = (row.get(FLAGS).map_err(sql_err)?, row.get(FLAGS + 1).map_err(sql_err)?);
+                if !offer(c, row, &mut r, &d, flags, f)? {
                     break;
                 }
             }
@@ -408,6 +473,10 @@ impl store::Store for SqliteStore {
             f(r.clone()).map(|()| true)
         })?;
         Ok(n)
+    }
+
+    fn versions_of(&self, id: &str, collection: Option<&str>) -> Result<Vec<Record>> {
+        self.with_reader(|c| versions_of(c, id, collection))
     }
 
     fn delete(&self, id: &model::StixId, versions: &Versions, collection: Option<&str>) -> Result<u64> {

@@ -14,9 +14,9 @@
 //! Both statements run on one connection, so they read the same snapshot.
 
 use rusqlite::{params_from_iter, types::Value as SqlValue, Connection};
-use store::{DateAdded, Error, Gate, Query, Record, Result};
+use store::{DateAdded, Error, Query, Record, Result};
 
-use crate::{blank, from_where, offer, refill_meta, sql_err, COLUMNS};
+use crate::{blank, from_where, offer, refill_meta, sql_err, Decide, COLUMNS};
 
 /// Whether `q` can be read this way: within a collection, filtered on what
 /// the membership rows hold (dates, types, versions) and on `spec_version`
@@ -32,17 +32,18 @@ pub(crate) fn applies(q: &Query) -> bool {
 /// collection) is not worth walking to.
 const STEPS: usize = 4;
 
-/// [`crate::SqliteStore::walk`] for a query that [`applies`].
+/// [`crate::SqliteStore::walk`] for a query that [`applies`]: `q` is what
+/// is read (every version when `d` chooses among them), `d` decides.
 pub(crate) fn walk(
     c: &Connection,
     q: &Query,
-    gate: Option<&Gate>,
+    d: &Decide<'_>,
     limit: Option<usize>,
     f: &mut dyn FnMut(&Record) -> std::result::Result<bool, String>,
 ) -> Result<()> {
     let members_only = Query { spec_versions: Vec::new(), gate: None, ..q.clone() };
     let (clause, mut params) = from_where(&members_only, false);
-    let mut sql = format!("SELECT m.date_added, m.object{clause}");
+    let mut sql = format!("SELECT m.date_added, m.object, m.is_first, m.is_last{clause}");
     // The statement may stop itself only when nothing is filtered out later.
     if let (Some(limit), true) = (limit, q.spec_versions.is_empty()) {
         sql.push_str(" LIMIT ?");
@@ -54,25 +55,31 @@ pub(crate) fn walk(
         .map_err(sql_err)?;
     let mut members = members.query(params_from_iter(params)).map_err(sql_err)?;
     let mut r = blank();
-    // Offers the object row of the member added at `added`.
-    let mut take = |row: &rusqlite::Row<'_>, added: i64, r: &mut Record| -> Result<bool> {
+    // Offers the object row of the member added at `added`, whose flags
+    // (first, last in the collection) the membership row gave.
+    let mut take = |row: &rusqlite::Row<'_>, (added, flags): (i64, (bool, bool)), r: &mut Record| -> Result<bool> {
         refill_meta(row, r).map_err(sql_err)?;
         r.date_added = DateAdded(added);
         if !q.spec_versions.is_empty() && !q.spec_versions.contains(&r.spec_version) {
             return Ok(true);
         }
-        offer(row, r, gate, f)
+        offer(c, row, r, d, flags, f)
     };
-    let next_member = |members: &mut rusqlite::Rows<'_>| -> Result<Option<(i64, i64)>> {
+    type Member = (i64, i64, (bool, bool));
+    let next_member = |members: &mut rusqlite::Rows<'_>| -> Result<Option<Member>> {
         match members.next().map_err(sql_err)? {
-            Some(m) => Ok(Some((m.get(0).map_err(sql_err)?, m.get(1).map_err(sql_err)?))),
+            Some(m) => Ok(Some((
+                m.get(0).map_err(sql_err)?,
+                m.get(1).map_err(sql_err)?,
+                (m.get(2).map_err(sql_err)?, m.get(3).map_err(sql_err)?),
+            ))),
             None => Ok(None),
         }
     };
     let mut member = next_member(&mut members)?;
     // Each turn seeks the current member's object, then steps to the
     // following members' objects for as long as they lie a few rows ahead.
-    while let Some((added, object)) = member {
+    while let Some((added, object, flags)) = member {
         let mut objects = seek.query([object]).map_err(sql_err)?;
         let mut at = match objects.next().map_err(sql_err)? {
             Some(row) => {
@@ -82,7 +89,7 @@ pub(crate) fn walk(
                 if at != object {
                     return Err(Error::Internal(format!("collection member {added} has no object {object}")));
                 }
-                if !take(row, added, &mut r)? {
+                if !take(row, (added, flags), &mut r)? {
                     return Ok(());
                 }
                 at
@@ -90,7 +97,7 @@ pub(crate) fn walk(
             None => return Err(Error::Internal(format!("collection member {added} has no object {object}"))),
         };
         member = next_member(&mut members)?;
-        'stepping: while let Some((added, object)) = member {
+        'stepping: while let Some((added, object, flags)) = member {
             if object <= at {
                 break; // out of the objects' order: seek it
             }
@@ -98,7 +105,7 @@ pub(crate) fn walk(
                 let Some(row) = objects.next().map_err(sql_err)? else { break 'stepping };
                 at = row.get(0).map_err(sql_err)?;
                 if at == object {
-                    if !take(row, added, &mut r)? {
+                    if !take(row, (added, flags), &mut r)? {
                         return Ok(());
                     }
                     member = next_member(&mut members)?;

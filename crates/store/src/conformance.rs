@@ -25,7 +25,7 @@ macro_rules! conformance_suite {
             concurrent_writers_and_pager, delete_versions, scos_are_single_version,
             stats_count_types_and_producers, scan_streams_everything,
             collections_have_their_own_dates_and_versions, delete_from_collection,
-            only_the_author_versions, registry_records, gate_filters_before_paging,
+            only_the_author_versions, registry_records, gate_filters_before_paging, gated_first_and_last_are_the_readers,
             shares_join_agreement_collections, recall_marks_every_version,
             release_facts_are_stored, observables_are_indexed, checkpoints_move_with_their_batch, visit_matches_query,
             collection_pages_follow_membership,
@@ -585,6 +585,126 @@ pub fn gate_filters_before_paging<B: Store + Registry + 'static>(b: Arc<B>) {
         })
         .unwrap();
     assert_eq!((n, passed), (expected.len(), expected.len() as u64));
+}
+
+/// With a gate, `first` and `last` are the first and last versions the gate
+/// lets through, not the first and last stored: a newer version the reader
+/// may not see does not hide the older one it may, and an object whose only
+/// visible version is a middle one (a recall's revoked version, say) has it
+/// as both. Chosen within the scope (the collection, else the store), then
+/// filtered by `added_after` and paged like any other gated read: no
+/// repeats, nothing skipped, `more` and `next` silent about what the gate
+/// refused, the same through `query`, `visit` and `scan`. Versions the
+/// store only compares with are asked with `Gate::sees`: `allows` sees
+/// exactly what is handed over.
+pub fn gated_first_and_last_are_the_readers<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
+    // Versions 2, then 0, then 1 of objects 0..16, all in collection "c";
+    // object 100 has version 0 in "c" and version 1 outside it.
+    for v in [2, 0, 1] {
+        put_in(&*store, "c", &(0..16).map(|n| indicator(n, v, AUTHOR_A)).collect::<Vec<_>>());
+    }
+    put_in(&*store, "c", &[indicator(100, 0, AUTHOR_A)]);
+    put_ok(&*store, &[indicator(100, 1, AUTHOR_A)]);
+    let after_v2 = all_records(&*store, &Query { versions: Versions::ALL, ..Query::default() })
+        .iter()
+        .filter(|r| r.version_micros == ts("2024-01-01T00:00:02Z").micros())
+        .map(|r| r.date_added.0)
+        .max()
+        .unwrap();
+    let number = |r: &Record| -> u32 { r.id[r.id.len() - 12..].parse().unwrap() };
+    let v = |r: &Record| (r.version_micros - ts("2024-01-01T00:00:00Z").micros()) / 1_000_000;
+    // n % 4: 0 sees every version; 1 all but the newest; 2 only the middle
+    // one; 3 none. Object 100: both.
+    let sees = move |r: &Record| match (number(r), v(r)) {
+        (100, _) => true,
+        (n, v) if n % 4 == 0 => v <= 2,
+        (n, v) if n % 4 == 1 => v <= 1,
+        (n, v) if n % 4 == 2 => v == 1,
+        _ => false,
+    };
+    let noted = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let gate = {
+        let noted = noted.clone();
+        Gate::noting(
+            move |r| {
+                let pass = sees(r);
+                if pass {
+                    noted.lock().unwrap().push((r.id.clone(), r.version.clone()));
+                }
+                pass
+            },
+            sees,
+        )
+    };
+    let key = |r: &Record| (r.id.clone(), r.version.clone());
+    let at1 = ts("2024-01-01T00:00:01Z");
+    for collection in [None, Some("c")] {
+        let scope = all_records(&*store, &Query { collection: collection.map(str::to_owned), versions: Versions::ALL, ..Query::default() });
+        for versions in [Versions::LAST, Versions::FIRST, Versions { first: true, last: true, all: false, at: vec![] }, Versions { last: true, at: vec![at1.clone()], first: false, all: false }] {
+            for added_after in [None, Some(after_v2)] {
+                // By hand: per object, the versions the gate lets through, then the choice.
+                let mut expected: Vec<&Record> = scope
+                    .iter()
+                    .filter(|r| sees(r))
+                    .filter(|r| {
+                        let mine = scope.iter().filter(|o| o.id == r.id && sees(o));
+                        let (lo, hi) = (mine.clone().map(|o| o.version_micros).min().unwrap(), mine.map(|o| o.version_micros).max().unwrap());
+                        versions.at.iter().any(|t| t.micros() == r.version_micros)
+                            || (versions.last && r.version_micros == hi)
+                            || (versions.first && r.version_micros == lo)
+                    })
+                    .filter(|r| added_after.is_none_or(|a| r.date_added.0 > a))
+                    .collect();
+                expected.sort_by_key(|r| r.date_added);
+                let expected: Vec<(String, String)> = expected.into_iter().map(key).collect();
+                let case = format!("collection {collection:?} {versions:?} added_after {added_after:?}");
+                let base = Query {
+                    collection: collection.map(str::to_owned),
+                    versions: versions.clone(),
+                    added_after,
+                    gate: Some(gate.clone()),
+                    ..Query::default()
+                };
+                for limit in [1, 2, 5, 1000] {
+                    let mut q = Query { limit: Some(limit), ..base.clone() };
+                    let mut seen = Vec::new();
+                    loop {
+                        noted.lock().unwrap().clear();
+                        let page = store.query(&q).unwrap();
+                        let (visits, more) = visited(&*store, &q);
+                        assert_eq!(visits, page.records, "{case} limit {limit}: visit and query differ");
+                        assert_eq!(more, page.more, "{case} limit {limit}");
+                        // What `allows` saw: chosen versions only (the page, and the
+                        // one after it that tells `more`), never one compared with.
+                        for n in noted.lock().unwrap().iter() {
+                            assert!(expected.contains(n), "{case}: the gate noted {n:?}, which is not chosen");
+                        }
+                        seen.extend(page.records.iter().map(key));
+                        if !page.more {
+                            assert!(page.next.is_none());
+                            break;
+                        }
+                        assert!(!page.records.is_empty(), "{case}: more with an empty page");
+                        q.after = page.next;
+                    }
+                    assert_eq!(seen, expected, "{case} limit {limit}");
+                }
+                let scanned: Vec<(String, String)> = all_records(&*store, &base).iter().map(key).collect();
+                assert_eq!(scanned, expected, "{case}: scan");
+            }
+        }
+    }
+    // The example: only the older version is visible, so it is the last.
+    let one = Query { ids: vec![id(1)], gate: Some(gate.clone()), ..Query::default() };
+    let got: Vec<String> = store.query(&one).unwrap().records.into_iter().map(|r| r.version).collect();
+    assert_eq!(got, vec!["2024-01-01T00:00:01.000Z".to_owned()]);
+    let first = Query { ids: vec![id(2)], versions: Versions::FIRST, gate: Some(gate.clone()), ..Query::default() };
+    let got: Vec<String> = store.query(&first).unwrap().records.into_iter().map(|r| r.version).collect();
+    assert_eq!(got, vec!["2024-01-01T00:00:01.000Z".to_owned()]);
+    // Without a gate, first and last are the stored ones.
+    let ungated: Vec<String> = store.query(&Query { ids: vec![id(1)], ..Query::default() }).unwrap().records.into_iter().map(|r| r.version).collect();
+    assert_eq!(ungated, vec!["2024-01-01T00:00:02.000Z".to_owned()]);
 }
 
 /// `visit` hands over exactly the records `query` returns, page by page,

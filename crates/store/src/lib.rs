@@ -195,36 +195,54 @@ pub trait Store: Send + Sync {
 
     /// One page of versions matching `query` and passing its gate, in
     /// `date_added` order. Refused versions are skipped before the limit is
-    /// applied, so neither the page, `more` nor `next` reveals them.
+    /// applied, so neither the page, `more` nor `next` reveals them. With a
+    /// gate, `first` and `last` are chosen among the versions the gate lets
+    /// through ([`chooses`]).
     fn query(&self, query: &Query) -> Result<Page> {
-        let Some(gate) = &query.gate else {
+        if query.gate.is_none() {
             return self.page(query);
-        };
-        let limit = query.limit.unwrap_or(usize::MAX / 2);
-        let mut raw = query.clone();
-        raw.gate = None;
-        raw.limit = Some(limit.saturating_add(1).clamp(256, 4096));
-        let mut records = Vec::new();
-        loop {
-            let page = self.page(&raw)?;
-            let last = page.records.last().map(|r| r.date_added);
-            for r in page.records {
-                if gate.allows(&r) {
-                    records.push(r);
-                    if records.len() > limit {
-                        break;
-                    }
-                }
-            }
-            match last {
-                Some(d) if page.more && records.len() <= limit => raw.after = Some(Cursor(d)),
-                _ => break,
-            }
         }
+        let limit = query.limit.unwrap_or(usize::MAX / 2);
+        let mut records = Vec::new();
+        gated_walk(self, query, limit.saturating_add(1).clamp(256, 4096), &mut |r| {
+            records.push(r);
+            Ok(records.len() <= limit)
+        })?;
         let more = records.len() > limit;
         records.truncate(limit);
         let next = if more { records.last().map(|r| Cursor(r.date_added)) } else { None };
         Ok(Page { records, more, next })
+    }
+
+    /// [`Store::page`] (its gate ignored) with, for each version, whether it
+    /// is the first and whether it is the last stored version of its object
+    /// within the query's scope (its collection, else the store): what a
+    /// gated choice of `first` or `last` starts from ([`chooses`]). Returns
+    /// the records and `more`. The default knows neither flag (`false`), so
+    /// every choice looks up the object's versions; backends read them from
+    /// their columns.
+    #[allow(clippy::type_complexity)]
+    fn page_flagged(&self, query: &Query) -> Result<(Vec<(Record, bool, bool)>, bool)> {
+        let page = self.page(query)?;
+        Ok((page.records.into_iter().map(|r| (r, false, false)).collect(), page.more))
+    }
+
+    /// Every stored version of the object `id` within `collection` (else
+    /// the store), in any order, their JSON possibly left empty: what a
+    /// gated choice of `first` or `last` compares a version with.
+    fn versions_of(&self, id: &str, collection: Option<&str>) -> Result<Vec<Record>> {
+        let q = Query {
+            ids: vec![id.to_owned()],
+            versions: Versions::ALL,
+            collection: collection.map(str::to_owned),
+            ..Query::default()
+        };
+        let mut out = Vec::new();
+        self.each(&q, &mut |r| {
+            out.push(r);
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// The page [`Store::query`] would return, handed to `f` one version at a
@@ -254,6 +272,13 @@ pub trait Store: Send + Sync {
             return self.each(query, f);
         };
         let mut passed = 0;
+        if query.chooses_among_gated() {
+            gated_walk(self, query, 4096, &mut |r| {
+                passed += 1;
+                f(r).map(|()| true)
+            })?;
+            return Ok(passed);
+        }
         self.each(query, &mut |r| {
             if gate.allows(&r) {
                 passed += 1;
@@ -299,6 +324,89 @@ pub trait Store: Send + Sync {
         out.sort_by_key(|r| r.version_micros);
         Ok(out)
     }
+}
+
+/// The gated reading behind [`Store::query`] and [`Store::scan`]: `query`
+/// read without its gate, `chunk` versions at a time (every version of each
+/// object when `first` or `last` is chosen among those the gate lets
+/// through), each version the gate and the version choice take handed to
+/// `f` in `date_added` order until `f` says stop.
+fn gated_walk<S: Store + ?Sized>(
+    store: &S,
+    query: &Query,
+    chunk: usize,
+    f: &mut dyn FnMut(Record) -> std::result::Result<bool, String>,
+) -> Result<()> {
+    let Some(gate) = &query.gate else {
+        return Err(Error::Internal("a gated walk without a gate".into()));
+    };
+    let choosing = query.chooses_among_gated();
+    let mut raw = query.clone();
+    raw.gate = None;
+    raw.limit = Some(chunk);
+    if choosing {
+        raw.versions = Versions::ALL;
+    }
+    loop {
+        let (records, more) = store.page_flagged(&raw)?;
+        let last = records.last().map(|r| r.0.date_added);
+        for (r, is_first, is_last) in records {
+            let pass = if choosing {
+                chooses(query, gate, &r, is_first, is_last, &mut || store.versions_of(&r.id, query.collection.as_deref()))?
+            } else {
+                gate.allows(&r)
+            };
+            if pass && !f(r).map_err(Error::Internal)? {
+                return Ok(());
+            }
+        }
+        match last {
+            Some(d) if more => raw.after = Some(Cursor(d)),
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// Whether a gated query hands the reader `r`, a version that passes its
+/// other filters: the gate must let it through, and when the query selects
+/// `first` or `last`, they are the first and the last version *the reader
+/// may see* (within the query's collection, else the store), not the first
+/// and last stored. A reader is never denied an older version it may see
+/// because a newer one it may not see exists, and a recalled object's
+/// revoked version (the only one others may see) is its `first` too.
+///
+/// `is_first` and `is_last` say whether `r` is the first or the last stored
+/// version in that scope, when the backend knows (else `false`): a stored
+/// last version the gate lets through is the reader's last, decided without
+/// looking further, which keeps the common case (one version) as cheap as
+/// an ungated choice. Otherwise `others` (every version of the object in
+/// the scope) is read, and the gate asked about them with [`Gate::sees`],
+/// which notes nothing. Only versions handed over go through
+/// [`Gate::allows`].
+pub fn chooses(
+    query: &Query,
+    gate: &Gate,
+    r: &Record,
+    is_first: bool,
+    is_last: bool,
+    others: &mut dyn FnMut() -> Result<Vec<Record>>,
+) -> Result<bool> {
+    let v = &query.versions;
+    if v.all || (v.first && is_first) || (v.last && is_last) || v.at.iter().any(|t| t.micros() == r.version_micros) {
+        return Ok(gate.allows(r));
+    }
+    if !(v.first || v.last) || !gate.sees(r) {
+        return Ok(false);
+    }
+    let others = others()?;
+    let seen_beyond = |later: bool| {
+        others.iter().any(|o| {
+            let beyond = if later { o.version_micros > r.version_micros } else { o.version_micros < r.version_micros };
+            beyond && gate.sees(o)
+        })
+    };
+    let chosen = (v.last && !seen_beyond(true)) || (v.first && !seen_beyond(false));
+    Ok(chosen && gate.allows(r))
 }
 
 /// The prefix of the collections that hold what is shared under an
@@ -391,21 +499,44 @@ impl ObservableKey {
 
 /// A filter applied to stored versions before paging: the release decision
 /// of one recipient at one time. Versions it refuses are invisible to the
-/// query: they do not count toward the limit, `more` or the cursor. A gate
-/// decides from a record's columns, not its JSON: backends may hand it the
-/// record before reading the JSON bytes (`json` then empty).
+/// query: they do not count toward the limit, `more` or the cursor, nor
+/// toward which version is an object's `first` or `last` ([`chooses`]). A
+/// gate decides from a record's columns, not its JSON: backends may hand it
+/// the record before reading the JSON bytes (`json` then empty).
 #[derive(Clone)]
-pub struct Gate(std::sync::Arc<dyn Fn(&Record) -> bool + Send + Sync>);
+pub struct Gate {
+    allows: std::sync::Arc<dyn Fn(&Record) -> bool + Send + Sync>,
+    sees: Option<std::sync::Arc<dyn Fn(&Record) -> bool + Send + Sync>>,
+}
 
 impl Gate {
     /// A gate that lets through the records `allows` accepts.
     pub fn new(allows: impl Fn(&Record) -> bool + Send + Sync + 'static) -> Gate {
-        Gate(std::sync::Arc::new(allows))
+        Gate { allows: std::sync::Arc::new(allows), sees: None }
     }
 
-    /// Whether the record passes.
+    /// A gate whose `allows` also notes what it lets through (a reader's
+    /// ledger for its release log), with `sees` deciding the same without
+    /// noting: what a store asks about versions it only compares with.
+    pub fn noting(
+        allows: impl Fn(&Record) -> bool + Send + Sync + 'static,
+        sees: impl Fn(&Record) -> bool + Send + Sync + 'static,
+    ) -> Gate {
+        Gate { allows: std::sync::Arc::new(allows), sees: Some(std::sync::Arc::new(sees)) }
+    }
+
+    /// Whether the record passes; the store hands it over.
     pub fn allows(&self, record: &Record) -> bool {
-        (self.0)(record)
+        (self.allows)(record)
+    }
+
+    /// Whether the record would pass, for a version the store only looks
+    /// at (to choose an object's first or last), not hands over.
+    pub fn sees(&self, record: &Record) -> bool {
+        match &self.sees {
+            Some(sees) => sees(record),
+            None => (self.allows)(record),
+        }
     }
 }
 

@@ -6,6 +6,8 @@ use crate::{DateAdded, Gate, ObservableKey, Record};
 
 /// Which versions of each object a query selects. Several may be combined;
 /// a version is selected when any of them selects it. The default is `last`.
+/// With a gate, `first` and `last` are the first and last versions the gate
+/// lets through ([`crate::chooses`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Versions {
     /// Every version.
@@ -81,6 +83,13 @@ pub struct Query {
 }
 
 impl Query {
+    /// Whether the query chooses `first` or `last` among the versions its
+    /// gate lets through ([`crate::chooses`]): a backend then reads every
+    /// version of each object and chooses row by row.
+    pub fn chooses_among_gated(&self) -> bool {
+        self.gate.is_some() && !self.versions.all && (self.versions.first || self.versions.last)
+    }
+
     /// The exclusive lower bound on `date_added` from `added_after` and the cursor.
     pub fn lower_bound(&self) -> i64 {
         let cursor = self.after.map_or(i64::MIN, |c| c.0 .0);
