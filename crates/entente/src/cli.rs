@@ -445,7 +445,8 @@ pub struct ExportArgs {
     /// Write here instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    /// Only the latest version of each object (default: every version).
+    /// Only the latest version of each object (default: every version);
+    /// with --for, the latest version that partner may see.
     #[arg(long)]
     pub latest: bool,
     /// Only what the release decision gives this partner (identity id) now,

@@ -1,8 +1,9 @@
 //! `entente export`: every stored version (or the latest), as one STIX 2.1
 //! bundle, streamed from the stored bytes. With `--for PARTNER`, only what
-//! the release decision gives that partner now, recorded in the release log
-//! (one entry per thousand versions); without it, the operator's backup of
-//! the whole store.
+//! the release decision gives that partner now (with `--latest`, the latest
+//! version of each object it may see), recorded in the release log (one
+//! entry per thousand versions); without it, the operator's backup of the
+//! whole store.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};

@@ -200,6 +200,38 @@ fn agreement_commands_propose_ratify_and_show_derived_state() {
     assert!(shown.contains("\"channel\":\"export\"") && shown.contains(&id), "{shown}");
 }
 
+/// `export --for P --latest` gives each object's latest version P may see:
+/// a newer version above the agreement's ceiling leaves P the older one.
+#[test]
+fn export_for_latest_gives_the_latest_version_the_partner_may_see() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (a, b, id) = propose_a_b(d);
+    for who in ["Aurelia", "Borealis"] {
+        assert!(entente(d, &["agreement", "ratify", "--as", who, &id]).status.success());
+    }
+    let green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+    let strict = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003";
+    let version = |modified: &str, marking: &str| {
+        serde_json::json!({"type": "malware", "spec_version": "2.1", "id": "malware--00000000-0000-4000-8000-000000000001",
+            "created": "2026-01-01T00:00:00Z", "modified": modified, "created_by_ref": a,
+            "name": "m", "is_family": false, "object_marking_refs": [marking]})
+    };
+    let bundle = serde_json::json!({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000001",
+        "objects": [version("2026-01-01T00:00:00Z", green), version("2026-02-01T00:00:00Z", strict)]});
+    std::fs::write(d.join("objs.json"), bundle.to_string()).unwrap();
+    let out = entente(d, &["import", "--as", "Aurelia", "--share", &id, "objs.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let latest_for = |p: &str| -> Vec<String> {
+        let out = entente(d, &["export", "--for", p, "--latest", "--type", "malware"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let bundle: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        bundle["objects"].as_array().unwrap().iter().map(|o| o["modified"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(latest_for(&b), vec!["2026-01-01T00:00:00Z"], "Borealis is owed the first version");
+    assert_eq!(latest_for(&a), vec!["2026-02-01T00:00:00Z"], "the author gets its latest");
+}
+
 #[test]
 fn detect_sights_for_the_author_and_correlate_counts_what_the_partner_sees() {
     let dir = tempfile::tempdir().unwrap();

@@ -38,8 +38,9 @@ fn raw(json: &[u8]) -> Box<RawValue> {
 
 /// `GET /api/v1/objects`: the caller's view of the store, filtered and paged.
 /// Parameters: `type`, `id`, `author` (comma lists), `added_after`,
-/// `versions` (`last` default, `all`, `first`), `limit` (≤ the TAXII
-/// maximum), `next` (from a previous page).
+/// `versions` (`last` default, `all`, `first`: the latest and earliest the
+/// caller may see), `limit` (≤ the TAXII maximum), `next` (from a previous
+/// page).
 pub(super) async fn search(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -9,7 +9,10 @@
 //! correlation of observables and detection — with random filters and page
 //! sizes, and what it gets must equal what a deliberately simple model says:
 //! the reference rules of `policy::reference` applied to the stored objects,
-//! and TAXII's filters and version selection applied by hand.
+//! and TAXII's filters and version selection applied by hand. `first` and
+//! `last` are the first and last versions the reader may see: an object's
+//! second version often carries other markings than its first, so a newer
+//! version a partner may not see must not hide the older one it may.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -72,7 +75,6 @@ struct Version {
     version: String,
     micros: i64,
     shared_under: Vec<StixId>,
-    first: bool,
     last: bool,
     recalled: bool,
     poster: Option<String>,
@@ -248,6 +250,11 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
                 if rng.chance(30) {
                     v["revoked"] = json!(true);
                 }
+                // Often marked otherwise than the first version (stricter or
+                // looser): one of the two may be visible without the other.
+                if rng.chance(50) {
+                    v["object_marking_refs"] = json!([*rng.pick(&markings)]);
+                }
                 versions.push(Object::from_value(v).unwrap());
             }
             for (i, _) in agreements.iter().enumerate() {
@@ -322,7 +329,6 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
                     version: r.version.clone(),
                     micros: r.version_micros,
                     shared_under: r.shared_under.split_whitespace().map(|s| StixId::parse(s).unwrap()).collect(),
-                    first: i == 0,
                     last: i + 1 == n,
                     recalled: latest_revoked,
                     poster: r.posted_by.clone(),
@@ -360,6 +366,30 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
     let visible = |v: &Version, p: &StixId, shares: &[StixId]| {
         v.poster.as_deref() == Some(p.as_str())
             || world.verdict_stored(&v.object, None, p, &now, shares, v.recalled) != Verdict::Deny
+    };
+    // The versions of each object, for choosing among those a reader sees.
+    let mut of_id: HashMap<&str, Vec<&Version>> = HashMap::new();
+    for v in &versions {
+        of_id.entry(v.id.as_str()).or_default().push(v);
+    }
+    // Whether `v` is what `selection` picks for `p`, given that `p` sees it:
+    // `last` and `first` are the latest and earliest versions `p` sees, in
+    // the agreement's collection when one is given, else anywhere.
+    let picked = |v: &Version, p: &StixId, selection: &str, agreement: Option<&StixId>| {
+        let newer = |x: &Version| x.micros > v.micros;
+        let older = |x: &Version| x.micros < v.micros;
+        let beyond: &dyn Fn(&Version) -> bool = match selection {
+            "last" => &newer,
+            "first" => &older,
+            _ => return true,
+        };
+        !of_id[v.id.as_str()].iter().any(|x| {
+            beyond(x)
+                && match agreement {
+                    Some(a) => x.shared_under.contains(a) && visible(x, p, std::slice::from_ref(a)),
+                    None => visible(x, p, &x.shared_under),
+                }
+        })
     };
     let client = Client::new();
     let mut counts = Counts { decisions: 0, leaked: 0, wrongly_denied: 0, requests: 0 };
@@ -430,27 +460,26 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
             let expected: BTreeSet<String> = versions
                 .iter()
                 .filter(|v| ty.is_none_or(|t| v.ty == t))
-                .filter(|v| match selection {
-                    "last" => v.last,
-                    "first" => v.first,
-                    _ => true,
-                })
                 .filter(|v| {
                     considered += 1;
                     visible(v, p, &v.shared_under)
                 })
+                .filter(|v| picked(v, p, selection, None))
                 .map(|v| key(&v.id, &v.version))
                 .collect();
             compare(&mut counts, &base, got, expected, considered);
         }
 
-        // The export path (`entente export --for P`): a gated scan of every version.
+        // The export path (`entente export --for P`, with `--latest` or
+        // without): a gated scan of every version, or of the latest it sees.
+        let latest = rng.chance(50);
         let exported = {
             let (store, partner) = (export_store.clone(), p.clone());
             tokio::task::spawn_blocking(move || {
                 let index = server::release::Agreements::default().index(&*store).unwrap();
                 let reader = server::release::Reader::new(partner, index, server::release::Through::AnyShare);
-                let query = store::Query { versions: store::Versions::ALL, gate: Some(reader.gate()), ..Default::default() };
+                let versions = if latest { store::Versions::LAST } else { store::Versions::ALL };
+                let query = store::Query { versions, gate: Some(reader.gate()), ..Default::default() };
                 let mut out = Vec::new();
                 store
                     .scan(&query, &mut |r| {
@@ -463,16 +492,24 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
             .await
             .unwrap()
         };
-        let expected: BTreeSet<String> =
-            versions.iter().filter(|v| visible(v, p, &v.shared_under)).map(|v| key(&v.id, &v.version)).collect();
-        compare(&mut counts, "export --for", exported, expected, versions.len());
+        let selection = if latest { "last" } else { "all" };
+        let expected: BTreeSet<String> = versions
+            .iter()
+            .filter(|v| visible(v, p, &v.shared_under) && picked(v, p, selection, None))
+            .map(|v| key(&v.id, &v.version))
+            .collect();
+        compare(&mut counts, &format!("export --for (versions {selection})"), exported, expected, versions.len());
 
-        // The REST search: every version.
-        let base = format!("{url}/api/v1/objects?versions=all&limit={}", rng.pick(&[97usize, 500, 1000]));
+        // The REST search: every version, the latest or the first.
+        let selection = *rng.pick(&["all", "last", "first"]);
+        let base = format!("{url}/api/v1/objects?versions={selection}&limit={}", rng.pick(&[97usize, 500, 1000]));
         let (got, n) = page_through(base.clone(), true).await;
         counts.requests += n;
-        let expected: BTreeSet<String> =
-            versions.iter().filter(|v| visible(v, p, &v.shared_under)).map(|v| key(&v.id, &v.version)).collect();
+        let expected: BTreeSet<String> = versions
+            .iter()
+            .filter(|v| visible(v, p, &v.shared_under) && picked(v, p, selection, None))
+            .map(|v| key(&v.id, &v.version))
+            .collect();
         compare(&mut counts, &base, got, expected, versions.len());
 
         // Collections: the agreements it is party to (latest version), and what each holds.
@@ -487,7 +524,8 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
                 .is_some_and(|ps| ps.iter().any(|x| x == p.as_str()));
             let cid = server::release::collection_of_agreement(a);
             assert_eq!(listed.contains(&cid), party, "collection of {a} listed to {p}: {}", !party);
-            let base = format!("{url}/taxii2/root/collections/{cid}/objects/?match[version]=all&limit=500");
+            let selection = *rng.pick(&["all", "all", "last", "first"]);
+            let base = format!("{url}/taxii2/root/collections/{cid}/objects/?match[version]={selection}&limit=500");
             if !party {
                 let (status, _) = get(base).await;
                 counts.requests += 1;
@@ -504,13 +542,14 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
                     considered += 1;
                     visible(v, p, std::slice::from_ref(a))
                 })
+                .filter(|v| picked(v, p, selection, Some(a)))
                 .map(|v| key(&v.id, &v.version))
                 .collect();
             compare(&mut counts, &base, got, expected, considered);
         }
 
-        // Correlation: the objects whose latest version carries an address,
-        // as far as this partner may see, and their authors.
+        // Correlation: the objects whose latest version this partner may
+        // see carries an address, and their authors.
         let carries = |v: &Version, value: &str| v.ty == "indicator" && v.object.observables().iter().any(|o| o.value == value);
         for _ in 0..8 {
             let value = address(rng.below(VALUES));
@@ -521,11 +560,12 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
             let mut considered = 0;
             let seen: Vec<&Version> = versions
                 .iter()
-                .filter(|v| v.last && carries(v, &value))
+                .filter(|v| carries(v, &value))
                 .filter(|v| {
                     considered += 1;
                     visible(v, p, &v.shared_under)
                 })
+                .filter(|v| picked(v, p, "last", None))
                 .collect();
             let expected: BTreeSet<String> = seen.iter().map(|v| v.id.clone()).collect();
             correlated += expected.len();
@@ -576,7 +616,8 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
         detected += expected.len();
         compare(&mut counts, "detect", got, expected, considered);
 
-        // Single objects, visible or not: TAXII object and versions, REST object.
+        // Single objects, visible or not: TAXII object (every version, the
+        // latest and the first it sees) and versions, REST object.
         for _ in 0..25 {
             let v = rng.pick(&versions);
             let all: Vec<&Version> = versions.iter().filter(|x| x.id == v.id).collect();
@@ -587,9 +628,11 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
             let (status, body) = get(format!("{one}?match[version]=all")).await;
             let (vstatus, vbody) = get(format!("{one}versions/")).await;
             let (rstatus, rbody) = get(format!("{url}/api/v1/objects/{}", v.id)).await;
-            counts.requests += 3;
+            let (lstatus, lbody) = get(one.clone()).await;
+            let (fstatus, fbody) = get(format!("{one}?match[version]=first")).await;
+            counts.requests += 5;
             if seen.is_empty() {
-                for (s, what) in [(status, "object"), (vstatus, "versions"), (rstatus, "REST object")] {
+                for (s, what) in [(status, "object"), (vstatus, "versions"), (rstatus, "REST object"), (lstatus, "latest"), (fstatus, "first")] {
                     if s != 404 {
                         counts.leaked += 1;
                     }
@@ -597,7 +640,7 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
                 }
                 continue;
             }
-            assert_eq!((status, vstatus, rstatus), (200, 200, 200), "{}", v.id);
+            assert_eq!((status, vstatus, rstatus, lstatus, fstatus), (200, 200, 200, 200, 200), "{}", v.id);
             let got: Vec<String> = body["objects"]
                 .as_array()
                 .unwrap()
@@ -610,6 +653,16 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
             assert_eq!(got_versions, expected, "versions of {}", v.id);
             let latest = seen.iter().max_by_key(|x| x.micros).unwrap();
             assert_eq!(rbody["modified"].as_str().unwrap(), latest.version, "REST object {}", v.id);
+            let earliest = seen.iter().min_by_key(|x| x.micros).unwrap();
+            for (body, want, what) in [(&lbody, latest, "latest"), (&fbody, earliest, "first")] {
+                let got: Vec<String> = body["objects"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|o| key(o["id"].as_str().unwrap(), o["modified"].as_str().unwrap()))
+                    .collect();
+                compare(&mut counts, &format!("{one} ({what})"), got, BTreeSet::from([key(&want.id, &want.version)]), 0);
+            }
         }
     }
     let _ = stop.send(());
@@ -632,4 +685,119 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
     assert_eq!((counts.leaked, counts.wrongly_denied), (0, 0));
 }
 
-crate::on_both_backends!(every_path_equals_the_reference);
+/// The version choice on every path, by example: A shares a malware's
+/// version 1 (TLP:GREEN) and version 2 (TLP:AMBER+STRICT) under an A–B
+/// agreement whose ceiling is AMBER, an indicator likewise, and recalls a
+/// third object (its version 2 revokes it). B is owed version 1 of the
+/// first two wherever it asks for the latest (TAXII `last`, the default, in
+/// the everything collection, the agreement's collection and the object's
+/// own endpoint; the manifest; REST `versions=last`, the object, its
+/// observables) and the revoked version of the third wherever it asks for
+/// the first. A, the author, gets its latest.
+async fn a_newer_version_hides_no_older_one(backend: Backend) {
+    let node = crate::start(backend, Default::default()).await;
+    let agreement = crate::ratified_agreement(&node, "A-B amber", &[0, 1], &["malware", "indicator"]).await;
+    let (green, strict) = (model::tlp::Tlp::Green.marking_id(), model::tlp::Tlp::AmberStrict.marking_id());
+    let malware = "malware--00000000-0000-4000-8000-0000000000a1";
+    let indicator = "indicator--00000000-0000-4000-8000-0000000000a2";
+    let recalled = "malware--00000000-0000-4000-8000-0000000000a3";
+    let (v1, v2) = ("2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z");
+    let version = |id: &str, modified: &str, marking: &str, revoked: bool| {
+        let mut o = json!({"type": id.split("--").next().unwrap(), "spec_version": "2.1", "id": id, "created_by_ref": node.a,
+            "created": v1, "modified": modified, "name": "example", "object_marking_refs": [marking]});
+        if id.starts_with("malware") {
+            o["is_family"] = json!(false);
+        } else {
+            o["pattern"] = json!("[ipv4-addr:value = '198.51.100.7']");
+            o["pattern_type"] = json!("stix");
+            o["valid_from"] = json!(v1);
+        }
+        if revoked {
+            o["revoked"] = json!(true);
+        }
+        o
+    };
+    let objects = vec![
+        version(malware, v1, green, false),
+        version(malware, v2, strict, false),
+        version(indicator, v1, green, false),
+        version(indicator, v2, strict, false),
+        version(recalled, v1, green, false),
+        version(recalled, v2, green, true),
+    ];
+    let (s, v) = crate::call(&node, &node.token_a, "POST", "objects", Some(json!({"objects": objects, "agreements": [agreement]}))).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["results"].as_array().unwrap().iter().all(|r| r["status"] == "stored"), "{v}");
+
+    let client = Client::new();
+    let get = |token: &str, path: String| {
+        let (client, token, url) = (client.clone(), token.to_owned(), format!("{}{path}", node.url));
+        async move {
+            let r = client.get(&url).bearer_auth(&token).header("Accept", TAXII).send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null), url)
+        }
+    };
+    // The (id, version) pairs of a listing's objects, of ours only.
+    let listed = |body: &Value, field: &str| -> BTreeSet<String> {
+        body[field]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|o| [malware, indicator, recalled].contains(&o["id"].as_str().unwrap_or("")))
+            .map(|o| key(o["id"].as_str().unwrap(), o.get("modified").or_else(|| o.get("version")).and_then(Value::as_str).unwrap()))
+            .collect()
+    };
+    let want = |pairs: &[(&str, &str)]| pairs.iter().map(|(id, v)| key(id, v)).collect::<BTreeSet<String>>();
+    let everything = format!("/taxii2/root/collections/{}/", server::release::EVERYTHING);
+    let collection = format!("/taxii2/root/collections/{}/", server::release::collection_of_agreement(&StixId::parse(&agreement).unwrap()));
+    let b_last = want(&[(malware, v1), (indicator, v1), (recalled, v2)]);
+    let b_first = want(&[(malware, v1), (indicator, v1), (recalled, v2)]);
+    let a_last = want(&[(malware, v2), (indicator, v2), (recalled, v2)]);
+    let a_first = want(&[(malware, v1), (indicator, v1), (recalled, v1)]);
+    for (token, last, first) in [(&node.token_b, &b_last, &b_first), (&node.token_a, &a_last, &a_first)] {
+        for base in [&everything, &collection] {
+            for (query, expected) in [("", last), ("?match[version]=last", last), ("?match[version]=first", first)] {
+                let (s, body, url) = get(token, format!("{base}objects/{query}")).await;
+                assert_eq!((s, &listed(&body, "objects")), (200, expected), "{url}");
+                let (s, body, url) = get(token, format!("{base}manifest/{query}")).await;
+                assert_eq!((s, &listed(&body, "objects")), (200, expected), "{url}");
+            }
+            for id in [malware, indicator, recalled] {
+                for (query, expected) in [("", last), ("?match[version]=first", first)] {
+                    let (s, body, url) = get(token, format!("{base}objects/{id}/{query}")).await;
+                    let mine: BTreeSet<String> = expected.iter().filter(|k| k.starts_with(id)).cloned().collect();
+                    assert_eq!((s, listed(&body, "objects")), (200, mine), "{url}");
+                }
+            }
+        }
+        for (versions, expected) in [("last", last), ("first", first)] {
+            let (s, body, url) = get(token, format!("/api/v1/objects?versions={versions}")).await;
+            assert_eq!((s, &listed(&body, "objects")), (200, expected), "{url}");
+        }
+        for id in [malware, indicator, recalled] {
+            let (s, body, url) = get(token, format!("/api/v1/objects/{id}")).await;
+            let latest = last.iter().find(|k| k.starts_with(id)).unwrap();
+            assert_eq!((s, key(id, body["modified"].as_str().unwrap_or(""))), (200, latest.clone()), "{url}");
+        }
+    }
+    // The indicator's observables: B is owed those of version 1.
+    let (s, body, url) = get(&node.token_b, format!("/api/v1/objects/{indicator}/observables")).await;
+    assert_eq!(s, 200, "{url}: {body}");
+    assert_eq!(body["observables"][0]["value"], "198.51.100.7", "{body}");
+    // C, no party, still gets nothing.
+    let token_c = {
+        let (t, rec) = server::auth::issue(&node.c, "test", store::Role::Analyst, 0, None);
+        let registry = node.registry.clone();
+        tokio::task::spawn_blocking(move || registry.put_token(&rec).unwrap()).await.unwrap();
+        t
+    };
+    for id in [malware, indicator, recalled] {
+        let (s, _, url) = get(&token_c, format!("{everything}objects/{id}/")).await;
+        assert_eq!(s, 404, "{url}");
+        let (s, _, url) = get(&token_c, format!("/api/v1/objects/{id}")).await;
+        assert_eq!(s, 404, "{url}");
+    }
+}
+
+crate::on_both_backends!(every_path_equals_the_reference, a_newer_version_hides_no_older_one);
