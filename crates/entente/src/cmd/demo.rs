@@ -141,7 +141,7 @@ fn demo(args: &DemoArgs, config: &Config, ports: &[u16], stop: &Stop) -> anyhow:
     drop(nations);
     if caught_up {
         while !stop.wait(Duration::from_millis(250)) {
-            servers.check()?;
+            servers.revive()?;
         }
     }
     eprintln!("stopping the three servers");
@@ -216,7 +216,7 @@ fn federate(nations: &[Nation], servers: &mut Servers, stop: &Stop) -> anyhow::R
     let expected = coalition::expected(nations)?;
     let mut said = Instant::now();
     loop {
-        servers.check()?;
+        servers.revive()?;
         let held = coalition::held(nations)?;
         let missing: u64 = (0..nations.len()).flat_map(|x| (0..nations.len()).map(move |y| (x, y))).map(|(x, y)| expected[x][y].saturating_sub(held[x][y])).sum();
         if missing == 0 {

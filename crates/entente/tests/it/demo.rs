@@ -1,7 +1,8 @@
 //! `entente demo`: one command starts three nations' nodes; each node comes
 //! to hold the other nations' objects its agreements give it, the nation
 //! outside the bilateral agreement none of what was shared under it alone,
-//! a value every nation reported correlates across partners, and Ctrl-C
+//! a value every nation reported correlates across partners, a node whose
+//! server is killed is restarted by the demo with what it held, and Ctrl-C
 //! stops the demo and its three servers cleanly.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -229,6 +230,27 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
     let reporters: BTreeSet<&str> = c["partners"].as_array().unwrap().iter().map(|p| p["partner"].as_str().unwrap()).collect();
     let all: BTreeSet<&str> = ids.values().map(String::as_str).collect();
     assert_eq!(reporters, all, "{c}");
+
+    // Kill Borealis's server outright: the demo says so, restarts it, and
+    // the node comes back holding what it held.
+    let borealis_dir = root.path().join("demo").join("borealis");
+    let pid = std::fs::read_to_string(borealis_dir.join("serve.pid")).unwrap();
+    let status = Command::new("kill").args(["-KILL", pid.trim()]).status().unwrap();
+    assert!(status.success(), "kill -KILL {pid}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !said().contains("Borealis's server") || !said().contains("restarting it") {
+        assert!(Instant::now() < deadline, "the demo did not restart Borealis's server: {}", said());
+        assert!(demo.0.try_wait().unwrap().is_none(), "the demo stopped when one server died: {}", said());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let healthz = format!("{}/healthz", nodes["Borealis"].base);
+    while !reqwest::blocking::get(&healthz).is_ok_and(|r| r.status().is_success()) {
+        assert!(Instant::now() < deadline, "Borealis's server did not come back: {}", said());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let new_pid = std::fs::read_to_string(borealis_dir.join("serve.pid")).unwrap();
+    assert_ne!(new_pid, pid, "serve.pid names the new server");
+    assert_eq!(nodes["Borealis"].held_from(&ids["Aurelia"]), held[&("Borealis", "Aurelia")], "Borealis lost objects in the crash");
 
     // Ctrl-C: the demo stops its servers and exits 0.
     signal(&demo.0, "-INT");
