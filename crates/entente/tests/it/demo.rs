@@ -156,6 +156,9 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
     // The demo prints each node's URL and token, an example, and then says
     // when federation has caught up.
     let mut nodes: BTreeMap<&str, Node> = BTreeMap::new();
+    let mut people: Vec<(String, String)> = Vec::new();
+    let mut indicator_url = None;
+    let mut observations = None;
     let mut example = None;
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
@@ -168,6 +171,15 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
         if let [name, url, "token", token] = words[..] {
             let name = NATIONS.iter().find(|n| **n == name).unwrap_or_else(|| panic!("{line}"));
             nodes.insert(name, Node { base: url.trim_end_matches('/').to_owned(), token: token.to_owned() });
+        }
+        if let ["liaison", liaison, "analyst", analyst] = words[..] {
+            people.push((liaison.to_owned(), analyst.to_owned()));
+        }
+        if let ["open", _, "indicator", "on", _, "node:", url] = words[..] {
+            indicator_url = Some(url.to_owned());
+        }
+        if let ["Detection:", "upload", file, ..] = words[..] {
+            observations = Some(file.to_owned());
         }
         if let ["curl", "-H", _, _, token, url] = words[..] {
             example = Some((url.to_owned(), token.trim_end_matches('\'').to_owned()));
@@ -223,6 +235,47 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
         assert!(partner_got.next().is_some(), "{partner} received none of {author}'s bilateral objects");
         assert!(to_caledonia.is_subset(&tri), "Caledonia holds {author}'s objects not shared under the trilateral agreement");
     }
+
+    // Each nation has a liaison's and an analyst's token on its own node,
+    // each with its role.
+    assert_eq!(people.len(), 3, "{people:?}");
+    // (Proposing an agreement with no terms: the analyst is refused for
+    // its role, the liaison passes that check and is refused for the terms.)
+    for (name, (liaison, analyst)) in NATIONS.iter().zip(&people) {
+        for (token, role, want) in [(liaison, "liaison", 400), (analyst, "analyst", 403)] {
+            let r = reqwest::blocking::Client::new()
+                .post(format!("{}/api/v1/agreements", nodes[name].base))
+                .bearer_auth(token)
+                .json(&serde_json::json!({}))
+                .send()
+                .unwrap();
+            let status = r.status().as_u16();
+            assert_eq!(status / 100, 4, "{name}'s {role}: {status}");
+            assert_eq!(status == 403, want == 403, "{name}'s {role}: {status} {}", r.text().unwrap_or_default());
+        }
+    }
+    // The "try this" walk: Borealis's indicator opens on Aurelia's node, and
+    // the observations file the demo wrote finds every nation's indicator.
+    let url = indicator_url.expect("an indicator to open");
+    let id = url.rsplit('/').next().unwrap().to_owned();
+    assert!(url.starts_with(&format!("{}/intel/indicator--", nodes["Aurelia"].base)), "{url}");
+    let analyst = Node { base: nodes["Aurelia"].base.clone(), token: people[0].1.clone() };
+    let indicator = analyst.api(&format!("/api/v1/objects/{id}"));
+    assert_eq!(indicator["created_by_ref"], ids["Borealis"].as_str(), "{indicator}");
+    let file = root.path().join(observations.expect("an observations file"));
+    let body = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{}/api/v1/detect", analyst.base))
+        .bearer_auth(&analyst.token)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "detect: {}", r.status());
+    let found: Value = r.json().unwrap();
+    let hit: BTreeSet<&str> = found["hits"].as_array().unwrap().iter().map(|h| h["indicator"].as_str().unwrap()).collect();
+    assert!(hit.contains(id.as_str()), "Borealis's indicator not hit: {found}");
+    assert!(hit.len() >= 3, "one indicator of each nation at least: {found}");
 
     // The value every nation reported correlates across all three.
     let (url, token) = example.expect("an example curl line");
