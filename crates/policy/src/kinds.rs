@@ -23,7 +23,7 @@
 //! defines. Tests add `x-entente-test-note` ([`TEST_NOTE`], feature
 //! `test-kinds`), a module-style record the leak tests cover.
 
-use crate::ext::{AGREEMENT_TYPE, NOTICE_TYPE, RATIFICATION_TYPE};
+use crate::ids::{AGREEMENT_TYPE, NOTICE_TYPE, RATIFICATION_TYPE};
 
 /// The property of every partnership record (but the agreement itself)
 /// naming the agreement it belongs to.

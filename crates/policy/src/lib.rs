@@ -23,6 +23,7 @@ mod decide;
 mod error;
 pub mod ext;
 mod facts;
+mod ids;
 #[cfg(test)]
 mod fixture;
 pub mod jcs;
