@@ -9,8 +9,9 @@ use serde_json::{Map, Value};
 
 use crate::{Context, Error, Module};
 
-/// The property naming the agreement a partnership record belongs to.
-pub const AGREEMENT_REF: &str = "agreement_ref";
+/// The property naming the agreement a partnership record belongs to
+/// (`policy::kinds::AGREEMENT_MARKER`).
+pub const AGREEMENT_REF: &str = policy::kinds::AGREEMENT_MARKER;
 
 /// Properties the kit sets on every record; a draft may not set them.
 const COMMON: [&str; 9] = ["type", "spec_version", "id", "created", "modified", "created_by_ref", AGREEMENT_REF, "revoked", "extensions"];

@@ -14,7 +14,10 @@
 //!   arrive in and however they are split between two arrivals (a
 //!   property test over permutations);
 //! - a record withdrawn by its author leaves the records the state is
-//!   derived from.
+//!   derived from;
+//! - every kind is declared in `policy`'s table of kinds, and the release
+//!   decision gives each record to the agreement's parties, at any TLP,
+//!   and to no one else.
 
 use model::tlp::Tlp;
 use model::{Object, StixId, Timestamp};
@@ -174,6 +177,32 @@ pub fn withdrawn_records_leave(module: &dyn Module, steps: &[Step]) {
     }
 }
 
+/// Every kind is declared in `policy::kinds`, and each record goes to the
+/// agreement's parties and to no one else, whatever its TLP marking.
+pub fn parties_alone_receive(module: &dyn Module, steps: &[Step]) {
+    for kind in module.kinds() {
+        assert!(policy::kinds::is_record(kind), "{kind} is not declared in policy::kinds: it would be released like intelligence");
+    }
+    let world = World::new();
+    let start = Timestamp::parse("2026-06-01T00:00:00Z").expect("a timestamp");
+    let index = policy::AgreementIndex::build(std::slice::from_ref(&world.agreement), &[], &[], &policy::PartyKeys::new());
+    let now = Timestamp::parse("2026-07-01T00:00:00Z").expect("a timestamp");
+    for (object, record) in run(module, &world, &start, steps) {
+        for tlp in [None, Some(Tlp::Clear), Some(Tlp::Red)] {
+            let mut value = object.to_value();
+            if let Some(t) = tlp {
+                value["object_marking_refs"] = json!([t.marking_id()]);
+            }
+            let object = Object::from_value(value).expect("still a valid object");
+            let facts = policy::ObjectFacts::from_object(&object).unwrap_or_else(|e| panic!("{}: {e}", record.id));
+            for (i, partner) in world.partners.iter().enumerate() {
+                let allowed = policy::decide(&facts, partner, &now, &[], &index).is_allowed();
+                assert_eq!(allowed, i < 3, "{} ({tlp:?}) to partner {i}: {}", record.id, if allowed { "released" } else { "refused" });
+            }
+        }
+    }
+}
+
 /// The module's own properties of a record (the common ones left out).
 pub fn record_properties(record: &Record) -> Map<String, Value> {
     let common = ["type", "spec_version", "id", "created", "modified", "created_by_ref", crate::AGREEMENT_REF, "revoked", "extensions"];
@@ -292,6 +321,11 @@ macro_rules! module_suite {
             #[test]
             fn only_the_author_versions() {
                 $crate::suite::only_the_author_versions(&$module, &$steps);
+            }
+
+            #[test]
+            fn parties_alone_receive() {
+                $crate::suite::parties_alone_receive(&$module, &$steps);
             }
 
             #[test]
