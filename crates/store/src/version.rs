@@ -56,3 +56,6 @@ pub fn decide_version<H: Held>(
         Outcome::Conflict(format!("{id}: a different object with this id and version is already stored"))
     }))
 }
+
+#[cfg(test)]
+mod tests;

@@ -14,27 +14,17 @@ use policy::{
     Ratification, Reshare, Scope, Via,
 };
 
-/// A small deterministic generator (SplitMix64).
-pub struct Rng(pub u64);
+/// The shared seeded generator (SplitMix64).
+pub use model::rng::Rng;
 
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-    pub fn id(&mut self, ty: &str) -> StixId {
+/// Random STIX ids from the generator.
+pub trait Ids {
+    /// A well-formed id of type `ty`.
+    fn id(&mut self, ty: &str) -> StixId;
+}
+
+impl Ids for Rng {
+    fn id(&mut self, ty: &str) -> StixId {
         let (a, b) = (self.next(), self.next());
         let h = format!("{a:016x}{b:016x}");
         let raw = format!(

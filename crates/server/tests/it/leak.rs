@@ -15,6 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use model::rng::Rng;
 use model::{Object, StixId, Timestamp};
 use policy::reference::{Verdict, World};
 use reqwest::Client;
@@ -25,31 +26,6 @@ use crate::Backend;
 
 const TAXII: &str = "application/taxii+json;version=2.1";
 const DAY: i64 = 86_400_000_000;
-
-/// SplitMix64: small, deterministic, seeded per run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-    fn subset<T: Clone>(&mut self, items: &[T], percent: u64) -> Vec<T> {
-        items.iter().filter(|_| self.chance(percent)).cloned().collect()
-    }
-}
 
 const TYPES: &[&str] = &["malware", "tool", "attack-pattern", "campaign", "vulnerability", "infrastructure", "indicator"];
 /// Indicators test one of this many addresses, so partners' reports overlap.
