@@ -112,14 +112,18 @@ pub trait Module: Send + Sync + 'static {
     /// The actions it offers.
     fn actions(&self) -> &'static [Action];
 
-    /// Checks a record of one of its kinds against its agreement and the
-    /// records already known (`records`, in canonical order): refuse with
-    /// the property named. Called for records made here and for records
-    /// arriving from partners alike.
-    fn validate(&self, record: &Record, records: &Records, ctx: &Context<'_>) -> Result<(), Error>;
+    /// Checks a record of one of its kinds on its own and against its
+    /// agreement: refuse with the property named. Called for records made
+    /// here and for records arriving from partners (sync) alike, so it must
+    /// not depend on which other records a node happens to hold yet (they
+    /// may arrive in any order): checks against other records (a reply to
+    /// a message that exists) belong in [`Module::act`], and the state
+    /// treats a reference to a record not (yet) seen as such.
+    fn validate(&self, record: &Record, ctx: &Context<'_>) -> Result<(), Error>;
 
     /// What `action` authors for `ctx.me`, from its `input`: one record,
-    /// new or a new version of one of the caller's own ([`Draft::revises`]).
+    /// new or a new version of one of the caller's own ([`Draft::revises`]),
+    /// checked against the records the caller may see (`records`).
     fn act(&self, action: &str, input: &Map<String, Value>, records: &Records, ctx: &Context<'_>) -> Result<Draft, Error>;
 
     /// The module's state for an agreement, derived from the records the
@@ -149,14 +153,14 @@ pub fn author(module: &dyn Module, action: &str, input: &Map<String, Value>, rec
     }
     let object = finish(module, draft, records, ctx)?;
     let record = Record::from_object(&object)?;
-    module.validate(&record, records, ctx)?;
+    module.validate(&record, ctx)?;
     Ok(object)
 }
 
-/// Checks a record that arrived from a partner (the API, TAXII, sync)
-/// before it is stored: one of the module's kinds, belonging to this
-/// agreement, authored by one of its parties, valid for the module.
-pub fn accept(module: &dyn Module, object: &model::Object, records: &Records, ctx: &Context<'_>) -> Result<Record, Error> {
+/// Checks a record that arrived from a partner (sync) before it is
+/// stored: one of the module's kinds, belonging to `ctx.agreement`,
+/// authored by one of its parties, valid for the module on its own.
+pub fn accept(module: &dyn Module, object: &model::Object, ctx: &Context<'_>) -> Result<Record, Error> {
     let record = Record::from_object(object)?;
     if !module.kinds().contains(&record.kind.as_str()) {
         return Err(Error::invalid(&record.id, "type", format!("not a record of {}", module.name())));
@@ -167,6 +171,6 @@ pub fn accept(module: &dyn Module, object: &model::Object, records: &Records, ct
     if !ctx.agreement.is_party(&record.author) {
         return Err(Error::invalid(&record.id, "created_by_ref", format!("{} is not a party to {}", record.author, ctx.agreement.id)));
     }
-    module.validate(&record, records, ctx)?;
+    module.validate(&record, ctx)?;
     Ok(record)
 }

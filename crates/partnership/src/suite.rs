@@ -128,7 +128,7 @@ pub fn outsiders_neither_act_nor_arrive(module: &dyn Module, steps: &[Step]) {
         let mut forged = object.to_value();
         forged["created_by_ref"] = Value::from(world.partners[3].as_str());
         let forged = Object::from_value(forged).expect("still a valid object");
-        let refused = crate::accept(module, &forged, &records, &world.ctx(0, &now));
+        let refused = crate::accept(module, &forged, &world.ctx(0, &now));
         match refused {
             Err(crate::Error::Invalid { property, .. }) => assert_eq!(property, "created_by_ref", "{}", record.id),
             other => panic!("{}: a record by a non-party was not refused for its author: {other:?}", record.id),
@@ -259,26 +259,28 @@ impl Module for Notes {
             Action { name: "edit", about: "Edit one of your notes.", kind: NOTE },
         ]
     }
-    fn validate(&self, record: &Record, records: &Records, _ctx: &Context<'_>) -> Result<(), Error> {
+    fn validate(&self, record: &Record, _ctx: &Context<'_>) -> Result<(), Error> {
         let text = record.str("text")?;
         if text.trim().is_empty() {
             return Err(Error::invalid(&record.id, "text", "must not be empty"));
         }
         if let Some(parent) = record.opt_str("reply_to")? {
-            let parent = record.reference("reply_to", NOTE).map_err(|_| Error::invalid(&record.id, "reply_to", format!("`{parent}` is not a note")))?;
-            if records.get(&parent).is_none() {
-                return Err(Error::invalid(&record.id, "reply_to", format!("no note {parent}")));
-            }
+            record.reference("reply_to", NOTE).map_err(|_| Error::invalid(&record.id, "reply_to", format!("`{parent}` is not a note")))?;
         }
         Ok(())
     }
-    fn act(&self, action: &str, input: &Map<String, Value>, _records: &Records, _ctx: &Context<'_>) -> Result<Draft, Error> {
+    fn act(&self, action: &str, input: &Map<String, Value>, records: &Records, _ctx: &Context<'_>) -> Result<Draft, Error> {
         let text = input.get("text").and_then(Value::as_str).ok_or_else(|| Error::input("text", "is required"))?;
         let mut props = Map::new();
         props.insert("text".into(), Value::from(text));
         match action {
             "post" => {
                 if let Some(r) = input.get("reply_to") {
+                    // A reply is to a note the caller can see.
+                    let parent = r.as_str().and_then(|p| model::StixId::parse(p).ok());
+                    if !parent.is_some_and(|p| records.get(&p).is_some_and(|n| n.kind == NOTE && !n.revoked)) {
+                        return Err(Error::input("reply_to", format!("no note {r}")));
+                    }
                     props.insert("reply_to".into(), r.clone());
                 }
                 Ok(Draft::new(NOTE, props))

@@ -180,6 +180,28 @@ pub fn act(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, ac
     Ok(object)
 }
 
+/// Checks a partnership record that arrived from a peer, before it is
+/// stored: for the module that declares its kind, that it belongs to an
+/// agreement, is authored by one of its parties and is valid for the
+/// module on its own ([`partnership::accept`]). A record of an agreement
+/// this node does not know yet is kept unchecked: the release decision
+/// gives it to no one until the agreement arrives, and refusing it would
+/// lose it for good (the cursor moves on). Kinds no module declares
+/// (agreements, ratifications, notices) are checked by `policy`.
+pub fn check_arrival(modules: &Modules, object: &model::Object, index: &policy::AgreementIndex) -> Result<(), String> {
+    let Some(module) = modules.iter().find(|m| m.kinds().contains(&object.object_type())) else {
+        return Ok(());
+    };
+    let record = Record::from_object(object).map_err(|e| e.to_string())?;
+    let Some(agreement) = index.agreement(&record.agreement) else {
+        return Ok(());
+    };
+    let now = Timestamp::now();
+    let state = index.state(&record.agreement, &now);
+    let ctx = Context { me: &record.author, now, agreement, state: &state };
+    partnership::accept(&**module, object, &ctx).map(|_| ()).map_err(|e| e.to_string())
+}
+
 /// The modules as JSON: names, what they are, kinds and actions.
 pub fn describe(modules: &Modules) -> Value {
     let modules: Vec<Value> = modules

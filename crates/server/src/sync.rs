@@ -558,6 +558,8 @@ impl Page<'_> {
         let holder = StixId::parse(&peer.partner).map_err(|e| format!("the peer's partner: {e}"))?;
         let mut batches = Batches::new();
         let mut book_changed = false;
+        // The build's partnership modules check their records on arrival.
+        let modules = crate::modules::registered();
         for (o, signature) in parsed {
             let id = o.id().to_string();
             let Some(author) = o.created_by_ref().cloned() else { continue };
@@ -569,7 +571,12 @@ impl Page<'_> {
             if policy::kinds::is_record(o.object_type()) || own_identity {
                 // Partnership records go only to the agreement's parties (and
                 // whom they name), and an identity signed by its own key is
-                // the partner's word.
+                // the partner's word. A module's record must be valid for
+                // its module, as if it were made here.
+                if let Err(why) = crate::modules::check_arrival(&modules, &o, index) {
+                    report.refuse(peer, &id, why);
+                    continue;
+                }
                 book_changed |= policy::kinds::feeds_index(o.object_type());
                 let batch = batches.entry(None).or_default();
                 batch.0.push(o);
