@@ -57,6 +57,11 @@ pub(super) async fn add_objects(
     let raws: Vec<Box<RawValue>> = {
         let value: &RawValue = serde_json::from_slice(&bytes)
             .map_err(|e| TaxiiError::bad_request(format!("the body is not JSON: {e}")))?;
+        // An envelope is a JSON object: serde would read a struct from an
+        // array too (`[[...]]` as `{"objects": [...]}`).
+        if !value.get().starts_with('{') {
+            return Err(TaxiiError::unprocessable("the body is not a TAXII envelope: expected a JSON object with an `objects` list"));
+        }
         let env: EnvelopeIn<'_> = serde_json::from_str(value.get())
             .map_err(|e| TaxiiError::unprocessable(format!("the body is not a TAXII envelope: {e}")))?;
         let objects = env.objects.ok_or_else(|| TaxiiError::unprocessable("the envelope has no `objects` list"))?;

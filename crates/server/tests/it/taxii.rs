@@ -216,6 +216,13 @@ async fn bad_bodies_get_taxii_errors(backend: Backend) {
     let body = assert_error(send(TAXII, b"{\"more\": false}".to_vec()).await.unwrap(), 422).await;
     assert!(body["description"].as_str().unwrap().contains("no `objects` list"), "{body}");
     assert_error(send(TAXII, b"[1, 2]".to_vec()).await.unwrap(), 422).await;
+    // An array is no envelope, whatever it holds and however deep.
+    let objects = serde_json::to_string(&vec![indicator(&node.a, 1, 0)]).unwrap();
+    let deep = format!("{}{}", "[".repeat(900), "]".repeat(900));
+    for body in [format!("[{objects}]"), format!(" [{objects}, 1]"), deep] {
+        let error = assert_error(send(TAXII, body.into_bytes()).await.unwrap(), 422).await;
+        assert!(error["description"].as_str().unwrap().contains("not a TAXII envelope"), "{error}");
+    }
     for q in ["added_after=yesterday", "limit=-1", "match[version]=bogus", "next=garbage", "match[id]=../../etc/passwd"] {
         let body = assert_error(get(&format!("{url}?{q}"), &node.token_a).send().await.unwrap(), 400).await;
         assert!(body["description"].is_string(), "{q}: {body}");
