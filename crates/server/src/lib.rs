@@ -68,6 +68,8 @@ pub struct AppState {
     pub web: Arc<web::Sessions>,
     /// The dashboards counted lately, per partner.
     pub dashboards: Arc<web::Dashboards>,
+    /// Who may read `/metrics`.
+    pub metrics: telemetry::MetricsAccess,
 }
 
 impl AppState {
@@ -98,6 +100,7 @@ impl AppState {
             sync: Arc::new(sync::SyncStatus::default()),
             web: Arc::new(web::Sessions::default()),
             dashboards: Arc::new(web::Dashboards::default()),
+            metrics: telemetry::MetricsAccess::default(),
         }
     }
 
@@ -213,9 +216,39 @@ async fn fallback(uri: axum::http::Uri) -> axum::response::Response {
     }
 }
 
-async fn metrics() -> impl IntoResponse {
-    (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        telemetry::render(),
-    )
+/// `/metrics`: node-wide counts, to a client on the node's own machine or
+/// with a token of the node's own partner, as `metrics_access` says.
+async fn metrics(
+    State(state): State<AppState>,
+    connect: Option<axum::Extension<axum::extract::ConnectInfo<ClientAddr>>>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    let ip = connect.map(|c| c.0 .0 .0.ip());
+    match state.metrics {
+        telemetry::MetricsAccess::Loopback if !state.metrics.admits_address(ip) => {
+            return ApiError::client(StatusCode::FORBIDDEN, "forbidden", "metrics are served to the node's own machine only (metrics_access)")
+                .into_response();
+        }
+        telemetry::MetricsAccess::Loopback => {}
+        telemetry::MetricsAccess::Token => {
+            let ip = ip.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+            match taxii::authenticate(&state, &headers, ip).await {
+                Ok(caller) if caller.partner == state.node.partner => {}
+                Ok(_) => {
+                    return ApiError::client(StatusCode::FORBIDDEN, "forbidden", "metrics are for tokens of the node's own partner")
+                        .into_response();
+                }
+                Err(e) => {
+                    let mut r = ApiError::client(e.status(), "authentication required", "send a token of the node's own partner as Bearer token")
+                        .into_response();
+                    if let Some(secs) = e.retry_after() {
+                        r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+                    }
+                    return r;
+                }
+            }
+        }
+    }
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], telemetry::render()).into_response()
 }

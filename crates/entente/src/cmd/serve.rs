@@ -32,7 +32,11 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             node.keys,
             log.clone(),
         );
-        let state = server::AppState { web: std::sync::Arc::new(server::web::Sessions::new(tls.is_some() || config.secure_cookies)), ..state };
+        let state = server::AppState {
+            web: std::sync::Arc::new(server::web::Sessions::new(tls.is_some() || config.secure_cookies)),
+            metrics: config.metrics_access,
+            ..state
+        };
         let syncing = config.sync_interval.map(|every| {
             let secrets = server::peers::PeerSecrets::in_data_dir(&config.data_dir);
             tokio::spawn(server::sync::run(state.clone(), secrets, every))
