@@ -126,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router(state.clone()))
         .merge(web::router())
         .fallback(fallback)
+        .layer(axum::middleware::map_response(no_store))
         .layer(axum::middleware::from_fn(http_metrics::track))
         .with_state(state)
 }
@@ -205,6 +206,17 @@ async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse, Api
     // A trivial query proves the store answers.
     blocking(move || store.query(&store::Query { limit: Some(1), ..Default::default() })).await?;
     Ok(Json(serde_json::json!({ "status": "ok" })))
+}
+
+/// Every answer is `Cache-Control: no-store` unless it says otherwise (the
+/// pages' stylesheet, script and icon): TAXII and API answers carry what
+/// one caller may see, which no cache may keep or hand to another.
+async fn no_store(mut response: axum::response::Response) -> axum::response::Response {
+    response
+        .headers_mut()
+        .entry(axum::http::header::CACHE_CONTROL)
+        .or_insert(axum::http::HeaderValue::from_static("no-store"));
+    response
 }
 
 /// Unknown paths: a TAXII error under `/taxii2/`, a JSON 404 elsewhere.
