@@ -28,6 +28,7 @@ struct FileConfig {
     sync_interval: Option<u64>,
     secure_cookies: Option<bool>,
     metrics_access: Option<String>,
+    taxii_add_wait_ms: Option<u64>,
 }
 
 /// The effective configuration of one command.
@@ -117,6 +118,9 @@ impl Config {
                 public_discovery: env("ENTENTE_TAXII_PUBLIC_DISCOVERY")?
                     .or(file.taxii_public_discovery)
                     .unwrap_or(defaults.public_discovery),
+                add_wait: env::<u64>("ENTENTE_TAXII_ADD_WAIT_MS")?
+                    .or(file.taxii_add_wait_ms)
+                    .map_or(defaults.add_wait, std::time::Duration::from_millis),
                 ..defaults
             },
             tls,

@@ -13,6 +13,7 @@
 
 mod error;
 mod read;
+mod pending;
 mod write;
 
 
@@ -25,6 +26,7 @@ use axum::Router;
 use store::{CollectionRecord, Role};
 
 pub use error::TaxiiError;
+pub use pending::resolve_pending;
 
 use crate::auth::Caller;
 use crate::release::{Reader, Through, EVERYTHING};

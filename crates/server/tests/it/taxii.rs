@@ -16,7 +16,8 @@ crate::on_both_backends!(
     bad_bodies_get_taxii_errors,
     filters_and_version_selection,
     paging_by_cursor_is_exact_and_cursors_are_sealed,
-    only_the_author_deletes_and_deleted_objects_are_gone
+    only_the_author_deletes_and_deleted_objects_are_gone,
+    pending_statuses_left_by_a_stopped_node_are_resolved
 );
 
 const TAXII: &str = "application/taxii+json;version=2.1";
@@ -343,4 +344,41 @@ async fn only_the_author_deletes_and_deleted_objects_are_gone(backend: Backend) 
     let store = node.store.clone();
     let left = tokio::task::spawn_blocking(move || store.get(&id, &store::Versions::ALL).unwrap()).await.unwrap();
     assert!(left.is_empty(), "gone from the store too");
+}
+
+/// A status a stopped node left pending lists its objects; at the next
+/// start it is resolved from the store alone: the version stored a success,
+/// the others failures naming them. Resolved once; others' statuses and
+/// complete ones are left alone.
+async fn pending_statuses_left_by_a_stopped_node_are_resolved(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let (stored, lost) = (indicator(&node.a, 41, 0), indicator(&node.a, 42, 0));
+    let (code, done) = post(&node, &node.shared, &node.token_a, vec![stored.clone()]).await;
+    assert_eq!(code, 202, "{done}");
+    let detail = |o: &Value| json!({"id": o["id"], "version": o["modified"]});
+    let sid = "6b0e7f0a-0000-4000-8000-000000000001";
+    let pending = json!({
+        "id": sid, "status": "pending", "request_timestamp": "2026-01-01T00:00:00.000000Z",
+        "total_count": 3, "success_count": 0, "successes": [], "failure_count": 0, "failures": [],
+        "pending_count": 3, "pendings": [detail(&stored), detail(&lost), {"id": "objects[2]", "version": ""}]
+    });
+    let (store, registry, a) = (node.store.clone(), node.registry.clone(), node.a.clone());
+    let resolved = tokio::task::spawn_blocking(move || {
+        registry.put_status(sid, &a, &serde_json::to_vec(&pending).unwrap()).unwrap();
+        let first = server::taxii::resolve_pending(&*store, &*registry).unwrap();
+        (first, server::taxii::resolve_pending(&*store, &*registry).unwrap())
+    })
+    .await
+    .unwrap();
+    assert_eq!(resolved, (1, 0), "resolved once");
+    let url = format!("{}/taxii2/root/status/{sid}/", node.url);
+    let status: Value = get(&url, &node.token_a).send().await.unwrap().json().await.unwrap();
+    assert_eq!((status["status"].as_str(), status["pending_count"].as_u64()), (Some("complete"), Some(0)), "{status}");
+    let ids = |k: &str| -> Vec<String> { status[k].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect() };
+    assert_eq!(ids("successes"), [stored["id"].as_str().unwrap()], "{status}");
+    assert_eq!(ids("failures"), [lost["id"].as_str().unwrap(), "objects[2]"], "{status}");
+    assert!(status["failures"][0]["message"].as_str().unwrap().contains("add it again"), "{status}");
+    assert_eq!((status["success_count"].as_u64(), status["failure_count"].as_u64()), (Some(1), Some(2)));
+    // The status stays its owner's.
+    assert_error(get(&url, &node.token_b).send().await.unwrap(), 404).await;
 }
