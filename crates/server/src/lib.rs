@@ -127,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::router())
         .fallback(fallback)
         .layer(axum::middleware::map_response(no_store))
+        .layer(axum::middleware::from_fn(read_small_body))
         .layer(axum::middleware::from_fn(http_metrics::track))
         .with_state(state)
 }
@@ -217,6 +218,33 @@ async fn no_store(mut response: axum::response::Response) -> axum::response::Res
         .entry(axum::http::header::CACHE_CONTROL)
         .or_insert(axum::http::HeaderValue::from_static("no-store"));
     response
+}
+
+/// Bodies up to this size are read before a request is handled.
+const READ_FIRST_BYTES: u64 = 64 * 1024;
+
+/// Reads a small body (a `Content-Length` up to [`READ_FIRST_BYTES`])
+/// before the request is handled, so that an early refusal (401, 403, 415)
+/// leaves nothing unread on the connection and it stays open for the next
+/// request. A larger body is left to its handler; refused unread, it costs
+/// the client its connection.
+async fn read_small_body(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let Some(length) = declared.filter(|n| (1..=READ_FIRST_BYTES).contains(n)) else {
+        return next.run(request).await;
+    };
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, length as usize).await {
+        Ok(bytes) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Err(_) if parts.uri.path().starts_with("/taxii2") => {
+            taxii::TaxiiError::bad_request("the request body could not be read whole").into_response()
+        }
+        Err(_) => ApiError::client(axum::http::StatusCode::BAD_REQUEST, "bad request", "the request body could not be read whole").into_response(),
+    }
 }
 
 /// Unknown paths: a TAXII error under `/taxii2/`, a JSON 404 elsewhere.
