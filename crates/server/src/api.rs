@@ -68,6 +68,9 @@ async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> R
             if e.status() == StatusCode::UNAUTHORIZED {
                 r.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer realm=\"entente\""));
             }
+            if let Some(secs) = e.retry_after() {
+                r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+            }
             r
         }
     }

@@ -303,6 +303,10 @@ pub trait Store: Send + Sync {
     }
 }
 
+/// What marks a TAXII status resource as pending in its JSON (serde writes
+/// the status's members compactly, in order): [`Registry::pending_statuses`].
+pub const PENDING_MARK: &str = r#""status":"pending""#;
+
 /// The prefix of the collections that hold what is shared under an
 /// agreement: the agreement's own id (`x-entente-agreement--…`), which no
 /// registry collection (a UUID) can take.

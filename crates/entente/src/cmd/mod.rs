@@ -3,6 +3,7 @@
 mod admin;
 mod agreement;
 mod audit;
+mod datadir;
 mod demo;
 mod detect;
 mod export;
@@ -61,8 +62,10 @@ pub struct Node {
 
 /// Opens the node's store (PostgreSQL when `database_url` is set, else the
 /// SQLite file in the data dir), applying migrations and initialising the
-/// node's identity the first time.
+/// node's identity the first time. The data dir is made (or restricted to)
+/// its owner first.
 pub fn open(config: &Config) -> anyhow::Result<Node> {
+    datadir::prepare(&config.data_dir)?;
     let (store, registry): (Arc<dyn store::Store>, Arc<dyn store::Registry>) = match &config.database_url {
         Some(url) => {
             let backend = Arc::new(store_postgres::PgStore::open(url).context("opening the PostgreSQL store")?);

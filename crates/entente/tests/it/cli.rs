@@ -396,4 +396,39 @@ fn module_commands_act_as_a_party_and_show_the_state() {
     // Every answer is in the release log, on the `cli` channel.
     let log = std::fs::read_to_string(d.join("entente-data/release.log")).unwrap();
     assert!(log.lines().filter(|l| l.contains("\"cli\"")).count() >= 4, "{log}");
+
+/// The data dir holds every object and the node's secrets: a new one is
+/// 0700 with its files 0600, and a looser one (made by hand, or by an older
+/// version) is restricted to its owner at start, with a warning naming it.
+#[cfg(unix)]
+#[test]
+fn the_data_dir_is_its_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = d.join("entente-data");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let set = |p: &std::path::Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    let out = entente(d, &["migrate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!((mode(&data), mode(&data.join("entente.db"))), (0o700, 0o600));
+
+    std::fs::create_dir(data.join("peers")).unwrap();
+    std::fs::write(data.join("peers/p.token"), "secret").unwrap();
+    set(&data, 0o755);
+    set(&data.join("entente.db"), 0o644);
+    set(&data.join("peers"), 0o755);
+    set(&data.join("peers/p.token"), 0o640);
+    let out = entente(d, &["migrate"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    for path in ["entente-data", "entente-data/entente.db", "entente-data/peers", "entente-data/peers/p.token"] {
+        let field = format!("path={path} ");
+        assert!(err.lines().any(|l| l.contains("data open to other users") && l.contains(&field)), "no warning about {path} in:\n{err}");
+    }
+    let modes = [data.clone(), data.join("entente.db"), data.join("peers"), data.join("peers/p.token")].map(|p| mode(&p));
+    assert_eq!(modes, [0o700, 0o600, 0o700, 0o600]);
+    // Restricted, nothing more is said.
+    let out = entente(d, &["migrate"]);
+    assert!(!stderr(&out).contains("data open to other users"), "{}", stderr(&out));
 }
