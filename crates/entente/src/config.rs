@@ -27,6 +27,8 @@ struct FileConfig {
     tls_client_ca: Option<PathBuf>,
     sync_interval: Option<u64>,
     secure_cookies: Option<bool>,
+    metrics_access: Option<String>,
+    taxii_add_wait_ms: Option<u64>,
 }
 
 /// The effective configuration of one command.
@@ -50,6 +52,8 @@ pub struct Config {
     /// The pages' cookies are `Secure` (sent over HTTPS only): always when
     /// `serve` speaks TLS itself; set it when a TLS proxy stands in front.
     pub secure_cookies: bool,
+    /// Who may read `/metrics`: the node's own machine, or the node's tokens.
+    pub metrics_access: server::telemetry::MetricsAccess,
     /// The log level when `ENTENTE_LOG` is not set.
     pub log_level: &'static str,
 }
@@ -114,6 +118,9 @@ impl Config {
                 public_discovery: env("ENTENTE_TAXII_PUBLIC_DISCOVERY")?
                     .or(file.taxii_public_discovery)
                     .unwrap_or(defaults.public_discovery),
+                add_wait: env::<u64>("ENTENTE_TAXII_ADD_WAIT_MS")?
+                    .or(file.taxii_add_wait_ms)
+                    .map_or(defaults.add_wait, std::time::Duration::from_millis),
                 ..defaults
             },
             tls,
@@ -123,6 +130,10 @@ impl Config {
                 secs => Some(std::time::Duration::from_secs(secs)),
             },
             secure_cookies: env::<bool>("ENTENTE_SECURE_COOKIES")?.or(file.secure_cookies).unwrap_or(false),
+            metrics_access: match env::<String>("ENTENTE_METRICS_ACCESS")?.or(file.metrics_access) {
+                Some(v) => v.parse().map_err(anyhow::Error::msg)?,
+                None => server::telemetry::MetricsAccess::default(),
+            },
             // The demo speaks for itself (its own pulls refuse third parties'
             // records, as they should); its servers log to their own files.
             log_level: if matches!(cli.command, Command::Demo(_)) { "error" } else { "info" },

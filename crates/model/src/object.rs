@@ -57,7 +57,9 @@ fn observables_of(category: Category, map: &Map<String, Value>) -> Result<Vec<Ob
     let Some(Value::String(text)) = map.get("pattern") else {
         return Err(Error::invalid("pattern", "must be a string"));
     };
-    let parsed = pattern::validate(text).map_err(|e| Error::invalid("pattern", e.to_string()))?;
+    let parsed = pattern::validate(text)
+        .and_then(|p| pattern::check_runnable(&p).map(|()| p))
+        .map_err(|e| Error::invalid("pattern", e.to_string()))?;
     Ok(pattern::observables::of_pattern(&parsed))
 }
 

@@ -86,6 +86,12 @@ fn errors_name_object_and_property() {
         &indicator("").replace("[ipv4-addr:value = '198.51.100.1']", "[file:hashes.MD5 = 'not-a-hash']"),
         &format!("{IND}: property `pattern`: 'not-a-hash' is not a valid MD5 hash (at byte 0)"),
     );
+    // Valid for Python's `re` (and the strict validator), but no regex this node can run.
+    check(
+        &indicator("").replace("[ipv4-addr:value = '198.51.100.1']", r"[file:name MATCHES '^(a)\\\\1$']"),
+        &format!(r"{IND}: property `pattern`: invalid literal: MATCHES '^(a)\\1$': this node cannot run it: backreferences are not supported (at byte 0)"),
+    );
+    check(&indicator("").replace("[ipv4-addr:value = '198.51.100.1']", "[file:name MATCHES '^evil.*[.]exe$']"), "ok");
 }
 
 #[test]

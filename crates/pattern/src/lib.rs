@@ -26,7 +26,7 @@ pub use ast::Pattern;
 pub use detect::Detector;
 pub use error::{Error, ErrorKind, Result, Span};
 pub use jsonl::run_jsonl;
-pub use matcher::{match_observation, match_pattern, StixVersion};
+pub use matcher::{check_runnable, match_observation, match_pattern, StixVersion};
 pub use observables::equality_observables;
 pub use parser::parse;
 pub use validate::{is_valid, validate};

@@ -44,6 +44,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/detect", post(detect::detect).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/api/v1/partners", get(partners).post(add_partner))
         .route("/api/v1/peers", get(peers))
+        .route("/api/v1/modules", get(crate::modules::list))
+        .route("/api/v1/agreements/{id}/modules/{module}", get(crate::modules::show))
+        .route("/api/v1/agreements/{id}/modules/{module}/records", get(crate::modules::records))
+        .route("/api/v1/agreements/{id}/modules/{module}/actions/{action}", post(crate::modules::act_on))
         .layer(axum::middleware::from_fn_with_state(state, guard))
         .route("/api/v1/openapi.json", get(openapi::document))
 }
@@ -63,6 +67,9 @@ async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> R
             let mut r = ApiError::client(e.status(), "authentication required", "send an API token as Bearer token").into_response();
             if e.status() == StatusCode::UNAUTHORIZED {
                 r.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer realm=\"entente\""));
+            }
+            if let Some(secs) = e.retry_after() {
+                r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
             }
             r
         }

@@ -5,7 +5,10 @@
 //! is stored; it is compared in constant time. Tokens arrive as HTTP Basic
 //! (any user name, the token as password, as taxii2-client sends them) or as
 //! `Authorization: Bearer`. Failed attempts are counted per client address
-//! and refused for a while past a threshold.
+//! and per credential tried from an address ([`FailureLimiter`]): past a
+//! threshold, failures answer 429 with `Retry-After`, and the credential is
+//! not checked from that address for a while; a credential that checks out
+//! is never refused for others' failures.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -173,39 +176,91 @@ pub fn verify_password(registry: &dyn Registry, name: &str, password: &str) -> s
     Ok(Ok(user_caller(&user)))
 }
 
-/// Counts failed authentications per client address.
+/// What failed checks are counted under: the client address, and each
+/// credential (a token's id, a user name) per address it was tried from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Counted {
+    Address(IpAddr),
+    Credential(IpAddr, String),
+}
+
+/// Counts failed authentications per client address and per credential
+/// tried from an address, each within a window. A credential that checks
+/// out is never refused for an address's failures (many clients may share
+/// one address); a credential that failed too often from an address is not
+/// checked from there until its window ends.
 #[derive(Debug)]
 pub struct FailureLimiter {
     window: Duration,
     max_failures: u32,
-    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    seen: Mutex<HashMap<Counted, (Instant, u32)>>,
 }
 
+/// The longest credential name kept (user names are chosen by the caller).
+const MAX_CREDENTIAL: usize = 128;
+
 impl FailureLimiter {
-    /// At most `max_failures` failures per address within `window`.
+    /// At most `max_failures` failures per address, and per credential and
+    /// address, within `window`.
     pub fn new(max_failures: u32, window: Duration) -> FailureLimiter {
         FailureLimiter { window, max_failures, seen: Mutex::new(HashMap::new()) }
     }
 
-    /// Whether the address is currently refused.
-    pub fn blocked(&self, ip: IpAddr) -> bool {
-        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        seen.get(&ip).is_some_and(|(start, n)| start.elapsed() < self.window && *n >= self.max_failures)
+    fn credential(ip: IpAddr, name: &str) -> Counted {
+        let mut end = name.len().min(MAX_CREDENTIAL);
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        Counted::Credential(ip, name[..end].to_owned())
     }
 
-    /// Records a failure from the address.
-    pub fn fail(&self, ip: IpAddr) {
+    /// How long until the counts of `key` start afresh, if it is at the limit.
+    fn wait(&self, seen: &HashMap<Counted, (Instant, u32)>, key: &Counted, over: u32) -> Option<Duration> {
+        let (start, n) = seen.get(key)?;
+        let left = self.window.checked_sub(start.elapsed())?;
+        (*n >= over && !left.is_zero()).then_some(left)
+    }
+
+    /// Whether `credential` tried from `ip` is refused without a check (it
+    /// failed `max_failures` times from there within the window), and for
+    /// how long still.
+    pub fn refused(&self, ip: IpAddr, credential: &str) -> Option<Duration> {
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        self.wait(&seen, &Self::credential(ip, credential), self.max_failures)
+    }
+
+    /// Records a failed check from `ip` (of `credential`, when the attempt
+    /// named one). Returns how long the client should wait when the address
+    /// or the credential is now over the limit (answer 429 with
+    /// `Retry-After`), `None` when it is not (answer 401).
+    pub fn fail(&self, ip: IpAddr, credential: Option<&str>) -> Option<Duration> {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         if seen.len() > 100_000 {
             let window = self.window;
             seen.retain(|_, (start, _)| start.elapsed() < window);
         }
-        let entry = seen.entry(ip).or_insert((Instant::now(), 0));
-        if entry.0.elapsed() >= self.window {
-            *entry = (Instant::now(), 0);
+        let keys: Vec<Counted> = std::iter::once(Counted::Address(ip)).chain(credential.map(|c| Self::credential(ip, c))).collect();
+        for key in &keys {
+            let entry = seen.entry(key.clone()).or_insert((Instant::now(), 0));
+            if entry.0.elapsed() >= self.window {
+                *entry = (Instant::now(), 0);
+            }
+            entry.1 = entry.1.saturating_add(1);
         }
-        entry.1 += 1;
+        keys.iter().filter_map(|k| self.wait(&seen, k, self.max_failures.saturating_add(1))).max()
     }
+}
+
+/// The credential a token names, for counting failures: its public id
+/// (`token:<id>`), when it has the form of one.
+pub fn token_credential(token: &str) -> Option<String> {
+    let id = token.strip_prefix("ent_")?.split('_').next()?;
+    (id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| format!("token:{id}"))
+}
+
+/// The `Retry-After` value for a wait: whole seconds, rounded up, at least 1.
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 #[cfg(test)]

@@ -487,7 +487,7 @@ pub fn correlate(
     }
     let mut by: BTreeMap<String, (usize, i64, i64)> = BTreeMap::new();
     for r in &records {
-        let author = r.created_by_ref.clone().or_else(|| r.posted_by.clone()).unwrap_or_default();
+        let author = author_of(r).unwrap_or_default().to_owned();
         let e = by.entry(author.clone()).or_insert((0, i64::MAX, i64::MIN));
         e.0 += 1;
         e.1 = e.1.min(r.date_added.0);
@@ -504,7 +504,13 @@ pub fn correlate(
     Ok((c, records))
 }
 
-/// How many partners other than `author` reported one of the observables
+/// Who reported a stored version: its `created_by_ref`, else the partner
+/// that posted it here (an object without `created_by_ref` is its poster's).
+pub fn author_of(r: &store::Record) -> Option<&str> {
+    r.created_by_ref.as_deref().or(r.posted_by.as_deref())
+}
+
+/// How many partners other than `author` ([`author_of`] the object) reported one of the observables
 /// whose correlations these are (noisy ones left out). The correlations are
 /// the caller's ([`correlate`]), so this counts only what it may see.
 pub fn also_reported_by(author: Option<&str>, correlations: &[Correlation]) -> usize {

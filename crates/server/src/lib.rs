@@ -13,6 +13,7 @@ pub mod detect;
 mod error;
 mod http_metrics;
 pub mod keys;
+pub mod modules;
 pub mod node;
 pub mod peers;
 pub mod provenance;
@@ -68,6 +69,11 @@ pub struct AppState {
     pub web: Arc<web::Sessions>,
     /// The dashboards counted lately, per partner.
     pub dashboards: Arc<web::Dashboards>,
+    /// The partnership modules this node runs ([`modules::registered`];
+    /// tests may set others).
+    pub modules: modules::Modules,
+    /// Who may read `/metrics`.
+    pub metrics: telemetry::MetricsAccess,
 }
 
 impl AppState {
@@ -98,6 +104,8 @@ impl AppState {
             sync: Arc::new(sync::SyncStatus::default()),
             web: Arc::new(web::Sessions::default()),
             dashboards: Arc::new(web::Dashboards::default()),
+            modules: modules::registered(),
+            metrics: telemetry::MetricsAccess::default(),
         }
     }
 
@@ -123,6 +131,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router(state.clone()))
         .merge(web::router())
         .fallback(fallback)
+        .layer(axum::middleware::map_response(no_store))
+        .layer(axum::middleware::from_fn(read_small_body))
         .layer(axum::middleware::from_fn(http_metrics::track))
         .with_state(state)
 }
@@ -204,6 +214,44 @@ async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse, Api
     Ok(Json(serde_json::json!({ "status": "ok" })))
 }
 
+/// Every answer is `Cache-Control: no-store` unless it says otherwise (the
+/// pages' stylesheet, script and icon): TAXII and API answers carry what
+/// one caller may see, which no cache may keep or hand to another.
+async fn no_store(mut response: axum::response::Response) -> axum::response::Response {
+    response
+        .headers_mut()
+        .entry(axum::http::header::CACHE_CONTROL)
+        .or_insert(axum::http::HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Bodies up to this size are read before a request is handled.
+const READ_FIRST_BYTES: u64 = 64 * 1024;
+
+/// Reads a small body (a `Content-Length` up to [`READ_FIRST_BYTES`])
+/// before the request is handled, so that an early refusal (401, 403, 415)
+/// leaves nothing unread on the connection and it stays open for the next
+/// request. A larger body is left to its handler; refused unread, it costs
+/// the client its connection.
+async fn read_small_body(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let Some(length) = declared.filter(|n| (1..=READ_FIRST_BYTES).contains(n)) else {
+        return next.run(request).await;
+    };
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, length as usize).await {
+        Ok(bytes) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Err(_) if parts.uri.path().starts_with("/taxii2") => {
+            taxii::TaxiiError::bad_request("the request body could not be read whole").into_response()
+        }
+        Err(_) => ApiError::client(axum::http::StatusCode::BAD_REQUEST, "bad request", "the request body could not be read whole").into_response(),
+    }
+}
+
 /// Unknown paths: a TAXII error under `/taxii2/`, a JSON 404 elsewhere.
 async fn fallback(uri: axum::http::Uri) -> axum::response::Response {
     if uri.path().starts_with("/taxii2") {
@@ -213,9 +261,39 @@ async fn fallback(uri: axum::http::Uri) -> axum::response::Response {
     }
 }
 
-async fn metrics() -> impl IntoResponse {
-    (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        telemetry::render(),
-    )
+/// `/metrics`: node-wide counts, to a client on the node's own machine or
+/// with a token of the node's own partner, as `metrics_access` says.
+async fn metrics(
+    State(state): State<AppState>,
+    connect: Option<axum::Extension<axum::extract::ConnectInfo<ClientAddr>>>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    let ip = connect.map(|c| c.0 .0 .0.ip());
+    match state.metrics {
+        telemetry::MetricsAccess::Loopback if !state.metrics.admits_address(ip) => {
+            return ApiError::client(StatusCode::FORBIDDEN, "forbidden", "metrics are served to the node's own machine only (metrics_access)")
+                .into_response();
+        }
+        telemetry::MetricsAccess::Loopback => {}
+        telemetry::MetricsAccess::Token => {
+            let ip = ip.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+            match taxii::authenticate(&state, &headers, ip).await {
+                Ok(caller) if caller.partner == state.node.partner => {}
+                Ok(_) => {
+                    return ApiError::client(StatusCode::FORBIDDEN, "forbidden", "metrics are for tokens of the node's own partner")
+                        .into_response();
+                }
+                Err(e) => {
+                    let mut r = ApiError::client(e.status(), "authentication required", "send a token of the node's own partner as Bearer token")
+                        .into_response();
+                    if let Some(secs) = e.retry_after() {
+                        r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+                    }
+                    return r;
+                }
+            }
+        }
+    }
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], telemetry::render()).into_response()
 }

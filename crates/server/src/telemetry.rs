@@ -1,4 +1,5 @@
-//! Process-wide metrics: one Prometheus recorder, installed once, rendered at `/metrics`.
+//! Process-wide metrics: one Prometheus recorder, installed once, rendered
+//! at `/metrics` to whom [`MetricsAccess`] admits.
 
 use std::sync::OnceLock;
 
@@ -36,3 +37,35 @@ fn describe() {
 pub fn render() -> String {
     install().render()
 }
+
+/// Who may read `/metrics`, whose counts are node-wide (configuration key
+/// `metrics_access`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MetricsAccess {
+    /// Clients on the node's own machine (a loopback address) only.
+    #[default]
+    Loopback,
+    /// Callers with a token of the node's own partner (any role), from anywhere.
+    Token,
+}
+
+impl MetricsAccess {
+    /// Whether a client at `ip` (unknown: `None`) may read without a token.
+    pub fn admits_address(self, ip: Option<std::net::IpAddr>) -> bool {
+        self == MetricsAccess::Loopback && ip.is_some_and(|ip| ip.to_canonical().is_loopback())
+    }
+}
+
+impl std::str::FromStr for MetricsAccess {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "loopback" => Ok(MetricsAccess::Loopback),
+            "token" => Ok(MetricsAccess::Token),
+            other => Err(format!("metrics_access: {other:?} is neither \"loopback\" nor \"token\"")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -139,6 +139,21 @@ impl Registry for PgStore {
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
+    fn pending_statuses(&self) -> Result<Vec<(String, String, Vec<u8>)>> {
+        let rows = self
+            .conn()?
+            .query("SELECT id, owner, json FROM statuses WHERE position($1::bytea IN json) > 0", &[&store::PENDING_MARK.as_bytes()])
+            .map_err(pg_err)?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+    }
+
+    fn replace_status(&self, id: &str, was: &[u8], json: &[u8]) -> Result<bool> {
+        self.conn()?
+            .execute("UPDATE statuses SET json = $3 WHERE id = $1 AND json = $2", &[&id, &was, &json])
+            .map(|n| n > 0)
+            .map_err(pg_err)
+    }
+
     fn put_user(&self, u: &UserRecord) -> Result<()> {
         self.conn()?
             .execute(

@@ -46,15 +46,17 @@ pub(crate) fn sql_err(e: rusqlite::Error) -> Error {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the store in `data_dir`, applying migrations.
+    /// Opens (creating if needed, 0700) the store in `data_dir`, applying migrations.
     pub fn open(data_dir: &Path) -> Result<SqliteStore> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| Error::Unavailable(format!("cannot create {}: {e}", data_dir.display())))?;
+        create_dir(data_dir).map_err(|e| Error::Unavailable(format!("cannot create {}: {e}", data_dir.display())))?;
         Self::open_file(&data_dir.join(FILE_NAME))
     }
 
-    /// Opens (creating if needed) the store in the given file.
+    /// Opens (creating if needed) the store in the given file. A new file is
+    /// made readable by its owner alone (0600); SQLite gives the
+    /// write-ahead log and its index (`-wal`, `-shm`) the file's mode.
     pub fn open_file(path: &Path) -> Result<SqliteStore> {
+        create_file(path).map_err(|e| Error::Unavailable(format!("cannot create {}: {e}", path.display())))?;
         let conn = connect(path, OpenFlags::default())?;
         // The writer keeps a larger page cache (128 MiB): bulk puts touch the
         // pages of three random-key indexes (docs/benchmarks.md, import).
@@ -82,6 +84,34 @@ impl SqliteStore {
             pool.push(conn);
         }
         out
+    }
+}
+
+#[cfg(unix)]
+fn create_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+/// Creates an empty database file (a valid, empty SQLite database), 0600,
+/// unless there is one.
+fn create_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

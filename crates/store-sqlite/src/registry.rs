@@ -172,6 +172,18 @@ impl Registry for SqliteStore {
         })
     }
 
+    fn pending_statuses(&self) -> Result<Vec<(String, String, Vec<u8>)>> {
+        self.with_reader(|c| {
+            let mut s = c.prepare_cached("SELECT id, owner, json FROM statuses WHERE instr(json, ?) > 0").map_err(sql_err)?;
+            let rows = s.query_map([store::PENDING_MARK.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(sql_err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(sql_err)
+        })
+    }
+
+    fn replace_status(&self, id: &str, was: &[u8], json: &[u8]) -> Result<bool> {
+        self.exec("UPDATE statuses SET json = ?3 WHERE id = ?1 AND json = ?2", params![id, was, json]).map(|n| n > 0)
+    }
+
     fn put_peer(&self, p: &PeerRecord) -> Result<bool> {
         self.exec(
             "INSERT INTO peers (id, url, partner, ca_pem, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",

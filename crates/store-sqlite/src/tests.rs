@@ -124,3 +124,28 @@ fn migration_indexes_sightings_stored_before_it() {
     let s = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(s.query(&q).unwrap().records.len(), 1, "the stored sighting was not indexed");
 }
+
+/// The database holds every object, TLP:RED included, and the node's
+/// secrets' hashes: a new data dir is its owner's alone (0700), and so are
+/// the database file and the log and index SQLite makes beside it (0600),
+/// whatever the process's umask lets through.
+#[cfg(unix)]
+#[test]
+fn a_new_store_is_readable_by_its_owner_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    use store::Store;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("data");
+    let s = SqliteStore::open(&dir).unwrap();
+    let obj = model::Object::from_value(serde_json::json!({
+        "type": "ipv4-addr", "id": "ipv4-addr--00000000-0000-4000-8000-000000000001", "value": "10.0.0.1"
+    }))
+    .unwrap();
+    s.put(&[obj], &Default::default()).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let db = dir.join(crate::FILE_NAME);
+    let wal = dir.join(format!("{}-wal", crate::FILE_NAME));
+    let shm = dir.join(format!("{}-shm", crate::FILE_NAME));
+    let modes = [mode(&dir), mode(&db), mode(&wal), mode(&shm)];
+    assert_eq!(modes, [0o700, 0o600, 0o600, 0o600], "data dir, {}, -wal, -shm", crate::FILE_NAME);
+}

@@ -520,6 +520,16 @@ pub fn registry_records<B: Store + Registry + 'static>(b: Arc<B>) {
     reg.put_status("s1", AUTHOR_A, b"{\"status\":\"complete\"}").unwrap();
     assert_eq!(reg.status("s1").unwrap(), Some((AUTHOR_A.to_owned(), b"{\"status\":\"complete\"}".to_vec())));
     assert!(reg.status("s2").unwrap().is_none());
+    // Pending statuses are found (a complete one whose text quotes the
+    // mark is not), and replaced only while they read as they did.
+    let pending = br#"{"id":"s3","status":"pending","pendings":[]}"#;
+    reg.put_status("s3", AUTHOR_B, pending).unwrap();
+    reg.put_status("s4", AUTHOR_B, br#"{"status":"complete","failures":[{"message":"\"status\":\"pending\""}]}"#).unwrap();
+    assert_eq!(reg.pending_statuses().unwrap(), vec![("s3".to_owned(), AUTHOR_B.to_owned(), pending.to_vec())]);
+    assert!(!reg.replace_status("s3", b"{}", b"{\"status\":\"complete\"}").unwrap(), "not as it was");
+    assert!(reg.replace_status("s3", pending, b"{\"status\":\"complete\"}").unwrap());
+    assert!(reg.pending_statuses().unwrap().is_empty());
+    assert_eq!(reg.status("s3").unwrap(), Some((AUTHOR_B.to_owned(), b"{\"status\":\"complete\"}".to_vec())));
 
     let peer = PeerRecord {
         id: "5a1f0c7e-2b8d-4e6a-9c3f-1d2e3f4a5b6c".into(), url: "https://node-b.example:8443/taxii2/".into(),

@@ -9,6 +9,7 @@
 
 mod query;
 mod registry;
+mod version;
 
 #[cfg(feature = "testsuite")]
 pub mod conformance;
@@ -17,6 +18,7 @@ use std::fmt;
 
 pub use query::{Cursor, Page, Query, Versions};
 pub use registry::{Access, CollectionRecord, PartnerRecord, PeerRecord, Registry, Role, TokenRecord, UserRecord};
+pub use version::{decide_version, Held};
 
 /// A storage failure. Never names the backend: callers see what happened, not where.
 #[derive(Debug, thiserror::Error)]
@@ -408,6 +410,10 @@ pub fn chooses(
     let chosen = (v.last && !seen_beyond(true)) || (v.first && !seen_beyond(false));
     Ok(chosen && gate.allows(r))
 }
+
+/// What marks a TAXII status resource as pending in its JSON (serde writes
+/// the status's members compactly, in order): [`Registry::pending_statuses`].
+pub const PENDING_MARK: &str = r#""status":"pending""#;
 
 /// The prefix of the collections that hold what is shared under an
 /// agreement: the agreement's own id (`x-entente-agreement--…`), which no

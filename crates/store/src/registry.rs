@@ -175,6 +175,14 @@ pub trait Registry: Send + Sync {
     fn put_status(&self, id: &str, owner: &str, json: &[u8]) -> Result<()>;
     /// A status resource and its owner.
     fn status(&self, id: &str) -> Result<Option<(String, Vec<u8>)>>;
+    /// The status resources still pending (`"status":"pending"` in their
+    /// JSON): `(id, owner, json)`. Read at start-up to resolve those a
+    /// stopped process left (a scan of the statuses).
+    fn pending_statuses(&self) -> Result<Vec<(String, String, Vec<u8>)>>;
+    /// Replaces status `id` by `json` only if it still reads `was`; says
+    /// whether it did (so a resolution never overwrites what the add that
+    /// made the status wrote meanwhile).
+    fn replace_status(&self, id: &str, was: &[u8], json: &[u8]) -> Result<bool>;
 
     /// Adds a peer; false if one with this id exists.
     fn put_peer(&self, peer: &PeerRecord) -> Result<bool>;

@@ -3,10 +3,12 @@
 mod admin;
 mod agreement;
 mod audit;
+mod datadir;
 mod demo;
 mod detect;
 mod export;
 mod import;
+mod module;
 mod pattern;
 mod serve;
 mod stats;
@@ -33,6 +35,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Collection(c) => admin::collection(c, &config),
         Command::Pattern(args) => pattern::run(&args),
         Command::Agreement(c) => agreement::run(c, &config),
+        Command::Module(c) => module::run(c, &config),
         Command::Audit(c) => audit::run(c, &config),
         Command::Peer(c) => admin::peer(c, &config),
         Command::Sync { peer } => admin::sync(peer.as_deref(), &config),
@@ -59,8 +62,10 @@ pub struct Node {
 
 /// Opens the node's store (PostgreSQL when `database_url` is set, else the
 /// SQLite file in the data dir), applying migrations and initialising the
-/// node's identity the first time.
+/// node's identity the first time. The data dir is made (or restricted to)
+/// its owner first.
 pub fn open(config: &Config) -> anyhow::Result<Node> {
+    datadir::prepare(&config.data_dir)?;
     let (store, registry): (Arc<dyn store::Store>, Arc<dyn store::Registry>) = match &config.database_url {
         Some(url) => {
             let backend = Arc::new(store_postgres::PgStore::open(url).context("opening the PostgreSQL store")?);

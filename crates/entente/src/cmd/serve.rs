@@ -9,6 +9,9 @@ use crate::config::Config;
 pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let node = super::open(config)?;
     server::telemetry::install();
+    // Adds a stopped process left pending are resolved from the store
+    // before anyone can poll them (docs/reliability.md).
+    server::taxii::resolve_pending(&*node.store, &*node.registry).context("resolving pending TAXII statuses")?;
     let stats = node.store.stats()?;
     metrics::gauge!("entente_objects_stored").set(stats.versions as f64);
     let tls = match &config.tls {
@@ -32,7 +35,11 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             node.keys,
             log.clone(),
         );
-        let state = server::AppState { web: std::sync::Arc::new(server::web::Sessions::new(tls.is_some() || config.secure_cookies)), ..state };
+        let state = server::AppState {
+            web: std::sync::Arc::new(server::web::Sessions::new(tls.is_some() || config.secure_cookies)),
+            metrics: config.metrics_access,
+            ..state
+        };
         let syncing = config.sync_interval.map(|every| {
             let secrets = server::peers::PeerSecrets::in_data_dir(&config.data_dir);
             tokio::spawn(server::sync::run(state.clone(), secrets, every))

@@ -104,3 +104,18 @@ fn show_filters_by_recipient_and_object() {
     let out = entente(d, &["audit", "show", "--log", "release.log", "--object", "nonsense"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// A node that never released anything has no log file: 0 entries is a
+/// valid log, not an error. A missing `--log` file still is one.
+#[test]
+fn verify_accepts_a_node_that_never_released_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = entente(d, &["migrate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!d.join("entente-data/release.log").exists());
+    verify(d, 0, "release log entente-data/release.log: 0 entries, 0 releases (0 object versions), 0 denials, no head (empty): chain intact");
+    let out = entente(d, &["audit", "verify", "--log", "no-such.log"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stderr(&out).contains("no-such.log"), "{}", stderr(&out));
+}

@@ -236,7 +236,7 @@ fn pull_sync_converges_exactly_through_kills_cuts_delays_and_duplicate_pages() {
         let split = plan.range(1, fresh.len() as u64 - 1) as usize;
         let (mut early, mut late) = (vec![(fresh[..split].to_vec(), Some(agreement.as_str()))], vec![(fresh[split..].to_vec(), Some(agreement.as_str()))]);
         for group in away.into_iter().filter(|(objects, _)| !objects.is_empty()) {
-            if plan.chance(0.5) { &mut early } else { &mut late }.push(group);
+            if plan.probability(0.5) { &mut early } else { &mut late }.push(group);
         }
         let import = |groups: &mut Vec<(Vec<Value>, Option<&str>)>, plan: &mut Rng| {
             let first = plan.range(0, groups.len() as u64 - 1) as usize;
@@ -285,7 +285,7 @@ fn pull_sync_converges_exactly_through_kills_cuts_delays_and_duplicate_pages() {
         // `entente sync` beside the server, through the same faults; some
         // are killed mid-run too.
         for _ in 0..plan.range(1, 3) {
-            let kill = plan.chance(0.5).then(|| plan.range(0, 40));
+            let kill = plan.probability(0.5).then(|| plan.range(0, 40));
             timed_sync(&b, &proxy, kill, &mut syncs);
         }
         // Until every kind of fault has happened in this round.
@@ -366,4 +366,70 @@ fn pull_sync_converges_exactly_through_kills_cuts_delays_and_duplicate_pages() {
         c.cut_responses - start.cut_responses,
         c.duplicate_pages - start.duplicate_pages,
     );
+}
+
+/// A TAXII add answered `pending` whose server is killed (SIGKILL) a moment
+/// later: after the restart its status completes, each object that was
+/// stored a success and each other one a failure naming it. The add does
+/// not wait (`taxii_add_wait_ms = 0`), so it answers `pending`, and the
+/// kill follows the answer within 0.12 s.
+#[test]
+fn pending_statuses_complete_after_a_kill() {
+    let root = tempfile::tempdir().unwrap();
+    let mut node = Node::init(root.path(), "Aurelia");
+    let token = node.token_for(&node.id, "analyst");
+    let collection = node.ok(&["collection", "create", "--title", "shared", "--write", "all"]);
+    let no_wait = [("ENTENTE_TAXII_ADD_WAIT_MS", "0")];
+    let http = reqwest::blocking::Client::new();
+    let (mut killed_pending, mut stored, mut not_stored) = (0, 0, 0);
+    for round in 0..5u32 {
+        node.serve(0, &no_wait);
+        let objects: Vec<Value> = (0..400u32)
+            .map(|n| {
+                json!({
+                    "type": "indicator", "spec_version": "2.1",
+                    "id": format!("indicator--00000000-0000-4000-8000-{:012}", round * 1000 + n),
+                    "created_by_ref": node.id, "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+                    "pattern": format!("[ipv4-addr:value = '10.0.{}.{}']", round, n % 250), "pattern_type": "stix",
+                    "valid_from": "2024-01-01T00:00:00Z"
+                })
+            })
+            .collect();
+        let r = http
+            .post(format!("{}root/collections/{collection}/objects/", node.url()))
+            .bearer_auth(&token)
+            .header("Accept", "application/taxii+json;version=2.1")
+            .header("Content-Type", "application/taxii+json;version=2.1")
+            .body(json!({ "objects": objects }).to_string())
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        let first: Value = r.json().unwrap();
+        // SIGKILL right after the answer, or a little later: before, while
+        // or after the objects are written.
+        std::thread::sleep(Duration::from_millis([0, 10, 30, 60, 120][round as usize]));
+        node.stop();
+        if first["status"] == "pending" {
+            killed_pending += 1;
+        }
+        node.serve(0, &no_wait);
+        let url = format!("{}root/status/{}/", node.url(), first["id"].as_str().unwrap());
+        let status: Value = http.get(&url).bearer_auth(&token).header("Accept", "application/taxii+json;version=2.1").send().unwrap().json().unwrap();
+        assert_eq!(status["status"], "complete", "round {round}: {status}");
+        assert_eq!(status["pending_count"], 0, "{status}");
+        let held: BTreeSet<String> = node.stored().into_iter().collect();
+        let (successes, failures) = (status["successes"].as_array().unwrap(), status["failures"].as_array().unwrap());
+        assert_eq!(successes.len() + failures.len(), 400, "every object is accounted for: {status}");
+        for s in successes {
+            assert!(held.contains(s["id"].as_str().unwrap()), "a success is stored: {s}");
+        }
+        for f in failures {
+            assert!(!held.contains(f["id"].as_str().unwrap()), "a failure is not stored: {f}");
+            assert!(f["message"].as_str().unwrap().contains("add it again"), "{f}");
+        }
+        (stored, not_stored) = (stored + successes.len(), not_stored + failures.len());
+        node.stop();
+    }
+    println!("pending statuses: rounds=5 killed_pending={killed_pending} objects_stored={stored} objects_not_stored={not_stored}");
+    assert!(killed_pending > 0, "no add was answered pending: the kill went untested");
 }

@@ -6,6 +6,7 @@ mod cli;
 mod demo;
 mod faults;
 mod federation;
+mod modules;
 mod nodes;
 mod proxy;
 mod roundtrip;

@@ -82,3 +82,42 @@ fn serve_then_stop(database_url: Option<String>) {
 fn unsafe_free_kill(pid: u32) -> i32 {
     Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().code().unwrap_or(-1)
 }
+
+/// With `metrics_access = "token"`, `/metrics` (node-wide counts) answers
+/// only a token of the node's own partner, even on the node's own machine.
+#[test]
+fn metrics_need_a_token_of_the_node_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = crate::entente(d, &["init", "--name", "Aurelia"]);
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    let node = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let out = crate::entente(d, &["token", "create", "--partner", &node, "--role", "viewer"]);
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let port = free_port();
+    let _server = Server(
+        crate::command(d, &["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("ENTENTE_METRICS_ACCESS", "token")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http_get(port, "/healthz").is_none() {
+        assert!(Instant::now() < deadline, "server did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let without = http_get(port, "/metrics").unwrap();
+    assert!(without.starts_with("HTTP/1.1 401"), "{without}");
+    assert!(!without.contains("entente_objects_stored"), "{without}");
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(s, "GET /metrics HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut with = String::new();
+    s.read_to_string(&mut with).unwrap();
+    assert!(with.starts_with("HTTP/1.1 200"), "{with}");
+    assert!(with.contains("entente_objects_stored"), "{with}");
+}

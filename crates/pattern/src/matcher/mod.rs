@@ -28,6 +28,41 @@ use crate::error::{Error, Result};
 use crate::timestamp::{self, Micros};
 
 pub use net::ip_in_subnet;
+
+/// Checks that this engine can run every `MATCHES` and `LIKE` of `p`: the
+/// strict validator accepts what Python's `re` accepts, back-references and
+/// look-around included, which the linear-time `regex` crate cannot run.
+/// Objects are checked with it at ingest, so a stored indicator never fails
+/// in detection for its regex.
+pub fn check_runnable(p: &Pattern) -> Result<()> {
+    fn comp(c: &CompExpr) -> Result<()> {
+        match c {
+            CompExpr::And(v) | CompExpr::Or(v) => v.iter().try_for_each(comp),
+            CompExpr::Exists(_) => Ok(()),
+            CompExpr::Test(t) if matches!(t.op, crate::ast::Op::Matches | crate::ast::Op::Like) => {
+                compare::compile(t).map(drop).map_err(|e| {
+                    // The regex crate's message spans lines; keep its last (the reason).
+                    let text = e.to_string();
+                    let why = text.lines().rev().find_map(|l| l.trim().strip_prefix("error: ")).unwrap_or(text.trim());
+                    let why = why.split(" (at byte").next().unwrap_or(why).to_owned();
+                    Error::new(
+                        crate::ErrorKind::InvalidLiteral(format!("{} {}: this node cannot run it: {why}", t.op.as_str(), t.value)),
+                        crate::Span::default(),
+                    )
+                })
+            }
+            CompExpr::Test(_) => Ok(()),
+        }
+    }
+    fn obs(e: &ObsExpr) -> Result<()> {
+        match e {
+            ObsExpr::Simple(c) => comp(c),
+            ObsExpr::Group(i) | ObsExpr::Qualified(i, _) => obs(i),
+            ObsExpr::And(v) | ObsExpr::Or(v) | ObsExpr::FollowedBy(v) => v.iter().try_for_each(obs),
+        }
+    }
+    obs(&p.root)
+}
 pub(crate) use net::{cidr_of, net_of};
 
 /// Most candidate bindings kept per observation expression.

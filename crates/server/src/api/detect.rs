@@ -230,7 +230,7 @@ pub(super) async fn of_object(
             seen.extend(records);
             values.push(c);
         }
-        let also = detect::also_reported_by(object.created_by_ref().map(|a| a.as_str()), &values);
+        let also = detect::also_reported_by(detect::author_of(&latest), &values);
         Ok(Some((latest, values, also, seen)))
     })
     .await?;

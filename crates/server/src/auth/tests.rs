@@ -44,16 +44,27 @@ fn header_forms() {
 }
 
 #[test]
-fn limiter_blocks_after_threshold() {
+fn limiter_throttles_addresses_and_credentials_but_never_refuses_a_good_one_for_others() {
     let l = FailureLimiter::new(3, Duration::from_secs(60));
     let ip: IpAddr = "127.0.0.9".parse().unwrap();
-    for _ in 0..2 {
-        l.fail(ip);
+    let other: IpAddr = "127.0.0.10".parse().unwrap();
+    // Three failures of one credential answer 401; the fourth 429, with a wait.
+    for _ in 0..3 {
+        assert_eq!(l.fail(ip, Some("user:ana")), None);
     }
-    assert!(!l.blocked(ip));
-    l.fail(ip);
-    assert!(l.blocked(ip));
-    assert!(!l.blocked("127.0.0.10".parse().unwrap()));
+    let wait = l.fail(ip, Some("user:ana")).expect("over the limit");
+    assert!(wait <= Duration::from_secs(60) && retry_after_secs(wait) >= 1, "{wait:?}");
+    // That credential is no longer checked from that address, only from there.
+    assert!(l.refused(ip, "user:ana").is_some());
+    assert_eq!(l.refused(other, "user:ana"), None);
+    // Another credential from the same address is checked (the address's
+    // failures never refuse it); its failure now answers 429.
+    assert_eq!(l.refused(ip, "token:0123456789ab"), None);
+    assert!(l.fail(ip, Some("token:0123456789ab")).is_some(), "the address is over the limit");
+    assert_eq!(l.fail(other, None), None);
+    assert_eq!(token_credential("ent_0123456789ab_secret").as_deref(), Some("token:0123456789ab"));
+    assert_eq!(token_credential("wrong"), None);
+    assert_eq!(retry_after_secs(Duration::from_millis(59_001)), 60);
 }
 
 #[test]

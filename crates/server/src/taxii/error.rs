@@ -11,11 +11,13 @@ pub struct TaxiiError {
     status: StatusCode,
     title: &'static str,
     description: Option<String>,
+    /// Seconds for `Retry-After` (a 429).
+    retry_after: Option<u64>,
 }
 
 impl TaxiiError {
     fn new(status: StatusCode, title: &'static str, description: impl Into<String>) -> Self {
-        TaxiiError { status, title, description: Some(description.into()) }
+        TaxiiError { status, title, description: Some(description.into()), retry_after: None }
     }
     /// 400: the request is malformed.
     pub fn bad_request(d: impl Into<String>) -> Self {
@@ -53,14 +55,18 @@ impl TaxiiError {
     pub fn unprocessable(d: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", d)
     }
-    /// 429: too many failed authentications from this address.
-    pub fn too_many_failures() -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, "too many failed authentications", "wait a minute before trying again")
+    /// 429: too many failed authentications from this address or with this
+    /// credential; `Retry-After` says how long to wait.
+    pub fn too_many_failures(wait: std::time::Duration) -> Self {
+        let secs = crate::auth::retry_after_secs(wait);
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "too many failed authentications", format!("wait {secs} seconds before trying again"));
+        e.retry_after = Some(secs);
+        e
     }
     /// 500: logged here, opaque to the client.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error on a TAXII endpoint");
-        TaxiiError { status: StatusCode::INTERNAL_SERVER_ERROR, title: "internal error", description: None }
+        TaxiiError { status: StatusCode::INTERNAL_SERVER_ERROR, title: "internal error", description: None, retry_after: None }
     }
     /// 503: storage unavailable; the client may retry.
     pub fn unavailable(detail: impl std::fmt::Display) -> Self {
@@ -73,6 +79,11 @@ impl TaxiiError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// Seconds the client should wait before trying again (a 429).
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
     }
 }
 
@@ -89,7 +100,7 @@ impl From<crate::ApiError> for TaxiiError {
     fn from(e: crate::ApiError) -> Self {
         match e.status() {
             StatusCode::SERVICE_UNAVAILABLE => TaxiiError::unavailable("storage"),
-            _ => TaxiiError { status: e.status(), title: "internal error", description: None },
+            _ => TaxiiError { status: e.status(), title: "internal error", description: None, retry_after: None },
         }
     }
 }
@@ -106,6 +117,9 @@ impl IntoResponse for TaxiiError {
         let mut response = (self.status, bytes).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(taxii::MEDIA_TYPE));
+        if let Some(secs) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"entente\", Bearer realm=\"entente\""));
         }

@@ -13,6 +13,7 @@
 
 mod error;
 mod read;
+mod pending;
 mod write;
 
 
@@ -25,6 +26,7 @@ use axum::Router;
 use store::{CollectionRecord, Role};
 
 pub use error::TaxiiError;
+pub use pending::resolve_pending;
 
 use crate::auth::Caller;
 use crate::release::{Reader, Through, EVERYTHING};
@@ -113,26 +115,28 @@ async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> R
     response
 }
 
-/// Finds the caller from the `Authorization` header.
+/// Finds the caller from the `Authorization` header. A token that checks
+/// out is accepted whatever failed before; a failure counts against the
+/// address and the token's id ([`crate::auth::FailureLimiter`]) and answers
+/// 429 with `Retry-After` past the limit.
 pub async fn authenticate(state: &AppState, headers: &HeaderMap, ip: std::net::IpAddr) -> Result<Caller, TaxiiError> {
-    if state.auth_failures.blocked(ip) {
-        tracing::warn!(%ip, "authentication refused: too many failures");
-        return Err(TaxiiError::too_many_failures());
-    }
     let Some(token) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(crate::auth::token_from_header)
     else {
         return Err(TaxiiError::unauthorized());
     };
+    // Always checked: a token's 256-bit secret cannot be guessed, so a
+    // right one is never refused for failures, its own or the address's.
+    let credential = crate::auth::token_credential(&token);
     let registry = state.registry.clone();
     let now = model::Timestamp::now().micros();
     let verdict = crate::blocking(move || crate::auth::verify(&*registry, &token, now)).await?;
     match verdict {
         Ok(caller) => Ok(caller),
         Err(why) => {
-            state.auth_failures.fail(ip);
+            let throttled = state.auth_failures.fail(ip, credential.as_deref());
             metrics::counter!("entente_auth_failures_total").increment(1);
-            tracing::warn!(%ip, reason = ?why, "authentication failed");
-            Err(TaxiiError::unauthorized())
+            tracing::warn!(%ip, reason = ?why, throttled = throttled.is_some(), "authentication failed");
+            Err(throttled.map_or_else(TaxiiError::unauthorized, TaxiiError::too_many_failures))
         }
     }
 }

@@ -57,6 +57,11 @@ pub(super) async fn add_objects(
     let raws: Vec<Box<RawValue>> = {
         let value: &RawValue = serde_json::from_slice(&bytes)
             .map_err(|e| TaxiiError::bad_request(format!("the body is not JSON: {e}")))?;
+        // An envelope is a JSON object: serde would read a struct from an
+        // array too (`[[...]]` as `{"objects": [...]}`).
+        if !value.get().starts_with('{') {
+            return Err(TaxiiError::unprocessable("the body is not a TAXII envelope: expected a JSON object with an `objects` list"));
+        }
         let env: EnvelopeIn<'_> = serde_json::from_str(value.get())
             .map_err(|e| TaxiiError::unprocessable(format!("the body is not a TAXII envelope: {e}")))?;
         let objects = env.objects.ok_or_else(|| TaxiiError::unprocessable("the envelope has no `objects` list"))?;
@@ -80,16 +85,19 @@ pub(super) async fn add_objects(
     // The status is stored once, complete, when the add finishes within
     // `add_wait`: one durable write, not two. Otherwise the pending status is
     // stored for the client to poll; `finished` orders the two writes, so
-    // a pending status never overwrites the complete one.
+    // a pending status never overwrites the complete one. The pending status
+    // lists the request's objects, so that a restart can resolve it from the
+    // store if this process stops first (`pending::resolve_pending`).
     let finished = std::sync::Arc::new(std::sync::Mutex::new(false));
     let owner = caller.partner.clone();
-    let pending = serde_json::to_vec(&status).unwrap_or_default();
+    let raws = std::sync::Arc::new(raws);
+    let mut pending = status.clone();
     let (store, registry, limits) = (state.store.clone(), state.registry.clone(), state.limits);
     let target = access.target.clone();
     let (agreements, indicators) = (state.agreements.clone(), state.indicators.clone());
-    let (done_flag, own) = (finished.clone(), owner.clone());
+    let (done_flag, own, requested) = (finished.clone(), owner.clone(), raws.clone());
     let mut work = tokio::task::spawn_blocking(move || {
-        let done = process(&*store, &target, &own, &raws, &limits, status);
+        let done = process(&*store, &target, &own, &requested, &limits, status);
         if let Ok((s, changed)) = &done {
             if changed.agreements {
                 agreements.invalidate();
@@ -114,6 +122,8 @@ pub(super) async fn add_objects(
             // goes on. If it finished meanwhile, its status is the answer.
             let registry = state.registry.clone();
             let body = crate::blocking(move || {
+                pending.pendings = super::pending::pendings(&raws);
+                let pending = serde_json::to_vec(&pending).unwrap_or_default();
                 let written = finished.lock().unwrap_or_else(|p| p.into_inner());
                 if *written {
                     return Ok(registry.status(&status_id)?.map(|(_, b)| b).unwrap_or_default());

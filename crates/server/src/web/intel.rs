@@ -360,7 +360,8 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path(id)
         .filter_map(|a| StixId::parse(a).ok())
         .filter_map(|a| index.agreement(&a).filter(|x| x.is_party(&me)).map(|x| x.terms.title.clone()))
         .collect();
-    let (store, r, json, author) = (state.store.clone(), reader.clone(), latest.json.clone(), latest.created_by_ref.clone());
+    let (store, r, json) = (state.store.clone(), reader.clone(), latest.json.clone());
+    let author = detect::author_of(&latest).map(str::to_owned);
     let also = crate::blocking(move || {
         let Ok(o) = model::Object::parse(&json, &model::Limits::default()) else { return Ok(0) };
         let mut cs = Vec::new();

@@ -298,14 +298,21 @@ pub(super) async fn login(
     let field = |k: &str| form.get(k).map(|t| t.trim().to_owned()).unwrap_or_default();
     let by_user = !field("username").is_empty();
     // A password check waits for its turn, and only then asks the limiter:
-    // failures counted by the checks before it count against it.
+    // the failures of the checks before it count.
     let _turn = if by_user { Some(state.web.passwords.acquire().await.map_err(|e| ApiError::internal(e.to_string()))?) } else { None };
-    if state.auth_failures.blocked(ip) {
-        tracing::warn!(%ip, "sign-in refused: too many failures");
-        return Ok(login_page(StatusCode::TOO_MANY_REQUESTS, &state, &headers, Some("Too many failed sign-ins from this address. Wait a minute and try again.")));
+    let (username, password, token) = (field("username"), form.get("password").cloned().unwrap_or_default(), field("token"));
+    // Failures count per address and per credential (a user name, a token's
+    // id) tried from it. A password can be guessed: one that failed too
+    // often from here is not checked from here until its window ends. A
+    // credential is never refused for the address's other failures, and a
+    // token (whose secret cannot be guessed) is always checked.
+    let credential = if by_user { Some(format!("user:{username}")) } else { crate::auth::token_credential(&token) };
+    let guessable = credential.as_deref().filter(|_| by_user);
+    if let Some(wait) = guessable.and_then(|c| state.auth_failures.refused(ip, c)) {
+        tracing::warn!(%ip, by_user, "sign-in refused: too many failures");
+        return Ok(too_many(wait, &state, &headers));
     }
     let registry = state.registry.clone();
-    let (username, password, token) = (field("username"), form.get("password").cloned().unwrap_or_default(), field("token"));
     let now = model::Timestamp::now().micros();
     let checked = crate::blocking(move || {
         if by_user {
@@ -328,13 +335,25 @@ pub(super) async fn login(
             Ok(r)
         }
         Err(why) => {
-            state.auth_failures.fail(ip);
+            let throttled = state.auth_failures.fail(ip, credential.as_deref());
             metrics::counter!("entente_auth_failures_total").increment(1);
-            tracing::warn!(%ip, reason = ?why, by_user, "sign-in failed");
+            tracing::warn!(%ip, reason = ?why, by_user, throttled = throttled.is_some(), "sign-in failed");
+            if let Some(wait) = throttled {
+                return Ok(too_many(wait, &state, &headers));
+            }
             let message = if by_user { "That user name and password were not accepted." } else { "That token was not accepted." };
             Ok(login_page(StatusCode::UNAUTHORIZED, &state, &headers, Some(message)))
         }
     }
+}
+
+/// The sign-in page answering 429, with how long to wait (`Retry-After`).
+fn too_many(wait: std::time::Duration, state: &AppState, headers: &HeaderMap) -> Response {
+    let secs = crate::auth::retry_after_secs(wait);
+    let message = format!("Too many failed sign-ins. Wait {secs} seconds and try again.");
+    let mut r = login_page(StatusCode::TOO_MANY_REQUESTS, state, headers, Some(&message));
+    r.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+    r
 }
 
 /// `POST /logout`: ends the session (CSRF checked).

@@ -145,6 +145,15 @@ async fn detection_sightings_and_correlation(backend: Backend) {
     let (s, v) = call(&node, &tb, "GET", &format!("objects/{}/observables", ids(&[1])[0]), None).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["also_reported_by"], 1, "{v}");
+    // An object without `created_by_ref` is its poster's: A's unsigned
+    // indicator of an address nobody else reported has no other reporter.
+    let mut unsigned = indicator(7, &node.a, "[ipv4-addr:value = '198.18.0.7']");
+    unsigned.as_object_mut().unwrap().remove("created_by_ref");
+    let (s, v) = call(&node, &ta, "POST", "objects", Some(json!({"objects": [unsigned]}))).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = call(&node, &ta, "GET", &format!("objects/{}/observables", ids(&[7])[0]), None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["also_reported_by"], 0, "{v}");
     // C cannot ask about A's A–B indicator at all.
     assert_eq!(call(&node, &lc, "GET", &format!("objects/{}/observables", ids(&[2])[0]), None).await.0, 404);
 }

@@ -16,7 +16,8 @@ crate::on_both_backends!(
     bad_bodies_get_taxii_errors,
     filters_and_version_selection,
     paging_by_cursor_is_exact_and_cursors_are_sealed,
-    only_the_author_deletes_and_deleted_objects_are_gone
+    only_the_author_deletes_and_deleted_objects_are_gone,
+    pending_statuses_left_by_a_stopped_node_are_resolved
 );
 
 const TAXII: &str = "application/taxii+json;version=2.1";
@@ -108,9 +109,19 @@ async fn repeated_failures_are_rate_limited(backend: Backend) {
     for _ in 0..20 {
         assert_eq!(get(&discovery, "wrong").send().await.unwrap().status(), 401);
     }
-    assert_error(get(&discovery, "wrong").send().await.unwrap(), 429).await;
-    // Even the right token waits now: the address is refused, not the token.
-    assert_error(get(&discovery, &node.token_a).send().await.unwrap(), 429).await;
+    let r = get(&discovery, "wrong").send().await.unwrap();
+    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    assert_error(r, 429).await;
+    // A right token from the same address is accepted: the address's
+    // failures never refuse a valid credential (clients behind one NAT).
+    assert_eq!(get(&discovery, &node.token_a).send().await.unwrap().status(), 200);
+    // The REST API answers the same way.
+    let r = Client::new().get(format!("{}/api/v1/partners", node.url)).bearer_auth("wrong").send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    let r = Client::new().get(format!("{}/api/v1/partners", node.url)).bearer_auth(&node.token_a).send().await.unwrap();
+    assert_eq!(r.status(), 200);
 }
 
 async fn collections_show_what_the_caller_may_do(backend: Backend) {
@@ -216,6 +227,13 @@ async fn bad_bodies_get_taxii_errors(backend: Backend) {
     let body = assert_error(send(TAXII, b"{\"more\": false}".to_vec()).await.unwrap(), 422).await;
     assert!(body["description"].as_str().unwrap().contains("no `objects` list"), "{body}");
     assert_error(send(TAXII, b"[1, 2]".to_vec()).await.unwrap(), 422).await;
+    // An array is no envelope, whatever it holds and however deep.
+    let objects = serde_json::to_string(&vec![indicator(&node.a, 1, 0)]).unwrap();
+    let deep = format!("{}{}", "[".repeat(900), "]".repeat(900));
+    for body in [format!("[{objects}]"), format!(" [{objects}, 1]"), deep] {
+        let error = assert_error(send(TAXII, body.into_bytes()).await.unwrap(), 422).await;
+        assert!(error["description"].as_str().unwrap().contains("not a TAXII envelope"), "{error}");
+    }
     for q in ["added_after=yesterday", "limit=-1", "match[version]=bogus", "next=garbage", "match[id]=../../etc/passwd"] {
         let body = assert_error(get(&format!("{url}?{q}"), &node.token_a).send().await.unwrap(), 400).await;
         assert!(body["description"].is_string(), "{q}: {body}");
@@ -326,4 +344,41 @@ async fn only_the_author_deletes_and_deleted_objects_are_gone(backend: Backend) 
     let store = node.store.clone();
     let left = tokio::task::spawn_blocking(move || store.get(&id, &store::Versions::ALL).unwrap()).await.unwrap();
     assert!(left.is_empty(), "gone from the store too");
+}
+
+/// A status a stopped node left pending lists its objects; at the next
+/// start it is resolved from the store alone: the version stored a success,
+/// the others failures naming them. Resolved once; others' statuses and
+/// complete ones are left alone.
+async fn pending_statuses_left_by_a_stopped_node_are_resolved(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let (stored, lost) = (indicator(&node.a, 41, 0), indicator(&node.a, 42, 0));
+    let (code, done) = post(&node, &node.shared, &node.token_a, vec![stored.clone()]).await;
+    assert_eq!(code, 202, "{done}");
+    let detail = |o: &Value| json!({"id": o["id"], "version": o["modified"]});
+    let sid = "6b0e7f0a-0000-4000-8000-000000000001";
+    let pending = json!({
+        "id": sid, "status": "pending", "request_timestamp": "2026-01-01T00:00:00.000000Z",
+        "total_count": 3, "success_count": 0, "successes": [], "failure_count": 0, "failures": [],
+        "pending_count": 3, "pendings": [detail(&stored), detail(&lost), {"id": "objects[2]", "version": ""}]
+    });
+    let (store, registry, a) = (node.store.clone(), node.registry.clone(), node.a.clone());
+    let resolved = tokio::task::spawn_blocking(move || {
+        registry.put_status(sid, &a, &serde_json::to_vec(&pending).unwrap()).unwrap();
+        let first = server::taxii::resolve_pending(&*store, &*registry).unwrap();
+        (first, server::taxii::resolve_pending(&*store, &*registry).unwrap())
+    })
+    .await
+    .unwrap();
+    assert_eq!(resolved, (1, 0), "resolved once");
+    let url = format!("{}/taxii2/root/status/{sid}/", node.url);
+    let status: Value = get(&url, &node.token_a).send().await.unwrap().json().await.unwrap();
+    assert_eq!((status["status"].as_str(), status["pending_count"].as_u64()), (Some("complete"), Some(0)), "{status}");
+    let ids = |k: &str| -> Vec<String> { status[k].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect() };
+    assert_eq!(ids("successes"), [stored["id"].as_str().unwrap()], "{status}");
+    assert_eq!(ids("failures"), [lost["id"].as_str().unwrap(), "objects[2]"], "{status}");
+    assert!(status["failures"][0]["message"].as_str().unwrap().contains("add it again"), "{status}");
+    assert_eq!((status["success_count"].as_u64(), status["failure_count"].as_u64()), (Some(1), Some(2)));
+    // The status stays its owner's.
+    assert_error(get(&url, &node.token_b).send().await.unwrap(), 404).await;
 }

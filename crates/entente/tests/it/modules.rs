@@ -1,0 +1,44 @@
+//! A partnership module's records across sovereign nodes, on the kit's
+//! example module (notes): what a party authors on its own node reaches the
+//! other party's node by the ordinary sync and not a third node's; a reply
+//! made there comes back; both parties' nodes derive the same state.
+
+use serde_json::Value;
+
+use crate::nodes::{federate, malware_terms, ratify_across, Node};
+
+/// The module's state on `node` as its own partner sees it.
+fn state(node: &Node, agreement: &str) -> Value {
+    serde_json::from_str(&node.ok(&["module", "state", agreement, "notes"])).unwrap()
+}
+
+#[test]
+fn notes_reach_the_other_party_and_no_third_node() {
+    let root = tempfile::tempdir().unwrap();
+    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
+    for n in &mut nodes {
+        n.serve(0, &[]);
+    }
+    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let [a, b, c] = &nodes;
+    let agreement = ratify_across(a, &[], &[b], &malware_terms("A–B partnership", &[&a.id, &b.id]));
+
+    let note: Value = serde_json::from_str(&a.ok(&["module", "act", "--as", &a.id, &agreement, "notes", "post", "--input", r#"{"text":"agenda: the joint exercise"}"#])).unwrap();
+    let note_id = note["id"].as_str().unwrap().to_owned();
+    b.sync();
+    c.sync();
+    assert_eq!(state(b, &agreement)["records"], 1, "the note reached Borealis's node");
+    assert!(b.stored().contains(&note_id));
+    assert!(!c.stored().contains(&note_id), "Caledonia's node, no party, holds the note");
+
+    // Borealis replies on its own node; the reply comes back to Aurelia's.
+    let input = format!(r#"{{"text":"agreed","reply_to":"{note_id}"}}"#);
+    let reply: Value = serde_json::from_str(&b.ok(&["module", "act", "--as", &b.id, &agreement, "notes", "post", "--input", &input])).unwrap();
+    assert_eq!(reply["created_by_ref"], b.id.as_str());
+    a.sync();
+    c.sync();
+    let (on_a, on_b) = (state(a, &agreement), state(b, &agreement));
+    assert_eq!(on_a["records"], 2, "{on_a}");
+    assert_eq!(on_a["state"], on_b["state"], "both nodes derive the same state");
+    assert!(!c.stored().contains(&reply["id"].as_str().unwrap().to_owned()), "the reply stayed off Caledonia's node");
+}
