@@ -331,7 +331,9 @@ async fn facts_of(state: &AppState, reader: &Arc<Reader>, signed: &Signed, versi
                 .filter_map(|p| StixId::parse(&p.id).ok().map(|id| (p.id.clone(), id)))
                 .map(|(p, recipient)| {
                     let d = crate::release::decide_record(latest, &recipient, &now, &Through::AnyShare, &index);
-                    (p, matches!(d, policy::Decision::Allow { .. }), d.explain())
+                    let name = partners.iter().find(|x| x.id == p).map_or(p.as_str(), |x| x.name.as_str());
+                    let why = crate::release::explain_record(latest, &recipient, name, &d, &now, &index);
+                    (p, d.is_allowed(), why)
                 })
                 .collect()
         });
@@ -360,6 +362,10 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path(id)
         .filter_map(|a| StixId::parse(a).ok())
         .filter_map(|a| index.agreement(&a).filter(|x| x.is_party(&me)).map(|x| x.terms.title.clone()))
         .collect();
+    // A received object: the agreement it arrived under and its holder here,
+    // for a reader party to that agreement.
+    let received = crate::release::held_by(&latest)
+        .and_then(|via| index.agreement(&via.agreement).filter(|x| x.is_party(&me)).map(|x| (x.terms.title.clone(), via.holder.to_string())));
     let (store, r, json, author) = (state.store.clone(), reader.clone(), latest.json.clone(), latest.created_by_ref.clone());
     let also = crate::blocking(move || {
         let Ok(o) = model::Object::parse(&json, &model::Limits::default()) else { return Ok(0) };
@@ -380,7 +386,14 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path(id)
             dt { "Id" } dd { code { (latest.id) } }
             dt { "Author" } dd { (latest.created_by_ref.as_deref().map(partner).unwrap_or_else(|| "(none named)".to_owned())) }
             dt { "Markings" } dd { @if markings.is_empty() { "none" } @else { @for m in &markings { code { (m) } " " } } }
-            dt { "Shared under" } dd { @if shared.is_empty() { "no agreement you are party to" } @else { (shared.join(", ")) } }
+            @if let Some((title, holder)) = &received {
+                dt { "Received under" } dd { (title) " (held by " (partner(holder)) ")" }
+            }
+            dt { "Shared under" } dd {
+                @if !shared.is_empty() { (shared.join(", ")) }
+                @else if received.is_some() { "not shared on" }
+                @else { "no agreement you are party to" }
+            }
             dt { "Also reported by" } dd { (also) " other partner" @if also != 1 { "s" } }
         }
         h2 { "Properties" }
