@@ -121,7 +121,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .merge(taxii::router(state.clone()))
         .merge(api::router(state.clone()))
-        .merge(web::router())
+        .merge(web::router(state.clone()))
         .fallback(fallback)
         .layer(axum::middleware::from_fn(http_metrics::track))
         .with_state(state)
@@ -204,12 +204,16 @@ async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse, Api
     Ok(Json(serde_json::json!({ "status": "ok" })))
 }
 
-/// Unknown paths: a TAXII error under `/taxii2/`, a JSON 404 elsewhere.
-async fn fallback(uri: axum::http::Uri) -> axum::response::Response {
-    if uri.path().starts_with("/taxii2") {
+/// Unknown paths: a TAXII error under `/taxii2/`, a JSON 404 under
+/// `/api/`, and the web's not-found page elsewhere (a mistyped page URL).
+async fn fallback(state: State<AppState>, req: axum::extract::Request) -> axum::response::Response {
+    let path = req.uri().path();
+    if path.starts_with("/taxii2") {
         taxii::fallback().await.into_response()
-    } else {
+    } else if path.starts_with("/api/") || path == "/api" {
         ApiError::not_found("no such endpoint").into_response()
+    } else {
+        web::not_found(state, req).await
     }
 }
 
