@@ -35,8 +35,9 @@ const PAGE: usize = 50;
 /// the page ends and "More results" goes on from where it stopped.
 const READ_BUDGET: usize = 20_000;
 
-/// The most versions of one window of `date_added` a search reads whole;
-/// a denser window is narrowed.
+/// The most versions of one window of `date_added` a text or label search
+/// reads whole; a denser window is narrowed (a listing without those
+/// filters reads four pages' worth).
 const WINDOW_MAX: usize = 2_000;
 
 /// Versions per store page within a window.
@@ -121,7 +122,7 @@ async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str)
     // back from the newest (or from where the previous page ended: its
     // cursor is the oldest date shown). A window is read whole (in the
     // store's date-added order) and its matches shown newest first; a
-    // window holding more than `WINDOW_MAX` versions is narrowed, an empty
+    // window holding more than it should (`most`) is narrowed, a sparse
     // one widened. A page ends when it is full, when `READ_BUDGET` versions
     // were read (the next page goes on from there), or at the start of the
     // store (or the "added after" date).
@@ -141,6 +142,9 @@ async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str)
         let labelled = || v.get("labels").and_then(Value::as_array).is_some_and(|ls| ls.iter().filter_map(Value::as_str).any(|l| l.to_lowercase() == label));
         (q.is_empty() || text("name").contains(&q) || text("description").contains(&q)) && (label.is_empty() || labelled())
     };
+    // A window read whole holds at most this many versions: enough for a
+    // page when every version matches, more when a filter drops some.
+    let most = if q.is_empty() && label.is_empty() { 4 * PAGE } else { WINDOW_MAX };
     let now = Timestamp::now().micros();
     let mut width = WINDOW_FIRST;
     let mut shown: Vec<Record> = Vec::new();
@@ -153,14 +157,14 @@ async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str)
         }
         let lo = hi.min(now).saturating_sub(width).max(floor);
         // The whole window unless it is wide and dense.
-        let cap = (width > WINDOW_MIN).then_some(WINDOW_MAX);
+        let cap = (width > WINDOW_MIN).then_some(most);
         let query = store::Query {
             types: s.kind.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect(),
             added_after: Some(lo),
             authors: authors.clone(),
             versions: Versions::LAST,
             gate: Some(reader.gate()),
-            limit: Some(WINDOW_PAGE),
+            limit: Some(WINDOW_PAGE.min(most + 1)),
             ..store::Query::default()
         };
         let store = state.store.clone();
@@ -184,12 +188,18 @@ async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str)
         let (records, full) = window;
         read += records.len();
         if full {
-            // Narrow it to about half the most at the density just read.
-            let spread = records.last().map_or(width, |r| r.date_added.0.saturating_sub(lo)).max(1);
-            let guess = i64::try_from(i128::from(spread) * (WINDOW_MAX as i128 / 2) / records.len() as i128).unwrap_or(width);
-            width = guess.clamp(2, width / 2);
+            // Narrow it to about half the most at the density just read
+            // (from the first version read to the last).
+            let first = records.first().map_or(lo, |r| r.date_added.0);
+            let spread = records.last().map_or(width, |r| r.date_added.0.saturating_sub(first)).max(1);
+            let guess = i64::try_from(i128::from(spread) * (most as i128 / 2) / records.len() as i128).unwrap_or(width);
+            // What was read is older than the rest of the window: at most
+            // the part after it.
+            let rest = records.last().map_or(width, |r| hi.min(now).saturating_sub(r.date_added.0));
+            width = guess.min(rest).clamp(2, width / 2);
             continue;
         }
+        let held = records.len();
         let mut found: Vec<Record> = records.into_iter().filter(|r| matches(r)).collect();
         found.reverse();
         for r in found {
@@ -206,7 +216,13 @@ async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str)
         if lo <= floor {
             break;
         }
-        width = width.saturating_mul(4);
+        // Wider for the next: to about half the most at this density, at
+        // most eight times as wide.
+        let wider = width.saturating_mul(8);
+        width = match i64::try_from(i128::from(width) * (most as i128 / 2) / held.max(1) as i128) {
+            Ok(w) => w.clamp(width, wider),
+            Err(_) => wider,
+        };
     }
     crate::release_log::released(state, reader, "web", &shown)?;
     Ok((shown, next.map(|c| (state.cursors.seal(c, context), c))))
