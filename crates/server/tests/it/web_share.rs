@@ -464,7 +464,8 @@ async fn received_objects_show_and_sight_under_their_agreement(backend: Backend)
     let ab = ratified_agreement(&node, "A–B received", &[0, 1], &["indicator", "sighting"]).await;
     let received = indicator(1, &node.b, "from Borealis", "[ipv4-addr:value = '198.51.100.7']");
     let options = store::PutOptions { posted_by: Some(node.a.clone()), received_under: Some(ab.clone()), ..Default::default() };
-    node.store.put(&[model::Object::from_value(received).unwrap()], &options).unwrap();
+    let store = node.store.clone();
+    tokio::task::spawn_blocking(move || store.put(&[model::Object::from_value(received).unwrap()], &options).unwrap()).await.unwrap();
     let id = format!("indicator--{}", uuid(1));
 
     let a = sign_in(&node, &node.token_a).await;
@@ -475,7 +476,8 @@ async fn received_objects_show_and_sight_under_their_agreement(backend: Backend)
 
     // The node's administrator sees why A has it.
     let (admin, rec) = server::auth::issue(&node.a, "admin", store::Role::Admin, 0, None);
-    node.registry.put_token(&rec).unwrap();
+    let registry = node.registry.clone();
+    tokio::task::spawn_blocking(move || registry.put_token(&rec).unwrap()).await.unwrap();
     let (_, _, page) = sign_in(&node, &admin).await.get(&format!("/intel/{id}")).await;
     let row = &page[page.find("Release to each partner").expect("the release table")..];
     assert!(row.contains("Aurelia holds it, received under agreement &quot;A–B received&quot;"), "{row}");
