@@ -33,7 +33,7 @@ const PAGE: usize = 50;
 
 /// The most versions one page of search results reads (gated); beyond,
 /// the page ends and "More results" goes on from where it stopped.
-const READ_BUDGET: usize = 20_000;
+const READ_BUDGET: usize = 10_000;
 
 /// The most versions of one window of `date_added` a text or label search
 /// reads whole; a denser window is narrowed (a listing without those
