@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/agreements/{id}/suspend", post(suspend))
         .route("/api/v1/agreements/{id}/resume", post(resume))
         .route("/api/v1/agreements/{id}/withdraw", post(withdraw))
+        .route("/api/v1/agreements/{id}/notices/{notice}/cancel", post(cancel_notice))
         .route("/api/v1/objects", get(objects::search).post(objects::share))
         .route("/api/v1/objects/{id}", get(objects::show))
         .route("/api/v1/objects/{id}/versions", get(objects::versions))
@@ -210,6 +211,19 @@ async fn resume(State(s): State<AppState>, Extension(c): Extension<Caller>, Path
 }
 async fn withdraw(State(s): State<AppState>, Extension(c): Extension<Caller>, Path(id): Path<String>, body: Option<Json<NoticeBody>>) -> Result<Json<Value>, ApiError> {
     notice(s, c, id, policy::NoticeKind::Withdrawal, body).await
+}
+
+/// `POST /api/v1/agreements/{id}/notices/{notice}/cancel`: the caller's
+/// partner cancels a notice it gave that is not in effect yet; the new,
+/// revoking version of the notice is returned.
+async fn cancel_notice(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path((id, notice)): Path<(String, String)>) -> Result<Json<Value>, ApiError> {
+    must_be_liaison(&caller)?;
+    let (me, id) = (partner(&caller)?, agreement_id(&id)?);
+    let notice = StixId::parse(&notice).map_err(|_| ApiError::not_found("no such notice"))?;
+    let store = state.store.clone();
+    let n = run(move || agreements::cancel_notice(&*store, &me, &id, &notice)).await?;
+    state.agreements.invalidate();
+    Ok(Json(n.to_value()))
 }
 
 /// The partners `caller` may know of — need to know: its own, the node's,

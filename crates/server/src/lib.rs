@@ -129,7 +129,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .merge(taxii::router(state.clone()))
         .merge(api::router(state.clone()))
-        .merge(web::router())
+        .merge(web::router(state.clone()))
         .fallback(fallback)
         .layer(axum::middleware::map_response(no_store))
         .layer(axum::middleware::from_fn(read_small_body))
@@ -252,12 +252,16 @@ async fn read_small_body(request: axum::extract::Request, next: axum::middleware
     }
 }
 
-/// Unknown paths: a TAXII error under `/taxii2/`, a JSON 404 elsewhere.
-async fn fallback(uri: axum::http::Uri) -> axum::response::Response {
-    if uri.path().starts_with("/taxii2") {
+/// Unknown paths: a TAXII error under `/taxii2/`, a JSON 404 under
+/// `/api/`, and the web's not-found page elsewhere (a mistyped page URL).
+async fn fallback(state: State<AppState>, req: axum::extract::Request) -> axum::response::Response {
+    let path = req.uri().path();
+    if path.starts_with("/taxii2") {
         taxii::fallback().await.into_response()
-    } else {
+    } else if path.starts_with("/api/") || path == "/api" {
         ApiError::not_found("no such endpoint").into_response()
+    } else {
+        web::not_found(state, req).await
     }
 }
 

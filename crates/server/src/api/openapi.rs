@@ -39,6 +39,7 @@ pub const PATHS: &[&str] = &[
     "/api/v1/agreements/{id}/suspend",
     "/api/v1/agreements/{id}/resume",
     "/api/v1/agreements/{id}/withdraw",
+    "/api/v1/agreements/{id}/notices/{notice}/cancel",
     "/api/v1/objects",
     "/api/v1/objects/{id}",
     "/api/v1/objects/{id}/versions",
@@ -78,6 +79,7 @@ pub fn spec() -> Value {
             "/api/v1/agreements/{id}/suspend": { "post": op("Give notice of suspension", "agreements", &effective, Some("optional `effective` timestamp"), "201") },
             "/api/v1/agreements/{id}/resume": { "post": op("Give notice of resumption", "agreements", &effective, Some("optional `effective` timestamp"), "201") },
             "/api/v1/agreements/{id}/withdraw": { "post": op("Give notice of withdrawal", "agreements", &effective, Some("optional `effective` timestamp"), "201") },
+            "/api/v1/agreements/{id}/notices/{notice}/cancel": { "post": op("Cancel a notice the partner gave that is not in effect yet", "agreements", &[("id", "path", "the agreement id"), ("notice", "path", "the notice id")], None, "200") },
             "/api/v1/objects": {
                 "get": op("Search what the caller may see, paged", "intelligence", &[
                     ("type", "query", "object types, comma-separated"),
