@@ -10,6 +10,7 @@ pub mod agreements;
 pub mod api;
 pub mod auth;
 pub mod detect;
+pub mod detect_limits;
 mod error;
 mod http_metrics;
 pub mod keys;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub log: audit::SharedLog,
     /// The indicators, indexed for detection.
     pub indicators: Arc<detect::Indicators>,
+    /// Detection requests' budgets and workers (replace to change the limits).
+    pub detection: Arc<detect_limits::Workers>,
     /// How sync with each peer is going.
     pub sync: Arc<sync::SyncStatus>,
     /// The web pages' sessions (their cookies `Secure` when the node serves
@@ -101,6 +104,7 @@ impl AppState {
             agreements: Arc::new(release::Agreements::default()),
             log,
             indicators: Arc::new(detect::Indicators::default()),
+            detection: Arc::new(detect_limits::Workers::default()),
             sync: Arc::new(sync::SyncStatus::default()),
             web: Arc::new(web::Sessions::default()),
             dashboards: Arc::new(web::Dashboards::default()),

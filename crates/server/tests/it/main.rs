@@ -75,6 +75,11 @@ impl Drop for Node {
 }
 
 pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) -> Node {
+    start_with(backend, config, Default::default()).await
+}
+
+/// [`start`] with these detection limits.
+pub(crate) async fn start_with(backend: Backend, config: server::taxii::TaxiiConfig, detection: server::detect_limits::DetectLimits) -> Node {
     server::telemetry::install();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_owned();
@@ -123,6 +128,7 @@ pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) 
     .await
     .unwrap();
     let (a, b, c, [token_a, token_b, viewer_a], liaison, [shared, a_only_write, a_private], pg_name) = ids;
+    let state = server::AppState { detection: Arc::new(server::detect_limits::Workers::new(detection)), ..state };
     let app = server::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
