@@ -9,6 +9,7 @@
 pub mod agreements;
 pub mod api;
 pub mod auth;
+pub mod body;
 pub mod detect;
 mod error;
 mod http_metrics;
@@ -68,6 +69,8 @@ pub struct AppState {
     pub web: Arc<web::Sessions>,
     /// The dashboards counted lately, per partner.
     pub dashboards: Arc<web::Dashboards>,
+    /// The bytes of request bodies all requests may hold at once.
+    pub bodies: Arc<body::Budget>,
 }
 
 impl AppState {
@@ -83,6 +86,8 @@ impl AppState {
         log: audit::SharedLog,
     ) -> AppState {
         let cursors = ::taxii::CursorCodec::new(node.cursor_key.as_bytes());
+        // One body of the largest size always fits.
+        let bodies = Arc::new(body::Budget::new(taxii.max_bodies_in_flight.max(taxii.max_content_length)));
         AppState {
             store,
             registry,
@@ -98,6 +103,7 @@ impl AppState {
             sync: Arc::new(sync::SyncStatus::default()),
             web: Arc::new(web::Sessions::default()),
             dashboards: Arc::new(web::Dashboards::default()),
+            bodies,
         }
     }
 
@@ -123,6 +129,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router(state.clone()))
         .merge(web::router())
         .fallback(fallback)
+        // Every body is read by the one rule of [`body::guard`], not by the
+        // framework's default limit.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), body::guard))
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(http_metrics::track))
         .with_state(state)
 }

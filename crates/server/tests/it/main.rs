@@ -4,6 +4,7 @@
 //! The browser tests (`browser/`) drive headless Chromium against a node.
 
 mod agreements;
+mod bodies;
 mod browser;
 mod detect;
 mod faults;
