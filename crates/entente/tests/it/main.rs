@@ -2,6 +2,7 @@
 //! a real store.
 
 mod audit;
+mod bodies;
 mod cli;
 mod demo;
 mod faults;
