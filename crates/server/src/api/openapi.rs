@@ -22,11 +22,15 @@ fn op(summary: &str, tag: &str, params: &[(&str, &str, &str)], body: Option<&str
             "401": { "$ref": "#/components/responses/Error" },
             "403": { "$ref": "#/components/responses/Error" },
             "404": { "$ref": "#/components/responses/Error" },
-            "422": { "$ref": "#/components/responses/Error" }
+            "422": { "$ref": "#/components/responses/Error" },
+            "503": { "$ref": "#/components/responses/Error" }
         }
     });
     if let Some(b) = body {
         o["requestBody"] = json!({ "required": true, "description": b, "content": { "application/json": { "schema": { "type": "object" } } } });
+        // A body over the limit, or not JSON (docs/security.md, request bodies).
+        o["responses"]["413"] = json!({ "$ref": "#/components/responses/Error" });
+        o["responses"]["415"] = json!({ "$ref": "#/components/responses/Error" });
     }
     o
 }
@@ -122,7 +126,7 @@ pub fn spec() -> Value {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "an Entente API token (`entente token create`)" } },
             "responses": {
                 "Error": {
-                    "description": "an error: what went wrong and what to do",
+                    "description": "an error: what went wrong and what to do. 413: the body is over the node's `max_content_length`; 415: the body is not `application/json`; 503: the storage is unavailable, or the node holds as many request bodies as it may (with `Retry-After`)",
                     "content": { "application/json": { "schema": { "type": "object", "properties": { "title": { "type": "string" }, "description": { "type": "string" }, "http_status": { "type": "string" } } } } }
                 }
             }
@@ -155,5 +159,23 @@ mod tests {
             assert!(spec["paths"].get(*p).is_some(), "{p} is not described");
             assert!(routes.contains(p), "{p} is described but not routed");
         }
+    }
+
+    #[test]
+    fn every_operation_with_a_body_describes_its_refusals() {
+        let spec = super::spec();
+        let mut with_body = 0;
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                assert!(op["responses"].get("503").is_some(), "{method} {path}: no 503");
+                if op.get("requestBody").is_some() {
+                    with_body += 1;
+                    for status in ["413", "415"] {
+                        assert!(op["responses"].get(status).is_some(), "{method} {path}: no {status}");
+                    }
+                }
+            }
+        }
+        assert!(with_body >= 8, "{with_body}");
     }
 }

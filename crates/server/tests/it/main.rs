@@ -173,7 +173,7 @@ pub(crate) async fn ratified_agreement(node: &Node, title: &str, parties: &[usiz
     let id = v["id"].as_str().unwrap().to_owned();
     for p in parties {
         let (s, v) = call(node, &node.liaison[*p], "POST", &format!("agreements/{id}/ratify"), None).await;
-        assert_eq!(s, 200, "{v}");
+        assert_eq!(s, 201, "{v}");
     }
     id
 }
