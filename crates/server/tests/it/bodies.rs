@@ -29,12 +29,27 @@ fn post_routes(node: &Node) -> Vec<String> {
     }
     // TAXII's routes are built from the API root's path.
     routes.push(format!("/taxii2/root/collections/{}/objects/", node.shared));
-    let agreement = "x-entente-agreement--00000000-0000-4000-8000-000000000001";
-    let object = "malware--00000000-0000-4000-8000-000000000001";
-    routes
-        .into_iter()
-        .map(|r| r.replace("/agreements/{id}", &format!("/agreements/{agreement}")).replace("{id}", object))
-        .collect()
+    routes.iter().map(|r| fill(r)).collect()
+}
+
+/// `route` with a value in each of its `{parameters}`: an agreement's id
+/// after `/agreements/`, an object's for another `{id}`, `x` for the rest.
+fn fill(route: &str) -> String {
+    let mut after = "";
+    let filled: Vec<&str> = route
+        .split('/')
+        .map(|segment| {
+            let value = match segment {
+                s if !s.starts_with('{') => s,
+                _ if after == "agreements" => "x-entente-agreement--00000000-0000-4000-8000-000000000001",
+                "{id}" => "malware--00000000-0000-4000-8000-000000000001",
+                _ => "x",
+            };
+            after = segment;
+            value
+        })
+        .collect();
+    filled.join("/")
 }
 
 /// How a request's body is sent.
