@@ -120,6 +120,8 @@ impl Drop for Ticket {
 struct Metered {
     inner: Body,
     ticket: Arc<Ticket>,
+    /// How long it may pause ([`IDLE`]), and the timer of the pause under way.
+    patience: Duration,
     idle: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
@@ -137,12 +139,13 @@ impl HttpBody for Metered {
                     }
                 }
                 if let Some(idle) = &mut this.idle {
-                    idle.as_mut().reset(tokio::time::Instant::now() + IDLE);
+                    idle.as_mut().reset(tokio::time::Instant::now() + this.patience);
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Pending => {
-                let idle = this.idle.get_or_insert_with(|| Box::pin(tokio::time::sleep(IDLE)));
+                let patience = this.patience;
+                let idle = this.idle.get_or_insert_with(|| Box::pin(tokio::time::sleep(patience)));
                 match idle.as_mut().poll(cx) {
                     Poll::Ready(()) => Poll::Ready(Some(Err(axum::Error::new(this.ticket.refuse(Refusal::Idle))))),
                     Poll::Pending => Poll::Pending,
@@ -266,7 +269,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         }
     }
     let ticket = Arc::new(Ticket { budget: state.bodies.clone(), limit, state: Mutex::new(Held::default()) });
-    let req = req.map(|inner| Body::new(Metered { inner, ticket: ticket.clone(), idle: None }));
+    let req = req.map(|inner| Body::new(Metered { inner, ticket: ticket.clone(), patience: IDLE, idle: None }));
     let response = next.run(req).await;
     match ticket.refused() {
         Some(why) => area.refusal(why, limit),

@@ -29,7 +29,7 @@ impl axum::body::HttpBody for Chunks {
 /// A body of `chunks`, counted against `ticket`, read whole.
 async fn read(ticket: &Arc<Ticket>, chunks: &[usize]) -> Result<Bytes, axum::Error> {
     let inner = Body::new(Chunks(chunks.iter().map(|n| Bytes::from(vec![b'x'; *n])).collect()));
-    let body = Body::new(Metered { inner, ticket: ticket.clone(), idle: None });
+    let body = Body::new(Metered { inner, ticket: ticket.clone(), patience: super::IDLE, idle: None });
     axum::body::to_bytes(body, usize::MAX).await
 }
 
@@ -76,6 +76,37 @@ async fn a_body_is_cut_off_at_its_limit_or_the_budget() {
     assert_eq!(busy.refused(), Some(Refusal::Busy));
     drop((t, busy));
     assert_eq!(budget.in_flight(), 0);
+}
+
+/// A body that has sent its first part and then never another.
+struct Stalled(bool);
+
+impl axum::body::HttpBody for Stalled {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        if std::mem::replace(&mut self.0, true) {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(Some(Ok(http_body::Frame::data(Bytes::from_static(b"{\"observations\": [")))))
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_body_that_stops_arriving_is_let_go() {
+    let budget = Arc::new(Budget::new(1000));
+    let t = ticket(&budget, 1000);
+    let patience = std::time::Duration::from_millis(50);
+    let body = Body::new(Metered { inner: Body::new(Stalled(false)), ticket: t.clone(), patience, idle: None });
+    assert!(axum::body::to_bytes(body, usize::MAX).await.is_err());
+    assert_eq!(t.refused(), Some(Refusal::Idle));
+    drop(t);
+    assert_eq!(budget.in_flight(), 0, "what it held is given back");
 }
 
 #[test]
