@@ -9,6 +9,7 @@
 pub mod agreements;
 pub mod api;
 pub mod auth;
+pub mod body;
 pub mod detect;
 pub mod detect_limits;
 mod error;
@@ -77,6 +78,8 @@ pub struct AppState {
     pub modules: modules::Modules,
     /// Who may read `/metrics`.
     pub metrics: telemetry::MetricsAccess,
+    /// The bytes of request bodies all requests may hold at once.
+    pub bodies: Arc<body::Budget>,
 }
 
 impl AppState {
@@ -92,6 +95,8 @@ impl AppState {
         log: audit::SharedLog,
     ) -> AppState {
         let cursors = ::taxii::CursorCodec::new(node.cursor_key.as_bytes());
+        // One body of the largest size always fits.
+        let bodies = Arc::new(body::Budget::new(taxii.max_bodies_in_flight.max(taxii.max_content_length)));
         AppState {
             store,
             registry,
@@ -110,6 +115,7 @@ impl AppState {
             dashboards: Arc::new(web::Dashboards::default()),
             modules: modules::registered(),
             metrics: telemetry::MetricsAccess::default(),
+            bodies,
         }
     }
 
@@ -137,6 +143,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback)
         .layer(axum::middleware::map_response(no_store))
         .layer(axum::middleware::from_fn(read_small_body))
+        // Every body is read by the one rule of [`body::guard`], not by the
+        // framework's default limit.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), body::guard))
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(http_metrics::track))
         .with_state(state)
 }

@@ -264,6 +264,21 @@ pub(crate) async fn author_names(state: &AppState) -> Result<std::collections::H
     Ok(names)
 }
 
+/// A page for a request refused before its handler answered: its body
+/// ([`crate::body`]) or the framework's rejection of it.
+pub(crate) fn refused(status: StatusCode, title: &str, message: String) -> Response {
+    let mut chars = title.chars();
+    let title: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+    let mut r = form::refused(status, &title, message);
+    // Refused before routing, it did not pass `security_headers`.
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
 /// A rendered page, 200.
 pub(crate) fn page(markup: Markup) -> Response {
     Html(markup.into_string()).into_response()

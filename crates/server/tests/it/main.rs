@@ -4,6 +4,7 @@
 //! The browser tests (`browser/`) drive headless Chromium against a node.
 
 mod agreements;
+mod bodies;
 mod browser;
 mod detect;
 mod faults;
@@ -181,7 +182,7 @@ pub(crate) async fn ratified_agreement(node: &Node, title: &str, parties: &[usiz
     let id = v["id"].as_str().unwrap().to_owned();
     for p in parties {
         let (s, v) = call(node, &node.liaison[*p], "POST", &format!("agreements/{id}/ratify"), None).await;
-        assert_eq!(s, 200, "{v}");
+        assert_eq!(s, 201, "{v}");
     }
     id
 }
