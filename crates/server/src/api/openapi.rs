@@ -59,6 +59,10 @@ pub const PATHS: &[&str] = &[
     "/api/v1/detect",
     "/api/v1/partners",
     "/api/v1/peers",
+    "/api/v1/modules",
+    "/api/v1/agreements/{id}/modules/{module}",
+    "/api/v1/agreements/{id}/modules/{module}/records",
+    "/api/v1/agreements/{id}/modules/{module}/actions/{action}",
 ];
 
 /// The document.
@@ -120,6 +124,18 @@ pub fn spec() -> Value {
             "/api/v1/detect": {
                 "post": op("Match observations (observed-data with its SCOs: a bundle, a list, JSON Lines, or {\"observations\": [...], \"sight\": true}) against the indicators the caller may see; with `sight`, each hit becomes a sighting for the indicator's author (analyst)", "detection", &[("sight", "query", "true: create a sighting per hit"), ("unindexed", "query", "false: skip indicators that cannot be pre-selected by value")], Some("observations"), "200")
             },
+            "/api/v1/modules": {
+                "get": op("The partnership modules this node runs, with their record kinds and actions (docs/modules.md)", "modules", &[], None, "200")
+            },
+            "/api/v1/agreements/{id}/modules/{module}": {
+                "get": op("A module's state under the agreement, derived now from the module's records the caller may see; 404 unless the caller's partner is a party", "modules", &[("id", "path", "the agreement id"), ("module", "path", "the module's name")], None, "200")
+            },
+            "/api/v1/agreements/{id}/modules/{module}/records": {
+                "get": op("Every version of the module's records under the agreement that the caller may see", "modules", &[("id", "path", "the agreement id"), ("module", "path", "the module's name")], None, "200")
+            },
+            "/api/v1/agreements/{id}/modules/{module}/actions/{action}": {
+                "post": op("Take one of the module's actions: the caller's partner authors the one record it makes (analyst or above)", "modules", &[("id", "path", "the agreement id"), ("module", "path", "the module's name"), ("action", "path", "the action's name")], Some("the action's input, a JSON object"), "201")
+            },
             "/api/v1/peers": {
                 "get": op("Nodes this node pulls from: URL, partner, own CA or public roots (node admin; credentials are never served)", "federation", &[], None, "200")
             },
@@ -139,6 +155,9 @@ pub fn spec() -> Value {
         }
     });
     spec["components"]["schemas"] = schemas();
+    for (name, schema) in module_schemas() {
+        spec["components"]["schemas"][name] = schema;
+    }
     describe_bodies(&mut spec);
     spec
 }
@@ -167,6 +186,10 @@ const BODIES: &[(&str, &str, &str, &str)] = &[
     ("/api/v1/partners", "get", "", "Partners"),
     ("/api/v1/partners", "post", "NewPartner", "PartnerCreated"),
     ("/api/v1/peers", "get", "", "Peers"),
+    ("/api/v1/modules", "get", "", "Modules"),
+    ("/api/v1/agreements/{id}/modules/{module}", "get", "", "ModuleState"),
+    ("/api/v1/agreements/{id}/modules/{module}/records", "get", "", "ModuleRecords"),
+    ("/api/v1/agreements/{id}/modules/{module}/actions/{action}", "post", "ActionInput", "ModuleRecord"),
 ];
 
 fn string() -> Value {
@@ -189,6 +212,26 @@ fn schema(name: &str) -> Value {
 fn record(properties: Value) -> Value {
     let required: Vec<String> = properties.as_object().map(|p| p.keys().cloned().collect()).unwrap_or_default();
     json!({ "type": "object", "required": required, "properties": properties })
+}
+
+/// The schemas of the bodies of the partnership modules' endpoints.
+fn module_schemas() -> [(&'static str, Value); 5] {
+    let action = record(json!({ "name": string(), "about": string(), "kind": string() }));
+    let module = record(json!({ "name": string(), "about": string(), "kinds": strings(), "actions": { "type": "array", "items": action } }));
+    [
+        ("Modules", record(json!({ "modules": { "type": "array", "items": module } }))),
+        (
+            "ModuleState",
+            record(json!({
+                "module": string(), "agreement": string(), "at": { "type": "string", "format": "date-time" },
+                "records": { "type": "integer", "minimum": 0 },
+                "state": { "type": "object", "description": "the module's own view, derived from its records" }
+            })),
+        ),
+        ("ModuleRecords", record(json!({ "records": { "type": "array", "items": schema("StixObject") } }))),
+        ("ActionInput", json!({ "type": "object", "description": "the action's input; its properties are the module's (docs/modules.md)" })),
+        ("ModuleRecord", record(json!({ "record": schema("StixObject") }))),
+    ]
 }
 
 /// The schemas of every body the API takes or answers.
