@@ -21,6 +21,7 @@ struct FileConfig {
     node_name: Option<String>,
     taxii_max_page_size: Option<usize>,
     max_content_length: Option<u64>,
+    max_bodies_in_flight: Option<u64>,
     taxii_public_discovery: Option<bool>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -115,6 +116,9 @@ impl Config {
                 max_content_length: env("ENTENTE_MAX_CONTENT_LENGTH")?
                     .or(file.max_content_length)
                     .unwrap_or(defaults.max_content_length),
+                max_bodies_in_flight: env("ENTENTE_MAX_BODIES_IN_FLIGHT")?
+                    .or(file.max_bodies_in_flight)
+                    .unwrap_or(defaults.max_bodies_in_flight),
                 public_discovery: env("ENTENTE_TAXII_PUBLIC_DISCOVERY")?
                     .or(file.taxii_public_discovery)
                     .unwrap_or(defaults.public_discovery),

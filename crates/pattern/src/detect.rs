@@ -2,7 +2,8 @@
 //! pre-selected by the observables the observation holds (each pattern's
 //! [`cover`]); patterns without a cover sit in a separate list, by the
 //! object types they need, so they cost nothing for observations that hold
-//! none of those types. The matcher confirms every candidate.
+//! none of those types. The matcher confirms every candidate, each
+//! evaluation within the steps its caller allows ([`Detector::detect_within`]).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
@@ -12,7 +13,8 @@ use foldhash::fast::RandomState;
 use serde_json::Value;
 
 use crate::ast::Pattern;
-use crate::matcher::match_observation;
+use crate::error::{Error, Exceeded};
+use crate::matcher::{match_observation_within, Budget};
 use crate::observables::{cover, mask, net_probe, probes, required_types, Key};
 
 /// The exact-key map is keyed by hashes already: it need not hash again.
@@ -256,6 +258,30 @@ impl<T> Detector<T> {
         mut allow: impl FnMut(&T) -> bool,
         hits: &mut Vec<usize>,
     ) -> Work {
+        let budget = Budget::default();
+        let steps = budget.steps;
+        // Without a deadline or cancel flag, nothing stops the whole run.
+        self.detect_within(obs, unindexed, budget, |_, h| allow(h).then_some(steps), |_, _, _| {}, hits)
+            .unwrap_or_default()
+    }
+
+    /// [`Detector::detect`] within a budget. `allow` gives each candidate
+    /// the most steps its evaluation may spend (`None`: not evaluated);
+    /// `spent` hears, for each evaluation, its slot, the steps it spent and
+    /// whether it ran out of them (then it is not a hit, and is counted in
+    /// [`Work::errors`]). The deadline and cancel flag of `budget` stop the
+    /// whole call with their [`crate::ErrorKind::Budget`] error; its steps
+    /// are not used.
+    pub fn detect_within(
+        &self,
+        obs: Observation<'_>,
+        unindexed: bool,
+        budget: Budget<'_>,
+        mut allow: impl FnMut(usize, &T) -> Option<u64>,
+        mut spent: impl FnMut(usize, u64, bool),
+        hits: &mut Vec<usize>,
+    ) -> Result<Work, Error> {
+        budget.check()?;
         let mut work = Work::default();
         let mut roots: Vec<&Value> = Vec::with_capacity(obs.objects.len() + 1);
         roots.push(obs.observed_data);
@@ -268,23 +294,34 @@ impl<T> Detector<T> {
         }
         for (i, slot) in slots.into_iter().enumerate() {
             let e = &self.entries[slot];
-            if !allow(&e.handle) {
+            let Some(steps) = allow(slot, &e.handle) else {
                 continue;
-            }
+            };
             if i < indexed {
                 work.indexed += 1;
             } else {
                 work.unindexed += 1;
             }
-            match match_observation(&e.pattern, obs.observed_data, obs.objects) {
+            let within = Budget { steps, ..budget };
+            let (r, n) = match_observation_within(&e.pattern, obs.observed_data, obs.objects, within);
+            match r {
                 Ok(true) => hits.push(slot),
                 Ok(false) => {}
-                Err(_) => work.errors += 1,
+                Err(e) => match e.exceeded() {
+                    Some(Exceeded::Steps(_)) => {
+                        work.errors += 1;
+                        spent(slot, n, true);
+                        continue;
+                    }
+                    Some(_) => return Err(e),
+                    None => work.errors += 1,
+                },
             }
+            spent(slot, n, false);
         }
         hits.sort_unstable();
         hits.dedup();
-        work
+        Ok(work)
     }
 }
 

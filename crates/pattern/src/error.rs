@@ -62,6 +62,29 @@ pub enum ErrorKind {
     Data(String),
     /// Evaluation exceeded a resource bound.
     Limit(String),
+    /// Evaluation ran out of its [`crate::matcher::Budget`].
+    Budget(Exceeded),
+}
+
+/// Which part of a [`crate::matcher::Budget`] a match ran out of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exceeded {
+    /// More matching steps than the budget allowed (the number allowed).
+    Steps(u64),
+    /// The budget's deadline passed.
+    Deadline,
+    /// The budget's cancel flag was set (the caller went away).
+    Cancelled,
+}
+
+impl fmt::Display for Exceeded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exceeded::Steps(n) => write!(f, "more than {n} matching steps"),
+            Exceeded::Deadline => write!(f, "out of time"),
+            Exceeded::Cancelled => write!(f, "cancelled"),
+        }
+    }
 }
 
 impl fmt::Display for ErrorKind {
@@ -86,6 +109,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Evaluation(m) => write!(f, "cannot evaluate pattern: {m}"),
             ErrorKind::Data(m) => write!(f, "invalid observed data: {m}"),
             ErrorKind::Limit(m) => write!(f, "resource limit exceeded: {m}"),
+            ErrorKind::Budget(e) => write!(f, "budget exceeded: {e}"),
         }
     }
 }
@@ -120,6 +144,19 @@ impl Error {
     /// A resource-limit error.
     pub fn limit(msg: impl Into<String>) -> Self {
         Error::new(ErrorKind::Limit(msg.into()), Span::default())
+    }
+
+    /// A budget error.
+    pub fn budget(e: Exceeded) -> Self {
+        Error::new(ErrorKind::Budget(e), Span::default())
+    }
+
+    /// The part of the budget this error ran out of, if it is a budget error.
+    pub fn exceeded(&self) -> Option<Exceeded> {
+        match self.kind {
+            ErrorKind::Budget(e) => Some(e),
+            _ => None,
+        }
     }
 }
 

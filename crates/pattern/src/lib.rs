@@ -24,9 +24,9 @@ pub mod validate;
 
 pub use ast::Pattern;
 pub use detect::Detector;
-pub use error::{Error, ErrorKind, Result, Span};
+pub use error::{Error, ErrorKind, Exceeded, Result, Span};
 pub use jsonl::run_jsonl;
-pub use matcher::{check_runnable, match_observation, match_pattern, StixVersion};
+pub use matcher::{check_runnable, match_observation, match_observation_within, match_pattern, Budget, StixVersion};
 pub use observables::equality_observables;
 pub use parser::parse;
 pub use validate::{is_valid, validate};

@@ -193,3 +193,36 @@ fn observables_of_scos_and_patterns() {
     let q = pattern::parse("[ipv4-addr:value ISSUBSET '10.1.2.3/8' AND ipv4-addr:value != '10.0.0.1']").unwrap();
     assert_eq!(cover(&q), Some(vec![Key::Net { bits: 0x0a00_0000, prefix: 8, width: 32 }]));
 }
+
+#[test]
+fn a_pattern_over_its_steps_is_reported_and_the_others_still_match() {
+    use pattern::{Budget, ErrorKind, Exceeded};
+    let od = json!({"type": "observed-data", "id": "observed-data--1", "number_observed": 20000,
+        "first_observed": "2024-01-01T00:00:00Z", "last_observed": "2024-01-01T00:00:00Z",
+        "object_refs": ["ipv4-addr--1"]});
+    let ip = json!({"type": "ipv4-addr", "id": "ipv4-addr--1", "value": "10.0.0.1"});
+    let mut d = Detector::new();
+    let heavy = d.insert(pattern::parse(&vec!["[ipv4-addr:value = '10.0.0.1']"; 30].join(" AND ")).unwrap(), "heavy");
+    let light = d.insert(pattern::parse("[ipv4-addr:value = '10.0.0.1']").unwrap(), "light");
+    let obs = Observation { observed_data: &od, objects: &[&ip] };
+    let mut hits = Vec::new();
+    let mut ran_out = Vec::new();
+    let work = d
+        .detect_within(obs, true, Budget::default(), |_, _| Some(50_000), |s, n, out| {
+            if out {
+                ran_out.push((s, n));
+            }
+        }, &mut hits)
+        .unwrap();
+    assert_eq!(hits, vec![light]);
+    assert_eq!(ran_out, vec![(heavy, 50_000)]);
+    assert_eq!(work.errors, 1);
+    // `allow` may leave a pattern out: it is not evaluated.
+    hits.clear();
+    let work = d.detect_within(obs, true, Budget::default(), |s, _| (s != heavy).then_some(50_000), |_, _, _| {}, &mut hits).unwrap();
+    assert_eq!((hits.as_slice(), work.indexed + work.unindexed, work.errors), ([light].as_slice(), 1, 0));
+    // A cancel flag stops the whole call with its error.
+    let stop = std::sync::atomic::AtomicBool::new(true);
+    let r = d.detect_within(obs, true, Budget { cancel: Some(&stop), ..Budget::default() }, |_, _| Some(50_000), |_, _, _| {}, &mut hits);
+    assert_eq!(r.map_err(|e| e.kind), Err(ErrorKind::Budget(Exceeded::Cancelled)));
+}

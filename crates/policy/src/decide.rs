@@ -160,6 +160,33 @@ impl Decision {
     }
 }
 
+/// Why the holder of a received object has it, and what it may do with it,
+/// in words: the explanation of [`decide`]'s verdict for `via.holder`
+/// (named `holder` here), which is allowed under the agreement the object
+/// arrived by. The agreement is named by its title when it is known.
+pub fn explain_held(holder: &str, via: &crate::Via, index: &AgreementIndex, now: &Timestamp) -> String {
+    let Some(a) = index.agreement(&via.agreement) else {
+        return format!(
+            "allowed: {holder} holds it, received under agreement {}, which this node does not know: it stays with {holder}",
+            via.agreement
+        );
+    };
+    let title = &a.terms.title;
+    let may = match a.terms.handling.reshare {
+        Reshare::None => format!("{holder} may keep and use it but never pass it on"),
+        Reshare::PartiesOnly => format!("{holder} may pass it on only to parties of \"{title}\""),
+        Reshare::RecipientAgreements => {
+            format!("{holder} may pass it on under its own agreements, as it shares its own objects")
+        }
+    };
+    let state = index.state(&via.agreement, now);
+    if index.in_force(&via.agreement, now) {
+        format!("allowed: {holder} holds it, received under agreement \"{title}\"; {may}")
+    } else {
+        format!("allowed: {holder} holds it, received under agreement \"{title}\", which is {state} now: it stays with {holder}")
+    }
+}
+
 /// One reason for a denial.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {

@@ -38,7 +38,7 @@ mod state;
 pub use agreement::{
     Action, Agreement, AgreementTerms, Attribution, DataKind, Handling, Reshare, Scope,
 };
-pub use decide::{decide, decide_agreement_object, AgreementIndex, Decision, Reason};
+pub use decide::{decide, decide_agreement_object, explain_held, AgreementIndex, Decision, Reason};
 pub use error::Error;
 pub use facts::{ObjectFacts, Via, UNMARKED_TLP};
 pub use keys::{generate_keypair, sign_agreement, verify_ratification, PartyKeys};

@@ -249,3 +249,32 @@ pub fn give_notice(
     let object = policy::ext::notice_object(&nid, party, &now, id, kind, &effective).map_err(invalid)?;
     put_own(store, object, party)
 }
+
+/// `party` cancels a notice it gave on agreement `id` that has not taken
+/// effect yet (a scheduled suspension, resumption or withdrawal): a new
+/// version of the notice that revokes it, so the record keeps that it was
+/// given. A notice already in effect cannot be cancelled (a suspension ends
+/// by a resumption; a withdrawal is final).
+pub fn cancel_notice(store: &dyn Store, party: &StixId, id: &StixId, notice: &StixId) -> Result<Object, Error> {
+    let book = Book::load(store)?;
+    let latest = book.versions.get(id).and_then(|v| v.last()).ok_or(Error::NotFound)?;
+    if !latest.is_party(party) {
+        return Err(Error::NotFound);
+    }
+    let n = book.notices.iter().find(|n| &n.id == notice && &n.agreement == id).ok_or(Error::NotFound)?;
+    if &n.author != party {
+        return Err(Error::Forbidden("only the party that gave a notice cancels it".into()));
+    }
+    if n.revoked {
+        return Err(Error::Invalid(format!("notice {notice} is already cancelled")));
+    }
+    let now = millis(&Timestamp::now());
+    if n.effective.micros() <= now.micros() {
+        return Err(Error::Invalid(format!("notice {notice} took effect at {}: it cannot be cancelled", n.effective)));
+    }
+    let stored = store.get(notice, &Versions::LAST)?.pop().ok_or(Error::NotFound)?;
+    let mut value: Value = serde_json::from_slice(&stored.json).map_err(invalid)?;
+    value["modified"] = Value::String(now.to_string());
+    value["revoked"] = Value::Bool(true);
+    put_own(store, Object::from_value(value).map_err(invalid)?, party)
+}

@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/agreements/{id}/suspend", post(suspend))
         .route("/api/v1/agreements/{id}/resume", post(resume))
         .route("/api/v1/agreements/{id}/withdraw", post(withdraw))
+        .route("/api/v1/agreements/{id}/notices/{notice}/cancel", post(cancel_notice))
         .route("/api/v1/objects", get(objects::search).post(objects::share))
         .route("/api/v1/objects/{id}", get(objects::show))
         .route("/api/v1/objects/{id}/versions", get(objects::versions))
@@ -166,22 +167,28 @@ async fn amend(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     Json(terms): Json<Map<String, Value>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     must_be_liaison(&caller)?;
     let (me, id) = (partner(&caller)?, agreement_id(&id)?);
     let store = state.store.clone();
     let a = run(move || agreements::propose(&*store, &me, Some(&id), &terms)).await?;
     state.agreements.invalidate();
-    Ok(Json(json!({ "id": a.id, "version": a.version.as_str() })))
+    Ok(created(json!({ "id": a.id, "version": a.version.as_str() })))
 }
 
-async fn ratify(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+/// 201 with `body`: an action that created a record (a version, a
+/// ratification, a notice).
+fn created(body: Value) -> Response {
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+async fn ratify(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>) -> Result<Response, ApiError> {
     must_be_liaison(&caller)?;
     let (me, id) = (partner(&caller)?, agreement_id(&id)?);
     let (store, keys) = (state.store.clone(), state.keys.clone());
     let r = run(move || agreements::ratify(&*store, &keys, &me, &id)).await?;
     state.agreements.invalidate();
-    Ok(Json(r.to_value()))
+    Ok(created(r.to_value()))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -189,7 +196,7 @@ struct NoticeBody {
     effective: Option<String>,
 }
 
-async fn notice(state: AppState, caller: Caller, id: String, kind: policy::NoticeKind, body: Option<Json<NoticeBody>>) -> Result<Json<Value>, ApiError> {
+async fn notice(state: AppState, caller: Caller, id: String, kind: policy::NoticeKind, body: Option<Json<NoticeBody>>) -> Result<Response, ApiError> {
     must_be_liaison(&caller)?;
     let (me, id) = (partner(&caller)?, agreement_id(&id)?);
     let effective = match body.and_then(|b| b.0.effective) {
@@ -199,17 +206,30 @@ async fn notice(state: AppState, caller: Caller, id: String, kind: policy::Notic
     let store = state.store.clone();
     let n = run(move || agreements::give_notice(&*store, &me, &id, kind, effective)).await?;
     state.agreements.invalidate();
-    Ok(Json(n.to_value()))
+    Ok(created(n.to_value()))
 }
 
-async fn suspend(State(s): State<AppState>, Extension(c): Extension<Caller>, Path(id): Path<String>, body: Option<Json<NoticeBody>>) -> Result<Json<Value>, ApiError> {
+async fn suspend(State(s): State<AppState>, Extension(c): Extension<Caller>, Path(id): Path<String>, body: Option<Json<NoticeBody>>) -> Result<Response, ApiError> {
     notice(s, c, id, policy::NoticeKind::Suspension, body).await
 }
-async fn resume(State(s): State<AppState>, Extension(c): Extension<Caller>, Path(id): Path<String>, body: Option<Json<NoticeBody>>) -> Result<Json<Value>, ApiError> {
+async fn resume(State(s): State<AppState>, Extension(c): Extension<Caller>, Path(id): Path<String>, body: Option<Json<NoticeBody>>) -> Result<Response, ApiError> {
     notice(s, c, id, policy::NoticeKind::Resumption, body).await
 }
-async fn withdraw(State(s): State<AppState>, Extension(c): Extension<Caller>, Path(id): Path<String>, body: Option<Json<NoticeBody>>) -> Result<Json<Value>, ApiError> {
+async fn withdraw(State(s): State<AppState>, Extension(c): Extension<Caller>, Path(id): Path<String>, body: Option<Json<NoticeBody>>) -> Result<Response, ApiError> {
     notice(s, c, id, policy::NoticeKind::Withdrawal, body).await
+}
+
+/// `POST /api/v1/agreements/{id}/notices/{notice}/cancel`: the caller's
+/// partner cancels a notice it gave that is not in effect yet; the new,
+/// revoking version of the notice is returned.
+async fn cancel_notice(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path((id, notice)): Path<(String, String)>) -> Result<Json<Value>, ApiError> {
+    must_be_liaison(&caller)?;
+    let (me, id) = (partner(&caller)?, agreement_id(&id)?);
+    let notice = StixId::parse(&notice).map_err(|_| ApiError::not_found("no such notice"))?;
+    let store = state.store.clone();
+    let n = run(move || agreements::cancel_notice(&*store, &me, &id, &notice)).await?;
+    state.agreements.invalidate();
+    Ok(Json(n.to_value()))
 }
 
 /// The partners `caller` may know of — need to know: its own, the node's,

@@ -10,18 +10,22 @@
 //!   objects or bundles, a streamed document) into observed-data objects
 //!   with the objects they reference.
 //! * [`Session`]: one caller's detection run: pre-selection by the cached
-//!   release facts, the matcher, then the release decision again on the
-//!   indicator as stored now (a hit is only reported from the object
-//!   actually read); sightings for hits when asked.
+//!   release facts, the matcher within a [`Budget`] (steps per indicator
+//!   and per run, a deadline, a cancel flag), then the release decision
+//!   again on the indicator as stored now (a hit is only reported from the
+//!   object actually read); sightings for hits when asked.
 //! * [`correlate`]: which partners reported an observable, counting only
 //!   the versions the caller may see.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::{Arc, RwLock};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
 
 use model::{StixId, Timestamp};
-use pattern::detect::{Observation, Work};
-use pattern::Detector;
+use pattern::detect::Observation;
+use pattern::{Detector, Exceeded};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use store::{ObservableKey, PutOptions, Query, Record, Store, Versions};
@@ -54,22 +58,40 @@ struct Engine {
     slots: HashMap<String, usize>,
     /// `date_added` of the last version read from the store.
     watermark: i64,
-    stale: bool,
+    /// The [`Indicators::invalidate`] count this engine was built after.
+    epoch: u64,
+}
+
+/// An indicator version read from the store, parsed outside the engine's
+/// lock: its pattern and validity when it is a live STIX indicator.
+struct Prepared {
+    record: Record,
+    live: Option<(pattern::Pattern, Option<i64>)>,
+}
+
+impl Prepared {
+    fn of(mut r: Record) -> Prepared {
+        let live = serde_json::from_slice::<IndicatorFields>(&r.json).ok().and_then(|f| {
+            if f.revoked || f.pattern_type.as_deref() != Some("stix") {
+                return None;
+            }
+            let p = pattern::parse(f.pattern.as_deref()?).ok()?;
+            let valid_until = f.valid_until.and_then(|v| Timestamp::parse(&v).ok()).map(|t| t.micros());
+            Some((p, valid_until))
+        });
+        r.json = Vec::new();
+        Prepared { record: r, live }
+    }
 }
 
 impl Engine {
-    fn add(&mut self, mut r: Record) {
+    fn add(&mut self, p: Prepared) {
+        let Prepared { record: r, live } = p;
         self.watermark = self.watermark.max(r.date_added.0);
         if let Some(old) = self.slots.remove(&r.id) {
             self.detector.remove(old);
         }
-        let Ok(f) = serde_json::from_slice::<IndicatorFields>(&r.json) else { return };
-        if f.revoked || f.pattern_type.as_deref() != Some("stix") {
-            return;
-        }
-        let Some(Ok(p)) = f.pattern.as_deref().map(pattern::parse) else { return };
-        let valid_until = f.valid_until.and_then(|v| Timestamp::parse(&v).ok()).map(|t| t.micros());
-        r.json = Vec::new();
+        let Some((p, valid_until)) = live else { return };
         let id = r.id.clone();
         let slot = self.detector.insert(p, Held { record: r, valid_until });
         self.slots.insert(id, slot);
@@ -77,39 +99,63 @@ impl Engine {
 }
 
 /// The node's indicators, indexed for detection (see the module docs).
+///
+/// Detection runs hold the engine's read lock for one observation at a
+/// time; a refresh reads and parses new versions without the lock and
+/// takes the write lock only when there is something to add, so a long
+/// run never makes other callers' refreshes (and through them their runs)
+/// wait.
 #[derive(Default)]
 pub struct Indicators {
     engine: RwLock<Engine>,
+    /// One refresh at a time.
+    refreshing: Mutex<()>,
+    /// How many times [`Indicators::invalidate`] was called.
+    invalidations: AtomicU64,
 }
 
 impl Indicators {
     /// Forgets everything: the next refresh reads every indicator again
     /// (after deletions, which an incremental refresh cannot see).
     pub fn invalidate(&self) {
-        self.engine.write().unwrap_or_else(|p| p.into_inner()).stale = true;
+        self.invalidations.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Reads the indicator versions added since the last refresh.
     pub fn refresh(&self, store: &dyn Store) -> store::Result<()> {
-        let mut e = self.engine.write().unwrap_or_else(|p| p.into_inner());
-        if e.stale || e.watermark == 0 {
-            *e = Engine { watermark: i64::MIN, ..Engine::default() };
-        }
+        let _one = self.refreshing.lock().unwrap_or_else(|p| p.into_inner());
+        let epoch = self.invalidations.load(Ordering::SeqCst);
+        let (rebuild, watermark) = {
+            let e = self.engine.read().unwrap_or_else(|p| p.into_inner());
+            let rebuild = e.epoch != epoch || e.watermark == 0;
+            (rebuild, if rebuild { i64::MIN } else { e.watermark })
+        };
         let q = Query {
             types: vec!["indicator".into()],
-            added_after: Some(e.watermark),
+            added_after: Some(watermark),
             versions: Versions::LAST,
             ..Query::default()
         };
+        let mut fresh = Vec::new();
         store.scan(&q, &mut |r| {
-            e.add(r);
+            fresh.push(Prepared::of(r));
             Ok(())
         })?;
+        if !rebuild && fresh.is_empty() {
+            return Ok(());
+        }
+        let mut e = self.engine.write().unwrap_or_else(|p| p.into_inner());
+        if rebuild {
+            *e = Engine { watermark: i64::MIN, epoch, ..Engine::default() };
+        }
+        for p in fresh {
+            e.add(p);
+        }
         if e.detector.dead() > 1024 && e.detector.dead() > e.detector.len() {
-            let Engine { detector, watermark, .. } = std::mem::take(&mut *e);
+            let Engine { detector, watermark, epoch, .. } = std::mem::take(&mut *e);
             let detector = detector.compact();
             let slots = detector.iter().map(|(s, _, h)| (h.record.id.clone(), s)).collect();
-            *e = Engine { detector, slots, watermark, stale: false };
+            *e = Engine { detector, slots, watermark, epoch };
         }
         Ok(())
     }
@@ -254,6 +300,85 @@ pub struct Totals {
     pub errors: u64,
     /// Matches whose indicator the caller may no longer see, as stored now.
     pub withdrawn: u64,
+    /// Matching steps spent (see [`Budget`]).
+    pub steps: u64,
+}
+
+/// Most matching steps one indicator may spend in one run, by default.
+pub const INDICATOR_STEPS: u64 = 1_000_000;
+
+/// An indicator's evaluations are charged to it one by one only from
+/// this many steps on (cheaper ones count toward the run's total alone),
+/// so ordinary matching never touches the per-indicator accounts.
+const CHARGE_FROM: u64 = 256;
+
+/// What one detection run may spend. Steps are the matcher's
+/// ([`pattern::Budget`]): an instance of an observation expanded, an
+/// object scanned, a pair of candidate bindings joined.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    /// Most steps one indicator may spend over the run; past them it is
+    /// set aside for the rest of the run ([`SetAside`]).
+    pub indicator_steps: u64,
+    /// Most steps the whole run may spend; past them the run stops.
+    pub run_steps: u64,
+    /// When the run stops.
+    pub deadline: Option<Instant>,
+    /// Set by another thread to stop the run (its caller went away).
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget { indicator_steps: INDICATOR_STEPS, run_steps: u64::MAX, deadline: None, cancel: None }
+    }
+}
+
+/// The limit that stopped a run or set an indicator aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    /// [`Budget::indicator_steps`].
+    IndicatorSteps,
+    /// [`Budget::run_steps`].
+    RequestSteps,
+    /// [`Budget::deadline`].
+    RequestTime,
+    /// [`Budget::cancel`].
+    Cancelled,
+}
+
+impl Limit {
+    /// The limit's name in answers and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Limit::IndicatorSteps => "indicator_steps",
+            Limit::RequestSteps => "request_steps",
+            Limit::RequestTime => "request_time",
+            Limit::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// An indicator that ran out of its steps: not evaluated for the rest of
+/// the run, so the run's answer is incomplete for it.
+#[derive(Debug, Clone)]
+pub struct SetAside {
+    /// The indicator (as stored now, released to the caller).
+    pub indicator: Record,
+    /// The observation it ran out on.
+    pub observed_data: Option<String>,
+}
+
+/// Why a run stopped before the end of its observations.
+#[derive(Debug, Clone)]
+pub struct Stopped {
+    /// Which limit.
+    pub limit: Limit,
+    /// The indicator being evaluated then, if the caller may see it.
+    pub indicator: Option<Record>,
+    /// The observation being matched then.
+    pub observed_data: Option<String>,
 }
 
 /// One caller's detection run over the node's indicators.
@@ -264,48 +389,156 @@ pub struct Session<'a> {
     now: i64,
     /// Also evaluate indicators that cannot be pre-selected by value.
     pub unindexed: bool,
+    /// What the run may spend.
+    pub budget: Budget,
     /// What the run did so far.
     pub totals: Totals,
+    /// Indicators set aside for running out of their steps, once each.
+    pub set_aside: Vec<SetAside>,
+    /// Why the run stopped, once it has (then [`Session::run`] does nothing
+    /// more and returns no hits).
+    pub stopped: Option<Stopped>,
+    /// Steps charged per indicator id (evaluations of [`CHARGE_FROM`] steps or more).
+    spent: HashMap<String, u64>,
+    /// Ids of the indicators set aside.
+    aside: HashSet<String>,
 }
 
 impl<'a> Session<'a> {
     /// A run for the reader's partner (refresh the indicators first).
     pub fn new(indicators: &'a Indicators, store: &'a dyn Store, reader: Arc<Reader>) -> Session<'a> {
-        Session { indicators, store, reader, now: Timestamp::now().micros(), unindexed: true, totals: Totals::default() }
+        Session {
+            indicators,
+            store,
+            reader,
+            now: Timestamp::now().micros(),
+            unindexed: true,
+            budget: Budget::default(),
+            totals: Totals::default(),
+            set_aside: Vec::new(),
+            stopped: None,
+            spent: HashMap::new(),
+            aside: HashSet::new(),
+        }
     }
 
     /// Matches observations; returns the hits, each checked against the
-    /// indicator as stored now.
+    /// indicator as stored now. Indicators that run out of their steps are
+    /// set aside ([`Session::set_aside`]); when the run's own budget runs
+    /// out it stops ([`Session::stopped`]) and returns no hits.
     pub fn run(&mut self, batch: &[Ready]) -> store::Result<Vec<Hit>> {
-        let mut found: Vec<(usize, Arc<Value>)> = Vec::new();
-        {
+        let mut ids: Vec<(String, Arc<Value>)> = Vec::new();
+        let mut aside: Vec<(String, Option<String>)> = Vec::new();
+        let mut stop: Option<(Limit, Option<String>, Option<String>)> = None;
+        let (now, reader) = (self.now, self.reader.clone());
+        let cancel = self.budget.cancel.clone();
+        let budget = pattern::Budget { steps: 0, deadline: self.budget.deadline, cancel: cancel.as_deref() };
+        let (indicator_steps, run_steps) = (self.budget.indicator_steps, self.budget.run_steps);
+        let mut hits = Vec::new();
+        for obs in batch {
+            if self.stopped.is_some() || stop.is_some() {
+                break;
+            }
+            let od_id = || obs.observed_data.get("id").and_then(Value::as_str).map(str::to_owned);
+            let objects: Vec<&Value> = obs.objects.iter().map(|o| &**o).collect();
+            hits.clear();
+            // The read lock is held for one observation: a refresh with
+            // something to add waits for one observation's matching at most.
             let e = self.indicators.engine.read().unwrap_or_else(|p| p.into_inner());
-            let now = self.now;
-            let reader = &self.reader;
-            let mut hits = Vec::new();
-            for obs in batch {
-                let objects: Vec<&Value> = obs.objects.iter().map(|o| &**o).collect();
-                hits.clear();
-                let work: Work = e.detector.detect(
-                    Observation { observed_data: &obs.observed_data, objects: &objects },
-                    self.unindexed,
-                    |h: &Held| h.valid_until.is_none_or(|u| u > now) && reader.allowed(&h.record).is_some(),
-                    &mut hits,
-                );
-                self.totals.observations += 1;
-                self.totals.indexed_evaluations += work.indexed;
-                self.totals.unindexed_evaluations += work.unindexed;
-                self.totals.errors += work.errors;
-                found.extend(hits.iter().map(|s| (*s, obs.observed_data.clone())));
+            let total = Cell::new(self.totals.steps);
+            let spent = RefCell::new(&mut self.spent);
+            let current = Cell::new(None::<usize>);
+            let mut ran_out: Vec<usize> = Vec::new();
+            let set_aside = &self.aside;
+            let result = e.detector.detect_within(
+                Observation { observed_data: &obs.observed_data, objects: &objects },
+                self.unindexed,
+                budget,
+                |slot, h: &Held| {
+                    if !(h.valid_until.is_none_or(|u| u > now) && reader.allowed(&h.record).is_some()) {
+                        return None;
+                    }
+                    if !set_aside.is_empty() && set_aside.contains(&h.record.id) {
+                        return None;
+                    }
+                    let spent = spent.borrow();
+                    let used = if spent.is_empty() { 0 } else { spent.get(&h.record.id).copied().unwrap_or(0) };
+                    let left = indicator_steps.saturating_sub(used).min(run_steps.saturating_sub(total.get()));
+                    current.set(Some(slot));
+                    Some(left)
+                },
+                |slot, n, out| {
+                    total.set(total.get().saturating_add(n));
+                    if n >= CHARGE_FROM {
+                        if let Some((_, h)) = e.detector.get(slot) {
+                            *spent.borrow_mut().entry(h.record.id.clone()).or_default() += n;
+                        }
+                    }
+                    if out {
+                        ran_out.push(slot);
+                    }
+                },
+                &mut hits,
+            );
+            self.totals.steps = total.get();
+            let id_of = |slot: usize| e.detector.get(slot).map(|(_, h)| h.record.id.clone());
+            match result {
+                Ok(work) => {
+                    self.totals.observations += 1;
+                    self.totals.indexed_evaluations += work.indexed;
+                    self.totals.unindexed_evaluations += work.unindexed;
+                    self.totals.errors += work.errors;
+                }
+                Err(err) => {
+                    let limit = match err.exceeded() {
+                        Some(Exceeded::Cancelled) => Limit::Cancelled,
+                        _ => Limit::RequestTime,
+                    };
+                    stop = Some((limit, current.get().and_then(id_of), od_id()));
+                }
+            }
+            for slot in ran_out {
+                let Some(id) = id_of(slot) else { continue };
+                if self.totals.steps >= run_steps {
+                    stop.get_or_insert((Limit::RequestSteps, Some(id), od_id()));
+                } else if self.aside.insert(id.clone()) {
+                    aside.push((id, od_id()));
+                }
             }
             // Slots are only valid under this lock: turn them into ids.
-            let ids: Vec<(String, Arc<Value>)> = found
-                .drain(..)
-                .filter_map(|(s, od)| Some((e.detector.get(s)?.1.record.id.clone(), od)))
-                .collect();
-            drop(e);
-            self.confirm(ids)
+            ids.extend(hits.iter().filter_map(|s| Some((e.detector.get(*s)?.1.record.id.clone(), obs.observed_data.clone()))));
         }
+        for (id, observed_data) in aside {
+            if let Some((indicator, _)) = self.visible(&id)? {
+                self.set_aside.push(SetAside { indicator, observed_data });
+            }
+        }
+        if let Some((limit, id, observed_data)) = stop {
+            // Stopped between evaluations: the indicator that spent most.
+            let id = id.or_else(|| self.spent.iter().max_by_key(|(_, n)| **n).map(|(id, _)| id.clone()));
+            let indicator = match id {
+                Some(id) => self.visible(&id)?.map(|(r, _)| r),
+                None => None,
+            };
+            self.stopped = Some(Stopped { limit, indicator, observed_data });
+        }
+        if self.stopped.is_some() {
+            return Ok(Vec::new());
+        }
+        self.confirm(ids)
+    }
+
+    /// The indicator as stored now, if the caller may see it, with the
+    /// agreement it reached the caller under.
+    fn visible(&self, id: &str) -> store::Result<Option<(Record, Option<StixId>)>> {
+        let fresh = match StixId::parse(id) {
+            Ok(sid) => self.store.get(&sid, &Versions::LAST)?.pop(),
+            Err(_) => None,
+        };
+        Ok(fresh.and_then(|r| {
+            let a = self.reader.allowed(&r)?;
+            Some((r, a))
+        }))
     }
 
     /// The release decision again, on each hit's indicator as stored now.
@@ -314,14 +547,7 @@ impl<'a> Session<'a> {
         let mut out = Vec::new();
         for (id, od) in ids {
             if !current.contains_key(&id) {
-                let fresh = match StixId::parse(&id) {
-                    Ok(sid) => self.store.get(&sid, &Versions::LAST)?.pop(),
-                    Err(_) => None,
-                };
-                let released = fresh.and_then(|r| {
-                    let a = self.reader.allowed(&r)?;
-                    Some((r, a))
-                });
+                let released = self.visible(&id)?;
                 current.insert(id.clone(), released);
             }
             match &current[&id] {

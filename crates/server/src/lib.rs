@@ -9,7 +9,9 @@
 pub mod agreements;
 pub mod api;
 pub mod auth;
+pub mod body;
 pub mod detect;
+pub mod detect_limits;
 mod error;
 mod http_metrics;
 pub mod keys;
@@ -62,6 +64,8 @@ pub struct AppState {
     pub log: audit::SharedLog,
     /// The indicators, indexed for detection.
     pub indicators: Arc<detect::Indicators>,
+    /// Detection requests' budgets and workers (replace to change the limits).
+    pub detection: Arc<detect_limits::Workers>,
     /// How sync with each peer is going.
     pub sync: Arc<sync::SyncStatus>,
     /// The web pages' sessions (their cookies `Secure` when the node serves
@@ -74,6 +78,8 @@ pub struct AppState {
     pub modules: modules::Modules,
     /// Who may read `/metrics`.
     pub metrics: telemetry::MetricsAccess,
+    /// The bytes of request bodies all requests may hold at once.
+    pub bodies: Arc<body::Budget>,
 }
 
 impl AppState {
@@ -89,6 +95,8 @@ impl AppState {
         log: audit::SharedLog,
     ) -> AppState {
         let cursors = ::taxii::CursorCodec::new(node.cursor_key.as_bytes());
+        // One body of the largest size always fits.
+        let bodies = Arc::new(body::Budget::new(taxii.max_bodies_in_flight.max(taxii.max_content_length)));
         AppState {
             store,
             registry,
@@ -101,11 +109,13 @@ impl AppState {
             agreements: Arc::new(release::Agreements::default()),
             log,
             indicators: Arc::new(detect::Indicators::default()),
+            detection: Arc::new(detect_limits::Workers::default()),
             sync: Arc::new(sync::SyncStatus::default()),
             web: Arc::new(web::Sessions::default()),
             dashboards: Arc::new(web::Dashboards::default()),
             modules: modules::registered(),
             metrics: telemetry::MetricsAccess::default(),
+            bodies,
         }
     }
 
@@ -129,10 +139,14 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .merge(taxii::router(state.clone()))
         .merge(api::router(state.clone()))
-        .merge(web::router())
+        .merge(web::router(state.clone()))
         .fallback(fallback)
         .layer(axum::middleware::map_response(no_store))
         .layer(axum::middleware::from_fn(read_small_body))
+        // Every body is read by the one rule of [`body::guard`], not by the
+        // framework's default limit.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), body::guard))
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(http_metrics::track))
         .with_state(state)
 }
@@ -252,12 +266,16 @@ async fn read_small_body(request: axum::extract::Request, next: axum::middleware
     }
 }
 
-/// Unknown paths: a TAXII error under `/taxii2/`, a JSON 404 elsewhere.
-async fn fallback(uri: axum::http::Uri) -> axum::response::Response {
-    if uri.path().starts_with("/taxii2") {
+/// Unknown paths: a TAXII error under `/taxii2/`, a JSON 404 under
+/// `/api/`, and the web's not-found page elsewhere (a mistyped page URL).
+async fn fallback(state: State<AppState>, req: axum::extract::Request) -> axum::response::Response {
+    let path = req.uri().path();
+    if path.starts_with("/taxii2") {
         taxii::fallback().await.into_response()
-    } else {
+    } else if path.starts_with("/api/") || path == "/api" {
         ApiError::not_found("no such endpoint").into_response()
+    } else {
+        web::not_found(state, req).await
     }
 }
 

@@ -247,6 +247,13 @@ impl Reader {
     pub fn allowed(&self, r: &Record) -> Option<Option<AgreementId>> {
         let me = self.partner.as_str();
         let author = r.created_by_ref.as_deref().or(r.posted_by.as_deref());
+        if submitted_by(r, &self.partner) && author != Some(me) {
+            // Received from another node and held by the reader: it has it
+            // under the agreement it arrived by, not as its own.
+            if let Some(via) = held_by(r).filter(|v| v.holder == self.partner) {
+                return Some(Some(via.agreement));
+            }
+        }
         if submitted_by(r, &self.partner) || author == Some(me) || author == Some(policy::ext::ENTENTE_IDENTITY) {
             return Some(None);
         }
@@ -314,6 +321,13 @@ impl Reader {
     }
 }
 
+/// How a version came to this node, when it was received from another
+/// node (`store::PutOptions::received_under`): its holder here and the
+/// agreement it arrived under.
+pub fn held_by(r: &Record) -> Option<policy::Via> {
+    decode(r)?.via
+}
+
 /// The stored facts of a version.
 fn decode(r: &Record) -> Option<ObjectFacts> {
     let id = StixId::parse(&r.id).ok()?;
@@ -328,6 +342,9 @@ pub fn decide_record(
     through: &Through,
     index: &AgreementIndex,
 ) -> Decision {
+    if let Some(via) = held_by(r).filter(|v| &v.holder == partner) {
+        return Decision::Allow { agreement: Some(via.agreement) };
+    }
     if submitted_by(r, partner) {
         return Decision::Allow { agreement: None };
     }
@@ -345,6 +362,16 @@ pub fn decide_record(
         Through::AnyShare => r.shared_under.split_whitespace().filter_map(|s| StixId::parse(s).ok()).collect(),
     };
     policy::decide(&facts, partner, now, &shares, index)
+}
+
+/// The explanation of `decision` (of [`decide_record`] for `partner`, named
+/// `name`): for the holder of a received version, that it holds it, under
+/// which agreement and what it may do with it; otherwise the decision's own.
+pub fn explain_record(r: &Record, partner: &PartnerId, name: &str, decision: &Decision, now: &Timestamp, index: &AgreementIndex) -> String {
+    match held_by(r) {
+        Some(via) if &via.holder == partner && decision.is_allowed() => policy::explain_held(name, &via, index, now),
+        _ => decision.explain(),
+    }
 }
 
 /// Whether `partner` submitted this version (posted or imported it): it
@@ -384,6 +411,19 @@ pub fn accept_from(raw: &[u8], limits: &model::Limits, partner: &str) -> Result<
         return Err(format!("{}: the partner's own identity (and its key) is kept by the node's operator (entente partner add), not shared", object.id()));
     }
     Ok(object)
+}
+
+/// An object shared through the REST API or the pages, authored as
+/// `partner` when it is a domain or relationship object that names no
+/// author (`created_by_ref` is then set to `partner`): what a partner
+/// shares is its own unless it names another author (which is refused).
+pub fn authored_as(object: model::Object, partner: &str) -> Result<model::Object, String> {
+    if object.created_by_ref().is_some() || !matches!(object.category(), model::Category::Sdo | model::Category::Sro) {
+        return Ok(object);
+    }
+    let mut v = object.to_value();
+    v["created_by_ref"] = serde_json::Value::String(partner.to_owned());
+    model::Object::from_value(v).map_err(|e| format!("{}: created_by_ref: {e}", object.id()))
 }
 
 /// Whether storing these objects changes what release decisions read

@@ -174,6 +174,14 @@ pub fn run(args: &DetectArgs, config: &Config) -> anyhow::Result<ExitCode> {
         let items = server::release_log::items(&reader, &records).map_err(|e| anyhow::anyhow!("release log: {e}"))?;
         log.append(audit::Draft::release(me.clone(), "detect", items)).map_err(|e| anyhow::anyhow!("release log: {e}"))?;
     }
+    for a in &session.set_aside {
+        eprintln!(
+            "indicator {} ran out of its {} matching steps on {}: not evaluated further",
+            a.indicator.id,
+            session.budget.indicator_steps,
+            a.observed_data.as_deref().unwrap_or("an observation")
+        );
+    }
     let bad = reading.join().map_err(|_| anyhow::anyhow!("the reader thread panicked"))??;
     out.flush()?;
     log.sync().context("syncing the release log")?;

@@ -428,6 +428,7 @@ fn module_commands_act_as_a_party_and_show_the_state() {
     // Every answer is in the release log, on the `cli` channel.
     let log = std::fs::read_to_string(d.join("entente-data/release.log")).unwrap();
     assert!(log.lines().filter(|l| l.contains("\"cli\"")).count() >= 4, "{log}");
+}
 
 /// The data dir holds every object and the node's secrets: a new one is
 /// 0700 with its files 0600, and a looser one (made by hand, or by an older

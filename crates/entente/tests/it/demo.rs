@@ -324,5 +324,6 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
     for n in NATIONS {
         let serve_log = std::fs::read_to_string(root.path().join("demo").join(n.to_lowercase()).join("serve.log")).unwrap();
         assert!(!serve_log.contains("panicked"), "{n}: {serve_log}");
+        assert!(!serve_log.contains("data open to other users"), "the demo made {n}'s data dir open to others: {serve_log}");
     }
 }

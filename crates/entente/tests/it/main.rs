@@ -2,6 +2,9 @@
 //! a real store.
 
 mod audit;
+// It reads the server's memory from /proc.
+#[cfg(target_os = "linux")]
+mod bodies;
 mod cli;
 mod demo;
 mod faults;

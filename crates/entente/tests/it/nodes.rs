@@ -76,6 +76,11 @@ impl Node {
         self.server = None;
     }
 
+    /// The process id of its server, while one runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.server.as_ref().map(|s| s.0.id())
+    }
+
     /// This node's TAXII root.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}/taxii2/", self.port)

@@ -242,3 +242,81 @@ fn three_nodes(borealis_on_postgres: bool) {
     assert!(verified.contains("2 withheld or deleted") && verified.contains("chain intact"), "{verified}");
     println!("retention: withheld={} deleted={} on B after A–B ended", under_open, under_open);
 }
+
+/// A sighting reaches the indicator's author across nodes, and no one else:
+/// Aurelia sights Borealis's indicator, received under A–B, on Aurelia's
+/// node; after a round Borealis's node holds the sighting and Caledonia's
+/// (which pulls from both, under A–C and B–C) does not.
+#[test]
+fn a_sighting_of_a_received_indicator_reaches_its_author_alone() {
+    let root = tempfile::tempdir().unwrap();
+    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
+    for n in &mut nodes {
+        n.serve(0, &[]);
+    }
+    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let (a, b, c) = (&nodes[0].dir, &nodes[1].dir, &nodes[2].dir);
+    let (a_id, b_id, c_id) = (nodes[0].id.clone(), nodes[1].id.clone(), nodes[2].id.clone());
+    let intel = |title: &str, parties: &[&str]| {
+        let mut t = terms(title, parties, "parties-only", "amber");
+        t["scope"]["object_types"] = json!(["indicator", "sighting"]);
+        t
+    };
+    let ab = propose(b, "Borealis", &intel("AB", &[&a_id, &b_id]));
+    let bc = propose(b, "Borealis", &intel("BC", &[&b_id, &c_id]));
+    let ac = propose(a, "Aurelia", &intel("AC", &[&a_id, &c_id]));
+    sync(a);
+    sync(c);
+    ok(a, &["agreement", "ratify", "--as", "Aurelia", &ab]);
+    for ag in [&bc, &ac] {
+        ok(c, &["agreement", "ratify", "--as", "Caledonia", ag]);
+    }
+    sync(a);
+    sync(b);
+    let in_force = |dir: &Path, id: &str| ok(dir, &["agreement", "show", id]).lines().next().unwrap().contains("[in force]");
+    for (ag, x, y) in [(&ab, a, b), (&bc, b, c), (&ac, a, c)] {
+        assert!(in_force(x, ag) && in_force(y, ag), "{ag} not in force on both its parties' nodes");
+    }
+
+    // Borealis's indicator reaches Aurelia under A–B.
+    let indicator = json!({"type": "indicator", "spec_version": "2.1", "id": "indicator--00000000-0000-4000-8000-000000000001",
+        "created_by_ref": b_id, "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": "c2 of Borealis",
+        "pattern": "[domain-name:value = 'c2.example']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z",
+        "object_marking_refs": [AMBER]});
+    share(b, "Borealis", std::slice::from_ref(&indicator), Some(&ab));
+    sync(a);
+    let ind = indicator["id"].as_str().unwrap();
+    assert!(ok(a, &["export"]).contains(ind), "the indicator did not reach Aurelia");
+
+    // Aurelia sights it on its node: under A–B, the agreement it came by.
+    let obs = [
+        r#"{"type":"domain-name","id":"domain-name--00000000-0000-4000-8000-000000000001","value":"c2.example"}"#,
+        r#"{"type":"observed-data","spec_version":"2.1","id":"observed-data--00000000-0000-4000-8000-000000000001","created":"2026-02-01T00:00:00Z","modified":"2026-02-01T00:00:00Z","first_observed":"2026-02-01T00:00:00Z","last_observed":"2026-02-01T00:00:00Z","number_observed":3,"object_refs":["domain-name--00000000-0000-4000-8000-000000000001"]}"#,
+    ];
+    std::fs::write(a.join("obs.jsonl"), obs.join("\n")).unwrap();
+    let hits: Vec<Value> = ok(a, &["detect", "--as", "Aurelia", "--sight", "obs.jsonl"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["agreement"], json!(ab), "the hit names the agreement the indicator came by: {hits:?}");
+    let sighting = hits[0]["sighting"].as_str().unwrap().to_owned();
+
+    // Aurelia's node would release it to Borealis under A–B, and says why
+    // Aurelia holds the indicator.
+    let admin = nodes[0].token_for("Aurelia", "admin");
+    let release = |id: &str, to: &str| -> Value {
+        let url = format!("http://127.0.0.1:{}/api/v1/objects/{id}/release?partner={to}", nodes[0].port);
+        reqwest::blocking::Client::new().get(url).bearer_auth(&admin).send().unwrap().json().unwrap()
+    };
+    let to_b = release(&sighting, &b_id);
+    assert_eq!(to_b["versions"][0]["allowed"], true, "{to_b}");
+    assert_eq!(to_b["versions"][0]["agreement"], json!(ab), "{to_b}");
+    let held = release(ind, &a_id);
+    let why = held["versions"][0]["explanation"].as_str().unwrap();
+    assert!(why.contains("holds it, received under agreement \"AB\"") && !why.contains("author"), "{why}");
+
+    // After a round each, Borealis's node has the sighting, Caledonia's not.
+    sync(b);
+    sync(c);
+    assert!(ok(b, &["export"]).contains(&sighting), "the sighting did not reach the indicator's author");
+    assert!(!ok(c, &["export"]).contains(&sighting), "the sighting reached Caledonia");
+    println!("sighting: reached the author's node in one round, not the third party's");
+}

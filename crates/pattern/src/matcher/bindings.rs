@@ -7,11 +7,12 @@
 //! monotone (a subset of a satisfying binding satisfies them), so the
 //! constraints of enclosing qualifiers are pushed down and prune candidates
 //! early; each combined expression keeps at most [`super::MAX_BINDINGS`]
-//! candidates (a bracketed one, or an OR, [`super::MAX_LEAF_BINDINGS`]).
+//! candidates (a bracketed one, or an OR, [`super::MAX_LEAF_BINDINGS`]),
+//! and every loop spends steps from the match's [`super::Budget`].
 
 use std::collections::HashSet;
 
-use super::{Observation, MAX_BINDINGS, MAX_LEAF_BINDINGS, MAX_STEPS};
+use super::{Meter, Observation, MAX_BINDINGS, MAX_LEAF_BINDINGS};
 use crate::ast::{ObsExpr, Qualifier};
 use crate::error::{Error, Result};
 use crate::timestamp::{self, Micros};
@@ -89,12 +90,12 @@ impl Cons {
     }
 }
 
-struct Eval<'o, 'a> {
+struct Eval<'o, 'a, 'm, 'b> {
     obs: &'o [Observation<'a>],
     leaves: &'o [Vec<usize>],
     next_leaf: usize,
     inst_cap: u64,
-    steps: u64,
+    meter: &'m mut Meter<'b>,
 }
 
 fn obs_of(id: u64) -> usize {
@@ -136,15 +137,9 @@ fn binding_size(e: &ObsExpr) -> u64 {
     }
 }
 
-impl Eval<'_, '_> {
+impl Eval<'_, '_, '_, '_> {
     fn step(&mut self, n: u64) -> Result<()> {
-        self.steps += n;
-        if self.steps > MAX_STEPS {
-            return Err(Error::limit(format!(
-                "more than {MAX_STEPS} combination steps"
-            )));
-        }
-        Ok(())
+        self.meter.step(n)
     }
 
     fn first(&self, id: u64) -> Micros {
@@ -187,6 +182,7 @@ impl Eval<'_, '_> {
                 let mut out = Vec::new();
                 'outer: for oi in leaf {
                     let n = self.obs[oi].number_observed.min(self.inst_cap);
+                    self.step(n)?;
                     for k in 0..n {
                         let b = vec![(oi as u64) << 32 | k];
                         if self.ok(&b, c) {
@@ -204,6 +200,7 @@ impl Eval<'_, '_> {
                 let inner_cons = qs.iter().fold(c.clone(), |acc, q| acc.with(q));
                 let mut cur = self.eval(inner, MAX_BINDINGS, &inner_cons)?;
                 for (k, q) in qs.iter().enumerate() {
+                    self.step(cur.len() as u64 / 16)?;
                     let later = qs[k + 1..].iter().fold(c.clone(), |acc, q| acc.with(q));
                     let stage_want = if k + 1 == qs.len() {
                         want
@@ -315,6 +312,7 @@ impl Eval<'_, '_> {
     }
 
     fn repeats(&mut self, items: &[Binding], n: u64, cap: usize, c: &Cons) -> Result<Vec<Binding>> {
+        self.step(items.len() as u64 / 16)?;
         if n == 1 {
             return Ok(items
                 .iter()
@@ -472,14 +470,14 @@ impl Search<'_> {
 
 /// Does some binding satisfy the whole pattern? `leaves` holds, in pattern
 /// order, the observations satisfying each bracketed expression.
-pub fn matches(root: &ObsExpr, obs: &[Observation<'_>], leaves: &[Vec<usize>]) -> Result<bool> {
+pub fn matches(root: &ObsExpr, obs: &[Observation<'_>], leaves: &[Vec<usize>], meter: &mut Meter<'_>) -> Result<bool> {
     let inst_cap = binding_size(root).clamp(1, MAX_BINDINGS as u64);
     let mut ev = Eval {
         obs,
         leaves,
         next_leaf: 0,
         inst_cap,
-        steps: 0,
+        meter,
     };
     Ok(!ev.eval(root, 1, &Cons::default())?.is_empty())
 }

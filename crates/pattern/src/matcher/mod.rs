@@ -6,11 +6,15 @@
 //! list of observed-data objects with embedded `objects` maps.
 //!
 //! Evaluation is bounded: each observation contributes at most as many
-//! instances (`number_observed`) as the pattern can bind, each combined
-//! observation expression keeps at most [`MAX_BINDINGS`] candidate bindings
-//! (bracketed ones and ORs [`MAX_LEAF_BINDINGS`]), and the whole
-//! match stops with a [`crate::ErrorKind::Limit`] error after [`MAX_STEPS`]
-//! combination steps. Regexes use the linear-time `regex` crate.
+//! instances (`number_observed`) as the pattern can bind, and never more
+//! than [`MAX_BINDINGS`]; each combined observation expression keeps at
+//! most [`MAX_BINDINGS`] candidate bindings (bracketed ones and ORs
+//! [`MAX_LEAF_BINDINGS`]); and every match spends from a [`Budget`] of
+//! steps (an instance expanded, an object scanned, a pair of candidates
+//! joined, a REPEATS choice), [`MAX_STEPS`] unless the caller gives less,
+//! with an optional deadline and cancel flag checked every [`CHECK_EVERY`]
+//! steps: running out is a [`crate::ErrorKind::Budget`] error. Regexes use
+//! the linear-time `regex` crate.
 
 mod bindings;
 mod compare;
@@ -19,12 +23,15 @@ mod path;
 #[cfg(test)]
 mod tests;
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use serde_json::Value;
 
 use crate::ast::{CompExpr, ObsExpr, Pattern};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exceeded, Result};
 use crate::timestamp::{self, Micros};
 
 pub use net::ip_in_subnet;
@@ -69,8 +76,67 @@ pub(crate) use net::{cidr_of, net_of};
 pub const MAX_BINDINGS: usize = 20_000;
 /// Most candidate bindings kept for a bracketed expression or an OR.
 pub const MAX_LEAF_BINDINGS: usize = 1_000_000;
-/// Most combination steps spent on one match.
+/// Most steps spent on one match unless its [`Budget`] says fewer.
 pub const MAX_STEPS: u64 = 5_000_000;
+/// How often, in steps, a match looks at its deadline and cancel flag.
+pub const CHECK_EVERY: u64 = 4096;
+
+/// What one match may spend: steps, time, and a flag that stops it from
+/// outside (another thread sets it when the answer is no longer wanted).
+#[derive(Debug, Clone, Copy)]
+pub struct Budget<'a> {
+    /// Most steps the match may spend.
+    pub steps: u64,
+    /// Stop once this instant has passed.
+    pub deadline: Option<Instant>,
+    /// Stop once this is set.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+impl Default for Budget<'_> {
+    fn default() -> Self {
+        Budget { steps: MAX_STEPS, deadline: None, cancel: None }
+    }
+}
+
+impl Budget<'_> {
+    /// The deadline or the cancel flag, if either says stop now.
+    pub fn check(&self) -> Result<()> {
+        if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(Error::budget(Exceeded::Cancelled));
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(Error::budget(Exceeded::Deadline));
+        }
+        Ok(())
+    }
+}
+
+/// Steps spent so far against a [`Budget`].
+pub(crate) struct Meter<'a> {
+    budget: Budget<'a>,
+    spent: u64,
+    next_check: u64,
+}
+
+impl<'a> Meter<'a> {
+    fn new(budget: Budget<'a>) -> Self {
+        Meter { budget, spent: 0, next_check: CHECK_EVERY }
+    }
+
+    /// Spends `n` steps: an error once the budget is gone.
+    pub(crate) fn step(&mut self, n: u64) -> Result<()> {
+        self.spent = self.spent.saturating_add(n);
+        if self.spent > self.budget.steps {
+            return Err(Error::budget(Exceeded::Steps(self.budget.steps)));
+        }
+        if self.spent >= self.next_check {
+            self.next_check = self.spent.saturating_add(CHECK_EVERY);
+            self.budget.check()?;
+        }
+        Ok(())
+    }
+}
 
 /// Which STIX data model the observed data follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -293,6 +359,8 @@ type Hits = BTreeMap<usize, BTreeSet<usize>>;
 struct Ctx<'a, 'o> {
     obs: &'o [Observation<'a>],
     version: StixVersion,
+    /// Root objects a path was evaluated on (charged as steps).
+    scanned: Cell<u64>,
 }
 
 impl Ctx<'_, '_> {
@@ -355,6 +423,7 @@ impl Ctx<'_, '_> {
                 if ty != Some(p.object_type.as_str()) {
                     continue;
                 }
+                self.scanned.set(self.scanned.get() + 1);
                 let vals = path::eval_path(obs, root, &p.steps)?;
                 if !vals.is_empty() && pred(&vals)? {
                     hits.entry(oi).or_default().insert(ri);
@@ -387,40 +456,80 @@ pub fn match_pattern(pattern: &Pattern, observed: &[Value], version: StixVersion
         StixVersion::V21 => load_v21(observed)?,
         StixVersion::V20 => load_v20(observed)?,
     };
-    let ctx = Ctx { obs: &obs, version };
+    evaluate(pattern, &obs, version, &mut Meter::new(Budget::default()))
+}
+
+/// Evaluates the bracketed expressions, then the observation expressions.
+fn evaluate(pattern: &Pattern, obs: &[Observation<'_>], version: StixVersion, meter: &mut Meter<'_>) -> Result<bool> {
+    let ctx = Ctx { obs, version, scanned: Cell::new(0) };
     let mut leaves = Vec::new();
     leaf_hits(&ctx, &pattern.root, &mut leaves)?;
+    meter.step(ctx.scanned.get())?;
     bindings::check_qualifiers(&pattern.root)?;
-    bindings::matches(&pattern.root, &obs, &leaves)
+    bindings::matches(&pattern.root, obs, &leaves, meter)
 }
 
 /// Matches `pattern` against one STIX 2.1 observation: an observed-data
 /// object and the objects it may reference (those its `object_refs` name
 /// are used, the rest ignored), without building a bundle.
 pub fn match_observation(pattern: &Pattern, observed_data: &Value, objects: &[&Value]) -> Result<bool> {
+    match_observation_within(pattern, observed_data, objects, Budget::default()).0
+}
+
+/// [`match_observation`] within a budget; also returns the steps spent
+/// (the whole budget's steps when they ran out).
+pub fn match_observation_within(
+    pattern: &Pattern,
+    observed_data: &Value,
+    objects: &[&Value],
+    budget: Budget<'_>,
+) -> (Result<bool>, u64) {
+    let mut meter = Meter::new(budget);
+    let r = observation_with(pattern, observed_data, objects, &mut meter);
+    (r, meter.spent.min(meter.budget.steps))
+}
+
+fn observation_with(pattern: &Pattern, observed_data: &Value, objects: &[&Value], meter: &mut Meter<'_>) -> Result<bool> {
     let refs = field(observed_data, "object_refs").ok_or_else(|| {
         Error::data("STIX v2.1 observed-data object must have 'object_refs' key")
     })?;
     let (first, last, number_observed) = header(observed_data, StixVersion::V21)?;
+    let refs = refs.as_array().map(Vec::as_slice).unwrap_or_default();
     let mut table: Vec<(&str, &Value)> = vec![(id_of(observed_data)?, observed_data)];
     let mut roots = vec![(type_of(observed_data), observed_data)];
-    for r in refs.as_array().map(Vec::as_slice).unwrap_or_default() {
+    // Beyond a few references, lookups by id go through maps (the first
+    // object of an id wins), so many references cost linear time.
+    let large = refs.len() > LINEAR_DEDUP;
+    let by_id: HashMap<&str, &Value> = if large {
+        objects.iter().rev().filter_map(|o| Some((field(o, "id")?.as_str()?, *o))).collect()
+    } else {
+        HashMap::new()
+    };
+    let mut taken: HashMap<&str, ()> = HashMap::new();
+    if large {
+        taken.insert(table[0].0, ());
+    }
+    for r in refs {
         let Some(id) = r.as_str() else { continue };
-        if table.iter().any(|(k, _)| *k == id) {
-            continue;
-        }
-        if let Some(o) = objects.iter().find(|o| field(o, "id").and_then(Value::as_str) == Some(id)) {
+        let found = if large {
+            if taken.insert(id, ()).is_some() {
+                continue;
+            }
+            by_id.get(id).copied()
+        } else {
+            if table.iter().any(|(k, _)| *k == id) {
+                continue;
+            }
+            objects.iter().find(|o| field(o, "id").and_then(Value::as_str) == Some(id)).copied()
+        };
+        if let Some(o) = found {
             table.push((id, o));
             roots.push((type_of(o), o));
         }
     }
     table.sort_by(|a, b| a.0.cmp(b.0));
     let obs = [Observation { first, last, number_observed, roots, table }];
-    let ctx = Ctx { obs: &obs, version: StixVersion::V21 };
-    let mut leaves = Vec::new();
-    leaf_hits(&ctx, &pattern.root, &mut leaves)?;
-    bindings::check_qualifiers(&pattern.root)?;
-    bindings::matches(&pattern.root, &obs, &leaves)
+    evaluate(pattern, &obs, StixVersion::V21, meter)
 }
 
 /// Parses `src` and matches it (see [`match_pattern`]).

@@ -481,7 +481,7 @@ fn pathological_inputs_are_bounded() {
     check(&chain, &d, Ok(true));
     let r = match_str("([person:age = 1] AND [person:age = 1] AND [person:age = 1]) REPEATS 60 TIMES WITHIN 1 SECONDS", &d, StixVersion::V21);
     assert!(
-        matches!(r, Ok(false)) || matches!(r, Err(ref e) if matches!(e.kind, ErrorKind::Limit(_))),
+        matches!(r, Ok(false)) || matches!(r, Err(ref e) if matches!(e.kind, ErrorKind::Limit(_) | ErrorKind::Budget(_))),
         "{r:?}"
     );
     assert!(start.elapsed().as_secs() < 60, "took {:?}", start.elapsed());
@@ -622,5 +622,112 @@ fn random_data_never_panics() {
             let _ = match_str(p, &data, StixVersion::V21);
             let _ = match_str(p, &data, StixVersion::V20);
         }
+    }
+}
+
+/// One observation of `count` sightings of one address, as detection
+/// passes it: the observed-data and its objects.
+fn seen_many(count: u64) -> (Value, Value) {
+    let od = json!({
+        "type": "observed-data", "id": "observed-data--1", "number_observed": count,
+        "first_observed": "2020-01-01T00:00:00Z", "last_observed": "2020-01-01T00:00:00Z",
+        "object_refs": ["ipv4-addr--1"]
+    });
+    (od, json!({"type": "ipv4-addr", "id": "ipv4-addr--1", "value": "203.0.113.9"}))
+}
+
+fn ands(n: usize) -> Pattern {
+    crate::parse(&vec!["[ipv4-addr:value = '203.0.113.9']"; n].join(" AND ")).unwrap()
+}
+
+#[test]
+fn a_budget_cuts_off_a_pathological_match() {
+    // The attack of issue 18: 30 ANDed observation expressions against an
+    // observation seen 20,000 times.
+    let (od, ip) = seen_many(20_000);
+    let p = ands(30);
+    let budget = Budget { steps: 100_000, ..Budget::default() };
+    let (r, spent) = match_observation_within(&p, &od, &[&ip], budget);
+    assert_eq!(r.map_err(|e| e.kind), Err(ErrorKind::Budget(Exceeded::Steps(100_000))));
+    assert_eq!(spent, 100_000);
+    // Without a budget of its own it stops at MAX_STEPS.
+    let r = match_observation(&p, &od, &[&ip]);
+    assert!(
+        matches!(r, Ok(true)) || matches!(r, Err(ref e) if e.kind == ErrorKind::Budget(Exceeded::Steps(MAX_STEPS))),
+        "{r:?}"
+    );
+
+    // Normal matching is unchanged within the same budget, and cheap.
+    for (pattern, want) in [
+        ("[ipv4-addr:value = '203.0.113.9']", true),
+        ("[ipv4-addr:value = '203.0.113.9'] AND [ipv4-addr:value = '203.0.113.9']", true),
+        ("[ipv4-addr:value = '203.0.113.9'] REPEATS 5 TIMES", true),
+        ("[ipv4-addr:value = '198.51.100.1'] AND [ipv4-addr:value = '203.0.113.9']", false),
+    ] {
+        let p = crate::parse(pattern).unwrap();
+        let (r, spent) = match_observation_within(&p, &od, &[&ip], budget);
+        assert_eq!(r, Ok(want), "{pattern}");
+        assert!(spent < 100, "{pattern}: {spent} steps");
+    }
+}
+
+#[test]
+fn number_observed_expands_only_as_far_as_the_pattern_binds() {
+    // A single expression binds one instance: a count of 2^62 costs one step.
+    let (od, ip) = seen_many(1 << 62);
+    let p = crate::parse("[ipv4-addr:value = '203.0.113.9']").unwrap();
+    let (r, spent) = match_observation_within(&p, &od, &[&ip], Budget { steps: 10, ..Budget::default() });
+    assert_eq!(r, Ok(true));
+    assert!(spent <= 2, "{spent}");
+    // REPEATS binds as many as it repeats, and never more than MAX_BINDINGS.
+    let p = crate::parse("[ipv4-addr:value = '203.0.113.9'] REPEATS 1000000 TIMES").unwrap();
+    let (r, spent) = match_observation_within(&p, &od, &[&ip], Budget { steps: 1_000, ..Budget::default() });
+    assert_eq!(r.map_err(|e| e.kind), Err(ErrorKind::Budget(Exceeded::Steps(1_000))));
+    assert_eq!(spent, 1_000);
+}
+
+#[test]
+fn a_deadline_or_a_cancel_flag_stops_a_match() {
+    let (od, ip) = seen_many(20_000);
+    let p = ands(30);
+    let past = Budget { deadline: Some(std::time::Instant::now()), ..Budget::default() };
+    let (r, spent) = match_observation_within(&p, &od, &[&ip], past);
+    assert_eq!(r.map_err(|e| e.kind), Err(ErrorKind::Budget(Exceeded::Deadline)));
+    assert!(spent <= 2 * CHECK_EVERY + 20_000, "{spent}");
+    let stop = AtomicBool::new(true);
+    let cancelled = Budget { cancel: Some(&stop), ..Budget::default() };
+    let (r, _) = match_observation_within(&p, &od, &[&ip], cancelled);
+    assert_eq!(r.map_err(|e| e.kind), Err(ErrorKind::Budget(Exceeded::Cancelled)));
+    // A flag not set stops nothing.
+    let go = AtomicBool::new(false);
+    let p = crate::parse("[ipv4-addr:value = '203.0.113.9']").unwrap();
+    let (r, _) = match_observation_within(&p, &od, &[&ip], Budget { cancel: Some(&go), ..Budget::default() });
+    assert_eq!(r, Ok(true));
+}
+
+#[test]
+fn many_references_resolve_as_few_do() {
+    // Past LINEAR_DEDUP references, lookups go through maps: the same
+    // answers (first object of an id, repeated and missing references).
+    let objects: Vec<Value> = (0..40)
+        .map(|i| json!({"type": "t", "id": format!("t--{i}"), "v": i, "next_ref": format!("t--{}", (i + 1) % 40)}))
+        .chain([json!({"type": "t", "id": "t--3", "v": 1000})])
+        .collect();
+    let mut refs: Vec<Value> = (0..40).map(|i| json!(format!("t--{i}"))).collect();
+    refs.extend([json!("t--7"), json!("t--99"), json!(5)]);
+    let od = json!({
+        "type": "observed-data", "id": "observed-data--1", "number_observed": 1,
+        "first_observed": "2020-01-01T00:00:00Z", "last_observed": "2020-01-01T00:00:00Z", "object_refs": refs
+    });
+    let objs: Vec<&Value> = objects.iter().collect();
+    for (pattern, want) in [
+        ("[t:v = 39 AND t:next_ref.v = 0]", true),
+        ("[t:v = 7 AND t:next_ref.v = 9]", false),
+        ("[t:v = 7] REPEATS 2 TIMES", false),
+        ("[t:v = 3]", true),
+        ("[t:v = 1000]", false),
+    ] {
+        let p = crate::parse(pattern).unwrap();
+        assert_eq!(match_observation(&p, &od, &objs), Ok(want), "{pattern}");
     }
 }

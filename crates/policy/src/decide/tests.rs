@@ -598,3 +598,31 @@ fn the_kinds_declaration_answers_for_every_record_type() {
     let synced: Vec<&str> = kinds::synced_types().collect();
     assert!(synced.contains(&kinds::TEST_NOTE.name) && synced.contains(&"identity"));
 }
+
+#[test]
+fn the_holder_is_told_it_holds_a_received_object_and_what_it_may_do() {
+    // Partner 1 received partner 3's object under agreement 2 (re-share
+    // under its own agreements), and under agreement 1 (parties only).
+    let now = ts(NOW);
+    let under = |a: u32| ObjectFacts::received(&object(3, |_| {}), Via { holder: p(1), agreement: ag(a) }).unwrap();
+    for (a, may) in [
+        (2, "Holder may pass it on under its own agreements, as it shares its own objects"),
+        (1, "Holder may pass it on only to parties of"),
+        (4, "Holder may keep and use it but never pass it on"),
+    ] {
+        let f = under(a);
+        let d = decide(&f, &p(1), &now, &[], &index());
+        assert_eq!(d, Decision::Allow { agreement: Some(ag(a)) });
+        let why = crate::explain_held("Holder", f.via.as_ref().unwrap(), &index(), &now);
+        let title = index().agreement(&ag(a)).unwrap().terms.title.clone();
+        assert!(why.starts_with(&format!("allowed: Holder holds it, received under agreement \"{title}\"")), "{why}");
+        assert!(why.contains(may), "{why}");
+        assert!(!why.contains("author"), "{why}");
+    }
+    // Under agreement 3, never in force for partner 3's side: it stays.
+    let f = ObjectFacts::received(&object(3, |_| {}), Via { holder: p(0), agreement: ag(3) }).unwrap();
+    let why = crate::explain_held("Holder", f.via.as_ref().unwrap(), &index(), &now);
+    assert!(why.ends_with("it stays with Holder"), "{why}");
+    let unknown = Via { holder: p(0), agreement: ag(9) };
+    assert!(crate::explain_held("Holder", &unknown, &index(), &now).contains("which this node does not know"));
+}

@@ -6,10 +6,12 @@
 //! answer passed the caller's release decision and is in the release log.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query as UrlQuery, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{json, Value};
@@ -18,6 +20,7 @@ use store::Role;
 use super::partner;
 use crate::auth::Caller;
 use crate::detect::{self, Feed, Ready, Session};
+use crate::detect_limits::{CancelOnDrop, Refused};
 use crate::release::Through;
 use crate::{ApiError, AppState};
 
@@ -93,7 +96,14 @@ pub(super) async fn detect(
     if sight && !may_sight(&caller) {
         return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "creating sightings needs the analyst role"));
     }
-    let Detection { hits, totals, sightings, indicators } = detect_for(&state, &caller, ready, unindexed, sight, "api").await?;
+    let Detection { hits, totals, sightings, indicators, set_aside } = match detect_for(&state, &caller, ready, unindexed, sight, "api").await {
+        Ok(d) => d,
+        // A refusal for want of a worker says when to come back.
+        Err(e) if e.status() == StatusCode::TOO_MANY_REQUESTS => {
+            return Ok(([(header::RETRY_AFTER, RETRY_AFTER)], e).into_response())
+        }
+        Err(e) => return Err(e),
+    };
     let list: Vec<Value> = hits
         .iter()
         .enumerate()
@@ -116,15 +126,24 @@ pub(super) async fn detect(
     let sightings: Vec<&String> = sightings.iter().flatten().collect();
     let indicators: Vec<Box<serde_json::value::RawValue>> =
         indicators.iter().filter_map(|r| serde_json::from_slice(&r.json).ok()).collect();
+    let limits: Vec<Value> = set_aside
+        .iter()
+        .map(|a| json!({"limit": detect::Limit::IndicatorSteps, "indicator": a.indicator.id, "version": a.indicator.version, "observed_data": a.observed_data}))
+        .collect();
     Ok(Json(json!({
+        "complete": limits.is_empty(),
         "totals": totals,
         "hits": list,
         "indicators": indicators,
         "sightings": sightings,
+        "limits": limits,
         "errors": errors,
     }))
     .into_response())
 }
+
+/// Seconds a caller refused for want of a worker is told to wait.
+const RETRY_AFTER: &str = "2";
 
 /// Whether the caller's role may create sightings (the web pages follow it).
 pub(crate) fn may_sight(caller: &Caller) -> bool {
@@ -141,6 +160,9 @@ pub(crate) struct Detection {
     pub sightings: Vec<Option<String>>,
     /// The indicators hit, once each (logged as released).
     pub indicators: Vec<store::Record>,
+    /// Indicators set aside for running out of their steps (logged as
+    /// released: the answer names them); the answer is incomplete for them.
+    pub set_aside: Vec<detect::SetAside>,
 }
 
 /// Matches observations against the indicators the caller may see (its
@@ -151,28 +173,82 @@ pub(crate) struct Detection {
 pub(crate) async fn detect_for(state: &AppState, caller: &Caller, ready: Vec<Ready>, unindexed: bool, sight: bool, channel: &str) -> Result<Detection, ApiError> {
     let me = partner(caller)?;
     let reader = state.reader(&caller.partner, Through::AnyShare).await?;
+    let worker = state.detection.admit(&caller.partner).await.map_err(|r| match r {
+        Refused::PartnerBusy => ApiError::client(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many requests",
+            format!("your partner already runs {} detection requests at once; retry when one ends", state.detection.limits.per_partner),
+        ),
+        Refused::NodeBusy => ApiError::client(StatusCode::TOO_MANY_REQUESTS, "too many requests", "every detection worker of the node is busy; retry later"),
+    })?;
+    // Dropped with this future: when the client goes away, matching stops.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let _cancel_on_drop = CancelOnDrop(cancel.clone());
+    let budget = state.detection.budget(cancel);
     let (store, indicators) = (state.store.clone(), state.indicators.clone());
     let run_reader = reader.clone();
-    let (hits, totals, sightings) = crate::blocking(move || {
+    let partner_id = caller.partner.clone();
+    let (hits, totals, sightings, set_aside, stopped) = crate::blocking(move || {
+        // Held while the work runs, even after the client went away.
+        let _worker = worker;
         indicators.refresh(&*store)?;
         let mut session = Session::new(&indicators, &*store, run_reader);
         session.unindexed = unindexed;
+        session.budget = budget;
         let hits = session.run(&ready)?;
+        for a in &session.set_aside {
+            metrics::counter!("entente_detect_limited_total", "limit" => detect::Limit::IndicatorSteps.as_str()).increment(1);
+            tracing::warn!(partner = %partner_id, indicator = %a.indicator.id, limit = "indicator_steps", "detection set an indicator aside");
+        }
+        if let Some(stop) = session.stopped.take() {
+            metrics::counter!("entente_detect_limited_total", "limit" => stop.limit.as_str()).increment(1);
+            let indicator = stop.indicator.as_ref().map(|r| r.id.as_str()).unwrap_or("-");
+            tracing::warn!(partner = %partner_id, indicator, limit = stop.limit.as_str(), steps = session.totals.steps, "detection request stopped");
+            return Ok((Vec::new(), session.totals, Vec::new(), session.set_aside, Some(stop)));
+        }
         let sightings = if sight {
             detect::record_sightings(&*store, &me, &hits).map_err(store::Error::Internal)?
         } else {
             Vec::new()
         };
-        Ok((hits, session.totals, sightings))
+        Ok((hits, session.totals, sightings, session.set_aside, None))
     })
     .await?;
+    if let Some(stop) = stopped {
+        if let Some(r) = &stop.indicator {
+            crate::release_log::released(state, &reader, channel, std::slice::from_ref(r))?;
+        }
+        return Err(stopped_error(&state.detection.limits, &stop));
+    }
     let mut released: BTreeMap<String, store::Record> = BTreeMap::new();
     for h in &hits {
         released.entry(h.indicator.id.clone()).or_insert_with(|| h.indicator.clone());
     }
     let indicators: Vec<store::Record> = released.into_values().collect();
     crate::release_log::released(state, &reader, channel, &indicators)?;
-    Ok(Detection { hits, totals, sightings, indicators })
+    let named: Vec<store::Record> = set_aside.iter().map(|a| a.indicator.clone()).collect();
+    crate::release_log::released(state, &reader, channel, &named)?;
+    Ok(Detection { hits, totals, sightings, indicators, set_aside })
+}
+
+/// 422 for a request that went over its budget: which limit, and the
+/// indicator and observation being matched when it did.
+fn stopped_error(limits: &crate::detect_limits::DetectLimits, stop: &detect::Stopped) -> ApiError {
+    let what = match stop.limit {
+        detect::Limit::RequestTime => format!("its {} s of matching", limits.request_time.as_secs_f64()),
+        detect::Limit::RequestSteps => format!("its {} matching steps", limits.request_steps),
+        detect::Limit::IndicatorSteps => format!("{} matching steps of one indicator", limits.indicator_steps),
+        detect::Limit::Cancelled => "its client (cancelled)".to_owned(),
+    };
+    let mut d = format!("detection limit exceeded ({}): the request went over {what}", stop.limit.as_str());
+    if let Some(r) = &stop.indicator {
+        d.push_str(&format!(" while matching indicator {}", r.id));
+    }
+    if let Some(od) = &stop.observed_data {
+        d.push_str(&format!(" against {od}"));
+    }
+    d.push_str("; send fewer observations per request, or smaller number_observed");
+    ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "detection limit exceeded", d)
 }
 
 /// `GET /api/v1/observables/{type}/{value}`: which partners reported the

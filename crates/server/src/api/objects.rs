@@ -209,7 +209,7 @@ pub(super) async fn explain(
                 "agreement": agreement,
                 "reasons": reasons,
                 "shared_under": r.shared_under.split_whitespace().collect::<Vec<_>>(),
-                "explanation": d.explain(),
+                "explanation": release::explain_record(r, &recipient, recipient.as_str(), &d, &now, &index),
             })
         })
         .collect();
@@ -277,7 +277,7 @@ pub(crate) async fn share_objects(state: &AppState, caller: &Caller, objects: &[
         let mut valid = Vec::new();
         let mut slots = Vec::new();
         for (i, raw) in owned.iter().enumerate() {
-            match release::accept_from(raw, &limits, &partner) {
+            match release::accept_from(raw, &limits, &partner).and_then(|o| release::authored_as(o, &partner)) {
                 Ok(o) => {
                     slots.push(results.len());
                     results.push(Shared::Object { id: o.id().to_string(), version: o.version().map(|v| v.as_str().to_owned()), status: "refused", message: None });

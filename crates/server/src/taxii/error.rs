@@ -43,6 +43,11 @@ impl TaxiiError {
     pub fn not_acceptable() -> Self {
         Self::new(StatusCode::NOT_ACCEPTABLE, "not acceptable", format!("this server answers {}", taxii::MEDIA_TYPE))
     }
+    /// A request refused before its handler answered (its body, or the
+    /// framework's own rejection; [`crate::body`]).
+    pub(crate) fn refused(status: StatusCode, title: &'static str, description: impl Into<String>) -> Self {
+        Self::new(status, title, description)
+    }
     /// 413: the body is over `max_content_length`.
     pub fn too_large(limit: u64) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "request too large", format!("the body is over max_content_length ({limit} bytes)"))

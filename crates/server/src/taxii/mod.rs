@@ -40,8 +40,12 @@ pub const API_ROOT: &str = "root";
 pub struct TaxiiConfig {
     /// The largest `limit` a client gets.
     pub max_page_size: usize,
-    /// The largest POST body, in bytes.
+    /// The largest POST body, in bytes (of TAXII, the REST API and the
+    /// pages alike; see [`crate::body`]).
     pub max_content_length: u64,
+    /// The bytes of request bodies all requests may hold at once (at least
+    /// `max_content_length`); beyond, a body is refused with 503.
+    pub max_bodies_in_flight: u64,
     /// Whether discovery answers without credentials.
     pub public_discovery: bool,
     /// How long an add request may run before its status is returned as pending.
@@ -53,6 +57,7 @@ impl Default for TaxiiConfig {
         TaxiiConfig {
             max_page_size: 1000,
             max_content_length: 100 * 1024 * 1024,
+            max_bodies_in_flight: 256 * 1024 * 1024,
             public_discovery: false,
             add_wait: std::time::Duration::from_secs(5),
         }

@@ -101,6 +101,18 @@ fn describe(state: &AgreementState, name: &impl Fn(&str) -> String) -> String {
     }
 }
 
+/// The notices given on an agreement that have not taken effect yet, soonest first.
+fn scheduled<'a>(notices: &'a [policy::Notice], now: &Timestamp) -> Vec<&'a policy::Notice> {
+    let mut v: Vec<&policy::Notice> = notices.iter().filter(|n| !n.revoked && n.effective.micros() > now.micros()).collect();
+    v.sort_by_key(|n| n.effective.micros());
+    v
+}
+
+/// A scheduled notice in words: "Borealis's withdrawal from 2026-…".
+fn announce(n: &policy::Notice, name: &impl Fn(&str) -> String) -> String {
+    format!("{}'s {} from {}", name(n.author.as_str()), n.kind.name(), n.effective)
+}
+
 fn validity(a: &Agreement) -> String {
     match &a.terms.valid_until {
         Some(u) => format!("{} to {}", a.terms.valid_from, u),
@@ -112,7 +124,9 @@ fn validity(a: &Agreement) -> String {
 pub(super) async fn list(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
     let me = me(&signed)?;
     let store = state.store.clone();
-    let views = run(move || Ok(agreements::Book::load(&*store)?.list(&me, &Timestamp::now()))).await?.map_err(ApiError::from)?;
+    let now = Timestamp::now();
+    let at = now.clone();
+    let views = run(move || Ok(agreements::Book::load(&*store)?.list(&me, &at))).await?.map_err(ApiError::from)?;
     let names = super::partner_names(&state).await?;
     let name = named(&names);
     let body = html! {
@@ -126,7 +140,10 @@ pub(super) async fn list(State(state): State<AppState>, signed: Signed) -> Resul
                         @let a = &v.agreement;
                         tr {
                             td { a href={ "/agreements/" (a.id) } { (a.terms.title) } }
-                            td { span.state { (v.state.name()) } }
+                            td {
+                                span.state { (v.state.name()) }
+                                @for n in scheduled(&v.notices, &now) { br; span.scheduled { "scheduled: " (announce(n, &name)) } }
+                            }
                             td { (joined(&a.terms.parties, &name)) }
                             td { (a.terms.tlp_ceiling.name()) }
                             td { (validity(a)) }
@@ -185,8 +202,21 @@ async fn render(state: &AppState, signed: &Signed, id: &StixId, fault: Option<No
             }
         }
     };
+    let now = Timestamp::now();
+    let coming = scheduled(&view.notices, &now);
     let body = html! {
         p.lead { "State: " span.state { (view.state.name()) } " — " (describe(&view.state, &name)) }
+        @for n in &coming {
+            div.scheduled {
+                p { "Scheduled: " (announce(n, &name)) "." }
+                @if acts && n.author == me {
+                    form.inline method="post" action={ "/agreements/" (a.id) "/notices/" (n.id) "/cancel" } {
+                        input type="hidden" name="csrf" value=(signed.csrf);
+                        button type="submit" { "Cancel this " (n.kind.name()) }
+                    }
+                }
+            }
+        }
         dl.facts {
             dt { "Id" } dd { code { (a.id) } }
             dt { "Proposed by" } dd { (name(proposer.as_str())) }
@@ -260,7 +290,7 @@ async fn render(state: &AppState, signed: &Signed, id: &StixId, fault: Option<No
                 thead { tr { th scope="col" { "Party" } th scope="col" { "Notice" } th scope="col" { "Effective" } th scope="col" { "Given" } } }
                 tbody {
                     @for n in &view.notices {
-                        tr { td { (name(n.author.as_str())) } td { (n.kind.name()) @if n.revoked { " (revoked)" } } td { (n.effective) } td { (n.version) } }
+                        tr { td { (name(n.author.as_str())) } td { (n.kind.name()) @if n.revoked { " (cancelled)" } @else if n.effective.micros() > now.micros() { " (scheduled)" } } td { (n.effective) } td { (n.version) } }
                     }
                 }
             }
@@ -748,4 +778,25 @@ pub(super) async fn resume(State(s): State<AppState>, signed: Signed, Path(id): 
 /// `POST /agreements/{id}/withdraw`.
 pub(super) async fn withdraw(State(s): State<AppState>, signed: Signed, Path(id): Path<String>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
     notice(s, signed, id, NoticeKind::Withdrawal, pairs).await
+}
+
+/// `POST /agreements/{id}/notices/{notice}/cancel`: the caller's partner
+/// cancels a notice it gave that has not taken effect yet.
+pub(super) async fn cancel_notice(State(state): State<AppState>, signed: Signed, Path((id, notice)): Path<(String, String)>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
+    if let Err(r) = csrf(&signed, &pairs) {
+        return Ok(r.into_response());
+    }
+    if let Some(r) = role_refusal(&signed) {
+        return Ok(r);
+    }
+    let (me, id) = (me(&signed)?, agreement_id(&id)?);
+    let notice = StixId::parse(&notice).map_err(|_| WebError::NotFound)?;
+    let (store, aid) = (state.store.clone(), id.clone());
+    match run(move || agreements::cancel_notice(&*store, &me, &aid, &notice)).await? {
+        Ok(_) => {
+            state.agreements.invalidate();
+            Ok(Redirect::to(&format!("/agreements/{id}")).into_response())
+        }
+        Err(e) => failed(&signed, e),
+    }
 }

@@ -191,8 +191,8 @@ pub(super) async fn detect(State(state): State<AppState>, signed: Signed, req: R
 
 /// `POST /detection/sightings`: detection runs again on the observations
 /// the form carries; a sighting is made for each hit named in `hit`
-/// fields, or for every hit with `every=1`; then to the sighting, or to the
-/// list of sightings when there are several.
+/// fields, or for every hit with `every=1`; then to the sighting, or, when
+/// there are several, a page listing the sightings just made.
 pub(super) async fn sightings(State(state): State<AppState>, signed: Signed, req: Request) -> Result<Response, Response> {
     let fields = form::read(&state, req).await?;
     signed.check_csrf(&fields.csrf()).map_err(IntoResponse::into_response)?;
@@ -206,10 +206,20 @@ pub(super) async fn sightings(State(state): State<AppState>, signed: Signed, req
     let hits: Vec<Hit> = d.hits.into_iter().filter(|h| every || chosen.contains(&hit_key(h))).collect();
     let me = StixId::parse(&signed.caller.partner).map_err(|e| ApiError::internal(e.to_string()).into_response())?;
     let store = state.store.clone();
+    // What each sighting is of, for the list of those just made.
+    let about: Vec<(String, String, String, Option<StixId>)> = hits
+        .iter()
+        .map(|h| {
+            let v: Value = serde_json::from_slice(&h.indicator.json).unwrap_or(Value::Null);
+            let author = h.indicator.created_by_ref.clone().or_else(|| h.indicator.posted_by.clone()).unwrap_or_default();
+            (h.indicator.id.clone(), text(&v, "name"), author, h.agreement.clone())
+        })
+        .collect();
     let ids = crate::blocking(move || crate::detect::record_sightings(&*store, &me, &hits).map_err(store::Error::Internal))
         .await
         .map_err(IntoResponse::into_response)?;
-    let ids: Vec<String> = ids.into_iter().flatten().collect();
+    let made: Vec<(String, &(String, String, String, Option<StixId>))> = ids.into_iter().zip(&about).filter_map(|(id, a)| Some((id?, a))).collect();
+    let ids: Vec<&String> = made.iter().map(|(id, _)| id).collect();
     match ids.as_slice() {
         [one] => Ok(Redirect::to(&format!("/intel/{one}")).into_response()),
         [] => {
@@ -220,6 +230,28 @@ pub(super) async fn sightings(State(state): State<AppState>, signed: Signed, req
             });
             Err((StatusCode::UNPROCESSABLE_ENTITY, Html(body.into_string())).into_response())
         }
-        _ => Ok(Redirect::to("/intel?type=sighting").into_response()),
+        _ => {
+            // The sightings just made, in the order of the hits.
+            let names = super::author_names(&state).await.map_err(IntoResponse::into_response)?;
+            let index = state.agreement_index().await.map_err(IntoResponse::into_response)?;
+            let body = html! {
+                p.lead { (made.len()) " sightings made, each shared with the indicator's author alone." }
+                table.results {
+                    thead { tr { th scope="col" { "Sighting" } th scope="col" { "Of indicator" } th scope="col" { "For" } th scope="col" { "Shared under" } } }
+                    tbody {
+                        @for (id, (indicator, name, author, agreement)) in &made {
+                            tr {
+                                td { a href={ "/intel/" (id) } { (id) } }
+                                td { a href={ "/intel/" (indicator) } { @if name.is_empty() { (indicator) } @else { (name) } } }
+                                td { (names.get(author).cloned().unwrap_or_else(|| author.clone())) }
+                                td { @match agreement.as_ref().and_then(|a| index.agreement(a)) { Some(a) => { (a.terms.title) } None => { "none: your own indicator" } } }
+                            }
+                        }
+                    }
+                }
+                p { a href="/detection" { "Detect again" } " · " a href="/intel?type=sighting" { "All sightings" } }
+            };
+            Ok(page(layout("Sightings made", Some(&signed), body)))
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! Form bodies of the pages that take pasted or uploaded STIX: URL-encoded
 //! or `multipart/form-data`, read up to the node's maximum content length
 //! (the TAXII and REST limit, `max_content_length`) and answered 413 with
-//! a page beyond it. Their routes disable axum's default body limit, so
-//! this is the one limit that applies.
+//! a page beyond it. The node's body rule ([`crate::body`]) has refused a
+//! larger body before it gets here; the limit here is its backstop.
 
 use std::collections::HashMap;
 
@@ -46,7 +46,7 @@ impl Fields {
 }
 
 /// A page for a refused body.
-fn refused(status: StatusCode, title: &str, message: String) -> Response {
+pub(super) fn refused(status: StatusCode, title: &str, message: String) -> Response {
     let body = layout(title, None, html! { p.error role="alert" { (message) } p { "Go back and try again." } });
     (status, Html(body.into_string())).into_response()
 }

@@ -1,6 +1,6 @@
 //! Intelligence pages: search at `/intel` (by type, text in the name or
 //! description, label, author partner, observable value, and date added
-//! after and before, paged) and one object at
+//! after and before, newest first, paged) and one object at
 //! `/intel/{id}` (its latest visible version's properties, its versions with
 //! their author-signature status, author, markings, the agreements it is
 //! shared under that the caller is party to, how many other partners
@@ -8,9 +8,9 @@
 //! for its author or the node's administrator the release decision per
 //! partner).
 //!
-//! Both read through the caller's release gate, with the REST API's own
-//! functions ([`crate::api::objects::visible_page`],
-//! [`crate::api::objects::visible_versions`], [`crate::detect::correlate`]),
+//! Both read through the caller's release gate ([`crate::release::Reader`],
+//! with the REST API's own [`crate::api::objects::visible_versions`] and
+//! [`crate::detect::correlate`]),
 //! and log what they show under the channel `web`.
 
 use std::sync::Arc;
@@ -20,19 +20,34 @@ use axum::response::Response;
 use maud::{html, Markup};
 use model::{StixId, Timestamp};
 use serde_json::Value;
-use store::{Cursor, DateAdded, Record, Versions};
+use store::{Record, Versions};
 
 use super::session::Signed;
 use super::{layout, page, WebError};
-use crate::api::objects::{visible_page, visible_versions};
+use crate::api::objects::visible_versions;
 use crate::release::{Reader, Through};
 use crate::{detect, ApiError, AppState};
 
 /// Objects per page of search results.
 const PAGE: usize = 50;
 
-/// How many store pages a text search reads for one page of results.
-const TEXT_SCAN_PAGES: usize = 20;
+/// The most versions one page of search results reads (gated); beyond,
+/// the page ends and "More results" goes on from where it stopped.
+const READ_BUDGET: usize = 10_000;
+
+/// The most versions of one window of `date_added` a text or label search
+/// reads whole; a denser window is narrowed (a listing without those
+/// filters reads four pages' worth).
+const WINDOW_MAX: usize = 2_000;
+
+/// Versions per store page within a window.
+const WINDOW_PAGE: usize = 500;
+
+/// The first window a search reads back from the newest: an hour.
+const WINDOW_FIRST: i64 = 3_600_000_000;
+
+/// A window this narrow (a millisecond) is read whole however dense.
+const WINDOW_MIN: i64 = 1_000;
 
 /// The search form's fields.
 #[derive(serde::Deserialize, Default)]
@@ -83,8 +98,9 @@ fn name_of(v: &Value) -> String {
     v.get("name").and_then(Value::as_str).map(str::to_owned).unwrap_or_default()
 }
 
-/// The results of a search: records shown, and the cursor of the next page.
-async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str) -> Result<(Vec<Record>, Option<String>), WebError> {
+/// The results of a search, newest first: records shown, and the cursor of
+/// the next page with the `date_added` it goes back from.
+async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str) -> Result<(Vec<Record>, Option<(String, i64)>), WebError> {
     let bad = |m: String| WebError::Api(ApiError::client(axum::http::StatusCode::BAD_REQUEST, "bad request", m));
     if !s.observable.trim().is_empty() {
         // `kind:value`, as the REST API's /observables/{type}/{value}.
@@ -102,68 +118,114 @@ async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str)
         "" => Vec::new(),
         p => vec![StixId::parse(p).map_err(|e| bad(format!("partner: {e}")))?.to_string()],
     };
-    let mut after = match s.next.as_str() {
-        "" => None,
-        n => Some(Cursor(DateAdded(state.cursors.open(n, context).map_err(|e| bad(e.to_string()))?))),
+    // Newest first: the results are read in windows of `date_added` going
+    // back from the newest (or from where the previous page ended: its
+    // cursor is the oldest date shown). A window is read whole (in the
+    // store's date-added order) and its matches shown newest first; a
+    // window holding more than it should (`most`) is narrowed, a sparse
+    // one widened. A page ends when it is full, when `READ_BUDGET` versions
+    // were read (the next page goes on from there), or at the start of the
+    // store (or the "added after" date).
+    let mut hi = match s.next.as_str() {
+        "" => added_before.unwrap_or(i64::MAX),
+        n => state.cursors.open(n, context).map_err(|e| bad(e.to_string()))?,
     };
-    let query = |after| store::Query {
-        types: s.kind.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect(),
-        added_after,
-        authors: authors.clone(),
-        versions: Versions::LAST,
-        after,
-        ..store::Query::default()
-    };
+    let floor = added_after.unwrap_or(i64::MIN);
     let q = s.q.trim().to_lowercase();
     let label = s.label.trim().to_lowercase();
-    if q.is_empty() && label.is_empty() && added_before.is_none() {
-        let page = visible_page(state, reader, store::Query { limit: Some(PAGE), ..query(after) }, "web").await?;
-        let next = page.more.then_some(page.next).flatten().map(|c| state.cursors.seal(c.0 .0, context));
-        return Ok((page.records, next));
-    }
-    // Text, label or an end date: read gated pages and keep what matches,
-    // logging only that. Pages come in date-added order, so an end date
-    // stops the reading.
-    let mut shown = Vec::new();
+    let matches = |r: &Record| {
+        if q.is_empty() && label.is_empty() {
+            return true;
+        }
+        let v = json_of(r);
+        let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_lowercase();
+        let labelled = || v.get("labels").and_then(Value::as_array).is_some_and(|ls| ls.iter().filter_map(Value::as_str).any(|l| l.to_lowercase() == label));
+        (q.is_empty() || text("name").contains(&q) || text("description").contains(&q)) && (label.is_empty() || labelled())
+    };
+    // A window read whole holds at most this many versions: enough for a
+    // page when every version matches, more when a filter drops some.
+    let most = if q.is_empty() && label.is_empty() { 4 * PAGE } else { WINDOW_MAX };
+    let now = Timestamp::now().micros();
+    let mut width = WINDOW_FIRST;
+    let mut shown: Vec<Record> = Vec::new();
+    let mut read = 0usize;
     let mut next = None;
-    let mut ended = false;
-    for _ in 0..TEXT_SCAN_PAGES {
-        let query = store::Query { limit: Some(PAGE), gate: Some(reader.gate()), ..query(after) };
+    while hi > floor {
+        if read >= READ_BUDGET {
+            next = Some(hi);
+            break;
+        }
+        let lo = hi.min(now).saturating_sub(width).max(floor);
+        // The whole window unless it is wide and dense.
+        let cap = (width > WINDOW_MIN).then_some(most);
+        let query = store::Query {
+            types: s.kind.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect(),
+            added_after: Some(lo),
+            authors: authors.clone(),
+            versions: Versions::LAST,
+            gate: Some(reader.gate()),
+            limit: Some(WINDOW_PAGE.min(most + 1)),
+            ..store::Query::default()
+        };
         let store = state.store.clone();
-        let page = crate::blocking(move || store.query(&query)).await?;
-        let mut full = false;
-        for r in page.records {
+        let window = crate::blocking(move || {
+            let mut records: Vec<Record> = Vec::new();
+            let mut query = query;
+            loop {
+                let page = store.query(&query)?;
+                let ended = !page.more || page.records.last().is_none_or(|r| r.date_added.0 >= hi);
+                records.extend(page.records.into_iter().take_while(|r| r.date_added.0 < hi));
+                if cap.is_some_and(|c| records.len() > c) {
+                    return Ok((records, true));
+                }
+                if ended {
+                    return Ok((records, false));
+                }
+                query.after = page.next;
+            }
+        })
+        .await?;
+        let (records, full) = window;
+        read += records.len();
+        if full {
+            // Narrow it to about half the most at the density just read
+            // (from the first version read to the last).
+            let first = records.first().map_or(lo, |r| r.date_added.0);
+            let spread = records.last().map_or(width, |r| r.date_added.0.saturating_sub(first)).max(1);
+            let guess = i64::try_from(i128::from(spread) * (most as i128 / 2) / records.len() as i128).unwrap_or(width);
+            // What was read is older than the rest of the window: at most
+            // the part after it.
+            let rest = records.last().map_or(width, |r| hi.min(now).saturating_sub(r.date_added.0));
+            width = guess.min(rest).clamp(2, width / 2);
+            continue;
+        }
+        let held = records.len();
+        let mut found: Vec<Record> = records.into_iter().filter(|r| matches(r)).collect();
+        found.reverse();
+        for r in found {
             if shown.len() == PAGE {
-                // The rest of this store page is for the next page of results.
-                full = true;
                 break;
             }
-            if added_before.is_some_and(|b| r.date_added.0 >= b) {
-                ended = true;
-                break;
-            }
-            let v = json_of(&r);
-            let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_lowercase();
-            let labelled = || v.get("labels").and_then(Value::as_array).is_some_and(|ls| ls.iter().filter_map(Value::as_str).any(|l| l.to_lowercase() == label));
-            let cursor = r.date_added;
-            if (q.is_empty() || text("name").contains(&q) || text("description").contains(&q)) && (label.is_empty() || labelled()) {
-                shown.push(r);
-            }
-            after = Some(Cursor(cursor));
+            shown.push(r);
         }
-        if ended || (!page.more && !full) {
-            after = None;
+        if shown.len() == PAGE {
+            next = shown.last().map(|r| r.date_added.0);
             break;
         }
-        if full || shown.len() == PAGE {
+        hi = lo.saturating_add(1).min(hi);
+        if lo <= floor {
             break;
         }
-    }
-    if let Some(c) = after {
-        next = Some(state.cursors.seal(c.0 .0, context));
+        // Wider for the next: to about half the most at this density, at
+        // most eight times as wide.
+        let wider = width.saturating_mul(8);
+        width = match i64::try_from(i128::from(width) * (most as i128 / 2) / held.max(1) as i128) {
+            Ok(w) => w.clamp(width, wider),
+            Err(_) => wider,
+        };
     }
     crate::release_log::released(state, reader, "web", &shown)?;
-    Ok((shown, next))
+    Ok((shown, next.map(|c| (state.cursors.seal(c, context), c))))
 }
 
 /// `GET /intel`.
@@ -196,7 +258,12 @@ pub(super) async fn search(State(state): State<AppState>, signed: Signed, UrlQue
             div { label for="before" { "Added before" } input #before name="before" value=(s.before) placeholder="2026-12-31"; }
             button type="submit" { "Search" }
         }
-        @if records.is_empty() { p { "Nothing you may see matches." } }
+        @if records.is_empty() {
+            @match &next {
+                None => p { "Nothing you may see matches." },
+                Some((_, from)) => p { "Nothing you may see matches among the objects added since " (Timestamp::from_micros(*from).to_string()) "; “More results” searches older ones." },
+            }
+        }
         @else {
             table.results {
                 thead { tr { th scope="col" { "Type" } th scope="col" { "Name" } th scope="col" { "Author" } th scope="col" { "Modified" } } }
@@ -214,8 +281,8 @@ pub(super) async fn search(State(state): State<AppState>, signed: Signed, UrlQue
                 }
             }
         }
-        @if let Some(n) = next {
-            p.more { a href={ "/intel?" (s.link()) "&next=" (enc(&n)) } { "More results" } }
+        @if let Some((n, _)) = &next {
+            p.more { a href={ "/intel?" (s.link()) "&next=" (enc(n)) } { "More results" } }
         }
     };
     Ok(page(layout("Intelligence", Some(&signed), body)))
@@ -331,7 +398,9 @@ async fn facts_of(state: &AppState, reader: &Arc<Reader>, signed: &Signed, versi
                 .filter_map(|p| StixId::parse(&p.id).ok().map(|id| (p.id.clone(), id)))
                 .map(|(p, recipient)| {
                     let d = crate::release::decide_record(latest, &recipient, &now, &Through::AnyShare, &index);
-                    (p, matches!(d, policy::Decision::Allow { .. }), d.explain())
+                    let name = partners.iter().find(|x| x.id == p).map_or(p.as_str(), |x| x.name.as_str());
+                    let why = crate::release::explain_record(latest, &recipient, name, &d, &now, &index);
+                    (p, d.is_allowed(), why)
                 })
                 .collect()
         });
@@ -360,6 +429,10 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path(id)
         .filter_map(|a| StixId::parse(a).ok())
         .filter_map(|a| index.agreement(&a).filter(|x| x.is_party(&me)).map(|x| x.terms.title.clone()))
         .collect();
+    // A received object: the agreement it arrived under and its holder here,
+    // for a reader party to that agreement.
+    let received = crate::release::held_by(&latest)
+        .and_then(|via| index.agreement(&via.agreement).filter(|x| x.is_party(&me)).map(|x| (x.terms.title.clone(), via.holder.to_string())));
     let (store, r, json) = (state.store.clone(), reader.clone(), latest.json.clone());
     let author = detect::author_of(&latest).map(str::to_owned);
     let also = crate::blocking(move || {
@@ -381,7 +454,14 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path(id)
             dt { "Id" } dd { code { (latest.id) } }
             dt { "Author" } dd { (latest.created_by_ref.as_deref().map(partner).unwrap_or_else(|| "(none named)".to_owned())) }
             dt { "Markings" } dd { @if markings.is_empty() { "none" } @else { @for m in &markings { code { (m) } " " } } }
-            dt { "Shared under" } dd { @if shared.is_empty() { "no agreement you are party to" } @else { (shared.join(", ")) } }
+            @if let Some((title, holder)) = &received {
+                dt { "Received under" } dd { (title) " (held by " (partner(holder)) ")" }
+            }
+            dt { "Shared under" } dd {
+                @if !shared.is_empty() { (shared.join(", ")) }
+                @else if received.is_some() { "not shared on" }
+                @else { "no agreement you are party to" }
+            }
             dt { "Also reported by" } dd { (also) " other partner" @if also != 1 { "s" } }
         }
         h2 { "Properties" }

@@ -35,10 +35,10 @@ pub mod session;
 mod share;
 mod workbench;
 
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup, DOCTYPE};
@@ -56,7 +56,7 @@ const STYLE: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("workbench.js");
 
 /// The web routes.
-pub fn router() -> Router<AppState> {
+pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard::show))
         .route("/login", get(session::login_form).post(session::login))
@@ -64,9 +64,9 @@ pub fn router() -> Router<AppState> {
         .route("/intel", get(intel::search))
         .route("/intel/{id}", get(intel::show))
         .route("/share", get(share::show).post(share::share).layer(DefaultBodyLimit::disable()))
-        .route("/share/indicator", post(share::share_indicator).layer(DefaultBodyLimit::disable()))
+        .route("/share/indicator", get(to("/share")).post(share::share_indicator).layer(DefaultBodyLimit::disable()))
         .route("/detection", get(detection::show).post(detection::detect).layer(DefaultBodyLimit::disable()))
-        .route("/detection/sightings", post(detection::sightings).layer(DefaultBodyLimit::disable()))
+        .route("/detection/sightings", get(to("/detection")).post(detection::sightings).layer(DefaultBodyLimit::disable()))
         .route("/workbench", get(workbench::show).post(workbench::run).layer(DefaultBodyLimit::disable()))
         .route("/workbench/validate", post(workbench::validate))
         .route("/agreements", get(agreements::list).post(agreements::propose))
@@ -77,13 +77,71 @@ pub fn router() -> Router<AppState> {
         .route("/agreements/{id}/suspend", post(agreements::suspend))
         .route("/agreements/{id}/resume", post(agreements::resume))
         .route("/agreements/{id}/withdraw", post(agreements::withdraw))
+        .route("/agreements/{id}/notices/{notice}/cancel", post(agreements::cancel_notice))
         .route("/partners", get(partners::show))
-        .route("/peers", post(partners::add_peer))
+        .route("/peers", get(to("/partners")).post(partners::add_peer))
         .route("/static/style.css", get(style))
         .route("/static/icon.svg", get(icon))
         .route("/favicon.ico", get(icon))
         .route("/static/workbench.js", get(script))
+        .layer(axum::middleware::from_fn_with_state(state, with_navigation))
         .layer(axum::middleware::from_fn(security_headers))
+}
+
+/// A GET of a path that only takes a form's POST (a refresh, a bookmark):
+/// 303 to the page that has the form.
+fn to(page: &'static str) -> impl Fn() -> std::future::Ready<Response> + Clone + Send + Sync + 'static {
+    move || std::future::ready(Redirect::to(page).into_response())
+}
+
+/// An error page's title and message, carried in the response's extensions
+/// until [`with_navigation`] renders it with the caller's navigation.
+#[derive(Clone)]
+struct ErrorPage {
+    title: &'static str,
+    message: String,
+}
+
+/// An error page: the layout with the navigation when signed in, a link
+/// back to the dashboard, and the security headers.
+fn error_page(status: StatusCode, e: &ErrorPage, signed: Option<&session::Signed>) -> Response {
+    let body = layout(e.title, signed, html! { p.error role="alert" { (e.message) } a href="/" { "Back to the dashboard" } });
+    let mut r = (status, Html(body.into_string())).into_response();
+    secure(&mut r);
+    r.extensions_mut().insert(e.clone());
+    r
+}
+
+/// Gives an error page of the web routes ([`WebError`]) the navigation of
+/// the session that asked for it: the session is only looked up when the
+/// page is an error.
+async fn with_navigation(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let headers = req.headers().clone();
+    let r = next.run(req).await;
+    let Some(e) = r.extensions().get::<ErrorPage>().cloned() else { return r };
+    match signed_in(&state, headers).await {
+        Some(signed) => error_page(r.status(), &e, Some(&signed)),
+        None => r,
+    }
+}
+
+/// The live session of a request with these headers, if any.
+async fn signed_in(state: &AppState, headers: axum::http::HeaderMap) -> Option<session::Signed> {
+    use axum::extract::FromRequestParts;
+    let (mut parts, ()) = Request::new(()).into_parts();
+    parts.headers = headers;
+    session::Signed::from_request_parts(&mut parts, state).await.ok()
+}
+
+/// Unknown paths outside the APIs: the not-found page, with the navigation
+/// when signed in (the node's router falls back to it).
+pub async fn not_found(State(state): State<AppState>, req: Request) -> Response {
+    let signed = signed_in(&state, req.headers().clone()).await;
+    error_page(StatusCode::NOT_FOUND, &not_found_page(), signed.as_ref())
+}
+
+fn not_found_page() -> ErrorPage {
+    ErrorPage { title: "Not found", message: "There is no such page or object.".to_owned() }
 }
 
 /// The node's icon: two linked rings, drawn for the project.
@@ -102,12 +160,16 @@ async fn script() -> Response {
 /// Adds the security headers to every response of the web routes.
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut r = next.run(req).await;
+    secure(&mut r);
+    r
+}
+
+fn secure(r: &mut Response) {
     let h = r.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
-    r
 }
 
 /// A whole page: the header (with navigation and sign-out when signed in),
@@ -171,15 +233,13 @@ impl From<ApiError> for WebError {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         match self {
-            WebError::NotFound => {
-                let body = layout("Not found", None, html! { p { "There is no such page or object." } a href="/" { "Back to the dashboard" } });
-                (StatusCode::NOT_FOUND, Html(body.into_string())).into_response()
-            }
+            // Rendered without the navigation here; `with_navigation` adds
+            // the caller's.
+            WebError::NotFound => error_page(StatusCode::NOT_FOUND, &not_found_page(), None),
             // A person's mistake (a bad search value, a stale link) is a page
             // saying what to fix; anything else answers as the API does.
             WebError::Api(e) if e.status().is_client_error() => {
-                let body = layout("Cannot show that", None, html! { p.error role="alert" { (e.description()) } a href="/" { "Back to the dashboard" } });
-                (e.status(), Html(body.into_string())).into_response()
+                error_page(e.status(), &ErrorPage { title: "Cannot show that", message: e.description().to_owned() }, None)
             }
             WebError::Api(e) => e.into_response(),
         }
@@ -202,6 +262,21 @@ pub(crate) async fn author_names(state: &AppState) -> Result<std::collections::H
     let mut names = partner_names(state).await?;
     names.insert(policy::ext::ENTENTE_IDENTITY.to_owned(), PLATFORM.to_owned());
     Ok(names)
+}
+
+/// A page for a request refused before its handler answered: its body
+/// ([`crate::body`]) or the framework's rejection of it.
+pub(crate) fn refused(status: StatusCode, title: &str, message: String) -> Response {
+    let mut chars = title.chars();
+    let title: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+    let mut r = form::refused(status, &title, message);
+    // Refused before routing, it did not pass `security_headers`.
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }
 
 /// A rendered page, 200.

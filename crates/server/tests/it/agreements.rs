@@ -42,9 +42,9 @@ async fn agreement_lifecycle(backend: Backend) {
     assert_eq!(call(&node, &lc, "GET", &format!("agreements/{id}"), None).await.0, 404);
 
     // Ratified by both: in force.
-    assert_eq!(call(&node, &lb, "POST", &format!("agreements/{id}/ratify"), None).await.0, 200);
+    assert_eq!(call(&node, &lb, "POST", &format!("agreements/{id}/ratify"), None).await.0, 201);
     assert_eq!(state_of(&node, &la, &id).await, "awaiting-ratification");
-    assert_eq!(call(&node, &la, "POST", &format!("agreements/{id}/ratify"), None).await.0, 200);
+    assert_eq!(call(&node, &la, "POST", &format!("agreements/{id}/ratify"), None).await.0, 201);
     assert_eq!(state_of(&node, &lb, &id).await, "in-force");
     let (_, v) = call(&node, &la, "GET", &format!("agreements/{id}"), None).await;
     assert!(v["ratifications"].as_array().unwrap().iter().all(|r| r["signature_valid"] == true), "{v}");
@@ -53,21 +53,21 @@ async fn agreement_lifecycle(backend: Backend) {
     let mut amended = terms(&node);
     amended["tlp_ceiling"] = json!("green");
     let (s, v) = call(&node, &la, "POST", &format!("agreements/{id}"), Some(amended)).await;
-    assert_eq!(s, 200, "{v}");
+    assert_eq!(s, 201, "{v}");
     assert_eq!(state_of(&node, &la, &id).await, "draft");
     call(&node, &la, "POST", &format!("agreements/{id}/ratify"), None).await;
     call(&node, &lb, "POST", &format!("agreements/{id}/ratify"), None).await;
     assert_eq!(state_of(&node, &la, &id).await, "in-force");
 
     // Notices: suspension, resumption, withdrawal.
-    assert_eq!(call(&node, &lb, "POST", &format!("agreements/{id}/suspend"), None).await.0, 200);
+    assert_eq!(call(&node, &lb, "POST", &format!("agreements/{id}/suspend"), None).await.0, 201);
     assert_eq!(state_of(&node, &la, &id).await, "suspended");
     // A resumption must take effect after the suspension.
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    assert_eq!(call(&node, &lb, "POST", &format!("agreements/{id}/resume"), None).await.0, 200);
+    assert_eq!(call(&node, &lb, "POST", &format!("agreements/{id}/resume"), None).await.0, 201);
     assert_eq!(state_of(&node, &la, &id).await, "in-force");
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    assert_eq!(call(&node, &la, "POST", &format!("agreements/{id}/withdraw"), None).await.0, 200);
+    assert_eq!(call(&node, &la, "POST", &format!("agreements/{id}/withdraw"), None).await.0, 201);
     assert_eq!(state_of(&node, &lb, &id).await, "withdrawn");
 
     // Invalid terms name the property.
@@ -94,7 +94,7 @@ async fn a_party_amended_out_sees_it_no_more(backend: Backend) {
     let mut two = terms(&node);
     two["title"] = json!("A–B only, now");
     let (s, v) = call(&node, &la, "POST", &format!("agreements/{id}"), Some(two)).await;
-    assert_eq!(s, 200, "{v}");
+    assert_eq!(s, 201, "{v}");
     let (s, v) = call(&node, &lc, "GET", &format!("agreements/{id}"), None).await;
     assert_eq!(s, 404, "C still sees the amended agreement: {v}");
     let (_, listed) = call(&node, &lc, "GET", "agreements", None).await;

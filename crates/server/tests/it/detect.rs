@@ -157,3 +157,165 @@ async fn detection_sightings_and_correlation(backend: Backend) {
     // C cannot ask about A's A–B indicator at all.
     assert_eq!(call(&node, &lc, "GET", &format!("objects/{}/observables", ids(&[2])[0]), None).await.0, 404);
 }
+
+/// Thirty ANDed observation expressions of one address: each observation
+/// of it seen 20,000 times makes the matcher combine instances.
+fn heavy_pattern() -> String {
+    vec!["[ipv4-addr:value = '203.0.113.66']"; 30].join(" AND ")
+}
+
+/// The attack of issue 18: 300 observations of the address, each seen 20,000 times.
+fn attack(first: u32) -> Value {
+    let list: Vec<Value> = (first..first + 300)
+        .map(|n| {
+            let mut o = observation(n, "203.0.113.66", "x");
+            o["objects"][0]["number_observed"] = json!(20_000);
+            o
+        })
+        .collect();
+    json!(list)
+}
+
+async fn store_own(node: &crate::Node, token: &str, indicator: &Value) {
+    let (s, v) = call(node, token, "POST", "objects", Some(json!({"objects": [indicator]}))).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["results"][0]["status"], "stored", "{v}");
+}
+
+/// A detection request as `token`: status, `Retry-After`, body.
+async fn detect_raw(url: &str, token: &str, body: &Value) -> (reqwest::StatusCode, Option<String>, Value) {
+    let r = reqwest::Client::new().post(format!("{url}/api/v1/detect")).bearer_auth(token).json(body).send().await.unwrap();
+    let retry = r.headers().get("retry-after").and_then(|h| h.to_str().ok()).map(str::to_owned);
+    (r.status(), retry, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_pathological_request_is_cut_off_and_another_partner_still_answers() {
+    let limits = server::detect_limits::DetectLimits {
+        indicator_steps: u64::MAX,
+        request_time: std::time::Duration::from_secs(8),
+        per_partner: 1,
+        wait: std::time::Duration::from_secs(1),
+        ..Default::default()
+    };
+    let node = crate::start_with(crate::Backend::Sqlite, Default::default(), limits).await;
+    let heavy = indicator(20, &node.a, &heavy_pattern());
+    let light = indicator(21, &node.b, "[ipv4-addr:value = '198.51.100.5']");
+    store_own(&node, &node.token_a, &heavy).await;
+    store_own(&node, &node.token_b, &light).await;
+
+    // X: A's viewer sends the attack.
+    let (url, viewer) = (node.url.clone(), node.viewer_a.clone());
+    let x = tokio::spawn(async move { detect_raw(&url, &viewer, &attack(1000)).await });
+    // Once X runs, A's next request is over A's share: 429 with Retry-After.
+    let probe = observation(30, "192.0.2.1", "x");
+    let mut refused = None;
+    for _ in 0..200 {
+        let (s, retry, v) = detect_raw(&node.url, &node.token_a, &probe).await;
+        if s == 429 {
+            refused = Some((retry, v));
+            break;
+        }
+        assert_eq!(s, 200, "{v}");
+        assert!(!x.is_finished(), "A's attack ended before it was seen running");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (retry, v) = refused.expect("A's second request is refused while the first runs");
+    assert_eq!(retry.as_deref(), Some("2"), "{v}");
+    assert!(v["description"].as_str().unwrap_or_default().contains("detection requests at once"), "{v}");
+
+    // Y: B's ordinary request answers while X's is still running, within
+    // half of X's budget (it takes milliseconds alone; before detection
+    // had budgets and locked per observation, it waited for X to end).
+    let started = std::time::Instant::now();
+    let (s, _, v) = detect_raw(&node.url, &node.token_b, &observation(31, "198.51.100.5", "y")).await;
+    let took = started.elapsed();
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["complete"], true, "{v}");
+    assert_eq!(hit_ids(&v), vec![light["id"].as_str().unwrap().to_owned()], "{v}");
+    assert!(!x.is_finished(), "B's answer waited for A's attack to end ({took:?})");
+    assert!(took < std::time::Duration::from_secs(4), "B waited {took:?}");
+
+    // X is cut off with an error naming the limit and the indicator.
+    let (s, _, v) = x.await.unwrap();
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["title"], "detection limit exceeded", "{v}");
+    let d = v["description"].as_str().unwrap_or_default();
+    assert!(d.contains("request_time") && d.contains(heavy["id"].as_str().unwrap()), "{v}");
+    // A's share is free again.
+    assert_eq!(detect_raw(&node.url, &node.token_a, &probe).await.0, 200);
+}
+
+#[tokio::test]
+async fn an_indicator_over_its_steps_is_set_aside_and_named() {
+    let node = crate::start(crate::Backend::Sqlite, Default::default()).await;
+    let heavy = indicator(22, &node.a, &heavy_pattern());
+    let light = indicator(23, &node.a, "[ipv4-addr:value = '203.0.113.66']");
+    store_own(&node, &node.token_a, &heavy).await;
+    store_own(&node, &node.token_a, &light).await;
+    let mut three = attack(2000);
+    three.as_array_mut().unwrap().truncate(3);
+    let (s, v) = call(&node, &node.viewer_a, "POST", "detect", Some(three)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["complete"], false, "{v}");
+    let limits = v["limits"].as_array().unwrap();
+    assert_eq!(limits.len(), 1, "set aside once, not per observation: {v}");
+    assert_eq!(limits[0]["limit"], "indicator_steps", "{v}");
+    assert_eq!(limits[0]["indicator"], heavy["id"], "{v}");
+    // The other indicator is still matched on every observation.
+    assert_eq!(hit_ids(&v), vec![light["id"].as_str().unwrap().to_owned(); 3], "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn matching_stops_when_the_client_goes_away() {
+    let limits = server::detect_limits::DetectLimits {
+        indicator_steps: u64::MAX,
+        request_time: std::time::Duration::from_secs(600),
+        per_partner: 1,
+        wait: std::time::Duration::from_secs(5),
+        ..Default::default()
+    };
+    let node = crate::start_with(crate::Backend::Sqlite, Default::default(), limits).await;
+    store_own(&node, &node.token_a, &indicator(24, &node.a, &heavy_pattern())).await;
+    let gone = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(1))
+        .build()
+        .unwrap()
+        .post(format!("{}/api/v1/detect", node.url))
+        .bearer_auth(&node.viewer_a)
+        .json(&attack(3000))
+        .send()
+        .await;
+    assert!(gone.is_err(), "the attack must outlast the client's patience: {gone:?}");
+    // The work stopped and gave A's share back: without cancellation it
+    // would hold it for ten minutes and this request would get 429.
+    let (s, _, v) = detect_raw(&node.url, &node.token_a, &observation(32, "192.0.2.1", "x")).await;
+    assert_eq!(s, 200, "{v}");
+    let metrics = reqwest::get(format!("{}/metrics", node.url)).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("entente_detect_limited_total{limit=\"cancelled\"}"), "{metrics}");
+}
+
+#[test]
+fn a_run_stops_at_its_step_budget_naming_the_indicator() {
+    // The session alone, without HTTP: the run's step budget.
+    let dir = tempfile::tempdir().unwrap();
+    let store: std::sync::Arc<dyn store::Store> = std::sync::Arc::new(store_sqlite::SqliteStore::open(dir.path()).unwrap());
+    let author = "identity--00000000-0000-4000-8000-0000000000aa";
+    let ind = model::Object::from_value(indicator(25, author, &heavy_pattern())).unwrap();
+    store.put(&[ind], &store::PutOptions { posted_by: Some(author.into()), ..Default::default() }).unwrap();
+    let indicators = server::detect::Indicators::default();
+    indicators.refresh(&*store).unwrap();
+    let index = server::release::Agreements::default().index(&*store).unwrap();
+    let reader = server::release::Reader::new(model::StixId::parse(author).unwrap(), index, server::release::Through::AnyShare);
+    let mut feed = server::detect::Feed::default();
+    let mut ready = Vec::new();
+    feed.push_document(attack(4000), &mut ready);
+    let mut session = server::detect::Session::new(&indicators, &*store, reader);
+    session.budget = server::detect::Budget { indicator_steps: u64::MAX, run_steps: 200_000, ..Default::default() };
+    let hits = session.run(&ready).unwrap();
+    assert!(hits.is_empty());
+    let stopped = session.stopped.expect("the run stops");
+    assert_eq!(stopped.limit, server::detect::Limit::RequestSteps);
+    assert_eq!(stopped.indicator.map(|r| r.id), Some("indicator--00000000-0000-4000-8000-000000000025".to_owned()));
+    assert!(session.totals.steps >= 200_000 && session.totals.observations < 300, "{:?}", session.totals);
+}

@@ -4,6 +4,7 @@
 //! The browser tests (`browser/`) drive headless Chromium against a node.
 
 mod agreements;
+mod bodies;
 mod browser;
 mod detect;
 mod faults;
@@ -75,6 +76,11 @@ impl Drop for Node {
 }
 
 pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) -> Node {
+    start_with(backend, config, Default::default()).await
+}
+
+/// [`start`] with these detection limits.
+pub(crate) async fn start_with(backend: Backend, config: server::taxii::TaxiiConfig, detection: server::detect_limits::DetectLimits) -> Node {
     server::telemetry::install();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_owned();
@@ -123,6 +129,7 @@ pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) 
     .await
     .unwrap();
     let (a, b, c, [token_a, token_b, viewer_a], liaison, [shared, a_only_write, a_private], pg_name) = ids;
+    let state = server::AppState { detection: Arc::new(server::detect_limits::Workers::new(detection)), ..state };
     let app = server::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -175,7 +182,7 @@ pub(crate) async fn ratified_agreement(node: &Node, title: &str, parties: &[usiz
     let id = v["id"].as_str().unwrap().to_owned();
     for p in parties {
         let (s, v) = call(node, &node.liaison[*p], "POST", &format!("agreements/{id}/ratify"), None).await;
-        assert_eq!(s, 200, "{v}");
+        assert_eq!(s, 201, "{v}");
     }
     id
 }

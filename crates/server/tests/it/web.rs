@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{call, ratified_agreement, start, Backend, Node};
 
-crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages);
+crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, error_pages_keep_the_navigation);
 
 /// The payloads every string of the hostile object carries.
 pub(crate) const PAYLOADS: [&str; 4] = ["<script>alert(1)</script>", "\" onerror=\"alert(1)", "javascript:alert(1)", "<svg onload=alert(1)>"];
@@ -513,4 +513,60 @@ async fn search_pages(backend: Backend) {
         let html = r.text().await.unwrap();
         assert!(html.contains("role=\"alert\"") && html.contains(says), "{query}: {html}");
     }
+}
+
+/// A page that is not there, an object the caller may not see, a bad search
+/// value: HTML pages with the signed-in caller's navigation, never JSON; a
+/// GET of a form's POST-only address (a refresh) goes to its page.
+async fn error_pages_keep_the_navigation(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let a = crate::web::sign_in(&node, &node.token_a).await;
+    let nav = "<nav aria-label=\"Main\">";
+    for (path, status) in [("/intell", 404), ("/intel/malware--00000000-0000-4000-8000-000000000099", 404), ("/intel?after=someday", 400)] {
+        let (s, csp, page) = a.get(path).await;
+        assert_eq!(s.as_u16(), status, "{path}: {page}");
+        assert!(page.starts_with("<!DOCTYPE html>") && page.contains(nav), "{path}: the navigation: {page}");
+        assert_eq!(csp.as_deref(), Some(server::web::CSP), "{path}");
+    }
+    // Signed out: the page without the navigation; the APIs keep their errors.
+    let r = client().get(format!("{}/intell", node.url)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("There is no such page") && !page.contains(nav), "{page}");
+    let r = client().get(format!("{}/api/v1/nothing", node.url)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    for (path, page) in [("/peers", "/partners"), ("/detection/sightings", "/detection"), ("/share/indicator", "/share")] {
+        let r = client().get(format!("{}{path}", node.url)).header(COOKIE, &a.cookie).send().await.unwrap();
+        assert_eq!((r.status(), r.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_owned())), (StatusCode::SEE_OTHER, Some(page.to_owned())), "{path}");
+    }
+}
+
+/// Search lists the newest first: an object shared a moment ago after
+/// 1,100 others is on the first page of a text search and of a type
+/// listing, above the older matches; a search nothing matches says so
+/// without offering more.
+async fn search_finds_the_newest_first(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let la = node.liaison[0].clone();
+    let malware = |n: u32, name: &str| json!({"type": "malware", "spec_version": "2.1", "id": format!("malware--00000000-0000-4000-8000-{n:012}"),
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": node.a, "name": name, "is_family": false});
+    let old: Vec<_> = (0..1100).map(|n| malware(n, if n == 3 { "needle, older" } else { "hay" })).collect();
+    for chunk in old.chunks(550) {
+        let (s, v) = call(&node, &la, "POST", "objects", Some(json!({ "objects": chunk }))).await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let (s, v) = call(&node, &la, "POST", "objects", Some(json!({ "objects": [malware(5000, "needle, newest")] }))).await;
+    assert_eq!(s, 200, "{v}");
+    let a = sign_in(&node, &la).await;
+    let (_, _, html) = a.get("/intel?q=needle").await;
+    let newest = html.find("malware--00000000-0000-4000-8000-000000005000").expect("the newest match on the first page");
+    let older = html.find("malware--00000000-0000-4000-8000-000000000003").expect("the older match too");
+    assert!(newest < older, "newest first: {html}");
+    assert!(more_link(&html).is_none() && !html.contains("Nothing"), "{html}");
+    let (_, _, html) = a.get("/intel?type=malware").await;
+    let first = html.find("href=\"/intel/malware--").map(|i| &html[i + 13..i + 13 + 45]);
+    assert_eq!(first, Some("malware--00000000-0000-4000-8000-000000005000"), "{html}");
+    let (_, _, html) = a.get("/intel?q=nowhere").await;
+    assert!(html.contains("Nothing you may see matches.") && more_link(&html).is_none(), "{html}");
 }

@@ -18,6 +18,7 @@ crate::on_both_backends!(
     refused_input_is_named_and_kept,
     hostile_terms_are_escaped,
     notices_and_amendments,
+    scheduled_notices_show_and_cancel,
     partners_and_peers
 );
 
@@ -307,6 +308,45 @@ async fn notices_and_amendments(backend: Backend) {
     assert_eq!(state_of(&node, &id).await, "withdrawn");
     let shown = b.get(&page).await.2;
     assert!(shown.contains("withdrawn by Borealis") && !shown.contains(">Withdraw</button>"), "{shown}");
+}
+
+/// A withdrawal given for a later date shows in the agreement's state on its
+/// page and in the list, and its author cancels it: the agreement then
+/// stays in force with nothing scheduled. B sees it and cannot cancel it.
+async fn scheduled_notices_show_and_cancel(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let id = ratified_agreement(&node, "Scheduled A–B", &[0, 1], &["malware"]).await;
+    let page = format!("/agreements/{id}");
+    let a = sign_in(&node, &node.liaison[0]).await;
+    let b = sign_in(&node, &node.liaison[1]).await;
+    assert_eq!(press(&a, &id, "withdraw", &[("effective", "2099-01-01")]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(state_of(&node, &id).await, "in-force", "not in effect yet");
+    let shown = a.get(&page).await.2;
+    assert!(shown.contains("Scheduled: Aurelia's withdrawal from 2099-01-01"), "{shown}");
+    assert!(shown.contains(">Cancel this withdrawal</button>") && shown.contains("(scheduled)"), "{shown}");
+    let list = a.get("/agreements").await.2;
+    assert!(list.contains("scheduled: Aurelia's withdrawal from 2099-01-01"), "{list}");
+    let seen_by_b = b.get(&page).await.2;
+    assert!(seen_by_b.contains("Scheduled: Aurelia's withdrawal") && !seen_by_b.contains("Cancel this"), "{seen_by_b}");
+    let at = shown.find("/notices/").expect("the cancel form");
+    let action = shown[..at].rsplit('"').next().unwrap().to_owned() + shown[at..].split('"').next().unwrap();
+    assert_eq!(submit(&b, &page, &action, &[]).await.status(), StatusCode::FORBIDDEN, "only its author cancels it");
+    assert_eq!(submit(&a, &page, &action, &[]).await.status(), StatusCode::SEE_OTHER);
+    let shown = a.get(&page).await.2;
+    assert!(!shown.contains("Scheduled:") && shown.contains("(cancelled)") && shown.contains(">Withdraw</button>"), "{shown}");
+    assert!(!a.get("/agreements").await.2.contains("scheduled:"));
+    assert_eq!(state_of(&node, &id).await, "in-force");
+    assert_eq!(submit(&a, &page, &action, &[]).await.status(), StatusCode::UNPROCESSABLE_ENTITY, "cancelled already");
+
+    // The same through the API: a scheduled suspension, cancelled by its author only.
+    let (s, n) = call(&node, &node.liaison[0], "POST", &format!("agreements/{id}/suspend"), Some(serde_json::json!({"effective": "2099-01-01T00:00:00Z"}))).await;
+    assert_eq!(s, 200, "{n}");
+    let cancel = format!("agreements/{id}/notices/{}/cancel", n["id"].as_str().unwrap());
+    assert_eq!(call(&node, &node.liaison[1], "POST", &cancel, None).await.0, 403, "B cannot cancel A's notice");
+    let (s, v) = call(&node, &node.liaison[0], "POST", &cancel, None).await;
+    assert_eq!((s.as_u16(), &v["revoked"]), (200, &serde_json::json!(true)), "{v}");
+    assert_eq!(call(&node, &node.liaison[0], "POST", &cancel, None).await.0, 422);
+    assert!(!a.get(&page).await.2.contains("Scheduled:"));
 }
 
 /// The public key (base64) in partner `id`'s own identity object.

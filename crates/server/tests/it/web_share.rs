@@ -15,9 +15,11 @@ use crate::{call, ratified_agreement, start, Backend, Node};
 crate::on_both_backends!(
     share_page_follows_agreements,
     share_keeps_the_valid_rest,
+    an_object_naming_no_author_is_the_sharers,
     indicator_form,
     workbench_checks_and_matches,
     detection_through_the_release_gate,
+    received_objects_show_and_sight_under_their_agreement,
     roles_csrf_and_script_policy,
     uploads_over_the_limit
 );
@@ -212,6 +214,26 @@ async fn share_keeps_the_valid_rest(backend: Backend) {
     for id in [format!("indicator--{}", uuid(2)), format!("malware--{}", uuid(3))] {
         assert_eq!(a.get(&format!("/intel/{id}")).await.0, 404, "{id} was not stored");
     }
+}
+
+/// A pasted object without `created_by_ref` is authored as the sharer's
+/// partner: stored naming it, shown with it, released as its object.
+async fn an_object_naming_no_author_is_the_sharers(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let ab = ratified_agreement(&node, "A–B", &[0, 1], &["malware"]).await;
+    let a = sign_in(&node, &node.token_a).await;
+    let token = csrf(&a).await;
+    let mut unnamed = malware(1, &node.a, "nobody's");
+    unnamed.as_object_mut().unwrap().remove("created_by_ref");
+    let r = post_multipart(&a, "/share", multipart(&[("csrf", &token), ("stix", &unnamed.to_string()), ("agreement", &ab)], None)).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("1 stored"));
+    let id = format!("malware--{}", uuid(1));
+    let (s, v) = call(&node, &node.token_a, "GET", &format!("objects/{id}"), None).await;
+    assert_eq!((s, v["created_by_ref"].as_str()), (StatusCode::OK, Some(node.a.as_str())), "{v}");
+    let (_, _, page) = a.get(&format!("/intel/{id}")).await;
+    assert!(!page.contains("(none named)") && page.contains("Aurelia"), "{page}");
+    assert_eq!(sign_in(&node, &node.token_b).await.get(&format!("/intel/{id}")).await.0, 200, "B receives it under A–B");
 }
 
 /// `s` with the HTML escapes maud writes undone.
@@ -430,6 +452,65 @@ async fn detection_through_the_release_gate(backend: Backend) {
     let log = std::fs::read_to_string(node._dir.path().join("release.log")).unwrap();
     assert!(log.lines().any(|l| l.contains("\"web\"") && l.contains(&id) && l.contains(&node.b)), "{log}");
     assert!(!log.lines().any(|l| l.contains("\"web\"") && l.contains(&id) && l.contains(&node.c) && l.contains("\"release\"")), "{log}");
+}
+
+/// B's indicator as A's node holds it after a sync round (received by A
+/// under A–B): its page names the agreement it came by, the release table
+/// says A holds it (not that A is its author), detection labels the hit
+/// with that agreement, and A's sightings of it go to B under it. Several
+/// sightings at once are listed on the page that follows.
+async fn received_objects_show_and_sight_under_their_agreement(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let ab = ratified_agreement(&node, "A–B received", &[0, 1], &["indicator", "sighting"]).await;
+    let received = indicator(1, &node.b, "from Borealis", "[ipv4-addr:value = '198.51.100.7']");
+    let options = store::PutOptions { posted_by: Some(node.a.clone()), received_under: Some(ab.clone()), ..Default::default() };
+    let store = node.store.clone();
+    tokio::task::spawn_blocking(move || store.put(&[model::Object::from_value(received).unwrap()], &options).unwrap()).await.unwrap();
+    let id = format!("indicator--{}", uuid(1));
+
+    let a = sign_in(&node, &node.token_a).await;
+    let (s, _, page) = a.get(&format!("/intel/{id}")).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("Received under") && page.contains("A–B received"), "the agreement it came by: {page}");
+    assert!(!page.contains("no agreement you are party to"), "{page}");
+
+    // The node's administrator sees why A has it.
+    let (admin, rec) = server::auth::issue(&node.a, "admin", store::Role::Admin, 0, None);
+    let registry = node.registry.clone();
+    tokio::task::spawn_blocking(move || registry.put_token(&rec).unwrap()).await.unwrap();
+    let (_, _, page) = sign_in(&node, &admin).await.get(&format!("/intel/{id}")).await;
+    let row = &page[page.find("Release to each partner").expect("the release table")..];
+    assert!(row.contains("Aurelia holds it, received under agreement &quot;A–B received&quot;"), "{row}");
+    assert!(!row.contains("the recipient is the author"), "{row}");
+    let (s, v) = call(&node, &admin, "GET", &format!("objects/{id}/release?partner={}", node.a), None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!((&v["versions"][0]["agreement"], v["versions"][0]["explanation"].as_str().unwrap().contains("holds it")), (&json!(ab), true), "{v}");
+
+    // Detection on A's node: the hit came by A–B, not "your own".
+    let both = [observed(5, "198.51.100.7", 2), observed(6, "198.51.100.7", 4)].concat();
+    let observations = json!([{ "type": "bundle", "id": format!("bundle--{}", uuid(5)), "objects": both }]).to_string();
+    let token = csrf(&a).await;
+    let html = post_multipart(&a, "/detection", multipart(&[("csrf", &token), ("observations", &observations)], None)).await.text().await.unwrap();
+    assert!(html.contains("2 hits."), "{html}");
+    assert!(html.contains("A–B received") && !html.contains("your own"), "{html}");
+    let form_at = html.find("action=\"/detection/sightings\"").expect("a sighting form");
+    let carried = hidden(&html, form_at, "observations");
+
+    // Sightings for all hits: the page lists the two just made, and each
+    // goes to B under A–B (and to no one else).
+    let r = a.post("/detection/sightings", &[("csrf", &token), ("observations", &carried), ("every", "1")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let made = r.text().await.unwrap();
+    let sightings: Vec<String> = made.match_indices("href=\"/intel/sighting--").map(|(at, _)| made[at + 13..].split('"').next().unwrap().to_owned()).collect();
+    assert_eq!(sightings.len(), 2, "{made}");
+    assert!(made.contains("2 sightings made") && made.contains("A–B received") && made.contains(&format!("href=\"/intel/{id}\"")), "{made}");
+    for sighting in &sightings {
+        let (s, v) = call(&node, &node.token_a, "GET", &format!("objects/{sighting}/release?partner={}", node.b), None).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!((&v["versions"][0]["allowed"], &v["versions"][0]["agreement"]), (&json!(true), &json!(ab)), "{v}");
+        assert_eq!(call(&node, &node.token_b, "GET", &format!("objects/{sighting}"), None).await.0, 200, "B receives {sighting}");
+        assert_eq!(call(&node, &node.liaison[2], "GET", &format!("objects/{sighting}"), None).await.0, 404, "C does not");
+    }
 }
 
 async fn roles_csrf_and_script_policy(backend: Backend) {

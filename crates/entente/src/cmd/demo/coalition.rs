@@ -66,7 +66,8 @@ pub fn open(dir: &std::path::Path, config: &Config) -> anyhow::Result<Vec<Nation
         .iter()
         .map(|&name| {
             let data = dir.join(name.to_lowercase());
-            std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+            // Each node's data dir is its owner's alone from the start (0700).
+            crate::cmd::datadir::prepare(&data)?;
             let data = std::fs::canonicalize(&data)?;
             let config = Config { data_dir: data.clone(), database_url: None, node_name: name.into(), ..config.clone() };
             let node = crate::cmd::open(&config)?;
