@@ -246,7 +246,7 @@ struct World {
 
 impl World {
     fn object_type(o: usize) -> &'static str {
-        if o % 2 == 0 { "indicator" } else { "malware" }
+        if o.is_multiple_of(2) { "indicator" } else { "malware" }
     }
 
     /// Whether agreement `a` releases object `o` to the reader at `x`:
@@ -391,8 +391,8 @@ proptest! {
                     }
                     cursor = cursor.max(date);
                 }
-                for o in 0..OBJECTS {
-                    prop_assert!(world.paths(o, x).is_empty() || had[o], "object {} visible at second {} but never given", o, s);
+                for (o, had) in had.iter().enumerate() {
+                    prop_assert!(world.paths(o, x).is_empty() || *had, "object {} visible at second {} but never given", o, s);
                 }
             }
         }
