@@ -272,13 +272,13 @@ impl World {
     /// The rule under test: each object's date in the reader's everything
     /// collection at `x`, with the agreements that give it.
     fn dated(&self, o: usize, x: i64) -> Option<(i64, Vec<usize>)> {
-        let dated: Vec<(usize, i64)> = self.shares[o]
+        let paths: Vec<(usize, i64, i64)> = self.shares[o]
             .iter()
             .filter(|(a, j)| at(*j) <= x && self.releases(*a, o, x))
-            .filter_map(|(a, j)| Some((*a, arrival([(at(*j), self.books[*a].arrivals.in_force_since(x)?)])?)))
+            .filter_map(|(a, j)| Some((*a, at(*j), self.books[*a].arrivals.in_force_since(x)?)))
             .collect();
-        let date = dated.iter().map(|(_, d)| *d).min()?;
-        Some((date, dated.iter().filter(|(_, d)| *d == date).map(|(a, _)| *a).collect()))
+        let date = arrival(paths.iter().map(|(_, joined, since)| (*joined, *since)))?;
+        Some((date, paths.iter().filter(|(_, j, s)| (*j).max(*s) == date).map(|(a, _, _)| *a).collect()))
     }
 }
 
