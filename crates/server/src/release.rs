@@ -239,12 +239,92 @@ impl Reader {
         self.usable.get(agreement).copied().unwrap_or(false)
     }
 
+    /// The collections to read the everything collection through, by
+    /// arrival ([`store::Query::through`]): those of the agreements this
+    /// reader may use now. Its own, submitted and published versions, and
+    /// agreement records, come from their stored rows; every other version
+    /// from its membership of the first of these agreements (in the order
+    /// it was shared) that releases it to the reader, dated by when it
+    /// joined that agreement: a version shared later under a further
+    /// agreement arrives when it is shared there (docs/taxii.md).
+    pub fn arrival_collections(&self) -> Vec<String> {
+        let mut ids: Vec<String> =
+            self.usable.iter().filter(|(_, ok)| **ok).map(|(id, _)| store::agreement_collection(id)).collect();
+        ids.sort();
+        ids
+    }
+
+    /// Whether the reader sees the version whoever shared it: its own,
+    /// submitted by it, or published by Entente.
+    fn own(&self, r: &Record) -> bool {
+        let author = r.created_by_ref.as_deref().or(r.posted_by.as_deref());
+        submitted_by(r, &self.partner) || author == Some(self.partner.as_str()) || author == Some(policy::ext::ENTENTE_IDENTITY)
+    }
+
     /// `Some(agreement used)` when the version may go to this reader
     /// (`Some(None)`: it is the reader's own, or published by Entente).
+    /// In a read by arrival, a version comes once: from its stored row when
+    /// the reader sees it whoever shared it (or it is an agreement record),
+    /// else from its membership of the first agreement it is shared under
+    /// that releases it to the reader.
     pub fn allowed(&self, r: &Record) -> Option<Option<AgreementId>> {
-        let me = self.partner.as_str();
-        let author = r.created_by_ref.as_deref().or(r.posted_by.as_deref());
-        if submitted_by(r, &self.partner) || author == Some(me) || author == Some(policy::ext::ENTENTE_IDENTITY) {
+        let agreement_object = matches!(
+            r.object_type.as_str(),
+            policy::ext::AGREEMENT_TYPE | policy::ext::RATIFICATION_TYPE | policy::ext::NOTICE_TYPE
+        );
+        match r.via.as_deref() {
+            None => self.allowed_any(r),
+            Some("") if self.own(r) || agreement_object => self.allowed_any(r),
+            Some("") => None,
+            Some(_) if self.own(r) || agreement_object => None,
+            Some(via) => {
+                if !self.usable(via) {
+                    return None;
+                }
+                for a in r.shared_under.split(' ').filter(|a| !a.is_empty()) {
+                    if self.usable(a) {
+                        if let Some(verdict) = self.allowed_through(r, a) {
+                            return (a == via).then_some(verdict);
+                        }
+                    }
+                    if a == via {
+                        return None;
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// The decision for a version through agreement `a` alone (usable by
+    /// the reader), cached as [`Reader::allowed_any`]'s are.
+    fn allowed_through(&self, r: &Record, a: &str) -> Option<Option<AgreementId>> {
+        if r.facts.is_empty() {
+            return None;
+        }
+        let mut memo = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let Memo { verdicts, scratch: key } = &mut *memo;
+        key.clear();
+        key.extend_from_slice(&r.facts);
+        key.push(0);
+        key.push(u8::from(r.recalled));
+        key.push(b' ');
+        key.extend_from_slice(a.as_bytes());
+        if let Some(hit) = verdicts.get(key.as_slice()) {
+            return hit.clone();
+        }
+        let verdict = match self.decide_over(r, &[a]) {
+            Decision::Allow { agreement } => Some(agreement),
+            Decision::Deny { .. } => None,
+        };
+        verdicts.insert(key.clone(), verdict.clone());
+        verdict
+    }
+
+    /// [`Reader::allowed`] for a version read as stored: under any
+    /// agreement it is shared under.
+    fn allowed_any(&self, r: &Record) -> Option<Option<AgreementId>> {
+        if self.own(r) {
             return Some(None);
         }
         if r.facts.is_empty() {

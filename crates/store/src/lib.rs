@@ -155,6 +155,10 @@ pub struct Record {
     pub shared_under: String,
     /// Whether the object's latest stored version revokes it.
     pub recalled: bool,
+    /// In a read by arrival ([`Query::through`]): `Some("")` for the
+    /// version's own row, `Some(collection)` for its membership of one of
+    /// the `through` collections; `None` in every other read.
+    pub via: Option<String>,
 }
 
 /// Counts of what a store holds.

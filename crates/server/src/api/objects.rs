@@ -86,6 +86,8 @@ pub(super) async fn search(
         versions,
         limit: Some(limit),
         after,
+        // By arrival, as the everything collection (docs/taxii.md).
+        through: reader.arrival_collections(),
         ..store::Query::default()
     };
     let page = visible_page(&state, &reader, query, "api").await?;

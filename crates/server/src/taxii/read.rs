@@ -211,8 +211,15 @@ fn page_of<S: Sink>(
         ))),
         None => None,
     };
+    // The everything collection is read by arrival: a version shared later
+    // under a further agreement comes when it is shared (docs/taxii.md).
+    let through = match access.target {
+        super::Target::Everything => access.reader.arrival_collections(),
+        _ => Vec::new(),
+    };
     let query = store::Query {
         collection: access.target.store_collection(),
+        through,
         gate: Some(access.reader.gate()),
         types: filter.types.clone(),
         ids: match oid {

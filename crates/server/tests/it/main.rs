@@ -9,6 +9,7 @@ mod detect;
 mod faults;
 mod health;
 mod leak;
+mod polling;
 mod taxii;
 mod web;
 mod web_share;
