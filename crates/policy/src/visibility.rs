@@ -71,6 +71,13 @@ impl Arrivals {
         turns
     }
 
+    /// The first point after `x` where [`Arrivals::in_force_at`] may
+    /// change (`None`: it never changes again unless records arrive), so
+    /// [`Arrivals::in_force_since`] can be kept until then.
+    pub fn next_turn(&self, x: i64) -> Option<i64> {
+        self.turns().into_iter().find(|t| *t > x)
+    }
+
     /// Where the agreement's current unbroken period in force began, as of
     /// `now`: the earliest point from which it is in force at every point
     /// up to `now`; `None` when it is not in force at `now`.

@@ -291,6 +291,11 @@ impl store::Store for PgStore {
         write::delete(&mut c, id.as_str(), versions, collection)
     }
 
+    fn reoffer(&self, collection: &str, key: &str, value: &str) -> Result<bool> {
+        let mut c = self.conn()?;
+        write::reoffer(&mut c, collection, key, value)
+    }
+
     fn signatures(&self, versions: &[(String, i64)]) -> Result<Vec<store::Signature>> {
         if versions.is_empty() {
             return Ok(Vec::new());

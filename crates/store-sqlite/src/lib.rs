@@ -448,6 +448,13 @@ impl store::Store for SqliteStore {
         out
     }
 
+    fn reoffer(&self, collection: &str, key: &str, value: &str) -> Result<bool> {
+        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let out = w.reoffer(collection, key, value);
+        self.checkpointer.wrote();
+        out
+    }
+
     fn signatures(&self, versions: &[(String, i64)]) -> Result<Vec<store::Signature>> {
         self.with_reader(|c| {
             let mut stmt = c.prepare_cached("SELECT signer, value FROM signatures WHERE id = ? AND version = ?").map_err(sql_err)?;

@@ -30,7 +30,7 @@ macro_rules! conformance_suite {
             release_facts_are_stored, observables_are_indexed, checkpoints_move_with_their_batch, visit_matches_query,
             collection_pages_follow_membership,
             signatures_are_kept_with_their_versions, sightings_are_indexed_by_what_they_are_of,
-            reads_by_arrival_date_each_membership);
+            reads_by_arrival_date_each_membership, reoffer_gives_members_fresh_dates_once);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -991,4 +991,39 @@ pub fn reads_by_arrival_date_each_membership<B: Store + Registry + 'static>(b: A
         assert!(more);
         assert_eq!(visits.iter().map(|r| r.date_added).collect::<Vec<_>>(), rows[..2].iter().map(|r| r.date_added).collect::<Vec<_>>());
     }
+}
+
+/// Re-offering a collection gives its members fresh dates, in their order,
+/// after everything stored before, once per value of its setting; other
+/// collections and the versions themselves keep their dates.
+pub fn reoffer_gives_members_fresh_dates_once<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b.clone();
+    let a = "x-entente-agreement--0a000000-0000-4000-8000-00000000000a";
+    let members = |c: &str| all_records(&*store, &Query { collection: Some(c.to_owned()), versions: Versions::ALL, ..Query::default() });
+    store.put(&[indicator(1, 0, AUTHOR_A), indicator(2, 0, AUTHOR_A)], &PutOptions { shares: vec![a.to_owned()], ..PutOptions::default() }).unwrap();
+    put_in(&*store, "other", &[indicator(1, 0, AUTHOR_A)]);
+    put_ok(&*store, &[malware(3)]);
+    let before = members(a);
+    let other = members("other");
+    let stored = all_records(&*store, &Query { versions: Versions::ALL, ..Query::default() });
+    let newest = stored.iter().map(|r| r.date_added).chain(other.iter().map(|r| r.date_added)).max().unwrap();
+    assert!(store.reoffer(a, "reoffer:a", "period 1").unwrap());
+    let after = members(a);
+    assert_eq!(after.iter().map(|r| &r.id).collect::<Vec<_>>(), before.iter().map(|r| &r.id).collect::<Vec<_>>(), "same members, same order");
+    assert!(after.iter().all(|r| r.date_added > newest), "after everything stored before");
+    assert!(after.windows(2).all(|w| w[0].date_added < w[1].date_added));
+    assert_eq!(b.setting("reoffer:a").unwrap().as_deref(), Some("period 1"));
+    assert_eq!(members("other"), other, "other collections keep their dates");
+    assert_eq!(all_records(&*store, &Query { versions: Versions::ALL, ..Query::default() }), stored, "versions keep theirs");
+    // The same value again: nothing moves. A new one: again.
+    assert!(!store.reoffer(a, "reoffer:a", "period 1").unwrap());
+    assert_eq!(members(a), after);
+    assert!(store.reoffer(a, "reoffer:a", "period 2").unwrap());
+    assert!(members(a)[0].date_added > after[1].date_added);
+    // Dates stay unique and increasing for what comes next.
+    let later = put_ok(&*store, &[malware(4)]);
+    let Outcome::Added(d) = later[0] else { panic!("{later:?}") };
+    assert!(d > members(a)[1].date_added);
+    // Nothing to re-offer: only the setting moves.
+    assert!(store.reoffer("x-entente-agreement--0e000000-0000-4000-8000-00000000000e", "reoffer:e", "1").unwrap());
 }

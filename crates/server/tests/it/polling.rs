@@ -8,7 +8,12 @@ use serde_json::{json, Value};
 
 use crate::{call, ratified_agreement, start, Backend, Node};
 
-crate::on_both_backends!(a_version_shared_later_under_a_further_agreement_arrives_after_the_cursor);
+crate::on_both_backends!(
+    a_version_shared_later_under_a_further_agreement_arrives_after_the_cursor,
+    what_an_agreement_releases_once_ratified_arrives_after_the_cursor,
+    what_an_agreement_releases_once_resumed_arrives_after_the_cursor,
+    what_an_amendment_to_a_wider_scope_releases_arrives_after_the_cursor
+);
 
 const TAXII: &str = "application/taxii+json;version=2.1";
 const EVERYTHING: &str = "9f8b6c2e-5d4a-4e1b-8c3f-2a7d6e5b4c31";
@@ -90,4 +95,96 @@ async fn a_version_shared_later_under_a_further_agreement_arrives_after_the_curs
     assert_eq!(indicators(all_b), vec![y_id.clone(), x_id.clone()], "each once, by when B could first see it");
     let (all_a, _) = taxii_poll(&node, &node.token_a, None).await;
     assert_eq!(indicators(all_a), vec![x_id, y_id], "the author sees each once, by when it was stored");
+}
+
+fn terms(node: &Node, object_types: &[&str]) -> Value {
+    json!({
+        "title": "A–B", "purpose": "share what the scope names",
+        "party_refs": [node.a, node.b],
+        "scope": { "object_types": object_types, "labels": [], "data_kind": "real" },
+        "tlp_ceiling": "amber",
+        "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
+        "valid_from": "2020-01-01T00:00:00Z"
+    })
+}
+
+async fn act(node: &Node, party: usize, path: &str, body: Option<Value>) -> Value {
+    let (s, v) = call(node, &node.liaison[party], "POST", path, body).await;
+    assert!(s == 200 || s == 201, "{path}: {s} {v}");
+    v
+}
+
+fn malware(author: &str, n: u32) -> Value {
+    json!({
+        "type": "malware", "spec_version": "2.1",
+        "id": format!("malware--00000000-0000-4000-8000-{n:012}"),
+        "created_by_ref": author,
+        "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+        "name": format!("malware {n}"), "is_family": true
+    })
+}
+
+/// B's poll from the start gives `expected` (after any agreement records),
+/// and its cursor passes everything stored so far; returns the cursor.
+async fn poll_to_the_end(node: &Node, expected: &[&str]) -> String {
+    let (given, cursor) = taxii_poll(node, &node.token_b, None).await;
+    let given: Vec<String> = given.into_iter().filter(|id| !id.starts_with("x-entente-") && !id.starts_with("identity--") && !id.starts_with("extension-definition--") && !id.starts_with("marking-definition--")).collect();
+    assert_eq!(given, expected, "B's first poll");
+    cursor.expect("a date for the page")
+}
+
+/// After `change`, B's poll from `cursor` gives `expected`, over TAXII and REST.
+async fn arrives_after(node: &Node, cursor: &str, expected: &str, change: &str) {
+    let only = |ids: Vec<String>| -> Vec<String> { ids.into_iter().filter(|id| !id.starts_with("x-entente-")).collect() };
+    let (given, _) = taxii_poll(node, &node.token_b, Some(cursor.to_owned())).await;
+    assert_eq!(only(given), vec![expected.to_owned()], "{change}: it arrives after B's cursor");
+    assert_eq!(only(rest_poll(node, &node.token_b, cursor).await), vec![expected.to_owned()], "{change}: in REST `added_after` too");
+}
+
+/// A shares X under an A–B agreement only A ratified, then Y under one in
+/// force: B's poll gives Y. B ratifies the first: X arrives after B's cursor.
+async fn what_an_agreement_releases_once_ratified_arrives_after_the_cursor(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let pending = act(&node, 0, "agreements", Some(terms(&node, &["indicator"]))).await["id"].as_str().unwrap().to_owned();
+    act(&node, 0, &format!("agreements/{pending}/ratify"), None).await;
+    let ab = ratified_agreement(&node, "A–B in force", &[0, 1], &["indicator"]).await;
+    let (x, y) = (indicator(&node.a, 1), indicator(&node.a, 2));
+    share(&node, &x, &pending).await;
+    share(&node, &y, &ab).await;
+    let cursor = poll_to_the_end(&node, &[y["id"].as_str().unwrap()]).await;
+    act(&node, 1, &format!("agreements/{pending}/ratify"), None).await;
+    arrives_after(&node, &cursor, x["id"].as_str().unwrap(), "ratified").await;
+}
+
+/// B suspends an A–B agreement; A shares X under it, and Y under another:
+/// B's poll gives Y. B resumes: X arrives after B's cursor.
+async fn what_an_agreement_releases_once_resumed_arrives_after_the_cursor(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let suspended = ratified_agreement(&node, "A–B suspended", &[0, 1], &["indicator"]).await;
+    let ab = ratified_agreement(&node, "A–B in force", &[0, 1], &["indicator"]).await;
+    act(&node, 1, &format!("agreements/{suspended}/suspend"), None).await;
+    let (x, y) = (indicator(&node.a, 1), indicator(&node.a, 2));
+    share(&node, &x, &suspended).await;
+    share(&node, &y, &ab).await;
+    let cursor = poll_to_the_end(&node, &[y["id"].as_str().unwrap()]).await;
+    act(&node, 1, &format!("agreements/{suspended}/resume"), None).await;
+    arrives_after(&node, &cursor, x["id"].as_str().unwrap(), "resumed").await;
+}
+
+/// A shares malware M under an A–B agreement for indicators (B may not see
+/// it), and Y under another: B's poll gives Y. A amends the first to cover
+/// malware and both ratify: M arrives after B's cursor.
+async fn what_an_amendment_to_a_wider_scope_releases_arrives_after_the_cursor(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let narrow = ratified_agreement(&node, "A–B indicators", &[0, 1], &["indicator"]).await;
+    let ab = ratified_agreement(&node, "A–B in force", &[0, 1], &["indicator"]).await;
+    let (m, y) = (malware(&node.a, 1), indicator(&node.a, 2));
+    share(&node, &m, &narrow).await;
+    share(&node, &y, &ab).await;
+    let cursor = poll_to_the_end(&node, &[y["id"].as_str().unwrap()]).await;
+    act(&node, 0, &format!("agreements/{narrow}"), Some(terms(&node, &["indicator", "malware"]))).await;
+    for party in [0, 1] {
+        act(&node, party, &format!("agreements/{narrow}/ratify"), None).await;
+    }
+    arrives_after(&node, &cursor, m["id"].as_str().unwrap(), "amended to cover malware").await;
 }
