@@ -163,7 +163,7 @@ fn ref_name(rows: &[(&str, Value, Value)]) -> String {
 
 /// What the indicator cases are made of.
 impl Rng {
-    fn chance(&mut self) -> bool {
+    fn coin(&mut self) -> bool {
         self.next() & 1 == 0
     }
 
@@ -289,7 +289,7 @@ fn generate(n: usize, seed: u64) -> String {
             hashes: vec![rng.hex(64)],
             flows: vec![(rng.ipv4(), 443)],
         };
-        let own = rng.chance();
+        let own = rng.coin();
         let pick = |own_list: &[String], fresh_list: &[String], rng: &mut Rng| -> String {
             let list = if own && !own_list.is_empty() { own_list } else { fresh_list };
             list[rng.below(list.len() as u64) as usize].clone()

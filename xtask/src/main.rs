@@ -13,6 +13,8 @@ mod browser;
 mod faults;
 mod interop;
 mod pg;
+#[allow(dead_code)] // the shared generator; the benchmarks use part of it
+#[path = "../../crates/model/src/rng.rs"]
 mod rng;
 mod tidy;
 

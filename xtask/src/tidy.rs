@@ -21,6 +21,9 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     // The release log: std::fs and the model (which reads patterns with
     // `pattern`), nothing above it.
     ("entente-audit", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "entente-store", "entente-policy", "entente-taxii", "entente-server"]),
+    // The module kit and the modules: pure, like policy; no maud either
+    // (pages are the web layer's), no store (records reach them as values).
+    ("entente-partnership", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
     ("entente-taxii", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "clap"]),
     ("entente-store", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "clap"]),
     ("entente-store-sqlite", &["axum", "hyper", "clap", "tokio-postgres", "postgres"]),

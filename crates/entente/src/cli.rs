@@ -75,6 +75,10 @@ pub enum Command {
     /// Agreements, acting as a partner hosted on this node.
     #[command(subcommand)]
     Agreement(AgreementCommand),
+    /// Partnership modules: their state under an agreement, their records,
+    /// and their actions, acting as a partner hosted on this node.
+    #[command(subcommand)]
+    Module(ModuleCommand),
     /// The release log: what was disclosed to whom, hash-chained.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -273,6 +277,47 @@ pub enum AgreementCommand {
         actor: Option<String>,
         /// The agreement id.
         id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModuleCommand {
+    /// The modules this node runs, with their record kinds and actions.
+    List,
+    /// A module's state under an agreement, as the partner may see it (JSON).
+    State {
+        /// The partner (id or name) [default: the node's own].
+        #[arg(long = "as")]
+        actor: Option<String>,
+        /// The agreement id.
+        agreement: String,
+        /// The module's name.
+        module: String,
+    },
+    /// A module's records under an agreement the partner may see (JSON Lines).
+    Records {
+        /// The partner (id or name) [default: the node's own].
+        #[arg(long = "as")]
+        actor: Option<String>,
+        /// The agreement id.
+        agreement: String,
+        /// The module's name.
+        module: String,
+    },
+    /// Take an action: the partner authors the one record it makes, printed as JSON.
+    Act {
+        /// The acting partner (id or name).
+        #[arg(long = "as")]
+        actor: String,
+        /// The agreement id.
+        agreement: String,
+        /// The module's name.
+        module: String,
+        /// The action's name.
+        action: String,
+        /// The action's input: a JSON object, or @FILE to read it from a file.
+        #[arg(long, default_value = "{}")]
+        input: String,
     },
 }
 

@@ -14,31 +14,19 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use model::rng::Rng;
 use model::tlp::Tlp;
 use serde_json::{json, Value};
 
 use crate::cli::{GenerateArgs, OutputFormat};
 
-/// SplitMix64: small, fast, and stable across versions of everything.
-struct Rng(u64);
+/// Random UUIDs (version 4 form) from the seeded generator.
+trait Uuids {
+    /// The next UUID.
+    fn uuid(&mut self) -> String;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
+impl Uuids for Rng {
     fn uuid(&mut self) -> String {
         let (a, b) = (self.next(), self.next());
         format!(
@@ -190,11 +178,11 @@ impl Generator {
         let mut o = self.base("indicator", author);
         let (kind, v) = match value {
             Some(kv) => kv,
-            None if self.rng.chance(self.overlap) => *self.rng.pick(&self.pool),
+            None if self.rng.probability(self.overlap) => *self.rng.pick(&self.pool),
             None => (self.rng.below(6) as u8, self.rng.next()),
         };
         let mut pattern = Self::term(kind, v);
-        if self.rng.chance(0.1) {
+        if self.rng.probability(0.1) {
             let other = Self::term(self.rng.below(6) as u8, self.rng.next());
             pattern = format!("{pattern} OR {other}");
         }
@@ -212,7 +200,7 @@ impl Generator {
 
     pub(crate) fn object(&mut self) -> Value {
         // Now and then, a new version of something generated earlier.
-        if self.to_revise.len() > 50 || (!self.to_revise.is_empty() && self.rng.chance(0.05)) {
+        if self.to_revise.len() > 50 || (!self.to_revise.is_empty() && self.rng.probability(0.05)) {
             if let Some(mut old) = self.to_revise.pop_front() {
                 old["modified"] = json!(self.tick());
                 if let Some(c) = old.get("confidence").and_then(Value::as_u64) {
@@ -271,7 +259,7 @@ impl Generator {
             }
             _ => self.indicator(&author, None),
         };
-        if self.rng.chance(0.05) && obj["type"] != "relationship" && obj["type"] != "sighting" {
+        if self.rng.probability(0.05) && obj["type"] != "relationship" && obj["type"] != "sighting" {
             self.to_revise.push_back(obj.clone());
         }
         obj

@@ -12,6 +12,7 @@ mod json;
 mod kinds;
 mod object;
 pub mod reader;
+pub mod rng;
 mod timestamp;
 pub mod tlp;
 

@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 use model::tlp::Tlp;
 use model::{Object, StixId, Timestamp};
 
-use crate::ext::AGREEMENT_TYPE;
+use crate::ids::AGREEMENT_TYPE;
 use crate::read::{authored, Props};
 use crate::{AgreementId, Error, PartnerId};
 

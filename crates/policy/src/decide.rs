@@ -2,8 +2,10 @@
 //!
 //! The rules, in the order they are applied:
 //!
-//! 1. Agreements, ratifications and notices go only to the parties of the
-//!    agreement concerned (and to their own author): [`decide_agreement_object`].
+//! 1. Partnership records (agreements, ratifications, notices, modules'
+//!    records: [`crate::kinds`]) go only to the parties of the agreement they
+//!    belong to, to those their kind names, and to their own author:
+//!    [`decide_agreement_object`].
 //! 2. A partner always sees its own objects (`created_by_ref`), and the holder
 //!    of a received object sees it. Entente's own published definitions
 //!    (objects authored by [`crate::ext::ENTENTE_IDENTITY`]: the extension
@@ -471,10 +473,11 @@ pub fn decide(
     Decision::Deny { reasons }
 }
 
-/// Decides whether an agreement, or a ratification or notice about one, may
-/// go to `recipient`: only to its own author and the parties of the
-/// agreement's latest version (membership is need-to-know), whatever the
-/// agreement's state.
+/// Decides whether a partnership record (an agreement, a ratification or
+/// notice of one, a module's record: [`crate::kinds`]) may go to
+/// `recipient`: only to its own author, the identities its kind names, and
+/// the parties of the agreement's latest version (membership is
+/// need-to-know), whatever the agreement's state and the record's TLP.
 pub fn decide_agreement_object(
     object: &ObjectFacts,
     recipient: &PartnerId,
@@ -486,6 +489,11 @@ pub fn decide_agreement_object(
     let Some(id) = &object.agreement else {
         return deny(Reason::NotShared);
     };
+    if object.named.contains(recipient) {
+        return Decision::Allow {
+            agreement: Some(id.clone()),
+        };
+    }
     match index.agreement(id) {
         None => deny(Reason::UnknownAgreement {
             agreement: id.clone(),

@@ -23,29 +23,11 @@ use crate::agreement::AgreementTerms;
 use crate::notice::NoticeKind;
 use crate::Error;
 
-/// The identity that authors Entente's extension definitions.
-pub const ENTENTE_IDENTITY: &str = "identity--87ceb383-758b-481b-b6ea-2ed91df80705";
-/// Extension definition of the `x-entente-agreement` SDO.
-pub const AGREEMENT_EXT: &str = "extension-definition--715764b0-4bc3-4434-8a3b-19fd1b671c88";
-/// Extension definition of the `x-entente-ratification` SDO.
-pub const RATIFICATION_EXT: &str = "extension-definition--c91316c4-1be7-447e-82bc-bd53b5d672fd";
-/// Extension definition of the `x-entente-notice` SDO.
-pub const NOTICE_EXT: &str = "extension-definition--35197c01-2525-4b4f-a1b3-738833d4c716";
-/// Property extension of `identity`: the partner's Ed25519 public key.
-pub const PARTNER_KEY_EXT: &str = "extension-definition--b208856f-a340-4039-a73f-b9b6b2e783c4";
-/// Property extension of any object: TLP:RED recipients and the exercise flag.
-pub const RELEASE_EXT: &str = "extension-definition--688f5a4e-f584-4d8d-b75b-5ea93dc770be";
-
-/// Type of agreement objects.
-pub const AGREEMENT_TYPE: &str = "x-entente-agreement";
-/// Type of ratification objects.
-pub const RATIFICATION_TYPE: &str = "x-entente-ratification";
-/// Type of notice objects.
-pub const NOTICE_TYPE: &str = "x-entente-notice";
-
-/// A label that also marks an object as exercise data (besides `exercise: true`
-/// in [`RELEASE_EXT`]), for tools that can only set labels.
-pub const EXERCISE_LABEL: &str = "x-entente-exercise";
+pub use crate::ids::{
+    AGREEMENT_EXT, AGREEMENT_TYPE, ENTENTE_IDENTITY, EXERCISE_LABEL, NOTICE_EXT, NOTICE_TYPE,
+    PARTNER_KEY_EXT, RATIFICATION_EXT, RATIFICATION_TYPE, RELEASE_EXT,
+};
+pub use crate::keys::public_key_of;
 
 const DEFINED: &str = "2026-11-01T00:00:00.000Z";
 
@@ -147,36 +129,6 @@ pub fn partner_identity(
         }
     });
     Ok(Object::from_value(value)?)
-}
-
-/// The public key (base64) an identity object carries, if any.
-pub fn public_key_of(identity: &Object) -> Result<Option<String>, Error> {
-    if identity.object_type() != "identity" {
-        return Err(Error::WrongType {
-            object: identity.id().to_string(),
-            expected: "identity",
-            found: identity.object_type().into(),
-        });
-    }
-    let value = identity.to_value();
-    match value.pointer(&format!("/extensions/{PARTNER_KEY_EXT}/public_key")) {
-        None => Ok(None),
-        Some(Value::String(k)) => {
-            crate::keys::verifying_key(k).map_err(|e| {
-                Error::invalid(
-                    identity.id(),
-                    format!("extensions.{PARTNER_KEY_EXT}.public_key"),
-                    e.to_string(),
-                )
-            })?;
-            Ok(Some(k.clone()))
-        }
-        Some(_) => Err(Error::invalid(
-            identity.id(),
-            format!("extensions.{PARTNER_KEY_EXT}.public_key"),
-            "must be a base64 string",
-        )),
-    }
 }
 
 /// A new random id (UUID version 4) for an object of the given type.

@@ -6,7 +6,8 @@ use serde_json::Value;
 use model::tlp::Tlp;
 use model::{Object, StixId, Timestamp};
 
-use crate::ext::{AGREEMENT_TYPE, EXERCISE_LABEL, NOTICE_TYPE, RATIFICATION_TYPE, RELEASE_EXT};
+use crate::ext::{AGREEMENT_TYPE, EXERCISE_LABEL, RELEASE_EXT};
+use crate::kinds::{Belongs, AGREEMENT_MARKER};
 use crate::read::parse_ref;
 use crate::{AgreementId, Error, PartnerId};
 
@@ -55,8 +56,12 @@ pub struct ObjectFacts {
     pub recalled: bool,
     /// Whether it is exercise data.
     pub exercise: bool,
-    /// For agreements, ratifications and notices: the agreement concerned.
+    /// For partnership records ([`crate::kinds`]): the agreement it belongs
+    /// to. Set exactly when the object is one.
     pub agreement: Option<AgreementId>,
+    /// For partnership records: the identities its kind names as further
+    /// recipients besides the agreement's parties ([`crate::kinds::Kind::named`]).
+    pub named: Vec<PartnerId>,
     /// Set when the object was received from another node and is held here.
     pub via: Option<Via>,
 }
@@ -129,15 +134,33 @@ impl ObjectFacts {
         };
         let exercise = exercise_prop || labels.iter().any(|l| l == EXERCISE_LABEL);
 
-        let agreement = match object.object_type() {
-            AGREEMENT_TYPE => Some(id.clone()),
-            RATIFICATION_TYPE | NOTICE_TYPE => {
-                let raw = value.get("agreement_ref").and_then(Value::as_str);
-                let raw = raw.ok_or_else(|| Error::missing(id, "agreement_ref"))?;
-                Some(parse_ref(id, raw, "agreement_ref", AGREEMENT_TYPE)?)
+        let kind = crate::kinds::of(object.object_type());
+        let agreement = match kind.map(|k| k.belongs) {
+            Some(Belongs::Itself) => Some(id.clone()),
+            Some(Belongs::Marker) => {
+                let raw = value.get(AGREEMENT_MARKER).and_then(Value::as_str);
+                let raw = raw.ok_or_else(|| Error::missing(id, AGREEMENT_MARKER))?;
+                Some(parse_ref(id, raw, AGREEMENT_MARKER, AGREEMENT_TYPE)?)
             }
-            _ => None,
+            None => None,
         };
+        let mut named = Vec::new();
+        if let Some(kind) = kind.filter(|k| !k.named.is_empty()) {
+            let whole = object.to_value();
+            for property in kind.named {
+                let Some(list) = whole.get(*property) else { continue };
+                let Value::Array(items) = list else {
+                    return Err(Error::invalid(id, *property, "must be a list of identity ids"));
+                };
+                for (i, item) in items.iter().enumerate() {
+                    let at = format!("{property}[{i}]");
+                    let raw = item
+                        .as_str()
+                        .ok_or_else(|| Error::invalid(id, &at, "must be an id"))?;
+                    named.push(parse_ref(id, raw, &at, "identity")?);
+                }
+            }
+        }
 
         Ok(ObjectFacts {
             id: id.clone(),
@@ -152,6 +175,7 @@ impl ObjectFacts {
             recalled: false,
             exercise,
             agreement,
+            named,
             via,
         })
     }
@@ -220,6 +244,8 @@ struct Stored {
     g: Option<AgreementId>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     v: Option<(PartnerId, AgreementId)>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    n: Vec<PartnerId>,
 }
 
 impl ObjectFacts {
@@ -236,6 +262,7 @@ impl ObjectFacts {
             x: self.exercise,
             g: self.agreement.clone(),
             v: self.via.as_ref().map(|v| (v.holder.clone(), v.agreement.clone())),
+            n: self.named.clone(),
         };
         serde_json::to_vec(&stored).unwrap_or_default()
     }
@@ -262,6 +289,7 @@ impl ObjectFacts {
             recalled: false,
             exercise: s.x,
             agreement: s.g,
+            named: s.n,
             via: s.v.map(|(holder, agreement)| Via { holder, agreement }),
         })
     }

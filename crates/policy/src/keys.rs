@@ -7,7 +7,9 @@ use base64::Engine as _;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
 
 use model::Object;
+use serde_json::Value;
 
+use crate::ids::PARTNER_KEY_EXT;
 use crate::{Agreement, Error, PartnerId, Ratification};
 
 /// A new Ed25519 key pair: the 32 secret bytes (keep them, mode 0600, never
@@ -108,7 +110,7 @@ impl PartyKeys {
     ) -> Result<Self, Error> {
         let mut keys = PartyKeys::new();
         for identity in identities {
-            if let Some(k) = crate::ext::public_key_of(identity)? {
+            if let Some(k) = public_key_of(identity)? {
                 keys.insert(identity.id().clone(), &k)?;
             }
         }
@@ -118,5 +120,35 @@ impl PartyKeys {
     /// A partner's key.
     pub fn get(&self, partner: &PartnerId) -> Option<&VerifyingKey> {
         self.keys.get(partner)
+    }
+}
+
+/// The public key (base64) an identity object carries, if any.
+pub fn public_key_of(identity: &Object) -> Result<Option<String>, Error> {
+    if identity.object_type() != "identity" {
+        return Err(Error::WrongType {
+            object: identity.id().to_string(),
+            expected: "identity",
+            found: identity.object_type().into(),
+        });
+    }
+    let value = identity.to_value();
+    match value.pointer(&format!("/extensions/{PARTNER_KEY_EXT}/public_key")) {
+        None => Ok(None),
+        Some(Value::String(k)) => {
+            verifying_key(k).map_err(|e| {
+                Error::invalid(
+                    identity.id(),
+                    format!("extensions.{PARTNER_KEY_EXT}.public_key"),
+                    e.to_string(),
+                )
+            })?;
+            Ok(Some(k.clone()))
+        }
+        Some(_) => Err(Error::invalid(
+            identity.id(),
+            format!("extensions.{PARTNER_KEY_EXT}.public_key"),
+            "must be a base64 string",
+        )),
     }
 }

@@ -5,6 +5,8 @@
 //! - [`ext`]: the STIX extension definitions Entente ships (agreement,
 //!   ratification, notice, partner key, release properties) and builders for
 //!   the objects they define.
+//! - [`kinds`]: Entente's record kinds, declared once: which types are
+//!   partnership records, the agreement each belongs to, who receives it.
 //! - [`Agreement`], [`Ratification`], [`Notice`]: read from validated
 //!   [`model::Object`]s, errors naming the property at fault.
 //! - [`jcs`] and [`keys`]: RFC 8785 canonical JSON and Ed25519 signatures of
@@ -21,10 +23,12 @@ mod decide;
 mod error;
 pub mod ext;
 mod facts;
+mod ids;
 #[cfg(test)]
 mod fixture;
 pub mod jcs;
 pub mod keys;
+pub mod kinds;
 pub mod provenance;
 mod notice;
 mod read;

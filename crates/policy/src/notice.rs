@@ -2,7 +2,7 @@
 
 use model::{Object, Timestamp};
 
-use crate::ext::{NOTICE_TYPE, RATIFICATION_TYPE};
+use crate::ids::{AGREEMENT_TYPE, NOTICE_TYPE, RATIFICATION_TYPE};
 use crate::read::{authored, Props};
 use crate::{AgreementId, Error, PartnerId};
 
@@ -36,7 +36,7 @@ impl Ratification {
             author,
             version,
             revoked: object.revoked(),
-            agreement: p.id_ref("agreement_ref", crate::ext::AGREEMENT_TYPE)?,
+            agreement: p.id_ref("agreement_ref", AGREEMENT_TYPE)?,
             agreement_version: p.timestamp("agreement_version")?,
             signature: p.string("signature")?,
         })
@@ -116,7 +116,7 @@ impl Notice {
             author,
             version,
             revoked: object.revoked(),
-            agreement: p.id_ref("agreement_ref", crate::ext::AGREEMENT_TYPE)?,
+            agreement: p.id_ref("agreement_ref", AGREEMENT_TYPE)?,
             kind,
             effective: p.timestamp("effective")?,
         })

@@ -3,7 +3,8 @@
 //! It shares no code with [`crate::decide()`], [`crate::state()`] or
 //! [`crate::ObjectFacts`]: it reads the raw JSON of every object and loops
 //! over everything on each question, trading speed for being easy to check
-//! by eye. Only RFC 8785 ([`crate::jcs`]) and Ed25519 are shared. Tests
+//! by eye. Only RFC 8785 ([`crate::jcs`]), Ed25519 and the declaration of
+//! Entente's record kinds ([`crate::kinds`], a table, not logic) are shared. Tests
 //! compare the fast decision with this one on random worlds; any difference
 //! is a leak (the fast one allowed) or a wrongful denial.
 
@@ -245,8 +246,8 @@ impl World {
         let own = s(&o, "created_by_ref") == recipient.as_str()
             || held.is_some_and(|(h, _)| h == recipient);
         let published = s(&o, "created_by_ref") == crate::ext::ENTENTE_IDENTITY;
-        let agreement_object = s(&o, "type").starts_with("x-entente-");
-        if recalled && o.get("revoked") != Some(&Value::Bool(true)) && !own && !published && !agreement_object {
+        let record = crate::kinds::of(s(&o, "type")).is_some();
+        if recalled && o.get("revoked") != Some(&Value::Bool(true)) && !own && !published && !record {
             return Verdict::Deny;
         }
         self.verdict(object, held, recipient, now, shares)
@@ -268,17 +269,21 @@ impl World {
         let author = s(&o, "created_by_ref");
         let ty = s(&o, "type");
 
-        if ty == "x-entente-agreement" || ty == "x-entente-ratification" || ty == "x-entente-notice"
-        {
+        // Partnership records: to the author, the agreement's parties and
+        // whom the record's kind names, at any TLP.
+        if let Some(kind) = crate::kinds::of(ty) {
             if author == me {
                 return Verdict::Allow(None);
             }
-            let agreement = if ty == "x-entente-agreement" {
-                s(&o, "id")
-            } else {
-                s(&o, "agreement_ref")
+            let agreement = match kind.belongs {
+                crate::kinds::Belongs::Itself => s(&o, "id"),
+                crate::kinds::Belongs::Marker => s(&o, crate::kinds::AGREEMENT_MARKER),
             };
-            if self.parties(agreement).iter().any(|p| p == me) {
+            let mut may = self.parties(agreement);
+            for property in kind.named {
+                may.extend(strings(o.get(*property)));
+            }
+            if may.iter().any(|p| p == me) {
                 return Verdict::Allow(Some(AgreementId::parse(agreement).expect("valid id")));
             }
             return Verdict::Deny;

@@ -13,6 +13,7 @@ pub mod detect;
 mod error;
 mod http_metrics;
 pub mod keys;
+pub mod modules;
 pub mod node;
 pub mod peers;
 pub mod provenance;
@@ -68,6 +69,9 @@ pub struct AppState {
     pub web: Arc<web::Sessions>,
     /// The dashboards counted lately, per partner.
     pub dashboards: Arc<web::Dashboards>,
+    /// The partnership modules this node runs ([`modules::registered`];
+    /// tests may set others).
+    pub modules: modules::Modules,
 }
 
 impl AppState {
@@ -98,6 +102,7 @@ impl AppState {
             sync: Arc::new(sync::SyncStatus::default()),
             web: Arc::new(web::Sessions::default()),
             dashboards: Arc::new(web::Dashboards::default()),
+            modules: modules::registered(),
         }
     }
 

@@ -134,12 +134,9 @@ impl Cached {
 /// How long a built index serves, at most, without a full rebuild.
 pub const INDEX_REBUILD: Duration = Duration::from_secs(60);
 
-/// The types the index is built from.
-const POLICY_TYPES: [&str; 4] = [policy::ext::AGREEMENT_TYPE, policy::ext::RATIFICATION_TYPE, policy::ext::NOTICE_TYPE, "identity"];
-
 fn policy_query(after: Option<store::DateAdded>) -> store::Query {
     store::Query {
-        types: POLICY_TYPES.iter().map(|t| (*t).to_owned()).collect(),
+        types: policy::kinds::index_types().map(str::to_owned).collect(),
         versions: store::Versions::ALL,
         after: after.map(store::Cursor),
         ..store::Query::default()
@@ -363,7 +360,7 @@ impl Reader {
     /// The collections to read the everything collection through, by
     /// arrival ([`store::Query::through`]): those of the agreements this
     /// reader may use now. Its own, submitted and published versions, and
-    /// agreement records, come from their stored rows; every other version
+    /// partnership records, come from their stored rows; every other version
     /// from its membership of the first of these agreements (in the order
     /// it was shared) that releases it to the reader, dated by when it
     /// joined that agreement: a version shared later under a further
@@ -389,14 +386,12 @@ impl Reader {
     /// `Some(agreement used)` when the version may go to this reader
     /// (`Some(None)`: it is the reader's own, or published by Entente).
     /// In a read by arrival, a version comes once: from its stored row when
-    /// the reader sees it whoever shared it (or it is an agreement record),
+    /// the reader sees it whoever shared it (or it is a partnership record),
     /// else from its membership of the first agreement it is shared under
     /// that releases it to the reader.
     pub fn allowed(&self, r: &Record) -> Option<Option<AgreementId>> {
-        let agreement_object = matches!(
-            r.object_type.as_str(),
-            policy::ext::AGREEMENT_TYPE | policy::ext::RATIFICATION_TYPE | policy::ext::NOTICE_TYPE
-        );
+        // Partnership records go to the agreement's parties, not by shares.
+        let agreement_object = policy::kinds::is_record(&r.object_type);
         match r.via.as_deref() {
             None => self.allowed_any(r),
             Some("") if self.own(r) || agreement_object => self.allowed_any(r),
@@ -477,10 +472,7 @@ impl Reader {
             // Facts that could not be computed: the author alone.
             return None;
         }
-        let agreement_object = matches!(
-            r.object_type.as_str(),
-            policy::ext::AGREEMENT_TYPE | policy::ext::RATIFICATION_TYPE | policy::ext::NOTICE_TYPE
-        );
+        let agreement_object = policy::kinds::is_record(&r.object_type);
         // The agreements the reader may be given this version under; most
         // refusals end here. `shared_under` is space-separated ids.
         let usable_share = |a: &&str| !a.is_empty() && self.usable(a);
@@ -594,16 +586,17 @@ pub fn accept(raw: &[u8], limits: &model::Limits) -> Result<model::Object, Strin
 }
 
 /// An object `partner` gives the node through TAXII or the share API and
-/// pages: as [`accept`], but never an agreement record (agreement,
-/// ratification, notice: only the agreement endpoints make those, after
-/// their role, party and terms checks) nor a new version of the partner's
-/// own identity (it carries the partner's key: `entente partner add`).
-/// Without this an analyst could withdraw an agreement by posting a notice.
+/// pages: as [`accept`], but never a partnership record (agreement,
+/// ratification, notice, a module's records: [`policy::kinds`]; only the
+/// node's actions make those, after their role, party and terms checks) nor
+/// a new version of the partner's own identity (it carries the partner's
+/// key: `entente partner add`). Without this an analyst could withdraw an
+/// agreement by posting a notice.
 pub fn accept_from(raw: &[u8], limits: &model::Limits, partner: &str) -> Result<model::Object, String> {
     let object = accept(raw, limits)?;
     let kind = object.object_type();
-    if [policy::ext::AGREEMENT_TYPE, policy::ext::RATIFICATION_TYPE, policy::ext::NOTICE_TYPE].contains(&kind) {
-        return Err(format!("{}: {kind} objects are made by the agreement actions (/api/v1/agreements, the agreement pages, entente agreement), not shared", object.id()));
+    if let Some(record) = policy::kinds::of(kind) {
+        return Err(format!("{}: {kind} objects are made by {}, not shared", object.id(), record.made_by));
     }
     if kind == "identity" && object.id().as_str() == partner {
         return Err(format!("{}: the partner's own identity (and its key) is kept by the node's operator (entente partner add), not shared", object.id()));
@@ -612,10 +605,11 @@ pub fn accept_from(raw: &[u8], limits: &model::Limits, partner: &str) -> Result<
 }
 
 /// Whether storing these objects changes what release decisions read
-/// (agreements, ratifications, notices, partner identities and keys): the
-/// agreements' index must then be rebuilt.
+/// (agreements, ratifications, notices, partner identities and keys:
+/// [`policy::kinds::feeds_index`]): the agreements' index must then be
+/// rebuilt. A module's records do not.
 pub fn changes_agreements(objects: &[model::Object]) -> bool {
-    objects.iter().any(|o| o.object_type().starts_with("x-entente-") || o.object_type() == "identity")
+    objects.iter().any(|o| policy::kinds::feeds_index(o.object_type()))
 }
 
 /// After a batch was stored: a version that recalls its object (it revokes

@@ -117,9 +117,11 @@ pub fn read_again(store: &dyn Store) -> store::Result<()> {
     Ok(())
 }
 
-/// What the round reads from the everything collection: the agreement
+/// What the round reads from the everything collection: the partnership
 /// records and identities (everything else comes by agreement collection).
-const RECORD_TYPES: &str = "x-entente-agreement,x-entente-ratification,x-entente-notice,identity";
+fn record_types() -> String {
+    policy::kinds::synced_types().collect::<Vec<_>>().join(",")
+}
 
 /// The HTTP client for a peer, kept across rounds (its connections stay
 /// open between them) while the peer's URL and CA stay the same.
@@ -185,10 +187,6 @@ fn with_slash(u: &str) -> String {
     } else {
         format!("{u}/")
     }
-}
-
-fn is_agreement_record(object_type: &str) -> bool {
-    matches!(object_type, policy::ext::AGREEMENT_TYPE | policy::ext::RATIFICATION_TYPE | policy::ext::NOTICE_TYPE)
 }
 
 /// An error with its causes (reqwest's own message says only "error
@@ -466,7 +464,7 @@ impl Collection<'_> {
     fn fetch(&self, collection: &str, by_agreement: bool, cursor: Option<&str>) -> Result<Option<Fetched>, String> {
         let mut url = format!("{}collections/{collection}/objects/?limit={PAGE}&match[version]=all", self.root);
         if !by_agreement {
-            url.push_str(&format!("&match[type]={RECORD_TYPES}"));
+            url.push_str(&format!("&match[type]={}", record_types()));
         }
         if let Some(c) = cursor {
             url.push_str(&format!("&added_after={c}"));
@@ -568,10 +566,11 @@ impl Page<'_> {
                 continue;
             }
             let own_identity = o.object_type() == "identity" && o.id() == &author;
-            if is_agreement_record(o.object_type()) || own_identity {
-                // Agreement records go only to the agreement's parties, and
-                // an identity signed by its own key is the partner's word.
-                book_changed = true;
+            if policy::kinds::is_record(o.object_type()) || own_identity {
+                // Partnership records go only to the agreement's parties (and
+                // whom they name), and an identity signed by its own key is
+                // the partner's word.
+                book_changed |= policy::kinds::feeds_index(o.object_type());
                 let batch = batches.entry(None).or_default();
                 batch.0.push(o);
                 batch.1.push(signature);

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use postgres::{Client, Transaction};
-use store::{release_facts, same_json, DateAdded, ObservableKey, Outcome, PutOptions, Result, Versions, AGREEMENT_COLLECTION_PREFIX};
+use store::{release_facts, DateAdded, ObservableKey, Outcome, PutOptions, Result, Versions, AGREEMENT_COLLECTION_PREFIX};
 
 use crate::pg_err;
 
@@ -24,6 +24,18 @@ struct Version {
     author: Option<String>,
     /// Index into the batch's new rows, if this batch adds it.
     new: Option<usize>,
+}
+
+impl store::Held for Version {
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn date_added(&self) -> i64 {
+        self.date_added
+    }
+    fn author(&self) -> Option<&str> {
+        self.author.as_deref()
+    }
 }
 
 struct NewObject {
@@ -287,35 +299,15 @@ fn put_one(
     clock: &mut impl FnMut() -> i64,
 ) -> Result<Outcome> {
     let id = obj.id().as_str();
-    if options.only_author {
-        if let (Some(author), Some(poster)) = (obj.created_by_ref(), &options.posted_by) {
-            if author.as_str() != poster {
-                return Ok(Outcome::NotAuthor(format!("{id}: created_by_ref names {author}, not the submitting partner")));
-            }
-        }
-    }
     let existing = stored.by_id.entry(id.to_owned()).or_default();
-    if options.only_author {
-        // The message names no author: the poster may not be allowed to see
-        // the earlier versions, or know who wrote them.
-        if existing.iter().any(|e| e.author.as_deref() != options.posted_by.as_deref()) {
-            return Ok(Outcome::NotAuthor(format!("{id}: earlier versions are another partner's; only the author may version an object")));
-        }
-    }
-    let same = match obj.version() {
-        Some(v) => existing.iter().find(|e| e.version == v.micros()),
-        None => existing.first(),
-    };
-    if let Some(e) = same {
-        let json: Vec<u8> = match e.new {
+    let read = |e: &Version| -> Result<Vec<u8>> {
+        Ok(match e.new {
             Some(i) => new_objects[i].json.clone(),
             None => tx.query_one("SELECT json FROM objects WHERE date_added = $1", &[&e.date_added]).map_err(pg_err)?.get(0),
-        };
-        return Ok(if same_json(&json, obj.json()) {
-            Outcome::Unchanged(DateAdded(e.date_added))
-        } else {
-            Outcome::Conflict(format!("{id}: a different object with this id and version is already stored"))
-        });
+        })
+    };
+    if let Some(outcome) = store::decide_version(obj, options, existing, read)? {
+        return Ok(outcome);
     }
     let date_added = clock();
     let (version, version_text) = match obj.version() {

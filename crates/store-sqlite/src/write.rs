@@ -2,7 +2,7 @@
 //! membership, deletes, and the `date_added` clock.
 
 use rusqlite::{params, Connection, Transaction};
-use store::{release_facts, same_json, DateAdded, ObservableKey, Outcome, PutOptions, Result, Versions, AGREEMENT_COLLECTION_PREFIX};
+use store::{release_facts, DateAdded, ObservableKey, Outcome, PutOptions, Result, Versions, AGREEMENT_COLLECTION_PREFIX};
 
 use crate::sql_err;
 
@@ -28,6 +28,18 @@ struct Existing {
     is_last: bool,
     author: Option<String>,
     recalled: bool,
+}
+
+impl store::Held for Existing {
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn date_added(&self) -> i64 {
+        self.date_added
+    }
+    fn author(&self) -> Option<&str> {
+        self.author.as_deref()
+    }
 }
 
 /// The two tables that carry versions with first/last flags.
@@ -204,38 +216,14 @@ fn put_version(
     observables: &mut Vec<(ObservableKey, i64)>,
 ) -> Result<Outcome> {
     let id = obj.id().as_str();
-    if options.only_author {
-        if let (Some(author), Some(poster)) = (obj.created_by_ref(), &options.posted_by) {
-            if author.as_str() != poster {
-                return Ok(Outcome::NotAuthor(format!(
-                    "{id}: created_by_ref names {author}, not the submitting partner"
-                )));
-            }
-        }
-    }
     let existing = existing(tx, Table::Objects, None, id)?;
-    if options.only_author {
-        // The message names no author: the poster may not be allowed to see
-        // the earlier versions, or know who wrote them.
-        if existing.iter().any(|e| e.author.as_deref() != options.posted_by.as_deref()) {
-            return Ok(Outcome::NotAuthor(format!("{id}: earlier versions are another partner's; only the author may version an object")));
-        }
-    }
-    // Objects without a version (SCOs) have exactly one.
-    let same = match obj.version() {
-        Some(v) => existing.iter().find(|e| e.version == v.micros()),
-        None => existing.first(),
-    };
-    if let Some(e) = same {
-        let stored: Vec<u8> = tx
-            .prepare_cached("SELECT json FROM objects WHERE date_added = ?")
+    let read = |e: &Existing| {
+        tx.prepare_cached("SELECT json FROM objects WHERE date_added = ?")
             .and_then(|mut s| s.query_row([e.date_added], |r| r.get(0)))
-            .map_err(sql_err)?;
-        return Ok(if same_json(&stored, obj.json()) {
-            Outcome::Unchanged(DateAdded(e.date_added))
-        } else {
-            Outcome::Conflict(format!("{id}: a different object with this id and version is already stored"))
-        });
+            .map_err(sql_err)
+    };
+    if let Some(outcome) = store::decide_version(obj, options, &existing, read)? {
+        return Ok(outcome);
     }
     let date_added = clock();
     let (version, version_text) = match obj.version() {

@@ -9,6 +9,7 @@
 
 mod query;
 mod registry;
+mod version;
 
 #[cfg(feature = "testsuite")]
 pub mod conformance;
@@ -17,6 +18,7 @@ use std::fmt;
 
 pub use query::{Cursor, Page, Query, Versions};
 pub use registry::{Access, CollectionRecord, PartnerRecord, PeerRecord, Registry, Role, TokenRecord, UserRecord};
+pub use version::{decide_version, Held};
 
 /// A storage failure. Never names the backend: callers see what happened, not where.
 #[derive(Debug, thiserror::Error)]

@@ -35,10 +35,18 @@ struct State {
     objects: u64,
     /// Per nation, in [`NATIONS`] order: its node's admin token.
     tokens: Vec<String>,
+    /// Per nation, in [`NATIONS`] order: a liaison officer's and an
+    /// analyst's token on its own node (empty in a demo set up before
+    /// they were issued: issued when it is reused).
+    #[serde(default)]
+    people: Vec<[String; 2]>,
     trilateral: String,
     bilateral: String,
     /// An observable every nation reported: (SCO type, value).
     example: (String, String),
+    /// Per nation: the id of its indicator of that value.
+    #[serde(default)]
+    indicators: Vec<String>,
 }
 
 impl State {
@@ -67,7 +75,7 @@ impl State {
 
 /// Whether `dir` holds nothing but what a demo puts there.
 fn only_demo(dir: &Path) -> anyhow::Result<bool> {
-    let known: Vec<String> = NATIONS.iter().map(|n| n.to_lowercase()).chain([STATE.to_owned()]).collect();
+    let known: Vec<String> = NATIONS.iter().map(|n| n.to_lowercase()).chain([STATE.to_owned(), OBSERVATIONS.to_owned()]).collect();
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         if !known.contains(&entry?.file_name().to_string_lossy().into_owned()) {
             return Ok(false);
@@ -119,9 +127,17 @@ fn demo(args: &DemoArgs, config: &Config, ports: &[u16], stop: &Stop) -> anyhow:
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {shown}"))?;
     let nations = coalition::open(dir, config)?;
-    if state.is_some() {
-        coalition::repoint(&nations, ports)?;
-    }
+    let state = match state {
+        Some(mut s) => {
+            coalition::repoint(&nations, ports)?;
+            if s.people.len() != nations.len() {
+                s.people = coalition::people(&nations)?;
+                s.write(dir)?;
+            }
+            Some(s)
+        }
+        None => None,
+    };
     let mut servers = Servers::default();
     for (n, &port) in nations.iter().zip(ports) {
         servers.start(n.name, &n.dir, port, args.sync_interval)?;
@@ -136,12 +152,13 @@ fn demo(args: &DemoArgs, config: &Config, ports: &[u16], stop: &Stop) -> anyhow:
             s
         }
     };
+    write_observations(dir, &state.example)?;
     print_nodes(args, &state, ports);
     let caught_up = federate(&nations, &mut servers, stop)?;
     drop(nations);
     if caught_up {
         while !stop.wait(Duration::from_millis(250)) {
-            servers.check()?;
+            servers.revive()?;
         }
     }
     eprintln!("stopping the three servers");
@@ -167,7 +184,8 @@ fn set_up(args: &DemoArgs, nations: &[Nation], ports: &[u16], stop: &Stop) -> an
     // once each serves under them, or peers' cursors could pass objects by.
     stop.sleep(server::release::INDEX_TTL + Duration::from_millis(200))?;
     let started = Instant::now();
-    let (example, stored) = coalition::intelligence(nations, &agreements, args.objects, stop)?;
+    let (example, indicators, stored) = coalition::intelligence(nations, &agreements, args.objects, stop)?;
+    let people = coalition::people(nations)?;
     let line: Vec<String> = nations
         .iter()
         .zip(&stored)
@@ -180,20 +198,60 @@ fn set_up(args: &DemoArgs, nations: &[Nation], ports: &[u16], stop: &Stop) -> an
     Ok(State {
         objects: args.objects,
         tokens,
+        people,
         trilateral: agreements.trilateral.to_string(),
         bilateral: agreements.bilateral.to_string(),
         example,
+        indicators,
     })
 }
 
-/// Each node's address and login token, and what to try.
+/// The file of observations the demo offers for detection.
+const OBSERVATIONS: &str = "observations.json";
+
+/// Writes `<dir>/observations.json`: a bundle of observed-data whose
+/// observables include the value every nation reported, so that running
+/// detection on it finds each nation's indicator.
+fn write_observations(dir: &Path, (ty, value): &(String, String)) -> anyhow::Result<()> {
+    let now = model::Timestamp::now().to_string();
+    let sco = format!("{ty}--{}", uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, value.as_bytes()));
+    let benign = "ipv4-addr--6e7f8d3c-1b0a-5c2e-9f4d-7a6b5c4d3e2f";
+    let bundle = serde_json::json!({
+        "type": "bundle",
+        "id": format!("bundle--{}", uuid::Uuid::new_v4()),
+        "objects": [
+            { "type": ty, "spec_version": "2.1", "id": sco, "value": value },
+            { "type": "ipv4-addr", "spec_version": "2.1", "id": benign, "value": "192.0.2.200" },
+            {
+                "type": "observed-data", "spec_version": "2.1",
+                "id": format!("observed-data--{}", uuid::Uuid::new_v4()),
+                "created": now, "modified": now,
+                "first_observed": now, "last_observed": now, "number_observed": 3,
+                "object_refs": [sco, benign]
+            }
+        ]
+    });
+    let path = dir.join(OBSERVATIONS);
+    std::fs::write(&path, serde_json::to_vec_pretty(&bundle)?).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Each node's address and login tokens, and what to try.
 fn print_nodes(args: &DemoArgs, state: &State, ports: &[u16]) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out);
-    for ((name, port), token) in NATIONS.iter().zip(ports).zip(&state.tokens) {
+    for (i, ((name, port), token)) in NATIONS.iter().zip(ports).zip(&state.tokens).enumerate() {
         let _ = writeln!(out, "{name:<10} http://127.0.0.1:{port}/  token {token}");
+        if let Some([liaison, analyst]) = state.people.get(i) {
+            let _ = writeln!(out, "{:<10} liaison {liaison}  analyst {analyst}", "");
+        }
     }
     let (ty, value) = &state.example;
+    let _ = writeln!(out, "\nOn the pages (sign in at /login with a token above, \"With an API token\"), try:");
+    let _ = writeln!(out, "  Intelligence: search for {value}; all three nations reported it");
+    if let Some(id) = state.indicators.get(1) {
+        let _ = writeln!(out, "  open {}'s indicator on {}'s node: http://127.0.0.1:{}/intel/{id}", NATIONS[1], NATIONS[0], ports[0]);
+    }
+    let _ = writeln!(out, "  Detection: upload {} to match it against the indicators you may see", args.dir.join(OBSERVATIONS).display());
     let last = NATIONS.len() - 1;
     let exe = std::env::args().next().unwrap_or_else(|| "entente".into());
     let data = args.dir.join(NATIONS[last].to_lowercase());
@@ -216,7 +274,7 @@ fn federate(nations: &[Nation], servers: &mut Servers, stop: &Stop) -> anyhow::R
     let expected = coalition::expected(nations)?;
     let mut said = Instant::now();
     loop {
-        servers.check()?;
+        servers.revive()?;
         let held = coalition::held(nations)?;
         let missing: u64 = (0..nations.len()).flat_map(|x| (0..nations.len()).map(move |y| (x, y))).map(|(x, y)| expected[x][y].saturating_sub(held[x][y])).sum();
         if missing == 0 {

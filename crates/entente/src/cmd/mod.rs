@@ -7,6 +7,7 @@ mod demo;
 mod detect;
 mod export;
 mod import;
+mod module;
 mod pattern;
 mod serve;
 mod stats;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Collection(c) => admin::collection(c, &config),
         Command::Pattern(args) => pattern::run(&args),
         Command::Agreement(c) => agreement::run(c, &config),
+        Command::Module(c) => module::run(c, &config),
         Command::Audit(c) => audit::run(c, &config),
         Command::Peer(c) => admin::peer(c, &config),
         Command::Sync { peer } => admin::sync(peer.as_deref(), &config),

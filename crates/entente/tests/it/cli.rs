@@ -348,3 +348,52 @@ fn user_accounts_keep_only_an_argon2id_hash() {
     assert!(text.contains("$argon2id$v=19$"), "the hash is stored");
     assert!(!text.contains("a long enough password"));
 }
+
+#[test]
+fn module_commands_act_as_a_party_and_show_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (a, b, id) = propose_a_b(d);
+    for who in ["Aurelia", "Borealis"] {
+        assert!(entente(d, &["agreement", "ratify", "--as", who, &id]).status.success());
+    }
+    let out = entente(d, &["module", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list["modules"][0]["name"], "notes", "{list}");
+
+    let out = entente(d, &["module", "act", "--as", "Aurelia", &id, "notes", "post", "--input", r#"{"text":"the agenda"}"#]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let note: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(note["created_by_ref"], a.as_str(), "{note}");
+    assert_eq!(note["agreement_ref"], id.as_str(), "{note}");
+    std::fs::write(d.join("reply.json"), serde_json::json!({ "text": "agreed", "reply_to": note["id"] }).to_string()).unwrap();
+    let out = entente(d, &["module", "act", "--as", "Borealis", &id, "notes", "post", "--input", "@reply.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // Both parties see both notes; the state names each author.
+    for who in ["Aurelia", "Borealis"] {
+        let out = entente(d, &["module", "state", "--as", who, &id, "notes"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let state: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(state["records"], 2, "{who}: {state}");
+        let authors: Vec<&str> = state["state"]["notes"].as_array().unwrap().iter().map(|n| n["author"].as_str().unwrap()).collect();
+        assert!(authors.contains(&a.as_str()) && authors.contains(&b.as_str()), "{state}");
+    }
+    let out = entente(d, &["module", "records", "--as", "Borealis", &id, "notes"]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 2);
+
+    // Bad input names the property; Borealis may not edit Aurelia's note;
+    // a partner outside the agreement is told there is no such agreement.
+    let out = entente(d, &["module", "act", "--as", "Aurelia", &id, "notes", "post", "--input", r#"{"text":" "}"#]);
+    assert!(!out.status.success() && stderr(&out).contains("`text`"), "{}", stderr(&out));
+    let edit = format!(r#"{{"note":"{}","text":"mine now"}}"#, note["id"].as_str().unwrap());
+    let out = entente(d, &["module", "act", "--as", "Borealis", &id, "notes", "edit", "--input", &edit]);
+    assert!(!out.status.success() && stderr(&out).contains("only its author"), "{}", stderr(&out));
+    assert!(entente(d, &["partner", "add", "--name", "Caledonia"]).status.success());
+    let out = entente(d, &["module", "state", "--as", "Caledonia", &id, "notes"]);
+    assert!(!out.status.success() && stderr(&out).contains("no such agreement"), "{}", stderr(&out));
+    // Every answer is in the release log, on the `cli` channel.
+    let log = std::fs::read_to_string(d.join("entente-data/release.log")).unwrap();
+    assert!(log.lines().filter(|l| l.contains("\"cli\"")).count() >= 4, "{log}");
+}

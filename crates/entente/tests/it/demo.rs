@@ -1,7 +1,8 @@
 //! `entente demo`: one command starts three nations' nodes; each node comes
 //! to hold the other nations' objects its agreements give it, the nation
 //! outside the bilateral agreement none of what was shared under it alone,
-//! a value every nation reported correlates across partners, and Ctrl-C
+//! a value every nation reported correlates across partners, a node whose
+//! server is killed is restarted by the demo with what it held, and Ctrl-C
 //! stops the demo and its three servers cleanly.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -155,6 +156,9 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
     // The demo prints each node's URL and token, an example, and then says
     // when federation has caught up.
     let mut nodes: BTreeMap<&str, Node> = BTreeMap::new();
+    let mut people: Vec<(String, String)> = Vec::new();
+    let mut indicator_url = None;
+    let mut observations = None;
     let mut example = None;
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
@@ -167,6 +171,15 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
         if let [name, url, "token", token] = words[..] {
             let name = NATIONS.iter().find(|n| **n == name).unwrap_or_else(|| panic!("{line}"));
             nodes.insert(name, Node { base: url.trim_end_matches('/').to_owned(), token: token.to_owned() });
+        }
+        if let ["liaison", liaison, "analyst", analyst] = words[..] {
+            people.push((liaison.to_owned(), analyst.to_owned()));
+        }
+        if let ["open", _, "indicator", "on", _, "node:", url] = words[..] {
+            indicator_url = Some(url.to_owned());
+        }
+        if let ["Detection:", "upload", file, ..] = words[..] {
+            observations = Some(file.to_owned());
         }
         if let ["curl", "-H", _, _, token, url] = words[..] {
             example = Some((url.to_owned(), token.trim_end_matches('\'').to_owned()));
@@ -223,12 +236,74 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
         assert!(to_caledonia.is_subset(&tri), "Caledonia holds {author}'s objects not shared under the trilateral agreement");
     }
 
+    // Each nation has a liaison's and an analyst's token on its own node,
+    // each with its role.
+    assert_eq!(people.len(), 3, "{people:?}");
+    // (Proposing an agreement with no terms: the analyst is refused for
+    // its role, the liaison passes that check and is refused for the terms.)
+    for (name, (liaison, analyst)) in NATIONS.iter().zip(&people) {
+        for (token, role, want) in [(liaison, "liaison", 400), (analyst, "analyst", 403)] {
+            let r = reqwest::blocking::Client::new()
+                .post(format!("{}/api/v1/agreements", nodes[name].base))
+                .bearer_auth(token)
+                .json(&serde_json::json!({}))
+                .send()
+                .unwrap();
+            let status = r.status().as_u16();
+            assert_eq!(status / 100, 4, "{name}'s {role}: {status}");
+            assert_eq!(status == 403, want == 403, "{name}'s {role}: {status} {}", r.text().unwrap_or_default());
+        }
+    }
+    // The "try this" walk: Borealis's indicator opens on Aurelia's node, and
+    // the observations file the demo wrote finds every nation's indicator.
+    let url = indicator_url.expect("an indicator to open");
+    let id = url.rsplit('/').next().unwrap().to_owned();
+    assert!(url.starts_with(&format!("{}/intel/indicator--", nodes["Aurelia"].base)), "{url}");
+    let analyst = Node { base: nodes["Aurelia"].base.clone(), token: people[0].1.clone() };
+    let indicator = analyst.api(&format!("/api/v1/objects/{id}"));
+    assert_eq!(indicator["created_by_ref"], ids["Borealis"].as_str(), "{indicator}");
+    let file = root.path().join(observations.expect("an observations file"));
+    let body = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{}/api/v1/detect", analyst.base))
+        .bearer_auth(&analyst.token)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "detect: {}", r.status());
+    let found: Value = r.json().unwrap();
+    let hit: BTreeSet<&str> = found["hits"].as_array().unwrap().iter().map(|h| h["indicator"].as_str().unwrap()).collect();
+    assert!(hit.contains(id.as_str()), "Borealis's indicator not hit: {found}");
+    assert!(hit.len() >= 3, "one indicator of each nation at least: {found}");
+
     // The value every nation reported correlates across all three.
     let (url, token) = example.expect("an example curl line");
     let c: Value = reqwest::blocking::Client::new().get(&url).bearer_auth(&token).send().unwrap().json().unwrap();
     let reporters: BTreeSet<&str> = c["partners"].as_array().unwrap().iter().map(|p| p["partner"].as_str().unwrap()).collect();
     let all: BTreeSet<&str> = ids.values().map(String::as_str).collect();
     assert_eq!(reporters, all, "{c}");
+
+    // Kill Borealis's server outright: the demo says so, restarts it, and
+    // the node comes back holding what it held.
+    let borealis_dir = root.path().join("demo").join("borealis");
+    let pid = std::fs::read_to_string(borealis_dir.join("serve.pid")).unwrap();
+    let status = Command::new("kill").args(["-KILL", pid.trim()]).status().unwrap();
+    assert!(status.success(), "kill -KILL {pid}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !said().contains("Borealis's server") || !said().contains("restarting it") {
+        assert!(Instant::now() < deadline, "the demo did not restart Borealis's server: {}", said());
+        assert!(demo.0.try_wait().unwrap().is_none(), "the demo stopped when one server died: {}", said());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let healthz = format!("{}/healthz", nodes["Borealis"].base);
+    while !reqwest::blocking::get(&healthz).is_ok_and(|r| r.status().is_success()) {
+        assert!(Instant::now() < deadline, "Borealis's server did not come back: {}", said());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let new_pid = std::fs::read_to_string(borealis_dir.join("serve.pid")).unwrap();
+    assert_ne!(new_pid, pid, "serve.pid names the new server");
+    assert_eq!(nodes["Borealis"].held_from(&ids["Aurelia"]), held[&("Borealis", "Aurelia")], "Borealis lost objects in the crash");
 
     // Ctrl-C: the demo stops its servers and exits 0.
     signal(&demo.0, "-INT");

@@ -236,7 +236,7 @@ fn pull_sync_converges_exactly_through_kills_cuts_delays_and_duplicate_pages() {
         let split = plan.range(1, fresh.len() as u64 - 1) as usize;
         let (mut early, mut late) = (vec![(fresh[..split].to_vec(), Some(agreement.as_str()))], vec![(fresh[split..].to_vec(), Some(agreement.as_str()))]);
         for group in away.into_iter().filter(|(objects, _)| !objects.is_empty()) {
-            if plan.chance(0.5) { &mut early } else { &mut late }.push(group);
+            if plan.probability(0.5) { &mut early } else { &mut late }.push(group);
         }
         let import = |groups: &mut Vec<(Vec<Value>, Option<&str>)>, plan: &mut Rng| {
             let first = plan.range(0, groups.len() as u64 - 1) as usize;
@@ -285,7 +285,7 @@ fn pull_sync_converges_exactly_through_kills_cuts_delays_and_duplicate_pages() {
         // `entente sync` beside the server, through the same faults; some
         // are killed mid-run too.
         for _ in 0..plan.range(1, 3) {
-            let kill = plan.chance(0.5).then(|| plan.range(0, 40));
+            let kill = plan.probability(0.5).then(|| plan.range(0, 40));
             timed_sync(&b, &proxy, kill, &mut syncs);
         }
         // Until every kind of fault has happened in this round.

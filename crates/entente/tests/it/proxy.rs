@@ -44,30 +44,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-/// SplitMix64: deterministic random numbers from a seed.
-#[derive(Debug, Clone)]
-pub(crate) struct Rng(pub u64);
-
-impl Rng {
-    /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `lo..=hi`.
-    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-
-    /// True with probability `p`.
-    pub fn chance(&mut self, p: f64) -> bool {
-        ((self.next() >> 11) as f64) < p * (1u64 << 53) as f64
-    }
-}
+/// The shared seeded generator (SplitMix64).
+pub(crate) use model::rng::Rng;
 
 /// What the proxy has done since it started.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -251,17 +229,17 @@ fn accept(shared: &Arc<Shared>, client: TcpStream) {
         st.counts.connections += 1;
         if shared.faulty() {
             let r = &mut st.rng;
-            if r.chance(0.15) {
+            if r.probability(0.15) {
                 st.counts.refused += 1;
                 drop(st);
                 let _ = client.shutdown(Shutdown::Both);
                 return;
             }
             let plan = Plan {
-                delay_ms: if r.chance(0.4) { r.range(10, 150) } else { 0 },
-                cut_request: r.chance(0.15).then(|| r.range(0, 400) as usize),
-                cut_response: r.chance(0.3).then(|| if r.chance(0.5) { r.range(0, 1000) } else { r.range(0, 20_000) } as usize),
-                duplicate: if r.chance(0.4) { 0.5 } else { 0.0 },
+                delay_ms: if r.probability(0.4) { r.range(10, 150) } else { 0 },
+                cut_request: r.probability(0.15).then(|| r.range(0, 400) as usize),
+                cut_response: r.probability(0.3).then(|| if r.probability(0.5) { r.range(0, 1000) } else { r.range(0, 20_000) } as usize),
+                duplicate: if r.probability(0.4) { 0.5 } else { 0.0 },
             };
             st.counts.delayed += u64::from(plan.delay_ms > 0);
             plan
@@ -431,7 +409,7 @@ fn rewrite(shared: &Shared, plan: &Plan, head: &[u8]) -> (Vec<u8>, usize, bool) 
     if !st.seen_after.contains(&after) {
         st.seen_after.push(after.clone());
     }
-    if !shared.faulty() || plan.duplicate == 0.0 || earlier.is_empty() || !st.rng.chance(plan.duplicate) {
+    if !shared.faulty() || plan.duplicate == 0.0 || earlier.is_empty() || !st.rng.probability(plan.duplicate) {
         return (head.to_vec(), length, held);
     }
     // One of the last few values before this one: the overlap stays a few

@@ -521,3 +521,80 @@ fn no_author_no_release() {
         "denied:\n- the object names no author (created_by_ref)",
     );
 }
+
+/// A module's record (`x-entente-test-note`, belonging to agreement 1:
+/// parties 0, 1, 2) by partner `author`, naming `observers`, with `edit` applied.
+fn note(author: u32, observers: &[u32], edit: impl Fn(&mut Value)) -> Object {
+    let mut v = json!({
+        "type": crate::kinds::TEST_NOTE.name, "spec_version": "2.1", "id": id(crate::kinds::TEST_NOTE.name, 1),
+        "created": "2026-02-01T00:00:00Z", "modified": "2026-02-01T00:00:00Z",
+        "created_by_ref": p(author), "agreement_ref": ag(1),
+    });
+    if !observers.is_empty() {
+        v["observer_refs"] = json!(observers.iter().map(|n| p(*n)).collect::<Vec<_>>());
+    }
+    edit(&mut v);
+    Object::from_value(v).expect("valid object")
+}
+
+#[test]
+fn partnership_records_go_to_parties_and_named_only_at_any_tlp() {
+    let under = format!("allowed under agreement {}", ag(1));
+    let not_party = format!("denied:\n- the recipient is not a party to agreement {}", ag(1));
+    for tlp in [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::Red] {
+        let f = facts(&note(0, &[4], |v| v["object_marking_refs"] = json!([tlp.marking_id()])));
+        assert_eq!(f.agreement, Some(ag(1)), "the marker names the agreement");
+        assert_eq!(f.named, vec![p(4)]);
+        // Whatever it is shared under, to whomever it names as TLP:RED recipients.
+        check(&f, 0, &[2], AUTHOR);
+        check(&f, 1, &[], &under);
+        check(&f, 2, &[2], &under);
+        check(&f, 4, &[], &under);
+        check(&f, 3, &[2], &not_party);
+        let mut red = facts(&note(0, &[], |v| {
+            v["object_marking_refs"] = json!([tlp.marking_id()]);
+            let (k, ext) = release_extension(&[p(3)], false);
+            v["extensions"] = json!({ k: ext });
+        }));
+        check(&red, 3, &[2], &not_party);
+        check(&red, 5, &[1], &format!("denied:\n- the recipient is not a party to agreement {}", ag(1)));
+        // A recall does not widen or narrow it.
+        red.recalled = true;
+        check(&red, 2, &[], &under);
+        check(&red, 3, &[], &not_party);
+    }
+    // The marker is required and must name an agreement; the named list must hold identities.
+    let err = ObjectFacts::from_object(&note(0, &[], |v| {
+        v.as_object_mut().unwrap().remove("agreement_ref");
+    }))
+    .unwrap_err();
+    assert!(err.to_string().contains("agreement_ref"), "{err}");
+    let err = ObjectFacts::from_object(&note(0, &[], |v| v["agreement_ref"] = json!(id("malware", 1))))
+        .unwrap_err();
+    assert!(err.to_string().contains("agreement_ref"), "{err}");
+    let err = ObjectFacts::from_object(&note(0, &[], |v| v["observer_refs"] = json!([id("malware", 1)])))
+        .unwrap_err();
+    assert!(err.to_string().contains("observer_refs[0]"), "{err}");
+    // The named recipients survive encoding.
+    let f = facts(&note(0, &[3, 4], |_| {}));
+    assert_eq!(ObjectFacts::decode(f.id.clone(), f.version.clone(), &f.encode()), Some(f));
+}
+
+#[test]
+fn the_kinds_declaration_answers_for_every_record_type() {
+    use crate::kinds;
+    for t in ["x-entente-agreement", "x-entente-ratification", "x-entente-notice"] {
+        assert!(kinds::is_record(t) && kinds::feeds_index(t), "{t}");
+    }
+    // A module's record is a partnership record that does not feed the index.
+    assert!(kinds::is_record(kinds::TEST_NOTE.name));
+    assert!(!kinds::feeds_index(kinds::TEST_NOTE.name));
+    // Identities feed the index (partners' keys) but are not partnership records;
+    // an `x-entente-` prefix alone makes nothing a record.
+    assert!(kinds::feeds_index("identity") && !kinds::is_record("identity"));
+    assert!(!kinds::is_record("x-entente-other") && !kinds::feeds_index("x-entente-other"));
+    let index: Vec<&str> = kinds::index_types().collect();
+    assert_eq!(index, ["x-entente-agreement", "x-entente-ratification", "x-entente-notice", "identity"]);
+    let synced: Vec<&str> = kinds::synced_types().collect();
+    assert!(synced.contains(&kinds::TEST_NOTE.name) && synced.contains(&"identity"));
+}

@@ -14,27 +14,17 @@ use policy::{
     Ratification, Reshare, Scope, Via,
 };
 
-/// A small deterministic generator (SplitMix64).
-pub struct Rng(pub u64);
+/// The shared seeded generator (SplitMix64).
+pub use model::rng::Rng;
 
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-    pub fn id(&mut self, ty: &str) -> StixId {
+/// Random STIX ids from the generator.
+pub trait Ids {
+    /// A well-formed id of type `ty`.
+    fn id(&mut self, ty: &str) -> StixId;
+}
+
+impl Ids for Rng {
+    fn id(&mut self, ty: &str) -> StixId {
         let (a, b) = (self.next(), self.next());
         let h = format!("{a:016x}{b:016x}");
         let raw = format!(
@@ -109,7 +99,7 @@ impl Sim {
     pub fn reference(&self, o: &SimObject, recipient: &PartnerId, now: &Timestamp) -> Verdict {
         let held = o.facts.via.as_ref().map(|v| (&v.holder, &v.agreement));
         self.world
-            .verdict(&o.object, held, recipient, now, &o.shares)
+            .verdict_stored(&o.object, held, recipient, now, &o.shares, o.facts.recalled)
     }
 }
 
@@ -408,6 +398,41 @@ pub fn generate(seed: u64, n_partners: usize, n_agreements: usize, n_objects: us
         });
     }
     let unknown_agreement = rng.id("x-entente-agreement");
+    // A module's records (one per ten objects, from a generator of their
+    // own so the rest of the world stays as the seed made it): notes
+    // belonging to an agreement, known or not, at any TLP, recalled or not,
+    // some naming observers, some also naming TLP:RED recipients.
+    let mut notes = Rng(seed ^ 0x7e57_4e07e);
+    for _ in 0..n_objects / 10 {
+        let ty = policy::kinds::TEST_NOTE.name;
+        let created = ts(T0 - 300 * DAY + notes.below(200) as i64 * DAY);
+        let agreement = if notes.chance(5) { unknown_agreement.clone() } else { notes.pick(&agreement_ids).clone() };
+        let author = notes.pick(&partners).clone();
+        let mut v = json!({
+            "type": ty, "spec_version": "2.1", "id": notes.id(ty),
+            "created": created.as_str(), "modified": created.as_str(),
+            "created_by_ref": author, "agreement_ref": agreement,
+        });
+        if notes.chance(80) {
+            v["object_marking_refs"] = json!([notes.pick(&MARKINGS).id]);
+        }
+        if notes.chance(30) {
+            let observers: Vec<PartnerId> = (0..1 + notes.below(2)).map(|_| notes.pick(&partners).clone()).collect();
+            v["observer_refs"] = json!(observers);
+        }
+        if notes.chance(20) {
+            let (k, ext) = release_extension(&[notes.pick(&partners).clone()], notes.chance(50));
+            v["extensions"] = json!({ k: ext });
+        }
+        if notes.chance(10) {
+            v["revoked"] = json!(true);
+        }
+        let object = Object::from_value(v).expect("valid note");
+        let mut facts = ObjectFacts::from_object(&object).expect("facts");
+        facts.recalled = notes.chance(10);
+        let shares = if notes.chance(30) { vec![notes.pick(&agreement_ids).clone()] } else { Vec::new() };
+        objects.push(SimObject { object, facts, shares });
+    }
     for _ in 0..n_objects {
         let ty = *rng.pick(TYPES);
         let id = rng.id(ty);

@@ -2,7 +2,8 @@
 //! the node's own agreement actions (proposed, ratified or not, amended,
 //! suspended, resumed, withdrawn, expired, not yet valid), thousands of
 //! objects with random types, authors, markings, TLP:RED recipients,
-//! exercise data, versions, recalls and shares. Every partner then reads
+//! exercise data, versions, recalls and shares, and a module's partnership
+//! records (`x-entente-test-note`) at every TLP. Every partner then reads
 //! through every path out — TAXII objects, manifest, versions and single
 //! objects in the everything collection and in each agreement collection,
 //! the REST search, object and versions, the export's gated scan,
@@ -14,6 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use model::rng::Rng;
 use model::{Object, StixId, Timestamp};
 use policy::reference::{Verdict, World};
 use reqwest::Client;
@@ -24,31 +26,6 @@ use crate::Backend;
 
 const TAXII: &str = "application/taxii+json;version=2.1";
 const DAY: i64 = 86_400_000_000;
-
-/// SplitMix64: small, deterministic, seeded per run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-    fn subset<T: Clone>(&mut self, items: &[T], percent: u64) -> Vec<T> {
-        items.iter().filter(|_| self.chance(percent)).cloned().collect()
-    }
-}
 
 const TYPES: &[&str] = &["malware", "tool", "attack-pattern", "campaign", "vulnerability", "infrastructure", "indicator"];
 /// Indicators test one of this many addresses, so partners' reports overlap.
@@ -273,6 +250,47 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
             };
             store.put(objects, &options).unwrap();
         }
+        // A module's records (`x-entente-test-note`, from a generator of
+        // their own so the rest stays as the seed made it): each belongs to
+        // an agreement (or one nobody knows), at any TLP or none, some
+        // naming observers or TLP:RED recipients, some versioned or
+        // recalled, some also put in an agreement's collection. Only the
+        // author, the agreement's parties and the observers may see one.
+        let mut notes = Rng(seed ^ 0x7e57);
+        let unknown = StixId::parse("x-entente-agreement--0e0e0e0e-0000-4000-8000-000000000000").unwrap();
+        for n in 0..n_objects / 25 {
+            let ty = policy::kinds::TEST_NOTE.name;
+            let author = notes.pick(&partners).clone();
+            let agreement = if notes.chance(5) { unknown.clone() } else { notes.pick(&agreements).0.clone() };
+            let mut v = json!({
+                "type": ty, "spec_version": "2.1", "id": format!("{ty}--{:08x}-0000-4000-8000-{n:012x}", notes.next() as u32),
+                "created": ts(now - 200 * DAY), "modified": ts(now - 200 * DAY),
+                "created_by_ref": author, "agreement_ref": agreement, "text": format!("note {n}"),
+            });
+            match notes.below(5) {
+                0 => {}
+                1 => v["object_marking_refs"] = json!([model::tlp::Tlp::Red.marking_id()]),
+                _ => v["object_marking_refs"] = json!([*notes.pick(&markings)]),
+            }
+            if notes.chance(30) {
+                v["observer_refs"] = json!(notes.subset(&partners, 20));
+            }
+            if notes.chance(20) {
+                let (name, ext) = policy::ext::release_extension(&notes.subset(&partners, 30), false);
+                v["extensions"] = json!({ name: ext });
+            }
+            let mut versions = vec![Object::from_value(v.clone()).unwrap()];
+            if notes.chance(25) {
+                v["modified"] = json!(ts(now - 100 * DAY));
+                if notes.chance(50) {
+                    v["revoked"] = json!(true);
+                }
+                versions.push(Object::from_value(v).unwrap());
+            }
+            let under = if notes.chance(30) { vec![notes.pick(&agreements).0.to_string()] } else { Vec::new() };
+            let options = PutOptions { shares: under, posted_by: Some(author.to_string()), only_author: true, ..PutOptions::default() };
+            store.put(&versions, &options).unwrap();
+        }
         let log = audit::SharedLog::open(path.join("release.log")).unwrap();
         let state = server::AppState::new(
             store.clone(),
@@ -361,6 +379,13 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
         v.poster.as_deref() == Some(p.as_str())
             || world.verdict_stored(&v.object, None, p, &now, shares, v.recalled) != Verdict::Deny
     };
+    // The module's records must reach some partners other than their author and be refused to others.
+    let note_outcomes: BTreeSet<bool> = versions
+        .iter()
+        .filter(|v| v.ty == policy::kinds::TEST_NOTE.name)
+        .flat_map(|v| partners.iter().filter(|p| v.poster.as_deref() != Some(p.as_str())).map(|p| visible(v, p, &v.shared_under)))
+        .collect();
+    assert_eq!(note_outcomes.len(), 2, "the notes were all visible or all hidden: {note_outcomes:?}");
     let client = Client::new();
     let mut counts = Counts { decisions: 0, leaked: 0, wrongly_denied: 0, requests: 0 };
     let mut rng = Rng(seed ^ 0x5eed);

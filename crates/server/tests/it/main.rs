@@ -9,6 +9,7 @@ mod detect;
 mod faults;
 mod health;
 mod leak;
+mod modules;
 mod polling;
 mod taxii;
 mod web;
@@ -115,7 +116,9 @@ pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) 
             collection("a private", Access::Partners(vec![a.clone()]), Access::Partners(vec![a.clone()])),
         ];
         let log = audit::SharedLog::open(path.join("release.log")).unwrap();
-        let state = server::AppState::new(store.clone(), registry.clone(), identity, config, model::Limits::default(), keys, log);
+        let mut state = server::AppState::new(store.clone(), registry.clone(), identity, config, model::Limits::default(), keys, log);
+        // The kit's example module, as a build registers its modules.
+        state.modules = vec![Arc::new(partnership::suite::Notes) as Arc<dyn partnership::Module>].into();
         (state, store, registry, (a, b, c, tokens, liaison, collections, pg_name))
     })
     .await

@@ -124,6 +124,21 @@ pub fn introduce(nations: &[Nation], ports: &[u16]) -> anyhow::Result<Vec<String
         .collect::<Result<_, _>>()?)
 }
 
+/// A liaison officer's and an analyst's token for each nation on its own node.
+pub fn people(nations: &[Nation]) -> anyhow::Result<Vec<[String; 2]>> {
+    let now = Timestamp::now().micros();
+    let mut out = Vec::new();
+    for n in nations {
+        let mut issue = |role: Role, name: &str| -> anyhow::Result<String> {
+            let (token, record) = server::auth::issue(n.partner.as_str(), name, role, now, None);
+            n.node.registry.put_token(&record)?;
+            Ok(token)
+        };
+        out.push([issue(Role::Liaison, "demo liaison")?, issue(Role::Analyst, "demo analyst")?]);
+    }
+    Ok(out)
+}
+
 /// Points each node's peers at the ports given now (a reused demo may run
 /// on other ports than it was set up on): a peer whose URL changed is
 /// removed and added again with the same credential.
@@ -264,9 +279,11 @@ pub struct Stored {
 /// shared under the trilateral agreement or, for a share of the bilateral
 /// parties' objects, the bilateral one. Each nation's first object is a
 /// TLP:GREEN indicator of the same value, under the trilateral agreement:
-/// returns that value (SCO type, value) with what each nation stored.
-pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, stop: &Stop) -> anyhow::Result<((String, String), Vec<Stored>)> {
+/// returns that value (SCO type, value), each nation's indicator of it, and
+/// what each nation stored.
+pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, stop: &Stop) -> anyhow::Result<((String, String), Vec<String>, Vec<Stored>)> {
     let mut example = None;
+    let mut indicators = Vec::new();
     let mut stored = Vec::new();
     for (i, n) in nations.iter().enumerate() {
         let author = n.partner.as_str();
@@ -277,6 +294,7 @@ pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, s
         example = Some((ty.to_owned(), value));
         let first = g.pooled_indicator(author, pick);
         let first_id = first["id"].as_str().unwrap_or_default().to_owned();
+        indicators.push(first_id.clone());
         let mut batches: [Vec<model::Object>; 2] = [Vec::new(), Vec::new()];
         let mut counts = Stored { objects: 0, bilateral: 0 };
         for k in 0..objects {
@@ -295,7 +313,7 @@ pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, s
         }
         stored.push(counts);
     }
-    Ok((example.unwrap_or_default(), stored))
+    Ok((example.unwrap_or_default(), indicators, stored))
 }
 
 /// Stores `objects` authored by the nation, shared under `agreement`.

@@ -17,6 +17,11 @@ use anyhow::{bail, Context};
 const START: Duration = Duration::from_secs(60);
 const STOP: Duration = Duration::from_secs(30);
 
+/// A server that dies this soon after starting, [`QUICK_DEATHS`] times in
+/// a row, is not restarted again.
+const QUICK: Duration = Duration::from_secs(10);
+const QUICK_DEATHS: u32 = 3;
+
 /// The error that ends the demo when it was told to stop mid-way.
 #[derive(Debug)]
 pub struct Interrupted;
@@ -125,6 +130,12 @@ struct Server {
     port: u16,
     child: Option<Child>,
     log: PathBuf,
+    data_dir: PathBuf,
+    sync_interval: u64,
+    /// When the current child was started, and how many times in a row it
+    /// died soon after starting.
+    started: Instant,
+    quick_deaths: u32,
 }
 
 impl Server {
@@ -148,32 +159,22 @@ impl Servers {
     /// Starts `entente serve` on `data_dir` (its working directory too, so
     /// no `entente.toml` of the caller's applies), listening on 127.0.0.1:`port`
     /// and pulling from its peers every `sync_interval` seconds; its output
-    /// goes to `<data_dir>/serve.log`. Its own process group keeps a
-    /// terminal's Ctrl-C for the demo, which stops it in order.
+    /// goes to `<data_dir>/serve.log` and its process id to
+    /// `<data_dir>/serve.pid`. Its own process group keeps a terminal's
+    /// Ctrl-C for the demo, which stops it in order.
     pub fn start(&mut self, name: &'static str, data_dir: &Path, port: u16, sync_interval: u64) -> anyhow::Result<()> {
-        let exe = std::env::current_exe().context("finding this executable")?;
+        let child = spawn(name, data_dir, port, sync_interval)?;
         let log = data_dir.join("serve.log");
-        let out = File::options().create(true).append(true).open(&log).with_context(|| format!("opening {}", log.display()))?;
-        let mut cmd = Command::new(exe);
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy();
-            if key.starts_with("ENTENTE_") && key != "ENTENTE_LOG" {
-                cmd.env_remove(&*key);
-            }
-        }
-        cmd.current_dir(data_dir)
-            .env("ENTENTE_SYNC_INTERVAL", sync_interval.to_string())
-            .env("NO_COLOR", "1")
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdin(Stdio::null())
-            .stdout(out.try_clone()?)
-            .stderr(out);
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let child = cmd.spawn().with_context(|| format!("starting {name}'s server"))?;
-        self.0.push(Server { name, port, child: Some(child), log });
+        self.0.push(Server {
+            name,
+            port,
+            child: Some(child),
+            log,
+            data_dir: data_dir.to_owned(),
+            sync_interval,
+            started: Instant::now(),
+            quick_deaths: 0,
+        });
         Ok(())
     }
 
@@ -192,7 +193,8 @@ impl Servers {
         Ok(())
     }
 
-    /// Fails if a server has stopped.
+    /// Fails if a server has stopped (while starting, a server that dies
+    /// is a fault to report, not to hide).
     pub fn check(&mut self) -> anyhow::Result<()> {
         for s in &mut self.0 {
             if let Some(child) = &mut s.child {
@@ -201,6 +203,30 @@ impl Servers {
                     return Err(s.gone(status));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Restarts a server that has stopped, saying so: a newcomer may kill
+    /// a node to watch federation converge again. A server that dies
+    /// within [`QUICK`] of starting [`QUICK_DEATHS`] times in a row is
+    /// broken, not killed: that fails, with the end of its log.
+    pub fn revive(&mut self) -> anyhow::Result<()> {
+        for s in &mut self.0 {
+            let Some(child) = &mut s.child else { continue };
+            let Some(status) = child.try_wait()? else { continue };
+            s.child = None;
+            if s.started.elapsed() < QUICK {
+                s.quick_deaths += 1;
+                if s.quick_deaths >= QUICK_DEATHS {
+                    return Err(s.gone(status));
+                }
+            } else {
+                s.quick_deaths = 0;
+            }
+            eprintln!("{}'s server (port {}) stopped ({status}): restarting it", s.name, s.port);
+            s.child = Some(spawn(s.name, &s.data_dir, s.port, s.sync_interval)?);
+            s.started = Instant::now();
         }
         Ok(())
     }
@@ -246,6 +272,35 @@ impl Drop for Servers {
             eprintln!("entente demo: {e}");
         }
     }
+}
+
+/// Starts one node's `entente serve` (see [`Servers::start`]).
+fn spawn(name: &str, data_dir: &Path, port: u16, sync_interval: u64) -> anyhow::Result<Child> {
+    let exe = std::env::current_exe().context("finding this executable")?;
+    let log = data_dir.join("serve.log");
+    let out = File::options().create(true).append(true).open(&log).with_context(|| format!("opening {}", log.display()))?;
+    let mut cmd = Command::new(exe);
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("ENTENTE_") && key != "ENTENTE_LOG" {
+            cmd.env_remove(&*key);
+        }
+    }
+    cmd.current_dir(data_dir)
+        .env("ENTENTE_SYNC_INTERVAL", sync_interval.to_string())
+        .env("NO_COLOR", "1")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdin(Stdio::null())
+        .stdout(out.try_clone()?)
+        .stderr(out);
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let child = cmd.spawn().with_context(|| format!("starting {name}'s server"))?;
+    let pid = data_dir.join("serve.pid");
+    std::fs::write(&pid, format!("{}\n", child.id())).with_context(|| format!("writing {}", pid.display()))?;
+    Ok(child)
 }
 
 /// Asks a child to stop: SIGTERM.

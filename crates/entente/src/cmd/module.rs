@@ -1,0 +1,69 @@
+//! `entente module`: the partnership modules' state, records and actions,
+//! acting as a partner hosted on this node: the same service the REST API
+//! calls (`server::modules`), each answer recorded in the release log
+//! (channel `cli`).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use model::StixId;
+use serde_json::{Map, Value};
+
+use super::admin::resolve_partner;
+use crate::cli::ModuleCommand;
+use crate::config::Config;
+
+pub fn run(cmd: ModuleCommand, config: &Config) -> anyhow::Result<ExitCode> {
+    let modules = server::modules::registered();
+    if let ModuleCommand::List = cmd {
+        println!("{}", serde_json::to_string_pretty(&server::modules::describe(&modules))?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let opened = super::open(config)?;
+    let log = audit::SharedLog::open(config.data_dir.join("release.log")).context("opening the release log")?;
+    let node = server::modules::Node {
+        store: opened.store.clone(),
+        agreements: std::sync::Arc::new(server::release::Agreements::default()),
+        log,
+        limits: config.limits,
+    };
+    let me = |actor: Option<&str>| -> anyhow::Result<StixId> {
+        let id = match actor {
+            Some(a) => resolve_partner(&*opened.registry, a)?,
+            None => opened.identity.partner.clone(),
+        };
+        StixId::parse(&id).map_err(anyhow::Error::msg)
+    };
+    let agreement = |raw: &str| StixId::parse(raw).map_err(|e| anyhow::anyhow!("{raw:?} is not an agreement id: {e}"));
+    let module = |name: &str| server::modules::find(&modules, name).map_err(anyhow::Error::msg);
+    let mut out = std::io::stdout().lock();
+    match cmd {
+        ModuleCommand::List => unreachable!("answered above"),
+        ModuleCommand::State { actor, agreement: a, module: m } => {
+            let module = module(&m)?;
+            let scope = server::modules::view(&node, &me(actor.as_deref())?, &agreement(&a)?, &*module, "cli")?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&server::modules::state_json(&*module, &scope))?)?;
+        }
+        ModuleCommand::Records { actor, agreement: a, module: m } => {
+            let module = module(&m)?;
+            let scope = server::modules::view(&node, &me(actor.as_deref())?, &agreement(&a)?, &*module, "cli")?;
+            for r in &scope.stored {
+                out.write_all(&r.json)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        ModuleCommand::Act { actor, agreement: a, module: m, action, input } => {
+            let module = module(&m)?;
+            let text = match input.strip_prefix('@') {
+                Some(file) => std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?,
+                None => input,
+            };
+            let input: Map<String, Value> = serde_json::from_str(&text).context("the input must be a JSON object")?;
+            let object = server::modules::act(&node, &me(Some(&actor))?, &agreement(&a)?, &*module, &action, &input, "cli")?;
+            out.write_all(object.json())?;
+            writeln!(out)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,172 @@
+//! The partnership module kit: what every partnership module (dialogues,
+//! objectives, disputes, statements, crises, exercises, resources, the
+//! scorecard) implements, and what the kit gives each of them.
+//!
+//! A module is four things (docs/modules.md):
+//!
+//! - its **record kinds**: STIX types of Entente's, each record authored by
+//!   one partner and belonging to one agreement (the `agreement_ref`
+//!   marker), declared in `policy`'s table of kinds so that the release
+//!   decision sends them to the agreement's parties and no one else;
+//! - **validation** of a record against its agreement, errors naming the
+//!   property ([`Error`]);
+//! - **actions**, each authoring exactly one record as the caller's partner
+//!   ([`Module::act`] returns a [`Draft`]; [`author`] finishes it);
+//! - a pure **state** derived from the records the caller may see at a
+//!   time ([`Module::state`]): never stored, so every node computes the
+//!   same state from the same records, whatever order they arrived in.
+//!
+//! The kit finishes and checks every record the same way ([`author`],
+//! [`accept`]), hands modules their records in one canonical order
+//! ([`Records`]), and states the contract every module passes in its own
+//! tests ([`module_suite!`], feature `testsuite`). The server gives each
+//! registered module REST endpoints through the one read and write path.
+
+mod record;
+#[cfg(any(test, feature = "testsuite"))]
+pub mod suite;
+#[cfg(test)]
+mod tests;
+
+pub use record::{finish, Draft, Record, Records, AGREEMENT_REF};
+
+use model::Timestamp;
+use policy::{Agreement, AgreementState, PartnerId};
+use serde_json::{Map, Value};
+
+/// Why a module refused an action or a record. Names the property at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// A property is missing or malformed.
+    #[error("{object}: property `{property}`: {reason}")]
+    Invalid {
+        /// The record (its id), or `input` for an action's input.
+        object: String,
+        /// The property at fault, as a path (`kpis[2].baseline`).
+        property: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The caller may not do this (not a party, not the author).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such record (or not one the caller may see), or no such action.
+    #[error("{0}")]
+    NotFound(String),
+}
+
+impl Error {
+    /// A property of `object` is missing or malformed.
+    pub fn invalid(object: impl std::fmt::Display, property: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::Invalid { object: object.to_string(), property: property.into(), reason: reason.into() }
+    }
+
+    /// A property of an action's input is missing or malformed.
+    pub fn input(property: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::invalid("input", property, reason)
+    }
+}
+
+/// Where an action or a check happens: who acts, when, under which agreement.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    /// The partner acting (or reading): the author of what an action makes.
+    pub me: &'a PartnerId,
+    /// Now, by the node's clock (tests pass a controlled one).
+    pub now: Timestamp,
+    /// The latest version of the agreement the records belong to.
+    pub agreement: &'a Agreement,
+    /// The agreement's state now.
+    pub state: &'a AgreementState,
+}
+
+/// One action a module offers: its name in paths and commands, what it
+/// does, and the kind of the one record it authors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Action {
+    /// Lowercase, hyphenated (`post-message`, `approve-minutes`).
+    pub name: &'static str,
+    /// One sentence for the API description and `--help`.
+    pub about: &'static str,
+    /// The record kind it authors.
+    pub kind: &'static str,
+}
+
+/// A partnership module. Implementations are pure: no I/O, no clock of
+/// their own (the time is [`Context::now`]), no state but the records.
+pub trait Module: Send + Sync + 'static {
+    /// The module's name in paths and commands (`dialogue`).
+    fn name(&self) -> &'static str;
+
+    /// One sentence: what it is, for whom.
+    fn about(&self) -> &'static str;
+
+    /// The `extension-definition` id (`new-sdo`) under which its record
+    /// types are defined; the kit marks every record with it.
+    fn extension(&self) -> &'static str;
+
+    /// The record kinds (STIX types) it defines, each declared in
+    /// `policy`'s table of kinds.
+    fn kinds(&self) -> &'static [&'static str];
+
+    /// The actions it offers.
+    fn actions(&self) -> &'static [Action];
+
+    /// Checks a record of one of its kinds against its agreement and the
+    /// records already known (`records`, in canonical order): refuse with
+    /// the property named. Called for records made here and for records
+    /// arriving from partners alike.
+    fn validate(&self, record: &Record, records: &Records, ctx: &Context<'_>) -> Result<(), Error>;
+
+    /// What `action` authors for `ctx.me`, from its `input`: one record,
+    /// new or a new version of one of the caller's own ([`Draft::revises`]).
+    fn act(&self, action: &str, input: &Map<String, Value>, records: &Records, ctx: &Context<'_>) -> Result<Draft, Error>;
+
+    /// The module's state for an agreement, derived from the records the
+    /// reader may see (latest versions, recalled ones left out) at
+    /// `ctx.now`. Must depend on the set of records only: [`Records`]
+    /// hands them over in one canonical order.
+    fn state(&self, records: &Records, ctx: &Context<'_>) -> Value;
+}
+
+/// Turns what `action` drafts into the record to store: the common
+/// properties set (type, id, times, `created_by_ref` = the caller,
+/// `agreement_ref` = the agreement), parsed as a STIX object and checked
+/// by the module ([`Module::validate`]). Only parties of the agreement act;
+/// only a record's author versions it.
+pub fn author(module: &dyn Module, action: &str, input: &Map<String, Value>, records: &Records, ctx: &Context<'_>) -> Result<model::Object, Error> {
+    let declared = module
+        .actions()
+        .iter()
+        .find(|a| a.name == action)
+        .ok_or_else(|| Error::NotFound(format!("{} has no action `{action}`", module.name())))?;
+    if !ctx.agreement.is_party(ctx.me) {
+        return Err(Error::Forbidden(format!("{} is not a party to {}", ctx.me, ctx.agreement.id)));
+    }
+    let draft = module.act(action, input, records, ctx)?;
+    if draft.kind != declared.kind {
+        return Err(Error::Forbidden(format!("action `{action}` authors {}, not {}", declared.kind, draft.kind)));
+    }
+    let object = finish(module, draft, records, ctx)?;
+    let record = Record::from_object(&object)?;
+    module.validate(&record, records, ctx)?;
+    Ok(object)
+}
+
+/// Checks a record that arrived from a partner (the API, TAXII, sync)
+/// before it is stored: one of the module's kinds, belonging to this
+/// agreement, authored by one of its parties, valid for the module.
+pub fn accept(module: &dyn Module, object: &model::Object, records: &Records, ctx: &Context<'_>) -> Result<Record, Error> {
+    let record = Record::from_object(object)?;
+    if !module.kinds().contains(&record.kind.as_str()) {
+        return Err(Error::invalid(&record.id, "type", format!("not a record of {}", module.name())));
+    }
+    if record.agreement != ctx.agreement.id {
+        return Err(Error::invalid(&record.id, AGREEMENT_REF, format!("must be {}", ctx.agreement.id)));
+    }
+    if !ctx.agreement.is_party(&record.author) {
+        return Err(Error::invalid(&record.id, "created_by_ref", format!("{} is not a party to {}", record.author, ctx.agreement.id)));
+    }
+    module.validate(&record, records, ctx)?;
+    Ok(record)
+}

@@ -1,0 +1,78 @@
+//! The kit's own tests, through the example module of notes
+//! ([`crate::suite::Notes`]), and the contract suite run on it.
+
+use model::Timestamp;
+use serde_json::{json, Map, Value};
+
+use crate::suite::{Notes, Step, World, NOTE};
+use crate::{Draft, Error, Record, Records};
+
+fn scenario() -> Vec<Step> {
+    vec![
+        (0, "post", json!({ "text": "first" })),
+        (1, "post", json!({ "text": "second" })),
+        (2, "post", json!({ "text": "third, from the third party" })),
+    ]
+}
+
+crate::module_suite!(Notes, scenario());
+
+fn at(s: &str) -> Timestamp {
+    Timestamp::parse(s).expect("a timestamp")
+}
+
+#[test]
+fn a_reply_to_an_unknown_note_is_refused_naming_the_property() {
+    let world = World::new();
+    let input = json!({ "text": "hello", "reply_to": "x-entente-test-note--00000000-0000-4000-8000-000000000099" });
+    let Value::Object(input) = input else { unreachable!() };
+    let err = crate::author(&Notes, "post", &input, &Records::default(), &world.ctx(0, &at("2026-06-01T00:00:00Z"))).unwrap_err();
+    assert!(matches!(&err, Error::Invalid { property, .. } if property == "reply_to"), "{err}");
+}
+
+#[test]
+fn the_kit_sets_the_common_properties_and_a_draft_may_not() {
+    let world = World::new();
+    let now = at("2026-06-01T00:00:00Z");
+    let Value::Object(input) = json!({ "text": "hello" }) else { unreachable!() };
+    let object = crate::author(&Notes, "post", &input, &Records::default(), &world.ctx(1, &now)).unwrap();
+    let v = object.to_value();
+    assert_eq!(v["created_by_ref"], world.partners[1].as_str());
+    assert_eq!(v["agreement_ref"], world.agreement.id.as_str());
+    assert_eq!(v["created"], now.to_string());
+    let mut props = Map::new();
+    props.insert("created_by_ref".into(), Value::from(world.partners[0].as_str()));
+    props.insert("text".into(), Value::from("forged"));
+    let err = crate::finish(&Notes, Draft::new(NOTE, props), &Records::default(), &world.ctx(1, &now)).unwrap_err();
+    assert!(matches!(&err, Error::Invalid { property, .. } if property == "created_by_ref"), "{err}");
+}
+
+#[test]
+fn an_unknown_action_is_not_found() {
+    let world = World::new();
+    let err = crate::author(&Notes, "delete", &Map::new(), &Records::default(), &world.ctx(0, &at("2026-06-01T00:00:00Z"))).unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err}");
+}
+
+#[test]
+fn records_keep_the_latest_version_by_the_author_in_canonical_order() {
+    let world = World::new();
+    let made = crate::suite::run(&Notes, &world, &at("2026-06-01T00:00:00Z"), &scenario());
+    let first = &made[0].1;
+    // A version of partner 0's note by partner 1 (forged past the kit) does not count.
+    let mut forged = first.clone();
+    forged.author = world.partners[1].clone();
+    forged.modified = at("2026-06-30T00:00:00Z");
+    forged.properties.insert("text".into(), Value::from("forged"));
+    let mut edited = first.clone();
+    edited.modified = at("2026-06-20T00:00:00Z");
+    edited.properties.insert("text".into(), Value::from("edited"));
+    let all: Vec<Record> = made.iter().map(|(_, r)| r.clone()).chain([forged, edited]).collect();
+    let records = Records::new(all.iter().rev().cloned());
+    assert_eq!(records.len(), 3);
+    assert_eq!(records.get(&first.id).unwrap().properties["text"], "edited");
+    assert_eq!(records.versions(&first.id).len(), 2);
+    let order: Vec<&str> = records.iter().map(|r| r.properties["text"].as_str().unwrap()).collect();
+    assert_eq!(order, ["edited", "second", "third, from the third party"]);
+    assert_eq!(records, Records::new(all));
+}

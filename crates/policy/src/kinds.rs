@@ -1,0 +1,136 @@
+//! Entente's record kinds, declared once: which STIX types are partnership records, the agreement each belongs to, who receives it.
+//!
+//! A **partnership record** is an object of one of Entente's own types that
+//! belongs to one agreement: the agreement itself, a ratification or notice
+//! of it, and each record a partnership module defines (a meeting note, a
+//! dispute, a statement). Every one but the agreement carries the same
+//! marker, the top-level property [`AGREEMENT_MARKER`] (`agreement_ref`),
+//! naming the agreement it belongs to.
+//!
+//! A partnership record goes to its author, to the parties of its
+//! agreement's latest version, and to the identities its kind names in the
+//! properties [`Kind::named`], whatever its TLP, and to no one else
+//! ([`crate::decide_agreement_object`]); all its versions alike, recalled or
+//! not. It is never shared under an agreement like intelligence.
+//!
+//! Everything that must tell these records apart asks this table, never a
+//! list or a type prefix of its own: the facts ([`crate::ObjectFacts`]),
+//! the decision, the reference model, the write path (what a partner may
+//! post, what rebuilds the agreements' index) and sync (what it reads from
+//! a peer's everything collection).
+//!
+//! A partnership module adds one line to [`KINDS`] per record type it
+//! defines. Tests add `x-entente-test-note` ([`TEST_NOTE`], feature
+//! `test-kinds`), a module-style record the leak tests cover.
+
+use crate::ids::{AGREEMENT_TYPE, NOTICE_TYPE, RATIFICATION_TYPE};
+
+/// The property of every partnership record (but the agreement itself)
+/// naming the agreement it belongs to.
+pub const AGREEMENT_MARKER: &str = "agreement_ref";
+
+/// How a partnership record names the agreement it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Belongs {
+    /// It is the agreement (its own id).
+    Itself,
+    /// By the [`AGREEMENT_MARKER`] property.
+    Marker,
+}
+
+/// One kind of partnership record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind {
+    /// The STIX type.
+    pub name: &'static str,
+    /// How a record names its agreement.
+    pub belongs: Belongs,
+    /// Whether the agreements' state is derived from records of this kind:
+    /// storing one rebuilds the agreements' index.
+    pub feeds_index: bool,
+    /// Properties (lists of identity ids) naming further recipients besides
+    /// the agreement's parties.
+    pub named: &'static [&'static str],
+    /// What makes records of this kind on a node (a partner cannot post
+    /// them through TAXII or the share API), for error messages.
+    pub made_by: &'static str,
+}
+
+const BY_AGREEMENT_ACTIONS: &str =
+    "the agreement actions (/api/v1/agreements, the agreement pages, entente agreement)";
+
+/// The agreement itself.
+pub const AGREEMENT: Kind = Kind {
+    name: AGREEMENT_TYPE,
+    belongs: Belongs::Itself,
+    feeds_index: true,
+    named: &[],
+    made_by: BY_AGREEMENT_ACTIONS,
+};
+
+/// A party's ratification of one agreement version.
+pub const RATIFICATION: Kind = Kind {
+    name: RATIFICATION_TYPE,
+    belongs: Belongs::Marker,
+    feeds_index: true,
+    named: &[],
+    made_by: BY_AGREEMENT_ACTIONS,
+};
+
+/// A party's notice of suspension, resumption or withdrawal.
+pub const NOTICE: Kind = Kind {
+    name: NOTICE_TYPE,
+    belongs: Belongs::Marker,
+    feeds_index: true,
+    named: &[],
+    made_by: BY_AGREEMENT_ACTIONS,
+};
+
+/// A module-style record for tests: a note belonging to an agreement, which
+/// may name observers (`observer_refs`) besides the agreement's parties.
+#[cfg(any(test, feature = "test-kinds"))]
+pub const TEST_NOTE: Kind = Kind {
+    name: "x-entente-test-note",
+    belongs: Belongs::Marker,
+    feeds_index: false,
+    named: &["observer_refs"],
+    made_by: "tests",
+};
+
+/// Every kind of partnership record: the registry.
+pub static KINDS: &[Kind] = &[
+    AGREEMENT,
+    RATIFICATION,
+    NOTICE,
+    #[cfg(any(test, feature = "test-kinds"))]
+    TEST_NOTE,
+];
+
+/// The kind of records of this STIX type, if it is a partnership record.
+pub fn of(object_type: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.name == object_type)
+}
+
+/// Whether objects of this type are partnership records.
+pub fn is_record(object_type: &str) -> bool {
+    of(object_type).is_some()
+}
+
+/// Whether storing an object of this type changes what the agreements'
+/// index is built from: a record of a kind that feeds it, or an identity
+/// (partners' keys verify ratifications).
+pub fn feeds_index(object_type: &str) -> bool {
+    object_type == "identity" || of(object_type).is_some_and(|k| k.feeds_index)
+}
+
+/// The types the agreements' index is built from (see [`feeds_index`]).
+pub fn index_types() -> impl Iterator<Item = &'static str> {
+    KINDS.iter().filter(|k| k.feeds_index).map(|k| k.name).chain(["identity"])
+}
+
+/// The types sync reads from a peer's everything collection: every
+/// partnership record, and identities (everything else comes by agreement
+/// collection).
+pub fn synced_types() -> impl Iterator<Item = &'static str> {
+    KINDS.iter().map(|k| k.name).chain(["identity"])
+}

@@ -1,0 +1,259 @@
+//! The partnership modules this node runs, and what the kit gives each of
+//! them through the one read and write path: a blocking service ([`view`],
+//! [`act`]) that the REST endpoints and the `entente module` command both
+//! call, and the endpoints:
+//!
+//! - `GET /api/v1/modules`: the modules, their record kinds and actions;
+//! - `GET /api/v1/agreements/{id}/modules/{module}`: the module's state for
+//!   the agreement, derived from the records the caller may see, now;
+//! - `GET /api/v1/agreements/{id}/modules/{module}/records`: those records;
+//! - `POST /api/v1/agreements/{id}/modules/{module}/actions/{action}`: the
+//!   caller's partner authors the one record the action makes (201).
+//!
+//! Records are read through the caller's release gate, and every answer
+//! that carries or is derived from them is recorded in the release log; an
+//! agreement the caller is no party to is "no such agreement", like one
+//! that does not exist. Adding a module is one line in [`registered`]
+//! (docs/modules.md).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use model::{StixId, Timestamp};
+use partnership::{Context, Module, Record, Records};
+use serde_json::{json, Map, Value};
+use store::{Outcome, PutOptions, Query, Store, Versions};
+
+use crate::auth::Caller;
+use crate::release::{Agreements, Reader, Through};
+use crate::{ApiError, AppState};
+
+/// The modules a node runs, shared by every request.
+pub type Modules = Arc<[Arc<dyn Module>]>;
+
+/// The partnership modules of this build: one line each.
+pub fn registered() -> Modules {
+    #[allow(unused_mut)]
+    let mut modules: Vec<Arc<dyn Module>> = vec![];
+    // The kit's example module, in builds for tests only (feature `example-module`).
+    #[cfg(feature = "example-module")]
+    modules.push(Arc::new(partnership::suite::Notes));
+    modules.into()
+}
+
+/// The module called `name` among `modules`.
+pub fn find(modules: &Modules, name: &str) -> Result<Arc<dyn Module>, Error> {
+    modules.iter().find(|m| m.name() == name).cloned().ok_or_else(|| Error::NotFound(format!("no module `{name}`")))
+}
+
+/// Why a module's view or action failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The module refused (a property at fault, not allowed, not found).
+    #[error(transparent)]
+    Module(#[from] partnership::Error),
+    /// No such module or agreement (or one the caller is no party to).
+    #[error("{0}")]
+    NotFound(String),
+    /// The store kept another version under the same id and time, or the
+    /// record has another author.
+    #[error("{0}")]
+    Conflict(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// The release log could not record the answer: nothing is answered.
+    #[error("release log: {0}")]
+    Log(String),
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Module(partnership::Error::Invalid { .. }) => ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid record", e.to_string()),
+            Error::Module(partnership::Error::Forbidden(m)) => ApiError::client(StatusCode::FORBIDDEN, "forbidden", m),
+            Error::Module(partnership::Error::NotFound(m)) | Error::NotFound(m) => ApiError::not_found(m),
+            Error::Conflict(m) => ApiError::client(StatusCode::CONFLICT, "conflict", m),
+            Error::Store(s) => ApiError::from(s),
+            Error::Log(m) => ApiError::internal(m),
+        }
+    }
+}
+
+/// What the service reads and writes: the node's store, the agreements'
+/// index, the release log and the limits on objects.
+#[derive(Clone)]
+pub struct Node {
+    /// The node's objects.
+    pub store: Arc<dyn Store>,
+    /// The agreements' index.
+    pub agreements: Arc<Agreements>,
+    /// The release log.
+    pub log: audit::SharedLog,
+    /// Limits on objects read back.
+    pub limits: model::Limits,
+}
+
+impl Node {
+    /// The parts of a server's state the service uses.
+    pub fn of(state: &AppState) -> Node {
+        Node { store: state.store.clone(), agreements: state.agreements.clone(), log: state.log.clone(), limits: state.limits.clone() }
+    }
+}
+
+/// A module's records under one agreement as one partner may see them,
+/// with the agreement as it stands: what views and actions start from.
+pub struct Scope {
+    /// The reader.
+    pub me: StixId,
+    /// The agreement's latest version.
+    pub agreement: policy::Agreement,
+    /// Its state now.
+    pub state: policy::AgreementState,
+    /// Now.
+    pub now: Timestamp,
+    /// The records, latest versions in canonical order.
+    pub records: Records,
+    /// Every version the reader may see, as stored (date added order).
+    pub stored: Vec<store::Record>,
+    reader: Arc<Reader>,
+}
+
+impl Scope {
+    /// The module's context for the reader.
+    pub fn ctx(&self) -> Context<'_> {
+        Context { me: &self.me, now: self.now.clone(), agreement: &self.agreement, state: &self.state }
+    }
+}
+
+/// The records of `module` under `agreement` that `me` may see, now; the
+/// release of every version read is logged on `channel`. Blocking.
+pub fn view(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, channel: &str) -> Result<Scope, Error> {
+    let index = node.agreements.index(&*node.store)?;
+    let now = Timestamp::now();
+    // Need-to-know: the agreement exists for the caller only if it is a
+    // party to its latest version or its author, as on every other path.
+    let Some(latest) = index.agreement(agreement).filter(|a| a.is_party(me) || &a.author == me).cloned() else {
+        return Err(Error::NotFound("no such agreement".into()));
+    };
+    let state = index.state(agreement, &now);
+    let reader = Reader::new(me.clone(), index, Through::AnyShare);
+    let query = Query { types: module.kinds().iter().map(|k| (*k).to_owned()).collect(), versions: Versions::ALL, gate: Some(reader.gate()), ..Query::default() };
+    let (mut stored, mut records) = (Vec::new(), Vec::new());
+    node.store.scan(&query, &mut |r| {
+        // A record the node holds but cannot read as one is left out: it
+        // was checked at the edge, so only a damaged store holds one.
+        if let Some(record) = model::Object::parse(&r.json, &node.limits).ok().and_then(|o| Record::from_object(&o).ok()) {
+            if &record.agreement == agreement {
+                records.push(record);
+                stored.push(r);
+            }
+        }
+        Ok(())
+    })?;
+    let items = crate::release_log::items(&reader, &stored).map_err(Error::Log)?;
+    if !items.is_empty() {
+        node.log.append(audit::Draft::release(me.clone(), channel, items)).map_err(|e| Error::Log(e.to_string()))?;
+    }
+    Ok(Scope { me: me.clone(), agreement: latest, state, now, records: Records::new(records), stored, reader })
+}
+
+/// `me` takes `action` of `module` under `agreement` with `input`: the one
+/// record it authors is checked, stored as `me`'s, and returned (its
+/// release to `me` logged on `channel`). Blocking.
+pub fn act(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, action: &str, input: &Map<String, Value>, channel: &str) -> Result<model::Object, Error> {
+    let scope = view(node, me, agreement, module, channel)?;
+    let object = partnership::author(module, action, input, &scope.records, &scope.ctx())?;
+    let options = PutOptions { posted_by: Some(me.to_string()), only_author: true, ..PutOptions::default() };
+    match node.store.put(std::slice::from_ref(&object), &options)?.first() {
+        Some(Outcome::Added(_) | Outcome::Unchanged(_)) => {}
+        Some(Outcome::Conflict(why) | Outcome::NotAuthor(why)) => return Err(Error::Conflict(why.clone())),
+        None => return Err(Error::Store(store::Error::Internal("the store answered nothing for one record".into()))),
+    }
+    let mut items = audit::Items::with_capacity(1);
+    let version = object.version().map(Timestamp::as_str).unwrap_or_default();
+    items.push_stored(object.id().as_str(), version, None).map_err(Error::Log)?;
+    node.log.append(audit::Draft::release(scope.reader.partner.clone(), channel, items)).map_err(|e| Error::Log(e.to_string()))?;
+    Ok(object)
+}
+
+/// The modules as JSON: names, what they are, kinds and actions.
+pub fn describe(modules: &Modules) -> Value {
+    let modules: Vec<Value> = modules
+        .iter()
+        .map(|m| {
+            let actions: Vec<Value> = m.actions().iter().map(|a| json!({ "name": a.name, "about": a.about, "kind": a.kind })).collect();
+            json!({ "name": m.name(), "about": m.about(), "kinds": m.kinds(), "actions": actions })
+        })
+        .collect();
+    json!({ "modules": modules })
+}
+
+/// A module's state as JSON, as the API and the command show it.
+pub fn state_json(module: &dyn Module, scope: &Scope) -> Value {
+    json!({
+        "module": module.name(),
+        "agreement": scope.agreement.id.as_str(),
+        "at": scope.now.to_string(),
+        "records": scope.records.len(),
+        "state": module.state(&scope.records, &scope.ctx()),
+    })
+}
+
+/// `GET /api/v1/modules`.
+pub(crate) async fn list(State(state): State<AppState>) -> Json<Value> {
+    Json(describe(&state.modules))
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Error> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(format!("module task failed: {e}")))?.map_err(ApiError::from)
+}
+
+fn who(caller: &Caller) -> Result<StixId, ApiError> {
+    StixId::parse(&caller.partner).map_err(ApiError::internal)
+}
+
+/// `GET /api/v1/agreements/{id}/modules/{module}`: the module's state.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((agreement, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (module, agreement, me, node) = (find(&state.modules, &name)?, crate::api::agreement_id(&agreement)?, who(&caller)?, Node::of(&state));
+    let json = blocking(move || Ok(state_json(&*module, &view(&node, &me, &agreement, &*module, "api")?))).await?;
+    Ok(Json(json).into_response())
+}
+
+/// `GET /api/v1/agreements/{id}/modules/{module}/records`: every version
+/// of the module's records under the agreement the caller may see.
+pub(crate) async fn records(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((agreement, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (module, agreement, me, node) = (find(&state.modules, &name)?, crate::api::agreement_id(&agreement)?, who(&caller)?, Node::of(&state));
+    let scope = blocking(move || view(&node, &me, &agreement, &*module, "api")).await?;
+    let objects: Vec<Box<serde_json::value::RawValue>> = scope.stored.iter().filter_map(|r| serde_json::from_slice(&r.json).ok()).collect();
+    Ok(Json(json!({ "records": objects })).into_response())
+}
+
+/// `POST /api/v1/agreements/{id}/modules/{module}/actions/{action}`: the
+/// caller's partner authors the record the action makes from the JSON
+/// body; 201 with the record.
+pub(crate) async fn act_on(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((agreement, name, action)): Path<(String, String, String)>,
+    Json(input): Json<Map<String, Value>>,
+) -> Result<Response, ApiError> {
+    if !caller.can(store::Role::Analyst) {
+        return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "partnership actions need the analyst, liaison or admin role"));
+    }
+    let (module, agreement, me, node) = (find(&state.modules, &name)?, crate::api::agreement_id(&agreement)?, who(&caller)?, Node::of(&state));
+    let object = blocking(move || act(&node, &me, &agreement, &*module, &action, &input, "api")).await?;
+    let record: Box<serde_json::value::RawValue> = serde_json::from_slice(object.json()).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok((StatusCode::CREATED, Json(json!({ "record": record }))).into_response())
+}

@@ -1,0 +1,70 @@
+//! The REST endpoints the module kit gives every partnership module, on the
+//! kit's example module (notes): actions author one record as the caller's
+//! partner, the state is derived from the records each party may see, and
+//! a partner outside the agreement gets 404 for all of it.
+
+use serde_json::json;
+
+use crate::{call, on_both_backends, ratified_agreement, start, Backend};
+
+on_both_backends!(parties_act_and_see_the_state_others_get_404);
+
+async fn parties_act_and_see_the_state_others_get_404(backend: Backend) {
+    let node = start(backend, server::taxii::TaxiiConfig::default()).await;
+    let (s, v) = call(&node, &node.token_a, "GET", "modules", None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["modules"][0]["name"], "notes", "{v}");
+    assert_eq!(v["modules"][0]["actions"][0]["name"], "post", "{v}");
+
+    // A and B are parties; C is not.
+    let agreement = ratified_agreement(&node, "A–B partnership", &[0, 1], &[]).await;
+    let base = format!("agreements/{agreement}/modules/notes");
+
+    let (s, v) = call(&node, &node.token_a, "POST", &format!("{base}/actions/post"), Some(json!({ "text": "the agenda for Tuesday" }))).await;
+    assert_eq!(s, 201, "{v}");
+    let note = v["record"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(v["record"]["created_by_ref"], node.a.as_str(), "{v}");
+    assert_eq!(v["record"]["agreement_ref"], agreement.as_str(), "{v}");
+    assert_eq!(v["record"]["type"], "x-entente-test-note", "{v}");
+
+    let (s, v) = call(&node, &node.token_b, "POST", &format!("{base}/actions/post"), Some(json!({ "text": "agreed", "reply_to": note }))).await;
+    assert_eq!(s, 201, "{v}");
+
+    // Both parties derive the same state from the records they may see.
+    let (s, state_a) = call(&node, &node.token_a, "GET", &base, None).await;
+    assert_eq!(s, 200, "{state_a}");
+    let (s, state_b) = call(&node, &node.token_b, "GET", &base, None).await;
+    assert_eq!(s, 200, "{state_b}");
+    assert_eq!(state_a["records"], 2, "{state_a}");
+    assert_eq!(state_a["state"], state_b["state"]);
+    let (s, v) = call(&node, &node.token_b, "GET", &format!("{base}/records"), None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["records"].as_array().unwrap().len(), 2, "{v}");
+
+    // Only its author versions a record; bad input names the property.
+    let (s, v) = call(&node, &node.token_b, "POST", &format!("{base}/actions/edit"), Some(json!({ "note": note, "text": "rewritten" }))).await;
+    assert_eq!(s, 403, "{v}");
+    let (s, v) = call(&node, &node.token_a, "POST", &format!("{base}/actions/post"), Some(json!({ "text": "  " }))).await;
+    assert_eq!(s, 422, "{v}");
+    assert!(v["description"].as_str().unwrap_or_default().contains("`text`"), "{v}");
+    let (s, v) = call(&node, &node.token_a, "POST", &format!("{base}/actions/edit"), Some(json!({ "note": note, "text": "the agenda, corrected" }))).await;
+    assert_eq!(s, 201, "{v}");
+    let (_, v) = call(&node, &node.token_b, "GET", &base, None).await;
+    assert_eq!(v["records"], 2, "an edit is a new version, not a new record: {v}");
+    assert!(v["state"].to_string().contains("the agenda, corrected"), "{v}");
+
+    // C, no party, learns nothing: not the state, not the records, no action.
+    let c_token = &node.liaison[2];
+    for path in [base.clone(), format!("{base}/records")] {
+        let (s, v) = call(&node, c_token, "GET", &path, None).await;
+        assert_eq!(s, 404, "{path}: {v}");
+    }
+    let (s, v) = call(&node, c_token, "POST", &format!("{base}/actions/post"), Some(json!({ "text": "let me in" }))).await;
+    assert_eq!(s, 404, "{v}");
+    // Nor through the intelligence API.
+    let (s, v) = call(&node, c_token, "GET", &format!("objects/{note}"), None).await;
+    assert_eq!(s, 404, "{v}");
+    // An unknown module is 404 too.
+    let (s, _) = call(&node, &node.token_a, "GET", &format!("agreements/{agreement}/modules/nothing"), None).await;
+    assert_eq!(s, 404);
+}
