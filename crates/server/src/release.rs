@@ -64,10 +64,13 @@ struct Cached {
     keys: Arc<policy::PartyKeys>,
     /// Per agreement, its records with the dates they were stored.
     arrivals: Arc<HashMap<String, policy::Arrivals>>,
-    /// Per agreement, when its current period in force began (if it is in
-    /// force), valid until the given point of time.
-    since: Arc<Mutex<HashMap<String, (Option<i64>, Option<i64>)>>>,
+    /// Per agreement, when its current period in force began.
+    since: SinceCache,
 }
+
+/// Per agreement, when its current period in force began (if it is in
+/// force), valid until the given point of time (if it can change).
+type SinceCache = Arc<Mutex<HashMap<String, (Option<i64>, Option<i64>)>>>;
 
 /// Each agreement's records, with the dates they were stored, from every
 /// version of the policy records (`policy_query`): what
@@ -116,7 +119,7 @@ struct Snapshot {
     keys: Arc<policy::PartyKeys>,
     newest: Option<store::DateAdded>,
     arrivals: Arc<HashMap<String, policy::Arrivals>>,
-    since: Arc<Mutex<HashMap<String, (Option<i64>, Option<i64>)>>>,
+    since: SinceCache,
 }
 
 impl Cached {
