@@ -12,7 +12,8 @@ crate::on_both_backends!(
     a_version_shared_later_under_a_further_agreement_arrives_after_the_cursor,
     what_an_agreement_releases_once_ratified_arrives_after_the_cursor,
     what_an_agreement_releases_once_resumed_arrives_after_the_cursor,
-    what_an_amendment_to_a_wider_scope_releases_arrives_after_the_cursor
+    what_an_amendment_to_a_wider_scope_releases_arrives_after_the_cursor,
+    what_an_agreement_releases_once_valid_arrives_after_the_cursor
 );
 
 const TAXII: &str = "application/taxii+json;version=2.1";
@@ -187,4 +188,28 @@ async fn what_an_amendment_to_a_wider_scope_releases_arrives_after_the_cursor(ba
         act(&node, party, &format!("agreements/{narrow}/ratify"), None).await;
     }
     arrives_after(&node, &cursor, m["id"].as_str().unwrap(), "amended to cover malware").await;
+}
+
+/// An A–B agreement ratified by both but valid only from a few seconds
+/// ahead; A shares X under it, and Y under one in force: B's poll gives Y.
+/// Once the validity starts, X arrives after B's cursor.
+async fn what_an_agreement_releases_once_valid_arrives_after_the_cursor(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let from = model::Timestamp::from_micros(model::Timestamp::now().micros() + 8_000_000);
+    let mut later = terms(&node, &["indicator"]);
+    later["valid_from"] = json!(from.as_str());
+    let pending = act(&node, 0, "agreements", Some(later)).await["id"].as_str().unwrap().to_owned();
+    for party in [0, 1] {
+        act(&node, party, &format!("agreements/{pending}/ratify"), None).await;
+    }
+    let ab = ratified_agreement(&node, "A–B in force", &[0, 1], &["indicator"]).await;
+    let (x, y) = (indicator(&node.a, 1), indicator(&node.a, 2));
+    share(&node, &x, &pending).await;
+    share(&node, &y, &ab).await;
+    let cursor = poll_to_the_end(&node, &[y["id"].as_str().unwrap()]).await;
+    assert!(model::Timestamp::now().micros() < from.micros(), "the first poll came before the validity: the case is tested");
+    while model::Timestamp::now().micros() <= from.micros() {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    arrives_after(&node, &cursor, x["id"].as_str().unwrap(), "valid from now").await;
 }
