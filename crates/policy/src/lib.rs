@@ -34,6 +34,7 @@ mod notice;
 mod read;
 pub mod reference;
 mod state;
+mod visibility;
 
 pub use agreement::{
     Action, Agreement, AgreementTerms, Attribution, DataKind, Handling, Reshare, Scope,
@@ -44,6 +45,7 @@ pub use facts::{ObjectFacts, Via, UNMARKED_TLP};
 pub use keys::{generate_keypair, sign_agreement, verify_ratification, PartyKeys};
 pub use notice::{Notice, NoticeKind, Ratification};
 pub use state::{state, AgreementState};
+pub use visibility::{arrival, Arrivals};
 
 /// A partner, named by its `identity` id.
 pub type PartnerId = model::StixId;

@@ -221,15 +221,16 @@ async fn withdraw(State(s): State<AppState>, Extension(c): Extension<Caller>, Pa
 
 /// `POST /api/v1/agreements/{id}/notices/{notice}/cancel`: the caller's
 /// partner cancels a notice it gave that is not in effect yet; the new,
-/// revoking version of the notice is returned.
-async fn cancel_notice(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path((id, notice)): Path<(String, String)>) -> Result<Json<Value>, ApiError> {
+/// revoking version of the notice is returned (201, like every record an
+/// agreement action makes).
+async fn cancel_notice(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path((id, notice)): Path<(String, String)>) -> Result<Response, ApiError> {
     must_be_liaison(&caller)?;
     let (me, id) = (partner(&caller)?, agreement_id(&id)?);
     let notice = StixId::parse(&notice).map_err(|_| ApiError::not_found("no such notice"))?;
     let store = state.store.clone();
     let n = run(move || agreements::cancel_notice(&*store, &me, &id, &notice)).await?;
     state.agreements.invalidate();
-    Ok(Json(n.to_value()))
+    Ok((StatusCode::CREATED, Json(n.to_value())).into_response())
 }
 
 /// The partners `caller` may know of — need to know: its own, the node's,

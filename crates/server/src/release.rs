@@ -49,6 +49,9 @@ pub const EVERYTHING: &str = "9f8b6c2e-5d4a-4e1b-8c3f-2a7d6e5b4c31";
 #[derive(Default)]
 pub struct Agreements {
     cached: Mutex<Option<Cached>>,
+    /// Per agreement, the start of the period in force whose members were
+    /// last re-offered through this server ([`Agreements::reoffer`]).
+    reoffered: Mutex<HashMap<String, i64>>,
 }
 
 struct Cached {
@@ -59,6 +62,76 @@ struct Cached {
     index: Arc<AgreementIndex>,
     /// The partners' keys the index was built with.
     keys: Arc<policy::PartyKeys>,
+    /// Per agreement, its records with the dates they were stored.
+    arrivals: Arc<HashMap<String, policy::Arrivals>>,
+    /// Per agreement, when its current period in force began.
+    since: SinceCache,
+}
+
+/// Per agreement, when its current period in force began (if it is in
+/// force), valid until the given point of time (if it can change).
+type SinceCache = Arc<Mutex<HashMap<String, (Option<i64>, Option<i64>)>>>;
+
+/// Each agreement's records, with the dates they were stored, from every
+/// version of the policy records (`policy_query`): what
+/// [`policy::Arrivals::in_force_since`] reads. A partner's key counts only
+/// from its own identity, as in the index.
+fn arrivals_of(records: &[Record]) -> HashMap<String, policy::Arrivals> {
+    let limits = model::Limits::default();
+    let mut by: HashMap<String, policy::Arrivals> = HashMap::new();
+    let mut keys = Vec::new();
+    for r in records {
+        let Ok(object) = model::Object::parse(&r.json, &limits) else { continue };
+        let d = r.date_added.0;
+        match object.object_type() {
+            policy::ext::AGREEMENT_TYPE => {
+                if let Ok(a) = policy::Agreement::from_object(&object) {
+                    by.entry(a.id.to_string()).or_default().versions.push((d, a));
+                }
+            }
+            policy::ext::RATIFICATION_TYPE => {
+                if let Ok(x) = policy::Ratification::from_object(&object) {
+                    by.entry(x.agreement.to_string()).or_default().ratifications.push((d, x));
+                }
+            }
+            policy::ext::NOTICE_TYPE => {
+                if let Ok(n) = policy::Notice::from_object(&object) {
+                    by.entry(n.agreement.to_string()).or_default().notices.push((d, n));
+                }
+            }
+            _ if object.created_by_ref() == Some(object.id()) => {
+                if let Ok(Some(k)) = policy::ext::public_key_of(&object) {
+                    keys.push((d, object.id().clone(), k));
+                }
+            }
+            _ => {}
+        }
+    }
+    for a in by.values_mut() {
+        a.keys.clone_from(&keys);
+    }
+    by
+}
+
+/// What a read takes from the cached index.
+struct Snapshot {
+    index: Arc<AgreementIndex>,
+    keys: Arc<policy::PartyKeys>,
+    newest: Option<store::DateAdded>,
+    arrivals: Arc<HashMap<String, policy::Arrivals>>,
+    since: SinceCache,
+}
+
+impl Cached {
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            index: self.index.clone(),
+            keys: self.keys.clone(),
+            newest: self.newest,
+            arrivals: self.arrivals.clone(),
+            since: self.since.clone(),
+        }
+    }
 }
 
 /// How long a built index serves, at most, without a full rebuild.
@@ -86,15 +159,20 @@ impl Agreements {
     }
 
     fn current(&self, store: &dyn Store) -> store::Result<(Arc<AgreementIndex>, Arc<policy::PartyKeys>)> {
+        let c = self.cached(store)?;
+        Ok((c.index, c.keys))
+    }
+
+    fn cached(&self, store: &dyn Store) -> store::Result<Snapshot> {
         let stale = {
             let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
             match cached.as_mut() {
-                Some(c) if c.checked.elapsed() < INDEX_TTL => return Ok((c.index.clone(), c.keys.clone())),
+                Some(c) if c.checked.elapsed() < INDEX_TTL => return Ok(c.snapshot()),
                 Some(c) if c.built.elapsed() < INDEX_REBUILD => {
                     let q = store::Query { limit: Some(1), ..policy_query(c.newest) };
                     if store.page(&q)?.records.is_empty() {
                         c.checked = Instant::now();
-                        return Ok((c.index.clone(), c.keys.clone()));
+                        return Ok(c.snapshot());
                     }
                     true
                 }
@@ -105,18 +183,61 @@ impl Agreements {
         // The newest record first: one stored while the book is read is then
         // seen by the next check.
         let mut newest = None;
+        let mut records = Vec::new();
         store.each(&policy_query(None), &mut |r| {
             newest = Some(newest.map_or(r.date_added, |n: store::DateAdded| n.max(r.date_added)));
+            records.push(r);
             Ok(())
         })?;
+        let arrivals = Arc::new(arrivals_of(&records));
+        drop(records);
         let book = crate::agreements::Book::load(store).map_err(|e| match e {
             crate::agreements::Error::Store(s) => s,
             other => store::Error::Internal(other.to_string()),
         })?;
         let (index, keys) = (Arc::new(book.index().clone()), Arc::new(book.keys().clone()));
         let now = Instant::now();
-        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(Cached { checked: now, built: now, newest, index: index.clone(), keys: keys.clone() });
-        Ok((index, keys))
+        let c = Cached { checked: now, built: now, newest, index, keys, arrivals, since: Arc::default() };
+        let snapshot = c.snapshot();
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(c);
+        Ok(snapshot)
+    }
+
+    /// Before a read by arrival through `agreements` (collection ids, the
+    /// agreements' own): re-offers the members of each whose current period
+    /// in force has not been re-offered yet ([`store::Store::reoffer`], once
+    /// per period across servers: the store keeps the period's start under
+    /// `reoffer <agreement>`), so that what became visible when it entered
+    /// into force comes after every poller's cursor (docs/taxii.md). Costs
+    /// a lookup per agreement when nothing changed. Blocking.
+    pub fn reoffer(&self, store: &dyn Store, agreements: &[String]) -> store::Result<()> {
+        let c = self.cached(store)?;
+        // Judged at the later of now and the newest record: a record the
+        // store dated a little ahead of this clock still counts.
+        let now = Timestamp::now().micros().max(c.newest.map_or(i64::MIN, |d| d.0));
+        for a in agreements {
+            let Some(arrivals) = c.arrivals.get(a) else { continue };
+            let since = {
+                let mut cache = c.since.lock().unwrap_or_else(|p| p.into_inner());
+                match cache.get(a) {
+                    Some((since, until)) if until.is_none_or(|u| now < u) => *since,
+                    _ => {
+                        let since = arrivals.in_force_since(now);
+                        cache.insert(a.clone(), (since, arrivals.next_turn(now)));
+                        since
+                    }
+                }
+            };
+            let Some(since) = since else { continue };
+            if self.reoffered.lock().unwrap_or_else(|p| p.into_inner()).get(a) == Some(&since) {
+                continue;
+            }
+            if store.reoffer(&store::agreement_collection(a), &format!("reoffer {a}"), &since.to_string())? {
+                tracing::info!(agreement = %a, since = %Timestamp::from_micros(since), "re-offered what an agreement in force anew releases");
+            }
+            self.reoffered.lock().unwrap_or_else(|p| p.into_inner()).insert(a.clone(), since);
+        }
+        Ok(())
     }
 
     /// Forgets the index: the next read rebuilds it (after an agreement,
@@ -161,6 +282,8 @@ pub struct Reader {
     /// The verdicts of the versions the gate let through, in order, so the
     /// release log names each one's agreement without deciding again.
     ledger: Mutex<std::collections::VecDeque<(i64, Option<AgreementId>)>>,
+    /// The store a read by arrival compares membership dates in.
+    store: std::sync::OnceLock<Arc<dyn Store>>,
 }
 
 /// A reader's decisions by (facts, usable agreements, recall), and the
@@ -194,6 +317,7 @@ impl Reader {
             usable,
             cache: Mutex::new(Memo::default()),
             ledger: Mutex::new(std::collections::VecDeque::new()),
+            store: std::sync::OnceLock::new(),
         })
     }
 
@@ -242,19 +366,123 @@ impl Reader {
         self.usable.get(agreement).copied().unwrap_or(false)
     }
 
+    /// The collections to read the everything collection through, by
+    /// arrival ([`store::Query::through`]): those of the agreements this
+    /// reader may use now. Its own, submitted and published versions, and
+    /// partnership records, come from their stored rows; every other version
+    /// from its membership of the first of these agreements (in the order
+    /// it was shared) that releases it to the reader, dated by when it
+    /// joined that agreement: a version shared later under a further
+    /// agreement arrives when it is shared there (docs/taxii.md).
+    /// It keeps `store` to compare the dates of a version's memberships
+    /// when more than one of these agreements releases it (the earliest
+    /// gives it).
+    pub fn read_by_arrival(&self, store: Arc<dyn Store>) -> Vec<String> {
+        let _ = self.store.set(store);
+        let mut ids: Vec<String> =
+            self.usable.iter().filter(|(_, ok)| **ok).map(|(id, _)| store::agreement_collection(id)).collect();
+        ids.sort();
+        ids
+    }
+
+    /// Whether the reader sees the version whoever shared it: its own,
+    /// submitted by it, or published by Entente.
+    fn own(&self, r: &Record) -> bool {
+        let author = r.created_by_ref.as_deref().or(r.posted_by.as_deref());
+        submitted_by(r, &self.partner) || author == Some(self.partner.as_str()) || author == Some(policy::ext::ENTENTE_IDENTITY)
+    }
+
     /// `Some(agreement used)` when the version may go to this reader
     /// (`Some(None)`: it is the reader's own, or published by Entente).
+    /// In a read by arrival, a version comes once: from its stored row when
+    /// the reader sees it whoever shared it (or it is a partnership record),
+    /// else from its membership of the first agreement it is shared under
+    /// that releases it to the reader.
     pub fn allowed(&self, r: &Record) -> Option<Option<AgreementId>> {
-        let me = self.partner.as_str();
+        // Partnership records go to the agreement's parties, not by shares.
+        let agreement_object = policy::kinds::is_record(&r.object_type);
+        match r.via.as_deref() {
+            None => self.allowed_any(r),
+            Some("") if self.own(r) || agreement_object => self.allowed_any(r),
+            Some("") => None,
+            Some(_) if self.own(r) || agreement_object => None,
+            Some(via) => {
+                if !self.usable(via) {
+                    return None;
+                }
+                let verdict = self.allowed_through(r, via)?;
+                let mut before_via = true;
+                for a in r.shared_under.split(' ').filter(|a| !a.is_empty()) {
+                    if a == via {
+                        before_via = false;
+                        continue;
+                    }
+                    if !self.usable(a) || self.allowed_through(r, a).is_none() {
+                        continue;
+                    }
+                    // Another agreement releases it too: the membership
+                    // with the earliest date gives it (without a store, the
+                    // one shared under first).
+                    let earlier = match self.membership_date(r, a) {
+                        Some(d) => d < r.date_added.0,
+                        None => before_via,
+                    };
+                    if earlier {
+                        return None;
+                    }
+                }
+                Some(verdict)
+            }
+        }
+    }
+
+    /// When the version of `r` joined agreement `a`'s collection, if the
+    /// reader has a store to ask.
+    fn membership_date(&self, r: &Record, a: &str) -> Option<i64> {
+        let store = self.store.get()?;
+        let id = StixId::parse(&r.id).ok()?;
+        let at = store::Versions::at(Timestamp::from_micros(r.version_micros));
+        let found = store.get_in(&id, &at, Some(&store::agreement_collection(a))).ok()?;
+        found.first().map(|m| m.date_added.0)
+    }
+
+    /// The decision for a version through agreement `a` alone (usable by
+    /// the reader), cached as [`Reader::allowed_any`]'s are.
+    fn allowed_through(&self, r: &Record, a: &str) -> Option<Option<AgreementId>> {
+        if r.facts.is_empty() {
+            return None;
+        }
+        let mut memo = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let Memo { verdicts, scratch: key } = &mut *memo;
+        key.clear();
+        key.extend_from_slice(&r.facts);
+        key.push(0);
+        key.push(u8::from(r.recalled));
+        key.push(b' ');
+        key.extend_from_slice(a.as_bytes());
+        if let Some(hit) = verdicts.get(key.as_slice()) {
+            return hit.clone();
+        }
+        let verdict = match self.decide_over(r, &[a]) {
+            Decision::Allow { agreement } => Some(agreement),
+            Decision::Deny { .. } => None,
+        };
+        verdicts.insert(key.clone(), verdict.clone());
+        verdict
+    }
+
+    /// [`Reader::allowed`] for a version read as stored: under any
+    /// agreement it is shared under.
+    fn allowed_any(&self, r: &Record) -> Option<Option<AgreementId>> {
         let author = r.created_by_ref.as_deref().or(r.posted_by.as_deref());
-        if submitted_by(r, &self.partner) && author != Some(me) {
+        if submitted_by(r, &self.partner) && author != Some(self.partner.as_str()) {
             // Received from another node and held by the reader: it has it
             // under the agreement it arrived by, not as its own.
             if let Some(via) = held_by(r).filter(|v| v.holder == self.partner) {
                 return Some(Some(via.agreement));
             }
         }
-        if submitted_by(r, &self.partner) || author == Some(me) || author == Some(policy::ext::ENTENTE_IDENTITY) {
+        if self.own(r) {
             return Some(None);
         }
         if r.facts.is_empty() {

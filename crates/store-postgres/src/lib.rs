@@ -146,6 +146,9 @@ fn index_sighting_refs(tx: &mut postgres::Transaction<'_>) -> Result<()> {
 
 /// Builds the FROM/WHERE/ORDER BY of a query, as `from_where` does for SQLite.
 fn from_where(q: &Query) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
+    if q.collection.is_none() && !q.through.is_empty() {
+        return arrivals(q);
+    }
     let mut params: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
     let next = |params: &mut Vec<Box<dyn ToSql + Sync + Send>>, v: Box<dyn ToSql + Sync + Send>| {
         params.push(v);
@@ -199,12 +202,37 @@ fn from_where(q: &Query) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
     (sql, params)
 }
 
+/// The rest of a read by arrival ([`Query::through`]) after [`select`]'s
+/// columns, as `arrivals` does for SQLite: the versions' own rows (`via`
+/// empty) merged in date order with their memberships of the `through`
+/// collections (`via` the collection), both branches filtered alike.
+fn arrivals(q: &Query) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
+    let plain = Query { through: Vec::new(), gate: None, ..q.clone() };
+    let (clause, mut params) = from_where(&plain);
+    let (head, conds) = clause.split_once(" WHERE true").unwrap_or((clause.as_str(), ""));
+    let conds = conds.strip_suffix(" ORDER BY o.date_added").unwrap_or(conds);
+    let member_conds = conds.replacen(" AND o.date_added > $1", " AND m.date_added > $1", 1);
+    params.push(Box::new(q.through.clone()));
+    let through = params.len();
+    let columns = "o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json, o.facts, o.shared_under, o.recalled";
+    let sql = format!(
+        ", ''::text{head} WHERE true{conds} UNION ALL SELECT m.date_added, {columns}, o.is_first, o.is_last, m.collection
+         FROM collection_objects m JOIN objects o ON o.date_added = m.object
+         WHERE m.collection = ANY(${through}){member_conds} ORDER BY 1"
+    );
+    (sql, params)
+}
+
 /// The columns of a [`Record`] after `date_added`, in the order [`record`] reads them.
 const COLUMNS: &str = "o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json, o.facts, o.shared_under, o.recalled";
 
 /// Where the flags follow the record's columns: whether the version is the
 /// first and the last stored one of its object in the query's scope.
 const FLAGS: usize = 12;
+
+/// Where a read by arrival gives the collection a version came through,
+/// after the flags.
+const VIA: usize = FLAGS + 2;
 
 fn select(q: &Query) -> String {
     match q.collection {
@@ -227,6 +255,7 @@ fn record(row: &postgres::Row) -> Record {
         facts: row.get(9),
         shared_under: row.get(10),
         recalled: row.get(11),
+        via: if row.len() > VIA { row.get(VIA) } else { None },
     }
 }
 
@@ -294,6 +323,11 @@ impl store::Store for PgStore {
     fn delete(&self, id: &model::StixId, versions: &Versions, collection: Option<&str>) -> Result<u64> {
         let mut c = self.conn()?;
         write::delete(&mut c, id.as_str(), versions, collection)
+    }
+
+    fn reoffer(&self, collection: &str, key: &str, value: &str) -> Result<bool> {
+        let mut c = self.conn()?;
+        write::reoffer(&mut c, collection, key, value)
     }
 
     fn signatures(&self, versions: &[(String, i64)]) -> Result<Vec<store::Signature>> {

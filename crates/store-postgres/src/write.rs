@@ -440,6 +440,42 @@ fn drop_versions(tx: &mut Transaction<'_>, rows: &[i64]) -> Result<()> {
     Ok(())
 }
 
+/// [`store::Store::reoffer`]: fresh dates for a collection's members, in
+/// order, under the clock row's lock, unless the setting already holds the
+/// value (two servers re-offering at once: the second finds it set).
+pub(crate) fn reoffer(c: &mut Client, collection: &str, key: &str, value: &str) -> Result<bool> {
+    let mut tx = c.transaction().map_err(pg_err)?;
+    let last: i64 = tx.query_one("SELECT last FROM clock FOR UPDATE", &[]).map_err(pg_err)?.get(0);
+    let current = tx.query_opt("SELECT value FROM settings WHERE key = $1", &[&key]).map_err(pg_err)?;
+    if current.map(|r| r.get::<_, String>(0)).as_deref() == Some(value) {
+        return Ok(false);
+    }
+    let members: Vec<i64> = tx
+        .query("SELECT date_added FROM collection_objects WHERE collection = $1 ORDER BY date_added", &[&collection])
+        .map_err(pg_err)?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let start = now_micros().max(last + 1);
+    let fresh: Vec<i64> = (0..members.len() as i64).map(|i| start + i).collect();
+    // Fresh dates are above every date handed out, so no two rows collide.
+    tx.execute(
+        "UPDATE collection_objects m SET date_added = u.fresh FROM UNNEST($1::bigint[], $2::bigint[]) AS u(old, fresh)
+         WHERE m.date_added = u.old",
+        &[&members, &fresh],
+    )
+    .map_err(pg_err)?;
+    let last = fresh.last().copied().unwrap_or(last);
+    tx.execute("UPDATE clock SET last = $1", &[&last]).map_err(pg_err)?;
+    tx.execute(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2",
+        &[&key, &value],
+    )
+    .map_err(pg_err)?;
+    tx.commit().map_err(pg_err)?;
+    Ok(true)
+}
+
 pub(crate) fn delete(c: &mut Client, id: &str, versions: &Versions, collection: Option<&str>) -> Result<u64> {
     let mut tx = c.transaction().map_err(pg_err)?;
     tx.query_one("SELECT last FROM clock FOR UPDATE", &[]).map_err(pg_err)?;

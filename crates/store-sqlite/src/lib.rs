@@ -161,6 +161,9 @@ pub(crate) fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
 /// `with_objects: false` leaves the objects table out (the query must then
 /// filter on nothing but the membership's columns: [`merge`]).
 fn from_where(q: &Query, with_objects: bool) -> (String, Vec<SqlValue>) {
+    if q.collection.is_none() && !q.through.is_empty() {
+        return arrivals(q);
+    }
     let mut params = Vec::new();
     // With ids, read through the (id, version) index: left to itself the
     // planner prefers the date-order index (to satisfy ORDER BY) and scans
@@ -223,12 +226,41 @@ fn from_where(q: &Query, with_objects: bool) -> (String, Vec<SqlValue>) {
     (sql, params)
 }
 
+/// The rest of a read by arrival ([`Query::through`]) after [`select`]'s
+/// columns: the versions' own rows (`via` empty), then, merged in date
+/// order, their memberships of the `through` collections (`via` the
+/// collection), the same filters applied to the version. Each branch is
+/// read in `date_added` order (the memberships by their primary key, or by
+/// id within the collections), so the compound's `ORDER BY` merges them.
+fn arrivals(q: &Query) -> (String, Vec<SqlValue>) {
+    let plain = Query { through: Vec::new(), gate: None, ..q.clone() };
+    let (clause, params) = from_where(&plain, true);
+    let (head, conds) = clause.split_once(" WHERE 1").unwrap_or((clause.as_str(), ""));
+    let conds = conds.strip_suffix(" ORDER BY o.date_added").unwrap_or(conds);
+    let member_conds = conds.replacen(" AND o.date_added > ?", " AND m.date_added > ?", 1);
+    let marks = vec!["?"; q.through.len()].join(",");
+    let members = if q.ids.is_empty() { "NOT INDEXED" } else { "INDEXED BY collection_objects_version" };
+    let sql = format!(
+        ", ''{head} WHERE 1{conds} UNION ALL SELECT m.date_added, {COLUMNS}, o.is_first, o.is_last, m.collection
+         FROM collection_objects m {members} JOIN objects o ON o.date_added = m.object
+         WHERE m.collection IN ({marks}){member_conds} ORDER BY 1"
+    );
+    let mut all = params.clone();
+    all.extend(q.through.iter().map(|c| SqlValue::Text(c.clone())));
+    all.extend(params);
+    (sql, all)
+}
+
 /// The columns of a [`Record`], in the order [`refill_meta`] reads them.
 const COLUMNS: &str = "o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json, o.facts, o.shared_under, o.recalled";
 
 /// The columns a walk reads after [`COLUMNS`]: whether the version is the
 /// first and the last stored one of its object in the query's scope.
 const FLAGS: usize = 12;
+
+/// Where a read by arrival gives the collection a version came through,
+/// after the flags.
+const VIA: usize = FLAGS + 2;
 
 fn select(q: &Query) -> String {
     match q.collection {
@@ -286,6 +318,7 @@ fn blank() -> Record {
         facts: Vec::new(),
         shared_under: String::new(),
         recalled: false,
+        via: None,
     }
 }
 
@@ -329,6 +362,8 @@ fn refill_meta(row: &rusqlite::Row<'_>, r: &mut Record) -> rusqlite::Result<()> 
     r.facts.extend_from_slice(bytes(row, 9)?);
     set(&mut r.shared_under, text(row, 10)?);
     r.recalled = row.get(11)?;
+    // A read by arrival has one more column: where the row came from.
+    r.via = if row.as_ref().column_count() > VIA { text(row, VIA)?.map(str::to_owned) } else { None };
     Ok(())
 }
 
@@ -512,6 +547,13 @@ impl store::Store for SqliteStore {
     fn delete(&self, id: &model::StixId, versions: &Versions, collection: Option<&str>) -> Result<u64> {
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let out = w.delete(id, versions, collection);
+        self.checkpointer.wrote();
+        out
+    }
+
+    fn reoffer(&self, collection: &str, key: &str, value: &str) -> Result<bool> {
+        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let out = w.reoffer(collection, key, value);
         self.checkpointer.wrote();
         out
     }

@@ -115,6 +115,40 @@ impl Writer {
         Ok(out)
     }
 
+    /// [`store::Store::reoffer`]: fresh dates for a collection's members,
+    /// in order, unless the setting already holds the value.
+    pub(crate) fn reoffer(&mut self, collection: &str, key: &str, value: &str) -> Result<bool> {
+        let mut last = self.last;
+        let tx = self.conn.transaction().map_err(sql_err)?;
+        let current: Option<String> = tx
+            .query_row("SELECT value FROM settings WHERE key = ?", [key], |r| r.get(0))
+            .map(Some)
+            .or_else(|e| if matches!(e, rusqlite::Error::QueryReturnedNoRows) { Ok(None) } else { Err(e) })
+            .map_err(sql_err)?;
+        if current.as_deref() == Some(value) {
+            return Ok(false);
+        }
+        let members: Vec<i64> = {
+            let mut stmt = tx
+                .prepare_cached("SELECT date_added FROM collection_objects WHERE collection = ? ORDER BY date_added")
+                .map_err(sql_err)?;
+            let rows = stmt.query_map([collection], |r| r.get(0)).map_err(sql_err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(sql_err)?
+        };
+        for old in members {
+            last = now_micros().max(last + 1);
+            tx.prepare_cached("UPDATE collection_objects SET date_added = ? WHERE date_added = ?")
+                .and_then(|mut s| s.execute(params![last, old]))
+                .map_err(sql_err)?;
+        }
+        tx.prepare_cached("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2")
+            .and_then(|mut s| s.execute(params![key, value]))
+            .map_err(sql_err)?;
+        tx.commit().map_err(sql_err)?;
+        self.last = last;
+        Ok(true)
+    }
+
     pub(crate) fn delete(&mut self, id: &model::StixId, versions: &Versions, collection: Option<&str>) -> Result<u64> {
         let tx = self.conn.transaction().map_err(sql_err)?;
         let id = id.as_str();

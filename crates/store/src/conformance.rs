@@ -29,7 +29,8 @@ macro_rules! conformance_suite {
             shares_join_agreement_collections, recall_marks_every_version,
             release_facts_are_stored, observables_are_indexed, checkpoints_move_with_their_batch, visit_matches_query,
             collection_pages_follow_membership,
-            signatures_are_kept_with_their_versions, sightings_are_indexed_by_what_they_are_of);
+            signatures_are_kept_with_their_versions, sightings_are_indexed_by_what_they_are_of,
+            reads_by_arrival_date_each_membership, reoffer_gives_members_fresh_dates_once);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -1062,4 +1063,97 @@ pub fn signatures_are_kept_with_their_versions<B: Store + Registry + 'static>(b:
     assert_eq!(store.signatures(&keys).unwrap(), vec![sig(&v1, "second")]);
     store.delete(ip.id(), &Versions::ALL, None).unwrap();
     assert!(store.signatures(&[(ip_id, 0)]).unwrap().is_empty());
+}
+
+/// A read by arrival (`Query::through`) hands over each version once as
+/// stored and once per membership of the `through` collections, each with
+/// its own date, all in one date order: a version shared later under one
+/// of them comes again after a cursor that passed its storing. Filters,
+/// paging, `visit` and `scan` agree; other collections are left out.
+pub fn reads_by_arrival_date_each_membership<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
+    let a = "x-entente-agreement--0a000000-0000-4000-8000-00000000000a";
+    let c = "x-entente-agreement--0c000000-0000-4000-8000-00000000000c";
+    let share = |objs: &[Object], shares: &[&str]| {
+        let options = PutOptions { shares: shares.iter().map(|s| s.to_string()).collect(), ..PutOptions::default() };
+        store.put(objs, &options).unwrap()
+    };
+    share(&[indicator(1, 0, AUTHOR_A)], &[c]);
+    put_ok(&*store, &[malware(2)]);
+    put_in(&*store, "registry-collection", &[indicator(3, 0, AUTHOR_A)]);
+    let cursor = store.get(&StixId::parse(&id(3)).unwrap(), &Versions::LAST).unwrap()[0].date_added;
+    // Shared later under a: a new arrival, after the cursor.
+    share(&[indicator(1, 0, AUTHOR_A)], &[a]);
+    let q = Query { through: vec![a.to_owned()], versions: Versions::ALL, ..Query::default() };
+    let rows = all_records(&*store, &q);
+    let seen: Vec<(String, Option<String>)> = rows.iter().map(|r| (r.id.clone(), r.via.clone())).collect();
+    let own = Some(String::new());
+    assert_eq!(
+        seen,
+        vec![(id(1), own.clone()), ("malware--00000000-0000-4000-8000-000000000002".to_owned(), own.clone()), (id(3), own.clone()), (id(1), Some(a.to_owned()))],
+        "each version as stored, then its membership of a (not of c, nor the registry collection)"
+    );
+    assert!(rows.windows(2).all(|w| w[0].date_added < w[1].date_added), "one date order");
+    assert!(rows[3].date_added > cursor, "the later share arrives after the cursor");
+    let after = all_records(&*store, &Query { added_after: Some(cursor.0), ..q.clone() });
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].via.as_deref(), Some(a));
+    // Filters apply to both kinds of row; plain reads say nothing of arrival.
+    let typed = all_records(&*store, &Query { types: vec!["indicator".into()], ..q.clone() });
+    assert_eq!(typed.len(), 3);
+    let by_id = all_records(&*store, &Query { ids: vec![id(1)], ..q.clone() });
+    assert_eq!(by_id.len(), 2);
+    assert!(all_records(&*store, &Query { versions: Versions::ALL, ..Query::default() }).iter().all(|r| r.via.is_none()));
+    // Paged one at a time, gated or not, the same rows in the same order.
+    for gate in [None, Some(crate::Gate::new(|_| true))] {
+        let mut paged = Vec::new();
+        let mut next = None;
+        loop {
+            let page = store.query(&Query { limit: Some(1), after: next, gate: gate.clone(), ..q.clone() }).unwrap();
+            paged.extend(page.records.iter().map(|r| (r.date_added, r.via.clone())));
+            if !page.more {
+                break;
+            }
+            next = page.next;
+        }
+        assert_eq!(paged, rows.iter().map(|r| (r.date_added, r.via.clone())).collect::<Vec<_>>());
+        let (visits, more) = visited(&*store, &Query { limit: Some(2), gate: gate.clone(), ..q.clone() });
+        assert!(more);
+        assert_eq!(visits.iter().map(|r| r.date_added).collect::<Vec<_>>(), rows[..2].iter().map(|r| r.date_added).collect::<Vec<_>>());
+    }
+}
+
+/// Re-offering a collection gives its members fresh dates, in their order,
+/// after everything stored before, once per value of its setting; other
+/// collections and the versions themselves keep their dates.
+pub fn reoffer_gives_members_fresh_dates_once<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b.clone();
+    let a = "x-entente-agreement--0a000000-0000-4000-8000-00000000000a";
+    let members = |c: &str| all_records(&*store, &Query { collection: Some(c.to_owned()), versions: Versions::ALL, ..Query::default() });
+    store.put(&[indicator(1, 0, AUTHOR_A), indicator(2, 0, AUTHOR_A)], &PutOptions { shares: vec![a.to_owned()], ..PutOptions::default() }).unwrap();
+    put_in(&*store, "other", &[indicator(1, 0, AUTHOR_A)]);
+    put_ok(&*store, &[malware(3)]);
+    let before = members(a);
+    let other = members("other");
+    let stored = all_records(&*store, &Query { versions: Versions::ALL, ..Query::default() });
+    let newest = stored.iter().map(|r| r.date_added).chain(other.iter().map(|r| r.date_added)).max().unwrap();
+    assert!(store.reoffer(a, "reoffer:a", "period 1").unwrap());
+    let after = members(a);
+    assert_eq!(after.iter().map(|r| &r.id).collect::<Vec<_>>(), before.iter().map(|r| &r.id).collect::<Vec<_>>(), "same members, same order");
+    assert!(after.iter().all(|r| r.date_added > newest), "after everything stored before");
+    assert!(after.windows(2).all(|w| w[0].date_added < w[1].date_added));
+    assert_eq!(b.setting("reoffer:a").unwrap().as_deref(), Some("period 1"));
+    assert_eq!(members("other"), other, "other collections keep their dates");
+    assert_eq!(all_records(&*store, &Query { versions: Versions::ALL, ..Query::default() }), stored, "versions keep theirs");
+    // The same value again: nothing moves. A new one: again.
+    assert!(!store.reoffer(a, "reoffer:a", "period 1").unwrap());
+    assert_eq!(members(a), after);
+    assert!(store.reoffer(a, "reoffer:a", "period 2").unwrap());
+    assert!(members(a)[0].date_added > after[1].date_added);
+    // Dates stay unique and increasing for what comes next.
+    let later = put_ok(&*store, &[malware(4)]);
+    let Outcome::Added(d) = later[0] else { panic!("{later:?}") };
+    assert!(d > members(a)[1].date_added);
+    // Nothing to re-offer: only the setting moves.
+    assert!(store.reoffer("x-entente-agreement--0e000000-0000-4000-8000-00000000000e", "reoffer:e", "1").unwrap());
 }

@@ -157,6 +157,10 @@ pub struct Record {
     pub shared_under: String,
     /// Whether the object's latest stored version revokes it.
     pub recalled: bool,
+    /// In a read by arrival ([`Query::through`]): `Some("")` for the
+    /// version's own row, `Some(collection)` for its membership of one of
+    /// the `through` collections; `None` in every other read.
+    pub via: Option<String>,
 }
 
 /// Counts of what a store holds.
@@ -296,6 +300,15 @@ pub trait Store: Send + Sync {
     /// With a collection, removes them from that collection, and from the
     /// store only those that no other collection still holds.
     fn delete(&self, id: &model::StixId, versions: &Versions, collection: Option<&str>) -> Result<u64>;
+
+    /// Re-offers a collection's members: unless the registry setting `key`
+    /// already holds `value`, gives every member a fresh `date_added` from
+    /// the store's one clock, in their present order, and sets `key` to
+    /// `value`, all in one transaction. Returns whether it did. Whoever
+    /// pages the collection (or reads through it, [`Query::through`]) is
+    /// given its members again, after any cursor it holds: an agreement's
+    /// collection when the agreement enters into force again.
+    fn reoffer(&self, collection: &str, key: &str, value: &str) -> Result<bool>;
 
     /// Counts by type and by author.
     fn stats(&self) -> Result<Stats>;

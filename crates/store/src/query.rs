@@ -73,6 +73,14 @@ pub struct Query {
     pub collection: Option<String>,
     /// Only versions carrying one of these observables.
     pub observables: Vec<ObservableKey>,
+    /// A read by arrival (without a collection): every version matching
+    /// the filters once as stored (`Record::via` empty), and once more for
+    /// each of its memberships of these collections (`via` the
+    /// collection), dated by that membership; all in one `date_added`
+    /// order. A reader's everything collection is read this way over the
+    /// agreement collections it may use, so a version shared later under
+    /// one of them arrives when it is shared (docs/taxii.md).
+    pub through: Vec<String>,
     /// Page size; `None` means no limit.
     pub limit: Option<usize>,
     /// Continue after this cursor.

@@ -79,6 +79,12 @@ pub(super) async fn search(
         None => None,
     };
     let reader = state.reader(&caller.partner, Through::AnyShare).await?;
+    // By arrival, as the everything collection (docs/taxii.md): what
+    // entered into force anew is re-offered first.
+    let through = reader.read_by_arrival(state.store.clone());
+    let st = state.clone();
+    let reoffer = through.clone();
+    crate::blocking(move || st.agreements.reoffer(&*st.store, &reoffer)).await?;
     let query = store::Query {
         types: list_param(&params, "type"),
         ids,
@@ -87,6 +93,7 @@ pub(super) async fn search(
         versions,
         limit: Some(limit),
         after,
+        through,
         ..store::Query::default()
     };
     let page = visible_page(&state, &reader, query, "api").await?;

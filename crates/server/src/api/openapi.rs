@@ -91,7 +91,7 @@ pub fn spec() -> Value {
             "/api/v1/agreements/{id}/suspend": { "post": op("Give notice of suspension", "agreements", &effective, Some("optional `effective` timestamp"), "201") },
             "/api/v1/agreements/{id}/resume": { "post": op("Give notice of resumption", "agreements", &effective, Some("optional `effective` timestamp"), "201") },
             "/api/v1/agreements/{id}/withdraw": { "post": op("Give notice of withdrawal", "agreements", &effective, Some("optional `effective` timestamp"), "201") },
-            "/api/v1/agreements/{id}/notices/{notice}/cancel": { "post": op("Cancel a notice the partner gave that is not in effect yet", "agreements", &[("id", "path", "the agreement id"), ("notice", "path", "the notice id")], None, "200") },
+            "/api/v1/agreements/{id}/notices/{notice}/cancel": { "post": op("Cancel a notice the partner gave that is not in effect yet: a new version of the notice revokes it", "agreements", &[("id", "path", "the agreement id"), ("notice", "path", "the notice id")], None, "201") },
             "/api/v1/objects": {
                 "get": op("Search what the caller may see, paged", "intelligence", &[
                     ("type", "query", "object types, comma-separated"),
@@ -173,6 +173,7 @@ const BODIES: &[(&str, &str, &str, &str)] = &[
     ("/api/v1/agreements/{id}/suspend", "post", "Notice", "StixObject"),
     ("/api/v1/agreements/{id}/resume", "post", "Notice", "StixObject"),
     ("/api/v1/agreements/{id}/withdraw", "post", "Notice", "StixObject"),
+    ("/api/v1/agreements/{id}/notices/{notice}/cancel", "post", "", "StixObject"),
     ("/api/v1/objects", "get", "", "ObjectPage"),
     ("/api/v1/objects", "post", "Share", "ShareResults"),
     ("/api/v1/objects/{id}", "get", "", "StixObject"),

@@ -211,8 +211,24 @@ fn page_of<S: Sink>(
         ))),
         None => None,
     };
+    // The everything collection is read by arrival: a version shared later
+    // under a further agreement comes when it is shared (docs/taxii.md).
+    // What entered into force anew is re-offered first (docs/taxii.md).
+    let through = match &access.target {
+        super::Target::Everything => {
+            let through = access.reader.read_by_arrival(state.store.clone());
+            state.agreements.reoffer(&*state.store, &through)?;
+            through
+        }
+        super::Target::Agreement(a) => {
+            state.agreements.reoffer(&*state.store, &[a.to_string()])?;
+            Vec::new()
+        }
+        super::Target::Registry(_) => Vec::new(),
+    };
     let query = store::Query {
         collection: access.target.store_collection(),
+        through,
         gate: Some(access.reader.gate()),
         types: filter.types.clone(),
         ids: match oid {

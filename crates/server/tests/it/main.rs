@@ -11,6 +11,7 @@ mod faults;
 mod health;
 mod leak;
 mod modules;
+mod polling;
 mod taxii;
 mod web;
 mod web_share;

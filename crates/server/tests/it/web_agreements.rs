@@ -340,11 +340,11 @@ async fn scheduled_notices_show_and_cancel(backend: Backend) {
 
     // The same through the API: a scheduled suspension, cancelled by its author only.
     let (s, n) = call(&node, &node.liaison[0], "POST", &format!("agreements/{id}/suspend"), Some(serde_json::json!({"effective": "2099-01-01T00:00:00Z"}))).await;
-    assert_eq!(s, 200, "{n}");
+    assert_eq!(s, 201, "{n}");
     let cancel = format!("agreements/{id}/notices/{}/cancel", n["id"].as_str().unwrap());
     assert_eq!(call(&node, &node.liaison[1], "POST", &cancel, None).await.0, 403, "B cannot cancel A's notice");
     let (s, v) = call(&node, &node.liaison[0], "POST", &cancel, None).await;
-    assert_eq!((s.as_u16(), &v["revoked"]), (200, &serde_json::json!(true)), "{v}");
+    assert_eq!((s.as_u16(), &v["revoked"]), (201, &serde_json::json!(true)), "{v}");
     assert_eq!(call(&node, &node.liaison[0], "POST", &cancel, None).await.0, 422);
     assert!(!a.get(&page).await.2.contains("Scheduled:"));
 }

@@ -130,7 +130,7 @@ pub fn people(nations: &[Nation]) -> anyhow::Result<Vec<[String; 2]>> {
     let now = Timestamp::now().micros();
     let mut out = Vec::new();
     for n in nations {
-        let mut issue = |role: Role, name: &str| -> anyhow::Result<String> {
+        let issue = |role: Role, name: &str| -> anyhow::Result<String> {
             let (token, record) = server::auth::issue(n.partner.as_str(), name, role, now, None);
             n.node.registry.put_token(&record)?;
             Ok(token)
