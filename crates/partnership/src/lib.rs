@@ -22,6 +22,7 @@
 //! tests ([`module_suite!`], feature `testsuite`). The server gives each
 //! registered module REST endpoints through the one read and write path.
 
+pub mod consent;
 mod record;
 #[cfg(any(test, feature = "testsuite"))]
 pub mod suite;

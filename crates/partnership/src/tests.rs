@@ -76,3 +76,42 @@ fn records_keep_the_latest_version_by_the_author_in_canonical_order() {
     assert_eq!(order, ["edited", "second", "third, from the third party"]);
     assert_eq!(records, Records::new(all));
 }
+
+#[test]
+fn consent_counts_the_latest_version_alone_and_an_edit_needs_it_anew() {
+    use crate::consent;
+    let world = World::new();
+    let made = crate::suite::run(&Notes, &world, &at("2026-06-01T00:00:00Z"), &scenario()[..1]);
+    let note = made[0].1.clone();
+    let mut records = vec![note.clone()];
+    let consent_by = |who: usize, n: u32, props: Map<String, Value>| {
+        let mut c = note.clone();
+        c.kind = "x-entente-test-consent".into();
+        c.id = model::StixId::parse(&format!("x-entente-test-consent--00000000-0000-4000-8000-{n:012}")).unwrap();
+        c.author = world.partners[who].clone();
+        c.properties = props;
+        c
+    };
+    let current = Records::new(records.clone());
+    let to_first = consent::draft(&note, None, &current, "version").unwrap();
+    assert_eq!(to_first[consent::TO_MODIFIED], note.modified.to_string());
+    let err = consent::draft(&note, Some("2030-01-01T00:00:00Z"), &current, "version").unwrap_err();
+    assert!(matches!(&err, Error::Invalid { property, .. } if property == "version"), "{err}");
+    records.push(consent_by(0, 1, to_first.clone()));
+    records.push(consent_by(1, 2, to_first.clone()));
+    let all = &world.partners[..3];
+    let state = consent::of(&Records::new(records.clone()), "x-entente-test-consent", &note, all);
+    assert!(!state.agreed());
+    assert_eq!(state.awaiting.iter().collect::<Vec<_>>(), [&world.partners[2]]);
+    records.push(consent_by(2, 3, to_first.clone()));
+    assert!(consent::of(&Records::new(records.clone()), "x-entente-test-consent", &note, all).agreed());
+    // An edit after the consents: the new version awaits everyone again.
+    let mut edited = note.clone();
+    edited.modified = at("2026-06-02T00:00:00Z");
+    records.push(edited.clone());
+    let again = consent::of(&Records::new(records.clone()), "x-entente-test-consent", &edited, all);
+    assert_eq!((again.given.len(), again.awaiting.len()), (0, 3));
+    // A consent to the old version may still name it explicitly; it does not count for the new one.
+    let old = consent::draft(&edited, Some(&note.modified.to_string()), &Records::new(records.clone()), "version").unwrap();
+    assert_eq!(old, to_first);
+}
