@@ -294,11 +294,17 @@ pub enum ModuleCommand {
         /// The module's name.
         module: String,
     },
-    /// A module's records under an agreement the partner may see (JSON Lines).
+    /// A module's records under an agreement the partner may see, every version, oldest first (JSON Lines).
     Records {
         /// The partner (id or name) [default: the node's own].
         #[arg(long = "as")]
         actor: Option<String>,
+        /// Only records of this kind (one of the module's).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only records naming this record (a channel's messages, an item's updates).
+        #[arg(long)]
+        of: Option<String>,
         /// The agreement id.
         agreement: String,
         /// The module's name.

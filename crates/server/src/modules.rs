@@ -6,7 +6,8 @@
 //! - `GET /api/v1/modules`: the modules, their record kinds and actions;
 //! - `GET /api/v1/agreements/{id}/modules/{module}`: the module's state for
 //!   the agreement, derived from the records the caller may see, now;
-//! - `GET /api/v1/agreements/{id}/modules/{module}/records`: those records;
+//! - `GET /api/v1/agreements/{id}/modules/{module}/records`: those records,
+//!   a page at a time, of one kind or naming one record ([`page`]);
 //! - `POST /api/v1/agreements/{id}/modules/{module}/actions/{action}`: the
 //!   caller's partner authors the one record the action makes (201).
 //!
@@ -18,7 +19,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query as QueryParams, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -132,13 +133,8 @@ impl Scope {
 /// The records of `module` under `agreement` that `me` may see, now; the
 /// release of every version read is logged on `channel`. Blocking.
 pub fn view(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, channel: &str) -> Result<Scope, Error> {
-    let index = node.agreements.index(&*node.store)?;
+    let (index, latest) = known_to(node, me, agreement)?;
     let now = Timestamp::now();
-    // Need-to-know: the agreement exists for the caller only if it is a
-    // party to its latest version or its author, as on every other path.
-    let Some(latest) = index.agreement(agreement).filter(|a| a.is_party(me) || &a.author == me).cloned() else {
-        return Err(Error::NotFound("no such agreement".into()));
-    };
     let state = index.state(agreement, &now);
     let reader = Reader::new(me.clone(), index, Through::AnyShare);
     // The agreement's records alone, by the index of what records name
@@ -167,6 +163,70 @@ pub fn view(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, c
         node.log.append(audit::Draft::release(me.clone(), channel, items)).map_err(|e| Error::Log(e.to_string()))?;
     }
     Ok(Scope { me: me.clone(), agreement: latest, state, now, records: Records::new(records), stored, reader })
+}
+
+/// The agreements' index and `agreement`'s latest version, if `me` may know
+/// of it. Need-to-know: the agreement exists for the caller only if it is
+/// a party to its latest version or its author, as on every other path.
+fn known_to(node: &Node, me: &StixId, agreement: &StixId) -> Result<(Arc<policy::AgreementIndex>, policy::Agreement), Error> {
+    let index = node.agreements.index(&*node.store)?;
+    let Some(latest) = index.agreement(agreement).filter(|a| a.is_party(me) || &a.author == me).cloned() else {
+        return Err(Error::NotFound("no such agreement".into()));
+    };
+    Ok((index, latest))
+}
+
+/// Which of a module's records a [`page`] lists.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    /// Only records of this kind (one of the module's).
+    pub kind: Option<String>,
+    /// Only records naming this record in a `…_ref`/`…_refs` property (the
+    /// messages of a channel, the updates of an action item).
+    pub of: Option<StixId>,
+    /// At most this many versions.
+    pub limit: usize,
+    /// Continue after this cursor (from the previous page).
+    pub after: Option<store::Cursor>,
+}
+
+/// One page of the versions of `module`'s records under `agreement` that
+/// `me` may see, oldest first, as [`Listing`] narrows them; the release of
+/// what it holds logged on `channel`. Read by the index of what records
+/// name (`store::ObservableKey::refers_to`), so a page costs the same in
+/// a channel of a thousand messages as in one of a hundred thousand.
+/// Records naming `of` that belong to another agreement are left out of
+/// the page (it may then hold fewer than `limit`; `more` still tells).
+/// Blocking.
+pub fn page(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, listing: &Listing, channel: &str) -> Result<store::Page, Error> {
+    let types = match &listing.kind {
+        Some(kind) if module.kinds().contains(&kind.as_str()) => vec![kind.clone()],
+        Some(kind) => return Err(Error::Module(partnership::Error::input("kind", format!("{kind} is not a record kind of {}", module.name())))),
+        None => module.kinds().iter().map(|k| (*k).to_owned()).collect(),
+    };
+    let (index, _) = known_to(node, me, agreement)?;
+    let reader = Reader::new(me.clone(), index, Through::AnyShare);
+    let named = listing.of.as_ref().unwrap_or(agreement);
+    let query = Query {
+        types,
+        observables: vec![ObservableKey::refers_to(named.as_str())],
+        versions: Versions::ALL,
+        gate: Some(reader.gate()),
+        limit: Some(listing.limit.max(1)),
+        after: listing.after.clone(),
+        ..Query::default()
+    };
+    let mut page = node.store.query(&query)?;
+    if listing.of.is_some() {
+        page.records.retain(|r| {
+            model::Object::parse(&r.json, &node.limits).ok().and_then(|o| Record::from_object(&o).ok()).is_some_and(|rec| &rec.agreement == agreement)
+        });
+    }
+    let items = crate::release_log::items(&reader, &page.records).map_err(Error::Log)?;
+    if !items.is_empty() {
+        node.log.append(audit::Draft::release(me.clone(), channel, items)).map_err(|e| Error::Log(e.to_string()))?;
+    }
+    Ok(page)
 }
 
 /// `me` takes `action` of `module` under `agreement` with `input`: the one
@@ -257,17 +317,39 @@ pub(crate) async fn show(
     Ok(Json(json).into_response())
 }
 
-/// `GET /api/v1/agreements/{id}/modules/{module}/records`: every version
-/// of the module's records under the agreement the caller may see.
+/// `GET /api/v1/agreements/{id}/modules/{module}/records`: the versions of
+/// the module's records under the agreement the caller may see, a page at
+/// a time (`limit`, `next`), of one kind (`kind`) or naming one record
+/// (`of`).
 pub(crate) async fn records(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((agreement, name)): Path<(String, String)>,
+    QueryParams(params): QueryParams<std::collections::HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    let bad = |m: String| ApiError::client(StatusCode::BAD_REQUEST, "bad query", m);
     let (module, agreement, me, node) = (find(&state.modules, &name)?, crate::api::agreement_id(&agreement)?, who(&caller)?, Node::of(&state));
-    let scope = blocking(move || view(&node, &me, &agreement, &*module, "api")).await?;
-    let objects: Vec<Box<serde_json::value::RawValue>> = scope.stored.iter().filter_map(|r| serde_json::from_slice(&r.json).ok()).collect();
-    Ok(Json(json!({ "records": objects })).into_response())
+    let max = state.taxii.max_page_size;
+    let limit = match params.get("limit") {
+        None => max,
+        Some(l) => l.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| bad("`limit` must be a positive integer".into()))?.min(max),
+    };
+    let of = params.get("of").map(|o| StixId::parse(o).map_err(|e| bad(format!("`of`: {e}")))).transpose()?;
+    if let Some(kind) = params.get("kind").filter(|k| !module.kinds().contains(&k.as_str())) {
+        return Err(bad(format!("`kind`: {kind} is not a record kind of {}", module.name())));
+    }
+    let mut fingerprint: Vec<(&String, &String)> = params.iter().filter(|(k, _)| k.as_str() != "next" && k.as_str() != "limit").collect();
+    fingerprint.sort();
+    let context = format!("module|{}|{agreement}|{name}|{fingerprint:?}", caller.partner);
+    let after = match params.get("next") {
+        Some(n) => Some(store::Cursor(store::DateAdded(state.cursors.open(n, &context).map_err(|e| bad(e.to_string()))?))),
+        None => None,
+    };
+    let listing = Listing { kind: params.get("kind").cloned(), of, limit, after };
+    let page = blocking(move || page(&node, &me, &agreement, &*module, &listing, "api")).await?;
+    let next = page.next.map(|c| state.cursors.seal(c.0 .0, &context));
+    let objects: Vec<Box<serde_json::value::RawValue>> = page.records.iter().filter_map(|r| serde_json::from_slice(&r.json).ok()).collect();
+    Ok(Json(json!({ "records": objects, "more": page.more, "next": next })).into_response())
 }
 
 /// `POST /api/v1/agreements/{id}/modules/{module}/actions/{action}`: the

@@ -45,12 +45,21 @@ pub fn run(cmd: ModuleCommand, config: &Config) -> anyhow::Result<ExitCode> {
             let scope = server::modules::view(&node, &me(actor.as_deref())?, &agreement(&a)?, &*module, "cli")?;
             writeln!(out, "{}", serde_json::to_string_pretty(&server::modules::state_json(&*module, &scope))?)?;
         }
-        ModuleCommand::Records { actor, agreement: a, module: m } => {
+        ModuleCommand::Records { actor, kind, of, agreement: a, module: m } => {
             let module = module(&m)?;
-            let scope = server::modules::view(&node, &me(actor.as_deref())?, &agreement(&a)?, &*module, "cli")?;
-            for r in &scope.stored {
-                out.write_all(&r.json)?;
-                out.write_all(b"\n")?;
+            let of = of.map(|o| StixId::parse(&o).map_err(|e| anyhow::anyhow!("--of {o}: {e}"))).transpose()?;
+            let (me, agreement) = (me(actor.as_deref())?, agreement(&a)?);
+            let mut listing = server::modules::Listing { kind, of, limit: 1000, after: None };
+            loop {
+                let page = server::modules::page(&node, &me, &agreement, &*module, &listing, "cli")?;
+                for r in &page.records {
+                    out.write_all(&r.json)?;
+                    out.write_all(b"\n")?;
+                }
+                match page.next {
+                    Some(next) if page.more => listing.after = Some(next),
+                    _ => break,
+                }
             }
         }
         ModuleCommand::Act { actor, agreement: a, module: m, action, input } => {

@@ -414,6 +414,10 @@ fn module_commands_act_as_a_party_and_show_the_state() {
     }
     let out = entente(d, &["module", "records", "--as", "Borealis", &id, "notes"]);
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 2);
+    let out = entente(d, &["module", "records", "--as", "Borealis", "--kind", "x-entente-test-note", "--of", &id, &id, "notes"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2, "{}", stderr(&out));
+    let out = entente(d, &["module", "records", "--as", "Borealis", "--kind", "indicator", &id, "notes"]);
+    assert!(!out.status.success() && stderr(&out).contains("`kind`"), "{}", stderr(&out));
 
     // Bad input names the property; Borealis may not edit Aurelia's note;
     // a partner outside the agreement is told there is no such agreement.

@@ -131,7 +131,7 @@ pub fn spec() -> Value {
                 "get": op("A module's state under the agreement, derived now from the module's records the caller may see; 404 unless the caller's partner is a party", "modules", &[("id", "path", "the agreement id"), ("module", "path", "the module's name")], None, "200")
             },
             "/api/v1/agreements/{id}/modules/{module}/records": {
-                "get": op("Every version of the module's records under the agreement that the caller may see", "modules", &[("id", "path", "the agreement id"), ("module", "path", "the module's name")], None, "200")
+                "get": op("The versions of the module's records under the agreement that the caller may see, oldest first, a page at a time; a page may hold fewer than `limit` when `of` names a record other agreements' records name too", "modules", &[("id", "path", "the agreement id"), ("module", "path", "the module's name"), ("kind", "query", "only records of this kind (one of the module's)"), ("of", "query", "only records naming this record (a STIX id) in a `…_ref` or `…_refs` property: a channel's messages, an action item's updates"), ("limit", "query", "at most this many versions (the node's page size at most)"), ("next", "query", "the `next` of the previous page")], None, "200")
             },
             "/api/v1/agreements/{id}/modules/{module}/actions/{action}": {
                 "post": op("Take one of the module's actions: the caller's partner authors the one record it makes (analyst or above)", "modules", &[("id", "path", "the agreement id"), ("module", "path", "the module's name"), ("action", "path", "the action's name")], Some("the action's input, a JSON object"), "201")
@@ -229,7 +229,7 @@ fn module_schemas() -> [(&'static str, Value); 5] {
                 "state": { "type": "object", "description": "the module's own view, derived from its records" }
             })),
         ),
-        ("ModuleRecords", record(json!({ "records": { "type": "array", "items": schema("StixObject") } }))),
+        ("ModuleRecords", record(json!({ "records": { "type": "array", "items": schema("StixObject") }, "more": { "type": "boolean" }, "next": nullable_string() }))),
         ("ActionInput", json!({ "type": "object", "description": "the action's input; its properties are the module's (docs/modules.md)" })),
         ("ModuleRecord", record(json!({ "record": schema("StixObject") }))),
     ]

@@ -53,6 +53,36 @@ async fn parties_act_and_see_the_state_others_get_404(backend: Backend) {
     assert_eq!(v["records"], 2, "an edit is a new version, not a new record: {v}");
     assert!(v["state"].to_string().contains("the agenda, corrected"), "{v}");
 
+    // The records a page at a time, every version, oldest first.
+    let (mut seen, mut next, mut pages) = (Vec::new(), None::<String>, 0);
+    loop {
+        let path = match &next {
+            None => format!("{base}/records?limit=1"),
+            Some(n) => format!("{base}/records?limit=1&next={n}"),
+        };
+        let (s, v) = call(&node, &node.token_b, "GET", &path, None).await;
+        assert_eq!(s, 200, "{v}");
+        pages += 1;
+        seen.extend(v["records"].as_array().unwrap().iter().map(|r| (r["id"].as_str().unwrap().to_owned(), r["text"].clone())));
+        match v["next"].as_str() {
+            Some(n) if v["more"] == true => next = Some(n.to_owned()),
+            _ => break,
+        }
+    }
+    assert_eq!((pages, seen.len()), (3, 3), "two notes, one edited: {seen:?}");
+    assert_eq!(seen.iter().filter(|(id, _)| id == &note).count(), 2, "{seen:?}");
+    // Narrowed by kind and by what records name: replies name no agreement
+    // but their own, and a kind the module lacks is a bad query.
+    let (s, v) = call(&node, &node.token_b, "GET", &format!("{base}/records?kind=x-entente-test-note&of={agreement}"), None).await;
+    assert_eq!((s.as_u16(), v["records"].as_array().map(Vec::len)), (200, Some(3)), "{v}");
+    let other = ratified_agreement(&node, "A–B second", &[0, 1], &[]).await;
+    let (s, v) = call(&node, &node.token_b, "GET", &format!("{base}/records?of={other}"), None).await;
+    assert_eq!((s.as_u16(), v["records"].as_array().map(Vec::len)), (200, Some(0)), "{v}");
+    let (s, v) = call(&node, &node.token_b, "GET", &format!("{base}/records?kind=indicator"), None).await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = call(&node, &node.token_b, "GET", &format!("{base}/records?next=forged"), None).await;
+    assert_eq!(s, 400, "{v}");
+
     // C, no party, learns nothing: not the state, not the records, no action.
     let c_token = &node.liaison[2];
     for path in [base.clone(), format!("{base}/records")] {
