@@ -25,7 +25,7 @@ use axum::{Extension, Json};
 use model::{StixId, Timestamp};
 use partnership::{Context, Module, Record, Records};
 use serde_json::{json, Map, Value};
-use store::{Outcome, PutOptions, Query, Store, Versions};
+use store::{ObservableKey, Outcome, PutOptions, Query, Store, Versions};
 
 use crate::auth::Caller;
 use crate::release::{Agreements, Reader, Through};
@@ -143,7 +143,15 @@ pub fn view(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, c
     };
     let state = index.state(agreement, &now);
     let reader = Reader::new(me.clone(), index, Through::AnyShare);
-    let query = Query { types: module.kinds().iter().map(|k| (*k).to_owned()).collect(), versions: Versions::ALL, gate: Some(reader.gate()), ..Query::default() };
+    // The agreement's records alone, by the index of what records name
+    // (store::ObservableKey::refers_to), not every record of the kinds.
+    let query = Query {
+        types: module.kinds().iter().map(|k| (*k).to_owned()).collect(),
+        observables: vec![ObservableKey::refers_to(agreement.as_str())],
+        versions: Versions::ALL,
+        gate: Some(reader.gate()),
+        ..Query::default()
+    };
     let (mut stored, mut records) = (Vec::new(), Vec::new());
     node.store.scan(&query, &mut |r| {
         // A record the node holds but cannot read as one is left out: it

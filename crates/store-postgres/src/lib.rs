@@ -32,11 +32,16 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_signatures.sql"),
     include_str!("migrations/0006_users.sql"),
     include_str!("migrations/0007_sighting_refs.sql"),
+    include_str!("migrations/0008_record_refs.sql"),
 ];
 
 /// The migration after which the sightings already stored get their
 /// `sighting_of_ref` key ([`store::ObservableKey::sighting_of`]).
 const SIGHTING_REFS: i32 = 7;
+
+/// The migration after which the partnership records already stored get
+/// their [`store::ObservableKey::refers_to`] keys.
+const RECORD_REFS: i32 = 8;
 
 /// A PostgreSQL-backed [`store::Store`] and [`store::Registry`].
 pub struct PgStore {
@@ -118,6 +123,9 @@ impl PgStore {
             if version == SIGHTING_REFS {
                 index_sighting_refs(&mut tx)?;
             }
+            if version == RECORD_REFS {
+                index_record_refs(&mut tx)?;
+            }
             tx.execute("INSERT INTO entente_migrations (version) VALUES ($1)", &[&version]).map_err(pg_err)?;
         }
         tx.commit().map_err(pg_err)
@@ -141,6 +149,27 @@ fn index_sighting_refs(tx: &mut postgres::Transaction<'_>) -> Result<()> {
     )
     .map_err(pg_err)?;
     tracing::info!(sightings = keys.len(), "indexed stored sightings by what they are of");
+    Ok(())
+}
+
+/// Keys every stored partnership record by the records it names.
+fn index_record_refs(tx: &mut postgres::Transaction<'_>) -> Result<()> {
+    let kinds: Vec<String> = store::record_types().map(str::to_owned).collect();
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    let mut objects: Vec<i64> = Vec::new();
+    for row in tx.query("SELECT date_added, json FROM objects WHERE type = ANY($1)", &[&kinds]).map_err(pg_err)? {
+        let json: Vec<u8> = row.get(1);
+        for key in store::ObservableKey::references_of_stored(&json) {
+            keys.push(key.0.to_vec());
+            objects.push(row.get(0));
+        }
+    }
+    tx.execute(
+        "INSERT INTO observables (key, object) SELECT k, o FROM UNNEST($1::bytea[], $2::bigint[]) AS u(k, o) ON CONFLICT DO NOTHING",
+        &[&keys, &objects],
+    )
+    .map_err(pg_err)?;
+    tracing::info!(keys = keys.len(), "indexed stored partnership records by what they name");
     Ok(())
 }
 

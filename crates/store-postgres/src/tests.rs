@@ -12,7 +12,7 @@ fn refuses_newer_schema_and_reopens_current() {
     c.batch_execute("INSERT INTO entente_migrations (version) VALUES (99)").unwrap();
     drop(c);
     let err = store.migrate().expect_err("must refuse");
-    assert_eq!(err.to_string(), "the database is at schema version 99, newer than this binary knows (7); upgrade Entente");
+    assert_eq!(err.to_string(), "the database is at schema version 99, newer than this binary knows (8); upgrade Entente");
 }
 
 /// Sightings stored before migration 7 are keyed by what they are of when
@@ -33,10 +33,37 @@ fn migration_indexes_sightings_stored_before_it() {
     assert_eq!(store.query(&q).unwrap().records.len(), 1);
     // As a database from before: no keys, migration 7 not applied.
     let mut c = store.conn().unwrap();
-    c.batch_execute("DELETE FROM observables; DELETE FROM entente_migrations WHERE version = 7").unwrap();
+    c.batch_execute("DELETE FROM observables; DELETE FROM entente_migrations WHERE version >= 7").unwrap();
     drop(c);
     assert!(store.query(&q).unwrap().records.is_empty());
     drop(store);
     let reopened = crate::PgStore::open(&url).unwrap();
     assert_eq!(reopened.query(&q).unwrap().records.len(), 1, "the stored sighting was not indexed");
+}
+
+/// Partnership records stored before migration 8 are keyed by what they
+/// name when it runs.
+#[test]
+fn migration_indexes_records_stored_before_it() {
+    use store::{ObservableKey, Query, Store};
+    let (url, _) = crate::testing::fresh_named();
+    let store = crate::PgStore::open(&url).unwrap();
+    let agreement = "x-entente-agreement--00000000-0000-4000-8000-000000000001";
+    let store_record = model::Object::from_value(serde_json::json!({
+        "type": "x-entente-ratification", "spec_version": "2.1", "id": "x-entente-ratification--00000000-0000-4000-8000-000000000001",
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+        "created_by_ref": "identity--0a000000-0000-4000-8000-000000000001", "agreement_ref": agreement
+    }))
+    .unwrap();
+    store.put(&[store_record], &Default::default()).unwrap();
+    let q = Query { observables: vec![ObservableKey::refers_to(agreement)], ..Query::default() };
+    assert_eq!(store.query(&q).unwrap().records.len(), 1);
+    // As a database from before: no keys, migration 8 not applied.
+    let mut c = store.conn().unwrap();
+    c.batch_execute("DELETE FROM observables; DELETE FROM entente_migrations WHERE version >= 8").unwrap();
+    drop(c);
+    assert!(store.query(&q).unwrap().records.is_empty());
+    drop(store);
+    let reopened = crate::PgStore::open(&url).unwrap();
+    assert_eq!(reopened.query(&q).unwrap().records.len(), 1, "the stored record was not indexed");
 }

@@ -16,11 +16,16 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_collection_order_covers.sql"),
     include_str!("migrations/0008_users.sql"),
     include_str!("migrations/0009_sighting_refs.sql"),
+    include_str!("migrations/0010_record_refs.sql"),
 ];
 
 /// The migration after which the sightings already stored get their
 /// `sighting_of_ref` key ([`store::ObservableKey::sighting_of`]).
 const SIGHTING_REFS: i64 = 9;
+
+/// The migration after which the partnership records already stored get
+/// their [`store::ObservableKey::refers_to`] keys.
+const RECORD_REFS: i64 = 10;
 
 /// Applies the migrations the database lacks, in one transaction; refuses a
 /// database that a newer binary migrated further than this one knows.
@@ -38,6 +43,9 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
             conn.execute_batch(sql).map_err(sql_err)?;
             if version == SIGHTING_REFS {
                 index_sighting_refs(conn)?;
+            }
+            if version == RECORD_REFS {
+                index_record_refs(conn)?;
             }
             conn.execute_batch(&format!("PRAGMA user_version = {version}")).map_err(sql_err)?;
         }
@@ -67,5 +75,27 @@ fn index_sighting_refs(conn: &Connection) -> Result<()> {
         insert.execute(rusqlite::params![key, object]).map_err(sql_err)?;
     }
     tracing::info!(sightings = keyed.len(), "indexed stored sightings by what they are of");
+    Ok(())
+}
+
+/// Keys every stored partnership record by the records it names.
+fn index_record_refs(conn: &Connection) -> Result<()> {
+    let kinds: Vec<&str> = store::record_types().collect();
+    let marks = vec!["?"; kinds.len()].join(",");
+    let keyed: Vec<(Vec<u8>, i64)> = {
+        let mut stmt = conn.prepare(&format!("SELECT date_added, json FROM objects WHERE type IN ({marks})")).map_err(sql_err)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(&kinds), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))).map_err(sql_err)?;
+        let mut keyed = Vec::new();
+        for row in rows {
+            let (object, json) = row.map_err(sql_err)?;
+            keyed.extend(store::ObservableKey::references_of_stored(&json).into_iter().map(|k| (k.0.to_vec(), object)));
+        }
+        keyed
+    };
+    let mut insert = conn.prepare("INSERT OR IGNORE INTO observables (key, object) VALUES (?, ?)").map_err(sql_err)?;
+    for (key, object) in &keyed {
+        insert.execute(rusqlite::params![key, object]).map_err(sql_err)?;
+    }
+    tracing::info!(keys = keyed.len(), "indexed stored partnership records by what they name");
     Ok(())
 }

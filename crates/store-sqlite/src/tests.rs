@@ -78,7 +78,7 @@ fn refuses_newer_schema_and_reopens_current() {
     let err = SqliteStore::open(dir.path()).err().expect("must refuse");
     assert_eq!(
         err.to_string(),
-        "the database is at schema version 99, newer than this binary knows (9); upgrade Entente"
+        "the database is at schema version 99, newer than this binary knows (10); upgrade Entente"
     );
 }
 
@@ -123,6 +123,33 @@ fn migration_indexes_sightings_stored_before_it() {
     drop(conn);
     let s = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(s.query(&q).unwrap().records.len(), 1, "the stored sighting was not indexed");
+}
+
+/// Partnership records stored before migration 10 are keyed by what they
+/// name when it runs.
+#[test]
+fn migration_indexes_records_stored_before_it() {
+    use store::{ObservableKey, Query, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let agreement = "x-entente-agreement--00000000-0000-4000-8000-000000000001";
+    let record = model::Object::from_value(serde_json::json!({
+        "type": "x-entente-ratification", "spec_version": "2.1", "id": "x-entente-ratification--00000000-0000-4000-8000-000000000001",
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+        "created_by_ref": "identity--0a000000-0000-4000-8000-000000000001", "agreement_ref": agreement
+    }))
+    .unwrap();
+    let q = Query { observables: vec![ObservableKey::refers_to(agreement)], ..Query::default() };
+    {
+        let s = SqliteStore::open(dir.path()).unwrap();
+        s.put(&[record], &Default::default()).unwrap();
+        assert_eq!(s.query(&q).unwrap().records.len(), 1);
+    }
+    // As a database from before: no keys, at schema version 9.
+    let conn = rusqlite::Connection::open(dir.path().join(crate::FILE_NAME)).unwrap();
+    conn.execute_batch("DELETE FROM observables; PRAGMA user_version = 9").unwrap();
+    drop(conn);
+    let s = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(s.query(&q).unwrap().records.len(), 1, "the stored record was not indexed");
 }
 
 /// The database holds every object, TLP:RED included, and the node's

@@ -30,6 +30,7 @@ macro_rules! conformance_suite {
             release_facts_are_stored, observables_are_indexed, checkpoints_move_with_their_batch, visit_matches_query,
             collection_pages_follow_membership,
             signatures_are_kept_with_their_versions, sightings_are_indexed_by_what_they_are_of,
+            records_are_indexed_by_what_they_name,
             reads_by_arrival_date_each_membership, reoffer_gives_members_fresh_dates_once);
     };
     (@cases $make:expr; $($case:ident),*) => {
@@ -976,6 +977,38 @@ pub fn observables_are_indexed<B: Store + Registry + 'static>(b: Arc<B>) {
     // Entries go with their version.
     store.delete(&StixId::parse(&sco_id).unwrap(), &Versions::ALL, None).unwrap();
     assert_eq!(by_key(Query::default()), vec![id(7)]);
+}
+
+/// A partnership record is indexed under each record it names (its
+/// agreement, the channel of a message); intelligence objects are not,
+/// whatever they name.
+pub fn records_are_indexed_by_what_they_name<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
+    let agreement = |n: u32| format!("x-entente-agreement--00000000-0000-4000-8000-{n:012}");
+    let ratification = |n: u32, of: &str| {
+        Object::from_value(serde_json::json!({
+            "type": "x-entente-ratification", "spec_version": "2.1", "id": format!("x-entente-ratification--00000000-0000-4000-8000-{n:012}"),
+            "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": AUTHOR_A,
+            "agreement_ref": of, "object_marking_refs": ["marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]
+        }))
+        .unwrap()
+    };
+    let mut loose = indicator(7, 0, AUTHOR_A).to_value();
+    loose["agreement_ref"] = serde_json::Value::from(agreement(1));
+    store
+        .put(&[ratification(1, &agreement(1)), ratification(2, &agreement(2)), ratification(3, &agreement(1)), Object::from_value(loose).unwrap()], &PutOptions::default())
+        .unwrap();
+    let naming = |target: &str| -> Vec<String> {
+        let q = Query { observables: vec![ObservableKey::refers_to(target)], ..Query::default() };
+        all_records(&*store, &q).into_iter().map(|r| r.id).collect()
+    };
+    let r = |n: u32| format!("x-entente-ratification--00000000-0000-4000-8000-{n:012}");
+    assert_eq!(naming(&agreement(1)), vec![r(1), r(3)], "an indicator is no partnership record, whatever it names");
+    assert_eq!(naming(&agreement(2)), vec![r(2)]);
+    assert!(naming(AUTHOR_A).is_empty(), "the author is not indexed");
+    assert!(naming("marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1").is_empty(), "markings are not indexed");
+    store.delete(&StixId::parse(&r(1)).unwrap(), &Versions::ALL, None).unwrap();
+    assert_eq!(naming(&agreement(1)), vec![r(3)]);
 }
 
 /// A sighting is indexed under what it is of (`sighting_of_ref`); an

@@ -467,6 +467,15 @@ pub fn release_facts(object: &model::Object, options: &PutOptions) -> Vec<u8> {
     }
 }
 
+/// The STIX types of partnership records (`policy::kinds`), for backends
+/// indexing the records they stored before [`ObservableKey::refers_to`].
+pub fn record_types() -> impl Iterator<Item = &'static str> {
+    policy::kinds::KINDS.iter().map(|k| k.name)
+}
+
+/// At most this many [`ObservableKey::refers_to`] keys per record.
+pub const MAX_REFERENCE_KEYS: usize = 64;
+
 /// The index key of an observable: the first 16 bytes of the SHA-256 of its
 /// kind, a zero byte and its normalised value. Stores keep one
 /// `(key, version)` entry per observable each version carries
@@ -504,12 +513,55 @@ impl ObservableKey {
         Some(ObservableKey::sighting_of(target.as_str()))
     }
 
-    /// The keys of the observables an object carries, and of what a
-    /// sighting is of, deduplicated.
+    /// The key under which a partnership record is indexed by a record it
+    /// names in a top-level `…_ref` or `…_refs` property: its agreement
+    /// (`agreement_ref`), the channel a message is in, the meeting minutes
+    /// approve. A module's records under one agreement, or a channel's
+    /// messages, are read by it instead of reading every record of the kind.
+    pub fn refers_to(id: &str) -> ObservableKey {
+        ObservableKey::new("refers to", id)
+    }
+
+    /// The [`ObservableKey::refers_to`] keys of a partnership record (an
+    /// object of a kind in `policy::kinds` that names its agreement by the
+    /// marker): one per id in its top-level `…_ref` and `…_refs`
+    /// properties but its author and markings, at most
+    /// [`MAX_REFERENCE_KEYS`]. Other objects have none.
+    pub fn references(object_type: &str, value: &serde_json::Value) -> Vec<ObservableKey> {
+        if !policy::kinds::of(object_type).is_some_and(|k| k.belongs == policy::kinds::Belongs::Marker) {
+            return Vec::new();
+        }
+        let Some(map) = value.as_object() else { return Vec::new() };
+        let named = map.iter().filter(|(k, _)| *k != "created_by_ref" && *k != "object_marking_refs").flat_map(|(k, v)| {
+            let ids: Vec<&str> = if k.ends_with("_ref") {
+                v.as_str().into_iter().collect()
+            } else if k.ends_with("_refs") {
+                v.as_array().map(|a| a.iter().filter_map(serde_json::Value::as_str).collect()).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            ids
+        });
+        named.take(MAX_REFERENCE_KEYS).map(ObservableKey::refers_to).collect()
+    }
+
+    /// The [`ObservableKey::references`] of a stored version's JSON, for
+    /// indexing records stored before the keys existed.
+    pub fn references_of_stored(json: &[u8]) -> Vec<ObservableKey> {
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(json) else { return Vec::new() };
+        let ty = value.get("type").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+        ObservableKey::references(&ty, &value)
+    }
+
+    /// The keys of the observables an object carries, of what a sighting
+    /// is of, and of what a partnership record refers to, deduplicated.
     pub fn of(object: &model::Object) -> Vec<ObservableKey> {
         let mut keys: Vec<ObservableKey> =
             object.observables().iter().map(|o| ObservableKey::new(o.kind, &o.value)).collect();
         keys.extend(object.sighting_of_ref().map(|r| ObservableKey::sighting_of(r.as_str())));
+        if policy::kinds::is_record(object.object_type()) {
+            keys.extend(ObservableKey::references(object.object_type(), &object.to_value()));
+        }
         keys.sort_unstable();
         keys.dedup();
         keys
