@@ -86,6 +86,17 @@ pub const NOTICE: Kind = Kind {
     made_by: BY_AGREEMENT_ACTIONS,
 };
 
+const BY_OBJECTIVES: &str = "the objectives module's actions (/api/v1/agreements/{id}/modules/objectives/actions, entente module act)";
+
+/// An objective of the objectives module: KPIs the parties work towards.
+pub const OBJECTIVE: Kind = Kind { name: "x-entente-objective", belongs: Belongs::Marker, feeds_index: false, named: &[], made_by: BY_OBJECTIVES };
+
+/// A party's endorsement of one version of an objective.
+pub const ENDORSEMENT: Kind = Kind { name: "x-entente-endorsement", belongs: Belongs::Marker, feeds_index: false, named: &[], made_by: BY_OBJECTIVES };
+
+/// A KPI's reporting party's report of progress on an objective.
+pub const PROGRESS_REPORT: Kind = Kind { name: "x-entente-progress-report", belongs: Belongs::Marker, feeds_index: false, named: &[], made_by: BY_OBJECTIVES };
+
 /// A module-style record for tests: a note belonging to an agreement, which
 /// may name observers (`observer_refs`) besides the agreement's parties.
 #[cfg(any(test, feature = "test-kinds"))]
@@ -102,6 +113,9 @@ pub static KINDS: &[Kind] = &[
     AGREEMENT,
     RATIFICATION,
     NOTICE,
+    OBJECTIVE,
+    ENDORSEMENT,
+    PROGRESS_REPORT,
     #[cfg(any(test, feature = "test-kinds"))]
     TEST_NOTE,
 ];

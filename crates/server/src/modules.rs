@@ -38,7 +38,9 @@ pub type Modules = Arc<[Arc<dyn Module>]>;
 /// The partnership modules of this build: one line each.
 pub fn registered() -> Modules {
     #[allow(unused_mut)]
-    let mut modules: Vec<Arc<dyn Module>> = vec![];
+    let mut modules: Vec<Arc<dyn Module>> = vec![
+        Arc::new(objectives::Objectives),
+    ];
     // The kit's example module, in builds for tests only (feature `example-module`).
     #[cfg(feature = "example-module")]
     modules.push(Arc::new(partnership::suite::Notes));

@@ -6,12 +6,14 @@
 //! nodes; Aurelia proposes a trilateral agreement and a bilateral one with Borealis, which
 //! travel by sync and are ratified on each party's node until they are in
 //! force everywhere; then each nation's intelligence is generated and
-//! shared under them, and `demo.json` records the setup (with each
-//! nation's login token). Later runs reuse it. Then the demo prints how to
+//! shared under them, two shared objectives are set up with progress over
+//! six months (demo/objectives.rs), and `demo.json` records the setup (with
+//! each nation's login token). Later runs reuse it. Then the demo prints how to
 //! reach each node, reports when federation has caught up, and waits for
 //! Ctrl-C or SIGTERM, which stops the three servers.
 
 mod coalition;
+mod objectives;
 mod servers;
 
 use std::io::Write;
@@ -195,6 +197,7 @@ fn set_up(args: &DemoArgs, nations: &[Nation], ports: &[u16], stop: &Stop) -> an
         })
         .collect();
     eprintln!("  intelligence generated and shared in {:.0} s: {}", started.elapsed().as_secs_f64(), line.join(", "));
+    objectives::set_up(nations, &agreements)?;
     Ok(State {
         objects: args.objects,
         tokens,

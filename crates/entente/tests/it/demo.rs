@@ -210,6 +210,24 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
     let (bilateral, trilateral) = (by_parties(2), by_parties(3));
     assert_ne!(bilateral, trilateral);
 
+    // Two shared objectives, adopted, with progress reported over time, on each nation's node.
+    let mut seen = Vec::new();
+    for name in NATIONS {
+        let state = nodes[name].api(&format!("/api/v1/agreements/{trilateral}/modules/objectives"));
+        let objectives = state["state"]["objectives"].as_array().unwrap_or_else(|| panic!("{name}: {state}"));
+        assert_eq!(objectives.len(), 2, "{name}: {state}");
+        for o in objectives {
+            assert_eq!(o["stage"], "adopted", "{name}: {o}");
+            assert!(o["status"].is_string() && o["progress"].as_f64().unwrap() > 0.0, "{name}: {o}");
+            for k in o["kpis"].as_array().unwrap() {
+                assert_eq!(k["history"].as_array().map(Vec::len), Some(3), "{name}: {k}");
+            }
+        }
+        seen.push(objectives.iter().map(|o| (o["title"].clone(), o["progress"].clone(), o["status"].clone())).collect::<Vec<_>>());
+    }
+    println!("demo: objectives on each node: {:?}", seen[0]);
+    assert!(seen.iter().all(|s| *s == seen[0]), "the nodes derive different objectives: {seen:?}");
+
     // Each node holds objects of both other nations.
     let mut held: BTreeMap<(&str, &str), BTreeSet<String>> = BTreeMap::new();
     for x in NATIONS {

@@ -11,6 +11,7 @@ mod faults;
 mod federation;
 mod modules;
 mod nodes;
+mod objectives;
 mod proxy;
 mod roundtrip;
 mod serve;

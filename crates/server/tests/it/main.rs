@@ -123,8 +123,9 @@ pub(crate) async fn start_with(backend: Backend, config: server::taxii::TaxiiCon
         ];
         let log = audit::SharedLog::open(path.join("release.log")).unwrap();
         let mut state = server::AppState::new(store.clone(), registry.clone(), identity, config, model::Limits::default(), keys, log);
-        // The kit's example module, as a build registers its modules.
-        state.modules = vec![Arc::new(partnership::suite::Notes) as Arc<dyn partnership::Module>].into();
+        // The build's modules, and the kit's example module.
+        let notes = Arc::new(partnership::suite::Notes) as Arc<dyn partnership::Module>;
+        state.modules = server::modules::registered().iter().filter(|m| m.name() != "notes").cloned().chain([notes]).collect();
         (state, store, registry, (a, b, c, tokens, liaison, collections, pg_name))
     })
     .await

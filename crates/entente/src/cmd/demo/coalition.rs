@@ -160,7 +160,7 @@ pub fn repoint(nations: &[Nation], ports: &[u16]) -> anyhow::Result<()> {
 }
 
 /// One sync round: `n` pulls from `from`'s node (as `entente sync` does).
-fn pull(n: &Nation, from: &Nation) -> anyhow::Result<()> {
+pub(super) fn pull(n: &Nation, from: &Nation) -> anyhow::Result<()> {
     let peer = n.node.registry.peers()?.into_iter().find(|p| p.partner == from.partner.as_str());
     let peer = peer.with_context(|| format!("{} has no peer for {}", n.name, from.name))?;
     let secrets = server::peers::PeerSecrets::in_data_dir(&n.dir);
