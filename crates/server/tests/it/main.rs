@@ -7,6 +7,7 @@ mod agreements;
 mod bodies;
 mod browser;
 mod detect;
+mod dialogue;
 mod faults;
 mod health;
 mod leak;
@@ -123,8 +124,9 @@ pub(crate) async fn start_with(backend: Backend, config: server::taxii::TaxiiCon
         ];
         let log = audit::SharedLog::open(path.join("release.log")).unwrap();
         let mut state = server::AppState::new(store.clone(), registry.clone(), identity, config, model::Limits::default(), keys, log);
-        // The kit's example module, as a build registers its modules.
-        state.modules = vec![Arc::new(partnership::suite::Notes) as Arc<dyn partnership::Module>].into();
+        // The kit's example module, as a build registers its modules, and the build's own.
+        let notes = Arc::new(partnership::suite::Notes) as Arc<dyn partnership::Module>;
+        state.modules = std::iter::once(notes).chain(server::modules::registered().iter().cloned()).collect();
         (state, store, registry, (a, b, c, tokens, liaison, collections, pg_name))
     })
     .await
