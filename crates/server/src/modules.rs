@@ -36,11 +36,13 @@ pub type Modules = Arc<[Arc<dyn Module>]>;
 
 /// The partnership modules of this build: one line each.
 pub fn registered() -> Modules {
-    let mut modules: Vec<Arc<dyn Module>> = vec![];
-    // The kit's example module, in builds for tests only (feature `example-module`).
+    #[allow(unused_mut)]
+    let mut modules: Vec<Arc<dyn Module>> = vec![
+        Arc::new(dialogue::Dialogue),
+    ];
+    // The kit's example module, first, in builds for tests only (feature `example-module`).
     #[cfg(feature = "example-module")]
-    modules.push(Arc::new(partnership::suite::Notes));
-    modules.push(Arc::new(dialogue::Dialogue));
+    modules.insert(0, Arc::new(partnership::suite::Notes));
     modules.into()
 }
 
