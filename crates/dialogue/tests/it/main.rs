@@ -211,6 +211,10 @@ fn bad_input_is_refused_naming_the_property() {
         (0, "record-meeting", { let mut m = meeting_input("m"); m["participants"] = json!([]); m }, "participants"),
         (0, "record-meeting", { let mut m = meeting_input("m"); m["participants"][0]["name"] = json!(""); m }, "participants[0].name"),
         (0, "record-meeting", { let mut m = meeting_input("m"); m["agenda"] = json!(["ok", 3]); m }, "agenda[1]"),
+        // Hostile sizes.
+        (0, "post-message", json!({ "channel": c.as_str(), "text": "x".repeat(20_001) }), "text"),
+        (0, "create-channel", json!({ "title": "<script>".repeat(30) }), "title"),
+        (0, "record-meeting", { let mut m = meeting_input("m"); m["decisions"] = json!(vec!["d"; 201]); m }, "decisions"),
     ];
     for (who, action, input, expected) in cases {
         let got = b.try_act(who, action, input.clone(), now).map(|r| r.id.to_string());
