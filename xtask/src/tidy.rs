@@ -25,6 +25,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     // (pages are the web layer's), no store (records reach them as values).
     ("entente-partnership", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
     ("entente-objectives", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
+    ("entente-dialogue", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
     ("entente-taxii", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "clap"]),
     ("entente-store", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "clap"]),
     ("entente-store-sqlite", &["axum", "hyper", "clap", "tokio-postgres", "postgres"]),

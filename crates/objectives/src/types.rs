@@ -16,11 +16,11 @@ use serde_json::Value;
 pub const EXTENSION: &str = "extension-definition--03015b4f-83bd-4a70-8a2c-a6177efecc89";
 
 /// An objective: a title, a description and KPIs, proposed by a party.
-pub const OBJECTIVE: &str = policy::kinds::OBJECTIVE.name;
+pub const OBJECTIVE: &str = "x-entente-objective";
 /// A party's endorsement of one exact version of an objective (`partnership::consent`).
-pub const ENDORSEMENT: &str = policy::kinds::ENDORSEMENT.name;
+pub const ENDORSEMENT: &str = "x-entente-endorsement";
 /// A value of one KPI at a time, by the KPI's reporting party.
-pub const REPORT: &str = policy::kinds::PROGRESS_REPORT.name;
+pub const REPORT: &str = "x-entente-progress-report";
 
 /// The largest magnitude a KPI's numbers may have: far beyond any count or
 /// duration a KPI measures, and small enough that differences of two of

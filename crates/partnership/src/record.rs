@@ -242,5 +242,6 @@ pub fn finish(module: &dyn Module, draft: Draft, records: &Records, ctx: &Contex
     extensions.insert(module.extension().to_owned(), Value::Object(extension));
     value.insert("extensions".into(), Value::Object(extensions));
     value.extend(draft.properties);
-    Object::from_value(Value::Object(value)).map_err(|e| Error::input("", e.to_string()))
+    // The model names the property at fault (`object_refs`): so does the error.
+    Object::from_value(Value::Object(value)).map_err(|e| Error::input(e.property.clone().unwrap_or_default(), e.to_string()))
 }

@@ -16,8 +16,8 @@
 //! - a record withdrawn by its author leaves the records the state is
 //!   derived from;
 //! - every kind is declared in `policy`'s table of kinds, and the release
-//!   decision gives each record to the agreement's parties, at any TLP,
-//!   and to no one else.
+//!   decision gives each record to the agreement's parties (those of its
+//!   audience, when it narrows it), at any TLP, and to no one else.
 
 use model::tlp::Tlp;
 use model::{Object, StixId, Timestamp};
@@ -26,8 +26,24 @@ use serde_json::{json, Map, Value};
 
 use crate::{Action, Context, Draft, Error, Module, Record, Records};
 
-/// One step of a scenario: which party acts (0, 1 or 2), the action, its input.
+/// One step of a scenario: which party acts (0, 1 or 2), the action, its
+/// input. A string `"$N"` anywhere in the input stands for the id of the
+/// record step `N` made (a message's channel, the meeting an approval is of).
 pub type Step = (usize, &'static str, Value);
+
+/// `input` with every string `"$N"` replaced by the id of the record made
+/// at step `N` (left as it is if no such step was made yet).
+pub fn resolve(input: &Value, made: &[(Object, Record)]) -> Value {
+    match input {
+        Value::String(s) => match s.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()).and_then(|n| made.get(n)) {
+            Some((_, record)) => Value::from(record.id.as_str()),
+            None => input.clone(),
+        },
+        Value::Array(items) => Value::Array(items.iter().map(|v| resolve(v, made)).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), resolve(v, made))).collect()),
+        other => other.clone(),
+    }
+}
 
 /// A trilateral agreement between partners 0, 1 and 2, in force; partner
 /// 3 is no party to it.
@@ -64,6 +80,7 @@ impl World {
             handling: Handling { reshare: Reshare::PartiesOnly, attribution: Attribution::Required, permitted_actions: vec![Iep::InternallyVisible], retention_days: None },
             valid_from: t.clone(),
             valid_until: None,
+            meeting_cadence: Vec::new(),
         };
         let object = policy::ext::agreement_object(&fixed(policy::ext::AGREEMENT_TYPE, 1), &partners[0], &t, &t, &terms).expect("a valid agreement");
         let agreement = Agreement::from_object(&object).expect("a valid agreement");
@@ -85,8 +102,8 @@ pub fn run(module: &dyn Module, world: &World, start: &Timestamp, steps: &[Step]
     for (i, (who, action, input)) in steps.iter().enumerate() {
         let now = Timestamp::from_micros(start.micros() + (i as i64 + 1) * 60_000_000);
         let records = Records::new(made.iter().map(|(_, r)| r.clone()));
-        let Value::Object(input) = input else { panic!("step {i}: the input must be a JSON object") };
-        let object = crate::author(module, action, input, &records, &world.ctx(*who, &now)).unwrap_or_else(|e| panic!("step {i} ({action} by partner {who}): {e}"));
+        let Value::Object(input) = resolve(input, &made) else { panic!("step {i}: the input must be a JSON object") };
+        let object = crate::author(module, action, &input, &records, &world.ctx(*who, &now)).unwrap_or_else(|e| panic!("step {i} ({action} by partner {who}): {e}"));
         let record = Record::from_object(&object).unwrap_or_else(|e| panic!("step {i}: {e}"));
         made.push((object, record));
     }
@@ -120,8 +137,8 @@ pub fn outsiders_neither_act_nor_arrive(module: &dyn Module, steps: &[Step]) {
     let records = Records::new(made.iter().map(|(_, r)| r.clone()));
     let now = Timestamp::parse("2026-07-01T00:00:00Z").expect("a timestamp");
     for (_, action, input) in steps {
-        let Value::Object(input) = input else { continue };
-        let refused = crate::author(module, action, input, &records, &world.ctx(3, &now));
+        let Value::Object(input) = resolve(input, &made) else { continue };
+        let refused = crate::author(module, action, &input, &records, &world.ctx(3, &now));
         assert!(matches!(refused, Err(crate::Error::Forbidden(_))), "{action} by a non-party: {refused:?}");
     }
     for (object, record) in &made {
@@ -195,9 +212,17 @@ pub fn parties_alone_receive(module: &dyn Module, steps: &[Step]) {
             }
             let object = Object::from_value(value).expect("still a valid object");
             let facts = policy::ObjectFacts::from_object(&object).unwrap_or_else(|e| panic!("{}: {e}", record.id));
+            // A record that narrows its audience (policy::kinds::Kind::audience)
+            // goes to its author and the parties it lists alone.
+            let audience: Option<Vec<String>> = policy::kinds::of(&record.kind)
+                .and_then(|k| k.audience)
+                .and_then(|a| record.properties.get(a))
+                .map(|list| list.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect());
             for (i, partner) in world.partners.iter().enumerate() {
                 let allowed = policy::decide(&facts, partner, &now, &[], &index).is_allowed();
-                assert_eq!(allowed, i < 3, "{} ({tlp:?}) to partner {i}: {}", record.id, if allowed { "released" } else { "refused" });
+                let listed = audience.as_ref().is_none_or(|a| a.iter().any(|p| p == partner.as_str()));
+                let expected = *partner == record.author || (i < 3 && listed);
+                assert_eq!(allowed, expected, "{} ({tlp:?}) to partner {i}: {}", record.id, if allowed { "released" } else { "refused" });
             }
         }
     }

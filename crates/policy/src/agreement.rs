@@ -114,6 +114,18 @@ pub struct Handling {
     pub retention_days: Option<u32>,
 }
 
+/// How often the parties hold meetings of one type (`meeting_cadence` in
+/// the terms, optional): one meeting of `meeting_type` in each period of
+/// `every_months` months from `valid_from`. The dialogue module reports
+/// the meetings held against those planned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cadence {
+    /// The meeting type, as meetings name it (`senior-dialogue`).
+    pub meeting_type: String,
+    /// The period, in months (1 to 60): 3 is quarterly.
+    pub every_months: u32,
+}
+
 /// The terms of an agreement: everything its author writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgreementTerms {
@@ -133,6 +145,8 @@ pub struct AgreementTerms {
     pub valid_from: Timestamp,
     /// End of validity (exclusive), if any.
     pub valid_until: Option<Timestamp>,
+    /// How often the parties meet, per meeting type (may be empty).
+    pub meeting_cadence: Vec<Cadence>,
 }
 
 impl AgreementTerms {
@@ -163,6 +177,14 @@ impl AgreementTerms {
         m.insert("valid_from".into(), json!(self.valid_from.as_str()));
         if let Some(u) = &self.valid_until {
             m.insert("valid_until".into(), json!(u.as_str()));
+        }
+        if !self.meeting_cadence.is_empty() {
+            let cadence: Vec<Value> = self
+                .meeting_cadence
+                .iter()
+                .map(|c| json!({"meeting_type": c.meeting_type, "every_months": c.every_months}))
+                .collect();
+            m.insert("meeting_cadence".into(), Value::Array(cadence));
         }
         m
     }
@@ -317,6 +339,7 @@ fn read_terms(id: &StixId, value: &Value) -> Result<AgreementTerms, Error> {
             "must be later than valid_from",
         ));
     }
+    let meeting_cadence = read_cadence(id, p.get("meeting_cadence"))?;
     Ok(AgreementTerms {
         title,
         purpose,
@@ -326,7 +349,47 @@ fn read_terms(id: &StixId, value: &Value) -> Result<AgreementTerms, Error> {
         handling,
         valid_from,
         valid_until,
+        meeting_cadence,
     })
+}
+
+/// The optional `meeting_cadence`: a list of `{meeting_type, every_months}`,
+/// each type once.
+fn read_cadence(id: &StixId, v: Option<&Value>) -> Result<Vec<Cadence>, Error> {
+    let items = match v {
+        None => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            return Err(Error::invalid(
+                id,
+                "meeting_cadence",
+                "must be a list of {meeting_type, every_months}",
+            ))
+        }
+    };
+    let mut out: Vec<Cadence> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = |p: &str| format!("meeting_cadence[{i}]{p}");
+        let Value::Object(map) = item else {
+            return Err(Error::invalid(id, at(""), "must be an object"));
+        };
+        if let Some(k) = map.keys().find(|k| !["meeting_type", "every_months"].contains(&k.as_str())) {
+            return Err(Error::invalid(id, at(&format!(".{k}")), "is not a cadence property (meeting_type, every_months)"));
+        }
+        let meeting_type = match map.get("meeting_type").and_then(Value::as_str) {
+            Some(t) if !t.trim().is_empty() && t.chars().count() <= 100 => t.to_owned(),
+            _ => return Err(Error::invalid(id, at(".meeting_type"), "must be a name of 1 to 100 characters")),
+        };
+        if out.iter().any(|c| c.meeting_type == meeting_type) {
+            return Err(Error::invalid(id, at(".meeting_type"), "names a meeting type twice"));
+        }
+        let every_months = match map.get("every_months").and_then(Value::as_u64) {
+            Some(n @ 1..=60) => n as u32,
+            _ => return Err(Error::invalid(id, at(".every_months"), "must be a whole number of months from 1 to 60")),
+        };
+        out.push(Cadence { meeting_type, every_months });
+    }
+    Ok(out)
 }
 
 fn named<T>(

@@ -504,7 +504,9 @@ pub fn decide(
 /// notice of one, a module's record: [`crate::kinds`]) may go to
 /// `recipient`: only to its own author, the identities its kind names, and
 /// the parties of the agreement's latest version (membership is
-/// need-to-know), whatever the agreement's state and the record's TLP.
+/// need-to-know) — of them only those in the record's audience when it
+/// narrows it ([`crate::kinds::Kind::audience`]) — whatever the
+/// agreement's state and the record's TLP.
 pub fn decide_agreement_object(
     object: &ObjectFacts,
     recipient: &PartnerId,
@@ -525,8 +527,11 @@ pub fn decide_agreement_object(
         None => deny(Reason::UnknownAgreement {
             agreement: id.clone(),
         }),
-        Some(a) if a.is_party(recipient) => Decision::Allow {
-            agreement: Some(id.clone()),
+        Some(a) if a.is_party(recipient) => match &object.audience {
+            Some(audience) if !audience.contains(recipient) => deny(Reason::NotNamed),
+            _ => Decision::Allow {
+                agreement: Some(id.clone()),
+            },
         },
         Some(_) => deny(Reason::NotPartyToAgreement {
             agreement: id.clone(),

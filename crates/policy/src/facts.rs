@@ -62,6 +62,10 @@ pub struct ObjectFacts {
     /// For partnership records: the identities its kind names as further
     /// recipients besides the agreement's parties ([`crate::kinds::Kind::named`]).
     pub named: Vec<PartnerId>,
+    /// For partnership records whose kind lets them narrow their audience
+    /// ([`crate::kinds::Kind::audience`]) and that do: the parties that
+    /// may receive it (`None`: every party).
+    pub audience: Option<Vec<PartnerId>>,
     /// Set when the object was received from another node and is held here.
     pub via: Option<Via>,
 }
@@ -145,19 +149,31 @@ impl ObjectFacts {
             None => None,
         };
         let mut named = Vec::new();
-        if let Some(kind) = kind.filter(|k| !k.named.is_empty()) {
+        let mut audience = None;
+        if let Some(kind) = kind.filter(|k| !k.named.is_empty() || k.audience.is_some()) {
             let whole = object.to_value();
-            for property in kind.named {
-                let Some(list) = whole.get(*property) else { continue };
+            let identities = |property: &str, list: &Value| -> Result<Vec<PartnerId>, Error> {
                 let Value::Array(items) = list else {
-                    return Err(Error::invalid(id, *property, "must be a list of identity ids"));
+                    return Err(Error::invalid(id, property, "must be a list of identity ids"));
                 };
+                let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     let at = format!("{property}[{i}]");
                     let raw = item
                         .as_str()
                         .ok_or_else(|| Error::invalid(id, &at, "must be an id"))?;
-                    named.push(parse_ref(id, raw, &at, "identity")?);
+                    out.push(parse_ref(id, raw, &at, "identity")?);
+                }
+                Ok(out)
+            };
+            for property in kind.named {
+                if let Some(list) = whole.get(*property) {
+                    named.extend(identities(property, list)?);
+                }
+            }
+            if let Some(property) = kind.audience {
+                if let Some(list) = whole.get(property) {
+                    audience = Some(identities(property, list)?);
                 }
             }
         }
@@ -176,6 +192,7 @@ impl ObjectFacts {
             exercise,
             agreement,
             named,
+            audience,
             via,
         })
     }
@@ -246,6 +263,8 @@ struct Stored {
     v: Option<(PartnerId, AgreementId)>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     n: Vec<PartnerId>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    au: Option<Vec<PartnerId>>,
 }
 
 impl ObjectFacts {
@@ -263,6 +282,7 @@ impl ObjectFacts {
             g: self.agreement.clone(),
             v: self.via.as_ref().map(|v| (v.holder.clone(), v.agreement.clone())),
             n: self.named.clone(),
+            au: self.audience.clone(),
         };
         serde_json::to_vec(&stored).unwrap_or_default()
     }
@@ -290,6 +310,7 @@ impl ObjectFacts {
             exercise: s.x,
             agreement: s.g,
             named: s.n,
+            audience: s.au,
             via: s.v.map(|(holder, agreement)| Via { holder, agreement }),
         })
     }

@@ -11,7 +11,10 @@
 //! agreement's latest version, and to the identities its kind names in the
 //! properties [`Kind::named`], whatever its TLP, and to no one else
 //! ([`crate::decide_agreement_object`]); all its versions alike, recalled or
-//! not. It is never shared under an agreement like intelligence.
+//! not. It is never shared under an agreement like intelligence. A kind
+//! may let a record narrow the parties it goes to ([`Kind::audience`]: a
+//! channel of some of the parties, and its messages): of the parties, only
+//! those the record lists there receive it.
 //!
 //! Everything that must tell these records apart asks this table, never a
 //! list or a type prefix of its own: the facts ([`crate::ObjectFacts`]),
@@ -51,6 +54,12 @@ pub struct Kind {
     /// Properties (lists of identity ids) naming further recipients besides
     /// the agreement's parties.
     pub named: &'static [&'static str],
+    /// The property (a list of identity ids) by which a record of this kind
+    /// may narrow its audience: when the record carries it, of the
+    /// agreement's parties only those it lists receive the record (its
+    /// author and the identities in [`Kind::named`] still do). Absent: every
+    /// party. An empty list: no party but the author.
+    pub audience: Option<&'static str>,
     /// What makes records of this kind on a node (a partner cannot post
     /// them through TAXII or the share API), for error messages.
     pub made_by: &'static str,
@@ -65,6 +74,7 @@ pub const AGREEMENT: Kind = Kind {
     belongs: Belongs::Itself,
     feeds_index: true,
     named: &[],
+    audience: None,
     made_by: BY_AGREEMENT_ACTIONS,
 };
 
@@ -74,6 +84,7 @@ pub const RATIFICATION: Kind = Kind {
     belongs: Belongs::Marker,
     feeds_index: true,
     named: &[],
+    audience: None,
     made_by: BY_AGREEMENT_ACTIONS,
 };
 
@@ -83,39 +94,54 @@ pub const NOTICE: Kind = Kind {
     belongs: Belongs::Marker,
     feeds_index: true,
     named: &[],
+    audience: None,
     made_by: BY_AGREEMENT_ACTIONS,
 };
 
-const BY_OBJECTIVES: &str = "the objectives module's actions (/api/v1/agreements/{id}/modules/objectives/actions, entente module act)";
-
-/// An objective of the objectives module: KPIs the parties work towards.
-pub const OBJECTIVE: Kind = Kind { name: "x-entente-objective", belongs: Belongs::Marker, feeds_index: false, named: &[], made_by: BY_OBJECTIVES };
-
-/// A party's endorsement of one version of an objective.
-pub const ENDORSEMENT: Kind = Kind { name: "x-entente-endorsement", belongs: Belongs::Marker, feeds_index: false, named: &[], made_by: BY_OBJECTIVES };
-
-/// A KPI's reporting party's report of progress on an objective.
-pub const PROGRESS_REPORT: Kind = Kind { name: "x-entente-progress-report", belongs: Belongs::Marker, feeds_index: false, named: &[], made_by: BY_OBJECTIVES };
-
 /// A module-style record for tests: a note belonging to an agreement, which
-/// may name observers (`observer_refs`) besides the agreement's parties.
+/// may name observers (`observer_refs`) besides the agreement's parties and
+/// narrow the parties it goes to (`audience_refs`).
 #[cfg(any(test, feature = "test-kinds"))]
 pub const TEST_NOTE: Kind = Kind {
     name: "x-entente-test-note",
     belongs: Belongs::Marker,
     feeds_index: false,
     named: &["observer_refs"],
+    audience: Some("audience_refs"),
     made_by: "tests",
 };
+
+/// A partnership module's record kind: belongs by the marker, does not
+/// feed the agreements' index, names no further recipients; `audience` as
+/// [`Kind::audience`].
+pub const fn module(name: &'static str, audience: Option<&'static str>) -> Kind {
+    Kind {
+        name,
+        belongs: Belongs::Marker,
+        feeds_index: false,
+        named: &[],
+        audience,
+        made_by: "the module's actions (/api/v1/agreements/{id}/modules/..., entente module act)",
+    }
+}
 
 /// Every kind of partnership record: the registry.
 pub static KINDS: &[Kind] = &[
     AGREEMENT,
     RATIFICATION,
     NOTICE,
-    OBJECTIVE,
-    ENDORSEMENT,
-    PROGRESS_REPORT,
+    // dialogue (crates/dialogue): channels and their messages go to the
+    // channel's members only, when it names them.
+    module("x-entente-channel", Some("audience_refs")),
+    module("x-entente-message", Some("audience_refs")),
+    module("x-entente-meeting", None),
+    module("x-entente-minutes-approval", None),
+    module("x-entente-action-item", None),
+    module("x-entente-action-update", None),
+    // objectives (crates/objectives)
+    module("x-entente-objective", None),
+    module("x-entente-endorsement", None),
+    module("x-entente-progress-report", None),
     #[cfg(any(test, feature = "test-kinds"))]
     TEST_NOTE,
 ];

@@ -37,7 +37,7 @@ mod state;
 mod visibility;
 
 pub use agreement::{
-    Action, Agreement, AgreementTerms, Attribution, DataKind, Handling, Reshare, Scope,
+    Action, Agreement, AgreementTerms, Attribution, Cadence, DataKind, Handling, Reshare, Scope,
 };
 pub use decide::{decide, decide_agreement_object, explain_held, AgreementIndex, Decision, Reason};
 pub use error::Error;

@@ -280,6 +280,10 @@ impl World {
                 crate::kinds::Belongs::Marker => s(&o, crate::kinds::AGREEMENT_MARKER),
             };
             let mut may = self.parties(agreement);
+            if let Some(list) = kind.audience.and_then(|a| o.get(a)) {
+                let audience = strings(Some(list));
+                may.retain(|p| audience.contains(p));
+            }
             for property in kind.named {
                 may.extend(strings(o.get(*property)));
             }

@@ -39,11 +39,12 @@ pub type Modules = Arc<[Arc<dyn Module>]>;
 pub fn registered() -> Modules {
     #[allow(unused_mut)]
     let mut modules: Vec<Arc<dyn Module>> = vec![
+        Arc::new(dialogue::Dialogue),
         Arc::new(objectives::Objectives),
     ];
-    // The kit's example module, in builds for tests only (feature `example-module`).
+    // The kit's example module, first, in builds for tests only (feature `example-module`).
     #[cfg(feature = "example-module")]
-    modules.push(Arc::new(partnership::suite::Notes));
+    modules.insert(0, Arc::new(partnership::suite::Notes));
     modules.into()
 }
 

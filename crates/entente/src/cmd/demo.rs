@@ -6,13 +6,15 @@
 //! nodes; Aurelia proposes a trilateral agreement and a bilateral one with Borealis, which
 //! travel by sync and are ratified on each party's node until they are in
 //! force everywhere; then each nation's intelligence is generated and
-//! shared under them, two shared objectives are set up with progress over
-//! six months (demo/objectives.rs), and `demo.json` records the setup (with
-//! each nation's login token). Later runs reuse it. Then the demo prints how to
+//! shared under them, the nations talk and meet (demo/dialogue.rs), two
+//! shared objectives are set up with progress over six months
+//! (demo/objectives.rs), and `demo.json` records the setup (with each
+//! nation's login token). Later runs reuse it. Then the demo prints how to
 //! reach each node, reports when federation has caught up, and waits for
 //! Ctrl-C or SIGTERM, which stops the three servers.
 
 mod coalition;
+mod dialogue;
 mod objectives;
 mod servers;
 
@@ -187,6 +189,8 @@ fn set_up(args: &DemoArgs, nations: &[Nation], ports: &[u16], stop: &Stop) -> an
     stop.sleep(server::release::INDEX_TTL + Duration::from_millis(200))?;
     let started = Instant::now();
     let (example, indicators, stored) = coalition::intelligence(nations, &agreements, args.objects, stop)?;
+    dialogue::converse(nations, &agreements, &indicators, stop)?;
+    eprintln!("  dialogue: a coalition channel, an Aurelia–Borealis channel, the senior dialogue's minutes approved by each nation, open action items");
     let people = coalition::people(nations)?;
     let line: Vec<String> = nations
         .iter()
@@ -261,6 +265,7 @@ fn print_nodes(args: &DemoArgs, state: &State, ports: &[u16]) {
     let _ = writeln!(out, "\nTAXII 2.1 at /taxii2/, the REST API at /api/v1/ (header: Authorization: Bearer TOKEN). Try:");
     let _ = writeln!(out, "  curl -H 'Authorization: Bearer {}' http://127.0.0.1:{}/api/v1/observables/{ty}/{value}", state.tokens[last], ports[last]);
     let _ = writeln!(out, "  {exe} --data-dir {} correlate {value}", data.display());
+    let _ = writeln!(out, "  {exe} --data-dir {} module state {} dialogue", data.display(), state.trilateral);
     let _ = writeln!(
         out,
         "Each node pulls from the other two every {} s; data and server logs (serve.log) are in {}. Ctrl-C stops all three.",

@@ -1,7 +1,9 @@
 //! `entente demo`: one command starts three nations' nodes; each node comes
 //! to hold the other nations' objects its agreements give it, the nation
 //! outside the bilateral agreement none of what was shared under it alone,
-//! a value every nation reported correlates across partners, a node whose
+//! a value every nation reported correlates across partners, each node
+//! shows the nations' dialogue (a channel, agreed minutes, open action
+//! items; the bilateral channel on its parties' nodes alone), a node whose
 //! server is killed is restarted by the demo with what it held, and Ctrl-C
 //! stops the demo and its three servers cleanly.
 
@@ -227,6 +229,30 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
     }
     println!("demo: objectives on each node: {:?}", seen[0]);
     assert!(seen.iter().all(|s| *s == seen[0]), "the nodes derive different objectives: {seen:?}");
+    // The dialogue on each nation's node: a populated channel, the senior
+    // dialogue's minutes agreed (each nation approved on its own node),
+    // open action items; the bilateral channel on its parties' nodes alone.
+    for name in NATIONS {
+        let d = nodes[name].api(&format!("/api/v1/agreements/{trilateral}/modules/dialogue"))["state"].clone();
+        let desk = &d["channels"][0];
+        assert!(desk["messages"].as_array().unwrap().len() >= 3, "{name}: {d}");
+        assert_eq!(d["meetings"][0]["minutes_status"], "agreed", "{name}: {d}");
+        assert_eq!(d["meetings"][0]["approved_by"].as_array().unwrap().len(), 3, "{name}: {d}");
+        let open = d["action_items"].as_array().unwrap().iter().filter(|i| i["status"] != "closed").count();
+        assert!(open >= 2, "{name}: {d}");
+        assert_eq!(d["cadence"][0]["meeting_type"], "senior-dialogue", "{name}: {d}");
+        let r = reqwest::blocking::Client::new()
+            .get(format!("{}/api/v1/agreements/{bilateral}/modules/dialogue", nodes[name].base))
+            .bearer_auth(&nodes[name].token)
+            .send()
+            .unwrap();
+        if name == "Caledonia" {
+            assert_eq!(r.status().as_u16(), 404, "Caledonia reads the bilateral dialogue");
+        } else {
+            let d: Value = r.json().unwrap();
+            assert_eq!(d["state"]["channels"][0]["messages"].as_array().unwrap().len(), 2, "{name}: {d}");
+        }
+    }
 
     // Each node holds objects of both other nations.
     let mut held: BTreeMap<(&str, &str), BTreeSet<String>> = BTreeMap::new();

@@ -7,6 +7,7 @@ mod audit;
 mod bodies;
 mod cli;
 mod demo;
+mod dialogue;
 mod faults;
 mod federation;
 mod modules;

@@ -37,6 +37,32 @@ fn terms_round_trip() {
 }
 
 #[test]
+fn a_meeting_cadence_is_optional_round_trips_and_is_checked() {
+    let mut t = terms(&[0, 1, 2]);
+    t.meeting_cadence = vec![
+        crate::Cadence { meeting_type: "senior-dialogue".into(), every_months: 3 },
+        crate::Cadence { meeting_type: "technical-exchange".into(), every_months: 1 },
+    ];
+    let (o, a) = agreement(1, "2025-12-01T00:00:00Z", &t);
+    assert_eq!(a.terms, t);
+    assert_eq!(o.to_value()["meeting_cadence"][0], json!({"meeting_type": "senior-dialogue", "every_months": 3}));
+    // Absent: no cadence, and none written.
+    let (o, a) = agreement(1, "2025-12-01T00:00:00Z", &terms(&[0, 1]));
+    assert!(a.terms.meeting_cadence.is_empty() && o.to_value().get("meeting_cadence").is_none());
+    for (cadence, expect) in [
+        (json!("quarterly"), "property `meeting_cadence`: must be a list of {meeting_type, every_months}"),
+        (json!([3]), "property `meeting_cadence[0]`: must be an object"),
+        (json!([{"meeting_type": "", "every_months": 3}]), "property `meeting_cadence[0].meeting_type`: must be a name of 1 to 100 characters"),
+        (json!([{"meeting_type": "a", "every_months": 0}]), "property `meeting_cadence[0].every_months`: must be a whole number of months from 1 to 60"),
+        (json!([{"meeting_type": "a", "every_months": 1.5}]), "property `meeting_cadence[0].every_months`: must be a whole number of months from 1 to 60"),
+        (json!([{"meeting_type": "a", "every_months": 3}, {"meeting_type": "a", "every_months": 6}]), "property `meeting_cadence[1].meeting_type`: names a meeting type twice"),
+        (json!([{"meeting_type": "a", "every_months": 3, "place": "x"}]), "property `meeting_cadence[0].place`: is not a cadence property (meeting_type, every_months)"),
+    ] {
+        check(|v| v["meeting_cadence"] = cadence.clone(), &format!("{A}: {expect}"));
+    }
+}
+
+#[test]
 fn errors_name_the_property() {
     check(
         |v| v["party_refs"] = json!([partner(0).0]),

@@ -581,6 +581,41 @@ fn partnership_records_go_to_parties_and_named_only_at_any_tlp() {
 }
 
 #[test]
+fn a_record_that_narrows_its_audience_goes_to_those_parties_alone() {
+    let under = format!("allowed under agreement {}", ag(1));
+    let outside = "denied:\n- the object names its recipients and this one is not among them";
+    let not_party = format!("denied:\n- the recipient is not a party to agreement {}", ag(1));
+    for tlp in [Tlp::Clear, Tlp::Amber, Tlp::Red] {
+        // Parties 0, 1 and 2; the note (by 0) is for 0 and 1 alone, and observer 4.
+        let f = facts(&note(0, &[4], |v| {
+            v["object_marking_refs"] = json!([tlp.marking_id()]);
+            v["audience_refs"] = json!([p(0), p(1), p(3)]);
+        }));
+        assert_eq!(f.audience, Some(vec![p(0), p(1), p(3)]));
+        check(&f, 0, &[], AUTHOR);
+        check(&f, 1, &[], &under);
+        check(&f, 2, &[2], outside);
+        // The audience narrows the parties; it adds no one.
+        check(&f, 3, &[], &not_party);
+        check(&f, 4, &[], &under);
+        // The audience survives encoding.
+        assert_eq!(ObjectFacts::decode(f.id.clone(), f.version.clone(), &f.encode()), Some(f));
+    }
+    // An empty audience: the author alone (and whom the kind names).
+    let f = facts(&note(1, &[], |v| v["audience_refs"] = json!([])));
+    check(&f, 1, &[], AUTHOR);
+    check(&f, 0, &[], outside);
+    check(&f, 2, &[], outside);
+    // Without the property, every party.
+    let f = facts(&note(1, &[], |_| {}));
+    assert_eq!(f.audience, None);
+    check(&f, 2, &[], &under);
+    // The audience must list identities (a list of ids, as the model checks), and is named when it does not.
+    let err = ObjectFacts::from_object(&note(0, &[], |v| v["audience_refs"] = json!([id("malware", 1)]))).unwrap_err();
+    assert!(err.to_string().contains("audience_refs[0]"), "{err}");
+}
+
+#[test]
 fn the_kinds_declaration_answers_for_every_record_type() {
     use crate::kinds;
     for t in ["x-entente-agreement", "x-entente-ratification", "x-entente-notice"] {

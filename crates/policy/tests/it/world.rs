@@ -166,6 +166,7 @@ fn random_terms(rng: &mut Rng, parties: Vec<PartnerId>) -> AgreementTerms {
         },
         valid_from: ts(valid_from),
         valid_until,
+        meeting_cadence: Vec::new(),
     }
 }
 
@@ -401,7 +402,8 @@ pub fn generate(seed: u64, n_partners: usize, n_agreements: usize, n_objects: us
     // A module's records (one per ten objects, from a generator of their
     // own so the rest of the world stays as the seed made it): notes
     // belonging to an agreement, known or not, at any TLP, recalled or not,
-    // some naming observers, some also naming TLP:RED recipients.
+    // some naming observers, some narrowed to an audience, some also
+    // naming TLP:RED recipients.
     let mut notes = Rng(seed ^ 0x7e57_4e07e);
     for _ in 0..n_objects / 10 {
         let ty = policy::kinds::TEST_NOTE.name;
@@ -419,6 +421,11 @@ pub fn generate(seed: u64, n_partners: usize, n_agreements: usize, n_objects: us
         if notes.chance(30) {
             let observers: Vec<PartnerId> = (0..1 + notes.below(2)).map(|_| notes.pick(&partners).clone()).collect();
             v["observer_refs"] = json!(observers);
+        }
+        if notes.chance(30) {
+            // Narrowed to some of the partners (parties of its agreement or not).
+            let audience: Vec<PartnerId> = (0..notes.below(4)).map(|_| notes.pick(&partners).clone()).collect();
+            v["audience_refs"] = json!(audience);
         }
         if notes.chance(20) {
             let (k, ext) = release_extension(&[notes.pick(&partners).clone()], notes.chance(50));

@@ -705,10 +705,15 @@ async fn submit(state: &AppState, signed: &Signed, amending: Option<&Agreement>,
     let me = me(signed)?;
     let partners = offered(state, amending.map_or(&[][..], |a| &a.terms.parties)).await?;
     let form = |fault: &Fault| FormPage { signed, amending, partners: &partners, fields: &fields, fault: Some(fault) }.render(StatusCode::UNPROCESSABLE_ENTITY);
-    let terms = match fields.terms(&me, &partners) {
+    let mut terms = match fields.terms(&me, &partners) {
         Ok(t) => t,
         Err(f) => return Ok(form(&f)),
     };
+    // The form has no field for the meeting cadence (docs/partnership.md):
+    // an amendment made here keeps the one the agreement has.
+    if let Some(cadence) = amending.and_then(|a| a.terms.to_properties().remove("meeting_cadence")) {
+        terms.entry("meeting_cadence").or_insert(cadence);
+    }
     let (store, id) = (state.store.clone(), amending.map(|a| a.id.clone()));
     match run(move || agreements::propose(&*store, &me, id.as_ref(), &terms)).await? {
         Ok(a) => {

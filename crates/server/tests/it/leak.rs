@@ -260,9 +260,11 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
         // A module's records (`x-entente-test-note`, from a generator of
         // their own so the rest stays as the seed made it): each belongs to
         // an agreement (or one nobody knows), at any TLP or none, some
-        // naming observers or TLP:RED recipients, some versioned or
-        // recalled, some also put in an agreement's collection. Only the
-        // author, the agreement's parties and the observers may see one.
+        // naming observers or TLP:RED recipients, some narrowed to an
+        // audience, some versioned or recalled, some also put in an
+        // agreement's collection. Only the author, the agreement's parties
+        // (those of its audience, when it names one) and the observers may
+        // see one.
         let mut notes = Rng(seed ^ 0x7e57);
         let unknown = StixId::parse("x-entente-agreement--0e0e0e0e-0000-4000-8000-000000000000").unwrap();
         for n in 0..n_objects / 25 {
@@ -281,6 +283,10 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
             }
             if notes.chance(30) {
                 v["observer_refs"] = json!(notes.subset(&partners, 20));
+            }
+            if notes.chance(30) {
+                // Narrowed to some partners (parties of its agreement or not, or none).
+                v["audience_refs"] = json!(notes.subset(&partners, 40));
             }
             if notes.chance(20) {
                 let (name, ext) = policy::ext::release_extension(&notes.subset(&partners, 30), false);
@@ -416,6 +422,21 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
         .flat_map(|v| partners.iter().filter(|p| v.poster.as_deref() != Some(p.as_str())).map(|p| visible(v, p, &v.shared_under)))
         .collect();
     assert_eq!(note_outcomes.len(), 2, "the notes were all visible or all hidden: {note_outcomes:?}");
+    // Some notes narrowed to an audience are refused to a partner that the
+    // same note without its audience would reach: the narrowing is covered.
+    let narrowed = versions
+        .iter()
+        .filter(|v| v.ty == policy::kinds::TEST_NOTE.name && v.object.to_value().get("audience_refs").is_some())
+        .flat_map(|v| partners.iter().map(move |p| (v, p)))
+        .filter(|(v, p)| {
+            let mut wide = v.object.to_value();
+            wide.as_object_mut().unwrap().remove("audience_refs");
+            let wide = Object::from_value(wide).unwrap();
+            !visible(v, p, &v.shared_under) && world.verdict_stored(&wide, None, p, &now, &v.shared_under, v.recalled) != Verdict::Deny
+        })
+        .count();
+    println!("leak: {narrowed} (note, partner) pairs refused by the note's audience alone");
+    assert!(narrowed > 0, "no note's audience refused a party it would otherwise reach");
     let client = Client::new();
     let mut counts = Counts { decisions: 0, leaked: 0, wrongly_denied: 0, requests: 0 };
     let mut rng = Rng(seed ^ 0x5eed);

@@ -7,6 +7,7 @@ mod agreements;
 mod bodies;
 mod browser;
 mod detect;
+mod dialogue;
 mod faults;
 mod health;
 mod leak;
@@ -123,9 +124,9 @@ pub(crate) async fn start_with(backend: Backend, config: server::taxii::TaxiiCon
         ];
         let log = audit::SharedLog::open(path.join("release.log")).unwrap();
         let mut state = server::AppState::new(store.clone(), registry.clone(), identity, config, model::Limits::default(), keys, log);
-        // The build's modules, and the kit's example module.
+        // The kit's example module first, as a build registers it, and the build's own.
         let notes = Arc::new(partnership::suite::Notes) as Arc<dyn partnership::Module>;
-        state.modules = server::modules::registered().iter().filter(|m| m.name() != "notes").cloned().chain([notes]).collect();
+        state.modules = std::iter::once(notes).chain(server::modules::registered().iter().filter(|m| m.name() != "notes").cloned()).collect();
         (state, store, registry, (a, b, c, tokens, liaison, collections, pg_name))
     })
     .await

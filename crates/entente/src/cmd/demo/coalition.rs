@@ -176,7 +176,7 @@ fn state(n: &Nation, agreement: &StixId) -> anyhow::Result<Option<policy::Agreem
 }
 
 /// Pulls (`pairs`: puller, peer) until `done`, or fails after a while.
-fn pull_until(nations: &[Nation], pairs: &[(usize, usize)], stop: &Stop, what: &str, done: impl Fn() -> anyhow::Result<bool>) -> anyhow::Result<()> {
+pub fn pull_until(nations: &[Nation], pairs: &[(usize, usize)], stop: &Stop, what: &str, done: impl Fn() -> anyhow::Result<bool>) -> anyhow::Result<()> {
     let deadline = Instant::now() + AGREE;
     loop {
         for &(x, y) in pairs {
@@ -204,7 +204,8 @@ pub fn agree(nations: &[Nation], stop: &Stop) -> anyhow::Result<Agreements> {
             "party_refs": parties.iter().map(|n| n.partner.as_str()).collect::<Vec<_>>(),
             "scope": {"object_types": [], "labels": [], "data_kind": "real"}, "tlp_ceiling": "amber",
             "handling": {"reshare": "none", "attribution": "required", "permitted_actions": []},
-            "valid_from": "2025-01-01T00:00:00Z"
+            "valid_from": "2025-01-01T00:00:00Z",
+            "meeting_cadence": [{"meeting_type": "senior-dialogue", "every_months": 3}]
         });
         v.as_object().cloned().unwrap_or_default()
     };
