@@ -24,6 +24,8 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     // The module kit and the modules: pure, like policy; no maud either
     // (pages are the web layer's), no store (records reach them as values).
     ("entente-partnership", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
+    // MISP conversion: pure like the module kit; reads and writes feed files only.
+    ("entente-misp", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
     ("entente-taxii", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "clap"]),
     ("entente-store", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "clap"]),
     ("entente-store-sqlite", &["axum", "hyper", "clap", "tokio-postgres", "postgres"]),
