@@ -11,7 +11,8 @@
 //! intrusion sets, malware, tools and attack patterns galaxy tags on the
 //! event, sightings sightings of their indicator's attributes, TLP markings
 //! `tlp:` tags. Relationships, identities, notes, opinions and Entente's
-//! own records have no MISP form and are counted as left out.
+//! own records have no MISP form and are counted as left out; a group with
+//! nothing of MISP form makes no event.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -111,6 +112,10 @@ pub fn stix_to_events(objects: &[Value], org: &Org, key: &str, today: &str) -> E
             let start = attributes.len();
             attributes.extend(made);
             attrs_of.insert(id.to_owned(), (events.len(), (start..attributes.len()).collect()));
+        }
+        if attributes.is_empty() && !tags.iter().any(|t| t.starts_with("misp-galaxy:")) {
+            // Nothing in it has a MISP form: no empty event.
+            continue;
         }
         if let Some(t) = tlp {
             tags.insert(0, tlp_tag(t));

@@ -170,7 +170,7 @@ fn set(obs: &mut Obs, prop: &str, value: Value, path: &str, literal: String) {
 
 fn hash(obs: &mut Obs, kind: &str, value: &str) -> Result<(), String> {
     let (name, len) = hash_name(kind).ok_or("not a hash")?;
-    let v = value.trim();
+    let v = &crate::observable::fuzzy(value);
     if v.is_empty() || (len > 0 && (v.len() != len || !v.bytes().all(|b| b.is_ascii_hexdigit()))) {
         return Err(format!("not a {kind} hash"));
     }

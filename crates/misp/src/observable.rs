@@ -94,9 +94,15 @@ pub(crate) fn misp_hash(stix: &str) -> Option<&'static str> {
         .find(|m| hash_name(m).is_some_and(|(n, _)| n.eq_ignore_ascii_case(stix)))
 }
 
+/// A hash value without whitespace: fuzzy hashes (ssdeep, TLSH) are
+/// sometimes stored wrapped over lines, and no hash contains a space.
+pub(crate) fn fuzzy(value: &str) -> String {
+    value.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
 fn hash_value(misp: &str, value: &str) -> Result<(&'static str, String), String> {
     let (name, len) = hash_name(misp).ok_or_else(|| format!("`{misp}` is not a hash type"))?;
-    let v = value.trim();
+    let v = &fuzzy(value);
     if len > 0 && (v.len() != len || !v.bytes().all(|b| b.is_ascii_hexdigit())) {
         return Err(format!("not a {misp} hash ({len} hexadecimal digits)"));
     }

@@ -139,7 +139,11 @@ pub struct Refusal {
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "event {}: attribute {} ({}): {}", self.event, self.attribute, self.kind, self.reason)
+        // Control characters from the input are shown escaped, never printed.
+        let shown = |s: &str| -> String {
+            s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+        };
+        write!(f, "event {}: attribute {} ({}): {}", self.event, shown(&self.attribute), shown(&self.kind), shown(&self.reason))
     }
 }
 

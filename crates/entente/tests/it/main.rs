@@ -9,6 +9,7 @@ mod cli;
 mod demo;
 mod faults;
 mod federation;
+mod misp;
 mod modules;
 mod nodes;
 mod proxy;
