@@ -85,11 +85,77 @@ def misp_events():
     return found
 
 
+# One value of every attribute type the mapping covers, and of a few it
+# keeps as custom objects.
+SAMPLES = {
+    "ip-src": "198.51.100.1", "ip-dst": "2001:db8::7", "ip-src|port": "198.51.100.2|4444",
+    "ip-dst|port": "203.0.113.9|443", "domain": "evil.example", "hostname": "c2.evil.example",
+    "domain|ip": "evil.example|198.51.100.3", "hostname|port": "c2.evil.example|8443",
+    "url": "http://evil.example/gate.php?id='1'", "uri": "/gate.php", "link": "https://blog.example/post",
+    "email": "x@evil.example", "email-src": "phish@evil.example", "email-dst": "victim@example.org",
+    "target-email": "ceo@example.org", "whois-registrant-email": "reg@evil.example",
+    "email-subject": "Your invoice", "filename": "dropper.exe", "attachment": "invoice.pdf",
+    "malware-sample": "sample.exe|d41d8cd98f00b204e9800998ecf8427e", "mutex": "Global\\evil",
+    "regkey": "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\evil",
+    "regkey|value": "HKLM\\Software\\Run\\evil|C:\\evil.exe", "AS": "AS64496",
+    "mac-address": "00:1a:2b:3c:4d:5e",
+    "x509-fingerprint-md5": "d41d8cd98f00b204e9800998ecf8427e",
+    "x509-fingerprint-sha1": "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    "x509-fingerprint-sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "md5": "d41d8cd98f00b204e9800998ecf8427e", "sha1": "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    "sha224": "d14a028c2a3a2bc9476102bb288234c415a2b01f828ea62ac5b3e42f",
+    "sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "sha384": "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b",
+    "sha512": "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+    "sha3-224": "6b4e03423667dbb73b6e15454f0eb1abd4597f9a1b078e3f5b5a6bc7",
+    "sha3-256": "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a",
+    "sha3-384": "0c63a75b845e4f7d01107d852e4c2485c51a50aaaa94fc61995e71bbee983a2ac3713831264adb47fb6bd1e058d5f004",
+    "sha3-512": "a69f73cca23a9ac5c8b567dc185a756e97c982164fe25859e0d1dcc1475c80a615b2123af1f5f94c11e3e9402c3ac558f500199d95b6d3e301758586281dcd26",
+    "ssdeep": "3:AXGBicFlgVNhBGcL6wCrFQEv:AXGHsNhxLsr2C", "tlsh": "T1A0A12B0F3A8E0A3B2C1D0E0F1A2B3C4D5E6F708192A3B4C5D6E7F8091A2B3C4D5E6F7",
+    "filename|md5": "a.exe|d41d8cd98f00b204e9800998ecf8427e",
+    "filename|sha256": "b.dll|e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "vulnerability": "CVE-2021-44228", "campaign-name": "Operation Example",
+    "text": "free text", "comment": "a comment", "port": "8080", "user-agent": "EvilBot/1.0",
+}
+
+
+def generated_event(path):
+    """An event made with PyMISP: every type above, with and without
+    to_ids, the common MISP objects, a galaxy tag and a sighting."""
+    from pymisp import MISPEvent
+
+    ev = MISPEvent()
+    ev.info = "Every attribute category Entente maps"
+    ev.add_tag("tlp:green")
+    ev.add_tag("PAP:GREEN")
+    ev.add_tag('misp-galaxy:threat-actor="Example Actor"')
+    for kind, value in SAMPLES.items():
+        ev.add_attribute(kind, value, to_ids=True)
+        ev.add_attribute(kind, value, to_ids=False, comment="observed")
+    ev.attributes[0].add_sighting({"type": "0", "source": "sensor", "date_sighting": "1768000000"})
+    f = ev.add_object(name="file")
+    f.add_attribute("filename", value="a.exe", to_ids=True)
+    f.add_attribute("md5", value=SAMPLES["md5"], to_ids=True)
+    d = ev.add_object(name="domain-ip")
+    d.add_attribute("domain", value="evil.example", to_ids=False)
+    d.add_attribute("ip", value="198.51.100.4", to_ids=False)
+    u = ev.add_object(name="url")
+    u.add_attribute("url", value="http://evil.example/x", to_ids=True)
+    ip = ev.add_object(name="ip-port")
+    ip.add_attribute("ip", value="198.51.100.5", to_ids=True)
+    ip.add_attribute("dst-port", value="443", to_ids=False)
+    e = ev.add_object(name="email")
+    e.add_attribute("from", value="phish@evil.example", to_ids=False)
+    e.add_attribute("subject", value="Your invoice", to_ids=False)
+    path.write_text(json.dumps({"Event": json.loads(ev.to_json())}))
+    return path, json.loads(path.read_text())["Event"]
+
+
 @pytest.fixture(scope="module")
-def events():
+def events(tmp_path_factory):
     if target() != "entente":
         pytest.skip("MISP import and export are Entente's commands")
-    return misp_events()
+    return [generated_event(tmp_path_factory.mktemp("generated") / "generated.json"), *misp_events()]
 
 
 def summary(stderr, what):

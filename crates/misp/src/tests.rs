@@ -240,6 +240,7 @@ fn sightings_become_sightings_and_false_positives_opinions() {
         { "uuid": "99999999-0000-4000-8000-000000000001", "date_sighting": "1550700000", "type": "0", "source": "sensor", "Organisation": { "name": "CERT-X" } },
         { "date_sighting": 1550700001, "type": "1" },
         { "date_sighting": 1550700002, "type": "2" },
+        { "type": "0", "source": "not saved yet, no date" },
     ]);
     let (c, _) = convert(&event(vec![a], json!({})));
     assert!(c.refusals.is_empty(), "{:?}", c.refusals);

@@ -337,9 +337,11 @@ fn sightings(m: &Map<String, Value>) -> Result<Vec<Sighting>, String> {
     let mut out = Vec::new();
     for (i, s) in items.iter().enumerate() {
         let Value::Object(s) = s else { return Err(format!("Sighting[{i}]: must be a JSON object")) };
-        let date = int(s, "date_sighting")
-            .map_err(|e| format!("Sighting[{i}].date_sighting: {e}"))?
-            .ok_or_else(|| format!("Sighting[{i}].date_sighting: missing"))?;
+        // A sighting with no date (one not yet saved by a MISP server)
+        // cannot be placed in time: it is left out, the attribute kept.
+        let Some(date) = int(s, "date_sighting").map_err(|e| format!("Sighting[{i}].date_sighting: {e}"))? else {
+            continue;
+        };
         let kind = int(s, "type").map_err(|e| format!("Sighting[{i}].type: {e}"))?.unwrap_or(0);
         out.push(Sighting {
             uuid: s.get("uuid").and_then(Value::as_str).and_then(uuid_text),
