@@ -215,6 +215,16 @@ fn attributes_of(o: &Value, event_ts: Option<i64>) -> Vec<Value> {
         }
     }
     let single = pairs.len() == 1;
+    // The MISP type it came from, when it is a kind of the same thing
+    // (`hostname` rather than `domain`, `ip-src` rather than `ip-dst`).
+    let from_misp = o["x_misp_type"].as_str().map(str::to_owned).or_else(|| {
+        strings(&o["labels"]).iter().find_map(|l| Some(l.strip_prefix("misp:type=\"")?.strip_suffix('"')?.to_owned()))
+    });
+    if let (true, Some(t)) = (single, from_misp) {
+        if same_family(&pairs[0].0, &t) {
+            pairs[0].0 = t;
+        }
+    }
     let own_uuid = misp_ref(o, "MISP attribute").or_else(|| o["x_misp_uuid"].as_str().and_then(uuid_text));
     pairs
         .into_iter()
@@ -310,6 +320,18 @@ fn sco_values(ty: &str, o: &Value) -> Vec<(&'static str, String)> {
         _ => {}
     }
     out
+}
+
+/// Whether two single-value MISP types describe the same kind of SCO.
+fn same_family(a: &str, b: &str) -> bool {
+    const FAMILIES: &[&[&str]] = &[
+        &["ip-dst", "ip-src"],
+        &["domain", "hostname"],
+        &["url", "uri", "link"],
+        &["email-src", "email-dst", "email", "target-email", "whois-registrant-email"],
+        &["filename", "attachment"],
+    ];
+    a == b || FAMILIES.iter().any(|f| f.contains(&a) && f.contains(&b))
 }
 
 /// MISP's default category of the types the export writes.

@@ -356,7 +356,14 @@ fn stix_goes_back_to_misp_events() {
     let mut ind = attr(1, "ip-dst", "198.51.100.7", true);
     ind["Sighting"] = json!([{ "date_sighting": "1550700000", "type": "0" }]);
     let mut ev = event(
-        vec![ind, attr(2, "domain", "evil.example", false), attr(3, "vulnerability", "CVE-2021-44228", false), attr(4, "text", "note", false)],
+        vec![
+            ind,
+            attr(2, "domain", "evil.example", false),
+            attr(3, "vulnerability", "CVE-2021-44228", false),
+            attr(4, "text", "note", false),
+            attr(5, "hostname", "c2.example", false),
+            attr(6, "ip-src", "198.51.100.8", true),
+        ],
         json!({ "Galaxy": [{ "type": "threat-actor", "GalaxyCluster": [{ "value": "APT Test" }]}] }),
     );
     ev["Event"]["Tag"] = json!([{ "name": "tlp:green" }, { "name": "PAP:GREEN" }]);
@@ -383,9 +390,11 @@ fn stix_goes_back_to_misp_events() {
     assert_eq!(ip["uuid"], "00000000-0000-4000-8000-000000000001", "attribute uuids survive the round trip");
     assert_eq!(ip["Sighting"].as_array().unwrap().len(), 1);
     assert_eq!(by_type("domain")["to_ids"], false);
+    assert_eq!(by_type("hostname")["value"], "c2.example", "the MISP type comes back");
+    assert_eq!(by_type("ip-src")["value"], "198.51.100.8", "the MISP type comes back");
     assert_eq!(by_type("vulnerability")["value"], "CVE-2021-44228");
     assert_eq!(by_type("text")["value"], "note");
-    assert_eq!(attrs.len(), 4);
+    assert_eq!(attrs.len(), 6);
     let day = &out.events[1]["Event"];
     assert_eq!(day["date"], "2024-05-02");
     let values: Vec<(&str, &str)> = day["Attribute"].as_array().unwrap().iter().map(|a| (a["type"].as_str().unwrap(), a["value"].as_str().unwrap())).collect();
