@@ -302,7 +302,7 @@ fn the_same_event_gives_the_same_objects_and_ids_come_from_misp_uuids() {
     let bytes = |c: &Conversion| c.objects.iter().map(|o| o.json().to_vec()).collect::<Vec<_>>();
     assert_eq!(bytes(&a), bytes(&b));
     let ind = of_type(&a, "indicator").pop().unwrap();
-    let want = uuid::Uuid::new_v5(&crate::NAMESPACE, b"indicator|00000000-0000-4000-8000-000000000001");
+    let want = uuid::Uuid::new_v5(&crate::NAMESPACE, format!("indicator|{AUTHOR}|00000000-0000-4000-8000-000000000001").as_bytes());
     assert_eq!(ind["id"], format!("indicator--{want}"));
     let report = of_type(&a, "report").pop().unwrap();
     assert_eq!(report["external_references"][0], json!({ "source_name": "misp", "external_id": EVENT, "description": "MISP event" }));
@@ -318,6 +318,12 @@ fn the_same_event_gives_the_same_objects_and_ids_come_from_misp_uuids() {
     assert_eq!(ind2["id"], ind["id"]);
     assert_eq!(ind2["created"], ind["created"]);
     assert!(ind2["modified"].as_str() > ind["modified"].as_str());
+    // Another partner importing the same event has objects of its own.
+    let other = model::StixId::parse("identity--0d9a3c1e-2222-4a4a-8b8b-123456789abc").unwrap();
+    let (event, _) = Event::from_value(&ev, "test").unwrap();
+    let theirs = event_to_stix(&event, &other);
+    let mine: std::collections::HashSet<&str> = a.objects.iter().map(|o| o.id().as_str()).collect();
+    assert!(theirs.objects.iter().all(|o| !mine.contains(o.id().as_str())));
 }
 
 #[test]

@@ -97,6 +97,18 @@ struct Cx<'a> {
 }
 
 impl Cx<'_> {
+    /// The id of the object of type `ty` made from the MISP item `key` by
+    /// this importer: each partner importing the same MISP data has its own
+    /// objects (only an object's author versions it).
+    fn id(&self, ty: &str, key: &str) -> String {
+        sid(ty, &format!("{}|{key}", self.author))
+    }
+
+    /// As [`Cx::id`], for an SCO with these properties.
+    fn id_of(&self, ty: &str, key: &str, props: &Map<String, Value>) -> String {
+        sid_of(ty, &format!("{}|{key}", self.author), props)
+    }
+
     /// Validates and keeps one object; a fault refuses `who` (an attribute
     /// uuid or an object id) and gives `None`.
     fn keep(&mut self, value: Value, who: &str, kind: &str) -> Option<String> {
@@ -185,7 +197,7 @@ impl Cx<'_> {
                 self.scos(&obs, &a.uuid, &a.kind, tlp, extra)
             }
             Mapped::Vulnerability(name) => {
-                let id = sid("vulnerability", &a.uuid);
+                let id = self.id("vulnerability", &a.uuid);
                 let mut m = self.common("vulnerability", &id, self.created, modified, tlp);
                 m.insert("name".into(), json!(name));
                 let mut refs = self.ext_refs(Some((&a.uuid, what)));
@@ -199,7 +211,7 @@ impl Cx<'_> {
                 self.keep(Value::Object(m), &a.uuid, &a.kind)
             }
             Mapped::Campaign(name) => {
-                let id = sid("campaign", &a.uuid);
+                let id = self.id("campaign", &a.uuid);
                 let mut m = self.common("campaign", &id, self.created, modified, tlp);
                 m.insert("name".into(), json!(name));
                 m.insert("external_references".into(), self.ext_refs(Some((&a.uuid, what))));
@@ -207,7 +219,7 @@ impl Cx<'_> {
                 self.keep(Value::Object(m), &a.uuid, &a.kind)
             }
             Mapped::Custom => {
-                let id = sid("x-misp-attribute", &a.uuid);
+                let id = self.id("x-misp-attribute", &a.uuid);
                 let mut m = self.common("x-misp-attribute", &id, self.created, modified, tlp);
                 m.insert("name".into(), json!(clip(&a.value)));
                 m.insert("x_misp_type".into(), json!(a.kind));
@@ -269,7 +281,7 @@ impl Cx<'_> {
                 }
             }
             None => {
-                let id = sid("x-misp-object", &o.uuid);
+                let id = self.id("x-misp-object", &o.uuid);
                 let mut m = self.common("x-misp-object", &id, self.created, modified, tlp);
                 m.insert("name".into(), json!(o.name));
                 m.insert("x_misp_name".into(), json!(o.name));
@@ -304,7 +316,7 @@ impl Cx<'_> {
         labels: Vec<String>,
         rest: Option<Value>,
     ) -> Option<String> {
-        let id = sid("indicator", uuid);
+        let id = self.id("indicator", uuid);
         let mut m = self.common("indicator", &id, self.created, modified, tlp);
         m.insert("name".into(), json!(clip(name)));
         m.insert("indicator_types".into(), json!(["malicious-activity"]));
@@ -330,7 +342,7 @@ impl Cx<'_> {
             if let Some(t) = tlp {
                 props.insert("object_marking_refs".into(), json!([t.marking_id()]));
             }
-            let id = sid_of(sco.ty, &format!("{uuid}|{i}"), &props);
+            let id = self.id_of(sco.ty, &format!("{uuid}|{i}"), &props);
             let mut v = props;
             v.insert("type".into(), json!(sco.ty));
             v.insert("spec_version".into(), json!("2.1"));
@@ -349,7 +361,7 @@ impl Cx<'_> {
         if let Some(t) = tlp {
             main.insert("object_marking_refs".into(), json!([t.marking_id()]));
         }
-        let id = sid_of(obs.main.ty, uuid, &main);
+        let id = self.id_of(obs.main.ty, uuid, &main);
         main.insert("type".into(), json!(obs.main.ty));
         main.insert("spec_version".into(), json!("2.1"));
         main.insert("id".into(), json!(id));
@@ -361,7 +373,7 @@ impl Cx<'_> {
         let ty = stix_type_of_galaxy(&c.galaxy_type)?;
         // Keyed by type and name, so that every event naming the same
         // family or actor refers to one object.
-        let id = sid(ty, &c.value.to_lowercase());
+        let id = self.id(ty, &c.value.to_lowercase());
         if self.seen.contains(&id) {
             return Some(id);
         }
@@ -397,7 +409,7 @@ impl Cx<'_> {
     }
 
     fn relationship(&mut self, source: &str, kind: &str, target: &str, modified: i64) {
-        let id = sid("relationship", &format!("{source}|{kind}|{target}"));
+        let id = self.id("relationship", &format!("{source}|{kind}|{target}"));
         let mut m = self.common("relationship", &id, self.created, modified, self.tlp);
         m.insert("relationship_type".into(), json!(kind));
         m.insert("source_ref".into(), json!(source));
@@ -410,7 +422,7 @@ impl Cx<'_> {
             let key = s.uuid.clone().unwrap_or_else(|| format!("{uuid}|{}|{i}", s.date));
             let mut m = match s.kind {
                 0 => {
-                    let id = sid("sighting", &key);
+                    let id = self.id("sighting", &key);
                     let mut m = self.common("sighting", &id, s.date, s.date, tlp);
                     m.insert("sighting_of_ref".into(), json!(indicator));
                     m.insert("first_seen".into(), json!(ts(s.date)));
@@ -419,7 +431,7 @@ impl Cx<'_> {
                     m
                 }
                 1 => {
-                    let id = sid("opinion", &key);
+                    let id = self.id("opinion", &key);
                     let mut m = self.common("opinion", &id, s.date, s.date, tlp);
                     m.insert("opinion".into(), json!("strongly-disagree"));
                     m.insert("explanation".into(), json!("false positive (a MISP sighting of type 1)"));
@@ -441,7 +453,7 @@ impl Cx<'_> {
 
     fn report(&mut self, labels: Vec<String>) {
         let ev = self.ev;
-        let id = sid("report", &ev.uuid);
+        let id = self.id("report", &ev.uuid);
         let mut m = self.common("report", &id, self.created, self.modified, self.tlp);
         let name = if ev.info.trim().is_empty() { format!("MISP event {}", ev.uuid) } else { ev.info.clone() };
         m.insert("name".into(), json!(name));
