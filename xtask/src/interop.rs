@@ -3,7 +3,8 @@
 //! built `target/debug/entente` (or `$ENTENTE_BIN`): the OASIS patterning
 //! conformance cases (through `entente pattern --jsonl`), then the TAXII 2.1
 //! interoperability tests under `tests/interop/` (taxii2-client,
-//! stix2-validator, medallion's suite) with pytest.
+//! stix2-validator, medallion's suite, PyMISP for MISP import and export)
+//! with pytest.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -468,8 +468,13 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// Files to import (`-` for standard input).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "misp")]
     pub files: Vec<PathBuf>,
+    /// Import MISP events instead: an event file (or a list of events) or a
+    /// MISP feed directory (`manifest.json` and `<uuid>.json` files),
+    /// converted to STIX as the importing partner's (docs/sources.md).
+    #[arg(long, value_name = "PATH", conflicts_with = "files")]
+    pub misp: Option<PathBuf>,
     /// Exit with success even if objects were rejected or a file was unreadable.
     #[arg(long)]
     pub keep_going: bool,
@@ -504,6 +509,11 @@ pub struct ExportArgs {
     /// recorded in the release log.
     #[arg(long = "for", value_name = "PARTNER")]
     pub for_partner: Option<String>,
+    /// Write a MISP feed into this directory instead (`manifest.json` and
+    /// one `<uuid>.json` per event) of the latest version of what --for
+    /// PARTNER may see (docs/sources.md).
+    #[arg(long, value_name = "DIR", requires = "for_partner", conflicts_with_all = ["output", "latest"])]
+    pub misp: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

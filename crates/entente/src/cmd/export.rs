@@ -3,7 +3,8 @@
 //! the release decision gives that partner now (with `--latest`, the latest
 //! version of each object it may see), recorded in the release log (one
 //! entry per thousand versions); without it, the operator's backup of the
-//! whole store.
+//! whole store. `--misp DIR` writes the same release as a MISP feed
+//! (`cmd/misp.rs`) through the same gate and log ([`released`]).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -14,44 +15,39 @@ use anyhow::Context;
 use crate::cli::ExportArgs;
 use crate::config::Config;
 
-pub fn run(args: &ExportArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    let store = super::open(config)?.store;
-    let mut release = None;
-    if let Some(p) = &args.for_partner {
-        let partner = model::StixId::parse(p).map_err(|e| anyhow::anyhow!("--for: {e}"))?;
-        let index = server::release::Agreements::default().index(&*store)?;
-        let reader = server::release::Reader::new(partner, index, server::release::Through::AnyShare);
-        let log = audit::SharedLog::open(config.data_dir.join("release.log")).context("opening the release log")?;
-        release = Some((reader, log));
-    }
-    let out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(File::create(path).with_context(|| format!("creating {}", path.display()))?),
-        None => Box::new(io::stdout().lock()),
-    };
-    let mut out = BufWriter::with_capacity(1 << 20, out);
-    let query = store::Query {
-        types: args.types.clone(),
-        versions: if args.latest { store::Versions::LAST } else { store::Versions::ALL },
-        gate: release.as_ref().map(|(reader, _)| reader.gate()),
-        ..Default::default()
-    };
+/// The release decision for one partner and the log its releases go to.
+pub(super) type Release = (std::sync::Arc<server::release::Reader>, audit::SharedLog);
+
+/// The release reader for `partner` (an identity id, as `--for` takes it).
+pub(super) fn release_for(partner: &str, store: &dyn store::Store, config: &Config) -> anyhow::Result<Release> {
+    let partner = model::StixId::parse(partner).map_err(|e| anyhow::anyhow!("--for: {e}"))?;
+    let index = server::release::Agreements::default().index(store)?;
+    let reader = server::release::Reader::new(partner, index, server::release::Through::AnyShare);
+    let log = audit::SharedLog::open(config.data_dir.join("release.log")).context("opening the release log")?;
+    Ok((reader, log))
+}
+
+/// Scans `query` through `release`'s gate (when given), handing each record
+/// to `each` and appending what was handed over to the release log (one
+/// entry per thousand versions, channel `export`), synced before returning.
+pub(super) fn released(
+    store: &dyn store::Store,
+    mut query: store::Query,
+    release: Option<&Release>,
+    each: &mut dyn FnMut(&store::Record) -> Result<(), String>,
+) -> anyhow::Result<u64> {
+    query.gate = release.map(|(reader, _)| reader.gate());
     let mut batch: Vec<store::Record> = Vec::new();
     let log_batch = |batch: &mut Vec<store::Record>| -> Result<(), String> {
-        if let (Some((reader, log)), false) = (&release, batch.is_empty()) {
+        if let (Some((reader, log)), false) = (release, batch.is_empty()) {
             let items = server::release_log::items(reader, batch)?;
             log.append(audit::Draft::release(reader.partner.clone(), "export", items)).map_err(|e| e.to_string())?;
         }
         batch.clear();
         Ok(())
     };
-    let bar = crate::progress::counter("exporting");
-    write!(out, r#"{{"type":"bundle","id":"bundle--{}","objects":["#, uuid::Uuid::new_v4())?;
-    let mut first = true;
     let n = store.scan(&query, &mut |record| {
-        let sep: &[u8] = if first { b"\n" } else { b",\n" };
-        first = false;
-        out.write_all(sep).and_then(|()| out.write_all(&record.json)).map_err(|e| e.to_string())?;
-        bar.inc(1);
+        each(&record)?;
         if release.is_some() {
             batch.push(record);
             if batch.len() == 1000 {
@@ -61,9 +57,41 @@ pub fn run(args: &ExportArgs, config: &Config) -> anyhow::Result<ExitCode> {
         Ok(())
     })?;
     log_batch(&mut batch).map_err(|e| anyhow::anyhow!(e))?;
-    if let Some((_, log)) = &release {
+    if let Some((_, log)) = release {
         log.sync().context("syncing the release log")?;
     }
+    Ok(n)
+}
+
+pub fn run(args: &ExportArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    if args.misp.is_some() {
+        return super::misp::export(args, config);
+    }
+    let store = super::open(config)?.store;
+    let release = match &args.for_partner {
+        Some(p) => Some(release_for(p, &*store, config)?),
+        None => None,
+    };
+    let out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(File::create(path).with_context(|| format!("creating {}", path.display()))?),
+        None => Box::new(io::stdout().lock()),
+    };
+    let mut out = BufWriter::with_capacity(1 << 20, out);
+    let query = store::Query {
+        types: args.types.clone(),
+        versions: if args.latest { store::Versions::LAST } else { store::Versions::ALL },
+        ..Default::default()
+    };
+    let bar = crate::progress::counter("exporting");
+    write!(out, r#"{{"type":"bundle","id":"bundle--{}","objects":["#, uuid::Uuid::new_v4())?;
+    let mut first = true;
+    let n = released(&*store, query, release.as_ref(), &mut |record| {
+        let sep: &[u8] = if first { b"\n" } else { b",\n" };
+        first = false;
+        out.write_all(sep).and_then(|()| out.write_all(&record.json)).map_err(|e| e.to_string())?;
+        bar.inc(1);
+        Ok(())
+    })?;
     out.write_all(b"\n]}\n")?;
     out.flush()?;
     bar.finish_and_clear();

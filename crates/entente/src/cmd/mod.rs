@@ -8,6 +8,7 @@ mod demo;
 mod detect;
 mod export;
 mod import;
+mod misp;
 mod module;
 mod pattern;
 mod serve;
@@ -24,6 +25,7 @@ use crate::config::Config;
 pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(_) => serve::run(&config),
+        Command::Import(args) if args.misp.is_some() => misp::import(&args, &config),
         Command::Import(args) => import::run(&args, &config),
         Command::Export(args) => export::run(&args, &config),
         Command::Generate(args) => crate::generate::run(&args),

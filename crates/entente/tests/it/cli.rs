@@ -129,7 +129,7 @@ fn policy_key_ext() -> &'static str {
 
 /// A node whose own partner is Aurelia, hosting Borealis, and an agreement
 /// between them that Aurelia proposed (not yet ratified): (A, B, agreement).
-fn propose_a_b(d: &std::path::Path) -> (String, String, String) {
+pub(crate) fn propose_a_b(d: &std::path::Path) -> (String, String, String) {
     let a = String::from_utf8(entente(d, &["init", "--name", "Aurelia"]).stdout).unwrap().trim().to_owned();
     let b = String::from_utf8(entente(d, &["partner", "add", "--name", "Borealis"]).stdout).unwrap().trim().to_owned();
     let terms = serde_json::json!({

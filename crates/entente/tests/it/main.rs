@@ -10,6 +10,7 @@ mod demo;
 mod dialogue;
 mod faults;
 mod federation;
+mod misp;
 mod modules;
 mod nodes;
 mod objectives;

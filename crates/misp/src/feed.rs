@@ -1,0 +1,104 @@
+//! MISP's feed layout on disk: a directory holding `manifest.json` (each
+//! event's uuid with its summary) and one `<uuid>.json` per event. Reading
+//! also takes a single event file, or a file holding a list of events (as
+//! MISP's `events/restSearch` answers).
+
+use std::path::Path;
+
+use serde_json::{json, Map, Value};
+
+use crate::types::{uuid_text, Event, Refusal};
+use crate::Error;
+
+/// The largest event file read (MISP events with attachments can be large).
+const MAX_FILE: u64 = 256 << 20;
+
+/// One event read from a feed or file: where it came from, and the event
+/// or why it could not be read.
+pub type ReadEvent = (String, Result<(Event, Vec<Refusal>), Error>);
+
+/// Reads every event at `path` (a feed directory or a file). An error here
+/// is about the whole input (no manifest, unreadable file); an event that
+/// cannot be read is an error in its own entry, and the others are kept.
+pub fn read(path: &Path) -> Result<Vec<ReadEvent>, Error> {
+    if path.is_dir() {
+        let manifest_path = path.join("manifest.json");
+        let bytes = read_file(&manifest_path)?;
+        let manifest: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Json { source_name: manifest_path.display().to_string(), message: e.to_string() })?;
+        let Value::Object(entries) = manifest else {
+            return Err(Error::field(&manifest_path.display().to_string(), "manifest", "must be a JSON object of event uuids"));
+        };
+        let mut out = Vec::with_capacity(entries.len());
+        for key in entries.keys() {
+            let source = format!("{}/{key}.json", path.display());
+            let Some(uuid) = uuid_text(key) else {
+                out.push((source, Err(Error::field(key, "manifest", "key is not an event uuid"))));
+                continue;
+            };
+            let file = path.join(format!("{uuid}.json"));
+            let event = read_file(&file).and_then(|b| Event::from_json(&b, &source));
+            out.push((source, event));
+        }
+        return Ok(out);
+    }
+    let source = path.display().to_string();
+    let bytes = read_file(path)?;
+    let value: Value =
+        serde_json::from_slice(&bytes).map_err(|e| Error::Json { source_name: source.clone(), message: e.to_string() })?;
+    let list = match &value {
+        Value::Array(items) => Some(items),
+        Value::Object(m) => match m.get("response") {
+            Some(Value::Array(items)) => Some(items),
+            _ => None,
+        },
+        _ => None,
+    };
+    Ok(match list {
+        Some(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let s = format!("{source}[{i}]");
+                let e = Event::from_value(v, &s);
+                (s, e)
+            })
+            .collect(),
+        None => vec![(source.clone(), Event::from_value(&value, &source))],
+    })
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.len() > MAX_FILE {
+        return Err(Error::io(path, std::io::Error::other(format!("larger than {MAX_FILE} bytes"))));
+    }
+    std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// Writes `events` (MISP event JSON, `{"Event": {...}}`) as a feed in
+/// `dir`: one `<uuid>.json` each and `manifest.json`. Returns how many.
+pub fn write(dir: &Path, events: &[Value]) -> Result<usize, Error> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut manifest = Map::new();
+    for ev in events {
+        let e = &ev["Event"];
+        let Some(uuid) = e["uuid"].as_str().and_then(uuid_text) else {
+            return Err(Error::field("?", "Event.uuid", "an exported event has no uuid"));
+        };
+        let mut summary = Map::new();
+        for key in ["Orgc", "Tag", "info", "date", "analysis", "threat_level_id", "timestamp"] {
+            if let Some(v) = e.get(key) {
+                summary.insert(key.to_owned(), v.clone());
+            }
+        }
+        manifest.insert(uuid.clone(), Value::Object(summary));
+        let file = dir.join(format!("{uuid}.json"));
+        let bytes = serde_json::to_vec_pretty(ev).map_err(|e| Error::io(&file, std::io::Error::other(e)))?;
+        std::fs::write(&file, bytes).map_err(|e| Error::io(&file, e))?;
+    }
+    let file = dir.join("manifest.json");
+    let bytes = serde_json::to_vec_pretty(&json!(manifest)).map_err(|e| Error::io(&file, std::io::Error::other(e)))?;
+    std::fs::write(&file, bytes).map_err(|e| Error::io(&file, e))?;
+    Ok(events.len())
+}
