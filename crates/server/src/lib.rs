@@ -126,9 +126,8 @@ impl AppState {
     }
 
     /// A reader for `partner` now, deciding through `through`.
-    pub async fn reader(&self, partner: &str, through: release::Through) -> Result<Arc<release::Reader>, ApiError> {
-        let partner = model::StixId::parse(partner).map_err(ApiError::internal)?;
-        Ok(release::Reader::new(partner, self.agreement_index().await?, through))
+    pub async fn reader(&self, partner: &policy::PartnerId, through: release::Through) -> Result<Arc<release::Reader>, ApiError> {
+        Ok(release::Reader::new(partner.clone(), self.agreement_index().await?, through))
     }
 }
 
@@ -297,7 +296,7 @@ async fn metrics(
         telemetry::MetricsAccess::Token => {
             let ip = ip.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
             match taxii::authenticate(&state, &headers, ip).await {
-                Ok(caller) if caller.partner == state.node.partner => {}
+                Ok(caller) if caller.partner.as_str() == state.node.partner => {}
                 Ok(_) => {
                     return ApiError::client(StatusCode::FORBIDDEN, "forbidden", "metrics are for tokens of the node's own partner")
                         .into_response();

@@ -17,7 +17,6 @@ use axum::{Extension, Json};
 use serde_json::{json, Value};
 use store::Role;
 
-use super::partner;
 use crate::auth::Caller;
 use crate::detect::{self, Feed, Ready, Session};
 use crate::detect_limits::{CancelOnDrop, Refused};
@@ -171,9 +170,9 @@ pub(crate) struct Detection {
 /// handlers), and logs the indicators hit on `channel`: the REST API's and
 /// the web pages' detection.
 pub(crate) async fn detect_for(state: &AppState, caller: &Caller, ready: Vec<Ready>, unindexed: bool, sight: bool, channel: &str) -> Result<Detection, ApiError> {
-    let me = partner(caller)?;
+    let me = caller.partner.clone();
     let reader = state.reader(&caller.partner, Through::AnyShare).await?;
-    let worker = state.detection.admit(&caller.partner).await.map_err(|r| match r {
+    let worker = state.detection.admit(caller.partner.as_str()).await.map_err(|r| match r {
         Refused::PartnerBusy => ApiError::client(
             StatusCode::TOO_MANY_REQUESTS,
             "too many requests",

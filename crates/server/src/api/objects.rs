@@ -15,7 +15,6 @@ use model::{StixId, Timestamp};
 use serde_json::{json, value::RawValue, Value};
 use store::{Cursor, DateAdded, Outcome, PutOptions, Role, Versions};
 
-use super::partner;
 use crate::auth::Caller;
 use crate::release::{self, Reader, Through};
 use crate::{ApiError, AppState};
@@ -195,9 +194,8 @@ pub(super) async fn explain(
     let store = state.store.clone();
     let key = id.clone();
     let stored = crate::blocking(move || store.get(&key, &Versions::ALL)).await?;
-    let node_admin = caller.role == Role::Admin && caller.partner == state.node.partner;
     let author = stored.iter().find_map(|r| r.created_by_ref.clone().or_else(|| r.posted_by.clone()));
-    if stored.is_empty() || !(node_admin || author.as_deref() == Some(caller.partner.as_str())) {
+    if stored.is_empty() || !(caller.node_admin || author.as_deref() == Some(caller.partner.as_str())) {
         return Err(ApiError::not_found("no such object"));
     }
     let index = state.agreement_index().await?;
@@ -270,14 +268,14 @@ impl Shared {
 /// is kept when some are refused. The REST API's and the web pages' share.
 /// The caller's role is checked by the handlers ([`may_share`]).
 pub(crate) async fn share_objects(state: &AppState, caller: &Caller, objects: &[&[u8]], agreements: &[String]) -> Result<Vec<Shared>, ApiError> {
-    let me = partner(caller)?;
+    let me = caller.partner.clone();
     let index = state.agreement_index().await?;
     let shares = agreements_of(&index, &me, agreements)?;
     let limits = state.limits;
     // Validation (JSON, STIX, patterns) and the write run on a blocking
     // thread: a large share must not hold up the async workers.
     let owned: Vec<Vec<u8>> = objects.iter().map(|o| o.to_vec()).collect();
-    let (store, partner) = (state.store.clone(), caller.partner.clone());
+    let (store, partner) = (state.store.clone(), caller.partner.to_string());
     let shared = !shares.is_empty();
     let (mut results, slots, outcomes, policy_changed) = crate::blocking(move || {
         let mut results = Vec::with_capacity(owned.len());
@@ -378,7 +376,7 @@ pub(super) async fn share_stored(
         return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "sharing needs the analyst role or above"));
     }
     let id = object_id(&id)?;
-    let me = partner(&caller)?;
+    let me = caller.partner.clone();
     let index = state.agreement_index().await?;
     let agreements = agreements_of(&index, &me, &body.agreements)?;
     if agreements.is_empty() {

@@ -63,16 +63,16 @@ fn describe_record(c: &store::CollectionRecord, can_read: bool, can_write: bool)
 pub(super) async fn collections(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<Response, TaxiiError> {
     let registry = state.registry.clone();
     let all = crate::blocking(move || registry.collections()).await?;
-    let partner = StixId::parse(&caller.partner).map_err(TaxiiError::internal)?;
+    let partner = &caller.partner;
     let index = state.agreement_index().await?;
     let analyst = caller.can(store::Role::Analyst);
-    let mut visible: Vec<taxii::Collection> = super::derived_collections(&index, &partner)
+    let mut visible: Vec<taxii::Collection> = super::derived_collections(&index, partner)
         .into_iter()
         .map(|(c, _)| describe_record(&c, true, analyst))
         .collect();
     visible.extend(all.into_iter().filter_map(|c| {
-        let can_read = c.readers.allows(&caller.partner);
-        let writer = c.writers.allows(&caller.partner);
+        let can_read = c.readers.allows(caller.partner.as_str());
+        let writer = c.writers.allows(caller.partner.as_str());
         (can_read || writer).then(|| describe_record(&c, can_read, writer && analyst))
     }));
     Ok(json(&taxii::Collections { collections: visible }))

@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 use serde_json::value::RawValue;
-use store::{Outcome, PutOptions, Role, Versions};
+use store::{Outcome, PutOptions, Versions};
 use taxii::{Endpoint, Filter, Status, StatusDetail};
 
 use super::read::object_id;
@@ -89,7 +89,7 @@ pub(super) async fn add_objects(
     // lists the request's objects, so that a restart can resolve it from the
     // store if this process stops first (`pending::resolve_pending`).
     let finished = std::sync::Arc::new(std::sync::Mutex::new(false));
-    let owner = caller.partner.clone();
+    let owner = caller.partner.to_string();
     let raws = std::sync::Arc::new(raws);
     let mut pending = status.clone();
     let (store, registry, limits) = (state.store.clone(), state.registry.clone(), state.limits);
@@ -217,7 +217,7 @@ pub(super) async fn delete_object(
         return Err(TaxiiError::forbidden("the caller may not read this collection"));
     }
     let filter = Filter::parse(q.as_deref().unwrap_or(""), Endpoint::Object).map_err(|e| TaxiiError::bad_request(e.to_string()))?;
-    let node_admin = caller.role == Role::Admin && caller.partner == state.node.partner;
+    let node_admin = caller.node_admin;
     let store = state.store.clone();
     // What the caller may see of the object here (the node's administrator
     // sees what is stored): anything else answers 404, as if absent.
@@ -281,7 +281,7 @@ pub(super) async fn status(
     let registry = state.registry.clone();
     let found = crate::blocking(move || registry.status(&status_id)).await?;
     match found {
-        Some((owner, body)) if owner == caller.partner => Ok(taxii_json(StatusCode::OK, body)),
+        Some((owner, body)) if owner == caller.partner.as_str() => Ok(taxii_json(StatusCode::OK, body)),
         _ => Err(TaxiiError::not_found("no such status")),
     }
 }

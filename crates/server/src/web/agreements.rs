@@ -57,7 +57,7 @@ fn role_refusal(signed: &Signed) -> Option<Response> {
 }
 
 fn me(signed: &Signed) -> Result<StixId, WebError> {
-    Ok(StixId::parse(&signed.caller.partner).map_err(ApiError::internal)?)
+    Ok(signed.caller.partner.clone())
 }
 
 /// Runs an agreements call on the blocking pool.
@@ -575,7 +575,7 @@ impl FormPage<'_> {
 
     fn render(&self, status: StatusCode) -> Response {
         let f = self.fields;
-        let me = &self.signed.caller.partner;
+        let me = &self.signed.caller.partner.to_string();
         let mut partners: Vec<(&String, &String)> = self.partners.iter().collect();
         partners.sort_by_key(|(id, name)| (*id != me, name.to_lowercase()));
         let (title, action, button) = match self.amending {
