@@ -1,12 +1,24 @@
 //! The service layer every interface of a node calls (the REST API, TAXII,
-//! the web pages, the command line): who is calling ([`Caller`]) and the
-//! one error each transport maps once ([`Error`]).
+//! the web pages, the command line): who is calling ([`Caller`]), the one
+//! error each transport maps once ([`Error`]), the one read path that
+//! applies the release gate and appends to the release log in one call
+//! ([`read`], whose [`read::Released`] only it builds), and the services
+//! under it: the release decision and the agreements' index ([`release`]),
+//! agreement actions and views ([`agreements`]), authors' signatures
+//! ([`provenance`]), retention under ended agreements ([`retention`]) and
+//! hosted partners' keys ([`keys`]).
 //!
 //! It knows nothing of HTTP, the async runtime or SQL (`cargo xtask tidy`
 //! checks): transports call its blocking functions off their workers.
 
+pub mod agreements;
 mod caller;
 mod error;
+pub mod keys;
+pub mod provenance;
+pub mod read;
+pub mod release;
+pub mod retention;
 
 pub use caller::Caller;
 pub use error::{Error, Result};

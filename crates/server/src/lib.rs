@@ -6,7 +6,6 @@
 //! API (`/api/v1/`) and the web pages (`/`, `/login`, `/intel`, `/share`, `/detection`,
 //! `/workbench`, [`web`]).
 
-pub mod agreements;
 pub mod api;
 pub mod auth;
 pub mod body;
@@ -14,13 +13,9 @@ pub mod detect;
 pub mod detect_limits;
 mod error;
 mod http_metrics;
-pub mod keys;
 pub mod modules;
 pub mod node;
 pub mod peers;
-pub mod provenance;
-pub mod release;
-pub mod release_log;
 pub mod retention;
 pub mod sync;
 pub mod taxii;
@@ -38,6 +33,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 pub use error::ApiError;
+/// The services that moved to the `node` crate, where they were.
+pub use ::node::{agreements, keys, provenance, release};
 
 /// What a running node shares with every request.
 #[derive(Clone)]
@@ -123,6 +120,12 @@ impl AppState {
     pub async fn agreement_index(&self) -> Result<Arc<policy::AgreementIndex>, ApiError> {
         let (store, agreements) = (self.store.clone(), self.agreements.clone());
         blocking(move || agreements.index(&*store)).await
+    }
+
+    /// Where a release to `reader` on `channel` goes out and is recorded:
+    /// the one read path ([`::node::read`]).
+    pub fn out<'a>(&'a self, reader: &'a Arc<release::Reader>, channel: &'a str) -> ::node::read::Out<'a> {
+        ::node::read::Out::new(&self.log, reader, channel)
     }
 
     /// A reader for `partner` now, deciding through `through`.
@@ -217,6 +220,14 @@ pub async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::internal(format!("store task failed: {e}")))?
+        .map_err(ApiError::from)
+}
+
+/// Runs a blocking service call ([`::node`]) on the blocking pool.
+pub async fn service<T: Send + 'static>(f: impl FnOnce() -> ::node::Result<T> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(format!("service task failed: {e}")))?
         .map_err(ApiError::from)
 }
 

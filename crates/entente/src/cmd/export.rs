@@ -32,35 +32,24 @@ pub fn run(args: &ExportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let query = store::Query {
         types: args.types.clone(),
         versions: if args.latest { store::Versions::LAST } else { store::Versions::ALL },
-        gate: release.as_ref().map(|(reader, _)| reader.gate()),
         ..Default::default()
-    };
-    let mut batch: Vec<store::Record> = Vec::new();
-    let log_batch = |batch: &mut Vec<store::Record>| -> Result<(), String> {
-        if let (Some((reader, log)), false) = (&release, batch.is_empty()) {
-            let items = server::release_log::items(reader, batch)?;
-            log.append(audit::Draft::release(reader.partner.clone(), "export", items)).map_err(|e| e.to_string())?;
-        }
-        batch.clear();
-        Ok(())
     };
     let bar = crate::progress::counter("exporting");
     write!(out, r#"{{"type":"bundle","id":"bundle--{}","objects":["#, uuid::Uuid::new_v4())?;
     let mut first = true;
-    let n = store.scan(&query, &mut |record| {
+    let mut emit = |record: &store::Record| -> Result<(), String> {
         let sep: &[u8] = if first { b"\n" } else { b",\n" };
         first = false;
         out.write_all(sep).and_then(|()| out.write_all(&record.json)).map_err(|e| e.to_string())?;
         bar.inc(1);
-        if release.is_some() {
-            batch.push(record);
-            if batch.len() == 1000 {
-                log_batch(&mut batch)?;
-            }
-        }
         Ok(())
-    })?;
-    log_batch(&mut batch).map_err(|e| anyhow::anyhow!(e))?;
+    };
+    // For a partner, through the one read path: its gate, and an entry in
+    // the release log per thousand versions.
+    let n = match &release {
+        Some((reader, log)) => node::read::Out::new(log, reader, "export").stream(&*store, query, 1000, &mut emit)?,
+        None => store.scan(&query, &mut |record| emit(&record))?,
+    };
     if let Some((_, log)) = &release {
         log.sync().context("syncing the release log")?;
     }

@@ -215,7 +215,7 @@ pub(crate) async fn detect_for(state: &AppState, caller: &Caller, ready: Vec<Rea
     .await?;
     if let Some(stop) = stopped {
         if let Some(r) = &stop.indicator {
-            crate::release_log::released(state, &reader, channel, std::slice::from_ref(r))?;
+            state.out(&reader, channel).records(vec![r.clone()])?;
         }
         return Err(stopped_error(&state.detection.limits, &stop));
     }
@@ -223,10 +223,9 @@ pub(crate) async fn detect_for(state: &AppState, caller: &Caller, ready: Vec<Rea
     for h in &hits {
         released.entry(h.indicator.id.clone()).or_insert_with(|| h.indicator.clone());
     }
-    let indicators: Vec<store::Record> = released.into_values().collect();
-    crate::release_log::released(state, &reader, channel, &indicators)?;
+    let indicators = state.out(&reader, channel).records(released.into_values().collect())?.into_inner();
     let named: Vec<store::Record> = set_aside.iter().map(|a| a.indicator.clone()).collect();
-    crate::release_log::released(state, &reader, channel, &named)?;
+    state.out(&reader, channel).records(named)?;
     Ok(Detection { hits, totals, sightings, indicators, set_aside })
 }
 
@@ -274,7 +273,7 @@ pub(super) async fn observable(
     let (store, r) = (state.store.clone(), reader.clone());
     let (c, records) =
         crate::blocking(move || detect::correlate(&*store, &r, kind, &value, limit, noisy, detect::NOISY_CAP)).await?;
-    crate::release_log::released(&state, &reader, "api", &records)?;
+    state.out(&reader, "api").records(records)?;
     Ok(Json(c).into_response())
 }
 
@@ -310,10 +309,9 @@ pub(super) async fn of_object(
     })
     .await?;
     let Some((latest, values, also, seen)) = answer else {
-        crate::release_log::refused(&state, &reader, "api", &id)?;
-        return Err(ApiError::not_found("no such object"));
+        return Err(state.out(&reader, "api").refuse(&id, "no such object").into());
     };
-    crate::release_log::released(&state, &reader, "api", std::slice::from_ref(&latest))?;
-    crate::release_log::released(&state, &reader, "api", &seen)?;
+    state.out(&reader, "api").record(latest, "no such object")?;
+    state.out(&reader, "api").records(seen)?;
     Ok(Json(json!({ "id": id, "also_reported_by": also, "observables": values })).into_response())
 }

@@ -6,6 +6,7 @@
 //! recorded in the release log: the API is one more path out of the node.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query as UrlQuery, State};
 use axum::http::StatusCode;
@@ -17,6 +18,7 @@ use store::{Cursor, DateAdded, Outcome, PutOptions, Role, Versions};
 
 use crate::auth::Caller;
 use crate::release::{self, Reader, Through};
+use node::read::Released;
 use crate::{ApiError, AppState};
 
 fn bad(description: impl Into<String>) -> ApiError {
@@ -95,7 +97,7 @@ pub(super) async fn search(
         through,
         ..store::Query::default()
     };
-    let page = visible_page(&state, &reader, query, "api").await?;
+    let page = visible_page(&state, &reader, query, "api").await?.into_inner();
     let next = page.next.map(|c| state.cursors.seal(c.0 .0, &context));
     let objects: Vec<Box<RawValue>> = page.records.iter().map(|r| raw(&r.json)).collect();
     Ok(Json(json!({ "objects": objects, "more": page.more, "next": next })).into_response())
@@ -104,40 +106,17 @@ pub(super) async fn search(
 /// One page of `query` as the reader may see it (its gate set here, so
 /// refused versions never count towards the page), the release logged on
 /// `channel`: the search of the REST API and of the web pages.
-pub(crate) async fn visible_page(state: &AppState, reader: &std::sync::Arc<Reader>, mut query: store::Query, channel: &str) -> Result<store::Page, ApiError> {
-    query.gate = Some(reader.gate());
-    let store = state.store.clone();
-    let page = crate::blocking(move || store.query(&query)).await?;
-    crate::release_log::released(state, reader, channel, &page.records)?;
-    Ok(page)
+pub(crate) async fn visible_page(state: &AppState, reader: &Arc<Reader>, query: store::Query, channel: &'static str) -> Result<Released<store::Page>, ApiError> {
+    let (st, reader) = (state.clone(), reader.clone());
+    crate::service(move || st.out(&reader, channel).page(&*st.store, query)).await
 }
 
-/// The versions of one object the reader may see, oldest first; 404 (and
-/// the refusal logged on `channel`) when there is none. The web pages read
-/// objects through it too.
-pub(crate) async fn visible_versions(state: &AppState, reader: &std::sync::Arc<Reader>, id: &StixId, channel: &str) -> Result<Vec<store::Record>, ApiError> {
-    let query = store::Query {
-        ids: vec![id.to_string()],
-        versions: Versions::ALL,
-        gate: Some(reader.gate()),
-        ..store::Query::default()
-    };
-    let store = state.store.clone();
-    let mut records = crate::blocking(move || {
-        let mut out = Vec::new();
-        store.scan(&query, &mut |r| {
-            out.push(r);
-            Ok(())
-        })?;
-        Ok(out)
-    })
-    .await?;
-    records.sort_by_key(|r| r.version_micros);
-    if records.is_empty() {
-        crate::release_log::refused(state, reader, channel, id)?;
-        return Err(ApiError::not_found("no such object"));
-    }
-    Ok(records)
+/// Every version of one object the reader may see, oldest first, released
+/// on `channel`; 404 (and the refusal logged) when there is none. The web
+/// pages read objects through it too.
+pub(crate) async fn visible_versions(state: &AppState, reader: &Arc<Reader>, id: &StixId, channel: &'static str) -> Result<Released<Vec<store::Record>>, ApiError> {
+    let (st, reader, id) = (state.clone(), reader.clone(), id.clone());
+    crate::service(move || st.out(&reader, channel).versions(&*st.store, &id, "no such object")).await
 }
 
 fn object_id(raw: &str) -> Result<StixId, ApiError> {
@@ -152,11 +131,8 @@ pub(super) async fn show(
 ) -> Result<Response, ApiError> {
     let id = object_id(&id)?;
     let reader = state.reader(&caller.partner, Through::AnyShare).await?;
-    let mut versions = visible_versions(&state, &reader, &id, "api").await?;
-    let Some(latest) = versions.pop() else {
-        return Err(ApiError::not_found("no such object"));
-    };
-    crate::release_log::released(&state, &reader, "api", std::slice::from_ref(&latest))?;
+    let st = state.clone();
+    let latest = crate::service(move || st.out(&reader, "api").latest(&*st.store, &id, "no such object")).await?.into_inner();
     Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], latest.json).into_response())
 }
 
@@ -169,7 +145,6 @@ pub(super) async fn versions(
     let id = object_id(&id)?;
     let reader = state.reader(&caller.partner, Through::AnyShare).await?;
     let versions = visible_versions(&state, &reader, &id, "api").await?;
-    crate::release_log::released(&state, &reader, "api", &versions)?;
     let list: Vec<Value> = versions
         .iter()
         .map(|r| json!({ "version": r.version, "date_added": r.date_added.to_string(), "object": raw(&r.json) }))
@@ -394,7 +369,8 @@ pub(super) async fn share_stored(
         Err(release::ShareError::NotYours(m)) => {
             // 404 (and a logged refusal) unless the caller may see it.
             let reader = state.reader(&caller.partner, Through::AnyShare).await?;
-            visible_versions(&state, &reader, &id, "api").await?;
+            let st = state.clone();
+            crate::service(move || st.out(&reader, "api").must_see(&*st.store, &id, "no such object")).await?;
             return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", m));
         }
         Err(release::ShareError::Store(e)) => return Err(e.into()),
