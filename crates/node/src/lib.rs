@@ -3,8 +3,10 @@
 //! error each transport maps once ([`Error`]), the one read path that
 //! applies the release gate and appends to the release log in one call
 //! ([`read`], whose [`read::Released`] only it builds), and the services
-//! under it: the release decision and the agreements' index ([`release`]),
-//! agreement actions and views ([`agreements`]), authors' signatures
+//! under it, held as one value ([`Node`]): the release decision and the
+//! agreements' index ([`release`]), agreement actions and views
+//! ([`agreements`]; through [`Node`], which forgets the index when it writes),
+//! the one write path for partner input ([`write`]), authors' signatures
 //! ([`provenance`]), retention under ended agreements ([`retention`]) and
 //! hosted partners' keys ([`keys`]).
 //!
@@ -19,6 +21,9 @@ pub mod provenance;
 pub mod read;
 pub mod release;
 pub mod retention;
+mod service;
+pub mod write;
 
 pub use caller::Caller;
+pub use service::Node;
 pub use error::{Error, Result};

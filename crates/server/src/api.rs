@@ -152,9 +152,8 @@ async fn propose(
 ) -> Result<Response, ApiError> {
     must_be_liaison(&caller)?;
     let me = caller.partner.clone();
-    let store = state.store.clone();
-    let a = run(move || agreements::propose(&*store, &me, None, &terms)).await?;
-    state.agreements.invalidate();
+    let node = state.services();
+    let a = run(move || node.propose(&me, None, &terms)).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": a.id, "version": a.version.as_str() }))).into_response())
 }
 
@@ -166,9 +165,8 @@ async fn amend(
 ) -> Result<Response, ApiError> {
     must_be_liaison(&caller)?;
     let (me, id) = (caller.partner.clone(), agreement_id(&id)?);
-    let store = state.store.clone();
-    let a = run(move || agreements::propose(&*store, &me, Some(&id), &terms)).await?;
-    state.agreements.invalidate();
+    let node = state.services();
+    let a = run(move || node.propose(&me, Some(&id), &terms)).await?;
     Ok(created(json!({ "id": a.id, "version": a.version.as_str() })))
 }
 
@@ -181,9 +179,8 @@ fn created(body: Value) -> Response {
 async fn ratify(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>) -> Result<Response, ApiError> {
     must_be_liaison(&caller)?;
     let (me, id) = (caller.partner.clone(), agreement_id(&id)?);
-    let (store, keys) = (state.store.clone(), state.keys.clone());
-    let r = run(move || agreements::ratify(&*store, &keys, &me, &id)).await?;
-    state.agreements.invalidate();
+    let node = state.services();
+    let r = run(move || node.ratify(&me, &id)).await?;
     Ok(created(r.to_value()))
 }
 
@@ -199,9 +196,8 @@ async fn notice(state: AppState, caller: Caller, id: String, kind: policy::Notic
         Some(t) => Some(Timestamp::parse(&t).map_err(|e| ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid notice", format!("effective: {e}")))?),
         None => None,
     };
-    let store = state.store.clone();
-    let n = run(move || agreements::give_notice(&*store, &me, &id, kind, effective)).await?;
-    state.agreements.invalidate();
+    let node = state.services();
+    let n = run(move || node.give_notice(&me, &id, kind, effective)).await?;
     Ok(created(n.to_value()))
 }
 
@@ -223,9 +219,8 @@ async fn cancel_notice(State(state): State<AppState>, Extension(caller): Extensi
     must_be_liaison(&caller)?;
     let (me, id) = (caller.partner.clone(), agreement_id(&id)?);
     let notice = StixId::parse(&notice).map_err(|_| ApiError::not_found("no such notice"))?;
-    let store = state.store.clone();
-    let n = run(move || agreements::cancel_notice(&*store, &me, &id, &notice)).await?;
-    state.agreements.invalidate();
+    let node = state.services();
+    let n = run(move || node.cancel_notice(&me, &id, &notice)).await?;
     Ok((StatusCode::CREATED, Json(n.to_value())).into_response())
 }
 
@@ -313,6 +308,6 @@ async fn add_partner(
         }
         _ => return Err(unprocessable("give either `name` (a hosted partner) or `identity` (a known partner)".into())),
     };
-    state.agreements.invalidate();
+    state.services().records_changed();
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }

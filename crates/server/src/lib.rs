@@ -122,6 +122,17 @@ impl AppState {
         blocking(move || agreements.index(&*store)).await
     }
 
+    /// The node's services over this state's store, index, log and keys.
+    pub fn services(&self) -> ::node::Node {
+        ::node::Node {
+            store: self.store.clone(),
+            agreements: self.agreements.clone(),
+            log: self.log.clone(),
+            keys: self.keys.clone(),
+            limits: self.limits,
+        }
+    }
+
     /// Where a release to `reader` on `channel` goes out and is recorded:
     /// the one read path ([`::node::read`]).
     pub fn out<'a>(&'a self, reader: &'a Arc<release::Reader>, channel: &'a str) -> ::node::read::Out<'a> {

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use model::{StixId, Timestamp};
 use serde_json::{json, value::RawValue, Value};
-use store::{Cursor, DateAdded, Outcome, PutOptions, Role, Versions};
+use store::{Cursor, DateAdded, Outcome, Role, Versions};
 
 use crate::auth::Caller;
 use crate::release::{self, Reader, Through};
@@ -246,49 +246,36 @@ pub(crate) async fn share_objects(state: &AppState, caller: &Caller, objects: &[
     let me = caller.partner.clone();
     let index = state.agreement_index().await?;
     let shares = agreements_of(&index, &me, agreements)?;
-    let limits = state.limits;
     // Validation (JSON, STIX, patterns) and the write run on a blocking
-    // thread: a large share must not hold up the async workers.
+    // thread, through the one write path for partner input: a large share
+    // must not hold up the async workers.
     let owned: Vec<Vec<u8>> = objects.iter().map(|o| o.to_vec()).collect();
-    let (store, partner) = (state.store.clone(), caller.partner.to_string());
-    let shared = !shares.is_empty();
-    let (mut results, slots, outcomes, policy_changed) = crate::blocking(move || {
-        let mut results = Vec::with_capacity(owned.len());
-        let mut valid = Vec::new();
-        let mut slots = Vec::new();
-        for (i, raw) in owned.iter().enumerate() {
-            match release::accept_from(raw, &limits, &partner).and_then(|o| release::authored_as(o, &partner)) {
-                Ok(o) => {
-                    slots.push(results.len());
-                    results.push(Shared::Object { id: o.id().to_string(), version: o.version().map(|v| v.as_str().to_owned()), status: "refused", message: None });
-                    valid.push(o);
-                }
-                Err(message) => results.push(Shared::Invalid { index: i, message }),
-            }
-        }
-        let policy_changed = release::changes_agreements(&valid);
-        let options = PutOptions { shares, posted_by: Some(partner), only_author: true, ..PutOptions::default() };
-        let outcomes = store.put(&valid, &options)?;
-        release::spread_recalls(&*store, &valid, &outcomes)?;
-        Ok((results, slots, outcomes, policy_changed))
+    let (node, partner) = (state.services(), caller.partner.clone());
+    let to = node::write::To { shares, author_unnamed: true, ..node::write::To::default() };
+    let shared = !to.shares.is_empty();
+    let fates = crate::blocking(move || {
+        let input: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        node.put_from(&partner, &input, &to)
     })
     .await?;
-    if policy_changed {
-        state.agreements.invalidate();
-    }
-    if shared && outcomes.iter().any(|o| matches!(o, Outcome::Unchanged(_))) {
+    if shared && fates.iter().any(|f| matches!(f, node::write::Fate::Offered(_, Outcome::Unchanged(_)))) {
         state.indicators.invalidate();
     }
-    for (slot, outcome) in slots.into_iter().zip(outcomes) {
-        let (s, m) = match outcome {
-            Outcome::Added(_) => ("stored", None),
-            Outcome::Unchanged(_) => ("unchanged", Some("already stored".to_owned())),
-            Outcome::Conflict(m) | Outcome::NotAuthor(m) => ("refused", Some(m)),
-        };
-        if let Shared::Object { status, message, .. } = &mut results[slot] {
-            (*status, *message) = (s, m);
-        }
-    }
+    let results = fates
+        .into_iter()
+        .enumerate()
+        .map(|(i, fate)| match fate {
+            node::write::Fate::Invalid(message) => Shared::Invalid { index: i, message },
+            node::write::Fate::Offered(o, outcome) => {
+                let (status, message) = match outcome {
+                    Outcome::Added(_) => ("stored", None),
+                    Outcome::Unchanged(_) => ("unchanged", Some("already stored".to_owned())),
+                    Outcome::Conflict(m) | Outcome::NotAuthor(m) => ("refused", Some(m)),
+                };
+                Shared::Object { id: o.id().to_string(), version: o.version().map(|v| v.as_str().to_owned()), status, message }
+            }
+        })
+        .collect();
     Ok(results)
 }
 
