@@ -7,14 +7,17 @@
 //! agreements' index ([`release`]), agreement actions and views
 //! ([`agreements`]; through [`Node`], which forgets the index when it writes),
 //! the one write path for partner input ([`write`]), authors' signatures
-//! ([`provenance`]), retention under ended agreements ([`retention`]) and
-//! hosted partners' keys ([`keys`]).
+//! ([`provenance`]), retention under ended agreements ([`retention`]),
+//! hosted partners' keys ([`keys`]), token and password checks ([`auth`])
+//! and detection and correlation through the caller's gate ([`detect`]).
 //!
 //! It knows nothing of HTTP, the async runtime or SQL (`cargo xtask tidy`
 //! checks): transports call its blocking functions off their workers.
 
 pub mod agreements;
+pub mod auth;
 mod caller;
+pub mod detect;
 mod error;
 pub mod keys;
 pub mod provenance;

@@ -7,9 +7,7 @@
 //! `/workbench`, [`web`]).
 
 pub mod api;
-pub mod auth;
 pub mod body;
-pub mod detect;
 pub mod detect_limits;
 mod error;
 mod http_metrics;
@@ -34,7 +32,7 @@ use axum::{Json, Router};
 
 pub use error::ApiError;
 /// The services that moved to the `node` crate, where they were.
-pub use ::node::{agreements, keys, provenance, release};
+pub use ::node::{agreements, auth, detect, keys, provenance, release};
 
 /// What a running node shares with every request.
 #[derive(Clone)]

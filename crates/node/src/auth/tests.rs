@@ -50,7 +50,7 @@ fn only_an_admin_of_the_nodes_own_partner_administers_the_node() {
     let admin: Vec<bool> = tokens.iter().map(|t| verify(&*reg, t, 150, NODE).unwrap().unwrap().node_admin).collect();
     assert_eq!(admin, [true, false, false]);
     let c = verify(&*reg, &tokens[2], 150, NODE).unwrap().unwrap();
-    assert!(matches!(c.must_be_node_admin("peers are the node administrator's"), Err(node::Error::Forbidden(m)) if m == "peers are the node administrator's"));
+    assert!(matches!(c.must_be_node_admin("peers are the node administrator's"), Err(crate::Error::Forbidden(m)) if m == "peers are the node administrator's"));
     // A stored partner that is no identity id is a damaged registry, not a caller.
     let (token, record) = issue("identity--a", "ana", Role::Admin, 100, None);
     reg.put_token(&record).unwrap();

@@ -23,7 +23,7 @@ use subtle::ConstantTimeEq;
 
 /// Who a request acts for, once its token checked out (the node's typed
 /// caller).
-pub use node::Caller;
+pub use crate::Caller;
 
 /// The caller a stored credential acts as, on the node whose own partner is
 /// `node`; a stored partner that is no identity id is a damaged registry.
