@@ -249,3 +249,6 @@ fn item(reader: &Reader, r: &Record, items: &mut Items) -> Result<bool> {
 fn append(log: &SharedLog, draft: Draft) -> Result<()> {
     log.append(draft).map(|_| ()).map_err(|e| Error::Log(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests;

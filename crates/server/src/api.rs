@@ -237,7 +237,7 @@ pub(crate) async fn partners_known_to(state: &AppState, caller: &Caller) -> Resu
         let me = &caller.partner;
         let index = state.agreement_index().await?;
         for id in index.ids() {
-            if let Some(a) = index.agreement(&id).filter(|a| a.is_party(&me)) {
+            if let Some(a) = index.agreement(&id).filter(|a| a.is_party(me)) {
                 known.extend(a.terms.parties.iter().map(|p| p.to_string()));
             }
         }
