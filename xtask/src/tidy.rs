@@ -15,12 +15,12 @@ use serde_json::Value;
 /// (crate, forbidden dependencies): what each layer must not know, even
 /// through other crates.
 const FORBIDDEN: &[(&str, &[&str])] = &[
-    ("entente-model", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "entente-store"]),
-    ("entente-pattern", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "entente-store"]),
-    ("entente-policy", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "entente-store"]),
+    ("entente-model", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "entente-store", "entente-node"]),
+    ("entente-pattern", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "entente-store", "entente-node"]),
+    ("entente-policy", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "entente-store", "entente-node"]),
     // The release log: std::fs and the model (which reads patterns with
     // `pattern`), nothing above it.
-    ("entente-audit", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "entente-store", "entente-policy", "entente-taxii", "entente-server"]),
+    ("entente-audit", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "entente-store", "entente-policy", "entente-taxii", "entente-server", "entente-node"]),
     // The module kit and the modules: pure, like policy; no maud either
     // (pages are the web layer's), no store (records reach them as values).
     ("entente-partnership", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
@@ -28,10 +28,13 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("entente-dialogue", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
     // MISP conversion: pure like the module kit; reads and writes feed files only.
     ("entente-misp", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
-    ("entente-taxii", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "clap"]),
-    ("entente-store", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "clap"]),
-    ("entente-store-sqlite", &["axum", "hyper", "clap", "tokio-postgres", "postgres"]),
-    ("entente-store-postgres", &["axum", "clap", "rusqlite"]),
+    // The service layer every interface calls: blocking calls over the
+    // foundation crates, no runtime, HTTP, pages, command line or SQL.
+    ("entente-node", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-server", "entente-taxii"]),
+    ("entente-taxii", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "clap", "entente-node"]),
+    ("entente-store", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "clap", "entente-node"]),
+    ("entente-store-sqlite", &["axum", "hyper", "clap", "tokio-postgres", "postgres", "entente-node"]),
+    ("entente-store-postgres", &["axum", "clap", "rusqlite", "entente-node"]),
     ("entente-federation", &["axum", "clap", "rusqlite"]),
     ("entente-server", &["clap"]),
 ];

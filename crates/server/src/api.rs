@@ -88,10 +88,6 @@ impl From<agreements::Error> for ApiError {
     }
 }
 
-fn partner(caller: &Caller) -> Result<StixId, ApiError> {
-    StixId::parse(&caller.partner).map_err(ApiError::internal)
-}
-
 /// Agreements are acted on (proposed, amended, ratified, given notice) by a
 /// liaison or an administrator; the web pages ask the same.
 pub(crate) fn must_be_liaison(caller: &Caller) -> Result<(), ApiError> {
@@ -136,14 +132,14 @@ fn view_json(v: &View) -> Value {
 }
 
 async fn list(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<Json<Value>, ApiError> {
-    let me = partner(&caller)?;
+    let me = caller.partner.clone();
     let store = state.store.clone();
     let views = run(move || Ok(agreements::Book::load(&*store)?.list(&me, &Timestamp::now()))).await?;
     Ok(Json(json!({ "agreements": views.iter().map(view_json).collect::<Vec<_>>() })))
 }
 
 async fn show(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let (me, id) = (partner(&caller)?, agreement_id(&id)?);
+    let (me, id) = (caller.partner.clone(), agreement_id(&id)?);
     let store = state.store.clone();
     let view = run(move || agreements::Book::load(&*store)?.view(&id, &me, &Timestamp::now())).await?;
     Ok(Json(view_json(&view)))
@@ -155,10 +151,9 @@ async fn propose(
     Json(terms): Json<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
     must_be_liaison(&caller)?;
-    let me = partner(&caller)?;
-    let store = state.store.clone();
-    let a = run(move || agreements::propose(&*store, &me, None, &terms)).await?;
-    state.agreements.invalidate();
+    let me = caller.partner.clone();
+    let node = state.services();
+    let a = run(move || node.propose(&me, None, &terms)).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": a.id, "version": a.version.as_str() }))).into_response())
 }
 
@@ -169,10 +164,9 @@ async fn amend(
     Json(terms): Json<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
     must_be_liaison(&caller)?;
-    let (me, id) = (partner(&caller)?, agreement_id(&id)?);
-    let store = state.store.clone();
-    let a = run(move || agreements::propose(&*store, &me, Some(&id), &terms)).await?;
-    state.agreements.invalidate();
+    let (me, id) = (caller.partner.clone(), agreement_id(&id)?);
+    let node = state.services();
+    let a = run(move || node.propose(&me, Some(&id), &terms)).await?;
     Ok(created(json!({ "id": a.id, "version": a.version.as_str() })))
 }
 
@@ -184,10 +178,9 @@ fn created(body: Value) -> Response {
 
 async fn ratify(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>) -> Result<Response, ApiError> {
     must_be_liaison(&caller)?;
-    let (me, id) = (partner(&caller)?, agreement_id(&id)?);
-    let (store, keys) = (state.store.clone(), state.keys.clone());
-    let r = run(move || agreements::ratify(&*store, &keys, &me, &id)).await?;
-    state.agreements.invalidate();
+    let (me, id) = (caller.partner.clone(), agreement_id(&id)?);
+    let node = state.services();
+    let r = run(move || node.ratify(&me, &id)).await?;
     Ok(created(r.to_value()))
 }
 
@@ -198,14 +191,13 @@ struct NoticeBody {
 
 async fn notice(state: AppState, caller: Caller, id: String, kind: policy::NoticeKind, body: Option<Json<NoticeBody>>) -> Result<Response, ApiError> {
     must_be_liaison(&caller)?;
-    let (me, id) = (partner(&caller)?, agreement_id(&id)?);
+    let (me, id) = (caller.partner.clone(), agreement_id(&id)?);
     let effective = match body.and_then(|b| b.0.effective) {
         Some(t) => Some(Timestamp::parse(&t).map_err(|e| ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid notice", format!("effective: {e}")))?),
         None => None,
     };
-    let store = state.store.clone();
-    let n = run(move || agreements::give_notice(&*store, &me, &id, kind, effective)).await?;
-    state.agreements.invalidate();
+    let node = state.services();
+    let n = run(move || node.give_notice(&me, &id, kind, effective)).await?;
     Ok(created(n.to_value()))
 }
 
@@ -225,11 +217,10 @@ async fn withdraw(State(s): State<AppState>, Extension(c): Extension<Caller>, Pa
 /// agreement action makes).
 async fn cancel_notice(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path((id, notice)): Path<(String, String)>) -> Result<Response, ApiError> {
     must_be_liaison(&caller)?;
-    let (me, id) = (partner(&caller)?, agreement_id(&id)?);
+    let (me, id) = (caller.partner.clone(), agreement_id(&id)?);
     let notice = StixId::parse(&notice).map_err(|_| ApiError::not_found("no such notice"))?;
-    let store = state.store.clone();
-    let n = run(move || agreements::cancel_notice(&*store, &me, &id, &notice)).await?;
-    state.agreements.invalidate();
+    let node = state.services();
+    let n = run(move || node.cancel_notice(&me, &id, &notice)).await?;
     Ok((StatusCode::CREATED, Json(n.to_value())).into_response())
 }
 
@@ -240,13 +231,13 @@ async fn cancel_notice(State(state): State<AppState>, Extension(caller): Extensi
 pub(crate) async fn partners_known_to(state: &AppState, caller: &Caller) -> Result<Vec<store::PartnerRecord>, ApiError> {
     let registry = state.registry.clone();
     let all = crate::blocking(move || registry.partners()).await?;
-    let node_admin = caller.role == Role::Admin && caller.partner == state.node.partner;
-    let mut known = std::collections::BTreeSet::from([caller.partner.clone(), state.node.partner.clone()]);
+    let node_admin = caller.node_admin;
+    let mut known = std::collections::BTreeSet::from([caller.partner.to_string(), state.node.partner.clone()]);
     if !node_admin {
-        let me = partner(caller)?;
+        let me = &caller.partner;
         let index = state.agreement_index().await?;
         for id in index.ids() {
-            if let Some(a) = index.agreement(&id).filter(|a| a.is_party(&me)) {
+            if let Some(a) = index.agreement(&id).filter(|a| a.is_party(me)) {
                 known.extend(a.terms.parties.iter().map(|p| p.to_string()));
             }
         }
@@ -267,9 +258,7 @@ async fn partners(State(state): State<AppState>, Extension(caller): Extension<Ca
 /// `GET /api/v1/peers` (admin of the node's own partner): the nodes this
 /// node pulls from, without their credentials.
 async fn peers(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<Json<Value>, ApiError> {
-    if !(caller.role == Role::Admin && caller.partner == state.node.partner) {
-        return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "peers are the node administrator's"));
-    }
+    caller.must_be_node_admin("peers are the node administrator's")?;
     let registry = state.registry.clone();
     let all = crate::blocking(move || registry.peers()).await?;
     let list: Vec<Value> = all
@@ -301,9 +290,7 @@ async fn add_partner(
     Extension(caller): Extension<Caller>,
     Json(body): Json<NewPartner>,
 ) -> Result<Response, ApiError> {
-    if !(caller.role == Role::Admin && caller.partner == state.node.partner) {
-        return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "adding partners needs the node's admin role"));
-    }
+    caller.must_be_node_admin("adding partners needs the node's admin role")?;
     let unprocessable = |m: String| ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid partner", m);
     let (store, registry, keys) = (state.store.clone(), state.registry.clone(), state.keys.clone());
     let id = match (body.name, body.identity) {
@@ -321,6 +308,6 @@ async fn add_partner(
         }
         _ => return Err(unprocessable("give either `name` (a hosted partner) or `identity` (a known partner)".into())),
     };
-    state.agreements.invalidate();
+    state.services().records_changed();
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }

@@ -63,6 +63,21 @@ impl From<store::Error> for ApiError {
     }
 }
 
+/// The node's error, mapped once for the REST API (the pages and TAXII
+/// convert from this as they always did).
+impl From<node::Error> for ApiError {
+    fn from(e: node::Error) -> Self {
+        match e {
+            node::Error::NotFound(m) => ApiError::not_found(m),
+            node::Error::Forbidden(m) => ApiError::client(StatusCode::FORBIDDEN, "forbidden", m),
+            node::Error::Invalid(m) => ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", m),
+            node::Error::Conflict(m) => ApiError::client(StatusCode::CONFLICT, "conflict", m),
+            node::Error::Store(s) => ApiError::from(s),
+            e @ (node::Error::Log(_) | node::Error::Internal(_)) => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({

@@ -6,21 +6,14 @@
 //! API (`/api/v1/`) and the web pages (`/`, `/login`, `/intel`, `/share`, `/detection`,
 //! `/workbench`, [`web`]).
 
-pub mod agreements;
 pub mod api;
-pub mod auth;
 pub mod body;
-pub mod detect;
 pub mod detect_limits;
 mod error;
 mod http_metrics;
-pub mod keys;
 pub mod modules;
 pub mod node;
 pub mod peers;
-pub mod provenance;
-pub mod release;
-pub mod release_log;
 pub mod retention;
 pub mod sync;
 pub mod taxii;
@@ -38,6 +31,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 pub use error::ApiError;
+/// The services that moved to the `node` crate, where they were.
+pub use ::node::{agreements, auth, detect, keys, provenance, release};
 
 /// What a running node shares with every request.
 #[derive(Clone)]
@@ -125,10 +120,26 @@ impl AppState {
         blocking(move || agreements.index(&*store)).await
     }
 
+    /// The node's services over this state's store, index, log and keys.
+    pub fn services(&self) -> ::node::Node {
+        ::node::Node {
+            store: self.store.clone(),
+            agreements: self.agreements.clone(),
+            log: self.log.clone(),
+            keys: self.keys.clone(),
+            limits: self.limits,
+        }
+    }
+
+    /// Where a release to `reader` on `channel` goes out and is recorded:
+    /// the one read path ([`::node::read`]).
+    pub fn out<'a>(&'a self, reader: &'a Arc<release::Reader>, channel: &'a str) -> ::node::read::Out<'a> {
+        ::node::read::Out::new(&self.log, reader, channel)
+    }
+
     /// A reader for `partner` now, deciding through `through`.
-    pub async fn reader(&self, partner: &str, through: release::Through) -> Result<Arc<release::Reader>, ApiError> {
-        let partner = model::StixId::parse(partner).map_err(ApiError::internal)?;
-        Ok(release::Reader::new(partner, self.agreement_index().await?, through))
+    pub async fn reader(&self, partner: &policy::PartnerId, through: release::Through) -> Result<Arc<release::Reader>, ApiError> {
+        Ok(release::Reader::new(partner.clone(), self.agreement_index().await?, through))
     }
 }
 
@@ -221,6 +232,14 @@ pub async fn blocking<T: Send + 'static>(
         .map_err(ApiError::from)
 }
 
+/// Runs a blocking service call ([`::node`]) on the blocking pool.
+pub async fn service<T: Send + 'static>(f: impl FnOnce() -> ::node::Result<T> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(format!("service task failed: {e}")))?
+        .map_err(ApiError::from)
+}
+
 async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let store = state.store.clone();
     // A trivial query proves the store answers.
@@ -297,7 +316,7 @@ async fn metrics(
         telemetry::MetricsAccess::Token => {
             let ip = ip.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
             match taxii::authenticate(&state, &headers, ip).await {
-                Ok(caller) if caller.partner == state.node.partner => {}
+                Ok(caller) if caller.partner.as_str() == state.node.partner => {}
                 Ok(_) => {
                     return ApiError::client(StatusCode::FORBIDDEN, "forbidden", "metrics are for tokens of the node's own partner")
                         .into_response();

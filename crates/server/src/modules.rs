@@ -74,6 +74,18 @@ pub enum Error {
     Log(String),
 }
 
+impl From<::node::Error> for Error {
+    fn from(e: ::node::Error) -> Self {
+        match e {
+            ::node::Error::NotFound(m) => Error::NotFound(m),
+            ::node::Error::Conflict(m) => Error::Conflict(m),
+            ::node::Error::Store(s) => Error::Store(s),
+            ::node::Error::Log(m) => Error::Log(m),
+            other => Error::Log(other.to_string()),
+        }
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         match e {
@@ -161,10 +173,7 @@ pub fn view(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, c
         }
         Ok(())
     })?;
-    let items = crate::release_log::items(&reader, &stored).map_err(Error::Log)?;
-    if !items.is_empty() {
-        node.log.append(audit::Draft::release(me.clone(), channel, items)).map_err(|e| Error::Log(e.to_string()))?;
-    }
+    let stored = ::node::read::Out::new(&node.log, &reader, channel).records(stored)?.into_inner();
     Ok(Scope { me: me.clone(), agreement: latest, state, now, records: Records::new(records), stored, reader })
 }
 
@@ -244,10 +253,7 @@ pub fn act(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, ac
         Some(Outcome::Conflict(why) | Outcome::NotAuthor(why)) => return Err(Error::Conflict(why.clone())),
         None => return Err(Error::Store(store::Error::Internal("the store answered nothing for one record".into()))),
     }
-    let mut items = audit::Items::with_capacity(1);
-    let version = object.version().map(Timestamp::as_str).unwrap_or_default();
-    items.push_stored(object.id().as_str(), version, None).map_err(Error::Log)?;
-    node.log.append(audit::Draft::release(scope.reader.partner.clone(), channel, items)).map_err(|e| Error::Log(e.to_string()))?;
+    ::node::read::authored(&node.log, &scope.reader.partner, channel, &object)?;
     Ok(object)
 }
 
@@ -306,7 +312,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Error> + Send
 }
 
 fn who(caller: &Caller) -> Result<StixId, ApiError> {
-    StixId::parse(&caller.partner).map_err(ApiError::internal)
+    Ok(caller.partner.clone())
 }
 
 /// `GET /api/v1/agreements/{id}/modules/{module}`: the module's state.

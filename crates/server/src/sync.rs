@@ -633,8 +633,7 @@ impl Page<'_> {
                 signatures,
                 ..PutOptions::default()
             };
-            let outcomes = store.put(&objects, &options).map_err(|e| e.to_string())?;
-            crate::release::spread_recalls(store, &objects, &outcomes).map_err(|e| e.to_string())?;
+            let outcomes = node::write::put(store, &objects, &options).map_err(|e| e.to_string())?;
             for outcome in outcomes {
                 match outcome {
                     store::Outcome::Added(_) => report.added += 1,

@@ -171,8 +171,7 @@ pub fn run(args: &DetectArgs, config: &Config) -> anyhow::Result<ExitCode> {
             serde_json::to_writer(&mut out, &line)?;
             out.write_all(b"\n")?;
         }
-        let items = server::release_log::items(&reader, &records).map_err(|e| anyhow::anyhow!("release log: {e}"))?;
-        log.append(audit::Draft::release(me.clone(), "detect", items)).map_err(|e| anyhow::anyhow!("release log: {e}"))?;
+        node::read::Out::new(&log, &reader, "detect").records(records)?;
     }
     for a in &session.set_aside {
         eprintln!(
@@ -227,8 +226,7 @@ pub fn correlate(args: &CorrelateArgs, config: &Config) -> anyhow::Result<ExitCo
     let (c, records) = detect::correlate(&*node.store, &reader, kind, &args.value, args.threshold, args.noisy, detect::NOISY_CAP)?;
     if !records.is_empty() {
         let log = audit::SharedLog::open(config.data_dir.join("release.log")).context("opening the release log")?;
-        let items = server::release_log::items(&reader, &records).map_err(|e| anyhow::anyhow!("release log: {e}"))?;
-        log.append(audit::Draft::release(me, "correlate", items)).map_err(|e| anyhow::anyhow!("release log: {e}"))?;
+        node::read::Out::new(&log, &reader, "correlate").records(records)?;
         log.sync().context("syncing the release log")?;
     }
     let mut out = io::stdout().lock();

@@ -27,36 +27,20 @@ pub(super) fn release_for(partner: &str, store: &dyn store::Store, config: &Conf
     Ok((reader, log))
 }
 
-/// Scans `query` through `release`'s gate (when given), handing each record
-/// to `each` and appending what was handed over to the release log (one
-/// entry per thousand versions, channel `export`), synced before returning.
+/// Scans `query`, handing each record to `each`; for a partner
+/// (`release`), through the one read path: its gate, and an entry in the
+/// release log per thousand versions (channel `export`), synced before
+/// returning.
 pub(super) fn released(
     store: &dyn store::Store,
-    mut query: store::Query,
+    query: store::Query,
     release: Option<&Release>,
     each: &mut dyn FnMut(&store::Record) -> Result<(), String>,
 ) -> anyhow::Result<u64> {
-    query.gate = release.map(|(reader, _)| reader.gate());
-    let mut batch: Vec<store::Record> = Vec::new();
-    let log_batch = |batch: &mut Vec<store::Record>| -> Result<(), String> {
-        if let (Some((reader, log)), false) = (release, batch.is_empty()) {
-            let items = server::release_log::items(reader, batch)?;
-            log.append(audit::Draft::release(reader.partner.clone(), "export", items)).map_err(|e| e.to_string())?;
-        }
-        batch.clear();
-        Ok(())
+    let n = match release {
+        Some((reader, log)) => node::read::Out::new(log, reader, "export").stream(store, query, 1000, each)?,
+        None => store.scan(&query, &mut |record| each(&record))?,
     };
-    let n = store.scan(&query, &mut |record| {
-        each(&record)?;
-        if release.is_some() {
-            batch.push(record);
-            if batch.len() == 1000 {
-                log_batch(&mut batch)?;
-            }
-        }
-        Ok(())
-    })?;
-    log_batch(&mut batch).map_err(|e| anyhow::anyhow!(e))?;
     if let Some((_, log)) = release {
         log.sync().context("syncing the release log")?;
     }

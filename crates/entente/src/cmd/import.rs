@@ -166,10 +166,7 @@ fn import_file(
             }
         }
         let put_started = Instant::now();
-        let put = store.put(&objects, options).and_then(|outcomes| {
-            server::release::spread_recalls(store, &objects, &outcomes)?;
-            Ok(outcomes)
-        });
+        let put = node::write::put(store, &objects, options);
         store_secs += put_started.elapsed().as_secs_f64();
         match put {
             Ok(outcomes) => tally(&label, &outcomes, totals),

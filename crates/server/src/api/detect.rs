@@ -5,7 +5,7 @@
 //! and who else reported them). Every indicator and object named in an
 //! answer passed the caller's release decision and is in the release log.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -17,9 +17,8 @@ use axum::{Extension, Json};
 use serde_json::{json, Value};
 use store::Role;
 
-use super::partner;
 use crate::auth::Caller;
-use crate::detect::{self, Feed, Ready, Session};
+use crate::detect::{self, Feed, Ready};
 use crate::detect_limits::{CancelOnDrop, Refused};
 use crate::release::Through;
 use crate::{ApiError, AppState};
@@ -151,19 +150,7 @@ pub(crate) fn may_sight(caller: &Caller) -> bool {
 }
 
 /// What one detection run found for a caller.
-pub(crate) struct Detection {
-    /// The hits, each on an indicator the caller may see as stored now.
-    pub hits: Vec<detect::Hit>,
-    /// What the run did.
-    pub totals: detect::Totals,
-    /// Each hit's sighting id, in the hits' order, when sightings were asked.
-    pub sightings: Vec<Option<String>>,
-    /// The indicators hit, once each (logged as released).
-    pub indicators: Vec<store::Record>,
-    /// Indicators set aside for running out of their steps (logged as
-    /// released: the answer names them); the answer is incomplete for them.
-    pub set_aside: Vec<detect::SetAside>,
-}
+pub(crate) use detect::Detection;
 
 /// Matches observations against the indicators the caller may see (its
 /// release gate before and after matching), creates a sighting per hit for
@@ -171,9 +158,8 @@ pub(crate) struct Detection {
 /// handlers), and logs the indicators hit on `channel`: the REST API's and
 /// the web pages' detection.
 pub(crate) async fn detect_for(state: &AppState, caller: &Caller, ready: Vec<Ready>, unindexed: bool, sight: bool, channel: &str) -> Result<Detection, ApiError> {
-    let me = partner(caller)?;
     let reader = state.reader(&caller.partner, Through::AnyShare).await?;
-    let worker = state.detection.admit(&caller.partner).await.map_err(|r| match r {
+    let worker = state.detection.admit(caller.partner.as_str()).await.map_err(|r| match r {
         Refused::PartnerBusy => ApiError::client(
             StatusCode::TOO_MANY_REQUESTS,
             "too many requests",
@@ -185,50 +171,39 @@ pub(crate) async fn detect_for(state: &AppState, caller: &Caller, ready: Vec<Rea
     let cancel = Arc::new(AtomicBool::new(false));
     let _cancel_on_drop = CancelOnDrop(cancel.clone());
     let budget = state.detection.budget(cancel);
-    let (store, indicators) = (state.store.clone(), state.indicators.clone());
+    let (node, indicators, channel) = (state.services(), state.indicators.clone(), channel.to_owned());
     let run_reader = reader.clone();
-    let partner_id = caller.partner.clone();
-    let (hits, totals, sightings, set_aside, stopped) = crate::blocking(move || {
-        // Held while the work runs, even after the client went away.
+    let partner = caller.partner.clone();
+    let ran = crate::service(move || {
+        // Held while the work runs, even after the client went away (its
+        // limits are counted then too).
         let _worker = worker;
-        indicators.refresh(&*store)?;
-        let mut session = Session::new(&indicators, &*store, run_reader);
-        session.unindexed = unindexed;
-        session.budget = budget;
-        let hits = session.run(&ready)?;
-        for a in &session.set_aside {
-            metrics::counter!("entente_detect_limited_total", "limit" => detect::Limit::IndicatorSteps.as_str()).increment(1);
-            tracing::warn!(partner = %partner_id, indicator = %a.indicator.id, limit = "indicator_steps", "detection set an indicator aside");
-        }
-        if let Some(stop) = session.stopped.take() {
-            metrics::counter!("entente_detect_limited_total", "limit" => stop.limit.as_str()).increment(1);
-            let indicator = stop.indicator.as_ref().map(|r| r.id.as_str()).unwrap_or("-");
-            tracing::warn!(partner = %partner_id, indicator, limit = stop.limit.as_str(), steps = session.totals.steps, "detection request stopped");
-            return Ok((Vec::new(), session.totals, Vec::new(), session.set_aside, Some(stop)));
-        }
-        let sightings = if sight {
-            detect::record_sightings(&*store, &me, &hits).map_err(store::Error::Internal)?
-        } else {
-            Vec::new()
-        };
-        Ok((hits, session.totals, sightings, session.set_aside, None))
+        let ran = detect::request(&node, &indicators, &run_reader, &ready, unindexed, sight, budget, &channel)?;
+        count_limits(&partner, &ran);
+        Ok(ran)
     })
     .await?;
-    if let Some(stop) = stopped {
-        if let Some(r) = &stop.indicator {
-            crate::release_log::released(state, &reader, channel, std::slice::from_ref(r))?;
-        }
-        return Err(stopped_error(&state.detection.limits, &stop));
+    match ran {
+        detect::Ran::Done(d) => Ok(d),
+        detect::Ran::Stopped { stop, .. } => Err(stopped_error(&state.detection.limits, &stop)),
     }
-    let mut released: BTreeMap<String, store::Record> = BTreeMap::new();
-    for h in &hits {
-        released.entry(h.indicator.id.clone()).or_insert_with(|| h.indicator.clone());
+}
+
+/// Counts and logs the limits a detection run met.
+fn count_limits(partner: &policy::PartnerId, ran: &detect::Ran) {
+    let set_aside = match ran {
+        detect::Ran::Done(d) => &d.set_aside,
+        detect::Ran::Stopped { set_aside, .. } => set_aside,
+    };
+    for a in set_aside {
+        metrics::counter!("entente_detect_limited_total", "limit" => detect::Limit::IndicatorSteps.as_str()).increment(1);
+        tracing::warn!(partner = %partner, indicator = %a.indicator.id, limit = "indicator_steps", "detection set an indicator aside");
     }
-    let indicators: Vec<store::Record> = released.into_values().collect();
-    crate::release_log::released(state, &reader, channel, &indicators)?;
-    let named: Vec<store::Record> = set_aside.iter().map(|a| a.indicator.clone()).collect();
-    crate::release_log::released(state, &reader, channel, &named)?;
-    Ok(Detection { hits, totals, sightings, indicators, set_aside })
+    if let detect::Ran::Stopped { stop, totals, .. } = ran {
+        metrics::counter!("entente_detect_limited_total", "limit" => stop.limit.as_str()).increment(1);
+        let indicator = stop.indicator.as_ref().map(|r| r.id.as_str()).unwrap_or("-");
+        tracing::warn!(partner = %partner, indicator, limit = stop.limit.as_str(), steps = totals.steps, "detection request stopped");
+    }
 }
 
 /// 422 for a request that went over its budget: which limit, and the
@@ -275,7 +250,7 @@ pub(super) async fn observable(
     let (store, r) = (state.store.clone(), reader.clone());
     let (c, records) =
         crate::blocking(move || detect::correlate(&*store, &r, kind, &value, limit, noisy, detect::NOISY_CAP)).await?;
-    crate::release_log::released(&state, &reader, "api", &records)?;
+    state.out(&reader, "api").records(records)?;
     Ok(Json(c).into_response())
 }
 
@@ -311,10 +286,9 @@ pub(super) async fn of_object(
     })
     .await?;
     let Some((latest, values, also, seen)) = answer else {
-        crate::release_log::refused(&state, &reader, "api", &id)?;
-        return Err(ApiError::not_found("no such object"));
+        return Err(state.out(&reader, "api").refuse(&id, "no such object").into());
     };
-    crate::release_log::released(&state, &reader, "api", std::slice::from_ref(&latest))?;
-    crate::release_log::released(&state, &reader, "api", &seen)?;
+    state.out(&reader, "api").record(latest, "no such object")?;
+    state.out(&reader, "api").records(seen)?;
     Ok(Json(json!({ "id": id, "also_reported_by": also, "observables": values })).into_response())
 }

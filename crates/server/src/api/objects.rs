@@ -6,6 +6,7 @@
 //! recorded in the release log: the API is one more path out of the node.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query as UrlQuery, State};
 use axum::http::StatusCode;
@@ -13,11 +14,11 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use model::{StixId, Timestamp};
 use serde_json::{json, value::RawValue, Value};
-use store::{Cursor, DateAdded, Outcome, PutOptions, Role, Versions};
+use store::{Cursor, DateAdded, Outcome, Role, Versions};
 
-use super::partner;
 use crate::auth::Caller;
 use crate::release::{self, Reader, Through};
+use node::read::Released;
 use crate::{ApiError, AppState};
 
 fn bad(description: impl Into<String>) -> ApiError {
@@ -96,7 +97,7 @@ pub(super) async fn search(
         through,
         ..store::Query::default()
     };
-    let page = visible_page(&state, &reader, query, "api").await?;
+    let page = visible_page(&state, &reader, query, "api").await?.into_inner();
     let next = page.next.map(|c| state.cursors.seal(c.0 .0, &context));
     let objects: Vec<Box<RawValue>> = page.records.iter().map(|r| raw(&r.json)).collect();
     Ok(Json(json!({ "objects": objects, "more": page.more, "next": next })).into_response())
@@ -105,40 +106,17 @@ pub(super) async fn search(
 /// One page of `query` as the reader may see it (its gate set here, so
 /// refused versions never count towards the page), the release logged on
 /// `channel`: the search of the REST API and of the web pages.
-pub(crate) async fn visible_page(state: &AppState, reader: &std::sync::Arc<Reader>, mut query: store::Query, channel: &str) -> Result<store::Page, ApiError> {
-    query.gate = Some(reader.gate());
-    let store = state.store.clone();
-    let page = crate::blocking(move || store.query(&query)).await?;
-    crate::release_log::released(state, reader, channel, &page.records)?;
-    Ok(page)
+pub(crate) async fn visible_page(state: &AppState, reader: &Arc<Reader>, query: store::Query, channel: &'static str) -> Result<Released<store::Page>, ApiError> {
+    let (st, reader) = (state.clone(), reader.clone());
+    crate::service(move || st.out(&reader, channel).page(&*st.store, query)).await
 }
 
-/// The versions of one object the reader may see, oldest first; 404 (and
-/// the refusal logged on `channel`) when there is none. The web pages read
-/// objects through it too.
-pub(crate) async fn visible_versions(state: &AppState, reader: &std::sync::Arc<Reader>, id: &StixId, channel: &str) -> Result<Vec<store::Record>, ApiError> {
-    let query = store::Query {
-        ids: vec![id.to_string()],
-        versions: Versions::ALL,
-        gate: Some(reader.gate()),
-        ..store::Query::default()
-    };
-    let store = state.store.clone();
-    let mut records = crate::blocking(move || {
-        let mut out = Vec::new();
-        store.scan(&query, &mut |r| {
-            out.push(r);
-            Ok(())
-        })?;
-        Ok(out)
-    })
-    .await?;
-    records.sort_by_key(|r| r.version_micros);
-    if records.is_empty() {
-        crate::release_log::refused(state, reader, channel, id)?;
-        return Err(ApiError::not_found("no such object"));
-    }
-    Ok(records)
+/// Every version of one object the reader may see, oldest first, released
+/// on `channel`; 404 (and the refusal logged) when there is none. The web
+/// pages read objects through it too.
+pub(crate) async fn visible_versions(state: &AppState, reader: &Arc<Reader>, id: &StixId, channel: &'static str) -> Result<Released<Vec<store::Record>>, ApiError> {
+    let (st, reader, id) = (state.clone(), reader.clone(), id.clone());
+    crate::service(move || st.out(&reader, channel).versions(&*st.store, &id, "no such object")).await
 }
 
 fn object_id(raw: &str) -> Result<StixId, ApiError> {
@@ -153,11 +131,8 @@ pub(super) async fn show(
 ) -> Result<Response, ApiError> {
     let id = object_id(&id)?;
     let reader = state.reader(&caller.partner, Through::AnyShare).await?;
-    let mut versions = visible_versions(&state, &reader, &id, "api").await?;
-    let Some(latest) = versions.pop() else {
-        return Err(ApiError::not_found("no such object"));
-    };
-    crate::release_log::released(&state, &reader, "api", std::slice::from_ref(&latest))?;
+    let st = state.clone();
+    let latest = crate::service(move || st.out(&reader, "api").latest(&*st.store, &id, "no such object")).await?.into_inner();
     Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], latest.json).into_response())
 }
 
@@ -170,7 +145,6 @@ pub(super) async fn versions(
     let id = object_id(&id)?;
     let reader = state.reader(&caller.partner, Through::AnyShare).await?;
     let versions = visible_versions(&state, &reader, &id, "api").await?;
-    crate::release_log::released(&state, &reader, "api", &versions)?;
     let list: Vec<Value> = versions
         .iter()
         .map(|r| json!({ "version": r.version, "date_added": r.date_added.to_string(), "object": raw(&r.json) }))
@@ -195,9 +169,8 @@ pub(super) async fn explain(
     let store = state.store.clone();
     let key = id.clone();
     let stored = crate::blocking(move || store.get(&key, &Versions::ALL)).await?;
-    let node_admin = caller.role == Role::Admin && caller.partner == state.node.partner;
     let author = stored.iter().find_map(|r| r.created_by_ref.clone().or_else(|| r.posted_by.clone()));
-    if stored.is_empty() || !(node_admin || author.as_deref() == Some(caller.partner.as_str())) {
+    if stored.is_empty() || !(caller.node_admin || author.as_deref() == Some(caller.partner.as_str())) {
         return Err(ApiError::not_found("no such object"));
     }
     let index = state.agreement_index().await?;
@@ -270,52 +243,39 @@ impl Shared {
 /// is kept when some are refused. The REST API's and the web pages' share.
 /// The caller's role is checked by the handlers ([`may_share`]).
 pub(crate) async fn share_objects(state: &AppState, caller: &Caller, objects: &[&[u8]], agreements: &[String]) -> Result<Vec<Shared>, ApiError> {
-    let me = partner(caller)?;
+    let me = caller.partner.clone();
     let index = state.agreement_index().await?;
     let shares = agreements_of(&index, &me, agreements)?;
-    let limits = state.limits;
     // Validation (JSON, STIX, patterns) and the write run on a blocking
-    // thread: a large share must not hold up the async workers.
+    // thread, through the one write path for partner input: a large share
+    // must not hold up the async workers.
     let owned: Vec<Vec<u8>> = objects.iter().map(|o| o.to_vec()).collect();
-    let (store, partner) = (state.store.clone(), caller.partner.clone());
-    let shared = !shares.is_empty();
-    let (mut results, slots, outcomes, policy_changed) = crate::blocking(move || {
-        let mut results = Vec::with_capacity(owned.len());
-        let mut valid = Vec::new();
-        let mut slots = Vec::new();
-        for (i, raw) in owned.iter().enumerate() {
-            match release::accept_from(raw, &limits, &partner).and_then(|o| release::authored_as(o, &partner)) {
-                Ok(o) => {
-                    slots.push(results.len());
-                    results.push(Shared::Object { id: o.id().to_string(), version: o.version().map(|v| v.as_str().to_owned()), status: "refused", message: None });
-                    valid.push(o);
-                }
-                Err(message) => results.push(Shared::Invalid { index: i, message }),
-            }
-        }
-        let policy_changed = release::changes_agreements(&valid);
-        let options = PutOptions { shares, posted_by: Some(partner), only_author: true, ..PutOptions::default() };
-        let outcomes = store.put(&valid, &options)?;
-        release::spread_recalls(&*store, &valid, &outcomes)?;
-        Ok((results, slots, outcomes, policy_changed))
+    let (node, partner) = (state.services(), caller.partner.clone());
+    let to = node::write::To { shares, author_unnamed: true, ..node::write::To::default() };
+    let shared = !to.shares.is_empty();
+    let fates = crate::blocking(move || {
+        let input: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        node.put_from(&partner, &input, &to)
     })
     .await?;
-    if policy_changed {
-        state.agreements.invalidate();
-    }
-    if shared && outcomes.iter().any(|o| matches!(o, Outcome::Unchanged(_))) {
+    if shared && fates.iter().any(|f| matches!(f, node::write::Fate::Offered(_, Outcome::Unchanged(_)))) {
         state.indicators.invalidate();
     }
-    for (slot, outcome) in slots.into_iter().zip(outcomes) {
-        let (s, m) = match outcome {
-            Outcome::Added(_) => ("stored", None),
-            Outcome::Unchanged(_) => ("unchanged", Some("already stored".to_owned())),
-            Outcome::Conflict(m) | Outcome::NotAuthor(m) => ("refused", Some(m)),
-        };
-        if let Shared::Object { status, message, .. } = &mut results[slot] {
-            (*status, *message) = (s, m);
-        }
-    }
+    let results = fates
+        .into_iter()
+        .enumerate()
+        .map(|(i, fate)| match fate {
+            node::write::Fate::Invalid(message) => Shared::Invalid { index: i, message },
+            node::write::Fate::Offered(o, outcome) => {
+                let (status, message) = match outcome {
+                    Outcome::Added(_) => ("stored", None),
+                    Outcome::Unchanged(_) => ("unchanged", Some("already stored".to_owned())),
+                    Outcome::Conflict(m) | Outcome::NotAuthor(m) => ("refused", Some(m)),
+                };
+                Shared::Object { id: o.id().to_string(), version: o.version().map(|v| v.as_str().to_owned()), status, message }
+            }
+        })
+        .collect();
     Ok(results)
 }
 
@@ -378,7 +338,7 @@ pub(super) async fn share_stored(
         return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "sharing needs the analyst role or above"));
     }
     let id = object_id(&id)?;
-    let me = partner(&caller)?;
+    let me = caller.partner.clone();
     let index = state.agreement_index().await?;
     let agreements = agreements_of(&index, &me, &body.agreements)?;
     if agreements.is_empty() {
@@ -396,7 +356,8 @@ pub(super) async fn share_stored(
         Err(release::ShareError::NotYours(m)) => {
             // 404 (and a logged refusal) unless the caller may see it.
             let reader = state.reader(&caller.partner, Through::AnyShare).await?;
-            visible_versions(&state, &reader, &id, "api").await?;
+            let st = state.clone();
+            crate::service(move || st.out(&reader, "api").must_see(&*st.store, &id, "no such object")).await?;
             return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", m));
         }
         Err(release::ShareError::Store(e)) => return Err(e.into()),

@@ -101,6 +101,20 @@ impl From<store::Error> for TaxiiError {
     }
 }
 
+/// The node's error, mapped once for TAXII (its error body and media type).
+impl From<node::Error> for TaxiiError {
+    fn from(e: node::Error) -> Self {
+        match e {
+            node::Error::NotFound(m) => TaxiiError::not_found(m),
+            node::Error::Forbidden(m) => TaxiiError::forbidden(m),
+            node::Error::Invalid(m) => TaxiiError::unprocessable(m),
+            node::Error::Conflict(m) => TaxiiError::new(StatusCode::CONFLICT, "conflict", m),
+            node::Error::Store(s) => TaxiiError::from(s),
+            e @ (node::Error::Log(_) | node::Error::Internal(_)) => TaxiiError::internal(e),
+        }
+    }
+}
+
 impl From<crate::ApiError> for TaxiiError {
     fn from(e: crate::ApiError) -> Self {
         match e.status() {

@@ -133,8 +133,8 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap, ip: std::net::I
     // right one is never refused for failures, its own or the address's.
     let credential = crate::auth::token_credential(&token);
     let registry = state.registry.clone();
-    let now = model::Timestamp::now().micros();
-    let verdict = crate::blocking(move || crate::auth::verify(&*registry, &token, now)).await?;
+    let (now, node) = (model::Timestamp::now().micros(), state.node.partner.clone());
+    let verdict = crate::blocking(move || crate::auth::verify(&*registry, &token, now, &node)).await?;
     match verdict {
         Ok(caller) => Ok(caller),
         Err(why) => {
@@ -217,18 +217,18 @@ pub(crate) async fn collection_for(state: &AppState, caller: &Caller, cid: &str)
 /// [`collection_for`] on the calling thread, for work already on the
 /// blocking pool (it reads the store and the registry).
 pub(crate) fn access_to(state: &AppState, caller: &Caller, cid: &str) -> Result<Access, TaxiiError> {
-    let partner = model::StixId::parse(&caller.partner).map_err(TaxiiError::internal)?;
+    let partner = &caller.partner;
     let analyst = caller.can(Role::Analyst);
     let index = state.agreements.index(&*state.store)?;
-    let derived = derived_collections(&index, &partner).into_iter().find(|(c, _)| c.id == cid);
+    let derived = derived_collections(&index, partner).into_iter().find(|(c, _)| c.id == cid);
     let (collection, can_read, can_write, target) = match derived {
         Some((c, t)) => (c, true, analyst, t),
         None => {
             let Some(collection) = state.registry.collection(cid)? else {
                 return Err(TaxiiError::not_found("no such collection"));
             };
-            let can_read = collection.readers.allows(&caller.partner);
-            let writer = collection.writers.allows(&caller.partner);
+            let can_read = collection.readers.allows(caller.partner.as_str());
+            let writer = collection.writers.allows(caller.partner.as_str());
             if !can_read && !writer {
                 return Err(TaxiiError::not_found("no such collection"));
             }
@@ -240,7 +240,7 @@ pub(crate) fn access_to(state: &AppState, caller: &Caller, cid: &str) -> Result<
         Target::Agreement(a) => Through::Agreement(a.clone()),
         _ => Through::AnyShare,
     };
-    let reader = Reader::new(partner, index, through);
+    let reader = Reader::new(partner.clone(), index, through);
     Ok(Access { collection, can_read, can_write, target, reader })
 }
 

@@ -63,16 +63,16 @@ fn describe_record(c: &store::CollectionRecord, can_read: bool, can_write: bool)
 pub(super) async fn collections(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<Response, TaxiiError> {
     let registry = state.registry.clone();
     let all = crate::blocking(move || registry.collections()).await?;
-    let partner = StixId::parse(&caller.partner).map_err(TaxiiError::internal)?;
+    let partner = &caller.partner;
     let index = state.agreement_index().await?;
     let analyst = caller.can(store::Role::Analyst);
-    let mut visible: Vec<taxii::Collection> = super::derived_collections(&index, &partner)
+    let mut visible: Vec<taxii::Collection> = super::derived_collections(&index, partner)
         .into_iter()
         .map(|(c, _)| describe_record(&c, true, analyst))
         .collect();
     visible.extend(all.into_iter().filter_map(|c| {
-        let can_read = c.readers.allows(&caller.partner);
-        let writer = c.writers.allows(&caller.partner);
+        let can_read = c.readers.allows(caller.partner.as_str());
+        let writer = c.writers.allows(caller.partner.as_str());
         (can_read || writer).then(|| describe_record(&c, can_read, writer && analyst))
     }));
     Ok(json(&taxii::Collections { collections: visible }))
@@ -229,7 +229,6 @@ fn page_of<S: Sink>(
     let query = store::Query {
         collection: access.target.store_collection(),
         through,
-        gate: Some(access.reader.gate()),
         types: filter.types.clone(),
         ids: match oid {
             Some(id) => vec![id.to_string()],
@@ -242,16 +241,13 @@ fn page_of<S: Sink>(
         after,
         ..store::Query::default()
     };
-    let (mut out, mut items) = (S::for_page(limit), audit::Items::with_capacity(limit.min(1000)));
     let mut dates: Option<(DateAdded, DateAdded)> = None;
-    let more = state.store.visit(&query, &mut |r| {
-        crate::release_log::item(&access.reader, r, &mut items)?;
+    // The gate is set, and the page logged, by the one read path.
+    let visited = state.out(&access.reader, "taxii").visit(&*state.store, query, S::for_page(limit), |out, r| {
         out.take(r);
         dates = Some((dates.map_or(r.date_added, |d| d.0), r.date_added));
-        Ok(())
     })?;
-    let count = items.len();
-    crate::release_log::released_items(state, &access.reader, "taxii", items)?;
+    let node::read::Visited { out, count, more } = visited.into_inner();
     Ok((Listing { out, count, dates, more, next: None, access }, context))
 }
 
@@ -310,8 +306,7 @@ async fn must_exist(state: &AppState, access: &super::Access, id: &StixId) -> Re
     let store = state.store.clone();
     let found = crate::blocking(move || store.query(&query)).await?;
     if found.records.is_empty() {
-        crate::release_log::refused(state, &access.reader, "taxii", id)?;
-        return Err(TaxiiError::not_found("no such object in this collection"));
+        return Err(state.out(&access.reader, "taxii").refuse(id, "no such object in this collection").into());
     }
     Ok(())
 }

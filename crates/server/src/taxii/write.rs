@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 use serde_json::value::RawValue;
-use store::{Outcome, PutOptions, Role, Versions};
+use store::{Outcome, Versions};
 use taxii::{Endpoint, Filter, Status, StatusDetail};
 
 use super::read::object_id;
@@ -89,25 +89,22 @@ pub(super) async fn add_objects(
     // lists the request's objects, so that a restart can resolve it from the
     // store if this process stops first (`pending::resolve_pending`).
     let finished = std::sync::Arc::new(std::sync::Mutex::new(false));
-    let owner = caller.partner.clone();
+    let owner = caller.partner.to_string();
     let raws = std::sync::Arc::new(raws);
     let mut pending = status.clone();
-    let (store, registry, limits) = (state.store.clone(), state.registry.clone(), state.limits);
+    let (node, registry) = (state.services(), state.registry.clone());
     let target = access.target.clone();
-    let (agreements, indicators) = (state.agreements.clone(), state.indicators.clone());
-    let (done_flag, own, requested) = (finished.clone(), owner.clone(), raws.clone());
+    let indicators = state.indicators.clone();
+    let (done_flag, own, requested) = (finished.clone(), caller.partner.clone(), raws.clone());
     let mut work = tokio::task::spawn_blocking(move || {
-        let done = process(&*store, &target, &own, &requested, &limits, status);
+        let done = process(&node, &target, &own, &requested, status);
         if let Ok((s, changed)) = &done {
-            if changed.agreements {
-                agreements.invalidate();
-            }
             if changed.shares {
                 indicators.invalidate();
             }
             let bytes = serde_json::to_vec(s).unwrap_or_default();
             let mut written = done_flag.lock().unwrap_or_else(|p| p.into_inner());
-            registry.put_status(&s.id, &own, &bytes)?;
+            registry.put_status(&s.id, own.as_str(), &bytes)?;
             *written = true;
         }
         done.map(|(s, _)| s)
@@ -138,30 +135,29 @@ pub(super) async fn add_objects(
     }
 }
 
-/// What a batch changed that cached release inputs depend on.
+/// What a batch changed that cached release inputs depend on (the
+/// agreements' index is forgotten by the write path itself).
 struct Changed {
-    /// Agreements, ratifications, notices or identities were stored.
-    agreements: bool,
     /// Versions already stored were shared under one more agreement.
     shares: bool,
 }
 
-/// Validates and stores the objects of one add request; also says whether
-/// it wrote objects the release decision reads (agreements, ratifications,
-/// notices, identities).
-fn process(
-    store: &dyn store::Store,
-    target: &Target,
-    partner: &str,
-    raws: &[Box<RawValue>],
-    limits: &model::Limits,
-    mut status: Status,
-) -> store::Result<(Status, Changed)> {
-    let mut valid = Vec::with_capacity(raws.len());
-    for (i, raw) in raws.iter().enumerate() {
-        match crate::release::accept_from(raw.get().as_bytes(), limits, partner) {
-            Ok(o) => valid.push(o),
-            Err(message) => {
+/// Validates and stores the objects of one add request through the one
+/// write path for partner input ([`node::write`]).
+fn process(node: &node::Node, target: &Target, partner: &policy::PartnerId, raws: &[Box<RawValue>], mut status: Status) -> store::Result<(Status, Changed)> {
+    let (collection, shares) = match target {
+        Target::Registry(c) => (Some(c.clone()), Vec::new()),
+        Target::Agreement(a) => (None, vec![a.to_string()]),
+        Target::Everything => (None, Vec::new()),
+    };
+    let to = node::write::To { collection, shares, author_unnamed: false };
+    let input: Vec<&[u8]> = raws.iter().map(|r| r.get().as_bytes()).collect();
+    let fates = node.put_from(partner, &input, &to)?;
+    let mut offered = Vec::with_capacity(fates.len());
+    for (i, (raw, fate)) in raws.iter().zip(fates).enumerate() {
+        match fate {
+            node::write::Fate::Offered(o, outcome) => offered.push((o, outcome)),
+            node::write::Fate::Invalid(message) => {
                 let id = serde_json::from_str::<serde_json::Value>(raw.get())
                     .ok()
                     .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_owned))
@@ -171,20 +167,8 @@ fn process(
             }
         }
     }
-    let policy_changed = crate::release::changes_agreements(&valid);
-    let (collection, shares) = match target {
-        Target::Registry(c) => (Some(c.clone()), Vec::new()),
-        Target::Agreement(a) => (None, vec![a.to_string()]),
-        Target::Everything => (None, Vec::new()),
-    };
-    let options = PutOptions { collection, shares, posted_by: Some(partner.to_owned()), only_author: true, ..PutOptions::default() };
-    let outcomes = store.put(&valid, &options)?;
-    crate::release::spread_recalls(store, &valid, &outcomes)?;
-    let changed = Changed {
-        agreements: policy_changed,
-        shares: !options.shares.is_empty() && outcomes.iter().any(|o| matches!(o, Outcome::Unchanged(_))),
-    };
-    for (obj, outcome) in valid.iter().zip(outcomes) {
+    let changed = Changed { shares: !to.shares.is_empty() && offered.iter().any(|(_, o)| matches!(o, Outcome::Unchanged(_))) };
+    for (obj, outcome) in offered {
         let version = obj.version().map(|v| v.to_string()).unwrap_or_default();
         let id = obj.id().to_string();
         match outcome {
@@ -217,7 +201,7 @@ pub(super) async fn delete_object(
         return Err(TaxiiError::forbidden("the caller may not read this collection"));
     }
     let filter = Filter::parse(q.as_deref().unwrap_or(""), Endpoint::Object).map_err(|e| TaxiiError::bad_request(e.to_string()))?;
-    let node_admin = caller.role == Role::Admin && caller.partner == state.node.partner;
+    let node_admin = caller.node_admin;
     let store = state.store.clone();
     // What the caller may see of the object here (the node's administrator
     // sees what is stored): anything else answers 404, as if absent.
@@ -269,7 +253,7 @@ pub(super) async fn delete_object(
     // The detector holds release facts of indicator versions, and the
     // agreements' index may have lost a record: reread them.
     state.indicators.invalidate();
-    state.agreements.invalidate();
+    state.services().records_changed();
     Ok(taxii_json(StatusCode::OK, Vec::new()))
 }
 
@@ -281,7 +265,7 @@ pub(super) async fn status(
     let registry = state.registry.clone();
     let found = crate::blocking(move || registry.status(&status_id)).await?;
     match found {
-        Some((owner, body)) if owner == caller.partner => Ok(taxii_json(StatusCode::OK, body)),
+        Some((owner, body)) if owner == caller.partner.as_str() => Ok(taxii_json(StatusCode::OK, body)),
         _ => Err(TaxiiError::not_found("no such status")),
     }
 }

@@ -57,7 +57,7 @@ fn role_refusal(signed: &Signed) -> Option<Response> {
 }
 
 fn me(signed: &Signed) -> Result<StixId, WebError> {
-    Ok(StixId::parse(&signed.caller.partner).map_err(ApiError::internal)?)
+    Ok(signed.caller.partner.clone())
 }
 
 /// Runs an agreements call on the blocking pool.
@@ -575,7 +575,7 @@ impl FormPage<'_> {
 
     fn render(&self, status: StatusCode) -> Response {
         let f = self.fields;
-        let me = &self.signed.caller.partner;
+        let me = &self.signed.caller.partner.to_string();
         let mut partners: Vec<(&String, &String)> = self.partners.iter().collect();
         partners.sort_by_key(|(id, name)| (*id != me, name.to_lowercase()));
         let (title, action, button) = match self.amending {
@@ -714,10 +714,9 @@ async fn submit(state: &AppState, signed: &Signed, amending: Option<&Agreement>,
     if let Some(cadence) = amending.and_then(|a| a.terms.to_properties().remove("meeting_cadence")) {
         terms.entry("meeting_cadence").or_insert(cadence);
     }
-    let (store, id) = (state.store.clone(), amending.map(|a| a.id.clone()));
-    match run(move || agreements::propose(&*store, &me, id.as_ref(), &terms)).await? {
+    let (node, id) = (state.services(), amending.map(|a| a.id.clone()));
+    match run(move || node.propose(&me, id.as_ref(), &terms)).await? {
         Ok(a) => {
-            state.agreements.invalidate();
             tracing::info!(agreement = %a.id, partner = %signed.caller.partner, token = %signed.caller.token_id, "agreement proposed on the web");
             Ok(Redirect::to(&format!("/agreements/{}", a.id)).into_response())
         }
@@ -735,10 +734,9 @@ pub(super) async fn ratify(State(state): State<AppState>, signed: Signed, Path(i
         return Ok(r);
     }
     let (me, id) = (me(&signed)?, agreement_id(&id)?);
-    let (store, keys, aid) = (state.store.clone(), state.keys.clone(), id.clone());
-    match run(move || agreements::ratify(&*store, &keys, &me, &aid)).await? {
+    let (node, aid) = (state.services(), id.clone());
+    match run(move || node.ratify(&me, &aid)).await? {
         Ok(_) => {
-            state.agreements.invalidate();
             Ok(Redirect::to(&format!("/agreements/{id}")).into_response())
         }
         Err(e) => failed(&signed, e),
@@ -759,10 +757,9 @@ async fn notice(state: AppState, signed: Signed, id: String, kind: NoticeKind, p
         Ok(t) => t,
         Err(f) => return render(&state, &signed, &id, Some(refuse(f.message)), StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-    let (store, aid) = (state.store.clone(), id.clone());
-    match run(move || agreements::give_notice(&*store, &me, &aid, kind, effective)).await? {
+    let (node, aid) = (state.services(), id.clone());
+    match run(move || node.give_notice(&me, &aid, kind, effective)).await? {
         Ok(_) => {
-            state.agreements.invalidate();
             Ok(Redirect::to(&format!("/agreements/{id}")).into_response())
         }
         Err(agreements::Error::Invalid(m)) => render(&state, &signed, &id, Some(refuse(m)), StatusCode::UNPROCESSABLE_ENTITY).await,
@@ -796,10 +793,9 @@ pub(super) async fn cancel_notice(State(state): State<AppState>, signed: Signed,
     }
     let (me, id) = (me(&signed)?, agreement_id(&id)?);
     let notice = StixId::parse(&notice).map_err(|_| WebError::NotFound)?;
-    let (store, aid) = (state.store.clone(), id.clone());
-    match run(move || agreements::cancel_notice(&*store, &me, &aid, &notice)).await? {
+    let (node, aid) = (state.services(), id.clone());
+    match run(move || node.cancel_notice(&me, &aid, &notice)).await? {
         Ok(_) => {
-            state.agreements.invalidate();
             Ok(Redirect::to(&format!("/agreements/{id}")).into_response())
         }
         Err(e) => failed(&signed, e),

@@ -10,8 +10,8 @@
 //!
 //! Both read through the caller's release gate ([`crate::release::Reader`],
 //! with the REST API's own [`crate::api::objects::visible_versions`] and
-//! [`crate::detect::correlate`]),
-//! and log what they show under the channel `web`.
+//! [`crate::detect::correlate`]), and hand out only what the one read path
+//! ([`node::read`]) released and logged under the channel `web`.
 
 use std::sync::Arc;
 
@@ -109,7 +109,7 @@ async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str)
             .ok_or_else(|| bad(format!("observable: the types are {}", pattern::observables::KINDS.join(", "))))?;
         let (store, r, value) = (state.store.clone(), reader.clone(), value.trim().to_owned());
         let (_, records) = crate::blocking(move || detect::correlate(&*store, &r, kind, &value, PAGE, false, 0)).await?;
-        crate::release_log::released(state, reader, "web", &records)?;
+        let records = state.out(reader, "web").records(records)?.into_inner();
         return Ok((records, None));
     }
     let added_after = when("added after", &s.after).map_err(bad)?;
@@ -224,7 +224,7 @@ async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str)
             Err(_) => wider,
         };
     }
-    crate::release_log::released(state, reader, "web", &shown)?;
+    let shown = state.out(reader, "web").records(shown)?.into_inner();
     Ok((shown, next.map(|c| (state.cursors.seal(c, context), c))))
 }
 
@@ -347,7 +347,7 @@ struct Facts {
 async fn facts_of(state: &AppState, reader: &Arc<Reader>, signed: &Signed, versions: &[Record], id: &StixId) -> Result<Facts, WebError> {
     let index = state.agreement_index().await?;
     let author = versions.iter().rev().find_map(|r| r.created_by_ref.clone());
-    let node_admin = signed.caller.role == store::Role::Admin && signed.caller.partner == state.node.partner;
+    let node_admin = signed.caller.node_admin;
     let explain = node_admin || author.as_deref() == Some(signed.caller.partner.as_str());
     // The release table names the partners the caller may know of only.
     let known: Vec<String> = if explain { crate::api::partners_known_to(state, &signed.caller).await?.into_iter().map(|p| p.id).collect() } else { Vec::new() };
@@ -407,18 +407,17 @@ async fn facts_of(state: &AppState, reader: &Arc<Reader>, signed: &Signed, versi
         Ok((signatures, sightings, more, release))
     })
     .await?;
-    crate::release_log::released(state, reader, "web", &sightings)?;
+    let sightings = state.out(reader, "web").records(sightings)?.into_inner();
     Ok(Facts { signatures, sightings, more_sightings, release })
 }
 
 /// `GET /intel/{id}`.
 pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<Response, WebError> {
     let id = StixId::parse(&id).map_err(|_| WebError::NotFound)?;
-    let me = StixId::parse(&signed.caller.partner).map_err(ApiError::internal)?;
+    let me = signed.caller.partner.clone();
     let reader = state.reader(&signed.caller.partner, Through::AnyShare).await?;
-    let versions = visible_versions(&state, &reader, &id, "web").await?;
+    let versions = visible_versions(&state, &reader, &id, "web").await?.into_inner();
     let Some(latest) = versions.last().cloned() else { return Err(WebError::NotFound) };
-    crate::release_log::released(&state, &reader, "web", &versions)?;
     let object = json_of(&latest);
     let names = super::author_names(&state).await?;
     let partner = |p: &str| names.get(p).cloned().unwrap_or_else(|| p.to_owned());

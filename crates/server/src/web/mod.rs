@@ -220,6 +220,12 @@ pub(crate) enum WebError {
     Api(ApiError),
 }
 
+impl From<node::Error> for WebError {
+    fn from(e: node::Error) -> Self {
+        WebError::from(ApiError::from(e))
+    }
+}
+
 impl From<ApiError> for WebError {
     fn from(e: ApiError) -> Self {
         if e.status() == StatusCode::NOT_FOUND {

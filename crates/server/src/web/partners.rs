@@ -19,7 +19,6 @@ use base64::Engine;
 use maud::{html, Markup};
 use model::{StixId, Timestamp};
 use sha2::{Digest, Sha256};
-use store::Role;
 
 use super::agreements::{csrf, field, refused};
 use super::session::Signed;
@@ -43,17 +42,13 @@ struct PeerForm {
     fault: Option<(&'static str, String)>,
 }
 
-fn node_admin(state: &AppState, signed: &Signed) -> bool {
-    signed.caller.role == Role::Admin && signed.caller.partner == state.node.partner
-}
-
 /// `GET /partners`.
 pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
     render(&state, &signed, PeerForm::default(), StatusCode::OK).await
 }
 
 async fn render(state: &AppState, signed: &Signed, form: PeerForm, status: StatusCode) -> Result<Response, WebError> {
-    let admin = node_admin(state, signed);
+    let admin = signed.caller.node_admin;
     let partners = crate::api::partners_known_to(state, &signed.caller).await?;
     let (store, registry, ids) = (state.store.clone(), state.registry.clone(), partners.iter().map(|p| p.id.clone()).collect::<Vec<_>>());
     let agreements = state.agreements.clone();
@@ -141,7 +136,7 @@ pub(super) async fn add_peer(State(state): State<AppState>, signed: Signed, Form
     if let Err(r) = csrf(&signed, &pairs) {
         return Ok(r.into_response());
     }
-    if !node_admin(&state, &signed) {
+    if !signed.caller.node_admin {
         return Ok(refused(&signed, "Peers are the node administrator's: only an admin of the node's own partner adds them."));
     }
     let (url, partner, token, ca) = (field(&pairs, "url").trim().to_owned(), field(&pairs, "partner"), field(&pairs, "token"), field(&pairs, "ca_pem"));

@@ -214,19 +214,19 @@ impl FromRequestParts<AppState> for Signed {
         let sid = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(to_login)?;
         let (principal, csrf) = state.web.get(&sid).ok_or_else(to_login)?;
         let registry = state.registry.clone();
-        let now = model::Timestamp::now().micros();
+        let (now, node) = (model::Timestamp::now().micros(), state.node.partner.clone());
         let found = crate::blocking(move || {
             let caller = match principal {
                 Principal::Token(id) => match registry.token(&id)? {
-                    Some(t) if !t.revoked && t.expires.is_none_or(|e| e > now) => Caller { partner: t.partner, role: t.role, token_id: t.id },
+                    Some(t) if !t.revoked && t.expires.is_none_or(|e| e > now) => crate::auth::caller(&t.partner, t.role, t.id, &node)?,
                     _ => return Ok(None),
                 },
                 Principal::User(name) => match registry.user(&name)? {
-                    Some(u) if !u.disabled => crate::auth::user_caller(&u),
+                    Some(u) if !u.disabled => crate::auth::user_caller(&u, &node)?,
                     _ => return Ok(None),
                 },
             };
-            let name = registry.partner(&caller.partner)?.map(|p| p.name).unwrap_or_default();
+            let name = registry.partner(caller.partner.as_str())?.map(|p| p.name).unwrap_or_default();
             Ok(Some((caller, name)))
         })
         .await
@@ -313,12 +313,12 @@ pub(super) async fn login(
         return Ok(too_many(wait, &state, &headers));
     }
     let registry = state.registry.clone();
-    let now = model::Timestamp::now().micros();
+    let (now, node) = (model::Timestamp::now().micros(), state.node.partner.clone());
     let checked = crate::blocking(move || {
         if by_user {
-            Ok(crate::auth::verify_password(&*registry, &username, &password)?.map(|c| (c, Principal::User(username))))
+            Ok(crate::auth::verify_password(&*registry, &username, &password, &node)?.map(|c| (c, Principal::User(username))))
         } else {
-            Ok(crate::auth::verify(&*registry, &token, now)?.map(|c| {
+            Ok(crate::auth::verify(&*registry, &token, now, &node)?.map(|c| {
                 let id = c.token_id.clone();
                 (c, Principal::Token(id))
             }))

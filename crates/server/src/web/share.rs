@@ -35,7 +35,7 @@ pub(super) struct Choice {
 
 /// The agreements in force now that the caller's partner is party to.
 pub(super) async fn agreements_in_force(state: &AppState, signed: &Signed) -> Result<Vec<Choice>, ApiError> {
-    let me = StixId::parse(&signed.caller.partner).map_err(ApiError::internal)?;
+    let me = signed.caller.partner.clone();
     let index = state.agreement_index().await?;
     let now = Timestamp::now();
     let mut list: Vec<Choice> = index
@@ -343,7 +343,7 @@ pub(super) async fn share_indicator(State(state): State<AppState>, signed: Signe
         let v = View { draft, draft_error: Some(e), ..View::default() };
         (StatusCode::UNPROCESSABLE_ENTITY, Html(share_page(&signed, &choices, &v).into_string())).into_response()
     };
-    let (id, json) = match indicator(&draft, &signed.caller.partner) {
+    let (id, json) = match indicator(&draft, signed.caller.partner.as_str()) {
         Ok(made) => made,
         Err(e) => return Err(refuse(draft, e)),
     };

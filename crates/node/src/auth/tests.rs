@@ -8,6 +8,10 @@ use store::{Registry, Role};
 
 use super::*;
 
+/// The node's own partner, and a partner it hosts.
+const NODE: &str = "identity--00000000-0000-4000-8000-00000000000e";
+const A: &str = "identity--00000000-0000-4000-8000-00000000000a";
+
 fn registry() -> (Arc<store_sqlite::SqliteStore>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     (Arc::new(store_sqlite::SqliteStore::open(dir.path()).unwrap()), dir)
@@ -16,22 +20,41 @@ fn registry() -> (Arc<store_sqlite::SqliteStore>, tempfile::TempDir) {
 #[test]
 fn issued_tokens_verify_until_revoked_or_expired() {
     let (reg, _d) = registry();
-    let (token, record) = issue("identity--a", "ana", Role::Analyst, 100, Some(200));
+    let (token, record) = issue(A, "ana", Role::Analyst, 100, Some(200));
     assert!(token.starts_with(&format!("ent_{}_", record.id)));
     assert!(token.len() > 50, "at least 128 bits of secret");
     assert!(!record.hash.is_empty() && record.hash != token.as_bytes(), "only a hash is stored");
     reg.put_token(&record).unwrap();
-    let ok = verify(&*reg, &token, 150).unwrap().unwrap();
-    assert_eq!((ok.partner.as_str(), ok.role), ("identity--a", Role::Analyst));
-    assert_eq!(verify(&*reg, &token, 200).unwrap(), Err(Refusal::Expired));
+    let ok = verify(&*reg, &token, 150, NODE).unwrap().unwrap();
+    assert_eq!((ok.partner.as_str(), ok.role), (A, Role::Analyst));
+    assert_eq!(verify(&*reg, &token, 200, NODE).unwrap(), Err(Refusal::Expired));
     let mut forged = token.clone();
     forged.pop();
     forged.push('x');
-    assert_eq!(verify(&*reg, &forged, 150).unwrap(), Err(Refusal::Unknown));
-    assert_eq!(verify(&*reg, "hunter2", 150).unwrap(), Err(Refusal::Malformed));
-    assert_eq!(verify(&*reg, "ent_../../x_y", 150).unwrap(), Err(Refusal::Malformed));
+    assert_eq!(verify(&*reg, &forged, 150, NODE).unwrap(), Err(Refusal::Unknown));
+    assert_eq!(verify(&*reg, "hunter2", 150, NODE).unwrap(), Err(Refusal::Malformed));
+    assert_eq!(verify(&*reg, "ent_../../x_y", 150, NODE).unwrap(), Err(Refusal::Malformed));
     reg.revoke_token(&record.id).unwrap();
-    assert_eq!(verify(&*reg, &token, 150).unwrap(), Err(Refusal::Revoked));
+    assert_eq!(verify(&*reg, &token, 150, NODE).unwrap(), Err(Refusal::Revoked));
+}
+
+#[test]
+fn only_an_admin_of_the_nodes_own_partner_administers_the_node() {
+    let (reg, _d) = registry();
+    let mut tokens = Vec::new();
+    for (partner, role) in [(NODE, Role::Admin), (NODE, Role::Liaison), (A, Role::Admin)] {
+        let (token, record) = issue(partner, "ana", role, 100, None);
+        reg.put_token(&record).unwrap();
+        tokens.push(token);
+    }
+    let admin: Vec<bool> = tokens.iter().map(|t| verify(&*reg, t, 150, NODE).unwrap().unwrap().node_admin).collect();
+    assert_eq!(admin, [true, false, false]);
+    let c = verify(&*reg, &tokens[2], 150, NODE).unwrap().unwrap();
+    assert!(matches!(c.must_be_node_admin("peers are the node administrator's"), Err(crate::Error::Forbidden(m)) if m == "peers are the node administrator's"));
+    // A stored partner that is no identity id is a damaged registry, not a caller.
+    let (token, record) = issue("identity--a", "ana", Role::Admin, 100, None);
+    reg.put_token(&record).unwrap();
+    assert!(matches!(verify(&*reg, &token, 150, NODE), Err(store::Error::Internal(_))));
 }
 
 #[test]
@@ -76,13 +99,13 @@ fn passwords_are_argon2id_hashes_that_verify_until_disabled() {
     assert!(!phc.contains("correct horse"), "only the hash is kept");
     assert_ne!(phc, hash_password("correct horse battery").unwrap(), "a fresh salt each time");
     let user = store::UserRecord {
-        name: "ana".into(), partner: "identity--a".into(), role: Role::Liaison, password: phc, created: 1, disabled: false,
+        name: "ana".into(), partner: A.into(), role: Role::Liaison, password: phc, created: 1, disabled: false,
     };
     reg.put_user(&user).unwrap();
-    let ok = verify_password(&*reg, "ana", "correct horse battery").unwrap().unwrap();
-    assert_eq!((ok.partner.as_str(), ok.role, ok.token_id.as_str()), ("identity--a", Role::Liaison, "user:ana"));
-    assert_eq!(verify_password(&*reg, "ana", "correct horse batterY").unwrap(), Err(Refusal::Unknown));
-    assert_eq!(verify_password(&*reg, "bo", "correct horse battery").unwrap(), Err(Refusal::Unknown));
+    let ok = verify_password(&*reg, "ana", "correct horse battery", NODE).unwrap().unwrap();
+    assert_eq!((ok.partner.as_str(), ok.role, ok.token_id.as_str()), (A, Role::Liaison, "user:ana"));
+    assert_eq!(verify_password(&*reg, "ana", "correct horse batterY", NODE).unwrap(), Err(Refusal::Unknown));
+    assert_eq!(verify_password(&*reg, "bo", "correct horse battery", NODE).unwrap(), Err(Refusal::Unknown));
     reg.put_user(&store::UserRecord { disabled: true, ..user }).unwrap();
-    assert_eq!(verify_password(&*reg, "ana", "correct horse battery").unwrap(), Err(Refusal::Revoked));
+    assert_eq!(verify_password(&*reg, "ana", "correct horse battery", NODE).unwrap(), Err(Refusal::Revoked));
 }

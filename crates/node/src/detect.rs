@@ -748,3 +748,73 @@ pub fn also_reported_by(author: Option<&str>, correlations: &[Correlation]) -> u
         .collect();
     partners.len()
 }
+
+/// What one detection request found for a caller ([`request`]).
+pub struct Detection {
+    /// The hits, each on an indicator the caller may see as stored now.
+    pub hits: Vec<Hit>,
+    /// What the run did.
+    pub totals: Totals,
+    /// Each hit's sighting id, in the hits' order, when sightings were asked.
+    pub sightings: Vec<Option<String>>,
+    /// The indicators hit, once each, as released.
+    pub indicators: Vec<Record>,
+    /// Indicators set aside for running out of their steps (released: the
+    /// answer names them); the answer is incomplete for them.
+    pub set_aside: Vec<SetAside>,
+}
+
+/// How a detection request ended (one per request: its size does not matter).
+#[allow(clippy::large_enum_variant)]
+pub enum Ran {
+    /// It ran to the end.
+    Done(Detection),
+    /// It went over its budget (the indicator being matched then released).
+    Stopped {
+        /// Where and why it stopped.
+        stop: Stopped,
+        /// What it did until then.
+        totals: Totals,
+        /// Indicators set aside until then.
+        set_aside: Vec<SetAside>,
+    },
+}
+
+/// The detection of the REST API and the pages: matches `ready` against
+/// the indicators `reader` may see (its gate before and after matching),
+/// creates a sighting per hit for the indicator's author when `sight` (the
+/// caller's role is the transport's to check), and releases through the one
+/// read path on `channel` the indicators hit and those set aside (or, when
+/// the request went over `budget`, the indicator being matched). Blocking.
+#[allow(clippy::too_many_arguments)]
+pub fn request(
+    node: &crate::Node,
+    indicators: &Indicators,
+    reader: &Arc<Reader>,
+    ready: &[Ready],
+    unindexed: bool,
+    sight: bool,
+    budget: Budget,
+    channel: &str,
+) -> crate::Result<Ran> {
+    indicators.refresh(&*node.store)?;
+    let mut session = Session::new(indicators, &*node.store, reader.clone());
+    session.unindexed = unindexed;
+    session.budget = budget;
+    let hits = session.run(ready)?;
+    let out = crate::read::Out::new(&node.log, reader, channel);
+    if let Some(stop) = session.stopped.take() {
+        if let Some(r) = &stop.indicator {
+            out.records(vec![r.clone()])?;
+        }
+        return Ok(Ran::Stopped { stop, totals: session.totals, set_aside: session.set_aside });
+    }
+    let sightings = if sight { record_sightings(&*node.store, &reader.partner, &hits).map_err(crate::Error::Internal)? } else { Vec::new() };
+    let mut released: BTreeMap<String, Record> = BTreeMap::new();
+    for h in &hits {
+        released.entry(h.indicator.id.clone()).or_insert_with(|| h.indicator.clone());
+    }
+    let indicators = out.records(released.into_values().collect())?.into_inner();
+    out.records(session.set_aside.iter().map(|a| a.indicator.clone()).collect())?;
+    Ok(Ran::Done(Detection { hits, totals: session.totals, sightings, indicators, set_aside: session.set_aside }))
+}

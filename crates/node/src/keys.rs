@@ -44,7 +44,7 @@ impl KeyDir {
 
 /// Writes a new secret file (never replacing one), readable by this user
 /// alone (0600), in `dir` (created, 0700), durably.
-pub(crate) fn write_secret(dir: &Path, file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_secret(dir: &Path, file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     set_mode(dir, 0o700)?;
     let mut options = std::fs::OpenOptions::new();

@@ -21,22 +21,14 @@ use sha2::{Digest, Sha256};
 use store::{Registry, Role, TokenRecord};
 use subtle::ConstantTimeEq;
 
-/// Who a request acts for, once its token checked out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    /// The partner (identity id) the token acts for.
-    pub partner: String,
-    /// What the token may do.
-    pub role: Role,
-    /// The token's public id, for logs.
-    pub token_id: String,
-}
+/// Who a request acts for, once its token checked out (the node's typed
+/// caller).
+pub use crate::Caller;
 
-impl Caller {
-    /// Whether the caller's role is at least `role`.
-    pub fn can(&self, role: Role) -> bool {
-        self.role >= role
-    }
+/// The caller a stored credential acts as, on the node whose own partner is
+/// `node`; a stored partner that is no identity id is a damaged registry.
+pub fn caller(partner: &str, role: Role, token_id: String, node: &str) -> store::Result<Caller> {
+    Caller::new(partner, role, token_id, node).map_err(|e| store::Error::Internal(e.to_string()))
 }
 
 fn random_bytes<const N: usize>() -> [u8; N] {
@@ -97,8 +89,8 @@ pub enum Refusal {
     Expired,
 }
 
-/// Checks a token against the registry.
-pub fn verify(registry: &dyn Registry, token: &str, now: i64) -> store::Result<Result<Caller, Refusal>> {
+/// Checks a token against the registry, on the node whose own partner is `node`.
+pub fn verify(registry: &dyn Registry, token: &str, now: i64, node: &str) -> store::Result<Result<Caller, Refusal>> {
     let Some(id) = token.strip_prefix("ent_").and_then(|t| t.split('_').next()) else {
         return Ok(Err(Refusal::Malformed));
     };
@@ -116,7 +108,7 @@ pub fn verify(registry: &dyn Registry, token: &str, now: i64) -> store::Result<R
     if record.expires.is_some_and(|e| e <= now) {
         return Ok(Err(Refusal::Expired));
     }
-    Ok(Ok(Caller { partner: record.partner, role: record.role, token_id: record.id }))
+    Ok(Ok(caller(&record.partner, record.role, record.id, node)?))
 }
 
 /// The shortest password accepted for a user account.
@@ -155,14 +147,15 @@ fn password_matches(phc: &str, password: &str) -> bool {
 
 /// The [`Caller`] a user account acts as. Its `token_id` is `user:NAME`, so
 /// logs tell user sessions from token calls.
-pub fn user_caller(user: &store::UserRecord) -> Caller {
-    Caller { partner: user.partner.clone(), role: user.role, token_id: format!("user:{}", user.name) }
+pub fn user_caller(user: &store::UserRecord, node: &str) -> store::Result<Caller> {
+    caller(&user.partner, user.role, format!("user:{}", user.name), node)
 }
 
 /// Checks a user name and password against the registry. Unknown names,
 /// wrong passwords and disabled accounts are all [`Refusal::Unknown`] or
 /// [`Refusal::Revoked`] for the log; the person only learns "not accepted".
-pub fn verify_password(registry: &dyn Registry, name: &str, password: &str) -> store::Result<Result<Caller, Refusal>> {
+/// `node` is the node's own partner.
+pub fn verify_password(registry: &dyn Registry, name: &str, password: &str, node: &str) -> store::Result<Result<Caller, Refusal>> {
     let Some(user) = registry.user(name)? else {
         password_matches(decoy_hash(), password);
         return Ok(Err(Refusal::Unknown));
@@ -173,7 +166,7 @@ pub fn verify_password(registry: &dyn Registry, name: &str, password: &str) -> s
     if user.disabled {
         return Ok(Err(Refusal::Revoked));
     }
-    Ok(Ok(user_caller(&user)))
+    Ok(Ok(user_caller(&user, node)?))
 }
 
 /// What failed checks are counted under: the client address, and each

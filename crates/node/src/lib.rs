@@ -1,0 +1,32 @@
+//! The service layer every interface of a node calls (the REST API, TAXII,
+//! the web pages, the command line): who is calling ([`Caller`]), the one
+//! error each transport maps once ([`Error`]), the one read path that
+//! applies the release gate and appends to the release log in one call
+//! ([`read`], whose [`read::Released`] only it builds), and the services
+//! under it, held as one value ([`Node`]): the release decision and the
+//! agreements' index ([`release`]), agreement actions and views
+//! ([`agreements`]; through [`Node`], which forgets the index when it writes),
+//! the one write path for partner input ([`write`]), authors' signatures
+//! ([`provenance`]), retention under ended agreements ([`retention`]),
+//! hosted partners' keys ([`keys`]), token and password checks ([`auth`])
+//! and detection and correlation through the caller's gate ([`detect`]).
+//!
+//! It knows nothing of HTTP, the async runtime or SQL (`cargo xtask tidy`
+//! checks): transports call its blocking functions off their workers.
+
+pub mod agreements;
+pub mod auth;
+mod caller;
+pub mod detect;
+mod error;
+pub mod keys;
+pub mod provenance;
+pub mod read;
+pub mod release;
+pub mod retention;
+mod service;
+pub mod write;
+
+pub use caller::Caller;
+pub use service::Node;
+pub use error::{Error, Result};
