@@ -234,10 +234,8 @@ pub fn page(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, l
             model::Object::parse(&r.json, &node.limits).ok().and_then(|o| Record::from_object(&o).ok()).is_some_and(|rec| &rec.agreement == agreement)
         });
     }
-    let items = crate::release_log::items(&reader, &page.records).map_err(Error::Log)?;
-    if !items.is_empty() {
-        node.log.append(audit::Draft::release(me.clone(), channel, items)).map_err(|e| Error::Log(e.to_string()))?;
-    }
+    // Through the one read path: decided again and logged in one call.
+    page.records = ::node::read::Out::new(&node.log, &reader, channel).records(std::mem::take(&mut page.records))?.into_inner();
     Ok(page)
 }
 
