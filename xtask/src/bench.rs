@@ -11,6 +11,10 @@
 //! - `release`: a partner's full paged read with the release policy against
 //!   the same read without it, and the cost of one decision
 //!   (`crates/server/examples/release_read.rs`).
+//! - `modules`: a partnership module's first page (a channel of 1,000
+//!   messages against one of 100,000; a board of 1,000 action items
+//!   against one of 10,000) and the state of an agreement of 10,000
+//!   records (`crates/server/examples/module_read.rs`).
 //! - `detect`: `entente detect` over many observations against many
 //!   indicators, and the observable index's size (bench_detect.rs).
 //! - `sync`: one node pulling N objects (default 100,000) from another
@@ -49,11 +53,16 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             .args(["--rounds", "4"])
             .arg("--dir")
             .arg(work.join("release"))),
+        "modules" => sh(Command::new("cargo")
+            .args(["run", "--release", "--quiet", "-p", "entente-server", "--example", "module_read", "--"])
+            .args(args.iter().skip(1))
+            .arg("--dir")
+            .arg(work.join("modules"))),
         "all" => {
             import(&bin, &work, objects)?;
             crate::bench_taxii::run(root, &bin, &work, &[])
         }
-        other => bail!("unknown benchmark {other}; try import, taxii, postgres, release, detect, sync or pattern"),
+        other => bail!("unknown benchmark {other}; try import, taxii, postgres, release, modules, detect, sync or pattern"),
     }
 }
 
