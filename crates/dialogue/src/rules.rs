@@ -5,7 +5,7 @@
 //! agreement's cadence plans, and action items with their status and
 //! whether they are overdue.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use model::Timestamp;
 use partnership::{consent, Context, Record, Records};
@@ -43,31 +43,45 @@ fn set(list: Option<Vec<String>>) -> Option<BTreeSet<String>> {
 /// is no wider than the channel's; a reply whose parent is not seen
 /// (retracted, or not arrived yet) starts a thread of its own.
 fn channels(records: &Records) -> Vec<Value> {
+    // Each channel's messages, in canonical order, found once (not by a
+    // scan of every message per channel).
+    let mut by_channel: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
+    for m in records.of_kind(MESSAGE) {
+        if let Some(c) = str_of(m, "channel_ref") {
+            by_channel.entry(c).or_default().push(m);
+        }
+    }
     records
         .of_kind(CHANNEL)
         .map(|c| {
             let members = set(types::members(c));
-            let shown: Vec<&Record> = records
-                .of_kind(MESSAGE)
-                .filter(|m| str_of(m, "channel_ref") == Some(c.id.as_str()))
+            let shown: Vec<&Record> = by_channel
+                .get(c.id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .copied()
                 .filter(|m| match (&members, set(types::members(m))) {
                     (None, _) => true,
                     (Some(c), Some(m)) => m.is_subset(c),
                     (Some(_), None) => false,
                 })
                 .collect();
+            // What each shown message replies to, if that one is shown too.
             let ids: BTreeSet<&str> = shown.iter().map(|m| m.id.as_str()).collect();
+            let parents: BTreeMap<&str, &str> =
+                shown.iter().filter_map(|m| str_of(m, "reply_to").filter(|p| ids.contains(p)).map(|p| (m.id.as_str(), p))).collect();
             let messages: Vec<Value> = shown
                 .iter()
                 .map(|m| {
-                    let parent = str_of(m, "reply_to").filter(|p| ids.contains(p));
+                    let parent = parents.get(m.id.as_str()).copied();
                     // The thread: the first seen ancestor that replies to nothing seen.
                     let mut root = m.id.as_str();
                     let mut up = parent;
                     let mut hops = 0;
                     while let Some(p) = up {
                         root = p;
-                        up = shown.iter().find(|x| x.id.as_str() == p).and_then(|x| str_of(x, "reply_to")).filter(|q| ids.contains(q));
+                        up = parents.get(p).copied();
                         hops += 1;
                         if hops > shown.len() {
                             break;
@@ -215,14 +229,22 @@ pub fn add_months(t: &Timestamp, months: u32) -> Option<Timestamp> {
 /// comments listed) and whether they are overdue at `ctx.now` (not closed,
 /// due before now).
 fn action_items(records: &Records, ctx: &Context<'_>) -> Vec<Value> {
-    let mut list: Vec<&Record> = records.of_kind(ACTION_ITEM).collect();
-    list.sort_by(|a, b| str_of(a, "due").and_then(|d| Timestamp::parse(d).ok()).cmp(&str_of(b, "due").and_then(|d| Timestamp::parse(d).ok())).then_with(|| a.id.cmp(&b.id)));
+    let mut list: Vec<(Option<Timestamp>, &Record)> =
+        records.of_kind(ACTION_ITEM).map(|r| (str_of(r, "due").and_then(|d| Timestamp::parse(d).ok()), r)).collect();
+    list.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    // Each item's updates, in canonical order, found once.
+    let mut updates_of: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
+    for u in records.of_kind(ACTION_UPDATE) {
+        if let Some(item) = str_of(u, "action_item_ref") {
+            updates_of.entry(item).or_default().push(u);
+        }
+    }
     list.into_iter()
-        .map(|item| {
+        .map(|(due, item)| {
             let owner = str_of(item, "owner_ref").unwrap_or_default();
             let (mut status, mut percent) = ("open", Value::Null);
             let mut updates = Vec::new();
-            for u in records.of_kind(ACTION_UPDATE).filter(|u| str_of(u, "action_item_ref") == Some(item.id.as_str())) {
+            for u in updates_of.get(item.id.as_str()).map(Vec::as_slice).unwrap_or_default() {
                 let kind = str_of(u, "update").unwrap_or_default();
                 // An owner's update from someone else (from a peer) does not count.
                 if OWNER_UPDATES.contains(&kind) && u.author.as_str() != owner {
@@ -239,7 +261,6 @@ fn action_items(records: &Records, ctx: &Context<'_>) -> Vec<Value> {
                 }
                 updates.push(json!({ "id": u.id.as_str(), "author": u.author.as_str(), "update": kind, "text": get(u, "text"), "percent": get(u, "percent"), "created": u.created.as_str() }));
             }
-            let due = str_of(item, "due").and_then(|d| Timestamp::parse(d).ok());
             let overdue = status != "closed" && due.is_some_and(|d| d < ctx.now);
             json!({
                 "id": item.id.as_str(),
