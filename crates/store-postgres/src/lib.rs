@@ -175,6 +175,13 @@ fn index_record_refs(tx: &mut postgres::Transaction<'_>) -> Result<()> {
 
 /// Builds the FROM/WHERE/ORDER BY of a query, as `from_where` does for SQLite.
 fn from_where(q: &Query) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
+    from_where_with(q, true)
+}
+
+/// [`from_where`]; `by_key: false` never drives the read from the
+/// observables index (a read by arrival reuses the conditions on another
+/// table).
+fn from_where_with(q: &Query, by_key: bool) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
     if q.collection.is_none() && !q.through.is_empty() {
         return arrivals(q);
     }
@@ -183,15 +190,25 @@ fn from_where(q: &Query) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
         params.push(v);
         format!("${}", params.len())
     };
+    // With one observable key (a channel's messages, an agreement's
+    // records, an object's sightings) outside a collection, walk that key's
+    // index entries in date order and join each to its version: a page
+    // then costs the same whatever the key's size.
+    let driven = by_key && q.ids.is_empty() && q.collection.is_none() && q.observables.len() == 1;
     let (mut sql, v) = match &q.collection {
         Some(c) => {
             let p = next(&mut params, Box::new(c.clone()));
             (format!(" FROM collection_objects m JOIN objects o ON o.date_added = m.object WHERE m.collection = {p}"), "m")
         }
+        None if driven => {
+            let p = next(&mut params, Box::new(q.observables[0].0.to_vec()));
+            (format!(" FROM observables k JOIN objects o ON o.date_added = k.object WHERE k.key = {p}"), "o")
+        }
         None => (" FROM objects o WHERE true".to_owned(), "o"),
     };
+    let dated = if driven { "k.object".to_owned() } else { format!("{v}.date_added") };
     let p = next(&mut params, Box::new(q.lower_bound()));
-    sql.push_str(&format!(" AND {v}.date_added > {p}"));
+    sql.push_str(&format!(" AND {dated} > {p}"));
     for (column, values) in [
         (format!("{v}.type"), &q.types),
         (format!("{v}.id"), &q.ids),
@@ -203,7 +220,7 @@ fn from_where(q: &Query) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
             sql.push_str(&format!(" AND {column} = ANY({p})"));
         }
     }
-    if !q.observables.is_empty() {
+    if !q.observables.is_empty() && !driven {
         let keys: Vec<Vec<u8>> = q.observables.iter().map(|k| k.0.to_vec()).collect();
         let p = next(&mut params, Box::new(keys));
         sql.push_str(&format!(" AND o.date_added IN (SELECT object FROM observables WHERE key = ANY({p}))"));
@@ -227,7 +244,7 @@ fn from_where(q: &Query) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
         }
         sql.push_str(&format!(" AND ({})", alts.join(" OR ")));
     }
-    sql.push_str(&format!(" ORDER BY {v}.date_added"));
+    sql.push_str(&format!(" ORDER BY {dated}"));
     (sql, params)
 }
 
@@ -237,7 +254,7 @@ fn from_where(q: &Query) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
 /// collections (`via` the collection), both branches filtered alike.
 fn arrivals(q: &Query) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
     let plain = Query { through: Vec::new(), gate: None, ..q.clone() };
-    let (clause, mut params) = from_where(&plain);
+    let (clause, mut params) = from_where_with(&plain, false);
     let (head, conds) = clause.split_once(" WHERE true").unwrap_or((clause.as_str(), ""));
     let conds = conds.strip_suffix(" ORDER BY o.date_added").unwrap_or(conds);
     let member_conds = conds.replacen(" AND o.date_added > $1", " AND m.date_added > $1", 1);

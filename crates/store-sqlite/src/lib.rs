@@ -161,6 +161,13 @@ pub(crate) fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
 /// `with_objects: false` leaves the objects table out (the query must then
 /// filter on nothing but the membership's columns: [`merge`]).
 fn from_where(q: &Query, with_objects: bool) -> (String, Vec<SqlValue>) {
+    from_where_with(q, with_objects, true)
+}
+
+/// [`from_where`]; `by_key: false` never drives the read from the
+/// observables index (a read by arrival reuses the conditions on another
+/// table).
+fn from_where_with(q: &Query, with_objects: bool, by_key: bool) -> (String, Vec<SqlValue>) {
     if q.collection.is_none() && !q.through.is_empty() {
         return arrivals(q);
     }
@@ -169,6 +176,28 @@ fn from_where(q: &Query, with_objects: bool) -> (String, Vec<SqlValue>) {
     // planner prefers the date-order index (to satisfy ORDER BY) and scans
     // the whole collection for one object.
     let by_id = !q.ids.is_empty();
+    // With one observable key (a channel's messages, an agreement's
+    // records, an object's sightings) outside a collection, walk that key's
+    // entries in date order and join each to its version: a page then
+    // costs the same whatever the key's size. Left to itself the planner
+    // builds the key's whole list first.
+    let driven = by_key && !by_id && q.collection.is_none() && q.observables.len() == 1;
+    if driven {
+        let key = q.observables[0];
+        let mut sql = " FROM observables k CROSS JOIN objects o ON o.date_added = k.object WHERE k.key = ? AND k.object > ?".to_owned();
+        params.push(SqlValue::Blob(key.0.to_vec()));
+        params.push(SqlValue::Integer(q.lower_bound()));
+        let rest = Query { observables: Vec::new(), ..q.clone() };
+        let (tail, more) = from_where_with(&rest, with_objects, false);
+        // The plain read's conditions after its date bound, with its order
+        // taken by the key's.
+        let conds = tail.split_once(" AND o.date_added > ?").map_or("", |(_, c)| c);
+        let conds = conds.strip_suffix(" ORDER BY o.date_added").unwrap_or(conds);
+        sql.push_str(conds);
+        sql.push_str(" ORDER BY k.object");
+        params.extend(more.into_iter().skip(1));
+        return (sql, params);
+    }
     let (mut sql, v) = match &q.collection {
         Some(c) => {
             params.push(SqlValue::Text(c.clone()));
@@ -234,7 +263,7 @@ fn from_where(q: &Query, with_objects: bool) -> (String, Vec<SqlValue>) {
 /// id within the collections), so the compound's `ORDER BY` merges them.
 fn arrivals(q: &Query) -> (String, Vec<SqlValue>) {
     let plain = Query { through: Vec::new(), gate: None, ..q.clone() };
-    let (clause, params) = from_where(&plain, true);
+    let (clause, params) = from_where_with(&plain, true, false);
     let (head, conds) = clause.split_once(" WHERE 1").unwrap_or((clause.as_str(), ""));
     let conds = conds.strip_suffix(" ORDER BY o.date_added").unwrap_or(conds);
     let member_conds = conds.replacen(" AND o.date_added > ?", " AND m.date_added > ?", 1);

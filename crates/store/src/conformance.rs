@@ -1005,6 +1005,21 @@ pub fn records_are_indexed_by_what_they_name<B: Store + Registry + 'static>(b: A
     let r = |n: u32| format!("x-entente-ratification--00000000-0000-4000-8000-{n:012}");
     assert_eq!(naming(&agreement(1)), vec![r(1), r(3)], "an indicator is no partnership record, whatever it names");
     assert_eq!(naming(&agreement(2)), vec![r(2)]);
+    // A page at a time, by the key alone (a channel's first page costs a
+    // page, whatever the key's size), with the other filters applied.
+    let mut q = Query { observables: vec![ObservableKey::refers_to(&agreement(1))], types: vec!["x-entente-ratification".into()], limit: Some(1), ..Query::default() };
+    let mut paged = Vec::new();
+    loop {
+        let page = store.query(&q).unwrap();
+        paged.extend(page.records.iter().map(|r| r.id.clone()));
+        if !page.more {
+            break;
+        }
+        q.after = page.next;
+    }
+    assert_eq!(paged, vec![r(1), r(3)]);
+    let other_type = Query { observables: vec![ObservableKey::refers_to(&agreement(1))], types: vec!["indicator".into()], ..Query::default() };
+    assert!(all_records(&*store, &other_type).is_empty());
     assert!(naming(AUTHOR_A).is_empty(), "the author is not indexed");
     assert!(naming("marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1").is_empty(), "markings are not indexed");
     store.delete(&StixId::parse(&r(1)).unwrap(), &Versions::ALL, None).unwrap();
