@@ -116,7 +116,7 @@ pub struct Node {
 impl Node {
     /// The parts of a server's state the service uses.
     pub fn of(state: &AppState) -> Node {
-        Node { store: state.store.clone(), agreements: state.agreements.clone(), log: state.log.clone(), limits: state.limits.clone() }
+        Node { store: state.store.clone(), agreements: state.agreements.clone(), log: state.log.clone(), limits: state.limits }
     }
 }
 
@@ -165,7 +165,7 @@ pub fn view(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, c
     node.store.scan(&query, &mut |r| {
         // A record the node holds but cannot read as one is left out: it
         // was checked at the edge, so only a damaged store holds one.
-        if let Some(record) = model::Object::parse(&r.json, &node.limits).ok().and_then(|o| Record::from_object(&o).ok()) {
+        if let Ok(record) = Record::from_stored(&r.json) {
             if &record.agreement == agreement {
                 records.push(record);
                 stored.push(r);
@@ -225,13 +225,13 @@ pub fn page(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, l
         versions: Versions::ALL,
         gate: Some(reader.gate()),
         limit: Some(listing.limit.max(1)),
-        after: listing.after.clone(),
+        after: listing.after,
         ..Query::default()
     };
     let mut page = node.store.query(&query)?;
     if listing.of.is_some() {
         page.records.retain(|r| {
-            model::Object::parse(&r.json, &node.limits).ok().and_then(|o| Record::from_object(&o).ok()).is_some_and(|rec| &rec.agreement == agreement)
+            Record::from_stored(&r.json).ok().is_some_and(|rec| &rec.agreement == agreement)
         });
     }
     // Through the one read path: decided again and logged in one call.
