@@ -66,4 +66,8 @@ impl Module for Dialogue {
     fn state(&self, records: &Records, ctx: &Context<'_>) -> Value {
         rules::state(records, ctx)
     }
+
+    fn needs(&self, state: &Value, ctx: &Context<'_>) -> Vec<partnership::Need> {
+        rules::needs(state, ctx.me.as_str())
+    }
 }

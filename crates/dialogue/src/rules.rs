@@ -277,3 +277,24 @@ fn action_items(records: &Records, ctx: &Context<'_>) -> Vec<Value> {
         })
         .collect()
 }
+
+/// What needs `me` in a dialogue `state` ([`state`]): minutes of a meeting
+/// it took part in that await its approval, and the action items it owns
+/// that are not closed (overdue ones flagged), items first by due date.
+pub fn needs(state: &Value, me: &str) -> Vec<partnership::Need> {
+    let text = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
+    let mut out = Vec::new();
+    for m in state["meetings"].as_array().into_iter().flatten() {
+        let awaiting_me = m["awaiting"].as_array().is_some_and(|a| a.iter().any(|p| p == me));
+        if m["minutes_status"] == "awaiting" && awaiting_me {
+            out.push(partnership::Need { what: "approve-minutes", record: text(m, "id"), title: text(m, "title"), due: None, overdue: false });
+        }
+    }
+    for i in state["action_items"].as_array().into_iter().flatten() {
+        if i["owner"] == me && i["status"] != "closed" {
+            let due = i["due"].as_str().map(str::to_owned);
+            out.push(partnership::Need { what: "action-item", record: text(i, "id"), title: text(i, "description"), due, overdue: i["overdue"] == true });
+        }
+    }
+    out
+}

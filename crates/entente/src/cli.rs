@@ -284,6 +284,12 @@ pub enum AgreementCommand {
 pub enum ModuleCommand {
     /// The modules this node runs, with their record kinds and actions.
     List,
+    /// What needs the partner across its agreements and every module: minutes to approve, items it owns, objectives to endorse, reports due (JSON).
+    Inbox {
+        /// The partner (id or name) [default: the node's own].
+        #[arg(long = "as")]
+        actor: Option<String>,
+    },
     /// A module's state under an agreement, as the partner may see it (JSON).
     State {
         /// The partner (id or name) [default: the node's own].

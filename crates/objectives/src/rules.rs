@@ -317,3 +317,45 @@ fn kpi_json(kpi: &Kpi, points: &[Point<'_>], p: f64, e: f64, status: Option<Stat
         "history": history,
     })
 }
+
+/// How long a KPI's reporting party may go without reporting on an adopted
+/// objective before a report is due again: 30 days.
+pub const REPORT_EVERY_DAYS: i64 = 30;
+
+/// What needs `ctx.me` in an objectives `state` ([`state`]): objectives
+/// awaiting its endorsement of their latest version, and the KPIs of
+/// adopted objectives it reports on, not yet met, whose latest report was
+/// measured more than [`REPORT_EVERY_DAYS`] before `ctx.now` (or that have
+/// none): a report is due, overdue once the KPI's own due date has passed.
+pub fn needs(state: &Value, ctx: &Context<'_>) -> Vec<partnership::Need> {
+    let me = ctx.me.as_str();
+    let text = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
+    let every = REPORT_EVERY_DAYS * 86_400_000_000;
+    let mut out = Vec::new();
+    for o in state["objectives"].as_array().into_iter().flatten() {
+        if o["stage"] == "awaiting-endorsement" && o["awaiting"].as_array().is_some_and(|a| a.iter().any(|p| p == me)) {
+            out.push(partnership::Need { what: "endorse-objective", record: text(o, "id"), title: text(o, "title"), due: None, overdue: false });
+        }
+        if o["stage"] != "adopted" {
+            continue;
+        }
+        for k in o["kpis"].as_array().into_iter().flatten() {
+            if k["reporting_party"] != me || k["status"] == "met" {
+                continue;
+            }
+            let last = k["history"].as_array().and_then(|h| h.iter().filter_map(|p| p["measured_at"].as_str()).filter_map(|t| Timestamp::parse(t).ok()).max());
+            if last.is_some_and(|t| ctx.now.micros() - t.micros() <= every) {
+                continue;
+            }
+            let due = Timestamp::parse(k["due"].as_str().unwrap_or_default()).ok();
+            out.push(partnership::Need {
+                what: "report-progress",
+                record: text(o, "id"),
+                title: format!("{}: {}", text(o, "title"), text(k, "name")),
+                due: due.as_ref().map(ToString::to_string),
+                overdue: due.is_some_and(|d| d < ctx.now),
+            });
+        }
+    }
+    out
+}

@@ -132,6 +132,38 @@ pub trait Module: Send + Sync + 'static {
     /// `ctx.now`. Must depend on the set of records only: [`Records`]
     /// hands them over in one canonical order.
     fn state(&self, records: &Records, ctx: &Context<'_>) -> Value;
+
+    /// What needs `ctx.me`'s partner now, read from the module's `state`
+    /// (as [`Module::state`] derived it for `ctx`): the entries of its
+    /// inbox (minutes awaiting its approval, items it owns, objectives
+    /// awaiting its endorsement). None by default.
+    fn needs(&self, state: &Value, ctx: &Context<'_>) -> Vec<Need> {
+        let _ = (state, ctx);
+        Vec::new()
+    }
+}
+
+/// An entry of a partner's inbox: one record of a module that needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    /// What it needs, hyphenated (`approve-minutes`, `action-item`,
+    /// `endorse-objective`, `report-progress`).
+    pub what: &'static str,
+    /// The record it concerns.
+    pub record: String,
+    /// A line to show: the record's title or description.
+    pub title: String,
+    /// When it is due, if it is.
+    pub due: Option<String>,
+    /// Whether that is past (`ctx.now`).
+    pub overdue: bool,
+}
+
+impl Need {
+    /// The entry as JSON, as the API and the command show it.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({ "what": self.what, "record": self.record, "title": self.title, "due": self.due, "overdue": self.overdue })
+    }
 }
 
 /// Turns what `action` drafts into the record to store: the common

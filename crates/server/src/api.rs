@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/partners", get(partners).post(add_partner))
         .route("/api/v1/peers", get(peers))
         .route("/api/v1/modules", get(crate::modules::list))
+        .route("/api/v1/inbox", get(crate::modules::inbox_of))
         .route("/api/v1/agreements/{id}/modules/{module}", get(crate::modules::show))
         .route("/api/v1/agreements/{id}/modules/{module}/records", get(crate::modules::records))
         .route("/api/v1/agreements/{id}/modules/{module}/actions/{action}", post(crate::modules::act_on))

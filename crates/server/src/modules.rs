@@ -4,6 +4,7 @@
 //! call, and the endpoints:
 //!
 //! - `GET /api/v1/modules`: the modules, their record kinds and actions;
+//! - `GET /api/v1/inbox`: what needs the caller's partner, across modules;
 //! - `GET /api/v1/agreements/{id}/modules/{module}`: the module's state for
 //!   the agreement, derived from the records the caller may see, now;
 //! - `GET /api/v1/agreements/{id}/modules/{module}/records`: those records,
@@ -255,6 +256,36 @@ pub fn act(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, ac
     Ok(object)
 }
 
+/// What needs `me`'s partner, across every agreement whose latest version
+/// names it a party and every module: its inbox (docs/partnership.md#inbox),
+/// overdue entries first, then by due date. Each module's state is read
+/// through the one read path and logged on `channel`, as its view is.
+/// Blocking.
+pub fn inbox(node: &Node, modules: &Modules, me: &StixId, channel: &str) -> Result<Vec<Value>, Error> {
+    let index = node.agreements.index(&*node.store)?;
+    let mut entries: Vec<(bool, Option<String>, Value)> = Vec::new();
+    for agreement in index.agreements_of(me) {
+        for module in modules.iter() {
+            let scope = view(node, me, &agreement, &**module, channel)?;
+            if scope.records.is_empty() {
+                continue;
+            }
+            let ctx = scope.ctx();
+            let state = module.state(&scope.records, &ctx);
+            for need in module.needs(&state, &ctx) {
+                let mut entry = need.to_json();
+                entry["agreement"] = json!(agreement.as_str());
+                entry["agreement_title"] = json!(scope.agreement.terms.title);
+                entry["module"] = json!(module.name());
+                entries.push((need.overdue, need.due, entry));
+            }
+        }
+    }
+    // Overdue first; then what has a due date, soonest first; then the rest.
+    entries.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.is_none().cmp(&b.1.is_none())).then_with(|| a.1.cmp(&b.1)));
+    Ok(entries.into_iter().map(|(_, _, e)| e).collect())
+}
+
 /// Checks a partnership record that arrived from a peer, before it is
 /// stored: for the module that declares its kind, that it belongs to an
 /// agreement, is authored by one of its parties and is valid for the
@@ -298,6 +329,13 @@ pub fn state_json(module: &dyn Module, scope: &Scope) -> Value {
         "records": scope.records.len(),
         "state": module.state(&scope.records, &scope.ctx()),
     })
+}
+
+/// `GET /api/v1/inbox`: what needs the caller's partner ([`inbox`]).
+pub(crate) async fn inbox_of(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<Response, ApiError> {
+    let (me, node, modules) = (who(&caller)?, Node::of(&state), state.modules.clone());
+    let entries = blocking(move || inbox(&node, &modules, &me, "api")).await?;
+    Ok(Json(json!({ "inbox": entries })).into_response())
 }
 
 /// `GET /api/v1/modules`.

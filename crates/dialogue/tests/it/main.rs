@@ -368,3 +368,26 @@ fn the_meetings_scenario_reaches_the_state_it_should() {
     assert_eq!(report["status"], "closed");
     assert_eq!(first["action_items"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn the_inbox_holds_minutes_to_approve_and_owned_items_until_done() {
+    let mut b = Bench::new();
+    let needs = |b: &Bench, who: usize, now: &str| -> Vec<(&'static str, bool)> {
+        let ctx = b.world.ctx(who, &at(now));
+        let state = Dialogue.state(&b.records(), &ctx);
+        Dialogue.needs(&state, &ctx).into_iter().map(|n| (n.what, n.overdue)).collect()
+    };
+    let meeting = b.act(0, "record-meeting", meeting_input("We met."), "2026-06-01T00:00:00Z").id;
+    b.act(0, "add-action-item", json!({ "description": "draft the plan", "owner": p(1), "due": "2026-07-01T00:00:00Z" }), "2026-06-01T00:00:00Z");
+    // Partner 1 took part and owns the item; partner 2 did neither.
+    assert_eq!(needs(&b, 1, "2026-06-02T00:00:00Z"), [("approve-minutes", false), ("action-item", false)]);
+    assert_eq!(needs(&b, 0, "2026-06-02T00:00:00Z"), [("approve-minutes", false)]);
+    assert!(needs(&b, 2, "2026-06-02T00:00:00Z").is_empty());
+    // The clock passes the due date; the approval leaves the inbox.
+    assert_eq!(needs(&b, 1, "2026-07-02T00:00:00Z"), [("approve-minutes", false), ("action-item", true)]);
+    b.act(1, "approve-minutes", json!({ "meeting": meeting.as_str() }), "2026-07-02T00:00:00Z");
+    assert_eq!(needs(&b, 1, "2026-07-03T00:00:00Z"), [("action-item", true)]);
+    let item = b.records().of_kind(ACTION_ITEM).next().unwrap().id.clone();
+    b.act(1, "update-action-item", json!({ "action_item": item.as_str(), "update": "close" }), "2026-07-04T00:00:00Z");
+    assert!(needs(&b, 1, "2026-07-05T00:00:00Z").is_empty());
+}

@@ -40,6 +40,10 @@ pub fn run(cmd: ModuleCommand, config: &Config) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match cmd {
         ModuleCommand::List => unreachable!("answered above"),
+        ModuleCommand::Inbox { actor } => {
+            let entries = server::modules::inbox(&node, &modules, &me(actor.as_deref())?, "cli")?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&serde_json::json!({ "inbox": entries }))?)?;
+        }
         ModuleCommand::State { actor, agreement: a, module: m } => {
             let module = module(&m)?;
             let scope = server::modules::view(&node, &me(actor.as_deref())?, &agreement(&a)?, &*module, "cli")?;

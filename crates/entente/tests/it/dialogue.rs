@@ -119,8 +119,22 @@ fn dialogue_records_reach_exactly_their_parties_and_minutes_are_agreed_across_no
     act(a, &tri, "approve-minutes", m.clone());
     act(a, &tri, "add-action-item", json!({ "description": "circulate the sensor list", "owner": c.id, "due": "2099-01-01T00:00:00Z", "meeting": id(&meeting) }));
     sync_all(&[b, c]);
+    // On Caledonia's own node, its inbox holds the minutes awaiting its
+    // approval and the item Aurelia gave it; Borealis's holds the minutes
+    // and not Caledonia's item.
+    let inbox = |n: &Node| -> Vec<(String, String)> {
+        let v: Value = serde_json::from_str(&n.ok(&["module", "inbox"])).unwrap();
+        v["inbox"].as_array().unwrap().iter().map(|e| (e["what"].as_str().unwrap().to_owned(), e["record"].as_str().unwrap().to_owned())).collect()
+    };
+    let c_inbox = inbox(c);
+    assert!(c_inbox.contains(&("approve-minutes".into(), id(&meeting))), "{c_inbox:?}");
+    assert!(c_inbox.iter().any(|(what, _)| what == "action-item"), "{c_inbox:?}");
+    let b_inbox = inbox(b);
+    assert!(b_inbox.contains(&("approve-minutes".into(), id(&meeting))), "{b_inbox:?}");
+    assert!(!b_inbox.iter().any(|(what, _)| what == "action-item"), "{b_inbox:?}");
     act(b, &tri, "approve-minutes", m.clone());
     act(c, &tri, "approve-minutes", m.clone());
+    assert!(!inbox(c).iter().any(|(what, _)| what == "approve-minutes"), "approved minutes leave the inbox");
     sync_all(&all);
     let minutes = |n: &Node| state(n, &tri)["state"]["meetings"][0].clone();
     for n in all {

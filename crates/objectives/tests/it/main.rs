@@ -408,3 +408,33 @@ fn the_full_history_derives_what_it_says() {
     assert_eq!(q["progress"], 0.75);
     assert!(b.made.iter().all(|r| [OBJECTIVE, ENDORSEMENT, REPORT].contains(&r.kind.as_str())));
 }
+
+#[test]
+fn the_inbox_holds_endorsements_awaited_and_reports_due() {
+    let mut b = Bench::new();
+    let needs = |b: &Bench, who: usize, now: &str| -> Vec<(&'static str, bool)> {
+        let ctx = b.world.ctx(who, &at(now));
+        let state = Objectives.state(&b.records(), &ctx);
+        Objectives.needs(&state, &ctx).into_iter().map(|n| (n.what, n.overdue)).collect()
+    };
+    let kpis = json!([b.kpi(1, "exercises", 0.0, 4.0, "2026-12-31T00:00:00Z")]);
+    let o = b.act(0, "propose", json!({ "title": "Train together", "kpis": kpis }), "2026-01-01T00:00:00Z");
+    // Every party awaits its own endorsement, the proposer too.
+    for who in 0..3 {
+        assert_eq!(needs(&b, who, "2026-01-02T00:00:00Z"), [("endorse-objective", false)], "partner {who}");
+    }
+    for who in 0..3 {
+        b.act(who, "endorse", json!({ "objective": o.id.as_str() }), "2026-01-02T00:00:00Z");
+    }
+    // Adopted, nothing reported: a report is due from the reporting party alone.
+    assert_eq!(needs(&b, 1, "2026-01-03T00:00:00Z"), [("report-progress", false)]);
+    assert!(needs(&b, 0, "2026-01-03T00:00:00Z").is_empty());
+    b.act(1, "report", json!({ "objective": o.id.as_str(), "kpi": "exercises", "value": 1 }), "2026-01-10T00:00:00Z");
+    // Within 30 days of the last report nothing is due; after them, again.
+    assert!(needs(&b, 1, "2026-02-08T00:00:00Z").is_empty());
+    assert_eq!(needs(&b, 1, "2026-02-10T00:00:00Z"), [("report-progress", false)]);
+    // Past the KPI's due date the report is overdue; once met, none is due.
+    assert_eq!(needs(&b, 1, "2027-01-05T00:00:00Z"), [("report-progress", true)]);
+    b.act(1, "report", json!({ "objective": o.id.as_str(), "kpi": "exercises", "value": 4 }), "2027-01-06T00:00:00Z");
+    assert!(needs(&b, 1, "2027-03-01T00:00:00Z").is_empty());
+}

@@ -124,6 +124,9 @@ pub fn spec() -> Value {
             "/api/v1/detect": {
                 "post": op("Match observations (observed-data with its SCOs: a bundle, a list, JSON Lines, or {\"observations\": [...], \"sight\": true}) against the indicators the caller may see; with `sight`, each hit becomes a sighting for the indicator's author (analyst)", "detection", &[("sight", "query", "true: create a sighting per hit"), ("unindexed", "query", "false: skip indicators that cannot be pre-selected by value")], Some("observations"), "200")
             },
+            "/api/v1/inbox": {
+                "get": op("What needs the caller's partner across the agreements it is party to and every module: minutes awaiting its approval, action items it owns, objectives awaiting its endorsement, progress reports due; overdue first (docs/partnership.md#inbox)", "modules", &[], None, "200")
+            },
             "/api/v1/modules": {
                 "get": op("The partnership modules this node runs, with their record kinds and actions (docs/modules.md)", "modules", &[], None, "200")
             },
@@ -188,6 +191,7 @@ const BODIES: &[(&str, &str, &str, &str)] = &[
     ("/api/v1/partners", "post", "NewPartner", "PartnerCreated"),
     ("/api/v1/peers", "get", "", "Peers"),
     ("/api/v1/modules", "get", "", "Modules"),
+    ("/api/v1/inbox", "get", "", "Inbox"),
     ("/api/v1/agreements/{id}/modules/{module}", "get", "", "ModuleState"),
     ("/api/v1/agreements/{id}/modules/{module}/records", "get", "", "ModuleRecords"),
     ("/api/v1/agreements/{id}/modules/{module}/actions/{action}", "post", "ActionInput", "ModuleRecord"),
@@ -216,7 +220,7 @@ fn record(properties: Value) -> Value {
 }
 
 /// The schemas of the bodies of the partnership modules' endpoints.
-fn module_schemas() -> [(&'static str, Value); 5] {
+fn module_schemas() -> [(&'static str, Value); 6] {
     let action = record(json!({ "name": string(), "about": string(), "kind": string() }));
     let module = record(json!({ "name": string(), "about": string(), "kinds": strings(), "actions": { "type": "array", "items": action } }));
     [
@@ -229,6 +233,7 @@ fn module_schemas() -> [(&'static str, Value); 5] {
                 "state": { "type": "object", "description": "the module's own view, derived from its records" }
             })),
         ),
+        ("Inbox", record(json!({ "inbox": { "type": "array", "items": record(json!({ "what": string(), "record": string(), "title": string(), "due": nullable_string(), "overdue": { "type": "boolean" }, "agreement": string(), "agreement_title": string(), "module": string() })) } }))),
         ("ModuleRecords", record(json!({ "records": { "type": "array", "items": schema("StixObject") }, "more": { "type": "boolean" }, "next": nullable_string() }))),
         ("ActionInput", json!({ "type": "object", "description": "the action's input; its properties are the module's (docs/modules.md)" })),
         ("ModuleRecord", record(json!({ "record": schema("StixObject") }))),

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::{call, on_both_backends, ratified_agreement, start, Backend};
 
-on_both_backends!(parties_act_and_see_the_state_others_get_404, objectives_are_adopted_and_reported_over_rest);
+on_both_backends!(parties_act_and_see_the_state_others_get_404, objectives_are_adopted_and_reported_over_rest, the_inbox_lists_what_needs_the_caller);
 
 async fn parties_act_and_see_the_state_others_get_404(backend: Backend) {
     let node = start(backend, server::taxii::TaxiiConfig::default()).await;
@@ -144,4 +144,33 @@ async fn objectives_are_adopted_and_reported_over_rest(backend: Backend) {
     let c_token = &node.liaison[2];
     let (s, v) = call(&node, c_token, "GET", &base, None).await;
     assert_eq!(s, 404, "{v}");
+}
+
+async fn the_inbox_lists_what_needs_the_caller(backend: Backend) {
+    let node = start(backend, server::taxii::TaxiiConfig::default()).await;
+    let agreement = ratified_agreement(&node, "A–B dialogue", &[0, 1], &[]).await;
+    let base = format!("agreements/{agreement}/modules/dialogue");
+    let item = json!({ "description": "send the <b>sensor</b> list", "owner": node.b.as_str(), "due": "2099-01-01T00:00:00Z" });
+    let (s, v) = call(&node, &node.token_a, "POST", &format!("{base}/actions/add-action-item"), Some(item)).await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["record"]["id"].as_str().unwrap().to_owned();
+    // B owns it: in B's inbox, with its agreement; not in A's; C, no party, has nothing.
+    let (s, v) = call(&node, &node.token_b, "GET", "inbox", None).await;
+    assert_eq!(s, 200, "{v}");
+    let entries = v["inbox"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{v}");
+    assert_eq!((entries[0]["what"].as_str(), entries[0]["record"].as_str()), (Some("action-item"), Some(id.as_str())), "{v}");
+    assert_eq!(entries[0]["agreement"], agreement.as_str(), "{v}");
+    assert_eq!(entries[0]["module"], "dialogue", "{v}");
+    assert_eq!(entries[0]["title"], "send the <b>sensor</b> list", "{v}");
+    let (_, v) = call(&node, &node.token_a, "GET", "inbox", None).await;
+    assert_eq!(v["inbox"], json!([]), "{v}");
+    let (_, v) = call(&node, &node.liaison[2], "GET", "inbox", None).await;
+    assert_eq!(v["inbox"], json!([]), "{v}");
+    // Closed by its owner, it leaves the inbox.
+    let close = json!({ "action_item": id, "update": "close" });
+    let (s, v) = call(&node, &node.token_b, "POST", &format!("{base}/actions/update-action-item"), Some(close)).await;
+    assert_eq!(s, 201, "{v}");
+    let (_, v) = call(&node, &node.token_b, "GET", "inbox", None).await;
+    assert_eq!(v["inbox"], json!([]), "{v}");
 }
