@@ -165,8 +165,8 @@ fn put_own(store: &dyn Store, object: Object, partner: &StixId) -> Result<Object
 
 /// The agreement properties a proposer writes (everything but the STIX
 /// envelope): `title`, `purpose`, `party_refs`, `scope`, `tlp_ceiling`,
-/// `handling`, `valid_from`, `valid_until`, `meeting_cadence` (optional).
-const TERMS: &[&str] = &["title", "purpose", "party_refs", "scope", "tlp_ceiling", "handling", "valid_from", "valid_until", "meeting_cadence"];
+/// `handling`, `valid_from`, `valid_until`, `meeting_cadence`, `statement_procedure` (optional).
+const TERMS: &[&str] = &["title", "purpose", "party_refs", "scope", "tlp_ceiling", "handling", "valid_from", "valid_until", "meeting_cadence", "statement_procedure"];
 
 /// Builds and stores a version of an agreement authored by `author`: a new
 /// agreement when `id` is `None`, else an amendment (a new version) of it.

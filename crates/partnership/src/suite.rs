@@ -81,6 +81,7 @@ impl World {
             valid_from: t.clone(),
             valid_until: None,
             meeting_cadence: Vec::new(),
+            statement_procedure: Default::default(),
         };
         let object = policy::ext::agreement_object(&fixed(policy::ext::AGREEMENT_TYPE, 1), &partners[0], &t, &t, &terms).expect("a valid agreement");
         let agreement = Agreement::from_object(&object).expect("a valid agreement");

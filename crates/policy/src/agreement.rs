@@ -126,6 +126,21 @@ pub struct Cadence {
     pub every_months: u32,
 }
 
+/// How the parties adopt a joint statement (`statement_procedure` in the
+/// terms, optional; absent: unanimity). The statements module applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatementProcedure {
+    /// Every co-signer approves the exact final version.
+    #[default]
+    Unanimity,
+    /// The statement passes `silence_days` days after its latest version
+    /// unless a co-signer objected in writing before then.
+    Silence {
+        /// The silence period, in days (1 to 90).
+        silence_days: u32,
+    },
+}
+
 /// The terms of an agreement: everything its author writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgreementTerms {
@@ -147,6 +162,8 @@ pub struct AgreementTerms {
     pub valid_until: Option<Timestamp>,
     /// How often the parties meet, per meeting type (may be empty).
     pub meeting_cadence: Vec<Cadence>,
+    /// How joint statements are adopted (unanimity unless it says otherwise).
+    pub statement_procedure: StatementProcedure,
 }
 
 impl AgreementTerms {
@@ -185,6 +202,9 @@ impl AgreementTerms {
                 .map(|c| json!({"meeting_type": c.meeting_type, "every_months": c.every_months}))
                 .collect();
             m.insert("meeting_cadence".into(), Value::Array(cadence));
+        }
+        if let StatementProcedure::Silence { silence_days } = self.statement_procedure {
+            m.insert("statement_procedure".into(), json!({"mode": "silence", "silence_days": silence_days}));
         }
         m
     }
@@ -340,6 +360,7 @@ fn read_terms(id: &StixId, value: &Value) -> Result<AgreementTerms, Error> {
         ));
     }
     let meeting_cadence = read_cadence(id, p.get("meeting_cadence"))?;
+    let statement_procedure = read_statement_procedure(id, p.get("statement_procedure"))?;
     Ok(AgreementTerms {
         title,
         purpose,
@@ -350,7 +371,31 @@ fn read_terms(id: &StixId, value: &Value) -> Result<AgreementTerms, Error> {
         valid_from,
         valid_until,
         meeting_cadence,
+        statement_procedure,
     })
+}
+
+/// The optional `statement_procedure`: `{"mode": "unanimity"}` or
+/// `{"mode": "silence", "silence_days": 1..=90}`.
+fn read_statement_procedure(id: &StixId, v: Option<&Value>) -> Result<StatementProcedure, Error> {
+    const AT: &str = "statement_procedure";
+    let map = match v {
+        None => return Ok(StatementProcedure::Unanimity),
+        Some(Value::Object(map)) => map,
+        Some(_) => return Err(Error::invalid(id, AT, "must be {mode: unanimity} or {mode: silence, silence_days}")),
+    };
+    if let Some(k) = map.keys().find(|k| !["mode", "silence_days"].contains(&k.as_str())) {
+        return Err(Error::invalid(id, format!("{AT}.{k}"), "is not a statement procedure property (mode, silence_days)"));
+    }
+    match map.get("mode").and_then(Value::as_str) {
+        Some("unanimity") if !map.contains_key("silence_days") => Ok(StatementProcedure::Unanimity),
+        Some("unanimity") => Err(Error::invalid(id, format!("{AT}.silence_days"), "is only for the silence procedure")),
+        Some("silence") => match map.get("silence_days").and_then(Value::as_u64) {
+            Some(n @ 1..=90) => Ok(StatementProcedure::Silence { silence_days: n as u32 }),
+            _ => Err(Error::invalid(id, format!("{AT}.silence_days"), "must be a whole number of days from 1 to 90")),
+        },
+        _ => Err(Error::invalid(id, format!("{AT}.mode"), "must be unanimity or silence")),
+    }
 }
 
 /// The optional `meeting_cadence`: a list of `{meeting_type, every_months}`,

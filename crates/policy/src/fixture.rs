@@ -51,6 +51,7 @@ pub fn terms(parties: &[u32]) -> AgreementTerms {
         valid_from: ts("2026-01-01T00:00:00Z"),
         valid_until: Some(ts("2027-01-01T00:00:00Z")),
         meeting_cadence: Vec::new(),
+        statement_procedure: Default::default(),
     }
 }
 

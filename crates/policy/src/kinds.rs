@@ -142,6 +142,10 @@ pub static KINDS: &[Kind] = &[
     module("x-entente-objective", None),
     module("x-entente-endorsement", None),
     module("x-entente-progress-report", None),
+    // statements (crates/statements): to every party of the agreement.
+    module("x-entente-statement", None),
+    module("x-entente-statement-approval", None),
+    module("x-entente-statement-objection", None),
     #[cfg(any(test, feature = "test-kinds"))]
     TEST_NOTE,
 ];

@@ -38,6 +38,7 @@ mod visibility;
 
 pub use agreement::{
     Action, Agreement, AgreementTerms, Attribution, Cadence, DataKind, Handling, Reshare, Scope,
+    StatementProcedure,
 };
 pub use decide::{decide, decide_agreement_object, explain_held, AgreementIndex, Decision, Reason};
 pub use error::Error;

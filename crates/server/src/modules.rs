@@ -42,6 +42,7 @@ pub fn registered() -> Modules {
     let mut modules: Vec<Arc<dyn Module>> = vec![
         Arc::new(dialogue::Dialogue),
         Arc::new(objectives::Objectives),
+        Arc::new(statements::Statements),
     ];
     // The kit's example module, first, in builds for tests only (feature `example-module`).
     #[cfg(feature = "example-module")]

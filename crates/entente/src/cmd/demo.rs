@@ -8,7 +8,8 @@
 //! force everywhere; then each nation's intelligence is generated and
 //! shared under them, the nations talk and meet (demo/dialogue.rs), two
 //! shared objectives are set up with progress over six months
-//! (demo/objectives.rs), and `demo.json` records the setup (with each
+//! (demo/objectives.rs), a joint statement is published on each nation's
+//! node (demo/statements.rs), and `demo.json` records the setup (with each
 //! nation's login token). Later runs reuse it. Then the demo prints how to
 //! reach each node, reports when federation has caught up, and waits for
 //! Ctrl-C or SIGTERM, which stops the three servers.
@@ -16,6 +17,7 @@
 mod coalition;
 mod dialogue;
 mod objectives;
+mod statements;
 mod servers;
 
 use std::io::Write;
@@ -202,6 +204,7 @@ fn set_up(args: &DemoArgs, nations: &[Nation], ports: &[u16], stop: &Stop) -> an
         .collect();
     eprintln!("  intelligence generated and shared in {:.0} s: {}", started.elapsed().as_secs_f64(), line.join(", "));
     objectives::set_up(nations, &agreements)?;
+    statements::set_up(nations, &agreements)?;
     Ok(State {
         objects: args.objects,
         tokens,

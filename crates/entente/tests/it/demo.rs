@@ -229,6 +229,14 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
     }
     println!("demo: objectives on each node: {:?}", seen[0]);
     assert!(seen.iter().all(|s| *s == seen[0]), "the nodes derive different objectives: {seen:?}");
+    // A joint statement, approved by each nation on its own node, published on each.
+    for name in NATIONS {
+        let state = nodes[name].api(&format!("/api/v1/agreements/{trilateral}/modules/statements"));
+        let list = state["state"]["statements"].as_array().unwrap_or_else(|| panic!("{name}: {state}"));
+        assert_eq!(list.len(), 1, "{name}: {state}");
+        assert_eq!(list[0]["stage"], "published", "{name}: {}", list[0]);
+        assert_eq!(list[0]["signers"].as_array().map(|s| s.iter().filter(|x| x["approved"] == true).count()), Some(3), "{name}: {}", list[0]);
+    }
     // The dialogue on each nation's node: a populated channel, the senior
     // dialogue's minutes agreed (each nation approved on its own node),
     // open action items; the bilateral channel on its parties' nodes alone.

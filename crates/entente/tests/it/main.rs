@@ -18,6 +18,7 @@ mod proxy;
 mod roundtrip;
 mod serve;
 mod sovereignty;
+mod statements;
 mod tls;
 mod two_servers;
 

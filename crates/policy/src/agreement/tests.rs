@@ -63,6 +63,30 @@ fn a_meeting_cadence_is_optional_round_trips_and_is_checked() {
 }
 
 #[test]
+fn a_statement_procedure_is_optional_round_trips_and_is_checked() {
+    let mut t = terms(&[0, 1, 2]);
+    t.statement_procedure = crate::StatementProcedure::Silence { silence_days: 7 };
+    let (o, a) = agreement(1, "2025-12-01T00:00:00Z", &t);
+    assert_eq!(a.terms, t);
+    assert_eq!(o.to_value()["statement_procedure"], json!({"mode": "silence", "silence_days": 7}));
+    // Absent: unanimity, and nothing written.
+    let (o, a) = agreement(1, "2025-12-01T00:00:00Z", &terms(&[0, 1]));
+    assert_eq!(a.terms.statement_procedure, crate::StatementProcedure::Unanimity);
+    assert!(o.to_value().get("statement_procedure").is_none());
+    check(|v| v["statement_procedure"] = json!({"mode": "unanimity"}), "ok");
+    for (procedure, expect) in [
+        (json!("silence"), "property `statement_procedure`: must be {mode: unanimity} or {mode: silence, silence_days}"),
+        (json!({"mode": "majority"}), "property `statement_procedure.mode`: must be unanimity or silence"),
+        (json!({"mode": "silence"}), "property `statement_procedure.silence_days`: must be a whole number of days from 1 to 90"),
+        (json!({"mode": "silence", "silence_days": 0}), "property `statement_procedure.silence_days`: must be a whole number of days from 1 to 90"),
+        (json!({"mode": "unanimity", "silence_days": 3}), "property `statement_procedure.silence_days`: is only for the silence procedure"),
+        (json!({"mode": "silence", "silence_days": 3, "x": 1}), "property `statement_procedure.x`: is not a statement procedure property (mode, silence_days)"),
+    ] {
+        check(|v| v["statement_procedure"] = procedure.clone(), &format!("{A}: {expect}"));
+    }
+}
+
+#[test]
 fn errors_name_the_property() {
     check(
         |v| v["party_refs"] = json!([partner(0).0]),

@@ -167,6 +167,7 @@ fn random_terms(rng: &mut Rng, parties: Vec<PartnerId>) -> AgreementTerms {
         valid_from: ts(valid_from),
         valid_until,
         meeting_cadence: Vec::new(),
+        statement_procedure: Default::default(),
     }
 }
 

@@ -709,10 +709,13 @@ async fn submit(state: &AppState, signed: &Signed, amending: Option<&Agreement>,
         Ok(t) => t,
         Err(f) => return Ok(form(&f)),
     };
-    // The form has no field for the meeting cadence (docs/partnership.md):
-    // an amendment made here keeps the one the agreement has.
-    if let Some(cadence) = amending.and_then(|a| a.terms.to_properties().remove("meeting_cadence")) {
-        terms.entry("meeting_cadence").or_insert(cadence);
+    // The form has no field for the meeting cadence or the statement
+    // procedure (docs/partnership.md): an amendment made here keeps the
+    // ones the agreement has.
+    for term in ["meeting_cadence", "statement_procedure"] {
+        if let Some(value) = amending.and_then(|a| a.terms.to_properties().remove(term)) {
+            terms.entry(term).or_insert(value);
+        }
     }
     let (node, id) = (state.services(), amending.map(|a| a.id.clone()));
     match run(move || node.propose(&me, id.as_ref(), &terms)).await? {

@@ -13,6 +13,7 @@ mod health;
 mod leak;
 mod modules;
 mod polling;
+mod statements;
 mod taxii;
 mod web;
 mod web_share;

@@ -1,0 +1,109 @@
+//! Joint statements across three sovereign nodes: a statement drafted on
+//! Aurelia's node is approved by Borealis and Caledonia each on its own
+//! node, passes on every node once synced, and is published on every node
+//! when its embargo (a few seconds ahead) comes; a statement whose embargo
+//! is far ahead passes but is not published; what Aurelia and Borealis
+//! state under their bilateral agreement never reaches Caledonia's node.
+
+use serde_json::{json, Value};
+
+use crate::nodes::{federate, malware_terms, Node};
+
+/// Every node pulls once from each of its peers (their servers reread
+/// agreements at least every second: records just stored count by then).
+fn sync_all(nodes: &[&Node]) {
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    for n in nodes {
+        n.ok(&["sync"]);
+    }
+}
+
+/// `node`'s partner takes a statements action; the record it authored.
+fn act(node: &Node, agreement: &str, action: &str, input: Value) -> Value {
+    serde_json::from_str(&node.ok(&["module", "act", "--as", &node.id, agreement, "statements", action, "--input", &input.to_string()])).unwrap()
+}
+
+/// The statement `id` in `node`'s state.
+fn statement(node: &Node, agreement: &str, id: &str) -> Value {
+    let s: Value = serde_json::from_str(&node.ok(&["module", "state", agreement, "statements"])).unwrap();
+    s["state"]["statements"].as_array().unwrap().iter().find(|o| o["id"] == id).cloned().unwrap_or_else(|| panic!("{}: no {id} in {s}", node.dir.display()))
+}
+
+fn draft(title: &str, embargo: &str, cosigners: &[&Node]) -> Value {
+    json!({ "title": title, "text": "The parties attribute the campaign to <b>Dark Harbour</b>.", "embargo": embargo,
+            "languages": { "fr": { "title": "Déclaration", "text": "Les parties attribuent la campagne." } },
+            "cosigners": cosigners.iter().map(|n| n.id.clone()).collect::<Vec<_>>(), "submit": true })
+}
+
+#[test]
+fn a_statement_approved_on_each_node_is_published_on_every_node_at_its_embargo_and_reaches_no_third_party() {
+    let root = tempfile::tempdir().unwrap();
+    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
+    for n in &mut nodes {
+        n.serve(0, &[]);
+    }
+    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let [a, b, c] = &nodes;
+    let all = [a, b, c];
+
+    std::fs::write(a.dir.join("tri.json"), malware_terms("A–B–C", &[&a.id, &b.id, &c.id]).to_string()).unwrap();
+    std::fs::write(a.dir.join("bi.json"), malware_terms("A–B", &[&a.id, &b.id]).to_string()).unwrap();
+    let tri = a.ok(&["agreement", "propose", "--as", &a.id, "tri.json"]);
+    let bi = a.ok(&["agreement", "propose", "--as", &a.id, "bi.json"]);
+    for id in [&tri, &bi] {
+        a.ok(&["agreement", "ratify", "--as", &a.id, id]);
+    }
+    sync_all(&[b, c]);
+    for id in [&tri, &bi] {
+        b.ok(&["agreement", "ratify", "--as", &b.id, id]);
+    }
+    c.ok(&["agreement", "ratify", "--as", &c.id, &tri]);
+    sync_all(&all);
+
+    // Co-signers that are not parties: refused naming the property, nothing stored.
+    let out = crate::entente(&a.dir, &["module", "act", "--as", &a.id, &bi, "statements", "draft-statement", "--input",
+        &draft("x", "2099-01-01T00:00:00Z", &[b, c]).to_string()]);
+    assert!(!out.status.success());
+    assert!(crate::stderr(&out).contains("cosigner_refs[2]"), "{}", crate::stderr(&out));
+
+    // Drafted on Aurelia's node with an embargo a few seconds ahead, and one far ahead.
+    let soon = model::Timestamp::from_micros(model::Timestamp::now().micros() + 6_000_000).to_string();
+    let id = act(a, &tri, "draft-statement", draft("Joint attribution", &soon, &[b, c]))["id"].as_str().unwrap().to_owned();
+    let later = act(a, &tri, "draft-statement", draft("Later attribution", "2099-01-01T00:00:00Z", &[b, c]))["id"].as_str().unwrap().to_owned();
+    for s in [&id, &later] {
+        act(a, &tri, "approve-statement", json!({ "statement": s }));
+    }
+    sync_all(&[b, c]);
+    assert_eq!(statement(b, &tri, &id)["stage"], "awaiting-approvals");
+    for n in [b, c] {
+        for s in [&id, &later] {
+            act(n, &tri, "approve-statement", json!({ "statement": s }));
+        }
+    }
+    sync_all(&all);
+    // Wait for the embargo (by the statement's own time, not a fake clock).
+    let wait = model::Timestamp::parse(&soon).unwrap().micros() - model::Timestamp::now().micros();
+    if wait > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(wait as u64 + 200_000));
+    }
+    for n in all {
+        let s = statement(n, &tri, &id);
+        assert_eq!(s["stage"], "published", "{}: {s}", n.dir.display());
+        assert!(s["signers"].as_array().unwrap().iter().all(|x| x["approved"] == true), "{s}");
+        let l = statement(n, &tri, &later);
+        assert_eq!((l["stage"].as_str(), l["published"].as_bool()), (Some("passed"), Some(false)), "{}: {l}", n.dir.display());
+    }
+
+    // Under the bilateral agreement: a statement approved by both.
+    let own = act(a, &bi, "draft-statement", draft("Bilateral statement", "2099-01-01T00:00:00Z", &[b]))["id"].as_str().unwrap().to_owned();
+    let mut bilateral = vec![own.clone(), act(a, &bi, "approve-statement", json!({ "statement": own }))["id"].as_str().unwrap().to_owned()];
+    sync_all(&[b]);
+    bilateral.push(act(b, &bi, "approve-statement", json!({ "statement": own }))["id"].as_str().unwrap().to_owned());
+    sync_all(&all);
+    assert_eq!(statement(a, &bi, &own)["stage"], "passed");
+    let on_c = c.stored();
+    let leaked: Vec<&String> = bilateral.iter().filter(|r| on_c.contains(r)).collect();
+    println!("statements: {} bilateral records, {} of them leaked to Caledonia's node", bilateral.len(), leaked.len());
+    assert_eq!(leaked.len(), 0, "Caledonia's node holds bilateral records: {leaked:?}");
+    assert!(on_c.contains(&id), "the trilateral statement did reach Caledonia");
+}
