@@ -60,6 +60,7 @@ pub const PATHS: &[&str] = &[
     "/api/v1/partners",
     "/api/v1/peers",
     "/api/v1/modules",
+    "/api/v1/inbox",
     "/api/v1/agreements/{id}/modules/{module}",
     "/api/v1/agreements/{id}/modules/{module}/records",
     "/api/v1/agreements/{id}/modules/{module}/actions/{action}",
