@@ -40,6 +40,7 @@ pub fn registered() -> Modules {
     #[allow(unused_mut)]
     let mut modules: Vec<Arc<dyn Module>> = vec![
         Arc::new(dialogue::Dialogue),
+        Arc::new(disputes::Disputes),
         Arc::new(objectives::Objectives),
     ];
     // The kit's example module, first, in builds for tests only (feature `example-module`).
