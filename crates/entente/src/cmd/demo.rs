@@ -8,13 +8,15 @@
 //! force everywhere; then each nation's intelligence is generated and
 //! shared under them, the nations talk and meet (demo/dialogue.rs), two
 //! shared objectives are set up with progress over six months
-//! (demo/objectives.rs), and `demo.json` records the setup (with each
+//! (demo/objectives.rs), a dispute reaches mediation (demo/disputes.rs),
+//! and `demo.json` records the setup (with each
 //! nation's login token). Later runs reuse it. Then the demo prints how to
 //! reach each node, reports when federation has caught up, and waits for
 //! Ctrl-C or SIGTERM, which stops the three servers.
 
 mod coalition;
 mod dialogue;
+mod disputes;
 mod objectives;
 mod servers;
 
@@ -202,6 +204,7 @@ fn set_up(args: &DemoArgs, nations: &[Nation], ports: &[u16], stop: &Stop) -> an
         .collect();
     eprintln!("  intelligence generated and shared in {:.0} s: {}", started.elapsed().as_secs_f64(), line.join(", "));
     objectives::set_up(nations, &agreements)?;
+    disputes::set_up(nations, &agreements)?;
     Ok(State {
         objects: args.objects,
         tokens,
