@@ -125,6 +125,12 @@ pub const fn module(name: &'static str, audience: Option<&'static str>) -> Kind 
     }
 }
 
+/// A disputes record's kind: a module kind that also names the dispute's
+/// mediators (`mediator_refs`) as recipients.
+pub const fn disputes(name: &'static str) -> Kind {
+    Kind { named: &["mediator_refs"], ..module(name, None) }
+}
+
 /// Every kind of partnership record: the registry.
 pub static KINDS: &[Kind] = &[
     AGREEMENT,
@@ -146,6 +152,13 @@ pub static KINDS: &[Kind] = &[
     module("x-entente-statement", None),
     module("x-entente-statement-approval", None),
     module("x-entente-statement-objection", None),
+    // disputes (crates/disputes): every record of a dispute also goes to
+    // the mediators it names (`mediator_refs`, never a party).
+    disputes("x-entente-dispute"),
+    disputes("x-entente-dispute-position"),
+    disputes("x-entente-dispute-proposal"),
+    disputes("x-entente-dispute-acceptance"),
+    disputes("x-entente-dispute-escalation"),
     #[cfg(any(test, feature = "test-kinds"))]
     TEST_NOTE,
 ];

@@ -41,6 +41,7 @@ pub fn registered() -> Modules {
     #[allow(unused_mut)]
     let mut modules: Vec<Arc<dyn Module>> = vec![
         Arc::new(dialogue::Dialogue),
+        Arc::new(disputes::Disputes),
         Arc::new(objectives::Objectives),
         Arc::new(statements::Statements),
     ];

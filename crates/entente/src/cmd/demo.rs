@@ -9,13 +9,15 @@
 //! shared under them, the nations talk and meet (demo/dialogue.rs), two
 //! shared objectives are set up with progress over six months
 //! (demo/objectives.rs), a joint statement is published on each nation's
-//! node (demo/statements.rs), and `demo.json` records the setup (with each
+//! node (demo/statements.rs), a dispute reaches mediation
+//! (demo/disputes.rs), and `demo.json` records the setup (with each
 //! nation's login token). Later runs reuse it. Then the demo prints how to
 //! reach each node, reports when federation has caught up, and waits for
 //! Ctrl-C or SIGTERM, which stops the three servers.
 
 mod coalition;
 mod dialogue;
+mod disputes;
 mod objectives;
 mod statements;
 mod servers;
@@ -205,6 +207,7 @@ fn set_up(args: &DemoArgs, nations: &[Nation], ports: &[u16], stop: &Stop) -> an
     eprintln!("  intelligence generated and shared in {:.0} s: {}", started.elapsed().as_secs_f64(), line.join(", "));
     objectives::set_up(nations, &agreements)?;
     statements::set_up(nations, &agreements)?;
+    disputes::set_up(nations, &agreements)?;
     Ok(State {
         objects: args.objects,
         tokens,

@@ -228,6 +228,14 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
         seen.push(objectives.iter().map(|o| (o["title"].clone(), o["progress"].clone(), o["status"].clone())).collect::<Vec<_>>());
     }
     println!("demo: objectives on each node: {:?}", seen[0]);
+    // A dispute in mediation, its first two stages lapsed, on each nation's node.
+    for name in NATIONS {
+        let state = nodes[name].api(&format!("/api/v1/agreements/{trilateral}/modules/disputes"));
+        let d = &state["state"]["disputes"][0];
+        assert_eq!(d["stage"], "mediation", "{name}: {state}");
+        assert_eq!(d["proposals"].as_array().map(Vec::len), Some(1), "{name}: {state}");
+    }
+    println!("demo: a dispute in mediation on each node");
     assert!(seen.iter().all(|s| *s == seen[0]), "the nodes derive different objectives: {seen:?}");
     // A joint statement, approved by each nation on its own node, published on each.
     for name in NATIONS {

@@ -8,6 +8,7 @@ mod bodies;
 mod cli;
 mod demo;
 mod dialogue;
+mod disputes;
 mod faults;
 mod federation;
 mod misp;

@@ -261,10 +261,10 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
         // their own so the rest stays as the seed made it): each belongs to
         // an agreement (or one nobody knows), at any TLP or none, some
         // naming observers or TLP:RED recipients, some narrowed to an
-        // audience, some versioned or recalled, some also put in an
-        // agreement's collection. Only the author, the agreement's parties
-        // (those of its audience, when it names one) and the observers may
-        // see one.
+        // audience, some dispute records naming mediators, some versioned
+        // or recalled, some also put in an agreement's collection. Only the
+        // author, the agreement's parties (those of its audience, when it
+        // names one) and the observers or mediators may see one.
         let mut notes = Rng(seed ^ 0x7e57);
         let unknown = StixId::parse("x-entente-agreement--0e0e0e0e-0000-4000-8000-000000000000").unwrap();
         for n in 0..n_objects / 25 {
@@ -287,6 +287,16 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
             if notes.chance(30) {
                 // Narrowed to some partners (parties of its agreement or not, or none).
                 v["audience_refs"] = json!(notes.subset(&partners, 40));
+            }
+            if notes.chance(20) {
+                // A dispute's record instead: it goes to the mediators it
+                // names (`mediator_refs`, the disputes kinds' `named`) too.
+                let ty = "x-entente-dispute-position";
+                v["type"] = json!(ty);
+                v["id"] = json!(format!("{ty}--{:08x}-0000-4000-8000-{n:012x}", notes.next() as u32));
+                v["mediator_refs"] = json!(notes.subset(&partners, 30));
+                v.as_object_mut().unwrap().remove("audience_refs");
+                v.as_object_mut().unwrap().remove("observer_refs");
             }
             if notes.chance(20) {
                 let (name, ext) = policy::ext::release_extension(&notes.subset(&partners, 30), false);
