@@ -17,7 +17,7 @@ use crate::round::Report;
 /// The check a partnership module's record passes on arrival, as if it were
 /// made here (the server passes its modules' `check_arrival`): the reason
 /// to refuse it, if any.
-pub type Arrival<'a> = &'a dyn Fn(&model::Object, &policy::AgreementIndex) -> Result<(), String>;
+pub type Arrival<'a> = &'a (dyn Fn(&model::Object, &policy::AgreementIndex) -> Result<(), String> + Sync);
 
 /// One page read from a peer, to store what passes.
 pub(crate) struct Page<'a> {

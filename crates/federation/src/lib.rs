@@ -5,8 +5,8 @@
 //! ([`client`]), TAXII paging over a peer's collections ([`paging`]), the
 //! authors' signatures ([`provenance`]), the acceptance decision
 //! ([`accept`]) and one round over a peer ([`round`], [`pull`]). Blocking
-//! calls, no runtime: the server's scheduler runs each round on a blocking
-//! thread and keeps the peers' status.
+//! calls (reqwest's blocking client), no async API: the server's scheduler
+//! runs each round on a blocking thread and keeps the peers' status.
 
 pub mod accept;
 pub mod client;

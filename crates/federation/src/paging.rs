@@ -75,6 +75,8 @@ pub(crate) struct Collection<'a> {
     pub(crate) local: &'a StixId,
     pub(crate) limits: &'a model::Limits,
     pub(crate) epoch: &'a str,
+    /// The modules' check of their records on arrival.
+    pub(crate) arrival: Arrival<'a>,
 }
 
 /// One page as fetched, with its objects' signatures; for an agreement
@@ -102,7 +104,6 @@ impl Collection<'_> {
         registry: &dyn Registry,
         collection: &str,
         agreement: Option<&StixId>,
-        arrival: Arrival<'_>,
         book: &mut node::agreements::Book,
         report: &mut Report,
     ) -> Result<(), String> {
@@ -150,7 +151,7 @@ impl Collection<'_> {
                         check(&env.objects, self.limits, self.local, &f.signed, book.keys())
                     }
                 };
-                let page = Page { peer: self.peer, local: self.local, cursor: (&key, &f.last), agreement, arrival };
+                let page = Page { peer: self.peer, local: self.local, cursor: (&key, &f.last), agreement, arrival: self.arrival };
                 if page.accept(store, book, checked, report)? {
                     *book = self::book(store)?;
                 }

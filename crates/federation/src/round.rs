@@ -113,9 +113,9 @@ pub fn pull(
     };
     let mut report = Report::default();
     let epoch = registry.setting(EPOCH).map_err(|e| e.to_string())?.unwrap_or_default();
-    let reader = Collection { http: &http, root: &root, token, peer, local, limits, epoch: &epoch };
+    let reader = Collection { http: &http, root: &root, token, peer, local, limits, epoch: &epoch, arrival };
     let mut book = book(store)?;
-    reader.pull(store, registry, EVERYTHING, None, arrival, &mut book, &mut report).map_err(forget_root)?;
+    reader.pull(store, registry, EVERYTHING, None, &mut book, &mut report).map_err(forget_root)?;
     let now = model::Timestamp::now();
     let holder = StixId::parse(&peer.partner).map_err(|e| format!("the peer's partner: {e}"))?;
     // The agreements to read, as they stand once the records are in.
@@ -127,7 +127,7 @@ pub fn pull(
         .collect();
     for agreement in shared {
         let collection = node::release::collection_of_agreement(&agreement);
-        reader.pull(store, registry, &collection, Some(&agreement), arrival, &mut book, &mut report).map_err(forget_root)?;
+        reader.pull(store, registry, &collection, Some(&agreement), &mut book, &mut report).map_err(forget_root)?;
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
