@@ -37,7 +37,9 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("entente-store", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "clap", "entente-node"]),
     ("entente-store-sqlite", &["axum", "hyper", "clap", "tokio-postgres", "postgres", "entente-node"]),
     ("entente-store-postgres", &["axum", "clap", "rusqlite", "entente-node"]),
-    ("entente-federation", &["axum", "clap", "rusqlite"]),
+    // Pull sync: blocking HTTP (reqwest) over node; no HTTP framework,
+    // pages, command line, SQL, nor the server that schedules it.
+    ("entente-federation", &["axum", "clap", "rusqlite", "postgres", "tokio-postgres", "maud", "entente-server", "entente-partnership"]),
     ("entente-server", &["clap"]),
 ];
 
@@ -48,6 +50,10 @@ const FORBIDDEN_DIRECT: &[(&str, &[&str])] = &[
     ("entente", &["axum", "hyper", "rusqlite", "postgres", "tokio-postgres"]),
     ("entente-audit", &["entente-pattern"]),
 ];
+
+/// (crate, the only crates that may depend on it directly): a layer only
+/// its composers use.
+const ONLY_USED_BY: &[(&str, &[&str])] = &[("entente-federation", &["entente-server", "entente"])];
 
 pub fn run(root: &Path) -> anyhow::Result<()> {
     let mut problems = Vec::new();
@@ -152,6 +158,17 @@ pub(crate) fn check_graph(meta: &Value, problems: &mut Vec<String>) {
             let name = names.get(dep).copied().unwrap_or_default();
             if forbidden.contains(&name) {
                 problems.push(format!("{krate} must not depend directly on {name} (ARCHITECTURE.md, Invariants)"));
+            }
+        }
+    }
+    for (krate, users) in ONLY_USED_BY {
+        for (user, deps) in &edges {
+            let user = names.get(user).copied().unwrap_or_default();
+            if users.contains(&user) {
+                continue;
+            }
+            if deps.iter().any(|d| names.get(d).copied() == Some(*krate)) {
+                problems.push(format!("{user} must not depend on {krate}: only {} do (ARCHITECTURE.md, Invariants)", users.join(" and ")));
             }
         }
     }

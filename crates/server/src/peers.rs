@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 
 use store::{PeerRecord, Registry};
 
+/// Checks a peer URL (federation's, where a round checks the API root a
+/// peer's discovery names).
+pub use federation::check_url;
+
 /// Where peers' credentials are kept.
 #[derive(Debug, Clone)]
 pub struct PeerSecrets {
@@ -51,34 +55,6 @@ impl PeerSecrets {
             _ => Ok(()),
         }
     }
-}
-
-/// Checks a peer URL: `https://`, or `http://` to a loopback address only
-/// (tests and a node talking to itself); no user info, a host.
-pub fn check_url(url: &str) -> Result<(), String> {
-    let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
-        (true, r)
-    } else if let Some(r) = url.strip_prefix("http://") {
-        (false, r)
-    } else {
-        return Err(format!("{url:?}: a peer URL starts with https:// (or http:// on loopback)"));
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.is_empty() || authority.contains('@') {
-        return Err(format!("{url:?}: a peer URL names a host (and no user)"));
-    }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("{url:?}: spaces or control characters"));
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
-    };
-    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    if !tls && !loopback {
-        return Err(format!("{url:?}: plain http is for loopback only; use https://"));
-    }
-    Ok(())
 }
 
 /// Adds a peer: checks the URL, that the partner is one this node knows
@@ -130,19 +106,4 @@ pub fn remove(registry: &dyn Registry, secrets: &PeerSecrets, id: &str) -> Resul
         secrets.remove(id).map_err(|e| format!("forgetting the credential: {e}"))?;
     }
     Ok(removed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::check_url;
-
-    #[test]
-    fn urls() {
-        for ok in ["https://node-b.example:8443/taxii2/", "http://127.0.0.1:8081/taxii2/", "http://localhost/taxii2/", "http://[::1]:80/"] {
-            assert_eq!(check_url(ok), Ok(()), "{ok}");
-        }
-        for bad in ["http://node-b.example/taxii2/", "ftp://x/", "https:///x", "https://user@host/", "https://a b/", "node-b:8443"] {
-            assert!(check_url(bad).is_err(), "{bad}");
-        }
-    }
 }

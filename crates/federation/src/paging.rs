@@ -1,0 +1,198 @@
+//! TAXII paging over one of a peer's collections: from the collection's
+//! cursor (`added_after`, every version), page after page while the peer
+//! says `more`, the next page after the last one's
+//! `X-TAXII-Date-Added-Last`. Pages flow through three threads (reading,
+//! signatures and checks, deciding and storing); the cursor moves page by
+//! page, in the same transaction as what the page stored.
+
+use model::StixId;
+use serde_json::value::RawValue;
+use store::{PeerRecord, PutOptions, Registry, Store};
+
+use crate::accept::{Arrival, Page};
+use crate::client::{causes, TAXII};
+use crate::provenance::{check, Checked, Signed};
+use crate::round::{book, Report};
+
+/// Objects asked for per page.
+pub const PAGE: usize = 1000;
+
+#[derive(serde::Deserialize)]
+pub(crate) struct Envelope<'a> {
+    #[serde(borrow, default)]
+    pub(crate) objects: Vec<&'a RawValue>,
+}
+
+/// What the fetcher reads of a page: whether more follows, and each
+/// object's id and own version (to ask for their signatures).
+#[derive(serde::Deserialize)]
+struct Heads {
+    #[serde(default)]
+    more: bool,
+    #[serde(default)]
+    objects: Vec<Head>,
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct Head {
+    pub(crate) id: String,
+    pub(crate) modified: Option<String>,
+    pub(crate) created: Option<String>,
+}
+
+/// The registry setting that holds the cursor of one of a peer's
+/// collections, in the current epoch.
+pub fn cursor_key(epoch: &str, peer: &PeerRecord, collection: &str) -> String {
+    format!("sync:{epoch}:{}:{collection}", peer.id)
+}
+
+/// The registry setting naming the cursors' epoch: a new epoch makes every
+/// peer's collections read again from the start.
+pub const EPOCH: &str = "sync:epoch";
+
+/// Makes the next rounds read every peer from the start (puts are
+/// idempotent: only what was refused before and is accepted now is new).
+/// Called when a partner becomes known here: objects refused for want of
+/// its key were passed by the cursors.
+pub fn read_again(store: &dyn Store) -> store::Result<()> {
+    let epoch = model::Timestamp::now().micros().to_string();
+    store.put(&[], &PutOptions { checkpoint: Some((EPOCH.to_owned(), epoch)), ..PutOptions::default() })?;
+    Ok(())
+}
+
+/// What the round reads from the everything collection: the partnership
+/// records and identities (everything else comes by agreement collection).
+fn record_types() -> String {
+    policy::kinds::synced_types().collect::<Vec<_>>().join(",")
+}
+
+/// Reads one of a peer's collections.
+pub(crate) struct Collection<'a> {
+    pub(crate) http: &'a reqwest::blocking::Client,
+    pub(crate) root: &'a str,
+    pub(crate) token: &'a str,
+    pub(crate) peer: &'a PeerRecord,
+    pub(crate) local: &'a StixId,
+    pub(crate) limits: &'a model::Limits,
+    pub(crate) epoch: &'a str,
+    /// The modules' check of their records on arrival.
+    pub(crate) arrival: Arrival<'a>,
+}
+
+/// One page as fetched, with its objects' signatures; for an agreement
+/// collection, already parsed and checked against the authors' keys.
+pub(crate) struct Fetched {
+    pub(crate) url: String,
+    pub(crate) body: Vec<u8>,
+    pub(crate) last: String,
+    pub(crate) more: bool,
+    pub(crate) heads: Vec<Head>,
+    pub(crate) signed: Signed,
+    pub(crate) checked: Option<Vec<Checked>>,
+}
+
+impl Collection<'_> {
+    /// Pages through `collection` from its cursor, storing what is accepted
+    /// (as received under `agreement`; without one, only agreement records
+    /// and the author's own identity are read). Pages flow through three
+    /// threads — reading, signatures and checks, deciding and storing — so
+    /// the peer's work and this node's overlap; the cursor still moves page
+    /// by page, with what it covers.
+    pub(crate) fn pull(
+        &self,
+        store: &dyn Store,
+        registry: &dyn Registry,
+        collection: &str,
+        agreement: Option<&StixId>,
+        book: &mut node::agreements::Book,
+        report: &mut Report,
+    ) -> Result<(), String> {
+        let key = cursor_key(self.epoch, self.peer, collection);
+        let start = registry.setting(&key).map_err(|e| e.to_string())?;
+        // Keys change only with identities, which come with the agreement
+        // records: an agreement collection's objects can be checked on
+        // another thread, beside this one storing the page before.
+        let keys = agreement.map(|_| book.keys().clone());
+        std::thread::scope(|scope| {
+            // Three stages: one thread reads pages, one asks for their
+            // signatures and checks them, this one decides and stores.
+            let (pages_tx, pages_rx) = std::sync::mpsc::sync_channel::<Result<Option<Fetched>, String>>(1);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<Fetched>, String>>(1);
+            scope.spawn(move || {
+                let mut cursor = start;
+                loop {
+                    let fetched = self.fetch(collection, agreement.is_some(), cursor.as_deref());
+                    let next = match &fetched {
+                        Ok(Some(f)) if f.more => Some(f.last.clone()),
+                        _ => None,
+                    };
+                    if pages_tx.send(fetched).is_err() || next.is_none() {
+                        break;
+                    }
+                    cursor = next;
+                }
+            });
+            scope.spawn(move || {
+                for fetched in pages_rx {
+                    let signed = fetched.and_then(|f| f.map(|f| self.sign(f, keys.as_ref())).transpose());
+                    let last = !matches!(signed, Ok(Some(_)));
+                    if tx.send(signed).is_err() || last {
+                        break;
+                    }
+                }
+            });
+            for fetched in rx {
+                report.pages += 1;
+                let Some(f) = fetched? else { break };
+                let checked = match f.checked {
+                    Some(c) => c,
+                    None => {
+                        let env: Envelope<'_> = serde_json::from_slice(&f.body).map_err(|e| format!("{}: not a TAXII envelope: {e}", f.url))?;
+                        check(&env.objects, self.limits, self.local, &f.signed, book.keys())
+                    }
+                };
+                let page = Page { peer: self.peer, local: self.local, cursor: (&key, &f.last), agreement, arrival: self.arrival };
+                if page.accept(store, book, checked, report)? {
+                    *book = self::book(store)?;
+                }
+                if report.cursor.as_ref().is_none_or(|c| *c < f.last) {
+                    report.cursor = Some(f.last.clone());
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Reads one page after `cursor`; `None` when there is nothing (more)
+    /// to read.
+    fn fetch(&self, collection: &str, by_agreement: bool, cursor: Option<&str>) -> Result<Option<Fetched>, String> {
+        let mut url = format!("{}collections/{collection}/objects/?limit={PAGE}&match[version]=all", self.root);
+        if !by_agreement {
+            url.push_str(&format!("&match[type]={}", record_types()));
+        }
+        if let Some(c) = cursor {
+            url.push_str(&format!("&added_after={c}"));
+        }
+        let r = self.http.get(&url).header("Accept", TAXII).bearer_auth(self.token).send().map_err(|e| format!("{url}: {}", causes(&e)))?;
+        if r.status() == reqwest::StatusCode::NOT_FOUND && by_agreement {
+            // The peer does not know the agreement (yet): nothing to read.
+            return Ok(None);
+        }
+        if !r.status().is_success() {
+            return Err(format!("{url}: HTTP {}", r.status()));
+        }
+        let last = r.headers().get("X-TAXII-Date-Added-Last").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = r.bytes().map_err(|e| format!("{url}: {}", causes(&e)))?.to_vec();
+        let heads: Heads = serde_json::from_slice(&body).map_err(|e| format!("{url}: not a TAXII envelope: {e}"))?;
+        if heads.objects.is_empty() {
+            return Ok(None);
+        }
+        let Some(last) = last else {
+            return Err(format!("{url}: a page without X-TAXII-Date-Added-Last"));
+        };
+        if model::Timestamp::parse(&last).is_err() {
+            return Err(format!("{url}: X-TAXII-Date-Added-Last {last:?} is not a timestamp"));
+        }
+        Ok(Some(Fetched { url, body, last, more: heads.more, heads: heads.objects, signed: Signed::new(), checked: None }))
+    }
+}

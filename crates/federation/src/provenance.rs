@@ -1,0 +1,118 @@
+//! The authors' signatures of a page's objects, fetched from the peer in
+//! one request (`POST /api/v1/provenance`), and the checks that need no
+//! store: each object parses and validates, and its author's signature
+//! verifies with the author's key known here.
+
+use std::collections::HashMap;
+
+use model::StixId;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::client::{causes, origin};
+use crate::paging::{Collection, Envelope, Fetched, Head};
+
+/// A peer's word on one version it served: its author's signature.
+pub(crate) struct Served {
+    signer: String,
+    signature: String,
+}
+
+/// By `(id, own version micros)`.
+pub(crate) type Signed = HashMap<(String, i64), Served>;
+
+/// Asks the peer for its authors' signatures of these objects, in one
+/// request (per 5000).
+pub(crate) fn signatures(http: &reqwest::blocking::Client, root: &str, token: &str, objects: &[Head]) -> Result<Signed, String> {
+    let mut out = HashMap::new();
+    for chunk in objects.chunks(node::provenance::MAX_VERSIONS) {
+        let versions: Vec<Value> = chunk
+            .iter()
+            .map(|o| serde_json::json!({ "id": o.id, "version": o.modified.as_ref().or(o.created.as_ref()) }))
+            .collect();
+        let url = format!("{}/api/v1/provenance", origin(root));
+        let r = http
+            .post(&url)
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "versions": versions }))
+            .send()
+            .map_err(|e| format!("{url}: {}", causes(&e)))?;
+        if !r.status().is_success() {
+            return Err(format!("{url}: HTTP {}", r.status()));
+        }
+        let v: Value = r.json().map_err(|e| format!("{url}: {}", causes(&e)))?;
+        for s in v.get("signatures").and_then(Value::as_array).into_iter().flatten() {
+            let (Some(id), Some(signer), Some(value)) =
+                (s.get("id").and_then(Value::as_str), s.get("signer").and_then(Value::as_str), s.get("signature").and_then(Value::as_str))
+            else {
+                continue;
+            };
+            let micros = match s.get("version").and_then(Value::as_str) {
+                Some(t) => match model::Timestamp::parse(t) {
+                    Ok(t) => t.micros(),
+                    Err(_) => continue,
+                },
+                None => 0,
+            };
+            out.insert((id.to_owned(), micros), Served { signer: signer.to_owned(), signature: value.to_owned() });
+        }
+    }
+    Ok(out)
+}
+
+/// One object of a page after the checks that need no store: parsed and
+/// validated, its author's signature verified.
+pub(crate) enum Checked {
+    /// This node's partner's own, or Entente's definitions: nothing to take.
+    Own,
+    /// Refused: what to name it by, and why.
+    Refused(String, String),
+    /// Parsed, and signed by its author.
+    Signed(Box<model::Object>, store::Signature),
+}
+
+/// Parses a page's objects and checks each one's signature against its
+/// author's key.
+pub(crate) fn check(raws: &[&RawValue], limits: &model::Limits, local: &StixId, signed: &Signed, keys: &policy::PartyKeys) -> Vec<Checked> {
+    raws.iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let o = match node::release::accept(raw.get().as_bytes(), limits) {
+                Ok(o) => o,
+                Err(e) => return Checked::Refused(format!("objects[{i}]"), format!("invalid: {e}")),
+            };
+            let id = o.id().to_string();
+            let Some(author) = o.created_by_ref() else {
+                return Checked::Refused(id, "it names no author (created_by_ref): nothing to check its provenance against".into());
+            };
+            if author.as_str() == policy::ext::ENTENTE_IDENTITY || author == local {
+                return Checked::Own;
+            }
+            let Some(key) = keys.get(author) else {
+                return Checked::Refused(id, format!("its author {author} is not known here by a key (entente partner add --identity)"));
+            };
+            let (sig_id, version) = store::Signature::key_of(&o);
+            match signed.get(&(sig_id.clone(), version)) {
+                Some(s) if s.signer == author.as_str() && policy::provenance::verify_object(o.json(), &s.signature, key) => {
+                    let signature = store::Signature { id: sig_id, version_micros: version, signer: s.signer.clone(), value: s.signature.clone() };
+                    Checked::Signed(Box::new(o), signature)
+                }
+                Some(_) => Checked::Refused(id, "its signature does not verify with its author's key: changed on the way".into()),
+                None => Checked::Refused(id, "the peer serves no signature of its author for it".into()),
+            }
+        })
+        .collect()
+}
+
+impl Collection<'_> {
+    /// Asks the peer for a page's signatures; with `keys` (an agreement's
+    /// collection), also parses the objects and checks their signatures.
+    pub(crate) fn sign(&self, mut f: Fetched, keys: Option<&policy::PartyKeys>) -> Result<Fetched, String> {
+        f.signed = signatures(self.http, self.root, self.token, &f.heads)?;
+        if let Some(keys) = keys {
+            let env: Envelope<'_> = serde_json::from_slice(&f.body).map_err(|e| format!("{}: not a TAXII envelope: {e}", f.url))?;
+            f.checked = Some(check(&env.objects, self.limits, self.local, &f.signed, keys));
+        }
+        Ok(f)
+    }
+}
