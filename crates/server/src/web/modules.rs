@@ -5,7 +5,9 @@
 //! to `/agreements/{id}/modules/{module}/actions/{action}` and handed to
 //! [`crate::modules::act`] after the CSRF check. The dialogue module gets a
 //! channel page (threads, a compose form per channel, a reply form per
-//! message); other modules show their state and actions. An agreement the
+//! message), the objectives module a page of objectives (a progress bar
+//! per KPI, the progress chart, an endorse button); other modules show
+//! their state and actions. An agreement the
 //! caller's partner is no party to is the same 404 page as a missing one.
 //! A refused input comes back as the page again, 422, with the message
 //! next to the field the module named (`partnership::Error::Invalid`).
@@ -55,7 +57,11 @@ async fn render(state: &AppState, signed: &Signed, id: &StixId, name: &str, faul
     let names = super::partner_names(state).await?;
     let who = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let base = format!("/agreements/{id}/modules/{}", module.name());
-    let content = if module.name() == "dialogue" { dialogue(signed, &base, &json["state"], fault.as_ref(), &who) } else { generic(&json["state"], module.actions()) };
+    let content = match module.name() {
+        "dialogue" => dialogue(signed, &base, &json["state"], fault.as_ref(), &who),
+        "objectives" => objectives(signed, &base, &json["state"], &who),
+        _ => generic(&json["state"], module.actions()),
+    };
     let title = format!("{} — agreement", module.name());
     let body = html! {
         p { a href={ "/agreements/" (id) } { "Back to the agreement" } }
@@ -123,6 +129,49 @@ fn dialogue(signed: &Signed, base: &str, state: &Value, fault: Option<&Fault>, w
             label for="channel-topic" { "Topic (optional)" }
             input id="channel-topic" type="text" name="topic";
             button type="submit" { "Open" }
+        }
+    }
+}
+
+/// The objectives module: each objective with a progress bar per KPI, a
+/// chart of the reported progress over time, and an endorse button while
+/// the caller's partner has not endorsed its latest version.
+fn objectives(signed: &Signed, base: &str, state: &Value, who: &dyn Fn(&str) -> String) -> Markup {
+    let list = state["objectives"].as_array().cloned().unwrap_or_default();
+    let me = signed.caller.partner.as_str();
+    let percent = |v: &Value| (v.as_f64().unwrap_or(0.0).clamp(0.0, 1.0) * 100.0).round() as u64;
+    html! {
+        @if list.is_empty() { p { "No objectives yet." } }
+        @for o in &list {
+            @let oid = o["id"].as_str().unwrap_or_default();
+            @let kpis = o["kpis"].as_array().cloned().unwrap_or_default();
+            section.objective {
+                h3 { (o["title"].as_str().unwrap_or("(untitled)")) }
+                p.hint { "Proposed by " (who(o["author"].as_str().unwrap_or_default())) "; " (o["stage"].as_str().unwrap_or_default()) "; progress " (percent(&o["progress"])) "%" }
+                @if let Some(d) = o["description"].as_str() { p { (d) } }
+                @for k in &kpis {
+                    @let name = k["name"].as_str().unwrap_or_default();
+                    p { label { (name) " (" (k["baseline"]) " → " (k["target"]) " " (k["unit"].as_str().unwrap_or_default()) ", due " (k["due"].as_str().unwrap_or_default()) ")" } " "
+                        progress max="100" value=(percent(&k["progress"])) { (percent(&k["progress"])) "%" } " " (percent(&k["progress"])) "%" }
+                }
+                @let mut dates: Vec<String> = kpis.iter().flat_map(|k| k["history"].as_array().cloned().unwrap_or_default()).filter_map(|h| h["measured_at"].as_str().map(str::to_owned)).collect();
+                @let _ = { dates.sort(); dates.dedup(); };
+                @let series: Vec<(String, Vec<u64>)> = kpis.iter().map(|k| {
+                    let history = k["history"].as_array().cloned().unwrap_or_default();
+                    let values = dates.iter().map(|d| history.iter().find(|h| h["measured_at"].as_str() == Some(d)).map_or(0, |h| percent(&h["progress"]))).collect();
+                    (k["name"].as_str().unwrap_or_default().to_owned(), values)
+                }).collect();
+                @if !dates.is_empty() {
+                    (super::chart::stacked_bars("Progress reported over time (percent per KPI)", &dates, &series))
+                }
+                @if o["awaiting"].as_array().is_some_and(|a| a.iter().any(|p| p.as_str() == Some(me))) {
+                    form method="post" action={ (base) "/actions/endorse" } {
+                        input type="hidden" name="csrf" value=(signed.csrf);
+                        input type="hidden" name="objective" value=(oid);
+                        button type="submit" { "Endorse" }
+                    }
+                }
+            }
         }
     }
 }

@@ -1,14 +1,16 @@
 //! The module pages: a party opens a dialogue channel and posts and replies
 //! through the forms and sees the thread, hostile text shown escaped; a
 //! non-party gets the 404 page; a refused input is named next to its field;
-//! a POST without the CSRF token is refused.
+//! a POST without the CSRF token is refused; the objectives page draws a
+//! progress bar per KPI and the progress chart, and endorses by its button.
 
 use reqwest::StatusCode;
+use serde_json::json;
 
 use crate::web::{csrf_of, sign_in, Browser, PAYLOADS};
-use crate::{ratified_agreement, start, Backend};
+use crate::{call, ratified_agreement, start, Backend};
 
-crate::on_both_backends!(a_channel_through_the_pages);
+crate::on_both_backends!(a_channel_through_the_pages, objectives_show_progress);
 
 /// Posts `fields` to `path` with the CSRF token of the page at `form`.
 async fn submit(browser: &Browser<'_>, form: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
@@ -81,4 +83,31 @@ async fn a_channel_through_the_pages(backend: Backend) {
     assert!(!html.contains("Ops room"));
     let (s, _, _) = c.get("/agreements/x-entente-agreement--00000000-0000-4000-8000-000000000000/modules/dialogue").await;
     assert_eq!(s, 404);
+}
+
+async fn objectives_show_progress(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let id = ratified_agreement(&node, "A–B", &[0, 1], &["indicator"]).await;
+    let base = format!("agreements/{id}/modules/objectives/actions");
+    let kpi = json!({ "name": "hours to share", "unit": "hours", "baseline": 12.0, "target": 4.0, "direction": "decrease", "due": "2030-01-01T00:00:00Z", "weight": 1, "reporting_party_ref": node.b });
+    let (s, v) = call(&node, &node.token_a, "POST", &format!("{base}/propose"), Some(json!({ "title": "Share <b>faster</b>", "kpis": [kpi] }))).await;
+    assert_eq!(s, 201, "{v}");
+    let objective = v["record"]["id"].as_str().unwrap().to_owned();
+    let (s, v) = call(&node, &node.token_b, "POST", &format!("{base}/endorse"), Some(json!({ "objective": objective }))).await;
+    assert_eq!(s, 201, "{v}");
+    // A endorses through the page's button.
+    let page = format!("/agreements/{id}/modules/objectives");
+    let a = sign_in(&node, &node.liaison[0]).await;
+    let html = a.get(&page).await.2;
+    assert!(html.contains("Endorse") && html.contains("Share &lt;b&gt;faster&lt;/b&gt;"), "{html}");
+    let r = submit(&a, &page, &format!("{page}/actions/endorse"), &[("objective", &objective)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let (s, v) = call(&node, &node.token_b, "POST", &format!("{base}/report"), Some(json!({ "objective": objective, "kpi": "hours to share", "value": 8.0 }))).await;
+    assert_eq!(s, 201, "{v}");
+    let (s, csp, html) = a.get(&page).await;
+    assert_eq!(s, 200, "{html}");
+    assert_eq!(csp.as_deref(), Some(server::web::CSP));
+    assert!(!html.contains(">Endorse<"), "endorsed already: {html}");
+    assert!(html.contains("<progress max=\"100\" value=\"50\""), "half way from 12 to 4: {html}");
+    assert!(html.contains("<svg") && html.contains("Progress reported over time"), "{html}");
 }
