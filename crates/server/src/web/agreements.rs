@@ -206,6 +206,7 @@ async fn render(state: &AppState, signed: &Signed, id: &StixId, fault: Option<No
     let coming = scheduled(&view.notices, &now);
     let body = html! {
         p.lead { "State: " span.state { (view.state.name()) } " — " (describe(&view.state, &name)) }
+        nav.modules aria-label="Modules" { "Modules: " @for (i, m) in state.modules.iter().enumerate() { @if i > 0 { ", " } a href={ "/agreements/" (a.id) "/modules/" (m.name()) } { (m.name()) } } }
         @for n in &coming {
             div.scheduled {
                 p { "Scheduled: " (announce(n, &name)) "." }

@@ -30,6 +30,7 @@ mod dashboard;
 mod detection;
 mod form;
 mod intel;
+mod modules;
 mod partners;
 pub mod session;
 mod share;
@@ -78,6 +79,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/agreements/{id}/resume", post(agreements::resume))
         .route("/agreements/{id}/withdraw", post(agreements::withdraw))
         .route("/agreements/{id}/notices/{notice}/cancel", post(agreements::cancel_notice))
+        .route("/agreements/{id}/modules/{module}", get(modules::show))
+        .route("/agreements/{id}/modules/{module}/actions/{action}", post(modules::act))
         .route("/partners", get(partners::show))
         .route("/peers", get(to("/partners")).post(partners::add_peer))
         .route("/static/style.css", get(style))

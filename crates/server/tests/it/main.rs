@@ -18,6 +18,7 @@ mod taxii;
 mod web;
 mod web_share;
 mod web_agreements;
+mod web_modules;
 
 use std::sync::Arc;
 

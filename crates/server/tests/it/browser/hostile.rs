@@ -120,7 +120,16 @@ async fn hostile_objects_run_nothing_on_any_page() {
         ("agreements", "/agreements".to_owned()),
         ("agreement", format!("/agreements/{agreement}")),
         ("share", "/share".to_owned()),
+        ("dialogue", format!("/agreements/{agreement}/modules/dialogue")),
     ]);
+    // A channel and a message of A's in the dialogue, every payload in them.
+    let all = payloads().join(" ");
+    let actions = format!("agreements/{agreement}/modules/dialogue/actions");
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{actions}/create-channel"), Some(json!({ "title": crate::web::PAYLOADS[0], "topic": all }))).await;
+    assert_eq!(s, 201, "{v}");
+    let channel = v["record"]["id"].as_str().unwrap().to_owned();
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{actions}/post-message"), Some(json!({ "channel": channel, "text": all }))).await;
+    assert_eq!(s, 201, "{v}");
     let mut visited = run_pages(&driver, &node, &pages).await;
 
     // Pages that answer a form: detection of the hostile URL (the hit names
