@@ -191,6 +191,10 @@ pub(super) async fn act(State(state): State<AppState>, signed: Signed, Path((id,
     if let Err(r) = csrf(&signed, &pairs) {
         return Ok(r.into_response());
     }
+    // The role the REST actions need (docs/modules.md).
+    if !signed.caller.can(store::Role::Analyst) {
+        return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "partnership actions need the analyst, liaison or admin role").into());
+    }
     let id = agreement_id(&id)?;
     let module = modules::find(&state.modules, &name).map_err(ApiError::from)?;
     // Every field but the token, as a string; empty ones left out.

@@ -76,6 +76,12 @@ async fn a_channel_through_the_pages(backend: Backend) {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(!a.get(&page).await.2.contains("forged"));
 
+    // A viewer of A's sees the page but takes no action, as over REST.
+    let viewer = sign_in(&node, &node.viewer_a).await;
+    let r = submit(&viewer, &page, &format!("{page}/actions/post-message"), &[("channel", channel.as_str()), ("text", "a viewer's word")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(!a.get(&page).await.2.contains("a viewer's word"));
+
     // C is no party: the same 404 as a missing agreement.
     let c = sign_in(&node, &node.liaison[2]).await;
     let (s, _, html) = c.get(&page).await;
