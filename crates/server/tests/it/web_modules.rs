@@ -115,5 +115,5 @@ async fn objectives_show_progress(backend: Backend) {
     assert_eq!(csp.as_deref(), Some(server::web::CSP));
     assert!(!html.contains(">Endorse<"), "endorsed already: {html}");
     assert!(html.contains("<progress max=\"100\" value=\"50\""), "half way from 12 to 4: {html}");
-    assert!(html.contains("<svg") && html.contains("Progress reported over time"), "{html}");
+    assert!(html.contains("<svg") && html.contains("The objective's progress over time") && html.contains(": 50 from hours to share"), "{html}");
 }
