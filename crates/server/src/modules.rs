@@ -151,8 +151,14 @@ impl Scope {
 /// The records of `module` under `agreement` that `me` may see, now; the
 /// release of every version read is logged on `channel`. Blocking.
 pub fn view(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, channel: &str) -> Result<Scope, Error> {
+    view_at(node, me, agreement, module, channel, Timestamp::now())
+}
+
+/// [`view`] with the clock given: the scope's `now`, from which the
+/// agreement's state and the module's deadlines are judged (tests and the
+/// demo's backdated history pass their own).
+pub fn view_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, channel: &str, now: Timestamp) -> Result<Scope, Error> {
     let (index, latest) = known_to(node, me, agreement)?;
-    let now = Timestamp::now();
     let state = index.state(agreement, &now);
     let reader = Reader::new(me.clone(), index, Through::AnyShare);
     // The agreement's records alone, by the index of what records name
@@ -246,7 +252,15 @@ pub fn page(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, l
 /// record it authors is checked, stored as `me`'s, and returned (its
 /// release to `me` logged on `channel`). Blocking.
 pub fn act(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, action: &str, input: &Map<String, Value>, channel: &str) -> Result<model::Object, Error> {
-    let scope = view(node, me, agreement, module, channel)?;
+    act_at(node, me, agreement, module, action, input, channel, Timestamp::now())
+}
+
+/// [`act`] with the clock given: the record is authored as at `now` (its
+/// `created` and `modified`, and the deadlines its checks judge against).
+/// The demo writes a history of past weeks with it; interfaces use [`act`].
+#[allow(clippy::too_many_arguments)]
+pub fn act_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, action: &str, input: &Map<String, Value>, channel: &str, now: Timestamp) -> Result<model::Object, Error> {
+    let scope = view_at(node, me, agreement, module, channel, now)?;
     let object = partnership::author(module, action, input, &scope.records, &scope.ctx())?;
     let options = PutOptions { posted_by: Some(me.to_string()), only_author: true, ..PutOptions::default() };
     match node.store.put(std::slice::from_ref(&object), &options)?.first() {

@@ -53,6 +53,26 @@ pub struct Nation {
     config: Config,
 }
 
+impl Nation {
+    /// The nation's partner takes `action` of `module` under `agreement`
+    /// as at `at`, through the service `entente module act` calls
+    /// (`server::modules::act_at`: authored by the kit, stored as the
+    /// partner's, its release logged on channel `cli`); the record's id.
+    /// `at` lets the demo write a history of past weeks and months.
+    pub fn act(&self, module: &dyn partnership::Module, agreement: &StixId, action: &str, input: Value, at: Timestamp) -> anyhow::Result<StixId> {
+        let node = server::modules::Node {
+            store: self.node.store.clone(),
+            agreements: std::sync::Arc::new(server::release::Agreements::default()),
+            log: audit::SharedLog::open(self.dir.join("release.log")).context("opening the release log")?,
+            limits: model::Limits::default(),
+        };
+        let Value::Object(input) = input else { bail!("the input of {action} is not an object") };
+        let object = server::modules::act_at(&node, &self.partner, agreement, module, action, &input, "cli", at)
+            .with_context(|| format!("{}: {} {action}", self.name, module.name()))?;
+        Ok(object.id().clone())
+    }
+}
+
 /// The agreements the coalition ratified.
 pub struct Agreements {
     pub trilateral: StixId,

@@ -7,9 +7,7 @@
 //! approvals, so the minutes read "agreed" on every node once federation
 //! has caught up.
 
-use std::sync::Arc;
 
-use anyhow::Context;
 use model::{StixId, Timestamp};
 use serde_json::{json, Value};
 use store::Versions;
@@ -21,16 +19,7 @@ const DAY: i64 = 86_400_000_000;
 
 /// `n`'s partner takes `action` of the dialogue under `agreement`; the record's id.
 fn act(n: &Nation, agreement: &StixId, action: &str, input: Value) -> anyhow::Result<StixId> {
-    let node = server::modules::Node {
-        store: n.node.store.clone(),
-        agreements: Arc::new(server::release::Agreements::default()),
-        log: audit::SharedLog::open(n.dir.join("release.log")).context("opening the release log")?,
-        limits: model::Limits::default(),
-    };
-    let module = dialogue::Dialogue;
-    let Value::Object(input) = input else { anyhow::bail!("the input of {action} is not an object") };
-    let object = server::modules::act(&node, &n.partner, agreement, &module, action, &input, "cli").with_context(|| format!("{}: {action}", n.name))?;
-    Ok(object.id().clone())
+    n.act(&dialogue::Dialogue, agreement, action, input, Timestamp::now())
 }
 
 fn day(offset: i64) -> String {
