@@ -176,3 +176,42 @@ fn a_new_store_is_readable_by_its_owner_alone() {
     let modes = [mode(&dir), mode(&db), mode(&wal), mode(&shm)];
     assert_eq!(modes, [0o700, 0o600, 0o600, 0o600], "data dir, {}, -wal, -shm", crate::FILE_NAME);
 }
+
+/// Two processes writing one database (a server and a command such as
+/// `entente import` or the demo's set-up): each write transaction reads the
+/// versions it holds and then writes, so it must take the write lock when
+/// it begins and wait its turn (busy timeout). A deferred transaction that
+/// read before the other committed fails at once with "database is locked"
+/// however long the timeout.
+#[test]
+fn two_stores_on_one_database_wait_for_each_other_instead_of_failing() {
+    use store::{PutOptions, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let first = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let second = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let malware = |n: usize, v: usize| {
+        model::Object::from_value(serde_json::json!({"type": "malware", "spec_version": "2.1",
+            "id": format!("malware--00000000-0000-4000-8000-{n:012}"), "created": "2026-01-01T00:00:00Z",
+            "modified": format!("2026-01-01T00:{:02}:{:02}Z", v / 60, v % 60), "name": "x", "is_family": false}))
+        .unwrap()
+    };
+    let writers: Vec<_> = [first, second]
+        .into_iter()
+        .enumerate()
+        .map(|(w, store)| {
+            std::thread::spawn(move || {
+                let mut failed = Vec::new();
+                for v in 0..150 {
+                    // Both write versions of the same objects: each batch reads what is held first.
+                    let batch: Vec<model::Object> = (0..20).map(|n| malware(n, v * 2 + w)).collect();
+                    if let Err(e) = store.put(&batch, &PutOptions::default()) {
+                        failed.push(e.to_string());
+                    }
+                }
+                failed
+            })
+        })
+        .collect();
+    let failed: Vec<String> = writers.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    assert!(failed.is_empty(), "{} of 300 batches failed, first: {:?}", failed.len(), failed.first());
+}

@@ -1,7 +1,7 @@
 //! The single writer: batch puts with per-object outcomes, collection
 //! membership, deletes, and the `date_added` clock.
 
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 use store::{release_facts, DateAdded, ObservableKey, Outcome, PutOptions, Result, Versions, AGREEMENT_COLLECTION_PREFIX};
 
 use crate::sql_err;
@@ -62,6 +62,11 @@ impl Writer {
         Ok(Writer { conn, last: last.unwrap_or(0) })
     }
 
+    /// Every write transaction begins `IMMEDIATE`: it reads what is held and
+    /// then writes, and another process (a server and a command on one
+    /// database) may write in between; taking the write lock first makes
+    /// it wait its turn (busy timeout) instead of failing with "database is
+    /// locked" when its read snapshot went stale.
     pub(crate) fn put(&mut self, objects: &[model::Object], options: &PutOptions) -> Result<Vec<Outcome>> {
         let mut out = Vec::with_capacity(objects.len());
         let mut last = self.last;
@@ -69,7 +74,7 @@ impl Writer {
             last = now_micros().max(last + 1);
             last
         };
-        let tx = self.conn.transaction().map_err(sql_err)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
         let mut observables = Vec::new();
         for obj in objects {
             let outcome = put_version(&tx, obj, options, &mut clock, &mut observables)?;
@@ -119,7 +124,7 @@ impl Writer {
     /// in order, unless the setting already holds the value.
     pub(crate) fn reoffer(&mut self, collection: &str, key: &str, value: &str) -> Result<bool> {
         let mut last = self.last;
-        let tx = self.conn.transaction().map_err(sql_err)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
         let current: Option<String> = tx
             .query_row("SELECT value FROM settings WHERE key = ?", [key], |r| r.get(0))
             .map(Some)
@@ -150,7 +155,7 @@ impl Writer {
     }
 
     pub(crate) fn delete(&mut self, id: &model::StixId, versions: &Versions, collection: Option<&str>) -> Result<u64> {
-        let tx = self.conn.transaction().map_err(sql_err)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
         let id = id.as_str();
         let deleted = match collection {
             None => {
@@ -251,7 +256,7 @@ fn put_version(
             version,
             version_text,
             obj.spec_version(),
-            obj.created_by_ref().map(|r| r.as_str()),
+            store::answerer(obj, options),
             options.posted_by,
             is_first,
             is_last,
