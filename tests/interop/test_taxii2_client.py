@@ -795,3 +795,36 @@ def test_406_on_post(node, accept):
     a = node.partners["Partner A"]
     r = taxii_post(node, node.collection_url("rw") + "objects/", envelope(indicator("accept-406", a, T1)), accept=accept)
     assert r.status_code == 406, f"POST with Accept: {accept} -> {r.status_code}"
+
+
+# --- intelligence from a source that is not a partner -------------------------------
+
+def test_a_producers_own_graph_is_held_by_the_partner_that_posts_it(node):
+    """The client posts a small graph authored by its own producer identity,
+    as a vendor or an open feed would: Entente stores every object, the
+    producer kept untouched as `created_by_ref`, held by the partner whose
+    token posted it (docs/sources.md). On Entente, naming another partner as
+    author is refused."""
+    producer = sdo("identity", "producer", None, T1, name="Interop Producer", identity_class="organization")
+    producer.pop("created_by_ref")
+    author = producer["id"]
+    graph = [
+        producer,
+        indicator("producer-c2", author, T1),
+        sdo("malware", "producer-m", author, T1, name="Producer Malware", is_family=True),
+        ipv4("192.0.2.77"),
+    ]
+    graph.append(sdo("relationship", "producer-r", author, T1, relationship_type="indicates",
+                     source_ref=graph[1]["id"], target_ref=graph[2]["id"]))
+    col = collection(node, "walk")
+    status = col.add_objects(envelope(*graph), wait_for_completion=True, poll_interval=0.2, timeout=30)
+    assert (status.success_count, status.failure_count) == (len(graph), 0), status.failures
+    for o in graph:
+        got = objects_of(col.get_object(o["id"]))
+        assert got and got[0] == o, f"{o['id']} not served as posted: {got}"
+    if target() == "medallion":
+        return
+    in_b_name = indicator("speaks-for-b", node.partners["Partner B"], T1)
+    status = col.add_objects(envelope(in_b_name), wait_for_completion=True, poll_interval=0.2, timeout=30)
+    assert status.failure_count == 1, status
+    assert "no one speaks for a partner" in status.failures[0]["message"], status.failures

@@ -76,12 +76,27 @@ impl Page<'_> {
         let mut book_changed = false;
         for (o, signature) in parsed {
             let id = o.id().to_string();
-            let Some(author) = o.created_by_ref().cloned() else { continue };
-            if authors.get(&id).is_some_and(|a| a.iter().any(|x| x.as_deref() != Some(author.as_str()))) {
+            // The author it names; a source's object naming none is its
+            // vouching partner's to answer for (the signer).
+            let author = match o.created_by_ref() {
+                Some(a) => a.clone(),
+                None => match StixId::parse(&signature.signer) {
+                    Ok(signer) => signer,
+                    Err(_) => continue,
+                },
+            };
+            let vouched = signature.signer != author.as_str();
+            if vouched && policy::kinds::is_record(o.object_type()) {
+                report.refuse(peer, &id, "a partnership record is its author's, signed by it; no one vouches for one".into());
+                continue;
+            }
+            // An object naming no author (an SCO) has one version, whoever
+            // sent it: the store's version decision is enough.
+            if o.created_by_ref().is_some() && authors.get(&id).is_some_and(|a| a.iter().any(|x| x.as_deref() != Some(author.as_str()))) {
                 report.refuse(peer, &id, "earlier versions here have another author; only the author versions an object".into());
                 continue;
             }
-            let own_identity = o.object_type() == "identity" && o.id() == &author;
+            let own_identity = o.object_type() == "identity" && o.id() == &author && !vouched;
             if policy::kinds::is_record(o.object_type()) || own_identity {
                 // Partnership records go only to the agreement's parties (and
                 // whom they name), and an identity signed by its own key is
@@ -114,9 +129,7 @@ impl Page<'_> {
             // holder's node already applied the handling rules it arrived
             // under; the author's own markings (TLP, named recipients) are
             // checked again here.
-            if author != holder {
-                facts.author = Some(holder.clone());
-            }
+            facts.author = Some(holder.clone());
             let Some(under) = self.agreement else {
                 tracing::debug!(peer = %peer.id, object = %id, "sync: not an agreement record, left to the agreement collections");
                 continue;

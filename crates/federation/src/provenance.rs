@@ -82,18 +82,38 @@ pub(crate) fn check(raws: &[&RawValue], limits: &model::Limits, local: &StixId, 
                 Err(e) => return Checked::Refused(format!("objects[{i}]"), format!("invalid: {e}")),
             };
             let id = o.id().to_string();
-            let Some(author) = o.created_by_ref() else {
-                return Checked::Refused(id, "it names no author (created_by_ref): nothing to check its provenance against".into());
-            };
-            if author.as_str() == policy::ext::ENTENTE_IDENTITY || author == local {
+            let author = o.created_by_ref();
+            if author.is_some_and(|a| a.as_str() == policy::ext::ENTENTE_IDENTITY || a == local) {
                 return Checked::Own;
             }
-            let Some(key) = keys.get(author) else {
-                return Checked::Refused(id, format!("its author {author} is not known here by a key (entente partner add --identity)"));
-            };
             let (sig_id, version) = store::Signature::key_of(&o);
-            match signed.get(&(sig_id.clone(), version)) {
-                Some(s) if s.signer == author.as_str() && policy::provenance::verify_object(o.json(), &s.signature, key) => {
+            let served = signed.get(&(sig_id.clone(), version));
+            // A partner's object carries its author's signature. A source's
+            // (an author that is no partner here, or none) carries the
+            // signature of the partner that holds it and vouches for it
+            // (docs/sources.md): never a partner's key planted that way.
+            let signer = match author {
+                Some(a) if keys.get(a).is_some() => a.clone(),
+                _ => {
+                    let Some(s) = served else { return Checked::Refused(id, "the peer serves no signature of a partner vouching for it".into()) };
+                    if o.object_type() == "identity" && !matches!(policy::ext::public_key_of(&o), Ok(None)) {
+                        return Checked::Refused(id, "an identity with a key, vouched for by another partner: a partner's key comes from its own identity".into());
+                    }
+                    match StixId::parse(&s.signer) {
+                        Ok(signer) if keys.get(&signer).is_some() => signer,
+                        _ => {
+                            let what = author.map_or_else(|| "it names no author".to_owned(), |a| format!("its author {a} is not known here by a key"));
+                            return Checked::Refused(id, format!("{what} and no partner known here vouches for it (entente partner add --identity)"));
+                        }
+                    }
+                }
+            };
+            if &signer == local {
+                return Checked::Own;
+            }
+            let key = keys.get(&signer).expect("the signer's key was looked up");
+            match served {
+                Some(s) if s.signer == signer.as_str() && policy::provenance::verify_object(o.json(), &s.signature, key) => {
                     let signature = store::Signature { id: sig_id, version_micros: version, signer: s.signer.clone(), value: s.signature.clone() };
                     Checked::Signed(Box::new(o), signature)
                 }

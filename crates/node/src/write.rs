@@ -43,11 +43,13 @@ impl Node {
     /// batch posted by the partner, only the author versioning, recalls
     /// spread and the index forgotten if it changed. Blocking.
     pub fn put_from(&self, partner: &PartnerId, raws: &[&[u8]], to: &To) -> store::Result<Vec<Fate>> {
+        let keys = self.agreements.keys(&*self.store)?;
         let mut fates: Vec<Option<Fate>> = Vec::with_capacity(raws.len());
         let mut valid = Vec::new();
         for raw in raws {
             let accepted = release::accept_from(raw, &self.limits, partner.as_str())
-                .and_then(|o| if to.author_unnamed { release::authored_as(o, partner.as_str()) } else { Ok(o) });
+                .and_then(|o| if to.author_unnamed { release::authored_as(o, partner.as_str()) } else { Ok(o) })
+                .and_then(|o| sourced_by(o, partner, &keys));
             match accepted {
                 Ok(o) => {
                     fates.push(None);
@@ -61,6 +63,7 @@ impl Node {
             shares: to.shares.clone(),
             posted_by: Some(partner.to_string()),
             only_author: true,
+            holds_sources: true,
             ..PutOptions::default()
         };
         let outcomes = self.put(&valid, &options)?;
@@ -79,6 +82,31 @@ impl Node {
         self.wrote(objects);
         Ok(outcomes)
     }
+}
+
+/// `object` as `partner` may give it: its own (`created_by_ref` names the
+/// partner), or a source's that `partner` holds and answers for on this
+/// node (an author that is not a partner here — a vendor, an open feed, a
+/// community — or none: [`store::PutOptions::holds_sources`]). Refused
+/// when it names another partner as author (no one speaks for a partner:
+/// a partner is an identity whose own key this node holds, `keys`, or
+/// Entente itself) and when a source's identity carries a key (a
+/// partner's key comes from its operator, `entente partner add`).
+fn sourced_by(object: Object, partner: &PartnerId, keys: &policy::PartyKeys) -> Result<Object, String> {
+    let Some(author) = object.created_by_ref().filter(|a| *a != partner) else { return Ok(object) };
+    if keys.get(author).is_some() || author.as_str() == policy::ext::ENTENTE_IDENTITY {
+        return Err(format!(
+            "{}: created_by_ref names {author}, a partner of this node, not the submitting partner: no one speaks for a partner",
+            object.id()
+        ));
+    }
+    if object.object_type() == "identity" && !matches!(policy::ext::public_key_of(&object), Ok(None)) {
+        return Err(format!(
+            "{}: an identity with a key is a partner's, added by the node's operator (entente partner add --identity), not shared",
+            object.id()
+        ));
+    }
+    Ok(object)
 }
 
 /// Stores `objects` with `options` and spreads the recalls among them

@@ -314,7 +314,7 @@ fn put_one(
         Some(v) => (v.micros(), v.as_str().to_owned()),
         None => (date_added, DateAdded(date_added).to_string()),
     };
-    let author = obj.created_by_ref().map(|r| r.to_string()).or_else(|| options.posted_by.clone());
+    let author = store::answerer(obj, options).map(str::to_owned).or_else(|| options.posted_by.clone());
     existing.push(Version { version, date_added, author, new: Some(new_objects.len()) });
     stored.touched.push(id.to_owned());
     new_objects.push(NewObject {
@@ -324,7 +324,7 @@ fn put_one(
         version,
         version_text,
         spec_version: obj.spec_version().to_owned(),
-        created_by_ref: obj.created_by_ref().map(|r| r.to_string()),
+        created_by_ref: store::answerer(obj, options).map(str::to_owned),
         is_first: false,
         is_last: false,
         revoked: obj.revoked(),

@@ -88,6 +88,15 @@ pub struct PutOptions {
     pub shares: Vec<String>,
     /// The partner that submits the batch (recorded with new versions).
     pub posted_by: Option<String>,
+    /// The submitting partner holds what it submits, whoever the object
+    /// names as its author: an object of a source that is not a partner (a
+    /// vendor, an open feed: its `created_by_ref` kept untouched) or one
+    /// naming no author is stored as `posted_by`'s to answer for
+    /// ([`answerer`]): the author in the version decision, the release
+    /// facts and [`Record::created_by_ref`]. The caller refuses objects
+    /// naming another partner as author first (no one speaks for a
+    /// partner). Without it, an object is its `created_by_ref`'s.
+    pub holds_sources: bool,
     /// Refuse versions of objects whose stored versions another partner
     /// authored (`created_by_ref`, or the submitting partner when absent).
     pub only_author: bool,
@@ -143,7 +152,9 @@ pub struct Record {
     pub version_micros: i64,
     /// `spec_version`.
     pub spec_version: String,
-    /// The author, if the object names one.
+    /// Who answers for this version on this node: the author the object
+    /// names (`created_by_ref`), or, for a version a partner submitted
+    /// holding its source ([`PutOptions::holds_sources`]), that partner.
     pub created_by_ref: Option<String>,
     /// The partner that submitted this version, if known.
     pub posted_by: Option<String>,
@@ -438,6 +449,17 @@ pub fn agreement_collection(agreement: &str) -> String {
     agreement.to_owned()
 }
 
+/// Who answers for `object` submitted with `options`, as a backend records
+/// it in [`Record::created_by_ref`]: the submitting partner when it holds
+/// its sources ([`PutOptions::holds_sources`]), else the author the
+/// object names.
+pub fn answerer<'a>(object: &'a model::Object, options: &'a PutOptions) -> Option<&'a str> {
+    match (&options.posted_by, object.created_by_ref()) {
+        (Some(poster), _) if options.holds_sources => Some(poster),
+        (_, author) => author.map(|a| a.as_str()),
+    }
+}
+
 /// The release facts a backend stores beside a version: the policy's
 /// [`policy::ObjectFacts`] of the object, whose author is its
 /// `created_by_ref` or, when absent, the partner that submitted it. Empty
@@ -458,6 +480,9 @@ pub fn release_facts(object: &model::Object, options: &PutOptions) -> Vec<u8> {
     };
     match facts {
         Ok(mut facts) => {
+            if options.holds_sources && options.received_under.is_none() {
+                facts.author = options.posted_by.as_deref().and_then(|p| model::StixId::parse(p).ok());
+            }
             if facts.author.is_none() {
                 facts.author = options.posted_by.as_deref().and_then(|p| model::StixId::parse(p).ok());
             }

@@ -167,7 +167,7 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
         let wait = deadline.saturating_duration_since(Instant::now());
         let line = match lines.recv_timeout(wait) {
             Ok(l) => l,
-            Err(e) => panic!("the demo did not catch up ({e:?}): {}", said()),
+            Err(e) => { std::thread::sleep(Duration::from_secs(2)); panic!("the demo did not catch up ({e:?}): {}", said()) }
         };
         let words: Vec<&str> = line.split_whitespace().collect();
         if let [name, url, "token", token] = words[..] {

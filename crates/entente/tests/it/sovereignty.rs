@@ -320,3 +320,81 @@ fn a_sighting_of_a_received_indicator_reaches_its_author_alone() {
     assert!(!ok(c, &["export"]).contains(&sighting), "the sighting reached Caledonia");
     println!("sighting: reached the author's node in one round, not the third party's");
 }
+
+/// Intelligence a partner holds from a source that is not a partner (a
+/// vendor's indicator, an address naming no one) travels A → B → C with
+/// its source untouched in `created_by_ref`: Aurelia's node vouches for it
+/// with Aurelia's signature, Borealis passes it on under B–C, and
+/// Caledonia checks Aurelia's signature and keeps it. A partner posting an
+/// object in another partner's name is refused on its own node.
+#[test]
+fn sourced_intelligence_travels_with_its_source_and_its_holders_signature() {
+    let root = tempfile::tempdir().unwrap();
+    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
+    for n in &mut nodes {
+        n.serve(0, &[]);
+    }
+    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let (a, b, c) = (&nodes[0].dir, &nodes[1].dir, &nodes[2].dir);
+    let (a_id, b_id, c_id) = (nodes[0].id.clone(), nodes[1].id.clone(), nodes[2].id.clone());
+    let intel = |title: &str, parties: &[&str]| {
+        let mut t = terms(title, parties, "recipient-agreements", "amber");
+        t["scope"]["object_types"] = json!(["indicator", "ipv4-addr"]);
+        t
+    };
+    let ab = propose(a, "Aurelia", &intel("AB", &[&a_id, &b_id]));
+    let bc = propose(b, "Borealis", &intel("BC", &[&b_id, &c_id]));
+    sync(b);
+    sync(c);
+    ok(b, &["agreement", "ratify", "--as", "Borealis", &ab]);
+    ok(c, &["agreement", "ratify", "--as", "Caledonia", &bc]);
+    sync(a);
+    sync(b);
+
+    let vendor = "identity--5a1e0000-0000-4000-8000-00000000f00d";
+    let indicator = json!({"type": "indicator", "spec_version": "2.1", "id": "indicator--5a1e0000-0000-4000-8000-000000000001",
+        "created_by_ref": vendor, "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": "vendor c2",
+        "pattern": "[ipv4-addr:value = '203.0.113.9']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z",
+        "object_marking_refs": [AMBER], "external_references": [{"source_name": "vendor-report", "external_id": "VR-2026-17"}]});
+    let address = json!({"type": "ipv4-addr", "spec_version": "2.1", "id": "ipv4-addr--5a1e0000-0000-4000-8000-000000000002", "value": "203.0.113.9"});
+    let post = |node: &Node, partner: &str, path: &str, body: Value| -> Value {
+        let token = node.token_for(partner, "analyst");
+        let r = reqwest::blocking::Client::new().post(format!("http://127.0.0.1:{}{path}", node.port)).bearer_auth(token).json(&body).send().unwrap();
+        r.json().unwrap()
+    };
+    let shared = post(&nodes[0], "Aurelia", "/api/v1/objects", json!({"objects": [indicator, address], "agreements": [ab]}));
+    assert!(!shared.to_string().contains("refused"), "a source's objects are the holder's to share: {shared}");
+    let in_b_name = json!({"type": "indicator", "spec_version": "2.1", "id": "indicator--5a1e0000-0000-4000-8000-000000000003",
+        "created_by_ref": b_id, "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+        "pattern": "[ipv4-addr:value = '203.0.113.10']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"});
+    let refused = post(&nodes[0], "Aurelia", "/api/v1/objects", json!({"objects": [in_b_name], "agreements": [ab]}));
+    assert!(refused.to_string().contains("no one speaks for a partner"), "{refused}");
+
+    // Borealis receives both, the source untouched; then shares them on under B–C.
+    sync(b);
+    let at_b: Vec<Value> = nodes[1].versions().into_iter().filter(|o| o["id"].as_str().unwrap().contains("5a1e0000")).collect();
+    assert_eq!(at_b.len(), 2, "{at_b:?}");
+    assert!(at_b.iter().any(|o| o["created_by_ref"] == vendor && o["external_references"][0]["external_id"] == "VR-2026-17"), "{at_b:?}");
+    for id in [indicator["id"].as_str().unwrap(), address["id"].as_str().unwrap()] {
+        let r = post(&nodes[1], "Borealis", &format!("/api/v1/objects/{id}/share"), json!({"agreements": [bc]}));
+        assert!(r.get("http_status").is_none() && r.get("error").is_none(), "{id}: {r}");
+    }
+    sync(c);
+    let at_c: Vec<Value> = nodes[2].versions().into_iter().filter(|o| o["id"].as_str().unwrap().contains("5a1e0000")).collect();
+    let at_c_ids: Vec<&str> = at_c.iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert_eq!(at_c.len(), 2, "both reached Caledonia: {at_c_ids:?}");
+    assert!(at_c.iter().any(|o| o["created_by_ref"] == vendor), "{at_c:?}");
+    assert!(!at_c_ids.contains(&"indicator--5a1e0000-0000-4000-8000-000000000003"));
+    // Caledonia keeps the holder's signature: Aurelia vouched for the vendor's indicator.
+    let c_token = nodes[2].token_for("Caledonia", "analyst");
+    let prov: Value = reqwest::blocking::Client::new()
+        .post(format!("http://127.0.0.1:{}/api/v1/provenance", nodes[2].port))
+        .bearer_auth(c_token)
+        .json(&json!({"versions": [{"id": indicator["id"], "version": "2026-01-01T00:00:00Z"}]}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(prov["signatures"][0]["signer"], a_id.as_str(), "{prov}");
+    println!("sourced: a vendor's indicator and an address went A → B → C with the source kept and Aurelia's signature; refused in B's name on A");
+}

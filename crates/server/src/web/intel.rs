@@ -309,6 +309,9 @@ enum Sig {
     Here,
     /// A kept signature that verifies with the author's key.
     Verified,
+    /// A source's object (its author is no partner here): a kept signature
+    /// of the partner that vouched for it, verified with that partner's key.
+    Vouched(String),
     /// A kept signature that does not verify (or names another signer).
     Invalid,
     /// No signature kept, or no key known for the author.
@@ -320,6 +323,7 @@ impl Sig {
         match self {
             Sig::Here => "authored on this node (signed when served)",
             Sig::Verified => "verified with the author's key",
+            Sig::Vouched(_) => "verified with the key of the partner that vouches for its source",
             Sig::Invalid => "does not verify",
             Sig::Unchecked(why) => why,
         }
@@ -327,7 +331,7 @@ impl Sig {
 
     fn class(&self) -> &'static str {
         match self {
-            Sig::Here | Sig::Verified => "ok",
+            Sig::Here | Sig::Verified | Sig::Vouched(_) => "ok",
             Sig::Invalid => "bad",
             Sig::Unchecked(_) => "none",
         }
@@ -367,7 +371,11 @@ async fn facts_of(state: &AppState, reader: &Arc<Reader>, signed: &Signed, versi
                     return Sig::Here;
                 }
                 let Some(s) = kept.iter().find(|s| s.id == v.id && s.version_micros == v.version_micros) else { return Sig::Unchecked("none kept") };
-                let Some(key) = StixId::parse(author).ok().and_then(|a| keys.get(&a).cloned()) else { return Sig::Unchecked("author's key unknown") };
+                let Some(key) = StixId::parse(author).ok().and_then(|a| keys.get(&a).cloned()) else {
+                    // A source's object: the partner that held it vouches.
+                    let Some(key) = StixId::parse(&s.signer).ok().and_then(|a| keys.get(&a).cloned()) else { return Sig::Unchecked("author's key unknown") };
+                    return if policy::provenance::verify_object(&v.json, &s.value, &key) { Sig::Vouched(s.signer.clone()) } else { Sig::Invalid };
+                };
                 if s.signer == author && policy::provenance::verify_object(&v.json, &s.value, &key) { Sig::Verified } else { Sig::Invalid }
             })
             .collect::<Vec<_>>();
@@ -432,6 +440,15 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path(id)
     // for a reader party to that agreement.
     let received = crate::release::held_by(&latest)
         .and_then(|via| index.agreement(&via.agreement).filter(|x| x.is_party(&me)).map(|x| (x.terms.title.clone(), via.holder.to_string())));
+    // A source's object (docs/sources.md): the author it names is no
+    // partner here; the partner that holds it (here, or on the node it came
+    // from) answers for it.
+    let source = object.get("created_by_ref").and_then(Value::as_str).filter(|a| !names.contains_key(*a)).map(str::to_owned);
+    let holder_of_source = match (&received, latest.created_by_ref.as_deref()) {
+        (Some(_), _) => "the partner it came from".to_owned(),
+        (None, Some(holder)) => partner(holder),
+        (None, None) => "its holder".to_owned(),
+    };
     let (store, r, json) = (state.store.clone(), reader.clone(), latest.json.clone());
     let author = detect::author_of(&latest).map(str::to_owned);
     let also = crate::blocking(move || {
@@ -452,6 +469,9 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path(id)
             dt { "Type" } dd { (latest.object_type) }
             dt { "Id" } dd { code { (latest.id) } }
             dt { "Author" } dd { (latest.created_by_ref.as_deref().map(partner).unwrap_or_else(|| "(none named)".to_owned())) }
+            @if let Some(source) = source {
+                dt { "Sourced from" } dd { code { (source) } " (not a partner: " (holder_of_source) " answers for it)" }
+            }
             dt { "Markings" } dd { @if markings.is_empty() { "none" } @else { @for m in &markings { code { (m) } " " } } }
             @if let Some((title, holder)) = &received {
                 dt { "Received under" } dd { (title) " (held by " (partner(holder)) ")" }
@@ -476,7 +496,7 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path(id)
             thead { tr { th scope="col" { "Version" } th scope="col" { "Added" } th scope="col" { "Author's signature" } } }
             tbody {
                 @for (v, sig) in versions.iter().zip(&facts.signatures).rev() {
-                    tr { td { (v.version) } td { (v.date_added.to_string()) } td { span class={ "sig " (sig.class()) } { (sig.text()) } } }
+                    tr { td { (v.version) } td { (v.date_added.to_string()) } td { span class={ "sig " (sig.class()) } { (sig.text()) @if let Sig::Vouched(by) = sig { " (" (partner(by)) ")" } } } }
                 }
             }
         }

@@ -12,6 +12,7 @@ crate::on_both_backends!(
     repeated_failures_are_rate_limited,
     collections_show_what_the_caller_may_do,
     adds_report_status_and_enforce_authorship,
+    a_partner_holds_the_sources_it_submits,
     adds_outlasting_the_wait_are_polled_to_completion,
     bad_bodies_get_taxii_errors,
     filters_and_version_selection,
@@ -143,6 +144,51 @@ async fn collections_show_what_the_caller_may_do(backend: Backend) {
     assert_eq!(get(&one, &node.token_a).send().await.unwrap().status(), 200);
     let unknown = format!("{}/taxii2/root/collections/9f4e1d6a-0000-4000-8000-000000000000/objects/", node.url);
     assert_error(get(&unknown, &node.token_a).send().await.unwrap(), 404).await;
+}
+
+/// A partner may submit what a source that is not a partner wrote (a
+/// vendor's identity, indicators and malware naming it, an SCO naming no
+/// one): the partner holds it here and answers for it, the source stays in
+/// `created_by_ref` untouched; only the holder versions it. Naming another
+/// partner as author, or planting a key on a source's identity, is refused.
+async fn a_partner_holds_the_sources_it_submits(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let vendor = "identity--7e4d0c1a-0000-4000-8000-00000000beef";
+    let producer = json!({"type": "identity", "spec_version": "2.1", "id": vendor, "created": "2024-01-01T00:00:00.000Z",
+        "modified": "2024-01-01T00:00:00.000Z", "name": "Example Vendor Labs", "identity_class": "organization"});
+    let malware = json!({"type": "malware", "spec_version": "2.1", "id": "malware--7e4d0c1a-0000-4000-8000-000000000001",
+        "created_by_ref": vendor, "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+        "name": "GlacierLock", "is_family": true});
+    let ip = json!({"type": "ipv4-addr", "spec_version": "2.1", "id": "ipv4-addr--7e4d0c1a-0000-4000-8000-000000000002", "value": "198.51.100.7"});
+    let by_vendor = indicator(vendor, 40, 0);
+    let (_, s) = post(&node, &node.shared, &node.token_a, vec![producer, malware.clone(), ip, by_vendor.clone()]).await;
+    assert_eq!((s["success_count"].clone(), s["failure_count"].clone()), (json!(4), json!(0)), "{s}");
+    // Stored as posted (the source kept), answered for by A.
+    let url = format!("{}/taxii2/root/collections/{}/objects/{}/", node.url, node.shared, by_vendor["id"].as_str().unwrap());
+    let got: Value = get(&url, &node.token_a).send().await.unwrap().json().await.unwrap();
+    assert_eq!(got["objects"][0]["created_by_ref"], json!(vendor), "{got}");
+    let (store, id) = (node.store.clone(), by_vendor["id"].as_str().unwrap().to_owned());
+    let held = tokio::task::spawn_blocking(move || store.query(&store::Query { ids: vec![id], ..Default::default() }).unwrap()).await.unwrap();
+    assert_eq!(held.records[0].created_by_ref.as_deref(), Some(node.a.as_str()), "the holder answers for it");
+    // Only the holder versions it: B may not, A may.
+    let (_, s) = post(&node, &node.shared, &node.token_b, vec![indicator(vendor, 40, 1)]).await;
+    assert_eq!(s["failure_count"], 1, "B versions A's source: {s}");
+    assert!(s["failures"].to_string().contains("only the author may version"), "{s}");
+    let (_, s) = post(&node, &node.shared, &node.token_a, vec![indicator(vendor, 40, 2)]).await;
+    assert_eq!(s["success_count"], 1, "the holder versions it: {s}");
+    // No one speaks for a partner; no one plants a key on a source.
+    let (_, s) = post(&node, &node.shared, &node.token_a, vec![indicator(&node.b, 41, 0)]).await;
+    assert_eq!(s["failure_count"], 1, "{s}");
+    assert!(s["failures"].to_string().contains("no one speaks for a partner"), "{s}");
+    let keyed = json!({"type": "identity", "spec_version": "2.1", "id": "identity--7e4d0c1a-0000-4000-8000-00000000cafe",
+        "created_by_ref": "identity--7e4d0c1a-0000-4000-8000-00000000cafe", "created": "2024-01-01T00:00:00.000Z",
+        "modified": "2024-01-01T00:00:00.000Z", "name": "Not a partner", "identity_class": "organization",
+        "extensions": {(policy::ext::PARTNER_KEY_EXT): {"extension_type": "property-extension", "public_key": "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE="}}});
+    let (_, s) = post(&node, &node.shared, &node.token_a, vec![keyed]).await;
+    assert_eq!(s["failure_count"], 1, "{s}");
+    // B sees nothing of A's sources (shared under no agreement).
+    let listing: Value = get(&objects_url(&node, &node.shared), &node.token_b).send().await.unwrap().json().await.unwrap();
+    assert!(!listing.to_string().contains("7e4d0c1a"), "{listing}");
 }
 
 async fn adds_report_status_and_enforce_authorship(backend: Backend) {
