@@ -101,6 +101,10 @@ pub enum Command {
     Detect(DetectArgs),
     /// Which partners reported an observable value (what a partner may see).
     Correlate(CorrelateArgs),
+    /// Find indicators in report text (plain or HTML; defanged forms too),
+    /// marked where MISP's warning lists name them benign; with --report,
+    /// a STIX bundle of a report and its indicators to share.
+    Extract(ExtractArgs),
     /// Start three federating nodes on loopback, one per nation, with a
     /// coalition, its agreements and intelligence; Ctrl-C stops them.
     Demo(DemoArgs),
@@ -177,6 +181,32 @@ pub struct DetectArgs {
     /// Write hits (JSON Lines) here instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// The report: a text or HTML file ("-": standard input).
+    pub file: PathBuf,
+    /// Read it as HTML [default: when the file name ends in .html or .htm].
+    #[arg(long)]
+    pub html: bool,
+    /// MISP's warning lists (a directory holding their list.json files, as
+    /// the pymispwarninglists package ships them) [default:
+    /// <data dir>/warninglists, if there].
+    #[arg(long, value_name = "DIR")]
+    pub warninglists: Option<PathBuf>,
+    /// Leave out warning lists longer than this (the top-million lists
+    /// take about a hundred megabytes each).
+    #[arg(long, default_value_t = 200_000)]
+    pub max_list_entries: usize,
+    /// Write a STIX bundle instead: a report of this title holding an
+    /// indicator (or vulnerability, attack pattern) per candidate not on a
+    /// warning list, for `entente import --share` or a TAXII add.
+    #[arg(long, value_name = "TITLE")]
+    pub report: Option<String>,
+    /// The TLP of the report's objects (clear, green, amber, amber+strict, red).
+    #[arg(long, default_value = "amber")]
+    pub tlp: String,
 }
 
 #[derive(Debug, Args)]

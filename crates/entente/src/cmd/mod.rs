@@ -7,6 +7,7 @@ mod datadir;
 mod demo;
 mod detect;
 mod export;
+mod extract;
 mod import;
 mod misp;
 mod module;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Retention => admin::retention(&config),
         Command::Detect(args) => detect::run(&args, &config),
         Command::Correlate(args) => detect::correlate(&args, &config),
+        Command::Extract(args) => extract::run(&args, &config),
         Command::Demo(args) => demo::run(&args, &config),
         Command::Migrate => {
             open(&config)?;
