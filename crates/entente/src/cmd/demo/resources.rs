@@ -1,0 +1,142 @@
+//! The demo's ledger: a year of resource sharing under the trilateral
+//! agreement, the calendar year before the demo runs. Aurelia proposes
+//! resource terms (euros; dollar and pound rates for the year; a UN-scale
+//! style key with a floor and a ceiling), which each nation accepts on its
+//! own node; each declares its figures; each pledges to another (money,
+//! hosting, analyst hours, training seats, intelligence) and delivers over
+//! the year on its own node, and the receiver confirms on its own — one
+//! delivery disputed and then corrected, one paid late, one still awaiting
+//! confirmation at the year's end. Borealis ends the year over its share,
+//! Caledonia under (each record is authored with the kit at its date, as
+//! `entente module act` would have authored it then).
+
+use anyhow::{bail, Context};
+use model::{StixId, Timestamp};
+use partnership::{Module, Record, Records};
+use serde_json::{json, Value};
+use store::{PutOptions, Query, Versions};
+
+use super::coalition::{pull, Agreements, Nation};
+
+/// Sets up the ledger on the three nations' nodes (Aurelia, Borealis,
+/// Caledonia, in that order), pulling between them so that each accepts
+/// and confirms on its own node what it received.
+pub fn set_up(nations: &[Nation], agreements: &Agreements) -> anyhow::Result<()> {
+    let [aurelia, borealis, caledonia] = nations else { bail!("the resources demo takes three nations") };
+    let tri = &agreements.trilateral;
+    let year = ::resources::types::year_of(&Timestamp::now()) - 1;
+    let on = |date: &str| Timestamp::parse(&format!("{year}-{date}T10:00:00Z")).map_err(|e| anyhow::anyhow!("{date}: {e}"));
+    let everyone = |nations: &[Nation]| -> anyhow::Result<()> {
+        for (x, y) in [(1, 0), (2, 0), (0, 1), (2, 1), (0, 2), (1, 2)] {
+            pull(&nations[x], &nations[y])?;
+        }
+        Ok(())
+    };
+
+    let terms = act(aurelia, tri, "propose-terms", json!({
+        "unit": "EUR",
+        "in_kind_rates": [
+            { "kind": "personnel", "category": "analyst", "rate": 120 },
+            { "kind": "training", "rate": 6000 },
+            { "kind": "hosting", "rate": 50000 },
+            { "kind": "intelligence", "rate": 2500 },
+        ],
+        "exchange_rates": [{ "currency": "USD", "year": year, "rate": 0.92 }, { "currency": "GBP", "year": year, "rate": 1.17 }],
+        "exchange_source": "annual average reference rates, agreed by the parties",
+        "cost_share": { "method": "un-scale", "gradient": 0.8, "floor": 0.05, "ceiling": 0.55 },
+    }), &on("01-05")?)?;
+    act(aurelia, tri, "accept-terms", json!({ "terms": terms }), &on("01-05")?)?;
+    everyone(nations)?;
+    act(borealis, tri, "accept-terms", json!({ "terms": terms }), &on("01-06")?)?;
+    act(caledonia, tri, "accept-terms", json!({ "terms": terms }), &on("01-07")?)?;
+    everyone(nations)?;
+
+    // Figures for the year, each in its own currency.
+    for (n, currency, gni, population, gdp, defence) in [
+        (aurelia, "EUR", 2.4e12, 60e6, 2.5e12, 5.0e10),
+        (borealis, "USD", 1.0e12, 30e6, 1.05e12, 2.6e10),
+        (caledonia, "GBP", 0.6e12, 40e6, 0.62e12, 0.9e10),
+    ] {
+        act(n, tri, "declare-figures", json!({ "year": year, "currency": currency, "gni": gni, "population": population, "gdp": gdp, "defence_spending": defence }), &on("01-10")?)?;
+    }
+
+    // Pledges, each on the giver's node.
+    let due = |date: &str| format!("{year}-{date}T00:00:00Z");
+    let pledge = |n: &Nation, to: &Nation, resource: &str, quantity: f64, unit: Option<(&str, &str)>, by: &str, what: &str, at: &str| -> anyhow::Result<String> {
+        let mut input = json!({ "resource": resource, "quantity": quantity, "receiver": to.partner.as_str(), "year": year, "due": due(by), "description": what });
+        if let Some((k, v)) = unit {
+            input[k] = json!(v);
+        }
+        act(n, tri, "commit", input, &on(at)?)
+    };
+    let a_fund = pledge(aurelia, borealis, "money", 4.0e6, Some(("currency", "EUR")), "10-31", "Joint sensor grid: Aurelia's contribution", "01-15")?;
+    let a_host = pledge(aurelia, borealis, "hosting", 10.0, None, "06-30", "Host the spring cyber exercise (10 days)", "01-15")?;
+    let b_fund = pledge(borealis, caledonia, "money", 3.0e6, Some(("currency", "USD")), "09-30", "Malware laboratory fund", "01-16")?;
+    let b_staff = pledge(borealis, caledonia, "personnel", 4000.0, Some(("category", "analyst")), "12-15", "Analysts seconded to Caledonia's CERT", "01-16")?;
+    let b_seats = pledge(borealis, caledonia, "training", 20.0, None, "05-31", "Seats on the incident-handling course", "01-16")?;
+    let c_intel = pledge(caledonia, aurelia, "intelligence", 200.0, None, "12-31", "Finished intelligence reports on regional threats", "01-17")?;
+    let c_fund = pledge(caledonia, aurelia, "money", 3.0e5, Some(("currency", "GBP")), "09-30", "Share of the exercise costs", "01-17")?;
+    everyone(nations)?;
+
+    // Deliveries over the year, each on the giver's node.
+    let deliver = |n: &Nation, commitment: &str, quantity: f64, at: &str| act(n, tri, "deliver", json!({ "commitment": commitment, "quantity": quantity }), &on(at)?);
+    let deliveries = [
+        (deliver(aurelia, &a_fund, 2.0e6, "03-20")?, borealis),
+        (deliver(aurelia, &a_host, 10.0, "05-12")?, borealis),
+        (deliver(aurelia, &a_fund, 2.0e6, "09-25")?, borealis),
+        (deliver(borealis, &b_fund, 3.0e6, "06-15")?, caledonia),
+        (deliver(borealis, &b_staff, 2000.0, "06-30")?, caledonia),
+        (deliver(borealis, &b_staff, 2000.0, "12-01")?, caledonia),
+        (deliver(caledonia, &c_intel, 120.0, "07-01")?, aurelia),
+        (deliver(caledonia, &c_fund, 3.0e5, "11-15")?, aurelia),
+    ];
+    let seats = deliver(borealis, &b_seats, 20.0, "05-20")?;
+    // Delivered at the year's end, not yet confirmed by Aurelia.
+    deliver(caledonia, &c_intel, 40.0, "12-28")?;
+    everyone(nations)?;
+
+    // Each receiver confirms on its own node; Caledonia disputes the seats
+    // (18 were offered), Borealis corrects, Caledonia confirms the correction.
+    for (i, (delivery, receiver)) in deliveries.iter().enumerate() {
+        let at = on(&format!("12-{:02}", 2 + i))?;
+        act(receiver, tri, "confirm", json!({ "delivery": delivery, "verdict": "confirmed" }), &at)?;
+    }
+    act(caledonia, tri, "confirm", json!({ "delivery": seats, "verdict": "disputed", "note": "Eighteen seats were offered, not twenty." }), &on("06-02")?)?;
+    everyone(nations)?;
+    act(borealis, tri, "correct", json!({ "record": seats, "quantity": 18, "reason": "two seats were withdrawn by the course provider" }), &on("06-05")?)?;
+    everyone(nations)?;
+    act(caledonia, tri, "confirm", json!({ "delivery": seats, "verdict": "confirmed" }), &on("06-07")?)?;
+    everyone(nations)?;
+    eprintln!("  a year of resource sharing under the trilateral agreement ({year}): Borealis over its share, Caledonia under");
+    Ok(())
+}
+
+/// `n`'s partner takes `action` of the resources module under `agreement`
+/// at `at`, from the records its node holds; the record is stored on its
+/// node. Returns its id.
+fn act(n: &Nation, agreement: &StixId, action: &str, input: Value, at: &Timestamp) -> anyhow::Result<String> {
+    let module = ::resources::Resources;
+    let index = server::release::Agreements::default().index(&*n.node.store)?;
+    let latest = index.agreement(agreement).cloned().with_context(|| format!("{} does not hold {agreement}", n.name))?;
+    let state = index.state(agreement, &Timestamp::now());
+    let mut versions = Vec::new();
+    let query = Query { types: module.kinds().iter().map(|k| (*k).to_owned()).collect(), versions: Versions::ALL, ..Query::default() };
+    n.node.store.scan(&query, &mut |r| {
+        if let Some(record) = model::Object::parse(&r.json, &model::Limits::default()).ok().and_then(|o| Record::from_object(&o).ok()) {
+            if &record.agreement == agreement {
+                versions.push(record);
+            }
+        }
+        Ok(())
+    })?;
+    let Value::Object(input) = input else { bail!("an action's input is a JSON object") };
+    let ctx = partnership::Context { me: &n.partner, now: at.clone(), agreement: &latest, state: &state };
+    let object = partnership::author(&module, action, &input, &Records::new(versions), &ctx).map_err(|e| anyhow::anyhow!("{}: resources {action}: {e}", n.name))?;
+    let options = PutOptions { posted_by: Some(n.partner.to_string()), only_author: true, ..PutOptions::default() };
+    for outcome in n.node.store.put(std::slice::from_ref(&object), &options)? {
+        if let store::Outcome::Conflict(why) | store::Outcome::NotAuthor(why) = outcome {
+            bail!("{}: {why}", n.name);
+        }
+    }
+    Ok(object.id().to_string())
+}
