@@ -167,6 +167,10 @@ pub static KINDS: &[Kind] = &[
     module("x-entente-delivery", None),
     module("x-entente-delivery-confirmation", None),
     module("x-entente-ledger-correction", None),
+    module("x-entente-joint-project", None),
+    module("x-entente-capacity-request", None),
+    module("x-entente-capacity-offer", None),
+    module("x-entente-capacity-match", None),
     #[cfg(any(test, feature = "test-kinds"))]
     TEST_NOTE,
 ];

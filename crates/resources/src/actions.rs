@@ -11,7 +11,7 @@ use partnership::{consent, Action, Context, Draft, Error, Record, Records};
 use serde_json::{Map, Value};
 
 use crate::rules::{terms_in_force, value};
-use crate::types::{year_of, Commitment, Delivery, Figures, ACCEPTANCE, COMMITMENT, CONFIRMATION, CORRECTION, DELIVERY, FIGURES, TERMS};
+use crate::types::{year_of, Commitment, Delivery, Figures, Offer, Project, ACCEPTANCE, COMMITMENT, CONFIRMATION, CORRECTION, DELIVERY, FIGURES, MATCH, OFFER, PROJECT, REQUEST, TERMS};
 
 /// Every action the module offers.
 pub static ACTIONS: &[Action] = &[
@@ -29,12 +29,25 @@ pub static ACTIONS: &[Action] = &[
     },
     Action {
         name: "commit",
-        about: "Pledge a resource to another party (resource, quantity, currency or category, receiver, year, due, description).",
+        about: "Pledge a resource to another party (resource, quantity, currency or category, receiver, year, due, description; project or a matched offer it honours).",
         kind: COMMITMENT,
     },
     Action { name: "deliver", about: "Record a delivery against one of your commitments (commitment, quantity, delivered_at, note).", kind: DELIVERY },
     Action { name: "confirm", about: "Confirm or dispute a delivery to you (delivery, verdict: confirmed or disputed, note).", kind: CONFIRMATION },
     Action { name: "correct", about: "Correct the quantity of one of your commitments or deliveries (record, quantity, reason): a new record.", kind: CORRECTION },
+    Action {
+        name: "propose-project",
+        about: "Propose a joint technology project you lead (title, description, budget, participants, milestones: name, due, deliverable).",
+        kind: PROJECT,
+    },
+    Action { name: "update-project", about: "Update a project you lead (project; title, description, budget, participants, milestones, status).", kind: PROJECT },
+    Action {
+        name: "request-support",
+        about: "Ask the other parties for support (resource, quantity, currency or category, description, needed_by).",
+        kind: REQUEST,
+    },
+    Action { name: "offer-support", about: "Offer support against another party's request (request, quantity, note).", kind: OFFER },
+    Action { name: "match-offer", about: "Accept an offer against your request (offer): its offerer then commits it.", kind: MATCH },
 ];
 
 const TERMS_PROPERTIES: [&str; 5] = ["unit", "in_kind_rates", "exchange_rates", "exchange_source", "cost_share"];
@@ -91,14 +104,30 @@ pub fn act(action: &str, input: &Map<String, Value>, records: &Records, ctx: &Co
             })
         }
         "commit" => {
-            let known = ["resource", "quantity", "currency", "category", "receiver", "year", "due", "description"];
+            let known = ["resource", "quantity", "currency", "category", "receiver", "year", "due", "description", "project", "offer"];
             only(input, &known)?;
             let mut props = copy(input, &["resource", "quantity", "currency", "category", "year", "due", "description"]);
-            let receiver = input.get("receiver").cloned().ok_or_else(|| Error::input("receiver", "is required (the party receiving it)"))?;
+            let mut receiver = input.get("receiver").cloned();
+            if let Some(v) = input.get("offer") {
+                let (_, requester) = matched_offer(input, records, ctx)?;
+                props.insert("offer_ref".into(), v.clone());
+                // A matched offer goes to its requester.
+                receiver.get_or_insert_with(|| Value::from(requester.as_str()));
+            }
+            let receiver = receiver.ok_or_else(|| Error::input("receiver", "is required (the party receiving it)"))?;
             props.insert("receiver_ref".into(), receiver);
-            // Checked as the record will be, then valued under the terms in force.
+            if let Some(v) = input.get("project") {
+                props.insert("project_ref".into(), v.clone());
+            }
+            // Checked as the record will be, then against the project, the offer, and valued under the terms in force.
             let probe = probe(COMMITMENT, &props, ctx)?;
             let commitment = Commitment::read(&probe, ctx.agreement).map_err(as_input)?;
+            if commitment.project.is_some() {
+                check_project(&commitment, input, records, ctx)?;
+            }
+            if commitment.offer.is_some() {
+                check_offer(&commitment, input, records, ctx)?;
+            }
             let terms = terms_in_force(records, ctx);
             value(terms.as_ref().map(|t| &t.terms), &commitment, commitment.quantity, commitment.year).map_err(|(at, why)| Error::input(at, why))?;
             Ok(Draft::new(COMMITMENT, props))
@@ -155,8 +184,119 @@ pub fn act(action: &str, input: &Map<String, Value>, records: &Records, ctx: &Co
             props.insert("corrects_ref".into(), Value::from(id.as_str()));
             Ok(Draft::new(CORRECTION, props))
         }
+        "propose-project" => {
+            let known = ["title", "description", "budget", "participants", "milestones"];
+            only(input, &known)?;
+            let mut props = copy(input, &["title", "description", "budget", "milestones"]);
+            if let Some(p) = input.get("participants") {
+                props.insert("participant_refs".into(), p.clone());
+            }
+            Ok(Draft::new(PROJECT, props))
+        }
+        "update-project" => {
+            let known = ["project", "title", "description", "budget", "participants", "milestones", "status"];
+            only(input, &known)?;
+            let record = find(input, "project", PROJECT, records)?;
+            if &record.author != ctx.me {
+                return Err(Error::input("project", format!("{} is led by {}: only its lead updates it", record.id, record.author)));
+            }
+            let mut props = own(record);
+            props.extend(copy(input, &["title", "description", "budget", "milestones", "status"]));
+            if let Some(p) = input.get("participants") {
+                props.insert("participant_refs".into(), p.clone());
+            }
+            if props == own(record) {
+                return Err(Error::input("project", "the update changes nothing"));
+            }
+            Ok(Draft::revise(PROJECT, &record.id, props))
+        }
+        "request-support" => {
+            let known = ["resource", "quantity", "currency", "category", "description", "needed_by"];
+            only(input, &known)?;
+            Ok(Draft::new(REQUEST, copy(input, &known)))
+        }
+        "offer-support" => {
+            only(input, &["request", "quantity", "note"])?;
+            let request = find(input, "request", REQUEST, records)?;
+            if &request.author == ctx.me {
+                return Err(Error::input("request", format!("{} is your own request: the other parties offer support", request.id)));
+            }
+            let mut props = copy(input, &["quantity", "note"]);
+            props.insert("request_ref".into(), Value::from(request.id.as_str()));
+            Ok(Draft::new(OFFER, props))
+        }
+        "match-offer" => {
+            only(input, &["offer"])?;
+            let record = find(input, "offer", OFFER, records)?;
+            let offer = Offer::read(record)?;
+            let request = records.get(&offer.request).filter(|r| !r.revoked).ok_or_else(|| Error::input("offer", format!("its request {} is not here", offer.request)))?;
+            if &request.author != ctx.me {
+                return Err(Error::input("offer", format!("{} answers {}'s request: only the requester matches it", record.id, request.author)));
+            }
+            if records.of_kind(MATCH).any(|m| &m.author == ctx.me && m.properties.get("offer_ref").and_then(Value::as_str) == Some(record.id.as_str())) {
+                return Err(Error::input("offer", format!("you already matched {}", record.id)));
+            }
+            let mut props = Map::new();
+            props.insert("offer_ref".into(), Value::from(record.id.as_str()));
+            Ok(Draft::new(MATCH, props))
+        }
         other => Err(Error::NotFound(format!("resources has no action `{other}`"))),
     }
+}
+
+/// The offer `input.offer` names: the caller's, matched by its requester.
+/// Returns the offer and the requester.
+fn matched_offer<'a>(input: &Map<String, Value>, records: &'a Records, ctx: &Context<'_>) -> Result<(&'a Record, policy::PartnerId), Error> {
+    let record = find(input, "offer", OFFER, records)?;
+    if &record.author != ctx.me {
+        return Err(Error::input("offer", format!("{} is {}'s offer: a party commits its own", record.id, record.author)));
+    }
+    let offer = Offer::read(record)?;
+    let request = records.get(&offer.request).filter(|r| !r.revoked).ok_or_else(|| Error::input("offer", format!("its request {} is not here", offer.request)))?;
+    let matched = records.of_kind(MATCH).any(|m| m.author == request.author && m.properties.get("offer_ref").and_then(Value::as_str) == Some(record.id.as_str()));
+    if !matched {
+        return Err(Error::input("offer", format!("{} is not matched by the requester yet", record.id)));
+    }
+    if records.of_kind(COMMITMENT).any(|c| &c.author == ctx.me && c.properties.get("offer_ref").and_then(Value::as_str) == Some(record.id.as_str())) {
+        return Err(Error::input("offer", format!("you already committed {}", record.id)));
+    }
+    Ok((record, request.author.clone()))
+}
+
+/// A commitment honouring a matched offer goes to the requester, of the resource requested.
+fn check_offer(commitment: &Commitment, input: &Map<String, Value>, records: &Records, ctx: &Context<'_>) -> Result<(), Error> {
+    let (offer, requester) = matched_offer(input, records, ctx)?;
+    if commitment.receiver != requester {
+        return Err(Error::input("receiver", format!("a commitment honouring {} goes to its requester {requester}", offer.id)));
+    }
+    let request = Offer::read(offer).ok().and_then(|o| records.get(&o.request)).and_then(|r| crate::types::Request::read(r).ok());
+    if let Some(request) = request {
+        if request.kind != commitment.kind || request.currency != commitment.currency || request.category != commitment.category {
+            return Err(Error::input("resource", format!("the request is for {}{}", request.kind, request.currency.or(request.category).map(|x| format!(" ({x})")).unwrap_or_default())));
+        }
+    }
+    Ok(())
+}
+
+/// A commitment to a joint project is by its lead or a participant, to
+/// the lead (the lead's own, to a participant, who confirms it).
+fn check_project(commitment: &Commitment, input: &Map<String, Value>, records: &Records, ctx: &Context<'_>) -> Result<(), Error> {
+    let record = find(input, "project", PROJECT, records)?;
+    let project = Project::read(record, ctx.agreement)?;
+    if project.status != "active" {
+        return Err(Error::input("project", format!("{} is {}", record.id, project.status)));
+    }
+    let lead = &record.author;
+    if lead == ctx.me {
+        if !project.participants.contains(&commitment.receiver) {
+            return Err(Error::input("receiver", "the lead's own contribution goes to a participant of the project, who confirms it"));
+        }
+    } else if !project.participants.contains(ctx.me) {
+        return Err(Error::input("project", format!("you take no part in {}", record.id)));
+    } else if &commitment.receiver != lead {
+        return Err(Error::input("receiver", format!("a contribution to {} goes to its lead {lead}", record.id)));
+    }
+    Ok(())
 }
 
 /// A record of `kind` with `props` as the caller would author it now, to

@@ -7,7 +7,11 @@
 //! seats, hosting days or intelligence contributions to another; it
 //! records **deliveries** against its commitments, which count once the
 //! receiver **confirms** them (or disputes them); **corrections** are new
-//! records, never edits. The state shows every entry valued by the terms,
+//! records, never edits. Parties run **joint technology projects** (a
+//! budget, participants, milestones, funded by commitments naming them)
+//! and **capacity building** (a party requests support, others offer, the
+//! requester matches offers, matched offers become commitments:
+//! [`projects`]). The state shows every entry valued by the terms,
 //! running balances, per-year aggregates, and the burden-sharing figures:
 //! target and actual shares, balances, the fair-share ratio, its Gini
 //! coefficient and Spearman's ρ between size and burden ([`rules`], with
@@ -18,6 +22,7 @@
 //! REST endpoints and `entente module` commands are the kit's.
 
 pub mod actions;
+pub mod projects;
 pub mod rules;
 pub mod shares;
 pub mod types;
@@ -27,7 +32,7 @@ mod tests;
 use partnership::{Action, Context, Draft, Error, Module, Record, Records};
 use serde_json::{Map, Value};
 
-pub use types::{ACCEPTANCE, COMMITMENT, CONFIRMATION, CORRECTION, DELIVERY, EXTENSION, FIGURES, KINDS, TERMS};
+pub use types::{ACCEPTANCE, COMMITMENT, CONFIRMATION, CORRECTION, DELIVERY, EXTENSION, FIGURES, KINDS, MATCH, OFFER, PROJECT, REQUEST, TERMS};
 
 /// The resources module.
 #[derive(Debug, Default, Clone, Copy)]

@@ -48,6 +48,7 @@ use partnership::{consent, Context, Record, Records};
 use policy::PartnerId;
 use serde_json::{json, Value};
 
+use crate::projects::{self, Flow};
 use crate::shares;
 use crate::types::{
     measure, year_of, Commitment, Confirmation, Correction, Delivery, Figures, Key, Terms, ACCEPTANCE, COMMITMENT, CONFIRMATION, CORRECTION, DELIVERY, FIGURES, TERMS,
@@ -274,6 +275,7 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
     let mut running: BTreeMap<&PartnerId, i128> = BTreeMap::new();
     let mut ledger = Vec::new();
     let mut progress: BTreeMap<&StixId, (f64, f64)> = BTreeMap::new(); // (confirmed quantity, confirmed by due)
+    let mut funded: BTreeMap<&StixId, i128> = BTreeMap::new(); // confirmed value per commitment
     for e in &entries {
         let (_, c) = &commitments[&e.delivery.commitment];
         let year = year_of(&e.delivery.delivered_at);
@@ -287,6 +289,7 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
             if e.status == "confirmed" {
                 aggregates.entry(year).or_default().entry(&c.receiver).or_default().received += v;
                 *running.entry(&e.record.author).or_default() += v;
+                *funded.entry(&e.commitment.id).or_default() += v;
             }
         }
         if e.status == "confirmed" {
@@ -318,6 +321,7 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
     }
     let mut commitment_list = Vec::new();
     let mut on_time: BTreeMap<(i64, &PartnerId), (u64, u64)> = BTreeMap::new();
+    let mut flows: BTreeMap<&StixId, Flow<'_>> = BTreeMap::new();
     for (id, (r, c)) in &commitments {
         let correction = corrections.get(id);
         let quantity = correction.map_or(c.quantity, |(_, k)| k.quantity);
@@ -326,6 +330,18 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
             aggregates.entry(c.year).or_default().entry(&r.author).or_default().pledged += v;
         }
         let (done, by_due) = progress.get(id).copied().unwrap_or_default();
+        if c.project.is_some() || c.offer.is_some() {
+            let flow = Flow {
+                giver: &r.author,
+                project: c.project.as_ref(),
+                offer: c.offer.as_ref(),
+                quantity,
+                pledged: v.as_ref().ok().copied(),
+                funded: funded.get(id).copied().unwrap_or(0),
+                delivered: done,
+            };
+            flows.insert(id, flow);
+        }
         let complete = done >= quantity;
         let timely = if by_due >= quantity {
             Some(true)
@@ -360,10 +376,14 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
                 "outstanding": (quantity - done).max(0.0),
                 "complete": complete,
                 "on_time": timely,
+                "project": c.project.as_ref().map(StixId::as_str),
+                "offer": c.offer.as_ref().map(StixId::as_str),
             }),
         ));
     }
     commitment_list.sort_by(|a, b| a.0.cmp(&b.0));
+    let projects = projects::projects(records, ctx, &flows, &mut ignored);
+    let requests = projects::requests(records, &flows, &mut ignored);
 
     // Figures per year.
     let years: BTreeSet<i64> = aggregates.keys().copied().collect();
@@ -416,6 +436,8 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
         "ledger": ledger,
         "balances": balances,
         "periods": periods,
+        "projects": projects,
+        "requests": requests,
         "ignored": ignored,
     })
 }
@@ -535,9 +557,11 @@ fn period(
 }
 
 /// What needs `ctx.me` in a resources `state` ([`state`]): terms awaiting
-/// its acceptance, deliveries to it awaiting its confirmation, and its
+/// its acceptance, deliveries to it awaiting its confirmation, its
 /// commitments not delivered in full that are due within
-/// [`DUE_SOON_DAYS`] (overdue once past).
+/// [`DUE_SOON_DAYS`] (overdue once past), offers against its open requests
+/// it has not matched, its matched offers not yet committed, and the
+/// milestones of projects it leads due within [`DUE_SOON_DAYS`].
 pub fn needs(state: &Value, ctx: &Context<'_>) -> Vec<partnership::Need> {
     let me = ctx.me.as_str();
     let text = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
@@ -567,6 +591,31 @@ pub fn needs(state: &Value, ctx: &Context<'_>) -> Vec<partnership::Need> {
             continue;
         }
         out.push(partnership::Need { what: "deliver", record: text(c, "id"), title: text(c, "description"), due: Some(due.to_string()), overdue: due < ctx.now });
+    }
+    for q in state["requests"].as_array().into_iter().flatten() {
+        if q["covered"] == true {
+            continue;
+        }
+        for o in q["offers"].as_array().into_iter().flatten() {
+            if q["requester"] == me && o["matched"] == false {
+                out.push(partnership::Need { what: "consider-offer", record: text(o, "id"), title: text(q, "description"), due: Some(text(q, "needed_by")), overdue: false });
+            }
+            if o["offerer"] == me && o["matched"] == true && o["commitments"].as_array().is_some_and(Vec::is_empty) {
+                out.push(partnership::Need { what: "commit-offer", record: text(o, "id"), title: text(q, "description"), due: Some(text(q, "needed_by")), overdue: false });
+            }
+        }
+    }
+    for p in state["projects"].as_array().into_iter().flatten() {
+        if p["lead"] != me || p["status"] != "active" {
+            continue;
+        }
+        for m in p["milestones"].as_array().into_iter().flatten() {
+            let Ok(due) = Timestamp::parse(m["due"].as_str().unwrap_or_default()) else { continue };
+            if m["done"] == true || due.micros() - ctx.now.micros() > DUE_SOON_DAYS * DAY {
+                continue;
+            }
+            out.push(partnership::Need { what: "project-milestone", record: text(p, "id"), title: format!("{}: {}", text(p, "title"), text(m, "name")), due: Some(due.to_string()), overdue: due < ctx.now });
+        }
     }
     out
 }

@@ -1,7 +1,8 @@
 //! The resources module's record kinds — the resource terms (common unit,
 //! in-kind rates, exchange rates per year, the cost-share key) and their
 //! acceptances, declared figures, commitments, deliveries, confirmations
-//! and corrections — and how each is read from a record, every fault
+//! and corrections, joint projects, requests for support, offers and
+//! matches — and how each is read from a record, every fault
 //! named by its property as a path (`exchange_rates[2].rate`).
 //!
 //! These checks look at one record and its agreement only (what
@@ -36,8 +37,17 @@ pub const CONFIRMATION: &str = "x-entente-delivery-confirmation";
 /// A correction of a commitment's or a delivery's quantity, by its author: a new record, never an edit.
 pub const CORRECTION: &str = "x-entente-ledger-correction";
 
+/// A joint technology project: a budget, participants, milestones and deliverables, led by its author.
+pub const PROJECT: &str = "x-entente-joint-project";
+/// A party's request for support (capacity building).
+pub const REQUEST: &str = "x-entente-capacity-request";
+/// Another party's offer against a request.
+pub const OFFER: &str = "x-entente-capacity-offer";
+/// The requester's acceptance of an offer: the offer is matched, and its offerer commits it.
+pub const MATCH: &str = "x-entente-capacity-match";
+
 /// The record kinds.
-pub const KINDS: &[&str] = &[TERMS, ACCEPTANCE, FIGURES, COMMITMENT, DELIVERY, CONFIRMATION, CORRECTION];
+pub const KINDS: &[&str] = &[TERMS, ACCEPTANCE, FIGURES, COMMITMENT, DELIVERY, CONFIRMATION, CORRECTION, PROJECT, REQUEST, OFFER, MATCH];
 
 /// What a commitment pledges. Money, equipment and capabilities are
 /// stated in a currency; the others in their own measure, valued at the
@@ -325,6 +335,10 @@ pub struct Commitment {
     pub due: Timestamp,
     /// What it is.
     pub description: String,
+    /// The joint project it funds, if any.
+    pub project: Option<StixId>,
+    /// The matched capacity-building offer it honours, if any.
+    pub offer: Option<StixId>,
 }
 
 impl Commitment {
@@ -356,7 +370,9 @@ impl Commitment {
         let year = year(id, "year", record.properties.get("year"))?;
         let due = record.opt_time("due")?.ok_or_else(|| Error::invalid(id, "due", "is required (a timestamp)"))?;
         let description = short(id, "description", record.properties.get("description"))?;
-        Ok(Commitment { kind: kind.to_owned(), quantity, currency, category, receiver, year, due, description })
+        let project = opt_ref(record, "project_ref", PROJECT)?;
+        let offer = opt_ref(record, "offer_ref", OFFER)?;
+        Ok(Commitment { kind: kind.to_owned(), quantity, currency, category, receiver, year, due, description, project, offer })
     }
 }
 
@@ -450,6 +466,146 @@ impl Correction {
     }
 }
 
+/// One milestone of a joint project.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Milestone {
+    /// Unique within the project.
+    pub name: String,
+    /// When it is due.
+    pub due: Timestamp,
+    /// What it delivers (a shared capability), if said.
+    pub deliverable: Option<String>,
+    /// Whether the lead marked it done.
+    pub done: bool,
+}
+
+/// A joint technology project, led by its author.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    /// A short title.
+    pub title: String,
+    /// What it builds, if said.
+    pub description: Option<String>,
+    /// Its budget in the terms' common unit.
+    pub budget: f64,
+    /// The parties taking part besides the lead.
+    pub participants: Vec<PartnerId>,
+    /// Its milestones.
+    pub milestones: Vec<Milestone>,
+    /// `active`, `completed` or `cancelled`.
+    pub status: String,
+}
+
+impl Project {
+    /// Reads a project version: participants parties of `agreement`.
+    pub fn read(record: &Record, agreement: &Agreement) -> Result<Project, Error> {
+        let id = &record.id;
+        let title = short(id, "title", record.properties.get("title"))?;
+        let description = opt_text(id, "description", record.properties.get("description"), LONG)?;
+        let budget = amount(id, "budget", record.properties.get("budget"))?;
+        let mut participants = Vec::new();
+        for (i, v) in list(record, "participant_refs")?.iter().enumerate() {
+            let at = format!("participant_refs[{i}]");
+            let p = v.as_str().and_then(|s| StixId::parse(s).ok()).ok_or_else(|| Error::invalid(id, &at, "must be an identity id"))?;
+            if !agreement.is_party(&p) || p == record.author {
+                return Err(Error::invalid(id, at, format!("{p} must be a party to {} other than the lead", agreement.id)));
+            }
+            if !participants.contains(&p) {
+                participants.push(p);
+            }
+        }
+        let mut milestones: Vec<Milestone> = Vec::new();
+        for (i, v) in list(record, "milestones")?.iter().enumerate() {
+            let at = |p: &str| format!("milestones[{i}].{p}");
+            let map = v.as_object().ok_or_else(|| Error::invalid(id, format!("milestones[{i}]"), "must be an object"))?;
+            only(id, &format!("milestones[{i}]"), map, &["name", "due", "deliverable", "done"])?;
+            let name = short(id, &at("name"), map.get("name"))?;
+            if milestones.iter().any(|m| m.name == name) {
+                return Err(Error::invalid(id, at("name"), "repeats an earlier milestone's name"));
+            }
+            let raw = map.get("due").and_then(Value::as_str).ok_or_else(|| Error::invalid(id, at("due"), "is required (a timestamp)"))?;
+            let due = Timestamp::parse(raw).map_err(|e| Error::invalid(id, at("due"), e))?;
+            let deliverable = opt_text(id, &at("deliverable"), map.get("deliverable"), SHORT)?;
+            let done = match map.get("done") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => return Err(Error::invalid(id, at("done"), "must be true or false")),
+            };
+            milestones.push(Milestone { name, due, deliverable, done });
+        }
+        let status = match record.opt_str("status")? {
+            None => "active".to_owned(),
+            Some(s @ ("active" | "completed" | "cancelled")) => s.to_owned(),
+            Some(_) => return Err(Error::invalid(id, "status", "must be active, completed or cancelled")),
+        };
+        Ok(Project { title, description, budget, participants, milestones, status })
+    }
+}
+
+/// A request for support: what a party needs, by when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// One of [`RESOURCE_KINDS`].
+    pub kind: String,
+    /// How much.
+    pub quantity: f64,
+    /// The currency, for money, equipment and capabilities.
+    pub currency: Option<String>,
+    /// The personnel category, for personnel.
+    pub category: Option<String>,
+    /// What for.
+    pub description: String,
+    /// When it is needed.
+    pub needed_by: Timestamp,
+}
+
+impl Request {
+    /// Reads a request for support.
+    pub fn read(record: &Record) -> Result<Request, Error> {
+        let id = &record.id;
+        let kind = record.str("resource")?;
+        if !RESOURCE_KINDS.contains(&kind) {
+            return Err(Error::invalid(id, "resource", format!("must be one of {}", RESOURCE_KINDS.join(", "))));
+        }
+        let quantity = positive(id, "quantity", record.properties.get("quantity"))?;
+        let currency = match (in_currency(kind), record.properties.get("currency")) {
+            (true, v) => Some(currency(id, "currency", v)?),
+            (false, None | Some(Value::Null)) => None,
+            (false, Some(_)) => return Err(Error::invalid(id, "currency", "is only for money, equipment and capabilities")),
+        };
+        let category = match (kind == "personnel", record.properties.get("category")) {
+            (true, v) => Some(short(id, "category", v)?),
+            (false, None | Some(Value::Null)) => None,
+            (false, Some(_)) => return Err(Error::invalid(id, "category", "is only for personnel")),
+        };
+        let description = short(id, "description", record.properties.get("description"))?;
+        let needed_by = record.opt_time("needed_by")?.ok_or_else(|| Error::invalid(id, "needed_by", "is required (a timestamp)"))?;
+        Ok(Request { kind: kind.to_owned(), quantity, currency, category, description, needed_by })
+    }
+}
+
+/// An offer against a request for support.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Offer {
+    /// The request.
+    pub request: StixId,
+    /// How much of it the offerer would give.
+    pub quantity: f64,
+    /// What exactly, if said.
+    pub note: Option<String>,
+}
+
+impl Offer {
+    /// Reads an offer.
+    pub fn read(record: &Record) -> Result<Offer, Error> {
+        let id = &record.id;
+        let request = record.reference("request_ref", REQUEST)?;
+        let quantity = positive(id, "quantity", record.properties.get("quantity"))?;
+        let note = opt_text(id, "note", record.properties.get("note"), LONG)?;
+        Ok(Offer { request, quantity, note })
+    }
+}
+
 /// Checks a record of one of the kinds on its own and against its agreement.
 pub fn validate(record: &Record, agreement: &Agreement) -> Result<(), Error> {
     match record.kind.as_str() {
@@ -460,6 +616,10 @@ pub fn validate(record: &Record, agreement: &Agreement) -> Result<(), Error> {
         DELIVERY => Delivery::read(record).map(drop),
         CONFIRMATION => Confirmation::read(record).map(drop),
         CORRECTION => Correction::read(record).map(drop),
+        PROJECT => Project::read(record, agreement).map(drop),
+        REQUEST => Request::read(record).map(drop),
+        OFFER => Offer::read(record).map(drop),
+        MATCH => record.reference("offer_ref", OFFER).map(drop),
         other => Err(Error::invalid(&record.id, "type", format!("{other} is not a record of the resources module"))),
     }
 }
@@ -522,6 +682,13 @@ fn opt_text(id: &StixId, path: &str, value: Option<&Value>, max: usize) -> Resul
         Some(Value::String(s)) if s.chars().count() <= max => Ok(Some(s.clone())),
         Some(Value::String(_)) => Err(Error::invalid(id, path, format!("must be at most {max} characters"))),
         Some(_) => Err(Error::invalid(id, path, "must be a string")),
+    }
+}
+
+fn opt_ref(record: &Record, property: &str, kind: &str) -> Result<Option<StixId>, Error> {
+    match record.opt_str(property)? {
+        None => Ok(None),
+        Some(_) => record.reference(property, kind).map(Some),
     }
 }
 

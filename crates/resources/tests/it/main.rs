@@ -47,6 +47,13 @@ fn scenario() -> Vec<Step> {
         (2, "confirm", json!({ "delivery": "$12", "verdict": "confirmed" })),
         (2, "deliver", json!({ "commitment": "$9", "quantity": 1 })),
         (0, "confirm", json!({ "delivery": "$14", "verdict": "confirmed" })),
+        (1, "propose-project", json!({ "title": "Shared malware sandbox", "budget": 1000, "participants": [p(0), p(2)],
+            "milestones": [{ "name": "prototype", "due": "2026-12-01T00:00:00Z", "deliverable": "a sandbox every party can submit to" }] })),
+        (0, "commit", json!({ "resource": "money", "quantity": 200, "currency": "EUR", "receiver": p(1), "year": 2026, "due": "2026-11-01T00:00:00Z", "description": "sandbox hardware", "project": "$16" })),
+        (2, "request-support", json!({ "resource": "training", "quantity": 5, "description": "incident-handling course seats", "needed_by": "2026-12-01T00:00:00Z" })),
+        (0, "offer-support", json!({ "request": "$18", "quantity": 5, "note": "five seats in November" })),
+        (2, "match-offer", json!({ "offer": "$19" })),
+        (0, "commit", json!({ "resource": "training", "quantity": 5, "year": 2026, "due": "2026-11-30T00:00:00Z", "description": "course seats", "offer": "$19" })),
     ]
 }
 
@@ -313,6 +320,86 @@ fn no_terms_in_force_until_every_party_accepts() {
     assert!(Resources.needs(&s, &b.world.ctx(2, &at("2026-01-04T00:00:00Z"))).iter().any(|n| n.what == "accept-resource-terms"));
     b.act(2, "accept-terms", json!({ "terms": t.id.as_str() }), "2026-01-05T00:00:00Z");
     b.act(0, "commit", commit, "2026-01-06T00:00:00Z");
+}
+
+#[test]
+fn joint_projects_are_funded_through_the_ledger() {
+    let mut b = Bench::scenario();
+    let project = b.made[16].id.to_string();
+    let pledge = b.made[17].id.to_string();
+    let now = "2026-07-01T00:00:00Z";
+    let s = b.state(1, now);
+    let p = &s["projects"][0];
+    assert_eq!((p["lead"].as_str(), p["pledged"].as_f64(), p["funded"].as_f64()), (Some(b.p(1).as_str()), Some(200.0), Some(0.0)), "{p}");
+    let d = b.act(0, "deliver", json!({ "commitment": pledge, "quantity": 200 }), now);
+    b.act(1, "confirm", json!({ "delivery": d.id.as_str(), "verdict": "confirmed" }), now);
+    let s = b.state(1, now);
+    let p = &s["projects"][0];
+    assert_eq!((p["funded"].as_f64(), p["funded_share"].as_f64()), (Some(200.0), Some(0.2)), "{p}");
+    assert_eq!(p["contributions"][0]["party"], b.p(0).as_str());
+    // The lead's inbox shows the milestone once it is near.
+    let needs = Resources.needs(&b.state(1, "2026-11-20T00:00:00Z"), &b.world.ctx(1, &at("2026-11-20T00:00:00Z")));
+    assert!(needs.iter().any(|n| n.what == "project-milestone" && n.record == project), "{needs:?}");
+    // A contribution goes to the lead; the lead's own to a participant; the lead alone updates it.
+    let lead = b.p(1);
+    let other = b.p(2);
+    let input = |receiver: &str| json!({ "resource": "money", "quantity": 5, "currency": "EUR", "receiver": receiver, "year": 2026, "due": "2026-11-01T00:00:00Z", "description": "x", "project": project });
+    b.refused(0, "commit", input(&other), now, "receiver");
+    b.act(1, "commit", input(&other), now);
+    b.act(2, "commit", input(&lead), now);
+    b.refused(0, "update-project", json!({ "project": project, "status": "completed" }), now, "project");
+    b.act(1, "update-project", json!({ "project": project, "status": "completed" }), now);
+    b.refused(2, "commit", input(&lead), now, "project");
+    let s = b.state(0, now);
+    assert_eq!((s["projects"][0]["status"].as_str(), s["projects"][0]["versions"].as_u64()), (Some("completed"), Some(2)));
+}
+
+#[test]
+fn capacity_building_requests_offers_and_matches_become_commitments() {
+    let mut b = Bench::new();
+    let now = "2026-02-01T00:00:00Z";
+    let t = b.act(0, "propose-terms", terms(), now);
+    for who in 0..3 {
+        b.act(who, "accept-terms", json!({ "terms": t.id.as_str() }), now);
+    }
+    let request = b.act(2, "request-support", json!({ "resource": "personnel", "category": "analyst", "quantity": 300, "description": "analysts for the new CERT", "needed_by": "2026-06-01T00:00:00Z" }), now);
+    // The requester does not offer to itself.
+    b.refused(2, "offer-support", json!({ "request": request.id.as_str(), "quantity": 10 }), now, "request");
+    let offer = b.act(0, "offer-support", json!({ "request": request.id.as_str(), "quantity": 200 }), now);
+    let second = b.act(1, "offer-support", json!({ "request": request.id.as_str(), "quantity": 100 }), now);
+    let needs = Resources.needs(&b.state(2, now), &b.world.ctx(2, &at(now)));
+    assert_eq!(needs.iter().filter(|n| n.what == "consider-offer").count(), 2, "{needs:?}");
+    // Only the requester matches; an unmatched offer cannot be committed.
+    b.refused(1, "match-offer", json!({ "offer": offer.id.as_str() }), now, "offer");
+    let commit = |offer: &Record| json!({ "resource": "personnel", "category": "analyst", "quantity": 200, "year": 2026, "due": "2026-05-01T00:00:00Z", "description": "seconded analysts", "offer": offer.id.as_str() });
+    b.refused(0, "commit", commit(&offer), now, "offer");
+    b.act(2, "match-offer", json!({ "offer": offer.id.as_str() }), now);
+    b.refused(2, "match-offer", json!({ "offer": offer.id.as_str() }), now, "offer");
+    let needs = Resources.needs(&b.state(0, now), &b.world.ctx(0, &at(now)));
+    assert!(needs.iter().any(|n| n.what == "commit-offer" && n.record == offer.id.as_str()), "{needs:?}");
+    // Another's offer is not the caller's to commit; the resource must be the one requested.
+    b.refused(1, "commit", commit(&offer), now, "offer");
+    let mut wrong = commit(&offer);
+    wrong["resource"] = json!("training");
+    wrong.as_object_mut().unwrap().remove("category");
+    b.refused(0, "commit", wrong, now, "resource");
+    let c = b.act(0, "commit", commit(&offer), now);
+    b.refused(0, "commit", commit(&offer), now, "offer");
+    let s = b.state(2, now);
+    let q = &s["requests"][0];
+    assert_eq!((q["offered"].as_f64(), q["matched"].as_f64(), q["committed"].as_f64(), q["covered"].as_bool()), (Some(300.0), Some(200.0), Some(200.0), Some(false)), "{q}");
+    assert_eq!(s["commitments"][0]["receiver"], b.p(2).as_str(), "a matched offer goes to the requester");
+    b.act(2, "match-offer", json!({ "offer": second.id.as_str() }), now);
+    let mut rest = commit(&second);
+    rest["quantity"] = json!(100);
+    b.act(1, "commit", rest, now);
+    let d = b.act(0, "deliver", json!({ "commitment": c.id.as_str(), "quantity": 200 }), "2026-03-01T00:00:00Z");
+    b.act(2, "confirm", json!({ "delivery": d.id.as_str(), "verdict": "confirmed" }), "2026-03-02T00:00:00Z");
+    let s = b.state(2, "2026-03-03T00:00:00Z");
+    let q = &s["requests"][0];
+    assert_eq!((q["committed"].as_f64(), q["delivered"].as_f64(), q["covered"].as_bool()), (Some(300.0), Some(200.0), Some(true)), "{q}");
+    // The delivery counts in the ledger like any other: 200 analyst hours at 100.
+    assert_eq!(s["ledger"][0]["value"].as_f64(), Some(20000.0));
 }
 
 proptest! {

@@ -6,9 +6,11 @@
 //! hosting, analyst hours, training seats, intelligence) and delivers over
 //! the year on its own node, and the receiver confirms on its own — one
 //! delivery disputed and then corrected, one paid late, one still awaiting
-//! confirmation at the year's end. Borealis ends the year over its share,
-//! Caledonia under (each record is authored with the kit at its date, as
-//! `entente module act` would have authored it then).
+//! confirmation at the year's end; a joint sandbox project led by
+//! Aurelia and funded by the others; Caledonia's request for analysts
+//! matched with Borealis's offer and committed. Borealis ends the year
+//! over its share, Caledonia under (each record is authored with the kit
+//! at its date, as `entente module act` would have authored it then).
 
 use anyhow::{bail, Context};
 use model::{StixId, Timestamp};
@@ -107,7 +109,60 @@ pub fn set_up(nations: &[Nation], agreements: &Agreements) -> anyhow::Result<()>
     everyone(nations)?;
     act(caledonia, tri, "confirm", json!({ "delivery": seats, "verdict": "confirmed" }), &on("06-07")?)?;
     everyone(nations)?;
-    eprintln!("  a year of resource sharing under the trilateral agreement ({year}): Borealis over its share, Caledonia under");
+
+    // A joint project led by Aurelia, funded by Borealis and Caledonia.
+    let sandbox = act(aurelia, tri, "propose-project", json!({
+        "title": "Shared malware sandbox",
+        "description": "A detonation sandbox every party submits to and reads from.",
+        "budget": 600000,
+        "participants": [borealis.partner.as_str(), caledonia.partner.as_str()],
+        "milestones": [
+            { "name": "hardware installed", "due": due("04-30"), "deliverable": "racks in Aurelia's data centre" },
+            { "name": "open to all parties", "due": due("09-30"), "deliverable": "submission and report API for every party" },
+        ],
+    }), &on("02-01")?)?;
+    // Caledonia asks for analysts; Borealis offers, Caledonia matches.
+    let request = act(caledonia, tri, "request-support", json!({
+        "resource": "personnel", "category": "analyst", "quantity": 2000,
+        "description": "Analysts to stand up Caledonia's malware desk", "needed_by": due("11-30"),
+    }), &on("02-01")?)?;
+    everyone(nations)?;
+    let offer = act(borealis, tri, "offer-support", json!({ "request": request, "quantity": 1500, "note": "three analysts for six months" }), &on("02-10")?)?;
+    everyone(nations)?;
+    act(caledonia, tri, "match-offer", json!({ "offer": offer }), &on("02-12")?)?;
+    everyone(nations)?;
+    let b_offer = act(borealis, tri, "commit", json!({
+        "resource": "personnel", "category": "analyst", "quantity": 1500, "year": year, "due": due("11-30"),
+        "description": "Analysts for Caledonia's malware desk (matched offer)", "offer": offer,
+    }), &on("02-15")?)?;
+    let share = |n: &Nation, amount: f64, at: &str| {
+        let input = json!({
+            "resource": "money", "quantity": amount, "currency": "EUR", "receiver": aurelia.partner.as_str(), "year": year,
+            "due": due("04-30"), "description": format!("Sandbox: {}'s share", n.name), "project": sandbox,
+        });
+        act(n, tri, "commit", input, &on(at)?)
+    };
+    let b_sandbox = share(borealis, 2.5e5, "02-15")?;
+    let c_sandbox = share(caledonia, 4.0e4, "02-16")?;
+    everyone(nations)?;
+    let for_sandbox = [
+        (deliver(borealis, &b_sandbox, 2.5e5, "04-10")?, aurelia),
+        (deliver(caledonia, &c_sandbox, 4.0e4, "04-20")?, aurelia),
+        (deliver(borealis, &b_offer, 1500.0, "10-01")?, caledonia),
+    ];
+    everyone(nations)?;
+    for (delivery, receiver) in &for_sandbox {
+        act(receiver, tri, "confirm", json!({ "delivery": delivery, "verdict": "confirmed" }), &on("10-05")?)?;
+    }
+    act(aurelia, tri, "update-project", json!({
+        "project": sandbox,
+        "milestones": [
+            { "name": "hardware installed", "due": due("04-30"), "deliverable": "racks in Aurelia's data centre", "done": true },
+            { "name": "open to all parties", "due": due("09-30"), "deliverable": "submission and report API for every party", "done": true },
+        ],
+    }), &on("10-06")?)?;
+    everyone(nations)?;
+    eprintln!("  a year of resource sharing under the trilateral agreement ({year}), a joint sandbox project and a capacity-building match: Borealis over its share, Caledonia under");
     Ok(())
 }
 
