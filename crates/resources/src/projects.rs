@@ -105,7 +105,14 @@ pub fn requests(records: &Records, flows: &BTreeMap<&StixId, Flow<'_>>, ignored:
             Err(e) => ignored.push(json!({ "id": r.id.as_str(), "property": "", "reason": e.to_string() })),
         }
     }
-    let matches: Vec<(&PartnerId, &str)> = records.of_kind(MATCH).filter_map(|m| m.properties.get("offer_ref").and_then(Value::as_str).map(|o| (&m.author, o))).collect();
+    let matches: std::collections::BTreeSet<(&PartnerId, &str)> =
+        records.of_kind(MATCH).filter_map(|m| m.properties.get("offer_ref").and_then(Value::as_str).map(|o| (&m.author, o))).collect();
+    let mut by_offer: BTreeMap<&StixId, Vec<(&StixId, &Flow<'_>)>> = BTreeMap::new();
+    for (id, f) in flows {
+        if let Some(o) = f.offer {
+            by_offer.entry(o).or_default().push((id, f));
+        }
+    }
     let mut out = Vec::new();
     for r in records.of_kind(REQUEST) {
         let q = match Request::read(r) {
@@ -122,9 +129,9 @@ pub fn requests(records: &Records, flows: &BTreeMap<&StixId, Flow<'_>>, ignored:
                 ignored.push(json!({ "id": o.id.as_str(), "property": "request_ref", "reason": "an offer against one's own request" }));
                 continue;
             }
-            let is_matched = matches.iter().any(|(who, id)| **who == r.author && *id == o.id.as_str());
+            let is_matched = matches.contains(&(&r.author, o.id.as_str()));
             // The offerer's commitments honouring it (only counted once matched).
-            let honouring: Vec<(&&StixId, &Flow<'_>)> = flows.iter().filter(|(_, f)| f.offer == Some(&o.id) && *f.giver == o.author).collect();
+            let honouring: Vec<&(&StixId, &Flow<'_>)> = by_offer.get(&o.id).into_iter().flatten().filter(|(_, f)| *f.giver == o.author).collect();
             offered += offer.quantity;
             if is_matched {
                 matched += offer.quantity;

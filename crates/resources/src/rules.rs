@@ -231,6 +231,8 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
     }
 
     // Confirmations by the receiver: the last one per delivery counts.
+    let receiver_of: BTreeMap<&StixId, &PartnerId> =
+        deliveries_read.iter().filter_map(|(r, d)| commitments.get(&d.commitment).map(|(_, k)| (&r.id, &k.receiver))).collect();
     let mut words: BTreeMap<StixId, (&Record, Confirmation)> = BTreeMap::new();
     for r in records.of_kind(CONFIRMATION).map(|r| first(records, r)) {
         let c = match Confirmation::read(r) {
@@ -240,8 +242,7 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
                 continue;
             }
         };
-        let receiver = deliveries_read.iter().find(|(d, _)| d.id == c.delivery).and_then(|(_, d)| commitments.get(&d.commitment)).map(|(_, k)| &k.receiver);
-        match receiver {
+        match receiver_of.get(&c.delivery).copied() {
             Some(p) if *p == r.author => {
                 words.insert(c.delivery.clone(), (r, c));
             }
@@ -467,7 +468,7 @@ fn figures_for<'a>(declared: &'a BTreeMap<(&'a PartnerId, i64), Vec<(&'a Record,
 /// The target shares by the key for `year`, in the parties' order, or why not.
 pub fn key_shares(key: &Key, parties: &[&PartnerId], gni: &[Option<f64>], population: &[Option<f64>]) -> Result<Vec<f64>, String> {
     let need = |v: &[Option<f64>], what: &str| -> Result<Vec<f64>, String> {
-        v.iter().zip(parties).map(|(x, p)| x.ok_or_else(|| format!("{p} has declared no {what} (valued in the common unit) for this year or before"))).collect()
+        v.iter().zip(parties).map(|(x, p)| x.ok_or_else(|| format!("{p} has declared no {what} for this year or before (or its currency has no exchange rate for the year declared)"))).collect()
     };
     let out = match key {
         Key::Equal => Ok(shares::equal(parties.len())),
