@@ -344,7 +344,10 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
             flows.insert(id, flow);
         }
         let complete = done >= quantity;
-        let timely = if by_due >= quantity {
+        // A commitment corrected to 0 is cancelled: neither on time nor late.
+        let timely = if quantity == 0.0 {
+            None
+        } else if by_due >= quantity {
             Some(true)
         } else if ctx.now > c.due {
             Some(false)
@@ -376,6 +379,7 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
                 "delivered": done,
                 "outstanding": (quantity - done).max(0.0),
                 "complete": complete,
+                "cancelled": quantity == 0.0,
                 "on_time": timely,
                 "project": c.project.as_ref().map(StixId::as_str),
                 "offer": c.offer.as_ref().map(StixId::as_str),
@@ -584,7 +588,7 @@ pub fn needs(state: &Value, ctx: &Context<'_>) -> Vec<partnership::Need> {
         }
     }
     for c in state["commitments"].as_array().into_iter().flatten() {
-        if c["giver"] != me || c["complete"] == true {
+        if c["giver"] != me || c["complete"] == true || c["cancelled"] == true {
             continue;
         }
         let Ok(due) = Timestamp::parse(c["due"].as_str().unwrap_or_default()) else { continue };

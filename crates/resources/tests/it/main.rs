@@ -220,6 +220,13 @@ fn a_delivery_counts_once_confirmed_and_a_correction_needs_a_new_word() {
     assert_eq!((commitment["outstanding"].as_f64(), commitment["on_time"].as_bool()), (Some(1.0), Some(false)), "{commitment}");
     let needs = Resources.needs(&s, &b.world.ctx(0, &at("2026-04-01T00:00:00Z")));
     assert!(needs.iter().any(|n| n.what == "deliver" && n.overdue), "{needs:?}");
+    // Corrected to 0, the commitment is cancelled: neither late nor due.
+    b.act(0, "correct", json!({ "record": c.id.as_str(), "quantity": 0, "reason": "the course was cancelled" }), "2026-04-02T00:00:00Z");
+    let s = b.state(1, "2026-04-03T00:00:00Z");
+    let commitment = &s["commitments"][0];
+    assert_eq!((commitment["cancelled"].as_bool(), commitment["on_time"].as_bool(), commitment["value"].as_f64()), (Some(true), None, Some(0.0)), "{commitment}");
+    assert_eq!(s["periods"][0]["parties"].as_array().unwrap().iter().map(|p| p["due"].as_u64().unwrap()).sum::<u64>(), 0);
+    assert!(Resources.needs(&s, &b.world.ctx(0, &at("2026-04-03T00:00:00Z"))).iter().all(|n| n.what != "deliver"));
 }
 
 #[test]
