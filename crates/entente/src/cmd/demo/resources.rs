@@ -9,14 +9,12 @@
 //! confirmation at the year's end; a joint sandbox project led by
 //! Aurelia and funded by the others; Caledonia's request for analysts
 //! matched with Borealis's offer and committed. Borealis ends the year
-//! over its share, Caledonia under (each record is authored with the kit
-//! at its date, as `entente module act` would have authored it then).
+//! over its share, Caledonia under (each record authored at its date
+//! through the service `entente module act` calls, its release logged).
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use model::{StixId, Timestamp};
-use partnership::{Module, Record, Records};
 use serde_json::{json, Value};
-use store::{PutOptions, Query, Versions};
 
 use super::coalition::{pull, Agreements, Nation};
 
@@ -170,28 +168,5 @@ pub fn set_up(nations: &[Nation], agreements: &Agreements) -> anyhow::Result<()>
 /// at `at`, from the records its node holds; the record is stored on its
 /// node. Returns its id.
 fn act(n: &Nation, agreement: &StixId, action: &str, input: Value, at: &Timestamp) -> anyhow::Result<String> {
-    let module = ::resources::Resources;
-    let index = server::release::Agreements::default().index(&*n.node.store)?;
-    let latest = index.agreement(agreement).cloned().with_context(|| format!("{} does not hold {agreement}", n.name))?;
-    let state = index.state(agreement, &Timestamp::now());
-    let mut versions = Vec::new();
-    let query = Query { types: module.kinds().iter().map(|k| (*k).to_owned()).collect(), versions: Versions::ALL, ..Query::default() };
-    n.node.store.scan(&query, &mut |r| {
-        if let Some(record) = model::Object::parse(&r.json, &model::Limits::default()).ok().and_then(|o| Record::from_object(&o).ok()) {
-            if &record.agreement == agreement {
-                versions.push(record);
-            }
-        }
-        Ok(())
-    })?;
-    let Value::Object(input) = input else { bail!("an action's input is a JSON object") };
-    let ctx = partnership::Context { me: &n.partner, now: at.clone(), agreement: &latest, state: &state };
-    let object = partnership::author(&module, action, &input, &Records::new(versions), &ctx).map_err(|e| anyhow::anyhow!("{}: resources {action}: {e}", n.name))?;
-    let options = PutOptions { posted_by: Some(n.partner.to_string()), only_author: true, ..PutOptions::default() };
-    for outcome in n.node.store.put(std::slice::from_ref(&object), &options)? {
-        if let store::Outcome::Conflict(why) | store::Outcome::NotAuthor(why) = outcome {
-            bail!("{}: {why}", n.name);
-        }
-    }
-    Ok(object.id().to_string())
+    Ok(n.act(&::resources::Resources, agreement, action, input, at.clone())?.to_string())
 }
