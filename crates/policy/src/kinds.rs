@@ -159,6 +159,18 @@ pub static KINDS: &[Kind] = &[
     disputes("x-entente-dispute-proposal"),
     disputes("x-entente-dispute-acceptance"),
     disputes("x-entente-dispute-escalation"),
+    // resources (crates/resources): the ledger goes to every party of the agreement.
+    module("x-entente-resource-terms", None),
+    module("x-entente-resource-terms-acceptance", None),
+    module("x-entente-declared-figures", None),
+    module("x-entente-commitment", None),
+    module("x-entente-delivery", None),
+    module("x-entente-delivery-confirmation", None),
+    module("x-entente-ledger-correction", None),
+    module("x-entente-joint-project", None),
+    module("x-entente-capacity-request", None),
+    module("x-entente-capacity-offer", None),
+    module("x-entente-capacity-match", None),
     #[cfg(any(test, feature = "test-kinds"))]
     TEST_NOTE,
 ];

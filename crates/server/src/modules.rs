@@ -43,6 +43,7 @@ pub fn registered() -> Modules {
         Arc::new(dialogue::Dialogue),
         Arc::new(disputes::Disputes),
         Arc::new(objectives::Objectives),
+        Arc::new(resources::Resources),
         Arc::new(statements::Statements),
     ];
     // The kit's example module, first, in builds for tests only (feature `example-module`).

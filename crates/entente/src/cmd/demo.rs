@@ -10,8 +10,9 @@
 //! shared objectives are set up with progress over six months
 //! (demo/objectives.rs), a joint statement is published on each nation's
 //! node (demo/statements.rs), a dispute reaches mediation
-//! (demo/disputes.rs), and `demo.json` records the setup (with each
-//! nation's login token). Later runs reuse it. Then the demo prints how to
+//! (demo/disputes.rs), a year of resource sharing is on the ledger with
+//! one nation over its share and one under (demo/resources.rs), and
+//! `demo.json` records the setup (with each nation's login token). Later runs reuse it. Then the demo prints how to
 //! reach each node, reports when federation has caught up, and waits for
 //! Ctrl-C or SIGTERM, which stops the three servers.
 
@@ -19,6 +20,7 @@ mod coalition;
 mod dialogue;
 mod disputes;
 mod objectives;
+mod resources;
 mod statements;
 mod servers;
 
@@ -208,6 +210,7 @@ fn set_up(args: &DemoArgs, nations: &[Nation], ports: &[u16], stop: &Stop) -> an
     objectives::set_up(nations, &agreements)?;
     statements::set_up(nations, &agreements)?;
     disputes::set_up(nations, &agreements)?;
+    resources::set_up(nations, &agreements)?;
     Ok(State {
         objects: args.objects,
         tokens,

@@ -236,6 +236,25 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
         assert_eq!(d["proposals"].as_array().map(Vec::len), Some(1), "{name}: {state}");
     }
     println!("demo: a dispute in mediation on each node");
+    // A year of the resources ledger: the same balances on each nation's
+    // node, Borealis over its share and Caledonia under; a joint project
+    // funded, a capacity-building request matched, committed and delivered.
+    let mut ledgers = Vec::new();
+    for name in NATIONS {
+        let state = nodes[name].api(&format!("/api/v1/agreements/{trilateral}/modules/resources"));
+        let year = &state["state"]["periods"][0];
+        let position = |n: &str| year["parties"].as_array().and_then(|p| p.iter().find(|x| x["party"] == ids[n].as_str())).map(|x| x["position"].clone());
+        assert_eq!((position("Borealis"), position("Caledonia")), (Some(Value::from("over")), Some(Value::from("under"))), "{name}: {year}");
+        let statuses: Vec<&str> = state["state"]["ledger"].as_array().unwrap().iter().filter_map(|e| e["status"].as_str()).collect();
+        assert!(statuses.contains(&"awaiting-confirmation") && statuses.iter().filter(|s| **s == "confirmed").count() >= 9, "{name}: {statuses:?}");
+        let project = &state["state"]["projects"][0];
+        assert_eq!((project["funded"].as_f64(), project["milestones_done"].as_u64()), (Some(290000.0), Some(2)), "{name}: {project}");
+        let request = &state["state"]["requests"][0];
+        assert_eq!((request["matched"].as_f64(), request["committed"].as_f64(), request["delivered"].as_f64()), (Some(1500.0), Some(1500.0), Some(1500.0)), "{name}: {request}");
+        ledgers.push((state["state"]["balances"].clone(), year.clone()));
+    }
+    assert!(ledgers.iter().all(|l| *l == ledgers[0]), "the nodes derive different balances");
+    println!("demo: the resources ledger, Borealis over its share and Caledonia under, on each node");
     assert!(seen.iter().all(|s| *s == seen[0]), "the nodes derive different objectives: {seen:?}");
     // A joint statement, approved by each nation on its own node, published on each.
     for name in NATIONS {

@@ -16,6 +16,7 @@ mod modules;
 mod nodes;
 mod objectives;
 mod proxy;
+mod resources;
 mod roundtrip;
 mod serve;
 mod sovereignty;
