@@ -159,6 +159,19 @@ pub static KINDS: &[Kind] = &[
     disputes("x-entente-dispute-proposal"),
     disputes("x-entente-dispute-acceptance"),
     disputes("x-entente-dispute-escalation"),
+    // exercises (crates/exercises): every record goes to the exercise's
+    // parties alone; a released inject and its responses to control, the
+    // targets and the observers.
+    module("x-entente-exercise", Some("audience_refs")),
+    module("x-entente-exercise-endorsement", Some("audience_refs")),
+    module("x-entente-exercise-phase", Some("audience_refs")),
+    module("x-entente-exercise-inject", Some("audience_refs")),
+    module("x-entente-exercise-response", Some("audience_refs")),
+    module("x-entente-exercise-observation", Some("audience_refs")),
+    module("x-entente-exercise-lesson", Some("audience_refs")),
+    module("x-entente-exercise-remedial-action", Some("audience_refs")),
+    module("x-entente-exercise-remedial-update", Some("audience_refs")),
+    module("x-entente-exercise-lesson-validation", Some("audience_refs")),
     #[cfg(any(test, feature = "test-kinds"))]
     TEST_NOTE,
 ];

@@ -42,6 +42,7 @@ pub fn registered() -> Modules {
     let mut modules: Vec<Arc<dyn Module>> = vec![
         Arc::new(dialogue::Dialogue),
         Arc::new(disputes::Disputes),
+        Arc::new(exercises::Exercises),
         Arc::new(objectives::Objectives),
         Arc::new(statements::Statements),
     ];
