@@ -19,6 +19,7 @@ const PLAN: &[&str] = &["name", "exercise_type", "description", "start_date", "e
 /// Every action, with the kind of the record it authors.
 pub const ACTIONS: &[Action] = &[
     Action { name: "plan-exercise", about: "Plan an exercise as its control (name, exercise_type, start_date, end_date, participants, observer_refs, objectives, msel).", kind: EXERCISE },
+    Action { name: "import-cexf", about: "Plan an exercise from a MISP CEXF document (cexf, participants, start_date; exercise_type, observer_refs).", kind: EXERCISE },
     Action { name: "edit-exercise", about: "Edit your exercise plan before it starts (a new version: it needs new endorsements).", kind: EXERCISE },
     Action { name: "endorse-exercise", about: "Endorse the latest version (or `version`) of an exercise plan for your party, a participant.", kind: ENDORSEMENT },
     Action { name: "start-exercise", about: "Start your exercise once every participant endorsed its latest version (exercise).", kind: PHASE },
@@ -38,6 +39,22 @@ pub fn act(action: &str, input: &Map<String, Value>, records: &Records, ctx: &Co
     match action {
         "plan-exercise" => {
             let p = take(input, PLAN, &[])?;
+            Ok(Draft::new(EXERCISE, plan_audience(p, me)))
+        }
+        "import-cexf" => {
+            take(input, &[], &["cexf", "participants", "start_date", "exercise_type", "observer_refs"])?;
+            let doc = input.get("cexf").ok_or_else(|| Error::input("cexf", "is required: a CEXF document (JSON object)"))?;
+            let participants = input.get("participants").ok_or_else(|| Error::input("participants", "is required: [{party_ref, teams}], CEXF names no parties"))?;
+            let start = input.get("start_date").and_then(Value::as_str).ok_or_else(|| Error::input("start_date", "is required (a timestamp)"))?;
+            let start = model::Timestamp::parse(start).map_err(|e| Error::input("start_date", e.to_string()))?;
+            let kind = match input.get("exercise_type") {
+                None => "cyber-range",
+                Some(v) => v.as_str().filter(|t| types::TYPES.contains(t)).ok_or_else(|| Error::input("exercise_type", format!("must be one of {}", types::TYPES.join(", "))))?,
+            };
+            let mut p = crate::cexf::import(doc, participants, &start, kind)?;
+            if let Some(o) = input.get("observer_refs") {
+                p.insert("observer_refs".into(), o.clone());
+            }
             Ok(Draft::new(EXERCISE, plan_audience(p, me)))
         }
         "edit-exercise" => {

@@ -24,11 +24,15 @@
 //! - The **after-action report** is derived in the state, the same on every
 //!   participant's node ([`rules`]).
 //!
+//! MISP's Common Exercise Format imports as a plan and every plan exports
+//! as one ([`cexf`]).
+//!
 //! Every record is exercise data (label `x-entente-exercise`) and is
 //! refused under an agreement whose scope covers real data only.
 //! docs/partnership.md#exercises describes it for its users.
 
 mod actions;
+pub mod cexf;
 pub mod rules;
 pub mod types;
 

@@ -198,6 +198,7 @@ fn exercise(plan: &Record, records: &Records, ctx: &Context<'_>) -> Value {
         "started_at": started.as_ref().map(Timestamp::as_str),
         "ended_at": ended.as_ref().map(Timestamp::as_str),
         "injects": injects,
+        "cexf": crate::cexf::export(&plan.properties, plan.id.as_str()),
         "aar": aar(plan, records, ctx, started.as_ref(), ended.as_ref()),
     })
 }

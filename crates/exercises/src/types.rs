@@ -209,6 +209,13 @@ fn plan(record: &Record, agreement: &Agreement) -> Result<(), Error> {
     if listed != expected {
         return Err(Error::invalid(id, AUDIENCE, "must list exercise control, the participants and the observers, and no one else"));
     }
+    // A kept CEXF document (an imported plan): it follows the format.
+    if let Some(doc) = record.properties.get(crate::cexf::KEY) {
+        crate::cexf::check(doc).map_err(|e| match e {
+            Error::Invalid { property, reason, .. } => Error::invalid(id, property, reason),
+            other => other,
+        })?;
+    }
     // Objectives.
     let mut objectives: Vec<String> = Vec::new();
     for (i, o) in list_opt(record, "objectives")?.iter().enumerate() {

@@ -5,6 +5,8 @@
 //! remedial actions and the inbox; bad input refused naming the property,
 //! nothing stored; any arrival order giving the same state.
 
+mod cexf;
+
 use exercises::{Exercises, INJECT, KINDS};
 use model::{Object, Timestamp};
 use partnership::suite::{Step, World};
