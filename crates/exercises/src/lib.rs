@@ -29,16 +29,21 @@
 //!
 //! Every record is exercise data (label `x-entente-exercise`) and is
 //! refused under an agreement whose scope covers real data only.
+//! The same crate holds the exchanges module ([`exchanges`]): placements
+//! and a training catalogue, which are real data, not exercise data.
+//!
 //! docs/partnership.md#exercises describes it for its users.
 
 mod actions;
 pub mod cexf;
+pub mod exchanges;
 pub mod rules;
 pub mod types;
 
 use partnership::{Action, Context, Draft, Error, Module, Record, Records};
 use serde_json::{Map, Value};
 
+pub use exchanges::Exchanges;
 pub use types::{ENDORSEMENT, EXERCISE, EXTENSION, INJECT, KINDS, LABEL, LESSON, OBSERVATION, PHASE, REMEDIAL, REMEDIAL_UPDATE, RESPONSE, VALIDATION};
 
 /// The exercises module.

@@ -172,6 +172,15 @@ pub static KINDS: &[Kind] = &[
     module("x-entente-exercise-remedial-action", Some("audience_refs")),
     module("x-entente-exercise-remedial-update", Some("audience_refs")),
     module("x-entente-exercise-lesson-validation", Some("audience_refs")),
+    // exchanges (crates/exercises, src/exchanges): placements and the
+    // training catalogue, to every party of the agreement.
+    module("x-entente-placement", None),
+    module("x-entente-placement-acceptance", None),
+    module("x-entente-placement-output", None),
+    module("x-entente-placement-feedback", None),
+    module("x-entente-course", None),
+    module("x-entente-seat-request", None),
+    module("x-entente-seat-confirmation", None),
     #[cfg(any(test, feature = "test-kinds"))]
     TEST_NOTE,
 ];

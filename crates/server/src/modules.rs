@@ -43,6 +43,7 @@ pub fn registered() -> Modules {
         Arc::new(dialogue::Dialogue),
         Arc::new(disputes::Disputes),
         Arc::new(exercises::Exercises),
+        Arc::new(exercises::Exchanges),
         Arc::new(objectives::Objectives),
         Arc::new(statements::Statements),
     ];

@@ -6,6 +6,7 @@
 //! nothing stored; any arrival order giving the same state.
 
 mod cexf;
+mod exchanges;
 
 use exercises::{Exercises, INJECT, KINDS};
 use model::{Object, Timestamp};
