@@ -10,7 +10,8 @@
 //! shared objectives are set up with progress over six months
 //! (demo/objectives.rs), a joint statement is published on each nation's
 //! node (demo/statements.rs), a dispute reaches mediation
-//! (demo/disputes.rs), and `demo.json` records the setup (with each
+//! (demo/disputes.rs), a joint exercise with its lessons runs under an
+//! exercise programme (demo/exercises.rs), and `demo.json` records the setup (with each
 //! nation's login token). Later runs reuse it. Then the demo prints how to
 //! reach each node, reports when federation has caught up, and waits for
 //! Ctrl-C or SIGTERM, which stops the three servers.
@@ -18,6 +19,7 @@
 mod coalition;
 mod dialogue;
 mod disputes;
+mod exercises;
 mod objectives;
 mod statements;
 mod servers;
@@ -208,6 +210,7 @@ fn set_up(args: &DemoArgs, nations: &[Nation], ports: &[u16], stop: &Stop) -> an
     objectives::set_up(nations, &agreements)?;
     statements::set_up(nations, &agreements)?;
     disputes::set_up(nations, &agreements)?;
+    exercises::set_up(nations, stop)?;
     Ok(State {
         objects: args.objects,
         tokens,
