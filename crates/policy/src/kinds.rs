@@ -171,6 +171,28 @@ pub static KINDS: &[Kind] = &[
     module("x-entente-capacity-request", None),
     module("x-entente-capacity-offer", None),
     module("x-entente-capacity-match", None),
+    // exercises (crates/exercises): every record goes to the exercise's
+    // parties alone; a released inject and its responses to control, the
+    // targets and the observers.
+    module("x-entente-exercise", Some("audience_refs")),
+    module("x-entente-exercise-endorsement", Some("audience_refs")),
+    module("x-entente-exercise-phase", Some("audience_refs")),
+    module("x-entente-exercise-inject", Some("audience_refs")),
+    module("x-entente-exercise-response", Some("audience_refs")),
+    module("x-entente-exercise-observation", Some("audience_refs")),
+    module("x-entente-exercise-lesson", Some("audience_refs")),
+    module("x-entente-exercise-remedial-action", Some("audience_refs")),
+    module("x-entente-exercise-remedial-update", Some("audience_refs")),
+    module("x-entente-exercise-lesson-validation", Some("audience_refs")),
+    // exchanges (crates/exercises, src/exchanges): placements and the
+    // training catalogue, to every party of the agreement.
+    module("x-entente-placement", None),
+    module("x-entente-placement-acceptance", None),
+    module("x-entente-placement-output", None),
+    module("x-entente-placement-feedback", None),
+    module("x-entente-course", None),
+    module("x-entente-seat-request", None),
+    module("x-entente-seat-confirmation", None),
     #[cfg(any(test, feature = "test-kinds"))]
     TEST_NOTE,
 ];

@@ -42,6 +42,8 @@ pub fn registered() -> Modules {
     let mut modules: Vec<Arc<dyn Module>> = vec![
         Arc::new(dialogue::Dialogue),
         Arc::new(disputes::Disputes),
+        Arc::new(exercises::Exercises),
+        Arc::new(exercises::Exchanges),
         Arc::new(objectives::Objectives),
         Arc::new(resources::Resources),
         Arc::new(statements::Statements),

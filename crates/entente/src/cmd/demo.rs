@@ -11,14 +11,17 @@
 //! (demo/objectives.rs), a joint statement is published on each nation's
 //! node (demo/statements.rs), a dispute reaches mediation
 //! (demo/disputes.rs), a year of resource sharing is on the ledger with
-//! one nation over its share and one under (demo/resources.rs), and
-//! `demo.json` records the setup (with each nation's login token). Later runs reuse it. Then the demo prints how to
+//! one nation over its share and one under (demo/resources.rs), a joint
+//! exercise with its lessons runs under an exercise programme
+//! (demo/exercises.rs), and `demo.json` records the setup (with each
+//! nation's login token). Later runs reuse it. Then the demo prints how to
 //! reach each node, reports when federation has caught up, and waits for
 //! Ctrl-C or SIGTERM, which stops the three servers.
 
 mod coalition;
 mod dialogue;
 mod disputes;
+mod exercises;
 mod objectives;
 mod resources;
 mod statements;
@@ -211,6 +214,7 @@ fn set_up(args: &DemoArgs, nations: &[Nation], ports: &[u16], stop: &Stop) -> an
     statements::set_up(nations, &agreements)?;
     disputes::set_up(nations, &agreements)?;
     resources::set_up(nations, &agreements)?;
+    exercises::set_up(nations, stop)?;
     Ok(State {
         objects: args.objects,
         tokens,

@@ -118,6 +118,9 @@ impl Node {
     }
 }
 
+/// The title of the demo's exercise agreement (demo/exercises.rs), also of three parties.
+const EXERCISE_PROGRAMME: &str = "Aurelia–Borealis–Caledonia exercise programme";
+
 #[test]
 fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
     let root = tempfile::tempdir().unwrap();
@@ -204,7 +207,7 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
     let ids: BTreeMap<&str, String> = NATIONS.iter().map(|n| (*n, id_of(n))).collect();
     let agreements = nodes["Aurelia"].api("/api/v1/agreements");
     let by_parties = |n: usize| -> String {
-        let a = agreements["agreements"].as_array().unwrap().iter().find(|a| a["parties"].as_array().unwrap().len() == n);
+        let a = agreements["agreements"].as_array().unwrap().iter().find(|a| a["parties"].as_array().unwrap().len() == n && a["title"] != EXERCISE_PROGRAMME);
         let a = a.unwrap_or_else(|| panic!("no agreement of {n} parties: {agreements}"));
         assert_eq!(a["state"], "in-force", "{a}");
         a["id"].as_str().unwrap().to_owned()
@@ -255,6 +258,28 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
     }
     assert!(ledgers.iter().all(|l| *l == ledgers[0]), "the nodes derive different balances");
     println!("demo: the resources ledger, Borealis over its share and Caledonia under, on each node");
+    // A finished exercise under the exercise programme, its lessons, the
+    // same after-action report on each node; the inject to Borealis alone.
+    let mut reports = Vec::new();
+    for name in NATIONS {
+        let list = nodes[name].api("/api/v1/agreements");
+        let programme = list["agreements"].as_array().unwrap().iter().find(|a| a["title"] == EXERCISE_PROGRAMME).unwrap_or_else(|| panic!("{name}: {list}"));
+        let state = nodes[name].api(&format!("/api/v1/agreements/{}/modules/exercises", programme["id"].as_str().unwrap()));
+        let x = &state["state"]["exercises"][0];
+        assert_eq!(x["status"], "ended", "{name}: {state}");
+        let mut lessons: Vec<&str> = x["aar"]["lessons"].as_array().unwrap().iter().map(|l| l["status"].as_str().unwrap()).collect();
+        lessons.sort();
+        assert_eq!(lessons, ["action-planned", "learned"], "{name}: {state}");
+        let first = x["injects"][0]["status"].as_str().unwrap();
+        assert_eq!(first, if name == "Caledonia" { "for-others" } else { "released" }, "{name}: {state}");
+        reports.push(x["aar"].clone());
+        // A running exchange programme and a course with seats, under the same agreement.
+        let ex = nodes[name].api(&format!("/api/v1/agreements/{}/modules/exchanges", programme["id"].as_str().unwrap()))["state"].clone();
+        assert_eq!(ex["placements"][0]["status"], "running", "{name}: {ex}");
+        assert_eq!(ex["courses"][0]["remaining"], 10, "{name}: {ex}");
+    }
+    assert!(reports.iter().all(|r| *r == reports[0]), "the nodes derive different after-action reports: {reports:?}");
+    println!("demo: a finished exercise with a lesson learned, the same report on each node");
     assert!(seen.iter().all(|s| *s == seen[0]), "the nodes derive different objectives: {seen:?}");
     // A joint statement, approved by each nation on its own node, published on each.
     for name in NATIONS {

@@ -9,6 +9,7 @@ mod cli;
 mod demo;
 mod dialogue;
 mod disputes;
+mod exercises;
 mod faults;
 mod federation;
 mod misp;
