@@ -66,6 +66,7 @@ const MORE_STATUSES: &[(&str, &str, &[&str])] = &[
     ("/api/v1/peers", "get", &["403"]),
     ("/api/v1/agreements/{id}/modules/{module}/actions/{action}", "post", &["403", "409"]),
 ];
+
 /// Every path of the API, for the document and for the test that checks it.
 pub const PATHS: &[&str] = &[
     "/api/v1/agreements",
