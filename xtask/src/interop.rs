@@ -4,7 +4,9 @@
 //! conformance cases (through `entente pattern --jsonl`), then the TAXII 2.1
 //! interoperability tests under `tests/interop/` (taxii2-client,
 //! stix2-validator, medallion's suite, PyMISP for MISP import and export)
-//! with pytest.
+//! with pytest. With arguments (`cargo xtask interop tests/interop/test_misp.py`,
+//! or `-k schemathesis`), only pytest runs, with them: one file or test at a
+//! time while working on it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,8 +18,9 @@ const VENV: &str = "target/interop-venv";
 /// Written after a successful `pip install`; holds what was installed.
 const STAMP: &str = ".requirements-installed";
 
-/// Sets up the virtualenv if needed and runs pytest on `tests/interop`.
-pub fn run(root: &Path) -> anyhow::Result<()> {
+/// Sets up the virtualenv if needed and runs pytest on `tests/interop`
+/// (or, given `only`, pytest with those arguments alone).
+pub fn run(root: &Path, only: &[String]) -> anyhow::Result<()> {
     let tests = root.join("tests/interop");
     let requirements = tests.join("requirements.txt");
 
@@ -55,6 +58,24 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
                 .arg(&requirements),
         )?;
         std::fs::write(&stamp, &wanted).with_context(|| format!("writing {}", stamp.display()))?;
+    }
+
+    if !only.is_empty() {
+        let shown = format!("{} -m pytest {}", python.display(), only.join(" "));
+        eprintln!("$ ENTENTE_BIN={} {shown}", entente.display());
+        let mut pytest = Command::new(&python);
+        if std::env::var_os("MEDALLION_SUITE_DIR").is_none() && std::env::var_os("ENTENTE_MEDALLION_SUITE").is_none() {
+            pytest.env("ENTENTE_MEDALLION_SUITE", "off");
+        }
+        let status = pytest
+            .args(["-m", "pytest", "-ra", "-p", "no:cacheprovider"])
+            .args(only)
+            .current_dir(root)
+            .env("ENTENTE_BIN", &entente)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .status()
+            .with_context(|| format!("starting {shown}"))?;
+        return check(&shown, status);
     }
 
     // The OASIS patterning suites, through `entente pattern --jsonl`.

@@ -31,7 +31,7 @@ fn main() -> anyhow::Result<()> {
         Some("tidy") => tidy::run(&root),
         Some("test") => test(&root, &args[1..]),
         Some("bench") => bench::run(&root, &args[1..]),
-        Some("interop") => interop::run(&root),
+        Some("interop") => interop::run(&root, &args[1..]),
         Some("faults") => faults::run(&args[1..]),
         Some("postgres") => {
             // A throwaway server for working by hand; stops on Enter.
@@ -41,7 +41,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => {
-            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop | faults [--rounds N] [--seed S] [--release] | bench <import|taxii|postgres|release|modules|all> [--objects N] [--big M] | bench detect [--indicators N] [--observations M] | bench pattern [--secs S] [--rounds R] [--cases N]");
+            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop [pytest args, e.g. tests/interop/test_openapi_schemathesis.py] | faults [--rounds N] [--seed S] [--release] | bench <import|taxii|postgres|release|modules|all> [--objects N] [--big M] | bench detect [--indicators N] [--observations M] | bench pattern [--secs S] [--rounds R] [--cases N]");
             std::process::exit(2);
         }
     }
@@ -121,5 +121,5 @@ fn test(root: &Path, extra: &[String]) -> anyhow::Result<()> {
     }
     // The real clients need the binary the integration tests built.
     run(Command::new("cargo").args(["build", "--quiet", "-p", "entente"]))?;
-    interop::run(root)
+    interop::run(root, &[])
 }

@@ -30,6 +30,7 @@ struct FileConfig {
     secure_cookies: Option<bool>,
     metrics_access: Option<String>,
     taxii_add_wait_ms: Option<u64>,
+    auth_failure_limit: Option<u32>,
 }
 
 /// The effective configuration of one command.
@@ -55,6 +56,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Who may read `/metrics`: the node's own machine, or the node's tokens.
     pub metrics_access: server::telemetry::MetricsAccess,
+    /// Failed authentications an address (or a credential from it) may
+    /// make in a minute before it is answered 429.
+    pub auth_failure_limit: u32,
     /// The log level when `ENTENTE_LOG` is not set.
     pub log_level: &'static str,
 }
@@ -137,6 +141,10 @@ impl Config {
             metrics_access: match env::<String>("ENTENTE_METRICS_ACCESS")?.or(file.metrics_access) {
                 Some(v) => v.parse().map_err(anyhow::Error::msg)?,
                 None => server::telemetry::MetricsAccess::default(),
+            },
+            auth_failure_limit: match env::<u32>("ENTENTE_AUTH_FAILURE_LIMIT")?.or(file.auth_failure_limit).unwrap_or(20) {
+                0 => anyhow::bail!("auth_failure_limit: must be at least 1"),
+                n => n,
             },
             // The demo speaks for itself (its own pulls refuse third parties'
             // records, as they should); its servers log to their own files.

@@ -297,7 +297,7 @@ async fn add_partner(
     let id = match (body.name, body.identity) {
         (Some(name), None) => {
             let name = name.trim().to_owned();
-            if name.is_empty() || name.len() > 200 {
+            if name.is_empty() || name.chars().count() > 200 {
                 return Err(unprocessable("`name` must be 1 to 200 characters".into()));
             }
             crate::blocking(move || crate::node::add_hosted_partner(&*store, &*registry, &keys, &name)).await?

@@ -38,6 +38,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         let state = server::AppState {
             web: std::sync::Arc::new(server::web::Sessions::new(tls.is_some() || config.secure_cookies)),
             metrics: config.metrics_access,
+            auth_failures: std::sync::Arc::new(server::auth::FailureLimiter::new(config.auth_failure_limit, std::time::Duration::from_secs(60))),
             ..state
         };
         let syncing = config.sync_interval.map(|every| {

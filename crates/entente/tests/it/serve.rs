@@ -121,3 +121,44 @@ fn metrics_need_a_token_of_the_node_when_configured() {
     assert!(with.starts_with("HTTP/1.1 200"), "{with}");
     assert!(with.contains("entente_objects_stored"), "{with}");
 }
+
+/// `auth_failure_limit` sets how many failed authentications an address may
+/// make in a minute before it is answered 429 (and 0 is refused).
+#[test]
+fn the_auth_failure_limit_is_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = crate::entente(d, &["init", "--name", "Aurelia"]);
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    let out = crate::command(d, &["serve", "--listen", "127.0.0.1:0"]).env("ENTENTE_AUTH_FAILURE_LIMIT", "0").output().unwrap();
+    assert!(!out.status.success() && crate::stderr(&out).contains("auth_failure_limit"), "{}", crate::stderr(&out));
+    let port = free_port();
+    let _server = Server(
+        crate::command(d, &["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("ENTENTE_AUTH_FAILURE_LIMIT", "3")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http_get(port, "/healthz").is_none() {
+        assert!(Instant::now() < deadline, "server did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let attempt = || {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        write!(s, "GET /api/v1/agreements HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ent_nothing_wrong\r\nConnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    for n in 1..=3 {
+        let a = attempt();
+        assert!(a.starts_with("HTTP/1.1 401"), "failure {n}: {a}");
+    }
+    let a = attempt();
+    assert!(a.starts_with("HTTP/1.1 429") && a.to_ascii_lowercase().contains("retry-after:"), "past the limit: {a}");
+}

@@ -86,6 +86,14 @@ pub(super) async fn detect(
     if body.len() as u64 > state.taxii.max_content_length {
         return Err(ApiError::client(StatusCode::PAYLOAD_TOO_LARGE, "request too large", "the body is over the node's maximum content length"));
     }
+    // Observations are JSON objects: in a bundle, a list, `{"observations": …}`, or one per line.
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{' | b'[') => {}
+        first => {
+            let what = if first.is_none() { "empty" } else { "not a JSON object or array" };
+            return Err(bad(format!("the body is {what}: send observations (observed-data with its SCOs: a bundle, a list, one object, JSON Lines, or {{\"observations\": [...]}})")));
+        }
+    }
     let mut sight = flag(&params, "sight")?;
     let unindexed = flag(&params, "unindexed")?.unwrap_or(true);
     let mut feed = Feed::default();

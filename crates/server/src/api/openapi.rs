@@ -15,29 +15,57 @@ fn op(summary: &str, tag: &str, params: &[(&str, &str, &str)], body: Option<&str
             json!({ "name": name, "in": place, "required": *place == "path", "description": description, "schema": { "type": "string" } })
         })
         .collect();
+    let error = || json!({ "$ref": "#/components/responses/Error" });
     let mut o = json!({
         "summary": summary,
         "tags": [tag],
         "parameters": parameters,
         "responses": {
             ok: { "description": "success", "content": { "application/json": { "schema": { "type": "object" } } } },
-            "400": { "$ref": "#/components/responses/Error" },
-            "401": { "$ref": "#/components/responses/Error" },
-            "403": { "$ref": "#/components/responses/Error" },
-            "404": { "$ref": "#/components/responses/Error" },
-            "422": { "$ref": "#/components/responses/Error" },
-            "429": { "$ref": "#/components/responses/Error" },
-            "503": { "$ref": "#/components/responses/Error" }
+            "401": { "$ref": "#/components/responses/Unauthorized" },
+            "429": { "$ref": "#/components/responses/TooManyRequests" },
+            "503": { "$ref": "#/components/responses/Unavailable" }
         }
     });
+    // Query parameters the handler checks: 400 names the one at fault.
+    if params.iter().any(|(_, place, _)| *place == "query") {
+        o["responses"]["400"] = error();
+    }
+    // A path naming nothing the caller may see answers 404, like one that does not exist.
+    if params.iter().any(|(_, place, _)| *place == "path") {
+        o["responses"]["404"] = error();
+    }
     if let Some(b) = body {
         o["requestBody"] = json!({ "required": true, "description": b, "content": { "application/json": { "schema": { "type": "object" } } } });
-        // A body over the limit, or not JSON (docs/security.md, request bodies).
-        o["responses"]["413"] = json!({ "$ref": "#/components/responses/Error" });
-        o["responses"]["415"] = json!({ "$ref": "#/components/responses/Error" });
+        // Not JSON (400), a body that stopped arriving (408), over the
+        // limit (413), not `application/json` (415), not what the
+        // operation takes (422): docs/security.md, request bodies.
+        for status in ["400", "408", "413", "415", "422"] {
+            o["responses"][status] = error();
+        }
     }
     o
 }
+
+/// Statuses beyond those [`op`] gives from the operation's shape: 403 where a
+/// role (or authorship) is needed, 404 and 422 where the handler answers them
+/// without a path parameter or a body, 409 where a record conflicts.
+const MORE_STATUSES: &[(&str, &str, &[&str])] = &[
+    ("/api/v1/agreements", "post", &["403"]),
+    ("/api/v1/agreements/{id}", "post", &["403"]),
+    ("/api/v1/agreements/{id}/ratify", "post", &["403", "422"]),
+    ("/api/v1/agreements/{id}/suspend", "post", &["403"]),
+    ("/api/v1/agreements/{id}/resume", "post", &["403"]),
+    ("/api/v1/agreements/{id}/withdraw", "post", &["403"]),
+    ("/api/v1/agreements/{id}/notices/{notice}/cancel", "post", &["403", "422"]),
+    ("/api/v1/objects", "post", &["403"]),
+    ("/api/v1/objects/{id}/release", "get", &["403"]),
+    ("/api/v1/objects/{id}/share", "post", &["403"]),
+    ("/api/v1/detect", "post", &["403"]),
+    ("/api/v1/partners", "post", &["403"]),
+    ("/api/v1/peers", "get", &["403"]),
+    ("/api/v1/agreements/{id}/modules/{module}/actions/{action}", "post", &["403", "409"]),
+];
 
 /// Every path of the API, for the document and for the test that checks it.
 pub const PATHS: &[&str] = &[
@@ -152,7 +180,22 @@ pub fn spec() -> Value {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "an Entente API token (`entente token create`)" } },
             "responses": {
                 "Error": {
-                    "description": "an error: what went wrong and what to do. 413: the body is over the node's `max_content_length`; 415: the body is not `application/json`; 429: too many failed authentications from the client's address; 503: the storage is unavailable, or the node holds as many request bodies as it may (with `Retry-After`)",
+                    "description": "an error: what went wrong and what to do. 400: a malformed query parameter or body (named); 403: the caller's role (or partner) may not do this; 404: nothing the caller may see has this id; 408: the body stopped arriving; 409: the record conflicts with one stored; 413: the body is over the node's `max_content_length`; 415: the body is not `application/json`; 422: the request is well formed but the node refuses what it asks (named)",
+                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+                },
+                "Unauthorized": {
+                    "description": "no API token, or one the node does not know (or expired)",
+                    "headers": { "WWW-Authenticate": { "required": true, "description": "`Bearer realm=\"entente\"`", "schema": { "type": "string", "pattern": "^Bearer " } } },
+                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+                },
+                "TooManyRequests": {
+                    "description": "too many failed authentications from the client's address (or with this credential), or every detection worker the caller's partner may use is busy: retry after `Retry-After` seconds",
+                    "headers": { "Retry-After": { "required": true, "description": "seconds to wait", "schema": { "type": "string", "pattern": "^[0-9]+$" } } },
+                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+                },
+                "Unavailable": {
+                    "description": "the node's storage is unavailable, or the node holds as many request bodies as it may (then with `Retry-After`)",
+                    "headers": { "Retry-After": { "required": false, "description": "seconds to wait", "schema": { "type": "string", "pattern": "^[0-9]+$" } } },
                     "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
                 }
             }
@@ -163,7 +206,123 @@ pub fn spec() -> Value {
         spec["components"]["schemas"][name] = schema;
     }
     describe_bodies(&mut spec);
+    for (path, method, statuses) in MORE_STATUSES {
+        for status in *statuses {
+            spec["paths"][*path][*method]["responses"][*status] = json!({ "$ref": "#/components/responses/Error" });
+        }
+    }
+    for (path, method, id) in OPERATION_IDS {
+        spec["paths"][*path][*method]["operationId"] = json!(id);
+    }
+    for (path, method, status, name, target, parameters) in links() {
+        let mut link = json!({ "operationId": target, "parameters": parameters });
+        if let Some(body) = link["parameters"].as_object_mut().and_then(|p| p.remove("requestBody")) {
+            link["requestBody"] = body;
+        }
+        spec["paths"][path][method]["responses"][status]["links"][name] = link;
+    }
     spec
+}
+
+/// Each operation's `operationId`, for generated clients and for [`links`].
+const OPERATION_IDS: &[(&str, &str, &str)] = &[
+    ("/api/v1/agreements", "get", "listAgreements"),
+    ("/api/v1/agreements", "post", "proposeAgreement"),
+    ("/api/v1/agreements/{id}", "get", "getAgreement"),
+    ("/api/v1/agreements/{id}", "post", "amendAgreement"),
+    ("/api/v1/agreements/{id}/ratify", "post", "ratifyAgreement"),
+    ("/api/v1/agreements/{id}/suspend", "post", "suspendAgreement"),
+    ("/api/v1/agreements/{id}/resume", "post", "resumeAgreement"),
+    ("/api/v1/agreements/{id}/withdraw", "post", "withdrawAgreement"),
+    ("/api/v1/agreements/{id}/notices/{notice}/cancel", "post", "cancelNotice"),
+    ("/api/v1/objects", "get", "searchObjects"),
+    ("/api/v1/objects", "post", "shareObjects"),
+    ("/api/v1/objects/{id}", "get", "getObject"),
+    ("/api/v1/objects/{id}/versions", "get", "getObjectVersions"),
+    ("/api/v1/objects/{id}/release", "get", "explainRelease"),
+    ("/api/v1/objects/{id}/share", "post", "shareStoredObject"),
+    ("/api/v1/provenance", "post", "getProvenance"),
+    ("/api/v1/objects/{id}/observables", "get", "getObjectObservables"),
+    ("/api/v1/observables/{type}/{value}", "get", "getObservable"),
+    ("/api/v1/detect", "post", "detect"),
+    ("/api/v1/partners", "get", "listPartners"),
+    ("/api/v1/partners", "post", "addPartner"),
+    ("/api/v1/peers", "get", "listPeers"),
+    ("/api/v1/modules", "get", "listModules"),
+    ("/api/v1/inbox", "get", "getInbox"),
+    ("/api/v1/agreements/{id}/modules/{module}", "get", "getModuleState"),
+    ("/api/v1/agreements/{id}/modules/{module}/records", "get", "listModuleRecords"),
+    ("/api/v1/agreements/{id}/modules/{module}/actions/{action}", "post", "takeModuleAction"),
+];
+
+/// The object the link from a ratification shares: the caller's partner
+/// becomes its author (it names none); its one version is stored once and
+/// then answers `unchanged`.
+fn linked_object() -> Value {
+    json!({
+        "type": "malware", "spec_version": "2.1", "id": "malware--4c2b5a1e-8f0d-4a7e-9b1c-0d6e2f3a4b5c",
+        "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+        "name": "shared once an agreement is ratified", "is_family": false
+    })
+}
+
+/// The OpenAPI links between operations (path, method, status, link name,
+/// target operationId, target parameters as runtime expressions, and the
+/// body as `requestBody` among them when the link gives one): what an
+/// answer names, the next call can use. Clients follow them, and
+/// schemathesis's stateful phase walks them as sequences.
+fn links() -> Vec<(&'static str, &'static str, &'static str, &'static str, &'static str, Value)> {
+    let created_agreement = || json!({ "id": "$response.body#/id" });
+    let same_agreement = || json!({ "id": "$request.path.id" });
+    let first_agreement = || json!({ "id": "$response.body#/agreements/0/id" });
+    let shared = || json!({ "id": "$response.body#/results/0/id" });
+    let found = || json!({ "id": "$response.body#/objects/0/id" });
+    let same_module = || json!({ "id": "$request.path.id", "module": "$request.path.module" });
+    vec![
+        ("/api/v1/agreements", "post", "201", "GetAgreement", "getAgreement", created_agreement()),
+        ("/api/v1/agreements", "post", "201", "RatifyAgreement", "ratifyAgreement", created_agreement()),
+        ("/api/v1/agreements", "post", "201", "AmendAgreement", "amendAgreement", created_agreement()),
+        ("/api/v1/agreements", "post", "201", "SuspendAgreement", "suspendAgreement", created_agreement()),
+        ("/api/v1/agreements", "post", "201", "WithdrawAgreement", "withdrawAgreement", created_agreement()),
+        ("/api/v1/agreements", "post", "201", "GetModuleState", "getModuleState", created_agreement()),
+        ("/api/v1/agreements", "post", "201", "TakeModuleAction", "takeModuleAction", created_agreement()),
+        ("/api/v1/agreements", "get", "200", "GetAgreement", "getAgreement", first_agreement()),
+        ("/api/v1/agreements", "get", "200", "RatifyAgreement", "ratifyAgreement", first_agreement()),
+        ("/api/v1/agreements", "get", "200", "GetModuleState", "getModuleState", first_agreement()),
+        ("/api/v1/agreements", "get", "200", "ListModuleRecords", "listModuleRecords", first_agreement()),
+        ("/api/v1/agreements", "get", "200", "TakeModuleAction", "takeModuleAction", first_agreement()),
+        ("/api/v1/agreements/{id}", "post", "201", "GetAgreement", "getAgreement", same_agreement()),
+        ("/api/v1/agreements/{id}", "post", "201", "RatifyAgreement", "ratifyAgreement", same_agreement()),
+        ("/api/v1/agreements/{id}/ratify", "post", "201", "GetAgreement", "getAgreement", same_agreement()),
+        // Once ratified, share something under it.
+        ("/api/v1/agreements/{id}/ratify", "post", "201", "ShareObjects", "shareObjects", json!({ "requestBody": { "objects": [linked_object()], "agreements": ["$request.path.id"] } })),
+        ("/api/v1/agreements/{id}/suspend", "post", "201", "CancelNotice", "cancelNotice", json!({ "id": "$request.path.id", "notice": "$response.body#/id" })),
+        ("/api/v1/agreements/{id}/suspend", "post", "201", "ResumeAgreement", "resumeAgreement", same_agreement()),
+        ("/api/v1/agreements/{id}/withdraw", "post", "201", "CancelNotice", "cancelNotice", json!({ "id": "$request.path.id", "notice": "$response.body#/id" })),
+        ("/api/v1/agreements/{id}/resume", "post", "201", "CancelNotice", "cancelNotice", json!({ "id": "$request.path.id", "notice": "$response.body#/id" })),
+        ("/api/v1/agreements/{id}/notices/{notice}/cancel", "post", "201", "GetAgreement", "getAgreement", same_agreement()),
+        ("/api/v1/objects", "post", "200", "GetObject", "getObject", shared()),
+        ("/api/v1/objects", "post", "200", "GetObjectVersions", "getObjectVersions", shared()),
+        ("/api/v1/objects", "post", "200", "GetObjectObservables", "getObjectObservables", shared()),
+        ("/api/v1/objects", "post", "200", "ShareStoredObject", "shareStoredObject", json!({ "id": "$response.body#/results/0/id", "requestBody": { "agreements": ["$request.body#/agreements/0"] } })),
+        ("/api/v1/objects", "post", "200", "ExplainRelease", "explainRelease", shared()),
+        ("/api/v1/objects", "get", "200", "GetObject", "getObject", found()),
+        ("/api/v1/objects", "get", "200", "GetObjectVersions", "getObjectVersions", found()),
+        ("/api/v1/objects", "get", "200", "GetObjectObservables", "getObjectObservables", found()),
+        ("/api/v1/objects/{id}", "get", "200", "GetObjectVersions", "getObjectVersions", json!({ "id": "$response.body#/id" })),
+        ("/api/v1/objects/{id}", "get", "200", "ExplainRelease", "explainRelease", json!({ "id": "$response.body#/id" })),
+        ("/api/v1/objects/{id}/observables", "get", "200", "GetObservable", "getObservable", json!({ "type": "$response.body#/observables/0/kind", "value": "$response.body#/observables/0/value" })),
+        ("/api/v1/observables/{type}/{value}", "get", "200", "GetObject", "getObject", json!({ "id": "$response.body#/objects/0/id" })),
+        ("/api/v1/detect", "post", "200", "GetObject", "getObject", json!({ "id": "$response.body#/hits/0/indicator" })),
+        ("/api/v1/detect", "post", "200", "GetObjectObservables", "getObjectObservables", json!({ "id": "$response.body#/hits/0/indicator" })),
+        ("/api/v1/inbox", "get", "200", "GetAgreement", "getAgreement", json!({ "id": "$response.body#/inbox/0/agreement" })),
+        ("/api/v1/inbox", "get", "200", "GetModuleState", "getModuleState", json!({ "id": "$response.body#/inbox/0/agreement", "module": "$response.body#/inbox/0/module" })),
+        ("/api/v1/agreements/{id}/modules/{module}/actions/{action}", "post", "201", "ListModuleRecords", "listModuleRecords", json!({ "id": "$request.path.id", "module": "$request.path.module", "of": "$response.body#/record/id" })),
+        ("/api/v1/agreements/{id}/modules/{module}/actions/{action}", "post", "201", "GetModuleState", "getModuleState", same_module()),
+        ("/api/v1/agreements/{id}/modules/{module}/actions/{action}", "post", "201", "TakeModuleAction", "takeModuleAction", same_module()),
+        ("/api/v1/agreements/{id}/modules/{module}/records", "get", "200", "GetObject", "getObject", json!({ "id": "$response.body#/records/0/id" })),
+        ("/api/v1/partners", "post", "201", "ExplainRelease", "explainRelease", json!({ "partner": "$response.body#/id" })),
+    ]
 }
 
 /// The request and success bodies of each operation, by schema name in
@@ -206,6 +365,45 @@ fn strings() -> Value {
     json!({ "type": "array", "items": { "type": "string" } })
 }
 
+fn date_time() -> Value {
+    json!({ "type": "string", "format": "date-time" })
+}
+
+/// A timestamp as the node reads them: RFC 3339 in UTC (`Z`).
+const TIMESTAMP: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?Z$";
+
+/// A timestamp a request gives ([`TIMESTAMP`]).
+fn timestamp() -> Value {
+    json!({ "type": "string", "format": "date-time", "pattern": TIMESTAMP })
+}
+
+fn count() -> Value {
+    json!({ "type": "integer", "minimum": 0 })
+}
+
+/// A STIX type name: lowercase letters, digits and single hyphens, 3 to
+/// 250 characters (with [`stix_id`]'s `maxLength`).
+const STIX_TYPE: &str = "^([a-z0-9]{3,}(-[a-z0-9]+)*|[a-z0-9]{1,2}(-[a-z0-9]+)+)$";
+
+/// A UUID, as STIX ids end.
+const UUID: &str = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+
+/// A STIX id: `type--UUID`.
+fn stix_id() -> Value {
+    let ty = &STIX_TYPE[1..STIX_TYPE.len() - 1];
+    json!({ "type": "string", "maxLength": 250 + 2 + 36, "pattern": format!("^{ty}--{UUID}$") })
+}
+
+/// An agreement's id.
+fn agreement_id() -> Value {
+    json!({ "type": "string", "pattern": format!("^x-entente-agreement--{UUID}$") })
+}
+
+/// A partner's id (an identity's).
+fn identity_id() -> Value {
+    json!({ "type": "string", "pattern": format!("^identity--{UUID}$") })
+}
+
 fn nullable_string() -> Value {
     json!({ "type": ["string", "null"] })
 }
@@ -246,36 +444,47 @@ fn schemas() -> Value {
     json!({
         "StixObject": {
             "type": "object",
-            "description": "a STIX 2.1 object, as stored",
+            "description": "a STIX 2.1 object, as stored (its other properties are its type's, docs/stix.md)",
             "required": ["type", "id"],
-            "properties": { "type": string(), "id": string(), "spec_version": string() }
+            "properties": { "type": { "type": "string", "maxLength": 250, "pattern": STIX_TYPE }, "id": stix_id(), "spec_version": { "type": "string", "const": "2.1" } }
         },
         "Terms": {
             "type": "object",
             "description": "an agreement's terms; the author is always the caller's partner",
-            "required": ["title", "party_refs", "scope", "tlp_ceiling", "handling", "valid_from"],
+            "required": ["title", "purpose", "party_refs", "scope", "tlp_ceiling", "handling", "valid_from"],
             "properties": {
                 "title": string(),
                 "purpose": string(),
-                "party_refs": strings(),
+                "party_refs": { "type": "array", "minItems": 2, "uniqueItems": true, "items": identity_id(), "description": "the parties, the caller's partner among them" },
                 "scope": {
                     "type": "object",
-                    "properties": { "object_types": strings(), "labels": strings(), "data_kind": { "type": "string", "enum": ["real", "exercise"] } }
+                    "required": ["data_kind"],
+                    "properties": {
+                        "object_types": { "type": "array", "items": { "type": "string", "maxLength": 250, "pattern": STIX_TYPE } },
+                        "labels": strings(),
+                        "data_kind": { "type": "string", "enum": ["real", "exercise", "both"] }
+                    }
                 },
-                "tlp_ceiling": string(),
+                "tlp_ceiling": { "type": "string", "enum": ["clear", "white", "green", "amber", "amber+strict", "red"] },
                 "handling": {
                     "type": "object",
-                    "properties": { "reshare": string(), "attribution": string(), "permitted_actions": strings() }
+                    "required": ["reshare", "attribution"],
+                    "properties": {
+                        "reshare": { "type": "string", "enum": ["none", "parties-only", "recipient-agreements"] },
+                        "attribution": { "type": "string", "enum": ["required", "withheld"] },
+                        "permitted_actions": { "type": "array", "items": { "type": "string", "enum": ["contact-for-instruction", "internally-visible", "externally-visible-indirect", "externally-visible-direct"] } },
+                        "retention_days": { "type": "integer", "minimum": 1, "maximum": u32::MAX }
+                    }
                 },
-                "valid_from": { "type": "string", "format": "date-time" },
-                "valid_until": { "type": "string", "format": "date-time" }
+                "valid_from": timestamp(),
+                "valid_until": timestamp()
             }
         },
         "Created": record(json!({ "id": string(), "version": string() })),
         "Notice": {
             "type": "object",
-            "description": "when the notice takes effect (default: now)",
-            "properties": { "effective": { "type": "string", "format": "date-time" } }
+            "description": "when the notice takes effect (absent or null: now)",
+            "properties": { "effective": { "type": ["string", "null"], "format": "date-time", "pattern": TIMESTAMP } }
         },
         "Agreement": record(json!({
             "id": string(),
@@ -321,8 +530,10 @@ fn schemas() -> Value {
             "required": ["objects"],
             "additionalProperties": false,
             "properties": {
-                "objects": { "type": "array", "items": { "type": "object" } },
-                "agreements": strings()
+                "objects": { "type": "array", "items": {
+                    "description": "a STIX 2.1 object; each is checked on its own, and one that is not a valid STIX object (or not a JSON object at all) is refused in its result, naming why, while the others are stored"
+                } },
+                "agreements": { "type": "array", "items": agreement_id() }
             }
         },
         "ShareResults": record(json!({
@@ -339,7 +550,7 @@ fn schemas() -> Value {
                 }
             } }
         })),
-        "ShareStored": { "type": "object", "required": ["agreements"], "additionalProperties": false, "properties": { "agreements": strings() } },
+        "ShareStored": { "type": "object", "required": ["agreements"], "additionalProperties": false, "properties": { "agreements": { "type": "array", "minItems": 1, "items": agreement_id() } } },
         "SharedStored": record(json!({ "id": string(), "versions": { "type": "integer" }, "shared_under": strings() })),
         "ProvenanceRequest": {
             "type": "object",
@@ -348,7 +559,7 @@ fn schemas() -> Value {
             "properties": {
                 "versions": { "type": "array", "items": {
                     "type": "object", "required": ["id"], "additionalProperties": false,
-                    "properties": { "id": string(), "version": { "type": ["string", "null"], "format": "date-time" } }
+                    "properties": { "id": stix_id(), "version": { "type": ["string", "null"], "format": "date-time", "pattern": TIMESTAMP } }
                 } }
             }
         },
@@ -357,23 +568,18 @@ fn schemas() -> Value {
                 "id": string(), "version": nullable_string(), "signer": string(), "signature": string(), "released_under": nullable_string()
             })) }
         })),
-        "ObjectObservables": { "type": "object", "required": ["id", "observables"], "properties": { "id": string(), "also_reported_by": {}, "observables": { "type": "array" } } },
-        "Observable": { "type": "object", "description": "who reported the value, when, and the objects involved" },
+        "ObjectObservables": record(json!({
+            "id": stix_id(),
+            "also_reported_by": { "type": "integer", "minimum": 0, "description": "partners other than the object's author that reported any of its (not noisy) observables, as far as the caller may see" },
+            "observables": { "type": "array", "items": schema("Observable") }
+        })),
+        "Observable": observable_schema(),
         "Observations": {
             "description": "observed-data with its SCOs: a bundle, a list, one object, or `{\"observations\": [...], \"sight\": true}`; JSON Lines too",
-            "type": ["object", "array"]
+            "type": ["object", "array"],
+            "examples": [observations_example()]
         },
-        "Detection": {
-            "type": "object",
-            "required": ["totals", "hits", "indicators", "sightings", "errors"],
-            "properties": {
-                "totals": { "type": "object" },
-                "hits": { "type": "array", "items": { "type": "object" } },
-                "indicators": { "type": "array", "items": schema("StixObject") },
-                "sightings": strings(),
-                "errors": strings()
-            }
-        },
+        "Detection": detection_schema(),
         "Partners": record(json!({
             "partners": { "type": "array", "items": record(json!({ "id": string(), "name": string(), "hosted": { "type": "boolean" }, "node": { "type": "boolean" } })) }
         })),
@@ -381,17 +587,130 @@ fn schemas() -> Value {
             "type": "object",
             "description": "either `name` (a hosted partner) or `identity` (a known one, self-authored, with its key)",
             "additionalProperties": false,
-            "properties": { "name": { "type": "string", "minLength": 1, "maxLength": 200 }, "identity": { "type": "object" } }
+            "properties": {
+                "name": { "type": ["string", "null"], "minLength": 1, "maxLength": 200, "pattern": "\\S", "description": "a hosted partner's name (null: not given)" },
+                "identity": {
+                    "type": ["object", "null"],
+                    "description": "the partner's own `identity` object (STIX 2.1, `created_by_ref` its own id), carrying its Ed25519 public key (null: not given)",
+                    "required": ["type", "id"],
+                    "properties": { "type": { "const": "identity" }, "id": identity_id() }
+                }
+            }
         },
         "PartnerCreated": record(json!({ "id": string() })),
         "Peers": record(json!({
             "peers": { "type": "array", "items": {
                 "type": "object",
                 "required": ["id", "url", "partner", "own_ca", "created"],
-                "properties": { "id": string(), "url": string(), "partner": string(), "own_ca": { "type": "boolean" }, "created": string(), "sync": {} }
+                "properties": {
+                    "id": string(), "url": string(), "partner": string(), "own_ca": { "type": "boolean" }, "created": date_time(),
+                    "sync": sync_schema()
+                }
             } }
         })),
         "Error": record(json!({ "title": string(), "description": string(), "http_status": string() }))
+    })
+}
+
+/// An observation of one IPv4 address, as a bundle.
+fn observations_example() -> Value {
+    let (od, ip) = ("observed-data--6d1f0b52-3c4a-4e8b-9f21-7a5c3e2d1b0a", "ipv4-addr--2f8e4c1a-5b3d-5e6f-8a7b-9c0d1e2f3a4b");
+    json!({
+        "type": "bundle",
+        "id": "bundle--0c3e5a7b-9d1f-4b2a-8c4e-6f8a0b2c4d6e",
+        "objects": [
+            { "type": "observed-data", "spec_version": "2.1", "id": od, "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+              "first_observed": "2024-01-01T00:00:00Z", "last_observed": "2024-01-01T00:00:00Z", "number_observed": 1, "object_refs": [ip] },
+            { "type": "ipv4-addr", "spec_version": "2.1", "id": ip, "value": "198.51.100.7" }
+        ]
+    })
+}
+
+/// The schema of a peer's sync status.
+fn sync_schema() -> Value {
+    json!({
+        "description": "what this node knows of its sync with the peer since it started (null before the first round)",
+        "type": ["object", "null"],
+        "required": ["last_sync", "last_error", "failures", "pulled", "refused", "cursor", "lag_seconds", "last_round_seconds"],
+        "properties": {
+            "last_sync": nullable_string(), "last_error": nullable_string(), "failures": count(), "pulled": count(), "refused": count(),
+            "cursor": nullable_string(), "lag_seconds": { "type": ["number", "null"] }, "last_round_seconds": { "type": ["number", "null"] }
+        }
+    })
+}
+
+/// The schema of a correlation: who reported an observable.
+fn observable_schema() -> Value {
+    json!({
+        "description": "who reported the value (normalised), when, and the objects involved, counting only the latest versions the caller may see",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["kind", "value", "noisy", "object_count", "partners", "objects", "first_seen", "last_seen"],
+        "properties": {
+            "kind": { "type": "string", "description": "the observable's type (the path's `type`)" },
+            "value": { "type": "string", "description": "the value, normalised" },
+            "noisy": { "type": "boolean", "description": "carried by more objects than the threshold (100): `partners` and `objects` are then empty unless `noisy=true` was asked" },
+            "object_count": { "type": "integer", "minimum": 0 },
+            "partners": { "type": "array", "items": {
+                "type": "object", "additionalProperties": false, "required": ["partner", "objects", "first_seen", "last_seen"],
+                "properties": { "partner": string(), "objects": { "type": "integer", "minimum": 1 }, "first_seen": date_time(), "last_seen": date_time() }
+            } },
+            "objects": { "type": "array", "items": {
+                "type": "object", "additionalProperties": false, "required": ["id", "type", "author", "date_added"],
+                "properties": { "id": stix_id(), "type": string(), "author": string(), "date_added": date_time() }
+            } },
+            "first_seen": { "type": ["string", "null"], "format": "date-time" },
+            "last_seen": { "type": ["string", "null"], "format": "date-time" }
+        }
+    })
+}
+
+/// The schema of a detection answer.
+fn detection_schema() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["complete", "totals", "hits", "indicators", "sightings", "limits", "errors"],
+        "properties": {
+            "complete": { "type": "boolean", "description": "false when an indicator was set aside for going over its matching steps (`limits`)" },
+            "totals": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["observations", "hits", "indexed_evaluations", "unindexed_evaluations", "errors", "withdrawn", "steps"],
+                "properties": {
+                    "observations": count(), "hits": count(), "indexed_evaluations": count(), "unindexed_evaluations": count(),
+                    "errors": count(), "withdrawn": count(), "steps": count()
+                }
+            },
+            "hits": { "type": "array", "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["indicator", "version", "agreement", "observed_data", "first_observed", "last_observed"],
+                "properties": {
+                    "indicator": stix_id(),
+                    "version": string(),
+                    "agreement": { "type": ["string", "null"], "description": "the agreement the indicator reached the caller under (null: the caller's own, or published)" },
+                    "observed_data": { "description": "the matching observation's id, as sent (null when it had none)" },
+                    "first_observed": { "description": "the observation's `first_observed`, as sent" },
+                    "last_observed": { "description": "the observation's `last_observed`, as sent" },
+                    "sighting": { "type": "string", "description": "the sighting made for the hit (with `sight`)" }
+                }
+            } },
+            "indicators": { "type": "array", "items": schema("StixObject") },
+            "sightings": strings(),
+            "limits": { "type": "array", "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["limit", "indicator", "version", "observed_data"],
+                "properties": {
+                    "limit": { "type": "string", "enum": ["indicator_steps"] },
+                    "indicator": stix_id(),
+                    "version": string(),
+                    "observed_data": nullable_string()
+                }
+            } },
+            "errors": { "type": "array", "items": string(), "description": "lines of a JSON Lines body that could not be read, by number, and observations that were not a list" }
+        }
     })
 }
 
@@ -402,16 +721,32 @@ fn typed_parameters() -> Vec<(&'static str, &'static str, &'static str, Value, b
     vec![
         ("/api/v1/objects", "get", "limit", json!({ "type": "integer", "minimum": 1 }), false),
         ("/api/v1/objects", "get", "versions", json!({ "type": "string", "enum": ["last", "first", "all"] }), false),
-        ("/api/v1/objects", "get", "added_after", json!({ "type": "string", "format": "date-time" }), false),
+        ("/api/v1/objects", "get", "added_after", timestamp(), false),
         ("/api/v1/objects/{id}/release", "get", "partner", json!({ "type": "string", "pattern": "^identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" }), true),
         ("/api/v1/detect", "post", "sight", boolean(), false),
         ("/api/v1/detect", "post", "unindexed", boolean(), false),
         ("/api/v1/observables/{type}/{value}", "get", "noisy", boolean(), false),
+        ("/api/v1/observables/{type}/{value}", "get", "type", json!({ "type": "string", "enum": pattern::observables::KINDS }), true),
+        ("/api/v1/agreements/{id}/modules/{module}/records", "get", "limit", json!({ "type": "integer", "minimum": 1 }), false),
+        ("/api/v1/agreements/{id}/modules/{module}/records", "get", "of", stix_id(), false),
     ]
 }
 
 /// Puts the schemas of [`BODIES`] and [`typed_parameters`] into `spec`'s operations.
 fn describe_bodies(spec: &mut Value) {
+    // Path ids: an agreement's under /agreements/, a STIX id elsewhere.
+    for (path, item) in spec["paths"].as_object_mut().into_iter().flatten() {
+        let id = if path.starts_with("/api/v1/agreements/") { agreement_id() } else { stix_id() };
+        for op in item.as_object_mut().into_iter().flatten().map(|(_, op)| op) {
+            for p in op["parameters"].as_array_mut().into_iter().flatten().filter(|p| p["in"] == "path") {
+                match p["name"].as_str() {
+                    Some("id") => p["schema"] = id.clone(),
+                    Some("notice") => p["schema"] = stix_id(),
+                    _ => {}
+                }
+            }
+        }
+    }
     for (path, method, name, schema, required) in typed_parameters() {
         if let Some(params) = spec["paths"][path][method]["parameters"].as_array_mut() {
             for p in params.iter_mut().filter(|p| p["name"] == name) {
@@ -477,6 +812,38 @@ mod tests {
             }
         }
         assert!(with_body >= 8, "{with_body}");
+    }
+
+    #[test]
+    fn every_operation_has_an_id_and_every_link_names_a_real_operation_and_parameter() {
+        let spec = super::spec();
+        let mut ops = std::collections::BTreeMap::new();
+        for item in spec["paths"].as_object().unwrap().values() {
+            for op in item.as_object().unwrap().values() {
+                let id = op["operationId"].as_str().expect("an operationId");
+                assert!(ops.insert(id.to_owned(), op.clone()).is_none(), "{id} twice");
+            }
+        }
+        let mut links = 0;
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for (status, response) in op["responses"].as_object().unwrap() {
+                    for (name, link) in response["links"].as_object().into_iter().flatten() {
+                        links += 1;
+                        let at = format!("{method} {path} {status} {name}");
+                        let target = &ops[link["operationId"].as_str().unwrap()];
+                        for param in link["parameters"].as_object().unwrap().keys() {
+                            let known = target["parameters"].as_array().unwrap().iter().any(|p| p["name"] == param.as_str());
+                            assert!(known, "{at}: {param} is not a parameter of {}", link["operationId"]);
+                        }
+                        if link.get("requestBody").is_some() {
+                            assert!(target.get("requestBody").is_some(), "{at}: a body for an operation that takes none");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(links >= 30, "{links}");
     }
 
     #[test]

@@ -252,3 +252,18 @@ async fn cross_partner_writes_are_refused(backend: Backend) {
     println!("cross-partner writes: {checked} attempts checked (agreement, sharing, TAXII, explain and partner endpoints; liaison, analyst and viewer roles), {wrongly_accepted} wrongly accepted");
     assert_eq!(wrongly_accepted, 0);
 }
+
+#[tokio::test]
+async fn a_hosted_partners_name_is_counted_in_characters() {
+    // The OpenAPI document and the error say 1 to 200 characters: a name of
+    // 150 accented letters (300 bytes) is one, 201 of them is not.
+    let node = crate::start(Backend::Sqlite, Default::default()).await;
+    let (admin, rec) = server::auth::issue(&node.a, "admin", store::Role::Admin, 0, None);
+    let registry = node.registry.clone();
+    tokio::task::spawn_blocking(move || registry.put_token(&rec).unwrap()).await.unwrap();
+    let (s, v) = call(&node, &admin, "POST", "partners", Some(json!({ "name": "é".repeat(150) }))).await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = call(&node, &admin, "POST", "partners", Some(json!({ "name": "é".repeat(201) }))).await;
+    assert_eq!(s, 422, "{v}");
+    assert!(v["description"].as_str().unwrap().contains("200 characters"), "{v}");
+}

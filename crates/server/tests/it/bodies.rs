@@ -190,7 +190,9 @@ async fn the_in_flight_budget_refuses_with_503_and_gives_back() {
     // (Until the server has read the slow one, the other may go first and
     // crowd it out instead: then both start again.)
     let addr = node.url.trim_start_matches("http://").to_owned();
-    let body = vec![b' '; 128 * 1024];
+    // An empty list of observations, padded to 128 KiB.
+    let mut body = vec![b' '; 128 * 1024];
+    (body[0], body[128 * 1024 - 1]) = (b'[', b']');
     let mut attempts = 0;
     let (slow, refused) = loop {
         attempts += 1;

@@ -266,6 +266,32 @@ async fn an_indicator_over_its_steps_is_set_aside_and_named() {
     assert_eq!(hit_ids(&v), vec![light["id"].as_str().unwrap().to_owned(); 3], "{v}");
 }
 
+#[tokio::test]
+async fn a_detection_request_without_observations_is_refused() {
+    // The OpenAPI document says a detection request has a body of
+    // observations; an empty one (a client that forgot it) or a JSON
+    // string, number or null is a 400 naming what to send, not an answer
+    // of zero hits that looks like a clean bill of health.
+    let node = crate::start(crate::Backend::Sqlite, Default::default()).await;
+    for body in ["", " \n\n ", "\"AAA\"", "7", "null"] {
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/v1/detect", node.url))
+            .bearer_auth(&node.viewer_a)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(status, 400, "{body:?}: {v}");
+        assert!(v["description"].as_str().unwrap().contains("observations"), "{v}");
+    }
+    // One observation that matches nothing is still an answer of zero hits.
+    let (s, v) = call(&node, &node.viewer_a, "POST", "detect", Some(observation(40, "192.0.2.40", "n"))).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["totals"]["observations"], 1, "{v}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn matching_stops_when_the_client_goes_away() {
     let limits = server::detect_limits::DetectLimits {
