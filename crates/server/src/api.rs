@@ -7,6 +7,7 @@
 //! the caller's partner, taken from its token, never from the request.
 
 pub(crate) mod detect;
+mod extract;
 pub(crate) mod objects;
 pub mod openapi;
 
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/objects/{id}/observables", get(detect::of_object))
         .route("/api/v1/observables/{type}/{value}", get(detect::observable))
         .route("/api/v1/detect", post(detect::detect).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/api/v1/extract", post(extract::extract))
         .route("/api/v1/partners", get(partners).post(add_partner))
         .route("/api/v1/peers", get(peers))
         .route("/api/v1/modules", get(crate::modules::list))

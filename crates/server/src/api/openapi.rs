@@ -62,6 +62,7 @@ const MORE_STATUSES: &[(&str, &str, &[&str])] = &[
     ("/api/v1/objects/{id}/release", "get", &["403"]),
     ("/api/v1/objects/{id}/share", "post", &["403"]),
     ("/api/v1/detect", "post", &["403"]),
+    ("/api/v1/extract", "post", &["422"]),
     ("/api/v1/partners", "post", &["403"]),
     ("/api/v1/peers", "get", &["403"]),
     ("/api/v1/agreements/{id}/modules/{module}/actions/{action}", "post", &["403", "409"]),
@@ -85,6 +86,7 @@ pub const PATHS: &[&str] = &[
     "/api/v1/objects/{id}/observables",
     "/api/v1/observables/{type}/{value}",
     "/api/v1/detect",
+    "/api/v1/extract",
     "/api/v1/partners",
     "/api/v1/peers",
     "/api/v1/modules",
@@ -140,6 +142,9 @@ pub fn spec() -> Value {
             },
             "/api/v1/objects/{id}/share": {
                 "post": op("Share every stored version of an object under more agreements: the author's own, or one the caller's partner received from another node (its onward release still follows the handling rules of the agreement it arrived under); analyst", "intelligence", &id, Some("{\"agreements\": [agreement ids]}"), "200")
+            },
+            "/api/v1/extract": {
+                "post": op("The indicators in a report's text (IPv4/IPv6, domains, URLs, e-mail addresses, hashes, CVE and ATT&CK ids; defanged forms too), each once, marked where the node's MISP warning lists name them benign; with `report`, the STIX objects of a report and its indicators to review and share (POST /api/v1/objects). Stores nothing; any role", "sources", &[], Some("{\"text\": …, \"html\": false, \"report\": {\"title\": …, \"tlp\": \"amber\"}}"), "200")
             },
             "/api/v1/provenance": {
                 "post": op("The authors' Ed25519 signatures (over RFC 8785 JSON) of the named versions the caller may see; at most 5000 per request", "federation", &[], Some("{\"versions\": [{\"id\": …, \"version\": …}]}"), "200")
@@ -245,6 +250,7 @@ const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("/api/v1/objects/{id}/observables", "get", "getObjectObservables"),
     ("/api/v1/observables/{type}/{value}", "get", "getObservable"),
     ("/api/v1/detect", "post", "detect"),
+    ("/api/v1/extract", "post", "extractIndicators"),
     ("/api/v1/partners", "get", "listPartners"),
     ("/api/v1/partners", "post", "addPartner"),
     ("/api/v1/peers", "get", "listPeers"),
@@ -347,6 +353,7 @@ const BODIES: &[(&str, &str, &str, &str)] = &[
     ("/api/v1/objects/{id}/observables", "get", "", "ObjectObservables"),
     ("/api/v1/observables/{type}/{value}", "get", "", "Observable"),
     ("/api/v1/detect", "post", "Observations", "Detection"),
+    ("/api/v1/extract", "post", "ExtractRequest", "Extraction"),
     ("/api/v1/partners", "get", "", "Partners"),
     ("/api/v1/partners", "post", "NewPartner", "PartnerCreated"),
     ("/api/v1/peers", "get", "", "Peers"),
@@ -552,6 +559,45 @@ fn schemas() -> Value {
         })),
         "ShareStored": { "type": "object", "required": ["agreements"], "additionalProperties": false, "properties": { "agreements": { "type": "array", "minItems": 1, "items": agreement_id() } } },
         "SharedStored": record(json!({ "id": string(), "versions": { "type": "integer" }, "shared_under": strings() })),
+        "ExtractRequest": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["text"],
+            "properties": {
+                "text": { "type": "string", "description": "the report: plain text, or HTML with `html`" },
+                "html": { "type": "boolean" },
+                "report": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["title"],
+                    "properties": {
+                        "title": { "type": "string", "minLength": 1, "pattern": "\\S" },
+                        "description": { "type": "string" },
+                        "tlp": { "type": "string", "enum": ["clear", "white", "green", "amber", "amber+strict", "red"] }
+                    }
+                }
+            }
+        },
+        "Extraction": {
+            "type": "object",
+            "required": ["candidates", "warninglists"],
+            "properties": {
+                "candidates": { "type": "array", "items": {
+                    "type": "object",
+                    "required": ["kind", "value", "defanged", "count", "at"],
+                    "properties": {
+                        "kind": { "type": "string", "enum": ["ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256", "sha512", "cve", "attack"] },
+                        "value": { "type": "string" },
+                        "defanged": { "type": "boolean" },
+                        "count": { "type": "integer", "minimum": 1 },
+                        "at": { "type": "integer", "minimum": 0 },
+                        "warning": { "type": "string", "description": "the warning list naming it benign" }
+                    }
+                } },
+                "warninglists": { "type": "integer", "minimum": 0, "description": "how many warning lists were checked" },
+                "objects": { "type": "array", "items": { "$ref": "#/components/schemas/StixObject" }, "description": "with `report`: the report first, then its indicators, vulnerabilities and attack patterns" }
+            }
+        },
         "ProvenanceRequest": {
             "type": "object",
             "required": ["versions"],

@@ -7,6 +7,7 @@ mod agreements;
 mod bodies;
 mod browser;
 mod detect;
+mod extract;
 mod dialogue;
 mod faults;
 mod health;
@@ -69,6 +70,13 @@ pub(crate) struct Node {
     pub pg_name: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
+}
+
+impl Node {
+    /// The node's data directory.
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
 }
 
 impl Drop for Node {
