@@ -92,7 +92,7 @@ impl Node {
 /// a partner is an identity whose own key this node holds, `keys`, or
 /// Entente itself) and when a source's identity carries a key (a
 /// partner's key comes from its operator, `entente partner add`).
-fn sourced_by(object: Object, partner: &PartnerId, keys: &policy::PartyKeys) -> Result<Object, String> {
+pub fn sourced_by(object: Object, partner: &PartnerId, keys: &policy::PartyKeys) -> Result<Object, String> {
     let Some(author) = object.created_by_ref().filter(|a| *a != partner) else { return Ok(object) };
     if keys.get(author).is_some() || author.as_str() == policy::ext::ENTENTE_IDENTITY {
         return Err(format!(

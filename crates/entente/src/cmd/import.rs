@@ -45,8 +45,10 @@ pub fn run(args: &ImportArgs, config: &Config) -> anyhow::Result<ExitCode> {
         Some(a) => super::admin::resolve_partner(&*node.registry, a)?,
         None => node.identity.partner.clone(),
     };
+    let mut keys = None;
     if !args.shares.is_empty() {
         let book = server::agreements::Book::load(&*store)?;
+        keys = Some(book.keys().clone());
         let me = model::StixId::parse(&partner).map_err(anyhow::Error::msg)?;
         for a in &args.shares {
             let party = model::StixId::parse(a)
@@ -58,18 +60,28 @@ pub fn run(args: &ImportArgs, config: &Config) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    // With --share, the importing partner shares what it imports: its own
+    // objects, or a source's that it holds (docs/sources.md), never one
+    // naming another partner as author.
+    let me = model::StixId::parse(&partner).map_err(anyhow::Error::msg)?;
+    let check = |o: Object| -> Result<Object, String> {
+        match &keys {
+            Some(keys) => node::write::sourced_by(o, &me, keys),
+            None => Ok(o),
+        }
+    };
     let options = store::PutOptions {
         posted_by: Some(partner),
         collection: args.collection.clone(),
         shares: args.shares.clone(),
-        // Sharing is the author's alone: with --share, every object must be the importer's.
         only_author: !args.shares.is_empty(),
+        holds_sources: !args.shares.is_empty(),
         ..store::PutOptions::default()
     };
     let mut totals = Totals::default();
     let start = Instant::now();
     for path in &args.files {
-        if let Err(e) = import_file(&*store, &options, path, args.batch.max(1), config.limits, &mut totals) {
+        if let Err(e) = import_file(&*store, &options, &check, path, args.batch.max(1), config.limits, &mut totals) {
             totals.failed_files += 1;
             eprintln!("{}: {e:#}", path.display());
             if !args.keep_going {
@@ -109,6 +121,7 @@ impl<R: Read> Read for Counting<R> {
 fn import_file(
     store: &dyn store::Store,
     options: &store::PutOptions,
+    check: &dyn Fn(Object) -> Result<Object, String>,
     path: &Path,
     batch_size: usize,
     limits: Limits,
@@ -157,11 +170,11 @@ fn import_file(
         let mut objects = Vec::with_capacity(batch.len());
         for (_, parsed) in batch {
             seen += 1;
-            match parsed {
+            match parsed.map_err(|e| e.to_string()).and_then(check) {
                 Ok(o) => objects.push(o),
                 Err(e) => {
                     totals.rejected += 1;
-                    report(&label, totals, &e.to_string());
+                    report(&label, totals, &e);
                 }
             }
         }

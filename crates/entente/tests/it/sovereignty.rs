@@ -370,10 +370,21 @@ fn sourced_intelligence_travels_with_its_source_and_its_holders_signature() {
     let refused = post(&nodes[0], "Aurelia", "/api/v1/objects", json!({"objects": [in_b_name], "agreements": [ab]}));
     assert!(refused.to_string().contains("no one speaks for a partner"), "{refused}");
 
-    // Borealis receives both, the source untouched; then shares them on under B–C.
+    // The operator's import holds sources too (`entente import --share`), and refuses a partner's name.
+    let imported = json!({"type": "indicator", "spec_version": "2.1", "id": "indicator--5a1e0000-0000-4000-8000-000000000004",
+        "created_by_ref": vendor, "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+        "pattern": "[domain-name:value = 'vendor-c2.example']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"});
+    share(a, "Aurelia", std::slice::from_ref(&imported), Some(&ab));
+    std::fs::write(a.join("in-b-name.json"), bundle(&[json!({"type": "indicator", "spec_version": "2.1", "id": "indicator--5a1e0000-0000-4000-8000-000000000005",
+        "created_by_ref": b_id, "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+        "pattern": "[domain-name:value = 'b.example']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"})])).unwrap();
+    let out = crate::entente(a, &["import", "--as", "Aurelia", "--share", &ab, "in-b-name.json"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no one speaks for a partner"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Borealis receives the three, the source untouched; then shares two on under B–C.
     sync(b);
     let at_b: Vec<Value> = nodes[1].versions().into_iter().filter(|o| o["id"].as_str().unwrap().contains("5a1e0000")).collect();
-    assert_eq!(at_b.len(), 2, "{at_b:?}");
+    assert_eq!(at_b.len(), 3, "{at_b:?}");
     assert!(at_b.iter().any(|o| o["created_by_ref"] == vendor && o["external_references"][0]["external_id"] == "VR-2026-17"), "{at_b:?}");
     for id in [indicator["id"].as_str().unwrap(), address["id"].as_str().unwrap()] {
         let r = post(&nodes[1], "Borealis", &format!("/api/v1/objects/{id}/share"), json!({"agreements": [bc]}));
