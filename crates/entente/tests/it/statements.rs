@@ -94,6 +94,32 @@ fn a_statement_approved_on_each_node_is_published_on_every_node_at_its_embargo_a
         assert_eq!((l["stage"].as_str(), l["published"].as_bool()), (Some("passed"), Some(false)), "{}: {l}", n.dir.display());
     }
 
+    // Under a silence procedure, an objection made on Caledonia's own node
+    // is counted on Aurelia's and Borealis's: the statement is blocked on
+    // every node, though the silence period has not run out.
+    let mut silent = malware_terms("A–B–C silence", &[&a.id, &b.id, &c.id]);
+    silent["statement_procedure"] = json!({"mode": "silence", "silence_days": 30});
+    std::fs::write(a.dir.join("silent.json"), silent.to_string()).unwrap();
+    let quiet = a.ok(&["agreement", "propose", "--as", &a.id, "silent.json"]);
+    a.ok(&["agreement", "ratify", "--as", &a.id, &quiet]);
+    sync_all(&[b, c]);
+    b.ok(&["agreement", "ratify", "--as", &b.id, &quiet]);
+    c.ok(&["agreement", "ratify", "--as", &c.id, &quiet]);
+    sync_all(&all);
+    let contested = draft("Contested attribution", "2099-01-01T00:00:00Z", &[b, c]);
+    let contested = act(a, &quiet, "draft-statement", contested)["id"].as_str().unwrap().to_owned();
+    sync_all(&[b, c]);
+    assert_eq!(statement(b, &quiet, &contested)["stage"], "in-silence");
+    let objection = act(c, &quiet, "object-to-statement", json!({ "statement": contested, "reason": "Our evidence does not support naming the state." }))["id"].as_str().unwrap().to_owned();
+    assert_eq!(statement(c, &quiet, &contested)["stage"], "blocked");
+    sync_all(&all);
+    for n in [a, b] {
+        assert!(n.stored().contains(&objection), "{}: the objection did not arrive", n.dir.display());
+        let s = statement(n, &quiet, &contested);
+        assert_eq!((s["stage"].as_str(), s["passed"].as_bool()), (Some("blocked"), Some(false)), "{}: {s}", n.dir.display());
+    }
+    println!("statements: Caledonia's objection, made on its node, blocks the statement on Aurelia's and Borealis's");
+
     // Under the bilateral agreement: a statement approved by both.
     let own = act(a, &bi, "draft-statement", draft("Bilateral statement", "2099-01-01T00:00:00Z", &[b]))["id"].as_str().unwrap().to_owned();
     let mut bilateral = vec![own.clone(), act(a, &bi, "approve-statement", json!({ "statement": own }))["id"].as_str().unwrap().to_owned()];

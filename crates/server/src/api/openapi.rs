@@ -567,7 +567,7 @@ fn schemas() -> Value {
                 "text": { "type": "string", "description": "the report: plain text, or HTML with `html`" },
                 "html": { "type": "boolean" },
                 "report": {
-                    "type": "object",
+                    "type": ["object", "null"],
                     "additionalProperties": false,
                     "required": ["title"],
                     "properties": {
