@@ -81,6 +81,12 @@ impl AgreementIndex {
         self.entries.get(id).and_then(|t| t.latest.as_ref())
     }
 
+    /// The parties of the latest version of an agreement that every one of
+    /// its parties ratified (`None` while no version was).
+    pub fn agreed_parties(&self, id: &AgreementId) -> Option<&[PartnerId]> {
+        self.entries.get(id).and_then(|t| t.agreed.as_deref())
+    }
+
     /// An agreement's state at `now`.
     pub fn state(&self, id: &AgreementId, now: &Timestamp) -> AgreementState {
         self.entries
@@ -527,12 +533,25 @@ pub fn decide_agreement_object(
         None => deny(Reason::UnknownAgreement {
             agreement: id.clone(),
         }),
-        Some(a) if a.is_party(recipient) => match &object.audience {
+        // A module's records reach a party of the latest version only if it
+        // was also a party of the latest version every party ratified: a
+        // pending amendment adding a party does not hand it the
+        // partnership's records (the agreement's own records, which it
+        // needs to ratify, do reach it).
+        Some(a)
+            if a.is_party(recipient)
+                && (crate::kinds::feeds_index(&object.object_type)
+                    || index
+                        .agreed_parties(id)
+                        .is_none_or(|agreed| agreed.contains(recipient))) =>
+        {
+            match &object.audience {
             Some(audience) if !audience.contains(recipient) => deny(Reason::NotNamed),
-            _ => Decision::Allow {
-                agreement: Some(id.clone()),
-            },
-        },
+                _ => Decision::Allow {
+                    agreement: Some(id.clone()),
+                },
+            }
+        }
         Some(_) => deny(Reason::NotPartyToAgreement {
             agreement: id.clone(),
         }),

@@ -143,14 +143,29 @@ impl World {
         VerifyingKey::from_bytes(&bytes).ok()
     }
 
+    /// The parties of the newest version (by the proposer) that each of
+    /// its parties ratified, if any.
+    fn agreed_parties(&self, id: &str) -> Option<Vec<String>> {
+        let latest = self.latest(id)?;
+        let proposer = s(latest, "created_by_ref");
+        let mut versions: Vec<&Value> = self.agreements.iter().filter(|a| s(a, "id") == id && s(a, "created_by_ref") == proposer).collect();
+        versions.sort_by_key(|a| std::cmp::Reverse(micros(s(a, "modified"))));
+        versions.into_iter().find(|v| self.version_ratified(id, v)).map(|v| strings(v.get("party_refs")))
+    }
+
     fn all_ratified(&self, id: &str) -> bool {
         let Some(latest) = self.latest(id) else {
             return false;
         };
+        self.version_ratified(id, latest)
+    }
+
+    /// Whether every party of `version` (of agreement `id`) ratified it.
+    fn version_ratified(&self, id: &str, latest: &Value) -> bool {
         let Ok(canonical) = crate::jcs::canonicalize(latest) else {
             return false;
         };
-        for party in self.parties(id) {
+        for party in strings(latest.get("party_refs")) {
             let mut found = false;
             for r in &self.ratifications {
                 if r.get("revoked") == Some(&Value::Bool(true))
@@ -280,6 +295,13 @@ impl World {
                 crate::kinds::Belongs::Marker => s(&o, crate::kinds::AGREEMENT_MARKER),
             };
             let mut may = self.parties(agreement);
+            // A module's records: only parties of the latest version every
+            // party ratified, when there is one.
+            if !kind.feeds_index {
+                if let Some(agreed) = self.agreed_parties(agreement) {
+                    may.retain(|p| agreed.contains(p));
+                }
+            }
             if let Some(list) = kind.audience.and_then(|a| o.get(a)) {
                 let audience = strings(Some(list));
                 may.retain(|p| audience.contains(p));

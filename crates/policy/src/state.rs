@@ -95,6 +95,11 @@ pub fn state(
 #[derive(Debug, Clone)]
 pub(crate) struct Timeline {
     pub latest: Option<Agreement>,
+    /// The parties of the latest version every one of its parties ratified
+    /// (`None` while no version was): who a partnership module's records
+    /// may reach, so an amendment adding a party gives it the partnership's
+    /// records only once every party of the amendment ratified it.
+    pub agreed: Option<Vec<PartnerId>>,
     missing: Vec<PartnerId>,
     /// Earliest effective withdrawal of each withdrawing party.
     withdrawals: Vec<(PartnerId, i64)>,
@@ -110,9 +115,11 @@ impl Timeline {
         keys: &PartyKeys,
     ) -> Timeline {
         let latest = latest_version(versions);
+        let agreed = agreed_parties(versions, ratifications, keys);
         let Some(agreement) = latest.clone() else {
             return Timeline {
                 latest,
+                agreed,
                 missing: Vec::new(),
                 withdrawals: Vec::new(),
                 suspensions: Vec::new(),
@@ -164,6 +171,7 @@ impl Timeline {
         }
         Timeline {
             latest,
+            agreed,
             missing,
             withdrawals,
             suspensions,
@@ -265,6 +273,23 @@ pub(crate) fn latest_version(versions: &[Agreement]) -> Option<Agreement> {
         .filter(|v| v.id == first.id && v.author == first.author)
         .max_by(|a, b| a.version.cmp(&b.version))
         .cloned()
+}
+
+/// The parties of the latest version (by the agreement's proposer) that
+/// every one of its parties ratified with a valid, unrevoked ratification.
+fn agreed_parties(versions: &[Agreement], ratifications: &[Ratification], keys: &PartyKeys) -> Option<Vec<PartnerId>> {
+    let first = versions.iter().min_by(|a, b| a.version.cmp(&b.version))?;
+    let mut by_proposer: Vec<&Agreement> = versions.iter().filter(|v| v.id == first.id && v.author == first.author).collect();
+    by_proposer.sort_by(|a, b| b.version.cmp(&a.version));
+    let ratifications = newest_by_id(ratifications.iter().map(|r| (&r.id, &r.version, r)));
+    by_proposer
+        .into_iter()
+        .find(|v| {
+            v.terms.parties.iter().all(|p| {
+                ratifications.iter().any(|r| !r.revoked && &r.author == p && keys.get(p).is_some_and(|k| verifies(r, v, k)))
+            })
+        })
+        .map(|v| v.terms.parties.clone())
 }
 
 /// Keeps the newest version of each object.

@@ -661,3 +661,37 @@ fn the_holder_is_told_it_holds_a_received_object_and_what_it_may_do() {
     let unknown = Via { holder: p(0), agreement: ag(9) };
     assert!(crate::explain_held("Holder", &unknown, &index(), &now).contains("which this node does not know"));
 }
+
+/// An amendment adding a party gives it the agreement's own records at once
+/// (it must read the amendment to ratify it) but a module's records only
+/// once every party of the amendment ratified it; until then they go to the
+/// parties of the version last ratified by all.
+#[test]
+fn a_party_an_amendment_adds_gets_module_records_once_every_party_ratified_it() {
+    use crate::ext::ratification_object;
+    use crate::sign_agreement;
+    let (o1, a1) = agreement(1, "2025-12-01T00:00:00Z", &terms(&[0, 1, 2]));
+    let (o2, a2) = agreement(1, "2026-01-10T00:00:00Z", &terms(&[0, 1, 2, 3]));
+    let ratify_v2 = |party: u32| {
+        let (who, secret) = partner(party);
+        let sig = sign_agreement(o2.json(), &secret).expect("sign");
+        let r = ratification_object(&id("x-entente-ratification", 2000 + party), &who, &ts("2026-01-11T00:00:00Z"), &a2, &sig).expect("ratification");
+        crate::Ratification::from_object(&r).expect("ratification")
+    };
+    let mut rats: Vec<crate::Ratification> = [0, 1, 2].iter().map(|i| ratify(*i, &a1, &o1)).collect();
+    rats.push(ratify_v2(0));
+    let pending = AgreementIndex::build(&[a1.clone(), a2.clone()], &rats, &[], &keys(4));
+    assert_eq!(pending.agreed_parties(&ag(1)), Some(&[p(0), p(1), p(2)][..]));
+    let now = ts(NOW);
+    let n = facts(&note(1, &[], |_| {}));
+    let amendment = ObjectFacts::from_object(&o2).expect("facts");
+    assert!(decide(&n, &p(2), &now, &[], &pending).is_allowed());
+    assert!(!decide(&n, &p(3), &now, &[], &pending).is_allowed(), "the added party waits for every ratification");
+    assert!(decide(&amendment, &p(3), &now, &[], &pending).is_allowed(), "but reads the amendment it is to ratify");
+    for i in [1, 2, 3] {
+        rats.push(ratify_v2(i));
+    }
+    let agreed = AgreementIndex::build(&[a1, a2], &rats, &[], &keys(4));
+    assert_eq!(agreed.agreed_parties(&ag(1)).map(<[_]>::len), Some(4));
+    assert!(decide(&n, &p(3), &now, &[], &agreed).is_allowed());
+}
