@@ -545,11 +545,35 @@ pub struct ExportArgs {
     /// recorded in the release log.
     #[arg(long = "for", value_name = "PARTNER")]
     pub for_partner: Option<String>,
+    /// What to write: `stix` (a bundle), `csv` (a table, one row per
+    /// object), `iocs` (one value per line), `suricata` or `sigma` (rules
+    /// for the indicators whose pattern a rule can say). Every format but
+    /// `stix` writes the latest version of each object.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Stix)]
+    pub format: ExportFormat,
+    /// The first Suricata rule's `sid`; the others count up from it.
+    #[arg(long, default_value_t = 9_100_000)]
+    pub sid: u64,
     /// Write a MISP feed into this directory instead (`manifest.json` and
     /// one `<uuid>.json` per event) of the latest version of what --for
     /// PARTNER may see (docs/sources.md).
     #[arg(long, value_name = "DIR", requires = "for_partner", conflicts_with_all = ["output", "latest"])]
     pub misp: Option<PathBuf>,
+}
+
+/// `entente export --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// A STIX 2.1 bundle.
+    Stix,
+    /// A CSV table, one row per object.
+    Csv,
+    /// One value per line (an indicator's equality values, an observable's value).
+    Iocs,
+    /// Suricata rules.
+    Suricata,
+    /// Sigma rules (YAML documents).
+    Sigma,
 }
 
 #[derive(Debug, Args)]

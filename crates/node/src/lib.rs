@@ -18,6 +18,7 @@ pub mod agreements;
 pub mod auth;
 mod caller;
 pub mod detect;
+pub mod formats;
 mod error;
 pub mod keys;
 pub mod provenance;

@@ -11,8 +11,9 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use clap::ValueEnum;
 
-use crate::cli::ExportArgs;
+use crate::cli::{ExportArgs, ExportFormat};
 use crate::config::Config;
 
 /// The release decision for one partner and the log its releases go to.
@@ -61,6 +62,9 @@ pub fn run(args: &ExportArgs, config: &Config) -> anyhow::Result<ExitCode> {
         None => Box::new(io::stdout().lock()),
     };
     let mut out = BufWriter::with_capacity(1 << 20, out);
+    if args.format != ExportFormat::Stix {
+        return formatted(args, &*store, release.as_ref(), &mut out);
+    }
     let query = store::Query {
         types: args.types.clone(),
         versions: if args.latest { store::Versions::LAST } else { store::Versions::ALL },
@@ -80,5 +84,54 @@ pub fn run(args: &ExportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     out.flush()?;
     bar.finish_and_clear();
     tracing::info!(objects = n, "exported");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--format csv|iocs|suricata|sigma`: the latest version of each object
+/// (for a partner, the latest it may see), through the same read path, in
+/// an analyst's format (`node::formats`). Indicators a rule cannot say are
+/// counted and left out.
+fn formatted(args: &ExportArgs, store: &dyn store::Store, release: Option<&Release>, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let query = store::Query { types: args.types.clone(), versions: store::Versions::LAST, ..Default::default() };
+    if args.format == ExportFormat::Csv {
+        writeln!(out, "{}", node::formats::CSV_HEADER)?;
+    }
+    let (mut sid, mut written, mut left_out) = (args.sid, 0u64, 0u64);
+    let mut seen = std::collections::HashSet::new();
+    let mut first_rule = true;
+    released(store, query, release, &mut |record| {
+        let Ok(o) = serde_json::from_slice::<serde_json::Value>(&record.json) else { return Ok(()) };
+        let lines: Vec<String> = match args.format {
+            ExportFormat::Csv => vec![node::formats::csv_row(&o)],
+            ExportFormat::Iocs => node::formats::values(&o).into_iter().filter(|v| seen.insert(v.clone())).collect(),
+            ExportFormat::Suricata | ExportFormat::Sigma if o.get("type").and_then(serde_json::Value::as_str) != Some("indicator") => Vec::new(),
+            ExportFormat::Suricata => node::formats::suricata(&o, &mut sid).unwrap_or_else(|_| {
+                left_out += 1;
+                Vec::new()
+            }),
+            ExportFormat::Sigma => node::formats::sigma(&o)
+                .map(|docs| {
+                    docs.into_iter()
+                        .map(|d| {
+                            let sep = if first_rule { "" } else { "---\n" };
+                            first_rule = false;
+                            format!("{sep}{}", d.trim_end())
+                        })
+                        .collect()
+                })
+                .unwrap_or_else(|_| {
+                    left_out += 1;
+                    Vec::new()
+                }),
+            ExportFormat::Stix => unreachable!("written as a bundle"),
+        };
+        for line in lines {
+            writeln!(out, "{line}").map_err(|e| e.to_string())?;
+            written += 1;
+        }
+        Ok(())
+    })?;
+    out.flush()?;
+    eprintln!("{written} written{}", if left_out > 0 { format!("; {left_out} indicators left out: no {} rule says their pattern (only a list of equalities on values it has a keyword for)", args.format.to_possible_value().map_or_else(String::new, |v| v.get_name().to_owned())) } else { String::new() });
     Ok(ExitCode::SUCCESS)
 }

@@ -230,6 +230,17 @@ fn export_for_latest_gives_the_latest_version_the_partner_may_see() {
     };
     assert_eq!(latest_for(&b), vec!["2026-01-01T00:00:00Z"], "Borealis is owed the first version");
     assert_eq!(latest_for(&a), vec!["2026-02-01T00:00:00Z"], "the author gets its latest");
+    // The analysts' formats read through the same gate: the CSV for Borealis holds the version it may see.
+    let csv_for = |p: &str| {
+        let out = entente(d, &["export", "--for", p, "--format", "csv", "--type", "malware"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let for_b = csv_for(&b);
+    assert_eq!(for_b.lines().count(), 2, "a header and one row: {for_b}");
+    assert!(for_b.contains(",green,") && for_b.contains("2026-01-01T00:00:00Z\n"), "{for_b}");
+    let c = String::from_utf8(entente(d, &["partner", "add", "--name", "Caledonia"]).stdout).unwrap().trim().to_owned();
+    assert_eq!(csv_for(&c).lines().count(), 1, "Caledonia is party to nothing: the header alone");
 }
 
 #[test]
