@@ -38,8 +38,9 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("entente-store-sqlite", &["axum", "hyper", "clap", "tokio-postgres", "postgres", "entente-node"]),
     ("entente-store-postgres", &["axum", "clap", "rusqlite", "entente-node"]),
     // Pull sync: blocking HTTP (reqwest) over node; no HTTP framework,
-    // pages, command line, SQL, nor the server that schedules it.
-    ("entente-federation", &["axum", "clap", "rusqlite", "postgres", "tokio-postgres", "maud", "entente-server", "entente-partnership"]),
+    // pages, command line, SQL, nor the server that schedules it (the
+    // modules' arrival check is passed in: see FORBIDDEN_DIRECT).
+    ("entente-federation", &["axum", "clap", "rusqlite", "postgres", "tokio-postgres", "maud", "entente-server"]),
     ("entente-server", &["clap"]),
 ];
 
@@ -49,6 +50,8 @@ const FORBIDDEN_DIRECT: &[(&str, &[&str])] = &[
     ("entente-server", &["rusqlite", "postgres", "tokio-postgres"]),
     ("entente", &["axum", "hyper", "rusqlite", "postgres", "tokio-postgres"]),
     ("entente-audit", &["entente-pattern"]),
+    // Federation reaches the module kit only through node's module service.
+    ("entente-federation", &["entente-partnership"]),
 ];
 
 /// (crate, the only crates that may depend on it directly): a layer only

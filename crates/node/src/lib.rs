@@ -20,6 +20,7 @@ mod caller;
 pub mod detect;
 mod error;
 pub mod keys;
+pub mod modules;
 pub mod provenance;
 pub mod read;
 pub mod release;

@@ -24,7 +24,7 @@ use super::agreements::csrf;
 use super::session::Signed;
 use super::{layout, WebError};
 use crate::api::agreement_id;
-use crate::modules::{self, Node};
+use crate::modules;
 use crate::{ApiError, AppState};
 
 /// A POST's fields, in order.
@@ -48,7 +48,7 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path((id
 
 async fn render(state: &AppState, signed: &Signed, id: &StixId, name: &str, fault: Option<Fault>, status: StatusCode) -> Result<Response, WebError> {
     let module = modules::find(&state.modules, name).map_err(ApiError::from)?;
-    let (node, me, aid) = (Node::of(state), signed.caller.partner.clone(), id.clone());
+    let (node, me, aid) = (modules::node_of(state), signed.caller.partner.clone(), id.clone());
     let m = module.clone();
     let json = tokio::task::spawn_blocking(move || modules::view(&node, &me, &aid, &*m, "web").map(|scope| modules::state_json(&*m, &scope)))
         .await
@@ -197,7 +197,7 @@ pub(super) async fn act(State(state): State<AppState>, signed: Signed, Path((id,
     let input: Map<String, Value> = pairs.iter().filter(|(k, v)| k != "csrf" && !v.is_empty()).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
     let about = input.get("reply_to").or_else(|| input.get("channel")).and_then(Value::as_str).unwrap_or_default().to_owned();
     let typed = input.get("text").or_else(|| input.get("title")).and_then(Value::as_str).unwrap_or_default().to_owned();
-    let (node, me, aid, m, act) = (Node::of(&state), signed.caller.partner.clone(), id.clone(), module.clone(), action.clone());
+    let (node, me, aid, m, act) = (modules::node_of(&state), signed.caller.partner.clone(), id.clone(), module.clone(), action.clone());
     let done = tokio::task::spawn_blocking(move || modules::act(&node, &me, &aid, &*m, &act, &input, "web")).await.map_err(|e| ApiError::internal(e.to_string()))?;
     match done {
         Ok(_) => Ok(Redirect::to(&format!("/agreements/{id}/modules/{}", module.name())).into_response()),
