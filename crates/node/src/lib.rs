@@ -21,10 +21,12 @@ pub mod detect;
 mod error;
 pub mod keys;
 pub mod modules;
+pub mod partners;
 pub mod provenance;
 pub mod read;
 pub mod release;
 pub mod retention;
+pub mod share;
 mod service;
 pub mod write;
 
