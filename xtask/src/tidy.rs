@@ -41,6 +41,9 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     // pages, command line, SQL, nor the server that schedules it (the
     // modules' arrival check is passed in: see FORBIDDEN_DIRECT).
     ("entente-federation", &["axum", "clap", "rusqlite", "postgres", "tokio-postgres", "maud", "entente-server"]),
+    // The pages: over node and the modules; never the server that mounts
+    // them, pull sync, the command line or SQL.
+    ("entente-web", &["clap", "rusqlite", "postgres", "tokio-postgres", "entente-server", "entente-federation"]),
     ("entente-server", &["clap"]),
 ];
 
@@ -56,7 +59,11 @@ const FORBIDDEN_DIRECT: &[(&str, &[&str])] = &[
 
 /// (crate, the only crates that may depend on it directly): a layer only
 /// its composers use.
-const ONLY_USED_BY: &[(&str, &[&str])] = &[("entente-federation", &["entente-server", "entente"])];
+const ONLY_USED_BY: &[(&str, &[&str])] = &[
+    ("entente-federation", &["entente-server", "entente"]),
+    // Only the pages render HTML.
+    ("maud", &["entente-web"]),
+];
 
 pub fn run(root: &Path) -> anyhow::Result<()> {
     let mut problems = Vec::new();

@@ -18,9 +18,10 @@ use maud::html;
 use model::Timestamp;
 
 use super::session::Signed;
-use super::{chart, layout, page, WebError};
-use crate::release::Through;
-use crate::AppState;
+use crate::kit::chart;
+use super::{layout, page, WebError};
+use node::release::Through;
+use crate::Site;
 
 /// How many days the arrivals table and chart cover.
 const DAYS: usize = 30;
@@ -101,12 +102,12 @@ fn day_labels(now: i64) -> Vec<String> {
 }
 
 /// `GET /`.
-pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
+pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Response, WebError> {
     let me = signed.caller.partner.clone();
     let index = state.agreement_index().await?;
     let node_admin = signed.caller.node_admin;
     let cached = state.dashboards.get(signed.caller.partner.as_str()).filter(|c| c.index == Arc::as_ptr(&index) as usize && Timestamp::now().micros() - c.at < FRESH_MICROS);
-    let reader = crate::release::Reader::new(me.clone(), index.clone(), Through::AnyShare);
+    let reader = node::release::Reader::new(me.clone(), index.clone(), Through::AnyShare);
     let (store, registry) = (state.store.clone(), state.registry.clone());
     let names = super::author_names(&state).await?;
     let (counts, views, peers) = crate::blocking(move || {
@@ -128,7 +129,7 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Resul
                 Arc::new(counts)
             }
         };
-        let views = crate::agreements::Book::load(&*store)
+        let views = node::agreements::Book::load(&*store)
             .map_err(|e| store::Error::Internal(e.to_string()))?
             .list(&me, &Timestamp::now());
         let peers = if node_admin { registry.peers()? } else { Vec::new() };
