@@ -70,7 +70,7 @@ fn failed(signed: &Signed, e: agreements::Error) -> Result<Response, WebError> {
     match e {
         agreements::Error::Forbidden(m) => Ok(refused(signed, &m)),
         agreements::Error::Invalid(m) => {
-            let body = layout("Refused", Some(signed), html! { p.error role="alert" { (m) } p { a href="/agreements" { "Back to the agreements" } } });
+            let body = layout("Refused", Some(signed), html! { p.error role="alert" { (m.message()) } p { a href="/agreements" { "Back to the agreements" } } });
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(body.into_string())).into_response())
         }
         other => Err(WebError::from(Problem::from(other))),
@@ -372,17 +372,13 @@ fn field_of(property: &str) -> &'static str {
     }
 }
 
-/// A refusal of the terms (`…: property `p`: why`) as the field at fault.
-fn fault_of(message: &str) -> Fault {
-    if let Some((_, rest)) = message.split_once("property `") {
-        if let Some((property, why)) = rest.split_once('`') {
-            let field = field_of(property);
-            if !field.is_empty() {
-                return fault(field, why.trim_start_matches(':').trim());
-            }
-        }
+/// A refusal of the terms as the field at fault: the refusal's property
+/// (typed by the node, not read from its message) mapped to its field.
+fn fault_of(refusal: &agreements::Refusal) -> Fault {
+    match refusal.property.as_deref().map(field_of) {
+        Some(field) if !field.is_empty() => fault(field, refusal.why.clone()),
+        _ => fault("", refusal.message()),
     }
-    fault("", message)
 }
 
 impl Fields {
@@ -766,7 +762,7 @@ async fn notice(state: Site, signed: Signed, id: String, kind: NoticeKind, pairs
         Ok(_) => {
             Ok(Redirect::to(&format!("/agreements/{id}")).into_response())
         }
-        Err(agreements::Error::Invalid(m)) => render(&state, &signed, &id, Some(refuse(m)), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(agreements::Error::Invalid(m)) => render(&state, &signed, &id, Some(refuse(m.into())), StatusCode::UNPROCESSABLE_ENTITY).await,
         Err(e) => failed(&signed, e),
     }
 }
