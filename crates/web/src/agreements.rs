@@ -24,35 +24,16 @@ use model::{StixId, Timestamp};
 use policy::{Action, Agreement, AgreementState, Attribution, DataKind, NoticeKind, Reshare};
 use serde_json::{json, Map, Value};
 
-use super::session::{Forbidden, Signed};
+use super::session::Signed;
 use super::{layout, page, WebError};
+use crate::kit::form::{csrf, field, not_allowed, Pairs};
 use node::agreements::{self, View};
 use crate::site::{agreement_id, must_be_liaison};
 use crate::{Problem, Site};
 
-/// A POST's fields, in order (checkbox groups repeat a name).
-type Pairs = Vec<(String, String)>;
-
-/// A 403 page saying why.
-pub(super) fn refused(signed: &Signed, why: &str) -> Response {
-    let body = layout("Not allowed", Some(signed), html! { p.error role="alert" { (why) } p { a href="/" { "Back to the dashboard" } } });
-    (StatusCode::FORBIDDEN, Html(body.into_string())).into_response()
-}
-
-/// The CSRF check of a POST whose fields are pairs.
-pub(super) fn csrf(signed: &Signed, pairs: &Pairs) -> Result<(), Forbidden> {
-    let form: HashMap<String, String> = pairs.iter().filter(|(k, _)| k == "csrf").cloned().collect();
-    signed.check_csrf(&form)
-}
-
-/// The last value of field `name`, or "".
-pub(super) fn field(pairs: &Pairs, name: &str) -> String {
-    pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
-}
-
 fn role_refusal(signed: &Signed) -> Option<Response> {
     must_be_liaison(&signed.caller).err().map(|_| {
-        refused(signed, &format!("Agreements are proposed, amended, ratified and given notice by a liaison or an administrator; you are signed in as {}.", signed.caller.role.as_str()))
+        not_allowed(signed, &format!("Agreements are proposed, amended, ratified and given notice by a liaison or an administrator; you are signed in as {}.", signed.caller.role.as_str()))
     })
 }
 
@@ -68,7 +49,7 @@ async fn run<T: Send + 'static>(f: impl FnOnce() -> Result<T, agreements::Error>
 /// An agreements error that is not the caller's input: 404, 403 page, or the API's answer.
 fn failed(signed: &Signed, e: agreements::Error) -> Result<Response, WebError> {
     match e {
-        agreements::Error::Forbidden(m) => Ok(refused(signed, &m)),
+        agreements::Error::Forbidden(m) => Ok(not_allowed(signed, &m)),
         agreements::Error::Invalid(m) => {
             let body = layout("Refused", Some(signed), html! { p.error role="alert" { (m.message()) } p { a href="/agreements" { "Back to the agreements" } } });
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(body.into_string())).into_response())
@@ -670,7 +651,7 @@ async fn amendable(state: &Site, signed: &Signed, id: &str) -> Result<Result<Vie
     let view = view_of(state, &me(signed)?, &agreement_id(id)?).await?;
     let proposer = view.versions.first().map_or(&view.agreement.author, |v| &v.author);
     if proposer != &me(signed)? {
-        return Ok(Err(refused(signed, "Only the proposer amends an agreement.")));
+        return Ok(Err(not_allowed(signed, "Only the proposer amends an agreement.")));
     }
     Ok(Ok(view))
 }

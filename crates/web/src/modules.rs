@@ -20,7 +20,7 @@ use maud::{html, Markup};
 use model::StixId;
 use serde_json::{Map, Value};
 
-use super::agreements::csrf;
+use crate::kit::form::csrf;
 use super::session::Signed;
 use super::{layout, WebError};
 use crate::site::agreement_id;

@@ -20,7 +20,7 @@ use maud::{html, Markup};
 use model::{StixId, Timestamp};
 use sha2::{Digest, Sha256};
 
-use super::agreements::{csrf, field, refused};
+use crate::kit::form::{csrf, field, not_allowed};
 use super::session::Signed;
 use super::{layout, WebError};
 use crate::{Problem, Site};
@@ -136,7 +136,7 @@ pub(super) async fn add_peer(State(state): State<Site>, signed: Signed, Form(pai
         return Ok(r.into_response());
     }
     if !signed.caller.node_admin {
-        return Ok(refused(&signed, "Peers are the node administrator's: only an admin of the node's own partner adds them."));
+        return Ok(not_allowed(&signed, "Peers are the node administrator's: only an admin of the node's own partner adds them."));
     }
     let (url, partner, token, ca) = (field(&pairs, "url").trim().to_owned(), field(&pairs, "partner"), field(&pairs, "token"), field(&pairs, "ca_pem"));
     let mut form = PeerForm { url: url.clone(), partner: partner.clone(), ca_pem: ca.clone(), fault: None };

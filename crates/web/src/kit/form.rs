@@ -1,4 +1,6 @@
-//! Form bodies of the pages that take pasted or uploaded STIX: URL-encoded
+//! Forms: the fields of a plain POST as pairs, its CSRF check ([`csrf`],
+//! through [`Signed::check_csrf`]) and the 403 page ([`not_allowed`]); and form
+//! bodies of the pages that take pasted or uploaded STIX: URL-encoded
 //! or `multipart/form-data`, read up to the node's maximum content length
 //! (the TAXII and REST limit, `max_content_length`) and answered 413 with
 //! a page beyond it. The node's body rule (the server's) has refused a
@@ -13,6 +15,7 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::html;
 
 use super::layout;
+use crate::session::{Forbidden, Signed};
 use crate::Site;
 
 /// The fields of a submitted form: text fields in order (a name may repeat,
@@ -93,4 +96,24 @@ pub(crate) async fn read(state: &Site, req: Request) -> Result<Fields, Response>
     } else {
         Err(refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported form", "Send the form as a browser does (URL-encoded or multipart).".to_owned()))
     }
+}
+
+/// A POST's fields, in order (checkbox groups repeat a name).
+pub(crate) type Pairs = Vec<(String, String)>;
+
+/// A 403 page saying why.
+pub(crate) fn not_allowed(signed: &Signed, why: &str) -> Response {
+    let body = layout("Not allowed", Some(signed), html! { p.error role="alert" { (why) } p { a href="/" { "Back to the dashboard" } } });
+    (StatusCode::FORBIDDEN, Html(body.into_string())).into_response()
+}
+
+/// The CSRF check of a POST whose fields are pairs.
+pub(crate) fn csrf(signed: &Signed, pairs: &Pairs) -> Result<(), Forbidden> {
+    let form: HashMap<String, String> = pairs.iter().filter(|(k, _)| k == "csrf").cloned().collect();
+    signed.check_csrf(&form)
+}
+
+/// The last value of field `name`, or "".
+pub(crate) fn field(pairs: &Pairs, name: &str) -> String {
+    pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
 }
