@@ -303,38 +303,26 @@ fn value(v: &Value) -> Markup {
 /// How many sightings an object page lists.
 const SIGHTINGS: usize = 50;
 
-/// What the store says about a version's author signature.
-enum Sig {
-    /// Authored by a partner this node hosts: its node signs when it serves it.
-    Here,
-    /// A kept signature that verifies with the author's key.
-    Verified,
-    /// A source's object (its author is no partner here): a kept signature
-    /// of the partner that vouched for it, verified with that partner's key.
-    Vouched(String),
-    /// A kept signature that does not verify (or names another signer).
-    Invalid,
-    /// No signature kept, or no key known for the author.
-    Unchecked(&'static str),
+/// A version's signature status, as the node tells it.
+use node::provenance::Status as Sig;
+
+/// A signature status in words.
+fn sig_text(sig: &Sig) -> &'static str {
+    match sig {
+        Sig::Here => "authored on this node (signed when served)",
+        Sig::Verified => "verified with the author's key",
+        Sig::Vouched(_) => "verified with the key of the partner that vouches for its source",
+        Sig::Invalid => "does not verify",
+        Sig::Unchecked(why) => why,
+    }
 }
 
-impl Sig {
-    fn text(&self) -> &'static str {
-        match self {
-            Sig::Here => "authored on this node (signed when served)",
-            Sig::Verified => "verified with the author's key",
-            Sig::Vouched(_) => "verified with the key of the partner that vouches for its source",
-            Sig::Invalid => "does not verify",
-            Sig::Unchecked(why) => why,
-        }
-    }
-
-    fn class(&self) -> &'static str {
-        match self {
-            Sig::Here | Sig::Verified | Sig::Vouched(_) => "ok",
-            Sig::Invalid => "bad",
-            Sig::Unchecked(_) => "none",
-        }
+/// A signature status's style class.
+fn sig_class(sig: &Sig) -> &'static str {
+    match sig {
+        Sig::Here | Sig::Verified | Sig::Vouched(_) => "ok",
+        Sig::Invalid => "bad",
+        Sig::Unchecked(_) => "none",
     }
 }
 
@@ -360,25 +348,8 @@ async fn facts_of(state: &Site, reader: &Arc<Reader>, signed: &Signed, versions:
     let (signatures, sightings, more_sightings, release) = crate::blocking(move || {
         let partners = registry.partners()?;
         let hosted = |p: &str| partners.iter().any(|x| x.hosted && x.id == p);
-        let keys_wanted: Vec<(String, i64)> = versions.iter().map(|v| (v.id.clone(), v.version_micros)).collect();
-        let kept = store.signatures(&keys_wanted)?;
         let keys = agreements.keys(&*store)?;
-        let signatures = versions
-            .iter()
-            .map(|v| {
-                let Some(author) = v.created_by_ref.as_deref() else { return Sig::Unchecked("no author named") };
-                if hosted(author) {
-                    return Sig::Here;
-                }
-                let Some(s) = kept.iter().find(|s| s.id == v.id && s.version_micros == v.version_micros) else { return Sig::Unchecked("none kept") };
-                let Some(key) = StixId::parse(author).ok().and_then(|a| keys.get(&a).cloned()) else {
-                    // A source's object: the partner that held it vouches.
-                    let Some(key) = StixId::parse(&s.signer).ok().and_then(|a| keys.get(&a).cloned()) else { return Sig::Unchecked("author's key unknown") };
-                    return if policy::provenance::verify_object(&v.json, &s.value, &key) { Sig::Vouched(s.signer.clone()) } else { Sig::Invalid };
-                };
-                if s.signer == author && policy::provenance::verify_object(&v.json, &s.value, &key) { Sig::Verified } else { Sig::Invalid }
-            })
-            .collect::<Vec<_>>();
+        let signatures = node::provenance::status_of(&*store, &keys, &hosted, &versions)?;
         // Sightings of it: the visible sightings indexed under what they are
         // of (`sighting_of_ref`); the JSON is checked too, so a key collision
         // could hide a sighting but never show another object's.
@@ -398,19 +369,8 @@ async fn facts_of(state: &Site, reader: &Arc<Reader>, signed: &Signed, versions:
             .filter(|rec| serde_json::from_slice::<Value>(&rec.json).ok().and_then(|v| v.get("sighting_of_ref").and_then(Value::as_str).map(|s| s == target)).unwrap_or(false))
             .collect();
         let release = explain.then(|| {
-            let now = Timestamp::now();
             let latest = versions.last().expect("a shown object has a version");
-            partners
-                .iter()
-                .filter(|p| Some(p.id.as_str()) != latest.created_by_ref.as_deref() && known.contains(&p.id))
-                .filter_map(|p| StixId::parse(&p.id).ok().map(|id| (p.id.clone(), id)))
-                .map(|(p, recipient)| {
-                    let d = node::release::decide_record(latest, &recipient, &now, &Through::AnyShare, &index);
-                    let name = partners.iter().find(|x| x.id == p).map_or(p.as_str(), |x| x.name.as_str());
-                    let why = node::release::explain_record(latest, &recipient, name, &d, &now, &index);
-                    (p, d.is_allowed(), why)
-                })
-                .collect()
+            node::release::explain_to(latest, &partners, &known, &index, &Timestamp::now())
         });
         Ok((signatures, sightings, more, release))
     })
@@ -496,7 +456,7 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
             thead { tr { th scope="col" { "Version" } th scope="col" { "Added" } th scope="col" { "Author's signature" } } }
             tbody {
                 @for (v, sig) in versions.iter().zip(&facts.signatures).rev() {
-                    tr { td { (v.version) } td { (v.date_added.to_string()) } td { span class={ "sig " (sig.class()) } { (sig.text()) @if let Sig::Vouched(by) = sig { " (" (partner(by)) ")" } } } }
+                    tr { td { (v.version) } td { (v.date_added.to_string()) } td { span class={ "sig " (sig_class(sig)) } { (sig_text(sig)) @if let Sig::Vouched(by) = sig { " (" (partner(by)) ")" } } } }
                 }
             }
         }
