@@ -21,6 +21,7 @@ pub mod detect;
 mod error;
 pub mod keys;
 pub mod modules;
+pub mod overview;
 pub mod partners;
 pub mod provenance;
 pub mod read;
