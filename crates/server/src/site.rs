@@ -34,9 +34,9 @@ impl web::Host for Hosted {
         crate::peers::check_url(url)
     }
 
-    fn add_peer(&self, url: &str, partner: &str, token: &str, ca_pem: Option<String>) -> Result<store::PeerRecord, String> {
+    fn add_peer(&self, url: &str, partner: &str, token: &str, ca_pem: Option<String>) -> Result<store::PeerRecord, web::Refused> {
         let secrets = crate::peers::PeerSecrets::beside(&self.0.keys);
-        crate::peers::add(&*self.0.registry, &secrets, url, partner, token, ca_pem)
+        crate::peers::add(&*self.0.registry, &secrets, url, partner, token, ca_pem).map_err(|e| web::Refused { field: e.field(), message: e.message().to_owned() })
     }
 
     fn peer_status(&self, id: &str) -> web::PeerSync {

@@ -52,7 +52,7 @@ pub use dashboard::Dashboards;
 pub use error::Problem;
 pub use kit::CSP;
 pub use session::Sessions;
-pub use site::{Answer, Host, PeerSync, Site};
+pub use site::{Answer, Host, PeerSync, Refused, Site};
 
 use kit::{form, layout, page, secure};
 

@@ -152,7 +152,7 @@ pub(super) async fn add_peer(State(state): State<Site>, signed: Signed, Form(pai
             if registry.partner(&partner)?.is_none_or(|p| p.hosted) {
                 return Ok(Err(("partner", "choose a partner hosted elsewhere that this node knows".to_owned())));
             }
-            Ok(host.add_peer(&url, &partner, &token, ca_pem).map_err(|m| ("", m)))
+            Ok(host.add_peer(&url, &partner, &token, ca_pem).map_err(|r| (r.field.unwrap_or_default(), r.message)))
         })
         .await?;
         match added {
@@ -160,8 +160,7 @@ pub(super) async fn add_peer(State(state): State<Site>, signed: Signed, Form(pai
                 tracing::info!(peer = %peer.id, url = %peer.url, partner = %peer.partner, token = %signed.caller.token_id, "peer added on the web");
                 return Ok(Redirect::to("/partners").into_response());
             }
-            Err(("", m)) if m.starts_with("the credential") => Some(("token", m)),
-            Err(("", m)) if m.starts_with("CA certificates") || m.starts_with("the CA file") => Some(("ca_pem", m)),
+            // The field at fault is the server's typed answer, not read from its text.
             Err(("", m)) => return Err(WebError::Api(Problem::internal(format!("adding a peer: {m}")))),
             Err(f) => Some(f),
         }

@@ -28,12 +28,22 @@ pub trait Host: Send + Sync + 'static {
     /// Whether a peer's URL is one the node would pull from; why not.
     fn check_peer_url(&self, url: &str) -> Result<(), String>;
     /// Adds a peer as `entente peer add` does (blocking): the record, or
-    /// why not.
-    fn add_peer(&self, url: &str, partner: &str, token: &str, ca_pem: Option<String>) -> Result<store::PeerRecord, String>;
+    /// why not, naming the form's field at fault.
+    fn add_peer(&self, url: &str, partner: &str, token: &str, ca_pem: Option<String>) -> Result<store::PeerRecord, Refused>;
     /// How sync with the peer `id` goes, as far as the node knows.
     fn peer_status(&self, id: &str) -> PeerSync;
     /// The address of the client of a request, if the server knows it.
     fn client_ip(&self, parts: &Parts) -> Option<IpAddr>;
+}
+
+/// Why the server refused a form's input: the field at fault (none when
+/// the server itself failed) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// The form field at fault.
+    pub field: Option<&'static str>,
+    /// What is wrong.
+    pub message: String,
 }
 
 /// What the node knows of its sync with one peer (the partners page).
