@@ -30,9 +30,10 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::html;
-use subtle::ConstantTimeEq;
 
 use super::layout;
+use crate::kit::csrf::{forbidden, same};
+pub use crate::kit::csrf::Forbidden;
 use node::auth::Caller;
 use crate::{Problem, Site};
 
@@ -166,15 +167,6 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-fn same(a: &str, b: &str) -> bool {
-    !a.is_empty() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
-
-fn forbidden() -> Response {
-    let body = layout("Refused", None, html! { p { "This form has expired or did not come from this site. Go back, reload the page and try again." } });
-    (StatusCode::FORBIDDEN, Html(body.into_string())).into_response()
-}
-
 /// A signed-in person: the caller its token acts for, and its session.
 pub struct Signed {
     /// Who the session acts for, from the token's current record.
@@ -193,15 +185,6 @@ impl Signed {
             Some(given) if same(given, &self.csrf) => Ok(()),
             _ => Err(Forbidden),
         }
-    }
-}
-
-/// A POST whose CSRF token is missing or wrong: 403 with a page saying so.
-pub struct Forbidden;
-
-impl IntoResponse for Forbidden {
-    fn into_response(self) -> Response {
-        forbidden()
     }
 }
 

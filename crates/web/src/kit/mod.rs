@@ -1,8 +1,10 @@
 //! The kit every page is made with: the layout (header, navigation,
 //! sign-out), the security headers and Content-Security-Policy, a rendered
-//! page, form bodies ([`form`]) and server-drawn charts ([`chart`]).
+//! page, forms ([`form`]: fields, bodies, the 403 page), the CSRF check
+//! ([`csrf`]) and server-drawn charts ([`chart`]).
 
 pub mod chart;
+pub mod csrf;
 pub mod form;
 
 use axum::http::{header, HeaderValue};
