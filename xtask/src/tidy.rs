@@ -41,8 +41,12 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("entente-store-sqlite", &["axum", "hyper", "clap", "tokio-postgres", "postgres", "entente-node"]),
     ("entente-store-postgres", &["axum", "clap", "rusqlite", "entente-node"]),
     // Pull sync: blocking HTTP (reqwest) over node; no HTTP framework,
-    // pages, command line, SQL, nor the server that schedules it.
-    ("entente-federation", &["axum", "clap", "rusqlite", "postgres", "tokio-postgres", "maud", "entente-server", "entente-partnership"]),
+    // pages, command line, SQL, nor the server that schedules it (the
+    // modules' arrival check is passed in: see FORBIDDEN_DIRECT).
+    ("entente-federation", &["axum", "clap", "rusqlite", "postgres", "tokio-postgres", "maud", "entente-server"]),
+    // The pages: over node and the modules; never the server that mounts
+    // them, pull sync, the command line or SQL.
+    ("entente-web", &["clap", "rusqlite", "postgres", "tokio-postgres", "entente-server", "entente-federation"]),
     ("entente-server", &["clap"]),
 ];
 
@@ -52,11 +56,17 @@ const FORBIDDEN_DIRECT: &[(&str, &[&str])] = &[
     ("entente-server", &["rusqlite", "postgres", "tokio-postgres"]),
     ("entente", &["axum", "hyper", "rusqlite", "postgres", "tokio-postgres"]),
     ("entente-audit", &["entente-pattern"]),
+    // Federation reaches the module kit only through node's module service.
+    ("entente-federation", &["entente-partnership"]),
 ];
 
 /// (crate, the only crates that may depend on it directly): a layer only
 /// its composers use.
-const ONLY_USED_BY: &[(&str, &[&str])] = &[("entente-federation", &["entente-server", "entente"])];
+const ONLY_USED_BY: &[(&str, &[&str])] = &[
+    ("entente-federation", &["entente-server", "entente"]),
+    // Only the pages render HTML.
+    ("maud", &["entente-web"]),
+];
 
 pub fn run(root: &Path) -> anyhow::Result<()> {
     let mut problems = Vec::new();

@@ -77,3 +77,17 @@ fn only_the_server_and_the_binary_use_federation() {
     check_graph(&graph("entente-server", "entente-federation", "entente-node", None), &mut p);
     assert!(p.is_empty(), "{p:?}");
 }
+
+#[test]
+fn only_the_pages_render_html_and_they_never_reach_the_server() {
+    let mut p = Vec::new();
+    check_graph(&graph("entente-server", "maud", "itoa", None), &mut p);
+    assert_eq!(p, vec!["entente-server must not depend on maud: only entente-web do (ARCHITECTURE.md, Invariants)"]);
+    // The server mounts the pages: maud through them is fine.
+    let mut p = Vec::new();
+    check_graph(&graph("entente-server", "entente-web", "maud", None), &mut p);
+    assert!(p.is_empty(), "{p:?}");
+    let mut p = Vec::new();
+    check_graph(&graph("entente-web", "entente-server", "entente-node", None), &mut p);
+    assert_eq!(p, vec!["entente-web must not depend on entente-server (ARCHITECTURE.md, Invariants)"]);
+}

@@ -15,9 +15,10 @@ use crate::keys::KeyDir;
 /// Why an agreement action was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The request is malformed or the terms are invalid; names the property.
+    /// The request is malformed or the terms are invalid: the message names
+    /// the property, which the refusal also keeps apart for forms.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Refusal),
     /// No such agreement, or the caller is not one of its parties (need-to-know).
     #[error("no such agreement")]
     NotFound,
@@ -29,8 +30,76 @@ pub enum Error {
     Store(#[from] store::Error),
 }
 
+/// Why an agreement request's input was refused: the message, naming the
+/// property at fault, and that property kept apart (a JSON path into the
+/// agreement such as `party_refs` or `handling.reshare`) with what is wrong
+/// with it, so a form marks the field at fault without reading the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The property at fault, if the fault is in one property.
+    pub property: Option<String>,
+    /// What is wrong with it (the message when no property is at fault).
+    pub why: String,
+    message: String,
+}
+
+impl Refusal {
+    /// A refusal naming no property.
+    pub fn new(message: impl Into<String>) -> Refusal {
+        let message = message.into();
+        Refusal { property: None, why: message.clone(), message }
+    }
+
+    /// A refusal of `property`: `why`.
+    pub fn of(property: impl Into<String>, why: impl Into<String>) -> Refusal {
+        let (property, why) = (property.into(), why.into());
+        Refusal { message: format!("property `{property}`: {why}"), property: Some(property), why }
+    }
+
+    /// The whole message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<Refusal> for String {
+    fn from(r: Refusal) -> String {
+        r.message
+    }
+}
+
+impl From<model::Error> for Refusal {
+    fn from(e: model::Error) -> Refusal {
+        let why = match &e.kind {
+            model::ErrorKind::Json(m) => format!("malformed JSON: {m}"),
+            model::ErrorKind::Missing => "required but missing".to_owned(),
+            model::ErrorKind::Invalid(m) => m.clone(),
+            model::ErrorKind::TooLarge { size, limit } => format!("{size} bytes is over the limit of {limit} bytes"),
+        };
+        Refusal { property: e.property.clone(), why, message: e.to_string() }
+    }
+}
+
+impl From<policy::Error> for Refusal {
+    fn from(e: policy::Error) -> Refusal {
+        let message = e.to_string();
+        match e {
+            policy::Error::Model(m) => Refusal::from(m),
+            policy::Error::Missing { property, .. } => Refusal { property: Some(property), why: "required but missing".to_owned(), message },
+            policy::Error::Invalid { property, why, .. } => Refusal { property: Some(property), why, message },
+            _ => Refusal::new(message),
+        }
+    }
+}
+
 fn invalid(e: impl std::fmt::Display) -> Error {
-    Error::Invalid(e.to_string())
+    Error::Invalid(Refusal::new(e.to_string()))
 }
 
 /// An agreement as a party sees it: its latest version, state, and who
@@ -172,7 +241,8 @@ const TERMS: &[&str] = &["title", "purpose", "party_refs", "scope", "tlp_ceiling
 /// agreement when `id` is `None`, else an amendment (a new version) of it.
 pub fn propose(store: &dyn Store, author: &StixId, id: Option<&StixId>, terms: &Map<String, Value>) -> Result<Agreement, Error> {
     if let Some(bad) = terms.keys().find(|k| !TERMS.contains(&k.as_str())) {
-        return Err(Error::Invalid(format!("property `{bad}` is not an agreement term ({})", TERMS.join(", "))));
+        let why = format!("is not an agreement term ({})", TERMS.join(", "));
+        return Err(Error::Invalid(Refusal { message: format!("property `{bad}` {why}"), property: Some(bad.clone()), why }));
     }
     let now = millis(&Timestamp::now());
     let (id, created) = match id {
@@ -205,10 +275,10 @@ pub fn propose(store: &dyn Store, author: &StixId, id: Option<&StixId>, terms: &
     for (k, v) in terms {
         map.insert(k.clone(), v.clone());
     }
-    let object = Object::from_value(value).map_err(invalid)?;
-    let agreement = Agreement::from_object(&object).map_err(invalid)?;
+    let object = Object::from_value(value).map_err(|e| Error::Invalid(e.into()))?;
+    let agreement = Agreement::from_object(&object).map_err(|e| Error::Invalid(e.into()))?;
     if !agreement.is_party(author) {
-        return Err(Error::Invalid("property `party_refs`: the proposer must be one of the parties".into()));
+        return Err(Error::Invalid(Refusal::of("party_refs", "the proposer must be one of the parties")));
     }
     put_own(store, object, author)?;
     Ok(agreement)
@@ -266,11 +336,11 @@ pub fn cancel_notice(store: &dyn Store, party: &StixId, id: &StixId, notice: &St
         return Err(Error::Forbidden("only the party that gave a notice cancels it".into()));
     }
     if n.revoked {
-        return Err(Error::Invalid(format!("notice {notice} is already cancelled")));
+        return Err(Error::Invalid(Refusal::new(format!("notice {notice} is already cancelled"))));
     }
     let now = millis(&Timestamp::now());
     if n.effective.micros() <= now.micros() {
-        return Err(Error::Invalid(format!("notice {notice} took effect at {}: it cannot be cancelled", n.effective)));
+        return Err(Error::Invalid(Refusal::new(format!("notice {notice} took effect at {}: it cannot be cancelled", n.effective))));
     }
     let stored = store.get(notice, &Versions::LAST)?.pop().ok_or(Error::NotFound)?;
     let mut value: Value = serde_json::from_slice(&stored.json).map_err(invalid)?;
@@ -278,3 +348,6 @@ pub fn cancel_notice(store: &dyn Store, party: &StixId, id: &StixId, notice: &St
     value["revoked"] = Value::Bool(true);
     put_own(store, Object::from_value(value).map_err(invalid)?, party)
 }
+
+#[cfg(test)]
+mod tests;

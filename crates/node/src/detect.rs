@@ -818,3 +818,42 @@ pub fn request(
     out.records(session.set_aside.iter().map(|a| a.indicator.clone()).collect())?;
     Ok(Ran::Done(Detection { hits, totals: session.totals, sightings, indicators, set_aside: session.set_aside }))
 }
+
+/// Reads observations from a body: one JSON document (a bundle, an array,
+/// one object, or `{"observations": [...], "sight": bool}`) or JSON Lines
+/// (each line an object or a bundle). Malformed lines are reported by number
+/// and skipped.
+pub fn read_body(body: &[u8], feed: &mut Feed, ready: &mut Vec<Ready>, sight: &mut Option<bool>) -> Vec<String> {
+    let mut errors = Vec::new();
+    if let Ok(doc) = serde_json::from_slice::<Value>(body) {
+        match doc {
+            Value::Object(mut m) if m.contains_key("observations") => {
+                if let Some(s) = m.get("sight").and_then(Value::as_bool) {
+                    sight.get_or_insert(s);
+                }
+                match m.remove("observations") {
+                    Some(Value::Array(items)) => items.into_iter().for_each(|d| feed.push_document(d, ready)),
+                    _ => errors.push("`observations` must be a list".into()),
+                }
+            }
+            doc => feed.push_document(doc, ready),
+        }
+    } else {
+        for (n, line) in body.split(|b| *b == b'\n').enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match serde_json::from_slice::<Value>(line) {
+                Ok(doc) => feed.push_document(doc, ready),
+                Err(e) => errors.push(format!("line {}: {e}", n + 1)),
+            }
+        }
+    }
+    feed.finish(ready);
+    errors
+}
+
+/// Whether the caller's role may create sightings (the web pages follow it).
+pub fn may_sight(caller: &crate::Caller) -> bool {
+    caller.can(store::Role::Analyst)
+}

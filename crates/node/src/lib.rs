@@ -21,10 +21,14 @@ pub mod detect;
 pub mod formats;
 mod error;
 pub mod keys;
+pub mod modules;
+pub mod overview;
+pub mod partners;
 pub mod provenance;
 pub mod read;
 pub mod release;
 pub mod retention;
+pub mod share;
 mod service;
 pub mod write;
 

@@ -129,3 +129,49 @@ mod tests {
         assert!(again.iter().any(|s| s.signer == hosted && policy::provenance::verify_object(&records[0].json, &s.value, &key)));
     }
 }
+
+/// What a node can tell of the signature of one version it holds, as an
+/// object's page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Authored by a partner this node hosts: its node signs when it serves it.
+    Here,
+    /// A kept signature that verifies with the author's key.
+    Verified,
+    /// A source's object (its author is no partner here): a kept signature
+    /// of the partner that vouched for it (named), verified with its key.
+    Vouched(String),
+    /// A kept signature that does not verify (or names another signer).
+    Invalid,
+    /// No signature kept, or no key known for the author: why.
+    Unchecked(&'static str),
+}
+
+/// The signature status of each of `versions` (of one object): signed
+/// here when a partner `hosted` says is ours wrote it, else checked against
+/// the signature kept and the author's key (or the vouching partner's)
+/// among `keys`. Blocking.
+pub fn status_of(store: &dyn Store, keys: &policy::PartyKeys, hosted: &dyn Fn(&str) -> bool, versions: &[Record]) -> store::Result<Vec<Status>> {
+    let wanted: Vec<(String, i64)> = versions.iter().map(|v| (v.id.clone(), v.version_micros)).collect();
+    let kept = store.signatures(&wanted)?;
+    Ok(versions
+        .iter()
+        .map(|v| {
+            let Some(author) = v.created_by_ref.as_deref() else { return Status::Unchecked("no author named") };
+            if hosted(author) {
+                return Status::Here;
+            }
+            let Some(s) = kept.iter().find(|s| s.id == v.id && s.version_micros == v.version_micros) else { return Status::Unchecked("none kept") };
+            let Some(key) = model::StixId::parse(author).ok().and_then(|a| keys.get(&a).cloned()) else {
+                // A source's object: the partner that held it vouches.
+                let Some(key) = model::StixId::parse(&s.signer).ok().and_then(|a| keys.get(&a).cloned()) else { return Status::Unchecked("author's key unknown") };
+                return if policy::provenance::verify_object(&v.json, &s.value, &key) { Status::Vouched(s.signer.clone()) } else { Status::Invalid };
+            };
+            if s.signer == author && policy::provenance::verify_object(&v.json, &s.value, &key) {
+                Status::Verified
+            } else {
+                Status::Invalid
+            }
+        })
+        .collect())
+}

@@ -602,6 +602,23 @@ pub fn explain_record(r: &Record, partner: &PartnerId, name: &str, decision: &De
     }
 }
 
+/// Whether `latest` (an object's latest version) goes to each partner
+/// among `partners` that the asker may know of (`known`), its author
+/// aside, now, and why: (partner id, released, explanation). An object's
+/// page shows it to the author and the node's administrator.
+pub fn explain_to(latest: &Record, partners: &[store::PartnerRecord], known: &[String], index: &AgreementIndex, now: &Timestamp) -> Vec<(String, bool, String)> {
+    partners
+        .iter()
+        .filter(|p| Some(p.id.as_str()) != latest.created_by_ref.as_deref() && known.contains(&p.id))
+        .filter_map(|p| StixId::parse(&p.id).ok().map(|id| (p, id)))
+        .map(|(p, recipient)| {
+            let d = decide_record(latest, &recipient, now, &Through::AnyShare, index);
+            let why = explain_record(latest, &recipient, &p.name, &d, now, index);
+            (p.id.clone(), d.is_allowed(), why)
+        })
+        .collect()
+}
+
 /// Whether `partner` submitted this version (posted or imported it): it
 /// always sees what it gave the node, whoever the author.
 fn submitted_by(r: &Record, partner: &PartnerId) -> bool {

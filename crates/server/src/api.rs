@@ -234,18 +234,8 @@ async fn cancel_notice(State(state): State<AppState>, Extension(caller): Extensi
 pub(crate) async fn partners_known_to(state: &AppState, caller: &Caller) -> Result<Vec<store::PartnerRecord>, ApiError> {
     let registry = state.registry.clone();
     let all = crate::blocking(move || registry.partners()).await?;
-    let node_admin = caller.node_admin;
-    let mut known = std::collections::BTreeSet::from([caller.partner.to_string(), state.node.partner.clone()]);
-    if !node_admin {
-        let me = &caller.partner;
-        let index = state.agreement_index().await?;
-        for id in index.ids() {
-            if let Some(a) = index.agreement(&id).filter(|a| a.is_party(me)) {
-                known.extend(a.terms.parties.iter().map(|p| p.to_string()));
-            }
-        }
-    }
-    Ok(all.into_iter().filter(|p| node_admin || known.contains(&p.id)).collect())
+    let index = state.agreement_index().await?;
+    Ok(node::partners::known_to(all, &index, caller, &state.node.partner))
 }
 
 /// `GET /api/v1/partners`: the partners the caller may know of ([`partners_known_to`]).

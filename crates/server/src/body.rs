@@ -202,7 +202,7 @@ impl Area {
         let mut r = match self {
             Area::Taxii => crate::taxii::TaxiiError::refused(status, title(status), description).into_response(),
             Area::Api => ApiError::client(status, title(status), description).into_response(),
-            Area::Pages => crate::web::refused(status, title(status), description),
+            Area::Pages => web::refused(status, title(status), description),
         };
         if why == Refusal::Busy {
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -225,7 +225,7 @@ impl Area {
             Area::Taxii => crate::taxii::TaxiiError::refused(status, title(status), description).into_response(),
             Area::Api if status.is_server_error() => ApiError::internal(description).into_response(),
             Area::Api => ApiError::client(status, title(status), description).into_response(),
-            Area::Pages => crate::web::refused(status, title(status), description),
+            Area::Pages => web::refused(status, title(status), description),
         };
         // What the framework said beside its body (`Allow` on a 405) stays.
         for (name, value) in &parts.headers {

@@ -4,7 +4,7 @@
 //! Routers by path: `/healthz` (liveness and store reachability),
 //! `/metrics` (Prometheus text), the TAXII 2.1 server (`/taxii2/`), the REST
 //! API (`/api/v1/`) and the web pages (`/`, `/login`, `/intel`, `/share`, `/detection`,
-//! `/workbench`, [`web`]).
+//! `/workbench`, the `web` crate, over [`AppState::site`]).
 
 pub mod api;
 pub mod body;
@@ -18,8 +18,8 @@ pub mod retention;
 pub mod sync;
 pub mod taxii;
 pub mod telemetry;
+pub mod site;
 pub mod tls;
-pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,6 +31,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 pub use error::ApiError;
+/// The web pages, their own crate, mounted by [`router`].
+pub use ::web;
 /// The services that moved to the `node` crate, where they were.
 pub use ::node::{agreements, auth, detect, keys, provenance, release};
 
@@ -137,6 +139,28 @@ impl AppState {
         ::node::read::Out::new(&self.log, reader, channel)
     }
 
+    /// What the web pages share: this state's services and records, and
+    /// the server's own operations ([`site::Hosted`]).
+    pub fn site(&self) -> web::Site {
+        web::Site {
+            store: self.store.clone(),
+            registry: self.registry.clone(),
+            partner: self.node.partner.clone(),
+            cursors: self.cursors.clone(),
+            auth_failures: self.auth_failures.clone(),
+            limits: self.limits,
+            keys: self.keys.clone(),
+            agreements: self.agreements.clone(),
+            log: self.log.clone(),
+            indicators: self.indicators.clone(),
+            web: self.web.clone(),
+            dashboards: self.dashboards.clone(),
+            modules: self.modules.clone(),
+            max_content_length: self.taxii.max_content_length,
+            host: std::sync::Arc::new(site::Hosted(self.clone())),
+        }
+    }
+
     /// A reader for `partner` now, deciding through `through`.
     pub async fn reader(&self, partner: &policy::PartnerId, through: release::Through) -> Result<Arc<release::Reader>, ApiError> {
         Ok(release::Reader::new(partner.clone(), self.agreement_index().await?, through))
@@ -150,7 +174,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .merge(taxii::router(state.clone()))
         .merge(api::router(state.clone()))
-        .merge(web::router(state.clone()))
+        .merge(web::router(state.site()))
         .fallback(fallback)
         .layer(axum::middleware::map_response(no_store))
         .layer(axum::middleware::from_fn(read_small_body))
@@ -294,7 +318,7 @@ async fn fallback(state: State<AppState>, req: axum::extract::Request) -> axum::
     } else if path.starts_with("/api/") || path == "/api" {
         ApiError::not_found("no such endpoint").into_response()
     } else {
-        web::not_found(state, req).await
+        web::not_found(State(state.site()), req).await
     }
 }
 

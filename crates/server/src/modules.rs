@@ -1,7 +1,7 @@
 //! The partnership modules this node runs, and what the kit gives each of
 //! them through the one read and write path: a blocking service ([`view`],
 //! [`act`]) that the REST endpoints and the `entente module` command both
-//! call, and the endpoints:
+//! call (in `node::modules`, re-exported here), and the endpoints:
 //!
 //! - `GET /api/v1/modules`: the modules, their record kinds and actions;
 //! - `GET /api/v1/inbox`: what needs the caller's partner, across modules;
@@ -24,17 +24,15 @@ use axum::extract::{Path, Query as QueryParams, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use model::{StixId, Timestamp};
-use partnership::{Context, Module, Record, Records};
+use model::StixId;
+use partnership::Module;
 use serde_json::{json, Map, Value};
-use store::{ObservableKey, Outcome, PutOptions, Query, Store, Versions};
 
 use crate::auth::Caller;
-use crate::release::{Agreements, Reader, Through};
 use crate::{ApiError, AppState};
 
 /// The modules a node runs, shared by every request.
-pub type Modules = Arc<[Arc<dyn Module>]>;
+pub use ::node::modules::Modules;
 
 /// The partnership modules of this build: one line each.
 pub fn registered() -> Modules {
@@ -54,42 +52,12 @@ pub fn registered() -> Modules {
     modules.into()
 }
 
-/// The module called `name` among `modules`.
-pub fn find(modules: &Modules, name: &str) -> Result<Arc<dyn Module>, Error> {
-    modules.iter().find(|m| m.name() == name).cloned().ok_or_else(|| Error::NotFound(format!("no module `{name}`")))
-}
+/// The module service moved to the `node` crate, where it was.
+pub use ::node::modules::{act, act_at, check_arrival, describe, find, inbox, page, state_json, view, view_at, Error, Listing, Node, Scope};
 
-/// Why a module's view or action failed.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The module refused (a property at fault, not allowed, not found).
-    #[error(transparent)]
-    Module(#[from] partnership::Error),
-    /// No such module or agreement (or one the caller is no party to).
-    #[error("{0}")]
-    NotFound(String),
-    /// The store kept another version under the same id and time, or the
-    /// record has another author.
-    #[error("{0}")]
-    Conflict(String),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] store::Error),
-    /// The release log could not record the answer: nothing is answered.
-    #[error("release log: {0}")]
-    Log(String),
-}
-
-impl From<::node::Error> for Error {
-    fn from(e: ::node::Error) -> Self {
-        match e {
-            ::node::Error::NotFound(m) => Error::NotFound(m),
-            ::node::Error::Conflict(m) => Error::Conflict(m),
-            ::node::Error::Store(s) => Error::Store(s),
-            ::node::Error::Log(m) => Error::Log(m),
-            other => Error::Log(other.to_string()),
-        }
-    }
+/// The parts of a server's state the module service uses.
+pub fn node_of(state: &AppState) -> Node {
+    Node { store: state.store.clone(), agreements: state.agreements.clone(), log: state.log.clone(), limits: state.limits }
 }
 
 impl From<Error> for ApiError {
@@ -105,254 +73,9 @@ impl From<Error> for ApiError {
     }
 }
 
-/// What the service reads and writes: the node's store, the agreements'
-/// index, the release log and the limits on objects.
-#[derive(Clone)]
-pub struct Node {
-    /// The node's objects.
-    pub store: Arc<dyn Store>,
-    /// The agreements' index.
-    pub agreements: Arc<Agreements>,
-    /// The release log.
-    pub log: audit::SharedLog,
-    /// Limits on objects read back.
-    pub limits: model::Limits,
-}
-
-impl Node {
-    /// The parts of a server's state the service uses.
-    pub fn of(state: &AppState) -> Node {
-        Node { store: state.store.clone(), agreements: state.agreements.clone(), log: state.log.clone(), limits: state.limits }
-    }
-}
-
-/// A module's records under one agreement as one partner may see them,
-/// with the agreement as it stands: what views and actions start from.
-pub struct Scope {
-    /// The reader.
-    pub me: StixId,
-    /// The agreement's latest version.
-    pub agreement: policy::Agreement,
-    /// Its state now.
-    pub state: policy::AgreementState,
-    /// Now.
-    pub now: Timestamp,
-    /// The records, latest versions in canonical order.
-    pub records: Records,
-    /// Every version the reader may see, as stored (date added order).
-    pub stored: Vec<store::Record>,
-    reader: Arc<Reader>,
-}
-
-impl Scope {
-    /// The module's context for the reader.
-    pub fn ctx(&self) -> Context<'_> {
-        Context { me: &self.me, now: self.now.clone(), agreement: &self.agreement, state: &self.state }
-    }
-}
-
-/// The records of `module` under `agreement` that `me` may see, now; the
-/// release of every version read is logged on `channel`. Blocking.
-pub fn view(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, channel: &str) -> Result<Scope, Error> {
-    view_at(node, me, agreement, module, channel, Timestamp::now())
-}
-
-/// [`view`] with the clock given: the scope's `now`, from which the
-/// agreement's state and the module's deadlines are judged (tests and the
-/// demo's backdated history pass their own).
-pub fn view_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, channel: &str, now: Timestamp) -> Result<Scope, Error> {
-    let (index, latest) = known_to(node, me, agreement)?;
-    let state = index.state(agreement, &now);
-    let reader = Reader::new(me.clone(), index, Through::AnyShare);
-    // The agreement's records alone, by the index of what records name
-    // (store::ObservableKey::refers_to), not every record of the kinds.
-    let query = Query {
-        types: module.kinds().iter().map(|k| (*k).to_owned()).collect(),
-        observables: vec![ObservableKey::refers_to(agreement.as_str())],
-        versions: Versions::ALL,
-        gate: Some(reader.gate()),
-        ..Query::default()
-    };
-    let (mut stored, mut records) = (Vec::new(), Vec::new());
-    node.store.scan(&query, &mut |r| {
-        // A record the node holds but cannot read as one is left out: it
-        // was checked at the edge, so only a damaged store holds one.
-        if let Ok(record) = Record::from_stored(&r.json) {
-            if &record.agreement == agreement {
-                records.push(record);
-                stored.push(r);
-            }
-        }
-        Ok(())
-    })?;
-    let stored = ::node::read::Out::new(&node.log, &reader, channel).records(stored)?.into_inner();
-    Ok(Scope { me: me.clone(), agreement: latest, state, now, records: Records::new(records), stored, reader })
-}
-
-/// The agreements' index and `agreement`'s latest version, if `me` may know
-/// of it. Need-to-know: the agreement exists for the caller only if it is
-/// a party to its latest version or its author, as on every other path.
-fn known_to(node: &Node, me: &StixId, agreement: &StixId) -> Result<(Arc<policy::AgreementIndex>, policy::Agreement), Error> {
-    let index = node.agreements.index(&*node.store)?;
-    let Some(latest) = index.agreement(agreement).filter(|a| a.is_party(me) || &a.author == me).cloned() else {
-        return Err(Error::NotFound("no such agreement".into()));
-    };
-    Ok((index, latest))
-}
-
-/// Which of a module's records a [`page`] lists.
-#[derive(Debug, Clone, Default)]
-pub struct Listing {
-    /// Only records of this kind (one of the module's).
-    pub kind: Option<String>,
-    /// Only records naming this record in a `…_ref`/`…_refs` property (the
-    /// messages of a channel, the updates of an action item).
-    pub of: Option<StixId>,
-    /// At most this many versions.
-    pub limit: usize,
-    /// Continue after this cursor (from the previous page).
-    pub after: Option<store::Cursor>,
-}
-
-/// One page of the versions of `module`'s records under `agreement` that
-/// `me` may see, oldest first, as [`Listing`] narrows them; the release of
-/// what it holds logged on `channel`. Read by the index of what records
-/// name (`store::ObservableKey::refers_to`), so a page costs the same in
-/// a channel of a thousand messages as in one of a hundred thousand.
-/// Records naming `of` that belong to another agreement are left out of
-/// the page (it may then hold fewer than `limit`; `more` still tells).
-/// Blocking.
-pub fn page(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, listing: &Listing, channel: &str) -> Result<store::Page, Error> {
-    let types = match &listing.kind {
-        Some(kind) if module.kinds().contains(&kind.as_str()) => vec![kind.clone()],
-        Some(kind) => return Err(Error::Module(partnership::Error::input("kind", format!("{kind} is not a record kind of {}", module.name())))),
-        None => module.kinds().iter().map(|k| (*k).to_owned()).collect(),
-    };
-    let (index, _) = known_to(node, me, agreement)?;
-    let reader = Reader::new(me.clone(), index, Through::AnyShare);
-    let named = listing.of.as_ref().unwrap_or(agreement);
-    let query = Query {
-        types,
-        observables: vec![ObservableKey::refers_to(named.as_str())],
-        versions: Versions::ALL,
-        gate: Some(reader.gate()),
-        limit: Some(listing.limit.max(1)),
-        after: listing.after,
-        ..Query::default()
-    };
-    let mut page = node.store.query(&query)?;
-    if listing.of.is_some() {
-        page.records.retain(|r| {
-            Record::from_stored(&r.json).ok().is_some_and(|rec| &rec.agreement == agreement)
-        });
-    }
-    // Through the one read path: decided again and logged in one call.
-    page.records = ::node::read::Out::new(&node.log, &reader, channel).records(std::mem::take(&mut page.records))?.into_inner();
-    Ok(page)
-}
-
-/// `me` takes `action` of `module` under `agreement` with `input`: the one
-/// record it authors is checked, stored as `me`'s, and returned (its
-/// release to `me` logged on `channel`). Blocking.
-pub fn act(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, action: &str, input: &Map<String, Value>, channel: &str) -> Result<model::Object, Error> {
-    act_at(node, me, agreement, module, action, input, channel, Timestamp::now())
-}
-
-/// [`act`] with the clock given: the record is authored as at `now` (its
-/// `created` and `modified`, and the deadlines its checks judge against).
-/// The demo writes a history of past weeks with it; interfaces use [`act`].
-#[allow(clippy::too_many_arguments)]
-pub fn act_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, action: &str, input: &Map<String, Value>, channel: &str, now: Timestamp) -> Result<model::Object, Error> {
-    let scope = view_at(node, me, agreement, module, channel, now)?;
-    let object = partnership::author(module, action, input, &scope.records, &scope.ctx())?;
-    let options = PutOptions { posted_by: Some(me.to_string()), only_author: true, ..PutOptions::default() };
-    match node.store.put(std::slice::from_ref(&object), &options)?.first() {
-        Some(Outcome::Added(_) | Outcome::Unchanged(_)) => {}
-        Some(Outcome::Conflict(why) | Outcome::NotAuthor(why)) => return Err(Error::Conflict(why.clone())),
-        None => return Err(Error::Store(store::Error::Internal("the store answered nothing for one record".into()))),
-    }
-    ::node::read::authored(&node.log, &scope.reader.partner, channel, &object)?;
-    Ok(object)
-}
-
-/// What needs `me`'s partner, across every agreement whose latest version
-/// names it a party and every module: its inbox (docs/partnership.md#inbox),
-/// overdue entries first, then by due date. Each module's state is read
-/// through the one read path and logged on `channel`, as its view is.
-/// Blocking.
-pub fn inbox(node: &Node, modules: &Modules, me: &StixId, channel: &str) -> Result<Vec<Value>, Error> {
-    let index = node.agreements.index(&*node.store)?;
-    let mut entries: Vec<(bool, Option<String>, Value)> = Vec::new();
-    for agreement in index.agreements_of(me) {
-        for module in modules.iter() {
-            let scope = view(node, me, &agreement, &**module, channel)?;
-            if scope.records.is_empty() {
-                continue;
-            }
-            let ctx = scope.ctx();
-            let state = module.state(&scope.records, &ctx);
-            for need in module.needs(&state, &ctx) {
-                let mut entry = need.to_json();
-                entry["agreement"] = json!(agreement.as_str());
-                entry["agreement_title"] = json!(scope.agreement.terms.title);
-                entry["module"] = json!(module.name());
-                entries.push((need.overdue, need.due, entry));
-            }
-        }
-    }
-    // Overdue first; then what has a due date, soonest first; then the rest.
-    entries.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.is_none().cmp(&b.1.is_none())).then_with(|| a.1.cmp(&b.1)));
-    Ok(entries.into_iter().map(|(_, _, e)| e).collect())
-}
-
-/// Checks a partnership record that arrived from a peer, before it is
-/// stored: for the module that declares its kind, that it belongs to an
-/// agreement, is authored by one of its parties and is valid for the
-/// module on its own ([`partnership::accept`]). A record of an agreement
-/// this node does not know yet is kept unchecked: the release decision
-/// gives it to no one until the agreement arrives, and refusing it would
-/// lose it for good (the cursor moves on). Kinds no module declares
-/// (agreements, ratifications, notices) are checked by `policy`.
-pub fn check_arrival(modules: &Modules, object: &model::Object, index: &policy::AgreementIndex) -> Result<(), String> {
-    let Some(module) = modules.iter().find(|m| m.kinds().contains(&object.object_type())) else {
-        return Ok(());
-    };
-    let record = Record::from_object(object).map_err(|e| e.to_string())?;
-    let Some(agreement) = index.agreement(&record.agreement) else {
-        return Ok(());
-    };
-    let now = Timestamp::now();
-    let state = index.state(&record.agreement, &now);
-    let ctx = Context { me: &record.author, now, agreement, state: &state };
-    partnership::accept(&**module, object, &ctx).map(|_| ()).map_err(|e| e.to_string())
-}
-
-/// The modules as JSON: names, what they are, kinds and actions.
-pub fn describe(modules: &Modules) -> Value {
-    let modules: Vec<Value> = modules
-        .iter()
-        .map(|m| {
-            let actions: Vec<Value> = m.actions().iter().map(|a| json!({ "name": a.name, "about": a.about, "kind": a.kind })).collect();
-            json!({ "name": m.name(), "about": m.about(), "kinds": m.kinds(), "actions": actions })
-        })
-        .collect();
-    json!({ "modules": modules })
-}
-
-/// A module's state as JSON, as the API and the command show it.
-pub fn state_json(module: &dyn Module, scope: &Scope) -> Value {
-    json!({
-        "module": module.name(),
-        "agreement": scope.agreement.id.as_str(),
-        "at": scope.now.to_string(),
-        "records": scope.records.len(),
-        "state": module.state(&scope.records, &scope.ctx()),
-    })
-}
-
 /// `GET /api/v1/inbox`: what needs the caller's partner ([`inbox`]).
 pub(crate) async fn inbox_of(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Result<Response, ApiError> {
-    let (me, node, modules) = (who(&caller)?, Node::of(&state), state.modules.clone());
+    let (me, node, modules) = (who(&caller)?, node_of(&state), state.modules.clone());
     let entries = blocking(move || inbox(&node, &modules, &me, "api")).await?;
     Ok(Json(json!({ "inbox": entries })).into_response())
 }
@@ -376,7 +99,7 @@ pub(crate) async fn show(
     Extension(caller): Extension<Caller>,
     Path((agreement, name)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let (module, agreement, me, node) = (find(&state.modules, &name)?, crate::api::agreement_id(&agreement)?, who(&caller)?, Node::of(&state));
+    let (module, agreement, me, node) = (find(&state.modules, &name)?, crate::api::agreement_id(&agreement)?, who(&caller)?, node_of(&state));
     let json = blocking(move || Ok(state_json(&*module, &view(&node, &me, &agreement, &*module, "api")?))).await?;
     Ok(Json(json).into_response())
 }
@@ -392,7 +115,7 @@ pub(crate) async fn records(
     QueryParams(params): QueryParams<std::collections::HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let bad = |m: String| ApiError::client(StatusCode::BAD_REQUEST, "bad query", m);
-    let (module, agreement, me, node) = (find(&state.modules, &name)?, crate::api::agreement_id(&agreement)?, who(&caller)?, Node::of(&state));
+    let (module, agreement, me, node) = (find(&state.modules, &name)?, crate::api::agreement_id(&agreement)?, who(&caller)?, node_of(&state));
     let max = state.taxii.max_page_size;
     let limit = match params.get("limit") {
         None => max,
@@ -428,7 +151,7 @@ pub(crate) async fn act_on(
     if !caller.can(store::Role::Analyst) {
         return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "partnership actions need the analyst, liaison or admin role"));
     }
-    let (module, agreement, me, node) = (find(&state.modules, &name)?, crate::api::agreement_id(&agreement)?, who(&caller)?, Node::of(&state));
+    let (module, agreement, me, node) = (find(&state.modules, &name)?, crate::api::agreement_id(&agreement)?, who(&caller)?, node_of(&state));
     let object = blocking(move || act(&node, &me, &agreement, &*module, &action, &input, "api")).await?;
     let record: Box<serde_json::value::RawValue> = serde_json::from_slice(object.json()).map_err(|e| ApiError::internal(e.to_string()))?;
     Ok((StatusCode::CREATED, Json(json!({ "record": record }))).into_response())

@@ -57,9 +57,52 @@ impl PeerSecrets {
     }
 }
 
+/// Why a peer was not added: the input at fault, named, or the node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddError {
+    /// The URL is not one the node pulls from.
+    Url(String),
+    /// The partner is unknown here, or hosted here.
+    Partner(String),
+    /// The credential is not one line of visible characters.
+    Token(String),
+    /// The CA certificates cannot be read.
+    Ca(String),
+    /// The node could not keep the record or the credential.
+    Node(String),
+}
+
+impl AddError {
+    /// The input at fault: `url`, `partner`, `token` or `ca_pem`; none when
+    /// the node failed.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            AddError::Url(_) => Some("url"),
+            AddError::Partner(_) => Some("partner"),
+            AddError::Token(_) => Some("token"),
+            AddError::Ca(_) => Some("ca_pem"),
+            AddError::Node(_) => None,
+        }
+    }
+
+    /// What is wrong.
+    pub fn message(&self) -> &str {
+        match self {
+            AddError::Url(m) | AddError::Partner(m) | AddError::Token(m) | AddError::Ca(m) | AddError::Node(m) => m,
+        }
+    }
+}
+
+impl std::fmt::Display for AddError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
 /// Adds a peer: checks the URL, that the partner is one this node knows
 /// and does not host, the credential, and the CA certificates (PEM); keeps
-/// the record and, apart, the credential. Returns the record.
+/// the record and, apart, the credential. Returns the record, or what is
+/// at fault.
 pub fn add(
     registry: &dyn Registry,
     secrets: &PeerSecrets,
@@ -67,21 +110,21 @@ pub fn add(
     partner: &str,
     token: &str,
     ca_pem: Option<String>,
-) -> Result<PeerRecord, String> {
-    check_url(url)?;
-    match registry.partner(partner).map_err(|e| e.to_string())? {
-        None => return Err(format!("{partner}: not a partner this node knows (add it with `entente partner add --identity`)")),
-        Some(p) if p.hosted => return Err(format!("{partner}: a partner hosted on this node is not a peer")),
+) -> Result<PeerRecord, AddError> {
+    check_url(url).map_err(AddError::Url)?;
+    match registry.partner(partner).map_err(|e| AddError::Node(e.to_string()))? {
+        None => return Err(AddError::Partner(format!("{partner}: not a partner this node knows (add it with `entente partner add --identity`)"))),
+        Some(p) if p.hosted => return Err(AddError::Partner(format!("{partner}: a partner hosted on this node is not a peer"))),
         Some(_) => {}
     }
     let token = token.trim();
     if token.is_empty() || token.len() > 4096 || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("the credential must be one line of visible characters".into());
+        return Err(AddError::Token("the credential must be one line of visible characters".into()));
     }
     if let Some(pem) = &ca_pem {
-        let certs = crate::tls::certificates_pem(pem.as_bytes())?;
+        let certs = crate::tls::certificates_pem(pem.as_bytes()).map_err(AddError::Ca)?;
         if certs.is_empty() {
-            return Err("the CA file holds no PEM certificate".into());
+            return Err(AddError::Ca("the CA file holds no PEM certificate".into()));
         }
     }
     let record = PeerRecord {
@@ -91,10 +134,10 @@ pub fn add(
         ca_pem,
         created: model::Timestamp::now().micros(),
     };
-    secrets.write(&record.id, token).map_err(|e| format!("keeping the credential: {e}"))?;
+    secrets.write(&record.id, token).map_err(|e| AddError::Node(format!("keeping the credential: {e}")))?;
     if let Err(e) = registry.put_peer(&record) {
         let _ = secrets.remove(&record.id);
-        return Err(e.to_string());
+        return Err(AddError::Node(e.to_string()));
     }
     Ok(record)
 }

@@ -25,7 +25,7 @@ const BOUND: u64 = 3 * BUDGET + (48 << 20);
 fn post_routes() -> Vec<String> {
     let sources = [
         include_str!("../../../server/src/api.rs"),
-        include_str!("../../../server/src/web/mod.rs"),
+        include_str!("../../../web/src/lib.rs"),
         include_str!("../../../server/src/taxii/mod.rs"),
     ];
     let mut routes: Vec<String> = sources

@@ -15,7 +15,6 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{json, Value};
-use store::Role;
 
 use crate::auth::Caller;
 use crate::detect::{self, Feed, Ready};
@@ -36,39 +35,8 @@ fn flag(params: &HashMap<String, String>, name: &str) -> Result<Option<bool>, Ap
     }
 }
 
-/// Reads observations from a body: one JSON document (a bundle, an array,
-/// one object, or `{"observations": [...], "sight": bool}`) or JSON Lines
-/// (each line an object or a bundle). Malformed lines are reported by number
-/// and skipped.
-pub(crate) fn read_body(body: &[u8], feed: &mut Feed, ready: &mut Vec<Ready>, sight: &mut Option<bool>) -> Vec<String> {
-    let mut errors = Vec::new();
-    if let Ok(doc) = serde_json::from_slice::<Value>(body) {
-        match doc {
-            Value::Object(mut m) if m.contains_key("observations") => {
-                if let Some(s) = m.get("sight").and_then(Value::as_bool) {
-                    sight.get_or_insert(s);
-                }
-                match m.remove("observations") {
-                    Some(Value::Array(items)) => items.into_iter().for_each(|d| feed.push_document(d, ready)),
-                    _ => errors.push("`observations` must be a list".into()),
-                }
-            }
-            doc => feed.push_document(doc, ready),
-        }
-    } else {
-        for (n, line) in body.split(|b| *b == b'\n').enumerate() {
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            match serde_json::from_slice::<Value>(line) {
-                Ok(doc) => feed.push_document(doc, ready),
-                Err(e) => errors.push(format!("line {}: {e}", n + 1)),
-            }
-        }
-    }
-    feed.finish(ready);
-    errors
-}
+/// Reads observations from a body (the node's, [`detect::read_body`]).
+pub(crate) use detect::read_body;
 
 /// `POST /api/v1/detect`: matches observations against the indicators the
 /// caller may see. Query: `sight` (create a sighting per hit, for the
@@ -152,10 +120,8 @@ pub(super) async fn detect(
 /// Seconds a caller refused for want of a worker is told to wait.
 const RETRY_AFTER: &str = "2";
 
-/// Whether the caller's role may create sightings (the web pages follow it).
-pub(crate) fn may_sight(caller: &Caller) -> bool {
-    caller.can(Role::Analyst)
-}
+/// Whether the caller's role may create sightings (the node's rule).
+pub(crate) use detect::may_sight;
 
 /// What one detection run found for a caller.
 pub(crate) use detect::Detection;

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use model::{StixId, Timestamp};
 use serde_json::{json, value::RawValue, Value};
-use store::{Cursor, DateAdded, Outcome, Role, Versions};
+use store::{Cursor, DateAdded, Versions};
 
 use crate::auth::Caller;
 use crate::release::{self, Reader, Through};
@@ -205,43 +205,15 @@ pub(super) struct ShareRequest {
     agreements: Vec<String>,
 }
 
-/// Whether the caller's role may share (store objects under agreements):
-/// the REST API's rule, which the web pages follow.
-pub(crate) fn may_share(caller: &Caller) -> bool {
-    caller.can(Role::Analyst)
-}
-
-/// What became of one object of a share request.
-pub(crate) enum Shared {
-    /// Not a valid STIX object (or its release facts cannot be read): the
-    /// position in the request and why, naming the property at fault.
-    Invalid { index: usize, message: String },
-    /// A valid object: `status` is `stored`, `unchanged` or `refused`
-    /// (`message` then says why).
-    Object { id: String, version: Option<String>, status: &'static str, message: Option<String> },
-}
-
-impl Shared {
-    fn to_json(&self) -> Value {
-        match self {
-            Shared::Invalid { index, message } => json!({ "index": index, "status": "refused", "message": message }),
-            Shared::Object { id, version, status, message } => {
-                let mut v = json!({ "id": id, "version": version, "status": status });
-                if let Some(m) = message {
-                    v["message"] = json!(m);
-                }
-                v
-            }
-        }
-    }
-}
+/// Whether the caller's role may share, and what became of one object
+/// of a share: the node's ([`node::share`]).
+pub(crate) use node::share::{may_share, Shared};
 
 /// Stores the caller's objects (each raw JSON) and shares them under the
 /// named agreements (to which the caller's partner must be a party; 422
-/// otherwise): each object is validated, only its author may version it,
-/// recalls spread to the agreements of earlier versions, and the valid rest
-/// is kept when some are refused. The REST API's and the web pages' share.
-/// The caller's role is checked by the handlers ([`may_share`]).
+/// otherwise) through the node's share ([`node::Node::share`]). The REST
+/// API's and the web pages' share. The caller's role is checked by the
+/// handlers ([`may_share`]).
 pub(crate) async fn share_objects(state: &AppState, caller: &Caller, objects: &[&[u8]], agreements: &[String]) -> Result<Vec<Shared>, ApiError> {
     let me = caller.partner.clone();
     let index = state.agreement_index().await?;
@@ -250,32 +222,15 @@ pub(crate) async fn share_objects(state: &AppState, caller: &Caller, objects: &[
     // thread, through the one write path for partner input: a large share
     // must not hold up the async workers.
     let owned: Vec<Vec<u8>> = objects.iter().map(|o| o.to_vec()).collect();
-    let (node, partner) = (state.services(), caller.partner.clone());
-    let to = node::write::To { shares, author_unnamed: true, ..node::write::To::default() };
-    let shared = !to.shares.is_empty();
-    let fates = crate::blocking(move || {
+    let node = state.services();
+    let (results, reoffered) = crate::blocking(move || {
         let input: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
-        node.put_from(&partner, &input, &to)
+        node.share(&me, &input, shares)
     })
     .await?;
-    if shared && fates.iter().any(|f| matches!(f, node::write::Fate::Offered(_, Outcome::Unchanged(_)))) {
+    if reoffered {
         state.indicators.invalidate();
     }
-    let results = fates
-        .into_iter()
-        .enumerate()
-        .map(|(i, fate)| match fate {
-            node::write::Fate::Invalid(message) => Shared::Invalid { index: i, message },
-            node::write::Fate::Offered(o, outcome) => {
-                let (status, message) = match outcome {
-                    Outcome::Added(_) => ("stored", None),
-                    Outcome::Unchanged(_) => ("unchanged", Some("already stored".to_owned())),
-                    Outcome::Conflict(m) | Outcome::NotAuthor(m) => ("refused", Some(m)),
-                };
-                Shared::Object { id: o.id().to_string(), version: o.version().map(|v| v.as_str().to_owned()), status, message }
-            }
-        })
-        .collect();
     Ok(results)
 }
 
@@ -306,22 +261,7 @@ pub(super) struct ShareStoredRequest {
 
 /// The agreements of a share request: ids of agreements the partner is party to.
 fn agreements_of(index: &policy::AgreementIndex, me: &StixId, requested: &[String]) -> Result<Vec<String>, ApiError> {
-    requested
-        .iter()
-        .map(|raw_id| {
-            StixId::parse(raw_id)
-                .ok()
-                .filter(|id| index.agreement(id).is_some_and(|a| a.is_party(me)))
-                .map(|id| id.to_string())
-                .ok_or_else(|| {
-                    ApiError::client(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "unknown agreement",
-                        format!("`agreements`: {raw_id} is not an agreement your partner is party to"),
-                    )
-                })
-        })
-        .collect()
+    node::share::agreements_of(index, me, requested).map_err(|m| ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "unknown agreement", m))
 }
 
 /// `POST /api/v1/objects/{id}/share`: shares every stored version of an

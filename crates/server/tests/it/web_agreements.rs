@@ -420,6 +420,13 @@ async fn partners_and_peers(backend: Backend) {
     let r = submit(&admin, "/partners", "/peers", &with(&peer("https://node-d.example/taxii2/"), "partner", &node.b)).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("Check the field <code>partner</code>"));
+    // A credential of two words, CA certificates that are none: each its field.
+    for (field, value) in [("token", "two words"), ("ca_pem", "no certificate here"), ("ca_pem", "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n")] {
+        let r = submit(&admin, "/partners", "/peers", &with(&peer("https://node-d.example/taxii2/"), field, value)).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}: {value}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains(&format!("Check the field <code>{field}</code>")), "{field}: {value}: {html}");
+    }
     // Only the node's administrator adds peers, and only with the CSRF token.
     let r = submit(&b, "/partners", "/peers", &peer("https://node-d.example/taxii2/")).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);

@@ -19,8 +19,8 @@ use serde_json::{json, Value};
 
 use super::session::Signed;
 use super::{form, layout, page};
-use crate::detect::{Feed, Ready};
-use crate::AppState;
+use node::detect::{Feed, Ready};
+use crate::Site;
 
 /// Why a pattern is not valid, and where.
 pub(super) struct PatternError {
@@ -161,7 +161,7 @@ fn observations(text: &str) -> Result<Vec<Ready>, String> {
 }
 
 /// `POST /workbench`: checks the pattern and matches it.
-pub(super) async fn run(State(state): State<AppState>, signed: Signed, req: Request) -> Result<Response, Response> {
+pub(super) async fn run(State(state): State<Site>, signed: Signed, req: Request) -> Result<Response, Response> {
     let fields = form::read(&state, req).await?;
     signed.check_csrf(&fields.csrf()).map_err(IntoResponse::into_response)?;
     let (text, observed) = (fields.get("pattern").to_owned(), fields.get("observed").to_owned());
@@ -172,7 +172,7 @@ pub(super) async fn run(State(state): State<AppState>, signed: Signed, req: Requ
         (text, observed, outcome)
     })
     .await
-    .map_err(|e| crate::ApiError::internal(format!("workbench: {e}")).into_response())?;
+    .map_err(|e| crate::Problem::internal(format!("workbench: {e}")).into_response())?;
     let status = if outcome.error.is_some() || outcome.observed_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, Html(workbench(&signed, &text, &observed, &outcome).into_string())).into_response())
 }

@@ -1,4 +1,4 @@
-//! Sign-in with a user name and password (Argon2id, [`crate::auth::verify_password`])
+//! Sign-in with a user name and password (Argon2id, [`node::auth::verify_password`])
 //! or an API token, sessions, sign-out and CSRF for the pages.
 //!
 //! Sessions live on the server, in memory: a map from a random session id
@@ -24,17 +24,18 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
+use axum::Form;
 use maud::html;
-use subtle::ConstantTimeEq;
 
 use super::layout;
-use crate::auth::Caller;
-use crate::{ApiError, AppState};
+use crate::kit::csrf::{forbidden, same};
+pub use crate::kit::csrf::Forbidden;
+use node::auth::Caller;
+use crate::{Problem, Site};
 
 /// How long a session lasts at most, whatever the token's own expiry.
 pub const SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
@@ -99,7 +100,7 @@ impl Sessions {
     }
 
     fn start(&self, principal: Principal) -> String {
-        let (sid, csrf) = (crate::auth::new_secret(), crate::auth::new_secret());
+        let (sid, csrf) = (node::auth::new_secret(), node::auth::new_secret());
         let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         let mut own: Vec<(u64, String)> =
@@ -166,15 +167,6 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-fn same(a: &str, b: &str) -> bool {
-    !a.is_empty() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
-
-fn forbidden() -> Response {
-    let body = layout("Refused", None, html! { p { "This form has expired or did not come from this site. Go back, reload the page and try again." } });
-    (StatusCode::FORBIDDEN, Html(body.into_string())).into_response()
-}
-
 /// A signed-in person: the caller its token acts for, and its session.
 pub struct Signed {
     /// Who the session acts for, from the token's current record.
@@ -196,33 +188,24 @@ impl Signed {
     }
 }
 
-/// A POST whose CSRF token is missing or wrong: 403 with a page saying so.
-pub struct Forbidden;
-
-impl IntoResponse for Forbidden {
-    fn into_response(self) -> Response {
-        forbidden()
-    }
-}
-
-impl FromRequestParts<AppState> for Signed {
+impl FromRequestParts<Site> for Signed {
     type Rejection = Response;
 
     /// A live session whose token is still valid, or a redirect to `/login`.
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Signed, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &Site) -> Result<Signed, Response> {
         let to_login = || Redirect::to("/login").into_response();
         let sid = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(to_login)?;
         let (principal, csrf) = state.web.get(&sid).ok_or_else(to_login)?;
         let registry = state.registry.clone();
-        let (now, node) = (model::Timestamp::now().micros(), state.node.partner.clone());
+        let (now, node) = (model::Timestamp::now().micros(), state.partner.clone());
         let found = crate::blocking(move || {
             let caller = match principal {
                 Principal::Token(id) => match registry.token(&id)? {
-                    Some(t) if !t.revoked && t.expires.is_none_or(|e| e > now) => crate::auth::caller(&t.partner, t.role, t.id, &node)?,
+                    Some(t) if !t.revoked && t.expires.is_none_or(|e| e > now) => node::auth::caller(&t.partner, t.role, t.id, &node)?,
                     _ => return Ok(None),
                 },
                 Principal::User(name) => match registry.user(&name)? {
-                    Some(u) if !u.disabled => crate::auth::user_caller(&u, &node)?,
+                    Some(u) if !u.disabled => node::auth::user_caller(&u, &node)?,
                     _ => return Ok(None),
                 },
             };
@@ -243,10 +226,10 @@ impl FromRequestParts<AppState> for Signed {
 
 /// The sign-in form. A browser that still holds a sign-in cookie keeps its
 /// value, so two tabs showing the form can both submit it.
-fn login_page(status: StatusCode, state: &AppState, headers: &HeaderMap, message: Option<&str>) -> Response {
+fn login_page(status: StatusCode, state: &Site, headers: &HeaderMap, message: Option<&str>) -> Response {
     let nonce = cookie(headers, LOGIN_COOKIE)
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
-        .unwrap_or_else(crate::auth::new_secret);
+        .unwrap_or_else(node::auth::new_secret);
     let body = layout(
         "Sign in",
         None,
@@ -279,46 +262,46 @@ fn login_page(status: StatusCode, state: &AppState, headers: &HeaderMap, message
 }
 
 /// `GET /login`: the sign-in form.
-pub(super) async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(super) async fn login_form(State(state): State<Site>, headers: HeaderMap) -> Response {
     login_page(StatusCode::OK, &state, &headers, None)
 }
 
 /// `POST /login`: checks the token and starts a session.
 pub(super) async fn login(
-    State(state): State<AppState>,
-    connect: Option<Extension<ConnectInfo<crate::ClientAddr>>>,
+    State(state): State<Site>,
+    parts: axum::http::request::Parts,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Problem> {
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if !form.get("csrf").is_some_and(|given| same(given, &expected)) {
         return Ok(forbidden());
     }
-    let ip = connect.map(|c| c.0 .0 .0.ip()).unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let ip = state.host.client_ip(&parts).unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     let field = |k: &str| form.get(k).map(|t| t.trim().to_owned()).unwrap_or_default();
     let by_user = !field("username").is_empty();
     // A password check waits for its turn, and only then asks the limiter:
     // the failures of the checks before it count.
-    let _turn = if by_user { Some(state.web.passwords.acquire().await.map_err(|e| ApiError::internal(e.to_string()))?) } else { None };
+    let _turn = if by_user { Some(state.web.passwords.acquire().await.map_err(|e| Problem::internal(e.to_string()))?) } else { None };
     let (username, password, token) = (field("username"), form.get("password").cloned().unwrap_or_default(), field("token"));
     // Failures count per address and per credential (a user name, a token's
     // id) tried from it. A password can be guessed: one that failed too
     // often from here is not checked from here until its window ends. A
     // credential is never refused for the address's other failures, and a
     // token (whose secret cannot be guessed) is always checked.
-    let credential = if by_user { Some(format!("user:{username}")) } else { crate::auth::token_credential(&token) };
+    let credential = if by_user { Some(format!("user:{username}")) } else { node::auth::token_credential(&token) };
     let guessable = credential.as_deref().filter(|_| by_user);
     if let Some(wait) = guessable.and_then(|c| state.auth_failures.refused(ip, c)) {
         tracing::warn!(%ip, by_user, "sign-in refused: too many failures");
         return Ok(too_many(wait, &state, &headers));
     }
     let registry = state.registry.clone();
-    let (now, node) = (model::Timestamp::now().micros(), state.node.partner.clone());
+    let (now, node) = (model::Timestamp::now().micros(), state.partner.clone());
     let checked = crate::blocking(move || {
         if by_user {
-            Ok(crate::auth::verify_password(&*registry, &username, &password, &node)?.map(|c| (c, Principal::User(username))))
+            Ok(node::auth::verify_password(&*registry, &username, &password, &node)?.map(|c| (c, Principal::User(username))))
         } else {
-            Ok(crate::auth::verify(&*registry, &token, now, &node)?.map(|c| {
+            Ok(node::auth::verify(&*registry, &token, now, &node)?.map(|c| {
                 let id = c.token_id.clone();
                 (c, Principal::Token(id))
             }))
@@ -348,8 +331,8 @@ pub(super) async fn login(
 }
 
 /// The sign-in page answering 429, with how long to wait (`Retry-After`).
-fn too_many(wait: std::time::Duration, state: &AppState, headers: &HeaderMap) -> Response {
-    let secs = crate::auth::retry_after_secs(wait);
+fn too_many(wait: std::time::Duration, state: &Site, headers: &HeaderMap) -> Response {
+    let secs = node::auth::retry_after_secs(wait);
     let message = format!("Too many failed sign-ins. Wait {secs} seconds and try again.");
     let mut r = login_page(StatusCode::TOO_MANY_REQUESTS, state, headers, Some(&message));
     r.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
@@ -357,7 +340,7 @@ fn too_many(wait: std::time::Duration, state: &AppState, headers: &HeaderMap) ->
 }
 
 /// `POST /logout`: ends the session (CSRF checked).
-pub(super) async fn logout(State(state): State<AppState>, signed: Signed, Form(form): Form<HashMap<String, String>>) -> Response {
+pub(super) async fn logout(State(state): State<Site>, signed: Signed, Form(form): Form<HashMap<String, String>>) -> Response {
     if let Err(r) = signed.check_csrf(&form) {
         return r.into_response();
     }

@@ -3,10 +3,10 @@
 //! and the actions the caller may take as forms), the propose form at
 //! `/agreements/new` and the amend form at `/agreements/{id}/amend`.
 //!
-//! The forms call what the REST API calls ([`crate::agreements::propose`],
-//! [`crate::agreements::ratify`], [`crate::agreements::give_notice`]) under
+//! The forms call what the REST API calls ([`node::agreements::propose`],
+//! [`node::agreements::ratify`], [`node::agreements::give_notice`]) under
 //! the same rules: a liaison or an administrator acts
-//! ([`crate::api::must_be_liaison`]), always for its own partner; only the
+//! ([`crate::site::must_be_liaison`]), always for its own partner; only the
 //! proposer amends; only a party ratifies or gives notice. An agreement the
 //! caller's partner is not party to is the same 404 page as a missing one.
 //! Terms the policy crate refuses come back as the form again, 422, with the
@@ -24,35 +24,16 @@ use model::{StixId, Timestamp};
 use policy::{Action, Agreement, AgreementState, Attribution, DataKind, NoticeKind, Reshare};
 use serde_json::{json, Map, Value};
 
-use super::session::{Forbidden, Signed};
+use super::session::Signed;
 use super::{layout, page, WebError};
-use crate::agreements::{self, View};
-use crate::api::{agreement_id, must_be_liaison};
-use crate::{ApiError, AppState};
-
-/// A POST's fields, in order (checkbox groups repeat a name).
-type Pairs = Vec<(String, String)>;
-
-/// A 403 page saying why.
-pub(super) fn refused(signed: &Signed, why: &str) -> Response {
-    let body = layout("Not allowed", Some(signed), html! { p.error role="alert" { (why) } p { a href="/" { "Back to the dashboard" } } });
-    (StatusCode::FORBIDDEN, Html(body.into_string())).into_response()
-}
-
-/// The CSRF check of a POST whose fields are pairs.
-pub(super) fn csrf(signed: &Signed, pairs: &Pairs) -> Result<(), Forbidden> {
-    let form: HashMap<String, String> = pairs.iter().filter(|(k, _)| k == "csrf").cloned().collect();
-    signed.check_csrf(&form)
-}
-
-/// The last value of field `name`, or "".
-pub(super) fn field(pairs: &Pairs, name: &str) -> String {
-    pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
-}
+use crate::kit::form::{csrf, field, not_allowed, Pairs};
+use node::agreements::{self, View};
+use crate::site::{agreement_id, must_be_liaison};
+use crate::{Problem, Site};
 
 fn role_refusal(signed: &Signed) -> Option<Response> {
     must_be_liaison(&signed.caller).err().map(|_| {
-        refused(signed, &format!("Agreements are proposed, amended, ratified and given notice by a liaison or an administrator; you are signed in as {}.", signed.caller.role.as_str()))
+        not_allowed(signed, &format!("Agreements are proposed, amended, ratified and given notice by a liaison or an administrator; you are signed in as {}.", signed.caller.role.as_str()))
     })
 }
 
@@ -62,24 +43,24 @@ fn me(signed: &Signed) -> Result<StixId, WebError> {
 
 /// Runs an agreements call on the blocking pool.
 async fn run<T: Send + 'static>(f: impl FnOnce() -> Result<T, agreements::Error> + Send + 'static) -> Result<Result<T, agreements::Error>, WebError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| WebError::Api(ApiError::internal(e.to_string())))
+    tokio::task::spawn_blocking(f).await.map_err(|e| WebError::Api(Problem::internal(e.to_string())))
 }
 
 /// An agreements error that is not the caller's input: 404, 403 page, or the API's answer.
 fn failed(signed: &Signed, e: agreements::Error) -> Result<Response, WebError> {
     match e {
-        agreements::Error::Forbidden(m) => Ok(refused(signed, &m)),
+        agreements::Error::Forbidden(m) => Ok(not_allowed(signed, &m)),
         agreements::Error::Invalid(m) => {
-            let body = layout("Refused", Some(signed), html! { p.error role="alert" { (m) } p { a href="/agreements" { "Back to the agreements" } } });
+            let body = layout("Refused", Some(signed), html! { p.error role="alert" { (m.message()) } p { a href="/agreements" { "Back to the agreements" } } });
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(body.into_string())).into_response())
         }
-        other => Err(WebError::from(ApiError::from(other))),
+        other => Err(WebError::from(Problem::from(other))),
     }
 }
 
-async fn view_of(state: &AppState, me: &StixId, id: &StixId) -> Result<View, WebError> {
+async fn view_of(state: &Site, me: &StixId, id: &StixId) -> Result<View, WebError> {
     let (store, me, id) = (state.store.clone(), me.clone(), id.clone());
-    run(move || agreements::Book::load(&*store)?.view(&id, &me, &Timestamp::now())).await?.map_err(|e| WebError::from(ApiError::from(e)))
+    run(move || agreements::Book::load(&*store)?.view(&id, &me, &Timestamp::now())).await?.map_err(|e| WebError::from(Problem::from(e)))
 }
 
 fn named<'a>(names: &'a HashMap<String, String>) -> impl Fn(&str) -> String + 'a {
@@ -121,12 +102,12 @@ fn validity(a: &Agreement) -> String {
 }
 
 /// `GET /agreements`.
-pub(super) async fn list(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
+pub(super) async fn list(State(state): State<Site>, signed: Signed) -> Result<Response, WebError> {
     let me = me(&signed)?;
     let store = state.store.clone();
     let now = Timestamp::now();
     let at = now.clone();
-    let views = run(move || Ok(agreements::Book::load(&*store)?.list(&me, &at))).await?.map_err(ApiError::from)?;
+    let views = run(move || Ok(agreements::Book::load(&*store)?.list(&me, &at))).await?.map_err(Problem::from)?;
     let names = super::partner_names(&state).await?;
     let name = named(&names);
     let body = html! {
@@ -164,13 +145,13 @@ struct NoticeFault {
 }
 
 /// `GET /agreements/{id}`.
-pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<Response, WebError> {
+pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Path<String>) -> Result<Response, WebError> {
     let id = agreement_id(&id)?;
     render(&state, &signed, &id, None, StatusCode::OK).await
 }
 
 /// The agreement page, with an error on one of its notice or ratify forms.
-async fn render(state: &AppState, signed: &Signed, id: &StixId, fault: Option<NoticeFault>, status: StatusCode) -> Result<Response, WebError> {
+async fn render(state: &Site, signed: &Signed, id: &StixId, fault: Option<NoticeFault>, status: StatusCode) -> Result<Response, WebError> {
     let me = me(signed)?;
     let view = view_of(state, &me, id).await?;
     let names = super::partner_names(state).await?;
@@ -372,17 +353,13 @@ fn field_of(property: &str) -> &'static str {
     }
 }
 
-/// A refusal of the terms (`…: property `p`: why`) as the field at fault.
-fn fault_of(message: &str) -> Fault {
-    if let Some((_, rest)) = message.split_once("property `") {
-        if let Some((property, why)) = rest.split_once('`') {
-            let field = field_of(property);
-            if !field.is_empty() {
-                return fault(field, why.trim_start_matches(':').trim());
-            }
-        }
+/// A refusal of the terms as the field at fault: the refusal's property
+/// (typed by the node, not read from its message) mapped to its field.
+fn fault_of(refusal: &agreements::Refusal) -> Fault {
+    match refusal.property.as_deref().map(field_of) {
+        Some(field) if !field.is_empty() => fault(field, refusal.why.clone()),
+        _ => fault("", refusal.message()),
     }
-    fault("", message)
 }
 
 impl Fields {
@@ -500,7 +477,7 @@ impl Fields {
 /// The partners a propose or amend form offers: every partner the node
 /// knows (an agreement must be able to name one the caller's partner has no
 /// agreement with yet), and the parties the agreement already has.
-async fn offered(state: &AppState, current: &[StixId]) -> Result<HashMap<String, String>, WebError> {
+async fn offered(state: &Site, current: &[StixId]) -> Result<HashMap<String, String>, WebError> {
     let mut names = super::partner_names(state).await?;
     for p in current {
         names.entry(p.to_string()).or_insert_with(|| p.to_string());
@@ -645,7 +622,7 @@ impl FormPage<'_> {
 }
 
 /// `GET /agreements/new`.
-pub(super) async fn new_form(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
+pub(super) async fn new_form(State(state): State<Site>, signed: Signed) -> Result<Response, WebError> {
     if let Some(r) = role_refusal(&signed) {
         return Ok(r);
     }
@@ -655,7 +632,7 @@ pub(super) async fn new_form(State(state): State<AppState>, signed: Signed) -> R
 }
 
 /// `GET /agreements/{id}/amend`: the form, filled with the current terms.
-pub(super) async fn amend_form(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<Response, WebError> {
+pub(super) async fn amend_form(State(state): State<Site>, signed: Signed, Path(id): Path<String>) -> Result<Response, WebError> {
     let view = match amendable(&state, &signed, &id).await? {
         Ok(view) => view,
         Err(refusal) => return Ok(refusal),
@@ -667,20 +644,20 @@ pub(super) async fn amend_form(State(state): State<AppState>, signed: Signed, Pa
 
 /// The agreement `id` as the caller may amend it, or the page refusing:
 /// the caller's role must allow it, and only the proposer amends.
-async fn amendable(state: &AppState, signed: &Signed, id: &str) -> Result<Result<View, Response>, WebError> {
+async fn amendable(state: &Site, signed: &Signed, id: &str) -> Result<Result<View, Response>, WebError> {
     if let Some(r) = role_refusal(signed) {
         return Ok(Err(r));
     }
     let view = view_of(state, &me(signed)?, &agreement_id(id)?).await?;
     let proposer = view.versions.first().map_or(&view.agreement.author, |v| &v.author);
     if proposer != &me(signed)? {
-        return Ok(Err(refused(signed, "Only the proposer amends an agreement.")));
+        return Ok(Err(not_allowed(signed, "Only the proposer amends an agreement.")));
     }
     Ok(Ok(view))
 }
 
 /// `POST /agreements`: proposes an agreement, then shows it.
-pub(super) async fn propose(State(state): State<AppState>, signed: Signed, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
+pub(super) async fn propose(State(state): State<Site>, signed: Signed, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
     if let Err(r) = csrf(&signed, &pairs) {
         return Ok(r.into_response());
     }
@@ -691,7 +668,7 @@ pub(super) async fn propose(State(state): State<AppState>, signed: Signed, Form(
 }
 
 /// `POST /agreements/{id}/amend`: a new version of the caller's agreement.
-pub(super) async fn amend(State(state): State<AppState>, signed: Signed, Path(id): Path<String>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
+pub(super) async fn amend(State(state): State<Site>, signed: Signed, Path(id): Path<String>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
     if let Err(r) = csrf(&signed, &pairs) {
         return Ok(r.into_response());
     }
@@ -702,7 +679,7 @@ pub(super) async fn amend(State(state): State<AppState>, signed: Signed, Path(id
     submit(&state, &signed, Some(&view.agreement), Fields::from_pairs(&pairs)).await
 }
 
-async fn submit(state: &AppState, signed: &Signed, amending: Option<&Agreement>, fields: Fields) -> Result<Response, WebError> {
+async fn submit(state: &Site, signed: &Signed, amending: Option<&Agreement>, fields: Fields) -> Result<Response, WebError> {
     let me = me(signed)?;
     let partners = offered(state, amending.map_or(&[][..], |a| &a.terms.parties)).await?;
     let form = |fault: &Fault| FormPage { signed, amending, partners: &partners, fields: &fields, fault: Some(fault) }.render(StatusCode::UNPROCESSABLE_ENTITY);
@@ -730,7 +707,7 @@ async fn submit(state: &AppState, signed: &Signed, amending: Option<&Agreement>,
 }
 
 /// `POST /agreements/{id}/ratify`: the caller's partner signs the current version.
-pub(super) async fn ratify(State(state): State<AppState>, signed: Signed, Path(id): Path<String>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
+pub(super) async fn ratify(State(state): State<Site>, signed: Signed, Path(id): Path<String>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
     if let Err(r) = csrf(&signed, &pairs) {
         return Ok(r.into_response());
     }
@@ -747,7 +724,7 @@ pub(super) async fn ratify(State(state): State<AppState>, signed: Signed, Path(i
     }
 }
 
-async fn notice(state: AppState, signed: Signed, id: String, kind: NoticeKind, pairs: Pairs) -> Result<Response, WebError> {
+async fn notice(state: Site, signed: Signed, id: String, kind: NoticeKind, pairs: Pairs) -> Result<Response, WebError> {
     if let Err(r) = csrf(&signed, &pairs) {
         return Ok(r.into_response());
     }
@@ -766,29 +743,29 @@ async fn notice(state: AppState, signed: Signed, id: String, kind: NoticeKind, p
         Ok(_) => {
             Ok(Redirect::to(&format!("/agreements/{id}")).into_response())
         }
-        Err(agreements::Error::Invalid(m)) => render(&state, &signed, &id, Some(refuse(m)), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(agreements::Error::Invalid(m)) => render(&state, &signed, &id, Some(refuse(m.into())), StatusCode::UNPROCESSABLE_ENTITY).await,
         Err(e) => failed(&signed, e),
     }
 }
 
 /// `POST /agreements/{id}/suspend`.
-pub(super) async fn suspend(State(s): State<AppState>, signed: Signed, Path(id): Path<String>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
+pub(super) async fn suspend(State(s): State<Site>, signed: Signed, Path(id): Path<String>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
     notice(s, signed, id, NoticeKind::Suspension, pairs).await
 }
 
 /// `POST /agreements/{id}/resume`.
-pub(super) async fn resume(State(s): State<AppState>, signed: Signed, Path(id): Path<String>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
+pub(super) async fn resume(State(s): State<Site>, signed: Signed, Path(id): Path<String>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
     notice(s, signed, id, NoticeKind::Resumption, pairs).await
 }
 
 /// `POST /agreements/{id}/withdraw`.
-pub(super) async fn withdraw(State(s): State<AppState>, signed: Signed, Path(id): Path<String>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
+pub(super) async fn withdraw(State(s): State<Site>, signed: Signed, Path(id): Path<String>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
     notice(s, signed, id, NoticeKind::Withdrawal, pairs).await
 }
 
 /// `POST /agreements/{id}/notices/{notice}/cancel`: the caller's partner
 /// cancels a notice it gave that has not taken effect yet.
-pub(super) async fn cancel_notice(State(state): State<AppState>, signed: Signed, Path((id, notice)): Path<(String, String)>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
+pub(super) async fn cancel_notice(State(state): State<Site>, signed: Signed, Path((id, notice)): Path<(String, String)>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
     if let Err(r) = csrf(&signed, &pairs) {
         return Ok(r.into_response());
     }

@@ -8,9 +8,9 @@
 //! for its author or the node's administrator the release decision per
 //! partner).
 //!
-//! Both read through the caller's release gate ([`crate::release::Reader`],
-//! with the REST API's own [`crate::api::objects::visible_versions`] and
-//! [`crate::detect::correlate`]), and hand out only what the one read path
+//! Both read through the caller's release gate ([`node::release::Reader`],
+//! with the REST API's own [`crate::Site::visible_versions`] and
+//! [`node::detect::correlate`]), and hand out only what the one read path
 //! ([`node::read`]) released and logged under the channel `web`.
 
 use std::sync::Arc;
@@ -24,9 +24,9 @@ use store::{Record, Versions};
 
 use super::session::Signed;
 use super::{layout, page, WebError};
-use crate::api::objects::visible_versions;
-use crate::release::{Reader, Through};
-use crate::{detect, ApiError, AppState};
+use node::release::{Reader, Through};
+use node::detect;
+use crate::{Problem, Site};
 
 /// Objects per page of search results.
 const PAGE: usize = 50;
@@ -100,8 +100,8 @@ fn name_of(v: &Value) -> String {
 
 /// The results of a search, newest first: records shown, and the cursor of
 /// the next page with the `date_added` it goes back from.
-async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str) -> Result<(Vec<Record>, Option<(String, i64)>), WebError> {
-    let bad = |m: String| WebError::Api(ApiError::client(axum::http::StatusCode::BAD_REQUEST, "bad request", m));
+async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context: &str) -> Result<(Vec<Record>, Option<(String, i64)>), WebError> {
+    let bad = |m: String| WebError::Api(Problem::client(axum::http::StatusCode::BAD_REQUEST, "bad request", m));
     if !s.observable.trim().is_empty() {
         // `kind:value`, as the REST API's /observables/{type}/{value}.
         let (kind, value) = s.observable.trim().split_once(':').ok_or_else(|| bad("observable: write it as type:value, e.g. ipv4-addr:198.51.100.7".into()))?;
@@ -229,7 +229,7 @@ async fn find(state: &AppState, reader: &Arc<Reader>, s: &Search, context: &str)
 }
 
 /// `GET /intel`.
-pub(super) async fn search(State(state): State<AppState>, signed: Signed, UrlQuery(s): UrlQuery<Search>) -> Result<Response, WebError> {
+pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(s): UrlQuery<Search>) -> Result<Response, WebError> {
     let reader = state.reader(&signed.caller.partner, Through::AnyShare).await?;
     let context = format!("web|{}|{}", signed.caller.partner, s.link());
     let (records, next) = find(&state, &reader, &s, &context).await?;
@@ -237,7 +237,7 @@ pub(super) async fn search(State(state): State<AppState>, signed: Signed, UrlQue
     let author = |r: &Record| r.created_by_ref.as_ref().map(|a| names.get(a).cloned().unwrap_or_else(|| a.clone())).unwrap_or_default();
     // The author list offers the partners the caller may know of (need to
     // know, as `GET /api/v1/partners`), and the platform's definitions.
-    let known = crate::api::partners_known_to(&state, &signed.caller).await?;
+    let known = state.partners_known_to(&signed.caller).await?;
     let mut sorted_names: Vec<(String, String)> = known.into_iter().map(|p| (p.id, p.name)).collect();
     sorted_names.push((policy::ext::ENTENTE_IDENTITY.to_owned(), super::PLATFORM.to_owned()));
     sorted_names.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
@@ -303,38 +303,26 @@ fn value(v: &Value) -> Markup {
 /// How many sightings an object page lists.
 const SIGHTINGS: usize = 50;
 
-/// What the store says about a version's author signature.
-enum Sig {
-    /// Authored by a partner this node hosts: its node signs when it serves it.
-    Here,
-    /// A kept signature that verifies with the author's key.
-    Verified,
-    /// A source's object (its author is no partner here): a kept signature
-    /// of the partner that vouched for it, verified with that partner's key.
-    Vouched(String),
-    /// A kept signature that does not verify (or names another signer).
-    Invalid,
-    /// No signature kept, or no key known for the author.
-    Unchecked(&'static str),
+/// A version's signature status, as the node tells it.
+use node::provenance::Status as Sig;
+
+/// A signature status in words.
+fn sig_text(sig: &Sig) -> &'static str {
+    match sig {
+        Sig::Here => "authored on this node (signed when served)",
+        Sig::Verified => "verified with the author's key",
+        Sig::Vouched(_) => "verified with the key of the partner that vouches for its source",
+        Sig::Invalid => "does not verify",
+        Sig::Unchecked(why) => why,
+    }
 }
 
-impl Sig {
-    fn text(&self) -> &'static str {
-        match self {
-            Sig::Here => "authored on this node (signed when served)",
-            Sig::Verified => "verified with the author's key",
-            Sig::Vouched(_) => "verified with the key of the partner that vouches for its source",
-            Sig::Invalid => "does not verify",
-            Sig::Unchecked(why) => why,
-        }
-    }
-
-    fn class(&self) -> &'static str {
-        match self {
-            Sig::Here | Sig::Verified | Sig::Vouched(_) => "ok",
-            Sig::Invalid => "bad",
-            Sig::Unchecked(_) => "none",
-        }
+/// A signature status's style class.
+fn sig_class(sig: &Sig) -> &'static str {
+    match sig {
+        Sig::Here | Sig::Verified | Sig::Vouched(_) => "ok",
+        Sig::Invalid => "bad",
+        Sig::Unchecked(_) => "none",
     }
 }
 
@@ -348,37 +336,20 @@ struct Facts {
     release: Option<Vec<(String, bool, String)>>,
 }
 
-async fn facts_of(state: &AppState, reader: &Arc<Reader>, signed: &Signed, versions: &[Record], id: &StixId) -> Result<Facts, WebError> {
+async fn facts_of(state: &Site, reader: &Arc<Reader>, signed: &Signed, versions: &[Record], id: &StixId) -> Result<Facts, WebError> {
     let index = state.agreement_index().await?;
     let author = versions.iter().rev().find_map(|r| r.created_by_ref.clone());
     let node_admin = signed.caller.node_admin;
     let explain = node_admin || author.as_deref() == Some(signed.caller.partner.as_str());
     // The release table names the partners the caller may know of only.
-    let known: Vec<String> = if explain { crate::api::partners_known_to(state, &signed.caller).await?.into_iter().map(|p| p.id).collect() } else { Vec::new() };
+    let known: Vec<String> = if explain { state.partners_known_to(&signed.caller).await?.into_iter().map(|p| p.id).collect() } else { Vec::new() };
     let (store, registry, r, versions, target) = (state.store.clone(), state.registry.clone(), reader.clone(), versions.to_vec(), id.to_string());
     let agreements = state.agreements.clone();
     let (signatures, sightings, more_sightings, release) = crate::blocking(move || {
         let partners = registry.partners()?;
         let hosted = |p: &str| partners.iter().any(|x| x.hosted && x.id == p);
-        let keys_wanted: Vec<(String, i64)> = versions.iter().map(|v| (v.id.clone(), v.version_micros)).collect();
-        let kept = store.signatures(&keys_wanted)?;
         let keys = agreements.keys(&*store)?;
-        let signatures = versions
-            .iter()
-            .map(|v| {
-                let Some(author) = v.created_by_ref.as_deref() else { return Sig::Unchecked("no author named") };
-                if hosted(author) {
-                    return Sig::Here;
-                }
-                let Some(s) = kept.iter().find(|s| s.id == v.id && s.version_micros == v.version_micros) else { return Sig::Unchecked("none kept") };
-                let Some(key) = StixId::parse(author).ok().and_then(|a| keys.get(&a).cloned()) else {
-                    // A source's object: the partner that held it vouches.
-                    let Some(key) = StixId::parse(&s.signer).ok().and_then(|a| keys.get(&a).cloned()) else { return Sig::Unchecked("author's key unknown") };
-                    return if policy::provenance::verify_object(&v.json, &s.value, &key) { Sig::Vouched(s.signer.clone()) } else { Sig::Invalid };
-                };
-                if s.signer == author && policy::provenance::verify_object(&v.json, &s.value, &key) { Sig::Verified } else { Sig::Invalid }
-            })
-            .collect::<Vec<_>>();
+        let signatures = node::provenance::status_of(&*store, &keys, &hosted, &versions)?;
         // Sightings of it: the visible sightings indexed under what they are
         // of (`sighting_of_ref`); the JSON is checked too, so a key collision
         // could hide a sighting but never show another object's.
@@ -398,19 +369,8 @@ async fn facts_of(state: &AppState, reader: &Arc<Reader>, signed: &Signed, versi
             .filter(|rec| serde_json::from_slice::<Value>(&rec.json).ok().and_then(|v| v.get("sighting_of_ref").and_then(Value::as_str).map(|s| s == target)).unwrap_or(false))
             .collect();
         let release = explain.then(|| {
-            let now = Timestamp::now();
             let latest = versions.last().expect("a shown object has a version");
-            partners
-                .iter()
-                .filter(|p| Some(p.id.as_str()) != latest.created_by_ref.as_deref() && known.contains(&p.id))
-                .filter_map(|p| StixId::parse(&p.id).ok().map(|id| (p.id.clone(), id)))
-                .map(|(p, recipient)| {
-                    let d = crate::release::decide_record(latest, &recipient, &now, &Through::AnyShare, &index);
-                    let name = partners.iter().find(|x| x.id == p).map_or(p.as_str(), |x| x.name.as_str());
-                    let why = crate::release::explain_record(latest, &recipient, name, &d, &now, &index);
-                    (p, d.is_allowed(), why)
-                })
-                .collect()
+            node::release::explain_to(latest, &partners, &known, &index, &Timestamp::now())
         });
         Ok((signatures, sightings, more, release))
     })
@@ -420,11 +380,11 @@ async fn facts_of(state: &AppState, reader: &Arc<Reader>, signed: &Signed, versi
 }
 
 /// `GET /intel/{id}`.
-pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<Response, WebError> {
+pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Path<String>) -> Result<Response, WebError> {
     let id = StixId::parse(&id).map_err(|_| WebError::NotFound)?;
     let me = signed.caller.partner.clone();
     let reader = state.reader(&signed.caller.partner, Through::AnyShare).await?;
-    let versions = visible_versions(&state, &reader, &id, "web").await?.into_inner();
+    let versions = state.visible_versions(&reader, &id, "web").await?.into_inner();
     let Some(latest) = versions.last().cloned() else { return Err(WebError::NotFound) };
     let object = json_of(&latest);
     let names = super::author_names(&state).await?;
@@ -438,7 +398,7 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path(id)
         .collect();
     // A received object: the agreement it arrived under and its holder here,
     // for a reader party to that agreement.
-    let received = crate::release::held_by(&latest)
+    let received = node::release::held_by(&latest)
         .and_then(|via| index.agreement(&via.agreement).filter(|x| x.is_party(&me)).map(|x| (x.terms.title.clone(), via.holder.to_string())));
     // A source's object (docs/sources.md): the author it names is no
     // partner here; the partner that holds it (here, or on the node it came
@@ -496,7 +456,7 @@ pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path(id)
             thead { tr { th scope="col" { "Version" } th scope="col" { "Added" } th scope="col" { "Author's signature" } } }
             tbody {
                 @for (v, sig) in versions.iter().zip(&facts.signatures).rev() {
-                    tr { td { (v.version) } td { (v.date_added.to_string()) } td { span class={ "sig " (sig.class()) } { (sig.text()) @if let Sig::Vouched(by) = sig { " (" (partner(by)) ")" } } } }
+                    tr { td { (v.version) } td { (v.date_added.to_string()) } td { span class={ "sig " (sig_class(sig)) } { (sig_text(sig)) @if let Sig::Vouched(by) = sig { " (" (partner(by)) ")" } } } }
                 }
             }
         }

@@ -5,12 +5,9 @@
 //! administrator the peers with their sync status.
 //!
 //! Counts show no object, so they are not entries in the release log; the
-//! objects behind them are logged when a page shows them. Counting reads
-//! every visible object, so a partner's counts are kept and reused while
-//! the store has had nothing added ([`Dashboards`]).
-
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+//! objects behind them are logged when a page shows them. The counting is
+//! the node's ([`node::overview`]), kept per partner while the store has
+//! had nothing added ([`Dashboards`]).
 
 use axum::extract::State;
 use axum::response::Response;
@@ -18,70 +15,14 @@ use maud::html;
 use model::Timestamp;
 
 use super::session::Signed;
-use super::{chart, layout, page, WebError};
-use crate::release::Through;
-use crate::AppState;
+use crate::kit::chart;
+use super::{layout, page, WebError};
+use node::overview::{Counts, DAYS};
+use crate::Site;
 
-/// How many days the arrivals table and chart cover.
-const DAYS: usize = 30;
+pub use node::overview::Dashboards;
 
 const DAY_MICROS: i64 = 86_400_000_000;
-
-/// How long a partner's counts are reused at most.
-const FRESH_MICROS: i64 = 60_000_000;
-
-/// A write may carry a date added a little before it commits: a count
-/// trusts nothing added within this long before it began.
-const SLACK_MICROS: i64 = 2_000_000;
-
-/// The dashboards counted lately, per partner. A load reuses its partner's
-/// counts while nothing was added to the store since (one indexed probe),
-/// the agreements' index is the same one, and they are under a minute old;
-/// otherwise it counts again. A deletion shows within that minute.
-#[derive(Default)]
-pub struct Dashboards {
-    counted: Mutex<HashMap<String, Arc<Counts>>>,
-}
-
-impl Dashboards {
-    fn get(&self, partner: &str) -> Option<Arc<Counts>> {
-        self.counted.lock().unwrap_or_else(|p| p.into_inner()).get(partner).cloned()
-    }
-
-    fn keep(&self, partner: &str, counts: Arc<Counts>) {
-        let mut counted = self.counted.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Timestamp::now().micros();
-        counted.retain(|_, c| now - c.at < FRESH_MICROS);
-        counted.insert(partner.to_owned(), counts);
-    }
-}
-
-/// What the dashboard counts in one pass over the visible objects.
-#[derive(Default)]
-struct Counts {
-    /// When it was counted (microseconds).
-    at: i64,
-    /// The agreements' index it was counted under (its address).
-    index: usize,
-    by_type: BTreeMap<String, usize>,
-    by_author: BTreeMap<String, usize>,
-    /// Per author, objects (new or new versions) added on each of the last
-    /// [`DAYS`] days, oldest first: index `DAYS - 1` is the last 24 hours.
-    arrivals: BTreeMap<String, [u64; DAYS]>,
-}
-
-impl Counts {
-    fn add(&mut self, now: i64, object_type: String, author: String, date_added: i64) {
-        *self.by_type.entry(object_type).or_default() += 1;
-        let age = now.saturating_sub(date_added).max(0) / DAY_MICROS;
-        if let Ok(age) = usize::try_from(age) {
-            if age < DAYS {
-                self.arrivals.entry(author.clone()).or_insert([0; DAYS])[DAYS - 1 - age] += 1;
-            }
-        }
-        *self.by_author.entry(author).or_default() += 1;
-    }
-}
 
 /// `(key, count)` pairs, largest count first (ties by key).
 fn most_first<'a>(counts: impl Iterator<Item = (&'a String, u64)>) -> Vec<(&'a String, u64)> {
@@ -101,41 +42,21 @@ fn day_labels(now: i64) -> Vec<String> {
 }
 
 /// `GET /`.
-pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
+pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Response, WebError> {
     let me = signed.caller.partner.clone();
     let index = state.agreement_index().await?;
     let node_admin = signed.caller.node_admin;
-    let cached = state.dashboards.get(signed.caller.partner.as_str()).filter(|c| c.index == Arc::as_ptr(&index) as usize && Timestamp::now().micros() - c.at < FRESH_MICROS);
-    let reader = crate::release::Reader::new(me.clone(), index.clone(), Through::AnyShare);
-    let (store, registry) = (state.store.clone(), state.registry.clone());
+    let (store, registry, dashboards) = (state.store.clone(), state.registry.clone(), state.dashboards.clone());
     let names = super::author_names(&state).await?;
     let (counts, views, peers) = crate::blocking(move || {
-        // Reused when nothing was added since it was counted (an indexed probe).
-        let unchanged = |c: &Counts| {
-            let probe = store::Query { added_after: Some(c.at - SLACK_MICROS), versions: store::Versions::ALL, limit: Some(1), ..store::Query::default() };
-            store.query(&probe).map(|p| p.records.is_empty())
-        };
-        let counts = match cached {
-            Some(c) if unchanged(&c)? => c,
-            _ => {
-                let now = Timestamp::now().micros();
-                let mut counts = Counts { at: now, index: Arc::as_ptr(&index) as usize, ..Counts::default() };
-                let q = store::Query { versions: store::Versions::LAST, gate: Some(reader.gate()), ..store::Query::default() };
-                store.scan(&q, &mut |r| {
-                    counts.add(now, r.object_type, r.created_by_ref.unwrap_or_default(), r.date_added.0);
-                    Ok(())
-                })?;
-                Arc::new(counts)
-            }
-        };
-        let views = crate::agreements::Book::load(&*store)
+        let counts = dashboards.count(&*store, &index, &me)?;
+        let views = node::agreements::Book::load(&*store)
             .map_err(|e| store::Error::Internal(e.to_string()))?
             .list(&me, &Timestamp::now());
         let peers = if node_admin { registry.peers()? } else { Vec::new() };
         Ok((counts, views, peers))
     })
     .await?;
-    state.dashboards.keep(signed.caller.partner.as_str(), counts.clone());
     let now = counts.at;
     let Counts { by_type, by_author, arrivals, .. } = &*counts;
     // Largest first.

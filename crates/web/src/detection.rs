@@ -2,11 +2,11 @@
 //! uploaded (what `POST /api/v1/detect` accepts: a bundle, an array, one
 //! object, `{"observations": [...]}`, or JSON Lines) and shows the hits on
 //! the indicators the caller may see, through the REST API's own run
-//! ([`crate::api::detect::detect_for`]: the release gate before and after
+//! ([`crate::Host::detect`]: the release gate before and after
 //! matching, the indicators hit logged under the channel `web`).
 //!
 //! `/detection/sightings` creates sightings for one hit or for all, the
-//! way the API and the command line do ([`crate::detect::record_sightings`]:
+//! way the API and the command line do ([`node::detect::record_sightings`]:
 //! authored by the caller's partner, for the indicator's author alone). The
 //! form carries the observations that hit, and detection runs again on
 //! them, so a sighting is only ever made of a hit the caller may see now.
@@ -21,12 +21,12 @@ use maud::{html, Markup};
 use model::StixId;
 use serde_json::{json, Value};
 
-use super::form::{self, Fields};
+use crate::kit::form::{self, Fields};
 use super::session::Signed;
 use super::{layout, page};
-use crate::api::detect::{detect_for, may_sight, read_body, Detection};
-use crate::detect::{Feed, Hit, Ready};
-use crate::{ApiError, AppState};
+use node::detect::{may_sight, read_body, Detection};
+use node::detect::{Feed, Hit, Ready};
+use crate::{Problem, Site};
 
 /// At most this many hits are listed on the results page.
 const MAX_HITS_SHOWN: usize = 500;
@@ -70,7 +70,7 @@ async fn off_runtime(fields: Fields) -> Result<(Fields, (Vec<Ready>, Vec<String>
         (fields, read)
     })
     .await
-    .map_err(|e| ApiError::internal(format!("reading observations: {e}")).into_response())
+    .map_err(|e| Problem::internal(format!("reading observations: {e}")).into_response())
 }
 
 /// The observations of the `observations` field and the `file`, each read
@@ -103,12 +103,12 @@ fn hit_key(h: &Hit) -> String {
 }
 
 /// Runs detection for the caller on observations, through the API's run.
-async fn run(state: &AppState, signed: &Signed, ready: Vec<Ready>) -> Result<Detection, ApiError> {
-    detect_for(state, &signed.caller, ready, true, false, "web").await
+async fn run(state: &Site, signed: &Signed, ready: Vec<Ready>) -> Result<Detection, Problem> {
+    state.host.detect(signed.caller.clone(), ready).await
 }
 
 /// `POST /detection`: the hits, with sighting forms for analysts.
-pub(super) async fn detect(State(state): State<AppState>, signed: Signed, req: Request) -> Result<Response, Response> {
+pub(super) async fn detect(State(state): State<Site>, signed: Signed, req: Request) -> Result<Response, Response> {
     let fields = form::read(&state, req).await?;
     signed.check_csrf(&fields.csrf()).map_err(IntoResponse::into_response)?;
     let (fields, (ready, errors)) = off_runtime(fields).await?;
@@ -193,7 +193,7 @@ pub(super) async fn detect(State(state): State<AppState>, signed: Signed, req: R
 /// the form carries; a sighting is made for each hit named in `hit`
 /// fields, or for every hit with `every=1`; then to the sighting, or, when
 /// there are several, a page listing the sightings just made.
-pub(super) async fn sightings(State(state): State<AppState>, signed: Signed, req: Request) -> Result<Response, Response> {
+pub(super) async fn sightings(State(state): State<Site>, signed: Signed, req: Request) -> Result<Response, Response> {
     let fields = form::read(&state, req).await?;
     signed.check_csrf(&fields.csrf()).map_err(IntoResponse::into_response)?;
     if !may_sight(&signed.caller) {
@@ -215,7 +215,7 @@ pub(super) async fn sightings(State(state): State<AppState>, signed: Signed, req
             (h.indicator.id.clone(), text(&v, "name"), author, h.agreement.clone())
         })
         .collect();
-    let ids = crate::blocking(move || crate::detect::record_sightings(&*store, &me, &hits).map_err(store::Error::Internal))
+    let ids = crate::blocking(move || node::detect::record_sightings(&*store, &me, &hits).map_err(store::Error::Internal))
         .await
         .map_err(IntoResponse::into_response)?;
     let made: Vec<(String, &(String, String, String, Option<StixId>))> = ids.into_iter().zip(&about).filter_map(|(id, a)| Some((id?, a))).collect();

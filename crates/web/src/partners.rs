@@ -1,8 +1,8 @@
 //! The partners page at `/partners`: the partners the caller may know of
-//! (the REST API's rule, [`crate::api::partners_known_to`]) with their STIX
+//! (the REST API's rule, [`crate::Site::partners_known_to`]) with their STIX
 //! ids, whether this node hosts them, and their public keys; for the node's
 //! administrator, the peers this node pulls from with their sync status,
-//! and a form that adds one (`POST /peers`, [`crate::peers::add`], as
+//! and a form that adds one (`POST /peers`, [`crate::Host::add_peer`], as
 //! `entente peer add` does).
 //!
 //! A peer's credential goes from the form to its 0600 file and nowhere
@@ -20,11 +20,10 @@ use maud::{html, Markup};
 use model::{StixId, Timestamp};
 use sha2::{Digest, Sha256};
 
-use super::agreements::{csrf, field, refused};
+use crate::kit::form::{csrf, field, not_allowed};
 use super::session::Signed;
 use super::{layout, WebError};
-use crate::peers::PeerSecrets;
-use crate::{ApiError, AppState};
+use crate::{Problem, Site};
 
 /// A partner's public key: base64, and its SHA-256 fingerprint in groups.
 struct Key {
@@ -43,13 +42,13 @@ struct PeerForm {
 }
 
 /// `GET /partners`.
-pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
+pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Response, WebError> {
     render(&state, &signed, PeerForm::default(), StatusCode::OK).await
 }
 
-async fn render(state: &AppState, signed: &Signed, form: PeerForm, status: StatusCode) -> Result<Response, WebError> {
+async fn render(state: &Site, signed: &Signed, form: PeerForm, status: StatusCode) -> Result<Response, WebError> {
     let admin = signed.caller.node_admin;
-    let partners = crate::api::partners_known_to(state, &signed.caller).await?;
+    let partners = state.partners_known_to(&signed.caller).await?;
     let (store, registry, ids) = (state.store.clone(), state.registry.clone(), partners.iter().map(|p| p.id.clone()).collect::<Vec<_>>());
     let agreements = state.agreements.clone();
     let (keys, peers, remote) = crate::blocking(move || {
@@ -87,7 +86,7 @@ async fn render(state: &AppState, signed: &Signed, form: PeerForm, status: Statu
                     tr {
                         th scope="row" { (p.name) }
                         td { code { (p.id) } }
-                        td { @if p.id == state.node.partner { "this node's own" } @else if p.hosted { "hosted on this node" } @else { "remote" } }
+                        td { @if p.id == state.partner { "this node's own" } @else if p.hosted { "hosted on this node" } @else { "remote" } }
                         td { @if let Some(k) = key { code { (k.public) } } @else { "not known" } }
                         td { @if let Some(k) = key { code { (k.fingerprint) } } }
                     }
@@ -132,28 +131,28 @@ async fn render(state: &AppState, signed: &Signed, form: PeerForm, status: Statu
 }
 
 /// `POST /peers` (the node's administrator): adds a peer as `entente peer add` does.
-pub(super) async fn add_peer(State(state): State<AppState>, signed: Signed, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+pub(super) async fn add_peer(State(state): State<Site>, signed: Signed, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
     if let Err(r) = csrf(&signed, &pairs) {
         return Ok(r.into_response());
     }
     if !signed.caller.node_admin {
-        return Ok(refused(&signed, "Peers are the node administrator's: only an admin of the node's own partner adds them."));
+        return Ok(not_allowed(&signed, "Peers are the node administrator's: only an admin of the node's own partner adds them."));
     }
     let (url, partner, token, ca) = (field(&pairs, "url").trim().to_owned(), field(&pairs, "partner"), field(&pairs, "token"), field(&pairs, "ca_pem"));
     let mut form = PeerForm { url: url.clone(), partner: partner.clone(), ca_pem: ca.clone(), fault: None };
     // What the person can fix is named by its field; anything else failed here.
-    let fault = if let Err(m) = crate::peers::check_url(&url) {
+    let fault = if let Err(m) = state.host.check_peer_url(&url) {
         Some(("url", m))
     } else if token.trim().is_empty() {
         Some(("token", "give the credential that peer issued to this node".to_owned()))
     } else {
-        let (registry, secrets) = (state.registry.clone(), PeerSecrets::beside(&state.keys));
+        let (registry, host) = (state.registry.clone(), state.host.clone());
         let ca_pem = (!ca.trim().is_empty()).then_some(ca);
         let added = crate::blocking(move || {
             if registry.partner(&partner)?.is_none_or(|p| p.hosted) {
                 return Ok(Err(("partner", "choose a partner hosted elsewhere that this node knows".to_owned())));
             }
-            Ok(crate::peers::add(&*registry, &secrets, &url, &partner, &token, ca_pem).map_err(|m| ("", m)))
+            Ok(host.add_peer(&url, &partner, &token, ca_pem).map_err(|r| (r.field.unwrap_or_default(), r.message)))
         })
         .await?;
         match added {
@@ -161,9 +160,8 @@ pub(super) async fn add_peer(State(state): State<AppState>, signed: Signed, Form
                 tracing::info!(peer = %peer.id, url = %peer.url, partner = %peer.partner, token = %signed.caller.token_id, "peer added on the web");
                 return Ok(Redirect::to("/partners").into_response());
             }
-            Err(("", m)) if m.starts_with("the credential") => Some(("token", m)),
-            Err(("", m)) if m.starts_with("CA certificates") || m.starts_with("the CA file") => Some(("ca_pem", m)),
-            Err(("", m)) => return Err(WebError::Api(ApiError::internal(format!("adding a peer: {m}")))),
+            // The field at fault is the server's typed answer, not read from its text.
+            Err(("", m)) => return Err(WebError::Api(Problem::internal(format!("adding a peer: {m}")))),
             Err(f) => Some(f),
         }
     };
@@ -174,7 +172,7 @@ pub(super) async fn add_peer(State(state): State<AppState>, signed: Signed, Form
 /// The peers with their sync status: last sync, lag, failures, what was
 /// pulled and refused, the cursor and the last error (the partners page and
 /// the node administrator's dashboard).
-pub(super) fn peers_table(state: &AppState, peers: &[store::PeerRecord], name: &dyn Fn(&str) -> String) -> Markup {
+pub(super) fn peers_table(state: &Site, peers: &[store::PeerRecord], name: &dyn Fn(&str) -> String) -> Markup {
     html! {
         table {
             thead {
@@ -186,7 +184,7 @@ pub(super) fn peers_table(state: &AppState, peers: &[store::PeerRecord], name: &
             }
             tbody {
                 @for p in peers {
-                    @let s = state.sync.get(&p.id).unwrap_or_default();
+                    @let s = state.host.peer_status(&p.id);
                     tr {
                         td { (p.url) }
                         td { (name(&p.partner)) }

@@ -1,9 +1,9 @@
 //! Module pages: `/agreements/{id}/modules/{module}`, one page per
 //! registered partnership module under an agreement, drawn from the
-//! module's state (read through [`crate::modules::view`], so through the
+//! module's state (read through [`node::modules::view`], so through the
 //! caller's release gate and logged), and the forms of its actions, posted
 //! to `/agreements/{id}/modules/{module}/actions/{action}` and handed to
-//! [`crate::modules::act`] after the CSRF check. The dialogue module gets a
+//! [`node::modules::act`] after the CSRF check. The dialogue module gets a
 //! channel page (threads, a compose form per channel, a reply form per
 //! message), the objectives module a page of objectives (a progress bar
 //! per KPI, the progress chart, an endorse button); other modules show
@@ -20,12 +20,12 @@ use maud::{html, Markup};
 use model::StixId;
 use serde_json::{Map, Value};
 
-use super::agreements::csrf;
+use crate::kit::form::csrf;
 use super::session::Signed;
 use super::{layout, WebError};
-use crate::api::agreement_id;
-use crate::modules::{self, Node};
-use crate::{ApiError, AppState};
+use crate::site::agreement_id;
+use node::modules;
+use crate::{Problem, Site};
 
 /// A POST's fields, in order.
 type Pairs = Vec<(String, String)>;
@@ -41,19 +41,19 @@ struct Fault {
 }
 
 /// The page of `module` under agreement `id`.
-pub(super) async fn show(State(state): State<AppState>, signed: Signed, Path((id, module)): Path<(String, String)>) -> Result<Response, WebError> {
+pub(super) async fn show(State(state): State<Site>, signed: Signed, Path((id, module)): Path<(String, String)>) -> Result<Response, WebError> {
     let id = agreement_id(&id)?;
     render(&state, &signed, &id, &module, None, StatusCode::OK).await
 }
 
-async fn render(state: &AppState, signed: &Signed, id: &StixId, name: &str, fault: Option<Fault>, status: StatusCode) -> Result<Response, WebError> {
-    let module = modules::find(&state.modules, name).map_err(ApiError::from)?;
-    let (node, me, aid) = (Node::of(state), signed.caller.partner.clone(), id.clone());
+async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, fault: Option<Fault>, status: StatusCode) -> Result<Response, WebError> {
+    let module = modules::find(&state.modules, name).map_err(Problem::from)?;
+    let (node, me, aid) = (state.modules_node(), signed.caller.partner.clone(), id.clone());
     let m = module.clone();
     let json = tokio::task::spawn_blocking(move || modules::view(&node, &me, &aid, &*m, "web").map(|scope| modules::state_json(&*m, &scope)))
         .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(ApiError::from)?;
+        .map_err(|e| Problem::internal(e.to_string()))?
+        .map_err(Problem::from)?;
     let names = super::partner_names(state).await?;
     let who = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let base = format!("/agreements/{id}/modules/{}", module.name());
@@ -158,7 +158,7 @@ fn objectives(signed: &Signed, base: &str, state: &Value, who: &dyn Fn(&str) -> 
                 @let _ = { dates.sort(); dates.dedup(); };
                 @let series = weighted_shares(&kpis, &dates);
                 @if !dates.is_empty() {
-                    (super::chart::stacked_bars("The objective's progress over time (percent; each KPI's weighted share)", &dates, &series))
+                    (crate::kit::chart::stacked_bars("The objective's progress over time (percent; each KPI's weighted share)", &dates, &series))
                 }
                 @if o["awaiting"].as_array().is_some_and(|a| a.iter().any(|p| p.as_str() == Some(me))) {
                     form method="post" action={ (base) "/actions/endorse" } {
@@ -183,29 +183,29 @@ fn generic(state: &Value, actions: &[partnership::Action]) -> Markup {
 }
 
 /// Runs an action of a module from its form.
-pub(super) async fn act(State(state): State<AppState>, signed: Signed, Path((id, name, action)): Path<(String, String, String)>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
+pub(super) async fn act(State(state): State<Site>, signed: Signed, Path((id, name, action)): Path<(String, String, String)>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
     if let Err(r) = csrf(&signed, &pairs) {
         return Ok(r.into_response());
     }
     // The role the REST actions need (docs/modules.md).
     if !signed.caller.can(store::Role::Analyst) {
-        return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "partnership actions need the analyst, liaison or admin role").into());
+        return Err(Problem::client(StatusCode::FORBIDDEN, "forbidden", "partnership actions need the analyst, liaison or admin role").into());
     }
     let id = agreement_id(&id)?;
-    let module = modules::find(&state.modules, &name).map_err(ApiError::from)?;
+    let module = modules::find(&state.modules, &name).map_err(Problem::from)?;
     // Every field but the token, as a string; empty ones left out.
     let input: Map<String, Value> = pairs.iter().filter(|(k, v)| k != "csrf" && !v.is_empty()).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
     let about = input.get("reply_to").or_else(|| input.get("channel")).and_then(Value::as_str).unwrap_or_default().to_owned();
     let typed = input.get("text").or_else(|| input.get("title")).and_then(Value::as_str).unwrap_or_default().to_owned();
-    let (node, me, aid, m, act) = (Node::of(&state), signed.caller.partner.clone(), id.clone(), module.clone(), action.clone());
-    let done = tokio::task::spawn_blocking(move || modules::act(&node, &me, &aid, &*m, &act, &input, "web")).await.map_err(|e| ApiError::internal(e.to_string()))?;
+    let (node, me, aid, m, act) = (state.modules_node(), signed.caller.partner.clone(), id.clone(), module.clone(), action.clone());
+    let done = tokio::task::spawn_blocking(move || modules::act(&node, &me, &aid, &*m, &act, &input, "web")).await.map_err(|e| Problem::internal(e.to_string()))?;
     match done {
         Ok(_) => Ok(Redirect::to(&format!("/agreements/{id}/modules/{}", module.name())).into_response()),
         Err(modules::Error::Module(partnership::Error::Invalid { property, reason, .. })) => {
             let fault = Fault { action, about, field: property, message: reason, typed };
             render(&state, &signed, &id, &name, Some(fault), StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(e) => Err(ApiError::from(e).into()),
+        Err(e) => Err(Problem::from(e).into()),
     }
 }
 

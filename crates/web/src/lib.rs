@@ -2,8 +2,11 @@
 //! ([`dashboard`]), intelligence search and object pages ([`intel`]),
 //! agreements ([`agreements`]), partners and peers ([`partners`]), sharing
 //! ([`share`]), detection ([`detection`]) and the pattern workbench
-//! ([`workbench`]); upload bodies are read by [`form`], charts drawn by
-//! [`chart`].
+//! ([`workbench`]) and the partnership modules ([`modules`]), made with
+//! the [`kit`] (layout, security headers, form bodies, charts). The pages
+//! are a crate of their own: the server mounts [`router`] over a [`Site`]
+//! (the node's services and records) and does the few things only it can
+//! through [`Host`]; this crate knows nothing of the server.
 //!
 //! Pages are rendered on the server with `maud`, whose templates are checked
 //! at compile time and escape every string they interpolate: partner-supplied
@@ -15,25 +18,26 @@
 //! without the script.
 //!
 //! Pages read like the REST API: through the caller partner's release gate
-//! ([`crate::release::Reader`]), with every object shown recorded in the
+//! ([`node::release::Reader`]), with every object shown recorded in the
 //! release log under the channel `web`. A page for an object the caller may
 //! not see is the same 404 as for one that does not exist.
 //!
 //! A later page follows the same pattern: a file here with its handlers,
 //! taking [`session::Signed`] (which redirects to `/login` when there is no
-//! live session), rendering through [`layout`], and checking
+//! live session), rendering through [`kit::layout`], and checking
 //! [`session::Signed::check_csrf`] on every POST.
 
 mod agreements;
-mod chart;
 mod dashboard;
 mod detection;
-mod form;
+mod error;
 mod intel;
+pub mod kit;
 mod modules;
 mod partners;
 pub mod session;
 mod share;
+mod site;
 mod workbench;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -42,22 +46,21 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use maud::{html, Markup, DOCTYPE};
+use maud::html;
 
 pub use dashboard::Dashboards;
+pub use error::Problem;
+pub use kit::CSP;
 pub use session::Sessions;
+pub use site::{Answer, Host, PeerSync, Refused, Site};
 
-use crate::{ApiError, AppState};
-
-/// The Content-Security-Policy of every page.
-/// Scripts only from the node itself (`/static/workbench.js`), never inline.
-pub const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+use kit::{form, layout, page, secure};
 
 const STYLE: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("workbench.js");
 
-/// The web routes.
-pub fn router(state: AppState) -> Router<AppState> {
+/// The web routes over `site`, for any state of the router that merges them.
+pub fn router<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
     Router::new()
         .route("/", get(dashboard::show))
         .route("/login", get(session::login_form).post(session::login))
@@ -87,8 +90,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/static/icon.svg", get(icon))
         .route("/favicon.ico", get(icon))
         .route("/static/workbench.js", get(script))
-        .layer(axum::middleware::from_fn_with_state(state, with_navigation))
+        .layer(axum::middleware::from_fn_with_state(site.clone(), with_navigation))
         .layer(axum::middleware::from_fn(security_headers))
+        .with_state(site)
 }
 
 /// A GET of a path that only takes a form's POST (a refresh, a bookmark):
@@ -118,7 +122,7 @@ fn error_page(status: StatusCode, e: &ErrorPage, signed: Option<&session::Signed
 /// Gives an error page of the web routes ([`WebError`]) the navigation of
 /// the session that asked for it: the session is only looked up when the
 /// page is an error.
-async fn with_navigation(State(state): State<AppState>, req: Request, next: Next) -> Response {
+async fn with_navigation(State(state): State<Site>, req: Request, next: Next) -> Response {
     let headers = req.headers().clone();
     let r = next.run(req).await;
     let Some(e) = r.extensions().get::<ErrorPage>().cloned() else { return r };
@@ -129,7 +133,7 @@ async fn with_navigation(State(state): State<AppState>, req: Request, next: Next
 }
 
 /// The live session of a request with these headers, if any.
-async fn signed_in(state: &AppState, headers: axum::http::HeaderMap) -> Option<session::Signed> {
+async fn signed_in(state: &Site, headers: axum::http::HeaderMap) -> Option<session::Signed> {
     use axum::extract::FromRequestParts;
     let (mut parts, ()) = Request::new(()).into_parts();
     parts.headers = headers;
@@ -138,7 +142,7 @@ async fn signed_in(state: &AppState, headers: axum::http::HeaderMap) -> Option<s
 
 /// Unknown paths outside the APIs: the not-found page, with the navigation
 /// when signed in (the node's router falls back to it).
-pub async fn not_found(State(state): State<AppState>, req: Request) -> Response {
+pub async fn not_found(State(state): State<Site>, req: Request) -> Response {
     let signed = signed_in(&state, req.headers().clone()).await;
     error_page(StatusCode::NOT_FOUND, &not_found_page(), signed.as_ref())
 }
@@ -167,70 +171,22 @@ async fn security_headers(req: Request, next: Next) -> Response {
     r
 }
 
-fn secure(r: &mut Response) {
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
-}
-
-/// A whole page: the header (with navigation and sign-out when signed in),
-/// then `body`.
-pub(crate) fn layout(title: &str, signed: Option<&session::Signed>, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Entente" }
-                link rel="stylesheet" href="/static/style.css";
-                link rel="icon" type="image/svg+xml" href="/static/icon.svg";
-            }
-            body {
-                a.skip href="#main" { "Skip to the content" }
-                header {
-                    a.brand href="/" { "Entente" }
-                    @if let Some(s) = signed {
-                        nav aria-label="Main" {
-                            a href="/" { "Dashboard" }
-                            a href="/intel" { "Intelligence" }
-                            a href="/share" { "Share" }
-                            a href="/detection" { "Detection" }
-                            a href="/workbench" { "Workbench" }
-                            a href="/agreements" { "Agreements" }
-                            a href="/partners" { "Partners" }
-                        }
-                        form.signout method="post" action="/logout" {
-                            input type="hidden" name="csrf" value=(s.csrf);
-                            span.who { (s.partner_name) " · " (s.caller.role.as_str()) }
-                            button type="submit" { "Sign out" }
-                        }
-                    }
-                }
-                main #main tabindex="-1" { h1 { (title) } (body) }
-            }
-        }
-    }
-}
-
 /// Why a page could not be shown.
 pub(crate) enum WebError {
     /// No such page or object, or one the caller may not see.
     NotFound,
     /// Anything else, answered as the API answers it (5xx tell nothing internal).
-    Api(ApiError),
+    Api(Problem),
 }
 
 impl From<node::Error> for WebError {
     fn from(e: node::Error) -> Self {
-        WebError::from(ApiError::from(e))
+        WebError::from(Problem::from(e))
     }
 }
 
-impl From<ApiError> for WebError {
-    fn from(e: ApiError) -> Self {
+impl From<Problem> for WebError {
+    fn from(e: Problem) -> Self {
         if e.status() == StatusCode::NOT_FOUND {
             WebError::NotFound
         } else {
@@ -260,22 +216,22 @@ impl IntoResponse for WebError {
 pub(crate) const PLATFORM: &str = "Entente (the platform's definitions)";
 
 /// The names of the partners the node knows, by identity id.
-pub(crate) async fn partner_names(state: &AppState) -> Result<std::collections::HashMap<String, String>, ApiError> {
+pub(crate) async fn partner_names(state: &Site) -> Result<std::collections::HashMap<String, String>, Problem> {
     let registry = state.registry.clone();
-    crate::blocking(move || Ok(registry.partners()?.into_iter().map(|p| (p.id, p.name)).collect())).await
+    blocking(move || Ok(registry.partners()?.into_iter().map(|p| (p.id, p.name)).collect())).await
 }
 
 /// Names for authors: the partners', and the platform's own identity (the
 /// author of Entente's extension definitions).
-pub(crate) async fn author_names(state: &AppState) -> Result<std::collections::HashMap<String, String>, ApiError> {
+pub(crate) async fn author_names(state: &Site) -> Result<std::collections::HashMap<String, String>, Problem> {
     let mut names = partner_names(state).await?;
     names.insert(policy::ext::ENTENTE_IDENTITY.to_owned(), PLATFORM.to_owned());
     Ok(names)
 }
 
 /// A page for a request refused before its handler answered: its body
-/// ([`crate::body`]) or the framework's rejection of it.
-pub(crate) fn refused(status: StatusCode, title: &str, message: String) -> Response {
+/// (the server's) or the framework's rejection of it.
+pub fn refused(status: StatusCode, title: &str, message: String) -> Response {
     let mut chars = title.chars();
     let title: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
     let mut r = form::refused(status, &title, message);
@@ -288,7 +244,12 @@ pub(crate) fn refused(status: StatusCode, title: &str, message: String) -> Respo
     r
 }
 
-/// A rendered page, 200.
-pub(crate) fn page(markup: Markup) -> Response {
-    Html(markup.into_string()).into_response()
+/// Runs a blocking store call on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> store::Result<T> + Send + 'static) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Problem::internal(format!("store task failed: {e}")))?.map_err(Problem::from)
+}
+
+/// Runs a blocking service call ([`node`]) on the blocking pool.
+pub(crate) async fn service<T: Send + 'static>(f: impl FnOnce() -> node::Result<T> + Send + 'static) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Problem::internal(format!("service task failed: {e}")))?.map_err(Problem::from)
 }

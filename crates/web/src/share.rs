@@ -2,9 +2,9 @@
 //! bundle, an array or one object) and shares it under the agreements
 //! chosen; `/share/indicator` makes one indicator from a form, authored by
 //! the caller's partner. Both go through the REST API's own share
-//! ([`crate::api::objects::share_objects`]: validation, only the author
+//! ([`crate::Site::share_objects`]: validation, only the author
 //! versions an object, recalls spread, the valid rest kept when some
-//! objects are refused) and its role rule ([`crate::api::objects::may_share`]);
+//! objects are refused) and its role rule ([`node::share::may_share`]);
 //! others see a page saying they cannot share, and their POSTs are 403.
 //!
 //! The agreements offered are those in force that the caller's partner is
@@ -20,12 +20,12 @@ use model::{StixId, Timestamp};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-use super::form::{self, Fields};
+use crate::kit::form::{self, Fields};
 use super::session::Signed;
 use super::workbench::{self, PatternError};
 use super::{layout, page, WebError};
-use crate::api::objects::{may_share, share_objects, Shared};
-use crate::{ApiError, AppState};
+use node::share::{may_share, Shared};
+use crate::{Problem, Site};
 
 /// An agreement that may be chosen: its id and title.
 pub(super) struct Choice {
@@ -34,7 +34,7 @@ pub(super) struct Choice {
 }
 
 /// The agreements in force now that the caller's partner is party to.
-pub(super) async fn agreements_in_force(state: &AppState, signed: &Signed) -> Result<Vec<Choice>, ApiError> {
+pub(super) async fn agreements_in_force(state: &Site, signed: &Signed) -> Result<Vec<Choice>, Problem> {
     let me = signed.caller.partner.clone();
     let index = state.agreement_index().await?;
     let now = Timestamp::now();
@@ -163,7 +163,7 @@ fn cannot_share(signed: &Signed, status: StatusCode) -> Response {
 }
 
 /// `GET /share`.
-pub(super) async fn show(State(state): State<AppState>, signed: Signed) -> Result<Response, WebError> {
+pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Response, WebError> {
     if !may_share(&signed.caller) {
         return Ok(cannot_share(&signed, StatusCode::OK));
     }
@@ -261,7 +261,7 @@ fn documents(fields: &Fields) -> Result<Vec<String>, String> {
 }
 
 /// `POST /share`: stores what was pasted or uploaded and shares it.
-pub(super) async fn share(State(state): State<AppState>, signed: Signed, req: Request) -> Result<Response, Response> {
+pub(super) async fn share(State(state): State<Site>, signed: Signed, req: Request) -> Result<Response, Response> {
     let fields = form::read(&state, req).await?;
     signed.check_csrf(&fields.csrf()).map_err(IntoResponse::into_response)?;
     if !may_share(&signed.caller) {
@@ -284,7 +284,7 @@ pub(super) async fn share(State(state): State<AppState>, signed: Signed, req: Re
         return Err(refuse("There is no object in that.".to_owned()));
     }
     let raws: Vec<&[u8]> = sent.iter().map(|r| r.get().as_bytes()).collect();
-    let results = match share_objects(&state, &signed.caller, &raws, &fields.all("agreement")).await {
+    let results = match state.share_objects(&signed.caller, &raws, &fields.all("agreement")).await {
         Ok(r) => r,
         Err(e) if e.status().is_client_error() => return Err(refuse(e.description().to_owned())),
         Err(e) => return Err(e.into_response()),
@@ -331,7 +331,7 @@ fn indicator(d: &Draft, author: &str) -> Result<(String, Vec<u8>), DraftError> {
 }
 
 /// `POST /share/indicator`: makes the indicator, shares it, and shows it.
-pub(super) async fn share_indicator(State(state): State<AppState>, signed: Signed, req: Request) -> Result<Response, Response> {
+pub(super) async fn share_indicator(State(state): State<Site>, signed: Signed, req: Request) -> Result<Response, Response> {
     let fields = form::read(&state, req).await?;
     signed.check_csrf(&fields.csrf()).map_err(IntoResponse::into_response)?;
     if !may_share(&signed.caller) {
@@ -347,7 +347,7 @@ pub(super) async fn share_indicator(State(state): State<AppState>, signed: Signe
         Ok(made) => made,
         Err(e) => return Err(refuse(draft, e)),
     };
-    let result = match share_objects(&state, &signed.caller, &[json.as_slice()], &draft.agreements).await {
+    let result = match state.share_objects(&signed.caller, &[json.as_slice()], &draft.agreements).await {
         Ok(mut r) => r.pop(),
         Err(e) if e.status().is_client_error() => return Err(refuse(draft, DraftError::Other(e.description().to_owned()))),
         Err(e) => return Err(e.into_response()),

@@ -1,7 +1,9 @@
-//! Form bodies of the pages that take pasted or uploaded STIX: URL-encoded
+//! Forms: the fields of a plain POST as pairs, its CSRF check ([`csrf`],
+//! through [`Signed::check_csrf`]) and the 403 page ([`not_allowed`]); and form
+//! bodies of the pages that take pasted or uploaded STIX: URL-encoded
 //! or `multipart/form-data`, read up to the node's maximum content length
 //! (the TAXII and REST limit, `max_content_length`) and answered 413 with
-//! a page beyond it. The node's body rule ([`crate::body`]) has refused a
+//! a page beyond it. The node's body rule (the server's) has refused a
 //! larger body before it gets here; the limit here is its backstop.
 
 use std::collections::HashMap;
@@ -13,7 +15,8 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::html;
 
 use super::layout;
-use crate::AppState;
+use crate::session::{Forbidden, Signed};
+use crate::Site;
 
 /// The fields of a submitted form: text fields in order (a name may repeat,
 /// as checkboxes do), and the files chosen (empty file inputs left out).
@@ -46,7 +49,7 @@ impl Fields {
 }
 
 /// A page for a refused body.
-pub(super) fn refused(status: StatusCode, title: &str, message: String) -> Response {
+pub(crate) fn refused(status: StatusCode, title: &str, message: String) -> Response {
     let body = layout(title, None, html! { p.error role="alert" { (message) } p { "Go back and try again." } });
     (status, Html(body.into_string())).into_response()
 }
@@ -58,8 +61,8 @@ fn too_large(limit: u64) -> Response {
 
 /// Reads a form body, URL-encoded or multipart, of at most the node's
 /// maximum content length: 413 beyond, 400 when it cannot be read.
-pub(crate) async fn read(state: &AppState, req: Request) -> Result<Fields, Response> {
-    let limit = state.taxii.max_content_length;
+pub(crate) async fn read(state: &Site, req: Request) -> Result<Fields, Response> {
+    let limit = state.max_content_length;
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large(limit));
@@ -93,4 +96,24 @@ pub(crate) async fn read(state: &AppState, req: Request) -> Result<Fields, Respo
     } else {
         Err(refused(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported form", "Send the form as a browser does (URL-encoded or multipart).".to_owned()))
     }
+}
+
+/// A POST's fields, in order (checkbox groups repeat a name).
+pub(crate) type Pairs = Vec<(String, String)>;
+
+/// A 403 page saying why.
+pub(crate) fn not_allowed(signed: &Signed, why: &str) -> Response {
+    let body = layout("Not allowed", Some(signed), html! { p.error role="alert" { (why) } p { a href="/" { "Back to the dashboard" } } });
+    (StatusCode::FORBIDDEN, Html(body.into_string())).into_response()
+}
+
+/// The CSRF check of a POST whose fields are pairs.
+pub(crate) fn csrf(signed: &Signed, pairs: &Pairs) -> Result<(), Forbidden> {
+    let form: HashMap<String, String> = pairs.iter().filter(|(k, _)| k == "csrf").cloned().collect();
+    signed.check_csrf(&form)
+}
+
+/// The last value of field `name`, or "".
+pub(crate) fn field(pairs: &Pairs, name: &str) -> String {
+    pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
 }

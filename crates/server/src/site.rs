@@ -1,0 +1,58 @@
+//! What the server does for the web pages ([`web::Host`]): detection under
+//! the node's request budgets and workers (the REST API's run), adding a
+//! peer, the sync status of each peer, and a request's client address.
+
+use std::net::IpAddr;
+
+use axum::extract::ConnectInfo;
+use axum::http::request::Parts;
+use node::detect::{Detection, Ready};
+use node::Caller;
+
+use crate::{ApiError, AppState, ClientAddr};
+
+/// The server's state, as the pages' host.
+pub struct Hosted(pub AppState);
+
+/// An error of the REST API's run as the pages answer it.
+fn problem(e: ApiError) -> web::Problem {
+    if e.status().is_server_error() {
+        // Already logged where it was made.
+        web::Problem::client(e.status(), "internal error", "")
+    } else {
+        web::Problem::client(e.status(), "cannot do that", e.description())
+    }
+}
+
+impl web::Host for Hosted {
+    fn detect(&self, caller: Caller, ready: Vec<Ready>) -> web::Answer<Result<Detection, web::Problem>> {
+        let state = self.0.clone();
+        Box::pin(async move { crate::api::detect::detect_for(&state, &caller, ready, true, false, "web").await.map_err(problem) })
+    }
+
+    fn check_peer_url(&self, url: &str) -> Result<(), String> {
+        crate::peers::check_url(url)
+    }
+
+    fn add_peer(&self, url: &str, partner: &str, token: &str, ca_pem: Option<String>) -> Result<store::PeerRecord, web::Refused> {
+        let secrets = crate::peers::PeerSecrets::beside(&self.0.keys);
+        crate::peers::add(&*self.0.registry, &secrets, url, partner, token, ca_pem).map_err(|e| web::Refused { field: e.field(), message: e.message().to_owned() })
+    }
+
+    fn peer_status(&self, id: &str) -> web::PeerSync {
+        let s = self.0.sync.get(id).unwrap_or_default();
+        web::PeerSync {
+            last_sync: s.last_sync,
+            last_error: s.last_error,
+            failures: s.failures,
+            pulled: s.pulled,
+            refused: s.refused,
+            cursor: s.cursor,
+            lag_seconds: s.lag_seconds,
+        }
+    }
+
+    fn client_ip(&self, parts: &Parts) -> Option<IpAddr> {
+        parts.extensions.get::<ConnectInfo<ClientAddr>>().map(|c| c.0 .0.ip())
+    }
+}
