@@ -40,6 +40,7 @@ pub type Modules = Arc<[Arc<dyn Module>]>;
 pub fn registered() -> Modules {
     #[allow(unused_mut)]
     let mut modules: Vec<Arc<dyn Module>> = vec![
+        Arc::new(crisis::Crisis),
         Arc::new(dialogue::Dialogue),
         Arc::new(disputes::Disputes),
         Arc::new(exercises::Exercises),
