@@ -93,6 +93,7 @@ pub fn act(action: &str, input: &Map<String, Value>, records: &Records, ctx: &Co
                 }
             }
             p.insert("tasks".into(), Value::Array(tasks));
+            label(&mut p);
             Ok(Draft::new(CRISIS, p))
         }
         "add-task" => {
@@ -237,7 +238,15 @@ fn task_input(t: Value, now: &str) -> Result<Value, Error> {
 fn of_crisis(crisis: &Record, mut p: Map<String, Value>) -> Map<String, Value> {
     p.insert(CRISIS_REF.into(), Value::from(crisis.id.as_str()));
     p.insert(EXERCISE.into(), Value::Bool(types::is_exercise(crisis)));
+    label(&mut p);
     p
+}
+
+/// An exercise record carries the exercise label (`types::EXERCISE_LABEL`).
+fn label(p: &mut Map<String, Value>) {
+    if p.get(EXERCISE) == Some(&Value::Bool(true)) {
+        p.insert("labels".into(), Value::from(vec![types::EXERCISE_LABEL]));
+    }
 }
 
 /// The crisis `input.crisis` names, not closed.

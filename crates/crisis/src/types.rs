@@ -42,6 +42,9 @@ pub const CRISIS_REF: &str = "crisis_ref";
 /// its records.
 pub const EXERCISE: &str = "exercise";
 
+/// The label every exercise record carries (`policy`'s exercise label).
+pub const EXERCISE_LABEL: &str = policy::ext::EXERCISE_LABEL;
+
 /// The phases of a crisis, in order.
 pub const PHASES: &[&str] = &["alert", "activation", "response", "recovery", "review"];
 /// Severities (CAP/EDXL), most severe first.
@@ -246,6 +249,13 @@ fn exercise(record: &Record, agreement: &Agreement) -> Result<(), Error> {
         Some(Value::Bool(b)) => *b,
         _ => return Err(Error::invalid(&record.id, EXERCISE, "is required: true (an exercise) or false (real)")),
     };
+    // Exercise records also carry the label that marks exercise data for
+    // the rest of the node (docs/agreements.md); real ones do not.
+    let labelled = record.properties.get("labels").and_then(Value::as_array).is_some_and(|l| l.iter().any(|x| x.as_str() == Some(EXERCISE_LABEL)));
+    if labelled != flag {
+        let why = if flag { format!("an exercise record carries the label {EXERCISE_LABEL}") } else { format!("a real record does not carry the label {EXERCISE_LABEL}") };
+        return Err(Error::invalid(&record.id, "labels", why));
+    }
     if !agreement.terms.scope.data_kind.covers(flag) {
         let why = if flag { "covers real data only: no exercise record under it" } else { "covers exercise data only: no real record under it" };
         return Err(Error::invalid(&record.id, EXERCISE, format!("agreement {} {why}", agreement.id)));

@@ -342,6 +342,15 @@ fn bad_input_is_refused_naming_the_property_and_nothing_is_stored() {
         Err(Error::Invalid { property, .. }) => assert_eq!(property, "exercise"),
         other => panic!("an exercise crisis arrived under a real-only agreement: {other:?}"),
     }
+    // An exercise record is exercise data for the rest of the node too (its label), and must say so.
+    assert!(policy::ObjectFacts::from_object(&made).unwrap().exercise, "{}", made.to_value());
+    let mut unlabelled = made.to_value();
+    unlabelled.as_object_mut().unwrap().remove("labels");
+    let unlabelled = model::Object::from_value(unlabelled).unwrap();
+    match partnership::accept(&Crisis, &unlabelled, &World::new().ctx(1, &at("2026-06-01T00:01:00Z"))) {
+        Err(Error::Invalid { property, .. }) => assert_eq!(property, "labels"),
+        other => panic!("an exercise crisis without its label arrived: {other:?}"),
+    }
 }
 
 #[test]
