@@ -176,3 +176,26 @@ fn an_exercise_crisis_from_an_endorsed_playbook_runs_across_three_nodes_with_one
     assert_eq!(leaked.len(), 0, "{leaked:?}");
     assert_eq!(missing.len(), 0, "{missing:?}");
 }
+
+/// The demo's crisis (crates/entente/src/cmd/demo/crisis.rs) as each
+/// nation's node shows it, read through `api` (a nation, a path): under the
+/// exercise programme, an active exercise with open tasks, a situation
+/// report from each nation and a committed assistance request, the same
+/// picture on every node.
+pub(crate) fn demo_crisis(api: &dyn Fn(&str, &str) -> Value) {
+    let mut pictures = Vec::new();
+    for name in ["Aurelia", "Borealis", "Caledonia"] {
+        let list = api(name, "/api/v1/agreements");
+        let programme = list["agreements"].as_array().unwrap().iter().find(|a| a["title"] == "Aurelia–Borealis–Caledonia exercise programme");
+        let programme = programme.unwrap_or_else(|| panic!("{name}: {list}"))["id"].as_str().unwrap().to_owned();
+        let state = api(name, &format!("/api/v1/agreements/{programme}/modules/crisis"));
+        let c = state["state"]["crises"][0].clone();
+        assert_eq!((c["status"].as_str(), c["distribution_status"].as_str()), (Some("active"), Some("Exercise")), "{name}: {state}");
+        assert_eq!(c["sitreps"].as_array().map(Vec::len), Some(3), "{name}: {c}");
+        assert_eq!((c["assistance"][0]["stage"].as_str(), c["assistance"][0]["committed"].as_f64()), (Some("commit"), Some(3.0)), "{name}: {c}");
+        assert!(c["open_tasks"].as_array().is_some_and(|t| t.len() >= 2), "{name}: {c}");
+        pictures.push(c);
+    }
+    assert!(pictures.iter().all(|p| *p == pictures[0]), "the nodes derive different pictures: {pictures:?}");
+    println!("demo: an exercise crisis on each node, {} open tasks, {} acknowledgement breach(es)", pictures[0]["open_tasks"].as_array().map_or(0, Vec::len), pictures[0]["breaches"]["acknowledge"]);
+}
