@@ -171,18 +171,22 @@ fn picture(c: &Record, of: &[&Record], records: &Records, ctx: &Context<'_>) -> 
         })
         .collect();
 
-    // Tasks, moved by their assignee's updates since the assignment.
+    // Tasks, moved by their assignee's updates since the assignment (each
+    // task's updates found once, not by a scan of every record per task).
+    let mut updates_of: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
+    for r in of.iter().filter(counts).filter(|r| r.kind == TASK_UPDATE) {
+        if let Some(key) = str_of(r, "task") {
+            updates_of.entry(key).or_default().push(r);
+        }
+    }
     let mut tasks = Vec::new();
     let mut open = Vec::new();
     for t in types::tasks(c) {
         let key = t.get("key").and_then(Value::as_str).unwrap_or_default();
         let assignee = t.get("assignee_ref").and_then(Value::as_str).unwrap_or_default();
         let Some(assigned) = t.get("assigned_at").and_then(Value::as_str).and_then(|s| Timestamp::parse(s).ok()) else { continue };
-        let updates: Vec<&&Record> = of
-            .iter()
-            .filter(counts)
-            .filter(|r| r.kind == TASK_UPDATE && str_of(r, "task") == Some(key) && r.author.as_str() == assignee && r.created >= assigned)
-            .collect();
+        let updates: Vec<&Record> =
+            updates_of.get(key).map(Vec::as_slice).unwrap_or_default().iter().copied().filter(|r| r.author.as_str() == assignee && r.created >= assigned).collect();
         let last = updates.last();
         let status = last.and_then(|u| str_of(u, "status")).unwrap_or("open");
         let acknowledged = updates.first().map(|u| u.created.clone());
