@@ -58,11 +58,16 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             .args(args.iter().skip(1))
             .arg("--dir")
             .arg(work.join("modules"))),
+        "crisis" => sh(Command::new("cargo")
+            .args(["run", "--release", "--quiet", "-p", "entente-server", "--example", "crisis_read", "--"])
+            .args(args.iter().skip(1))
+            .arg("--dir")
+            .arg(work.join("crisis"))),
         "all" => {
             import(&bin, &work, objects)?;
             crate::bench_taxii::run(root, &bin, &work, &[])
         }
-        other => bail!("unknown benchmark {other}; try import, taxii, postgres, release, modules, detect, sync or pattern"),
+        other => bail!("unknown benchmark {other}; try import, taxii, postgres, release, modules, crisis, detect, sync or pattern"),
     }
 }
 

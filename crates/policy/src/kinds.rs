@@ -193,6 +193,15 @@ pub static KINDS: &[Kind] = &[
     module("x-entente-course", None),
     module("x-entente-seat-request", None),
     module("x-entente-seat-confirmation", None),
+    // crisis (crates/crisis): to every party of the agreement.
+    module("x-entente-crisis-playbook", None),
+    module("x-entente-crisis-playbook-endorsement", None),
+    module("x-entente-crisis", None),
+    module("x-entente-crisis-acknowledgement", None),
+    module("x-entente-crisis-task-update", None),
+    module("x-entente-crisis-sitrep", None),
+    module("x-entente-crisis-assistance", None),
+    module("x-entente-crisis-review", None),
     #[cfg(any(test, feature = "test-kinds"))]
     TEST_NOTE,
 ];

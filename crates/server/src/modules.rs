@@ -38,6 +38,7 @@ pub use ::node::modules::Modules;
 pub fn registered() -> Modules {
     #[allow(unused_mut)]
     let mut modules: Vec<Arc<dyn Module>> = vec![
+        Arc::new(crisis::Crisis),
         Arc::new(dialogue::Dialogue),
         Arc::new(disputes::Disputes),
         Arc::new(exercises::Exercises),

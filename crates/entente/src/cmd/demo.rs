@@ -19,6 +19,7 @@
 //! Ctrl-C or SIGTERM, which stops the three servers.
 
 mod coalition;
+mod crisis;
 mod dialogue;
 mod disputes;
 mod exercises;
@@ -215,6 +216,7 @@ fn set_up(args: &DemoArgs, nations: &[Nation], ports: &[u16], stop: &Stop) -> an
     disputes::set_up(nations, &agreements)?;
     resources::set_up(nations, &agreements)?;
     exercises::set_up(nations, stop)?;
+    crisis::set_up(nations)?;
     Ok(State {
         objects: args.objects,
         tokens,

@@ -280,6 +280,7 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
     }
     assert!(reports.iter().all(|r| *r == reports[0]), "the nodes derive different after-action reports: {reports:?}");
     println!("demo: a finished exercise with a lesson learned, the same report on each node");
+    crate::crisis::demo_crisis(&|n: &str, path: &str| nodes[n].api(path));
     assert!(seen.iter().all(|s| *s == seen[0]), "the nodes derive different objectives: {seen:?}");
     // A joint statement, approved by each nation on its own node, published on each.
     for name in NATIONS {

@@ -6,6 +6,7 @@ mod audit;
 #[cfg(target_os = "linux")]
 mod bodies;
 mod cli;
+mod crisis;
 mod demo;
 mod dialogue;
 mod disputes;

@@ -1,0 +1,139 @@
+//! What a crisis's page costs as its timeline grows: `cargo xtask bench crisis`.
+//!
+//! Builds a SQLite node with two partners and two agreements in force
+//! between them; under each, Aurelia activates a crisis with `--tasks`
+//! tasks (default 1,000) assigned to Borealis, and Borealis's task updates
+//! make its timeline: `--small` events (default 1,000) under one,
+//! `--big` (default 10,000) under the other. It then times the crisis
+//! page's data — the module's records read through the release gate and
+//! logged (`server::modules::view`) and the common picture derived from
+//! them (`crisis::Crisis::state`) — of each crisis, alternating, `--reads`
+//! times (default 30): p50 and p99 of each, and their ratio (targets: p99
+//! ≤ 100 ms at 10,000 events, and the cost at 10,000 events ≤ 1.5× the
+//! cost at 1,000; docs/benchmarks.md).
+//!
+//! The crisis and the first update are made by the module's own actions
+//! (`server::modules::act`); the other updates are copies of the first
+//! with fresh ids, spread over the tasks and statuses, stored by their
+//! author in batches (the actions would read the whole agreement before
+//! each record, which is what is being measured, not the setup).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use model::{Object, StixId, Timestamp};
+use partnership::Module;
+use serde_json::{json, Map, Value};
+use store::{PutOptions, Store};
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
+fn input(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().expect("an object")
+}
+
+/// Milliseconds at the 50th and 99th percentiles.
+fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
+    ms.sort_by(f64::total_cmp);
+    let at = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
+    (at(0.50), at(0.99))
+}
+
+fn main() {
+    let tasks: usize = arg("--tasks").and_then(|v| v.parse().ok()).unwrap_or(1_000);
+    let small: usize = arg("--small").and_then(|v| v.parse().ok()).unwrap_or(1_000);
+    let big: usize = arg("--big").and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let reads: usize = arg("--reads").and_then(|v| v.parse().ok()).unwrap_or(30);
+    let dir = arg("--dir").map(std::path::PathBuf::from).unwrap_or_else(|| std::env::temp_dir().join("entente-crisis-bench"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    let sqlite = Arc::new(store_sqlite::SqliteStore::open(&dir).expect("store"));
+    let (store, registry): (Arc<dyn Store>, Arc<dyn store::Registry>) = (sqlite.clone(), sqlite);
+    let keys = server::keys::KeyDir::in_data_dir(&dir);
+    let own = server::node::init(&*store, &*registry, &keys, "Aurelia").expect("init");
+    let a = StixId::parse(&own.partner).expect("id");
+    let b = StixId::parse(&server::node::add_hosted_partner(&*store, &*registry, &keys, "Borealis").expect("partner")).expect("id");
+    let now = Timestamp::now().micros();
+    let agreement = |title: &str| {
+        let terms = json!({
+            "title": title, "purpose": "benchmark", "party_refs": [a, b],
+            "scope": { "object_types": [], "labels": [], "data_kind": "both" },
+            "tlp_ceiling": "amber",
+            "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
+            "valid_from": Timestamp::from_micros(now - 86_400_000_000).as_str(),
+        });
+        let made = server::agreements::propose(&*store, &a, None, terms.as_object().expect("terms")).expect("propose");
+        for p in [&a, &b] {
+            server::agreements::ratify(&*store, &keys, p, &made.id).expect("ratify");
+        }
+        made.id
+    };
+    let log = audit::SharedLog::open(dir.join("release.log")).expect("log");
+    let node = server::modules::Node { store: store.clone(), agreements: Arc::new(Default::default()), log, limits: model::Limits::default() };
+    let module = crisis::Crisis;
+    let statuses = ["acknowledged", "accepted", "in-progress", "done"];
+
+    // Both agreements first: the node rereads its agreements at most every INDEX_TTL.
+    let agreements = [agreement(&format!("a crisis of {small} events")), agreement(&format!("a crisis of {big} events"))];
+    let start = Instant::now();
+    let mut crises = Vec::new();
+    for ((tag, events), agreement) in [(1u32, small), (2, big)].into_iter().zip(agreements) {
+        let list: Vec<Value> = (0..tasks)
+            .map(|i| json!({ "key": format!("t{i}"), "title": format!("task {i}"), "phase": "response", "assignee": b.as_str(), "ack_within_minutes": 60, "complete_within_minutes": 1440 }))
+            .collect();
+        let activation = json!({ "title": "Benchmark crisis", "severity": "severe", "exercise": true, "tasks": list });
+        let c = server::modules::act(&node, &a, &agreement, &module, "activate", &input(activation), "bench").expect("activate");
+        let first = server::modules::act(&node, &b, &agreement, &module, "update-task", &input(json!({ "crisis": c.id().as_str(), "task": "t0", "status": "acknowledged" })), "bench").expect("update");
+        let template = first.to_value();
+        let options = PutOptions { posted_by: Some(b.to_string()), only_author: true, ..PutOptions::default() };
+        let mut batch = Vec::with_capacity(1000);
+        for i in 1..events {
+            let mut v = template.clone();
+            v["id"] = json!(format!("x-entente-crisis-task-update--{tag:08x}-0000-4000-8000-{i:012x}"));
+            v["task"] = json!(format!("t{}", i % tasks));
+            v["status"] = json!(statuses[(i / tasks) % statuses.len()]);
+            batch.push(Object::from_value(v).expect("a valid copy"));
+            if batch.len() == 1000 || i + 1 == events {
+                store.put(&batch, &options).expect("put");
+                batch.clear();
+            }
+        }
+        crises.push((agreement, events));
+    }
+    println!("built: two crises of {tasks} tasks, with {small} and {big} timeline events, in {:.1} s", start.elapsed().as_secs_f64());
+
+    let derive_ms = std::cell::RefCell::new((Vec::new(), Vec::new()));
+    let page = |agreement: &StixId, events: usize| {
+        let t = Instant::now();
+        let scope = server::modules::view(&node, &b, agreement, &module, "bench").expect("view");
+        let read = Instant::now();
+        let state = module.state(&scope.records, &scope.ctx());
+        let derived = read.elapsed().as_secs_f64() * 1000.0;
+        let mut d = derive_ms.borrow_mut();
+        if events == small { d.0.push(derived) } else { d.1.push(derived) }
+        let c = &state["crises"][0];
+        assert_eq!(c["tasks"].as_array().map(Vec::len), Some(tasks), "every task on the page");
+        assert_eq!(c["timeline"].as_array().map(Vec::len), Some(events + 1), "every event and the activation on the page");
+        std::hint::black_box(&state);
+        t.elapsed().as_secs_f64() * 1000.0
+    };
+    // Alternating, so that drift on a shared machine hits both alike.
+    let (mut small_ms, mut big_ms) = (Vec::new(), Vec::new());
+    for _ in 0..reads {
+        small_ms.push(page(&crises[0].0, crises[0].1));
+        big_ms.push(page(&crises[1].0, crises[1].1));
+    }
+    let ((s50, s99), (b50, b99)) = (percentiles(small_ms), percentiles(big_ms));
+    println!(
+        "crisis page (records read and released, common picture derived), {tasks} tasks: {small} events p50 {s50:.1} ms p99 {s99:.1} ms; {big} events p50 {b50:.1} ms p99 {b99:.1} ms (target ≤ 100); ratio p50 {:.2}, p99 {:.2} (target ≤ 1.5)",
+        b50 / s50,
+        b99 / s99
+    );
+    let (small_d, big_d) = derive_ms.into_inner();
+    let ((s50, _), (b50, _)) = (percentiles(small_d), percentiles(big_d));
+    println!("of which the picture derived from the records (Module::state): {small} events p50 {s50:.1} ms; {big} events p50 {b50:.1} ms; the rest is the view's read and release");
+    let _ = std::fs::remove_dir_all(&dir);
+}
