@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::rules;
 use crate::types::{self, ACKNOWLEDGEMENT, ASSISTANCE, CRISIS, CRISIS_REF, DEFAULT_ACK_MINUTES, ENDORSEMENT, EXERCISE, PLAYBOOK, REVIEW, SITREP, TASK_UPDATE};
+use partnership::input::take;
 
 /// Every action the module offers.
 pub static ACTIONS: &[Action] = &[
@@ -265,17 +266,6 @@ fn led<'a>(input: &Map<String, Value>, records: &'a Records, ctx: &Context<'_>) 
         return Err(Error::Forbidden(format!("{} leads {}: only the lead does this", crisis.author, crisis.id)));
     }
     Ok(crisis)
-}
-
-/// The input's properties `allowed` (and `keys`, which name records and
-/// are not copied), refusing any other.
-fn take(input: &Map<String, Value>, allowed: &[&str], keys: &[&str]) -> Result<Map<String, Value>, Error> {
-    if let Some(k) = input.keys().find(|k| !allowed.contains(&k.as_str()) && !keys.contains(&k.as_str())) {
-        let mut expected: Vec<&str> = keys.to_vec();
-        expected.extend(allowed);
-        return Err(Error::input(k.as_str(), format!("is not an input of this action ({})", expected.join(", "))));
-    }
-    Ok(input.iter().filter(|(k, _)| allowed.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect())
 }
 
 /// The record of `kind` that `input[property]` names, among those the caller may see.

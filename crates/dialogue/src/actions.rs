@@ -9,6 +9,7 @@ use partnership::{consent, Action, Context, Draft, Error, Record, Records};
 use serde_json::{Map, Value};
 
 use crate::types::{self, ACTION_ITEM, ACTION_UPDATE, APPROVAL, AUDIENCE, CHANNEL, MEETING, MESSAGE, OWNER_UPDATES};
+use partnership::input::take;
 
 /// Every action, with the kind of the record it authors.
 pub const ACTIONS: &[Action] = &[
@@ -129,17 +130,6 @@ pub fn act(action: &str, input: &Map<String, Value>, records: &Records, ctx: &Co
         }
         other => Err(Error::NotFound(format!("dialogue has no action `{other}`"))),
     }
-}
-
-/// The input's properties `allowed` (and `keys`, which name records and
-/// are not copied), refusing any other.
-fn take(input: &Map<String, Value>, allowed: &[&str], keys: &[&str]) -> Result<Map<String, Value>, Error> {
-    if let Some(k) = input.keys().find(|k| !allowed.contains(&k.as_str()) && !keys.contains(&k.as_str())) {
-        let mut expected: Vec<&str> = keys.to_vec();
-        expected.extend(allowed);
-        return Err(Error::input(k.as_str(), format!("is not an input of this action ({})", expected.join(", "))));
-    }
-    Ok(input.iter().filter(|(k, _)| allowed.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect())
 }
 
 /// The record of `kind` the input's `property` names, among those the caller may see.

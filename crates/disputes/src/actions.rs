@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::rules;
 use crate::types::{ACCEPTANCE, DISPUTE, ESCALATION, MEDIATORS, POSITION, PROPOSAL};
+use partnership::input::own;
 
 /// Every action the module offers.
 pub static ACTIONS: &[Action] = &[
@@ -134,8 +135,3 @@ fn find<'a>(input: &Map<String, Value>, property: &str, kind: &str, records: &'a
     }
 }
 
-/// A record's own properties (the module's; the kit sets the rest).
-fn own(record: &Record) -> Map<String, Value> {
-    const COMMON: [&str; 9] = ["type", "spec_version", "id", "created", "modified", "created_by_ref", partnership::AGREEMENT_REF, "revoked", "extensions"];
-    record.properties.iter().filter(|(k, _)| !COMMON.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
-}

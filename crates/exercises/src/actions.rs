@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::rules;
 use crate::types::{self, AUDIENCE, ENDORSEMENT, EXERCISE, INJECT, LABEL, LESSON, OBSERVATION, PHASE, REMEDIAL, REMEDIAL_UPDATE, RESPONSE, VALIDATION};
+use partnership::input::{take, own};
 
 /// The plan's properties an action writes.
 const PLAN: &[&str] = &["name", "exercise_type", "description", "start_date", "end_date", "participants", "observer_refs", "objectives", "msel"];
@@ -311,17 +312,6 @@ fn running(plan: &Record, records: &Records) -> Result<(), Error> {
     Ok(())
 }
 
-/// The input's properties `allowed` (and `keys`, which name records and
-/// are not copied), refusing any other.
-fn take(input: &Map<String, Value>, allowed: &[&str], keys: &[&str]) -> Result<Map<String, Value>, Error> {
-    if let Some(k) = input.keys().find(|k| !allowed.contains(&k.as_str()) && !keys.contains(&k.as_str())) {
-        let mut expected: Vec<&str> = keys.to_vec();
-        expected.extend(allowed);
-        return Err(Error::input(k.as_str(), format!("is not an input of this action ({})", expected.join(", "))));
-    }
-    Ok(input.iter().filter(|(k, _)| allowed.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect())
-}
-
 /// The record of `kind` the input's `property` names, among those the caller may see.
 fn find<'a>(input: &Map<String, Value>, property: &str, kind: &str, records: &'a Records) -> Result<&'a Record, Error> {
     let raw = input.get(property).and_then(Value::as_str).ok_or_else(|| Error::input(property, format!("is required: the id of a {kind}")))?;
@@ -332,8 +322,3 @@ fn find<'a>(input: &Map<String, Value>, property: &str, kind: &str, records: &'a
     }
 }
 
-/// A record's own properties (the module's; the kit sets the rest).
-fn own(record: &Record) -> Map<String, Value> {
-    const COMMON: [&str; 9] = ["type", "spec_version", "id", "created", "modified", "created_by_ref", partnership::AGREEMENT_REF, "revoked", "extensions"];
-    record.properties.iter().filter(|(k, _)| !COMMON.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
-}

@@ -10,6 +10,7 @@ use partnership::{consent, Action, Context, Draft, Error, Record, Records};
 use serde_json::{Map, Value};
 
 use crate::types::{Objective, ENDORSEMENT, OBJECTIVE, REPORT};
+use partnership::input::own;
 
 /// Every action the module offers.
 pub static ACTIONS: &[Action] = &[
@@ -190,8 +191,3 @@ fn open_objective<'a>(input: &Map<String, Value>, records: &'a Records) -> Resul
     Ok((record, objective))
 }
 
-/// A record's own properties (the module's; the kit sets the rest).
-fn own(record: &Record) -> Map<String, Value> {
-    const COMMON: [&str; 9] = ["type", "spec_version", "id", "created", "modified", "created_by_ref", partnership::AGREEMENT_REF, "revoked", "extensions"];
-    record.properties.iter().filter(|(k, _)| !COMMON.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
-}

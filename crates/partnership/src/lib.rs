@@ -23,6 +23,7 @@
 //! registered module REST endpoints through the one read and write path.
 
 pub mod consent;
+pub mod input;
 mod record;
 #[cfg(any(test, feature = "testsuite"))]
 pub mod suite;

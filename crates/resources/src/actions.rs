@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::rules::{terms_in_force, value};
 use crate::types::{year_of, Commitment, Delivery, Figures, Offer, Project, ACCEPTANCE, COMMITMENT, CONFIRMATION, CORRECTION, DELIVERY, FIGURES, MATCH, OFFER, PROJECT, REQUEST, TERMS};
+use partnership::input::own;
 
 /// Every action the module offers.
 pub static ACTIONS: &[Action] = &[
@@ -350,8 +351,3 @@ fn find<'a>(input: &Map<String, Value>, property: &str, kind: &str, records: &'a
     }
 }
 
-/// A record's own properties (the module's; the kit sets the rest).
-fn own(record: &Record) -> Map<String, Value> {
-    const COMMON: [&str; 9] = ["type", "spec_version", "id", "created", "modified", "created_by_ref", partnership::AGREEMENT_REF, "revoked", "extensions"];
-    record.properties.iter().filter(|(k, _)| !COMMON.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
-}

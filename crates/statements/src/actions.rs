@@ -9,6 +9,7 @@ use policy::StatementProcedure;
 use serde_json::{Map, Value};
 
 use crate::types::{self, APPROVAL, COSIGNERS, OBJECTION, OBJECTS_TO_MODIFIED, OBJECTS_TO_REF, STATEMENT};
+use partnership::input::take;
 
 /// Every action, with the kind of the record it authors.
 pub const ACTIONS: &[Action] = &[
@@ -125,17 +126,6 @@ fn latest_version(input: &Map<String, Value>, statement: &Record) -> Result<Stri
             }
         }
     }
-}
-
-/// The input's properties `allowed` (and `keys`, which name records and
-/// are not copied), refusing any other.
-fn take(input: &Map<String, Value>, allowed: &[&str], keys: &[&str]) -> Result<Map<String, Value>, Error> {
-    if let Some(k) = input.keys().find(|k| !allowed.contains(&k.as_str()) && !keys.contains(&k.as_str())) {
-        let mut expected: Vec<&str> = keys.to_vec();
-        expected.extend(allowed);
-        return Err(Error::input(k.as_str(), format!("is not an input of this action ({})", expected.join(", "))));
-    }
-    Ok(input.iter().filter(|(k, _)| allowed.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect())
 }
 
 /// The statement the input names, among those the caller may see.

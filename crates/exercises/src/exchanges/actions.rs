@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::rules;
 use super::types::{ACCEPTANCE, COURSE, FEEDBACK, OUTPUT, PLACEMENT, SEAT_CONFIRMATION, SEAT_REQUEST};
+use partnership::input::take;
 
 /// Every action, with the kind of the record it authors.
 pub const ACTIONS: &[Action] = &[
@@ -87,15 +88,6 @@ pub fn act(action: &str, input: &Map<String, Value>, records: &Records, ctx: &Co
         }
         other => Err(Error::NotFound(format!("exchanges has no action `{other}`"))),
     }
-}
-
-fn take(input: &Map<String, Value>, allowed: &[&str], keys: &[&str]) -> Result<Map<String, Value>, Error> {
-    if let Some(k) = input.keys().find(|k| !allowed.contains(&k.as_str()) && !keys.contains(&k.as_str())) {
-        let mut expected: Vec<&str> = keys.to_vec();
-        expected.extend(allowed);
-        return Err(Error::input(k.as_str(), format!("is not an input of this action ({})", expected.join(", "))));
-    }
-    Ok(input.iter().filter(|(k, _)| allowed.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect())
 }
 
 fn find<'a>(input: &Map<String, Value>, property: &str, kind: &str, records: &'a Records) -> Result<&'a Record, Error> {
