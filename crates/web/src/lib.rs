@@ -31,6 +31,7 @@ mod agreements;
 mod dashboard;
 mod detection;
 mod error;
+mod inbox;
 mod intel;
 pub mod kit;
 mod modules;
@@ -65,6 +66,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
         .route("/", get(dashboard::show))
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
+        .route("/inbox", get(inbox::show))
         .route("/intel", get(intel::search))
         .route("/intel/{id}", get(intel::show))
         .route("/share", get(share::show).post(share::share).layer(DefaultBodyLimit::disable()))

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::web::{csrf_of, sign_in, Browser, PAYLOADS};
 use crate::{call, ratified_agreement, start, Backend};
 
-crate::on_both_backends!(a_channel_through_the_pages, objectives_show_progress);
+crate::on_both_backends!(a_channel_through_the_pages, objectives_show_progress, the_inbox_page_lists_what_needs_the_partner);
 
 /// Posts `fields` to `path` with the CSRF token of the page at `form`.
 async fn submit(browser: &Browser<'_>, form: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
@@ -116,4 +116,30 @@ async fn objectives_show_progress(backend: Backend) {
     assert!(!html.contains(">Endorse<"), "endorsed already: {html}");
     assert!(html.contains("<progress max=\"100\" value=\"50\""), "half way from 12 to 4: {html}");
     assert!(html.contains("<svg") && html.contains("The objective's progress over time") && html.contains(": 50 from hours to share"), "{html}");
+}
+
+/// The inbox page: an overdue action item A gives B is on B's inbox page,
+/// linked to the dialogue page, marked overdue, its hostile text escaped;
+/// not on A's or C's.
+async fn the_inbox_page_lists_what_needs_the_partner(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let id = ratified_agreement(&node, "A–B", &[0, 1], &["indicator"]).await;
+    let hostile = PAYLOADS.join(" ");
+    // Due two seconds from now (an item may not be due before it is made), then waited out.
+    let due = model::Timestamp::from_micros(model::Timestamp::now().micros() + 2_000_000).to_string();
+    let item = json!({ "description": hostile, "owner": node.b, "due": due });
+    let (s, v) = call(&node, &node.token_a, "POST", &format!("agreements/{id}/modules/dialogue/actions/add-action-item"), Some(item)).await;
+    assert_eq!(s, 201, "{v}");
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let b = sign_in(&node, &node.liaison[1]).await;
+    let (s, _, html) = b.get("/inbox").await;
+    assert_eq!(s, 200, "{html}");
+    assert!(html.contains(&format!("href=\"/agreements/{id}/modules/dialogue\"")), "{html}");
+    assert!(html.contains("overdue") && html.contains("1 to do"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !html.contains("<script>alert"), "{html}");
+    assert!(html.contains("href=\"/inbox\""), "the inbox is in the navigation");
+    for other in [&node.liaison[0], &node.liaison[2]] {
+        let html = sign_in(&node, other).await.get("/inbox").await.2;
+        assert!(html.contains("Nothing needs your partner now.") && !html.contains("alert(1)"), "{html}");
+    }
 }

@@ -47,6 +47,7 @@ pub(crate) fn layout(title: &str, signed: Option<&session::Signed>, body: Markup
                     @if let Some(s) = signed {
                         nav aria-label="Main" {
                             a href="/" { "Dashboard" }
+                            a href="/inbox" { "Inbox" }
                             a href="/intel" { "Intelligence" }
                             a href="/share" { "Share" }
                             a href="/detection" { "Detection" }
