@@ -48,6 +48,11 @@ impl Fields {
     }
 }
 
+/// The hidden CSRF field every form of a signed-in page carries.
+pub(crate) fn csrf_field(signed: &Signed) -> maud::Markup {
+    html! { input type="hidden" name="csrf" value=(signed.csrf); }
+}
+
 /// A page for a refused body.
 pub(crate) fn refused(status: StatusCode, title: &str, message: String) -> Response {
     let body = layout(title, None, html! { p.error role="alert" { (message) } p { "Go back and try again." } });

@@ -1,0 +1,161 @@
+//! Module pages: `/agreements/{id}/modules/{module}`, one page per
+//! registered partnership module under an agreement, drawn from the
+//! module's state (read through [`node::modules::view`], so through the
+//! caller's release gate and logged), and the forms of its actions, posted
+//! to `/agreements/{id}/modules/{module}/actions/{action}` and handed to
+//! [`node::modules::act`] after the CSRF check. The dialogue module gets a
+//! channel page (threads, a compose form per channel, a reply form per
+//! message), the objectives module a page of objectives (a progress bar
+//! per KPI, the progress chart, an endorse button); other modules show
+//! their state and actions. An agreement the
+//! caller's partner is no party to is the same 404 page as a missing one.
+//! A refused input comes back as the page again, 422, with the message
+//! next to the field the module named (`partnership::Error::Invalid`).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use model::StixId;
+use serde_json::{Map, Value};
+
+use crate::kit::form::csrf;
+use super::session::Signed;
+use super::{layout, WebError};
+use crate::site::agreement_id;
+use node::modules;
+use crate::{Problem, Site};
+
+mod dialogue;
+mod objectives;
+
+/// A POST's fields, in order.
+type Pairs = Vec<(String, String)>;
+
+/// A refused input: the form (action and the record it is about), the
+/// field at fault and why, and what was typed.
+pub(super) struct Fault {
+    pub(super) action: String,
+    pub(super) about: String,
+    pub(super) field: String,
+    pub(super) message: String,
+    pub(super) typed: String,
+}
+
+/// The page of `module` under agreement `id`.
+pub(super) async fn show(State(state): State<Site>, signed: Signed, Path((id, module)): Path<(String, String)>) -> Result<Response, WebError> {
+    let id = agreement_id(&id)?;
+    render(&state, &signed, &id, &module, None, StatusCode::OK).await
+}
+
+async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, fault: Option<Fault>, status: StatusCode) -> Result<Response, WebError> {
+    let module = modules::find(&state.modules, name).map_err(Problem::from)?;
+    let (node, me, aid) = (state.modules_node(), signed.caller.partner.clone(), id.clone());
+    let m = module.clone();
+    let json = tokio::task::spawn_blocking(move || modules::view(&node, &me, &aid, &*m, "web").map(|scope| modules::state_json(&*m, &scope)))
+        .await
+        .map_err(|e| Problem::internal(e.to_string()))?
+        .map_err(Problem::from)?;
+    let names = super::partner_names(state).await?;
+    let who = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
+    let base = format!("/agreements/{id}/modules/{}", module.name());
+    let content = match module.name() {
+        "dialogue" => dialogue::page(signed, &base, &json["state"], fault.as_ref(), &who),
+        "objectives" => objectives::page(signed, &base, &json["state"], &who),
+        _ => generic(&json["state"], module.actions()),
+    };
+    let title = format!("{} — agreement", module.name());
+    let body = html! {
+        p { a href={ "/agreements/" (id) } { "Back to the agreement" } }
+        h2 { "Module " (module.name()) }
+        (content)
+    };
+    Ok((status, Html(layout(&title, Some(signed), body).into_string())).into_response())
+}
+
+/// The error of `fault` if it is about `field` of `action` on `about`.
+pub(super) fn error_for(fault: Option<&Fault>, action: &str, about: &str, field: &str) -> Option<Markup> {
+    fault.filter(|f| f.action == action && f.about == about && f.field == field).map(|f| html! { p.error role="alert" { "Check the field " code { (field) } ": " (f.message) } })
+}
+
+/// Any other module: its state and the actions it offers.
+fn generic(state: &Value, actions: &[partnership::Action]) -> Markup {
+    html! {
+        h3 { "State" }
+        pre { (serde_json::to_string_pretty(state).unwrap_or_default()) }
+        h3 { "Actions" }
+        ul { @for a in actions { li { code { (a.name) } ": " (a.about) } } }
+    }
+}
+
+/// A module action's input from a form's fields, empty ones and the token
+/// left out. A field's name may end in a type the module wants, since a
+/// form posts strings: `name:number` (a JSON number; not a number stays
+/// a string, for the module to refuse by name), `name:list` (a list of
+/// strings, one per line or comma), `name:bool` (`on`/`true` → true),
+/// `name:json` (parsed JSON, a string if it does not parse). A name that
+/// repeats (checkboxes) makes a list.
+pub(super) fn typed_input(pairs: &[(String, String)]) -> Map<String, Value> {
+    let mut input = Map::new();
+    for (key, raw) in pairs.iter().filter(|(k, v)| k != "csrf" && !v.is_empty()) {
+        let (name, kind) = key.split_once(':').unwrap_or((key.as_str(), ""));
+        let value = match kind {
+            "number" => raw.trim().parse::<i64>().map(Value::from).ok().or_else(|| raw.trim().parse::<f64>().ok().and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))).unwrap_or_else(|| Value::String(raw.clone())),
+            "list" => Value::Array(raw.split(['\n', ',']).map(str::trim).filter(|v| !v.is_empty()).map(|v| Value::String(v.to_owned())).collect()),
+            "bool" => Value::Bool(matches!(raw.as_str(), "on" | "true" | "yes")),
+            "json" => serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.clone())),
+            _ => Value::String(raw.clone()),
+        };
+        match input.get_mut(name) {
+            Some(Value::Array(list)) if kind != "list" => list.push(value),
+            Some(previous) => *previous = Value::Array(vec![previous.take(), value]),
+            None => {
+                input.insert(name.to_owned(), value);
+            }
+        }
+    }
+    input
+}
+
+/// Runs an action of a module from its form.
+pub(super) async fn act(State(state): State<Site>, signed: Signed, Path((id, name, action)): Path<(String, String, String)>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
+    if let Err(r) = csrf(&signed, &pairs) {
+        return Ok(r.into_response());
+    }
+    // The role the REST actions need (docs/modules.md).
+    if !signed.caller.can(store::Role::Analyst) {
+        return Err(Problem::client(StatusCode::FORBIDDEN, "forbidden", "partnership actions need the analyst, liaison or admin role").into());
+    }
+    let id = agreement_id(&id)?;
+    let module = modules::find(&state.modules, &name).map_err(Problem::from)?;
+    let input = typed_input(&pairs);
+    let about = input.get("reply_to").or_else(|| input.get("channel")).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let typed = input.get("text").or_else(|| input.get("title")).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let (node, me, aid, m, act) = (state.modules_node(), signed.caller.partner.clone(), id.clone(), module.clone(), action.clone());
+    let done = tokio::task::spawn_blocking(move || modules::act(&node, &me, &aid, &*m, &act, &input, "web")).await.map_err(|e| Problem::internal(e.to_string()))?;
+    match done {
+        Ok(_) => Ok(Redirect::to(&format!("/agreements/{id}/modules/{}", module.name())).into_response()),
+        Err(modules::Error::Module(partnership::Error::Invalid { property, reason, .. })) => {
+            let fault = Fault { action, about, field: property, message: reason, typed };
+            render(&state, &signed, &id, &name, Some(fault), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(Problem::from(e).into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    /// Typed names give the module numbers, lists, booleans and JSON; a
+    /// repeated name gives a list; the token and empty fields are left out.
+    #[test]
+    fn form_fields_become_typed_input() {
+        let pairs: Vec<(String, String)> = [("csrf", "t"), ("title", "Drill"), ("hours:number", "4"), ("share:number", "0.5"), ("bad:number", "four"), ("to:list", "a, b\nc"), ("open:bool", "on"), ("terms:json", "{\"x\":1}"), ("party", "p1"), ("party", "p2"), ("empty", "")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .to_vec();
+        let input = super::typed_input(&pairs);
+        assert_eq!(serde_json::Value::Object(input), json!({ "title": "Drill", "hours": 4, "share": 0.5, "bad": "four", "to": ["a", "b", "c"], "open": true, "terms": { "x": 1 }, "party": ["p1", "p2"] }));
+    }
+}
