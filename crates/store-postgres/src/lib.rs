@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_users.sql"),
     include_str!("migrations/0007_sighting_refs.sql"),
     include_str!("migrations/0008_record_refs.sql"),
+    include_str!("migrations/0009_link_refs.sql"),
 ];
 
 /// The migration after which the sightings already stored get their
@@ -42,6 +43,10 @@ const SIGHTING_REFS: i32 = 7;
 /// The migration after which the partnership records already stored get
 /// their [`store::ObservableKey::refers_to`] keys.
 const RECORD_REFS: i32 = 8;
+
+/// The migration after which the linking objects already stored
+/// (relationships, reports, …) get their [`store::ObservableKey::linked`] keys.
+const LINK_REFS: i32 = 9;
 
 /// A PostgreSQL-backed [`store::Store`] and [`store::Registry`].
 pub struct PgStore {
@@ -126,6 +131,9 @@ impl PgStore {
             if version == RECORD_REFS {
                 index_record_refs(&mut tx)?;
             }
+            if version == LINK_REFS {
+                index_link_refs(&mut tx)?;
+            }
             tx.execute("INSERT INTO entente_migrations (version) VALUES ($1)", &[&version]).map_err(pg_err)?;
         }
         tx.commit().map_err(pg_err)
@@ -170,6 +178,28 @@ fn index_record_refs(tx: &mut postgres::Transaction<'_>) -> Result<()> {
     )
     .map_err(pg_err)?;
     tracing::info!(keys = keys.len(), "indexed stored partnership records by what they name");
+    Ok(())
+}
+
+/// Keys every stored relationship, report, grouping, note and opinion by
+/// the objects it links.
+fn index_link_refs(tx: &mut postgres::Transaction<'_>) -> Result<()> {
+    let types: Vec<String> = store::LINK_TYPES.iter().map(|t| (*t).to_owned()).collect();
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    let mut objects: Vec<i64> = Vec::new();
+    for row in tx.query("SELECT date_added, json FROM objects WHERE type = ANY($1)", &[&types]).map_err(pg_err)? {
+        let json: Vec<u8> = row.get(1);
+        for key in store::ObservableKey::links_of_stored(&json) {
+            keys.push(key.0.to_vec());
+            objects.push(row.get(0));
+        }
+    }
+    tx.execute(
+        "INSERT INTO observables (key, object) SELECT k, o FROM UNNEST($1::bytea[], $2::bigint[]) AS u(k, o) ON CONFLICT DO NOTHING",
+        &[&keys, &objects],
+    )
+    .map_err(pg_err)?;
+    tracing::info!(keys = keys.len(), "indexed stored relationships, reports and notes by what they link");
     Ok(())
 }
 

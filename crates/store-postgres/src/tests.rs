@@ -12,7 +12,7 @@ fn refuses_newer_schema_and_reopens_current() {
     c.batch_execute("INSERT INTO entente_migrations (version) VALUES (99)").unwrap();
     drop(c);
     let err = store.migrate().expect_err("must refuse");
-    assert_eq!(err.to_string(), "the database is at schema version 99, newer than this binary knows (8); upgrade Entente");
+    assert_eq!(err.to_string(), "the database is at schema version 99, newer than this binary knows (9); upgrade Entente");
 }
 
 /// Sightings stored before migration 7 are keyed by what they are of when
@@ -66,4 +66,31 @@ fn migration_indexes_records_stored_before_it() {
     drop(store);
     let reopened = crate::PgStore::open(&url).unwrap();
     assert_eq!(reopened.query(&q).unwrap().records.len(), 1, "the stored record was not indexed");
+}
+
+/// Relationships stored before migration 9 are keyed by the objects they
+/// link when it runs.
+#[test]
+fn migration_indexes_links_stored_before_it() {
+    use store::{ObservableKey, Query, Store};
+    let (url, _) = crate::testing::fresh_named();
+    let store = crate::PgStore::open(&url).unwrap();
+    let target = "malware--00000000-0000-4000-8000-000000000002";
+    let relationship = model::Object::from_value(serde_json::json!({
+        "type": "relationship", "spec_version": "2.1", "id": "relationship--00000000-0000-4000-8000-000000000001",
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "relationship_type": "indicates",
+        "source_ref": "indicator--00000000-0000-4000-8000-000000000001", "target_ref": target
+    }))
+    .unwrap();
+    store.put(&[relationship], &Default::default()).unwrap();
+    let q = Query { observables: vec![ObservableKey::linked(target)], ..Query::default() };
+    assert_eq!(store.query(&q).unwrap().records.len(), 1);
+    // As a database from before: no keys, migration 9 not applied.
+    let mut c = store.conn().unwrap();
+    c.batch_execute("DELETE FROM observables; DELETE FROM entente_migrations WHERE version >= 9").unwrap();
+    drop(c);
+    assert!(store.query(&q).unwrap().records.is_empty());
+    drop(store);
+    let reopened = crate::PgStore::open(&url).unwrap();
+    assert_eq!(reopened.query(&q).unwrap().records.len(), 1, "the stored relationship was not indexed");
 }

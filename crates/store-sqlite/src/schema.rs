@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_users.sql"),
     include_str!("migrations/0009_sighting_refs.sql"),
     include_str!("migrations/0010_record_refs.sql"),
+    include_str!("migrations/0011_link_refs.sql"),
 ];
 
 /// The migration after which the sightings already stored get their
@@ -26,6 +27,10 @@ const SIGHTING_REFS: i64 = 9;
 /// The migration after which the partnership records already stored get
 /// their [`store::ObservableKey::refers_to`] keys.
 const RECORD_REFS: i64 = 10;
+
+/// The migration after which the linking objects already stored
+/// (relationships, reports, …) get their [`store::ObservableKey::linked`] keys.
+const LINK_REFS: i64 = 11;
 
 /// Applies the migrations the database lacks, in one transaction; refuses a
 /// database that a newer binary migrated further than this one knows.
@@ -46,6 +51,9 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
             }
             if version == RECORD_REFS {
                 index_record_refs(conn)?;
+            }
+            if version == LINK_REFS {
+                index_link_refs(conn)?;
             }
             conn.execute_batch(&format!("PRAGMA user_version = {version}")).map_err(sql_err)?;
         }
@@ -97,5 +105,27 @@ fn index_record_refs(conn: &Connection) -> Result<()> {
         insert.execute(rusqlite::params![key, object]).map_err(sql_err)?;
     }
     tracing::info!(keys = keyed.len(), "indexed stored partnership records by what they name");
+    Ok(())
+}
+
+/// Keys every stored relationship, report, grouping, note and opinion by
+/// the objects it links.
+fn index_link_refs(conn: &Connection) -> Result<()> {
+    let marks = vec!["?"; store::LINK_TYPES.len()].join(",");
+    let keyed: Vec<(Vec<u8>, i64)> = {
+        let mut stmt = conn.prepare(&format!("SELECT date_added, json FROM objects WHERE type IN ({marks})")).map_err(sql_err)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(store::LINK_TYPES), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))).map_err(sql_err)?;
+        let mut keyed = Vec::new();
+        for row in rows {
+            let (object, json) = row.map_err(sql_err)?;
+            keyed.extend(store::ObservableKey::links_of_stored(&json).into_iter().map(|k| (k.0.to_vec(), object)));
+        }
+        keyed
+    };
+    let mut insert = conn.prepare("INSERT OR IGNORE INTO observables (key, object) VALUES (?, ?)").map_err(sql_err)?;
+    for (key, object) in &keyed {
+        insert.execute(rusqlite::params![key, object]).map_err(sql_err)?;
+    }
+    tracing::info!(keys = keyed.len(), "indexed stored relationships, reports and notes by what they link");
     Ok(())
 }

@@ -78,7 +78,7 @@ fn refuses_newer_schema_and_reopens_current() {
     let err = SqliteStore::open(dir.path()).err().expect("must refuse");
     assert_eq!(
         err.to_string(),
-        "the database is at schema version 99, newer than this binary knows (10); upgrade Entente"
+        "the database is at schema version 99, newer than this binary knows (11); upgrade Entente"
     );
 }
 
@@ -150,6 +150,33 @@ fn migration_indexes_records_stored_before_it() {
     drop(conn);
     let s = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(s.query(&q).unwrap().records.len(), 1, "the stored record was not indexed");
+}
+
+/// Relationships stored before migration 11 are keyed by the objects they
+/// link when it runs.
+#[test]
+fn migration_indexes_links_stored_before_it() {
+    use store::{ObservableKey, Query, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let target = "malware--00000000-0000-4000-8000-000000000002";
+    let relationship = model::Object::from_value(serde_json::json!({
+        "type": "relationship", "spec_version": "2.1", "id": "relationship--00000000-0000-4000-8000-000000000001",
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "relationship_type": "indicates",
+        "source_ref": "indicator--00000000-0000-4000-8000-000000000001", "target_ref": target
+    }))
+    .unwrap();
+    let q = Query { observables: vec![ObservableKey::linked(target)], ..Query::default() };
+    {
+        let s = SqliteStore::open(dir.path()).unwrap();
+        s.put(&[relationship], &Default::default()).unwrap();
+        assert_eq!(s.query(&q).unwrap().records.len(), 1);
+    }
+    // As a database from before: no keys, at schema version 10.
+    let conn = rusqlite::Connection::open(dir.path().join(crate::FILE_NAME)).unwrap();
+    conn.execute_batch("DELETE FROM observables; PRAGMA user_version = 10").unwrap();
+    drop(conn);
+    let s = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(s.query(&q).unwrap().records.len(), 1, "the stored relationship was not indexed");
 }
 
 /// The database holds every object, TLP:RED included, and the node's

@@ -30,7 +30,7 @@ macro_rules! conformance_suite {
             release_facts_are_stored, observables_are_indexed, checkpoints_move_with_their_batch, visit_matches_query,
             collection_pages_follow_membership,
             signatures_are_kept_with_their_versions, sightings_are_indexed_by_what_they_are_of,
-            records_are_indexed_by_what_they_name,
+            records_are_indexed_by_what_they_name, links_are_indexed_by_what_they_link,
             reads_by_arrival_date_each_membership, reoffer_gives_members_fresh_dates_once);
     };
     (@cases $make:expr; $($case:ident),*) => {
@@ -1024,6 +1024,48 @@ pub fn records_are_indexed_by_what_they_name<B: Store + Registry + 'static>(b: A
     assert!(naming("marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1").is_empty(), "markings are not indexed");
     store.delete(&StixId::parse(&r(1)).unwrap(), &Versions::ALL, None).unwrap();
     assert_eq!(naming(&agreement(1)), vec![r(3)]);
+}
+
+/// A relationship is indexed under both its ends, a report, note or
+/// opinion under every object it names; an object page reads its links
+/// both ways by that key. Other objects are not, whatever they name, and
+/// the key is no partnership record's.
+pub fn links_are_indexed_by_what_they_link<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
+    let object = |v: serde_json::Value| Object::from_value(v).unwrap();
+    let base = |ty: &str, n: u32| serde_json::json!({ "type": ty, "spec_version": "2.1", "id": format!("{ty}--00000000-0000-4000-8000-{n:012}"), "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": AUTHOR_A });
+    let (seven, eight, malware) = (id(7), id(8), "malware--00000000-0000-4000-8000-000000000009".to_owned());
+    let mut relationship = base("relationship", 1);
+    relationship["relationship_type"] = "indicates".into();
+    relationship["source_ref"] = seven.clone().into();
+    relationship["target_ref"] = malware.clone().into();
+    let mut report = base("report", 2);
+    report["name"] = "r".into();
+    report["published"] = "2026-01-01T00:00:00Z".into();
+    report["object_refs"] = serde_json::json!([seven, eight]);
+    let mut note = base("note", 3);
+    note["content"] = "n".into();
+    note["object_refs"] = serde_json::json!([eight]);
+    let mut naming_indicator = indicator(10, 0, AUTHOR_A).to_value();
+    naming_indicator["x_target_ref"] = malware.clone().into();
+    store.put(&[indicator(7, 0, AUTHOR_A), object(relationship), object(report), object(note), object(naming_indicator)], &PutOptions::default()).unwrap();
+    let linking = |target: &str| -> Vec<String> {
+        let q = Query { observables: vec![ObservableKey::linked(target)], ..Query::default() };
+        let mut ids: Vec<String> = all_records(&*store, &q).into_iter().map(|r| r.id).collect();
+        ids.sort();
+        ids
+    };
+    let r = "relationship--00000000-0000-4000-8000-000000000001".to_owned();
+    let rep = "report--00000000-0000-4000-8000-000000000002".to_owned();
+    let n = "note--00000000-0000-4000-8000-000000000003".to_owned();
+    assert_eq!(linking(&seven), vec![r.clone(), rep.clone()], "a relationship by its source, a report by what it names");
+    assert_eq!(linking(&malware), vec![r.clone()], "a relationship by its target; an indicator naming it is no link");
+    assert_eq!(linking(&eight), vec![n.clone(), rep.clone()]);
+    assert!(linking(AUTHOR_A).is_empty(), "the author is not indexed");
+    let as_record = Query { observables: vec![ObservableKey::refers_to(&seven)], ..Query::default() };
+    assert!(all_records(&*store, &as_record).is_empty(), "a link is not a partnership record's reference");
+    store.delete(&StixId::parse(&r).unwrap(), &Versions::ALL, None).unwrap();
+    assert_eq!(linking(&seven), vec![rep]);
 }
 
 /// A sighting is indexed under what it is of (`sighting_of_ref`); an

@@ -501,6 +501,15 @@ pub fn record_types() -> impl Iterator<Item = &'static str> {
 /// At most this many [`ObservableKey::refers_to`] keys per record.
 pub const MAX_REFERENCE_KEYS: usize = 64;
 
+/// The STIX types that link objects ([`ObservableKey::linked`]): a
+/// relationship by its two ends, a report, grouping, note or opinion by
+/// the objects it names.
+pub const LINK_TYPES: &[&str] = &["relationship", "report", "grouping", "note", "opinion"];
+
+/// At most this many [`ObservableKey::linked`] keys per object: a report
+/// naming more is found from its first thousand objects only.
+pub const MAX_LINK_KEYS: usize = 1_000;
+
 /// The index key of an observable: the first 16 bytes of the SHA-256 of its
 /// kind, a zero byte and its normalised value. Stores keep one
 /// `(key, version)` entry per observable each version carries
@@ -578,14 +587,47 @@ impl ObservableKey {
         ObservableKey::references(&ty, &value)
     }
 
+    /// The key under which an object that links others ([`LINK_TYPES`]) is
+    /// indexed by each object it links: a relationship by its
+    /// `source_ref` and `target_ref`, a report, grouping, note or opinion
+    /// by its `object_refs`. An object page finds its relationships both
+    /// ways, and the reports and notes naming it, by this key.
+    pub fn linked(id: &str) -> ObservableKey {
+        ObservableKey::new("linked from", id)
+    }
+
+    /// The [`ObservableKey::linked`] keys of an object of a [`LINK_TYPES`]
+    /// type, at most [`MAX_LINK_KEYS`] (ids that do not parse left out);
+    /// other objects have none.
+    pub fn links(object_type: &str, value: &serde_json::Value) -> Vec<ObservableKey> {
+        if !LINK_TYPES.contains(&object_type) {
+            return Vec::new();
+        }
+        let ends = ["source_ref", "target_ref"].into_iter().filter_map(|k| value.get(k).and_then(serde_json::Value::as_str));
+        let named = value.get("object_refs").and_then(serde_json::Value::as_array).into_iter().flatten().filter_map(serde_json::Value::as_str);
+        ends.chain(named).filter(|id| model::StixId::parse(id).is_ok()).take(MAX_LINK_KEYS).map(ObservableKey::linked).collect()
+    }
+
+    /// The [`ObservableKey::links`] of a stored version's JSON, for
+    /// indexing objects stored before the keys existed.
+    pub fn links_of_stored(json: &[u8]) -> Vec<ObservableKey> {
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(json) else { return Vec::new() };
+        let ty = value.get("type").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+        ObservableKey::links(&ty, &value)
+    }
+
     /// The keys of the observables an object carries, of what a sighting
-    /// is of, and of what a partnership record refers to, deduplicated.
+    /// is of, of what a partnership record refers to and of what a linking
+    /// object links, deduplicated.
     pub fn of(object: &model::Object) -> Vec<ObservableKey> {
         let mut keys: Vec<ObservableKey> =
             object.observables().iter().map(|o| ObservableKey::new(o.kind, &o.value)).collect();
         keys.extend(object.sighting_of_ref().map(|r| ObservableKey::sighting_of(r.as_str())));
         if policy::kinds::is_record(object.object_type()) {
             keys.extend(ObservableKey::references(object.object_type(), &object.to_value()));
+        }
+        if LINK_TYPES.contains(&object.object_type()) {
+            keys.extend(ObservableKey::links(object.object_type(), &object.to_value()));
         }
         keys.sort_unstable();
         keys.dedup();

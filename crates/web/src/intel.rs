@@ -266,7 +266,7 @@ pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(s
         }
         @else {
             table.results {
-                thead { tr { th scope="col" { "Type" } th scope="col" { "Name" } th scope="col" { "Author" } th scope="col" { "Modified" } } }
+                thead { tr { th scope="col" { "Type" } th scope="col" { "Name" } th scope="col" { "TLP" } th scope="col" { "Author" } th scope="col" { "Modified" } } }
                 tbody {
                     @for r in &records {
                         @let v = json_of(r);
@@ -274,6 +274,7 @@ pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(s
                         tr {
                             td { (r.object_type) }
                             td { a href={ "/intel/" (r.id) } { @if name.is_empty() { (r.id) } @else { (name) } } }
+                            td { (crate::kit::badge::tlp(r)) (crate::kit::badge::pap(&v)) }
                             td { (author(r)) }
                             td { (r.version) }
                         }
@@ -292,12 +293,140 @@ fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// A property value: strings as text, the rest as compact JSON (escaped too).
-fn value(v: &Value) -> Markup {
+/// A property value: strings as text, the rest as compact JSON (escaped
+/// too); the ids of a `…_ref` or `…_refs` property as links ([`link`]).
+fn value(key: &str, v: &Value, links: &Links) -> Markup {
+    let linked = (key.ends_with("_ref") || key.ends_with("_refs")) && key != "object_marking_refs";
     match v {
+        Value::String(s) if linked => link(s, links),
+        // A report's (or grouping's) contents, grouped by type.
+        Value::Array(ids) if key == "object_refs" && ids.iter().all(Value::is_string) => {
+            let mut groups: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+            for id in ids.iter().filter_map(Value::as_str) {
+                groups.entry(id.split_once("--").map_or("", |(t, _)| t)).or_default().push(id);
+            }
+            html! {
+                @for (ty, members) in &groups {
+                    p.group { strong { (ty) } " (" (members.len()) ")" }
+                    ul.refs { @for id in members { li { (link(id, links)) } } }
+                }
+            }
+        }
+        Value::Array(ids) if linked && ids.iter().all(Value::is_string) => html! {
+            ul.refs { @for id in ids.iter().filter_map(Value::as_str) { li { (link(id, links)) } } }
+        },
         Value::String(s) => html! { (s) },
         other => html! { code { (other.to_string()) } },
     }
+}
+
+/// A link to an object: its type and name when the reader may see it;
+/// "not available to you" (and nothing of it) when not, or when it is
+/// not one of the first [`RESOLVED`] named on the page.
+fn link(id: &str, links: &Links) -> Markup {
+    match links.names.get(id) {
+        Some((ty, name)) => html! { a href={ "/intel/" (id) } { (ty) ": " (if name.is_empty() { id } else { name }) } },
+        None if links.resolved.contains(id) => html! { code { (id) } " " span.na { "not available to you" } },
+        None => html! { a href={ "/intel/" (id) } { code { (id) } } },
+    }
+}
+
+/// How many ids one object page resolves to a type and a name.
+const RESOLVED: usize = 200;
+
+/// How many relationships, and how many reports and notes, an object page lists.
+const LINKED: usize = 100;
+
+/// What an object page shows of the objects linked to it: the type and
+/// name of each id it resolved that the reader may see (released and
+/// logged like the object), the ids it resolved, its relationships both
+/// ways and the reports, groupings, notes and opinions naming it.
+#[derive(Default)]
+struct Links {
+    names: std::collections::HashMap<String, (String, String)>,
+    resolved: std::collections::HashSet<String>,
+    relationships: Vec<Record>,
+    more_relationships: bool,
+    mentions: Vec<Record>,
+    more_mentions: bool,
+}
+
+/// The ids in an object's `…_ref` and `…_refs` properties (its author and
+/// markings left out), in order, once each.
+fn named_ids(object: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    if let Value::Object(map) = object {
+        for (k, v) in map.iter().filter(|(k, _)| (k.ends_with("_ref") || k.ends_with("_refs")) && *k != "created_by_ref" && *k != "object_marking_refs") {
+            let _ = k;
+            let found: Vec<&str> = match v {
+                Value::String(s) => vec![s.as_str()],
+                Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            for id in found {
+                if !ids.iter().any(|x| x == id) {
+                    ids.push(id.to_owned());
+                }
+            }
+        }
+    }
+    ids
+}
+
+/// The links of the object `id` (whose latest visible version is
+/// `object`), read through the reader's gate: relationships and reports
+/// naming it by the store's index of what they link
+/// ([`store::ObservableKey::linked`]; the JSON is checked too), then the
+/// type and name of the ids it and they name.
+async fn links_of(state: &Site, reader: &Arc<Reader>, id: &StixId, object: &Value) -> Result<Links, WebError> {
+    let (store, r, target) = (state.store.clone(), reader.clone(), id.to_string());
+    let mut ids = named_ids(object);
+    let (relationships, more_relationships, mentions, more_mentions) = crate::blocking(move || {
+        let linking = |types: &[&str]| {
+            let q = store::Query {
+                types: types.iter().map(|t| (*t).to_owned()).collect(),
+                observables: vec![store::ObservableKey::linked(&target)],
+                versions: Versions::LAST,
+                gate: Some(r.gate()),
+                limit: Some(LINKED),
+                ..store::Query::default()
+            };
+            store.query(&q)
+        };
+        let names_it = |rec: &Record| {
+            let v = json_of(rec);
+            let is = |k: &str| v.get(k).and_then(Value::as_str) == Some(target.as_str());
+            is("source_ref") || is("target_ref") || v.get("object_refs").and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| x.as_str() == Some(target.as_str())))
+        };
+        let rel = linking(&["relationship"])?;
+        let men = linking(&["report", "grouping", "note", "opinion"])?;
+        Ok((rel.records.into_iter().filter(names_it).collect::<Vec<_>>(), rel.more, men.records.into_iter().filter(names_it).collect::<Vec<_>>(), men.more))
+    })
+    .await?;
+    let relationships = state.out(reader, "web").records(relationships)?.into_inner();
+    let mentions = state.out(reader, "web").records(mentions)?.into_inner();
+    for rel in &relationships {
+        let v = json_of(rel);
+        for end in ["source_ref", "target_ref"].iter().filter_map(|k| v.get(*k).and_then(Value::as_str)) {
+            if end != id.as_str() && !ids.iter().any(|x| x == end) {
+                ids.push(end.to_owned());
+            }
+        }
+    }
+    ids.retain(|i| StixId::parse(i).is_ok());
+    ids.truncate(RESOLVED);
+    let (store, r, wanted) = (state.store.clone(), reader.clone(), ids.clone());
+    let found = crate::blocking(move || {
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let q = store::Query { ids: wanted, versions: Versions::LAST, gate: Some(r.gate()), ..store::Query::default() };
+        Ok(store.query(&q)?.records)
+    })
+    .await?;
+    let found = state.out(reader, "web").records(found)?.into_inner();
+    let names = found.iter().map(|rec| (rec.id.clone(), (rec.object_type.clone(), name_of(&json_of(rec))))).collect();
+    Ok(Links { names, resolved: ids.into_iter().collect(), relationships, more_relationships, mentions, more_mentions })
 }
 
 /// How many sightings an object page lists.
@@ -421,6 +550,7 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
     })
     .await?;
     let facts = facts_of(&state, &reader, &signed, &versions, &id).await?;
+    let links = links_of(&state, &reader, &id, &object).await?;
     let name = name_of(&object);
     let title = if name.is_empty() { latest.id.clone() } else { name };
     let markings: Vec<&str> = object.get("object_marking_refs").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
@@ -432,6 +562,7 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
             @if let Some(source) = source {
                 dt { "Sourced from" } dd { code { (source) } " (not a partner: " (holder_of_source) " answers for it)" }
             }
+            dt { "TLP" } dd { (crate::kit::badge::tlp(&latest)) (crate::kit::badge::pap(&object)) }
             dt { "Markings" } dd { @if markings.is_empty() { "none" } @else { @for m in &markings { code { (m) } " " } } }
             @if let Some((title, holder)) = &received {
                 dt { "Received under" } dd { (title) " (held by " (partner(holder)) ")" }
@@ -447,9 +578,42 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
         table.props {
             tbody {
                 @if let Value::Object(map) = &object {
-                    @for (k, v) in map { tr { th scope="row" { (k) } td { (value(v)) } } }
+                    @for (k, v) in map { tr { th scope="row" { (k) } td { (value(k, v, &links)) } } }
                 }
             }
+        }
+        h2 { "Relationships" }
+        @if links.relationships.is_empty() { p { "No relationship with it that you may see." } }
+        @else {
+            table {
+                thead { tr { th scope="col" { "Relationship" } th scope="col" { "With" } th scope="col" { "By" } } }
+                tbody {
+                    @for rel in &links.relationships {
+                        @let v = json_of(rel);
+                        @let kind = v.get("relationship_type").and_then(Value::as_str).unwrap_or("related-to");
+                        @let outgoing = v.get("source_ref").and_then(Value::as_str) == Some(latest.id.as_str());
+                        @let other = v.get(if outgoing { "target_ref" } else { "source_ref" }).and_then(Value::as_str).unwrap_or_default();
+                        tr {
+                            td { a href={ "/intel/" (rel.id) } { @if outgoing { (kind) } @else { (kind) " (by it)" } } }
+                            td { (link(other, &links)) }
+                            td { (rel.created_by_ref.as_deref().map(partner).unwrap_or_default()) }
+                        }
+                    }
+                }
+            }
+            @if links.more_relationships { p.hint { "Only the first " (LINKED) " are listed." } }
+        }
+        h2 { "In reports and notes" }
+        @if links.mentions.is_empty() { p { "No report, grouping, note or opinion naming it that you may see." } }
+        @else {
+            ul {
+                @for m in &links.mentions {
+                    @let v = json_of(m);
+                    @let label = v.get("name").or_else(|| v.get("abstract")).or_else(|| v.get("explanation")).or_else(|| v.get("opinion")).and_then(Value::as_str).unwrap_or(m.id.as_str()).to_owned();
+                    li { (m.object_type) ": " a href={ "/intel/" (m.id) } { (label) } " " (crate::kit::badge::tlp(m)) " by " (m.created_by_ref.as_deref().map(partner).unwrap_or_default()) }
+                }
+            }
+            @if links.more_mentions { p.hint { "Only the first " (LINKED) " are listed." } }
         }
         h2 { "Versions" }
         table {

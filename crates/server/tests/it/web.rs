@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{call, ratified_agreement, start, Backend, Node};
 
-crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, error_pages_keep_the_navigation);
+crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, error_pages_keep_the_navigation, linked_knowledge_follows_the_release_policy);
 
 /// The payloads every string of the hostile object carries.
 pub(crate) const PAYLOADS: [&str; 4] = ["<script>alert(1)</script>", "\" onerror=\"alert(1)", "javascript:alert(1)", "<svg onload=alert(1)>"];
@@ -375,6 +375,79 @@ async fn object_page_facts(backend: Backend) {
     let c = sign_in(&node, &node.liaison[2]).await;
     assert_eq!(c.get(&page).await.0, 404);
     assert_eq!(c.get("/intel/sighting--8d2f5a3e-2c4d-4e8f-9a0b-1c2d3e4f5a6b").await.0, 404);
+}
+
+/// Linked knowledge: an object page names what it refers to by type and
+/// name, lists its relationships both ways and the reports naming it, and
+/// a report lists its contents by type, all through the reader's gate: an
+/// object B may not see shows as "not available to you", never its name.
+/// Each row and page carries the TLP badge.
+async fn linked_knowledge_follows_the_release_policy(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let ab = ratified_agreement(&node, "A–B", &[0, 1], &["indicator", "malware", "relationship", "report"]).await;
+    let ac = ratified_agreement(&node, "A–C", &[0, 2], &["malware"]).await;
+    let green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+    let base = |ty: &str, n: u32| json!({ "type": ty, "spec_version": "2.1", "id": format!("{ty}--1c2d3e4f-0000-4000-8000-{n:012}"), "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": node.a });
+    let mut indicator = base("indicator", 1);
+    indicator["name"] = "beacon <i>".into();
+    indicator["pattern"] = "[ipv4-addr:value = '203.0.113.77']".into();
+    indicator["pattern_type"] = "stix".into();
+    indicator["valid_from"] = "2026-01-01T00:00:00Z".into();
+    indicator["object_marking_refs"] = json!([green]);
+    let mut glacier = base("malware", 2);
+    glacier["name"] = "GlacierLock".into();
+    glacier["is_family"] = true.into();
+    let mut secret = base("malware", 3);
+    secret["name"] = "SecretStrain".into();
+    secret["is_family"] = true.into();
+    let rel = |n: u32, to: &serde_json::Value| {
+        let mut r = base("relationship", n);
+        r["relationship_type"] = "indicates".into();
+        r["source_ref"] = indicator["id"].clone();
+        r["target_ref"] = to["id"].clone();
+        r
+    };
+    let (r1, r2) = (rel(4, &glacier), rel(5, &secret));
+    let mut report = base("report", 6);
+    report["name"] = "Winter campaign".into();
+    report["published"] = "2026-01-02T00:00:00Z".into();
+    report["object_refs"] = json!([indicator["id"], glacier["id"], secret["id"]]);
+    let shared = json!({ "objects": [indicator, glacier, r1, r2, report], "agreements": [ab] });
+    let (s, v) = call(&node, &node.liaison[0], "POST", "objects", Some(shared)).await;
+    assert!(v["results"].as_array().unwrap().iter().all(|r| r["status"] == "stored"), "{s} {v}");
+    let (s, v) = call(&node, &node.liaison[0], "POST", "objects", Some(json!({ "objects": [secret], "agreements": [ac] }))).await;
+    assert_eq!(v["results"][0]["status"], "stored", "{s} {v}");
+    let id = |v: &serde_json::Value| v["id"].as_str().unwrap().to_owned();
+    let (indicator, glacier, secret, report) = (id(&indicator), id(&glacier), id(&secret), id(&report));
+
+    let b = sign_in(&node, &node.liaison[1]).await;
+    let (s, _, page) = b.get(&format!("/intel/{indicator}")).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("TLP:GREEN"), "the badge: {page}");
+    let relationships = &page[page.find("<h2>Relationships</h2>").expect("a relationships section")..];
+    assert!(relationships.contains(&format!("href=\"/intel/{glacier}\">malware: GlacierLock</a>")), "the malware it indicates, by name: {relationships}");
+    assert!(relationships.contains("not available to you"), "the malware B may not see: {relationships}");
+    assert!(!page.contains("SecretStrain"), "never its name: {page}");
+    let mentions = &page[page.find("In reports and notes").unwrap()..];
+    assert!(mentions.contains(&format!("href=\"/intel/{report}\">Winter campaign</a>")), "{mentions}");
+    // The other way: the malware is indicated by the indicator.
+    let page = b.get(&format!("/intel/{glacier}")).await.2;
+    assert!(page.contains("indicates (by it)") && page.contains("indicator: beacon &lt;i&gt;"), "{page}");
+    // The report lists its contents by type, through the gate.
+    let page = b.get(&format!("/intel/{report}")).await.2;
+    assert!(page.contains("<strong>malware</strong> (2)") && page.contains("<strong>indicator</strong> (1)"), "{page}");
+    assert!(page.contains("malware: GlacierLock") && !page.contains("SecretStrain"), "{page}");
+    // The search rows carry the badge; an unmarked object says what it counts as.
+    let list = b.get("/intel?type=indicator,malware").await.2;
+    assert!(list.contains("TLP:GREEN") && list.contains("unmarked"), "{list}");
+    // Names shown are releases: logged to B under `web`; the secret never.
+    let log = std::fs::read_to_string(node._dir.path().join("release.log")).unwrap();
+    assert!(log.lines().any(|l| l.contains("\"web\"") && l.contains(&glacier) && l.contains(&node.b)), "{log}");
+    assert!(!log.lines().any(|l| l.contains(&secret) && l.contains(&node.b) && l.contains("\"release\"")), "{log}");
+    // C sees the secret malware, and nothing that links to it.
+    let c = sign_in(&node, &node.liaison[2]).await;
+    let page = c.get(&format!("/intel/{secret}")).await.2;
+    assert!(page.contains("No relationship with it that you may see.") && page.contains("No report, grouping, note or opinion naming it"), "{page}");
 }
 
 /// The "Counted at" of a dashboard.

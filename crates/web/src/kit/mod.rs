@@ -1,8 +1,10 @@
 //! The kit every page is made with: the layout (header, navigation,
 //! sign-out), the security headers and Content-Security-Policy, a rendered
 //! page, forms ([`form`]: fields, bodies, the 403 page), the CSRF check
-//! ([`csrf`]) and server-drawn charts ([`chart`]).
+//! ([`csrf`]), server-drawn charts ([`chart`]) and TLP/PAP badges
+//! ([`badge`]).
 
+pub mod badge;
 pub mod chart;
 pub mod csrf;
 pub mod form;
