@@ -102,7 +102,9 @@ pub(crate) fn lines(title: &str, x_from: i64, x_to: i64, x_labels: &[(i64, Strin
                     text x=(left - 6.0) y=(format!("{:.1}", y(g) + 4.0)) text-anchor="end" font-size="11" fill="#444" { (g) " %" }
                 }
                 @for (at, label) in x_labels {
-                    text x=(format!("{:.1}", x(*at))) y=(h - 10.0) text-anchor="middle" font-size="11" fill="#444" { (label) }
+                    // Labels at the ends run inwards, not off the chart.
+                    @let anchor = if *at <= x_from { "start" } else if *at >= x_to { "end" } else { "middle" };
+                    text x=(format!("{:.1}", x(*at))) y=(h - 10.0) text-anchor=(anchor) font-size="11" fill="#444" { (label) }
                 }
                 @for (k, l) in lines.iter().enumerate() {
                     @let colour = PALETTE[k % PALETTE.len()];

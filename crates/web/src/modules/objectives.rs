@@ -60,14 +60,14 @@ fn objective(signed: &Signed, base: &str, o: &Value, fault: Option<&Fault>, who:
             p { "Endorsed by: " @if names("endorsed_by").is_empty() { "no party yet" } @else { (names("endorsed_by")) }
                 @if !names("awaiting").is_empty() { "; awaiting: " (names("awaiting")) } }
             @if let Some(note) = o["closing_note"].as_str() { p { "Closed: " (note) } }
-            @for k in &kpis {
+            @for (n, k) in kpis.iter().enumerate() {
                 @let name = text(k, "name");
                 p.kpi {
                     label { (name) " (" (k["baseline"]) " → " (k["target"]) " " (text(k, "unit")) ", due " (when(text(k, "due"))) ", reported by " (who(text(k, "reporting_party"))) ")" } " "
                     progress max="100" value=(percent(&k["progress"])) { (percent(&k["progress"])) "%" } " " (percent(&k["progress"])) "%"
                     @if let Some(s) = k["status"].as_str() { " · " (s) }
                 }
-                @if open && text(k, "reporting_party") == me { (report_form(signed, base, oid, name, fault)) }
+                @if open && text(k, "reporting_party") == me { (report_form(signed, base, oid, (n, name), fault)) }
             }
             (kpi_chart(o, &kpis))
             @if o["awaiting"].as_array().is_some_and(|a| a.iter().any(|p| p.as_str() == Some(me))) {
@@ -115,23 +115,24 @@ fn kpi_chart(o: &Value, kpis: &[Value]) -> Markup {
     chart::lines("Each KPI's progress over time (percent of the way from baseline to target)", start, end, &labels, &series)
 }
 
-/// A KPI's reporting party reports its value.
-fn report_form(signed: &Signed, base: &str, oid: &str, kpi: &str, fault: Option<&Fault>) -> Markup {
+/// A KPI's reporting party reports its value (`kpi`: the KPI's index and name).
+fn report_form(signed: &Signed, base: &str, oid: &str, (n, kpi): (usize, &str), fault: Option<&Fault>) -> Markup {
     let about = format!("{oid}/{kpi}");
+    let field = |what: &str| format!("{what}-{n}-{oid}");
     let v = |name: &str| Fault::value(fault, "report", &about, name);
     html! {
         form.report method="post" action={ (base) "/actions/report" } {
             (csrf_field(signed))
             input type="hidden" name="objective" value=(oid);
             input type="hidden" name="kpi" value=(kpi);
-            label for={ "value-" (about) } { "Value of " (kpi) }
-            input id={ "value-" (about) } type="text" inputmode="decimal" name="value:number" value=(v("value:number"));
+            label for=(field("value")) { "Value of " (kpi) }
+            input id=(field("value")) type="text" inputmode="decimal" name="value:number" value=(v("value:number"));
             @if let Some(e) = error_for(fault, "report", &about, "value") { (e) }
-            label for={ "measured-" (about) } { "Measured at (UTC; now if empty)" }
-            input id={ "measured-" (about) } type="text" name="measured_at" value=(v("measured_at"));
+            label for=(field("measured")) { "Measured at (UTC; now if empty)" }
+            input id=(field("measured")) type="text" name="measured_at" value=(v("measured_at"));
             @if let Some(e) = error_for(fault, "report", &about, "measured_at") { (e) }
-            label for={ "note-" (about) } { "Note (optional)" }
-            input id={ "note-" (about) } type="text" name="note" value=(v("note"));
+            label for=(field("note")) { "Note (optional)" }
+            input id=(field("note")) type="text" name="note" value=(v("note"));
             @if let Some(e) = error_other(fault, "report", &about, &["value", "measured_at"]) { (e) }
             button type="submit" { "Report" }
         }
