@@ -399,8 +399,8 @@ fn calendar(p: &Page<'_>) -> Markup {
     }
 }
 
-/// The action board: open, overdue and closed items in three columns, each
-/// with its owner, due date, status and updates, the owner's forms
+/// The action board: open, overdue and closed items in three columns, by
+/// owner, each with its due date, status and updates, the owner's forms
 /// (acknowledge, progress, close), a comment form; and the form to add one.
 fn board(p: &Page<'_>) -> Markup {
     let items = list(&p.state["action_items"]);
@@ -414,12 +414,25 @@ fn board(p: &Page<'_>) -> Markup {
                 section.column aria-label=(title) {
                     h4 { (title) " (" (column.len()) ")" }
                     @if column.is_empty() { p { "None." } }
-                    @for i in column.iter() { (item(p, i)) }
+                    @for (owner, items) in by_owner(p, column) {
+                        h5 { (owner) }
+                        @for i in items { (item(p, i)) }
+                    }
                 }
             }
         }
         (item_form(p))
     }
+}
+
+/// A column's items by owner (by the owner's name), each owner's by due
+/// date as the state orders them.
+fn by_owner<'v>(p: &Page<'_>, column: &[&'v Value]) -> Vec<(String, Vec<&'v Value>)> {
+    let mut groups: std::collections::BTreeMap<String, Vec<&'v Value>> = std::collections::BTreeMap::new();
+    for i in column {
+        groups.entry((p.who)(text(i, "owner"))).or_default().push(i);
+    }
+    groups.into_iter().collect()
 }
 
 /// One action item on the board.

@@ -3,17 +3,21 @@
 //! minutes and approves them, B's liaison approves them on its own sign-in,
 //! and both see them agreed; A gives B an action item, B acknowledges it;
 //! A proposes an objective, both endorse it, B reports its KPI and the line
-//! chart shows it. No page runs anything; a screenshot of each step lands
-//! in `target/browser/`.
+//! chart shows it. No page runs anything and every control has a label; a
+//! screenshot of each step lands in `target/browser/`.
 
 use super::driver::Driver;
 use super::{inspect, screenshot, sign_in};
 use crate::{ratified_agreement, start, Backend, Node};
 
-/// The current page ran nothing and injected nothing; its screenshot is `dialogue-<step>`.
+/// The current page ran nothing and injected nothing, and every control
+/// has a label (one `h1`, the language named, the skip link leading to the
+/// content); its screenshot is `dialogue-<step>`.
 async fn checked(driver: &Driver, step: &str) {
     let found = inspect(driver).await;
     assert!(found.is_clean(), "{step}: {found:?}");
+    let problems = driver.script(super::UNLABELLED, serde_json::json!([])).await;
+    assert_eq!(problems, serde_json::json!([]), "{step}: what assistive technology lacks");
     screenshot(driver, "dialogue", step).await;
 }
 
