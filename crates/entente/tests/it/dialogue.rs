@@ -4,6 +4,9 @@
 //! of the other two: the figure printed is what leaked, 0); minutes
 //! approved by each party on its own node are agreed on every node after
 //! sync; an edit after approval makes them await approval everywhere.
+//! The same through the pages' forms, over HTTP: a meeting planned and its
+//! minutes written on A's node, approved by A there and by B on B's node,
+//! agreed on both nodes' pages; C's node, no party, holds none of it.
 
 use serde_json::{json, Value};
 
@@ -152,4 +155,122 @@ fn dialogue_records_reach_exactly_their_parties_and_minutes_are_agreed_across_no
         assert_eq!(seen["minutes_status"], "awaiting", "{}: {seen}", n.dir.display());
         assert_eq!(seen["approved_by"], json!([]), "{seen}");
     }
+}
+
+/// A signed-in session on a node's pages, over HTTP as a browser has it.
+struct Pages {
+    base: String,
+    cookie: String,
+    http: reqwest::blocking::Client,
+}
+
+/// The value of the first `name="{name}" value="…"` after `from` in `html`.
+fn field_value(html: &str, from: &str, name: &str) -> String {
+    let at = html.find(from).unwrap_or_else(|| panic!("no {from} in {html}"));
+    let key = format!("name=\"{name}\" value=\"");
+    let start = html[at..].find(&key).unwrap_or_else(|| panic!("no {name} after {from}: {html}")) + at + key.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// `name=value` of the `Set-Cookie` for `name`.
+fn cookie(r: &reqwest::blocking::Response, name: &str) -> String {
+    let all = r.headers().get_all("set-cookie");
+    let v = all.iter().filter_map(|v| v.to_str().ok()).find(|v| v.starts_with(&format!("{name}="))).unwrap_or_else(|| panic!("no {name} cookie"));
+    v.split(';').next().unwrap().to_owned()
+}
+
+impl Pages {
+    /// Signs in to `node`'s pages with a new liaison token of its own partner.
+    fn sign_in(node: &Node) -> Pages {
+        let token = node.token_for(&node.id, "liaison");
+        let http = reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let base = format!("http://127.0.0.1:{}", node.port);
+        let form = http.get(format!("{base}/login")).send().unwrap();
+        let login = cookie(&form, "entente_login");
+        let csrf = field_value(&form.text().unwrap(), "<form", "csrf");
+        let r = http.post(format!("{base}/login")).header("cookie", login).form(&[("csrf", csrf.as_str()), ("token", token.as_str())]).send().unwrap();
+        assert_eq!(r.status(), 303, "{}", r.text().unwrap());
+        let cookie = cookie(&r, "entente_session");
+        Pages { base, cookie, http }
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let r = self.http.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    }
+
+    /// Posts a form of the page at `page` (its CSRF token added) to `page/actions/{action}`; it must go back to the page (303).
+    fn act(&self, page: &str, action: &str, fields: &[(&str, &str)]) {
+        let (s, html) = self.get(page);
+        assert_eq!(s, 200, "{html}");
+        let csrf = field_value(&html, "<form", "csrf");
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        let r = self.http.post(format!("{}{page}/actions/{action}", self.base)).header("cookie", &self.cookie).form(&all).send().unwrap();
+        assert_eq!(r.status(), 303, "{action}: {}", r.text().unwrap());
+    }
+}
+
+#[test]
+fn minutes_approved_through_each_nodes_pages_are_agreed_on_both() {
+    let root = tempfile::tempdir().unwrap();
+    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
+    for n in &mut nodes {
+        n.serve(0, &[]);
+    }
+    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let [a, b, c] = &nodes;
+    std::fs::write(a.dir.join("terms.json"), malware_terms("A–B", &[a.id.as_str(), b.id.as_str()]).to_string()).unwrap();
+    let agreement = a.ok(&["agreement", "propose", "--as", &a.id, "terms.json"]);
+    a.ok(&["agreement", "ratify", "--as", &a.id, &agreement]);
+    sync(b);
+    b.ok(&["agreement", "ratify", "--as", &b.id, &agreement]);
+    sync(a);
+    let page = format!("/agreements/{agreement}/modules/dialogue");
+
+    // On A's node: plan the meeting, write its minutes, approve them.
+    let on_a = Pages::sign_in(a);
+    on_a.act(&page, "record-meeting", &[
+        ("title", "Quarterly senior dialogue"), ("meeting_type", "senior-dialogue"), ("date", "2026-01-15T10:00:00Z"),
+        ("participants[0].party", a.id.as_str()), ("participants[0].name", "Head of delegation"), ("participants[0].role", "chair"),
+        ("participants[1].party", b.id.as_str()), ("participants[1].name", "Deputy director"),
+        ("agenda:list", "threat picture"),
+    ]);
+    let meeting = state(a, &agreement)["state"]["meetings"][0]["id"].as_str().unwrap().to_owned();
+    let section = format!("id=\"meeting-{meeting}\"");
+    on_a.act(&page, "edit-meeting", &[("meeting", meeting.as_str()), ("minutes", "The parties reviewed the threat picture."), ("decisions:list", "share more often")]);
+    let version = field_value(&on_a.get(&page).1, &section, "version");
+    on_a.act(&page, "approve-minutes", &[("meeting", meeting.as_str()), ("version", version.as_str())]);
+    let minutes_on = |p: &Pages| {
+        let (s, html) = p.get(&page);
+        assert_eq!(s, 200, "{html}");
+        let at = html.find(&section).unwrap_or_else(|| panic!("no meeting: {html}"));
+        let rest = &html[at..];
+        rest[..rest.find("</section>").unwrap()].to_owned()
+    };
+    assert!(minutes_on(&on_a).contains("Minutes: <strong>awaiting approval</strong>"));
+
+    // On B's node, after a pull: B's page asks B to approve that version; B approves there.
+    sync(b);
+    let on_b = Pages::sign_in(b);
+    let seen = minutes_on(&on_b);
+    assert!(seen.contains("Approve these minutes") && seen.contains("The parties reviewed the threat picture."), "{seen}");
+    assert_eq!(field_value(&seen, "approve-minutes", "version"), version, "B approves the version A approved");
+    on_b.act(&page, "approve-minutes", &[("meeting", meeting.as_str()), ("version", version.as_str())]);
+    sync(a);
+    for (name, pages) in [("A", &on_a), ("B", &on_b)] {
+        let seen = minutes_on(pages);
+        assert!(seen.contains("Minutes: <strong>agreed</strong>") && !seen.contains("Approve these minutes"), "{name}: {seen}");
+        assert_eq!(seen.matches("approved this version").count(), 2, "{name}: {seen}");
+    }
+
+    // C's node, no party to the agreement, pulled from both and holds none of it.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let report = c.ok(&["sync"]);
+    let pulls: Vec<Value> = report.lines().map(|l| serde_json::from_str(l.split_once(' ').unwrap().1).unwrap()).collect();
+    assert!(pulls.len() == 2 && pulls.iter().all(|p| p["added"].is_u64()), "C pulled from A and from B: {report}");
+    let held = c.stored();
+    let minutes_held = held.iter().filter(|id| id.starts_with("x-entente-meeting--") || id.starts_with("x-entente-minutes-approval--")).count();
+    println!("dialogue pages: Caledonia holds {minutes_held} meeting or approval records");
+    assert_eq!(minutes_held, 0);
 }

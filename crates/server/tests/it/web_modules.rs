@@ -2,7 +2,12 @@
 //! through the forms and sees the thread, hostile text shown escaped; a
 //! non-party gets the 404 page; a refused input is named next to its field;
 //! a POST without the CSRF token is refused; the objectives page draws a
-//! progress bar per KPI and the progress chart, and endorses by its button.
+//! progress bar per KPI and a line per KPI, and endorses by its button.
+//! Meetings (plan, minutes, approvals until agreed, the calendar and held
+//! against planned), the action board (add, acknowledge, progress,
+//! comment, close) and objectives (propose, report, amend, close) through
+//! their forms: each form makes its record, a refused field is named next
+//! to it (422, nothing stored), hostile text is escaped, a viewer gets 403.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -10,7 +15,14 @@ use serde_json::json;
 use crate::web::{csrf_of, sign_in, Browser, PAYLOADS};
 use crate::{call, ratified_agreement, start, Backend};
 
-crate::on_both_backends!(a_channel_through_the_pages, objectives_show_progress, the_inbox_page_lists_what_needs_the_partner);
+crate::on_both_backends!(
+    a_channel_through_the_pages,
+    objectives_show_progress,
+    the_inbox_page_lists_what_needs_the_partner,
+    meetings_and_minutes_through_the_pages,
+    the_action_board_through_the_pages,
+    objectives_through_the_forms
+);
 
 /// Posts `fields` to `path` with the CSRF token of the page at `form`.
 async fn submit(browser: &Browser<'_>, form: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
@@ -115,7 +127,8 @@ async fn objectives_show_progress(backend: Backend) {
     assert_eq!(csp.as_deref(), Some(server::web::CSP));
     assert!(!html.contains(">Endorse<"), "endorsed already: {html}");
     assert!(html.contains("<progress max=\"100\" value=\"50\""), "half way from 12 to 4: {html}");
-    assert!(html.contains("<svg") && html.contains("The objective's progress over time") && html.contains(": 50 from hours to share"), "{html}");
+    assert!(html.contains("<svg") && html.contains("Each KPI's progress over time"), "{html}");
+    assert!(html.contains("hours to share: 8.0 hours (50 %)") && html.contains("stroke-dasharray=\"6 4\""), "a point at 50 %, the expected line dashed: {html}");
 }
 
 /// The inbox page: an overdue action item A gives B is on B's inbox page,
@@ -142,4 +155,281 @@ async fn the_inbox_page_lists_what_needs_the_partner(backend: Backend) {
         let html = sign_in(&node, other).await.get("/inbox").await.2;
         assert!(html.contains("Nothing needs your partner now.") && !html.contains("alert(1)"), "{html}");
     }
+}
+
+/// The module's state under `agreement`, over the API, as A sees it.
+async fn state_of(node: &crate::Node, agreement: &str, module: &str) -> serde_json::Value {
+    let (s, v) = call(node, &node.token_a, "GET", &format!("agreements/{agreement}/modules/{module}"), None).await;
+    assert_eq!(s, 200, "{v}");
+    v["state"].clone()
+}
+
+/// The element of `html` that opens with `start` (one holding no other of its tag), to its closing `end`.
+fn element<'h>(html: &'h str, start: &str, end: &str) -> &'h str {
+    let at = html.find(start).unwrap_or_else(|| panic!("no {start} in {html}"));
+    let rest = &html[at..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
+}
+
+/// An A–B agreement whose terms plan a senior dialogue every three months.
+async fn cadenced_agreement(node: &crate::Node) -> String {
+    let terms = json!({
+        "title": "A–B", "purpose": "talk regularly", "party_refs": [node.a, node.b],
+        "scope": { "object_types": ["indicator"], "labels": [], "data_kind": "real" }, "tlp_ceiling": "amber",
+        "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
+        "valid_from": "2020-01-01T00:00:00Z",
+        "meeting_cadence": [{ "meeting_type": "senior-dialogue", "every_months": 3 }]
+    });
+    let (s, v) = call(node, &node.liaison[0], "POST", "agreements", Some(terms)).await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    for p in [0, 1] {
+        let (s, v) = call(node, &node.liaison[p], "POST", &format!("agreements/{id}/ratify"), None).await;
+        assert_eq!(s, 201, "{v}");
+    }
+    id
+}
+
+async fn meetings_and_minutes_through_the_pages(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let id = cadenced_agreement(&node).await;
+    let page = format!("/agreements/{id}/modules/dialogue");
+    let actions = format!("{page}/actions");
+    let (a, b) = (sign_in(&node, &node.liaison[0]).await, sign_in(&node, &node.liaison[1]).await);
+    let hostile = PAYLOADS.join(" ");
+    // The plan form offers a row per party of the agreement.
+    let html = a.get(&page).await.2;
+    for (i, party) in [&node.a, &node.b].iter().enumerate() {
+        assert!(html.contains(&format!("name=\"participants[{i}].party\" value=\"{party}\"")), "{html}");
+    }
+    let plan = |title: &str, date: &str, b_name: &str| -> Vec<(&'static str, String)> {
+        vec![
+            ("title", title.to_owned()), ("meeting_type", "senior-dialogue".into()), ("date", date.into()),
+            ("participants[0].party", node.a.clone()), ("participants[0].name", "Head of delegation".into()), ("participants[0].role", "chair".into()),
+            ("participants[1].party", node.b.clone()), ("participants[1].name", b_name.into()),
+            ("agenda:list", "threat picture\nnext steps".into()),
+        ]
+    };
+    // Refused: a date that is not one; a participant without a name. Named next to the field, what was typed kept, nothing stored.
+    for (fields, field) in [(plan("Senior dialogue", "next tuesday", "Deputy director"), "date"), (plan("Senior dialogue", "2026-01-15T10:00:00Z", ""), "participants[1].name")] {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = submit(&a, &page, &format!("{actions}/record-meeting"), &fields).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(html.contains(&format!("Check the field <code>{field}</code>")), "{field}: {html}");
+        assert!(html.contains("value=\"Head of delegation\""), "typed values kept: {html}");
+    }
+    assert_eq!(state_of(&node, &id, "dialogue").await["meetings"], json!([]));
+
+    // Planned: one held (January 2026, its title hostile), one to come.
+    for fields in [plan(&hostile, "2026-01-15T10:00:00Z", "Deputy director"), plan("Technical exchange", "2099-03-02T09:00:00Z", "Analyst")] {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = submit(&a, &page, &format!("{actions}/record-meeting"), &fields).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    }
+    let state = state_of(&node, &id, "dialogue").await;
+    let m = &state["meetings"][0];
+    assert_eq!(m["title"], hostile.as_str(), "{state}");
+    assert_eq!(m["participants"], json!([{ "party_ref": node.a, "name": "Head of delegation", "role": "chair" }, { "party_ref": node.b, "name": "Deputy director" }]));
+    assert_eq!(m["agenda"], json!(["threat picture", "next steps"]));
+    assert_eq!((m["status"].as_str(), state["meetings"][1]["status"].as_str()), (Some("held"), Some("scheduled")));
+    let meeting = m["id"].as_str().unwrap().to_owned();
+    let cadence = &state["cadence"][0];
+    assert_eq!(cadence["held"], 1, "{state}");
+
+    // The page: held against planned, upcoming and held, the month's calendar, hostile text escaped.
+    let (s, csp, html) = a.get(&format!("{page}?month=2026-01")).await;
+    assert_eq!(s, 200, "{html}");
+    assert_eq!(csp.as_deref(), Some(server::web::CSP));
+    assert!(html.contains(&format!("<td>senior-dialogue</td><td>3 months</td><td>{}</td><td>1</td><td>{}</td>", cadence["planned"], cadence["missed"])), "{html}");
+    assert!(element(&html, "<caption>Upcoming</caption>", "</table>").contains("Technical exchange"), "{html}");
+    let held = element(&html, "<caption>Held</caption>", "</table>");
+    assert!(held.contains(&format!("href=\"#meeting-{meeting}\"")) && !held.contains("Technical exchange"), "{held}");
+    let calendar = element(&html, "<table class=\"calendar\">", "</table>");
+    assert!(calendar.contains("Meetings in January 2026") && calendar.contains(&format!("href=\"#meeting-{meeting}\"")), "{calendar}");
+    assert!(calendar.contains("<td><span class=\"day\">15</span><a class=\"meeting\""), "on the 15th: {calendar}");
+    assert!(!element(&a.get(&format!("{page}?month=2026-02")).await.2, "<table class=\"calendar\">", "</table>").contains("#meeting-"), "February has none");
+    assert!(a.get(&format!("{page}?month=2026-13")).await.2.contains("Check the month"), "a bad month is said so");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !html.contains("<script") && !html.contains("onerror=\""), "{html}");
+
+    // A records the minutes through its meeting's form: awaiting both parties.
+    let minutes = |text: &'static str| vec![("meeting", meeting.clone()), ("date", "2026-01-15T10:00:00Z".to_owned()), ("agenda:list", "threat picture".to_owned()), ("minutes", text.to_owned()), ("decisions:list", "share more often".to_owned())];
+    let fields = minutes("The parties reviewed <b>the threat</b>.");
+    let r = submit(&a, &page, &format!("{actions}/edit-meeting"), &fields.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let m = state_of(&node, &id, "dialogue").await["meetings"][0].clone();
+    // The state lists parties in the order of their ids.
+    let mut both = [node.a.clone(), node.b.clone()];
+    both.sort();
+    assert_eq!((m["minutes_status"].as_str(), m["awaiting"].clone(), m["decisions"].clone()), (Some("awaiting"), json!(both), json!(["share more often"])));
+    let version = m["version"].as_str().unwrap().to_owned();
+    let section_of = |html: &str| element(html, &format!("id=\"meeting-{meeting}\""), "</section>").to_owned();
+    let on_b = section_of(&b.get(&page).await.2);
+    assert!(on_b.contains("Approve these minutes") && on_b.contains("awaiting approval") && on_b.contains("&lt;b&gt;the threat&lt;/b&gt;"), "{on_b}");
+    assert!(!on_b.contains("Save the minutes"), "only the author edits: {on_b}");
+
+    // A viewer of A's takes no action.
+    let viewer = sign_in(&node, &node.viewer_a).await;
+    let approve = [("meeting", meeting.as_str()), ("version", version.as_str())];
+    let r = submit(&viewer, &page, &format!("{actions}/approve-minutes"), &approve).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // B approves on its page; A is still awaited; then A approves: agreed.
+    let r = submit(&b, &page, &format!("{actions}/approve-minutes"), &approve).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let on_a = section_of(&a.get(&page).await.2);
+    assert!(on_a.contains("Approve these minutes") && on_a.matches("approved this version").count() == 1, "{on_a}");
+    let r = submit(&a, &page, &format!("{actions}/approve-minutes"), &approve).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    assert_eq!(state_of(&node, &id, "dialogue").await["meetings"][0]["minutes_status"], "agreed");
+    for browser in [&a, &b] {
+        let section = section_of(&browser.get(&page).await.2);
+        assert!(section.contains("Minutes: <strong>agreed</strong>") && !section.contains("Approve these minutes") && section.matches("approved this version").count() == 2, "{section}");
+    }
+
+    // An edit after approval: awaiting both again.
+    let fields = minutes("The parties reviewed the threat and agreed a plan.");
+    let r = submit(&a, &page, &format!("{actions}/edit-meeting"), &fields.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let m = state_of(&node, &id, "dialogue").await["meetings"][0].clone();
+    assert_eq!((m["minutes_status"].as_str(), m["approved_by"].clone()), (Some("awaiting"), json!([])));
+    assert!(section_of(&b.get(&page).await.2).contains("Approve these minutes"));
+}
+
+async fn the_action_board_through_the_pages(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let id = ratified_agreement(&node, "A–B", &[0, 1], &["indicator"]).await;
+    let page = format!("/agreements/{id}/modules/dialogue");
+    let actions = format!("{page}/actions");
+    let (a, b) = (sign_in(&node, &node.liaison[0]).await, sign_in(&node, &node.liaison[1]).await);
+    let hostile = PAYLOADS.join(" ");
+    // Due at the start of today: allowed (not before the day it was made), and overdue by now.
+    let today = format!("{}T00:00:00Z", &model::Timestamp::now().to_string()[..10]);
+    let r = submit(&a, &page, &format!("{actions}/add-action-item"), &[("description", &hostile), ("owner", &node.b), ("due", "friday")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Check the field <code>due</code>") && html.contains("&lt;script&gt;alert(1)"), "{html}");
+    assert_eq!(state_of(&node, &id, "dialogue").await["action_items"], json!([]));
+    for (description, owner, due) in [(hostile.as_str(), &node.b, today.as_str()), ("write the sensor list", &node.a, "2099-01-01T00:00:00Z")] {
+        let r = submit(&a, &page, &format!("{actions}/add-action-item"), &[("description", description), ("owner", owner), ("due", due), ("meeting", "")]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    }
+    let items = state_of(&node, &id, "dialogue").await["action_items"].clone();
+    assert_eq!((items[0]["description"].as_str(), items[0]["owner"].as_str(), items[0]["overdue"].as_bool()), (Some(hostile.as_str()), Some(node.b.as_str()), Some(true)), "{items}");
+    let item = items[0]["id"].as_str().unwrap().to_owned();
+    let html = b.get(&page).await.2;
+    let overdue = element(&html, "aria-label=\"Overdue\"", "</section>");
+    assert!(overdue.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && overdue.contains("Acknowledge"), "{overdue}");
+    let b_name = sign_in(&node, &node.liaison[1]).await.get("/").await.2.split("<span class=\"who\">").nth(1).unwrap().split(" · ").next().unwrap().to_owned();
+    assert!(overdue.contains(&format!("<h5>{b_name}</h5>")), "the column by owner: {overdue}");
+    assert!(element(&html, "aria-label=\"Open\"", "</section>").contains("write the sensor list"), "{html}");
+    assert!(!html.contains("<script") && !html.contains("onerror=\""), "{html}");
+    assert!(!element(&a.get(&page).await.2, &format!("id=\"item-{item}\""), "</article>").contains("Acknowledge"), "only the owner acknowledges");
+
+    let update = |update: &'static str, extra: &[(&'static str, &'static str)]| {
+        let mut f = vec![("action_item", item.clone()), ("update", update.to_owned())];
+        f.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        f
+    };
+    let status_of = || async { state_of(&node, &id, "dialogue").await["action_items"][0].clone() };
+    // B acknowledges; a percentage past 100 is refused by name; B reports progress; A comments.
+    for (browser, fields, expect) in [
+        (&b, update("acknowledge", &[]), StatusCode::SEE_OTHER),
+        (&b, update("progress", &[("percent:number", "150"), ("text", "more than done")]), StatusCode::UNPROCESSABLE_ENTITY),
+        (&b, update("progress", &[("percent:number", "40"), ("text", "halfway there")]), StatusCode::SEE_OTHER),
+        (&a, update("comment", &[("text", "thanks <i>B</i>")]), StatusCode::SEE_OTHER),
+        (&a, update("close", &[]), StatusCode::FORBIDDEN),
+    ] {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = submit(browser, &page, &format!("{actions}/update-action-item"), &fields).await;
+        assert_eq!(r.status(), expect, "{fields:?}");
+        if expect == StatusCode::UNPROCESSABLE_ENTITY {
+            let html = r.text().await.unwrap();
+            let form = element(&html, &format!("id=\"item-{item}\""), "</article>");
+            assert!(form.contains("Check the field <code>percent</code>") && form.contains("value=\"150\""), "{form}");
+        }
+    }
+    let now = status_of().await;
+    assert_eq!((now["status"].as_str(), now["percent"].as_u64()), (Some("in-progress"), Some(40)), "{now}");
+    let kinds: Vec<&str> = now["updates"].as_array().unwrap().iter().map(|u| u["update"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["acknowledge", "progress", "comment"]);
+    let viewer = sign_in(&node, &node.viewer_a).await;
+    let fields = update("comment", &[("text", "a viewer's word")]);
+    let r = submit(&viewer, &page, &format!("{actions}/update-action-item"), &fields.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // B closes it: in the closed column, its updates listed, escaped.
+    let fields = update("close", &[("text", "sent")]);
+    let r = submit(&b, &page, &format!("{actions}/update-action-item"), &fields.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(status_of().await["status"], "closed");
+    let html = a.get(&page).await.2;
+    let closed = element(&html, "aria-label=\"Closed\"", "</section>");
+    assert!(closed.contains("&lt;script&gt;alert(1)") && closed.contains("thanks &lt;i&gt;B&lt;/i&gt;") && closed.contains("40%") && !closed.contains("a viewer"), "{closed}");
+    assert!(!closed.contains("Report progress"), "{closed}");
+}
+
+async fn objectives_through_the_forms(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let id = ratified_agreement(&node, "A–B", &[0, 1], &["indicator"]).await;
+    let page = format!("/agreements/{id}/modules/objectives");
+    let actions = format!("{page}/actions");
+    let (a, b) = (sign_in(&node, &node.liaison[0]).await, sign_in(&node, &node.liaison[1]).await);
+    let hostile = PAYLOADS.join(" ");
+    let kpi = |target: &'static str| {
+        vec![
+            ("title", hostile.clone()), ("description", "faster sharing".into()),
+            ("kpis[0].name", "hours to share".into()), ("kpis[0].unit", "hours".into()), ("kpis[0].baseline:number", "12".into()), ("kpis[0].target:number", target.into()),
+            ("kpis[0].direction", "decrease".into()), ("kpis[0].due", "2099-01-01T00:00:00Z".into()), ("kpis[0].reporting_party_ref", node.b.clone()),
+            ("kpis[1].name", "".into()), ("kpis[1].direction", "".into()),
+        ]
+    };
+    // Refused: a target equal to the baseline, named next to the KPIs.
+    let fields = kpi("12");
+    let r = submit(&a, &page, &format!("{actions}/propose"), &fields.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Check the field <code>kpis[0].target</code>") && html.contains("value=\"hours to share\""), "{html}");
+    assert_eq!(state_of(&node, &id, "objectives").await["objectives"], json!([]));
+    let fields = kpi("4");
+    let r = submit(&a, &page, &format!("{actions}/propose"), &fields.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let o = state_of(&node, &id, "objectives").await["objectives"][0].clone();
+    assert_eq!((o["title"].as_str(), o["kpis"][0]["baseline"].as_f64(), o["kpis"][0]["target"].as_f64(), o["kpis"][0]["weight"].as_f64()), (Some(hostile.as_str()), Some(12.0), Some(4.0), Some(1.0)), "{o}");
+    assert_eq!(o["kpis"].as_array().unwrap().len(), 1, "the empty row is left out");
+    let objective = o["id"].as_str().unwrap().to_owned();
+
+    // Both endorse by the button; B, the KPI's reporting party, reports by its form (a value that is no number refused by name).
+    for browser in [&a, &b] {
+        let r = submit(browser, &page, &format!("{actions}/endorse"), &[("objective", &objective), ("version", o["version"].as_str().unwrap())]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    }
+    assert!(!element(&a.get(&page).await.2, &format!("id=\"objective-{objective}\""), "</section>").contains("/actions/report\""), "only the reporting party reports");
+    let r = submit(&b, &page, &format!("{actions}/report"), &[("objective", &objective), ("kpi", "hours to share"), ("value:number", "eight")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Check the field <code>value</code>"));
+    let r = submit(&b, &page, &format!("{actions}/report"), &[("objective", &objective), ("kpi", "hours to share"), ("value:number", "8"), ("note", "<b>good</b>")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let o = state_of(&node, &id, "objectives").await["objectives"][0].clone();
+    assert_eq!((o["stage"].as_str(), o["kpis"][0]["latest"].as_f64()), (Some("adopted"), Some(8.0)), "{o}");
+    let html = a.get(&page).await.2;
+    assert!(html.contains("hours to share: 8.0 hours (50 %)") && html.contains("class=\"expected\""), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)") && !html.contains("<script") && !html.contains("onerror=\""), "{html}");
+
+    // A amends the KPIs as JSON (a bad one refused by name), then closes it.
+    let amended = json!([{ "name": "hours to share", "unit": "hours", "baseline": 12, "target": 2, "direction": "decrease", "due": "2099-01-01T00:00:00Z", "weight": 1, "reporting_party_ref": node.b }]).to_string();
+    let r = submit(&a, &page, &format!("{actions}/amend"), &[("objective", &objective), ("title", "Share faster"), ("kpis:json", "[{\"name\": 3}]")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Check the field <code>kpis[0]."), "the KPI's property is named");
+    let r = submit(&a, &page, &format!("{actions}/amend"), &[("objective", &objective), ("title", "Share faster"), ("kpis:json", &amended)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let o = state_of(&node, &id, "objectives").await["objectives"][0].clone();
+    assert_eq!((o["stage"].as_str(), o["versions"].as_u64(), o["kpis"][0]["target"].as_f64()), (Some("awaiting-endorsement"), Some(2), Some(2.0)), "{o}");
+    let viewer = sign_in(&node, &node.viewer_a).await;
+    let r = submit(&viewer, &page, &format!("{actions}/close"), &[("objective", &objective), ("note", "by a viewer")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = submit(&a, &page, &format!("{actions}/close"), &[("objective", &objective), ("note", "done <i>early</i>")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let o = state_of(&node, &id, "objectives").await["objectives"][0].clone();
+    assert_eq!((o["stage"].as_str(), o["closing_note"].as_str()), (Some("closed"), Some("done <i>early</i>")));
+    let section = element(&a.get(&page).await.2, &format!("id=\"objective-{objective}\""), "</section>").to_owned();
+    assert!(section.contains("Closed: done &lt;i&gt;early&lt;/i&gt;") && !section.contains("Close the objective"), "{section}");
 }

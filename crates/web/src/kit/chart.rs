@@ -69,3 +69,90 @@ pub(crate) fn stacked_bars(title: &str, labels: &[String], series: &[(String, Ve
         }
     }
 }
+
+/// One line of a [`lines`] chart: its name, its points (x, y in percent
+/// from 0 to 100, and what the point's tooltip says), an expected line
+/// from one point to another drawn dashed in the same colour, and a
+/// sentence for the caption (screen readers read it).
+pub(crate) struct Line {
+    pub name: String,
+    pub points: Vec<(i64, f64, String)>,
+    pub expected: Option<[(i64, f64); 2]>,
+    pub summary: String,
+}
+
+/// A line chart of percentages over `x` from `x_from` to `x_to` (any unit,
+/// such as microseconds; a point outside is clamped to the edge): the y
+/// axis from 0 to 100 % with a grid line each 25 %, `x_labels` placed on
+/// the x axis, one solid line with a dot per point for each of `lines` and
+/// its expected line dashed, a legend and a caption. `title` names the
+/// chart.
+pub(crate) fn lines(title: &str, x_from: i64, x_to: i64, x_labels: &[(i64, String)], lines: &[Line]) -> Markup {
+    let (w, h, left, right, top, bottom) = (720.0_f64, 240.0_f64, 48.0_f64, 24.0_f64, 10.0_f64, 30.0_f64);
+    let span = (x_to - x_from).max(1) as f64;
+    let x = |v: i64| left + (w - left - right) * ((v.clamp(x_from, x_to.max(x_from)) - x_from) as f64 / span);
+    let y = |p: f64| top + (h - top - bottom) * (1.0 - p.clamp(0.0, 100.0) / 100.0);
+    let path = |pts: &[(f64, f64)]| pts.iter().map(|(a, b)| format!("{a:.1},{b:.1}")).collect::<Vec<_>>().join(" ");
+    html! {
+        figure.chart {
+            svg viewBox={ "0 0 " (w) " " (h) } role="img" aria-label=(title) width="100%" {
+                title { (title) }
+                @for g in [0.0, 25.0, 50.0, 75.0, 100.0] {
+                    line x1=(left) y1=(format!("{:.1}", y(g))) x2=(w - right) y2=(format!("{:.1}", y(g))) stroke=(if g == 0.0 { "#888" } else { "#ddd" }) {}
+                    text x=(left - 6.0) y=(format!("{:.1}", y(g) + 4.0)) text-anchor="end" font-size="11" fill="#444" { (g) " %" }
+                }
+                @for (at, label) in x_labels {
+                    // Labels at the ends run inwards, not off the chart.
+                    @let anchor = if *at <= x_from { "start" } else if *at >= x_to { "end" } else { "middle" };
+                    text x=(format!("{:.1}", x(*at))) y=(h - 10.0) text-anchor=(anchor) font-size="11" fill="#444" { (label) }
+                }
+                @for (k, l) in lines.iter().enumerate() {
+                    @let colour = PALETTE[k % PALETTE.len()];
+                    @if let Some([a, b]) = l.expected {
+                        polyline.expected points=(path(&[(x(a.0), y(a.1)), (x(b.0), y(b.1))])) fill="none" stroke=(colour) stroke-width="1.5" stroke-dasharray="6 4" { title { (l.name) ": expected" } }
+                    }
+                    @let pts: Vec<(f64, f64)> = l.points.iter().map(|(a, b, _)| (x(*a), y(*b))).collect();
+                    @if pts.len() > 1 {
+                        polyline.progress points=(path(&pts)) fill="none" stroke=(colour) stroke-width="2.5" {}
+                    }
+                    @for ((px, py), (_, _, tip)) in pts.iter().zip(&l.points) {
+                        circle cx=(format!("{px:.1}")) cy=(format!("{py:.1}")) r="3.5" fill=(colour) { title { (tip) } }
+                    }
+                }
+            }
+            figcaption {
+                (title) "."
+                @if !lines.is_empty() {
+                    ul.legend {
+                        @for (k, l) in lines.iter().enumerate() {
+                            li {
+                                svg width="24" height="12" aria-hidden="true" { line x1="0" y1="6" x2="24" y2="6" stroke=(PALETTE[k % PALETTE.len()]) stroke-width="2.5" {} }
+                                " " (l.name) ": " (l.summary)
+                            }
+                        }
+                        li { svg width="24" height="12" aria-hidden="true" { line x1="0" y1="6" x2="24" y2="6" stroke="#444" stroke-width="1.5" stroke-dasharray="6 4" {} } " dashed: the progress expected on a straight line from the start to the due date" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{lines, Line};
+
+    /// Points land where their percentage and time put them (0 % at the
+    /// axis, 100 % at the top, clamped into the chart), the expected line
+    /// is dashed, and a hostile name is escaped.
+    #[test]
+    fn a_line_chart_places_points_and_dashes_the_expected_line() {
+        let l = Line { name: "<b>kpi</b>".into(), points: vec![(0, 0.0, "start".into()), (50, 50.0, "mid".into()), (200, 150.0, "past".into())], expected: Some([(0, 0.0), (100, 100.0)]), summary: "50 %".into() };
+        let svg = lines("t", 0, 100, &[(0, "from".into()), (100, "to".into())], &[l]).into_string();
+        // Width 720 − 48 − 24 = 648; height 240 − 10 − 30 = 200.
+        assert!(svg.contains("points=\"48.0,210.0 372.0,110.0 696.0,10.0\""), "{svg}");
+        assert!(svg.contains("class=\"expected\" points=\"48.0,210.0 696.0,10.0\"") && svg.contains("stroke-dasharray=\"6 4\""), "{svg}");
+        assert!(svg.contains("&lt;b&gt;kpi&lt;/b&gt;") && !svg.contains("<b>kpi"), "{svg}");
+        assert!(svg.contains(">100 %<") && svg.contains(">0 %<"), "{svg}");
+    }
+}

@@ -12,7 +12,9 @@
 //! A refused input comes back as the page again, 422, with the message
 //! next to the field the module named (`partnership::Error::Invalid`).
 
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
@@ -41,19 +43,32 @@ pub(super) struct Fault {
     pub(super) field: String,
     pub(super) message: String,
     pub(super) typed: String,
+    /// Every field as posted (the token left out), to fill the form again.
+    pub(super) fields: Pairs,
+}
+
+impl Fault {
+    /// What was typed in field `name` of the form of `action` about `about`, if that form was refused.
+    pub(super) fn value<'a>(fault: Option<&'a Fault>, action: &str, about: &str, name: &str) -> &'a str {
+        fault.filter(|f| f.action == action && f.about == about).and_then(|f| f.fields.iter().find(|(k, _)| k == name)).map(|(_, v)| v.as_str()).unwrap_or_default()
+    }
 }
 
 /// The page of `module` under agreement `id`.
-pub(super) async fn show(State(state): State<Site>, signed: Signed, Path((id, module)): Path<(String, String)>) -> Result<Response, WebError> {
+/// `?month=YYYY-MM` picks the dialogue calendar's month.
+pub(super) async fn show(State(state): State<Site>, signed: Signed, Path((id, module)): Path<(String, String)>, Query(query): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let id = agreement_id(&id)?;
-    render(&state, &signed, &id, &module, None, StatusCode::OK).await
+    render(&state, &signed, &id, &module, &query, None, StatusCode::OK).await
 }
 
-async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, fault: Option<Fault>, status: StatusCode) -> Result<Response, WebError> {
+async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &HashMap<String, String>, fault: Option<Fault>, status: StatusCode) -> Result<Response, WebError> {
     let module = modules::find(&state.modules, name).map_err(Problem::from)?;
     let (node, me, aid) = (state.modules_node(), signed.caller.partner.clone(), id.clone());
     let m = module.clone();
-    let json = tokio::task::spawn_blocking(move || modules::view(&node, &me, &aid, &*m, "web").map(|scope| modules::state_json(&*m, &scope)))
+    // The state, and the agreement's parties (for the forms' party choices).
+    let (json, parties) = tokio::task::spawn_blocking(move || {
+        modules::view(&node, &me, &aid, &*m, "web").map(|scope| (modules::state_json(&*m, &scope), scope.agreement.terms.parties.iter().map(|p| p.as_str().to_owned()).collect::<Vec<String>>()))
+    })
         .await
         .map_err(|e| Problem::internal(e.to_string()))?
         .map_err(Problem::from)?;
@@ -61,8 +76,12 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, fault: O
     let who = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let base = format!("/agreements/{id}/modules/{}", module.name());
     let content = match module.name() {
-        "dialogue" => dialogue::page(signed, &base, &json["state"], fault.as_ref(), &who),
-        "objectives" => objectives::page(signed, &base, &json["state"], &who),
+        "dialogue" => {
+            let at = json["at"].as_str().unwrap_or_default();
+            let month = query.get("month").map(String::as_str).unwrap_or(at.get(..7).unwrap_or_default());
+            dialogue::page(&dialogue::Page { signed, base: &base, state: &json["state"], parties: &parties, month, fault: fault.as_ref(), who: &who })
+        }
+        "objectives" => objectives::page(signed, &base, &json["state"], &parties, fault.as_ref(), &who),
         _ => generic(&json["state"], module.actions()),
     };
     let title = format!("{} — agreement", module.name());
@@ -77,6 +96,20 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, fault: O
 /// The error of `fault` if it is about `field` of `action` on `about`.
 pub(super) fn error_for(fault: Option<&Fault>, action: &str, about: &str, field: &str) -> Option<Markup> {
     fault.filter(|f| f.action == action && f.about == about && f.field == field).map(|f| html! { p.error role="alert" { "Check the field " code { (field) } ": " (f.message) } })
+}
+
+/// The error of `fault` if it is about `field` of `action` on `about` or a
+/// part of it (`kpis[0].baseline` under `kpis`), naming the part.
+pub(super) fn error_under(fault: Option<&Fault>, action: &str, about: &str, field: &str) -> Option<Markup> {
+    let under = |f: &&Fault| f.field == field || f.field.strip_prefix(field).is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'));
+    fault.filter(|f| f.action == action && f.about == about).filter(under).map(|f| html! { p.error role="alert" { "Check the field " code { (f.field) } ": " (f.message) } })
+}
+
+/// A refused input of `action` on `about` that no field of its form
+/// shows ([`error_for`], [`error_under`]) with the names in `shown`.
+pub(super) fn error_other(fault: Option<&Fault>, action: &str, about: &str, shown: &[&str]) -> Option<Markup> {
+    let elsewhere = |f: &&Fault| !shown.iter().any(|s| f.field == *s || f.field.strip_prefix(s).is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.')));
+    fault.filter(|f| f.action == action && f.about == about).filter(elsewhere).map(|f| html! { p.error role="alert" { "Check " code { (f.field) } ": " (f.message) } })
 }
 
 /// Any other module: its state and the actions it offers.
@@ -95,18 +128,19 @@ fn generic(state: &Value, actions: &[partnership::Action]) -> Markup {
 /// a string, for the module to refuse by name), `name:list` (a list of
 /// strings, one per line or comma), `name:bool` (`on`/`true` → true),
 /// `name:json` (parsed JSON, a string if it does not parse). A name that
-/// repeats (checkboxes) makes a list.
+/// repeats (checkboxes) makes a list. A name `list[i].field` (typed or
+/// not) makes a list of objects, one per index in order, each with the
+/// fields given for it (a row left empty is left out).
 pub(super) fn typed_input(pairs: &[(String, String)]) -> Map<String, Value> {
     let mut input = Map::new();
+    let mut rows: std::collections::BTreeMap<&str, std::collections::BTreeMap<u32, Map<String, Value>>> = Default::default();
     for (key, raw) in pairs.iter().filter(|(k, v)| k != "csrf" && !v.is_empty()) {
         let (name, kind) = key.split_once(':').unwrap_or((key.as_str(), ""));
-        let value = match kind {
-            "number" => raw.trim().parse::<i64>().map(Value::from).ok().or_else(|| raw.trim().parse::<f64>().ok().and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))).unwrap_or_else(|| Value::String(raw.clone())),
-            "list" => Value::Array(raw.split(['\n', ',']).map(str::trim).filter(|v| !v.is_empty()).map(|v| Value::String(v.to_owned())).collect()),
-            "bool" => Value::Bool(matches!(raw.as_str(), "on" | "true" | "yes")),
-            "json" => serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.clone())),
-            _ => Value::String(raw.clone()),
-        };
+        let value = typed(kind, raw);
+        if let Some((list, i, field)) = row_of(name) {
+            rows.entry(list).or_default().entry(i).or_default().insert(field.to_owned(), value);
+            continue;
+        }
         match input.get_mut(name) {
             Some(Value::Array(list)) if kind != "list" => list.push(value),
             Some(previous) => *previous = Value::Array(vec![previous.take(), value]),
@@ -115,7 +149,43 @@ pub(super) fn typed_input(pairs: &[(String, String)]) -> Map<String, Value> {
             }
         }
     }
+    for (list, by_index) in rows {
+        input.insert(list.to_owned(), Value::Array(by_index.into_values().map(Value::Object).collect()));
+    }
     input
+}
+
+/// `list[i].field` as its parts.
+fn row_of(name: &str) -> Option<(&str, u32, &str)> {
+    let (list, rest) = name.split_once('[')?;
+    let (i, field) = rest.split_once("].")?;
+    Some((list, i.parse().ok()?, field)).filter(|(l, _, f)| !l.is_empty() && !f.is_empty())
+}
+
+/// A form's string as the type its field's name asks for.
+fn typed(kind: &str, raw: &str) -> Value {
+    match kind {
+        "number" => raw.trim().parse::<i64>().map(Value::from).ok().or_else(|| raw.trim().parse::<f64>().ok().and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))).unwrap_or_else(|| Value::String(raw.to_owned())),
+        "list" => Value::Array(raw.split(['\n', ',']).map(str::trim).filter(|v| !v.is_empty()).map(|v| Value::String(v.to_owned())).collect()),
+        "bool" => Value::Bool(matches!(raw, "on" | "true" | "yes")),
+        "json" => serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned())),
+        _ => Value::String(raw.to_owned()),
+    }
+}
+
+/// Which form of a page an input came from, for the page to show a refusal
+/// next to that form: the record it is about (the message replied to, the
+/// channel, meeting, action item or objective), then `/` and the KPI a
+/// report names or the kind of update an item's form makes; "" for a form
+/// about no record.
+pub(super) fn about(input: &Map<String, Value>) -> String {
+    let record = ["reply_to", "channel", "meeting", "action_item", "objective"].iter().find_map(|k| input.get(*k).and_then(Value::as_str)).unwrap_or_default();
+    let mut about = record.to_owned();
+    for detail in ["kpi", "update"].iter().filter_map(|k| input.get(*k).and_then(Value::as_str)) {
+        about.push('/');
+        about.push_str(detail);
+    }
+    about
 }
 
 /// Runs an action of a module from its form.
@@ -130,15 +200,16 @@ pub(super) async fn act(State(state): State<Site>, signed: Signed, Path((id, nam
     let id = agreement_id(&id)?;
     let module = modules::find(&state.modules, &name).map_err(Problem::from)?;
     let input = typed_input(&pairs);
-    let about = input.get("reply_to").or_else(|| input.get("channel")).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let about = about(&input);
     let typed = input.get("text").or_else(|| input.get("title")).and_then(Value::as_str).unwrap_or_default().to_owned();
     let (node, me, aid, m, act) = (state.modules_node(), signed.caller.partner.clone(), id.clone(), module.clone(), action.clone());
     let done = tokio::task::spawn_blocking(move || modules::act(&node, &me, &aid, &*m, &act, &input, "web")).await.map_err(|e| Problem::internal(e.to_string()))?;
     match done {
         Ok(_) => Ok(Redirect::to(&format!("/agreements/{id}/modules/{}", module.name())).into_response()),
         Err(modules::Error::Module(partnership::Error::Invalid { property, reason, .. })) => {
-            let fault = Fault { action, about, field: property, message: reason, typed };
-            render(&state, &signed, &id, &name, Some(fault), StatusCode::UNPROCESSABLE_ENTITY).await
+            let fields = pairs.into_iter().filter(|(k, _)| k != "csrf").collect();
+            let fault = Fault { action, about, field: property, message: reason, typed, fields };
+            render(&state, &signed, &id, &name, &HashMap::new(), Some(fault), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(Problem::from(e).into()),
     }
@@ -157,5 +228,16 @@ mod tests {
             .to_vec();
         let input = super::typed_input(&pairs);
         assert_eq!(serde_json::Value::Object(input), json!({ "title": "Drill", "hours": 4, "share": 0.5, "bad": "four", "to": ["a", "b", "c"], "open": true, "terms": { "x": 1 }, "party": ["p1", "p2"] }));
+    }
+
+    /// `list[i].field` names make a list of objects in index order, typed
+    /// fields typed, a row left empty left out.
+    #[test]
+    fn indexed_fields_become_a_list_of_objects() {
+        let pairs: Vec<(String, String)> = [("kpis[1].name", "b"), ("kpis[0].name", "a"), ("kpis[0].baseline:number", "3"), ("kpis[2].name", ""), ("kpis[10].weight:number", "2"), ("title", "T"), ("x[].y", "z")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .to_vec();
+        let input = super::typed_input(&pairs);
+        assert_eq!(serde_json::Value::Object(input), json!({ "title": "T", "kpis": [{ "name": "a", "baseline": 3 }, { "name": "b" }, { "weight": 2 }], "x[].y": "z" }));
     }
 }

@@ -7,6 +7,7 @@
 //! SQLite only: the HTTP tests in `web.rs` cover both backends; these test
 //! what only a browser can tell.
 
+mod dialogue;
 mod driver;
 mod hostile;
 mod walk;
