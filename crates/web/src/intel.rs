@@ -69,6 +69,45 @@ pub(super) struct Search {
     before: String,
     #[serde(default)]
     next: String,
+    /// `1`: search `q` as text even when it looks like a bare value.
+    #[serde(default)]
+    text: String,
+}
+
+/// The observable a bare value typed in the text field stands for, its
+/// type inferred: an IPv4 or IPv6 address, a URL, an e-mail address, an
+/// MD5/SHA-1/SHA-256/SHA-512 hash (a file's), or a domain name (dotted
+/// labels of letters, digits and hyphens, the last one letters). Anything
+/// with a space, or matching none, is text.
+pub(crate) fn bare_value(q: &str) -> Option<(&'static str, String)> {
+    let q = q.trim();
+    if q.is_empty() || q.chars().any(char::is_whitespace) {
+        return None;
+    }
+    if q.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Some(("ipv4-addr", q.to_owned()));
+    }
+    if q.contains(':') && q.parse::<std::net::Ipv6Addr>().is_ok() {
+        return Some(("ipv6-addr", q.to_owned()));
+    }
+    if let Some((scheme, rest)) = q.split_once("://") {
+        if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) && !rest.is_empty() {
+            return Some(("url", q.to_owned()));
+        }
+    }
+    if matches!(q.len(), 32 | 40 | 64 | 128) && q.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Some(("file", q.to_ascii_lowercase()));
+    }
+    let domain = |d: &str| {
+        let labels: Vec<&str> = d.trim_end_matches('.').split('.').collect();
+        labels.len() >= 2
+            && labels.iter().all(|l| !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !l.starts_with('-'))
+            && labels.last().is_some_and(|t| t.len() >= 2 && t.chars().all(|c| c.is_ascii_alphabetic()))
+    };
+    if let Some((local, host)) = q.split_once('@') {
+        return (!local.is_empty() && domain(host)).then(|| ("email-addr", q.to_owned()));
+    }
+    domain(q).then(|| ("domain-name", q.to_ascii_lowercase()))
 }
 
 impl Search {
@@ -100,7 +139,7 @@ fn name_of(v: &Value) -> String {
 
 /// The results of a search, newest first: records shown, and the cursor of
 /// the next page with the `date_added` it goes back from.
-async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context: &str) -> Result<(Vec<Record>, Option<(String, i64)>), WebError> {
+async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context: &str) -> Result<(Vec<Record>, Option<(String, i64)>, Option<detect::Correlation>), WebError> {
     let bad = |m: String| WebError::Api(Problem::client(axum::http::StatusCode::BAD_REQUEST, "bad request", m));
     if !s.observable.trim().is_empty() {
         // `kind:value`, as the REST API's /observables/{type}/{value}.
@@ -108,9 +147,9 @@ async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context: &str) -> 
         let kind = pattern::observables::kind(kind.trim())
             .ok_or_else(|| bad(format!("observable: the types are {}", pattern::observables::KINDS.join(", "))))?;
         let (store, r, value) = (state.store.clone(), reader.clone(), value.trim().to_owned());
-        let (_, records) = crate::blocking(move || detect::correlate(&*store, &r, kind, &value, PAGE, false, 0)).await?;
+        let (correlation, records) = crate::blocking(move || detect::correlate(&*store, &r, kind, &value, PAGE, false, 0)).await?;
         let records = state.out(reader, "web").records(records)?.into_inner();
-        return Ok((records, None));
+        return Ok((records, None, Some(correlation)));
     }
     let added_after = when("added after", &s.after).map_err(bad)?;
     let added_before = when("added before", &s.before).map_err(bad)?;
@@ -225,14 +264,26 @@ async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context: &str) -> 
         };
     }
     let shown = state.out(reader, "web").records(shown)?.into_inner();
-    Ok((shown, next.map(|c| (state.cursors.seal(c, context), c))))
+    Ok((shown, next.map(|c| (state.cursors.seal(c, context), c)), None))
 }
 
 /// `GET /intel`.
-pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(s): UrlQuery<Search>) -> Result<Response, WebError> {
+pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(mut s): UrlQuery<Search>) -> Result<Response, WebError> {
     let reader = state.reader(&signed.caller.partner, Through::AnyShare).await?;
+    // A bare value in the text field is searched as the observable it is,
+    // unless asked for as text.
+    let typed = s.q.clone();
+    let inferred = (s.observable.trim().is_empty() && s.text != "1").then(|| bare_value(&s.q)).flatten();
+    if let Some((kind, value)) = &inferred {
+        s.observable = format!("{kind}:{value}");
+        s.q.clear();
+    }
     let context = format!("web|{}|{}", signed.caller.partner, s.link());
-    let (records, next) = find(&state, &reader, &s, &context).await?;
+    let (records, next, correlation) = find(&state, &reader, &s, &context).await?;
+    if inferred.is_some() {
+        s.q = typed.clone();
+        s.observable.clear();
+    }
     let names = super::author_names(&state).await?;
     let author = |r: &Record| r.created_by_ref.as_ref().map(|a| names.get(a).cloned().unwrap_or_else(|| a.clone())).unwrap_or_default();
     // The author list offers the partners the caller may know of (need to
@@ -257,6 +308,24 @@ pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(s
             div { label for="after" { "Added after" } input #after name="after" value=(s.after) placeholder="2026-01-01"; }
             div { label for="before" { "Added before" } input #before name="before" value=(s.before) placeholder="2026-12-31"; }
             button type="submit" { "Search" }
+        }
+        @if let Some((kind, _)) = &inferred {
+            p.hint { "“" (typed) "” looks like a value of type " code { (kind) } ": these are the objects carrying it. "
+                a href={ "/intel?q=" (enc(&typed)) "&text=1" } { "Search it as text instead" } }
+        }
+        @if let Some(c) = correlation.as_ref().filter(|c| !c.partners.is_empty()) {
+            table.correlation {
+                caption { "Reported by (" (c.object_count) " object" @if c.object_count != 1 { "s" } "; first seen " (c.first_seen.as_deref().unwrap_or_default()) ", last seen " (c.last_seen.as_deref().unwrap_or_default()) ")" }
+                thead { tr { th scope="col" { "Partner" } th.num scope="col" { "Objects" } th scope="col" { "First seen" } th scope="col" { "Last seen" } } }
+                tbody {
+                    @for p in &c.partners {
+                        tr { td { (names.get(&p.partner).cloned().unwrap_or_else(|| p.partner.clone())) } td.num { (p.objects) } td { (p.first_seen) } td { (p.last_seen) } }
+                    }
+                }
+            }
+        }
+        @if correlation.as_ref().is_some_and(|c| c.noisy) {
+            p.hint { "More than " (PAGE) " objects you may see carry it: a common value." }
         }
         @if records.is_empty() {
             @match &next {
@@ -657,4 +726,33 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
         }
     };
     Ok(page(layout(&title, Some(&signed), body)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bare_value;
+
+    /// Values an analyst pastes are recognised by type; words and
+    /// sentences stay text.
+    #[test]
+    fn a_bare_value_is_searched_as_its_observable() {
+        let cases = [
+            ("198.51.100.7", Some(("ipv4-addr", "198.51.100.7"))),
+            ("2001:db8::1", Some(("ipv6-addr", "2001:db8::1"))),
+            ("https://evil.example/x?a=1", Some(("url", "https://evil.example/x?a=1"))),
+            ("ops@evil.example", Some(("email-addr", "ops@evil.example"))),
+            ("D41D8CD98F00B204E9800998ECF8427E", Some(("file", "d41d8cd98f00b204e9800998ecf8427e"))),
+            ("Evil-Domain.Example", Some(("domain-name", "evil-domain.example"))),
+            ("GlacierLock", None),
+            ("glacier lock", None),
+            ("v1.2", None),
+            ("12:30", None),
+            ("deadbeef", None),
+            ("a@b", None),
+            ("", None),
+        ];
+        for (q, want) in cases {
+            assert_eq!(bare_value(q).as_ref().map(|(k, v)| (*k, v.as_str())), want, "{q:?}");
+        }
+    }
 }

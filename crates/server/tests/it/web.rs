@@ -297,6 +297,10 @@ async fn pages_follow_the_release_policy(backend: Backend) {
     // Also by text and by observable.
     assert!(b.get("/intel?q=HOSTILE").await.2.contains(&page));
     assert!(b.get("/intel?observable=ipv4-addr:198.51.100.7").await.2.contains(&page));
+    // A bare value in the text field: found as the observable it is, with who reported it.
+    let bare = b.get("/intel?q=198.51.100.7").await.2;
+    assert!(bare.contains(&page) && bare.contains("looks like a value of type <code>ipv4-addr</code>") && bare.contains("Reported by (1 object"), "{bare}");
+    assert!(!b.get("/intel?q=198.51.100.7&text=1").await.2.contains(&page), "as text, the address is in no name or description");
     // B's dashboard counts it, and lists the agreement in force.
     let dash = b.get("/").await.2;
     assert!(dash.contains("in-force"), "{dash}");
