@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::web::{csrf_of, sign_in, Browser, PAYLOADS};
 use crate::{call, ratified_agreement, start, Backend};
 
-crate::on_both_backends!(a_channel_through_the_pages, objectives_show_progress, the_inbox_page_lists_what_needs_the_partner);
+crate::on_both_backends!(a_channel_through_the_pages, objectives_show_progress, the_inbox_page_lists_what_needs_the_partner, a_crisis_through_its_page);
 
 /// Posts `fields` to `path` with the CSRF token of the page at `form`.
 async fn submit(browser: &Browser<'_>, form: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
@@ -20,6 +20,22 @@ async fn submit(browser: &Browser<'_>, form: &str, path: &str, fields: &[(&str, 
     let mut all = vec![("csrf", csrf.as_str())];
     all.extend_from_slice(fields);
     browser.post(path, &all).await
+}
+
+/// The value of the first `name="{name}" value="…"` of a page.
+fn field_of(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("a {name} field: {html}")) + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// A 422 answer names `field` right after the input posted as `posted`
+/// (no other field between them).
+fn refused_next_to(html: &str, posted: &str, field: &str) {
+    let error = html.find(&format!("Check the field <code>{field}</code>")).unwrap_or_else(|| panic!("no error for {field}: {html}"));
+    let at = html[..error].rfind(&format!("name=\"{posted}\"")).unwrap_or_else(|| panic!("no {posted} input before the error: {html}"));
+    assert!(!html[at..error].contains("class=\"field\""), "the error for {field} is not next to {posted}: {html}");
+    assert_eq!(html.matches("Check the field").count(), 1, "one error on the page: {html}");
 }
 
 /// The value of the first `name="channel" value="…"` of a page.
@@ -142,4 +158,78 @@ async fn the_inbox_page_lists_what_needs_the_partner(backend: Backend) {
         let html = sign_in(&node, other).await.get("/inbox").await.2;
         assert!(html.contains("Nothing needs your partner now.") && !html.contains("alert(1)"), "{html}");
     }
+}
+
+/// The crisis page: A activates with a task for B through the service; B
+/// sees it marked real, hostile text escaped, acknowledges, works the task
+/// and files a sitrep through the page's forms; a sitrep ending before it
+/// starts and an exercise under a real-only agreement are refused next to
+/// their field; B requests assistance and A commits against it (more than
+/// requested refused); a viewer's POST is 403, a non-party gets 404.
+async fn a_crisis_through_its_page(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let id = ratified_agreement(&node, "A–B", &[0, 1], &["indicator"]).await;
+    let rest = format!("agreements/{id}/modules/crisis/actions");
+    let page = format!("/agreements/{id}/modules/crisis");
+    let actions = format!("{page}/actions");
+    let hostile = PAYLOADS.join(" ");
+    let task = json!({ "key": "triage", "title": format!("Triage {hostile}"), "phase": "response", "assignee": node.b, "ack_within_minutes": 30, "complete_within_minutes": 240 });
+    let crisis = json!({ "title": format!("Flood {hostile}"), "severity": "severe", "exercise": false, "summary": hostile, "tasks": [task] });
+    let (s, v) = call(&node, &node.token_a, "POST", &format!("{rest}/activate"), Some(crisis)).await;
+    assert_eq!(s, 201, "{v}");
+    let cid = v["record"]["id"].as_str().unwrap().to_owned();
+
+    let b = sign_in(&node, &node.liaison[1]).await;
+    let (s, csp, html) = b.get(&page).await;
+    assert_eq!(s, 200, "{html}");
+    assert_eq!(csp.as_deref(), Some(server::web::CSP));
+    assert!(html.contains("<strong class=\"state\">REAL</strong> Flood &lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+    assert!(!html.contains("<script") && !html.contains("<svg onload") && !html.contains("onerror=\""), "{html}");
+    assert!(html.contains("<dd>Aurelia</dd>") && html.contains("<td>Borealis</td>"), "lead and owner by name: {html}");
+    assert!(html.contains("acknowledge by <time"), "the task's running deadline: {html}");
+
+    for (action, fields) in [
+        ("acknowledge", vec![("crisis", cid.as_str()), ("note", "on it")]),
+        ("update-task", vec![("crisis", cid.as_str()), ("task", "triage"), ("status", "done"), ("note", "")]),
+        ("file-sitrep", vec![("crisis", cid.as_str()), ("period_start:time", "2026-12-06T08:00"), ("period_end:time", "2026-12-06T09:00"), ("situation_summary", "Water <i>receding</i>")]),
+        ("request-assistance", vec![("crisis", cid.as_str()), ("resource", "pumps"), ("quantity:number", "10"), ("unit", "units")]),
+    ] {
+        let r = submit(&b, &page, &format!("{actions}/{action}"), &fields).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{action}: {}", r.text().await.unwrap());
+    }
+    let html = b.get(&page).await.2;
+    assert!(html.contains("Water &lt;i&gt;receding&lt;/i&gt;") && html.contains("period <time datetime=\"2026-12-06T08:00:00Z\">2026-12-06 08:00 UTC</time>"), "{html}");
+    assert!(html.contains("<td>done</td>") && html.contains("done <time"), "{html}");
+    assert!(!html.contains(&format!("action=\"{actions}/acknowledge\"")), "acknowledged once");
+
+    // Refused: a period ending before it starts; an exercise under a real-only agreement.
+    let r = submit(&b, &page, &format!("{actions}/file-sitrep"), &[("crisis", &cid), ("period_start:time", "2026-12-06T08:00"), ("period_end:time", "2026-12-06T07:00"), ("situation_summary", "typed <b>")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    refused_next_to(&html, "period_end:time", "period_end");
+    assert!(html.contains(">typed &lt;b&gt;</textarea>"), "what was typed is kept: {html}");
+    let a = sign_in(&node, &node.liaison[0]).await;
+    let r = submit(&a, &page, &format!("{actions}/activate"), &[("title", "Drill"), ("severity", "minor"), ("exercise:json", "true")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    refused_next_to(&r.text().await.unwrap(), "exercise:json", "exercise");
+
+    // A commits against B's request: more than requested is refused unless said.
+    let html = a.get(&page).await.2;
+    let request = field_of(&html, "request");
+    let r = submit(&a, &page, &format!("{actions}/commit-assistance"), &[("request", &request), ("quantity:number", "12")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    refused_next_to(&r.text().await.unwrap(), "quantity:number", "quantity");
+    let r = submit(&a, &page, &format!("{actions}/commit-assistance"), &[("request", &request), ("quantity:number", "4")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let html = a.get(&page).await.2;
+    assert!(html.contains("<td class=\"num\">10 units</td>") && html.contains("<td class=\"num\">4</td>"), "requested against committed: {html}");
+
+    // A viewer of A's takes no action; C is no party.
+    let viewer = sign_in(&node, &node.viewer_a).await;
+    let r = submit(&viewer, &page, &format!("{actions}/close-crisis"), &[("crisis", &cid)]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(a.get(&page).await.2.contains("<dt>Status</dt><dd>active"));
+    let (s, _, html) = sign_in(&node, &node.liaison[2]).await.get(&page).await;
+    assert_eq!(s, 404);
+    assert!(!html.contains("Flood"));
 }

@@ -6,8 +6,10 @@
 //! [`node::modules::act`] after the CSRF check. The dialogue module gets a
 //! channel page (threads, a compose form per channel, a reply form per
 //! message), the objectives module a page of objectives (a progress bar
-//! per KPI, the progress chart, an endorse button); other modules show
-//! their state and actions. An agreement the
+//! per KPI, the progress chart, an endorse button); crisis
+//! a page each drawn from
+//! their state with typed forms for their actions ([`fields`]); other
+//! modules show their state and actions. An agreement the
 //! caller's partner is no party to is the same 404 page as a missing one.
 //! A refused input comes back as the page again, 422, with the message
 //! next to the field the module named (`partnership::Error::Invalid`).
@@ -27,7 +29,9 @@ use crate::site::agreement_id;
 use node::modules;
 use crate::{Problem, Site};
 
+mod crisis;
 mod dialogue;
+mod fields;
 mod objectives;
 
 /// A POST's fields, in order.
@@ -41,6 +45,8 @@ pub(super) struct Fault {
     pub(super) field: String,
     pub(super) message: String,
     pub(super) typed: String,
+    /// Every field as posted (token left out), to fill the form again.
+    pub(super) pairs: Pairs,
 }
 
 /// The page of `module` under agreement `id`.
@@ -53,7 +59,13 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, fault: O
     let module = modules::find(&state.modules, name).map_err(Problem::from)?;
     let (node, me, aid) = (state.modules_node(), signed.caller.partner.clone(), id.clone());
     let m = module.clone();
-    let json = tokio::task::spawn_blocking(move || modules::view(&node, &me, &aid, &*m, "web").map(|scope| modules::state_json(&*m, &scope)))
+    let json = tokio::task::spawn_blocking(move || {
+        modules::view(&node, &me, &aid, &*m, "web").map(|scope| {
+            let mut json = modules::state_json(&*m, &scope);
+            json["parties"] = scope.agreement.terms.parties.iter().map(|p| Value::from(p.as_str())).collect();
+            json
+        })
+    })
         .await
         .map_err(|e| Problem::internal(e.to_string()))?
         .map_err(Problem::from)?;
@@ -63,6 +75,7 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, fault: O
     let content = match module.name() {
         "dialogue" => dialogue::page(signed, &base, &json["state"], fault.as_ref(), &who),
         "objectives" => objectives::page(signed, &base, &json["state"], &who),
+        "crisis" => crisis::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
         _ => generic(&json["state"], module.actions()),
     };
     let title = format!("{} — agreement", module.name());
@@ -94,8 +107,11 @@ fn generic(state: &Value, actions: &[partnership::Action]) -> Markup {
 /// form posts strings: `name:number` (a JSON number; not a number stays
 /// a string, for the module to refuse by name), `name:list` (a list of
 /// strings, one per line or comma), `name:bool` (`on`/`true` → true),
-/// `name:json` (parsed JSON, a string if it does not parse). A name that
-/// repeats (checkboxes) makes a list.
+/// `name:json` (parsed JSON, a string if it does not parse), `name:time`
+/// (a browser's `datetime-local`, `2026-12-06T18:30`, read as UTC: an
+/// RFC 3339 timestamp; anything else stays as typed). A name that
+/// repeats (checkboxes) makes a list; a `:list` name that repeats, one
+/// list of all its values.
 pub(super) fn typed_input(pairs: &[(String, String)]) -> Map<String, Value> {
     let mut input = Map::new();
     for (key, raw) in pairs.iter().filter(|(k, v)| k != "csrf" && !v.is_empty()) {
@@ -105,10 +121,12 @@ pub(super) fn typed_input(pairs: &[(String, String)]) -> Map<String, Value> {
             "list" => Value::Array(raw.split(['\n', ',']).map(str::trim).filter(|v| !v.is_empty()).map(|v| Value::String(v.to_owned())).collect()),
             "bool" => Value::Bool(matches!(raw.as_str(), "on" | "true" | "yes")),
             "json" => serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.clone())),
+            "time" => Value::String(fields::utc(raw.trim())),
             _ => Value::String(raw.clone()),
         };
         match input.get_mut(name) {
-            Some(Value::Array(list)) if kind != "list" => list.push(value),
+            Some(Value::Array(list)) if kind == "list" => list.extend(value.as_array().cloned().unwrap_or_default()),
+            Some(Value::Array(list)) => list.push(value),
             Some(previous) => *previous = Value::Array(vec![previous.take(), value]),
             None => {
                 input.insert(name.to_owned(), value);
@@ -130,14 +148,15 @@ pub(super) async fn act(State(state): State<Site>, signed: Signed, Path((id, nam
     let id = agreement_id(&id)?;
     let module = modules::find(&state.modules, &name).map_err(Problem::from)?;
     let input = typed_input(&pairs);
-    let about = input.get("reply_to").or_else(|| input.get("channel")).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let about = input.get("reply_to").or_else(|| input.get("channel")).and_then(Value::as_str).map_or_else(|| fields::about_of(&input), str::to_owned);
     let typed = input.get("text").or_else(|| input.get("title")).and_then(Value::as_str).unwrap_or_default().to_owned();
     let (node, me, aid, m, act) = (state.modules_node(), signed.caller.partner.clone(), id.clone(), module.clone(), action.clone());
     let done = tokio::task::spawn_blocking(move || modules::act(&node, &me, &aid, &*m, &act, &input, "web")).await.map_err(|e| Problem::internal(e.to_string()))?;
     match done {
         Ok(_) => Ok(Redirect::to(&format!("/agreements/{id}/modules/{}", module.name())).into_response()),
         Err(modules::Error::Module(partnership::Error::Invalid { property, reason, .. })) => {
-            let fault = Fault { action, about, field: property, message: reason, typed };
+            let pairs = pairs.into_iter().filter(|(k, _)| k != "csrf").collect();
+            let fault = Fault { action, about, field: property, message: reason, typed, pairs };
             render(&state, &signed, &id, &name, Some(fault), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(Problem::from(e).into()),
@@ -152,10 +171,10 @@ mod tests {
     /// repeated name gives a list; the token and empty fields are left out.
     #[test]
     fn form_fields_become_typed_input() {
-        let pairs: Vec<(String, String)> = [("csrf", "t"), ("title", "Drill"), ("hours:number", "4"), ("share:number", "0.5"), ("bad:number", "four"), ("to:list", "a, b\nc"), ("open:bool", "on"), ("terms:json", "{\"x\":1}"), ("party", "p1"), ("party", "p2"), ("empty", "")]
+        let pairs: Vec<(String, String)> = [("csrf", "t"), ("title", "Drill"), ("hours:number", "4"), ("share:number", "0.5"), ("bad:number", "four"), ("to:list", "a, b\nc"), ("open:bool", "on"), ("terms:json", "{\"x\":1}"), ("party", "p1"), ("party", "p2"), ("with:list", "p1"), ("with:list", "p2, p3"), ("empty", "")]
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .to_vec();
         let input = super::typed_input(&pairs);
-        assert_eq!(serde_json::Value::Object(input), json!({ "title": "Drill", "hours": 4, "share": 0.5, "bad": "four", "to": ["a", "b", "c"], "open": true, "terms": { "x": 1 }, "party": ["p1", "p2"] }));
+        assert_eq!(serde_json::Value::Object(input), json!({ "title": "Drill", "hours": 4, "share": 0.5, "bad": "four", "to": ["a", "b", "c"], "open": true, "terms": { "x": 1 }, "party": ["p1", "p2"], "with": ["p1", "p2", "p3"] }));
     }
 }
