@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::web::{csrf_of, sign_in, Browser, PAYLOADS};
 use crate::{call, ratified_agreement, start, Backend};
 
-crate::on_both_backends!(a_channel_through_the_pages, objectives_show_progress, the_inbox_page_lists_what_needs_the_partner, a_crisis_through_its_page);
+crate::on_both_backends!(a_channel_through_the_pages, objectives_show_progress, the_inbox_page_lists_what_needs_the_partner, a_crisis_through_its_page, a_dispute_through_its_page);
 
 /// Posts `fields` to `path` with the CSRF token of the page at `form`.
 async fn submit(browser: &Browser<'_>, form: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
@@ -232,4 +232,57 @@ async fn a_crisis_through_its_page(backend: Backend) {
     let (s, _, html) = sign_in(&node, &node.liaison[2]).await.get(&page).await;
     assert_eq!(s, 404);
     assert!(!html.contains("Flood"));
+}
+
+/// The disputes page: A raises a dispute through the service; B sees it at
+/// consultation with its deadline, hostile facts escaped; B files a
+/// position and proposes through the forms, A and B accept through theirs,
+/// and the page shows it settled; a clause that is not in the terms is
+/// refused next to its field; a viewer's POST is 403, a non-party gets 404.
+async fn a_dispute_through_its_page(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let id = ratified_agreement(&node, "A–B", &[0, 1], &["indicator"]).await;
+    let page = format!("/agreements/{id}/modules/disputes");
+    let actions = format!("{page}/actions");
+    let hostile = PAYLOADS.join(" ");
+    let (s, v) = call(&node, &node.token_a, "POST", &format!("agreements/{id}/modules/disputes/actions/raise"), Some(json!({ "clause": "tlp_ceiling", "facts": hostile, "remedy": "apologise" }))).await;
+    assert_eq!(s, 201, "{v}");
+    let did = v["record"]["id"].as_str().unwrap().to_owned();
+
+    let b = sign_in(&node, &node.liaison[1]).await;
+    let (s, csp, html) = b.get(&page).await;
+    assert_eq!(s, 200, "{html}");
+    assert_eq!(csp.as_deref(), Some(server::web::CSP));
+    assert!(html.contains("Dispute over <code>tlp_ceiling</code>") && html.contains("<strong>consultation (current)</strong>"), "{html}");
+    assert!(html.contains("at <strong>consultation</strong>, deadline <time"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !html.contains("<script") && !html.contains("onerror=\""), "{html}");
+    for (action, text) in [("file-position", "We shared within the <b>terms</b>"), ("propose", "Both re-read the TLP rules")] {
+        let r = submit(&b, &page, &format!("{actions}/{action}"), &[("dispute", &did), ("text", text)]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{action}: {}", r.text().await.unwrap());
+    }
+    let a = sign_in(&node, &node.liaison[0]).await;
+    let html = a.get(&page).await.2;
+    let borealis = html.find("<h5>Borealis</h5>").expect("B's column");
+    assert!(html[borealis..].contains("We shared within the &lt;b&gt;terms&lt;/b&gt;"), "{html}");
+    for browser in [&a, &b] {
+        let html = browser.get(&page).await.2;
+        let (proposal, version) = (field_of(&html, "proposal"), field_of(&html, "version"));
+        let r = submit(browser, &page, &format!("{actions}/accept"), &[("proposal", &proposal), ("version", &version)]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    }
+    let html = a.get(&page).await.2;
+    assert!(html.contains("<span class=\"ok\">settled</span>") && html.contains("— the settlement"), "{html}");
+    assert!(!html.contains(&format!("action=\"{actions}/escalate\"")), "no escalation once settled");
+
+    let r = submit(&a, &page, &format!("{actions}/raise"), &[("clause", "no.such.term"), ("facts", "f"), ("remedy", "r")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    refused_next_to(&r.text().await.unwrap(), "clause", "clause");
+
+    let viewer = sign_in(&node, &node.viewer_a).await;
+    let r = submit(&viewer, &page, &format!("{actions}/raise"), &[("clause", "title"), ("facts", "a viewer's facts"), ("remedy", "r")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(!a.get(&page).await.2.contains("a viewer's facts"));
+    let (s, _, html) = sign_in(&node, &node.liaison[2]).await.get(&page).await;
+    assert_eq!(s, 404);
+    assert!(!html.contains("tlp_ceiling"));
 }

@@ -135,6 +135,7 @@ async fn hostile_objects_run_nothing_on_any_page() {
     let short = crate::web::PAYLOADS.join(" ");
     for (m, action, input) in [
         ("crisis", "activate", json!({ "title": short, "severity": "severe", "exercise": false, "summary": all })),
+        ("disputes", "raise", json!({ "clause": "title", "facts": all, "remedy": all })),
     ] {
         let (s, v) = call(&node, &node.liaison[0], "POST", &module(m, action), Some(input)).await;
         assert_eq!(s, 201, "{m}: {v}");
