@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::web::{csrf_of, sign_in, Browser, PAYLOADS};
 use crate::{call, ratified_agreement, start, Backend};
 
-crate::on_both_backends!(a_channel_through_the_pages, objectives_show_progress, the_inbox_page_lists_what_needs_the_partner, a_crisis_through_its_page, a_dispute_through_its_page);
+crate::on_both_backends!(a_channel_through_the_pages, objectives_show_progress, the_inbox_page_lists_what_needs_the_partner, a_crisis_through_its_page, a_dispute_through_its_page, a_statement_through_its_page);
 
 /// Posts `fields` to `path` with the CSRF token of the page at `form`.
 async fn submit(browser: &Browser<'_>, form: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
@@ -285,4 +285,51 @@ async fn a_dispute_through_its_page(backend: Backend) {
     let (s, _, html) = sign_in(&node, &node.liaison[2]).await.get(&page).await;
     assert_eq!(s, 404);
     assert!(!html.contains("tlp_ceiling"));
+}
+
+/// The statements page: A drafts a statement through the form (co-signers
+/// by checkbox) and submits it; B and A approve through their forms and the
+/// page says it passed (its embargo still ahead); an embargo before the
+/// statement is refused next to its field; a viewer's POST is 403, a
+/// non-party gets 404.
+async fn a_statement_through_its_page(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let id = ratified_agreement(&node, "A–B", &[0, 1], &["indicator"]).await;
+    let page = format!("/agreements/{id}/modules/statements");
+    let actions = format!("{page}/actions");
+    let hostile = PAYLOADS.join(" ");
+    let a = sign_in(&node, &node.liaison[0]).await;
+    let draft = [("title", hostile.as_str()), ("text", "We stand together."), ("embargo:time", "2030-01-01T09:00"), ("cosigners:list", node.a.as_str()), ("cosigners:list", node.b.as_str()), ("submit:bool", "on")];
+    let r = submit(&a, &page, &format!("{actions}/draft-statement"), &draft).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+
+    let b = sign_in(&node, &node.liaison[1]).await;
+    let (s, csp, html) = b.get(&page).await;
+    assert_eq!(s, 200, "{html}");
+    assert_eq!(csp.as_deref(), Some(server::web::CSP));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !html.contains("<script") && !html.contains("<svg onload"), "{html}");
+    assert!(html.contains("<span class=\"state\">(awaiting-approvals)</span>") && html.contains("co-signers Aurelia, Borealis"), "{html}");
+    assert!(html.contains("<td>Borealis</td><td>no</td>"), "{html}");
+    for browser in [&b, &a] {
+        let html = browser.get(&page).await.2;
+        let (statement, version) = (field_of(&html, "statement"), field_of(&html, "version"));
+        let r = submit(browser, &page, &format!("{actions}/approve-statement"), &[("statement", &statement), ("version", &version)]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    }
+    let html = a.get(&page).await.2;
+    assert!(html.contains("<span class=\"state\">(passed)</span>") && html.contains("<td>Borealis</td><td><span class=\"ok\">yes</span></td>"), "{html}");
+
+    let r = submit(&a, &page, &format!("{actions}/draft-statement"), &[("title", "Late"), ("text", "t"), ("embargo:time", "2020-01-01T00:00"), ("cosigners:list", node.b.as_str())]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    refused_next_to(&html, "embargo:time", "embargo");
+    assert!(html.contains(&format!("value=\"{}\" checked", node.b)), "the co-signer stays ticked: {html}");
+
+    let viewer = sign_in(&node, &node.viewer_a).await;
+    let r = submit(&viewer, &page, &format!("{actions}/draft-statement"), &[("title", "a viewer's word"), ("text", "t"), ("embargo:time", "2030-01-01T09:00"), ("cosigners:list", node.b.as_str())]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(!a.get(&page).await.2.contains("a viewer's word"));
+    let (s, _, html) = sign_in(&node, &node.liaison[2]).await.get(&page).await;
+    assert_eq!(s, 404);
+    assert!(!html.contains("We stand together"));
 }

@@ -136,6 +136,7 @@ async fn hostile_objects_run_nothing_on_any_page() {
     for (m, action, input) in [
         ("crisis", "activate", json!({ "title": short, "severity": "severe", "exercise": false, "summary": all })),
         ("disputes", "raise", json!({ "clause": "title", "facts": all, "remedy": all })),
+        ("statements", "draft-statement", json!({ "title": short, "text": all, "embargo": "2030-01-01T00:00:00Z", "cosigners": [node.a, node.b], "submit": true })),
     ] {
         let (s, v) = call(&node, &node.liaison[0], "POST", &module(m, action), Some(input)).await;
         assert_eq!(s, 201, "{m}: {v}");
