@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::web::{csrf_of, sign_in, Browser, PAYLOADS};
 use crate::{call, ratified_agreement, start, Backend};
 
-crate::on_both_backends!(a_channel_through_the_pages, objectives_show_progress, the_inbox_page_lists_what_needs_the_partner, a_crisis_through_its_page, a_dispute_through_its_page, a_statement_through_its_page);
+crate::on_both_backends!(a_channel_through_the_pages, objectives_show_progress, the_inbox_page_lists_what_needs_the_partner, a_crisis_through_its_page, a_dispute_through_its_page, a_statement_through_its_page, resources_through_their_page);
 
 /// Posts `fields` to `path` with the CSRF token of the page at `form`.
 async fn submit(browser: &Browser<'_>, form: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
@@ -332,4 +332,61 @@ async fn a_statement_through_its_page(backend: Backend) {
     let (s, _, html) = sign_in(&node, &node.liaison[2]).await.get(&page).await;
     assert_eq!(s, 404);
     assert!(!html.contains("We stand together"));
+}
+
+/// The resources page: terms (GNI key) in force and figures declared through
+/// the service; A commits to B, then delivers through the page's forms, B
+/// confirms through its own; the ledger shows committed against delivered,
+/// the year's chart pairs each party's fair share with its contribution; a
+/// quantity below zero is refused next to its field; a viewer's POST is
+/// 403, a non-party gets 404.
+async fn resources_through_their_page(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let id = ratified_agreement(&node, "A–B", &[0, 1], &["indicator"]).await;
+    let rest = format!("agreements/{id}/modules/resources/actions");
+    let page = format!("/agreements/{id}/modules/resources");
+    let actions = format!("{page}/actions");
+    let (s, v) = call(&node, &node.token_a, "POST", &format!("{rest}/propose-terms"), Some(json!({ "unit": "EUR", "cost_share": { "method": "gni" } }))).await;
+    assert_eq!(s, 201, "{v}");
+    let terms = v["record"]["id"].as_str().unwrap().to_owned();
+    for (token, gni) in [(&node.token_a, 300), (&node.token_b, 100)] {
+        let (s, v) = call(&node, token, "POST", &format!("{rest}/accept-terms"), Some(json!({ "terms": terms }))).await;
+        assert_eq!(s, 201, "{v}");
+        let (s, v) = call(&node, token, "POST", &format!("{rest}/declare-figures"), Some(json!({ "year": 2026, "currency": "EUR", "gni": gni, "population": 10 }))).await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let hostile = PAYLOADS.join(" ");
+    let a = sign_in(&node, &node.liaison[0]).await;
+    let commit = [("resource", "money"), ("quantity:number", "400"), ("currency", "EUR"), ("receiver", node.b.as_str()), ("year:number", "2026"), ("due:time", "2026-12-31T00:00"), ("description", hostile.as_str())];
+    let r = submit(&a, &page, &format!("{actions}/commit"), &commit).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let commitment = field_of(&a.get(&page).await.2, "commitment");
+    let r = submit(&a, &page, &format!("{actions}/deliver"), &[("commitment", &commitment), ("quantity:number", "100")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let b = sign_in(&node, &node.liaison[1]).await;
+    let delivery = field_of(&b.get(&page).await.2, "delivery");
+    let r = submit(&b, &page, &format!("{actions}/confirm"), &[("delivery", &delivery), ("verdict", "confirmed")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+
+    let (s, csp, html) = b.get(&page).await;
+    assert_eq!(s, 200, "{html}");
+    assert_eq!(csp.as_deref(), Some(server::web::CSP));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !html.contains("<script") && !html.contains("<svg onload"), "{html}");
+    assert!(html.contains("<td>Aurelia</td><td>Borealis</td><td>money"), "{html}");
+    assert!(html.contains("<td class=\"num\">400 EUR</td><td class=\"num\">100</td><td class=\"num\">300</td>"), "committed, delivered, outstanding: {html}");
+    assert!(html.contains("<td>confirmed"), "{html}");
+    // GNI 300 against 100: A's fair share of the 100 contributed is 75, its actual all of it.
+    assert!(html.contains("<svg") && html.contains("Aurelia: fair share: 75 from fair share") && html.contains("Aurelia: actual: 100 from actual"), "{html}");
+    assert!(html.contains("<td class=\"num\">75.0 %</td><td class=\"num\">100.0 %</td>"), "{html}");
+
+    let r = submit(&a, &page, &format!("{actions}/commit"), &[("resource", "money"), ("quantity:number", "-5"), ("currency", "EUR"), ("receiver", node.b.as_str()), ("year:number", "2026"), ("due:time", "2026-12-31T00:00")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    refused_next_to(&r.text().await.unwrap(), "quantity:number", "quantity");
+
+    let viewer = sign_in(&node, &node.viewer_a).await;
+    let r = submit(&viewer, &page, &format!("{actions}/deliver"), &[("commitment", &commitment), ("quantity:number", "300")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (s, _, html) = sign_in(&node, &node.liaison[2]).await.get(&page).await;
+    assert_eq!(s, 404);
+    assert!(!html.contains("EUR"));
 }

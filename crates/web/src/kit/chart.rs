@@ -11,7 +11,9 @@ const PALETTE: [&str; 7] = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9
 
 /// A stacked bar chart: one bar per column (`labels`, oldest first), each
 /// stacked from `series` (name and one count per column), with a legend
-/// and a text summary for screen readers. `title` names the chart.
+/// and a text summary for screen readers. `title` names the chart. Every
+/// column is labelled when there are at most 12, else every seventh from
+/// the last.
 pub(crate) fn stacked_bars(title: &str, labels: &[String], series: &[(String, Vec<u64>)]) -> Markup {
     let (w, h, left, bottom, top) = (720.0_f64, 220.0_f64, 44.0_f64, 28.0_f64, 8.0_f64);
     let columns = labels.len().max(1);
@@ -35,7 +37,7 @@ pub(crate) fn stacked_bars(title: &str, labels: &[String], series: &[(String, Ve
                 rects.push((x, y, height, PALETTE[k % PALETTE.len()], format!("{label}: {n} from {name}")));
             }
         }
-        if i % 7 == labels.len().saturating_sub(1) % 7 {
+        if labels.len() <= 12 || i % 7 == labels.len().saturating_sub(1) % 7 {
             ticks.push((x + bar / 2.0, label));
         }
     }

@@ -6,7 +6,7 @@
 //! [`node::modules::act`] after the CSRF check. The dialogue module gets a
 //! channel page (threads, a compose form per channel, a reply form per
 //! message), the objectives module a page of objectives (a progress bar
-//! per KPI, the progress chart, an endorse button); crisis, disputes and statements
+//! per KPI, the progress chart, an endorse button); crisis, disputes, statements and resources
 //! a page each drawn from
 //! their state with typed forms for their actions ([`fields`]); other
 //! modules show their state and actions. An agreement the
@@ -34,6 +34,7 @@ mod dialogue;
 mod disputes;
 mod fields;
 mod objectives;
+mod resources;
 mod statements;
 
 /// A POST's fields, in order.
@@ -80,6 +81,7 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, fault: O
         "crisis" => crisis::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
         "disputes" => disputes::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
         "statements" => statements::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
+        "resources" => resources::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
         _ => generic(&json["state"], module.actions()),
     };
     let title = format!("{} — agreement", module.name());

@@ -137,6 +137,7 @@ async fn hostile_objects_run_nothing_on_any_page() {
         ("crisis", "activate", json!({ "title": short, "severity": "severe", "exercise": false, "summary": all })),
         ("disputes", "raise", json!({ "clause": "title", "facts": all, "remedy": all })),
         ("statements", "draft-statement", json!({ "title": short, "text": all, "embargo": "2030-01-01T00:00:00Z", "cosigners": [node.a, node.b], "submit": true })),
+        ("resources", "request-support", json!({ "resource": "training", "quantity": 5, "description": short, "needed_by": "2030-01-01T00:00:00Z" })),
     ] {
         let (s, v) = call(&node, &node.liaison[0], "POST", &module(m, action), Some(input)).await;
         assert_eq!(s, 201, "{m}: {v}");
