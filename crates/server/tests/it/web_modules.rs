@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::web::{csrf_of, sign_in, Browser, PAYLOADS};
 use crate::{call, ratified_agreement, start, Backend};
 
-crate::on_both_backends!(a_channel_through_the_pages, objectives_show_progress, the_inbox_page_lists_what_needs_the_partner, a_crisis_through_its_page, a_dispute_through_its_page, a_statement_through_its_page, resources_through_their_page);
+crate::on_both_backends!(a_channel_through_the_pages, objectives_show_progress, the_inbox_page_lists_what_needs_the_partner, a_crisis_through_its_page, a_dispute_through_its_page, a_statement_through_its_page, resources_through_their_page, exercises_through_their_page);
 
 /// Posts `fields` to `path` with the CSRF token of the page at `form`.
 async fn submit(browser: &Browser<'_>, form: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
@@ -389,4 +389,92 @@ async fn resources_through_their_page(backend: Backend) {
     let (s, _, html) = sign_in(&node, &node.liaison[2]).await.get(&page).await;
     assert_eq!(s, 404);
     assert!(!html.contains("EUR"));
+}
+
+/// An agreement between A and B covering exercise data too.
+async fn exercise_agreement(node: &crate::Node) -> String {
+    let terms = json!({
+        "title": "A–B drills", "purpose": "exercise together", "party_refs": [node.a, node.b],
+        "scope": { "object_types": ["indicator"], "labels": [], "data_kind": "both" },
+        "tlp_ceiling": "amber", "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
+        "valid_from": "2020-01-01T00:00:00Z"
+    });
+    let (s, v) = call(node, &node.liaison[0], "POST", "agreements", Some(terms)).await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    for p in [0, 1] {
+        let (s, v) = call(node, &node.liaison[p], "POST", &format!("agreements/{id}/ratify"), None).await;
+        assert_eq!(s, 201, "{v}");
+    }
+    id
+}
+
+/// The exercises page: A plans through the service; B endorses through the
+/// page, A starts it, releases the inject and records an observation, B
+/// responds to the inject, all through the forms; the exercise moves from
+/// Plan to Conduct, marked an exercise, hostile text escaped; a rating that
+/// is not one is refused next to its field; a viewer's POST is 403, a
+/// non-party gets 404. Then the exchanges page: A offers a placement, B
+/// accepts it, through the forms.
+async fn exercises_through_their_page(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let id = exercise_agreement(&node).await;
+    let page = format!("/agreements/{id}/modules/exercises");
+    let actions = format!("{page}/actions");
+    let hostile = PAYLOADS.join(" ");
+    let plan = json!({
+        "name": format!("Storm {hostile}"), "exercise_type": "tabletop", "start_date": "2030-06-01T08:00:00Z", "end_date": "2030-06-02T18:00:00Z",
+        "participants": [{ "party_ref": node.b, "teams": ["SOC"] }],
+        "objectives": [{ "id": "O-1", "title": "Share within the hour" }],
+        "msel": [{ "move": "1", "title": "Start", "injects": [{ "id": "I-1", "offset_minutes": 0, "target_refs": [node.b], "content": hostile, "objective": "O-1" }] }],
+    });
+    let (s, v) = call(&node, &node.token_a, "POST", &format!("agreements/{id}/modules/exercises/actions/plan-exercise"), Some(plan)).await;
+    assert_eq!(s, 201, "{v}");
+    let xid = v["record"]["id"].as_str().unwrap().to_owned();
+
+    let a = sign_in(&node, &node.liaison[0]).await;
+    let b = sign_in(&node, &node.liaison[1]).await;
+    let (s, csp, html) = b.get(&page).await;
+    assert_eq!(s, 200, "{html}");
+    assert_eq!(csp.as_deref(), Some(server::web::CSP));
+    assert!(html.contains("<mark>EXERCISE</mark> Storm &lt;script&gt;") && !html.contains("<script") && !html.contains("<svg onload"), "{html}");
+    let version = field_of(&html, "version");
+    let r = submit(&b, &page, &format!("{actions}/endorse-exercise"), &[("exercise", &xid), ("version", &version)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    for (action, fields) in [("start-exercise", vec![("exercise", xid.as_str())]), ("release-inject", vec![("exercise", xid.as_str()), ("inject", "I-1")])] {
+        let r = submit(&a, &page, &format!("{actions}/{action}"), &fields).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{action}: {}", r.text().await.unwrap());
+    }
+    let html = b.get(&page).await.2;
+    let conduct = html.find("<h3>Conduct</h3>").unwrap();
+    assert!(html[conduct..].contains("Storm &lt;script&gt;"), "under Conduct: {html}");
+    let release = field_of(&html, "inject");
+    let r = submit(&b, &page, &format!("{actions}/respond-inject"), &[("inject", &release), ("text", "Shared <b>now</b>")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let r = submit(&a, &page, &format!("{actions}/record-observation"), &[("exercise", &xid), ("objective", "O-1"), ("rating", "met"), ("text", "fast and clear")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let html = a.get(&page).await.2;
+    assert!(html.contains("<strong>Borealis</strong>: Shared &lt;b&gt;now&lt;/b&gt;") && html.contains("fast and clear") && html.contains(": <strong>met</strong>"), "{html}");
+
+    let r = submit(&a, &page, &format!("{actions}/record-observation"), &[("exercise", &xid), ("objective", "O-1"), ("rating", "great"), ("text", "t")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    refused_next_to(&r.text().await.unwrap(), "rating", "rating");
+    let viewer = sign_in(&node, &node.viewer_a).await;
+    let r = submit(&viewer, &page, &format!("{actions}/end-exercise"), &[("exercise", &xid)]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (s, _, html) = sign_in(&node, &node.liaison[2]).await.get(&page).await;
+    assert_eq!(s, 404);
+    assert!(!html.contains("Storm"));
+
+    // Exchanges: a placement offered and accepted through the forms.
+    let page = format!("/agreements/{id}/modules/exchanges");
+    let offer = [("guest_ref", node.b.as_str()), ("placement_type", "secondment"), ("topic", hostile.as_str()), ("start_date:time", "2030-01-01T00:00"), ("end_date:time", "2030-02-01T00:00")];
+    let r = submit(&a, &page, &format!("{page}/actions/offer-placement"), &offer).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let placement = field_of(&b.get(&page).await.2, "placement");
+    let r = submit(&b, &page, &format!("{page}/actions/accept-placement"), &[("placement", &placement), ("participant", "analyst 1")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let html = a.get(&page).await.2;
+    assert!(html.contains("<span class=\"state\">(accepted)</span>") && html.contains("Aurelia hosts Borealis (analyst 1)"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !html.contains("<script"), "{html}");
 }

@@ -6,8 +6,8 @@
 //! [`node::modules::act`] after the CSRF check. The dialogue module gets a
 //! channel page (threads, a compose form per channel, a reply form per
 //! message), the objectives module a page of objectives (a progress bar
-//! per KPI, the progress chart, an endorse button); crisis, disputes, statements and resources
-//! a page each drawn from
+//! per KPI, the progress chart, an endorse button); crisis, disputes,
+//! statements, resources, exercises and exchanges a page each drawn from
 //! their state with typed forms for their actions ([`fields`]); other
 //! modules show their state and actions. An agreement the
 //! caller's partner is no party to is the same 404 page as a missing one.
@@ -32,6 +32,8 @@ use crate::{Problem, Site};
 mod crisis;
 mod dialogue;
 mod disputes;
+mod exchanges;
+mod exercises;
 mod fields;
 mod objectives;
 mod resources;
@@ -82,6 +84,8 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, fault: O
         "disputes" => disputes::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
         "statements" => statements::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
         "resources" => resources::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
+        "exercises" => exercises::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
+        "exchanges" => exchanges::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
         _ => generic(&json["state"], module.actions()),
     };
     let title = format!("{} — agreement", module.name());
