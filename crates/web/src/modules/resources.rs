@@ -185,7 +185,8 @@ fn period(p: &Page<'_>, y: &Value, unit: &str) -> Markup {
     }
 }
 
-/// Two bars per party, its fair share's amount and its contribution: the
+/// Two bars per party, its fair share's amount and its contribution, both
+/// labelled with its name (the colour and the legend tell them apart): the
 /// stacked chart with one series in each column.
 fn chart(p: &Page<'_>, rows: &[Value]) -> (Vec<String>, Vec<(String, Vec<u64>)>) {
     let whole = |v: &Value| v.as_f64().filter(|x| x.is_finite() && *x > 0.0).map_or(0, |x| x.round() as u64);
@@ -193,10 +194,10 @@ fn chart(p: &Page<'_>, rows: &[Value]) -> (Vec<String>, Vec<(String, Vec<u64>)>)
     let (mut fair, mut actual) = (Vec::new(), Vec::new());
     for r in rows {
         let name = p.name(&r["party"]);
-        labels.push(format!("{name}: fair share"));
+        labels.push(name.clone());
         fair.push(whole(&r["target_amount"]));
         actual.push(0);
-        labels.push(format!("{name}: actual"));
+        labels.push(name);
         fair.push(0);
         actual.push(whole(&r["contributed"]));
     }
@@ -224,11 +225,12 @@ mod tests {
                 { "party": "identity--b", "target_share": 0.25, "actual_share": 0.75, "target_amount": 100, "contributed": 300, "balance": 200, "position": "over" }] }],
         });
         let (labels, series) = super::chart(&test_page("identity--a", None, &test_names), state["periods"][0]["parties"].as_array().unwrap());
-        assert_eq!(labels, ["Alpha: fair share", "Alpha: actual", "Bravo: fair share", "Bravo: actual"]);
+        assert_eq!(labels, ["Alpha", "Alpha", "Bravo", "Bravo"]);
         assert_eq!(series[0].1, [300, 0, 100, 0]);
         assert_eq!(series[1].1, [0, 100, 0, 300]);
         let html = super::page(&test_page("identity--a", None, &test_names), &state).into_string();
-        assert!(html.contains("<svg") && html.contains("Alpha: fair share: 300 from fair share"), "{html}");
+        assert!(html.contains("<svg") && html.contains("<title>Alpha: 300 from fair share</title>") && html.contains("<title>Alpha: 100 from actual</title>"), "{html}");
+        assert_eq!(html.matches("text-anchor=\"middle\" font-size=\"11\" fill=\"#444\">Bravo</text>").count(), 2, "every column labelled: {html}");
         assert!(html.contains("<td class=\"num\">75.0 %</td><td class=\"num\">25.0 %</td>") && html.contains("<td>under</td>"), "{html}");
         assert!(html.contains("/actions/deliver") && !html.contains("/actions/confirm\""), "{html}");
         assert!(html.contains("<strong class=\"deny\">overdue</strong>"), "due before now, not complete");
