@@ -11,7 +11,10 @@ const PALETTE: [&str; 7] = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9
 
 /// A stacked bar chart: one bar per column (`labels`, oldest first), each
 /// stacked from `series` (name and one count per column), with a legend
-/// and a text summary for screen readers. `title` names the chart.
+/// and a text summary for screen readers. `title` names the chart. Every
+/// column is labelled when there are at most 12 and the longest label fits
+/// its column (about 6.5 units a character at the labels' size), else
+/// every seventh from the last.
 pub(crate) fn stacked_bars(title: &str, labels: &[String], series: &[(String, Vec<u64>)]) -> Markup {
     let (w, h, left, bottom, top) = (720.0_f64, 220.0_f64, 44.0_f64, 28.0_f64, 8.0_f64);
     let columns = labels.len().max(1);
@@ -22,6 +25,8 @@ pub(crate) fn stacked_bars(title: &str, labels: &[String], series: &[(String, Ve
     let bar = (step * 0.8).max(1.0);
     let scale = (h - bottom - top) / max as f64;
     let sum: u64 = totals.iter().sum();
+    let widest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64 * 6.5;
+    let every = labels.len() <= 12 && widest <= step;
     // (x, y, height, colour, tooltip) of each stacked segment; (x, label) of each axis label.
     let (mut rects, mut ticks) = (Vec::new(), Vec::new());
     for (i, label) in labels.iter().enumerate() {
@@ -35,7 +40,7 @@ pub(crate) fn stacked_bars(title: &str, labels: &[String], series: &[(String, Ve
                 rects.push((x, y, height, PALETTE[k % PALETTE.len()], format!("{label}: {n} from {name}")));
             }
         }
-        if i % 7 == labels.len().saturating_sub(1) % 7 {
+        if every || i % 7 == labels.len().saturating_sub(1) % 7 {
             ticks.push((x + bar / 2.0, label));
         }
     }

@@ -5,9 +5,11 @@
 //! to `/agreements/{id}/modules/{module}/actions/{action}` and handed to
 //! [`node::modules::act`] after the CSRF check. The dialogue module gets a
 //! channel page (threads, a compose form per channel, a reply form per
-//! message), the objectives module a page of objectives (a progress bar
-//! per KPI, the progress chart, an endorse button); other modules show
-//! their state and actions. An agreement the
+//! message, meetings, a calendar and the action board), the objectives
+//! module a page of objectives (a progress bar and a line per KPI, the
+//! forms), crisis, disputes, statements, resources, exercises and
+//! exchanges a page each from [`fields`]'s typed forms; any other module
+//! shows its state and actions. An agreement the
 //! caller's partner is no party to is the same 404 page as a missing one.
 //! A refused input comes back as the page again, 422, with the message
 //! next to the field the module named (`partnership::Error::Invalid`).
@@ -29,8 +31,15 @@ use crate::site::agreement_id;
 use node::modules;
 use crate::{Problem, Site};
 
+mod crisis;
 mod dialogue;
+mod disputes;
+mod exchanges;
+mod exercises;
+mod fields;
 mod objectives;
+mod resources;
+mod statements;
 
 /// A POST's fields, in order.
 type Pairs = Vec<(String, String)>;
@@ -44,13 +53,13 @@ pub(super) struct Fault {
     pub(super) message: String,
     pub(super) typed: String,
     /// Every field as posted (the token left out), to fill the form again.
-    pub(super) fields: Pairs,
+    pub(super) pairs: Pairs,
 }
 
 impl Fault {
     /// What was typed in field `name` of the form of `action` about `about`, if that form was refused.
     pub(super) fn value<'a>(fault: Option<&'a Fault>, action: &str, about: &str, name: &str) -> &'a str {
-        fault.filter(|f| f.action == action && f.about == about).and_then(|f| f.fields.iter().find(|(k, _)| k == name)).map(|(_, v)| v.as_str()).unwrap_or_default()
+        fault.filter(|f| f.action == action && f.about == about).and_then(|f| f.pairs.iter().find(|(k, _)| k == name)).map(|(_, v)| v.as_str()).unwrap_or_default()
     }
 }
 
@@ -67,7 +76,12 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
     let m = module.clone();
     // The state, and the agreement's parties (for the forms' party choices).
     let (json, parties) = tokio::task::spawn_blocking(move || {
-        modules::view(&node, &me, &aid, &*m, "web").map(|scope| (modules::state_json(&*m, &scope), scope.agreement.terms.parties.iter().map(|p| p.as_str().to_owned()).collect::<Vec<String>>()))
+        modules::view(&node, &me, &aid, &*m, "web").map(|scope| {
+            let parties: Vec<String> = scope.agreement.terms.parties.iter().map(|p| p.as_str().to_owned()).collect();
+            let mut json = modules::state_json(&*m, &scope);
+            json["parties"] = parties.iter().map(|p| Value::from(p.as_str())).collect();
+            (json, parties)
+        })
     })
         .await
         .map_err(|e| Problem::internal(e.to_string()))?
@@ -82,6 +96,12 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
             dialogue::page(&dialogue::Page { signed, base: &base, state: &json["state"], parties: &parties, month, fault: fault.as_ref(), who: &who })
         }
         "objectives" => objectives::page(signed, &base, &json["state"], &parties, fault.as_ref(), &who),
+        "crisis" => crisis::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
+        "disputes" => disputes::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
+        "statements" => statements::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
+        "resources" => resources::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
+        "exercises" => exercises::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
+        "exchanges" => exchanges::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
         _ => generic(&json["state"], module.actions()),
     };
     let title = format!("{} — agreement", module.name());
@@ -127,8 +147,11 @@ fn generic(state: &Value, actions: &[partnership::Action]) -> Markup {
 /// form posts strings: `name:number` (a JSON number; not a number stays
 /// a string, for the module to refuse by name), `name:list` (a list of
 /// strings, one per line or comma), `name:bool` (`on`/`true` → true),
-/// `name:json` (parsed JSON, a string if it does not parse). A name that
-/// repeats (checkboxes) makes a list. A name `list[i].field` (typed or
+/// `name:json` (parsed JSON, a string if it does not parse), `name:time`
+/// (a browser's `datetime-local`, `2026-12-06T18:30`, read as UTC: an
+/// RFC 3339 timestamp; anything else stays as typed). A name that
+/// repeats (checkboxes) makes a list; a `:list` name that repeats, one
+/// list of all its values. A name `list[i].field` (typed or
 /// not) makes a list of objects, one per index in order, each with the
 /// fields given for it (a row left empty is left out).
 pub(super) fn typed_input(pairs: &[(String, String)]) -> Map<String, Value> {
@@ -142,7 +165,8 @@ pub(super) fn typed_input(pairs: &[(String, String)]) -> Map<String, Value> {
             continue;
         }
         match input.get_mut(name) {
-            Some(Value::Array(list)) if kind != "list" => list.push(value),
+            Some(Value::Array(list)) if kind == "list" => list.extend(value.as_array().cloned().unwrap_or_default()),
+            Some(Value::Array(list)) => list.push(value),
             Some(previous) => *previous = Value::Array(vec![previous.take(), value]),
             None => {
                 input.insert(name.to_owned(), value);
@@ -169,6 +193,7 @@ fn typed(kind: &str, raw: &str) -> Value {
         "list" => Value::Array(raw.split(['\n', ',']).map(str::trim).filter(|v| !v.is_empty()).map(|v| Value::String(v.to_owned())).collect()),
         "bool" => Value::Bool(matches!(raw, "on" | "true" | "yes")),
         "json" => serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned())),
+        "time" => Value::String(fields::utc(raw.trim())),
         _ => Value::String(raw.to_owned()),
     }
 }
@@ -177,9 +202,12 @@ fn typed(kind: &str, raw: &str) -> Value {
 /// next to that form: the record it is about (the message replied to, the
 /// channel, meeting, action item or objective), then `/` and the KPI a
 /// report names or the kind of update an item's form makes; "" for a form
-/// about no record.
+/// about no record. The other modules' forms are told apart by
+/// [`fields::about_of`].
 pub(super) fn about(input: &Map<String, Value>) -> String {
-    let record = ["reply_to", "channel", "meeting", "action_item", "objective"].iter().find_map(|k| input.get(*k).and_then(Value::as_str)).unwrap_or_default();
+    let Some(record) = ["reply_to", "channel", "meeting", "action_item", "objective"].iter().find_map(|k| input.get(*k).and_then(Value::as_str)) else {
+        return fields::about_of(input);
+    };
     let mut about = record.to_owned();
     for detail in ["kpi", "update"].iter().filter_map(|k| input.get(*k).and_then(Value::as_str)) {
         about.push('/');
@@ -207,8 +235,8 @@ pub(super) async fn act(State(state): State<Site>, signed: Signed, Path((id, nam
     match done {
         Ok(_) => Ok(Redirect::to(&format!("/agreements/{id}/modules/{}", module.name())).into_response()),
         Err(modules::Error::Module(partnership::Error::Invalid { property, reason, .. })) => {
-            let fields = pairs.into_iter().filter(|(k, _)| k != "csrf").collect();
-            let fault = Fault { action, about, field: property, message: reason, typed, fields };
+            let pairs = pairs.into_iter().filter(|(k, _)| k != "csrf").collect();
+            let fault = Fault { action, about, field: property, message: reason, typed, pairs };
             render(&state, &signed, &id, &name, &HashMap::new(), Some(fault), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(Problem::from(e).into()),
@@ -223,11 +251,11 @@ mod tests {
     /// repeated name gives a list; the token and empty fields are left out.
     #[test]
     fn form_fields_become_typed_input() {
-        let pairs: Vec<(String, String)> = [("csrf", "t"), ("title", "Drill"), ("hours:number", "4"), ("share:number", "0.5"), ("bad:number", "four"), ("to:list", "a, b\nc"), ("open:bool", "on"), ("terms:json", "{\"x\":1}"), ("party", "p1"), ("party", "p2"), ("empty", "")]
+        let pairs: Vec<(String, String)> = [("csrf", "t"), ("title", "Drill"), ("hours:number", "4"), ("share:number", "0.5"), ("bad:number", "four"), ("to:list", "a, b\nc"), ("open:bool", "on"), ("terms:json", "{\"x\":1}"), ("party", "p1"), ("party", "p2"), ("with:list", "p1"), ("with:list", "p2, p3"), ("empty", "")]
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .to_vec();
         let input = super::typed_input(&pairs);
-        assert_eq!(serde_json::Value::Object(input), json!({ "title": "Drill", "hours": 4, "share": 0.5, "bad": "four", "to": ["a", "b", "c"], "open": true, "terms": { "x": 1 }, "party": ["p1", "p2"] }));
+        assert_eq!(serde_json::Value::Object(input), json!({ "title": "Drill", "hours": 4, "share": 0.5, "bad": "four", "to": ["a", "b", "c"], "open": true, "terms": { "x": 1 }, "party": ["p1", "p2"], "with": ["p1", "p2", "p3"] }));
     }
 
     /// `list[i].field` names make a list of objects in index order, typed

@@ -130,6 +130,19 @@ async fn hostile_objects_run_nothing_on_any_page() {
     let channel = v["record"]["id"].as_str().unwrap().to_owned();
     let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{actions}/post-message"), Some(json!({ "channel": channel, "text": all }))).await;
     assert_eq!(s, 201, "{v}");
+    // A's records in other partnership modules, every payload in their text.
+    let module = |m: &str, action: &str| format!("agreements/{agreement}/modules/{m}/actions/{action}");
+    let short = crate::web::PAYLOADS.join(" ");
+    for (m, action, input) in [
+        ("crisis", "activate", json!({ "title": short, "severity": "severe", "exercise": false, "summary": all })),
+        ("disputes", "raise", json!({ "clause": "title", "facts": all, "remedy": all })),
+        ("statements", "draft-statement", json!({ "title": short, "text": all, "embargo": "2030-01-01T00:00:00Z", "cosigners": [node.a, node.b], "submit": true })),
+        ("resources", "request-support", json!({ "resource": "training", "quantity": 5, "description": short, "needed_by": "2030-01-01T00:00:00Z" })),
+    ] {
+        let (s, v) = call(&node, &node.liaison[0], "POST", &module(m, action), Some(input)).await;
+        assert_eq!(s, 201, "{m}: {v}");
+        pages.push((m, format!("/agreements/{agreement}/modules/{m}")));
+    }
     let mut visited = run_pages(&driver, &node, &pages).await;
 
     // Pages that answer a form: detection of the hostile URL (the hit names

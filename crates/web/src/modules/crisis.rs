@@ -1,0 +1,340 @@
+//! The crisis module's page: the crisis board (active crises first, most
+//! severe first, real and exercise marked on each), and for each crisis
+//! its common picture: acknowledgements against their deadline, tasks with
+//! owner, status and the service-level deadline that runs (overdue
+//! flagged), the latest situation report of each party newest first,
+//! assistance requested against offered, committed and delivered, key
+//! intelligence, reviews and the timeline; the playbooks with their
+//! endorsements; and the forms of the actions the caller's partner may
+//! take on each.
+
+use maud::{html, Markup};
+use serde_json::Value;
+
+use super::fields::{opt, req, text, when, Kind, Page};
+
+/// The crisis module's page from its state (`crisis::rules::state`).
+pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
+    let crises = state["crises"].as_array().cloned().unwrap_or_default();
+    let playbooks = state["playbooks"].as_array().cloned().unwrap_or_default();
+    html! {
+        p.lead { (state["active"]) " active: " (state["active_real"]) " real, " (state["active_exercises"]) " exercise." }
+        @if crises.is_empty() { p { "No crisis yet." } }
+        @for c in &crises { (crisis(p, c)) }
+        h3 { "Activate a crisis" }
+        @for b in playbooks.iter().filter(|b| b["endorsed"] == true) {
+            @let bid = b["id"].as_str().unwrap_or_default();
+            (p.form("activate", bid, &format!("From the playbook “{}”", text(&b["title"])), &[("playbook", bid)], &ACTIVATE[..4], "Activate"))
+        }
+        (p.form("activate", "", "Ad hoc (tasks added afterwards)", &[], &ACTIVATE, "Activate"))
+        h3 { "Playbooks" }
+        @if playbooks.is_empty() { p { "No playbook yet." } }
+        @for b in &playbooks { (playbook(p, b)) }
+        (p.form("draft-playbook", "", "Draft a playbook", &[], &[
+            req("title", "Title", Kind::Line),
+            req("hazard", "Hazard", Kind::Choice(HAZARDS)),
+            req("roles", "Roles (JSON: [{\"role\": \"lead\", \"party_ref\": \"identity--…\"}])", Kind::Json),
+            req("phases", "Phases (JSON: [{\"phase\": \"response\", \"tasks\": [{\"key\", \"title\", \"owner_role\", \"ack_within_minutes\", \"complete_within_minutes\"}]}])", Kind::Json),
+            opt("ack_within_minutes", "Acknowledge within (minutes)", Kind::Number),
+            opt("activation_criteria", "Activation criteria", Kind::Area),
+        ], "Draft"))
+    }
+}
+
+const SEVERITIES: &[&str] = &["extreme", "severe", "moderate", "minor", "unknown"];
+const HAZARDS: &[&str] = &["cyber-incident", "hybrid-campaign", "pandemic", "natural-disaster", "industrial-accident", "terrorism", "other"];
+const PHASES: &[&str] = &["alert", "activation", "response", "recovery", "review"];
+const TASK_STATUSES: &[&str] = &["acknowledged", "accepted", "in-progress", "done", "declined"];
+
+/// The activation form's fields (from a playbook: the first four).
+const ACTIVATE: [super::fields::Field; 5] = [
+    req("title", "Title", Kind::Line),
+    req("severity", "Severity", Kind::Choice(SEVERITIES)),
+    req("exercise", "Real or exercise", Kind::Flag("Real", "Exercise")),
+    opt("summary", "Summary", Kind::Area),
+    opt("ack_within_minutes", "Acknowledge within (minutes)", Kind::Number),
+];
+
+/// "EXERCISE" or "REAL", marked.
+fn kind(exercise: bool) -> Markup {
+    html! { @if exercise { mark { "EXERCISE" } } @else { strong.state { "REAL" } } }
+}
+
+/// An overdue mark when `breached`.
+fn overdue(breached: bool) -> Markup {
+    html! { @if breached { " " strong.deny { "overdue" } } }
+}
+
+fn crisis(p: &Page<'_>, c: &Value) -> Markup {
+    let cid = c["id"].as_str().unwrap_or_default();
+    let active = c["status"] == "active";
+    let exercise = c["exercise"] == true;
+    let lead = c["lead"].as_str() == Some(p.me());
+    let mut sitreps = c["sitreps"].as_array().cloned().unwrap_or_default();
+    sitreps.sort_by(|a, b| b["created"].as_str().cmp(&a["created"].as_str()));
+    let tasks = c["tasks"].as_array().cloned().unwrap_or_default();
+    let assistance = c["assistance"].as_array().cloned().unwrap_or_default();
+    let timeline = c["timeline"].as_array().cloned().unwrap_or_default();
+    html! {
+        section.crisis id={ "crisis-" (cid) } {
+            h3 { (kind(exercise)) " " (text(&c["title"])) }
+            dl.facts {
+                dt { "Status" } dd { (text(&c["status"])) @if let Some(r) = c["close_reason"].as_str() { " (" (r) ")" } }
+                dt { "Severity" } dd { (text(&c["severity"])) }
+                dt { "Distribution" } dd { (text(&c["distribution_status"])) }
+                @if c["hazard"].is_string() { dt { "Hazard" } dd { (text(&c["hazard"])) } }
+                dt { "Lead" } dd { (p.name(&c["lead"])) }
+                dt { "Activated" } dd { (when(&c["activated"])) }
+                @if c["closed_at"].is_string() { dt { "Closed" } dd { (when(&c["closed_at"])) } }
+                dt { "Service-level breaches" } dd { (c["breaches"]["acknowledge"]) " to acknowledge, " (c["breaches"]["complete"]) " to complete" }
+            }
+            @if let Some(s) = c["summary"].as_str() { p { (s) } }
+
+            h4 { "Acknowledgements" }
+            table {
+                thead { tr { th { "Party" } th { "Acknowledged" } th { "Deadline" } } }
+                tbody {
+                    @for a in c["acknowledgements"].as_array().into_iter().flatten() {
+                        tr {
+                            td { (p.name(&a["party"])) }
+                            td { (when(&a["acknowledged_at"])) @if let Some(m) = a["minutes_to_acknowledge"].as_i64() { " (" (m) " min)" } }
+                            td { (when(&a["deadline"])) (overdue(a["breached"] == true)) }
+                        }
+                    }
+                }
+            }
+            @if active && c["acknowledgements"].as_array().into_iter().flatten().any(|a| a["party"].as_str() == Some(p.me()) && a["acknowledged_at"].is_null()) {
+                (p.form("acknowledge", cid, "Acknowledge this crisis for your party", &[("crisis", cid)], &[opt("note", "Note", Kind::Line)], "Acknowledge"))
+            }
+
+            h4 { "Tasks" }
+            @if tasks.is_empty() { p { "No task." } } @else {
+                table {
+                    thead { tr { th { "Task" } th { "Phase" } th { "Owner" } th { "Status" } th { "Deadline" } } }
+                    tbody {
+                        @for t in &tasks {
+                            @let acked = !t["acknowledged_at"].is_null();
+                            tr {
+                                td { (text(&t["title"])) " " small { code { (text(&t["key"])) } } }
+                                td { (text(&t["phase"])) }
+                                td { (p.name(&t["assignee"])) }
+                                td { (text(&t["status"])) @if let Some(r) = t["reason"].as_str() { ": " (r) } }
+                                td {
+                                    @if t["open"] == true {
+                                        @if acked { "complete by " (when(&t["complete_deadline"])) } @else { "acknowledge by " (when(&t["ack_deadline"])) }
+                                        (overdue(t["ack_breached"] == true || t["complete_breached"] == true))
+                                    } @else if let Some(d) = t["done_at"].as_str() {
+                                        "done " (when(&Value::from(d))) @if t["complete_breached"] == true { " " strong.deny { "late" } }
+                                    } @else { "—" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if active {
+                @for t in tasks.iter().filter(|t| t["open"] == true) {
+                    @let key = t["key"].as_str().unwrap_or_default();
+                    @let about = format!("{cid} {key}");
+                    @if t["assignee"].as_str() == Some(p.me()) {
+                        (p.form("update-task", &about, &format!("Update your task “{}”", text(&t["title"])), &[("crisis", cid), ("task", key)], &[
+                            req("status", "Status", Kind::Choice(TASK_STATUSES)),
+                            opt("reason", "Reason (when declined)", Kind::Line),
+                            opt("note", "Note", Kind::Line),
+                        ], "Update"))
+                    }
+                    @if lead {
+                        (p.form("reassign-task", &about, &format!("Reassign “{}”", text(&t["title"])), &[("crisis", cid), ("task", key)], &[req("assignee", "To", Kind::Party)], "Reassign"))
+                    }
+                }
+                @if lead {
+                    (p.form("add-task", cid, "Assign a new task", &[("crisis", cid)], &[
+                        req("key", "Key (letters, digits, - or _)", Kind::Line),
+                        req("title", "Title", Kind::Line),
+                        req("phase", "Phase", Kind::Choice(PHASES)),
+                        req("assignee", "Assignee", Kind::Party),
+                        req("ack_within_minutes", "Acknowledge within (minutes)", Kind::Number),
+                        req("complete_within_minutes", "Complete within (minutes)", Kind::Number),
+                    ], "Assign"))
+                }
+            }
+
+            h4 { "Situation reports" }
+            @if sitreps.is_empty() { p { "No situation report yet." } }
+            @for s in &sitreps {
+                article.sitrep {
+                    p { strong { (p.name(&s["party"])) } " — period " (when(&s["period_start"])) " to " (when(&s["period_end"])) "; filed " (when(&s["created"])) " (" (s["reports"]) " in all)" }
+                    p { (text(&s["situation_summary"])) }
+                    dl.facts {
+                        @for (k, label) in [("observations", "Observations"), ("actions_taken", "Actions taken"), ("actions_planned", "Actions planned"), ("resources_committed", "Resources committed"), ("impact", "Impact")] {
+                            @if let Some(v) = s[k].as_str() { dt { (label) } dd { (v) } }
+                        }
+                        @if s["next_report_due"].is_string() { dt { "Next report due" } dd { (when(&s["next_report_due"])) (overdue(s["overdue"] == true)) } }
+                    }
+                }
+            }
+            @if active {
+                (p.form("file-sitrep", cid, "File your party's situation report", &[("crisis", cid)], &[
+                    req("period_start", "Period start", Kind::Time),
+                    req("period_end", "Period end", Kind::Time),
+                    req("situation_summary", "Situation summary", Kind::Area),
+                    opt("observations", "Observations", Kind::Area),
+                    opt("actions_taken", "Actions taken", Kind::Area),
+                    opt("actions_planned", "Actions planned", Kind::Area),
+                    opt("resources_committed", "Resources committed", Kind::Area),
+                    opt("impact", "Impact", Kind::Area),
+                    opt("next_report_due", "Next report due", Kind::Time),
+                    opt("key_intelligence_refs", "Key intelligence (STIX ids, one per line)", Kind::List),
+                ], "File"))
+            }
+
+            h4 { "Assistance" }
+            @if assistance.is_empty() { p { "No assistance requested." } } @else {
+                table {
+                    thead { tr { th { "Resource" } th { "Requested by" } th.num { "Requested" } th.num { "Offered" } th.num { "Committed" } th.num { "Delivered" } th { "Stage" } th { "Needed by" } } }
+                    tbody {
+                        @for a in &assistance {
+                            @let unit = a["unit"].as_str().unwrap_or_default();
+                            tr {
+                                td { (text(&a["resource"])) @if let Some(d) = a["description"].as_str() { br; small { (d) } } }
+                                td { (p.name(&a["requester"])) }
+                                td.num { (text(&a["quantity"])) " " (unit) }
+                                td.num { (text(&a["offered"])) }
+                                td.num { (text(&a["committed"])) @if a["exceeds_request"] == true { " " small { "(more than requested)" } } }
+                                td.num { (text(&a["delivered"])) }
+                                td { (text(&a["stage"])) @if a["providers"].as_array().is_some_and(|l| !l.is_empty()) { " by " (p.names(&a["providers"])) } }
+                                td { (when(&a["needed_by"])) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if active {
+                @for a in &assistance {
+                    @let rid = a["id"].as_str().unwrap_or_default();
+                    @let what = text(&a["resource"]);
+                    @if a["requester"].as_str() == Some(p.me()) {
+                        (p.form("release-assistance", rid, &format!("Release what was delivered: {what}"), &[("request", rid)], &[opt("note", "Note", Kind::Line)], "Release"))
+                    } @else {
+                        (p.form("commit-assistance", rid, &format!("Commit against the request: {what}"), &[("request", rid)], &[
+                            req("quantity", "Quantity", Kind::Number),
+                            opt("exceeds_request", "More than requested, knowingly", Kind::Check),
+                            opt("note", "Note", Kind::Line),
+                        ], "Commit"))
+                        (p.form("deliver-assistance", rid, &format!("Record a delivery: {what}"), &[("request", rid)], &[req("quantity", "Quantity", Kind::Number), opt("note", "Note", Kind::Line)], "Delivered"))
+                    }
+                }
+                (p.form("request-assistance", cid, "Request assistance", &[("crisis", cid)], &[
+                    req("resource", "Resource", Kind::Line),
+                    req("quantity", "Quantity", Kind::Number),
+                    opt("unit", "Unit", Kind::Line),
+                    opt("description", "Description", Kind::Area),
+                    opt("needed_by", "Needed by", Kind::Time),
+                ], "Request"))
+            }
+
+            @if c["key_intelligence"].as_array().is_some_and(|l| !l.is_empty()) {
+                h4 { "Key intelligence" }
+                ul { @for id in c["key_intelligence"].as_array().into_iter().flatten() { li { code { (text(id)) } } } }
+            }
+            @if !active {
+                h4 { "After-action reviews" }
+                @for r in c["reviews"].as_array().into_iter().flatten() {
+                    article.review { p { strong { (p.name(&r["party"])) } " " (when(&r["created"])) } p { "Went well: " (text(&r["went_well"])) } p { "To improve: " (text(&r["to_improve"])) } }
+                }
+                @if !c["reviews"].as_array().into_iter().flatten().any(|r| r["party"].as_str() == Some(p.me())) {
+                    (p.form("review", cid, "File your party's review", &[("crisis", cid)], &[req("went_well", "What went well", Kind::Area), req("to_improve", "What to improve", Kind::Area)], "File"))
+                }
+            }
+
+            h4 { "Timeline" }
+            @let shown = timeline.len().min(TIMELINE);
+            ol.timeline reversed {
+                @for e in timeline.iter().rev().take(shown) { li { (when(&e["at"])) " — " (text(&e["event"])) " by " (p.name(&e["by"])) } }
+            }
+            @if timeline.len() > shown { p.hint { (timeline.len() - shown) " earlier events not shown." } }
+            @if lead && active {
+                (p.form("close-crisis", cid, "Close this crisis", &[("crisis", cid)], &[opt("reason", "Reason", Kind::Line)], "Close"))
+            }
+        }
+    }
+}
+
+/// The timeline's newest events shown.
+const TIMELINE: usize = 50;
+
+fn playbook(p: &Page<'_>, b: &Value) -> Markup {
+    let bid = b["id"].as_str().unwrap_or_default();
+    let version = b["version"].as_str().unwrap_or_default();
+    html! {
+        article.playbook {
+            h4 { (text(&b["title"])) }
+            p.hint { (text(&b["hazard"])) "; by " (p.name(&b["author"])) "; version " (when(&b["version"])) "; "
+                @if b["endorsed"] == true { span.ok { "endorsed by every party" } } @else { "awaiting " (p.names(&b["awaiting"])) } }
+            @for ph in b["phases"].as_array().into_iter().flatten() {
+                p { strong { (text(&ph["phase"])) } ": "
+                    @for (i, t) in ph["tasks"].as_array().into_iter().flatten().enumerate() { @if i > 0 { "; " } (text(&t["title"])) " (" (text(&t["owner_role"])) ")" } }
+            }
+            @if b["awaiting"].as_array().is_some_and(|a| a.iter().any(|x| x.as_str() == Some(p.me()))) {
+                (p.form("endorse-playbook", bid, "Endorse this version for your party", &[("playbook", bid), ("version", version)], &[], "Endorse"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::fields::{test_names, test_page};
+    use super::super::Fault;
+
+    fn state() -> serde_json::Value {
+        json!({ "active": 1, "active_real": 0, "active_exercises": 1, "playbooks": [], "crises": [{
+            "id": "x-entente-crisis--1", "title": "Flood <b>", "status": "active", "severity": "severe", "exercise": true, "distribution_status": "Exercise",
+            "lead": "identity--a", "activated": "2026-06-01T10:00:00Z", "breaches": { "acknowledge": 1, "complete": 0 },
+            "acknowledgements": [{ "party": "identity--b", "acknowledged_at": null, "deadline": "2026-06-01T11:00:00Z", "breached": true }],
+            "tasks": [{ "key": "triage", "title": "Triage", "phase": "response", "assignee": "identity--b", "status": "open", "open": true,
+                "acknowledged_at": null, "ack_deadline": "2026-06-01T11:00:00Z", "complete_deadline": "2026-06-01T14:00:00Z", "ack_breached": true, "complete_breached": false }],
+            "sitreps": [
+                { "party": "identity--a", "created": "2026-06-01T10:30:00Z", "situation_summary": "older report", "period_start": "2026-06-01T10:00:00Z", "period_end": "2026-06-01T10:30:00Z", "reports": 1 },
+                { "party": "identity--b", "created": "2026-06-01T11:30:00Z", "situation_summary": "newer report", "period_start": "2026-06-01T11:00:00Z", "period_end": "2026-06-01T11:30:00Z", "reports": 2 }],
+            "assistance": [{ "id": "x-entente-crisis-assistance--1", "requester": "identity--b", "resource": "pumps", "quantity": 10, "unit": "units", "offered": 0.0, "committed": 4.0, "delivered": 0.0, "stage": "commit", "providers": ["identity--a"] }],
+            "timeline": [{ "at": "2026-06-01T10:00:00Z", "event": "activated", "by": "identity--a" }],
+        }]})
+    }
+
+    /// B's view: the exercise is marked, the breached acknowledgement and
+    /// task are flagged overdue with the deadline that runs, the newer
+    /// situation report comes first, requested against committed shows, and
+    /// B (assignee, not lead) gets the acknowledge and task forms but not
+    /// the lead's.
+    #[test]
+    fn the_common_picture_for_a_party() {
+        let html = super::page(&test_page("identity--b", None, &test_names), &state()).into_string();
+        assert!(html.contains("<mark>EXERCISE</mark> Flood &lt;b&gt;"), "{html}");
+        assert!(html.contains("acknowledge by <time datetime=\"2026-06-01T11:00:00Z\">2026-06-01 11:00 UTC</time> <strong class=\"deny\">overdue</strong>"), "{html}");
+        assert!(html.find("newer report").unwrap() < html.find("older report").unwrap(), "newest first");
+        assert!(html.contains("<td class=\"num\">10 units</td>") && html.contains("<td class=\"num\">4</td>"), "{html}");
+        assert!(html.contains("action=\"/m/actions/acknowledge\"") && html.contains("action=\"/m/actions/update-task\""));
+        assert!(!html.contains("/actions/add-task") && !html.contains("/actions/close-crisis") && !html.contains("/actions/commit-assistance"), "B leads nothing and requested the pumps");
+        let lead = super::page(&test_page("identity--a", None, &test_names), &state()).into_string();
+        assert!(lead.contains("/actions/add-task") && lead.contains("/actions/commit-assistance") && !lead.contains("/actions/update-task"));
+    }
+
+    /// A refusal shows next to its field in the form it came from, and the
+    /// form keeps what was typed; a property no field has shows atop the form.
+    #[test]
+    fn a_refusal_is_shown_by_its_field() {
+        let pairs = vec![("situation_summary".to_owned(), "all <calm>".to_owned()), ("period_end:time".to_owned(), "2026-06-01T09:00".to_owned())];
+        let fault = Fault { action: "file-sitrep".into(), about: "x-entente-crisis--1".into(), field: "period_end".into(), message: "is before period_start".into(), typed: String::new(), pairs };
+        let html = super::page(&test_page("identity--b", Some(&fault), &test_names), &state()).into_string();
+        let at = html.find("name=\"period_end:time\"").unwrap();
+        let error = html.find("Check the field <code>period_end</code>: is before period_start").unwrap();
+        assert!(error > at && !html[at..error].contains("class=\"field\""), "next to its field: {html}");
+        assert!(html.contains(">all &lt;calm&gt;</textarea>") && html.contains("value=\"2026-06-01T09:00\""), "{html}");
+        let fault = Fault { field: "tasks[1].assignee_ref".into(), action: "add-task".into(), pairs: vec![], ..fault };
+        let html = super::page(&test_page("identity--a", Some(&fault), &test_names), &state()).into_string();
+        assert!(html.contains("Check the field <code>tasks[1].assignee_ref</code>"), "{html}");
+    }
+}

@@ -1,0 +1,240 @@
+//! The resources module's page: the terms in force (unit and cost-share
+//! key) and proposals awaiting acceptance, the ledger (each party's
+//! pledged, confirmed, pending, disputed and received value and balance;
+//! each commitment against what was delivered; each delivery and its
+//! confirmation), each year's fair share against actual per party as a
+//! bar chart and a table, the declared figures, projects and requests for
+//! support; and the forms to commit, deliver, confirm, propose and accept
+//! terms and declare figures.
+
+use maud::{html, Markup};
+use serde_json::Value;
+
+use super::fields::{opt, req, text, when, Kind, Page};
+
+const RESOURCE_KINDS: &[&str] = &["money", "equipment", "capability", "personnel", "training", "hosting", "intelligence"];
+
+/// A value in the terms' unit, two decimals at most.
+fn amount(v: &Value) -> String {
+    match v.as_f64() {
+        Some(x) if x.fract() == 0.0 => format!("{x:.0}"),
+        Some(x) => format!("{x:.2}"),
+        None => "—".to_owned(),
+    }
+}
+
+/// A share (0..1) as a percentage.
+fn percent(v: &Value) -> String {
+    v.as_f64().map_or_else(|| "—".to_owned(), |x| format!("{:.1} %", x * 100.0))
+}
+
+/// The resources module's page from its state (`resources::rules::state`).
+pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
+    let unit = state["terms"]["unit"].as_str().unwrap_or("units").to_owned();
+    let commitments = state["commitments"].as_array().cloned().unwrap_or_default();
+    let ledger = state["ledger"].as_array().cloned().unwrap_or_default();
+    html! {
+        h3 { "Terms" }
+        @if state["terms"].is_object() {
+            p { "In force: values in " strong { (unit) } ", costs shared by the " strong { (text(&state["terms"]["key"])) } " key (version " (when(&state["terms"]["version"])) ")." }
+        } @else { p { "No terms are in force yet: commitments cannot be valued until every party accepts one proposal." } }
+        @for t in state["proposals"].as_array().into_iter().flatten().filter(|t| t["in_force"] != true) {
+            @let tid = t["id"].as_str().unwrap_or_default();
+            article.terms {
+                p { "Proposed by " (p.name(&t["author"])) ": unit " (text(&t["terms"]["unit"])) ", key " (text(&t["terms"]["cost_share"]["method"])) "; accepted by " (p.names(&t["accepted_by"])) ", awaiting " (p.names(&t["awaiting"])) }
+                @if t["awaiting"].as_array().is_some_and(|a| a.iter().any(|x| x.as_str() == Some(p.me()))) {
+                    (p.form("accept-terms", tid, "Accept these terms for your party", &[("terms", tid), ("version", t["version"].as_str().unwrap_or_default())], &[], "Accept"))
+                }
+            }
+        }
+
+        h3 { "Ledger" }
+        table {
+            thead { tr { th { "Party" } th.num { "Pledged" } th.num { "Confirmed" } th.num { "Pending" } th.num { "Disputed" } th.num { "Received" } th.num { "Balance" } } }
+            tbody {
+                @for b in state["balances"].as_array().into_iter().flatten() {
+                    tr { td { (p.name(&b["party"])) } @for k in ["pledged", "confirmed", "pending", "disputed", "received", "balance"] { td.num { (amount(&b[k])) } } }
+                }
+            }
+        }
+        h4 { "Commitments" }
+        @if commitments.is_empty() { p { "No commitment yet." } } @else {
+            table {
+                thead { tr { th { "From" } th { "To" } th { "Resource" } th.num { "Committed" } th.num { "Delivered" } th.num { "Outstanding" } th.num { "Value" } th { "Due" } } }
+                tbody {
+                    @for c in &commitments {
+                        tr {
+                            td { (p.name(&c["giver"])) }
+                            td { (p.name(&c["receiver"])) }
+                            td { (text(&c["resource"])) @if let Some(d) = c["description"].as_str() { br; small { (d) } } }
+                            td.num { (amount(&c["quantity"])) " " (text(&c["measure"])) @if c["correction"].is_object() { " " small { "(corrected: " (text(&c["correction"]["reason"])) ")" } } }
+                            td.num { (amount(&c["delivered"])) }
+                            td.num { (amount(&c["outstanding"])) }
+                            td.num { (amount(&c["value"])) @if let Some(why) = c["unvalued"]["reason"].as_str() { small { " not valued: " (why) } } }
+                            td { (when(&c["due"])) @if c["complete"] != true && p.past(&c["due"]) { " " strong.deny { "overdue" } } }
+                        }
+                    }
+                }
+            }
+        }
+        @for c in commitments.iter().filter(|c| c["giver"].as_str() == Some(p.me()) && c["complete"] != true && c["cancelled"] != true) {
+            @let cid = c["id"].as_str().unwrap_or_default();
+            (p.form("deliver", cid, &format!("Record a delivery: {} {} to {}", amount(&c["outstanding"]), text(&c["measure"]), p.name(&c["receiver"])), &[("commitment", cid)], &[
+                req("quantity", "Quantity", Kind::Number),
+                opt("delivered_at", "Delivered at (now if empty)", Kind::Time),
+                opt("note", "Note", Kind::Line),
+            ], "Record"))
+        }
+        h4 { "Deliveries" }
+        @if ledger.is_empty() { p { "No delivery yet." } } @else {
+            table {
+                thead { tr { th { "From" } th { "To" } th { "Resource" } th.num { "Delivered" } th { "At" } th { "Status" } } }
+                tbody {
+                    @for e in &ledger {
+                        tr {
+                            td { (p.name(&e["giver"])) } td { (p.name(&e["receiver"])) } td { (text(&e["resource"])) }
+                            td.num { (amount(&e["quantity"])) " " (text(&e["measure"])) }
+                            td { (when(&e["delivered_at"])) }
+                            td { (text(&e["status"])) @if let Some(n) = e["note"].as_str() { br; small { (n) } } }
+                        }
+                    }
+                }
+            }
+        }
+        @for e in ledger.iter().filter(|e| e["receiver"].as_str() == Some(p.me()) && e["status"] == "awaiting-confirmation") {
+            @let did = e["id"].as_str().unwrap_or_default();
+            (p.form("confirm", did, &format!("Confirm or dispute the delivery from {}", p.name(&e["giver"])), &[("delivery", did)], &[
+                req("verdict", "Verdict", Kind::Choice(&["confirmed", "disputed"])),
+                opt("note", "Note", Kind::Line),
+            ], "Answer"))
+        }
+
+        h3 { "Fair share against actual" }
+        @for y in state["periods"].as_array().into_iter().flatten() { (period(p, y, &unit)) }
+        @if state["periods"].as_array().is_none_or(Vec::is_empty) { p { "Nothing valued yet." } }
+
+        @if let Some(projects) = state["projects"].as_array().filter(|l| !l.is_empty()) {
+            h3 { "Projects" }
+            @for x in projects {
+                article.project {
+                    h4 { (text(&x["title"])) " " span.state { "(" (text(&x["status"])) ")" } }
+                    p.hint { "Led by " (p.name(&x["lead"])) " with " (p.names(&x["participants"])) "; budget " (amount(&x["budget"])) ", pledged " (amount(&x["pledged"])) ", funded " (amount(&x["funded"])) " (" (percent(&x["funded_share"])) ")" }
+                    @if let Some(d) = x["description"].as_str() { p { (d) } }
+                    ul { @for m in x["milestones"].as_array().into_iter().flatten() {
+                        li { (text(&m["name"])) ", due " (when(&m["due"])) @if m["done"] == true { " — done" } @if m["overdue"] == true { " " strong.deny { "overdue" } } }
+                    } }
+                }
+            }
+        }
+        @if let Some(requests) = state["requests"].as_array().filter(|l| !l.is_empty()) {
+            h3 { "Requests for support" }
+            ul { @for r in requests { li { (p.name(&r["requester"])) ": " (amount(&r["quantity"])) " " (text(&r["resource"])) @if let Some(d) = r["description"].as_str() { " — " (d) } } } }
+        }
+
+        h3 { "Commit a resource" }
+        (p.form("commit", "", "Pledge a resource to another party", &[], &[
+            req("resource", "Resource", Kind::Choice(RESOURCE_KINDS)),
+            req("quantity", "Quantity", Kind::Number),
+            opt("currency", "Currency (money)", Kind::Line),
+            opt("category", "Category (in kind)", Kind::Line),
+            req("receiver", "Receiver", Kind::Party),
+            req("year", "Year", Kind::Number),
+            req("due", "Due", Kind::Time),
+            opt("description", "Description", Kind::Line),
+        ], "Commit"))
+        (p.form("declare-figures", "", "Declare your figures for a year", &[], &[
+            req("year", "Year", Kind::Number),
+            req("currency", "Currency", Kind::Line),
+            req("gni", "Gross national income", Kind::Number),
+            req("population", "Population", Kind::Number),
+            opt("gdp", "Gross domestic product", Kind::Number),
+            opt("defence_spending", "Defence spending", Kind::Number),
+        ], "Declare"))
+        (p.form("propose-terms", "", "Propose terms", &[], &[
+            req("unit", "Unit of value (such as EUR)", Kind::Line),
+            req("cost_share", "Cost-share key (JSON, such as {\"method\": \"gni\"})", Kind::Json),
+            opt("in_kind_rates", "In-kind rates (JSON: [{\"kind\", \"category\", \"rate\"}])", Kind::Json),
+            opt("exchange_rates", "Exchange rates (JSON: [{\"currency\", \"year\", \"rate\"}])", Kind::Json),
+            opt("exchange_source", "Source of the exchange rates", Kind::Line),
+        ], "Propose"))
+    }
+}
+
+/// One year: the chart of each party's fair share (the key's target
+/// amount) beside what it contributed, and the table.
+fn period(p: &Page<'_>, y: &Value, unit: &str) -> Markup {
+    let rows = y["parties"].as_array().cloned().unwrap_or_default();
+    let (labels, series) = chart(p, &rows);
+    html! {
+        h4 { (text(&y["year"])) ": " (amount(&y["total"])) " " (unit) " contributed" }
+        @if let Some(e) = y["key_error"].as_str() { p.error { "The key gives no fair share: " (e) } }
+        (crate::kit::chart::stacked_bars(&format!("Fair share against actual, {} ({unit})", text(&y["year"])), &labels, &series))
+        table {
+            thead { tr { th { "Party" } th.num { "Fair share" } th.num { "Actual share" } th.num { "Fair amount" } th.num { "Contributed" } th.num { "Balance" } th { "Position" } } }
+            tbody {
+                @for r in &rows {
+                    tr {
+                        td { (p.name(&r["party"])) @if r["carried"] == true { " " small { "(figures of " (text(&r["figures_year"])) ")" } } }
+                        td.num { (percent(&r["target_share"])) } td.num { (percent(&r["actual_share"])) }
+                        td.num { (amount(&r["target_amount"])) } td.num { (amount(&r["contributed"])) } td.num { (amount(&r["balance"])) }
+                        td { (text(&r["position"])) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Two bars per party, its fair share's amount and its contribution, both
+/// labelled with its name (the colour and the legend tell them apart): the
+/// stacked chart with one series in each column.
+fn chart(p: &Page<'_>, rows: &[Value]) -> (Vec<String>, Vec<(String, Vec<u64>)>) {
+    let whole = |v: &Value| v.as_f64().filter(|x| x.is_finite() && *x > 0.0).map_or(0, |x| x.round() as u64);
+    let mut labels = Vec::new();
+    let (mut fair, mut actual) = (Vec::new(), Vec::new());
+    for r in rows {
+        let name = p.name(&r["party"]);
+        labels.push(name.clone());
+        fair.push(whole(&r["target_amount"]));
+        actual.push(0);
+        labels.push(name);
+        fair.push(0);
+        actual.push(whole(&r["contributed"]));
+    }
+    (labels, vec![("fair share".to_owned(), fair), ("actual".to_owned(), actual)])
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::fields::{test_names, test_page};
+
+    /// The chart pairs each party's fair share with its contribution; the
+    /// table says who is under; a delivery to the caller gets a confirm
+    /// form, a commitment of the caller's a deliver form.
+    #[test]
+    fn fair_share_against_actual() {
+        let state = json!({
+            "terms": { "unit": "EUR", "key": "gni", "version": "2026-01-01T00:00:00Z" }, "proposals": [],
+            "balances": [{ "party": "identity--a", "pledged": 300, "confirmed": 0, "pending": 300, "disputed": 0, "received": 0, "balance": -1.5 }],
+            "commitments": [{ "id": "c1", "giver": "identity--a", "receiver": "identity--b", "resource": "money", "quantity": 300, "measure": "EUR", "delivered": 100, "outstanding": 200, "value": 300, "due": "2026-05-01T00:00:00Z", "complete": false }],
+            "ledger": [{ "id": "d1", "giver": "identity--a", "receiver": "identity--b", "resource": "money", "quantity": 100, "measure": "EUR", "delivered_at": "2026-04-01T00:00:00Z", "status": "awaiting-confirmation" }],
+            "periods": [{ "year": 2026, "total": 400, "parties": [
+                { "party": "identity--a", "target_share": 0.75, "actual_share": 0.25, "target_amount": 300, "contributed": 100, "balance": -200, "position": "under" },
+                { "party": "identity--b", "target_share": 0.25, "actual_share": 0.75, "target_amount": 100, "contributed": 300, "balance": 200, "position": "over" }] }],
+        });
+        let (labels, series) = super::chart(&test_page("identity--a", None, &test_names), state["periods"][0]["parties"].as_array().unwrap());
+        assert_eq!(labels, ["Alpha", "Alpha", "Bravo", "Bravo"]);
+        assert_eq!(series[0].1, [300, 0, 100, 0]);
+        assert_eq!(series[1].1, [0, 100, 0, 300]);
+        let html = super::page(&test_page("identity--a", None, &test_names), &state).into_string();
+        assert!(html.contains("<svg") && html.contains("<title>Alpha: 300 from fair share</title>") && html.contains("<title>Alpha: 100 from actual</title>"), "{html}");
+        assert_eq!(html.matches("text-anchor=\"middle\" font-size=\"11\" fill=\"#444\">Bravo</text>").count(), 2, "every column labelled: {html}");
+        assert!(html.contains("<td class=\"num\">75.0 %</td><td class=\"num\">25.0 %</td>") && html.contains("<td>under</td>"), "{html}");
+        assert!(html.contains("/actions/deliver") && !html.contains("/actions/confirm\""), "{html}");
+        assert!(html.contains("<strong class=\"deny\">overdue</strong>"), "due before now, not complete");
+        let html = super::page(&test_page("identity--b", None, &test_names), &state).into_string();
+        assert!(html.contains("action=\"/m/actions/confirm\"") && !html.contains("action=\"/m/actions/deliver\""));
+    }
+}
