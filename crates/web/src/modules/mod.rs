@@ -203,11 +203,13 @@ fn typed(kind: &str, raw: &str) -> Value {
 /// channel, meeting, action item or objective), then `/` and the KPI a
 /// report names or the kind of update an item's form makes; "" for a form
 /// about no record. The other modules' forms are told apart by
-/// [`fields::about_of`].
-pub(super) fn about(input: &Map<String, Value>) -> String {
-    let Some(record) = ["reply_to", "channel", "meeting", "action_item", "objective"].iter().find_map(|k| input.get(*k).and_then(Value::as_str)) else {
+/// [`fields::about_of`] (their `objective`, say, is an exercise's O-1, not
+/// a record).
+pub(super) fn about(module: &str, input: &Map<String, Value>) -> String {
+    if !matches!(module, "dialogue" | "objectives") {
         return fields::about_of(input);
-    };
+    }
+    let record = ["reply_to", "channel", "meeting", "action_item", "objective"].iter().find_map(|k| input.get(*k).and_then(Value::as_str)).unwrap_or_default();
     let mut about = record.to_owned();
     for detail in ["kpi", "update"].iter().filter_map(|k| input.get(*k).and_then(Value::as_str)) {
         about.push('/');
@@ -228,7 +230,7 @@ pub(super) async fn act(State(state): State<Site>, signed: Signed, Path((id, nam
     let id = agreement_id(&id)?;
     let module = modules::find(&state.modules, &name).map_err(Problem::from)?;
     let input = typed_input(&pairs);
-    let about = about(&input);
+    let about = about(module.name(), &input);
     let typed = input.get("text").or_else(|| input.get("title")).and_then(Value::as_str).unwrap_or_default().to_owned();
     let (node, me, aid, m, act) = (state.modules_node(), signed.caller.partner.clone(), id.clone(), module.clone(), action.clone());
     let done = tokio::task::spawn_blocking(move || modules::act(&node, &me, &aid, &*m, &act, &input, "web")).await.map_err(|e| Problem::internal(e.to_string()))?;
