@@ -31,6 +31,8 @@ use crate::{Problem, Site};
 pub(super) struct Choice {
     id: String,
     title: String,
+    /// The agreement's TLP ceiling: nothing above it goes out under it.
+    ceiling: model::tlp::Tlp,
 }
 
 /// The agreements in force now that the caller's partner is party to.
@@ -42,7 +44,7 @@ pub(super) async fn agreements_in_force(state: &Site, signed: &Signed) -> Result
         .agreements_of(&me)
         .into_iter()
         .filter(|id| index.in_force(id, &now))
-        .filter_map(|id| index.agreement(&id).map(|a| Choice { id: id.to_string(), title: a.terms.title.clone() }))
+        .filter_map(|id| index.agreement(&id).map(|a| Choice { id: id.to_string(), title: a.terms.title.clone(), ceiling: a.terms.tlp_ceiling }))
         .collect();
     list.sort_by(|a, b| a.title.cmp(&b.title).then_with(|| a.id.cmp(&b.id)));
     Ok(list)
@@ -59,7 +61,7 @@ fn agreement_boxes(prefix: &str, choices: &[Choice], chosen: &[String]) -> Marku
                 @let id = format!("{prefix}-agreement-{i}");
                 div.check {
                     input type="checkbox" id=(id) name="agreement" value=(c.id) checked[chosen.contains(&c.id)];
-                    label for=(id) { (c.title) }
+                    label for=(id) { (c.title) " " small { "(up to " (c.ceiling) ")" } }
                 }
             }
         }
@@ -74,7 +76,10 @@ struct Draft {
     indicator_types: String,
     valid_from: String,
     labels: String,
+    tlp: String,
     agreements: Vec<String>,
+    /// The caller saw the warnings and shares anyway.
+    confirmed: bool,
 }
 
 impl Draft {
@@ -85,7 +90,9 @@ impl Draft {
             indicator_types: fields.get("indicator_types").to_owned(),
             valid_from: fields.get("valid_from").to_owned(),
             labels: fields.get("labels").to_owned(),
+            tlp: fields.get("tlp").to_owned(),
             agreements: fields.all("agreement"),
+            confirmed: fields.get("confirm") == "1",
         }
     }
 }
@@ -104,6 +111,23 @@ struct View {
     stix_error: Option<String>,
     draft: Draft,
     draft_error: Option<DraftError>,
+    /// Why the indicator would not go where the caller may think.
+    warnings: Vec<String>,
+}
+
+/// What to tell the caller before sharing an object marked `tlp` under
+/// the agreements `chosen`: that it reaches no partner (none chosen), and
+/// each chosen agreement whose TLP ceiling is below it (it would be
+/// stored, and not released under that agreement).
+fn warnings(tlp: model::tlp::Tlp, chosen: &[String], choices: &[Choice]) -> Vec<String> {
+    if chosen.is_empty() {
+        return vec![format!("No agreement is chosen: the indicator ({tlp}) would be stored as your partner's own and reach no partner.")];
+    }
+    choices
+        .iter()
+        .filter(|c| chosen.contains(&c.id) && tlp > c.ceiling)
+        .map(|c| format!("{tlp} is above the ceiling of “{}” ({}): no party would receive it under that agreement.", c.title, c.ceiling))
+        .collect()
 }
 
 fn share_page(signed: &Signed, choices: &[Choice], v: &View) -> Markup {
@@ -144,7 +168,26 @@ fn share_page(signed: &Signed, choices: &[Choice], v: &View) -> Markup {
                 input #indicator-valid-from name="valid_from" value=(d.valid_from) placeholder="2026-01-01T00:00:00Z";
                 label for="indicator-labels" { "Labels (optional, comma separated)" }
                 input #indicator-labels name="labels" value=(d.labels);
+                fieldset {
+                    legend { "TLP (required)" }
+                    @for t in model::tlp::Tlp::ALL {
+                        @let id = format!("indicator-tlp-{}", t.name().replace('+', "-"));
+                        div.check {
+                            input type="radio" id=(id) name="tlp" value=(t.name()) required checked[d.tlp == t.name()];
+                            label for=(id) { span class={ "tlp tlp-" (t.name().replace('+', "-")) } { (t) } }
+                        }
+                    }
+                }
                 (agreement_boxes("indicator", choices, &d.agreements))
+                @if !v.warnings.is_empty() {
+                    div.warning role="alert" {
+                        @for w in &v.warnings { p { (w) } }
+                        div.check {
+                            input type="checkbox" id="indicator-confirm" name="confirm" value="1";
+                            label for="indicator-confirm" { "Share it anyway" }
+                        }
+                    }
+                }
                 button type="submit" { "Share indicator" }
             }
         }
@@ -297,7 +340,7 @@ fn list(text: &str) -> Vec<String> {
 }
 
 /// The indicator a draft describes, authored by `author`, or why it cannot be.
-fn indicator(d: &Draft, author: &str) -> Result<(String, Vec<u8>), DraftError> {
+fn indicator(d: &Draft, tlp: model::tlp::Tlp, author: &str) -> Result<(String, Vec<u8>), DraftError> {
     workbench::check(&d.pattern).map_err(DraftError::Pattern)?;
     let now = Timestamp::now();
     let valid_from = match d.valid_from.trim() {
@@ -317,6 +360,7 @@ fn indicator(d: &Draft, author: &str) -> Result<(String, Vec<u8>), DraftError> {
         "pattern": d.pattern,
         "pattern_type": "stix",
         "valid_from": valid_from.to_string(),
+        "object_marking_refs": [tlp.marking_id()],
     });
     if !d.name.trim().is_empty() {
         o["name"] = json!(d.name.trim());
@@ -343,7 +387,15 @@ pub(super) async fn share_indicator(State(state): State<Site>, signed: Signed, r
         let v = View { draft, draft_error: Some(e), ..View::default() };
         (StatusCode::UNPROCESSABLE_ENTITY, Html(share_page(&signed, &choices, &v).into_string())).into_response()
     };
-    let (id, json) = match indicator(&draft, signed.caller.partner.as_str()) {
+    let Some(tlp) = model::tlp::Tlp::parse(&draft.tlp) else {
+        return Err(refuse(draft, DraftError::Other("TLP: choose the marking the indicator carries.".to_owned())));
+    };
+    let warned = warnings(tlp, &draft.agreements, &choices);
+    if !warned.is_empty() && !draft.confirmed {
+        let v = View { draft, warnings: warned, ..View::default() };
+        return Err((StatusCode::OK, Html(share_page(&signed, &choices, &v).into_string())).into_response());
+    }
+    let (id, json) = match indicator(&draft, tlp, signed.caller.partner.as_str()) {
         Ok(made) => made,
         Err(e) => return Err(refuse(draft, e)),
     };

@@ -259,6 +259,7 @@ async fn indicator_form(backend: Backend) {
         ("valid_from", "2026-01-01T00:00:00Z"),
         ("labels", "beacon"),
         ("agreement", ab.as_str()),
+        ("tlp", "green"),
     ];
     let r = a.post("/share/indicator", &fields).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -276,6 +277,7 @@ async fn indicator_form(backend: Backend) {
     assert_eq!(v["indicator_types"], json!(["malicious-activity", "attribution"]));
     assert_eq!(v["labels"], json!(["beacon"]));
     assert_eq!(v["valid_from"], "2026-01-01T00:00:00Z");
+    assert_eq!(v["object_marking_refs"], json!([model::tlp::Tlp::Green.marking_id()]), "the TLP chosen");
     assert_eq!(call(&node, &node.liaison[2], "GET", &format!("objects/{id}"), None).await.0, 404, "not C's");
 
     // A bad pattern: 422, the span at fault marked, the values kept.
@@ -303,6 +305,34 @@ async fn indicator_form(backend: Backend) {
     let r = a.post("/share/indicator", &late).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("Valid from"));
+
+    // The TLP is required; one above the agreement's ceiling, or no
+    // agreement at all, is warned about and shared only when confirmed.
+    let stored = || async { call(&node, &node.token_a, "GET", "objects?type=indicator", None).await.1["objects"].as_array().map_or(0, Vec::len) };
+    let before = stored().await;
+    let without: Vec<(&str, &str)> = fields.iter().copied().filter(|(k, _)| *k != "tlp").collect();
+    let r = a.post("/share/indicator", &without).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("TLP: choose the marking"));
+    let mut red = fields;
+    red[7] = ("tlp", "red");
+    let r = a.post("/share/indicator", &red).await;
+    assert_eq!(r.status(), StatusCode::OK, "a warning, not a refusal");
+    let html = r.text().await.unwrap();
+    assert!(html.contains("TLP:RED is above the ceiling of “A–B” (TLP:AMBER)") && html.contains("Share it anyway"), "{html}");
+    assert!(html.contains("value=\"red\" required checked"), "the choice kept: {html}");
+    let none: Vec<(&str, &str)> = fields.iter().copied().filter(|(k, _)| *k != "agreement").collect();
+    let html = a.post("/share/indicator", &none).await.text().await.unwrap();
+    assert!(html.contains("No agreement is chosen: the indicator (TLP:GREEN) would be stored as your partner's own and reach no partner."), "{html}");
+    assert_eq!(stored().await, before, "nothing stored without confirming");
+    let mut confirmed = red.to_vec();
+    confirmed.push(("confirm", "1"));
+    let r = a.post("/share/indicator", &confirmed).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()[LOCATION].to_str().unwrap().to_owned();
+    let id = to.trim_start_matches("/intel/");
+    assert_eq!(call(&node, &node.token_b, "GET", &format!("objects/{id}"), None).await.0, 404, "TLP:RED above the ceiling: B never gets it");
+    assert_eq!(stored().await, before + 1);
 }
 
 async fn workbench_checks_and_matches(backend: Backend) {

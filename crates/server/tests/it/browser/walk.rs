@@ -96,6 +96,7 @@ async fn a_partnership_from_proposal_to_a_shared_indicator() {
     visit(&driver, &node, "/share", "share-form").await;
     driver.set_value(&driver.find("#indicator-name").await, "Stormcrow C2").await;
     driver.set_value(&driver.find("#indicator-pattern").await, &format!("[ipv4-addr:value = '{ADDRESS}']")).await;
+    driver.click(&driver.find("form[action='/share/indicator'] input[name='tlp'][value='green']").await).await;
     driver.click(&driver.find(&format!("form[action='/share/indicator'] input[name='agreement'][value='{agreement}']")).await).await;
     driver.click(&driver.find("form[action='/share/indicator'] button[type='submit']").await).await;
     let object = landed_under(&driver, &node, "/intel/indicator--", "sharing").await;
