@@ -2,7 +2,8 @@
 //! ([`dashboard`]), intelligence search and object pages ([`intel`]),
 //! agreements ([`agreements`]), partners and peers ([`partners`]), sharing
 //! ([`share`]), detection ([`detection`]) and the pattern workbench
-//! ([`workbench`]) and the partnership modules ([`modules`]), made with
+//! ([`workbench`]), the partnership modules ([`modules`]) and, for anyone
+//! without sign-in, the published joint statements ([`public`]), made with
 //! the [`kit`] (layout, security headers, form bodies, charts). The pages
 //! are a crate of their own: the server mounts [`router`] over a [`Site`]
 //! (the node's services and records) and does the few things only it can
@@ -36,6 +37,7 @@ mod intel;
 pub mod kit;
 mod modules;
 mod partners;
+mod public;
 pub mod session;
 mod share;
 mod site;
@@ -88,6 +90,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
         .route("/agreements/{id}/modules/{module}/actions/{action}", post(modules::act))
         .route("/partners", get(partners::show))
         .route("/peers", get(to("/partners")).post(partners::add_peer))
+        .route("/public/statements", get(public::list))
+        .route("/public/statements.atom", get(public::atom))
+        .route("/public/statements/{id}", get(public::show))
         .route("/static/style.css", get(style))
         .route("/static/icon.svg", get(icon))
         .route("/favicon.ico", get(icon))
