@@ -3,7 +3,8 @@
 //! agreements ([`agreements`]), partners and peers ([`partners`]), sharing
 //! ([`share`]), detection ([`detection`]) and the pattern workbench
 //! ([`workbench`]), the partnership modules ([`modules`]) and, for anyone
-//! without sign-in, the published joint statements ([`public`]), made with
+//! without sign-in, the published joint statements ([`public`]); the inbox
+//! as an Atom feed for a session or a feed-only token ([`feed`]), made with
 //! the [`kit`] (layout, security headers, form bodies, charts). The pages
 //! are a crate of their own: the server mounts [`router`] over a [`Site`]
 //! (the node's services and records) and does the few things only it can
@@ -32,6 +33,7 @@ mod agreements;
 mod dashboard;
 mod detection;
 mod error;
+mod feed;
 mod inbox;
 mod intel;
 pub mod kit;
@@ -69,6 +71,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
         .route("/inbox", get(inbox::show))
+        .route("/inbox.atom", get(feed::inbox))
         .route("/intel", get(intel::search))
         .route("/intel/{id}", get(intel::show))
         .route("/share", get(share::show).post(share::share).layer(DefaultBodyLimit::disable()))

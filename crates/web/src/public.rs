@@ -160,7 +160,7 @@ pub(super) async fn atom(State(state): State<Site>) -> Result<Response, WebError
 }
 
 /// A stable `urn:uuid:` for `name` (UUID version 5).
-fn urn(name: &str) -> String {
+pub(crate) fn urn(name: &str) -> String {
     format!("urn:uuid:{}", uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes()))
 }
 
@@ -206,7 +206,7 @@ fn feed(partner: &str, statements: &[Statement], names: &HashMap<String, String>
 /// characters escaped, and the characters XML 1.0 cannot carry (control
 /// characters but tab and line ends, lone surrogates cannot occur in a
 /// `str`, U+FFFE and U+FFFF) replaced by U+FFFD.
-fn xml(s: &str) -> String {
+pub(crate) fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
         match c {
