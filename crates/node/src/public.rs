@@ -252,7 +252,7 @@ fn published(node: &Node, keys: &policy::PartyKeys, records: &Records, stored: &
                         (Some(sig), Some(k)) => policy::provenance::verify_object(&r.json, sig, k),
                         _ => false,
                     };
-                    Signed { what: *what, id: rec.id.clone(), version: r.version.clone(), json: String::from_utf8_lossy(&r.json).into_owned(), signature, verified }
+                    Signed { what, id: rec.id.clone(), version: r.version.clone(), json: String::from_utf8_lossy(&r.json).into_owned(), signature, verified }
                 })
                 .collect();
             Cosigner { key: key.map(|k| STANDARD.encode(k.as_bytes())), fingerprint: key.map(|k| fingerprint(k.as_bytes())), partner, signed }
