@@ -85,6 +85,10 @@ pub(super) async fn show(State(state): State<Site>, Path(raw): Path<String>) -> 
 }
 
 fn statement(s: &Statement, names: &HashMap<String, String>) -> Markup {
+    html! { div.statement { (statement_body(s, names)) } }
+}
+
+fn statement_body(s: &Statement, names: &HashMap<String, String>) -> Markup {
     html! {
         p { a href="/public/statements" { "All public statements" } }
         @if s.withdrawn {

@@ -9,6 +9,7 @@
 
 mod driver;
 mod hostile;
+mod public;
 mod walk;
 
 use std::path::{Path, PathBuf};
