@@ -62,7 +62,8 @@ async fn anonymous(node: &crate::Node, path: &str) -> (reqwest::StatusCode, Stri
 /// withdrawn statement, one still under embargo, one under an agreement A
 /// is no party to and one A is party to but did not co-sign never are.
 /// Each answer is one release-log entry to the public reader on channel
-/// `public`, and the log still verifies.
+/// `public`, and the log still verifies. A correction replaces the public
+/// version once it passes, noted as such; a withdrawal is published as one.
 async fn the_public_page_and_feed_show_only_what_the_nodes_partner_cosigned_and_published(backend: Backend) {
     let node = start(backend, server::taxii::TaxiiConfig::default()).await;
     let ab = ratified_agreement(&node, "A–B partnership", &[0, 1], &[]).await;
@@ -183,4 +184,33 @@ async fn the_public_page_and_feed_show_only_what_the_nodes_partner_cosigned_and_
     }
     let report = audit::verify(std::io::BufReader::new(std::fs::File::open(node.data_dir().join("release.log")).unwrap()));
     assert!(report.is_intact(), "{report:?}");
+
+    // A correction: a new version both approve, public at once (its
+    // embargo has come); the page notes the version it replaces, the feed
+    // has a new entry for it.
+    let first_id = child(e, "id").unwrap();
+    act(&ab, &a, "revise-statement", json!({ "statement": published, "text": "The parties attribute the campaign to Dark Harbour, corrected." })).await;
+    let page = anonymous(&node, &format!("/public/statements/{published}")).await.2;
+    assert!(page.contains("&lt;b&gt;Dark Harbour&lt;/b&gt;"), "until the correction passes, the published version stays: {page}");
+    assert!(!page.contains("corrected."), "{page}");
+    for token in [&a, &b] {
+        act(&ab, token, "approve-statement", json!({ "statement": published })).await;
+    }
+    let (s, _, page) = anonymous(&node, &format!("/public/statements/{published}")).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("Dark Harbour, corrected.") && page.contains("Corrected: this version replaces the version published on"), "{page}");
+    let (_, _, xml) = anonymous(&node, "/public/statements.atom").await;
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let entry = doc.root_element().children().find(|c| c.has_tag_name((ATOM, "entry"))).unwrap();
+    assert!(child(entry, "title").unwrap().starts_with("Corrected: "), "{xml}");
+    assert_ne!(child(entry, "id").unwrap(), first_id, "a correction is a new entry");
+    // A withdrawal once published is published as such.
+    act(&ab, &a, "withdraw-statement", json!({ "statement": published })).await;
+    let (s, _, page) = anonymous(&node, &format!("/public/statements/{published}")).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("Withdrawn by its proposer on"), "{page}");
+    let (_, _, html) = anonymous(&node, "/public/statements").await;
+    assert!(html.contains("withdrawn"), "{html}");
+    let (_, _, xml) = anonymous(&node, "/public/statements.atom").await;
+    assert!(xml.contains("<title type=\"text\">Withdrawn: "), "{xml}");
 }
