@@ -107,19 +107,22 @@ pub struct Signed {
     pub verified: bool,
 }
 
-/// Every statement published for the node's partner `me`, newest first;
-/// the release logged as one entry. Blocking.
+/// Every statement published for the node's partner `me`, newest first,
+/// without the signed records (a list or a feed shows none: each
+/// [`Cosigner::signed`] is empty, and nothing is signed for it); the
+/// release logged as one entry. Blocking.
 pub fn statements(node: &Node, modules: &Modules, me: &PartnerId, now: Timestamp) -> Result<Vec<Statement>> {
-    let mut all = collect(node, modules, me, &now, None)?;
+    let mut all = collect(node, modules, me, &now, None, false)?;
     all.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.id.as_str().cmp(b.id.as_str())));
     log(node, &all)?;
     Ok(all)
 }
 
-/// The published statement `id`; not found (nothing logged: nothing went
-/// out) when there is none for `me`. Blocking.
+/// The published statement `id`, with the records that sign it; not found
+/// (nothing logged: nothing went out) when there is none for `me`.
+/// Blocking.
 pub fn statement(node: &Node, modules: &Modules, me: &PartnerId, id: &StixId, now: Timestamp) -> Result<Statement> {
-    let found = collect(node, modules, me, &now, Some(id))?.pop().ok_or_else(|| Error::NotFound("no such published statement".into()))?;
+    let found = collect(node, modules, me, &now, Some(id), true)?.pop().ok_or_else(|| Error::NotFound("no such published statement".into()))?;
     log(node, std::slice::from_ref(&found))?;
     Ok(found)
 }
@@ -141,7 +144,7 @@ fn log(node: &Node, statements: &[Statement]) -> Result<()> {
     node.log.append(audit::Draft::release(reader, CHANNEL, items)).map(|_| ()).map_err(|e| Error::Log(e.to_string()))
 }
 
-fn collect(node: &Node, modules: &Modules, me: &PartnerId, now: &Timestamp, only: Option<&StixId>) -> Result<Vec<Statement>> {
+fn collect(node: &Node, modules: &Modules, me: &PartnerId, now: &Timestamp, only: Option<&StixId>, signed: bool) -> Result<Vec<Statement>> {
     let Some(module) = modules.iter().find(|m| m.name() == MODULE).cloned() else { return Ok(Vec::new()) };
     let index = node.agreements.index(&*node.store)?;
     let keys = node.agreements.keys(&*node.store)?;
@@ -180,7 +183,7 @@ fn collect(node: &Node, modules: &Modules, me: &PartnerId, now: &Timestamp, only
             if only.is_some_and(|o| o != &id) {
                 continue;
             }
-            if let Some(p) = published(node, &keys, &records, &stored, s, &id, &agreement, me)? {
+            if let Some(p) = published(node, &keys, &records, &stored, s, (&id, &agreement, me), signed)? {
                 out.push(p);
             }
         }
@@ -191,7 +194,7 @@ fn collect(node: &Node, modules: &Modules, me: &PartnerId, now: &Timestamp, only
 /// The public form of one statement of the module's state `s`, if it has a
 /// public version the node's partner co-signed.
 #[allow(clippy::too_many_arguments)]
-fn published(node: &Node, keys: &policy::PartyKeys, records: &Records, stored: &[store::Record], s: &Value, id: &StixId, agreement: &StixId, me: &PartnerId) -> Result<Option<Statement>> {
+fn published(node: &Node, keys: &policy::PartyKeys, records: &Records, stored: &[store::Record], s: &Value, (id, agreement, me): (&StixId, &StixId, &PartnerId), with_signed: bool) -> Result<Option<Statement>> {
     let Some(public) = s["public_version"].as_str().and_then(|v| Timestamp::parse(v).ok()) else { return Ok(None) };
     let Some(version) = records.versions(id).iter().find(|v| v.modified == public) else { return Ok(None) };
     let history: Vec<&Value> = s["versions"].as_array().into_iter().flatten().collect();
@@ -224,11 +227,13 @@ fn published(node: &Node, keys: &policy::PartyKeys, records: &Records, stored: &
     // and each co-signer's approval of exactly it.
     let stored_of = |rid: &StixId, at: &Timestamp| stored.iter().find(|r| r.id == rid.as_str() && r.version_micros == at.micros());
     let mut signing: Vec<(&'static str, &Record, &store::Record)> = Vec::new();
-    if let Some(r) = stored_of(id, &public) {
+    // A list or a feed (`!with_signed`): no signed records, nothing to sign.
+    if let Some(r) = stored_of(id, &public).filter(|_| with_signed) {
         signing.push(("statement", version, r));
     }
     for a in records.iter().filter(|a| {
-        a.properties.get(consent::TO_REF).and_then(Value::as_str) == Some(id.as_str())
+        with_signed
+            && a.properties.get(consent::TO_REF).and_then(Value::as_str) == Some(id.as_str())
             && a.properties.get(consent::TO_MODIFIED).and_then(Value::as_str).and_then(|t| Timestamp::parse(t).ok()).as_ref() == Some(&public)
             && cosigners.contains(&a.author)
     }) {
@@ -237,7 +242,7 @@ fn published(node: &Node, keys: &policy::PartyKeys, records: &Records, stored: &
         }
     }
     let rows: Vec<store::Record> = signing.iter().map(|(_, _, r)| (*r).clone()).collect();
-    let signatures = crate::provenance::signatures_for(&*node.store, &node.keys, &rows)?;
+    let signatures = if rows.is_empty() { Vec::new() } else { crate::provenance::signatures_for(&*node.store, &node.keys, &rows)? };
     let cosigners = cosigners
         .into_iter()
         .map(|partner| {
