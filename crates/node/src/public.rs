@@ -171,10 +171,11 @@ fn collect(node: &Node, modules: &Modules, me: &PartnerId, now: &Timestamp, only
             }
             Ok(())
         })?;
-        if records.is_empty() {
+        let records = Records::new(records);
+        // One statement asked for: only the agreement that holds it is judged.
+        if records.is_empty() || only.is_some_and(|o| records.get(o).is_none()) {
             continue;
         }
-        let records = Records::new(records);
         let state = index.state(&agreement, now);
         let ctx = Context { me, now: now.clone(), agreement: &terms, state: &state };
         let view = module.state(&records, &ctx);
