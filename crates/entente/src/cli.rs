@@ -418,8 +418,12 @@ pub enum TokenCommand {
         #[arg(long)]
         partner: String,
         /// admin, liaison, analyst or viewer.
+        #[arg(long, required_unless_present = "feed", conflicts_with = "feed")]
+        role: Option<String>,
+        /// A feed-only token (`entfeed_…`): it reads the partner's inbox
+        /// feed (`/inbox.atom`) and nothing else.
         #[arg(long)]
-        role: String,
+        feed: bool,
         /// Lifetime, such as 90d, 12h or 30m [default: no expiry].
         #[arg(long)]
         expires: Option<String>,
@@ -429,7 +433,7 @@ pub enum TokenCommand {
     },
     /// List tokens (never their secrets).
     List,
-    /// Revoke a token by its id (the hex part after `ent_`).
+    /// Revoke a token by its id (the hex part after `ent_` or `entfeed_`).
     Revoke {
         /// The token id.
         id: String,

@@ -1,7 +1,8 @@
 //! API tokens and who is calling.
 //!
 //! A token reads `ent_<id>_<secret>`: `id` (12 hex digits) is the public
-//! lookup key, `secret` 256 random bits. Only the SHA-256 of the whole token
+//! lookup key, `secret` 256 random bits. A feed-only token reads
+//! `entfeed_<id>_<secret>` and opens the inbox feed alone ([`issue_feed`]). Only the SHA-256 of the whole token
 //! is stored; it is compared in constant time. Tokens arrive as HTTP Basic
 //! (any user name, the token as password, as taxii2-client sends them) or as
 //! `Authorization: Bearer`. Failed attempts are counted per client address
@@ -44,9 +45,30 @@ pub fn new_secret() -> String {
 
 /// Makes a token: the text to show once, and the record to store.
 pub fn issue(partner: &str, user: &str, role: Role, now: i64, expires: Option<i64>) -> (String, TokenRecord) {
+    issue_with("ent_", partner, user, role, now, expires)
+}
+
+/// The form of a feed-only token: `entfeed_<id>_<secret>`.
+pub const FEED_PREFIX: &str = "entfeed_";
+
+/// The label a feed-only token's record carries before its user's.
+pub const FEED_LABEL: &str = "inbox feed only: ";
+
+/// Makes a feed-only token for `partner` (`entente token create --feed`):
+/// it reads the partner's inbox feed (`GET /inbox.atom`, [`verify_feed`])
+/// and nothing else. Its form is not an API token's, so [`verify`] — every
+/// other path (TAXII, REST, sign-in) — refuses it as malformed; its hash
+/// covers the form, so the same id and secret written as an API token
+/// match nothing either. Its record says so in its label; the role stored
+/// (viewer) is never used.
+pub fn issue_feed(partner: &str, user: &str, now: i64, expires: Option<i64>) -> (String, TokenRecord) {
+    issue_with(FEED_PREFIX, partner, &format!("{FEED_LABEL}{user}"), Role::Viewer, now, expires)
+}
+
+fn issue_with(prefix: &str, partner: &str, user: &str, role: Role, now: i64, expires: Option<i64>) -> (String, TokenRecord) {
     let id: String = random_bytes::<6>().iter().map(|b| format!("{b:02x}")).collect();
     let secret = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
-    let token = format!("ent_{id}_{secret}");
+    let token = format!("{prefix}{id}_{secret}");
     let record = TokenRecord {
         id,
         hash: Sha256::digest(token.as_bytes()).to_vec(),
@@ -91,7 +113,18 @@ pub enum Refusal {
 
 /// Checks a token against the registry, on the node whose own partner is `node`.
 pub fn verify(registry: &dyn Registry, token: &str, now: i64, node: &str) -> store::Result<Result<Caller, Refusal>> {
-    let Some(id) = token.strip_prefix("ent_").and_then(|t| t.split('_').next()) else {
+    check(registry, "ent_", token, now, node)
+}
+
+/// Checks a feed-only token ([`issue_feed`]): the caller whose inbox feed
+/// it reads. An API token is refused here as malformed, as a feed token is
+/// by [`verify`].
+pub fn verify_feed(registry: &dyn Registry, token: &str, now: i64, node: &str) -> store::Result<Result<Caller, Refusal>> {
+    check(registry, FEED_PREFIX, token, now, node)
+}
+
+fn check(registry: &dyn Registry, prefix: &str, token: &str, now: i64, node: &str) -> store::Result<Result<Caller, Refusal>> {
+    let Some(id) = token.strip_prefix(prefix).and_then(|t| t.split('_').next()) else {
         return Ok(Err(Refusal::Malformed));
     };
     if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -247,7 +280,7 @@ impl FailureLimiter {
 /// The credential a token names, for counting failures: its public id
 /// (`token:<id>`), when it has the form of one.
 pub fn token_credential(token: &str) -> Option<String> {
-    let id = token.strip_prefix("ent_")?.split('_').next()?;
+    let id = token.strip_prefix("ent_").or_else(|| token.strip_prefix(FEED_PREFIX))?.split('_').next()?;
     (id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| format!("token:{id}"))
 }
 

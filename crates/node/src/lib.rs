@@ -7,7 +7,8 @@
 //! agreements' index ([`release`]), agreement actions and views
 //! ([`agreements`]; through [`Node`], which forgets the index when it writes),
 //! the one write path for partner input ([`write`]), authors' signatures
-//! ([`provenance`]), retention under ended agreements ([`retention`]),
+//! ([`provenance`]), the one release path to the public, published joint
+//! statements ([`public`]), retention under ended agreements ([`retention`]),
 //! hosted partners' keys ([`keys`]), token and password checks ([`auth`])
 //! and detection and correlation through the caller's gate ([`detect`]).
 //!
@@ -25,6 +26,7 @@ pub mod modules;
 pub mod overview;
 pub mod partners;
 pub mod provenance;
+pub mod public;
 pub mod read;
 pub mod release;
 pub mod retention;

@@ -2,7 +2,9 @@
 //! ([`dashboard`]), intelligence search and object pages ([`intel`]),
 //! agreements ([`agreements`]), partners and peers ([`partners`]), sharing
 //! ([`share`]), detection ([`detection`]) and the pattern workbench
-//! ([`workbench`]) and the partnership modules ([`modules`]), made with
+//! ([`workbench`]), the partnership modules ([`modules`]) and, for anyone
+//! without sign-in, the published joint statements ([`public`]); the inbox
+//! as an Atom feed for a session or a feed-only token ([`feed`]), made with
 //! the [`kit`] (layout, security headers, form bodies, charts). The pages
 //! are a crate of their own: the server mounts [`router`] over a [`Site`]
 //! (the node's services and records) and does the few things only it can
@@ -31,11 +33,13 @@ mod agreements;
 mod dashboard;
 mod detection;
 mod error;
+mod feed;
 mod inbox;
 mod intel;
 pub mod kit;
 mod modules;
 mod partners;
+mod public;
 pub mod session;
 mod share;
 mod site;
@@ -67,6 +71,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
         .route("/inbox", get(inbox::show))
+        .route("/inbox.atom", get(feed::inbox))
         .route("/intel", get(intel::search))
         .route("/intel/{id}", get(intel::show))
         .route("/share", get(share::show).post(share::share).layer(DefaultBodyLimit::disable()))
@@ -88,6 +93,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
         .route("/agreements/{id}/modules/{module}/actions/{action}", post(modules::act))
         .route("/partners", get(partners::show))
         .route("/peers", get(to("/partners")).post(partners::add_peer))
+        .route("/public/statements", get(public::list))
+        .route("/public/statements.atom", get(public::atom))
+        .route("/public/statements/{id}", get(public::show))
         .route("/static/style.css", get(style))
         .route("/static/icon.svg", get(icon))
         .route("/favicon.ico", get(icon))

@@ -75,11 +75,19 @@ fn lifetime(text: &str) -> anyhow::Result<i64> {
 pub fn token(cmd: TokenCommand, config: &Config) -> anyhow::Result<ExitCode> {
     let node = super::open(config)?;
     match cmd {
-        TokenCommand::Create { partner, role, expires, user } => {
+        TokenCommand::Create { partner, role, feed, expires, user } => {
             let partner = resolve_partner(&*node.registry, &partner)?;
-            let role = Role::parse(&role).with_context(|| format!("{role:?} is not a role (admin, liaison, analyst, viewer)"))?;
             let now = model::Timestamp::now().micros();
             let expires = expires.map(|e| lifetime(&e)).transpose()?.map(|l| now + l);
+            if feed {
+                let (token, record) = server::auth::issue_feed(&partner, &user, now, expires);
+                node.registry.put_token(&record)?;
+                println!("{token}");
+                eprintln!("feed token {} for {partner}: reads /inbox.atom only; shown once, keep it safe", record.id);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let role = role.unwrap_or_default();
+            let role = Role::parse(&role).with_context(|| format!("{role:?} is not a role (admin, liaison, analyst, viewer)"))?;
             let (token, record) = server::auth::issue(&partner, &user, role, now, expires);
             node.registry.put_token(&record)?;
             println!("{token}");
@@ -101,7 +109,7 @@ pub fn token(cmd: TokenCommand, config: &Config) -> anyhow::Result<ExitCode> {
             }
         }
         TokenCommand::Revoke { id } => {
-            let id = id.strip_prefix("ent_").map_or(id.as_str(), |t| t.split('_').next().unwrap_or(t)).to_owned();
+            let id = id.strip_prefix("ent_").or_else(|| id.strip_prefix(server::auth::FEED_PREFIX)).map_or(id.as_str(), |t| t.split('_').next().unwrap_or(t)).to_owned();
             if !node.registry.revoke_token(&id)? {
                 bail!("no token {id}");
             }

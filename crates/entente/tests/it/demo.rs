@@ -289,6 +289,12 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
         assert_eq!(list.len(), 1, "{name}: {state}");
         assert_eq!(list[0]["stage"], "published", "{name}: {}", list[0]);
         assert_eq!(list[0]["signers"].as_array().map(|s| s.iter().filter(|x| x["approved"] == true).count()), Some(3), "{name}: {}", list[0]);
+        // And on the node's public page, signed out, every signature checked there.
+        let id = list[0]["id"].as_str().unwrap();
+        let public = |path: &str| reqwest::blocking::get(format!("{}{path}", nodes[name].base)).unwrap().text().unwrap();
+        assert!(public("/public/statements").contains(&format!("/public/statements/{id}")), "{name}: not on the public page");
+        let page = public(&format!("/public/statements/{id}"));
+        assert_eq!(page.matches("signature verified by this node").count(), 4, "{name}: {page}");
     }
     // The dialogue on each nation's node: a populated channel, the senior
     // dialogue's minutes agreed (each nation approved on its own node),

@@ -162,3 +162,52 @@ fn the_auth_failure_limit_is_configurable() {
     let a = attempt();
     assert!(a.starts_with("HTTP/1.1 429") && a.to_ascii_lowercase().contains("retry-after:"), "past the limit: {a}");
 }
+
+/// `entente token create --feed`: a token that reads the partner's inbox
+/// feed and nothing else (TAXII and the REST API refuse
+/// it); `token list` labels it; `token revoke` with its text ends it.
+#[test]
+fn a_feed_token_reads_the_inbox_feed_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = crate::entente(d, &["init", "--name", "Aurelia"]);
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    let node = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let out = crate::entente(d, &["token", "create", "--partner", &node]);
+    assert!(!out.status.success(), "a role or --feed is required");
+    let out = crate::entente(d, &["token", "create", "--partner", &node, "--feed", "--role", "admin"]);
+    assert!(!out.status.success(), "--feed takes no role");
+    let out = crate::entente(d, &["token", "create", "--partner", &node, "--feed", "--user", "reader"]);
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    let feed = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(feed.starts_with("entfeed_"), "{feed}");
+    let list = String::from_utf8(crate::entente(d, &["token", "list"]).stdout).unwrap();
+    assert!(list.contains("inbox feed only: reader"), "{list}");
+    let port = free_port();
+    let _server = Server(
+        crate::command(d, &["serve", "--listen", &format!("127.0.0.1:{port}")]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http_get(port, "/healthz").is_none() {
+        assert!(Instant::now() < deadline, "server did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let with = |path: &str| {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {feed}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut r = String::new();
+        s.read_to_string(&mut r).unwrap();
+        r
+    };
+    let r = with("/inbox.atom");
+    assert!(r.starts_with("HTTP/1.1 200") && r.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">"), "{r}");
+    for path in ["/taxii2/", "/api/v1/inbox", "/api/v1/objects", "/api/v1/agreements"] {
+        let r = with(path);
+        assert!(r.starts_with("HTTP/1.1 401") || r.starts_with("HTTP/1.1 403"), "{path}: {r}");
+    }
+    let out = crate::entente(d, &["token", "revoke", &feed]);
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    let r = with("/inbox.atom");
+    assert!(r.starts_with("HTTP/1.1 401"), "revoked: {r}");
+}

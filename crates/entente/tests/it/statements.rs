@@ -4,6 +4,8 @@
 //! when its embargo (a few seconds ahead) comes; a statement whose embargo
 //! is far ahead passes but is not published; what Aurelia and Borealis
 //! state under their bilateral agreement never reaches Caledonia's node.
+//! The public page of each co-signer's node shows a published statement,
+//! signatures checked; a party that did not co-sign does not show it.
 
 use serde_json::{json, Value};
 
@@ -70,7 +72,9 @@ fn a_statement_approved_on_each_node_is_published_on_every_node_at_its_embargo_a
     let soon = model::Timestamp::from_micros(model::Timestamp::now().micros() + 6_000_000).to_string();
     let id = act(a, &tri, "draft-statement", draft("Joint attribution", &soon, &[b, c]))["id"].as_str().unwrap().to_owned();
     let later = act(a, &tri, "draft-statement", draft("Later attribution", "2099-01-01T00:00:00Z", &[b, c]))["id"].as_str().unwrap().to_owned();
-    for s in [&id, &later] {
+    // Under the same agreement, one Caledonia does not co-sign.
+    let duo = act(a, &tri, "draft-statement", draft("Two of three", &soon, &[b]))["id"].as_str().unwrap().to_owned();
+    for s in [&id, &later, &duo] {
         act(a, &tri, "approve-statement", json!({ "statement": s }));
     }
     sync_all(&[b, c]);
@@ -80,6 +84,7 @@ fn a_statement_approved_on_each_node_is_published_on_every_node_at_its_embargo_a
             act(n, &tri, "approve-statement", json!({ "statement": s }));
         }
     }
+    act(b, &tri, "approve-statement", json!({ "statement": duo }));
     sync_all(&all);
     // Wait for the embargo (by the statement's own time, not a fake clock).
     let wait = model::Timestamp::parse(&soon).unwrap().micros() - model::Timestamp::now().micros();
@@ -93,6 +98,31 @@ fn a_statement_approved_on_each_node_is_published_on_every_node_at_its_embargo_a
         let l = statement(n, &tri, &later);
         assert_eq!((l["stage"].as_str(), l["published"].as_bool()), (Some("passed"), Some(false)), "{}: {l}", n.dir.display());
     }
+    assert_eq!(statement(c, &tri, &duo)["stage"], "published", "Caledonia holds the statement it did not co-sign");
+
+    // The public page of each co-signer's node, without sign-in, shows what
+    // its partner co-signed, every signature checked with its key there;
+    // Caledonia's does not show the statement it did not co-sign.
+    let get = |n: &Node, path: &str| {
+        let r = reqwest::blocking::get(format!("http://127.0.0.1:{}{path}", n.port)).unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    };
+    for (n, shows_duo) in [(a, true), (b, true), (c, false)] {
+        let (status, list) = get(n, "/public/statements");
+        assert_eq!(status, 200, "{}: {list}", n.dir.display());
+        assert!(list.contains(&format!("/public/statements/{id}")), "{}: {list}", n.dir.display());
+        assert!(!list.contains(&later), "{}: under embargo yet listed", n.dir.display());
+        assert_eq!(list.contains(&format!("/public/statements/{duo}")), shows_duo, "{}: {list}", n.dir.display());
+        let (status, page) = get(n, &format!("/public/statements/{duo}"));
+        assert_eq!(status, if shows_duo { 200 } else { 404 }, "{}: {page}", n.dir.display());
+        let (status, page) = get(n, &format!("/public/statements/{id}"));
+        assert_eq!(status, 200, "{}: {page}", n.dir.display());
+        // The proposer's version and the three approvals.
+        assert_eq!(page.matches("signature verified by this node").count(), 4, "{}: {page}", n.dir.display());
+        let (status, feed) = get(n, "/public/statements.atom");
+        assert_eq!((status, feed.matches("<entry>").count()), (200, if shows_duo { 2 } else { 1 }), "{}: {feed}", n.dir.display());
+    }
+    println!("statements: published on each co-signer's public page, not on the page of a party that did not co-sign");
 
     // Under a silence procedure, an objection made on Caledonia's own node
     // is counted on Aurelia's and Borealis's: the statement is blocked on

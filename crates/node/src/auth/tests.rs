@@ -109,3 +109,26 @@ fn passwords_are_argon2id_hashes_that_verify_until_disabled() {
     reg.put_user(&store::UserRecord { disabled: true, ..user }).unwrap();
     assert_eq!(verify_password(&*reg, "ana", "correct horse battery", NODE).unwrap(), Err(Refusal::Revoked));
 }
+
+#[test]
+fn a_feed_token_verifies_only_as_a_feed_token() {
+    let (reg, _d) = registry();
+    let (feed, record) = issue_feed(A, "ana", 100, None);
+    assert!(feed.starts_with(&format!("entfeed_{}_", record.id)));
+    assert!(record.user.starts_with(FEED_LABEL));
+    reg.put_token(&record).unwrap();
+    let ok = verify_feed(&*reg, &feed, 150, NODE).unwrap().unwrap();
+    assert_eq!(ok.partner.as_str(), A);
+    // Everywhere else it is no token; written as an API token, its id and
+    // secret match nothing (the hash covers the form).
+    assert_eq!(verify(&*reg, &feed, 150, NODE).unwrap(), Err(Refusal::Malformed));
+    let as_api = feed.replacen(FEED_PREFIX, "ent_", 1);
+    assert_eq!(verify(&*reg, &as_api, 150, NODE).unwrap(), Err(Refusal::Unknown));
+    // And an API token opens no feed.
+    let (api, api_record) = issue(A, "ana", Role::Admin, 100, None);
+    reg.put_token(&api_record).unwrap();
+    assert_eq!(verify_feed(&*reg, &api, 150, NODE).unwrap(), Err(Refusal::Malformed));
+    assert_eq!(verify_feed(&*reg, &api.replacen("ent_", FEED_PREFIX, 1), 150, NODE).unwrap(), Err(Refusal::Unknown));
+    assert!(reg.revoke_token(&record.id).unwrap());
+    assert_eq!(verify_feed(&*reg, &feed, 150, NODE).unwrap(), Err(Refusal::Revoked));
+}

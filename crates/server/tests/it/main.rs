@@ -10,6 +10,7 @@ mod detect;
 mod extract;
 mod dialogue;
 mod faults;
+mod feed;
 mod health;
 mod leak;
 mod modules;

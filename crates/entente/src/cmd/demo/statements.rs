@@ -37,7 +37,7 @@ pub fn set_up(nations: &[Nation], agreements: &Agreements) -> anyhow::Result<()>
     for (x, y) in [(0, 1), (0, 2), (1, 2), (2, 1)] {
         pull(&nations[x], &nations[y])?;
     }
-    eprintln!("  a joint statement approved by every nation, published at its embargo a week ago");
+    eprintln!("  a joint statement approved by every nation, published at its embargo a week ago (signed out: /public/statements on each node)");
     Ok(())
 }
 

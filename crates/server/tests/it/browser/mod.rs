@@ -10,6 +10,7 @@
 mod dialogue;
 mod driver;
 mod hostile;
+mod public;
 mod walk;
 
 use std::path::{Path, PathBuf};
