@@ -21,7 +21,8 @@ async fn the_inbox_feed_takes_a_feed_token_that_opens_nothing_else(backend: Back
     assert_eq!(s, 201, "{v}");
     let item = v["record"]["id"].as_str().unwrap().to_owned();
     let (feed, record) = server::auth::issue_feed(&node.b, "reader", model::Timestamp::now().micros(), None);
-    node.registry.put_token(&record).unwrap();
+    let (registry, r) = (node.registry.clone(), record.clone());
+    tokio::task::spawn_blocking(move || registry.put_token(&r).unwrap()).await.unwrap();
 
     let get = |path: &str| client().get(format!("{}{path}", node.url));
     // With the feed token, as Basic (what feed readers send) and as Bearer.
@@ -43,7 +44,8 @@ async fn the_inbox_feed_takes_a_feed_token_that_opens_nothing_else(backend: Back
     }
     // A's inbox holds nothing of B's: its feed is its own.
     let (a_feed, a_record) = server::auth::issue_feed(&node.a, "reader", model::Timestamp::now().micros(), None);
-    node.registry.put_token(&a_record).unwrap();
+    let registry = node.registry.clone();
+    tokio::task::spawn_blocking(move || registry.put_token(&a_record).unwrap()).await.unwrap();
     let xml = get("/inbox.atom").bearer_auth(&a_feed).send().await.unwrap().text().await.unwrap();
     assert!(!xml.contains("<entry>"), "{xml}");
     // The feed's read is in the release log, to B, on the channel `feed`.
@@ -77,6 +79,7 @@ async fn the_inbox_feed_takes_a_feed_token_that_opens_nothing_else(backend: Back
     assert_eq!(s, StatusCode::OK);
     assert!(xml.contains("&lt;b&gt;Approve&lt;/b&gt; &amp; &quot;sign&quot;"), "{xml}");
     // Revoked, it opens nothing.
-    assert!(node.registry.revoke_token(&record.id).unwrap());
+    let (registry, id) = (node.registry.clone(), record.id.clone());
+    assert!(tokio::task::spawn_blocking(move || registry.revoke_token(&id).unwrap()).await.unwrap());
     assert_eq!(get("/inbox.atom").bearer_auth(&feed).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }
