@@ -9,7 +9,8 @@
 //! the one write path for partner input ([`write`]), authors' signatures
 //! ([`provenance`]), retention under ended agreements ([`retention`]),
 //! hosted partners' keys ([`keys`]), token and password checks ([`auth`])
-//! and detection and correlation through the caller's gate ([`detect`]).
+//! and detection and correlation through the caller's gate ([`detect`]),
+//! the partnership scorecard's evidence as one partner sees it ([`scorecard`]).
 //!
 //! It knows nothing of HTTP, the async runtime or SQL (`cargo xtask tidy`
 //! checks): transports call its blocking functions off their workers.
@@ -28,6 +29,7 @@ pub mod provenance;
 pub mod read;
 pub mod release;
 pub mod retention;
+pub mod scorecard;
 pub mod share;
 mod service;
 pub mod write;
