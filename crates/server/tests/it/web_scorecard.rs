@@ -2,14 +2,16 @@
 //! with its n, the chart over time, and the drill-down of one figure lists
 //! exactly the evidence it counted, linked to the object pages; the other
 //! party's view of the same pair agrees; a non-party gets the 404 page; the
-//! REST endpoint answers the same figure.
+//! REST endpoint answers the same figure. The agreement's scorecard terms
+//! are refused by name when malformed, and kept by an amendment made on the
+//! page, which has no field for them.
 
 use serde_json::json;
 
 use crate::web::sign_in;
 use crate::{call, ratified_agreement, start, Backend};
 
-crate::on_both_backends!(the_scorecard_page_and_its_drill_down);
+crate::on_both_backends!(the_scorecard_page_and_its_drill_down, the_scorecard_terms_are_checked_and_kept);
 
 async fn the_scorecard_page_and_its_drill_down(backend: Backend) {
     let node = start(backend, Default::default()).await;
@@ -72,4 +74,65 @@ async fn the_scorecard_page_and_its_drill_down(backend: Backend) {
     let (s, v) = call(&node, &node.token_a, "GET", &format!("agreements/{id}/scorecard?window=zero"), None).await;
     assert_eq!(s, 400, "{v}");
     assert!(v.to_string().contains("window"), "{v}");
+}
+
+async fn the_scorecard_terms_are_checked_and_kept(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let terms = |extra: serde_json::Value| {
+        let mut t = json!({
+            "title": "A–B", "purpose": "share", "party_refs": [node.a, node.b],
+            "scope": { "object_types": ["malware"], "labels": [], "data_kind": "real" }, "tlp_ceiling": "amber",
+            "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
+            "valid_from": "2020-01-01T00:00:00Z"
+        });
+        t.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        t
+    };
+    for (extra, named) in [
+        (json!({ "scorecard_weights": { "speed": 1 } }), "scorecard_weights.speed"),
+        (json!({ "scorecard_weights": { "accuracy": -1 } }), "scorecard_weights.accuracy"),
+        (json!({ "scorecard_weights": [1] }), "scorecard_weights"),
+        (json!({ "release_within_hours": 0 }), "release_within_hours"),
+    ] {
+        let (s, v) = call(&node, &node.liaison[0], "POST", "agreements", Some(terms(extra))).await;
+        assert_eq!(s, 422, "{v}");
+        assert!(v.to_string().contains(named), "{named}: {v}");
+    }
+    let good = json!({ "scorecard_weights": { "accuracy": 2, "timeliness": 1 }, "release_within_hours": 24 });
+    let (s, v) = call(&node, &node.liaison[0], "POST", "agreements", Some(terms(good.clone()))).await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let (s, v) = call(&node, &node.liaison[0], "GET", &format!("agreements/{id}/scorecard"), None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!((v["weights"]["accuracy"].as_f64(), v["weights"]["timeliness"].as_f64(), v["weights"]["novelty"].as_f64()), (Some(2.0), Some(1.0), Some(0.0)), "{v}");
+    // An amendment through the page's form keeps them.
+    let a = sign_in(&node, &node.liaison[0]).await;
+    let form = format!("/agreements/{id}/amend");
+    let (s, _, html) = a.get(&form).await;
+    assert_eq!(s, 200, "{html}");
+    let csrf = crate::web::csrf_of(&html);
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("title", "A–B"),
+        ("purpose", "share, amended"),
+        ("parties", node.a.as_str()),
+        ("parties", node.b.as_str()),
+        ("object_types", "malware"),
+        ("labels", ""),
+        ("data_kind", "real"),
+        ("tlp_ceiling", "amber"),
+        ("reshare", "parties-only"),
+        ("attribution", "required"),
+        ("valid_from", "2020-01-01"),
+        ("valid_until", ""),
+    ];
+    let r = a.post(&form, &fields).await;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let (s, v) = call(&node, &node.liaison[0], "GET", &format!("agreements/{id}"), None).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v.to_string().contains("share, amended"), "{v}");
+    // The scorecard reads the latest version: its weights are still there.
+    let (s, v) = call(&node, &node.liaison[0], "GET", &format!("agreements/{id}/scorecard"), None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!((v["weights"]["accuracy"].as_f64(), v["weights"]["novelty"].as_f64()), (Some(2.0), Some(0.0)), "the amendment dropped the weights: {v}");
 }
