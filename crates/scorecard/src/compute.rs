@@ -67,7 +67,8 @@ pub fn compute(e: &Evidence) -> Scorecard {
         set_aside += u64::from(exercise);
         !exercise
     };
-    let releases: Vec<&Release> = e.releases.iter().filter(|r| keep(r.exercise) && r.created <= e.at).collect();
+    // What had not been made, or had not arrived, by `at` does not count yet.
+    let releases: Vec<&Release> = e.releases.iter().filter(|r| keep(r.exercise) && r.created <= e.at && r.arrived.is_none_or(|a| a <= e.at)).collect();
     let checks: Vec<&Check> = e.checks.iter().filter(|c| keep(c.exercise) && c.at <= e.at).collect();
     let mut reactions: HashMap<(&str, &str), Vec<&Reaction>> = HashMap::new();
     for r in &e.reactions {

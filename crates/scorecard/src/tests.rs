@@ -89,6 +89,11 @@ fn timeliness_counts_arrivals_within_the_service_level() {
     assert!(close(f.value.unwrap(), 0.6));
     let [lo, hi] = f.interval.unwrap();
     assert!(close(lo, 0.2307) && close(hi, 0.8824));
+    // Seen from before the last arrived, it had not arrived: not counted.
+    let mut earlier = e.clone();
+    earlier.at = 50 * DAY + 48 * H;
+    let f = compute(&earlier).pair_figure("A", "B", Indicator::Timeliness).unwrap().clone();
+    assert_eq!((f.n, f.k), (4, 3.0));
     // Without a service level the figure is absent, not invented.
     e.service_level = None;
     assert_eq!(compute(&e).pair_figure("A", "B", Indicator::Timeliness).unwrap().status, Status::Absent);

@@ -4,7 +4,10 @@
 //! logged on the channel `web`): a table of every indicator per party and
 //! per directed pair with its n and 95 % interval, "too few" or "absent"
 //! where there is no number, the composite and trust; the composite of each
-//! party over time as a server-drawn line chart; and, for one figure
+//! party over time as a server-drawn line chart (from the same evidence,
+//! read once, at six points a third of a window apart: each counts what
+//! was made and had arrived by then, the modules' checks as their states
+//! stand now, dated by their own times); and, for one figure
 //! (`?indicator=…&party=…` or `&from=…&to=…`), the drill-down: the ids of
 //! the evidence it counted, each linking to its object page, which reads it
 //! through the same gate. `window` (days) and `at` (a timestamp) choose the
@@ -33,16 +36,21 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
     let id = agreement_id(&id)?;
     let ask = node::scorecard::Ask::parse(q.get("window").map(String::as_str).filter(|w| !w.is_empty()), q.get("at").map(String::as_str).filter(|t| !t.is_empty())).map_err(Problem::from)?;
     let (node, modules, me, aid, a) = (state.modules_node(), state.modules.clone(), signed.caller.partner.clone(), id.clone(), ask.clone());
-    // The scorecard now, and at earlier points for the chart.
+    // The evidence read once; the scorecard at `at` and at earlier points
+    // for the chart, each counting what was made and had arrived by then
+    // (the modules' checks as their states stand at `at`).
     let cards = tokio::task::spawn_blocking(move || {
+        let evidence = node::scorecard::gather(&node, &modules, &me, &aid, &a, "web")?;
         let step = a.window_days * scorecard::DAY / 3;
-        (0..POINTS)
+        let cards: Vec<Scorecard> = (0..POINTS)
             .rev()
             .map(|k| {
-                let at = Timestamp::from_micros(a.at.micros() - k * step);
-                node::scorecard::scorecard(&node, &modules, &me, &aid, &node::scorecard::Ask { at, window_days: a.window_days }, "web")
+                let mut e = evidence.clone();
+                e.at -= k * step;
+                scorecard::compute(&e)
             })
-            .collect::<Result<Vec<Scorecard>, _>>()
+            .collect();
+        Ok::<_, node::modules::Error>(cards)
     })
     .await
     .map_err(|e| Problem::internal(e.to_string()))?
