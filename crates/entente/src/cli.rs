@@ -637,6 +637,11 @@ pub struct ScorecardArgs {
     /// The time it is for, a timestamp [default: now].
     #[arg(long)]
     pub at: Option<String>,
+    /// Also record its figures as a snapshot authored by the partner (the
+    /// module `scorecard`), shared with the agreement's parties; prints the
+    /// record instead.
+    #[arg(long)]
+    pub snapshot: bool,
     /// The agreement id.
     pub agreement: String,
 }

@@ -7,7 +7,8 @@
 //! partnership modules' states through `crate::modules::view_at`, at the
 //! scorecard's time. An agreement the viewer is no party to is "no such
 //! agreement", as on every other path. Mapping the modules' states to
-//! checks lives in `scorecard/checks.rs`.
+//! checks lives in `scorecard/checks.rs`. [`snapshot`] records the figures
+//! as a partnership record of the module `scorecard`.
 
 mod checks;
 #[cfg(test)]
@@ -75,6 +76,16 @@ impl Ask {
 pub fn scorecard(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str) -> Result<Scorecard, Error> {
     let evidence = gather(node, modules, me, agreement, ask, channel)?;
     Ok(scorecard::compute(&evidence))
+}
+
+/// Computes the scorecard of `agreement` as `me` sees it at `ask` and
+/// records its figures as a snapshot authored by `me` (the module
+/// `scorecard`, `scorecard::snapshot`), which travels to the parties like
+/// every partnership record. Returns the record.
+pub fn snapshot(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str) -> Result<model::Object, Error> {
+    let module = crate::modules::find(modules, "scorecard")?;
+    let card = scorecard(node, modules, me, agreement, ask, channel)?;
+    crate::modules::act(node, me, agreement, &*module, "snapshot", &scorecard::snapshot::summary(&card), channel)
 }
 
 /// The evidence for `agreement`'s scorecard from what `me` holds and may

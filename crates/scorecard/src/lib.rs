@@ -9,8 +9,12 @@
 //! indicator whose evidence source is missing says so ([`Status::Absent`])
 //! and one with fewer than [`MIN_N`] observations is [`Status::TooFew`]:
 //! neither is ever shown as a number. Exercise data never counts.
+//!
+//! The module `scorecard` ([`Snapshots`], `snapshot.rs`) keeps snapshots
+//! of the figures as partnership records.
 
 mod compute;
+pub mod snapshot;
 pub mod stats;
 
 #[cfg(test)]
@@ -21,6 +25,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 pub use compute::compute;
+pub use snapshot::{Snapshots, SNAPSHOT};
 
 /// Microseconds in a day.
 pub const DAY: i64 = 86_400_000_000;

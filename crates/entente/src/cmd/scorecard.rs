@@ -1,8 +1,9 @@
-//! `entente scorecard AGREEMENT [--as P] [--window D] [--at T]`: the
+//! `entente scorecard AGREEMENT [--as P] [--window D] [--at T] [--snapshot]`: the
 //! partnership scorecard as a partner hosted on this node sees it, from the
 //! same service as `GET /api/v1/agreements/{id}/scorecard`
 //! (`node::scorecard`), the evidence it reads recorded in the release log
-//! (channel `cli`). Prints JSON.
+//! (channel `cli`). Prints JSON; with `--snapshot`, records the figures as
+//! a snapshot (`node::scorecard::snapshot`) and prints the record.
 
 use std::process::ExitCode;
 
@@ -26,6 +27,11 @@ pub fn run(args: &ScorecardArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let agreement = StixId::parse(&args.agreement).map_err(|e| anyhow::anyhow!("{:?} is not an agreement id: {e}", args.agreement))?;
     let window = args.window.to_string();
     let ask = node::scorecard::Ask::parse(Some(&window), args.at.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if args.snapshot {
+        let record = node::scorecard::snapshot(&node, &modules, &me, &agreement, &ask, "cli")?;
+        println!("{}", String::from_utf8_lossy(record.json()));
+        return Ok(ExitCode::SUCCESS);
+    }
     let card = node::scorecard::scorecard(&node, &modules, &me, &agreement, &ask, "cli")?;
     println!("{}", serde_json::to_string_pretty(&server::scorecard::to_json(agreement.as_str(), me.as_str(), &card))?);
     Ok(ExitCode::SUCCESS)

@@ -4,7 +4,8 @@
 //! both can compute come out the same, those only the recipient's node can
 //! (timeliness) are absent on the author's; an object the release decision
 //! keeps from Borealis (TLP:RED naming nobody) and exercise data are never
-//! counted; Caledonia, no party, gets 404 from the REST endpoint.
+//! counted; a snapshot Aurelia records reaches Borealis's node with its
+//! figures; Caledonia, no party, gets 404 from the REST endpoint.
 
 use serde_json::{json, Value};
 
@@ -133,6 +134,18 @@ fn two_parties_nodes_compute_the_same_figures_and_count_nothing_the_viewer_may_n
         pair(&on_a, &a.id, &b.id, "feedback")["value"],
         trust(&on_a, &a.id, &b.id)["value"]
     );
+
+    // Aurelia records a snapshot; it reaches Borealis's node as a record
+    // of the module `scorecard`, with the figures Aurelia's node computed.
+    let record: Value = serde_json::from_str(&a.ok(&["scorecard", "--window", "3650", "--snapshot", &ab])).unwrap();
+    assert_eq!(record["type"], "x-entente-scorecard-snapshot", "{record}");
+    sync(b);
+    let state: Value = serde_json::from_str(&b.ok(&["module", "state", &ab, "scorecard"])).unwrap();
+    let snaps = state["state"]["snapshots"].as_array().unwrap();
+    assert_eq!(snaps.len(), 1, "{state}");
+    assert_eq!((snaps[0]["id"].as_str(), snaps[0]["author"].as_str()), (record["id"].as_str(), Some(a.id.as_str())), "{state}");
+    let shared = snaps[0]["pairs"].as_array().unwrap().iter().find(|p| p["from"] == a.id.as_str() && p["to"] == b.id.as_str()).unwrap();
+    assert!((shared["figures"]["accuracy"].as_f64().unwrap() - 0.8).abs() < 1e-9, "{shared}");
 
     // The REST endpoint: the same card for Aurelia; 400 naming a bad
     // window; 404 for Caledonia, no party, on its own node.
