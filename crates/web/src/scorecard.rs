@@ -83,7 +83,7 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
             button type="submit" { "Show" }
         }
         h3 { "Per party" }
-        table.scorecard {
+        div.wide { table.scorecard {
             thead { tr { th { "Party" } @for i in Indicator::ALL { th { (i.name()) } } th { "Composite" } } }
             tbody {
                 @for p in &card.parties {
@@ -94,9 +94,9 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
                     }
                 }
             }
-        }
+        } }
         h3 { "Per pair (what the first gave the second, and what the second made of it)" }
-        table.scorecard {
+        div.wide { table.scorecard {
             thead { tr { th { "Pair" } @for i in Indicator::ALL { th { (i.name()) } } th { "Composite" } th { "Trust" } } }
             tbody {
                 @for p in &card.pairs {
@@ -108,7 +108,7 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
                     }
                 }
             }
-        }
+        } }
         h3 { "Composite over time" }
         (chart::lines("Each party's composite", &labels, &series))
         (drill)

@@ -121,7 +121,8 @@ pub(crate) fn lines(title: &str, labels: &[String], series: &[(String, Vec<Optio
                     }
                 }
                 @for (i, label) in labels.iter().enumerate() {
-                    text x=(format!("{:.1}", x(i))) y=(h - 10.0) text-anchor="middle" font-size="11" fill="#444" { (label) }
+                    // The first and last labels inside the chart, not cut at its edges.
+                    text x=(format!("{:.1}", x(i))) y=(h - 10.0) text-anchor=(if i == 0 { "start" } else if i + 1 == labels.len() { "end" } else { "middle" }) font-size="11" fill="#444" { (label) }
                 }
             }
             figcaption {
