@@ -31,6 +31,9 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("entente-resources", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
     ("entente-exercises", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
     ("entente-crisis", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
+    // The scorecard: pure formulas over an Evidence value (node gathers
+    // it), and its snapshots' module, pure like the others.
+    ("entente-scorecard", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server", "entente-node"]),
     // MISP conversion: pure like the module kit; reads and writes feed files only.
     ("entente-misp", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
     ("entente-extract", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server", "entente-node"]),

@@ -79,6 +79,10 @@ pub enum Command {
     /// and their actions, acting as a partner hosted on this node.
     #[command(subcommand)]
     Module(ModuleCommand),
+    /// The partnership scorecard of an agreement as a partner hosted here
+    /// sees it: indicators per party and pair with n and interval, the
+    /// composite and trust (JSON; docs/assessment.md).
+    Scorecard(ScorecardArgs),
     /// The release log: what was disclosed to whom, hash-chained.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -623,4 +627,25 @@ pub struct ShareArgs {
     /// The objects' ids.
     #[arg(required = true)]
     pub ids: Vec<String>,
+}
+
+/// `entente scorecard`.
+#[derive(Debug, clap::Args)]
+pub struct ScorecardArgs {
+    /// The partner (id or name) [default: the node's own].
+    #[arg(long = "as")]
+    pub actor: Option<String>,
+    /// The window, in days (1 to 3650).
+    #[arg(long, default_value_t = 90)]
+    pub window: i64,
+    /// The time it is for, a timestamp [default: now].
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Also record its figures as a snapshot authored by the partner (the
+    /// module `scorecard`), shared with the agreement's parties; prints the
+    /// record instead.
+    #[arg(long)]
+    pub snapshot: bool,
+    /// The agreement id.
+    pub agreement: String,
 }

@@ -10,7 +10,8 @@
 //! ([`provenance`]), the one release path to the public, published joint
 //! statements ([`public`]), retention under ended agreements ([`retention`]),
 //! hosted partners' keys ([`keys`]), token and password checks ([`auth`])
-//! and detection and correlation through the caller's gate ([`detect`]).
+//! and detection and correlation through the caller's gate ([`detect`]),
+//! the partnership scorecard's evidence as one partner sees it ([`scorecard`]).
 //!
 //! It knows nothing of HTTP, the async runtime or SQL (`cargo xtask tidy`
 //! checks): transports call its blocking functions off their workers.
@@ -30,6 +31,7 @@ pub mod public;
 pub mod read;
 pub mod release;
 pub mod retention;
+pub mod scorecard;
 pub mod share;
 mod service;
 pub mod write;

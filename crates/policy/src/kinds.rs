@@ -202,6 +202,8 @@ pub static KINDS: &[Kind] = &[
     module("x-entente-crisis-sitrep", None),
     module("x-entente-crisis-assistance", None),
     module("x-entente-crisis-review", None),
+    // scorecard (crates/scorecard): snapshots, to every party.
+    module("x-entente-scorecard-snapshot", None),
     #[cfg(any(test, feature = "test-kinds"))]
     TEST_NOTE,
 ];

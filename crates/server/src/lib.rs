@@ -15,6 +15,7 @@ pub mod modules;
 pub mod node;
 pub mod peers;
 pub mod retention;
+pub mod scorecard;
 pub mod sync;
 pub mod taxii;
 pub mod telemetry;

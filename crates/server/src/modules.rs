@@ -45,6 +45,7 @@ pub fn registered() -> Modules {
         Arc::new(exercises::Exchanges),
         Arc::new(objectives::Objectives),
         Arc::new(resources::Resources),
+        Arc::new(scorecard::Snapshots),
         Arc::new(statements::Statements),
     ];
     // The kit's example module, first, in builds for tests only (feature `example-module`).

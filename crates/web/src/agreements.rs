@@ -187,7 +187,7 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, fault: Option<Notice
     let coming = scheduled(&view.notices, &now);
     let body = html! {
         p.lead { "State: " span.state { (view.state.name()) } " — " (describe(&view.state, &name)) }
-        nav.modules aria-label="Modules" { "Modules: " @for (i, m) in state.modules.iter().enumerate() { @if i > 0 { ", " } a href={ "/agreements/" (a.id) "/modules/" (m.name()) } { (m.name()) } } }
+        nav.modules aria-label="Modules" { "Modules: " @for (i, m) in state.modules.iter().enumerate() { @if i > 0 { ", " } a href={ "/agreements/" (a.id) "/modules/" (m.name()) } { (m.name()) } } ", " a href={ "/agreements/" (a.id) "/scorecard" } { "scorecard" } }
         @for n in &coming {
             div.scheduled {
                 p { "Scheduled: " (announce(n, &name)) "." }
@@ -692,6 +692,12 @@ async fn submit(state: &Site, signed: &Signed, amending: Option<&Agreement>, fie
     // ones the agreement has.
     for term in ["meeting_cadence", "statement_procedure"] {
         if let Some(value) = amending.and_then(|a| a.terms.to_properties().remove(term)) {
+            terms.entry(term).or_insert(value);
+        }
+    }
+    // Nor for the scorecard's terms (docs/assessment.md), kept the same way.
+    for term in [node::scorecard::SERVICE_LEVEL_TERM, node::scorecard::WEIGHTS_TERM] {
+        if let Some(value) = amending.and_then(|a| serde_json::from_slice::<serde_json::Value>(&a.canonical).ok()).and_then(|mut v| v.get_mut(term).map(serde_json::Value::take)) {
             terms.entry(term).or_insert(value);
         }
     }

@@ -40,6 +40,7 @@ pub mod kit;
 mod modules;
 mod partners;
 mod public;
+mod scorecard;
 pub mod session;
 mod share;
 mod site;
@@ -91,6 +92,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
         .route("/agreements/{id}/notices/{notice}/cancel", post(agreements::cancel_notice))
         .route("/agreements/{id}/modules/{module}", get(modules::show))
         .route("/agreements/{id}/modules/{module}/actions/{action}", post(modules::act))
+        .route("/agreements/{id}/scorecard", get(scorecard::show))
         .route("/partners", get(partners::show))
         .route("/peers", get(to("/partners")).post(partners::add_peer))
         .route("/public/statements", get(public::list))

@@ -274,6 +274,7 @@ fn print_nodes(args: &DemoArgs, state: &State, ports: &[u16]) {
         let _ = writeln!(out, "  open {}'s indicator on {}'s node: http://127.0.0.1:{}/intel/{id}", NATIONS[1], NATIONS[0], ports[0]);
     }
     let _ = writeln!(out, "  Detection: upload {} to match it against the indicators you may see", args.dir.join(OBSERVATIONS).display());
+    let _ = writeln!(out, "  Scorecard: the coalition's indicators per nation and pair, with their evidence: http://127.0.0.1:{}/agreements/{}/scorecard", ports[0], state.trilateral);
     let last = NATIONS.len() - 1;
     let exe = std::env::args().next().unwrap_or_else(|| "entente".into());
     let data = args.dir.join(NATIONS[last].to_lowercase());
@@ -281,6 +282,7 @@ fn print_nodes(args: &DemoArgs, state: &State, ports: &[u16]) {
     let _ = writeln!(out, "  curl -H 'Authorization: Bearer {}' http://127.0.0.1:{}/api/v1/observables/{ty}/{value}", state.tokens[last], ports[last]);
     let _ = writeln!(out, "  {exe} --data-dir {} correlate {value}", data.display());
     let _ = writeln!(out, "  {exe} --data-dir {} module state {} dialogue", data.display(), state.trilateral);
+    let _ = writeln!(out, "  {exe} --data-dir {} scorecard {}", data.display(), state.trilateral);
     let _ = writeln!(
         out,
         "Each node pulls from the other two every {} s; data and server logs (serve.log) are in {}. Ctrl-C stops all three.",

@@ -12,6 +12,7 @@ mod import;
 mod misp;
 mod module;
 mod pattern;
+mod scorecard;
 mod serve;
 mod stats;
 
@@ -39,6 +40,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Pattern(args) => pattern::run(&args),
         Command::Agreement(c) => agreement::run(c, &config),
         Command::Module(c) => module::run(c, &config),
+        Command::Scorecard(args) => scorecard::run(&args, &config),
         Command::Audit(c) => audit::run(c, &config),
         Command::Peer(c) => admin::peer(c, &config),
         Command::Sync { peer } => admin::sync(peer.as_deref(), &config),

@@ -20,6 +20,7 @@ mod objectives;
 mod proxy;
 mod resources;
 mod roundtrip;
+mod scorecard;
 mod serve;
 mod sovereignty;
 mod statements;

@@ -94,6 +94,7 @@ pub const PATHS: &[&str] = &[
     "/api/v1/agreements/{id}/modules/{module}",
     "/api/v1/agreements/{id}/modules/{module}/records",
     "/api/v1/agreements/{id}/modules/{module}/actions/{action}",
+    "/api/v1/agreements/{id}/scorecard",
 ];
 
 /// The document.
@@ -172,6 +173,9 @@ pub fn spec() -> Value {
             },
             "/api/v1/agreements/{id}/modules/{module}/actions/{action}": {
                 "post": op("Take one of the module's actions: the caller's partner authors the one record it makes (analyst or above)", "modules", &[("id", "path", "the agreement id"), ("module", "path", "the module's name"), ("action", "path", "the action's name")], Some("the action's input, a JSON object"), "201")
+            },
+            "/api/v1/agreements/{id}/scorecard": {
+                "get": op("The partnership scorecard as the caller's partner sees it (docs/assessment.md): indicators per party and per directed pair over the window, each with its n, a 95 % Wilson interval and the ids of the evidence counted (none a number when its n is too small or its source is absent), the weighted geometric composite and beta-reputation trust; from what the caller may see, recorded in the release log; 404 unless the caller's partner is a party", "modules", &[("id", "path", "the agreement id"), ("window", "query", "the window in days, 1 to 3650 (default 90)"), ("at", "query", "the time the scorecard is for, a timestamp (default now)")], None, "200")
             },
             "/api/v1/peers": {
                 "get": op("Nodes this node pulls from: URL, partner, own CA or public roots (node admin; credentials are never served)", "federation", &[], None, "200")
@@ -259,6 +263,7 @@ const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("/api/v1/agreements/{id}/modules/{module}", "get", "getModuleState"),
     ("/api/v1/agreements/{id}/modules/{module}/records", "get", "listModuleRecords"),
     ("/api/v1/agreements/{id}/modules/{module}/actions/{action}", "post", "takeModuleAction"),
+    ("/api/v1/agreements/{id}/scorecard", "get", "getScorecard"),
 ];
 
 /// The object the link from a ratification shares: the caller's partner
@@ -362,6 +367,7 @@ const BODIES: &[(&str, &str, &str, &str)] = &[
     ("/api/v1/agreements/{id}/modules/{module}", "get", "", "ModuleState"),
     ("/api/v1/agreements/{id}/modules/{module}/records", "get", "", "ModuleRecords"),
     ("/api/v1/agreements/{id}/modules/{module}/actions/{action}", "post", "ActionInput", "ModuleRecord"),
+    ("/api/v1/agreements/{id}/scorecard", "get", "", "Scorecard"),
 ];
 
 fn string() -> Value {
@@ -426,7 +432,7 @@ fn record(properties: Value) -> Value {
 }
 
 /// The schemas of the bodies of the partnership modules' endpoints.
-fn module_schemas() -> [(&'static str, Value); 6] {
+fn module_schemas() -> [(&'static str, Value); 7] {
     let action = record(json!({ "name": string(), "about": string(), "kind": string() }));
     let module = record(json!({ "name": string(), "about": string(), "kinds": strings(), "actions": { "type": "array", "items": action } }));
     [
@@ -443,7 +449,32 @@ fn module_schemas() -> [(&'static str, Value); 6] {
         ("ModuleRecords", record(json!({ "records": { "type": "array", "items": schema("StixObject") }, "more": { "type": "boolean" }, "next": nullable_string() }))),
         ("ActionInput", json!({ "type": "object", "description": "the action's input; its properties are the module's (docs/modules.md)" })),
         ("ModuleRecord", record(json!({ "record": schema("StixObject") }))),
+        ("Scorecard", scorecard_schema()),
     ]
+}
+
+/// The scorecard (`server::scorecard::to_json`, docs/assessment.md).
+fn scorecard_schema() -> Value {
+    let unit = json!({ "type": ["number", "null"], "minimum": 0, "maximum": 1 });
+    let interval = json!({ "type": ["array", "null"], "items": { "type": "number", "minimum": 0, "maximum": 1 }, "minItems": 2, "maxItems": 2 });
+    let indicator = json!({ "type": "string", "enum": scorecard::Indicator::ALL.iter().map(|i| i.name()).collect::<Vec<_>>() });
+    let figure = record(json!({
+        "indicator": indicator,
+        "status": { "type": "string", "enum": ["measured", "too-few", "absent"] },
+        "value": unit, "n": { "type": "integer", "minimum": 0 }, "k": { "type": "number" }, "interval": interval,
+        "note": nullable_string(), "evidence": strings()
+    }));
+    let composite = record(json!({ "value": unit, "interval": interval, "over": { "type": "array", "items": indicator } }));
+    let figures = json!({ "type": "array", "items": figure });
+    let trust = record(json!({ "value": { "type": "number", "minimum": 0, "maximum": 1 }, "positive": { "type": "number" }, "negative": { "type": "number" }, "events": { "type": "integer", "minimum": 0 } }));
+    record(json!({
+        "agreement": string(), "viewer": string(), "at": { "type": "string", "format": "date-time" },
+        "window_days": { "type": "integer", "minimum": 1 },
+        "weights": { "type": "object", "additionalProperties": { "type": "number", "minimum": 0 } },
+        "parties": { "type": "array", "items": record(json!({ "party": string(), "figures": figures, "composite": composite })) },
+        "pairs": { "type": "array", "items": record(json!({ "from": string(), "to": string(), "figures": figures, "composite": composite, "trust": trust })) },
+        "exercise_set_aside": { "type": "integer", "minimum": 0 }
+    }))
 }
 
 /// The schemas of every body the API takes or answers.

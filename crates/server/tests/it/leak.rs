@@ -7,7 +7,8 @@
 //! through every path out — TAXII objects, manifest, versions and single
 //! objects in the everything collection and in each agreement collection,
 //! the REST search, object and versions, the export's gated scan,
-//! correlation of observables and detection — with random filters and page
+//! correlation of observables, detection and the evidence the partnership
+//! scorecard lists — with random filters and page
 //! sizes, and what it gets must equal what a deliberately simple model says:
 //! the reference rules of `policy::reference` applied to the stored objects,
 //! and TAXII's filters and version selection applied by hand. `first` and
@@ -461,7 +462,7 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
         assert!(leaked.is_empty() && denied.is_empty(), "{what}: leaked {leaked:?}, wrongly denied {denied:?}");
     };
 
-    let (mut correlated, mut detected) = (0usize, 0usize);
+    let (mut correlated, mut detected, mut scored) = (0usize, 0usize, 0usize);
     for (pi, p) in partners.iter().enumerate() {
         let token = &tokens[pi];
         let get = |u: String| {
@@ -720,6 +721,29 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
                 compare(&mut counts, &format!("{one} ({what})"), got, BTreeSet::from([key(&want.id, &want.version)]), 0);
             }
         }
+
+        // The scorecard (docs/assessment.md): every id it lists as evidence,
+        // for any figure, is an object this partner may see some version of;
+        // an agreement it is no party to answers 404.
+        for a in agreement_ids.iter().take(12) {
+            let (status, body) = get(format!("{url}/api/v1/agreements/{a}/scorecard?window=3650")).await;
+            counts.requests += 1;
+            if status == 404 {
+                continue;
+            }
+            assert_eq!(status, 200, "scorecard of {a} for {p}: {body}");
+            let mut listed = BTreeSet::new();
+            for row in body["parties"].as_array().unwrap().iter().chain(body["pairs"].as_array().unwrap()) {
+                for f in row["figures"].as_array().unwrap() {
+                    listed.extend(f["evidence"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_owned()));
+                }
+            }
+            let leaked: Vec<&String> = listed.iter().filter(|id| !versions.iter().any(|v| v.id.as_str() == id.as_str() && visible(v, p, &v.shared_under))).collect();
+            counts.decisions += listed.len() as u64;
+            counts.leaked += leaked.len() as u64;
+            assert!(leaked.is_empty(), "scorecard of {a} for {p} lists what it may not see: {leaked:?}");
+            scored += listed.len();
+        }
     }
     let _ = stop.send(());
     println!(
@@ -736,8 +760,8 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
         counts.leaked,
         counts.wrongly_denied
     );
-    println!("correlation results checked={correlated} detection hits checked={detected}");
-    assert!(correlated > 0 && detected > 0, "the correlation and detection paths must have had something to show");
+    println!("correlation results checked={correlated} detection hits checked={detected} scorecard evidence checked={scored}");
+    assert!(correlated > 0 && detected > 0 && scored > 0, "the correlation, detection and scorecard paths must have had something to show");
     assert_eq!((counts.leaked, counts.wrongly_denied), (0, 0));
 }
 

@@ -21,6 +21,7 @@ mod web;
 mod web_share;
 mod web_agreements;
 mod web_modules;
+mod web_scorecard;
 
 use std::sync::Arc;
 

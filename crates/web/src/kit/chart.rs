@@ -143,6 +143,77 @@ pub(crate) fn lines(title: &str, x_from: i64, x_to: i64, x_labels: &[(i64, Strin
     }
 }
 
+/// A line chart of values in [0, 1]: one line per series (name and one
+/// value per column, `None` where there is none: the line breaks there),
+/// columns `labels` oldest first, with a legend and a text summary of each
+/// series' latest value for screen readers. `title` names the chart.
+pub(crate) fn values_over_time(title: &str, labels: &[String], series: &[(String, Vec<Option<f64>>)]) -> Markup {
+    let (w, h, left, bottom, top, right) = (720.0_f64, 220.0_f64, 44.0_f64, 28.0_f64, 8.0_f64, 20.0_f64);
+    let columns = labels.len().max(2);
+    let step = (w - left - right) / (columns - 1) as f64;
+    let y = |v: f64| top + (1.0 - v.clamp(0.0, 1.0)) * (h - bottom - top);
+    let x = |i: usize| left + step * i as f64;
+    // Each series as runs of consecutive points (a missing value breaks it).
+    let paths: Vec<(&str, Vec<String>, Vec<(f64, f64, String)>)> = series
+        .iter()
+        .enumerate()
+        .map(|(k, (name, values))| {
+            let (mut runs, mut run, mut dots) = (Vec::new(), Vec::new(), Vec::new());
+            for (i, v) in values.iter().enumerate() {
+                match v {
+                    Some(v) => {
+                        run.push(format!("{:.1},{:.1}", x(i), y(*v)));
+                        dots.push((x(i), y(*v), format!("{name}, {}: {v:.2}", labels.get(i).map(String::as_str).unwrap_or(""))));
+                    }
+                    None if !run.is_empty() => runs.push(std::mem::take(&mut run).join(" ")),
+                    None => {}
+                }
+            }
+            if !run.is_empty() {
+                runs.push(run.join(" "));
+            }
+            (PALETTE[k % PALETTE.len()], runs, dots)
+        })
+        .collect();
+    html! {
+        figure.chart {
+            svg viewBox={ "0 0 " (w) " " (h) } role="img" aria-label=(title) width="100%" {
+                title { (title) }
+                line x1=(left) y1=(h - bottom) x2=(w - right) y2=(h - bottom) stroke="#888" {}
+                line x1=(left) y1=(y(1.0)) x2=(w - right) y2=(y(1.0)) stroke="#ddd" {}
+                line x1=(left) y1=(y(0.5)) x2=(w - right) y2=(y(0.5)) stroke="#ddd" {}
+                text x=(left - 6.0) y=(y(1.0) + 4.0) text-anchor="end" font-size="11" fill="#444" { "1" }
+                text x=(left - 6.0) y=(y(0.5) + 4.0) text-anchor="end" font-size="11" fill="#444" { "0.5" }
+                text x=(left - 6.0) y=(h - bottom) text-anchor="end" font-size="11" fill="#444" { "0" }
+                @for (colour, runs, dots) in &paths {
+                    @for points in runs {
+                        polyline points=(points) fill="none" stroke=(colour) stroke-width="2" {}
+                    }
+                    @for (cx, cy, tip) in dots {
+                        circle cx=(format!("{cx:.1}")) cy=(format!("{cy:.1}")) r="3" fill=(colour) { title { (tip) } }
+                    }
+                }
+                @for (i, label) in labels.iter().enumerate() {
+                    // The first and last labels inside the chart, not cut at its edges.
+                    text x=(format!("{:.1}", x(i))) y=(h - 10.0) text-anchor=(if i == 0 { "start" } else if i + 1 == labels.len() { "end" } else { "middle" }) font-size="11" fill="#444" { (label) }
+                }
+            }
+            figcaption {
+                (title) "."
+                ul.legend {
+                    @for (k, (name, values)) in series.iter().enumerate() {
+                        li {
+                            svg width="12" height="12" aria-hidden="true" { rect width="12" height="12" fill=(PALETTE[k % PALETTE.len()]) {} }
+                            " " (name) ": "
+                            @match values.iter().rev().flatten().next() { Some(v) => { (format!("{v:.2}")) " latest" } None => { "no value" } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{lines, Line};

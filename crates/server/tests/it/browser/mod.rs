@@ -277,6 +277,8 @@ async fn screenshots_of_pages_with_data() {
         ("dashboard", "/".into()),
         ("intel", "/intel?type=indicator,malware,report".into()),
         ("object", "/intel/indicator--0a1b2c3d-4e5f-4a6b-8c7d-000000000001".into()),
+        ("scorecard", format!("/agreements/{agreement}/scorecard?window=3650")),
+        ("scorecard-evidence", format!("/agreements/{agreement}/scorecard?window=3650&indicator=reciprocity&from={}&to={}#evidence", node.a, node.b)),
     ];
     for (name, path) in pages {
         driver.goto(&format!("{}{path}", node.url)).await;

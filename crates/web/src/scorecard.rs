@@ -1,0 +1,177 @@
+//! The scorecard page, `/agreements/{id}/scorecard` (docs/assessment.md):
+//! the partnership scorecard as the signed-in partner's node computes it
+//! (`node::scorecard`, evidence read through the partner's release gate and
+//! logged on the channel `web`): a table of every indicator per party and
+//! per directed pair with its n and 95 % interval, "too few" or "absent"
+//! where there is no number, the composite and trust; the composite of each
+//! party over time as a server-drawn line chart (from the same evidence,
+//! read once, at six points a third of a window apart: each counts what
+//! was made and had arrived by then, the modules' checks as their states
+//! stand now, dated by their own times); and, for one figure
+//! (`?indicator=…&party=…` or `&from=…&to=…`), the drill-down: the ids of
+//! the evidence it counted, each linking to its object page, which reads it
+//! through the same gate. `window` (days) and `at` (a timestamp) choose the
+//! scorecard, as in the REST API. An agreement the partner is no party to is
+//! the same 404 page as a missing one.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use maud::{html, Markup};
+use model::Timestamp;
+use scorecard::{Figure, Indicator, Scorecard, Status};
+
+use super::session::Signed;
+use super::{layout, WebError};
+use crate::kit::chart;
+use crate::site::agreement_id;
+use crate::{Problem, Site};
+
+/// How many points the chart over time has, one window-third apart.
+const POINTS: i64 = 6;
+
+/// The page.
+pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let id = agreement_id(&id)?;
+    let ask = node::scorecard::Ask::parse(q.get("window").map(String::as_str).filter(|w| !w.is_empty()), q.get("at").map(String::as_str).filter(|t| !t.is_empty())).map_err(Problem::from)?;
+    let (node, modules, me, aid, a) = (state.modules_node(), state.modules.clone(), signed.caller.partner.clone(), id.clone(), ask.clone());
+    // The evidence read once; the scorecard at `at` and at earlier points
+    // for the chart, each counting what was made and had arrived by then
+    // (the modules' checks as their states stand at `at`).
+    let cards = tokio::task::spawn_blocking(move || {
+        let evidence = node::scorecard::gather(&node, &modules, &me, &aid, &a, "web")?;
+        let step = a.window_days * scorecard::DAY / 3;
+        let cards: Vec<Scorecard> = (0..POINTS)
+            .rev()
+            .map(|k| {
+                let mut e = evidence.clone();
+                e.at -= k * step;
+                scorecard::compute(&e)
+            })
+            .collect();
+        Ok::<_, node::modules::Error>(cards)
+    })
+    .await
+    .map_err(|e| Problem::internal(e.to_string()))?
+    .map_err(Problem::from)?;
+    let names = super::partner_names(&state).await?;
+    let who = |p: &str| names.get(p).cloned().unwrap_or_else(|| p.to_owned());
+    let Some(card) = cards.last() else { return Err(Problem::internal("no scorecard").into()) };
+    let base = format!("/agreements/{id}/scorecard?window={}&at={}", ask.window_days, Timestamp::from_micros(card.at));
+    let link = |indicator: Indicator, row: &str| format!("{base}&indicator={}&{row}#evidence", indicator.name());
+
+    let labels: Vec<String> = cards.iter().map(|c| Timestamp::from_micros(c.at).as_str().get(..10).unwrap_or_default().to_owned()).collect();
+    let series: Vec<(String, Vec<Option<f64>>)> = card
+        .parties
+        .iter()
+        .map(|p| (who(&p.party), cards.iter().map(|c| c.parties.iter().find(|x| x.party == p.party).and_then(|x| x.composite.value)).collect()))
+        .collect();
+
+    let drill = drill_down(card, &q, &who);
+    let body = html! {
+        p { a href={ "/agreements/" (id) } { "Back to the agreement" } }
+        h2 { "Scorecard" }
+        p.lead {
+            "As " (signed.partner_name) "'s node sees it at " (Timestamp::from_micros(card.at)) ", over " (card.window_days) " days. "
+            "Each figure is in [0, 1] with its n and a 95 % interval; none is shown with fewer than " (scorecard::MIN_N) " observations. "
+            "How each is computed: docs/assessment.md."
+        }
+        form.inline method="get" action={ "/agreements/" (id) "/scorecard" } {
+            label { "Window (days) " input type="number" name="window" min="1" max="3650" value=(ask.window_days); }
+            label { " At " input type="text" name="at" value=(Timestamp::from_micros(card.at)); }
+            button type="submit" { "Show" }
+        }
+        h3 { "Per party" }
+        div.wide { table.scorecard {
+            thead { tr { th { "Party" } @for i in Indicator::ALL { th { (i.name()) } } th { "Composite" } } }
+            tbody {
+                @for p in &card.parties {
+                    tr {
+                        th scope="row" { (who(&p.party)) }
+                        @for f in &p.figures { td { (cell(f, &link(f.indicator, &format!("party={}", p.party)))) } }
+                        td { (composite(&p.composite)) }
+                    }
+                }
+            }
+        } }
+        h3 { "Per pair (what the first gave the second, and what the second made of it)" }
+        div.wide { table.scorecard {
+            thead { tr { th { "Pair" } @for i in Indicator::ALL { th { (i.name()) } } th { "Composite" } th { "Trust" } } }
+            tbody {
+                @for p in &card.pairs {
+                    tr {
+                        th scope="row" { (who(&p.from)) " → " (who(&p.to)) }
+                        @for f in &p.figures { td { (cell(f, &link(f.indicator, &format!("from={}&to={}", p.from, p.to)))) } }
+                        td { (composite(&p.composite)) }
+                        td { (format!("{:.2}", p.trust.value)) br; small { (p.trust.events) " events" } }
+                    }
+                }
+            }
+        } }
+        h3 { "Composite over time" }
+        (chart::values_over_time("Each party's composite", &labels, &series))
+        (drill)
+        @if card.exercise_set_aside > 0 { p.hint { (card.exercise_set_aside) " exercise items set aside: exercise data never counts." } }
+    };
+    Ok(Html(layout("Scorecard — agreement", Some(&signed), body).into_string()).into_response())
+}
+
+/// One figure: its value with n and interval, linking to its evidence; or
+/// why there is none.
+fn cell(f: &Figure, href: &str) -> Markup {
+    html! {
+        @match (f.status, f.value) {
+            (Status::Measured, Some(v)) => {
+                a href=(href) { (format!("{v:.2}")) }
+                br;
+                small { "n " (f.n) @if let Some([lo, hi]) = f.interval { " [" (format!("{lo:.2}")) "–" (format!("{hi:.2}")) "]" } }
+            }
+            (Status::Absent, _) => { abbr title=(f.note.clone().unwrap_or_default()) { "absent" } }
+            _ => { a href=(href) { "too few" } br; small { "n " (f.n) } }
+        }
+    }
+}
+
+fn composite(c: &scorecard::Composite) -> Markup {
+    html! {
+        @match c.value {
+            Some(v) => { strong { (format!("{v:.2}")) } br; small { "over " (c.over.len()) } }
+            None => { "—" }
+        }
+    }
+}
+
+/// The evidence behind one figure, when the query names one.
+fn drill_down(card: &Scorecard, q: &HashMap<String, String>, who: &dyn Fn(&str) -> String) -> Markup {
+    let Some(indicator) = q.get("indicator").and_then(|i| Indicator::parse(i)) else { return html! {} };
+    let (figure, row) = match (q.get("party"), q.get("from"), q.get("to")) {
+        (Some(p), _, _) => (card.party_figure(p, indicator), who(p)),
+        (None, Some(a), Some(b)) => (card.pair_figure(a, b, indicator), format!("{} → {}", who(a), who(b))),
+        _ => (None, String::new()),
+    };
+    let Some(f) = figure else { return html! { section #evidence { p { "No such figure." } } } };
+    let mut ids = f.evidence.clone();
+    ids.dedup();
+    html! {
+        section #evidence {
+            h3 { "Evidence: " (indicator.name()) ", " (row) }
+            p {
+                @match f.value { Some(v) => { (format!("{v:.3}")) } None => { "No value" } }
+                " — n " (f.n) ", k " (f.k)
+                @if let Some(note) = &f.note { " — " (note) }
+            }
+            @if ids.is_empty() { p { "Nothing was counted." } }
+            @else {
+                ul.evidence {
+                    @for e in &ids {
+                        li {
+                            @if model::StixId::parse(e).is_ok() { a href={ "/intel/" (e) } { code { (e) } } }
+                            @else { code { (e) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
