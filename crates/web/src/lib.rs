@@ -77,6 +77,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
         .route("/intel/{id}", get(intel::show))
         .route("/share", get(share::show).post(share::share).layer(DefaultBodyLimit::disable()))
         .route("/share/indicator", get(to("/share")).post(share::share_indicator).layer(DefaultBodyLimit::disable()))
+        .route("/share/values", get(to("/share")).post(share::share_values).layer(DefaultBodyLimit::disable()))
         .route("/detection", get(detection::show).post(detection::detect).layer(DefaultBodyLimit::disable()))
         .route("/detection/sightings", get(to("/detection")).post(detection::sightings).layer(DefaultBodyLimit::disable()))
         .route("/workbench", get(workbench::show).post(workbench::run).layer(DefaultBodyLimit::disable()))

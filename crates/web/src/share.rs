@@ -113,6 +113,67 @@ struct View {
     draft_error: Option<DraftError>,
     /// Why the indicator would not go where the caller may think.
     warnings: Vec<String>,
+    /// The list-of-values form as it was given, and why it was not shared.
+    values: ValuesDraft,
+    values_error: Option<String>,
+    values_warnings: Vec<String>,
+}
+
+/// What the list-of-values form was given.
+#[derive(Default)]
+struct ValuesDraft {
+    text: String,
+    report: String,
+    tlp: String,
+    agreements: Vec<String>,
+    confirmed: bool,
+}
+
+impl ValuesDraft {
+    fn from(fields: &Fields) -> ValuesDraft {
+        ValuesDraft {
+            text: fields.get("values").to_owned(),
+            report: fields.get("report").trim().to_owned(),
+            tlp: fields.get("tlp").to_owned(),
+            agreements: fields.all("agreement"),
+            confirmed: fields.get("confirm") == "1",
+        }
+    }
+}
+
+/// The most values one paste shares.
+const MAX_VALUES: usize = 5_000;
+
+/// Radio buttons for a required TLP choice named `tlp`, `prefix` keeping
+/// their ids apart between the forms of a page.
+fn tlp_choice(prefix: &str, chosen: &str) -> Markup {
+    html! {
+        fieldset {
+            legend { "TLP (required)" }
+            @for t in model::tlp::Tlp::ALL {
+                @let id = format!("{prefix}-tlp-{}", t.name().replace('+', "-"));
+                div.check {
+                    input type="radio" id=(id) name="tlp" value=(t.name()) required checked[chosen == t.name()];
+                    label for=(id) { span class={ "tlp tlp-" (t.name().replace('+', "-")) } { (t) } }
+                }
+            }
+        }
+    }
+}
+
+/// The warnings of a form and its "share it anyway" box.
+fn warned(prefix: &str, warnings: &[String]) -> Markup {
+    html! {
+        @if !warnings.is_empty() {
+            div.warning role="alert" {
+                @for w in warnings { p { (w) } }
+                div.check {
+                    input type="checkbox" id={ (prefix) "-confirm" } name="confirm" value="1";
+                    label for={ (prefix) "-confirm" } { "Share it anyway" }
+                }
+            }
+        }
+    }
 }
 
 /// What to tell the caller before sharing an object marked `tlp` under
@@ -168,27 +229,26 @@ fn share_page(signed: &Signed, choices: &[Choice], v: &View) -> Markup {
                 input #indicator-valid-from name="valid_from" value=(d.valid_from) placeholder="2026-01-01T00:00:00Z";
                 label for="indicator-labels" { "Labels (optional, comma separated)" }
                 input #indicator-labels name="labels" value=(d.labels);
-                fieldset {
-                    legend { "TLP (required)" }
-                    @for t in model::tlp::Tlp::ALL {
-                        @let id = format!("indicator-tlp-{}", t.name().replace('+', "-"));
-                        div.check {
-                            input type="radio" id=(id) name="tlp" value=(t.name()) required checked[d.tlp == t.name()];
-                            label for=(id) { span class={ "tlp tlp-" (t.name().replace('+', "-")) } { (t) } }
-                        }
-                    }
-                }
+                (tlp_choice("indicator", &d.tlp))
                 (agreement_boxes("indicator", choices, &d.agreements))
-                @if !v.warnings.is_empty() {
-                    div.warning role="alert" {
-                        @for w in &v.warnings { p { (w) } }
-                        div.check {
-                            input type="checkbox" id="indicator-confirm" name="confirm" value="1";
-                            label for="indicator-confirm" { "Share it anyway" }
-                        }
-                    }
-                }
+                (warned("indicator", &v.warnings))
                 button type="submit" { "Share indicator" }
+            }
+        }
+        section {
+            h2 { "Share a list of values" }
+            p.hint { "Paste IP addresses, domains, URLs, e-mail addresses, hashes (MD5, SHA-1, SHA-256, SHA-512), CVE and ATT&CK ids, one per line or in running text; defanged forms (" code { "evil[.]example" } ", " code { "hxxp://" } ") are read too. Each becomes an indicator (a CVE a vulnerability, an ATT&CK id an attack pattern) authored by your partner; with a report title, a report gathers them." }
+            form.stack.wide method="post" action="/share/values" {
+                (crate::kit::form::csrf_field(signed))
+                label for="values" { "Values" }
+                textarea #values name="values" rows="8" spellcheck="false" placeholder="198.51.100.7\nevil[.]example" { (v.values.text) }
+                label for="values-report" { "Report title (optional)" }
+                input #values-report name="report" value=(v.values.report);
+                (tlp_choice("values", &v.values.tlp))
+                (agreement_boxes("values", choices, &v.values.agreements))
+                @if let Some(m) = &v.values_error { p.error role="alert" { (m) } }
+                (warned("values", &v.values_warnings))
+                button type="submit" { "Share values" }
             }
         }
         (workbench::script())
@@ -409,4 +469,64 @@ pub(super) async fn share_indicator(State(state): State<Site>, signed: Signed, r
         Some(Shared::Invalid { message, .. } | Shared::Object { message: Some(message), .. }) => Err(refuse(draft, DraftError::Other(message))),
         _ => Err(refuse(draft, DraftError::Other("The indicator was not stored.".to_owned()))),
     }
+}
+
+/// `POST /share/values`: the values found in the pasted text
+/// (`extract::extract`: refanged, each once), as indicators marked with
+/// the TLP chosen (a CVE as a vulnerability, an ATT&CK id as an attack
+/// pattern), gathered in a report when a title is given, shared as
+/// `/share` shares; the result page lists each.
+pub(super) async fn share_values(State(state): State<Site>, signed: Signed, req: Request) -> Result<Response, Response> {
+    let fields = form::read(&state, req).await?;
+    signed.check_csrf(&fields.csrf()).map_err(IntoResponse::into_response)?;
+    if !may_share(&signed.caller) {
+        return Err(cannot_share(&signed, StatusCode::FORBIDDEN));
+    }
+    let draft = ValuesDraft::from(&fields);
+    let choices = agreements_in_force(&state, &signed).await.map_err(IntoResponse::into_response)?;
+    let again = |draft: ValuesDraft, status: StatusCode, error: Option<String>, warnings: Vec<String>| {
+        let v = View { values: draft, values_error: error, values_warnings: warnings, ..View::default() };
+        (status, Html(share_page(&signed, &choices, &v).into_string())).into_response()
+    };
+    let Some(tlp) = model::tlp::Tlp::parse(&draft.tlp) else {
+        return Err(again(draft, StatusCode::UNPROCESSABLE_ENTITY, Some("TLP: choose the marking the values carry.".to_owned()), Vec::new()));
+    };
+    let found = extract::extract(&draft.text);
+    if found.is_empty() {
+        let m = "No value found in that: paste IP addresses, domains, URLs, e-mail addresses, hashes, CVE or ATT&CK ids.".to_owned();
+        return Err(again(draft, StatusCode::UNPROCESSABLE_ENTITY, Some(m), Vec::new()));
+    }
+    if found.len() > MAX_VALUES {
+        let m = format!("{} values found: at most {MAX_VALUES} are shared at once. Split the list.", found.len());
+        return Err(again(draft, StatusCode::UNPROCESSABLE_ENTITY, Some(m), Vec::new()));
+    }
+    let warnings = warnings(tlp, &draft.agreements, &choices);
+    if !warnings.is_empty() && !draft.confirmed {
+        return Err(again(draft, StatusCode::OK, None, warnings));
+    }
+    let now = Timestamp::now().to_string();
+    let mut objects = extract::report(&draft.report, "", &found, &now, &[tlp.marking_id().to_owned()]);
+    if draft.report.is_empty() {
+        objects.remove(0);
+    }
+    let raws: Vec<Vec<u8>> = objects.iter().map(|o| serde_json::to_vec(o).unwrap_or_default()).collect();
+    let refs: Vec<&[u8]> = raws.iter().map(Vec::as_slice).collect();
+    let results = match state.share_objects(&signed.caller, &refs, &draft.agreements).await {
+        Ok(r) => r,
+        Err(e) if e.status().is_client_error() => return Err(again(draft, StatusCode::UNPROCESSABLE_ENTITY, Some(e.description().to_owned()), Vec::new())),
+        Err(e) => return Err(e.into_response()),
+    };
+    let lines: Vec<Line> = objects
+        .iter()
+        .zip(results)
+        .map(|(o, r)| {
+            let text = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+            let (kind, name) = (text("type"), text("name"));
+            match r {
+                Shared::Invalid { message, .. } => Line { kind, name, id: text("id"), status: "refused", message: Some(message) },
+                Shared::Object { id, status, message, .. } => Line { kind, name, id, status, message },
+            }
+        })
+        .collect();
+    Ok(page(results_page(&signed, &lines)))
 }

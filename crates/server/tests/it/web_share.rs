@@ -17,6 +17,7 @@ crate::on_both_backends!(
     share_keeps_the_valid_rest,
     an_object_naming_no_author_is_the_sharers,
     indicator_form,
+    a_pasted_list_of_values_is_shared_as_indicators,
     workbench_checks_and_matches,
     detection_through_the_release_gate,
     received_objects_show_and_sight_under_their_agreement,
@@ -333,6 +334,55 @@ async fn indicator_form(backend: Backend) {
     let id = to.trim_start_matches("/intel/");
     assert_eq!(call(&node, &node.token_b, "GET", &format!("objects/{id}"), None).await.0, 404, "TLP:RED above the ceiling: B never gets it");
     assert_eq!(stored().await, before + 1);
+}
+
+/// A pasted list (defanged values and running text among them) becomes an
+/// indicator per value, marked with the TLP chosen, gathered in a report
+/// when titled, shared under the agreement: B reads them; the TLP is
+/// required, text with no value is refused, hostile text comes back escaped.
+async fn a_pasted_list_of_values_is_shared_as_indicators(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let ab = ratified_agreement(&node, "A–B", &[0, 1], &["indicator", "report", "vulnerability"]).await;
+    let a = sign_in(&node, &node.token_a).await;
+    let form = a.get("/share").await.2;
+    assert!(form.contains("action=\"/share/values\"") && form.contains(">Share values</button>"), "{form}");
+    let token = csrf_of(&form);
+    let text = "seen 198.51.100.9 and evil-cdn[.]com today\nhxxp://bad-site[.]net/x\nd41d8cd98f00b204e9800998ecf8427e\nCVE-2024-3400";
+    let title = hostile("Phish wave");
+    let fields = [("csrf", token.as_str()), ("values", text), ("report", title.as_str()), ("tlp", "green"), ("agreement", ab.as_str())];
+    let r = a.post("/share/values", &fields).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("6 stored, 0 already stored, 0 refused."), "a report, four indicators and a vulnerability: {html}");
+    assert_escaped("the results", &html);
+    let (s, v) = call(&node, &node.token_b, "GET", "objects?type=indicator", None).await;
+    assert_eq!(s, 200, "{v}");
+    let mut patterns: Vec<String> = v["objects"].as_array().unwrap().iter().map(|o| o["pattern"].as_str().unwrap().to_owned()).collect();
+    patterns.sort();
+    assert_eq!(patterns, ["[domain-name:value = 'evil-cdn.com']", "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']", "[ipv4-addr:value = '198.51.100.9']", "[url:value = 'http://bad-site.net/x']"], "refanged, one each");
+    for o in v["objects"].as_array().unwrap() {
+        assert_eq!(o["object_marking_refs"], json!([model::tlp::Tlp::Green.marking_id()]), "{o}");
+        assert_eq!(o["created_by_ref"], node.a.as_str(), "authored by the sharer: {o}");
+    }
+    let (_, reports) = call(&node, &node.token_b, "GET", "objects?type=report", None).await;
+    assert_eq!(reports["objects"][0]["name"], title.as_str());
+    assert_eq!(reports["objects"][0]["object_refs"].as_array().map(Vec::len), Some(5), "{reports}");
+    assert_eq!(call(&node, &node.liaison[2], "GET", "objects?type=indicator", None).await.1["objects"].as_array().map(Vec::len), Some(0), "not C's");
+
+    // No TLP: 422, the text kept; no value in the text: 422.
+    let r = a.post("/share/values", &[("csrf", token.as_str()), ("values", text), ("agreement", ab.as_str())]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("TLP: choose the marking the values carry.") && html.contains("evil-cdn[.]com today"), "{html}");
+    let r = a.post("/share/values", &[("csrf", token.as_str()), ("values", "nothing <script>alert(1)</script> here"), ("tlp", "green"), ("agreement", ab.as_str())]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("No value found in that") && html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !html.contains("<script>alert"), "{html}");
+    // Without an agreement: warned, nothing stored until confirmed.
+    let html = a.post("/share/values", &[("csrf", token.as_str()), ("values", "203.0.113.250"), ("tlp", "green")]).await.text().await.unwrap();
+    assert!(html.contains("would be stored as your partner's own and reach no partner") && html.contains("id=\"values-confirm\""), "{html}");
+    let (_, mine) = call(&node, &node.token_a, "GET", "objects?type=indicator", None).await;
+    assert!(!mine.to_string().contains("203.0.113.250"), "not stored before confirming");
 }
 
 async fn workbench_checks_and_matches(backend: Backend) {
