@@ -45,7 +45,7 @@ fn detection_page(signed: &Signed, observations: &str, message: Option<&str>) ->
         p.lead { "Match observations against the indicators you may see." }
         form.stack.wide method="post" action="/detection" enctype="multipart/form-data" {
             input type="hidden" name="csrf" value=(signed.csrf);
-            label for="observations" { "Observations (a bundle, an array, one observed-data object, or JSON Lines)" }
+            label for="observations" { "Observations (a bundle, an array, one observed-data object, JSON Lines, or a plain list of values: IP addresses, domains, URLs, e-mail addresses, hashes)" }
             textarea #observations name="observations" rows="12" spellcheck="false" { (observations) }
             label for="file" { "Or a file" }
             input #file type="file" name="file" accept=".json,.jsonl,application/json,application/stix+json";
@@ -78,12 +78,44 @@ async fn off_runtime(fields: Fields) -> Result<(Fields, (Vec<Ready>, Vec<String>
 fn observations_of(fields: &Fields) -> (Vec<Ready>, Vec<String>) {
     let (mut ready, mut errors) = (Vec::new(), Vec::new());
     let mut ignored = None;
-    for (what, body) in [("file", fields.file("file").map(|b| b.as_ref())), ("pasted", Some(fields.get("observations").as_bytes()))] {
+    // Pasted text that is no JSON is a list of values: one observation each.
+    let pasted = fields.get("observations");
+    let listed = (!pasted.trim().is_empty() && !pasted.trim_start().starts_with(['{', '['])).then(|| values_bundle(pasted));
+    if let Some(Err(e)) = &listed {
+        errors.push(format!("pasted: {e}"));
+    }
+    let pasted = match &listed {
+        Some(Ok(b)) => b.as_bytes(),
+        Some(Err(_)) => b"".as_slice(),
+        None => pasted.as_bytes(),
+    };
+    for (what, body) in [("file", fields.file("file").map(|b| b.as_ref())), ("pasted", Some(pasted))] {
         let Some(body) = body.filter(|b| !b.iter().all(u8::is_ascii_whitespace)) else { continue };
         let mut feed = Feed::default();
         errors.extend(read_body(body, &mut feed, &mut ready, &mut ignored).into_iter().map(|e| format!("{what}: {e}")));
     }
     (ready, errors)
+}
+
+/// A pasted list of values (IP addresses, domains, URLs, e-mail addresses,
+/// hashes; defanged too, as `extract::extract` reads them) as a bundle of
+/// one observed-data per value, observed once now, with its SCO; or why
+/// there is none.
+fn values_bundle(text: &str) -> Result<String, String> {
+    let now = model::Timestamp::now().to_string();
+    let mut objects = Vec::new();
+    for sco in extract::extract(text).iter().filter_map(extract::Candidate::observable) {
+        objects.push(json!({
+            "type": "observed-data", "spec_version": "2.1", "id": format!("observed-data--{}", uuid::Uuid::new_v4()),
+            "created": now, "modified": now, "first_observed": now, "last_observed": now, "number_observed": 1,
+            "object_refs": [sco["id"].clone()],
+        }));
+        objects.push(sco);
+    }
+    if objects.is_empty() {
+        return Err("no observation and no value (an IP address, a domain, a URL, an e-mail address, a hash) found in that".to_owned());
+    }
+    Ok(json!({ "type": "bundle", "id": format!("bundle--{}", uuid::Uuid::new_v4()), "objects": objects }).to_string())
 }
 
 /// An observation as a bundle: the observed-data and the objects it references.

@@ -485,6 +485,13 @@ async fn detection_through_the_release_gate(backend: Backend) {
     // Pasted works the same.
     let pasted = post_multipart(&b, "/detection", multipart(&[("csrf", &token), ("observations", &observations)], None)).await.text().await.unwrap();
     assert!(pasted.contains(&format!("href=\"/intel/{id}\"")), "{pasted}");
+    // So does a plain list of values, defanged or not: one observation each.
+    let listed = post_multipart(&b, "/detection", multipart(&[("csrf", &token), ("observations", "198.51.100[.]7\n203.0.113.99\nnot-a-value")], None)).await.text().await.unwrap();
+    assert!(listed.contains(&format!("href=\"/intel/{id}\"")) && listed.contains("1 hit.") && listed.contains("2 observations"), "{listed}");
+    let r = post_multipart(&b, "/detection", multipart(&[("csrf", &token), ("observations", "nothing <b>here</b>")], None)).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("no observation and no value") && html.contains("nothing &lt;b&gt;here&lt;/b&gt;"), "{html}");
 
     // C, not a party, uploads the same and hits nothing.
     let c = sign_in(&node, &node.liaison[2]).await;
