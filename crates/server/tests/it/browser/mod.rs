@@ -303,6 +303,8 @@ async fn screenshots_of_pages_with_data() {
         assert_eq!(problems, json!([]), "{path}: controls without a label, or structure missing");
     }
 
+    // The words of table cells that the page lays out on more than one line.
+    const BROKEN_WORDS: &str = "const broken = []; for (const cell of document.querySelectorAll('td, th')) { const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT); let n; while ((n = walker.nextNode())) { const re = /[^\\s\\-\\/+.,:;()–—]+/g; let m; while ((m = re.exec(n.data))) { if (m[0].length > 24) continue; const r = document.createRange(); r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length); if (r.getClientRects().length > 1) broken.push(m[0]); } } } return broken.slice(0, 8);";
     // A tablet (820 × 1180, portrait) and a narrow window: every page fits
     // the width, with no sideways scrolling.
     for (width, height, device) in [(820, 1180, "tablet"), (600, 900, "narrow")] {
@@ -312,6 +314,11 @@ async fn screenshots_of_pages_with_data() {
             let overflow = driver.script("return document.documentElement.scrollWidth - window.innerWidth", json!([])).await;
             let wide = driver.script("return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))", json!([])).await;
             assert!(overflow.as_i64().is_some_and(|o| o <= 0), "{name} at {width}px scrolls sideways by {overflow}px: {wide}");
+            // No word in a table is broken across lines (a table too wide
+            // scrolls in its own box instead); ids and hashes may wrap, and a
+            // line may break at a hyphen, slash or dash.
+            let broken = driver.script(BROKEN_WORDS, json!([])).await;
+            assert_eq!(broken, json!([]), "{name} at {width}px breaks words in its tables");
             screenshot(&driver, device, name).await;
         }
     }
