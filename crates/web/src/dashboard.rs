@@ -1,8 +1,12 @@
 //! The dashboard at `/`: the caller's partner, what it may see counted by
 //! type and by author (through its release gate), what arrived in the last
 //! day, week and 30 days per author with a chart of arrivals per day, the
-//! agreements it is party to with their derived state, and for the node's
-//! administrator the peers with their sync status.
+//! agreements it is party to with their derived state, what needs the
+//! partner's attention ([`attention`]: agreements awaiting its
+//! ratification, notices other parties gave in the last 30 days or for a
+//! later date, agreements ending within 30 days, sightings of its objects
+//! in the last 30 days), and for the node's administrator the peers with
+//! their sync status.
 //!
 //! Counts show no object, so they are not entries in the release log; the
 //! objects behind them are logged when a page shows them. The counting is
@@ -23,6 +27,59 @@ use crate::Site;
 pub use node::overview::Dashboards;
 
 const DAY_MICROS: i64 = 86_400_000_000;
+
+/// How far back, and ahead, the attention list looks: 30 days.
+const ATTENTION: i64 = 30 * DAY_MICROS;
+
+/// How many recent sightings of the partner's objects the dashboard lists.
+const SIGHTINGS: usize = 20;
+
+/// The most sightings the dashboard reads in one window of time.
+const SCAN: usize = 2_000;
+
+/// One thing that needs the partner: what (in words, partners by name), and
+/// the page it is about.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Attention {
+    pub what: String,
+    pub link: String,
+}
+
+/// What in its agreements needs `me` at `now`: the ones awaiting its
+/// ratification (a draft it is party to, or its ratification missing from
+/// the latest version), notices another party gave that took effect in the
+/// last 30 days or take effect later (revoked ones left out), and the ones
+/// in force that end within 30 days. Pure: the dashboard's test and the
+/// page compute it the same way.
+pub(crate) fn attention(views: &[node::agreements::View], me: &str, now: i64, name: &dyn Fn(&str) -> String) -> Vec<Attention> {
+    use policy::AgreementState as S;
+    let mut out = Vec::new();
+    for v in views {
+        let (title, link) = (&v.agreement.terms.title, format!("/agreements/{}", v.agreement.id));
+        let awaiting = match &v.state {
+            S::Draft => true,
+            S::AwaitingRatification { missing } => missing.iter().any(|p| p.as_ref() == me),
+            _ => false,
+        };
+        if awaiting {
+            out.push(Attention { what: format!("“{title}” awaits your ratification"), link: link.clone() });
+        }
+        for n in v.notices.iter().filter(|n| !n.revoked && n.author.as_ref() != me) {
+            let at = n.effective.micros();
+            if at >= now - ATTENTION {
+                let when = if at > now { "takes effect" } else { "took effect" };
+                out.push(Attention { what: format!("{} gave notice of {} of “{title}”: it {when} {}", name(n.author.as_ref()), n.kind.name(), &n.effective.as_str()[..10]), link: link.clone() });
+            }
+        }
+        if let Some(until) = &v.agreement.terms.valid_until {
+            let at = until.micros();
+            if matches!(v.state, S::InForce) && at > now && at <= now + ATTENTION {
+                out.push(Attention { what: format!("“{title}” ends on {}", &until.as_str()[..10]), link });
+            }
+        }
+    }
+    out
+}
 
 /// `(key, count)` pairs, largest count first (ties by key).
 fn most_first<'a>(counts: impl Iterator<Item = (&'a String, u64)>) -> Vec<(&'a String, u64)> {
@@ -48,15 +105,52 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Re
     let node_admin = signed.caller.node_admin;
     let (store, registry, dashboards) = (state.store.clone(), state.registry.clone(), state.dashboards.clone());
     let names = super::author_names(&state).await?;
-    let (counts, views, peers) = crate::blocking(move || {
+    let reader = state.reader(&signed.caller.partner, node::release::Through::AnyShare).await?;
+    let r = reader.clone();
+    let (counts, views, peers, sightings) = crate::blocking(move || {
         let counts = dashboards.count(&*store, &index, &me)?;
         let views = node::agreements::Book::load(&*store)
             .map_err(|e| store::Error::Internal(e.to_string()))?
             .list(&me, &Timestamp::now());
         let peers = if node_admin { registry.peers()? } else { Vec::new() };
-        Ok((counts, views, peers))
+        // Sightings other partners made in the last 30 days that the
+        // partner may see (a sighting goes to the author of what it is of),
+        // kept if what they are of is the partner's own: read back over
+        // the last day, then week, then 30 days, at most `SCAN` a window,
+        // stopping once enough are found (a partner sending many sightings
+        // costs each load at most three windows).
+        let now = Timestamp::now().micros();
+        let of = |rec: &store::Record| serde_json::from_slice::<serde_json::Value>(&rec.json).ok().and_then(|v| v["sighting_of_ref"].as_str().map(str::to_owned));
+        let mut sightings: Vec<store::Record> = Vec::new();
+        for days in [1, 7, 30] {
+            let q = store::Query {
+                types: vec!["sighting".into()],
+                added_after: Some(now - days * DAY_MICROS),
+                versions: store::Versions::LAST,
+                gate: Some(r.gate()),
+                limit: Some(SCAN),
+                ..store::Query::default()
+            };
+            let page = store.query(&q)?;
+            let recent: Vec<store::Record> = page.records.into_iter().filter(|rec| rec.created_by_ref.as_deref() != Some(me.as_str())).collect();
+            let targets: Vec<String> = recent.iter().filter_map(of).collect();
+            let mine: std::collections::HashSet<String> = if targets.is_empty() {
+                Default::default()
+            } else {
+                let q = store::Query { ids: targets, versions: store::Versions::LAST, authors: vec![me.to_string()], ..store::Query::default() };
+                store.query(&q)?.records.into_iter().map(|t| t.id).collect()
+            };
+            sightings = recent.into_iter().filter(|rec| of(rec).is_some_and(|t| mine.contains(&t))).collect();
+            if sightings.len() >= SIGHTINGS || page.more {
+                break;
+            }
+        }
+        sightings.sort_by_key(|rec| std::cmp::Reverse(rec.date_added.0));
+        sightings.truncate(SIGHTINGS);
+        Ok((counts, views, peers, sightings))
     })
     .await?;
+    let sightings = state.out(&reader, "web").records(sightings)?.into_inner();
     let now = counts.at;
     let Counts { by_type, by_author, arrivals, .. } = &*counts;
     // Largest first.
@@ -105,6 +199,34 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Re
                 }
                 (chart::stacked_bars(&format!("Objects received per day, last {DAYS} days, by author"), &day_labels(now), &arrivals.iter().map(|(a, d)| (name(a), d.to_vec())).collect::<Vec<_>>()))
             }
+        }
+        @let needs = attention(&views, signed.caller.partner.as_str(), Timestamp::now().micros(), &name);
+        section.attention {
+            h2 { "Needs your attention" }
+            @if needs.is_empty() && sightings.is_empty() { p { "Nothing in your agreements needs you now, and no partner sighted your objects in the last 30 days." } }
+            @if !needs.is_empty() {
+                ul { @for n in &needs { li { a href=(n.link) { (n.what) } } } }
+            }
+            @if !sightings.is_empty() {
+                h3 { "Sightings of your objects, last 30 days" }
+                table {
+                    thead { tr { th scope="col" { "Sighting" } th scope="col" { "By" } th scope="col" { "Of" } th.num scope="col" { "Count" } th scope="col" { "Added" } } }
+                    tbody {
+                        @for rec in &sightings {
+                            @let v: serde_json::Value = serde_json::from_slice(&rec.json).unwrap_or_default();
+                            @let of = v["sighting_of_ref"].as_str().unwrap_or_default();
+                            tr {
+                                td { a href={ "/intel/" (rec.id) } { "sighting" } }
+                                td { (name(rec.created_by_ref.as_deref().unwrap_or_default())) }
+                                td { a href={ "/intel/" (of) } { code { (of) } } }
+                                td.num { (v["count"].as_u64().map(|c| c.to_string()).unwrap_or_default()) }
+                                td { (rec.date_added.to_string()) }
+                            }
+                        }
+                    }
+                }
+            }
+            p { a href="/inbox" { "The inbox" } " lists what the partnership modules need of your partner." }
         }
         section {
             h2 { "Agreements" }

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{call, ratified_agreement, start, Backend, Node};
 
-crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, error_pages_keep_the_navigation, linked_knowledge_follows_the_release_policy);
+crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, error_pages_keep_the_navigation, linked_knowledge_follows_the_release_policy, the_dashboard_says_what_needs_attention);
 
 /// The payloads every string of the hostile object carries.
 pub(crate) const PAYLOADS: [&str; 4] = ["<script>alert(1)</script>", "\" onerror=\"alert(1)", "javascript:alert(1)", "<svg onload=alert(1)>"];
@@ -452,6 +452,62 @@ async fn linked_knowledge_follows_the_release_policy(backend: Backend) {
     let c = sign_in(&node, &node.liaison[2]).await;
     let page = c.get(&format!("/intel/{secret}")).await.2;
     assert!(page.contains("No relationship with it that you may see.") && page.contains("No report, grouping, note or opinion naming it"), "{page}");
+}
+
+/// The dashboard's "Needs your attention": an agreement awaiting the
+/// partner's ratification (not once it ratified), another party's notice,
+/// an agreement ending within 30 days, and a sighting another partner made
+/// of the partner's own indicator (not shown to a third partner).
+async fn the_dashboard_says_what_needs_attention(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let attention = |html: &str| html[html.find("Needs your attention").expect("the section")..html.find("<h2>Agreements</h2>").unwrap()].to_owned();
+    // Proposed by A, not ratified: a draft for both.
+    let soon = model::Timestamp::from_micros(model::Timestamp::now().micros() + 10 * 86_400_000_000).to_string();
+    let terms = json!({
+        "title": "A–B <i>ending</i>", "purpose": "p", "party_refs": [node.a, node.b],
+        "scope": { "object_types": ["indicator", "sighting"], "labels": [], "data_kind": "real" }, "tlp_ceiling": "amber",
+        "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
+        "valid_from": "2020-01-01T00:00:00Z", "valid_until": soon
+    });
+    let (s, v) = call(&node, &node.liaison[0], "POST", "agreements", Some(terms)).await;
+    assert_eq!(s, 201, "{v}");
+    let ab = v["id"].as_str().unwrap().to_owned();
+    let a = sign_in(&node, &node.liaison[0]).await;
+    let b = sign_in(&node, &node.liaison[1]).await;
+    let c = sign_in(&node, &node.liaison[2]).await;
+    assert!(attention(&a.get("/").await.2).contains("“A–B &lt;i&gt;ending&lt;/i&gt;” awaits your ratification"));
+    assert_eq!(call(&node, &node.liaison[0], "POST", &format!("agreements/{ab}/ratify"), None).await.0, 201);
+    let (on_a, on_b) = (attention(&a.get("/").await.2), attention(&b.get("/").await.2));
+    assert!(!on_a.contains("awaits your ratification") && on_b.contains("awaits your ratification"), "A ratified, B has not: {on_a} / {on_b}");
+    assert_eq!(call(&node, &node.liaison[1], "POST", &format!("agreements/{ab}/ratify"), None).await.0, 201);
+    // In force and ending in ten days: both are told.
+    let ends = format!("ends on {}", &soon[..10]);
+    assert!(attention(&a.get("/").await.2).contains(&ends) && attention(&b.get("/").await.2).contains(&ends));
+    // A trilateral one that A gives notice of suspending later: B and C are told, A is not.
+    let abc = ratified_agreement(&node, "A–B–C", &[0, 1, 2], &["indicator"]).await;
+    let later = model::Timestamp::from_micros(model::Timestamp::now().micros() + 5 * 86_400_000_000).to_string();
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("agreements/{abc}/suspend"), Some(json!({ "effective": later }))).await;
+    assert_eq!(s, 201, "{v}");
+    let told = format!("Aurelia gave notice of suspension of “A–B–C”: it takes effect {}", &later[..10]);
+    assert!(attention(&b.get("/").await.2).contains(&told) && attention(&c.get("/").await.2).contains(&told));
+    assert!(!attention(&a.get("/").await.2).contains("gave notice"));
+    // B sights A's indicator: on A's dashboard, not on C's.
+    let indicator = json!({
+        "type": "indicator", "spec_version": "2.1", "id": "indicator--5e1f5a3e-2c4d-4e8f-9a0b-1c2d3e4f5a6b", "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+        "created_by_ref": node.a, "name": "beacon", "pattern": "[ipv4-addr:value = '203.0.113.19']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"
+    });
+    let (s, v) = call(&node, &node.liaison[0], "POST", "objects", Some(json!({ "objects": [indicator], "agreements": [ab] }))).await;
+    assert_eq!(v["results"][0]["status"], "stored", "{s} {v}");
+    let sighting = json!({
+        "type": "sighting", "spec_version": "2.1", "id": "sighting--5e2f5a3e-2c4d-4e8f-9a0b-1c2d3e4f5a6b", "created": "2026-01-03T00:00:00Z", "modified": "2026-01-03T00:00:00Z",
+        "created_by_ref": node.b, "sighting_of_ref": "indicator--5e1f5a3e-2c4d-4e8f-9a0b-1c2d3e4f5a6b", "count": 3
+    });
+    let (s, v) = call(&node, &node.liaison[1], "POST", "objects", Some(json!({ "objects": [sighting], "agreements": [ab] }))).await;
+    assert_eq!(v["results"][0]["status"], "stored", "{s} {v}");
+    let on_a = attention(&a.get("/").await.2);
+    assert!(on_a.contains("Sightings of your objects") && on_a.contains("/intel/sighting--5e2f5a3e-2c4d-4e8f-9a0b-1c2d3e4f5a6b") && on_a.contains("<td>Borealis</td>"), "{on_a}");
+    assert!(!attention(&c.get("/").await.2).contains("sighting--5e2f5a3e"), "not C's");
+    assert!(!attention(&b.get("/").await.2).contains("Sightings of your objects"), "B's own sighting is not news to B");
 }
 
 /// The "Counted at" of a dashboard.
