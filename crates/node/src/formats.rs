@@ -227,3 +227,116 @@ pub fn sigma(o: &Value) -> Result<Vec<String>, String> {
 
 #[cfg(test)]
 mod tests;
+
+/// A format other than STIX an analyst takes objects out in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A CSV table, one row per object ([`CSV_HEADER`]).
+    Csv,
+    /// One value per line, each once.
+    Iocs,
+    /// Suricata rules.
+    Suricata,
+    /// Sigma rules, YAML documents separated by `---`.
+    Sigma,
+}
+
+impl Format {
+    /// The format named `name` (`csv`, `iocs`, `suricata`, `sigma`).
+    pub fn parse(name: &str) -> Option<Format> {
+        match name {
+            "csv" => Some(Format::Csv),
+            "iocs" => Some(Format::Iocs),
+            "suricata" => Some(Format::Suricata),
+            "sigma" => Some(Format::Sigma),
+            _ => None,
+        }
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Iocs => "iocs",
+            Format::Suricata => "suricata",
+            Format::Sigma => "sigma",
+        }
+    }
+
+    /// The media type a download of it has.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Sigma => "application/yaml; charset=utf-8",
+            Format::Iocs | Format::Suricata => "text/plain; charset=utf-8",
+        }
+    }
+
+    /// The file name extension of a download of it.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Iocs => "txt",
+            Format::Suricata => "rules",
+            Format::Sigma => "yml",
+        }
+    }
+}
+
+/// Writes objects, one after the other, in a [`Format`]: the CSV header
+/// first, each IOC once, Suricata `sid`s counting up, Sigma documents
+/// separated; counts the lines written and the indicators a rule cannot
+/// say (left out). The export command and the pages' downloads use it.
+pub struct Formatter {
+    format: Format,
+    sid: u64,
+    seen: std::collections::HashSet<String>,
+    first_rule: bool,
+    /// Lines written (rows, values, rules, documents).
+    pub written: u64,
+    /// Indicators left out: no rule of the format says their pattern.
+    pub left_out: u64,
+}
+
+impl Formatter {
+    /// A formatter of `format`, Suricata `sid`s from `sid`.
+    pub fn new(format: Format, sid: u64) -> Formatter {
+        Formatter { format, sid, seen: Default::default(), first_rule: true, written: 0, left_out: 0 }
+    }
+
+    /// What comes before the first object (the CSV header), if anything.
+    pub fn header(&self) -> Option<&'static str> {
+        (self.format == Format::Csv).then_some(CSV_HEADER)
+    }
+
+    /// The lines of one object (none for an object the format has nothing
+    /// of: a rule format's non-indicators, values already written).
+    pub fn lines(&mut self, o: &Value) -> Vec<String> {
+        let indicator = text(o, "type") == "indicator";
+        let lines = match self.format {
+            Format::Csv => vec![csv_row(o)],
+            Format::Iocs => values(o).into_iter().filter(|v| self.seen.insert(v.clone())).collect(),
+            Format::Suricata | Format::Sigma if !indicator => Vec::new(),
+            Format::Suricata => suricata(o, &mut self.sid).unwrap_or_else(|_| {
+                self.left_out += 1;
+                Vec::new()
+            }),
+            Format::Sigma => match sigma(o) {
+                Ok(docs) => docs
+                    .into_iter()
+                    .map(|d| {
+                        let sep = if self.first_rule { "" } else { "---\n" };
+                        self.first_rule = false;
+                        format!("{sep}{}", d.trim_end())
+                    })
+                    .collect(),
+                Err(_) => {
+                    self.left_out += 1;
+                    Vec::new()
+                }
+            },
+        };
+        self.written += lines.len() as u64;
+        lines
+    }
+}

@@ -68,7 +68,7 @@ pub(super) struct Search {
     #[serde(default)]
     before: String,
     #[serde(default)]
-    next: String,
+    pub(super) next: String,
     /// `1`: search `q` as text even when it looks like a bare value.
     #[serde(default)]
     text: String,
@@ -111,8 +111,20 @@ pub(crate) fn bare_value(q: &str) -> Option<(&'static str, String)> {
 }
 
 impl Search {
+    /// A bare value in the text field as the observable it is (unless
+    /// asked for as text): the search then looks the observable up. The
+    /// kind and value, if it was one.
+    pub(super) fn as_observable(&mut self) -> Option<(&'static str, String)> {
+        let inferred = (self.observable.trim().is_empty() && self.text != "1").then(|| bare_value(&self.q)).flatten();
+        if let Some((kind, value)) = &inferred {
+            self.observable = format!("{kind}:{value}");
+            self.q.clear();
+        }
+        inferred
+    }
+
     /// The search's fields as a query string (without `next`), for links.
-    fn link(&self) -> String {
+    pub(super) fn link(&self) -> String {
         let mut q = form_urlencoded::Serializer::new(String::new());
         for (k, v) in [("type", &self.kind), ("q", &self.q), ("label", &self.label), ("partner", &self.partner), ("observable", &self.observable), ("after", &self.after), ("before", &self.before)] {
             q.append_pair(k, v);
@@ -139,7 +151,7 @@ fn name_of(v: &Value) -> String {
 
 /// The results of a search, newest first: records shown, and the cursor of
 /// the next page with the `date_added` it goes back from.
-async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context: &str) -> Result<(Vec<Record>, Option<(String, i64)>, Option<detect::Correlation>), WebError> {
+pub(super) async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context: &str) -> Result<(Vec<Record>, Option<(String, i64)>, Option<detect::Correlation>), WebError> {
     let bad = |m: String| WebError::Api(Problem::client(axum::http::StatusCode::BAD_REQUEST, "bad request", m));
     if !s.observable.trim().is_empty() {
         // `kind:value`, as the REST API's /observables/{type}/{value}.
@@ -273,11 +285,7 @@ pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(m
     // A bare value in the text field is searched as the observable it is,
     // unless asked for as text.
     let typed = s.q.clone();
-    let inferred = (s.observable.trim().is_empty() && s.text != "1").then(|| bare_value(&s.q)).flatten();
-    if let Some((kind, value)) = &inferred {
-        s.observable = format!("{kind}:{value}");
-        s.q.clear();
-    }
+    let inferred = s.as_observable();
     let context = format!("web|{}|{}", signed.caller.partner, s.link());
     let (records, next, correlation) = find(&state, &reader, &s, &context).await?;
     if inferred.is_some() {
@@ -354,11 +362,19 @@ pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(m
         @if let Some((n, _)) = &next {
             p.more { a href={ "/intel?" (s.link()) "&next=" (enc(n)) } { "More results" } }
         }
+        @if !records.is_empty() {
+            p.downloads { "Download these results (at most " (crate::download::MOST) "): "
+                @for (i, (f, label)) in crate::download::FORMATS.iter().enumerate() {
+                    @if i > 0 { " · " }
+                    a href={ "/intel/download?" (s.link()) "&format=" (f) } download { (label) }
+                }
+            }
+        }
     };
     Ok(page(layout("Intelligence", Some(&signed), body)))
 }
 
-fn enc(s: &str) -> String {
+pub(super) fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
@@ -642,6 +658,12 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
                 @else { "no agreement you are party to" }
             }
             dt { "Also reported by" } dd { (also) " other partner" @if also != 1 { "s" } }
+        }
+        p.downloads { "Download " @if matches!(latest.object_type.as_str(), "report" | "grouping") { "it and its contents you may see" } @else { "it" } ": "
+            @for (i, (f, label)) in crate::download::FORMATS.iter().enumerate() {
+                @if i > 0 { " · " }
+                a href={ "/intel/" (latest.id) "/download?format=" (f) } download { (label) }
+            }
         }
         h2 { "Properties" }
         table.props {

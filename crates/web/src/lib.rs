@@ -35,6 +35,7 @@ mod detection;
 mod error;
 mod feed;
 mod inbox;
+mod download;
 mod intel;
 pub mod kit;
 mod modules;
@@ -74,7 +75,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
         .route("/inbox", get(inbox::show))
         .route("/inbox.atom", get(feed::inbox))
         .route("/intel", get(intel::search))
+        .route("/intel/download", get(download::search))
         .route("/intel/{id}", get(intel::show))
+        .route("/intel/{id}/download", get(download::object))
         .route("/share", get(share::show).post(share::share).layer(DefaultBodyLimit::disable()))
         .route("/share/indicator", get(to("/share")).post(share::share_indicator).layer(DefaultBodyLimit::disable()))
         .route("/share/values", get(to("/share")).post(share::share_values).layer(DefaultBodyLimit::disable()))

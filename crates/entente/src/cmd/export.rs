@@ -93,44 +93,25 @@ pub fn run(args: &ExportArgs, config: &Config) -> anyhow::Result<ExitCode> {
 /// counted and left out.
 fn formatted(args: &ExportArgs, store: &dyn store::Store, release: Option<&Release>, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let query = store::Query { types: args.types.clone(), versions: store::Versions::LAST, ..Default::default() };
-    if args.format == ExportFormat::Csv {
-        writeln!(out, "{}", node::formats::CSV_HEADER)?;
+    let format = match args.format {
+        ExportFormat::Csv => node::formats::Format::Csv,
+        ExportFormat::Iocs => node::formats::Format::Iocs,
+        ExportFormat::Suricata => node::formats::Format::Suricata,
+        ExportFormat::Sigma => node::formats::Format::Sigma,
+        ExportFormat::Stix => unreachable!("written as a bundle"),
+    };
+    let mut f = node::formats::Formatter::new(format, args.sid);
+    if let Some(header) = f.header() {
+        writeln!(out, "{header}")?;
     }
-    let (mut sid, mut written, mut left_out) = (args.sid, 0u64, 0u64);
-    let mut seen = std::collections::HashSet::new();
-    let mut first_rule = true;
     released(store, query, release, &mut |record| {
         let Ok(o) = serde_json::from_slice::<serde_json::Value>(&record.json) else { return Ok(()) };
-        let lines: Vec<String> = match args.format {
-            ExportFormat::Csv => vec![node::formats::csv_row(&o)],
-            ExportFormat::Iocs => node::formats::values(&o).into_iter().filter(|v| seen.insert(v.clone())).collect(),
-            ExportFormat::Suricata | ExportFormat::Sigma if o.get("type").and_then(serde_json::Value::as_str) != Some("indicator") => Vec::new(),
-            ExportFormat::Suricata => node::formats::suricata(&o, &mut sid).unwrap_or_else(|_| {
-                left_out += 1;
-                Vec::new()
-            }),
-            ExportFormat::Sigma => node::formats::sigma(&o)
-                .map(|docs| {
-                    docs.into_iter()
-                        .map(|d| {
-                            let sep = if first_rule { "" } else { "---\n" };
-                            first_rule = false;
-                            format!("{sep}{}", d.trim_end())
-                        })
-                        .collect()
-                })
-                .unwrap_or_else(|_| {
-                    left_out += 1;
-                    Vec::new()
-                }),
-            ExportFormat::Stix => unreachable!("written as a bundle"),
-        };
-        for line in lines {
+        for line in f.lines(&o) {
             writeln!(out, "{line}").map_err(|e| e.to_string())?;
-            written += 1;
         }
         Ok(())
     })?;
+    let (written, left_out) = (f.written, f.left_out);
     out.flush()?;
     eprintln!("{written} written{}", if left_out > 0 { format!("; {left_out} indicators left out: no {} rule says their pattern (only a list of equalities on values it has a keyword for)", args.format.to_possible_value().map_or_else(String::new, |v| v.get_name().to_owned())) } else { String::new() });
     Ok(ExitCode::SUCCESS)

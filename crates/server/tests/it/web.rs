@@ -448,6 +448,33 @@ async fn linked_knowledge_follows_the_release_policy(backend: Backend) {
     let log = std::fs::read_to_string(node._dir.path().join("release.log")).unwrap();
     assert!(log.lines().any(|l| l.contains("\"web\"") && l.contains(&glacier) && l.contains(&node.b)), "{log}");
     assert!(!log.lines().any(|l| l.contains(&secret) && l.contains(&node.b) && l.contains("\"release\"")), "{log}");
+    // Downloads: the report with the contents B may see, as a bundle; the
+    // search's results in an analyst's format; all attachments.
+    let r = client().get(format!("{}/intel/{report}/download?format=stix", node.url)).header(reqwest::header::COOKIE, &b.cookie).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()[reqwest::header::CONTENT_DISPOSITION].to_str().unwrap().starts_with("attachment; filename="), "{:?}", r.headers());
+    assert!(r.headers()[reqwest::header::CONTENT_TYPE].to_str().unwrap().starts_with("application/stix+json"));
+    let bundle: serde_json::Value = r.json().await.unwrap();
+    let mut ids: Vec<&str> = bundle["objects"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    ids.sort();
+    let mut want = vec![indicator.as_str(), glacier.as_str(), report.as_str()];
+    want.sort();
+    assert_eq!(ids, want, "the report and what B may see of its contents, never the secret");
+    let get = |path: String| {
+        let cookie = b.cookie.clone();
+        async move { client().get(path).header(reqwest::header::COOKIE, cookie).send().await.unwrap().text().await.unwrap() }
+    };
+    let csv = get(format!("{}/intel/download?type=indicator,malware&format=csv", node.url)).await;
+    assert!(csv.starts_with("id,type,name,value,pattern,tlp,labels") && csv.contains(&glacier) && csv.contains(&indicator) && !csv.contains(&secret), "{csv}");
+    let iocs = get(format!("{}/intel/download?type=indicator&format=iocs", node.url)).await;
+    assert_eq!(iocs, "203.0.113.77\n");
+    let rules = get(format!("{}/intel/download?q=203.0.113.77&format=suricata", node.url)).await;
+    assert!(rules.starts_with("alert ip $HOME_NET any -> 203.0.113.77 any") && rules.contains("sid:9100000;"), "a bare value's search too: {rules}");
+    let bad = client().get(format!("{}/intel/download?format=pdf", node.url)).header(reqwest::header::COOKIE, &b.cookie).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    let c_csv = client().get(format!("{}/intel/{report}/download?format=csv", node.url)).header(reqwest::header::COOKIE, &sign_in(&node, &node.liaison[2]).await.cookie).send().await.unwrap();
+    assert_eq!(c_csv.status(), 404, "C may not see the report");
+    assert!(b.get(&format!("/intel/{report}")).await.2.contains(&format!("href=\"/intel/{report}/download?format=csv\"")));
     // C sees the secret malware, and nothing that links to it.
     let c = sign_in(&node, &node.liaison[2]).await;
     let page = c.get(&format!("/intel/{secret}")).await.2;
