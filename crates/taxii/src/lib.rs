@@ -23,3 +23,7 @@ pub const DATE_ADDED_LAST: &str = "X-TAXII-Date-Added-Last";
 
 #[cfg(test)]
 mod tests;
+
+/// The name of the node's one API root: its collections are at
+/// `/taxii2/{API_ROOT}/collections/{id}/`.
+pub const API_ROOT: &str = "root";

@@ -213,6 +213,7 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, fault: Option<Notice
             dt { "Permitted actions" } dd { @if t.handling.permitted_actions.is_empty() { "none" } @else { (t.handling.permitted_actions.iter().map(|x| x.name()).collect::<Vec<_>>().join(", ")) } }
             dt { "Retention" } dd { @if let Some(d) = t.handling.retention_days { (d) " days" } @else { "not limited" } }
             dt { "Valid" } dd { (validity(a)) }
+            dt { "TAXII collection" } dd { code { "/taxii2/" (taxii::API_ROOT) "/collections/" (node::release::collection_of_agreement(&a.id)) "/" } " (what is shared under it, for a TAXII 2.1 client with an API token)" }
             dt { "Current version" } dd { (a.version) }
         }
         h2 { "Ratification of the current version" }

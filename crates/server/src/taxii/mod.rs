@@ -32,8 +32,8 @@ use crate::auth::Caller;
 use crate::release::{Reader, Through, EVERYTHING};
 use crate::AppState;
 
-/// The one API root's name.
-pub const API_ROOT: &str = "root";
+/// The one API root's name (`taxii::API_ROOT`).
+pub use ::taxii::API_ROOT;
 
 /// TAXII settings of a node.
 #[derive(Debug, Clone)]

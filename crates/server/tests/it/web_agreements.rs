@@ -98,6 +98,13 @@ async fn propose_and_ratify_through_the_pages(backend: Backend) {
         assert!(shown.contains(part), "{part}: {shown}");
     }
     assert!(a.get("/agreements").await.2.contains(&format!("href=\"{page}\"")), "in A's list");
+    // The agreement's TAXII collection is named on its page, and answers there.
+    let uuid = id.trim_start_matches("x-entente-agreement--");
+    let collection = format!("/taxii2/root/collections/{uuid}/");
+    assert!(shown.contains(&format!("<code>{collection}</code>")), "{shown}");
+    let r = reqwest::Client::new().get(format!("{}{collection}", node.url)).bearer_auth(&node.liaison[0]).header(reqwest::header::ACCEPT, "application/taxii+json;version=2.1").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["id"], uuid);
 
     // A ratifies: B has not yet.
     let r = press(&a, &id, "ratify", &[]).await;
