@@ -35,6 +35,7 @@ pub mod scorecard;
 pub mod share;
 mod service;
 pub mod write;
+pub mod warninglists;
 
 pub use caller::Caller;
 pub use service::Node;

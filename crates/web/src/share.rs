@@ -127,6 +127,8 @@ struct ValuesDraft {
     tlp: String,
     agreements: Vec<String>,
     confirmed: bool,
+    /// Share values on a warning list too.
+    include_listed: bool,
 }
 
 impl ValuesDraft {
@@ -137,6 +139,7 @@ impl ValuesDraft {
             tlp: fields.get("tlp").to_owned(),
             agreements: fields.all("agreement"),
             confirmed: fields.get("confirm") == "1",
+            include_listed: fields.get("include_listed") == "1",
         }
     }
 }
@@ -244,6 +247,10 @@ fn share_page(signed: &Signed, choices: &[Choice], v: &View) -> Markup {
                 textarea #values name="values" rows="8" spellcheck="false" placeholder="198.51.100.7\nevil[.]example" { (v.values.text) }
                 label for="values-report" { "Report title (optional)" }
                 input #values-report name="report" value=(v.values.report);
+                div.check {
+                    input type="checkbox" id="values-include-listed" name="include_listed" value="1" checked[v.values.include_listed];
+                    label for="values-include-listed" { "Share listed values too (values the node's MISP warning lists name benign are left out otherwise)" }
+                }
                 (tlp_choice("values", &v.values.tlp))
                 (agreement_boxes("values", choices, &v.values.agreements))
                 @if let Some(m) = &v.values_error { p.error role="alert" { (m) } }
@@ -322,7 +329,8 @@ fn lines(sent: &[&RawValue], results: Vec<Shared>) -> Vec<Line> {
 fn results_page(signed: &Signed, lines: &[Line]) -> Markup {
     let count = |s: &str| lines.iter().filter(|l| l.status == s).count();
     let body = html! {
-        p.lead { (count("stored")) " stored, " (count("unchanged")) " already stored, " (count("refused")) " refused." }
+        p.lead { (count("stored")) " stored, " (count("unchanged")) " already stored, " (count("refused")) " refused."
+            @if count("left out") > 0 { " " (count("left out")) " left out: on a warning list." } }
         table.results {
             thead { tr { th scope="col" { "#" } th scope="col" { "Type" } th scope="col" { "Object" } th scope="col" { "Result" } } }
             tbody {
@@ -491,7 +499,19 @@ pub(super) async fn share_values(State(state): State<Site>, signed: Signed, req:
     let Some(tlp) = model::tlp::Tlp::parse(&draft.tlp) else {
         return Err(again(draft, StatusCode::UNPROCESSABLE_ENTITY, Some("TLP: choose the marking the values carry.".to_owned()), Vec::new()));
     };
-    let found = extract::extract(&draft.text);
+    let mut found = extract::extract(&draft.text);
+    // Values the node's MISP warning lists name benign (public resolvers,
+    // private ranges, top domains) are left out unless asked for.
+    let dir = state.keys.data_dir().to_owned();
+    let lists = crate::blocking(move || node::warninglists::of(&dir).map_err(store::Error::Internal)).await.map_err(IntoResponse::into_response)?;
+    if let Some(w) = &lists {
+        w.mark(&mut found);
+    }
+    let (listed, found): (Vec<extract::Candidate>, Vec<extract::Candidate>) = found.into_iter().partition(|c| c.warning.is_some() && !draft.include_listed);
+    if found.is_empty() && !listed.is_empty() {
+        let m = format!("Every value found is on a warning list ({}): tick “share listed values too” to share them anyway.", listed.iter().map(|c| format!("{} — {}", c.value, c.warning.as_deref().unwrap_or_default())).collect::<Vec<_>>().join("; "));
+        return Err(again(draft, StatusCode::UNPROCESSABLE_ENTITY, Some(m), Vec::new()));
+    }
     if found.is_empty() {
         let m = "No value found in that: paste IP addresses, domains, URLs, e-mail addresses, hashes, CVE or ATT&CK ids.".to_owned();
         return Err(again(draft, StatusCode::UNPROCESSABLE_ENTITY, Some(m), Vec::new()));
@@ -527,6 +547,7 @@ pub(super) async fn share_values(State(state): State<Site>, signed: Signed, req:
                 Shared::Object { id, status, message, .. } => Line { kind, name, id, status, message },
             }
         })
+        .chain(listed.iter().map(|c| Line { kind: c.kind.name().to_owned(), name: c.value.clone(), id: String::new(), status: "left out", message: Some(format!("on the warning list “{}”", c.warning.as_deref().unwrap_or_default())) }))
         .collect();
     Ok(page(results_page(&signed, &lines)))
 }

@@ -5,10 +5,6 @@
 //! caller to review and share with `POST /api/v1/objects`. It stores and
 //! releases nothing, so any role may ask.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
-
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -16,10 +12,6 @@ use serde_json::json;
 
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
-
-/// The largest warning list loaded (the two top-million lists are left out:
-/// about a hundred megabytes each in memory).
-const MAX_LIST_ENTRIES: usize = 200_000;
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,23 +36,6 @@ struct ReportRequest {
     tlp: Option<String>,
 }
 
-/// The warning lists of a data directory, loaded once per process (a
-/// node's lists change when its operator installs new ones: restart).
-fn lists_of(dir: PathBuf) -> Result<Option<Arc<extract::WarningLists>>, ApiError> {
-    type Loaded = Mutex<HashMap<PathBuf, Arc<extract::WarningLists>>>;
-    static LOADED: OnceLock<Loaded> = OnceLock::new();
-    if !dir.is_dir() {
-        return Ok(None);
-    }
-    let loaded = LOADED.get_or_init(Default::default);
-    if let Some(w) = loaded.lock().unwrap_or_else(|p| p.into_inner()).get(&dir) {
-        return Ok(Some(w.clone()));
-    }
-    let w = Arc::new(extract::WarningLists::load(&dir, MAX_LIST_ENTRIES).map_err(|e| ApiError::internal(format!("the node's warning lists: {e}")))?);
-    loaded.lock().unwrap_or_else(|p| p.into_inner()).insert(dir, w.clone());
-    Ok(Some(w))
-}
-
 pub(super) async fn extract(State(state): State<AppState>, Extension(_caller): Extension<Caller>, Json(body): Json<ExtractRequest>) -> Result<Response, ApiError> {
     let tlp = match body.report.as_ref().and_then(|r| r.tlp.as_deref()) {
         None => model::tlp::Tlp::Amber,
@@ -69,11 +44,11 @@ pub(super) async fn extract(State(state): State<AppState>, Extension(_caller): E
     if body.report.as_ref().is_some_and(|r| r.title.trim().is_empty()) {
         return Err(invalid("`report.title`: a report needs a title".into()));
     }
-    let dir = state.keys.data_dir().join("warninglists");
+    let dir = state.keys.data_dir().to_owned();
     tokio::task::spawn_blocking(move || {
         let text = if body.html { extract::html_text(&body.text) } else { body.text };
         let mut candidates = extract::extract(&text);
-        let lists = lists_of(dir)?;
+        let lists = ::node::warninglists::of(&dir).map_err(ApiError::internal)?;
         if let Some(w) = &lists {
             w.mark(&mut candidates);
         }

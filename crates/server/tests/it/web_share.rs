@@ -383,6 +383,18 @@ async fn a_pasted_list_of_values_is_shared_as_indicators(backend: Backend) {
     assert!(html.contains("would be stored as your partner's own and reach no partner") && html.contains("id=\"values-confirm\""), "{html}");
     let (_, mine) = call(&node, &node.token_a, "GET", "objects?type=indicator", None).await;
     assert!(!mine.to_string().contains("203.0.113.250"), "not stored before confirming");
+    // Values on the node's warning lists are left out, said so; all of
+    // them listed is refused; asked for, they are shared.
+    let lists = node.data_dir().join("warninglists/resolvers");
+    std::fs::create_dir_all(&lists).unwrap();
+    std::fs::write(lists.join("list.json"), json!({"name": "Public resolvers", "type": "cidr", "list": ["8.8.8.8/32"], "matching_attributes": ["ip-dst"]}).to_string()).unwrap();
+    let html = a.post("/share/values", &[("csrf", token.as_str()), ("values", "8.8.8.8 203.0.113.5"), ("tlp", "green"), ("agreement", ab.as_str())]).await.text().await.unwrap();
+    assert!(html.contains("1 stored, 0 already stored, 0 refused. 1 left out: on a warning list.") && html.contains("on the warning list “Public resolvers”"), "{html}");
+    let r = a.post("/share/values", &[("csrf", token.as_str()), ("values", "8.8.8.8"), ("tlp", "green"), ("agreement", ab.as_str())]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("8.8.8.8 — Public resolvers"));
+    let html = a.post("/share/values", &[("csrf", token.as_str()), ("values", "8.8.8.8"), ("tlp", "green"), ("agreement", ab.as_str()), ("include_listed", "1")]).await.text().await.unwrap();
+    assert!(html.contains("1 stored"), "{html}");
 }
 
 async fn workbench_checks_and_matches(backend: Backend) {
