@@ -3,7 +3,9 @@
 //! (`node::scorecard`, docs/assessment.md), evidence read through the
 //! caller's release gate and logged on the channel `api`. An agreement the
 //! caller's partner is no party to answers 404, like one that does not
-//! exist; a malformed `window` or `at` answers 400 naming it.
+//! exist; a malformed `window`, `at` or `evidence` answers 400 naming it.
+//! Each figure lists the first `evidence` ids it counted (default 100) and
+//! `evidence_total`; the page's drill-down lists them all.
 
 use std::collections::HashMap;
 
@@ -18,14 +20,37 @@ use crate::modules::{node_of, Error};
 use crate::{ApiError, AppState};
 
 /// The scorecard as JSON: the agreement, the viewer, `at` as a timestamp,
-/// and the scorecard's own fields (`scorecard::Scorecard`).
-pub fn to_json(agreement: &str, viewer: &str, card: &scorecard::Scorecard) -> Value {
+/// and the scorecard's own fields (`scorecard::Scorecard`); every figure's
+/// `evidence` cut to its first `evidence` ids (all with `None`), with
+/// `evidence_total` saying how many it counted.
+pub fn to_json(agreement: &str, viewer: &str, card: &scorecard::Scorecard, evidence: Option<usize>) -> Value {
     let mut v = serde_json::to_value(card).unwrap_or_else(|_| json!({}));
     v["agreement"] = json!(agreement);
     v["viewer"] = json!(viewer);
     v["at"] = json!(model::Timestamp::from_micros(card.at).to_string());
+    for group in ["parties", "pairs"] {
+        for row in v[group].as_array_mut().into_iter().flatten() {
+            for figure in row["figures"].as_array_mut().into_iter().flatten() {
+                if let Some(ids) = figure["evidence"].as_array_mut() {
+                    let total = ids.len();
+                    if let Some(most) = evidence {
+                        ids.truncate(most);
+                    }
+                    figure["evidence_total"] = json!(total);
+                }
+            }
+        }
+    }
     v
 }
+
+/// How many evidence ids a figure lists over REST unless asked otherwise
+/// (`evidence=`, at most [`MOST_EVIDENCE`]): a year of evidence lists
+/// tens of thousands of ids, megabytes a figure.
+pub const DEFAULT_EVIDENCE: usize = 100;
+
+/// The most evidence ids a figure lists over REST.
+pub const MOST_EVIDENCE: usize = 10_000;
 
 /// The handler.
 pub(crate) async fn show(
@@ -39,10 +64,14 @@ pub(crate) async fn show(
         Error::Module(partnership::Error::Invalid { property, reason, .. }) => ApiError::client(StatusCode::BAD_REQUEST, "bad query", format!("`{property}` {reason}")),
         other => ApiError::from(other),
     })?;
+    let evidence = match params.get("evidence") {
+        None => DEFAULT_EVIDENCE,
+        Some(n) => n.parse::<usize>().ok().filter(|n| *n <= MOST_EVIDENCE).ok_or_else(|| ApiError::client(StatusCode::BAD_REQUEST, "bad query", format!("`evidence` must be a number of ids from 0 to {MOST_EVIDENCE}")))?,
+    };
     let (me, node, modules) = (caller.partner.clone(), node_of(&state), state.modules.clone());
     let card = tokio::task::spawn_blocking(move || {
         let card = ::node::scorecard::scorecard(&node, &modules, &me, &agreement, &ask, "api")?;
-        Ok::<_, Error>(to_json(agreement.as_str(), me.as_str(), &card))
+        Ok::<_, Error>(to_json(agreement.as_str(), me.as_str(), &card, Some(evidence)))
     })
     .await
     .map_err(|e| ApiError::internal(format!("scorecard task failed: {e}")))?

@@ -33,6 +33,6 @@ pub fn run(args: &ScorecardArgs, config: &Config) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let card = node::scorecard::scorecard(&node, &modules, &me, &agreement, &ask, "cli")?;
-    println!("{}", serde_json::to_string_pretty(&server::scorecard::to_json(agreement.as_str(), me.as_str(), &card))?);
+    println!("{}", serde_json::to_string_pretty(&server::scorecard::to_json(agreement.as_str(), me.as_str(), &card, None))?);
     Ok(ExitCode::SUCCESS)
 }

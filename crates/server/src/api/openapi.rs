@@ -175,7 +175,7 @@ pub fn spec() -> Value {
                 "post": op("Take one of the module's actions: the caller's partner authors the one record it makes (analyst or above)", "modules", &[("id", "path", "the agreement id"), ("module", "path", "the module's name"), ("action", "path", "the action's name")], Some("the action's input, a JSON object"), "201")
             },
             "/api/v1/agreements/{id}/scorecard": {
-                "get": op("The partnership scorecard as the caller's partner sees it (docs/assessment.md): indicators per party and per directed pair over the window, each with its n, a 95 % Wilson interval and the ids of the evidence counted (none a number when its n is too small or its source is absent), the weighted geometric composite and beta-reputation trust; from what the caller may see, recorded in the release log; 404 unless the caller's partner is a party", "modules", &[("id", "path", "the agreement id"), ("window", "query", "the window in days, 1 to 3650 (default 90)"), ("at", "query", "the time the scorecard is for, a timestamp (default now)")], None, "200")
+                "get": op("The partnership scorecard as the caller's partner sees it (docs/assessment.md): indicators per party and per directed pair over the window, each with its n, a 95 % Wilson interval and the ids of the evidence counted (none a number when its n is too small or its source is absent), the weighted geometric composite and beta-reputation trust; from what the caller may see, recorded in the release log; 404 unless the caller's partner is a party", "modules", &[("id", "path", "the agreement id"), ("window", "query", "the window in days, 1 to 3650 (default 90)"), ("at", "query", "the time the scorecard is for, a timestamp (default now)"), ("evidence", "query", "how many evidence ids each figure lists, 0 to 10000 (default 100); `evidence_total` says how many it counted")], None, "200")
             },
             "/api/v1/peers": {
                 "get": op("Nodes this node pulls from: URL, partner, own CA or public roots (node admin; credentials are never served)", "federation", &[], None, "200")
@@ -462,7 +462,7 @@ fn scorecard_schema() -> Value {
         "indicator": indicator,
         "status": { "type": "string", "enum": ["measured", "too-few", "absent"] },
         "value": unit, "n": { "type": "integer", "minimum": 0 }, "k": { "type": "number" }, "interval": interval,
-        "note": nullable_string(), "evidence": strings()
+        "note": nullable_string(), "evidence": strings(), "evidence_total": { "type": "integer", "minimum": 0 }
     }));
     let composite = record(json!({ "value": unit, "interval": interval, "over": { "type": "array", "items": indicator } }));
     let figures = json!({ "type": "array", "items": figure });

@@ -64,6 +64,16 @@ async fn the_scorecard_page_and_its_drill_down(backend: Backend) {
     let pair = v["pairs"].as_array().unwrap().iter().find(|p| p["from"] == node.a.as_str() && p["to"] == node.b.as_str()).unwrap();
     let reciprocity = pair["figures"].as_array().unwrap().iter().find(|f| f["indicator"] == "reciprocity").unwrap();
     assert_eq!((reciprocity["n"].as_u64(), reciprocity["value"].as_f64()), (Some(5), Some(0.0)), "{reciprocity}");
+    assert_eq!((reciprocity["evidence"].as_array().map(Vec::len), reciprocity["evidence_total"].as_u64()), (Some(5), Some(5)), "{reciprocity}");
+    // The ids a figure lists are bounded (`evidence=`), their total kept.
+    let (s, v) = call(&node, &node.token_b, "GET", &format!("agreements/{id}/scorecard?window=3650&evidence=2"), None).await;
+    assert_eq!(s, 200, "{v}");
+    let pair = v["pairs"].as_array().unwrap().iter().find(|p| p["from"] == node.a.as_str() && p["to"] == node.b.as_str()).unwrap();
+    let reciprocity = pair["figures"].as_array().unwrap().iter().find(|f| f["indicator"] == "reciprocity").unwrap();
+    assert_eq!((reciprocity["evidence"].as_array().map(Vec::len), reciprocity["evidence_total"].as_u64(), reciprocity["n"].as_u64()), (Some(2), Some(5), Some(5)), "{reciprocity}");
+    let (s, v) = call(&node, &node.token_b, "GET", &format!("agreements/{id}/scorecard?evidence=all"), None).await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v.to_string().contains("evidence"), "{v}");
 
     // C is no party: the 404 page, and 404 over REST.
     let c = sign_in(&node, &node.liaison[2]).await;
