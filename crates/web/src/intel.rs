@@ -318,7 +318,7 @@ pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(m
             button type="submit" { "Search" }
         }
         p.hint { "For a TAXII 2.1 client (with an API token): everything released to your partner is the collection "
-            code { "/taxii2/" (taxii::API_ROOT) "/collections/" (node::release::EVERYTHING) "/" } "; each agreement's is on its page." }
+            code { "/taxii2/" (taxii::API_ROOT) "/collections/" (node::release::EVERYTHING) "/" } "; each agreement's is on its page. The attack patterns you may see, by tactic: " a href="/intel/attack" { "the ATT&CK matrix" } "." }
         @if let Some((kind, _)) = &inferred {
             p.hint { "“" (typed) "” looks like a value of type " code { (kind) } ": these are the objects carrying it. "
                 a href={ "/intel?q=" (enc(&typed)) "&text=1" } { "Search it as text instead" } }

@@ -30,6 +30,7 @@
 //! [`session::Signed::check_csrf`] on every POST.
 
 mod agreements;
+mod attack;
 mod dashboard;
 mod detection;
 mod error;
@@ -75,6 +76,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
         .route("/inbox", get(inbox::show))
         .route("/inbox.atom", get(feed::inbox))
         .route("/intel", get(intel::search))
+        .route("/intel/attack", get(attack::show))
         .route("/intel/download", get(download::search))
         .route("/intel/{id}", get(intel::show))
         .route("/intel/{id}/download", get(download::object))

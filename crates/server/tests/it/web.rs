@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{call, ratified_agreement, start, Backend, Node};
 
-crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, error_pages_keep_the_navigation, linked_knowledge_follows_the_release_policy, the_dashboard_says_what_needs_attention);
+crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, error_pages_keep_the_navigation, linked_knowledge_follows_the_release_policy, the_dashboard_says_what_needs_attention, the_attack_matrix_follows_the_release_policy);
 
 /// The payloads every string of the hostile object carries.
 pub(crate) const PAYLOADS: [&str; 4] = ["<script>alert(1)</script>", "\" onerror=\"alert(1)", "javascript:alert(1)", "<svg onload=alert(1)>"];
@@ -535,6 +535,40 @@ async fn the_dashboard_says_what_needs_attention(backend: Backend) {
     assert!(on_a.contains("Sightings of your objects") && on_a.contains("/intel/sighting--5e2f5a3e-2c4d-4e8f-9a0b-1c2d3e4f5a6b") && on_a.contains("<td>Borealis</td>"), "{on_a}");
     assert!(!attention(&c.get("/").await.2).contains("sighting--5e2f5a3e"), "not C's");
     assert!(!attention(&b.get("/").await.2).contains("Sightings of your objects"), "B's own sighting is not news to B");
+}
+
+/// The ATT&CK matrix: the attack patterns the reader may see in columns by
+/// tactic in the matrix's order, each with how many relationships it may
+/// see name it; a pattern shared with another partner only is not there.
+async fn the_attack_matrix_follows_the_release_policy(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let ab = ratified_agreement(&node, "A–B", &[0, 1], &["attack-pattern", "intrusion-set", "relationship"]).await;
+    let ac = ratified_agreement(&node, "A–C", &[0, 2], &["attack-pattern"]).await;
+    let pattern = |n: u32, name: &str, technique: &str, tactic: &str| json!({
+        "type": "attack-pattern", "spec_version": "2.1", "id": format!("attack-pattern--2c2d3e4f-0000-4000-8000-{n:012}"), "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": node.a,
+        "name": name, "external_references": [{ "source_name": "mitre-attack", "external_id": technique }],
+        "kill_chain_phases": [{ "kill_chain_name": "mitre-attack", "phase_name": tactic }]
+    });
+    let set = json!({ "type": "intrusion-set", "spec_version": "2.1", "id": "intrusion-set--2c2d3e4f-0000-4000-8000-000000000009", "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": node.a, "name": "Glacier Bear" });
+    let uses = json!({ "type": "relationship", "spec_version": "2.1", "id": "relationship--2c2d3e4f-0000-4000-8000-000000000008", "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": node.a,
+        "relationship_type": "uses", "source_ref": set["id"], "target_ref": "attack-pattern--2c2d3e4f-0000-4000-8000-000000000002" });
+    let shared = json!({ "objects": [pattern(1, "Command <b>interpreter</b>", "T1059", "execution"), pattern(2, "Phishing", "T1566", "initial-access"), set, uses], "agreements": [ab] });
+    let (s, v) = call(&node, &node.liaison[0], "POST", "objects", Some(shared)).await;
+    assert!(v["results"].as_array().unwrap().iter().all(|r| r["status"] == "stored"), "{s} {v}");
+    let (s, v) = call(&node, &node.liaison[0], "POST", "objects", Some(json!({ "objects": [pattern(3, "SecretTechnique", "T1003", "credential-access")], "agreements": [ac] }))).await;
+    assert_eq!(v["results"][0]["status"], "stored", "{s} {v}");
+
+    let b = sign_in(&node, &node.liaison[1]).await;
+    let (s, _, html) = b.get("/intel/attack").await;
+    assert_eq!(s, 200, "{html}");
+    let (initial, execution) = (html.find("<h2>initial-access").expect("the initial-access column"), html.find("<h2>execution").expect("the execution column"));
+    assert!(initial < execution, "the matrix's order: {html}");
+    assert!(html.contains("<code>T1566</code> Phishing</a> <span class=\"count\">1</span>"), "used once: {html}");
+    assert!(html.contains("<code>T1059</code> Command &lt;b&gt;interpreter&lt;/b&gt;</a>"), "escaped: {html}");
+    assert!(!html.contains("SecretTechnique") && !html.contains("credential-access"), "{html}");
+    let c = sign_in(&node, &node.liaison[2]).await;
+    let html = c.get("/intel/attack").await.2;
+    assert!(html.contains("SecretTechnique") && !html.contains("Phishing"), "{html}");
 }
 
 /// The "Counted at" of a dashboard.
