@@ -857,3 +857,38 @@ pub fn read_body(body: &[u8], feed: &mut Feed, ready: &mut Vec<Ready>, sight: &m
 pub fn may_sight(caller: &crate::Caller) -> bool {
     caller.can(store::Role::Analyst)
 }
+
+/// A false positive `partner` reports on an object it received (`target`,
+/// its latest visible version): an opinion `disagree` naming it, with the
+/// analyst's explanation, for the object's author alone (`recipient_refs`),
+/// with its TLP markings, shared under `agreement` (the one the object
+/// came by), as a sighting is (docs/detection.md). The scorecard counts it
+/// against the author's accuracy (docs/assessment.md). Returns its id.
+pub fn report_false_positive(store: &dyn Store, partner: &StixId, target: &Record, agreement: &str, explanation: &str) -> Result<String, String> {
+    let author = author_of(target).ok_or("the object names no author to tell")?.to_owned();
+    if author == partner.as_str() {
+        return Err("your partner authored it: revoke or correct it instead".into());
+    }
+    let explanation = explanation.trim();
+    if explanation.is_empty() || explanation.chars().count() > 4_000 {
+        return Err("explanation: say why it is a false positive (at most 4,000 characters)".into());
+    }
+    let markings: Vec<String> = serde_json::from_slice::<IndicatorFields>(&target.json)
+        .map(|f| f.object_marking_refs.into_iter().filter(|m| model::tlp::MARKINGS.iter().any(|t| t.id == m)).collect())
+        .unwrap_or_default();
+    let now = Timestamp::now().to_string();
+    let mut o = json!({
+        "type": "opinion", "spec_version": "2.1", "id": format!("opinion--{}", uuid::Uuid::new_v4()),
+        "created": now, "modified": now, "created_by_ref": partner.as_str(),
+        "opinion": "disagree", "explanation": format!("False positive: {explanation}"), "object_refs": [target.id],
+        "labels": ["false-positive"],
+        "extensions": { policy::ext::RELEASE_EXT: { "extension_type": "property-extension", "recipient_refs": [author] } },
+    });
+    if !markings.is_empty() {
+        o["object_marking_refs"] = json!(markings);
+    }
+    let object = model::Object::from_value(o).map_err(|e| e.to_string())?;
+    let options = PutOptions { shares: vec![agreement.to_owned()], posted_by: Some(partner.to_string()), only_author: true, ..PutOptions::default() };
+    store.put(std::slice::from_ref(&object), &options).map_err(|e| e.to_string())?;
+    Ok(object.id().to_string())
+}

@@ -638,6 +638,11 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
     .await?;
     let facts = facts_of(&state, &reader, &signed, &versions, &id).await?;
     let links = links_of(&state, &reader, &id, &object).await?;
+    // Another partner's object the caller's partner came by under an
+    // agreement: an analyst may tell its author it is a false positive.
+    let report_fp = node::detect::may_sight(&signed.caller)
+        && detect::author_of(&latest).is_some_and(|a| a != signed.caller.partner.as_str())
+        && crate::feedback::came_by(&latest, &index, &signed.caller.partner).is_some();
     let name = name_of(&object);
     let title = if name.is_empty() { latest.id.clone() } else { name };
     let markings: Vec<&str> = object.get("object_marking_refs").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
@@ -672,6 +677,17 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
             tbody {
                 @if let Value::Object(map) = &object {
                     @for (k, v) in map { tr { th scope="row" { (k) } td { (value(k, v, &links)) } } }
+                }
+            }
+        }
+        @if report_fp {
+            details.feedback {
+                summary { "Report a false positive" }
+                form.stack method="post" action={ "/intel/" (latest.id) "/false-positive" } {
+                    (crate::kit::form::csrf_field(&signed))
+                    label for="fp-explanation" { "Why it is a false positive (sent to its author alone)" }
+                    textarea #fp-explanation name="explanation" rows="3" required {}
+                    button type="submit" { "Report" }
                 }
             }
         }

@@ -34,6 +34,7 @@ mod attack;
 mod dashboard;
 mod detection;
 mod error;
+mod feedback;
 mod feed;
 mod inbox;
 mod download;
@@ -80,6 +81,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
         .route("/intel/download", get(download::search))
         .route("/intel/{id}", get(intel::show))
         .route("/intel/{id}/download", get(download::object))
+        .route("/intel/{id}/false-positive", post(feedback::false_positive))
         .route("/share", get(share::show).post(share::share).layer(DefaultBodyLimit::disable()))
         .route("/share/indicator", get(to("/share")).post(share::share_indicator).layer(DefaultBodyLimit::disable()))
         .route("/share/values", get(to("/share")).post(share::share_values).layer(DefaultBodyLimit::disable()))

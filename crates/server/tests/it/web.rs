@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{call, ratified_agreement, start, Backend, Node};
 
-crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, error_pages_keep_the_navigation, linked_knowledge_follows_the_release_policy, the_dashboard_says_what_needs_attention, the_attack_matrix_follows_the_release_policy);
+crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, error_pages_keep_the_navigation, linked_knowledge_follows_the_release_policy, the_dashboard_says_what_needs_attention, the_attack_matrix_follows_the_release_policy, a_false_positive_reaches_the_author_alone);
 
 /// The payloads every string of the hostile object carries.
 pub(crate) const PAYLOADS: [&str; 4] = ["<script>alert(1)</script>", "\" onerror=\"alert(1)", "javascript:alert(1)", "<svg onload=alert(1)>"];
@@ -569,6 +569,50 @@ async fn the_attack_matrix_follows_the_release_policy(backend: Backend) {
     let c = sign_in(&node, &node.liaison[2]).await;
     let html = c.get("/intel/attack").await.2;
     assert!(html.contains("SecretTechnique") && !html.contains("Phishing"), "{html}");
+}
+
+/// B reports a false positive on A's indicator from its page: an opinion
+/// for A alone, under the agreement the indicator came by — on A's page of
+/// the indicator, not on C's (a party to the same agreement); no form on a
+/// partner's own object; the explanation is required.
+async fn a_false_positive_reaches_the_author_alone(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let abc = ratified_agreement(&node, "A–B–C", &[0, 1, 2], &["indicator", "opinion"]).await;
+    let id = "indicator--6e1f5a3e-2c4d-4e8f-9a0b-1c2d3e4f5a6b";
+    let indicator = json!({
+        "type": "indicator", "spec_version": "2.1", "id": id, "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+        "created_by_ref": node.a, "name": "resolver", "pattern": "[ipv4-addr:value = '198.51.100.53']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"
+    });
+    let (s, v) = call(&node, &node.liaison[0], "POST", "objects", Some(json!({ "objects": [indicator], "agreements": [abc] }))).await;
+    assert_eq!(v["results"][0]["status"], "stored", "{s} {v}");
+    let page = format!("/intel/{id}");
+    let a = sign_in(&node, &node.liaison[0]).await;
+    assert!(!a.get(&page).await.2.contains("Report a false positive"), "not on its own object");
+    let b = sign_in(&node, &node.liaison[1]).await;
+    let shown = b.get(&page).await.2;
+    assert!(shown.contains("Report a false positive"), "{shown}");
+    let token = csrf_of(&shown);
+    let r = b.post(&format!("{page}/false-positive"), &[("csrf", &token), ("explanation", "")]).await;
+    assert_eq!(r.status(), 422, "an explanation is needed");
+    let r = b.post(&format!("{page}/false-positive"), &[("csrf", &token), ("explanation", "our <b>resolver</b>")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()[LOCATION].to_str().unwrap().to_owned();
+    let opinion = to.trim_start_matches("/intel/").to_owned();
+    assert!(opinion.starts_with("opinion--"), "{to}");
+    let (s, v) = call(&node, &node.liaison[0], "GET", &format!("objects/{opinion}"), None).await;
+    assert_eq!(s, 200, "A receives it: {v}");
+    assert_eq!((v["opinion"].as_str(), v["created_by_ref"].as_str(), v["labels"][0].as_str()), (Some("disagree"), Some(node.b.as_str()), Some("false-positive")), "{v}");
+    assert_eq!(call(&node, &node.liaison[2], "GET", &format!("objects/{opinion}"), None).await.0, 404, "C, a party too, does not");
+    let on_a = a.get(&page).await.2;
+    let mentions = &on_a[on_a.find("In reports and notes").unwrap()..];
+    assert!(mentions.contains(&format!("opinion: <a href=\"/intel/{opinion}\">False positive: our &lt;b&gt;resolver&lt;/b&gt;</a>")), "on A's page of it: {mentions}");
+    let c = sign_in(&node, &node.liaison[2]).await;
+    assert!(!c.get(&page).await.2.contains(&opinion), "not on C's");
+    // A viewer may not report.
+    let viewer = sign_in(&node, &node.viewer_a).await;
+    let vt = csrf_of(&viewer.get("/").await.2);
+    let r = viewer.post(&format!("{page}/false-positive"), &[("csrf", &vt), ("explanation", "x")]).await;
+    assert_eq!(r.status(), 403);
 }
 
 /// The "Counted at" of a dashboard.
