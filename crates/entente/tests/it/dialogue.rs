@@ -158,14 +158,14 @@ fn dialogue_records_reach_exactly_their_parties_and_minutes_are_agreed_across_no
 }
 
 /// A signed-in session on a node's pages, over HTTP as a browser has it.
-struct Pages {
+pub(crate) struct Pages {
     base: String,
     cookie: String,
     http: reqwest::blocking::Client,
 }
 
 /// The value of the first `name="{name}" value="…"` after `from` in `html`.
-fn field_value(html: &str, from: &str, name: &str) -> String {
+pub(crate) fn field_value(html: &str, from: &str, name: &str) -> String {
     let at = html.find(from).unwrap_or_else(|| panic!("no {from} in {html}"));
     let key = format!("name=\"{name}\" value=\"");
     let start = html[at..].find(&key).unwrap_or_else(|| panic!("no {name} after {from}: {html}")) + at + key.len();
@@ -181,7 +181,7 @@ fn cookie(r: &reqwest::blocking::Response, name: &str) -> String {
 
 impl Pages {
     /// Signs in to `node`'s pages with a new liaison token of its own partner.
-    fn sign_in(node: &Node) -> Pages {
+    pub(crate) fn sign_in(node: &Node) -> Pages {
         let token = node.token_for(&node.id, "liaison");
         let http = reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let base = format!("http://127.0.0.1:{}", node.port);
@@ -194,9 +194,22 @@ impl Pages {
         Pages { base, cookie, http }
     }
 
-    fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) fn get(&self, path: &str) -> (u16, String) {
         let r = self.http.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().unwrap();
         (r.status().as_u16(), r.text().unwrap())
+    }
+
+    /// Posts `fields` to `path` with the CSRF token of the page at `page`:
+    /// the status and where it sends the browser.
+    pub(crate) fn post(&self, page: &str, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let (s, html) = self.get(page);
+        assert_eq!(s, 200, "{html}");
+        let csrf = field_value(&html, "<form", "csrf");
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        let r = self.http.post(format!("{}{path}", self.base)).header("cookie", &self.cookie).form(&all).send().unwrap();
+        let to = r.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_owned();
+        (r.status().as_u16(), to)
     }
 
     /// Posts a form of the page at `page` (its CSRF token added) to `page/actions/{action}`; it must go back to the page (303).

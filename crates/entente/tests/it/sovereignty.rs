@@ -246,7 +246,8 @@ fn three_nodes(borealis_on_postgres: bool) {
 /// A sighting reaches the indicator's author across nodes, and no one else:
 /// Aurelia sights Borealis's indicator, received under A–B, on Aurelia's
 /// node; after a round Borealis's node holds the sighting and Caledonia's
-/// (which pulls from both, under A–C and B–C) does not.
+/// (which pulls from both, under A–C and B–C) does not. The same for the
+/// false positive Aurelia's analyst then reports from the indicator's page.
 #[test]
 fn a_sighting_of_a_received_indicator_reaches_its_author_alone() {
     let root = tempfile::tempdir().unwrap();
@@ -259,7 +260,7 @@ fn a_sighting_of_a_received_indicator_reaches_its_author_alone() {
     let (a_id, b_id, c_id) = (nodes[0].id.clone(), nodes[1].id.clone(), nodes[2].id.clone());
     let intel = |title: &str, parties: &[&str]| {
         let mut t = terms(title, parties, "parties-only", "amber");
-        t["scope"]["object_types"] = json!(["indicator", "sighting"]);
+        t["scope"]["object_types"] = json!(["indicator", "sighting", "opinion"]);
         t
     };
     let ab = propose(b, "Borealis", &intel("AB", &[&a_id, &b_id]));
@@ -319,6 +320,23 @@ fn a_sighting_of_a_received_indicator_reaches_its_author_alone() {
     assert!(ok(b, &["export"]).contains(&sighting), "the sighting did not reach the indicator's author");
     assert!(!ok(c, &["export"]).contains(&sighting), "the sighting reached Caledonia");
     println!("sighting: reached the author's node in one round, not the third party's");
+
+    // Aurelia's analyst finds it a false positive and says so from the
+    // indicator's page on Aurelia's node: the opinion reaches Borealis's
+    // node, not Caledonia's.
+    let pages = crate::dialogue::Pages::sign_in(&nodes[0]);
+    let page = format!("/intel/{ind}");
+    assert!(pages.get(&page).1.contains("Report a false positive"));
+    let (status, to) = pages.post(&page, &format!("{page}/false-positive"), &[("explanation", "a sinkhole since January")]);
+    assert_eq!(status, 303, "{to}");
+    let opinion = to.trim_start_matches("/intel/").to_owned();
+    assert!(opinion.starts_with("opinion--"), "{to}");
+    sync(b);
+    sync(c);
+    let on_b = ok(b, &["export"]);
+    assert!(on_b.contains(&opinion) && on_b.contains("False positive: a sinkhole since January"), "the false positive did not reach the indicator's author");
+    assert!(!ok(c, &["export"]).contains(&opinion), "the false positive reached Caledonia");
+    println!("false positive: reached the author's node in one round, not the third party's");
 }
 
 /// Intelligence a partner holds from a source that is not a partner (a
