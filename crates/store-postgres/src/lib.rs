@@ -163,33 +163,23 @@ fn index_sighting_refs(tx: &mut postgres::Transaction<'_>) -> Result<()> {
 /// Keys every stored partnership record by the records it names.
 fn index_record_refs(tx: &mut postgres::Transaction<'_>) -> Result<()> {
     let kinds: Vec<String> = store::record_types().map(str::to_owned).collect();
-    let mut keys: Vec<Vec<u8>> = Vec::new();
-    let mut objects: Vec<i64> = Vec::new();
-    for row in tx.query("SELECT date_added, json FROM objects WHERE type = ANY($1)", &[&kinds]).map_err(pg_err)? {
-        let json: Vec<u8> = row.get(1);
-        for key in store::ObservableKey::references_of_stored(&json) {
-            keys.push(key.0.to_vec());
-            objects.push(row.get(0));
-        }
-    }
-    tx.execute(
-        "INSERT INTO observables (key, object) SELECT k, o FROM UNNEST($1::bytea[], $2::bigint[]) AS u(k, o) ON CONFLICT DO NOTHING",
-        &[&keys, &objects],
-    )
-    .map_err(pg_err)?;
-    tracing::info!(keys = keys.len(), "indexed stored partnership records by what they name");
-    Ok(())
+    index_stored(tx, &kinds, store::ObservableKey::references_of_stored, "partnership records by what they name")
 }
 
 /// Keys every stored relationship, report, grouping, note and opinion by
 /// the objects it links.
 fn index_link_refs(tx: &mut postgres::Transaction<'_>) -> Result<()> {
     let types: Vec<String> = store::LINK_TYPES.iter().map(|t| (*t).to_owned()).collect();
+    index_stored(tx, &types, store::ObservableKey::links_of_stored, "relationships, reports and notes by what they link")
+}
+
+/// Adds the index keys `keys_of` gives each stored version of `types`.
+fn index_stored(tx: &mut postgres::Transaction<'_>, types: &[String], keys_of: fn(&[u8]) -> Vec<store::ObservableKey>, what: &str) -> Result<()> {
     let mut keys: Vec<Vec<u8>> = Vec::new();
     let mut objects: Vec<i64> = Vec::new();
     for row in tx.query("SELECT date_added, json FROM objects WHERE type = ANY($1)", &[&types]).map_err(pg_err)? {
         let json: Vec<u8> = row.get(1);
-        for key in store::ObservableKey::links_of_stored(&json) {
+        for key in keys_of(&json) {
             keys.push(key.0.to_vec());
             objects.push(row.get(0));
         }
@@ -199,7 +189,7 @@ fn index_link_refs(tx: &mut postgres::Transaction<'_>) -> Result<()> {
         &[&keys, &objects],
     )
     .map_err(pg_err)?;
-    tracing::info!(keys = keys.len(), "indexed stored relationships, reports and notes by what they link");
+    tracing::info!(keys = keys.len(), "indexed stored {what}");
     Ok(())
 }
 

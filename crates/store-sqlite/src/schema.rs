@@ -89,36 +89,25 @@ fn index_sighting_refs(conn: &Connection) -> Result<()> {
 /// Keys every stored partnership record by the records it names.
 fn index_record_refs(conn: &Connection) -> Result<()> {
     let kinds: Vec<&str> = store::record_types().collect();
-    let marks = vec!["?"; kinds.len()].join(",");
-    let keyed: Vec<(Vec<u8>, i64)> = {
-        let mut stmt = conn.prepare(&format!("SELECT date_added, json FROM objects WHERE type IN ({marks})")).map_err(sql_err)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(&kinds), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))).map_err(sql_err)?;
-        let mut keyed = Vec::new();
-        for row in rows {
-            let (object, json) = row.map_err(sql_err)?;
-            keyed.extend(store::ObservableKey::references_of_stored(&json).into_iter().map(|k| (k.0.to_vec(), object)));
-        }
-        keyed
-    };
-    let mut insert = conn.prepare("INSERT OR IGNORE INTO observables (key, object) VALUES (?, ?)").map_err(sql_err)?;
-    for (key, object) in &keyed {
-        insert.execute(rusqlite::params![key, object]).map_err(sql_err)?;
-    }
-    tracing::info!(keys = keyed.len(), "indexed stored partnership records by what they name");
-    Ok(())
+    index_stored(conn, &kinds, store::ObservableKey::references_of_stored, "partnership records by what they name")
 }
 
 /// Keys every stored relationship, report, grouping, note and opinion by
 /// the objects it links.
 fn index_link_refs(conn: &Connection) -> Result<()> {
-    let marks = vec!["?"; store::LINK_TYPES.len()].join(",");
+    index_stored(conn, store::LINK_TYPES, store::ObservableKey::links_of_stored, "relationships, reports and notes by what they link")
+}
+
+/// Adds the index keys `keys_of` gives each stored version of `types`.
+fn index_stored(conn: &Connection, types: &[&str], keys_of: fn(&[u8]) -> Vec<store::ObservableKey>, what: &str) -> Result<()> {
+    let marks = vec!["?"; types.len()].join(",");
     let keyed: Vec<(Vec<u8>, i64)> = {
         let mut stmt = conn.prepare(&format!("SELECT date_added, json FROM objects WHERE type IN ({marks})")).map_err(sql_err)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(store::LINK_TYPES), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))).map_err(sql_err)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(types), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))).map_err(sql_err)?;
         let mut keyed = Vec::new();
         for row in rows {
             let (object, json) = row.map_err(sql_err)?;
-            keyed.extend(store::ObservableKey::links_of_stored(&json).into_iter().map(|k| (k.0.to_vec(), object)));
+            keyed.extend(keys_of(&json).into_iter().map(|k| (k.0.to_vec(), object)));
         }
         keyed
     };
@@ -126,6 +115,6 @@ fn index_link_refs(conn: &Connection) -> Result<()> {
     for (key, object) in &keyed {
         insert.execute(rusqlite::params![key, object]).map_err(sql_err)?;
     }
-    tracing::info!(keys = keyed.len(), "indexed stored relationships, reports and notes by what they link");
+    tracing::info!(keys = keyed.len(), "indexed stored {what}");
     Ok(())
 }
