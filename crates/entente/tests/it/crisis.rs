@@ -10,7 +10,7 @@
 
 use serde_json::{json, Value};
 
-use crate::nodes::{federate, malware_terms, Node};
+use crate::nodes::{malware_terms, three_nations, Node};
 
 /// `node`'s partner takes `action` of the crisis module under `agreement`; the record's id.
 fn act(node: &Node, agreement: &str, action: &str, input: Value) -> String {
@@ -54,11 +54,7 @@ fn agree(a: &Node, others: &[&Node], terms: &Value) -> String {
 #[test]
 fn an_exercise_crisis_from_an_endorsed_playbook_runs_across_three_nodes_with_one_common_picture() {
     let root = tempfile::tempdir().unwrap();
-    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
-    for n in &mut nodes {
-        n.serve(0, &[]);
-    }
-    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let nodes = three_nations(root.path());
     let [a, b, c] = &nodes;
     let all = [a, b, c];
     // The trilateral agreement covers real and exercise data; the A–B one real data only.

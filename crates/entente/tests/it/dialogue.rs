@@ -10,7 +10,7 @@
 
 use serde_json::{json, Value};
 
-use crate::nodes::{federate, malware_terms, Node};
+use crate::nodes::{malware_terms, three_nations, Node};
 
 /// `node`'s partner takes `action` under `agreement`; the record made.
 fn act(node: &Node, agreement: &str, action: &str, input: Value) -> Value {
@@ -44,11 +44,7 @@ fn sync_all(nodes: &[&Node]) {
 #[test]
 fn dialogue_records_reach_exactly_their_parties_and_minutes_are_agreed_across_nodes() {
     let root = tempfile::tempdir().unwrap();
-    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
-    for n in &mut nodes {
-        n.serve(0, &[]);
-    }
-    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let nodes = three_nations(root.path());
     let [a, b, c] = &nodes;
     let all = [a, b, c];
 
@@ -227,11 +223,7 @@ impl Pages {
 #[test]
 fn minutes_approved_through_each_nodes_pages_are_agreed_on_both() {
     let root = tempfile::tempdir().unwrap();
-    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
-    for n in &mut nodes {
-        n.serve(0, &[]);
-    }
-    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let nodes = three_nations(root.path());
     let [a, b, c] = &nodes;
     std::fs::write(a.dir.join("terms.json"), malware_terms("A–B", &[a.id.as_str(), b.id.as_str()]).to_string()).unwrap();
     let agreement = a.ok(&["agreement", "propose", "--as", &a.id, "terms.json"]);

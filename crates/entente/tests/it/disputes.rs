@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 
-use crate::nodes::{federate, malware_terms, Node};
+use crate::nodes::{malware_terms, three_nations, Node};
 
 fn sync_all(nodes: &[&Node]) {
     std::thread::sleep(std::time::Duration::from_millis(1100));
@@ -29,11 +29,7 @@ fn dispute(node: &Node, agreement: &str) -> Value {
 #[test]
 fn a_dispute_raised_on_a_answered_on_b_mediated_by_c_settles_everywhere_and_c_gets_nothing_else() {
     let root = tempfile::tempdir().unwrap();
-    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
-    for n in &mut nodes {
-        n.serve(0, &[]);
-    }
-    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let nodes = three_nations(root.path());
     let [a, b, c] = &nodes;
     let all = [a, b, c];
     std::fs::write(a.dir.join("bi.json"), malware_terms("A–B", &[&a.id, &b.id]).to_string()).unwrap();

@@ -8,7 +8,7 @@
 
 use serde_json::{json, Value};
 
-use crate::nodes::{federate, Node};
+use crate::nodes::{three_nations, Node};
 
 fn sync_all(nodes: &[&Node]) {
     std::thread::sleep(std::time::Duration::from_millis(1100));
@@ -30,11 +30,7 @@ fn exercise(node: &Node, agreement: &str) -> Value {
 #[test]
 fn an_exercise_planned_on_a_endorsed_on_b_and_c_runs_and_reports_the_same_everywhere() {
     let root = tempfile::tempdir().unwrap();
-    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
-    for n in &mut nodes {
-        n.serve(0, &[]);
-    }
-    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let nodes = three_nations(root.path());
     let [a, b, c] = &nodes;
     let all = [a, b, c];
     let terms = json!({

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::nodes::{federate, malware_terms, Node};
+use crate::nodes::{malware_terms, three_nations, Node};
 
 /// One pull round from each of `node`'s peers (their servers reread
 /// agreements at least every second: records just stored count by then).
@@ -22,11 +22,7 @@ fn state(node: &Node, agreement: &str) -> Value {
 #[test]
 fn notes_reach_the_other_party_and_no_third_node() {
     let root = tempfile::tempdir().unwrap();
-    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
-    for n in &mut nodes {
-        n.serve(0, &[]);
-    }
-    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let nodes = three_nations(root.path());
     let [a, b, c] = &nodes;
     // An A–B agreement, ratified on each party's own node.
     std::fs::write(a.dir.join("terms.json"), malware_terms("A–B partnership", &[&a.id, &b.id]).to_string()).unwrap();

@@ -155,6 +155,17 @@ pub(crate) fn ok(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
+/// The three nations' nodes (Aurelia, Borealis, Caledonia) under `root`,
+/// serving and federated: what every three-node test starts from.
+pub(crate) fn three_nations(root: &Path) -> [Node; 3] {
+    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root, n));
+    for n in &mut nodes {
+        n.serve(0, &[]);
+    }
+    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    nodes
+}
+
 /// Nodes that each know every other's partner and pull from every other
 /// directly.
 pub(crate) fn federate(nodes: &[&Node]) {

@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 
-use crate::nodes::{federate, malware_terms, Node};
+use crate::nodes::{malware_terms, three_nations, Node};
 
 /// Every node pulls once from each of its peers (their servers reread
 /// agreements at least every second: records just stored count by then).
@@ -43,11 +43,7 @@ fn kpi(name: &str, baseline: f64, target: f64, reporter: &Node) -> Value {
 #[test]
 fn objectives_are_endorsed_on_each_partys_node_and_reach_no_third_party() {
     let root = tempfile::tempdir().unwrap();
-    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
-    for n in &mut nodes {
-        n.serve(0, &[]);
-    }
-    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let nodes = three_nations(root.path());
     let [a, b, c] = &nodes;
     let all = [a, b, c];
 

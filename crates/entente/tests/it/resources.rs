@@ -8,7 +8,7 @@
 
 use serde_json::{json, Value};
 
-use crate::nodes::{federate, malware_terms, Node};
+use crate::nodes::{malware_terms, three_nations, Node};
 
 /// Every node pulls once from each of its peers (their servers reread
 /// agreements at least every second: records just stored count by then).
@@ -54,11 +54,7 @@ fn commit(receiver: &Node, resource: &str, quantity: f64, currency: Option<&str>
 #[test]
 fn pledges_deliveries_and_confirmations_on_three_nodes_give_the_same_balances_and_a_bilateral_ledger_stays_bilateral() {
     let root = tempfile::tempdir().unwrap();
-    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
-    for n in &mut nodes {
-        n.serve(0, &[]);
-    }
-    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let nodes = three_nations(root.path());
     let [a, b, c] = &nodes;
     let all = [a, b, c];
     std::fs::write(a.dir.join("tri.json"), malware_terms("A–B–C", &[&a.id, &b.id, &c.id]).to_string()).unwrap();

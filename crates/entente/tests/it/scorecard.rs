@@ -9,7 +9,7 @@
 
 use serde_json::{json, Value};
 
-use crate::nodes::{federate, object, Node, AMBER, RED};
+use crate::nodes::{object, three_nations, AMBER, Node, RED};
 
 /// `node` pulls once from each of its peers (their servers reread
 /// agreements at least every second).
@@ -64,11 +64,7 @@ fn trust(card: &Value, from: &str, to: &str) -> Value {
 #[test]
 fn two_parties_nodes_compute_the_same_figures_and_count_nothing_the_viewer_may_not_see() {
     let root = tempfile::tempdir().unwrap();
-    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
-    for n in &mut nodes {
-        n.serve(0, &[]);
-    }
-    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let nodes = three_nations(root.path());
     let [a, b, c] = &nodes;
     std::fs::write(a.dir.join("ab.json"), terms(&[&a.id, &b.id]).to_string()).unwrap();
     let ab = a.ok(&["agreement", "propose", "--as", &a.id, "ab.json"]);

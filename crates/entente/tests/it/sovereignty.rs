@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::nodes::{federate, object, ok, Node, AMBER, RED};
+use crate::nodes::{federate, object, ok, three_nations, AMBER, Node, RED};
 
 /// One sync round on a node, with every peer; the reports by peer id. A
 /// node's server rereads agreements at least every second
@@ -251,11 +251,7 @@ fn three_nodes(borealis_on_postgres: bool) {
 #[test]
 fn a_sighting_of_a_received_indicator_reaches_its_author_alone() {
     let root = tempfile::tempdir().unwrap();
-    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
-    for n in &mut nodes {
-        n.serve(0, &[]);
-    }
-    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let nodes = three_nations(root.path());
     let (a, b, c) = (&nodes[0].dir, &nodes[1].dir, &nodes[2].dir);
     let (a_id, b_id, c_id) = (nodes[0].id.clone(), nodes[1].id.clone(), nodes[2].id.clone());
     let intel = |title: &str, parties: &[&str]| {
@@ -348,11 +344,7 @@ fn a_sighting_of_a_received_indicator_reaches_its_author_alone() {
 #[test]
 fn sourced_intelligence_travels_with_its_source_and_its_holders_signature() {
     let root = tempfile::tempdir().unwrap();
-    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
-    for n in &mut nodes {
-        n.serve(0, &[]);
-    }
-    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let nodes = three_nations(root.path());
     let (a, b, c) = (&nodes[0].dir, &nodes[1].dir, &nodes[2].dir);
     let (a_id, b_id, c_id) = (nodes[0].id.clone(), nodes[1].id.clone(), nodes[2].id.clone());
     let intel = |title: &str, parties: &[&str]| {

@@ -9,7 +9,7 @@
 
 use serde_json::{json, Value};
 
-use crate::nodes::{federate, malware_terms, Node};
+use crate::nodes::{malware_terms, three_nations, Node};
 
 /// Every node pulls once from each of its peers (their servers reread
 /// agreements at least every second: records just stored count by then).
@@ -40,11 +40,7 @@ fn draft(title: &str, embargo: &str, cosigners: &[&Node]) -> Value {
 #[test]
 fn a_statement_approved_on_each_node_is_published_on_every_node_at_its_embargo_and_reaches_no_third_party() {
     let root = tempfile::tempdir().unwrap();
-    let mut nodes = ["Aurelia", "Borealis", "Caledonia"].map(|n| Node::init(root.path(), n));
-    for n in &mut nodes {
-        n.serve(0, &[]);
-    }
-    federate(&[&nodes[0], &nodes[1], &nodes[2]]);
+    let nodes = three_nations(root.path());
     let [a, b, c] = &nodes;
     let all = [a, b, c];
 
