@@ -142,6 +142,9 @@ fn two_parties_nodes_compute_the_same_figures_and_count_nothing_the_viewer_may_n
     assert_eq!((snaps[0]["id"].as_str(), snaps[0]["author"].as_str()), (record["id"].as_str(), Some(a.id.as_str())), "{state}");
     let shared = snaps[0]["pairs"].as_array().unwrap().iter().find(|p| p["from"] == a.id.as_str() && p["to"] == b.id.as_str()).unwrap();
     assert!((shared["figures"]["accuracy"].as_f64().unwrap() - 0.8).abs() < 1e-9, "{shared}");
+    // Caledonia, no party, pulls from both and never holds it.
+    sync(c);
+    assert!(!c.ok(&["export"]).contains(record["id"].as_str().unwrap()), "the snapshot reached Caledonia");
 
     // The REST endpoint: the same card for Aurelia; 400 naming a bad
     // window; 404 for Caledonia, no party, on its own node.
