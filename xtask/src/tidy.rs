@@ -21,16 +21,10 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     // The release log: std::fs and the model (which reads patterns with
     // `pattern`), nothing above it.
     ("entente-audit", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "entente-store", "entente-policy", "entente-taxii", "entente-server", "entente-node"]),
-    // The module kit and the modules: pure, like policy; no maud either
-    // (pages are the web layer's), no store (records reach them as values).
+    // The module kit: pure, like policy; no maud either (pages are the web
+    // layer's), no store (records reach them as values). The modules have
+    // the same rule, found by their manifest ([`MODULE`]).
     ("entente-partnership", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
-    ("entente-objectives", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
-    ("entente-dialogue", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
-    ("entente-statements", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
-    ("entente-disputes", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
-    ("entente-resources", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
-    ("entente-exercises", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
-    ("entente-crisis", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
     // The scorecard: pure formulas over an Evidence value (node gathers
     // it), and its snapshots' module, pure like the others.
     ("entente-scorecard", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server", "entente-node"]),
@@ -53,6 +47,14 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("entente-web", &["clap", "rusqlite", "postgres", "tokio-postgres", "entente-server", "entente-federation"]),
     ("entente-server", &["clap"]),
 ];
+
+/// What a partnership module may not depend on, even through other crates:
+/// the kit's rule. A module is a crate whose manifest says
+/// `[package.metadata.entente] layer = "module"`; it may depend on another
+/// module only when it lists it in `uses = ["entente-..."]` there, so a new
+/// module needs no line in this file.
+const MODULE: &[&str] =
+    &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server", "entente-node", "entente-federation", "entente-web"];
 
 /// (crate, forbidden direct dependencies): what a crate must reach only
 /// through the layer that owns it (SQL through `store-*`, HTTP through `server`).
@@ -189,10 +191,9 @@ pub(crate) fn check_graph(meta: &Value, problems: &mut Vec<String>) {
             }
         }
     }
-    for (krate, forbidden) in FORBIDDEN {
-        let Some((start, _)) = names.iter().find(|(_, n)| *n == krate) else { continue };
+    let reach = |start: &str| {
         let mut seen = BTreeSet::new();
-        let mut stack = vec![*start];
+        let mut stack = vec![start];
         while let Some(id) = stack.pop() {
             for dep in edges.get(id).into_iter().flatten() {
                 if seen.insert(*dep) {
@@ -200,10 +201,37 @@ pub(crate) fn check_graph(meta: &Value, problems: &mut Vec<String>) {
                 }
             }
         }
-        for dep in seen {
+        seen
+    };
+    for (krate, forbidden) in FORBIDDEN {
+        let Some((start, _)) = names.iter().find(|(_, n)| *n == krate) else { continue };
+        for dep in reach(start) {
             let name = names.get(dep).copied().unwrap_or_default();
             if forbidden.contains(&name) {
                 problems.push(format!("{krate} must not depend on {name} (ARCHITECTURE.md, Invariants)"));
+            }
+        }
+    }
+    // The partnership modules, by their manifests: the kit's rule, and other
+    // modules only where declared.
+    let modules: BTreeMap<&str, (&str, Vec<&str>)> = meta["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["metadata"]["entente"]["layer"].as_str() == Some("module"))
+        .filter_map(|p| {
+            let uses = p["metadata"]["entente"]["uses"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            Some((p["id"].as_str()?, (p["name"].as_str()?, uses)))
+        })
+        .collect();
+    for (id, (krate, uses)) in &modules {
+        for dep in reach(id) {
+            let name = names.get(dep).copied().unwrap_or_default();
+            if MODULE.contains(&name) {
+                problems.push(format!("{krate} must not depend on {name}: a partnership module is pure (ARCHITECTURE.md, Invariants)"));
+            }
+            if modules.contains_key(dep) && !uses.contains(&name) {
+                problems.push(format!("{krate} depends on the module {name} without declaring it in [package.metadata.entente] uses (docs/modules.md)"));
             }
         }
     }

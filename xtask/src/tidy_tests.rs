@@ -91,3 +91,30 @@ fn only_the_pages_render_html_and_they_never_reach_the_server() {
     check_graph(&graph("entente-web", "entente-server", "entente-node", None), &mut p);
     assert_eq!(p, vec!["entente-web must not depend on entente-server (ARCHITECTURE.md, Invariants)"]);
 }
+
+/// A module crate `a` (by its manifest) depending on `b`, which depends on `c`.
+fn module_graph(uses: &[&str], b: &str, b_is_module: bool, c: &str) -> serde_json::Value {
+    let mut g = graph("entente-one", b, c, None);
+    g["packages"][0]["metadata"] = json!({ "entente": { "layer": "module", "uses": uses } });
+    if b_is_module {
+        g["packages"][1]["metadata"] = json!({ "entente": { "layer": "module" } });
+    }
+    g
+}
+
+#[test]
+fn a_module_is_known_by_its_manifest_and_uses_other_modules_only_where_declared() {
+    let mut p = Vec::new();
+    check_graph(&module_graph(&[], "some-helper", false, "tokio"), &mut p);
+    assert_eq!(p, vec!["entente-one must not depend on tokio: a partnership module is pure (ARCHITECTURE.md, Invariants)"]);
+    let mut p = Vec::new();
+    check_graph(&module_graph(&[], "entente-two", true, "serde"), &mut p);
+    assert_eq!(p, vec!["entente-one depends on the module entente-two without declaring it in [package.metadata.entente] uses (docs/modules.md)"]);
+    let mut p = Vec::new();
+    check_graph(&module_graph(&["entente-two"], "entente-two", true, "serde"), &mut p);
+    assert!(p.is_empty(), "{p:?}");
+    // A crate without the manifest line is not held to the module rule.
+    let mut p = Vec::new();
+    check_graph(&graph("entente-one", "some-helper", "tokio", None), &mut p);
+    assert!(p.is_empty(), "{p:?}");
+}

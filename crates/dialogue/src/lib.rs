@@ -51,6 +51,13 @@ impl Module for Dialogue {
         types::KINDS
     }
 
+    /// Channels and their messages go to the channel's members alone, when
+    /// it names them (`audience_refs`).
+    fn kind(&self, name: &'static str) -> policy::kinds::Kind {
+        let narrows = name == types::CHANNEL || name == types::MESSAGE;
+        policy::kinds::module(name, narrows.then_some("audience_refs"))
+    }
+
     fn actions(&self) -> &'static [Action] {
         actions::ACTIONS
     }

@@ -81,12 +81,13 @@ pub fn act(action: &str, input: &Map<String, Value>, records: &Records, ctx: &Co
         "escalate" => {
             only(input, &["dispute"])?;
             let dispute = open(input, records, ctx)?;
+            let ladder = crate::types::terms_or_default(ctx.agreement).ladder;
             let stage = rules::ladder(dispute, records, ctx).current;
-            if stage + 1 >= crate::STAGES.len() {
-                return Err(Error::input("dispute", format!("{} is at arbitration, the last stage", dispute.id)));
+            if stage + 1 >= ladder.len() {
+                return Err(Error::input("dispute", format!("{} is at {}, the last stage of the agreement's ladder", dispute.id, ladder[stage].0)));
             }
             let mut props = of_dispute(dispute);
-            props.insert("stage".into(), Value::from(crate::STAGES[stage].0));
+            props.insert("stage".into(), Value::from(ladder[stage].0));
             Ok(Draft::new(ESCALATION, props))
         }
         other => Err(Error::NotFound(format!("disputes has no action `{other}`"))),

@@ -41,6 +41,31 @@ impl Module for Disputes {
         KINDS
     }
 
+    fn terms(&self) -> &'static [&'static str] {
+        &[types::TERMS]
+    }
+
+    fn check_terms(&self, agreement: &policy::Agreement) -> Result<(), Error> {
+        types::terms(agreement).map(drop).map_err(|(property, why)| Error::invalid(&agreement.id, property, why))
+    }
+
+    /// Every record of a dispute also goes to the mediators it names
+    /// (`mediator_refs`, never a party); storing any of them may change a
+    /// remedy's hold on release, so the node rebuilds its index.
+    fn kind(&self, name: &'static str) -> policy::kinds::Kind {
+        policy::kinds::module(name, None).naming(&["mediator_refs"]).holding()
+    }
+
+    /// The remedies of the agreement's dispute terms, as they apply to its
+    /// disputes ([`rules::holds`]).
+    fn holds(&self, records: &Records, agreement: &policy::Agreement) -> Vec<policy::Hold> {
+        rules::holds(records, agreement)
+            .into_iter()
+            .filter(|h| h.effect == types::Effect::SuspendSharing)
+            .map(|h| policy::Hold { agreement: agreement.id.clone(), cause: h.dispute, from: h.from, until: h.until })
+            .collect()
+    }
+
     fn actions(&self) -> &'static [Action] {
         actions::ACTIONS
     }

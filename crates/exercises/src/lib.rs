@@ -67,6 +67,13 @@ impl Module for Exercises {
         KINDS
     }
 
+    /// Every record goes to the exercise's parties alone (`audience_refs`);
+    /// a released inject and its responses to control, the targets and the
+    /// observers.
+    fn kind(&self, name: &'static str) -> policy::kinds::Kind {
+        policy::kinds::module(name, Some("audience_refs"))
+    }
+
     fn actions(&self) -> &'static [Action] {
         actions::ACTIONS
     }

@@ -106,7 +106,7 @@ impl Page<'_> {
                     report.refuse(peer, &id, why);
                     continue;
                 }
-                book_changed |= policy::kinds::feeds_index(o.object_type());
+                book_changed |= policy::kinds::rebuilds_index(o.object_type());
                 let batch = batches.entry(None).or_default();
                 batch.0.push(o);
                 batch.1.push(signature);

@@ -239,9 +239,13 @@ const TERMS: &[&str] = &["title", "purpose", "party_refs", "scope", "tlp_ceiling
 
 /// Builds and stores a version of an agreement authored by `author`: a new
 /// agreement when `id` is `None`, else an amendment (a new version) of it.
-pub fn propose(store: &dyn Store, author: &StixId, id: Option<&StixId>, terms: &Map<String, Value>) -> Result<Agreement, Error> {
-    if let Some(bad) = terms.keys().find(|k| !TERMS.contains(&k.as_str())) {
-        let why = format!("is not an agreement term ({})", TERMS.join(", "));
+///
+/// The terms are Entente's own and those the node's `modules` read
+/// (`partnership::Module::terms`), each module checking its own.
+pub fn propose(store: &dyn Store, author: &StixId, id: Option<&StixId>, terms: &Map<String, Value>, modules: &[std::sync::Arc<dyn partnership::Module>]) -> Result<Agreement, Error> {
+    let known: Vec<&str> = TERMS.iter().copied().chain(modules.iter().flat_map(|m| m.terms().iter().copied())).collect();
+    if let Some(bad) = terms.keys().find(|k| !known.contains(&k.as_str())) {
+        let why = format!("is not an agreement term ({})", known.join(", "));
         return Err(Error::Invalid(Refusal { message: format!("property `{bad}` {why}"), property: Some(bad.clone()), why }));
     }
     let now = millis(&Timestamp::now());
@@ -281,6 +285,12 @@ pub fn propose(store: &dyn Store, author: &StixId, id: Option<&StixId>, terms: &
         return Err(Error::Invalid(Refusal::of("party_refs", "the proposer must be one of the parties")));
     }
     crate::scorecard::check_terms(&agreement).map_err(|(property, why)| Error::Invalid(Refusal::of(property, why)))?;
+    for module in modules {
+        module.check_terms(&agreement).map_err(|e| match e {
+            partnership::Error::Invalid { property, reason, .. } => Error::Invalid(Refusal::of(property, reason)),
+            other => Error::Invalid(Refusal::new(other.to_string())),
+        })?;
+    }
     put_own(store, object, author)?;
     Ok(agreement)
 }

@@ -21,6 +21,23 @@ use crate::release::{Agreements, Reader, Through};
 /// The modules a node runs, shared by every request.
 pub type Modules = Arc<[Arc<dyn Module>]>;
 
+/// The modules a node runs, their record kinds registered with the release
+/// decision ([`partnership::declare`]) before any of their records is read.
+///
+/// # Panics
+/// When two modules declare one record type differently: a build that
+/// cannot decide who receives a record must not start.
+pub fn build(modules: impl IntoIterator<Item = Arc<dyn Module>>) -> Modules {
+    let modules: Vec<Arc<dyn Module>> = modules.into_iter().collect();
+    for module in &modules {
+        if let Err(e) = partnership::declare(module.as_ref()) {
+            panic!("{e}");
+        }
+    }
+    crate::release::hold_with(&modules);
+    modules.into()
+}
+
 /// The module called `name` among `modules`.
 pub fn find(modules: &Modules, name: &str) -> Result<Arc<dyn Module>, Error> {
     modules.iter().find(|m| m.name() == name).cloned().ok_or_else(|| Error::NotFound(format!("no module `{name}`")))

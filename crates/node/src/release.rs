@@ -15,6 +15,12 @@
 //! the same database, or by a command line): they take effect within that
 //! time.
 //!
+//! A partnership module may hold release under an agreement (a dispute's
+//! remedy: [`partnership::Module::holds`]): the holds are derived from its
+//! records when the index is built ([`holds_of`]) and put in it, so every
+//! decision reads them like a suspension; storing such a record rebuilds
+//! the index ([`policy::kinds::rebuilds_index`]).
+//!
 //! Beyond the policy's rules, a partner always sees the versions it
 //! submitted itself (what it imported from a feed, say, authored by
 //! someone else): it gave them to the node.
@@ -71,6 +77,49 @@ struct Cached {
 /// Per agreement, when its current period in force began (if it is in
 /// force), valid until the given point of time (if it can change).
 type SinceCache = Arc<Mutex<HashMap<String, (Option<i64>, Option<i64>)>>>;
+
+/// The modules whose records may hold release ([`hold_with`]).
+static HOLDERS: std::sync::RwLock<Vec<Arc<dyn partnership::Module>>> = std::sync::RwLock::new(Vec::new());
+
+/// Registers the modules among `modules` with kinds that may hold release
+/// ([`policy::kinds::Kind::may_hold`]): every index built afterwards in
+/// this process asks them ([`holds_of`]). Done when the node builds its
+/// modules (`crate::modules::build`).
+pub fn hold_with(modules: &[Arc<dyn partnership::Module>]) {
+    let mut holders = HOLDERS.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for m in modules {
+        let holds = m.kinds().iter().any(|k| m.kind(k).may_hold);
+        if holds && !holders.iter().any(|h| h.name() == m.name()) {
+            holders.push(m.clone());
+        }
+    }
+}
+
+/// The holds the registered modules derive from their records among
+/// `records` (every version of the watched types), per agreement the index
+/// knows, each with the date the newest of those records was stored.
+fn holds_of(records: &[Record], index: &AgreementIndex) -> Vec<(policy::Hold, i64)> {
+    let holders = HOLDERS.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    if holders.is_empty() {
+        return Vec::new();
+    }
+    let mut by_agreement: HashMap<(usize, String), (Vec<partnership::Record>, i64)> = HashMap::new();
+    for r in records {
+        let Some(h) = holders.iter().position(|m| m.kinds().contains(&r.object_type.as_str())) else { continue };
+        // Checked at the edge when stored: one that does not read is left out.
+        let Ok(record) = partnership::Record::from_stored(&r.json) else { continue };
+        let entry = by_agreement.entry((h, record.agreement.to_string())).or_default();
+        entry.1 = entry.1.max(r.date_added.0);
+        entry.0.push(record);
+    }
+    let mut holds = Vec::new();
+    for ((h, agreement), (records, seen)) in by_agreement {
+        let Some(a) = policy::AgreementId::parse(&agreement).ok().and_then(|id| index.agreement(&id).cloned()) else { continue };
+        let records = partnership::Records::new(records);
+        holds.extend(holders[h].holds(&records, &a).into_iter().filter(|hold| hold.agreement == a.id).map(|hold| (hold, seen)));
+    }
+    holds
+}
 
 /// Each agreement's records, with the dates they were stored, from every
 /// version of the policy records (`policy_query`): what
@@ -139,7 +188,7 @@ pub const INDEX_REBUILD: Duration = Duration::from_secs(60);
 
 fn policy_query(after: Option<store::DateAdded>) -> store::Query {
     store::Query {
-        types: policy::kinds::index_types().map(str::to_owned).collect(),
+        types: policy::kinds::watched_types().map(str::to_owned).collect(),
         versions: store::Versions::ALL,
         after: after.map(store::Cursor),
         ..store::Query::default()
@@ -189,13 +238,21 @@ impl Agreements {
             records.push(r);
             Ok(())
         })?;
-        let arrivals = Arc::new(arrivals_of(&records));
-        drop(records);
+        let mut arrivals = arrivals_of(&records);
         let book = crate::agreements::Book::load(store).map_err(|e| match e {
             crate::agreements::Error::Store(s) => s,
             other => store::Error::Internal(other.to_string()),
         })?;
-        let (index, keys) = (Arc::new(book.index().clone()), Arc::new(book.keys().clone()));
+        let holds = holds_of(&records, book.index());
+        drop(records);
+        for (hold, seen) in &holds {
+            // Until the node knew the hold ended: what it kept back is then re-offered.
+            let until = hold.until.as_ref().map(|u| u.micros().max(*seen));
+            arrivals.entry(hold.agreement.to_string()).or_default().holds.push((hold.from.micros(), until));
+        }
+        let arrivals = Arc::new(arrivals);
+        let index = Arc::new(book.index().clone().with_holds(holds.into_iter().map(|(h, _)| h)));
+        let keys = Arc::new(book.keys().clone());
         let now = Instant::now();
         let c = Cached { checked: now, built: now, newest, index, keys, arrivals, since: Arc::default() };
         let snapshot = c.snapshot();
@@ -676,7 +733,7 @@ pub fn authored_as(object: model::Object, partner: &str) -> Result<model::Object
 /// [`policy::kinds::feeds_index`]): the agreements' index must then be
 /// rebuilt. A module's records do not.
 pub fn changes_agreements(objects: &[model::Object]) -> bool {
-    objects.iter().any(|o| policy::kinds::feeds_index(o.object_type()))
+    objects.iter().any(|o| policy::kinds::rebuilds_index(o.object_type()))
 }
 
 /// After a batch was stored: a version that recalls its object (it revokes

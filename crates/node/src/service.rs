@@ -31,13 +31,15 @@ pub struct Node {
     pub keys: KeyDir,
     /// Limits on objects from partners.
     pub limits: model::Limits,
+    /// The partnership modules the node runs (the agreement terms they read).
+    pub modules: crate::modules::Modules,
 }
 
 impl Node {
     /// `author` proposes an agreement (`id` `None`) or a new version of its
     /// own (`id`), with `terms`. Blocking.
     pub fn propose(&self, author: &StixId, id: Option<&StixId>, terms: &Map<String, Value>) -> Result<Agreement, agreements::Error> {
-        let a = agreements::propose(&*self.store, author, id, terms)?;
+        let a = agreements::propose(&*self.store, author, id, terms, &self.modules)?;
         self.agreements.invalidate();
         Ok(a)
     }

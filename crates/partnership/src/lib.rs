@@ -94,6 +94,21 @@ pub struct Action {
     pub kind: &'static str,
 }
 
+/// Registers a module's record kinds with the release decision
+/// (`policy::kinds::register`): the node does it for every module it runs,
+/// when it builds them (`node::modules::build`).
+///
+/// # Errors
+/// A kind another module (or Entente) declares differently, or a type
+/// outside Entente's `x-entente-` namespace.
+pub fn declare(module: &dyn Module) -> Result<(), String> {
+    let kinds: Vec<policy::kinds::Kind> = module.kinds().iter().map(|name| module.kind(name)).collect();
+    if let Some(k) = kinds.iter().zip(module.kinds()).find(|(k, name)| k.name != **name) {
+        return Err(format!("module {}: kind({}) declares {}", module.name(), k.1, k.0.name));
+    }
+    policy::kinds::register(&kinds).map_err(|e| format!("module {}: {e}", module.name()))
+}
+
 /// A partnership module. Implementations are pure: no I/O, no clock of
 /// their own (the time is [`Context::now`]), no state but the records.
 pub trait Module: Send + Sync + 'static {
@@ -107,9 +122,44 @@ pub trait Module: Send + Sync + 'static {
     /// types are defined; the kit marks every record with it.
     fn extension(&self) -> &'static str;
 
-    /// The record kinds (STIX types) it defines, each declared in
-    /// `policy`'s table of kinds.
+    /// The record kinds (STIX types) it defines, each starting with
+    /// `x-entente-`; [`declare`] registers them with `policy::kinds`.
     fn kinds(&self) -> &'static [&'static str];
+
+    /// Who receives a record of one of its kinds, for the release decision:
+    /// by default every party of the agreement ([`policy::kinds::module`]);
+    /// a module overrides it for kinds that narrow their audience (a
+    /// channel's members) or name further recipients (a dispute's mediators).
+    fn kind(&self, name: &'static str) -> policy::kinds::Kind {
+        policy::kinds::module(name, None)
+    }
+
+    /// The agreement terms it reads (top-level properties of an agreement,
+    /// beyond Entente's own): a proposal may carry them, and
+    /// [`Module::check_terms`] checks them. None by default.
+    fn terms(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Checks its terms of a proposed agreement version: refused with the
+    /// property at fault (`dispute_terms.ladder[1].days`), so a malformed
+    /// term is never agreed. Well formed by default.
+    fn check_terms(&self, agreement: &policy::Agreement) -> Result<(), Error> {
+        let _ = agreement;
+        Ok(())
+    }
+
+    /// Holds its records put on release under `agreement` (a dispute's
+    /// remedy, as the agreement's terms agreed it): while one holds,
+    /// nothing is released under the agreement. `records` are its records
+    /// of the kinds marked [`policy::kinds::Kind::may_hold`] (and every other
+    /// kind of its) under that agreement, as the node holds them; the holds
+    /// must follow from them alone, so every node puts the same. None by
+    /// default.
+    fn holds(&self, records: &Records, agreement: &policy::Agreement) -> Vec<policy::Hold> {
+        let _ = (records, agreement);
+        Vec::new()
+    }
 
     /// The actions it offers.
     fn actions(&self) -> &'static [Action];

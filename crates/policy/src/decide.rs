@@ -76,6 +76,19 @@ impl AgreementIndex {
         AgreementIndex { entries }
     }
 
+    /// The index with these remedies' holds ([`crate::Hold`]): while one
+    /// holds, its agreement is not in force (state [`AgreementState::Held`])
+    /// and nothing is released under it; its partnership records still
+    /// flow. Holds for an agreement the index does not know are ignored.
+    pub fn with_holds(mut self, holds: impl IntoIterator<Item = crate::Hold>) -> AgreementIndex {
+        for hold in holds {
+            if let Some(t) = self.entries.get_mut(&hold.agreement) {
+                t.holds.push(hold);
+            }
+        }
+        self
+    }
+
     /// The latest version of an agreement.
     pub fn agreement(&self, id: &AgreementId) -> Option<&Agreement> {
         self.entries.get(id).and_then(|t| t.latest.as_ref())

@@ -22,9 +22,14 @@
 //! post, what rebuilds the agreements' index) and sync (what it reads from
 //! a peer's everything collection).
 //!
-//! A partnership module adds one line to [`KINDS`] per record type it
-//! defines. Tests add `x-entente-test-note` ([`TEST_NOTE`], feature
-//! `test-kinds`), a module-style record the leak tests cover.
+//! Entente's own kinds are [`BUILT_IN`]; a partnership module declares its
+//! kinds itself (`partnership::Module::kinds`, built with [`module`]) and
+//! the node [`register`]s them when it builds its modules, so adding a
+//! module edits nothing here. A record of an Entente type (the [`PREFIX`])
+//! that no kind declares gets the narrowest reading ([`undeclared`]): a
+//! forgotten registration can only withhold, never widen. Tests add
+//! `x-entente-test-note` ([`TEST_NOTE`], feature `test-kinds`), a
+//! module-style record the leak tests cover.
 
 use crate::ids::{AGREEMENT_TYPE, NOTICE_TYPE, RATIFICATION_TYPE};
 
@@ -63,6 +68,11 @@ pub struct Kind {
     /// What makes records of this kind on a node (a partner cannot post
     /// them through TAXII or the share API), for error messages.
     pub made_by: &'static str,
+    /// Whether its module derives holds on release from records of this
+    /// kind ([`crate::Hold`]: a dispute's remedy): storing one rebuilds the
+    /// agreements' index, as [`Kind::feeds_index`] does, without the
+    /// agreement's own records' reach.
+    pub may_hold: bool,
 }
 
 const BY_AGREEMENT_ACTIONS: &str =
@@ -76,6 +86,7 @@ pub const AGREEMENT: Kind = Kind {
     named: &[],
     audience: None,
     made_by: BY_AGREEMENT_ACTIONS,
+    may_hold: false,
 };
 
 /// A party's ratification of one agreement version.
@@ -86,6 +97,7 @@ pub const RATIFICATION: Kind = Kind {
     named: &[],
     audience: None,
     made_by: BY_AGREEMENT_ACTIONS,
+    may_hold: false,
 };
 
 /// A party's notice of suspension, resumption or withdrawal.
@@ -96,6 +108,7 @@ pub const NOTICE: Kind = Kind {
     named: &[],
     audience: None,
     made_by: BY_AGREEMENT_ACTIONS,
+    may_hold: false,
 };
 
 /// A module-style record for tests: a note belonging to an agreement, which
@@ -109,6 +122,7 @@ pub const TEST_NOTE: Kind = Kind {
     named: &["observer_refs"],
     audience: Some("audience_refs"),
     made_by: "tests",
+    may_hold: false,
 };
 
 /// A partnership module's record kind: belongs by the marker, does not
@@ -122,96 +136,116 @@ pub const fn module(name: &'static str, audience: Option<&'static str>) -> Kind 
         named: &[],
         audience,
         made_by: "the module's actions (/api/v1/agreements/{id}/modules/..., entente module act)",
+        may_hold: false,
     }
 }
 
-/// A disputes record's kind: a module kind that also names the dispute's
-/// mediators (`mediator_refs`) as recipients.
-pub const fn disputes(name: &'static str) -> Kind {
-    Kind { named: &["mediator_refs"], ..module(name, None) }
+impl Kind {
+    /// The same kind, also going to the identities listed in these
+    /// properties ([`Kind::named`]): a dispute's `mediator_refs`.
+    pub const fn naming(self, named: &'static [&'static str]) -> Kind {
+        Kind { named, ..self }
+    }
+
+    /// The same kind, its records read for holds on release
+    /// ([`Kind::may_hold`]).
+    pub const fn holding(self) -> Kind {
+        Kind { may_hold: true, ..self }
+    }
 }
 
-/// Every kind of partnership record: the registry.
-pub static KINDS: &[Kind] = &[
+/// The kinds Entente itself defines: the agreement, its ratifications and
+/// notices (and, in tests, [`TEST_NOTE`]). A module's kinds are declared by
+/// the module (`partnership::Module::kinds`) and [`register`]ed at start.
+pub static BUILT_IN: &[Kind] = &[
     AGREEMENT,
     RATIFICATION,
     NOTICE,
-    // dialogue (crates/dialogue): channels and their messages go to the
-    // channel's members only, when it names them.
-    module("x-entente-channel", Some("audience_refs")),
-    module("x-entente-message", Some("audience_refs")),
-    module("x-entente-meeting", None),
-    module("x-entente-minutes-approval", None),
-    module("x-entente-action-item", None),
-    module("x-entente-action-update", None),
-    // objectives (crates/objectives)
-    module("x-entente-objective", None),
-    module("x-entente-endorsement", None),
-    module("x-entente-progress-report", None),
-    // statements (crates/statements): to every party of the agreement.
-    module("x-entente-statement", None),
-    module("x-entente-statement-approval", None),
-    module("x-entente-statement-objection", None),
-    // disputes (crates/disputes): every record of a dispute also goes to
-    // the mediators it names (`mediator_refs`, never a party).
-    disputes("x-entente-dispute"),
-    disputes("x-entente-dispute-position"),
-    disputes("x-entente-dispute-proposal"),
-    disputes("x-entente-dispute-acceptance"),
-    disputes("x-entente-dispute-escalation"),
-    // resources (crates/resources): the ledger goes to every party of the agreement.
-    module("x-entente-resource-terms", None),
-    module("x-entente-resource-terms-acceptance", None),
-    module("x-entente-declared-figures", None),
-    module("x-entente-commitment", None),
-    module("x-entente-delivery", None),
-    module("x-entente-delivery-confirmation", None),
-    module("x-entente-ledger-correction", None),
-    module("x-entente-joint-project", None),
-    module("x-entente-capacity-request", None),
-    module("x-entente-capacity-offer", None),
-    module("x-entente-capacity-match", None),
-    // exercises (crates/exercises): every record goes to the exercise's
-    // parties alone; a released inject and its responses to control, the
-    // targets and the observers.
-    module("x-entente-exercise", Some("audience_refs")),
-    module("x-entente-exercise-endorsement", Some("audience_refs")),
-    module("x-entente-exercise-phase", Some("audience_refs")),
-    module("x-entente-exercise-inject", Some("audience_refs")),
-    module("x-entente-exercise-response", Some("audience_refs")),
-    module("x-entente-exercise-observation", Some("audience_refs")),
-    module("x-entente-exercise-lesson", Some("audience_refs")),
-    module("x-entente-exercise-remedial-action", Some("audience_refs")),
-    module("x-entente-exercise-remedial-update", Some("audience_refs")),
-    module("x-entente-exercise-lesson-validation", Some("audience_refs")),
-    // exchanges (crates/exercises, src/exchanges): placements and the
-    // training catalogue, to every party of the agreement.
-    module("x-entente-placement", None),
-    module("x-entente-placement-acceptance", None),
-    module("x-entente-placement-output", None),
-    module("x-entente-placement-feedback", None),
-    module("x-entente-course", None),
-    module("x-entente-seat-request", None),
-    module("x-entente-seat-confirmation", None),
-    // crisis (crates/crisis): to every party of the agreement.
-    module("x-entente-crisis-playbook", None),
-    module("x-entente-crisis-playbook-endorsement", None),
-    module("x-entente-crisis", None),
-    module("x-entente-crisis-acknowledgement", None),
-    module("x-entente-crisis-task-update", None),
-    module("x-entente-crisis-sitrep", None),
-    module("x-entente-crisis-assistance", None),
-    module("x-entente-crisis-review", None),
-    // scorecard (crates/scorecard): snapshots, to every party.
-    module("x-entente-scorecard-snapshot", None),
     #[cfg(any(test, feature = "test-kinds"))]
     TEST_NOTE,
 ];
 
-/// The kind of records of this STIX type, if it is a partnership record.
-pub fn of(object_type: &str) -> Option<&'static Kind> {
-    KINDS.iter().find(|k| k.name == object_type)
+/// The prefix of every type Entente defines. A record of such a type that
+/// no kind declares (a module this node does not run, or not registered)
+/// is still a partnership record, with the narrowest reading
+/// ([`undeclared`]): fail closed, never shared like intelligence.
+pub const PREFIX: &str = "x-entente-";
+
+/// The kind given to a record of an Entente type no kind declares: it
+/// belongs by the marker (none: to its author alone), goes to the parties
+/// its `audience_refs` lists when it has them, names no one else, and no
+/// partner may post it.
+pub const fn undeclared(name: &'static str) -> Kind {
+    Kind { made_by: "a partnership module this node does not run", ..module(name, Some("audience_refs")) }
 }
+
+/// The modules' kinds, registered at start ([`register`]): append-only, read
+/// through a per-thread copy refreshed when [`GENERATION`] moves, so a
+/// release decision takes no lock.
+static REGISTERED: std::sync::RwLock<&'static [Kind]> = std::sync::RwLock::new(&[]);
+static GENERATION: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+thread_local! {
+    static SEEN: std::cell::Cell<(usize, &'static [Kind])> = const { std::cell::Cell::new((0, &[])) };
+}
+
+/// Registers a module's record kinds; done once per module when the node
+/// builds its modules (`node::modules::Modules`). Registering a kind again
+/// with the same declaration does nothing.
+///
+/// # Errors
+/// A name already declared differently (by Entente or another module):
+/// two modules may not define one type.
+pub fn register(kinds: &[Kind]) -> Result<(), String> {
+    let mut registered = REGISTERED.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut next: Vec<Kind> = registered.to_vec();
+    for kind in kinds {
+        let known = BUILT_IN.iter().chain(next.iter()).find(|k| k.name == kind.name);
+        match known {
+            Some(k) if k == kind => {}
+            Some(_) => return Err(format!("record kind {} is declared twice, differently", kind.name)),
+            None if !kind.name.starts_with(PREFIX) => return Err(format!("record kind {} does not start with {PREFIX}", kind.name)),
+            None => next.push(*kind),
+        }
+    }
+    if next.len() != registered.len() {
+        // Each change leaks one small table; registrations happen at start.
+        *registered = Box::leak(next.into_boxed_slice());
+        GENERATION.fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+    Ok(())
+}
+
+/// The registered modules' kinds, as this thread last saw them.
+fn registered() -> &'static [Kind] {
+    let generation = GENERATION.load(std::sync::atomic::Ordering::Acquire);
+    SEEN.with(|seen| {
+        let (at, kinds) = seen.get();
+        if at == generation {
+            return kinds;
+        }
+        let kinds = *REGISTERED.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        seen.set((generation, kinds));
+        kinds
+    })
+}
+
+/// Every declared kind: Entente's own, then the registered modules'.
+pub fn all() -> impl Iterator<Item = &'static Kind> {
+    BUILT_IN.iter().chain(registered())
+}
+
+/// The kind of records of this STIX type, if it is a partnership record:
+/// declared, or [`undeclared`] for any other Entente type.
+pub fn of(object_type: &str) -> Option<Kind> {
+    if let Some(kind) = all().find(|k| k.name == object_type) {
+        return Some(*kind);
+    }
+    object_type.starts_with(PREFIX).then(|| undeclared(UNDECLARED))
+}
+
+/// The name [`of`] gives an undeclared kind (the type itself is the record's).
+const UNDECLARED: &str = "x-entente-undeclared";
 
 /// Whether objects of this type are partnership records.
 pub fn is_record(object_type: &str) -> bool {
@@ -227,12 +261,25 @@ pub fn feeds_index(object_type: &str) -> bool {
 
 /// The types the agreements' index is built from (see [`feeds_index`]).
 pub fn index_types() -> impl Iterator<Item = &'static str> {
-    KINDS.iter().filter(|k| k.feeds_index).map(|k| k.name).chain(["identity"])
+    all().filter(|k| k.feeds_index).map(|k| k.name).chain(["identity"])
+}
+
+/// The types whose storing changes what the agreements' index holds: those
+/// it is built from ([`index_types`]) and those holds are derived from
+/// ([`Kind::may_hold`]).
+pub fn watched_types() -> impl Iterator<Item = &'static str> {
+    index_types().chain(all().filter(|k| k.may_hold).map(|k| k.name))
+}
+
+/// Whether storing an object of this type changes what the agreements'
+/// index holds ([`watched_types`]).
+pub fn rebuilds_index(object_type: &str) -> bool {
+    feeds_index(object_type) || of(object_type).is_some_and(|k| k.may_hold)
 }
 
 /// The types sync reads from a peer's everything collection: every
 /// partnership record, and identities (everything else comes by agreement
 /// collection).
 pub fn synced_types() -> impl Iterator<Item = &'static str> {
-    KINDS.iter().map(|k| k.name).chain(["identity"])
+    all().map(|k| k.name).chain(["identity"])
 }

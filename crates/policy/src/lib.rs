@@ -45,7 +45,7 @@ pub use error::Error;
 pub use facts::{ObjectFacts, Via, UNMARKED_TLP};
 pub use keys::{generate_keypair, sign_agreement, verify_ratification, PartyKeys};
 pub use notice::{Notice, NoticeKind, Ratification};
-pub use state::{state, AgreementState};
+pub use state::{state, AgreementState, Hold};
 pub use visibility::{arrival, Arrivals};
 
 /// A partner, named by its `identity` id.

@@ -36,6 +36,8 @@ pub struct World {
     /// Agreement ids that every party of the latest version has validly
     /// ratified (time does not matter for this, so it is worked out once).
     fully_ratified: Vec<String>,
+    /// Remedies holding sharing: (agreement, from, until), microseconds.
+    holds: Vec<(String, i64, Option<i64>)>,
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> &'a str {
@@ -99,6 +101,7 @@ impl World {
                 .map(|(p, k)| (p.to_string(), k.clone()))
                 .collect(),
             fully_ratified: Vec::new(),
+            holds: Vec::new(),
         };
         let mut ids: Vec<String> = world
             .agreements
@@ -195,11 +198,23 @@ impl World {
         true
     }
 
+    /// The world with remedies holding sharing under agreements, each
+    /// (agreement, from, until) in microseconds, `until` exclusive.
+    pub fn with_holds(mut self, holds: impl IntoIterator<Item = (String, i64, Option<i64>)>) -> World {
+        self.holds.extend(holds);
+        self
+    }
+
     /// Whether the agreement is in force at `now` (microseconds).
     pub fn in_force(&self, id: &str, now: i64) -> bool {
         let Some(latest) = self.latest(id) else {
             return false;
         };
+        for (agreement, from, until) in &self.holds {
+            if agreement == id && *from <= now && until.is_none_or(|u| now < u) {
+                return false;
+            }
+        }
         if latest.get("revoked") == Some(&Value::Bool(true)) {
             return false;
         }

@@ -36,6 +36,12 @@ pub enum AgreementState {
     },
     /// The author revoked the agreement.
     Revoked,
+    /// In force, but sharing under it is held by a remedy its terms agreed
+    /// for a dispute ([`Hold`]) while the dispute stands.
+    Held {
+        /// The disputes whose remedies hold, sorted.
+        by: Vec<model::StixId>,
+    },
     /// In force: objects may be released under it.
     InForce,
 }
@@ -52,6 +58,7 @@ impl AgreementState {
             AgreementState::Suspended { .. } => "suspended",
             AgreementState::Withdrawn { .. } => "withdrawn",
             AgreementState::Revoked => "revoked",
+            AgreementState::Held { .. } => "held",
             AgreementState::InForce => "in-force",
         }
     }
@@ -66,6 +73,9 @@ impl fmt::Display for AgreementState {
             }
             AgreementState::Suspended { by } => write!(f, "suspended by {}", list(by)),
             AgreementState::Withdrawn { by } => write!(f, "withdrawn by {}", list(by)),
+            AgreementState::Held { by } => {
+                write!(f, "sharing held by a remedy while dispute {} stands", by.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", "))
+            }
             other => f.write_str(&other.name().replace('-', " ")),
         }
     }
@@ -105,6 +115,34 @@ pub(crate) struct Timeline {
     withdrawals: Vec<(PartnerId, i64)>,
     /// Per party, its suspensions (`true`) and resumptions in effect order.
     suspensions: Vec<(PartnerId, Vec<(i64, bool)>)>,
+    /// Remedies holding sharing under it ([`Hold`]).
+    pub(crate) holds: Vec<Hold>,
+}
+
+/// A remedy an agreement's terms agreed for disputes under it, as it applies
+/// to one dispute: sharing under the agreement is held from `from` until
+/// `until` (exclusive; `None`: until a record ends it). A partnership module
+/// derives holds from its records (the disputes module, from the ladder and
+/// the settlement) and the node puts them in the index
+/// ([`crate::AgreementIndex::with_holds`]); the decision reads them like a
+/// suspension: nothing is released under the agreement while one holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    /// The agreement.
+    pub agreement: crate::AgreementId,
+    /// The record it comes from (the dispute).
+    pub cause: model::StixId,
+    /// When it starts holding.
+    pub from: Timestamp,
+    /// When it stops holding.
+    pub until: Option<Timestamp>,
+}
+
+impl Hold {
+    /// Whether it holds at `now` (microseconds).
+    pub fn holds_at(&self, now: i64) -> bool {
+        self.from.micros() <= now && self.until.as_ref().is_none_or(|u| now < u.micros())
+    }
 }
 
 impl Timeline {
@@ -123,6 +161,7 @@ impl Timeline {
                 missing: Vec::new(),
                 withdrawals: Vec::new(),
                 suspensions: Vec::new(),
+                holds: Vec::new(),
             };
         };
         let ratifications = newest_by_id(ratifications.iter().map(|r| (&r.id, &r.version, r)));
@@ -175,6 +214,7 @@ impl Timeline {
             missing,
             withdrawals,
             suspensions,
+            holds: Vec::new(),
         }
     }
 
@@ -204,6 +244,7 @@ impl Timeline {
                 .suspensions
                 .iter()
                 .all(|(_, events)| !suspended_at(events, now))
+            && self.holds.iter().all(|h| !h.holds_at(now))
     }
 
     /// The state at `now` (microseconds).
@@ -251,6 +292,12 @@ impl Timeline {
         if !by.is_empty() {
             by.sort();
             return AgreementState::Suspended { by };
+        }
+        let mut by: Vec<model::StixId> = self.holds.iter().filter(|h| h.holds_at(now)).map(|h| h.cause.clone()).collect();
+        if !by.is_empty() {
+            by.sort();
+            by.dedup();
+            return AgreementState::Held { by };
         }
         AgreementState::InForce
     }

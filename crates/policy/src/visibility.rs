@@ -29,6 +29,11 @@ pub struct Arrivals {
     /// Partners' public keys (base64), as their identities arrived; a later
     /// one replaces an earlier one.
     pub keys: Vec<(i64, PartnerId, String)>,
+    /// Remedies holding sharing under it ([`crate::Hold`]), as
+    /// `(from, until)` on this clock: `until` no earlier than the arrival
+    /// of the records that ended the hold, so what a hold kept back is
+    /// re-offered once the node knows it ended.
+    pub holds: Vec<(i64, Option<i64>)>,
 }
 
 impl Arrivals {
@@ -47,7 +52,8 @@ impl Arrivals {
             // A malformed key verifies nothing, as in the agreements' index.
             let _ = party_keys.insert(p.clone(), k);
         }
-        Timeline::derive(&versions, &ratifications, &notices, &party_keys).in_force(x)
+        let held = self.holds.iter().any(|(from, until)| *from <= x && until.is_none_or(|u| x < u));
+        !held && Timeline::derive(&versions, &ratifications, &notices, &party_keys).in_force(x)
     }
 
     /// Every point where [`Arrivals::in_force_at`] may change: the records'
@@ -66,6 +72,10 @@ impl Arrivals {
             turns.push(n.effective.micros());
         }
         turns.extend(self.keys.iter().map(|(d, _, _)| *d));
+        for (from, until) in &self.holds {
+            turns.push(*from);
+            turns.extend(*until);
+        }
         turns.sort_unstable();
         turns.dedup();
         turns

@@ -75,7 +75,7 @@ fn build(store: &dyn Store, registry: &dyn store::Registry, dir: &std::path::Pat
             "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
             "valid_from": Timestamp::from_micros(now - 86_400_000_000).as_str(),
         });
-        let a = server::agreements::propose(store, &parties[0], None, terms.as_object().expect("terms")).expect("propose");
+        let a = server::agreements::propose(store, &parties[0], None, terms.as_object().expect("terms"), &[]).expect("propose");
         for p in &parties {
             server::agreements::ratify(store, &keys, p, &a.id).expect("ratify");
         }

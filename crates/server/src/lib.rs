@@ -131,6 +131,7 @@ impl AppState {
             log: self.log.clone(),
             keys: self.keys.clone(),
             limits: self.limits,
+            modules: self.modules.clone(),
         }
     }
 

@@ -51,7 +51,7 @@ pub fn registered() -> Modules {
     // The kit's example module, first, in builds for tests only (feature `example-module`).
     #[cfg(feature = "example-module")]
     modules.insert(0, Arc::new(partnership::suite::Notes));
-    modules.into()
+    ::node::modules::build(modules)
 }
 
 /// The module service moved to the `node` crate, where it was.

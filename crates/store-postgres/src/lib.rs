@@ -162,7 +162,13 @@ fn index_sighting_refs(tx: &mut postgres::Transaction<'_>) -> Result<()> {
 
 /// Keys every stored partnership record by the records it names.
 fn index_record_refs(tx: &mut postgres::Transaction<'_>) -> Result<()> {
-    let kinds: Vec<String> = store::record_types().map(str::to_owned).collect();
+    let prefix = store::RECORD_TYPE_PREFIX;
+    let kinds: Vec<String> = tx
+        .query("SELECT DISTINCT type FROM objects WHERE left(type, $1) = $2", &[&(prefix.len() as i32), &prefix])
+        .map_err(pg_err)?
+        .iter()
+        .map(|row| row.get::<_, String>(0))
+        .collect();
     index_stored(tx, &kinds, store::ObservableKey::references_of_stored, "partnership records by what they name")
 }
 

@@ -88,7 +88,13 @@ fn index_sighting_refs(conn: &Connection) -> Result<()> {
 
 /// Keys every stored partnership record by the records it names.
 fn index_record_refs(conn: &Connection) -> Result<()> {
-    let kinds: Vec<&str> = store::record_types().collect();
+    let kinds: Vec<String> = {
+        let mut stmt = conn.prepare("SELECT DISTINCT type FROM objects WHERE substr(type, 1, ?1) = ?2").map_err(sql_err)?;
+        let prefix = store::RECORD_TYPE_PREFIX;
+        let rows = stmt.query_map(rusqlite::params![prefix.len() as i64, prefix], |r| r.get::<_, String>(0)).map_err(sql_err)?;
+        rows.collect::<std::result::Result<_, _>>().map_err(sql_err)?
+    };
+    let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
     index_stored(conn, &kinds, store::ObservableKey::references_of_stored, "partnership records by what they name")
 }
 

@@ -492,11 +492,11 @@ pub fn release_facts(object: &model::Object, options: &PutOptions) -> Vec<u8> {
     }
 }
 
-/// The STIX types of partnership records (`policy::kinds`), for backends
-/// indexing the records they stored before [`ObservableKey::refers_to`].
-pub fn record_types() -> impl Iterator<Item = &'static str> {
-    policy::kinds::KINDS.iter().map(|k| k.name)
-}
+/// What the STIX type of every partnership record starts with
+/// (`policy::kinds::PREFIX`): backends index the records they stored before
+/// [`ObservableKey::refers_to`] by the stored types that start with it, so a
+/// module's kinds need no list here.
+pub const RECORD_TYPE_PREFIX: &str = policy::kinds::PREFIX;
 
 /// At most this many [`ObservableKey::refers_to`] keys per record.
 pub const MAX_REFERENCE_KEYS: usize = 64;

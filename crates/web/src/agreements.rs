@@ -78,6 +78,7 @@ fn describe(state: &AgreementState, name: &impl Fn(&str) -> String) -> String {
         AgreementState::AwaitingRatification { missing } => format!("awaiting ratification by {}", joined(missing, name)),
         AgreementState::Suspended { by } => format!("suspended by {}", joined(by, name)),
         AgreementState::Withdrawn { by } => format!("withdrawn by {}", joined(by, name)),
+        AgreementState::Held { by } => format!("sharing held by a dispute's remedy while {} stands", by.iter().map(StixId::as_str).collect::<Vec<_>>().join(", ")),
         other => other.name().replace('-', " "),
     }
 }

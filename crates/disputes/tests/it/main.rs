@@ -218,6 +218,9 @@ fn bad_input_is_refused_naming_the_property_and_nothing_is_stored() {
 
 #[test]
 fn a_mediator_receives_the_disputes_records_and_is_never_a_party() {
+    // The node registers the module's kinds when it builds its modules;
+    // unregistered, a dispute would reach the parties alone (fail closed).
+    partnership::declare(&disputes::Disputes).expect("the kinds register");
     let mut b = Bench::new();
     let mut input = raise();
     input["mediators"] = json!([p(3)]);
@@ -271,4 +274,77 @@ proptest! {
         prop_assert!(all.iter().all(|r| disputes::KINDS.contains(&r.kind.as_str())));
         prop_assert_eq!(all[0].kind.as_str(), DISPUTE);
     }
+}
+
+/// A bench whose agreement carries `dispute_terms`.
+fn with_terms(dispute_terms: Value) -> Bench {
+    let mut b = Bench::new();
+    let a = &b.world.agreement;
+    let object = policy::ext::agreement_object(&a.id, &b.world.partners[0], &at("2026-01-01T00:00:00Z"), &at("2026-01-01T00:00:00Z"), &a.terms).unwrap();
+    let mut value = object.to_value();
+    value["dispute_terms"] = dispute_terms;
+    b.world.agreement = policy::Agreement::from_object(&Object::from_value(value).unwrap()).unwrap();
+    b
+}
+
+#[test]
+fn the_agreements_ladder_replaces_the_default_one() {
+    let mut b = with_terms(json!({ "ladder": [{ "stage": "consultation", "days": 7 }, { "stage": "arbitration", "days": 30 }] }));
+    let d = b.act(0, "raise", raise(), "2026-03-01T00:00:00Z");
+    let s = b.dispute("2026-03-07T23:00:00Z");
+    assert_eq!((s["stage"].as_str(), s["deadline"].as_str()), (Some("consultation"), Some("2026-03-08T00:00:00.000000Z")));
+    assert_eq!(s["ladder"], json!([{ "stage": "consultation", "days": 7 }, { "stage": "arbitration", "days": 30 }]));
+    // Seven days on, straight to arbitration: the stages the terms leave out are skipped.
+    let s = b.dispute("2026-03-08T00:00:00Z");
+    assert_eq!(stages(&s), [("consultation".into(), Some("lapsed".into())), ("arbitration".into(), None)]);
+    // Every party escalating from consultation: the escalation names the
+    // agreement's stage; from arbitration, the last, there is nowhere to go.
+    for who in 0..3 {
+        let e = b.act(who, "escalate", json!({ "dispute": d.id.as_str() }), "2026-03-02T00:00:00Z");
+        assert_eq!(e.properties["stage"], "consultation");
+    }
+    assert_eq!(b.dispute("2026-03-03T00:00:00Z")["stage"], "arbitration");
+    b.refused(0, "escalate", json!({ "dispute": d.id.as_str() }), "2026-03-04T00:00:00Z", "dispute");
+}
+
+#[test]
+fn a_remedy_holds_from_its_stage_until_the_settlement_on_every_node_alike() {
+    let terms = json!({
+        "ladder": [{ "stage": "consultation", "days": 7 }, { "stage": "arbitration", "days": 30 }],
+        "remedies": [{ "from": "arbitration", "effect": "suspend-sharing" }]
+    });
+    let mut b = with_terms(terms.clone());
+    let d = b.act(0, "raise", raise(), "2026-03-01T00:00:00Z");
+    // Known from the first record: the remedy will hold when arbitration
+    // starts (the consultation's deadline), until something ends it.
+    let holds = disputes::rules::holds(&b.records(), &b.world.agreement);
+    assert_eq!(holds.len(), 1);
+    assert_eq!((holds[0].from.as_str(), holds[0].until.as_ref()), ("2026-03-08T00:00:00.000000Z", None));
+    assert!(!holds[0].holds_at(&at("2026-03-07T23:59:59Z")) && holds[0].holds_at(&at("2026-03-08T00:00:00Z")));
+    assert_eq!(b.dispute("2026-03-05T00:00:00Z")["remedies"][0]["in_force"], false);
+    assert_eq!(b.dispute("2026-03-09T00:00:00Z")["remedies"][0]["in_force"], true);
+    // Settled during arbitration: it holds until the last acceptance.
+    let proposal = b.act(1, "propose", json!({ "dispute": d.id.as_str(), "text": "recall and retrain" }), "2026-03-09T00:00:00Z");
+    for (who, when) in [(0, "2026-03-10T00:00:00Z"), (1, "2026-03-11T00:00:00Z"), (2, "2026-03-12T00:00:00Z")] {
+        b.act(who, "accept", json!({ "proposal": proposal.id.as_str() }), when);
+    }
+    let holds = disputes::rules::holds(&b.records(), &b.world.agreement);
+    assert_eq!(holds[0].until.as_ref().map(Timestamp::as_str), Some("2026-03-12T00:00:00Z"));
+    assert!(holds[0].holds_at(&at("2026-03-11T23:00:00Z")) && !holds[0].holds_at(&at("2026-03-12T00:00:00Z")));
+    assert_eq!(b.dispute("2026-03-13T00:00:00Z")["remedies"][0]["in_force"], false);
+    // The same records in the reverse order (another node's arrival order): the same holds.
+    let reversed = Records::new(b.made.iter().rev().cloned());
+    assert_eq!(disputes::rules::holds(&reversed, &b.world.agreement), holds);
+    // Settled before arbitration: the remedy never holds.
+    let mut b = with_terms(terms);
+    let d = b.act(0, "raise", raise(), "2026-03-01T00:00:00Z");
+    let proposal = b.act(1, "propose", json!({ "dispute": d.id.as_str(), "text": "agreed" }), "2026-03-02T00:00:00Z");
+    for who in 0..3 {
+        b.act(who, "accept", json!({ "proposal": proposal.id.as_str() }), "2026-03-03T00:00:00Z");
+    }
+    assert!(disputes::rules::holds(&b.records(), &b.world.agreement).is_empty());
+    // No remedies in the terms: none.
+    let mut b = Bench::new();
+    b.act(0, "raise", raise(), "2026-03-01T00:00:00Z");
+    assert!(disputes::rules::holds(&b.records(), &b.world.agreement).is_empty());
 }

@@ -64,6 +64,9 @@ pub struct Node {
     pub registry: Arc<dyn store::Registry>,
     pub identity: server::node::NodeIdentity,
     pub keys: server::keys::KeyDir,
+    /// The build's partnership modules, their record kinds registered with
+    /// the release decision before any command reads a record.
+    pub modules: server::modules::Modules,
 }
 
 /// Opens the node's store (PostgreSQL when `database_url` is set, else the
@@ -87,5 +90,5 @@ pub fn open(config: &Config) -> anyhow::Result<Node> {
     };
     let keys = server::keys::KeyDir::in_data_dir(&config.data_dir);
     let identity = server::node::init(&*store, &*registry, &keys, &config.node_name)?;
-    Ok(Node { store, registry, identity, keys })
+    Ok(Node { store, registry, identity, keys, modules: server::modules::registered() })
 }

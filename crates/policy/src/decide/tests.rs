@@ -538,6 +538,50 @@ fn note(author: u32, observers: &[u32], edit: impl Fn(&mut Value)) -> Object {
 }
 
 #[test]
+fn an_undeclared_entente_record_goes_to_parties_alone_and_names_no_one() {
+    // A module this node does not run (or forgot to register): its records
+    // still go only to the parties, never by their TLP, and never to the
+    // identities a kind would have named.
+    let under = format!("allowed under agreement {}", ag(1));
+    let not_party = format!("denied:\n- the recipient is not a party to agreement {}", ag(1));
+    let f = facts(&note(0, &[4], |v| {
+        v["type"] = json!("x-entente-undeclared-thing");
+        v["id"] = json!(id("x-entente-undeclared-thing", 1));
+        v["object_marking_refs"] = json!([Tlp::Clear.marking_id()]);
+    }));
+    assert_eq!(f.agreement, Some(ag(1)));
+    assert!(f.named.is_empty(), "an undeclared kind names no one: {:?}", f.named);
+    check(&f, 1, &[], &under);
+    check(&f, 3, &[2], &not_party);
+    // Its audience narrows it, as any module record's would.
+    let narrowed = facts(&note(0, &[], |v| {
+        v["type"] = json!("x-entente-undeclared-thing");
+        v["id"] = json!(id("x-entente-undeclared-thing", 1));
+        v["audience_refs"] = json!([p(1)]);
+    }));
+    check(&narrowed, 1, &[], &under);
+    assert!(!decide(&narrowed, &p(2), &ts(NOW), &[], &index()).is_allowed(), "a party its audience leaves out");
+}
+
+#[test]
+fn modules_register_their_kinds_once_and_consistently() {
+    use crate::kinds::{self, module, register};
+    let channel = module("x-entente-test-channel", Some("audience_refs"));
+    register(&[channel]).expect("a new kind registers");
+    register(&[channel]).expect("the same declaration again is a no-op");
+    assert_eq!(kinds::of(channel.name), Some(channel));
+    assert!(kinds::synced_types().any(|t| t == channel.name), "sync reads registered kinds");
+    let err = register(&[module("x-entente-test-channel", None)]).unwrap_err();
+    assert!(err.contains("x-entente-test-channel") && err.contains("twice"), "{err}");
+    let err = register(&[module("x-entente-agreement", None)]).unwrap_err();
+    assert!(err.contains("twice"), "Entente's own kinds cannot be redeclared: {err}");
+    let err = register(&[module("meeting", None)]).unwrap_err();
+    assert!(err.contains("x-entente-"), "{err}");
+    // Another thread sees the registration.
+    std::thread::spawn(move || assert_eq!(kinds::of(channel.name), Some(channel))).join().unwrap();
+}
+
+#[test]
 fn partnership_records_go_to_parties_and_named_only_at_any_tlp() {
     let under = format!("allowed under agreement {}", ag(1));
     let not_party = format!("denied:\n- the recipient is not a party to agreement {}", ag(1));
@@ -625,9 +669,12 @@ fn the_kinds_declaration_answers_for_every_record_type() {
     assert!(kinds::is_record(kinds::TEST_NOTE.name));
     assert!(!kinds::feeds_index(kinds::TEST_NOTE.name));
     // Identities feed the index (partners' keys) but are not partnership records;
-    // an `x-entente-` prefix alone makes nothing a record.
+    // the prefix alone makes a record (below).
     assert!(kinds::feeds_index("identity") && !kinds::is_record("identity"));
-    assert!(!kinds::is_record("x-entente-other") && !kinds::feeds_index("x-entente-other"));
+    // An Entente type no kind declares is a record read narrowly (fail closed), never intelligence.
+    assert!(kinds::is_record("x-entente-other") && !kinds::feeds_index("x-entente-other"));
+    assert_eq!(kinds::of("x-entente-other").map(|k| (k.audience, k.named)), Some((Some("audience_refs"), &[][..])));
+    assert!(!kinds::is_record("x-other-vendor"));
     let index: Vec<&str> = kinds::index_types().collect();
     assert_eq!(index, ["x-entente-agreement", "x-entente-ratification", "x-entente-notice", "identity"]);
     let synced: Vec<&str> = kinds::synced_types().collect();

@@ -10,7 +10,7 @@ use policy::ext::{agreement_object, notice_object, ratification_object, release_
 use policy::reference::{Verdict, World};
 use policy::{
     decide, keys, Action, Agreement, AgreementId, AgreementIndex, AgreementTerms, Attribution,
-    DataKind, Decision, Handling, Notice, NoticeKind, ObjectFacts, PartnerId, PartyKeys,
+    DataKind, Decision, Handling, Hold, Notice, NoticeKind, ObjectFacts, PartnerId, PartyKeys,
     Ratification, Reshare, Scope, Via,
 };
 
@@ -217,6 +217,7 @@ pub fn generate(seed: u64, n_partners: usize, n_agreements: usize, n_objects: us
     let mut agreement_objects = Vec::new();
     let mut ratification_objects = Vec::new();
     let mut notice_objects = Vec::new();
+    let mut holds: Vec<Hold> = Vec::new();
     let mut agreement_ids = Vec::new();
     let mut parties_of: Vec<Vec<PartnerId>> = Vec::new();
 
@@ -362,6 +363,12 @@ pub fn generate(seed: u64, n_partners: usize, n_agreements: usize, n_objects: us
             let kind = *rng.pick(&[NoticeKind::Suspension, NoticeKind::Withdrawal]);
             notice_objects.push(notice(&mut rng, &by, kind, from));
         }
+        // A dispute's remedy holding sharing for a while (or for good).
+        if rng.chance(20) {
+            let start = from + (rng.below(200) as i64 - 20) * DAY;
+            let until = rng.chance(60).then(|| start + (1 + rng.below(60) as i64) * DAY);
+            holds.push(Hold { agreement: id.clone(), cause: rng.id("x-entente-dispute"), from: ts(start), until: until.map(ts) });
+        }
         agreement_ids.push(id);
         parties_of.push(latest_parties);
     }
@@ -378,13 +385,14 @@ pub fn generate(seed: u64, n_partners: usize, n_agreements: usize, n_objects: us
         .iter()
         .map(|o| Notice::from_object(o).expect("reads"))
         .collect();
-    let index = AgreementIndex::build(&versions, &rats, &notices, &party_keys);
+    let index = AgreementIndex::build(&versions, &rats, &notices, &party_keys).with_holds(holds.clone());
     let world = World::new(
         &agreement_objects,
         &ratification_objects,
         &notice_objects,
         &key_list,
-    );
+    )
+    .with_holds(holds.iter().map(|h| (h.agreement.to_string(), h.from.micros(), h.until.as_ref().map(Timestamp::micros))));
 
     let mut objects = Vec::new();
     for o in agreement_objects

@@ -143,7 +143,7 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
                 terms["valid_until"] = json!(ts(u));
             }
             let terms = terms.as_object().unwrap().clone();
-            let a = server::agreements::propose(&*store, &proposer, None, &terms).unwrap();
+            let a = server::agreements::propose(&*store, &proposer, None, &terms, &[]).unwrap();
             for p in &parties {
                 if rng.chance(88) {
                     server::agreements::ratify(&*store, &keys, p, &a.id).unwrap();
@@ -152,7 +152,7 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
             if rng.chance(10) {
                 // Amended after ratification: the old ratifications do not carry over.
                 std::thread::sleep(std::time::Duration::from_millis(2));
-                server::agreements::propose(&*store, &proposer, Some(&a.id), &terms).unwrap();
+                server::agreements::propose(&*store, &proposer, Some(&a.id), &terms, &[]).unwrap();
                 for p in &parties {
                     if rng.chance(60) {
                         server::agreements::ratify(&*store, &keys, p, &a.id).unwrap();

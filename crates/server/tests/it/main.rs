@@ -15,6 +15,7 @@ mod health;
 mod leak;
 mod modules;
 mod polling;
+mod remedies;
 mod statements;
 mod taxii;
 mod web;
@@ -138,7 +139,7 @@ pub(crate) async fn start_with(backend: Backend, config: server::taxii::TaxiiCon
         let mut state = server::AppState::new(store.clone(), registry.clone(), identity, config, model::Limits::default(), keys, log);
         // The kit's example module first, as a build registers it, and the build's own.
         let notes = Arc::new(partnership::suite::Notes) as Arc<dyn partnership::Module>;
-        state.modules = std::iter::once(notes).chain(server::modules::registered().iter().filter(|m| m.name() != "notes").cloned()).collect();
+        state.modules = node::modules::build(std::iter::once(notes).chain(server::modules::registered().iter().filter(|m| m.name() != "notes").cloned()));
         (state, store, registry, (a, b, c, tokens, liaison, collections, pg_name))
     })
     .await

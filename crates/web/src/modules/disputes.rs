@@ -10,8 +10,6 @@ use serde_json::Value;
 
 use super::fields::{opt, req, text, when, Kind, Page};
 
-/// The ladder's stages in order (`disputes::STAGES`).
-const STAGES: &[&str] = &["consultation", "senior-dialogue", "mediation", "conciliation", "arbitration"];
 
 /// The disputes module's page from its state (`disputes::rules::state`).
 pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
@@ -32,7 +30,10 @@ pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
 fn dispute(p: &Page<'_>, d: &Value) -> Markup {
     let did = d["id"].as_str().unwrap_or_default();
     let settled = d["status"] == "settled";
-    let current = STAGES.iter().position(|s| d["stage"].as_str() == Some(*s)).unwrap_or(0);
+    // The agreement's ladder (its dispute terms, else the defaults), in order.
+    let stages: Vec<&str> = d["ladder"].as_array().into_iter().flatten().filter_map(|s| s["stage"].as_str()).collect();
+    let current = stages.iter().position(|s| d["stage"].as_str() == Some(*s)).unwrap_or(0);
+    let remedies: Vec<&Value> = d["remedies"].as_array().into_iter().flatten().filter(|r| r["in_force"] == true).collect();
     let timeline = d["timeline"].as_array().cloned().unwrap_or_default();
     let positions = d["positions"].as_array().cloned().unwrap_or_default();
     let proposals = d["proposals"].as_array().cloned().unwrap_or_default();
@@ -52,10 +53,13 @@ fn dispute(p: &Page<'_>, d: &Value) -> Markup {
                 dt { "Facts" } dd { (text(&d["facts"])) }
                 @if let Some(refs) = d["fact_refs"].as_array().filter(|r| !r.is_empty()) { dt { "Records" } dd { @for r in refs { code { (text(r)) } " " } } }
                 dt { "Remedy sought" } dd { (text(&d["remedy"])) }
+                @for r in &remedies {
+                    dt { "Remedy in force" } dd { strong.deny { (text(&r["effect"])) } " under this agreement since " (when(&r["from"])) ", until the dispute is settled or withdrawn" }
+                }
             }
             h4 { "Ladder" }
             ol.ladder {
-                @for (i, name) in STAGES.iter().enumerate() {
+                @for (i, name) in stages.iter().enumerate() {
                     @let entry = timeline.iter().find(|e| e["stage"].as_str() == Some(*name));
                     li {
                         @if i == current && !settled { strong { (name) " (current)" } } @else { (name) }
@@ -93,8 +97,8 @@ fn dispute(p: &Page<'_>, d: &Value) -> Markup {
             @if !settled {
                 (p.form("file-position", did, "File your position", &[("dispute", did)], &[req("text", "Position", Kind::Area)], "File"))
                 (p.form("propose", did, "Propose a settlement", &[("dispute", did)], &[req("text", "Proposal", Kind::Area)], "Propose"))
-                @if current + 1 < STAGES.len() {
-                    (p.form("escalate", did, &format!("Agree to escalate from {} to {}", STAGES[current], STAGES[current + 1]), &[("dispute", did)], &[], "Escalate"))
+                @if current + 1 < stages.len() {
+                    (p.form("escalate", did, &format!("Agree to escalate from {} to {}", stages[current], stages[current + 1]), &[("dispute", did)], &[], "Escalate"))
                 }
                 @if d["raised_by"].as_str() == Some(p.me()) {
                     (p.form("name-mediator", did, "Name the mediators", &[("dispute", did)], &[req("mediators", "Mediators (identity ids, one per line)", Kind::List)], "Name"))

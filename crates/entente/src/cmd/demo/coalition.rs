@@ -238,7 +238,7 @@ pub fn agree(nations: &[Nation], stop: &Stop) -> anyhow::Result<Agreements> {
         (&nations[..BILATERAL_PARTIES], "share what concerns the two alone"),
     ];
     for (parties, purpose) in proposals {
-        let agreement = server::agreements::propose(&*a.node.store, &a.partner, None, &terms(&names(parties), purpose, parties))?;
+        let agreement = server::agreements::propose(&*a.node.store, &a.partner, None, &terms(&names(parties), purpose, parties), &a.node.modules)?;
         server::agreements::ratify(&*a.node.store, &a.node.keys, &a.partner, &agreement.id)?;
         ids.push(agreement.id);
     }

@@ -124,7 +124,7 @@ fn agree(nations: &[Nation], stop: &Stop) -> anyhow::Result<StixId> {
         "valid_from": "2025-01-01T00:00:00Z"
     });
     let terms = terms.as_object().cloned().unwrap_or_default();
-    let id = server::agreements::propose(&*a.node.store, &a.partner, None, &terms)?.id;
+    let id = server::agreements::propose(&*a.node.store, &a.partner, None, &terms, &a.node.modules)?.id;
     server::agreements::ratify(&*a.node.store, &a.node.keys, &a.partner, &id)?;
     let state = |n: &Nation| -> anyhow::Result<Option<policy::AgreementState>> {
         let index = server::release::Agreements::default().index(&*n.node.store)?;
