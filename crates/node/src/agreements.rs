@@ -125,6 +125,7 @@ pub struct Book {
     notices: Vec<Notice>,
     keys: PartyKeys,
     index: AgreementIndex,
+    holds: Vec<(policy::Hold, i64)>,
 }
 
 fn latest_objects(store: &dyn Store, ty: &str, versions: Versions) -> Result<Vec<Object>, Error> {
@@ -169,7 +170,17 @@ impl Book {
             .map_err(invalid)?;
         let all: Vec<Agreement> = versions.values().flatten().cloned().collect();
         let index = AgreementIndex::build(&all, &ratifications, &notices, &keys);
-        Ok(Book { versions, ratifications, notices, keys, index })
+        // Holds the modules derive from their records (a dispute's remedy):
+        // in the index every view and decision reads.
+        let holds = crate::release::holds_in(store, &index)?;
+        let index = index.with_holds(holds.iter().map(|(h, _)| h.clone()));
+        Ok(Book { versions, ratifications, notices, keys, index, holds })
+    }
+
+    /// The holds in the index, each with the date the newest record it was
+    /// derived from was stored.
+    pub fn holds(&self) -> &[(policy::Hold, i64)] {
+        &self.holds
     }
 
     /// The derived index, for release decisions.
@@ -207,7 +218,8 @@ impl Book {
             })
             .collect();
         let notices = self.notices.iter().filter(|n| &n.agreement == id).cloned().collect();
-        let state = policy::state(versions, &self.ratifications, &self.notices, &self.keys, now);
+        // From the index: the holds a module derived count too.
+        let state = self.index.state(id, now);
         Ok(View { agreement: latest, versions: versions.clone(), state, ratifications, notices })
     }
 

@@ -235,6 +235,11 @@ pub fn act_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module,
         Some(Outcome::Conflict(why) | Outcome::NotAuthor(why)) => return Err(Error::Conflict(why.clone())),
         None => return Err(Error::Store(store::Error::Internal("the store answered nothing for one record".into()))),
     }
+    // A record its module derives holds on release from (a dispute): the
+    // index is rebuilt before the next decision.
+    if crate::release::changes_agreements(std::slice::from_ref(&object)) {
+        node.agreements.invalidate();
+    }
     crate::read::authored(&node.log, &scope.reader.partner, channel, &object)?;
     Ok(object)
 }

@@ -95,16 +95,22 @@ pub fn hold_with(modules: &[Arc<dyn partnership::Module>]) {
     }
 }
 
-/// The holds the registered modules derive from their records among
-/// `records` (every version of the watched types), per agreement the index
+/// The holds the registered modules derive from their records in `store`
+/// (every version of the kinds that may hold), per agreement the index
 /// knows, each with the date the newest of those records was stored.
-fn holds_of(records: &[Record], index: &AgreementIndex) -> Vec<(policy::Hold, i64)> {
+pub(crate) fn holds_in(store: &dyn Store, index: &AgreementIndex) -> store::Result<Vec<(policy::Hold, i64)>> {
     let holders = HOLDERS.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
     if holders.is_empty() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
+    let types: Vec<String> = policy::kinds::all().filter(|k| k.may_hold).map(|k| k.name.to_owned()).collect();
+    let mut records = Vec::new();
+    store.each(&store::Query { types, versions: store::Versions::ALL, ..store::Query::default() }, &mut |r| {
+        records.push(r);
+        Ok(())
+    })?;
     let mut by_agreement: HashMap<(usize, String), (Vec<partnership::Record>, i64)> = HashMap::new();
-    for r in records {
+    for r in &records {
         let Some(h) = holders.iter().position(|m| m.kinds().contains(&r.object_type.as_str())) else { continue };
         // Checked at the edge when stored: one that does not read is left out.
         let Ok(record) = partnership::Record::from_stored(&r.json) else { continue };
@@ -118,7 +124,7 @@ fn holds_of(records: &[Record], index: &AgreementIndex) -> Vec<(policy::Hold, i6
         let records = partnership::Records::new(records);
         holds.extend(holders[h].holds(&records, &a).into_iter().filter(|hold| hold.agreement == a.id).map(|hold| (hold, seen)));
     }
-    holds
+    Ok(holds)
 }
 
 /// Each agreement's records, with the dates they were stored, from every
@@ -243,15 +249,14 @@ impl Agreements {
             crate::agreements::Error::Store(s) => s,
             other => store::Error::Internal(other.to_string()),
         })?;
-        let holds = holds_of(&records, book.index());
         drop(records);
-        for (hold, seen) in &holds {
+        for (hold, seen) in book.holds() {
             // Until the node knew the hold ended: what it kept back is then re-offered.
             let until = hold.until.as_ref().map(|u| u.micros().max(*seen));
             arrivals.entry(hold.agreement.to_string()).or_default().holds.push((hold.from.micros(), until));
         }
         let arrivals = Arc::new(arrivals);
-        let index = Arc::new(book.index().clone().with_holds(holds.into_iter().map(|(h, _)| h)));
+        let index = Arc::new(book.index().clone());
         let keys = Arc::new(book.keys().clone());
         let now = Instant::now();
         let c = Cached { checked: now, built: now, newest, index, keys, arrivals, since: Arc::default() };

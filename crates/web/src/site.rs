@@ -109,7 +109,7 @@ impl Site {
 
     /// The node's services over this site's store, index, log and keys.
     pub fn services(&self) -> node::Node {
-        node::Node { store: self.store.clone(), agreements: self.agreements.clone(), log: self.log.clone(), keys: self.keys.clone(), limits: self.limits }
+        node::Node { store: self.store.clone(), agreements: self.agreements.clone(), log: self.log.clone(), keys: self.keys.clone(), limits: self.limits, modules: self.modules.clone() }
     }
 
     /// The module service's view of the node.

@@ -46,7 +46,7 @@ pub fn run(cmd: AgreementCommand, config: &Config) -> anyhow::Result<ExitCode> {
             let map: serde_json::Map<String, serde_json::Value> =
                 serde_json::from_str(&text).with_context(|| format!("{} is not a JSON object of terms", terms.display()))?;
             let amend = amend.as_deref().map(agreement_id).transpose()?;
-            let a = agreements::propose(&*node.store, &me(Some(&actor))?, amend.as_ref(), &map)?;
+            let a = agreements::propose(&*node.store, &me(Some(&actor))?, amend.as_ref(), &map, &node.modules)?;
             println!("{}", a.id);
         }
         AgreementCommand::Ratify { actor, id } => {

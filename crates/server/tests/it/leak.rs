@@ -3,7 +3,9 @@
 //! suspended, resumed, withdrawn, expired, not yet valid), thousands of
 //! objects with random types, authors, markings, TLP:RED recipients,
 //! exercise data, versions, recalls and shares, and a module's partnership
-//! records (`x-entente-test-note`) at every TLP. Every partner then reads
+//! records (`x-entente-test-note`) at every TLP, and disputes under
+//! agreements whose dispute terms suspend sharing while a dispute stands
+//! (some settled since, some not: the remedy's hold). Every partner then reads
 //! through every path out — TAXII objects, manifest, versions and single
 //! objects in the everything collection and in each agreement collection,
 //! the REST search, object and versions, the export's gated scan,
@@ -80,6 +82,9 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
     let path = dir.path().to_owned();
 
     let setup = tokio::task::spawn_blocking(move || {
+        // The build's modules first, as a node starts: their kinds decide
+        // the facts stored with each record (a dispute's mediators).
+        let _modules = server::modules::registered();
         let (store, registry): (Arc<dyn store::Store>, Arc<dyn store::Registry>) = match backend {
             Backend::Sqlite => {
                 let s = Arc::new(store_sqlite::SqliteStore::open(&path).unwrap());
@@ -108,8 +113,13 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
         let mut rng = Rng(seed);
         let now = Timestamp::now().micros();
 
-        // Fifty agreements, through the node's own actions.
+        // Fifty agreements, through the node's own actions; some with dispute
+        // terms whose remedy holds sharing while a dispute stands (its own
+        // generator, so the rest of the world stays as it was).
         let mut agreements = Vec::new();
+        let mut remedies = Rng(seed ^ 0xd15b);
+        let disputes_module: [Arc<dyn partnership::Module>; 1] = [Arc::new(disputes::Disputes)];
+        let mut disputed: Vec<policy::Agreement> = Vec::new();
         for n in 0..50 {
             let mut parties = vec![rng.pick(&partners).clone()];
             let wanted = 2 + rng.below(4) as usize;
@@ -142,8 +152,12 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
             if let Some(u) = valid_until.filter(|u| *u > valid_from) {
                 terms["valid_until"] = json!(ts(u));
             }
+            let with_remedy = remedies.chance(25);
+            if with_remedy {
+                terms["dispute_terms"] = json!({ "remedies": [{ "from": "consultation", "effect": "suspend-sharing" }] });
+            }
             let terms = terms.as_object().unwrap().clone();
-            let a = server::agreements::propose(&*store, &proposer, None, &terms, &[]).unwrap();
+            let mut a = server::agreements::propose(&*store, &proposer, None, &terms, &disputes_module).unwrap();
             for p in &parties {
                 if rng.chance(88) {
                     server::agreements::ratify(&*store, &keys, p, &a.id).unwrap();
@@ -152,7 +166,7 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
             if rng.chance(10) {
                 // Amended after ratification: the old ratifications do not carry over.
                 std::thread::sleep(std::time::Duration::from_millis(2));
-                server::agreements::propose(&*store, &proposer, Some(&a.id), &terms, &[]).unwrap();
+                a = server::agreements::propose(&*store, &proposer, Some(&a.id), &terms, &disputes_module).unwrap();
                 for p in &parties {
                     if rng.chance(60) {
                         server::agreements::ratify(&*store, &keys, p, &a.id).unwrap();
@@ -175,7 +189,42 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
                 }
                 _ => {}
             }
+            if with_remedy {
+                disputed.push(a.clone());
+            }
             agreements.push((a.id.clone(), parties));
+        }
+
+        // A dispute under each agreement with a remedy, raised two days ago by
+        // a party; some settled a day ago by every party's acceptance: (the
+        // agreement, from, until) is when the remedy holds, by the rule of
+        // docs/partnership.md#disputes worked out here without the module.
+        let mut holds: Vec<(String, i64, Option<i64>)> = Vec::new();
+        for a in &disputed {
+            let parties = a.terms.parties.clone();
+            let state = policy::AgreementState::InForce;
+            let mut made: Vec<partnership::Record> = Vec::new();
+            let act = |who: &StixId, action: &str, input: Value, at: i64, made: &mut Vec<partnership::Record>| {
+                let ctx = partnership::Context { me: who, now: Timestamp::from_micros(at), agreement: a, state: &state };
+                let Value::Object(input) = input else { unreachable!() };
+                let object = partnership::author(&disputes::Disputes, action, &input, &partnership::Records::new(made.clone()), &ctx).unwrap();
+                store.put(std::slice::from_ref(&object), &PutOptions { posted_by: Some(who.to_string()), only_author: true, ..PutOptions::default() }).unwrap();
+                let record = partnership::Record::from_object(&object).unwrap();
+                made.push(record.clone());
+                record
+            };
+            let raised = now - 2 * DAY;
+            let by = remedies.pick(&parties).clone();
+            let dispute = act(&by, "raise", json!({ "clause": "tlp_ceiling", "facts": "leak test", "remedy": "relabel" }), raised, &mut made);
+            let mut until = None;
+            if remedies.chance(40) {
+                let proposal = act(&parties[0], "propose", json!({ "dispute": dispute.id.as_str(), "text": "settle" }), now - 3 * DAY / 2, &mut made);
+                for (i, p) in parties.iter().enumerate() {
+                    act(p, "accept", json!({ "proposal": proposal.id.as_str() }), now - DAY - i as i64, &mut made);
+                }
+                until = Some(now - DAY);
+            }
+            holds.push((a.id.to_string(), dispute.created.micros(), until));
         }
 
         // Objects: authored by every partner, shared under random agreements.
@@ -325,11 +374,12 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
             keys,
             log,
         );
-        (state, store, partners, tokens, agreements.into_iter().map(|a| a.0).collect::<Vec<_>>())
+        (state, store, partners, tokens, agreements.into_iter().map(|a| a.0).collect::<Vec<_>>(), holds)
     })
     .await
     .unwrap();
-    let (state, store, partners, tokens, agreement_ids) = setup;
+    let (state, store, partners, tokens, agreement_ids, holds) = setup;
+    assert!(!holds.is_empty(), "the world has disputes whose remedies hold");
     let export_store = store.clone();
 
     // The model's view of what is stored.
@@ -386,7 +436,8 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
         &of_type(policy::ext::RATIFICATION_TYPE),
         &of_type(policy::ext::NOTICE_TYPE),
         &keys,
-    );
+    )
+    .with_holds(holds.clone());
 
     let app = server::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -33,7 +33,7 @@ fn dispute(p: &Page<'_>, d: &Value) -> Markup {
     // The agreement's ladder (its dispute terms, else the defaults), in order.
     let stages: Vec<&str> = d["ladder"].as_array().into_iter().flatten().filter_map(|s| s["stage"].as_str()).collect();
     let current = stages.iter().position(|s| d["stage"].as_str() == Some(*s)).unwrap_or(0);
-    let remedies: Vec<&Value> = d["remedies"].as_array().into_iter().flatten().filter(|r| r["in_force"] == true).collect();
+    let remedies: Vec<&Value> = d["remedies"].as_array().into_iter().flatten().collect();
     let timeline = d["timeline"].as_array().cloned().unwrap_or_default();
     let positions = d["positions"].as_array().cloned().unwrap_or_default();
     let proposals = d["proposals"].as_array().cloned().unwrap_or_default();
@@ -54,7 +54,11 @@ fn dispute(p: &Page<'_>, d: &Value) -> Markup {
                 @if let Some(refs) = d["fact_refs"].as_array().filter(|r| !r.is_empty()) { dt { "Records" } dd { @for r in refs { code { (text(r)) } " " } } }
                 dt { "Remedy sought" } dd { (text(&d["remedy"])) }
                 @for r in &remedies {
-                    dt { "Remedy in force" } dd { strong.deny { (text(&r["effect"])) } " under this agreement since " (when(&r["from"])) ", until the dispute is settled or withdrawn" }
+                    @if r["in_force"] == true {
+                        dt { "Remedy in force" } dd { strong.deny { (text(&r["effect"])) } " under this agreement since " (when(&r["from"])) ", until the dispute is settled or withdrawn" }
+                    } @else if r["until"].is_null() {
+                        dt { "Remedy ahead" } dd { (text(&r["effect"])) " under this agreement from " (when(&r["from"])) " unless the dispute is settled first" }
+                    }
                 }
             }
             h4 { "Ladder" }
@@ -124,6 +128,8 @@ mod tests {
             "timeline": [
                 { "stage": "consultation", "start": "2026-05-01T00:00:00Z", "deadline": "2026-05-15T00:00:00Z", "end": "2026-05-15T00:00:00Z", "ended_by": "lapsed" },
                 { "stage": "senior-dialogue", "start": "2026-05-15T00:00:00Z", "deadline": "2026-06-20T00:00:00Z", "end": null, "ended_by": null }],
+            "ladder": [{ "stage": "consultation", "days": 14 }, { "stage": "senior-dialogue", "days": 36 }, { "stage": "arbitration", "days": 60 }],
+            "remedies": [{ "effect": "suspend-sharing", "from": "2026-06-20T00:00:00Z", "until": null, "in_force": false }],
             "positions": [{ "id": "p1", "author": "identity--b", "text": "we did not", "modified": "2026-05-02T00:00:00Z" }],
             "proposals": [{ "id": "x-entente-dispute-proposal--1", "author": "identity--a", "text": "apologise", "modified": "2026-05-03T00:00:00Z", "accepted_by": ["identity--a"], "awaiting": ["identity--b"] }],
         }]});
@@ -131,10 +137,13 @@ mod tests {
         assert!(html.contains("<strong>senior-dialogue (current)</strong> — from"), "{html}");
         assert!(html.contains("consultation — from") && html.contains("; lapsed <time"), "{html}");
         assert!(html.contains("B &lt;reshared&gt;"));
+        // The agreement's ladder (its dispute terms), and the remedy ahead.
+        assert!(html.contains("Agree to escalate from senior-dialogue to arbitration"), "{html}");
+        assert!(html.contains("Remedy ahead") && html.contains("suspend-sharing"), "{html}");
         let bravo = html.find("<h5>Bravo</h5>").unwrap();
         assert!(html[bravo..].contains("we did not") && !html[..bravo].contains("we did not"), "under B's name");
         assert!(html.contains("Accepted by Alpha; awaiting Bravo") && html.contains("/actions/accept"));
-        assert!(html.contains("from senior-dialogue to mediation"));
+        assert!(!html.contains("to mediation"), "a stage the terms leave out is skipped");
         let html = super::page(&test_page("identity--a", None, &test_names), &state).into_string();
         assert!(!html.contains("/actions/accept") && html.contains("/actions/name-mediator"));
     }

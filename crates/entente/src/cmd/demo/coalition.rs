@@ -225,7 +225,9 @@ pub fn agree(nations: &[Nation], stop: &Stop) -> anyhow::Result<Agreements> {
             "scope": {"object_types": [], "labels": [], "data_kind": "real"}, "tlp_ceiling": "amber",
             "handling": {"reshare": "none", "attribution": "required", "permitted_actions": []},
             "valid_from": "2025-01-01T00:00:00Z",
-            "meeting_cadence": [{"meeting_type": "senior-dialogue", "every_months": 3}]
+            "meeting_cadence": [{"meeting_type": "senior-dialogue", "every_months": 3}],
+            // A dispute that reaches arbitration suspends sharing until it is settled.
+            "dispute_terms": {"remedies": [{"from": "arbitration", "effect": "suspend-sharing"}]}
         });
         v.as_object().cloned().unwrap_or_default()
     };
