@@ -140,11 +140,11 @@ fn when(field: &str, t: &str) -> Result<Option<i64>, String> {
     }
 }
 
-fn json_of(r: &Record) -> Value {
+pub(crate) fn json_of(r: &Record) -> Value {
     serde_json::from_slice(&r.json).unwrap_or(Value::Null)
 }
 
-fn name_of(v: &Value) -> String {
+pub(crate) fn name_of(v: &Value) -> String {
     v.get("name").and_then(Value::as_str).map(str::to_owned).unwrap_or_default()
 }
 
@@ -460,7 +460,7 @@ struct Links {
 
 /// The ids in an object's `…_ref` and `…_refs` properties (its author and
 /// markings left out), in order, once each.
-fn named_ids(object: &Value) -> Vec<String> {
+pub(crate) fn named_ids(object: &Value) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
     if let Value::Object(map) = object {
         for (k, v) in map.iter().filter(|(k, _)| (k.ends_with("_ref") || k.ends_with("_refs")) && *k != "created_by_ref" && *k != "object_marking_refs") {
@@ -712,6 +712,7 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
             }
         }
         h2 { "Relationships" }
+        p { a href={ "/intel/" (latest.id) "/graph" } { "See its neighbourhood as a graph" } }
         @if links.relationships.is_empty() { p { "No relationship with it that you may see." } }
         @else {
             table {
