@@ -536,6 +536,66 @@ async fn links_of(state: &Site, reader: &Arc<Reader>, id: &StixId, object: &Valu
     Ok(Links { names, resolved: ids.into_iter().collect(), relationships, more_relationships, mentions, more_mentions })
 }
 
+/// The types whose page gathers their threat context ([`threat_context`]).
+const THREATS: &[&str] = &["threat-actor", "intrusion-set", "campaign", "malware"];
+
+/// A threat's context on its page: how many indicators (that the reader
+/// may see) indicate it, and a timeline, oldest first, of what the page
+/// already read through the reader's gate — its own `first_seen` and
+/// `last_seen`, each relationship (at its `start_time`, else when it was
+/// created), each report, grouping, note or opinion naming it (`published`,
+/// else created) and each sighting (`first_seen`, else created, with its
+/// count and `last_seen`). An entry naming an object the reader may not
+/// see says so and nothing of it ([`link`]).
+fn threat_context(id: &str, object: &Value, links: &Links, sightings: &[Record]) -> Markup {
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let mut entries: Vec<(i64, String, Markup)> = Vec::new();
+    let mut at = |when: Option<String>, what: Markup| {
+        if let Some(t) = when.as_deref().and_then(|w| Timestamp::parse(w).ok()) {
+            entries.push((t.micros(), t.to_string(), what));
+        }
+    };
+    at(text(object, "first_seen"), html! { "first seen" });
+    at(text(object, "last_seen"), html! { "last seen" });
+    let mut indicators = 0;
+    for rel in &links.relationships {
+        let v = json_of(rel);
+        let kind = text(&v, "relationship_type").unwrap_or_else(|| "related-to".into());
+        let outgoing = text(&v, "source_ref").as_deref() == Some(id);
+        let other = text(&v, if outgoing { "target_ref" } else { "source_ref" }).unwrap_or_default();
+        if !outgoing && kind == "indicates" && other.starts_with("indicator--") && links.names.contains_key(&other) {
+            indicators += 1;
+        }
+        let what = if outgoing { html! { a href={ "/intel/" (rel.id) } { (kind) } " " (link(&other, links)) } } else { html! { (link(&other, links)) " " a href={ "/intel/" (rel.id) } { (kind) } " it" } };
+        at(text(&v, "start_time").or_else(|| text(&v, "created")), what);
+    }
+    for m in &links.mentions {
+        let v = json_of(m);
+        let label = text(&v, "name").or_else(|| text(&v, "abstract")).unwrap_or_else(|| m.id.clone());
+        at(text(&v, "published").or_else(|| text(&v, "created")), html! { "named in the " (m.object_type) " " a href={ "/intel/" (m.id) } { (label) } });
+    }
+    for r in sightings {
+        let v = json_of(r);
+        let count = v.get("count").and_then(Value::as_u64).unwrap_or(1);
+        let last = text(&v, "last_seen");
+        at(text(&v, "first_seen").or_else(|| text(&v, "created")), html! {
+            a href={ "/intel/" (r.id) } { "sighted" } " " (count) " time" @if count != 1 { "s" }
+            @if let Some(l) = last { " (last seen " (l) ")" }
+        });
+    }
+    entries.sort_by_key(|e| e.0);
+    html! {
+        h2 { "Threat context" }
+        p { (indicators) " indicator" @if indicators != 1 { "s" } " you may see indicate" @if indicators == 1 { "s" } " it (among the first " (LINKED) " relationships)." }
+        @if entries.is_empty() { p { "Nothing dated that you may see." } }
+        @else {
+            ol.timeline {
+                @for (_, when, what) in &entries { li { time datetime=(when) { (when) } " — " (what) } }
+            }
+        }
+    }
+}
+
 /// How many sightings an object page lists.
 const SIGHTINGS: usize = 50;
 
@@ -744,6 +804,9 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
                 }
             }
             @if links.more_mentions { p.hint { "Only the first " (LINKED) " are listed." } }
+        }
+        @if THREATS.contains(&latest.object_type.as_str()) {
+            (threat_context(&latest.id, &object, &links, &facts.sightings))
         }
         h2 { "Versions" }
         table {

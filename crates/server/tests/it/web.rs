@@ -505,6 +505,7 @@ async fn the_graph_follows_the_release_policy(backend: Backend) {
     let mut glacier = base("malware", 2);
     glacier["name"] = "GlacierLock".into();
     glacier["is_family"] = true.into();
+    glacier["first_seen"] = "2025-11-01T00:00:00Z".into();
     let mut secret = base("malware", 3);
     secret["name"] = "SecretStrain".into();
     secret["is_family"] = true.into();
@@ -549,6 +550,19 @@ async fn the_graph_follows_the_release_policy(backend: Backend) {
     let c = sign_in(&node, &node.liaison[2]).await;
     let graph = c.get(&format!("/intel/{secret}/graph?depth=2")).await.2;
     assert!(graph.contains("1 objects you may see, 0 links") && !graph.contains(&glacier) && !graph.contains("GlacierLock"), "{graph}");
+
+    // The malware's page gathers its threat context: the indicator, and a
+    // timeline oldest first; C's page of the secret names nothing of the
+    // malware it is a variant of.
+    let page = b.get(&format!("/intel/{glacier}")).await.2;
+    let context = &page[page.find("<h2>Threat context</h2>").expect("a threat context")..page.find("<h2>Versions</h2>").unwrap()];
+    assert!(context.contains("1 indicator you may see indicates it"), "{context}");
+    let (first, indicated, named) = (context.find("first seen").expect("first seen"), context.find("indicator: beacon &lt;script&gt;").expect("the indicator"), context.find("Winter campaign").expect("the report"));
+    assert!(first < indicated && indicated < named, "oldest first: {context}");
+    assert!(!context.contains("SecretStrain") && !context.contains(&secret), "{context}");
+    let page = c.get(&format!("/intel/{secret}")).await.2;
+    let context = &page[page.find("<h2>Threat context</h2>").expect("a threat context")..page.find("<h2>Versions</h2>").unwrap()];
+    assert!(context.contains("not available to you") && !context.contains("GlacierLock") && context.contains("0 indicators"), "{context}");
 }
 
 /// The dashboard's "Needs your attention": an agreement awaiting the
