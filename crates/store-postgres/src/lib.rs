@@ -409,17 +409,29 @@ impl store::Store for PgStore {
         }
         let newest = q.order == store::TextOrder::Newest;
         let before = [q.added_before, if newest { q.from } else { None }].into_iter().flatten().min();
+        let mut dates = String::new();
         if let Some(after) = q.added_after {
             let p = push(&mut params, Box::new(after));
-            sql.push_str(&format!(" AND o.date_added > {p}"));
+            dates.push_str(&format!(" AND t.object > {p}"));
         }
         if let Some(before) = before {
             let p = push(&mut params, Box::new(before));
-            sql.push_str(&format!(" AND o.date_added < {p}"));
+            dates.push_str(&format!(" AND t.object < {p}"));
         }
+        sql.push_str(&dates);
         let limit = push(&mut params, Box::new(i64::try_from(q.limit).unwrap_or(i64::MAX)));
         if newest {
             sql.push_str(&format!(" ORDER BY o.date_added DESC LIMIT {limit}"));
+        } else if q.types.is_empty() && q.authors.is_empty() {
+            // Ranked in the index alone, then joined: the objects' rows (and
+            // their JSON) are read for the page, not for every match.
+            let offset = push(&mut params, Box::new(q.from.unwrap_or(0).max(0)));
+            sql = format!(
+                "SELECT o.date_added, {COLUMNS}, o.is_first, o.is_last FROM
+                   (SELECT t.object, ts_rank(t.words, to_tsquery('simple', $1)) AS score FROM object_text t
+                    WHERE t.words @@ to_tsquery('simple', $1){dates} ORDER BY score DESC, t.object DESC LIMIT {limit} OFFSET {offset}) t
+                 JOIN objects o ON o.date_added = t.object ORDER BY t.score DESC, t.object DESC"
+            );
         } else {
             let offset = push(&mut params, Box::new(q.from.unwrap_or(0).max(0)));
             sql.push_str(&format!(" ORDER BY ts_rank(t.words, to_tsquery('simple', $1)) DESC, o.date_added DESC LIMIT {limit} OFFSET {offset}"));

@@ -607,6 +607,17 @@ impl store::Store for SqliteStore {
         params.push(SqlValue::Integer(i64::try_from(q.limit).unwrap_or(i64::MAX)));
         if newest {
             sql.push_str(" ORDER BY t.rowid DESC LIMIT ?");
+        } else if q.types.is_empty() && q.authors.is_empty() {
+            // Ranked in the index alone, then joined: the objects' rows (and
+            // their JSON) are read for the page, not for every match.
+            let dates = [q.added_after.map(|_| " AND rowid > ?"), before.map(|_| " AND rowid < ?")].into_iter().flatten().collect::<String>();
+            sql = format!(
+                "SELECT o.date_added, {COLUMNS}, o.is_first, o.is_last FROM
+                   (SELECT rowid, bm25(object_text, 10.0, 5.0, 2.0, 1.0) AS score FROM object_text
+                    WHERE object_text MATCH ?{dates} ORDER BY score, rowid DESC LIMIT ? OFFSET ?) t
+                 JOIN objects o ON o.date_added = t.rowid ORDER BY t.score, t.rowid DESC"
+            );
+            params.push(SqlValue::Integer(q.from.unwrap_or(0).max(0)));
         } else {
             sql.push_str(" ORDER BY bm25(object_text, 10.0, 5.0, 2.0, 1.0), t.rowid DESC LIMIT ? OFFSET ?");
             params.push(SqlValue::Integer(q.from.unwrap_or(0).max(0)));

@@ -1293,6 +1293,10 @@ pub fn text_is_indexed_ranked_and_gated<B: Store + Registry + 'static>(b: Arc<B>
     assert!(hits.iter().all(|(r, last)| *last && !r.json.is_empty()), "latest versions, with their JSON");
     assert_eq!(ids(TextQuery { added_before: Some(newest), ..TextQuery::new("glacierlock") }), vec![m.clone()]);
     assert_eq!(ids(TextQuery { added_after: Some(oldest), ..TextQuery::new("glacierlock") }), vec![i.clone()]);
+    let ranked = |q: TextQuery| ids(TextQuery { order: TextOrder::Rank, ..q });
+    assert_eq!(ranked(TextQuery { added_before: Some(newest), ..TextQuery::new("glacierlock") }), vec![m.clone()], "dates, ranked");
+    assert_eq!(ranked(TextQuery { added_after: Some(oldest), ..TextQuery::new("glacierlock") }), vec![i.clone()]);
+    assert_eq!(ranked(TextQuery { types: vec!["indicator".into()], ..TextQuery::new("glacierlock") }), vec![i.clone()], "types, ranked");
     assert_eq!(ids(TextQuery { limit: 1, from: Some(1), order: TextOrder::Rank, ..TextQuery::new("glacierlock") }), vec![i.clone()], "rank pages skip");
 
     // Versions: the reader's latest visible version is what is searched.
