@@ -9,6 +9,7 @@ and summarised in the test output.
 import collections
 import json
 import os
+import re
 
 import pytest
 
@@ -162,3 +163,35 @@ def test_exported_objects_are_valid_stix21(node_factory):
         if not result.is_valid:
             errors.append((o["id"], [str(e) for e in result.errors]))
     assert not errors, f"{len(errors)} of {len(exported)} exported objects are invalid STIX 2.1: {errors[:10]}"
+
+
+def signed_in(node, token):
+    """A requests session signed in to the node's web pages with an API token
+    (the sign-in form's CSRF nonce read from the page, as a browser does)."""
+    s = requests.Session()
+    r = s.get(node.base + "/login", timeout=30)
+    assert r.status_code == 200, r.text[:300]
+    nonce = re.search(r'name="csrf" value="([^"]+)"', r.text)
+    assert nonce, "the sign-in form has no CSRF field"
+    r = s.post(node.base + "/login", data={"csrf": nonce.group(1), "token": token}, timeout=30, allow_redirects=False)
+    assert r.status_code == 303, f"sign-in -> {r.status_code}: {r.text[:300]}"
+    return s
+
+
+def test_downloads_from_the_pages_are_valid_stix21_bundles(served):
+    """A search's results and a report with its contents, downloaded from the
+    web pages as STIX (`/intel/download?format=stix`,
+    `/intel/{id}/download?format=stix`), are bundles the validator accepts."""
+    generated, _, node = served
+    s = signed_in(node, node.tokens["home_admin"])
+    reports = [o["id"] for o in generated if o["type"] == "report"]
+    downloads = ["/intel/download?type=indicator,malware,report&format=stix", "/intel/download?q=a&format=stix"]
+    downloads += [f"/intel/{r}/download?format=stix" for r in reports[:3]]
+    for path in downloads:
+        r = s.get(node.base + path, timeout=120)
+        assert r.status_code == 200, f"GET {path} -> {r.status_code}: {r.text[:300]}"
+        assert r.headers["content-type"].startswith("application/stix+json"), r.headers
+        bundle = r.json()
+        assert bundle["type"] == "bundle" and bundle["objects"], f"{path}: an empty bundle"
+        result = validate_string(r.text, ValidationOptions(version="2.1"))
+        assert result.is_valid, (path, [str(e) for e in result.errors][:20])

@@ -22,6 +22,9 @@
 //!   (bench_sync.rs).
 //! - `pattern`: the STIX pattern matcher against stix2-matcher on the same
 //!   cases (bench_pattern.rs).
+//! - `search`: a text search's first page at 100,000 objects against the
+//!   same at 1,000,000, beside a plain listing
+//!   (`crates/store-sqlite/examples/text_search.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -35,6 +38,14 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let what = args.first().map(String::as_str).unwrap_or("import");
     if what == "pattern" {
         return crate::bench_pattern::run(root, args);
+    }
+    if what == "search" {
+        // The store alone: no need for the release binary.
+        return sh(Command::new("cargo")
+            .args(["run", "--release", "--quiet", "-p", "entente-store-sqlite", "--example", "text_search", "--"])
+            .args(args.iter().skip(1))
+            .arg("--dir")
+            .arg(root.join("target/bench/search")));
     }
     let objects: u64 = flag(args, "--objects").map(|v| v.parse()).transpose()?.unwrap_or(1_000_000);
     sh(Command::new("cargo").args(["build", "--release", "--quiet", "-p", "entente"]))?;
@@ -67,7 +78,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             import(&bin, &work, objects)?;
             crate::bench_taxii::run(root, &bin, &work, &[])
         }
-        other => bail!("unknown benchmark {other}; try import, taxii, postgres, release, modules, crisis, detect, sync or pattern"),
+        other => bail!("unknown benchmark {other}; try import, taxii, postgres, release, modules, crisis, search, detect, sync or pattern"),
     }
 }
 

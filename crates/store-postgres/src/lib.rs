@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_sighting_refs.sql"),
     include_str!("migrations/0008_record_refs.sql"),
     include_str!("migrations/0009_link_refs.sql"),
+    include_str!("migrations/0010_text.sql"),
 ];
 
 /// The migration after which the sightings already stored get their
@@ -47,6 +48,10 @@ const RECORD_REFS: i32 = 8;
 /// The migration after which the linking objects already stored
 /// (relationships, reports, …) get their [`store::ObservableKey::linked`] keys.
 const LINK_REFS: i32 = 9;
+
+/// The migration after which the versions already stored get their words
+/// in the text index ([`store::TextFields`]).
+const TEXT: i32 = 10;
 
 /// A PostgreSQL-backed [`store::Store`] and [`store::Registry`].
 pub struct PgStore {
@@ -134,6 +139,9 @@ impl PgStore {
             if version == LINK_REFS {
                 index_link_refs(&mut tx)?;
             }
+            if version == TEXT {
+                index_text(&mut tx)?;
+            }
             tx.execute("INSERT INTO entente_migrations (version) VALUES ($1)", &[&version]).map_err(pg_err)?;
         }
         tx.commit().map_err(pg_err)
@@ -196,6 +204,24 @@ fn index_stored(tx: &mut postgres::Transaction<'_>, types: &[String], keys_of: f
     )
     .map_err(pg_err)?;
     tracing::info!(keys = keys.len(), "indexed stored {what}");
+    Ok(())
+}
+
+/// Adds the words of every stored version to the text index, a thousand
+/// versions read at a time.
+fn index_text(tx: &mut postgres::Transaction<'_>) -> Result<()> {
+    let mut after = i64::MIN;
+    let mut indexed = 0usize;
+    loop {
+        let rows = tx.query("SELECT date_added, json FROM objects WHERE date_added > $1 ORDER BY date_added LIMIT 1000", &[&after]).map_err(pg_err)?;
+        let Some(last) = rows.last().map(|r| r.get::<_, i64>(0)) else { break };
+        let texts: Vec<(i64, store::TextFields)> =
+            rows.iter().filter_map(|r| store::TextFields::of_stored(r.get::<_, &[u8]>(1)).map(|f| (r.get(0), f))).collect();
+        indexed += texts.len();
+        write::index_text(tx, &texts)?;
+        after = last;
+    }
+    tracing::info!(versions = indexed, "indexed the words of stored versions");
     Ok(())
 }
 
@@ -360,6 +386,65 @@ impl store::Store for PgStore {
         let more = records.len() > limit;
         records.truncate(limit);
         Ok((records, more))
+    }
+
+    // Every word a prefix (`:*`; the words hold letters and digits only, so
+    // nothing in them is tsquery syntax), ANDed; ranked by ts_rank over
+    // the weighted fields.
+    fn text_hits(&self, q: &store::TextQuery) -> Result<Vec<store::TextHit>> {
+        if q.words.is_empty() || q.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let matching = q.words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
+        let mut params: Vec<Box<dyn ToSql + Sync + Send>> = vec![Box::new(matching)];
+        let mut sql = format!(
+            "SELECT o.date_added, {COLUMNS}, o.is_first, o.is_last FROM object_text t JOIN objects o ON o.date_added = t.object
+             WHERE t.words @@ to_tsquery('simple', $1)"
+        );
+        let push = |params: &mut Vec<Box<dyn ToSql + Sync + Send>>, p: Box<dyn ToSql + Sync + Send>| {
+            params.push(p);
+            format!("${}", params.len())
+        };
+        if !q.types.is_empty() {
+            let p = push(&mut params, Box::new(q.types.clone()));
+            sql.push_str(&format!(" AND o.type = ANY({p})"));
+        }
+        if !q.authors.is_empty() {
+            let p = push(&mut params, Box::new(q.authors.clone()));
+            sql.push_str(&format!(" AND o.created_by_ref = ANY({p})"));
+        }
+        let newest = q.order == store::TextOrder::Newest;
+        let before = [q.added_before, if newest { q.from } else { None }].into_iter().flatten().min();
+        let mut dates = String::new();
+        if let Some(after) = q.added_after {
+            let p = push(&mut params, Box::new(after));
+            dates.push_str(&format!(" AND t.object > {p}"));
+        }
+        if let Some(before) = before {
+            let p = push(&mut params, Box::new(before));
+            dates.push_str(&format!(" AND t.object < {p}"));
+        }
+        sql.push_str(&dates);
+        let limit = push(&mut params, Box::new(i64::try_from(q.limit).unwrap_or(i64::MAX)));
+        if newest {
+            sql.push_str(&format!(" ORDER BY o.date_added DESC LIMIT {limit}"));
+        } else if q.types.is_empty() && q.authors.is_empty() {
+            // Ranked in the index alone, then joined: the objects' rows (and
+            // their JSON) are read for the page, not for every match.
+            let offset = push(&mut params, Box::new(q.from.unwrap_or(0).max(0)));
+            sql = format!(
+                "SELECT o.date_added, {COLUMNS}, o.is_first, o.is_last FROM
+                   (SELECT t.object, ts_rank(t.words, to_tsquery('simple', $1)) AS score FROM object_text t
+                    WHERE t.words @@ to_tsquery('simple', $1){dates} ORDER BY score DESC, t.object DESC LIMIT {limit} OFFSET {offset}) t
+                 JOIN objects o ON o.date_added = t.object ORDER BY t.score DESC, t.object DESC"
+            );
+        } else {
+            let offset = push(&mut params, Box::new(q.from.unwrap_or(0).max(0)));
+            sql.push_str(&format!(" ORDER BY ts_rank(t.words, to_tsquery('simple', $1)) DESC, o.date_added DESC LIMIT {limit} OFFSET {offset}"));
+        }
+        let mut c = self.conn()?;
+        let rows = c.query(&sql, &refs(&params)).map_err(pg_err)?;
+        Ok(rows.iter().map(|row| (record(row), row.get::<_, bool>(FLAGS + 1))).collect())
     }
 
     fn versions_of(&self, id: &str, collection: Option<&str>) -> Result<Vec<Record>> {

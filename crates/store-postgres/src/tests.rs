@@ -12,7 +12,7 @@ fn refuses_newer_schema_and_reopens_current() {
     c.batch_execute("INSERT INTO entente_migrations (version) VALUES (99)").unwrap();
     drop(c);
     let err = store.migrate().expect_err("must refuse");
-    assert_eq!(err.to_string(), "the database is at schema version 99, newer than this binary knows (9); upgrade Entente");
+    assert_eq!(err.to_string(), "the database is at schema version 99, newer than this binary knows (10); upgrade Entente");
 }
 
 /// Sightings stored before migration 7 are keyed by what they are of when
@@ -93,4 +93,27 @@ fn migration_indexes_links_stored_before_it() {
     drop(store);
     let reopened = crate::PgStore::open(&url).unwrap();
     assert_eq!(reopened.query(&q).unwrap().records.len(), 1, "the stored relationship was not indexed");
+}
+
+/// Versions stored before migration 10 are in the text index when it runs.
+#[test]
+fn migration_indexes_the_text_stored_before_it() {
+    use store::{Store, TextQuery};
+    let (url, _) = crate::testing::fresh_named();
+    let store = crate::PgStore::open(&url).unwrap();
+    let malware = model::Object::from_value(serde_json::json!({
+        "type": "malware", "spec_version": "2.1", "id": "malware--00000000-0000-4000-8000-000000000002",
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": "GlacierLock", "is_family": true
+    }))
+    .unwrap();
+    store.put(&[malware], &Default::default()).unwrap();
+    let q = TextQuery { limit: 10, ..TextQuery::new("glacierlock") };
+    assert_eq!(store.text_hits(&q).unwrap().len(), 1);
+    // As a database from before: no index, migration 10 not applied.
+    let mut c = store.conn().unwrap();
+    c.batch_execute("DROP TABLE object_text; DELETE FROM entente_migrations WHERE version >= 10").unwrap();
+    drop(c);
+    drop(store);
+    let reopened = crate::PgStore::open(&url).unwrap();
+    assert_eq!(reopened.text_hits(&q).unwrap().len(), 1, "the stored malware was not indexed");
 }

@@ -53,6 +53,7 @@ struct NewObject {
     json: Vec<u8>,
     facts: Vec<u8>,
     observables: Vec<ObservableKey>,
+    text: Option<store::TextFields>,
 }
 
 struct NewMember {
@@ -332,6 +333,7 @@ fn put_one(
         json: obj.json().to_vec(),
         facts: release_facts(obj, options),
         observables: ObservableKey::of(obj),
+        text: store::TextFields::of(&obj.to_value()),
     });
     Ok(Outcome::Added(DateAdded(date_added)))
 }
@@ -370,6 +372,27 @@ fn insert_objects(tx: &mut Transaction<'_>, rows: &[NewObject], posted_by: Optio
         )
         .map_err(pg_err)?;
     }
+    let texts: Vec<(i64, store::TextFields)> = rows.iter().filter_map(|r| r.text.clone().map(|t| (r.date_added, t))).collect();
+    index_text(tx, &texts)
+}
+
+/// Adds versions' words to the text index: `(date_added, fields)`.
+pub(crate) fn index_text(tx: &mut Transaction<'_>, texts: &[(i64, store::TextFields)]) -> Result<()> {
+    if texts.is_empty() {
+        return Ok(());
+    }
+    let objects: Vec<i64> = texts.iter().map(|t| t.0).collect();
+    let field = |f: &dyn Fn(&store::TextFields) -> &str| texts.iter().map(|t| f(&t.1)).collect::<Vec<&str>>();
+    let (name, labels, description, body) = (field(&|t| &t.name), field(&|t| &t.labels), field(&|t| &t.description), field(&|t| &t.body));
+    tx.execute(
+        "INSERT INTO object_text (object, words)
+         SELECT o, setweight(to_tsvector('simple', n), 'A') || setweight(to_tsvector('simple', l), 'B')
+                || setweight(to_tsvector('simple', d), 'C') || setweight(to_tsvector('simple', b), 'D')
+         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(o, n, l, d, b)
+         ON CONFLICT DO NOTHING",
+        &[&objects, &name, &labels, &description, &body],
+    )
+    .map_err(pg_err)?;
     Ok(())
 }
 
@@ -429,6 +452,7 @@ fn drop_versions(tx: &mut Transaction<'_>, rows: &[i64]) -> Result<()> {
         recompute_members(tx, &c, &[&id])?;
     }
     tx.execute("DELETE FROM observables WHERE object = ANY($1)", &[&rows]).map_err(pg_err)?;
+    tx.execute("DELETE FROM object_text WHERE object = ANY($1)", &[&rows]).map_err(pg_err)?;
     // An object without a version of its own has its signature under 0.
     tx.execute(
         "DELETE FROM signatures s USING objects o

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_sighting_refs.sql"),
     include_str!("migrations/0010_record_refs.sql"),
     include_str!("migrations/0011_link_refs.sql"),
+    include_str!("migrations/0012_text.sql"),
 ];
 
 /// The migration after which the sightings already stored get their
@@ -31,6 +32,10 @@ const RECORD_REFS: i64 = 10;
 /// The migration after which the linking objects already stored
 /// (relationships, reports, …) get their [`store::ObservableKey::linked`] keys.
 const LINK_REFS: i64 = 11;
+
+/// The migration after which the versions already stored get their words
+/// in the text index ([`store::TextFields`]).
+const TEXT: i64 = 12;
 
 /// Applies the migrations the database lacks, in one transaction; refuses a
 /// database that a newer binary migrated further than this one knows.
@@ -54,6 +59,9 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
             }
             if version == LINK_REFS {
                 index_link_refs(conn)?;
+            }
+            if version == TEXT {
+                index_text(conn)?;
             }
             conn.execute_batch(&format!("PRAGMA user_version = {version}")).map_err(sql_err)?;
         }
@@ -122,5 +130,32 @@ fn index_stored(conn: &Connection, types: &[&str], keys_of: fn(&[u8]) -> Vec<sto
         insert.execute(rusqlite::params![key, object]).map_err(sql_err)?;
     }
     tracing::info!(keys = keyed.len(), "indexed stored {what}");
+    Ok(())
+}
+
+/// Adds the words of every stored version to the text index (emptied
+/// first), a thousand versions read at a time.
+fn index_text(conn: &Connection) -> Result<()> {
+    // From empty: a database taken back to an earlier version runs this again.
+    conn.execute_batch("INSERT INTO object_text (object_text) VALUES ('delete-all')").map_err(sql_err)?;
+    let mut select = conn.prepare("SELECT date_added, json FROM objects WHERE date_added > ? ORDER BY date_added LIMIT 1000").map_err(sql_err)?;
+    let mut after = i64::MIN;
+    let mut indexed = 0u64;
+    loop {
+        let rows: Vec<(i64, Vec<u8>)> = select
+            .query_map([after], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(sql_err)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(sql_err)?;
+        let Some(last) = rows.last().map(|r| r.0) else { break };
+        for (object, json) in &rows {
+            if let Some(fields) = store::TextFields::of_stored(json) {
+                crate::write::index_text(conn, *object, &fields)?;
+                indexed += 1;
+            }
+        }
+        after = last;
+    }
+    tracing::info!(versions = indexed, "indexed the words of stored versions");
     Ok(())
 }

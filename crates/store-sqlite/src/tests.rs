@@ -78,7 +78,7 @@ fn refuses_newer_schema_and_reopens_current() {
     let err = SqliteStore::open(dir.path()).err().expect("must refuse");
     assert_eq!(
         err.to_string(),
-        "the database is at schema version 99, newer than this binary knows (11); upgrade Entente"
+        "the database is at schema version 99, newer than this binary knows (12); upgrade Entente"
     );
 }
 
@@ -177,6 +177,37 @@ fn migration_indexes_links_stored_before_it() {
     drop(conn);
     let s = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(s.query(&q).unwrap().records.len(), 1, "the stored relationship was not indexed");
+}
+
+/// Versions stored before migration 12 are in the text index when it runs.
+#[test]
+fn migration_indexes_the_text_stored_before_it() {
+    use store::{Store, TextQuery};
+    let dir = tempfile::tempdir().unwrap();
+    let malware = model::Object::from_value(serde_json::json!({
+        "type": "malware", "spec_version": "2.1", "id": "malware--00000000-0000-4000-8000-000000000002",
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": "GlacierLock", "is_family": true
+    }))
+    .unwrap();
+    let q = TextQuery { limit: 10, ..TextQuery::new("glacierlock") };
+    {
+        let s = SqliteStore::open(dir.path()).unwrap();
+        s.put(&[malware], &Default::default()).unwrap();
+        assert_eq!(s.text_hits(&q).unwrap().len(), 1);
+    }
+    // As a database from before: no index at schema version 11.
+    let conn = rusqlite::Connection::open(dir.path().join(crate::FILE_NAME)).unwrap();
+    conn.execute_batch("DROP TABLE object_text; PRAGMA user_version = 11").unwrap();
+    drop(conn);
+    let s = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(s.text_hits(&q).unwrap().len(), 1, "the stored malware was not indexed");
+    // Run again over an index that holds it: still once.
+    drop(s);
+    let conn = rusqlite::Connection::open(dir.path().join(crate::FILE_NAME)).unwrap();
+    conn.execute_batch("PRAGMA user_version = 11").unwrap();
+    drop(conn);
+    let s = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(s.text_hits(&q).unwrap().len(), 1, "indexed twice");
 }
 
 /// The database holds every object, TLP:RED included, and the node's

@@ -268,7 +268,18 @@ fn put_version(
     })
     .map_err(sql_err)?;
     observables.extend(ObservableKey::of(obj).into_iter().map(|k| (k, date_added)));
+    if let Some(fields) = store::TextFields::of(&obj.to_value()) {
+        index_text(tx, date_added, &fields)?;
+    }
     Ok(Outcome::Added(DateAdded(date_added)))
+}
+
+/// Adds a version's words to the text index.
+pub(crate) fn index_text(conn: &Connection, object: i64, f: &store::TextFields) -> Result<()> {
+    conn.prepare_cached("INSERT INTO object_text (rowid, name, labels, description, body) VALUES (?, ?, ?, ?, ?)")
+        .and_then(|mut s| s.execute(params![object, f.name, f.labels, f.description, f.body]))
+        .map(|_| ())
+        .map_err(sql_err)
 }
 
 /// Adds the stored version (row `object`) to a collection.
@@ -416,6 +427,7 @@ fn drop_version(tx: &Transaction<'_>, object: i64) -> Result<()> {
         recompute(tx, Table::Collection, Some(&c), &id)?;
     }
     tx.execute("DELETE FROM observables WHERE object = ?", [object]).map_err(sql_err)?;
+    tx.execute("DELETE FROM object_text WHERE rowid = ?", [object]).map_err(sql_err)?;
     tx.execute(
         // An object without a version of its own has its signature under 0.
         "DELETE FROM signatures WHERE (id, version) IN

@@ -31,6 +31,7 @@ macro_rules! conformance_suite {
             collection_pages_follow_membership,
             signatures_are_kept_with_their_versions, sightings_are_indexed_by_what_they_are_of,
             records_are_indexed_by_what_they_name, links_are_indexed_by_what_they_link,
+            text_is_indexed_ranked_and_gated,
             reads_by_arrival_date_each_membership, reoffer_gives_members_fresh_dates_once);
     };
     (@cases $make:expr; $($case:ident),*) => {
@@ -1246,4 +1247,108 @@ pub fn reoffer_gives_members_fresh_dates_once<B: Store + Registry + 'static>(b: 
     assert!(d > members(a)[1].date_added);
     // Nothing to re-offer: only the setting moves.
     assert!(store.reoffer("x-entente-agreement--0e000000-0000-4000-8000-00000000000e", "reoffer:e", "1").unwrap());
+}
+
+/// The text index finds every word as a prefix (all words needed), in
+/// the name, labels, description, pattern and external ids; orders by
+/// arrival or by rank (a name match first); filters by type, author and
+/// date; forgets deleted versions; and, searched through a gate
+/// ([`crate::text::search`]), shows each object's latest version the
+/// reader may see, pages without repeating or skipping when the gate
+/// drops hits, and never counts a refused hit.
+pub fn text_is_indexed_ranked_and_gated<B: Store + Registry + 'static>(b: Arc<B>) {
+    use crate::text::{search, TextOrder, TextQuery};
+    let store: Arc<dyn Store> = b;
+    let object = |ty: &str, n: u32, author: &str, extra: serde_json::Value| {
+        let mut v = json!({ "type": ty, "spec_version": "2.1", "id": format!("{ty}--00000000-0000-4000-8000-{n:012}"),
+            "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": author });
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        Object::from_value(v).unwrap()
+    };
+    let named = object("malware", 1, AUTHOR_B, json!({ "name": "GlacierLock", "is_family": true }));
+    let described = object("indicator", 2, AUTHOR_A, json!({ "name": "Dropper mail", "description": "Delivers the GlacierLock dropper.",
+        "pattern": "[domain-name:value = 'evil-corp.example']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z" }));
+    let labelled = object("attack-pattern", 3, AUTHOR_A, json!({ "name": "Spearphishing", "labels": ["Phishing"],
+        "external_references": [{ "source_name": "mitre-attack", "external_id": "T1566" }] }));
+    put_ok(&*store, &[named.clone(), described.clone(), labelled.clone()]);
+    let ids = |q: TextQuery| -> Vec<String> {
+        store.text_hits(&TextQuery { limit: 100, ..q }).unwrap().into_iter().map(|(r, _)| r.id).collect()
+    };
+    let (m, i, a) = (named.id().to_string(), described.id().to_string(), labelled.id().to_string());
+    assert_eq!(ids(TextQuery::new("glacierlock")), vec![i.clone(), m.clone()], "newest first");
+    assert_eq!(ids(TextQuery { order: TextOrder::Rank, ..TextQuery::new("GlacierLock") }), vec![m.clone(), i.clone()], "a name match ranks first");
+    assert_eq!(ids(TextQuery::new("glac")), vec![i.clone(), m.clone()], "a word is a prefix");
+    assert_eq!(ids(TextQuery::new("glacierlock dropper")), vec![i.clone()], "every word is needed");
+    assert_eq!(ids(TextQuery::new("evil-corp.example")), vec![i.clone()], "the pattern is searched");
+    assert_eq!(ids(TextQuery::new("phishing")), vec![a.clone()], "labels, and a word inside a name");
+    assert_eq!(ids(TextQuery::new("t1566")), vec![a.clone()], "external ids");
+    assert!(ids(TextQuery::new("glacierlocks")).is_empty());
+    assert!(ids(TextQuery::new("\"*) OR -")).is_empty(), "no words, no hits, no syntax error");
+    assert_eq!(ids(TextQuery { types: vec!["malware".into()], ..TextQuery::new("glacierlock") }), vec![m.clone()]);
+    assert_eq!(ids(TextQuery { authors: vec![AUTHOR_A.into()], ..TextQuery::new("glacierlock") }), vec![i.clone()]);
+    let hits = store.text_hits(&TextQuery { limit: 10, ..TextQuery::new("glacierlock") }).unwrap();
+    let (newest, oldest) = (hits[0].0.date_added.0, hits[1].0.date_added.0);
+    assert!(hits.iter().all(|(r, last)| *last && !r.json.is_empty()), "latest versions, with their JSON");
+    assert_eq!(ids(TextQuery { added_before: Some(newest), ..TextQuery::new("glacierlock") }), vec![m.clone()]);
+    assert_eq!(ids(TextQuery { added_after: Some(oldest), ..TextQuery::new("glacierlock") }), vec![i.clone()]);
+    let ranked = |q: TextQuery| ids(TextQuery { order: TextOrder::Rank, ..q });
+    assert_eq!(ranked(TextQuery { added_before: Some(newest), ..TextQuery::new("glacierlock") }), vec![m.clone()], "dates, ranked");
+    assert_eq!(ranked(TextQuery { added_after: Some(oldest), ..TextQuery::new("glacierlock") }), vec![i.clone()]);
+    assert_eq!(ranked(TextQuery { types: vec!["indicator".into()], ..TextQuery::new("glacierlock") }), vec![i.clone()], "types, ranked");
+    assert_eq!(ids(TextQuery { limit: 1, from: Some(1), order: TextOrder::Rank, ..TextQuery::new("glacierlock") }), vec![i.clone()], "rank pages skip");
+
+    // Versions: the reader's latest visible version is what is searched.
+    let v0 = object("tool", 9, AUTHOR_A, json!({ "name": "alpha tool", "modified": "2026-01-01T00:00:00Z" }));
+    let v1 = object("tool", 9, AUTHOR_A, json!({ "name": "beta tool", "modified": "2026-02-01T00:00:00Z" }));
+    put_ok(&*store, &[v0, v1]);
+    let open = Gate::new(|_: &Record| true);
+    let old_only = Gate::new(|r: &Record| r.version_micros < ts("2026-01-15T00:00:00Z").micros());
+    let found = |q: &TextQuery, gate: &Gate| -> Vec<(String, String)> {
+        search(&*store, q, gate, &|_| true, 10, 1_000).unwrap().records.into_iter().map(|r| (r.id, r.version)).collect()
+    };
+    let tool = "tool--00000000-0000-4000-8000-000000000009".to_string();
+    assert!(found(&TextQuery::new("alpha"), &open).is_empty(), "an older version's words do not find the object");
+    assert_eq!(found(&TextQuery::new("beta"), &open), vec![(tool.clone(), "2026-02-01T00:00:00Z".to_string())]);
+    assert_eq!(found(&TextQuery::new("alpha"), &old_only), vec![(tool.clone(), "2026-01-01T00:00:00Z".to_string())]);
+    assert!(found(&TextQuery::new("beta"), &old_only).is_empty());
+    assert_eq!(found(&TextQuery::new("tool"), &open).len(), 1, "one object once");
+
+    // A gate dropping hits: pages of two over ten matches of which the
+    // reader sees the even ones, in both orders.
+    let many: Vec<Object> = (10..20).map(|n| object("campaign", n, AUTHOR_A, json!({ "name": format!("Frostbite wave {n}") }))).collect();
+    put_ok(&*store, &many);
+    let even = Gate::new(|r: &Record| r.id.ends_with(['0', '2', '4', '6', '8']));
+    for order in [TextOrder::Newest, TextOrder::Rank] {
+        let mut q = TextQuery { order, ..TextQuery::new("frostbite") };
+        let mut seen = Vec::new();
+        let mut pages = 0;
+        loop {
+            let page = search(&*store, &q, &even, &|_| true, 2, 1_000).unwrap();
+            assert!(page.records.len() <= 2);
+            pages += 1;
+            seen.extend(page.records.into_iter().map(|r| r.id));
+            match page.next {
+                Some(n) => q.from = Some(n),
+                None => break,
+            }
+            assert!(pages < 10, "paging ends");
+        }
+        let mut sorted = seen.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), seen.len(), "no repeats ({order:?})");
+        assert_eq!(sorted, (10..20).filter(|n| n % 2 == 0).map(|n| format!("campaign--00000000-0000-4000-8000-{n:012}")).collect::<Vec<_>>(), "{order:?}");
+        if order == TextOrder::Newest {
+            assert_eq!(seen.first().unwrap(), "campaign--00000000-0000-4000-8000-000000000018");
+        }
+    }
+    // `keep` is asked first and a budget ends a page early with a way on.
+    let page = search(&*store, &TextQuery::new("frostbite"), &open, &|r| r.id.ends_with('9'), 5, 3).unwrap();
+    assert_eq!(page.records.len(), 1);
+    assert!(page.next.is_some());
+
+    store.delete(&StixId::parse(&m).unwrap(), &Versions::ALL, None).unwrap();
+    assert_eq!(ids(TextQuery::new("glacierlock")), vec![i], "a deleted version leaves the index");
 }

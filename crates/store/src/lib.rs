@@ -9,6 +9,7 @@
 
 mod query;
 mod registry;
+pub mod text;
 mod version;
 
 #[cfg(feature = "testsuite")]
@@ -18,6 +19,7 @@ use std::fmt;
 
 pub use query::{Cursor, Page, Query, Versions};
 pub use registry::{Access, CollectionRecord, PartnerRecord, PeerRecord, Registry, Role, TokenRecord, UserRecord};
+pub use text::{TextFields, TextHit, TextOrder, TextPage, TextQuery};
 pub use version::{decide_version, Held};
 
 /// A storage failure. Never names the backend: callers see what happened, not where.
@@ -306,6 +308,14 @@ pub trait Store: Send + Sync {
         })?;
         Ok(passed)
     }
+
+    /// The stored versions (every version, with JSON) whose indexed text
+    /// ([`TextFields`]) holds each of `q.words` as a prefix of a word,
+    /// filtered and ordered as `q` says, at most `q.limit`, each with
+    /// whether it is its object's latest stored version. Backends
+    /// implement this from their text index; callers use [`text::search`],
+    /// which applies the reader's gate.
+    fn text_hits(&self, q: &TextQuery) -> Result<Vec<TextHit>>;
 
     /// Deletes the selected versions of an object; returns how many went.
     /// With a collection, removes them from that collection, and from the

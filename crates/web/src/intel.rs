@@ -1,6 +1,7 @@
-//! Intelligence pages: search at `/intel` (by type, text in the name or
-//! description, label, author partner, observable value, and date added
-//! after and before, newest first, paged) and one object at
+//! Intelligence pages: search at `/intel` (by type, words from the store's
+//! text index — name, labels, description, pattern, values — label, author
+//! partner, observable value, and date added after and before, newest or
+//! best match first, paged) and one object at
 //! `/intel/{id}` (its latest visible version's properties, its versions with
 //! their author-signature status, author, markings, the agreements it is
 //! shared under that the caller is party to, how many other partners
@@ -31,14 +32,9 @@ use crate::{Problem, Site};
 /// Objects per page of search results.
 const PAGE: usize = 50;
 
-/// The most versions one page of search results reads (gated); beyond,
-/// the page ends and "More results" goes on from where it stopped.
+/// The most versions (or text hits) one page of search results reads;
+/// beyond, the page ends and "More results" goes on from where it stopped.
 const READ_BUDGET: usize = 10_000;
-
-/// The most versions of one window of `date_added` a text or label search
-/// reads whole; a denser window is narrowed (a listing without those
-/// filters reads four pages' worth).
-const WINDOW_MAX: usize = 2_000;
 
 /// Versions per store page within a window.
 const WINDOW_PAGE: usize = 500;
@@ -72,6 +68,9 @@ pub(super) struct Search {
     /// `1`: search `q` as text even when it looks like a bare value.
     #[serde(default)]
     text: String,
+    /// The order of a text search: `relevance`, else newest first.
+    #[serde(default)]
+    sort: String,
 }
 
 /// The observable a bare value typed in the text field stands for, its
@@ -126,7 +125,7 @@ impl Search {
     /// The search's fields as a query string (without `next`), for links.
     pub(super) fn link(&self) -> String {
         let mut q = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [("type", &self.kind), ("q", &self.q), ("label", &self.label), ("partner", &self.partner), ("observable", &self.observable), ("after", &self.after), ("before", &self.before)] {
+        for (k, v) in [("type", &self.kind), ("q", &self.q), ("label", &self.label), ("partner", &self.partner), ("observable", &self.observable), ("after", &self.after), ("before", &self.before), ("sort", &self.sort)] {
             q.append_pair(k, v);
         }
         q.finish()
@@ -141,17 +140,18 @@ fn when(field: &str, t: &str) -> Result<Option<i64>, String> {
     }
 }
 
-fn json_of(r: &Record) -> Value {
+pub(crate) fn json_of(r: &Record) -> Value {
     serde_json::from_slice(&r.json).unwrap_or(Value::Null)
 }
 
-fn name_of(v: &Value) -> String {
+pub(crate) fn name_of(v: &Value) -> String {
     v.get("name").and_then(Value::as_str).map(str::to_owned).unwrap_or_default()
 }
 
-/// The results of a search, newest first: records shown, and the cursor of
-/// the next page with the `date_added` it goes back from.
-pub(super) async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context: &str) -> Result<(Vec<Record>, Option<(String, i64)>, Option<detect::Correlation>), WebError> {
+/// The results of a search, newest first (or by relevance, for text):
+/// records shown, and the cursor of the next page with, for a listing
+/// read in windows, the `date_added` it goes back from.
+pub(super) async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context: &str) -> Result<(Vec<Record>, Option<(String, Option<i64>)>, Option<detect::Correlation>), WebError> {
     let bad = |m: String| WebError::Api(Problem::client(axum::http::StatusCode::BAD_REQUEST, "bad request", m));
     if !s.observable.trim().is_empty() {
         // `kind:value`, as the REST API's /observables/{type}/{value}.
@@ -169,6 +169,29 @@ pub(super) async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context
         "" => Vec::new(),
         p => vec![StixId::parse(p).map_err(|e| bad(format!("partner: {e}")))?.to_string()],
     };
+    let types: Vec<String> = s.kind.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect();
+    // Text and labels: from the store's text index, best first or newest
+    // first, through the reader's gate (refused hits neither shown nor
+    // counted: the next page goes on after the last hit read).
+    if !s.q.trim().is_empty() || !s.label.trim().is_empty() {
+        let order = if s.sort == "relevance" { store::TextOrder::Rank } else { store::TextOrder::Newest };
+        let from = match s.next.as_str() {
+            "" => None,
+            n => Some(state.cursors.open(n, context).map_err(|e| bad(e.to_string()))?),
+        };
+        let mut query = store::TextQuery::new(&format!("{} {}", s.q, s.label));
+        if query.words.is_empty() {
+            return Err(bad("text: write a word of letters or digits".into()));
+        }
+        query = store::TextQuery { types, authors, added_after, added_before, order, from, ..query };
+        // A label is matched whole (any case), its words found by the index.
+        let label = s.label.trim().to_lowercase();
+        let keep = move |r: &Record| label.is_empty() || json_of(r).get("labels").and_then(Value::as_array).is_some_and(|ls| ls.iter().filter_map(Value::as_str).any(|l| l.to_lowercase() == label));
+        let (store, gate) = (state.store.clone(), reader.gate());
+        let found = crate::blocking(move || store::text::search(&*store, &query, &gate, &keep, PAGE, READ_BUDGET)).await?;
+        let shown = state.out(reader, "web").records(found.records)?.into_inner();
+        return Ok((shown, found.next.map(|c| (state.cursors.seal(c, context), None)), None));
+    }
     // Newest first: the results are read in windows of `date_added` going
     // back from the newest (or from where the previous page ended: its
     // cursor is the oldest date shown). A window is read whole (in the
@@ -182,20 +205,9 @@ pub(super) async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context
         n => state.cursors.open(n, context).map_err(|e| bad(e.to_string()))?,
     };
     let floor = added_after.unwrap_or(i64::MIN);
-    let q = s.q.trim().to_lowercase();
-    let label = s.label.trim().to_lowercase();
-    let matches = |r: &Record| {
-        if q.is_empty() && label.is_empty() {
-            return true;
-        }
-        let v = json_of(r);
-        let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_lowercase();
-        let labelled = || v.get("labels").and_then(Value::as_array).is_some_and(|ls| ls.iter().filter_map(Value::as_str).any(|l| l.to_lowercase() == label));
-        (q.is_empty() || text("name").contains(&q) || text("description").contains(&q)) && (label.is_empty() || labelled())
-    };
-    // A window read whole holds at most this many versions: enough for a
-    // page when every version matches, more when a filter drops some.
-    let most = if q.is_empty() && label.is_empty() { 4 * PAGE } else { WINDOW_MAX };
+    // A window read whole holds at most this many versions: a page when
+    // every version matches, as every one does here.
+    let most = 4 * PAGE;
     let now = Timestamp::now().micros();
     let mut width = WINDOW_FIRST;
     let mut shown: Vec<Record> = Vec::new();
@@ -210,7 +222,7 @@ pub(super) async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context
         // The whole window unless it is wide and dense.
         let cap = (width > WINDOW_MIN).then_some(most);
         let query = store::Query {
-            types: s.kind.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect(),
+            types: types.clone(),
             added_after: Some(lo),
             authors: authors.clone(),
             versions: Versions::LAST,
@@ -251,7 +263,7 @@ pub(super) async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context
             continue;
         }
         let held = records.len();
-        let mut found: Vec<Record> = records.into_iter().filter(|r| matches(r)).collect();
+        let mut found = records;
         found.reverse();
         for r in found {
             if shown.len() == PAGE {
@@ -276,7 +288,7 @@ pub(super) async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context
         };
     }
     let shown = state.out(reader, "web").records(shown)?.into_inner();
-    Ok((shown, next.map(|c| (state.cursors.seal(c, context), c)), None))
+    Ok((shown, next.map(|c| (state.cursors.seal(c, context), Some(c))), None))
 }
 
 /// `GET /intel`.
@@ -303,7 +315,7 @@ pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(m
     let body = html! {
         form.search method="get" action="/intel" role="search" {
             div { label for="type" { "Type" } input #type name="type" value=(s.kind) placeholder="indicator, malware"; }
-            div { label for="q" { "Text" } input #q name="q" value=(s.q) placeholder="in name or description"; }
+            div { label for="q" { "Text" } input #q name="q" value=(s.q) placeholder="words of a name, description, label, pattern"; }
             div { label for="label" { "Label" } input #label name="label" value=(s.label) placeholder="phishing"; }
             div {
                 label for="partner" { "Author" }
@@ -315,6 +327,13 @@ pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(m
             div { label for="observable" { "Observable" } input #observable name="observable" value=(s.observable) placeholder="ipv4-addr:198.51.100.7"; }
             div { label for="after" { "Added after" } input #after name="after" value=(s.after) placeholder="2026-01-01"; }
             div { label for="before" { "Added before" } input #before name="before" value=(s.before) placeholder="2026-12-31"; }
+            div {
+                label for="sort" { "Order" }
+                select #sort name="sort" {
+                    option value="" { "newest first" }
+                    option value="relevance" selected[s.sort == "relevance"] { "best match first" }
+                }
+            }
             button type="submit" { "Search" }
         }
         p.hint { "For a TAXII 2.1 client (with an API token): everything released to your partner is the collection "
@@ -340,7 +359,8 @@ pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(m
         @if records.is_empty() {
             @match &next {
                 None => p { "Nothing you may see matches." },
-                Some((_, from)) => p { "Nothing you may see matches among the objects added since " (Timestamp::from_micros(*from).to_string()) "; “More results” searches older ones." },
+                Some((_, Some(from))) => p { "Nothing you may see matches among the objects added since " (Timestamp::from_micros(*from).to_string()) "; “More results” searches older ones." },
+                Some((_, None)) => p { "Nothing you may see among the first " (READ_BUDGET) " matches; “More results” reads the next ones." },
             }
         }
         @else {
@@ -440,7 +460,7 @@ struct Links {
 
 /// The ids in an object's `…_ref` and `…_refs` properties (its author and
 /// markings left out), in order, once each.
-fn named_ids(object: &Value) -> Vec<String> {
+pub(crate) fn named_ids(object: &Value) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
     if let Value::Object(map) = object {
         for (k, v) in map.iter().filter(|(k, _)| (k.ends_with("_ref") || k.ends_with("_refs")) && *k != "created_by_ref" && *k != "object_marking_refs") {
@@ -514,6 +534,66 @@ async fn links_of(state: &Site, reader: &Arc<Reader>, id: &StixId, object: &Valu
     let found = state.out(reader, "web").records(found)?.into_inner();
     let names = found.iter().map(|rec| (rec.id.clone(), (rec.object_type.clone(), name_of(&json_of(rec))))).collect();
     Ok(Links { names, resolved: ids.into_iter().collect(), relationships, more_relationships, mentions, more_mentions })
+}
+
+/// The types whose page gathers their threat context ([`threat_context`]).
+const THREATS: &[&str] = &["threat-actor", "intrusion-set", "campaign", "malware"];
+
+/// A threat's context on its page: how many indicators (that the reader
+/// may see) indicate it, and a timeline, oldest first, of what the page
+/// already read through the reader's gate — its own `first_seen` and
+/// `last_seen`, each relationship (at its `start_time`, else when it was
+/// created), each report, grouping, note or opinion naming it (`published`,
+/// else created) and each sighting (`first_seen`, else created, with its
+/// count and `last_seen`). An entry naming an object the reader may not
+/// see says so and nothing of it ([`link`]).
+fn threat_context(id: &str, object: &Value, links: &Links, sightings: &[Record]) -> Markup {
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let mut entries: Vec<(i64, String, Markup)> = Vec::new();
+    let mut at = |when: Option<String>, what: Markup| {
+        if let Some(t) = when.as_deref().and_then(|w| Timestamp::parse(w).ok()) {
+            entries.push((t.micros(), t.to_string(), what));
+        }
+    };
+    at(text(object, "first_seen"), html! { "first seen" });
+    at(text(object, "last_seen"), html! { "last seen" });
+    let mut indicators = 0;
+    for rel in &links.relationships {
+        let v = json_of(rel);
+        let kind = text(&v, "relationship_type").unwrap_or_else(|| "related-to".into());
+        let outgoing = text(&v, "source_ref").as_deref() == Some(id);
+        let other = text(&v, if outgoing { "target_ref" } else { "source_ref" }).unwrap_or_default();
+        if !outgoing && kind == "indicates" && other.starts_with("indicator--") && links.names.contains_key(&other) {
+            indicators += 1;
+        }
+        let what = if outgoing { html! { a href={ "/intel/" (rel.id) } { (kind) } " " (link(&other, links)) } } else { html! { (link(&other, links)) " " a href={ "/intel/" (rel.id) } { (kind) } " it" } };
+        at(text(&v, "start_time").or_else(|| text(&v, "created")), what);
+    }
+    for m in &links.mentions {
+        let v = json_of(m);
+        let label = text(&v, "name").or_else(|| text(&v, "abstract")).unwrap_or_else(|| m.id.clone());
+        at(text(&v, "published").or_else(|| text(&v, "created")), html! { "named in the " (m.object_type) " " a href={ "/intel/" (m.id) } { (label) } });
+    }
+    for r in sightings {
+        let v = json_of(r);
+        let count = v.get("count").and_then(Value::as_u64).unwrap_or(1);
+        let last = text(&v, "last_seen");
+        at(text(&v, "first_seen").or_else(|| text(&v, "created")), html! {
+            a href={ "/intel/" (r.id) } { "sighted" } " " (count) " time" @if count != 1 { "s" }
+            @if let Some(l) = last { " (last seen " (l) ")" }
+        });
+    }
+    entries.sort_by_key(|e| e.0);
+    html! {
+        h2 { "Threat context" }
+        p { (indicators) " indicator" @if indicators != 1 { "s" } " you may see indicate" @if indicators == 1 { "s" } " it (among the first " (LINKED) " relationships)." }
+        @if entries.is_empty() { p { "Nothing dated that you may see." } }
+        @else {
+            ol.timeline {
+                @for (_, when, what) in &entries { li { time datetime=(when) { (when) } " — " (what) } }
+            }
+        }
+    }
 }
 
 /// How many sightings an object page lists.
@@ -692,6 +772,7 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
             }
         }
         h2 { "Relationships" }
+        p { a href={ "/intel/" (latest.id) "/graph" } { "See its neighbourhood as a graph" } }
         @if links.relationships.is_empty() { p { "No relationship with it that you may see." } }
         @else {
             table {
@@ -723,6 +804,9 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
                 }
             }
             @if links.more_mentions { p.hint { "Only the first " (LINKED) " are listed." } }
+        }
+        @if THREATS.contains(&latest.object_type.as_str()) {
+            (threat_context(&latest.id, &object, &links, &facts.sightings))
         }
         h2 { "Versions" }
         table {

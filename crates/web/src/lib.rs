@@ -36,6 +36,7 @@ mod detection;
 mod error;
 mod feedback;
 mod feed;
+mod graph;
 mod inbox;
 mod download;
 mod intel;
@@ -81,6 +82,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
         .route("/intel/download", get(download::search))
         .route("/intel/{id}", get(intel::show))
         .route("/intel/{id}/download", get(download::object))
+        .route("/intel/{id}/graph", get(graph::show))
         .route("/intel/{id}/false-positive", post(feedback::false_positive))
         .route("/share", get(share::show).post(share::share).layer(DefaultBodyLimit::disable()))
         .route("/share/indicator", get(to("/share")).post(share::share_indicator).layer(DefaultBodyLimit::disable()))

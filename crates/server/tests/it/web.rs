@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{call, ratified_agreement, start, Backend, Node};
 
-crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, error_pages_keep_the_navigation, linked_knowledge_follows_the_release_policy, the_dashboard_says_what_needs_attention, the_attack_matrix_follows_the_release_policy, a_false_positive_reaches_the_author_alone);
+crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, error_pages_keep_the_navigation, linked_knowledge_follows_the_release_policy, the_graph_follows_the_release_policy, the_dashboard_says_what_needs_attention, the_attack_matrix_follows_the_release_policy, a_false_positive_reaches_the_author_alone);
 
 /// The payloads every string of the hostile object carries.
 pub(crate) const PAYLOADS: [&str; 4] = ["<script>alert(1)</script>", "\" onerror=\"alert(1)", "javascript:alert(1)", "<svg onload=alert(1)>"];
@@ -300,7 +300,8 @@ async fn pages_follow_the_release_policy(backend: Backend) {
     // A bare value in the text field: found as the observable it is, with who reported it.
     let bare = b.get("/intel?q=198.51.100.7").await.2;
     assert!(bare.contains(&page) && bare.contains("looks like a value of type <code>ipv4-addr</code>") && bare.contains("Reported by (1 object"), "{bare}");
-    assert!(!b.get("/intel?q=198.51.100.7&text=1").await.2.contains(&page), "as text, the address is in no name or description");
+    let as_text = b.get("/intel?q=198.51.100.7&text=1").await.2;
+    assert!(as_text.contains(&page) && !as_text.contains("Reported by"), "as text, the address is found in the pattern's words: {as_text}");
     // B's dashboard counts it, and lists the agreement in force.
     let dash = b.get("/").await.2;
     assert!(dash.contains("in-force"), "{dash}");
@@ -479,6 +480,89 @@ async fn linked_knowledge_follows_the_release_policy(backend: Backend) {
     let c = sign_in(&node, &node.liaison[2]).await;
     let page = c.get(&format!("/intel/{secret}")).await.2;
     assert!(page.contains("No relationship with it that you may see.") && page.contains("No report, grouping, note or opinion naming it"), "{page}");
+    // C's graph of the secret: itself alone (the relationship and the
+    // report naming it are A–B's); of the indicator: a 404.
+    let graph = c.get(&format!("/intel/{secret}/graph?depth=2")).await.2;
+    assert!(graph.contains("1 objects you may see, 0 links") && !graph.contains(&indicator) && !graph.contains("Winter"), "{graph}");
+    assert_eq!(c.get(&format!("/intel/{indicator}/graph")).await.0, 404);
+}
+
+/// The graph of an object's neighbourhood draws what the reader may see
+/// and nothing else: B's graph of the indicator has the malware it
+/// indicates and the report naming it, never the malware shared with C
+/// alone (neither node, nor edge, nor id, nor name), one and two hops out;
+/// what is drawn is logged to B, the secret never.
+async fn the_graph_follows_the_release_policy(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let ab = ratified_agreement(&node, "A–B", &[0, 1], &["indicator", "malware", "relationship", "report"]).await;
+    let ac = ratified_agreement(&node, "A–C", &[0, 2], &["malware", "relationship"]).await;
+    let base = |ty: &str, n: u32| json!({ "type": ty, "spec_version": "2.1", "id": format!("{ty}--2c2d3e4f-0000-4000-8000-{n:012}"), "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": node.a });
+    let mut indicator = base("indicator", 1);
+    indicator["name"] = "beacon <script>x</script>".into();
+    indicator["pattern"] = "[ipv4-addr:value = '203.0.113.78']".into();
+    indicator["pattern_type"] = "stix".into();
+    indicator["valid_from"] = "2026-01-01T00:00:00Z".into();
+    let mut glacier = base("malware", 2);
+    glacier["name"] = "GlacierLock".into();
+    glacier["is_family"] = true.into();
+    glacier["first_seen"] = "2025-11-01T00:00:00Z".into();
+    let mut secret = base("malware", 3);
+    secret["name"] = "SecretStrain".into();
+    secret["is_family"] = true.into();
+    let rel = |n: u32, from: &serde_json::Value, to: &serde_json::Value, kind: &str| {
+        let mut r = base("relationship", n);
+        r["relationship_type"] = kind.into();
+        r["source_ref"] = from["id"].clone();
+        r["target_ref"] = to["id"].clone();
+        r
+    };
+    let (r1, r2, r3) = (rel(4, &indicator, &glacier, "indicates"), rel(5, &indicator, &secret, "indicates"), rel(7, &glacier, &secret, "variant-of"));
+    let mut report = base("report", 6);
+    report["name"] = "Winter campaign".into();
+    report["published"] = "2026-01-02T00:00:00Z".into();
+    report["object_refs"] = json!([indicator["id"], glacier["id"]]);
+    let (s, v) = call(&node, &node.liaison[0], "POST", "objects", Some(json!({ "objects": [indicator, glacier, r1, r2, report], "agreements": [ab] }))).await;
+    assert!(v["results"].as_array().unwrap().iter().all(|r| r["status"] == "stored"), "{s} {v}");
+    let (s, v) = call(&node, &node.liaison[0], "POST", "objects", Some(json!({ "objects": [secret, r3], "agreements": [ac] }))).await;
+    assert!(v["results"].as_array().unwrap().iter().all(|r| r["status"] == "stored"), "{s} {v}");
+    let id = |v: &serde_json::Value| v["id"].as_str().unwrap().to_owned();
+    let (indicator, glacier, secret, report) = (id(&indicator), id(&glacier), id(&secret), id(&report));
+
+    let b = sign_in(&node, &node.liaison[1]).await;
+    assert!(b.get(&format!("/intel/{indicator}")).await.2.contains(&format!("href=\"/intel/{indicator}/graph\"")), "linked from the object page");
+    for depth in ["1", "2"] {
+        let (s, _, graph) = b.get(&format!("/intel/{indicator}/graph?depth={depth}")).await;
+        assert_eq!(s, 200, "{graph}");
+        assert!(graph.contains("<svg viewBox=") && graph.contains(&format!("href=\"/intel/{glacier}\"")) && graph.contains(&format!("href=\"/intel/{report}\"")), "{graph}");
+        assert!(graph.contains("3 objects you may see, 3 links"), "the indicator, the malware, the report; indicates, names ×2: {graph}");
+        assert!(!graph.contains(&secret) && !graph.contains("SecretStrain") && !graph.contains("variant-of") && !graph.contains("2c2d3e4f-0000-4000-8000-000000000005"), "nothing of what B may not see: {graph}");
+        assert!(graph.contains("beacon &lt;script&gt;") && !graph.contains("<script>x"), "names escaped: {graph}");
+    }
+    // From the malware, two hops: the indicator and the report; the secret
+    // variant (a relationship B may not see) never.
+    let graph = b.get(&format!("/intel/{glacier}/graph?depth=2")).await.2;
+    assert!(graph.contains(&format!("href=\"/intel/{indicator}\"")) && !graph.contains(&secret) && !graph.contains("variant-of"), "{graph}");
+    let log = std::fs::read_to_string(node._dir.path().join("release.log")).unwrap();
+    assert!(log.lines().any(|l| l.contains("\"web\"") && l.contains(&report) && l.contains(&node.b)), "{log}");
+    assert!(!log.lines().any(|l| (l.contains(&secret) || l.contains("2c2d3e4f-0000-4000-8000-000000000007")) && l.contains(&node.b) && l.contains("\"release\"")), "{log}");
+    // C, who may see the secret and its variant link, does not see the
+    // malware at the other end of it: the secret alone.
+    let c = sign_in(&node, &node.liaison[2]).await;
+    let graph = c.get(&format!("/intel/{secret}/graph?depth=2")).await.2;
+    assert!(graph.contains("1 objects you may see, 0 links") && !graph.contains(&glacier) && !graph.contains("GlacierLock"), "{graph}");
+
+    // The malware's page gathers its threat context: the indicator, and a
+    // timeline oldest first; C's page of the secret names nothing of the
+    // malware it is a variant of.
+    let page = b.get(&format!("/intel/{glacier}")).await.2;
+    let context = &page[page.find("<h2>Threat context</h2>").expect("a threat context")..page.find("<h2>Versions</h2>").unwrap()];
+    assert!(context.contains("1 indicator you may see indicates it"), "{context}");
+    let (first, indicated, named) = (context.find("first seen").expect("first seen"), context.find("indicator: beacon &lt;script&gt;").expect("the indicator"), context.find("Winter campaign").expect("the report"));
+    assert!(first < indicated && indicated < named, "oldest first: {context}");
+    assert!(!context.contains("SecretStrain") && !context.contains(&secret), "{context}");
+    let page = c.get(&format!("/intel/{secret}")).await.2;
+    let context = &page[page.find("<h2>Threat context</h2>").expect("a threat context")..page.find("<h2>Versions</h2>").unwrap()];
+    assert!(context.contains("not available to you") && !context.contains("GlacierLock") && context.contains("0 indicators"), "{context}");
 }
 
 /// The dashboard's "Needs your attention": an agreement awaiting the
@@ -720,7 +804,10 @@ async fn search_pages(backend: Backend) {
     for (query, expected) in [
         ("/intel?type=malware", 100),
         ("/intel?q=WANTED", wanted),
+        ("/intel?q=WANTED&sort=relevance", wanted),
+        ("/intel?q=want&type=malware", wanted),
         ("/intel?label=PHISHING", phishing),
+        ("/intel?q=wanted&label=phishing", (0..95).filter(|n| n % 3 == 0 && (n % 7 < 4 || *n >= 60)).count()),
         (by_a.as_str(), 95),
         (by_b.as_str(), 5),
         ("/intel?type=malware&before=2000-01-01", 0),
@@ -743,8 +830,20 @@ async fn search_pages(backend: Backend) {
         assert_eq!(seen.len(), expected, "{query}");
         assert!(pages >= 2 || expected <= 50, "{query} took {pages} pages");
     }
+    // B sees its own five among the phishing hits, none of A's: the hits
+    // the gate drops are neither shown nor counted, and paging ends.
+    let b = sign_in(&node, &node.liaison[1]).await;
+    let mut path = Some("/intel?label=phishing&sort=relevance".to_owned());
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(p) = path {
+        let html = b.get(&p).await.2;
+        assert!(!html.contains("malware--00000000-0000-4000-8000-"), "one of A's, not shared: {html}");
+        seen.extend(html.match_indices("href=\"/intel/malware--").map(|(i, _)| html[i + 13..i + 13 + 45].to_owned()));
+        path = more_link(&html);
+    }
+    assert_eq!(seen.len(), 5);
     // Bad values get a page saying what to fix, not a JSON body.
-    for (query, says) in [("/intel?after=yesterday", "added after"), ("/intel?partner=nobody", "partner"), ("/intel?observable=nonsense", "observable"), ("/intel?next=forged", "")] {
+    for (query, says) in [("/intel?after=yesterday", "added after"), ("/intel?q=%2B%2B", "text"), ("/intel?partner=nobody", "partner"), ("/intel?observable=nonsense", "observable"), ("/intel?next=forged", "")] {
         let r = client().get(format!("{}{query}", node.url)).header(COOKIE, &a.cookie).send().await.unwrap();
         assert_eq!(r.status(), 400, "{query}");
         assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{query}");
