@@ -417,3 +417,24 @@ proptest! {
         prop_assert!(all.iter().any(|r| r.kind == ACKNOWLEDGEMENT) && all.iter().any(|r| r.kind == CRISIS));
     }
 }
+
+/// The picture holds the newest `TIMELINE_NEWEST` events of a long
+/// timeline, oldest of them first, and counts them all; a task keeps the
+/// count of its updates and the last one, not each.
+#[test]
+fn a_long_timeline_is_counted_and_its_newest_events_kept() {
+    let mut b = Bench::new();
+    let c = b.activated("2026-06-01T00:00:00Z");
+    let n = crisis::rules::TIMELINE_NEWEST + 10;
+    for i in 0..n {
+        let status = if i % 2 == 0 { "acknowledged" } else { "in-progress" };
+        b.act(1, "update-task", json!({ "crisis": c, "task": "triage", "status": status, "note": format!("n{i}") }), &format!("2026-06-01T00:{:02}:{:02}Z", i / 60, i % 60));
+    }
+    let s = b.crisis("2026-06-02T00:00:00Z");
+    let timeline = s["timeline"].as_array().unwrap();
+    assert_eq!((s["timeline_total"].as_u64(), timeline.len()), (Some(n as u64 + 1), crisis::rules::TIMELINE_NEWEST), "the activation and every update counted");
+    assert_eq!(timeline.first().unwrap()["at"], format!("2026-06-01T00:00:{:02}Z", n - crisis::rules::TIMELINE_NEWEST), "the newest, oldest first");
+    assert_eq!(timeline.last().unwrap()["event"], "task triage: in-progress");
+    let t = task(&s, "triage");
+    assert_eq!((t["updates"].as_u64(), t["last_update"]["note"].as_str()), (Some(n as u64), Some(format!("n{}", n - 1).as_str())), "{t}");
+}

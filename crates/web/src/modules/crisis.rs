@@ -13,13 +13,16 @@ use serde_json::Value;
 
 use super::fields::{opt, req, text, when, Kind, Page};
 
-/// The crisis module's page from its state (`crisis::rules::state`).
-pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
+/// The crisis module's page from its state (`crisis::rules::state`), with
+/// a page of one crisis's whole timeline when one was asked for
+/// (`timeline`: the crisis, the records of the page, where the next begins).
+pub(super) fn page(p: &Page<'_>, state: &Value, timeline: &Value) -> Markup {
     let crises = state["crises"].as_array().cloned().unwrap_or_default();
     let playbooks = state["playbooks"].as_array().cloned().unwrap_or_default();
     html! {
         p.lead { (state["active"]) " active: " (state["active_real"]) " real, " (state["active_exercises"]) " exercise." }
         @if crises.is_empty() { p { "No crisis yet." } }
+        @if timeline.is_object() { (timeline_page(p, timeline)) }
         @for c in &crises { (crisis(p, c)) }
         h3 { "Activate a crisis" }
         @for b in playbooks.iter().filter(|b| b["endorsed"] == true) {
@@ -248,11 +251,13 @@ fn crisis(p: &Page<'_>, c: &Value) -> Markup {
             }
 
             h4 { "Timeline" }
-            @let shown = timeline.len().min(TIMELINE);
+            @let total = c["timeline_total"].as_u64().unwrap_or(timeline.len() as u64);
             ol.timeline reversed {
-                @for e in timeline.iter().rev().take(shown) { li { (when(&e["at"])) " — " (text(&e["event"])) " by " (p.name(&e["by"])) } }
+                @for e in timeline.iter().rev() { li { (when(&e["at"])) " — " (text(&e["event"])) " by " (p.name(&e["by"])) } }
             }
-            @if timeline.len() > shown { p.hint { (timeline.len() - shown) " earlier events not shown." } }
+            @if total > timeline.len() as u64 {
+                p.hint { "The newest " (timeline.len()) " of " (total) " events. " a href={ (p.base) "?timeline=" (cid) } { "The whole timeline, a page at a time" } }
+            }
             @if lead && active {
                 (p.form("close-crisis", cid, "Close this crisis", &[("crisis", cid)], &[opt("reason", "Reason", Kind::Line)], "Close"))
             }
@@ -260,8 +265,50 @@ fn crisis(p: &Page<'_>, c: &Value) -> Markup {
     }
 }
 
-/// The timeline's newest events shown.
-const TIMELINE: usize = 50;
+/// Events on a page of a crisis's whole timeline.
+pub(super) const TIMELINE_PAGE: usize = 100;
+
+/// What a record of a crisis's timeline says happened.
+fn event(r: &Value) -> String {
+    let kind = r["type"].as_str().unwrap_or_default();
+    match kind.strip_prefix("x-entente-crisis").unwrap_or(kind) {
+        "" => "the crisis, a version".to_owned(),
+        "-acknowledgement" => "acknowledged".to_owned(),
+        "-task-update" => format!("task {}: {}", text(&r["task"]), text(&r["status"])),
+        "-sitrep" => "sitrep".to_owned(),
+        "-assistance" => format!("assistance: {}", text(&r["step"])),
+        "-review" => "review".to_owned(),
+        other => other.trim_start_matches('-').to_owned(),
+    }
+}
+
+/// A page of a crisis's whole timeline: the records naming it as this
+/// node received them (the store's order; each dated by its author), read
+/// a page at a time through the reader's release gate, so a page costs the
+/// same at a thousand events as at a hundred thousand.
+fn timeline_page(p: &Page<'_>, t: &Value) -> Markup {
+    let cid = t["crisis"].as_str().unwrap_or_default();
+    let records = t["records"].as_array().cloned().unwrap_or_default();
+    html! {
+        section.timeline id="timeline" {
+            h3 { "Timeline of " code { (cid) } }
+            p.hint { "Every record of the crisis in the order this node received it, " (TIMELINE_PAGE) " a page; each dated by its author." }
+            @if records.is_empty() { p { "No event on this page." } }
+            table {
+                thead { tr { th { "Dated" } th { "Event" } th { "By" } } }
+                tbody {
+                    @for r in &records {
+                        tr { td { (when(&r["created"])) } td { (event(r)) } td { (p.name(&r["created_by_ref"])) } }
+                    }
+                }
+            }
+            p {
+                @if let Some(next) = t["next"].as_i64() { a href={ (p.base) "?timeline=" (cid) "&after=" (next) } { "Next page" } " · " }
+                a href=(p.base) { "Back to the crisis board" }
+            }
+        }
+    }
+}
 
 fn playbook(p: &Page<'_>, b: &Value) -> Markup {
     let bid = b["id"].as_str().unwrap_or_default();
@@ -311,14 +358,14 @@ mod tests {
     /// the lead's.
     #[test]
     fn the_common_picture_for_a_party() {
-        let html = super::page(&test_page("identity--b", None, &test_names), &state()).into_string();
+        let html = super::page(&test_page("identity--b", None, &test_names), &state(), &serde_json::Value::Null).into_string();
         assert!(html.contains("<mark>EXERCISE</mark> Flood &lt;b&gt;"), "{html}");
         assert!(html.contains("acknowledge by <time datetime=\"2026-06-01T11:00:00Z\">2026-06-01 11:00 UTC</time> <strong class=\"deny\">overdue</strong>"), "{html}");
         assert!(html.find("newer report").unwrap() < html.find("older report").unwrap(), "newest first");
         assert!(html.contains("<td class=\"num\">10 units</td>") && html.contains("<td class=\"num\">4</td>"), "{html}");
         assert!(html.contains("action=\"/m/actions/acknowledge\"") && html.contains("action=\"/m/actions/update-task\""));
         assert!(!html.contains("/actions/add-task") && !html.contains("/actions/close-crisis") && !html.contains("/actions/commit-assistance"), "B leads nothing and requested the pumps");
-        let lead = super::page(&test_page("identity--a", None, &test_names), &state()).into_string();
+        let lead = super::page(&test_page("identity--a", None, &test_names), &state(), &serde_json::Value::Null).into_string();
         assert!(lead.contains("/actions/add-task") && lead.contains("/actions/commit-assistance") && !lead.contains("/actions/update-task"));
     }
 
@@ -328,13 +375,13 @@ mod tests {
     fn a_refusal_is_shown_by_its_field() {
         let pairs = vec![("situation_summary".to_owned(), "all <calm>".to_owned()), ("period_end:time".to_owned(), "2026-06-01T09:00".to_owned())];
         let fault = Fault { action: "file-sitrep".into(), about: "x-entente-crisis--1".into(), field: "period_end".into(), message: "is before period_start".into(), typed: String::new(), pairs };
-        let html = super::page(&test_page("identity--b", Some(&fault), &test_names), &state()).into_string();
+        let html = super::page(&test_page("identity--b", Some(&fault), &test_names), &state(), &serde_json::Value::Null).into_string();
         let at = html.find("name=\"period_end:time\"").unwrap();
         let error = html.find("Check the field <code>period_end</code>: is before period_start").unwrap();
         assert!(error > at && !html[at..error].contains("class=\"field\""), "next to its field: {html}");
         assert!(html.contains(">all &lt;calm&gt;</textarea>") && html.contains("value=\"2026-06-01T09:00\""), "{html}");
         let fault = Fault { field: "tasks[1].assignee_ref".into(), action: "add-task".into(), pairs: vec![], ..fault };
-        let html = super::page(&test_page("identity--a", Some(&fault), &test_names), &state()).into_string();
+        let html = super::page(&test_page("identity--a", Some(&fault), &test_names), &state(), &serde_json::Value::Null).into_string();
         assert!(html.contains("Check the field <code>tasks[1].assignee_ref</code>"), "{html}");
     }
 }

@@ -74,14 +74,25 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
     let module = modules::find(&state.modules, name).map_err(Problem::from)?;
     let (node, me, aid) = (state.modules_node(), signed.caller.partner.clone(), id.clone());
     let m = module.clone();
+    // A page of a crisis's whole timeline, when asked for (`?timeline=` the
+    // crisis, `&after=` where the previous page ended).
+    let timeline = (module.name() == "crisis").then(|| query.get("timeline").and_then(|t| StixId::parse(t).ok())).flatten();
+    let after = query.get("after").and_then(|a| a.parse::<i64>().ok()).map(|a| store::Cursor(store::DateAdded(a)));
     // The state, and the agreement's parties (for the forms' party choices).
     let (json, parties) = tokio::task::spawn_blocking(move || {
-        modules::view(&node, &me, &aid, &*m, "web").map(|scope| {
+        let mut json = modules::view(&node, &me, &aid, &*m, "web").map(|scope| {
             let parties: Vec<String> = scope.agreement.terms.parties.iter().map(|p| p.as_str().to_owned()).collect();
             let mut json = modules::state_json(&*m, &scope);
             json["parties"] = parties.iter().map(|p| Value::from(p.as_str())).collect();
             (json, parties)
-        })
+        })?;
+        if let Some(crisis) = timeline {
+            let listing = modules::Listing { kind: None, of: Some(crisis.clone()), limit: crisis::TIMELINE_PAGE, after };
+            let page = modules::page(&node, &me, &aid, &*m, &listing, "web")?;
+            let records: Vec<Value> = page.records.iter().filter_map(|r| serde_json::from_slice::<Value>(&r.json).ok()).collect();
+            json.0["timeline_page"] = serde_json::json!({ "crisis": crisis.as_str(), "after": after.map(|c| c.0 .0), "records": records, "next": page.next.filter(|_| page.more).map(|c| c.0 .0) });
+        }
+        Ok::<_, modules::Error>(json)
     })
         .await
         .map_err(|e| Problem::internal(e.to_string()))?
@@ -96,7 +107,7 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
             dialogue::page(&dialogue::Page { signed, base: &base, state: &json["state"], parties: &parties, month, fault: fault.as_ref(), who: &who })
         }
         "objectives" => objectives::page(signed, &base, &json["state"], &parties, fault.as_ref(), &who),
-        "crisis" => crisis::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
+        "crisis" => crisis::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"], &json["timeline_page"]),
         "disputes" => disputes::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
         "statements" => statements::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
         "resources" => resources::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
