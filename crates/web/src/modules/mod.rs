@@ -163,7 +163,7 @@ fn generic(state: &Value, actions: &[partnership::Action]) -> Markup {
 /// RFC 3339 timestamp; anything else stays as typed). A name that
 /// repeats (checkboxes) makes a list; a `:list` name that repeats, one
 /// list of all its values. A name `list[i].field` (typed or
-/// not) makes a list of objects, one per index in order, each with the
+/// not; a `:list` one repeated gives one list) makes a list of objects, one per index in order, each with the
 /// fields given for it (a row left empty is left out).
 pub(super) fn typed_input(pairs: &[(String, String)]) -> Map<String, Value> {
     let mut input = Map::new();
@@ -172,7 +172,14 @@ pub(super) fn typed_input(pairs: &[(String, String)]) -> Map<String, Value> {
         let (name, kind) = key.split_once(':').unwrap_or((key.as_str(), ""));
         let value = typed(kind, raw);
         if let Some((list, i, field)) = row_of(name) {
-            rows.entry(list).or_default().entry(i).or_default().insert(field.to_owned(), value);
+            let row = rows.entry(list).or_default().entry(i).or_default();
+            // Checkboxes of a row (`list[i].field:list` repeated) make one list.
+            match (row.get_mut(field), kind) {
+                (Some(Value::Array(values)), "list") => values.extend(value.as_array().cloned().unwrap_or_default()),
+                _ => {
+                    row.insert(field.to_owned(), value);
+                }
+            }
             continue;
         }
         match input.get_mut(name) {
@@ -275,10 +282,10 @@ mod tests {
     /// fields typed, a row left empty left out.
     #[test]
     fn indexed_fields_become_a_list_of_objects() {
-        let pairs: Vec<(String, String)> = [("kpis[1].name", "b"), ("kpis[0].name", "a"), ("kpis[0].baseline:number", "3"), ("kpis[2].name", ""), ("kpis[10].weight:number", "2"), ("title", "T"), ("x[].y", "z")]
+        let pairs: Vec<(String, String)> = [("kpis[1].name", "b"), ("kpis[0].name", "a"), ("kpis[0].baseline:number", "3"), ("kpis[2].name", ""), ("kpis[10].weight:number", "2"), ("title", "T"), ("x[].y", "z"), ("rows[0].to:list", "p1"), ("rows[0].to:list", "p2")]
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .to_vec();
         let input = super::typed_input(&pairs);
-        assert_eq!(serde_json::Value::Object(input), json!({ "title": "T", "kpis": [{ "name": "a", "baseline": 3 }, { "name": "b" }, { "weight": 2 }], "x[].y": "z" }));
+        assert_eq!(serde_json::Value::Object(input), json!({ "title": "T", "kpis": [{ "name": "a", "baseline": 3 }, { "name": "b" }, { "weight": 2 }], "x[].y": "z", "rows": [{ "to": ["p1", "p2"] }] }));
     }
 }
