@@ -141,7 +141,7 @@ pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
             req("receiver", "Receiver", Kind::Party),
             req("year", "Year", Kind::Number),
             req("due", "Due", Kind::Time),
-            opt("description", "Description", Kind::Line),
+            req("description", "Description", Kind::Line),
         ], "Commit"))
         (p.form("declare-figures", "", "Declare your figures for a year", &[], &[
             req("year", "Year", Kind::Number),
@@ -216,6 +216,7 @@ fn project(p: &Page<'_>, x: &Value) -> Markup {
                     req("receiver", "Receiver", Kind::Party),
                     req("year", "Year", Kind::Number),
                     req("due", "Due", Kind::Time),
+                    req("description", "Description", Kind::Line),
                 ], "Pledge"))
             }
         }
@@ -256,6 +257,7 @@ fn request(p: &Page<'_>, r: &Value) -> Markup {
                         opt("category", "Category (in kind)", Kind::Line),
                         req("year", "Year", Kind::Number),
                         req("due", "Due", Kind::Time),
+                        req("description", "Description", Kind::Line),
                     ], "Commit"))
                 }
             }
