@@ -4,8 +4,10 @@
 //! objective, inject), B endorses, A starts it and releases the inject, B
 //! responds, A records an observation, B identifies a lesson and gives A
 //! a remedial action; and in the ledger A pledges to B and delivers, B
-//! confirms, and the balances move. No page runs anything, every control
-//! has a label; a screenshot of each step lands in `target/browser/`.
+//! confirms, and the balances move; and a crisis activated, acknowledged,
+//! its task worked and a situation report filed, read back as the common
+//! picture. No page runs anything, every control has a label; a screenshot
+//! of each step lands in `target/browser/`.
 
 use serde_json::{json, Value};
 
@@ -204,4 +206,51 @@ async fn an_exercise_from_plan_to_lesson_and_a_ledger_walk_in_the_browser() {
         assert_ne!(balance(&before, who), balance(&after, who), "{who}'s balance moved once B confirmed: before {before}\nafter {after}");
     }
     assert!(after.contains("confirmed"), "{after}");
+}
+
+/// The crisis page through its forms: A activates an exercise crisis ad hoc
+/// and assigns B a task; B acknowledges the crisis, accepts and completes
+/// the task and files a situation report; A reads the common picture with
+/// B's acknowledgement, the task done and B's report. Every text field
+/// carries the payloads; nothing runs.
+#[tokio::test]
+async fn a_crisis_activated_acknowledged_worked_and_reported_in_the_browser() {
+    let Some(driver) = Driver::start().await else { return };
+    let node = start(Backend::Sqlite, Default::default()).await;
+    let id = agreement(&node).await;
+    let h = crate::web::PAYLOADS.join(" ");
+    let h = h.as_str();
+    let page = format!("/agreements/{id}/modules/crisis");
+    let b = node.b.to_string();
+
+    sign_in(&driver, &node, &node.liaison[0]).await;
+    driver.goto(&format!("{}{page}", node.url)).await;
+    checked(&driver, "crisis-empty", false).await;
+    submit(&driver, &page, "activate", &[("[name='title']", &format!("Floods {h}")), ("[name='severity']", "severe"), ("[name='exercise:json']", "true"), ("[name='summary']", h), ("[name='ack_within_minutes:number']", "60")], "crisis-activated").await;
+    submit(&driver, &page, "add-task", &[
+        ("[name='key']", "pumps"), ("[name='title']", &format!("Send pumps {h}")), ("[name='phase']", "response"), ("[name='assignee']", &b),
+        ("[name='ack_within_minutes:number']", "30"), ("[name='complete_within_minutes:number']", "600"),
+    ], "crisis-task").await;
+    checked(&driver, "crisis-task-page", true).await;
+    assert!(main_text(&driver).await.contains("EXERCISE"), "marked as an exercise");
+    sign_out(&driver).await;
+
+    sign_in(&driver, &node, &node.liaison[1]).await;
+    driver.goto(&format!("{}{page}", node.url)).await;
+    submit(&driver, &page, "acknowledge", &[("[name='note']", h)], "crisis-acknowledged").await;
+    submit(&driver, &page, "update-task", &[("[name='status']", "accepted"), ("[name='note']", h)], "task-accepted").await;
+    submit(&driver, &page, "update-task", &[("[name='status']", "done"), ("[name='note']", h)], "task-done").await;
+    submit(&driver, &page, "file-sitrep", &[
+        ("[name='period_start:time']", "2026-06-01T00:00"), ("[name='period_end:time']", "2026-06-01T06:00"),
+        ("[name='situation_summary']", &format!("Levels falling {h}")), ("[name='observations']", h), ("[name='actions_taken']", h),
+        ("[name='impact']", h), ("[name='next_report_due:time']", "2099-01-01T00:00"),
+    ], "sitrep").await;
+    sign_out(&driver).await;
+
+    sign_in(&driver, &node, &node.liaison[0]).await;
+    driver.goto(&format!("{}{page}", node.url)).await;
+    checked(&driver, "crisis-picture", true).await;
+    let text = main_text(&driver).await;
+    assert!(text.contains("Levels falling") && text.contains("0 open (0 overdue), 1 done"), "B's report and the task done: {text}");
+    assert!(text.contains("task pumps: done") && text.contains("acknowledged by Borealis"), "the timeline: {text}");
 }
