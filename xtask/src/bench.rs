@@ -15,6 +15,11 @@
 //!   messages against one of 100,000; a board of 1,000 action items
 //!   against one of 10,000) and the state of an agreement of 10,000
 //!   records (`crates/server/examples/module_read.rs`).
+//! - `crisis`: a crisis's page data at 1,000 against 10,000 timeline events
+//!   (`crates/server/examples/crisis_read.rs`).
+//! - `ledger`: the resources module's burden-sharing page data among 30
+//!   parties over 10 years, a small ledger against a big one
+//!   (`crates/server/examples/ledger_read.rs`).
 //! - `detect`: `entente detect` over many observations against many
 //!   indicators, and the observable index's size (bench_detect.rs).
 //! - `sync`: one node pulling N objects (default 100,000) from another
@@ -74,11 +79,16 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             .args(args.iter().skip(1))
             .arg("--dir")
             .arg(work.join("crisis"))),
+        "ledger" => sh(Command::new("cargo")
+            .args(["run", "--release", "--quiet", "-p", "entente-server", "--example", "ledger_read", "--"])
+            .args(args.iter().skip(1))
+            .arg("--dir")
+            .arg(work.join("ledger"))),
         "all" => {
             import(&bin, &work, objects)?;
             crate::bench_taxii::run(root, &bin, &work, &[])
         }
-        other => bail!("unknown benchmark {other}; try import, taxii, postgres, release, modules, crisis, search, detect, sync or pattern"),
+        other => bail!("unknown benchmark {other}; try import, taxii, postgres, release, modules, crisis, ledger, search, detect, sync or pattern"),
     }
 }
 

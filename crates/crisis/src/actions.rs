@@ -33,6 +33,60 @@ pub static ACTIONS: &[Action] = &[
     Action { name: "review", about: "File your party's after-action review of a closed crisis (crisis, went_well, to_improve).", kind: REVIEW },
 ];
 
+/// What a form may post instead of the nested properties ([`add_tasks`]).
+const FORM_ROWS: &[&str] = &["tasks", "communication_channel", "statement_template"];
+
+/// The communication plan's `channel` and `statement_template` from the
+/// input's `communication_channel` and `statement_template`, when given;
+/// then the input's `tasks` (a flat list, as a form's rows post them: each
+/// a playbook task with the `phase` it belongs to) to the playbook's
+/// `phases`: each to its phase, a phase not there yet added in the order
+/// of the phases (alert, activation, response, recovery, review). The
+/// playbook is then checked whole, so a bad task is refused by its place
+/// (`phases[i].tasks[j].…`).
+fn add_tasks(p: &mut Map<String, Value>, input: &Map<String, Value>) -> Result<(), Error> {
+    for (from, to) in [("communication_channel", "channel"), ("statement_template", "statement_template")] {
+        if let Some(v) = input.get(from) {
+            match p.entry("communication").or_insert_with(|| Value::Object(Map::new())) {
+                Value::Object(c) => {
+                    c.insert(to.into(), v.clone());
+                }
+                _ => return Err(Error::input("communication", "must be {channel, statement_template, notes}")),
+            }
+        }
+    }
+    let Some(rows) = input.get("tasks") else { return Ok(()) };
+    let rows = rows.as_array().ok_or_else(|| Error::input("tasks", "must be a list of tasks, each with its phase"))?;
+    let mut phases = match p.remove("phases") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(l)) => l,
+        Some(_) => return Err(Error::input("phases", "must be a list of phases")),
+    };
+    for (i, row) in rows.iter().enumerate() {
+        let mut task = row.as_object().cloned().ok_or_else(|| Error::input(format!("tasks[{i}]"), "must be a task object"))?;
+        let phase = match task.remove("phase") {
+            Some(Value::String(ph)) if types::PHASES.contains(&ph.as_str()) => ph,
+            _ => return Err(Error::input(format!("tasks[{i}].phase"), format!("is required: one of {}", types::PHASES.join(", ")))),
+        };
+        let at = match phases.iter().position(|x| x.get("phase").and_then(Value::as_str) == Some(phase.as_str())) {
+            Some(at) => at,
+            None => {
+                let rank = |x: &Value| types::PHASES.iter().position(|q| x.get("phase").and_then(Value::as_str) == Some(*q)).unwrap_or(usize::MAX);
+                let mine = types::PHASES.iter().position(|q| *q == phase).unwrap_or(usize::MAX);
+                let at = phases.iter().position(|x| rank(x) > mine).unwrap_or(phases.len());
+                phases.insert(at, serde_json::json!({ "phase": phase, "tasks": [] }));
+                at
+            }
+        };
+        match phases.get_mut(at).and_then(|x| x.get_mut("tasks")) {
+            Some(Value::Array(list)) => list.push(Value::Object(task)),
+            _ => return Err(Error::input(format!("phases[{at}].tasks"), "must be a list of tasks")),
+        }
+    }
+    p.insert("phases".into(), Value::Array(phases));
+    Ok(())
+}
+
 const PLAYBOOK_PROPS: &[&str] = &["title", "hazard", "roles", "phases", "ack_within_minutes", "communication", "activation_criteria"];
 const SITREP_PROPS: &[&str] =
     &["period_start", "period_end", "situation_summary", "observations", "actions_taken", "actions_planned", "resources_committed", "impact", "next_report_due", "key_intelligence_refs"];
@@ -40,11 +94,16 @@ const SITREP_PROPS: &[&str] =
 /// What `action` drafts for `ctx.me` from `input`.
 pub fn act(action: &str, input: &Map<String, Value>, records: &Records, ctx: &Context<'_>) -> Result<Draft, Error> {
     match action {
-        "draft-playbook" => Ok(Draft::new(PLAYBOOK, take(input, PLAYBOOK_PROPS, &[])?)),
+        "draft-playbook" => {
+            let mut p = take(input, PLAYBOOK_PROPS, FORM_ROWS)?;
+            add_tasks(&mut p, input)?;
+            Ok(Draft::new(PLAYBOOK, p))
+        }
         "revise-playbook" => {
             let playbook = find(input, "playbook", PLAYBOOK, records)?;
             let mut p = types::own(playbook);
-            p.extend(take(input, PLAYBOOK_PROPS, &["playbook"])?);
+            p.extend(take(input, PLAYBOOK_PROPS, &["playbook", "tasks", "communication_channel", "statement_template"])?);
+            add_tasks(&mut p, input)?;
             Ok(Draft::revise(PLAYBOOK, &playbook.id, p))
         }
         "endorse-playbook" => {

@@ -224,7 +224,8 @@ fn picture(c: &Record, of: &[&Record], records: &Records, ctx: &Context<'_>) -> 
             "ack_breached": ack_breached,
             "complete_breached": complete_breached,
             "open": is_open,
-            "updates": updates.iter().map(|u| json!({ "id": u.id.as_str(), "status": get(u, "status"), "note": get(u, "note"), "created": u.created.as_str() })).collect::<Vec<_>>(),
+            "updates": updates.len(),
+            "last_update": last.map(|u| json!({ "id": u.id.as_str(), "status": get(u, "status"), "note": get(u, "note"), "created": u.created.as_str() })),
         }));
     }
 
@@ -319,29 +320,12 @@ fn picture(c: &Record, of: &[&Record], records: &Records, ctx: &Context<'_>) -> 
         None => Vec::new(),
     };
 
-    // The timeline: the crisis's versions and every record of it, by time.
-    let mut timeline: Vec<(Timestamp, String, Value)> = Vec::new();
-    let versions = records.versions(&c.id);
-    for (i, v) in versions.iter().enumerate().filter(|(_, v)| &v.modified <= now) {
-        let what = match (i, closed(v)) {
-            (0, _) => "activated",
-            (_, true) if !versions[..i].iter().any(closed) => "closed",
-            _ => "revised",
-        };
-        timeline.push((v.modified.clone(), c.id.to_string(), json!({ "at": v.modified.as_str(), "event": what, "by": v.author.as_str(), "id": c.id.as_str() })));
-    }
-    for r in of.iter().filter(counts) {
-        let event = match r.kind.as_str() {
-            ACKNOWLEDGEMENT => "acknowledged".to_owned(),
-            TASK_UPDATE => format!("task {}: {}", str_of(r, "task").unwrap_or_default(), str_of(r, "status").unwrap_or_default()),
-            SITREP => "sitrep".to_owned(),
-            ASSISTANCE => format!("assistance: {}", str_of(r, "step").unwrap_or_default()),
-            REVIEW => "review".to_owned(),
-            other => other.to_owned(),
-        };
-        timeline.push((r.created.clone(), r.id.to_string(), json!({ "at": r.created.as_str(), "event": event, "by": r.author.as_str(), "id": r.id.as_str() })));
-    }
-    timeline.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    // The timeline: the crisis's versions and every record of it, by time;
+    // the picture holds its newest TIMELINE_NEWEST events and the count
+    // (the pages read the whole timeline a page at a time from the store).
+    let mut timeline = timeline_of(c, of, records, now, exercise);
+    let timeline_total = timeline.len();
+    let newest = timeline.split_off(timeline_total.saturating_sub(TIMELINE_NEWEST));
 
     json!({
         "id": c.id.as_str(),
@@ -367,9 +351,61 @@ fn picture(c: &Record, of: &[&Record], records: &Records, ctx: &Context<'_>) -> 
         "key_intelligence": intelligence.into_iter().collect::<Vec<_>>(),
         "assistance": assistance,
         "reviews": reviews,
-        "timeline": timeline.into_iter().map(|t| t.2).collect::<Vec<_>>(),
+        "timeline": newest.into_iter().map(|(at, _, r)| r.event(at)).collect::<Vec<_>>(),
+        "timeline_total": timeline_total,
         "ignored_records": ignored,
     })
+}
+
+/// How many of a crisis's newest timeline events its picture holds.
+pub const TIMELINE_NEWEST: usize = 50;
+
+/// One event of a timeline: a version of the crisis (what it did) or a
+/// record naming it.
+enum Event<'a> {
+    Crisis(&'static str, &'a Record),
+    Of(&'a Record),
+}
+
+impl Event<'_> {
+    fn event(&self, at: &Timestamp) -> Value {
+        let (what, r) = match self {
+            Event::Crisis(what, v) => ((*what).to_owned(), *v),
+            Event::Of(r) => (
+                match r.kind.as_str() {
+                    ACKNOWLEDGEMENT => "acknowledged".to_owned(),
+                    TASK_UPDATE => format!("task {}: {}", str_of(r, "task").unwrap_or_default(), str_of(r, "status").unwrap_or_default()),
+                    SITREP => "sitrep".to_owned(),
+                    ASSISTANCE => format!("assistance: {}", str_of(r, "step").unwrap_or_default()),
+                    REVIEW => "review".to_owned(),
+                    other => other.to_owned(),
+                },
+                *r,
+            ),
+        };
+        json!({ "at": at.as_str(), "event": what, "by": r.author.as_str(), "id": r.id.as_str() })
+    }
+}
+
+/// Every event of crisis `c`'s timeline dated by `now`, oldest first (by
+/// time, then id): its versions, and the records naming it (`of`) that
+/// say the same of exercise as it does. Only the events drawn become JSON.
+fn timeline_of<'a>(c: &'a Record, of: &[&'a Record], records: &'a Records, now: &Timestamp, exercise: bool) -> Vec<(&'a Timestamp, &'a str, Event<'a>)> {
+    let mut timeline = Vec::with_capacity(of.len() + 1);
+    let versions = records.versions(&c.id);
+    for (i, v) in versions.iter().enumerate().filter(|(_, v)| &v.modified <= now) {
+        let what = match (i, closed(v)) {
+            (0, _) => "activated",
+            (_, true) if !versions[..i].iter().any(closed) => "closed",
+            _ => "revised",
+        };
+        timeline.push((&v.modified, c.id.as_str(), Event::Crisis(what, v)));
+    }
+    for r in of.iter().copied().filter(|r| &r.created <= now && types::is_exercise(r) == exercise) {
+        timeline.push((&r.created, r.id.as_str(), Event::Of(r)));
+    }
+    timeline.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    timeline
 }
 
 /// What needs `me` in a crisis `state` ([`state`]): an active crisis it

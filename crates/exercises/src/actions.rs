@@ -39,7 +39,8 @@ pub fn act(action: &str, input: &Map<String, Value>, records: &Records, ctx: &Co
     let me = ctx.me.as_str();
     match action {
         "plan-exercise" => {
-            let p = take(input, PLAN, &[])?;
+            let mut p = take(input, PLAN, &["injects"])?;
+            add_injects(&mut p, input)?;
             Ok(Draft::new(EXERCISE, plan_audience(p, me)))
         }
         "import-cexf" => {
@@ -60,12 +61,13 @@ pub fn act(action: &str, input: &Map<String, Value>, records: &Records, ctx: &Co
         }
         "edit-exercise" => {
             let plan = find(input, "exercise", EXERCISE, records)?;
-            let changes = take(input, PLAN, &["exercise"])?;
+            let changes = take(input, PLAN, &["exercise", "injects"])?;
             if rules::phase(plan, records, "start").is_some() {
                 return Err(Error::input("exercise", format!("{} has started: its plan no longer changes", plan.id)));
             }
             let mut p = own(plan);
             p.extend(changes);
+            add_injects(&mut p, input)?;
             Ok(Draft::revise(EXERCISE, &plan.id, plan_audience(p, me)))
         }
         "endorse-exercise" => {
@@ -250,6 +252,51 @@ pub fn act(action: &str, input: &Map<String, Value>, records: &Records, ctx: &Co
         }
         other => Err(Error::NotFound(format!("exercises has no action `{other}`"))),
     }
+}
+
+/// Adds the input's `injects` (a flat list, as a form's rows post them:
+/// each an inject with the `move` it belongs to and, optionally, the
+/// move's `move_title`) to the plan's MSEL `p["msel"]`: each to the move
+/// of that name, a move not there yet appended in the order first named.
+/// The plan is then checked as a whole (`types::validate`), so a bad
+/// inject is refused by its place in the MSEL (`msel[m].injects[j].…`).
+fn add_injects(p: &mut Map<String, Value>, input: &Map<String, Value>) -> Result<(), Error> {
+    let Some(rows) = input.get("injects") else { return Ok(()) };
+    let rows = rows.as_array().ok_or_else(|| Error::input("injects", "must be a list of injects, each with its move"))?;
+    let mut msel = match p.remove("msel") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(l)) => l,
+        Some(_) => return Err(Error::input("msel", "must be a list of moves")),
+    };
+    for (i, row) in rows.iter().enumerate() {
+        let mut inject = row.as_object().cloned().ok_or_else(|| Error::input(format!("injects[{i}]"), "must be an inject object"))?;
+        let name = match inject.remove("move") {
+            Some(Value::String(m)) if !m.trim().is_empty() => m,
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return Err(Error::input(format!("injects[{i}].move"), "is required: the move (of the MSEL) the inject belongs to")),
+        };
+        let title = inject.remove("move_title");
+        let at = match msel.iter().position(|m| m.get("move").and_then(Value::as_str) == Some(name.as_str())) {
+            Some(at) => at,
+            None => {
+                let mut m = Map::new();
+                m.insert("move".into(), Value::from(name));
+                if let Some(t) = title {
+                    m.insert("title".into(), t);
+                }
+                m.insert("injects".into(), Value::Array(Vec::new()));
+                msel.push(Value::Object(m));
+                msel.len() - 1
+            }
+        };
+        let Some(Value::Object(m)) = msel.get_mut(at) else { return Err(Error::input("msel", format!("msel[{at}] must be a move object"))) };
+        match m.entry("injects").or_insert_with(|| Value::Array(Vec::new())) {
+            Value::Array(list) => list.push(Value::Object(inject)),
+            _ => return Err(Error::input(format!("msel[{at}].injects"), "must be a list of injects")),
+        }
+    }
+    p.insert("msel".into(), Value::Array(msel));
+    Ok(())
 }
 
 /// The plan's label and audience: control, then the participants and

@@ -417,3 +417,53 @@ proptest! {
         prop_assert!(all.iter().any(|r| r.kind == ACKNOWLEDGEMENT) && all.iter().any(|r| r.kind == CRISIS));
     }
 }
+
+/// The picture holds the newest `TIMELINE_NEWEST` events of a long
+/// timeline, oldest of them first, and counts them all; a task keeps the
+/// count of its updates and the last one, not each.
+#[test]
+fn a_long_timeline_is_counted_and_its_newest_events_kept() {
+    let mut b = Bench::new();
+    let c = b.activated("2026-06-01T00:00:00Z");
+    let n = crisis::rules::TIMELINE_NEWEST + 10;
+    for i in 0..n {
+        let status = if i % 2 == 0 { "acknowledged" } else { "in-progress" };
+        b.act(1, "update-task", json!({ "crisis": c, "task": "triage", "status": status, "note": format!("n{i}") }), &format!("2026-06-01T00:{:02}:{:02}Z", i / 60, i % 60));
+    }
+    let s = b.crisis("2026-06-02T00:00:00Z");
+    let timeline = s["timeline"].as_array().unwrap();
+    assert_eq!((s["timeline_total"].as_u64(), timeline.len()), (Some(n as u64 + 1), crisis::rules::TIMELINE_NEWEST), "the activation and every update counted");
+    assert_eq!(timeline.first().unwrap()["at"], format!("2026-06-01T00:00:{:02}Z", n - crisis::rules::TIMELINE_NEWEST), "the newest, oldest first");
+    assert_eq!(timeline.last().unwrap()["event"], "task triage: in-progress");
+    let t = task(&s, "triage");
+    assert_eq!((t["updates"].as_u64(), t["last_update"]["note"].as_str()), (Some(n as u64), Some(format!("n{}", n - 1).as_str())), "{t}");
+}
+
+/// A form's flat task rows (`tasks`, each with its `phase`) make the same
+/// phases as the nested playbook, in the order of the phases; on a
+/// revision they are added; a row without a phase, or with an owner role
+/// the playbook lacks, is refused by name and nothing is stored.
+#[test]
+fn task_rows_make_the_phases_and_a_revision_adds_to_them() {
+    let mut b = Bench::new();
+    let nested = playbook();
+    let mut flat = playbook();
+    let mut rows = Vec::new();
+    for ph in nested["phases"].as_array().unwrap().iter().rev() {
+        for t in ph["tasks"].as_array().unwrap() {
+            let mut r = t.clone();
+            r["phase"] = ph["phase"].clone();
+            rows.push(r);
+        }
+    }
+    flat.as_object_mut().unwrap().remove("phases");
+    flat["tasks"] = json!(rows);
+    let pb = b.act(0, "draft-playbook", flat, "2026-05-01T00:00:00Z");
+    assert_eq!(pb.properties["phases"], nested["phases"], "the same phases, alert before response");
+    let more = json!({ "playbook": pb.id.as_str(), "tasks": [{ "phase": "activation", "key": "convene", "title": "Convene <the> cell", "owner_role": "lead", "ack_within_minutes": 10, "complete_within_minutes": 60 }] });
+    let revised = b.act(0, "revise-playbook", more, "2026-05-01T01:00:00Z");
+    let phases: Vec<&str> = revised.properties["phases"].as_array().unwrap().iter().map(|x| x["phase"].as_str().unwrap()).collect();
+    assert_eq!(phases, ["alert", "activation", "response"]);
+    b.refused(0, "revise-playbook", json!({ "playbook": pb.id.as_str(), "tasks": [{ "key": "x", "title": "x", "owner_role": "lead", "ack_within_minutes": 1, "complete_within_minutes": 2 }] }), "2026-05-01T02:00:00Z", "tasks[0].phase");
+    b.refused(0, "revise-playbook", json!({ "playbook": pb.id.as_str(), "tasks": [{ "phase": "review", "key": "x", "title": "x", "owner_role": "mayor", "ack_within_minutes": 1, "complete_within_minutes": 2 }] }), "2026-05-01T02:00:00Z", "phases[3].tasks[0].owner_role");
+}

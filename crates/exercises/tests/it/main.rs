@@ -351,3 +351,35 @@ proptest! {
         prop_assert!(all.iter().all(|r| KINDS.contains(&r.kind.as_str())));
     }
 }
+
+/// A form's flat inject rows (`injects`, each with its `move`) make the
+/// same MSEL as the nested one; on an edit they are added to the moves the
+/// plan has (a new move appended); a row without a move, or with a bad
+/// inject, is refused by name and nothing is stored.
+#[test]
+fn inject_rows_make_the_msel_and_an_edit_adds_to_it() {
+    let mut b = Bench::new();
+    let nested = plan();
+    let mut flat = plan();
+    let rows: Vec<Value> = nested["msel"][0]["injects"].as_array().unwrap().iter().map(|i| {
+        let mut r = i.clone();
+        r["move"] = json!("1");
+        r["move_title"] = json!("Initial compromise");
+        r
+    }).collect();
+    flat.as_object_mut().unwrap().remove("msel");
+    flat["injects"] = json!(rows);
+    let x = b.act(0, "plan-exercise", flat, "2026-05-01T00:00:00Z");
+    assert_eq!(x.properties["msel"], nested["msel"], "the same MSEL");
+    let more = json!({ "exercise": x.id.as_str(), "injects": [
+        { "move": "1", "id": "I-3", "offset_minutes": 90, "target_refs": [p(2)], "content": "Ransom note <b>", "objective": "O-1" },
+        { "move": "2", "move_title": "Recovery", "id": "I-4", "offset_minutes": 600, "target_refs": [p(1)], "content": "Restore", "objective": "O-2" },
+    ]});
+    let edited = b.act(0, "edit-exercise", more, "2026-05-01T01:00:00Z");
+    let msel = edited.properties["msel"].as_array().unwrap();
+    assert_eq!(msel.len(), 2);
+    let ids = |m: &Value| m["injects"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!((ids(&msel[0]), ids(&msel[1]), msel[1]["title"].as_str()), (vec!["I-1".to_owned(), "I-2".into(), "I-3".into()], vec!["I-4".to_owned()], Some("Recovery")));
+    b.refused(0, "edit-exercise", json!({ "exercise": x.id.as_str(), "injects": [{ "id": "I-5", "offset_minutes": 5, "target_refs": [p(1)], "content": "c" }] }), "2026-05-01T02:00:00Z", "injects[0].move");
+    b.refused(0, "edit-exercise", json!({ "exercise": x.id.as_str(), "injects": [{ "move": "2", "id": "I-5", "offset_minutes": 5, "target_refs": [p(3)], "content": "c" }] }), "2026-05-01T02:00:00Z", "msel[1].injects[1].target_refs[0]");
+}

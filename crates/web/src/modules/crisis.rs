@@ -11,35 +11,91 @@
 use maud::{html, Markup};
 use serde_json::Value;
 
-use super::fields::{opt, req, text, when, Kind, Page};
+use super::fields::{opt, req, text, when, Field, Kind, Page};
 
-/// The crisis module's page from its state (`crisis::rules::state`).
-pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
+/// The crisis module's page from its state (`crisis::rules::state`), with
+/// a page of one crisis's whole timeline when one was asked for
+/// (`timeline`: the crisis, the records of the page, where the next begins).
+pub(super) fn page(p: &Page<'_>, state: &Value, timeline: &Value) -> Markup {
     let crises = state["crises"].as_array().cloned().unwrap_or_default();
     let playbooks = state["playbooks"].as_array().cloned().unwrap_or_default();
     html! {
-        p.lead { (state["active"]) " active: " (state["active_real"]) " real, " (state["active_exercises"]) " exercise." }
+        nav.sections { a href="#crises" { "Crisis board" } " · " a href="#activate" { "Activate" } " · " a href="#playbooks" { "Playbooks" } }
+        p.lead id="crises" { (state["active"]) " active: " (state["active_real"]) " real, " (state["active_exercises"]) " exercise." }
         @if crises.is_empty() { p { "No crisis yet." } }
+        @if timeline.is_object() { (timeline_page(p, timeline)) }
         @for c in &crises { (crisis(p, c)) }
-        h3 { "Activate a crisis" }
+        h3 id="activate" { "Activate a crisis" }
         @for b in playbooks.iter().filter(|b| b["endorsed"] == true) {
             @let bid = b["id"].as_str().unwrap_or_default();
             (p.form("activate", bid, &format!("From the playbook “{}”", text(&b["title"])), &[("playbook", bid)], &ACTIVATE[..4], "Activate"))
         }
         (p.form("activate", "", "Ad hoc (tasks added afterwards)", &[], &ACTIVATE, "Activate"))
-        h3 { "Playbooks" }
+        h3 id="playbooks" { "Playbooks" }
         @if playbooks.is_empty() { p { "No playbook yet." } }
         @for b in &playbooks { (playbook(p, b)) }
-        (p.form("draft-playbook", "", "Draft a playbook", &[], &[
-            req("title", "Title", Kind::Line),
-            req("hazard", "Hazard", Kind::Choice(HAZARDS)),
-            req("roles", "Roles (JSON: [{\"role\": \"lead\", \"party_ref\": \"identity--…\"}])", Kind::Json),
-            req("phases", "Phases (JSON: [{\"phase\": \"response\", \"tasks\": [{\"key\", \"title\", \"owner_role\", \"ack_within_minutes\", \"complete_within_minutes\"}]}])", Kind::Json),
-            opt("ack_within_minutes", "Acknowledge within (minutes)", Kind::Number),
-            opt("activation_criteria", "Activation criteria", Kind::Area),
-        ], "Draft"))
+        (p.form("draft-playbook", "", "Draft a playbook: roles and tasks a row each (rows left empty are left out)", &[], &PLAYBOOK, "Draft"))
     }
 }
+
+/// A role row `i`: its name and the party holding it.
+macro_rules! role {
+    ($i:literal) => {
+        [
+            opt(concat!("roles[", $i, "].role"), concat!("Role ", $i, " (such as lead)"), Kind::Line),
+            opt(concat!("roles[", $i, "].party_ref"), concat!("Role ", $i, ": held by"), Kind::Party),
+        ]
+    };
+}
+
+/// A task row `i`: its phase, key, title, owner role and service levels.
+macro_rules! task {
+    ($i:literal) => {
+        [
+            opt(concat!("tasks[", $i, "].phase"), concat!("Task ", $i, ": phase"), Kind::Choice(PHASES)),
+            opt(concat!("tasks[", $i, "].key"), concat!("Task ", $i, ": key (letters, digits, - or _)"), Kind::Line),
+            opt(concat!("tasks[", $i, "].title"), concat!("Task ", $i, ": title"), Kind::Line),
+            opt(concat!("tasks[", $i, "].owner_role"), concat!("Task ", $i, ": owner role"), Kind::Line),
+            opt(concat!("tasks[", $i, "].ack_within_minutes"), concat!("Task ", $i, ": acknowledge within (minutes)"), Kind::Number),
+            opt(concat!("tasks[", $i, "].complete_within_minutes"), concat!("Task ", $i, ": complete within (minutes)"), Kind::Number),
+        ]
+    };
+}
+
+/// Fields one after another, from arrays of them.
+const fn join<const N: usize>(parts: &[&[Field]]) -> [Field; N] {
+    let mut out = [opt("", "", Kind::Line); N];
+    let (mut n, mut i) = (0, 0);
+    while i < parts.len() {
+        let mut j = 0;
+        while j < parts[i].len() {
+            out[n] = parts[i][j];
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    assert!(n == N, "every field placed");
+    out
+}
+
+/// The form adding tasks to a playbook (`revise-playbook`).
+const MORE_TASKS: [Field; 12] = join(&[&task!(0), &task!(1)]);
+
+/// The playbook form: what it is, its communication plan, four role
+/// rows, five task rows.
+const PLAYBOOK: [Field; 44] = join(&[
+    &[
+        req("title", "Title", Kind::Line),
+        req("hazard", "Hazard", Kind::Choice(HAZARDS)),
+        opt("ack_within_minutes", "Acknowledge a crisis within (minutes)", Kind::Number),
+        opt("activation_criteria", "Activation criteria", Kind::Area),
+        opt("communication_channel", "Communication: channel", Kind::Line),
+        opt("statement_template", "Communication: statement template", Kind::Area),
+    ],
+    &role!(0), &role!(1), &role!(2), &role!(3),
+    &task!(0), &task!(1), &task!(2), &task!(3), &task!(4),
+]);
 
 const SEVERITIES: &[&str] = &["extreme", "severe", "moderate", "minor", "unknown"];
 const HAZARDS: &[&str] = &["cyber-incident", "hybrid-campaign", "pandemic", "natural-disaster", "industrial-accident", "terrorism", "other"];
@@ -107,7 +163,13 @@ fn crisis(p: &Page<'_>, c: &Value) -> Markup {
                 (p.form("acknowledge", cid, "Acknowledge this crisis for your party", &[("crisis", cid)], &[opt("note", "Note", Kind::Line)], "Acknowledge"))
             }
 
-            h4 { "Tasks" }
+            h4 id={ "tasks-" (cid) } { "Task board" }
+            @let count = |f: &dyn Fn(&Value) -> bool| tasks.iter().filter(|t| f(t)).count();
+            p.hint {
+                (count(&|t| t["open"] == true)) " open (" (count(&|t| t["open"] == true && (t["ack_breached"] == true || t["complete_breached"] == true))) " overdue), "
+                (count(&|t| t["status"] == "done")) " done, " (count(&|t| t["status"] == "declined")) " declined. "
+                a href={ "#timeline-" (cid) } { "Timeline" }
+            }
             @if tasks.is_empty() { p { "No task." } } @else {
                 table {
                     thead { tr { th { "Task" } th { "Phase" } th { "Owner" } th { "Status" } th { "Deadline" } } }
@@ -247,12 +309,14 @@ fn crisis(p: &Page<'_>, c: &Value) -> Markup {
                 }
             }
 
-            h4 { "Timeline" }
-            @let shown = timeline.len().min(TIMELINE);
+            h4 id={ "timeline-" (cid) } { "Timeline" }
+            @let total = c["timeline_total"].as_u64().unwrap_or(timeline.len() as u64);
             ol.timeline reversed {
-                @for e in timeline.iter().rev().take(shown) { li { (when(&e["at"])) " — " (text(&e["event"])) " by " (p.name(&e["by"])) } }
+                @for e in timeline.iter().rev() { li { (when(&e["at"])) " — " (text(&e["event"])) " by " (p.name(&e["by"])) } }
             }
-            @if timeline.len() > shown { p.hint { (timeline.len() - shown) " earlier events not shown." } }
+            @if total > timeline.len() as u64 {
+                p.hint { "The newest " (timeline.len()) " of " (total) " events. " a href={ (p.base) "?timeline=" (cid) } { "The whole timeline, a page at a time" } }
+            }
             @if lead && active {
                 (p.form("close-crisis", cid, "Close this crisis", &[("crisis", cid)], &[opt("reason", "Reason", Kind::Line)], "Close"))
             }
@@ -260,8 +324,50 @@ fn crisis(p: &Page<'_>, c: &Value) -> Markup {
     }
 }
 
-/// The timeline's newest events shown.
-const TIMELINE: usize = 50;
+/// Events on a page of a crisis's whole timeline.
+pub(super) const TIMELINE_PAGE: usize = 100;
+
+/// What a record of a crisis's timeline says happened.
+fn event(r: &Value) -> String {
+    let kind = r["type"].as_str().unwrap_or_default();
+    match kind.strip_prefix("x-entente-crisis").unwrap_or(kind) {
+        "" => "the crisis, a version".to_owned(),
+        "-acknowledgement" => "acknowledged".to_owned(),
+        "-task-update" => format!("task {}: {}", text(&r["task"]), text(&r["status"])),
+        "-sitrep" => "sitrep".to_owned(),
+        "-assistance" => format!("assistance: {}", text(&r["step"])),
+        "-review" => "review".to_owned(),
+        other => other.trim_start_matches('-').to_owned(),
+    }
+}
+
+/// A page of a crisis's whole timeline: the records naming it as this
+/// node received them (the store's order; each dated by its author), read
+/// a page at a time through the reader's release gate, so a page costs the
+/// same at a thousand events as at a hundred thousand.
+fn timeline_page(p: &Page<'_>, t: &Value) -> Markup {
+    let cid = t["crisis"].as_str().unwrap_or_default();
+    let records = t["records"].as_array().cloned().unwrap_or_default();
+    html! {
+        section.timeline id="timeline" {
+            h3 { "Timeline of " code { (cid) } }
+            p.hint { "Every record of the crisis in the order this node received it, " (TIMELINE_PAGE) " a page; each dated by its author." }
+            @if records.is_empty() { p { "No event on this page." } }
+            table {
+                thead { tr { th { "Dated" } th { "Event" } th { "By" } } }
+                tbody {
+                    @for r in &records {
+                        tr { td { (when(&r["created"])) } td { (event(r)) } td { (p.name(&r["created_by_ref"])) } }
+                    }
+                }
+            }
+            p {
+                @if let Some(next) = t["next"].as_i64() { a href={ (p.base) "?timeline=" (cid) "&after=" (next) } { "Next page" } " · " }
+                a href=(p.base) { "Back to the crisis board" }
+            }
+        }
+    }
+}
 
 fn playbook(p: &Page<'_>, b: &Value) -> Markup {
     let bid = b["id"].as_str().unwrap_or_default();
@@ -274,6 +380,9 @@ fn playbook(p: &Page<'_>, b: &Value) -> Markup {
             @for ph in b["phases"].as_array().into_iter().flatten() {
                 p { strong { (text(&ph["phase"])) } ": "
                     @for (i, t) in ph["tasks"].as_array().into_iter().flatten().enumerate() { @if i > 0 { "; " } (text(&t["title"])) " (" (text(&t["owner_role"])) ")" } }
+            }
+            @if b["author"].as_str() == Some(p.me()) {
+                (p.form("revise-playbook", bid, "Add tasks to this playbook (a new version: every party endorses it again)", &[("playbook", bid)], &MORE_TASKS, "Add"))
             }
             @if b["awaiting"].as_array().is_some_and(|a| a.iter().any(|x| x.as_str() == Some(p.me()))) {
                 (p.form("endorse-playbook", bid, "Endorse this version for your party", &[("playbook", bid), ("version", version)], &[], "Endorse"))
@@ -311,14 +420,14 @@ mod tests {
     /// the lead's.
     #[test]
     fn the_common_picture_for_a_party() {
-        let html = super::page(&test_page("identity--b", None, &test_names), &state()).into_string();
+        let html = super::page(&test_page("identity--b", None, &test_names), &state(), &serde_json::Value::Null).into_string();
         assert!(html.contains("<mark>EXERCISE</mark> Flood &lt;b&gt;"), "{html}");
         assert!(html.contains("acknowledge by <time datetime=\"2026-06-01T11:00:00Z\">2026-06-01 11:00 UTC</time> <strong class=\"deny\">overdue</strong>"), "{html}");
         assert!(html.find("newer report").unwrap() < html.find("older report").unwrap(), "newest first");
         assert!(html.contains("<td class=\"num\">10 units</td>") && html.contains("<td class=\"num\">4</td>"), "{html}");
         assert!(html.contains("action=\"/m/actions/acknowledge\"") && html.contains("action=\"/m/actions/update-task\""));
         assert!(!html.contains("/actions/add-task") && !html.contains("/actions/close-crisis") && !html.contains("/actions/commit-assistance"), "B leads nothing and requested the pumps");
-        let lead = super::page(&test_page("identity--a", None, &test_names), &state()).into_string();
+        let lead = super::page(&test_page("identity--a", None, &test_names), &state(), &serde_json::Value::Null).into_string();
         assert!(lead.contains("/actions/add-task") && lead.contains("/actions/commit-assistance") && !lead.contains("/actions/update-task"));
     }
 
@@ -328,13 +437,46 @@ mod tests {
     fn a_refusal_is_shown_by_its_field() {
         let pairs = vec![("situation_summary".to_owned(), "all <calm>".to_owned()), ("period_end:time".to_owned(), "2026-06-01T09:00".to_owned())];
         let fault = Fault { action: "file-sitrep".into(), about: "x-entente-crisis--1".into(), field: "period_end".into(), message: "is before period_start".into(), typed: String::new(), pairs };
-        let html = super::page(&test_page("identity--b", Some(&fault), &test_names), &state()).into_string();
+        let html = super::page(&test_page("identity--b", Some(&fault), &test_names), &state(), &serde_json::Value::Null).into_string();
         let at = html.find("name=\"period_end:time\"").unwrap();
         let error = html.find("Check the field <code>period_end</code>: is before period_start").unwrap();
         assert!(error > at && !html[at..error].contains("class=\"field\""), "next to its field: {html}");
         assert!(html.contains(">all &lt;calm&gt;</textarea>") && html.contains("value=\"2026-06-01T09:00\""), "{html}");
         let fault = Fault { field: "tasks[1].assignee_ref".into(), action: "add-task".into(), pairs: vec![], ..fault };
-        let html = super::page(&test_page("identity--a", Some(&fault), &test_names), &state()).into_string();
+        let html = super::page(&test_page("identity--a", Some(&fault), &test_names), &state(), &serde_json::Value::Null).into_string();
         assert!(html.contains("Check the field <code>tasks[1].assignee_ref</code>"), "{html}");
+    }
+
+    /// The playbook form is typed rows (roles, tasks by phase), not JSON;
+    /// its author gets the form adding tasks; the task board counts open,
+    /// overdue and done tasks; the timeline links to its pages when longer
+    /// than what the picture holds.
+    #[test]
+    fn playbook_rows_task_board_and_timeline_link() {
+        let mut s = state();
+        s["playbooks"] = json!([{ "id": "x-entente-crisis-playbook--1", "author": "identity--a", "title": "Floods <x>", "hazard": "natural-disaster", "version": "2026-05-01T00:00:00Z", "endorsed": false, "awaiting": ["identity--b"], "phases": [] }]);
+        s["crises"][0]["timeline_total"] = json!(120);
+        let html = super::page(&test_page("identity--a", None, &test_names), &s, &serde_json::Value::Null).into_string();
+        for name in ["roles[3].party_ref", "tasks[4].phase", "tasks[0].ack_within_minutes:number", "communication_channel"] {
+            assert!(html.contains(&format!("name=\"{name}\"")), "{name}: {html}");
+        }
+        assert!(!html.contains("name=\"phases:json\"") && !html.contains("name=\"roles:json\""), "no JSON box");
+        assert!(html.contains("action=\"/m/actions/revise-playbook\"") && html.contains("Floods &lt;x&gt;"));
+        assert!(html.contains("1 open (1 overdue), 0 done, 0 declined."), "{html}");
+        assert!(html.contains("The newest 1 of 120 events.") && html.contains("href=\"/m?timeline=x-entente-crisis--1\""), "{html}");
+        let b = super::page(&test_page("identity--b", None, &test_names), &s, &serde_json::Value::Null).into_string();
+        assert!(!b.contains("/actions/revise-playbook") && b.contains("/actions/endorse-playbook"));
+    }
+
+    /// A page of the whole timeline: each record's event, author and date,
+    /// partner text escaped, and the link to the next page.
+    #[test]
+    fn a_page_of_the_timeline() {
+        let page = json!({ "crisis": "x-entente-crisis--1", "records": [
+            { "type": "x-entente-crisis-task-update", "created": "2026-06-01T10:05:00Z", "created_by_ref": "identity--b", "task": "tri<age>", "status": "done" },
+            { "type": "x-entente-crisis-assistance", "created": "2026-06-01T10:06:00Z", "created_by_ref": "identity--a", "step": "commit" }], "next": 1234 });
+        let html = super::page(&test_page("identity--a", None, &test_names), &state(), &page).into_string();
+        assert!(html.contains("<td>task tri&lt;age&gt;: done</td><td>Bravo</td>") && html.contains("<td>assistance: commit</td><td>Alpha</td>"), "{html}");
+        assert!(html.contains("href=\"/m?timeline=x-entente-crisis--1&amp;after=1234\""), "{html}");
     }
 }

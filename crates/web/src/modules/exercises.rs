@@ -8,7 +8,7 @@
 use maud::{html, Markup};
 use serde_json::Value;
 
-use super::fields::{opt, req, text, when, Kind, Page};
+use super::fields::{opt, req, text, when, Field, Kind, Page};
 
 const TYPES: &[&str] = &["tabletop", "functional", "full-scale", "cyber-range"];
 const RATINGS: &[&str] = &["met", "partially-met", "not-met"];
@@ -25,19 +25,100 @@ pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
             @if list.is_empty() { p { "None." } }
             @for x in list { (exercise(p, x)) }
         }
-        (p.form("plan-exercise", "", "Plan an exercise (you are its control)", &[], &[
-            req("name", "Name", Kind::Line),
-            req("exercise_type", "Type", Kind::Choice(TYPES)),
-            opt("description", "Description", Kind::Area),
-            req("start_date", "Starts", Kind::Time),
-            req("end_date", "Ends", Kind::Time),
-            req("participants", "Participants (JSON: [{\"party_ref\": \"identity--…\", \"teams\": [\"SOC\"]}])", Kind::Json),
-            opt("observer_refs", "Observers (identity ids, one per line)", Kind::List),
-            req("objectives", "Objectives (JSON: [{\"id\": \"O-1\", \"title\": …}])", Kind::Json),
-            req("msel", "Scenario events, MSEL (JSON: [{\"move\": \"1\", \"title\": …, \"injects\": [{\"id\", \"offset_minutes\", \"target_refs\", \"content\", \"objective\"}]}])", Kind::Json),
-        ], "Plan"))
+        (p.form("plan-exercise", "", "Plan an exercise (you are its control): participants, objectives and the MSEL's injects a row each (rows left empty are left out; add more injects to the plan afterwards)", &[], &PLAN, "Plan"))
+        (p.form("import-cexf", "", "Plan an exercise from a MISP CEXF document", &[], &CEXF, "Import"))
     }
 }
+
+/// A participant row `i`: the party and its teams.
+macro_rules! participant {
+    ($i:literal) => {
+        [
+            opt(concat!("participants[", $i, "].party_ref"), concat!("Participant ", $i), Kind::Party),
+            opt(concat!("participants[", $i, "].teams"), concat!("Participant ", $i, ": teams (one per line)"), Kind::List),
+        ]
+    };
+}
+
+/// An objective row `i`: its id (such as O-1), title and competencies.
+macro_rules! objective {
+    ($i:literal) => {
+        [
+            opt(concat!("objectives[", $i, "].id"), concat!("Objective ", $i, ": id (such as O-1)"), Kind::Line),
+            opt(concat!("objectives[", $i, "].title"), concat!("Objective ", $i, ": title"), Kind::Line),
+            opt(concat!("objectives[", $i, "].competencies"), concat!("Objective ", $i, ": competencies (one per line)"), Kind::List),
+        ]
+    };
+}
+
+/// An inject row `i` of the MSEL: its move, id, when (minutes from the
+/// start, or a trigger released by hand), targets, team, channel,
+/// content, expected action and objective.
+macro_rules! inject {
+    ($i:literal) => {
+        [
+            opt(concat!("injects[", $i, "].move"), concat!("Inject ", $i, ": move (such as 1)"), Kind::Line),
+            opt(concat!("injects[", $i, "].move_title"), concat!("Inject ", $i, ": the move's title (a new move)"), Kind::Line),
+            opt(concat!("injects[", $i, "].id"), concat!("Inject ", $i, ": id (such as I-1)"), Kind::Line),
+            opt(concat!("injects[", $i, "].offset_minutes"), concat!("Inject ", $i, ": minutes from the start"), Kind::Number),
+            opt(concat!("injects[", $i, "].trigger"), concat!("Inject ", $i, ": or a trigger (released by hand)"), Kind::Line),
+            opt(concat!("injects[", $i, "].target_refs"), concat!("Inject ", $i, ": to"), Kind::Parties),
+            opt(concat!("injects[", $i, "].target_team"), concat!("Inject ", $i, ": team"), Kind::Line),
+            opt(concat!("injects[", $i, "].channel"), concat!("Inject ", $i, ": channel"), Kind::Line),
+            opt(concat!("injects[", $i, "].content"), concat!("Inject ", $i, ": content"), Kind::Area),
+            opt(concat!("injects[", $i, "].expected_action"), concat!("Inject ", $i, ": expected action"), Kind::Line),
+            opt(concat!("injects[", $i, "].objective"), concat!("Inject ", $i, ": objective (its id)"), Kind::Line),
+        ]
+    };
+}
+
+/// Fields one after another, from arrays of them.
+const fn join<const N: usize>(parts: &[&[Field]]) -> [Field; N] {
+    let mut out = [opt("", "", Kind::Line); N];
+    let (mut n, mut i) = (0, 0);
+    while i < parts.len() {
+        let mut j = 0;
+        while j < parts[i].len() {
+            out[n] = parts[i][j];
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    assert!(n == N, "every field placed");
+    out
+}
+
+/// The plan form: what an exercise is, four participant rows, three
+/// objective rows, three inject rows.
+const PLAN: [Field; 56] = join(&[
+    &[
+        req("name", "Name", Kind::Line),
+        req("exercise_type", "Type", Kind::Choice(TYPES)),
+        opt("description", "Description", Kind::Area),
+        req("start_date", "Starts", Kind::Time),
+        req("end_date", "Ends", Kind::Time),
+        opt("observer_refs", "Observers", Kind::Parties),
+    ],
+    &participant!(0), &participant!(1), &participant!(2), &participant!(3),
+    &objective!(0), &objective!(1), &objective!(2),
+    &inject!(0), &inject!(1), &inject!(2),
+]);
+
+/// The form adding injects to a plan not started (`edit-exercise`).
+const MORE_INJECTS: [Field; 22] = join(&[&inject!(0), &inject!(1)]);
+
+/// The CEXF import form: the document as exported by MISP's tooling, and
+/// what CEXF does not say (the parties, the start).
+const CEXF: [Field; 12] = join(&[
+    &[
+        req("cexf", "The CEXF document (JSON, as MISP's exercise tooling exports it)", Kind::Json),
+        req("start_date", "Starts", Kind::Time),
+        opt("exercise_type", "Type", Kind::Choice(TYPES)),
+        opt("observer_refs", "Observers", Kind::Parties),
+    ],
+    &participant!(0), &participant!(1), &participant!(2), &participant!(3),
+]);
 
 fn exercise(p: &Page<'_>, x: &Value) -> Markup {
     let xid = x["id"].as_str().unwrap_or_default();
@@ -66,6 +147,7 @@ fn exercise(p: &Page<'_>, x: &Value) -> Markup {
                     (p.form("endorse-exercise", xid, "Endorse this plan for your party", &[("exercise", xid), ("version", x["version"].as_str().unwrap_or_default())], &[], "Endorse"))
                 }
                 @if control && status == "endorsed" { (p.form("start-exercise", xid, "Start the exercise", &[("exercise", xid)], &[], "Start")) }
+                @if control { (p.form("edit-exercise", xid, "Add injects to the plan (a new version: the participants endorse it again)", &[("exercise", xid)], &MORE_INJECTS, "Add")) }
             }
 
             h5 { "Injects" }
@@ -178,5 +260,30 @@ mod tests {
         assert!(html[lessons..].contains("Storm &lt;i&gt;") && html.contains("<mark>EXERCISE</mark>"), "{html}");
         assert!(html.contains("<td>Refresh lists</td><td>Bravo</td><td><time datetime=\"2026-05-20T00:00:00Z\">2026-05-20 00:00 UTC</time> <strong class=\"deny\">overdue</strong></td>"), "{html}");
         assert!(html.contains("/actions/update-remedial-action") && !html.contains("/actions/validate-lesson"));
+    }
+
+    /// The plan is typed fields, not one JSON box: rows for participants,
+    /// objectives and injects whose posted names make the module's input
+    /// (`typed_input`); control gets the form adding injects to a plan
+    /// not started, a participant does not; the CEXF import form is there.
+    #[test]
+    fn the_plan_and_msel_are_typed_rows() {
+        let state = json!({ "exercises": [{ "id": "x-entente-exercise--1", "name": "Storm", "status": "planning", "control": "identity--a", "exercise_type": "tabletop",
+            "participants": [{ "party_ref": "identity--b" }], "endorsed_by": [], "awaiting": ["identity--b"], "injects": [] }] });
+        let html = super::page(&test_page("identity--a", None, &test_names), &state).into_string();
+        for name in ["participants[3].party_ref", "participants[0].teams:list", "objectives[2].competencies:list", "injects[2].offset_minutes:number", "injects[0].target_refs:list", "injects[1].move", "observer_refs:list"] {
+            assert!(html.contains(&format!("name=\"{name}\"")), "{name}: {html}");
+        }
+        assert!(!html.contains("name=\"msel:json\"") && !html.contains("name=\"participants:json\""), "no JSON box for the plan");
+        assert!(html.contains("action=\"/m/actions/import-cexf\"") && html.contains("name=\"cexf:json\""), "the CEXF import");
+        assert!(html.contains("action=\"/m/actions/edit-exercise\""), "control adds injects");
+        let b = super::page(&test_page("identity--b", None, &test_names), &state).into_string();
+        assert!(!b.contains("/actions/edit-exercise") && b.contains("/actions/endorse-exercise"));
+        // What the rows post is the module's input.
+        let pairs: Vec<(String, String)> = [("name", "Storm"), ("participants[0].party_ref", "identity--b"), ("participants[0].teams:list", "SOC\nCERT"), ("participants[1].party_ref", ""),
+            ("injects[0].move", "1"), ("injects[0].id", "I-1"), ("injects[0].offset_minutes:number", "30"), ("injects[0].target_refs:list", "identity--a"), ("injects[0].target_refs:list", "identity--b"), ("injects[1].content", "")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())).to_vec();
+        assert_eq!(serde_json::Value::Object(super::super::typed_input(&pairs)), json!({ "name": "Storm", "participants": [{ "party_ref": "identity--b", "teams": ["SOC", "CERT"] }],
+            "injects": [{ "move": "1", "id": "I-1", "offset_minutes": 30, "target_refs": ["identity--a", "identity--b"] }] }));
     }
 }

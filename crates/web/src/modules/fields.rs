@@ -90,6 +90,7 @@ pub(super) enum Kind {
 }
 
 /// A form field: the property it fills, its label, its kind, required.
+#[derive(Clone, Copy)]
 pub(super) struct Field {
     pub name: &'static str,
     pub label: &'static str,

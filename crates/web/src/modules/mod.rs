@@ -74,14 +74,25 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
     let module = modules::find(&state.modules, name).map_err(Problem::from)?;
     let (node, me, aid) = (state.modules_node(), signed.caller.partner.clone(), id.clone());
     let m = module.clone();
+    // A page of a crisis's whole timeline, when asked for (`?timeline=` the
+    // crisis, `&after=` where the previous page ended).
+    let timeline = (module.name() == "crisis").then(|| query.get("timeline").and_then(|t| StixId::parse(t).ok())).flatten();
+    let after = query.get("after").and_then(|a| a.parse::<i64>().ok()).map(|a| store::Cursor(store::DateAdded(a)));
     // The state, and the agreement's parties (for the forms' party choices).
     let (json, parties) = tokio::task::spawn_blocking(move || {
-        modules::view(&node, &me, &aid, &*m, "web").map(|scope| {
+        let mut json = modules::view(&node, &me, &aid, &*m, "web").map(|scope| {
             let parties: Vec<String> = scope.agreement.terms.parties.iter().map(|p| p.as_str().to_owned()).collect();
             let mut json = modules::state_json(&*m, &scope);
             json["parties"] = parties.iter().map(|p| Value::from(p.as_str())).collect();
             (json, parties)
-        })
+        })?;
+        if let Some(crisis) = timeline {
+            let listing = modules::Listing { kind: None, of: Some(crisis.clone()), limit: crisis::TIMELINE_PAGE, after };
+            let page = modules::page(&node, &me, &aid, &*m, &listing, "web")?;
+            let records: Vec<Value> = page.records.iter().filter_map(|r| serde_json::from_slice::<Value>(&r.json).ok()).collect();
+            json.0["timeline_page"] = serde_json::json!({ "crisis": crisis.as_str(), "after": after.map(|c| c.0 .0), "records": records, "next": page.next.filter(|_| page.more).map(|c| c.0 .0) });
+        }
+        Ok::<_, modules::Error>(json)
     })
         .await
         .map_err(|e| Problem::internal(e.to_string()))?
@@ -96,7 +107,7 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
             dialogue::page(&dialogue::Page { signed, base: &base, state: &json["state"], parties: &parties, month, fault: fault.as_ref(), who: &who })
         }
         "objectives" => objectives::page(signed, &base, &json["state"], &parties, fault.as_ref(), &who),
-        "crisis" => crisis::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
+        "crisis" => crisis::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"], &json["timeline_page"]),
         "disputes" => disputes::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
         "statements" => statements::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
         "resources" => resources::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
@@ -152,7 +163,7 @@ fn generic(state: &Value, actions: &[partnership::Action]) -> Markup {
 /// RFC 3339 timestamp; anything else stays as typed). A name that
 /// repeats (checkboxes) makes a list; a `:list` name that repeats, one
 /// list of all its values. A name `list[i].field` (typed or
-/// not) makes a list of objects, one per index in order, each with the
+/// not; a `:list` one repeated gives one list) makes a list of objects, one per index in order, each with the
 /// fields given for it (a row left empty is left out).
 pub(super) fn typed_input(pairs: &[(String, String)]) -> Map<String, Value> {
     let mut input = Map::new();
@@ -161,7 +172,14 @@ pub(super) fn typed_input(pairs: &[(String, String)]) -> Map<String, Value> {
         let (name, kind) = key.split_once(':').unwrap_or((key.as_str(), ""));
         let value = typed(kind, raw);
         if let Some((list, i, field)) = row_of(name) {
-            rows.entry(list).or_default().entry(i).or_default().insert(field.to_owned(), value);
+            let row = rows.entry(list).or_default().entry(i).or_default();
+            // Checkboxes of a row (`list[i].field:list` repeated) make one list.
+            match (row.get_mut(field), kind) {
+                (Some(Value::Array(values)), "list") => values.extend(value.as_array().cloned().unwrap_or_default()),
+                _ => {
+                    row.insert(field.to_owned(), value);
+                }
+            }
             continue;
         }
         match input.get_mut(name) {
@@ -264,10 +282,10 @@ mod tests {
     /// fields typed, a row left empty left out.
     #[test]
     fn indexed_fields_become_a_list_of_objects() {
-        let pairs: Vec<(String, String)> = [("kpis[1].name", "b"), ("kpis[0].name", "a"), ("kpis[0].baseline:number", "3"), ("kpis[2].name", ""), ("kpis[10].weight:number", "2"), ("title", "T"), ("x[].y", "z")]
+        let pairs: Vec<(String, String)> = [("kpis[1].name", "b"), ("kpis[0].name", "a"), ("kpis[0].baseline:number", "3"), ("kpis[2].name", ""), ("kpis[10].weight:number", "2"), ("title", "T"), ("x[].y", "z"), ("rows[0].to:list", "p1"), ("rows[0].to:list", "p2")]
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .to_vec();
         let input = super::typed_input(&pairs);
-        assert_eq!(serde_json::Value::Object(input), json!({ "title": "T", "kpis": [{ "name": "a", "baseline": 3 }, { "name": "b" }, { "weight": 2 }], "x[].y": "z" }));
+        assert_eq!(serde_json::Value::Object(input), json!({ "title": "T", "kpis": [{ "name": "a", "baseline": 3 }, { "name": "b" }, { "weight": 2 }], "x[].y": "z", "rows": [{ "to": ["p1", "p2"] }] }));
     }
 }

@@ -113,23 +113,24 @@ pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
         @for y in state["periods"].as_array().into_iter().flatten() { (period(p, y, &unit)) }
         @if state["periods"].as_array().is_none_or(Vec::is_empty) { p { "Nothing valued yet." } }
 
-        @if let Some(projects) = state["projects"].as_array().filter(|l| !l.is_empty()) {
-            h3 { "Projects" }
-            @for x in projects {
-                article.project {
-                    h4 { (text(&x["title"])) " " span.state { "(" (text(&x["status"])) ")" } }
-                    p.hint { "Led by " (p.name(&x["lead"])) " with " (p.names(&x["participants"])) "; budget " (amount(&x["budget"])) ", pledged " (amount(&x["pledged"])) ", funded " (amount(&x["funded"])) " (" (percent(&x["funded_share"])) ")" }
-                    @if let Some(d) = x["description"].as_str() { p { (d) } }
-                    ul { @for m in x["milestones"].as_array().into_iter().flatten() {
-                        li { (text(&m["name"])) ", due " (when(&m["due"])) @if m["done"] == true { " — done" } @if m["overdue"] == true { " " strong.deny { "overdue" } } }
-                    } }
-                }
-            }
-        }
-        @if let Some(requests) = state["requests"].as_array().filter(|l| !l.is_empty()) {
-            h3 { "Requests for support" }
-            ul { @for r in requests { li { (p.name(&r["requester"])) ": " (amount(&r["quantity"])) " " (text(&r["resource"])) @if let Some(d) = r["description"].as_str() { " — " (d) } } } }
-        }
+        h3 { "Joint projects" }
+        @let projects = state["projects"].as_array().cloned().unwrap_or_default();
+        @if projects.is_empty() { p { "No joint project yet." } }
+        @for x in &projects { (project(p, x)) }
+        (p.form("propose-project", "", "Propose a joint project you lead", &[], &PROJECT_FIELDS, "Propose"))
+
+        h3 { "Capacity building: requests and offers" }
+        @let requests = state["requests"].as_array().cloned().unwrap_or_default();
+        @if requests.is_empty() { p { "No request for support yet." } }
+        @for r in &requests { (request(p, r)) }
+        (p.form("request-support", "", "Ask the other parties for support", &[], &[
+            req("resource", "Resource", Kind::Choice(RESOURCE_KINDS)),
+            req("quantity", "Quantity", Kind::Number),
+            opt("currency", "Currency (money)", Kind::Line),
+            opt("category", "Category (in kind)", Kind::Line),
+            opt("description", "Description", Kind::Area),
+            req("needed_by", "Needed by", Kind::Time),
+        ], "Request"))
 
         h3 { "Commit a resource" }
         (p.form("commit", "", "Pledge a resource to another party", &[], &[
@@ -140,7 +141,7 @@ pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
             req("receiver", "Receiver", Kind::Party),
             req("year", "Year", Kind::Number),
             req("due", "Due", Kind::Time),
-            opt("description", "Description", Kind::Line),
+            req("description", "Description", Kind::Line),
         ], "Commit"))
         (p.form("declare-figures", "", "Declare your figures for a year", &[], &[
             req("year", "Year", Kind::Number),
@@ -157,6 +158,110 @@ pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
             opt("exchange_rates", "Exchange rates (JSON: [{\"currency\", \"year\", \"rate\"}])", Kind::Json),
             opt("exchange_source", "Source of the exchange rates", Kind::Line),
         ], "Propose"))
+    }
+}
+
+/// A project's fields: three milestone rows (a row left empty is left out).
+const PROJECT_FIELDS: [super::fields::Field; 13] = [
+    req("title", "Title", Kind::Line),
+    opt("description", "Description", Kind::Area),
+    req("budget", "Budget (in the terms' unit)", Kind::Number),
+    req("participants", "Participating parties", Kind::Parties),
+    opt("milestones[0].name", "Milestone 1", Kind::Line),
+    opt("milestones[0].due", "Milestone 1 due", Kind::Time),
+    opt("milestones[0].deliverable", "Milestone 1 deliverable", Kind::Line),
+    opt("milestones[1].name", "Milestone 2", Kind::Line),
+    opt("milestones[1].due", "Milestone 2 due", Kind::Time),
+    opt("milestones[1].deliverable", "Milestone 2 deliverable", Kind::Line),
+    opt("milestones[2].name", "Milestone 3", Kind::Line),
+    opt("milestones[2].due", "Milestone 3 due", Kind::Time),
+    opt("milestones[2].deliverable", "Milestone 3 deliverable", Kind::Line),
+];
+
+const PROJECT_STATUSES: &[&str] = &["active", "completed", "cancelled"];
+
+/// A joint project: its lead, budget against pledged and funded, each
+/// party's contribution, milestones; for its lead the update form, for a
+/// participant the form to pledge to it.
+fn project(p: &Page<'_>, x: &Value) -> Markup {
+    let xid = x["id"].as_str().unwrap_or_default();
+    let participant = x["participants"].as_array().is_some_and(|l| l.iter().any(|v| v.as_str() == Some(p.me())));
+    html! {
+        article.project {
+            h4 { (text(&x["title"])) " " span.state { "(" (text(&x["status"])) ")" } }
+            p.hint { "Led by " (p.name(&x["lead"])) " with " (p.names(&x["participants"])) "; budget " (amount(&x["budget"])) ", pledged " (amount(&x["pledged"])) ", funded " (amount(&x["funded"])) " (" (percent(&x["funded_share"])) ")" }
+            @if let Some(d) = x["description"].as_str() { p { (d) } }
+            @if let Some(c) = x["contributions"].as_array().filter(|l| !l.is_empty()) {
+                table {
+                    thead { tr { th { "Party" } th.num { "Pledged" } th.num { "Funded" } } }
+                    tbody { @for k in c { tr { td { (p.name(&k["party"])) } td.num { (amount(&k["pledged"])) } td.num { (amount(&k["funded"])) } } } }
+                }
+            }
+            ul { @for m in x["milestones"].as_array().into_iter().flatten() {
+                li { (text(&m["name"])) ", due " (when(&m["due"])) @if let Some(d) = m["deliverable"].as_str() { " — " (d) } @if m["done"] == true { " — done" } @if m["overdue"] == true { " " strong.deny { "overdue" } } }
+            } }
+            @if x["lead"].as_str() == Some(p.me()) {
+                (p.form("update-project", xid, "Update this project", &[("project", xid)], &[
+                    opt("status", "Status", Kind::Choice(PROJECT_STATUSES)),
+                    opt("budget", "Budget", Kind::Number),
+                    opt("description", "Description", Kind::Area),
+                ], "Update"))
+            }
+            @if participant || x["lead"].as_str() == Some(p.me()) {
+                (p.form("commit", xid, "Pledge to this project", &[("project", xid)], &[
+                    req("resource", "Resource", Kind::Choice(RESOURCE_KINDS)),
+                    req("quantity", "Quantity", Kind::Number),
+                    opt("currency", "Currency (money)", Kind::Line),
+                    opt("category", "Category (in kind)", Kind::Line),
+                    req("receiver", "Receiver", Kind::Party),
+                    req("year", "Year", Kind::Number),
+                    req("due", "Due", Kind::Time),
+                    req("description", "Description", Kind::Line),
+                ], "Pledge"))
+            }
+        }
+    }
+}
+
+/// A request for support with its offers: for another party the form to
+/// offer, for the requester a match button per offer not yet matched, for
+/// an offerer whose offer was matched the form to commit it.
+fn request(p: &Page<'_>, r: &Value) -> Markup {
+    let rid = r["id"].as_str().unwrap_or_default();
+    let mine = r["requester"].as_str() == Some(p.me());
+    let offers = r["offers"].as_array().cloned().unwrap_or_default();
+    html! {
+        article.request {
+            h4 { (p.name(&r["requester"])) " asks for " (amount(&r["quantity"])) " " (text(&r["measure"])) " of " (text(&r["resource"])) }
+            p.hint { "Needed by " (when(&r["needed_by"])) "; offered " (amount(&r["offered"])) ", matched " (amount(&r["matched"])) ", committed " (amount(&r["committed"])) ", delivered " (amount(&r["delivered"]))
+                @if r["covered"] == true { " — " span.ok { "covered" } } }
+            @if let Some(d) = r["description"].as_str() { p { (d) } }
+            @if !offers.is_empty() {
+                table {
+                    thead { tr { th { "Offer by" } th.num { "Quantity" } th { "Note" } th { "Matched" } } }
+                    tbody { @for o in &offers { tr { td { (p.name(&o["offerer"])) } td.num { (amount(&o["quantity"])) } td { (text(&o["note"])) } td { @if o["matched"] == true { "yes" } @else { "no" } } } } }
+                }
+            }
+            @if mine {
+                @for o in offers.iter().filter(|o| o["matched"] != true) {
+                    @let oid = o["id"].as_str().unwrap_or_default();
+                    (p.form("match-offer", oid, &format!("Accept the offer of {} by {}", amount(&o["quantity"]), p.name(&o["offerer"])), &[("offer", oid)], &[], "Match"))
+                }
+            } @else {
+                (p.form("offer-support", rid, "Offer support against this request", &[("request", rid)], &[req("quantity", "Quantity", Kind::Number), opt("note", "Note", Kind::Line)], "Offer"))
+                @for o in offers.iter().filter(|o| o["matched"] == true && o["offerer"].as_str() == Some(p.me()) && o["commitments"].as_array().is_none_or(Vec::is_empty)) {
+                    @let oid = o["id"].as_str().unwrap_or_default();
+                    (p.form("commit", oid, "Commit your matched offer", &[("offer", oid), ("receiver", r["requester"].as_str().unwrap_or_default()), ("resource", r["resource"].as_str().unwrap_or_default())], &[
+                        req("quantity", "Quantity", Kind::Number),
+                        opt("currency", "Currency (money)", Kind::Line),
+                        opt("category", "Category (in kind)", Kind::Line),
+                        req("year", "Year", Kind::Number),
+                        req("due", "Due", Kind::Time),
+                        req("description", "Description", Kind::Line),
+                    ], "Commit"))
+                }
+            }
+        }
     }
 }
 
@@ -236,5 +341,36 @@ mod tests {
         assert!(html.contains("<strong class=\"deny\">overdue</strong>"), "due before now, not complete");
         let html = super::page(&test_page("identity--b", None, &test_names), &state).into_string();
         assert!(html.contains("action=\"/m/actions/confirm\"") && !html.contains("action=\"/m/actions/deliver\""));
+    }
+
+    /// Projects and capacity building: the lead updates its project and a
+    /// participant pledges to it; another party offers against a request,
+    /// the requester matches an unmatched offer, the offerer of a matched
+    /// offer commits it; partner text is escaped everywhere.
+    #[test]
+    fn projects_requests_offers_and_the_match() {
+        let state = json!({
+            "balances": [], "commitments": [], "ledger": [], "periods": [],
+            "projects": [{ "id": "x-entente-joint-project--1", "lead": "identity--a", "title": "Range <script>", "status": "active", "participants": ["identity--b"],
+                "budget": 1000, "pledged": 400, "funded": 100, "funded_share": 0.1, "description": "<img src=x>",
+                "contributions": [{ "party": "identity--b", "pledged": 400, "funded": 100 }],
+                "milestones": [{ "name": "M<1>", "due": "2026-05-01T00:00:00Z", "deliverable": "lab", "done": false, "overdue": true }] }],
+            "requests": [{ "id": "x-entente-capacity-request--1", "requester": "identity--b", "resource": "training", "measure": "seats", "quantity": 10, "needed_by": "2026-09-01T00:00:00Z",
+                "offered": 6, "matched": 4, "committed": 0, "delivered": 0, "covered": false, "description": "SOC <b>analysts</b>",
+                "offers": [
+                    { "id": "x-entente-capacity-offer--1", "offerer": "identity--a", "quantity": 4, "note": "n<1>", "matched": true, "commitments": [] },
+                    { "id": "x-entente-capacity-offer--2", "offerer": "identity--c", "quantity": 2, "note": null, "matched": false, "commitments": [] }] }],
+        });
+        let a = super::page(&test_page("identity--a", None, &test_names), &state).into_string();
+        assert!(a.contains("Range &lt;script&gt;") && a.contains("&lt;img src=x&gt;") && a.contains("M&lt;1&gt;") && a.contains("SOC &lt;b&gt;analysts&lt;/b&gt;") && a.contains("n&lt;1&gt;"), "{a}");
+        assert!(!a.contains("<script>") && !a.contains("<img"), "escaped");
+        assert!(a.contains("/actions/update-project") && a.contains("/actions/propose-project") && a.contains("/actions/request-support"), "{a}");
+        assert!(a.contains("name=\"milestones[0].due:time\"") && a.contains("name=\"participants:list\""), "typed milestone rows and parties: {a}");
+        assert!(a.contains("/actions/offer-support") && !a.contains("/actions/match-offer"), "A offers; only the requester matches");
+        assert!(a.contains("value=\"x-entente-capacity-offer--1\"") && a.contains("Commit your matched offer"), "A's matched offer, not yet committed: {a}");
+        let b = super::page(&test_page("identity--b", None, &test_names), &state).into_string();
+        assert!(!b.contains("/actions/update-project") && b.contains("Pledge to this project"), "B participates, A leads");
+        assert_eq!(b.matches("/actions/match-offer").count(), 1, "only the unmatched offer: {b}");
+        assert!(b.contains("value=\"x-entente-capacity-offer--2\"") && !b.contains("/actions/offer-support") && !b.contains("Commit your matched offer"));
     }
 }

@@ -10,6 +10,7 @@
 mod dialogue;
 mod driver;
 mod hostile;
+mod modules;
 mod public;
 mod walk;
 

@@ -1,0 +1,179 @@
+//! What the resources module's burden-sharing page costs as its ledger
+//! grows: `cargo xtask bench ledger`.
+//!
+//! Builds a SQLite node with `--parties` partners (default 30) and two
+//! agreements in force among all of them; under each, terms in force (a
+//! GNI key, EUR) accepted by every party and each party's figures declared
+//! for `--years` years (default 10), all by the module's own actions. Then
+//! the ledger: commitments, each with one delivery and the receiver's
+//! confirmation (three entries), spread over the parties and the years:
+//! `--small` entries (default 10,000) under one agreement, `--big`
+//! (default 100,000) under the other. It times the page's data — the
+//! module's records read through the release gate and logged
+//! (`server::modules::view`) and the figures derived from them
+//! (`resources::Resources::state`: balances, per-year shares, fair-share
+//! ratio, Gini, Spearman's ρ) — of each, alternating, `--reads` times
+//! (default 10): p50 and p99, their ratio, and the split between reading
+//! and deriving (target at 1,000,000 entries: ≤ 200 ms p99;
+//! docs/benchmarks.md).
+//!
+//! The first commitment, delivery and confirmation are made by the
+//! actions; the rest are copies with fresh ids, other givers, receivers
+//! and years, stored by their authors in batches (the actions would read
+//! the whole agreement before each record, which is what is measured).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use model::{Object, StixId, Timestamp};
+use partnership::Module;
+use serde_json::{json, Map, Value};
+use store::{PutOptions, Store};
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
+fn input(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().expect("an object")
+}
+
+/// Milliseconds at the 50th and 99th percentiles.
+fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
+    ms.sort_by(f64::total_cmp);
+    let at = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
+    (at(0.50), at(0.99))
+}
+
+fn main() {
+    let parties: usize = arg("--parties").and_then(|v| v.parse().ok()).unwrap_or(30).max(2);
+    let years: i64 = arg("--years").and_then(|v| v.parse().ok()).unwrap_or(10).max(1);
+    let small: usize = arg("--small").and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let big: usize = arg("--big").and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let reads: usize = arg("--reads").and_then(|v| v.parse().ok()).unwrap_or(10);
+    let dir = arg("--dir").map(std::path::PathBuf::from).unwrap_or_else(|| std::env::temp_dir().join("entente-ledger-bench"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    let sqlite = Arc::new(store_sqlite::SqliteStore::open(&dir).expect("store"));
+    let (store, registry): (Arc<dyn Store>, Arc<dyn store::Registry>) = (sqlite.clone(), sqlite);
+    let keys = server::keys::KeyDir::in_data_dir(&dir);
+    let own = server::node::init(&*store, &*registry, &keys, "Aurelia").expect("init");
+    let mut ps = vec![StixId::parse(&own.partner).expect("id")];
+    for i in 1..parties {
+        ps.push(StixId::parse(&server::node::add_hosted_partner(&*store, &*registry, &keys, &format!("Nation {i}")).expect("partner")).expect("id"));
+    }
+    let now = Timestamp::now().micros();
+    let first_year = 2017i64;
+    let agreement = |title: &str| {
+        let terms = json!({
+            "title": title, "purpose": "benchmark", "party_refs": ps,
+            "scope": { "object_types": [], "labels": [], "data_kind": "real" },
+            "tlp_ceiling": "amber",
+            "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
+            "valid_from": Timestamp::from_micros(now - 86_400_000_000).as_str(),
+        });
+        let made = server::agreements::propose(&*store, &ps[0], None, terms.as_object().expect("terms")).expect("propose");
+        for p in &ps {
+            server::agreements::ratify(&*store, &keys, p, &made.id).expect("ratify");
+        }
+        made.id
+    };
+    let agreements = [agreement(&format!("a ledger of {small} entries")), agreement(&format!("a ledger of {big} entries"))];
+    let log = audit::SharedLog::open(dir.join("release.log")).expect("log");
+    let node = server::modules::Node { store: store.clone(), agreements: Arc::new(Default::default()), log, limits: model::Limits::default() };
+    let module = resources::Resources;
+    let act = |who: &StixId, agreement: &StixId, action: &str, v: Value| server::modules::act(&node, who, agreement, &module, action, &input(v), "bench").expect(action);
+
+    let start = Instant::now();
+    for (tag, (agreement, entries)) in agreements.iter().zip([small, big]).enumerate() {
+        let terms = act(&ps[0], agreement, "propose-terms", json!({ "unit": "EUR", "cost_share": { "method": "gni" } }));
+        for p in &ps {
+            act(p, agreement, "accept-terms", json!({ "terms": terms.id().as_str() }));
+        }
+        for (i, p) in ps.iter().enumerate() {
+            for y in 0..years {
+                let gni = 1.0e11 * (1.0 + i as f64) * (1.0 + 0.02 * y as f64);
+                act(p, agreement, "declare-figures", json!({ "year": first_year + y, "currency": "EUR", "gni": gni, "population": 1.0e6 * (1.0 + i as f64) }));
+            }
+        }
+        let due = |y: i64| format!("{y}-12-31T00:00:00Z");
+        let c = act(&ps[0], agreement, "commit", json!({ "resource": "money", "currency": "EUR", "quantity": 1000, "receiver": ps[1].as_str(), "year": first_year, "due": due(first_year), "description": "a contribution" }));
+        let d = act(&ps[0], agreement, "deliver", json!({ "commitment": c.id().as_str(), "quantity": 1000 }));
+        let k = act(&ps[1], agreement, "confirm", json!({ "delivery": d.id().as_str(), "verdict": "confirmed" }));
+        let (c, d, k) = (c.to_value(), d.to_value(), k.to_value());
+        // Each batch per author: the store takes a party's records from that party alone.
+        let mut batches: std::collections::BTreeMap<usize, Vec<Object>> = Default::default();
+        let flush = |author: usize, batch: &mut Vec<Object>| {
+            let options = PutOptions { posted_by: Some(ps[author].to_string()), only_author: true, ..PutOptions::default() };
+            store.put(batch, &options).expect("put");
+            batch.clear();
+        };
+        for n in 1..entries.div_ceil(3) {
+            let giver = n % parties;
+            let receiver = (giver + 1 + n / parties % (parties - 1)) % parties;
+            let year = first_year + (n / (parties * parties)) as i64 % years;
+            let id = |kind: &str, role: u32| format!("{kind}--{tag:04x}{role:04x}-0000-4000-8000-{n:012x}");
+            let mut cv = c.clone();
+            cv["id"] = json!(id("x-entente-commitment", 1));
+            cv["created_by_ref"] = json!(ps[giver].as_str());
+            cv["receiver_ref"] = json!(ps[receiver].as_str());
+            cv["year"] = json!(year);
+            cv["due"] = json!(due(year));
+            cv["quantity"] = json!(100 + (n % 900));
+            let mut dv = d.clone();
+            dv["id"] = json!(id("x-entente-delivery", 2));
+            dv["created_by_ref"] = json!(ps[giver].as_str());
+            dv["commitment_ref"] = cv["id"].clone();
+            dv["quantity"] = cv["quantity"].clone();
+            let mut kv = k.clone();
+            kv["id"] = json!(id("x-entente-delivery-confirmation", 3));
+            kv["created_by_ref"] = json!(ps[receiver].as_str());
+            kv["delivery_ref"] = dv["id"].clone();
+            for (author, v) in [(giver, cv), (giver, dv), (receiver, kv)] {
+                let batch = batches.entry(author).or_default();
+                batch.push(Object::from_value(v).expect("a valid copy"));
+                if batch.len() == 1000 {
+                    flush(author, batch);
+                }
+            }
+        }
+        for (author, batch) in batches.iter_mut().filter(|(_, b)| !b.is_empty()) {
+            flush(*author, batch);
+        }
+    }
+    println!("built: two ledgers among {parties} parties over {years} years, {small} and {big} entries (commitment, delivery, confirmation), in {:.1} s", start.elapsed().as_secs_f64());
+
+    let derive = std::cell::RefCell::new((Vec::new(), Vec::new()));
+    let page = |agreement: &StixId, big_one: bool, entries: usize| {
+        let t = Instant::now();
+        let scope = server::modules::view(&node, &ps[0], agreement, &module, "bench").expect("view");
+        let read = Instant::now();
+        let state = module.state(&scope.records, &scope.ctx());
+        let derived = read.elapsed().as_secs_f64() * 1000.0;
+        let mut d = derive.borrow_mut();
+        if big_one { d.1.push(derived) } else { d.0.push(derived) }
+        let commitments = state["commitments"].as_array().map_or(0, Vec::len);
+        assert_eq!(commitments, entries.div_ceil(3), "every commitment in the figures");
+        let confirmed = state["ledger"].as_array().map_or(0, |l| l.iter().filter(|e| e["status"] == "confirmed").count());
+        assert_eq!(confirmed, entries.div_ceil(3), "every delivery confirmed by its receiver");
+        assert!(state["periods"].as_array().is_some_and(|l| !l.is_empty()), "the figures per year");
+        std::hint::black_box(&state);
+        t.elapsed().as_secs_f64() * 1000.0
+    };
+    let (mut small_ms, mut big_ms) = (Vec::new(), Vec::new());
+    for _ in 0..reads {
+        small_ms.push(page(&agreements[0], false, small));
+        big_ms.push(page(&agreements[1], true, big));
+    }
+    let ((s50, s99), (b50, b99)) = (percentiles(small_ms), percentiles(big_ms));
+    println!(
+        "burden-sharing page (records read and released, figures derived), {parties} parties, {years} years: {small} entries p50 {s50:.1} ms p99 {s99:.1} ms; {big} entries p50 {b50:.1} ms p99 {b99:.1} ms (target ≤ 200 at 1,000,000); ratio p50 {:.2}, p99 {:.2}",
+        b50 / s50,
+        b99 / s99
+    );
+    let (small_d, big_d) = derive.into_inner();
+    let ((s50, _), (b50, _)) = (percentiles(small_d), percentiles(big_d));
+    println!("of which the figures derived from the records (Module::state): {small} entries p50 {s50:.1} ms; {big} entries p50 {b50:.1} ms; the rest is the view's read and release");
+    let _ = std::fs::remove_dir_all(&dir);
+}
