@@ -12,7 +12,8 @@
 //! hosted partners' keys ([`keys`]), token and password checks ([`auth`])
 //! and detection and correlation through the caller's gate ([`detect`]),
 //! the partnership scorecard's evidence as one partner sees it ([`scorecard`]),
-//! the MISP feed a partner's MISP pulls ([`misp_feed`]).
+//! the MISP feed a partner's MISP pulls ([`misp_feed`]), the feeds the node
+//! pulls on a schedule: their rules, conversions and status ([`sources`]).
 //!
 //! It knows nothing of HTTP, the async runtime or SQL (`cargo xtask tidy`
 //! checks): transports call its blocking functions off their workers.
@@ -35,6 +36,7 @@ pub mod release;
 pub mod retention;
 pub mod scorecard;
 pub mod share;
+pub mod sources;
 mod service;
 pub mod write;
 pub mod warninglists;

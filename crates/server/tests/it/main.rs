@@ -16,6 +16,7 @@ mod leak;
 mod misp_feed;
 mod modules;
 mod polling;
+mod sources;
 mod statements;
 mod taxii;
 mod web;
