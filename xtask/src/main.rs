@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_detect;
+mod bench_misp;
 mod bench_pattern;
 mod bench_pg;
 mod bench_sync;
