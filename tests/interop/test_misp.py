@@ -266,3 +266,73 @@ def test_exported_feed_loads_in_pymisp(events, node_factory):
                 checked += 1
     assert checked >= 20, f"only {checked} detection values were checked"
     print(f"{checked} detection values checked in {len(loaded)} exported events")
+
+
+def test_served_feed_loads_in_pymisp_and_holds_only_the_partners_share(events, node_factory):
+    """The feed a partner's MISP pulls from `entente serve` with its token
+    (`<node>/api/v1/misp/feed`, the Bearer header MISP's feed settings
+    send): every event in its manifest loads in PyMISP, `hashes.csv` names
+    only events of the manifest, and nothing shared with another partner
+    alone is in it."""
+    import hashlib
+
+    import requests
+    from pymisp import MISPEvent
+
+    n = node_factory("misp-served")
+    home = n.init("Home CERT")
+    b = n.add_partner("Partner B")
+    c = n.add_partner("Partner C")
+    terms = n.data_dir / "terms.json"
+    agreements = {}
+    for who, pid in (("Partner B", b), ("Partner C", c)):
+        terms.write_text(json.dumps({**TERMS, "title": f"MISP with {who}", "party_refs": [home, pid]}))
+        agreements[who] = n.out("agreement", "propose", "--as", "Home CERT", terms)
+        for party in ("Home CERT", who):
+            n.cli("agreement", "ratify", "--as", party, agreements[who])
+    # B gets PyMISP's events; C only the generated one, whose values B must not see unless B has them too.
+    generated, *shipped = events
+    for path, _ in shipped:
+        n.cli("import", "--misp", path, "--share", agreements["Partner B"], "--keep-going")
+    n.cli("import", "--misp", generated[0], "--share", agreements["Partner C"], "--keep-going")
+    token_b = n.token("b_misp", "Partner B", "viewer", user="misp")
+    token_c = n.token("c_misp", "Partner C", "viewer", user="misp")
+    n.start()
+    feed = n.base + "/api/v1/misp/feed"
+
+    def pull(token):
+        h = {"Authorization": f"Bearer {token}"}
+        r = requests.get(f"{feed}/manifest.json", headers=h, timeout=60)
+        assert r.status_code == 200, r.text[:500]
+        manifest = r.json()
+        hashes = requests.get(f"{feed}/hashes.csv", headers=h, timeout=60)
+        assert hashes.status_code == 200 and hashes.headers["content-type"].startswith("text/csv")
+        loaded = {}
+        for uuid_ in manifest:
+            r = requests.get(f"{feed}/{uuid_}.json", headers=h, timeout=60)
+            assert r.status_code == 200, f"{uuid_}: {r.status_code} {r.text[:300]}"
+            ev = MISPEvent()
+            ev.load(r.text)
+            assert str(ev.uuid) == uuid_ and ev.info == manifest[uuid_]["info"]
+            assert len(ev.attributes) == len(r.json()["Event"]["Attribute"])
+            loaded[uuid_] = ev
+        rows = [line.split(",") for line in hashes.text.splitlines()]
+        assert rows and all(len(row) == 2 and row[1] in manifest for row in rows), hashes.text[:500]
+        return manifest, loaded, {row[0] for row in rows}
+
+    manifest_b, loaded_b, hashes_b = pull(token_b)
+    manifest_c, loaded_c, hashes_c = pull(token_c)
+    assert len(manifest_b) >= 10 and len(manifest_c) >= 1
+    generated_uuid = generated[1]["uuid"]
+    assert generated_uuid in manifest_c and generated_uuid not in manifest_b
+    assert not set(manifest_b) & set(manifest_c), "no event is in both partners' feeds"
+    values_b = {str(a.value) for ev in loaded_b.values() for a in ev.attributes}
+    only_c = {str(a.value) for a in loaded_c[generated_uuid].attributes} - values_b
+    assert only_c, "the generated event has values of its own"
+    for v in only_c:
+        assert hashlib.md5(v.encode()).hexdigest() not in hashes_b, f"{v} (C's only) is in B's hashes.csv"
+    # An event of C's feed is a 404 to B, like one that does not exist; no token, 401.
+    r = requests.get(f"{feed}/{generated_uuid}.json", headers={"Authorization": f"Bearer {token_b}"}, timeout=60)
+    assert r.status_code == 404
+    assert requests.get(f"{feed}/manifest.json", timeout=60).status_code == 401
+    print(f"B: {len(loaded_b)} events, {sum(len(e.attributes) for e in loaded_b.values())} attributes; C: {len(loaded_c)}")

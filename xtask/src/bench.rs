@@ -25,6 +25,8 @@
 //! - `sync`: one node pulling N objects (default 100,000) from another
 //!   against the local import of the same objects, and an idle round
 //!   (bench_sync.rs).
+//! - `misp`: `entente import --misp` of N MISP events against `entente
+//!   import` of the equivalent STIX (bench_misp.rs).
 //! - `pattern`: the STIX pattern matcher against stix2-matcher on the same
 //!   cases (bench_pattern.rs).
 //! - `search`: a text search's first page at 100,000 objects against the
@@ -51,6 +53,9 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             .args(args.iter().skip(1))
             .arg("--dir")
             .arg(root.join("target/bench/search")));
+    }
+    if what == "misp" {
+        return crate::bench_misp::run(root, args);
     }
     let objects: u64 = flag(args, "--objects").map(|v| v.parse()).transpose()?.unwrap_or(1_000_000);
     sh(Command::new("cargo").args(["build", "--release", "--quiet", "-p", "entente"]))?;
@@ -88,7 +93,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             import(&bin, &work, objects)?;
             crate::bench_taxii::run(root, &bin, &work, &[])
         }
-        other => bail!("unknown benchmark {other}; try import, taxii, postgres, release, modules, crisis, ledger, search, detect, sync or pattern"),
+        other => bail!("unknown benchmark {other}; try import, taxii, postgres, release, modules, crisis, ledger, search, detect, sync, misp or pattern"),
     }
 }
 

@@ -109,6 +109,14 @@ pub enum Command {
     /// marked where MISP's warning lists name them benign; with --report,
     /// a STIX bundle of a report and its indicators to share.
     Extract(ExtractArgs),
+    /// Feeds the node pulls on a schedule (`[[sources]]` in entente.toml):
+    /// each one's last pull, counts and error, as JSON lines; with --pull,
+    /// pull those due now first (serve pulls them on their own).
+    Sources {
+        /// Pull every source now, due or not.
+        #[arg(long)]
+        pull: bool,
+    },
     /// Start three federating nodes on loopback, one per nation, with a
     /// coalition, its agreements and intelligence; Ctrl-C stops them.
     Demo(DemoArgs),

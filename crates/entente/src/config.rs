@@ -31,6 +31,8 @@ struct FileConfig {
     metrics_access: Option<String>,
     taxii_add_wait_ms: Option<u64>,
     auth_failure_limit: Option<u32>,
+    /// Feeds pulled on a schedule (`[[sources]]`, docs/sources.md).
+    sources: Option<Vec<node::sources::Source>>,
 }
 
 /// The effective configuration of one command.
@@ -61,6 +63,8 @@ pub struct Config {
     pub auth_failure_limit: u32,
     /// The log level when `ENTENTE_LOG` is not set.
     pub log_level: &'static str,
+    /// Feeds `serve` pulls on a schedule (`[[sources]]`; checked, names unique).
+    pub sources: Vec<node::sources::Source>,
 }
 
 /// Reads an `ENTENTE_*` variable, refusing a value that does not parse.
@@ -98,7 +102,16 @@ impl Config {
             Command::Init(a) => a.name.clone(),
             _ => None,
         };
+        let sources = file.sources.clone().unwrap_or_default();
+        let mut names = std::collections::HashSet::new();
+        for s in &sources {
+            s.check().map_err(anyhow::Error::msg)?;
+            if !names.insert(s.name.clone()) {
+                anyhow::bail!("sources: {:?}: `name`: two sources have this name", s.name);
+            }
+        }
         Ok(Config {
+            sources,
             data_dir: cli.global.data_dir.clone().or(file.data_dir).unwrap_or_else(|| "entente-data".into()),
             database_url: cli.global.database_url.clone().or(file.database_url),
             listen: listen_flag.or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".parse().expect("valid")),

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::types::{uuid_text, Event, Refusal};
 use crate::Error;
@@ -76,29 +76,74 @@ fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
     std::fs::read(path).map_err(|e| Error::io(path, e))
 }
 
-/// Writes `events` (MISP event JSON, `{"Event": {...}}`) as a feed in
-/// `dir`: one `<uuid>.json` each and `manifest.json`. Returns how many.
-pub fn write(dir: &Path, events: &[Value]) -> Result<usize, Error> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+/// The `manifest.json` of `events` (MISP event JSON, `{"Event": {...}}`):
+/// each event's uuid with the summary MISP's feed fetcher reads (Orgc,
+/// tags, info, date, analysis, threat level, timestamp).
+pub fn manifest(events: &[Value]) -> Result<Value, Error> {
     let mut manifest = Map::new();
     for ev in events {
         let e = &ev["Event"];
-        let Some(uuid) = e["uuid"].as_str().and_then(uuid_text) else {
-            return Err(Error::field("?", "Event.uuid", "an exported event has no uuid"));
-        };
+        let uuid = uuid_of(ev)?;
         let mut summary = Map::new();
         for key in ["Orgc", "Tag", "info", "date", "analysis", "threat_level_id", "timestamp"] {
             if let Some(v) = e.get(key) {
                 summary.insert(key.to_owned(), v.clone());
             }
         }
-        manifest.insert(uuid.clone(), Value::Object(summary));
-        let file = dir.join(format!("{uuid}.json"));
+        manifest.insert(uuid, Value::Object(summary));
+    }
+    Ok(Value::Object(manifest))
+}
+
+/// The `hashes.csv` of `events`, as MISP's feed generator writes it: one
+/// line `<md5 of a value>,<event uuid>` per attribute value (each part of a
+/// composite `a|b` value on its own line), for MISP's feed correlation.
+pub fn hashes(events: &[Value]) -> Result<String, Error> {
+    let mut out = String::new();
+    for ev in events {
+        let uuid = uuid_of(ev)?;
+        let attributes = ev["Event"]["Attribute"].as_array().into_iter().flatten();
+        let in_objects = ev["Event"]["Object"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|o| o["Attribute"].as_array().into_iter().flatten());
+        for a in attributes.chain(in_objects) {
+            let (Some(ty), Some(value)) = (a["type"].as_str(), a["value"].as_str()) else { continue };
+            let parts: Vec<&str> = if ty.contains('|') { value.split('|').collect() } else { vec![value] };
+            for part in parts {
+                out.push_str(&crate::md5_hex(part.as_bytes()));
+                out.push(',');
+                out.push_str(&uuid);
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The uuid of an exported event, as the feed names its file.
+pub fn uuid_of(ev: &Value) -> Result<String, Error> {
+    ev["Event"]["uuid"]
+        .as_str()
+        .and_then(uuid_text)
+        .ok_or_else(|| Error::field("?", "Event.uuid", "an exported event has no uuid"))
+}
+
+/// Writes `events` (MISP event JSON, `{"Event": {...}}`) as a feed in
+/// `dir`: one `<uuid>.json` each, `manifest.json` and `hashes.csv`.
+/// Returns how many events.
+pub fn write(dir: &Path, events: &[Value]) -> Result<usize, Error> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    for ev in events {
+        let file = dir.join(format!("{}.json", uuid_of(ev)?));
         let bytes = serde_json::to_vec_pretty(ev).map_err(|e| Error::io(&file, std::io::Error::other(e)))?;
         std::fs::write(&file, bytes).map_err(|e| Error::io(&file, e))?;
     }
     let file = dir.join("manifest.json");
-    let bytes = serde_json::to_vec_pretty(&json!(manifest)).map_err(|e| Error::io(&file, std::io::Error::other(e)))?;
+    let bytes = serde_json::to_vec_pretty(&manifest(events)?).map_err(|e| Error::io(&file, std::io::Error::other(e)))?;
     std::fs::write(&file, bytes).map_err(|e| Error::io(&file, e))?;
+    let file = dir.join("hashes.csv");
+    std::fs::write(&file, hashes(events)?).map_err(|e| Error::io(&file, e))?;
     Ok(events.len())
 }

@@ -31,6 +31,10 @@ pub struct Export {
     pub events: Vec<Value>,
     /// Ids of the objects left out.
     pub left_out: Vec<String>,
+    /// Per event (same order as `events`), the ids of the objects it was
+    /// made from: its report, the members, the sightings joined to them.
+    /// Whoever serves one event releases exactly these.
+    pub sources: Vec<Vec<String>>,
 }
 
 /// Converts `objects` (one version each) to events created by `org`.
@@ -58,6 +62,7 @@ pub fn stix_to_events(objects: &[Value], org: &Org, key: &str, today: &str) -> E
         }
         let uuid = misp_ref(r, "MISP event").unwrap_or_else(|| id.split_once("--").map(|(_, u)| u.to_owned()).unwrap_or_default());
         groups.push(Group {
+            report: Some(id),
             uuid,
             info: r["name"].as_str().unwrap_or("report").to_owned(),
             date: date_of(r).unwrap_or_else(|| today.to_owned()),
@@ -82,12 +87,13 @@ pub fn stix_to_events(objects: &[Value], org: &Org, key: &str, today: &str) -> E
             (crate::uuid_v5(&format!("day|{key}|{day}")), format!("Intelligence of {day}"), day.clone())
         };
         let timestamp = members.iter().filter_map(|m| secs_of(m)).max();
-        groups.push(Group { uuid, info, date, timestamp, tlp: None, labels: Vec::new(), members });
+        groups.push(Group { report: None, uuid, info, date, timestamp, tlp: None, labels: Vec::new(), members });
     }
 
     let mut out = Export::default();
     let mut attrs_of: HashMap<String, (usize, Vec<usize>)> = HashMap::new();
     let mut events: Vec<Value> = Vec::new();
+    let mut sources: Vec<Vec<String>> = Vec::new();
     for g in &groups {
         let mut attributes: Vec<Value> = Vec::new();
         let mut tags: Vec<String> = g.labels.iter().filter(|l| !l.starts_with("misp:")).cloned().collect();
@@ -136,6 +142,9 @@ pub fn stix_to_events(objects: &[Value], org: &Org, key: &str, today: &str) -> E
             "Attribute": attributes,
         }});
         events.push(event);
+        let mut from: Vec<String> = g.report.iter().map(|r| r.to_string()).collect();
+        from.extend(g.members.iter().filter_map(|m| m["id"].as_str().map(str::to_owned)));
+        sources.push(from);
     }
     // Sightings join the attributes of what they sighted.
     for o in objects.iter().filter(|o| o["type"] == "sighting") {
@@ -154,12 +163,18 @@ pub fn stix_to_events(objects: &[Value], org: &Org, key: &str, today: &str) -> E
                 list.push(json!({ "uuid": uuid, "date_sighting": date, "type": "0", "source": org.name }));
             }
         }
+        if !idxs.is_empty() {
+            sources[*e].push(id.to_owned());
+        }
     }
     out.events = events;
+    out.sources = sources;
     out
 }
 
 struct Group<'a> {
+    /// The id of the report the event is made of, if any.
+    report: Option<&'a str>,
     uuid: String,
     info: String,
     date: String,

@@ -39,6 +39,12 @@ pub(crate) fn uuid_v5(name: &str) -> String {
     uuid::Uuid::new_v5(&NAMESPACE, name.as_bytes()).hyphenated().to_string()
 }
 
+/// The MD5 of `bytes` in lower-case hex (MISP's `hashes.csv`).
+pub(crate) fn md5_hex(bytes: &[u8]) -> String {
+    use md5::Digest;
+    md5::Md5::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The STIX id of the object of type `ty` made from the MISP item `key`.
 pub(crate) fn sid(ty: &str, key: &str) -> String {
     format!("{ty}--{}", uuid_v5(&format!("{ty}|{key}")))

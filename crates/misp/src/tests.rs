@@ -342,6 +342,8 @@ fn feeds_are_read_and_written() {
     assert_eq!(feed::write(dir.path(), &events).unwrap(), 1);
     let manifest: Value = serde_json::from_slice(&std::fs::read(dir.path().join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest[EVENT]["info"], "test event");
+    let hashes = std::fs::read_to_string(dir.path().join("hashes.csv")).unwrap();
+    assert_eq!(hashes.lines().count(), 1, "{hashes}");
     let read = feed::read(dir.path()).unwrap();
     assert_eq!(read.len(), 1);
     let (event, refused) = read[0].1.as_ref().unwrap();
@@ -405,6 +407,20 @@ fn stix_goes_back_to_misp_events() {
     assert_eq!(day["date"], "2024-05-02");
     let values: Vec<(&str, &str)> = day["Attribute"].as_array().unwrap().iter().map(|a| (a["type"].as_str().unwrap(), a["value"].as_str().unwrap())).collect();
     assert_eq!(values, [("sha256", "aa"), ("url", "http://x.example/")]);
+    // Each event says what it was made of: the loose indicator alone for the day's.
+    assert_eq!(out.sources.len(), 2);
+    assert_eq!(out.sources[1], ["indicator--11111111-1111-4111-8111-111111111111"]);
+    let report = objects.iter().find(|o| o["type"] == "report").unwrap()["id"].as_str().unwrap();
+    assert!(out.sources[0].iter().any(|id| id == report) && out.sources[0].iter().any(|id| id.starts_with("sighting--")), "{:?}", out.sources[0]);
+    assert!(!out.sources[0].iter().any(|id| id.starts_with("indicator--1111")));
+    // hashes.csv: the MD5 of every value with its event (both parts of a composite).
+    let hashes = feed::hashes(&out.events).unwrap();
+    assert!(hashes.contains(&format!("526291673f8700ef4e4902e29550a03b,{EVENT}\n")), "md5 of 198.51.100.7: {hashes}");
+    let mut composite = event(vec![attr(1, "domain|ip", "evil.example|198.51.100.9", true)], json!({}));
+    composite["Event"]["uuid"] = json!(EVENT);
+    let lines = feed::hashes(&[composite]).unwrap();
+    assert_eq!(lines.lines().count(), 2, "{lines}");
+    assert!(lines.starts_with(&format!("{},{EVENT}", crate::md5_hex(b"evil.example"))), "{lines}");
     // What has no MISP form is counted, not lost silently.
     assert!(out.left_out.iter().all(|id| id.starts_with("relationship--")), "{:?}", out.left_out);
     // And back again: the exported event converts to the same indicator.

@@ -11,7 +11,9 @@
 //! statements ([`public`]), retention under ended agreements ([`retention`]),
 //! hosted partners' keys ([`keys`]), token and password checks ([`auth`])
 //! and detection and correlation through the caller's gate ([`detect`]),
-//! the partnership scorecard's evidence as one partner sees it ([`scorecard`]).
+//! the partnership scorecard's evidence as one partner sees it ([`scorecard`]),
+//! the MISP feed a partner's MISP pulls ([`misp_feed`]), the feeds the node
+//! pulls on a schedule: their rules, conversions and status ([`sources`]).
 //!
 //! It knows nothing of HTTP, the async runtime or SQL (`cargo xtask tidy`
 //! checks): transports call its blocking functions off their workers.
@@ -23,6 +25,7 @@ pub mod detect;
 pub mod formats;
 mod error;
 pub mod keys;
+pub mod misp_feed;
 pub mod modules;
 pub mod overview;
 pub mod partners;
@@ -33,6 +36,7 @@ pub mod release;
 pub mod retention;
 pub mod scorecard;
 pub mod share;
+pub mod sources;
 mod service;
 pub mod write;
 pub mod warninglists;

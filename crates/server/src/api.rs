@@ -1,13 +1,14 @@
 //! The REST API at `/api/v1/`: agreements (propose, amend, ratify, suspend,
 //! resume, withdraw, list, show), intelligence (search, object, versions,
 //! release explanation, share: [`objects`]), detection and correlation
-//! ([`detect`]), partners, and the OpenAPI
+//! ([`detect`]), the partner's MISP feed (`misp`), partners, and the OpenAPI
 //! document that describes it all (`/api/v1/openapi.json`, [`openapi`]).
 //! Every action is the caller's own: the author of what is created is always
 //! the caller's partner, taken from its token, never from the request.
 
 pub(crate) mod detect;
 mod extract;
+mod misp;
 pub(crate) mod objects;
 pub mod openapi;
 
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/observables/{type}/{value}", get(detect::observable))
         .route("/api/v1/detect", post(detect::detect).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/api/v1/extract", post(extract::extract))
+        .route("/api/v1/misp/feed/{file}", get(misp::feed))
         .route("/api/v1/partners", get(partners).post(add_partner))
         .route("/api/v1/peers", get(peers))
         .route("/api/v1/modules", get(crate::modules::list))

@@ -16,6 +16,7 @@ pub mod node;
 pub mod peers;
 pub mod retention;
 pub mod scorecard;
+pub mod sources;
 pub mod sync;
 pub mod taxii;
 pub mod telemetry;

@@ -10,6 +10,7 @@ mod export;
 mod extract;
 mod import;
 mod misp;
+mod sources;
 mod module;
 mod pattern;
 mod scorecard;
@@ -50,6 +51,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Correlate(args) => detect::correlate(&args, &config),
         Command::Extract(args) => extract::run(&args, &config),
         Command::Demo(args) => demo::run(&args, &config),
+        Command::Sources { pull } => sources::run(pull, &config),
         Command::Migrate => {
             open(&config)?;
             eprintln!("migrations applied");

@@ -46,6 +46,8 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             tokio::spawn(server::sync::run(state.clone(), secrets, every))
         });
         let sweeping = tokio::spawn(server::retention::run(state.clone(), std::time::Duration::from_secs(3600)));
+        let pulling = (!config.sources.is_empty())
+            .then(|| tokio::spawn(server::sources::run(state.clone(), config.sources.clone(), config.data_dir.clone())));
         let app = server::router(state);
         // Releases are flushed to the OS as they are logged; fsync each second and at the end.
         let syncer = log.clone();
@@ -68,6 +70,9 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         }
         sync_task.abort();
         sweeping.abort();
+        if let Some(task) = pulling {
+            task.abort();
+        }
         if let Some(task) = syncing {
             task.abort();
         }

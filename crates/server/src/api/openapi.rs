@@ -87,6 +87,7 @@ pub const PATHS: &[&str] = &[
     "/api/v1/observables/{type}/{value}",
     "/api/v1/detect",
     "/api/v1/extract",
+    "/api/v1/misp/feed/{file}",
     "/api/v1/partners",
     "/api/v1/peers",
     "/api/v1/modules",
@@ -146,6 +147,9 @@ pub fn spec() -> Value {
             },
             "/api/v1/extract": {
                 "post": op("The indicators in a report's text (IPv4/IPv6, domains, URLs, e-mail addresses, hashes, CVE and ATT&CK ids; defanged forms too), each once, marked where the node's MISP warning lists name them benign; with `report`, the STIX objects of a report and its indicators to review and share (POST /api/v1/objects). Stores nothing; any role", "sources", &[], Some("{\"text\": …, \"html\": false, \"report\": {\"title\": …, \"tlp\": \"amber\"}}"), "200")
+            },
+            "/api/v1/misp/feed/{file}": {
+                "get": op("The caller's partner's MISP feed, for a MISP instance subscribed to this node with the partner's token as `Authorization: Bearer` header (feed URL `<node>/api/v1/misp/feed`): `manifest.json`, `hashes.csv` and `<event uuid>.json`, made from what the release decision gives the partner now and recorded in the release log (channel `misp-feed`); an event file releases only the objects it is made of (docs/sources.md)", "sources", &[("file", "path", "`manifest.json`, `hashes.csv` or `<event uuid>.json`")], None, "200")
             },
             "/api/v1/provenance": {
                 "post": op("The authors' Ed25519 signatures (over RFC 8785 JSON) of the named versions the caller may see; at most 5000 per request", "federation", &[], Some("{\"versions\": [{\"id\": …, \"version\": …}]}"), "200")
@@ -255,6 +259,7 @@ const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("/api/v1/observables/{type}/{value}", "get", "getObservable"),
     ("/api/v1/detect", "post", "detect"),
     ("/api/v1/extract", "post", "extractIndicators"),
+    ("/api/v1/misp/feed/{file}", "get", "getMispFeedFile"),
     ("/api/v1/partners", "get", "listPartners"),
     ("/api/v1/partners", "post", "addPartner"),
     ("/api/v1/peers", "get", "listPeers"),
@@ -359,6 +364,7 @@ const BODIES: &[(&str, &str, &str, &str)] = &[
     ("/api/v1/observables/{type}/{value}", "get", "", "Observable"),
     ("/api/v1/detect", "post", "Observations", "Detection"),
     ("/api/v1/extract", "post", "ExtractRequest", "Extraction"),
+    ("/api/v1/misp/feed/{file}", "get", "", "MispFeedFile"),
     ("/api/v1/partners", "get", "", "Partners"),
     ("/api/v1/partners", "post", "NewPartner", "PartnerCreated"),
     ("/api/v1/peers", "get", "", "Peers"),
@@ -432,7 +438,7 @@ fn record(properties: Value) -> Value {
 }
 
 /// The schemas of the bodies of the partnership modules' endpoints.
-fn module_schemas() -> [(&'static str, Value); 7] {
+fn module_schemas() -> [(&'static str, Value); 8] {
     let action = record(json!({ "name": string(), "about": string(), "kind": string() }));
     let module = record(json!({ "name": string(), "about": string(), "kinds": strings(), "actions": { "type": "array", "items": action } }));
     [
@@ -450,6 +456,7 @@ fn module_schemas() -> [(&'static str, Value); 7] {
         ("ActionInput", json!({ "type": "object", "description": "the action's input; its properties are the module's (docs/modules.md)" })),
         ("ModuleRecord", record(json!({ "record": schema("StixObject") }))),
         ("Scorecard", scorecard_schema()),
+        ("MispFeedFile", json!({ "type": "object", "description": "`manifest.json`: each event's uuid with its summary (Orgc, Tag, info, date, analysis, threat_level_id, timestamp); `<uuid>.json`: one MISP event, `{\"Event\": {…}}`, as PyMISP loads it" })),
     ]
 }
 
@@ -832,6 +839,11 @@ fn describe_bodies(spec: &mut Value) {
             }
         }
     }
+    // The MISP feed's files: JSON (manifest, events) or CSV (hashes).
+    spec["paths"]["/api/v1/misp/feed/{file}"]["get"]["responses"]["200"]["content"] = json!({
+        "application/json": { "schema": { "type": "object" } },
+        "text/csv": { "schema": { "type": "string" } }
+    });
     for (path, method, request, response) in BODIES {
         let op = &mut spec["paths"][*path][*method];
         if !request.is_empty() {

@@ -1,0 +1,138 @@
+//! Feed sources pulled from a local HTTP server (loopback, named in each
+//! source's `allow`): a list, a STIX bundle and a MISP feed stored held by
+//! the node's partner, on the schedule of a clock the test sets, again
+//! without duplicates; garbage and refused addresses leave a named error
+//! and nothing stored; the guard refuses a redirect to another address.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use axum::response::IntoResponse;
+use model::Timestamp;
+use node::sources::{Kind, Source, Statuses};
+use serde_json::json;
+
+use crate::{start, Backend};
+
+crate::on_both_backends!(feeds_are_pulled_on_schedule_through_the_guard);
+
+const EVENT: &str = "5c066053-0e94-46eb-9746-4b7d950d210f";
+
+/// Serves the feeds on 127.0.0.1; counts the list's fetches.
+async fn feed_server() -> (String, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let counted = hits.clone();
+    let event = json!({"Event": {"uuid": EVENT, "info": "Vendor campaign", "date": "2026-01-05", "timestamp": "1767571200",
+        "Orgc": {"name": "Vendor CERT", "uuid": "0d9a3c1e-1111-4a4a-8b8b-123456789abc"},
+        "Attribute": [{"uuid": "6c066053-0e94-46eb-9746-4b7d950d2101", "type": "ip-dst", "category": "Network activity",
+                       "value": "198.51.100.23", "to_ids": true, "timestamp": "1767571200"}]}});
+    let app = axum::Router::new()
+        .route("/list.txt", axum::routing::get(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async { "# vendor list\n203.0.113.77\nbad-host[.]net\nnot a value\n" }
+        }))
+        .route("/bundle.json", axum::routing::get(|| async {
+            axum::Json(json!({"type": "bundle", "id": "bundle--11111111-1111-4111-8111-111111111111", "objects": [
+                {"type": "indicator", "spec_version": "2.1", "id": "indicator--11111111-1111-4111-8111-111111111112",
+                 "created_by_ref": "identity--11111111-1111-4111-8111-111111111113",
+                 "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "valid_from": "2026-01-01T00:00:00Z",
+                 "pattern": "[domain-name:value = 'vendor-seen.net']", "pattern_type": "stix"}]}))
+        }))
+        .route("/garbage.json", axum::routing::get(|| async { "<html>maintenance</html>" }))
+        .route("/misp/manifest.json", axum::routing::get(|| async { axum::Json(json!({EVENT: {"info": "Vendor campaign"}})) }))
+        .route(&format!("/misp/{EVENT}.json"), axum::routing::get(move || {
+            let e = event.clone();
+            async move { axum::Json(e) }
+        }))
+        .route("/redirect", axum::routing::get(move || async move {
+            (axum::http::StatusCode::FOUND, [(axum::http::header::LOCATION, format!("http://127.0.0.2:{port}/list.txt"))]).into_response()
+        }));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://127.0.0.1:{port}"), hits)
+}
+
+fn source(name: &str, kind: Kind, url: String) -> Source {
+    Source { name: name.into(), kind, url, interval: 3600, tlp: Some("green".into()), share: Vec::new(), column: 0, allow: vec!["127.0.0.1".parse().unwrap()] }
+}
+
+async fn feeds_are_pulled_on_schedule_through_the_guard(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let (base, hits) = feed_server().await;
+    let mut unallowed = source("no allowance", Kind::Csv, format!("{base}/list.txt"));
+    unallowed.allow.clear();
+    let sources = vec![
+        source("vendor list", Kind::Csv, format!("{base}/list.txt")),
+        source("vendor bundle", Kind::Stix, format!("{base}/bundle.json")),
+        source("vendor misp", Kind::Misp, format!("{base}/misp")),
+        source("broken", Kind::Stix, format!("{base}/garbage.json")),
+        source("redirected", Kind::Csv, format!("{base}/redirect")),
+        unallowed,
+    ];
+    let data = tempfile::tempdir().unwrap();
+    let services = node::Node {
+        store: node.store.clone(),
+        agreements: Arc::new(node::release::Agreements::default()),
+        log: audit::SharedLog::open(data.path().join("release.log")).unwrap(),
+        keys: node::keys::KeyDir::in_data_dir(node.data_dir()),
+        limits: model::Limits::default(),
+    };
+    let holder = model::StixId::parse(&node.a).unwrap();
+    let at = |t: &str| Timestamp::parse(t).unwrap();
+    let pull = |now: Timestamp| {
+        let (services, holder, sources, dir) = (services.clone(), holder.clone(), sources.clone(), data.path().to_owned());
+        async move { tokio::task::spawn_blocking(move || server::sources::pull_due(&services, &holder, &sources, &dir, &now).unwrap()).await.unwrap() }
+    };
+
+    assert_eq!(pull(at("2026-03-01T00:00:00Z")).await, 6, "never pulled: all due");
+    let statuses = Statuses::load(data.path()).unwrap();
+    let s = |name: &str| statuses.sources.get(name).unwrap_or_else(|| panic!("no status for {name}")).clone();
+    let list = s("vendor list");
+    assert_eq!((list.error.as_deref(), list.added, list.refused), (None, 3, 1), "identity and two indicators; one line refused: {list:?}");
+    assert!(list.refusals[0].starts_with("line 4:"), "{list:?}");
+    assert_eq!((s("vendor bundle").added, s("vendor misp").added > 0), (1, true), "{statuses:?}");
+    assert!(s("vendor misp").error.is_none() && s("vendor misp").refused == 0, "{:?}", s("vendor misp"));
+    let broken = s("broken");
+    assert!(broken.error.as_deref().unwrap_or_default().contains("not JSON") && broken.offered == 0 && broken.last_success.is_none(), "{broken:?}");
+    let redirected = s("redirected").error.unwrap_or_default();
+    assert!(redirected.contains("127.0.0.2") && redirected.contains("refused"), "{redirected}");
+    let refused = s("no allowance").error.unwrap_or_default();
+    assert!(refused.contains("127.0.0.1 is a loopback address"), "{refused}");
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "only the allowed list source reached the list");
+
+    // Stored held by A: the vendor stays the named author; the source's TLP applied where none was.
+    let store = node.store.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        let mut all = Vec::new();
+        store.scan(&store::Query::default(), &mut |r| {
+            all.push((r.created_by_ref.clone(), serde_json::from_slice::<serde_json::Value>(&r.json).unwrap()));
+            Ok(())
+        }).unwrap();
+        all
+    }).await.unwrap();
+    let bundle = stored.iter().find(|(_, o)| o["id"] == "indicator--11111111-1111-4111-8111-111111111112").expect("the bundle's indicator");
+    assert_eq!(bundle.0.as_deref(), Some(node.a.as_str()), "held by the node's partner");
+    assert_eq!(bundle.1["created_by_ref"], "identity--11111111-1111-4111-8111-111111111113", "the source stays its author");
+    assert_eq!(bundle.1["object_marking_refs"], json!([model::tlp::Tlp::Green.marking_id()]));
+    assert!(stored.iter().any(|(_, o)| o["pattern"] == "[ipv4-addr:value = '198.51.100.23']"), "the MISP event's attribute");
+    assert!(stored.iter().any(|(_, o)| o["pattern"] == "[ipv4-addr:value = '203.0.113.77']"), "the list's value");
+    let count = stored.len();
+
+    // Thirty minutes on, nothing is due; an hour on, everything, and nothing is stored twice.
+    assert_eq!(pull(at("2026-03-01T00:30:00Z")).await, 0);
+    assert_eq!(pull(at("2026-03-01T01:00:00Z")).await, 6);
+    let again = Statuses::load(data.path()).unwrap();
+    let list = &again.sources["vendor list"];
+    assert_eq!((list.added, list.unchanged, list.pulls), (0, 3, 2), "{list:?}");
+    assert_eq!(again.sources["vendor misp"].added, 0, "{again:?}");
+    assert_eq!(again.sources["broken"].pulls, 2);
+    let store = node.store.clone();
+    let n = tokio::task::spawn_blocking(move || store.scan(&store::Query::default(), &mut |_| Ok(())).unwrap()).await.unwrap();
+    assert_eq!(n as usize, count, "a re-pull stores nothing new");
+
+    // Size limit: a fetch larger than allowed is refused by size.
+    let s = source("small", Kind::Csv, format!("{base}/list.txt"));
+    let e = tokio::task::spawn_blocking(move || server::sources::fetch(&s.url, &s, 10)).await.unwrap().unwrap_err();
+    assert!(e.contains("larger than 10 bytes"), "{e}");
+}
