@@ -7,8 +7,10 @@ use std::fmt::Write;
 
 use crate::{tick, Block, Chart, ChartKind, Document, Table, PALETTE};
 
-/// The page's style: print-friendly, readable on a narrow screen.
-const STYLE: &str = "body{font-family:Helvetica,Arial,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.45}\
+/// The page's one style element: print-friendly, readable on a narrow
+/// screen. A server that serves the page allows it by its hash
+/// (`Content-Security-Policy: style-src 'sha256-…'`).
+pub const STYLE: &str = "body{font-family:Helvetica,Arial,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.45}\
 h1{font-size:1.6rem;margin-bottom:.2rem}p.subtitle{color:#555;margin-top:0}h2{font-size:1.2rem;border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-top:2rem}\
 p.note{font-size:.85rem;color:#555}.wide{overflow-x:auto}table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}\
 th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}th{background:#f2f2f2}\

@@ -16,6 +16,7 @@
 //! what goes in and where the bytes go.
 
 mod html;
+pub use html::STYLE;
 mod metrics;
 mod pdf;
 
