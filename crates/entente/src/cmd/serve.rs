@@ -46,6 +46,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             tokio::spawn(server::sync::run(state.clone(), secrets, every))
         });
         let sweeping = tokio::spawn(server::retention::run(state.clone(), std::time::Duration::from_secs(3600)));
+        let snapshots = config.scorecard_snapshot_days.map(|days| tokio::spawn(server::scorecard::run(state.clone(), i64::from(days))));
         let app = server::router(state);
         // Releases are flushed to the OS as they are logged; fsync each second and at the end.
         let syncer = log.clone();
@@ -68,6 +69,9 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         }
         sync_task.abort();
         sweeping.abort();
+        if let Some(s) = snapshots {
+            s.abort();
+        }
         if let Some(task) = syncing {
             task.abort();
         }
