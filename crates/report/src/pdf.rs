@@ -161,11 +161,13 @@ impl Layout {
         // Natural widths (whole text on one line) and the longest words.
         let mut natural = vec![0.0_f32; ncols];
         let mut word = vec![0.0_f32; ncols];
+        // The header and the first column are bold; a point to spare keeps
+        // rounding from breaking a cell that fits.
         for (r, row) in std::iter::once(&t.head).chain(&t.rows).enumerate() {
-            let bold = r == 0;
             for (i, n) in natural.iter_mut().enumerate() {
+                let bold = r == 0 || i == 0;
                 let text = cell(row, i);
-                *n = n.max(width(&text, SIZE, bold) + 2.0 * PAD);
+                *n = n.max(width(&text, SIZE, bold) + 2.0 * PAD + 1.0);
                 let longest = text.split(|&b| b == b' ').map(|w| width(w, SIZE, bold)).fold(0.0, f32::max);
                 word[i] = word[i].max(longest + 2.0 * PAD);
             }
@@ -180,7 +182,7 @@ impl Layout {
         if sum > TEXT_W {
             widths.iter_mut().for_each(|w| *w *= TEXT_W / sum);
         }
-        let lay = |row: &[String], bold: bool| -> Vec<Vec<Vec<u8>>> { (0..ncols).map(|i| wrap(&cell(row, i), SIZE, bold, widths[i] - 2.0 * PAD)).collect() };
+        let lay = |row: &[String], bold: bool| -> Vec<Vec<Vec<u8>>> { (0..ncols).map(|i| wrap(&cell(row, i), SIZE, bold || i == 0, widths[i] - 2.0 * PAD)).collect() };
         let height = |cells: &Vec<Vec<Vec<u8>>>| cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * LEAD + 2.0 * PAD;
         let head = lay(&t.head, true);
         let head_h = height(&head);
