@@ -28,6 +28,9 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     // The scorecard: pure formulas over an Evidence value (node gathers
     // it), and its snapshots' module, pure like the others.
     ("entente-scorecard", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server", "entente-node"]),
+    // Reports (HTML and PDF from a document model): pure, knows none of
+    // Entente's crates; callers hand it text.
+    ("entente-report", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-model", "entente-policy", "entente-store", "entente-node", "entente-server"]),
     // MISP conversion: pure like the module kit; reads and writes feed files only.
     ("entente-misp", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server"]),
     ("entente-extract", &["tokio", "axum", "hyper", "rusqlite", "postgres", "tokio-postgres", "reqwest", "clap", "maud", "entente-store", "entente-server", "entente-node"]),

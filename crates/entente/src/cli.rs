@@ -654,6 +654,11 @@ pub struct ScorecardArgs {
     /// record instead.
     #[arg(long)]
     pub snapshot: bool,
+    /// Write the report for a review board to FILE instead (summary, what
+    /// changed since the partner's last snapshot, indicators, trends,
+    /// actions): HTML when FILE ends in `.html` or `.htm`, else PDF.
+    #[arg(long, value_name = "FILE", conflicts_with = "snapshot")]
+    pub report: Option<std::path::PathBuf>,
     /// The agreement id.
     pub agreement: String,
 }

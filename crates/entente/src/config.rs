@@ -33,6 +33,7 @@ struct FileConfig {
     auth_failure_limit: Option<u32>,
     /// Feeds pulled on a schedule (`[[sources]]`, docs/sources.md).
     sources: Option<Vec<node::sources::Source>>,
+    scorecard_snapshot_days: Option<u32>,
 }
 
 /// The effective configuration of one command.
@@ -61,6 +62,9 @@ pub struct Config {
     /// Failed authentications an address (or a credential from it) may
     /// make in a minute before it is answered 429.
     pub auth_failure_limit: u32,
+    /// `serve` snapshots each agreement's scorecard this often, in days
+    /// (`None`: never; `entente scorecard --snapshot` still does).
+    pub scorecard_snapshot_days: Option<u32>,
     /// The log level when `ENTENTE_LOG` is not set.
     pub log_level: &'static str,
     /// Feeds `serve` pulls on a schedule (`[[sources]]`; checked, names unique).
@@ -158,6 +162,11 @@ impl Config {
             auth_failure_limit: match env::<u32>("ENTENTE_AUTH_FAILURE_LIMIT")?.or(file.auth_failure_limit).unwrap_or(20) {
                 0 => anyhow::bail!("auth_failure_limit: must be at least 1"),
                 n => n,
+            },
+            scorecard_snapshot_days: match env::<u32>("ENTENTE_SCORECARD_SNAPSHOT_DAYS")?.or(file.scorecard_snapshot_days).unwrap_or(0) {
+                0 => None,
+                d if d > 3650 => anyhow::bail!("scorecard_snapshot_days: at most 3650 (0: never)"),
+                d => Some(d),
             },
             // The demo speaks for itself (its own pulls refuse third parties'
             // records, as they should); its servers log to their own files.

@@ -73,6 +73,9 @@ pub(crate) struct Generator {
     /// Objects waiting for a later version.
     to_revise: VecDeque<Value>,
     clock: i64,
+    /// Seconds between objects on average when spread ([`Generator::spread`]);
+    /// 0: 1 to 30 s apart from 2025-01-01, as always.
+    step: i64,
 }
 
 impl Generator {
@@ -89,7 +92,16 @@ impl Generator {
             recent_malware: VecDeque::new(),
             to_revise: VecDeque::new(),
             clock: EPOCH,
+            step: 0,
         }
+    }
+
+    /// Dates the objects to come evenly over `[from, to)` (Unix seconds),
+    /// `total` of them, each a random part of a step after the last, instead
+    /// of seconds apart: the demo's year of evidence.
+    pub(crate) fn spread(&mut self, from: i64, to: i64, total: u64) {
+        self.clock = from;
+        self.step = ((to - from) / total.max(1) as i64).max(1);
     }
 
     /// One author's intelligence (`total` objects from [`Generator::object`])
@@ -120,7 +132,7 @@ impl Generator {
     }
 
     fn tick(&mut self) -> String {
-        self.clock += 1 + self.rng.below(30) as i64;
+        self.clock += if self.step > 1 { self.step / 2 + self.rng.below(self.step as u64) as i64 } else { 1 + self.rng.below(30) as i64 };
         timestamp(self.clock, self.rng.below(1000))
     }
 

@@ -8,9 +8,13 @@
 //! scorecard's time. An agreement the viewer is no party to is "no such
 //! agreement", as on every other path. Mapping the modules' states to
 //! checks lives in `scorecard/checks.rs`. [`snapshot`] records the figures
-//! as a partnership record of the module `scorecard`.
+//! as a partnership record of the module `scorecard`; `report.rs` the
+//! report for a review board (what changed since the last snapshot);
+//! `schedule.rs` the snapshots a node takes on its own schedule.
 
 mod checks;
+pub mod report;
+pub mod schedule;
 #[cfg(test)]
 mod tests;
 

@@ -415,3 +415,60 @@ proptest! {
         if let (Some(x), Some(y)) = (x, y) { prop_assert!(y >= x); }
     }
 }
+
+#[test]
+fn changes_since_a_snapshot_say_up_down_new_and_gone() {
+    // A gave B 6 objects, B sighted 4 of them: B's actionability on the
+    // pair A→B is 4/6. The snapshot then said 0.5 for it, nothing for A's
+    // accuracy (now measured?: no, never: stays unlisted), 0.9 for a
+    // figure now too few (feedback), and had a row for a party since gone.
+    let mut e = world();
+    for i in 0..6 {
+        e.releases.push(release(&format!("o{i}"), "A", "B", 50 * DAY));
+    }
+    for i in 0..4 {
+        e.reactions.push(reaction(&format!("s{i}"), "B", &format!("o{i}"), 51 * DAY, ReactionKind::Sighting));
+    }
+    let card = compute(&e);
+    let now_act = card.pair_figure("A", "B", Indicator::Actionability).and_then(|f| f.value).expect("measured");
+    assert!(close(now_act, 4.0 / 6.0));
+    let mut snap = serde_json::Value::Object(crate::snapshot::summary(&card));
+    let pair = snap["pairs"].as_array_mut().unwrap().iter_mut().find(|p| p["from"] == "A" && p["to"] == "B").unwrap();
+    pair["figures"]["actionability"] = serde_json::json!(0.5);
+    pair["figures"]["feedback"] = serde_json::json!(0.9);
+    // Reciprocity: a value then 0.004 away is unchanged; trust moved up from 0.1.
+    let recip = pair["figures"]["reciprocity"].as_f64();
+    if let Some(r) = recip {
+        pair["figures"]["reciprocity"] = serde_json::json!((r - 0.004).max(0.0));
+    }
+    pair["trust"] = serde_json::json!(0.1);
+    snap["parties"].as_array_mut().unwrap().push(serde_json::json!({ "party": "D", "composite": 0.7, "figures": { "accuracy": 0.8, "novelty": null } }));
+    // And a figure measured now that the snapshot lacked: A's composite.
+    let a = snap["parties"].as_array_mut().unwrap().iter_mut().find(|p| p["party"] == "A").unwrap();
+    let a_composite = a["composite"].clone();
+    a["composite"] = serde_json::Value::Null;
+
+    let changes = crate::changes::changes(&card, &snap);
+    let find = |row: &crate::changes::Row, figure: &str| changes.iter().find(|c| &c.row == row && c.figure == figure);
+    let ab = crate::changes::Row::Pair("A".into(), "B".into());
+    let act = find(&ab, "actionability").expect("actionability listed");
+    assert_eq!((act.movement, act.then), (crate::changes::Movement::Up, Some(0.5)));
+    let feedback_now = card.pair_figure("A", "B", Indicator::Feedback).and_then(|f| f.value);
+    match feedback_now {
+        None => assert_eq!(find(&ab, "feedback").map(|c| c.movement), Some(crate::changes::Movement::Gone)),
+        Some(v) => assert_eq!(find(&ab, "feedback").map(|c| c.movement), Some(if v < 0.9 { crate::changes::Movement::Down } else { crate::changes::Movement::Up })),
+    }
+    assert!(find(&ab, "reciprocity").is_none(), "a change under the step is not listed");
+    assert_eq!(find(&ab, "trust").map(|c| c.movement), Some(crate::changes::Movement::Up));
+    let d = crate::changes::Row::Party("D".into());
+    assert_eq!(changes.iter().filter(|c| c.row == d).map(|c| (c.figure.as_str(), c.movement)).collect::<Vec<_>>(), [("accuracy", crate::changes::Movement::Gone), ("composite", crate::changes::Movement::Gone)]);
+    let a_row = crate::changes::Row::Party("A".into());
+    if !a_composite.is_null() {
+        assert_eq!(find(&a_row, "composite").map(|c| c.movement), Some(crate::changes::Movement::New));
+    }
+    // Party rows come first.
+    let first_pair = changes.iter().position(|c| matches!(c.row, crate::changes::Row::Pair(..))).unwrap_or(changes.len());
+    assert!(changes[first_pair..].iter().all(|c| matches!(c.row, crate::changes::Row::Pair(..))));
+    // Against itself, nothing changed.
+    assert!(crate::changes::changes(&card, &serde_json::Value::Object(crate::snapshot::summary(&card))).is_empty());
+}

@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/agreements/{id}/modules/{module}/records", get(crate::modules::records))
         .route("/api/v1/agreements/{id}/modules/{module}/actions/{action}", post(crate::modules::act_on))
         .route("/api/v1/agreements/{id}/scorecard", get(crate::scorecard::show))
+        .route("/api/v1/agreements/{id}/scorecard/report", get(crate::scorecard::report))
         .layer(axum::middleware::from_fn_with_state(state, guard))
         .route("/api/v1/openapi.json", get(openapi::document))
 }

@@ -6,6 +6,7 @@
 //! exist; a malformed `window`, `at` or `evidence` answers 400 naming it.
 //! Each figure lists the first `evidence` ids it counted (default 100) and
 //! `evidence_total`; the page's drill-down lists them all.
+//! `…/scorecard/report?format=pdf|html`: the report for a review board.
 
 use std::collections::HashMap;
 
@@ -77,4 +78,70 @@ pub(crate) async fn show(
     .map_err(|e| ApiError::internal(format!("scorecard task failed: {e}")))?
     .map_err(ApiError::from)?;
     Ok(Json(card).into_response())
+}
+
+/// `GET /api/v1/agreements/{id}/scorecard/report?format=pdf|html&window=…&at=…`:
+/// the report for a review board (`node::scorecard::report`: summary, what
+/// changed since the caller's partner's last snapshot, indicators, pairs,
+/// trends, actions) as a PDF (the default) or one self-contained HTML page;
+/// read and logged like the scorecard (channel `api`). A bad `format`,
+/// `window` or `at` answers 400 naming it.
+pub(crate) async fn report(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(agreement): Path<String>,
+    QueryParams(params): QueryParams<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    use ::node::scorecard::report::{self, Format};
+    let agreement = crate::api::agreement_id(&agreement)?;
+    let format = match params.get("format").map(String::as_str) {
+        None => Format::Pdf,
+        Some(f) => Format::parse(f).ok_or_else(|| ApiError::client(StatusCode::BAD_REQUEST, "bad query", "`format` must be pdf or html".to_owned()))?,
+    };
+    let ask = ::node::scorecard::Ask::parse(params.get("window").map(String::as_str), params.get("at").map(String::as_str)).map_err(|e| match e {
+        Error::Module(partnership::Error::Invalid { property, reason, .. }) => ApiError::client(StatusCode::BAD_REQUEST, "bad query", format!("`{property}` {reason}")),
+        other => ApiError::from(other),
+    })?;
+    let (me, node, modules, registry) = (caller.partner.clone(), node_of(&state), state.modules.clone(), state.registry.clone());
+    let (body, name) = tokio::task::spawn_blocking(move || {
+        let review = report::review(&node, &modules, &me, &agreement, &ask, "api")?;
+        let names = registry.partners()?.into_iter().map(|p| (p.id, p.name)).collect();
+        Ok::<_, Error>((report::render(&review, &names, format), report::file_name(&review, format)))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("scorecard report task failed: {e}")))?
+    .map_err(ApiError::from)?;
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, format.media_type().to_owned()),
+        (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        (axum::http::header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'".to_owned()),
+    ];
+    Ok((headers, body).into_response())
+}
+
+/// Snapshots on the node's schedule: every hour (the first after a
+/// minute), the node's partner takes the snapshots due
+/// (`node::scorecard::schedule::take_due`: none in the last `every_days`
+/// days), until the process stops. Started by `serve` when
+/// `scorecard_snapshot_days` is set.
+pub async fn run(state: AppState, every_days: i64) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + std::time::Duration::from_secs(60), std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let Ok(me) = model::StixId::parse(&state.node.partner) else { return };
+        let (node, modules) = (node_of(&state), state.modules.clone());
+        let now = model::Timestamp::now();
+        match tokio::task::spawn_blocking(move || ::node::scorecard::schedule::take_due(&node, &modules, &me, &now, every_days, "schedule")).await {
+            Ok(Ok((made, failed))) => {
+                for r in &made {
+                    tracing::info!(snapshot = %r.id(), "scorecard snapshot taken");
+                }
+                for (agreement, e) in &failed {
+                    tracing::warn!(agreement = %agreement, error = %e, "scorecard snapshot failed");
+                }
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "scorecard snapshots failed"),
+            Err(e) => tracing::warn!(error = %e, "scorecard snapshots stopped"),
+        }
+    }
 }

@@ -103,6 +103,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
         .route("/agreements/{id}/modules/{module}", get(modules::show))
         .route("/agreements/{id}/modules/{module}/actions/{action}", post(modules::act))
         .route("/agreements/{id}/scorecard", get(scorecard::show))
+        .route("/agreements/{id}/scorecard/report.html", get(scorecard::report_html))
+        .route("/agreements/{id}/scorecard/report.pdf", get(scorecard::report_pdf))
         .route("/partners", get(partners::show))
         .route("/peers", get(to("/partners")).post(partners::add_peer))
         .route("/public/statements", get(public::list))

@@ -12,7 +12,9 @@
 //! the evidence it counted, each linking to its object page, which reads it
 //! through the same gate. `window` (days) and `at` (a timestamp) choose the
 //! scorecard, as in the REST API. An agreement the partner is no party to is
-//! the same 404 page as a missing one.
+//! the same 404 page as a missing one. `…/scorecard/report.html` and
+//! `report.pdf`: the report for a review board (`node::scorecard::report`)
+//! as a page and as a PDF, with the same `window` and `at`.
 
 use std::collections::HashMap;
 
@@ -81,6 +83,13 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
             label { "Window (days) " input type="number" name="window" min="1" max="3650" value=(ask.window_days); }
             label { " At " input type="text" name="at" value=(Timestamp::from_micros(card.at)); }
             button type="submit" { "Show" }
+        }
+        p {
+            "Report for a review board (summary, what changed since the last snapshot, indicators, trends, actions): "
+            a href={ "/agreements/" (id) "/scorecard/report.html?window=" (ask.window_days) "&at=" (Timestamp::from_micros(card.at)) } { "read it" }
+            " or "
+            a href={ "/agreements/" (id) "/scorecard/report.pdf?window=" (ask.window_days) "&at=" (Timestamp::from_micros(card.at)) } { "download the PDF" }
+            "."
         }
         h3 { "Per party" }
         div.wide { table.scorecard {
@@ -174,4 +183,54 @@ fn drill_down(card: &Scorecard, q: &HashMap<String, String>, who: &dyn Fn(&str) 
             }
         }
     }
+}
+
+/// `GET /agreements/{id}/scorecard/report.html`: the report for a review
+/// board (`node::scorecard::report`) as one self-contained page, under a
+/// policy allowing its one style element by hash and nothing else.
+pub(super) async fn report_html(state: State<Site>, signed: Signed, id: Path<String>, q: Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    report(state, signed, id, q, node::scorecard::report::Format::Html).await
+}
+
+/// `GET /agreements/{id}/scorecard/report.pdf`: the same report as a PDF
+/// download.
+pub(super) async fn report_pdf(state: State<Site>, signed: Signed, id: Path<String>, q: Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    report(state, signed, id, q, node::scorecard::report::Format::Pdf).await
+}
+
+/// The policy of the report page: no script, no fetch, its style by hash.
+pub(crate) fn report_csp() -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(report::STYLE.as_bytes()));
+    format!("default-src 'none'; style-src 'sha256-{hash}'; img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+}
+
+async fn report(
+    State(state): State<Site>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    format: node::scorecard::report::Format,
+) -> Result<Response, WebError> {
+    use axum::http::header;
+    let id = agreement_id(&id)?;
+    let ask = node::scorecard::Ask::parse(q.get("window").map(String::as_str).filter(|w| !w.is_empty()), q.get("at").map(String::as_str).filter(|t| !t.is_empty())).map_err(Problem::from)?;
+    let (node, modules, me) = (state.modules_node(), state.modules.clone(), signed.caller.partner.clone());
+    let review = tokio::task::spawn_blocking(move || node::scorecard::report::review(&node, &modules, &me, &id, &ask, "web"))
+        .await
+        .map_err(|e| Problem::internal(e.to_string()))?
+        .map_err(Problem::from)?;
+    let names = super::partner_names(&state).await?;
+    let body = node::scorecard::report::render(&review, &names, format);
+    let name = node::scorecard::report::file_name(&review, format);
+    let disposition = match format {
+        node::scorecard::report::Format::Html => format!("inline; filename=\"{name}\""),
+        node::scorecard::report::Format::Pdf => format!("attachment; filename=\"{name}\""),
+    };
+    let mut r = ([(header::CONTENT_TYPE, format.media_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], body).into_response();
+    if let Ok(csp) = axum::http::HeaderValue::from_str(&report_csp()) {
+        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    Ok(r)
 }

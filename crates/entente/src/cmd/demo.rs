@@ -13,7 +13,9 @@
 //! (demo/disputes.rs), a year of resource sharing is on the ledger with
 //! one nation over its share and one under (demo/resources.rs), a joint
 //! exercise with its lessons runs under an exercise programme
-//! (demo/exercises.rs), and `demo.json` records the setup (with each
+//! (demo/exercises.rs), each node holds a year of monthly scorecard
+//! snapshots and Aurelia's report is written as a PDF (demo/scorecard.rs),
+//! and `demo.json` records the setup (with each
 //! nation's login token). Later runs reuse it. Then the demo prints how to
 //! reach each node, reports when federation has caught up, and waits for
 //! Ctrl-C or SIGTERM, which stops the three servers.
@@ -25,6 +27,7 @@ mod disputes;
 mod exercises;
 mod objectives;
 mod resources;
+mod scorecard;
 mod statements;
 mod servers;
 
@@ -89,7 +92,7 @@ impl State {
 
 /// Whether `dir` holds nothing but what a demo puts there.
 fn only_demo(dir: &Path) -> anyhow::Result<bool> {
-    let known: Vec<String> = NATIONS.iter().map(|n| n.to_lowercase()).chain([STATE.to_owned(), OBSERVATIONS.to_owned()]).collect();
+    let known: Vec<String> = NATIONS.iter().map(|n| n.to_lowercase()).chain([STATE.to_owned(), OBSERVATIONS.to_owned(), scorecard::REPORT.to_owned()]).collect();
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         if !known.contains(&entry?.file_name().to_string_lossy().into_owned()) {
             return Ok(false);
@@ -158,6 +161,7 @@ fn demo(args: &DemoArgs, config: &Config, ports: &[u16], stop: &Stop) -> anyhow:
     }
     servers.wait_listening(stop)?;
     eprintln!("  servers listening on 127.0.0.1 ports {}", ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
+    let fresh = state.is_none();
     let state = match state {
         Some(s) => s,
         None => {
@@ -169,6 +173,12 @@ fn demo(args: &DemoArgs, config: &Config, ports: &[u16], stop: &Stop) -> anyhow:
     write_observations(dir, &state.example)?;
     print_nodes(args, &state, ports);
     let caught_up = federate(&nations, &mut servers, stop)?;
+    if fresh && caught_up {
+        // Once each node holds what the others release to it: its own view.
+        let trilateral = model::StixId::parse(&state.trilateral).map_err(anyhow::Error::msg)?;
+        let report = scorecard::set_up(&nations, &trilateral, dir)?;
+        eprintln!("  scorecard: a year of monthly snapshots on each node; Aurelia's report for the review board: {}", report.display());
+    }
     drop(nations);
     if caught_up {
         while !stop.wait(Duration::from_millis(250)) {
@@ -274,7 +284,8 @@ fn print_nodes(args: &DemoArgs, state: &State, ports: &[u16]) {
         let _ = writeln!(out, "  open {}'s indicator on {}'s node: http://127.0.0.1:{}/intel/{id}", NATIONS[1], NATIONS[0], ports[0]);
     }
     let _ = writeln!(out, "  Detection: upload {} to match it against the indicators you may see", args.dir.join(OBSERVATIONS).display());
-    let _ = writeln!(out, "  Scorecard: the coalition's indicators per nation and pair, with their evidence: http://127.0.0.1:{}/agreements/{}/scorecard", ports[0], state.trilateral);
+    let _ = writeln!(out, "  Scorecard: the coalition's indicators per nation and pair, with their evidence and a year of monthly snapshots: http://127.0.0.1:{}/agreements/{}/scorecard", ports[0], state.trilateral);
+    let _ = writeln!(out, "  its report for a review board (what changed since last month, trends, actions): {} (also /agreements/{}/scorecard/report.pdf)", args.dir.join(scorecard::REPORT).display(), state.trilateral);
     let last = NATIONS.len() - 1;
     let exe = std::env::args().next().unwrap_or_else(|| "entente".into());
     let data = args.dir.join(NATIONS[last].to_lowercase());

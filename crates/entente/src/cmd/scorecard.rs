@@ -1,9 +1,11 @@
-//! `entente scorecard AGREEMENT [--as P] [--window D] [--at T] [--snapshot]`: the
+//! `entente scorecard AGREEMENT [--as P] [--window D] [--at T] [--snapshot | --report FILE]`: the
 //! partnership scorecard as a partner hosted on this node sees it, from the
 //! same service as `GET /api/v1/agreements/{id}/scorecard`
 //! (`node::scorecard`), the evidence it reads recorded in the release log
 //! (channel `cli`). Prints JSON; with `--snapshot`, records the figures as
-//! a snapshot (`node::scorecard::snapshot`) and prints the record.
+//! a snapshot (`node::scorecard::snapshot`) and prints the record; with
+//! `--report FILE`, writes the report for a review board
+//! (`node::scorecard::report`) as HTML or PDF by FILE's extension.
 
 use std::process::ExitCode;
 
@@ -30,6 +32,17 @@ pub fn run(args: &ScorecardArgs, config: &Config) -> anyhow::Result<ExitCode> {
     if args.snapshot {
         let record = node::scorecard::snapshot(&node, &modules, &me, &agreement, &ask, "cli")?;
         println!("{}", String::from_utf8_lossy(record.json()));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(file) = &args.report {
+        use node::scorecard::report::{self, Format};
+        let html = file.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+        let format = if html { Format::Html } else { Format::Pdf };
+        let review = report::review(&node, &modules, &me, &agreement, &ask, "cli")?;
+        let names = opened.registry.partners()?.into_iter().map(|p| (p.id, p.name)).collect();
+        std::fs::write(file, report::render(&review, &names, format)).with_context(|| format!("writing {}", file.display()))?;
+        let changes = review.last.as_ref().map_or_else(|| "no earlier snapshot to compare with".to_owned(), |l| format!("{} changes since the snapshot of {}", l.changes.len(), l.at));
+        eprintln!("wrote {} ({}; {changes})", file.display(), format.extension());
         return Ok(ExitCode::SUCCESS);
     }
     let card = node::scorecard::scorecard(&node, &modules, &me, &agreement, &ask, "cli")?;

@@ -198,6 +198,16 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
         assert_eq!(nodes[name].base, format!("http://127.0.0.1:{port}"));
     }
 
+    // Once federated, each node gets a year of monthly scorecard snapshots
+    // and Aurelia's report is written as a PDF beside the nodes.
+    let report = root.path().join("demo").join("scorecard-report.pdf");
+    let until = Instant::now() + Duration::from_secs(180);
+    while !said().contains("scorecard: a year of monthly snapshots") {
+        assert!(Instant::now() < until, "no scorecard history: {}", said());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(std::fs::read(&report).unwrap().starts_with(b"%PDF-"));
+
     // Who is who, and which agreement is the bilateral one (from Aurelia's node).
     let partners = nodes["Aurelia"].api("/api/v1/partners");
     let id_of = |name: &str| -> String {
@@ -214,6 +224,13 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
     };
     let (bilateral, trilateral) = (by_parties(2), by_parties(3));
     assert_ne!(bilateral, trilateral);
+
+    // Each nation's node holds its own twelve monthly snapshots, a month apart.
+    for name in NATIONS {
+        let state = nodes[name].api(&format!("/api/v1/agreements/{trilateral}/modules/scorecard"));
+        let own: Vec<&Value> = state["state"]["snapshots"].as_array().unwrap().iter().filter(|s| s["note"].as_str().is_some_and(|n| n.starts_with("history"))).collect();
+        assert!(own.len() >= 12, "{name}: {state}");
+    }
 
     // Two shared objectives, adopted, with progress reported over time, on each nation's node.
     let mut seen = Vec::new();

@@ -142,6 +142,19 @@ fn two_parties_nodes_compute_the_same_figures_and_count_nothing_the_viewer_may_n
     assert_eq!((snaps[0]["id"].as_str(), snaps[0]["author"].as_str()), (record["id"].as_str(), Some(a.id.as_str())), "{state}");
     let shared = snaps[0]["pairs"].as_array().unwrap().iter().find(|p| p["from"] == a.id.as_str() && p["to"] == b.id.as_str()).unwrap();
     assert!((shared["figures"]["accuracy"].as_f64().unwrap() - 0.8).abs() < 1e-9, "{shared}");
+    // Aurelia's report compares with its snapshot; Borealis's, which has
+    // none of its own, says so (Aurelia's is Aurelia's view, not its own).
+    let html = a.dir.join("report.html");
+    let out = crate::entente(&a.dir, &["scorecard", "--window", "3650", "--report", html.to_str().unwrap(), &ab]);
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains(&format!("snapshot {}", record["id"].as_str().unwrap())), "{page}");
+    assert!(page.contains("What changed since the last review") && page.contains("Indicators per party"), "{page}");
+    let pdf = b.dir.join("report.pdf");
+    let out = crate::entente(&b.dir, &["scorecard", "--window", "3650", "--report", pdf.to_str().unwrap(), &ab]);
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    assert!(crate::stderr(&out).contains("no earlier snapshot"), "{}", crate::stderr(&out));
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
     // Caledonia, no party, pulls from both and never holds it.
     sync(c);
     assert!(!c.ok(&["export"]).contains(record["id"].as_str().unwrap()), "the snapshot reached Caledonia");

@@ -155,3 +155,51 @@ fn a_bad_window_or_time_is_refused_naming_the_parameter() {
         }
     }
 }
+
+#[test]
+fn the_report_puts_the_summary_first_and_names_what_changed() {
+    // A gave B six objects, B sighted four: B's actionability on A→B 0.67.
+    let mut e = ev();
+    for i in 0..6 {
+        e.releases.push(Release { id: format!("indicator--{i}"), author: A.into(), recipient: B.into(), created: now().micros() - 10 * DAY, arrived: None, quality: 1.0, novel: None, exercise: false });
+    }
+    for i in 0..4 {
+        e.reactions.push(Reaction { id: format!("sighting--{i}"), by: B.into(), of: format!("indicator--{i}"), at: now().micros() - 9 * DAY, kind: ReactionKind::Sighting, exercise: false });
+    }
+    let card = scorecard::compute(&e);
+    let mut then = Value::Object(scorecard::snapshot::summary(&card));
+    for p in then["pairs"].as_array_mut().unwrap() {
+        if p["from"] == A && p["to"] == B {
+            p["figures"]["actionability"] = json!(0.9);
+        }
+    }
+    let last_at = Timestamp::parse("2026-05-31T00:00:00Z").unwrap();
+    let review = report::Review {
+        agreement: "agreement--1".into(),
+        title: "Coalition <b>pact</b>".into(),
+        viewer: A.into(),
+        last: Some(report::Last { id: "x-entente-scorecard-snapshot--1".into(), at: last_at.clone(), changes: scorecard::changes::changes(&card, &then) }),
+        history: vec![(last_at, [(A.to_owned(), Some(0.4))].into_iter().collect())],
+        card,
+    };
+    let names = |p: &str| match p {
+        A => "Aurelia".to_owned(),
+        B => "Borealis <i>".to_owned(),
+        _ => "Caledonia".to_owned(),
+    };
+    let doc = report::document(&review, &names);
+    let headings: Vec<&str> = doc.sections.iter().map(|s| s.heading.as_str()).collect();
+    assert_eq!(headings, ["Summary", "What changed since the last review", "Indicators per party", "Per pair", "Trends", "Actions for the review", "Method and limits"]);
+    let changed = doc.sections[1].blocks.iter().find_map(|b| match b {
+        ::report::Block::Table(t) => Some(t.clone()),
+        _ => None,
+    });
+    let changed = changed.expect("a table of changes");
+    assert!(changed.rows.contains(&vec!["Aurelia → Borealis <i>".to_owned(), "actionability".to_owned(), "0.90".to_owned(), "0.67".to_owned(), "down".to_owned()]), "{:?}", changed.rows);
+    let html = doc.to_html();
+    assert!(html.contains("Coalition &lt;b&gt;pact&lt;/b&gt;") && !html.contains("<b>pact"));
+    assert!(html.contains("Borealis &lt;i&gt;") && !html.contains("Borealis <i>"));
+    // The trend: the snapshot's point and now.
+    assert!(html.contains("2026-05-31") && html.contains("2026-06-30 (now)"));
+    assert!(doc.to_pdf().starts_with(b"%PDF-"));
+}

@@ -47,6 +47,16 @@ fn op(summary: &str, tag: &str, params: &[(&str, &str, &str)], body: Option<&str
     o
 }
 
+/// The scorecard report: a file, not JSON (its errors are JSON).
+fn report_op() -> Value {
+    let mut o = op("The report on the partnership scorecard for a review board (docs/assessment.md#the-report): summary, what changed since the caller's partner's last snapshot (up, down, new, gone), the indicators per party with n and intervals, the pairs, trends, actions and method, as a PDF or one self-contained HTML page; read through the caller's release gate and logged; 404 unless the caller's partner is a party", "modules", &[("id", "path", "the agreement id"), ("format", "query", "pdf (default) or html"), ("window", "query", "the window in days, 1 to 3650 (default 90)"), ("at", "query", "the time the report is for, a timestamp (default now)")], None, "200");
+    o["responses"]["200"]["content"] = json!({
+        "application/pdf": { "schema": { "type": "string", "contentMediaType": "application/pdf" } },
+        "text/html": { "schema": { "type": "string", "contentMediaType": "text/html" } }
+    });
+    o
+}
+
 /// Statuses beyond those [`op`] gives from the operation's shape: 403 where a
 /// role (or authorship) is needed, 404 and 422 where the handler answers them
 /// without a path parameter or a body, 409 where a record conflicts.
@@ -96,6 +106,7 @@ pub const PATHS: &[&str] = &[
     "/api/v1/agreements/{id}/modules/{module}/records",
     "/api/v1/agreements/{id}/modules/{module}/actions/{action}",
     "/api/v1/agreements/{id}/scorecard",
+    "/api/v1/agreements/{id}/scorecard/report",
 ];
 
 /// The document.
@@ -180,6 +191,9 @@ pub fn spec() -> Value {
             },
             "/api/v1/agreements/{id}/scorecard": {
                 "get": op("The partnership scorecard as the caller's partner sees it (docs/assessment.md): indicators per party and per directed pair over the window, each with its n, a 95 % Wilson interval and the ids of the evidence counted (none a number when its n is too small or its source is absent), the weighted geometric composite and beta-reputation trust; from what the caller may see, recorded in the release log; 404 unless the caller's partner is a party", "modules", &[("id", "path", "the agreement id"), ("window", "query", "the window in days, 1 to 3650 (default 90)"), ("at", "query", "the time the scorecard is for, a timestamp (default now)"), ("evidence", "query", "how many evidence ids each figure lists, 0 to 10000 (default 100); `evidence_total` says how many it counted")], None, "200")
+            },
+            "/api/v1/agreements/{id}/scorecard/report": {
+                "get": report_op()
             },
             "/api/v1/peers": {
                 "get": op("Nodes this node pulls from: URL, partner, own CA or public roots (node admin; credentials are never served)", "federation", &[], None, "200")
@@ -269,6 +283,7 @@ const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("/api/v1/agreements/{id}/modules/{module}/records", "get", "listModuleRecords"),
     ("/api/v1/agreements/{id}/modules/{module}/actions/{action}", "post", "takeModuleAction"),
     ("/api/v1/agreements/{id}/scorecard", "get", "getScorecard"),
+    ("/api/v1/agreements/{id}/scorecard/report", "get", "getScorecardReport"),
 ];
 
 /// The object the link from a ratification shares: the caller's partner
@@ -804,6 +819,7 @@ fn typed_parameters() -> Vec<(&'static str, &'static str, &'static str, Value, b
     let boolean = || json!({ "type": "string", "enum": ["true", "false", "1", "0", "yes", "no"] });
     vec![
         ("/api/v1/objects", "get", "limit", json!({ "type": "integer", "minimum": 1 }), false),
+        ("/api/v1/agreements/{id}/scorecard/report", "get", "format", json!({ "type": "string", "enum": ["pdf", "html"] }), false),
         ("/api/v1/objects", "get", "versions", json!({ "type": "string", "enum": ["last", "first", "all"] }), false),
         ("/api/v1/objects", "get", "added_after", timestamp(), false),
         ("/api/v1/objects/{id}/release", "get", "partner", json!({ "type": "string", "pattern": "^identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" }), true),
@@ -945,7 +961,9 @@ mod tests {
                     assert!(schema.get("$ref").is_some(), "{method} {path}: request body without its schema: {schema}");
                 }
                 let ok = op["responses"].as_object().unwrap().iter().find(|(k, _)| k.starts_with('2')).unwrap().1;
-                assert!(ok["content"]["application/json"]["schema"].get("$ref").is_some(), "{method} {path}: success without its schema");
+                // A file (the scorecard report) is described by its media types.
+                let file = ok["content"].get("application/pdf").is_some() && ok["content"].get("application/json").is_none();
+                assert!(file || ok["content"]["application/json"]["schema"].get("$ref").is_some(), "{method} {path}: success without its schema");
             }
         }
         let text = spec.to_string();

@@ -4,14 +4,17 @@
 //! party's view of the same pair agrees; a non-party gets the 404 page; the
 //! REST endpoint answers the same figure. The agreement's scorecard terms
 //! are refused by name when malformed, and kept by an amendment made on the
-//! page, which has no field for them.
+//! page, which has no field for them. The report for a review board, as
+//! a page and a PDF and over REST, names what changed since the viewer's
+//! last snapshot and keeps hostile text as text. Snapshots on the node's
+//! schedule are taken when due, judged by the clock passed in.
 
 use serde_json::json;
 
 use crate::web::sign_in;
 use crate::{call, ratified_agreement, start, Backend};
 
-crate::on_both_backends!(the_scorecard_page_and_its_drill_down, the_scorecard_terms_are_checked_and_kept);
+crate::on_both_backends!(the_scorecard_page_and_its_drill_down, the_scorecard_terms_are_checked_and_kept, the_report_says_what_changed_since_the_last_snapshot, snapshots_are_taken_on_the_schedule);
 
 async fn the_scorecard_page_and_its_drill_down(backend: Backend) {
     let node = start(backend, Default::default()).await;
@@ -145,4 +148,120 @@ async fn the_scorecard_terms_are_checked_and_kept(backend: Backend) {
     let (s, v) = call(&node, &node.liaison[0], "GET", &format!("agreements/{id}/scorecard"), None).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!((v["weights"]["accuracy"].as_f64(), v["weights"]["novelty"].as_f64()), (Some(2.0), Some(0.0)), "the amendment dropped the weights: {v}");
+}
+
+async fn the_report_says_what_changed_since_the_last_snapshot(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let title = "A–B <script>alert(1)</script> (pact) \\ ET";
+    let id = ratified_agreement(&node, title, &[0, 1], &["malware"]).await;
+    let objects: Vec<serde_json::Value> = (1..=5)
+        .map(|n| {
+            json!({"type": "malware", "spec_version": "2.1", "id": format!("malware--00000000-0000-4000-8000-{n:012}"),
+                "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": node.a,
+                "name": format!("object {n}"), "is_family": false})
+        })
+        .collect();
+    let (s, v) = call(&node, &node.token_a, "POST", "objects", Some(json!({ "objects": objects, "agreements": [id] }))).await;
+    assert_eq!(s, 200, "{v}");
+    // A's last review said reciprocity 0.5 for itself and for A→B (it is
+    // 0 now: A gave five, B nothing), and trust 0.9 (now 0.5: no events).
+    let snapshot = json!({
+        "at": "2026-01-02T00:00:00Z", "window_days": 3650,
+        "parties": [{ "party": node.a, "composite": null, "figures": { "reciprocity": 0.5 } }],
+        "pairs": [{ "from": node.a, "to": node.b, "composite": null, "trust": 0.9, "figures": { "reciprocity": 0.5 } }],
+    });
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("agreements/{id}/modules/scorecard/actions/snapshot"), Some(snapshot)).await;
+    assert_eq!(s, 201, "{v}");
+
+    let a = sign_in(&node, &node.liaison[0]).await;
+    let (s, _, page) = a.get(&format!("/agreements/{id}/scorecard?window=3650")).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains(&format!("/agreements/{id}/scorecard/report.pdf?window=3650")), "the page links to the PDF: {page}");
+
+    // The page: escaped, its own policy allowing its style by hash only.
+    let (s, csp, html) = a.get(&format!("/agreements/{id}/scorecard/report.html?window=3650")).await;
+    assert_eq!(s, 200, "{html}");
+    let csp = csp.unwrap_or_default();
+    assert!(csp.contains("style-src 'sha256-") && csp.contains("default-src 'none'") && !csp.contains("script-src"), "{csp}");
+    assert!(!html.contains("<script>alert(1)"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+    assert!(html.contains("What changed since the last review") && html.contains("2026-01-02"), "{html}");
+
+    // The PDF: parsed by another reader, its text says what changed.
+    let r = crate::web::client().get(format!("{}/agreements/{id}/scorecard/report.pdf?window=3650", node.url)).header(reqwest::header::COOKIE, &a.cookie).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()[reqwest::header::CONTENT_TYPE], "application/pdf");
+    assert!(r.headers()[reqwest::header::CONTENT_DISPOSITION].to_str().unwrap().starts_with("attachment; filename=\"scorecard-"));
+    let pdf = r.bytes().await.unwrap();
+    let text = pdf_text(&pdf);
+    assert!(text.contains("Partnership scorecard: A\u{2013}B <script>alert(1)</script> (pact) \\ ET"), "{text}");
+    assert!(text.contains("What changed since the last review"), "{text}");
+    assert!(text.contains("reciprocity 0.50 0.00 down"), "the party row's move: {text}");
+    assert!(text.contains("trust 0.90 0.50 down"), "the pair's trust: {text}");
+    assert!(text.contains("Since the last review (2026-01-02"), "{text}");
+
+    // REST: the same, as a file; a bad format named; a non-party 404.
+    let url = format!("{}/api/v1/agreements/{id}/scorecard/report?format=html&window=3650", node.url);
+    let r = reqwest::Client::new().get(&url).bearer_auth(&node.token_b).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()[reqwest::header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    let html = r.text().await.unwrap();
+    // B has no snapshot of its own: nothing to compare with.
+    assert!(html.contains("No earlier snapshot by this node"), "{html}");
+    let (s, v) = call(&node, &node.token_b, "GET", &format!("agreements/{id}/scorecard/report?format=doc"), None).await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v.to_string().contains("format"), "{v}");
+    let (s, _) = call(&node, &node.liaison[2], "GET", &format!("agreements/{id}/scorecard/report"), None).await;
+    assert_eq!(s, 404);
+    let c = sign_in(&node, &node.liaison[2]).await;
+    assert_eq!(c.get(&format!("/agreements/{id}/scorecard/report.pdf")).await.0, 404);
+}
+
+/// The text of a PDF, every page, whitespace runs made one space.
+pub(crate) fn pdf_text(pdf: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(pdf).expect("the PDF parses");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    assert!(!pages.is_empty());
+    doc.extract_text(&pages).expect("its text extracts").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+async fn snapshots_are_taken_on_the_schedule(backend: Backend) {
+    use model::{StixId, Timestamp};
+    let node = start(backend, Default::default()).await;
+    let id = ratified_agreement(&node, "A–B", &[0, 1], &["malware"]).await;
+    // An agreement A is no party to: never snapshotted by A.
+    let other = ratified_agreement(&node, "B–C", &[1, 2], &["malware"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = audit::SharedLog::open(dir.path().join("release.log")).unwrap();
+    let n = server::modules::Node { store: node.store.clone(), agreements: std::sync::Arc::new(server::release::Agreements::default()), log, limits: Default::default() };
+    let modules = server::modules::registered();
+    let a = StixId::parse(&node.a).unwrap();
+    let day = scorecard::DAY;
+    let t0 = Timestamp::from_micros(Timestamp::now().micros() + 60_000_000);
+    let at = |days: i64| Timestamp::from_micros(t0.micros() + days * day);
+    let take = |now: Timestamp| {
+        let (n, modules, a) = (n.clone(), modules.clone(), a.clone());
+        move || node::scorecard::schedule::take_due(&n, &modules, &a, &now, 7, "schedule")
+    };
+    // None yet: one now, for the one agreement A is party to.
+    let (made, failed) = tokio::task::spawn_blocking(take(at(0))).await.unwrap().unwrap();
+    assert!(failed.is_empty(), "{:?}", failed.iter().map(|(a, e)| format!("{a}: {e}")).collect::<Vec<_>>());
+    assert_eq!(made.len(), 1);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(made[0].json()).unwrap()["agreement_ref"], id.as_str());
+    // A day later: not due; six days and 23 hours later neither; seven: due.
+    for (when, expected) in [(at(1), 0), (Timestamp::from_micros(at(7).micros() - 3_600_000_000), 0), (at(7), 1), (at(8), 0)] {
+        let (made, failed) = tokio::task::spawn_blocking(take(when.clone())).await.unwrap().unwrap();
+        assert!(failed.is_empty());
+        assert_eq!(made.len(), expected, "at {when}");
+    }
+    // Both are A's records of the module, dated by the clock passed in.
+    let (s, v) = call(&node, &node.token_a, "GET", &format!("agreements/{id}/modules/scorecard"), None).await;
+    assert_eq!(s, 200, "{v}");
+    let snapshots = v["state"]["snapshots"].as_array().unwrap();
+    let ats: Vec<&str> = snapshots.iter().filter(|s| s["author"] == node.a.as_str()).map(|s| s["at"].as_str().unwrap()).collect();
+    assert_eq!(ats, [at(0).to_string(), at(7).to_string()], "{v}");
+    assert!(snapshots.iter().all(|s| s["note"].as_str().is_some_and(|n| n.contains("every 7 days"))), "{v}");
+    let (s, v) = call(&node, &node.liaison[1], "GET", &format!("agreements/{other}/modules/scorecard"), None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["state"]["snapshots"].as_array().map(Vec::len), Some(0), "{v}");
 }

@@ -19,11 +19,13 @@ use crate::session;
 /// Scripts only from the node itself (`/static/workbench.js`), never inline.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// Adds the security headers: the CSP, `nosniff`, `no-referrer`, and
-/// `no-store` unless the response says otherwise.
+/// Adds the security headers: the CSP (unless the response set its own,
+/// as the scorecard report does: a stricter one allowing its style by
+/// hash), `nosniff`, `no-referrer`, and `no-store` unless the response
+/// says otherwise.
 pub(crate) fn secure(r: &mut Response) {
     let h = r.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(CSP));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));

@@ -312,6 +312,9 @@ pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, s
     for (i, n) in nations.iter().enumerate() {
         let author = n.partner.as_str();
         let mut g = Generator::authored(i as u64 + 1, author, POOL_SEED, OVERLAP, objects);
+        // Made over the past year (to two days ago): the scorecard's history.
+        let now = model::Timestamp::now().micros() / 1_000_000;
+        g.spread(now - 365 * 86_400, now - 2 * 86_400, objects);
         // An address or a domain reads best in a URL path and a command line.
         let pick = (0..10).find(|&k| matches!(g.pooled_value(k).0, "ipv4-addr" | "domain-name")).unwrap_or(0);
         let (ty, value) = g.pooled_value(pick);
