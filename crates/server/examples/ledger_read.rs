@@ -73,7 +73,7 @@ fn main() {
             "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
             "valid_from": Timestamp::from_micros(now - 86_400_000_000).as_str(),
         });
-        let made = server::agreements::propose(&*store, &ps[0], None, terms.as_object().expect("terms")).expect("propose");
+        let made = server::agreements::propose(&*store, &ps[0], None, terms.as_object().expect("terms"), &[]).expect("propose");
         for p in &ps {
             server::agreements::ratify(&*store, &keys, p, &made.id).expect("ratify");
         }

@@ -24,6 +24,7 @@ pub fn run(pull: bool, config: &Config) -> anyhow::Result<ExitCode> {
             log,
             keys: server::keys::KeyDir::in_data_dir(&config.data_dir),
             limits: config.limits,
+            modules: node.modules.clone(),
         };
         let holder = model::StixId::parse(&node.identity.partner).map_err(anyhow::Error::msg)?;
         // Every source is due for a pull asked for now: forget the last attempts.

@@ -77,6 +77,7 @@ async fn feeds_are_pulled_on_schedule_through_the_guard(backend: Backend) {
         log: audit::SharedLog::open(data.path().join("release.log")).unwrap(),
         keys: node::keys::KeyDir::in_data_dir(node.data_dir()),
         limits: model::Limits::default(),
+        modules: server::modules::registered(),
     };
     let holder = model::StixId::parse(&node.a).unwrap();
     let at = |t: &str| Timestamp::parse(t).unwrap();
