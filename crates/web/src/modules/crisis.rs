@@ -11,7 +11,7 @@
 use maud::{html, Markup};
 use serde_json::Value;
 
-use super::fields::{opt, req, text, when, Field, Kind, Page};
+use super::fields::{join, opt, req, text, when, Field, Kind, Page};
 
 /// The crisis module's page from its state (`crisis::rules::state`), with
 /// a page of one crisis's whole timeline when one was asked for
@@ -62,22 +62,6 @@ macro_rules! task {
     };
 }
 
-/// Fields one after another, from arrays of them.
-const fn join<const N: usize>(parts: &[&[Field]]) -> [Field; N] {
-    let mut out = [opt("", "", Kind::Line); N];
-    let (mut n, mut i) = (0, 0);
-    while i < parts.len() {
-        let mut j = 0;
-        while j < parts[i].len() {
-            out[n] = parts[i][j];
-            n += 1;
-            j += 1;
-        }
-        i += 1;
-    }
-    assert!(n == N, "every field placed");
-    out
-}
 
 /// The form adding tasks to a playbook (`revise-playbook`).
 const MORE_TASKS: [Field; 12] = join(&[&task!(0), &task!(1)]);

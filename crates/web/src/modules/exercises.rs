@@ -8,7 +8,7 @@
 use maud::{html, Markup};
 use serde_json::Value;
 
-use super::fields::{opt, req, text, when, Field, Kind, Page};
+use super::fields::{join, opt, req, text, when, Field, Kind, Page};
 
 const TYPES: &[&str] = &["tabletop", "functional", "full-scale", "cyber-range"];
 const RATINGS: &[&str] = &["met", "partially-met", "not-met"];
@@ -72,22 +72,6 @@ macro_rules! inject {
     };
 }
 
-/// Fields one after another, from arrays of them.
-const fn join<const N: usize>(parts: &[&[Field]]) -> [Field; N] {
-    let mut out = [opt("", "", Kind::Line); N];
-    let (mut n, mut i) = (0, 0);
-    while i < parts.len() {
-        let mut j = 0;
-        while j < parts[i].len() {
-            out[n] = parts[i][j];
-            n += 1;
-            j += 1;
-        }
-        i += 1;
-    }
-    assert!(n == N, "every field placed");
-    out
-}
 
 /// The plan form: what an exercise is, four participant rows, three
 /// objective rows, three inject rows.

@@ -267,6 +267,24 @@ pub(super) fn test_names(id: &str) -> String {
     }
 }
 
+/// Fields one after another, from arrays of them (a form of repeated
+/// rows built at compile time: a playbook's tasks, an exercise's injects).
+pub(crate) const fn join<const N: usize>(parts: &[&[Field]]) -> [Field; N] {
+    let mut out = [opt("", "", Kind::Line); N];
+    let (mut n, mut i) = (0, 0);
+    while i < parts.len() {
+        let mut j = 0;
+        while j < parts[i].len() {
+            out[n] = parts[i][j];
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    assert!(n == N, "every field placed");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

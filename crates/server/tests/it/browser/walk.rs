@@ -38,10 +38,10 @@ async fn path_of(driver: &Driver, node: &Node) -> String {
     driver.url().await.strip_prefix(&node.url).unwrap_or_default().to_owned()
 }
 
-/// Waits (10 s at most) until the browser is on a page whose path starts
+/// Waits (30 s at most: a loaded CI machine) until the browser is on a page whose path starts
 /// with `prefix`, after `what` submitted a form; that path.
 async fn landed_under(driver: &Driver, node: &Node, prefix: &str, what: &str) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let path = path_of(driver, node).await;
         if path.starts_with(prefix) {
