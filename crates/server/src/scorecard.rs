@@ -53,6 +53,14 @@ pub const DEFAULT_EVIDENCE: usize = 100;
 /// The most evidence ids a figure lists over REST.
 pub const MOST_EVIDENCE: usize = 10_000;
 
+/// The `window` and `at` of a scorecard query: 400 naming the one at fault.
+fn ask_of(params: &HashMap<String, String>) -> Result<::node::scorecard::Ask, ApiError> {
+    ::node::scorecard::Ask::parse(params.get("window").map(String::as_str), params.get("at").map(String::as_str)).map_err(|e| match e {
+        Error::Module(partnership::Error::Invalid { property, reason, .. }) => ApiError::client(StatusCode::BAD_REQUEST, "bad query", format!("`{property}` {reason}")),
+        other => ApiError::from(other),
+    })
+}
+
 /// The handler.
 pub(crate) async fn show(
     State(state): State<AppState>,
@@ -61,10 +69,7 @@ pub(crate) async fn show(
     QueryParams(params): QueryParams<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let agreement = crate::api::agreement_id(&agreement)?;
-    let ask = ::node::scorecard::Ask::parse(params.get("window").map(String::as_str), params.get("at").map(String::as_str)).map_err(|e| match e {
-        Error::Module(partnership::Error::Invalid { property, reason, .. }) => ApiError::client(StatusCode::BAD_REQUEST, "bad query", format!("`{property}` {reason}")),
-        other => ApiError::from(other),
-    })?;
+    let ask = ask_of(&params)?;
     let evidence = match params.get("evidence") {
         None => DEFAULT_EVIDENCE,
         Some(n) => n.parse::<usize>().ok().filter(|n| *n <= MOST_EVIDENCE).ok_or_else(|| ApiError::client(StatusCode::BAD_REQUEST, "bad query", format!("`evidence` must be a number of ids from 0 to {MOST_EVIDENCE}")))?,
@@ -98,10 +103,7 @@ pub(crate) async fn report(
         None => Format::Pdf,
         Some(f) => Format::parse(f).ok_or_else(|| ApiError::client(StatusCode::BAD_REQUEST, "bad query", "`format` must be pdf or html".to_owned()))?,
     };
-    let ask = ::node::scorecard::Ask::parse(params.get("window").map(String::as_str), params.get("at").map(String::as_str)).map_err(|e| match e {
-        Error::Module(partnership::Error::Invalid { property, reason, .. }) => ApiError::client(StatusCode::BAD_REQUEST, "bad query", format!("`{property}` {reason}")),
-        other => ApiError::from(other),
-    })?;
+    let ask = ask_of(&params)?;
     let (me, node, modules, registry) = (caller.partner.clone(), node_of(&state), state.modules.clone(), state.registry.clone());
     let (body, name) = tokio::task::spawn_blocking(move || {
         let review = report::review(&node, &modules, &me, &agreement, &ask, "api")?;
