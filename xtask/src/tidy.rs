@@ -48,6 +48,9 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     // The pages: over node and the modules; never the server that mounts
     // them, pull sync, the command line or SQL.
     ("entente-web", &["clap", "rusqlite", "postgres", "tokio-postgres", "entente-server", "entente-federation"]),
+    // The REST API: over node and the modules; never the server that mounts
+    // it, the pages, the command line or SQL.
+    ("entente-rest", &["clap", "maud", "rusqlite", "postgres", "tokio-postgres", "entente-server", "entente-web"]),
     ("entente-server", &["clap"]),
 ];
 
@@ -72,7 +75,8 @@ const FORBIDDEN_DIRECT: &[(&str, &[&str])] = &[
 /// (crate, the only crates that may depend on it directly): a layer only
 /// its composers use.
 const ONLY_USED_BY: &[(&str, &[&str])] = &[
-    ("entente-federation", &["entente-server", "entente"]),
+    // The REST API reads the peers' sync status (`federation::SyncStatus`).
+    ("entente-federation", &["entente-server", "entente-rest", "entente"]),
     // Only the pages render HTML.
     ("maud", &["entente-web"]),
 ];

@@ -6,15 +6,18 @@
 //! authors' signatures ([`provenance`]), the acceptance decision
 //! ([`accept`]) and one round over a peer ([`round`], [`pull`]). Blocking
 //! calls (reqwest's blocking client), no async API: the server's scheduler
-//! runs each round on a blocking thread and keeps the peers' status.
+//! runs each round on a blocking thread and keeps the peers' status
+//! ([`status`]).
 
 pub mod accept;
 pub mod client;
 pub mod paging;
 pub mod provenance;
 pub mod round;
+pub mod status;
 
 pub use accept::Arrival;
 pub use client::check_url;
 pub use paging::{cursor_key, read_again, EPOCH, PAGE};
 pub use round::{pull, Report};
+pub use status::{PeerStatus, SyncStatus};

@@ -7,7 +7,7 @@
 
 use model::StixId;
 use serde_json::value::RawValue;
-use store::{PeerRecord, PutOptions, Registry, Store};
+use store::{PeerRecord, Registry, Store};
 
 use crate::accept::{Arrival, Page};
 use crate::client::{causes, TAXII};
@@ -46,19 +46,9 @@ pub fn cursor_key(epoch: &str, peer: &PeerRecord, collection: &str) -> String {
     format!("sync:{epoch}:{}:{collection}", peer.id)
 }
 
-/// The registry setting naming the cursors' epoch: a new epoch makes every
-/// peer's collections read again from the start.
-pub const EPOCH: &str = "sync:epoch";
-
-/// Makes the next rounds read every peer from the start (puts are
-/// idempotent: only what was refused before and is accepted now is new).
-/// Called when a partner becomes known here: objects refused for want of
-/// its key were passed by the cursors.
-pub fn read_again(store: &dyn Store) -> store::Result<()> {
-    let epoch = model::Timestamp::now().micros().to_string();
-    store.put(&[], &PutOptions { checkpoint: Some((EPOCH.to_owned(), epoch)), ..PutOptions::default() })?;
-    Ok(())
-}
+/// The cursors' epoch and how a node makes its peers read again: the
+/// node's (a partner becoming known there asks for it, `node::identity`).
+pub use node::identity::{read_again, EPOCH};
 
 /// What the round reads from the everything collection: the partnership
 /// records and identities (everything else comes by agreement collection).

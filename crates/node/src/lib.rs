@@ -9,6 +9,7 @@
 //! the one write path for partner input ([`write`]), authors' signatures
 //! ([`provenance`]), the one release path to the public, published joint
 //! statements ([`public`]), retention under ended agreements ([`retention`]),
+//! the node's own identity and the partners it hosts or knows ([`identity`]),
 //! hosted partners' keys ([`keys`]), token and password checks ([`auth`])
 //! and detection and correlation through the caller's gate ([`detect`]),
 //! the partnership scorecard's evidence as one partner sees it ([`scorecard`]),
@@ -23,6 +24,7 @@ pub mod auth;
 mod caller;
 pub mod detect;
 pub mod formats;
+pub mod identity;
 mod error;
 pub mod keys;
 pub mod misp_feed;

@@ -3,16 +3,15 @@
 //!
 //! Routers by path: `/healthz` (liveness and store reachability),
 //! `/metrics` (Prometheus text), the TAXII 2.1 server (`/taxii2/`), the REST
-//! API (`/api/v1/`) and the web pages (`/`, `/login`, `/intel`, `/share`, `/detection`,
-//! `/workbench`, the `web` crate, over [`AppState::site`]).
+//! API (`/api/v1/`, the `rest` crate, over [`AppState::api`]) and the web
+//! pages (`/`, `/login`, `/intel`, `/share`, `/detection`, `/workbench`, the
+//! `web` crate, over [`AppState::site`]). Beside them, the node's loops:
+//! sync ([`sync`]), retention ([`retention`]), feed pulls ([`sources`]) and
+//! scorecard snapshots ([`scorecard`]).
 
-pub mod api;
 pub mod body;
-pub mod detect_limits;
-mod error;
 mod http_metrics;
 pub mod modules;
-pub mod node;
 pub mod peers;
 pub mod retention;
 pub mod scorecard;
@@ -32,53 +31,48 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 
-pub use error::ApiError;
+/// The REST API, its own crate, mounted by [`router`].
+pub use ::rest as api;
+pub use ::rest::{blocking, detect_limits, service, ApiError};
 /// The web pages, their own crate, mounted by [`router`].
 pub use ::web;
-/// The services that moved to the `node` crate, where they were.
+/// The services of the `node` crate the server's own code uses.
 pub use ::node::{agreements, auth, detect, keys, provenance, release};
+/// The node's identity and the partners it hosts or knows (`node::identity`).
+pub use ::node::identity as node;
 
-/// What a running node shares with every request.
+/// What a running node shares with every request: the REST API's state
+/// ([`rest::Api`]: the store, registry, identity, index, log, keys,
+/// modules and their budgets, which TAXII and the pages read too, through
+/// `Deref`) and what the server alone keeps.
 #[derive(Clone)]
 pub struct AppState {
-    /// The node's objects.
-    pub store: Arc<dyn store::Store>,
-    /// The node's own records.
-    pub registry: Arc<dyn store::Registry>,
-    /// Who the node is.
-    pub node: Arc<node::NodeIdentity>,
+    /// The node's services and budgets, as the REST API holds them.
+    pub api: rest::Api,
     /// TAXII settings.
     pub taxii: Arc<taxii::TaxiiConfig>,
-    /// Seals and opens paging cursors.
-    pub cursors: ::taxii::CursorCodec,
-    /// Failed authentications per client address.
-    pub auth_failures: Arc<auth::FailureLimiter>,
-    /// Limits on objects from partners.
-    pub limits: model::Limits,
-    /// Secret keys of the partners this node hosts.
-    pub keys: keys::KeyDir,
-    /// The agreements' index every release decision reads.
-    pub agreements: Arc<release::Agreements>,
-    /// Where every release is recorded.
-    pub log: audit::SharedLog,
-    /// The indicators, indexed for detection.
-    pub indicators: Arc<detect::Indicators>,
-    /// Detection requests' budgets and workers (replace to change the limits).
-    pub detection: Arc<detect_limits::Workers>,
-    /// How sync with each peer is going.
-    pub sync: Arc<sync::SyncStatus>,
     /// The web pages' sessions (their cookies `Secure` when the node serves
     /// TLS: replace with `web::Sessions::new(true)` then).
     pub web: Arc<web::Sessions>,
     /// The dashboards counted lately, per partner.
     pub dashboards: Arc<web::Dashboards>,
-    /// The partnership modules this node runs ([`modules::registered`];
-    /// tests may set others).
-    pub modules: modules::Modules,
     /// Who may read `/metrics`.
     pub metrics: telemetry::MetricsAccess,
     /// The bytes of request bodies all requests may hold at once.
     pub bodies: Arc<body::Budget>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = rest::Api;
+    fn deref(&self) -> &rest::Api {
+        &self.api
+    }
+}
+
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut rest::Api {
+        &mut self.api
+    }
 }
 
 impl AppState {
@@ -96,11 +90,12 @@ impl AppState {
         let cursors = ::taxii::CursorCodec::new(node.cursor_key.as_bytes());
         // One body of the largest size always fits.
         let bodies = Arc::new(body::Budget::new(taxii.max_bodies_in_flight.max(taxii.max_content_length)));
-        AppState {
+        let api = rest::Api {
             store,
             registry,
             node: Arc::new(node),
-            taxii: Arc::new(taxii),
+            max_page_size: taxii.max_page_size,
+            max_content_length: taxii.max_content_length,
             cursors,
             auth_failures: Arc::new(auth::FailureLimiter::new(20, Duration::from_secs(60))),
             limits,
@@ -110,36 +105,16 @@ impl AppState {
             indicators: Arc::new(detect::Indicators::default()),
             detection: Arc::new(detect_limits::Workers::default()),
             sync: Arc::new(sync::SyncStatus::default()),
+            modules: modules::registered(),
+        };
+        AppState {
+            api,
+            taxii: Arc::new(taxii),
             web: Arc::new(web::Sessions::default()),
             dashboards: Arc::new(web::Dashboards::default()),
-            modules: modules::registered(),
             metrics: telemetry::MetricsAccess::default(),
             bodies,
         }
-    }
-
-    /// The agreements' index for release decisions (rebuilt when stale).
-    pub async fn agreement_index(&self) -> Result<Arc<policy::AgreementIndex>, ApiError> {
-        let (store, agreements) = (self.store.clone(), self.agreements.clone());
-        blocking(move || agreements.index(&*store)).await
-    }
-
-    /// The node's services over this state's store, index, log and keys.
-    pub fn services(&self) -> ::node::Node {
-        ::node::Node {
-            store: self.store.clone(),
-            agreements: self.agreements.clone(),
-            log: self.log.clone(),
-            keys: self.keys.clone(),
-            limits: self.limits,
-            modules: self.modules.clone(),
-        }
-    }
-
-    /// Where a release to `reader` on `channel` goes out and is recorded:
-    /// the one read path ([`::node::read`]).
-    pub fn out<'a>(&'a self, reader: &'a Arc<release::Reader>, channel: &'a str) -> ::node::read::Out<'a> {
-        ::node::read::Out::new(&self.log, reader, channel)
     }
 
     /// What the web pages share: this state's services and records, and
@@ -163,11 +138,6 @@ impl AppState {
             host: std::sync::Arc::new(site::Hosted(self.clone())),
         }
     }
-
-    /// A reader for `partner` now, deciding through `through`.
-    pub async fn reader(&self, partner: &policy::PartnerId, through: release::Through) -> Result<Arc<release::Reader>, ApiError> {
-        Ok(release::Reader::new(partner.clone(), self.agreement_index().await?, through))
-    }
 }
 
 /// Builds the node's HTTP application.
@@ -176,7 +146,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(taxii::router(state.clone()))
-        .merge(api::router(state.clone()))
+        .merge(rest::router(state.api.clone()))
         .merge(web::router(state.site()))
         .fallback(fallback)
         .layer(axum::middleware::map_response(no_store))
@@ -186,6 +156,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), body::guard))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(http_metrics::track))
+        .layer(axum::middleware::from_fn(client_ip))
         .with_state(state)
 }
 
@@ -210,7 +181,8 @@ where
 }
 
 /// The address of the client of a connection, plain or TLS (handlers read
-/// it as `ConnectInfo<ClientAddr>`, for per-address limits and logs).
+/// it as `ConnectInfo<ClientAddr>`, for per-address limits and logs; the
+/// REST API as [`rest::ClientIp`], put in by [`client_ip`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub SocketAddr);
 
@@ -224,6 +196,16 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tls:
     fn connect_info(stream: axum::serve::IncomingStream<'_, tls::TlsListener>) -> ClientAddr {
         ClientAddr(*stream.remote_addr())
     }
+}
+
+/// Gives the REST API the client's address ([`rest::ClientIp`]) from the
+/// connection's.
+async fn client_ip(mut request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    if let Some(c) = request.extensions().get::<axum::extract::ConnectInfo<ClientAddr>>() {
+        let ip = c.0 .0.ip();
+        request.extensions_mut().insert(rest::ClientIp(ip));
+    }
+    next.run(request).await
 }
 
 /// Resolves when the process receives SIGTERM or Ctrl-C.
@@ -247,24 +229,6 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutdown signal received; finishing in-flight requests");
-}
-
-/// Runs a blocking store call on the blocking pool.
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> store::Result<T> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::internal(format!("store task failed: {e}")))?
-        .map_err(ApiError::from)
-}
-
-/// Runs a blocking service call ([`::node`]) on the blocking pool.
-pub async fn service<T: Send + 'static>(f: impl FnOnce() -> ::node::Result<T> + Send + 'static) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::internal(format!("service task failed: {e}")))?
-        .map_err(ApiError::from)
 }
 
 async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
@@ -342,16 +306,21 @@ async fn metrics(
         telemetry::MetricsAccess::Loopback => {}
         telemetry::MetricsAccess::Token => {
             let ip = ip.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-            match taxii::authenticate(&state, &headers, ip).await {
+            match rest::authenticate(&state.api, &headers, ip).await {
                 Ok(caller) if caller.partner.as_str() == state.node.partner => {}
                 Ok(_) => {
                     return ApiError::client(StatusCode::FORBIDDEN, "forbidden", "metrics are for tokens of the node's own partner")
                         .into_response();
                 }
+                Err(rest::Unauthenticated::Failed(e)) => return e.into_response(),
                 Err(e) => {
-                    let mut r = ApiError::client(e.status(), "authentication required", "send a token of the node's own partner as Bearer token")
-                        .into_response();
-                    if let Some(secs) = e.retry_after() {
+                    let wait = match e {
+                        rest::Unauthenticated::Throttled(wait) => Some(auth::retry_after_secs(wait)),
+                        _ => None,
+                    };
+                    let status = if wait.is_some() { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };
+                    let mut r = ApiError::client(status, "authentication required", "send a token of the node's own partner as Bearer token").into_response();
+                    if let Some(secs) = wait {
                         r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
                     }
                     return r;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use model::StixId;
 use store::{PeerRecord, Registry, Store};
 
-pub use federation::{cursor_key, read_again, Report, EPOCH, PAGE};
+pub use federation::{cursor_key, read_again, PeerStatus, Report, SyncStatus, EPOCH, PAGE};
 
 use crate::peers::PeerSecrets;
 
@@ -27,42 +27,6 @@ pub fn pull(
     let modules = crate::modules::registered();
     let arrival = |o: &model::Object, index: &policy::AgreementIndex| crate::modules::check_arrival(&modules, o, index);
     federation::pull(store, registry, &token, peer, local, limits, &arrival)
-}
-
-/// What this node knows of its sync with one peer, for `GET /api/v1/peers`.
-#[derive(Debug, Default, Clone, serde::Serialize)]
-pub struct PeerStatus {
-    /// When the last round ended well.
-    pub last_sync: Option<String>,
-    /// The last round's error, if it failed (cleared by a good round).
-    pub last_error: Option<String>,
-    /// Rounds that failed in a row.
-    pub failures: u32,
-    /// Versions stored from this peer since the node started.
-    pub pulled: u64,
-    /// Versions refused since the node started.
-    pub refused: u64,
-    /// The cursor: the peer's date of the last version read.
-    pub cursor: Option<String>,
-    /// Seconds between the cursor and the end of the last good round.
-    pub lag_seconds: Option<f64>,
-    /// How long the last good round took, in seconds.
-    pub last_round_seconds: Option<f64>,
-}
-
-/// Every peer's status, shared by the sync loop and the API.
-#[derive(Debug, Default)]
-pub struct SyncStatus(std::sync::Mutex<HashMap<String, PeerStatus>>);
-
-impl SyncStatus {
-    /// One peer's status.
-    pub fn get(&self, peer: &str) -> Option<PeerStatus> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(peer).cloned()
-    }
-
-    fn update(&self, peer: &str, f: impl FnOnce(&mut PeerStatus)) {
-        f(self.0.lock().unwrap_or_else(|p| p.into_inner()).entry(peer.to_owned()).or_default());
-    }
 }
 
 /// The wait after `failures` failed rounds in a row: the interval doubled

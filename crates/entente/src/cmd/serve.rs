@@ -35,12 +35,12 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             node.keys,
             log.clone(),
         );
-        let state = server::AppState {
+        let mut state = server::AppState {
             web: std::sync::Arc::new(server::web::Sessions::new(tls.is_some() || config.secure_cookies)),
             metrics: config.metrics_access,
-            auth_failures: std::sync::Arc::new(server::auth::FailureLimiter::new(config.auth_failure_limit, std::time::Duration::from_secs(60))),
             ..state
         };
+        state.auth_failures = std::sync::Arc::new(server::auth::FailureLimiter::new(config.auth_failure_limit, std::time::Duration::from_secs(60)));
         let syncing = config.sync_interval.map(|every| {
             let secrets = server::peers::PeerSecrets::in_data_dir(&config.data_dir);
             tokio::spawn(server::sync::run(state.clone(), secrets, every))

@@ -24,7 +24,7 @@ const BOUND: u64 = 3 * BUDGET + (48 << 20);
 /// Every POST route of the node, read from its routers' source, ids filled in.
 fn post_routes() -> Vec<String> {
     let sources = [
-        include_str!("../../../server/src/api.rs"),
+        include_str!("../../../rest/src/lib.rs"),
         include_str!("../../../web/src/lib.rs"),
         include_str!("../../../server/src/taxii/mod.rs"),
     ];

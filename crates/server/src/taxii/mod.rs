@@ -120,30 +120,15 @@ async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> R
     response
 }
 
-/// Finds the caller from the `Authorization` header. A token that checks
-/// out is accepted whatever failed before; a failure counts against the
-/// address and the token's id ([`crate::auth::FailureLimiter`]) and answers
-/// 429 with `Retry-After` past the limit.
+/// Finds the caller from the `Authorization` header ([`rest::authenticate`],
+/// the REST API's check), answered as TAXII errors: 401, or 429 with
+/// `Retry-After` past the failure limit.
 pub async fn authenticate(state: &AppState, headers: &HeaderMap, ip: std::net::IpAddr) -> Result<Caller, TaxiiError> {
-    let Some(token) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(crate::auth::token_from_header)
-    else {
-        return Err(TaxiiError::unauthorized());
-    };
-    // Always checked: a token's 256-bit secret cannot be guessed, so a
-    // right one is never refused for failures, its own or the address's.
-    let credential = crate::auth::token_credential(&token);
-    let registry = state.registry.clone();
-    let (now, node) = (model::Timestamp::now().micros(), state.node.partner.clone());
-    let verdict = crate::blocking(move || crate::auth::verify(&*registry, &token, now, &node)).await?;
-    match verdict {
-        Ok(caller) => Ok(caller),
-        Err(why) => {
-            let throttled = state.auth_failures.fail(ip, credential.as_deref());
-            metrics::counter!("entente_auth_failures_total").increment(1);
-            tracing::warn!(%ip, reason = ?why, throttled = throttled.is_some(), "authentication failed");
-            Err(throttled.map_or_else(TaxiiError::unauthorized, TaxiiError::too_many_failures))
-        }
-    }
+    rest::authenticate(&state.api, headers, ip).await.map_err(|e| match e {
+        rest::Unauthenticated::Refused => TaxiiError::unauthorized(),
+        rest::Unauthenticated::Throttled(wait) => TaxiiError::too_many_failures(wait),
+        rest::Unauthenticated::Failed(e) => TaxiiError::from(e),
+    })
 }
 
 /// What a caller may do with a collection.

@@ -16,7 +16,7 @@ const TAXII: &str = "application/taxii+json;version=2.1";
 /// Every POST route of the node, read from its routers' source (so a new
 /// route is covered without being listed here), ids filled in.
 fn post_routes(node: &Node) -> Vec<String> {
-    let sources = [include_str!("../../src/api.rs"), include_str!("../../../web/src/lib.rs"), include_str!("../../src/taxii/mod.rs")];
+    let sources = [include_str!("../../../rest/src/lib.rs"), include_str!("../../../web/src/lib.rs"), include_str!("../../src/taxii/mod.rs")];
     let mut routes = Vec::new();
     for source in sources {
         for piece in source.split(".route(\"").skip(1) {

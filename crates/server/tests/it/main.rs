@@ -147,7 +147,8 @@ pub(crate) async fn start_with(backend: Backend, config: server::taxii::TaxiiCon
     .await
     .unwrap();
     let (a, b, c, [token_a, token_b, viewer_a], liaison, [shared, a_only_write, a_private], pg_name) = ids;
-    let state = server::AppState { detection: Arc::new(server::detect_limits::Workers::new(detection)), ..state };
+    let mut state = state;
+    state.detection = Arc::new(server::detect_limits::Workers::new(detection));
     let app = server::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());

@@ -10,11 +10,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use node::misp_feed::{self, File};
 
-use crate::auth::Caller;
-use crate::release::Through;
-use crate::{ApiError, AppState};
+use node::auth::Caller;
+use node::release::Through;
+use crate::{Api, ApiError};
 
-pub(super) async fn feed(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(name): Path<String>) -> Result<Response, ApiError> {
+pub(super) async fn feed(State(state): State<Api>, Extension(caller): Extension<Caller>, Path(name): Path<String>) -> Result<Response, ApiError> {
     let file = File::parse(&name).ok_or_else(|| ApiError::not_found("a MISP feed holds manifest.json, hashes.csv and <event uuid>.json"))?;
     let reader = state.reader(&caller.partner, Through::AnyShare).await?;
     let st = state.clone();

@@ -96,6 +96,8 @@ pub fn check_known_partner(identity: &model::Object) -> Result<(), String> {
 
 /// Adds a known partner hosted elsewhere: stores its identity object (its
 /// own author, vouched for by this node's administrator) and its record.
+/// What peers served before its key was known here was refused: sync
+/// reads every peer again ([`read_again`]).
 pub fn add_known_partner(store: &dyn Store, registry: &dyn Registry, identity: &model::Object) -> store::Result<String> {
     let id = identity.id().to_string();
     let name = identity.to_value().get("name").and_then(|n| n.as_str()).unwrap_or("").to_owned();
@@ -104,7 +106,21 @@ pub fn add_known_partner(store: &dyn Store, registry: &dyn Registry, identity: &
         return Err(store::Error::Internal(m.clone()));
     }
     registry.put_partner(&PartnerRecord { id: id.clone(), name, hosted: false })?;
-    // What peers served before its key was known here was refused: read again.
-    crate::sync::read_again(store)?;
+    read_again(store)?;
     Ok(id)
+}
+
+/// The registry setting naming the sync cursors' epoch: a new epoch makes
+/// every peer's collections read again from the start (`federation`'s
+/// paging keys its cursors by it).
+pub const EPOCH: &str = "sync:epoch";
+
+/// Makes the next sync rounds read every peer from the start (puts are
+/// idempotent: only what was refused before and is accepted now is new).
+/// Called when a partner becomes known here: objects refused for want of
+/// its key were passed by the cursors.
+pub fn read_again(store: &dyn Store) -> store::Result<()> {
+    let epoch = model::Timestamp::now().micros().to_string();
+    store.put(&[], &PutOptions { checkpoint: Some((EPOCH.to_owned(), epoch)), ..PutOptions::default() })?;
+    Ok(())
 }

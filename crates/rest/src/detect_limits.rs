@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::detect::{self, Budget};
+use node::detect::{self, Budget};
 
 /// The node's detection limits.
 #[derive(Debug, Clone)]

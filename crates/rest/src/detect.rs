@@ -16,11 +16,11 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{json, Value};
 
-use crate::auth::Caller;
-use crate::detect::{self, Feed, Ready};
+use node::auth::Caller;
+use node::detect::{self, Feed, Ready};
 use crate::detect_limits::{CancelOnDrop, Refused};
-use crate::release::Through;
-use crate::{ApiError, AppState};
+use node::release::Through;
+use crate::{Api, ApiError};
 
 fn bad(description: impl Into<String>) -> ApiError {
     ApiError::client(StatusCode::BAD_REQUEST, "bad request", description)
@@ -43,7 +43,7 @@ pub(crate) use detect::read_body;
 /// indicator's author; analyst role), `unindexed` (default true: also try
 /// indicators that cannot be pre-selected by value).
 pub(super) async fn detect(
-    State(state): State<AppState>,
+    State(state): State<Api>,
     Extension(caller): Extension<Caller>,
     UrlQuery(params): UrlQuery<HashMap<String, String>>,
     body: Bytes,
@@ -51,7 +51,7 @@ pub(super) async fn detect(
     if let Some(unknown) = params.keys().find(|k| !["sight", "unindexed"].contains(&k.as_str())) {
         return Err(bad(format!("unknown parameter `{unknown}`")));
     }
-    if body.len() as u64 > state.taxii.max_content_length {
+    if body.len() as u64 > state.max_content_length {
         return Err(ApiError::client(StatusCode::PAYLOAD_TOO_LARGE, "request too large", "the body is over the node's maximum content length"));
     }
     // Observations are JSON objects: in a bundle, a list, `{"observations": …}`, or one per line.
@@ -131,7 +131,7 @@ pub(crate) use detect::Detection;
 /// the indicator's author when `sight` (the caller's role is checked by the
 /// handlers), and logs the indicators hit on `channel`: the REST API's and
 /// the web pages' detection.
-pub(crate) async fn detect_for(state: &AppState, caller: &Caller, ready: Vec<Ready>, unindexed: bool, sight: bool, channel: &str) -> Result<Detection, ApiError> {
+pub async fn detect_for(state: &Api, caller: &Caller, ready: Vec<Ready>, unindexed: bool, sight: bool, channel: &str) -> Result<Detection, ApiError> {
     let reader = state.reader(&caller.partner, Through::AnyShare).await?;
     let worker = state.detection.admit(caller.partner.as_str()).await.map_err(|r| match r {
         Refused::PartnerBusy => ApiError::client(
@@ -205,7 +205,7 @@ fn stopped_error(limits: &crate::detect_limits::DetectLimits, stop: &detect::Sto
 /// only what the caller may see. Noisy values (more than 100 objects) are
 /// flagged and listed only with `noisy=true`.
 pub(super) async fn observable(
-    State(state): State<AppState>,
+    State(state): State<Api>,
     Extension(caller): Extension<Caller>,
     Path((kind, value)): Path<(String, String)>,
     UrlQuery(params): UrlQuery<HashMap<String, String>>,
@@ -232,7 +232,7 @@ pub(super) async fn observable(
 /// caller may see, each with who reported it, and how many partners other
 /// than its author reported any of them (`also_reported_by`).
 pub(super) async fn of_object(
-    State(state): State<AppState>,
+    State(state): State<Api>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {

@@ -884,7 +884,7 @@ mod tests {
     #[test]
     fn every_route_is_described() {
         let spec = super::spec();
-        let source = include_str!("../api.rs");
+        let source = include_str!("lib.rs");
         let routes: Vec<&str> = source
             .split(".route(\"")
             .skip(1)

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::json;
 
-use crate::auth::Caller;
-use crate::{ApiError, AppState};
+use node::auth::Caller;
+use crate::{Api, ApiError};
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,7 +36,7 @@ struct ReportRequest {
     tlp: Option<String>,
 }
 
-pub(super) async fn extract(State(state): State<AppState>, Extension(_caller): Extension<Caller>, Json(body): Json<ExtractRequest>) -> Result<Response, ApiError> {
+pub(super) async fn extract(State(state): State<Api>, Extension(_caller): Extension<Caller>, Json(body): Json<ExtractRequest>) -> Result<Response, ApiError> {
     let tlp = match body.report.as_ref().and_then(|r| r.tlp.as_deref()) {
         None => model::tlp::Tlp::Amber,
         Some(t) => model::tlp::Tlp::parse(t).ok_or_else(|| invalid(format!("`report.tlp`: {t:?} is not a TLP level (clear, green, amber, amber+strict, red)")))?,

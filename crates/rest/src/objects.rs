@@ -2,7 +2,7 @@
 //! release explanation, and sharing (adding objects under agreements).
 //!
 //! Every read goes through the caller's release gate
-//! ([`crate::release::Reader`]), and every response that carries objects is
+//! ([`node::release::Reader`]), and every response that carries objects is
 //! recorded in the release log: the API is one more path out of the node.
 
 use std::collections::HashMap;
@@ -16,10 +16,10 @@ use model::{StixId, Timestamp};
 use serde_json::{json, value::RawValue, Value};
 use store::{Cursor, DateAdded, Versions};
 
-use crate::auth::Caller;
-use crate::release::{self, Reader, Through};
+use node::auth::Caller;
+use node::release::{self, Reader, Through};
 use node::read::Released;
-use crate::{ApiError, AppState};
+use crate::{Api, ApiError};
 
 fn bad(description: impl Into<String>) -> ApiError {
     ApiError::client(StatusCode::BAD_REQUEST, "bad request", description)
@@ -43,7 +43,7 @@ fn raw(json: &[u8]) -> Box<RawValue> {
 /// caller may see), `limit` (≤ the TAXII maximum), `next` (from a previous
 /// page).
 pub(super) async fn search(
-    State(state): State<AppState>,
+    State(state): State<Api>,
     Extension(caller): Extension<Caller>,
     UrlQuery(params): UrlQuery<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
@@ -53,7 +53,7 @@ pub(super) async fn search(
     {
         return Err(bad(format!("unknown parameter `{unknown}`")));
     }
-    let max = state.taxii.max_page_size;
+    let max = state.max_page_size;
     let limit = match params.get("limit") {
         None => max,
         Some(l) => l.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| bad("`limit` must be a positive integer"))?.min(max),
@@ -106,7 +106,7 @@ pub(super) async fn search(
 /// One page of `query` as the reader may see it (its gate set here, so
 /// refused versions never count towards the page), the release logged on
 /// `channel`: the search of the REST API and of the web pages.
-pub(crate) async fn visible_page(state: &AppState, reader: &Arc<Reader>, query: store::Query, channel: &'static str) -> Result<Released<store::Page>, ApiError> {
+pub(crate) async fn visible_page(state: &Api, reader: &Arc<Reader>, query: store::Query, channel: &'static str) -> Result<Released<store::Page>, ApiError> {
     let (st, reader) = (state.clone(), reader.clone());
     crate::service(move || st.out(&reader, channel).page(&*st.store, query)).await
 }
@@ -114,7 +114,7 @@ pub(crate) async fn visible_page(state: &AppState, reader: &Arc<Reader>, query: 
 /// Every version of one object the reader may see, oldest first, released
 /// on `channel`; 404 (and the refusal logged) when there is none. The web
 /// pages read objects through it too.
-pub(crate) async fn visible_versions(state: &AppState, reader: &Arc<Reader>, id: &StixId, channel: &'static str) -> Result<Released<Vec<store::Record>>, ApiError> {
+pub(crate) async fn visible_versions(state: &Api, reader: &Arc<Reader>, id: &StixId, channel: &'static str) -> Result<Released<Vec<store::Record>>, ApiError> {
     let (st, reader, id) = (state.clone(), reader.clone(), id.clone());
     crate::service(move || st.out(&reader, channel).versions(&*st.store, &id, "no such object")).await
 }
@@ -125,7 +125,7 @@ fn object_id(raw: &str) -> Result<StixId, ApiError> {
 
 /// `GET /api/v1/objects/{id}`: the latest version the caller may see.
 pub(super) async fn show(
-    State(state): State<AppState>,
+    State(state): State<Api>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -138,7 +138,7 @@ pub(super) async fn show(
 
 /// `GET /api/v1/objects/{id}/versions`: every version the caller may see.
 pub(super) async fn versions(
-    State(state): State<AppState>,
+    State(state): State<Api>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -156,7 +156,7 @@ pub(super) async fn versions(
 /// receive each version. Only the object's author (any of its users) or the
 /// node's administrator may ask; to anyone else the object does not exist.
 pub(super) async fn explain(
-    State(state): State<AppState>,
+    State(state): State<Api>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     UrlQuery(params): UrlQuery<HashMap<String, String>>,
@@ -214,7 +214,7 @@ pub(crate) use node::share::{may_share, Shared};
 /// otherwise) through the node's share ([`node::Node::share`]). The REST
 /// API's and the web pages' share. The caller's role is checked by the
 /// handlers ([`may_share`]).
-pub(crate) async fn share_objects(state: &AppState, caller: &Caller, objects: &[&[u8]], agreements: &[String]) -> Result<Vec<Shared>, ApiError> {
+pub(crate) async fn share_objects(state: &Api, caller: &Caller, objects: &[&[u8]], agreements: &[String]) -> Result<Vec<Shared>, ApiError> {
     let me = caller.partner.clone();
     let index = state.agreement_index().await?;
     let shares = agreements_of(&index, &me, agreements)?;
@@ -239,7 +239,7 @@ pub(crate) async fn share_objects(state: &AppState, caller: &Caller, objects: &[
 /// party). Each object is reported: stored, already stored, or refused with
 /// the property at fault; the valid rest is kept.
 pub(super) async fn share(
-    State(state): State<AppState>,
+    State(state): State<Api>,
     Extension(caller): Extension<Caller>,
     Json(body): Json<ShareRequest>,
 ) -> Result<Response, ApiError> {
@@ -269,7 +269,7 @@ fn agreements_of(index: &policy::AgreementIndex, me: &StixId, requested: &[Strin
 /// caller's partner received from another node (its onward release still
 /// follows the handling rules of the agreement it arrived under).
 pub(super) async fn share_stored(
-    State(state): State<AppState>,
+    State(state): State<Api>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     Json(body): Json<ShareStoredRequest>,
@@ -327,12 +327,12 @@ struct VersionRef {
 /// node records it as received under); others are left out exactly like
 /// versions that do not exist (docs/federation.md, provenance).
 pub(super) async fn provenance(
-    State(state): State<AppState>,
+    State(state): State<Api>,
     Extension(caller): Extension<Caller>,
     Json(body): Json<ProvenanceRequest>,
 ) -> Result<Response, ApiError> {
-    if body.versions.len() > crate::provenance::MAX_VERSIONS {
-        return Err(bad(format!("`versions`: at most {} per request", crate::provenance::MAX_VERSIONS)));
+    if body.versions.len() > node::provenance::MAX_VERSIONS {
+        return Err(bad(format!("`versions`: at most {} per request", node::provenance::MAX_VERSIONS)));
     }
     let mut wanted = std::collections::HashSet::new();
     let mut ids = Vec::new();
@@ -355,7 +355,7 @@ pub(super) async fn provenance(
         if !ids.is_empty() {
             let q = store::Query { ids, versions: Versions::ALL, gate: Some(reader.gate()), ..store::Query::default() };
             store.scan(&q, &mut |r| {
-                if wanted.contains(&crate::provenance::key_of(&r)) {
+                if wanted.contains(&node::provenance::key_of(&r)) {
                     records.push(r);
                 }
                 Ok(())
@@ -367,10 +367,10 @@ pub(super) async fn provenance(
             .iter()
             .map(|r| {
                 let under = reader.allowed(r).flatten().map(|a| a.to_string());
-                (crate::provenance::key_of(r), (r.version.clone(), under))
+                (node::provenance::key_of(r), (r.version.clone(), under))
             })
             .collect();
-        let signatures = crate::provenance::signatures_for(&*store, &keys, &records)?;
+        let signatures = node::provenance::signatures_for(&*store, &keys, &records)?;
         Ok(signatures
             .into_iter()
             .map(|s| {
