@@ -247,7 +247,9 @@ fn put_own(store: &dyn Store, object: Object, partner: &StixId) -> Result<Object
 /// The agreement properties a proposer writes (everything but the STIX
 /// envelope): `title`, `purpose`, `party_refs`, `scope`, `tlp_ceiling`,
 /// `handling`, `valid_from`, `valid_until`, `meeting_cadence`, `statement_procedure` (optional).
-const TERMS: &[&str] = &["title", "purpose", "party_refs", "scope", "tlp_ceiling", "handling", "valid_from", "valid_until", "meeting_cadence", "statement_procedure", crate::scorecard::SERVICE_LEVEL_TERM, crate::scorecard::WEIGHTS_TERM];
+/// A module's own terms (the scorecard's weights, the disputes' ladder)
+/// are the module's to name and check (`partnership::Module::terms`).
+const TERMS: &[&str] = &["title", "purpose", "party_refs", "scope", "tlp_ceiling", "handling", "valid_from", "valid_until", "meeting_cadence", "statement_procedure"];
 
 /// Builds and stores a version of an agreement authored by `author`: a new
 /// agreement when `id` is `None`, else an amendment (a new version) of it.
@@ -296,7 +298,6 @@ pub fn propose(store: &dyn Store, author: &StixId, id: Option<&StixId>, terms: &
     if !agreement.is_party(author) {
         return Err(Error::Invalid(Refusal::of("party_refs", "the proposer must be one of the parties")));
     }
-    crate::scorecard::check_terms(&agreement).map_err(|(property, why)| Error::Invalid(Refusal::of(property, why)))?;
     for module in modules {
         module.check_terms(&agreement).map_err(|e| match e {
             partnership::Error::Invalid { property, reason, .. } => Error::Invalid(Refusal::of(property, reason)),

@@ -32,11 +32,8 @@ use crate::release::{held_by, Reader, Through};
 /// The longest window a scorecard may cover, in days (ten years).
 pub const MAX_WINDOW_DAYS: i64 = 3650;
 
-/// The agreement term giving the release service level, in hours.
-pub const SERVICE_LEVEL_TERM: &str = "release_within_hours";
-
-/// The agreement term giving the indicators' weights.
-pub const WEIGHTS_TERM: &str = "scorecard_weights";
+/// The scorecard's agreement terms, the module's (`scorecard::terms`).
+pub use scorecard::terms::{SERVICE_LEVEL_TERM, WEIGHTS_TERM};
 
 /// Types that are not counted as releases: reactions (sightings, opinions,
 /// notes; counted as what the recipient did) and the objects that only
@@ -269,43 +266,9 @@ fn facts_exercise(id: &str, facts: &[u8]) -> bool {
     StixId::parse(id).ok().and_then(|id| policy::ObjectFacts::decode(id, None, facts)).is_some_and(|f| f.exercise)
 }
 
-/// The agreement's scorecard terms: the release service level
-/// ([`SERVICE_LEVEL_TERM`], hours) and the weights ([`WEIGHTS_TERM`], an
-/// object of indicator names to non-negative numbers). A malformed one is
-/// refused naming the property.
+/// The agreement's scorecard terms ([`scorecard::terms::read`]): the
+/// release service level ([`SERVICE_LEVEL_TERM`]) and the weights
+/// ([`WEIGHTS_TERM`]). A malformed one is refused naming the property.
 pub fn terms(agreement: &policy::Agreement) -> Result<(Option<i64>, BTreeMap<Indicator, f64>), Error> {
-    read_terms(agreement).map_err(|(property, why)| partnership::Error::invalid(agreement.id.as_str(), property, why).into())
-}
-
-/// Whether the agreement's scorecard terms are well formed (the agreement
-/// actions refuse a proposal whose are not): the property at fault and why.
-pub fn check_terms(agreement: &policy::Agreement) -> Result<(), (String, String)> {
-    read_terms(agreement).map(|_| ())
-}
-
-fn read_terms(agreement: &policy::Agreement) -> Result<(Option<i64>, BTreeMap<Indicator, f64>), (String, String)> {
-    let v: Value = serde_json::from_slice(&agreement.canonical).unwrap_or(Value::Null);
-    let service_level = match v.get(SERVICE_LEVEL_TERM) {
-        None | Some(Value::Null) => None,
-        Some(h) => match h.as_f64() {
-            Some(h) if h > 0.0 && h <= 8760.0 => Some((h * 3_600_000_000.0) as i64),
-            _ => return Err((SERVICE_LEVEL_TERM.into(), "must be a number of hours above 0 and at most 8760".into())),
-        },
-    };
-    let mut weights = BTreeMap::new();
-    match v.get(WEIGHTS_TERM) {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(m)) => {
-            for (name, w) in m {
-                let at = format!("{WEIGHTS_TERM}.{name}");
-                let Some(i) = Indicator::parse(name) else {
-                    return Err((at, "is not an indicator (reciprocity, timeliness, actionability, accuracy, novelty, feedback, compliance, burden, objectives, crisis, exercises, dialogue)".into()));
-                };
-                let Some(w) = w.as_f64().filter(|w| w.is_finite() && *w >= 0.0) else { return Err((at, "must be a number, 0 or more".into())) };
-                weights.insert(i, w);
-            }
-        }
-        Some(_) => return Err((WEIGHTS_TERM.into(), "must be an object of indicator names to weights".into())),
-    }
-    Ok((service_level, weights))
+    scorecard::terms::read(agreement).map_err(|(property, why)| partnership::Error::invalid(agreement.id.as_str(), property, why).into())
 }

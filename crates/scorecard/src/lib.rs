@@ -11,13 +11,15 @@
 //! neither is ever shown as a number. Exercise data never counts.
 //!
 //! The module `scorecard` ([`Snapshots`], `snapshot.rs`) keeps snapshots
-//! of the figures as partnership records; `changes.rs` compares a
-//! scorecard with one (what changed since the last review).
+//! of the figures as partnership records and reads the agreement's
+//! scorecard terms ([`terms`]); `changes.rs` compares a scorecard with one
+//! (what changed since the last review).
 
 pub mod changes;
 mod compute;
 pub mod snapshot;
 pub mod stats;
+pub mod terms;
 
 #[cfg(test)]
 mod tests;

@@ -51,6 +51,13 @@ impl Module for Snapshots {
     fn kinds(&self) -> &'static [&'static str] {
         &[SNAPSHOT]
     }
+    /// The release service level and the indicators' weights ([`crate::terms`]).
+    fn terms(&self) -> &'static [&'static str] {
+        &[crate::terms::SERVICE_LEVEL_TERM, crate::terms::WEIGHTS_TERM]
+    }
+    fn check_terms(&self, agreement: &policy::Agreement) -> Result<(), Error> {
+        crate::terms::read(agreement).map(drop).map_err(|(property, why)| Error::invalid(&agreement.id, property, why))
+    }
     fn actions(&self) -> &'static [Action] {
         &[Action { name: "snapshot", about: "Record a scorecard's figures (at, window_days, parties, pairs; note): `entente scorecard --snapshot` computes them.", kind: SNAPSHOT }]
     }
