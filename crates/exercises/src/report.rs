@@ -6,7 +6,7 @@
 //! hold), so every participant's node writes the same bytes from the same
 //! records. Every string stays text: `report` escapes it.
 
-use partnership::files::{self, File, Spec};
+use partnership::files::{self, text, File, Spec};
 use partnership::Error;
 use ::report::Document;
 use serde_json::Value;
@@ -30,14 +30,6 @@ pub fn file(name: &str, of: Option<&str>, state: &Value, names: &dyn Fn(&str) ->
     } else {
         File { name: files::name_of("after-action-report", &of, "html"), media_type: files::HTML, bytes: doc.to_html().into_bytes() }
     })
-}
-
-fn text(v: &Value, key: &str) -> String {
-    match &v[key] {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
 }
 
 fn count(v: &Value, key: &str) -> u64 {

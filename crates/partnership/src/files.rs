@@ -99,3 +99,18 @@ pub fn cell(text: &str) -> String {
         text.to_owned()
     }
 }
+
+/// Property `key` of a state's object as text for a file: a string as it
+/// is, nothing for null or missing, a whole number without decimals (`4`,
+/// never `4.0` or `-0`), anything else as JSON.
+pub fn text(v: &serde_json::Value, key: &str) -> String {
+    match &v[key] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            _ => n.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
