@@ -79,7 +79,7 @@ pub fn document(crisis: &Value, names: &dyn Fn(&str) -> String) -> Document {
     let acked = acks.iter().filter(|a| a["acknowledged_at"].is_string()).count();
     let done = tasks.iter().filter(|t| t["status"] == "done").count();
     s.paragraph(format!(
-        "Acknowledged by {acked} of {} parties. Tasks: {}, {done} done, {} open. Service levels breached (the crisis and its tasks): {} to acknowledge, {} to complete. Situation reports from {} parties. Assistance requests: {}. Reviews: {}.",
+        "Acknowledged by {acked} of {} parties. Tasks: {}, {done} done, {} open. Service levels breached (the crisis and its tasks): {} to acknowledge, {} to complete. Parties reporting the situation: {}. Assistance requests: {}. Reviews: {}.",
         acks.len(),
         tasks.len(),
         tasks.iter().filter(|t| t["open"] == true).count(),
@@ -142,10 +142,11 @@ pub fn document(crisis: &Value, names: &dyn Fn(&str) -> String) -> Document {
             .iter()
             .map(|r| {
                 let period = format!("{} – {}", text(r, "period_start"), text(r, "period_end"));
-                vec![who(&r["party"]), period.trim_matches([' ', '–']).to_owned(), text(r, "situation_summary"), text(r, "actions_taken"), text(r, "actions_planned"), text(r, "impact")]
+                let actions = [text(r, "actions_taken"), text(r, "actions_planned")].into_iter().filter(|a| !a.is_empty()).collect::<Vec<_>>().join("; then ");
+                vec![who(&r["party"]), period.trim_matches([' ', '–']).to_owned(), text(r, "situation_summary"), actions, text(r, "impact")]
             })
             .collect();
-        s.table(vec!["Party".into(), "Period".into(), "Situation".into(), "Actions taken".into(), "Planned".into(), "Impact".into()], rows);
+        s.table(vec!["Party".into(), "Period".into(), "Situation".into(), "Actions taken; then planned".into(), "Impact".into()], rows);
     }
 
     let s = doc.section("Assistance");

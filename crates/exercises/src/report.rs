@@ -136,10 +136,14 @@ pub fn document(exercise: &Value, names: &dyn Fn(&str) -> String) -> Document {
                     Some(at) => format!("{} ({at})", text(l, "status")),
                     None => text(l, "status"),
                 };
-                vec![text(l, "title"), text(l, "text"), status, who(&l["author"]), l["observations"].as_array().map_or(0, Vec::len).to_string()]
+                let from = match l["observations"].as_array().map_or(0, Vec::len) {
+                    1 => "1 observation".to_owned(),
+                    n => format!("{n} observations"),
+                };
+                vec![text(l, "title"), text(l, "text"), status, who(&l["author"]), from]
             })
             .collect();
-        s.table(vec!["Lesson".into(), "What was learned".into(), "Status".into(), "Identified by".into(), "Observations".into()], rows);
+        s.table(vec!["Lesson".into(), "What was learned".into(), "Status".into(), "Identified by".into(), "Drawn from".into()], rows);
         s.note("NATO's chain: a lesson identified from observations, remedial actions planned and done, learned once exercise control validates it.");
     }
 
