@@ -24,6 +24,7 @@
 //! describes it for its users.
 
 mod actions;
+pub mod report;
 pub mod rules;
 pub mod types;
 
@@ -71,5 +72,13 @@ impl Module for Crisis {
 
     fn needs(&self, state: &Value, ctx: &Context<'_>) -> Vec<partnership::Need> {
         rules::needs(state, ctx.me.as_str())
+    }
+
+    fn files(&self) -> &'static [partnership::files::Spec] {
+        report::FILES
+    }
+
+    fn file(&self, name: &str, of: Option<&str>, state: &Value, names: &dyn Fn(&str) -> String) -> Result<partnership::files::File, Error> {
+        report::file(name, of, state, names)
     }
 }

@@ -373,6 +373,24 @@ pub enum ModuleCommand {
         #[arg(long, default_value = "{}")]
         input: String,
     },
+    /// A file a module offers from its state, as the partner may see it: an exercise's after-action report or a crisis's review (report.html, report.pdf; --of the record), the resources ledger, commitments or figures (ledger.csv, commitments.csv, figures.csv). `entente module list` names each module's files.
+    File {
+        /// The partner (id or name) [default: the node's own].
+        #[arg(long = "as")]
+        actor: Option<String>,
+        /// The record the file is about (an exercise, a crisis).
+        #[arg(long)]
+        of: Option<String>,
+        /// Where to write it [default: standard output].
+        #[arg(long, short = 'o')]
+        output: Option<std::path::PathBuf>,
+        /// The agreement id.
+        agreement: String,
+        /// The module's name.
+        module: String,
+        /// The file's name (report.pdf, ledger.csv).
+        file: String,
+    },
 }
 
 /// A notice of a given kind.

@@ -22,10 +22,21 @@
 //!
 //! **Export** ([`export`]): the kept document, or a new one, with the
 //! plan's name, description and duration, and an inject, payload and flow
-//! step for every inject of the MSEL the document does not hold.
+//! step for every inject of the MSEL the document does not hold (named by
+//! UUIDs derived from the plan's and the inject's ids: version 5, so every
+//! export of a plan is the same; the format asks for version 4, which is
+//! random).
 //!
-//! The published example's exercise uuid is not a well-formed UUID: uuids
-//! are read as identifiers (1 to 200 characters), not checked as UUIDs.
+//! Checked against the format's description and MISP's published example
+//! (github.com/MISP/cexf, format-description.md and samples/misp-01.json)
+//! field by field. Where they differ, both are read: `exercise.meta` is an
+//! object in the example and an array of key-value pairs in the
+//! description; `inject_evaluation` is a list of evaluations in the
+//! example and one object in the description. An evaluation's
+//! `parameters` (a list, or an object such as `{"OR": [...]}`) and
+//! `score_range` are kept as they are, for the target tool. The example's
+//! exercise uuid is not a well-formed UUID: uuids are read as identifiers
+//! (1 to 200 characters), not checked as UUIDs.
 
 use base64::Engine as _;
 use model::Timestamp;
@@ -96,8 +107,10 @@ pub fn check(doc: &Value) -> Result<(), Error> {
             return Err(err(&format!(".exercise.tags[{i}]"), "must be a string (a MISP triple tag)"));
         }
     }
-    if exercise.get("meta").is_some_and(|m| !m.is_object()) {
-        return Err(err(".exercise.meta", "must be a JSON object of key-value pairs"));
+    // The description calls `meta` a JSON array of key-value pairs; the
+    // published example writes one object: either is read.
+    if exercise.get("meta").is_some_and(|m| !m.is_object() && !m.is_array()) {
+        return Err(err(".exercise.meta", "must be key-value pairs: a JSON object, or an array of them"));
     }
     let mut payloads: Vec<String> = Vec::new();
     for (i, p) in arr(top.get("inject_payloads"), ".inject_payloads")?.iter().enumerate() {
@@ -127,9 +140,16 @@ pub fn check(doc: &Value) -> Result<(), Error> {
                 return Err(err(&format!("{path}.action_payload_resource_uuid"), format!("`{p}` is not the uuid of one of the inject_payloads")));
             }
         }
-        if let Some(e) = inj.get("inject_evaluation") {
-            for (j, ev) in arr(Some(e), &format!("{path}.inject_evaluation"))?.iter().enumerate() {
-                opt_str(obj(ev, &format!("{path}.inject_evaluation[{j}]"))?, "result", &format!("{path}.inject_evaluation[{j}]"))?;
+        match inj.get("inject_evaluation") {
+            None | Some(Value::Null) => {}
+            // The description calls it a JSON object, the example a list of them.
+            Some(Value::Object(ev)) => {
+                opt_str(ev, "result", &format!("{path}.inject_evaluation"))?;
+            }
+            Some(e) => {
+                for (j, ev) in arr(Some(e), &format!("{path}.inject_evaluation"))?.iter().enumerate() {
+                    opt_str(obj(ev, &format!("{path}.inject_evaluation[{j}]"))?, "result", &format!("{path}.inject_evaluation[{j}]"))?;
+                }
             }
         }
         if injects.contains(&uuid) {
@@ -159,6 +179,15 @@ pub fn check(doc: &Value) -> Result<(), Error> {
     Ok(())
 }
 
+/// An inject's evaluations: one object, or a list of them.
+fn evaluations(inj: &Value) -> Vec<&Value> {
+    match &inj["inject_evaluation"] {
+        Value::Array(l) => l.iter().collect(),
+        Value::Object(_) => vec![&inj["inject_evaluation"]],
+        _ => Vec::new(),
+    }
+}
+
 /// What a step's `sequence.trigger` says: a string or a list of them.
 fn triggers(step: &Value) -> Vec<String> {
     match step.get("sequence").and_then(|s| s.get("trigger")) {
@@ -186,7 +215,7 @@ pub fn import(doc: &Value, participants: &Value, start: &Timestamp, exercise_typ
     let objectives: Vec<Value> = injects
         .iter()
         .map(|inj| {
-            let results: Vec<Value> = inj["inject_evaluation"].as_array().into_iter().flatten().filter_map(|e| e["result"].as_str()).filter(|r| !r.trim().is_empty()).map(|r| Value::from(cut(r, SHORT))).collect();
+            let results: Vec<Value> = evaluations(inj).into_iter().filter_map(|e| e["result"].as_str()).filter(|r| !r.trim().is_empty()).map(|r| Value::from(cut(r, SHORT))).collect();
             json!({ "id": inj["uuid"], "title": inj["name"], "competencies": results })
         })
         .collect();
@@ -215,7 +244,7 @@ pub fn import(doc: &Value, participants: &Value, start: &Timestamp, exercise_typ
             "content": cut(&content, LONG),
             "objective": uuid,
         });
-        let results: Vec<&str> = inj["inject_evaluation"].as_array().into_iter().flatten().filter_map(|e| e["result"].as_str()).collect();
+        let results: Vec<&str> = evaluations(&inj).into_iter().filter_map(|e| e["result"].as_str()).collect();
         if !results.is_empty() {
             inject["expected_action"] = Value::from(cut(&results.join("; "), LONG));
         }
@@ -276,17 +305,24 @@ pub fn export(plan: &Map<String, Value>, plan_id: &str) -> Value {
     exercise.entry("meta").or_insert_with(|| json!({}));
     let list = |k: &str| kept.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
     let (mut flow, mut injects, mut payloads) = (list("inject_flow"), list("injects"), list("inject_payloads"));
+    // CEXF names injects and payloads by UUID: those made here get a
+    // name-based one (version 5, under the plan's uuid), the same on every
+    // export and every node; an inject's own id leads its name.
+    let namespace = uuid::Uuid::parse_str(&uuid).unwrap_or(uuid::Uuid::NAMESPACE_OID);
+    let named = |what: &str, id: &str| uuid::Uuid::new_v5(&namespace, format!("{what}:{id}").as_bytes()).to_string();
     for mv in plan.get("msel").and_then(Value::as_array).into_iter().flatten() {
         for inj in mv.get("injects").and_then(Value::as_array).into_iter().flatten() {
-            let id = inj["id"].as_str().unwrap_or_default();
-            if injects.iter().any(|x| x["uuid"] == id) {
+            let own = inj["id"].as_str().unwrap_or_default();
+            // An inject imported from the kept document keeps its uuid as its id.
+            if injects.iter().any(|x| x["uuid"] == own) {
                 continue;
             }
-            let payload = format!("{id}-payload");
+            let id = named("inject", own);
+            let payload = named("payload", own);
             let content = inj["content"].as_str().unwrap_or_default();
             payloads.push(json!({
-                "name": format!("{id} content"),
-                "parameters": { "content": base64::engine::general_purpose::STANDARD.encode(content), "content-type": "base64", "filename": format!("{id}.txt") },
+                "name": format!("{own} content"),
+                "parameters": { "content": base64::engine::general_purpose::STANDARD.encode(content), "content-type": "base64", "filename": format!("{}.txt", cut(&own.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect::<String>(), 60)) },
                 "type": "file",
                 "uuid": payload,
             }));
@@ -294,7 +330,7 @@ pub fn export(plan: &Map<String, Value>, plan_id: &str) -> Value {
                 "action": inj.get("channel").cloned().unwrap_or_else(|| Value::from("email_to_participants")),
                 "action_payload_resource_uuid": payload,
                 "inject_evaluation": inj.get("expected_action").map(|e| json!([{ "result": e }])).unwrap_or_else(|| json!([])),
-                "name": cut(content.lines().next().unwrap_or(id), SHORT),
+                "name": cut(&format!("{own}: {}", content.lines().next().unwrap_or_default()), SHORT),
                 "target_tool": "Entente",
                 "uuid": id,
             }));

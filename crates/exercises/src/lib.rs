@@ -22,7 +22,8 @@
 //!   updates by the owner, `x-entente-exercise-remedial-update`) → lesson
 //!   learned once control validates it (`x-entente-exercise-lesson-validation`).
 //! - The **after-action report** is derived in the state, the same on every
-//!   participant's node ([`rules`]).
+//!   participant's node ([`rules`]), and offered as a file in HTML and PDF
+//!   ([`report`]).
 //!
 //! MISP's Common Exercise Format imports as a plan and every plan exports
 //! as one ([`cexf`]).
@@ -37,6 +38,7 @@
 mod actions;
 pub mod cexf;
 pub mod exchanges;
+pub mod report;
 pub mod rules;
 pub mod types;
 
@@ -92,5 +94,13 @@ impl Module for Exercises {
 
     fn needs(&self, state: &Value, ctx: &Context<'_>) -> Vec<partnership::Need> {
         rules::needs(state, ctx.me.as_str())
+    }
+
+    fn files(&self) -> &'static [partnership::files::Spec] {
+        report::FILES
+    }
+
+    fn file(&self, name: &str, of: Option<&str>, state: &Value, names: &dyn Fn(&str) -> String) -> Result<partnership::files::File, Error> {
+        report::file(name, of, state, names)
     }
 }

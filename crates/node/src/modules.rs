@@ -302,7 +302,8 @@ pub fn describe(modules: &Modules) -> Value {
         .iter()
         .map(|m| {
             let actions: Vec<Value> = m.actions().iter().map(|a| json!({ "name": a.name, "about": a.about, "kind": a.kind })).collect();
-            json!({ "name": m.name(), "about": m.about(), "kinds": m.kinds(), "actions": actions })
+            let files: Vec<Value> = m.files().iter().map(|f| json!({ "name": f.name, "about": f.about, "of": f.of })).collect();
+            json!({ "name": m.name(), "about": m.about(), "kinds": m.kinds(), "actions": actions, "files": files })
         })
         .collect();
     json!({ "modules": modules })
@@ -317,4 +318,25 @@ pub fn state_json(module: &dyn Module, scope: &Scope) -> Value {
         "records": scope.records.len(),
         "state": module.state(&scope.records, &scope.ctx()),
     })
+}
+
+/// File `name` of `module` under `agreement` as `me` may see it
+/// (`partnership::files`: an after-action report, a ledger as CSV), `of`
+/// the record it is about: drawn from the module's state of [`view`], so
+/// from the records `me` may see, read through the one read path and
+/// logged on `channel`. `names` gives a party's name for its id. Blocking.
+#[allow(clippy::too_many_arguments)]
+pub fn file(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, name: &str, of: Option<&str>, names: &dyn Fn(&str) -> String, channel: &str) -> Result<partnership::files::File, Error> {
+    file_at(node, me, agreement, module, name, of, names, channel, Timestamp::now())
+}
+
+/// [`file`] with the clock given (the state's `now`).
+#[allow(clippy::too_many_arguments)]
+pub fn file_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, name: &str, of: Option<&str>, names: &dyn Fn(&str) -> String, channel: &str, now: Timestamp) -> Result<partnership::files::File, Error> {
+    if !module.files().iter().any(|f| f.name == name) {
+        return Err(Error::NotFound(format!("{} offers no file `{name}`", module.name())));
+    }
+    let scope = view_at(node, me, agreement, module, channel, now)?;
+    let state = module.state(&scope.records, &scope.ctx());
+    Ok(module.file(name, of, &state, names)?)
 }

@@ -23,6 +23,7 @@
 //! registered module REST endpoints through the one read and write path.
 
 pub mod consent;
+pub mod files;
 pub mod input;
 mod record;
 #[cfg(any(test, feature = "testsuite"))]
@@ -191,6 +192,23 @@ pub trait Module: Send + Sync + 'static {
     fn needs(&self, state: &Value, ctx: &Context<'_>) -> Vec<Need> {
         let _ = (state, ctx);
         Vec::new()
+    }
+
+    /// The files it offers from its state ([`files`]: an after-action
+    /// report, a ledger as CSV). None by default.
+    fn files(&self) -> &'static [files::Spec] {
+        &[]
+    }
+
+    /// File `name` drawn from its `state` (as [`Module::state`] derived it
+    /// for the reader), `of` the record named when the file is about one;
+    /// `names` gives a party's name to show for its id. Refused with
+    /// [`Error::NotFound`] for a file it does not offer or a record not in
+    /// the state. Must depend on its arguments alone, so every node with
+    /// the same state writes the same bytes.
+    fn file(&self, name: &str, of: Option<&str>, state: &Value, names: &dyn Fn(&str) -> String) -> Result<files::File, Error> {
+        let _ = (of, state, names);
+        Err(files::not_found(self.name(), name))
     }
 }
 

@@ -115,3 +115,28 @@ fn consent_counts_the_latest_version_alone_and_an_edit_needs_it_anew() {
     let old = consent::draft(&edited, Some(&note.modified.to_string()), &Records::new(records.clone()), "version").unwrap();
     assert_eq!(old, to_first);
 }
+
+#[test]
+fn csv_quotes_every_field_and_defuses_formulas() {
+    let rows = vec![
+        vec!["=HYPERLINK(\"http://x\",\"y\")".to_owned(), "+1+1".to_owned(), "-12.5".to_owned()],
+        vec!["@SUM(A1)".to_owned(), "a \"quoted\", word\nnext".to_owned(), "-cmd|' /C calc'!A0".to_owned()],
+        vec!["\tTAB".to_owned(), "plain".to_owned(), String::new()],
+    ];
+    let out = String::from_utf8(crate::files::csv(&["a", "b", "c"], &rows)).expect("utf-8");
+    let lines: Vec<&str> = out.split("\r\n").collect();
+    assert_eq!(lines[0], r#""a","b","c""#);
+    assert_eq!(lines[1], r#""'=HYPERLINK(""http://x"",""y"")","'+1+1","-12.5""#);
+    assert_eq!(lines[2], "\"'@SUM(A1)\",\"a \"\"quoted\"\", word\nnext\",\"'-cmd|' /C calc'!A0\"");
+    assert_eq!(lines[3], "\"'\tTAB\",\"plain\",\"\"");
+    assert_eq!(lines[4], "");
+}
+
+#[test]
+fn a_module_offers_no_file_by_default() {
+    use crate::Module;
+    assert!(Notes.files().is_empty());
+    let err = Notes.file("report.pdf", None, &Value::Null, &|p: &str| p.to_owned()).unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err}");
+    assert_eq!(crate::files::name_of("report", "x-entente-exercise--0a1b-2c", "pdf"), "report-0a1b-2c.pdf");
+}

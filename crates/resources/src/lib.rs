@@ -15,13 +15,15 @@
 //! running balances, per-year aggregates, and the burden-sharing figures:
 //! target and actual shares, balances, the fair-share ratio, its Gini
 //! coefficient and Spearman's ρ between size and burden ([`rules`], with
-//! the formulas in [`shares`]; docs/partnership.md).
+//! the formulas in [`shares`]; docs/partnership.md). The ledger, the
+//! commitments and the figures export as CSV ([`export`]).
 //!
 //! A partnership module (docs/modules.md): record kinds and their parsing
 //! in [`types`], the actions in [`actions`], the state in [`rules`]. The
 //! REST endpoints and `entente module` commands are the kit's.
 
 pub mod actions;
+pub mod export;
 pub mod projects;
 pub mod rules;
 pub mod shares;
@@ -73,5 +75,14 @@ impl Module for Resources {
 
     fn needs(&self, state: &Value, ctx: &Context<'_>) -> Vec<partnership::Need> {
         rules::needs(state, ctx)
+    }
+
+    fn files(&self) -> &'static [partnership::files::Spec] {
+        export::FILES
+    }
+
+    fn file(&self, name: &str, of: Option<&str>, state: &Value, names: &dyn Fn(&str) -> String) -> Result<partnership::files::File, Error> {
+        let _ = of;
+        export::file(name, state, names)
     }
 }

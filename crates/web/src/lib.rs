@@ -102,6 +102,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
         .route("/agreements/{id}/notices/{notice}/cancel", post(agreements::cancel_notice))
         .route("/agreements/{id}/modules/{module}", get(modules::show))
         .route("/agreements/{id}/modules/{module}/actions/{action}", post(modules::act))
+        .route("/agreements/{id}/modules/{module}/files/{file}", get(modules::files::file))
         .route("/agreements/{id}/scorecard", get(scorecard::show))
         .route("/agreements/{id}/scorecard/report.html", get(scorecard::report_html))
         .route("/agreements/{id}/scorecard/report.pdf", get(scorecard::report_pdf))

@@ -6,6 +6,8 @@
 //! refused naming the property with nothing stored; the inbox; and the
 //! same picture for any arrival order (a property test).
 
+mod report;
+
 use crisis::{Crisis, ACKNOWLEDGEMENT, CRISIS};
 use model::Timestamp;
 use partnership::suite::{Step, World};

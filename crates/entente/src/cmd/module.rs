@@ -1,4 +1,4 @@
-//! `entente module`: the partnership modules' state, records and actions,
+//! `entente module`: the partnership modules' state, records, actions and files,
 //! acting as a partner hosted on this node: the same service the REST API
 //! calls (`server::modules`), each answer recorded in the release log
 //! (channel `cli`).
@@ -76,6 +76,19 @@ pub fn run(cmd: ModuleCommand, config: &Config) -> anyhow::Result<ExitCode> {
             let object = server::modules::act(&node, &me(Some(&actor))?, &agreement(&a)?, &*module, &action, &input, "cli")?;
             out.write_all(object.json())?;
             writeln!(out)?;
+        }
+        ModuleCommand::File { actor, of, output, agreement: a, module: m, file } => {
+            let module = module(&m)?;
+            let names: std::collections::HashMap<String, String> = opened.registry.partners()?.into_iter().map(|p| (p.id, p.name)).collect();
+            let who = |p: &str| names.get(p).cloned().unwrap_or_else(|| p.to_owned());
+            let made = node::modules::file(&node, &me(actor.as_deref())?, &agreement(&a)?, &*module, &file, of.as_deref(), &who, "cli")?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, &made.bytes).with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("wrote {} ({}, {} bytes)", path.display(), made.media_type, made.bytes.len());
+                }
+                None => out.write_all(&made.bytes)?,
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -5,7 +5,8 @@
 //! assistance that Caledonia commits and delivers; Aurelia closes it. Every
 //! node shows the same common picture; a crisis under the A–B agreement
 //! never reaches Caledonia, and an exercise crisis under that real-only
-//! agreement is refused naming `exercise`. The figure printed: records
+//! agreement is refused naming `exercise`; the closed crisis's review
+//! report is produced on every node, the same bytes. The figure printed: records
 //! checked on each node against the expected sets, leaked 0, missing 0.
 
 use serde_json::{json, Value};
@@ -147,6 +148,21 @@ fn an_exercise_crisis_from_an_endorsed_playbook_runs_across_three_nodes_with_one
     for n in all {
         let s = &state(n, &tri)["crises"][0];
         assert_eq!((s["status"].as_str(), s["reviews"].as_array().map(Vec::len)), (Some("closed"), Some(1)), "{}: {s}", n.dir.display());
+    }
+    // The after-action review as a report (HTML and PDF), produced on every node: the same bytes.
+    let mut reports = Vec::new();
+    for n in all {
+        for file in ["report.html", "report.pdf"] {
+            let path = n.dir.join(file);
+            n.ok(&["module", "file", &tri, "crisis", file, "--of", &crisis, "-o", path.to_str().unwrap()]);
+            reports.push(std::fs::read(&path).unwrap());
+        }
+    }
+    let html = String::from_utf8(reports[0].clone()).unwrap();
+    assert!(html.contains("Crisis review:") && html.contains("sitrep cadence") && html.contains("systems restored"), "{html}");
+    assert!(reports[1].starts_with(b"%PDF-"));
+    for (i, r) in reports.iter().enumerate() {
+        assert_eq!(r, &reports[i % 2], "{}: the crisis report differs", all[i / 2].dir.display());
     }
 
     // Every record on every node it belongs on, and the A–B crisis on A and B alone.

@@ -4,7 +4,7 @@
 //! released to Borealis alone reaches Borealis's node and not Caledonia's;
 //! the response and the observations flow back; the lesson, its remedial
 //! action and its validation travel; the after-action report is the same
-//! on every participant's node.
+//! on every participant's node, as state and as HTML and PDF files.
 
 use serde_json::{json, Value};
 
@@ -109,5 +109,24 @@ fn an_exercise_planned_on_a_endorsed_on_b_and_c_runs_and_reports_the_same_everyw
     for (n, r) in all.iter().zip(&reports) {
         assert_eq!(r, &reports[0], "{}: the after-action report differs", n.dir.display());
     }
+    // The report as files (HTML and PDF), written on every participant's node: the same bytes.
+    let mut files = Vec::new();
+    for n in all {
+        for file in ["report.html", "report.pdf"] {
+            let path = n.dir.join(file);
+            n.ok(&["module", "file", &tri, "exercises", file, "--of", &x, "-o", path.to_str().unwrap()]);
+            files.push(std::fs::read(&path).unwrap());
+        }
+    }
+    let html = String::from_utf8(files[0].clone()).unwrap();
+    assert!(html.contains("After-action report: Coalition &lt;script&gt;alert(1)&lt;/script&gt; Shield") && !html.contains("<script>"), "{html}");
+    assert!(html.contains("The warning list is out of date") && html.contains("Review the warning list each quarter"), "{html}");
+    assert!(files[1].starts_with(b"%PDF-"));
+    for (i, f) in files.iter().enumerate() {
+        assert_eq!(f, &files[i % 2], "{}: the after-action report file differs", all[i / 2].dir.display());
+    }
+    // No exercise named: refused naming `of`.
+    let out = crate::entente(&a.dir, &["module", "file", &tri, "exercises", "report.pdf"]);
+    assert!(!out.status.success() && crate::stderr(&out).contains("`of`"), "{}", crate::stderr(&out));
     println!("exercises: the same after-action report on 3 nodes; the inject reached 1 of 2 participants");
 }

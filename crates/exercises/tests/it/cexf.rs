@@ -1,8 +1,12 @@
 //! MISP's Common Exercise Format: a document in the form of the published
 //! description and example (our own content; the example itself is not
 //! copied) imports as a plan that runs here, exports back unchanged, and
-//! re-imports equal; a plan made here exports as CEXF that imports again;
-//! a document that does not follow the format is refused naming the path.
+//! re-imports equal; a document with every field and nesting of MISP's
+//! published example (samples/misp-01.json; our own content) imports,
+//! exports and re-imports equal, and so do the shapes the format's
+//! description gives where the example differs; a plan made here exports
+//! as CEXF that imports again; a document that does not follow the format
+//! is refused naming the path.
 
 use exercises::cexf;
 use exercises::Exercises;
@@ -151,9 +155,16 @@ fn a_plan_made_here_exports_as_cexf_that_imports_again() {
     cexf::check(&doc).unwrap();
     assert_eq!(doc["exercise"]["total_duration"], "7200");
     assert_eq!(doc["inject_flow"][0]["timing"]["triggered_at"], 300);
+    // Named by UUIDs derived from the plan and the inject (the same on every export); its own id leads the name.
+    let uuid = doc["injects"][0]["uuid"].as_str().unwrap().to_owned();
+    assert!(uuid::Uuid::parse_str(&uuid).is_ok_and(|u| u.get_version_num() == 5), "{uuid}");
+    assert!(uuid::Uuid::parse_str(doc["inject_payloads"][0]["uuid"].as_str().unwrap()).is_ok());
+    assert_eq!(doc["injects"][0]["name"], "I-1: Ransom note");
+    assert_eq!(doc["inject_flow"][0]["inject_uuid"], uuid.as_str());
+    assert_eq!(cexf::export(&made.properties, made.id.as_str()), doc, "the same on every export");
     let back = import(&world, doc.clone()).unwrap();
     let inject = &back.properties["msel"][0]["injects"][0];
-    assert_eq!((inject["id"].as_str(), inject["offset_minutes"].as_u64()), (Some("I-1"), Some(5)));
+    assert_eq!((inject["id"].as_str(), inject["offset_minutes"].as_u64()), (Some(uuid.as_str()), Some(5)));
     assert!(inject["content"].as_str().unwrap().contains("Ransom note\nfound on a server"), "{inject}");
     // And round again: the same document.
     assert_eq!(cexf::export(&back.properties, back.id.as_str())["injects"], doc["injects"]);
@@ -185,4 +196,148 @@ fn a_document_that_does_not_follow_the_format_is_refused_naming_the_path() {
     assert!(matches!(import(&world, json!("<cexf/>")), Err(Error::Invalid { property, .. }) if property == "cexf"));
     let input = json!({ "cexf": document(), "start_date": "2026-06-01T08:00:00Z" });
     assert!(matches!(author(&world, "import-cexf", input, &Records::default(), "2026-05-01T00:00:00Z"), Err(Error::Invalid { property, .. }) if property == "participants"));
+}
+
+/// A document with the structure of MISP's published example
+/// (samples/misp-01.json in github.com/MISP/cexf), key for key and nesting
+/// for nesting, with content of our own: an exercise whose uuid is not a
+/// well-formed UUID (as the example's), a first step triggered by
+/// `startex` with `triggered_at: null`, a second on the resolution of the
+/// first (`trigger` a string, `requirements`), a file payload in Base64
+/// and a `tcp_connection` payload (`port` a string), five evaluations of
+/// the first inject for MISP (parameters as a list of one comparison, with
+/// values that are strings, numbers and `{type, value}` objects whose type
+/// is a string or a list, a `count` comparison, and parameters as an `OR`
+/// object) and one of the second for Suricata.
+fn published_shape() -> Value {
+    json!({
+        "exercise": {
+            "description": "Wire-transfer fraud announced by a partner CSIRT",
+            "expanded": "# Wire-transfer fraud announced by a partner CSIRT",
+            "meta": { "author": "Entente tests", "level": "intermediate" },
+            "name": "Wire fraud",
+            "namespace": "fraud",
+            "tags": ["exercise:software-scope=\"misp\"", "state:experimental"],
+            "total_duration": "3600",
+            "uuid": "4a1c2e9-7b3d-4f6a-9c8e-1d2f3a4b5c6d",
+            "valid_until": "20320101",
+            "version": "20261207"
+        },
+        "inject_flow": [
+            {
+                "description": "A partner CSIRT reports the fraud by e-mail.",
+                "inject_uuid": "6f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f",
+                "reporting_callback": [],
+                "requirements": {},
+                "sequence": { "completion_trigger": ["time_expiration", "completion"], "followed_by": ["0e1d2c3b-4a59-4867-9756-4a3b2c1d0e9f"], "trigger": ["startex"] },
+                "timing": { "triggered_at": null }
+            },
+            {
+                "description": "The fraudster's server answers on the mail port.",
+                "inject_uuid": "0e1d2c3b-4a59-4867-9756-4a3b2c1d0e9f",
+                "reporting_callback": [],
+                "requirements": { "inject_uuid": "6f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f", "resolution_requirement": "Publishing" },
+                "sequence": { "completion_trigger": ["time_expiration", "completion"], "trigger": "inject-resolution" },
+                "timing": { "triggered_at": null }
+            }
+        ],
+        "inject_payloads": [
+            {
+                "name": "partner-report",
+                "parameters": {
+                    "content": "RnJvbTogY3NpcnRAcGFydG5lci5leGFtcGxlCgpPdXIgdHJlYXN1cmVyIHdhcyBhc2tlZCB0byB3aXJlIGZ1bmRzIGJ5IGEgZmFrZSBDRU8uCg==",
+                    "content-type": "base64",
+                    "filename": "report.eml"
+                },
+                "type": "file",
+                "uuid": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5e"
+            },
+            {
+                "name": "mail-port-connection",
+                "parameters": { "destination": "player_network_mail_server", "port": "25", "source": "198.51.100.23" },
+                "type": "tcp_connection",
+                "uuid": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6f"
+            }
+        ],
+        "injects": [
+            {
+                "action": "email_to_participants",
+                "action_payload_resource_uuid": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5e",
+                "inject_evaluation": [
+                    { "parameters": [{ "Event.info": { "comparison": "contains", "values": ["fraud", "wire"] } }], "result": "MISP event creation", "score_range": [0, 10] },
+                    { "parameters": [{ "Event.attribute": { "comparison": "equals", "values": [
+                        { "type": ["email-src", "email"], "value": "ceo@fraud.example" },
+                        { "type": "domain", "value": "fraud.example" },
+                        { "type": ["ip-src", "ip-dst"], "value": "198.51.100.23" }
+                    ] } }], "result": "MISP attribute capture", "score_range": [0, 40] },
+                    { "parameters": [{ "Event.Object": { "comparison": "count", "values": [">2"] } }], "result": "MISP object use", "score_range": [0, 30] },
+                    { "parameters": { "OR": [
+                        { "Event.EventTag.Tag.{n}.Tag.name": { "comparison": "contains", "values": ["T1534"] } },
+                        { "Event.Attribute.{n}.AttributeTag.{n}.Tag.name": { "comparison": "contains", "values": ["T1534"] } }
+                    ] }, "result": "Mitre ATT&CK use", "score_range": [0, 10] },
+                    { "parameters": [{ "Event.published": { "comparison": "is", "values": [1] } }], "result": "Publishing", "score_range": [0, 10] }
+                ],
+                "name": "fraud report from a partner CSIRT",
+                "target_tool": "MISP",
+                "uuid": "6f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f"
+            },
+            {
+                "action": "network_connection",
+                "action_payload_resource_uuid": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6f",
+                "inject_evaluation": [{ "parameters": [{ "source-ip": { "comparison": "is", "values": ["198.51.100.23"] } }], "result": "alert", "score_range": [0, 50] }],
+                "name": "connection from the fraudster",
+                "target_tool": "Suricata",
+                "uuid": "0e1d2c3b-4a59-4867-9756-4a3b2c1d0e9f"
+            }
+        ]
+    })
+}
+
+/// Import, export (the state's `cexf`), re-import: the same document and
+/// the same plan.
+fn round_trip(world: &World, doc: Value) -> Record {
+    let plan = import(world, doc.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let state = Exercises.state(&Records::new([plan.clone()]), &world.ctx(0, &at("2026-05-02T00:00:00Z")));
+    let exported = state["exercises"][0]["cexf"].clone();
+    assert_eq!(exported, doc, "the export is the document imported");
+    let again = import(world, exported).unwrap();
+    assert_eq!(own(&again), own(&plan), "the re-import is the same plan");
+    plan
+}
+
+#[test]
+fn the_published_example_s_structure_imports_exports_and_reimports_equal() {
+    let world = World::new();
+    let plan = round_trip(&world, published_shape());
+    let p = &plan.properties;
+    assert_eq!((p["name"].as_str(), p["description"].as_str()), (Some("Wire fraud"), Some("Wire-transfer fraud announced by a partner CSIRT")));
+    assert_eq!(p["end_date"], "2026-06-01T09:00:00.000000Z");
+    let first = &p["msel"][0]["injects"][0];
+    assert_eq!(first["offset_minutes"], 0, "startex with triggered_at null: at the start");
+    assert_eq!(first["objective"], "6f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f");
+    assert!(first["content"].as_str().unwrap().contains("asked to wire funds by a fake CEO"), "{first}");
+    assert_eq!(p["objectives"][0]["competencies"], json!(["MISP event creation", "MISP attribute capture", "MISP object use", "Mitre ATT&CK use", "Publishing"]));
+    let second = &p["msel"][1]["injects"][0];
+    assert_eq!(second["trigger"], "inject-resolution of 6f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f: Publishing");
+    assert!(second["offset_minutes"].is_null());
+    assert!(second["content"].as_str().unwrap().contains("destination: player_network_mail_server, port: 25, source: 198.51.100.23"), "{second}");
+    assert_eq!(second["channel"], "network_connection");
+}
+
+#[test]
+fn the_shapes_of_the_format_s_description_are_read_too() {
+    let world = World::new();
+    // `meta` as an array of key-value pairs, `inject_evaluation` as one object.
+    let mut doc = published_shape();
+    doc["exercise"]["meta"] = json!([{ "author": "Entente tests" }, { "level": "intermediate" }]);
+    doc["injects"][1]["inject_evaluation"] = json!({ "parameters": [{ "source-ip": { "comparison": "is", "values": ["198.51.100.23"] } }], "result": "alert", "score_range": [0, 50] });
+    let plan = round_trip(&world, doc);
+    assert_eq!(plan.properties["objectives"][1]["competencies"], json!(["alert"]));
+    // Neither shape: refused naming the path.
+    let mut doc = published_shape();
+    doc["exercise"]["meta"] = json!("author: me");
+    assert!(matches!(import(&world, doc), Err(Error::Invalid { property, .. }) if property == "cexf.exercise.meta"));
+    let mut doc = published_shape();
+    doc["injects"][0]["inject_evaluation"] = json!("alert");
+    assert!(matches!(import(&world, doc), Err(Error::Invalid { property, .. }) if property == "cexf.injects[0].inject_evaluation"));
 }

@@ -7,6 +7,7 @@
 
 mod cexf;
 mod exchanges;
+mod report;
 
 use exercises::{Exercises, INJECT, KINDS};
 use model::{Object, Timestamp};

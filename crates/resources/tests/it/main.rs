@@ -5,6 +5,8 @@
 //! arrive by sync, and the same balances from the same records in any
 //! arrival order (a property test).
 
+mod export;
+
 use model::Timestamp;
 use partnership::suite::{Step, World};
 use partnership::{Draft, Error, Module, Record, Records};

@@ -23,6 +23,7 @@ mod taxii;
 mod web;
 mod web_share;
 mod web_agreements;
+mod web_files;
 mod web_modules;
 mod web_scorecard;
 

@@ -285,6 +285,7 @@ fn crisis(p: &Page<'_>, c: &Value) -> Markup {
             }
             @if !active {
                 h4 { "After-action reviews" }
+                p.files { "Timeline and review as a report: " a href={ (p.base) "/files/report.html?of=" (cid) } { "HTML" } " · " a href={ (p.base) "/files/report.pdf?of=" (cid) } { "PDF" } }
                 @for r in c["reviews"].as_array().into_iter().flatten() {
                     article.review { p { strong { (p.name(&r["party"])) } " " (when(&r["created"])) } p { "Went well: " (text(&r["went_well"])) } p { "To improve: " (text(&r["to_improve"])) } }
                 }

@@ -166,6 +166,7 @@ fn exercise(p: &Page<'_>, x: &Value) -> Markup {
             }
 
             @if x["started_at"].is_string() {
+                p.files { "After-action report: " a href={ (p.base) "/files/report.html?of=" (xid) } { "HTML" } " · " a href={ (p.base) "/files/report.pdf?of=" (xid) } { "PDF" } }
                 h5 { "Objectives" }
                 ul { @for o in aar["objectives"].as_array().into_iter().flatten() { li { code { (text(&o["id"])) } " " (text(&o["title"])) ": " strong { (text(&o["assessment"])) } } } }
                 h5 { "Observations" }

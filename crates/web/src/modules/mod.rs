@@ -37,6 +37,7 @@ mod disputes;
 mod exchanges;
 mod exercises;
 mod fields;
+pub(super) mod files;
 mod objectives;
 mod resources;
 mod statements;

@@ -49,6 +49,7 @@ pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
         }
 
         h3 { "Ledger" }
+        p.files { "Export as CSV: " a href={ (p.base) "/files/ledger.csv" } { "the ledger" } " · " a href={ (p.base) "/files/commitments.csv" } { "the commitments" } " · " a href={ (p.base) "/files/figures.csv" } { "the burden-sharing figures" } }
         table {
             thead { tr { th { "Party" } th.num { "Pledged" } th.num { "Confirmed" } th.num { "Pending" } th.num { "Disputed" } th.num { "Received" } th.num { "Balance" } } }
             tbody {

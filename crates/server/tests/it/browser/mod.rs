@@ -12,6 +12,7 @@ mod driver;
 mod hostile;
 mod modules;
 mod public;
+mod scorecard;
 mod walk;
 
 use std::path::{Path, PathBuf};
