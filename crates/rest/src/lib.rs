@@ -138,6 +138,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(api: Api) -> Router<S> {
         .route("/api/v1/agreements/{id}/modules/{module}", get(modules::show))
         .route("/api/v1/agreements/{id}/modules/{module}/records", get(modules::records))
         .route("/api/v1/agreements/{id}/modules/{module}/actions/{action}", post(modules::act_on))
+        .route("/api/v1/agreements/{id}/modules/{module}/files/{file}", get(modules::file))
         .route("/api/v1/agreements/{id}/scorecard", get(scorecard::show))
         .route("/api/v1/agreements/{id}/scorecard/report", get(scorecard::report))
         .layer(axum::middleware::from_fn_with_state(api.clone(), guard))

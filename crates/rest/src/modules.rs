@@ -10,7 +10,9 @@
 //! - `GET /api/v1/agreements/{id}/modules/{module}/records`: those records,
 //!   a page at a time, of one kind or naming one record ([`page`]);
 //! - `POST /api/v1/agreements/{id}/modules/{module}/actions/{action}`: the
-//!   caller's partner authors the one record the action makes (201).
+//!   caller's partner authors the one record the action makes (201);
+//! - `GET /api/v1/agreements/{id}/modules/{module}/files/{file}?of=ID`: a
+//!   file the module offers (a report, a table), from its state ([`file`]).
 //!
 //! Records are read through the caller's release gate, and every answer
 //! that carries or is derived from them is recorded in the release log; an
@@ -132,4 +134,33 @@ pub(crate) async fn act_on(
     let object = blocking(move || act(&node, &me, &agreement, &*module, &action, &input, "api")).await?;
     let record: Box<serde_json::value::RawValue> = serde_json::from_slice(object.json()).map_err(|e| ApiError::internal(e.to_string()))?;
     Ok((StatusCode::CREATED, Json(json!({ "record": record }))).into_response())
+}
+
+/// `GET /api/v1/agreements/{id}/modules/{module}/files/{file}?of=ID`: the
+/// file in its media type (`node::modules::file`: from the module's state
+/// as the caller's partner may see it, logged on channel `api`); parties
+/// by the node's names for them. Downloaded, never run: HTML comes with a
+/// policy that allows no script.
+pub(crate) async fn file(
+    State(state): State<Api>,
+    Extension(caller): Extension<Caller>,
+    Path((agreement, name, file)): Path<(String, String, String)>,
+    QueryParams(params): QueryParams<std::collections::HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let (module, agreement, me, node) = (find(&state.modules, &name)?, crate::agreements::agreement_id(&agreement)?, who(&caller)?, node_of(&state));
+    let of = params.get("of").filter(|o| !o.is_empty()).cloned();
+    let registry = state.registry.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let names: std::collections::HashMap<String, String> = registry.partners()?.into_iter().map(|p| (p.id, p.name)).collect();
+        let who = |p: &str| names.get(p).cloned().unwrap_or_else(|| p.to_owned());
+        ::node::modules::file(&node, &me, &agreement, &*module, &file, of.as_deref(), &who, "api")
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("module file task failed: {e}")))??;
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, out.media_type.to_owned()),
+        (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", out.name)),
+        (axum::http::header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'".to_owned()),
+    ];
+    Ok((headers, out.bytes).into_response())
 }

@@ -57,6 +57,17 @@ fn report_op() -> Value {
     o
 }
 
+/// A module's file: a report or a table, in the file's own media type.
+fn file_op() -> Value {
+    let mut o = op("A file the module offers (`GET /api/v1/modules` lists each module's `files`): an exercise's after-action report or a crisis's review as HTML or PDF, the resources ledger as CSV; drawn from the module's state as the caller's partner may see it, read through its release gate and logged; 404 unless the caller's partner is a party, for a file the module does not offer, or for an `of` it cannot see", "modules", &[("id", "path", "the agreement id"), ("module", "path", "the module's name"), ("file", "path", "the file's name"), ("of", "query", "the record the file is about (an exercise, a crisis), where the file needs one")], None, "200");
+    o["responses"]["200"]["content"] = json!({
+        "application/pdf": { "schema": { "type": "string", "contentMediaType": "application/pdf" } },
+        "text/html": { "schema": { "type": "string", "contentMediaType": "text/html" } },
+        "text/csv": { "schema": { "type": "string", "contentMediaType": "text/csv" } }
+    });
+    o
+}
+
 /// Statuses beyond those [`op`] gives from the operation's shape: 403 where a
 /// role (or authorship) is needed, 404 and 422 where the handler answers them
 /// without a path parameter or a body, 409 where a record conflicts.
@@ -105,6 +116,7 @@ pub const PATHS: &[&str] = &[
     "/api/v1/agreements/{id}/modules/{module}",
     "/api/v1/agreements/{id}/modules/{module}/records",
     "/api/v1/agreements/{id}/modules/{module}/actions/{action}",
+    "/api/v1/agreements/{id}/modules/{module}/files/{file}",
     "/api/v1/agreements/{id}/scorecard",
     "/api/v1/agreements/{id}/scorecard/report",
 ];
@@ -188,6 +200,9 @@ pub fn spec() -> Value {
             },
             "/api/v1/agreements/{id}/modules/{module}/actions/{action}": {
                 "post": op("Take one of the module's actions: the caller's partner authors the one record it makes (analyst or above)", "modules", &[("id", "path", "the agreement id"), ("module", "path", "the module's name"), ("action", "path", "the action's name")], Some("the action's input, a JSON object"), "201")
+            },
+            "/api/v1/agreements/{id}/modules/{module}/files/{file}": {
+                "get": file_op()
             },
             "/api/v1/agreements/{id}/scorecard": {
                 "get": op("The partnership scorecard as the caller's partner sees it (docs/assessment.md): indicators per party and per directed pair over the window, each with its n, a 95 % Wilson interval and the ids of the evidence counted (none a number when its n is too small or its source is absent), the weighted geometric composite and beta-reputation trust; from what the caller may see, recorded in the release log; 404 unless the caller's partner is a party", "modules", &[("id", "path", "the agreement id"), ("window", "query", "the window in days, 1 to 3650 (default 90)"), ("at", "query", "the time the scorecard is for, a timestamp (default now)"), ("evidence", "query", "how many evidence ids each figure lists, 0 to 10000 (default 100); `evidence_total` says how many it counted")], None, "200")
@@ -282,6 +297,7 @@ const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("/api/v1/agreements/{id}/modules/{module}", "get", "getModuleState"),
     ("/api/v1/agreements/{id}/modules/{module}/records", "get", "listModuleRecords"),
     ("/api/v1/agreements/{id}/modules/{module}/actions/{action}", "post", "takeModuleAction"),
+    ("/api/v1/agreements/{id}/modules/{module}/files/{file}", "get", "getModuleFile"),
     ("/api/v1/agreements/{id}/scorecard", "get", "getScorecard"),
     ("/api/v1/agreements/{id}/scorecard/report", "get", "getScorecardReport"),
 ];
@@ -455,7 +471,8 @@ fn record(properties: Value) -> Value {
 /// The schemas of the bodies of the partnership modules' endpoints.
 fn module_schemas() -> [(&'static str, Value); 8] {
     let action = record(json!({ "name": string(), "about": string(), "kind": string() }));
-    let module = record(json!({ "name": string(), "about": string(), "kinds": strings(), "actions": { "type": "array", "items": action } }));
+    let file = record(json!({ "name": string(), "about": string(), "of": nullable_string() }));
+    let module = record(json!({ "name": string(), "about": string(), "kinds": strings(), "actions": { "type": "array", "items": action }, "files": { "type": "array", "items": file } }));
     [
         ("Modules", record(json!({ "modules": { "type": "array", "items": module } }))),
         (
@@ -829,6 +846,7 @@ fn typed_parameters() -> Vec<(&'static str, &'static str, &'static str, Value, b
         ("/api/v1/observables/{type}/{value}", "get", "type", json!({ "type": "string", "enum": pattern::observables::KINDS }), true),
         ("/api/v1/agreements/{id}/modules/{module}/records", "get", "limit", json!({ "type": "integer", "minimum": 1 }), false),
         ("/api/v1/agreements/{id}/modules/{module}/records", "get", "of", stix_id(), false),
+        ("/api/v1/agreements/{id}/modules/{module}/files/{file}", "get", "of", stix_id(), false),
     ]
 }
 

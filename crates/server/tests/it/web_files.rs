@@ -1,7 +1,8 @@
-//! A module's files through the pages (`/agreements/{id}/modules/{module}/files/{file}`):
+//! A module's files through the pages (`/agreements/{id}/modules/{module}/files/{file}`)
+//! and the REST API (`/api/v1/agreements/{id}/modules/{module}/files/{file}`):
 //! the resources page links its CSV exports; the ledger downloads as CSV
 //! with hostile text quoted and formulas defused, the party named; a file
-//! the module does not offer and a non-party are the 404 page.
+//! the module does not offer and a non-party are 404 on both.
 
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE};
 use serde_json::json;
@@ -55,4 +56,24 @@ async fn the_ledger_downloads_as_csv_with_formulas_defused(backend: Backend) {
     let (status, _, _, _, body) = download(&c, &format!("{page}/files/ledger.csv")).await;
     assert_eq!(status, 404, "a non-party: {body}");
     assert!(!body.contains("EUR") && !body.contains("HYPERLINK"));
+
+    // The same file over the REST API, with a token; 404 for a non-party
+    // and for a file the module does not offer.
+    let api = |token: &str, file: &str| {
+        let url = format!("{}/api/v1/agreements/{id}/modules/resources/files/{file}", node.url);
+        let request = reqwest::Client::new().get(url).bearer_auth(token.to_owned());
+        async move {
+            let r = request.send().await.unwrap();
+            let ty = r.headers().get(CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+            (r.status().as_u16(), ty, r.text().await.unwrap())
+        }
+    };
+    let (status, ty, csv) = api(&node.token_a, "ledger.csv").await;
+    assert_eq!((status, ty.as_str()), (200, "text/csv; charset=utf-8"), "{csv}");
+    assert!(csv.contains("\"'+1+cmd|' /C calc'!A0\"") && csv.contains("\"Aurelia\""), "{csv}");
+    let (status, _, body) = api(&node.liaison[2], "ledger.csv").await;
+    assert_eq!(status, 404, "a non-party over REST: {body}");
+    assert!(!body.contains("EUR") && !body.contains("HYPERLINK"));
+    let (status, _, body) = api(&node.token_a, "report.pdf").await;
+    assert_eq!(status, 404, "{body}");
 }
