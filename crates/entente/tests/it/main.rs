@@ -10,6 +10,7 @@ mod crisis;
 mod demo;
 mod dialogue;
 mod disputes;
+mod remedies;
 mod exercises;
 mod faults;
 mod federation;
