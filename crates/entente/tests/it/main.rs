@@ -19,6 +19,7 @@ mod modules;
 mod nodes;
 mod objectives;
 mod proxy;
+mod public;
 mod resources;
 mod roundtrip;
 mod scorecard;
