@@ -20,6 +20,7 @@ pub static ACTIONS: &[Action] = &[
     Action { name: "propose", about: "Propose a settlement of a dispute (dispute, text).", kind: PROPOSAL },
     Action { name: "accept", about: "Accept the latest version of a proposal (proposal, version).", kind: ACCEPTANCE },
     Action { name: "escalate", about: "Agree to escalate a dispute from its current stage (dispute).", kind: ESCALATION },
+    Action { name: "withdraw", about: "Withdraw a dispute you raised that is not settled (dispute): its remedies end.", kind: DISPUTE },
 ];
 
 /// What `action` drafts for `ctx.me` from `input`.
@@ -89,6 +90,14 @@ pub fn act(action: &str, input: &Map<String, Value>, records: &Records, ctx: &Co
             let mut props = of_dispute(dispute);
             props.insert("stage".into(), Value::from(ladder[stage].0));
             Ok(Draft::new(ESCALATION, props))
+        }
+        "withdraw" => {
+            only(input, &["dispute"])?;
+            let dispute = open(input, records, ctx)?;
+            if &dispute.author != ctx.me {
+                return Err(Error::input("dispute", format!("only its raiser {} withdraws {}", dispute.author, dispute.id)));
+            }
+            Ok(Draft { withdraw: true, ..Draft::revise(DISPUTE, &dispute.id, own(dispute)) })
         }
         other => Err(Error::NotFound(format!("disputes has no action `{other}`"))),
     }

@@ -222,8 +222,10 @@ impl Hold {
 /// Every remedy of `agreement`'s dispute terms as it applies to each of its
 /// disputes in `records` (latest versions), at any time: the rule in the
 /// module documentation. The same records give the same holds on every node.
+/// A withdrawn dispute's remedies count too, until the withdrawal: what they
+/// kept back is then re-offered like a settled one's.
 pub fn holds(records: &Records, agreement: &policy::Agreement) -> Vec<Hold> {
-    records.of_kind(DISPUTE).flat_map(|d| holds_of(d, records, agreement)).collect()
+    records.of_kind_withdrawn_too(DISPUTE).flat_map(|d| holds_of(d, records, agreement)).collect()
 }
 
 /// When the remedies hold for one dispute.

@@ -34,6 +34,8 @@ struct FileConfig {
     /// Feeds pulled on a schedule (`[[sources]]`, docs/sources.md).
     sources: Option<Vec<node::sources::Source>>,
     scorecard_snapshot_days: Option<u32>,
+    public_url: Option<String>,
+    public_rate_limit: Option<u32>,
 }
 
 /// The effective configuration of one command.
@@ -65,6 +67,11 @@ pub struct Config {
     /// `serve` snapshots each agreement's scorecard this often, in days
     /// (`None`: never; `entente scorecard --snapshot` still does).
     pub scorecard_snapshot_days: Option<u32>,
+    /// The node's public URL (`https://…`, no path but its own, no query):
+    /// the public statements feed's links are absolute under it.
+    pub public_url: Option<String>,
+    /// Requests a client address may make of the public pages a minute.
+    pub public_rate_limit: u32,
     /// The log level when `ENTENTE_LOG` is not set.
     pub log_level: &'static str,
     /// Feeds `serve` pulls on a schedule (`[[sources]]`; checked, names unique).
@@ -168,11 +175,32 @@ impl Config {
                 d if d > 3650 => anyhow::bail!("scorecard_snapshot_days: at most 3650 (0: never)"),
                 d => Some(d),
             },
+            public_url: match env::<String>("ENTENTE_PUBLIC_URL")?.or(file.public_url) {
+                Some(url) => Some(public_url(&url)?),
+                None => None,
+            },
+            public_rate_limit: match env::<u32>("ENTENTE_PUBLIC_RATE_LIMIT")?.or(file.public_rate_limit).unwrap_or(server::web::DEFAULT_PUBLIC_PER_MINUTE) {
+                0 => anyhow::bail!("public_rate_limit: must be at least 1"),
+                n => n,
+            },
             // The demo speaks for itself (its own pulls refuse third parties'
             // records, as they should); its servers log to their own files.
             log_level: if matches!(cli.command, Command::Demo(_)) { "error" } else { "info" },
         })
     }
+}
+
+/// `public_url` checked: an absolute `http(s)` URL with a host, no query,
+/// fragment, credentials or characters that need escaping; its trailing `/`
+/// dropped.
+fn public_url(url: &str) -> anyhow::Result<String> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    let host = rest.map(|r| r.split('/').next().unwrap_or_default()).unwrap_or_default();
+    let clean = url.chars().all(|c| c.is_ascii_graphic() && !matches!(c, '?' | '#' | '"' | '<' | '>' | '\\' | '`' | '{' | '}' | '|' | '^'));
+    if host.is_empty() || host.contains('@') || !clean {
+        anyhow::bail!("public_url: {url:?} must be an absolute http(s) URL with a host and no query, fragment or credentials (such as https://cert.example.org)");
+    }
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {

@@ -1,7 +1,8 @@
 //! The partnership modules' service, blocking, that the REST endpoints,
 //! the pages and the `entente module` command all call: a module's records
 //! under an agreement as one partner may see them ([`view`], a page at a
-//! time with [`page`]), the one record an action authors ([`act`]), the
+//! time with [`page`]; to a mediator no party, those naming it: [`named`]),
+//! the one record an action authors ([`act`]), the
 //! inbox across modules ([`inbox`]) and the check of a record that arrived
 //! from a peer ([`check_arrival`]). Records are read through the caller's
 //! release gate and every answer is recorded in the release log (the one
@@ -162,6 +163,49 @@ fn known_to(node: &Node, me: &StixId, agreement: &StixId) -> Result<(Arc<policy:
         return Err(Error::NotFound("no such agreement".into()));
     };
     Ok((index, latest))
+}
+
+/// The versions of `module`'s records under `agreement` that name `me` in
+/// a property by which their kind names further recipients
+/// (`policy::kinds::Kind::named`: a dispute's `mediator_refs`): the view of
+/// a reader that is no party, such as a mediator, on its own node, where
+/// the agreement itself never arrives (so no state is derived from them).
+/// Exactly those records, read through `me`'s gate and logged on
+/// `channel`, oldest first; none: "no such agreement", as for anyone who
+/// may not know of it. [`view`] answers a party. Blocking.
+pub fn named(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, channel: &str) -> Result<Vec<store::Record>, Error> {
+    let index = node.agreements.index(&*node.store)?;
+    let reader = Reader::new(me.clone(), index, Through::AnyShare);
+    let query = Query {
+        types: module.kinds().iter().map(|k| (*k).to_owned()).collect(),
+        observables: vec![ObservableKey::refers_to(agreement.as_str())],
+        versions: Versions::ALL,
+        gate: Some(reader.gate()),
+        ..Query::default()
+    };
+    let names_me = |r: &Record| {
+        policy::kinds::of(&r.kind).is_some_and(|k| {
+            k.named.iter().any(|p| r.properties.get(*p).and_then(Value::as_array).is_some_and(|ids| ids.iter().any(|i| i.as_str() == Some(me.as_str()))))
+        })
+    };
+    let mut stored = Vec::new();
+    node.store.scan(&query, &mut |r| {
+        if Record::from_stored(&r.json).is_ok_and(|record| &record.agreement == agreement && names_me(&record)) {
+            stored.push(r);
+        }
+        Ok(())
+    })?;
+    if stored.is_empty() {
+        return Err(Error::NotFound("no such agreement".into()));
+    }
+    Ok(crate::read::Out::new(&node.log, &reader, channel).records(stored)?.into_inner())
+}
+
+/// What [`named`] read, as JSON for the API, the command and the page:
+/// the module, the agreement, the reader named, and each version read.
+pub fn named_json(module: &dyn Module, agreement: &StixId, me: &StixId, stored: &[store::Record]) -> Value {
+    let versions: Vec<Value> = stored.iter().filter_map(|r| serde_json::from_slice::<Value>(&r.json).ok()).collect();
+    json!({ "module": module.name(), "agreement": agreement.as_str(), "named": me.as_str(), "records": versions.len(), "versions": versions })
 }
 
 /// Which of a module's records a [`page`] lists.

@@ -156,6 +156,13 @@ impl Records {
         self.latest.iter().filter(move |r| r.kind == kind)
     }
 
+    /// The latest version of each record of one kind, withdrawn ones
+    /// included, by id: for a rule that outlives a withdrawal (a remedy
+    /// held until a dispute was withdrawn).
+    pub fn of_kind_withdrawn_too<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Record> + 'a {
+        self.versions.values().filter_map(|v| v.last()).filter(move |r| r.kind == kind)
+    }
+
     /// The latest version of one record (withdrawn ones included).
     pub fn get(&self, id: &StixId) -> Option<&Record> {
         self.versions.get(id).and_then(|v| v.last())

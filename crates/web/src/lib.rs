@@ -61,6 +61,7 @@ use maud::html;
 pub use dashboard::Dashboards;
 pub use error::Problem;
 pub use kit::CSP;
+pub use public::DEFAULT_PER_MINUTE as DEFAULT_PUBLIC_PER_MINUTE;
 pub use session::Sessions;
 pub use site::{Answer, Host, PeerSync, Refused, Site};
 

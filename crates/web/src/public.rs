@@ -9,11 +9,22 @@
 //! Statement text is partner input: maud escapes it in the pages, and the
 //! feed escapes it as XML (and replaces the characters XML 1.0 cannot
 //! carry), never as markup.
+//!
+//! The feed's links are absolute IRIs (RFC 4287) under the node's public
+//! URL when it is configured (`public_url`), never taken from the request's
+//! `Host` (which the client chooses). The pages need no sign-in, so each
+//! client address may ask them a bounded number of times a minute
+//! (`public_rate_limit`; an IPv6 address counts by its /64): beyond, 429
+//! with `Retry-After` ([`Public`]).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use model::{StixId, Timestamp};
@@ -21,6 +32,76 @@ use node::public::Statement;
 
 use super::{layout, page, WebError};
 use crate::{Problem, Site};
+
+/// Requests a client address may make of the public pages in a minute,
+/// unless configured otherwise.
+pub const DEFAULT_PER_MINUTE: u32 = 120;
+
+/// The window the limit counts in.
+const WINDOW: Duration = Duration::from_secs(60);
+
+/// Client networks counted at once: under a flood from more within one
+/// window, new ones wait for the window to pass (the memory stays bounded).
+const MAX_TRACKED: usize = 100_000;
+
+/// The public pages' base URL and their per-client limit, one per node.
+#[derive(Debug)]
+pub struct Public {
+    base: Option<String>,
+    per_minute: u32,
+    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl Default for Public {
+    fn default() -> Self {
+        Public::new(None, DEFAULT_PER_MINUTE)
+    }
+}
+
+impl Public {
+    /// Links under `base` (its trailing `/` dropped); at most `per_minute`
+    /// requests a minute per client network (at least 1).
+    pub fn new(base: Option<String>, per_minute: u32) -> Public {
+        let base = base.map(|b| b.trim_end_matches('/').to_owned());
+        Public { base, per_minute: per_minute.max(1), seen: Mutex::new(HashMap::new()) }
+    }
+
+    /// Counts a request from `ip`: how long it must wait, if it is over the limit.
+    pub fn hit(&self, ip: IpAddr, now: Instant) -> Option<Duration> {
+        // An IPv6 client holds a /64 at least: count the network.
+        let key = match ip {
+            IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+            v4 => v4,
+        };
+        let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if seen.len() >= MAX_TRACKED && !seen.contains_key(&key) {
+            seen.retain(|_, (start, _)| now.saturating_duration_since(*start) < WINDOW);
+            if seen.len() >= MAX_TRACKED {
+                return Some(WINDOW);
+            }
+        }
+        let entry = seen.entry(key).or_insert((now, 0));
+        let elapsed = now.saturating_duration_since(entry.0);
+        if elapsed >= WINDOW {
+            *entry = (now, 0);
+        } else if entry.1 >= self.per_minute {
+            return Some(WINDOW - elapsed);
+        }
+        entry.1 += 1;
+        None
+    }
+}
+
+/// 429 with `Retry-After` when the client of `parts` asked the public
+/// pages too often this minute.
+fn throttled(state: &Site, parts: &Parts) -> Option<Response> {
+    let ip = state.host.client_ip(parts).unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let wait = state.web.public.hit(ip, Instant::now())?;
+    metrics::counter!("entente_public_throttled_total").increment(1);
+    let mut r = (StatusCode::TOO_MANY_REQUESTS, "too many requests from your address: try again later\n").into_response();
+    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+    Some(r)
+}
 
 /// The statements the node's partner co-signed and published, newest first.
 async fn published(state: &Site, only: Option<StixId>) -> Result<Vec<Statement>, WebError> {
@@ -45,7 +126,10 @@ fn cosigner_names(s: &Statement, names: &HashMap<String, String>) -> String {
 }
 
 /// `GET /public/statements`.
-pub(super) async fn list(State(state): State<Site>) -> Result<Response, WebError> {
+pub(super) async fn list(State(state): State<Site>, parts: Parts) -> Result<Response, WebError> {
+    if let Some(r) = throttled(&state, &parts) {
+        return Ok(r);
+    }
     let statements = published(&state, None).await?;
     let names = crate::partner_names(&state).await?;
     let body = html! {
@@ -77,7 +161,10 @@ pub(super) async fn list(State(state): State<Site>) -> Result<Response, WebError
 }
 
 /// `GET /public/statements/{id}`.
-pub(super) async fn show(State(state): State<Site>, Path(raw): Path<String>) -> Result<Response, WebError> {
+pub(super) async fn show(State(state): State<Site>, Path(raw): Path<String>, parts: Parts) -> Result<Response, WebError> {
+    if let Some(r) = throttled(&state, &parts) {
+        return Ok(r);
+    }
     let id = StixId::parse(&raw).map_err(|_| WebError::NotFound)?;
     let s = published(&state, Some(id)).await?.pop().ok_or(WebError::NotFound)?;
     let names = crate::partner_names(&state).await?;
@@ -156,10 +243,13 @@ fn statement_body(s: &Statement, names: &HashMap<String, String>) -> Markup {
 /// `GET /public/statements.atom`: an Atom 1.0 feed, one entry per
 /// published statement (a correction or withdrawal is a new entry, its
 /// own version), text content, XML-escaped.
-pub(super) async fn atom(State(state): State<Site>) -> Result<Response, WebError> {
+pub(super) async fn atom(State(state): State<Site>, parts: Parts) -> Result<Response, WebError> {
+    if let Some(r) = throttled(&state, &parts) {
+        return Ok(r);
+    }
     let statements = published(&state, None).await?;
     let names = crate::partner_names(&state).await?;
-    let feed = feed(&state.partner, &statements, &names);
+    let feed = feed(state.web.public.base.as_deref().unwrap_or_default(), &state.partner, &statements, &names);
     Ok(([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], feed).into_response())
 }
 
@@ -168,7 +258,9 @@ pub(crate) fn urn(name: &str) -> String {
     format!("urn:uuid:{}", uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes()))
 }
 
-fn feed(partner: &str, statements: &[Statement], names: &HashMap<String, String>) -> String {
+/// The feed; its links under `base` (the node's public URL; empty: relative).
+fn feed(base: &str, partner: &str, statements: &[Statement], names: &HashMap<String, String>) -> String {
+    let base = xml(base);
     use std::fmt::Write as _;
     let updated = statements.iter().map(|s| s.published.clone()).max().unwrap_or_else(|| Timestamp::from_micros(0));
     let mut out = String::with_capacity(1024 + statements.len() * 2048);
@@ -176,8 +268,8 @@ fn feed(partner: &str, statements: &[Statement], names: &HashMap<String, String>
     let _ = writeln!(out, "  <id>{}</id>", urn(&format!("entente:public-statements:{partner}")));
     let _ = writeln!(out, "  <title type=\"text\">Public statements of {}</title>", xml(name(names, partner)));
     let _ = writeln!(out, "  <updated>{}</updated>", updated.as_str());
-    out.push_str("  <link rel=\"self\" type=\"application/atom+xml\" href=\"/public/statements.atom\"/>\n");
-    out.push_str("  <link rel=\"alternate\" type=\"text/html\" href=\"/public/statements\"/>\n");
+    let _ = writeln!(out, "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{base}/public/statements.atom\"/>");
+    let _ = writeln!(out, "  <link rel=\"alternate\" type=\"text/html\" href=\"{base}/public/statements\"/>");
     for s in statements {
         let title = if s.withdrawn {
             format!("Withdrawn: {}", s.title)
@@ -194,7 +286,7 @@ fn feed(partner: &str, statements: &[Statement], names: &HashMap<String, String>
         for c in &s.cosigners {
             let _ = writeln!(out, "    <author><name>{}</name><uri>{}</uri></author>", xml(name(names, c.partner.as_str())), urn(&format!("entente:partner:{}", c.partner)));
         }
-        let _ = writeln!(out, "    <link rel=\"alternate\" type=\"text/html\" href=\"/public/statements/{}\"/>", s.id);
+        let _ = writeln!(out, "    <link rel=\"alternate\" type=\"text/html\" href=\"{base}/public/statements/{}\"/>", s.id);
         let mut text = s.text.clone();
         for (tag, title, body) in &s.languages {
             let _ = write!(text, "\n\n[{tag}] {title}\n\n{body}");
@@ -229,7 +321,48 @@ pub(crate) fn xml(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::xml;
+    use std::net::IpAddr;
+    use std::time::{Duration, Instant};
+
+    use super::{xml, Public};
+
+    #[test]
+    fn each_client_network_is_limited_on_its_own_and_starts_afresh_after_a_minute() {
+        let public = Public::new(None, 3);
+        let t = Instant::now();
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        assert!((0..3).all(|_| public.hit(a, t).is_none()));
+        let wait = public.hit(a, t + Duration::from_secs(10)).expect("the fourth within the minute waits");
+        assert_eq!(wait, Duration::from_secs(50));
+        assert!(public.hit(b, t).is_none(), "another address counts on its own");
+        assert!(public.hit(a, t + Duration::from_secs(60)).is_none(), "a new window");
+        // One IPv6 /64 is one client; another /64 is another.
+        let (v1, v2, other): (IpAddr, IpAddr, IpAddr) = ("2001:db8::1".parse().unwrap(), "2001:db8::ffff:2".parse().unwrap(), "2001:db8:0:1::1".parse().unwrap());
+        assert!((0..3).all(|_| public.hit(v1, t).is_none()));
+        assert!(public.hit(v2, t).is_some() && public.hit(other, t).is_none());
+    }
+
+    #[test]
+    fn the_feeds_links_are_absolute_under_the_public_url() {
+        let statement = node::public::Statement {
+            id: model::StixId::parse("x-entente-statement--00000000-0000-4000-8000-000000000001").unwrap(),
+            agreement: model::StixId::parse("x-entente-agreement--00000000-0000-4000-8000-000000000002").unwrap(),
+            version: model::Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
+            published: model::Timestamp::parse("2026-01-02T00:00:00Z").unwrap(),
+            first_published: model::Timestamp::parse("2026-01-02T00:00:00Z").unwrap(),
+            title: "T".into(),
+            text: "x".into(),
+            languages: Vec::new(),
+            withdrawn: false,
+            corrects: Vec::new(),
+            cosigners: Vec::new(),
+            json: String::new(),
+        };
+        let public = Public::new(Some("https://cert.example.org/".into()), 1);
+        let feed = super::feed(public.base.as_deref().unwrap_or_default(), "identity--a", &[statement], &Default::default());
+        let hrefs: Vec<&str> = feed.split("href=\"").skip(1).map(|h| &h[..h.find('"').unwrap()]).collect();
+        assert_eq!(hrefs, ["https://cert.example.org/public/statements.atom", "https://cert.example.org/public/statements", "https://cert.example.org/public/statements/x-entente-statement--00000000-0000-4000-8000-000000000001"]);
+    }
 
     #[test]
     fn xml_escapes_markup_and_replaces_what_xml_cannot_carry() {

@@ -82,6 +82,9 @@ pub struct Sessions {
     /// milliseconds of Argon2id, so a flood of sign-ins queues here instead
     /// of filling the blocking pool every store call needs.
     passwords: tokio::sync::Semaphore,
+    /// The public pages' base URL and their per-client limit
+    /// ([`Sessions::with_public`]).
+    pub(crate) public: crate::public::Public,
 }
 
 /// How many password checks run at once.
@@ -96,7 +99,17 @@ impl Default for Sessions {
 impl Sessions {
     /// Sessions whose cookies are `Secure` when `secure` (the node serves TLS).
     pub fn new(secure: bool) -> Sessions {
-        Sessions { secure, live: Mutex::new(HashMap::new()), started: 0.into(), passwords: tokio::sync::Semaphore::new(PASSWORD_CHECKS) }
+        Sessions { secure, live: Mutex::new(HashMap::new()), started: 0.into(), passwords: tokio::sync::Semaphore::new(PASSWORD_CHECKS), public: crate::public::Public::default() }
+    }
+
+    /// The same, the public pages (`/public/…`, no sign-in) answering each
+    /// client address (an IPv6 one by its /64) at most `per_minute` times a
+    /// minute (then 429 with `Retry-After`), and the Atom feed's links
+    /// absolute under `base` (the node's public URL, such as
+    /// `https://cert.example.org`; none: links relative to the feed).
+    pub fn with_public(mut self, base: Option<String>, per_minute: u32) -> Sessions {
+        self.public = crate::public::Public::new(base, per_minute);
+        self
     }
 
     fn start(&self, principal: Principal) -> String {

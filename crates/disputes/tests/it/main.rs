@@ -348,3 +348,33 @@ fn a_remedy_holds_from_its_stage_until_the_settlement_on_every_node_alike() {
     b.act(0, "raise", raise(), "2026-03-01T00:00:00Z");
     assert!(disputes::rules::holds(&b.records(), &b.world.agreement).is_empty());
 }
+
+#[test]
+fn a_withdrawn_disputes_remedy_held_until_the_withdrawal_and_only_its_raiser_withdraws() {
+    let terms = json!({
+        "ladder": [{ "stage": "consultation", "days": 7 }, { "stage": "arbitration", "days": 30 }],
+        "remedies": [{ "from": "arbitration", "effect": "suspend-sharing" }]
+    });
+    let mut b = with_terms(terms.clone());
+    let d = b.act(0, "raise", raise(), "2026-03-01T00:00:00Z");
+    b.refused(1, "withdraw", json!({ "dispute": d.id.as_str() }), "2026-03-09T00:00:00Z", "dispute");
+    let w = b.act(0, "withdraw", json!({ "dispute": d.id.as_str() }), "2026-03-10T00:00:00Z");
+    assert!(w.revoked && w.id == d.id, "a new version of the dispute that withdraws it");
+    // It leaves the state; its remedy held from arbitration until the
+    // withdrawal, so the node knows what it kept back and re-offers it.
+    assert!(Disputes.state(&b.records(), &b.world.ctx(0, &at("2026-03-11T00:00:00Z")))["disputes"].as_array().unwrap().is_empty());
+    let holds = disputes::rules::holds(&b.records(), &b.world.agreement);
+    assert_eq!(holds.len(), 1, "{holds:?}");
+    assert_eq!((holds[0].from.as_str(), holds[0].until.as_ref().map(Timestamp::as_str)), ("2026-03-08T00:00:00.000000Z", Some("2026-03-10T00:00:00Z")));
+    assert!(holds[0].holds_at(&at("2026-03-09T00:00:00Z")) && !holds[0].holds_at(&at("2026-03-10T00:00:00Z")));
+    let reversed = Records::new(b.made.iter().rev().cloned());
+    assert_eq!(disputes::rules::holds(&reversed, &b.world.agreement), holds);
+    // Nothing more on a withdrawn dispute.
+    b.refused(1, "file-position", json!({ "dispute": d.id.as_str(), "text": "late" }), "2026-03-11T00:00:00Z", "dispute");
+    b.refused(0, "withdraw", json!({ "dispute": d.id.as_str() }), "2026-03-11T00:00:00Z", "dispute");
+    // Withdrawn before its remedy's stage: the remedy never held.
+    let mut b = with_terms(terms);
+    let d = b.act(0, "raise", raise(), "2026-03-01T00:00:00Z");
+    b.act(0, "withdraw", json!({ "dispute": d.id.as_str() }), "2026-03-02T00:00:00Z");
+    assert!(disputes::rules::holds(&b.records(), &b.world.agreement).is_empty());
+}

@@ -46,8 +46,14 @@ pub fn run(cmd: ModuleCommand, config: &Config) -> anyhow::Result<ExitCode> {
         }
         ModuleCommand::State { actor, agreement: a, module: m } => {
             let module = module(&m)?;
-            let scope = server::modules::view(&node, &me(actor.as_deref())?, &agreement(&a)?, &*module, "cli")?;
-            writeln!(out, "{}", serde_json::to_string_pretty(&server::modules::state_json(&*module, &scope))?)?;
+            let (me, agreement) = (me(actor.as_deref())?, agreement(&a)?);
+            let json = match server::modules::view(&node, &me, &agreement, &*module, "cli") {
+                Ok(scope) => server::modules::state_json(&*module, &scope),
+                // No party: a mediator sees the records naming it, if any.
+                Err(server::modules::Error::NotFound(_)) => node::modules::named_json(&*module, &agreement, &me, &node::modules::named(&node, &me, &agreement, &*module, "cli")?),
+                Err(e) => return Err(e.into()),
+            };
+            writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
         }
         ModuleCommand::Records { actor, kind, of, agreement: a, module: m } => {
             let module = module(&m)?;

@@ -36,7 +36,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             log.clone(),
         );
         let mut state = server::AppState {
-            web: std::sync::Arc::new(server::web::Sessions::new(tls.is_some() || config.secure_cookies)),
+            web: std::sync::Arc::new(server::web::Sessions::new(tls.is_some() || config.secure_cookies).with_public(config.public_url.clone(), config.public_rate_limit)),
             metrics: config.metrics_access,
             ..state
         };

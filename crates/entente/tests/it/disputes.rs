@@ -9,19 +9,19 @@ use serde_json::{json, Value};
 
 use crate::nodes::{malware_terms, three_nations, Node};
 
-fn sync_all(nodes: &[&Node]) {
+pub(crate) fn sync_all(nodes: &[&Node]) {
     std::thread::sleep(std::time::Duration::from_millis(1100));
     for n in nodes {
         n.ok(&["sync"]);
     }
 }
 
-fn act(node: &Node, agreement: &str, module: &str, action: &str, input: Value) -> String {
+pub(crate) fn act(node: &Node, agreement: &str, module: &str, action: &str, input: Value) -> String {
     let out: Value = serde_json::from_str(&node.ok(&["module", "act", "--as", &node.id, agreement, module, action, "--input", &input.to_string()])).unwrap();
     out["id"].as_str().unwrap().to_owned()
 }
 
-fn dispute(node: &Node, agreement: &str) -> Value {
+pub(crate) fn dispute(node: &Node, agreement: &str) -> Value {
     let s: Value = serde_json::from_str(&node.ok(&["module", "state", agreement, "disputes"])).unwrap();
     s["state"]["disputes"][0].clone()
 }
@@ -64,6 +64,19 @@ fn a_dispute_raised_on_a_answered_on_b_mediated_by_c_settles_everywhere_and_c_ge
         assert!(on_c.contains(r), "the mediator did not receive {r}");
     }
     let leaked: Vec<&String> = [&bi, &other].into_iter().filter(|r| on_c.contains(r)).collect();
-    println!("disputes: the mediator received 4 dispute records, leaked {}", leaked.len());
+    // The mediator's own view on its own node: exactly the records naming it.
+    let view: Value = serde_json::from_str(&c.ok(&["module", "state", &bi, "disputes"])).unwrap();
+    assert_eq!(view["named"], c.id.as_str(), "{view}");
+    let mut seen: Vec<&str> = view["versions"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap()).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    let mut expected = vec![d.as_str(), position.as_str(), proposal.as_str(), acceptance.as_str()];
+    expected.sort_unstable();
+    assert_eq!(seen.len(), 5, "the four above and B's acceptance: {view}");
+    assert!(expected.iter().all(|r| seen.contains(r)) && !seen.contains(&other.as_str()), "{view}");
+    // Another module of the agreement names no one: still "no such agreement" to C.
+    let out = crate::entente(&c.dir, &["module", "state", &bi, "dialogue"]);
+    assert!(!out.status.success() && crate::stderr(&out).contains("no such agreement"), "{}", crate::stderr(&out));
+    println!("disputes: the mediator received 4 dispute records, leaked {}; its own view lists {} records", leaked.len(), seen.len());
     assert_eq!(leaked.len(), 0, "Caledonia's node holds more of the A–B agreement: {leaked:?}");
 }

@@ -3,7 +3,8 @@
 //! suspended, resumed, withdrawn, expired, not yet valid), thousands of
 //! objects with random types, authors, markings, TLP:RED recipients,
 //! exercise data, versions, recalls and shares, and a module's partnership
-//! records (`x-entente-test-note`) at every TLP, and disputes under
+//! records (`x-entente-test-note`) at every TLP, joint statements (the
+//! public path, for no partner, read against its own oracle), and disputes under
 //! agreements whose dispute terms suspend sharing while a dispute stands
 //! (some settled since, some not: the remedy's hold). Every partner then reads
 //! through every path out — TAXII objects, manifest, versions and single
@@ -120,6 +121,7 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
         let mut remedies = Rng(seed ^ 0xd15b);
         let disputes_module: [Arc<dyn partnership::Module>; 1] = [Arc::new(disputes::Disputes)];
         let mut disputed: Vec<policy::Agreement> = Vec::new();
+        let mut latest: Vec<policy::Agreement> = Vec::new();
         for n in 0..50 {
             let mut parties = vec![rng.pick(&partners).clone()];
             let wanted = 2 + rng.below(4) as usize;
@@ -192,6 +194,7 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
             if with_remedy {
                 disputed.push(a.clone());
             }
+            latest.push(a.clone());
             agreements.push((a.id.clone(), parties));
         }
 
@@ -225,6 +228,54 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
                 until = Some(now - DAY);
             }
             holds.push((a.id.to_string(), dispute.created.micros(), until));
+        }
+
+        // Joint statements under every agreement (their own generator): one
+        // or two, drafted two days ago by a party with some co-signers,
+        // most submitted, most embargoed until a day ago, each signer
+        // approving the exact version or not. The public path (the node's
+        // partner, Partner 0) must show exactly those the oracle says are
+        // published: submitted, every co-signer's approval (unanimity, the
+        // agreements' default), embargo passed, Partner 0 among the
+        // co-signers (so a party to the agreement).
+        let mut said = Rng(seed ^ 0x57a7);
+        let mut statements: Vec<(String, bool)> = Vec::new();
+        for a in &latest {
+            let parties = a.terms.parties.clone();
+            let state = policy::AgreementState::InForce;
+            let mut made: Vec<partnership::Record> = Vec::new();
+            let mut act = |who: &StixId, action: &str, input: Value, at: i64| {
+                let ctx = partnership::Context { me: who, now: Timestamp::from_micros(at), agreement: a, state: &state };
+                let Value::Object(input) = input else { unreachable!() };
+                let object = partnership::author(&statements::Statements, action, &input, &partnership::Records::new(made.clone()), &ctx).unwrap();
+                store.put(std::slice::from_ref(&object), &PutOptions { posted_by: Some(who.to_string()), only_author: true, ..PutOptions::default() }).unwrap();
+                let record = partnership::Record::from_object(&object).unwrap();
+                made.push(record.clone());
+                record
+            };
+            for k in 0..1 + said.below(2) {
+                let proposer = said.pick(&parties).clone();
+                let mut cosigners: Vec<StixId> = parties.iter().filter(|p| **p != proposer && said.chance(70)).cloned().collect();
+                if cosigners.is_empty() {
+                    cosigners.push(parties.iter().find(|p| **p != proposer).unwrap().clone());
+                }
+                let submitted = said.chance(80);
+                let embargo = if said.chance(80) { now - DAY } else { now + 10 * DAY };
+                let draft = act(&proposer, "draft-statement", json!({ "title": format!("statement {k} of {}", a.terms.title), "text": "leak test", "embargo": ts(embargo),
+                    "cosigners": cosigners, "submit": submitted }), now - 2 * DAY);
+                let signers = statements::types::cosigners_of(&draft);
+                let mut approved = 0;
+                if submitted {
+                    for (i, p) in signers.iter().enumerate() {
+                        if said.chance(88) {
+                            act(p, "approve-statement", json!({ "statement": draft.id.as_str() }), now - 3 * DAY / 2 + i as i64);
+                            approved += 1;
+                        }
+                    }
+                }
+                let published = submitted && approved == signers.len() && embargo <= now && signers.contains(&partners[0]);
+                statements.push((draft.id.to_string(), published));
+            }
         }
 
         // Objects: authored by every partner, shared under random agreements.
@@ -374,11 +425,13 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
             keys,
             log,
         );
-        (state, store, partners, tokens, agreements.into_iter().map(|a| a.0).collect::<Vec<_>>(), holds)
+        (state, store, partners, tokens, agreements.into_iter().map(|a| a.0).collect::<Vec<_>>(), holds, statements)
     })
     .await
     .unwrap();
-    let (state, store, partners, tokens, agreement_ids, holds) = setup;
+    let (state, store, partners, tokens, agreement_ids, holds, statements) = setup;
+    // The public pages' per-client limit is not what this test reads.
+    let state = server::AppState { web: Arc::new(server::web::Sessions::new(false).with_public(None, u32::MAX)), ..state };
     assert!(!holds.is_empty(), "the world has disputes whose remedies hold");
     let export_store = store.clone();
 
@@ -796,6 +849,40 @@ pub(crate) async fn every_path_equals_the_reference(backend: Backend) {
             scored += listed.len();
         }
     }
+    // The public path: no partner at the other end; the oracle above.
+    let anonymous = Client::new();
+    let fetch = |path: String| {
+        let anonymous = anonymous.clone();
+        async move {
+            let r = anonymous.get(path).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (s, list) = fetch(format!("{url}/public/statements")).await;
+    assert_eq!(s, 200, "{list}");
+    let (s, feed) = fetch(format!("{url}/public/statements.atom")).await;
+    assert_eq!(s, 200, "{feed}");
+    let (mut shown_wrongly, mut hidden_wrongly, mut published) = (0u64, 0u64, 0u64);
+    for (id, expected) in &statements {
+        let (s, page) = fetch(format!("{url}/public/statements/{id}")).await;
+        counts.requests += 3;
+        counts.decisions += 3;
+        published += u64::from(*expected);
+        let shown = [s == 200, list.contains(&format!("/public/statements/{id}\"")), feed.contains(&format!("/public/statements/{id}\""))];
+        for x in shown {
+            match (x, *expected) {
+                (true, false) => shown_wrongly += 1,
+                (false, true) => hidden_wrongly += 1,
+                _ => {}
+            }
+        }
+        assert!(s == 200 || s == 404, "{id}: {s} {page}");
+    }
+    println!("leak: public path statements={} published by the oracle={published} shown wrongly={shown_wrongly} hidden wrongly={hidden_wrongly}", statements.len());
+    assert!(published > 0 && published < statements.len() as u64, "the world has published and unpublished statements");
+    counts.leaked += shown_wrongly;
+    counts.wrongly_denied += hidden_wrongly;
+
     let _ = stop.send(());
     println!(
         "leak test ({}): partners={} agreements={} versions={} requests={} decisions checked={} leaked={} wrongly_denied={}",

@@ -13,6 +13,7 @@ mod faults;
 mod feed;
 mod health;
 mod leak;
+mod mediator;
 mod misp_feed;
 mod modules;
 mod polling;

@@ -3,7 +3,7 @@
 //! current stage and its deadline, the timeline of stages, the facts and
 //! remedy sought, the parties' positions side by side, the proposals and
 //! who accepted each; and the forms to raise a dispute, file a position,
-//! propose, accept and escalate.
+//! propose, accept, escalate and (its raiser) withdraw.
 
 use maud::{html, Markup};
 use serde_json::Value;
@@ -106,6 +106,7 @@ fn dispute(p: &Page<'_>, d: &Value) -> Markup {
                 }
                 @if d["raised_by"].as_str() == Some(p.me()) {
                     (p.form("name-mediator", did, "Name the mediators", &[("dispute", did)], &[req("mediators", "Mediators (identity ids, one per line)", Kind::List)], "Name"))
+                    (p.form("withdraw", did, "Withdraw this dispute (its remedies end)", &[("dispute", did)], &[], "Withdraw"))
                 }
             }
         }
@@ -144,7 +145,8 @@ mod tests {
         assert!(html[bravo..].contains("we did not") && !html[..bravo].contains("we did not"), "under B's name");
         assert!(html.contains("Accepted by Alpha; awaiting Bravo") && html.contains("/actions/accept"));
         assert!(!html.contains("to mediation"), "a stage the terms leave out is skipped");
+        assert!(!html.contains("/actions/withdraw"), "only the raiser withdraws");
         let html = super::page(&test_page("identity--a", None, &test_names), &state).into_string();
-        assert!(!html.contains("/actions/accept") && html.contains("/actions/name-mediator"));
+        assert!(!html.contains("/actions/accept") && html.contains("/actions/name-mediator") && html.contains("/actions/withdraw"));
     }
 }

@@ -10,7 +10,9 @@
 //! forms), crisis, disputes, statements, resources, exercises and
 //! exchanges a page each from [`fields`]'s typed forms; any other module
 //! shows its state and actions. An agreement the
-//! caller's partner is no party to is the same 404 page as a missing one.
+//! caller's partner is no party to is the same 404 page as a missing one,
+//! unless records of it name the caller (a dispute's mediator): then the
+//! page lists those records alone ([`node::modules::named`]).
 //! A refused input comes back as the page again, 422, with the message
 //! next to the field the module named (`partnership::Error::Invalid`).
 
@@ -81,12 +83,20 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
     let after = query.get("after").and_then(|a| a.parse::<i64>().ok()).map(|a| store::Cursor(store::DateAdded(a)));
     // The state, and the agreement's parties (for the forms' party choices).
     let (json, parties) = tokio::task::spawn_blocking(move || {
-        let mut json = modules::view(&node, &me, &aid, &*m, "web").map(|scope| {
-            let parties: Vec<String> = scope.agreement.terms.parties.iter().map(|p| p.as_str().to_owned()).collect();
-            let mut json = modules::state_json(&*m, &scope);
-            json["parties"] = parties.iter().map(|p| Value::from(p.as_str())).collect();
-            (json, parties)
-        })?;
+        let mut json = match modules::view(&node, &me, &aid, &*m, "web") {
+            Ok(scope) => {
+                let parties: Vec<String> = scope.agreement.terms.parties.iter().map(|p| p.as_str().to_owned()).collect();
+                let mut json = modules::state_json(&*m, &scope);
+                json["parties"] = parties.iter().map(|p| Value::from(p.as_str())).collect();
+                (json, parties)
+            }
+            // No party: a mediator sees the records naming it, if any.
+            Err(modules::Error::NotFound(why)) => {
+                let stored = modules::named(&node, &me, &aid, &*m, "web").map_err(|_| modules::Error::NotFound(why))?;
+                (modules::named_json(&*m, &aid, &me, &stored), Vec::new())
+            }
+            Err(e) => return Err(e),
+        };
         if let Some(crisis) = timeline {
             let listing = modules::Listing { kind: None, of: Some(crisis.clone()), limit: crisis::TIMELINE_PAGE, after };
             let page = modules::page(&node, &me, &aid, &*m, &listing, "web")?;
@@ -102,6 +112,7 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
     let who = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let base = format!("/agreements/{id}/modules/{}", module.name());
     let content = match module.name() {
+        _ if json.get("named").is_some() => named(&json, &who),
         "dialogue" => {
             let at = json["at"].as_str().unwrap_or_default();
             let month = query.get("month").map(String::as_str).unwrap_or(at.get(..7).unwrap_or_default());
@@ -145,6 +156,28 @@ pub(super) fn error_other(fault: Option<&Fault>, action: &str, about: &str, show
 }
 
 /// Any other module: its state and the actions it offers.
+/// The page of a reader no party of the agreement (a mediator): the
+/// versions of the module's records that name it, oldest first, each
+/// property as sent (escaped), and nothing else of the agreement.
+fn named(json: &Value, who: &dyn Fn(&str) -> String) -> Markup {
+    const COMMON: [&str; 8] = ["type", "spec_version", "id", "created", "modified", "created_by_ref", "agreement_ref", "extensions"];
+    let versions = json["versions"].as_array().cloned().unwrap_or_default();
+    html! {
+        p.hint { "You are named in these records (a mediator, say) but no party of the agreement: you see them and nothing else of it." }
+        @for v in &versions {
+            article.record {
+                h4 { code { (v["type"].as_str().unwrap_or_default()) } " by " (who(v["created_by_ref"].as_str().unwrap_or_default())) " " small { (v["modified"].as_str().unwrap_or_default()) } }
+                dl {
+                    dt { "id" } dd { code { (v["id"].as_str().unwrap_or_default()) } }
+                    @for (k, x) in v.as_object().into_iter().flatten().filter(|(k, _)| !COMMON.contains(&k.as_str())) {
+                        dt { (k) } dd { @if let Some(t) = x.as_str() { (t) } @else { code { (x.to_string()) } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn generic(state: &Value, actions: &[partnership::Action]) -> Markup {
     html! {
         h3 { "State" }

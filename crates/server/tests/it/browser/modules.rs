@@ -6,7 +6,9 @@
 //! a remedial action; and in the ledger A pledges to B and delivers, B
 //! confirms, and the balances move; and a crisis activated, acknowledged,
 //! its task worked and a situation report filed, read back as the common
-//! picture. No page runs anything, every control has a label; a screenshot
+//! picture; and a dispute raised, escalated and settled, a joint statement
+//! drafted, approved by each co-signer and read signed out on the public
+//! page. No page runs anything, every control has a label; a screenshot
 //! of each step lands in `target/browser/`.
 
 use serde_json::{json, Value};
@@ -253,4 +255,87 @@ async fn a_crisis_activated_acknowledged_worked_and_reported_in_the_browser() {
     let text = main_text(&driver).await;
     assert!(text.contains("Levels falling") && text.contains("0 open (0 overdue), 1 done"), "B's report and the task done: {text}");
     assert!(text.contains("task pumps: done") && text.contains("acknowledged by Borealis"), "the timeline: {text}");
+}
+
+/// The disputes and statements pages through their forms, one browser:
+/// A drafts a joint statement with B as co-signer, submits and approves
+/// it; A raises a dispute and agrees to escalate; B files a position,
+/// proposes a settlement, accepts it and agrees to escalate (the dispute
+/// moves to senior dialogue) and approves the statement; A accepts and the
+/// dispute is settled; the statement is read signed out on the public page
+/// once its embargo passed. Every text field carries the payloads; nothing
+/// runs.
+#[tokio::test]
+async fn a_dispute_settled_and_a_joint_statement_published_through_the_forms() {
+    let Some(driver) = Driver::start().await else { return };
+    let node = start(Backend::Sqlite, Default::default()).await;
+    let id = agreement(&node).await;
+    let h = crate::web::PAYLOADS.join(" ");
+    let h = h.as_str();
+    let disputes = format!("/agreements/{id}/modules/disputes");
+    let statements = format!("/agreements/{id}/modules/statements");
+    let b = node.b.to_string();
+
+    // A drafts and submits a joint statement with B as co-signer, and
+    // approves it; its embargo a minute or two ahead (the form takes
+    // minutes), passing while the dispute is worked.
+    sign_in(&driver, &node, &node.liaison[0]).await;
+    driver.goto(&format!("{}{statements}", node.url)).await;
+    checked(&driver, "statements-empty", false).await;
+    let minute = 60_000_000;
+    // The next whole minute at least 40 s ahead (the form takes minutes;
+    // the draft must be made before its embargo, even on a loaded machine).
+    let embargo = model::Timestamp::from_micros((model::Timestamp::now().micros() + 40_000_000) / minute * minute + minute);
+    let languages = json!({ "fr": { "title": format!("Déclaration {h}"), "text": h } }).to_string();
+    let cosigner = format!("input[name='cosigners:list'][value='{b}']");
+    submit(&driver, &statements, "draft-statement", &[
+        ("[name='title']", &format!("Joint statement {h}")), ("[name='text']", &format!("Together {h}")), ("[name='languages:json']", &languages),
+        ("[name='embargo:time']", &embargo.as_str()[..16]), (&cosigner, ""), ("[name='submit:bool']", ""),
+    ], "statement-drafted").await;
+    submit(&driver, &statements, "approve-statement", &[], "statement-approved-by-a").await;
+
+    // A raises a dispute and agrees to escalate.
+    driver.goto(&format!("{}{disputes}", node.url)).await;
+    checked(&driver, "disputes-empty", false).await;
+    submit(&driver, &disputes, "raise", &[("[name='clause']", "handling.reshare"), ("[name='facts']", &format!("Reshared {h}")), ("[name='remedy']", &format!("Recall {h}"))], "dispute-raised").await;
+    submit(&driver, &disputes, "escalate", &[], "dispute-escalated-by-a").await;
+    checked(&driver, "dispute-raised-page", true).await;
+    sign_out(&driver).await;
+
+    // B files a position, proposes, accepts, agrees to escalate; approves the statement.
+    sign_in(&driver, &node, &node.liaison[1]).await;
+    driver.goto(&format!("{}{disputes}", node.url)).await;
+    submit(&driver, &disputes, "file-position", &[("[name='text']", &format!("Our supervisor {h}"))], "dispute-position").await;
+    submit(&driver, &disputes, "propose", &[("[name='text']", &format!("We recall {h}"))], "dispute-proposal").await;
+    submit(&driver, &disputes, "accept", &[], "dispute-accepted-by-b").await;
+    submit(&driver, &disputes, "escalate", &[], "dispute-escalated-by-b").await;
+    let text = main_text(&driver).await;
+    assert!(text.contains("senior-dialogue (current)") && text.contains("escalated"), "both agreed: the next stage: {text}");
+    driver.goto(&format!("{}{statements}", node.url)).await;
+    submit(&driver, &statements, "approve-statement", &[], "statement-approved-by-b").await;
+    checked(&driver, "statement-approved-page", true).await;
+    sign_out(&driver).await;
+
+    // A accepts: settled.
+    sign_in(&driver, &node, &node.liaison[0]).await;
+    driver.goto(&format!("{}{disputes}", node.url)).await;
+    submit(&driver, &disputes, "accept", &[], "dispute-settled").await;
+    checked(&driver, "dispute-settled-page", true).await;
+    let text = main_text(&driver).await;
+    assert!(text.contains("settled") && text.contains("the settlement") && text.contains("Our supervisor") && text.contains("We recall"), "{text}");
+    sign_out(&driver).await;
+
+    // Signed out, once the embargo passed: the public page shows it.
+    let wait = embargo.micros() - model::Timestamp::now().micros();
+    if wait > 0 {
+        tokio::time::sleep(std::time::Duration::from_micros(wait as u64 + 300_000)).await;
+    }
+    driver.goto(&format!("{}/public/statements", node.url)).await;
+    let found = inspect(&driver).await;
+    assert!(found.is_clean() && found.text.contains("Joint statement <script>alert(1)</script>"), "published, the payloads as text: {found:?}");
+    let href = driver.script("return document.querySelector('main table a').getAttribute('href')", json!([])).await;
+    driver.goto(&format!("{}{}", node.url, href.as_str().expect("a link to the statement"))).await;
+    checked(&driver, "statement-public", true).await;
+    let text = main_text(&driver).await;
+    assert!(text.contains("Together") && text.contains("Déclaration") && text.matches("signature verified by this node").count() == 3, "{text}");
 }
