@@ -72,14 +72,21 @@ fn who(caller: &Caller) -> Result<StixId, ApiError> {
     Ok(caller.partner.clone())
 }
 
-/// `GET /api/v1/agreements/{id}/modules/{module}`: the module's state.
+/// `GET /api/v1/agreements/{id}/modules/{module}`: the module's state; to
+/// a reader that is no party but is named by some of the module's records
+/// (a dispute's mediator), exactly those records (`node::modules::named`).
 pub(crate) async fn show(
     State(state): State<Api>,
     Extension(caller): Extension<Caller>,
     Path((agreement, name)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let (module, agreement, me, node) = (find(&state.modules, &name)?, crate::agreements::agreement_id(&agreement)?, who(&caller)?, node_of(&state));
-    let json = blocking(move || Ok(state_json(&*module, &view(&node, &me, &agreement, &*module, "api")?))).await?;
+    let json = blocking(move || match view(&node, &me, &agreement, &*module, "api") {
+        Ok(scope) => Ok(state_json(&*module, &scope)),
+        Err(Error::NotFound(_)) => Ok(::node::modules::named_json(&*module, &agreement, &me, &::node::modules::named(&node, &me, &agreement, &*module, "api")?)),
+        Err(e) => Err(e),
+    })
+    .await?;
     Ok(Json(json).into_response())
 }
 

@@ -2,7 +2,8 @@
 //! named mediator of one of its disputes, opens the disputes page and sees
 //! exactly the records naming it (the dispute and what was filed in it
 //! after it was named, hostile text escaped), not a dispute that does not
-//! name it, not the agreement's other modules (404), and no form to act.
+//! name it, not the agreement's other modules (404), and no form to act;
+//! the REST API answers the mediator's token with the same records.
 
 use serde_json::json;
 
@@ -37,4 +38,13 @@ async fn a_mediator_sees_exactly_the_records_naming_it(backend: Backend) {
     assert_eq!(s, 404, "nothing else of the agreement");
     let (s, _, _) = c.get(&format!("/agreements/{id}")).await;
     assert_eq!(s, 404, "not the agreement itself");
+
+    // Over REST: the same records, nothing else of the agreement.
+    let (s, v) = call(&node, &node.liaison[2], "GET", &format!("agreements/{id}/modules/disputes"), None).await;
+    assert_eq!(s, 200, "{v}");
+    let ids: Vec<&str> = v["versions"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&mediated.as_str()) && !ids.contains(&other.as_str()), "{v}");
+    assert_eq!(v["named"], node.c.as_str(), "{v}");
+    let (s, v) = call(&node, &node.liaison[2], "GET", &format!("agreements/{id}/modules/dialogue"), None).await;
+    assert_eq!(s, 404, "{v}");
 }
