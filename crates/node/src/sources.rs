@@ -38,6 +38,11 @@ pub enum Kind {
     /// One value a line (IP, domain, URL, e-mail, hash), or a CSV column
     /// of them (`column`); `#` starts a comment line.
     Csv,
+    /// A TAXII 2.1 collection of another server: `url` is its API root,
+    /// `collection` the collection's id; read page by page from the cursor
+    /// of the last pull (`added_after`), as a client, without the partner
+    /// rules of sync (the node's partner holds what it gives).
+    Taxii,
 }
 
 /// One source, as the configuration names it.
@@ -68,6 +73,14 @@ pub struct Source {
     /// named exactly (`["10.1.2.3"]`). None by default.
     #[serde(default)]
     pub allow: Vec<IpAddr>,
+    /// For `taxii`: the collection's id at the API root `url`.
+    #[serde(default)]
+    pub collection: Option<String>,
+    /// The environment variable holding the credential the server wants:
+    /// `Bearer TOKEN`, `Basic USER:PASSWORD`, or a bare token (sent as
+    /// Bearer). Never in the configuration file itself. None: no credential.
+    #[serde(default)]
+    pub credential_env: Option<String>,
 }
 
 fn default_interval() -> u64 {
@@ -96,7 +109,38 @@ impl Source {
                 return bad("tlp", format!("{t:?} is not a TLP level (clear, green, amber, amber+strict, red)"));
             }
         }
+        match (&self.kind, &self.collection) {
+            (Kind::Taxii, None) => return bad("collection", "is required for a taxii source: the collection's id at the API root `url`".into()),
+            (Kind::Taxii, Some(c)) if c.is_empty() || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') => {
+                return bad("collection", format!("{c:?} is not a collection id (letters, digits and hyphens)"));
+            }
+            (Kind::Taxii, Some(_)) => {}
+            (_, Some(_)) => return bad("collection", "is only for a taxii source".into()),
+            (_, None) => {}
+        }
+        if let Some(v) = &self.credential_env {
+            if v.is_empty() || !v.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
+                return bad("credential_env", format!("{v:?} is not an environment variable's name"));
+            }
+        }
         Ok(())
+    }
+
+    /// The `Authorization` header's value, from the environment variable
+    /// the source names (`credential_env`): none when it names none; an
+    /// error naming the variable when it is unset or not one line.
+    pub fn authorization(&self) -> Result<Option<String>, String> {
+        let Some(name) = &self.credential_env else { return Ok(None) };
+        let value = std::env::var(name).map_err(|_| format!("`credential_env`: the environment variable {name} is not set"))?;
+        let value = value.trim();
+        if value.is_empty() || value.contains(['\r', '\n']) {
+            return Err(format!("`credential_env`: {name} must hold one line"));
+        }
+        if let Some(pair) = value.strip_prefix("Basic ") {
+            use base64::Engine as _;
+            return Ok(Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))));
+        }
+        Ok(Some(if value.starts_with("Bearer ") { value.to_owned() } else { format!("Bearer {value}") }))
     }
 
     /// The TLP marking applied to what carries none.
@@ -206,6 +250,10 @@ pub struct Status {
     pub error: Option<String>,
     /// Pulls since the node started counting.
     pub pulls: u64,
+    /// For a `taxii` source: the `X-TAXII-Date-Added-Last` of the last
+    /// page stored, read from next (`added_after`).
+    #[serde(default)]
+    pub cursor: Option<String>,
 }
 
 /// The refusals a status keeps in full.
@@ -293,6 +341,30 @@ pub fn from_stix(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
         _ => return Err("neither a STIX bundle nor a JSON list of objects".into()),
     };
     objects.iter().map(|o| serde_json::to_vec(o).map_err(|e| e.to_string())).collect()
+}
+
+/// The objects of one page of a TAXII 2.1 collection (its envelope:
+/// `objects`, `more`, `next`), each as JSON, with whether more follow and
+/// the `next` to ask for them by.
+pub fn from_taxii_envelope(bytes: &[u8]) -> Result<(Vec<Vec<u8>>, bool, Option<String>), String> {
+    let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+    let Value::Object(m) = &v else { return Err("not a TAXII envelope (a JSON object)".into()) };
+    let objects = match m.get("objects") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.iter().map(|o| serde_json::to_vec(o).map_err(|e| e.to_string())).collect::<Result<_, _>>()?,
+        Some(_) => return Err("the envelope's `objects` is not a list".into()),
+    };
+    let more = match m.get("more") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err("the envelope's `more` is not true or false".into()),
+    };
+    let next = match m.get("next") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(n)) if !n.is_empty() && n.len() <= 1024 => Some(n.clone()),
+        Some(_) => return Err("the envelope's `next` is not a short string".into()),
+    };
+    Ok((objects, more, next))
 }
 
 /// The indicators of a list (one value a line, or column `source.column`

@@ -27,6 +27,13 @@ const MAX_REDIRECTS: usize = 5;
 /// address the guard refuses (direct or after a redirect), a body larger
 /// than `max_bytes`, and anything slower than [`TIMEOUT`]. Blocking.
 pub fn fetch(url: &str, source: &Source, max_bytes: u64) -> Result<Vec<u8>, String> {
+    fetch_with(url, source, max_bytes, &[]).map(|(body, _)| body)
+}
+
+/// [`fetch`] sending `headers`, answering the response's headers too (a
+/// redirect to another host drops `Authorization`).
+pub fn fetch_with(url: &str, source: &Source, max_bytes: u64, headers: &[(&str, String)]) -> Result<(Vec<u8>, reqwest::header::HeaderMap), String> {
+    let first_host = reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned));
     let mut url = reqwest::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
     for _ in 0..=MAX_REDIRECTS {
         if !matches!(url.scheme(), "http" | "https") {
@@ -49,7 +56,14 @@ pub fn fetch(url: &str, source: &Source, max_bytes: u64) -> Result<Vec<u8>, Stri
             .user_agent(concat!("entente/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("{url}: {e}"))?;
-        let response = client.get(url.clone()).send().map_err(|e| format!("{url}: {e}"))?;
+        let mut request = client.get(url.clone());
+        for (name, value) in headers {
+            if name.eq_ignore_ascii_case("authorization") && url.host_str().map(str::to_owned) != first_host {
+                continue;
+            }
+            request = request.header(*name, value);
+        }
+        let response = request.send().map_err(|e| format!("{url}: {e}"))?;
         let status = response.status();
         if status.is_redirection() {
             let to = response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).ok_or_else(|| format!("{url}: {status} without a Location"))?;
@@ -62,32 +76,101 @@ pub fn fetch(url: &str, source: &Source, max_bytes: u64) -> Result<Vec<u8>, Stri
         if response.content_length().is_some_and(|n| n > max_bytes) {
             return Err(format!("{url}: larger than {max_bytes} bytes"));
         }
+        let headers = response.headers().clone();
         let mut body = Vec::new();
         response.take(max_bytes + 1).read_to_end(&mut body).map_err(|e| format!("{url}: reading the answer: {e}"))?;
         if body.len() as u64 > max_bytes {
             return Err(format!("{url}: larger than {max_bytes} bytes"));
         }
-        return Ok(body);
+        return Ok((body, headers));
     }
     Err(format!("{url}: more than {MAX_REDIRECTS} redirects"))
 }
 
 /// Pulls `source` once for `holder`: fetches, converts, stores; what went
 /// wrong as a whole is the status's `error`, each refused item counted.
-/// Blocking.
+/// A TAXII collection is read from the start. Blocking.
 pub fn pull(node: &node::Node, holder: &policy::PartnerId, source: &Source, now: &Timestamp, max_bytes: u64) -> Status {
-    let mut status = Status { last_attempt: Some(now.as_str().to_owned()), ..Status::default() };
+    pull_after(node, holder, source, now, max_bytes, None)
+}
+
+/// [`pull`] continuing from the `previous` pull's status (a TAXII
+/// collection from its cursor; the cursor moves only when what was read
+/// is stored).
+pub fn pull_after(node: &node::Node, holder: &policy::PartnerId, source: &Source, now: &Timestamp, max_bytes: u64, previous: Option<&Status>) -> Status {
+    let mut status = Status { last_attempt: Some(now.as_str().to_owned()), cursor: previous.and_then(|p| p.cursor.clone()), ..Status::default() };
+    let mut cursor = status.cursor.clone();
     let raws = match source.kind {
         Kind::Stix => fetch(&source.url, source, max_bytes).and_then(|b| sources::from_stix(&b)),
         Kind::Csv => fetch(&source.url, source, max_bytes).and_then(|b| sources::from_list(&b, source, now, &mut status)),
         Kind::Misp => misp_feed(source, holder, max_bytes, &mut status),
+        Kind::Taxii => taxii_collection(source, max_bytes, &mut cursor),
     };
     let stored = raws.and_then(|raws| node.store_pulled(holder, source, raws, &mut status).map_err(|e| format!("storing: {e}")));
     match stored {
-        Ok(()) => status.last_success = Some(now.as_str().to_owned()),
+        Ok(()) => {
+            status.last_success = Some(now.as_str().to_owned());
+            status.cursor = cursor;
+        }
         Err(e) => status.error = Some(e),
     }
     status
+}
+
+/// The most pages one pull of a TAXII collection reads (the rest comes
+/// with the next pull, from the cursor).
+pub const MAX_TAXII_PAGES: usize = 100;
+
+/// A TAXII 2.1 collection of another server, page by page from `cursor`
+/// (`added_after`), following `next` while the server says `more`, at
+/// most [`MAX_TAXII_PAGES`] and `max_bytes` in all (the rest with the
+/// next pull); `cursor` becomes the last page's `X-TAXII-Date-Added-Last`.
+/// Each page through the URL guard and limits.
+fn taxii_collection(source: &Source, max_bytes: u64, cursor: &mut Option<String>) -> Result<Vec<Vec<u8>>, String> {
+    let collection = source.collection.as_deref().ok_or("`collection` is required for a taxii source")?;
+    let base = format!("{}/collections/{collection}/objects/", source.url.trim_end_matches('/'));
+    let mut headers = vec![("Accept", ::taxii::MEDIA_TYPE.to_owned())];
+    if let Some(auth) = source.authorization()? {
+        headers.push(("Authorization", auth));
+    }
+    let mut raws = Vec::new();
+    let (mut next, mut read): (Option<String>, u64) = (None, 0);
+    // A `next` continues the query it came from: the same `added_after`.
+    let mut after = cursor.clone();
+    for _ in 0..MAX_TAXII_PAGES {
+        let mut url = reqwest::Url::parse(&base).map_err(|e| format!("{base}: {e}"))?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("limit", "1000");
+            if let Some(after) = after.as_deref() {
+                q.append_pair("added_after", after);
+            }
+            if let Some(n) = &next {
+                q.append_pair("next", n);
+            }
+        }
+        let before = cursor.clone();
+        let (body, answered) = fetch_with(url.as_str(), source, max_bytes - read, &headers)?;
+        read += body.len() as u64;
+        let (objects, more, following) = sources::from_taxii_envelope(&body)?;
+        raws.extend(objects);
+        if let Some(last) = answered.get(::taxii::DATE_ADDED_LAST).and_then(|v| v.to_str().ok()) {
+            Timestamp::parse(last).map_err(|e| format!("{url}: {} is not a timestamp: {e}", ::taxii::DATE_ADDED_LAST))?;
+            *cursor = Some(last.to_owned());
+        }
+        match (more, following) {
+            (true, Some(n)) => next = Some(n),
+            // More without `next`: a new query from the new cursor, if it moved.
+            (true, None) if *cursor != before => (next, after) = (None, cursor.clone()),
+            (true, None) => return Err(format!("{url}: the server says more but gives neither `next` nor a later {}", ::taxii::DATE_ADDED_LAST)),
+            (false, _) => return Ok(raws),
+        }
+        if read >= max_bytes / 2 {
+            // The next page might not fit: the rest with the next pull.
+            return Ok(raws);
+        }
+    }
+    Ok(raws)
 }
 
 /// A MISP feed: its manifest, then each event; an event that cannot be
@@ -116,7 +199,7 @@ pub fn pull_due(node: &node::Node, holder: &policy::PartnerId, sources: &[Source
         if !sources::due(s, statuses.sources.get(&s.name), now) {
             continue;
         }
-        let mut status = pull(node, holder, s, now, MAX_BYTES);
+        let mut status = pull_after(node, holder, s, now, MAX_BYTES, statuses.sources.get(&s.name));
         status.pulls = statuses.sources.get(&s.name).map_or(0, |p| p.pulls) + 1;
         if status.error.is_some() {
             status.last_success = statuses.sources.get(&s.name).and_then(|p| p.last_success.clone());

@@ -12,7 +12,47 @@ fn source(kind: Kind) -> Source {
         share: Vec::new(),
         column: 0,
         allow: Vec::new(),
+        collection: None,
+        credential_env: None,
     }
+}
+
+#[test]
+fn a_taxii_source_names_its_collection_and_its_credential_by_variable() {
+    let mut s = source(Kind::Taxii);
+    assert!(s.check().unwrap_err().contains("`collection`: is required"));
+    s.collection = Some("../x".into());
+    assert!(s.check().unwrap_err().contains("`collection`"));
+    s.collection = Some("91a7b528-80eb-42ed-a74d-c6fbd5a26116".into());
+    s.credential_env = Some("A-B".into());
+    assert!(s.check().unwrap_err().contains("`credential_env`"));
+    s.credential_env = Some("ENTENTE_TEST_SOURCE_CREDENTIAL_UNIT".into());
+    s.check().unwrap();
+    let mut list = source(Kind::Csv);
+    list.collection = Some("x".into());
+    assert!(list.check().unwrap_err().contains("only for a taxii source"));
+    // Unset: named; a bare token is Bearer; `Basic user:password` is encoded.
+    std::env::remove_var("ENTENTE_TEST_SOURCE_CREDENTIAL_UNIT");
+    assert!(s.authorization().unwrap_err().contains("ENTENTE_TEST_SOURCE_CREDENTIAL_UNIT"));
+    std::env::set_var("ENTENTE_TEST_SOURCE_CREDENTIAL_UNIT", "secret");
+    assert_eq!(s.authorization().unwrap().as_deref(), Some("Bearer secret"));
+    std::env::set_var("ENTENTE_TEST_SOURCE_CREDENTIAL_UNIT", "Basic user:pass");
+    assert_eq!(s.authorization().unwrap().as_deref(), Some("Basic dXNlcjpwYXNz"));
+    std::env::set_var("ENTENTE_TEST_SOURCE_CREDENTIAL_UNIT", "two\nlines");
+    assert!(s.authorization().is_err());
+    std::env::remove_var("ENTENTE_TEST_SOURCE_CREDENTIAL_UNIT");
+}
+
+#[test]
+fn a_taxii_envelope_gives_its_objects_more_and_next_and_garbage_is_named() {
+    let (objects, more, next) = from_taxii_envelope(br#"{"more": true, "next": "abc", "objects": [{"type": "indicator"}]}"#).unwrap();
+    assert_eq!((objects.len(), more, next.as_deref()), (1, true, Some("abc")));
+    let (objects, more, next) = from_taxii_envelope(b"{}").unwrap();
+    assert_eq!((objects.len(), more, next), (0, false, None));
+    assert!(from_taxii_envelope(b"[]").unwrap_err().contains("envelope"));
+    assert!(from_taxii_envelope(br#"{"objects": 3}"#).unwrap_err().contains("`objects`"));
+    assert!(from_taxii_envelope(br#"{"more": "yes"}"#).unwrap_err().contains("`more`"));
+    assert!(from_taxii_envelope(b"<html>").unwrap_err().contains("not JSON"));
 }
 
 #[test]

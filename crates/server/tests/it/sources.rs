@@ -3,6 +3,8 @@
 //! the node's partner, on the schedule of a clock the test sets, again
 //! without duplicates; garbage and refused addresses leave a named error
 //! and nothing stored; the guard refuses a redirect to another address.
+//! A TAXII 2.1 collection of another node is pulled page by page with the
+//! credential its environment variable holds, then from its cursor.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use serde_json::json;
 
 use crate::{start, Backend};
 
-crate::on_both_backends!(feeds_are_pulled_on_schedule_through_the_guard);
+crate::on_both_backends!(feeds_are_pulled_on_schedule_through_the_guard, a_taxii_collection_is_pulled_page_by_page_then_from_its_cursor);
 
 const EVENT: &str = "5c066053-0e94-46eb-9746-4b7d950d210f";
 
@@ -54,7 +56,30 @@ async fn feed_server() -> (String, Arc<AtomicUsize>) {
 }
 
 fn source(name: &str, kind: Kind, url: String) -> Source {
-    Source { name: name.into(), kind, url, interval: 3600, tlp: Some("green".into()), share: Vec::new(), column: 0, allow: vec!["127.0.0.1".parse().unwrap()] }
+    Source {
+        name: name.into(),
+        kind,
+        url,
+        interval: 3600,
+        tlp: Some("green".into()),
+        share: Vec::new(),
+        column: 0,
+        allow: vec!["127.0.0.1".parse().unwrap()],
+        collection: None,
+        credential_env: None,
+    }
+}
+
+/// The node's services over `node`'s store, its release log in `data`.
+fn services_of(node: &crate::Node, data: &std::path::Path) -> node::Node {
+    node::Node {
+        store: node.store.clone(),
+        agreements: Arc::new(node::release::Agreements::default()),
+        log: audit::SharedLog::open(data.join("release.log")).unwrap(),
+        keys: node::keys::KeyDir::in_data_dir(node.data_dir()),
+        limits: model::Limits::default(),
+        modules: server::modules::registered(),
+    }
 }
 
 async fn feeds_are_pulled_on_schedule_through_the_guard(backend: Backend) {
@@ -71,14 +96,7 @@ async fn feeds_are_pulled_on_schedule_through_the_guard(backend: Backend) {
         unallowed,
     ];
     let data = tempfile::tempdir().unwrap();
-    let services = node::Node {
-        store: node.store.clone(),
-        agreements: Arc::new(node::release::Agreements::default()),
-        log: audit::SharedLog::open(data.path().join("release.log")).unwrap(),
-        keys: node::keys::KeyDir::in_data_dir(node.data_dir()),
-        limits: model::Limits::default(),
-        modules: server::modules::registered(),
-    };
+    let services = services_of(&node, data.path());
     let holder = model::StixId::parse(&node.a).unwrap();
     let at = |t: &str| Timestamp::parse(t).unwrap();
     let pull = |now: Timestamp| {
@@ -136,4 +154,78 @@ async fn feeds_are_pulled_on_schedule_through_the_guard(backend: Backend) {
     let s = source("small", Kind::Csv, format!("{base}/list.txt"));
     let e = tokio::task::spawn_blocking(move || server::sources::fetch(&s.url, &s, 10)).await.unwrap().unwrap_err();
     assert!(e.contains("larger than 10 bytes"), "{e}");
+}
+
+/// Shares `n` indicators authored by the remote's partner A into its
+/// `shared` collection over TAXII, the first numbered `from`.
+async fn share_remote(remote: &crate::Node, from: u32, n: u32) {
+    let objects: Vec<serde_json::Value> = (from..from + n)
+        .map(|i| json!({ "type": "indicator", "spec_version": "2.1", "id": format!("indicator--00000000-0000-4000-8000-{i:012}"),
+            "created_by_ref": remote.a, "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "pattern": format!("[ipv4-addr:value = '192.0.2.{i}']"), "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z" }))
+        .collect();
+    let r = reqwest::Client::new()
+        .post(format!("{}/taxii2/root/collections/{}/objects/", remote.url, remote.shared))
+        .bearer_auth(&remote.token_a)
+        .header("Accept", ::taxii::MEDIA_TYPE)
+        .header("Content-Type", ::taxii::MEDIA_TYPE)
+        .body(serde_json::to_vec(&json!({ "objects": objects })).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+}
+
+async fn a_taxii_collection_is_pulled_page_by_page_then_from_its_cursor(backend: Backend) {
+    // The remote serves two objects a page, so three come in two pages.
+    let remote = start(backend, server::taxii::TaxiiConfig { max_page_size: 2, ..Default::default() }).await;
+    share_remote(&remote, 1, 3).await;
+    let local = start(backend, Default::default()).await;
+    let data = tempfile::tempdir().unwrap();
+    let services = services_of(&local, data.path());
+    let holder = model::StixId::parse(&local.a).unwrap();
+    // One variable per backend: the two tests of this file may run in one process.
+    let var = format!("ENTENTE_TEST_TAXII_SOURCE_{backend:?}").to_uppercase();
+    let mut taxii = source("partner taxii", Kind::Taxii, format!("{}/taxii2/root/", remote.url));
+    taxii.collection = Some(remote.shared.clone());
+    taxii.credential_env = Some(var.clone());
+    taxii.check().unwrap();
+    let sources = vec![taxii];
+    let at = |t: &str| Timestamp::parse(t).unwrap();
+    let pull = |now: Timestamp| {
+        let (services, holder, sources, dir) = (services.clone(), holder.clone(), sources.clone(), data.path().to_owned());
+        async move { tokio::task::spawn_blocking(move || server::sources::pull_due(&services, &holder, &sources, &dir, &now).unwrap()).await.unwrap() }
+    };
+
+    // Without the credential: a named error, nothing stored, no cursor.
+    std::env::remove_var(&var);
+    assert_eq!(pull(at("2026-03-01T00:00:00Z")).await, 1);
+    let status = Statuses::load(data.path()).unwrap().sources["partner taxii"].clone();
+    assert!(status.error.as_deref().unwrap_or_default().contains(&var) && status.cursor.is_none(), "{status:?}");
+
+    std::env::set_var(&var, &remote.token_a);
+    assert_eq!(pull(at("2026-03-01T01:00:00Z")).await, 1);
+    let status = Statuses::load(data.path()).unwrap().sources["partner taxii"].clone();
+    assert_eq!((status.error.as_deref(), status.offered, status.added), (None, 3, 3), "two pages read: {status:?}");
+    let cursor = status.cursor.clone().expect("a cursor after a pull");
+
+    // The next pull reads from the cursor: only what arrived since.
+    share_remote(&remote, 4, 2).await;
+    assert_eq!(pull(at("2026-03-01T02:00:00Z")).await, 1);
+    let status = Statuses::load(data.path()).unwrap().sources["partner taxii"].clone();
+    assert_eq!((status.error.as_deref(), status.offered, status.added), (None, 2, 2), "from the cursor {cursor}: {status:?}");
+    assert!(status.cursor.as_deref() > Some(cursor.as_str()), "{status:?}");
+
+    // Held by the local node's partner; the remote's partner stays the named author (its source).
+    let store = local.store.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        let mut all = Vec::new();
+        store.scan(&store::Query { types: vec!["indicator".into()], ..Default::default() }, &mut |r| {
+            all.push((r.created_by_ref.clone(), serde_json::from_slice::<serde_json::Value>(&r.json).unwrap()));
+            Ok(())
+        }).unwrap();
+        all
+    }).await.unwrap();
+    assert_eq!(stored.len(), 5, "{stored:?}");
+    assert!(stored.iter().all(|(holder, o)| holder.as_deref() == Some(local.a.as_str()) && o["created_by_ref"] == remote.a.as_str()), "{stored:?}");
 }
