@@ -117,12 +117,40 @@ impl Record {
 /// withdrawn (`revoked`) left out, in one canonical order (by kind, then
 /// creation time, then id), so that a state derived from them cannot depend
 /// on the order they arrived in.
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// Built at once from versions in any order ([`Records::new`], the
+/// reference) or one version at a time as they arrive ([`Records::insert`],
+/// what the node's cache of a reader's scope does): both give equal values
+/// for the same versions, whatever the order and however they are split.
+#[derive(Debug, Clone, Default)]
 pub struct Records {
-    latest: Vec<Record>,
+    /// The latest version of each record not withdrawn, by canonical key.
+    latest: BTreeMap<Key, Record>,
     /// Every version known, oldest first per id: for modules that show a
     /// history or need an exact earlier version (approvals of minutes).
     versions: BTreeMap<StixId, Vec<Record>>,
+    /// Versions by someone other than an id's first author so far: kept,
+    /// since a version arriving later with an earlier `created` can make
+    /// one of them the first author after all.
+    others: BTreeMap<StixId, Vec<Record>>,
+    /// Per id, the earliest `created` (then smaller author) of every
+    /// version seen, which names the first author.
+    firsts: BTreeMap<StixId, (Timestamp, PartnerId)>,
+}
+
+/// Equal when they hand modules the same records and versions (what was
+/// set aside for a later change of author does not count).
+impl PartialEq for Records {
+    fn eq(&self, other: &Records) -> bool {
+        self.latest == other.latest && self.versions == other.versions
+    }
+}
+
+/// The canonical order: kind, creation time (of the latest version), id.
+type Key = (String, Timestamp, StixId);
+
+fn key(r: &Record) -> Key {
+    (r.kind.clone(), r.created.clone(), r.id.clone())
 }
 
 impl Records {
@@ -132,28 +160,87 @@ impl Records {
         for r in versions {
             by_id.entry(r.id.clone()).or_default().push(r);
         }
-        for list in by_id.values_mut() {
+        let (mut others, mut firsts) = (BTreeMap::new(), BTreeMap::new());
+        for (id, list) in &mut by_id {
             // The first author of an id is its author; another's versions do not count.
             // Two different versions at one time (a store refuses the second;
             // two nodes might each hold one): the smaller JSON wins, everywhere.
             list.sort_by(|a, b| a.modified.cmp(&b.modified).then_with(|| json(a).cmp(&json(b))));
             let first = list.iter().min_by(|a, b| a.created.cmp(&b.created).then(a.author.cmp(&b.author))).map(|r| r.author.clone());
+            if let Some(f) = list.iter().map(|r| (r.created.clone(), r.author.clone())).min() {
+                firsts.insert(id.clone(), f);
+            }
+            let set_aside: Vec<Record> = list.iter().filter(|r| Some(&r.author) != first.as_ref()).cloned().collect();
+            if !set_aside.is_empty() {
+                others.insert(id.clone(), set_aside);
+            }
             list.retain(|r| Some(&r.author) == first.as_ref());
             list.dedup_by(|a, b| a.modified == b.modified);
         }
-        let mut latest: Vec<Record> = by_id.values().filter_map(|v| v.last()).filter(|r| !r.revoked).cloned().collect();
-        latest.sort_by(|a, b| (&a.kind, &a.created, &a.id).cmp(&(&b.kind, &b.created, &b.id)));
-        Records { latest, versions: by_id }
+        let latest = by_id.values().filter_map(|v| v.last()).filter(|r| !r.revoked).map(|r| (key(r), r.clone())).collect();
+        Records { latest, versions: by_id, others, firsts }
+    }
+
+    /// Adds one version, as [`Records::new`] would have taken it with the
+    /// others: the first author (earliest `created`, then smaller author id)
+    /// of an id is its author, another's versions are dropped; of two
+    /// versions at one `modified` the smaller JSON stays; the latest version
+    /// decides whether the record is withdrawn and where it sorts. Costs the
+    /// record's other versions, not the whole set. Returns whether anything
+    /// changed.
+    pub fn insert(&mut self, r: Record) -> bool {
+        let id = r.id.clone();
+        let candidate = (r.created.clone(), r.author.clone());
+        let earlier = self.firsts.get(&id).map(|f| f.1.clone());
+        let takes_over = self.firsts.get(&id).is_none_or(|f| candidate < *f);
+        if takes_over {
+            self.firsts.insert(id.clone(), candidate);
+        }
+        let list = self.versions.entry(id.clone()).or_default();
+        let before = list.last().filter(|l| !l.revoked).map(key);
+        if takes_over && earlier.as_ref().is_some_and(|a| *a != r.author) {
+            // Another author is first now: this id again from every version
+            // kept or set aside (what was dropped as a duplicate lost to a
+            // version of its own author at the same time, and still does).
+            let others = self.others.entry(id.clone()).or_default();
+            let mut all = std::mem::take(list);
+            all.append(others);
+            all.push(r);
+            let (kept, set_aside) = settle(all, &self.firsts[&id].1);
+            *list = kept;
+            *others = set_aside;
+        } else if list.first().is_some_and(|f| f.author != r.author) || (list.is_empty() && self.firsts[&id].1 != r.author) {
+            self.others.entry(id.clone()).or_default().push(r);
+            return false;
+        } else {
+            match list.binary_search_by(|x| x.modified.cmp(&r.modified)) {
+                Ok(i) if json(&r) < json(&list[i]) => list[i] = r,
+                Ok(_) => return false,
+                Err(i) => list.insert(i, r),
+            }
+        }
+        if self.others.get(&id).is_some_and(Vec::is_empty) {
+            self.others.remove(&id);
+        }
+        let list = self.versions.get(&id).map_or(&[][..], Vec::as_slice);
+        let after = list.last().filter(|l| !l.revoked).cloned();
+        if let Some(k) = before {
+            self.latest.remove(&k);
+        }
+        if let Some(l) = after {
+            self.latest.insert(key(&l), l);
+        }
+        true
     }
 
     /// The latest version of each record, withdrawn ones left out, in canonical order.
     pub fn iter(&self) -> impl Iterator<Item = &Record> {
-        self.latest.iter()
+        self.latest.values()
     }
 
     /// The latest records of one kind, in canonical order.
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Record> + 'a {
-        self.latest.iter().filter(move |r| r.kind == kind)
+        self.latest.values().filter(move |r| r.kind == kind)
     }
 
     /// The latest version of one record (withdrawn ones included).
@@ -175,6 +262,20 @@ impl Records {
     pub fn is_empty(&self) -> bool {
         self.latest.is_empty()
     }
+
+    /// How many versions are kept (every id's, by its author).
+    pub fn version_count(&self) -> usize {
+        self.versions.values().map(Vec::len).sum()
+    }
+}
+
+/// One id's versions as [`Records::new`] keeps them (the `first` author's,
+/// oldest first, one per `modified`), and the other authors' set aside.
+fn settle(mut all: Vec<Record>, first: &PartnerId) -> (Vec<Record>, Vec<Record>) {
+    all.sort_by(|a, b| a.modified.cmp(&b.modified).then_with(|| json(a).cmp(&json(b))));
+    let (mut kept, others): (Vec<Record>, Vec<Record>) = all.into_iter().partition(|r| &r.author == first);
+    kept.dedup_by(|a, b| a.modified == b.modified);
+    (kept, others)
 }
 
 fn json(r: &Record) -> String {
