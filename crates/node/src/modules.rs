@@ -19,6 +19,8 @@ use store::{ObservableKey, Outcome, PutOptions, Query, Store, Versions};
 use crate::release::{Agreements, Reader, Through};
 
 pub mod scopes;
+#[cfg(test)]
+mod tests;
 
 /// The modules a node runs, shared by every request.
 pub type Modules = Arc<[Arc<dyn Module>]>;
