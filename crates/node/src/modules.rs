@@ -114,6 +114,7 @@ pub struct Scope {
     /// How many of them this read released for the first time (stored
     /// since the reader's previous view, or all of them on a cold read).
     pub new: usize,
+    fold: Option<scopes::SharedFold>,
     reader: Arc<Reader>,
 }
 
@@ -122,6 +123,14 @@ impl Scope {
     pub fn ctx(&self) -> Context<'_> {
         Context { me: &self.me, now: self.now.clone(), agreement: &self.agreement, state: &self.state }
     }
+}
+
+/// `module`'s state of `scope` (read for `module`) at the scope's `now`:
+/// from the module's fold kept in the reader's cached scope when it keeps
+/// one ([`partnership::Fold`]), else derived from the records
+/// ([`Module::state`]); the same either way.
+pub fn state_of(module: &dyn Module, scope: &Scope) -> Value {
+    partnership::fold::state(module, &scope.records, scope.fold.as_deref().map(|b| &**b), &scope.ctx())
 }
 
 /// The records of `module` under `agreement` that `me` may see, now; the
@@ -168,15 +177,25 @@ pub fn view_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module
     if new > 0 {
         entry.sum = sum;
         entry.count += new as u64;
+        // The fold as the cache holds it, or a copy if a reader still holds it.
+        let mut fold = entry.fold.take().map(|f| Arc::try_unwrap(f).unwrap_or_else(|shared| shared.boxed_clone()));
+        let fresh = entry.cursor.is_none();
+        if fresh {
+            fold = module.fold();
+        }
         let records = Arc::make_mut(&mut entry.records);
         for (r, record) in kept {
             entry.cursor = Some(entry.cursor.map_or(r.date_added.0, |c| c.max(r.date_added.0)));
-            records.insert(record);
+            partnership::fold::feed(records, &mut fold, record);
         }
+        entry.fold = fold.map(Arc::new);
     }
-    let (records, versions) = (entry.records.clone(), entry.count);
+    if entry.fold.is_none() {
+        entry.fold = partnership::fold::refold(module, &entry.records).map(Arc::new);
+    }
+    let (records, versions, fold) = (entry.records.clone(), entry.count, entry.fold.clone());
     cache.put(key, entry);
-    Ok(Scope { me: me.clone(), agreement: latest, state, now, records, versions, new, reader })
+    Ok(Scope { me: me.clone(), agreement: latest, state, now, records, versions, new, fold, reader })
 }
 
 /// The versions of `module`'s records under `agreement` stored after
@@ -313,7 +332,7 @@ pub fn inbox(node: &Node, modules: &Modules, me: &StixId, channel: &str) -> Resu
                 continue;
             }
             let ctx = scope.ctx();
-            let state = module.state(&scope.records, &ctx);
+            let state = state_of(&**module, &scope);
             for need in module.needs(&state, &ctx) {
                 let mut entry = need.to_json();
                 entry["agreement"] = json!(agreement.as_str());
@@ -369,6 +388,6 @@ pub fn state_json(module: &dyn Module, scope: &Scope) -> Value {
         "agreement": scope.agreement.id.as_str(),
         "at": scope.now.to_string(),
         "records": scope.records.len(),
-        "state": module.state(&scope.records, &scope.ctx()),
+        "state": state_of(module, scope),
     })
 }

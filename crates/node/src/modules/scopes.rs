@@ -62,8 +62,10 @@ fn removals() -> u64 {
 /// Whose scope: the reader, the agreement and the module.
 pub(crate) type Key = (String, String, &'static str);
 
+/// A module's fold, shared between the cache and the scopes read from it.
+pub(crate) type SharedFold = Arc<Box<dyn partnership::Fold>>;
+
 /// One reader's scope of one module under one agreement.
-#[derive(Clone)]
 pub(crate) struct Entry {
     index: Arc<AgreementIndex>,
     removals: u64,
@@ -75,13 +77,15 @@ pub(crate) struct Entry {
     pub count: u64,
     /// Their digest.
     pub sum: Sum,
+    /// The module's state kept as they arrived, if it keeps one.
+    pub fold: Option<SharedFold>,
     used: u64,
 }
 
 impl Entry {
     /// An empty scope, built under `index`.
     pub fn new(index: Arc<AgreementIndex>) -> Entry {
-        Entry { index, removals: removals(), cursor: None, records: Arc::default(), count: 0, sum: Sum::default(), used: 0 }
+        Entry { index, removals: removals(), cursor: None, records: Arc::default(), count: 0, sum: Sum::default(), fold: None, used: 0 }
     }
 }
 
