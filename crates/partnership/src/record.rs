@@ -124,8 +124,11 @@ impl Record {
 /// for the same versions, whatever the order and however they are split.
 #[derive(Debug, Clone, Default)]
 pub struct Records {
-    /// The latest version of each record not withdrawn, by canonical key.
-    latest: BTreeMap<Key, Record>,
+    /// The latest version of each record not withdrawn, by kind, then
+    /// creation time and id: the canonical order, a kind's alone at hand.
+    latest: BTreeMap<String, BTreeMap<Key, Record>>,
+    /// How many there are.
+    len: usize,
     /// Every version known, oldest first per id: for modules that show a
     /// history or need an exact earlier version (approvals of minutes).
     versions: BTreeMap<StixId, Vec<Record>>,
@@ -142,15 +145,16 @@ pub struct Records {
 /// set aside for a later change of author does not count).
 impl PartialEq for Records {
     fn eq(&self, other: &Records) -> bool {
-        self.latest == other.latest && self.versions == other.versions
+        self.len == other.len && self.latest == other.latest && self.versions == other.versions
     }
 }
 
-/// The canonical order: kind, creation time (of the latest version), id.
-type Key = (String, Timestamp, StixId);
+/// The canonical order within a kind: creation time (of the latest
+/// version), then id.
+type Key = (Timestamp, StixId);
 
 fn key(r: &Record) -> Key {
-    (r.kind.clone(), r.created.clone(), r.id.clone())
+    (r.created.clone(), r.id.clone())
 }
 
 impl Records {
@@ -177,8 +181,13 @@ impl Records {
             list.retain(|r| Some(&r.author) == first.as_ref());
             list.dedup_by(|a, b| a.modified == b.modified);
         }
-        let latest = by_id.values().filter_map(|v| v.last()).filter(|r| !r.revoked).map(|r| (key(r), r.clone())).collect();
-        Records { latest, versions: by_id, others, firsts }
+        let mut latest: BTreeMap<String, BTreeMap<Key, Record>> = BTreeMap::new();
+        let mut len = 0;
+        for r in by_id.values().filter_map(|v| v.last()).filter(|r| !r.revoked) {
+            latest.entry(r.kind.clone()).or_default().insert(key(r), r.clone());
+            len += 1;
+        }
+        Records { latest, len, versions: by_id, others, firsts }
     }
 
     /// Adds one version, as [`Records::new`] would have taken it with the
@@ -197,7 +206,7 @@ impl Records {
             self.firsts.insert(id.clone(), candidate);
         }
         let list = self.versions.entry(id.clone()).or_default();
-        let before = list.last().filter(|l| !l.revoked).map(key);
+        let before = list.last().filter(|l| !l.revoked).map(|l| (l.kind.clone(), key(l)));
         if takes_over && earlier.as_ref().is_some_and(|a| *a != r.author) {
             // Another author is first now: this id again from every version
             // kept or set aside (what was dropped as a duplicate lost to a
@@ -224,23 +233,33 @@ impl Records {
         }
         let list = self.versions.get(&id).map_or(&[][..], Vec::as_slice);
         let after = list.last().filter(|l| !l.revoked).cloned();
-        if let Some(k) = before {
-            self.latest.remove(&k);
+        if let Some((kind, k)) = before {
+            if let Some(of_kind) = self.latest.get_mut(&kind) {
+                if of_kind.remove(&k).is_some() {
+                    self.len -= 1;
+                }
+                if of_kind.is_empty() {
+                    self.latest.remove(&kind);
+                }
+            }
         }
         if let Some(l) = after {
-            self.latest.insert(key(&l), l);
+            if self.latest.entry(l.kind.clone()).or_default().insert(key(&l), l).is_none() {
+                self.len += 1;
+            }
         }
         true
     }
 
     /// The latest version of each record, withdrawn ones left out, in canonical order.
     pub fn iter(&self) -> impl Iterator<Item = &Record> {
-        self.latest.values()
+        self.latest.values().flat_map(BTreeMap::values)
     }
 
-    /// The latest records of one kind, in canonical order.
+    /// The latest records of one kind, in canonical order (without a look
+    /// at the other kinds').
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Record> + 'a {
-        self.latest.values().filter(move |r| r.kind == kind)
+        self.latest.get(kind).into_iter().flat_map(BTreeMap::values)
     }
 
     /// The latest version of one record (withdrawn ones included).
@@ -255,17 +274,12 @@ impl Records {
 
     /// How many records (latest versions, withdrawn left out).
     pub fn len(&self) -> usize {
-        self.latest.len()
+        self.len
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.latest.is_empty()
-    }
-
-    /// How many versions are kept (every id's, by its author).
-    pub fn version_count(&self) -> usize {
-        self.versions.values().map(Vec::len).sum()
+        self.len == 0
     }
 }
 
