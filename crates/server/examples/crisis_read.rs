@@ -24,7 +24,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use model::{Object, StixId, Timestamp};
-use partnership::Module;
 use serde_json::{json, Map, Value};
 use store::{PutOptions, Store};
 
@@ -112,7 +111,7 @@ fn main() {
         let t = Instant::now();
         let scope = server::modules::view(&node, &b, agreement, &module, "bench").expect("view");
         let read = Instant::now();
-        let state = server::modules::state_of(&module, &scope);
+        let state = node::modules::state_of(&module, &scope);
         let derived = read.elapsed().as_secs_f64() * 1000.0;
         let mut d = derive_ms.borrow_mut();
         if small_one { d.0.push(derived) } else { d.1.push(derived) }
@@ -172,6 +171,6 @@ fn main() {
     line("one new update before each read", small_new, big_new);
     let (small_d, big_d) = derive_ms.into_inner();
     let ((s50, _), (b50, _)) = (percentiles(small_d), percentiles(big_d));
-    println!("of which the picture derived from the records (Module::state), every read above: {small} events p50 {s50:.1} ms; {big} events p50 {b50:.1} ms; the rest is the view's read and release");
+    println!("of which the picture (the fold finished, or Module::state), every read above: {small} events p50 {s50:.1} ms; {big} events p50 {b50:.1} ms; the rest is the view's read and release");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -28,7 +28,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use model::{Object, StixId, Timestamp};
-use partnership::Module;
 use serde_json::{json, Map, Value};
 use store::{PutOptions, Store};
 
@@ -153,7 +152,7 @@ fn main() {
         let t = Instant::now();
         let scope = server::modules::view(&node, &ps[0], agreement, &module, "bench").expect("view");
         let read = Instant::now();
-        let state = server::modules::state_of(&module, &scope);
+        let state = node::modules::state_of(&module, &scope);
         let derived = read.elapsed().as_secs_f64() * 1000.0;
         let mut d = derive.borrow_mut();
         if big_one { d.1.push(derived) } else { d.0.push(derived) }
