@@ -108,6 +108,7 @@ impl World {
 
     /// A version of note `n` by `author`, at `modified`, for `audience`
     /// (everyone when empty), withdrawing it if `revoked`.
+    #[allow(clippy::too_many_arguments)]
     fn note(&self, n: u8, author: &str, created: i64, modified: i64, audience: &[&str], revoked: bool, text: &str) -> Object {
         let mut v = json!({
             "type": NOTE, "spec_version": "2.1", "id": format!("{NOTE}--00000000-0000-4000-8000-{n:012}"),
@@ -313,4 +314,49 @@ fn a_retention_delete_shows_on_the_next_read() {
     let sweep = crate::retention::sweep(&*world.node.store, &*world.registry, &world.node.log, &at(T0 + 500 * DAY)).unwrap();
     assert!(sweep.deleted >= 2, "{sweep:?}");
     assert_eq!(world.check(B, T0).len(), 0, "what retention deleted left B's scope");
+}
+
+#[test]
+fn a_folded_state_read_through_the_cache_equals_the_state_derived_afresh() {
+    let world = World::new();
+    let modules = crate::modules::build([Arc::new(crisis::Crisis) as Arc<dyn Module>]);
+    let module = &*modules[0];
+    let node = &world.node;
+    let input = |v: Value| v.as_object().unwrap().clone();
+    let act = |who: &str, action: &str, v: Value, at_: i64| super::act_at(node, &id(who), &world.agreement, module, action, &input(v), "test", at(at_)).unwrap();
+    let tasks: Vec<Value> = (0..4).map(|i| json!({ "key": format!("t{i}"), "title": format!("task {i}"), "phase": "response", "assignee": B, "ack_within_minutes": 60, "complete_within_minutes": 600 })).collect();
+    let crisis = act(A, "activate", json!({ "title": "Flood", "severity": "severe", "exercise": true, "tasks": tasks }), T0);
+    let crisis = crisis.id().as_str().to_owned();
+    // The state through the cache (the fold finished), against the state derived afresh, for both readers, at a few times.
+    let check = |now: i64| {
+        for me in [A, B] {
+            let scope = view_at(node, &id(me), &world.agreement, module, "test", at(now)).unwrap();
+            let fresh = {
+                let index = node.agreements.index(&*node.store).unwrap();
+                let reader = Reader::new(id(me), index, Through::AnyShare);
+                let query = Query { types: module.kinds().iter().map(|k| (*k).to_owned()).collect(), observables: vec![ObservableKey::refers_to(world.agreement.as_str())], versions: Versions::ALL, gate: Some(reader.gate()), ..Query::default() };
+                let mut records = Vec::new();
+                node.store.scan(&query, &mut |r| {
+                    records.push(Record::from_stored(&r.json).unwrap());
+                    Ok(())
+                }).unwrap();
+                Records::new(records)
+            };
+            assert!(scope.fold.is_some(), "the crisis module's fold is kept");
+            assert_eq!(super::state_of(module, &scope), module.state(&fresh, &scope.ctx()), "{me} at {now}");
+        }
+    };
+    check(T0);
+    for i in 0..12i64 {
+        let status = ["acknowledged", "accepted", "in-progress", "done"][(i / 4) as usize % 4];
+        act(B, "update-task", json!({ "crisis": crisis, "task": format!("t{}", i % 4), "status": status }), T0 + (i + 1) * 60_000_000);
+        // Read before the update is due, at it, and long after (service levels breached).
+        for now in [T0 + i * 60_000_000, T0 + (i + 1) * 60_000_000, T0 + DAY] {
+            check(now);
+        }
+    }
+    // A new version of the crisis (closed): the fold is built again.
+    act(A, "close-crisis", json!({ "crisis": crisis, "reason": "over" }), T0 + 2 * DAY);
+    check(T0 + 3 * DAY);
+    check(T0 + DAY);
 }
