@@ -63,7 +63,9 @@ pub struct Draft {
     /// Released or refused.
     pub decision: Decision,
     /// Why it was refused, withheld or deleted: required for every decision
-    /// but [`Decision::Release`], refused for it.
+    /// but [`Decision::Release`]; on a release, optional: what the entry
+    /// stands for beyond its items (a module's scope: how many versions a
+    /// state was derived from and their digest), never blank.
     pub reason: Option<String>,
     /// Every object version of the event (may be empty).
     pub items: Items,
@@ -447,7 +449,10 @@ fn check(channel: &str, decision: Decision, reason: Option<&str>) -> Result<(), 
     }
     match (decision, reason) {
         (Decision::Release, None) => Ok(()),
-        (Decision::Release, Some(_)) => Err("a release carries no reason".to_owned()),
+        // A release's reason says what the entry stands for beyond its
+        // items: a module's scope, counted and digested (node::modules).
+        (Decision::Release, Some(r)) if !r.trim().is_empty() => Ok(()),
+        (Decision::Release, Some(_)) => Err("a release's reason, when given, is not blank".to_owned()),
         (Decision::Deny | Decision::Withhold | Decision::Delete, Some(r)) if !r.trim().is_empty() => Ok(()),
         (Decision::Deny, _) => Err("a denial needs a reason".to_owned()),
         (_, _) => Err("withholding and deleting need a reason".to_owned()),

@@ -84,8 +84,11 @@ fn a_denial_carries_its_reason_after_the_decision() {
 fn drafts_that_break_the_rules_are_refused() {
     let who = id("identity--00000000-0000-4000-8000-000000000001");
     let mut release = Draft::release(who.clone(), "taxii", vec![]);
-    release.reason = Some("why".into());
-    assert_eq!(Entry::seal(release, 1, Digest::ZERO).unwrap_err(), "a release carries no reason");
+    release.reason = Some(" ".into());
+    assert_eq!(Entry::seal(release.clone(), 1, Digest::ZERO).unwrap_err(), "a release's reason, when given, is not blank");
+    release.reason = Some("scope of crisis under x-entente-agreement--…: 3 versions".into());
+    let sealed = Entry::seal(release, 1, Digest::ZERO).expect("a release may say what it stands for");
+    assert_eq!(crate::verify::parse_line(sealed.to_line().as_bytes()), Ok(sealed));
     let deny = Draft::deny(who.clone(), "taxii", "  ", vec![]);
     assert_eq!(Entry::seal(deny, 1, Digest::ZERO).unwrap_err(), "a denial needs a reason");
     for channel in ["", "two words", &"x".repeat(33), "tab\t"] {

@@ -20,11 +20,13 @@
 //!   reviews**, each its author's own record naming the crisis.
 //!
 //! The state is the common operating picture, the same on every node from
-//! the same records ([`rules`], the timing rule). docs/partnership.md#crises
-//! describes it for its users.
+//! the same records ([`rules`], the timing rule), kept as records arrive
+//! by [`fold`] so that a read costs the picture, not the history.
+//! docs/partnership.md#crises describes it for its users.
 
 mod actions;
 pub mod report;
+pub mod fold;
 pub mod rules;
 pub mod types;
 
@@ -68,6 +70,10 @@ impl Module for Crisis {
 
     fn state(&self, records: &Records, ctx: &Context<'_>) -> Value {
         rules::state(records, ctx)
+    }
+
+    fn fold(&self) -> Option<Box<dyn partnership::Fold>> {
+        Some(Box::new(fold::CrisisFold::default()))
     }
 
     fn needs(&self, state: &Value, ctx: &Context<'_>) -> Vec<partnership::Need> {

@@ -89,6 +89,76 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
             of.entry(c).or_default().push(r);
         }
     }
+    state_with(records, ctx, &|c: &Record| -> Box<dyn Of<'_> + '_> {
+        Box::new(All::new(of.get(c.id.as_str()).map(Vec::as_slice).unwrap_or_default(), types::is_exercise(c), &ctx.now))
+    })
+}
+
+/// What a crisis's picture reads of the records naming it (kinds other
+/// than playbooks, endorsements and crises, latest versions), as they
+/// count at `now` for a crisis that is, or is not, an exercise: from every
+/// record ([`All`], the reference) or kept as they arrived
+/// (`crate::fold`).
+pub(crate) trait Of<'a> {
+    /// Those that are not task updates, in canonical order.
+    fn others(&self) -> Vec<&'a Record>;
+    /// How many say otherwise of exercise than the crisis (ignored).
+    fn ignored(&self) -> usize;
+    /// Of the updates of task `key` that count (dated by `now`, the same
+    /// of exercise), those by `assignee` dated at or after `assigned`:
+    /// how many, the first and the last (by `created`, then id).
+    fn updates(&self, key: &str, assignee: &str, assigned: &Timestamp) -> (usize, Option<&'a Record>, Option<&'a Record>);
+    /// The records that count as timeline events: how many, and the newest
+    /// `n` of them, oldest first (by `created`, then id).
+    fn events(&self, n: usize) -> (usize, Vec<&'a Record>);
+}
+
+/// [`Of`] from every record naming the crisis, in canonical order.
+pub(crate) struct All<'a> {
+    of: &'a [&'a Record],
+    exercise: bool,
+    now: Timestamp,
+    updates_of: BTreeMap<&'a str, Vec<&'a Record>>,
+}
+
+impl<'a> All<'a> {
+    pub(crate) fn new(of: &'a [&'a Record], exercise: bool, now: &Timestamp) -> All<'a> {
+        // Each task's updates found once, not by a scan of every record per task.
+        let mut updates_of: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
+        for r in of.iter().copied().filter(|r| &r.created <= now && types::is_exercise(r) == exercise && r.kind == TASK_UPDATE) {
+            if let Some(key) = str_of(r, "task") {
+                updates_of.entry(key).or_default().push(r);
+            }
+        }
+        All { of, exercise, now: now.clone(), updates_of }
+    }
+}
+
+impl<'a> Of<'a> for All<'a> {
+    fn others(&self) -> Vec<&'a Record> {
+        self.of.iter().copied().filter(|r| r.kind != TASK_UPDATE).collect()
+    }
+
+    fn ignored(&self) -> usize {
+        self.of.iter().filter(|r| types::is_exercise(r) != self.exercise).count()
+    }
+
+    fn updates(&self, key: &str, assignee: &str, assigned: &Timestamp) -> (usize, Option<&'a Record>, Option<&'a Record>) {
+        let updates: Vec<&Record> =
+            self.updates_of.get(key).map(Vec::as_slice).unwrap_or_default().iter().copied().filter(|r| r.author.as_str() == assignee && &r.created >= assigned).collect();
+        (updates.len(), updates.first().copied(), updates.last().copied())
+    }
+
+    fn events(&self, n: usize) -> (usize, Vec<&'a Record>) {
+        let mut events: Vec<&Record> = self.of.iter().copied().filter(|r| r.created <= self.now && types::is_exercise(r) == self.exercise).collect();
+        events.sort_unstable_by(|a, b| (&a.created, a.id.as_str()).cmp(&(&b.created, b.id.as_str())));
+        let total = events.len();
+        (total, events.split_off(total.saturating_sub(n)))
+    }
+}
+
+/// [`state`] with each crisis's records read through `of_crisis`.
+pub(crate) fn state_with<'a>(records: &'a Records, ctx: &Context<'_>, of_crisis: &dyn Fn(&'a Record) -> Box<dyn Of<'a> + 'a>) -> Value {
     let parties = &ctx.agreement.terms.parties;
     let playbooks: Vec<Value> = records
         .of_kind(PLAYBOOK)
@@ -115,7 +185,7 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
         .of_kind(CRISIS)
         .map(|c| {
             let rank = SEVERITIES.iter().position(|s| Some(*s) == str_of(c, "severity")).unwrap_or(SEVERITIES.len());
-            (closed(c), rank, c, picture(c, of.get(c.id.as_str()).map(Vec::as_slice).unwrap_or_default(), records, ctx))
+            (closed(c), rank, c, picture(c, &*of_crisis(c), records, ctx))
         })
         .collect();
     crises.sort_by(|a, b| (a.0, a.1, &a.2.created, &a.2.id).cmp(&(b.0, b.1, &b.2.created, &b.2.id)));
@@ -131,8 +201,10 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
 }
 
 /// One crisis's common operating picture, from its records (`of`: the
-/// records naming it, in canonical order).
-fn picture(c: &Record, of: &[&Record], records: &Records, ctx: &Context<'_>) -> Value {
+/// records naming it).
+fn picture<'a>(c: &'a Record, of_crisis: &dyn Of<'a>, records: &'a Records, ctx: &Context<'_>) -> Value {
+    let others = of_crisis.others();
+    let of = others.as_slice();
     let now = &ctx.now;
     let exercise = types::is_exercise(c);
     let is_closed = closed(c);
@@ -141,7 +213,7 @@ fn picture(c: &Record, of: &[&Record], records: &Records, ctx: &Context<'_>) -> 
     // A record of the crisis counts when it is dated by now, and says the
     // same of exercise as the crisis (any other is ignored, and counted).
     let counts = |r: &&&Record| &r.created <= now && types::is_exercise(r) == exercise;
-    let ignored = of.iter().filter(|r| types::is_exercise(r) != exercise).count();
+    let ignored = of_crisis.ignored();
     let lead = c.author.as_str();
     let mut breaches = (0u64, 0u64);
 
@@ -171,25 +243,16 @@ fn picture(c: &Record, of: &[&Record], records: &Records, ctx: &Context<'_>) -> 
         })
         .collect();
 
-    // Tasks, moved by their assignee's updates since the assignment (each
-    // task's updates found once, not by a scan of every record per task).
-    let mut updates_of: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
-    for r in of.iter().filter(counts).filter(|r| r.kind == TASK_UPDATE) {
-        if let Some(key) = str_of(r, "task") {
-            updates_of.entry(key).or_default().push(r);
-        }
-    }
+    // Tasks, moved by their assignee's updates since the assignment.
     let mut tasks = Vec::new();
     let mut open = Vec::new();
     for t in types::tasks(c) {
         let key = t.get("key").and_then(Value::as_str).unwrap_or_default();
         let assignee = t.get("assignee_ref").and_then(Value::as_str).unwrap_or_default();
         let Some(assigned) = t.get("assigned_at").and_then(Value::as_str).and_then(|s| Timestamp::parse(s).ok()) else { continue };
-        let updates: Vec<&Record> =
-            updates_of.get(key).map(Vec::as_slice).unwrap_or_default().iter().copied().filter(|r| r.author.as_str() == assignee && r.created >= assigned).collect();
-        let last = updates.last();
+        let (updates, first, last) = of_crisis.updates(key, assignee, &assigned);
         let status = last.and_then(|u| str_of(u, "status")).unwrap_or("open");
-        let acknowledged = updates.first().map(|u| u.created.clone());
+        let acknowledged = first.map(|u| u.created.clone());
         let done = last.filter(|_| status == "done").map(|u| u.created.clone());
         let ack_deadline = plus(&assigned, t.get("ack_within_minutes").and_then(Value::as_u64).unwrap_or(DEFAULT_ACK_MINUTES));
         let done_deadline = plus(&assigned, t.get("complete_within_minutes").and_then(Value::as_u64).unwrap_or(DEFAULT_ACK_MINUTES));
@@ -224,7 +287,7 @@ fn picture(c: &Record, of: &[&Record], records: &Records, ctx: &Context<'_>) -> 
             "ack_breached": ack_breached,
             "complete_breached": complete_breached,
             "open": is_open,
-            "updates": updates.len(),
+            "updates": updates,
             "last_update": last.map(|u| json!({ "id": u.id.as_str(), "status": get(u, "status"), "note": get(u, "note"), "created": u.created.as_str() })),
         }));
     }
@@ -323,9 +386,7 @@ fn picture(c: &Record, of: &[&Record], records: &Records, ctx: &Context<'_>) -> 
     // The timeline: the crisis's versions and every record of it, by time;
     // the picture holds its newest TIMELINE_NEWEST events and the count
     // (the pages read the whole timeline a page at a time from the store).
-    let mut timeline = timeline_of(c, of, records, now, exercise);
-    let timeline_total = timeline.len();
-    let newest = timeline.split_off(timeline_total.saturating_sub(TIMELINE_NEWEST));
+    let (timeline_total, newest) = timeline_of(c, of_crisis, records, now);
 
     json!({
         "id": c.id.as_str(),
@@ -387,12 +448,14 @@ impl Event<'_> {
     }
 }
 
-/// Every event of crisis `c`'s timeline dated by `now`, oldest first (by
-/// time, then id): its versions, and the records naming it (`of`) that
-/// say the same of exercise as it does. Only the events drawn become JSON.
-fn timeline_of<'a>(c: &'a Record, of: &[&'a Record], records: &'a Records, now: &Timestamp, exercise: bool) -> Vec<(&'a Timestamp, &'a str, Event<'a>)> {
-    let mut timeline = Vec::with_capacity(of.len() + 1);
+/// Crisis `c`'s timeline dated by `now`, oldest first (by time, then id):
+/// its versions, and the records naming it that count ([`Of::events`]):
+/// how many events, and the newest [`TIMELINE_NEWEST`]. Only the events
+/// drawn become JSON.
+fn timeline_of<'a>(c: &'a Record, of_crisis: &dyn Of<'a>, records: &'a Records, now: &Timestamp) -> (usize, Vec<(&'a Timestamp, &'a str, Event<'a>)>) {
     let versions = records.versions(&c.id);
+    let (counted, newest) = of_crisis.events(TIMELINE_NEWEST);
+    let mut timeline = Vec::with_capacity(newest.len() + versions.len());
     for (i, v) in versions.iter().enumerate().filter(|(_, v)| &v.modified <= now) {
         let what = match (i, closed(v)) {
             (0, _) => "activated",
@@ -401,11 +464,13 @@ fn timeline_of<'a>(c: &'a Record, of: &[&'a Record], records: &'a Records, now: 
         };
         timeline.push((&v.modified, c.id.as_str(), Event::Crisis(what, v)));
     }
-    for r in of.iter().copied().filter(|r| &r.created <= now && types::is_exercise(r) == exercise) {
+    let total = counted + timeline.len();
+    for r in newest {
         timeline.push((&r.created, r.id.as_str(), Event::Of(r)));
     }
     timeline.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    timeline
+    let len = timeline.len();
+    (total, timeline.split_off(len.saturating_sub(TIMELINE_NEWEST)))
 }
 
 /// What needs `me` in a crisis `state` ([`state`]): an active crisis it

@@ -19,6 +19,10 @@ use store::{ObservableKey, Outcome, PutOptions, Query, Store, Versions};
 
 use crate::release::{Agreements, Reader, Through};
 
+pub mod scopes;
+#[cfg(test)]
+mod tests;
+
 /// The modules a node runs, shared by every request.
 pub type Modules = Arc<[Arc<dyn Module>]>;
 
@@ -102,10 +106,16 @@ pub struct Scope {
     pub state: policy::AgreementState,
     /// Now.
     pub now: Timestamp,
-    /// The records, latest versions in canonical order.
-    pub records: Records,
-    /// Every version the reader may see, as stored (date added order).
-    pub stored: Vec<store::Record>,
+    /// The records, latest versions in canonical order (shared with the
+    /// reader's cached scope: [`scopes`]).
+    pub records: Arc<Records>,
+    /// How many versions the records were derived from (every version of
+    /// the module's records under the agreement released to the reader).
+    pub versions: u64,
+    /// How many of them this read released for the first time (stored
+    /// since the reader's previous view, or all of them on a cold read).
+    pub new: usize,
+    fold: Option<scopes::SharedFold>,
     reader: Arc<Reader>,
 }
 
@@ -114,6 +124,14 @@ impl Scope {
     pub fn ctx(&self) -> Context<'_> {
         Context { me: &self.me, now: self.now.clone(), agreement: &self.agreement, state: &self.state }
     }
+}
+
+/// `module`'s state of `scope` (read for `module`) at the scope's `now`:
+/// from the module's fold kept in the reader's cached scope when it keeps
+/// one ([`partnership::Fold`]), else derived from the records
+/// ([`Module::state`]); the same either way.
+pub fn state_of(module: &dyn Module, scope: &Scope) -> Value {
+    partnership::fold::state(module, &scope.records, scope.fold.as_deref().map(|b| &**b), &scope.ctx())
 }
 
 /// The records of `module` under `agreement` that `me` may see, now; the
@@ -125,10 +143,66 @@ pub fn view(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, c
 /// [`view`] with the clock given: the scope's `now`, from which the
 /// agreement's state and the module's deadlines are judged (tests and the
 /// demo's backdated history pass their own).
+///
+/// The reader's scope is cached per (reader, agreement, module)
+/// ([`scopes`]): a read reuses it while the agreements' index is the one
+/// it was built under and nothing was removed since, and reads through
+/// the reader's gate only the versions stored after the newest it holds.
+/// The release log gets one entry per view: those new versions itemised,
+/// and a reason naming the module, the agreement, how many versions the
+/// records were derived from and their digest (docs/security.md, "A
+/// module's view").
 pub fn view_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, channel: &str, now: Timestamp) -> Result<Scope, Error> {
     let (index, latest) = known_to(node, me, agreement)?;
     let state = index.state(agreement, &now);
-    let reader = Reader::new(me.clone(), index, Through::AnyShare);
+    let reader = Reader::new(me.clone(), index.clone(), Through::AnyShare);
+    let key: scopes::Key = (me.to_string(), agreement.to_string(), module.name());
+    let cache = node.agreements.scopes();
+    let mut entry = cache.take(&key, &index).unwrap_or_else(|| scopes::Entry::new(index.clone()));
+    let mut read = read_scope(node, &reader, agreement, module, entry.cursor)?;
+    if entry.cursor.is_some() && read.iter().any(|(_, r)| r.revoked) {
+        // A recall changes what the gate lets through of the record's
+        // earlier versions: the scope again from the store.
+        entry = scopes::Entry::new(index.clone());
+        read = read_scope(node, &reader, agreement, module, None)?;
+    }
+    let (count, mut sum) = (entry.count, entry.sum.clone());
+    let summary = |kept: &[(store::Record, Record)]| {
+        for (r, _) in kept {
+            sum.add(&r.id, &r.version);
+        }
+        format!("scope {} of {agreement}: {} versions, sum-sha256 {}; {} new, itemised", module.name(), count + kept.len() as u64, sum.hex(), kept.len())
+    };
+    let kept = crate::read::Out::new(&node.log, &reader, channel).scope(read, summary)?.into_inner();
+    let new = kept.len();
+    if new > 0 {
+        entry.sum = sum;
+        entry.count += new as u64;
+        // The fold as the cache holds it, or a copy if a reader still holds it.
+        let mut fold = entry.fold.take().map(|f| Arc::try_unwrap(f).unwrap_or_else(|shared| shared.boxed_clone()));
+        let fresh = entry.cursor.is_none();
+        if fresh {
+            fold = module.fold();
+        }
+        let records = Arc::make_mut(&mut entry.records);
+        for (r, record) in kept {
+            entry.cursor = Some(entry.cursor.map_or(r.date_added.0, |c| c.max(r.date_added.0)));
+            partnership::fold::feed(records, &mut fold, record);
+        }
+        entry.fold = fold.map(Arc::new);
+    }
+    if entry.fold.is_none() {
+        entry.fold = partnership::fold::refold(module, &entry.records).map(Arc::new);
+    }
+    let (records, versions, fold) = (entry.records.clone(), entry.count, entry.fold.clone());
+    cache.put(key, entry);
+    Ok(Scope { me: me.clone(), agreement: latest, state, now, records, versions, new, fold, reader })
+}
+
+/// The versions of `module`'s records under `agreement` stored after
+/// `cursor` (all of them without one) that the reader's gate lets
+/// through, each with its record, in date-added order.
+fn read_scope(node: &Node, reader: &Arc<Reader>, agreement: &StixId, module: &dyn Module, cursor: Option<i64>) -> Result<Vec<(store::Record, Record)>, Error> {
     // The agreement's records alone, by the index of what records name
     // (store::ObservableKey::refers_to), not every record of the kinds.
     let query = Query {
@@ -136,22 +210,21 @@ pub fn view_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module
         observables: vec![ObservableKey::refers_to(agreement.as_str())],
         versions: Versions::ALL,
         gate: Some(reader.gate()),
+        added_after: cursor,
         ..Query::default()
     };
-    let (mut stored, mut records) = (Vec::new(), Vec::new());
+    let mut read = Vec::new();
     node.store.scan(&query, &mut |r| {
         // A record the node holds but cannot read as one is left out: it
         // was checked at the edge, so only a damaged store holds one.
         if let Ok(record) = Record::from_stored(&r.json) {
             if &record.agreement == agreement {
-                records.push(record);
-                stored.push(r);
+                read.push((r, record));
             }
         }
         Ok(())
     })?;
-    let stored = crate::read::Out::new(&node.log, &reader, channel).records(stored)?.into_inner();
-    Ok(Scope { me: me.clone(), agreement: latest, state, now, records: Records::new(records), stored, reader })
+    Ok(read)
 }
 
 /// The agreements' index and `agreement`'s latest version, if `me` may know
@@ -303,7 +376,7 @@ pub fn inbox(node: &Node, modules: &Modules, me: &StixId, channel: &str) -> Resu
                 continue;
             }
             let ctx = scope.ctx();
-            let state = module.state(&scope.records, &ctx);
+            let state = state_of(&**module, &scope);
             for need in module.needs(&state, &ctx) {
                 let mut entry = need.to_json();
                 entry["agreement"] = json!(agreement.as_str());
@@ -360,7 +433,7 @@ pub fn state_json(module: &dyn Module, scope: &Scope) -> Value {
         "agreement": scope.agreement.id.as_str(),
         "at": scope.now.to_string(),
         "records": scope.records.len(),
-        "state": module.state(&scope.records, &scope.ctx()),
+        "state": state_of(module, scope),
     })
 }
 

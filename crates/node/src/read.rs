@@ -71,6 +71,26 @@ impl<'a> Out<'a> {
         Ok(Released(kept))
     }
 
+    /// Releases the versions of a module's scope new to the reader's
+    /// cached scope (`read`, each with what the caller parsed from it):
+    /// those the reader may see, in their order, itemised in one entry
+    /// whose reason `summary` writes from what was kept (the whole scope's
+    /// count and digest: `crate::modules`). The entry is appended even when
+    /// no version is new: a view hands the reader its scope again.
+    pub fn scope<T>(&self, read: Vec<(Record, T)>, summary: impl FnOnce(&[(Record, T)]) -> String) -> Result<Released<Vec<(Record, T)>>> {
+        let mut items = Items::with_capacity(read.len());
+        let mut kept = Vec::with_capacity(read.len());
+        for (r, t) in read {
+            if item(self.reader, &r, &mut items)? {
+                kept.push((r, t));
+            }
+        }
+        let mut draft = Draft::release(self.reader.partner.clone(), self.channel, items);
+        draft.reason = Some(summary(&kept));
+        append(self.log, draft)?;
+        Ok(Released(kept))
+    }
+
     /// Releases one record; refused (logged as a refusal of the request for
     /// it) as `not_found` when the reader may not see it.
     pub fn record(&self, record: Record, not_found: &str) -> Result<Released<Record>> {

@@ -58,6 +58,9 @@ pub struct Agreements {
     /// Per agreement, the start of the period in force whose members were
     /// last re-offered through this server ([`Agreements::reoffer`]).
     reoffered: Mutex<HashMap<String, i64>>,
+    /// Readers' scopes of the modules, valid under the index they were
+    /// built under (`crate::modules::scopes`).
+    scopes: crate::modules::scopes::Scopes,
 }
 
 struct Cached {
@@ -306,6 +309,13 @@ impl Agreements {
     /// ratification, notice or partner key was written or deleted here).
     pub fn invalidate(&self) {
         *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        crate::modules::scopes::removed();
+        self.scopes.clear();
+    }
+
+    /// The readers' scopes of the modules kept beside the index.
+    pub fn scopes(&self) -> &crate::modules::scopes::Scopes {
+        &self.scopes
     }
 }
 

@@ -92,9 +92,12 @@ pub fn sweep(store: &dyn Store, registry: &dyn Registry, log: &audit::SharedLog,
         let reason = format!("agreement {agreement} ended {end}; its retention of {days} days is over");
         log.append(Draft::retention(holder, Logged::Delete, &reason, items())).map_err(|e| e.to_string())?;
         log.sync().map_err(|e| e.to_string())?;
+        // Readers' cached scopes of the modules hold nothing deleted from now on.
+        crate::modules::scopes::removed();
         for (object, version) in &versions {
             sweep.deleted += store.delete(object, &Versions::at(version.clone()), None).map_err(|e| e.to_string())?;
         }
+        crate::modules::scopes::removed();
     }
     Ok(sweep)
 }

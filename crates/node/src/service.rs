@@ -83,6 +83,7 @@ impl Node {
     /// outside an object write (a deletion, a partner's identity and key):
     /// the index is forgotten.
     pub fn records_changed(&self) {
+        crate::modules::scopes::removed();
         self.agreements.invalidate();
     }
 }

@@ -24,6 +24,7 @@
 
 pub mod consent;
 pub mod files;
+pub mod fold;
 pub mod input;
 mod record;
 #[cfg(any(test, feature = "testsuite"))]
@@ -31,6 +32,7 @@ pub mod suite;
 #[cfg(test)]
 mod tests;
 
+pub use fold::Fold;
 pub use record::{finish, Draft, Record, Records, AGREEMENT_REF};
 
 use model::Timestamp;
@@ -184,6 +186,13 @@ pub trait Module: Send + Sync + 'static {
     /// `ctx.now`. Must depend on the set of records only: [`Records`]
     /// hands them over in one canonical order.
     fn state(&self, records: &Records, ctx: &Context<'_>) -> Value;
+
+    /// Its state kept as records arrive, if it keeps one ([`fold`]): a
+    /// fresh, empty fold. None by default (the state is derived on each
+    /// read).
+    fn fold(&self) -> Option<Box<dyn Fold>> {
+        None
+    }
 
     /// What needs `ctx.me`'s partner now, read from the module's `state`
     /// (as [`Module::state`] derived it for `ctx`): the entries of its

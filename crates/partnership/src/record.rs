@@ -117,12 +117,44 @@ impl Record {
 /// withdrawn (`revoked`) left out, in one canonical order (by kind, then
 /// creation time, then id), so that a state derived from them cannot depend
 /// on the order they arrived in.
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// Built at once from versions in any order ([`Records::new`], the
+/// reference) or one version at a time as they arrive ([`Records::insert`],
+/// what the node's cache of a reader's scope does): both give equal values
+/// for the same versions, whatever the order and however they are split.
+#[derive(Debug, Clone, Default)]
 pub struct Records {
-    latest: Vec<Record>,
+    /// The latest version of each record not withdrawn, by kind, then
+    /// creation time and id: the canonical order, a kind's alone at hand.
+    latest: BTreeMap<String, BTreeMap<Key, Record>>,
+    /// How many there are.
+    len: usize,
     /// Every version known, oldest first per id: for modules that show a
     /// history or need an exact earlier version (approvals of minutes).
     versions: BTreeMap<StixId, Vec<Record>>,
+    /// Versions by someone other than an id's first author so far: kept,
+    /// since a version arriving later with an earlier `created` can make
+    /// one of them the first author after all.
+    others: BTreeMap<StixId, Vec<Record>>,
+    /// Per id, the earliest `created` (then smaller author) of every
+    /// version seen, which names the first author.
+    firsts: BTreeMap<StixId, (Timestamp, PartnerId)>,
+}
+
+/// Equal when they hand modules the same records and versions (what was
+/// set aside for a later change of author does not count).
+impl PartialEq for Records {
+    fn eq(&self, other: &Records) -> bool {
+        self.len == other.len && self.latest == other.latest && self.versions == other.versions
+    }
+}
+
+/// The canonical order within a kind: creation time (of the latest
+/// version), then id.
+type Key = (Timestamp, StixId);
+
+fn key(r: &Record) -> Key {
+    (r.created.clone(), r.id.clone())
 }
 
 impl Records {
@@ -132,28 +164,102 @@ impl Records {
         for r in versions {
             by_id.entry(r.id.clone()).or_default().push(r);
         }
-        for list in by_id.values_mut() {
+        let (mut others, mut firsts) = (BTreeMap::new(), BTreeMap::new());
+        for (id, list) in &mut by_id {
             // The first author of an id is its author; another's versions do not count.
             // Two different versions at one time (a store refuses the second;
             // two nodes might each hold one): the smaller JSON wins, everywhere.
             list.sort_by(|a, b| a.modified.cmp(&b.modified).then_with(|| json(a).cmp(&json(b))));
             let first = list.iter().min_by(|a, b| a.created.cmp(&b.created).then(a.author.cmp(&b.author))).map(|r| r.author.clone());
+            if let Some(f) = list.iter().map(|r| (r.created.clone(), r.author.clone())).min() {
+                firsts.insert(id.clone(), f);
+            }
+            let set_aside: Vec<Record> = list.iter().filter(|r| Some(&r.author) != first.as_ref()).cloned().collect();
+            if !set_aside.is_empty() {
+                others.insert(id.clone(), set_aside);
+            }
             list.retain(|r| Some(&r.author) == first.as_ref());
             list.dedup_by(|a, b| a.modified == b.modified);
         }
-        let mut latest: Vec<Record> = by_id.values().filter_map(|v| v.last()).filter(|r| !r.revoked).cloned().collect();
-        latest.sort_by(|a, b| (&a.kind, &a.created, &a.id).cmp(&(&b.kind, &b.created, &b.id)));
-        Records { latest, versions: by_id }
+        let mut latest: BTreeMap<String, BTreeMap<Key, Record>> = BTreeMap::new();
+        let mut len = 0;
+        for r in by_id.values().filter_map(|v| v.last()).filter(|r| !r.revoked) {
+            latest.entry(r.kind.clone()).or_default().insert(key(r), r.clone());
+            len += 1;
+        }
+        Records { latest, len, versions: by_id, others, firsts }
+    }
+
+    /// Adds one version, as [`Records::new`] would have taken it with the
+    /// others: the first author (earliest `created`, then smaller author id)
+    /// of an id is its author, another's versions are dropped; of two
+    /// versions at one `modified` the smaller JSON stays; the latest version
+    /// decides whether the record is withdrawn and where it sorts. Costs the
+    /// record's other versions, not the whole set. Returns whether anything
+    /// changed.
+    pub fn insert(&mut self, r: Record) -> bool {
+        let id = r.id.clone();
+        let candidate = (r.created.clone(), r.author.clone());
+        let earlier = self.firsts.get(&id).map(|f| f.1.clone());
+        let takes_over = self.firsts.get(&id).is_none_or(|f| candidate < *f);
+        if takes_over {
+            self.firsts.insert(id.clone(), candidate);
+        }
+        let list = self.versions.entry(id.clone()).or_default();
+        let before = list.last().filter(|l| !l.revoked).map(|l| (l.kind.clone(), key(l)));
+        if takes_over && earlier.as_ref().is_some_and(|a| *a != r.author) {
+            // Another author is first now: this id again from every version
+            // kept or set aside (what was dropped as a duplicate lost to a
+            // version of its own author at the same time, and still does).
+            let others = self.others.entry(id.clone()).or_default();
+            let mut all = std::mem::take(list);
+            all.append(others);
+            all.push(r);
+            let (kept, set_aside) = settle(all, &self.firsts[&id].1);
+            *list = kept;
+            *others = set_aside;
+        } else if list.first().is_some_and(|f| f.author != r.author) || (list.is_empty() && self.firsts[&id].1 != r.author) {
+            self.others.entry(id.clone()).or_default().push(r);
+            return false;
+        } else {
+            match list.binary_search_by(|x| x.modified.cmp(&r.modified)) {
+                Ok(i) if json(&r) < json(&list[i]) => list[i] = r,
+                Ok(_) => return false,
+                Err(i) => list.insert(i, r),
+            }
+        }
+        if self.others.get(&id).is_some_and(Vec::is_empty) {
+            self.others.remove(&id);
+        }
+        let list = self.versions.get(&id).map_or(&[][..], Vec::as_slice);
+        let after = list.last().filter(|l| !l.revoked).cloned();
+        if let Some((kind, k)) = before {
+            if let Some(of_kind) = self.latest.get_mut(&kind) {
+                if of_kind.remove(&k).is_some() {
+                    self.len -= 1;
+                }
+                if of_kind.is_empty() {
+                    self.latest.remove(&kind);
+                }
+            }
+        }
+        if let Some(l) = after {
+            if self.latest.entry(l.kind.clone()).or_default().insert(key(&l), l).is_none() {
+                self.len += 1;
+            }
+        }
+        true
     }
 
     /// The latest version of each record, withdrawn ones left out, in canonical order.
     pub fn iter(&self) -> impl Iterator<Item = &Record> {
-        self.latest.iter()
+        self.latest.values().flat_map(BTreeMap::values)
     }
 
-    /// The latest records of one kind, in canonical order.
+    /// The latest records of one kind, in canonical order (without a look
+    /// at the other kinds').
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Record> + 'a {
-        self.latest.iter().filter(move |r| r.kind == kind)
+        self.latest.get(kind).into_iter().flat_map(BTreeMap::values)
     }
 
     /// The latest version of each record of one kind, withdrawn ones
@@ -175,13 +281,22 @@ impl Records {
 
     /// How many records (latest versions, withdrawn left out).
     pub fn len(&self) -> usize {
-        self.latest.len()
+        self.len
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.latest.is_empty()
+        self.len == 0
     }
+}
+
+/// One id's versions as [`Records::new`] keeps them (the `first` author's,
+/// oldest first, one per `modified`), and the other authors' set aside.
+fn settle(mut all: Vec<Record>, first: &PartnerId) -> (Vec<Record>, Vec<Record>) {
+    all.sort_by(|a, b| a.modified.cmp(&b.modified).then_with(|| json(a).cmp(&json(b))));
+    let (mut kept, others): (Vec<Record>, Vec<Record>) = all.into_iter().partition(|r| &r.author == first);
+    kept.dedup_by(|a, b| a.modified == b.modified);
+    (kept, others)
 }
 
 fn json(r: &Record) -> String {

@@ -140,3 +140,56 @@ fn a_module_offers_no_file_by_default() {
     assert!(matches!(err, Error::NotFound(_)), "{err}");
     assert_eq!(crate::files::name_of("report", "x-entente-exercise--0a1b-2c", "pdf"), "report-0a1b-2c.pdf");
 }
+
+/// Versions of a few records by a few authors at a few times, some
+/// withdrawing, some at one `modified` with different JSON.
+fn versions() -> impl proptest::strategy::Strategy<Value = Vec<Record>> {
+    use proptest::prelude::*;
+    let one = (0u8..6, 0u8..3, 0u8..3, 0u8..4, any::<bool>(), 0u8..3);
+    proptest::collection::vec(one, 0..40).prop_map(|raw| {
+        let world = World::new();
+        raw.into_iter()
+            .map(|(n, author, created, modified, revoked, text)| {
+                let kind = if n % 2 == 0 { NOTE } else { "x-entente-test-consent" };
+                let id = model::StixId::parse(&format!("{kind}--00000000-0000-4000-8000-{n:012}")).unwrap();
+                let (created, modified) = (at(&format!("2026-06-0{}T00:00:00Z", created + 1)), at(&format!("2026-06-0{}T00:00:00Z", created + modified + 1)));
+                let mut properties = Map::new();
+                properties.insert("id".into(), Value::from(id.as_str()));
+                properties.insert("text".into(), Value::from(format!("t{text}")));
+                let author = world.partners[author as usize].clone();
+                // As stored: the JSON holds every property, so two versions differ in it.
+                properties.insert("created_by_ref".into(), Value::from(author.as_str()));
+                properties.insert("created".into(), Value::from(created.to_string()));
+                properties.insert("modified".into(), Value::from(modified.to_string()));
+                properties.insert("revoked".into(), Value::from(revoked));
+                Record { id, kind: kind.into(), author, agreement: world.agreement.id.clone(), created, modified, revoked, properties }
+            })
+            .collect()
+    })
+}
+
+/// Versions and an order to insert them in.
+fn shuffled() -> impl proptest::strategy::Strategy<Value = (Vec<Record>, Vec<usize>)> {
+    use proptest::prelude::*;
+    versions().prop_flat_map(|v| {
+        let n = v.len();
+        (Just(v), Just((0..n).collect::<Vec<usize>>()).prop_shuffle())
+    })
+}
+
+proptest::proptest! {
+    /// One version at a time, in any order, gives what all at once gives.
+    #[test]
+    fn records_built_one_version_at_a_time_equal_records_built_at_once(
+        (all, order) in shuffled()
+    ) {
+        let mut one_by_one = Records::default();
+        for i in &order {
+            one_by_one.insert(all[*i].clone());
+        }
+        proptest::prop_assert_eq!(&one_by_one, &Records::new(all.clone()));
+        let shown: Vec<&Record> = one_by_one.iter().collect();
+        let reference = Records::new(all.iter().rev().cloned());
+        proptest::prop_assert_eq!(shown, reference.iter().collect::<Vec<_>>());
+    }
+}

@@ -12,9 +12,11 @@
 //! module's records read through the release gate and logged
 //! (`server::modules::view`) and the figures derived from them
 //! (`resources::Resources::state`: balances, per-year shares, fair-share
-//! ratio, Gini, Spearman's ρ) — of each, alternating, `--reads` times
-//! (default 10): p50 and p99, their ratio, and the split between reading
-//! and deriving (target at 1,000,000 entries: ≤ 200 ms p99;
+//! ratio, Gini, Spearman's ρ) — of each, alternating: cold (the reader's
+//! cached scope forgotten first, at most 3 times), warm (nothing new,
+//! `--reads` times, default 10) and with one new commitment, delivery and
+//! confirmation stored before each read: p50 and p99, their ratio, and the
+//! split between reading and deriving (target at 1,000,000 entries: ≤ 200 ms p99;
 //! docs/benchmarks.md).
 //!
 //! The first commitment, delivery and confirmation are made by the
@@ -26,7 +28,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use model::{Object, StixId, Timestamp};
-use partnership::Module;
 use serde_json::{json, Map, Value};
 use store::{PutOptions, Store};
 
@@ -86,6 +87,7 @@ fn main() {
     let act = |who: &StixId, agreement: &StixId, action: &str, v: Value| server::modules::act(&node, who, agreement, &module, action, &input(v), "bench").expect(action);
 
     let start = Instant::now();
+    let mut templates = Vec::new();
     for (tag, (agreement, entries)) in agreements.iter().zip([small, big]).enumerate() {
         let terms = act(&ps[0], agreement, "propose-terms", json!({ "unit": "EUR", "cost_share": { "method": "gni" } }));
         for p in &ps {
@@ -102,6 +104,7 @@ fn main() {
         let d = act(&ps[0], agreement, "deliver", json!({ "commitment": c.id().as_str(), "quantity": 1000 }));
         let k = act(&ps[1], agreement, "confirm", json!({ "delivery": d.id().as_str(), "verdict": "confirmed" }));
         let (c, d, k) = (c.to_value(), d.to_value(), k.to_value());
+        templates.push((c.clone(), d.clone(), k.clone()));
         // Each batch per author: the store takes a party's records from that party alone.
         let mut batches: std::collections::BTreeMap<usize, Vec<Object>> = Default::default();
         let flush = |author: usize, batch: &mut Vec<Object>| {
@@ -145,35 +148,75 @@ fn main() {
     println!("built: two ledgers among {parties} parties over {years} years, {small} and {big} entries (commitment, delivery, confirmation), in {:.1} s", start.elapsed().as_secs_f64());
 
     let derive = std::cell::RefCell::new((Vec::new(), Vec::new()));
-    let page = |agreement: &StixId, big_one: bool, entries: usize| {
+    let page = |agreement: &StixId, big_one: bool, commitments: usize| {
         let t = Instant::now();
         let scope = server::modules::view(&node, &ps[0], agreement, &module, "bench").expect("view");
         let read = Instant::now();
-        let state = module.state(&scope.records, &scope.ctx());
+        let state = node::modules::state_of(&module, &scope);
         let derived = read.elapsed().as_secs_f64() * 1000.0;
         let mut d = derive.borrow_mut();
         if big_one { d.1.push(derived) } else { d.0.push(derived) }
-        let commitments = state["commitments"].as_array().map_or(0, Vec::len);
-        assert_eq!(commitments, entries.div_ceil(3), "every commitment in the figures");
+        assert_eq!(state["commitments"].as_array().map_or(0, Vec::len), commitments, "every commitment in the figures");
         let confirmed = state["ledger"].as_array().map_or(0, |l| l.iter().filter(|e| e["status"] == "confirmed").count());
-        assert_eq!(confirmed, entries.div_ceil(3), "every delivery confirmed by its receiver");
+        assert_eq!(confirmed, commitments, "every delivery confirmed by its receiver");
         assert!(state["periods"].as_array().is_some_and(|l| !l.is_empty()), "the figures per year");
         std::hint::black_box(&state);
         t.elapsed().as_secs_f64() * 1000.0
     };
+    // One more commitment, delivered and confirmed, as they arrive.
+    let serial = std::cell::Cell::new(0usize);
+    let arrive = |(c, d, k): &(Value, Value, Value), tag: usize| {
+        serial.set(serial.get() + 1);
+        let n = serial.get();
+        let id = |kind: &str, role: u32| format!("{kind}--{tag:04x}{role:04x}-0000-4000-9000-{n:012x}");
+        let (mut cv, mut dv, mut kv) = (c.clone(), d.clone(), k.clone());
+        cv["id"] = json!(id("x-entente-commitment", 1));
+        dv["id"] = json!(id("x-entente-delivery", 2));
+        dv["commitment_ref"] = cv["id"].clone();
+        kv["id"] = json!(id("x-entente-delivery-confirmation", 3));
+        kv["delivery_ref"] = dv["id"].clone();
+        for (author, v) in [(0, cv), (0, dv), (1, kv)] {
+            let options = PutOptions { posted_by: Some(ps[author].to_string()), only_author: true, ..PutOptions::default() };
+            store.put(&[Object::from_value(v).expect("a valid copy")], &options).expect("put");
+        }
+    };
+    let mut counts = [small.div_ceil(3), big.div_ceil(3)];
+    // Cold: the reader's cached scope forgotten before each read.
+    let (mut small_cold, mut big_cold) = (Vec::new(), Vec::new());
+    for _ in 0..reads.min(3) {
+        node.agreements.scopes().clear();
+        small_cold.push(page(&agreements[0], false, counts[0]));
+        node.agreements.scopes().clear();
+        big_cold.push(page(&agreements[1], true, counts[1]));
+    }
+    // Warm: nothing new since the previous read.
     let (mut small_ms, mut big_ms) = (Vec::new(), Vec::new());
     for _ in 0..reads {
-        small_ms.push(page(&agreements[0], false, small));
-        big_ms.push(page(&agreements[1], true, big));
+        small_ms.push(page(&agreements[0], false, counts[0]));
+        big_ms.push(page(&agreements[1], true, counts[1]));
     }
-    let ((s50, s99), (b50, b99)) = (percentiles(small_ms), percentiles(big_ms));
-    println!(
-        "burden-sharing page (records read and released, figures derived), {parties} parties, {years} years: {small} entries p50 {s50:.1} ms p99 {s99:.1} ms; {big} entries p50 {b50:.1} ms p99 {b99:.1} ms (target ≤ 200 at 1,000,000); ratio p50 {:.2}, p99 {:.2}",
-        b50 / s50,
-        b99 / s99
-    );
+    // One new commitment, delivery and confirmation stored before each read.
+    let (mut small_new, mut big_new) = (Vec::new(), Vec::new());
+    for _ in 0..reads {
+        for (i, list) in [&mut small_new, &mut big_new].into_iter().enumerate() {
+            arrive(&templates[i], i);
+            counts[i] += 1;
+            list.push(page(&agreements[i], i == 1, counts[i]));
+        }
+    }
+    let line = |what: &str, small_ms: Vec<f64>, big_ms: Vec<f64>| {
+        let ((s50, s99), (b50, b99)) = (percentiles(small_ms), percentiles(big_ms));
+        println!(
+            "burden-sharing page, {what} (records read and released, figures derived), {parties} parties, {years} years: {small} entries p50 {s50:.1} ms p99 {s99:.1} ms; {big} entries p50 {b50:.1} ms p99 {b99:.1} ms (target ≤ 200 at 1,000,000); ratio p50 {:.2}, p99 {:.2}",
+            b50 / s50,
+            b99 / s99
+        );
+    };
+    line("cold (no cached scope)", small_cold, big_cold);
+    line("warm (nothing new)", small_ms, big_ms);
+    line("one new commitment, delivery and confirmation before each read", small_new, big_new);
     let (small_d, big_d) = derive.into_inner();
     let ((s50, _), (b50, _)) = (percentiles(small_d), percentiles(big_d));
-    println!("of which the figures derived from the records (Module::state): {small} entries p50 {s50:.1} ms; {big} entries p50 {b50:.1} ms; the rest is the view's read and release");
+    println!("of which the figures derived from the records, every read above: {small} entries p50 {s50:.1} ms; {big} entries p50 {b50:.1} ms; the rest is the view's read and release");
     let _ = std::fs::remove_dir_all(&dir);
 }

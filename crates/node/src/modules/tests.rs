@@ -1,0 +1,362 @@
+//! The cached view against a fresh one: whatever arrives, in whatever
+//! batches, whatever is recalled, amended or deleted, a reader's cached
+//! scope of a module and the state derived from it equal a scope read
+//! afresh from the store through the reader's gate, and one reader's cache
+//! never serves another.
+
+use std::sync::Arc;
+
+use model::{Object, StixId, Timestamp};
+use partnership::{Action, Context, Draft, Error, Module, Record, Records};
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+use store::{ObservableKey, PutOptions, Query, Store, Versions};
+
+use super::{view_at, Node};
+use crate::release::{Agreements, Reader, Through};
+
+const A: &str = "identity--0a000000-0000-4000-8000-000000000001";
+const B: &str = "identity--0b000000-0000-4000-8000-000000000002";
+const C: &str = "identity--0c000000-0000-4000-8000-000000000003";
+const NOTE: &str = "x-entente-scope-note";
+const EXTENSION: &str = "extension-definition--5c0e0000-0000-4000-8000-00000000000a";
+
+/// A module of notes whose audience a note may narrow, and whose state
+/// judges a due date against the read's `now`.
+struct Notes;
+
+impl Module for Notes {
+    fn name(&self) -> &'static str {
+        "scope-notes"
+    }
+    fn about(&self) -> &'static str {
+        "notes, to test the cache of readers' scopes"
+    }
+    fn extension(&self) -> &'static str {
+        EXTENSION
+    }
+    fn kinds(&self) -> &'static [&'static str] {
+        &[NOTE]
+    }
+    fn kind(&self, name: &'static str) -> policy::kinds::Kind {
+        policy::kinds::module(name, Some("audience_refs"))
+    }
+    fn actions(&self) -> &'static [Action] {
+        &[]
+    }
+    fn validate(&self, _: &Record, _: &Context<'_>) -> Result<(), Error> {
+        Ok(())
+    }
+    fn act(&self, action: &str, _: &Map<String, Value>, _: &Records, _: &Context<'_>) -> Result<Draft, Error> {
+        Err(Error::NotFound(format!("no action {action}")))
+    }
+    fn state(&self, records: &Records, ctx: &Context<'_>) -> Value {
+        let notes: Vec<Value> = records
+            .iter()
+            .map(|r| {
+                let due = r.opt_time("due").ok().flatten();
+                json!({ "id": r.id.as_str(), "by": r.author.as_str(), "text": r.properties.get("text"), "versions": records.versions(&r.id).len(), "overdue": due.is_some_and(|d| d < ctx.now) })
+            })
+            .collect();
+        json!({ "notes": notes })
+    }
+}
+
+fn id(s: &str) -> StixId {
+    StixId::parse(s).unwrap()
+}
+
+fn at(micros: i64) -> Timestamp {
+    Timestamp::from_micros(micros)
+}
+
+const T0: i64 = 1_780_000_000_000_000;
+const DAY: i64 = 86_400_000_000;
+
+struct World {
+    _dir: tempfile::TempDir,
+    node: Node,
+    registry: Arc<dyn store::Registry>,
+    modules: crate::modules::Modules,
+    agreement: StixId,
+}
+
+fn terms(parties: &[&str], valid_until: Option<i64>) -> Map<String, Value> {
+    let mut t = json!({
+        "title": "A–B–C", "purpose": "share", "party_refs": parties,
+        "scope": {"object_types": [], "labels": [], "data_kind": "both"}, "tlp_ceiling": "amber",
+        "handling": {"reshare": "parties-only", "attribution": "required", "permitted_actions": [], "retention_days": 1},
+        "valid_from": "2020-01-01T00:00:00Z"
+    });
+    if let Some(u) = valid_until {
+        t["valid_until"] = json!(at(u).to_string());
+    }
+    t.as_object().unwrap().clone()
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = Arc::new(store_sqlite::SqliteStore::open(dir.path()).unwrap());
+        let (store, registry): (Arc<dyn Store>, Arc<dyn store::Registry>) = (sqlite.clone(), sqlite);
+        let modules = crate::modules::build([Arc::new(Notes) as Arc<dyn Module>]);
+        let agreement = crate::agreements::propose(&*store, &id(A), None, &terms(&[A, B, C], Some(T0 + 400 * DAY)), &[]).unwrap().id;
+        let log = audit::SharedLog::open(dir.path().join("release.log")).unwrap();
+        let node = Node { store, agreements: Arc::new(Agreements::default()), log, limits: model::Limits::default() };
+        World { _dir: dir, node, registry, modules, agreement }
+    }
+
+    /// A version of note `n` by `author`, at `modified`, for `audience`
+    /// (everyone when empty), withdrawing it if `revoked`.
+    #[allow(clippy::too_many_arguments)]
+    fn note(&self, n: u8, author: &str, created: i64, modified: i64, audience: &[&str], revoked: bool, text: &str) -> Object {
+        let mut v = json!({
+            "type": NOTE, "spec_version": "2.1", "id": format!("{NOTE}--00000000-0000-4000-8000-{n:012}"),
+            "created": at(created).to_string(), "modified": at(modified).to_string(),
+            "created_by_ref": author, "agreement_ref": self.agreement.as_str(),
+            "extensions": { EXTENSION: { "extension_type": "new-sdo" } },
+            "text": text, "due": at(created + 2 * DAY).to_string(),
+        });
+        if !audience.is_empty() {
+            v["audience_refs"] = json!(audience);
+        }
+        if revoked {
+            v["revoked"] = json!(true);
+        }
+        Object::from_value(v).unwrap()
+    }
+
+    fn put(&self, object: &Object, options: PutOptions) {
+        self.node.store.put(std::slice::from_ref(object), &options).unwrap();
+    }
+
+    fn post(&self, object: &Object) {
+        let author = object.to_value()["created_by_ref"].as_str().unwrap().to_owned();
+        self.put(object, PutOptions { posted_by: Some(author), ..PutOptions::default() });
+    }
+
+    /// `me`'s scope read afresh: every version the gate lets through, no cache, no log.
+    fn fresh(&self, me: &str) -> Records {
+        let index = self.node.agreements.index(&*self.node.store).unwrap();
+        let reader = Reader::new(id(me), index, Through::AnyShare);
+        let query = Query {
+            types: vec![NOTE.into()],
+            observables: vec![ObservableKey::refers_to(self.agreement.as_str())],
+            versions: Versions::ALL,
+            gate: Some(reader.gate()),
+            ..Query::default()
+        };
+        let mut records = Vec::new();
+        self.node
+            .store
+            .scan(&query, &mut |r| {
+                records.push(Record::from_stored(&r.json).unwrap());
+                Ok(())
+            })
+            .unwrap();
+        Records::new(records)
+    }
+
+    /// `me`'s cached view at `now` equals the fresh one, and so does the state.
+    fn check(&self, me: &str, now: i64) -> Arc<Records> {
+        let module = &*self.modules[0];
+        let scope = view_at(&self.node, &id(me), &self.agreement, module, "test", at(now)).unwrap();
+        let fresh = self.fresh(me);
+        assert_eq!(*scope.records, fresh, "{me}'s cached scope");
+        let ctx = scope.ctx();
+        assert_eq!(module.state(&scope.records, &ctx), module.state(&fresh, &ctx), "{me}'s state");
+        // Nothing narrowed to others reaches this reader.
+        for r in scope.records.iter() {
+            let audience = r.properties.get("audience_refs").and_then(Value::as_array);
+            let named = audience.is_none_or(|a| a.iter().any(|p| p == me));
+            assert!(r.author.as_str() == me || named, "{} reached {me}, outside its audience", r.id);
+        }
+        scope.records
+    }
+}
+
+/// One step of the property test.
+#[derive(Debug, Clone)]
+enum Step {
+    /// A batch of versions: (note, author, created day, modified day, audience narrowed to one partner, revoked).
+    Post(Vec<(u8, usize, i64, i64, Option<usize>, bool)>),
+    /// The agreement amended by A to these parties (A always one).
+    Amend(bool, bool),
+    /// A version of a note deleted (as retention or an administrator would),
+    /// the deletion reported.
+    Delete(u8),
+    /// The clock moves by these days.
+    Later(i64),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let version = (0u8..5, 0usize..3, 0i64..3, 0i64..4, proptest::option::weighted(0.3, 0usize..3), proptest::bool::weighted(0.15));
+    prop_oneof![
+        6 => proptest::collection::vec(version, 1..5).prop_map(Step::Post),
+        1 => (any::<bool>(), any::<bool>()).prop_map(|(b, c)| Step::Amend(b, c)),
+        1 => (0u8..5).prop_map(Step::Delete),
+        2 => (0i64..4).prop_map(Step::Later),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn a_cached_scope_and_its_state_equal_a_fresh_read_for_each_reader(steps in proptest::collection::vec(step(), 1..14)) {
+        let world = World::new();
+        let partners = [A, B, C];
+        let mut now = T0;
+        let mut serial = 0u32;
+        for step in steps {
+            match step {
+                Step::Post(batch) => {
+                    for (n, author, created, modified, audience, revoked) in batch {
+                        serial += 1;
+                        let audience: Vec<&str> = audience.map(|p| partners[p]).into_iter().collect();
+                        let (created, modified) = (T0 + created * DAY, T0 + (created + modified) * DAY + i64::from(serial));
+                        let note = world.note(n, partners[author], created, modified, &audience, revoked, &format!("v{serial}"));
+                        world.post(&note);
+                    }
+                }
+                Step::Amend(b, c) => {
+                    let mut parties = vec![A];
+                    parties.extend(b.then_some(B));
+                    parties.extend(c.then_some(C));
+                    if parties.len() == 1 {
+                        parties.push(B);
+                    }
+                    crate::agreements::propose(&*world.node.store, &id(A), Some(&world.agreement), &terms(&parties, Some(T0 + 400 * DAY)), &[]).unwrap();
+                    // What the service does after an agreement write (crate::Node::propose).
+                    world.node.agreements.invalidate();
+                }
+                Step::Delete(n) => {
+                    let note = id(&format!("{NOTE}--00000000-0000-4000-8000-{n:012}"));
+                    let versions = world.node.store.get(&note, &Versions::ALL).unwrap();
+                    if let Some(first) = versions.first() {
+                        world.node.store.delete(&note, &Versions::at(Timestamp::parse(&first.version).unwrap()), None).unwrap();
+                        super::scopes::removed();
+                    }
+                }
+                Step::Later(days) => now += days * DAY,
+            }
+            let index = world.node.agreements.index(&*world.node.store).unwrap();
+            for me in [A, B] {
+                if index.agreement(&world.agreement).is_some_and(|a| a.is_party(&id(me))) {
+                    world.check(me, now);
+                    // Twice: the second read comes from the cache alone.
+                    world.check(me, now);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_note_for_b_alone_stays_out_of_as_scope_and_a_recall_shows_on_the_next_read() {
+    let world = World::new();
+    world.post(&world.note(1, C, T0, T0, &[], false, "to all"));
+    assert_eq!(world.check(A, T0).len(), 1);
+    assert_eq!(world.check(B, T0).len(), 1);
+    // C writes to B alone: B's cached scope grows, A's does not.
+    world.post(&world.note(2, C, T0, T0 + 1, &[B], false, "to B"));
+    assert_eq!(world.check(A, T0).len(), 1);
+    assert_eq!(world.check(B, T0).len(), 2);
+    // C recalls its first note: gone from both on the next read.
+    world.post(&world.note(1, C, T0, T0 + 2, &[], true, "to all"));
+    assert_eq!(world.check(A, T0).len(), 0);
+    let b = world.check(B, T0);
+    assert_eq!(b.iter().map(|r| r.properties["text"].as_str().unwrap()).collect::<Vec<_>>(), ["to B"]);
+}
+
+#[test]
+fn a_view_logs_what_is_new_itemised_and_the_scope_counted_and_digested() {
+    let world = World::new();
+    let module = &*world.modules[0];
+    for n in 0..3 {
+        world.post(&world.note(n, A, T0, T0 + i64::from(n), &[], false, "x"));
+    }
+    let first = view_at(&world.node, &id(B), &world.agreement, module, "test", at(T0)).unwrap();
+    assert_eq!((first.versions, first.new), (3, 3));
+    let again = view_at(&world.node, &id(B), &world.agreement, module, "test", at(T0)).unwrap();
+    assert_eq!((again.versions, again.new), (3, 0), "the second read comes from the cache");
+    world.post(&world.note(3, A, T0, T0 + 9, &[], false, "y"));
+    let third = view_at(&world.node, &id(B), &world.agreement, module, "test", at(T0)).unwrap();
+    assert_eq!((third.versions, third.new, third.records.len()), (4, 1, 4));
+    let file = std::io::BufReader::new(std::fs::File::open(world.node.log.path()).unwrap());
+    let entries: Vec<audit::Entry> = audit::entries(file).map(Result::unwrap).collect();
+    let views: Vec<&audit::Entry> = entries.iter().filter(|e| e.channel == "test").collect();
+    assert_eq!(views.iter().map(|e| e.items.len()).collect::<Vec<_>>(), [3, 0, 1], "each view itemises what is new to the reader");
+    let reasons: Vec<&str> = views.iter().map(|e| e.reason.as_deref().unwrap()).collect();
+    assert!(reasons[0].starts_with(&format!("scope scope-notes of {}: 3 versions, sum-sha256 ", world.agreement)), "{}", reasons[0]);
+    assert!(reasons[2].contains(": 4 versions, ") && reasons[2].ends_with("; 1 new, itemised"), "{}", reasons[2]);
+    // The digest is the auditor's to recompute: the same versions, the same sum, whatever the order.
+    let digest = |r: &str| r.split("sum-sha256 ").nth(1).unwrap()[..64].to_owned();
+    assert_eq!(digest(reasons[0]), digest(reasons[1]));
+    let mut sum = super::scopes::Sum::default();
+    for e in views.iter().rev() {
+        for item in &e.items {
+            sum.add(item.object.as_str(), item.version.as_str());
+        }
+    }
+    assert_eq!(sum.hex(), digest(reasons[2]));
+}
+
+#[test]
+fn a_retention_delete_shows_on_the_next_read() {
+    let world = World::new();
+    // A's notes, received by B's node from A's under the agreement (B holds them).
+    let options = || PutOptions { posted_by: Some(B.into()), received_under: Some(world.agreement.to_string()), ..PutOptions::default() };
+    world.put(&world.note(1, A, T0, T0, &[], false, "kept"), options());
+    world.put(&world.note(2, A, T0, T0 + 1, &[], false, "received"), options());
+    assert_eq!(world.check(B, T0).len(), 2);
+    // Long after the agreement ended (valid until T0 + 400 days, one day of retention).
+    let sweep = crate::retention::sweep(&*world.node.store, &*world.registry, &world.node.log, &at(T0 + 500 * DAY)).unwrap();
+    assert!(sweep.deleted >= 2, "{sweep:?}");
+    assert_eq!(world.check(B, T0).len(), 0, "what retention deleted left B's scope");
+}
+
+#[test]
+fn a_folded_state_read_through_the_cache_equals_the_state_derived_afresh() {
+    let world = World::new();
+    let modules = crate::modules::build([Arc::new(crisis::Crisis) as Arc<dyn Module>]);
+    let module = &*modules[0];
+    let node = &world.node;
+    let input = |v: Value| v.as_object().unwrap().clone();
+    let act = |who: &str, action: &str, v: Value, at_: i64| super::act_at(node, &id(who), &world.agreement, module, action, &input(v), "test", at(at_)).unwrap();
+    let tasks: Vec<Value> = (0..4).map(|i| json!({ "key": format!("t{i}"), "title": format!("task {i}"), "phase": "response", "assignee": B, "ack_within_minutes": 60, "complete_within_minutes": 600 })).collect();
+    let crisis = act(A, "activate", json!({ "title": "Flood", "severity": "severe", "exercise": true, "tasks": tasks }), T0);
+    let crisis = crisis.id().as_str().to_owned();
+    // The state through the cache (the fold finished), against the state derived afresh, for both readers, at a few times.
+    let check = |now: i64| {
+        for me in [A, B] {
+            let scope = view_at(node, &id(me), &world.agreement, module, "test", at(now)).unwrap();
+            let fresh = {
+                let index = node.agreements.index(&*node.store).unwrap();
+                let reader = Reader::new(id(me), index, Through::AnyShare);
+                let query = Query { types: module.kinds().iter().map(|k| (*k).to_owned()).collect(), observables: vec![ObservableKey::refers_to(world.agreement.as_str())], versions: Versions::ALL, gate: Some(reader.gate()), ..Query::default() };
+                let mut records = Vec::new();
+                node.store.scan(&query, &mut |r| {
+                    records.push(Record::from_stored(&r.json).unwrap());
+                    Ok(())
+                }).unwrap();
+                Records::new(records)
+            };
+            assert!(scope.fold.is_some(), "the crisis module's fold is kept");
+            assert_eq!(super::state_of(module, &scope), module.state(&fresh, &scope.ctx()), "{me} at {now}");
+        }
+    };
+    check(T0);
+    for i in 0..12i64 {
+        let status = ["acknowledged", "accepted", "in-progress", "done"][(i / 4) as usize % 4];
+        act(B, "update-task", json!({ "crisis": crisis, "task": format!("t{}", i % 4), "status": status }), T0 + (i + 1) * 60_000_000);
+        // Read before the update is due, at it, and long after (service levels breached).
+        for now in [T0 + i * 60_000_000, T0 + (i + 1) * 60_000_000, T0 + DAY] {
+            check(now);
+        }
+    }
+    // A new version of the crisis (closed): the fold is built again.
+    act(A, "close-crisis", json!({ "crisis": crisis, "reason": "over" }), T0 + 2 * DAY);
+    check(T0 + 3 * DAY);
+    check(T0 + DAY);
+}
