@@ -15,6 +15,7 @@ mod health;
 mod leak;
 mod misp_feed;
 mod modules;
+mod pair;
 mod polling;
 mod remedies;
 mod sources;
@@ -98,6 +99,11 @@ pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) 
 
 /// [`start`] with these detection limits.
 pub(crate) async fn start_with(backend: Backend, config: server::taxii::TaxiiConfig, detection: server::detect_limits::DetectLimits) -> Node {
+    start_as(backend, config, detection, "Aurelia").await
+}
+
+/// [`start_with`], the node's own partner named `own` (hosted B and C as ever).
+pub(crate) async fn start_as(backend: Backend, config: server::taxii::TaxiiConfig, detection: server::detect_limits::DetectLimits, own: &'static str) -> Node {
     server::telemetry::install();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_owned();
@@ -114,7 +120,7 @@ pub(crate) async fn start_with(backend: Backend, config: server::taxii::TaxiiCon
             }
         };
         let keys = server::keys::KeyDir::in_data_dir(&path);
-        let identity = server::node::init(&*store, &*registry, &keys, "Aurelia").unwrap();
+        let identity = server::node::init(&*store, &*registry, &keys, own).unwrap();
         let a = identity.partner.clone();
         let b = server::node::add_hosted_partner(&*store, &*registry, &keys, "Borealis").unwrap();
         let token = |partner: &str, role: Role| {
