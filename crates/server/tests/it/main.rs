@@ -20,6 +20,7 @@ mod polling;
 mod remedies;
 mod sources;
 mod statements;
+mod sync_refused;
 mod taxii;
 mod web;
 mod web_share;
