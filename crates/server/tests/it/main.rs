@@ -22,6 +22,7 @@ mod sources;
 mod statements;
 mod sync_refused;
 mod taxii;
+mod unread;
 mod web;
 mod web_share;
 mod web_agreements;

@@ -2,7 +2,9 @@
 //! (held against planned per the agreement's cadence, upcoming and held,
 //! a month calendar drawn on the server, each meeting with its agenda,
 //! minutes and who approved their latest version) and the action board
-//! (open, overdue and closed items), with the forms of every action.
+//! (open, overdue and closed items), with the forms of every action. Each
+//! channel says how many of its messages the signed-in user has not read
+//! (`node::marks`); seeing the page marks them read.
 
 use maud::{html, Markup};
 use serde_json::Value;
@@ -10,6 +12,10 @@ use serde_json::Value;
 use super::{error_for, error_other, error_under, Fault};
 use crate::kit::form::csrf_field;
 use crate::session::Signed;
+
+/// The dialogue's channels as threads of [`node::marks`]: messages, by
+/// the channel each names.
+pub(crate) const CHANNELS: node::marks::Threads<'static> = node::marks::Threads { kind: "x-entente-message", by: "channel_ref" };
 
 /// What the dialogue page is drawn from.
 pub(super) struct Page<'a> {
@@ -25,6 +31,9 @@ pub(super) struct Page<'a> {
     pub fault: Option<&'a Fault>,
     /// A partner's name from its id.
     pub who: &'a dyn Fn(&str) -> String,
+    /// Per channel id, what the user had not read before this view
+    /// (`node::marks::Thread` as JSON).
+    pub unread: &'a Value,
 }
 
 fn text<'v>(v: &'v Value, key: &str) -> &'v str {
@@ -66,7 +75,10 @@ fn channels(p: &Page<'_>) -> Markup {
         @for c in &channels {
             @let cid = text(c, "id");
             section.channel {
-                h4 { (c["title"].as_str().unwrap_or("(untitled)")) }
+                h4 {
+                    (c["title"].as_str().unwrap_or("(untitled)"))
+                    @if let Some(n) = p.unread[cid]["unread"].as_u64().filter(|n| *n > 0) { " " span.unread { (n) " unread" } }
+                }
                 @if let Some(topic) = c["topic"].as_str() { p.hint { (topic) } }
                 @let messages = list(&c["messages"]);
                 @let roots: Vec<&Value> = messages.iter().filter(|m| m["reply_to"].is_null()).collect();

@@ -32,7 +32,7 @@ use node::modules;
 use crate::{Problem, Site};
 
 mod crisis;
-mod dialogue;
+pub(crate) mod dialogue;
 mod disputes;
 mod exchanges;
 mod exercises;
@@ -73,6 +73,7 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path((id, mo
 async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &HashMap<String, String>, fault: Option<Fault>, status: StatusCode) -> Result<Response, WebError> {
     let module = modules::find(&state.modules, name).map_err(Problem::from)?;
     let (node, me, aid) = (state.modules_node(), signed.caller.partner.clone(), id.clone());
+    let (registry, user) = (state.registry.clone(), signed.caller.token_id.clone());
     let m = module.clone();
     // A page of a crisis's whole timeline, when asked for (`?timeline=` the
     // crisis, `&after=` where the previous page ended).
@@ -80,11 +81,17 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
     let after = query.get("after").and_then(|a| a.parse::<i64>().ok()).map(|a| store::Cursor(store::DateAdded(a)));
     // The state, and the agreement's parties (for the forms' party choices).
     let (json, parties) = tokio::task::spawn_blocking(move || {
-        let mut json = modules::view(&node, &me, &aid, &*m, "web").map(|scope| {
+        let mut json = modules::view(&node, &me, &aid, &*m, "web").and_then(|scope| {
             let parties: Vec<String> = scope.agreement.terms.parties.iter().map(|p| p.as_str().to_owned()).collect();
             let mut json = modules::state_json(&*m, &scope);
             json["parties"] = parties.iter().map(|p| Value::from(p.as_str())).collect();
-            (json, parties)
+            if m.name() == "dialogue" {
+                // What the user had not read, then all of it read: seen now.
+                let threads = node::marks::unread(&*registry, &scope, dialogue::CHANNELS, &user)?;
+                node::marks::mark_read(&*node.store, &user, &threads)?;
+                json["unread"] = serde_json::to_value(&threads).unwrap_or_default();
+            }
+            Ok::<_, modules::Error>((json, parties))
         })?;
         if let Some(crisis) = timeline {
             let listing = modules::Listing { kind: None, of: Some(crisis.clone()), limit: crisis::TIMELINE_PAGE, after };
@@ -104,7 +111,7 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
         "dialogue" => {
             let at = json["at"].as_str().unwrap_or_default();
             let month = query.get("month").map(String::as_str).unwrap_or(at.get(..7).unwrap_or_default());
-            dialogue::page(&dialogue::Page { signed, base: &base, state: &json["state"], parties: &parties, month, fault: fault.as_ref(), who: &who })
+            dialogue::page(&dialogue::Page { signed, base: &base, state: &json["state"], parties: &parties, month, fault: fault.as_ref(), who: &who, unread: &json["unread"] })
         }
         "objectives" => objectives::page(signed, &base, &json["state"], &parties, fault.as_ref(), &who),
         "crisis" => crisis::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"], &json["timeline_page"]),
