@@ -13,6 +13,7 @@ mod faults;
 mod feed;
 mod health;
 mod leak;
+mod leak_modules;
 mod misp_feed;
 mod modules;
 mod pair;
