@@ -5,6 +5,7 @@
 
 mod agreements;
 mod bodies;
+mod channel_page;
 mod browser;
 mod detect;
 mod extract;

@@ -17,6 +17,13 @@ use crate::session::Signed;
 /// the channel each names.
 pub(crate) const CHANNELS: node::marks::Threads<'static> = node::marks::Threads { kind: "x-entente-message", by: "channel_ref" };
 
+/// The newest messages of each channel the page shows; the rest are a
+/// link away, [`CHANNEL_PAGE`] versions a page (`?channel=`), read by the
+/// store's index of what records name, so a page costs the same however
+/// long the channel.
+pub(super) const SHOWN: usize = 20;
+pub(super) const CHANNEL_PAGE: usize = 100;
+
 /// What the dialogue page is drawn from.
 pub(super) struct Page<'a> {
     pub signed: &'a Signed,
@@ -34,6 +41,9 @@ pub(super) struct Page<'a> {
     /// Per channel id, what the user had not read before this view
     /// (`node::marks::Thread` as JSON).
     pub unread: &'a Value,
+    /// A page of one channel's whole history, when asked for: `channel`,
+    /// `records` (every version, in the order this node received them), `next`.
+    pub channel_page: &'a Value,
 }
 
 fn text<'v>(v: &'v Value, key: &str) -> &'v str {
@@ -58,6 +68,7 @@ pub(super) fn page(p: &Page<'_>) -> Markup {
         nav.sections aria-label="Dialogue" {
             a href="#channels" { "Channels" } " · " a href="#meetings" { "Meetings" } " · " a href="#calendar" { "Calendar" } " · " a href="#actions" { "Action items" }
         }
+        @if p.channel_page.is_object() { (channel_page(p)) }
         section #channels { h3 { "Channels" } (channels(p)) }
         section #meetings { (meetings(p)) }
         section #calendar { (calendar(p)) }
@@ -80,12 +91,17 @@ fn channels(p: &Page<'_>) -> Markup {
                     @if let Some(n) = p.unread[cid]["unread"].as_u64().filter(|n| *n > 0) { " " span.unread { (n) " unread" } }
                 }
                 @if let Some(topic) = c["topic"].as_str() { p.hint { (topic) } }
-                @let messages = list(&c["messages"]);
-                @let roots: Vec<&Value> = messages.iter().filter(|m| m["reply_to"].is_null()).collect();
-                @for root in roots {
-                    @let tid = text(root, "id");
+                @let all = list(&c["messages"]);
+                // The newest SHOWN, in order, by thread (a thread whose
+                // first messages are older shows from its newest ones).
+                @let messages: Vec<Value> = all[all.len().saturating_sub(SHOWN)..].to_vec();
+                @let threads: Vec<&str> = messages.iter().map(|m| text(m, "thread")).fold(Vec::new(), |mut v, t| { if !v.contains(&t) { v.push(t) } v });
+                @if all.len() > SHOWN {
+                    p.older { "The newest " (SHOWN) " of " (all.len()) " messages. " a href={ (base) "?channel=" (cid) "#channel-page" } { "Older messages, " (CHANNEL_PAGE) " a page" } }
+                }
+                @for tid in threads {
                     article.thread {
-                        @for m in messages.iter().filter(|m| m["thread"].as_str() == Some(tid)) {
+                        @for m in messages.iter().filter(|m| text(m, "thread") == tid) {
                             @let mid = text(m, "id");
                             div.message {
                                 p { strong { (who(text(m, "author"))) } " " small { (when(text(m, "created"))) } }
@@ -122,6 +138,35 @@ fn channels(p: &Page<'_>) -> Markup {
             label for="channel-topic" { "Topic (optional)" }
             input id="channel-topic" type="text" name="topic";
             button type="submit" { "Open" }
+        }
+    }
+}
+
+/// One page of a channel's whole history: every version of its messages
+/// in the order this node received them, each dated by its author.
+fn channel_page(p: &Page<'_>) -> Markup {
+    let t = p.channel_page;
+    let cid = text(t, "channel");
+    let records = list(&t["records"]);
+    let title = list(&p.state["channels"]).into_iter().find(|c| text(c, "id") == cid).and_then(|c| c["title"].as_str().map(str::to_owned)).unwrap_or_default();
+    html! {
+        section.channel-page id="channel-page" {
+            h3 { "All messages of " (title) }
+            p.hint { "Every message and every edit in the order this node received them, " (CHANNEL_PAGE) " a page." }
+            @if records.is_empty() { p { "No message on this page." } }
+            ol {
+                @for r in &records {
+                    li {
+                        strong { ((p.who)(text(r, "created_by_ref"))) } " " small { (when(text(r, "modified"))) }
+                        @if r["revoked"] == true { " (retracted)" } @else if text(r, "modified") != text(r, "created") { " (edit)" }
+                        ": " (text(r, "text"))
+                    }
+                }
+            }
+            p {
+                @if let Some(next) = t["next"].as_i64() { a href={ (p.base) "?channel=" (cid) "&after=" (next) "#channel-page" } { "Next page" } " · " }
+                a href={ (p.base) "#channels" } { "Back to the channels" }
+            }
         }
     }
 }

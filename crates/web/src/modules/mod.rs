@@ -78,6 +78,8 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
     // A page of a crisis's whole timeline, when asked for (`?timeline=` the
     // crisis, `&after=` where the previous page ended).
     let timeline = (module.name() == "crisis").then(|| query.get("timeline").and_then(|t| StixId::parse(t).ok())).flatten();
+    // A page of a dialogue channel's whole history (`?channel=`, `&after=`).
+    let channel = (module.name() == "dialogue").then(|| query.get("channel").and_then(|t| StixId::parse(t).ok())).flatten();
     let after = query.get("after").and_then(|a| a.parse::<i64>().ok()).map(|a| store::Cursor(store::DateAdded(a)));
     // The state, and the agreement's parties (for the forms' party choices).
     let (json, parties) = tokio::task::spawn_blocking(move || {
@@ -99,6 +101,12 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
             let records: Vec<Value> = page.records.iter().filter_map(|r| serde_json::from_slice::<Value>(&r.json).ok()).collect();
             json.0["timeline_page"] = serde_json::json!({ "crisis": crisis.as_str(), "after": after.map(|c| c.0 .0), "records": records, "next": page.next.filter(|_| page.more).map(|c| c.0 .0) });
         }
+        if let Some(channel) = channel {
+            let listing = modules::Listing { kind: Some(dialogue::CHANNELS.kind.to_owned()), of: Some(channel.clone()), limit: dialogue::CHANNEL_PAGE, after };
+            let page = modules::page(&node, &me, &aid, &*m, &listing, "web")?;
+            let records: Vec<Value> = page.records.iter().filter_map(|r| serde_json::from_slice::<Value>(&r.json).ok()).collect();
+            json.0["channel_page"] = serde_json::json!({ "channel": channel.as_str(), "records": records, "next": page.next.filter(|_| page.more).map(|c| c.0 .0) });
+        }
         Ok::<_, modules::Error>(json)
     })
         .await
@@ -111,7 +119,7 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
         "dialogue" => {
             let at = json["at"].as_str().unwrap_or_default();
             let month = query.get("month").map(String::as_str).unwrap_or(at.get(..7).unwrap_or_default());
-            dialogue::page(&dialogue::Page { signed, base: &base, state: &json["state"], parties: &parties, month, fault: fault.as_ref(), who: &who, unread: &json["unread"] })
+            dialogue::page(&dialogue::Page { signed, base: &base, state: &json["state"], parties: &parties, month, fault: fault.as_ref(), who: &who, unread: &json["unread"], channel_page: &json["channel_page"] })
         }
         "objectives" => objectives::page(signed, &base, &json["state"], &parties, fault.as_ref(), &who),
         "crisis" => crisis::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"], &json["timeline_page"]),
