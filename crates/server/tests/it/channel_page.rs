@@ -2,7 +2,7 @@
 //! a link to the whole channel a page of 100 at a time (every version, in
 //! the order this node received them, by the store's index of what
 //! records name); a party outside a channel of some parties pages through
-//! nothing of it.
+//! nothing of it. And the compose form's TLP and references.
 
 use serde_json::json;
 
@@ -65,4 +65,45 @@ async fn a_long_channel_shows_its_newest_messages_and_pages_through_the_rest() {
     let (s, _, body) = c.get(&format!("{page}?channel={cid}")).await;
     assert_eq!(s, 200);
     assert!(!body.contains("message number") && body.contains("No message on this page."), "{body}");
+}
+
+/// Through the compose form: a message with a TLP marking and a reference
+/// to an intelligence object shows both (the reference a link to the
+/// object's own page, which the release decision guards); an edit is
+/// marked; a marking above the agreement's ceiling comes back 422 with
+/// the property named next to the form, the text kept.
+#[tokio::test]
+async fn a_message_with_tlp_and_a_reference_through_the_compose_form() {
+    let node = start(Backend::Sqlite, Default::default()).await;
+    let agreement = ratified_agreement(&node, "A–B", &[0, 1], &["indicator"]).await;
+    let base = format!("agreements/{agreement}/modules/dialogue/actions");
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{base}/create-channel"), Some(json!({ "title": "ops" }))).await;
+    assert_eq!(s, 201, "{v}");
+    let cid = v["record"]["id"].as_str().unwrap().to_owned();
+    let a = sign_in(&node, &node.liaison[0]).await;
+    let page = format!("/agreements/{agreement}/modules/dialogue");
+    let (_, _, body) = a.get(&page).await;
+    let csrf = crate::web::csrf_of(&body);
+    let object = "indicator--6b1f5a3e-2c4d-4e8f-9a0b-1c2d3e4f5a6b";
+    let form = [("csrf", csrf.as_str()), ("channel", &cid), ("text", "see this"), ("tlp", "green"), ("object_refs:list", object)];
+    let r = a.post(&format!("{page}/actions/post-message"), &form).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let (_, _, body) = a.get(&page).await;
+    assert!(body.contains("TLP:GREEN") && body.contains(&format!("href=\"/intel/{object}\"")), "{body}");
+    assert!(!body.contains("(edited)"));
+    let (_, records) = call(&node, &node.liaison[0], "GET", &format!("agreements/{agreement}/modules/dialogue/records?kind=x-entente-message"), None).await;
+    let message = records["records"][0]["id"].as_str().unwrap().to_owned();
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{base}/edit-message"), Some(json!({ "message": message, "text": "see this, please" }))).await;
+    assert_eq!(s, 201, "{v}");
+    let (_, _, body) = a.get(&page).await;
+    assert!(body.contains("(edited)") && body.contains("see this, please"), "{body}");
+
+    // Above the ceiling (amber): refused, named, nothing stored, the text kept.
+    let form = [("csrf", csrf.as_str()), ("channel", &cid), ("text", "too hot"), ("tlp", "red")];
+    let r = a.post(&format!("{page}/actions/post-message"), &form).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("Check the field <code>object_marking_refs[0]</code>") && body.contains("too hot"), "{body}");
+    let (_, records) = call(&node, &node.liaison[0], "GET", &format!("agreements/{agreement}/modules/dialogue/records?kind=x-entente-message"), None).await;
+    assert_eq!(records["records"].as_array().unwrap().len(), 2, "two versions of one message, nothing more");
 }

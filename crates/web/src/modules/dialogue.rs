@@ -104,8 +104,17 @@ fn channels(p: &Page<'_>) -> Markup {
                         @for m in messages.iter().filter(|m| text(m, "thread") == tid) {
                             @let mid = text(m, "id");
                             div.message {
-                                p { strong { (who(text(m, "author"))) } " " small { (when(text(m, "created"))) } }
+                                p {
+                                    strong { (who(text(m, "author"))) } " " small { (when(text(m, "created"))) }
+                                    @if let Some(t) = m["tlp"].as_str() { " " span class={ "tlp tlp-" (t.replace('+', "-")) } { "TLP:" (t.to_uppercase()) } }
+                                    @if m["edited"] == true { " " small.edited { "(edited)" } }
+                                }
                                 p { (text(m, "text")) }
+                                @let refs: Vec<&str> = m["object_refs"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                                @if !refs.is_empty() {
+                                    // Each opens the object's own page: what the reader may see of it is the release decision's there.
+                                    p.refs { "Refers to: " @for (i, r) in refs.iter().enumerate() { @if i > 0 { ", " } a href={ "/intel/" (r) } { code { (r) } } } }
+                                }
                                 form method="post" action={ (base) "/actions/post-message" } {
                                     (csrf_field(signed))
                                     input type="hidden" name="channel" value=(cid);
@@ -125,6 +134,16 @@ fn channels(p: &Page<'_>) -> Markup {
                     label for={ "text-" (cid) } { "New message" }
                     textarea id={ "text-" (cid) } name="text" rows="3" { (typed("post-message", cid)) }
                     @if let Some(e) = error_for(fault, "post-message", cid, "text") { (e) }
+                    label for={ "tlp-" (cid) } { "TLP (no higher than the agreement allows)" }
+                    select id={ "tlp-" (cid) } name="tlp" {
+                        option value="" { "none" }
+                        @for t in ["clear", "green", "amber", "amber+strict", "red"] { option value=(t) selected[Fault::value(fault, "post-message", cid, "tlp") == t] { "TLP:" (t.to_uppercase()) } }
+                    }
+                    @if let Some(e) = error_under(fault, "post-message", cid, "object_marking_refs") { (e) }
+                    @if let Some(e) = error_for(fault, "post-message", cid, "tlp") { (e) }
+                    label for={ "refs-" (cid) } { "Refers to (object ids, one a line; optional)" }
+                    textarea id={ "refs-" (cid) } name="object_refs:list" rows="2" { (Fault::value(fault, "post-message", cid, "object_refs:list")) }
+                    @if let Some(e) = error_under(fault, "post-message", cid, "object_refs") { (e) }
                     button type="submit" { "Post" }
                 }
             }
