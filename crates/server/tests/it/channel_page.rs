@@ -93,10 +93,20 @@ async fn a_message_with_tlp_and_a_reference_through_the_compose_form() {
     assert!(!body.contains("(edited)"));
     let (_, records) = call(&node, &node.liaison[0], "GET", &format!("agreements/{agreement}/modules/dialogue/records?kind=x-entente-message"), None).await;
     let message = records["records"][0]["id"].as_str().unwrap().to_owned();
-    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{base}/edit-message"), Some(json!({ "message": message, "text": "see this, please" }))).await;
-    assert_eq!(s, 201, "{v}");
+    // The author's own Edit form (B's page has none for A's message).
+    assert!(body.contains(&format!("id=\"edit-{message}\"")), "{body}");
+    let b = sign_in(&node, &node.liaison[1]).await;
+    assert!(!b.get(&page).await.2.contains("/actions/edit-message"), "only the author edits");
+    let form = [("csrf", csrf.as_str()), ("message", &message), ("text", "see this, please")];
+    let r = a.post(&format!("{page}/actions/edit-message"), &form).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     let (_, _, body) = a.get(&page).await;
     assert!(body.contains("(edited)") && body.contains("see this, please"), "{body}");
+    // An empty text is refused next to the edit form.
+    let form = [("csrf", csrf.as_str()), ("message", &message), ("text", " ")];
+    let r = a.post(&format!("{page}/actions/edit-message"), &form).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("Check the field <code>text</code>"));
 
     // Above the ceiling (amber): refused, named, nothing stored, the text kept.
     let form = [("csrf", csrf.as_str()), ("channel", &cid), ("text", "too hot"), ("tlp", "red")];
@@ -106,4 +116,10 @@ async fn a_message_with_tlp_and_a_reference_through_the_compose_form() {
     assert!(body.contains("Check the field <code>object_marking_refs[0]</code>") && body.contains("too hot"), "{body}");
     let (_, records) = call(&node, &node.liaison[0], "GET", &format!("agreements/{agreement}/modules/dialogue/records?kind=x-entente-message"), None).await;
     assert_eq!(records["records"].as_array().unwrap().len(), 2, "two versions of one message, nothing more");
+
+    // Retracted through its form: it leaves the channel.
+    let r = a.post(&format!("{page}/actions/retract-message"), &[("csrf", csrf.as_str()), ("message", &message)]).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let (_, _, body) = a.get(&page).await;
+    assert!(!body.contains("see this, please"), "{body}");
 }

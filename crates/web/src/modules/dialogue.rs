@@ -115,6 +115,25 @@ fn channels(p: &Page<'_>) -> Markup {
                                     // Each opens the object's own page: what the reader may see of it is the release decision's there.
                                     p.refs { "Refers to: " @for (i, r) in refs.iter().enumerate() { @if i > 0 { ", " } a href={ "/intel/" (r) } { code { (r) } } } }
                                 }
+                                @if text(m, "author") == signed.caller.partner.as_str() {
+                                    details.own {
+                                        summary { "Edit or retract" }
+                                        form method="post" action={ (base) "/actions/edit-message" } {
+                                            (csrf_field(signed))
+                                            input type="hidden" name="message" value=(mid);
+                                            label for={ "edit-" (mid) } { "Text" }
+                                            input id={ "edit-" (mid) } type="text" name="text" value=(if fault.is_some_and(|f| f.action == "edit-message" && f.about == mid) { Fault::value(fault, "edit-message", mid, "text") } else { text(m, "text") });
+                                            @if let Some(e) = error_for(fault, "edit-message", mid, "text") { (e) }
+                                            button type="submit" { "Save (a new version)" }
+                                        }
+                                        form method="post" action={ (base) "/actions/retract-message" } {
+                                            (csrf_field(signed))
+                                            input type="hidden" name="message" value=(mid);
+                                            button type="submit" { "Retract" }
+                                            @if let Some(e) = error_other(fault, "retract-message", mid, &[]) { (e) }
+                                        }
+                                    }
+                                }
                                 form method="post" action={ (base) "/actions/post-message" } {
                                     (csrf_field(signed))
                                     input type="hidden" name="channel" value=(cid);

@@ -233,7 +233,7 @@ fn typed(kind: &str, raw: &str) -> Value {
 
 /// Which form of a page an input came from, for the page to show a refusal
 /// next to that form: the record it is about (the message replied to, the
-/// channel, meeting, action item or objective), then `/` and the KPI a
+/// channel, message, meeting, action item or objective), then `/` and the KPI a
 /// report names or the kind of update an item's form makes; "" for a form
 /// about no record. The other modules' forms are told apart by
 /// [`fields::about_of`] (their `objective`, say, is an exercise's O-1, not
@@ -242,7 +242,7 @@ pub(super) fn about(module: &str, input: &Map<String, Value>) -> String {
     if !matches!(module, "dialogue" | "objectives") {
         return fields::about_of(input);
     }
-    let record = ["reply_to", "channel", "meeting", "action_item", "objective"].iter().find_map(|k| input.get(*k).and_then(Value::as_str)).unwrap_or_default();
+    let record = ["reply_to", "channel", "message", "meeting", "action_item", "objective"].iter().find_map(|k| input.get(*k).and_then(Value::as_str)).unwrap_or_default();
     let mut about = record.to_owned();
     for detail in ["kpi", "update"].iter().filter_map(|k| input.get(*k).and_then(Value::as_str)) {
         about.push('/');
