@@ -161,11 +161,11 @@ impl Page<'_> {
                 ..PutOptions::default()
             };
             let outcomes = node::write::put(store, &objects, &options).map_err(|e| e.to_string())?;
-            for outcome in outcomes {
+            for (outcome, o) in outcomes.into_iter().zip(&objects) {
                 match outcome {
                     store::Outcome::Added(_) => report.added += 1,
                     store::Outcome::Unchanged(_) => report.unchanged += 1,
-                    store::Outcome::Conflict(m) | store::Outcome::NotAuthor(m) => report.refuse(peer, "", m),
+                    store::Outcome::Conflict(m) | store::Outcome::NotAuthor(m) => report.refuse(peer, &o.id().to_string(), m),
                 }
             }
         }

@@ -24,7 +24,8 @@
 //!    so the agreement's handling rules bind what this node does with it
 //!    next, with its author's signature to pass on.
 //!
-//! What is refused is counted by reason and logged, never stored. A
+//! What is refused is counted by reason and by type, and logged, never
+//! stored. A
 //! collection's cursor (the `X-TAXII-Date-Added-Last` of the page) is
 //! written in the same transaction as the page's last batch, so a round
 //! that stops anywhere resumes without loss; re-reading a page is harmless
@@ -53,6 +54,10 @@ pub struct Report {
     pub unchanged: u64,
     /// Versions refused, by reason.
     pub refused: BTreeMap<String, u64>,
+    /// Versions refused, by the object's type (the part of its id before
+    /// `--`; `unknown` where the id was unreadable): the same versions as
+    /// `refused`, counted per kind of record.
+    pub refused_by_type: BTreeMap<String, u64>,
     /// The latest cursor of any collection after the round: the peer's date
     /// of the newest version read.
     pub cursor: Option<String>,
@@ -64,6 +69,8 @@ impl Report {
     pub(crate) fn refuse(&mut self, peer: &PeerRecord, id: &str, reason: String) {
         tracing::warn!(peer = %peer.id, partner = %peer.partner, object = %id, %reason, "sync: refused");
         *self.refused.entry(reason).or_default() += 1;
+        let kind = id.split_once("--").map(|(t, _)| t).filter(|t| !t.is_empty()).unwrap_or("unknown");
+        *self.refused_by_type.entry(kind.to_owned()).or_default() += 1;
     }
 }
 

@@ -13,7 +13,8 @@
 //! hosted partners' keys ([`keys`]), token and password checks ([`auth`])
 //! and detection and correlation through the caller's gate ([`detect`]),
 //! the partnership scorecard's evidence as one partner sees it ([`scorecard`]),
-//! the MISP feed a partner's MISP pulls ([`misp_feed`]), the feeds the node
+//! the MISP feed a partner's MISP pulls ([`misp_feed`]), what each user
+//! has read of a module's threads ([`marks`]), the feeds the node
 //! pulls on a schedule: their rules, conversions and status ([`sources`]).
 //!
 //! It knows nothing of HTTP, the async runtime or SQL (`cargo xtask tidy`
@@ -27,6 +28,7 @@ pub mod formats;
 pub mod identity;
 mod error;
 pub mod keys;
+pub mod marks;
 pub mod misp_feed;
 pub mod modules;
 pub mod overview;

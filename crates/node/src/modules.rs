@@ -115,6 +115,8 @@ pub struct Scope {
     /// How many of them this read released for the first time (stored
     /// since the reader's previous view, or all of them on a cold read).
     pub new: usize,
+    /// When each record first arrived on this node (microseconds), by id.
+    pub arrived: Arc<std::collections::HashMap<String, i64>>,
     fold: Option<scopes::SharedFold>,
     reader: Arc<Reader>,
 }
@@ -185,8 +187,11 @@ pub fn view_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module
             fold = module.fold();
         }
         let records = Arc::make_mut(&mut entry.records);
+        let arrived = Arc::make_mut(&mut entry.arrived);
         for (r, record) in kept {
             entry.cursor = Some(entry.cursor.map_or(r.date_added.0, |c| c.max(r.date_added.0)));
+            // Date-added order: the first seen is the first arrival.
+            arrived.entry(r.id.clone()).or_insert(r.date_added.0);
             partnership::fold::feed(records, &mut fold, record);
         }
         entry.fold = fold.map(Arc::new);
@@ -194,9 +199,9 @@ pub fn view_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module
     if entry.fold.is_none() {
         entry.fold = partnership::fold::refold(module, &entry.records).map(Arc::new);
     }
-    let (records, versions, fold) = (entry.records.clone(), entry.count, entry.fold.clone());
+    let (records, versions, fold, arrived) = (entry.records.clone(), entry.count, entry.fold.clone(), entry.arrived.clone());
     cache.put(key, entry);
-    Ok(Scope { me: me.clone(), agreement: latest, state, now, records, versions, new, fold, reader })
+    Ok(Scope { me: me.clone(), agreement: latest, state, now, records, versions, new, arrived, fold, reader })
 }
 
 /// The versions of `module`'s records under `agreement` stored after

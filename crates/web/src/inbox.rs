@@ -3,7 +3,9 @@
 //! caller's release gate and logged, as the REST `GET /api/v1/inbox`):
 //! minutes to approve, action items, objectives to endorse, statements,
 //! crisis tasks, deliveries to confirm… overdue first, then by due date,
-//! each linked to its module's page under its agreement.
+//! each linked to its module's page under its agreement; then the
+//! dialogue channels with messages the signed-in user has not read
+//! (`node::marks`, the user's own read marks on this node).
 
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
@@ -20,6 +22,16 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Re
         .await
         .map_err(|e| Problem::internal(e.to_string()))?
         .map_err(Problem::from)?;
+    // The channels with messages this user has not read.
+    let (node, registry, me, user) = (state.modules_node(), state.registry.clone(), signed.caller.partner.clone(), signed.caller.token_id.clone());
+    let dialogue = state.modules.iter().find(|m| m.name() == "dialogue").cloned();
+    let unread = tokio::task::spawn_blocking(move || match dialogue {
+        Some(m) => node::marks::unread_across(&node, &*registry, &*m, &me, &user, crate::modules::dialogue::CHANNELS, "web"),
+        None => Ok(Vec::new()),
+    })
+    .await
+    .map_err(|e| Problem::internal(e.to_string()))?
+    .map_err(Problem::from)?;
     let text = |e: &Value, k: &str| e.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
     let overdue = entries.iter().filter(|e| e["overdue"] == true).count();
     let body = html! {
@@ -43,6 +55,25 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Re
                                 }
                                 td { (text(e, "agreement_title")) }
                                 td { (text(e, "module")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h3 { "Unread messages" }
+        @if unread.is_empty() {
+            p { "No unread messages." }
+        } @else {
+            div {
+                table.unread {
+                    thead { tr { th scope="col" { "Channel" } th scope="col" { "Unread" } th scope="col" { "Agreement" } } }
+                    tbody {
+                        @for e in &unread {
+                            tr {
+                                td { a href={ "/agreements/" (text(e, "agreement")) "/modules/dialogue#channels" } { (text(e, "title")) } }
+                                td { (e["unread"].as_u64().unwrap_or(0)) }
+                                td { (text(e, "agreement_title")) }
                             }
                         }
                     }

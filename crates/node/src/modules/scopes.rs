@@ -79,13 +79,16 @@ pub(crate) struct Entry {
     pub sum: Sum,
     /// The module's state kept as they arrived, if it keeps one.
     pub fold: Option<SharedFold>,
+    /// When each record first arrived on this node (its first version's
+    /// `date_added`, microseconds), by id: what a user has not read yet.
+    pub arrived: Arc<std::collections::HashMap<String, i64>>,
     used: u64,
 }
 
 impl Entry {
     /// An empty scope, built under `index`.
     pub fn new(index: Arc<AgreementIndex>) -> Entry {
-        Entry { index, removals: removals(), cursor: None, records: Arc::default(), count: 0, sum: Sum::default(), fold: None, used: 0 }
+        Entry { index, removals: removals(), cursor: None, records: Arc::default(), count: 0, sum: Sum::default(), fold: None, arrived: Arc::default(), used: 0 }
     }
 }
 

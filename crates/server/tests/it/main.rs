@@ -5,6 +5,7 @@
 
 mod agreements;
 mod bodies;
+mod channel_page;
 mod browser;
 mod detect;
 mod extract;
@@ -13,14 +14,18 @@ mod faults;
 mod feed;
 mod health;
 mod leak;
+mod leak_modules;
 mod mediator;
 mod misp_feed;
 mod modules;
+mod pair;
 mod polling;
 mod remedies;
 mod sources;
 mod statements;
+mod sync_refused;
 mod taxii;
+mod unread;
 mod web;
 mod web_share;
 mod web_agreements;
@@ -100,6 +105,11 @@ pub(crate) async fn start(backend: Backend, config: server::taxii::TaxiiConfig) 
 
 /// [`start`] with these detection limits.
 pub(crate) async fn start_with(backend: Backend, config: server::taxii::TaxiiConfig, detection: server::detect_limits::DetectLimits) -> Node {
+    start_as(backend, config, detection, "Aurelia").await
+}
+
+/// [`start_with`], the node's own partner named `own` (hosted B and C as ever).
+pub(crate) async fn start_as(backend: Backend, config: server::taxii::TaxiiConfig, detection: server::detect_limits::DetectLimits, own: &'static str) -> Node {
     server::telemetry::install();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_owned();
@@ -116,7 +126,7 @@ pub(crate) async fn start_with(backend: Backend, config: server::taxii::TaxiiCon
             }
         };
         let keys = server::keys::KeyDir::in_data_dir(&path);
-        let identity = server::node::init(&*store, &*registry, &keys, "Aurelia").unwrap();
+        let identity = server::node::init(&*store, &*registry, &keys, own).unwrap();
         let a = identity.partner.clone();
         let b = server::node::add_hosted_partner(&*store, &*registry, &keys, "Borealis").unwrap();
         let token = |partner: &str, role: Role| {

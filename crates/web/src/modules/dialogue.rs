@@ -2,7 +2,9 @@
 //! (held against planned per the agreement's cadence, upcoming and held,
 //! a month calendar drawn on the server, each meeting with its agenda,
 //! minutes and who approved their latest version) and the action board
-//! (open, overdue and closed items), with the forms of every action.
+//! (open, overdue and closed items), with the forms of every action. Each
+//! channel says how many of its messages the signed-in user has not read
+//! (`node::marks`); seeing the page marks them read.
 
 use maud::{html, Markup};
 use serde_json::Value;
@@ -10,6 +12,17 @@ use serde_json::Value;
 use super::{error_for, error_other, error_under, Fault};
 use crate::kit::form::csrf_field;
 use crate::session::Signed;
+
+/// The dialogue's channels as threads of [`node::marks`]: messages, by
+/// the channel each names.
+pub(crate) const CHANNELS: node::marks::Threads<'static> = node::marks::Threads { kind: "x-entente-message", by: "channel_ref" };
+
+/// The newest messages of each channel the page shows; the rest are a
+/// link away, [`CHANNEL_PAGE`] versions a page (`?channel=`), read by the
+/// store's index of what records name, so a page costs the same however
+/// long the channel.
+pub(super) const SHOWN: usize = 20;
+pub(super) const CHANNEL_PAGE: usize = 100;
 
 /// What the dialogue page is drawn from.
 pub(super) struct Page<'a> {
@@ -25,6 +38,12 @@ pub(super) struct Page<'a> {
     pub fault: Option<&'a Fault>,
     /// A partner's name from its id.
     pub who: &'a dyn Fn(&str) -> String,
+    /// Per channel id, what the user had not read before this view
+    /// (`node::marks::Thread` as JSON).
+    pub unread: &'a Value,
+    /// A page of one channel's whole history, when asked for: `channel`,
+    /// `records` (every version, in the order this node received them), `next`.
+    pub channel_page: &'a Value,
 }
 
 fn text<'v>(v: &'v Value, key: &str) -> &'v str {
@@ -49,6 +68,7 @@ pub(super) fn page(p: &Page<'_>) -> Markup {
         nav.sections aria-label="Dialogue" {
             a href="#channels" { "Channels" } " · " a href="#meetings" { "Meetings" } " · " a href="#calendar" { "Calendar" } " · " a href="#actions" { "Action items" }
         }
+        @if p.channel_page.is_object() { (channel_page(p)) }
         section #channels { h3 { "Channels" } (channels(p)) }
         section #meetings { (meetings(p)) }
         section #calendar { (calendar(p)) }
@@ -66,18 +86,54 @@ fn channels(p: &Page<'_>) -> Markup {
         @for c in &channels {
             @let cid = text(c, "id");
             section.channel {
-                h4 { (c["title"].as_str().unwrap_or("(untitled)")) }
+                h4 {
+                    (c["title"].as_str().unwrap_or("(untitled)"))
+                    @if let Some(n) = p.unread[cid]["unread"].as_u64().filter(|n| *n > 0) { " " span.unread { (n) " unread" } }
+                }
                 @if let Some(topic) = c["topic"].as_str() { p.hint { (topic) } }
-                @let messages = list(&c["messages"]);
-                @let roots: Vec<&Value> = messages.iter().filter(|m| m["reply_to"].is_null()).collect();
-                @for root in roots {
-                    @let tid = text(root, "id");
+                @let all = list(&c["messages"]);
+                // The newest SHOWN, in order, by thread (a thread whose
+                // first messages are older shows from its newest ones).
+                @let messages: Vec<Value> = all[all.len().saturating_sub(SHOWN)..].to_vec();
+                @let threads: Vec<&str> = messages.iter().map(|m| text(m, "thread")).fold(Vec::new(), |mut v, t| { if !v.contains(&t) { v.push(t) } v });
+                @if all.len() > SHOWN {
+                    p.older { "The newest " (SHOWN) " of " (all.len()) " messages. " a href={ (base) "?channel=" (cid) "#channel-page" } { "Older messages, " (CHANNEL_PAGE) " a page" } }
+                }
+                @for tid in threads {
                     article.thread {
-                        @for m in messages.iter().filter(|m| m["thread"].as_str() == Some(tid)) {
+                        @for m in messages.iter().filter(|m| text(m, "thread") == tid) {
                             @let mid = text(m, "id");
                             div.message {
-                                p { strong { (who(text(m, "author"))) } " " small { (when(text(m, "created"))) } }
+                                p {
+                                    strong { (who(text(m, "author"))) } " " small { (when(text(m, "created"))) }
+                                    @if let Some(t) = m["tlp"].as_str() { " " span class={ "tlp tlp-" (t.replace('+', "-")) } { "TLP:" (t.to_uppercase()) } }
+                                    @if m["edited"] == true { " " small.edited { "(edited)" } }
+                                }
                                 p { (text(m, "text")) }
+                                @let refs: Vec<&str> = m["object_refs"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                                @if !refs.is_empty() {
+                                    // Each opens the object's own page: what the reader may see of it is the release decision's there.
+                                    p.refs { "Refers to: " @for (i, r) in refs.iter().enumerate() { @if i > 0 { ", " } a href={ "/intel/" (r) } { code { (r) } } } }
+                                }
+                                @if text(m, "author") == signed.caller.partner.as_str() {
+                                    details.own {
+                                        summary { "Edit or retract" }
+                                        form method="post" action={ (base) "/actions/edit-message" } {
+                                            (csrf_field(signed))
+                                            input type="hidden" name="message" value=(mid);
+                                            label for={ "edit-" (mid) } { "Text" }
+                                            input id={ "edit-" (mid) } type="text" name="text" value=(if fault.is_some_and(|f| f.action == "edit-message" && f.about == mid) { Fault::value(fault, "edit-message", mid, "text") } else { text(m, "text") });
+                                            @if let Some(e) = error_for(fault, "edit-message", mid, "text") { (e) }
+                                            button type="submit" { "Save (a new version)" }
+                                        }
+                                        form method="post" action={ (base) "/actions/retract-message" } {
+                                            (csrf_field(signed))
+                                            input type="hidden" name="message" value=(mid);
+                                            button type="submit" { "Retract" }
+                                            @if let Some(e) = error_other(fault, "retract-message", mid, &[]) { (e) }
+                                        }
+                                    }
+                                }
                                 form method="post" action={ (base) "/actions/post-message" } {
                                     (csrf_field(signed))
                                     input type="hidden" name="channel" value=(cid);
@@ -97,6 +153,16 @@ fn channels(p: &Page<'_>) -> Markup {
                     label for={ "text-" (cid) } { "New message" }
                     textarea id={ "text-" (cid) } name="text" rows="3" { (typed("post-message", cid)) }
                     @if let Some(e) = error_for(fault, "post-message", cid, "text") { (e) }
+                    label for={ "tlp-" (cid) } { "TLP (no higher than the agreement allows)" }
+                    select id={ "tlp-" (cid) } name="tlp" {
+                        option value="" { "none" }
+                        @for t in ["clear", "green", "amber", "amber+strict", "red"] { option value=(t) selected[Fault::value(fault, "post-message", cid, "tlp") == t] { "TLP:" (t.to_uppercase()) } }
+                    }
+                    @if let Some(e) = error_under(fault, "post-message", cid, "object_marking_refs") { (e) }
+                    @if let Some(e) = error_for(fault, "post-message", cid, "tlp") { (e) }
+                    label for={ "refs-" (cid) } { "Refers to (object ids, one a line; optional)" }
+                    textarea id={ "refs-" (cid) } name="object_refs:list" rows="2" { (Fault::value(fault, "post-message", cid, "object_refs:list")) }
+                    @if let Some(e) = error_under(fault, "post-message", cid, "object_refs") { (e) }
                     button type="submit" { "Post" }
                 }
             }
@@ -110,6 +176,35 @@ fn channels(p: &Page<'_>) -> Markup {
             label for="channel-topic" { "Topic (optional)" }
             input id="channel-topic" type="text" name="topic";
             button type="submit" { "Open" }
+        }
+    }
+}
+
+/// One page of a channel's whole history: every version of its messages
+/// in the order this node received them, each dated by its author.
+fn channel_page(p: &Page<'_>) -> Markup {
+    let t = p.channel_page;
+    let cid = text(t, "channel");
+    let records = list(&t["records"]);
+    let title = list(&p.state["channels"]).into_iter().find(|c| text(c, "id") == cid).and_then(|c| c["title"].as_str().map(str::to_owned)).unwrap_or_default();
+    html! {
+        section.channel-page id="channel-page" {
+            h3 { "All messages of " (title) }
+            p.hint { "Every message and every edit in the order this node received them, " (CHANNEL_PAGE) " a page." }
+            @if records.is_empty() { p { "No message on this page." } }
+            ol {
+                @for r in &records {
+                    li {
+                        strong { ((p.who)(text(r, "created_by_ref"))) } " " small { (when(text(r, "modified"))) }
+                        @if r["revoked"] == true { " (retracted)" } @else if text(r, "modified") != text(r, "created") { " (edit)" }
+                        ": " (text(r, "text"))
+                    }
+                }
+            }
+            p {
+                @if let Some(next) = t["next"].as_i64() { a href={ (p.base) "?channel=" (cid) "&after=" (next) "#channel-page" } { "Next page" } " · " }
+                a href={ (p.base) "#channels" } { "Back to the channels" }
+            }
         }
     }
 }

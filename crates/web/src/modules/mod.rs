@@ -34,7 +34,7 @@ use node::modules;
 use crate::{Problem, Site};
 
 mod crisis;
-mod dialogue;
+pub(crate) mod dialogue;
 mod disputes;
 mod exchanges;
 mod exercises;
@@ -76,10 +76,13 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path((id, mo
 async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &HashMap<String, String>, fault: Option<Fault>, status: StatusCode) -> Result<Response, WebError> {
     let module = modules::find(&state.modules, name).map_err(Problem::from)?;
     let (node, me, aid) = (state.modules_node(), signed.caller.partner.clone(), id.clone());
+    let (registry, user) = (state.registry.clone(), signed.caller.token_id.clone());
     let m = module.clone();
     // A page of a crisis's whole timeline, when asked for (`?timeline=` the
     // crisis, `&after=` where the previous page ended).
     let timeline = (module.name() == "crisis").then(|| query.get("timeline").and_then(|t| StixId::parse(t).ok())).flatten();
+    // A page of a dialogue channel's whole history (`?channel=`, `&after=`).
+    let channel = (module.name() == "dialogue").then(|| query.get("channel").and_then(|t| StixId::parse(t).ok())).flatten();
     let after = query.get("after").and_then(|a| a.parse::<i64>().ok()).map(|a| store::Cursor(store::DateAdded(a)));
     // The state, and the agreement's parties (for the forms' party choices).
     let (json, parties) = tokio::task::spawn_blocking(move || {
@@ -88,6 +91,12 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
                 let parties: Vec<String> = scope.agreement.terms.parties.iter().map(|p| p.as_str().to_owned()).collect();
                 let mut json = modules::state_json(&*m, &scope);
                 json["parties"] = parties.iter().map(|p| Value::from(p.as_str())).collect();
+                if m.name() == "dialogue" {
+                    // What the user had not read, then all of it read: seen now.
+                    let threads = node::marks::unread(&*registry, &scope, dialogue::CHANNELS, &user)?;
+                    node::marks::mark_read(&*node.store, &user, &threads)?;
+                    json["unread"] = serde_json::to_value(&threads).unwrap_or_default();
+                }
                 (json, parties)
             }
             // No party: a mediator sees the records naming it, if any.
@@ -103,6 +112,12 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
             let records: Vec<Value> = page.records.iter().filter_map(|r| serde_json::from_slice::<Value>(&r.json).ok()).collect();
             json.0["timeline_page"] = serde_json::json!({ "crisis": crisis.as_str(), "after": after.map(|c| c.0 .0), "records": records, "next": page.next.filter(|_| page.more).map(|c| c.0 .0) });
         }
+        if let Some(channel) = channel {
+            let listing = modules::Listing { kind: Some(dialogue::CHANNELS.kind.to_owned()), of: Some(channel.clone()), limit: dialogue::CHANNEL_PAGE, after };
+            let page = modules::page(&node, &me, &aid, &*m, &listing, "web")?;
+            let records: Vec<Value> = page.records.iter().filter_map(|r| serde_json::from_slice::<Value>(&r.json).ok()).collect();
+            json.0["channel_page"] = serde_json::json!({ "channel": channel.as_str(), "records": records, "next": page.next.filter(|_| page.more).map(|c| c.0 .0) });
+        }
         Ok::<_, modules::Error>(json)
     })
         .await
@@ -116,7 +131,7 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
         "dialogue" => {
             let at = json["at"].as_str().unwrap_or_default();
             let month = query.get("month").map(String::as_str).unwrap_or(at.get(..7).unwrap_or_default());
-            dialogue::page(&dialogue::Page { signed, base: &base, state: &json["state"], parties: &parties, month, fault: fault.as_ref(), who: &who })
+            dialogue::page(&dialogue::Page { signed, base: &base, state: &json["state"], parties: &parties, month, fault: fault.as_ref(), who: &who, unread: &json["unread"], channel_page: &json["channel_page"] })
         }
         "objectives" => objectives::page(signed, &base, &json["state"], &parties, fault.as_ref(), &who),
         "crisis" => crisis::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"], &json["timeline_page"]),
@@ -252,7 +267,7 @@ fn typed(kind: &str, raw: &str) -> Value {
 
 /// Which form of a page an input came from, for the page to show a refusal
 /// next to that form: the record it is about (the message replied to, the
-/// channel, meeting, action item or objective), then `/` and the KPI a
+/// channel, message, meeting, action item or objective), then `/` and the KPI a
 /// report names or the kind of update an item's form makes; "" for a form
 /// about no record. The other modules' forms are told apart by
 /// [`fields::about_of`] (their `objective`, say, is an exercise's O-1, not
@@ -261,7 +276,7 @@ pub(super) fn about(module: &str, input: &Map<String, Value>) -> String {
     if !matches!(module, "dialogue" | "objectives") {
         return fields::about_of(input);
     }
-    let record = ["reply_to", "channel", "meeting", "action_item", "objective"].iter().find_map(|k| input.get(*k).and_then(Value::as_str)).unwrap_or_default();
+    let record = ["reply_to", "channel", "message", "meeting", "action_item", "objective"].iter().find_map(|k| input.get(*k).and_then(Value::as_str)).unwrap_or_default();
     let mut about = record.to_owned();
     for detail in ["kpi", "update"].iter().filter_map(|k| input.get(*k).and_then(Value::as_str)) {
         about.push('/');

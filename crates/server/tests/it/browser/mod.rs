@@ -148,6 +148,61 @@ async fn sign_in(driver: &Driver, node: &Node, token: &str) {
     driver.wait_path("/").await;
 }
 
+/// Signs out through the header's form.
+async fn sign_out(driver: &Driver) {
+    driver.click(&driver.find("form.signout button").await).await;
+    driver.wait_path("/login").await;
+}
+
+/// The text of the page's `main`.
+async fn main_text(driver: &Driver) -> String {
+    driver.text(&driver.find("main").await).await
+}
+
+/// The current page ran nothing, injected nothing, shows the payloads as
+/// text where `hostile` says so, and every control has a label (one `h1`,
+/// the language named, the skip link leading to the content); its
+/// screenshot is `<test>-<step>`.
+async fn checked(driver: &Driver, test: &str, step: &str, hostile: bool) {
+    let found = inspect(driver).await;
+    assert!(found.is_clean(), "{step}: {found:?}");
+    if hostile {
+        assert!(found.text.contains("<script>alert(1)</script>"), "{step}: the payloads show as text: {}", found.text);
+    }
+    let problems = driver.script(UNLABELLED, json!([])).await;
+    assert_eq!(problems, json!([]), "{step}: what assistive technology lacks");
+    screenshot(driver, test, step).await;
+}
+
+/// Fills the fields of the first form posting `action` (each a CSS
+/// selector within it and a value; a checkbox is ticked), as a person
+/// typing would leave them, and submits it; waits for `page` again, which
+/// must not be a refusal and must run nothing. Screenshot `<test>-<step>`.
+async fn submit(driver: &Driver, test: &str, page: &str, action: &str, fields: &[(&str, &str)], step: &str) {
+    const FILL: &str = r#"
+        const form = document.querySelector("form[action$='/actions/" + arguments[0] + "']");
+        if (!form) return 'no form ' + arguments[0];
+        for (const [css, value] of arguments[1]) {
+            const e = form.querySelector(css);
+            if (!e) return 'no field ' + css;
+            if (e.type === 'checkbox') e.checked = true; else e.value = value;
+        }
+        return null;
+    "#;
+    let fields: Vec<Value> = fields.iter().map(|(css, v)| json!([css, v])).collect();
+    let missing = driver.script(FILL, json!([action, fields])).await;
+    assert_eq!(missing, Value::Null, "{step}");
+    driver.click(&driver.find(&format!("form[action$='/actions/{action}'] button[type='submit']")).await).await;
+    driver.wait_for("main").await;
+    let found = inspect(driver).await;
+    assert!(found.is_clean(), "{step}: {found:?}");
+    assert!(!found.text.contains("Check the field"), "{step} was refused: {}", found.text);
+    driver.wait_path(page).await;
+    let found = inspect(driver).await;
+    assert!(found.is_clean(), "{step}: {found:?}");
+    screenshot(driver, test, step).await;
+}
+
 /// A page as a `data:` URL.
 fn data_url(html: &str) -> String {
     let mut url = "data:text/html;charset=utf-8,".to_owned();

@@ -14,7 +14,7 @@
 use serde_json::{json, Value};
 
 use super::driver::Driver;
-use super::{inspect, screenshot, sign_in};
+use super::{checked, main_text, sign_in, sign_out, submit};
 use crate::{call, start, Backend, Node};
 
 /// An A–B agreement in force whose scope takes real and exercise data (the
@@ -38,55 +38,6 @@ async fn agreement(node: &Node) -> String {
     id
 }
 
-/// The current page ran nothing, injected nothing, shows the payloads as
-/// text where `hostile` says so, and every control has a label; its
-/// screenshot is `modules-<step>`.
-async fn checked(driver: &Driver, step: &str, hostile: bool) {
-    let found = inspect(driver).await;
-    assert!(found.is_clean(), "{step}: {found:?}");
-    if hostile {
-        assert!(found.text.contains("<script>alert(1)</script>"), "{step}: the payloads show as text: {}", found.text);
-    }
-    let problems = driver.script(super::UNLABELLED, json!([])).await;
-    assert_eq!(problems, json!([]), "{step}: what assistive technology lacks");
-    screenshot(driver, "modules", step).await;
-}
-
-/// Fills the fields of the first form posting `action` (each a CSS
-/// selector within it and a value; a checkbox is ticked), as a person
-/// typing would leave them, and submits it; waits for `page` again.
-async fn submit(driver: &Driver, page: &str, action: &str, fields: &[(&str, &str)], step: &str) {
-    const FILL: &str = r#"
-        const form = document.querySelector("form[action$='/actions/" + arguments[0] + "']");
-        if (!form) return 'no form ' + arguments[0];
-        for (const [css, value] of arguments[1]) {
-            const e = form.querySelector(css);
-            if (!e) return 'no field ' + css;
-            if (e.type === 'checkbox') e.checked = true; else e.value = value;
-        }
-        return null;
-    "#;
-    let fields: Vec<Value> = fields.iter().map(|(css, v)| json!([css, v])).collect();
-    let missing = driver.script(FILL, json!([action, fields])).await;
-    assert_eq!(missing, Value::Null, "{step}");
-    driver.click(&driver.find(&format!("form[action$='/actions/{action}'] button[type='submit']")).await).await;
-    driver.wait_for("main").await;
-    let found = inspect(driver).await;
-    assert!(found.is_clean(), "{step}: {found:?}");
-    assert!(!found.text.contains("Check the field"), "{step} was refused: {}", found.text);
-    driver.wait_path(page).await;
-    screenshot(driver, "modules", step).await;
-}
-
-async fn main_text(driver: &Driver) -> String {
-    driver.text(&driver.find("main").await).await
-}
-
-async fn sign_out(driver: &Driver) {
-    driver.click(&driver.find("form.signout button").await).await;
-    driver.wait_path("/login").await;
-}
-
 #[tokio::test]
 async fn an_exercise_from_plan_to_lesson_and_a_ledger_walk_in_the_browser() {
     let Some(driver) = Driver::start().await else { return };
@@ -100,9 +51,9 @@ async fn an_exercise_from_plan_to_lesson_and_a_ledger_walk_in_the_browser() {
     // A plans from typed rows: B participates; one objective, one inject to B.
     sign_in(&driver, &node, &node.liaison[0]).await;
     driver.goto(&format!("{}{exercises}", node.url)).await;
-    checked(&driver, "exercises-empty", false).await;
+    checked(&driver, "modules", "exercises-empty", false).await;
     let target = format!("input[name='injects[0].target_refs:list'][value='{b}']");
-    submit(&driver, &exercises, "plan-exercise", &[
+    submit(&driver, "modules", &exercises, "plan-exercise", &[
         ("[name='name']", &format!("Storm {h}")),
         ("[name='exercise_type']", "tabletop"),
         ("[name='description']", h),
@@ -122,7 +73,7 @@ async fn an_exercise_from_plan_to_lesson_and_a_ledger_walk_in_the_browser() {
         ("[name='injects[0].expected_action']", h),
         ("[name='injects[0].objective']", "O-1"),
     ], "exercise-planned").await;
-    checked(&driver, "exercise-planned-page", true).await;
+    checked(&driver, "modules", "exercise-planned-page", true).await;
     let text = main_text(&driver).await;
     assert!(text.contains("I-1 1 Borealis"), "the inject in the plan: {text}");
     sign_out(&driver).await;
@@ -130,30 +81,30 @@ async fn an_exercise_from_plan_to_lesson_and_a_ledger_walk_in_the_browser() {
     // B endorses on its own sign-in.
     sign_in(&driver, &node, &node.liaison[1]).await;
     driver.goto(&format!("{}{exercises}", node.url)).await;
-    submit(&driver, &exercises, "endorse-exercise", &[], "exercise-endorsed").await;
+    submit(&driver, "modules", &exercises, "endorse-exercise", &[], "exercise-endorsed").await;
     sign_out(&driver).await;
 
     // A starts it and releases the inject.
     sign_in(&driver, &node, &node.liaison[0]).await;
     driver.goto(&format!("{}{exercises}", node.url)).await;
-    submit(&driver, &exercises, "start-exercise", &[], "exercise-started").await;
-    submit(&driver, &exercises, "release-inject", &[], "inject-released").await;
-    checked(&driver, "inject-released-page", true).await;
+    submit(&driver, "modules", &exercises, "start-exercise", &[], "exercise-started").await;
+    submit(&driver, "modules", &exercises, "release-inject", &[], "inject-released").await;
+    checked(&driver, "modules", "inject-released-page", true).await;
     assert!(main_text(&driver).await.contains("Beaconing seen"), "the released inject's content");
     sign_out(&driver).await;
 
     // B responds.
     sign_in(&driver, &node, &node.liaison[1]).await;
     driver.goto(&format!("{}{exercises}", node.url)).await;
-    submit(&driver, &exercises, "respond-inject", &[("[name='text']", &format!("Indicator shared {h}")), ("[name='action_taken']", h)], "inject-answered").await;
-    checked(&driver, "inject-answered-page", true).await;
+    submit(&driver, "modules", &exercises, "respond-inject", &[("[name='text']", &format!("Indicator shared {h}")), ("[name='action_taken']", h)], "inject-answered").await;
+    checked(&driver, "modules", "inject-answered-page", true).await;
     assert!(main_text(&driver).await.contains("Indicator shared"));
     sign_out(&driver).await;
 
     // A (control) records an observation.
     sign_in(&driver, &node, &node.liaison[0]).await;
     driver.goto(&format!("{}{exercises}", node.url)).await;
-    submit(&driver, &exercises, "record-observation", &[("[name='objective']", "O-1"), ("[name='rating']", "partially-met"), ("[name='text']", &format!("Slow to share {h}"))], "observed").await;
+    submit(&driver, "modules", &exercises, "record-observation", &[("[name='objective']", "O-1"), ("[name='rating']", "partially-met"), ("[name='text']", &format!("Slow to share {h}"))], "observed").await;
     let observation = driver.script("return document.querySelector(\"section.exercise li small code\").textContent", json!([])).await;
     let observation = observation.as_str().expect("the observation's id on the page").to_owned();
     sign_out(&driver).await;
@@ -161,14 +112,14 @@ async fn an_exercise_from_plan_to_lesson_and_a_ledger_walk_in_the_browser() {
     // B identifies a lesson from it and gives A a remedial action.
     sign_in(&driver, &node, &node.liaison[1]).await;
     driver.goto(&format!("{}{exercises}", node.url)).await;
-    submit(&driver, &exercises, "identify-lesson", &[("[name='title']", &format!("Phone lists {h}")), ("[name='text']", h), ("[name='observation_refs:list']", &observation)], "lesson").await;
-    submit(&driver, &exercises, "add-remedial-action", &[("[name='description']", &format!("Refresh the lists {h}")), ("[name='owner_ref']", &a), ("[name='due:time']", "2099-01-01T00:00")], "remedial-action").await;
-    checked(&driver, "lesson-page", true).await;
+    submit(&driver, "modules", &exercises, "identify-lesson", &[("[name='title']", &format!("Phone lists {h}")), ("[name='text']", h), ("[name='observation_refs:list']", &observation)], "lesson").await;
+    submit(&driver, "modules", &exercises, "add-remedial-action", &[("[name='description']", &format!("Refresh the lists {h}")), ("[name='owner_ref']", &a), ("[name='due:time']", "2099-01-01T00:00")], "remedial-action").await;
+    checked(&driver, "modules", "lesson-page", true).await;
     let text = main_text(&driver).await;
     assert!(text.contains("Phone lists") && text.contains("Refresh the lists") && text.contains("Slow to share"), "{text}");
     // The exchanges page of the same agreement, after all of it.
     driver.goto(&format!("{}/agreements/{id}/modules/exchanges", node.url)).await;
-    checked(&driver, "exchanges", false).await;
+    checked(&driver, "modules", "exchanges", false).await;
     sign_out(&driver).await;
 
     // The ledger: terms in force (by REST), then A pledges and delivers, B confirms.
@@ -186,19 +137,19 @@ async fn an_exercise_from_plan_to_lesson_and_a_ledger_walk_in_the_browser() {
     };
     sign_in(&driver, &node, &node.liaison[0]).await;
     driver.goto(&format!("{}{resources}", node.url)).await;
-    checked(&driver, "ledger-empty", false).await;
-    submit(&driver, &resources, "commit", &[
+    checked(&driver, "modules", "ledger-empty", false).await;
+    submit(&driver, "modules", &resources, "commit", &[
         ("[name='resource']", "money"), ("[name='quantity:number']", "1000"), ("[name='currency']", "EUR"), ("[name='receiver']", &b),
         ("[name='year:number']", "2026"), ("[name='due:time']", "2099-01-01T00:00"), ("[name='description']", &format!("Sensor grid {h}")),
     ], "pledged").await;
-    submit(&driver, &resources, "deliver", &[("[name='quantity:number']", "400"), ("[name='note']", &format!("First tranche {h}"))], "delivered").await;
-    checked(&driver, "delivered-page", true).await;
+    submit(&driver, "modules", &resources, "deliver", &[("[name='quantity:number']", "400"), ("[name='note']", &format!("First tranche {h}"))], "delivered").await;
+    checked(&driver, "modules", "delivered-page", true).await;
     let before = main_text(&driver).await;
     sign_out(&driver).await;
     sign_in(&driver, &node, &node.liaison[1]).await;
     driver.goto(&format!("{}{resources}", node.url)).await;
-    submit(&driver, &resources, "confirm", &[("[name='verdict']", "confirmed"), ("[name='note']", h)], "confirmed").await;
-    checked(&driver, "confirmed-page", true).await;
+    submit(&driver, "modules", &resources, "confirm", &[("[name='verdict']", "confirmed"), ("[name='note']", h)], "confirmed").await;
+    checked(&driver, "modules", "confirmed-page", true).await;
     let after = main_text(&driver).await;
     // The partners' names as the pages show them.
     let names = driver.script("return Array.from(document.querySelectorAll('main table:first-of-type tbody tr td:first-child')).map(td => td.textContent)", json!([])).await;
@@ -227,22 +178,22 @@ async fn a_crisis_activated_acknowledged_worked_and_reported_in_the_browser() {
 
     sign_in(&driver, &node, &node.liaison[0]).await;
     driver.goto(&format!("{}{page}", node.url)).await;
-    checked(&driver, "crisis-empty", false).await;
-    submit(&driver, &page, "activate", &[("[name='title']", &format!("Floods {h}")), ("[name='severity']", "severe"), ("[name='exercise:json']", "true"), ("[name='summary']", h), ("[name='ack_within_minutes:number']", "60")], "crisis-activated").await;
-    submit(&driver, &page, "add-task", &[
+    checked(&driver, "modules", "crisis-empty", false).await;
+    submit(&driver, "modules", &page, "activate", &[("[name='title']", &format!("Floods {h}")), ("[name='severity']", "severe"), ("[name='exercise:json']", "true"), ("[name='summary']", h), ("[name='ack_within_minutes:number']", "60")], "crisis-activated").await;
+    submit(&driver, "modules", &page, "add-task", &[
         ("[name='key']", "pumps"), ("[name='title']", &format!("Send pumps {h}")), ("[name='phase']", "response"), ("[name='assignee']", &b),
         ("[name='ack_within_minutes:number']", "30"), ("[name='complete_within_minutes:number']", "600"),
     ], "crisis-task").await;
-    checked(&driver, "crisis-task-page", true).await;
+    checked(&driver, "modules", "crisis-task-page", true).await;
     assert!(main_text(&driver).await.contains("EXERCISE"), "marked as an exercise");
     sign_out(&driver).await;
 
     sign_in(&driver, &node, &node.liaison[1]).await;
     driver.goto(&format!("{}{page}", node.url)).await;
-    submit(&driver, &page, "acknowledge", &[("[name='note']", h)], "crisis-acknowledged").await;
-    submit(&driver, &page, "update-task", &[("[name='status']", "accepted"), ("[name='note']", h)], "task-accepted").await;
-    submit(&driver, &page, "update-task", &[("[name='status']", "done"), ("[name='note']", h)], "task-done").await;
-    submit(&driver, &page, "file-sitrep", &[
+    submit(&driver, "modules", &page, "acknowledge", &[("[name='note']", h)], "crisis-acknowledged").await;
+    submit(&driver, "modules", &page, "update-task", &[("[name='status']", "accepted"), ("[name='note']", h)], "task-accepted").await;
+    submit(&driver, "modules", &page, "update-task", &[("[name='status']", "done"), ("[name='note']", h)], "task-done").await;
+    submit(&driver, "modules", &page, "file-sitrep", &[
         ("[name='period_start:time']", "2026-06-01T00:00"), ("[name='period_end:time']", "2026-06-01T06:00"),
         ("[name='situation_summary']", &format!("Levels falling {h}")), ("[name='observations']", h), ("[name='actions_taken']", h),
         ("[name='impact']", h), ("[name='next_report_due:time']", "2099-01-01T00:00"),
@@ -251,7 +202,7 @@ async fn a_crisis_activated_acknowledged_worked_and_reported_in_the_browser() {
 
     sign_in(&driver, &node, &node.liaison[0]).await;
     driver.goto(&format!("{}{page}", node.url)).await;
-    checked(&driver, "crisis-picture", true).await;
+    checked(&driver, "modules", "crisis-picture", true).await;
     let text = main_text(&driver).await;
     assert!(text.contains("Levels falling") && text.contains("0 open (0 overdue), 1 done"), "B's report and the task done: {text}");
     assert!(text.contains("task pumps: done") && text.contains("acknowledged by Borealis"), "the timeline: {text}");
@@ -281,46 +232,46 @@ async fn a_dispute_settled_and_a_joint_statement_published_through_the_forms() {
     // minutes), passing while the dispute is worked.
     sign_in(&driver, &node, &node.liaison[0]).await;
     driver.goto(&format!("{}{statements}", node.url)).await;
-    checked(&driver, "statements-empty", false).await;
+    checked(&driver, "disputes", "statements-empty", false).await;
     let minute = 60_000_000;
     // The next whole minute at least 40 s ahead (the form takes minutes;
     // the draft must be made before its embargo, even on a loaded machine).
     let embargo = model::Timestamp::from_micros((model::Timestamp::now().micros() + 40_000_000) / minute * minute + minute);
     let languages = json!({ "fr": { "title": format!("Déclaration {h}"), "text": h } }).to_string();
     let cosigner = format!("input[name='cosigners:list'][value='{b}']");
-    submit(&driver, &statements, "draft-statement", &[
+    submit(&driver, "disputes", &statements, "draft-statement", &[
         ("[name='title']", &format!("Joint statement {h}")), ("[name='text']", &format!("Together {h}")), ("[name='languages:json']", &languages),
         ("[name='embargo:time']", &embargo.as_str()[..16]), (&cosigner, ""), ("[name='submit:bool']", ""),
     ], "statement-drafted").await;
-    submit(&driver, &statements, "approve-statement", &[], "statement-approved-by-a").await;
+    submit(&driver, "disputes", &statements, "approve-statement", &[], "statement-approved-by-a").await;
 
     // A raises a dispute and agrees to escalate.
     driver.goto(&format!("{}{disputes}", node.url)).await;
-    checked(&driver, "disputes-empty", false).await;
-    submit(&driver, &disputes, "raise", &[("[name='clause']", "handling.reshare"), ("[name='facts']", &format!("Reshared {h}")), ("[name='remedy']", &format!("Recall {h}"))], "dispute-raised").await;
-    submit(&driver, &disputes, "escalate", &[], "dispute-escalated-by-a").await;
-    checked(&driver, "dispute-raised-page", true).await;
+    checked(&driver, "disputes", "disputes-empty", false).await;
+    submit(&driver, "disputes", &disputes, "raise", &[("[name='clause']", "handling.reshare"), ("[name='facts']", &format!("Reshared {h}")), ("[name='remedy']", &format!("Recall {h}"))], "dispute-raised").await;
+    submit(&driver, "disputes", &disputes, "escalate", &[], "dispute-escalated-by-a").await;
+    checked(&driver, "disputes", "dispute-raised-page", true).await;
     sign_out(&driver).await;
 
     // B files a position, proposes, accepts, agrees to escalate; approves the statement.
     sign_in(&driver, &node, &node.liaison[1]).await;
     driver.goto(&format!("{}{disputes}", node.url)).await;
-    submit(&driver, &disputes, "file-position", &[("[name='text']", &format!("Our supervisor {h}"))], "dispute-position").await;
-    submit(&driver, &disputes, "propose", &[("[name='text']", &format!("We recall {h}"))], "dispute-proposal").await;
-    submit(&driver, &disputes, "accept", &[], "dispute-accepted-by-b").await;
-    submit(&driver, &disputes, "escalate", &[], "dispute-escalated-by-b").await;
+    submit(&driver, "disputes", &disputes, "file-position", &[("[name='text']", &format!("Our supervisor {h}"))], "dispute-position").await;
+    submit(&driver, "disputes", &disputes, "propose", &[("[name='text']", &format!("We recall {h}"))], "dispute-proposal").await;
+    submit(&driver, "disputes", &disputes, "accept", &[], "dispute-accepted-by-b").await;
+    submit(&driver, "disputes", &disputes, "escalate", &[], "dispute-escalated-by-b").await;
     let text = main_text(&driver).await;
     assert!(text.contains("senior-dialogue (current)") && text.contains("escalated"), "both agreed: the next stage: {text}");
     driver.goto(&format!("{}{statements}", node.url)).await;
-    submit(&driver, &statements, "approve-statement", &[], "statement-approved-by-b").await;
-    checked(&driver, "statement-approved-page", true).await;
+    submit(&driver, "disputes", &statements, "approve-statement", &[], "statement-approved-by-b").await;
+    checked(&driver, "disputes", "statement-approved-page", true).await;
     sign_out(&driver).await;
 
     // A accepts: settled.
     sign_in(&driver, &node, &node.liaison[0]).await;
     driver.goto(&format!("{}{disputes}", node.url)).await;
-    submit(&driver, &disputes, "accept", &[], "dispute-settled").await;
-    checked(&driver, "dispute-settled-page", true).await;
+    submit(&driver, "disputes", &disputes, "accept", &[], "dispute-settled").await;
+    checked(&driver, "disputes", "dispute-settled-page", true).await;
     let text = main_text(&driver).await;
     assert!(text.contains("settled") && text.contains("the settlement") && text.contains("Our supervisor") && text.contains("We recall"), "{text}");
     sign_out(&driver).await;
@@ -331,11 +282,11 @@ async fn a_dispute_settled_and_a_joint_statement_published_through_the_forms() {
         tokio::time::sleep(std::time::Duration::from_micros(wait as u64 + 300_000)).await;
     }
     driver.goto(&format!("{}/public/statements", node.url)).await;
-    let found = inspect(&driver).await;
+    let found = super::inspect(&driver).await;
     assert!(found.is_clean() && found.text.contains("Joint statement <script>alert(1)</script>"), "published, the payloads as text: {found:?}");
     let href = driver.script("return document.querySelector('main table a').getAttribute('href')", json!([])).await;
     driver.goto(&format!("{}{}", node.url, href.as_str().expect("a link to the statement"))).await;
-    checked(&driver, "statement-public", true).await;
+    checked(&driver, "disputes", "statement-public", true).await;
     let text = main_text(&driver).await;
     assert!(text.contains("Together") && text.contains("Déclaration") && text.matches("signature verified by this node").count() == 3, "{text}");
 }
