@@ -21,6 +21,7 @@ mod sources;
 mod statements;
 mod taxii;
 mod web;
+mod web_admin;
 mod web_share;
 mod web_agreements;
 mod web_files;
