@@ -44,19 +44,25 @@ impl web::Host for Hosted {
         crate::peers::remove(&*self.0.registry, &secrets, id)
     }
 
-    fn sync_now(&self, id: String) -> web::Answer<Result<String, String>> {
+    fn sync_now(&self, id: String) -> web::Answer<Result<String, web::Refused>> {
         let state = self.0.clone();
         Box::pin(async move {
             let (store, registry, limits) = (state.store.clone(), state.registry.clone(), state.limits);
             let secrets = crate::peers::PeerSecrets::beside(&state.keys);
-            let local = model::StixId::parse(&state.node.partner).map_err(|e| format!("the node's partner: {e}"))?;
+            let failed = |message: String| web::Refused { field: None, message };
+            let local = model::StixId::parse(&state.node.partner).map_err(|e| failed(format!("the node's partner: {e}")))?;
             let peer_id = id.clone();
-            let outcome = tokio::task::spawn_blocking(move || {
-                let peer = registry.peers().map_err(|e| e.to_string())?.into_iter().find(|p| p.id == peer_id).ok_or_else(|| "no such peer".to_owned())?;
-                crate::sync::pull(&*store, &*registry, &secrets, &peer, &local, &limits)
-            })
-            .await
-            .unwrap_or_else(|e| Err(format!("the round stopped: {e}")));
+            let registry_ = registry.clone();
+            let peer = tokio::task::spawn_blocking(move || registry_.peers())
+                .await
+                .map_err(|e| failed(format!("reading the peers: {e}")))?
+                .map_err(|e| failed(format!("reading the peers: {e}")))?
+                .into_iter()
+                .find(|p| p.id == peer_id)
+                .ok_or_else(|| web::Refused { field: Some("id"), message: format!("no peer {id}") })?;
+            let outcome = tokio::task::spawn_blocking(move || crate::sync::pull(&*store, &*registry, &secrets, &peer, &local, &limits))
+                .await
+                .unwrap_or_else(|e| Err(format!("the round stopped: {e}")));
             let end = model::Timestamp::now();
             match outcome {
                 Ok(report) => {
@@ -74,13 +80,12 @@ impl web::Host for Hosted {
                     });
                     Ok(format!("{} versions stored, {refused} refused", report.added))
                 }
-                Err(e) if e == "no such peer" => Err(e),
                 Err(e) => {
                     state.sync.update(&id, |s| {
                         s.last_error = Some(e.clone());
                         s.failures += 1;
                     });
-                    Err(e)
+                    Err(failed(e))
                 }
             }
         })

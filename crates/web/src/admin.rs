@@ -164,8 +164,8 @@ async fn render(state: &Site, signed: &Signed, notice: Option<Markup>, fault: Op
                     }
                 }
             }
-            (note("revoke", "id"))
         }
+        (note("revoke", "id"))
         h3 { "Create a token" }
         form.stack method="post" action="/admin/tokens" {
             (csrf_field(signed))
@@ -197,10 +197,10 @@ async fn render(state: &Site, signed: &Signed, notice: Option<Markup>, fault: Op
         }
 
         h2 #peers { "Peers" }
+        (note("peer", "id"))
         @if peers.is_empty() { p { "This node pulls from no peer. Add one on " a href="/partners" { "the partners page" } "." } }
         @else {
             (super::partners::peers_table(state, &peers, &name))
-            (note("peer", "id"))
             ul.actions {
                 @for p in &peers {
                     li {
@@ -455,7 +455,8 @@ pub(super) async fn sync_peer(State(state): State<Site>, signed: Signed, Form(pa
     tracing::info!(peer = %id, by = %signed.caller.token_id, "sync round asked for on the web");
     match state.host.sync_now(id.clone()).await {
         Ok(done) => render(&state, &signed, Some(html! { p { "Synced with peer " code { (id) } ": " (done) "." } }), None, StatusCode::OK).await,
-        Err(m) => render(&state, &signed, None, Some(Fault::new("peer", "id", format!("sync with peer {id} failed: {m}"))), StatusCode::BAD_GATEWAY).await,
+        Err(r) if r.field.is_some() => render(&state, &signed, None, Some(Fault::new("peer", "id", r.message)), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(r) => render(&state, &signed, None, Some(Fault::new("peer", "id", format!("sync with peer {id} failed: {}", r.message))), StatusCode::BAD_GATEWAY).await,
     }
 }
 

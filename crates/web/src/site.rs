@@ -35,8 +35,9 @@ pub trait Host: Send + Sync + 'static {
     fn remove_peer(&self, id: &str) -> Result<bool, String>;
     /// Runs one sync round with the peer `id` now, as the scheduler does
     /// (on a blocking thread, its outcome in the peer's status): what it
-    /// stored, or why it failed.
-    fn sync_now(&self, id: String) -> Answer<Result<String, String>>;
+    /// stored, or why not: the field `id` when there is no such peer, none
+    /// when the round failed.
+    fn sync_now(&self, id: String) -> Answer<Result<String, Refused>>;
     /// How sync with the peer `id` goes, as far as the node knows.
     fn peer_status(&self, id: &str) -> PeerSync;
     /// The address of the client of a request, if the server knows it.

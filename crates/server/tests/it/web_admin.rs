@@ -152,6 +152,8 @@ async fn the_administrator_runs_the_node_from_the_pages(backend: Backend) {
     assert!(html.contains(&format!("sync with peer {peer} failed")), "{html}");
     let (_, v) = call(&node, &admin_token, "GET", "peers", None).await;
     assert_eq!(v["peers"][0]["sync"]["failures"], 1, "the round counts in the peer's status: {v}");
+    let r = submit(&admin, "/admin/peers/sync", &[("id", "00000000-0000-4000-8000-000000000000")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "no such peer");
     let r = submit(&admin, "/admin/peers/remove", &[("id", &peer)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()[LOCATION], "/admin#peers");
@@ -159,6 +161,7 @@ async fn the_administrator_runs_the_node_from_the_pages(backend: Backend) {
     assert_eq!(v["peers"], json!([]), "{v}");
     let r = submit(&admin, "/admin/peers/remove", &[("id", &peer)]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains(&format!("id=\"peer-id-error\" role=\"alert\">no peer {peer}")), "the message, with no peer left");
 
     // The feed sources' status, hostile text escaped.
     let status = json!({ "sources": { PAYLOADS[3]: { "last_attempt": "2026-12-07T00:00:00Z", "last_success": null, "offered": 3, "added": 2, "unchanged": 0, "refused": 1, "refusals": [PAYLOADS[0]], "error": PAYLOADS[1], "pulls": 4 } } });
