@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use store::Role;
 
-use crate::web::{csrf_of, sign_in, Browser, PAYLOADS};
+use crate::web::{csrf_of, sign_in, sign_in_with, Browser, PAYLOADS};
 use crate::{call, start, Backend, Node};
 
 crate::on_both_backends!(the_administrator_runs_the_node_from_the_pages, others_are_refused, the_release_log_pages_and_filters);
@@ -83,6 +83,9 @@ async fn the_administrator_runs_the_node_from_the_pages(backend: Backend) {
     let (registry, name) = (node.registry.clone(), PAYLOADS[0]);
     let stored = tokio::task::spawn_blocking(move || registry.user(name).unwrap().unwrap()).await.unwrap();
     assert_eq!((stored.role, stored.partner.as_str()), (Role::Liaison, node.b.as_str()));
+    let user = sign_in_with(&node, &[("username", PAYLOADS[0]), ("password", password)]).await;
+    let html = user.get("/").await.2;
+    assert!(html.contains("Borealis · liaison") && !html.contains("href=\"/admin\""), "signs in as B's liaison: {html}");
     let r = submit(&admin, "/admin/users/role", &[("user", "nobody"), ("role", "liaison")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("id=\"role-user-error\""));
