@@ -291,3 +291,64 @@ pub fn retry_after_secs(wait: Duration) -> u64 {
 
 #[cfg(test)]
 mod tests;
+
+/// A user name as typed, trimmed: 1 to 64 characters, no spaces or control
+/// characters; why not (`entente user add` and the administration page).
+pub fn user_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!("{name:?} is not a user name: 1 to 64 characters, no spaces or control characters"));
+    }
+    Ok(name.to_owned())
+}
+
+/// A role by name, or why not.
+pub fn role(name: &str) -> Result<Role, String> {
+    Role::parse(name.trim()).ok_or_else(|| format!("{name:?} is not a role (admin, liaison, analyst, viewer)"))
+}
+
+/// The account of a new user `name` of `partner` as `role`, its password
+/// hashed ([`hash_password`]), created at `now` (microseconds); the name
+/// checked ([`user_name`]). Not stored: the caller puts it.
+pub fn new_user(name: &str, partner: &str, role: Role, password: &str, now: i64) -> Result<store::UserRecord, String> {
+    let name = user_name(name)?;
+    let password = hash_password(password)?;
+    Ok(store::UserRecord { name, partner: partner.to_owned(), role, password, created: now, disabled: false })
+}
+
+/// A token's lifetime such as `90d`, `12h`, `30m` or `45s`, in microseconds.
+pub fn lifetime(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let (num, unit) = text.split_at(text.len().saturating_sub(1));
+    let n: i64 = num.parse().map_err(|_| format!("{text:?} is not a lifetime such as 90d, 12h, 30m or 45s"))?;
+    let secs = match unit {
+        "d" => n.checked_mul(86_400),
+        "h" => n.checked_mul(3600),
+        "m" => n.checked_mul(60),
+        "s" => Some(n),
+        _ => return Err(format!("{text:?} is not a lifetime such as 90d, 12h, 30m or 45s")),
+    };
+    match secs.and_then(|s| s.checked_mul(1_000_000)) {
+        Some(us) if us > 0 => Ok(us),
+        Some(_) => Err("a lifetime must be positive".to_owned()),
+        None => Err(format!("{text:?} is too long a lifetime")),
+    }
+}
+
+/// The id of a token given as its id or as the whole token text (`ent_…`
+/// or `entfeed_…`).
+pub fn token_id(text: &str) -> String {
+    let text = text.trim();
+    text.strip_prefix("ent_").or_else(|| text.strip_prefix(FEED_PREFIX)).map_or(text, |t| t.split('_').next().unwrap_or(t)).to_owned()
+}
+
+/// A token's state at `now`: `revoked`, `expired` or `active`.
+pub fn token_state(token: &TokenRecord, now: i64) -> &'static str {
+    if token.revoked {
+        "revoked"
+    } else if token.expires.is_some_and(|e| e <= now) {
+        "expired"
+    } else {
+        "active"
+    }
+}

@@ -1,6 +1,6 @@
 //! What the server does for the web pages ([`web::Host`]): detection under
-//! the node's request budgets and workers (the REST API's run), adding a
-//! peer, the sync status of each peer, and a request's client address.
+//! the node's request budgets and workers (the REST API's run), adding and
+//! removing a peer, a sync round now, the sync status of each peer, and a request's client address.
 
 use std::net::IpAddr;
 
@@ -37,6 +37,58 @@ impl web::Host for Hosted {
     fn add_peer(&self, url: &str, partner: &str, token: &str, ca_pem: Option<String>) -> Result<store::PeerRecord, web::Refused> {
         let secrets = crate::peers::PeerSecrets::beside(&self.0.keys);
         crate::peers::add(&*self.0.registry, &secrets, url, partner, token, ca_pem).map_err(|e| web::Refused { field: e.field(), message: e.message().to_owned() })
+    }
+
+    fn remove_peer(&self, id: &str) -> Result<bool, String> {
+        let secrets = crate::peers::PeerSecrets::beside(&self.0.keys);
+        crate::peers::remove(&*self.0.registry, &secrets, id)
+    }
+
+    fn sync_now(&self, id: String) -> web::Answer<Result<String, web::Refused>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let (store, registry, limits) = (state.store.clone(), state.registry.clone(), state.limits);
+            let secrets = crate::peers::PeerSecrets::beside(&state.keys);
+            let failed = |message: String| web::Refused { field: None, message };
+            let local = model::StixId::parse(&state.node.partner).map_err(|e| failed(format!("the node's partner: {e}")))?;
+            let peer_id = id.clone();
+            let registry_ = registry.clone();
+            let peer = tokio::task::spawn_blocking(move || registry_.peers())
+                .await
+                .map_err(|e| failed(format!("reading the peers: {e}")))?
+                .map_err(|e| failed(format!("reading the peers: {e}")))?
+                .into_iter()
+                .find(|p| p.id == peer_id)
+                .ok_or_else(|| web::Refused { field: Some("id"), message: format!("no peer {id}") })?;
+            let outcome = tokio::task::spawn_blocking(move || crate::sync::pull(&*store, &*registry, &secrets, &peer, &local, &limits))
+                .await
+                .unwrap_or_else(|e| Err(format!("the round stopped: {e}")));
+            let end = model::Timestamp::now();
+            match outcome {
+                Ok(report) => {
+                    let refused: u64 = report.refused.values().sum();
+                    let lag = report.cursor.as_deref().and_then(|c| model::Timestamp::parse(c).ok()).map(|c| (end.micros() - c.micros()) as f64 / 1e6);
+                    state.sync.update(&id, |s| {
+                        s.last_sync = Some(end.to_string());
+                        s.last_error = None;
+                        s.failures = 0;
+                        s.pulled += report.added;
+                        s.refused += refused;
+                        s.cursor = report.cursor.clone();
+                        s.lag_seconds = lag;
+                        s.last_round_seconds = Some(report.seconds);
+                    });
+                    Ok(format!("{} versions stored, {refused} refused", report.added))
+                }
+                Err(e) => {
+                    state.sync.update(&id, |s| {
+                        s.last_error = Some(e.clone());
+                        s.failures += 1;
+                    });
+                    Err(failed(e))
+                }
+            }
+        })
     }
 
     fn peer_status(&self, id: &str) -> web::PeerSync {

@@ -1,6 +1,7 @@
 //! The web pages at `/` for people: sign-in ([`session`]), the dashboard
 //! ([`dashboard`]), intelligence search and object pages ([`intel`]),
-//! agreements ([`agreements`]), partners and peers ([`partners`]), sharing
+//! agreements ([`agreements`]), partners and peers ([`partners`]), the
+//! node's administration ([`admin`]), sharing
 //! ([`share`]), detection ([`detection`]) and the pattern workbench
 //! ([`workbench`]), the partnership modules ([`modules`]) and, for anyone
 //! without sign-in, the published joint statements ([`public`]); the inbox
@@ -29,6 +30,7 @@
 //! live session), rendering through [`kit::layout`], and checking
 //! [`session::Signed::check_csrf`] on every POST.
 
+mod admin;
 mod agreements;
 mod attack;
 mod dashboard;
@@ -109,6 +111,15 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
         .route("/agreements/{id}/scorecard/report.pdf", get(scorecard::report_pdf))
         .route("/partners", get(partners::show))
         .route("/peers", get(to("/partners")).post(partners::add_peer))
+        .route("/admin", get(admin::show))
+        .route("/admin/users", get(to("/admin")).post(admin::add_user))
+        .route("/admin/users/role", get(to("/admin")).post(admin::user_role))
+        .route("/admin/tokens", get(to("/admin")).post(admin::create_token))
+        .route("/admin/tokens/revoke", get(to("/admin")).post(admin::revoke_token))
+        .route("/admin/partners", get(to("/admin")).post(admin::add_partner).layer(DefaultBodyLimit::disable()))
+        .route("/admin/peers/remove", get(to("/admin")).post(admin::remove_peer))
+        .route("/admin/peers/sync", get(to("/admin")).post(admin::sync_peer))
+        .route("/admin/log", get(admin::log))
         .route("/public/statements", get(public::list))
         .route("/public/statements.atom", get(public::atom))
         .route("/public/statements/{id}", get(public::show))

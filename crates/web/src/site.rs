@@ -1,7 +1,7 @@
 //! [`Site`]: what the pages share with every request — the node's services
 //! and records, the sessions, the modules — and [`Host`], the few things
 //! only the server that mounts the pages can do (run detection under its
-//! request budgets, add a peer, tell how sync goes, name a request's
+//! request budgets, add or remove a peer, sync with one now, tell how sync goes, name a request's
 //! client address).
 
 use std::future::Future;
@@ -30,6 +30,14 @@ pub trait Host: Send + Sync + 'static {
     /// Adds a peer as `entente peer add` does (blocking): the record, or
     /// why not, naming the form's field at fault.
     fn add_peer(&self, url: &str, partner: &str, token: &str, ca_pem: Option<String>) -> Result<store::PeerRecord, Refused>;
+    /// Removes the peer `id` and forgets its credential, as `entente peer
+    /// remove` does (blocking): whether there was one, or why it failed.
+    fn remove_peer(&self, id: &str) -> Result<bool, String>;
+    /// Runs one sync round with the peer `id` now, as the scheduler does
+    /// (on a blocking thread, its outcome in the peer's status): what it
+    /// stored, or why not: the field `id` when there is no such peer, none
+    /// when the round failed.
+    fn sync_now(&self, id: String) -> Answer<Result<String, Refused>>;
     /// How sync with the peer `id` goes, as far as the node knows.
     fn peer_status(&self, id: &str) -> PeerSync;
     /// The address of the client of a request, if the server knows it.

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use store::{Access, CollectionRecord, Role};
+use store::{Access, CollectionRecord};
 
 use crate::cli::{CollectionCommand, PartnerCommand, PeerCommand, TokenCommand, UserCommand};
 use crate::config::Config;
@@ -55,30 +55,13 @@ pub fn resolve_partner(registry: &dyn store::Registry, key: &str) -> anyhow::Res
     }
 }
 
-/// Parses a lifetime such as `90d`, `12h`, `30m` or `45s` into microseconds.
-fn lifetime(text: &str) -> anyhow::Result<i64> {
-    let (num, unit) = text.split_at(text.len().saturating_sub(1));
-    let n: i64 = num.parse().with_context(|| format!("{text:?} is not a lifetime such as 90d or 12h"))?;
-    let secs = match unit {
-        "d" => n * 86_400,
-        "h" => n * 3600,
-        "m" => n * 60,
-        "s" => n,
-        _ => bail!("{text:?} is not a lifetime such as 90d, 12h, 30m or 45s"),
-    };
-    if secs <= 0 {
-        bail!("a lifetime must be positive");
-    }
-    Ok(secs * 1_000_000)
-}
-
 pub fn token(cmd: TokenCommand, config: &Config) -> anyhow::Result<ExitCode> {
     let node = super::open(config)?;
     match cmd {
         TokenCommand::Create { partner, role, feed, expires, user } => {
             let partner = resolve_partner(&*node.registry, &partner)?;
             let now = model::Timestamp::now().micros();
-            let expires = expires.map(|e| lifetime(&e)).transpose()?.map(|l| now + l);
+            let expires = expires.map(|e| server::auth::lifetime(&e)).transpose().map_err(anyhow::Error::msg)?.map(|l| now + l);
             if feed {
                 let (token, record) = server::auth::issue_feed(&partner, &user, now, expires);
                 node.registry.put_token(&record)?;
@@ -86,8 +69,7 @@ pub fn token(cmd: TokenCommand, config: &Config) -> anyhow::Result<ExitCode> {
                 eprintln!("feed token {} for {partner}: reads /inbox.atom only; shown once, keep it safe", record.id);
                 return Ok(ExitCode::SUCCESS);
             }
-            let role = role.unwrap_or_default();
-            let role = Role::parse(&role).with_context(|| format!("{role:?} is not a role (admin, liaison, analyst, viewer)"))?;
+            let role = server::auth::role(&role.unwrap_or_default()).map_err(anyhow::Error::msg)?;
             let (token, record) = server::auth::issue(&partner, &user, role, now, expires);
             node.registry.put_token(&record)?;
             println!("{token}");
@@ -97,19 +79,13 @@ pub fn token(cmd: TokenCommand, config: &Config) -> anyhow::Result<ExitCode> {
             println!("{:<14} {:<8} {:<10} {:<28} {:<48} user", "id", "role", "state", "expires", "partner");
             let now = model::Timestamp::now().micros();
             for t in node.registry.tokens()? {
-                let state = if t.revoked {
-                    "revoked"
-                } else if t.expires.is_some_and(|e| e <= now) {
-                    "expired"
-                } else {
-                    "active"
-                };
+                let state = server::auth::token_state(&t, now);
                 let expires = t.expires.map_or("never".to_owned(), |e| model::Timestamp::from_micros(e).to_string());
                 println!("{:<14} {:<8} {:<10} {:<28} {:<48} {}", t.id, t.role.as_str(), state, expires, t.partner, t.user);
             }
         }
         TokenCommand::Revoke { id } => {
-            let id = id.strip_prefix("ent_").or_else(|| id.strip_prefix(server::auth::FEED_PREFIX)).map_or(id.as_str(), |t| t.split('_').next().unwrap_or(t)).to_owned();
+            let id = server::auth::token_id(&id);
             if !node.registry.revoke_token(&id)? {
                 bail!("no token {id}");
             }
@@ -123,17 +99,13 @@ pub fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<ExitCode> {
     let node = super::open(config)?;
     match cmd {
         UserCommand::Add { name, partner, role } => {
-            let name = name.trim().to_owned();
-            if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_control() || c.is_whitespace()) {
-                bail!("{name:?} is not a user name: 1 to 64 characters, no spaces or control characters");
-            }
+            let name = server::auth::user_name(&name).map_err(anyhow::Error::msg)?;
             let partner = resolve_partner(&*node.registry, &partner)?;
-            let role = Role::parse(&role).with_context(|| format!("{role:?} is not a role (admin, liaison, analyst, viewer)"))?;
+            let role = server::auth::role(&role).map_err(anyhow::Error::msg)?;
             let mut line = String::new();
             std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
             let password = line.trim_end_matches(['\r', '\n']);
-            let hash = server::auth::hash_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let record = store::UserRecord { name: name.clone(), partner: partner.clone(), role, password: hash, created: model::Timestamp::now().micros(), disabled: false };
+            let record = server::auth::new_user(&name, &partner, role, password, model::Timestamp::now().micros()).map_err(anyhow::Error::msg)?;
             node.registry.put_user(&record)?;
             eprintln!("user {name} for {partner} as {}: can sign in at /login", role.as_str());
         }

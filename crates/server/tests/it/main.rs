@@ -27,6 +27,7 @@ mod sync_refused;
 mod taxii;
 mod unread;
 mod web;
+mod web_admin;
 mod web_share;
 mod web_agreements;
 mod web_files;

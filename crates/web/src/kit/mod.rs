@@ -58,6 +58,7 @@ pub(crate) fn layout(title: &str, signed: Option<&session::Signed>, body: Markup
                             a href="/workbench" { "Workbench" }
                             a href="/agreements" { "Agreements" }
                             a href="/partners" { "Partners" }
+                            @if s.caller.node_admin { a href="/admin" { "Administration" } }
                         }
                         form.signout method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(s.csrf);
