@@ -39,6 +39,11 @@ impl Module for Dialogue {
         "dialogue"
     }
 
+    /// A channel's messages are read in threads: unread per user.
+    fn threads(&self) -> Option<partnership::Threads> {
+        Some(partnership::Threads { kind: types::MESSAGE, by: "channel_ref" })
+    }
+
     fn about(&self) -> &'static str {
         "Channels and messages, meetings with agreed minutes, and action items between the parties of an agreement."
     }

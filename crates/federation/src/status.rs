@@ -16,6 +16,9 @@ pub struct PeerStatus {
     pub pulled: u64,
     /// Versions refused since the node started.
     pub refused: u64,
+    /// Of those, how many of each type (a partnership record a module
+    /// refused on arrival, counted under its kind).
+    pub refused_by_type: std::collections::BTreeMap<String, u64>,
     /// The cursor: the peer's date of the last version read.
     pub cursor: Option<String>,
     /// Seconds between the cursor and the end of the last good round.

@@ -25,15 +25,8 @@ pub fn key(user: &str, thread: &str) -> String {
     format!("read:{user}:{thread}")
 }
 
-/// Which records make threads: those of `kind`, grouped by the property
-/// `by` (a record id, such as a message's `channel_ref`).
-#[derive(Debug, Clone, Copy)]
-pub struct Threads<'a> {
-    /// The records' type.
-    pub kind: &'a str,
-    /// The property naming the thread a record is in.
-    pub by: &'a str,
-}
+/// Which records make threads: a module's (`partnership::Module::threads`).
+pub use partnership::Threads;
 
 /// One thread as a user sees it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -47,7 +40,7 @@ pub struct Thread {
 }
 
 /// The threads of `scope`'s records, with what `user` has not read in each.
-pub fn unread(registry: &dyn Registry, scope: &Scope, threads: Threads<'_>, user: &str) -> store::Result<BTreeMap<String, Thread>> {
+pub fn unread(registry: &dyn Registry, scope: &Scope, threads: Threads, user: &str) -> store::Result<BTreeMap<String, Thread>> {
     let Threads { kind, by: thread } = threads;
     // The first arrival here of each record.
     let arrived = &scope.arrived;
@@ -84,19 +77,22 @@ pub fn mark_read(store: &dyn Store, user: &str, threads: &BTreeMap<String, Threa
 }
 
 /// What `user` (acting for `me`) has not read, across every agreement of
-/// `me` in `module`'s `threads`: one entry per thread with unread records — the
-/// agreement, its title, the module, the thread's id and title (the thread
-/// record's `title`), how many are unread. Read through the module's view
-/// (the caller's release gate, logged on `channel`).
-pub fn unread_across(
-    node: &Node,
-    registry: &dyn Registry,
-    module: &dyn partnership::Module,
-    me: &StixId,
-    user: &str,
-    threads: Threads<'_>,
-    channel: &str,
-) -> Result<Vec<Value>, Error> {
+/// `me` and every module that has threads ([`Threads`]): one entry per
+/// thread with unread records — the agreement, its title, the module, the
+/// thread's id and title (the thread record's `title`), how many are
+/// unread. Read through each module's view (the caller's release gate,
+/// logged on `channel`).
+pub fn unread_across(node: &Node, registry: &dyn Registry, modules: &modules::Modules, me: &StixId, user: &str, channel: &str) -> Result<Vec<Value>, Error> {
+    let mut out = Vec::new();
+    for module in modules.iter() {
+        if let Some(threads) = module.threads() {
+            out.extend(unread_in(node, registry, &**module, me, user, threads, channel)?);
+        }
+    }
+    Ok(out)
+}
+
+fn unread_in(node: &Node, registry: &dyn Registry, module: &dyn partnership::Module, me: &StixId, user: &str, threads: Threads, channel: &str) -> Result<Vec<Value>, Error> {
     let index = node.agreements.index(&*node.store)?;
     let mut out = Vec::new();
     for agreement in index.agreements_of(me) {

@@ -97,6 +97,17 @@ pub struct Action {
     pub kind: &'static str,
 }
 
+/// Which records make threads a user reads ([`Module::threads`]): those
+/// of `kind`, grouped by the property `by` (a record id, such as a
+/// message's `channel_ref`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Threads {
+    /// The records' type.
+    pub kind: &'static str,
+    /// The property naming the thread a record is in.
+    pub by: &'static str,
+}
+
 /// Registers a module's record kinds with the release decision
 /// (`policy::kinds::register`): the node does it for every module it runs,
 /// when it builds them (`node::modules::build`).
@@ -201,6 +212,13 @@ pub trait Module: Send + Sync + 'static {
     fn needs(&self, state: &Value, ctx: &Context<'_>) -> Vec<Need> {
         let _ = (state, ctx);
         Vec::new()
+    }
+
+    /// Which of its records a user reads in threads, and so has unread
+    /// (a channel's messages: the node keeps each user's read marks,
+    /// `node::marks`). None by default.
+    fn threads(&self) -> Option<Threads> {
+        None
     }
 
     /// The files it offers from its state ([`files`]: an after-action

@@ -53,10 +53,17 @@ impl From<Error> for ApiError {
 }
 
 /// `GET /api/v1/inbox`: what needs the caller's partner ([`inbox`]).
+/// With the threads the caller has not read in full (`unread`: a
+/// channel's messages, by the caller's token: `node::marks`).
 pub(crate) async fn inbox_of(State(state): State<Api>, Extension(caller): Extension<Caller>) -> Result<Response, ApiError> {
-    let (me, node, modules) = (who(&caller)?, node_of(&state), state.modules.clone());
-    let entries = blocking(move || inbox(&node, &modules, &me, "api")).await?;
-    Ok(Json(json!({ "inbox": entries })).into_response())
+    let (me, node, modules, registry, user) = (who(&caller)?, node_of(&state), state.modules.clone(), state.registry.clone(), caller.token_id.clone());
+    let (entries, unread) = blocking(move || {
+        let entries = inbox(&node, &modules, &me, "api")?;
+        let unread = ::node::marks::unread_across(&node, &*registry, &modules, &me, &user, "api")?;
+        Ok((entries, unread))
+    })
+    .await?;
+    Ok(Json(json!({ "inbox": entries, "unread": unread })).into_response())
 }
 
 /// `GET /api/v1/modules`.

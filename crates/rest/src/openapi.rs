@@ -483,7 +483,7 @@ fn module_schemas() -> [(&'static str, Value); 8] {
                 "state": { "type": "object", "description": "the module's own view, derived from its records" }
             })),
         ),
-        ("Inbox", record(json!({ "inbox": { "type": "array", "items": record(json!({ "what": string(), "record": string(), "title": string(), "due": nullable_string(), "overdue": { "type": "boolean" }, "agreement": string(), "agreement_title": string(), "module": string() })) } }))),
+        ("Inbox", record(json!({ "inbox": { "type": "array", "items": record(json!({ "what": string(), "record": string(), "title": string(), "due": nullable_string(), "overdue": { "type": "boolean" }, "agreement": string(), "agreement_title": string(), "module": string() })) }, "unread": { "type": "array", "items": record(json!({ "what": string(), "thread": string(), "title": string(), "unread": { "type": "integer", "minimum": 1 }, "agreement": string(), "agreement_title": string(), "module": string() })) } }))),
         ("ModuleRecords", record(json!({ "records": { "type": "array", "items": schema("StixObject") }, "more": { "type": "boolean" }, "next": nullable_string() }))),
         ("ActionInput", json!({ "type": "object", "description": "the action's input; its properties are the module's (docs/modules.md)" })),
         ("ModuleRecord", record(json!({ "record": schema("StixObject") }))),

@@ -72,6 +72,9 @@ pub async fn run(state: crate::AppState, secrets: PeerSecrets, interval: Duratio
                     let refused: u64 = report.refused.values().sum();
                     metrics::counter!("entente_sync_objects_total", "peer" => id.clone()).increment(report.added);
                     metrics::counter!("entente_sync_refused_total", "peer" => id.clone()).increment(refused);
+                    for (kind, n) in &report.refused_by_type {
+                        metrics::counter!("entente_sync_refused_by_type_total", "peer" => id.clone(), "type" => kind.clone()).increment(*n);
+                    }
                     let end = model::Timestamp::now();
                     let lag = report
                         .cursor
@@ -90,6 +93,9 @@ pub async fn run(state: crate::AppState, secrets: PeerSecrets, interval: Duratio
                         s.failures = 0;
                         s.pulled += report.added;
                         s.refused += refused;
+                        for (kind, n) in &report.refused_by_type {
+                            *s.refused_by_type.entry(kind.clone()).or_default() += n;
+                        }
                         s.cursor = report.cursor.clone();
                         s.lag_seconds = lag;
                         s.last_round_seconds = Some(report.seconds);

@@ -24,11 +24,8 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Re
         .map_err(Problem::from)?;
     // The channels with messages this user has not read.
     let (node, registry, me, user) = (state.modules_node(), state.registry.clone(), signed.caller.partner.clone(), signed.caller.token_id.clone());
-    let dialogue = state.modules.iter().find(|m| m.name() == "dialogue").cloned();
-    let unread = tokio::task::spawn_blocking(move || match dialogue {
-        Some(m) => node::marks::unread_across(&node, &*registry, &*m, &me, &user, crate::modules::dialogue::CHANNELS, "web"),
-        None => Ok(Vec::new()),
-    })
+    let modules = state.modules.clone();
+    let unread = tokio::task::spawn_blocking(move || node::marks::unread_across(&node, &*registry, &modules, &me, &user, "web"))
     .await
     .map_err(|e| Problem::internal(e.to_string()))?
     .map_err(Problem::from)?;

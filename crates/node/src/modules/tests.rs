@@ -226,6 +226,9 @@ proptest! {
                     if parties.len() == 1 {
                         parties.push(B);
                     }
+                    // An amendment is a version of its own millisecond
+                    // (`propose` stamps versions by the clock, to the ms).
+                    std::thread::sleep(std::time::Duration::from_millis(2));
                     crate::agreements::propose(&*world.node.store, &id(A), Some(&world.agreement), &terms(&parties, Some(T0 + 400 * DAY)), &[]).unwrap();
                     // What the service does after an agreement write (crate::Node::propose).
                     world.node.agreements.invalidate();

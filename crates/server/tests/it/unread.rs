@@ -70,6 +70,10 @@ async fn unread_messages_are_counted_per_user_and_channel(backend: Backend) {
     act(&node, &node.token_b, &agreement, "edit-message", json!({ "message": first["id"], "text": "one, edited" })).await;
     assert_eq!(inbox_unread(&a1).await, [(ops_title.clone(), 1)]);
     assert_eq!(inbox_unread(&a2).await, [(ops_title.clone(), 3)]);
+    // The REST inbox gives the same per token.
+    let (s, v) = call(&node, &node.viewer_a, "GET", "inbox", None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!((v["unread"][0]["thread"].as_str(), v["unread"][0]["unread"].as_u64(), v["unread"].as_array().map(Vec::len)), (ops["id"].as_str(), Some(3), Some(1)), "{v}");
     // B's own user: A's message is unread for it.
     let b = sign_in(&node, &node.token_b).await;
     assert_eq!(inbox_unread(&b).await, [(ops_title, 1)]);

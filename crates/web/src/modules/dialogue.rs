@@ -13,10 +13,6 @@ use super::{error_for, error_other, error_under, Fault};
 use crate::kit::form::csrf_field;
 use crate::session::Signed;
 
-/// The dialogue's channels as threads of [`node::marks`]: messages, by
-/// the channel each names.
-pub(crate) const CHANNELS: node::marks::Threads<'static> = node::marks::Threads { kind: "x-entente-message", by: "channel_ref" };
-
 /// The newest messages of each channel the page shows; the rest are a
 /// link away, [`CHANNEL_PAGE`] versions a page (`?channel=`), read by the
 /// store's index of what records name, so a page costs the same however

@@ -91,9 +91,9 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
                 let parties: Vec<String> = scope.agreement.terms.parties.iter().map(|p| p.as_str().to_owned()).collect();
                 let mut json = modules::state_json(&*m, &scope);
                 json["parties"] = parties.iter().map(|p| Value::from(p.as_str())).collect();
-                if m.name() == "dialogue" {
+                if let Some(threads) = m.threads() {
                     // What the user had not read, then all of it read: seen now.
-                    let threads = node::marks::unread(&*registry, &scope, dialogue::CHANNELS, &user)?;
+                    let threads = node::marks::unread(&*registry, &scope, threads, &user)?;
                     node::marks::mark_read(&*node.store, &user, &threads)?;
                     json["unread"] = serde_json::to_value(&threads).unwrap_or_default();
                 }
@@ -113,7 +113,7 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
             json.0["timeline_page"] = serde_json::json!({ "crisis": crisis.as_str(), "after": after.map(|c| c.0 .0), "records": records, "next": page.next.filter(|_| page.more).map(|c| c.0 .0) });
         }
         if let Some(channel) = channel {
-            let listing = modules::Listing { kind: Some(dialogue::CHANNELS.kind.to_owned()), of: Some(channel.clone()), limit: dialogue::CHANNEL_PAGE, after };
+            let listing = modules::Listing { kind: m.threads().map(|t| t.kind.to_owned()), of: Some(channel.clone()), limit: dialogue::CHANNEL_PAGE, after };
             let page = modules::page(&node, &me, &aid, &*m, &listing, "web")?;
             let records: Vec<Value> = page.records.iter().filter_map(|r| serde_json::from_slice::<Value>(&r.json).ok()).collect();
             json.0["channel_page"] = serde_json::json!({ "channel": channel.as_str(), "records": records, "next": page.next.filter(|_| page.more).map(|c| c.0 .0) });
