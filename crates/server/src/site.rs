@@ -63,28 +63,13 @@ impl web::Host for Hosted {
             let outcome = tokio::task::spawn_blocking(move || crate::sync::pull(&*store, &*registry, &secrets, &peer, &local, &limits))
                 .await
                 .unwrap_or_else(|e| Err(format!("the round stopped: {e}")));
-            let end = model::Timestamp::now();
             match outcome {
                 Ok(report) => {
-                    let refused: u64 = report.refused.values().sum();
-                    let lag = report.cursor.as_deref().and_then(|c| model::Timestamp::parse(c).ok()).map(|c| (end.micros() - c.micros()) as f64 / 1e6);
-                    state.sync.update(&id, |s| {
-                        s.last_sync = Some(end.to_string());
-                        s.last_error = None;
-                        s.failures = 0;
-                        s.pulled += report.added;
-                        s.refused += refused;
-                        s.cursor = report.cursor.clone();
-                        s.lag_seconds = lag;
-                        s.last_round_seconds = Some(report.seconds);
-                    });
+                    let (refused, _) = state.sync.succeeded(&id, &report, &model::Timestamp::now());
                     Ok(format!("{} versions stored, {refused} refused", report.added))
                 }
                 Err(e) => {
-                    state.sync.update(&id, |s| {
-                        s.last_error = Some(e.clone());
-                        s.failures += 1;
-                    });
+                    state.sync.failed(&id, &e);
                     Err(failed(e))
                 }
             }

@@ -69,37 +69,19 @@ pub async fn run(state: crate::AppState, secrets: PeerSecrets, interval: Duratio
             let id = peer.id.clone();
             let wait = match outcome {
                 Ok(Ok(report)) => {
-                    let refused: u64 = report.refused.values().sum();
+                    let end = model::Timestamp::now();
+                    let (refused, lag) = state.sync.succeeded(&id, &report, &end);
                     metrics::counter!("entente_sync_objects_total", "peer" => id.clone()).increment(report.added);
                     metrics::counter!("entente_sync_refused_total", "peer" => id.clone()).increment(refused);
                     for (kind, n) in &report.refused_by_type {
                         metrics::counter!("entente_sync_refused_by_type_total", "peer" => id.clone(), "type" => kind.clone()).increment(*n);
                     }
-                    let end = model::Timestamp::now();
-                    let lag = report
-                        .cursor
-                        .as_deref()
-                        .and_then(|c| model::Timestamp::parse(c).ok())
-                        .map(|c| (end.micros() - c.micros()) as f64 / 1e6);
                     if let Some(l) = lag {
                         metrics::gauge!("entente_sync_lag_seconds", "peer" => id.clone()).set(l);
                     }
                     if report.added > 0 || refused > 0 {
                         tracing::info!(peer = %id, added = report.added, refused, "sync round");
                     }
-                    state.sync.update(&id, |s| {
-                        s.last_sync = Some(end.to_string());
-                        s.last_error = None;
-                        s.failures = 0;
-                        s.pulled += report.added;
-                        s.refused += refused;
-                        for (kind, n) in &report.refused_by_type {
-                            *s.refused_by_type.entry(kind.clone()).or_default() += n;
-                        }
-                        s.cursor = report.cursor.clone();
-                        s.lag_seconds = lag;
-                        s.last_round_seconds = Some(report.seconds);
-                    });
                     interval
                 }
                 failed => {
@@ -110,13 +92,7 @@ pub async fn run(state: crate::AppState, secrets: PeerSecrets, interval: Duratio
                     };
                     metrics::counter!("entente_sync_errors_total", "peer" => id.clone()).increment(1);
                     tracing::warn!(peer = %id, error = %e, "sync round failed");
-                    let mut failures = 0;
-                    state.sync.update(&id, |s| {
-                        s.last_error = Some(e.clone());
-                        s.failures += 1;
-                        failures = s.failures;
-                    });
-                    backoff(interval, failures)
+                    backoff(interval, state.sync.failed(&id, &e))
                 }
             };
             due.insert(peer.id, tokio::time::Instant::now() + wait);
