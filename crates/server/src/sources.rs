@@ -33,6 +33,17 @@ pub fn fetch(url: &str, source: &Source, max_bytes: u64) -> Result<Vec<u8>, Stri
 /// [`fetch`] sending `headers`, answering the response's headers too (a
 /// redirect to another host drops `Authorization`).
 pub fn fetch_with(url: &str, source: &Source, max_bytes: u64, headers: &[(&str, String)]) -> Result<(Vec<u8>, reqwest::header::HeaderMap), String> {
+    fetch_resolved(url, source, max_bytes, headers, &|host, port| (host, port).to_socket_addrs().map(Iterator::collect))
+}
+
+/// How a host name becomes addresses: the system's resolver in use, a
+/// resolver of the test's in the tests.
+pub type Resolve<'a> = &'a dyn Fn(&str, u16) -> std::io::Result<Vec<SocketAddr>>;
+
+/// [`fetch_with`] resolving names by `resolve`: every address a name gives
+/// is checked by the guard, and the connection goes to the first of them
+/// (never to a second lookup's answer).
+pub fn fetch_resolved(url: &str, source: &Source, max_bytes: u64, headers: &[(&str, String)], resolve: Resolve<'_>) -> Result<(Vec<u8>, reqwest::header::HeaderMap), String> {
     let first_host = reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned));
     let mut url = reqwest::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
     for _ in 0..=MAX_REDIRECTS {
@@ -42,7 +53,7 @@ pub fn fetch_with(url: &str, source: &Source, max_bytes: u64, headers: &[(&str, 
         let host = url.host_str().ok_or_else(|| format!("{url}: no host"))?.to_owned();
         let port = url.port_or_known_default().unwrap_or(443);
         let bare = host.trim_start_matches('[').trim_end_matches(']');
-        let addrs: Vec<SocketAddr> = (bare, port).to_socket_addrs().map_err(|e| format!("{url}: cannot resolve {host}: {e}"))?.collect();
+        let addrs: Vec<SocketAddr> = resolve(bare, port).map_err(|e| format!("{url}: cannot resolve {host}: {e}"))?;
         let addr = *addrs.first().ok_or_else(|| format!("{url}: {host} resolves to no address"))?;
         for a in &addrs {
             sources::guard::check(a.ip(), &source.allow).map_err(|e| format!("{url}: refused: {e}"))?;

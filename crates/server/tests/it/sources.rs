@@ -4,7 +4,10 @@
 //! without duplicates; garbage and refused addresses leave a named error
 //! and nothing stored; the guard refuses a redirect to another address.
 //! A TAXII 2.1 collection of another node is pulled page by page with the
-//! credential its environment variable holds, then from its cursor.
+//! credential its environment variable holds, then from its cursor. A
+//! resolver of the test's maps public-looking names to private addresses:
+//! the guard refuses them, direct or by redirect, and an allowed one is
+//! reached at the address checked.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -17,6 +20,49 @@ use serde_json::json;
 use crate::{start, Backend};
 
 crate::on_both_backends!(feeds_are_pulled_on_schedule_through_the_guard, a_taxii_collection_is_pulled_page_by_page_then_from_its_cursor);
+
+/// Names a resolver gives private addresses for: the guard checks what a
+/// name resolves to, not the name.
+#[tokio::test]
+async fn names_that_resolve_to_private_addresses_are_refused_and_an_allowed_one_is_reached_where_checked() {
+    let (base, hits) = feed_server().await;
+    let port: u16 = base.rsplit(':').next().unwrap().parse().unwrap();
+    let resolve = move |host: &str, _: u16| -> std::io::Result<Vec<std::net::SocketAddr>> {
+        let ip = |s: &str| std::net::SocketAddr::new(s.parse().unwrap(), port);
+        Ok(match host {
+            // A public-looking name the system cannot resolve offline: only this resolver knows it.
+            "intel.feeds.example" => vec![ip("127.0.0.1")],
+            "metadata.feeds.example" => vec![ip("169.254.169.254")],
+            "inside.feeds.example" => vec![ip("10.20.30.40")],
+            "mixed.feeds.example" => vec![ip("192.0.2.10"), ip("172.16.0.9")],
+            "v6.feeds.example" => vec![ip("::ffff:192.168.1.1")],
+            _ => return Err(std::io::Error::other("unknown to this resolver")),
+        })
+    };
+    let fetch = |url: String, allow: Vec<std::net::IpAddr>| {
+        let mut s = source("resolved", Kind::Csv, url.clone());
+        s.allow = allow;
+        tokio::task::spawn_blocking(move || server::sources::fetch_resolved(&url, &s, 1 << 20, &[], &resolve).map(|(b, _)| b))
+    };
+    for (name, why) in [
+        ("intel.feeds.example", "127.0.0.1 is a loopback address"),
+        ("metadata.feeds.example", "169.254.169.254"),
+        ("inside.feeds.example", "10.20.30.40"),
+        ("mixed.feeds.example", "172.16.0.9"),
+        ("v6.feeds.example", "192.168.1.1"),
+    ] {
+        let e = fetch(format!("http://{name}:{port}/list.txt"), Vec::new()).await.unwrap().unwrap_err();
+        assert!(e.contains("refused") && e.contains(why), "{name}: {e}");
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "no request reached the server");
+    // Allowed by address: reached at the address the resolver gave and the guard checked.
+    let body = fetch(format!("http://intel.feeds.example:{port}/list.txt"), vec!["127.0.0.1".parse().unwrap()]).await.unwrap().unwrap();
+    assert!(String::from_utf8(body).unwrap().contains("203.0.113.77"));
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    // Allowed, but redirected to a name that resolves privately: refused at the hop.
+    let e = fetch(format!("http://intel.feeds.example:{port}/to-metadata"), vec!["127.0.0.1".parse().unwrap()]).await.unwrap().unwrap_err();
+    assert!(e.contains("metadata.feeds.example") && e.contains("refused"), "{e}");
+}
 
 const EVENT: &str = "5c066053-0e94-46eb-9746-4b7d950d210f";
 
@@ -47,6 +93,9 @@ async fn feed_server() -> (String, Arc<AtomicUsize>) {
         .route(&format!("/misp/{EVENT}.json"), axum::routing::get(move || {
             let e = event.clone();
             async move { axum::Json(e) }
+        }))
+        .route("/to-metadata", axum::routing::get(move || async move {
+            (axum::http::StatusCode::FOUND, [(axum::http::header::LOCATION, format!("http://metadata.feeds.example:{port}/latest/meta-data/"))]).into_response()
         }))
         .route("/redirect", axum::routing::get(move || async move {
             (axum::http::StatusCode::FOUND, [(axum::http::header::LOCATION, format!("http://127.0.0.2:{port}/list.txt"))]).into_response()
