@@ -55,14 +55,35 @@ pub(super) async fn inbox(State(state): State<Site>, mut parts: Parts) -> Result
             Err(_) => return Ok(challenge()),
         },
     };
-    let (node, modules, me) = (state.modules_node(), state.modules.clone(), caller.partner.clone());
-    let entries = tokio::task::spawn_blocking(move || node::modules::inbox(&node, &modules, &me, "feed"))
-        .await
-        .map_err(|e| Problem::internal(e.to_string()))?
-        .map_err(Problem::from)?;
+    let (node, modules, me, registry) = (state.modules_node(), state.modules.clone(), caller.partner.clone(), state.registry.clone());
+    let user = caller.token_id.clone();
+    let entries = tokio::task::spawn_blocking(move || {
+        let mut entries = node::modules::inbox(&node, &modules, &me, "feed")?;
+        // What the feed's user has not read (a feed-only token reads for the
+        // user of its partner it was made for, if that user exists).
+        if let Some(reader) = reader_of(&*registry, &user, &me)? {
+            entries.extend(node::marks::unread_across(&node, &*registry, &modules, &me, &reader, "feed")?);
+        }
+        Ok::<_, node::modules::Error>(entries)
+    })
+    .await
+    .map_err(|e| Problem::internal(e.to_string()))?
+    .map_err(Problem::from)?;
     let name = crate::partner_names(&state).await?.remove(caller.partner.as_str()).unwrap_or_else(|| caller.partner.to_string());
     let body = feed(caller.partner.as_str(), &name, &entries);
     Ok(([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], body).into_response())
+}
+
+/// Whose read marks the feed reads: a signed-in user's own (`user:NAME`, or
+/// the token it signed in with); for a feed-only token, those of the user
+/// of the same partner it was made for (its label), if there is one.
+fn reader_of(registry: &dyn store::Registry, credential: &str, partner: &model::StixId) -> store::Result<Option<String>> {
+    if credential.starts_with("user:") {
+        return Ok(Some(credential.to_owned()));
+    }
+    let Some(token) = registry.token(credential)? else { return Ok(None) };
+    let Some(label) = token.user.strip_prefix(node::auth::FEED_LABEL) else { return Ok(Some(credential.to_owned())) };
+    Ok(registry.user(label)?.filter(|u| u.partner == partner.as_str()).map(|u| format!("user:{}", u.name)))
 }
 
 fn feed(partner: &str, name: &str, entries: &[Value]) -> String {
@@ -78,10 +99,15 @@ fn feed(partner: &str, name: &str, entries: &[Value]) -> String {
     out.push_str("  <link rel=\"self\" type=\"application/atom+xml\" href=\"/inbox.atom\"/>\n");
     out.push_str("  <link rel=\"alternate\" type=\"text/html\" href=\"/inbox\"/>\n");
     for e in entries {
-        let (what, record, agreement, module) = (text(e, "what"), text(e, "record"), text(e, "agreement"), text(e, "module"));
+        let (what, agreement, module) = (text(e, "what"), text(e, "agreement"), text(e, "module"));
+        // An unread thread is named by the thread (its entry stays while unread).
+        let record = if what == "unread" { text(e, "thread") } else { text(e, "record") };
         let due = text(e, "due");
         let overdue = e["overdue"] == true;
-        let title = format!("{}{what}: {}", if overdue { "Overdue: " } else { "" }, text(e, "title"));
+        let title = match e.get("unread").and_then(Value::as_u64) {
+            Some(n) => format!("{n} unread in {}", text(e, "title")),
+            None => format!("{}{what}: {}", if overdue { "Overdue: " } else { "" }, text(e, "title")),
+        };
         out.push_str("  <entry>\n");
         // One entry per need of one record: it keeps its id while it is
         // there; its `updated` is when it is due (else when the feed was made).

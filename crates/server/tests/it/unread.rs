@@ -74,6 +74,31 @@ async fn unread_messages_are_counted_per_user_and_channel(backend: Backend) {
     let (s, v) = call(&node, &node.viewer_a, "GET", "inbox", None).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!((v["unread"][0]["thread"].as_str(), v["unread"][0]["unread"].as_u64(), v["unread"].as_array().map(Vec::len)), (ops["id"].as_str(), Some(3), Some(1)), "{v}");
+    // And the Atom feed of the signed-in user.
+    let (_, _, atom) = a2.get("/inbox.atom").await;
+    assert!(atom.contains("<title type=\"text\">3 unread in ops &lt;b&gt;room&lt;/b&gt;</title>"), "{atom}");
+    // A feed-only token made for a user of A reads that user's marks: the
+    // user has read nothing, so all of B's three messages; one made for no
+    // user of A lists none.
+    let now = model::Timestamp::now().micros();
+    let ana = node::auth::new_user("ana", &node.a, store::Role::Analyst, "a long enough password 1", now).unwrap();
+    let ((for_ana, ana_token), (for_nobody, nobody_token)) = (server::auth::issue_feed(&node.a, "ana", now, None), server::auth::issue_feed(&node.a, "nobody", now, None));
+    let registry = node.registry.clone();
+    tokio::task::spawn_blocking(move || {
+        registry.put_user(&ana).unwrap();
+        registry.put_token(&ana_token).unwrap();
+        registry.put_token(&nobody_token).unwrap();
+    })
+    .await
+    .unwrap();
+    let atom_of = |feed: String| {
+        let url = format!("{}/inbox.atom", node.url);
+        async move { reqwest::Client::new().get(url).bearer_auth(feed).send().await.unwrap().text().await.unwrap() }
+    };
+    let atom = atom_of(for_ana).await;
+    assert!(atom.contains("3 unread in ops &lt;b&gt;room&lt;/b&gt;"), "{atom}");
+    let atom = atom_of(for_nobody).await;
+    assert!(atom.contains("<feed") && !atom.contains("unread in"), "{atom}");
     // B's own user: A's message is unread for it.
     let b = sign_in(&node, &node.token_b).await;
     assert_eq!(inbox_unread(&b).await, [(ops_title, 1)]);
