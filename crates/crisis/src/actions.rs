@@ -12,6 +12,9 @@ use crate::rules;
 use crate::types::{self, ACKNOWLEDGEMENT, ASSISTANCE, CRISIS, CRISIS_REF, DEFAULT_ACK_MINUTES, ENDORSEMENT, EXERCISE, PLAYBOOK, REVIEW, SITREP, TASK_UPDATE};
 use partnership::input::take;
 
+/// The actions a liaison must take ([`partnership::Module::liaison`]): endorsing a playbook and committing resources bind the party; activating, tasks, sitreps and the other assistance steps are the duty officers'.
+pub const LIAISON: &[&str] = &["endorse-playbook", "commit-assistance"];
+
 /// Every action the module offers.
 pub static ACTIONS: &[Action] = &[
     Action { name: "draft-playbook", about: "Draft a playbook (title, hazard, roles, phases with tasks and service levels, ack_within_minutes, communication, activation_criteria).", kind: PLAYBOOK },

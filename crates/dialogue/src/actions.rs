@@ -11,6 +11,9 @@ use serde_json::{Map, Value};
 use crate::types::{self, ACTION_ITEM, ACTION_UPDATE, APPROVAL, AUDIENCE, CHANNEL, MEETING, MESSAGE, OWNER_UPDATES};
 use partnership::input::take;
 
+/// The actions a liaison must take ([`partnership::Module::liaison`]): approving minutes agrees to them for the party.
+pub const LIAISON: &[&str] = &["approve-minutes"];
+
 /// Every action, with the kind of the record it authors.
 pub const ACTIONS: &[Action] = &[
     Action { name: "create-channel", about: "Open a channel (title, topic; members: some of the parties, else all).", kind: CHANNEL },

@@ -12,6 +12,9 @@ use crate::rules;
 use crate::types::{ACCEPTANCE, DISPUTE, ESCALATION, MEDIATORS, POSITION, PROPOSAL};
 use partnership::input::own;
 
+/// The actions a liaison must take ([`partnership::Module::liaison`]): every step of a dispute speaks for the party.
+pub const LIAISON: &[&str] = &["raise", "name-mediator", "file-position", "propose", "accept", "escalate", "withdraw"];
+
 /// Every action the module offers.
 pub static ACTIONS: &[Action] = &[
     Action { name: "raise", about: "Raise a dispute under the agreement (clause, facts, fact_refs, remedy, mediators).", kind: DISPUTE },

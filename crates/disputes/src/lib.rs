@@ -70,6 +70,10 @@ impl Module for Disputes {
         actions::ACTIONS
     }
 
+    fn liaison(&self) -> &'static [&'static str] {
+        actions::LIAISON
+    }
+
     fn validate(&self, record: &Record, ctx: &Context<'_>) -> Result<(), Error> {
         types::validate(record, ctx.agreement)
     }

@@ -17,6 +17,9 @@ use partnership::input::{take, own};
 /// The plan's properties an action writes.
 const PLAN: &[&str] = &["name", "exercise_type", "description", "start_date", "end_date", "participants", "observer_refs", "objectives", "msel"];
 
+/// The actions a liaison must take ([`partnership::Module::liaison`]): endorsing an exercise commits the party to take part.
+pub const LIAISON: &[&str] = &["endorse-exercise"];
+
 /// Every action, with the kind of the record it authors.
 pub const ACTIONS: &[Action] = &[
     Action { name: "plan-exercise", about: "Plan an exercise as its control (name, exercise_type, start_date, end_date, participants, observer_refs, objectives, msel).", kind: EXERCISE },

@@ -80,6 +80,10 @@ impl Module for Exercises {
         actions::ACTIONS
     }
 
+    fn liaison(&self) -> &'static [&'static str] {
+        actions::LIAISON
+    }
+
     fn validate(&self, record: &Record, ctx: &Context<'_>) -> Result<(), Error> {
         types::validate(record, ctx.agreement)
     }

@@ -18,7 +18,7 @@ use model::StixId;
 use serde_json::{json, Value};
 use store::{PutOptions, Registry, Store};
 
-use crate::modules::{self, Error, Node, Scope};
+use crate::modules::{self, Error, Scope};
 
 /// The setting that holds `user`'s mark in `thread`.
 pub fn key(user: &str, thread: &str) -> String {
@@ -76,40 +76,22 @@ pub fn mark_read(store: &dyn Store, user: &str, threads: &BTreeMap<String, Threa
     Ok(())
 }
 
-/// What `user` (acting for `me`) has not read, across every agreement of
-/// `me` and every module that has threads ([`Threads`]): one entry per
-/// thread with unread records — the agreement, its title, the module, the
-/// thread's id and title (the thread record's `title`), how many are
-/// unread. Read through each module's view (the caller's release gate,
-/// logged on `channel`).
-pub fn unread_across(node: &Node, registry: &dyn Registry, modules: &modules::Modules, me: &StixId, user: &str, channel: &str) -> Result<Vec<Value>, Error> {
+/// The threads of `module` in `scope` (a view of one agreement) that
+/// `user` has not read in full, one entry each: the agreement, its title,
+/// the module, the thread's id and title (the thread record's `title`),
+/// how many are unread. [`modules::inbox`] gathers them across agreements
+/// and modules, from the views it reads anyway.
+pub fn unread_entries(registry: &dyn Registry, scope: &modules::Scope, module: &dyn partnership::Module, threads: Threads, user: &str) -> Result<Vec<Value>, Error> {
     let mut out = Vec::new();
-    for module in modules.iter() {
-        if let Some(threads) = module.threads() {
-            out.extend(unread_in(node, registry, &**module, me, user, threads, channel)?);
-        }
-    }
-    Ok(out)
-}
-
-fn unread_in(node: &Node, registry: &dyn Registry, module: &dyn partnership::Module, me: &StixId, user: &str, threads: Threads, channel: &str) -> Result<Vec<Value>, Error> {
-    let index = node.agreements.index(&*node.store)?;
-    let mut out = Vec::new();
-    for agreement in index.agreements_of(me) {
-        let scope = modules::view(node, me, &agreement, module, channel)?;
-        if scope.records.is_empty() {
+    for (t, th) in unread(registry, scope, threads, user)? {
+        if th.unread == 0 {
             continue;
         }
-        for (t, th) in unread(registry, &scope, threads, user)? {
-            if th.unread == 0 {
-                continue;
-            }
-            let title = StixId::parse(&t).ok().and_then(|id| scope.records.get(&id)).and_then(|r| r.properties.get("title")).and_then(Value::as_str).unwrap_or_default().to_owned();
-            out.push(json!({
-                "what": "unread", "thread": t, "title": title, "unread": th.unread,
-                "agreement": agreement.as_str(), "agreement_title": scope.agreement.terms.title, "module": module.name(),
-            }));
-        }
+        let title = StixId::parse(&t).ok().and_then(|id| scope.records.get(&id)).and_then(|r| r.properties.get("title")).and_then(Value::as_str).unwrap_or_default().to_owned();
+        out.push(json!({
+            "what": "unread", "thread": t, "title": title, "unread": th.unread,
+            "agreement": scope.agreement.id.as_str(), "agreement_title": scope.agreement.terms.title, "module": module.name(),
+        }));
     }
     Ok(out)
 }

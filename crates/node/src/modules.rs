@@ -337,6 +337,19 @@ pub fn page(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, l
     Ok(page)
 }
 
+/// Refuses (forbidden, naming the role it needs) a caller whose role is
+/// below the least `action` of `module` needs ([`Module::role`]: an
+/// analyst's, or a liaison's for what commits or speaks for the party).
+/// Every interface that acts for a user or a token checks it before
+/// [`act`]; the command line is the node's operator.
+pub fn may_act(caller: &crate::Caller, module: &dyn Module, action: &str) -> Result<(), crate::Error> {
+    let least = match module.role(action) {
+        partnership::Role::Analyst => store::Role::Analyst,
+        partnership::Role::Liaison => store::Role::Liaison,
+    };
+    caller.must_be(least, &format!("{} {action} needs the {} role or above", module.name(), least.as_str()))
+}
+
 /// `me` takes `action` of `module` under `agreement` with `input`: the one
 /// record it authors is checked, stored as `me`'s, and returned (its
 /// release to `me` logged on `channel`). Blocking.
@@ -366,14 +379,28 @@ pub fn act_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module,
     Ok(object)
 }
 
+/// A partner's inbox ([`inbox`]): what needs it, and what a user of it has
+/// not read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Inbox {
+    /// What needs the partner (docs/partnership.md#inbox): overdue entries
+    /// first, then by due date.
+    pub needs: Vec<Value>,
+    /// The threads the user has not read in full, one entry each
+    /// (`node::marks`); empty when no user was named.
+    pub unread: Vec<Value>,
+}
+
 /// What needs `me`'s partner, across every agreement whose latest version
-/// names it a party and every module: its inbox (docs/partnership.md#inbox),
-/// overdue entries first, then by due date. Each module's state is read
-/// through the one read path and logged on `channel`, as its view is.
-/// Blocking.
-pub fn inbox(node: &Node, modules: &Modules, me: &StixId, channel: &str) -> Result<Vec<Value>, Error> {
+/// names it a party and every module (docs/partnership.md#inbox), and —
+/// when `reader` names a user of `me` and the registry holding their read
+/// marks — the threads that user has not read. One view per agreement and
+/// module serves both: read through the one read path and logged on
+/// `channel`, as each view is. Blocking.
+pub fn inbox(node: &Node, modules: &Modules, me: &StixId, reader: Option<(&dyn store::Registry, &str)>, channel: &str) -> Result<Inbox, Error> {
     let index = node.agreements.index(&*node.store)?;
-    let mut entries: Vec<(bool, Option<String>, Value)> = Vec::new();
+    let mut needs: Vec<(bool, Option<String>, Value)> = Vec::new();
+    let mut unread = Vec::new();
     for agreement in index.agreements_of(me) {
         for module in modules.iter() {
             let scope = view(node, me, &agreement, &**module, channel)?;
@@ -387,13 +414,16 @@ pub fn inbox(node: &Node, modules: &Modules, me: &StixId, channel: &str) -> Resu
                 entry["agreement"] = json!(agreement.as_str());
                 entry["agreement_title"] = json!(scope.agreement.terms.title);
                 entry["module"] = json!(module.name());
-                entries.push((need.overdue, need.due, entry));
+                needs.push((need.overdue, need.due, entry));
+            }
+            if let (Some((registry, user)), Some(threads)) = (reader, module.threads()) {
+                unread.extend(crate::marks::unread_entries(registry, &scope, &**module, threads, user)?);
             }
         }
     }
     // Overdue first; then what has a due date, soonest first; then the rest.
-    entries.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.is_none().cmp(&b.1.is_none())).then_with(|| a.1.cmp(&b.1)));
-    Ok(entries.into_iter().map(|(_, _, e)| e).collect())
+    needs.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.is_none().cmp(&b.1.is_none())).then_with(|| a.1.cmp(&b.1)));
+    Ok(Inbox { needs: needs.into_iter().map(|(_, _, e)| e).collect(), unread })
 }
 
 /// Checks a partnership record that arrived from a peer, before it is
@@ -423,7 +453,7 @@ pub fn describe(modules: &Modules) -> Value {
     let modules: Vec<Value> = modules
         .iter()
         .map(|m| {
-            let actions: Vec<Value> = m.actions().iter().map(|a| json!({ "name": a.name, "about": a.about, "kind": a.kind })).collect();
+            let actions: Vec<Value> = m.actions().iter().map(|a| json!({ "name": a.name, "about": a.about, "kind": a.kind, "role": m.role(a.name).as_str() })).collect();
             let files: Vec<Value> = m.files().iter().map(|f| json!({ "name": f.name, "about": f.about, "of": f.of })).collect();
             json!({ "name": m.name(), "about": m.about(), "kinds": m.kinds(), "actions": actions, "files": files })
         })

@@ -12,6 +12,9 @@ use serde_json::{Map, Value};
 use crate::types::{Objective, ENDORSEMENT, OBJECTIVE, REPORT};
 use partnership::input::own;
 
+/// The actions a liaison must take ([`partnership::Module::liaison`]): objectives commit the parties: proposing, amending, closing, withdrawing and endorsing them; reporting progress is an analyst's.
+pub const LIAISON: &[&str] = &["propose", "amend", "close", "withdraw", "endorse", "withdraw-endorsement"];
+
 /// Every action the module offers.
 pub static ACTIONS: &[Action] = &[
     Action { name: "propose", about: "Propose an objective with KPIs under the agreement (title, description, kpis).", kind: OBJECTIVE },

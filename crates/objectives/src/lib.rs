@@ -46,6 +46,10 @@ impl Module for Objectives {
         actions::ACTIONS
     }
 
+    fn liaison(&self) -> &'static [&'static str] {
+        actions::LIAISON
+    }
+
     fn validate(&self, record: &Record, ctx: &Context<'_>) -> Result<(), Error> {
         match record.kind.as_str() {
             OBJECTIVE => Objective::read(record)?.check_parties(record, ctx.agreement),

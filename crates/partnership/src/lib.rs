@@ -97,6 +97,39 @@ pub struct Action {
     pub kind: &'static str,
 }
 
+/// The least role a user of a party needs to take an action
+/// ([`Module::role`]): the node checks it for every interface that acts for
+/// a signed-in user or a token (REST and the pages; the CLI is the node's
+/// operator). Roles above the least may always act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Day-to-day work: messages, reports, tasks, sitreps, deliveries.
+    Analyst,
+    /// What commits or speaks for the party: endorsements, approvals,
+    /// pledges, disputes, joint statements, agreed terms.
+    Liaison,
+}
+
+impl Role {
+    /// The role's name, as the node's roles are named.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Analyst => "analyst",
+            Role::Liaison => "liaison",
+        }
+    }
+
+    /// A liaison's role for the actions `liaison` names, an analyst's for
+    /// the rest.
+    pub fn of(action: &str, liaison: &[&str]) -> Role {
+        if liaison.contains(&action) {
+            Role::Liaison
+        } else {
+            Role::Analyst
+        }
+    }
+}
+
 /// Which records make threads a user reads ([`Module::threads`]): those
 /// of `kind`, grouped by the property `by` (a record id, such as a
 /// message's `channel_ref`).
@@ -113,12 +146,16 @@ pub struct Threads {
 /// when it builds them (`node::modules::build`).
 ///
 /// # Errors
-/// A kind another module (or Entente) declares differently, or a type
-/// outside Entente's `x-entente-` namespace.
+/// A kind another module (or Entente) declares differently, a type
+/// outside Entente's `x-entente-` namespace, or a liaison action
+/// ([`Module::liaison`]) that is none of the module's actions.
 pub fn declare(module: &dyn Module) -> Result<(), String> {
     let kinds: Vec<policy::kinds::Kind> = module.kinds().iter().map(|name| module.kind(name)).collect();
     if let Some(k) = kinds.iter().zip(module.kinds()).find(|(k, name)| k.name != **name) {
         return Err(format!("module {}: kind({}) declares {}", module.name(), k.1, k.0.name));
+    }
+    if let Some(name) = module.liaison().iter().find(|name| !module.actions().iter().any(|a| a.name == **name)) {
+        return Err(format!("module {}: liaison() names {name}, which is none of its actions", module.name()));
     }
     policy::kinds::register(&kinds).map_err(|e| format!("module {}: {e}", module.name()))
 }
@@ -177,6 +214,18 @@ pub trait Module: Send + Sync + 'static {
 
     /// The actions it offers.
     fn actions(&self) -> &'static [Action];
+
+    /// The actions that commit or speak for the party and so need a
+    /// liaison (docs/modules.md#roles); the others need an analyst. Each
+    /// name is one of [`Module::actions`] ([`declare`] checks it).
+    fn liaison(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The least role that may take `action`, from [`Module::liaison`].
+    fn role(&self, action: &str) -> Role {
+        Role::of(action, self.liaison())
+    }
 
     /// Checks a record of one of its kinds on its own and against its
     /// agreement: refuse with the property named. Called for records made

@@ -193,3 +193,48 @@ proptest::proptest! {
         proptest::prop_assert_eq!(shown, reference.iter().collect::<Vec<_>>());
     }
 }
+
+/// The notes module with a liaison action that it does not offer.
+struct Mislabelled;
+
+impl crate::Module for Mislabelled {
+    fn name(&self) -> &'static str {
+        "mislabelled"
+    }
+    fn about(&self) -> &'static str {
+        "notes whose liaison list names an action they lack"
+    }
+    fn extension(&self) -> &'static str {
+        Notes.extension()
+    }
+    fn kinds(&self) -> &'static [&'static str] {
+        Notes.kinds()
+    }
+    fn kind(&self, name: &'static str) -> policy::kinds::Kind {
+        Notes.kind(name)
+    }
+    fn actions(&self) -> &'static [crate::Action] {
+        Notes.actions()
+    }
+    fn liaison(&self) -> &'static [&'static str] {
+        &["post", "endorse"]
+    }
+    fn validate(&self, record: &Record, ctx: &crate::Context<'_>) -> Result<(), Error> {
+        Notes.validate(record, ctx)
+    }
+    fn act(&self, action: &str, input: &Map<String, Value>, records: &Records, ctx: &crate::Context<'_>) -> Result<Draft, Error> {
+        Notes.act(action, input, records, ctx)
+    }
+    fn state(&self, records: &Records, ctx: &crate::Context<'_>) -> Value {
+        Notes.state(records, ctx)
+    }
+}
+
+#[test]
+fn a_liaison_action_must_be_an_action_of_the_module() {
+    use crate::{Module, Role};
+    assert_eq!(crate::declare(&Mislabelled).unwrap_err(), "module mislabelled: liaison() names endorse, which is none of its actions");
+    assert!(crate::declare(&Notes).is_ok());
+    assert_eq!(Mislabelled.role("post"), Role::Liaison);
+    assert_eq!(Notes.role("post"), Role::Analyst);
+}

@@ -14,6 +14,9 @@ use crate::rules::{terms_in_force, value};
 use crate::types::{year_of, Commitment, Delivery, Figures, Offer, Project, ACCEPTANCE, COMMITMENT, CONFIRMATION, CORRECTION, DELIVERY, FIGURES, MATCH, OFFER, PROJECT, REQUEST, TERMS};
 use partnership::input::own;
 
+/// The actions a liaison must take ([`partnership::Module::liaison`]): terms, declared figures, pledges and their corrections, projects and matched support bind the party; recording and confirming deliveries is an analyst's.
+pub const LIAISON: &[&str] = &["propose-terms", "amend-terms", "accept-terms", "declare-figures", "commit", "correct", "propose-project", "offer-support", "match-offer"];
+
 /// Every action the module offers.
 pub static ACTIONS: &[Action] = &[
     Action {

@@ -61,6 +61,10 @@ impl Module for Resources {
         actions::ACTIONS
     }
 
+    fn liaison(&self) -> &'static [&'static str] {
+        actions::LIAISON
+    }
+
     fn validate(&self, record: &Record, ctx: &Context<'_>) -> Result<(), Error> {
         types::validate(record, ctx.agreement)
     }

@@ -57,13 +57,8 @@ impl From<Error> for ApiError {
 /// channel's messages, by the caller's token: `node::marks`).
 pub(crate) async fn inbox_of(State(state): State<Api>, Extension(caller): Extension<Caller>) -> Result<Response, ApiError> {
     let (me, node, modules, registry, user) = (who(&caller)?, node_of(&state), state.modules.clone(), state.registry.clone(), caller.token_id.clone());
-    let (entries, unread) = blocking(move || {
-        let entries = inbox(&node, &modules, &me, "api")?;
-        let unread = ::node::marks::unread_across(&node, &*registry, &modules, &me, &user, "api")?;
-        Ok((entries, unread))
-    })
-    .await?;
-    Ok(Json(json!({ "inbox": entries, "unread": unread })).into_response())
+    let inbox = blocking(move || inbox(&node, &modules, &me, Some((&*registry, &user)), "api")).await?;
+    Ok(Json(json!({ "inbox": inbox.needs, "unread": inbox.unread })).into_response())
 }
 
 /// `GET /api/v1/modules`.
@@ -141,10 +136,8 @@ pub(crate) async fn act_on(
     Path((agreement, name, action)): Path<(String, String, String)>,
     Json(input): Json<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
-    if !caller.can(store::Role::Analyst) {
-        return Err(ApiError::client(StatusCode::FORBIDDEN, "forbidden", "partnership actions need the analyst, liaison or admin role"));
-    }
     let (module, agreement, me, node) = (find(&state.modules, &name)?, crate::agreements::agreement_id(&agreement)?, who(&caller)?, node_of(&state));
+    ::node::modules::may_act(&caller, &*module, &action)?;
     let object = blocking(move || act(&node, &me, &agreement, &*module, &action, &input, "api")).await?;
     let record: Box<serde_json::value::RawValue> = serde_json::from_slice(object.json()).map_err(|e| ApiError::internal(e.to_string()))?;
     Ok((StatusCode::CREATED, Json(json!({ "record": record }))).into_response())

@@ -470,7 +470,7 @@ fn record(properties: Value) -> Value {
 
 /// The schemas of the bodies of the partnership modules' endpoints.
 fn module_schemas() -> [(&'static str, Value); 8] {
-    let action = record(json!({ "name": string(), "about": string(), "kind": string() }));
+    let action = record(json!({ "name": string(), "about": string(), "kind": string(), "role": { "type": "string", "enum": ["analyst", "liaison"] } }));
     let file = record(json!({ "name": string(), "about": string(), "of": nullable_string() }));
     let module = record(json!({ "name": string(), "about": string(), "kinds": strings(), "actions": { "type": "array", "items": action }, "files": { "type": "array", "items": file } }));
     [

@@ -11,6 +11,9 @@ use serde_json::{Map, Value};
 use crate::types::{self, APPROVAL, COSIGNERS, OBJECTION, OBJECTS_TO_MODIFIED, OBJECTS_TO_REF, STATEMENT};
 use partnership::input::take;
 
+/// The actions a liaison must take ([`partnership::Module::liaison`]): a joint statement speaks for the party, from its draft to its approval.
+pub const LIAISON: &[&str] = &["draft-statement", "revise-statement", "submit-statement", "withdraw-statement", "approve-statement", "object-to-statement"];
+
 /// Every action, with the kind of the record it authors.
 pub const ACTIONS: &[Action] = &[
     Action { name: "draft-statement", about: "Draft a joint statement (title, text, languages, embargo, cosigners; submit).", kind: STATEMENT },

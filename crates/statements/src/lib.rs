@@ -54,6 +54,10 @@ impl Module for Statements {
         actions::ACTIONS
     }
 
+    fn liaison(&self) -> &'static [&'static str] {
+        actions::LIAISON
+    }
+
     fn validate(&self, record: &Record, ctx: &Context<'_>) -> Result<(), Error> {
         types::validate(record, ctx.agreement)
     }

@@ -58,13 +58,11 @@ pub(super) async fn inbox(State(state): State<Site>, mut parts: Parts) -> Result
     let (node, modules, me, registry) = (state.modules_node(), state.modules.clone(), caller.partner.clone(), state.registry.clone());
     let user = caller.token_id.clone();
     let entries = tokio::task::spawn_blocking(move || {
-        let mut entries = node::modules::inbox(&node, &modules, &me, "feed")?;
-        // What the feed's user has not read (a feed-only token reads for the
-        // user of its partner it was made for, if that user exists).
-        if let Some(reader) = reader_of(&*registry, &user, &me)? {
-            entries.extend(node::marks::unread_across(&node, &*registry, &modules, &me, &reader, "feed")?);
-        }
-        Ok::<_, node::modules::Error>(entries)
+        // With what the feed's user has not read (a feed-only token reads for
+        // the user of its partner it was made for, if that user exists).
+        let reader = reader_of(&*registry, &user, &me)?;
+        let inbox = node::modules::inbox(&node, &modules, &me, reader.as_deref().map(|r| (&*registry as &dyn store::Registry, r)), "feed")?;
+        Ok::<_, node::modules::Error>(inbox.needs.into_iter().chain(inbox.unread).collect::<Vec<_>>())
     })
     .await
     .map_err(|e| Problem::internal(e.to_string()))?

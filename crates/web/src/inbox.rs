@@ -17,18 +17,12 @@ use super::{layout, WebError};
 use crate::{Problem, Site};
 
 pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Response, WebError> {
-    let (node, modules, me) = (state.modules_node(), state.modules.clone(), signed.caller.partner.clone());
-    let entries = tokio::task::spawn_blocking(move || node::modules::inbox(&node, &modules, &me, "web"))
+    // What needs the partner, and the threads this user has not read.
+    let (node, modules, me, registry, user) = (state.modules_node(), state.modules.clone(), signed.caller.partner.clone(), state.registry.clone(), signed.caller.token_id.clone());
+    let node::modules::Inbox { needs: entries, unread } = tokio::task::spawn_blocking(move || node::modules::inbox(&node, &modules, &me, Some((&*registry, &user)), "web"))
         .await
         .map_err(|e| Problem::internal(e.to_string()))?
         .map_err(Problem::from)?;
-    // The channels with messages this user has not read.
-    let (node, registry, me, user) = (state.modules_node(), state.registry.clone(), signed.caller.partner.clone(), signed.caller.token_id.clone());
-    let modules = state.modules.clone();
-    let unread = tokio::task::spawn_blocking(move || node::marks::unread_across(&node, &*registry, &modules, &me, &user, "web"))
-    .await
-    .map_err(|e| Problem::internal(e.to_string()))?
-    .map_err(Problem::from)?;
     let text = |e: &Value, k: &str| e.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
     let overdue = entries.iter().filter(|e| e["overdue"] == true).count();
     let body = html! {

@@ -41,7 +41,7 @@ pub fn run(cmd: ModuleCommand, config: &Config) -> anyhow::Result<ExitCode> {
     match cmd {
         ModuleCommand::List => unreachable!("answered above"),
         ModuleCommand::Inbox { actor } => {
-            let entries = server::modules::inbox(&node, &modules, &me(actor.as_deref())?, "cli")?;
+            let entries = server::modules::inbox(&node, &modules, &me(actor.as_deref())?, None, "cli")?.needs;
             writeln!(out, "{}", serde_json::to_string_pretty(&serde_json::json!({ "inbox": entries }))?)?;
         }
         ModuleCommand::State { actor, agreement: a, module: m } => {

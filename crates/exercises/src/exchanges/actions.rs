@@ -11,6 +11,9 @@ use super::rules;
 use super::types::{ACCEPTANCE, COURSE, FEEDBACK, OUTPUT, PLACEMENT, SEAT_CONFIRMATION, SEAT_REQUEST};
 use partnership::input::take;
 
+/// The actions a liaison must take ([`partnership::Module::liaison`]): placements and the course seats a party gives are its commitments.
+pub const LIAISON: &[&str] = &["offer-placement", "accept-placement", "offer-course", "confirm-seat"];
+
 /// Every action, with the kind of the record it authors.
 pub const ACTIONS: &[Action] = &[
     Action { name: "offer-placement", about: "As host, offer a placement to a partner (guest_ref, placement_type, topic, description, start_date, end_date).", kind: PLACEMENT },

@@ -42,7 +42,10 @@ impl Module for Notes {
         policy::kinds::module(name, Some("audience_refs"))
     }
     fn actions(&self) -> &'static [Action] {
-        &[]
+        &[Action { name: "note", about: "a note", kind: NOTE }, Action { name: "pledge", about: "a note that binds", kind: NOTE }]
+    }
+    fn liaison(&self) -> &'static [&'static str] {
+        &["pledge"]
     }
     fn validate(&self, _: &Record, _: &Context<'_>) -> Result<(), Error> {
         Ok(())
@@ -362,4 +365,20 @@ fn a_folded_state_read_through_the_cache_equals_the_state_derived_afresh() {
     act(A, "close-crisis", json!({ "crisis": crisis, "reason": "over" }), T0 + 2 * DAY);
     check(T0 + 3 * DAY);
     check(T0 + DAY);
+}
+
+#[test]
+fn an_action_that_binds_the_party_needs_a_liaison_and_the_others_an_analyst() {
+    let may = |role: store::Role, action: &str| {
+        let caller = crate::Caller::new(A, role, "t".into(), B).unwrap();
+        super::may_act(&caller, &Notes, action).map_err(|e| e.to_string())
+    };
+    for role in [store::Role::Analyst, store::Role::Liaison, store::Role::Admin] {
+        assert_eq!(may(role, "note"), Ok(()), "{role:?} may note");
+    }
+    assert_eq!(may(store::Role::Viewer, "note").unwrap_err(), "scope-notes note needs the analyst role or above");
+    assert_eq!(may(store::Role::Analyst, "pledge").unwrap_err(), "scope-notes pledge needs the liaison role or above");
+    assert_eq!(may(store::Role::Liaison, "pledge"), Ok(()));
+    assert_eq!(may(store::Role::Admin, "pledge"), Ok(()));
+    assert!(partnership::declare(&Notes).is_ok());
 }

@@ -84,7 +84,11 @@ async fn a_dialogue_over_rest_reaches_the_parties_it_names(backend: Backend) {
     let (s, v) = act(&node.token_a, "record-meeting", meeting).await;
     assert_eq!(s, 201, "{v}");
     let meeting = v["record"]["id"].as_str().unwrap().to_owned();
-    for token in [&node.token_a, &node.token_b] {
+    // Approving minutes agrees to them for the party: a liaison's, not an
+    // analyst's (docs/modules.md#roles).
+    let (s, v) = act(&node.token_a, "approve-minutes", json!({ "meeting": meeting })).await;
+    assert_eq!((s.as_u16(), v["description"].as_str()), (403, Some("dialogue approve-minutes needs the liaison role or above")), "{v}");
+    for token in [&node.liaison[0], &node.liaison[1]] {
         let (s, v) = act(token, "approve-minutes", json!({ "meeting": meeting })).await;
         assert_eq!(s, 201, "{v}");
     }

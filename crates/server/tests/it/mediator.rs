@@ -18,12 +18,12 @@ async fn a_mediator_sees_exactly_the_records_naming_it(backend: Backend) {
     let actions = format!("agreements/{id}/modules/disputes/actions");
     let hostile = PAYLOADS.join(" ");
     let raise = |facts: &str, mediators: Vec<&str>| json!({ "clause": "tlp_ceiling", "facts": facts, "remedy": "apologise", "mediators": mediators });
-    let (s, v) = call(&node, &node.token_a, "POST", &format!("{actions}/raise"), Some(raise(&format!("Mediated {hostile}"), vec![&node.c]))).await;
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{actions}/raise"), Some(raise(&format!("Mediated {hostile}"), vec![&node.c]))).await;
     assert_eq!(s, 201, "{v}");
     let mediated = v["record"]["id"].as_str().unwrap().to_owned();
-    let (s, v) = call(&node, &node.token_b, "POST", &format!("{actions}/file-position"), Some(json!({ "dispute": mediated, "text": "B's position for the mediator" }))).await;
+    let (s, v) = call(&node, &node.liaison[1], "POST", &format!("{actions}/file-position"), Some(json!({ "dispute": mediated, "text": "B's position for the mediator" }))).await;
     assert_eq!(s, 201, "{v}");
-    let (s, v) = call(&node, &node.token_a, "POST", &format!("{actions}/raise"), Some(raise("Between the parties alone", Vec::new()))).await;
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{actions}/raise"), Some(raise("Between the parties alone", Vec::new()))).await;
     assert_eq!(s, 201, "{v}");
     let other = v["record"]["id"].as_str().unwrap().to_owned();
 

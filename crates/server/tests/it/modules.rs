@@ -15,6 +15,9 @@ async fn parties_act_and_see_the_state_others_get_404(backend: Backend) {
     assert_eq!(s, 200, "{v}");
     let notes = v["modules"].as_array().unwrap().iter().find(|m| m["name"] == "notes").unwrap_or_else(|| panic!("{v}"));
     assert_eq!(notes["actions"][0]["name"], "post", "{v}");
+    assert_eq!(notes["actions"][0]["role"], "analyst", "{v}");
+    let disputes = v["modules"].as_array().unwrap().iter().find(|m| m["name"] == "disputes").unwrap_or_else(|| panic!("{v}"));
+    assert!(disputes["actions"].as_array().unwrap().iter().all(|a| a["role"] == "liaison"), "every step of a dispute is a liaison's: {v}");
 
     // A and B are parties; C is not.
     let agreement = ratified_agreement(&node, "A–B partnership", &[0, 1], &[]).await;
@@ -111,17 +114,21 @@ async fn objectives_are_adopted_and_reported_over_rest(backend: Backend) {
         json!({ "name": "hours to share", "unit": "hours", "baseline": baseline, "target": 4, "direction": "decrease",
                 "due": "2099-01-01T00:00:00Z", "weight": 1, "reporting_party_ref": node.b })
     };
-    let (s, v) = call(&node, &node.token_a, "POST", &format!("{base}/actions/propose"), Some(json!({ "title": "Share faster", "kpis": [kpi(json!(null))] }))).await;
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{base}/actions/propose"), Some(json!({ "title": "Share faster", "kpis": [kpi(json!(null))] }))).await;
     assert_eq!(s, 422, "{v}");
     assert!(v["description"].as_str().unwrap_or_default().contains("`kpis[0].baseline`"), "{v}");
     let (_, v) = call(&node, &node.token_a, "GET", &base, None).await;
     assert_eq!(v["records"], 0, "nothing stored: {v}");
 
+    // An objective commits the party: proposed by a liaison, not an analyst;
+    // progress is reported by an analyst.
     let (s, v) = call(&node, &node.token_a, "POST", &format!("{base}/actions/propose"), Some(json!({ "title": "Share faster", "kpis": [kpi(json!(12))] }))).await;
+    assert_eq!((s.as_u16(), v["description"].as_str()), (403, Some("objectives propose needs the liaison role or above")), "{v}");
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{base}/actions/propose"), Some(json!({ "title": "Share faster", "kpis": [kpi(json!(12))] }))).await;
     assert_eq!(s, 201, "{v}");
     let objective = v["record"]["id"].as_str().unwrap().to_owned();
     assert_eq!(v["record"]["type"], "x-entente-objective", "{v}");
-    for token in [&node.token_a, &node.token_b] {
+    for token in [&node.liaison[0], &node.liaison[1]] {
         let (s, v) = call(&node, token, "POST", &format!("{base}/actions/endorse"), Some(json!({ "objective": objective }))).await;
         assert_eq!(s, 201, "{v}");
     }

@@ -17,23 +17,26 @@ async fn a_statement_passes_over_rest_when_both_cosigners_approve(backend: Backe
     let base = format!("agreements/{agreement}/modules/statements");
     let draft = |cosigner: &str, embargo: &str| json!({ "title": "Joint <i>statement</i>", "text": "We condemn it.", "embargo": embargo, "cosigners": [cosigner], "submit": true });
     for (input, property) in [(draft(&node.c, "2099-01-01T00:00:00Z"), "`cosigner_refs[1]`"), (draft(&node.b, "2020-01-01T00:00:00Z"), "`embargo`")] {
-        let (s, v) = call(&node, &node.token_a, "POST", &format!("{base}/actions/draft-statement"), Some(input)).await;
+        let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{base}/actions/draft-statement"), Some(input)).await;
         assert_eq!(s, 422, "{v}");
         assert!(v["description"].as_str().unwrap_or_default().contains(property), "{property}: {v}");
     }
     let (_, v) = call(&node, &node.token_a, "GET", &base, None).await;
     assert_eq!(v["records"], 0, "nothing stored: {v}");
 
+    // A joint statement speaks for the party: an analyst may not draft one.
     let (s, v) = call(&node, &node.token_a, "POST", &format!("{base}/actions/draft-statement"), Some(draft(&node.b, "2099-01-01T00:00:00Z"))).await;
+    assert_eq!((s.as_u16(), v["description"].as_str()), (403, Some("statements draft-statement needs the liaison role or above")), "{v}");
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{base}/actions/draft-statement"), Some(draft(&node.b, "2099-01-01T00:00:00Z"))).await;
     assert_eq!(s, 201, "{v}");
     let statement = v["record"]["id"].as_str().unwrap().to_owned();
     let first = v["record"]["modified"].as_str().unwrap().to_owned();
-    let (s, v) = call(&node, &node.token_a, "POST", &format!("{base}/actions/revise-statement"), Some(json!({ "statement": statement, "text": "We condemn it firmly." }))).await;
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{base}/actions/revise-statement"), Some(json!({ "statement": statement, "text": "We condemn it firmly." }))).await;
     assert_eq!(s, 201, "{v}");
-    let (s, v) = call(&node, &node.token_b, "POST", &format!("{base}/actions/approve-statement"), Some(json!({ "statement": statement, "version": first }))).await;
+    let (s, v) = call(&node, &node.liaison[1], "POST", &format!("{base}/actions/approve-statement"), Some(json!({ "statement": statement, "version": first }))).await;
     assert_eq!(s, 422, "an approval of an earlier version: {v}");
     assert!(v["description"].as_str().unwrap_or_default().contains("`version`"), "{v}");
-    for token in [&node.token_a, &node.token_b] {
+    for token in [&node.liaison[0], &node.liaison[1]] {
         let (s, v) = call(&node, token, "POST", &format!("{base}/actions/approve-statement"), Some(json!({ "statement": statement }))).await;
         assert_eq!(s, 201, "{v}");
     }

@@ -23,15 +23,15 @@ async fn the_ledger_downloads_as_csv_with_formulas_defused(backend: Backend) {
     let node = start(backend, Default::default()).await;
     let id = ratified_agreement(&node, "A–B", &[0, 1], &["indicator"]).await;
     let rest = format!("agreements/{id}/modules/resources/actions");
-    let (s, v) = call(&node, &node.token_a, "POST", &format!("{rest}/propose-terms"), Some(json!({ "unit": "EUR", "cost_share": { "method": "equal" } }))).await;
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{rest}/propose-terms"), Some(json!({ "unit": "EUR", "cost_share": { "method": "equal" } }))).await;
     assert_eq!(s, 201, "{v}");
     let terms = v["record"]["id"].as_str().unwrap().to_owned();
-    for token in [&node.token_a, &node.token_b] {
+    for token in [&node.liaison[0], &node.liaison[1]] {
         let (s, v) = call(&node, token, "POST", &format!("{rest}/accept-terms"), Some(json!({ "terms": terms }))).await;
         assert_eq!(s, 201, "{v}");
     }
     let commit = json!({ "resource": "money", "quantity": 400, "currency": "EUR", "receiver": node.b, "year": 2026, "due": "2026-12-31T00:00:00Z", "description": "=HYPERLINK(\"http://evil\") <script>alert(1)</script>" });
-    let (s, v) = call(&node, &node.token_a, "POST", &format!("{rest}/commit"), Some(commit)).await;
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{rest}/commit"), Some(commit)).await;
     assert_eq!(s, 201, "{v}");
     let commitment = v["record"]["id"].as_str().unwrap().to_owned();
     let (s, v) = call(&node, &node.token_a, "POST", &format!("{rest}/deliver"), Some(json!({ "commitment": commitment, "quantity": 100, "note": "+1+cmd|' /C calc'!A0" }))).await;

@@ -129,10 +129,10 @@ async fn objectives_show_progress(backend: Backend) {
     let id = ratified_agreement(&node, "A–B", &[0, 1], &["indicator"]).await;
     let base = format!("agreements/{id}/modules/objectives/actions");
     let kpi = json!({ "name": "hours to share", "unit": "hours", "baseline": 12.0, "target": 4.0, "direction": "decrease", "due": "2030-01-01T00:00:00Z", "weight": 1, "reporting_party_ref": node.b });
-    let (s, v) = call(&node, &node.token_a, "POST", &format!("{base}/propose"), Some(json!({ "title": "Share <b>faster</b>", "kpis": [kpi] }))).await;
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{base}/propose"), Some(json!({ "title": "Share <b>faster</b>", "kpis": [kpi] }))).await;
     assert_eq!(s, 201, "{v}");
     let objective = v["record"]["id"].as_str().unwrap().to_owned();
-    let (s, v) = call(&node, &node.token_b, "POST", &format!("{base}/endorse"), Some(json!({ "objective": objective }))).await;
+    let (s, v) = call(&node, &node.liaison[1], "POST", &format!("{base}/endorse"), Some(json!({ "objective": objective }))).await;
     assert_eq!(s, 201, "{v}");
     // A endorses through the page's button.
     let page = format!("/agreements/{id}/modules/objectives");
@@ -540,7 +540,7 @@ async fn a_dispute_through_its_page(backend: Backend) {
     let page = format!("/agreements/{id}/modules/disputes");
     let actions = format!("{page}/actions");
     let hostile = PAYLOADS.join(" ");
-    let (s, v) = call(&node, &node.token_a, "POST", &format!("agreements/{id}/modules/disputes/actions/raise"), Some(json!({ "clause": "tlp_ceiling", "facts": hostile, "remedy": "apologise" }))).await;
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("agreements/{id}/modules/disputes/actions/raise"), Some(json!({ "clause": "tlp_ceiling", "facts": hostile, "remedy": "apologise" }))).await;
     assert_eq!(s, 201, "{v}");
     let did = v["record"]["id"].as_str().unwrap().to_owned();
 
@@ -641,10 +641,10 @@ async fn resources_through_their_page(backend: Backend) {
     let rest = format!("agreements/{id}/modules/resources/actions");
     let page = format!("/agreements/{id}/modules/resources");
     let actions = format!("{page}/actions");
-    let (s, v) = call(&node, &node.token_a, "POST", &format!("{rest}/propose-terms"), Some(json!({ "unit": "EUR", "cost_share": { "method": "gni" } }))).await;
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{rest}/propose-terms"), Some(json!({ "unit": "EUR", "cost_share": { "method": "gni" } }))).await;
     assert_eq!(s, 201, "{v}");
     let terms = v["record"]["id"].as_str().unwrap().to_owned();
-    for (token, gni) in [(&node.token_a, 300), (&node.token_b, 100)] {
+    for (token, gni) in [(&node.liaison[0], 300), (&node.liaison[1], 100)] {
         let (s, v) = call(&node, token, "POST", &format!("{rest}/accept-terms"), Some(json!({ "terms": terms }))).await;
         assert_eq!(s, 201, "{v}");
         let (s, v) = call(&node, token, "POST", &format!("{rest}/declare-figures"), Some(json!({ "year": 2026, "currency": "EUR", "gni": gni, "population": 10 }))).await;
@@ -653,6 +653,11 @@ async fn resources_through_their_page(backend: Backend) {
     let hostile = PAYLOADS.join(" ");
     let a = sign_in(&node, &node.liaison[0]).await;
     let commit = [("resource", "money"), ("quantity:number", "400"), ("currency", "EUR"), ("receiver", node.b.as_str()), ("year:number", "2026"), ("due:time", "2026-12-31T00:00"), ("description", hostile.as_str())];
+    // A pledge binds the party: an analyst's session is refused, naming the role.
+    let analyst = sign_in(&node, &node.token_a).await;
+    let r = submit(&analyst, &page, &format!("{actions}/commit"), &commit).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("resources commit needs the liaison role or above"));
     let r = submit(&a, &page, &format!("{actions}/commit"), &commit).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
     let commitment = field_of(&a.get(&page).await.2, "commitment");

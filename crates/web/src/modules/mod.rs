@@ -290,12 +290,10 @@ pub(super) async fn act(State(state): State<Site>, signed: Signed, Path((id, nam
     if let Err(r) = csrf(&signed, &pairs) {
         return Ok(r.into_response());
     }
-    // The role the REST actions need (docs/modules.md).
-    if !signed.caller.can(store::Role::Analyst) {
-        return Err(Problem::client(StatusCode::FORBIDDEN, "forbidden", "partnership actions need the analyst, liaison or admin role").into());
-    }
     let id = agreement_id(&id)?;
     let module = modules::find(&state.modules, &name).map_err(Problem::from)?;
+    // The role the action needs, as on REST (docs/modules.md#roles).
+    modules::may_act(&signed.caller, &*module, &action).map_err(Problem::from)?;
     let input = typed_input(&pairs);
     let about = about(module.name(), &input);
     let typed = input.get("text").or_else(|| input.get("title")).and_then(Value::as_str).unwrap_or_default().to_owned();
