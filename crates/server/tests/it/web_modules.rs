@@ -655,6 +655,8 @@ async fn resources_through_their_page(backend: Backend) {
     let commit = [("resource", "money"), ("quantity:number", "400"), ("currency", "EUR"), ("receiver", node.b.as_str()), ("year:number", "2026"), ("due:time", "2026-12-31T00:00"), ("description", hostile.as_str())];
     // A pledge binds the party: an analyst's session is refused, naming the role.
     let analyst = sign_in(&node, &node.token_a).await;
+    let html = analyst.get(&page).await.2;
+    assert!(html.contains("A liaison of your party takes this step."), "the pledge form shows disabled to an analyst");
     let r = submit(&analyst, &page, &format!("{actions}/commit"), &commit).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("resources commit needs the liaison role or above"));

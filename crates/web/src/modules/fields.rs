@@ -136,13 +136,17 @@ pub(super) struct Page<'a> {
     pub parties: Vec<String>,
     /// When the state was derived.
     pub now: String,
+    /// The actions the caller's role may not take (`denied` in the JSON):
+    /// their forms show disabled, saying who takes them.
+    pub denied: Vec<String>,
 }
 
 impl<'a> Page<'a> {
     /// The context from `render`'s state JSON (its `at` and `parties`).
     pub(super) fn new(signed: &'a Signed, base: &'a str, json: &Value, fault: Option<&'a Fault>, who: &'a dyn Fn(&str) -> String) -> Self {
         let parties = json["parties"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
-        Page { me: signed.caller.partner.as_str().to_owned(), csrf: csrf_field(signed), base, fault, who, parties, now: json["at"].as_str().unwrap_or_default().to_owned() }
+        let denied = json["denied"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
+        Page { me: signed.caller.partner.as_str().to_owned(), csrf: csrf_field(signed), base, fault, who, parties, now: json["at"].as_str().unwrap_or_default().to_owned(), denied }
     }
 
     /// The caller's partner's id.
@@ -186,11 +190,13 @@ impl<'a> Page<'a> {
         let owns = |x: &Field, property: &str| property == x.name || property.starts_with(&format!("{}[", x.name)) || property.starts_with(&format!("{}.", x.name));
         let stray = fault.filter(|f| !fields.iter().any(|x| owns(x, &f.field)));
         let slug: String = format!("{action}-{about}").chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
+        let denied = self.denied.iter().any(|d| d == action);
         html! {
             form.action method="post" action={ (self.base) "/actions/" (action) } {
                 (self.csrf)
-                fieldset {
+                fieldset disabled[denied] {
                     legend { (legend) }
+                    @if denied { p.note { "A liaison of your party takes this step." } }
                     @if let Some(f) = stray { p.error role="alert" { "Check the field " code { (f.field) } ": " (f.message) } }
                     @for (k, v) in hidden { input type="hidden" name=(k) value=(v); }
                     @for x in fields {
@@ -254,7 +260,7 @@ impl<'a> Page<'a> {
 /// "Bravo"), now at 2026-06-01 12:00 UTC.
 #[cfg(test)]
 pub(super) fn test_page<'a>(me: &str, fault: Option<&'a Fault>, who: &'a dyn Fn(&str) -> String) -> Page<'a> {
-    Page { me: me.to_owned(), csrf: html! { input type="hidden" name="csrf" value="t"; }, base: "/m", fault, who, parties: vec!["identity--a".into(), "identity--b".into()], now: "2026-06-01T12:00:00Z".into() }
+    Page { me: me.to_owned(), csrf: html! { input type="hidden" name="csrf" value="t"; }, base: "/m", fault, who, parties: vec!["identity--a".into(), "identity--b".into()], now: "2026-06-01T12:00:00Z".into(), denied: Vec::new() }
 }
 
 /// Names for [`test_page`].
@@ -288,6 +294,19 @@ pub(crate) const fn join<const N: usize>(parts: &[&[Field]]) -> [Field; N] {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    /// A form for an action the caller's role may not take shows disabled,
+    /// saying who takes it; the others stay as they were.
+    #[test]
+    fn a_form_the_role_may_not_use_is_disabled() {
+        let mut page = super::test_page("identity--a", None, &super::test_names);
+        page.denied = vec!["commit".into()];
+        let fields = [super::opt("note", "Note", super::Kind::Line)];
+        let denied = page.form("commit", "", "Pledge", &[], &fields, "Pledge").into_string();
+        assert!(denied.contains("<fieldset disabled>") && denied.contains("A liaison of your party takes this step."), "{denied}");
+        let open = page.form("deliver", "", "Deliver", &[], &fields, "Deliver").into_string();
+        assert!(open.contains("<fieldset>") && !open.contains("A liaison"), "{open}");
+    }
 
     /// A `datetime-local` value becomes UTC RFC 3339; anything else stays.
     #[test]

@@ -123,6 +123,10 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
         .await
         .map_err(|e| Problem::internal(e.to_string()))?
         .map_err(Problem::from)?;
+    // The actions the caller's role may not take: their forms show disabled
+    // (`fields::Page::form`), as the role the action needs says.
+    let mut json = json;
+    json["denied"] = module.actions().iter().filter(|a| modules::may_act(&signed.caller, &*module, a.name).is_err()).map(|a| Value::from(a.name)).collect();
     let names = super::partner_names(state).await?;
     let who = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let base = format!("/agreements/{id}/modules/{}", module.name());
