@@ -89,12 +89,14 @@ pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
         h4 { "Deliveries" }
         @if ledger.is_empty() { p { "No delivery yet." } } @else {
             table {
-                thead { tr { th { "From" } th { "To" } th { "Resource" } th.num { "Delivered" } th { "At" } th { "Status" } } }
+                thead { tr { th { "From" } th { "To" } th { "Resource" } th.num { "Delivered" } th.num { "Value" } th { "At" } th { "Status" } } }
                 tbody {
                     @for e in &ledger {
                         tr {
-                            td { (p.name(&e["giver"])) } td { (p.name(&e["receiver"])) } td { (text(&e["resource"])) }
+                            td { (p.name(&e["giver"])) } td { (p.name(&e["receiver"])) }
+                            td { (text(&e["resource"])) @if e["source"].is_object() { br; (source(p, &e["source"])) } }
                             td.num { (amount(&e["quantity"])) " " (text(&e["measure"])) }
+                            td.num { (amount(&e["value"])) @if let Some(why) = e["unvalued"]["reason"].as_str() { small { " not valued: " (why) } } }
                             td { (when(&e["delivered_at"])) }
                             td { (text(&e["status"])) @if let Some(n) = e["note"].as_str() { br; small { (n) } } }
                         }
@@ -102,7 +104,7 @@ pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
                 }
             }
         }
-        @for e in ledger.iter().filter(|e| e["receiver"].as_str() == Some(p.me()) && e["status"] == "awaiting-confirmation") {
+        @for e in ledger.iter().filter(|e| e["receiver"].as_str() == Some(p.me()) && e["status"] == "awaiting-confirmation" && e["source"].is_null()) {
             @let did = e["id"].as_str().unwrap_or_default();
             (p.form("confirm", did, &format!("Confirm or dispute the delivery from {}", p.name(&e["giver"])), &[("delivery", did)], &[
                 req("verdict", "Verdict", Kind::Choice(&["confirmed", "disputed"])),
@@ -155,7 +157,7 @@ pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
         (p.form("propose-terms", "", "Propose terms", &[], &[
             req("unit", "Unit of value (such as EUR)", Kind::Line),
             req("cost_share", "Cost-share key (JSON, such as {\"method\": \"gni\"})", Kind::Json),
-            opt("in_kind_rates", "In-kind rates (JSON: [{\"kind\", \"category\", \"rate\"}])", Kind::Json),
+            opt("in_kind_rates", "In-kind rates (JSON: [{\"kind\", \"category\", \"rate\"}]; kind assistance with the unit of crisis requests as category)", Kind::Json),
             opt("exchange_rates", "Exchange rates (JSON: [{\"currency\", \"year\", \"rate\"}])", Kind::Json),
             opt("exchange_source", "Source of the exchange rates", Kind::Line),
         ], "Propose"))
@@ -184,6 +186,19 @@ const PROJECT_STATUSES: &[&str] = &["active", "completed", "cancelled"];
 /// A joint project: its lead, budget against pledged and funded, each
 /// party's contribution, milestones; for its lead the update form, for a
 /// participant the form to pledge to it.
+/// Where an in-kind entry came from: a link to the crisis or the exchange
+/// on its module's page under the same agreement.
+fn source(p: &Page<'_>, src: &Value) -> Markup {
+    let module = src["module"].as_str().unwrap_or_default();
+    let of = src["of"].as_str().unwrap_or_default();
+    let base = p.base.strip_suffix("/resources").unwrap_or(p.base);
+    let (label, anchor) = match module {
+        "crisis" => ("crisis assistance", format!("crisis-{of}")),
+        _ => ("exchange", of.to_owned()),
+    };
+    html! { small.source { "in kind, from " a href={ (base) "/" (module) "#" (anchor) } { (label) } " (" (text(&src["record"])) ")" } }
+}
+
 fn project(p: &Page<'_>, x: &Value) -> Markup {
     let xid = x["id"].as_str().unwrap_or_default();
     let participant = x["participants"].as_array().is_some_and(|l| l.iter().any(|v| v.as_str() == Some(p.me())));
@@ -342,6 +357,24 @@ mod tests {
         assert!(html.contains("<strong class=\"deny\">overdue</strong>"), "due before now, not complete");
         let html = super::page(&test_page("identity--b", None, &test_names), &state).into_string();
         assert!(html.contains("action=\"/m/actions/confirm\"") && !html.contains("action=\"/m/actions/deliver\""));
+    }
+
+    /// An in-kind entry from the crisis module links to the crisis on its
+    /// page, shows its value and offers the receiver no confirm form (it is
+    /// confirmed in the crisis module); hostile text escaped.
+    #[test]
+    fn an_in_kind_entry_links_to_its_source() {
+        let state = json!({
+            "terms": { "unit": "EUR", "key": "equal", "version": "2026-01-01T00:00:00Z" }, "proposals": [], "balances": [], "commitments": [], "periods": [],
+            "ledger": [{ "id": "x-entente-crisis-assistance--1", "giver": "identity--a", "receiver": "identity--b", "resource": "assistance", "quantity": 3, "measure": "people<i>",
+                "delivered_at": "2026-04-01T00:00:00Z", "status": "awaiting-confirmation", "value": 7500, "note": "responders <script>",
+                "source": { "module": "crisis", "record": "x-entente-crisis-assistance--1", "of": "x-entente-crisis--9" } }],
+        });
+        let html = super::page(&test_page("identity--b", None, &test_names), &state).into_string();
+        assert!(html.contains("in kind, from <a href=\"/m/crisis#crisis-x-entente-crisis--9\">crisis assistance</a>"), "{html}");
+        assert!(html.contains("<td class=\"num\">7500</td>"), "{html}");
+        assert!(!html.contains("/actions/confirm\""), "no confirm form for another module's entry: {html}");
+        assert!(!html.contains("<script>") && !html.contains("<i>"), "{html}");
     }
 
     /// Projects and capacity building: the lead updates its project and a
