@@ -177,12 +177,17 @@ fn crisis<'a>(records: &'a Records, terms: Option<&Terms>, counts: &dyn Fn(&Reco
         if !matches!(kind, "commit" | "deliver") {
             continue;
         }
+        // An exercise step is left out before anything else is said of it.
+        if is_exercise(step) {
+            out.exercise_left_out += 1;
+            continue;
+        }
         let request = str_of(step, "request_ref").and_then(|id| model::StixId::parse(id).ok()).and_then(|id| records.get(&id)).filter(|q| !q.revoked);
         let Some(request) = request.filter(|q| q.kind == CRISIS_ASSISTANCE && str_of(q, "step") == Some("request")) else {
             ignore(step, "request_ref", format!("no crisis request {} here (yet)", str_of(step, "request_ref").unwrap_or_default()));
             continue;
         };
-        if is_exercise(step) || is_exercise(request) {
+        if is_exercise(request) {
             out.exercise_left_out += 1;
             continue;
         }
