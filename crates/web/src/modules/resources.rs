@@ -427,6 +427,11 @@ mod tests {
         assert!(html.contains("<td class=\"num\">7500</td>"), "{html}");
         assert!(!html.contains("/actions/confirm\""), "no confirm form for another module's entry: {html}");
         assert!(!html.contains("<script>") && !html.contains("<i>"), "{html}");
+        // A placement's entry links to the placement on the exchanges page (anchored by its id).
+        let mut state = state;
+        state["ledger"][0]["source"] = json!({ "module": "exchanges", "record": "x-entente-placement--1", "of": "x-entente-placement--1" });
+        let html = super::page(&test_page("identity--b", None, &test_names), &state, &super::Pages::default()).into_string();
+        assert!(html.contains("in kind, from <a href=\"/m/exchanges#x-entente-placement--1\">exchange</a>"), "{html}");
     }
 
     /// The deliveries table a page at a time, the newest first page: 120
