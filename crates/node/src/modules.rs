@@ -204,14 +204,16 @@ pub fn view_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module
     Ok(Scope { me: me.clone(), agreement: latest, state, now, records, versions, new, arrived, fold, reader })
 }
 
-/// The versions of `module`'s records under `agreement` stored after
+/// The versions of `module`'s records (its kinds and those it reads) under `agreement` stored after
 /// `cursor` (all of them without one) that the reader's gate lets
 /// through, each with its record, in date-added order.
 fn read_scope(node: &Node, reader: &Arc<Reader>, agreement: &StixId, module: &dyn Module, cursor: Option<i64>) -> Result<Vec<(store::Record, Record)>, Error> {
     // The agreement's records alone, by the index of what records name
     // (store::ObservableKey::refers_to), not every record of the kinds.
+    // Its own kinds and the other modules' kinds it declares it reads
+    // (`Module::reads`), through the same gate: no other.
     let query = Query {
-        types: module.kinds().iter().map(|k| (*k).to_owned()).collect(),
+        types: module.kinds().iter().chain(module.reads()).map(|k| (*k).to_owned()).collect(),
         observables: vec![ObservableKey::refers_to(agreement.as_str())],
         versions: Versions::ALL,
         gate: Some(reader.gate()),

@@ -147,9 +147,13 @@ pub struct Threads {
 ///
 /// # Errors
 /// A kind another module (or Entente) declares differently, a type
-/// outside Entente's `x-entente-` namespace, or a liaison action
-/// ([`Module::liaison`]) that is none of the module's actions.
+/// outside Entente's `x-entente-` namespace, a liaison action
+/// ([`Module::liaison`]) that is none of the module's actions; a kind it
+/// [reads](Module::reads) that is its own or outside that namespace.
 pub fn declare(module: &dyn Module) -> Result<(), String> {
+    if let Some(k) = module.reads().iter().find(|k| !k.starts_with("x-entente-") || module.kinds().contains(k)) {
+        return Err(format!("module {}: reads {k}, which is its own kind or not another module's (x-entente-)", module.name()));
+    }
     let kinds: Vec<policy::kinds::Kind> = module.kinds().iter().map(|name| module.kind(name)).collect();
     if let Some(k) = kinds.iter().zip(module.kinds()).find(|(k, name)| k.name != **name) {
         return Err(format!("module {}: kind({}) declares {}", module.name(), k.1, k.0.name));
@@ -176,6 +180,16 @@ pub trait Module: Send + Sync + 'static {
     /// The record kinds (STIX types) it defines, each starting with
     /// `x-entente-`; [`declare`] registers them with `policy::kinds`.
     fn kinds(&self) -> &'static [&'static str];
+
+    /// Other modules' record kinds it reads (a crisis's assistance, an
+    /// exchange's placements): its view's records hold them too, read
+    /// through the same reader's gate as its own (`node::modules::view`),
+    /// so a module sees of them only what its reader may see, and nothing
+    /// it did not declare. It never authors or validates them. None by
+    /// default.
+    fn reads(&self) -> &'static [&'static str] {
+        &[]
+    }
 
     /// Who receives a record of one of its kinds, for the release decision:
     /// by default every party of the agreement ([`policy::kinds::module`]);

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 /// The files the module offers.
 pub const FILES: &[Spec] = &[
-    Spec { name: "ledger.csv", about: "Every delivery of the ledger: giver, receiver, commitment, quantity, value in the common unit, status, the giver's running confirmed total.", of: None },
+    Spec { name: "ledger.csv", about: "Every delivery of the ledger, in-kind entries of other modules included: giver, receiver, commitment, quantity, value in the common unit, status, the giver's running confirmed total, the source.", of: None },
     Spec { name: "commitments.csv", about: "Every commitment: giver, receiver, resource, quantity, value, due date, delivered and outstanding, on time.", of: None },
     Spec { name: "figures.csv", about: "The burden-sharing figures per year and party: contributions, target and actual shares, balance, fair-share ratio, with each year's Gini and Spearman's rho.", of: None },
 ];
@@ -25,7 +25,7 @@ pub fn file(name: &str, state: &Value, names: &dyn Fn(&str) -> String) -> Result
     let value_head = if unit.is_empty() { "value".to_owned() } else { format!("value ({unit})") };
     let bytes = match name {
         "ledger.csv" => {
-            let head = ["delivery", "giver", "giver_id", "receiver", "receiver_id", "commitment", "resource", "quantity", "measure", "recorded_quantity", "correction", "delivered_at", "year", "status", "confirmation", &value_head, "unvalued", "giver_running_confirmed", "note"];
+            let head = ["delivery", "giver", "giver_id", "receiver", "receiver_id", "commitment", "resource", "quantity", "measure", "recorded_quantity", "correction", "delivered_at", "year", "status", "confirmation", &value_head, "unvalued", "giver_running_confirmed", "source_module", "source_of", "note"];
             let body: Vec<Vec<String>> = rows("ledger")
                 .iter()
                 .map(|e| {
@@ -37,6 +37,9 @@ pub fn file(name: &str, state: &Value, names: &dyn Fn(&str) -> String) -> Result
                     }
                     r.push(unvalued(e));
                     r.push(text(e, "running_confirmed"));
+                    // An in-kind entry another module recorded: the module, the crisis or exchange.
+                    r.push(text(&e["source"], "module"));
+                    r.push(text(&e["source"], "of"));
                     r.push(text(e, "note"));
                     r
                 })

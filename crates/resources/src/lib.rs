@@ -16,7 +16,10 @@
 //! target and actual shares, balances, the fair-share ratio, its Gini
 //! coefficient and Spearman's ρ between size and burden ([`rules`], with
 //! the formulas in [`shares`]; docs/partnership.md). The ledger, the
-//! commitments and the figures export as CSV ([`export`]).
+//! commitments and the figures export as CSV ([`export`]). Crisis
+//! assistance and exchange placements and course seats, recorded by those
+//! modules under the same agreement, count as in-kind contributions
+//! ([`in_kind`]: the kinds it reads, declared by `Module::reads`).
 //!
 //! A partnership module (docs/modules.md): record kinds and their parsing
 //! in [`types`], the actions in [`actions`], the state in [`rules`]. The
@@ -24,6 +27,7 @@
 
 pub mod actions;
 pub mod export;
+pub mod in_kind;
 pub mod projects;
 pub mod rules;
 pub mod shares;
@@ -55,6 +59,10 @@ impl Module for Resources {
 
     fn kinds(&self) -> &'static [&'static str] {
         KINDS
+    }
+
+    fn reads(&self) -> &'static [&'static str] {
+        in_kind::READS
     }
 
     fn actions(&self) -> &'static [Action] {

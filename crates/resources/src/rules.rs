@@ -32,6 +32,12 @@
 //! half away from zero, after rounding to a millionth of a cent) and then summed exactly as integers, so totals and
 //! balances do not depend on the order of anything.
 //!
+//! **In-kind contributions from other modules** (crisis assistance,
+//! placements, course seats: [`crate::in_kind`]) join the ledger in its
+//! order, with their `source` (module, record, the record to link to);
+//! they count in the aggregates and figures like confirmed or pending
+//! deliveries, and their pledges in `pledged`.
+//!
 //! **Figures per year** (docs/partnership.md#resources-and-burden-sharing):
 //! contributions `cᵢ` = confirmed deliveries' value; actual share
 //! `aᵢ = cᵢ / Σc`; target share `tᵢ` by the key from the declared figures
@@ -48,6 +54,7 @@ use partnership::{consent, Context, Record, Records};
 use policy::PartnerId;
 use serde_json::{json, Value};
 
+use crate::in_kind;
 use crate::projects::{self, Flow};
 use crate::shares;
 use crate::types::{
@@ -139,6 +146,23 @@ struct Entry<'a> {
     status: &'static str,
     word: Option<&'a Record>,
     value: Result<i128, (&'static str, String)>,
+}
+
+/// A line of the ledger: a delivery of the module's own, or an in-kind
+/// contribution another module recorded.
+enum Line<'e, 'r> {
+    Own(&'e Entry<'r>),
+    Drawn(&'e in_kind::InKind<'r>),
+}
+
+impl Line<'_, '_> {
+    /// The ledger's order: by delivery time, then creation, then record.
+    fn key(&self) -> (&Timestamp, &Timestamp, &StixId) {
+        match self {
+            Line::Own(e) => (&e.delivery.delivered_at, &e.record.created, &e.record.id),
+            Line::Drawn(k) => (&k.at, &k.record.created, &k.record.id),
+        }
+    }
 }
 
 /// The first version of a record: what the append-only ledger counts.
@@ -271,13 +295,61 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
     // The ledger's order: by delivery time, then record.
     entries.sort_by(|a, b| (&a.delivery.delivered_at, &a.record.created, &a.record.id).cmp(&(&b.delivery.delivered_at, &b.record.created, &b.record.id)));
 
+    // In-kind contributions the other modules recorded (crate::in_kind),
+    // in the ledger's order among the deliveries.
+    let mut drawn = in_kind::draw(records, terms, &ctx.now, &mut ignore);
+    drawn.entries.sort_by(|a, b| (&a.at, &a.record.created, &a.record.id).cmp(&(&b.at, &b.record.created, &b.record.id)));
+    let mut lines: Vec<Line<'_, '_>> = entries.iter().map(Line::Own).chain(drawn.entries.iter().map(Line::Drawn)).collect();
+    lines.sort_by(|a, b| a.key().cmp(&b.key()));
+
     // Per-year aggregates, commitments' progress, the ledger with running totals.
     let mut aggregates: BTreeMap<i64, BTreeMap<&PartnerId, Aggregate>> = BTreeMap::new();
     let mut running: BTreeMap<&PartnerId, i128> = BTreeMap::new();
     let mut ledger = Vec::new();
     let mut progress: BTreeMap<&StixId, (f64, f64)> = BTreeMap::new(); // (confirmed quantity, confirmed by due)
     let mut funded: BTreeMap<&StixId, i128> = BTreeMap::new(); // confirmed value per commitment
-    for e in &entries {
+    for p in &drawn.pledges {
+        if let Ok(v) = p.value {
+            aggregates.entry(p.year).or_default().entry(&p.giver).or_default().pledged += v;
+        }
+    }
+    for line in &lines {
+        let e = match line {
+            Line::Own(e) => *e,
+            Line::Drawn(k) => {
+                if let Ok(v) = k.value {
+                    let giver = aggregates.entry(k.year).or_default().entry(&k.giver).or_default();
+                    if k.status == "confirmed" {
+                        giver.confirmed += v;
+                        aggregates.entry(k.year).or_default().entry(&k.receiver).or_default().received += v;
+                        *running.entry(&k.giver).or_default() += v;
+                    } else {
+                        giver.pending += v;
+                    }
+                }
+                ledger.push(json!({
+                    "id": k.record.id.as_str(),
+                    "giver": k.giver.as_str(),
+                    "receiver": k.receiver.as_str(),
+                    "commitment": null,
+                    "resource": k.resource,
+                    "quantity": k.quantity,
+                    "measure": k.measure,
+                    "recorded_quantity": k.quantity,
+                    "correction": null,
+                    "delivered_at": k.at.to_string(),
+                    "year": k.year,
+                    "note": k.note,
+                    "status": k.status,
+                    "word": k.word.map(|w| w.id.as_str()),
+                    "value": k.value.as_ref().ok().map(|v| units(*v)),
+                    "unvalued": k.value.as_ref().err().map(|(p, why)| json!({ "property": p, "reason": why })),
+                    "running_confirmed": units(running.get(&k.giver).copied().unwrap_or(0)),
+                    "source": { "module": k.module, "record": k.record.id.as_str(), "of": k.of },
+                }));
+                continue;
+            }
+        };
         let (_, c) = &commitments[&e.delivery.commitment];
         let year = year_of(&e.delivery.delivered_at);
         if let Ok(v) = e.value {
@@ -320,6 +392,7 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
             "running_confirmed": units(running.get(&e.record.author).copied().unwrap_or(0)),
         }));
     }
+    let exercise_left_out = drawn.exercise_left_out;
     let mut commitment_list = Vec::new();
     let mut on_time: BTreeMap<(i64, &PartnerId), (u64, u64)> = BTreeMap::new();
     let mut flows: BTreeMap<&StixId, Flow<'_>> = BTreeMap::new();
@@ -444,6 +517,7 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
         "projects": projects,
         "requests": requests,
         "ignored": ignored,
+        "exercise_left_out": exercise_left_out,
     })
 }
 
@@ -577,7 +651,8 @@ pub fn needs(state: &Value, ctx: &Context<'_>) -> Vec<partnership::Need> {
         }
     }
     for e in state["ledger"].as_array().into_iter().flatten() {
-        if e["receiver"] == me && e["status"] == "awaiting-confirmation" {
+        // An in-kind entry of another module is confirmed there (`source`).
+        if e["receiver"] == me && e["status"] == "awaiting-confirmation" && e["source"].is_null() {
             out.push(partnership::Need {
                 what: "confirm-delivery",
                 record: text(e, "id"),

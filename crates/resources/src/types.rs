@@ -62,6 +62,10 @@ const SHORT: usize = 300;
 const LONG: usize = 20_000;
 const MANY: usize = 1_000;
 
+/// The in-kind rate's kind for crisis assistance (`crate::in_kind`): its
+/// `category` is the unit a crisis request counts in (`people`, `hours`).
+pub const ASSISTANCE_RATE: &str = "assistance";
+
 /// Whether a resource kind is stated in a currency.
 pub fn in_currency(kind: &str) -> bool {
     matches!(kind, "money" | "equipment" | "capability")
@@ -129,9 +133,10 @@ impl Key {
 /// intelligence contribution) in the common unit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InKindRate {
-    /// `personnel`, `training`, `hosting` or `intelligence`.
+    /// `personnel`, `training`, `hosting`, `intelligence` or `assistance`.
     pub kind: String,
-    /// The personnel category (`analyst`); none for the other kinds.
+    /// The personnel category (`analyst`), or the unit of crisis
+    /// assistance (`people`); none for the other kinds.
     pub category: Option<String>,
     /// Common units per hour, seat, day or contribution.
     pub rate: f64,
@@ -168,6 +173,13 @@ impl Terms {
         self.in_kind.iter().find(|r| r.kind == kind && r.category.as_deref() == category).map(|r| r.rate)
     }
 
+    /// The rate for crisis assistance counted in `unit` (its `assistance`
+    /// rate whose category is the unit, compared trimmed and without case).
+    pub fn assistance_rate(&self, unit: &str) -> Option<f64> {
+        let unit = unit.trim().to_lowercase();
+        self.in_kind.iter().find(|r| r.kind == ASSISTANCE_RATE && r.category.as_deref().is_some_and(|c| c.trim().to_lowercase() == unit)).map(|r| r.rate)
+    }
+
     /// Reads the terms' version, each part checked, parties of a fixed key
     /// checked against `agreement`.
     pub fn read(record: &Record, agreement: &Agreement) -> Result<Terms, Error> {
@@ -178,14 +190,18 @@ impl Terms {
             let at = |p: &str| format!("in_kind_rates[{i}].{p}");
             let map = v.as_object().ok_or_else(|| Error::invalid(id, format!("in_kind_rates[{i}]"), "must be an object"))?;
             only(id, &format!("in_kind_rates[{i}]"), map, &["kind", "category", "rate"])?;
-            let kind = map.get("kind").and_then(Value::as_str).filter(|k| !in_currency(k) && RESOURCE_KINDS.contains(k));
-            let kind = kind.ok_or_else(|| Error::invalid(id, at("kind"), "must be personnel, training, hosting or intelligence"))?.to_owned();
+            let kind = map.get("kind").and_then(Value::as_str).filter(|k| (!in_currency(k) && RESOURCE_KINDS.contains(k)) || *k == ASSISTANCE_RATE);
+            let kind = kind.ok_or_else(|| Error::invalid(id, at("kind"), "must be personnel, training, hosting, intelligence or assistance"))?.to_owned();
             let category = match map.get("category") {
                 None | Some(Value::Null) => None,
                 Some(v) => Some(short(id, &at("category"), Some(v))?),
             };
-            if (kind == "personnel") != category.is_some() {
-                return Err(Error::invalid(id, at("category"), "is required for personnel (the category of staff), and only for personnel"));
+            if (kind == "personnel" || kind == ASSISTANCE_RATE) != category.is_some() {
+                return Err(Error::invalid(
+                    id,
+                    at("category"),
+                    "is required for personnel (the category of staff) and assistance (the unit a crisis request counts in), and only for them",
+                ));
             }
             let rate = amount(id, &at("rate"), map.get("rate"))?;
             if in_kind.iter().any(|r: &InKindRate| r.kind == kind && r.category == category) {

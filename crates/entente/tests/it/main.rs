@@ -14,6 +14,7 @@ mod remedies;
 mod exercises;
 mod faults;
 mod federation;
+mod in_kind;
 mod misp;
 mod modules;
 mod nodes;

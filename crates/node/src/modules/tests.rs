@@ -382,3 +382,115 @@ fn an_action_that_binds_the_party_needs_a_liaison_and_the_others_an_analyst() {
     assert_eq!(may(store::Role::Admin, "pledge"), Ok(()));
     assert!(partnership::declare(&Notes).is_ok());
 }
+
+/// A module that reads the notes module's kind (`Module::reads`) and
+/// authors none of its own records here.
+struct NoteReader;
+
+impl Module for NoteReader {
+    fn name(&self) -> &'static str {
+        "scope-note-reader"
+    }
+    fn about(&self) -> &'static str {
+        "reads notes, to test a declared read"
+    }
+    fn extension(&self) -> &'static str {
+        "extension-definition--5c0e0000-0000-4000-8000-00000000000b"
+    }
+    fn kinds(&self) -> &'static [&'static str] {
+        &["x-entente-scope-note-mark"]
+    }
+    fn reads(&self) -> &'static [&'static str] {
+        &[NOTE]
+    }
+    fn actions(&self) -> &'static [Action] {
+        &[]
+    }
+    fn validate(&self, _: &Record, _: &Context<'_>) -> Result<(), Error> {
+        Ok(())
+    }
+    fn act(&self, action: &str, _: &Map<String, Value>, _: &Records, _: &Context<'_>) -> Result<Draft, Error> {
+        Err(Error::NotFound(format!("no action {action}")))
+    }
+    fn state(&self, records: &Records, _: &Context<'_>) -> Value {
+        json!(records.of_kind(NOTE).map(|r| r.properties["text"].clone()).collect::<Vec<_>>())
+    }
+}
+
+#[test]
+fn a_declared_read_sees_the_other_modules_records_through_the_same_gate() {
+    let world = World::new();
+    let modules = crate::modules::build([Arc::new(Notes) as Arc<dyn Module>, Arc::new(NoteReader)]);
+    world.post(&world.note(1, C, T0, T0, &[], false, "to all"));
+    world.post(&world.note(2, C, T0, T0 + 1, &[B], false, "to B"));
+    let state = |me: &str| {
+        let scope = view_at(&world.node, &id(me), &world.agreement, &*modules[1], "test", at(T0)).unwrap();
+        super::state_of(&*modules[1], &scope)
+    };
+    assert_eq!(state(A), json!(["to all"]), "a note narrowed to B stays out of A's read");
+    assert_eq!(state(B), json!(["to all", "to B"]));
+    // A module that does not declare the read sees none of them.
+    struct Undeclared;
+    impl Module for Undeclared {
+        fn name(&self) -> &'static str {
+            "scope-undeclared"
+        }
+        fn about(&self) -> &'static str {
+            "declares no read"
+        }
+        fn extension(&self) -> &'static str {
+            "extension-definition--5c0e0000-0000-4000-8000-00000000000c"
+        }
+        fn kinds(&self) -> &'static [&'static str] {
+            &["x-entente-scope-undeclared"]
+        }
+        fn actions(&self) -> &'static [Action] {
+            &[]
+        }
+        fn validate(&self, _: &Record, _: &Context<'_>) -> Result<(), Error> {
+            Ok(())
+        }
+        fn act(&self, action: &str, _: &Map<String, Value>, _: &Records, _: &Context<'_>) -> Result<Draft, Error> {
+            Err(Error::NotFound(format!("no action {action}")))
+        }
+        fn state(&self, records: &Records, _: &Context<'_>) -> Value {
+            json!(records.len())
+        }
+    }
+    let undeclared = crate::modules::build([Arc::new(Undeclared) as Arc<dyn Module>]);
+    let scope = view_at(&world.node, &id(B), &world.agreement, &*undeclared[0], "test", at(T0)).unwrap();
+    assert_eq!(scope.records.len(), 0);
+    // A read of one's own kind, or outside Entente's kinds, is refused when the module is declared.
+    struct Own;
+    impl Module for Own {
+        fn name(&self) -> &'static str {
+            "scope-own"
+        }
+        fn about(&self) -> &'static str {
+            "reads its own kind"
+        }
+        fn extension(&self) -> &'static str {
+            "extension-definition--5c0e0000-0000-4000-8000-00000000000d"
+        }
+        fn kinds(&self) -> &'static [&'static str] {
+            &["x-entente-scope-own"]
+        }
+        fn reads(&self) -> &'static [&'static str] {
+            &["x-entente-scope-own", "indicator"]
+        }
+        fn actions(&self) -> &'static [Action] {
+            &[]
+        }
+        fn validate(&self, _: &Record, _: &Context<'_>) -> Result<(), Error> {
+            Ok(())
+        }
+        fn act(&self, action: &str, _: &Map<String, Value>, _: &Records, _: &Context<'_>) -> Result<Draft, Error> {
+            Err(Error::NotFound(format!("no action {action}")))
+        }
+        fn state(&self, _: &Records, _: &Context<'_>) -> Value {
+            Value::Null
+        }
+    }
+    let refused = partnership::declare(&Own).unwrap_err();
+    assert!(refused.contains("reads x-entente-scope-own"), "{refused}");
+}

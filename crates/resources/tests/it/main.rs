@@ -6,6 +6,7 @@
 //! arrival order (a property test).
 
 mod export;
+mod in_kind;
 
 use model::Timestamp;
 use partnership::suite::{Step, World};

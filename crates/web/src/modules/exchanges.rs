@@ -21,7 +21,7 @@ pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
         @for x in &placements {
             @let pid = x["id"].as_str().unwrap_or_default();
             @let side = x["host"].as_str() == Some(p.me()) || x["guest"].as_str() == Some(p.me());
-            article.placement {
+            article.placement id=(pid) {
                 h4 { (text(&x["topic"])) " " span.state { "(" (text(&x["status"])) ")" } }
                 p.hint { (text(&x["placement_type"])) ": " (p.name(&x["host"])) " hosts " (p.name(&x["guest"])) @if let Some(w) = x["participant"].as_str() { " (" (w) ")" } ", " (when(&x["start_date"])) " to " (when(&x["end_date"])) }
                 @if let Some(d) = x["description"].as_str() { p { (d) } }
@@ -50,7 +50,7 @@ pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
         @for c in &courses {
             @let cid = c["id"].as_str().unwrap_or_default();
             @let mine = c["provider"].as_str() == Some(p.me());
-            article.course {
+            article.course id=(cid) {
                 h4 { (text(&c["title"])) }
                 p.hint { "By " (p.name(&c["provider"])) " in " (text(&c["language"])) ", " (when(&c["start_date"])) " to " (when(&c["end_date"])) "; " (text(&c["confirmed"])) " of " (text(&c["seats"])) " seats confirmed, " (text(&c["remaining"])) " left" }
                 @if let Some(d) = c["description"].as_str() { p { (d) } }

@@ -141,7 +141,7 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
         "crisis" => crisis::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"], &json["timeline_page"]),
         "disputes" => disputes::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
         "statements" => statements::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
-        "resources" => resources::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
+        "resources" => resources::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"], &resources::Pages::from_query(query)),
         "exercises" => exercises::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
         "exchanges" => exchanges::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
         _ => generic(&json["state"], module.actions()),

@@ -28,11 +28,61 @@ fn percent(v: &Value) -> String {
     v.as_f64().map_or_else(|| "—".to_owned(), |x| format!("{:.1} %", x * 100.0))
 }
 
-/// The resources module's page from its state (`resources::rules::state`).
-pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
+/// Rows of the commitments and deliveries tables a page shows.
+pub(super) const TABLE_PAGE: usize = 50;
+
+/// Which page of the commitments and of the deliveries table to show: 0
+/// is the newest [`TABLE_PAGE`] rows, 1 the ones before, and so on
+/// (`?commitments=1&deliveries=2`). The CSV exports hold every row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Pages {
+    pub commitments: usize,
+    pub deliveries: usize,
+}
+
+impl Pages {
+    /// The pages named in the query; the newest where none is, or a bad one.
+    pub(super) fn from_query(query: &std::collections::HashMap<String, String>) -> Pages {
+        let at = |k: &str| query.get(k).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
+        Pages { commitments: at("commitments"), deliveries: at("deliveries") }
+    }
+}
+
+/// Page `page` (0 the newest) of `rows` in their order: the slice shown
+/// and whether older and newer pages exist.
+fn window(rows: &[Value], page: usize) -> (&[Value], bool, bool) {
+    let end = rows.len().saturating_sub(page.saturating_mul(TABLE_PAGE));
+    let start = end.saturating_sub(TABLE_PAGE);
+    (&rows[start..end], start > 0, page > 0 && !rows.is_empty())
+}
+
+/// Links to the older and newer pages of a table (`key` in the query), the other table's page kept.
+fn pager(p: &Page<'_>, key: &str, pages: &Pages, older: bool, newer: bool, total: usize) -> Markup {
+    let page = if key == "commitments" { pages.commitments } else { pages.deliveries };
+    let link = |to: usize| {
+        let (c, d) = if key == "commitments" { (to, pages.deliveries) } else { (pages.commitments, to) };
+        format!("{}?commitments={c}&deliveries={d}#{key}", p.base)
+    };
+    html! {
+        @if older || newer {
+            p.pager {
+                (total) " in all, " (TABLE_PAGE) " a page. "
+                @if newer { a href=(link(page - 1)) { "Newer" } " " }
+                @if older { a href=(link(page + 1)) { "Older" } " " }
+                "· every row: " a href={ (p.base) "/files/" (if key == "commitments" { "commitments" } else { "ledger" }) ".csv" } { "CSV" }
+            }
+        }
+    }
+}
+
+/// The resources module's page from its state (`resources::rules::state`),
+/// the commitments and deliveries tables a page at a time (`pages`).
+pub(super) fn page(p: &Page<'_>, state: &Value, pages: &Pages) -> Markup {
     let unit = state["terms"]["unit"].as_str().unwrap_or("units").to_owned();
     let commitments = state["commitments"].as_array().cloned().unwrap_or_default();
     let ledger = state["ledger"].as_array().cloned().unwrap_or_default();
+    let (commitment_rows, older_commitments, newer_commitments) = window(&commitments, pages.commitments);
+    let (ledger_rows, older_deliveries, newer_deliveries) = window(&ledger, pages.deliveries);
     html! {
         h3 { "Terms" }
         @if state["terms"].is_object() {
@@ -58,12 +108,13 @@ pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
                 }
             }
         }
-        h4 { "Commitments" }
+        h4 id="commitments" { "Commitments" }
         @if commitments.is_empty() { p { "No commitment yet." } } @else {
+            (pager(p, "commitments", pages, older_commitments, newer_commitments, commitments.len()))
             table {
                 thead { tr { th { "From" } th { "To" } th { "Resource" } th.num { "Committed" } th.num { "Delivered" } th.num { "Outstanding" } th.num { "Value" } th { "Due" } } }
                 tbody {
-                    @for c in &commitments {
+                    @for c in commitment_rows {
                         tr {
                             td { (p.name(&c["giver"])) }
                             td { (p.name(&c["receiver"])) }
@@ -86,15 +137,18 @@ pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
                 opt("note", "Note", Kind::Line),
             ], "Record"))
         }
-        h4 { "Deliveries" }
+        h4 id="deliveries" { "Deliveries" }
         @if ledger.is_empty() { p { "No delivery yet." } } @else {
+            (pager(p, "deliveries", pages, older_deliveries, newer_deliveries, ledger.len()))
             table {
-                thead { tr { th { "From" } th { "To" } th { "Resource" } th.num { "Delivered" } th { "At" } th { "Status" } } }
+                thead { tr { th { "From" } th { "To" } th { "Resource" } th.num { "Delivered" } th.num { "Value" } th { "At" } th { "Status" } } }
                 tbody {
-                    @for e in &ledger {
+                    @for e in ledger_rows {
                         tr {
-                            td { (p.name(&e["giver"])) } td { (p.name(&e["receiver"])) } td { (text(&e["resource"])) }
+                            td { (p.name(&e["giver"])) } td { (p.name(&e["receiver"])) }
+                            td { (text(&e["resource"])) @if e["source"].is_object() { br; (source(p, &e["source"])) } }
                             td.num { (amount(&e["quantity"])) " " (text(&e["measure"])) }
+                            td.num { (amount(&e["value"])) @if let Some(why) = e["unvalued"]["reason"].as_str() { small { " not valued: " (why) } } }
                             td { (when(&e["delivered_at"])) }
                             td { (text(&e["status"])) @if let Some(n) = e["note"].as_str() { br; small { (n) } } }
                         }
@@ -102,7 +156,7 @@ pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
                 }
             }
         }
-        @for e in ledger.iter().filter(|e| e["receiver"].as_str() == Some(p.me()) && e["status"] == "awaiting-confirmation") {
+        @for e in ledger.iter().filter(|e| e["receiver"].as_str() == Some(p.me()) && e["status"] == "awaiting-confirmation" && e["source"].is_null()) {
             @let did = e["id"].as_str().unwrap_or_default();
             (p.form("confirm", did, &format!("Confirm or dispute the delivery from {}", p.name(&e["giver"])), &[("delivery", did)], &[
                 req("verdict", "Verdict", Kind::Choice(&["confirmed", "disputed"])),
@@ -155,7 +209,7 @@ pub(super) fn page(p: &Page<'_>, state: &Value) -> Markup {
         (p.form("propose-terms", "", "Propose terms", &[], &[
             req("unit", "Unit of value (such as EUR)", Kind::Line),
             req("cost_share", "Cost-share key (JSON, such as {\"method\": \"gni\"})", Kind::Json),
-            opt("in_kind_rates", "In-kind rates (JSON: [{\"kind\", \"category\", \"rate\"}])", Kind::Json),
+            opt("in_kind_rates", "In-kind rates (JSON: [{\"kind\", \"category\", \"rate\"}]; kind assistance with the unit of crisis requests as category)", Kind::Json),
             opt("exchange_rates", "Exchange rates (JSON: [{\"currency\", \"year\", \"rate\"}])", Kind::Json),
             opt("exchange_source", "Source of the exchange rates", Kind::Line),
         ], "Propose"))
@@ -184,6 +238,19 @@ const PROJECT_STATUSES: &[&str] = &["active", "completed", "cancelled"];
 /// A joint project: its lead, budget against pledged and funded, each
 /// party's contribution, milestones; for its lead the update form, for a
 /// participant the form to pledge to it.
+/// Where an in-kind entry came from: a link to the crisis or the exchange
+/// on its module's page under the same agreement.
+fn source(p: &Page<'_>, src: &Value) -> Markup {
+    let module = src["module"].as_str().unwrap_or_default();
+    let of = src["of"].as_str().unwrap_or_default();
+    let base = p.base.strip_suffix("/resources").unwrap_or(p.base);
+    let (label, anchor) = match module {
+        "crisis" => ("crisis assistance", format!("crisis-{of}")),
+        _ => ("exchange", of.to_owned()),
+    };
+    html! { small.source { "in kind, from " a href={ (base) "/" (module) "#" (anchor) } { (label) } " (" (text(&src["record"])) ")" } }
+}
+
 fn project(p: &Page<'_>, x: &Value) -> Markup {
     let xid = x["id"].as_str().unwrap_or_default();
     let participant = x["participants"].as_array().is_some_and(|l| l.iter().any(|v| v.as_str() == Some(p.me())));
@@ -334,14 +401,59 @@ mod tests {
         assert_eq!(labels, ["Alpha", "Alpha", "Bravo", "Bravo"]);
         assert_eq!(series[0].1, [300, 0, 100, 0]);
         assert_eq!(series[1].1, [0, 100, 0, 300]);
-        let html = super::page(&test_page("identity--a", None, &test_names), &state).into_string();
+        let html = super::page(&test_page("identity--a", None, &test_names), &state, &super::Pages::default()).into_string();
         assert!(html.contains("<svg") && html.contains("<title>Alpha: 300 from fair share</title>") && html.contains("<title>Alpha: 100 from actual</title>"), "{html}");
         assert_eq!(html.matches("text-anchor=\"middle\" font-size=\"11\" fill=\"#444\">Bravo</text>").count(), 2, "every column labelled: {html}");
         assert!(html.contains("<td class=\"num\">75.0 %</td><td class=\"num\">25.0 %</td>") && html.contains("<td>under</td>"), "{html}");
         assert!(html.contains("/actions/deliver") && !html.contains("/actions/confirm\""), "{html}");
         assert!(html.contains("<strong class=\"deny\">overdue</strong>"), "due before now, not complete");
-        let html = super::page(&test_page("identity--b", None, &test_names), &state).into_string();
+        let html = super::page(&test_page("identity--b", None, &test_names), &state, &super::Pages::default()).into_string();
         assert!(html.contains("action=\"/m/actions/confirm\"") && !html.contains("action=\"/m/actions/deliver\""));
+    }
+
+    /// An in-kind entry from the crisis module links to the crisis on its
+    /// page, shows its value and offers the receiver no confirm form (it is
+    /// confirmed in the crisis module); hostile text escaped.
+    #[test]
+    fn an_in_kind_entry_links_to_its_source() {
+        let state = json!({
+            "terms": { "unit": "EUR", "key": "equal", "version": "2026-01-01T00:00:00Z" }, "proposals": [], "balances": [], "commitments": [], "periods": [],
+            "ledger": [{ "id": "x-entente-crisis-assistance--1", "giver": "identity--a", "receiver": "identity--b", "resource": "assistance", "quantity": 3, "measure": "people<i>",
+                "delivered_at": "2026-04-01T00:00:00Z", "status": "awaiting-confirmation", "value": 7500, "note": "responders <script>",
+                "source": { "module": "crisis", "record": "x-entente-crisis-assistance--1", "of": "x-entente-crisis--9" } }],
+        });
+        let html = super::page(&test_page("identity--b", None, &test_names), &state, &super::Pages::default()).into_string();
+        assert!(html.contains("in kind, from <a href=\"/m/crisis#crisis-x-entente-crisis--9\">crisis assistance</a>"), "{html}");
+        assert!(html.contains("<td class=\"num\">7500</td>"), "{html}");
+        assert!(!html.contains("/actions/confirm\""), "no confirm form for another module's entry: {html}");
+        assert!(!html.contains("<script>") && !html.contains("<i>"), "{html}");
+        // A placement's entry links to the placement on the exchanges page (anchored by its id).
+        let mut state = state;
+        state["ledger"][0]["source"] = json!({ "module": "exchanges", "record": "x-entente-placement--1", "of": "x-entente-placement--1" });
+        let html = super::page(&test_page("identity--b", None, &test_names), &state, &super::Pages::default()).into_string();
+        assert!(html.contains("in kind, from <a href=\"/m/exchanges#x-entente-placement--1\">exchange</a>"), "{html}");
+    }
+
+    /// The deliveries table a page at a time, the newest first page: 120
+    /// deliveries make pages of 50, 50 and 20; the pager keeps the other
+    /// table's page and points at the complete CSV.
+    #[test]
+    fn the_deliveries_table_a_page_at_a_time() {
+        let ledger: Vec<serde_json::Value> = (0..120)
+            .map(|i| json!({ "id": format!("d{i}"), "giver": "identity--a", "receiver": "identity--a", "resource": "money", "quantity": 1, "measure": "EUR", "delivered_at": "2026-04-01T00:00:00Z", "status": "confirmed", "note": format!("note-{i}-") }))
+            .collect();
+        let state = json!({ "terms": null, "proposals": [], "balances": [], "commitments": [], "periods": [], "ledger": ledger });
+        let at = |pages: super::Pages| super::page(&test_page("identity--a", None, &test_names), &state, &pages).into_string();
+        let shown = |html: &str| (0..120).filter(|i| html.contains(&format!("note-{i}-"))).collect::<Vec<_>>();
+        let newest = at(super::Pages::default());
+        assert_eq!(shown(&newest), (70..120).collect::<Vec<_>>());
+        assert!(newest.contains("120 in all, 50 a page.") && newest.contains("href=\"/m?commitments=0&amp;deliveries=1#deliveries\">Older</a>") && !newest.contains(">Newer</a>"), "{newest}");
+        assert!(newest.contains("href=\"/m/files/ledger.csv\">CSV</a>"), "{newest}");
+        let oldest = at(super::Pages { commitments: 3, deliveries: 2 });
+        assert_eq!(shown(&oldest), (0..20).collect::<Vec<_>>());
+        assert!(oldest.contains("href=\"/m?commitments=3&amp;deliveries=1#deliveries\">Newer</a>") && !oldest.contains(">Older</a>"), "{oldest}");
+        let q: std::collections::HashMap<String, String> = [("deliveries".to_owned(), "x".to_owned()), ("commitments".to_owned(), "4".to_owned())].into();
+        assert_eq!(super::Pages::from_query(&q), super::Pages { commitments: 4, deliveries: 0 }, "a bad page is the newest");
     }
 
     /// Projects and capacity building: the lead updates its project and a
@@ -362,14 +474,14 @@ mod tests {
                     { "id": "x-entente-capacity-offer--1", "offerer": "identity--a", "quantity": 4, "note": "n<1>", "matched": true, "commitments": [] },
                     { "id": "x-entente-capacity-offer--2", "offerer": "identity--c", "quantity": 2, "note": null, "matched": false, "commitments": [] }] }],
         });
-        let a = super::page(&test_page("identity--a", None, &test_names), &state).into_string();
+        let a = super::page(&test_page("identity--a", None, &test_names), &state, &super::Pages::default()).into_string();
         assert!(a.contains("Range &lt;script&gt;") && a.contains("&lt;img src=x&gt;") && a.contains("M&lt;1&gt;") && a.contains("SOC &lt;b&gt;analysts&lt;/b&gt;") && a.contains("n&lt;1&gt;"), "{a}");
         assert!(!a.contains("<script>") && !a.contains("<img"), "escaped");
         assert!(a.contains("/actions/update-project") && a.contains("/actions/propose-project") && a.contains("/actions/request-support"), "{a}");
         assert!(a.contains("name=\"milestones[0].due:time\"") && a.contains("name=\"participants:list\""), "typed milestone rows and parties: {a}");
         assert!(a.contains("/actions/offer-support") && !a.contains("/actions/match-offer"), "A offers; only the requester matches");
         assert!(a.contains("value=\"x-entente-capacity-offer--1\"") && a.contains("Commit your matched offer"), "A's matched offer, not yet committed: {a}");
-        let b = super::page(&test_page("identity--b", None, &test_names), &state).into_string();
+        let b = super::page(&test_page("identity--b", None, &test_names), &state, &super::Pages::default()).into_string();
         assert!(!b.contains("/actions/update-project") && b.contains("Pledge to this project"), "B participates, A leads");
         assert_eq!(b.matches("/actions/match-offer").count(), 1, "only the unmatched offer: {b}");
         assert!(b.contains("value=\"x-entente-capacity-offer--2\"") && !b.contains("/actions/offer-support") && !b.contains("Commit your matched offer"));
