@@ -23,10 +23,23 @@ pub fn pull(
     local: &StixId,
     limits: &model::Limits,
 ) -> Result<Report, String> {
+    // One round per peer at a time: the admin's "sync now" waits for the
+    // scheduler's round with the same peer to end (and then reads only what
+    // arrived since), instead of reading the same pages beside it.
+    let lock = round_lock(&peer.id);
+    let _round = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let token = secrets.read(&peer.id).map_err(|e| format!("the peer's credential: {e}"))?;
     let modules = crate::modules::registered();
     let arrival = |o: &model::Object, index: &policy::AgreementIndex| crate::modules::check_arrival(&modules, o, index);
     federation::pull(store, registry, &token, peer, local, limits, &arrival)
+}
+
+/// The lock a round with `peer` holds (one per peer, for the process's
+/// life: a node has few peers).
+fn round_lock(peer: &str) -> std::sync::Arc<std::sync::Mutex<()>> {
+    static LOCKS: std::sync::OnceLock<std::sync::Mutex<HashMap<String, std::sync::Arc<std::sync::Mutex<()>>>>> = std::sync::OnceLock::new();
+    let mut locks = LOCKS.get_or_init(Default::default).lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    locks.entry(peer.to_owned()).or_default().clone()
 }
 
 /// The wait after `failures` failed rounds in a row: the interval doubled
@@ -117,5 +130,38 @@ mod tests {
         }
         let waits: std::collections::BTreeSet<u128> = (0..50).map(|_| backoff(minute, 2).as_millis()).collect();
         assert!(waits.len() > 10, "no jitter: {waits:?}");
+    }
+
+    /// Rounds with one peer run one at a time; a round with another peer
+    /// runs beside them.
+    #[test]
+    fn one_round_per_peer_at_a_time() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+
+        let inside = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (inside, most) = (inside.clone(), most.clone());
+                std::thread::spawn(move || {
+                    let lock = super::round_lock("peer-a");
+                    let _round = lock.lock().unwrap();
+                    let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 1, "two rounds with peer-a overlapped");
+        let a = super::round_lock("peer-a");
+        let _held = a.lock().unwrap();
+        let b = super::round_lock("peer-b");
+        assert!(b.try_lock().is_ok(), "peer-b's round waits for nobody");
+        assert!(super::round_lock("peer-a").try_lock().is_err(), "the same lock for the same peer");
     }
 }
