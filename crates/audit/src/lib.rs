@@ -121,11 +121,13 @@
 mod entry;
 mod error;
 mod log;
+mod newest;
 mod verify;
 
 pub use entry::{Decision, Digest, Draft, Entry, Head, Item, Items};
 pub use error::Error;
 pub use log::{ReleaseLog, SharedLog};
+pub use newest::{newest_first, NewestFirst};
 pub use verify::{entries, verify, Entries, Problem, Report};
 
 /// A result with this crate's [`Error`].

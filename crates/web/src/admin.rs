@@ -13,7 +13,7 @@
 //! these pages is escaped (maud): user names, partner names, a peer's last
 //! error and the log's refusal reasons may all be hostile.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
@@ -482,28 +482,23 @@ pub(super) async fn log(State(state): State<Site>, signed: Signed, Query(q): Que
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), false, None)),
             Err(e) => return Err(store::Error::Internal(format!("reading the release log: {e}"))),
         };
-        // The newest (page + 1) pages of matching entries, then this page.
-        let keep = (page + 1) * PER_PAGE + 1;
-        let mut newest: VecDeque<audit::Entry> = VecDeque::with_capacity(keep);
+        // Newest first from the log's end: a page costs the entries up to
+        // it, not the whole log. A damaged line is named and passed over.
+        let reader = audit::newest_first(file).map_err(|e| store::Error::Internal(format!("reading the release log: {e}")))?;
         let mut problem = None;
-        for read in audit::entries(std::io::BufReader::with_capacity(1 << 16, file)) {
-            let entry = match read {
-                Ok(e) => e,
+        let mut matching = reader
+            .filter_map(|read| match read {
+                Ok(e) => Some(e),
                 Err(p) => {
-                    problem = Some(p.to_string());
-                    break;
+                    problem.get_or_insert_with(|| p.to_string());
+                    None
                 }
-            };
-            if recipient.as_ref().is_some_and(|r| entry.recipient != *r) || (!ch.is_empty() && entry.channel != ch) {
-                continue;
-            }
-            newest.push_back(entry);
-            if newest.len() > keep {
-                newest.pop_front();
-            }
-        }
-        let more = newest.len() == keep;
-        let shown: Vec<audit::Entry> = newest.into_iter().rev().skip(page * PER_PAGE).take(PER_PAGE).collect();
+            })
+            .filter(|e| recipient.as_ref().is_none_or(|r| e.recipient == *r) && (ch.is_empty() || e.channel == ch))
+            .skip(page * PER_PAGE);
+        let shown: Vec<audit::Entry> = matching.by_ref().take(PER_PAGE).collect();
+        let more = matching.next().is_some();
+        drop(matching);
         Ok((shown, more, problem))
     })
     .await?;
@@ -517,7 +512,7 @@ pub(super) async fn log(State(state): State<Site>, signed: Signed, Query(q): Que
     };
     let body = html! {
         p.lead { "Every release and refusal of the node, newest first, " (PER_PAGE) " a page. " code { "entente audit verify" } " checks the log's hash chain; " code { "entente audit show" } " reads it whole." }
-        @if let Some(p) = &problem { p.error role="alert" { "The log could not be read past a damaged entry: " (p) ". Run " code { "entente audit verify" } "." } }
+        @if let Some(p) = &problem { p.error role="alert" { "A damaged line of the log was passed over: " (p) ". Run " code { "entente audit verify" } "." } }
         form.filters method="get" action="/admin/log" {
             label for="log-partner" { "Recipient" }
             select #log-partner name="partner" {
