@@ -148,6 +148,10 @@ pub(crate) enum Target {
     Registry(String),
     /// What is shared under an agreement the caller is party to.
     Agreement(policy::AgreementId),
+    /// A collection a module derives under an agreement the caller is
+    /// party to (a crisis's own): the objects shared under the agreement
+    /// with these ids (`node::modules::collections::members`).
+    Module(policy::AgreementId, std::sync::Arc<[String]>),
     /// Everything the caller may see.
     Everything,
 }
@@ -157,7 +161,7 @@ impl Target {
     pub fn store_collection(&self) -> Option<String> {
         match self {
             Target::Registry(c) => Some(c.clone()),
-            Target::Agreement(a) => Some(store::agreement_collection(a.as_str())),
+            Target::Agreement(a) | Target::Module(a, _) => Some(store::agreement_collection(a.as_str())),
             Target::Everything => None,
         }
     }
@@ -193,6 +197,12 @@ pub(crate) fn derived_collections(index: &policy::AgreementIndex, partner: &poli
     out
 }
 
+/// A module's collection as a collection record (read by the agreement's
+/// parties alone; written by no one).
+pub(crate) fn module_record(c: &partnership::Collection) -> CollectionRecord {
+    CollectionRecord { id: c.id.clone(), title: c.title.clone(), description: Some(c.description.clone()), readers: store::Access::All, writers: store::Access::Partners(Vec::new()) }
+}
+
 /// Looks a collection up for a caller: 404 when unknown or invisible to it.
 pub(crate) async fn collection_for(state: &AppState, caller: &Caller, cid: &str) -> Result<Access, TaxiiError> {
     let (state, caller, cid) = (state.clone(), caller.clone(), cid.to_owned());
@@ -205,9 +215,18 @@ pub(crate) fn access_to(state: &AppState, caller: &Caller, cid: &str) -> Result<
     let partner = &caller.partner;
     let analyst = caller.can(Role::Analyst);
     let index = state.agreements.index(&*state.store)?;
-    let derived = derived_collections(&index, partner).into_iter().find(|(c, _)| c.id == cid);
+    let mut derived = derived_collections(&index, partner).into_iter().find(|(c, _)| c.id == cid).map(|(c, t)| (c, analyst, t));
+    if derived.is_none() {
+        // A module's collection (a crisis's): read-only, its members
+        // shared into it through its agreement (docs/taxii.md).
+        let node = crate::modules::node_of(state);
+        if let Some(found) = node::modules::collections::find(&node, &state.modules, partner, cid, "taxii")? {
+            let members = node::modules::collections::members(&node, partner, &found)?;
+            derived = Some((module_record(&found.collection), false, Target::Module(found.agreement, members.into())));
+        }
+    }
     let (collection, can_read, can_write, target) = match derived {
-        Some((c, t)) => (c, true, analyst, t),
+        Some((c, w, t)) => (c, true, w, t),
         None => {
             let Some(collection) = state.registry.collection(cid)? else {
                 return Err(TaxiiError::not_found("no such collection"));
@@ -222,7 +241,7 @@ pub(crate) fn access_to(state: &AppState, caller: &Caller, cid: &str) -> Result<
         }
     };
     let through = match &target {
-        Target::Agreement(a) => Through::Agreement(a.clone()),
+        Target::Agreement(a) | Target::Module(a, _) => Through::Agreement(a.clone()),
         _ => Through::AnyShare,
     };
     let reader = Reader::new(partner.clone(), index, through);
