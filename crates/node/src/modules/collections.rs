@@ -4,8 +4,9 @@
 //! objects belong to one ([`members`]), what of them a reader may see
 //! ([`released`]) and the sightings of its indicators ([`sightings`]).
 //!
-//! An object belongs to a module's collection when it is shared under the
-//! collection's agreement and either a container shared under it (a
+//! An object belongs to a module's collection when it is under the
+//! collection's agreement on this node (shared under it here, or received
+//! under it from a peer) and either a container shared under it (a
 //! report, grouping, note or opinion whose `object_refs`, or a
 //! relationship whose `source_ref` or `target_ref`, names the anchor
 //! record) is it or names it, or the module names it (a crisis's key
@@ -68,17 +69,35 @@ pub fn of_agreement(node: &Node, modules: &Modules, me: &StixId, agreement: &Sti
 }
 
 /// The module collection whose id is `id`, if `me` is party to its
-/// agreement (else none, as for one that does not exist). Blocking.
+/// agreement (else none, as for one that does not exist). Its anchor is
+/// a module's record whose id has that UUID: the record, looked up by id
+/// (only to learn its agreement), names the one agreement whose module
+/// state is then read through [`view`] (logged on `channel`). Blocking.
 pub fn find(node: &Node, modules: &Modules, me: &StixId, id: &str, channel: &str) -> Result<Option<Found>, Error> {
     // Collection ids are UUIDs: anything else is no module's.
-    if uuid::Uuid::parse_str(id).is_err() || !modules.iter().any(|m| m.has_collections()) {
+    if uuid::Uuid::parse_str(id).is_err() {
         return Ok(None);
     }
-    Ok(list(node, modules, me, channel)?.into_iter().find(|f| f.collection.id == id))
+    let index = node.agreements.index(&*node.store)?;
+    let mine = index.agreements_of(me);
+    for module in modules.iter().filter(|m| m.has_collections()) {
+        for kind in module.kinds() {
+            let Ok(anchor) = StixId::parse(&format!("{kind}--{id}")) else { continue };
+            let held = node.store.get(&anchor, &Versions::LAST)?;
+            let Some(record) = held.first().and_then(|r| partnership::Record::from_stored(&r.json).ok()) else { continue };
+            if !mine.contains(&record.agreement) {
+                return Ok(None);
+            }
+            return Ok(of_agreement(node, modules, me, &record.agreement, channel)?.into_iter().find(|f| f.collection.id == id));
+        }
+    }
+    Ok(None)
 }
 
-/// The ids of the objects in `found`'s collection as `me` may see its
-/// containers (see the module docs), sorted; at most [`MAX_MEMBERS`].
+/// The ids of the objects in `found`'s collection as `me` may see them
+/// (see the module docs), sorted; at most [`MAX_MEMBERS`]. An object is
+/// under the agreement when its latest version the reader may see is
+/// shared under it on this node or was received under it from a peer.
 /// Only ids: what of them is answered is read through the gate and
 /// logged ([`released`], or the TAXII listing with these ids). Blocking.
 pub fn members(node: &Node, me: &StixId, found: &Found) -> Result<Vec<String>, Error> {
@@ -86,13 +105,11 @@ pub fn members(node: &Node, me: &StixId, found: &Found) -> Result<Vec<String>, E
     // A reader of its own, so that these reads leave nothing in the
     // ledger of the reader whose answer is logged.
     let reader = Reader::new(me.clone(), index, Through::Agreement(found.agreement.clone()));
-    let collection = Some(store::agreement_collection(found.agreement.as_str()));
     let anchor = found.collection.anchor.as_str();
     let mut containers = BTreeSet::new();
     let linking = Query {
         observables: vec![ObservableKey::linked(anchor)],
         types: store::LINK_TYPES.iter().map(|t| (*t).to_owned()).collect(),
-        collection: collection.clone(),
         versions: Versions::ALL,
         gate: Some(reader.gate()),
         ..Query::default()
@@ -101,26 +118,42 @@ pub fn members(node: &Node, me: &StixId, found: &Found) -> Result<Vec<String>, E
         containers.insert(r.id);
         Ok(())
     })?;
-    let mut ids: BTreeSet<String> = found.collection.named.iter().filter(|id| StixId::parse(id).is_ok()).cloned().collect();
-    if !containers.is_empty() {
-        // Each container's latest version the reader may see decides.
-        let latest = Query {
-            ids: containers.into_iter().collect(),
-            collection,
-            versions: Versions::LAST,
-            gate: Some(reader.gate()),
-            ..Query::default()
-        };
-        node.store.scan(&latest, &mut |r| {
-            let named = names(&r);
-            if named.iter().any(|n| n == anchor) {
-                ids.insert(r.id.clone());
-                ids.extend(named.into_iter().filter(|n| n != anchor && StixId::parse(n).is_ok()));
-            }
-            Ok(())
-        })?;
-    }
+    let mut candidates: BTreeSet<String> = found.collection.named.iter().filter(|id| StixId::parse(id).is_ok()).cloned().collect();
+    let mut ids = BTreeSet::new();
+    // Each container's latest version the reader may see decides.
+    latest(node, &reader, containers.into_iter().collect(), &mut |r| {
+        let named = names(r);
+        if under(r, &found.agreement) && named.iter().any(|n| n == anchor) {
+            ids.insert(r.id.clone());
+            candidates.extend(named.into_iter().filter(|n| n != anchor && StixId::parse(n).is_ok()));
+        }
+    })?;
+    candidates.retain(|c| !ids.contains(c));
+    latest(node, &reader, candidates.into_iter().take(MAX_MEMBERS).collect(), &mut |r| {
+        if under(r, &found.agreement) {
+            ids.insert(r.id.clone());
+        }
+    })?;
     Ok(ids.into_iter().take(MAX_MEMBERS).collect())
+}
+
+/// The latest version of each of `ids` that `reader` may see, to `each`.
+fn latest(node: &Node, reader: &Arc<Reader>, ids: Vec<String>, each: &mut dyn FnMut(&Record)) -> Result<(), Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let query = Query { ids, versions: Versions::LAST, gate: Some(reader.gate()), ..Query::default() };
+    node.store.scan(&query, &mut |r| {
+        each(&r);
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Whether a stored version is under `agreement` on this node: shared
+/// under it here, or received under it from a peer.
+fn under(r: &Record, agreement: &StixId) -> bool {
+    r.shared_under.split(' ').any(|a| a == agreement.as_str()) || crate::release::held_by(r).is_some_and(|via| &via.agreement == agreement)
 }
 
 /// The ids a container's stored version names: `object_refs`, and a
@@ -144,7 +177,6 @@ pub fn released(node: &Node, me: &StixId, found: &Found, ids: &[String], limit: 
     let reader = Reader::new(me.clone(), index, Through::Agreement(found.agreement.clone()));
     let query = Query {
         ids: ids.to_vec(),
-        collection: Some(store::agreement_collection(found.agreement.as_str())),
         versions: Versions::LAST,
         limit: Some(limit),
         ..Query::default()

@@ -149,8 +149,8 @@ pub(crate) enum Target {
     /// What is shared under an agreement the caller is party to.
     Agreement(policy::AgreementId),
     /// A collection a module derives under an agreement the caller is
-    /// party to (a crisis's own): the objects shared under the agreement
-    /// with these ids (`node::modules::collections::members`).
+    /// party to (a crisis's own): the objects under the agreement with
+    /// these ids, sorted (`node::modules::collections::members`).
     Module(policy::AgreementId, std::sync::Arc<[String]>),
     /// Everything the caller may see.
     Everything,
@@ -161,8 +161,9 @@ impl Target {
     pub fn store_collection(&self) -> Option<String> {
         match self {
             Target::Registry(c) => Some(c.clone()),
-            Target::Agreement(a) | Target::Module(a, _) => Some(store::agreement_collection(a.as_str())),
-            Target::Everything => None,
+            Target::Agreement(a) => Some(store::agreement_collection(a.as_str())),
+            // Its members by id, as stored here (shared here or received).
+            Target::Module(..) | Target::Everything => None,
         }
     }
 }
@@ -215,21 +216,21 @@ pub(crate) fn access_to(state: &AppState, caller: &Caller, cid: &str) -> Result<
     let partner = &caller.partner;
     let analyst = caller.can(Role::Analyst);
     let index = state.agreements.index(&*state.store)?;
-    let mut derived = derived_collections(&index, partner).into_iter().find(|(c, _)| c.id == cid).map(|(c, t)| (c, analyst, t));
-    if derived.is_none() {
-        // A module's collection (a crisis's): read-only, its members
-        // shared into it through its agreement (docs/taxii.md).
-        let node = crate::modules::node_of(state);
-        if let Some(found) = node::modules::collections::find(&node, &state.modules, partner, cid, "taxii")? {
-            let members = node::modules::collections::members(&node, partner, &found)?;
-            derived = Some((module_record(&found.collection), false, Target::Module(found.agreement, members.into())));
-        }
-    }
+    let derived = derived_collections(&index, partner).into_iter().find(|(c, _)| c.id == cid);
     let (collection, can_read, can_write, target) = match derived {
-        Some((c, w, t)) => (c, true, w, t),
+        Some((c, t)) => (c, true, analyst, t),
         None => {
             let Some(collection) = state.registry.collection(cid)? else {
-                return Err(TaxiiError::not_found("no such collection"));
+                // A module's collection (a crisis's): read-only, its
+                // members shared into it through its agreement (docs/taxii.md).
+                let node = crate::modules::node_of(state);
+                let Some(found) = node::modules::collections::find(&node, &state.modules, partner, cid, "taxii")? else {
+                    return Err(TaxiiError::not_found("no such collection"));
+                };
+                let members = node::modules::collections::members(&node, partner, &found)?;
+                let target = Target::Module(found.agreement.clone(), members.into());
+                let reader = Reader::new(partner.clone(), index, Through::Agreement(found.agreement));
+                return Ok(Access { collection: module_record(&found.collection), can_read: true, can_write: false, target, reader });
             };
             let can_read = collection.readers.allows(caller.partner.as_str());
             let writer = collection.writers.allows(caller.partner.as_str());
@@ -241,7 +242,7 @@ pub(crate) fn access_to(state: &AppState, caller: &Caller, cid: &str) -> Result<
         }
     };
     let through = match &target {
-        Target::Agreement(a) | Target::Module(a, _) => Through::Agreement(a.clone()),
+        Target::Agreement(a) => Through::Agreement(a.clone()),
         _ => Through::AnyShare,
     };
     let reader = Reader::new(partner.clone(), index, through);
