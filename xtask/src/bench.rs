@@ -23,8 +23,12 @@
 //! - `detect`: `entente detect` over many observations against many
 //!   indicators, and the observable index's size (bench_detect.rs).
 //! - `sync`: one node pulling N objects (default 100,000) from another
-//!   against the local import of the same objects, and an idle round
-//!   (bench_sync.rs).
+//!   against the local import of the same objects, then N crisis records
+//!   (`--crisis N`, default the same N) pulled the same way against the
+//!   objects' rate, and an idle round (bench_sync.rs).
+//!
+//! The benchmarks that drive the binary build it in release, unless
+//! `--bin PATH` names one already built.
 //! - `misp`: `entente import --misp` of N MISP events against `entente
 //!   import` of the equivalent STIX (bench_misp.rs).
 //! - `pattern`: the STIX pattern matcher against stix2-matcher on the same
@@ -58,8 +62,15 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         return crate::bench_misp::run(root, args);
     }
     let objects: u64 = flag(args, "--objects").map(|v| v.parse()).transpose()?.unwrap_or(1_000_000);
-    sh(Command::new("cargo").args(["build", "--release", "--quiet", "-p", "entente"]))?;
-    let bin = root.join("target/release/entente");
+    // `--bin PATH`: a binary already built (a debug build, say, on a
+    // machine too busy for a release build; say so beside the figures).
+    let bin = match flag(args, "--bin") {
+        Some(path) => root.join(path),
+        None => {
+            sh(Command::new("cargo").args(["build", "--release", "--quiet", "-p", "entente"]))?;
+            root.join("target/release/entente")
+        }
+    };
     let work = root.join("target/bench");
     std::fs::create_dir_all(&work)?;
     match what {

@@ -9,6 +9,12 @@
 //! Then an idle round: requests made and time taken, from the round's own
 //! report. Targets (issue 6): sync ≥ 0.5 of import; idle round one request
 //! per collection, under 10 ms.
+//!
+//! Then a crisis's records (`--crisis N`, default N): an exercise crisis
+//! and a situation report by the module's actions, the rest copies of the
+//! report with their own ids, pulled in one round; their rate against the
+//! objects' (issue 22: no slower per record than intelligence), and
+//! Borealis's common picture read to see they arrived as records.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -141,6 +147,48 @@ pub fn run(root: &Path, bin: &Path, args: &[String]) -> anyhow::Result<()> {
     if added != expected {
         bail!("Borealis stored {added} versions, Aurelia's node releases {expected} to it: {round}");
     }
+    // A crisis's records the same way: Aurelia activates an exercise
+    // crisis and files a situation report by the module's own actions; the
+    // rest are copies of that report with their own ids (each valid alone,
+    // as Borealis's node checks every record that arrives), stored as
+    // Aurelia's. Borealis pulls them in one round: records per second
+    // against the intelligence's objects per second just measured.
+    let crisis_records: u64 = flag(args, "--crisis").map(str::parse).transpose()?.unwrap_or(objects).max(2);
+    let act = |action: &str, input: serde_json::Value| -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::from_str(&out_of(bin, &a, &["module", "act", "--as", "Aurelia", &ag, "crisis", action, "--input", &input.to_string()])?)?)
+    };
+    let crisis = act("activate", serde_json::json!({ "title": "Benchmark crisis", "severity": "severe", "exercise": true }))?;
+    let cid = crisis["id"].as_str().context("the crisis's id")?.to_owned();
+    let sitrep = act("file-sitrep", serde_json::json!({
+        "crisis": cid, "period_start": "2026-06-01T00:00:00Z", "period_end": "2026-06-01T06:00:00Z",
+        "situation_summary": "systems isolated at two sites; restoring from backups", "actions_taken": "isolated", "actions_planned": "restore",
+    }))?;
+    let records = work.join("crisis.jsonl");
+    {
+        use std::io::Write as _;
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&records)?);
+        for i in 2..crisis_records {
+            let mut v = sitrep.clone();
+            v["id"] = serde_json::json!(format!("x-entente-crisis-sitrep--00000000-0000-4000-8000-{i:012x}"));
+            writeln!(out, "{v}")?;
+        }
+    }
+    let imported_records = measure(Command::new(bin).env("ENTENTE_LOG", "warn").arg("--data-dir").arg(&a).args(["import", "--as", "Aurelia"]).arg(&records))?;
+    std::thread::sleep(Duration::from_millis(1100));
+    let started = Instant::now();
+    let line = out_of(bin, &b, &["sync"])?;
+    let crisis_secs = started.elapsed().as_secs_f64();
+    let crisis_round: serde_json::Value = serde_json::from_str(line.split_once(' ').map(|x| x.1).context("a sync report")?)?;
+    let crisis_added = crisis_round["added"].as_u64().unwrap_or(0);
+    if crisis_added != crisis_records {
+        bail!("Borealis stored {crisis_added} of the crisis's {crisis_records} records: {crisis_round}");
+    }
+    let picture: serde_json::Value = serde_json::from_str(&out_of(bin, &b, &["module", "state", &ag, "crisis"])?)?;
+    let held = picture["state"]["crises"][0]["sitreps"].as_array().map_or(0, Vec::len);
+    if held == 0 {
+        bail!("Borealis's common picture holds no situation report: {}", picture["state"]);
+    }
+
     // Idle rounds, a second or more apart (a node's rounds are far apart).
     let idle: Vec<serde_json::Value> = (0..5).map(|_| sync(bin, &b)).collect::<anyhow::Result<_>>()?;
     let mut idle_ms: Vec<f64> = idle.iter().map(|r| r["seconds"].as_f64().unwrap_or(f64::NAN) * 1000.0).collect();
@@ -186,6 +234,14 @@ pub fn run(root: &Path, bin: &Path, args: &[String]) -> anyhow::Result<()> {
         round["pages"],
         sync_rate / import_rate
     );
+    let crisis_rate = crisis_added as f64 / crisis_secs;
+    println!(
+        "| `entente sync` of a crisis's {crisis_added} records ({} pages; {} s to store them on Aurelia's node) | {crisis_rate:.0} | {:.2} | {crisis_secs:.2} s |",
+        crisis_round["pages"],
+        format!("{:.2}", imported_records.secs),
+        crisis_rate / import_rate
+    );
+    println!("\ncrisis records per second ÷ intelligence objects per second, both pulled: {:.2} (target ≥ 1: no slower per record than intelligence)", crisis_rate / sync_rate);
     let list = |v: &[f64]| v.iter().map(|m| format!("{m:.1}")).collect::<Vec<_>>().join(", ");
     println!(
         "\nidle rounds: {} requests each (agreement records, one agreement's collection), {} stored; \

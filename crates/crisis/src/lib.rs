@@ -91,4 +91,12 @@ impl Module for Crisis {
     fn file(&self, name: &str, of: Option<&str>, state: &Value, names: &dyn Fn(&str) -> String) -> Result<partnership::files::File, Error> {
         report::file(name, of, state, names)
     }
+
+    fn collections(&self, state: &Value) -> Vec<partnership::Collection> {
+        rules::collections(state)
+    }
+
+    fn has_collections(&self) -> bool {
+        true
+    }
 }

@@ -504,3 +504,32 @@ pub fn needs(state: &Value, me: &str) -> Vec<partnership::Need> {
     }
     out
 }
+
+/// Each crisis's own TAXII collection in a crisis `state` ([`state`]): its
+/// id the UUID of the crisis record's id, its title naming the crisis (an
+/// exercise's marked `[EXERCISE]` in the title and said so in the
+/// description), anchored on the crisis record (a grouping or report
+/// shared under the agreement that names the crisis puts itself and what
+/// it names in), and the key intelligence its situation reports name.
+pub fn collections(state: &Value) -> Vec<partnership::Collection> {
+    let text = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
+    let mut out = Vec::new();
+    for c in state["crises"].as_array().into_iter().flatten() {
+        let id = text(c, "id");
+        let Some((_, uuid)) = id.split_once("--") else { continue };
+        let exercise = c["exercise"] == true;
+        let tag = if exercise { "[EXERCISE] " } else { "" };
+        let kind = if exercise { "an exercise, not a real crisis" } else { "a real crisis" };
+        out.push(partnership::Collection {
+            id: uuid.to_owned(),
+            title: format!("{tag}Crisis: {}", text(c, "title")),
+            description: format!(
+                "Intelligence of crisis {id} ({kind}, {}): objects shared under its agreement in a grouping or report naming the crisis, and the key intelligence of its situation reports",
+                text(c, "status")
+            ),
+            anchor: id.clone(),
+            named: c["key_intelligence"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect(),
+        });
+    }
+    out
+}

@@ -19,6 +19,7 @@ use store::{ObservableKey, Outcome, PutOptions, Query, Store, Versions};
 
 use crate::release::{Agreements, Reader, Through};
 
+pub mod collections;
 pub mod scopes;
 #[cfg(test)]
 mod tests;

@@ -300,6 +300,42 @@ pub trait Module: Send + Sync + 'static {
         let _ = (of, state, names);
         Err(files::not_found(self.name(), name))
     }
+
+    /// The TAXII collections it derives from its `state` (as
+    /// [`Module::state`] derived it for the reader): a crisis's own
+    /// collection. The node serves each one as the objects shared under
+    /// the agreement that a container names with the anchor, and those in
+    /// `named` (docs/modules.md, "A module's collections"). None by default.
+    fn collections(&self, state: &Value) -> Vec<Collection> {
+        let _ = state;
+        Vec::new()
+    }
+
+    /// Whether it may derive collections ([`Module::collections`]), so
+    /// that the node reads its state when listing collections. False by
+    /// default.
+    fn has_collections(&self) -> bool {
+        false
+    }
+}
+
+/// A TAXII collection a module derives from its state
+/// ([`Module::collections`]): what it is called, and what decides which of
+/// the objects shared under the agreement belong to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collection {
+    /// The collection's id: the UUID of the anchor record's id.
+    pub id: String,
+    /// Its title (a crisis's names it, an exercise's says so).
+    pub title: String,
+    /// Its description.
+    pub description: String,
+    /// The record it is about: a report, grouping, note or opinion shared
+    /// under the agreement whose `object_refs` names it puts itself and
+    /// the objects it names in the collection.
+    pub anchor: String,
+    /// Further ids that belong to it (a crisis's key intelligence).
+    pub named: Vec<String>,
 }
 
 /// An entry of a partner's inbox: one record of a module that needs it.

@@ -469,3 +469,28 @@ fn task_rows_make_the_phases_and_a_revision_adds_to_them() {
     b.refused(0, "revise-playbook", json!({ "playbook": pb.id.as_str(), "tasks": [{ "key": "x", "title": "x", "owner_role": "lead", "ack_within_minutes": 1, "complete_within_minutes": 2 }] }), "2026-05-01T02:00:00Z", "tasks[0].phase");
     b.refused(0, "revise-playbook", json!({ "playbook": pb.id.as_str(), "tasks": [{ "phase": "review", "key": "x", "title": "x", "owner_role": "mayor", "ack_within_minutes": 1, "complete_within_minutes": 2 }] }), "2026-05-01T02:00:00Z", "phases[3].tasks[0].owner_role");
 }
+
+#[test]
+fn each_crisis_derives_its_own_collection_titled_after_it_with_its_key_intelligence() {
+    let mut b = Bench::new();
+    let c = b.activated("2026-06-01T00:00:00Z");
+    let mut report = sitrep(&c, "isolated");
+    report["key_intelligence_refs"] = json!(["indicator--5a1e0c6e-0000-4000-8000-000000000001"]);
+    b.act(1, "file-sitrep", report, "2026-06-01T01:00:00Z");
+    let state = b.state("2026-06-01T02:00:00Z");
+    assert!(Crisis.has_collections());
+    let made = Crisis.collections(&state);
+    assert_eq!(made.len(), 1, "{made:?}");
+    let k = &made[0];
+    assert_eq!(format!("x-entente-crisis--{}", k.id), c);
+    assert_eq!(k.anchor, c);
+    let title = state["crises"][0]["title"].as_str().unwrap();
+    assert_eq!(k.title, format!("[EXERCISE] Crisis: {title}"), "an exercise is marked in the title");
+    assert!(k.description.contains("an exercise, not a real crisis"), "{}", k.description);
+    assert_eq!(k.named, vec!["indicator--5a1e0c6e-0000-4000-8000-000000000001".to_owned()]);
+    // A real crisis is not marked; no crisis, no collection.
+    let mut real = state.clone();
+    real["crises"][0]["exercise"] = json!(false);
+    assert_eq!(Crisis.collections(&real)[0].title, format!("Crisis: {title}"));
+    assert!(Crisis.collections(&json!({ "crises": [] })).is_empty());
+}

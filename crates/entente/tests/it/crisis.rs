@@ -211,3 +211,112 @@ pub(crate) fn demo_crisis(api: &dyn Fn(&str, &str) -> Value) {
     assert!(pictures.iter().all(|p| *p == pictures[0]), "the nodes derive different pictures: {pictures:?}");
     println!("demo: an exercise crisis on each node, {} open tasks, {} acknowledgement breach(es)", pictures[0]["open_tasks"].as_array().map_or(0, Vec::len), pictures[0]["breaches"]["acknowledge"]);
 }
+
+/// A TAXII GET on `node` with `token`: the status and the JSON body (null when empty or not JSON).
+fn taxii(node: &Node, token: &str, path: &str) -> (u16, Value) {
+    let r = reqwest::blocking::Client::new()
+        .get(format!("{}root/{path}", node.url()))
+        .bearer_auth(token)
+        .header("accept", "application/taxii+json;version=2.1")
+        .send()
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, serde_json::from_str(&r.text().unwrap()).unwrap_or(Value::Null))
+}
+
+/// The ids in a TAXII envelope, sorted.
+fn ids_of(envelope: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = envelope["objects"].as_array().into_iter().flatten().map(|o| o["id"].as_str().unwrap().to_owned()).collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn intelligence_shared_into_a_crisis_is_its_collection_on_each_partys_node_with_hits_on_its_page() {
+    let root = tempfile::tempdir().unwrap();
+    let nodes = three_nations(root.path());
+    let [a, b, c] = &nodes;
+    // A–B covers exercise data and the intelligence; Caledonia is no party.
+    let mut terms = malware_terms("A–B", &[&a.id, &b.id]);
+    terms["scope"]["data_kind"] = json!("both");
+    terms["scope"]["object_types"] = json!(["indicator", "grouping", "sighting", "malware"]);
+    let ab = agree(a, &[b], &terms);
+    let crisis = act(a, &ab, "activate", json!({ "title": "<script>alert('t')</script> Floods", "severity": "severe", "exercise": true }));
+    let uuid = crisis.split_once("--").unwrap().1.to_owned();
+    sync_all(&[b]);
+
+    // Borealis shares into the crisis as any STIX tool can: a grouping
+    // naming the crisis and its indicator, under the agreement. Another
+    // indicator shared under the agreement stays out of the crisis.
+    let t = "2026-06-01T00:00:00Z";
+    let indicator = "indicator--5a1e0c6e-0000-4000-8000-000000000001";
+    let other = "indicator--5a1e0c6e-0000-4000-8000-000000000002";
+    let grouping = "grouping--5a1e0c6e-0000-4000-8000-000000000003";
+    let ind = |id: &str, name: &str, domain: &str| json!({ "type": "indicator", "spec_version": "2.1", "id": id, "created_by_ref": b.id, "created": t, "modified": t,
+        "name": name, "pattern": format!("[domain-name:value = '{domain}']"), "pattern_type": "stix", "valid_from": t });
+    b.import(&b.id, Some(&ab), &[
+        ind(indicator, "<img src=x onerror=alert(1)> flood C2", "flood-c2.example"),
+        ind(other, "Unrelated beacon", "other.example"),
+        json!({ "type": "grouping", "spec_version": "2.1", "id": grouping, "created_by_ref": b.id, "created": t, "modified": t,
+            "name": "Floods: Borealis's indicators", "context": "suspicious-activity", "object_refs": [crisis, indicator] }),
+    ]);
+    sync_all(&[a, c]);
+
+    // On both parties' nodes: the crisis's collection is listed, titled
+    // after the crisis and marked an exercise, and holds the grouping and
+    // its indicator, not the other one.
+    let expected = vec![grouping.to_owned(), indicator.to_owned()];
+    for n in [a, b] {
+        let token = n.token_for(&n.id, "viewer");
+        let (status, list) = taxii(n, &token, "collections/");
+        assert_eq!(status, 200, "{list}");
+        let mine = list["collections"].as_array().unwrap().iter().find(|k| k["id"] == uuid.as_str()).unwrap_or_else(|| panic!("{}: {list}", n.dir.display()));
+        assert!(mine["title"].as_str().unwrap().starts_with("[EXERCISE] Crisis: <script>"), "{mine}");
+        assert_eq!((mine["can_read"].as_bool(), mine["can_write"].as_bool()), (Some(true), Some(false)), "{mine}");
+        let (status, envelope) = taxii(n, &token, &format!("collections/{uuid}/objects/"));
+        assert_eq!(status, 200, "{envelope}");
+        let whole = taxii(n, &token, &format!("collections/{}/objects/", ab.split_once("--").unwrap().1)).1;
+        assert_eq!(ids_of(&envelope), expected, "{}: {envelope}; the agreement's collection: {:?}", n.dir.display(), ids_of(&whole));
+        let (status, _) = taxii(n, &token, &format!("collections/{uuid}/objects/{other}/"));
+        assert_eq!(status, 404, "an object of the agreement not in the crisis");
+        let (status, envelope) = taxii(n, &token, &format!("collections/{uuid}/objects/?match[type]=indicator"));
+        assert_eq!((status, ids_of(&envelope)), (200, vec![indicator.to_owned()]), "{envelope}");
+    }
+    // Caledonia, no party: 404 on Aurelia's node, nothing on its own.
+    for n in [a, c] {
+        let token = n.token_for(&c.id, "viewer");
+        let (status, list) = taxii(n, &token, "collections/");
+        assert_eq!(status, 200);
+        assert!(!list.to_string().contains(&uuid), "{}: {list}", n.dir.display());
+        for path in [format!("collections/{uuid}/"), format!("collections/{uuid}/objects/")] {
+            assert_eq!(taxii(n, &token, &path).0, 404, "{}: {path}", n.dir.display());
+        }
+    }
+    let held = c.stored();
+    assert!(!held.contains(&indicator.to_owned()) && !held.contains(&grouping.to_owned()), "the crisis's intelligence reached a non-party");
+
+    // Aurelia detects the indicator in its own traffic and records a sighting.
+    let obs = [
+        r#"{"type":"domain-name","id":"domain-name--5a1e0c6e-0000-4000-8000-000000000004","value":"flood-c2.example"}"#,
+        r#"{"type":"observed-data","spec_version":"2.1","id":"observed-data--5a1e0c6e-0000-4000-8000-000000000005","created":"2026-06-02T00:00:00Z","modified":"2026-06-02T00:00:00Z","first_observed":"2026-06-02T00:00:00Z","last_observed":"2026-06-02T00:00:00Z","number_observed":3,"object_refs":["domain-name--5a1e0c6e-0000-4000-8000-000000000004"]}"#,
+    ];
+    std::fs::write(a.dir.join("obs.jsonl"), obs.join("\n")).unwrap();
+    let hits = a.ok(&["detect", "--as", &a.id, "--sight", "obs.jsonl"]);
+    assert!(hits.contains(indicator), "{hits}");
+    sync_all(&[b]);
+
+    // The crisis page on each party's node: the collection's URL, the
+    // indicator linked (its hostile name escaped), the hit, not the other.
+    for n in [a, b] {
+        let pages = crate::dialogue::Pages::sign_in(n);
+        let (status, html) = pages.get(&format!("/agreements/{ab}/modules/crisis"));
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains(&format!("/taxii2/root/collections/{uuid}/objects/")), "{}: no collection URL", n.dir.display());
+        assert!(html.contains(&format!("href=\"/intel/{indicator}\"")), "{}: the indicator is not linked", n.dir.display());
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt; flood C2") && !html.contains("<img src=x"), "{}: the name is not escaped", n.dir.display());
+        assert!(!html.contains("<script>alert('t')"), "{}: the crisis's title is not escaped", n.dir.display());
+        assert!(!html.contains(other), "{}: an object outside the crisis is linked", n.dir.display());
+        let hit = html.find("Detection hits").unwrap_or_else(|| panic!("{}: no hits section", n.dir.display()));
+        assert!(html[hit..].contains(&format!("sighted 3× by {}", "Aurelia")), "{}: no hit shown: {}", n.dir.display(), &html[hit..(hit + 600).min(html.len())]);
+    }
+}

@@ -115,6 +115,17 @@ impl From<node::Error> for TaxiiError {
     }
 }
 
+/// A module service's error (a module's collection), mapped for TAXII.
+impl From<node::modules::Error> for TaxiiError {
+    fn from(e: node::modules::Error) -> Self {
+        match e {
+            node::modules::Error::NotFound(m) => TaxiiError::not_found(m),
+            node::modules::Error::Store(s) => TaxiiError::from(s),
+            other => TaxiiError::internal(other),
+        }
+    }
+}
+
 impl From<crate::ApiError> for TaxiiError {
     fn from(e: crate::ApiError) -> Self {
         match e.status() {

@@ -148,6 +148,10 @@ pub(crate) enum Target {
     Registry(String),
     /// What is shared under an agreement the caller is party to.
     Agreement(policy::AgreementId),
+    /// A collection a module derives under an agreement the caller is
+    /// party to (a crisis's own): the objects under the agreement with
+    /// these ids, sorted (`node::modules::collections::members`).
+    Module(policy::AgreementId, std::sync::Arc<[String]>),
     /// Everything the caller may see.
     Everything,
 }
@@ -158,7 +162,8 @@ impl Target {
         match self {
             Target::Registry(c) => Some(c.clone()),
             Target::Agreement(a) => Some(store::agreement_collection(a.as_str())),
-            Target::Everything => None,
+            // Its members by id, as stored here (shared here or received).
+            Target::Module(..) | Target::Everything => None,
         }
     }
 }
@@ -193,6 +198,12 @@ pub(crate) fn derived_collections(index: &policy::AgreementIndex, partner: &poli
     out
 }
 
+/// A module's collection as a collection record (read by the agreement's
+/// parties alone; written by no one).
+pub(crate) fn module_record(c: &partnership::Collection) -> CollectionRecord {
+    CollectionRecord { id: c.id.clone(), title: c.title.clone(), description: Some(c.description.clone()), readers: store::Access::All, writers: store::Access::Partners(Vec::new()) }
+}
+
 /// Looks a collection up for a caller: 404 when unknown or invisible to it.
 pub(crate) async fn collection_for(state: &AppState, caller: &Caller, cid: &str) -> Result<Access, TaxiiError> {
     let (state, caller, cid) = (state.clone(), caller.clone(), cid.to_owned());
@@ -210,7 +221,16 @@ pub(crate) fn access_to(state: &AppState, caller: &Caller, cid: &str) -> Result<
         Some((c, t)) => (c, true, analyst, t),
         None => {
             let Some(collection) = state.registry.collection(cid)? else {
-                return Err(TaxiiError::not_found("no such collection"));
+                // A module's collection (a crisis's): read-only, its
+                // members shared into it through its agreement (docs/taxii.md).
+                let node = crate::modules::node_of(state);
+                let Some(found) = node::modules::collections::find(&node, &state.modules, partner, cid, "taxii")? else {
+                    return Err(TaxiiError::not_found("no such collection"));
+                };
+                let members = node::modules::collections::members(&node, partner, &found)?;
+                let target = Target::Module(found.agreement.clone(), members.into());
+                let reader = Reader::new(partner.clone(), index, Through::Agreement(found.agreement));
+                return Ok(Access { collection: module_record(&found.collection), can_read: true, can_write: false, target, reader });
             };
             let can_read = collection.readers.allows(caller.partner.as_str());
             let writer = collection.writers.allows(caller.partner.as_str());

@@ -70,6 +70,10 @@ pub(super) async fn collections(State(state): State<AppState>, Extension(caller)
         .into_iter()
         .map(|(c, _)| describe_record(&c, true, analyst))
         .collect();
+    // The crises' own collections (modules' collections) of the caller's agreements.
+    let (node, modules, me) = (crate::modules::node_of(&state), state.modules.clone(), partner.clone());
+    let derived = crate::blocking(move || Ok(node::modules::collections::list(&node, &modules, &me, "taxii").map_err(TaxiiError::from))).await??;
+    visible.extend(derived.iter().map(|f| describe_record(&super::module_record(&f.collection), true, false)));
     visible.extend(all.into_iter().filter_map(|c| {
         let can_read = c.readers.allows(caller.partner.as_str());
         let writer = c.writers.allows(caller.partner.as_str());
@@ -224,16 +228,29 @@ fn page_of<S: Sink>(
             state.agreements.reoffer(&*state.store, &[a.to_string()])?;
             Vec::new()
         }
+        super::Target::Module(a, _) => {
+            state.agreements.reoffer(&*state.store, &[a.to_string()])?;
+            Vec::new()
+        }
         super::Target::Registry(_) => Vec::new(),
     };
+    let mut ids: Vec<String> = match oid {
+        Some(id) => vec![id.to_string()],
+        None => filter.ids.iter().map(ToString::to_string).collect(),
+    };
+    if let super::Target::Module(_, members) = &access.target {
+        // Only the collection's members, within the ids asked for.
+        ids = if ids.is_empty() { members.to_vec() } else { ids.into_iter().filter(|i| members.binary_search(i).is_ok()).collect() };
+        if ids.is_empty() {
+            let empty = Listing { out: S::for_page(limit), count: 0, dates: None, more: false, next: None, access };
+            return Ok((empty, context));
+        }
+    }
     let query = store::Query {
         collection: access.target.store_collection(),
         through,
         types: filter.types.clone(),
-        ids: match oid {
-            Some(id) => vec![id.to_string()],
-            None => filter.ids.iter().map(ToString::to_string).collect(),
-        },
+        ids,
         added_after: filter.added_after.as_ref().map(model::Timestamp::micros),
         versions: versions_of(&filter, default),
         spec_versions: filter.spec_versions.clone(),
@@ -295,6 +312,11 @@ pub(super) async fn manifest(
 /// collection: an object it may not see answers exactly like one that does
 /// not exist (and the refusal is logged).
 async fn must_exist(state: &AppState, access: &super::Access, id: &StixId) -> Result<(), TaxiiError> {
+    if let super::Target::Module(_, members) = &access.target {
+        if members.binary_search(&id.to_string()).is_err() {
+            return Err(state.out(&access.reader, "taxii").refuse(id, "no such object in this collection").into());
+        }
+    }
     let query = store::Query {
         ids: vec![id.to_string()],
         versions: Versions::ALL,

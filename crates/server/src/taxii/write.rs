@@ -148,7 +148,7 @@ fn process(node: &node::Node, target: &Target, partner: &policy::PartnerId, raws
     let (collection, shares) = match target {
         Target::Registry(c) => (Some(c.clone()), Vec::new()),
         Target::Agreement(a) => (None, vec![a.to_string()]),
-        Target::Everything => (None, Vec::new()),
+        Target::Everything | Target::Module(..) => (None, Vec::new()),
     };
     let to = node::write::To { collection, shares, author_unnamed: false };
     let input: Vec<&[u8]> = raws.iter().map(|r| r.get().as_bytes()).collect();
@@ -227,6 +227,9 @@ pub(super) async fn delete_object(
     // Only the author (or the node's administrator) removes an object.
     let author = held.iter().find_map(|r| r.created_by_ref.clone().or_else(|| r.posted_by.clone()));
     let is_author = author.as_deref() == Some(caller.partner.as_str());
+    if matches!(access.target, Target::Module(..)) {
+        return Err(TaxiiError::forbidden("a crisis's collection is read-only: delete from its agreement's collection"));
+    }
     if !(node_admin || access.can_write && is_author) {
         return Err(TaxiiError::forbidden("only the object's author may delete it"));
     }

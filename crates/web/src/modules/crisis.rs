@@ -16,7 +16,7 @@ use super::fields::{join, opt, req, text, when, Field, Kind, Page};
 /// The crisis module's page from its state (`crisis::rules::state`), with
 /// a page of one crisis's whole timeline when one was asked for
 /// (`timeline`: the crisis, the records of the page, where the next begins).
-pub(super) fn page(p: &Page<'_>, state: &Value, timeline: &Value) -> Markup {
+pub(super) fn page(p: &Page<'_>, state: &Value, timeline: &Value, collections: &Value) -> Markup {
     let crises = state["crises"].as_array().cloned().unwrap_or_default();
     let playbooks = state["playbooks"].as_array().cloned().unwrap_or_default();
     html! {
@@ -24,7 +24,7 @@ pub(super) fn page(p: &Page<'_>, state: &Value, timeline: &Value) -> Markup {
         p.lead id="crises" { (state["active"]) " active: " (state["active_real"]) " real, " (state["active_exercises"]) " exercise." }
         @if crises.is_empty() { p { "No crisis yet." } }
         @if timeline.is_object() { (timeline_page(p, timeline)) }
-        @for c in &crises { (crisis(p, c)) }
+        @for c in &crises { (crisis(p, c, collections.as_array().into_iter().flatten().find(|k| k["anchor"] == c["id"]))) }
         h3 id="activate" { "Activate a crisis" }
         @for b in playbooks.iter().filter(|b| b["endorsed"] == true) {
             @let bid = b["id"].as_str().unwrap_or_default();
@@ -105,7 +105,7 @@ fn overdue(breached: bool) -> Markup {
     html! { @if breached { " " strong.deny { "overdue" } } }
 }
 
-fn crisis(p: &Page<'_>, c: &Value) -> Markup {
+fn crisis(p: &Page<'_>, c: &Value, collection: Option<&Value>) -> Markup {
     let cid = c["id"].as_str().unwrap_or_default();
     let active = c["status"] == "active";
     let exercise = c["exercise"] == true;
@@ -279,6 +279,7 @@ fn crisis(p: &Page<'_>, c: &Value) -> Markup {
                 ], "Request"))
             }
 
+            @if let Some(k) = collection { (intelligence(p, k)) }
             @if c["key_intelligence"].as_array().is_some_and(|l| !l.is_empty()) {
                 h4 { "Key intelligence" }
                 ul { @for id in c["key_intelligence"].as_array().into_iter().flatten() { li { code { (text(id)) } } } }
@@ -463,5 +464,50 @@ mod tests {
         let html = super::page(&test_page("identity--a", None, &test_names), &state(), &page).into_string();
         assert!(html.contains("<td>task tri&lt;age&gt;: done</td><td>Bravo</td>") && html.contains("<td>assistance: commit</td><td>Alpha</td>"), "{html}");
         assert!(html.contains("href=\"/m?timeline=x-entente-crisis--1&amp;after=1234\""), "{html}");
+    }
+}
+
+/// A crisis's own TAXII collection (`node::modules::collections`): its
+/// URL, the objects shared into it that the reader may see, each linked
+/// to its page, and the detection hits on its indicators (sightings the
+/// reader may see). Every partner string escaped.
+fn intelligence(p: &Page<'_>, k: &Value) -> Markup {
+    let objects = k["objects"].as_array().cloned().unwrap_or_default();
+    let hits = k["hits"].as_array().cloned().unwrap_or_default();
+    let shown = objects.len() as u64;
+    html! {
+        h4 { "Intelligence of the crisis" }
+        p.files { "TAXII collection " code { (text(&k["title"])) } ": " a href=(text(&k["url"])) { (text(&k["url"])) }
+            " — partners pull it with their tools; share a grouping or report naming the crisis under the agreement to add to it." }
+        @if objects.is_empty() { p { "Nothing shared into it yet." } }
+        @else {
+            table.intelligence {
+                thead { tr { th { "Object" } th { "Type" } th { "Shared by" } th { "Modified" } } }
+                tbody {
+                    @for o in &objects {
+                        @let id = text(&o["id"]);
+                        tr {
+                            td { a href={ "/intel/" (id) } { @if o["name"].is_string() { (text(&o["name"])) } @else { code { (id) } } } }
+                            td { (text(&o["type"])) }
+                            td { (p.name(&o["author"])) }
+                            td { (when(&o["modified"])) }
+                        }
+                    }
+                }
+            }
+            @if k["members"].as_u64().unwrap_or(shown) > shown { p.hint { "The first " (shown) " shown; the collection holds the rest." } }
+        }
+        h4 { "Detection hits" }
+        @if hits.is_empty() { p { "No detection hit on the crisis's indicators yet." } }
+        @else {
+            ul.hits {
+                @for h in &hits {
+                    li {
+                        a href={ "/intel/" (text(&h["sighting_of"])) } { code { (text(&h["sighting_of"])) } }
+                        " sighted " (h["count"].as_u64().unwrap_or(1)) "× by " (p.name(&h["author"])) ", " (when(&h["last_seen"]))
+                    }
+                }
+            }
+        }
     }
 }

@@ -112,6 +112,11 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
             let records: Vec<Value> = page.records.iter().filter_map(|r| serde_json::from_slice::<Value>(&r.json).ok()).collect();
             json.0["timeline_page"] = serde_json::json!({ "crisis": crisis.as_str(), "after": after.map(|c| c.0 .0), "records": records, "next": page.next.filter(|_| page.more).map(|c| c.0 .0) });
         }
+        if m.has_collections() && json.0.get("named").is_none() {
+            // A crisis's own collection: what of it the reader may see, and
+            // the sightings of its indicators (detection hits).
+            json.0["collections"] = collections(&node, &me, &aid, &m, &json.0["state"])?;
+        }
         if let Some(channel) = channel {
             let listing = modules::Listing { kind: m.threads().map(|t| t.kind.to_owned()), of: Some(channel.clone()), limit: dialogue::CHANNEL_PAGE, after };
             let page = modules::page(&node, &me, &aid, &*m, &listing, "web")?;
@@ -138,7 +143,7 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
             dialogue::page(&dialogue::Page { signed, base: &base, state: &json["state"], parties: &parties, month, fault: fault.as_ref(), who: &who, unread: &json["unread"], channel_page: &json["channel_page"] })
         }
         "objectives" => objectives::page(signed, &base, &json["state"], &parties, fault.as_ref(), &who),
-        "crisis" => crisis::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"], &json["timeline_page"]),
+        "crisis" => crisis::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"], &json["timeline_page"], &json["collections"]),
         "disputes" => disputes::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
         "statements" => statements::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"]),
         "resources" => resources::page(&fields::Page::new(signed, &base, &json, fault.as_ref(), &who), &json["state"], &resources::Pages::from_query(query)),
@@ -153,6 +158,41 @@ async fn render(state: &Site, signed: &Signed, id: &StixId, name: &str, query: &
         (content)
     };
     Ok((status, Html(layout(&title, Some(signed), body).into_string())).into_response())
+}
+
+/// The most objects and sightings a module's collection shows on its page.
+const COLLECTION_SHOWN: usize = 200;
+
+/// The collections `module` derives from its `state` under `agreement`
+/// (a crisis's own), as `me` may see them: each one's id, anchor, title,
+/// TAXII path, how many objects belong to it, the latest versions of the
+/// first [`COLLECTION_SHOWN`] the reader may see, and the sightings of its
+/// indicators the reader may see; each read through the gate and logged
+/// on `web` (`node::modules::collections`). Blocking.
+fn collections(node: &modules::Node, me: &StixId, agreement: &StixId, module: &std::sync::Arc<dyn partnership::Module>, state: &Value) -> Result<Value, modules::Error> {
+    use node::modules::collections::{members, released, sightings, Found};
+    let mut out = Vec::new();
+    for collection in module.collections(state) {
+        let found = Found { agreement: agreement.clone(), module: module.clone(), collection };
+        let ids = members(node, me, &found)?;
+        let objects = released(node, me, &found, &ids, COLLECTION_SHOWN, "web")?;
+        let indicators: Vec<String> = objects.iter().filter(|r| r.object_type == "indicator").map(|r| r.id.clone()).collect();
+        let hits = sightings(node, me, &indicators, COLLECTION_SHOWN, "web")?;
+        let brief = |r: &store::Record| {
+            let v: Value = serde_json::from_slice(&r.json).unwrap_or_default();
+            serde_json::json!({ "id": r.id, "type": r.object_type, "name": v.get("name"), "author": r.created_by_ref, "modified": v.get("modified"),
+                "sighting_of": v.get("sighting_of_ref"), "count": v.get("count"), "last_seen": v.get("last_seen").or(v.get("created")) })
+        };
+        let c = &found.collection;
+        out.push(serde_json::json!({
+            "id": c.id, "anchor": c.anchor, "title": c.title,
+            "url": format!("/taxii2/{}/collections/{}/objects/", taxii::API_ROOT, c.id),
+            "members": ids.len(),
+            "objects": objects.iter().map(brief).collect::<Vec<_>>(),
+            "hits": hits.iter().map(brief).collect::<Vec<_>>(),
+        }));
+    }
+    Ok(Value::Array(out))
 }
 
 /// The error of `fault` if it is about `field` of `action` on `about`.
