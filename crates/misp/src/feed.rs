@@ -21,6 +21,13 @@ pub type ReadEvent = (String, Result<(Event, Vec<Refusal>), Error>);
 /// is about the whole input (no manifest, unreadable file); an event that
 /// cannot be read is an error in its own entry, and the others are kept.
 pub fn read(path: &Path) -> Result<Vec<ReadEvent>, Error> {
+    Ok(events(path)?.collect())
+}
+
+/// As [`read`], one event at a time: a feed directory's event files are
+/// read and parsed as the iterator reaches them, so a large feed is never
+/// held whole in memory (a single file is read whole, as it must be).
+pub fn events(path: &Path) -> Result<Box<dyn Iterator<Item = ReadEvent> + Send>, Error> {
     if path.is_dir() {
         let manifest_path = path.join("manifest.json");
         let bytes = read_file(&manifest_path)?;
@@ -29,18 +36,16 @@ pub fn read(path: &Path) -> Result<Vec<ReadEvent>, Error> {
         let Value::Object(entries) = manifest else {
             return Err(Error::field(&manifest_path.display().to_string(), "manifest", "must be a JSON object of event uuids"));
         };
-        let mut out = Vec::with_capacity(entries.len());
-        for key in entries.keys() {
-            let source = format!("{}/{key}.json", path.display());
-            let Some(uuid) = uuid_text(key) else {
-                out.push((source, Err(Error::field(key, "manifest", "key is not an event uuid"))));
-                continue;
+        let dir = path.to_path_buf();
+        return Ok(Box::new(entries.into_iter().map(move |(key, _)| {
+            let source = format!("{}/{key}.json", dir.display());
+            let Some(uuid) = uuid_text(&key) else {
+                return (source, Err(Error::field(&key, "manifest", "key is not an event uuid")));
             };
-            let file = path.join(format!("{uuid}.json"));
+            let file = dir.join(format!("{uuid}.json"));
             let event = read_file(&file).and_then(|b| Event::from_json(&b, &source));
-            out.push((source, event));
-        }
-        return Ok(out);
+            (source, event)
+        })));
     }
     let source = path.display().to_string();
     let bytes = read_file(path)?;
@@ -54,7 +59,7 @@ pub fn read(path: &Path) -> Result<Vec<ReadEvent>, Error> {
         },
         _ => None,
     };
-    Ok(match list {
+    let read: Vec<ReadEvent> = match list {
         Some(items) => items
             .iter()
             .enumerate()
@@ -65,7 +70,8 @@ pub fn read(path: &Path) -> Result<Vec<ReadEvent>, Error> {
             })
             .collect(),
         None => vec![(source.clone(), Event::from_value(&value, &source))],
-    })
+    };
+    Ok(Box::new(read.into_iter()))
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, Error> {

@@ -60,6 +60,9 @@ pub struct AppState {
     pub metrics: telemetry::MetricsAccess,
     /// The bytes of request bodies all requests may hold at once.
     pub bodies: Arc<body::Budget>,
+    /// The feed sources of the configuration (`[[sources]]`), which the
+    /// administrator may pull now from the pages; none by default.
+    pub sources: Arc<Vec<::node::sources::Source>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -114,6 +117,7 @@ impl AppState {
             dashboards: Arc::new(web::Dashboards::default()),
             metrics: telemetry::MetricsAccess::default(),
             bodies,
+            sources: Arc::new(Vec::new()),
         }
     }
 

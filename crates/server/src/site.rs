@@ -1,6 +1,7 @@
 //! What the server does for the web pages ([`web::Host`]): detection under
 //! the node's request budgets and workers (the REST API's run), adding and
-//! removing a peer, a sync round now, the sync status of each peer, and a request's client address.
+//! removing a peer, a sync round now, the sync status of each peer, the
+//! configured feed sources and a pull of one now, and a request's client address.
 
 use std::net::IpAddr;
 
@@ -91,5 +92,36 @@ impl web::Host for Hosted {
 
     fn client_ip(&self, parts: &Parts) -> Option<IpAddr> {
         parts.extensions.get::<ConnectInfo<ClientAddr>>().map(|c| c.0 .0.ip())
+    }
+
+    fn sources(&self) -> Vec<node::sources::Source> {
+        self.0.sources.to_vec()
+    }
+
+    fn pull_source(&self, name: String) -> web::Answer<Result<String, web::Refused>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let failed = |message: String| web::Refused { field: None, message };
+            let Some(source) = state.sources.iter().find(|s| s.name == name).cloned() else {
+                return Err(web::Refused { field: Some("name"), message: format!("no feed source named {name:?} is configured") });
+            };
+            let holder = model::StixId::parse(&state.node.partner).map_err(|e| failed(format!("the node's partner: {e}")))?;
+            let (node, dir) = (state.services(), state.keys.data_dir().to_owned());
+            let status = tokio::task::spawn_blocking(move || crate::sources::pull_now(&node, &holder, &source, &dir, &model::Timestamp::now()))
+                .await
+                .map_err(|e| failed(format!("the pull stopped: {e}")))?
+                .map_err(|e| failed(format!("keeping the source's status: {e}")))?;
+            if status.added > 0 {
+                // What was stored may hold indicators: detection indexes again.
+                state.indicators.invalidate();
+            }
+            match status.error {
+                Some(e) => Err(failed(e)),
+                None => Ok(format!(
+                    "{} objects offered, {} added, {} unchanged, {} refused",
+                    status.offered, status.added, status.unchanged, status.refused
+                )),
+            }
+        })
     }
 }

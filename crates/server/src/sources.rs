@@ -204,26 +204,55 @@ fn misp_feed(source: &Source, holder: &policy::PartnerId, max_bytes: u64, status
 /// (the node's partner), keeping the statuses in `data_dir`. Blocking.
 /// Returns how many were pulled.
 pub fn pull_due(node: &node::Node, holder: &policy::PartnerId, sources: &[Source], data_dir: &std::path::Path, now: &Timestamp) -> std::io::Result<usize> {
-    let mut statuses = Statuses::load(data_dir)?;
     let mut pulled = 0;
     for s in sources {
-        if !sources::due(s, statuses.sources.get(&s.name), now) {
-            continue;
+        if kept_pull(node, holder, s, data_dir, now, &|previous| sources::due(s, previous, now))?.is_some() {
+            pulled += 1;
         }
-        let mut status = pull_after(node, holder, s, now, MAX_BYTES, statuses.sources.get(&s.name));
-        status.pulls = statuses.sources.get(&s.name).map_or(0, |p| p.pulls) + 1;
-        if status.error.is_some() {
-            status.last_success = statuses.sources.get(&s.name).and_then(|p| p.last_success.clone());
-        }
-        match &status.error {
-            Some(e) => tracing::warn!(source = %s.name, error = %e, "feed pull failed"),
-            None => tracing::info!(source = %s.name, added = status.added, unchanged = status.unchanged, refused = status.refused, "feed pulled"),
-        }
-        statuses.sources.insert(s.name.clone(), status);
-        statuses.save(data_dir)?;
-        pulled += 1;
     }
     Ok(pulled)
+}
+
+/// Pulls `source` now, due or not (the administrator's "pull now"), and
+/// keeps its status in `data_dir` as a scheduled pull does: the status,
+/// its `error` saying why the pull failed if it did. Blocking.
+pub fn pull_now(node: &node::Node, holder: &policy::PartnerId, source: &Source, data_dir: &std::path::Path, now: &Timestamp) -> std::io::Result<Status> {
+    Ok(kept_pull(node, holder, source, data_dir, now, &|_| true)?.unwrap_or_default())
+}
+
+/// One pull at a time in this process reads, updates and writes
+/// `sources.json` (the scheduler's and the administrator's would otherwise
+/// write over each other's status).
+static KEEPING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Pulls `s` when `wanted` says so given its last status, and keeps the
+/// new status (pulls counted, the last success kept when this one failed).
+fn kept_pull(
+    node: &node::Node,
+    holder: &policy::PartnerId,
+    s: &Source,
+    data_dir: &std::path::Path,
+    now: &Timestamp,
+    wanted: &dyn Fn(Option<&Status>) -> bool,
+) -> std::io::Result<Option<Status>> {
+    let _one = KEEPING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut statuses = Statuses::load(data_dir)?;
+    let previous = statuses.sources.get(&s.name);
+    if !wanted(previous) {
+        return Ok(None);
+    }
+    let mut status = pull_after(node, holder, s, now, MAX_BYTES, previous);
+    status.pulls = previous.map_or(0, |p| p.pulls) + 1;
+    if status.error.is_some() {
+        status.last_success = previous.and_then(|p| p.last_success.clone());
+    }
+    match &status.error {
+        Some(e) => tracing::warn!(source = %s.name, error = %e, "feed pull failed"),
+        None => tracing::info!(source = %s.name, added = status.added, unchanged = status.unchanged, refused = status.refused, "feed pulled"),
+    }
+    statuses.sources.insert(s.name.clone(), status.clone());
+    statuses.save(data_dir)?;
+    Ok(Some(status))
 }
 
 /// Runs forever: every 30 seconds, pulls the sources that are due, for

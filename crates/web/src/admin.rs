@@ -4,9 +4,11 @@
 //! (create, revoke, change a user's role: [`node::auth`], as `entente user`
 //! and `entente token` do), partners added from an identity file
 //! ([`node::identity::check_known_partner`]), peers (remove, sync now,
-//! status: [`crate::Host`]), the feed sources' status (`sources.json`, as
-//! `entente sources` prints it) and, at `/admin/log`, the newest entries of
-//! the release log, paged and filtered by partner and channel.
+//! status: [`crate::Host`]), the feed sources (those the configuration
+//! names, each with its status from `sources.json`, as `entente sources`
+//! prints it, and a "pull now": [`crate::Host::pull_source`]) and, at
+//! `/admin/log`, the newest entries of the release log, paged and filtered
+//! by partner and channel.
 //!
 //! A token's secret is shown once, on the page answering its creation, and
 //! never again; a password never comes back in a page. Every string on
@@ -85,6 +87,18 @@ async fn render(state: &Site, signed: &Signed, notice: Option<Markup>, fault: Op
     let bad = |f: &str, n: &str| fault.is_some_and(|x| x.form == f && x.field == n);
     let note = |f: &str, n: &str| html! { @if let Some(x) = fault.filter(|x| x.form == f && x.field == n) { p.error id={ (f) "-" (n) "-error" } role="alert" { (x.message) } } };
     let described = |f: &str, n: &str| bad(f, n).then(|| format!("{f}-{n}-error"));
+    // The configured sources first, in the configuration's order, then the
+    // status of any the configuration no longer names (no kind: no pull).
+    let configured = state.host.sources();
+    let mut rows: Vec<(String, String, String, node::sources::Status)> = configured
+        .iter()
+        .map(|c| (c.name.clone(), format!("{:?}", c.kind).to_lowercase(), shown_url(&c.url), sources.sources.get(&c.name).cloned().unwrap_or_default()))
+        .collect();
+    for (n, s) in &sources.sources {
+        if !configured.iter().any(|c| c.name == *n) {
+            rows.push((n.clone(), String::new(), String::new(), s.clone()));
+        }
+    }
     let roles = |chosen: &str| html! { @for r in Role::ALL { option value=(r.as_str()) selected[r.as_str() == chosen] { (r.as_str()) } } };
     let partner_options = |chosen: &str| html! { @for p in &hosted { option value=(p.id) selected[p.id == chosen] { (p.name) " (" (p.id) ")" } } };
     let body = html! {
@@ -222,14 +236,17 @@ async fn render(state: &Site, signed: &Signed, notice: Option<Markup>, fault: Op
         }
 
         h2 #sources { "Feed sources" }
-        @if sources.sources.is_empty() { p { "No feed source has been pulled yet (" code { "[[sources]]" } " in entente.toml; docs/sources.md)." } }
+        (note("source", "name"))
+        @if configured.is_empty() && sources.sources.is_empty() { p { "No feed source is configured (" code { "[[sources]]" } " in entente.toml; docs/sources.md)." } }
         @else {
             table {
-                thead { tr { th scope="col" { "Source" } th scope="col" { "Last attempt" } th scope="col" { "Last success" } th.num scope="col" { "Offered" } th.num scope="col" { "Added" } th.num scope="col" { "Unchanged" } th.num scope="col" { "Refused" } th.num scope="col" { "Pulls" } th scope="col" { "Error" } } }
+                thead { tr { th scope="col" { "Source" } th scope="col" { "Kind" } th scope="col" { "From" } th scope="col" { "Last attempt" } th scope="col" { "Last success" } th.num scope="col" { "Offered" } th.num scope="col" { "Added" } th.num scope="col" { "Unchanged" } th.num scope="col" { "Refused" } th.num scope="col" { "Pulls" } th scope="col" { "Error" } th scope="col" { "" } } }
                 tbody {
-                    @for (n, s) in &sources.sources {
+                    @for (n, kind, from, s) in &rows {
                         tr {
                             th scope="row" { (n) }
+                            td { (kind) }
+                            td { (from) }
                             td { (s.last_attempt.as_deref().unwrap_or("never")) }
                             td { (s.last_success.as_deref().unwrap_or("never")) }
                             td.num { (s.offered) } td.num { (s.added) } td.num { (s.unchanged) } td.num { (s.refused) } td.num { (s.pulls) }
@@ -237,14 +254,48 @@ async fn render(state: &Site, signed: &Signed, notice: Option<Markup>, fault: Op
                                 (s.error.as_deref().unwrap_or(""))
                                 @if !s.refusals.is_empty() { ul { @for r in s.refusals.iter().take(5) { li { (r) } } } }
                             }
+                            td {
+                                @if kind.is_empty() { "no longer configured" }
+                                @else {
+                                    form.inline method="post" action="/admin/sources/pull" {
+                                        (csrf_field(signed))
+                                        input type="hidden" name="name" value=(n);
+                                        button type="submit" { "Pull " (n) " now" }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
-            p.hint { "Sources are configured in entente.toml; " code { "entente sources --pull" } " pulls every one now." }
+            p.hint { "Sources are configured in entente.toml; " code { "entente serve" } " pulls each when due, " code { "entente sources --pull" } " pulls every one now." }
         }
     };
     Ok((status, Html(layout("Administration", Some(signed), body).into_string())).into_response())
+}
+
+/// A source's URL as the page shows it: without its query and fragment
+/// (a feed's key is often passed there) nor user and password.
+fn shown_url(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or_default();
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{scheme}://{host}{path}")
+}
+
+/// `POST /admin/sources/pull`: pulls one configured feed source now.
+pub(super) async fn pull_source(State(state): State<Site>, signed: Signed, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
+    if let Some(r) = admitted(&signed, &pairs) {
+        return Ok(r);
+    }
+    let name = field(&pairs, "name");
+    tracing::info!(source = %name, by = %signed.caller.token_id, "feed pull asked for on the web");
+    match state.host.pull_source(name.clone()).await {
+        Ok(done) => render(&state, &signed, Some(html! { p { "Pulled source " strong { (name) } ": " (done) "." } }), None, StatusCode::OK).await,
+        Err(r) if r.field.is_some() => render(&state, &signed, None, Some(Fault::new("source", "name", r.message)), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(r) => render(&state, &signed, None, Some(Fault::new("source", "name", format!("the pull of source {name} failed: {}", r.message))), StatusCode::BAD_GATEWAY).await,
+    }
 }
 
 /// The checks every administration form passes first: the CSRF token, then

@@ -119,6 +119,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
         .route("/admin/partners", get(to("/admin")).post(admin::add_partner).layer(DefaultBodyLimit::disable()))
         .route("/admin/peers/remove", get(to("/admin")).post(admin::remove_peer))
         .route("/admin/peers/sync", get(to("/admin")).post(admin::sync_peer))
+        .route("/admin/sources/pull", get(to("/admin")).post(admin::pull_source))
         .route("/admin/log", get(admin::log))
         .route("/public/statements", get(public::list))
         .route("/public/statements.atom", get(public::atom))

@@ -1,8 +1,8 @@
 //! [`Site`]: what the pages share with every request — the node's services
 //! and records, the sessions, the modules — and [`Host`], the few things
 //! only the server that mounts the pages can do (run detection under its
-//! request budgets, add or remove a peer, sync with one now, tell how sync goes, name a request's
-//! client address).
+//! request budgets, add or remove a peer, sync with one now, tell how sync goes, pull a configured feed source
+//! now, name a request's client address).
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -42,6 +42,18 @@ pub trait Host: Send + Sync + 'static {
     fn peer_status(&self, id: &str) -> PeerSync;
     /// The address of the client of a request, if the server knows it.
     fn client_ip(&self, parts: &Parts) -> Option<IpAddr>;
+    /// The feed sources the node's configuration names (`[[sources]]`);
+    /// none when the server was given none.
+    fn sources(&self) -> Vec<node::sources::Source> {
+        Vec::new()
+    }
+    /// Pulls the configured source `name` now, as the scheduler would (on
+    /// a blocking thread, its status kept in `sources.json`): what it
+    /// stored, or why not: the field `name` when the configuration names
+    /// no such source, none when the pull failed (its status says why too).
+    fn pull_source(&self, name: String) -> Answer<Result<String, Refused>> {
+        Box::pin(async move { Err(Refused { field: Some("name"), message: format!("no feed source named {name:?} is configured") }) })
+    }
 }
 
 /// Why the server refused a form's input: the field at fault (none when

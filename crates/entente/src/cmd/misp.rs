@@ -1,15 +1,18 @@
 //! `entente import --misp PATH` and `entente export --misp DIR --for
 //! PARTNER`: MISP events and feeds in and out (the `misp` crate converts).
 //!
-//! Import converts every event to STIX authored by the importing partner
-//! (the MISP organisation stays on each object as a `misp-org` external
-//! reference, and on the report as `x_misp_orgc`), writes one bundle to a
-//! private temporary directory and hands it to `entente import`'s own path,
-//! unchanged. Export reads what the release decision gives the partner
-//! through `export`'s gate and release log, and writes a MISP feed.
+//! Import reads the events one at a time on a thread that converts each to
+//! STIX authored by the importing partner (the MISP organisation stays on
+//! each object as a `misp-org` external reference, and on the report as
+//! `x_misp_orgc`) and hands the objects, already validated, to `entente
+//! import`'s writer: the same batches, options, checks and summary, with
+//! no bundle written and nothing parsed twice. Export reads what the
+//! release decision gives the partner through `export`'s gate and release
+//! log, and writes a MISP feed.
 
-use std::io::Write;
 use std::process::ExitCode;
+use std::sync::mpsc;
+use std::time::Instant;
 
 use anyhow::Context;
 use serde_json::Value;
@@ -22,76 +25,106 @@ const SHOWN: usize = 50;
 
 pub fn import(args: &ImportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let Some(path) = &args.misp else { anyhow::bail!("--misp: no path") };
-    let author = {
-        let node = super::open(config)?;
-        match &args.actor {
-            Some(a) => super::admin::resolve_partner(&*node.registry, a)?,
-            None => node.identity.partner.clone(),
-        }
-    };
-    let author = model::StixId::parse(&author).map_err(anyhow::Error::msg)?;
-    let read = misp::feed::read(path).with_context(|| format!("reading MISP events from {}", path.display()))?;
+    let sink = super::import::Sink::open(args, config)?;
+    let author = sink.partner.clone();
+    let events = misp::feed::events(path).with_context(|| format!("reading MISP events from {}", path.display()))?;
+    let (limits, batch_size) = (config.limits, args.batch.max(1));
+    let label = path.display().to_string();
+    let (tx, rx) = mpsc::sync_channel::<super::import::Batch>(4);
 
-    let dir = tempfile::Builder::new().prefix("entente-misp-").tempdir().context("making a temporary directory")?;
-    let name = path.file_name().map_or_else(|| "misp".into(), |n| n.to_string_lossy().into_owned());
-    let bundle = dir.path().join(format!("{name}.stix.json"));
-    let mut out = std::io::BufWriter::new(
-        std::fs::File::create(&bundle).with_context(|| format!("creating {}", bundle.display()))?,
+    let start = Instant::now();
+    let converter = std::thread::spawn({
+        let label = label.clone();
+        move || convert(events, &author, limits, batch_size, &label, &tx)
+    });
+    let bar = crate::progress::counter(&label);
+    let mut totals = super::import::Totals::default();
+    let write_result = sink.write(&label, rx, &mut totals, &mut |seen| bar.set_position(seen));
+    bar.finish_and_clear();
+    let counts = converter.join().map_err(|_| anyhow::anyhow!("the MISP conversion panicked"))?;
+    write_result?;
+    eprintln!(
+        "converted {} MISP events to {} STIX objects: {} attributes refused{}",
+        counts.events,
+        counts.objects,
+        counts.refused,
+        if counts.failed > 0 { format!(", {} events unreadable", counts.failed) } else { String::new() }
     );
-    write!(out, r#"{{"type":"bundle","id":"bundle--{}","objects":["#, uuid::Uuid::new_v4())?;
-    let (mut events, mut failed, mut refused, mut objects) = (0usize, 0usize, 0usize, 0usize);
+    tracing::info!(events = counts.events, objects = counts.objects, refused = counts.refused, failed = counts.failed, "misp events converted");
+    let code = super::import::summary(&totals, start, args.keep_going);
+    let bad = counts.refused + counts.failed > 0 && !args.keep_going;
+    Ok(if bad { ExitCode::FAILURE } else { code })
+}
+
+/// What the conversion counted.
+#[derive(Debug, Default)]
+struct Counts {
+    events: usize,
+    failed: usize,
+    refused: usize,
+    objects: usize,
+}
+
+/// Converts every event, sending its objects in batches of `batch_size`;
+/// an object over the size limit is sent as refused (as `entente import`
+/// refuses it), named by its id. Stops when the writer stops.
+fn convert(
+    events: impl Iterator<Item = misp::feed::ReadEvent>,
+    author: &model::StixId,
+    limits: model::Limits,
+    batch_size: usize,
+    label: &str,
+    tx: &mpsc::SyncSender<super::import::Batch>,
+) -> Counts {
+    let mut counts = Counts::default();
     let mut shown = 0usize;
     let mut show = |line: String| {
         shown += 1;
         if shown <= SHOWN {
             eprintln!("{line}");
         } else if shown == SHOWN + 1 {
-            eprintln!("{}: more refusals follow; the summary counts them", path.display());
+            eprintln!("{label}: more refusals follow; the summary counts them");
         }
     };
-    for (source, event) in read {
+    let mut batch: super::import::Batch = Vec::with_capacity(batch_size);
+    for (source, event) in events {
         let (event, mut refusals) = match event {
             Ok(e) => e,
             Err(e) => {
-                failed += 1;
+                counts.failed += 1;
                 show(format!("{source}: {e}"));
                 continue;
             }
         };
-        let conversion = misp::event_to_stix(&event, &author);
+        let conversion = misp::event_to_stix(&event, author);
         refusals.extend(conversion.refusals);
         for r in &refusals {
-            show(format!("{}: refused: {r}", path.display()));
+            show(format!("{label}: refused: {r}"));
         }
-        refused += refusals.len();
-        for o in &conversion.objects {
-            out.write_all(if objects == 0 { b"\n" } else { b",\n" })?;
-            out.write_all(o.json())?;
-            objects += 1;
+        counts.refused += refusals.len();
+        for o in conversion.objects {
+            let size = o.json().len();
+            let item = if size > limits.max_object_bytes {
+                Err(model::Error {
+                    object: Some(o.id().to_string()),
+                    property: None,
+                    kind: model::ErrorKind::TooLarge { size, limit: limits.max_object_bytes },
+                })
+            } else {
+                Ok(o)
+            };
+            batch.push((counts.objects as u64, item));
+            counts.objects += 1;
+            if batch.len() >= batch_size && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(batch_size))).is_err() {
+                return counts;
+            }
         }
-        events += 1;
+        counts.events += 1;
     }
-    out.write_all(b"\n]}\n")?;
-    out.flush()?;
-    drop(out);
-    eprintln!(
-        "converted {events} MISP events to {objects} STIX objects: {refused} attributes refused{}",
-        if failed > 0 { format!(", {failed} events unreadable") } else { String::new() }
-    );
-    tracing::info!(events, objects, refused, failed, "misp events converted");
-
-    let stix = ImportArgs {
-        files: vec![bundle],
-        keep_going: args.keep_going,
-        batch: args.batch,
-        collection: args.collection.clone(),
-        shares: args.shares.clone(),
-        actor: args.actor.clone(),
-        misp: None,
-    };
-    let code = super::import::run(&stix, config)?;
-    let bad = refused + failed > 0 && !args.keep_going;
-    Ok(if bad { ExitCode::FAILURE } else { code })
+    if !batch.is_empty() {
+        let _ = tx.send(batch);
+    }
+    counts
 }
 
 pub fn export(args: &ExportArgs, config: &Config) -> anyhow::Result<ExitCode> {

@@ -38,6 +38,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         let mut state = server::AppState {
             web: std::sync::Arc::new(server::web::Sessions::new(tls.is_some() || config.secure_cookies).with_public(config.public_url.clone(), config.public_rate_limit)),
             metrics: config.metrics_access,
+            sources: std::sync::Arc::new(config.sources.clone()),
             ..state
         };
         state.auth_failures = std::sync::Arc::new(server::auth::FailureLimiter::new(config.auth_failure_limit, std::time::Duration::from_secs(60)));

@@ -27,13 +27,10 @@ pub fn run(pull: bool, config: &Config) -> anyhow::Result<ExitCode> {
             modules: node.modules.clone(),
         };
         let holder = model::StixId::parse(&node.identity.partner).map_err(anyhow::Error::msg)?;
-        // Every source is due for a pull asked for now: forget the last attempts.
-        let mut statuses = Statuses::load(&config.data_dir).context("reading sources.json")?;
-        for s in statuses.sources.values_mut() {
-            s.last_attempt = None;
+        // A pull asked for now pulls every source, due or not.
+        for s in &config.sources {
+            server::sources::pull_now(&services, &holder, s, &config.data_dir, &model::Timestamp::now()).context("keeping the sources' status")?;
         }
-        statuses.save(&config.data_dir).context("writing sources.json")?;
-        server::sources::pull_due(&services, &holder, &config.sources, &config.data_dir, &model::Timestamp::now()).context("keeping the sources' status")?;
     }
     let statuses = Statuses::load(&config.data_dir).context("reading sources.json")?;
     let mut failed = false;

@@ -33,6 +33,7 @@ mod web_agreements;
 mod web_files;
 mod web_modules;
 mod web_scorecard;
+mod web_sources;
 
 use std::sync::Arc;
 
@@ -111,6 +112,17 @@ pub(crate) async fn start_with(backend: Backend, config: server::taxii::TaxiiCon
 
 /// [`start_with`], the node's own partner named `own` (hosted B and C as ever).
 pub(crate) async fn start_as(backend: Backend, config: server::taxii::TaxiiConfig, detection: server::detect_limits::DetectLimits, own: &'static str) -> Node {
+    start_sourced(backend, config, detection, own, Vec::new()).await
+}
+
+/// [`start_as`], the server given these feed sources as its configuration.
+pub(crate) async fn start_sourced(
+    backend: Backend,
+    config: server::taxii::TaxiiConfig,
+    detection: server::detect_limits::DetectLimits,
+    own: &'static str,
+    sources: Vec<node::sources::Source>,
+) -> Node {
     server::telemetry::install();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_owned();
@@ -162,6 +174,7 @@ pub(crate) async fn start_as(backend: Backend, config: server::taxii::TaxiiConfi
     let (a, b, c, [token_a, token_b, viewer_a], liaison, [shared, a_only_write, a_private], pg_name) = ids;
     let mut state = state;
     state.detection = Arc::new(server::detect_limits::Workers::new(detection));
+    state.sources = Arc::new(sources);
     let app = server::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
