@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{call, ratified_agreement, start, Backend, Node};
 
-crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, error_pages_keep_the_navigation, linked_knowledge_follows_the_release_policy, the_graph_follows_the_release_policy, the_dashboard_says_what_needs_attention, the_attack_matrix_follows_the_release_policy, a_false_positive_reaches_the_author_alone);
+crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, search_counts_sorts_and_widens, error_pages_keep_the_navigation, linked_knowledge_follows_the_release_policy, the_graph_follows_the_release_policy, the_dashboard_says_what_needs_attention, the_attack_matrix_follows_the_release_policy, a_false_positive_reaches_the_author_alone);
 
 /// The payloads every string of the hostile object carries.
 pub(crate) const PAYLOADS: [&str; 4] = ["<script>alert(1)</script>", "\" onerror=\"alert(1)", "javascript:alert(1)", "<svg onload=alert(1)>"];
@@ -883,6 +883,66 @@ async fn error_pages_keep_the_navigation(backend: Backend) {
 /// 1,100 others is on the first page of a text search and of a type
 /// listing, above the older matches; a search nothing matches says so
 /// without offering more.
+/// The text search's count ("1–50 of 63", "more than 1,000" past the
+/// cap, nothing counted for a reader who may see none), its order by
+/// column (best match puts name matches before newer description
+/// matches), and whole words widened to prefixes when none matches.
+async fn search_counts_sorts_and_widens(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let la = node.liaison[0].clone();
+    let malware = |n: u32, name: &str, description: &str| json!({"type": "malware", "spec_version": "2.1", "id": format!("malware--00000000-0000-4000-8000-{n:012}"),
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": node.a, "name": name, "description": description, "is_family": false});
+    let hay: Vec<_> = (0..1100).map(|n| malware(n, "hay", "")).collect();
+    for chunk in hay.chunks(550) {
+        let (s, v) = call(&node, &la, "POST", "objects", Some(json!({ "objects": chunk }))).await;
+        assert_eq!(s, 200, "{v}");
+    }
+    // 60 named "wanted", then 3 newer with the word in the description only.
+    let named: Vec<_> = (2000..2060).map(|n| malware(n, &format!("wanted {n}"), "")).collect();
+    let (s, v) = call(&node, &la, "POST", "objects", Some(json!({ "objects": named }))).await;
+    assert_eq!(s, 200, "{v}");
+    let described: Vec<_> = (3000..3003).map(|n| malware(n, "other", "the wanted one")).collect();
+    let (s, v) = call(&node, &la, "POST", "objects", Some(json!({ "objects": described }))).await;
+    assert_eq!(s, 200, "{v}");
+    let a = sign_in(&node, &la).await;
+    let ids = |html: &str| html.match_indices("href=\"/intel/malware--").map(|(i, _)| html[i + 13..i + 13 + 45].to_owned()).collect::<Vec<_>>();
+
+    let (_, _, html) = a.get("/intel?q=wanted").await;
+    assert!(html.contains("1–50 of 63"), "{html}");
+    assert_eq!(ids(&html)[0], "malware--00000000-0000-4000-8000-000000003002", "newest first");
+    assert!(html.contains("sort=relevance\">Match</a>"), "the Match column sorts by best match: {html}");
+    let next = more_link(&html).expect("a second page");
+    assert!(next.contains("at=50"), "{next}");
+    let (_, _, html) = a.get(&next).await;
+    assert!(html.contains("51–63 of 63"), "{html}");
+    assert!(more_link(&html).is_none(), "a last page has no more: {html}");
+
+    let (_, _, html) = a.get("/intel?q=wanted&sort=relevance").await;
+    assert!(html.contains("1–50 of 63") && html.contains("Match ▾"), "{html}");
+    let first = ids(&html);
+    assert!(first.iter().all(|id| id.as_str() < "malware--00000000-0000-4000-8000-000000003000"), "name matches before newer description matches: {first:?}");
+    assert!(html.contains("<td>name</td>") && html.contains("sort=\">Added</a>"), "{html}");
+    let (_, _, html) = a.get(&more_link(&html).expect("a second page")).await;
+    let rest = ids(&html);
+    assert_eq!(rest[rest.len() - 3..], ["malware--00000000-0000-4000-8000-000000003002", "malware--00000000-0000-4000-8000-000000003001", "malware--00000000-0000-4000-8000-000000003000"], "the description matches last, newest first");
+    assert!(html.contains("<td>description</td>"), "{html}");
+
+    let (_, _, html) = a.get("/intel?q=hay").await;
+    assert!(html.contains("1–50 of more than 1,000"), "capped: {html}");
+
+    // "wante" is no whole word: its prefix is searched, and said so.
+    let (_, _, html) = a.get("/intel?q=wante").await;
+    assert!(html.contains("No whole word matches “wante”") && html.contains("1–50 of 63") && html.contains("value=\"wante*\""), "{html}");
+    assert!(more_link(&html).unwrap().contains("q=wante*") || more_link(&html).unwrap().contains("q=wante%2A"), "the next page keeps the prefix");
+    let (_, _, html) = a.get("/intel?q=wanted+one").await;
+    assert!(html.contains("1–3 of 3") && !html.contains("No whole word"), "{html}");
+
+    // C may see none of them: nothing is counted.
+    let c = sign_in(&node, &node.liaison[2]).await;
+    let (_, _, html) = c.get("/intel?q=wanted").await;
+    assert!(html.contains("Nothing you may see matches.") && !html.contains(" of 63") && ids(&html).is_empty(), "{html}");
+}
+
 async fn search_finds_the_newest_first(backend: Backend) {
     let node = start(backend, Default::default()).await;
     let la = node.liaison[0].clone();
@@ -907,3 +967,4 @@ async fn search_finds_the_newest_first(backend: Backend) {
     let (_, _, html) = a.get("/intel?q=nowhere").await;
     assert!(html.contains("Nothing you may see matches.") && more_link(&html).is_none(), "{html}");
 }
+
