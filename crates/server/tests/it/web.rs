@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{call, ratified_agreement, start, Backend, Node};
 
-crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, search_counts_sorts_and_widens, error_pages_keep_the_navigation, linked_knowledge_follows_the_release_policy, the_graph_follows_the_release_policy, the_dashboard_says_what_needs_attention, the_attack_matrix_follows_the_release_policy, a_false_positive_reaches_the_author_alone);
+crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, search_counts_sorts_and_widens, error_pages_keep_the_navigation, linked_knowledge_follows_the_release_policy, the_graph_follows_the_release_policy, the_dashboard_says_what_needs_attention, the_attack_matrix_follows_the_release_policy, a_false_positive_reaches_the_author_alone, new_since_the_last_visit);
 
 /// The payloads every string of the hostile object carries.
 pub(crate) const PAYLOADS: [&str; 4] = ["<script>alert(1)</script>", "\" onerror=\"alert(1)", "javascript:alert(1)", "<svg onload=alert(1)>"];
@@ -968,3 +968,48 @@ async fn search_finds_the_newest_first(backend: Backend) {
     assert!(html.contains("Nothing you may see matches.") && more_link(&html).is_none(), "{html}");
 }
 
+/// The dashboard's "new since your last visit": per user, from each
+/// partner, through the release decision. A's two users each keep their
+/// own mark; what B shares with A is counted, what B keeps and what C
+/// holds are not; the count links to the objects.
+async fn new_since_the_last_visit(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let agreement = ratified_agreement(&node, "A–B malware", &[0, 1], &["malware"]).await;
+    let fresh = |html: &str| {
+        let start = html.find("New since your last visit").expect("the section");
+        html[start..start + html[start..].find("</section>").unwrap()].to_owned()
+    };
+    let first = sign_in(&node, &node.liaison[0]).await;
+    let second = sign_in(&node, &node.token_a).await;
+    for user in [&first, &second] {
+        let html = fresh(&user.get("/").await.2);
+        assert!(html.contains("Your first visit"), "{html}");
+    }
+    let malware = |n: u32, author: &str| json!({"type": "malware", "spec_version": "2.1", "id": format!("malware--00000000-0000-4000-a000-{n:012}"),
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": author, "name": format!("fresh {n}"), "is_family": false});
+    let (s, v) = call(&node, &node.liaison[1], "POST", "objects", Some(json!({ "objects": [malware(1, &node.b)], "agreements": [agreement] }))).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = call(&node, &node.liaison[1], "POST", "objects", Some(json!({ "objects": [malware(2, &node.b)] }))).await;
+    assert_eq!(s, 200, "B's own, shared with no one: {v}");
+    let (s, v) = call(&node, &node.liaison[2], "POST", "objects", Some(json!({ "objects": [malware(3, &node.c)] }))).await;
+    assert_eq!(s, 200, "C's own: {v}");
+    let (s, v) = call(&node, &node.liaison[0], "POST", "objects", Some(json!({ "objects": [malware(4, &node.a)] }))).await;
+    assert_eq!(s, 200, "A's own is not new to A: {v}");
+    // Past the slack a visit's mark leaves for writes in flight.
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let html = fresh(&second.get("/").await.2);
+    assert!(html.contains("Borealis") && html.contains(">1</a>"), "B's one shared object (its ratification is not intelligence): {html}");
+    assert!(!html.contains("Aurelia") && !html.contains("Caldera"), "{html}");
+    let html = fresh(&first.get("/").await.2);
+    assert!(html.contains("Borealis") && html.contains(">1</a>"), "the other user's visit did not reset this one's: {html}");
+    let start = html.find("href=\"/intel?partner=").unwrap() + "href=\"".len();
+    let link = html[start..start + html[start..].find('"').unwrap()].replace("&amp;", "&");
+    let (s, _, found) = first.get(&link).await;
+    assert_eq!(s, 200, "{link}: {found}");
+    assert!(found.contains("malware--00000000-0000-4000-a000-000000000001") && !found.contains("malware--00000000-0000-4000-a000-000000000002"), "{link}: {found}");
+    let html = fresh(&first.get("/").await.2);
+    assert!(html.contains("Nothing new from your partners since"), "seen at the last visit: {html}");
+    // B's own dashboard: its first visit, nothing of A's or C's counted.
+    let b = sign_in(&node, &node.liaison[1]).await;
+    assert!(fresh(&b.get("/").await.2).contains("Your first visit"));
+}
