@@ -893,17 +893,35 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
             }
             @if links.more_relationships { p.hint { "Only the first " (LINKED) " are listed." } }
         }
-        h2 { "In reports and notes" }
+        h2 #notes { "In reports and notes" }
         @if links.mentions.is_empty() { p { "No report, grouping, note or opinion naming it that you may see." } }
         @else {
             ul {
                 @for m in &links.mentions {
                     @let v = json_of(m);
                     @let label = v.get("name").or_else(|| v.get("abstract")).or_else(|| v.get("explanation")).or_else(|| v.get("opinion")).and_then(Value::as_str).unwrap_or(m.id.as_str()).to_owned();
-                    li { (m.object_type) ": " a href={ "/intel/" (m.id) } { (label) } " " (crate::kit::badge::tlp(m)) " by " (m.created_by_ref.as_deref().map(partner).unwrap_or_default()) }
+                    @let tags = labels_of(&v);
+                    li { (m.object_type) ": " a href={ "/intel/" (m.id) } { (label) } " " (crate::kit::badge::tlp(m)) " by " (m.created_by_ref.as_deref().map(partner).unwrap_or_default())
+                        @if m.object_type == "note" && m.shared_under.trim().is_empty() && m.created_by_ref.as_deref() == Some(signed.caller.partner.as_str()) { " " span.hint { "(kept on this node)" } }
+                        @if !tags.is_empty() { " " span.tags { "tags: " (tags) } } }
                 }
             }
             @if links.more_mentions { p.hint { "Only the first " (LINKED) " are listed." } }
+        }
+        @if node::detect::may_sight(&signed.caller) {
+            details.feedback {
+                summary { "Add a note" }
+                form.stack method="post" action={ "/intel/" (latest.id) "/note" } {
+                    (crate::kit::form::csrf_field(&signed))
+                    label for="note-content" { "Note (kept on this node for your partner; shared with no one)" }
+                    textarea #note-content name="content" rows="3" required {}
+                    label for="note-tags" { "Tags (TLP, PAP, admiralty scale)" }
+                    select #note-tags name="tags" multiple size="6" {
+                        @for t in node::curation::taxonomy() { option value=(t) { (t) } }
+                    }
+                    button type="submit" { "Add the note" }
+                }
+            }
         }
         @if THREATS.contains(&latest.object_type.as_str()) {
             (threat_context(&latest.id, &object, &links, &facts.sightings))

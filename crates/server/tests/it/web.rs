@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{call, ratified_agreement, start, Backend, Node};
 
-crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, search_counts_sorts_and_widens, error_pages_keep_the_navigation, linked_knowledge_follows_the_release_policy, the_graph_follows_the_release_policy, the_dashboard_says_what_needs_attention, the_attack_matrix_follows_the_release_policy, a_false_positive_reaches_the_author_alone, new_since_the_last_visit);
+crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, search_counts_sorts_and_widens, error_pages_keep_the_navigation, linked_knowledge_follows_the_release_policy, the_graph_follows_the_release_policy, the_dashboard_says_what_needs_attention, the_attack_matrix_follows_the_release_policy, a_false_positive_reaches_the_author_alone, new_since_the_last_visit, a_note_stays_on_the_node);
 
 /// The payloads every string of the hostile object carries.
 pub(crate) const PAYLOADS: [&str; 4] = ["<script>alert(1)</script>", "\" onerror=\"alert(1)", "javascript:alert(1)", "<svg onload=alert(1)>"];
@@ -1012,4 +1012,50 @@ async fn new_since_the_last_visit(backend: Backend) {
     // B's own dashboard: its first visit, nothing of A's or C's counted.
     let b = sign_in(&node, &node.liaison[1]).await;
     assert!(fresh(&b.get("/").await.2).contains("Your first visit"));
+}
+
+/// Curation: A's analyst notes B's object with tags from the taxonomy;
+/// the note is A's alone (on A's page, "kept on this node"; B's page and
+/// search show nothing of it), escaped; a tag outside the taxonomy is
+/// refused naming it; a viewer may not write one.
+async fn a_note_stays_on_the_node(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let agreement = ratified_agreement(&node, "A–B malware", &[0, 1], &["malware"]).await;
+    let id = "malware--00000000-0000-4000-b000-000000000001";
+    let m = json!({"type": "malware", "spec_version": "2.1", "id": id, "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+        "created_by_ref": node.b, "name": "noted", "is_family": false});
+    let (s, v) = call(&node, &node.liaison[1], "POST", "objects", Some(json!({ "objects": [m], "agreements": [agreement] }))).await;
+    assert_eq!(s, 200, "{v}");
+    let a = sign_in(&node, &node.token_a).await;
+    let (_, _, page) = a.get(&format!("/intel/{id}")).await;
+    assert!(page.contains("Add a note"), "{page}");
+    let csrf = csrf_of(&page);
+    let r = a.post(&format!("/intel/{id}/note"), &[("csrf", &csrf), ("content", "<script>alert(1)</script> seen by our SOC"), ("tags", "admiralty-scale:source-reliability=\"b\""), ("tags", "tlp:amber")]).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert_eq!(r.headers()[LOCATION], format!("/intel/{id}#notes"));
+    let (_, _, page) = a.get(&format!("/intel/{id}")).await;
+    let notes = &page[page.find("id=\"notes\"").unwrap()..page.find("Add a note").unwrap()];
+    assert!(notes.contains("note: ") && notes.contains("(kept on this node)"), "{notes}");
+    assert!(notes.contains("admiralty-scale:source-reliability=&quot;b&quot;, tlp:amber"), "{notes}");
+    assert!(!page.contains("<script>alert(1)") && notes.contains("&lt;script&gt;"), "escaped: {notes}");
+    // B, the object's author, sees nothing of it.
+    let b = sign_in(&node, &node.liaison[1]).await;
+    let (_, _, page) = b.get(&format!("/intel/{id}")).await;
+    assert!(!page.contains("note: ") && !page.contains("seen by our SOC"), "{page}");
+    let (_, _, found) = b.get("/intel?q=soc&type=note").await;
+    assert!(!found.contains("href=\"/intel/note--"), "{found}");
+    let (_, _, found) = a.get("/intel?q=soc&type=note").await;
+    assert!(found.contains("href=\"/intel/note--"), "A finds its note: {found}");
+    // Refused: a tag outside the taxonomy, no text; a viewer.
+    let r = a.post(&format!("/intel/{id}/note"), &[("csrf", &csrf), ("content", "x"), ("tags", "tlp:purple")]).await;
+    assert_eq!(r.status(), 422);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("tags: “tlp:purple” is not in the taxonomy"), "{text}");
+    let r = a.post(&format!("/intel/{id}/note"), &[("csrf", &csrf), ("content", "  ")]).await;
+    assert_eq!(r.status(), 422);
+    let viewer = sign_in(&node, &node.viewer_a).await;
+    let (_, _, page) = viewer.get(&format!("/intel/{id}")).await;
+    assert!(!page.contains("Add a note"));
+    let r = viewer.post(&format!("/intel/{id}/note"), &[("csrf", &csrf_of(&page)), ("content", "x")]).await;
+    assert_eq!(r.status(), 403);
 }
