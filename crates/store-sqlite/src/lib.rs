@@ -606,7 +606,11 @@ impl store::Store for SqliteStore {
             filters.push_str(" AND t.rowid < ?");
             params.push(SqlValue::Integer(before));
         }
-        let from = format!("FROM object_text t JOIN objects o ON o.date_added = t.rowid WHERE object_text MATCH ?{filters}");
+        // CROSS JOIN keeps the index the outer loop (SQLite does not
+        // reorder it): else a `t.rowid < ?` bound may be carried over to the
+        // objects' key and the objects scanned back from it, each probed in
+        // the index.
+        let from = format!("FROM object_text t CROSS JOIN objects o ON o.date_added = t.rowid WHERE object_text MATCH ?{filters}");
         let page = format!("SELECT o.date_added, {COLUMNS}, o.is_first, o.is_last {from} ORDER BY t.rowid DESC LIMIT ? OFFSET ?");
         let count = format!("SELECT count(*) {from}");
         let matching: Vec<String> = if newest {

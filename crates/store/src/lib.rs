@@ -13,6 +13,8 @@ pub mod text;
 mod version;
 
 #[cfg(feature = "testsuite")]
+pub mod bench_text;
+#[cfg(feature = "testsuite")]
 pub mod conformance;
 
 use std::fmt;
