@@ -456,7 +456,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -972,7 +972,19 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
 
 #[cfg(test)]
 mod tests {
-    use super::bare_value;
+    use super::{bare_value, showing, thousands, COUNT_TO};
+
+    #[test]
+    fn the_count_says_how_far_it_counted() {
+        use store::text::Count;
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(showing(0, 50, Some(Count { counted: 63, exact: true })), "1–50 of 63");
+        assert_eq!(showing(50, 13, Some(Count { counted: 13, exact: true })), "51–63 of 63");
+        assert_eq!(showing(0, 50, Some(Count { counted: COUNT_TO, exact: false })), "1–50 of more than 1,000");
+        assert_eq!(showing(0, 50, Some(Count { counted: 57, exact: false })), "1–50 of at least 57");
+        assert_eq!(showing(0, 10, None), "1–10");
+    }
 
     /// Values an analyst pastes are recognised by type; words and
     /// sentences stay text.
