@@ -33,7 +33,7 @@
 //!   import` of the equivalent STIX (bench_misp.rs).
 //! - `pattern`: the STIX pattern matcher against stix2-matcher on the same
 //!   cases (bench_pattern.rs).
-//! - `search`: a text search's first page at 100,000 objects against the
+//! - `search` (`--postgres`: on a throwaway PostgreSQL): a text search's first page at 100,000 objects against the
 //!   same at 1,000,000, beside a plain listing
 //!   (`crates/store-sqlite/examples/text_search.rs`).
 
@@ -51,10 +51,20 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         return crate::bench_pattern::run(root, args);
     }
     if what == "search" {
-        // The store alone: no need for the release binary.
+        // The store alone: no need for the release binary. With
+        // `--postgres`, a throwaway server (the test suite's settings).
+        let rest: Vec<&String> = args.iter().skip(1).filter(|a| *a != "--postgres").collect();
+        if args.iter().any(|a| a == "--postgres") {
+            let server = crate::pg::PgServer::for_tests(root)?;
+            return sh(Command::new("cargo")
+                .args(["run", "--release", "--quiet", "-p", "entente-store-postgres", "--example", "text_search_pg", "--"])
+                .args(rest)
+                .arg("--url")
+                .arg(&server.url));
+        }
         return sh(Command::new("cargo")
             .args(["run", "--release", "--quiet", "-p", "entente-store-sqlite", "--example", "text_search", "--"])
-            .args(args.iter().skip(1))
+            .args(rest)
             .arg("--dir")
             .arg(root.join("target/bench/search")));
     }

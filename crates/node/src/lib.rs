@@ -21,6 +21,7 @@
 //! checks): transports call its blocking functions off their workers.
 
 pub mod agreements;
+pub mod curation;
 pub mod auth;
 mod caller;
 pub mod detect;

@@ -11,6 +11,10 @@
 //! Arrival, not `created`: a message written days ago on a partner's node
 //! and pulled by the last sync is new here. An edit (a later version) does
 //! not make a record unread again; a withdrawn one is not counted.
+//!
+//! A user's last visit of the dashboard is kept the same way (`visit:<user>`,
+//! [`visit`]): what arrived from each partner since, counted through the
+//! reader's release gate.
 
 use std::collections::BTreeMap;
 
@@ -92,6 +96,64 @@ pub fn unread_entries(registry: &dyn Registry, scope: &modules::Scope, module: &
             "what": "unread", "thread": t, "title": title, "unread": th.unread,
             "agreement": scope.agreement.id.as_str(), "agreement_title": scope.agreement.terms.title, "module": module.name(),
         }));
+    }
+    Ok(out)
+}
+
+/// The setting that holds when `user` last visited the dashboard.
+pub fn visit_key(user: &str) -> String {
+    format!("visit:{user}")
+}
+
+/// A write may carry a date added a little before it commits: a visit's
+/// mark is set this long before it, so such a write is counted at the
+/// next visit (at worst twice, never missed).
+const VISIT_SLACK_MICROS: i64 = 2_000_000;
+
+/// What arrived on this node since a user's last visit, from each partner.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SinceVisit {
+    /// The previous visit's mark (microseconds), `None` on a first visit
+    /// (nothing is counted then).
+    pub since: Option<i64>,
+    /// Per author (the partner's identity id), how many objects the
+    /// reader may see arrived after the mark (new objects and new
+    /// versions, each object once).
+    pub by_author: BTreeMap<String, usize>,
+    /// Whether counting stopped at its cap: there may be more.
+    pub capped: bool,
+}
+
+/// What arrived since `user`'s last visit that the reader's `gate` lets
+/// through (the release decision: counts show no object, so they are not
+/// entries in the release log), from partners other than `me` and not the
+/// platform's own definitions; intelligence only (the partnership's
+/// records, `x-entente-*`, have the inbox), reading at most `most`
+/// versions; then the
+/// visit is recorded (`now` less a little slack), so the next visit counts
+/// from here. Another user's visit moves only that user's mark.
+pub fn visit(store: &dyn Store, registry: &dyn Registry, gate: &store::Gate, me: &str, user: &str, now: i64, most: usize) -> store::Result<SinceVisit> {
+    let key = visit_key(user);
+    let since = registry.setting(&key)?.and_then(|v| v.parse::<i64>().ok());
+    let mut out = SinceVisit { since, ..SinceVisit::default() };
+    if let Some(mark) = since {
+        let q = store::Query { added_after: Some(mark), versions: store::Versions::LAST, gate: Some(gate.clone()), limit: Some(most), ..store::Query::default() };
+        let page = store.query(&q)?;
+        out.capped = page.more;
+        let mut seen = std::collections::HashSet::new();
+        for r in page.records {
+            if r.object_type.starts_with("x-entente-") {
+                continue;
+            }
+            let Some(author) = r.created_by_ref.filter(|a| a != me && a != policy::ext::ENTENTE_IDENTITY) else { continue };
+            if seen.insert(r.id) {
+                *out.by_author.entry(author).or_default() += 1;
+            }
+        }
+    }
+    let mark = now - VISIT_SLACK_MICROS;
+    if since.is_none_or(|s| mark > s) {
+        store.put(&[], &PutOptions { checkpoint: Some((key, mark.to_string())), ..PutOptions::default() })?;
     }
     Ok(out)
 }

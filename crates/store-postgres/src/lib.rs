@@ -388,63 +388,75 @@ impl store::Store for PgStore {
         Ok((records, more))
     }
 
-    // Every word a prefix (`:*`; the words hold letters and digits only, so
-    // nothing in them is tsquery syntax), ANDed; ranked by ts_rank over
-    // the weighted fields.
+    // A tsquery of the words (whole, or `word:*` prefixes), ANDed.
+    // Newest first is `date_added` descending. Best match walks the tiers
+    // (`store::text::TIERS`) as tsvector weights: `(a:AB & b:AB) & !(a:A &
+    // b:A)` is tier 1; a page's `from` (hits to skip) is spent on the tiers
+    // in turn, a tier counted only when the skip passes its end.
     fn text_hits(&self, q: &store::TextQuery) -> Result<Vec<store::TextHit>> {
         if q.words.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
         }
-        let matching = q.words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
-        let mut params: Vec<Box<dyn ToSql + Sync + Send>> = vec![Box::new(matching)];
-        let mut sql = format!(
-            "SELECT o.date_added, {COLUMNS}, o.is_first, o.is_last FROM object_text t JOIN objects o ON o.date_added = t.object
-             WHERE t.words @@ to_tsquery('simple', $1)"
-        );
+        let star = if q.prefix { ":*" } else { "" };
+        let all = |weights: &str| q.words.iter().map(|w| format!("{w}{star}{weights}")).collect::<Vec<_>>().join(" & ");
+        let newest = q.order() == store::TextOrder::Newest;
+        let mut params: Vec<Box<dyn ToSql + Sync + Send>> = vec![Box::new(String::new())];
         let push = |params: &mut Vec<Box<dyn ToSql + Sync + Send>>, p: Box<dyn ToSql + Sync + Send>| {
             params.push(p);
             format!("${}", params.len())
         };
+        let mut filters = String::new();
         if !q.types.is_empty() {
             let p = push(&mut params, Box::new(q.types.clone()));
-            sql.push_str(&format!(" AND o.type = ANY({p})"));
+            filters.push_str(&format!(" AND o.type = ANY({p})"));
         }
         if !q.authors.is_empty() {
             let p = push(&mut params, Box::new(q.authors.clone()));
-            sql.push_str(&format!(" AND o.created_by_ref = ANY({p})"));
+            filters.push_str(&format!(" AND o.created_by_ref = ANY({p})"));
         }
-        let newest = q.order == store::TextOrder::Newest;
         let before = [q.added_before, if newest { q.from } else { None }].into_iter().flatten().min();
-        let mut dates = String::new();
         if let Some(after) = q.added_after {
             let p = push(&mut params, Box::new(after));
-            dates.push_str(&format!(" AND t.object > {p}"));
+            filters.push_str(&format!(" AND t.object > {p}"));
         }
         if let Some(before) = before {
             let p = push(&mut params, Box::new(before));
-            dates.push_str(&format!(" AND t.object < {p}"));
+            filters.push_str(&format!(" AND t.object < {p}"));
         }
-        sql.push_str(&dates);
-        let limit = push(&mut params, Box::new(i64::try_from(q.limit).unwrap_or(i64::MAX)));
-        if newest {
-            sql.push_str(&format!(" ORDER BY o.date_added DESC LIMIT {limit}"));
-        } else if q.types.is_empty() && q.authors.is_empty() {
-            // Ranked in the index alone, then joined: the objects' rows (and
-            // their JSON) are read for the page, not for every match.
-            let offset = push(&mut params, Box::new(q.from.unwrap_or(0).max(0)));
-            sql = format!(
-                "SELECT o.date_added, {COLUMNS}, o.is_first, o.is_last FROM
-                   (SELECT t.object, ts_rank(t.words, to_tsquery('simple', $1)) AS score FROM object_text t
-                    WHERE t.words @@ to_tsquery('simple', $1){dates} ORDER BY score DESC, t.object DESC LIMIT {limit} OFFSET {offset}) t
-                 JOIN objects o ON o.date_added = t.object ORDER BY t.score DESC, t.object DESC"
-            );
+        let from = format!("FROM object_text t JOIN objects o ON o.date_added = t.object WHERE t.words @@ to_tsquery('simple', $1){filters}");
+        let (limit, offset) = (params.len() + 1, params.len() + 2);
+        let page = format!("SELECT o.date_added, {COLUMNS}, o.is_first, o.is_last {from} ORDER BY t.object DESC LIMIT ${limit} OFFSET ${offset}");
+        let count = format!("SELECT count(*) {from}");
+        // Tsvector weights A to D are the tiers' fields, in order.
+        let matching: Vec<String> = if newest {
+            vec![all("")]
         } else {
-            let offset = push(&mut params, Box::new(q.from.unwrap_or(0).max(0)));
-            sql.push_str(&format!(" ORDER BY ts_rank(t.words, to_tsquery('simple', $1)) DESC, o.date_added DESC LIMIT {limit} OFFSET {offset}"));
-        }
+            let within = |n: usize| format!("({})", all(&format!("{}{}", if q.prefix { "" } else { ":" }, &"ABCD"[..n])));
+            (0..store::text::TIERS.len()).map(|k| if k == 0 { within(1) } else { format!("{} & !{}", within(k + 1), within(k)) }).collect()
+        };
+        let mut skip = if newest { 0 } else { q.from.unwrap_or(0).max(0) };
+        let mut need = i64::try_from(q.limit).unwrap_or(i64::MAX);
         let mut c = self.conn()?;
-        let rows = c.query(&sql, &refs(&params)).map_err(pg_err)?;
-        Ok(rows.iter().map(|row| (record(row), row.get::<_, bool>(FLAGS + 1))).collect())
+        let mut out = Vec::new();
+        for m in matching {
+            if need == 0 {
+                break;
+            }
+            params[0] = Box::new(m);
+            let mut with = refs(&params);
+            with.push(&need);
+            with.push(&skip);
+            let rows = c.query(&page, &with).map_err(pg_err)?;
+            if !rows.is_empty() {
+                skip = 0;
+            } else if skip > 0 {
+                let held: i64 = c.query_one(&count, &refs(&params)).map_err(pg_err)?.get(0);
+                skip = (skip - held).max(0);
+            }
+            need -= i64::try_from(rows.len()).unwrap_or(i64::MAX);
+            out.extend(rows.iter().map(|row| (record(row), row.get::<_, bool>(FLAGS + 1))));
+        }
+        Ok(out)
     }
 
     fn versions_of(&self, id: &str, collection: Option<&str>) -> Result<Vec<Record>> {

@@ -573,61 +573,83 @@ impl store::Store for SqliteStore {
         self.with_reader(|c| versions_of(c, id, collection))
     }
 
-    // FTS5: every word a quoted prefix (the words hold letters and digits
-    // only, so nothing in them is FTS5 syntax), ANDed; ranked by bm25 with
-    // the name weighing most.
+    // FTS5: every word quoted (whole, or a prefix with `*`; the words hold
+    // letters and digits only, so nothing in them is FTS5 syntax), ANDed.
+    // Newest first is the index's rowid order walked down, stopping at the
+    // page. Best match walks the tiers (`store::text::TIERS`) the same way,
+    // each an FTS5 column filter: `{name labels} : (a AND b) NOT {name} :
+    // (a AND b)` is tier 1; a page's `from` (hits to skip) is spent on the
+    // tiers in turn, a tier counted only when the skip passes its end.
     fn text_hits(&self, q: &store::TextQuery) -> Result<Vec<store::TextHit>> {
         if q.words.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
         }
-        let matching = q.words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" ");
-        let mut params = vec![SqlValue::Text(matching)];
-        let mut sql = format!(
-            "SELECT o.date_added, {COLUMNS}, o.is_first, o.is_last FROM object_text t JOIN objects o ON o.date_added = t.rowid
-             WHERE object_text MATCH ?"
-        );
+        let star = if q.prefix { "*" } else { "" };
+        let all = q.words.iter().map(|w| format!("\"{w}\"{star}")).collect::<Vec<_>>().join(" AND ");
+        let newest = q.order() == store::TextOrder::Newest;
+        let mut filters = String::new();
+        let mut params: Vec<SqlValue> = Vec::new();
         let mut any = |column: &str, values: &[String], params: &mut Vec<SqlValue>| {
             if !values.is_empty() {
-                sql.push_str(&format!(" AND {column} IN ({})", vec!["?"; values.len()].join(",")));
+                filters.push_str(&format!(" AND {column} IN ({})", vec!["?"; values.len()].join(",")));
                 params.extend(values.iter().map(|v| SqlValue::Text(v.clone())));
             }
         };
         any("o.type", &q.types, &mut params);
         any("o.created_by_ref", &q.authors, &mut params);
-        let newest = q.order == store::TextOrder::Newest;
         let before = [q.added_before, if newest { q.from } else { None }].into_iter().flatten().min();
         if let Some(after) = q.added_after {
-            sql.push_str(" AND t.rowid > ?");
+            filters.push_str(" AND t.rowid > ?");
             params.push(SqlValue::Integer(after));
         }
         if let Some(before) = before {
-            sql.push_str(" AND t.rowid < ?");
+            filters.push_str(" AND t.rowid < ?");
             params.push(SqlValue::Integer(before));
         }
-        params.push(SqlValue::Integer(i64::try_from(q.limit).unwrap_or(i64::MAX)));
-        if newest {
-            sql.push_str(" ORDER BY t.rowid DESC LIMIT ?");
-        } else if q.types.is_empty() && q.authors.is_empty() {
-            // Ranked in the index alone, then joined: the objects' rows (and
-            // their JSON) are read for the page, not for every match.
-            let dates = [q.added_after.map(|_| " AND rowid > ?"), before.map(|_| " AND rowid < ?")].into_iter().flatten().collect::<String>();
-            sql = format!(
-                "SELECT o.date_added, {COLUMNS}, o.is_first, o.is_last FROM
-                   (SELECT rowid, bm25(object_text, 10.0, 5.0, 2.0, 1.0) AS score FROM object_text
-                    WHERE object_text MATCH ?{dates} ORDER BY score, rowid DESC LIMIT ? OFFSET ?) t
-                 JOIN objects o ON o.date_added = t.rowid ORDER BY t.score, t.rowid DESC"
-            );
-            params.push(SqlValue::Integer(q.from.unwrap_or(0).max(0)));
+        // CROSS JOIN keeps the index the outer loop (SQLite does not
+        // reorder it): else a `t.rowid < ?` bound may be carried over to the
+        // objects' key and the objects scanned back from it, each probed in
+        // the index.
+        let from = format!("FROM object_text t CROSS JOIN objects o ON o.date_added = t.rowid WHERE object_text MATCH ?{filters}");
+        let page = format!("SELECT o.date_added, {COLUMNS}, o.is_first, o.is_last {from} ORDER BY t.rowid DESC LIMIT ? OFFSET ?");
+        let count = format!("SELECT count(*) {from}");
+        let matching: Vec<String> = if newest {
+            vec![all]
         } else {
-            sql.push_str(" ORDER BY bm25(object_text, 10.0, 5.0, 2.0, 1.0), t.rowid DESC LIMIT ? OFFSET ?");
-            params.push(SqlValue::Integer(q.from.unwrap_or(0).max(0)));
-        }
+            (0..store::text::TIERS.len())
+                .map(|k| {
+                    let within = |n: usize| format!("{{{}}} : ({all})", store::text::TIERS[..n].join(" "));
+                    if k == 0 { within(1) } else { format!("{} NOT {}", within(k + 1), within(k)) }
+                })
+                .collect()
+        };
+        let mut skip = if newest { 0 } else { q.from.unwrap_or(0).max(0) };
+        let mut need = i64::try_from(q.limit).unwrap_or(i64::MAX);
         self.with_reader(|c| {
-            let mut stmt = c.prepare_cached(&sql).map_err(sql_err)?;
-            let rows = stmt
-                .query_map(params_from_iter(params), |row| Ok((record(row)?, row.get::<_, bool>(FLAGS + 1)?)))
-                .map_err(sql_err)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(sql_err)
+            let mut out = Vec::new();
+            for m in matching {
+                if need == 0 {
+                    break;
+                }
+                let with = |extra: &[i64]| {
+                    std::iter::once(SqlValue::Text(m.clone())).chain(params.iter().cloned()).chain(extra.iter().map(|n| SqlValue::Integer(*n))).collect::<Vec<_>>()
+                };
+                let mut stmt = c.prepare_cached(&page).map_err(sql_err)?;
+                let rows = stmt
+                    .query_map(params_from_iter(with(&[need, skip])), |row| Ok((record(row)?, row.get::<_, bool>(FLAGS + 1)?)))
+                    .map_err(sql_err)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(sql_err)?;
+                if !rows.is_empty() {
+                    skip = 0;
+                } else if skip > 0 {
+                    let held: i64 = c.prepare_cached(&count).map_err(sql_err)?.query_row(params_from_iter(with(&[])), |row| row.get(0)).map_err(sql_err)?;
+                    skip = (skip - held).max(0);
+                }
+                need -= i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                out.extend(rows);
+            }
+            Ok(out)
         })
     }
 

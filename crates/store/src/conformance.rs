@@ -1249,9 +1249,11 @@ pub fn reoffer_gives_members_fresh_dates_once<B: Store + Registry + 'static>(b: 
     assert!(store.reoffer("x-entente-agreement--0e000000-0000-4000-8000-00000000000e", "reoffer:e", "1").unwrap());
 }
 
-/// The text index finds every word as a prefix (all words needed), in
+/// The text index finds every word whole, or as a prefix when asked (all
+/// words needed), in
 /// the name, labels, description, pattern and external ids; orders by
-/// arrival or by rank (a name match first); filters by type, author and
+/// arrival or by rank (tiers: all words in the name first, then in the
+/// labels, the description, anywhere; newest first within); filters by type, author and
 /// date; forgets deleted versions; and, searched through a gate
 /// ([`crate::text::search`]), shows each object's latest version the
 /// reader may see, pages without repeating or skipping when the gate
@@ -1279,7 +1281,10 @@ pub fn text_is_indexed_ranked_and_gated<B: Store + Registry + 'static>(b: Arc<B>
     let (m, i, a) = (named.id().to_string(), described.id().to_string(), labelled.id().to_string());
     assert_eq!(ids(TextQuery::new("glacierlock")), vec![i.clone(), m.clone()], "newest first");
     assert_eq!(ids(TextQuery { order: TextOrder::Rank, ..TextQuery::new("GlacierLock") }), vec![m.clone(), i.clone()], "a name match ranks first");
-    assert_eq!(ids(TextQuery::new("glac")), vec![i.clone(), m.clone()], "a word is a prefix");
+    assert!(ids(TextQuery::new("glac")).is_empty(), "a word matches whole");
+    assert_eq!(ids(TextQuery::new("glac*")), vec![i.clone(), m.clone()], "a prefix when asked");
+    assert_eq!(ids(TextQuery { order: TextOrder::Rank, ..TextQuery::new("glac*") }), vec![i.clone(), m.clone()], "a prefix search is newest first");
+    assert_eq!(ids(TextQuery::new("glacierlock drop*")), vec![i.clone()], "every word a prefix");
     assert_eq!(ids(TextQuery::new("glacierlock dropper")), vec![i.clone()], "every word is needed");
     assert_eq!(ids(TextQuery::new("evil-corp.example")), vec![i.clone()], "the pattern is searched");
     assert_eq!(ids(TextQuery::new("phishing")), vec![a.clone()], "labels, and a word inside a name");
@@ -1298,6 +1303,27 @@ pub fn text_is_indexed_ranked_and_gated<B: Store + Registry + 'static>(b: Arc<B>
     assert_eq!(ranked(TextQuery { added_after: Some(oldest), ..TextQuery::new("glacierlock") }), vec![i.clone()]);
     assert_eq!(ranked(TextQuery { types: vec!["indicator".into()], ..TextQuery::new("glacierlock") }), vec![i.clone()], "types, ranked");
     assert_eq!(ids(TextQuery { limit: 1, from: Some(1), order: TextOrder::Rank, ..TextQuery::new("glacierlock") }), vec![i.clone()], "rank pages skip");
+    assert!(ids(TextQuery { limit: 1, from: Some(2), order: TextOrder::Rank, ..TextQuery::new("glacierlock") }).is_empty(), "past the last tier");
+    // Tiers: two words both in a name beat one in the name and one in the
+    // labels, which beats the newest with them in the description.
+    let tiered = [
+        object("tool", 4, AUTHOR_A, json!({ "name": "Snowdrift kit", "description": "a loader" })),
+        object("tool", 5, AUTHOR_A, json!({ "name": "Snowdrift", "labels": ["loader"] })),
+        object("tool", 6, AUTHOR_A, json!({ "name": "Loader snowdrift" })),
+        object("tool", 7, AUTHOR_A, json!({ "name": "Other", "description": "snowdrift loader" })),
+    ];
+    put_ok(&*store, &tiered);
+    let tool = |n: u32| format!("tool--00000000-0000-4000-8000-{n:012}");
+    assert_eq!(ranked(TextQuery::new("snowdrift loader")), vec![tool(6), tool(5), tool(7), tool(4)], "by tier, newest first within");
+    assert_eq!(ids(TextQuery::new("snowdrift loader")), vec![tool(7), tool(6), tool(5), tool(4)]);
+    for skip in 0..5 {
+        let q = TextQuery { limit: 2, from: Some(skip), order: TextOrder::Rank, ..TextQuery::new("snowdrift loader") };
+        let page: Vec<String> = store.text_hits(&q).unwrap().into_iter().map(|(r, _)| r.id).collect();
+        assert_eq!(page, [tool(6), tool(5), tool(7), tool(4)].into_iter().skip(skip as usize).take(2).collect::<Vec<_>>(), "skip {skip}");
+    }
+    for n in 4..8 {
+        store.delete(&StixId::parse(&tool(n)).unwrap(), &Versions::ALL, None).unwrap();
+    }
 
     // Versions: the reader's latest visible version is what is searched.
     let v0 = object("tool", 9, AUTHOR_A, json!({ "name": "alpha tool", "modified": "2026-01-01T00:00:00Z" }));
@@ -1348,6 +1374,17 @@ pub fn text_is_indexed_ranked_and_gated<B: Store + Registry + 'static>(b: Arc<B>
     let page = search(&*store, &TextQuery::new("frostbite"), &open, &|r| r.id.ends_with('9'), 5, 3).unwrap();
     assert_eq!(page.records.len(), 1);
     assert!(page.next.is_some());
+    // Counting: through the gate, capped, from where the page starts.
+    let count = |q: &TextQuery, want: usize, to: usize| {
+        let (page, c) = crate::text::search_counted(&*store, q, &even, &|_| true, want, 1_000, to, 1_000).unwrap();
+        (page.records.len(), c.counted, c.exact, page.next.is_some())
+    };
+    assert_eq!(count(&TextQuery::new("frostbite"), 2, 100), (2, 5, true, true), "the five the reader may see");
+    assert_eq!(count(&TextQuery::new("frostbite"), 2, 3), (2, 3, false, true), "capped: more than three");
+    assert_eq!(count(&TextQuery::new("frostbite"), 5, 100), (5, 5, true, false), "a full last page has no next");
+    assert_eq!(count(&TextQuery { order: TextOrder::Rank, ..TextQuery::new("frostbite") }, 2, 100), (2, 5, true, true));
+    let on = search(&*store, &TextQuery::new("frostbite"), &even, &|_| true, 2, 1_000).unwrap().next;
+    assert_eq!(count(&TextQuery { from: on, ..TextQuery::new("frostbite") }, 2, 100), (2, 3, true, true), "counted from the page on");
 
     store.delete(&StixId::parse(&m).unwrap(), &Versions::ALL, None).unwrap();
     assert_eq!(ids(TextQuery::new("glacierlock")), vec![i], "a deleted version leaves the index");

@@ -13,6 +13,8 @@ pub mod text;
 mod version;
 
 #[cfg(feature = "testsuite")]
+pub mod bench_text;
+#[cfg(feature = "testsuite")]
 pub mod conformance;
 
 use std::fmt;
@@ -310,8 +312,10 @@ pub trait Store: Send + Sync {
     }
 
     /// The stored versions (every version, with JSON) whose indexed text
-    /// ([`TextFields`]) holds each of `q.words` as a prefix of a word,
-    /// filtered and ordered as `q` says, at most `q.limit`, each with
+    /// ([`TextFields`]) holds each of `q.words` (whole, or as a prefix of a
+    /// word with [`TextQuery::prefix`]), filtered and ordered as `q` says
+    /// ([`TextQuery::order`]; best match in the tiers of
+    /// [`text::TIERS`]), at most `q.limit`, each with
     /// whether it is its object's latest stored version. Backends
     /// implement this from their text index; callers use [`text::search`],
     /// which applies the reader's gate.

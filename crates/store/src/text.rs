@@ -7,8 +7,20 @@
 //! words already cut (SQLite FTS5 with the `unicode61` tokenizer,
 //! PostgreSQL `to_tsvector('simple', …)`), so they index and match the
 //! same words: `evil-corp.example` is the words `evil corp example`
-//! on either. A query's words all have to match, each as a prefix of an
-//! indexed word.
+//! on either. A query's words all have to match, each a whole indexed
+//! word, or each as the beginning of one when the query asks for
+//! prefixes ([`TextQuery::prefix`]: a query text ending in `*`).
+//!
+//! Best match ([`TextOrder::Rank`]) is by where the words are, in tiers:
+//! every word in the name (or aliases); else every word in the name or
+//! labels; else in those or the description; else anywhere; newest first
+//! within a tier. Each tier is a newest-first walk of the index that stops
+//! at the page, so a word in most objects costs what a rare one does: the
+//! decision recorded in docs/benchmarks.md ("Text search as the store
+//! grows"), taken over a scored rank (bm25, `ts_rank`) whose cost grew
+//! with the number of matches. A prefix search reads every word beginning
+//! with the prefix before its first hit (both backends): it is newest
+//! first only.
 
 use serde_json::Value;
 
@@ -92,13 +104,20 @@ pub enum TextOrder {
     /// Most recently added first.
     #[default]
     Newest,
-    /// Best match first (a word in the name weighs most, then labels,
-    /// description, the rest), the newest first among equals.
+    /// Best match first, in tiers (the words all in the name, then all in
+    /// the name or labels, then those or the description, then anywhere:
+    /// [`TIERS`]), the newest first within a tier.
     Rank,
 }
 
+/// The tiers of [`TextOrder::Rank`]: tier `k` holds the versions whose
+/// words are all found in the first `k + 1` of these fields and not all
+/// in the first `k`. Backends name them in their own terms (FTS5 columns,
+/// tsvector weights A to D).
+pub const TIERS: [&str; 4] = ["name", "labels", "description", "body"];
+
 /// A text search over the index: every stored version whose indexed
-/// words include each of `words` (as a prefix), filtered like a
+/// words include each of `words` (whole, or as a prefix), filtered like a
 /// [`Query`]. Backends read it with [`Store::text_hits`]; callers use
 /// [`search`], which applies the reader's gate.
 #[derive(Debug, Clone, Default)]
@@ -113,8 +132,11 @@ pub struct TextQuery {
     pub added_after: Option<i64>,
     /// Only versions added strictly before this (microseconds).
     pub added_before: Option<i64>,
-    /// The order of the hits.
+    /// The order of the hits ([`TextQuery::order`] gives the one used).
     pub order: TextOrder,
+    /// Each word matches the beginning of an indexed word, not only a
+    /// whole one; newest first whatever `order` says.
+    pub prefix: bool,
     /// Where to go on from ([`TextPage::next`]): with [`TextOrder::Newest`]
     /// only versions added strictly before it; with [`TextOrder::Rank`]
     /// how many hits to skip.
@@ -125,10 +147,35 @@ pub struct TextQuery {
 
 impl TextQuery {
     /// A query for the words of `text` ([`words`], at most
-    /// [`MAX_QUERY_WORDS`]).
+    /// [`MAX_QUERY_WORDS`]), prefixes when `text` ends with `*`.
     pub fn new(text: &str) -> TextQuery {
-        TextQuery { words: words(text).split(' ').filter(|w| !w.is_empty()).take(MAX_QUERY_WORDS).map(str::to_owned).collect(), ..TextQuery::default() }
+        TextQuery {
+            words: words(text).split(' ').filter(|w| !w.is_empty()).take(MAX_QUERY_WORDS).map(str::to_owned).collect(),
+            prefix: text.trim_end().ends_with('*'),
+            ..TextQuery::default()
+        }
     }
+
+    /// The order the hits come in: [`TextOrder::Newest`] for a prefix
+    /// search, else `order`.
+    pub fn order(&self) -> TextOrder {
+        if self.prefix {
+            TextOrder::Newest
+        } else {
+            self.order
+        }
+    }
+}
+
+/// How many matches of a search the reader may see, as far as they were
+/// counted ([`search_counted`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Count {
+    /// The matches counted, the page's included.
+    pub counted: usize,
+    /// Whether that is all of them; else there are at least `counted`
+    /// (counting stopped at its cap or its budget of hits read).
+    pub exact: bool,
 }
 
 /// One text hit as a backend returns it: the version (with its JSON) and
@@ -154,39 +201,85 @@ pub struct TextPage {
 /// handed over. At most `budget` hits are read: the page then ends early
 /// with a `next` to go on from.
 pub fn search(store: &dyn Store, q: &TextQuery, gate: &Gate, keep: &dyn Fn(&Record) -> bool, want: usize, budget: usize) -> Result<TextPage> {
+    Ok(search_counted(store, q, gate, keep, want, budget, 0, 0)?.0)
+}
+
+/// [`search`], and the matches the reader may see counted from the same
+/// place on, through the same gate and `keep` (a hit the reader may not
+/// see is never counted): at most `count_to` of them, reading at most
+/// `count_budget` hits beyond the page. With `count_to` 0, nothing
+/// beyond the page is read and the count is the page's.
+#[allow(clippy::too_many_arguments)]
+pub fn search_counted(
+    store: &dyn Store,
+    q: &TextQuery,
+    gate: &Gate,
+    keep: &dyn Fn(&Record) -> bool,
+    want: usize,
+    budget: usize,
+    count_to: usize,
+    count_budget: usize,
+) -> Result<(TextPage, Count)> {
     let mut page = TextPage::default();
+    let mut count = Count { counted: 0, exact: true };
     if q.words.is_empty() || want == 0 {
-        return Ok(page);
+        return Ok((page, count));
     }
     let choice = Query { versions: Versions::LAST, gate: Some(gate.clone()), ..Query::default() };
     let mut raw = q.clone();
+    raw.order = q.order();
     let mut read = 0usize;
+    // Hits read after the page was full (counting only).
+    let mut beyond = 0usize;
     let mut chunk = (want * 2).clamp(32, 1_000);
     loop {
         raw.limit = chunk;
         let hits = store.text_hits(&raw)?;
         let ended = hits.len() < chunk;
         for (r, is_last) in hits {
-            read += 1;
-            let position = match q.order {
+            let full = page.records.len() == want;
+            if full {
+                beyond += 1;
+            } else {
+                read += 1;
+            }
+            let position = match raw.order {
                 TextOrder::Newest => r.date_added.0,
                 TextOrder::Rank => raw.from.unwrap_or(0) + 1,
             };
             raw.from = Some(position);
             if keep(&r) && chooses(&choice, gate, &r, false, is_last, &mut || store.versions_of(&r.id, None))? {
-                page.records.push(r);
-                if page.records.len() == want {
-                    page.next = Some(position);
-                    return Ok(page);
+                count.counted += 1;
+                if !full {
+                    page.records.push(r);
+                    if page.records.len() == want {
+                        page.next = Some(position);
+                    }
+                }
+                if count.counted > want.max(count_to) {
+                    // One past the cap: there are more than `count_to`.
+                    count.counted -= 1;
+                    count.exact = false;
+                    return Ok((page, count));
                 }
             }
-            if read >= budget {
+            let full = page.records.len() == want;
+            if full && (count_to <= want || beyond >= count_budget) {
+                count.exact = false;
+                return Ok((page, count));
+            }
+            if !full && read >= budget {
                 page.next = Some(position);
-                return Ok(page);
+                count.exact = false;
+                return Ok((page, count));
             }
         }
         if ended {
-            return Ok(page);
+            if page.records.len() == want && count.exact {
+                // Counted to the end: nothing after the page.
+                page.next = (count.counted > want).then_some(page.next).flatten();
+            }
+            return Ok((page, count));
         }
         chunk = (chunk * 2).min(4_000);
     }

@@ -5,8 +5,10 @@
 //! partner's attention ([`attention`]: agreements awaiting its
 //! ratification, notices other parties gave in the last 30 days or for a
 //! later date, agreements ending within 30 days, sightings of its objects
-//! in the last 30 days), and for the node's administrator the peers with
-//! their sync status.
+//! in the last 30 days), what arrived from each partner since the signed-in
+//! user's last visit (`node::marks::visit`: the user's own mark, counted
+//! through the release gate), and for the node's administrator the peers
+//! with their sync status.
 //!
 //! Counts show no object, so they are not entries in the release log; the
 //! objects behind them are logged when a page shows them. The counting is
@@ -33,6 +35,9 @@ const ATTENTION: i64 = 30 * DAY_MICROS;
 
 /// How many recent sightings of the partner's objects the dashboard lists.
 const SIGHTINGS: usize = 20;
+
+/// The most versions counted as new since the user's last visit.
+const NEW_MOST: usize = 10_000;
 
 /// The most sightings the dashboard reads in one window of time.
 const SCAN: usize = 2_000;
@@ -107,7 +112,9 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Re
     let names = super::author_names(&state).await?;
     let reader = state.reader(&signed.caller.partner, node::release::Through::AnyShare).await?;
     let r = reader.clone();
-    let (counts, views, peers, sightings) = crate::blocking(move || {
+    let user = signed.caller.token_id.clone();
+    let (counts, views, peers, sightings, fresh) = crate::blocking(move || {
+        let fresh = node::marks::visit(&*store, &*registry, &r.gate(), me.as_str(), &user, Timestamp::now().micros(), NEW_MOST)?;
         let counts = dashboards.count(&*store, &index, &me)?;
         let views = node::agreements::Book::load(&*store)
             .map_err(|e| store::Error::Internal(e.to_string()))?
@@ -147,7 +154,7 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Re
         }
         sightings.sort_by_key(|rec| std::cmp::Reverse(rec.date_added.0));
         sightings.truncate(SIGHTINGS);
-        Ok((counts, views, peers, sightings))
+        Ok((counts, views, peers, sightings, fresh))
     })
     .await?;
     let sightings = state.out(&reader, "web").records(sightings)?.into_inner();
@@ -198,6 +205,31 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Re
                     }
                 }
                 (chart::stacked_bars(&format!("Objects received per day, last {DAYS} days, by author"), &day_labels(now), &arrivals.iter().map(|(a, d)| (name(a), d.to_vec())).collect::<Vec<_>>()))
+            }
+        }
+        section.fresh {
+            h2 { "New since your last visit" }
+            @match fresh.since {
+                None => p { "Your first visit: from the next one, what arrives from each partner is counted here." },
+                Some(since) => {
+                    @let after = Timestamp::from_micros(since).as_str().to_owned();
+                    @if fresh.by_author.is_empty() {
+                        p { "Nothing new from your partners since " (after) "." }
+                    } @else {
+                        table.fresh {
+                            caption { "Arrived since " (after) @if fresh.capped { " (the first " (NEW_MOST) " counted)" } }
+                            thead { tr { th scope="col" { "From" } th.num scope="col" { "New objects" } } }
+                            tbody {
+                                @for (a, n) in &fresh.by_author {
+                                    tr {
+                                        td { (name(a)) }
+                                        td.num { a href={ "/intel?partner=" (crate::intel::enc(a)) "&after=" (crate::intel::enc(&after)) } { (n) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
         @let needs = attention(&views, signed.caller.partner.as_str(), Timestamp::now().micros(), &name);

@@ -82,7 +82,7 @@ pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(m
     let context = format!("web|{}|{}", signed.caller.partner, s.link());
     let mut records: Vec<Record> = Vec::new();
     loop {
-        let (page, next, _) = find(&state, &reader, &s, &context).await?;
+        let (page, next, _, _) = find(&state, &reader, &s, &context, 0).await?;
         records.extend(page);
         match next {
             Some((cursor, _)) if records.len() < MOST => s.next = cursor,

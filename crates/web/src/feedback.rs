@@ -56,3 +56,31 @@ pub(super) async fn false_positive(State(state): State<Site>, signed: Signed, Pa
         Err(message) => Ok(refused(message)),
     }
 }
+
+/// `POST /intel/{id}/note`: the analyst's note on an object, with tags
+/// from the taxonomy (`tags`, repeated), kept on this node for the
+/// caller's partner alone ([`node::curation::add_note`]); 303 to the
+/// object's page, 422 naming what to fix.
+pub(super) async fn note(State(state): State<Site>, signed: Signed, Path(id): Path<String>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
+    if let Err(r) = csrf(&signed, &pairs) {
+        return Ok(r.into_response());
+    }
+    if !node::detect::may_sight(&signed.caller) {
+        return Err(crate::Problem::client(StatusCode::FORBIDDEN, "forbidden", "a note needs the analyst, liaison or admin role").into());
+    }
+    let id = StixId::parse(&id).map_err(|_| WebError::NotFound)?;
+    let reader = state.reader(&signed.caller.partner, node::release::Through::AnyShare).await?;
+    let versions = state.visible_versions(&reader, &id, "web").await?.into_inner();
+    let Some(latest) = versions.last().cloned() else { return Err(WebError::NotFound) };
+    let content = field(&pairs, "content");
+    let tags: Vec<String> = pairs.iter().filter(|(k, _)| k == "tags").map(|(_, v)| v.clone()).collect();
+    let (store, me) = (state.store.clone(), signed.caller.partner.clone());
+    let made = crate::blocking(move || Ok(node::curation::add_note(&*store, &me, &latest, &content, &tags, &model::Timestamp::now()))).await?;
+    match made {
+        Ok(_) => Ok(Redirect::to(&format!("/intel/{id}#notes")).into_response()),
+        Err(message) => {
+            let body = layout("Not noted", Some(&signed), maud::html! { p.error role="alert" { (message) } p { a href={ "/intel/" (id) } { "Back to the object" } } });
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::response::Html(body.into_string())).into_response())
+        }
+    }
+}

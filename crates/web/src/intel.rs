@@ -1,7 +1,9 @@
 //! Intelligence pages: search at `/intel` (by type, words from the store's
-//! text index — name, labels, description, pattern, values — label, author
-//! partner, observable value, and date added after and before, newest or
-//! best match first, paged) and one object at
+//! text index — name, labels, description, pattern, values; whole words, or
+//! words beginning with a prefix ending in `*`, tried by itself when no
+//! whole word matches — label, author partner, observable value, and date
+//! added after and before, newest or best match first, paged, with a count
+//! of the text matches the reader may see) and one object at
 //! `/intel/{id}` (its latest visible version's properties, its versions with
 //! their author-signature status, author, markings, the agreements it is
 //! shared under that the caller is party to, how many other partners
@@ -35,6 +37,14 @@ const PAGE: usize = 50;
 /// The most versions (or text hits) one page of search results reads;
 /// beyond, the page ends and "More results" goes on from where it stopped.
 const READ_BUDGET: usize = 10_000;
+
+/// The most text matches counted for the page's "of N": past it, "more
+/// than N" (counting is reading; 1,000 is a few milliseconds).
+pub(super) const COUNT_TO: usize = 1_000;
+
+/// The most text hits read beyond the page to count: past it (hits the
+/// reader may not see, mostly), "at least N".
+const COUNT_READS: usize = 4_000;
 
 /// Versions per store page within a window.
 const WINDOW_PAGE: usize = 500;
@@ -71,7 +81,14 @@ pub(super) struct Search {
     /// The order of a text search: `relevance`, else newest first.
     #[serde(default)]
     sort: String,
+    /// How many results the pages before this one showed (for "51–100").
+    #[serde(default)]
+    at: String,
 }
+
+/// How many text matches the reader may see, counted from the page on
+/// ([`store::text::Count`]), for the page's "1–50 of N".
+pub(super) type Found = (Vec<Record>, Option<(String, Option<i64>)>, Option<detect::Correlation>, Option<store::text::Count>);
 
 /// The observable a bare value typed in the text field stands for, its
 /// type inferred: an IPv4 or IPv6 address, a URL, an e-mail address, an
@@ -151,7 +168,8 @@ pub(crate) fn name_of(v: &Value) -> String {
 /// The results of a search, newest first (or by relevance, for text):
 /// records shown, and the cursor of the next page with, for a listing
 /// read in windows, the `date_added` it goes back from.
-pub(super) async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context: &str) -> Result<(Vec<Record>, Option<(String, Option<i64>)>, Option<detect::Correlation>), WebError> {
+/// Text matches are counted up to `count_to` (0: not counted).
+pub(super) async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context: &str, count_to: usize) -> Result<Found, WebError> {
     let bad = |m: String| WebError::Api(Problem::client(axum::http::StatusCode::BAD_REQUEST, "bad request", m));
     if !s.observable.trim().is_empty() {
         // `kind:value`, as the REST API's /observables/{type}/{value}.
@@ -161,7 +179,7 @@ pub(super) async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context
         let (store, r, value) = (state.store.clone(), reader.clone(), value.trim().to_owned());
         let (correlation, records) = crate::blocking(move || detect::correlate(&*store, &r, kind, &value, PAGE, false, 0)).await?;
         let records = state.out(reader, "web").records(records)?.into_inner();
-        return Ok((records, None, Some(correlation)));
+        return Ok((records, None, Some(correlation), None));
     }
     let added_after = when("added after", &s.after).map_err(bad)?;
     let added_before = when("added before", &s.before).map_err(bad)?;
@@ -183,14 +201,15 @@ pub(super) async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context
         if query.words.is_empty() {
             return Err(bad("text: write a word of letters or digits".into()));
         }
-        query = store::TextQuery { types, authors, added_after, added_before, order, from, ..query };
+        let prefix = s.q.trim_end().ends_with('*');
+        query = store::TextQuery { types, authors, added_after, added_before, order, from, prefix, ..query };
         // A label is matched whole (any case), its words found by the index.
         let label = s.label.trim().to_lowercase();
         let keep = move |r: &Record| label.is_empty() || json_of(r).get("labels").and_then(Value::as_array).is_some_and(|ls| ls.iter().filter_map(Value::as_str).any(|l| l.to_lowercase() == label));
         let (store, gate) = (state.store.clone(), reader.gate());
-        let found = crate::blocking(move || store::text::search(&*store, &query, &gate, &keep, PAGE, READ_BUDGET)).await?;
+        let (found, count) = crate::blocking(move || store::text::search_counted(&*store, &query, &gate, &keep, PAGE, READ_BUDGET, count_to, COUNT_READS)).await?;
         let shown = state.out(reader, "web").records(found.records)?.into_inner();
-        return Ok((shown, found.next.map(|c| (state.cursors.seal(c, context), None)), None));
+        return Ok((shown, found.next.map(|c| (state.cursors.seal(c, context), None)), None, (count_to > 0).then_some(count)));
     }
     // Newest first: the results are read in windows of `date_added` going
     // back from the newest (or from where the previous page ended: its
@@ -288,7 +307,7 @@ pub(super) async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context
         };
     }
     let shown = state.out(reader, "web").records(shown)?.into_inner();
-    Ok((shown, next.map(|c| (state.cursors.seal(c, context), Some(c))), None))
+    Ok((shown, next.map(|c| (state.cursors.seal(c, context), Some(c))), None, None))
 }
 
 /// `GET /intel`.
@@ -298,8 +317,18 @@ pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(m
     // unless asked for as text.
     let typed = s.q.clone();
     let inferred = s.as_observable();
-    let context = format!("web|{}|{}", signed.caller.partner, s.link());
-    let (records, next, correlation) = find(&state, &reader, &s, &context).await?;
+    let mut context = format!("web|{}|{}", signed.caller.partner, s.link());
+    let (mut records, mut next, correlation, mut count) = find(&state, &reader, &s, &context, COUNT_TO).await?;
+    // No whole word matched anything the reader may see: the words as
+    // prefixes (the box then shows the `*`, and the next pages keep it).
+    let mut widened = false;
+    if inferred.is_none() && records.is_empty() && next.is_none() && s.next.is_empty() && !s.q.trim().is_empty() && !s.q.trim_end().ends_with('*') {
+        s.q = format!("{}*", s.q.trim_end());
+        context = format!("web|{}|{}", signed.caller.partner, s.link());
+        (records, next, _, count) = find(&state, &reader, &s, &context, COUNT_TO).await?;
+        widened = true;
+    }
+    let at: usize = s.at.parse().unwrap_or(0);
     if inferred.is_some() {
         s.q = typed.clone();
         s.observable.clear();
@@ -312,6 +341,9 @@ pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(m
     let mut sorted_names: Vec<(String, String)> = known.into_iter().map(|p| (p.id, p.name)).collect();
     sorted_names.push((policy::ext::ENTENTE_IDENTITY.to_owned(), super::PLATFORM.to_owned()));
     sorted_names.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+    let text = inferred.is_none() && s.observable.trim().is_empty() && (!s.q.trim().is_empty() || !s.label.trim().is_empty());
+    let ranked = text && s.sort == "relevance" && !s.q.trim_end().ends_with('*');
+    let words = store::TextQuery::new(&format!("{} {}", s.q, s.label)).words;
     let body = html! {
         form.search method="get" action="/intel" role="search" {
             div { label for="type" { "Type" } input #type name="type" value=(s.kind) placeholder="indicator, malware"; }
@@ -356,6 +388,9 @@ pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(m
         @if correlation.as_ref().is_some_and(|c| c.noisy) {
             p.hint { "More than " (PAGE) " objects you may see carry it: a common value." }
         }
+        @if widened {
+            p.hint { "No whole word matches “" (s.q.trim_end_matches('*')) "”: these are the words beginning with it." }
+        }
         @if records.is_empty() {
             @match &next {
                 None => p { "Nothing you may see matches." },
@@ -364,8 +399,13 @@ pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(m
             }
         }
         @else {
+            p.found { (showing(at, records.len(), count)) }
             table.results {
-                thead { tr { th scope="col" { "Type" } th scope="col" { "Name" } th scope="col" { "TLP" } th scope="col" { "Author" } th scope="col" { "Modified" } } }
+                thead { tr {
+                    th scope="col" { "Type" } th scope="col" { "Name" } th scope="col" { "TLP" } th scope="col" { "Author" } th scope="col" { "Labels" }
+                    th scope="col" aria-sort=[(!ranked).then_some("descending")] { @if ranked { a href={ "/intel?" (resorted(&s, "")) } { "Added" } } @else { "Added ▾" } }
+                    @if text { th scope="col" aria-sort=[ranked.then_some("descending")] { @if ranked { "Match ▾" } @else { a href={ "/intel?" (resorted(&s, "relevance")) } { "Match" } } } }
+                } }
                 tbody {
                     @for r in &records {
                         @let v = json_of(r);
@@ -375,14 +415,16 @@ pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(m
                             td { a href={ "/intel/" (r.id) } { @if name.is_empty() { (r.id) } @else { (name) } } }
                             td { (crate::kit::badge::tlp(r)) (crate::kit::badge::pap(&v)) }
                             td { (author(r)) }
-                            td { (r.version) }
+                            td { (labels_of(&v)) }
+                            td { (Timestamp::from_micros(r.date_added.0).as_str().get(..10).unwrap_or_default()) }
+                            @if text { td { (matched_in(&v, &words)) } }
                         }
                     }
                 }
             }
         }
         @if let Some((n, _)) = &next {
-            p.more { a href={ "/intel?" (s.link()) "&next=" (enc(n)) } { "More results" } }
+            p.more { a href={ "/intel?" (s.link()) "&next=" (enc(n)) "&at=" (at + records.len()) } { "More results" } }
         }
         @if !records.is_empty() {
             p.downloads { "Download these results (at most " (crate::download::MOST) "): "
@@ -394,6 +436,64 @@ pub(super) async fn search(State(state): State<Site>, signed: Signed, UrlQuery(m
         }
     };
     Ok(page(layout("Intelligence", Some(&signed), body)))
+}
+
+/// "1–50 of 1,234": the results shown, from `at` on, and of how many
+/// (when counted: "more than 1,000" past the cap, "at least 57" when
+/// counting stopped at its budget of hits read).
+fn showing(at: usize, shown: usize, count: Option<store::text::Count>) -> String {
+    let range = format!("{}–{}", thousands(at + 1), thousands(at + shown));
+    match count {
+        Some(c) if c.exact => format!("{range} of {}", thousands(at + c.counted)),
+        Some(c) if c.counted >= COUNT_TO => format!("{range} of more than {}", thousands(at + c.counted)),
+        Some(c) => format!("{range} of at least {}", thousands(at + c.counted)),
+        None => range,
+    }
+}
+
+/// `n` with a comma every three digits.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The search's link with another order, from its first page.
+fn resorted(s: &Search, sort: &str) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [("type", &s.kind), ("q", &s.q), ("label", &s.label), ("partner", &s.partner), ("observable", &s.observable), ("after", &s.after), ("before", &s.before)] {
+        q.append_pair(k, v);
+    }
+    q.append_pair("sort", sort);
+    q.finish()
+}
+
+/// An object's labels, comma-separated.
+fn labels_of(v: &Value) -> String {
+    v.get("labels").and_then(Value::as_array).map(|ls| ls.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")).unwrap_or_default()
+}
+
+/// Where a text search's words are in an object: the first of its fields
+/// (name, labels, description, the rest: the best-match tiers,
+/// [`store::text::TIERS`]) that holds them all, with the ones before it.
+fn matched_in(v: &Value, words: &[String]) -> &'static str {
+    let Some(f) = store::TextFields::of(v) else { return "" };
+    let mut seen = String::new();
+    for (field, label) in [(&f.name, "name"), (&f.labels, "labels"), (&f.description, "description"), (&f.body, "pattern, values")] {
+        seen.push(' ');
+        seen.push_str(field);
+        let held = |w: &String| seen.split(' ').any(|x| x == w || x.starts_with(w.as_str()));
+        if words.iter().all(held) {
+            return label;
+        }
+    }
+    ""
 }
 
 pub(super) fn enc(s: &str) -> String {
@@ -793,17 +893,35 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
             }
             @if links.more_relationships { p.hint { "Only the first " (LINKED) " are listed." } }
         }
-        h2 { "In reports and notes" }
+        h2 #notes { "In reports and notes" }
         @if links.mentions.is_empty() { p { "No report, grouping, note or opinion naming it that you may see." } }
         @else {
             ul {
                 @for m in &links.mentions {
                     @let v = json_of(m);
                     @let label = v.get("name").or_else(|| v.get("abstract")).or_else(|| v.get("explanation")).or_else(|| v.get("opinion")).and_then(Value::as_str).unwrap_or(m.id.as_str()).to_owned();
-                    li { (m.object_type) ": " a href={ "/intel/" (m.id) } { (label) } " " (crate::kit::badge::tlp(m)) " by " (m.created_by_ref.as_deref().map(partner).unwrap_or_default()) }
+                    @let tags = labels_of(&v);
+                    li { (m.object_type) ": " a href={ "/intel/" (m.id) } { (label) } " " (crate::kit::badge::tlp(m)) " by " (m.created_by_ref.as_deref().map(partner).unwrap_or_default())
+                        @if m.object_type == "note" && m.shared_under.trim().is_empty() && m.created_by_ref.as_deref() == Some(signed.caller.partner.as_str()) { " " span.hint { "(kept on this node)" } }
+                        @if !tags.is_empty() { " " span.tags { "tags: " (tags) } } }
                 }
             }
             @if links.more_mentions { p.hint { "Only the first " (LINKED) " are listed." } }
+        }
+        @if node::detect::may_sight(&signed.caller) {
+            details.feedback {
+                summary { "Add a note" }
+                form.stack method="post" action={ "/intel/" (latest.id) "/note" } {
+                    (crate::kit::form::csrf_field(&signed))
+                    label for="note-content" { "Note (kept on this node for your partner; shared with no one)" }
+                    textarea #note-content name="content" rows="3" required {}
+                    label for="note-tags" { "Tags (TLP, PAP, admiralty scale)" }
+                    select #note-tags name="tags" multiple size="6" {
+                        @for t in node::curation::taxonomy() { option value=(t) { (t) } }
+                    }
+                    button type="submit" { "Add the note" }
+                }
+            }
         }
         @if THREATS.contains(&latest.object_type.as_str()) {
             (threat_context(&latest.id, &object, &links, &facts.sightings))
@@ -854,7 +972,19 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
 
 #[cfg(test)]
 mod tests {
-    use super::bare_value;
+    use super::{bare_value, showing, thousands, COUNT_TO};
+
+    #[test]
+    fn the_count_says_how_far_it_counted() {
+        use store::text::Count;
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(showing(0, 50, Some(Count { counted: 63, exact: true })), "1–50 of 63");
+        assert_eq!(showing(50, 13, Some(Count { counted: 13, exact: true })), "51–63 of 63");
+        assert_eq!(showing(0, 50, Some(Count { counted: COUNT_TO, exact: false })), "1–50 of more than 1,000");
+        assert_eq!(showing(0, 50, Some(Count { counted: 57, exact: false })), "1–50 of at least 57");
+        assert_eq!(showing(0, 10, None), "1–10");
+    }
 
     /// Values an analyst pastes are recognised by type; words and
     /// sentences stay text.

@@ -87,6 +87,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(site: Site) -> Router<S> {
         .route("/intel/{id}/download", get(download::object))
         .route("/intel/{id}/graph", get(graph::show))
         .route("/intel/{id}/false-positive", post(feedback::false_positive))
+        .route("/intel/{id}/note", post(feedback::note))
         .route("/share", get(share::show).post(share::share).layer(DefaultBodyLimit::disable()))
         .route("/share/indicator", get(to("/share")).post(share::share_indicator).layer(DefaultBodyLimit::disable()))
         .route("/share/values", get(to("/share")).post(share::share_values).layer(DefaultBodyLimit::disable()))

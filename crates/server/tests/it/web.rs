@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{call, ratified_agreement, start, Backend, Node};
 
-crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, error_pages_keep_the_navigation, linked_knowledge_follows_the_release_policy, the_graph_follows_the_release_policy, the_dashboard_says_what_needs_attention, the_attack_matrix_follows_the_release_policy, a_false_positive_reaches_the_author_alone);
+crate::on_both_backends!(sign_in_session_and_sign_out, passwords_expiry_and_two_tabs, object_page_facts, dashboard_counts_are_reused_until_something_arrives, csrf_is_required, pages_follow_the_release_policy, hostile_text_is_escaped, search_pages, search_finds_the_newest_first, search_counts_sorts_and_widens, error_pages_keep_the_navigation, linked_knowledge_follows_the_release_policy, the_graph_follows_the_release_policy, the_dashboard_says_what_needs_attention, the_attack_matrix_follows_the_release_policy, a_false_positive_reaches_the_author_alone, new_since_the_last_visit, a_note_stays_on_the_node);
 
 /// The payloads every string of the hostile object carries.
 pub(crate) const PAYLOADS: [&str; 4] = ["<script>alert(1)</script>", "\" onerror=\"alert(1)", "javascript:alert(1)", "<svg onload=alert(1)>"];
@@ -883,6 +883,66 @@ async fn error_pages_keep_the_navigation(backend: Backend) {
 /// 1,100 others is on the first page of a text search and of a type
 /// listing, above the older matches; a search nothing matches says so
 /// without offering more.
+/// The text search's count ("1–50 of 63", "more than 1,000" past the
+/// cap, nothing counted for a reader who may see none), its order by
+/// column (best match puts name matches before newer description
+/// matches), and whole words widened to prefixes when none matches.
+async fn search_counts_sorts_and_widens(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let la = node.liaison[0].clone();
+    let malware = |n: u32, name: &str, description: &str| json!({"type": "malware", "spec_version": "2.1", "id": format!("malware--00000000-0000-4000-8000-{n:012}"),
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": node.a, "name": name, "description": description, "is_family": false});
+    let hay: Vec<_> = (0..1100).map(|n| malware(n, "hay", "")).collect();
+    for chunk in hay.chunks(550) {
+        let (s, v) = call(&node, &la, "POST", "objects", Some(json!({ "objects": chunk }))).await;
+        assert_eq!(s, 200, "{v}");
+    }
+    // 60 named "wanted", then 3 newer with the word in the description only.
+    let named: Vec<_> = (2000..2060).map(|n| malware(n, &format!("wanted {n}"), "")).collect();
+    let (s, v) = call(&node, &la, "POST", "objects", Some(json!({ "objects": named }))).await;
+    assert_eq!(s, 200, "{v}");
+    let described: Vec<_> = (3000..3003).map(|n| malware(n, "other", "the wanted one")).collect();
+    let (s, v) = call(&node, &la, "POST", "objects", Some(json!({ "objects": described }))).await;
+    assert_eq!(s, 200, "{v}");
+    let a = sign_in(&node, &la).await;
+    let ids = |html: &str| html.match_indices("href=\"/intel/malware--").map(|(i, _)| html[i + 13..i + 13 + 45].to_owned()).collect::<Vec<_>>();
+
+    let (_, _, html) = a.get("/intel?q=wanted").await;
+    assert!(html.contains("1–50 of 63"), "{html}");
+    assert_eq!(ids(&html)[0], "malware--00000000-0000-4000-8000-000000003002", "newest first");
+    assert!(html.contains("sort=relevance\">Match</a>"), "the Match column sorts by best match: {html}");
+    let next = more_link(&html).expect("a second page");
+    assert!(next.contains("at=50"), "{next}");
+    let (_, _, html) = a.get(&next).await;
+    assert!(html.contains("51–63 of 63"), "{html}");
+    assert!(more_link(&html).is_none(), "a last page has no more: {html}");
+
+    let (_, _, html) = a.get("/intel?q=wanted&sort=relevance").await;
+    assert!(html.contains("1–50 of 63") && html.contains("Match ▾"), "{html}");
+    let first = ids(&html);
+    assert!(first.iter().all(|id| id.as_str() < "malware--00000000-0000-4000-8000-000000003000"), "name matches before newer description matches: {first:?}");
+    assert!(html.contains("<td>name</td>") && html.contains("sort=\">Added</a>"), "{html}");
+    let (_, _, html) = a.get(&more_link(&html).expect("a second page")).await;
+    let rest = ids(&html);
+    assert_eq!(rest[rest.len() - 3..], ["malware--00000000-0000-4000-8000-000000003002", "malware--00000000-0000-4000-8000-000000003001", "malware--00000000-0000-4000-8000-000000003000"], "the description matches last, newest first");
+    assert!(html.contains("<td>description</td>"), "{html}");
+
+    let (_, _, html) = a.get("/intel?q=hay").await;
+    assert!(html.contains("1–50 of more than 1,000"), "capped: {html}");
+
+    // "wante" is no whole word: its prefix is searched, and said so.
+    let (_, _, html) = a.get("/intel?q=wante").await;
+    assert!(html.contains("No whole word matches “wante”") && html.contains("1–50 of 63") && html.contains("value=\"wante*\""), "{html}");
+    assert!(more_link(&html).unwrap().contains("q=wante*") || more_link(&html).unwrap().contains("q=wante%2A"), "the next page keeps the prefix");
+    let (_, _, html) = a.get("/intel?q=wanted+one").await;
+    assert!(html.contains("1–3 of 3") && !html.contains("No whole word"), "{html}");
+
+    // C may see none of them: nothing is counted.
+    let c = sign_in(&node, &node.liaison[2]).await;
+    let (_, _, html) = c.get("/intel?q=wanted").await;
+    assert!(html.contains("Nothing you may see matches.") && !html.contains(" of 63") && ids(&html).is_empty(), "{html}");
+}
+
 async fn search_finds_the_newest_first(backend: Backend) {
     let node = start(backend, Default::default()).await;
     let la = node.liaison[0].clone();
@@ -906,4 +966,96 @@ async fn search_finds_the_newest_first(backend: Backend) {
     assert_eq!(first, Some("malware--00000000-0000-4000-8000-000000005000"), "{html}");
     let (_, _, html) = a.get("/intel?q=nowhere").await;
     assert!(html.contains("Nothing you may see matches.") && more_link(&html).is_none(), "{html}");
+}
+
+/// The dashboard's "new since your last visit": per user, from each
+/// partner, through the release decision. A's two users each keep their
+/// own mark; what B shares with A is counted, what B keeps and what C
+/// holds are not; the count links to the objects.
+async fn new_since_the_last_visit(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let agreement = ratified_agreement(&node, "A–B malware", &[0, 1], &["malware"]).await;
+    let fresh = |html: &str| {
+        let start = html.find("New since your last visit").expect("the section");
+        html[start..start + html[start..].find("</section>").unwrap()].to_owned()
+    };
+    let first = sign_in(&node, &node.liaison[0]).await;
+    let second = sign_in(&node, &node.token_a).await;
+    for user in [&first, &second] {
+        let html = fresh(&user.get("/").await.2);
+        assert!(html.contains("Your first visit"), "{html}");
+    }
+    let malware = |n: u32, author: &str| json!({"type": "malware", "spec_version": "2.1", "id": format!("malware--00000000-0000-4000-a000-{n:012}"),
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": author, "name": format!("fresh {n}"), "is_family": false});
+    let (s, v) = call(&node, &node.liaison[1], "POST", "objects", Some(json!({ "objects": [malware(1, &node.b)], "agreements": [agreement] }))).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = call(&node, &node.liaison[1], "POST", "objects", Some(json!({ "objects": [malware(2, &node.b)] }))).await;
+    assert_eq!(s, 200, "B's own, shared with no one: {v}");
+    let (s, v) = call(&node, &node.liaison[2], "POST", "objects", Some(json!({ "objects": [malware(3, &node.c)] }))).await;
+    assert_eq!(s, 200, "C's own: {v}");
+    let (s, v) = call(&node, &node.liaison[0], "POST", "objects", Some(json!({ "objects": [malware(4, &node.a)] }))).await;
+    assert_eq!(s, 200, "A's own is not new to A: {v}");
+    // Past the slack a visit's mark leaves for writes in flight.
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let html = fresh(&second.get("/").await.2);
+    assert!(html.contains("Borealis") && html.contains(">1</a>"), "B's one shared object (its ratification is not intelligence): {html}");
+    assert!(!html.contains("Aurelia") && !html.contains("Caldera"), "{html}");
+    let html = fresh(&first.get("/").await.2);
+    assert!(html.contains("Borealis") && html.contains(">1</a>"), "the other user's visit did not reset this one's: {html}");
+    let start = html.find("href=\"/intel?partner=").unwrap() + "href=\"".len();
+    let link = html[start..start + html[start..].find('"').unwrap()].replace("&amp;", "&");
+    let (s, _, found) = first.get(&link).await;
+    assert_eq!(s, 200, "{link}: {found}");
+    assert!(found.contains("malware--00000000-0000-4000-a000-000000000001") && !found.contains("malware--00000000-0000-4000-a000-000000000002"), "{link}: {found}");
+    let html = fresh(&first.get("/").await.2);
+    assert!(html.contains("Nothing new from your partners since"), "seen at the last visit: {html}");
+    // B's own dashboard: its first visit, nothing of A's or C's counted.
+    let b = sign_in(&node, &node.liaison[1]).await;
+    assert!(fresh(&b.get("/").await.2).contains("Your first visit"));
+}
+
+/// Curation: A's analyst notes B's object with tags from the taxonomy;
+/// the note is A's alone (on A's page, "kept on this node"; B's page and
+/// search show nothing of it), escaped; a tag outside the taxonomy is
+/// refused naming it; a viewer may not write one.
+async fn a_note_stays_on_the_node(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let agreement = ratified_agreement(&node, "A–B malware", &[0, 1], &["malware"]).await;
+    let id = "malware--00000000-0000-4000-b000-000000000001";
+    let m = json!({"type": "malware", "spec_version": "2.1", "id": id, "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+        "created_by_ref": node.b, "name": "noted", "is_family": false});
+    let (s, v) = call(&node, &node.liaison[1], "POST", "objects", Some(json!({ "objects": [m], "agreements": [agreement] }))).await;
+    assert_eq!(s, 200, "{v}");
+    let a = sign_in(&node, &node.token_a).await;
+    let (_, _, page) = a.get(&format!("/intel/{id}")).await;
+    assert!(page.contains("Add a note"), "{page}");
+    let csrf = csrf_of(&page);
+    let r = a.post(&format!("/intel/{id}/note"), &[("csrf", &csrf), ("content", "<script>alert(1)</script> seen by our SOC"), ("tags", "admiralty-scale:source-reliability=\"b\""), ("tags", "tlp:amber")]).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert_eq!(r.headers()[LOCATION], format!("/intel/{id}#notes"));
+    let (_, _, page) = a.get(&format!("/intel/{id}")).await;
+    let notes = &page[page.find("id=\"notes\"").unwrap()..page.find("Add a note").unwrap()];
+    assert!(notes.contains("note: ") && notes.contains("(kept on this node)"), "{notes}");
+    assert!(notes.contains("admiralty-scale:source-reliability=&quot;b&quot;, tlp:amber"), "{notes}");
+    assert!(!page.contains("<script>alert(1)") && notes.contains("&lt;script&gt;"), "escaped: {notes}");
+    // B, the object's author, sees nothing of it.
+    let b = sign_in(&node, &node.liaison[1]).await;
+    let (_, _, page) = b.get(&format!("/intel/{id}")).await;
+    assert!(!page.contains("note: ") && !page.contains("seen by our SOC"), "{page}");
+    let (_, _, found) = b.get("/intel?q=soc&type=note").await;
+    assert!(!found.contains("href=\"/intel/note--"), "{found}");
+    let (_, _, found) = a.get("/intel?q=soc&type=note").await;
+    assert!(found.contains("href=\"/intel/note--"), "A finds its note: {found}");
+    // Refused: a tag outside the taxonomy, no text; a viewer.
+    let r = a.post(&format!("/intel/{id}/note"), &[("csrf", &csrf), ("content", "x"), ("tags", "tlp:purple")]).await;
+    assert_eq!(r.status(), 422);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("tags: “tlp:purple” is not in the taxonomy"), "{text}");
+    let r = a.post(&format!("/intel/{id}/note"), &[("csrf", &csrf), ("content", "  ")]).await;
+    assert_eq!(r.status(), 422);
+    let viewer = sign_in(&node, &node.viewer_a).await;
+    let (_, _, page) = viewer.get(&format!("/intel/{id}")).await;
+    assert!(!page.contains("Add a note"));
+    let r = viewer.post(&format!("/intel/{id}/note"), &[("csrf", &csrf_of(&page)), ("content", "x")]).await;
+    assert_eq!(r.status(), 403);
 }
