@@ -27,6 +27,7 @@
 
 pub mod actions;
 pub mod export;
+pub mod fold;
 pub mod in_kind;
 pub mod projects;
 pub mod rules;
@@ -83,6 +84,10 @@ impl Module for Resources {
 
     fn state(&self, records: &Records, ctx: &Context<'_>) -> Value {
         rules::state(records, ctx)
+    }
+
+    fn fold(&self) -> Option<Box<dyn partnership::Fold>> {
+        Some(Box::new(fold::ResourcesFold::default()))
     }
 
     fn needs(&self, state: &Value, ctx: &Context<'_>) -> Vec<partnership::Need> {

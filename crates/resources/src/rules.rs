@@ -47,6 +47,7 @@
 //! Spearman's ρ between GNI and burden `cᵢ / GNIᵢ` (Olson–Zeckhauser);
 //! commitments delivered on time; defence spending as a share of GDP.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use model::{StixId, Timestamp};
@@ -54,6 +55,7 @@ use partnership::{consent, Context, Record, Records};
 use policy::PartnerId;
 use serde_json::{json, Value};
 
+use crate::fold::Parsed;
 use crate::in_kind;
 use crate::projects::{self, Flow};
 use crate::shares;
@@ -139,7 +141,7 @@ pub struct Aggregate {
 /// One delivery as the state sees it.
 struct Entry<'a> {
     record: &'a Record,
-    delivery: Delivery,
+    delivery: Cow<'a, Delivery>,
     commitment: &'a Record,
     quantity: f64,
     correction: Option<&'a Record>,
@@ -166,12 +168,18 @@ impl Line<'_, '_> {
 }
 
 /// The first version of a record: what the append-only ledger counts.
-fn first<'a>(records: &'a Records, r: &'a Record) -> &'a Record {
+pub(crate) fn first<'a>(records: &'a Records, r: &'a Record) -> &'a Record {
     records.versions(&r.id).first().unwrap_or(r)
 }
 
 /// The module's state (see the module doc for every rule).
 pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
+    state_with(records, ctx, &Parsed::default())
+}
+
+/// The module's state, the ledger's records read as `parsed` kept them
+/// (the fold's, [`crate::fold`]; what it does not hold is read here).
+pub fn state_with(records: &Records, ctx: &Context<'_>, parsed: &Parsed) -> Value {
     let parties: BTreeSet<&PartnerId> = ctx.agreement.terms.parties.iter().collect();
     let mut ignored: Vec<Value> = Vec::new();
     let mut ignore = |r: &Record, property: &str, reason: String| ignored.push(json!({ "id": r.id.as_str(), "property": property, "reason": reason }));
@@ -212,28 +220,28 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
     }
 
     // Corrections by the author of what they correct: the last one counts.
-    let mut corrections: BTreeMap<StixId, (&Record, Correction)> = BTreeMap::new();
-    let mut correction_records: Vec<(&Record, Correction)> = Vec::new();
+    let mut corrections: BTreeMap<StixId, (&Record, Cow<'_, Correction>)> = BTreeMap::new();
+    let mut correction_records: Vec<(&Record, Cow<'_, Correction>)> = Vec::new();
     for r in records.of_kind(CORRECTION).map(|r| first(records, r)) {
-        match Correction::read(r) {
+        match parsed.correction(r) {
             Ok(c) => correction_records.push((r, c)),
             Err(e) => ignore(r, "", e.to_string()),
         }
     }
 
     // Commitments.
-    let mut commitments: BTreeMap<StixId, (&Record, Commitment)> = BTreeMap::new();
+    let mut commitments: BTreeMap<StixId, (&Record, Cow<'_, Commitment>)> = BTreeMap::new();
     for r in records.of_kind(COMMITMENT).map(|r| first(records, r)) {
-        match Commitment::read(r, ctx.agreement) {
+        match parsed.commitment(r, ctx.agreement) {
             Ok(c) => {
                 commitments.insert(r.id.clone(), (r, c));
             }
             Err(e) => ignore(r, "", e.to_string()),
         }
     }
-    let mut deliveries_read: Vec<(&Record, Delivery)> = Vec::new();
+    let mut deliveries_read: Vec<(&Record, Cow<'_, Delivery>)> = Vec::new();
     for r in records.of_kind(DELIVERY).map(|r| first(records, r)) {
-        match Delivery::read(r) {
+        match parsed.delivery(r) {
             Ok(d) => match commitments.get(&d.commitment) {
                 Some((c, _)) if c.author == r.author => deliveries_read.push((r, d)),
                 Some((c, _)) => ignore(r, "commitment_ref", format!("{} is {}'s commitment: only its giver delivers against it", c.id, c.author)),
@@ -257,9 +265,9 @@ pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
     // Confirmations by the receiver: the last one per delivery counts.
     let receiver_of: BTreeMap<&StixId, &PartnerId> =
         deliveries_read.iter().filter_map(|(r, d)| commitments.get(&d.commitment).map(|(_, k)| (&r.id, &k.receiver))).collect();
-    let mut words: BTreeMap<StixId, (&Record, Confirmation)> = BTreeMap::new();
+    let mut words: BTreeMap<StixId, (&Record, Cow<'_, Confirmation>)> = BTreeMap::new();
     for r in records.of_kind(CONFIRMATION).map(|r| first(records, r)) {
-        let c = match Confirmation::read(r) {
+        let c = match parsed.confirmation(r) {
             Ok(c) => c,
             Err(e) => {
                 ignore(r, "", e.to_string());

@@ -360,6 +360,32 @@ pub struct Commitment {
 impl Commitment {
     /// Reads a commitment, the receiver a party of `agreement` other than the giver.
     pub fn read(record: &Record, agreement: &Agreement) -> Result<Commitment, Error> {
+        let (receiver, read) = Commitment::parse(record);
+        Commitment::checked(record, receiver.as_ref(), read, agreement)
+    }
+
+    /// Reads a commitment without its agreement (what a fold keeps): the
+    /// receiver, when reading got that far, and the rest of the reading.
+    /// [`Commitment::checked`] then says what [`Commitment::read`] says.
+    pub fn parse(record: &Record) -> (Option<PartnerId>, Result<Commitment, Error>) {
+        let mut seen = None;
+        let read = Commitment::read_as(record, &mut |r: &PartnerId| {
+            seen = Some(r.clone());
+            Ok(())
+        });
+        (seen, read)
+    }
+
+    /// What [`Commitment::read`] says of a [`Commitment::parse`]: the
+    /// receiver is checked against `agreement` first, as `read` does.
+    pub fn checked<T>(record: &Record, receiver: Option<&PartnerId>, read: Result<T, Error>, agreement: &Agreement) -> Result<T, Error> {
+        match receiver {
+            Some(r) if !agreement.is_party(r) => Err(Error::invalid(&record.id, "receiver_ref", format!("{r} is not a party to {}", agreement.id))),
+            _ => read,
+        }
+    }
+
+    fn read_as(record: &Record, party: &mut dyn FnMut(&PartnerId) -> Result<(), Error>) -> Result<Commitment, Error> {
         let id = &record.id;
         let kind = record.str("resource")?;
         if !RESOURCE_KINDS.contains(&kind) {
@@ -377,9 +403,7 @@ impl Commitment {
             (false, Some(_)) => return Err(Error::invalid(id, "category", "is only for personnel")),
         };
         let receiver = record.reference("receiver_ref", "identity")?;
-        if !agreement.is_party(&receiver) {
-            return Err(Error::invalid(id, "receiver_ref", format!("{receiver} is not a party to {}", agreement.id)));
-        }
+        party(&receiver)?;
         if receiver == record.author {
             return Err(Error::invalid(id, "receiver_ref", "is the giver: a commitment is to another party"));
         }

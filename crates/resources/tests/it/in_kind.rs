@@ -27,7 +27,7 @@ fn terms() -> Value {
 }
 
 /// A record of another module's `kind`, by partner `who`, made at `created`.
-fn foreign(b: &mut Bench, n: u32, who: usize, kind: &str, created: &str, props: Value) -> Record {
+pub(super) fn foreign(b: &mut Bench, n: u32, who: usize, kind: &str, created: &str, props: Value) -> Record {
     let mut v = json!({
         "type": kind, "spec_version": "2.1", "id": format!("{kind}--00000000-0000-4000-9000-{n:012}"),
         "created": created, "modified": created,

@@ -6,6 +6,7 @@
 //! arrival order (a property test).
 
 mod export;
+mod fold;
 mod in_kind;
 
 use model::Timestamp;
