@@ -17,7 +17,7 @@
 mod checks;
 pub mod report;
 pub mod schedule;
-mod tally;
+pub mod tally;
 #[cfg(test)]
 mod tally_tests;
 #[cfg(test)]

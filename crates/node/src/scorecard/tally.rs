@@ -14,9 +14,10 @@
 //! computation gives the same figures (tested on random stores in
 //! `scorecard/tally_tests.rs`).
 //!
-//! A tally is started afresh (one full read) when the agreements' index
-//! was rebuilt or the agreement's state changed since the last update (a
-//! release decision already taken could change), when asked for a time
+//! A tally is started afresh (one full read) when any agreement of the
+//! parties changed since the last update (a new version, a ratification,
+//! a notice, a hold, a change of state: a release decision already taken
+//! could change), when asked for a time
 //! before its last update or before now, and at least every
 //! [`FULL_EVERY_DAYS`]: a recall or a deletion of a version already
 //! counted is not a new version, so only a full read drops it. Scorecards
@@ -46,8 +47,9 @@ const NOW: i64 = 1_000_000;
 
 /// How far before the last update's start the next one reads again, so a
 /// version stamped just before a read but committed after it is not
-/// missed (reading a version twice changes nothing): one minute.
-pub const MARGIN: i64 = 60_000_000;
+/// missed (reading a version twice changes nothing): ten seconds, far
+/// longer than a write of one batch takes.
+pub const MARGIN: i64 = 10_000_000;
 
 /// One object counted, from its latest version released to the viewer.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -78,14 +80,14 @@ struct Said {
 struct Basis {
     me: StixId,
     agreement: StixId,
-    index: Arc<policy::AgreementIndex>,
-    state: String,
+    /// [`fingerprint`] of the agreements the decisions read.
+    agreements: [u8; 32],
     full_at: i64,
 }
 
 /// The evidence of one agreement's scorecard as one partner's node holds
 /// it, kept up to date by [`Tally::update`] (see the module's doc).
-#[derive(Default, Clone)]
+#[derive(Clone)]
 pub struct Tally {
     basis: Option<Basis>,
     /// Versions stored up to this time are in.
@@ -100,16 +102,22 @@ pub struct Tally {
     margin: i64,
 }
 
+impl Default for Tally {
+    fn default() -> Tally {
+        Tally::new()
+    }
+}
+
 impl Tally {
     /// A tally with nothing in it (the first update reads in full).
     pub fn new() -> Tally {
-        Tally { margin: MARGIN, ..Tally::default() }
+        Tally { basis: None, through: 0, objects: BTreeMap::new(), reactions: BTreeMap::new(), aside: HashMap::new(), full: false, margin: MARGIN }
     }
 
     /// A tally that reads again only what was stored after its last update's start.
     #[cfg(test)]
     pub(super) fn without_margin() -> Tally {
-        Tally::default()
+        Tally { margin: 0, ..Tally::new() }
     }
 
     /// Whether the last [`update`](Tally::update) read the evidence in full.
@@ -129,15 +137,15 @@ impl Tally {
     pub(super) fn update(&mut self, node: &Node, me: &StixId, agreement: &StixId, index: &Arc<policy::AgreementIndex>, e: &mut Evidence, channel: &str) -> Result<(), Error> {
         let at = e.at;
         let now = Timestamp::now().micros();
-        let state = format!("{:?}", index.state(agreement, &Timestamp::from_micros(now)));
+        let agreements = fingerprint(index, &e.parties, &Timestamp::from_micros(now));
         // Only for now: a version stored after a past `at` would make a
         // full read drop a reaction's earlier version, which a merge keeps.
         let keep = self.basis.as_ref().is_some_and(|b| {
-            &b.me == me && &b.agreement == agreement && Arc::ptr_eq(&b.index, index) && b.state == state && at >= self.through && at >= now - NOW && at - b.full_at < FULL_EVERY_DAYS * DAY
+            &b.me == me && &b.agreement == agreement && b.agreements == agreements && at >= self.through && at >= now - NOW && at - b.full_at < FULL_EVERY_DAYS * DAY
         });
         if !keep {
             let margin = self.margin;
-            *self = Tally { basis: Some(Basis { me: me.clone(), agreement: agreement.clone(), index: index.clone(), state, full_at: at }), margin, ..Tally::default() };
+            *self = Tally { basis: Some(Basis { me: me.clone(), agreement: agreement.clone(), agreements, full_at: at }), margin, ..Tally::new() };
         }
         self.full = !keep;
         let since = keep.then_some(self.through);
@@ -286,4 +294,24 @@ impl Tally {
         e.releases = releases;
         e.reactions = reactions;
     }
+}
+
+/// What the release decisions for the agreement's parties read from the
+/// agreements' index at `now`, hashed: every agreement any of them is a
+/// party to, its latest version, the parties that ratified it and its
+/// state. The index itself is rebuilt at least every minute
+/// (`release::INDEX_REBUILD`), so its identity says nothing.
+fn fingerprint(index: &policy::AgreementIndex, parties: &[String], now: &Timestamp) -> [u8; 32] {
+    use sha2::Digest;
+    let mut ids = BTreeSet::new();
+    for p in parties {
+        if let Ok(p) = StixId::parse(p) {
+            ids.extend(index.agreements_of(&p));
+        }
+    }
+    let mut h = sha2::Sha256::new();
+    for id in &ids {
+        h.update(format!("{id}\n{:?}\n{:?}\n{:?}\n", index.agreement(id), index.agreed_parties(id), index.state(id, now)).as_bytes());
+    }
+    h.finalize().into()
 }

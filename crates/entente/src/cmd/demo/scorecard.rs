@@ -1,9 +1,11 @@
 //! The demo's scorecard history: each nation's node holds a year of
 //! monthly snapshots of the trilateral agreement's scorecard, as if it had
-//! taken them on a schedule (`node::scorecard::schedule::history`: the
+//! taken them on a schedule (`node::scorecard::schedule::history_as`: the
 //! evidence its node holds, spread over the year by the generator, counted
-//! as it stood at each month's end; each snapshot authored by the kit at
-//! its date), and Aurelia's report for the review board is written as a
+//! as it stood at each month's end; the partners' objects, stored in one
+//! go when the demo federated, counted as arrived 0 to 72 hours after they
+//! were made, a delay drawn from each object's id, and said so in each
+//! snapshot's note; each snapshot authored by the kit at its date), and Aurelia's report for the review board is written as a
 //! PDF beside the nodes (`node::scorecard::report`): what changed since
 //! last month, trends over the year.
 
@@ -29,7 +31,8 @@ pub fn set_up(nations: &[Nation], trilateral: &model::StixId, dir: &Path) -> any
     let points: Vec<Timestamp> = (0..12).rev().map(|k| Timestamp::from_micros(now.micros() - DAY - k * 30 * DAY)).collect();
     for n in nations {
         let node = node_of(n)?;
-        node::scorecard::schedule::history(&node, &modules, &n.partner, trilateral, &points, 90, "cli").with_context(|| format!("{}: the scorecard's history", n.name))?;
+        let arrival = node::scorecard::schedule::Arrival::Synthetic { max_hours: 72 };
+        node::scorecard::schedule::history_as(&node, &modules, &n.partner, trilateral, &points, 90, arrival, "cli").with_context(|| format!("{}: the scorecard's history", n.name))?;
     }
     let node = node_of(aurelia)?;
     let ask = node::scorecard::Ask { at: now, window_days: 90 };
