@@ -78,7 +78,7 @@ impl Gen {
             "created": Timestamp::from_micros(created).to_string(), "modified": Timestamp::from_micros(created).to_string(),
             "created_by_ref": self.parties[by].as_str(), "sighting_of_ref": format!("indicator--00000000-0000-4000-8000-{of:012x}"),
         });
-        if j % 20 == 0 {
+        if j.is_multiple_of(20) {
             v["labels"] = json!(["false-positive"]);
         }
         (by, Object::from_value(v).expect("sighting"))
