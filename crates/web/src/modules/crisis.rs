@@ -406,14 +406,14 @@ mod tests {
     /// the lead's.
     #[test]
     fn the_common_picture_for_a_party() {
-        let html = super::page(&test_page("identity--b", None, &test_names), &state(), &serde_json::Value::Null).into_string();
+        let html = super::page(&test_page("identity--b", None, &test_names), &state(), &serde_json::Value::Null, &serde_json::Value::Null).into_string();
         assert!(html.contains("<mark>EXERCISE</mark> Flood &lt;b&gt;"), "{html}");
         assert!(html.contains("acknowledge by <time datetime=\"2026-06-01T11:00:00Z\">2026-06-01 11:00 UTC</time> <strong class=\"deny\">overdue</strong>"), "{html}");
         assert!(html.find("newer report").unwrap() < html.find("older report").unwrap(), "newest first");
         assert!(html.contains("<td class=\"num\">10 units</td>") && html.contains("<td class=\"num\">4</td>"), "{html}");
         assert!(html.contains("action=\"/m/actions/acknowledge\"") && html.contains("action=\"/m/actions/update-task\""));
         assert!(!html.contains("/actions/add-task") && !html.contains("/actions/close-crisis") && !html.contains("/actions/commit-assistance"), "B leads nothing and requested the pumps");
-        let lead = super::page(&test_page("identity--a", None, &test_names), &state(), &serde_json::Value::Null).into_string();
+        let lead = super::page(&test_page("identity--a", None, &test_names), &state(), &serde_json::Value::Null, &serde_json::Value::Null).into_string();
         assert!(lead.contains("/actions/add-task") && lead.contains("/actions/commit-assistance") && !lead.contains("/actions/update-task"));
     }
 
@@ -423,13 +423,13 @@ mod tests {
     fn a_refusal_is_shown_by_its_field() {
         let pairs = vec![("situation_summary".to_owned(), "all <calm>".to_owned()), ("period_end:time".to_owned(), "2026-06-01T09:00".to_owned())];
         let fault = Fault { action: "file-sitrep".into(), about: "x-entente-crisis--1".into(), field: "period_end".into(), message: "is before period_start".into(), typed: String::new(), pairs };
-        let html = super::page(&test_page("identity--b", Some(&fault), &test_names), &state(), &serde_json::Value::Null).into_string();
+        let html = super::page(&test_page("identity--b", Some(&fault), &test_names), &state(), &serde_json::Value::Null, &serde_json::Value::Null).into_string();
         let at = html.find("name=\"period_end:time\"").unwrap();
         let error = html.find("Check the field <code>period_end</code>: is before period_start").unwrap();
         assert!(error > at && !html[at..error].contains("class=\"field\""), "next to its field: {html}");
         assert!(html.contains(">all &lt;calm&gt;</textarea>") && html.contains("value=\"2026-06-01T09:00\""), "{html}");
         let fault = Fault { field: "tasks[1].assignee_ref".into(), action: "add-task".into(), pairs: vec![], ..fault };
-        let html = super::page(&test_page("identity--a", Some(&fault), &test_names), &state(), &serde_json::Value::Null).into_string();
+        let html = super::page(&test_page("identity--a", Some(&fault), &test_names), &state(), &serde_json::Value::Null, &serde_json::Value::Null).into_string();
         assert!(html.contains("Check the field <code>tasks[1].assignee_ref</code>"), "{html}");
     }
 
@@ -442,7 +442,7 @@ mod tests {
         let mut s = state();
         s["playbooks"] = json!([{ "id": "x-entente-crisis-playbook--1", "author": "identity--a", "title": "Floods <x>", "hazard": "natural-disaster", "version": "2026-05-01T00:00:00Z", "endorsed": false, "awaiting": ["identity--b"], "phases": [] }]);
         s["crises"][0]["timeline_total"] = json!(120);
-        let html = super::page(&test_page("identity--a", None, &test_names), &s, &serde_json::Value::Null).into_string();
+        let html = super::page(&test_page("identity--a", None, &test_names), &s, &serde_json::Value::Null, &serde_json::Value::Null).into_string();
         for name in ["roles[3].party_ref", "tasks[4].phase", "tasks[0].ack_within_minutes:number", "communication_channel"] {
             assert!(html.contains(&format!("name=\"{name}\"")), "{name}: {html}");
         }
@@ -450,7 +450,7 @@ mod tests {
         assert!(html.contains("action=\"/m/actions/revise-playbook\"") && html.contains("Floods &lt;x&gt;"));
         assert!(html.contains("1 open (1 overdue), 0 done, 0 declined."), "{html}");
         assert!(html.contains("The newest 1 of 120 events.") && html.contains("href=\"/m?timeline=x-entente-crisis--1\""), "{html}");
-        let b = super::page(&test_page("identity--b", None, &test_names), &s, &serde_json::Value::Null).into_string();
+        let b = super::page(&test_page("identity--b", None, &test_names), &s, &serde_json::Value::Null, &serde_json::Value::Null).into_string();
         assert!(!b.contains("/actions/revise-playbook") && b.contains("/actions/endorse-playbook"));
     }
 
@@ -461,7 +461,7 @@ mod tests {
         let page = json!({ "crisis": "x-entente-crisis--1", "records": [
             { "type": "x-entente-crisis-task-update", "created": "2026-06-01T10:05:00Z", "created_by_ref": "identity--b", "task": "tri<age>", "status": "done" },
             { "type": "x-entente-crisis-assistance", "created": "2026-06-01T10:06:00Z", "created_by_ref": "identity--a", "step": "commit" }], "next": 1234 });
-        let html = super::page(&test_page("identity--a", None, &test_names), &state(), &page).into_string();
+        let html = super::page(&test_page("identity--a", None, &test_names), &state(), &page, &serde_json::Value::Null).into_string();
         assert!(html.contains("<td>task tri&lt;age&gt;: done</td><td>Bravo</td>") && html.contains("<td>assistance: commit</td><td>Alpha</td>"), "{html}");
         assert!(html.contains("href=\"/m?timeline=x-entente-crisis--1&amp;after=1234\""), "{html}");
     }
