@@ -11,7 +11,7 @@
 
 use serde_json::{json, Value};
 
-use crate::nodes::{malware_terms, three_nations, Node};
+use crate::nodes::{agree, malware_terms, sync_all, three_nations, Node};
 
 /// `node`'s partner takes `action` of the crisis module under `agreement`; the record's id.
 fn act(node: &Node, agreement: &str, action: &str, input: Value) -> String {
@@ -23,33 +23,6 @@ fn act(node: &Node, agreement: &str, action: &str, input: Value) -> String {
 fn state(node: &Node, agreement: &str) -> Value {
     let s: Value = serde_json::from_str(&node.ok(&["module", "state", agreement, "crisis"])).unwrap();
     s["state"].clone()
-}
-
-/// One pull round on each node, in turn (the peers' servers reread
-/// agreements at least every second: records just stored count by then).
-fn sync_all(nodes: &[&Node]) {
-    for n in nodes {
-        std::thread::sleep(std::time::Duration::from_millis(1100));
-        n.ok(&["sync"]);
-    }
-}
-
-/// `terms` proposed and ratified on `a`'s node, then ratified by each of
-/// `others` on its own: in force on each party's node. The agreement's id.
-fn agree(a: &Node, others: &[&Node], terms: &Value) -> String {
-    std::fs::write(a.dir.join("terms.json"), terms.to_string()).unwrap();
-    let agreement = a.ok(&["agreement", "propose", "--as", &a.id, "terms.json"]);
-    a.ok(&["agreement", "ratify", "--as", &a.id, &agreement]);
-    sync_all(others);
-    for o in others {
-        o.ok(&["agreement", "ratify", "--as", &o.id, &agreement]);
-    }
-    sync_all(&[a]);
-    sync_all(others);
-    for n in std::iter::once(a).chain(others.iter().copied()) {
-        assert!(n.ok(&["agreement", "list"]).contains("[in force]"), "{}", n.dir.display());
-    }
-    agreement
 }
 
 #[test]

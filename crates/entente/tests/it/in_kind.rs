@@ -9,29 +9,7 @@
 
 use serde_json::{json, Value};
 
-use crate::nodes::{malware_terms, three_nations, Node};
-
-fn sync_all(nodes: &[&Node]) {
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    for n in nodes {
-        n.ok(&["sync"]);
-    }
-}
-
-/// `terms` proposed and ratified on `a`'s node, then ratified by each of
-/// `others` on its own: in force on each party's node. The agreement's id.
-fn agree(a: &Node, others: &[&Node], terms: &Value) -> String {
-    std::fs::write(a.dir.join("terms.json"), terms.to_string()).unwrap();
-    let agreement = a.ok(&["agreement", "propose", "--as", &a.id, "terms.json"]);
-    a.ok(&["agreement", "ratify", "--as", &a.id, &agreement]);
-    sync_all(others);
-    for o in others {
-        o.ok(&["agreement", "ratify", "--as", &o.id, &agreement]);
-    }
-    sync_all(&[a]);
-    sync_all(others);
-    agreement
-}
+use crate::nodes::{agree, malware_terms, sync_all, three_nations, Node};
 
 /// `node`'s partner takes `action` of `module` under `agreement`; the record's id.
 fn act(node: &Node, agreement: &str, module: &str, action: &str, input: Value) -> String {

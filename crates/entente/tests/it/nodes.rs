@@ -216,6 +216,35 @@ pub(crate) fn ratify_across(proposer: &Node, hosted: &[&str], others: &[&Node], 
     agreement
 }
 
+/// One pull round on each node, in turn (the peers' servers reread
+/// agreements at least every second: records just stored count by then).
+pub(crate) fn sync_all(nodes: &[&Node]) {
+    for n in nodes {
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        n.ok(&["sync"]);
+    }
+}
+
+/// `terms` proposed and ratified on `a`'s node, then ratified by each of
+/// `others` on its own after a pull, and pulled back around: in force on
+/// each party's node (any number of parties, unlike [`ratify_across`],
+/// whose others never pull from each other). The agreement's id.
+pub(crate) fn agree(a: &Node, others: &[&Node], terms: &Value) -> String {
+    std::fs::write(a.dir.join("terms.json"), terms.to_string()).unwrap();
+    let agreement = a.ok(&["agreement", "propose", "--as", &a.id, "terms.json"]);
+    a.ok(&["agreement", "ratify", "--as", &a.id, &agreement]);
+    sync_all(others);
+    for o in others {
+        o.ok(&["agreement", "ratify", "--as", &o.id, &agreement]);
+    }
+    sync_all(&[a]);
+    sync_all(others);
+    for n in std::iter::once(a).chain(others.iter().copied()) {
+        assert!(n.ok(&["agreement", "list"]).contains("[in force]"), "{}", n.dir.display());
+    }
+    agreement
+}
+
 /// Object number `n` of type `ty` (malware or tool), by `author`, marked
 /// `marking`; its id ends in `n`.
 pub(crate) fn object(n: u32, author: &str, ty: &str, marking: &str) -> Value {

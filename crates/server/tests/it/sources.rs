@@ -104,7 +104,8 @@ async fn feed_server() -> (String, Arc<AtomicUsize>) {
     (format!("http://127.0.0.1:{port}"), hits)
 }
 
-fn source(name: &str, kind: Kind, url: String) -> Source {
+/// A source of `kind` at `url` allowed to reach loopback, TLP:GREEN, hourly (also used by the pages' tests).
+pub(crate) fn source(name: &str, kind: Kind, url: String) -> Source {
     Source {
         name: name.into(),
         kind,

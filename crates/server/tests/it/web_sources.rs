@@ -10,12 +10,13 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use node::sources::{Kind, Source, Statuses};
+use node::sources::{Kind, Statuses};
 use reqwest::StatusCode;
 use serde_json::json;
 use store::Role;
 
 use crate::web::{csrf_of, sign_in, PAYLOADS};
+use crate::sources::source;
 use crate::{start_sourced, Backend};
 
 crate::on_both_backends!(the_administrator_pulls_a_configured_source_now);
@@ -49,21 +50,6 @@ async fn feed_server() -> (String, Arc<AtomicUsize>) {
         }));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (format!("http://127.0.0.1:{port}"), hits)
-}
-
-fn source(name: &str, kind: Kind, url: String) -> Source {
-    Source {
-        name: name.into(),
-        kind,
-        url,
-        interval: 3600,
-        tlp: Some("green".into()),
-        share: Vec::new(),
-        column: 0,
-        allow: vec!["127.0.0.1".parse().unwrap()],
-        collection: None,
-        credential_env: None,
-    }
 }
 
 async fn the_administrator_pulls_a_configured_source_now(backend: Backend) {
