@@ -78,7 +78,7 @@ fn refuses_newer_schema_and_reopens_current() {
     let err = SqliteStore::open(dir.path()).err().expect("must refuse");
     assert_eq!(
         err.to_string(),
-        "the database is at schema version 99, newer than this binary knows (12); upgrade Entente"
+        "the database is at schema version 99, newer than this binary knows (13); upgrade Entente"
     );
 }
 
