@@ -324,6 +324,10 @@ fn arrivals(q: &Query) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
 /// The columns of a [`Record`] after `date_added`, in the order [`record`] reads them.
 const COLUMNS: &str = "o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json, o.facts, o.shared_under, o.recalled";
 
+/// [`COLUMNS`] with an empty JSON in its place: what a text search reads
+/// of the hits it only counts ([`store::TextQuery::without_json`]).
+const RELEASE_COLUMNS: &str = "o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, ''::bytea, o.facts, o.shared_under, o.recalled";
+
 /// Where the flags follow the record's columns: whether the version is the
 /// first and the last stored one of its object in the query's scope.
 const FLAGS: usize = 12;
@@ -425,7 +429,9 @@ impl store::Store for PgStore {
         }
         let from = format!("FROM object_text t JOIN objects o ON o.date_added = t.object WHERE t.words @@ to_tsquery('simple', $1){filters}");
         let (limit, offset) = (params.len() + 1, params.len() + 2);
-        let page = format!("SELECT o.date_added, {COLUMNS}, o.is_first, o.is_last {from} ORDER BY t.object DESC LIMIT ${limit} OFFSET ${offset}");
+        // Hits only counted are read without their JSON (nor its TOAST).
+        let columns = if q.without_json { RELEASE_COLUMNS } else { COLUMNS };
+        let page = format!("SELECT o.date_added, {columns}, o.is_first, o.is_last {from} ORDER BY t.object DESC LIMIT ${limit} OFFSET ${offset}");
         let count = format!("SELECT count(*) {from}");
         // Tsvector weights A to D are the tiers' fields, in order.
         let matching: Vec<String> = if newest {

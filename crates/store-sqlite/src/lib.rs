@@ -283,6 +283,10 @@ fn arrivals(q: &Query) -> (String, Vec<SqlValue>) {
 /// The columns of a [`Record`], in the order [`refill_meta`] reads them.
 const COLUMNS: &str = "o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json, o.facts, o.shared_under, o.recalled";
 
+/// [`COLUMNS`] with an empty JSON in its place: all of them held by the
+/// index `objects_release`, so a read of these never visits the rows.
+const RELEASE_COLUMNS: &str = "o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, x'', o.facts, o.shared_under, o.recalled";
+
 /// The columns a walk reads after [`COLUMNS`]: whether the version is the
 /// first and the last stored one of its object in the query's scope.
 const FLAGS: usize = 12;
@@ -290,6 +294,18 @@ const FLAGS: usize = 12;
 /// Where a read by arrival gives the collection a version came through,
 /// after the flags.
 const VIA: usize = FLAGS + 2;
+
+/// The SQL of a text search's page and of its count, `filters` added to
+/// the match. CROSS JOIN keeps the index the outer loop (SQLite does not
+/// reorder it): else a `t.rowid < ?` bound may be carried over to the
+/// objects' key and the objects scanned back from it, each probed in the
+/// index. Without the JSON (hits only counted), every column is read from
+/// the covering index `objects_release`, never from the row.
+fn text_sql(without_json: bool, filters: &str) -> (String, String) {
+    let (objects, columns) = if without_json { ("objects o INDEXED BY objects_release", RELEASE_COLUMNS) } else { ("objects o", COLUMNS) };
+    let from = format!("FROM object_text t CROSS JOIN {objects} ON o.date_added = t.rowid WHERE object_text MATCH ?{filters}");
+    (format!("SELECT o.date_added, {columns}, o.is_first, o.is_last {from} ORDER BY t.rowid DESC LIMIT ? OFFSET ?"), format!("SELECT count(*) {from}"))
+}
 
 fn select(q: &Query) -> String {
     match q.collection {
@@ -606,13 +622,7 @@ impl store::Store for SqliteStore {
             filters.push_str(" AND t.rowid < ?");
             params.push(SqlValue::Integer(before));
         }
-        // CROSS JOIN keeps the index the outer loop (SQLite does not
-        // reorder it): else a `t.rowid < ?` bound may be carried over to the
-        // objects' key and the objects scanned back from it, each probed in
-        // the index.
-        let from = format!("FROM object_text t CROSS JOIN objects o ON o.date_added = t.rowid WHERE object_text MATCH ?{filters}");
-        let page = format!("SELECT o.date_added, {COLUMNS}, o.is_first, o.is_last {from} ORDER BY t.rowid DESC LIMIT ? OFFSET ?");
-        let count = format!("SELECT count(*) {from}");
+        let (page, count) = text_sql(q.without_json, &filters);
         let matching: Vec<String> = if newest {
             vec![all]
         } else {

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_record_refs.sql"),
     include_str!("migrations/0011_link_refs.sql"),
     include_str!("migrations/0012_text.sql"),
+    include_str!("migrations/0013_release_covers.sql"),
 ];
 
 /// The migration after which the sightings already stored get their

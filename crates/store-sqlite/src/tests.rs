@@ -78,7 +78,7 @@ fn refuses_newer_schema_and_reopens_current() {
     let err = SqliteStore::open(dir.path()).err().expect("must refuse");
     assert_eq!(
         err.to_string(),
-        "the database is at schema version 99, newer than this binary knows (12); upgrade Entente"
+        "the database is at schema version 99, newer than this binary knows (13); upgrade Entente"
     );
 }
 
@@ -272,4 +272,24 @@ fn two_stores_on_one_database_wait_for_each_other_instead_of_failing() {
         .collect();
     let failed: Vec<String> = writers.into_iter().flat_map(|t| t.join().unwrap()).collect();
     assert!(failed.is_empty(), "{} of 300 batches failed, first: {:?}", failed.len(), failed.first());
+}
+
+/// A text search's counted hits (without their JSON) are read from the
+/// covering index alone, never from the objects' rows; with the JSON, from
+/// the rows.
+#[test]
+fn counted_text_hits_read_the_release_index_alone() {
+    let s = fresh();
+    let plan = |without_json: bool| -> String {
+        let (page, _) = crate::text_sql(without_json, " AND o.type IN (?) AND t.rowid < ?");
+        let conn = rusqlite::Connection::open(&s.path).unwrap();
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {page}")).unwrap();
+        let params = rusqlite::params!["\"avalanche\"", "campaign", i64::MAX, 100, 0];
+        let rows = stmt.query_map(params, |r| r.get::<_, String>(3)).unwrap();
+        rows.collect::<rusqlite::Result<Vec<_>>>().unwrap().join("; ")
+    };
+    let counted = plan(true);
+    assert!(counted.contains("USING COVERING INDEX objects_release"), "{counted}");
+    let shown = plan(false);
+    assert!(shown.contains("USING INTEGER PRIMARY KEY"), "{shown}");
 }

@@ -8,7 +8,9 @@
 //! about `1/(i+1)`, 17 draws an object). A page is what `/intel?q=` asks
 //! of the store: 50 objects through [`crate::text::search_counted`] with a
 //! gate that refuses a third of the objects (one author of three) and a
-//! last-version choice, JSON included.
+//! last-version choice, JSON included; the matches counted beyond the page
+//! are read as the page reads them, without their JSON
+//! ([`crate::TextQuery::without_json`]).
 
 use std::time::Instant;
 
@@ -128,6 +130,9 @@ fn searches() -> Vec<(String, String, TextOrder, usize)> {
         }
         out.push((format!("{what} `{text}`, newest, counted to 1,000"), text.clone(), TextOrder::Newest, 1_000));
     }
+    // Counted as the page counts when a label is asked for: the hits
+    // beyond the page read with their JSON (`TextQuery::keep_reads_json`).
+    out.push((format!("middling word `{}`, newest, counted to 1,000 with the JSON", word(100)), word(100), TextOrder::Newest, 1_000));
     out.push((format!("common word as a prefix `{}*`, newest", word(0)), format!("{}*", word(0)), TextOrder::Newest, 0));
     let prefix = SYLLABLES[8].to_owned() + SYLLABLES[9];
     out.push((format!("prefix of a few words `{prefix}*`, newest"), format!("{prefix}*"), TextOrder::Newest, 0));
@@ -158,7 +163,7 @@ fn time(store: &dyn Store, reads: usize, secs: f64) -> Vec<(String, f64, f64, us
     let (p50, p99) = percentiles(ms);
     out.push(("listing, oldest 50 (reference)".to_owned(), p50, p99, n, shown));
     for (what, text, order, count_to) in searches() {
-        let q = TextQuery { order, ..TextQuery::new(&text) };
+        let q = TextQuery { order, keep_reads_json: what.ends_with("with the JSON"), ..TextQuery::new(&text) };
         let mut shown = 0;
         let ms = repeat(reads, secs, &mut || shown = search_counted(store, &q, &gate, &|_| true, 50, 10_000, count_to, 4_000).expect("search").0.records.len());
         let n = ms.len();

@@ -31,7 +31,7 @@ macro_rules! conformance_suite {
             collection_pages_follow_membership,
             signatures_are_kept_with_their_versions, sightings_are_indexed_by_what_they_are_of,
             records_are_indexed_by_what_they_name, links_are_indexed_by_what_they_link,
-            text_is_indexed_ranked_and_gated,
+            text_is_indexed_ranked_and_gated, text_counts_read_the_release_facts,
             reads_by_arrival_date_each_membership, reoffer_gives_members_fresh_dates_once);
     };
     (@cases $make:expr; $($case:ident),*) => {
@@ -1247,6 +1247,83 @@ pub fn reoffer_gives_members_fresh_dates_once<B: Store + Registry + 'static>(b: 
     assert!(d > members(a)[1].date_added);
     // Nothing to re-offer: only the setting moves.
     assert!(store.reoffer("x-entente-agreement--0e000000-0000-4000-8000-00000000000e", "reoffer:e", "1").unwrap());
+}
+
+/// A counted text search reads the hits beyond its page without their
+/// JSON ([`crate::TextQuery::without_json`]) and everything else the
+/// release decision reads intact (author, submitter, facts, agreements,
+/// recall, flags); two readers of the same query get their own counts,
+/// each of the hits it may see only; and a `keep` that reads the JSON
+/// ([`crate::TextQuery::keep_reads_json`]) is given it while counting.
+pub fn text_counts_read_the_release_facts<B: Store + Registry + 'static>(b: Arc<B>) {
+    use crate::text::{search_counted, TextQuery};
+    use std::sync::Mutex;
+    let store: Arc<dyn Store> = b;
+    let agreement = "x-entente-agreement--0c000000-0000-4000-8000-00000000000c";
+    // 120 campaigns "Avalanche n": one of three by A, the rest by B, the
+    // even ones shared under an agreement and submitted by A, one recalled.
+    let campaign = |n: u32| {
+        let author = if n % 3 == 0 { AUTHOR_A } else { AUTHOR_B };
+        let mut v = json!({ "type": "campaign", "spec_version": "2.1", "id": format!("campaign--00000000-0000-4000-8000-{n:012}"),
+            "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": author,
+            "name": format!("Avalanche {n}"), "description": format!("Wave number {n} of the avalanche") });
+        if n == 7 {
+            v["revoked"] = json!(true);
+        }
+        Object::from_value(v).unwrap()
+    };
+    let (even, odd): (Vec<u32>, Vec<u32>) = (0..120).partition(|n| n % 2 == 0);
+    let shared = PutOptions { shares: vec![agreement.into()], posted_by: Some(AUTHOR_A.into()), ..PutOptions::default() };
+    store.put(&even.iter().map(|n| campaign(*n)).collect::<Vec<_>>(), &shared).unwrap();
+    put_ok(&*store, &odd.iter().map(|n| campaign(*n)).collect::<Vec<_>>());
+
+    // The same hits either way, but for the JSON.
+    let q = TextQuery { limit: 200, ..TextQuery::new("avalanche") };
+    let full = store.text_hits(&q).unwrap();
+    let narrow = store.text_hits(&TextQuery { without_json: true, ..q.clone() }).unwrap();
+    assert_eq!(full.len(), 120);
+    assert_eq!(narrow.len(), 120);
+    for ((f, f_last), (n, n_last)) in full.iter().zip(&narrow) {
+        assert!(!f.json.is_empty() && n.json.is_empty(), "{}", f.id);
+        assert_eq!(f_last, n_last);
+        assert_eq!(&crate::Record { json: Vec::new(), ..f.clone() }, n, "all but the JSON");
+    }
+    assert!(narrow.iter().any(|(r, _)| r.shared_under == agreement && r.posted_by.as_deref() == Some(AUTHOR_A)));
+    assert!(narrow.iter().all(|(r, _)| !r.facts.is_empty()), "the facts come with the narrow hits");
+    assert!(narrow.iter().any(|(r, _)| r.recalled) && narrow.iter().any(|(r, _)| !r.recalled));
+
+    // Two readers, one query: each counts what it may see, read beyond the
+    // page (of 2) without the JSON.
+    let seen = Arc::new(Mutex::new(Vec::<(bool, bool)>::new()));
+    let reader = |author: &'static str| {
+        let seen = seen.clone();
+        Gate::new(move |r: &Record| {
+            seen.lock().unwrap().push((r.json.is_empty(), r.facts.is_empty()));
+            r.created_by_ref.as_deref() == Some(author)
+        })
+    };
+    let count = |gate: &Gate, keep: &dyn Fn(&Record) -> bool, q: &TextQuery, to: usize| {
+        let (page, c) = search_counted(&*store, q, gate, keep, 2, 1_000, to, 1_000).unwrap();
+        assert!(page.records.iter().all(|r| !r.json.is_empty()), "the page's own hits come whole");
+        (page.records.len(), c.counted, c.exact)
+    };
+    let words = TextQuery::new("avalanche wave");
+    assert_eq!(count(&reader(AUTHOR_A), &|_| true, &words, 1_000), (2, 40, true), "A sees its 40");
+    assert_eq!(count(&reader(AUTHOR_B), &|_| true, &words, 1_000), (2, 80, true), "B sees its 80");
+    assert_eq!(count(&reader(AUTHOR_B), &|_| true, &words, 50), (2, 50, false), "B's, capped");
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.iter().any(|(no_json, _)| *no_json), "hits only counted come without their JSON");
+    assert!(seen.iter().all(|(_, no_facts)| !no_facts), "every hit the gate decided on had its facts");
+    // A `keep` reading the JSON (names ending in an even digit) is given
+    // it when it says so.
+    let even_name = |r: &Record| {
+        serde_json::from_slice::<serde_json::Value>(&r.json)
+            .ok()
+            .and_then(|v| v["name"].as_str().map(|n| n.ends_with(['0', '2', '4', '6', '8'])))
+            .unwrap_or(false)
+    };
+    let open = Gate::new(|_| true);
+    assert_eq!(count(&open, &even_name, &TextQuery { keep_reads_json: true, ..words.clone() }, 1_000), (2, 60, true));
 }
 
 /// The text index finds every word whole, or as a prefix when asked (all

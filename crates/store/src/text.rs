@@ -143,6 +143,16 @@ pub struct TextQuery {
     pub from: Option<i64>,
     /// Hits to return at most.
     pub limit: usize,
+    /// Hand the hits over without their JSON (`json` empty), everything
+    /// the release decision reads kept: what [`search_counted`] asks for
+    /// the hits it only counts. Backends read them from the release
+    /// columns alone (SQLite: a covering index, never the row with its
+    /// JSON).
+    pub without_json: bool,
+    /// Whether `keep` (in [`search_counted`]) reads a hit's JSON: then the
+    /// hits counted beyond the page are read with it too (slower at
+    /// scale); else they are read [`TextQuery::without_json`].
+    pub keep_reads_json: bool,
 }
 
 impl TextQuery {
@@ -209,6 +219,12 @@ pub fn search(store: &dyn Store, q: &TextQuery, gate: &Gate, keep: &dyn Fn(&Reco
 /// see is never counted): at most `count_to` of them, reading at most
 /// `count_budget` hits beyond the page. With `count_to` 0, nothing
 /// beyond the page is read and the count is the page's.
+///
+/// Once the page is full, the hits are read only to be counted: without
+/// their JSON ([`TextQuery::without_json`]; the gate decides on the
+/// release facts) unless [`TextQuery::keep_reads_json`], and in chunks
+/// sized by the share of hits the reader has seen pass so far, so that
+/// one read usually reaches the cap.
 #[allow(clippy::too_many_arguments)]
 pub fn search_counted(
     store: &dyn Store,
@@ -233,6 +249,16 @@ pub fn search_counted(
     let mut beyond = 0usize;
     let mut chunk = (want * 2).clamp(32, 1_000);
     loop {
+        let counting = page.records.len() == want;
+        if counting {
+            // Hits to read to reach the cap at the share passed so far
+            // (one in ten at least), a tenth more; within the budget.
+            let passed = count.counted.max(1) as f64 / (read + beyond).max(1) as f64;
+            let left = (want.max(count_to) + 1).saturating_sub(count.counted) as f64;
+            let guess = (left / passed.max(0.1) * 1.1).ceil() as usize;
+            chunk = guess.max(chunk).clamp(32, count_budget.saturating_sub(beyond).max(32));
+        }
+        raw.without_json = counting && !q.keep_reads_json;
         raw.limit = chunk;
         let hits = store.text_hits(&raw)?;
         let ended = hits.len() < chunk;

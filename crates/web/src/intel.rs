@@ -202,9 +202,11 @@ pub(super) async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context
             return Err(bad("text: write a word of letters or digits".into()));
         }
         let prefix = s.q.trim_end().ends_with('*');
-        query = store::TextQuery { types, authors, added_after, added_before, order, from, prefix, ..query };
-        // A label is matched whole (any case), its words found by the index.
+        // A label is matched whole (any case), its words found by the index;
+        // only then are the hits counted beyond the page read with their JSON.
         let label = s.label.trim().to_lowercase();
+        let keep_reads_json = !label.is_empty();
+        query = store::TextQuery { types, authors, added_after, added_before, order, from, prefix, keep_reads_json, ..query };
         let keep = move |r: &Record| label.is_empty() || json_of(r).get("labels").and_then(Value::as_array).is_some_and(|ls| ls.iter().filter_map(Value::as_str).any(|l| l.to_lowercase() == label));
         let (store, gate) = (state.store.clone(), reader.gate());
         let (found, count) = crate::blocking(move || store::text::search_counted(&*store, &query, &gate, &keep, PAGE, READ_BUDGET, count_to, COUNT_READS)).await?;

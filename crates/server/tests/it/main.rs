@@ -33,6 +33,7 @@ mod web_agreements;
 mod web_files;
 mod web_modules;
 mod web_scorecard;
+mod web_search;
 mod web_sources;
 
 use std::sync::Arc;
