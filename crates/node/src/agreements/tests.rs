@@ -147,3 +147,33 @@ fn the_agreements_module_acts_as_the_agreement_actions_do() {
     let state = status(&me);
     assert_eq!((state["versions"].clone(), state["title"].clone(), state["status"].clone()), (json!(2), json!("A–B, amended"), json!(view.state.name())), "{state}");
 }
+
+/// Entente's own kinds stay `policy`'s to check on arrival, even with the
+/// agreements module running: a ratification by a party an amendment adds
+/// may arrive before the amendment, and refusing it then would lose it for
+/// good (sync's cursor moves on). A module's own kind is still checked.
+#[test]
+fn the_agreements_own_kinds_arrive_in_any_order() {
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_sqlite::SqliteStore::open(dir.path()).unwrap();
+    let me = StixId::parse(ME).unwrap();
+    let agreement = propose(&store, &me, None, &terms(("title", json!("A–B"))), &[]).unwrap();
+    let book = Book::load(&store).unwrap();
+    let modules = crate::modules::build([Arc::new(::agreements::Agreements) as Arc<dyn partnership::Module>, Arc::new(disputes::Disputes)]);
+    let newcomer = StixId::parse("identity--0c000000-0000-4000-8000-000000000003").unwrap();
+    let now = Timestamp::parse("2026-01-01T00:00:00.000Z").unwrap();
+    let id = policy::ext::new_id(policy::ext::RATIFICATION_TYPE).unwrap();
+    let early = policy::ext::ratification_object(&id, &newcomer, &now, &agreement, "c2lnbmF0dXJl").unwrap();
+    assert_eq!(crate::modules::check_arrival(&modules, &early, book.index()), Ok(()));
+    // A dispute by the same newcomer is its module's to refuse.
+    let dispute = Object::from_value(json!({
+        "type": "x-entente-dispute", "spec_version": "2.1", "id": "x-entente-dispute--00000000-0000-4000-8000-000000000001",
+        "created": now.as_str(), "modified": now.as_str(), "created_by_ref": newcomer, "agreement_ref": agreement.id,
+        "extensions": { disputes::types::EXTENSION: { "extension_type": "new-sdo" } },
+        "clause": "handling", "facts": "x", "remedy": "y"
+    }))
+    .unwrap();
+    let refused = crate::modules::check_arrival(&modules, &dispute, book.index());
+    assert!(refused.as_ref().is_err_and(|e| e.contains("created_by_ref")), "{refused:?}");
+}
