@@ -244,12 +244,10 @@ fn put_own(store: &dyn Store, object: Object, partner: &StixId) -> Result<Object
     }
 }
 
-/// The agreement properties a proposer writes (everything but the STIX
-/// envelope): `title`, `purpose`, `party_refs`, `scope`, `tlp_ceiling`,
-/// `handling`, `valid_from`, `valid_until`, `meeting_cadence`, `statement_procedure` (optional).
-/// A module's own terms (the scorecard's weights, the disputes' ladder)
-/// are the module's to name and check (`partnership::Module::terms`).
-const TERMS: &[&str] = &["title", "purpose", "party_refs", "scope", "tlp_ceiling", "handling", "valid_from", "valid_until", "meeting_cadence", "statement_procedure"];
+/// The agreement properties a proposer writes: Entente's own terms
+/// (`policy::ext::AGREEMENT_TERMS`, what the agreements module's `propose`
+/// takes too); a module's own terms are the module's to name and check.
+const TERMS: &[&str] = policy::ext::AGREEMENT_TERMS;
 
 /// Builds and stores a version of an agreement authored by `author`: a new
 /// agreement when `id` is `None`, else an amendment (a new version) of it.

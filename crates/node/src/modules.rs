@@ -222,7 +222,7 @@ fn read_scope(node: &Node, reader: &Arc<Reader>, agreement: &StixId, module: &dy
         ..Query::default()
     };
     let mut read = Vec::new();
-    node.store.scan(&query, &mut |r| {
+    let mut keep = |r: store::Record| {
         // A record the node holds but cannot read as one is left out: it
         // was checked at the edge, so only a damaged store holds one.
         if let Ok(record) = Record::from_stored(&r.json) {
@@ -231,7 +231,17 @@ fn read_scope(node: &Node, reader: &Arc<Reader>, agreement: &StixId, module: &dy
             }
         }
         Ok(())
-    })?;
+    };
+    node.store.scan(&query, &mut keep)?;
+    // The agreement itself, for a module whose kinds include it (it
+    // belongs to itself and refers to nothing: read by its id), through
+    // the same gate.
+    let itself: Vec<String> = module.kinds().iter().filter(|k| partnership::belongs_to_itself(k)).map(|k| (*k).to_owned()).collect();
+    if !itself.is_empty() {
+        let query = Query { types: itself, ids: vec![agreement.to_string()], observables: Vec::new(), ..query };
+        node.store.scan(&query, &mut keep)?;
+        read.sort_by_key(|(r, _)| r.date_added.0);
+    }
     Ok(read)
 }
 
@@ -365,8 +375,28 @@ pub fn act(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, ac
 /// The demo writes a history of past weeks with it; interfaces use [`act`].
 #[allow(clippy::too_many_arguments)]
 pub fn act_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, action: &str, input: &Map<String, Value>, channel: &str, now: Timestamp) -> Result<model::Object, Error> {
+    act_with(node, None, me, agreement, module, action, input, channel, now)
+}
+
+/// [`act`] for a node holding its parties' keys (`keys`): an action whose
+/// record its module signs ([`Module::signed`]: a ratification) is signed
+/// with `me`'s key, as `crate::agreements::ratify` signs; without the
+/// key it is refused (forbidden). The REST endpoints and the pages call
+/// it; [`act`] refuses signed actions. Blocking.
+#[allow(clippy::too_many_arguments)]
+pub fn act_signed(node: &Node, keys: &crate::keys::KeyDir, me: &StixId, agreement: &StixId, module: &dyn Module, action: &str, input: &Map<String, Value>, channel: &str) -> Result<model::Object, Error> {
+    act_with(node, Some(keys), me, agreement, module, action, input, channel, Timestamp::now())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn act_with(node: &Node, keys: Option<&crate::keys::KeyDir>, me: &StixId, agreement: &StixId, module: &dyn Module, action: &str, input: &Map<String, Value>, channel: &str, now: Timestamp) -> Result<model::Object, Error> {
     let scope = view_at(node, me, agreement, module, channel, now)?;
-    let object = partnership::author(module, action, input, &scope.records, &scope.ctx())?;
+    let sign = |message: &[u8]| -> Result<String, String> {
+        let keys = keys.ok_or("this interface holds no keys")?;
+        let secret = keys.secret(me.as_str()).map_err(|e| format!("this node holds no key for {me}: {e}"))?;
+        policy::sign_agreement(message, &secret).map_err(|e| e.to_string())
+    };
+    let object = partnership::author_signed(module, action, input, &scope.records, &scope.ctx(), Some(&sign))?;
     let options = PutOptions { posted_by: Some(me.to_string()), only_author: true, ..PutOptions::default() };
     match node.store.put(std::slice::from_ref(&object), &options)?.first() {
         Some(Outcome::Added(_) | Outcome::Unchanged(_)) => {}
@@ -436,8 +466,15 @@ pub fn inbox(node: &Node, modules: &Modules, me: &StixId, reader: Option<(&dyn s
 /// this node does not know yet is kept unchecked: the release decision
 /// gives it to no one until the agreement arrives, and refusing it would
 /// lose it for good (the cursor moves on). Kinds no module declares
-/// (agreements, ratifications, notices) are checked by `policy`.
+/// and Entente's own (agreements, ratifications, notices, the agreements
+/// module's too) are checked by `policy`.
 pub fn check_arrival(modules: &Modules, object: &model::Object, index: &policy::AgreementIndex) -> Result<(), String> {
+    // Entente's own kinds (the agreements module's) are `policy`'s to
+    // check on arrival: an amendment or a ratification by a party the node
+    // does not know yet must not be refused for the order it came in.
+    if policy::kinds::BUILT_IN.iter().any(|k| k.name == object.object_type()) {
+        return Ok(());
+    }
     let Some(module) = modules.iter().find(|m| m.kinds().contains(&object.object_type())) else {
         return Ok(());
     };

@@ -33,7 +33,7 @@ pub mod suite;
 mod tests;
 
 pub use fold::Fold;
-pub use record::{finish, Draft, Record, Records, AGREEMENT_REF};
+pub use record::{belongs_to_itself, finish, Draft, Record, Records, AGREEMENT_REF};
 
 use model::Timestamp;
 use policy::{Agreement, AgreementState, PartnerId};
@@ -176,6 +176,27 @@ pub trait Module: Send + Sync + 'static {
     /// The `extension-definition` id (`new-sdo`) under which its record
     /// types are defined; the kit marks every record with it.
     fn extension(&self) -> &'static str;
+
+    /// The `extension-definition` id its records of `kind` are marked
+    /// with: [`Module::extension`] for every kind by default. A module whose
+    /// kinds were each defined under an id of its own (the agreements':
+    /// agreement, ratification, notice) names each.
+    fn extension_of(&self, kind: &str) -> &'static str {
+        let _ = kind;
+        self.extension()
+    }
+
+    /// Whether its records of `kind` are signed by their author, and what
+    /// the signature covers: the bytes a record of `kind` drafted for `ctx`
+    /// signs (a ratification: the agreement version's canonical JSON). The
+    /// node signs them with the caller's party key when it acts
+    /// (`node::modules::act_signed`), and the kit puts the signature in the
+    /// record's [`SIGNATURE`] property ([`author_signed`]); a module never
+    /// holds a key. None (unsigned) by default.
+    fn signed(&self, kind: &str, ctx: &Context<'_>) -> Option<Vec<u8>> {
+        let _ = (kind, ctx);
+        None
+    }
 
     /// The record kinds (STIX types) it defines, each starting with
     /// `x-entente-`; [`declare`] registers them with `policy::kinds`.
@@ -367,6 +388,23 @@ impl Need {
 /// by the module ([`Module::validate`]). Only parties of the agreement act;
 /// only a record's author versions it.
 pub fn author(module: &dyn Module, action: &str, input: &Map<String, Value>, records: &Records, ctx: &Context<'_>) -> Result<model::Object, Error> {
+    author_signed(module, action, input, records, ctx, None)
+}
+
+/// The property of a signed kind's record ([`Module::signed`]) holding its
+/// author's signature.
+pub const SIGNATURE: &str = "signature";
+
+/// Signs bytes with the acting party's key (the node holds it): the
+/// signature as the record carries it, or why it cannot sign.
+pub type Signer<'a> = &'a dyn Fn(&[u8]) -> Result<String, String>;
+
+/// [`author`], with the acting party's `signer` for an action whose kind
+/// is signed ([`Module::signed`]): the draft's [`SIGNATURE`] is set to the
+/// signature of what the module says the kind signs. Without a signer such
+/// an action is refused (forbidden: only the node holding the party's key
+/// signs for it).
+pub fn author_signed(module: &dyn Module, action: &str, input: &Map<String, Value>, records: &Records, ctx: &Context<'_>, signer: Option<Signer<'_>>) -> Result<model::Object, Error> {
     let declared = module
         .actions()
         .iter()
@@ -375,9 +413,14 @@ pub fn author(module: &dyn Module, action: &str, input: &Map<String, Value>, rec
     if !ctx.agreement.is_party(ctx.me) {
         return Err(Error::Forbidden(format!("{} is not a party to {}", ctx.me, ctx.agreement.id)));
     }
-    let draft = module.act(action, input, records, ctx)?;
+    let mut draft = module.act(action, input, records, ctx)?;
     if draft.kind != declared.kind {
         return Err(Error::Forbidden(format!("action `{action}` authors {}, not {}", declared.kind, draft.kind)));
+    }
+    if let Some(message) = module.signed(draft.kind, ctx) {
+        let sign = signer.ok_or_else(|| Error::Forbidden(format!("{} `{action}` is signed with {}'s key: only a node holding it takes it", module.name(), ctx.me)))?;
+        let signature = sign(&message).map_err(|e| Error::Forbidden(format!("{} `{action}`: cannot sign as {}: {e}", module.name(), ctx.me)))?;
+        draft.properties.insert(SIGNATURE.into(), Value::from(signature));
     }
     let object = finish(module, draft, records, ctx)?;
     let record = Record::from_object(&object)?;

@@ -16,6 +16,13 @@ pub const AGREEMENT_REF: &str = policy::kinds::AGREEMENT_MARKER;
 /// Properties the kit sets on every record; a draft may not set them.
 const COMMON: [&str; 9] = ["type", "spec_version", "id", "created", "modified", "created_by_ref", AGREEMENT_REF, "revoked", "extensions"];
 
+/// Whether records of this type are the agreement itself, belonging to
+/// the agreement their own id names (`policy::kinds::Belongs::Itself`)
+/// rather than by the [`AGREEMENT_REF`] marker.
+pub fn belongs_to_itself(object_type: &str) -> bool {
+    policy::kinds::of(object_type).is_some_and(|k| k.belongs == policy::kinds::Belongs::Itself)
+}
+
 /// One version of a partnership record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
@@ -25,7 +32,8 @@ pub struct Record {
     pub kind: String,
     /// Its author (`created_by_ref`): the only partner that versions it.
     pub author: PartnerId,
-    /// The agreement it belongs to (`agreement_ref`).
+    /// The agreement it belongs to (`agreement_ref`; an agreement's own id
+    /// for the agreement itself).
     pub agreement: AgreementId,
     /// When it was first made.
     pub created: Timestamp,
@@ -61,11 +69,17 @@ impl Record {
         let id = &id;
         let author = properties.get("created_by_ref").and_then(Value::as_str).ok_or_else(|| Error::invalid(id, "created_by_ref", "is required"))?;
         let author = StixId::parse(author).map_err(|e| Error::invalid(id, "created_by_ref", e.to_string()))?;
-        let agreement = properties
-            .get(AGREEMENT_REF)
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::invalid(id, AGREEMENT_REF, "is required: the agreement the record belongs to"))?;
-        let agreement = StixId::parse(agreement).map_err(|e| Error::invalid(id, AGREEMENT_REF, e.to_string()))?;
+        // The agreement itself belongs to itself (`policy::kinds::Belongs::Itself`);
+        // every other record names its agreement by the marker.
+        let agreement = if belongs_to_itself(id.object_type()) {
+            id.clone()
+        } else {
+            let agreement = properties
+                .get(AGREEMENT_REF)
+                .and_then(Value::as_str)
+                .ok_or_else(|| Error::invalid(id, AGREEMENT_REF, "is required: the agreement the record belongs to"))?;
+            StixId::parse(agreement).map_err(|e| Error::invalid(id, AGREEMENT_REF, e.to_string()))?
+        };
         if agreement.object_type() != policy::ext::AGREEMENT_TYPE {
             return Err(Error::invalid(id, AGREEMENT_REF, format!("must name an {}", policy::ext::AGREEMENT_TYPE)));
         }
@@ -332,7 +346,9 @@ impl Draft {
 /// Sets the common properties of a drafted record and parses it: a new id
 /// or, for a new version, the caller must be the record's author; times
 /// from `ctx.now` (a new version always later than the one it replaces);
-/// the author is `ctx.me`, the agreement `ctx.agreement`. The module's own
+/// the author is `ctx.me`, the agreement `ctx.agreement` (named by the
+/// marker; the agreement itself names none); the extension the module's
+/// for the kind ([`Module::extension_of`]). The module's own
 /// checks are [`crate::author`]'s.
 pub fn finish(module: &dyn Module, draft: Draft, records: &Records, ctx: &Context<'_>) -> Result<Object, Error> {
     if let Some(p) = COMMON.iter().find(|p| draft.properties.contains_key(**p)) {
@@ -342,7 +358,13 @@ pub fn finish(module: &dyn Module, draft: Draft, records: &Records, ctx: &Contex
     let (id, created, modified) = match &draft.revises {
         None => (format!("{}--{}", draft.kind, uuid::Uuid::new_v4()), now.clone(), now),
         Some(id) => {
-            let earlier = records.get(id).ok_or_else(|| Error::NotFound(format!("no record {id}")))?;
+            // The agreement acted under is a record the caller's view may
+            // not hold (it is the context): its latest version is the one
+            // a new version replaces.
+            let context = (id == &ctx.agreement.id && records.get(id).is_none())
+                .then(|| Record::from_stored(&ctx.agreement.canonical).ok())
+                .flatten();
+            let earlier = records.get(id).or(context.as_ref()).ok_or_else(|| Error::NotFound(format!("no record {id}")))?;
             if &earlier.author != ctx.me {
                 return Err(Error::Forbidden(format!("only its author ({}) versions {id}", earlier.author)));
             }
@@ -362,14 +384,16 @@ pub fn finish(module: &dyn Module, draft: Draft, records: &Records, ctx: &Contex
     value.insert("created".into(), Value::from(created.to_string()));
     value.insert("modified".into(), Value::from(modified.to_string()));
     value.insert("created_by_ref".into(), Value::from(ctx.me.as_str()));
-    value.insert(AGREEMENT_REF.into(), Value::from(ctx.agreement.id.as_str()));
+    if !belongs_to_itself(draft.kind) {
+        value.insert(AGREEMENT_REF.into(), Value::from(ctx.agreement.id.as_str()));
+    }
     if draft.withdraw {
         value.insert("revoked".into(), Value::Bool(true));
     }
     let mut extension = Map::new();
     extension.insert("extension_type".into(), Value::from("new-sdo"));
     let mut extensions = Map::new();
-    extensions.insert(module.extension().to_owned(), Value::Object(extension));
+    extensions.insert(module.extension_of(draft.kind).to_owned(), Value::Object(extension));
     value.insert("extensions".into(), Value::Object(extensions));
     value.extend(draft.properties);
     // The model names the property at fault (`object_refs`): so does the error.

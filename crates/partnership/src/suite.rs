@@ -104,15 +104,22 @@ pub fn run(module: &dyn Module, world: &World, start: &Timestamp, steps: &[Step]
         let now = Timestamp::from_micros(start.micros() + (i as i64 + 1) * 60_000_000);
         let records = Records::new(made.iter().map(|(_, r)| r.clone()));
         let Value::Object(input) = resolve(input, &made) else { panic!("step {i}: the input must be a JSON object") };
-        let object = crate::author(module, action, &input, &records, &world.ctx(*who, &now)).unwrap_or_else(|e| panic!("step {i} ({action} by partner {who}): {e}"));
+        let sign = sign_as(*who);
+        let object = crate::author_signed(module, action, &input, &records, &world.ctx(*who, &now), Some(&sign)).unwrap_or_else(|e| panic!("step {i} ({action} by partner {who}): {e}"));
         let record = Record::from_object(&object).unwrap_or_else(|e| panic!("step {i}: {e}"));
         made.push((object, record));
     }
     made
 }
 
+/// Signs as partner `who` of the [`World`] (a test key of its own), for
+/// the kinds a module signs ([`Module::signed`]).
+pub fn sign_as(who: usize) -> impl Fn(&[u8]) -> Result<String, String> {
+    move |message| policy::sign_agreement(message, &[who as u8 + 1; 32]).map_err(|e| e.to_string())
+}
+
 /// Every action authors one record of its kind, by the caller, belonging
-/// to the agreement, marked with the module's extension.
+/// to the agreement, marked with the module's extension for its kind.
 pub fn authors_one_record_each(module: &dyn Module, steps: &[Step]) {
     let world = World::new();
     let start = Timestamp::parse("2026-06-01T00:00:00Z").expect("a timestamp");
@@ -125,7 +132,7 @@ pub fn authors_one_record_each(module: &dyn Module, steps: &[Step]) {
         assert_eq!(&record.author, &world.partners[*who], "{action}: the author is the caller");
         assert_eq!(record.agreement, world.agreement.id, "{action}: the record belongs to the agreement");
         let value = object.to_value();
-        assert_eq!(value["extensions"][module.extension()]["extension_type"], "new-sdo", "{action}: {value}");
+        assert_eq!(value["extensions"][module.extension_of(&record.kind)]["extension_type"], "new-sdo", "{action}: {value}");
     }
 }
 

@@ -175,6 +175,31 @@ pub fn agreement_object(
     Ok(object)
 }
 
+/// The agreement properties a proposer writes (everything but the STIX
+/// envelope): Entente's own terms. A partnership module's terms (the
+/// scorecard's weights, the disputes' ladder) are the module's to name and
+/// check (`partnership::Module::terms`).
+pub const AGREEMENT_TERMS: &[&str] = &["title", "purpose", "party_refs", "scope", "tlp_ceiling", "handling", "valid_from", "valid_until", "meeting_cadence", "statement_procedure"];
+
+/// A ratification's own properties (beyond the STIX envelope, its author,
+/// `agreement_ref` and `signature`): the version of `agreement` it ratifies.
+/// What [`ratification_object`] and the agreements module's `ratify` write.
+pub fn ratification_properties(agreement: &crate::Agreement) -> serde_json::Map<String, Value> {
+    let mut map = serde_json::Map::new();
+    map.insert("agreement_version".into(), Value::from(agreement.version.as_str()));
+    map
+}
+
+/// A notice's own properties (beyond the STIX envelope, its author and
+/// `agreement_ref`): its kind and when it takes effect. What
+/// [`notice_object`] and the agreements module's `give-notice` write.
+pub fn notice_properties(kind: NoticeKind, effective: &Timestamp) -> serde_json::Map<String, Value> {
+    let mut map = serde_json::Map::new();
+    map.insert("notice_type".into(), Value::from(kind.name()));
+    map.insert("effective".into(), Value::from(effective.as_str()));
+    map
+}
+
 /// An `x-entente-ratification` object by `party` of one agreement version,
 /// carrying `signature` (from [`crate::sign_agreement`]).
 pub fn ratification_object(
@@ -184,7 +209,7 @@ pub fn ratification_object(
     agreement: &crate::Agreement,
     signature: &str,
 ) -> Result<Object, Error> {
-    let value = json!({
+    let mut value = json!({
         "type": RATIFICATION_TYPE,
         "spec_version": "2.1",
         "id": id,
@@ -192,10 +217,12 @@ pub fn ratification_object(
         "modified": created.as_str(),
         "created_by_ref": party,
         "agreement_ref": agreement.id,
-        "agreement_version": agreement.version.as_str(),
         "signature": signature,
         "extensions": { RATIFICATION_EXT: { "extension_type": "new-sdo" } }
     });
+    if let Some(map) = value.as_object_mut() {
+        map.extend(ratification_properties(agreement));
+    }
     Ok(Object::from_value(value)?)
 }
 
@@ -208,7 +235,7 @@ pub fn notice_object(
     kind: NoticeKind,
     effective: &Timestamp,
 ) -> Result<Object, Error> {
-    let value = json!({
+    let mut value = json!({
         "type": NOTICE_TYPE,
         "spec_version": "2.1",
         "id": id,
@@ -216,10 +243,11 @@ pub fn notice_object(
         "modified": created.as_str(),
         "created_by_ref": party,
         "agreement_ref": agreement,
-        "notice_type": kind.name(),
-        "effective": effective.as_str(),
         "extensions": { NOTICE_EXT: { "extension_type": "new-sdo" } }
     });
+    if let Some(map) = value.as_object_mut() {
+        map.extend(notice_properties(kind, effective));
+    }
     Ok(Object::from_value(value)?)
 }
 

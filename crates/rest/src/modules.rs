@@ -32,7 +32,7 @@ use node::auth::Caller;
 use crate::{Api, ApiError};
 
 /// The module service (`node::modules`), as the handlers call it.
-pub use ::node::modules::{act, act_at, check_arrival, describe, find, inbox, page, state_json, view, view_at, Error, Listing, Modules, Node, Scope};
+pub use ::node::modules::{act, act_at, act_signed, check_arrival, describe, find, inbox, page, state_json, view, view_at, Error, Listing, Modules, Node, Scope};
 
 /// The parts of a server's state the module service uses.
 pub fn node_of(state: &Api) -> Node {
@@ -138,7 +138,9 @@ pub(crate) async fn act_on(
 ) -> Result<Response, ApiError> {
     let (module, agreement, me, node) = (find(&state.modules, &name)?, crate::agreements::agreement_id(&agreement)?, who(&caller)?, node_of(&state));
     ::node::modules::may_act(&caller, &*module, &action)?;
-    let object = blocking(move || act(&node, &me, &agreement, &*module, &action, &input, "api")).await?;
+    // Signed by the caller's party key where the module signs (a ratification).
+    let keys = state.keys.clone();
+    let object = blocking(move || act_signed(&node, &keys, &me, &agreement, &*module, &action, &input, "api")).await?;
     let record: Box<serde_json::value::RawValue> = serde_json::from_slice(object.json()).map_err(|e| ApiError::internal(e.to_string()))?;
     Ok((StatusCode::CREATED, Json(json!({ "record": record }))).into_response())
 }

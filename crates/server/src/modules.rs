@@ -12,6 +12,7 @@ pub use rest::modules::*;
 pub fn registered() -> Modules {
     #[allow(unused_mut)]
     let mut modules: Vec<Arc<dyn Module>> = vec![
+        Arc::new(::agreements::Agreements),
         Arc::new(crisis::Crisis),
         Arc::new(dialogue::Dialogue),
         Arc::new(disputes::Disputes),

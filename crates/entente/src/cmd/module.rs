@@ -79,7 +79,8 @@ pub fn run(cmd: ModuleCommand, config: &Config) -> anyhow::Result<ExitCode> {
                 None => input,
             };
             let input: Map<String, Value> = serde_json::from_str(&text).context("the input must be a JSON object")?;
-            let object = server::modules::act(&node, &me(Some(&actor))?, &agreement(&a)?, &*module, &action, &input, "cli")?;
+            // Signed with the partner's key where the module signs (a ratification).
+            let object = server::modules::act_signed(&node, &opened.keys, &me(Some(&actor))?, &agreement(&a)?, &*module, &action, &input, "cli")?;
             out.write_all(object.json())?;
             writeln!(out)?;
         }

@@ -480,3 +480,26 @@ fn the_data_dir_is_its_owners_alone() {
     let out = entente(d, &["migrate"]);
     assert!(!stderr(&out).contains("data open to other users"), "{}", stderr(&out));
 }
+
+/// `entente module act … agreements ratify` signs with the hosted
+/// partner's key as `entente agreement ratify` does: the two ratifications
+/// together put the agreement in force; the module's state says so.
+#[test]
+fn the_agreements_module_ratifies_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (a, _, id) = propose_a_b(d);
+    let list = |who: &str| String::from_utf8(entente(d, &["agreement", "list", "--as", who]).stdout).unwrap();
+    let out = entente(d, &["module", "act", "--as", "Aurelia", &id, "agreements", "ratify", "--input", "{}"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ratification: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((ratification["type"].as_str(), ratification["created_by_ref"].as_str()), (Some("x-entente-ratification"), Some(a.as_str())), "{ratification}");
+    assert!(list("Borealis").contains("[awaiting ratification"), "{}", list("Borealis"));
+    let out = entente(d, &["agreement", "ratify", "--as", "Borealis", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(list("Aurelia").contains("[in force]"), "{}", list("Aurelia"));
+    let out = entente(d, &["module", "state", "--as", "Borealis", &id, "agreements"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let state: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(state["state"]["status"], "in-force", "{state}");
+}

@@ -4,6 +4,7 @@
 //! The browser tests (`browser/`) drive headless Chromium against a node.
 
 mod agreements;
+mod agreements_kit;
 mod bodies;
 mod channel_page;
 mod browser;

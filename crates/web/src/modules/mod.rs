@@ -341,8 +341,9 @@ pub(super) async fn act(State(state): State<Site>, signed: Signed, Path((id, nam
     let input = typed_input(&pairs);
     let about = about(module.name(), &input);
     let typed = input.get("text").or_else(|| input.get("title")).and_then(Value::as_str).unwrap_or_default().to_owned();
-    let (node, me, aid, m, act) = (state.modules_node(), signed.caller.partner.clone(), id.clone(), module.clone(), action.clone());
-    let done = tokio::task::spawn_blocking(move || modules::act(&node, &me, &aid, &*m, &act, &input, "web")).await.map_err(|e| Problem::internal(e.to_string()))?;
+    let (node, me, aid, m, act, keys) = (state.modules_node(), signed.caller.partner.clone(), id.clone(), module.clone(), action.clone(), state.keys.clone());
+    // Signed by the caller's party key where the module signs (a ratification).
+    let done = tokio::task::spawn_blocking(move || modules::act_signed(&node, &keys, &me, &aid, &*m, &act, &input, "web")).await.map_err(|e| Problem::internal(e.to_string()))?;
     match done {
         Ok(_) => Ok(Redirect::to(&format!("/agreements/{id}/modules/{}", module.name())).into_response()),
         Err(modules::Error::Module(partnership::Error::Invalid { property, reason, .. })) => {
