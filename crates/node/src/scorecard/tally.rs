@@ -4,12 +4,17 @@
 //! normalised pattern, exercise flag, and for the viewer's own objects the
 //! parties the release decision let it go to) and, per reaction, its
 //! author, time, kind and the objects it names. Its first update reads the
-//! agreement's evidence in full; each later one reads only the versions
-//! stored after the last (`Query::added_after`), releases them to the
-//! viewer through the same read path (decided, logged), and merges them:
-//! a new version replaces what an object or reaction said, a refused or
-//! revoked one removes a reaction, and a reaction stored before the object
-//! it names (kept aside by id) is read again when that object arrives. The
+//! agreement's evidence in full; each later one finds the objects and
+//! reactions touched since the last (a version stored since, or a stored
+//! version shared under the agreement since: `Query::added_after`, on the
+//! store and on the agreement's collection) and reads each again whole
+//! from what the store KEPT (an object's stored versions, a reaction's
+//! latest), released to the viewer through the same read path (decided,
+//! logged), replacing what the tally held of it: a copy the store refused
+//! or left unchanged changes nothing, a new version that revokes an object
+//! (every version then recalled) drops it though itself unshared, and a
+//! reaction stored before the object it names (kept aside by id) is read
+//! again when that object arrives. The
 //! evidence it gives is then the same as a full gather's, so the pure
 //! computation gives the same figures (tested on random stores in
 //! `scorecard/tally_tests.rs`).
@@ -50,6 +55,9 @@ const NOW: i64 = 1_000_000;
 /// missed (reading a version twice changes nothing): ten seconds, far
 /// longer than a write of one batch takes.
 pub const MARGIN: i64 = 10_000_000;
+
+/// How many ids an incremental read asks the store for at once.
+const ID_CHUNK: usize = 500;
 
 /// One object counted, from its latest version released to the viewer.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -163,12 +171,56 @@ impl Tally {
         let out = Out::new(&node.log, &reader, channel);
         let others: Vec<(String, Arc<Reader>)> = parties.iter().filter(|p| *p != me.as_str()).filter_map(|p| Some((p.clone(), Reader::new(StixId::parse(p).ok()?, index.clone(), Through::AnyShare)))).collect();
 
+        // What to read: everything, or (incrementally) every object with a
+        // version stored since, or a version shared under the agreement
+        // since (a share of a version already stored is no new version).
+        // Such an object is read again whole, from what the store KEPT (its
+        // stored versions, whatever was posted: a version the store refused
+        // or found unchanged changes nothing, a new one may recall the
+        // others), and what the tally held of it is replaced.
+        let touched: Option<BTreeSet<String>> = match since {
+            None => None,
+            Some(since) => {
+                let mut ids = BTreeSet::new();
+                let plain = Query { versions: Versions::ALL, added_after: Some(since), ..Query::default() };
+                let shared = Query { collection: Some(store::agreement_collection(agreement.as_str())), ..plain.clone() };
+                for q in [plain, shared] {
+                    node.store.scan(&q, &mut |r| {
+                        ids.insert(r.id);
+                        Ok(())
+                    })?;
+                }
+                Some(ids)
+            }
+        };
+        let scan = |query: Query, f: &mut dyn FnMut(store::Record)| -> Result<(), Error> {
+            match &touched {
+                None => {
+                    node.store.scan(&query, &mut |r| {
+                        f(r);
+                        Ok(())
+                    })?;
+                }
+                Some(ids) => {
+                    let ids: Vec<&String> = ids.iter().filter(|id| query.types.is_empty() || query.types.iter().any(|t| id.split("--").next() == Some(t.as_str()))).collect();
+                    for chunk in ids.chunks(ID_CHUNK) {
+                        let q = Query { ids: chunk.iter().map(|id| (*id).clone()).collect(), ..query.clone() };
+                        node.store.scan(&q, &mut |r| {
+                            f(r);
+                            Ok(())
+                        })?;
+                    }
+                }
+            }
+            Ok(())
+        };
+
         // Intelligence under the agreement: the viewer's own shared under it,
         // its partners' received under it. Partnership records are the modules'.
         let mut candidates = Vec::new();
-        node.store.scan(&Query { versions: Versions::ALL, added_after: since, ..Query::default() }, &mut |r| {
+        scan(Query { versions: Versions::ALL, ..Query::default() }, &mut |r| {
             if policy::kinds::is_record(&r.object_type) || NOT_RELEASES.contains(&r.object_type.as_str()) || r.date_added.0 > at {
-                return Ok(());
+                return;
             }
             let mine = r.created_by_ref.as_deref() == Some(me.as_str()) && r.shared_under.split(' ').any(|a| a == agreement.as_str());
             // A partner's: received from its node under the agreement, or
@@ -181,15 +233,24 @@ impl Tally {
             if mine || theirs {
                 candidates.push(r);
             }
-            Ok(())
         })?;
+        let mut held_before = BTreeSet::new();
+        if let Some(ids) = &touched {
+            for id in ids {
+                if self.objects.remove(id).is_some() {
+                    held_before.insert(id.clone());
+                }
+            }
+        }
         let mut latest: BTreeMap<String, store::Record> = BTreeMap::new();
         let mut new_ids = BTreeSet::new();
         for r in out.records(candidates)?.into_inner() {
             let o = match self.objects.get_mut(&r.id) {
                 Some(o) => o,
                 None => {
-                    new_ids.insert(r.id.clone());
+                    if !held_before.contains(&r.id) {
+                        new_ids.insert(r.id.clone());
+                    }
                     self.objects.entry(r.id.clone()).or_insert(Held { first_added: r.date_added.0, ..Held::default() })
                 }
             };
@@ -212,21 +273,29 @@ impl Tally {
             }
         }
 
-        // Reactions: those stored since, and those kept aside that name an
-        // object counted for the first time now.
+        // Reactions: the touched ones (all, in a full read) from their
+        // latest stored version, and those kept aside that name an object
+        // counted for the first time now.
         let mut candidates = Vec::new();
         let mut named: BTreeSet<String> = BTreeSet::new();
-        let query = Query { types: vec!["sighting".into(), "opinion".into(), "note".into()], versions: Versions::LAST, added_after: since, ..Query::default() };
-        node.store.scan(&query, &mut |r| {
+        let reaction_types = || vec!["sighting".into(), "opinion".into(), "note".into()];
+        scan(Query { types: reaction_types(), versions: Versions::LAST, ..Query::default() }, &mut |r| {
             if r.date_added.0 <= at {
                 named.insert(r.id.clone());
                 candidates.push(r);
             }
-            Ok(())
         })?;
+        if let Some(ids) = &touched {
+            // What a touched reaction said before goes, whatever its latest
+            // version says (or if it is not to be read yet).
+            for id in ids {
+                self.reactions.remove(id);
+                self.aside.remove(id);
+            }
+        }
         let returning: Vec<String> = self.aside.iter().filter(|(id, refs)| !named.contains(*id) && refs.iter().any(|x| new_ids.contains(x))).map(|(id, _)| id.clone()).collect();
         if !returning.is_empty() {
-            let query = Query { types: vec!["sighting".into(), "opinion".into(), "note".into()], ids: returning, versions: Versions::LAST, ..Query::default() };
+            let query = Query { types: reaction_types(), ids: returning, versions: Versions::LAST, ..Query::default() };
             node.store.scan(&query, &mut |r| {
                 if r.date_added.0 <= at {
                     candidates.push(r);

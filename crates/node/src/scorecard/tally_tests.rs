@@ -133,33 +133,85 @@ fn sorted(e: &scorecard::Evidence) -> (Vec<String>, Vec<String>) {
     (r, x)
 }
 
+/// Stores `batches` one after the other; after each, a tally kept across
+/// them gives the same evidence and figures as a full gather, and every
+/// read but the first is incremental.
+fn incremental_equals_full(batches: &[Vec<Put>], viewer: usize) -> Result<(), TestCaseError> {
+    let w = world();
+    let me = w.parties[viewer].clone();
+    let now = Timestamp::now().micros();
+    let mut tally = Tally::without_margin();
+    let mut incremental_reads = 0;
+    for batch in batches {
+        for p in batch {
+            w.store(p, now);
+        }
+        let ask = Ask { at: Timestamp::now(), window_days: 3650 };
+        let full = gather(&w.node, &w.modules, &me, &w.agreement, &ask, "test").unwrap();
+        let mut kept = tally.clone();
+        let part = super::gather_into(&w.node, &w.modules, &me, &w.agreement, &ask, "test", &mut kept).unwrap();
+        prop_assert_eq!(sorted(&part), sorted(&full), "evidence");
+        let card = incremental(&w.node, &w.modules, &me, &w.agreement, &ask, "test", &mut tally).unwrap();
+        incremental_reads += usize::from(!tally.was_full());
+        let reference = scorecard::compute_bare(&full);
+        prop_assert_eq!(serde_json::to_value(&card).unwrap(), serde_json::to_value(&reference).unwrap());
+    }
+    // The first read is full, every later one incremental.
+    prop_assert_eq!(incremental_reads, batches.len() - 1);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     #[test]
     fn the_incremental_scorecard_equals_the_full_one(batches in proptest::collection::vec(proptest::collection::vec(put(), 1..8), 1..6), viewer in 0usize..2) {
-        let w = world();
-        let me = w.parties[viewer].clone();
-        let now = Timestamp::now().micros();
-        let mut tally = Tally::without_margin();
-        let mut incremental_reads = 0;
-        for batch in &batches {
-            for p in batch {
-                w.store(p, now);
-            }
-            let ask = Ask { at: Timestamp::now(), window_days: 3650 };
-            let full = gather(&w.node, &w.modules, &me, &w.agreement, &ask, "test").unwrap();
-            let mut kept = tally.clone();
-            let part = super::gather_into(&w.node, &w.modules, &me, &w.agreement, &ask, "test", &mut kept).unwrap();
-            prop_assert_eq!(sorted(&part), sorted(&full), "evidence");
-            let card = incremental(&w.node, &w.modules, &me, &w.agreement, &ask, "test", &mut tally).unwrap();
-            incremental_reads += usize::from(!tally.was_full());
-            let reference = scorecard::compute_bare(&full);
-            prop_assert_eq!(serde_json::to_value(&card).unwrap(), serde_json::to_value(&reference).unwrap());
-        }
-        // The first read is full, every later one incremental.
-        prop_assert_eq!(incremental_reads, batches.len() - 1);
+        incremental_equals_full(&batches, viewer)?;
     }
+}
+
+fn object(n: u8, by: usize, day: i64, revoked: bool, shared: bool) -> Put {
+    Put::Object { n, by, day, v: 0, confidence: None, revoked, p: 0, shared }
+}
+
+/// The case that failed on the CI clone (issue 26): a partner's object
+/// shared, then a newer version of it, revoked and not shared. The store
+/// keeps the new version and marks every version recalled, so the full
+/// read counts none; the tally must drop what it held of the object
+/// though the new version is no release.
+#[test]
+fn a_newer_unshared_version_that_recalls_an_object_drops_it_incrementally() {
+    for viewer in 0..2 {
+        incremental_equals_full(&[vec![object(0, 1, 127, false, true)], vec![object(0, 1, 0, true, false)]], viewer).unwrap();
+        incremental_equals_full(&[vec![object(1, 0, 1, false, true)], vec![object(1, 0, 0, true, false)]], viewer).unwrap();
+    }
+}
+
+/// What the store kept, not what was posted: the same version posted
+/// again with other content is refused (a conflict) and changes nothing;
+/// posted again unchanged but now shared, it is shared without a new
+/// version, and the tally counts it.
+#[test]
+fn a_refused_copy_changes_nothing_and_a_later_share_of_a_stored_version_counts() {
+    for viewer in 0..2 {
+        // Conflict: same id and version, revoked and unshared: refused.
+        incremental_equals_full(&[vec![object(0, 1, 5, false, true)], vec![object(0, 1, 5, true, false)]], viewer).unwrap();
+        // Unchanged, then shared.
+        incremental_equals_full(&[vec![object(0, 1, 5, false, false)], vec![object(0, 1, 5, false, true)]], viewer).unwrap();
+        incremental_equals_full(&[vec![object(0, 0, 5, false, false)], vec![object(0, 0, 5, false, true)]], viewer).unwrap();
+    }
+    // And the tally sees the share: B's object reaches A only after it.
+    let w = world();
+    let (a, now) = (w.parties[0].clone(), Timestamp::now().micros());
+    let mut tally = Tally::without_margin();
+    let ask = || Ask { at: Timestamp::now(), window_days: 3650 };
+    w.store(&object(0, 1, 5, false, false), now);
+    let e = super::gather_into(&w.node, &w.modules, &a, &w.agreement, &ask(), "test", &mut tally).unwrap();
+    assert_eq!(e.releases.len(), 0);
+    w.store(&object(0, 1, 5, false, true), now);
+    let e = super::gather_into(&w.node, &w.modules, &a, &w.agreement, &ask(), "test", &mut tally).unwrap();
+    assert!(!tally.was_full());
+    assert_eq!(e.releases.len(), 1, "{:?}", e.releases);
 }
 
 /// The world above counts what it should: B's shared indicators reach A
