@@ -125,14 +125,25 @@ pub fn gather_into(node: &Node, modules: &Modules, me: &StixId, agreement: &Stix
     let at = ask.at.micros();
     let mut e = Evidence { parties: parties.clone(), at, window: ask.window_days * DAY, service_level, weights, ..Evidence::default() };
     tally.update(node, me, agreement, &index, &mut e, channel)?;
-    checks::from_modules(node, modules, me, agreement, &ask.at, channel, &mut e)?;
+    modules_at(node, modules, me, agreement, &ask.at, channel, &mut e)?;
+    Ok(e)
+}
+
+/// The part of the evidence the partnership modules give, from their
+/// states at `at` (`checks.rs`): `e`'s checks, fair-share ratios and
+/// absent indicators replaced.
+pub(crate) fn modules_at(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, at: &Timestamp, channel: &str, e: &mut Evidence) -> Result<(), Error> {
+    e.checks.clear();
+    e.burden.clear();
+    e.absent.clear();
+    checks::from_modules(node, modules, me, agreement, at, channel, e)?;
     if !e.absent.contains_key(&Indicator::Compliance) {
         e.absent.insert(
             Indicator::Compliance,
             "no record of handling violations is kept: this node's release log holds its own decisions, all made through the release gate, and sync refusals are counted per round, not stored".into(),
         );
     }
-    Ok(e)
+    Ok(())
 }
 
 /// An object's quality weight (docs/assessment.md#quality): 0 once revoked,

@@ -62,13 +62,15 @@ pub fn take_due_with(node: &Node, modules: &Modules, me: &StixId, now: &Timestam
 }
 
 /// A history of snapshots at `points` (oldest first), as a node that had
-/// taken them on a schedule would hold: the evidence `me` holds and may see
-/// is read once, at the last point, and each point's scorecard counts what
-/// was made and had arrived by then (the window ending there); each
-/// snapshot is authored as at its point (`act_at`). The modules' checks are
-/// those of their states at the last point, dated by their own times (as
-/// on the scorecard page's chart). For the demo's year of history and for
-/// tests; a running node takes snapshots with [`take_due`].
+/// taken them on a schedule would hold: the intelligence and reactions `me`
+/// holds and may see are read once (at the last point; with
+/// [`Arrival::Synthetic`], at `now`, since generated evidence was stored in
+/// one go after the points), and each point's scorecard counts what was
+/// made and had arrived by then within its own window (the window ending
+/// there); the modules' checks are read at each point from their states
+/// as they stood then (`view_at`); each snapshot is authored as at its
+/// point (`act_at`). For the demo's year of history and for tests; a
+/// running node takes snapshots with [`take_due`].
 pub fn history(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, points: &[Timestamp], window_days: i64, channel: &str) -> Result<Vec<model::Object>, Error> {
     history_as(node, modules, me, agreement, points, window_days, Arrival::Stored, channel)
 }
@@ -101,7 +103,14 @@ pub fn synthetic_delay(id: &str, max_hours: i64) -> i64 {
 pub fn history_as(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, points: &[Timestamp], window_days: i64, arrival: Arrival, channel: &str) -> Result<Vec<model::Object>, Error> {
     let Some(last) = points.iter().max_by_key(|t| t.micros()) else { return Ok(Vec::new()) };
     let module = modules::find(modules, "scorecard")?;
-    let mut evidence = super::gather(node, modules, me, agreement, &Ask { at: last.clone(), window_days }, channel)?;
+    // What the node holds: stored by the last point (a real history), or
+    // now (generated evidence, stored after the points it is dated at:
+    // read at the last point, none of it would count).
+    let read_at = match arrival {
+        Arrival::Stored => last.clone(),
+        Arrival::Synthetic { .. } => Timestamp::from_micros(last.micros().max(Timestamp::now().micros())),
+    };
+    let mut evidence = super::gather(node, modules, me, agreement, &Ask { at: read_at, window_days }, channel)?;
     if let Arrival::Synthetic { max_hours } = arrival {
         for r in &mut evidence.releases {
             if r.arrived.is_some() {
@@ -111,12 +120,13 @@ pub fn history_as(node: &Node, modules: &Modules, me: &StixId, agreement: &StixI
     }
     let note = match arrival {
         Arrival::Stored => "history: the evidence held at the last point, counted as it stood at this one".to_owned(),
-        Arrival::Synthetic { max_hours } => format!("history: the evidence held at the last point, counted as it stood at this one, partners' objects as arrived 0 to {max_hours} hours after they were made (synthetic: generated in one go)"),
+        Arrival::Synthetic { max_hours } => format!("history: the evidence held, counted as it stood at this one, partners' objects as arrived 0 to {max_hours} hours after they were made (synthetic: generated in one go)"),
     };
     let mut made = Vec::new();
     for at in points {
         let mut e = evidence.clone();
         e.at = at.micros();
+        super::modules_at(node, modules, me, agreement, at, channel, &mut e)?;
         let card = ::scorecard::compute_bare(&e);
         let mut input = ::scorecard::snapshot::summary(&card);
         input.insert("note".into(), note.clone().into());
