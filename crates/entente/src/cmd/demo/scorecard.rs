@@ -90,13 +90,14 @@ fn react(n: &Nation, nations: &[Nation], agreement: &model::StixId) -> anyhow::R
     })?;
     let options = store::PutOptions { posted_by: Some(n.partner.to_string()), shares: vec![agreement.to_string()], only_author: true, ..store::PutOptions::default() };
     // On its own node, and on its partners' as their sync would store them
-    // (received from it under the agreement), so that every node's history
+    // (received from it under the agreement, held there by the receiving
+    // partner: `posted_by` is the holder), so that every node's history
     // counts them.
-    let received = store::PutOptions { posted_by: Some(n.partner.to_string()), received_under: Some(agreement.to_string()), ..store::PutOptions::default() };
+    let received = |m: &Nation| store::PutOptions { posted_by: Some(m.partner.to_string()), received_under: Some(agreement.to_string()), ..store::PutOptions::default() };
     for batch in made.chunks(1000) {
         n.node.store.put(batch, &options).with_context(|| format!("{}: storing its sightings", n.name))?;
         for m in nations.iter().filter(|m| m.partner != n.partner) {
-            m.node.store.put(batch, &received).with_context(|| format!("{}: storing {}'s sightings", m.name, n.name))?;
+            m.node.store.put(batch, &received(m)).with_context(|| format!("{}: storing {}'s sightings", m.name, n.name))?;
         }
     }
     Ok(())
