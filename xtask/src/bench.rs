@@ -20,6 +20,10 @@
 //! - `ledger`: the resources module's burden-sharing page data among 30
 //!   parties over 10 years, a small ledger against a big one
 //!   (`crates/server/examples/ledger_read.rs`).
+//! - `scorecard`: a year of evidence for a ten-party agreement (1,000,000
+//!   objects, 100,000 sightings): a full read, the full scorecard and the
+//!   incremental one after a day's evidence
+//!   (`crates/node/examples/scorecard_read.rs`).
 //! - `detect`: `entente detect` over many observations against many
 //!   indicators, and the observable index's size (bench_detect.rs).
 //! - `sync`: one node pulling N objects (default 100,000) from another
@@ -71,6 +75,14 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     if what == "misp" {
         return crate::bench_misp::run(root, args);
     }
+    if what == "scorecard" {
+        // The node's services alone: no need for the release binary.
+        return sh(Command::new("cargo")
+            .args(["run", "--release", "--quiet", "-p", "entente-node", "--example", "scorecard_read", "--"])
+            .args(args.iter().skip(1))
+            .arg("--dir")
+            .arg(root.join("target/bench/scorecard")));
+    }
     let objects: u64 = flag(args, "--objects").map(|v| v.parse()).transpose()?.unwrap_or(1_000_000);
     // `--bin PATH`: a binary already built (a debug build, say, on a
     // machine too busy for a release build; say so beside the figures).
@@ -114,7 +126,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             import(&bin, &work, objects)?;
             crate::bench_taxii::run(root, &bin, &work, &[])
         }
-        other => bail!("unknown benchmark {other}; try import, taxii, postgres, release, modules, crisis, ledger, search, detect, sync, misp or pattern"),
+        other => bail!("unknown benchmark {other}; try import, taxii, postgres, release, modules, crisis, ledger, scorecard, search, detect, sync, misp or pattern"),
     }
 }
 

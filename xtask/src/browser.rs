@@ -65,3 +65,25 @@ pub fn ensure() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Makes sure the PDF reports' font is there (Debian's `fonts-dejavu-core`,
+/// which the report tests embed): installs it in CI when missing (as root,
+/// with apt-get), else says why not. Outside CI a missing font fails those
+/// tests with the package's name.
+pub fn ensure_fonts() -> anyhow::Result<()> {
+    let font = std::path::Path::new("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf");
+    if font.exists() || std::env::var_os("ENTENTE_PDF_FONT_DIR").is_some() || !in_ci() {
+        return Ok(());
+    }
+    let has_apt = Command::new("apt-get").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !is_root() || !has_apt {
+        bail!("the PDF report tests need {} (Debian: fonts-dejavu-core), or ENTENTE_PDF_FONT_DIR naming a folder with DejaVuSans.ttf", font.display());
+    }
+    eprintln!("installing fonts-dejavu-core for the PDF report tests");
+    run(Command::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
+    run(Command::new("apt-get").args(["install", "-y", "fonts-dejavu-core"]).env("DEBIAN_FRONTEND", "noninteractive"))?;
+    if !font.exists() {
+        bail!("{} still missing after apt-get install fonts-dejavu-core", font.display());
+    }
+    Ok(())
+}

@@ -42,7 +42,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => {
-            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop [pytest args, e.g. tests/interop/test_openapi_schemathesis.py] | faults [--rounds N] [--seed S] [--release] | bench <import|taxii|postgres|release|modules|crisis|ledger|all> [--objects N] [--big M] | bench misp [--events N] [--attributes M] | bench search [--postgres] [--small N] [--big M] [--reads R] [--secs S] | bench detect [--indicators N] [--observations M] | bench pattern [--secs S] [--rounds R] [--cases N]");
+            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop [pytest args, e.g. tests/interop/test_openapi_schemathesis.py] | faults [--rounds N] [--seed S] [--release] | bench <import|taxii|postgres|release|modules|crisis|ledger|all> [--objects N] [--big M] | bench scorecard [--objects N] [--sightings M] [--parties P] [--reads R] | bench misp [--events N] [--attributes M] | bench search [--postgres] [--small N] [--big M] [--reads R] [--secs S] | bench detect [--indicators N] [--observations M] | bench pattern [--secs S] [--rounds R] [--cases N]");
             std::process::exit(2);
         }
     }
@@ -76,6 +76,7 @@ fn test(root: &Path, extra: &[String]) -> anyhow::Result<()> {
     tidy::run(root)?;
     // Chromium and chromedriver for the browser tests (installed in CI when missing).
     browser::ensure()?;
+    browser::ensure_fonts()?;
     // A throwaway PostgreSQL, unless the caller points at one.
     let extra: Vec<String> = extra.to_vec();
     let mut skip_postgres = false;

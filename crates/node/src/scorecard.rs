@@ -10,24 +10,28 @@
 //! checks lives in `scorecard/checks.rs`. [`snapshot`] records the figures
 //! as a partnership record of the module `scorecard`; `report.rs` the
 //! report for a review board (what changed since the last snapshot);
-//! `schedule.rs` the snapshots a node takes on its own schedule.
+//! `schedule.rs` the snapshots a node takes on its own schedule;
+//! `tally.rs` the evidence kept between computations, so that the next
+//! reads only what was stored since ([`incremental`]).
 
 mod checks;
 pub mod report;
 pub mod schedule;
+pub mod tally;
+#[cfg(test)]
+mod tally_tests;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+pub use tally::Tally;
+
+use std::collections::BTreeMap;
 
 use model::{StixId, Timestamp};
-use scorecard::{Evidence, Indicator, Reaction, ReactionKind, Release, Scorecard, DAY};
+use scorecard::{Evidence, Indicator, ReactionKind, Scorecard, DAY};
 use serde_json::Value;
-use store::{Query, Versions};
 
 use crate::modules::{Error, Modules, Node};
-use crate::read::Out;
-use crate::release::{held_by, Reader, Through};
 
 /// The longest window a scorecard may cover, in days (ten years).
 pub const MAX_WINDOW_DAYS: i64 = 3650;
@@ -96,6 +100,22 @@ pub fn snapshot(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId,
 /// recipients' sightings, opinions and notes on them, and the checks and
 /// fair-share ratios from the modules' states at `ask.at`.
 pub fn gather(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str) -> Result<Evidence, Error> {
+    gather_into(node, modules, me, agreement, ask, channel, &mut Tally::new())
+}
+
+/// The scorecard of `agreement` as `me` sees it at `ask`, bare (figures
+/// without evidence lists, [`scorecard::compute_bare`]), reading only what
+/// was stored since `tally`'s last update when it can
+/// (docs/assessment.md#incremental, `scorecard/tally.rs`): the same figures
+/// as [`scorecard`] gives. The first call, and any after a change of the
+/// agreements, reads in full.
+pub fn incremental(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str, tally: &mut Tally) -> Result<Scorecard, Error> {
+    let evidence = gather_into(node, modules, me, agreement, ask, channel, tally)?;
+    Ok(scorecard::compute_bare(&evidence))
+}
+
+/// [`gather`], through `tally`.
+pub fn gather_into(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str, tally: &mut Tally) -> Result<Evidence, Error> {
     let index = node.agreements.index(&*node.store)?;
     let Some(latest) = index.agreement(agreement).filter(|a| a.is_party(me)).cloned() else {
         return Err(Error::NotFound("no such agreement".into()));
@@ -104,124 +124,26 @@ pub fn gather(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, a
     let parties: Vec<String> = latest.terms.parties.iter().map(ToString::to_string).collect();
     let at = ask.at.micros();
     let mut e = Evidence { parties: parties.clone(), at, window: ask.window_days * DAY, service_level, weights, ..Evidence::default() };
-    let reader = Reader::new(me.clone(), index.clone(), Through::AnyShare);
-    let out = Out::new(&node.log, &reader, channel);
-    let others: Vec<(String, std::sync::Arc<Reader>)> =
-        latest.terms.parties.iter().filter(|p| *p != me).map(|p| (p.to_string(), Reader::new(p.clone(), index.clone(), Through::AnyShare))).collect();
+    tally.update(node, me, agreement, &index, &mut e, channel)?;
+    modules_at(node, modules, me, agreement, &ask.at, channel, &mut e)?;
+    Ok(e)
+}
 
-    // Intelligence under the agreement: the viewer's own shared under it,
-    // its partners' received under it. Partnership records are the modules'.
-    let mut candidates = Vec::new();
-    node.store.scan(&Query { versions: Versions::ALL, ..Query::default() }, &mut |r| {
-        if policy::kinds::is_record(&r.object_type) || NOT_RELEASES.contains(&r.object_type.as_str()) || r.date_added.0 > at {
-            return Ok(());
-        }
-        let mine = r.created_by_ref.as_deref() == Some(me.as_str()) && r.shared_under.split(' ').any(|a| a == agreement.as_str());
-        // A partner's: received from its node under the agreement, or
-        // shared under it by a partner hosted on this node.
-        let under = match held_by(&r) {
-            Some(v) => &v.agreement == agreement,
-            None => r.shared_under.split(' ').any(|a| a == agreement.as_str()),
-        };
-        let theirs = under && r.created_by_ref.as_deref().is_some_and(|a| a != me.as_str() && parties.iter().any(|p| p == a));
-        if mine || theirs {
-            candidates.push(r);
-        }
-        Ok(())
-    })?;
-    let released = out.records(candidates)?.into_inner();
-    let mut objects: BTreeMap<String, Obj> = BTreeMap::new();
-    for r in &released {
-        let o = objects.entry(r.id.clone()).or_insert_with(|| Obj { first_added: r.date_added.0, ..Obj::default() });
-        o.first_added = o.first_added.min(r.date_added.0);
-        if r.version_micros >= o.version {
-            o.version = r.version_micros;
-            o.author = r.created_by_ref.clone().unwrap_or_default();
-            o.read(&r.json, &r.facts, &r.id);
-            o.record = Some(r.clone());
-        }
-    }
-    // Novelty, on the recipient's node: no object with the same pattern
-    // from another author reached it earlier (among this evidence).
-    let mut first_by_pattern: HashMap<&str, (i64, &str)> = HashMap::new();
-    for o in objects.values() {
-        if let Some(p) = o.pattern.as_deref() {
-            let entry = first_by_pattern.entry(p).or_insert((o.first_added, o.author.as_str()));
-            if o.first_added < entry.0 {
-                *entry = (o.first_added, o.author.as_str());
-            }
-        }
-    }
-    for (id, o) in &objects {
-        let Some(created) = o.created else { continue };
-        if o.author == me.as_str() {
-            let Some(r) = &o.record else { continue };
-            for (p, reader) in &others {
-                if reader.allowed(r).is_some() {
-                    e.releases.push(Release { id: id.clone(), author: o.author.clone(), recipient: p.clone(), created, arrived: None, quality: o.quality, novel: None, exercise: o.exercise });
-                }
-            }
-        } else {
-            let novel = o.pattern.as_deref().map(|p| first_by_pattern.get(p).is_none_or(|(t, a)| *a == o.author || *t >= o.first_added));
-            e.releases.push(Release { id: id.clone(), author: o.author.clone(), recipient: me.to_string(), created, arrived: Some(o.first_added), quality: o.quality, novel, exercise: o.exercise });
-        }
-    }
-
-    // Reactions to those objects: sightings, opinions, notes.
-    let ids: BTreeSet<&str> = objects.keys().map(String::as_str).collect();
-    let mut candidates = Vec::new();
-    let query = Query { types: vec!["sighting".into(), "opinion".into(), "note".into()], versions: Versions::LAST, ..Query::default() };
-    node.store.scan(&query, &mut |r| {
-        if r.date_added.0 <= at && refs(&r.json).iter().any(|x| ids.contains(x.as_str())) {
-            candidates.push(r);
-        }
-        Ok(())
-    })?;
-    for r in out.records(candidates)?.into_inner() {
-        let Ok(v) = serde_json::from_slice::<Value>(&r.json) else { continue };
-        let Some(by) = v["created_by_ref"].as_str().filter(|b| parties.iter().any(|p| p == b)) else { continue };
-        let Some(when) = v["created"].as_str().and_then(|t| Timestamp::parse(t).ok()) else { continue };
-        if v["revoked"] == true {
-            continue;
-        }
-        let exercise = facts_exercise(&r.id, &r.facts);
-        let kind = reaction_kind(&v);
-        for of in refs(&r.json).into_iter().filter(|x| ids.contains(x.as_str())) {
-            e.reactions.push(Reaction { id: r.id.clone(), by: by.to_owned(), of, at: when.micros(), kind, exercise });
-        }
-    }
-
-    checks::from_modules(node, modules, me, agreement, &ask.at, channel, &mut e)?;
+/// The part of the evidence the partnership modules give, from their
+/// states at `at` (`checks.rs`): `e`'s checks, fair-share ratios and
+/// absent indicators replaced.
+pub(crate) fn modules_at(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, at: &Timestamp, channel: &str, e: &mut Evidence) -> Result<(), Error> {
+    e.checks.clear();
+    e.burden.clear();
+    e.absent.clear();
+    checks::from_modules(node, modules, me, agreement, at, channel, e)?;
     if !e.absent.contains_key(&Indicator::Compliance) {
         e.absent.insert(
             Indicator::Compliance,
             "no record of handling violations is kept: this node's release log holds its own decisions, all made through the release gate, and sync refusals are counted per round, not stored".into(),
         );
     }
-    Ok(e)
-}
-
-/// One object of the evidence, from its latest version here.
-#[derive(Default)]
-struct Obj {
-    author: String,
-    created: Option<i64>,
-    version: i64,
-    first_added: i64,
-    quality: f64,
-    pattern: Option<String>,
-    exercise: bool,
-    record: Option<store::Record>,
-}
-
-impl Obj {
-    fn read(&mut self, json: &[u8], facts: &[u8], id: &str) {
-        let v: Value = serde_json::from_slice(json).unwrap_or(Value::Null);
-        self.created = v["created"].as_str().and_then(|t| Timestamp::parse(t).ok()).map(|t| t.micros());
-        self.quality = quality(&v);
-        self.pattern = v["pattern"].as_str().map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "));
-        self.exercise = facts_exercise(id, facts);
-    }
+    Ok(())
 }
 
 /// An object's quality weight (docs/assessment.md#quality): 0 once revoked,

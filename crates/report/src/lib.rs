@@ -3,18 +3,24 @@
 //! bullet lists, tables and line or bar charts — rendered to one
 //! self-contained HTML page ([`Document::to_html`], `html.rs`: no script,
 //! no external file, every string escaped) and to a PDF ([`Document::to_pdf`],
-//! `pdf.rs`: A4, the standard Helvetica fonts in WinAnsi encoding, so its
-//! text is extractable and searchable; text wrapped to the page, tables
+//! `pdf.rs`: A4, the standard Helvetica fonts in WinAnsi encoding, or with
+//! [`Document::to_pdf_with`] a TrueType pair the caller passes ([`Fonts`])
+//! embedded as subsets with a ToUnicode map (`face.rs`), so its text is
+//! extractable and searchable in any script the fonts cover; text wrapped to the page, tables
 //! broken across pages with their header repeated, numbered pages).
 //!
 //! Every string is treated as text, whoever wrote it: partners' names and
 //! notes end up in these documents. HTML escapes them; the PDF writes them
 //! as string objects (delimiters escaped by `pdf-writer`), control
-//! characters dropped and characters outside WinAnsi shown as `?`.
+//! characters dropped; with the standard fonts, characters outside WinAnsi
+//! shown as `?`; with embedded fonts, characters they lack as their
+//! .notdef glyph (a box).
 //!
 //! Pure: bytes out, no I/O; the callers (node, the pages, the binary) decide
 //! what goes in and where the bytes go.
 
+mod face;
+pub use face::Fonts;
 mod html;
 pub use html::STYLE;
 mod metrics;
@@ -116,9 +122,14 @@ impl Document {
         html::render(self)
     }
 
-    /// The document as a PDF file's bytes.
+    /// The document as a PDF file's bytes, in the standard fonts.
     pub fn to_pdf(&self) -> Vec<u8> {
-        pdf::render(self)
+        pdf::render(self, None)
+    }
+
+    /// The document as a PDF file's bytes, `fonts` embedded (subsets).
+    pub fn to_pdf_with(&self, fonts: &Fonts) -> Vec<u8> {
+        pdf::render(self, Some(fonts))
     }
 }
 

@@ -73,39 +73,6 @@ pub(crate) fn width(bytes: &[u8], size: f32, bold: bool) -> f32 {
     units as f32 * size / 1000.0
 }
 
-/// `text` (WinAnsi bytes) broken into lines no wider than `max` points:
-/// at spaces, or inside a word too long for a line.
-pub(crate) fn wrap(text: &[u8], size: f32, bold: bool, max: f32) -> Vec<Vec<u8>> {
-    let mut lines = Vec::new();
-    let mut line: Vec<u8> = Vec::new();
-    for word in text.split(|&b| b == b' ').filter(|w| !w.is_empty()) {
-        let mut candidate = line.clone();
-        if !candidate.is_empty() {
-            candidate.push(b' ');
-        }
-        candidate.extend_from_slice(word);
-        if width(&candidate, size, bold) <= max {
-            line = candidate;
-            continue;
-        }
-        if !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-        }
-        // The word alone: split it where it must be.
-        for &b in word {
-            line.push(b);
-            if width(&line, size, bold) > max && line.len() > 1 {
-                let last = line.pop().unwrap_or(b' ');
-                lines.push(std::mem::replace(&mut line, vec![last]));
-            }
-        }
-    }
-    if !line.is_empty() || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,19 +86,19 @@ mod tests {
 
     #[test]
     fn wrapping_respects_the_width() {
-        let text = encode("the quick brown fox jumps over the lazy dog again and again");
-        let lines = wrap(&text, 10.0, false, 100.0);
+        let face = crate::face::Face::Standard;
+        let text = "the quick brown fox jumps over the lazy dog again and again";
+        let lines = face.wrap(text, 10.0, false, 100.0);
         assert!(lines.len() > 2);
         for l in &lines {
-            assert!(width(l, 10.0, false) <= 100.0, "{:?}", String::from_utf8_lossy(l));
+            assert!(width(&encode(l), 10.0, false) <= 100.0, "{l:?}");
         }
-        let joined: Vec<u8> = lines.join(&b' ');
-        assert_eq!(joined, text);
+        assert_eq!(lines.join(" "), text);
         // A word longer than a line is cut, nothing lost.
-        let long = vec![b'W'; 40];
-        let cut = wrap(&long, 10.0, true, 50.0);
+        let long = "W".repeat(40);
+        let cut = face.wrap(&long, 10.0, true, 50.0);
         assert!(cut.len() > 1);
         assert_eq!(cut.concat(), long);
-        assert!(cut.iter().all(|l| width(l, 10.0, true) <= 50.0));
+        assert!(cut.iter().all(|l| width(&encode(l), 10.0, true) <= 50.0));
     }
 }

@@ -1,14 +1,16 @@
 //! A document as a PDF (A4 portrait) written with `pdf-writer`: Helvetica
 //! and Helvetica-Bold, two of the fourteen standard fonts every reader has,
-//! in WinAnsi encoding, so the file embeds no font and its text can be
-//! extracted, searched and read aloud. A small layout engine: lines wrapped
+//! in WinAnsi encoding, so the file embeds no font, or a TrueType pair the
+//! caller passes, embedded as subsets with a ToUnicode map (`face.rs`), for
+//! text beyond WinAnsi; either way its text can be extracted, searched and
+//! read aloud. A small layout engine: lines wrapped
 //! to the text width, a new page when a block does not fit, tables broken
 //! between rows with the header repeated, charts drawn with lines and
 //! rectangles, "page N of M" at the foot of every page.
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
-use crate::metrics::{encode, width, wrap};
+use crate::face::{clean, Face, Fonts};
 use crate::{tick, Block, Chart, ChartKind, Document, Table, PALETTE};
 
 const PAGE_W: f32 = 595.0;
@@ -20,9 +22,9 @@ const FLOOR: f32 = MARGIN + 14.0;
 const REGULAR: Name<'static> = Name(b"F1");
 const BOLD: Name<'static> = Name(b"F2");
 
-/// The file's bytes.
-pub(crate) fn render(doc: &Document) -> Vec<u8> {
-    let mut l = Layout::new();
+/// The file's bytes, with the standard fonts or `fonts` embedded.
+pub(crate) fn render(doc: &Document, fonts: Option<&Fonts>) -> Vec<u8> {
+    let mut l = Layout::new(Face::new(fonts));
     l.text(&doc.title, 18.0, true, 0.0, 24.0);
     if let Some(s) = &doc.subtitle {
         l.colour(0.33);
@@ -73,11 +75,12 @@ pub(crate) fn render(doc: &Document) -> Vec<u8> {
 struct Layout {
     pages: Vec<Content>,
     y: f32,
+    face: Face,
 }
 
 impl Layout {
-    fn new() -> Layout {
-        Layout { pages: vec![Content::new()], y: PAGE_H - MARGIN }
+    fn new(face: Face) -> Layout {
+        Layout { pages: vec![Content::new()], y: PAGE_H - MARGIN, face }
     }
 
     fn page(&mut self) -> &mut Content {
@@ -105,13 +108,14 @@ impl Layout {
         self.page().set_fill_gray(grey);
     }
 
-    /// One line of already encoded text at (x, baseline y).
-    fn show(&mut self, x: f32, y: f32, bytes: &[u8], size: f32, bold: bool) {
+    /// One line of text at (x, baseline y).
+    fn show(&mut self, x: f32, y: f32, text: &str, size: f32, bold: bool) {
+        let bytes = self.face.encode(text, bold);
         let c = self.page();
         c.begin_text();
         c.set_font(if bold { BOLD } else { REGULAR }, size);
         c.next_line(x, y);
-        c.show(Str(bytes));
+        c.show(Str(&bytes));
         c.end_text();
     }
 
@@ -119,7 +123,7 @@ impl Layout {
     /// (`\n`) starting a new line, `leading` points a line.
     fn text(&mut self, text: &str, size: f32, bold: bool, indent: f32, leading: f32) {
         for para in text.split('\n') {
-            for line in wrap(&encode(para), size, bold, TEXT_W - indent) {
+            for line in self.face.wrap(&clean(para), size, bold, TEXT_W - indent) {
                 self.room(leading);
                 self.y -= leading;
                 let y = self.y + (leading - size) / 2.0;
@@ -131,7 +135,7 @@ impl Layout {
     fn bullet(&mut self, item: &str) {
         self.room(13.5);
         let y = self.y - 13.5 + (13.5 - 10.0) / 2.0;
-        self.show(MARGIN + 4.0, y, &encode("•"), 10.0, false);
+        self.show(MARGIN + 4.0, y, "•", 10.0, false);
         self.text(item, 10.0, false, 16.0, 13.5);
     }
 
@@ -157,7 +161,8 @@ impl Layout {
         if ncols == 0 {
             return;
         }
-        let cell = |row: &[String], i: usize| encode(row.get(i).map_or("", String::as_str));
+        let cell = |row: &[String], i: usize| clean(row.get(i).map_or("", String::as_str));
+        let face = &self.face;
         // Natural widths (whole text on one line) and the longest words.
         let mut natural = vec![0.0_f32; ncols];
         let mut word = vec![0.0_f32; ncols];
@@ -167,8 +172,8 @@ impl Layout {
             for (i, n) in natural.iter_mut().enumerate() {
                 let bold = r == 0 || i == 0;
                 let text = cell(row, i);
-                *n = n.max(width(&text, SIZE, bold) + 2.0 * PAD + 1.0);
-                let longest = text.split(|&b| b == b' ').map(|w| width(w, SIZE, bold)).fold(0.0, f32::max);
+                *n = n.max(face.width(&text, SIZE, bold) + 2.0 * PAD + 1.0);
+                let longest = text.split(' ').map(|w| face.width(w, SIZE, bold)).fold(0.0, f32::max);
                 word[i] = word[i].max(longest + 2.0 * PAD);
             }
         }
@@ -182,8 +187,8 @@ impl Layout {
         if sum > TEXT_W {
             widths.iter_mut().for_each(|w| *w *= TEXT_W / sum);
         }
-        let lay = |row: &[String], bold: bool| -> Vec<Vec<Vec<u8>>> { (0..ncols).map(|i| wrap(&cell(row, i), SIZE, bold || i == 0, widths[i] - 2.0 * PAD)).collect() };
-        let height = |cells: &Vec<Vec<Vec<u8>>>| cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * LEAD + 2.0 * PAD;
+        let lay = |row: &[String], bold: bool| -> Vec<Vec<String>> { (0..ncols).map(|i| face.wrap(&cell(row, i), SIZE, bold || i == 0, widths[i] - 2.0 * PAD)).collect() };
+        let height = |cells: &Vec<Vec<String>>| cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * LEAD + 2.0 * PAD;
         let head = lay(&t.head, true);
         let head_h = height(&head);
         let rows: Vec<_> = t.rows.iter().map(|r| lay(r, false)).collect();
@@ -199,7 +204,7 @@ impl Layout {
         }
     }
 
-    fn row(&mut self, cells: &[Vec<Vec<u8>>], widths: &[f32], h: f32, header: bool) {
+    fn row(&mut self, cells: &[Vec<String>], widths: &[f32], h: f32, header: bool) {
         let top = self.y;
         let c = self.page();
         if header {
@@ -247,8 +252,8 @@ impl Layout {
             c.move_to(x0, y);
             c.line_to(x1, y);
             c.stroke();
-            let label = encode(&tick(v));
-            let w = width(&label, 7.5, false);
+            let label = tick(v);
+            let w = self.face.width(&label, 7.5, false);
             self.colour(0.3);
             self.show(x0 - 4.0 - w, y - 2.5, &label, 7.5, false);
             self.colour(0.0);
@@ -258,8 +263,8 @@ impl Layout {
         let every = n.div_ceil(10);
         for (i, label) in ch.labels.iter().enumerate() {
             if i % every == (n - 1) % every {
-                let text = encode(label);
-                let w = width(&text, 7.0, false).min(step * every as f32);
+                let text = clean(label);
+                let w = self.face.width(&text, 7.0, false).min(step * every as f32);
                 self.colour(0.3);
                 self.show(x0 + step * (i as f32 + 0.5) - w / 2.0, ybot - 10.0, &text, 7.0, false);
                 self.colour(0.0);
@@ -328,7 +333,7 @@ impl Layout {
             c.rect(x, y, 8.0, 8.0);
             c.fill_nonzero();
             c.set_fill_gray(0.0);
-            let name = wrap(&encode(&ser.name), 8.0, false, TEXT_W / 3.0 - 14.0).into_iter().next().unwrap_or_default();
+            let name = self.face.wrap(&clean(&ser.name), 8.0, false, TEXT_W / 3.0 - 14.0).into_iter().next().unwrap_or_default();
             self.show(x + 12.0, y + 1.0, &name, 8.0, false);
         }
         self.y -= 12.0;
@@ -336,7 +341,7 @@ impl Layout {
 
     /// The file: catalog, page tree, fonts, pages with their numbers,
     /// document information (title, producer).
-    fn write(self, title: &str) -> Vec<u8> {
+    fn write(mut self, title: &str) -> Vec<u8> {
         let mut pdf = Pdf::new();
         let catalog = Ref::new(1);
         let tree = Ref::new(2);
@@ -348,14 +353,14 @@ impl Layout {
         let page_ids: Vec<Ref> = (0..count).map(|i| Ref::new(first + 2 * i as i32)).collect();
         pdf.catalog(catalog).pages(tree);
         pdf.pages(tree).kids(page_ids.iter().copied()).count(count as i32);
-        pdf.type1_font(regular).base_font(Name(b"Helvetica")).encoding_predefined(Name(b"WinAnsiEncoding"));
-        pdf.type1_font(bold).base_font(Name(b"Helvetica-Bold")).encoding_predefined(Name(b"WinAnsiEncoding"));
         let clean: String = title.chars().filter(|c| !c.is_control()).collect();
         pdf.document_info(info).title(TextStr(&clean)).producer(TextStr("Entente"));
-        for (i, mut content) in self.pages.into_iter().enumerate() {
+        let pages = std::mem::take(&mut self.pages);
+        for (i, mut content) in pages.into_iter().enumerate() {
             let (page_id, content_id) = (page_ids[i], Ref::new(page_ids[i].get() + 1));
-            let foot = encode(&format!("page {} of {}", i + 1, count));
-            let w = width(&foot, 8.0, false);
+            let foot_text = format!("page {} of {}", i + 1, count);
+            let w = self.face.width(&foot_text, 8.0, false);
+            let foot = self.face.encode(&foot_text, false);
             content.set_fill_gray(0.4);
             content.begin_text();
             content.set_font(REGULAR, 8.0);
@@ -372,6 +377,8 @@ impl Layout {
             page.finish();
             pdf.stream(content_id, &content.finish());
         }
+        // The fonts last: an embedded subset holds every glyph shown.
+        self.face.write(&mut pdf, regular, bold, first + 2 * count as i32);
         pdf.finish()
     }
 }

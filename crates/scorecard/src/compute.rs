@@ -6,13 +6,21 @@
 //! partner, their reactions, all of P's checks). Releases and checks count
 //! when dated in the window `(at − window, at]`; a release's reactions
 //! count up to `at`. Exercise items are set aside before anything else.
+//!
+//! Releases are grouped once by (author, recipient) and each group's sums
+//! (numerators, denominators, quality weights, trust events) computed once:
+//! a pair row is its group (and, for reciprocity, the reverse group), a
+//! party row the sum of its groups. The cost is linear in the evidence
+//! whatever the number of parties; `reference.rs` (tests) keeps the
+//! row-by-row formulas this is tested against. [`compute_bare`] leaves the
+//! evidence lists out (snapshots and benchmarks need the figures only).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::stats::{beta_expectation, decay, geometric_mean, wilson, Z95};
 use crate::{Check, Composite, Evidence, Figure, Indicator, Pair, Party, Reaction, ReactionKind, Release, Scorecard, Status, Trust, DAY, FEEDBACK_DAYS, MIN_N};
 
-/// Which releases and checks a row covers.
+/// Which checks a row covers.
 #[derive(Clone, Copy)]
 enum Row<'a> {
     Pair(&'a str, &'a str),
@@ -20,22 +28,6 @@ enum Row<'a> {
 }
 
 impl Row<'_> {
-    /// Whether `r` is a release by the row's party to the row's partner(s).
-    fn gives(&self, r: &Release) -> bool {
-        match *self {
-            Row::Pair(a, b) => r.author == a && r.recipient == b,
-            Row::Party(p) => r.author == p && r.recipient != p,
-        }
-    }
-
-    /// Whether `r` is a release to the row's party from the row's partner(s).
-    fn receives(&self, r: &Release) -> bool {
-        match *self {
-            Row::Pair(a, b) => r.author == b && r.recipient == a,
-            Row::Party(p) => r.recipient == p && r.author != p,
-        }
-    }
-
     /// Whether `c` is a check of the row's party (owed to the partner, in a pair row).
     fn checks(&self, c: &Check) -> bool {
         match *self {
@@ -45,30 +37,101 @@ impl Row<'_> {
     }
 }
 
-/// What every row reads, exercise items set aside.
-struct Ctx<'a> {
-    e: &'a Evidence,
-    releases: Vec<&'a Release>,
-    checks: Vec<&'a Check>,
-    /// Reactions by (object, author), up to `at`.
-    reactions: HashMap<(&'a str, &'a str), Vec<&'a Reaction>>,
+/// A share: `k` of `n`, and the ids counted (when lists are kept).
+#[derive(Default, Clone)]
+struct Share<'a> {
+    k: u64,
+    n: u64,
+    ids: Vec<&'a str>,
 }
 
-impl Ctx<'_> {
-    fn in_window(&self, t: i64) -> bool {
-        t > self.e.at - self.e.window && t <= self.e.at
+impl<'a> Share<'a> {
+    fn count(&mut self, id: &'a str, ok: bool, lists: bool) {
+        self.n += 1;
+        self.k += u64::from(ok);
+        if lists {
+            self.ids.push(id);
+        }
+    }
+
+    fn add(&mut self, other: &Share<'a>) {
+        self.k += other.k;
+        self.n += other.n;
+        self.ids.extend_from_slice(&other.ids);
     }
 }
 
-/// The scorecard of `e`.
+/// The sums of one group of releases, A→B.
+#[derive(Default, Clone)]
+struct Sums<'a> {
+    /// Quality weight of the releases in the window, their number and ids.
+    v: f64,
+    v_n: u64,
+    v_ids: Vec<&'a str>,
+    /// Releases in the window (any known arrival or not).
+    out: u64,
+    timeliness: Share<'a>,
+    actionability: Share<'a>,
+    accuracy: Share<'a>,
+    novelty: Share<'a>,
+    feedback: Share<'a>,
+    /// Trust: decayed confirmations, false positives, events.
+    pos: f64,
+    neg: f64,
+    events: u64,
+}
+
+impl<'a> Sums<'a> {
+    fn add(&mut self, o: &Sums<'a>) {
+        self.v += o.v;
+        self.v_n += o.v_n;
+        self.v_ids.extend_from_slice(&o.v_ids);
+        self.out += o.out;
+        self.timeliness.add(&o.timeliness);
+        self.actionability.add(&o.actionability);
+        self.accuracy.add(&o.accuracy);
+        self.novelty.add(&o.novelty);
+        self.feedback.add(&o.feedback);
+    }
+}
+
+/// What every row reads, exercise items set aside.
+struct Ctx<'a> {
+    e: &'a Evidence,
+    checks: Vec<&'a Check>,
+    /// Sums per (author, recipient), author ≠ recipient.
+    groups: BTreeMap<(&'a str, &'a str), Sums<'a>>,
+    lists: bool,
+}
+
+fn in_window(e: &Evidence, t: i64) -> bool {
+    t > e.at - e.window && t <= e.at
+}
+
+/// The scorecard of `e`, every figure with the ids of its evidence.
 pub fn compute(e: &Evidence) -> Scorecard {
+    run(e, true)
+}
+
+/// The scorecard of `e` without evidence lists (`Figure::evidence` empty;
+/// every number as [`compute`] gives it): what a snapshot records.
+pub fn compute_bare(e: &Evidence) -> Scorecard {
+    run(e, false)
+}
+
+fn run(e: &Evidence, lists: bool) -> Scorecard {
     let mut set_aside = 0u64;
     let mut keep = |exercise: bool| {
         set_aside += u64::from(exercise);
         !exercise
     };
     // What had not been made, or had not arrived, by `at` does not count yet.
-    let releases: Vec<&Release> = e.releases.iter().filter(|r| keep(r.exercise) && r.created <= e.at && r.arrived.is_none_or(|a| a <= e.at)).collect();
+    let mut by_pair: BTreeMap<(&str, &str), Vec<&Release>> = BTreeMap::new();
+    for r in &e.releases {
+        if keep(r.exercise) && r.created <= e.at && r.arrived.is_none_or(|a| a <= e.at) && r.author != r.recipient {
+            by_pair.entry((r.author.as_str(), r.recipient.as_str())).or_default().push(r);
+        }
+    }
     let checks: Vec<&Check> = e.checks.iter().filter(|c| keep(c.exercise) && c.at <= e.at).collect();
     let mut reactions: HashMap<(&str, &str), Vec<&Reaction>> = HashMap::new();
     for r in &e.reactions {
@@ -76,16 +139,31 @@ pub fn compute(e: &Evidence) -> Scorecard {
             reactions.entry((r.of.as_str(), r.by.as_str())).or_default().push(r);
         }
     }
-    let ctx = Ctx { e, releases, checks, reactions };
+    // One order whatever the evidence's: sums of decayed weights come out
+    // the same to the last bit however the evidence was gathered.
+    for v in reactions.values_mut() {
+        v.sort_by(|a, b| (a.at, a.id.as_str(), a.kind as u8).cmp(&(b.at, b.id.as_str(), b.kind as u8)));
+    }
+    let groups = by_pair.into_iter().map(|(key, releases)| (key, sums(e, &releases, &reactions, lists))).collect();
+    let ctx = Ctx { e, checks, groups, lists };
     let weights: BTreeMap<Indicator, f64> = Indicator::ALL
         .into_iter()
         .map(|i| (i, if e.weights.is_empty() { 1.0 } else { e.weights.get(&i).copied().filter(|w| w.is_finite() && *w > 0.0).unwrap_or(0.0) }))
         .collect();
+    let empty = Sums::default();
     let parties = e
         .parties
         .iter()
         .map(|p| {
-            let figures = figures(&ctx, Row::Party(p));
+            let (mut out, mut back) = (Sums::default(), Sums::default());
+            for ((a, b), s) in &ctx.groups {
+                if a == p {
+                    out.add(s);
+                } else if b == p {
+                    back.add(s);
+                }
+            }
+            let figures = figures(&ctx, Row::Party(p), &out, &back);
             Party { party: p.clone(), composite: composite(&figures, &weights), figures }
         })
         .collect();
@@ -95,86 +173,104 @@ pub fn compute(e: &Evidence) -> Scorecard {
             if a == b {
                 continue;
             }
-            let figures = figures(&ctx, Row::Pair(a, b));
-            pairs.push(Pair { from: a.clone(), to: b.clone(), composite: composite(&figures, &weights), trust: trust(&ctx, a, b), figures });
+            let out = ctx.groups.get(&(a.as_str(), b.as_str())).unwrap_or(&empty);
+            let back = ctx.groups.get(&(b.as_str(), a.as_str())).unwrap_or(&empty);
+            let figures = figures(&ctx, Row::Pair(a, b), out, back);
+            pairs.push(Pair { from: a.clone(), to: b.clone(), composite: composite(&figures, &weights), trust: trust(&ctx, a, b, out), figures });
         }
     }
     Scorecard { at: e.at, window_days: e.window / DAY, weights, parties, pairs, exercise_set_aside: set_aside }
 }
 
-fn figures(ctx: &Ctx<'_>, row: Row<'_>) -> Vec<Figure> {
+/// The sums of one group's releases (A→B), each object once.
+fn sums<'a>(e: &'a Evidence, releases: &[&'a Release], reactions: &HashMap<(&'a str, &'a str), Vec<&'a Reaction>>, lists: bool) -> Sums<'a> {
+    let mut s = Sums::default();
+    let mut seen: HashSet<&str> = HashSet::with_capacity(releases.len());
+    let all = [ReactionKind::Sighting, ReactionKind::FalsePositive, ReactionKind::Opinion, ReactionKind::Note];
+    for r in releases {
+        let first = seen.insert(r.id.as_str());
+        let said: &[&Reaction] = reactions.get(&(r.id.as_str(), r.recipient.as_str())).map_or(&[], Vec::as_slice);
+        if first {
+            // Accuracy and trust: the recipient's reactions on what it was
+            // given at any time, each object once.
+            for x in said {
+                let fp = match x.kind {
+                    ReactionKind::Sighting => false,
+                    ReactionKind::FalsePositive => true,
+                    _ => continue,
+                };
+                if in_window(e, x.at) {
+                    s.accuracy.count(&x.id, !fp, lists);
+                }
+                let w = decay(e.at - x.at, e.window);
+                if fp {
+                    s.neg += w;
+                } else {
+                    s.pos += w;
+                }
+                s.events += 1;
+            }
+        }
+        if !in_window(e, r.created) {
+            continue;
+        }
+        s.v += r.quality.clamp(0.0, 1.0);
+        s.v_n += 1;
+        s.out += 1;
+        if lists {
+            s.v_ids.push(&r.id);
+        }
+        if let (Some(sl), Some(arrived)) = (e.service_level, r.arrived) {
+            s.timeliness.count(&r.id, arrived - r.created <= sl, lists);
+        }
+        s.actionability.count(&r.id, said.iter().any(|x| x.kind == ReactionKind::Sighting), lists);
+        if let Some(novel) = r.novel {
+            s.novelty.count(&r.id, novel, lists);
+        }
+        // From `created`, the signed time, not arrival: every node holding
+        // the same evidence computes the same figure.
+        let deadline = r.created + FEEDBACK_DAYS * DAY;
+        if said.iter().any(|x| all.contains(&x.kind) && x.at <= deadline) {
+            s.feedback.count(&r.id, true, lists);
+        } else if deadline <= e.at {
+            s.feedback.count(&r.id, false, lists);
+        }
+    }
+    s
+}
+
+fn figures(ctx: &Ctx<'_>, row: Row<'_>, out: &Sums<'_>, back: &Sums<'_>) -> Vec<Figure> {
     Indicator::ALL
         .into_iter()
         .map(|i| match ctx.e.absent.get(&i) {
             Some(why) => absent(i, why),
-            None => figure(ctx, row, i),
+            None => figure(ctx, row, i, out, back),
         })
         .collect()
 }
 
-fn figure(ctx: &Ctx<'_>, row: Row<'_>, i: Indicator) -> Figure {
-    let all_out: Vec<&Release> = ctx.releases.iter().copied().filter(|r| row.gives(r)).collect();
-    let out: Vec<&Release> = all_out.iter().copied().filter(|r| ctx.in_window(r.created)).collect();
-    let answered = |r: &Release, kinds: &[ReactionKind], by: Option<i64>| {
-        ctx.reactions.get(&(r.id.as_str(), r.recipient.as_str())).is_some_and(|v| v.iter().any(|x| kinds.contains(&x.kind) && by.is_none_or(|t| x.at <= t)))
-    };
+fn figure(ctx: &Ctx<'_>, row: Row<'_>, i: Indicator, out: &Sums<'_>, back: &Sums<'_>) -> Figure {
+    let lists = ctx.lists;
     match i {
-        Indicator::Reciprocity => {
-            let back: Vec<&Release> = ctx.releases.iter().copied().filter(|r| row.receives(r) && ctx.in_window(r.created)).collect();
-            reciprocity(&out, &back)
-        }
+        Indicator::Reciprocity => reciprocity(out, back),
         Indicator::Timeliness => {
-            let Some(sl) = ctx.e.service_level else { return absent(i, "the agreement states no release service level") };
-            let known: Vec<&Release> = out.iter().copied().filter(|r| r.arrived.is_some()).collect();
-            if known.is_empty() && !out.is_empty() {
+            if ctx.e.service_level.is_none() {
+                return absent(i, "the agreement states no release service level");
+            }
+            if out.timeliness.n == 0 && out.out > 0 {
                 return absent(i, "arrival times are known only on the recipient's node");
             }
-            let k = known.iter().filter(|r| r.arrived.is_some_and(|t| t - r.created <= sl)).count();
-            proportion(i, k as u64, &ids(&known), None)
+            proportion(i, &out.timeliness, None)
         }
-        Indicator::Actionability => {
-            let k = out.iter().filter(|r| answered(r, &[ReactionKind::Sighting], None)).count();
-            proportion(i, k as u64, &ids(&out), None)
-        }
-        Indicator::Accuracy => {
-            let given: HashSet<(&str, &str)> = all_out.iter().map(|r| (r.id.as_str(), r.recipient.as_str())).collect();
-            let mut counted: Vec<&Reaction> = Vec::new();
-            for key in &given {
-                for x in ctx.reactions.get(key).into_iter().flatten() {
-                    if matches!(x.kind, ReactionKind::Sighting | ReactionKind::FalsePositive) && ctx.in_window(x.at) {
-                        counted.push(x);
-                    }
-                }
-            }
-            let k = counted.iter().filter(|x| x.kind == ReactionKind::Sighting).count();
-            let evidence: Vec<String> = counted.iter().map(|x| x.id.clone()).collect();
-            proportion(i, k as u64, &evidence, None)
-        }
+        Indicator::Actionability => proportion(i, &out.actionability, None),
+        Indicator::Accuracy => proportion(i, &out.accuracy, None),
         Indicator::Novelty => {
-            let known: Vec<&Release> = out.iter().copied().filter(|r| r.novel.is_some()).collect();
-            if known.is_empty() && !out.is_empty() {
+            if out.novelty.n == 0 && out.out > 0 {
                 return absent(i, "what a recipient held before is known only on the recipient's node");
             }
-            let k = known.iter().filter(|r| r.novel == Some(true)).count();
-            proportion(i, k as u64, &ids(&known), None)
+            proportion(i, &out.novelty, None)
         }
-        Indicator::Feedback => {
-            let all = [ReactionKind::Sighting, ReactionKind::FalsePositive, ReactionKind::Opinion, ReactionKind::Note];
-            let mut considered = Vec::new();
-            let mut k = 0u64;
-            for r in &out {
-                // From `created`, the signed time, not arrival: every node
-                // holding the same evidence computes the same figure.
-                let deadline = r.created + FEEDBACK_DAYS * DAY;
-                if answered(r, &all, Some(deadline)) {
-                    k += 1;
-                    considered.push(*r);
-                } else if deadline <= ctx.e.at {
-                    considered.push(*r);
-                }
-            }
-            proportion(i, k, &ids(&considered), Some("objects still inside their 14 days and unanswered are not counted yet"))
-        }
+        Indicator::Feedback => proportion(i, &out.feedback, Some("objects still inside their 14 days and unanswered are not counted yet")),
         Indicator::Burden => match row {
             Row::Pair(..) => absent(i, "burden balance is a party's figure, not a pair's"),
             Row::Party(p) => match ctx.e.burden.iter().filter(|b| b.party == p && b.ratio.is_finite() && b.ratio >= 0.0).max_by_key(|b| b.year) {
@@ -187,15 +283,16 @@ fn figure(ctx: &Ctx<'_>, row: Row<'_>, i: Indicator) -> Figure {
                     k: b.ratio,
                     interval: None,
                     note: Some(format!("fair-share ratio {:.3} in {} (capped at 1); a ledger figure, not a sample", b.ratio, b.year)),
-                    evidence: b.evidence.clone(),
+                    evidence: if lists { b.evidence.clone() } else { Vec::new() },
                 },
             },
         },
         _ => {
-            let counted: Vec<&Check> = ctx.checks.iter().copied().filter(|c| c.indicator == i && row.checks(c) && ctx.in_window(c.at)).collect();
-            let k = counted.iter().filter(|c| c.ok).count();
-            let evidence: Vec<String> = counted.iter().map(|c| c.id.clone()).collect();
-            proportion(i, k as u64, &evidence, None)
+            let mut share = Share::default();
+            for c in ctx.checks.iter().filter(|c| c.indicator == i && row.checks(c) && in_window(ctx.e, c.at)) {
+                share.count(&c.id, c.ok, lists);
+            }
+            proportion(i, &share, None)
         }
     }
 }
@@ -203,12 +300,11 @@ fn figure(ctx: &Ctx<'_>, row: Row<'_>, i: Indicator) -> Figure {
 /// `1 − |V_out − V_back| / (V_out + V_back)`, V the quality-weighted count;
 /// its interval is the image of the Wilson interval of `p = V_out / V`
 /// (with n the releases both ways) under `1 − |2p − 1|`.
-fn reciprocity(out: &[&Release], back: &[&Release]) -> Figure {
+fn reciprocity(out: &Sums<'_>, back: &Sums<'_>) -> Figure {
     let i = Indicator::Reciprocity;
-    let v_out: f64 = out.iter().map(|r| r.quality.clamp(0.0, 1.0)).sum();
-    let v_back: f64 = back.iter().map(|r| r.quality.clamp(0.0, 1.0)).sum();
-    let n = (out.len() + back.len()) as u64;
-    let mut evidence: Vec<String> = out.iter().chain(back).map(|r| r.id.clone()).collect();
+    let (v_out, v_back) = (out.v, back.v);
+    let n = out.v_n + back.v_n;
+    let mut evidence: Vec<String> = out.v_ids.iter().chain(&back.v_ids).map(|s| (*s).to_owned()).collect();
     evidence.sort();
     evidence.dedup();
     let total = v_out + v_back;
@@ -224,9 +320,9 @@ fn reciprocity(out: &[&Release], back: &[&Release]) -> Figure {
     Figure { indicator: i, status: Status::Measured, value: Some(r(p)), n, k: v_out, interval, note: Some(format!("quality-weighted: {v_out:.2} given, {v_back:.2} received")), evidence }
 }
 
-fn proportion(i: Indicator, k: u64, evidence: &[String], note: Option<&str>) -> Figure {
-    let n = evidence.len() as u64;
-    let mut evidence = evidence.to_vec();
+fn proportion(i: Indicator, share: &Share<'_>, note: Option<&str>) -> Figure {
+    let (k, n) = (share.k, share.n);
+    let mut evidence: Vec<String> = share.ids.iter().map(|s| (*s).to_owned()).collect();
     evidence.sort();
     if n < MIN_N {
         return Figure { indicator: i, status: Status::TooFew, value: None, n, k: k as f64, interval: None, note: Some(too_few(n)), evidence };
@@ -242,10 +338,6 @@ fn too_few(n: u64) -> String {
 
 fn absent(i: Indicator, why: &str) -> Figure {
     Figure { indicator: i, status: Status::Absent, value: None, n: 0, k: 0.0, interval: None, note: Some(why.to_owned()), evidence: Vec::new() }
-}
-
-fn ids(releases: &[&Release]) -> Vec<String> {
-    releases.iter().map(|r| r.id.clone()).collect()
 }
 
 /// The weighted geometric mean of the measured figures (weight > 0).
@@ -271,25 +363,12 @@ pub(crate) fn composite(figures: &[Figure], weights: &BTreeMap<Indicator, f64>) 
 
 /// B's trust in A: beta reputation over B's confirmations (sightings) and
 /// A's kept checks (owed to B or to all) against B's false positives and
-/// A's failed checks, each weighted `0.5^(age / window)`.
-fn trust(ctx: &Ctx<'_>, a: &str, b: &str) -> Trust {
-    let (mut pos, mut neg, mut events) = (0.0, 0.0, 0u64);
+/// A's failed checks, each weighted `0.5^(age / window)`. The reactions'
+/// part is the group's sums (`out`).
+fn trust(ctx: &Ctx<'_>, a: &str, b: &str, out: &Sums<'_>) -> Trust {
+    let (mut pos, mut neg, mut events) = (out.pos, out.neg, out.events);
     let at = ctx.e.at;
     let half = ctx.e.window;
-    let mut seen = BTreeSet::new();
-    for r in ctx.releases.iter().filter(|r| r.author == a && r.recipient == b) {
-        if !seen.insert(r.id.as_str()) {
-            continue;
-        }
-        for x in ctx.reactions.get(&(r.id.as_str(), b)).into_iter().flatten() {
-            match x.kind {
-                ReactionKind::Sighting => pos += decay(at - x.at, half),
-                ReactionKind::FalsePositive => neg += decay(at - x.at, half),
-                _ => continue,
-            }
-            events += 1;
-        }
-    }
     for c in ctx.checks.iter().filter(|c| c.party == a && c.towards.as_deref().is_none_or(|t| t == b)) {
         let w = decay(at - c.at, half);
         if c.ok {

@@ -22,13 +22,15 @@ pub mod stats;
 pub mod terms;
 
 #[cfg(test)]
+mod reference;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub use compute::compute;
+pub use compute::{compute, compute_bare};
 pub use snapshot::{Snapshots, SNAPSHOT};
 
 /// Microseconds in a day.

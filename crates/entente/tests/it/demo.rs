@@ -225,11 +225,29 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
     let (bilateral, trilateral) = (by_parties(2), by_parties(3));
     assert_ne!(bilateral, trilateral);
 
-    // Each nation's node holds its own twelve monthly snapshots, a month apart.
+    // Each nation's node holds its own twelve monthly snapshots, a month
+    // apart, and they measure a year: on each node at least ten of the
+    // twelve give every nation a composite, and the composites move over
+    // the year. (Only the node's own snapshots: its partners' arrive by
+    // sync at their own pace.)
     for name in NATIONS {
         let state = nodes[name].api(&format!("/api/v1/agreements/{trilateral}/modules/scorecard"));
-        let own: Vec<&Value> = state["state"]["snapshots"].as_array().unwrap().iter().filter(|s| s["note"].as_str().is_some_and(|n| n.starts_with("history"))).collect();
-        assert!(own.len() >= 12, "{name}: {state}");
+        let own: Vec<&Value> = state["state"]["snapshots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["note"].as_str().is_some_and(|n| n.starts_with("history")) && s["author"] == ids[name].as_str())
+            .collect();
+        assert_eq!(own.len(), 12, "{name}: {state}");
+        let measured = own.iter().filter(|s| s["composites"].as_object().is_some_and(|c| c.len() == 3 && c.values().all(Value::is_f64))).count();
+        assert!(measured >= 10, "{name}: {measured} of 12 months give every nation a composite: {:?}", own.iter().map(|s| &s["composites"]).collect::<Vec<_>>());
+        for party in NATIONS.map(|n| ids[n].as_str()) {
+            let mut values: Vec<String> = own.iter().filter_map(|s| s["composites"][party].as_f64()).map(|v| format!("{v:.4}")).collect();
+            values.sort();
+            values.dedup();
+            assert!(values.len() >= 2, "{name}: {party}'s composite is flat over the year: {values:?}; last month: {}", own[11]["parties"]);
+        }
+        println!("demo: {name}'s year of scorecard history: {:?}", own.iter().map(|s| s["composites"].to_string()).collect::<Vec<_>>());
     }
 
     // Two shared objectives, adopted, with progress reported over time, on each nation's node.

@@ -346,8 +346,36 @@ pub fn render(r: &Review, names: &std::collections::HashMap<String, String>, for
     let doc = document(r, &|p: &str| names.get(p).cloned().unwrap_or_else(|| p.to_owned()));
     match format {
         Format::Html => doc.to_html().into_bytes(),
-        Format::Pdf => doc.to_pdf(),
+        Format::Pdf => match pdf_fonts() {
+            Some(fonts) => doc.to_pdf_with(fonts),
+            None => doc.to_pdf(),
+        },
     }
+}
+
+/// Where the PDF's fonts are looked for unless `ENTENTE_PDF_FONT_DIR` says:
+/// Debian's `fonts-dejavu-core`.
+pub const FONT_DIR: &str = "/usr/share/fonts/truetype/dejavu";
+
+/// The fonts embedded in PDF reports (docs/assessment.md#the-report):
+/// `DejaVuSans.ttf` and `DejaVuSans-Bold.ttf` in `ENTENTE_PDF_FONT_DIR`,
+/// else [`FONT_DIR`], read once. `None` (the standard fonts, WinAnsi
+/// only, said once in the log) when they are not there or not fonts.
+pub fn pdf_fonts() -> Option<&'static report::Fonts> {
+    static FONTS: std::sync::OnceLock<Option<report::Fonts>> = std::sync::OnceLock::new();
+    FONTS
+        .get_or_init(|| {
+            let dir = std::env::var("ENTENTE_PDF_FONT_DIR").unwrap_or_else(|_| FONT_DIR.to_owned());
+            let read = |name: &str| std::fs::read(std::path::Path::new(&dir).join(name)).map_err(|e| format!("{dir}/{name}: {e}"));
+            match read("DejaVuSans.ttf").and_then(|r| Ok((r, read("DejaVuSans-Bold.ttf")?))).and_then(|(r, b)| report::Fonts::new(r, b)) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    tracing::warn!(error = %e, "PDF reports use the standard fonts: text outside WinAnsi shows as '?'");
+                    None
+                }
+            }
+        })
+        .as_ref()
 }
 
 /// A file name for the report: `scorecard-YYYY-MM-DD.EXT`.

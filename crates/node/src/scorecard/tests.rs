@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use super::checks;
+use scorecard::{Reaction, Release};
 use super::*;
 
 const A: &str = "identity--0a000000-0000-4000-8000-000000000001";

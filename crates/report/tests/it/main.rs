@@ -95,3 +95,33 @@ fn html_escapes_every_string() {
     assert!(!html.contains("NaN") && !html.contains("inf"), "non-finite values shown");
     assert!(matches!(sample(1).sections[2].blocks[0], Block::Chart(_)));
 }
+
+/// DejaVu Sans from Debian's `fonts-dejavu-core` (installed by `.ci/run`):
+/// the test fails, naming the package, when the files are not there.
+fn dejavu() -> report::Fonts {
+    let dir = std::env::var("ENTENTE_PDF_FONT_DIR").unwrap_or_else(|_| "/usr/share/fonts/truetype/dejavu".into());
+    let read = |name: &str| std::fs::read(format!("{dir}/{name}")).unwrap_or_else(|e| panic!("{dir}/{name}: {e} (install Debian's fonts-dejavu-core)"));
+    report::Fonts::new(read("DejaVuSans.ttf"), read("DejaVuSans-Bold.ttf")).expect("DejaVu Sans is a TrueType pair")
+}
+
+#[test]
+fn embedded_fonts_show_and_extract_text_beyond_winansi() {
+    let names = ["Łódź Voivodeship", "Ελληνική Δημοκρατία", "Україна", "Česká republika"];
+    let mut d = sample(60);
+    d.title = format!("Scorecard of {}", names[0]);
+    d.section("Partners").paragraph(names.join(", ")).table(vec!["Party".into(), "Composite".into()], names.iter().map(|n| vec![(*n).to_owned(), "0.72".into()]).collect());
+    let pdf = d.to_pdf_with(&dejavu());
+    let (pages, text) = text_of(&pdf);
+    assert!(pages >= 2);
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in names.iter().copied().chain(["Scorecard of Łódź", "Composite 0.81 for Aurelia, up 0.05", "page 1 of", "row-59"]) {
+        assert!(flat.contains(expected), "{expected:?} missing from {flat}");
+    }
+    assert!(!flat.contains('?'), "a character came out as '?': {flat}");
+    assert!(flat.contains(HOSTILE), "{flat}");
+    // Subsets, not whole fonts: DejaVu Sans alone is over 700 kB.
+    assert!(pdf.len() < 200_000, "{} bytes", pdf.len());
+    // The standard fonts still say '?' for what WinAnsi lacks.
+    let (_, plain) = text_of(&d.to_pdf());
+    assert!(plain.contains("?d? Voivodeship") || plain.contains("?ód? Voivodeship"), "{plain}");
+}

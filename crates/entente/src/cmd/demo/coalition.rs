@@ -291,6 +291,10 @@ fn bucket(id: &str) -> u64 {
     h % 100
 }
 
+/// The share of each nation's objects made in the nine months before the
+/// last 90 days (the rest within them).
+const OLDER_PERCENT: u64 = 30;
+
 /// What one nation stored.
 pub struct Stored {
     pub objects: u64,
@@ -312,9 +316,13 @@ pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, s
     for (i, n) in nations.iter().enumerate() {
         let author = n.partner.as_str();
         let mut g = Generator::authored(i as u64 + 1, author, POOL_SEED, OVERLAP, objects);
-        // Made over the past year (to two days ago): the scorecard's history.
+        // Made over the past year (to two days ago): the bulk over the last
+        // 90 days (the dashboard and the analyst pages show them), a
+        // thinner history over the nine months before (the scorecard's
+        // year: every month has evidence).
         let now = model::Timestamp::now().micros() / 1_000_000;
-        g.spread(now - 365 * 86_400, now - 2 * 86_400, objects);
+        let older = objects * OLDER_PERCENT / 100;
+        g.spread(now - 365 * 86_400, now - 90 * 86_400, older);
         // An address or a domain reads best in a URL path and a command line.
         let pick = (0..10).find(|&k| matches!(g.pooled_value(k).0, "ipv4-addr" | "domain-name")).unwrap_or(0);
         let (ty, value) = g.pooled_value(pick);
@@ -325,6 +333,9 @@ pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, s
         let mut batches: [Vec<model::Object>; 2] = [Vec::new(), Vec::new()];
         let mut counts = Stored { objects: 0, bilateral: 0 };
         for k in 0..objects {
+            if k == older {
+                g.spread(now - 90 * 86_400, now - 2 * 86_400, objects - older);
+            }
             let v = if k == 0 { first.clone() } else { g.object() };
             let id = v["id"].as_str().unwrap_or_default();
             let bilateral = i < BILATERAL_PARTIES && id != first_id && bucket(id) < BILATERAL_PERCENT;

@@ -3,7 +3,9 @@
 //! `cli`): a coalition channel where the three nations talk, a channel of
 //! the bilateral agreement, the quarterly senior dialogue with minutes each
 //! nation approves on its own node, and open action items, one of them
-//! acknowledged by its owner. The servers' sync then spreads the last
+//! acknowledged by its owner; before it, the year's three earlier quarterly
+//! dialogues, recorded as of when they were held, their minutes approved
+//! and their items closed within the month (the scorecard's history). The servers' sync then spreads the last
 //! approvals, so the minutes read "agreed" on every node once federation
 //! has caught up.
 
@@ -23,9 +25,13 @@ fn act(n: &Nation, agreement: &StixId, action: &str, input: Value) -> anyhow::Re
 }
 
 fn day(offset: i64) -> String {
+    Timestamp::from_micros(midnight(offset)).to_string()
+}
+
+/// Midnight `offset` days from today, in microseconds.
+fn midnight(offset: i64) -> i64 {
     let now = Timestamp::now().micros();
-    let t = Timestamp::from_micros(now - now.rem_euclid(DAY) + offset * DAY);
-    t.to_string()
+    now - now.rem_euclid(DAY) + offset * DAY
 }
 
 /// Aurelia opens the channels, records the senior dialogue and its action
@@ -49,6 +55,26 @@ pub fn converse(nations: &[Nation], agreements: &Agreements, indicators: &[Strin
         .zip(nations)
         .map(|((name, role), n)| json!({ "party": n.partner.as_str(), "name": format!("{} {name}", n.name), "role": role }))
         .collect();
+    // The year before: a quarterly senior dialogue each quarter, recorded
+    // when it was held, each with an item a partner closed within the
+    // month (a thinner history than the last 90 days', for the scorecard).
+    let mut earlier = Vec::new();
+    for (k, offset) in [-277, -187, -97].into_iter().enumerate() {
+        let owner = &nations[1 + k % 2];
+        let held = |hours: i64| Timestamp::from_micros(midnight(offset) + hours * DAY / 24);
+        let m = aurelia.act(&dialogue::Dialogue, tri, "record-meeting", json!({
+            "title": "Quarterly senior dialogue", "meeting_type": "senior-dialogue", "date": held(10).to_string(),
+            "participants": participants,
+            "agenda": ["The threat picture", "The quarter's shared indicators"],
+            "minutes": "The parties reviewed the quarter's threat picture and the indicators they shared.",
+            "decisions": ["Keep sharing the quarter's indicators under the agreement"],
+        }), held(16))?;
+        aurelia.act(&dialogue::Dialogue, tri, "approve-minutes", json!({ "meeting": m.as_str() }), held(17))?;
+        let item = aurelia.act(&dialogue::Dialogue, tri, "add-action-item", json!({
+            "description": "Circulate the quarter's sensor coverage", "owner": owner.partner.as_str(),
+            "due": held(30 * 24).to_string(), "meeting": m.as_str() }), held(18))?;
+        earlier.push((m, item, owner, held(2 * 24), held(20 * 24)));
+    }
     let meeting = act(aurelia, tri, "record-meeting", json!({
         "title": "Quarterly senior dialogue", "meeting_type": "senior-dialogue", "date": day(-7),
         "participants": participants,
@@ -68,6 +94,12 @@ pub fn converse(nations: &[Nation], agreements: &Agreements, indicators: &[Strin
     act(borealis, bi, "post-message", json!({ "channel": liaison.as_str(), "text": "Yes: I will send a first draft by Friday." }))?;
     for n in [borealis, caledonia] {
         act(n, tri, "approve-minutes", json!({ "meeting": meeting.as_str() }))?;
+    }
+    for (m, item, owner, approved, closed) in &earlier {
+        for n in [borealis, caledonia] {
+            n.act(&dialogue::Dialogue, tri, "approve-minutes", json!({ "meeting": m.as_str() }), approved.clone())?;
+        }
+        owner.act(&dialogue::Dialogue, tri, "update-action-item", json!({ "action_item": item.as_str(), "update": "close", "text": "Circulated." }), closed.clone())?;
     }
     act(borealis, tri, "update-action-item", json!({ "action_item": plan.as_str(), "update": "acknowledge", "text": "Our exercise team has it." }))?;
     Ok(())

@@ -1,0 +1,244 @@
+//! What a scorecard costs on a year of evidence: `cargo xtask bench scorecard`.
+//!
+//! Builds a SQLite node hosting the ten parties of one agreement in force
+//! (proposed and ratified through the node's own functions), then a year
+//! of evidence: `--objects` indicators (default 1,000,000), each by one of
+//! the parties in turn, created over the past 365 days and shared under
+//! the agreement by its author, and `--sightings` (default 100,000), each
+//! by another party on one of them, one in twenty labelled
+//! `false-positive`. All stored by their authors in batches of 1,000.
+//!
+//! Then, as the first party (the node's own partner), alternating
+//! `--reads` times (default 3), medians:
+//!
+//! - a full read of the same evidence: every version scanned and the
+//!   agreement's objects and the reactions released to the party through
+//!   the one read path (decided, logged), as `node::scorecard::gather`
+//!   reads them, nothing computed: the yardstick;
+//! - the full scorecard (`node::scorecard::scorecard`: gather and compute,
+//!   every figure with its evidence list, as the page and REST use it), and
+//!   bare (`incremental` with a fresh tally: figures only, as snapshots);
+//! - the incremental scorecard (`node::scorecard::incremental`) after a
+//!   day's new evidence (objects / 365 and sightings / 365 more), on a
+//!   tally brought up to date just before: what a daily snapshot costs.
+//!
+//! Each as milliseconds and as a ratio to the full read in the same run.
+//! The agreement's partnership modules are not run here (no checks): the
+//! modules' states are read through their own cached views, benchmarked
+//! by `cargo xtask bench modules`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use model::{Object, StixId, Timestamp};
+use node::modules::Node;
+use node::release::{Agreements, Reader, Through};
+use node::scorecard::{Ask, Tally};
+use serde_json::json;
+use store::{PutOptions, Query, Store, Versions};
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
+const DAY: i64 = 86_400_000_000;
+
+fn median(mut ms: Vec<f64>) -> f64 {
+    ms.sort_by(f64::total_cmp);
+    ms[ms.len() / 2]
+}
+
+struct Gen {
+    parties: Vec<StixId>,
+    agreement: String,
+    now: i64,
+}
+
+impl Gen {
+    /// Indicator `i`: author party `i % parties`, created over the year.
+    fn indicator(&self, i: usize, created: i64) -> Object {
+        let by = &self.parties[i % self.parties.len()];
+        Object::from_value(json!({
+            "type": "indicator", "spec_version": "2.1", "id": format!("indicator--00000000-0000-4000-8000-{i:012x}"),
+            "created": Timestamp::from_micros(created).to_string(), "modified": Timestamp::from_micros(created).to_string(),
+            "created_by_ref": by.as_str(), "name": format!("indicator {i}"), "confidence": 40 + (i * 7) % 61,
+            "pattern": format!("[ipv4-addr:value = '10.{}.{}.{}']", (i >> 16) & 255, (i >> 8) & 255, i & 255),
+            "pattern_type": "stix", "valid_from": Timestamp::from_micros(created).to_string(),
+        }))
+        .expect("indicator")
+    }
+
+    /// Sighting `j` of indicator `of` by the party after its author.
+    fn sighting(&self, j: usize, of: usize, created: i64) -> (usize, Object) {
+        let n = self.parties.len();
+        let by = (of % n + 1 + j % (n - 1)) % n;
+        let mut v = json!({
+            "type": "sighting", "spec_version": "2.1", "id": format!("sighting--00000000-0000-4000-9000-{j:012x}"),
+            "created": Timestamp::from_micros(created).to_string(), "modified": Timestamp::from_micros(created).to_string(),
+            "created_by_ref": self.parties[by].as_str(), "sighting_of_ref": format!("indicator--00000000-0000-4000-8000-{of:012x}"),
+        });
+        if j.is_multiple_of(20) {
+            v["labels"] = json!(["false-positive"]);
+        }
+        (by, Object::from_value(v).expect("sighting"))
+    }
+
+    /// Stores `objects` as their authors', in batches of 1,000 per author.
+    fn put(&self, store: &dyn Store, objects: Vec<(usize, Object)>) {
+        let mut by_author: Vec<Vec<Object>> = vec![Vec::new(); self.parties.len()];
+        for (a, o) in objects {
+            by_author[a].push(o);
+            if by_author[a].len() == 1000 {
+                self.flush(store, a, &mut by_author[a]);
+            }
+        }
+        for (a, batch) in by_author.iter_mut().enumerate() {
+            if !batch.is_empty() {
+                self.flush(store, a, batch);
+            }
+        }
+    }
+
+    fn flush(&self, store: &dyn Store, author: usize, batch: &mut Vec<Object>) {
+        let options = PutOptions { posted_by: Some(self.parties[author].to_string()), shares: vec![self.agreement.clone()], ..PutOptions::default() };
+        store.put(batch, &options).expect("put");
+        batch.clear();
+    }
+
+    /// Objects `from..to` and their sightings `sfrom..sto`, created in `(start, end]`.
+    fn evidence(&self, store: &dyn Store, objects: std::ops::Range<usize>, sightings: std::ops::Range<usize>, start: i64, end: i64) {
+        let span = (end - start).max(1);
+        let count = objects.len().max(1);
+        let first = objects.start;
+        let created = |i: usize| start + 1 + ((i - first) as i64 * span / count as i64).min(span - 1);
+        let mut list = Vec::with_capacity(10_000);
+        for i in objects.clone() {
+            list.push((i % self.parties.len(), self.indicator(i, created(i))));
+            if list.len() == 10_000 {
+                self.put(store, std::mem::take(&mut list));
+            }
+        }
+        self.put(store, std::mem::take(&mut list));
+        let step = (objects.len() / sightings.len().max(1)).max(1);
+        for (k, j) in sightings.enumerate() {
+            let of = first + (k * step + k % step.max(1)) % objects.len();
+            // A day or so after the object, not after `end`.
+            let when = (created(of) + DAY / 2 + (j as i64 % 48) * DAY / 24).min(end);
+            list.push(self.sighting(j, of, when));
+            if list.len() == 10_000 {
+                self.put(store, std::mem::take(&mut list));
+            }
+        }
+        self.put(store, list);
+    }
+}
+
+fn main() {
+    let objects: usize = arg("--objects").and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let sightings: usize = arg("--sightings").and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let n_parties: usize = arg("--parties").and_then(|v| v.parse().ok()).unwrap_or(10).max(2);
+    let reads: usize = arg("--reads").and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
+    let dir = arg("--dir").map(std::path::PathBuf::from).unwrap_or_else(|| std::env::temp_dir().join("entente-scorecard-bench"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    let sqlite = Arc::new(store_sqlite::SqliteStore::open(&dir).expect("store"));
+    let (store, registry): (Arc<dyn Store>, Arc<dyn store::Registry>) = (sqlite.clone(), sqlite);
+    let keys = node::keys::KeyDir::in_data_dir(&dir);
+    let own = node::identity::init(&*store, &*registry, &keys, "Party 0").expect("init");
+    let mut parties = vec![StixId::parse(&own.partner).expect("id")];
+    for i in 1..n_parties {
+        parties.push(StixId::parse(&node::identity::add_hosted_partner(&*store, &*registry, &keys, &format!("Party {i}")).expect("partner")).expect("id"));
+    }
+    let now = Timestamp::now().micros();
+    let terms = json!({
+        "title": "A year of evidence", "purpose": "benchmark", "party_refs": parties,
+        "scope": { "object_types": [], "labels": [], "data_kind": "both" }, "tlp_ceiling": "amber",
+        "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
+        "valid_from": Timestamp::from_micros(now - 400 * DAY).to_string(), "release_within_hours": 48,
+    });
+    let module: Arc<dyn partnership::Module> = Arc::new(scorecard::Snapshots);
+    let agreement = node::agreements::propose(&*store, &parties[0], None, terms.as_object().expect("terms"), std::slice::from_ref(&module)).expect("propose").id;
+    for p in &parties {
+        node::agreements::ratify(&*store, &keys, p, &agreement).expect("ratify");
+    }
+    let modules = node::modules::build([module]);
+    let log = audit::SharedLog::open(dir.join("release.log")).expect("log");
+    let node = Node { store: store.clone(), agreements: Arc::new(Agreements::default()), log, limits: model::Limits::default() };
+    let gen = Gen { parties: parties.clone(), agreement: agreement.to_string(), now };
+
+    let start = Instant::now();
+    // The year up to yesterday; the last day is added later, for the incremental read.
+    let (day_objects, day_sightings) = (objects / 365, sightings / 365);
+    gen.evidence(&*store, 0..objects - day_objects, 0..sightings - day_sightings, gen.now - 365 * DAY, gen.now - DAY);
+    println!("built: {} parties, {} objects and {} sightings over the year before yesterday, in {:.1} s", n_parties, objects - day_objects, sightings - day_sightings, start.elapsed().as_secs_f64());
+
+    let me = &parties[0];
+    let ask = || Ask { at: Timestamp::now(), window_days: 90 };
+    // The yardstick: every version scanned, the agreement's objects and the
+    // reactions released to `me` through the read path, nothing computed.
+    let full_read = || {
+        let index = node.agreements.index(&*node.store).expect("index");
+        let reader = Reader::new(me.clone(), index, Through::AnyShare);
+        let out = node::read::Out::new(&node.log, &reader, "bench");
+        let mut candidates = Vec::new();
+        node.store
+            .scan(&Query { versions: Versions::ALL, ..Query::default() }, &mut |r| {
+                if r.shared_under.split(' ').any(|a| a == agreement.as_str()) && !policy::kinds::is_record(&r.object_type) {
+                    candidates.push(r);
+                }
+                Ok(())
+            })
+            .expect("scan");
+        out.records(candidates).expect("release").into_inner().len()
+    };
+    let time = |f: &mut dyn FnMut() -> usize| {
+        let t = Instant::now();
+        let n = f();
+        (t.elapsed().as_secs_f64() * 1000.0, n)
+    };
+    let (mut read_ms, mut full_ms, mut bare_ms) = (Vec::new(), Vec::new(), Vec::new());
+    let mut counted = 0;
+    for _ in 0..reads {
+        let (ms, n) = time(&mut || full_read());
+        read_ms.push(ms);
+        counted = n;
+        let (ms, _) = time(&mut || node::scorecard::scorecard(&node, &modules, me, &agreement, &ask(), "bench").expect("scorecard").pairs.len());
+        full_ms.push(ms);
+        let (ms, _) = time(&mut || node::scorecard::incremental(&node, &modules, me, &agreement, &ask(), "bench", &mut Tally::new()).expect("bare").pairs.len());
+        bare_ms.push(ms);
+    }
+    println!("read: {counted} versions released to the first party");
+
+    // The incremental read: a tally brought up to date, then a day's new
+    // evidence stored, then the scorecard since.
+    let mut inc_ms = Vec::new();
+    let mut same = true;
+    for round in 0..reads {
+        // The last writes well before the update, as a day's would be: the
+        // update reads again what was stored in the margin before it.
+        std::thread::sleep(std::time::Duration::from_micros(node::scorecard::tally::MARGIN as u64 + 500_000));
+        let mut tally = Tally::new();
+        node::scorecard::incremental(&node, &modules, me, &agreement, &ask(), "bench", &mut tally).expect("tally");
+        // A day's evidence (ids after every earlier day's), stored after the update.
+        let (from, sfrom) = (objects - day_objects + round * day_objects, sightings - day_sightings + round * day_sightings);
+        let t = Timestamp::now().micros();
+        gen.evidence(&*store, from..from + day_objects, sfrom..sfrom + day_sightings, t - DAY, t);
+        let (ms, _) = time(&mut || node::scorecard::incremental(&node, &modules, me, &agreement, &ask(), "bench", &mut tally).expect("incremental").pairs.len());
+        assert!(!tally.was_full(), "the second update was full");
+        inc_ms.push(ms);
+        let at = ask();
+        let a = node::scorecard::incremental(&node, &modules, me, &agreement, &at, "bench", &mut tally).expect("incremental");
+        let b = node::scorecard::incremental(&node, &modules, me, &agreement, &at, "bench", &mut Tally::new()).expect("full");
+        same &= serde_json::to_value(&a).expect("json") == serde_json::to_value(&b).expect("json");
+    }
+    let (read, full, bare, inc) = (median(read_ms), median(full_ms), median(bare_ms), median(inc_ms));
+    println!("| what ({objects} objects, {sightings} sightings, {n_parties} parties) | median ms | ÷ full read |");
+    println!("|---|---:|---:|");
+    println!("| full read (scan, release, nothing computed) | {read:.0} | 1.00 |");
+    println!("| full scorecard, with evidence lists | {full:.0} | {:.2} |", full / read);
+    println!("| full scorecard, bare (figures only) | {bare:.0} | {:.2} |", bare / read);
+    println!("| incremental, after a day's evidence | {inc:.0} | {:.3} |", inc / read);
+    println!("incremental figures equal to a full computation's: {same}");
+    assert!(same, "the incremental scorecard differs from the full one");
+}

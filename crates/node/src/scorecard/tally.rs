@@ -1,0 +1,386 @@
+//! The scorecard's evidence kept between computations
+//! (docs/assessment.md#incremental): a [`Tally`] holds, per object counted,
+//! what the formulas need (author, `created`, first arrival here, quality,
+//! normalised pattern, exercise flag, and for the viewer's own objects the
+//! parties the release decision let it go to) and, per reaction, its
+//! author, time, kind and the objects it names. Its first update reads the
+//! agreement's evidence in full; each later one finds the objects and
+//! reactions touched since the last (a version stored since, or a stored
+//! version shared under the agreement since: `Query::added_after`, on the
+//! store and on the agreement's collection) and reads each again whole
+//! from what the store KEPT (an object's stored versions, a reaction's
+//! latest), released to the viewer through the same read path (decided,
+//! logged), replacing what the tally held of it: a copy the store refused
+//! or left unchanged changes nothing, a new version that revokes an object
+//! (every version then recalled) drops it though itself unshared, and a
+//! reaction stored before the object it names (kept aside by id) is read
+//! again when that object arrives. The
+//! evidence it gives is then the same as a full gather's, so the pure
+//! computation gives the same figures (tested on random stores in
+//! `scorecard/tally_tests.rs`).
+//!
+//! A tally is started afresh (one full read) when any agreement of the
+//! parties changed since the last update (a new version, a ratification,
+//! a notice, a hold, a change of state: a release decision already taken
+//! could change), when asked for a time
+//! before its last update or before now, and at least every
+//! [`FULL_EVERY_DAYS`]: a recall or a deletion of a version already
+//! counted is not a new version, so only a full read drops it. Scorecards
+//! from a tally are bare ([`scorecard::compute_bare`]: figures, no
+//! evidence lists): what snapshots record; pages and drill-downs read in
+//! full.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use model::{StixId, Timestamp};
+use scorecard::{Evidence, Reaction, ReactionKind, Release, DAY};
+use serde_json::Value;
+use store::{Query, Versions};
+
+use super::{facts_exercise, quality, reaction_kind, refs, NOT_RELEASES};
+use crate::modules::{Error, Node};
+use crate::read::Out;
+use crate::release::{held_by, Reader, Through};
+
+/// A tally reads everything again at least this often (in its `at` days).
+pub const FULL_EVERY_DAYS: i64 = 30;
+
+/// How far before now a time still counts as now for an update (the
+/// caller read the clock first): one second.
+const NOW: i64 = 1_000_000;
+
+/// How far before the last update's start the next one reads again, so a
+/// version stamped just before a read but committed after it is not
+/// missed (reading a version twice changes nothing): ten seconds, far
+/// longer than a write of one batch takes.
+pub const MARGIN: i64 = 10_000_000;
+
+/// How many ids an incremental read asks the store for at once.
+const ID_CHUNK: usize = 500;
+
+/// One object counted, from its latest version released to the viewer.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Held {
+    author: String,
+    created: Option<i64>,
+    version: i64,
+    first_added: i64,
+    quality: f64,
+    pattern: Option<String>,
+    exercise: bool,
+    /// For the viewer's own objects: the partners it may go to.
+    recipients: Vec<String>,
+}
+
+/// One reaction counted (its latest version, released to the viewer).
+#[derive(Debug, Clone, PartialEq)]
+struct Said {
+    by: String,
+    at: i64,
+    kind: ReactionKind,
+    exercise: bool,
+    refs: Vec<String>,
+}
+
+/// What the tally was built for: a change of any part starts it afresh.
+#[derive(Clone)]
+struct Basis {
+    me: StixId,
+    agreement: StixId,
+    /// [`fingerprint`] of the agreements the decisions read.
+    agreements: [u8; 32],
+    full_at: i64,
+}
+
+/// The evidence of one agreement's scorecard as one partner's node holds
+/// it, kept up to date by [`Tally::update`] (see the module's doc).
+#[derive(Clone)]
+pub struct Tally {
+    basis: Option<Basis>,
+    /// Versions stored up to this time are in.
+    through: i64,
+    objects: BTreeMap<String, Held>,
+    reactions: BTreeMap<String, Said>,
+    /// Reactions naming no object counted when read: their references.
+    aside: HashMap<String, Vec<String>>,
+    /// Whether the last update read everything.
+    full: bool,
+    /// [`MARGIN`] (tests set 0).
+    margin: i64,
+}
+
+impl Default for Tally {
+    fn default() -> Tally {
+        Tally::new()
+    }
+}
+
+impl Tally {
+    /// A tally with nothing in it (the first update reads in full).
+    pub fn new() -> Tally {
+        Tally { basis: None, through: 0, objects: BTreeMap::new(), reactions: BTreeMap::new(), aside: HashMap::new(), full: false, margin: MARGIN }
+    }
+
+    /// A tally that reads again only what was stored after its last update's start.
+    #[cfg(test)]
+    pub(super) fn without_margin() -> Tally {
+        Tally { margin: 0, ..Tally::new() }
+    }
+
+    /// Whether the last [`update`](Tally::update) read the evidence in full.
+    pub fn was_full(&self) -> bool {
+        self.full
+    }
+
+    /// Objects and reactions held.
+    pub fn len(&self) -> (usize, usize) {
+        (self.objects.len(), self.reactions.len())
+    }
+
+    /// Brings the tally to `at`: reads what was stored since the last
+    /// update (or everything, see the module's doc) and returns the
+    /// releases and reactions the scorecard counts, in `e` (whose parties
+    /// and time are set).
+    pub(super) fn update(&mut self, node: &Node, me: &StixId, agreement: &StixId, index: &Arc<policy::AgreementIndex>, e: &mut Evidence, channel: &str) -> Result<(), Error> {
+        let at = e.at;
+        let now = Timestamp::now().micros();
+        let agreements = fingerprint(index, &e.parties, &Timestamp::from_micros(now));
+        // Only for now: a version stored after a past `at` would make a
+        // full read drop a reaction's earlier version, which a merge keeps.
+        let keep = self.basis.as_ref().is_some_and(|b| {
+            &b.me == me && &b.agreement == agreement && b.agreements == agreements && at >= self.through && at >= now - NOW && at - b.full_at < FULL_EVERY_DAYS * DAY
+        });
+        if !keep {
+            let margin = self.margin;
+            *self = Tally { basis: Some(Basis { me: me.clone(), agreement: agreement.clone(), agreements, full_at: at }), margin, ..Tally::new() };
+        }
+        self.full = !keep;
+        let since = keep.then_some(self.through);
+        self.read(node, me, agreement, index, &e.parties, at, since, channel)?;
+        // The next update reads what was stored after this one started (or
+        // after `at`, if earlier), less the margin.
+        self.through = at.min(now) - self.margin;
+        self.evidence(me, e);
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn read(&mut self, node: &Node, me: &StixId, agreement: &StixId, index: &Arc<policy::AgreementIndex>, parties: &[String], at: i64, since: Option<i64>, channel: &str) -> Result<(), Error> {
+        let reader = Reader::new(me.clone(), index.clone(), Through::AnyShare);
+        let out = Out::new(&node.log, &reader, channel);
+        let others: Vec<(String, Arc<Reader>)> = parties.iter().filter(|p| *p != me.as_str()).filter_map(|p| Some((p.clone(), Reader::new(StixId::parse(p).ok()?, index.clone(), Through::AnyShare)))).collect();
+
+        // What to read: everything, or (incrementally) every object with a
+        // version stored since, or a version shared under the agreement
+        // since (a share of a version already stored is no new version).
+        // Such an object is read again whole, from what the store KEPT (its
+        // stored versions, whatever was posted: a version the store refused
+        // or found unchanged changes nothing, a new one may recall the
+        // others), and what the tally held of it is replaced.
+        let touched: Option<BTreeSet<String>> = match since {
+            None => None,
+            Some(since) => {
+                let mut ids = BTreeSet::new();
+                let plain = Query { versions: Versions::ALL, added_after: Some(since), ..Query::default() };
+                let shared = Query { collection: Some(store::agreement_collection(agreement.as_str())), ..plain.clone() };
+                for q in [plain, shared] {
+                    node.store.scan(&q, &mut |r| {
+                        ids.insert(r.id);
+                        Ok(())
+                    })?;
+                }
+                Some(ids)
+            }
+        };
+        let scan = |query: Query, f: &mut dyn FnMut(store::Record)| -> Result<(), Error> {
+            match &touched {
+                None => {
+                    node.store.scan(&query, &mut |r| {
+                        f(r);
+                        Ok(())
+                    })?;
+                }
+                Some(ids) => {
+                    let ids: Vec<&String> = ids.iter().filter(|id| query.types.is_empty() || query.types.iter().any(|t| id.split("--").next() == Some(t.as_str()))).collect();
+                    for chunk in ids.chunks(ID_CHUNK) {
+                        let q = Query { ids: chunk.iter().map(|id| (*id).clone()).collect(), ..query.clone() };
+                        node.store.scan(&q, &mut |r| {
+                            f(r);
+                            Ok(())
+                        })?;
+                    }
+                }
+            }
+            Ok(())
+        };
+
+        // Intelligence under the agreement: the viewer's own shared under it,
+        // its partners' received under it. Partnership records are the modules'.
+        let mut candidates = Vec::new();
+        scan(Query { versions: Versions::ALL, ..Query::default() }, &mut |r| {
+            if policy::kinds::is_record(&r.object_type) || NOT_RELEASES.contains(&r.object_type.as_str()) || r.date_added.0 > at {
+                return;
+            }
+            let mine = r.created_by_ref.as_deref() == Some(me.as_str()) && r.shared_under.split(' ').any(|a| a == agreement.as_str());
+            // A partner's: received from its node under the agreement, or
+            // shared under it by a partner hosted on this node.
+            let under = match held_by(&r) {
+                Some(v) => &v.agreement == agreement,
+                None => r.shared_under.split(' ').any(|a| a == agreement.as_str()),
+            };
+            let theirs = under && r.created_by_ref.as_deref().is_some_and(|a| a != me.as_str() && parties.iter().any(|p| p == a));
+            if mine || theirs {
+                candidates.push(r);
+            }
+        })?;
+        let mut held_before = BTreeSet::new();
+        if let Some(ids) = &touched {
+            for id in ids {
+                if self.objects.remove(id).is_some() {
+                    held_before.insert(id.clone());
+                }
+            }
+        }
+        let mut latest: BTreeMap<String, store::Record> = BTreeMap::new();
+        let mut new_ids = BTreeSet::new();
+        for r in out.records(candidates)?.into_inner() {
+            let o = match self.objects.get_mut(&r.id) {
+                Some(o) => o,
+                None => {
+                    if !held_before.contains(&r.id) {
+                        new_ids.insert(r.id.clone());
+                    }
+                    self.objects.entry(r.id.clone()).or_insert(Held { first_added: r.date_added.0, ..Held::default() })
+                }
+            };
+            o.first_added = o.first_added.min(r.date_added.0);
+            if r.version_micros >= o.version {
+                o.version = r.version_micros;
+                o.author = r.created_by_ref.clone().unwrap_or_default();
+                let v: Value = serde_json::from_slice(&r.json).unwrap_or(Value::Null);
+                o.created = v["created"].as_str().and_then(|t| Timestamp::parse(t).ok()).map(|t| t.micros());
+                o.quality = quality(&v);
+                o.pattern = v["pattern"].as_str().map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "));
+                o.exercise = facts_exercise(&r.id, &r.facts);
+                latest.insert(r.id.clone(), r);
+            }
+        }
+        // Who the viewer's own objects go to, from their latest version.
+        for (id, r) in &latest {
+            if let Some(o) = self.objects.get_mut(id) {
+                o.recipients = if o.author == me.as_str() { others.iter().filter(|(_, reader)| reader.allowed(r).is_some()).map(|(p, _)| p.clone()).collect() } else { Vec::new() };
+            }
+        }
+
+        // Reactions: the touched ones (all, in a full read) from their
+        // latest stored version, and those kept aside that name an object
+        // counted for the first time now.
+        let mut candidates = Vec::new();
+        let mut named: BTreeSet<String> = BTreeSet::new();
+        let reaction_types = || vec!["sighting".into(), "opinion".into(), "note".into()];
+        scan(Query { types: reaction_types(), versions: Versions::LAST, ..Query::default() }, &mut |r| {
+            if r.date_added.0 <= at {
+                named.insert(r.id.clone());
+                candidates.push(r);
+            }
+        })?;
+        if let Some(ids) = &touched {
+            // What a touched reaction said before goes, whatever its latest
+            // version says (or if it is not to be read yet).
+            for id in ids {
+                self.reactions.remove(id);
+                self.aside.remove(id);
+            }
+        }
+        let returning: Vec<String> = self.aside.iter().filter(|(id, refs)| !named.contains(*id) && refs.iter().any(|x| new_ids.contains(x))).map(|(id, _)| id.clone()).collect();
+        if !returning.is_empty() {
+            let query = Query { types: reaction_types(), ids: returning, versions: Versions::LAST, ..Query::default() };
+            node.store.scan(&query, &mut |r| {
+                if r.date_added.0 <= at {
+                    candidates.push(r);
+                }
+                Ok(())
+            })?;
+        }
+        let mut asked = Vec::new();
+        for r in candidates {
+            let names = refs(&r.json);
+            // What it said before is replaced by this version, whatever it says.
+            self.reactions.remove(&r.id);
+            self.aside.remove(&r.id);
+            if names.iter().any(|x| self.objects.contains_key(x)) {
+                asked.push(r);
+            } else {
+                self.aside.insert(r.id.clone(), names);
+            }
+        }
+        for r in out.records(asked)?.into_inner() {
+            let Ok(v) = serde_json::from_slice::<Value>(&r.json) else { continue };
+            let Some(by) = v["created_by_ref"].as_str().filter(|b| parties.iter().any(|p| p == b)) else { continue };
+            let Some(when) = v["created"].as_str().and_then(|t| Timestamp::parse(t).ok()) else { continue };
+            if v["revoked"] == true {
+                continue;
+            }
+            let said = Said { by: by.to_owned(), at: when.micros(), kind: reaction_kind(&v), exercise: facts_exercise(&r.id, &r.facts), refs: refs(&r.json) };
+            self.reactions.insert(r.id.clone(), said);
+        }
+        Ok(())
+    }
+
+    /// The releases and reactions of the tally into `e`.
+    fn evidence(&self, me: &StixId, e: &mut Evidence) {
+        // Novelty, on the recipient's node: no object with the same pattern
+        // from another author reached it earlier (among this evidence).
+        let mut first_by_pattern: HashMap<&str, (i64, &str)> = HashMap::new();
+        for o in self.objects.values() {
+            if let Some(p) = o.pattern.as_deref() {
+                let entry = first_by_pattern.entry(p).or_insert((o.first_added, o.author.as_str()));
+                if o.first_added < entry.0 {
+                    *entry = (o.first_added, o.author.as_str());
+                }
+            }
+        }
+        let others: Vec<&String> = e.parties.iter().filter(|p| *p != me.as_str()).collect();
+        let mut releases = Vec::new();
+        for (id, o) in &self.objects {
+            let Some(created) = o.created else { continue };
+            if o.author == me.as_str() {
+                for p in others.iter().filter(|p| o.recipients.contains(p)) {
+                    releases.push(Release { id: id.clone(), author: o.author.clone(), recipient: (*p).clone(), created, arrived: None, quality: o.quality, novel: None, exercise: o.exercise });
+                }
+            } else {
+                let novel = o.pattern.as_deref().map(|p| first_by_pattern.get(p).is_none_or(|(t, a)| *a == o.author || *t >= o.first_added));
+                releases.push(Release { id: id.clone(), author: o.author.clone(), recipient: me.to_string(), created, arrived: Some(o.first_added), quality: o.quality, novel, exercise: o.exercise });
+            }
+        }
+        let mut reactions = Vec::new();
+        for (id, s) in &self.reactions {
+            for of in s.refs.iter().filter(|x| self.objects.contains_key(*x)) {
+                reactions.push(Reaction { id: id.clone(), by: s.by.clone(), of: of.clone(), at: s.at, kind: s.kind, exercise: s.exercise });
+            }
+        }
+        e.releases = releases;
+        e.reactions = reactions;
+    }
+}
+
+/// What the release decisions for the agreement's parties read from the
+/// agreements' index at `now`, hashed: every agreement any of them is a
+/// party to, its latest version, the parties that ratified it and its
+/// state. The index itself is rebuilt at least every minute
+/// (`release::INDEX_REBUILD`), so its identity says nothing.
+fn fingerprint(index: &policy::AgreementIndex, parties: &[String], now: &Timestamp) -> [u8; 32] {
+    use sha2::Digest;
+    let mut ids = BTreeSet::new();
+    for p in parties {
+        if let Ok(p) = StixId::parse(p) {
+            ids.extend(index.agreements_of(&p));
+        }
+    }
+    let mut h = sha2::Sha256::new();
+    for id in &ids {
+        h.update(format!("{id}\n{:?}\n{:?}\n{:?}\n", index.agreement(id), index.agreed_parties(id), index.state(id, now)).as_bytes());
+    }
+    h.finalize().into()
+}
