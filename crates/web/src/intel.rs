@@ -807,13 +807,17 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
     };
     let (store, r, json) = (state.store.clone(), reader.clone(), latest.json.clone());
     let author = detect::author_of(&latest).map(str::to_owned);
-    let also = crate::blocking(move || {
-        let Ok(o) = model::Object::parse(&json, &model::Limits::default()) else { return Ok(0) };
+    let dir = state.keys.data_dir().to_owned();
+    let (also, flagged) = crate::blocking(move || {
+        let Ok(o) = model::Object::parse(&json, &model::Limits::default()) else { return Ok((0, Vec::new())) };
         let mut cs = Vec::new();
         for ob in o.observables() {
             cs.push(detect::correlate(&*store, &r, ob.kind, &ob.value, detect::NOISY_DEFAULT, false, 0)?.0);
         }
-        Ok(detect::also_reported_by(author.as_deref(), &cs))
+        // Its values on a warning list (benign resolvers, private ranges, top domains).
+        let lists = node::warninglists::flagging(&dir).map_err(store::Error::Internal)?;
+        let flagged = node::warninglists::flags(&lists, o.observables().iter().map(|ob| (ob.kind, ob.value.as_str())));
+        Ok((detect::also_reported_by(author.as_deref(), &cs), flagged))
     })
     .await?;
     let facts = facts_of(&state, &reader, &signed, &versions, &id).await?;
@@ -845,6 +849,10 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
                 @else { "no agreement you are party to" }
             }
             dt { "Also reported by" } dd { (also) " other partner" @if also != 1 { "s" } }
+            @if !flagged.is_empty() {
+                dt { "On a warning list" }
+                dd.warning { (crate::kit::badge::warning_lists(&flagged)) }
+            }
         }
         p.downloads { "Download " @if matches!(latest.object_type.as_str(), "report" | "grouping") { "it and its contents you may see" } @else { "it" } ": "
             @for (i, (f, label)) in crate::download::FORMATS.iter().enumerate() {
