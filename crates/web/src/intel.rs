@@ -541,6 +541,10 @@ fn link(id: &str, links: &Links) -> Markup {
 /// How many ids one object page resolves to a type and a name.
 const RESOLVED: usize = 200;
 
+/// How many tags of the node's MISP taxonomies the note form offers to
+/// pick from (any of them may be typed).
+const MAX_PICKED: usize = 2_000;
+
 /// How many relationships, and how many reports and notes, an object page lists.
 const LINKED: usize = 100;
 
@@ -808,6 +812,12 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
     let (store, r, json) = (state.store.clone(), reader.clone(), latest.json.clone());
     let author = detect::author_of(&latest).map(str::to_owned);
     let dir = state.keys.data_dir().to_owned();
+    let taxonomies = if node::detect::may_sight(&signed.caller) {
+        let dir = dir.clone();
+        crate::blocking(move || node::taxonomies::of(&dir).map_err(store::Error::Internal)).await?
+    } else {
+        None
+    };
     let (also, flagged) = crate::blocking(move || {
         let Ok(o) = model::Object::parse(&json, &model::Limits::default()) else { return Ok((0, Vec::new())) };
         let mut cs = Vec::new();
@@ -926,6 +936,15 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
                     label for="note-tags" { "Tags (TLP, PAP, admiralty scale)" }
                     select #note-tags name="tags" multiple size="6" {
                         @for t in node::curation::taxonomy() { option value=(t) { (t) } }
+                    }
+                    @if let Some(t) = &taxonomies {
+                        label for="note-misp-tag-1" { "Tags from MISP taxonomies (" (t.namespaces().len()) " installed; " code { "namespace:predicate=\"value\"" } ")" }
+                        input #note-misp-tag-1 type="text" name="tags" list="misp-tags" autocomplete="off";
+                        input #note-misp-tag-2 type="text" name="tags" list="misp-tags" autocomplete="off" aria-label="Another tag from MISP taxonomies";
+                        datalist #misp-tags {
+                            @for tag in t.tags().take(MAX_PICKED) { option value=(tag) {} }
+                        }
+                        @if t.len() > MAX_PICKED { p.hint { "The first " (MAX_PICKED) " of " (t.len()) " tags are offered; any tag of the installed taxonomies may be typed." } }
                     }
                     button type="submit" { "Add the note" }
                 }
