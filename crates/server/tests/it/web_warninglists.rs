@@ -1,7 +1,7 @@
 //! Warning lists on the pages: an indicator whose value is on a warning
 //! list (benign resolvers, private and reserved ranges, top domains) is
 //! flagged with the list's name on its object page and on the detection
-//! page's hits; with the node's built-in set when it has no MISP lists
+//! page's hits and on the share page's results; with the node's built-in set when it has no MISP lists
 //! installed, with its own lists when it has; a list's name is escaped.
 
 use reqwest::StatusCode;
@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::web::{csrf_of, sign_in};
 use crate::{call, ratified_agreement, start, Backend, Node};
 
-crate::on_both_backends!(flagged_on_the_object_page_with_the_built_in_set, flagged_on_the_detection_page, a_node_list_flags_with_its_escaped_name);
+crate::on_both_backends!(flagged_on_the_object_page_with_the_built_in_set, flagged_on_the_detection_page, flagged_on_the_share_results, a_node_list_flags_with_its_escaped_name);
 
 fn indicator(n: u32, author: &str, pattern: &str) -> Value {
     json!({
@@ -78,4 +78,26 @@ async fn a_node_list_flags_with_its_escaped_name(backend: Backend) {
     let (_, _, html) = b.get(&format!("/intel/{}", ids[0])).await;
     assert!(html.contains("<code>cdn.top-site.example</code> is on <em>Top &lt;script&gt;alert(1)&lt;/script&gt; sites</em>"), "{html}");
     assert!(!html.contains("<script>alert(1)"), "escaped: {html}");
+}
+
+async fn flagged_on_the_share_results(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let ab = ratified_agreement(&node, "A–B", &[0, 1], &["indicator"]).await;
+    let a = sign_in(&node, &node.token_a).await;
+    let (_, _, form) = a.get("/share").await;
+    let token = csrf_of(&form);
+    let bundle = json!({ "type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000009", "objects": [
+        indicator(1, &node.a, "[ipv4-addr:value = '192.168.1.1']"),
+        indicator(2, &node.a, "[ipv4-addr:value = '185.220.101.4']"),
+    ] });
+    let r = a.post("/share", &[("csrf", token.as_str()), ("stix", &bundle.to_string()), ("agreement", ab.as_str())]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("2 stored"), "{html}");
+    let row = |n: &str| {
+        let at = html.find(&format!("watched {n}<")).expect("the object's row");
+        html[at..].split("</tr>").next().unwrap().to_owned()
+    };
+    assert!(row("1").contains("<code>192.168.1.1</code> is on <em>Private networks, RFC 1918 (built in)</em>"), "{html}");
+    assert!(!row("2").contains("is on <em>"), "{html}");
 }
