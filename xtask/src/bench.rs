@@ -40,6 +40,11 @@
 //! - `search` (`--postgres`: on a throwaway PostgreSQL): a text search's first page at 100,000 objects against the
 //!   same at 1,000,000, beside a plain listing
 //!   (`crates/store-sqlite/examples/text_search.rs`).
+//! - `object-page`: an object's page with 1,000 relationships and its
+//!   graph two hops out (capped at 500 objects) in a store of N objects
+//!   (`--objects`, default 1,000,000), served over HTTP, against a plain
+//!   REST read of the object by id
+//!   (`crates/server/examples/object_page.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -71,6 +76,14 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             .args(rest)
             .arg("--dir")
             .arg(root.join("target/bench/search")));
+    }
+    if what == "object-page" {
+        // The server's application in-process: no need for the release binary.
+        return sh(Command::new("cargo")
+            .args(["run", "--release", "--quiet", "-p", "entente-server", "--example", "object_page", "--"])
+            .args(args.iter().skip(1))
+            .arg("--dir")
+            .arg(root.join("target/bench/object-page")));
     }
     if what == "misp" {
         return crate::bench_misp::run(root, args);
@@ -126,7 +139,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             import(&bin, &work, objects)?;
             crate::bench_taxii::run(root, &bin, &work, &[])
         }
-        other => bail!("unknown benchmark {other}; try import, taxii, postgres, release, modules, crisis, ledger, scorecard, search, detect, sync, misp or pattern"),
+        other => bail!("unknown benchmark {other}; try import, taxii, postgres, release, modules, crisis, ledger, scorecard, object-page, search, detect, sync, misp or pattern"),
     }
 }
 

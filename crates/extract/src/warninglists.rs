@@ -169,6 +169,29 @@ impl WarningLists {
         self.lists.push(List { name: file.name, applies });
     }
 
+    /// The small set a node flags with when it has no MISP lists
+    /// installed: three lists of facts from the RFCs and the resolvers'
+    /// operators, not MISP's data — the private ranges of RFC 1918, the
+    /// special-use IPv4 ranges of RFC 5735 (with RFC 6598's shared address
+    /// space) and the best-known public DNS resolvers (Google 8.8.8.8 and
+    /// 8.8.4.4, Cloudflare 1.1.1.1 and 1.0.0.1, Quad9 9.9.9.9). Their
+    /// names end in "(built in)" so a page says which set flagged a value.
+    pub fn built_in() -> WarningLists {
+        let ips = ["ip-src", "ip-dst", "domain|ip", "ip-src|port", "ip-dst|port"].map(str::to_owned).to_vec();
+        let file = |name: &str, list: &[&str]| ListFile { name: name.to_owned(), kind: "cidr".to_owned(), list: list.iter().map(|e| (*e).to_owned()).collect(), matching_attributes: ips.clone() };
+        let mut w = WarningLists::default();
+        w.add(file("Private networks, RFC 1918 (built in)", &["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]), usize::MAX);
+        w.add(
+            file(
+                "Special-use IPv4 ranges, RFC 5735 and RFC 6598 (built in)",
+                &["0.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4"],
+            ),
+            usize::MAX,
+        );
+        w.add(file("Public DNS resolvers (built in)", &["8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1", "9.9.9.9"]), usize::MAX);
+        w
+    }
+
     /// How many lists are loaded.
     pub fn len(&self) -> usize {
         self.lists.len()
@@ -286,6 +309,21 @@ mod tests {
             );
         }
         w
+    }
+
+    #[test]
+    fn the_built_in_set_flags_private_reserved_and_resolver_addresses_only() {
+        let w = WarningLists::built_in();
+        assert_eq!(w.len(), 3);
+        assert_eq!(w.check(Kind::Ipv4, "192.168.4.20"), Some("Private networks, RFC 1918 (built in)"));
+        assert_eq!(w.check(Kind::Ipv4, "172.31.255.255"), Some("Private networks, RFC 1918 (built in)"));
+        assert_eq!(w.check(Kind::Ipv4, "172.32.0.1"), None, "just past 172.16.0.0/12");
+        assert_eq!(w.check(Kind::Ipv4, "198.51.100.7"), Some("Special-use IPv4 ranges, RFC 5735 and RFC 6598 (built in)"));
+        assert_eq!(w.check(Kind::Ipv4, "127.0.0.1"), Some("Special-use IPv4 ranges, RFC 5735 and RFC 6598 (built in)"));
+        assert_eq!(w.check(Kind::Ipv4, "9.9.9.9"), Some("Public DNS resolvers (built in)"));
+        assert_eq!(w.check(Kind::Ipv4, "8.8.8.9"), None);
+        assert_eq!(w.check(Kind::Ipv4, "185.220.101.4"), None, "a public address on no list");
+        assert_eq!(w.check(Kind::Domain, "10.0.0.1"), None, "address lists apply to addresses");
     }
 
     #[test]

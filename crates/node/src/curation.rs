@@ -10,7 +10,9 @@
 //! The taxonomy is MISP's machine tags for what an analyst grades: TLP
 //! 2.0, PAP, and the admiralty scale (source reliability A–F, information
 //! credibility 1–6), written as MISP writes them
-//! (`admiralty-scale:source-reliability="b"`).
+//! (`admiralty-scale:source-reliability="b"`); and, when the node has
+//! them installed, every tag of MISP's taxonomies ([`crate::taxonomies`],
+//! [`add_note_tagged`]).
 
 use model::{StixId, Timestamp};
 use serde_json::json;
@@ -33,6 +35,20 @@ pub fn taxonomy() -> Vec<String> {
 /// [`taxonomy`] (as `labels`), `object_refs` the target, shared under no
 /// agreement. The note's id, or what to fix, naming the property.
 pub fn add_note(store: &dyn Store, partner: &StixId, target: &Record, content: &str, tags: &[String], now: &Timestamp) -> Result<String, String> {
+    add_note_tagged(store, partner, target, content, tags, None, now)
+}
+
+/// [`add_note`], a tag also accepted when it is one of `more`'s (the
+/// node's MISP taxonomies), exactly as MISP writes it.
+pub fn add_note_tagged(
+    store: &dyn Store,
+    partner: &StixId,
+    target: &Record,
+    content: &str,
+    tags: &[String],
+    more: Option<&crate::taxonomies::Taxonomies>,
+    now: &Timestamp,
+) -> Result<String, String> {
     let content = content.trim();
     if content.is_empty() || content.chars().count() > MAX_NOTE_CHARS {
         return Err(format!("content: write the note (at most {MAX_NOTE_CHARS} characters)"));
@@ -40,8 +56,11 @@ pub fn add_note(store: &dyn Store, partner: &StixId, target: &Record, content: &
     let known = taxonomy();
     let mut labels: Vec<String> = Vec::new();
     for tag in tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
-        if !known.iter().any(|k| k == tag) {
-            return Err(format!("tags: “{tag}” is not in the taxonomy (TLP, PAP, admiralty scale)"));
+        if !known.iter().any(|k| k == tag) && !more.is_some_and(|m| m.contains(tag)) {
+            return Err(match more {
+                Some(_) => format!("tags: “{tag}” is in no taxonomy of this node (TLP, PAP, admiralty scale, its MISP taxonomies; written namespace:predicate=\"value\")"),
+                None => format!("tags: “{tag}” is not in the taxonomy (TLP, PAP, admiralty scale)"),
+            });
         }
         if !labels.iter().any(|l| l == tag) {
             labels.push(tag.to_owned());

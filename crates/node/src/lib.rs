@@ -45,6 +45,7 @@ pub mod sources;
 mod service;
 pub mod write;
 pub mod warninglists;
+pub mod taxonomies;
 
 pub use caller::Caller;
 pub use service::Node;

@@ -163,6 +163,17 @@ pub(super) async fn detect(State(state): State<Site>, signed: Signed, req: Reque
     let all: Vec<Value> = hit_ods.iter().filter(|id| !id.is_empty()).filter_map(|id| by_id.get(id)).map(|(od, objects)| bundle(od, objects)).collect();
     let sight = may_sight(&signed.caller);
     let shown = &d.hits[..d.hits.len().min(MAX_HITS_SHOWN)];
+    // Each shown hit's indicator values on a warning list (benign
+    // resolvers, private ranges, top domains), with the list's name.
+    let dir = state.keys.data_dir().to_owned();
+    let lists = crate::blocking(move || node::warninglists::flagging(&dir).map_err(store::Error::Internal)).await.map_err(IntoResponse::into_response)?;
+    let flagged: Vec<Vec<(String, String)>> = shown
+        .iter()
+        .map(|h| match model::Object::parse(&h.indicator.json, &model::Limits::default()) {
+            Ok(o) => node::warninglists::flags(&lists, o.observables().iter().map(|ob| (ob.kind, ob.value.as_str()))),
+            Err(_) => Vec::new(),
+        })
+        .collect();
     let table = html! {
         table.results {
             thead { tr {
@@ -180,7 +191,8 @@ pub(super) async fn detect(State(state): State<Site>, signed: Signed, req: Reque
                         @if sight {
                             td { @if !od.is_empty() { input type="checkbox" id={ "hit-" (i) } name="hit" value=(hit_key(h)) aria-label={ "Sighting of hit " (i + 1) }; } }
                         }
-                        td { a href={ "/intel/" (h.indicator.id) } { @if name.is_empty() { (h.indicator.id) } @else { (name) } } br; code { (text(&v, "pattern")) } }
+                        td { a href={ "/intel/" (h.indicator.id) } { @if name.is_empty() { (h.indicator.id) } @else { (name) } } br; code { (text(&v, "pattern")) }
+                            @if !flagged[i].is_empty() { br; (crate::kit::badge::warning_lists(&flagged[i])) } }
                         td { (names.get(&author).cloned().unwrap_or(author)) }
                         td { @match h.agreement.as_ref().and_then(|a| index.agreement(a)) { Some(a) => { (a.terms.title) } None => { "your own" } } }
                         td { code { (od) } }

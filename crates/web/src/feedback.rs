@@ -58,7 +58,8 @@ pub(super) async fn false_positive(State(state): State<Site>, signed: Signed, Pa
 }
 
 /// `POST /intel/{id}/note`: the analyst's note on an object, with tags
-/// from the taxonomy (`tags`, repeated), kept on this node for the
+/// from the taxonomy or the node's MISP taxonomies (`tags`, repeated;
+/// empty ones ignored), kept on this node for the
 /// caller's partner alone ([`node::curation::add_note`]); 303 to the
 /// object's page, 422 naming what to fix.
 pub(super) async fn note(State(state): State<Site>, signed: Signed, Path(id): Path<String>, Form(pairs): Form<Pairs>) -> Result<Response, WebError> {
@@ -75,7 +76,12 @@ pub(super) async fn note(State(state): State<Site>, signed: Signed, Path(id): Pa
     let content = field(&pairs, "content");
     let tags: Vec<String> = pairs.iter().filter(|(k, _)| k == "tags").map(|(_, v)| v.clone()).collect();
     let (store, me) = (state.store.clone(), signed.caller.partner.clone());
-    let made = crate::blocking(move || Ok(node::curation::add_note(&*store, &me, &latest, &content, &tags, &model::Timestamp::now()))).await?;
+    let dir = state.keys.data_dir().to_owned();
+    let made = crate::blocking(move || {
+        let more = node::taxonomies::of(&dir).map_err(store::Error::Internal)?;
+        Ok(node::curation::add_note_tagged(&*store, &me, &latest, &content, &tags, more.as_deref(), &model::Timestamp::now()))
+    })
+    .await?;
     match made {
         Ok(_) => Ok(Redirect::to(&format!("/intel/{id}#notes")).into_response()),
         Err(message) => {

@@ -543,6 +543,10 @@ fn link(id: &str, links: &Links) -> Markup {
 /// How many ids one object page resolves to a type and a name.
 const RESOLVED: usize = 200;
 
+/// How many tags of the node's MISP taxonomies the note form offers to
+/// pick from (any of them may be typed).
+const MAX_PICKED: usize = 2_000;
+
 /// How many relationships, and how many reports and notes, an object page lists.
 const LINKED: usize = 100;
 
@@ -809,13 +813,23 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
     };
     let (store, r, json) = (state.store.clone(), reader.clone(), latest.json.clone());
     let author = detect::author_of(&latest).map(str::to_owned);
-    let also = crate::blocking(move || {
-        let Ok(o) = model::Object::parse(&json, &model::Limits::default()) else { return Ok(0) };
+    let dir = state.keys.data_dir().to_owned();
+    let taxonomies = if node::detect::may_sight(&signed.caller) {
+        let dir = dir.clone();
+        crate::blocking(move || node::taxonomies::of(&dir).map_err(store::Error::Internal)).await?
+    } else {
+        None
+    };
+    let (also, flagged) = crate::blocking(move || {
+        let Ok(o) = model::Object::parse(&json, &model::Limits::default()) else { return Ok((0, Vec::new())) };
         let mut cs = Vec::new();
         for ob in o.observables() {
             cs.push(detect::correlate(&*store, &r, ob.kind, &ob.value, detect::NOISY_DEFAULT, false, 0)?.0);
         }
-        Ok(detect::also_reported_by(author.as_deref(), &cs))
+        // Its values on a warning list (benign resolvers, private ranges, top domains).
+        let lists = node::warninglists::flagging(&dir).map_err(store::Error::Internal)?;
+        let flagged = node::warninglists::flags(&lists, o.observables().iter().map(|ob| (ob.kind, ob.value.as_str())));
+        Ok((detect::also_reported_by(author.as_deref(), &cs), flagged))
     })
     .await?;
     let facts = facts_of(&state, &reader, &signed, &versions, &id).await?;
@@ -847,6 +861,10 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
                 @else { "no agreement you are party to" }
             }
             dt { "Also reported by" } dd { (also) " other partner" @if also != 1 { "s" } }
+            @if !flagged.is_empty() {
+                dt { "On a warning list" }
+                dd.warning { (crate::kit::badge::warning_lists(&flagged)) }
+            }
         }
         p.downloads { "Download " @if matches!(latest.object_type.as_str(), "report" | "grouping") { "it and its contents you may see" } @else { "it" } ": "
             @for (i, (f, label)) in crate::download::FORMATS.iter().enumerate() {
@@ -920,6 +938,15 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
                     label for="note-tags" { "Tags (TLP, PAP, admiralty scale)" }
                     select #note-tags name="tags" multiple size="6" {
                         @for t in node::curation::taxonomy() { option value=(t) { (t) } }
+                    }
+                    @if let Some(t) = &taxonomies {
+                        label for="note-misp-tag-1" { "Tags from MISP taxonomies (" (t.namespaces().len()) " installed; " code { "namespace:predicate=\"value\"" } ")" }
+                        input #note-misp-tag-1 type="text" name="tags" list="misp-tags" autocomplete="off";
+                        input #note-misp-tag-2 type="text" name="tags" list="misp-tags" autocomplete="off" aria-label="Another tag from MISP taxonomies";
+                        datalist #misp-tags {
+                            @for tag in t.tags().take(MAX_PICKED) { option value=(tag) {} }
+                        }
+                        @if t.len() > MAX_PICKED { p.hint { "The first " (MAX_PICKED) " of " (t.len()) " tags are offered; any tag of the installed taxonomies may be typed." } }
                     }
                     button type="submit" { "Add the note" }
                 }

@@ -309,18 +309,36 @@ struct Line {
     id: String,
     status: &'static str,
     message: Option<String>,
+    /// Its values on a warning list, with the list's name.
+    flags: Vec<(String, String)>,
 }
 
-fn lines(sent: &[&RawValue], results: Vec<Shared>) -> Vec<Line> {
+/// The values of a sent object (an indicator's pattern, an observable's
+/// own) on one of `lists`, with the list's name.
+fn flags_of(lists: &extract::WarningLists, raw: &[u8]) -> Vec<(String, String)> {
+    match model::Object::parse(raw, &model::Limits::default()) {
+        Ok(o) => node::warninglists::flags(lists, o.observables().iter().map(|ob| (ob.kind, ob.value.as_str()))),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The warning lists the result pages flag with (the node's, else the built-in set).
+async fn flagging(state: &Site) -> Result<std::sync::Arc<extract::WarningLists>, Response> {
+    let dir = state.keys.data_dir().to_owned();
+    crate::blocking(move || node::warninglists::flagging(&dir).map_err(store::Error::Internal)).await.map_err(IntoResponse::into_response)
+}
+
+fn lines(sent: &[&RawValue], results: Vec<Shared>, lists: &extract::WarningLists) -> Vec<Line> {
     sent.iter()
         .zip(results)
         .map(|(raw, r)| {
             let v: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
             let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
             let (kind, name) = (text("type"), text("name"));
+            let flags = flags_of(lists, raw.get().as_bytes());
             match r {
-                Shared::Invalid { message, .. } => Line { kind, name, id: text("id"), status: "refused", message: Some(message) },
-                Shared::Object { id, status, message, .. } => Line { kind, name, id, status, message },
+                Shared::Invalid { message, .. } => Line { kind, name, id: text("id"), status: "refused", message: Some(message), flags },
+                Shared::Object { id, status, message, .. } => Line { kind, name, id, status, message, flags },
             }
         })
         .collect()
@@ -345,6 +363,7 @@ fn results_page(signed: &Signed, lines: &[Line]) -> Markup {
                                 @if !l.name.is_empty() { (l.name) br; }
                                 code { @if l.id.is_empty() { "(no id)" } @else { (l.id) } }
                             }
+                            @if !l.flags.is_empty() { br; (crate::kit::badge::warning_lists(&l.flags)) }
                         }
                         td {
                             span class={ "status " (l.status) } { (l.status) }
@@ -400,7 +419,8 @@ pub(super) async fn share(State(state): State<Site>, signed: Signed, req: Reques
         Err(e) if e.status().is_client_error() => return Err(refuse(e.description().to_owned())),
         Err(e) => return Err(e.into_response()),
     };
-    Ok(page(results_page(&signed, &lines(&sent, results))))
+    let lists = flagging(&state).await?;
+    Ok(page(results_page(&signed, &lines(&sent, results, &lists))))
 }
 
 fn list(text: &str) -> Vec<String> {
@@ -536,18 +556,21 @@ pub(super) async fn share_values(State(state): State<Site>, signed: Signed, req:
         Err(e) if e.status().is_client_error() => return Err(again(draft, StatusCode::UNPROCESSABLE_ENTITY, Some(e.description().to_owned()), Vec::new())),
         Err(e) => return Err(e.into_response()),
     };
+    let flagging = flagging(&state).await?;
     let lines: Vec<Line> = objects
         .iter()
+        .zip(raws.iter())
         .zip(results)
-        .map(|(o, r)| {
+        .map(|((o, raw), r)| {
             let text = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
             let (kind, name) = (text("type"), text("name"));
+            let flags = flags_of(&flagging, raw);
             match r {
-                Shared::Invalid { message, .. } => Line { kind, name, id: text("id"), status: "refused", message: Some(message) },
-                Shared::Object { id, status, message, .. } => Line { kind, name, id, status, message },
+                Shared::Invalid { message, .. } => Line { kind, name, id: text("id"), status: "refused", message: Some(message), flags },
+                Shared::Object { id, status, message, .. } => Line { kind, name, id, status, message, flags },
             }
         })
-        .chain(listed.iter().map(|c| Line { kind: c.kind.name().to_owned(), name: c.value.clone(), id: String::new(), status: "left out", message: Some(format!("on the warning list “{}”", c.warning.as_deref().unwrap_or_default())) }))
+        .chain(listed.iter().map(|c| Line { kind: c.kind.name().to_owned(), name: c.value.clone(), id: String::new(), status: "left out", message: Some(format!("on the warning list “{}”", c.warning.as_deref().unwrap_or_default())), flags: Vec::new() }))
         .collect();
     Ok(page(results_page(&signed, &lines)))
 }

@@ -30,6 +30,8 @@ mod unread;
 mod web;
 mod web_admin;
 mod web_share;
+mod web_taxonomies;
+mod web_warninglists;
 mod web_agreements;
 mod web_files;
 mod web_modules;

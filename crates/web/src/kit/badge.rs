@@ -1,6 +1,7 @@
 //! Badges: a version's TLP (as the release decision reads it from its
 //! markings, granular ones included; unmarked is shown as the level it
-//! counts as) and its PAP label, at a glance on every row and page.
+//! counts as) and its PAP label, at a glance on every row and page; and
+//! the values of an indicator on a warning list, with the list's name.
 
 use maud::{html, Markup};
 use store::Record;
@@ -18,6 +19,17 @@ pub(crate) fn tlp(r: &Record) -> Markup {
             None => html! { span.tlp.unmarked title={ "no TLP marking: counts as " (policy::UNMARKED_TLP) } { "unmarked" } },
         },
         None => html! {},
+    }
+}
+
+/// The values of an object on a warning list, each with the list's name
+/// ([`node::warninglists::flags`]): likely benign, or a false positive.
+pub(crate) fn warning_lists(flagged: &[(String, String)]) -> Markup {
+    html! {
+        @for (i, (value, list)) in flagged.iter().enumerate() {
+            @if i > 0 { "; " }
+            span.warninglist title="on a warning list: likely benign, or a false positive" { "⚠ " code { (value) } " is on " em { (list) } }
+        }
     }
 }
 
