@@ -529,6 +529,6 @@ pub fn file_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module
         return Err(Error::NotFound(format!("{} offers no file `{name}`", module.name())));
     }
     let scope = view_at(node, me, agreement, module, channel, now)?;
-    let state = module.state(&scope.records, &scope.ctx());
+    let state = module.file_state(&scope.records, &scope.ctx());
     Ok(module.file(name, of, &state, names)?)
 }

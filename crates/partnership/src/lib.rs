@@ -311,7 +311,15 @@ pub trait Module: Send + Sync + 'static {
         &[]
     }
 
-    /// File `name` drawn from its `state` (as [`Module::state`] derived it
+    /// The state its files are drawn from ([`Module::file`]): the state
+    /// itself by default; a module whose state holds only the newest of
+    /// long lists (a ledger's lines) derives here the complete one, every
+    /// row of the export. Same records, same `ctx`, as [`Module::state`].
+    fn file_state(&self, records: &Records, ctx: &Context<'_>) -> Value {
+        self.state(records, ctx)
+    }
+
+    /// File `name` drawn from its `state` (as [`Module::file_state`] derived it
     /// for the reader), `of` the record named when the file is about one;
     /// `names` gives a party's name to show for its id. Refused with
     /// [`Error::NotFound`] for a file it does not offer or a record not in

@@ -86,6 +86,10 @@ impl Module for Resources {
         rules::state(records, ctx)
     }
 
+    fn file_state(&self, records: &Records, ctx: &Context<'_>) -> Value {
+        rules::full(records, ctx)
+    }
+
     fn fold(&self) -> Option<Box<dyn partnership::Fold>> {
         Some(Box::new(fold::ResourcesFold::default()))
     }

@@ -172,9 +172,71 @@ pub(crate) fn first<'a>(records: &'a Records, r: &'a Record) -> &'a Record {
     records.versions(&r.id).first().unwrap_or(r)
 }
 
-/// The module's state (see the module doc for every rule).
+/// How many of the newest commitments and ledger lines the state holds
+/// (`commitments`, `ledger`); every one is in [`full`] (the CSV files).
+pub const WINDOW: usize = 250;
+
+/// The module's state (see the module doc for every rule): [`full`] with
+/// its lists bounded ([`lean`]).
 pub fn state(records: &Records, ctx: &Context<'_>) -> Value {
+    lean(full(records, ctx))
+}
+
+/// The complete state: every commitment and ledger line (what the CSV
+/// files export, `Module::file_state`).
+pub fn full(records: &Records, ctx: &Context<'_>) -> Value {
     state_with(records, ctx, &Parsed::default())
+}
+
+/// The state with bounded lists, from the complete one: `ledger` and
+/// `commitments` as their newest [`WINDOW`] (in their order, with
+/// `ledger_count` and `commitments_count` for the pager); in full only
+/// what `needs` reads: `awaiting` (the module's own deliveries awaiting
+/// the receiver's word, in the ledger's order, without running totals)
+/// and `open` (the commitments not complete, by creation); `ignored`
+/// sorted by record, property and reason.
+pub fn lean(mut full: Value) -> Value {
+    let take = |v: &mut Value, key: &str| match v.get_mut(key).map(Value::take) {
+        Some(Value::Array(a)) => a,
+        _ => Vec::new(),
+    };
+    let ledger = take(&mut full, "ledger");
+    let commitments = take(&mut full, "commitments");
+    let mut ignored = take(&mut full, "ignored");
+    let awaiting: Vec<Value> = ledger.iter().filter(|e| e["status"] == "awaiting-confirmation" && e["source"].is_null()).map(awaiting_json).collect();
+    let open: Vec<Value> = commitments.iter().filter(|c| c["complete"] != true).cloned().collect();
+    ignored.sort_by(ignored_order);
+    let obj = full.as_object_mut().expect("the state is an object");
+    obj.insert("ledger_count".into(), json!(ledger.len()));
+    obj.insert("commitments_count".into(), json!(commitments.len()));
+    obj.insert("ledger".into(), Value::Array(newest(ledger)));
+    obj.insert("commitments".into(), Value::Array(newest(commitments)));
+    obj.insert("awaiting".into(), Value::Array(awaiting));
+    obj.insert("open".into(), Value::Array(open));
+    obj.insert("ignored".into(), Value::Array(ignored));
+    full
+}
+
+/// The last [`WINDOW`] of `list`.
+fn newest(mut list: Vec<Value>) -> Vec<Value> {
+    let cut = list.len().saturating_sub(WINDOW);
+    list.drain(..cut);
+    list
+}
+
+/// The `ignored` list's order in the state: record, property, reason.
+pub(crate) fn ignored_order(a: &Value, b: &Value) -> std::cmp::Ordering {
+    let k = |v: &Value| (v["id"].as_str().unwrap_or_default().to_owned(), v["property"].as_str().unwrap_or_default().to_owned(), v["reason"].as_str().unwrap_or_default().to_owned());
+    k(a).cmp(&k(b))
+}
+
+/// A ledger line awaiting confirmation as `awaiting` holds it.
+pub(crate) fn awaiting_json(e: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for k in ["id", "giver", "receiver", "commitment", "resource", "quantity", "measure", "delivered_at", "year", "status", "value", "unvalued"] {
+        out.insert(k.into(), e[k].clone());
+    }
+    Value::Object(out)
 }
 
 /// The module's state, the ledger's records read as `parsed` kept them
@@ -184,40 +246,8 @@ pub fn state_with(records: &Records, ctx: &Context<'_>, parsed: &Parsed) -> Valu
     let mut ignored: Vec<Value> = Vec::new();
     let mut ignore = |r: &Record, property: &str, reason: String| ignored.push(json!({ "id": r.id.as_str(), "property": property, "reason": reason }));
 
-    // Terms.
-    let in_force = terms_in_force(records, ctx);
+    let Head { in_force, proposals, declared } = head(records, ctx, &mut ignore);
     let terms = in_force.as_ref().map(|f| &f.terms);
-    let mut proposals = Vec::new();
-    for r in records.of_kind(TERMS) {
-        let c = consent::of(records, ACCEPTANCE, r, &ctx.agreement.terms.parties);
-        match Terms::read(r, ctx.agreement) {
-            Ok(t) => proposals.push(json!({
-                "id": r.id.as_str(),
-                "author": r.author.as_str(),
-                "version": r.modified.to_string(),
-                "versions": records.versions(&r.id).len(),
-                "accepted_by": c.given.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-                "awaiting": c.awaiting.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-                "in_force": in_force.as_ref().is_some_and(|f| f.record.id == r.id && f.version.modified == r.modified),
-                "terms": terms_json(&t),
-            })),
-            Err(e) => ignore(r, "", e.to_string()),
-        }
-    }
-
-    // Declared figures: per party and year, every version of every record, the latest counting.
-    let mut declared: BTreeMap<(&PartnerId, i64), Vec<(&Record, Figures)>> = BTreeMap::new();
-    for r in records.of_kind(FIGURES) {
-        for v in records.versions(&r.id).iter().filter(|v| !v.revoked) {
-            match Figures::read(v) {
-                Ok(f) => declared.entry((&r.author, f.year)).or_default().push((v, f)),
-                Err(e) => ignore(v, "", e.to_string()),
-            }
-        }
-    }
-    for list in declared.values_mut() {
-        list.sort_by(|a, b| (&a.0.modified, &a.0.id).cmp(&(&b.0.modified, &b.0.id)));
-    }
 
     // Corrections by the author of what they correct: the last one counts.
     let mut corrections: BTreeMap<StixId, (&Record, Cow<'_, Correction>)> = BTreeMap::new();
@@ -335,26 +365,7 @@ pub fn state_with(records: &Records, ctx: &Context<'_>, parsed: &Parsed) -> Valu
                         giver.pending += v;
                     }
                 }
-                ledger.push(json!({
-                    "id": k.record.id.as_str(),
-                    "giver": k.giver.as_str(),
-                    "receiver": k.receiver.as_str(),
-                    "commitment": null,
-                    "resource": k.resource,
-                    "quantity": k.quantity,
-                    "measure": k.measure,
-                    "recorded_quantity": k.quantity,
-                    "correction": null,
-                    "delivered_at": k.at.to_string(),
-                    "year": k.year,
-                    "note": k.note,
-                    "status": k.status,
-                    "word": k.word.map(|w| w.id.as_str()),
-                    "value": k.value.as_ref().ok().map(|v| units(*v)),
-                    "unvalued": k.value.as_ref().err().map(|(p, why)| json!({ "property": p, "reason": why })),
-                    "running_confirmed": units(running.get(&k.giver).copied().unwrap_or(0)),
-                    "source": { "module": k.module, "record": k.record.id.as_str(), "of": k.of },
-                }));
+                ledger.push(drawn_line(k, running.get(&k.giver).copied().unwrap_or(0)));
                 continue;
             }
         };
@@ -380,25 +391,10 @@ pub fn state_with(records: &Records, ctx: &Context<'_>, parsed: &Parsed) -> Valu
                 p.1 += e.quantity;
             }
         }
-        ledger.push(json!({
-            "id": e.record.id.as_str(),
-            "giver": e.record.author.as_str(),
-            "receiver": c.receiver.as_str(),
-            "commitment": e.commitment.id.as_str(),
-            "resource": c.kind,
-            "quantity": e.quantity,
-            "measure": c.currency.clone().unwrap_or_else(|| measure(&c.kind).to_owned()),
-            "recorded_quantity": e.delivery.quantity,
-            "correction": e.correction.map(|k| k.id.as_str()),
-            "delivered_at": e.delivery.delivered_at.to_string(),
-            "year": year,
-            "note": e.delivery.note,
-            "status": e.status,
-            "word": e.word.map(|w| w.id.as_str()),
-            "value": e.value.as_ref().ok().map(|v| units(*v)),
-            "unvalued": e.value.as_ref().err().map(|(p, why)| json!({ "property": p, "reason": why })),
-            "running_confirmed": units(running.get(&e.record.author).copied().unwrap_or(0)),
-        }));
+        ledger.push(own_line(
+            OwnLine { id: &e.record.id, giver: &e.record.author, commitment: &e.commitment.id, c, d: &e.delivery, quantity: e.quantity, correction: e.correction.map(|k| &k.id), status: e.status, word: e.word.map(|w| &w.id), value: &e.value },
+            running.get(&e.record.author).copied().unwrap_or(0),
+        ));
     }
     let exercise_left_out = drawn.exercise_left_out;
     let mut commitment_list = Vec::new();
@@ -424,48 +420,14 @@ pub fn state_with(records: &Records, ctx: &Context<'_>, parsed: &Parsed) -> Valu
             };
             flows.insert(id, flow);
         }
-        let complete = done >= quantity;
         // A commitment corrected to 0 is cancelled: neither on time nor late.
-        let timely = if quantity == 0.0 {
-            None
-        } else if by_due >= quantity {
-            Some(true)
-        } else if ctx.now > c.due {
-            Some(false)
-        } else {
-            None
-        };
+        let timely = timely(quantity, by_due, &c.due, &ctx.now);
         if let Some(t) = timely {
             let slot = on_time.entry((c.year, &r.author)).or_default();
             slot.1 += 1;
             slot.0 += u64::from(t);
         }
-        commitment_list.push((
-            (&r.created, &r.id),
-            json!({
-                "id": r.id.as_str(),
-                "giver": r.author.as_str(),
-                "receiver": c.receiver.as_str(),
-                "resource": c.kind,
-                "category": c.category,
-                "description": c.description,
-                "quantity": quantity,
-                "recorded_quantity": c.quantity,
-                "measure": c.currency.clone().unwrap_or_else(|| measure(&c.kind).to_owned()),
-                "correction": correction.map(|(k, x)| json!({ "id": k.id.as_str(), "reason": x.reason })),
-                "year": c.year,
-                "due": c.due.to_string(),
-                "value": v.as_ref().ok().map(|v| units(*v)),
-                "unvalued": v.as_ref().err().map(|(p, why)| json!({ "property": p, "reason": why })),
-                "delivered": done,
-                "outstanding": (quantity - done).max(0.0),
-                "complete": complete,
-                "cancelled": quantity == 0.0,
-                "on_time": timely,
-                "project": c.project.as_ref().map(StixId::as_str),
-                "offer": c.offer.as_ref().map(StixId::as_str),
-            }),
-        ));
+        commitment_list.push(((&r.created, &r.id), commitment_json(&r.id, &r.author, c, quantity, correction.map(|(k, x)| (&k.id, x.reason.as_str())), &v, done, timely)));
     }
     commitment_list.sort_by(|a, b| a.0.cmp(&b.0));
     let projects = projects::projects(records, ctx, &flows, &mut ignored);
@@ -474,8 +436,186 @@ pub fn state_with(records: &Records, ctx: &Context<'_>, parsed: &Parsed) -> Valu
     // Figures per year.
     let years: BTreeSet<i64> = aggregates.keys().copied().collect();
     let periods: Vec<Value> = years.iter().map(|y| period(*y, &parties, &aggregates, &declared, &on_time, terms)).collect();
+    let balances = balances_json(&parties, &aggregates, &periods);
+    let figures = figures_json(&declared);
+    json!({
+        "terms": in_force_json(in_force.as_ref()),
+        "proposals": proposals,
+        "figures": figures,
+        "commitments": commitment_list.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
+        "ledger": ledger,
+        "balances": balances,
+        "periods": periods,
+        "projects": projects,
+        "requests": requests,
+        "ignored": ignored,
+        "exercise_left_out": exercise_left_out,
+    })
+}
+
+/// Declared figures: per party and year, every version of every record,
+/// the latest last.
+pub(crate) type Declared<'a> = BTreeMap<(&'a PartnerId, i64), Vec<(&'a Record, Figures)>>;
+
+/// What the state says besides the ledger: the terms in force, every
+/// proposal, the declared figures.
+pub(crate) struct Head<'a> {
+    pub(crate) in_force: Option<InForce<'a>>,
+    pub(crate) proposals: Vec<Value>,
+    pub(crate) declared: Declared<'a>,
+}
+
+/// The terms, their proposals and the declared figures among `records`;
+/// records that break a rule go to `ignore`.
+pub(crate) fn head<'a>(records: &'a Records, ctx: &Context<'_>, ignore: &mut dyn FnMut(&Record, &str, String)) -> Head<'a> {
+    // Terms.
+    let in_force = terms_in_force(records, ctx);
+    let mut proposals = Vec::new();
+    for r in records.of_kind(TERMS) {
+        let c = consent::of(records, ACCEPTANCE, r, &ctx.agreement.terms.parties);
+        match Terms::read(r, ctx.agreement) {
+            Ok(t) => proposals.push(json!({
+                "id": r.id.as_str(),
+                "author": r.author.as_str(),
+                "version": r.modified.to_string(),
+                "versions": records.versions(&r.id).len(),
+                "accepted_by": c.given.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+                "awaiting": c.awaiting.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+                "in_force": in_force.as_ref().is_some_and(|f| f.record.id == r.id && f.version.modified == r.modified),
+                "terms": terms_json(&t),
+            })),
+            Err(e) => ignore(r, "", e.to_string()),
+        }
+    }
+
+    // Declared figures: per party and year, every version of every record, the latest counting.
+    let mut declared: BTreeMap<(&PartnerId, i64), Vec<(&Record, Figures)>> = BTreeMap::new();
+    for r in records.of_kind(FIGURES) {
+        for v in records.versions(&r.id).iter().filter(|v| !v.revoked) {
+            match Figures::read(v) {
+                Ok(f) => declared.entry((&r.author, f.year)).or_default().push((v, f)),
+                Err(e) => ignore(v, "", e.to_string()),
+            }
+        }
+    }
+    for list in declared.values_mut() {
+        list.sort_by(|a, b| (&a.0.modified, &a.0.id).cmp(&(&b.0.modified, &b.0.id)));
+    }
+    Head { in_force, proposals, declared }
+}
+
+/// A ledger line of another module's in-kind entry, `running` its
+/// giver's running confirmed total at it.
+pub(crate) fn drawn_line(k: &in_kind::InKind<'_>, running: i128) -> Value {
+    json!({
+        "id": k.record.id.as_str(),
+        "giver": k.giver.as_str(),
+        "receiver": k.receiver.as_str(),
+        "commitment": null,
+        "resource": k.resource,
+        "quantity": k.quantity,
+        "measure": k.measure,
+        "recorded_quantity": k.quantity,
+        "correction": null,
+        "delivered_at": k.at.to_string(),
+        "year": k.year,
+        "note": k.note,
+        "status": k.status,
+        "word": k.word.map(|w| w.id.as_str()),
+        "value": k.value.as_ref().ok().map(|v| units(*v)),
+        "unvalued": k.value.as_ref().err().map(|(p, why)| json!({ "property": p, "reason": why })),
+        "running_confirmed": units(running),
+        "source": { "module": k.module, "record": k.record.id.as_str(), "of": k.of },
+    })
+}
+
+/// One of the module's own deliveries as a ledger line shows it.
+pub(crate) struct OwnLine<'a> {
+    pub(crate) id: &'a StixId,
+    pub(crate) giver: &'a PartnerId,
+    pub(crate) commitment: &'a StixId,
+    pub(crate) c: &'a Commitment,
+    pub(crate) d: &'a Delivery,
+    pub(crate) quantity: f64,
+    pub(crate) correction: Option<&'a StixId>,
+    pub(crate) status: &'a str,
+    pub(crate) word: Option<&'a StixId>,
+    pub(crate) value: &'a in_kind::Valued,
+}
+
+/// A ledger line of the module's own delivery, `running` its giver's
+/// running confirmed total at it.
+pub(crate) fn own_line(l: OwnLine<'_>, running: i128) -> Value {
+    let (c, d) = (l.c, l.d);
+    json!({
+        "id": l.id.as_str(),
+        "giver": l.giver.as_str(),
+        "receiver": c.receiver.as_str(),
+        "commitment": l.commitment.as_str(),
+        "resource": c.kind,
+        "quantity": l.quantity,
+        "measure": c.currency.clone().unwrap_or_else(|| measure(&c.kind).to_owned()),
+        "recorded_quantity": d.quantity,
+        "correction": l.correction.map(StixId::as_str),
+        "delivered_at": d.delivered_at.to_string(),
+        "year": year_of(&d.delivered_at),
+        "note": d.note,
+        "status": l.status,
+        "word": l.word.map(StixId::as_str),
+        "value": l.value.as_ref().ok().map(|v| units(*v)),
+        "unvalued": l.value.as_ref().err().map(|(p, why)| json!({ "property": p, "reason": why })),
+        "running_confirmed": units(running),
+    })
+}
+
+/// Whether a commitment was delivered on time (`Some(true)`), late
+/// (`Some(false)`: past due and not delivered in full by then) or neither
+/// yet: `None` also for one corrected to 0 (cancelled).
+pub(crate) fn timely(quantity: f64, by_due: f64, due: &Timestamp, now: &Timestamp) -> Option<bool> {
+    if quantity == 0.0 {
+        None
+    } else if by_due >= quantity {
+        Some(true)
+    } else if now > due {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// A commitment as the state lists it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn commitment_json(id: &StixId, giver: &PartnerId, c: &Commitment, quantity: f64, correction: Option<(&StixId, &str)>, v: &in_kind::Valued, done: f64, timely: Option<bool>) -> Value {
+    json!({
+        "id": id.as_str(),
+        "giver": giver.as_str(),
+        "receiver": c.receiver.as_str(),
+        "resource": c.kind,
+        "category": c.category,
+        "description": c.description,
+        "quantity": quantity,
+        "recorded_quantity": c.quantity,
+        "measure": c.currency.clone().unwrap_or_else(|| measure(&c.kind).to_owned()),
+        "correction": correction.map(|(k, reason)| json!({ "id": k.as_str(), "reason": reason })),
+        "year": c.year,
+        "due": c.due.to_string(),
+        "value": v.as_ref().ok().map(|v| units(*v)),
+        "unvalued": v.as_ref().err().map(|(p, why)| json!({ "property": p, "reason": why })),
+        "delivered": done,
+        "outstanding": (quantity - done).max(0.0),
+        "complete": done >= quantity,
+        "cancelled": quantity == 0.0,
+        "on_time": timely,
+        "project": c.project.as_ref().map(StixId::as_str),
+        "offer": c.offer.as_ref().map(StixId::as_str),
+    })
+}
+
+/// Every party's totals over the years and its balance (the sum of its
+/// yearly balances in `periods`).
+pub(crate) fn balances_json(parties: &BTreeSet<&PartnerId>, aggregates: &BTreeMap<i64, BTreeMap<&PartnerId, Aggregate>>, periods: &[Value]) -> Vec<Value> {
     let mut balances = Vec::new();
-    for p in &parties {
+    for p in parties {
         let mut total = Aggregate::default();
         for a in aggregates.values().filter_map(|m| m.get(p)) {
             total.pledged += a.pledged;
@@ -495,7 +635,12 @@ pub fn state_with(records: &Records, ctx: &Context<'_>, parsed: &Parsed) -> Valu
             "balance": (balance * 100.0).round() / 100.0,
         }));
     }
-    let figures: Vec<Value> = declared
+    balances
+}
+
+/// The declared figures as the state lists them.
+pub(crate) fn figures_json(declared: &Declared<'_>) -> Vec<Value> {
+    declared
         .iter()
         .map(|((party, year), list)| {
             let (latest, f) = list.last().expect("a declaration");
@@ -513,20 +658,12 @@ pub fn state_with(records: &Records, ctx: &Context<'_>, parsed: &Parsed) -> Valu
                 "defence_spending": f.defence_spending,
             })
         })
-        .collect();
-    json!({
-        "terms": in_force.as_ref().map(|f| json!({ "record": f.record.id.as_str(), "version": f.version.modified.to_string(), "unit": f.terms.unit, "key": f.terms.key.method() })),
-        "proposals": proposals,
-        "figures": figures,
-        "commitments": commitment_list.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
-        "ledger": ledger,
-        "balances": balances,
-        "periods": periods,
-        "projects": projects,
-        "requests": requests,
-        "ignored": ignored,
-        "exercise_left_out": exercise_left_out,
-    })
+        .collect()
+}
+
+/// The terms in force as the state names them.
+pub(crate) fn in_force_json(in_force: Option<&InForce<'_>>) -> Value {
+    json!(in_force.map(|f| json!({ "record": f.record.id.as_str(), "version": f.version.modified.to_string(), "unit": f.terms.unit, "key": f.terms.key.method() })))
 }
 
 fn terms_json(t: &Terms) -> Value {
@@ -573,7 +710,7 @@ fn round(x: f64, places: i32) -> f64 {
 }
 
 /// The figures of one year (the module doc's formulas).
-fn period(
+pub(crate) fn period(
     year: i64,
     parties: &BTreeSet<&PartnerId>,
     aggregates: &BTreeMap<i64, BTreeMap<&PartnerId, Aggregate>>,
@@ -658,7 +795,9 @@ pub fn needs(state: &Value, ctx: &Context<'_>) -> Vec<partnership::Need> {
             out.push(partnership::Need { what: "accept-resource-terms", record: text(t, "id"), title: format!("resource terms in {}", t["terms"]["unit"].as_str().unwrap_or_default()), due: None, overdue: false });
         }
     }
-    for e in state["ledger"].as_array().into_iter().flatten() {
+    // `awaiting` and `open` hold in full what the bounded `ledger` and `commitments` may not.
+    let list = |full: &str, bounded: &str| state.get(full).or_else(|| state.get(bounded)).and_then(Value::as_array).cloned().unwrap_or_default();
+    for e in list("awaiting", "ledger").iter() {
         // An in-kind entry of another module is confirmed there (`source`).
         if e["receiver"] == me && e["status"] == "awaiting-confirmation" && e["source"].is_null() {
             out.push(partnership::Need {
@@ -670,7 +809,7 @@ pub fn needs(state: &Value, ctx: &Context<'_>) -> Vec<partnership::Need> {
             });
         }
     }
-    for c in state["commitments"].as_array().into_iter().flatten() {
+    for c in list("open", "commitments").iter() {
         if c["giver"] != me || c["complete"] == true || c["cancelled"] == true {
             continue;
         }

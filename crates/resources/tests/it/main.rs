@@ -8,6 +8,7 @@
 mod export;
 mod fold;
 mod in_kind;
+mod ledger_fold;
 
 use model::Timestamp;
 use partnership::suite::{Step, World};

@@ -49,26 +49,36 @@ impl Pages {
 }
 
 /// Page `page` (0 the newest) of `rows` in their order: the slice shown
-/// and whether older and newer pages exist.
+/// and whether older and newer pages exist among them. The state holds
+/// the newest rows of a long table only (`resources::rules::WINDOW`);
+/// older ones are in the CSV files.
 fn window(rows: &[Value], page: usize) -> (&[Value], bool, bool) {
     let end = rows.len().saturating_sub(page.saturating_mul(TABLE_PAGE));
     let start = end.saturating_sub(TABLE_PAGE);
     (&rows[start..end], start > 0, page > 0 && !rows.is_empty())
 }
 
+/// How many rows a table has in all: the state's count (`ledger_count`,
+/// `commitments_count`), else the rows it holds.
+fn count(state: &Value, key: &str, held: usize) -> usize {
+    state[format!("{key}_count")].as_u64().map_or(held, |n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
 /// Links to the older and newer pages of a table (`key` in the query), the other table's page kept.
-fn pager(p: &Page<'_>, key: &str, pages: &Pages, older: bool, newer: bool, total: usize) -> Markup {
+fn pager(p: &Page<'_>, key: &str, pages: &Pages, older: bool, newer: bool, total: usize, held: usize) -> Markup {
     let page = if key == "commitments" { pages.commitments } else { pages.deliveries };
     let link = |to: usize| {
         let (c, d) = if key == "commitments" { (to, pages.deliveries) } else { (pages.commitments, to) };
         format!("{}?commitments={c}&deliveries={d}#{key}", p.base)
     };
     html! {
-        @if older || newer {
+        @let beyond = !older && total > held;
+        @if older || newer || beyond {
             p.pager {
                 (total) " in all, " (TABLE_PAGE) " a page. "
                 @if newer { a href=(link(page - 1)) { "Newer" } " " }
                 @if older { a href=(link(page + 1)) { "Older" } " " }
+                @if beyond { "The " (held) " newest are shown here, older ones in the CSV. " }
                 "· every row: " a href={ (p.base) "/files/" (if key == "commitments" { "commitments" } else { "ledger" }) ".csv" } { "CSV" }
             }
         }
@@ -110,7 +120,7 @@ pub(super) fn page(p: &Page<'_>, state: &Value, pages: &Pages) -> Markup {
         }
         h4 id="commitments" { "Commitments" }
         @if commitments.is_empty() { p { "No commitment yet." } } @else {
-            (pager(p, "commitments", pages, older_commitments, newer_commitments, commitments.len()))
+            (pager(p, "commitments", pages, older_commitments, newer_commitments, count(state, "commitments", commitments.len()), commitments.len()))
             table {
                 thead { tr { th { "From" } th { "To" } th { "Resource" } th.num { "Committed" } th.num { "Delivered" } th.num { "Outstanding" } th.num { "Value" } th { "Due" } } }
                 tbody {
@@ -139,7 +149,7 @@ pub(super) fn page(p: &Page<'_>, state: &Value, pages: &Pages) -> Markup {
         }
         h4 id="deliveries" { "Deliveries" }
         @if ledger.is_empty() { p { "No delivery yet." } } @else {
-            (pager(p, "deliveries", pages, older_deliveries, newer_deliveries, ledger.len()))
+            (pager(p, "deliveries", pages, older_deliveries, newer_deliveries, count(state, "ledger", ledger.len()), ledger.len()))
             table {
                 thead { tr { th { "From" } th { "To" } th { "Resource" } th.num { "Delivered" } th.num { "Value" } th { "At" } th { "Status" } } }
                 tbody {
@@ -454,6 +464,22 @@ mod tests {
         assert!(oldest.contains("href=\"/m?commitments=3&amp;deliveries=1#deliveries\">Newer</a>") && !oldest.contains(">Older</a>"), "{oldest}");
         let q: std::collections::HashMap<String, String> = [("deliveries".to_owned(), "x".to_owned()), ("commitments".to_owned(), "4".to_owned())].into();
         assert_eq!(super::Pages::from_query(&q), super::Pages { commitments: 4, deliveries: 0 }, "a bad page is the newest");
+    }
+
+    /// A long ledger: the state holds its newest 120 lines of 1,000
+    /// (`ledger_count`); the pager counts every line, pages through those
+    /// held and, on the oldest page held, says the older ones are in the CSV.
+    #[test]
+    fn a_ledger_longer_than_the_state_holds_points_at_the_csv() {
+        let ledger: Vec<serde_json::Value> = (880..1000)
+            .map(|i| json!({ "id": format!("d{i}"), "giver": "identity--a", "receiver": "identity--a", "resource": "money", "quantity": 1, "measure": "EUR", "delivered_at": "2026-04-01T00:00:00Z", "status": "confirmed", "note": format!("note-{i}-") }))
+            .collect();
+        let state = json!({ "terms": null, "proposals": [], "balances": [], "commitments": [], "periods": [], "ledger": ledger, "ledger_count": 1000 });
+        let at = |pages: super::Pages| super::page(&test_page("identity--a", None, &test_names), &state, &pages).into_string();
+        let newest = at(super::Pages::default());
+        assert!(newest.contains("1000 in all, 50 a page.") && newest.contains(">Older</a>") && !newest.contains("older ones in the CSV"), "{newest}");
+        let last_held = at(super::Pages { commitments: 0, deliveries: 2 });
+        assert!(last_held.contains("note-880-") && !last_held.contains(">Older</a>") && last_held.contains("The 120 newest are shown here, older ones in the CSV."), "{last_held}");
     }
 
     /// Projects and capacity building: the lead updates its project and a
