@@ -22,7 +22,11 @@ pub fn from_modules(node: &Node, modules: &Modules, me: &StixId, agreement: &Sti
             return Ok(None);
         };
         let scope = modules::view_at(node, me, agreement, &**module, channel, at.clone())?;
-        Ok(Some(modules::state_json(&**module, &scope)))
+        // The module's complete state (`Module::file_state`), not the page's
+        // (resources bounds its lists there): the evidence counts every entry.
+        // The bare state, as each mapping below reads it (not the API's
+        // envelope around it).
+        Ok(Some(module.file_state(&scope.records, &scope.ctx())))
     };
     if let Some(s) = state("objectives", Indicator::Objectives, e)? {
         objectives(&s, now, e);

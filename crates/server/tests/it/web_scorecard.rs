@@ -14,7 +14,40 @@ use serde_json::json;
 use crate::web::sign_in;
 use crate::{call, ratified_agreement, start, Backend};
 
-crate::on_both_backends!(the_scorecard_page_and_its_drill_down, the_scorecard_terms_are_checked_and_kept, the_report_says_what_changed_since_the_last_snapshot, snapshots_are_taken_on_the_schedule);
+crate::on_both_backends!(a_modules_records_are_evidence_of_its_indicator, the_scorecard_page_and_its_drill_down, the_scorecard_terms_are_checked_and_kept, the_report_says_what_changed_since_the_last_snapshot, snapshots_are_taken_on_the_schedule);
+
+/// A module's records count in the scorecard computed from them: an
+/// adopted objective's KPI is a check of its reporting party, B, listed as
+/// its evidence (each mapping reads the module's bare state; it once read
+/// the API's envelope around it and found nothing).
+async fn a_modules_records_are_evidence_of_its_indicator(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let id = ratified_agreement(&node, "A–B", &[0, 1], &["malware"]).await;
+    let base = format!("agreements/{id}/modules/objectives/actions");
+    let kpi = json!({ "name": "hours to share", "unit": "hours", "baseline": 12, "target": 4, "direction": "decrease",
+                      "due": "2099-01-01T00:00:00Z", "weight": 1, "reporting_party_ref": node.b });
+    let (s, v) = call(&node, &node.liaison[0], "POST", &format!("{base}/propose"), Some(json!({ "title": "Share faster", "kpis": [kpi] }))).await;
+    assert_eq!(s, 201, "{v}");
+    let objective = v["record"]["id"].as_str().unwrap().to_owned();
+    for token in [&node.liaison[0], &node.liaison[1]] {
+        let (s, v) = call(&node, token, "POST", &format!("{base}/endorse"), Some(json!({ "objective": objective }))).await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let (s, v) = call(&node, &node.token_b, "POST", &format!("{base}/report"), Some(json!({ "objective": objective, "kpi": "hours to share", "value": 8 }))).await;
+    assert_eq!(s, 201, "{v}");
+    for token in [&node.token_a, &node.token_b] {
+        let (s, v) = call(&node, token, "GET", &format!("agreements/{id}/scorecard?window=3650"), None).await;
+        assert_eq!(s, 200, "{v}");
+        let figure = |party: &str| {
+            let p = v["parties"].as_array().unwrap().iter().find(|p| p["party"] == party).unwrap_or_else(|| panic!("{party}: {v}"));
+            p["figures"].as_array().unwrap().iter().find(|f| f["indicator"] == "objectives").cloned().unwrap_or_else(|| panic!("{v}"))
+        };
+        let b = figure(&node.b);
+        assert_eq!(b["n"].as_u64(), Some(1), "B reports the adopted KPI: {b}");
+        assert_eq!(b["evidence"].as_array().map(|e| e.iter().any(|x| x == objective.as_str())), Some(true), "{b}");
+        assert_eq!(figure(&node.a)["n"].as_u64(), Some(0), "A reports nothing: {v}");
+    }
+}
 
 async fn the_scorecard_page_and_its_drill_down(backend: Backend) {
     let node = start(backend, Default::default()).await;
