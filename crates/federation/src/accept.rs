@@ -48,6 +48,7 @@ impl Page<'_> {
         checked: Vec<Checked>,
         report: &mut Report,
     ) -> Result<bool, String> {
+        let started = std::time::Instant::now();
         let (peer, local) = (self.peer, self.local);
         let now = model::Timestamp::now();
         let mut parsed = Vec::with_capacity(checked.len());
@@ -55,11 +56,11 @@ impl Page<'_> {
             match c {
                 Checked::Own => report.unchanged += 1,
                 Checked::Refused(what, why) => report.refuse(peer, &what, why),
-                Checked::Signed(o, signature) => parsed.push((*o, signature)),
+                Checked::Signed(o, signature, arrival) => parsed.push((*o, signature, arrival)),
             }
         }
         // Who authored what this node already holds of these objects.
-        let ids: Vec<String> = parsed.iter().map(|(o, _)| o.id().to_string()).collect();
+        let ids: Vec<String> = parsed.iter().map(|(o, _, _)| o.id().to_string()).collect();
         let mut authors: HashMap<String, Vec<Option<String>>> = HashMap::new();
         if !ids.is_empty() {
             let q = Query { ids, versions: Versions::ALL, ..Query::default() };
@@ -74,7 +75,7 @@ impl Page<'_> {
         let holder = StixId::parse(&peer.partner).map_err(|e| format!("the peer's partner: {e}"))?;
         let mut batches = Batches::new();
         let mut book_changed = false;
-        for (o, signature) in parsed {
+        for (o, signature, arrival) in parsed {
             let id = o.id().to_string();
             // The author it names; a source's object naming none is its
             // vouching partner's to answer for (the signer).
@@ -101,8 +102,9 @@ impl Page<'_> {
                 // Partnership records go only to the agreement's parties (and
                 // whom they name), and an identity signed by its own key is
                 // the partner's word. A module's record must be valid for
-                // its module, as if it were made here.
-                if let Err(why) = (self.arrival)(&o, index) {
+                // its module, as if it were made here: checked with the page
+                // (`provenance::check`, with this same index), else here.
+                if let Err(why) = arrival.unwrap_or_else(|| (self.arrival)(&o, index)) {
                     report.refuse(peer, &id, why);
                     continue;
                 }
@@ -147,6 +149,7 @@ impl Page<'_> {
                 }
             }
         }
+        let decided = started.elapsed();
         let n = batches.len();
         let mut batches: Vec<_> = batches.into_iter().collect();
         if batches.is_empty() {
@@ -169,6 +172,10 @@ impl Page<'_> {
                 }
             }
         }
+        tracing::debug!(
+            peer = %peer.id, decided_ms = decided.as_secs_f64() * 1e3, stored_ms = (started.elapsed() - decided).as_secs_f64() * 1e3,
+            "sync: page decided and stored"
+        );
         Ok(book_changed)
     }
 }

@@ -11,7 +11,7 @@ use store::{PeerRecord, Registry, Store};
 
 use crate::accept::{Arrival, Page};
 use crate::client::{causes, TAXII};
-use crate::provenance::{check, Checked, Signed};
+use crate::provenance::{check, Checked, Checker, Signed};
 use crate::round::{book, Report};
 
 /// Objects asked for per page.
@@ -69,8 +69,8 @@ pub(crate) struct Collection<'a> {
     pub(crate) arrival: Arrival<'a>,
 }
 
-/// One page as fetched, with its objects' signatures; for an agreement
-/// collection, already parsed and checked against the authors' keys.
+/// One page as fetched, with its objects' signatures, then parsed and
+/// checked against the authors' keys.
 pub(crate) struct Fetched {
     pub(crate) url: String,
     pub(crate) body: Vec<u8>,
@@ -78,7 +78,9 @@ pub(crate) struct Fetched {
     pub(crate) more: bool,
     pub(crate) heads: Vec<Head>,
     pub(crate) signed: Signed,
-    pub(crate) checked: Option<Vec<Checked>>,
+    /// The page's objects parsed and checked, with the generation of the
+    /// keys they were checked with.
+    pub(crate) checked: Option<(u64, Vec<Checked>)>,
 }
 
 impl Collection<'_> {
@@ -99,10 +101,17 @@ impl Collection<'_> {
     ) -> Result<(), String> {
         let key = cursor_key(self.epoch, self.peer, collection);
         let start = registry.setting(&key).map_err(|e| e.to_string())?;
-        // Keys change only with identities, which come with the agreement
-        // records: an agreement collection's objects can be checked on
-        // another thread, beside this one storing the page before.
-        let keys = agreement.map(|_| book.keys().clone());
+        // Pages are parsed, their signatures checked and their partnership
+        // records checked by their modules on another thread, beside this
+        // one storing the page before, with the partners' keys and the
+        // agreements' index as they stand, and their generation. Both
+        // change only with identities and agreement records (the
+        // everything collection): when a page stored here makes the book be
+        // read again, the generation moves on, and a page already checked
+        // with an older one is checked again here, with the book as it is
+        // now, as if it had been checked nowhere else.
+        let shared = std::sync::RwLock::new((0u64, book.keys().clone(), book.index().clone()));
+        let shared = &shared;
         std::thread::scope(|scope| {
             // Three stages: one thread reads pages, one asks for their
             // signatures and checks them, this one decides and stores.
@@ -124,27 +133,50 @@ impl Collection<'_> {
             });
             scope.spawn(move || {
                 for fetched in pages_rx {
-                    let signed = fetched.and_then(|f| f.map(|f| self.sign(f, keys.as_ref())).transpose());
+                    // The read guard is dropped before the page is handed on:
+                    // the storing thread may be waiting to write a new book.
+                    let signed = fetched.and_then(|f| {
+                        f.map(|f| {
+                            let mut f = self.sign(f)?;
+                            let book = shared.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+                            let checker = Checker { generation: book.0, keys: &book.1, index: &book.2, arrival: self.arrival };
+                            let env: Envelope<'_> = serde_json::from_slice(&f.body).map_err(|e| format!("{}: not a TAXII envelope: {e}", f.url))?;
+                            f.checked = Some((checker.generation, check(&env.objects, self.limits, self.local, &f.signed, &checker)));
+                            Ok(f)
+                        })
+                        .transpose()
+                    });
                     let last = !matches!(signed, Ok(Some(_)));
                     if tx.send(signed).is_err() || last {
                         break;
                     }
                 }
             });
+            let mut generation = 0u64;
             for fetched in rx {
                 report.pages += 1;
                 let Some(f) = fetched? else { break };
+                let started = std::time::Instant::now();
                 let checked = match f.checked {
-                    Some(c) => c,
-                    None => {
+                    Some((g, c)) if g == generation => c,
+                    _ => {
                         let env: Envelope<'_> = serde_json::from_slice(&f.body).map_err(|e| format!("{}: not a TAXII envelope: {e}", f.url))?;
-                        check(&env.objects, self.limits, self.local, &f.signed, book.keys())
+                        let checker = Checker { generation, keys: book.keys(), index: book.index(), arrival: self.arrival };
+                        check(&env.objects, self.limits, self.local, &f.signed, &checker)
                     }
                 };
+                let rechecked = started.elapsed();
                 let page = Page { peer: self.peer, local: self.local, cursor: (&key, &f.last), agreement, arrival: self.arrival };
                 if page.accept(store, book, checked, report)? {
                     *book = self::book(store)?;
+                    generation += 1;
+                    *shared.write().unwrap_or_else(std::sync::PoisonError::into_inner) = (generation, book.keys().clone(), book.index().clone());
                 }
+                tracing::debug!(
+                    peer = %self.peer.id, collection, objects = f.heads.len(),
+                    checked_here_ms = rechecked.as_secs_f64() * 1e3, stored_ms = started.elapsed().as_secs_f64() * 1e3,
+                    "sync: page stored"
+                );
                 if report.cursor.as_ref().is_none_or(|c| *c < f.last) {
                     report.cursor = Some(f.last.clone());
                 }

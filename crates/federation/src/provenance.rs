@@ -1,7 +1,9 @@
 //! The authors' signatures of a page's objects, fetched from the peer in
 //! one request (`POST /api/v1/provenance`), and the checks that need no
-//! store: each object parses and validates, and its author's signature
-//! verifies with the author's key known here.
+//! store: each object parses and validates, its author's signature
+//! verifies with the author's key known here, and a partnership module's
+//! record passes its module's arrival check (on this thread, not the one
+//! storing: a record costs that check besides what an object costs).
 
 use std::collections::HashMap;
 
@@ -10,7 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::client::{causes, origin};
-use crate::paging::{Collection, Envelope, Fetched, Head};
+use crate::paging::{Collection, Fetched, Head};
 
 /// A peer's word on one version it served: its author's signature.
 pub(crate) struct Served {
@@ -67,13 +69,27 @@ pub(crate) enum Checked {
     Own,
     /// Refused: what to name it by, and why.
     Refused(String, String),
-    /// Parsed, and signed by its author.
-    Signed(Box<model::Object>, store::Signature),
+    /// Parsed, and signed by its author; for a partnership record, the
+    /// verdict of its module's arrival check (`None` for anything else).
+    Signed(Box<model::Object>, store::Signature, Option<Result<(), String>>),
+}
+
+/// What a page is checked with: the partners' keys and the agreements'
+/// index as the book holds them, its generation (the book is read again
+/// when a page brings agreement records or identities), and the modules'
+/// arrival check.
+pub(crate) struct Checker<'a> {
+    pub(crate) generation: u64,
+    pub(crate) keys: &'a policy::PartyKeys,
+    pub(crate) index: &'a policy::AgreementIndex,
+    pub(crate) arrival: crate::accept::Arrival<'a>,
 }
 
 /// Parses a page's objects and checks each one's signature against its
-/// author's key.
-pub(crate) fn check(raws: &[&RawValue], limits: &model::Limits, local: &StixId, signed: &Signed, keys: &policy::PartyKeys) -> Vec<Checked> {
+/// author's key, and each partnership record with its module
+/// ([`Checker::arrival`]).
+pub(crate) fn check(raws: &[&RawValue], limits: &model::Limits, local: &StixId, signed: &Signed, checker: &Checker<'_>) -> Vec<Checked> {
+    let keys = checker.keys;
     raws.iter()
         .enumerate()
         .map(|(i, raw)| {
@@ -115,7 +131,8 @@ pub(crate) fn check(raws: &[&RawValue], limits: &model::Limits, local: &StixId, 
             match served {
                 Some(s) if s.signer == signer.as_str() && policy::provenance::verify_object(o.json(), &s.signature, key) => {
                     let signature = store::Signature { id: sig_id, version_micros: version, signer: s.signer.clone(), value: s.signature.clone() };
-                    Checked::Signed(Box::new(o), signature)
+                    let arrival = policy::kinds::is_record(o.object_type()).then(|| (checker.arrival)(&o, checker.index));
+                    Checked::Signed(Box::new(o), signature, arrival)
                 }
                 Some(_) => Checked::Refused(id, "its signature does not verify with its author's key: changed on the way".into()),
                 None => Checked::Refused(id, "the peer serves no signature of its author for it".into()),
@@ -125,14 +142,9 @@ pub(crate) fn check(raws: &[&RawValue], limits: &model::Limits, local: &StixId, 
 }
 
 impl Collection<'_> {
-    /// Asks the peer for a page's signatures; with `keys` (an agreement's
-    /// collection), also parses the objects and checks their signatures.
-    pub(crate) fn sign(&self, mut f: Fetched, keys: Option<&policy::PartyKeys>) -> Result<Fetched, String> {
+    /// Asks the peer for a page's signatures.
+    pub(crate) fn sign(&self, mut f: Fetched) -> Result<Fetched, String> {
         f.signed = signatures(self.http, self.root, self.token, &f.heads)?;
-        if let Some(keys) = keys {
-            let env: Envelope<'_> = serde_json::from_slice(&f.body).map_err(|e| format!("{}: not a TAXII envelope: {e}", f.url))?;
-            f.checked = Some(check(&env.objects, self.limits, self.local, &f.signed, keys));
-        }
         Ok(f)
     }
 }

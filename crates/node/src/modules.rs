@@ -484,8 +484,9 @@ pub fn check_arrival(modules: &Modules, object: &model::Object, index: &policy::
     };
     let now = Timestamp::now();
     let state = index.state(&record.agreement, &now);
-    let ctx = Context { me: &record.author, now, agreement, state: &state };
-    partnership::accept(&**module, object, &ctx).map(|_| ()).map_err(|e| e.to_string())
+    let author = record.author.clone();
+    let ctx = Context { me: &author, now, agreement, state: &state };
+    partnership::accept_record(&**module, record, &ctx).map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// The modules as JSON: names, what they are, kinds and actions.

@@ -440,7 +440,12 @@ pub fn author_signed(module: &dyn Module, action: &str, input: &Map<String, Valu
 /// stored: one of the module's kinds, belonging to `ctx.agreement`,
 /// authored by one of its parties, valid for the module on its own.
 pub fn accept(module: &dyn Module, object: &model::Object, ctx: &Context<'_>) -> Result<Record, Error> {
-    let record = Record::from_object(object)?;
+    accept_record(module, Record::from_object(object)?, ctx)
+}
+
+/// [`accept`] of a record already read from its object (a sync reads it
+/// once to find its agreement, then checks it).
+pub fn accept_record(module: &dyn Module, record: Record, ctx: &Context<'_>) -> Result<Record, Error> {
     if !module.kinds().contains(&record.kind.as_str()) {
         return Err(Error::invalid(&record.id, "type", format!("not a record of {}", module.name())));
     }

@@ -36,8 +36,16 @@ fn peer(from: &Node, to: &Node) -> (PeerRecord, server::peers::PeerSecrets) {
 
 /// Two nodes on SQLite, each the other's peer.
 pub(crate) async fn pair() -> Pair {
-    let a = start_as(Backend::Sqlite, Default::default(), Default::default(), "Aurelia").await;
-    let b = start_as(Backend::Sqlite, Default::default(), Default::default(), "Boreas").await;
+    pair_paged(server::taxii::TaxiiConfig::default().max_page_size).await
+}
+
+/// [`pair`], each server serving at most `max_page_size` objects a page (a
+/// round then reads many pages: what is checked on one thread is stored
+/// on another).
+pub(crate) async fn pair_paged(max_page_size: usize) -> Pair {
+    let config = || server::taxii::TaxiiConfig { max_page_size, ..Default::default() };
+    let a = start_as(Backend::Sqlite, config(), Default::default(), "Aurelia").await;
+    let b = start_as(Backend::Sqlite, config(), Default::default(), "Boreas").await;
     // Each learns the other's partner by its identity before issuing it a credential.
     let (a, b, peers) = tokio::task::spawn_blocking(move || {
         server::node::add_known_partner(&*a.store, &*a.registry, &own_identity(&b)).unwrap();
