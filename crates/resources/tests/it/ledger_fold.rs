@@ -17,27 +17,9 @@ use resources::rules::WINDOW;
 use resources::{Resources, COMMITMENT, CONFIRMATION, CORRECTION, DELIVERY};
 use serde_json::{json, Value};
 
+use model::rng::Rng;
+
 use super::{at, terms, Bench};
-
-/// A small deterministic generator (xorshift64*), seeded by the test.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 /// Day `d` (0 = 2025-01-01) as a timestamp, at `h` hours.
 fn day(d: u64, h: u64) -> String {
