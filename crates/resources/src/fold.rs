@@ -688,21 +688,10 @@ impl Fold for ResourcesFold {
         for ((_, p), a) in &book.cells {
             *totals.entry(p).or_default() += a.confirmed;
         }
-        for p in &drawn.pledges {
-            if let Ok(v) = p.value {
-                aggregates.entry(p.year).or_default().entry(&p.giver).or_default().pledged += v;
-            }
-        }
+        rules::add_drawn_pledges(&mut aggregates, &drawn);
         for k in &drawn.entries {
-            if let Ok(v) = k.value {
-                let giver = aggregates.entry(k.year).or_default().entry(&k.giver).or_default();
-                if k.status == "confirmed" {
-                    giver.confirmed += v;
-                    aggregates.entry(k.year).or_default().entry(&k.receiver).or_default().received += v;
-                    *totals.entry(&k.giver).or_default() += v;
-                } else {
-                    giver.pending += v;
-                }
+            if let Some(v) = rules::add_drawn(&mut aggregates, k) {
+                *totals.entry(&k.giver).or_default() += v;
             }
         }
         let mut on_time: BTreeMap<(i64, &PartnerId), (u64, u64)> = BTreeMap::new();

@@ -346,24 +346,13 @@ pub fn state_with(records: &Records, ctx: &Context<'_>, parsed: &Parsed) -> Valu
     let mut ledger = Vec::new();
     let mut progress: BTreeMap<&StixId, (f64, f64)> = BTreeMap::new(); // (confirmed quantity, confirmed by due)
     let mut funded: BTreeMap<&StixId, i128> = BTreeMap::new(); // confirmed value per commitment
-    for p in &drawn.pledges {
-        if let Ok(v) = p.value {
-            aggregates.entry(p.year).or_default().entry(&p.giver).or_default().pledged += v;
-        }
-    }
+    add_drawn_pledges(&mut aggregates, &drawn);
     for line in &lines {
         let e = match line {
             Line::Own(e) => *e,
             Line::Drawn(k) => {
-                if let Ok(v) = k.value {
-                    let giver = aggregates.entry(k.year).or_default().entry(&k.giver).or_default();
-                    if k.status == "confirmed" {
-                        giver.confirmed += v;
-                        aggregates.entry(k.year).or_default().entry(&k.receiver).or_default().received += v;
-                        *running.entry(&k.giver).or_default() += v;
-                    } else {
-                        giver.pending += v;
-                    }
+                if let Some(v) = add_drawn(&mut aggregates, k) {
+                    *running.entry(&k.giver).or_default() += v;
                 }
                 ledger.push(drawn_line(k, running.get(&k.giver).copied().unwrap_or(0)));
                 continue;
@@ -506,6 +495,33 @@ pub(crate) fn head<'a>(records: &'a Records, ctx: &Context<'_>, ignore: &mut dyn
 
 /// A ledger line of another module's in-kind entry, `running` its
 /// giver's running confirmed total at it.
+/// Adds the pledges other modules' records imply (`in_kind::Drawn`) to
+/// their givers' per-year aggregates (the state from scratch and the fold
+/// alike).
+pub(crate) fn add_drawn_pledges<'a>(aggregates: &mut BTreeMap<i64, BTreeMap<&'a PartnerId, Aggregate>>, drawn: &'a in_kind::Drawn<'_>) {
+    for p in &drawn.pledges {
+        if let Ok(v) = p.value {
+            aggregates.entry(p.year).or_default().entry(&p.giver).or_default().pledged += v;
+        }
+    }
+}
+
+/// Adds an in-kind entry another module recorded to the per-year
+/// aggregates: confirmed, to its giver's contributions and its receiver's
+/// receipts, returning the value (for the giver's running total); else as
+/// the giver's pending. A value the terms could not set counts nowhere.
+pub(crate) fn add_drawn<'a>(aggregates: &mut BTreeMap<i64, BTreeMap<&'a PartnerId, Aggregate>>, k: &'a in_kind::InKind<'_>) -> Option<i128> {
+    let Ok(v) = k.value else { return None };
+    let giver = aggregates.entry(k.year).or_default().entry(&k.giver).or_default();
+    if k.status != "confirmed" {
+        giver.pending += v;
+        return None;
+    }
+    giver.confirmed += v;
+    aggregates.entry(k.year).or_default().entry(&k.receiver).or_default().received += v;
+    Some(v)
+}
+
 pub(crate) fn drawn_line(k: &in_kind::InKind<'_>, running: i128) -> Value {
     json!({
         "id": k.record.id.as_str(),
