@@ -15,6 +15,7 @@ mod exercises;
 mod faults;
 mod federation;
 mod in_kind;
+mod kit_agreements;
 mod misp;
 mod modules;
 mod nodes;
