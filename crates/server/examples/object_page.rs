@@ -26,24 +26,13 @@
 //! relationships, "not available to you" for what Borealis may not see and
 //! never the name of such an indicator, 500 objects in the graph.
 
-use std::sync::Arc;
-use std::time::Instant;
+#[path = "bench/http.rs"]
+mod http;
+mod bench;
 
-use model::{Object, StixId, Timestamp};
+use model::Object;
 use serde_json::{json, Value};
 use store::{PutOptions, Store};
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
-}
-
-/// Milliseconds at the 50th and 99th percentiles.
-fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
-    ms.sort_by(f64::total_cmp);
-    let at = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
-    (at(0.50), at(0.99))
-}
 
 /// A STIX id of `ty` numbered `n` in series `series`.
 fn id(ty: &str, series: u32, n: usize) -> String {
@@ -107,37 +96,20 @@ impl Filler<'_> {
 }
 
 fn main() {
-    let objects: usize = arg("--objects").and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let reads: usize = arg("--reads").and_then(|v| v.parse().ok()).unwrap_or(100);
-    let dir = arg("--dir").map(std::path::PathBuf::from).unwrap_or_else(|| std::env::temp_dir().join("entente-object-page-bench"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("bench dir");
-    let sqlite = Arc::new(store_sqlite::SqliteStore::open(&dir).expect("store"));
-    let (store, registry): (Arc<dyn Store>, Arc<dyn store::Registry>) = (sqlite.clone(), sqlite);
-    let keys = server::keys::KeyDir::in_data_dir(&dir);
-    let identity = server::node::init(&*store, &*registry, &keys, "Aurelia").expect("init");
-    let a = StixId::parse(&identity.partner).expect("id");
-    let b = StixId::parse(&server::node::add_hosted_partner(&*store, &*registry, &keys, "Borealis").expect("partner")).expect("id");
-    let now = Timestamp::now().micros();
-    let terms = json!({
-        "title": "Aurelia–Borealis", "purpose": "benchmark", "party_refs": [a, b],
-        "scope": { "object_types": [], "labels": [], "data_kind": "both" },
-        "tlp_ceiling": "amber",
-        "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
-        "valid_from": Timestamp::from_micros(now - 86_400_000_000).as_str(),
-    });
-    let agreement = server::agreements::propose(&*store, &a, None, terms.as_object().expect("terms"), &[]).expect("propose").id;
-    for p in [&a, &b] {
-        server::agreements::ratify(&*store, &keys, p, &agreement).expect("ratify");
-    }
+    let objects = bench::count("--objects", 1_000_000);
+    let reads = bench::count("--reads", 100);
+    let dir = bench::fresh_dir("entente-object-page-bench");
+    let host = bench::Bench::open(&dir, &["Aurelia", "Borealis"]);
+    let (a, b) = (host.parties[0].clone(), host.parties[1].clone());
+    let agreement = host.agreement_with(json!({ "title": "Aurelia–Borealis", "scope": { "object_types": [], "labels": [], "data_kind": "both" } }), &host.parties, &[]);
     let (token, record) = server::auth::issue(b.as_str(), "bench", store::Role::Analyst, 0, None);
-    registry.put_token(&record).expect("token");
+    host.registry.put_token(&record).expect("token");
 
     // The malware and its neighbourhood first, then the filler.
-    let start = Instant::now();
+    let start = std::time::Instant::now();
     let author = a.as_str();
     let mut fill = Filler {
-        store: &*store,
+        store: &*host.store,
         shared: PutOptions { posted_by: Some(a.to_string()), only_author: true, shares: vec![agreement.to_string()], ..PutOptions::default() },
         kept: PutOptions { posted_by: Some(a.to_string()), only_author: true, ..PutOptions::default() },
         batches: (Vec::new(), Vec::new()),
@@ -194,37 +166,16 @@ fn main() {
     let size = std::fs::metadata(dir.join(store_sqlite::FILE_NAME)).map(|m| m.len()).unwrap_or(0);
     println!("built: {stored} objects ({} MB), of which the malware with 1,000 relationships, 1,000 indicators (333 not shared), 8,000 attack patterns and 8,000 more relationships two hops out, in {built:.1} s", size / 1_000_000);
 
-    // The node's HTTP application, as `entente serve` builds it.
-    let log = audit::SharedLog::open(dir.join("release.log")).expect("log");
-    let state = server::AppState::new(store.clone(), registry.clone(), identity, Default::default(), model::Limits::default(), keys, log);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("listen");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    runtime.spawn(async move {
-        server::serve(listener, server::router(state), std::future::pending::<()>()).await.expect("serve");
-    });
-
-    // Borealis's analyst signs in through the form.
-    let client = reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let form = client.get(format!("{url}/login")).send().expect("login form");
-    let set_cookie = |r: &reqwest::blocking::Response, name: &str| {
-        r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|v| v.starts_with(&format!("{name}="))).map(|v| v.split(';').next().unwrap_or_default().to_owned())
-    };
-    let login_cookie = set_cookie(&form, "entente_login").expect("the sign-in cookie");
-    let html = form.text().expect("form");
-    let marker = "name=\"csrf\" value=\"";
-    let csrf = html[html.find(marker).expect("a CSRF field") + marker.len()..].split('"').next().unwrap_or_default().to_owned();
-    let signed = client.post(format!("{url}/login")).header("cookie", login_cookie).form(&[("token", token.as_str()), ("csrf", csrf.as_str())]).send().expect("sign in");
-    let session = set_cookie(&signed, "entente_session").expect("a session");
-
+    // The node's HTTP application, as `entente serve` builds it; Borealis's analyst signs in through the form.
+    let (_runtime, url) = http::serve(&host);
+    let client = http::client();
+    let session = http::sign_in(&client, &url, &token);
     let get = |path: &str, bearer: bool| {
-        let t = Instant::now();
         let request = client.get(format!("{url}{path}"));
         let request = if bearer { request.bearer_auth(&token) } else { request.header("cookie", &session) };
         let r = request.send().expect("request");
         assert_eq!(r.status(), 200, "{path}");
-        let body = r.text().expect("body");
-        (t.elapsed().as_secs_f64() * 1000.0, body)
+        r.text().expect("body")
     };
     let check_page = |body: &str| {
         assert!(body.contains("GlacierLock"), "the page names the malware");
@@ -249,7 +200,7 @@ fn main() {
     ];
     // One read of each first: warm the caches and check the answers.
     for (i, (path, bearer)) in paths.iter().enumerate() {
-        let (ms, body) = get(path, *bearer);
+        let (ms, body) = bench::ms(|| get(path, *bearer));
         match i {
             1 => check_page(&body),
             2 => check_graph(&body, 1),
@@ -258,32 +209,20 @@ fn main() {
         }
         println!("first read of {path}: {ms:.1} ms, {} KB", body.len() / 1000);
     }
-    let mut ms: Vec<Vec<f64>> = vec![Vec::new(); paths.len()];
-    for _ in 0..reads {
-        for (i, (path, bearer)) in paths.iter().enumerate() {
-            let (t, body) = get(path, *bearer);
-            std::hint::black_box(body);
-            ms[i].push(t);
-        }
-    }
+    let ms = bench::alternate(reads, paths.len(), |i| get(&paths[i].0, paths[i].1));
     let names = [
         "the malware's JSON by id, REST (reference)",
         "its page, 1,000 relationships (100 listed)",
         "its graph, one hop",
         "its graph, two hops, capped at 500 objects",
     ];
-    let figures: Vec<(f64, f64)> = ms.into_iter().map(percentiles).collect();
+    let figures: Vec<(f64, f64)> = ms.into_iter().map(bench::percentiles).collect();
     let (r50, r99) = figures[0];
     println!("\n{stored} objects, {reads} reads each, alternating, over HTTP on loopback as Borealis's analyst\n");
-    println!("| request | p50 (ms) | p99 (ms) | p50 / reference | p99 / reference |");
-    println!("|---|---:|---:|---:|---:|");
-    for (name, (p50, p99)) in names.iter().zip(&figures) {
-        println!("| {name} | {p50:.1} | {p99:.1} | {:.1} | {:.1} |", p50 / r50, p99 / r99);
-    }
+    let rows: Vec<Vec<String>> = names.iter().zip(&figures).map(|(name, (p50, p99))| vec![name.to_string(), format!("{p50:.1}"), format!("{p99:.1}"), format!("{:.1}", p50 / r50), format!("{:.1}", p99 / r99)]).collect();
+    bench::table(&["request", "p50 (ms)", "p99 (ms)", "p50 / reference", "p99 / reference"], &rows);
     println!("\ntargets: the page ≤ 100 ms p99 ({}), the two-hop graph ≤ 200 ms p99 ({})",
         if figures[1].1 <= 100.0 { "met" } else { "missed" },
         if figures[3].1 <= 200.0 { "met" } else { "missed" });
-    if !std::env::args().any(|a| a == "--keep") {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    bench::clean_up(&dir);
 }
