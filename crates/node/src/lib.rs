@@ -15,7 +15,9 @@
 //! the partnership scorecard's evidence as one partner sees it ([`scorecard`]),
 //! the MISP feed a partner's MISP pulls ([`misp_feed`]), what each user
 //! has read of a module's threads ([`marks`]), the feeds the node
-//! pulls on a schedule: their rules, conversions and status ([`sources`]).
+//! pulls on a schedule: their rules, conversions and status ([`sources`]),
+//! the folders of JSON files the operator installs in the data directory,
+//! loaded once ([`folders`]: [`taxonomies`], [`warninglists`]).
 //!
 //! It knows nothing of HTTP, the async runtime or SQL (`cargo xtask tidy`
 //! checks): transports call its blocking functions off their workers.
@@ -25,6 +27,7 @@ pub mod curation;
 pub mod auth;
 mod caller;
 pub mod detect;
+pub mod folders;
 pub mod formats;
 pub mod identity;
 mod error;

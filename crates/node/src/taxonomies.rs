@@ -6,13 +6,15 @@
 //! scale ([`crate::curation`]). A tag is written as MISP writes it:
 //! `namespace:predicate="value"` for a predicate with values, else
 //! `namespace:predicate`. A node's taxonomies change when its operator
-//! installs new ones: restart.
+//! installs new ones: restart ([`crate::folders`], as the warning lists).
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::Value;
+
+use crate::folders::Folder;
 
 /// The loaded taxonomies: every tag they define, and their namespaces.
 #[derive(Default, Debug)]
@@ -25,24 +27,13 @@ impl Taxonomies {
     /// Every `machinetag.json` one level under `dir` (or in it). An
     /// unreadable file, or one not in MISP's format, is an error naming it.
     pub fn load(dir: &Path) -> Result<Taxonomies, String> {
-        let mut files: Vec<PathBuf> = Vec::new();
-        let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        for entry in entries {
-            let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
-            if path.is_dir() && path.join("machinetag.json").is_file() {
-                files.push(path.join("machinetag.json"));
-            } else if path.file_name().is_some_and(|n| n == "machinetag.json") {
-                files.push(path);
-            }
-        }
-        files.sort();
+        let files = crate::folders::files_named(dir, "machinetag.json", 1)?;
         if files.is_empty() {
             return Err(format!("{}: no MISP taxonomy (machinetag.json) in it", dir.display()));
         }
         let mut t = Taxonomies::default();
         for path in files {
-            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let v: Value = serde_json::from_slice(&bytes).map_err(|e| format!("{}: not a MISP taxonomy: {e}", path.display()))?;
+            let v = crate::folders::read_json(&path, "a MISP taxonomy")?;
             t.add(&v).map_err(|m| format!("{}: not a MISP taxonomy: {m}", path.display()))?;
         }
         Ok(t)
@@ -104,19 +95,8 @@ impl Taxonomies {
 /// The taxonomies under `data_dir` (`taxonomies`), none if it has no such
 /// directory; the error of one that cannot be read.
 pub fn of(data_dir: &Path) -> Result<Option<Arc<Taxonomies>>, String> {
-    type Loaded = Mutex<HashMap<PathBuf, Arc<Taxonomies>>>;
-    static LOADED: OnceLock<Loaded> = OnceLock::new();
-    let dir = data_dir.join("taxonomies");
-    if !dir.is_dir() {
-        return Ok(None);
-    }
-    let loaded = LOADED.get_or_init(Default::default);
-    if let Some(t) = loaded.lock().unwrap_or_else(|p| p.into_inner()).get(&dir) {
-        return Ok(Some(t.clone()));
-    }
-    let t = Arc::new(Taxonomies::load(&dir).map_err(|e| format!("the node's taxonomies: {e}"))?);
-    loaded.lock().unwrap_or_else(|p| p.into_inner()).insert(dir, t.clone());
-    Ok(Some(t))
+    static FOLDER: Folder<Taxonomies> = Folder::new("taxonomies", "taxonomies");
+    FOLDER.of(data_dir, Taxonomies::load)
 }
 
 #[cfg(test)]

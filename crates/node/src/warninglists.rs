@@ -2,16 +2,18 @@
 //! `lists/<name>/list.json` layout), loaded once per process and data
 //! directory, for whatever flags benign values: `POST /api/v1/extract` and
 //! the pages' list-of-values share (docs/sources.md). A node's lists change
-//! when its operator installs new ones: restart.
+//! when its operator installs new ones: restart ([`crate::folders`], as the
+//! taxonomies).
 //!
 //! The pages flag indicators whose values are on a list ([`flagging`],
 //! [`flags`]): with the node's lists when it has them, else with a small
 //! built-in set ([`extract::WarningLists::built_in`]: RFC 1918 and RFC 5735
 //! ranges, the best-known public resolvers).
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use crate::folders::Folder;
 
 /// The largest warning list loaded (the two top-million lists are left out:
 /// about a hundred megabytes each in memory).
@@ -20,19 +22,8 @@ pub const MAX_LIST_ENTRIES: usize = 200_000;
 /// The warning lists under `data_dir`, none if it has no `warninglists`
 /// directory; the error of a directory whose lists cannot be read.
 pub fn of(data_dir: &Path) -> Result<Option<Arc<extract::WarningLists>>, String> {
-    type Loaded = Mutex<HashMap<PathBuf, Arc<extract::WarningLists>>>;
-    static LOADED: OnceLock<Loaded> = OnceLock::new();
-    let dir = data_dir.join("warninglists");
-    if !dir.is_dir() {
-        return Ok(None);
-    }
-    let loaded = LOADED.get_or_init(Default::default);
-    if let Some(w) = loaded.lock().unwrap_or_else(|p| p.into_inner()).get(&dir) {
-        return Ok(Some(w.clone()));
-    }
-    let w = Arc::new(extract::WarningLists::load(&dir, MAX_LIST_ENTRIES).map_err(|e| format!("the node's warning lists: {e}"))?);
-    loaded.lock().unwrap_or_else(|p| p.into_inner()).insert(dir, w.clone());
-    Ok(Some(w))
+    static FOLDER: Folder<extract::WarningLists> = Folder::new("warninglists", "warning lists");
+    FOLDER.of(data_dir, |dir| extract::WarningLists::load(dir, MAX_LIST_ENTRIES).map_err(|e| e.to_string()))
 }
 
 /// The lists the pages flag values with: the node's own ([`of`]), else
