@@ -93,6 +93,9 @@ fn kit_amendment_ratification_and_notices_made_on_one_node_reach_the_other_party
     // The records pages list ratifications and notices; the agreement's versions are in the store.
     let versions: Vec<Value> = b.versions().into_iter().filter(|o| o["id"] == ab.as_str()).collect();
     assert!(versions.contains(&amendment), "the amendment is not on B's node as A made it: {versions:?}");
+    let show = b.ok(&["agreement", "show", &ab]);
+    let line = format!("ratified by {} (version {})", a.id, amendment["modified"].as_str().unwrap());
+    assert!(show.lines().any(|l| l.trim() == line), "B's node does not verify A's ratification of the amendment: {show}");
     let list = b.ok(&["agreement", "list"]);
     assert!(list.contains("A–B, amended") && list.contains("[awaiting ratification"), "{list}");
 
