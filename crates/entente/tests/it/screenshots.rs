@@ -365,6 +365,7 @@ async fn the_docs_screenshots_from_the_demos_data() {
     assert!(shots.count("main svg").await >= 1, "the arrivals chart: {text}");
     let text = shots.shoot_at("dashboard-inbox", "section.fresh", &["New since your last visit", "Needs your attention", "Sightings of your objects", "Caledonia"]).await;
     assert!(shots.count("section.fresh a[href*='/intel?partner=']").await >= 1, "a count of what is new from Borealis, linked: {text}");
+    assert!(text.contains("indicator: "), "each sighting names what it is of: {text}");
 
     // Search: a word of the demo's names, TLP badges on every row, counted.
     shots.open("/intel?q=raven").await;
