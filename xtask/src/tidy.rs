@@ -3,7 +3,8 @@
 //! - every Rust file opens with a `//!` line saying what lives there;
 //! - the layers depend only downwards (ARCHITECTURE.md, "Invariants"):
 //!   checked on the resolved graph of normal dependencies, transitively;
-//! - no ignored or should-panic tests.
+//! - no ignored or should-panic tests;
+//! - every image README.md and `docs/*.md` show is a file git tracks.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -84,6 +85,7 @@ const ONLY_USED_BY: &[(&str, &[&str])] = &[
 pub fn run(root: &Path) -> anyhow::Result<()> {
     let mut problems = Vec::new();
     check_files(root, &mut problems)?;
+    check_images(root, &mut problems)?;
     check_layers(&mut problems)?;
     if problems.is_empty() {
         eprintln!("tidy: ok");
@@ -140,6 +142,82 @@ pub(crate) fn check_text(rel: &str, text: &str, problems: &mut Vec<String>) {
     if lines > 1500 {
         problems.push(format!("{rel}: {lines} lines; split it (house limit about 1,000)"));
     }
+}
+
+/// The images a Markdown text shows: the targets of `![alt](target)` and
+/// of `<img src="target">`, web addresses left out.
+pub(crate) fn image_links(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("![") {
+        rest = &rest[at + 2..];
+        let Some(close) = rest.find("](") else { break };
+        let target = &rest[close + 2..];
+        if let Some(end) = target.find(')') {
+            // A title after the target (`![a](img.png "title")`) is not part of it.
+            out.push(target[..end].split_whitespace().next().unwrap_or_default().to_owned());
+        }
+    }
+    let mut rest = text;
+    while let Some(at) = rest.find("<img ") {
+        rest = &rest[at + 5..];
+        let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+        if let Some(src) = tag.find("src=\"") {
+            let value = &tag[src + 5..];
+            out.push(value[..value.find('"').unwrap_or(value.len())].to_owned());
+        }
+    }
+    out.retain(|t| !t.is_empty() && !t.starts_with("http://") && !t.starts_with("https://"));
+    out
+}
+
+/// Every image README.md and `docs/*.md` show is a file in the tree that
+/// git tracks (committed or added), so a clone shows it.
+fn check_images(root: &Path, problems: &mut Vec<String>) -> anyhow::Result<()> {
+    let listed = Command::new("git").arg("-C").arg(root).args(["ls-files", "-z"]).output();
+    // Outside a git checkout (a source archive): the files must exist.
+    let tracked: Option<BTreeSet<String>> = match listed {
+        Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).split('\0').filter(|p| !p.is_empty()).map(str::to_owned).collect()),
+        _ => None,
+    };
+    let mut pages = vec![std::path::PathBuf::from("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).context("reading docs")? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "md") {
+            pages.push(path.strip_prefix(root).unwrap_or(&path).to_owned());
+        }
+    }
+    pages.sort();
+    for page in pages {
+        let text = std::fs::read_to_string(root.join(&page)).with_context(|| format!("reading {}", page.display()))?;
+        let dir = page.parent().unwrap_or(Path::new(""));
+        for link in image_links(&text) {
+            let target = normalise(&dir.join(link.split('#').next().unwrap_or_default()));
+            let ok = match &tracked {
+                Some(files) => files.contains(&target),
+                None => root.join(&target).is_file(),
+            };
+            if !ok {
+                problems.push(format!("{}: the image {link} is not a file git tracks ({target})", page.display()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `a/b/../c` as `a/c`, with `/` between parts, as `git ls-files` lists paths.
+fn normalise(path: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                parts.pop();
+            }
+            std::path::Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+            _ => {}
+        }
+    }
+    parts.join("/")
 }
 
 /// Walks the resolved graph of normal (non-dev, non-build) dependencies.

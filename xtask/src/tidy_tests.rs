@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{check_graph, check_text};
+use super::{check_graph, check_text, image_links};
 
 fn problems_of_text(text: &str) -> Vec<String> {
     let mut p = Vec::new();
@@ -117,4 +117,12 @@ fn a_module_is_known_by_its_manifest_and_uses_other_modules_only_where_declared(
     let mut p = Vec::new();
     check_graph(&graph("entente-one", "some-helper", "tokio", None), &mut p);
     assert!(p.is_empty(), "{p:?}");
+}
+
+#[test]
+fn the_images_markdown_shows_are_found() {
+    let text = "# T\n![A dashboard](img/dashboard.png)\ntext [a link](other.md) and ![two](../x/y.png \"title\")\n\
+                <img alt=\"z\" src=\"img/z.png\">\n![remote](https://example.org/a.png)\n";
+    assert_eq!(image_links(text), vec!["img/dashboard.png", "../x/y.png", "img/z.png"]);
+    assert!(image_links("no images, [a link](x.png)").is_empty());
 }

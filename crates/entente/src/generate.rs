@@ -2,7 +2,8 @@
 //!
 //! About 70% indicators whose patterns test IPv4/IPv6 addresses, domains,
 //! URLs, file hashes and e-mail addresses; the rest malware, threat actors,
-//! attack patterns, campaigns, relationships and sightings; several producer
+//! attack patterns (ATT&CK techniques with their tactics as kill chain
+//! phases), campaigns, relationships and sightings; several producer
 //! identities; TLP 2.0 markings; some objects in several versions. A share
 //! of indicator values (`--overlap`) comes from a pool that every producer
 //! draws from, so correlation across producers has something to find. The
@@ -56,10 +57,17 @@ const WORDS: &[&str] = &[
 ];
 const TLDS: &[&str] = &["com", "net", "org", "info", "io", "biz", "xyz", "ru", "cn", "top"];
 const MALWARE_TYPES: &[&str] = &["ransomware", "trojan", "backdoor", "dropper", "remote-access-trojan", "worm", "spyware"];
-const ATTACK: &[(&str, &str)] = &[
-    ("T1566", "Phishing"), ("T1059", "Command and Scripting Interpreter"), ("T1486", "Data Encrypted for Impact"),
-    ("T1071", "Application Layer Protocol"), ("T1190", "Exploit Public-Facing Application"),
-    ("T1078", "Valid Accounts"), ("T1105", "Ingress Tool Transfer"), ("T1027", "Obfuscated Files or Information"),
+/// ATT&CK techniques: id, name and the Enterprise tactics (kill chain
+/// phases of `mitre-attack`) MITRE files them under.
+const ATTACK: &[(&str, &str, &[&str])] = &[
+    ("T1566", "Phishing", &["initial-access"]),
+    ("T1059", "Command and Scripting Interpreter", &["execution"]),
+    ("T1486", "Data Encrypted for Impact", &["impact"]),
+    ("T1071", "Application Layer Protocol", &["command-and-control"]),
+    ("T1190", "Exploit Public-Facing Application", &["initial-access"]),
+    ("T1078", "Valid Accounts", &["defense-evasion", "persistence", "privilege-escalation", "initial-access"]),
+    ("T1105", "Ingress Tool Transfer", &["command-and-control"]),
+    ("T1027", "Obfuscated Files or Information", &["defense-evasion"]),
 ];
 
 pub(crate) struct Generator {
@@ -245,9 +253,11 @@ impl Generator {
             }
             78..=80 => {
                 let mut o = self.base("attack-pattern", &author);
-                let (tid, name) = *self.rng.pick(ATTACK);
+                let (tid, name, tactics) = *self.rng.pick(ATTACK);
                 o["name"] = json!(name);
                 o["external_references"] = json!([{ "source_name": "mitre-attack", "external_id": tid }]);
+                let phases: Vec<Value> = tactics.iter().map(|t| json!({ "kill_chain_name": "mitre-attack", "phase_name": t })).collect();
+                o["kill_chain_phases"] = json!(phases);
                 o
             }
             81..=82 => {

@@ -113,7 +113,7 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Re
     let reader = state.reader(&signed.caller.partner, node::release::Through::AnyShare).await?;
     let r = reader.clone();
     let user = signed.caller.token_id.clone();
-    let (counts, views, peers, sightings, fresh) = crate::blocking(move || {
+    let (counts, views, peers, sightings, fresh, sighted) = crate::blocking(move || {
         let fresh = node::marks::visit(&*store, &*registry, &r.gate(), me.as_str(), &user, Timestamp::now().micros(), NEW_MOST)?;
         let counts = dashboards.count(&*store, &index, &me)?;
         let views = node::agreements::Book::load(&*store)
@@ -154,10 +154,29 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Re
         }
         sightings.sort_by_key(|rec| std::cmp::Reverse(rec.date_added.0));
         sightings.truncate(SIGHTINGS);
-        Ok((counts, views, peers, sightings, fresh))
+        // What they are of, read through the gate for its type and name.
+        let targets: Vec<String> = sightings.iter().filter_map(of).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let sighted = if targets.is_empty() {
+            Vec::new()
+        } else {
+            let q = store::Query { ids: targets, versions: store::Versions::LAST, gate: Some(r.gate()), ..store::Query::default() };
+            store.query(&q)?.records
+        };
+        Ok((counts, views, peers, sightings, fresh, sighted))
     })
     .await?;
     let sightings = state.out(&reader, "web").records(sightings)?.into_inner();
+    // Each sighted object's type and name, released and logged like the sightings.
+    let sighted: std::collections::HashMap<String, (String, String)> = state
+        .out(&reader, "web")
+        .records(sighted)?
+        .into_inner()
+        .into_iter()
+        .map(|rec| {
+            let name = crate::intel::name_of(&crate::intel::json_of(&rec));
+            (rec.id.clone(), (rec.object_type.clone(), name))
+        })
+        .collect();
     let now = counts.at;
     let Counts { by_type, by_author, arrivals, .. } = &*counts;
     // Largest first.
@@ -250,7 +269,7 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Re
                             tr {
                                 td { a href={ "/intel/" (rec.id) } { "sighting" } }
                                 td { (name(rec.created_by_ref.as_deref().unwrap_or_default())) }
-                                td { a href={ "/intel/" (of) } { code { (of) } } }
+                                td { a href={ "/intel/" (of) } { @match sighted.get(of) { Some((ty, n)) if !n.is_empty() => { (ty) ": " (n) }, _ => { code { (of) } } } } }
                                 td.num { (v["count"].as_u64().map(|c| c.to_string()).unwrap_or_default()) }
                                 td { (rec.date_added.to_string()) }
                             }

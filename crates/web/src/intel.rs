@@ -177,7 +177,22 @@ pub(super) async fn find(state: &Site, reader: &Arc<Reader>, s: &Search, context
         let kind = pattern::observables::kind(kind.trim())
             .ok_or_else(|| bad(format!("observable: the types are {}", pattern::observables::KINDS.join(", "))))?;
         let (store, r, value) = (state.store.clone(), reader.clone(), value.trim().to_owned());
-        let (correlation, records) = crate::blocking(move || detect::correlate(&*store, &r, kind, &value, PAGE, false, 0)).await?;
+        let (correlation, records) = crate::blocking(move || {
+            let (correlation, _) = detect::correlate(&*store, &r, kind, &value, PAGE, false, 0)?;
+            // The page: the objects carrying it, with their JSON (names,
+            // labels, PAP; the correlation reads them without), also when
+            // more carry it than the correlation counts.
+            let value = pattern::observables::normalise(kind, &value).into_owned();
+            let query = store::Query {
+                observables: vec![store::ObservableKey::new(kind, &value)],
+                versions: Versions::LAST,
+                gate: Some(r.gate()),
+                limit: Some(PAGE),
+                ..store::Query::default()
+            };
+            Ok((correlation, store.query(&query)?.records))
+        })
+        .await?;
         let records = state.out(reader, "web").records(records)?.into_inner();
         return Ok((records, None, Some(correlation), None));
     }

@@ -21,7 +21,7 @@ const NATIONS: [&str; 3] = ["Aurelia", "Borealis", "Caledonia"];
 
 /// The demo process: asked to stop with SIGINT when the test ends however
 /// it ends, then killed if it does not.
-struct Demo(Child);
+pub(crate) struct Demo(pub(crate) Child);
 
 impl Drop for Demo {
     fn drop(&mut self) {
@@ -44,7 +44,7 @@ fn signal(child: &Child, sig: &str) {
 }
 
 /// Three different loopback ports free right now.
-fn three_ports() -> Vec<u16> {
+pub(crate) fn three_ports() -> Vec<u16> {
     let mut ports: Vec<u16> = Vec::new();
     while ports.len() < 3 {
         let p = free_port();

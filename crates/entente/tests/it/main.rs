@@ -25,6 +25,7 @@ mod public;
 mod resources;
 mod roundtrip;
 mod scorecard;
+mod screenshots;
 mod serve;
 mod sovereignty;
 mod statements;

@@ -29,6 +29,7 @@ mod taxii;
 mod unread;
 mod web;
 mod web_admin;
+mod web_dashboard;
 mod web_share;
 mod web_taxonomies;
 mod web_warninglists;

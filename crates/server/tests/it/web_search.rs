@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::web::sign_in;
 use crate::{call, ratified_agreement, start, Backend};
 
-crate::on_both_backends!(the_count_is_each_readers_own);
+crate::on_both_backends!(the_count_is_each_readers_own, a_value_lists_the_objects_carrying_it_by_name);
 
 /// 200 of A's malware and 200 of B's, 120 of B's shared with A under an
 /// agreement, all matching "beacon": A counts its 200 and the 120 shared,
@@ -47,4 +47,34 @@ async fn the_count_is_each_readers_own(backend: Backend) {
     assert!(html.contains("1–50 of 130"), "A, labelled: {html}");
     let html = b.get("/intel?q=beacon&label=c2").await.2;
     assert!(html.contains("1–50 of 110"), "B, labelled: {html}");
+}
+
+
+/// A bare value typed in the search box lists the objects carrying it by
+/// name, with their labels, as any search does; and a value more than a
+/// page of objects carry (too common to correlate) still lists a page of
+/// them rather than "Nothing you may see matches".
+async fn a_value_lists_the_objects_carrying_it_by_name(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let indicator = |n: u32, value: &str| {
+        json!({"type": "indicator", "spec_version": "2.1", "id": format!("indicator--00000000-0000-4000-8000-{n:012}"),
+               "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "created_by_ref": node.a,
+               "name": format!("Relay number {n}"), "labels": ["phishing-relay"], "pattern_type": "stix",
+               "pattern": format!("[ipv4-addr:value = '{value}']"), "valid_from": "2026-01-01T00:00:00Z"})
+    };
+    let mut objects = vec![indicator(1, "198.51.100.44")];
+    objects.extend((100..160).map(|n| indicator(n, "203.0.113.9")));
+    let (s, v) = call(&node, &node.liaison[0], "POST", "objects", Some(json!({ "objects": objects }))).await;
+    assert_eq!(s, 200, "{v}");
+    let a = sign_in(&node, &node.liaison[0]).await;
+
+    let html = a.get("/intel?q=198.51.100.44").await.2;
+    assert!(html.contains("looks like a value of type <code>ipv4-addr</code>") && html.contains("Reported by (1 object"), "{html}");
+    assert!(html.contains(">Relay number 1</a>"), "the row names the object: {html}");
+    assert!(html.contains("<td>phishing-relay</td>"), "and shows its labels: {html}");
+
+    let html = a.get("/intel?q=203.0.113.9").await.2;
+    assert!(html.contains("a common value"), "{html}");
+    assert!(!html.contains("Nothing you may see matches"), "{html}");
+    assert_eq!(html.matches(">Relay number 1").count(), 50, "a page of the objects carrying it, by name: {html}");
 }

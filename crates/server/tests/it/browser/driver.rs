@@ -287,6 +287,11 @@ impl Driver {
     /// page's height, at most 4,000 pixels, then put back) to `path` (its
     /// folder is made).
     pub async fn screenshot(&self, path: &Path) {
+        self.screenshot_upto(path, 4000.0).await;
+    }
+
+    /// As [`Driver::screenshot`], the window grown to at most `tallest` pixels.
+    pub async fn screenshot_upto(&self, path: &Path, tallest: f64) {
         use base64::Engine as _;
         let window = self.get("/window/rect").await;
         let page = self.script("return document.documentElement.scrollHeight", json!([])).await.as_f64().unwrap_or(0.0);
@@ -294,7 +299,7 @@ impl Driver {
         let height = window["height"].as_f64().unwrap_or(900.0);
         let grow = page > inner;
         if grow {
-            let want = (height + page - inner).min(4000.0);
+            let want = (height + page - inner).min(tallest);
             self.post("/window/rect", json!({ "width": window["width"], "height": want })).await;
         }
         let png = self.get("/screenshot").await;
