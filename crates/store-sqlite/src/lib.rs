@@ -677,6 +677,18 @@ impl store::Store for SqliteStore {
         out
     }
 
+    fn removals(&self) -> Result<u64> {
+        self.with_reader(|c| {
+            let value: Option<String> = c
+                .prepare_cached("SELECT value FROM settings WHERE key = ?")
+                .and_then(|mut s| s.query_row([store::REMOVALS], |r| r.get(0)))
+                .map(Some)
+                .or_else(|e| if matches!(e, rusqlite::Error::QueryReturnedNoRows) { Ok(None) } else { Err(e) })
+                .map_err(sql_err)?;
+            Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
+        })
+    }
+
     fn signatures(&self, versions: &[(String, i64)]) -> Result<Vec<store::Signature>> {
         self.with_reader(|c| {
             let mut stmt = c.prepare_cached("SELECT signer, value FROM signatures WHERE id = ? AND version = ?").map_err(sql_err)?;

@@ -32,7 +32,8 @@ macro_rules! conformance_suite {
             signatures_are_kept_with_their_versions, sightings_are_indexed_by_what_they_are_of,
             records_are_indexed_by_what_they_name, links_are_indexed_by_what_they_link,
             text_is_indexed_ranked_and_gated, text_counts_read_the_release_facts,
-            reads_by_arrival_date_each_membership, reoffer_gives_members_fresh_dates_once);
+            reads_by_arrival_date_each_membership, reoffer_gives_members_fresh_dates_once,
+            removals_move_with_what_narrows_a_read);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -1247,6 +1248,40 @@ pub fn reoffer_gives_members_fresh_dates_once<B: Store + Registry + 'static>(b: 
     assert!(d > members(a)[1].date_added);
     // Nothing to re-offer: only the setting moves.
     assert!(store.reoffer("x-entente-agreement--0e000000-0000-4000-8000-00000000000e", "reoffer:e", "1").unwrap());
+}
+
+/// The removal generation moves with every deletion, every recall spread
+/// to stored versions and every write marked as narrowing (in its own
+/// transaction), and with nothing else: adding, re-adding, sharing,
+/// checkpoints and re-offers leave it. It is kept in the registry, where
+/// every process on the database reads it.
+pub fn removals_move_with_what_narrows_a_read<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b.clone();
+    let a = "x-entente-agreement--0a000000-0000-4000-8000-00000000000a";
+    assert_eq!(store.removals().unwrap(), 0, "a new store");
+    put_ok(&*store, &[indicator(1, 0, AUTHOR_A), indicator(1, 1, AUTHOR_A), malware(2)]);
+    put_ok(&*store, &[indicator(1, 0, AUTHOR_A)]);
+    store.put(&[malware(2), malware(3)], &PutOptions { shares: vec![a.to_owned()], ..PutOptions::default() }).unwrap();
+    store.put(&[], &PutOptions { checkpoint: Some(("cursor".into(), "1".into())), ..PutOptions::default() }).unwrap();
+    store.reoffer(a, "reoffer:a", "1").unwrap();
+    assert_eq!(store.removals().unwrap(), 0, "nothing narrowed yet");
+    // A recall spreads to the stored versions.
+    let mut revoked = indicator(1, 2, AUTHOR_A).to_value();
+    revoked["revoked"] = json!(true);
+    put_ok(&*store, &[Object::from_value(revoked).unwrap()]);
+    assert_eq!(store.removals().unwrap(), 1, "a recall spread");
+    // A new object revoked from its first version narrows nothing stored.
+    let mut fresh = indicator(9, 0, AUTHOR_A).to_value();
+    fresh["revoked"] = json!(true);
+    put_ok(&*store, &[Object::from_value(fresh).unwrap()]);
+    assert_eq!(store.removals().unwrap(), 1, "nothing stored was recalled");
+    store.delete(&StixId::parse(&id(1)).unwrap(), &Versions::FIRST, None).unwrap();
+    assert_eq!(store.removals().unwrap(), 2, "a deletion");
+    store.delete(&StixId::parse("malware--00000000-0000-4000-8000-000000000003").unwrap(), &Versions::ALL, Some(&crate::agreement_collection(a))).unwrap();
+    assert_eq!(store.removals().unwrap(), 3, "a deletion from a collection");
+    store.put(&[], &PutOptions { checkpoint: Some(("retention:x".into(), "now".into())), narrows: true, ..PutOptions::default() }).unwrap();
+    assert_eq!(store.removals().unwrap(), 4, "a write that narrows");
+    assert_eq!(b.setting(crate::REMOVALS).unwrap().as_deref(), Some("4"), "kept where every process reads it");
 }
 
 /// A counted text search reads the hits beyond its page without their
