@@ -33,7 +33,7 @@ macro_rules! conformance_suite {
             records_are_indexed_by_what_they_name, links_are_indexed_by_what_they_link,
             text_is_indexed_ranked_and_gated, text_counts_read_the_release_facts,
             reads_by_arrival_date_each_membership, reoffer_gives_members_fresh_dates_once,
-            removals_move_with_what_narrows_a_read);
+            removals_move_with_what_narrows_a_read, reads_by_arrival_of_several_types_keep_one_date_order);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(
@@ -1248,6 +1248,49 @@ pub fn reoffer_gives_members_fresh_dates_once<B: Store + Registry + 'static>(b: 
     assert!(d > members(a)[1].date_added);
     // Nothing to re-offer: only the setting moves.
     assert!(store.reoffer("x-entente-agreement--0e000000-0000-4000-8000-00000000000e", "reoffer:e", "1").unwrap());
+}
+
+/// A read by arrival filtered by several types (how a peer pulls the
+/// partnership records from the everything collection) gives each version
+/// of those types once, its own row and its memberships, in one date order,
+/// paged or not, however many types are asked for (and asked twice).
+pub fn reads_by_arrival_of_several_types_keep_one_date_order<B: Store + Registry + 'static>(b: Arc<B>) {
+    let store: Arc<dyn Store> = b;
+    let a = "x-entente-agreement--0a000000-0000-4000-8000-00000000000a";
+    // Indicators and malware interleaved, some shared under a (a membership each), an SCO between.
+    for n in 0..12u32 {
+        let shares = if n % 3 == 0 { vec![a.to_owned()] } else { Vec::new() };
+        let options = PutOptions { shares, ..PutOptions::default() };
+        store.put(&[if n % 2 == 0 { indicator(n, 0, AUTHOR_A) } else { malware(n) }], &options).unwrap();
+        if n == 5 {
+            put_ok(&*store, &[sco("10.0.0.1", None)]);
+        }
+    }
+    let q = Query { through: vec![a.to_owned()], versions: Versions::ALL, ..Query::default() };
+    let everything = all_records(&*store, &q);
+    let expect = |types: &[&str]| -> Vec<(crate::DateAdded, Option<String>)> {
+        everything.iter().filter(|r| types.contains(&r.object_type.as_str())).map(|r| (r.date_added, r.via.clone())).collect()
+    };
+    let many: Vec<String> = (0..70).map(|i| format!("x-entente-kind-{i}")).chain(["indicator".to_owned(), "malware".to_owned()]).collect();
+    for types in [vec!["malware".to_owned(), "indicator".to_owned(), "malware".to_owned()], vec!["malware".to_owned(), "ipv4-addr".to_owned()], many] {
+        let wanted: Vec<&str> = types.iter().map(String::as_str).collect();
+        let typed = Query { types: types.clone(), ..q.clone() };
+        let rows: Vec<_> = all_records(&*store, &typed).iter().map(|r| (r.date_added, r.via.clone())).collect();
+        assert_eq!(rows, expect(&wanted), "{types:?}: each version and membership once, in date order");
+        for gate in [None, Some(crate::Gate::new(|_| true))] {
+            let mut paged = Vec::new();
+            let mut next = None;
+            loop {
+                let page = store.query(&Query { limit: Some(2), after: next, gate: gate.clone(), ..typed.clone() }).unwrap();
+                paged.extend(page.records.iter().map(|r| (r.date_added, r.via.clone())));
+                if !page.more {
+                    break;
+                }
+                next = page.next;
+            }
+            assert_eq!(paged, rows, "{types:?} paged");
+        }
+    }
 }
 
 /// The removal generation moves with every deletion, every recall spread
