@@ -47,11 +47,17 @@ pub const EVERYTHING: &str = "9f8b6c2e-5d4a-4e1b-8c3f-2a7d6e5b4c31";
 /// The agreements' index, rebuilt when what it is built from changed.
 ///
 /// At most every [`INDEX_TTL`] a read checks whether any agreement,
-/// ratification, notice or identity was stored since the index was built
-/// (one indexed query for a version added after the newest one it read):
-/// if not, the index stands; if so, or after [`INDEX_REBUILD`] in any case
-/// (a record deleted through another server), it is rebuilt. Writes on this
-/// server invalidate it at once.
+/// ratification, notice, identity or record that may hold release was
+/// stored since the index was built (one indexed query for a version added
+/// after the newest one it read) and whether the store's removal
+/// generation moved ([`Store::removals`]: a deletion, a withholding or a
+/// recall spread, made by any process on the store): if neither, the index
+/// stands; if so it is rebuilt. After [`INDEX_REBUILD`] the records it is
+/// built from are read again in any case; when their digest
+/// ([`policy_digest`]) is the one the index was built from and the removal
+/// generation has not moved, the index is kept as it is (the same `Arc`,
+/// so the readers' cached scopes built under it serve on), else it is
+/// rebuilt. Writes on this server invalidate it at once.
 #[derive(Default)]
 pub struct Agreements {
     cached: Mutex<Option<Cached>>,
@@ -68,6 +74,13 @@ struct Cached {
     built: Instant,
     /// The newest version the index was built from.
     newest: Option<store::DateAdded>,
+    /// The digest of every version the index was built from ([`policy_digest`]).
+    digest: [u8; 32],
+    /// The store's removal generation read before them.
+    removals: u64,
+    /// How much longer ago than `checked` and `built` say it was last
+    /// checked and built ([`Agreements::age`]).
+    older: (Duration, Duration),
     index: Arc<AgreementIndex>,
     /// The partners' keys the index was built with.
     keys: Arc<policy::PartyKeys>,
@@ -195,6 +208,31 @@ impl Cached {
 /// How long a built index serves, at most, without a full rebuild.
 pub const INDEX_REBUILD: Duration = Duration::from_secs(60);
 
+/// The digest of what the index is built from: every version of the
+/// policy records ([`policy_query`]: its id, version, date added, recall
+/// and bytes, in date-added order) and the modules registered to hold
+/// release ([`hold_with`]). The index, the keys and the holds are a
+/// function of these alone (none reads the clock), so an equal digest
+/// means an equal index.
+fn policy_digest(records: &[Record]) -> [u8; 32] {
+    use sha2::{Digest as _, Sha256};
+    let mut h = Sha256::new();
+    for m in HOLDERS.read().unwrap_or_else(std::sync::PoisonError::into_inner).iter() {
+        h.update(m.name().as_bytes());
+        h.update([0]);
+    }
+    for r in records {
+        h.update(r.date_added.0.to_le_bytes());
+        h.update(r.id.as_bytes());
+        h.update([0]);
+        h.update(r.version_micros.to_le_bytes());
+        h.update([u8::from(r.recalled)]);
+        h.update((r.json.len() as u64).to_le_bytes());
+        h.update(&r.json);
+    }
+    h.finalize().into()
+}
+
 fn policy_query(after: Option<store::DateAdded>) -> store::Query {
     store::Query {
         types: policy::kinds::watched_types().map(str::to_owned).collect(),
@@ -222,24 +260,29 @@ impl Agreements {
     }
 
     fn cached(&self, store: &dyn Store) -> store::Result<Snapshot> {
-        let stale = {
+        // What the cached index may be kept as, if what it is built from
+        // turns out unchanged: its digest and generation, and the index.
+        let kept = {
             let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
             match cached.as_mut() {
-                Some(c) if c.checked.elapsed() < INDEX_TTL => return Ok(c.snapshot()),
-                Some(c) if c.built.elapsed() < INDEX_REBUILD => {
+                Some(c) if c.checked.elapsed() + c.older.0 < INDEX_TTL => return Ok(c.snapshot()),
+                Some(c) if c.built.elapsed() + c.older.1 < INDEX_REBUILD => {
                     let q = store::Query { limit: Some(1), ..policy_query(c.newest) };
-                    if store.page(&q)?.records.is_empty() {
+                    if store.removals()? == c.removals && store.page(&q)?.records.is_empty() {
                         c.checked = Instant::now();
+                        c.older.0 = Duration::ZERO;
                         return Ok(c.snapshot());
                     }
-                    true
+                    None
                 }
-                _ => true,
+                Some(c) => Some((c.digest, c.removals, c.snapshot())),
+                None => None,
             }
         };
-        debug_assert!(stale);
-        // The newest record first: one stored while the book is read is then
-        // seen by the next check.
+        // The generation before the records, and the newest record first:
+        // a removal or a record stored while the book is read is then seen
+        // by the next check.
+        let removals = store.removals()?;
         let mut newest = None;
         let mut records = Vec::new();
         store.each(&policy_query(None), &mut |r| {
@@ -247,6 +290,27 @@ impl Agreements {
             records.push(r);
             Ok(())
         })?;
+        let digest = policy_digest(&records);
+        if let Some((_, _, old)) = kept.filter(|(d, g, _)| *d == digest && *g == removals) {
+            // Nothing the index is built from changed, nothing was removed:
+            // the same index, and the scopes built under it, serve on.
+            let now = Instant::now();
+            let c = Cached {
+                checked: now,
+                built: now,
+                newest,
+                digest,
+                removals,
+                older: Default::default(),
+                index: old.index,
+                keys: old.keys,
+                arrivals: old.arrivals,
+                since: old.since,
+            };
+            let snapshot = c.snapshot();
+            *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(c);
+            return Ok(snapshot);
+        }
         let mut arrivals = arrivals_of(&records);
         let book = crate::agreements::Book::load(store).map_err(|e| match e {
             crate::agreements::Error::Store(s) => s,
@@ -262,7 +326,7 @@ impl Agreements {
         let index = Arc::new(book.index().clone());
         let keys = Arc::new(book.keys().clone());
         let now = Instant::now();
-        let c = Cached { checked: now, built: now, newest, index, keys, arrivals, since: Arc::default() };
+        let c = Cached { checked: now, built: now, newest, digest, removals, older: Default::default(), index, keys, arrivals, since: Arc::default() };
         let snapshot = c.snapshot();
         *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(c);
         Ok(snapshot)
@@ -311,6 +375,17 @@ impl Agreements {
         *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = None;
         crate::modules::scopes::removed();
         self.scopes.clear();
+    }
+
+    /// Makes the cached index `by` older, as if built and last checked
+    /// that long ago: past [`INDEX_TTL`] the next read checks the store,
+    /// past [`INDEX_REBUILD`] it reads what the index is built from again
+    /// (tests and benches; the server's clock does this by itself).
+    pub fn age(&self, by: Duration) {
+        if let Some(c) = self.cached.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            c.older.0 += by;
+            c.older.1 += by;
+        }
     }
 
     /// The readers' scopes of the modules kept beside the index.

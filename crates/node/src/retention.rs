@@ -80,7 +80,7 @@ pub fn sweep(store: &dyn Store, registry: &dyn Registry, log: &audit::SharedLog,
             let reason = format!("agreement {agreement} is {state} since {end}: what came under it goes nowhere else");
             log.append(Draft::retention(holder.clone(), Logged::Withhold, &reason, items())).map_err(|e| e.to_string())?;
             store
-                .put(&[], &store::PutOptions { checkpoint: Some((key, now.to_string())), ..store::PutOptions::default() })
+                .put(&[], &store::PutOptions { checkpoint: Some((key, now.to_string())), narrows: true, ..store::PutOptions::default() })
                 .map_err(|e| e.to_string())?;
             sweep.withheld += versions.len() as u64;
         }

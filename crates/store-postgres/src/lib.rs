@@ -505,6 +505,11 @@ impl store::Store for PgStore {
         write::reoffer(&mut c, collection, key, value)
     }
 
+    fn removals(&self) -> Result<u64> {
+        let row = self.conn()?.query_opt("SELECT value FROM settings WHERE key = $1", &[&store::REMOVALS]).map_err(pg_err)?;
+        Ok(row.and_then(|r| r.get::<_, String>(0).parse().ok()).unwrap_or(0))
+    }
+
     fn signatures(&self, versions: &[(String, i64)]) -> Result<Vec<store::Signature>> {
         if versions.is_empty() {
             return Ok(Vec::new());

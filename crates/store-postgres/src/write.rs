@@ -240,8 +240,10 @@ pub(crate) fn put(c: &mut Client, objects: &[model::Object], options: &PutOption
         )
         .map_err(pg_err)?;
     }
+    let mut narrowed = options.narrows;
     if !touched.is_empty() {
-        tx.execute(
+        // A recall spread to stored versions changes what readers were given of them.
+        narrowed |= 0 < tx.execute(
             "UPDATE objects o SET recalled = l.revoked
              FROM (SELECT k.id, x.revoked FROM unnest($1::text[]) AS k(id)
                    CROSS JOIN LATERAL (SELECT revoked FROM objects WHERE objects.id = k.id
@@ -286,6 +288,9 @@ pub(crate) fn put(c: &mut Client, objects: &[model::Object], options: &PutOption
             &[key, value],
         )
         .map_err(pg_err)?;
+    }
+    if narrowed {
+        removed(&mut tx)?;
     }
     tx.commit().map_err(pg_err)?;
     Ok(out)
@@ -557,6 +562,19 @@ pub(crate) fn delete(c: &mut Client, id: &str, versions: &Versions, collection: 
         }
     };
     recompute_objects(&mut tx, id)?;
+    removed(&mut tx)?;
     tx.commit().map_err(pg_err)?;
     Ok(deleted)
+}
+
+/// Moves the store's removal generation ([`store::Store::removals`]) in
+/// the writing transaction.
+fn removed(tx: &mut Transaction<'_>) -> Result<()> {
+    tx.execute(
+        "INSERT INTO settings (key, value) VALUES ($1, '1')
+         ON CONFLICT (key) DO UPDATE SET value = (settings.value::bigint + 1)::text",
+        &[&store::REMOVALS],
+    )
+    .map(|_| ())
+    .map_err(pg_err)
 }

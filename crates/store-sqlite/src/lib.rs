@@ -255,26 +255,60 @@ fn from_where_with(q: &Query, with_objects: bool, by_key: bool) -> (String, Vec<
     (sql, params)
 }
 
+/// The most types a read by arrival reads one branch each
+/// ([`arrivals`]); past it, one branch filters them all.
+const TYPE_BRANCHES: usize = 64;
+
 /// The rest of a read by arrival ([`Query::through`]) after [`select`]'s
 /// columns: the versions' own rows (`via` empty), then, merged in date
 /// order, their memberships of the `through` collections (`via` the
 /// collection), the same filters applied to the version. Each branch is
 /// read in `date_added` order (the memberships by their primary key, or by
-/// id within the collections), so the compound's `ORDER BY` merges them.
+/// id within the collections), so the compound's `ORDER BY` merges them
+/// as they come, without sorting.
+///
+/// Filtered by type (a peer pulling the partnership records), the own rows
+/// are one branch per type, each read from the index of (type, date
+/// added) in date order. One branch for all the types (`type IN (…)`)
+/// would be read from that index type after type and sorted whole before
+/// its first row is given: every page would sort every matching version
+/// after the cursor, JSON and all, so a round pulling N records sorted
+/// N²/2000 rows (docs/benchmarks.md, "A crisis's records").
 fn arrivals(q: &Query) -> (String, Vec<SqlValue>) {
-    let plain = Query { through: Vec::new(), gate: None, ..q.clone() };
+    let mut types = q.types.clone();
+    types.sort_unstable();
+    types.dedup();
+    let by_type = q.ids.is_empty() && !types.is_empty() && types.len() <= TYPE_BRANCHES;
+    let arms: Vec<Query> = if by_type {
+        types.iter().map(|t| Query { through: Vec::new(), gate: None, types: vec![t.clone()], ..q.clone() }).collect()
+    } else {
+        vec![Query { through: Vec::new(), gate: None, ..q.clone() }]
+    };
+    let mut sql = String::new();
+    let mut all = Vec::new();
+    for (i, arm) in arms.iter().enumerate() {
+        let (clause, params) = from_where_with(arm, true, false);
+        let (head, conds) = clause.split_once(" WHERE 1").unwrap_or((clause.as_str(), ""));
+        let conds = conds.strip_suffix(" ORDER BY o.date_added").unwrap_or(conds);
+        let head = if by_type { head.replacen(" FROM objects o", " FROM objects o INDEXED BY objects_type", 1) } else { head.to_owned() };
+        if i > 0 {
+            sql.push_str(&format!(" UNION ALL SELECT o.date_added, {COLUMNS}, o.is_first, o.is_last"));
+        }
+        sql.push_str(&format!(", ''{head} WHERE 1{conds}"));
+        all.extend(params);
+    }
+    let plain = Query { through: Vec::new(), gate: None, types, ..q.clone() };
     let (clause, params) = from_where_with(&plain, true, false);
-    let (head, conds) = clause.split_once(" WHERE 1").unwrap_or((clause.as_str(), ""));
+    let conds = clause.split_once(" WHERE 1").map_or("", |(_, c)| c);
     let conds = conds.strip_suffix(" ORDER BY o.date_added").unwrap_or(conds);
     let member_conds = conds.replacen(" AND o.date_added > ?", " AND m.date_added > ?", 1);
     let marks = vec!["?"; q.through.len()].join(",");
     let members = if q.ids.is_empty() { "NOT INDEXED" } else { "INDEXED BY collection_objects_version" };
-    let sql = format!(
-        ", ''{head} WHERE 1{conds} UNION ALL SELECT m.date_added, {COLUMNS}, o.is_first, o.is_last, m.collection
+    sql.push_str(&format!(
+        " UNION ALL SELECT m.date_added, {COLUMNS}, o.is_first, o.is_last, m.collection
          FROM collection_objects m {members} JOIN objects o ON o.date_added = m.object
          WHERE m.collection IN ({marks}){member_conds} ORDER BY 1"
-    );
-    let mut all = params.clone();
+    ));
     all.extend(q.through.iter().map(|c| SqlValue::Text(c.clone())));
     all.extend(params);
     (sql, all)
@@ -675,6 +709,18 @@ impl store::Store for SqliteStore {
         let out = w.reoffer(collection, key, value);
         self.checkpointer.wrote();
         out
+    }
+
+    fn removals(&self) -> Result<u64> {
+        self.with_reader(|c| {
+            let value: Option<String> = c
+                .prepare_cached("SELECT value FROM settings WHERE key = ?")
+                .and_then(|mut s| s.query_row([store::REMOVALS], |r| r.get(0)))
+                .map(Some)
+                .or_else(|e| if matches!(e, rusqlite::Error::QueryReturnedNoRows) { Ok(None) } else { Err(e) })
+                .map_err(sql_err)?;
+            Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
+        })
     }
 
     fn signatures(&self, versions: &[(String, i64)]) -> Result<Vec<store::Signature>> {

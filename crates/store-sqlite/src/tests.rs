@@ -293,3 +293,32 @@ fn counted_text_hits_read_the_release_index_alone() {
     let shown = plan(false);
     assert!(shown.contains("USING INTEGER PRIMARY KEY"), "{shown}");
 }
+
+/// A read by arrival filtered by types (a peer pulling the partnership
+/// records from the everything collection) is read in date order from its
+/// indexes and merged, never sorted whole: with a sort, every page sorted
+/// every matching version after the cursor (a round of N records, N²/2000
+/// rows sorted). Past `TYPE_BRANCHES` types it may sort.
+#[test]
+fn a_read_by_arrival_of_record_types_sorts_nothing() {
+    let s = fresh();
+    let plan = |types: usize| -> String {
+        let q = store::Query {
+            types: (0..types).map(|i| format!("x-entente-kind-{i}")).collect(),
+            through: vec!["x-entente-agreement--0a000000-0000-4000-8000-00000000000a".into()],
+            versions: store::Versions::ALL,
+            ..store::Query::default()
+        };
+        let (clause, params) = crate::from_where(&q, true);
+        let sql = format!("EXPLAIN QUERY PLAN {}{clause}", crate::select(&q));
+        let conn = rusqlite::Connection::open(&s.path).unwrap();
+        let mut stmt = conn.prepare(&sql).unwrap();
+        let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| r.get::<_, String>(3)).unwrap();
+        rows.collect::<rusqlite::Result<Vec<_>>>().unwrap().join("; ")
+    };
+    for types in [1, 2, 42, crate::TYPE_BRANCHES] {
+        let p = plan(types);
+        assert!(!p.contains("TEMP B-TREE"), "{types} types: {p}");
+        assert!(p.contains("USING INDEX objects_type (type=? AND date_added>?)"), "{types} types: {p}");
+    }
+}

@@ -76,8 +76,9 @@ impl Writer {
         };
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
         let mut observables = Vec::new();
+        let mut narrowed = options.narrows;
         for obj in objects {
-            let outcome = put_version(&tx, obj, options, &mut clock, &mut observables)?;
+            let outcome = put_version(&tx, obj, options, &mut clock, &mut observables, &mut narrowed)?;
             if let Outcome::Added(d) | Outcome::Unchanged(d) = outcome {
                 for agreement in &options.shares {
                     let c = store::agreement_collection(agreement);
@@ -114,6 +115,9 @@ impl Writer {
             tx.prepare_cached("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2")
                 .and_then(|mut s| s.execute(params![key, value]))
                 .map_err(sql_err)?;
+        }
+        if narrowed {
+            removed(&tx)?;
         }
         tx.commit().map_err(sql_err)?;
         self.last = last;
@@ -207,9 +211,22 @@ impl Writer {
                 doomed.len() as u64
             }
         };
+        removed(&tx)?;
         tx.commit().map_err(sql_err)?;
         Ok(deleted)
     }
+}
+
+/// Moves the store's removal generation ([`store::Store::removals`]) in
+/// the writing transaction.
+fn removed(tx: &Transaction<'_>) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO settings (key, value) VALUES (?1, '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+    )
+    .and_then(|mut s| s.execute([store::REMOVALS]))
+    .map(|_| ())
+    .map_err(sql_err)
 }
 
 /// Stores one version in `objects`: added, unchanged, conflict or refused.
@@ -219,6 +236,7 @@ fn put_version(
     options: &PutOptions,
     clock: &mut impl FnMut() -> i64,
     observables: &mut Vec<(ObservableKey, i64)>,
+    narrowed: &mut bool,
 ) -> Result<Outcome> {
     let id = obj.id().as_str();
     let existing = existing(tx, Table::Objects, None, id)?;
@@ -242,6 +260,8 @@ fn put_version(
         tx.prepare_cached("UPDATE objects SET recalled = ?2 WHERE id = ?1")
             .and_then(|mut s| s.execute(params![id, recalled]))
             .map_err(sql_err)?;
+        // What readers were given of its earlier versions changes.
+        *narrowed = true;
     }
     tx.prepare_cached(
         "INSERT INTO objects (date_added, id, type, version, version_text, spec_version,

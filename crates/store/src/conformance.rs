@@ -13,6 +13,9 @@ use crate::{
     Store, TokenRecord, UserRecord, Versions,
 };
 
+mod caches;
+pub use caches::{reads_by_arrival_of_several_types_keep_one_date_order, removals_move_with_what_narrows_a_read};
+
 /// Generates one `#[test]` per conformance case for a backend. The
 /// expression must build a fresh, empty backend each time it is called, as
 /// an `Arc` of a type that implements both [`Store`] and [`Registry`].
@@ -32,7 +35,8 @@ macro_rules! conformance_suite {
             signatures_are_kept_with_their_versions, sightings_are_indexed_by_what_they_are_of,
             records_are_indexed_by_what_they_name, links_are_indexed_by_what_they_link,
             text_is_indexed_ranked_and_gated, text_counts_read_the_release_facts,
-            reads_by_arrival_date_each_membership, reoffer_gives_members_fresh_dates_once);
+            reads_by_arrival_date_each_membership, reoffer_gives_members_fresh_dates_once,
+            removals_move_with_what_narrows_a_read, reads_by_arrival_of_several_types_keep_one_date_order);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(

@@ -114,7 +114,15 @@ pub struct PutOptions {
     /// Authors' signatures to keep, in the same transaction as the versions
     /// (an existing signature of a version is kept).
     pub signatures: Vec<Signature>,
+    /// The write narrows what readers may be given without deleting
+    /// anything (a withholding recorded by retention): the store's removal
+    /// generation ([`Store::removals`]) moves in the same transaction.
+    pub narrows: bool,
 }
+
+/// The registry setting that holds the store's removal generation
+/// ([`Store::removals`]).
+pub const REMOVALS: &str = "store:removals";
 
 /// An author's Ed25519 signature over one version of an object (its RFC 8785
 /// form): the provenance that lets a node pass on a third party's object and
@@ -334,6 +342,17 @@ pub trait Store: Send + Sync {
     /// given its members again, after any cursor it holds: an agreement's
     /// collection when the agreement enters into force again.
     fn reoffer(&self, collection: &str, key: &str, value: &str) -> Result<bool>;
+
+    /// The store's removal generation: a count moved, in the same
+    /// transaction, by every write that can narrow what a reader was given
+    /// before — a deletion ([`Store::delete`], whatever it removed), a
+    /// recall spread to an object's earlier versions (a put that changes
+    /// their `recalled`), and a write marked [`PutOptions::narrows`]. Kept
+    /// in the registry setting [`REMOVALS`], so every process on one
+    /// database sees another's removals: a cache of released versions
+    /// built at one generation serves no read at another. 0 until the
+    /// first such write.
+    fn removals(&self) -> Result<u64>;
 
     /// Counts by type and by author.
     fn stats(&self) -> Result<Stats>;

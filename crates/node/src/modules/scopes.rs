@@ -7,14 +7,19 @@
 //! partnership record reads is as it was when the entry was built:
 //!
 //! - the same agreements' index (the same `Arc`): a new version of an
-//!   agreement, a ratification, a notice, a partner's key, a hold, or the
-//!   index's periodic rebuild ([`crate::release::INDEX_REBUILD`], which also
-//!   bounds how long a deletion made through another server goes unseen)
-//!   all make a new index, and every entry built under the old one is cold;
-//! - no removal since ([`removed`], a node-wide generation): retention's
+//!   agreement, a ratification, a notice, a partner's key or a hold makes
+//!   a new index, and so does a move of the store's removal generation
+//!   ([`store::Store::removals`]: a deletion, a withholding or a recall
+//!   spread, by this process or another on the same database, seen at the
+//!   index's next check, within [`crate::release::INDEX_TTL`]); every
+//!   entry built under the old index is then cold. The index's periodic
+//!   rebuild ([`crate::release::INDEX_REBUILD`]) keeps the same `Arc` when
+//!   the digest of what it is built from is unchanged and the generation
+//!   has not moved, so the entries serve on;
+//! - no removal since ([`removed`], a process-wide generation): retention's
 //!   deletions and withholdings ([`crate::retention::sweep`]), a deletion
 //!   reported by a transport ([`crate::Node::records_changed`]) and every
-//!   invalidation of the index bump it;
+//!   invalidation of the index bump it, at once;
 //! - no recall among the new versions: a version that revokes its record
 //!   rebuilds the entry from the store, since a recall changes what the
 //!   gate lets through of the record's earlier versions.

@@ -494,3 +494,105 @@ fn a_declared_read_sees_the_other_modules_records_through_the_same_gate() {
     let refused = partnership::declare(&Own).unwrap_err();
     assert!(refused.contains("reads x-entente-scope-own"), "{refused}");
 }
+
+impl World {
+    /// A second handle on the world's database, as another server or a
+    /// command on the same data directory holds one: its own store
+    /// connection, agreements' index and cache of scopes. What it removes,
+    /// it removes without telling this process (no `scopes::removed`).
+    fn other_handle(&self) -> Node {
+        let store: Arc<dyn Store> = Arc::new(store_sqlite::SqliteStore::open(self._dir.path()).unwrap());
+        let log = audit::SharedLog::open(self._dir.path().join("other-release.log")).unwrap();
+        Node { store, agreements: Arc::new(Agreements::default()), log, limits: model::Limits::default() }
+    }
+
+    /// `me`'s view now: how many versions it holds and how many were read
+    /// afresh for it (all of them when its cached scope did not serve),
+    /// checked against a fresh read.
+    fn versions_and_new(&self, me: &str) -> (u64, usize) {
+        let scope = view_at(&self.node, &id(me), &self.agreement, &*self.modules[0], "test", at(T0)).unwrap();
+        let out = (scope.versions, scope.new);
+        self.check(me, T0);
+        out
+    }
+}
+
+#[test]
+fn an_index_rebuild_that_changes_nothing_keeps_every_readers_scope() {
+    let world = World::new();
+    for n in 0..3 {
+        world.post(&world.note(n, C, T0, T0 + i64::from(n), &[], false, "to all"));
+    }
+    world.post(&world.note(3, C, T0, T0 + 3, &[B], false, "to B"));
+    assert_eq!(world.versions_and_new(A), (3, 3));
+    assert_eq!(world.versions_and_new(B), (4, 4));
+    let before = world.node.agreements.index(&*world.node.store).unwrap();
+    // The periodic rebuild, and the checks between, with nothing changed.
+    for age in [crate::release::INDEX_TTL, crate::release::INDEX_REBUILD, crate::release::INDEX_REBUILD * 3] {
+        world.node.agreements.age(age);
+        assert_eq!(world.versions_and_new(A), (3, 0), "A's scope kept past {age:?}");
+        assert_eq!(world.versions_and_new(B), (4, 0), "B's scope kept past {age:?}");
+    }
+    assert!(Arc::ptr_eq(&before, &world.node.agreements.index(&*world.node.store).unwrap()), "the same index");
+    // What arrives since is read alone, into the kept scope.
+    world.post(&world.note(4, C, T0, T0 + 4, &[], false, "later"));
+    world.node.agreements.age(crate::release::INDEX_REBUILD);
+    assert_eq!(world.versions_and_new(A), (4, 1));
+}
+
+#[test]
+fn a_removal_through_another_handle_on_the_store_makes_the_scopes_cold_at_the_next_check() {
+    let world = World::new();
+    let other = world.other_handle();
+    for n in 0..4 {
+        world.post(&world.note(n, C, T0, T0 + i64::from(n), &[], false, "to all"));
+    }
+    assert_eq!(world.versions_and_new(A), (4, 4));
+    let note = |n: u32| id(&format!("{NOTE}--00000000-0000-4000-8000-{n:012}"));
+    // A deletion through the other handle: at the next check (past
+    // INDEX_TTL), the index is built again and every scope read afresh.
+    assert_eq!(other.store.delete(&note(0), &Versions::ALL, None).unwrap(), 1);
+    world.node.agreements.age(crate::release::INDEX_TTL);
+    assert_eq!(world.versions_and_new(A), (3, 3), "the deleted note left A's scope");
+    // The same, found at the periodic rebuild rather than a check.
+    assert_eq!(other.store.delete(&note(1), &Versions::ALL, None).unwrap(), 1);
+    world.node.agreements.age(crate::release::INDEX_REBUILD);
+    assert_eq!(world.versions_and_new(A), (2, 2), "found at the rebuild");
+    // A withholding recorded through the other handle.
+    other.store.put(&[], &PutOptions { checkpoint: Some(("retention:withheld:x".into(), "now".into())), narrows: true, ..PutOptions::default() }).unwrap();
+    world.node.agreements.age(crate::release::INDEX_REBUILD);
+    assert_eq!(world.versions_and_new(A), (2, 2), "a withholding elsewhere");
+    // A recall spread through the other handle to a version A holds.
+    other.store.put(&[world.note(2, C, T0, T0 + 9, &[], true, "to all")], &PutOptions { posted_by: Some(C.into()), ..PutOptions::default() }).unwrap();
+    world.node.agreements.age(crate::release::INDEX_TTL);
+    assert_eq!(world.versions_and_new(A), (3, 3), "read afresh, the recall with it");
+    // Nothing more removed: kept again.
+    world.node.agreements.age(crate::release::INDEX_REBUILD);
+    assert_eq!(world.versions_and_new(A), (3, 0));
+}
+
+#[test]
+fn an_agreement_changed_through_another_handle_makes_a_new_index() {
+    let world = World::new();
+    let other = world.other_handle();
+    world.post(&world.note(1, A, T0, T0, &[], false, "to all"));
+    assert_eq!(world.versions_and_new(B), (1, 1));
+    let before = world.node.agreements.index(&*world.node.store).unwrap();
+    // An amendment stored through the other handle (another server):
+    // seen at the next check, a new index, B's scope read afresh.
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    crate::agreements::propose(&*other.store, &id(A), Some(&world.agreement), &terms(&[A, B], Some(T0 + 400 * DAY)), &[]).unwrap();
+    world.node.agreements.age(crate::release::INDEX_TTL);
+    assert_eq!(world.versions_and_new(B), (1, 1));
+    let after = world.node.agreements.index(&*world.node.store).unwrap();
+    assert!(!Arc::ptr_eq(&before, &after), "a new index");
+    assert!(!after.agreement(&world.agreement).unwrap().is_party(&id(C)), "the amendment is in it");
+    // Another amendment, found by the digest at the periodic rebuild.
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    crate::agreements::propose(&*other.store, &id(A), Some(&world.agreement), &terms(&[A, B, C], Some(T0 + 400 * DAY)), &[]).unwrap();
+    world.node.agreements.age(crate::release::INDEX_REBUILD);
+    assert_eq!(world.versions_and_new(B), (1, 1));
+    let last = world.node.agreements.index(&*world.node.store).unwrap();
+    assert!(!Arc::ptr_eq(&after, &last), "a new index");
+    assert!(last.agreement(&world.agreement).unwrap().is_party(&id(C)), "the second amendment is in it");
+}
