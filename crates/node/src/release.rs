@@ -313,6 +313,14 @@ impl Agreements {
         self.scopes.clear();
     }
 
+    /// Makes the next read rebuild the index, as its periodic rebuild
+    /// ([`INDEX_REBUILD`]) or a change seen through another server does:
+    /// nothing was removed, so kept scopes whose agreement reads the same
+    /// carry over (`crate::modules::scopes`). For tests and benchmarks.
+    pub fn expire(&self) {
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
     /// The readers' scopes of the modules kept beside the index.
     pub fn scopes(&self) -> &crate::modules::scopes::Scopes {
         &self.scopes

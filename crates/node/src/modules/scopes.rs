@@ -6,11 +6,20 @@
 //! An entry serves a read only when everything a release decision of a
 //! partnership record reads is as it was when the entry was built:
 //!
-//! - the same agreements' index (the same `Arc`): a new version of an
-//!   agreement, a ratification, a notice, a partner's key, a hold, or the
-//!   index's periodic rebuild ([`crate::release::INDEX_REBUILD`], which also
-//!   bounds how long a deletion made through another server goes unseen)
-//!   all make a new index, and every entry built under the old one is cold;
+//! - the same agreements' index, or one in which the entry's agreement
+//!   reads the same ([`same_decisions`]: its latest version, with its
+//!   parties and terms, and the parties that ratified it — all a release
+//!   decision of a partnership record reads of the index): a new version
+//!   of that agreement, a ratification of it, or a partner's key that
+//!   changes who ratified it make every entry of it cold, while the
+//!   index's periodic rebuild ([`crate::release::INDEX_REBUILD`], each
+//!   minute) or a change to another agreement carries the entry over;
+//! - an entry read from the store in full at most [`FULL_EVERY`] ago: what
+//!   bounds how long a deletion made through another server or the
+//!   command line on the same store goes unseen (the node's own deletions
+//!   are seen at once, below). The node keeps its own partner's scopes
+//!   warm ([`super::warm`]): it reads them again in full, in the
+//!   background, before they reach that age, so no reader waits for it;
 //! - no removal since ([`removed`], a node-wide generation): retention's
 //!   deletions and withholdings ([`crate::retention::sweep`]), a deletion
 //!   reported by a transport ([`crate::Node::records_changed`]) and every
@@ -35,6 +44,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use partnership::Records;
 use policy::AgreementIndex;
@@ -45,6 +55,10 @@ pub const MAX_ENTRIES: usize = 1024;
 
 /// At most this many versions are kept across every scope.
 pub const MAX_VERSIONS: u64 = 3_000_000;
+
+/// A kept scope serves reads for at most this long after it was read from
+/// the store in full; then the next read reads it in full again.
+pub const FULL_EVERY: Duration = Duration::from_secs(15 * 60);
 
 static REMOVALS: AtomicU64 = AtomicU64::new(0);
 
@@ -82,13 +96,15 @@ pub(crate) struct Entry {
     /// When each record first arrived on this node (its first version's
     /// `date_added`, microseconds), by id: what a user has not read yet.
     pub arrived: Arc<std::collections::HashMap<String, i64>>,
+    /// When it was started empty (read from the store in full since).
+    pub built: Instant,
     used: u64,
 }
 
 impl Entry {
     /// An empty scope, built under `index`.
     pub fn new(index: Arc<AgreementIndex>) -> Entry {
-        Entry { index, removals: removals(), cursor: None, records: Arc::default(), count: 0, sum: Sum::default(), fold: None, arrived: Arc::default(), used: 0 }
+        Entry { index, removals: removals(), cursor: None, records: Arc::default(), count: 0, sum: Sum::default(), fold: None, arrived: Arc::default(), built: Instant::now(), used: 0 }
     }
 }
 
@@ -126,6 +142,19 @@ impl Sum {
     }
 }
 
+/// Whether every release decision of a record under `agreement` reads
+/// the same in `old` and `new`: the decision for a partnership record
+/// (`policy::decide_agreement_object`) reads of the index only the
+/// agreement's latest version (its parties) and the parties that ratified
+/// it; the rest is the record's own facts.
+pub fn same_decisions(old: &AgreementIndex, new: &AgreementIndex, agreement: &policy::AgreementId) -> bool {
+    // A version's canonical form holds its author, terms and revocation.
+    fn read<'a>(i: &'a AgreementIndex, agreement: &policy::AgreementId) -> (Option<(&'a model::Timestamp, bool, &'a [u8])>, Option<&'a [policy::PartnerId]>) {
+        (i.agreement(agreement).map(|a| (&a.version, a.revoked, a.canonical.as_slice())), i.agreed_parties(agreement))
+    }
+    read(old, agreement) == read(new, agreement)
+}
+
 /// The cache (one per node, beside the agreements' index).
 #[derive(Default)]
 pub struct Scopes {
@@ -143,10 +172,29 @@ impl Scopes {
     /// Takes `key`'s entry out if it still serves a read under `index`;
     /// one that does not is dropped.
     pub(crate) fn take(&self, key: &Key, index: &Arc<AgreementIndex>) -> Option<Entry> {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = inner.entries.remove(key)?;
-        inner.versions -= entry.count;
-        (Arc::ptr_eq(&entry.index, index) && entry.removals == removals()).then_some(entry)
+        let mut entry = {
+            let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = inner.entries.remove(key)?;
+            inner.versions -= entry.count;
+            entry
+        };
+        if entry.removals != removals() || entry.built.elapsed() >= FULL_EVERY {
+            return None;
+        }
+        if !Arc::ptr_eq(&entry.index, index) {
+            let agreement = policy::AgreementId::parse(&key.1).ok()?;
+            if !same_decisions(&entry.index, index, &agreement) {
+                return None;
+            }
+            entry.index = index.clone();
+        }
+        Some(entry)
+    }
+
+    /// When `key`'s kept entry was read from the store in full, if one is kept.
+    pub(crate) fn built(&self, key: &Key) -> Option<Instant> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.entries.get(key).map(|e| e.built)
     }
 
     /// Puts `key`'s entry back (or in), evicting the least recently used
