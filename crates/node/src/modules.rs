@@ -214,29 +214,30 @@ fn scope_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, c
 }
 
 /// Keeps `me`'s scopes warm, so that no reader of `me`'s waits for a full
-/// read: for each agreement `me` is party to and each of `modules`, reads
-/// `me`'s scope as [`view`] does (logged on `channel`: the versions new to
-/// the scope are released to `me`'s partner, as on any read) and, when
-/// anything was read, derives its state once (a fold's first read after a
-/// change of terms values every entry). A scope not
-/// kept, or read in full more than half of [`scopes::FULL_EVERY`] ago, is
-/// read in full again, the kept one serving reads meanwhile; others read
-/// what was stored since. The server runs it for its own partner at start
-/// and then each minute. Returns how many scopes were read in full. A
-/// scope that fails is left for the next round (logged). Blocking.
+/// read: for each agreement `me` is party to and each of `modules`, a
+/// scope that is not kept, would not serve a read (its agreement changed,
+/// something was removed) or was read in full more than half of
+/// [`scopes::FULL_EVERY`] ago is read in full again as [`view`] reads it
+/// (logged on `channel`: every version itemised, released to `me`'s
+/// partner, as on any full read), the kept one serving reads meanwhile,
+/// and its state derived once (a fold's first read values every entry).
+/// Others are left alone: what was stored since is read by the next view.
+/// The server runs it for its own partner at start and then each minute.
+/// Returns how many scopes were read. A scope that fails is left for the
+/// next round (logged). Blocking.
 pub fn warm(node: &Node, modules: &Modules, me: &StixId, channel: &str) -> Result<usize, Error> {
     let index = node.agreements.index(&*node.store)?;
     let mut full = 0;
     for agreement in index.agreements_of(me) {
         for module in modules.iter() {
             let key: scopes::Key = (me.to_string(), agreement.to_string(), module.name());
-            let stale = node.agreements.scopes().built(&key).is_none_or(|b| b.elapsed() >= scopes::FULL_EVERY / 2);
-            match scope_at(node, me, &agreement, &**module, channel, Timestamp::now(), stale) {
+            if node.agreements.scopes().serving(&key, &index).is_some_and(|b| b.elapsed() < scopes::FULL_EVERY / 2) {
+                continue;
+            }
+            match scope_at(node, me, &agreement, &**module, channel, Timestamp::now(), true) {
                 Ok(scope) => {
-                    if stale || scope.new > 0 {
-                        std::hint::black_box(state_of(&**module, &scope));
-                    }
-                    full += usize::from(stale);
+                    std::hint::black_box(state_of(&**module, &scope));
+                    full += 1;
                 }
                 Err(Error::NotFound(_)) => {}
                 Err(e) => tracing::warn!(agreement = %agreement, module = module.name(), error = %e, "keeping a scope warm failed"),

@@ -191,10 +191,14 @@ impl Scopes {
         Some(entry)
     }
 
-    /// When `key`'s kept entry was read from the store in full, if one is kept.
-    pub(crate) fn built(&self, key: &Key) -> Option<Instant> {
+    /// When `key`'s kept entry was read from the store in full, if one is
+    /// kept that would serve a read under `index` ([`Scopes::take`]'s rule).
+    pub(crate) fn serving(&self, key: &Key, index: &Arc<AgreementIndex>) -> Option<Instant> {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.entries.get(key).map(|e| e.built)
+        let entry = inner.entries.get(key)?;
+        let fresh = entry.removals == removals() && entry.built.elapsed() < FULL_EVERY;
+        let same = || Arc::ptr_eq(&entry.index, index) || policy::AgreementId::parse(&key.1).is_ok_and(|a| same_decisions(&entry.index, index, &a));
+        (fresh && same()).then_some(entry.built)
     }
 
     /// Puts `key`'s entry back (or in), evicting the least recently used

@@ -364,17 +364,25 @@ fn warming_reads_the_partners_scopes_so_its_next_page_reads_nothing_old() {
     assert_eq!(super::warm(&world.node, &world.modules, &id(A), "warm").unwrap(), 1);
     let page = view_at(&world.node, &id(A), &world.agreement, module, "test", at(T0)).unwrap();
     assert_eq!((page.versions, page.new), (3, 0), "the page found the scope warm");
-    // The next round reads only what is new; B's scopes were never read.
+    // The next round leaves a scope that serves alone (the page reads
+    // what is new); B's scopes were never read.
     world.post(&world.note(3, B, T0, T0 + 9, &[], false, "y"));
     assert_eq!(super::warm(&world.node, &world.modules, &id(A), "warm").unwrap(), 0);
     let page = view_at(&world.node, &id(A), &world.agreement, module, "test", at(T0)).unwrap();
-    assert_eq!((page.versions, page.new), (4, 0));
+    assert_eq!((page.versions, page.new), (4, 1));
     assert_eq!(*page.records, world.fresh(A));
     assert_eq!(view_at(&world.node, &id(B), &world.agreement, module, "test", at(T0)).unwrap().new, 4);
+    // The agreement amended: A's scope no longer serves, and warming reads it again.
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    crate::agreements::propose(&*world.node.store, &id(A), Some(&world.agreement), &terms(&[A, B, C], Some(T0 + 300 * DAY)), &[]).unwrap();
+    world.node.agreements.invalidate();
+    assert_eq!(super::warm(&world.node, &world.modules, &id(A), "warm").unwrap(), 1);
+    let page = view_at(&world.node, &id(A), &world.agreement, module, "test", at(T0)).unwrap();
+    assert_eq!((page.versions, page.new), (4, 0));
     // What warming read is in the release log, on its channel, itemised.
     let file = std::io::BufReader::new(std::fs::File::open(world.node.log.path()).unwrap());
     let warm: Vec<usize> = audit::entries(file).map(Result::unwrap).filter(|e| e.channel == "warm").map(|e| e.items.len()).collect();
-    assert_eq!(warm, [3, 1]);
+    assert_eq!(warm, [3, 4]);
 }
 
 #[test]
