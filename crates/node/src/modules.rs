@@ -148,20 +148,28 @@ pub fn view(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, c
 /// demo's backdated history pass their own).
 ///
 /// The reader's scope is cached per (reader, agreement, module)
-/// ([`scopes`]): a read reuses it while the agreements' index is the one
-/// it was built under and nothing was removed since, and reads through
+/// ([`scopes`]): a read reuses it while the agreement reads the same in
+/// the agreements' index as when it was built, nothing was removed since
+/// and it is younger than [`scopes::FULL_EVERY`], and reads through
 /// the reader's gate only the versions stored after the newest it holds.
 /// The release log gets one entry per view: those new versions itemised,
 /// and a reason naming the module, the agreement, how many versions the
 /// records were derived from and their digest (docs/security.md, "A
 /// module's view").
 pub fn view_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, channel: &str, now: Timestamp) -> Result<Scope, Error> {
+    scope_at(node, me, agreement, module, channel, now, false)
+}
+
+/// [`view_at`]; `full`: read from the store in full, whatever is kept (the
+/// kept entry, if any, serves other reads meanwhile and is then replaced).
+fn scope_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, channel: &str, now: Timestamp, full: bool) -> Result<Scope, Error> {
     let (index, latest) = known_to(node, me, agreement)?;
     let state = index.state(agreement, &now);
     let reader = Reader::new(me.clone(), index.clone(), Through::AnyShare);
     let key: scopes::Key = (me.to_string(), agreement.to_string(), module.name());
     let cache = node.agreements.scopes();
-    let mut entry = cache.take(&key, &index).unwrap_or_else(|| scopes::Entry::new(index.clone()));
+    let kept = if full { None } else { cache.take(&key, &index) };
+    let mut entry = kept.unwrap_or_else(|| scopes::Entry::new(index.clone()));
     let mut read = read_scope(node, &reader, agreement, module, entry.cursor)?;
     if entry.cursor.is_some() && read.iter().any(|(_, r)| r.revoked) {
         // A recall changes what the gate lets through of the record's
@@ -203,6 +211,40 @@ pub fn view_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module
     let (records, versions, fold, arrived) = (entry.records.clone(), entry.count, entry.fold.clone(), entry.arrived.clone());
     cache.put(key, entry);
     Ok(Scope { me: me.clone(), agreement: latest, state, now, records, versions, new, arrived, fold, reader })
+}
+
+/// Keeps `me`'s scopes warm, so that no reader of `me`'s waits for a full
+/// read: for each agreement `me` is party to and each of `modules`, a
+/// scope that is not kept, would not serve a read (its agreement changed,
+/// something was removed) or was read in full more than half of
+/// [`scopes::FULL_EVERY`] ago is read in full again as [`view`] reads it
+/// (logged on `channel`: every version itemised, released to `me`'s
+/// partner, as on any full read), the kept one serving reads meanwhile,
+/// and its state derived once (a fold's first read values every entry).
+/// Others are left alone: what was stored since is read by the next view.
+/// The server runs it for its own partner at start and then each minute.
+/// Returns how many scopes were read. A scope that fails is left for the
+/// next round (logged). Blocking.
+pub fn warm(node: &Node, modules: &Modules, me: &StixId, channel: &str) -> Result<usize, Error> {
+    let index = node.agreements.index(&*node.store)?;
+    let mut full = 0;
+    for agreement in index.agreements_of(me) {
+        for module in modules.iter() {
+            let key: scopes::Key = (me.to_string(), agreement.to_string(), module.name());
+            if node.agreements.scopes().serving(&key, &index).is_some_and(|b| b.elapsed() < scopes::FULL_EVERY / 2) {
+                continue;
+            }
+            match scope_at(node, me, &agreement, &**module, channel, Timestamp::now(), true) {
+                Ok(scope) => {
+                    std::hint::black_box(state_of(&**module, &scope));
+                    full += 1;
+                }
+                Err(Error::NotFound(_)) => {}
+                Err(e) => tracing::warn!(agreement = %agreement, module = module.name(), error = %e, "keeping a scope warm failed"),
+            }
+        }
+    }
+    Ok(full)
 }
 
 /// The versions of `module`'s records (its kinds and those it reads) under `agreement` stored after

@@ -67,6 +67,10 @@ pub struct Agreements {
     /// Readers' scopes of the modules, valid under the index they were
     /// built under (`crate::modules::scopes`).
     scopes: crate::modules::scopes::Scopes,
+    /// The store's removal generation the last index was built at: when a
+    /// rebuild finds it moved, every kept scope is cold (even one whose
+    /// agreement reads the same in the new index).
+    removals_seen: std::sync::atomic::AtomicU64,
 }
 
 struct Cached {
@@ -283,6 +287,11 @@ impl Agreements {
         // a removal or a record stored while the book is read is then seen
         // by the next check.
         let removals = store.removals()?;
+        if self.removals_seen.swap(removals, std::sync::atomic::Ordering::SeqCst) != removals {
+            // Something was removed since the last build, by this process
+            // or another: no kept scope serves on, whatever its agreement.
+            crate::modules::scopes::removed();
+        }
         let mut newest = None;
         let mut records = Vec::new();
         store.each(&policy_query(None), &mut |r| {
@@ -386,6 +395,14 @@ impl Agreements {
             c.older.0 += by;
             c.older.1 += by;
         }
+    }
+
+    /// Makes the next read rebuild the index, as its periodic rebuild
+    /// ([`INDEX_REBUILD`]) or a change seen through another server does:
+    /// nothing was removed, so kept scopes whose agreement reads the same
+    /// carry over (`crate::modules::scopes`). For tests and benchmarks.
+    pub fn expire(&self) {
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// The readers' scopes of the modules kept beside the index.

@@ -49,6 +49,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         let sweeping = tokio::spawn(server::retention::run(state.clone(), std::time::Duration::from_secs(3600)));
         let pulling = (!config.sources.is_empty())
             .then(|| tokio::spawn(server::sources::run(state.clone(), config.sources.clone(), config.data_dir.clone())));
+        let warming = tokio::spawn(server::modules::keep_warm(state.clone()));
         let snapshots = config.scorecard_snapshot_days.map(|days| tokio::spawn(server::scorecard::run(state.clone(), i64::from(days))));
         let app = server::router(state);
         // Releases are flushed to the OS as they are logged; fsync each second and at the end.
@@ -72,6 +73,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         }
         sync_task.abort();
         sweeping.abort();
+        warming.abort();
         if let Some(task) = pulling {
             task.abort();
         }

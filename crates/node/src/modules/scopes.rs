@@ -6,20 +6,29 @@
 //! An entry serves a read only when everything a release decision of a
 //! partnership record reads is as it was when the entry was built:
 //!
-//! - the same agreements' index (the same `Arc`): a new version of an
-//!   agreement, a ratification, a notice, a partner's key or a hold makes
-//!   a new index, and so does a move of the store's removal generation
-//!   ([`store::Store::removals`]: a deletion, a withholding or a recall
-//!   spread, by this process or another on the same database, seen at the
-//!   index's next check, within [`crate::release::INDEX_TTL`]); every
-//!   entry built under the old index is then cold. The index's periodic
+//! - the same agreements' index, or one in which the entry's agreement
+//!   reads the same ([`same_decisions`]: its latest version, with its
+//!   parties and terms, and the parties that ratified it — all a release
+//!   decision of a partnership record reads of the index): a new version
+//!   of that agreement, a ratification of it, or a partner's key that
+//!   changes who ratified it make every entry of it cold, while a change
+//!   to another agreement carries the entry over. The index's periodic
 //!   rebuild ([`crate::release::INDEX_REBUILD`]) keeps the same `Arc` when
-//!   the digest of what it is built from is unchanged and the generation
-//!   has not moved, so the entries serve on;
-//! - no removal since ([`removed`], a process-wide generation): retention's
-//!   deletions and withholdings ([`crate::retention::sweep`]), a deletion
-//!   reported by a transport ([`crate::Node::records_changed`]) and every
-//!   invalidation of the index bump it, at once;
+//!   the digest of what it is built from is unchanged and the store's
+//!   removal generation has not moved;
+//! - no removal since ([`removed`], a process-wide generation), bumped at
+//!   once by retention's deletions and withholdings
+//!   ([`crate::retention::sweep`]), a deletion reported by a transport
+//!   ([`crate::Node::records_changed`]), every invalidation of the index,
+//!   and an index built after the store's removal generation
+//!   ([`store::Store::removals`]: a deletion, a withholding or a recall
+//!   spread, by this process or another on the same database) moved, seen
+//!   at the index's next check, within [`crate::release::INDEX_TTL`];
+//! - an entry read from the store in full at most [`FULL_EVERY`] ago: a
+//!   bound kept in case a removal escapes the generations (a database
+//!   edited by hand). The node keeps its own partner's scopes warm
+//!   ([`super::warm`]): it reads them again in full, in the background,
+//!   before they reach that age, so no reader waits for it;
 //! - no recall among the new versions: a version that revokes its record
 //!   rebuilds the entry from the store, since a recall changes what the
 //!   gate lets through of the record's earlier versions.
@@ -40,6 +49,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use partnership::Records;
 use policy::AgreementIndex;
@@ -50,6 +60,10 @@ pub const MAX_ENTRIES: usize = 1024;
 
 /// At most this many versions are kept across every scope.
 pub const MAX_VERSIONS: u64 = 3_000_000;
+
+/// A kept scope serves reads for at most this long after it was read from
+/// the store in full; then the next read reads it in full again.
+pub const FULL_EVERY: Duration = Duration::from_secs(15 * 60);
 
 static REMOVALS: AtomicU64 = AtomicU64::new(0);
 
@@ -87,13 +101,15 @@ pub(crate) struct Entry {
     /// When each record first arrived on this node (its first version's
     /// `date_added`, microseconds), by id: what a user has not read yet.
     pub arrived: Arc<std::collections::HashMap<String, i64>>,
+    /// When it was started empty (read from the store in full since).
+    pub built: Instant,
     used: u64,
 }
 
 impl Entry {
     /// An empty scope, built under `index`.
     pub fn new(index: Arc<AgreementIndex>) -> Entry {
-        Entry { index, removals: removals(), cursor: None, records: Arc::default(), count: 0, sum: Sum::default(), fold: None, arrived: Arc::default(), used: 0 }
+        Entry { index, removals: removals(), cursor: None, records: Arc::default(), count: 0, sum: Sum::default(), fold: None, arrived: Arc::default(), built: Instant::now(), used: 0 }
     }
 }
 
@@ -131,6 +147,19 @@ impl Sum {
     }
 }
 
+/// Whether every release decision of a record under `agreement` reads
+/// the same in `old` and `new`: the decision for a partnership record
+/// (`policy::decide_agreement_object`) reads of the index only the
+/// agreement's latest version (its parties) and the parties that ratified
+/// it; the rest is the record's own facts.
+pub fn same_decisions(old: &AgreementIndex, new: &AgreementIndex, agreement: &policy::AgreementId) -> bool {
+    // A version's canonical form holds its author, terms and revocation.
+    fn read<'a>(i: &'a AgreementIndex, agreement: &policy::AgreementId) -> (Option<(&'a model::Timestamp, bool, &'a [u8])>, Option<&'a [policy::PartnerId]>) {
+        (i.agreement(agreement).map(|a| (&a.version, a.revoked, a.canonical.as_slice())), i.agreed_parties(agreement))
+    }
+    read(old, agreement) == read(new, agreement)
+}
+
 /// The cache (one per node, beside the agreements' index).
 #[derive(Default)]
 pub struct Scopes {
@@ -148,10 +177,33 @@ impl Scopes {
     /// Takes `key`'s entry out if it still serves a read under `index`;
     /// one that does not is dropped.
     pub(crate) fn take(&self, key: &Key, index: &Arc<AgreementIndex>) -> Option<Entry> {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = inner.entries.remove(key)?;
-        inner.versions -= entry.count;
-        (Arc::ptr_eq(&entry.index, index) && entry.removals == removals()).then_some(entry)
+        let mut entry = {
+            let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = inner.entries.remove(key)?;
+            inner.versions -= entry.count;
+            entry
+        };
+        if entry.removals != removals() || entry.built.elapsed() >= FULL_EVERY {
+            return None;
+        }
+        if !Arc::ptr_eq(&entry.index, index) {
+            let agreement = policy::AgreementId::parse(&key.1).ok()?;
+            if !same_decisions(&entry.index, index, &agreement) {
+                return None;
+            }
+            entry.index = index.clone();
+        }
+        Some(entry)
+    }
+
+    /// When `key`'s kept entry was read from the store in full, if one is
+    /// kept that would serve a read under `index` ([`Scopes::take`]'s rule).
+    pub(crate) fn serving(&self, key: &Key, index: &Arc<AgreementIndex>) -> Option<Instant> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = inner.entries.get(key)?;
+        let fresh = entry.removals == removals() && entry.built.elapsed() < FULL_EVERY;
+        let same = || Arc::ptr_eq(&entry.index, index) || policy::AgreementId::parse(&key.1).is_ok_and(|a| same_decisions(&entry.index, index, &a));
+        (fresh && same()).then_some(entry.built)
     }
 
     /// Puts `key`'s entry back (or in), evicting the least recently used

@@ -190,6 +190,11 @@ enum Step {
     Delete(u8),
     /// The clock moves by these days.
     Later(i64),
+    /// The agreement amended by A to these parties through another server
+    /// (this one not told), then the index rebuilt as its check finds it.
+    AmendElsewhere(bool, bool),
+    /// The index's periodic rebuild, nothing changed.
+    Rebuild,
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -199,6 +204,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (any::<bool>(), any::<bool>()).prop_map(|(b, c)| Step::Amend(b, c)),
         1 => (0u8..5).prop_map(Step::Delete),
         2 => (0i64..4).prop_map(Step::Later),
+        1 => (any::<bool>(), any::<bool>()).prop_map(|(b, c)| Step::AmendElsewhere(b, c)),
+        1 => Just(Step::Rebuild),
     ]
 }
 
@@ -212,7 +219,7 @@ proptest! {
         let mut now = T0;
         let mut serial = 0u32;
         for step in steps {
-            match step {
+            match step.clone() {
                 Step::Post(batch) => {
                     for (n, author, created, modified, audience, revoked) in batch {
                         serial += 1;
@@ -222,7 +229,8 @@ proptest! {
                         world.post(&note);
                     }
                 }
-                Step::Amend(b, c) => {
+                Step::Amend(b, c) | Step::AmendElsewhere(b, c) => {
+                    let elsewhere = matches!(step, Step::AmendElsewhere(..));
                     let mut parties = vec![A];
                     parties.extend(b.then_some(B));
                     parties.extend(c.then_some(C));
@@ -233,9 +241,15 @@ proptest! {
                     // (`propose` stamps versions by the clock, to the ms).
                     std::thread::sleep(std::time::Duration::from_millis(2));
                     crate::agreements::propose(&*world.node.store, &id(A), Some(&world.agreement), &terms(&parties, Some(T0 + 400 * DAY)), &[]).unwrap();
-                    // What the service does after an agreement write (crate::Node::propose).
-                    world.node.agreements.invalidate();
+                    if elsewhere {
+                        // Seen here by the index's check for new agreement records.
+                        world.node.agreements.expire();
+                    } else {
+                        // What the service does after an agreement write (crate::Node::propose).
+                        world.node.agreements.invalidate();
+                    }
                 }
+                Step::Rebuild => world.node.agreements.expire(),
                 Step::Delete(n) => {
                     let note = id(&format!("{NOTE}--00000000-0000-4000-8000-{n:012}"));
                     let versions = world.node.store.get(&note, &Versions::ALL).unwrap();
@@ -306,6 +320,69 @@ fn a_view_logs_what_is_new_itemised_and_the_scope_counted_and_digested() {
         }
     }
     assert_eq!(sum.hex(), digest(reasons[2]));
+}
+
+#[test]
+fn a_scope_outlives_an_index_rebuild_unless_its_agreement_changed() {
+    let world = World::new();
+    let module = &*world.modules[0];
+    for n in 0..3 {
+        world.post(&world.note(n, A, T0, T0 + i64::from(n), &[], false, "x"));
+    }
+    let read = || view_at(&world.node, &id(B), &world.agreement, module, "test", at(T0)).unwrap();
+    assert_eq!(read().new, 3);
+    // The periodic rebuild: a new index, the agreement as it was.
+    world.node.agreements.expire();
+    let index = world.node.agreements.index(&*world.node.store).unwrap();
+    let again = read();
+    assert_eq!((again.versions, again.new), (3, 0), "carried over the rebuild, not read again");
+    assert!(Arc::ptr_eq(&index, &world.node.agreements.index(&*world.node.store).unwrap()));
+    // Another agreement changing does not touch this one's scopes.
+    let other = crate::agreements::propose(&*world.node.store, &id(A), None, &terms(&[A, B], None), &[]).unwrap().id;
+    world.node.agreements.expire();
+    assert!(world.node.agreements.index(&*world.node.store).unwrap().agreement(&other).is_some());
+    assert_eq!(read().new, 0, "another agreement's proposal leaves the scope");
+    // This agreement amended through another server (B no longer a party
+    // of the version every party ratified is not enough: A alone with C):
+    // the index sees it at its next check, and the scope is read again.
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    crate::agreements::propose(&*world.node.store, &id(A), Some(&world.agreement), &terms(&[A, B, C], Some(T0 + 300 * DAY)), &[]).unwrap();
+    world.node.agreements.expire();
+    let amended = read();
+    assert_eq!((amended.versions, amended.new), (3, 3), "an amended agreement: every version decided again");
+    assert_eq!(*amended.records, world.fresh(B));
+}
+
+#[test]
+fn warming_reads_the_partners_scopes_so_its_next_page_reads_nothing_old() {
+    let world = World::new();
+    let module = &*world.modules[0];
+    for n in 0..3 {
+        world.post(&world.note(n, B, T0, T0 + i64::from(n), &[], false, "x"));
+    }
+    // At start: nothing kept; each of A's scopes is read in full, in the background.
+    assert_eq!(super::warm(&world.node, &world.modules, &id(A), "warm").unwrap(), 1);
+    let page = view_at(&world.node, &id(A), &world.agreement, module, "test", at(T0)).unwrap();
+    assert_eq!((page.versions, page.new), (3, 0), "the page found the scope warm");
+    // The next round leaves a scope that serves alone (the page reads
+    // what is new); B's scopes were never read.
+    world.post(&world.note(3, B, T0, T0 + 9, &[], false, "y"));
+    assert_eq!(super::warm(&world.node, &world.modules, &id(A), "warm").unwrap(), 0);
+    let page = view_at(&world.node, &id(A), &world.agreement, module, "test", at(T0)).unwrap();
+    assert_eq!((page.versions, page.new), (4, 1));
+    assert_eq!(*page.records, world.fresh(A));
+    assert_eq!(view_at(&world.node, &id(B), &world.agreement, module, "test", at(T0)).unwrap().new, 4);
+    // The agreement amended: A's scope no longer serves, and warming reads it again.
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    crate::agreements::propose(&*world.node.store, &id(A), Some(&world.agreement), &terms(&[A, B, C], Some(T0 + 300 * DAY)), &[]).unwrap();
+    world.node.agreements.invalidate();
+    assert_eq!(super::warm(&world.node, &world.modules, &id(A), "warm").unwrap(), 1);
+    let page = view_at(&world.node, &id(A), &world.agreement, module, "test", at(T0)).unwrap();
+    assert_eq!((page.versions, page.new), (4, 0));
+    // What warming read is in the release log, on its channel, itemised.
+    let file = std::io::BufReader::new(std::fs::File::open(world.node.log.path()).unwrap());
+    let warm: Vec<usize> = audit::entries(file).map(Result::unwrap).filter(|e| e.channel == "warm").map(|e| e.items.len()).collect();
+    assert_eq!(warm, [3, 4]);
 }
 
 #[test]
