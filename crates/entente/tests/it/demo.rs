@@ -365,6 +365,23 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
             held.insert((x, y), got);
         }
     }
+    // Each nation wrote reports on what it shared under the trilateral
+    // agreement; each other node holds them, with what they refer to.
+    for x in NATIONS {
+        for y in NATIONS.iter().filter(|y| **y != x) {
+            let reports = nodes[x].api(&format!("/api/v1/objects?author={}&type=report&limit=1000", ids[y]));
+            let reports = reports["objects"].as_array().unwrap();
+            assert!(reports.len() >= 3, "{x} holds {} reports of {y}'s", reports.len());
+            for r in reports {
+                let refs: Vec<&str> = r["object_refs"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+                // Some it refers to may be marked above what reaches x (the
+                // page shows those as not available): most reach it.
+                let reached = refs.iter().filter(|id| held[&(x, *y)].contains(**id)).count();
+                let distinct: BTreeSet<&str> = refs.iter().copied().collect();
+                assert!(distinct.len() == refs.len() && reached * 2 >= refs.len(), "{x} holds {reached} of the {} objects {y}'s report refers to: {r}", refs.len());
+            }
+        }
+    }
     // What Aurelia and Borealis shared under their bilateral agreement
     // reached each other and not Caledonia; what they shared under the
     // trilateral one reached Caledonia too.

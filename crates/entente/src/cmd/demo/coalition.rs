@@ -39,6 +39,63 @@ const OVERLAP: f64 = 0.15;
 /// Objects per store transaction.
 const BATCH: usize = 5000;
 
+/// A nation writes a report on every this many objects it shares under
+/// the trilateral agreement ([`Reports`]), fewer in a small demo (a
+/// twenty-fifth of its objects, at least 40).
+const REPORT_EVERY: usize = 400;
+
+/// At most this many objects a report refers to.
+const REPORT_REFS: usize = 24;
+
+/// The reports a nation writes as its intelligence is generated: every
+/// [`REPORT_EVERY`] objects shared under the trilateral agreement, one
+/// report (TLP:GREEN 2.0, published when the newest of them was made,
+/// named after the malware, actor or campaign among them) referring to up
+/// to [`REPORT_REFS`] of them, every type the report page groups by and
+/// the relationships among them included.
+struct Reports {
+    /// (type, id, name, created) of the objects since the last report.
+    pending: Vec<(String, String, Option<String>, String)>,
+    written: u64,
+    every: usize,
+}
+
+impl Reports {
+    /// Notes `v`; returns a report once enough are noted.
+    fn note(&mut self, v: &serde_json::Value, author: &str) -> Option<serde_json::Value> {
+        let field = |k: &str| v[k].as_str().map(str::to_owned);
+        let (Some(ty), Some(id), Some(created)) = (field("type"), field("id"), field("created")) else { return None };
+        if ty == "sighting" || self.pending.iter().any(|(_, seen, ..)| *seen == id) {
+            return None;
+        }
+        self.pending.push((ty, id, field("name"), created));
+        (self.pending.len() >= self.every).then(|| self.write(author))
+    }
+
+    fn write(&mut self, author: &str) -> serde_json::Value {
+        let pending = std::mem::take(&mut self.pending);
+        self.written += 1;
+        // Every named threat first (what the report is about), then every
+        // n-th of the rest, up to the cap.
+        let (named, rest): (Vec<_>, Vec<_>) = pending.iter().partition(|(ty, ..)| matches!(ty.as_str(), "malware" | "threat-actor" | "campaign" | "intrusion-set"));
+        let step = (rest.len() / REPORT_REFS).max(1);
+        let refs: Vec<&str> = named.iter().chain(rest.iter().step_by(step)).take(REPORT_REFS).map(|(_, id, ..)| id.as_str()).collect();
+        let subject = named.iter().find_map(|(_, _, name, _)| name.clone()).unwrap_or_else(|| "indicators of the period".to_owned());
+        let newest = pending.iter().map(|(.., c)| c.as_str()).max().unwrap_or_default().to_owned();
+        let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("demo report {author} {}", self.written).as_bytes());
+        serde_json::json!({
+            "type": "report", "spec_version": "2.1", "id": format!("report--{id}"),
+            "created": newest, "modified": newest, "published": newest,
+            "created_by_ref": author,
+            "name": format!("Intelligence summary {}: {subject}", self.written),
+            "description": format!("What the CERT saw in the period: {} objects, {} of them named threats.", pending.len(), named.len()),
+            "report_types": ["threat-report"],
+            "object_refs": refs,
+            "object_marking_refs": [model::tlp::Tlp::Green.marking_id()],
+        })
+    }
+}
+
 /// How long cross-node ratification may take.
 const AGREE: Duration = Duration::from_secs(120);
 
@@ -332,6 +389,8 @@ pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, s
         indicators.push(first_id.clone());
         let mut batches: [Vec<model::Object>; 2] = [Vec::new(), Vec::new()];
         let mut counts = Stored { objects: 0, bilateral: 0 };
+        let every = usize::try_from(objects / 25).unwrap_or(REPORT_EVERY).clamp(40, REPORT_EVERY);
+        let mut reports = Reports { pending: Vec::new(), written: 0, every };
         for k in 0..objects {
             if k == older {
                 g.spread(now - 90 * 86_400, now - 2 * 86_400, objects - older);
@@ -339,9 +398,14 @@ pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, s
             let v = if k == 0 { first.clone() } else { g.object() };
             let id = v["id"].as_str().unwrap_or_default();
             let bilateral = i < BILATERAL_PARTIES && id != first_id && bucket(id) < BILATERAL_PERCENT;
+            let report = if bilateral { None } else { reports.note(&v, author) };
             batches[usize::from(bilateral)].push(model::Object::from_value(v).map_err(anyhow::Error::msg)?);
             counts.objects += 1;
             counts.bilateral += u64::from(bilateral);
+            if let Some(r) = report {
+                batches[0].push(model::Object::from_value(r).map_err(anyhow::Error::msg)?);
+                counts.objects += 1;
+            }
             for (b, agreement) in [(0, &agreements.trilateral), (1, &agreements.bilateral)] {
                 if batches[b].len() >= BATCH || (k + 1 == objects && !batches[b].is_empty()) {
                     share(n, &std::mem::take(&mut batches[b]), agreement)?;
