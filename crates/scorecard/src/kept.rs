@@ -88,7 +88,7 @@ impl Counts {
 }
 
 /// One directed pair's kept releases and reactions.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Group {
     releases: BTreeMap<i64, Vec<Item>>,
     days: BTreeMap<i64, Counts>,
@@ -167,7 +167,7 @@ impl Group {
 }
 
 /// What one object put into the sums, to take it out again.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Part {
     /// (pair, created) of each release counted.
     releases: Vec<((u16, u16), i64)>,
@@ -180,7 +180,7 @@ struct Part {
 
 /// The kept sums of one agreement's scorecard as one node sees it (see
 /// the module's doc).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Kept {
     parties: Vec<String>,
     service_level: Option<i64>,
@@ -410,7 +410,13 @@ impl Kept {
         let groups_where = |f: &dyn Fn(u16, u16) -> bool| -> Vec<&Group> { self.groups.iter().filter(|((a, b), _)| f(*a, *b)).map(|(_, g)| g).collect() };
         let lists = |figures: &mut Vec<crate::Figure>, out: Vec<&Group>, back: Vec<&Group>, check: &dyn Fn(&crate::Check) -> bool, party: Option<&str>| {
             for f in figures.iter_mut() {
-                if only.is_some_and(|i| i != f.indicator) || f.status == Status::Absent {
+                if only.is_some_and(|i| i != f.indicator) {
+                    continue;
+                }
+                if most.is_some() {
+                    f.evidence_total = Some(0);
+                }
+                if f.status == Status::Absent {
                     continue;
                 }
                 let mut ids: Vec<&str> = Vec::new();
