@@ -94,10 +94,6 @@ pub enum Lists {
     All,
 }
 
-/// How far before now an asked time still counts as now (the request
-/// read the clock a moment before): five seconds.
-const NOW: i64 = 5_000_000;
-
 /// The scorecard of `agreement` as `me` sees it, every figure with its
 /// evidence list: [`listing`] with [`Lists::All`].
 pub fn scorecard(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str) -> Result<Scorecard, Error> {
@@ -105,21 +101,22 @@ pub fn scorecard(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId
 }
 
 /// The scorecard of `agreement` as `me` sees it with the evidence lists
-/// `lists`. For now (`ask.at` within a few seconds of the clock; then
-/// computed at the clock's time), from the node's tally for `me` and
-/// `agreement`: brought up to date (reading only what was stored since,
-/// after the first), the figures from its kept sums and the lists asked
-/// from them. For another time: [`gather`], then computed. The same
-/// figures and lists either way (`tally_tests.rs`).
+/// `lists`. For now (`ask.at` within [`tally::NOW`] of the clock when the
+/// tally is free), from the node's tally for `me` and `agreement`: brought
+/// up to date (reading only what was stored since, after the first), the
+/// figures from its kept sums and the lists asked from them. For another
+/// time: [`gather`], then computed. The same figures and lists either way
+/// (`tally_tests.rs`).
 pub fn listing(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str, lists: Lists) -> Result<Scorecard, Error> {
-    if ask.at.micros() < Timestamp::now().micros() - NOW {
+    let past = || ask.at.micros() < Timestamp::now().micros() - tally::NOW;
+    let shared = (!past()).then(|| node.agreements.tally(me, agreement));
+    let mut tally = shared.as_ref().map(|t| t.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    // Past by the time the tally is free: gathered, the tally left as it is.
+    let Some(tally) = tally.as_deref_mut().filter(|_| !past()) else {
         let evidence = gather(node, modules, me, agreement, ask, channel)?;
         return Ok(with_lists(&evidence, lists));
-    }
-    let tally = node.agreements.tally(me, agreement);
-    let mut tally = tally.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let ask = Ask { at: Timestamp::from_micros(ask.at.micros().max(Timestamp::now().micros())), window_days: ask.window_days };
-    let mut e = prepare(node, modules, me, agreement, &ask, channel, &mut tally)?;
+    };
+    let mut e = prepare(node, modules, me, agreement, ask, channel, tally)?;
     if let Some(kept) = tally.kept(&e) {
         if let Some(mut card) = kept.scorecard(&e) {
             match lists {

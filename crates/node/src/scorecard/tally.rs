@@ -56,8 +56,9 @@ use crate::release::{held_by, Reader, Through};
 pub const FULL_EVERY_DAYS: i64 = 30;
 
 /// How far before now a time still counts as now for an update (the
-/// caller read the clock first): one second.
-const NOW: i64 = 1_000_000;
+/// caller read the clock first, and may have waited for the tally):
+/// five seconds.
+pub const NOW: i64 = 5_000_000;
 
 /// How far before the last update's start the next one reads again, so a
 /// version stamped just before a read but committed after it is not
@@ -210,7 +211,9 @@ impl Tally {
     /// object and each due at `e.at` set again.
     fn keep_sums(&mut self, me: &StixId, e: &Evidence) {
         let dirty = std::mem::take(&mut self.dirty);
-        let fresh = self.full || self.kept.as_ref().is_none_or(|k| k.kept_for() != (&e.parties[..], e.service_level) || k.at() > e.at);
+        // (Asked for a time a little before the sums' own, they stay at
+        // theirs: that scorecard is computed from the evidence.)
+        let fresh = self.full || self.kept.as_ref().is_none_or(|k| k.kept_for() != (&e.parties[..], e.service_level));
         let others: Vec<&String> = e.parties.iter().filter(|p| *p != me.as_str()).collect();
         if fresh {
             let mut kept = Kept::new(&e.parties, e.service_level, e.at);
