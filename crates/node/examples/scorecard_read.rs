@@ -6,7 +6,7 @@
 //! the parties in turn, created over the past 365 days and shared under
 //! the agreement by its author, and `--sightings` (default 100,000), each
 //! by another party on one of them, one in twenty labelled
-//! `false-positive`. All stored by their authors in batches of 1,000.
+//! `false-positive`. All stored by their authors in batches of 5,000.
 //!
 //! Then, as the first party (the node's own partner), alternating
 //! `--reads` times (default 3), medians:
@@ -15,12 +15,17 @@
 //!   agreement's objects and the reactions released to the party through
 //!   the one read path (decided, logged), as `node::scorecard::gather`
 //!   reads them, nothing computed: the yardstick;
-//! - the full scorecard (`node::scorecard::scorecard`: gather and compute,
-//!   every figure with its evidence list, as the page and REST use it), and
-//!   bare (`incremental` with a fresh tally: figures only, as snapshots);
+//! - the full scorecard for now (`node::scorecard::listing`, as REST and
+//!   the command ask it) first on a node (its tally built by a full read),
+//!   then warm (read since, figures from the kept sums) with REST's lists
+//!   (each figure's first 100 ids), bare, and with every list;
+//! - the scorecard gathered and computed afresh (`gather` and
+//!   `scorecard::compute`: a time other than now, the page's chart);
 //! - the incremental scorecard (`node::scorecard::incremental`) after a
 //!   day's new evidence (objects / 365 and sightings / 365 more), on a
-//!   tally brought up to date just before: what a daily snapshot costs.
+//!   tally brought up to date just before, round after round: what a
+//!   daily snapshot costs; at the end its figures, and the warm lists,
+//!   against a computation afresh.
 //!
 //! Each as milliseconds and as a ratio to the full read in the same run.
 //! The agreement's partnership modules are not run here (no checks): the
@@ -33,7 +38,7 @@ use std::time::Instant;
 use model::{Object, StixId, Timestamp};
 use node::modules::Node;
 use node::release::{Agreements, Reader, Through};
-use node::scorecard::{Ask, Tally};
+use node::scorecard::{Ask, Lists, Tally};
 use serde_json::json;
 use store::{PutOptions, Query, Store, Versions};
 
@@ -43,6 +48,9 @@ fn arg(name: &str) -> Option<String> {
 }
 
 const DAY: i64 = 86_400_000_000;
+
+/// Objects an author stores at once.
+const BATCH: usize = 5_000;
 
 fn median(mut ms: Vec<f64>) -> f64 {
     ms.sort_by(f64::total_cmp);
@@ -89,7 +97,7 @@ impl Gen {
         let mut by_author: Vec<Vec<Object>> = vec![Vec::new(); self.parties.len()];
         for (a, o) in objects {
             by_author[a].push(o);
-            if by_author[a].len() == 1000 {
+            if by_author[a].len() == BATCH {
                 self.flush(store, a, &mut by_author[a]);
             }
         }
@@ -111,11 +119,12 @@ impl Gen {
         let span = (end - start).max(1);
         let count = objects.len().max(1);
         let first = objects.start;
-        let created = |i: usize| start + 1 + ((i - first) as i64 * span / count as i64).min(span - 1);
+        // In i128: at a million objects, index × span overflows an i64.
+        let created = |i: usize| start + 1 + ((i - first) as i128 * span as i128 / count as i128).min(span as i128 - 1) as i64;
         let mut list = Vec::with_capacity(10_000);
         for i in objects.clone() {
             list.push((i % self.parties.len(), self.indicator(i, created(i))));
-            if list.len() == 10_000 {
+            if list.len() == 10 * BATCH {
                 self.put(store, std::mem::take(&mut list));
             }
         }
@@ -126,7 +135,7 @@ impl Gen {
             // A day or so after the object, not after `end`.
             let when = (created(of) + DAY / 2 + (j as i64 % 48) * DAY / 24).min(end);
             list.push(self.sighting(j, of, when));
-            if list.len() == 10_000 {
+            if list.len() == 10 * BATCH {
                 self.put(store, std::mem::take(&mut list));
             }
         }
@@ -197,29 +206,48 @@ fn main() {
         let n = f();
         (t.elapsed().as_secs_f64() * 1000.0, n)
     };
-    let (mut read_ms, mut full_ms, mut bare_ms) = (Vec::new(), Vec::new(), Vec::new());
+    let fresh_node = || Node { store: store.clone(), agreements: Arc::new(Agreements::default()), log: node.log.clone(), limits: model::Limits::default() };
+    let listing = |node: &Node, lists: Lists| node::scorecard::listing(node, &modules, me, &agreement, &ask(), "bench", lists).expect("scorecard").pairs.len();
+    let (mut read_ms, mut cold_ms, mut rest_ms, mut bare_ms, mut all_ms, mut fresh_ms) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut counted = 0;
     for _ in 0..reads {
         let (ms, n) = time(&mut || full_read());
         read_ms.push(ms);
         counted = n;
-        let (ms, _) = time(&mut || node::scorecard::scorecard(&node, &modules, me, &agreement, &ask(), "bench").expect("scorecard").pairs.len());
-        full_ms.push(ms);
-        let (ms, _) = time(&mut || node::scorecard::incremental(&node, &modules, me, &agreement, &ask(), "bench", &mut Tally::new()).expect("bare").pairs.len());
+        // The first computation on a node: the tally built by a full read.
+        let cold = fresh_node();
+        let (ms, _) = time(&mut || listing(&cold, Lists::First(100)));
+        cold_ms.push(ms);
+        // Then warm: as REST asks (each figure's first 100 ids), bare, every
+        // list; past the margin an update reads again (a fresh import's
+        // last seconds would be read again whole).
+        std::thread::sleep(std::time::Duration::from_micros(node::scorecard::tally::MARGIN as u64 + 500_000));
+        let (ms, _) = time(&mut || listing(&cold, Lists::First(100)));
+        rest_ms.push(ms);
+        let (ms, _) = time(&mut || listing(&cold, Lists::None));
         bare_ms.push(ms);
+        let (ms, _) = time(&mut || listing(&cold, Lists::All));
+        all_ms.push(ms);
+        // Gathered and computed afresh (a time other than now; the page's chart).
+        let (ms, _) = time(&mut || scorecard::compute(&node::scorecard::gather(&node, &modules, me, &agreement, &ask(), "bench").expect("gather")).pairs.len());
+        fresh_ms.push(ms);
     }
     println!("read: {counted} versions released to the first party");
 
-    // The incremental read: a tally brought up to date, then a day's new
-    // evidence stored, then the scorecard since.
+    // The incremental read: the node's tally brought up to date, then a
+    // day's new evidence stored, then the scorecard since, each round on
+    // the same tally; at the end its figures against a full computation.
+    let warm = fresh_node();
+    listing(&warm, Lists::None);
     let mut inc_ms = Vec::new();
-    let mut same = true;
+    let mut tally = Tally::new();
+    node::scorecard::incremental(&node, &modules, me, &agreement, &ask(), "bench", &mut tally).expect("tally");
     for round in 0..reads {
         // The last writes well before the update, as a day's would be: the
         // update reads again what was stored in the margin before it.
         std::thread::sleep(std::time::Duration::from_micros(node::scorecard::tally::MARGIN as u64 + 500_000));
-        let mut tally = Tally::new();
         node::scorecard::incremental(&node, &modules, me, &agreement, &ask(), "bench", &mut tally).expect("tally");
+        listing(&warm, Lists::None);
         // A day's evidence (ids after every earlier day's), stored after the update.
         let (from, sfrom) = (objects - day_objects + round * day_objects, sightings - day_sightings + round * day_sightings);
         let t = Timestamp::now().micros();
@@ -227,18 +255,28 @@ fn main() {
         let (ms, _) = time(&mut || node::scorecard::incremental(&node, &modules, me, &agreement, &ask(), "bench", &mut tally).expect("incremental").pairs.len());
         assert!(!tally.was_full(), "the second update was full");
         inc_ms.push(ms);
-        let at = ask();
-        let a = node::scorecard::incremental(&node, &modules, me, &agreement, &at, "bench", &mut tally).expect("incremental");
-        let b = node::scorecard::incremental(&node, &modules, me, &agreement, &at, "bench", &mut Tally::new()).expect("full");
-        same &= serde_json::to_value(&a).expect("json") == serde_json::to_value(&b).expect("json");
     }
-    let (read, full, bare, inc) = (median(read_ms), median(full_ms), median(bare_ms), median(inc_ms));
+    let at = ask();
+    let a = node::scorecard::incremental(&node, &modules, me, &agreement, &at, "bench", &mut tally).expect("incremental");
+    let b = scorecard::compute_bare(&node::scorecard::gather(&node, &modules, me, &agreement, &at, "bench").expect("full"));
+    let same = serde_json::to_value(&a).expect("json") == serde_json::to_value(&b).expect("json");
+    let listed = node::scorecard::listing(&warm, &modules, me, &agreement, &at, "bench", Lists::All).expect("listing");
+    let fresh = scorecard::compute(&node::scorecard::gather(&node, &modules, me, &agreement, &Ask { at: Timestamp::from_micros(listed.at), window_days: 90 }, "bench").expect("full"));
+    let same_lists = serde_json::to_value(&listed).expect("json") == serde_json::to_value(&fresh).expect("json");
+    let ids: usize = listed.parties.iter().flat_map(|p| &p.figures).chain(listed.pairs.iter().flat_map(|p| &p.figures)).map(|f| f.evidence.len()).sum();
+    let acted = listed.party_figure(me.as_str(), scorecard::Indicator::Actionability).map_or(0, |f| f.n);
+    println!("counted: the first party's actionability n = {acted}; {ids} evidence ids listed in all");
+    let (read, cold, rest, bare, all, fresh, inc) = (median(read_ms), median(cold_ms), median(rest_ms), median(bare_ms), median(all_ms), median(fresh_ms), median(inc_ms));
     println!("| what ({objects} objects, {sightings} sightings, {n_parties} parties) | median ms | ÷ full read |");
     println!("|---|---:|---:|");
     println!("| full read (scan, release, nothing computed) | {read:.0} | 1.00 |");
-    println!("| full scorecard, with evidence lists | {full:.0} | {:.2} |", full / read);
-    println!("| full scorecard, bare (figures only) | {bare:.0} | {:.2} |", bare / read);
+    println!("| full scorecard, first on a node (builds the tally), REST's lists | {cold:.0} | {:.2} |", cold / read);
+    println!("| full scorecard, warm, REST's lists (first 100 ids a figure) | {rest:.0} | {:.3} |", rest / read);
+    println!("| full scorecard, warm, bare (figures only) | {bare:.0} | {:.3} |", bare / read);
+    println!("| full scorecard, warm, every evidence list | {all:.0} | {:.3} |", all / read);
+    println!("| gathered and computed afresh, every list (another time) | {fresh:.0} | {:.2} |", fresh / read);
     println!("| incremental, after a day's evidence | {inc:.0} | {:.3} |", inc / read);
-    println!("incremental figures equal to a full computation's: {same}");
+    println!("incremental figures equal to a full computation's: {same}; warm lists equal to a fresh computation's: {same_lists}");
     assert!(same, "the incremental scorecard differs from the full one");
+    assert!(same_lists, "the warm scorecard's lists differ from a fresh computation's");
 }

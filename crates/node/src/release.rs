@@ -71,6 +71,8 @@ pub struct Agreements {
     /// rebuild finds it moved, every kept scope is cold (even one whose
     /// agreement reads the same in the new index).
     removals_seen: std::sync::atomic::AtomicU64,
+    /// Per (viewer, agreement), the scorecard's tally (`crate::scorecard`).
+    tallies: Mutex<HashMap<(String, String), Arc<Mutex<crate::scorecard::Tally>>>>,
 }
 
 struct Cached {
@@ -408,6 +410,15 @@ impl Agreements {
     /// The readers' scopes of the modules kept beside the index.
     pub fn scopes(&self) -> &crate::modules::scopes::Scopes {
         &self.scopes
+    }
+
+    /// The scorecard's tally of `agreement` as `viewer` sees it, kept
+    /// beside the index (one per viewer and agreement: a node holds as
+    /// many as its partners' agreements; each holds an agreement's
+    /// evidence once, in memory).
+    pub fn tally(&self, viewer: &StixId, agreement: &StixId) -> Arc<Mutex<crate::scorecard::Tally>> {
+        let mut tallies = self.tallies.lock().unwrap_or_else(|p| p.into_inner());
+        tallies.entry((viewer.to_string(), agreement.to_string())).or_default().clone()
     }
 }
 

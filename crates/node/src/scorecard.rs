@@ -11,8 +11,12 @@
 //! as a partnership record of the module `scorecard`; `report.rs` the
 //! report for a review board (what changed since the last snapshot);
 //! `schedule.rs` the snapshots a node takes on its own schedule;
-//! `tally.rs` the evidence kept between computations, so that the next
-//! reads only what was stored since ([`incremental`]).
+//! `tally.rs` the evidence and the sums kept between computations, so that
+//! the next reads only what was stored since ([`incremental`]): a
+//! scorecard for now ([`scorecard`], [`listing`]) is computed from the
+//! node's own tally for the viewer and agreement (kept beside the
+//! agreements' index), warm after the first; one for another time is
+//! gathered and computed afresh.
 
 mod checks;
 pub mod report;
@@ -77,10 +81,75 @@ impl Ask {
     }
 }
 
-/// The scorecard of `agreement` as `me` sees it: [`gather`], then computed.
+/// Which evidence lists a scorecard carries ([`listing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lists {
+    /// None: figures only (snapshots, the report).
+    None,
+    /// Every figure's first `n` ids, with `evidence_total` (REST).
+    First(usize),
+    /// Every id of one indicator's figures (a drill-down).
+    Only(Indicator),
+    /// Every id of every figure (the command).
+    All,
+}
+
+/// The scorecard of `agreement` as `me` sees it, every figure with its
+/// evidence list: [`listing`] with [`Lists::All`].
 pub fn scorecard(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str) -> Result<Scorecard, Error> {
-    let evidence = gather(node, modules, me, agreement, ask, channel)?;
-    Ok(scorecard::compute(&evidence))
+    listing(node, modules, me, agreement, ask, channel, Lists::All)
+}
+
+/// The scorecard of `agreement` as `me` sees it with the evidence lists
+/// `lists`. For now (`ask.at` within [`tally::NOW`] of the clock when the
+/// tally is free), from the node's tally for `me` and `agreement`: brought
+/// up to date (reading only what was stored since, after the first), the
+/// figures from its kept sums and the lists asked from them. For another
+/// time: [`gather`], then computed. The same figures and lists either way
+/// (`tally_tests.rs`).
+pub fn listing(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str, lists: Lists) -> Result<Scorecard, Error> {
+    let past = || ask.at.micros() < Timestamp::now().micros() - tally::NOW;
+    let shared = (!past()).then(|| node.agreements.tally(me, agreement));
+    let mut tally = shared.as_ref().map(|t| t.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    // Past by the time the tally is free: gathered, the tally left as it is.
+    let Some(tally) = tally.as_deref_mut().filter(|_| !past()) else {
+        let evidence = gather(node, modules, me, agreement, ask, channel)?;
+        return Ok(with_lists(&evidence, lists));
+    };
+    let mut e = prepare(node, modules, me, agreement, ask, channel, tally)?;
+    if let Some(kept) = tally.kept(&e) {
+        if let Some(mut card) = kept.scorecard(&e) {
+            match lists {
+                Lists::None => {}
+                Lists::First(n) => kept.fill(&mut card, &e, Some(n), None),
+                Lists::Only(i) => kept.fill(&mut card, &e, None, Some(i)),
+                Lists::All => kept.fill(&mut card, &e, None, None),
+            }
+            return Ok(card);
+        }
+    }
+    tally.evidence(me, &mut e);
+    Ok(with_lists(&e, lists))
+}
+
+/// The scorecard of `e` computed afresh, with the lists asked.
+fn with_lists(e: &Evidence, lists: Lists) -> Scorecard {
+    if lists == Lists::None {
+        return scorecard::compute_bare(e);
+    }
+    let mut card = scorecard::compute(e);
+    let rows = card.parties.iter_mut().map(|p| &mut p.figures).chain(card.pairs.iter_mut().map(|p| &mut p.figures));
+    for f in rows.flatten() {
+        match lists {
+            Lists::First(n) => {
+                f.evidence_total = Some(f.evidence.len());
+                f.evidence.truncate(n);
+            }
+            Lists::Only(i) if f.indicator != i => f.evidence.clear(),
+            _ => {}
+        }
+    }
+    card
 }
 
 /// Computes the scorecard of `agreement` as `me` sees it at `ask` and
@@ -89,7 +158,7 @@ pub fn scorecard(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId
 /// every partnership record. Returns the record.
 pub fn snapshot(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str) -> Result<model::Object, Error> {
     let module = crate::modules::find(modules, "scorecard")?;
-    let card = scorecard(node, modules, me, agreement, ask, channel)?;
+    let card = listing(node, modules, me, agreement, ask, channel, Lists::None)?;
     crate::modules::act(node, me, agreement, &*module, "snapshot", &scorecard::snapshot::summary(&card), channel)
 }
 
@@ -106,16 +175,29 @@ pub fn gather(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, a
 /// The scorecard of `agreement` as `me` sees it at `ask`, bare (figures
 /// without evidence lists, [`scorecard::compute_bare`]), reading only what
 /// was stored since `tally`'s last update when it can
-/// (docs/assessment.md#incremental, `scorecard/tally.rs`): the same figures
-/// as [`scorecard`] gives. The first call, and any after a change of the
+/// (docs/assessment.md#incremental, `scorecard/tally.rs`) and computed
+/// from its kept sums when they stand at `ask.at`: the same figures as
+/// [`scorecard`] gives. The first call, and any after a change of the
 /// agreements, reads in full.
 pub fn incremental(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str, tally: &mut Tally) -> Result<Scorecard, Error> {
-    let evidence = gather_into(node, modules, me, agreement, ask, channel, tally)?;
-    Ok(scorecard::compute_bare(&evidence))
+    let mut e = prepare(node, modules, me, agreement, ask, channel, tally)?;
+    if let Some(card) = tally.kept(&e).and_then(|k| k.scorecard(&e)) {
+        return Ok(card);
+    }
+    tally.evidence(me, &mut e);
+    Ok(scorecard::compute_bare(&e))
 }
 
 /// [`gather`], through `tally`.
 pub fn gather_into(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str, tally: &mut Tally) -> Result<Evidence, Error> {
+    let mut e = prepare(node, modules, me, agreement, ask, channel, tally)?;
+    tally.evidence(me, &mut e);
+    Ok(e)
+}
+
+/// `tally` brought up to `ask` and the evidence but releases and
+/// reactions (the agreement's terms, the modules' checks).
+fn prepare(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str, tally: &mut Tally) -> Result<Evidence, Error> {
     let index = node.agreements.index(&*node.store)?;
     let Some(latest) = index.agreement(agreement).filter(|a| a.is_party(me)).cloned() else {
         return Err(Error::NotFound("no such agreement".into()));

@@ -23,7 +23,8 @@ use crate::{Api, ApiError};
 /// The scorecard as JSON: the agreement, the viewer, `at` as a timestamp,
 /// and the scorecard's own fields (`scorecard::Scorecard`); every figure's
 /// `evidence` cut to its first `evidence` ids (all with `None`), with
-/// `evidence_total` saying how many it counted.
+/// `evidence_total` saying how many it counted (the figure's own when it
+/// lists a page already: `node::scorecard::Lists::First`).
 pub fn to_json(agreement: &str, viewer: &str, card: &scorecard::Scorecard, evidence: Option<usize>) -> Value {
     let mut v = serde_json::to_value(card).unwrap_or_else(|_| json!({}));
     v["agreement"] = json!(agreement);
@@ -32,8 +33,10 @@ pub fn to_json(agreement: &str, viewer: &str, card: &scorecard::Scorecard, evide
     for group in ["parties", "pairs"] {
         for row in v[group].as_array_mut().into_iter().flatten() {
             for figure in row["figures"].as_array_mut().into_iter().flatten() {
+                // A page's total is the figure's own; a whole list's, its length.
+                let paged = figure["evidence_total"].as_u64().map(|t| t as usize);
                 if let Some(ids) = figure["evidence"].as_array_mut() {
-                    let total = ids.len();
+                    let total = paged.unwrap_or(ids.len());
                     if let Some(most) = evidence {
                         ids.truncate(most);
                     }
@@ -76,7 +79,7 @@ pub(crate) async fn show(
     };
     let (me, node, modules) = (caller.partner.clone(), node_of(&state), state.modules.clone());
     let card = tokio::task::spawn_blocking(move || {
-        let card = ::node::scorecard::scorecard(&node, &modules, &me, &agreement, &ask, "api")?;
+        let card = ::node::scorecard::listing(&node, &modules, &me, &agreement, &ask, "api", ::node::scorecard::Lists::First(evidence))?;
         Ok::<_, Error>(to_json(agreement.as_str(), me.as_str(), &card, Some(evidence)))
     })
     .await

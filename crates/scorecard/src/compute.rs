@@ -14,6 +14,11 @@
 //! whatever the number of parties; `reference.rs` (tests) keeps the
 //! row-by-row formulas this is tested against. [`compute_bare`] leaves the
 //! evidence lists out (snapshots and benchmarks need the figures only).
+//!
+//! Quality weights and decayed trust weights are summed in fixed point
+//! ([`units`], 2⁻⁶⁰): a sum is then the same to the last bit in any order
+//! and after any additions and removals, so sums kept between
+//! computations (`kept.rs`) give exactly the figures computed afresh.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -37,12 +42,26 @@ impl Row<'_> {
     }
 }
 
+/// One in fixed point: [`units`].
+const UNIT: f64 = (1u64 << 60) as f64;
+
+/// `x` in fixed point (units of 2⁻⁶⁰): sums of these are exact whatever
+/// their order.
+pub(crate) fn units(x: f64) -> i128 {
+    (x * UNIT).round() as i128
+}
+
+/// A fixed-point sum back as a number.
+pub(crate) fn from_units(u: i128) -> f64 {
+    u as f64 / UNIT
+}
+
 /// A share: `k` of `n`, and the ids counted (when lists are kept).
 #[derive(Default, Clone)]
-struct Share<'a> {
-    k: u64,
-    n: u64,
-    ids: Vec<&'a str>,
+pub(crate) struct Share<'a> {
+    pub(crate) k: u64,
+    pub(crate) n: u64,
+    pub(crate) ids: Vec<&'a str>,
 }
 
 impl<'a> Share<'a> {
@@ -63,22 +82,23 @@ impl<'a> Share<'a> {
 
 /// The sums of one group of releases, A→B.
 #[derive(Default, Clone)]
-struct Sums<'a> {
-    /// Quality weight of the releases in the window, their number and ids.
-    v: f64,
-    v_n: u64,
-    v_ids: Vec<&'a str>,
+pub(crate) struct Sums<'a> {
+    /// Quality weight of the releases in the window ([`units`]), their
+    /// number and ids.
+    pub(crate) v: i128,
+    pub(crate) v_n: u64,
+    pub(crate) v_ids: Vec<&'a str>,
     /// Releases in the window (any known arrival or not).
-    out: u64,
-    timeliness: Share<'a>,
-    actionability: Share<'a>,
-    accuracy: Share<'a>,
-    novelty: Share<'a>,
-    feedback: Share<'a>,
-    /// Trust: decayed confirmations, false positives, events.
-    pos: f64,
-    neg: f64,
-    events: u64,
+    pub(crate) out: u64,
+    pub(crate) timeliness: Share<'a>,
+    pub(crate) actionability: Share<'a>,
+    pub(crate) accuracy: Share<'a>,
+    pub(crate) novelty: Share<'a>,
+    pub(crate) feedback: Share<'a>,
+    /// Trust: decayed confirmations, false positives ([`units`]), events.
+    pub(crate) pos: i128,
+    pub(crate) neg: i128,
+    pub(crate) events: u64,
 }
 
 impl<'a> Sums<'a> {
@@ -104,7 +124,7 @@ struct Ctx<'a> {
     lists: bool,
 }
 
-fn in_window(e: &Evidence, t: i64) -> bool {
+pub(crate) fn in_window(e: &Evidence, t: i64) -> bool {
     t > e.at - e.window && t <= e.at
 }
 
@@ -132,7 +152,6 @@ fn run(e: &Evidence, lists: bool) -> Scorecard {
             by_pair.entry((r.author.as_str(), r.recipient.as_str())).or_default().push(r);
         }
     }
-    let checks: Vec<&Check> = e.checks.iter().filter(|c| keep(c.exercise) && c.at <= e.at).collect();
     let mut reactions: HashMap<(&str, &str), Vec<&Reaction>> = HashMap::new();
     for r in &e.reactions {
         if keep(r.exercise) && r.at <= e.at {
@@ -145,6 +164,22 @@ fn run(e: &Evidence, lists: bool) -> Scorecard {
         v.sort_by(|a, b| (a.at, a.id.as_str(), a.kind as u8).cmp(&(b.at, b.id.as_str(), b.kind as u8)));
     }
     let groups = by_pair.into_iter().map(|(key, releases)| (key, sums(e, &releases, &reactions, lists))).collect();
+    assemble(e, groups, set_aside, lists)
+}
+
+/// The scorecard from the groups' sums (`groups`, author ≠ recipient) and
+/// the rest of `e` (parties, time, window, checks, burden, absent
+/// indicators, weights); `set_aside` exercise releases and reactions.
+pub(crate) fn assemble<'a>(e: &'a Evidence, groups: BTreeMap<(&'a str, &'a str), Sums<'a>>, set_aside: u64, lists: bool) -> Scorecard {
+    let mut set_aside = set_aside;
+    let checks: Vec<&Check> = e
+        .checks
+        .iter()
+        .filter(|c| {
+            set_aside += u64::from(c.exercise);
+            !c.exercise && c.at <= e.at
+        })
+        .collect();
     let ctx = Ctx { e, checks, groups, lists };
     let weights: BTreeMap<Indicator, f64> = Indicator::ALL
         .into_iter()
@@ -202,7 +237,7 @@ fn sums<'a>(e: &'a Evidence, releases: &[&'a Release], reactions: &HashMap<(&'a 
                 if in_window(e, x.at) {
                     s.accuracy.count(&x.id, !fp, lists);
                 }
-                let w = decay(e.at - x.at, e.window);
+                let w = units(decay(e.at - x.at, e.window));
                 if fp {
                     s.neg += w;
                 } else {
@@ -214,7 +249,7 @@ fn sums<'a>(e: &'a Evidence, releases: &[&'a Release], reactions: &HashMap<(&'a 
         if !in_window(e, r.created) {
             continue;
         }
-        s.v += r.quality.clamp(0.0, 1.0);
+        s.v += units(r.quality.clamp(0.0, 1.0));
         s.v_n += 1;
         s.out += 1;
         if lists {
@@ -274,7 +309,7 @@ fn figure(ctx: &Ctx<'_>, row: Row<'_>, i: Indicator, out: &Sums<'_>, back: &Sums
         Indicator::Burden => match row {
             Row::Pair(..) => absent(i, "burden balance is a party's figure, not a pair's"),
             Row::Party(p) => match ctx.e.burden.iter().filter(|b| b.party == p && b.ratio.is_finite() && b.ratio >= 0.0).max_by_key(|b| b.year) {
-                None => Figure { indicator: i, status: Status::TooFew, value: None, n: 0, k: 0.0, interval: None, note: Some("no fair-share ratio: no confirmed contributions or no figures".into()), evidence: Vec::new() },
+                None => Figure { indicator: i, status: Status::TooFew, value: None, n: 0, k: 0.0, interval: None, note: Some("no fair-share ratio: no confirmed contributions or no figures".into()), evidence: Vec::new(), evidence_total: None },
                 Some(b) => Figure {
                     indicator: i,
                     status: Status::Measured,
@@ -284,6 +319,7 @@ fn figure(ctx: &Ctx<'_>, row: Row<'_>, i: Indicator, out: &Sums<'_>, back: &Sums
                     interval: None,
                     note: Some(format!("fair-share ratio {:.3} in {} (capped at 1); a ledger figure, not a sample", b.ratio, b.year)),
                     evidence: if lists { b.evidence.clone() } else { Vec::new() },
+                    evidence_total: None,
                 },
             },
         },
@@ -302,14 +338,14 @@ fn figure(ctx: &Ctx<'_>, row: Row<'_>, i: Indicator, out: &Sums<'_>, back: &Sums
 /// (with n the releases both ways) under `1 − |2p − 1|`.
 fn reciprocity(out: &Sums<'_>, back: &Sums<'_>) -> Figure {
     let i = Indicator::Reciprocity;
-    let (v_out, v_back) = (out.v, back.v);
+    let (v_out, v_back) = (from_units(out.v), from_units(back.v));
     let n = out.v_n + back.v_n;
     let mut evidence: Vec<String> = out.v_ids.iter().chain(&back.v_ids).map(|s| (*s).to_owned()).collect();
     evidence.sort();
     evidence.dedup();
-    let total = v_out + v_back;
+    let total = from_units(out.v + back.v);
     if n < MIN_N || total <= 0.0 {
-        return Figure { indicator: i, status: Status::TooFew, value: None, n, k: 0.0, interval: None, note: Some(too_few(n)), evidence };
+        return Figure { indicator: i, status: Status::TooFew, value: None, n, k: 0.0, interval: None, note: Some(too_few(n)), evidence, evidence_total: None };
     }
     let p = v_out / total;
     let r = |p: f64| 1.0 - (2.0 * p - 1.0).abs();
@@ -317,7 +353,7 @@ fn reciprocity(out: &Sums<'_>, back: &Sums<'_>) -> Figure {
         let (a, b) = (r(lo), r(hi));
         [a.min(b), if lo <= 0.5 && hi >= 0.5 { 1.0 } else { a.max(b) }]
     });
-    Figure { indicator: i, status: Status::Measured, value: Some(r(p)), n, k: v_out, interval, note: Some(format!("quality-weighted: {v_out:.2} given, {v_back:.2} received")), evidence }
+    Figure { indicator: i, status: Status::Measured, value: Some(r(p)), n, k: v_out, interval, note: Some(format!("quality-weighted: {v_out:.2} given, {v_back:.2} received")), evidence, evidence_total: None }
 }
 
 fn proportion(i: Indicator, share: &Share<'_>, note: Option<&str>) -> Figure {
@@ -325,11 +361,11 @@ fn proportion(i: Indicator, share: &Share<'_>, note: Option<&str>) -> Figure {
     let mut evidence: Vec<String> = share.ids.iter().map(|s| (*s).to_owned()).collect();
     evidence.sort();
     if n < MIN_N {
-        return Figure { indicator: i, status: Status::TooFew, value: None, n, k: k as f64, interval: None, note: Some(too_few(n)), evidence };
+        return Figure { indicator: i, status: Status::TooFew, value: None, n, k: k as f64, interval: None, note: Some(too_few(n)), evidence, evidence_total: None };
     }
     let value = k as f64 / n as f64;
     let interval = wilson(k as f64, n as f64, Z95).map(|(lo, hi)| [lo, hi]);
-    Figure { indicator: i, status: Status::Measured, value: Some(value), n, k: k as f64, interval, note: note.map(str::to_owned), evidence }
+    Figure { indicator: i, status: Status::Measured, value: Some(value), n, k: k as f64, interval, note: note.map(str::to_owned), evidence, evidence_total: None }
 }
 
 fn too_few(n: u64) -> String {
@@ -337,7 +373,7 @@ fn too_few(n: u64) -> String {
 }
 
 fn absent(i: Indicator, why: &str) -> Figure {
-    Figure { indicator: i, status: Status::Absent, value: None, n: 0, k: 0.0, interval: None, note: Some(why.to_owned()), evidence: Vec::new() }
+    Figure { indicator: i, status: Status::Absent, value: None, n: 0, k: 0.0, interval: None, note: Some(why.to_owned()), evidence: Vec::new(), evidence_total: None }
 }
 
 /// The weighted geometric mean of the measured figures (weight > 0).
@@ -370,7 +406,7 @@ fn trust(ctx: &Ctx<'_>, a: &str, b: &str, out: &Sums<'_>) -> Trust {
     let at = ctx.e.at;
     let half = ctx.e.window;
     for c in ctx.checks.iter().filter(|c| c.party == a && c.towards.as_deref().is_none_or(|t| t == b)) {
-        let w = decay(at - c.at, half);
+        let w = units(decay(at - c.at, half));
         if c.ok {
             pos += w;
         } else {
@@ -378,5 +414,6 @@ fn trust(ctx: &Ctx<'_>, a: &str, b: &str, out: &Sums<'_>) -> Trust {
         }
         events += 1;
     }
+    let (pos, neg) = (from_units(pos), from_units(neg));
     Trust { value: beta_expectation(pos, neg), positive: pos, negative: neg, events }
 }

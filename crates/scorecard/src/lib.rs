@@ -13,14 +13,19 @@
 //! The module `scorecard` ([`Snapshots`], `snapshot.rs`) keeps snapshots
 //! of the figures as partnership records and reads the agreement's
 //! scorecard terms ([`terms`]); `changes.rs` compares a scorecard with one
-//! (what changed since the last review).
+//! (what changed since the last review). [`Kept`] (`kept.rs`) keeps the
+//! sums per pair between computations, so that a scorecard and a new
+//! object cost what they touch, not the year of evidence.
 
 pub mod changes;
 mod compute;
+pub mod kept;
 pub mod snapshot;
 pub mod stats;
 pub mod terms;
 
+#[cfg(test)]
+mod kept_tests;
 #[cfg(test)]
 mod reference;
 #[cfg(test)]
@@ -31,6 +36,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 pub use compute::{compute, compute_bare};
+pub use kept::Kept;
 pub use snapshot::{Snapshots, SNAPSHOT};
 
 /// Microseconds in a day.
@@ -267,8 +273,13 @@ pub struct Figure {
     pub interval: Option<[f64; 2]>,
     /// Why there is no value, or how to read it.
     pub note: Option<String>,
-    /// The ids of the evidence counted (objects, records, log entries).
+    /// The ids of the evidence counted (objects, records, log entries),
+    /// sorted; all of them, or their first page (`evidence_total` set).
     pub evidence: Vec<String>,
+    /// How many ids the figure counted, when `evidence` lists only the
+    /// first of them (a page: `Kept::fill`); `None` when it lists all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence_total: Option<usize>,
 }
 
 /// The composite of a row: weighted geometric mean of its measured figures.

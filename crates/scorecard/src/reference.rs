@@ -180,7 +180,7 @@ fn figure(ctx: &Ctx<'_>, row: Row<'_>, i: Indicator) -> Figure {
         Indicator::Burden => match row {
             Row::Pair(..) => absent(i, "burden balance is a party's figure, not a pair's"),
             Row::Party(p) => match ctx.e.burden.iter().filter(|b| b.party == p && b.ratio.is_finite() && b.ratio >= 0.0).max_by_key(|b| b.year) {
-                None => Figure { indicator: i, status: Status::TooFew, value: None, n: 0, k: 0.0, interval: None, note: Some("no fair-share ratio: no confirmed contributions or no figures".into()), evidence: Vec::new() },
+                None => Figure { indicator: i, status: Status::TooFew, value: None, n: 0, k: 0.0, interval: None, note: Some("no fair-share ratio: no confirmed contributions or no figures".into()), evidence: Vec::new(), evidence_total: None },
                 Some(b) => Figure {
                     indicator: i,
                     status: Status::Measured,
@@ -190,6 +190,7 @@ fn figure(ctx: &Ctx<'_>, row: Row<'_>, i: Indicator) -> Figure {
                     interval: None,
                     note: Some(format!("fair-share ratio {:.3} in {} (capped at 1); a ledger figure, not a sample", b.ratio, b.year)),
                     evidence: b.evidence.clone(),
+                    evidence_total: None,
                 },
             },
         },
@@ -215,7 +216,7 @@ fn reciprocity(out: &[&Release], back: &[&Release]) -> Figure {
     evidence.dedup();
     let total = v_out + v_back;
     if n < MIN_N || total <= 0.0 {
-        return Figure { indicator: i, status: Status::TooFew, value: None, n, k: 0.0, interval: None, note: Some(too_few(n)), evidence };
+        return Figure { indicator: i, status: Status::TooFew, value: None, n, k: 0.0, interval: None, note: Some(too_few(n)), evidence, evidence_total: None };
     }
     let p = v_out / total;
     let r = |p: f64| 1.0 - (2.0 * p - 1.0).abs();
@@ -223,7 +224,7 @@ fn reciprocity(out: &[&Release], back: &[&Release]) -> Figure {
         let (a, b) = (r(lo), r(hi));
         [a.min(b), if lo <= 0.5 && hi >= 0.5 { 1.0 } else { a.max(b) }]
     });
-    Figure { indicator: i, status: Status::Measured, value: Some(r(p)), n, k: v_out, interval, note: Some(format!("quality-weighted: {v_out:.2} given, {v_back:.2} received")), evidence }
+    Figure { indicator: i, status: Status::Measured, value: Some(r(p)), n, k: v_out, interval, note: Some(format!("quality-weighted: {v_out:.2} given, {v_back:.2} received")), evidence, evidence_total: None }
 }
 
 fn proportion(i: Indicator, k: u64, evidence: &[String], note: Option<&str>) -> Figure {
@@ -231,11 +232,11 @@ fn proportion(i: Indicator, k: u64, evidence: &[String], note: Option<&str>) -> 
     let mut evidence = evidence.to_vec();
     evidence.sort();
     if n < MIN_N {
-        return Figure { indicator: i, status: Status::TooFew, value: None, n, k: k as f64, interval: None, note: Some(too_few(n)), evidence };
+        return Figure { indicator: i, status: Status::TooFew, value: None, n, k: k as f64, interval: None, note: Some(too_few(n)), evidence, evidence_total: None };
     }
     let value = k as f64 / n as f64;
     let interval = wilson(k as f64, n as f64, Z95).map(|(lo, hi)| [lo, hi]);
-    Figure { indicator: i, status: Status::Measured, value: Some(value), n, k: k as f64, interval, note: note.map(str::to_owned), evidence }
+    Figure { indicator: i, status: Status::Measured, value: Some(value), n, k: k as f64, interval, note: note.map(str::to_owned), evidence, evidence_total: None }
 }
 
 fn too_few(n: u64) -> String {
@@ -243,7 +244,7 @@ fn too_few(n: u64) -> String {
 }
 
 fn absent(i: Indicator, why: &str) -> Figure {
-    Figure { indicator: i, status: Status::Absent, value: None, n: 0, k: 0.0, interval: None, note: Some(why.to_owned()), evidence: Vec::new() }
+    Figure { indicator: i, status: Status::Absent, value: None, n: 0, k: 0.0, interval: None, note: Some(why.to_owned()), evidence: Vec::new(), evidence_total: None }
 }
 
 fn ids(releases: &[&Release]) -> Vec<String> {

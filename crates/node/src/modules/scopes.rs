@@ -74,7 +74,8 @@ pub fn removed() {
     REMOVALS.fetch_add(1, Ordering::SeqCst);
 }
 
-fn removals() -> u64 {
+/// The node-wide removal generation ([`removed`]).
+pub(crate) fn removals() -> u64 {
     REMOVALS.load(Ordering::SeqCst)
 }
 

@@ -18,7 +18,7 @@ use scorecard::changes::{Change, Movement, Row};
 use scorecard::{Figure, Indicator, Scorecard, Status};
 use serde_json::Value;
 
-use super::{scorecard, Ask};
+use super::Ask;
 use crate::modules::{self, Error, Modules, Node};
 
 /// The most changes the report lists (the largest first); the rest are counted.
@@ -59,7 +59,7 @@ pub struct Last {
 /// its node's view, from other evidence: comparing with it would show the
 /// difference of views, not of time).
 pub fn review(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str) -> Result<Review, Error> {
-    let card = scorecard(node, modules, me, agreement, ask, channel)?;
+    let card = super::listing(node, modules, me, agreement, ask, channel, super::Lists::None)?;
     let module = modules::find(modules, "scorecard")?;
     let scope = modules::view_at(node, me, agreement, &*module, channel, ask.at.clone())?;
     let title = scope.agreement.terms.title.clone();

@@ -19,22 +19,33 @@
 //! computation gives the same figures (tested on random stores in
 //! `scorecard/tally_tests.rs`).
 //!
+//! Beside the evidence it keeps the sums the figures are computed from
+//! ([`scorecard::Kept`]): after an update, each object whose part changed
+//! (read again, named by a reaction read again, or whose pattern was
+//! first learned from another party since) is set again in them, and the
+//! objects with an item dated after the last update's time once that time
+//! is reached; [`Tally::kept`] then gives the figures without gathering
+//! the evidence, and [`Tally::evidence`] gathers it only when asked.
+//!
 //! A tally is started afresh (one full read) when any agreement of the
 //! parties changed since the last update (a new version, a ratification,
 //! a notice, a hold, a change of state: a release decision already taken
 //! could change), when asked for a time
-//! before its last update or before now, and at least every
-//! [`FULL_EVERY_DAYS`]: a recall or a deletion of a version already
-//! counted is not a new version, so only a full read drops it. Scorecards
-//! from a tally are bare ([`scorecard::compute_bare`]: figures, no
-//! evidence lists): what snapshots record; pages and drill-downs read in
-//! full.
+//! before its last update or before now, after any removal on this node
+//! (a deletion or withholding: `crate::modules::scopes::removed`, which
+//! the agreements' index also bumps when it finds the store's removal
+//! generation moved: a deletion made through another server sharing the
+//! store is seen at the index's next check, within a second), and at
+//! least every [`FULL_EVERY_DAYS`]: a deletion of a version already
+//! counted is not a new version, so only a full read drops it. Evidence
+//! lists come from the sums, for the figures asked
+//! ([`scorecard::Kept::fill`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use model::{StixId, Timestamp};
-use scorecard::{Evidence, Reaction, ReactionKind, Release, DAY};
+use scorecard::{Evidence, Kept, Reaction, ReactionKind, Release, DAY};
 use serde_json::Value;
 use store::{Query, Versions};
 
@@ -47,8 +58,9 @@ use crate::release::{held_by, Reader, Through};
 pub const FULL_EVERY_DAYS: i64 = 30;
 
 /// How far before now a time still counts as now for an update (the
-/// caller read the clock first): one second.
-const NOW: i64 = 1_000_000;
+/// caller read the clock first, and may have waited for the tally):
+/// five seconds.
+pub const NOW: i64 = 5_000_000;
 
 /// How far before the last update's start the next one reads again, so a
 /// version stamped just before a read but committed after it is not
@@ -90,6 +102,10 @@ struct Basis {
     agreement: StixId,
     /// [`fingerprint`] of the agreements the decisions read.
     agreements: [u8; 32],
+    /// The node's removal generation (`crate::modules::scopes::removed`):
+    /// a deletion or withholding since is no new version, so only a full
+    /// read drops what it removed.
+    removals: u64,
     full_at: i64,
 }
 
@@ -104,6 +120,14 @@ pub struct Tally {
     reactions: BTreeMap<String, Said>,
     /// Reactions naming no object counted when read: their references.
     aside: HashMap<String, Vec<String>>,
+    /// Per object, the reactions held that name it.
+    named: HashMap<String, BTreeSet<String>>,
+    /// Per normalised pattern, the objects with it: (first stored, id, author).
+    patterns: HashMap<String, BTreeSet<(i64, String, String)>>,
+    /// Objects whose part in the sums may have changed in the last read.
+    dirty: BTreeSet<String>,
+    /// The sums, kept from the first full read on.
+    kept: Option<Kept>,
     /// Whether the last update read everything.
     full: bool,
     /// [`MARGIN`] (tests set 0).
@@ -119,7 +143,19 @@ impl Default for Tally {
 impl Tally {
     /// A tally with nothing in it (the first update reads in full).
     pub fn new() -> Tally {
-        Tally { basis: None, through: 0, objects: BTreeMap::new(), reactions: BTreeMap::new(), aside: HashMap::new(), full: false, margin: MARGIN }
+        Tally {
+            basis: None,
+            through: 0,
+            objects: BTreeMap::new(),
+            reactions: BTreeMap::new(),
+            aside: HashMap::new(),
+            named: HashMap::new(),
+            patterns: HashMap::new(),
+            dirty: BTreeSet::new(),
+            kept: None,
+            full: false,
+            margin: MARGIN,
+        }
     }
 
     /// A tally that reads again only what was stored after its last update's start.
@@ -138,22 +174,29 @@ impl Tally {
         (self.objects.len(), self.reactions.len())
     }
 
+    /// The sums kept, when they stand at `e`'s time for `e`'s parties and
+    /// service level (after an [`update`](Tally::update) to it).
+    pub fn kept(&self, e: &Evidence) -> Option<&Kept> {
+        self.kept.as_ref().filter(|k| k.stands_at(e.at) && k.kept_for() == (&e.parties[..], e.service_level))
+    }
+
     /// Brings the tally to `at`: reads what was stored since the last
-    /// update (or everything, see the module's doc) and returns the
-    /// releases and reactions the scorecard counts, in `e` (whose parties
-    /// and time are set).
+    /// update (or everything, see the module's doc) and brings the sums
+    /// to it (`e`'s parties, time and service level are set; its
+    /// releases and reactions are left alone: [`Tally::evidence`]).
     pub(super) fn update(&mut self, node: &Node, me: &StixId, agreement: &StixId, index: &Arc<policy::AgreementIndex>, e: &mut Evidence, channel: &str) -> Result<(), Error> {
         let at = e.at;
         let now = Timestamp::now().micros();
         let agreements = fingerprint(index, &e.parties, &Timestamp::from_micros(now));
+        let removals = crate::modules::scopes::removals();
         // Only for now: a version stored after a past `at` would make a
         // full read drop a reaction's earlier version, which a merge keeps.
         let keep = self.basis.as_ref().is_some_and(|b| {
-            &b.me == me && &b.agreement == agreement && b.agreements == agreements && at >= self.through && at >= now - NOW && at - b.full_at < FULL_EVERY_DAYS * DAY
+            &b.me == me && &b.agreement == agreement && b.agreements == agreements && b.removals == removals && at >= self.through && at >= now - NOW && at - b.full_at < FULL_EVERY_DAYS * DAY
         });
         if !keep {
             let margin = self.margin;
-            *self = Tally { basis: Some(Basis { me: me.clone(), agreement: agreement.clone(), agreements, full_at: at }), margin, ..Tally::new() };
+            *self = Tally { basis: Some(Basis { me: me.clone(), agreement: agreement.clone(), agreements, removals, full_at: at }), margin, ..Tally::new() };
         }
         self.full = !keep;
         let since = keep.then_some(self.through);
@@ -161,8 +204,40 @@ impl Tally {
         // The next update reads what was stored after this one started (or
         // after `at`, if earlier), less the margin.
         self.through = at.min(now) - self.margin;
-        self.evidence(me, e);
+        self.keep_sums(me, e);
         Ok(())
+    }
+
+    /// The sums brought up to date: built from every object after a full
+    /// read (or for other parties or service level), else each dirty
+    /// object and each due at `e.at` set again.
+    fn keep_sums(&mut self, me: &StixId, e: &Evidence) {
+        let dirty = std::mem::take(&mut self.dirty);
+        // (Asked for a time a little before the sums' own, they stay at
+        // theirs: that scorecard is computed from the evidence.)
+        let fresh = self.full || self.kept.as_ref().is_none_or(|k| k.kept_for() != (&e.parties[..], e.service_level));
+        let others: Vec<&String> = e.parties.iter().filter(|p| *p != me.as_str()).collect();
+        if fresh {
+            let mut kept = Kept::new(&e.parties, e.service_level, e.at);
+            for id in self.objects.keys() {
+                let (releases, reactions) = self.part(me, &others, id);
+                kept.set(id, &releases, &reactions);
+            }
+            self.kept = Some(kept);
+            return;
+        }
+        let Some(mut kept) = self.kept.take() else { return };
+        let mut ids = dirty;
+        ids.extend(kept.advance(e.at));
+        for id in &ids {
+            if self.objects.contains_key(id) {
+                let (releases, reactions) = self.part(me, &others, id);
+                kept.set(id, &releases, &reactions);
+            } else {
+                kept.remove(id);
+            }
+        }
+        self.kept = Some(kept);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -235,11 +310,16 @@ impl Tally {
             }
         })?;
         let mut held_before = BTreeSet::new();
+        let mut before: Vec<(String, String, (i64, String, String))> = Vec::new();
         if let Some(ids) = &touched {
             for id in ids {
-                if self.objects.remove(id).is_some() {
+                if let Some(o) = self.objects.remove(id) {
                     held_before.insert(id.clone());
+                    if let Some(p) = o.pattern {
+                        before.push((id.clone(), p, (o.first_added, id.clone(), o.author)));
+                    }
                 }
+                self.dirty.insert(id.clone());
             }
         }
         let mut latest: BTreeMap<String, store::Record> = BTreeMap::new();
@@ -272,6 +352,41 @@ impl Tally {
                 o.recipients = if o.author == me.as_str() { others.iter().filter(|(_, reader)| reader.allowed(r).is_some()).map(|(p, _)| p.clone()).collect() } else { Vec::new() };
             }
         }
+        // The patterns' index, and every object of a pattern whose first
+        // author or time changed (their novelty may have).
+        match &touched {
+            None => {
+                self.patterns.clear();
+                for (id, o) in &self.objects {
+                    if let Some(p) = &o.pattern {
+                        self.patterns.entry(p.clone()).or_default().insert((o.first_added, id.clone(), o.author.clone()));
+                    }
+                }
+            }
+            Some(ids) => {
+                let after: Vec<(String, String, (i64, String, String))> =
+                    ids.iter().filter_map(|id| self.objects.get(id).and_then(|o| Some((id.clone(), o.pattern.clone()?, (o.first_added, id.clone(), o.author.clone()))))).collect();
+                let first = |patterns: &HashMap<String, BTreeSet<(i64, String, String)>>, p: &str| patterns.get(p).and_then(|s| s.first()).map(|(t, _, a)| (*t, a.clone()));
+                let affected: BTreeSet<String> = before.iter().chain(&after).map(|(_, p, _)| p.clone()).collect();
+                let was: Vec<_> = affected.iter().map(|p| first(&self.patterns, p)).collect();
+                for (_, p, entry) in &before {
+                    if let Some(set) = self.patterns.get_mut(p) {
+                        set.remove(entry);
+                        if set.is_empty() {
+                            self.patterns.remove(p);
+                        }
+                    }
+                }
+                for (_, p, entry) in after {
+                    self.patterns.entry(p).or_default().insert(entry);
+                }
+                for (p, was) in affected.iter().zip(was) {
+                    if first(&self.patterns, p) != was {
+                        self.dirty.extend(self.patterns.get(p).into_iter().flatten().map(|(_, id, _)| id.clone()));
+                    }
+                }
+            }
+        }
 
         // Reactions: the touched ones (all, in a full read) from their
         // latest stored version, and those kept aside that name an object
@@ -289,7 +404,7 @@ impl Tally {
             // What a touched reaction said before goes, whatever its latest
             // version says (or if it is not to be read yet).
             for id in ids {
-                self.reactions.remove(id);
+                self.forget_reaction(id);
                 self.aside.remove(id);
             }
         }
@@ -307,7 +422,7 @@ impl Tally {
         for r in candidates {
             let names = refs(&r.json);
             // What it said before is replaced by this version, whatever it says.
-            self.reactions.remove(&r.id);
+            self.forget_reaction(&r.id);
             self.aside.remove(&r.id);
             if names.iter().any(|x| self.objects.contains_key(x)) {
                 asked.push(r);
@@ -323,42 +438,67 @@ impl Tally {
                 continue;
             }
             let said = Said { by: by.to_owned(), at: when.micros(), kind: reaction_kind(&v), exercise: facts_exercise(&r.id, &r.facts), refs: refs(&r.json) };
+            for of in &said.refs {
+                self.named.entry(of.clone()).or_default().insert(r.id.clone());
+                self.dirty.insert(of.clone());
+            }
             self.reactions.insert(r.id.clone(), said);
         }
         Ok(())
     }
 
-    /// The releases and reactions of the tally into `e`.
-    fn evidence(&self, me: &StixId, e: &mut Evidence) {
-        // Novelty, on the recipient's node: no object with the same pattern
-        // from another author reached it earlier (among this evidence).
-        let mut first_by_pattern: HashMap<&str, (i64, &str)> = HashMap::new();
-        for o in self.objects.values() {
-            if let Some(p) = o.pattern.as_deref() {
-                let entry = first_by_pattern.entry(p).or_insert((o.first_added, o.author.as_str()));
-                if o.first_added < entry.0 {
-                    *entry = (o.first_added, o.author.as_str());
+    /// Drops reaction `id`, marking the objects it named dirty.
+    fn forget_reaction(&mut self, id: &str) {
+        let Some(said) = self.reactions.remove(id) else { return };
+        for of in said.refs {
+            if let Some(set) = self.named.get_mut(&of) {
+                set.remove(id);
+                if set.is_empty() {
+                    self.named.remove(&of);
                 }
             }
+            self.dirty.insert(of);
         }
-        let others: Vec<&String> = e.parties.iter().filter(|p| *p != me.as_str()).collect();
+    }
+
+    /// Object `id`'s releases (one per party it goes to) and the reactions
+    /// naming it (one per time named), as the scorecard counts them.
+    fn part(&self, me: &StixId, others: &[&String], id: &str) -> (Vec<Release>, Vec<Reaction>) {
         let mut releases = Vec::new();
-        for (id, o) in &self.objects {
-            let Some(created) = o.created else { continue };
+        let mut reactions = Vec::new();
+        let Some(o) = self.objects.get(id) else { return (releases, reactions) };
+        if let Some(created) = o.created {
             if o.author == me.as_str() {
                 for p in others.iter().filter(|p| o.recipients.contains(p)) {
-                    releases.push(Release { id: id.clone(), author: o.author.clone(), recipient: (*p).clone(), created, arrived: None, quality: o.quality, novel: None, exercise: o.exercise });
+                    releases.push(Release { id: id.to_owned(), author: o.author.clone(), recipient: (*p).clone(), created, arrived: None, quality: o.quality, novel: None, exercise: o.exercise });
                 }
             } else {
-                let novel = o.pattern.as_deref().map(|p| first_by_pattern.get(p).is_none_or(|(t, a)| *a == o.author || *t >= o.first_added));
-                releases.push(Release { id: id.clone(), author: o.author.clone(), recipient: me.to_string(), created, arrived: Some(o.first_added), quality: o.quality, novel, exercise: o.exercise });
+                // Novelty, on the recipient's node: no object with the same
+                // pattern from another author reached it earlier (among this
+                // evidence; the first stored, the smallest id at a tie).
+                let first = o.pattern.as_deref().map(|p| self.patterns.get(p).and_then(|s| s.first()));
+                let novel = first.map(|f| f.is_none_or(|(t, _, a)| *a == o.author || *t >= o.first_added));
+                releases.push(Release { id: id.to_owned(), author: o.author.clone(), recipient: me.to_string(), created, arrived: Some(o.first_added), quality: o.quality, novel, exercise: o.exercise });
             }
         }
-        let mut reactions = Vec::new();
-        for (id, s) in &self.reactions {
-            for of in s.refs.iter().filter(|x| self.objects.contains_key(*x)) {
-                reactions.push(Reaction { id: id.clone(), by: s.by.clone(), of: of.clone(), at: s.at, kind: s.kind, exercise: s.exercise });
+        for rid in self.named.get(id).into_iter().flatten() {
+            let Some(s) = self.reactions.get(rid) else { continue };
+            for _ in s.refs.iter().filter(|x| *x == id) {
+                reactions.push(Reaction { id: rid.clone(), by: s.by.clone(), of: id.to_owned(), at: s.at, kind: s.kind, exercise: s.exercise });
             }
+        }
+        (releases, reactions)
+    }
+
+    /// The releases and reactions of the tally into `e` (after an
+    /// [`update`](Tally::update)): the evidence a full gather gives.
+    pub fn evidence(&self, me: &StixId, e: &mut Evidence) {
+        let others: Vec<&String> = e.parties.iter().filter(|p| *p != me.as_str()).collect();
+        let (mut releases, mut reactions) = (Vec::new(), Vec::new());
+        for id in self.objects.keys() {
+            let (r, x) = self.part(me, &others, id);
+            releases.extend(r);
+            reactions.extend(x);
         }
         e.releases = releases;
         e.reactions = reactions;

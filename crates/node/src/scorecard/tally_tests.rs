@@ -54,21 +54,22 @@ const DAY: i64 = 86_400_000_000;
 /// One thing a partner stores.
 #[derive(Debug, Clone)]
 enum Put {
-    /// Indicator `n` by party `by`, created `day` days ago, version `v`,
-    /// confidence, revoked, pattern `p`, shared under the agreement or not.
-    Object { n: u8, by: usize, day: i64, v: i64, confidence: Option<u8>, revoked: bool, p: u8, shared: bool },
+    /// Indicator `n` by party `by`, created `day` days ago (a negative
+    /// day: in the future), version `v`, confidence, revoked, pattern `p`,
+    /// shared under the agreement or not, exercise data or not.
+    Object { n: u8, by: usize, day: i64, v: i64, confidence: Option<u8>, revoked: bool, p: u8, shared: bool, exercise: bool },
     /// Reaction `n` (kind 0 sighting, 1 false-positive sighting, 2 opinion
     /// agreeing, 3 disagreeing, 4 note) by party `by` on indicators `of`,
-    /// created `day` days ago, version `v`, revoked or not.
-    Reaction { n: u8, by: usize, of: Vec<u8>, kind: u8, day: i64, v: i64, revoked: bool },
+    /// created `day` days ago, version `v`, revoked or not, exercise or not.
+    Reaction { n: u8, by: usize, of: Vec<u8>, kind: u8, day: i64, v: i64, revoked: bool, exercise: bool },
 }
 
 fn put() -> impl Strategy<Value = Put> {
     prop_oneof![
-        3 => (0u8..12, 0usize..3, 0i64..300, 0i64..3, proptest::option::of(0u8..=100), proptest::bool::weighted(0.1), 0u8..6, proptest::bool::weighted(0.85))
-            .prop_map(|(n, by, day, v, confidence, revoked, p, shared)| Put::Object { n, by, day, v, confidence, revoked, p, shared }),
-        2 => (0u8..10, 0usize..3, proptest::collection::vec(0u8..14, 1..3), 0u8..5, 0i64..300, 0i64..3, proptest::bool::weighted(0.1))
-            .prop_map(|(n, by, of, kind, day, v, revoked)| Put::Reaction { n, by, of, kind, day, v, revoked }),
+        3 => ((0u8..12, 0usize..3, -2i64..300, 0i64..3, proptest::option::of(0u8..=100)), (proptest::bool::weighted(0.1), 0u8..6, proptest::bool::weighted(0.85), proptest::bool::weighted(0.1)))
+            .prop_map(|((n, by, day, v, confidence), (revoked, p, shared, exercise))| Put::Object { n, by, day, v, confidence, revoked, p, shared, exercise }),
+        2 => (0u8..10, 0usize..3, proptest::collection::vec(0u8..14, 1..3), 0u8..5, -2i64..300, 0i64..3, proptest::bool::weighted(0.1), proptest::bool::weighted(0.1))
+            .prop_map(|(n, by, of, kind, day, v, revoked, exercise)| Put::Reaction { n, by, of, kind, day, v, revoked, exercise }),
     ]
 }
 
@@ -79,7 +80,7 @@ fn time(t: i64) -> String {
 impl World {
     fn store(&self, put: &Put, now: i64) {
         let (value, by, shared) = match put {
-            Put::Object { n, by, day, v, confidence, revoked, p, shared } => {
+            Put::Object { n, by, day, v, confidence, revoked, p, shared, exercise } => {
                 let created = now - day * DAY;
                 let mut o = json!({
                     "type": "indicator", "spec_version": "2.1", "id": format!("indicator--00000000-0000-4000-8000-{:012}", n),
@@ -93,9 +94,12 @@ impl World {
                 if *revoked {
                     o["revoked"] = json!(true);
                 }
+                if *exercise {
+                    o["labels"] = json!(["x-entente-exercise"]);
+                }
                 (o, *by, *shared)
             }
-            Put::Reaction { n, by, of, kind, day, v, revoked } => {
+            Put::Reaction { n, by, of, kind, day, v, revoked, exercise } => {
                 let created = now - day * DAY;
                 let refs: Vec<String> = of.iter().map(|m| format!("indicator--00000000-0000-4000-8000-{:012}", m)).collect();
                 let id = |t: &str| format!("{t}--00000000-0000-4000-9000-{:012}", n);
@@ -108,8 +112,11 @@ impl World {
                 o["created"] = json!(time(created));
                 o["modified"] = json!(time(created + v * 1000 + 1000));
                 o["created_by_ref"] = json!(self.parties[*by].as_str());
-                if *kind == 1 {
-                    o["labels"] = json!(["false-positive"]);
+                match (*kind == 1, *exercise) {
+                    (true, true) => o["labels"] = json!(["false-positive", "x-entente-exercise"]),
+                    (true, false) => o["labels"] = json!(["false-positive"]),
+                    (false, true) => o["labels"] = json!(["x-entente-exercise"]),
+                    (false, false) => {}
                 }
                 if *revoked {
                     o["revoked"] = json!(true);
@@ -170,8 +177,46 @@ proptest! {
     }
 }
 
+/// The scorecard for now from the node's own tally (`listing`: warm after
+/// the first read, figures and lists from the kept sums) against one
+/// gathered and computed afresh at the same time: the same figures, every
+/// list, each list's first ids with its total, one indicator's lists.
+fn listing_equals_fresh(batches: &[Vec<Put>], viewer: usize) -> Result<(), TestCaseError> {
+    use super::Lists;
+    let w = world();
+    let me = w.parties[viewer].clone();
+    let now = Timestamp::now().micros();
+    for (round, batch) in batches.iter().enumerate() {
+        for p in batch {
+            w.store(p, now);
+        }
+        for (k, lists) in [Lists::All, Lists::First(2), Lists::Only(scorecard::Indicator::Actionability), Lists::None].into_iter().enumerate() {
+            let ask = Ask { at: Timestamp::now(), window_days: 90 };
+            let card = super::listing(&w.node, &w.modules, &me, &w.agreement, &ask, "test", lists).unwrap();
+            prop_assert_eq!(w.node.agreements.tally(&me, &w.agreement).lock().unwrap().was_full(), round == 0 && k == 0, "warm after the first");
+            let at = Ask { at: Timestamp::from_micros(card.at), window_days: 90 };
+            let fresh = gather(&w.node, &w.modules, &me, &w.agreement, &at, "test").unwrap();
+            let (a, b) = (serde_json::to_string(&card).unwrap(), serde_json::to_string(&super::with_lists(&fresh, lists)).unwrap());
+            if a != b {
+                let from = a.bytes().zip(b.bytes()).position(|(x, y)| x != y).unwrap_or(0).saturating_sub(300);
+                return Err(TestCaseError::fail(format!("{lists:?}: kept …{} against fresh …{}", a.get(from..from + 600).unwrap_or(&a[from..]), b.get(from..from + 600).unwrap_or(&b[from..]))));
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_scorecard_for_now_from_the_kept_sums_equals_one_computed_afresh(batches in proptest::collection::vec(proptest::collection::vec(put(), 1..10), 1..4), viewer in 0usize..2) {
+        listing_equals_fresh(&batches, viewer)?;
+    }
+}
+
 fn object(n: u8, by: usize, day: i64, revoked: bool, shared: bool) -> Put {
-    Put::Object { n, by, day, v: 0, confidence: None, revoked, p: 0, shared }
+    Put::Object { n, by, day, v: 0, confidence: None, revoked, p: 0, shared, exercise: false }
 }
 
 /// The case that failed on the CI clone (issue 26): a partner's object
@@ -223,12 +268,12 @@ fn the_world_counts_shared_objects_and_reactions_and_a_reaction_kept_aside() {
     let w = world();
     let (a, now) = (w.parties[0].clone(), Timestamp::now().micros());
     for n in 0..6 {
-        w.store(&Put::Object { n, by: 1, day: 10, v: 0, confidence: None, revoked: false, p: n, shared: n != 5 }, now);
+        w.store(&Put::Object { n, by: 1, day: 10, v: 0, confidence: None, revoked: false, p: n, shared: n != 5, exercise: false }, now);
     }
     // A sighting of indicator 9, which has not arrived yet.
-    w.store(&Put::Reaction { n: 9, by: 0, of: vec![9], kind: 0, day: 1, v: 0, revoked: false }, now);
+    w.store(&Put::Reaction { n: 9, by: 0, of: vec![9], kind: 0, day: 1, v: 0, revoked: false, exercise: false }, now);
     for n in 0..3 {
-        w.store(&Put::Reaction { n, by: 0, of: vec![n], kind: 0, day: 5, v: 0, revoked: false }, now);
+        w.store(&Put::Reaction { n, by: 0, of: vec![n], kind: 0, day: 5, v: 0, revoked: false, exercise: false }, now);
     }
     let mut tally = Tally::without_margin();
     let ask = || Ask { at: Timestamp::now(), window_days: 3650 };
@@ -236,7 +281,7 @@ fn the_world_counts_shared_objects_and_reactions_and_a_reaction_kept_aside() {
     assert!(tally.was_full());
     assert_eq!(e.releases.len(), 5, "{:?}", e.releases);
     assert_eq!(e.reactions.len(), 3);
-    w.store(&Put::Object { n: 9, by: 1, day: 3, v: 0, confidence: None, revoked: false, p: 9, shared: true }, now);
+    w.store(&Put::Object { n: 9, by: 1, day: 3, v: 0, confidence: None, revoked: false, p: 9, shared: true, exercise: false }, now);
     let e = super::gather_into(&w.node, &w.modules, &a, &w.agreement, &ask(), "test", &mut tally).unwrap();
     assert!(!tally.was_full());
     assert_eq!((e.releases.len(), e.reactions.len()), (6, 4));
