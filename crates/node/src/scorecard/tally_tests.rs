@@ -289,3 +289,30 @@ fn the_world_counts_shared_objects_and_reactions_and_a_reaction_kept_aside() {
     let actionability = card.pair_figure(w.parties[1].as_str(), a.as_str(), scorecard::Indicator::Actionability).unwrap();
     assert_eq!((actionability.n, actionability.k, actionability.value), (6, 4.0, Some(4.0 / 6.0)));
 }
+
+/// A deletion made through another handle on the same database (another
+/// server, `entente retention` beside `serve`) tells this process nothing:
+/// the agreements' index finds the store's removal generation moved at its
+/// next check, and the tally then reads in full and drops what was deleted.
+#[test]
+fn a_deletion_through_another_handle_on_the_store_makes_the_tally_read_in_full() {
+    let w = world();
+    let (a, now) = (w.parties[0].clone(), Timestamp::now().micros());
+    for n in 0..4 {
+        w.store(&object(n, 1, 10, false, true), now);
+    }
+    let mut tally = Tally::without_margin();
+    let ask = || Ask { at: Timestamp::now(), window_days: 3650 };
+    let e = super::gather_into(&w.node, &w.modules, &a, &w.agreement, &ask(), "test", &mut tally).unwrap();
+    assert_eq!((e.releases.len(), tally.was_full()), (4, true));
+    let e = super::gather_into(&w.node, &w.modules, &a, &w.agreement, &ask(), "test", &mut tally).unwrap();
+    assert_eq!((e.releases.len(), tally.was_full()), (4, false), "kept while nothing changed");
+    let other: Arc<dyn Store> = Arc::new(store_sqlite::SqliteStore::open(w._dir.path()).unwrap());
+    let deleted = StixId::parse("indicator--00000000-0000-4000-8000-000000000000").unwrap();
+    assert_eq!(other.delete(&deleted, &store::Versions::ALL, None).unwrap(), 1);
+    w.node.agreements.age(crate::release::INDEX_TTL);
+    let e = super::gather_into(&w.node, &w.modules, &a, &w.agreement, &ask(), "test", &mut tally).unwrap();
+    assert!(tally.was_full(), "the tally kept its sums past a deletion elsewhere");
+    assert_eq!(e.releases.len(), 3, "{:?}", e.releases);
+    assert!(e.releases.iter().all(|r| r.id != deleted.as_str()), "{:?}", e.releases);
+}
