@@ -55,6 +55,54 @@ pub(crate) fn three_ports() -> Vec<u16> {
     ports
 }
 
+/// `entente demo` started in `root` with `objects` per nation on three
+/// free loopback ports (every `ENTENTE_` variable of the test's own
+/// environment left out), syncing each second.
+pub(crate) struct Spawned {
+    pub(crate) demo: Demo,
+    pub(crate) ports: Vec<u16>,
+    /// What it prints, line by line.
+    pub(crate) lines: mpsc::Receiver<String>,
+    /// What it wrote to stderr so far.
+    pub(crate) errors: Arc<Mutex<String>>,
+}
+
+pub(crate) fn spawn(root: &std::path::Path, objects: &str) -> Spawned {
+    let ports = three_ports();
+    let list = ports.iter().map(u16::to_string).collect::<Vec<_>>().join(",");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entente"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("ENTENTE_") {
+            cmd.env_remove(k);
+        }
+    }
+    let child = cmd
+        .current_dir(root)
+        .args(["demo", "--dir", "demo", "--objects", objects, "--ports", &list, "--sync-interval", "1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut demo = Demo(child);
+    let (tx, lines) = mpsc::channel::<String>();
+    let stdout = demo.0.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let errors = Arc::new(Mutex::new(String::new()));
+    let (mut stderr, sink) = (demo.0.stderr.take().unwrap(), errors.clone());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = stderr.read(&mut buf) {
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    Spawned { demo, ports, lines, errors }
+}
+
 struct Node {
     base: String,
     token: String,
@@ -124,38 +172,7 @@ const EXERCISE_PROGRAMME: &str = "Aurelia–Borealis–Caledonia exercise progra
 #[test]
 fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
     let root = tempfile::tempdir().unwrap();
-    let ports = three_ports();
-    let list = ports.iter().map(u16::to_string).collect::<Vec<_>>().join(",");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entente"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("ENTENTE_") {
-            cmd.env_remove(k);
-        }
-    }
-    let child = cmd
-        .current_dir(root.path())
-        .args(["demo", "--dir", "demo", "--objects", "300", "--ports", &list, "--sync-interval", "1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut demo = Demo(child);
-    let (tx, lines) = mpsc::channel::<String>();
-    let stdout = demo.0.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let errors = Arc::new(Mutex::new(String::new()));
-    let (mut stderr, sink) = (demo.0.stderr.take().unwrap(), errors.clone());
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n @ 1..) = stderr.read(&mut buf) {
-            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
+    let Spawned { mut demo, ports, lines, errors } = spawn(root.path(), "300");
     let said = || errors.lock().unwrap().clone();
 
     // The demo prints each node's URL and token, an example, and then says

@@ -14,15 +14,12 @@
 //! no Chromium it fails in CI and is left out elsewhere.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::demo::{three_ports, Demo};
+use crate::demo::Demo;
 
 #[allow(dead_code)]
 #[path = "../../../server/tests/it/browser/driver.rs"]
@@ -74,38 +71,7 @@ struct Setup {
 /// Starts `entente demo` in `root` on three free ports and waits until its
 /// nodes have federated and the scorecard's year is written.
 fn start_demo(root: &Path) -> (Demo, Setup) {
-    let ports = three_ports();
-    let list = ports.iter().map(u16::to_string).collect::<Vec<_>>().join(",");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entente"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("ENTENTE_") {
-            cmd.env_remove(k);
-        }
-    }
-    let child = cmd
-        .current_dir(root)
-        .args(["demo", "--dir", "demo", "--objects", OBJECTS, "--ports", &list, "--sync-interval", "1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut demo = Demo(child);
-    let (tx, lines) = mpsc::channel::<String>();
-    let stdout = demo.0.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let errors = Arc::new(Mutex::new(String::new()));
-    let (mut stderr, sink) = (demo.0.stderr.take().unwrap(), errors.clone());
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n @ 1..) = stderr.read(&mut buf) {
-            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
+    let crate::demo::Spawned { demo, lines, errors, .. } = crate::demo::spawn(root, OBJECTS);
     let said = || errors.lock().unwrap().clone();
 
     let mut admins: Vec<(String, String)> = Vec::new();
