@@ -113,50 +113,41 @@ fn span(lo: i64, hi: i64) -> Option<Span> {
     Some(if dl == dh { Span::Items(lo, hi) } else { Span::Split { a: (dl + 1) * DAY, days: (dl + 1, dh), b: dh * DAY } })
 }
 
+/// Adds into `acc` each item of `items` made in `(lo, hi]` (`item`) and
+/// each whole day's sums of `days` in between (`day`), as [`span`] reads
+/// a window: two partial days' items and the whole days' sums.
+fn walk<T, D, A>(items: &BTreeMap<i64, Vec<T>>, days: &BTreeMap<i64, D>, lo: i64, hi: i64, acc: &mut A, item: impl Fn(&mut A, &T), day: impl Fn(&mut A, &D)) {
+    let range = |acc: &mut A, r: (std::ops::Bound<i64>, std::ops::Bound<i64>)| items.range(r).flat_map(|(_, v)| v).for_each(|i| item(acc, i));
+    match span(lo, hi) {
+        None => {}
+        Some(Span::Items(lo, hi)) => range(acc, (Excluded(lo), Included(hi))),
+        Some(Span::Split { a, days: (from, to), b }) => {
+            range(acc, (Excluded(lo), Excluded(a)));
+            range(acc, (Included(b), Included(hi)));
+            days.range(from..to).for_each(|(_, d)| day(acc, d));
+        }
+    }
+}
+
 impl Group {
     /// The counts of the releases created in `(lo, hi]`.
     fn counts(&self, lo: i64, hi: i64) -> Counts {
         let mut c = Counts::default();
-        let mut items = |range: (std::ops::Bound<i64>, std::ops::Bound<i64>)| {
-            for i in self.releases.range(range).flat_map(|(_, v)| v) {
-                c.add(&Counts::of(i), 1);
-            }
-        };
-        match span(lo, hi) {
-            None => {}
-            Some(Span::Items(lo, hi)) => items((Excluded(lo), Included(hi))),
-            Some(Span::Split { a, days, b }) => {
-                items((Excluded(lo), Excluded(a)));
-                items((Included(b), Included(hi)));
-                for d in self.days.range(days.0..days.1).map(|(_, d)| d) {
-                    c.add(d, 1);
-                }
-            }
-        }
+        walk(&self.releases, &self.days, lo, hi, &mut c, |c, i| c.add(&Counts::of(i), 1), |c, d| c.add(d, 1));
         c
     }
 
     /// Sightings and false positives made in `(lo, hi]`, and sightings.
     fn said_counts(&self, lo: i64, hi: i64) -> [u64; 2] {
         let mut c = [0u64; 2];
-        let mut items = |range: (std::ops::Bound<i64>, std::ops::Bound<i64>)| {
-            for s in self.said.range(range).flat_map(|(_, v)| v) {
-                c[0] += 1;
-                c[1] += u64::from(!s.fp);
-            }
+        let item = |c: &mut [u64; 2], s: &Said| {
+            c[0] += 1;
+            c[1] += u64::from(!s.fp);
         };
-        match span(lo, hi) {
-            None => {}
-            Some(Span::Items(lo, hi)) => items((Excluded(lo), Included(hi))),
-            Some(Span::Split { a, days, b }) => {
-                items((Excluded(lo), Excluded(a)));
-                items((Included(b), Included(hi)));
-                for d in self.said_days.range(days.0..days.1).map(|(_, d)| d) {
-                    c[0] += d[0];
-                    c[1] += d[1];
-                }
-            }
-        }
+        walk(&self.said, &self.said_days, lo, hi, &mut c, item, |c, d| {
+            c[0] += d[0];
+            c[1] += d[1];
+        });
         c
     }
 
