@@ -22,60 +22,30 @@
 //! author in batches (the actions would read the whole agreement before
 //! each record, which is what is being measured, not the setup).
 
-use std::sync::Arc;
+mod bench;
+
 use std::time::Instant;
 
-use model::{Object, StixId, Timestamp};
+use bench::{count, percentiles, Bench};
+use model::{Object, StixId};
 use serde_json::{json, Map, Value};
-use store::{PutOptions, Store};
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
-}
+use store::PutOptions;
 
 fn input(v: Value) -> Map<String, Value> {
     v.as_object().cloned().expect("an object")
 }
 
-/// Milliseconds at the 50th and 99th percentiles.
-fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
-    ms.sort_by(f64::total_cmp);
-    let at = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
-    (at(0.50), at(0.99))
-}
-
 fn main() {
-    let tasks: usize = arg("--tasks").and_then(|v| v.parse().ok()).unwrap_or(1_000);
-    let small: usize = arg("--small").and_then(|v| v.parse().ok()).unwrap_or(1_000);
-    let big: usize = arg("--big").and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let reads: usize = arg("--reads").and_then(|v| v.parse().ok()).unwrap_or(30);
-    let dir = arg("--dir").map(std::path::PathBuf::from).unwrap_or_else(|| std::env::temp_dir().join("entente-crisis-bench"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("bench dir");
-    let sqlite = Arc::new(store_sqlite::SqliteStore::open(&dir).expect("store"));
-    let (store, registry): (Arc<dyn Store>, Arc<dyn store::Registry>) = (sqlite.clone(), sqlite);
-    let keys = server::keys::KeyDir::in_data_dir(&dir);
-    let own = server::node::init(&*store, &*registry, &keys, "Aurelia").expect("init");
-    let a = StixId::parse(&own.partner).expect("id");
-    let b = StixId::parse(&server::node::add_hosted_partner(&*store, &*registry, &keys, "Borealis").expect("partner")).expect("id");
-    let now = Timestamp::now().micros();
-    let agreement = |title: &str| {
-        let terms = json!({
-            "title": title, "purpose": "benchmark", "party_refs": [a, b],
-            "scope": { "object_types": [], "labels": [], "data_kind": "both" },
-            "tlp_ceiling": "amber",
-            "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
-            "valid_from": Timestamp::from_micros(now - 86_400_000_000).as_str(),
-        });
-        let made = server::agreements::propose(&*store, &a, None, terms.as_object().expect("terms"), &[]).expect("propose");
-        for p in [&a, &b] {
-            server::agreements::ratify(&*store, &keys, p, &made.id).expect("ratify");
-        }
-        made.id
-    };
-    let log = audit::SharedLog::open(dir.join("release.log")).expect("log");
-    let node = server::modules::Node { store: store.clone(), agreements: Arc::new(Default::default()), log, limits: model::Limits::default() };
+    let tasks = count("--tasks", 1_000);
+    let small = count("--small", 1_000);
+    let big = count("--big", 10_000);
+    let reads = count("--reads", 30);
+    let dir = bench::fresh_dir("entente-crisis-bench");
+    let bench = Bench::open(&dir, &["Aurelia", "Borealis"]);
+    let (a, b) = (bench.parties[0].clone(), bench.parties[1].clone());
+    let store = bench.store.clone();
+    let agreement = |title: &str| bench.agreement(title, &bench.parties, "both");
+    let node = bench.modules_node();
     let module = crisis::Crisis;
     let statuses = ["acknowledged", "accepted", "in-progress", "done"];
 
@@ -187,5 +157,5 @@ fn main() {
     let (small_d, big_d) = derive_ms.into_inner();
     let ((s50, _), (b50, _)) = (percentiles(small_d), percentiles(big_d));
     println!("of which the picture (the fold finished, or Module::state), every read above: {small} events p50 {s50:.1} ms; {big} events p50 {b50:.1} ms; the rest is the view's read and release");
-    let _ = std::fs::remove_dir_all(&dir);
+    bench::clean_up(&dir);
 }

@@ -9,18 +9,16 @@
 //! and as one partner (its release gate, each page appended to the release
 //! log), and times single decisions without the reader's cache. Prints the figures for docs/benchmarks.md.
 
+mod bench;
+
 use std::sync::Arc;
 use std::time::Instant;
 
+use bench::{arg, count, present, Bench};
 use model::rng::Rng;
 use model::{Object, StixId, Timestamp};
 use serde_json::json;
 use store::{PutOptions, Query, Store, Versions};
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
-}
 
 /// Pages through everything, with the policy (a reader's gate, and each
 /// page recorded in the release log) or without; returns (versions
@@ -47,17 +45,12 @@ fn read_all(store: &dyn Store, policy: Option<(&Arc<server::release::Reader>, Op
     (n, start.elapsed().as_secs_f64())
 }
 
-/// Builds the node: partners, agreements in force, objects.
-fn build(store: &dyn Store, registry: &dyn store::Registry, dir: &std::path::Path, objects: usize) {
-    let keys = server::keys::KeyDir::in_data_dir(dir);
-    let node = server::node::init(store, registry, &keys, "Partner 0").expect("init");
-    let mut partners = vec![StixId::parse(&node.partner).expect("id")];
-    for i in 1..10 {
-        let p = server::node::add_hosted_partner(store, registry, &keys, &format!("Partner {i}")).expect("partner");
-        partners.push(StixId::parse(&p).expect("id"));
-    }
+/// Builds the node in `dir`: partners, agreements in force, objects.
+fn build(dir: &std::path::Path, objects: usize) {
+    let names: Vec<String> = (0..10).map(|i| format!("Partner {i}")).collect();
+    let bench = Bench::open(dir, &names.iter().map(String::as_str).collect::<Vec<_>>());
+    let (store, partners) = (&*bench.store, &bench.parties);
     let mut rng = Rng(7);
-    let now = Timestamp::now().micros();
     let tlps = ["clear", "green", "amber", "amber+strict"];
     let mut agreements: Vec<(StixId, Vec<StixId>)> = Vec::new();
     for n in 0..50 {
@@ -68,18 +61,9 @@ fn build(store: &dyn Store, registry: &dyn store::Registry, dir: &std::path::Pat
                 parties.push(p);
             }
         }
-        let terms = json!({
-            "title": format!("agreement {n}"), "purpose": "benchmark", "party_refs": parties,
-            "scope": { "object_types": [], "labels": [], "data_kind": "real" },
-            "tlp_ceiling": tlps[1 + rng.below(3) as usize],
-            "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
-            "valid_from": Timestamp::from_micros(now - 86_400_000_000).as_str(),
-        });
-        let a = server::agreements::propose(store, &parties[0], None, terms.as_object().expect("terms"), &[]).expect("propose");
-        for p in &parties {
-            server::agreements::ratify(store, &keys, p, &a.id).expect("ratify");
-        }
-        agreements.push((a.id, parties));
+        let terms = json!({ "title": format!("agreement {n}"), "tlp_ceiling": tlps[1 + rng.below(3) as usize] });
+        let a = bench.agreement_with(terms, &parties, &[]);
+        agreements.push((a, parties));
     }
 
     let markings: Vec<&str> = model::tlp::MARKINGS.iter().filter(|m| m.v2).map(|m| m.id).collect();
@@ -151,19 +135,19 @@ fn build(store: &dyn Store, registry: &dyn store::Registry, dir: &std::path::Pat
 }
 
 fn main() {
-    let objects: usize = arg("--objects").and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let objects = count("--objects", 1_000_000);
     let dir = arg("--dir").map(std::path::PathBuf::from).unwrap_or_else(|| std::env::temp_dir().join("entente-release-bench"));
     // `--reuse` reads a store an earlier run built in `--dir` (and kept with `--keep`).
-    let reuse = std::env::args().any(|a| a == "--reuse") && dir.join(store_sqlite::FILE_NAME).exists();
+    let reuse = present("--reuse") && dir.join(store_sqlite::FILE_NAME).exists();
     if !reuse {
         let _ = std::fs::remove_dir_all(&dir);
     }
     std::fs::create_dir_all(&dir).expect("bench dir");
+    if !reuse {
+        build(&dir, objects);
+    }
     let sqlite = Arc::new(store_sqlite::SqliteStore::open(&dir).expect("store"));
     let (store, registry): (Arc<dyn Store>, Arc<dyn store::Registry>) = (sqlite.clone(), sqlite);
-    if !reuse {
-        build(&*store, &*registry, &dir, objects);
-    }
     let mut partners: Vec<StixId> =
         registry.partners().expect("partners").iter().map(|p| StixId::parse(&p.id).expect("id")).collect();
     partners.sort();
@@ -178,7 +162,7 @@ fn main() {
 
     let mut delivered = 0;
     let mut total = 0;
-    let rounds: usize = arg("--rounds").and_then(|v| v.parse().ok()).unwrap_or(2);
+    let rounds = count("--rounds", 2);
     if std::env::var("RELEASE_READ_PROFILE").is_ok() {
         // For a profiler: the gated read alone, again and again.
         for _ in 0..rounds {
@@ -237,7 +221,5 @@ fn main() {
         std::hint::black_box(reader.allowed(r));
     }
     println!("with the reader's cache: {:.0} ns per decision", start.elapsed().as_nanos() as f64 / sample.len() as f64);
-    if !std::env::args().any(|a| a == "--keep") {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    bench::clean_up(&dir);
 }
