@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use server::agreements::Book;
 use store::{PutOptions, Query, Role, Versions};
 
+use super::history::{Clock, Dated, DAY};
 use super::servers::Stop;
 use crate::cmd::Node;
 use crate::config::Config;
@@ -138,7 +139,9 @@ pub struct Agreements {
 
 /// Opens (creating them the first time) the nations' stores in
 /// `<dir>/<nation>`, on SQLite whatever the caller's configuration says.
-pub fn open(dir: &std::path::Path, config: &Config) -> anyhow::Result<Vec<Nation>> {
+/// Every write the demo makes to a store is dated by `clock` while it
+/// runs (demo/history.rs).
+pub fn open(dir: &std::path::Path, config: &Config, clock: &Clock) -> anyhow::Result<Vec<Nation>> {
     NATIONS
         .iter()
         .map(|&name| {
@@ -147,7 +150,7 @@ pub fn open(dir: &std::path::Path, config: &Config) -> anyhow::Result<Vec<Nation
             crate::cmd::datadir::prepare(&data)?;
             let data = std::fs::canonicalize(&data)?;
             let config = Config { data_dir: data.clone(), database_url: None, node_name: name.into(), ..config.clone() };
-            let node = crate::cmd::open(&config)?;
+            let node = crate::cmd::open_with(&config, |store| std::sync::Arc::new(Dated::new(store, clock.clone())))?;
             let partner = StixId::parse(&node.identity.partner).map_err(anyhow::Error::msg)?;
             Ok(Nation { name, dir: data, partner, node, config })
         })
@@ -359,6 +362,87 @@ pub struct Stored {
     pub bilateral: u64,
 }
 
+/// The days of the demo's history: the nations' objects arrive over the
+/// last this many days (to two days ago).
+pub const HISTORY_DAYS: i64 = 90;
+
+/// One nation's intelligence as it is generated, day by day.
+struct Author {
+    g: Generator,
+    first: serde_json::Value,
+    first_id: String,
+    /// Generated, not yet shared: made after the day being written.
+    next: Option<serde_json::Value>,
+    made: u64,
+    objects: u64,
+    older: u64,
+    now: i64,
+    batches: [Vec<model::Object>; 2],
+    counts: Stored,
+    reports: Reports,
+}
+
+impl Author {
+    /// The next object (the first is the pooled indicator), or none once
+    /// `objects` were made.
+    fn make(&mut self) -> Option<serde_json::Value> {
+        if let Some(v) = self.next.take() {
+            return Some(v);
+        }
+        if self.made == self.objects {
+            return None;
+        }
+        if self.made == self.older {
+            self.g.spread(self.now - 90 * 86_400, self.now - 2 * 86_400, self.objects - self.older);
+        }
+        self.made += 1;
+        Some(if self.made == 1 { self.first.clone() } else { self.g.object() })
+    }
+
+    /// Adds to the batches every object made before `end` (Unix seconds:
+    /// its `modified`, else `created`); with `end` none, every object left.
+    /// Shares a batch under its agreement once it is full.
+    fn until(&mut self, n: &Nation, i: usize, agreements: &Agreements, end: Option<i64>, stop: &Stop) -> anyhow::Result<bool> {
+        let author = n.partner.as_str();
+        let mut any = false;
+        while let Some(v) = self.make() {
+            let made = v["modified"].as_str().or(v["created"].as_str()).and_then(|t| Timestamp::parse(t).ok()).map(|t| t.micros() / 1_000_000);
+            if let (Some(end), Some(made)) = (end, made) {
+                if made >= end {
+                    self.next = Some(v);
+                    break;
+                }
+            }
+            any = true;
+            let id = v["id"].as_str().unwrap_or_default();
+            let bilateral = i < BILATERAL_PARTIES && id != self.first_id && bucket(id) < BILATERAL_PERCENT;
+            let report = if bilateral { None } else { self.reports.note(&v, author) };
+            self.batches[usize::from(bilateral)].push(model::Object::from_value(v).map_err(anyhow::Error::msg)?);
+            self.counts.objects += 1;
+            self.counts.bilateral += u64::from(bilateral);
+            if let Some(r) = report {
+                self.batches[0].push(model::Object::from_value(r).map_err(anyhow::Error::msg)?);
+                self.counts.objects += 1;
+            }
+            if self.batches.iter().any(|b| b.len() >= BATCH) {
+                self.flush(n, agreements, stop)?;
+            }
+        }
+        Ok(any)
+    }
+
+    /// Shares what the batches hold, each under its agreement.
+    fn flush(&mut self, n: &Nation, agreements: &Agreements, stop: &Stop) -> anyhow::Result<()> {
+        for (b, agreement) in [(0, &agreements.trilateral), (1, &agreements.bilateral)] {
+            if !self.batches[b].is_empty() {
+                share(n, &std::mem::take(&mut self.batches[b]), agreement)?;
+                stop.check()?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Generates `objects` objects per nation (its own seed, a pool of values
 /// shared by all) authored by the nation, and stores them on its node,
 /// shared under the trilateral agreement or, for a share of the bilateral
@@ -366,10 +450,17 @@ pub struct Stored {
 /// TLP:GREEN indicator of the same value, under the trilateral agreement:
 /// returns that value (SCO type, value), each nation's indicator of it, and
 /// what each nation stored.
-pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, stop: &Stop) -> anyhow::Result<((String, String), Vec<String>, Vec<Stored>)> {
+///
+/// Written as history (demo/history.rs) over the last [`HISTORY_DAYS`]
+/// days: on each day, at 09:00 UTC by `clock`, each nation shares on its
+/// node what it made that day (what it made before the 90 days, on the
+/// first), and at 17:00 the other nations' nodes pull it from that node's
+/// server.
+pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, clock: &Clock, stop: &Stop) -> anyhow::Result<((String, String), Vec<String>, Vec<Stored>)> {
     let mut example = None;
     let mut indicators = Vec::new();
-    let mut stored = Vec::new();
+    let mut authors = Vec::new();
+    let now = model::Timestamp::now().micros() / 1_000_000;
     for (i, n) in nations.iter().enumerate() {
         let author = n.partner.as_str();
         let mut g = Generator::authored(i as u64 + 1, author, POOL_SEED, OVERLAP, objects);
@@ -377,7 +468,6 @@ pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, s
         // 90 days (the dashboard and the analyst pages show them), a
         // thinner history over the nine months before (the scorecard's
         // year: every month has evidence).
-        let now = model::Timestamp::now().micros() / 1_000_000;
         let older = objects * OLDER_PERCENT / 100;
         g.spread(now - 365 * 86_400, now - 90 * 86_400, older);
         // An address or a domain reads best in a URL path and a command line.
@@ -387,35 +477,51 @@ pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, s
         let first = g.pooled_indicator(author, pick);
         let first_id = first["id"].as_str().unwrap_or_default().to_owned();
         indicators.push(first_id.clone());
-        let mut batches: [Vec<model::Object>; 2] = [Vec::new(), Vec::new()];
-        let mut counts = Stored { objects: 0, bilateral: 0 };
         let every = usize::try_from(objects / 25).unwrap_or(REPORT_EVERY).clamp(40, REPORT_EVERY);
-        let mut reports = Reports { pending: Vec::new(), written: 0, every };
-        for k in 0..objects {
-            if k == older {
-                g.spread(now - 90 * 86_400, now - 2 * 86_400, objects - older);
-            }
-            let v = if k == 0 { first.clone() } else { g.object() };
-            let id = v["id"].as_str().unwrap_or_default();
-            let bilateral = i < BILATERAL_PARTIES && id != first_id && bucket(id) < BILATERAL_PERCENT;
-            let report = if bilateral { None } else { reports.note(&v, author) };
-            batches[usize::from(bilateral)].push(model::Object::from_value(v).map_err(anyhow::Error::msg)?);
-            counts.objects += 1;
-            counts.bilateral += u64::from(bilateral);
-            if let Some(r) = report {
-                batches[0].push(model::Object::from_value(r).map_err(anyhow::Error::msg)?);
-                counts.objects += 1;
-            }
-            for (b, agreement) in [(0, &agreements.trilateral), (1, &agreements.bilateral)] {
-                if batches[b].len() >= BATCH || (k + 1 == objects && !batches[b].is_empty()) {
-                    share(n, &std::mem::take(&mut batches[b]), agreement)?;
-                    stop.check()?;
-                }
+        authors.push(Author {
+            g,
+            first,
+            first_id,
+            next: None,
+            made: 0,
+            objects,
+            older,
+            now,
+            batches: [Vec::new(), Vec::new()],
+            counts: Stored { objects: 0, bilateral: 0 },
+            reports: Reports { pending: Vec::new(), written: 0, every },
+        });
+    }
+    // Each server re-offers an agreement's collection the first time it is
+    // read in a period in force, dating its members now (docs/taxii.md):
+    // a first round of pulls has it done while the collections are empty,
+    // before the history.
+    for x in 0..nations.len() {
+        for y in (0..nations.len()).filter(|y| *y != x) {
+            pull(&nations[x], &nations[y])?;
+        }
+    }
+    let today = now - now % 86_400;
+    let days = HISTORY_DAYS - 1;
+    for day in 0..days {
+        let start = today - HISTORY_DAYS * 86_400 + day * 86_400;
+        // The last day takes whatever is left.
+        let end = (day + 1 < days).then_some(start + 86_400);
+        clock.set(start * 1_000_000 + 9 * DAY / 24);
+        let mut shared = Vec::new();
+        for (i, (n, a)) in nations.iter().zip(&mut authors).enumerate() {
+            let any = a.until(n, i, agreements, end, stop)?;
+            a.flush(n, agreements, stop)?;
+            shared.push(any);
+        }
+        clock.set(start * 1_000_000 + 17 * DAY / 24);
+        for x in 0..nations.len() {
+            for y in (0..nations.len()).filter(|y| *y != x && shared[*y]) {
+                pull(&nations[x], &nations[y])?;
             }
         }
-        stored.push(counts);
     }
-    Ok((example.unwrap_or_default(), indicators, stored))
+    Ok((example.unwrap_or_default(), indicators, authors.into_iter().map(|a| a.counts).collect()))
 }
 
 /// Stores `objects` authored by the nation, shared under `agreement`.
