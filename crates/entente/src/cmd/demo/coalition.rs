@@ -97,6 +97,44 @@ impl Reports {
     }
 }
 
+/// A nation records what its sensors observed of the shared pool's values
+/// on every this many objects it makes (fewer in a small demo: a thirtieth
+/// of its objects, at least 10): an observed-data (TLP:GREEN, under the
+/// trilateral agreement) of two values, with their SCOs.
+const OBSERVE_EVERY: u64 = 200;
+
+/// The namespace of STIX 2.1's deterministic SCO ids.
+const SCO_NAMESPACE: uuid::Uuid = uuid::uuid!("00abedb4-aa42-466c-9c01-fed23315a9b7");
+
+/// The SCO of `value` (of type `ty`) as `author` observed it: its id
+/// derived from the author and the value (each nation holds its own SCO
+/// of a value; correlation matches them by value).
+fn sco(author: &str, ty: &str, value: &str) -> serde_json::Value {
+    let id = format!("{ty}--{}", uuid::Uuid::new_v5(&SCO_NAMESPACE, format!("{author} {ty} {value}").as_bytes()));
+    let mut o = json!({ "type": ty, "spec_version": "2.1", "id": id });
+    if ty == "file" {
+        o["hashes"] = json!({ "SHA-256": value });
+    } else {
+        o["value"] = json!(value);
+    }
+    o
+}
+
+/// An observed-data made when `made` (RFC 3339) by `author`, of `scos`
+/// (their ids), seen `n` times over the hours before.
+fn observed(author: &str, made: &str, scos: &[String], n: u64) -> serde_json::Value {
+    let at = Timestamp::parse(made).map(|t| t.micros()).unwrap_or_else(|_| Timestamp::now().micros());
+    let first = Timestamp::from_micros(at - (1 + n as i64 % 6) * 3_600_000_000).to_string();
+    let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("demo observed-data {author} {made} {}", scos.join(" ")).as_bytes());
+    json!({
+        "type": "observed-data", "spec_version": "2.1", "id": format!("observed-data--{id}"),
+        "created": made, "modified": made, "created_by_ref": author,
+        "first_observed": first, "last_observed": made, "number_observed": 1 + n % 9,
+        "object_refs": scos,
+        "object_marking_refs": [model::tlp::Tlp::Green.marking_id()],
+    })
+}
+
 /// How long cross-node ratification may take.
 const AGREE: Duration = Duration::from_secs(120);
 
@@ -380,6 +418,8 @@ struct Author {
     batches: [Vec<model::Object>; 2],
     counts: Stored,
     reports: Reports,
+    /// Observed-data on every this many objects ([`OBSERVE_EVERY`]).
+    observe_every: u64,
 }
 
 impl Author {
@@ -414,6 +454,7 @@ impl Author {
                 }
             }
             any = true;
+            let stamp = v["modified"].as_str().or(v["created"].as_str()).map(str::to_owned);
             let id = v["id"].as_str().unwrap_or_default();
             let bilateral = i < BILATERAL_PARTIES && id != self.first_id && bucket(id) < BILATERAL_PERCENT;
             let report = if bilateral { None } else { self.reports.note(&v, author) };
@@ -423,6 +464,20 @@ impl Author {
             if let Some(r) = report {
                 self.batches[0].push(model::Object::from_value(r).map_err(anyhow::Error::msg)?);
                 self.counts.objects += 1;
+            }
+            if self.made % self.observe_every == 0 {
+                if let Some(made) = stamp {
+                    let k = (self.made / self.observe_every) as usize;
+                    let scos: Vec<serde_json::Value> = [2 * k, 2 * k + 1].iter().map(|&j| {
+                        let (ty, value) = self.g.pooled_value(j);
+                        sco(author, ty, &value)
+                    }).collect();
+                    let ids: Vec<String> = scos.iter().map(|o| o["id"].as_str().unwrap_or_default().to_owned()).collect();
+                    for o in scos.into_iter().chain([observed(author, &made, &ids, self.made)]) {
+                        self.batches[0].push(model::Object::from_value(o).map_err(anyhow::Error::msg)?);
+                        self.counts.objects += 1;
+                    }
+                }
             }
             if self.batches.iter().any(|b| b.len() >= BATCH) {
                 self.flush(n, agreements, stop)?;
@@ -490,6 +545,7 @@ pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, c
             batches: [Vec::new(), Vec::new()],
             counts: Stored { objects: 0, bilateral: 0 },
             reports: Reports { pending: Vec::new(), written: 0, every },
+            observe_every: (objects / 30).clamp(10, OBSERVE_EVERY),
         });
     }
     // Each server re-offers an agreement's collection the first time it is
@@ -530,6 +586,8 @@ fn share(n: &Nation, objects: &[model::Object], agreement: &StixId) -> anyhow::R
         posted_by: Some(n.partner.to_string()),
         shares: vec![agreement.to_string()],
         only_author: true,
+        // The SCOs its observed-data refer to name no author: the nation's.
+        holds_sources: true,
         ..PutOptions::default()
     };
     for outcome in n.node.store.put(objects, &options)? {
@@ -546,7 +604,9 @@ fn authored_by(n: &Nation, author: &StixId, gate: Option<store::Gate>) -> anyhow
     let q = Query { authors: vec![author.to_string()], versions: Versions::ALL, gate, ..Query::default() };
     let mut count = 0;
     n.node.store.scan(&q, &mut |r| {
-        count += u64::from(r.object_type != "identity");
+        // A received SCO names no author on the receiving node (STIX gives
+        // it none): like identities, not counted on either side.
+        count += u64::from(r.object_type != "identity" && model::category_of(&r.object_type) != Some(model::Category::Sco));
         Ok(())
     })?;
     Ok(count)
