@@ -559,6 +559,8 @@ pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, c
     }
     let today = now - now % 86_400;
     let days = HISTORY_DAYS - 1;
+    let mut reactions: Vec<Reactions> = nations.iter().map(|_| Reactions::default()).collect();
+    let mut reacted = vec![false; nations.len()];
     for day in 0..days {
         let start = today - HISTORY_DAYS * 86_400 + day * 86_400;
         // The last day takes whatever is left.
@@ -572,12 +574,76 @@ pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, c
         }
         clock.set(start * 1_000_000 + 17 * DAY / 24);
         for x in 0..nations.len() {
-            for y in (0..nations.len()).filter(|y| *y != x && shared[*y]) {
+            for y in (0..nations.len()).filter(|y| *y != x && (shared[*y] || reacted[*y])) {
                 pull(&nations[x], &nations[y])?;
             }
         }
+        // At 18:00, each nation's sightings and notes of what it received,
+        // dated by then (pulled by the others the next day).
+        clock.set(start * 1_000_000 + 18 * DAY / 24);
+        let until = match end {
+            Some(end) => end * 1_000_000,
+            None => start * 1_000_000 + DAY,
+        };
+        for (n, r) in nations.iter().zip(&mut reactions) {
+            r.received(n, nations)?;
+        }
+        reacted = nations.iter().zip(&mut reactions).map(|(n, r)| r.write(n, agreements, until)).collect::<anyhow::Result<_>>()?;
+        stop.check()?;
+    }
+    // What is dated after the history's last day: written now.
+    clock.stop();
+    let now = model::Timestamp::now().micros();
+    for (n, r) in nations.iter().zip(&mut reactions) {
+        r.write(n, agreements, now)?;
     }
     Ok((example.unwrap_or_default(), indicators, authors.into_iter().map(|a| a.counts).collect()))
+}
+
+/// One nation's sightings and notes of its partners' indicators
+/// ([`super::scorecard::reaction`]), made as they arrive and written in
+/// date order.
+#[derive(Default)]
+struct Reactions {
+    /// The latest `date_added` read.
+    read: Option<i64>,
+    /// The indicators already reacted to.
+    seen: std::collections::HashSet<String>,
+    /// Made, not yet written: (date, object).
+    pending: Vec<(i64, model::Object)>,
+}
+
+impl Reactions {
+    /// Reads the partners' indicators that arrived on `n`'s node since the
+    /// last read, and makes its reactions to them.
+    fn received(&mut self, n: &Nation, nations: &[Nation]) -> anyhow::Result<()> {
+        let partners: Vec<String> = nations.iter().filter(|m| m.partner != n.partner).map(|m| m.partner.to_string()).collect();
+        let q = Query { types: vec!["indicator".into()], authors: partners, versions: Versions::ALL, added_after: self.read, ..Query::default() };
+        let (mut read, mut made) = (self.read, Vec::new());
+        n.node.store.scan(&q, &mut |r| {
+            read = Some(r.date_added.0);
+            if self.seen.insert(r.id.clone()) {
+                made.extend(super::scorecard::reaction(&n.partner, &r));
+            }
+            Ok(())
+        })?;
+        self.read = read;
+        self.pending.extend(made);
+        Ok(())
+    }
+
+    /// Writes, in date order, the reactions dated before `until`
+    /// (microseconds) on `n`'s node, shared under the trilateral agreement.
+    /// Whether it wrote any.
+    fn write(&mut self, n: &Nation, agreements: &Agreements, until: i64) -> anyhow::Result<bool> {
+        self.pending.sort_by_key(|(when, _)| *when);
+        let due = self.pending.partition_point(|(when, _)| *when < until);
+        let batch: Vec<model::Object> = self.pending.drain(..due).map(|(_, o)| o).collect();
+        for chunk in batch.chunks(BATCH) {
+            share(n, chunk, &agreements.trilateral)?;
+        }
+        Ok(!batch.is_empty())
+    }
 }
 
 /// Stores `objects` authored by the nation, shared under `agreement`.
