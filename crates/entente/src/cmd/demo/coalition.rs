@@ -552,11 +552,7 @@ pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, c
     // read in a period in force, dating its members now (docs/taxii.md):
     // a first round of pulls has it done while the collections are empty,
     // before the history.
-    for x in 0..nations.len() {
-        for y in (0..nations.len()).filter(|y| *y != x) {
-            pull(&nations[x], &nations[y])?;
-        }
-    }
+    pull_all(nations, |_| true)?;
     let today = now - now % 86_400;
     let days = HISTORY_DAYS - 1;
     let mut reactions: Vec<Reactions> = nations.iter().map(|_| Reactions::default()).collect();
@@ -573,11 +569,7 @@ pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, c
             shared.push(any);
         }
         clock.set(start * 1_000_000 + 17 * DAY / 24);
-        for x in 0..nations.len() {
-            for y in (0..nations.len()).filter(|y| *y != x && (shared[*y] || reacted[*y])) {
-                pull(&nations[x], &nations[y])?;
-            }
-        }
+        pull_all(nations, |y| shared[y] || reacted[y])?;
         // At 18:00, each nation's sightings and notes of what it received,
         // dated by then (pulled by the others the next day).
         clock.set(start * 1_000_000 + 18 * DAY / 24);
@@ -598,6 +590,25 @@ pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, c
         r.write(n, agreements, now)?;
     }
     Ok((example.unwrap_or_default(), indicators, authors.into_iter().map(|a| a.counts).collect()))
+}
+
+/// Each nation's node pulls from every other whose node `from` names,
+/// the nations side by side (each writes only its own store).
+fn pull_all(nations: &[Nation], from: impl Fn(usize) -> bool + Sync) -> anyhow::Result<()> {
+    std::thread::scope(|s| {
+        let rounds: Vec<_> = (0..nations.len())
+            .map(|x| {
+                let from = &from;
+                s.spawn(move || -> anyhow::Result<()> {
+                    for y in (0..nations.len()).filter(|y| *y != x && from(*y)) {
+                        pull(&nations[x], &nations[y])?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        rounds.into_iter().try_for_each(|r| r.join().map_err(|_| anyhow::anyhow!("a pull panicked"))?)
+    })
 }
 
 /// One nation's sightings and notes of its partners' indicators
