@@ -107,8 +107,9 @@ struct Known {
 pub(crate) fn put(c: &mut Client, objects: &[model::Object], options: &PutOptions) -> Result<Vec<Outcome>> {
     let mut tx = c.transaction().map_err(pg_err)?;
     let mut last: i64 = tx.query_one("SELECT last FROM clock FOR UPDATE", &[]).map_err(pg_err)?.get(0);
+    let added_at = options.added_at;
     let mut clock = || {
-        last = now_micros().max(last + 1);
+        last = store::backdated(now_micros(), added_at, last);
         last
     };
     let ids: Vec<String> = {

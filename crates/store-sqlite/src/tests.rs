@@ -99,6 +99,29 @@ fn date_added_survives_reopen() {
     assert!(b > a);
 }
 
+/// A backdated batch written through one handle is dated after what
+/// another handle on the same database (another process: the demo beside
+/// its servers) wrote since, not below it: the writer's remembered clock
+/// may be stale, the database's is not.
+#[test]
+fn backdated_batches_read_the_clock_another_handle_moved() {
+    use model::Object;
+    use store::{DateAdded, Outcome, PutOptions, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let obj = |n: u32| {
+        Object::from_value(serde_json::json!({
+            "type": "ipv4-addr", "id": format!("ipv4-addr--00000000-0000-4000-8000-{n:012}"), "value": format!("10.0.0.{n}")
+        }))
+        .unwrap()
+    };
+    let history = SqliteStore::open(dir.path()).unwrap();
+    let other = SqliteStore::open(dir.path()).unwrap();
+    let Outcome::Added(now) = other.put(&[obj(1)], &Default::default()).unwrap()[0] else { panic!() };
+    let past = PutOptions { added_at: Some(DateAdded(now.0 - 86_400_000_000)), ..PutOptions::default() };
+    let Outcome::Added(dated) = history.put(&[obj(2)], &past).unwrap()[0] else { panic!() };
+    assert!(dated > now, "{dated:?} must follow {now:?}");
+}
+
 /// Sightings stored before migration 9 are keyed by what they are of when
 /// it runs.
 #[test]

@@ -20,6 +20,20 @@ fn now_micros() -> i64 {
         .unwrap_or(0)
 }
 
+/// The latest `date_added` the database holds, objects and collection
+/// memberships alike (0 when empty).
+fn latest(conn: &Connection) -> Result<i64> {
+    let last: Option<i64> = conn
+        .query_row(
+            "SELECT max(m) FROM (SELECT max(date_added) AS m FROM objects
+             UNION ALL SELECT max(date_added) FROM collection_objects)",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sql_err)?;
+    Ok(last.unwrap_or(0))
+}
+
 /// A stored version of an object: what the writer needs to decide.
 struct Existing {
     version: i64,
@@ -51,15 +65,8 @@ enum Table {
 
 impl Writer {
     pub(crate) fn new(conn: Connection) -> Result<Writer> {
-        let last: Option<i64> = conn
-            .query_row(
-                "SELECT max(m) FROM (SELECT max(date_added) AS m FROM objects
-                 UNION ALL SELECT max(date_added) FROM collection_objects)",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(sql_err)?;
-        Ok(Writer { conn, last: last.unwrap_or(0) })
+        let last = latest(&conn)?;
+        Ok(Writer { conn, last })
     }
 
     /// Every write transaction begins `IMMEDIATE`: it reads what is held and
@@ -69,12 +76,19 @@ impl Writer {
     /// locked" when its read snapshot went stale.
     pub(crate) fn put(&mut self, objects: &[model::Object], options: &PutOptions) -> Result<Vec<Outcome>> {
         let mut out = Vec::with_capacity(objects.len());
-        let mut last = self.last;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+        // A backdated batch reads the latest date under the write lock:
+        // another process on this database may have written since this
+        // writer last did, and history must never go below what it wrote.
+        let mut last = match options.added_at {
+            Some(_) => self.last.max(latest(&tx)?),
+            None => self.last,
+        };
+        let added_at = options.added_at;
         let mut clock = || {
-            last = now_micros().max(last + 1);
+            last = store::backdated(now_micros(), added_at, last);
             last
         };
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
         let mut observables = Vec::new();
         let mut narrowed = options.narrows;
         for obj in objects {

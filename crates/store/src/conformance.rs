@@ -14,7 +14,9 @@ use crate::{
 };
 
 mod caches;
+mod history;
 pub use caches::{reads_by_arrival_of_several_types_keep_one_date_order, removals_move_with_what_narrows_a_read};
+pub use history::backdated_history_keeps_dates_increasing;
 
 /// Generates one `#[test]` per conformance case for a backend. The
 /// expression must build a fresh, empty backend each time it is called, as
@@ -36,7 +38,8 @@ macro_rules! conformance_suite {
             records_are_indexed_by_what_they_name, links_are_indexed_by_what_they_link,
             text_is_indexed_ranked_and_gated, text_counts_read_the_release_facts,
             reads_by_arrival_date_each_membership, reoffer_gives_members_fresh_dates_once,
-            removals_move_with_what_narrows_a_read, reads_by_arrival_of_several_types_keep_one_date_order);
+            removals_move_with_what_narrows_a_read, reads_by_arrival_of_several_types_keep_one_date_order,
+            backdated_history_keeps_dates_increasing);
     };
     (@cases $make:expr; $($case:ident),*) => {
         $(

@@ -118,6 +118,22 @@ pub struct PutOptions {
     /// anything (a withholding recorded by retention): the store's removal
     /// generation ([`Store::removals`]) moves in the same transaction.
     pub narrows: bool,
+    /// Import of history: date the batch's versions (and their collection
+    /// memberships) from this moment instead of now. Each `date_added` is
+    /// `max(min(added_at, now), last + 1)`, `last` being the latest
+    /// `date_added` the store holds (read in the write's transaction): a
+    /// batch is backdated only while everything the store holds is older,
+    /// so `date_added` stays strictly increasing and paging by
+    /// `added_after` or by cursor still never skips. Whoever writes history
+    /// writes it in date order, before anything newer ([`backdated`]).
+    pub added_at: Option<DateAdded>,
+}
+
+/// The `date_added` the store's clock gives next: `now` (the wall clock,
+/// microseconds), or the batch's [`PutOptions::added_at`] when that is
+/// earlier, but always after `last`.
+pub fn backdated(now: i64, added_at: Option<DateAdded>, last: i64) -> i64 {
+    added_at.map_or(now, |a| a.0.min(now)).max(last + 1)
 }
 
 /// The registry setting that holds the store's removal generation

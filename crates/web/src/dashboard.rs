@@ -103,8 +103,15 @@ fn day_labels(now: i64) -> Vec<String> {
         .collect()
 }
 
-/// `GET /`.
-pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Response, WebError> {
+/// The prefix of the platform's own record types (agreements, the
+/// partnership modules' records): left out of the dashboard's type list
+/// unless asked for (`/?platform=1`), as the Inbox and the agreement pages
+/// show them.
+const PLATFORM_PREFIX: &str = "x-entente-";
+
+/// `GET /` (`?platform=1`: the type list shows the platform's records too).
+pub(super) async fn show(State(state): State<Site>, signed: Signed, axum::extract::RawQuery(query): axum::extract::RawQuery) -> Result<Response, WebError> {
+    let platform = query.as_deref().is_some_and(|q| q.split('&').any(|kv| kv == "platform=1"));
     let me = signed.caller.partner.clone();
     let index = state.agreement_index().await?;
     let node_admin = signed.caller.node_admin;
@@ -180,7 +187,8 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Re
     let now = counts.at;
     let Counts { by_type, by_author, arrivals, .. } = &*counts;
     // Largest first.
-    let by_type = most_first(by_type.iter().map(|(k, v)| (k, *v as u64)));
+    let (platform_types, platform_objects) = by_type.iter().filter(|(k, _)| k.starts_with(PLATFORM_PREFIX)).fold((0, 0u64), |(t, n), (_, v)| (t + 1, n + *v as u64));
+    let by_type = most_first(by_type.iter().filter(|(k, _)| platform || !k.starts_with(PLATFORM_PREFIX)).map(|(k, v)| (k, *v as u64)));
     let by_author = most_first(by_author.iter().map(|(k, v)| (k, *v as u64)));
     let mut arrivals: Vec<(&String, &[u64; DAYS])> = arrivals.iter().collect();
     arrivals.sort_by_key(|(_, d)| std::cmp::Reverse(d.iter().sum::<u64>()));
@@ -195,6 +203,12 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed) -> Result<Re
                 @else {
                     table { thead { tr { th scope="col" { "Type" } th.num scope="col" { "Objects" } } }
                         tbody { @for (t, n) in &by_type { tr { td { a href={ "/intel?type=" (t) } { (t) } } td.num { (n) } } } } }
+                }
+                @if platform_types > 0 {
+                    p.hint.platform {
+                        @if platform { a href="/" { "Hide the platform's records" } " (" (platform_types) " types of " code { (PLATFORM_PREFIX) "*" } ")." }
+                        @else { (platform_objects) " platform records (" (platform_types) " types of " code { (PLATFORM_PREFIX) "*" } ": agreements, the partnership's records) are left out: " a href="/?platform=1" { "show them" } "." }
+                    }
                 }
             }
             section {

@@ -5,6 +5,10 @@
 //! ([`crate::Host::detect`]: the release gate before and after
 //! matching, the indicators hit logged under the channel `web`).
 //!
+//! The hits are grouped by the observable value they matched, each group
+//! with a button making sightings of all its hits (no script: a select-all
+//! per value), beside the one for every hit.
+//!
 //! `/detection/sightings` creates sightings for one hit or for all, the
 //! way the API and the command line do ([`node::detect::record_sightings`]:
 //! authored by the caller's partner, for the indicator's author alone). The
@@ -134,6 +138,31 @@ fn hit_key(h: &Hit) -> String {
     format!("{} {}", h.indicator.id, text(&h.observed_data, "id"))
 }
 
+/// The observable value a hit matched: the first of its indicator's
+/// values (normalised, as the observable index keeps them) that one of the
+/// observation's objects carries; empty when the pattern matched otherwise
+/// (a comparison other than equality).
+fn matched_value(h: &Hit, objects: &[Arc<Value>]) -> String {
+    let limits = model::Limits::default();
+    let Ok(indicator) = model::Object::parse(&h.indicator.json, &limits) else { return String::new() };
+    let seen: Vec<(&'static str, String)> = objects
+        .iter()
+        .filter_map(|o| model::Object::from_value((**o).clone()).ok())
+        .flat_map(|o| o.observables().iter().map(|ob| (ob.kind, ob.value.clone())).collect::<Vec<_>>())
+        .collect();
+    indicator.observables().iter().find(|ob| seen.iter().any(|(k, v)| *k == ob.kind && *v == ob.value)).map(|ob| ob.value.clone()).unwrap_or_default()
+}
+
+/// Each observation's objects, by the observed-data's id.
+fn objects_by_id(ready: &[Ready]) -> HashMap<String, (Arc<Value>, Vec<Arc<Value>>)> {
+    ready.iter().map(|r| (text(&r.observed_data, "id"), (r.observed_data.clone(), r.objects.clone()))).collect()
+}
+
+/// The value each hit matched ([`matched_value`]), in the hits' order.
+fn values_hit(hits: &[Hit], by_id: &HashMap<String, (Arc<Value>, Vec<Arc<Value>>)>) -> Vec<String> {
+    hits.iter().map(|h| by_id.get(&text(&h.observed_data, "id")).map(|(_, objects)| matched_value(h, objects)).unwrap_or_default()).collect()
+}
+
 /// Runs detection for the caller on observations, through the API's run.
 async fn run(state: &Site, signed: &Signed, ready: Vec<Ready>) -> Result<Detection, Problem> {
     state.host.detect(signed.caller.clone(), ready).await
@@ -150,8 +179,7 @@ pub(super) async fn detect(State(state): State<Site>, signed: Signed, req: Reque
         return Err((StatusCode::UNPROCESSABLE_ENTITY, Html(body.into_string())).into_response());
     }
     // Each observation by its id, to carry the ones that hit into the sighting forms.
-    let by_id: HashMap<String, (Arc<Value>, Vec<Arc<Value>>)> =
-        ready.iter().map(|r| (text(&r.observed_data, "id"), (r.observed_data.clone(), r.objects.clone()))).collect();
+    let by_id = objects_by_id(&ready);
     let d = run(&state, &signed, ready).await.map_err(IntoResponse::into_response)?;
     let names = super::author_names(&state).await.map_err(IntoResponse::into_response)?;
     let index = state.agreement_index().await.map_err(IntoResponse::into_response)?;
@@ -174,6 +202,17 @@ pub(super) async fn detect(State(state): State<Site>, signed: Signed, req: Reque
             Err(_) => Vec::new(),
         })
         .collect();
+    // The hits grouped by the observable value they matched, the values in
+    // the order first hit; the hits of each in their order.
+    let values = values_hit(shown, &by_id);
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        match groups.iter_mut().find(|(g, _)| *g == v.as_str()) {
+            Some((_, members)) => members.push(i),
+            None => groups.push((v.as_str(), vec![i])),
+        }
+    }
+    let columns = if sight { 6 } else { 5 };
     let table = html! {
         table.results {
             thead { tr {
@@ -181,8 +220,19 @@ pub(super) async fn detect(State(state): State<Site>, signed: Signed, req: Reque
                 th scope="col" { "Indicator" } th scope="col" { "Author" } th scope="col" { "Shared under" }
                 th scope="col" { "Observed data" } th scope="col" { "Observed" }
             } }
-            tbody {
-                @for (i, h) in shown.iter().enumerate() {
+            @for (value, members) in &groups {
+            tbody.hits {
+                tr.group {
+                    th scope="rowgroup" colspan=(columns) {
+                        @if value.is_empty() { "Matched by pattern" } @else { code { (short(value)) } }
+                        " — " (members.len()) " hit" @if members.len() != 1 { "s" }
+                        @if sight && members.iter().any(|&i| !text(&shown[i].observed_data, "id").is_empty()) {
+                            " "
+                            button.group type="submit" name="group" value=(value) { "Create sightings for these " (members.len()) }
+                        }
+                    }
+                }
+                @for (i, h) in members.iter().map(|&i| (i, &shown[i])) {
                     @let v: Value = serde_json::from_slice(&h.indicator.json).unwrap_or(Value::Null);
                     @let name = text(&v, "name");
                     @let author = h.indicator.created_by_ref.clone().or_else(|| h.indicator.posted_by.clone()).unwrap_or_default();
@@ -199,6 +249,7 @@ pub(super) async fn detect(State(state): State<Site>, signed: Signed, req: Reque
                         td { (short(&text(&h.observed_data, "first_observed"))) " – " (short(&text(&h.observed_data, "last_observed"))) }
                     }
                 }
+            }
             }
         }
     };
@@ -245,9 +296,13 @@ pub(super) async fn sightings(State(state): State<Site>, signed: Signed, req: Re
         return Err((StatusCode::FORBIDDEN, Html(body.into_string())).into_response());
     }
     let (fields, (ready, _)) = off_runtime(fields).await?;
-    let (every, chosen) = (fields.get("every") == "1", fields.all("hit"));
+    let (every, chosen, group) = (fields.get("every") == "1", fields.all("hit"), fields.get("group").to_owned());
+    // A group's button: every hit of the value it names (all of one value, chosen at once).
+    let grouped = fields.all("group").len() == 1;
+    let by_id = objects_by_id(&ready);
     let d = run(&state, &signed, ready).await.map_err(IntoResponse::into_response)?;
-    let hits: Vec<Hit> = d.hits.into_iter().filter(|h| every || chosen.contains(&hit_key(h))).collect();
+    let values = values_hit(&d.hits, &by_id);
+    let hits: Vec<Hit> = d.hits.into_iter().zip(values).filter(|(h, v)| every || chosen.contains(&hit_key(h)) || (grouped && *v == group)).map(|(h, _)| h).collect();
     let me = signed.caller.partner.clone();
     let store = state.store.clone();
     // What each sighting is of, for the list of those just made.
@@ -267,7 +322,7 @@ pub(super) async fn sightings(State(state): State<Site>, signed: Signed, req: Re
     match ids.as_slice() {
         [one] => Ok(Redirect::to(&format!("/intel/{one}")).into_response()),
         [] => {
-            let why = if every || !chosen.is_empty() { "No sighting was made: those observations no longer hit an indicator you may see." } else { "No sighting was made: choose at least one hit." };
+            let why = if every || grouped || !chosen.is_empty() { "No sighting was made: those observations no longer hit an indicator you may see." } else { "No sighting was made: choose at least one hit." };
             let body = layout("Detection", Some(&signed), html! {
                 p.error role="alert" { (why) }
                 p { a href="/detection" { "Detect again" } }

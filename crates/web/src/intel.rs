@@ -550,6 +550,7 @@ fn value(key: &str, v: &Value, links: &Links) -> Markup {
 fn link(id: &str, links: &Links) -> Markup {
     match links.names.get(id) {
         Some((ty, name)) => html! { a href={ "/intel/" (id) } { (ty) ": " (if name.is_empty() { id } else { name }) } },
+        None if links.partners.contains_key(id) => html! { a href={ "/intel/" (id) } { "identity: " (links.partners[id]) } },
         None if links.resolved.contains(id) => html! { code { (id) } " " span.na { "not available to you" } },
         None => html! { a href={ "/intel/" (id) } { code { (id) } } },
     }
@@ -577,6 +578,9 @@ struct Links {
     more_relationships: bool,
     mentions: Vec<Record>,
     more_mentions: bool,
+    /// The object's author by id, with the name the page's "Author" gives
+    /// it: an author's identity the gate does not release is still named.
+    partners: std::collections::HashMap<String, String>,
 }
 
 /// The ids in an object's `…_ref` and `…_refs` properties (its author and
@@ -609,6 +613,10 @@ pub(crate) fn named_ids(object: &Value) -> Vec<String> {
 async fn links_of(state: &Site, reader: &Arc<Reader>, id: &StixId, object: &Value) -> Result<Links, WebError> {
     let (store, r, target) = (state.store.clone(), reader.clone(), id.to_string());
     let mut ids = named_ids(object);
+    // Its author too, named on the page by its identity's name.
+    if let Some(author) = object.get("created_by_ref").and_then(Value::as_str).filter(|a| !ids.iter().any(|x| x == a)) {
+        ids.insert(0, author.to_owned());
+    }
     let (relationships, more_relationships, mentions, more_mentions) = crate::blocking(move || {
         let linking = |types: &[&str]| {
             let q = store::Query {
@@ -654,7 +662,7 @@ async fn links_of(state: &Site, reader: &Arc<Reader>, id: &StixId, object: &Valu
     .await?;
     let found = state.out(reader, "web").records(found)?.into_inner();
     let names = found.iter().map(|rec| (rec.id.clone(), (rec.object_type.clone(), name_of(&json_of(rec))))).collect();
-    Ok(Links { names, resolved: ids.into_iter().collect(), relationships, more_relationships, mentions, more_mentions })
+    Ok(Links { names, resolved: ids.into_iter().collect(), relationships, more_relationships, mentions, more_mentions, partners: Default::default() })
 }
 
 /// The types whose page gathers their threat context ([`threat_context`]).
@@ -848,7 +856,10 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
     })
     .await?;
     let facts = facts_of(&state, &reader, &signed, &versions, &id).await?;
-    let links = links_of(&state, &reader, &id, &object).await?;
+    let mut links = links_of(&state, &reader, &id, &object).await?;
+    // The author alone: named as "Author" names it.
+    let author_ref = object.get("created_by_ref").and_then(Value::as_str).unwrap_or_default();
+    links.partners = names.iter().filter(|(k, _)| k.as_str() == author_ref).map(|(k, v)| (k.clone(), v.clone())).collect();
     // Another partner's object the caller's partner came by under an
     // agreement: an analyst may tell its author it is a false positive.
     let report_fp = node::detect::may_sight(&signed.caller)

@@ -6,7 +6,9 @@
 //! nodes; Aurelia proposes a trilateral agreement and a bilateral one with Borealis, which
 //! travel by sync and are ratified on each party's node until they are in
 //! force everywhere; then each nation's intelligence is generated and
-//! shared under them, the nations talk and meet (demo/dialogue.rs), two
+//! shared under them, written as the history of the last 90 days: each
+//! day's shared that day and pulled by the others' nodes that day, so
+//! arrivals spread over the 90 days (demo/history.rs), the nations talk and meet (demo/dialogue.rs), two
 //! shared objectives are set up with progress over six months
 //! (demo/objectives.rs), a joint statement is published on each nation's
 //! node (demo/statements.rs), a dispute reaches mediation
@@ -25,6 +27,7 @@ mod crisis;
 mod dialogue;
 mod disputes;
 mod exercises;
+mod history;
 mod objectives;
 mod resources;
 mod scorecard;
@@ -143,7 +146,14 @@ fn demo(args: &DemoArgs, config: &Config, ports: &[u16], stop: &Stop) -> anyhow:
         None => eprintln!("setting up three nations in {shown}, {} objects each", args.objects),
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {shown}"))?;
-    let nations = coalition::open(dir, config)?;
+    // A new demo's nodes are set up on the day before its history's 90 days
+    // (demo/history.rs).
+    let clock = history::Clock::default();
+    if state.is_none() {
+        let now = model::Timestamp::now().micros();
+        clock.set(now - now % history::DAY - (coalition::HISTORY_DAYS + 1) * history::DAY + 9 * history::DAY / 24);
+    }
+    let nations = coalition::open(dir, config, &clock)?;
     let state = match state {
         Some(mut s) => {
             coalition::repoint(&nations, ports)?;
@@ -155,17 +165,25 @@ fn demo(args: &DemoArgs, config: &Config, ports: &[u16], stop: &Stop) -> anyhow:
         }
         None => None,
     };
-    let mut servers = Servers::default();
-    for (n, &port) in nations.iter().zip(ports) {
-        servers.start(n.name, &n.dir, port, args.sync_interval)?;
-    }
-    servers.wait_listening(stop)?;
-    eprintln!("  servers listening on 127.0.0.1 ports {}", ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
     let fresh = state.is_none();
+    // While the history is written the servers answer pulls but make none
+    // (0: no sync of their own); then they start again, syncing.
+    let start = |sync_interval: u64| -> anyhow::Result<Servers> {
+        let mut servers = Servers::default();
+        for (n, &port) in nations.iter().zip(ports) {
+            servers.start(n.name, &n.dir, port, sync_interval)?;
+        }
+        servers.wait_listening(stop)?;
+        Ok(servers)
+    };
+    let mut servers = start(if fresh { 0 } else { args.sync_interval })?;
+    eprintln!("  servers listening on 127.0.0.1 ports {}", ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
     let state = match state {
         Some(s) => s,
         None => {
-            let s = set_up(args, &nations, ports, stop)?;
+            let s = set_up(args, &nations, ports, &clock, stop)?;
+            servers.stop()?;
+            servers = start(args.sync_interval)?;
             s.write(dir)?;
             s
         }
@@ -193,7 +211,7 @@ fn demo(args: &DemoArgs, config: &Config, ports: &[u16], stop: &Stop) -> anyhow:
 
 /// With the servers up: partners and peers, agreements, then intelligence
 /// shared under them.
-fn set_up(args: &DemoArgs, nations: &[Nation], ports: &[u16], stop: &Stop) -> anyhow::Result<State> {
+fn set_up(args: &DemoArgs, nations: &[Nation], ports: &[u16], clock: &history::Clock, stop: &Stop) -> anyhow::Result<State> {
     // Peers added once every server listens: no first pull fails and backs off.
     let tokens = coalition::introduce(nations, ports)?;
     eprintln!("  each node knows the other two nations and pulls from their nodes");
@@ -208,7 +226,9 @@ fn set_up(args: &DemoArgs, nations: &[Nation], ports: &[u16], stop: &Stop) -> an
     // once each serves under them, or peers' cursors could pass objects by.
     stop.sleep(server::release::INDEX_TTL + Duration::from_millis(200))?;
     let started = Instant::now();
-    let (example, indicators, stored) = coalition::intelligence(nations, &agreements, args.objects, stop)?;
+    let (example, indicators, stored) = coalition::intelligence(nations, &agreements, args.objects, clock, stop)?;
+    // What follows happens today.
+    clock.stop();
     dialogue::converse(nations, &agreements, &indicators, stop)?;
     eprintln!("  dialogue: a coalition channel, an Aurelia–Borealis channel, the senior dialogue's minutes approved by each nation, open action items");
     let people = coalition::people(nations)?;
@@ -220,7 +240,12 @@ fn set_up(args: &DemoArgs, nations: &[Nation], ports: &[u16], stop: &Stop) -> an
             b => format!("{} {} ({b} bilateral only)", n.name, s.objects),
         })
         .collect();
-    eprintln!("  intelligence generated and shared in {:.0} s: {}", started.elapsed().as_secs_f64(), line.join(", "));
+    eprintln!(
+        "  intelligence generated and shared over the last {} days (each day's pulled by the others' nodes that day) in {:.0} s: {}",
+        coalition::HISTORY_DAYS,
+        started.elapsed().as_secs_f64(),
+        line.join(", ")
+    );
     objectives::set_up(nations, &agreements)?;
     statements::set_up(nations, &agreements)?;
     disputes::set_up(nations, &agreements)?;

@@ -76,6 +76,12 @@ pub struct Node {
 /// node's identity the first time. The data dir is made (or restricted to)
 /// its owner first.
 pub fn open(config: &Config) -> anyhow::Result<Node> {
+    open_with(config, |store| store)
+}
+
+/// [`open`], the store seen through `wrap` from the start (node
+/// initialisation included): the demo dates its history this way.
+pub fn open_with(config: &Config, wrap: impl FnOnce(Arc<dyn store::Store>) -> Arc<dyn store::Store>) -> anyhow::Result<Node> {
     datadir::prepare(&config.data_dir)?;
     let (store, registry): (Arc<dyn store::Store>, Arc<dyn store::Registry>) = match &config.database_url {
         Some(url) => {
@@ -90,6 +96,7 @@ pub fn open(config: &Config) -> anyhow::Result<Node> {
             (backend.clone(), backend)
         }
     };
+    let store = wrap(store);
     let keys = server::keys::KeyDir::in_data_dir(&config.data_dir);
     let identity = server::node::init(&*store, &*registry, &keys, &config.node_name)?;
     Ok(Node { store, registry, identity, keys, modules: server::modules::registered() })

@@ -382,6 +382,35 @@ fn three_nations_federate_as_their_agreements_say_and_stop_on_ctrl_c() {
             held.insert((x, y), got);
         }
     }
+    // Arrivals spread over the last 90 days (the demo writes them as
+    // history, each day's pulled that day): on Borealis's node, what came
+    // from Aurelia arrived on at least 60 distinct days of the 90. A day
+    // had arrivals when the first version added after its start is not the
+    // first added after the next day's start.
+    let day = 86_400_i64;
+    let today = model::Timestamp::now().micros() / 1_000_000 / day * day;
+    let first_after = |t: i64| -> Value {
+        let at = model::Timestamp::from_micros(t * 1_000_000);
+        let page = nodes["Borealis"].api(&format!("/api/v1/objects?author={}&versions=all&limit=1&added_after={at}", ids["Aurelia"]));
+        page["objects"].get(0).cloned().unwrap_or(Value::Null)
+    };
+    let starts: Vec<Value> = (0..=90).map(|d| first_after(today - (90 - d) * day)).collect();
+    let days = starts.windows(2).filter(|w| w[0] != w[1]).count();
+    assert!(days >= 60, "what Borealis received from Aurelia arrived on {days} of the last 90 days");
+    println!("demo: Borealis received Aurelia's objects on {days} of the last 90 days");
+    // Each nation shares observed-data with their SCOs: Aurelia's reach
+    // Borealis's node, and what each refers to can be read there.
+    let observed = nodes["Borealis"].api(&format!("/api/v1/objects?author={}&type=observed-data&limit=1000", ids["Aurelia"]));
+    let observed = observed["objects"].as_array().unwrap();
+    assert!(observed.len() >= 3, "Borealis holds {} observed-data of Aurelia's", observed.len());
+    for o in observed {
+        let refs = o["object_refs"].as_array().unwrap();
+        assert!(!refs.is_empty(), "{o}");
+        for r in refs {
+            let sco = nodes["Borealis"].api(&format!("/api/v1/objects/{}", r.as_str().unwrap()));
+            assert!(sco["value"].is_string() || sco["hashes"].is_object(), "{sco}");
+        }
+    }
     // Each nation wrote reports on what it shared under the trilateral
     // agreement; each other node holds them, with what they refer to.
     for x in NATIONS {

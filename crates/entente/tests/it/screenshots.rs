@@ -329,6 +329,10 @@ async fn the_docs_screenshots_from_the_demos_data() {
     shots.open("/").await;
     let text = shots.shoot("dashboard", &["Signed in for Aurelia as analyst", "Objects by type", "Objects by author", "Borealis", "Caledonia"]).await;
     assert!(shots.count("main svg").await >= 1, "the arrivals chart: {text}");
+    // The demo's arrivals spread over the last 90 days: the chart has a bar
+    // on most of its days, not one bar for the day the demo ran.
+    let bars = shots.count("main figure.chart svg[role='img'] rect").await;
+    assert!(bars >= 20, "the arrivals chart draws {bars} bar segments: {text}");
     let text = shots.shoot_at("dashboard-inbox", "section.fresh", &["New since your last visit", "Needs your attention", "Sightings of your objects", "Caledonia"]).await;
     assert!(shots.count("section.fresh a[href*='/intel?partner=']").await >= 1, "a count of what is new from Borealis, linked: {text}");
     assert!(text.contains("indicator: "), "each sighting names what it is of: {text}");

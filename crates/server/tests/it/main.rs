@@ -30,6 +30,7 @@ mod unread;
 mod web;
 mod web_admin;
 mod web_dashboard;
+mod web_loose_ends;
 mod web_share;
 mod web_taxonomies;
 mod web_warninglists;

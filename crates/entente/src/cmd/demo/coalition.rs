@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use server::agreements::Book;
 use store::{PutOptions, Query, Role, Versions};
 
+use super::history::{Clock, Dated, DAY};
 use super::servers::Stop;
 use crate::cmd::Node;
 use crate::config::Config;
@@ -96,6 +97,44 @@ impl Reports {
     }
 }
 
+/// A nation records what its sensors observed of the shared pool's values
+/// on every this many objects it makes (fewer in a small demo: a thirtieth
+/// of its objects, at least 10): an observed-data (TLP:GREEN, under the
+/// trilateral agreement) of two values, with their SCOs.
+const OBSERVE_EVERY: u64 = 200;
+
+/// The namespace of STIX 2.1's deterministic SCO ids.
+const SCO_NAMESPACE: uuid::Uuid = uuid::uuid!("00abedb4-aa42-466c-9c01-fed23315a9b7");
+
+/// The SCO of `value` (of type `ty`) as `author` observed it: its id
+/// derived from the author and the value (each nation holds its own SCO
+/// of a value; correlation matches them by value).
+fn sco(author: &str, ty: &str, value: &str) -> serde_json::Value {
+    let id = format!("{ty}--{}", uuid::Uuid::new_v5(&SCO_NAMESPACE, format!("{author} {ty} {value}").as_bytes()));
+    let mut o = json!({ "type": ty, "spec_version": "2.1", "id": id });
+    if ty == "file" {
+        o["hashes"] = json!({ "SHA-256": value });
+    } else {
+        o["value"] = json!(value);
+    }
+    o
+}
+
+/// An observed-data made when `made` (RFC 3339) by `author`, of `scos`
+/// (their ids), seen `n` times over the hours before.
+fn observed(author: &str, made: &str, scos: &[String], n: u64) -> serde_json::Value {
+    let at = Timestamp::parse(made).map(|t| t.micros()).unwrap_or_else(|_| Timestamp::now().micros());
+    let first = Timestamp::from_micros(at - (1 + n as i64 % 6) * 3_600_000_000).to_string();
+    let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("demo observed-data {author} {made} {}", scos.join(" ")).as_bytes());
+    json!({
+        "type": "observed-data", "spec_version": "2.1", "id": format!("observed-data--{id}"),
+        "created": made, "modified": made, "created_by_ref": author,
+        "first_observed": first, "last_observed": made, "number_observed": 1 + n % 9,
+        "object_refs": scos,
+        "object_marking_refs": [model::tlp::Tlp::Green.marking_id()],
+    })
+}
+
 /// How long cross-node ratification may take.
 const AGREE: Duration = Duration::from_secs(120);
 
@@ -138,7 +177,9 @@ pub struct Agreements {
 
 /// Opens (creating them the first time) the nations' stores in
 /// `<dir>/<nation>`, on SQLite whatever the caller's configuration says.
-pub fn open(dir: &std::path::Path, config: &Config) -> anyhow::Result<Vec<Nation>> {
+/// Every write the demo makes to a store is dated by `clock` while it
+/// runs (demo/history.rs).
+pub fn open(dir: &std::path::Path, config: &Config, clock: &Clock) -> anyhow::Result<Vec<Nation>> {
     NATIONS
         .iter()
         .map(|&name| {
@@ -147,7 +188,7 @@ pub fn open(dir: &std::path::Path, config: &Config) -> anyhow::Result<Vec<Nation
             crate::cmd::datadir::prepare(&data)?;
             let data = std::fs::canonicalize(&data)?;
             let config = Config { data_dir: data.clone(), database_url: None, node_name: name.into(), ..config.clone() };
-            let node = crate::cmd::open(&config)?;
+            let node = crate::cmd::open_with(&config, |store| std::sync::Arc::new(Dated::new(store, clock.clone())))?;
             let partner = StixId::parse(&node.identity.partner).map_err(anyhow::Error::msg)?;
             Ok(Nation { name, dir: data, partner, node, config })
         })
@@ -359,6 +400,104 @@ pub struct Stored {
     pub bilateral: u64,
 }
 
+/// The days of the demo's history: the nations' objects arrive over the
+/// last this many days (to two days ago).
+pub const HISTORY_DAYS: i64 = 90;
+
+/// One nation's intelligence as it is generated, day by day.
+struct Author {
+    g: Generator,
+    first: serde_json::Value,
+    first_id: String,
+    /// Generated, not yet shared: made after the day being written.
+    next: Option<serde_json::Value>,
+    made: u64,
+    objects: u64,
+    older: u64,
+    now: i64,
+    batches: [Vec<model::Object>; 2],
+    counts: Stored,
+    reports: Reports,
+    /// Observed-data on every this many objects ([`OBSERVE_EVERY`]).
+    observe_every: u64,
+}
+
+impl Author {
+    /// The next object (the first is the pooled indicator), or none once
+    /// `objects` were made.
+    fn make(&mut self) -> Option<serde_json::Value> {
+        if let Some(v) = self.next.take() {
+            return Some(v);
+        }
+        if self.made == self.objects {
+            return None;
+        }
+        if self.made == self.older {
+            self.g.spread(self.now - 90 * 86_400, self.now - 2 * 86_400, self.objects - self.older);
+        }
+        self.made += 1;
+        Some(if self.made == 1 { self.first.clone() } else { self.g.object() })
+    }
+
+    /// Adds to the batches every object made before `end` (Unix seconds:
+    /// its `modified`, else `created`); with `end` none, every object left.
+    /// Shares a batch under its agreement once it is full.
+    fn until(&mut self, n: &Nation, i: usize, agreements: &Agreements, end: Option<i64>, stop: &Stop) -> anyhow::Result<bool> {
+        let author = n.partner.as_str();
+        let mut any = false;
+        while let Some(v) = self.make() {
+            let made = v["modified"].as_str().or(v["created"].as_str()).and_then(|t| Timestamp::parse(t).ok()).map(|t| t.micros() / 1_000_000);
+            if let (Some(end), Some(made)) = (end, made) {
+                if made >= end {
+                    self.next = Some(v);
+                    break;
+                }
+            }
+            any = true;
+            let stamp = v["modified"].as_str().or(v["created"].as_str()).map(str::to_owned);
+            let id = v["id"].as_str().unwrap_or_default();
+            let bilateral = i < BILATERAL_PARTIES && id != self.first_id && bucket(id) < BILATERAL_PERCENT;
+            let report = if bilateral { None } else { self.reports.note(&v, author) };
+            self.batches[usize::from(bilateral)].push(model::Object::from_value(v).map_err(anyhow::Error::msg)?);
+            self.counts.objects += 1;
+            self.counts.bilateral += u64::from(bilateral);
+            if let Some(r) = report {
+                self.batches[0].push(model::Object::from_value(r).map_err(anyhow::Error::msg)?);
+                self.counts.objects += 1;
+            }
+            if self.made % self.observe_every == 0 {
+                if let Some(made) = stamp {
+                    let k = (self.made / self.observe_every) as usize;
+                    let scos: Vec<serde_json::Value> = [2 * k, 2 * k + 1].iter().map(|&j| {
+                        let (ty, value) = self.g.pooled_value(j);
+                        sco(author, ty, &value)
+                    }).collect();
+                    let ids: Vec<String> = scos.iter().map(|o| o["id"].as_str().unwrap_or_default().to_owned()).collect();
+                    for o in scos.into_iter().chain([observed(author, &made, &ids, self.made)]) {
+                        self.batches[0].push(model::Object::from_value(o).map_err(anyhow::Error::msg)?);
+                        self.counts.objects += 1;
+                    }
+                }
+            }
+            if self.batches.iter().any(|b| b.len() >= BATCH) {
+                self.flush(n, agreements, stop)?;
+            }
+        }
+        Ok(any)
+    }
+
+    /// Shares what the batches hold, each under its agreement.
+    fn flush(&mut self, n: &Nation, agreements: &Agreements, stop: &Stop) -> anyhow::Result<()> {
+        for (b, agreement) in [(0, &agreements.trilateral), (1, &agreements.bilateral)] {
+            if !self.batches[b].is_empty() {
+                share(n, &std::mem::take(&mut self.batches[b]), agreement)?;
+                stop.check()?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Generates `objects` objects per nation (its own seed, a pool of values
 /// shared by all) authored by the nation, and stores them on its node,
 /// shared under the trilateral agreement or, for a share of the bilateral
@@ -366,10 +505,17 @@ pub struct Stored {
 /// TLP:GREEN indicator of the same value, under the trilateral agreement:
 /// returns that value (SCO type, value), each nation's indicator of it, and
 /// what each nation stored.
-pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, stop: &Stop) -> anyhow::Result<((String, String), Vec<String>, Vec<Stored>)> {
+///
+/// Written as history (demo/history.rs) over the last [`HISTORY_DAYS`]
+/// days: on each day, at 09:00 UTC by `clock`, each nation shares on its
+/// node what it made that day (what it made before the 90 days, on the
+/// first), and at 17:00 the other nations' nodes pull it from that node's
+/// server.
+pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, clock: &Clock, stop: &Stop) -> anyhow::Result<((String, String), Vec<String>, Vec<Stored>)> {
     let mut example = None;
     let mut indicators = Vec::new();
-    let mut stored = Vec::new();
+    let mut authors = Vec::new();
+    let now = model::Timestamp::now().micros() / 1_000_000;
     for (i, n) in nations.iter().enumerate() {
         let author = n.partner.as_str();
         let mut g = Generator::authored(i as u64 + 1, author, POOL_SEED, OVERLAP, objects);
@@ -377,7 +523,6 @@ pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, s
         // 90 days (the dashboard and the analyst pages show them), a
         // thinner history over the nine months before (the scorecard's
         // year: every month has evidence).
-        let now = model::Timestamp::now().micros() / 1_000_000;
         let older = objects * OLDER_PERCENT / 100;
         g.spread(now - 365 * 86_400, now - 90 * 86_400, older);
         // An address or a domain reads best in a URL path and a command line.
@@ -387,35 +532,129 @@ pub fn intelligence(nations: &[Nation], agreements: &Agreements, objects: u64, s
         let first = g.pooled_indicator(author, pick);
         let first_id = first["id"].as_str().unwrap_or_default().to_owned();
         indicators.push(first_id.clone());
-        let mut batches: [Vec<model::Object>; 2] = [Vec::new(), Vec::new()];
-        let mut counts = Stored { objects: 0, bilateral: 0 };
         let every = usize::try_from(objects / 25).unwrap_or(REPORT_EVERY).clamp(40, REPORT_EVERY);
-        let mut reports = Reports { pending: Vec::new(), written: 0, every };
-        for k in 0..objects {
-            if k == older {
-                g.spread(now - 90 * 86_400, now - 2 * 86_400, objects - older);
-            }
-            let v = if k == 0 { first.clone() } else { g.object() };
-            let id = v["id"].as_str().unwrap_or_default();
-            let bilateral = i < BILATERAL_PARTIES && id != first_id && bucket(id) < BILATERAL_PERCENT;
-            let report = if bilateral { None } else { reports.note(&v, author) };
-            batches[usize::from(bilateral)].push(model::Object::from_value(v).map_err(anyhow::Error::msg)?);
-            counts.objects += 1;
-            counts.bilateral += u64::from(bilateral);
-            if let Some(r) = report {
-                batches[0].push(model::Object::from_value(r).map_err(anyhow::Error::msg)?);
-                counts.objects += 1;
-            }
-            for (b, agreement) in [(0, &agreements.trilateral), (1, &agreements.bilateral)] {
-                if batches[b].len() >= BATCH || (k + 1 == objects && !batches[b].is_empty()) {
-                    share(n, &std::mem::take(&mut batches[b]), agreement)?;
-                    stop.check()?;
-                }
-            }
-        }
-        stored.push(counts);
+        authors.push(Author {
+            g,
+            first,
+            first_id,
+            next: None,
+            made: 0,
+            objects,
+            older,
+            now,
+            batches: [Vec::new(), Vec::new()],
+            counts: Stored { objects: 0, bilateral: 0 },
+            reports: Reports { pending: Vec::new(), written: 0, every },
+            observe_every: (objects / 30).clamp(10, OBSERVE_EVERY),
+        });
     }
-    Ok((example.unwrap_or_default(), indicators, stored))
+    // Each server re-offers an agreement's collection the first time it is
+    // read in a period in force, dating its members now (docs/taxii.md):
+    // a first round of pulls has it done while the collections are empty,
+    // before the history.
+    pull_all(nations, |_| true)?;
+    let today = now - now % 86_400;
+    let days = HISTORY_DAYS - 1;
+    let mut reactions: Vec<Reactions> = nations.iter().map(|_| Reactions::default()).collect();
+    let mut reacted = vec![false; nations.len()];
+    for day in 0..days {
+        let start = today - HISTORY_DAYS * 86_400 + day * 86_400;
+        // The last day takes whatever is left.
+        let end = (day + 1 < days).then_some(start + 86_400);
+        clock.set(start * 1_000_000 + 9 * DAY / 24);
+        let mut shared = Vec::new();
+        for (i, (n, a)) in nations.iter().zip(&mut authors).enumerate() {
+            let any = a.until(n, i, agreements, end, stop)?;
+            a.flush(n, agreements, stop)?;
+            shared.push(any);
+        }
+        clock.set(start * 1_000_000 + 17 * DAY / 24);
+        pull_all(nations, |y| shared[y] || reacted[y])?;
+        // At 18:00, each nation's sightings and notes of what it received,
+        // dated by then (pulled by the others the next day).
+        clock.set(start * 1_000_000 + 18 * DAY / 24);
+        let until = match end {
+            Some(end) => end * 1_000_000,
+            None => start * 1_000_000 + DAY,
+        };
+        for (n, r) in nations.iter().zip(&mut reactions) {
+            r.received(n, nations)?;
+        }
+        reacted = nations.iter().zip(&mut reactions).map(|(n, r)| r.write(n, agreements, until)).collect::<anyhow::Result<_>>()?;
+        stop.check()?;
+    }
+    // What is dated after the history's last day: written now.
+    clock.stop();
+    let now = model::Timestamp::now().micros();
+    for (n, r) in nations.iter().zip(&mut reactions) {
+        r.write(n, agreements, now)?;
+    }
+    Ok((example.unwrap_or_default(), indicators, authors.into_iter().map(|a| a.counts).collect()))
+}
+
+/// Each nation's node pulls from every other whose node `from` names,
+/// the nations side by side (each writes only its own store).
+fn pull_all(nations: &[Nation], from: impl Fn(usize) -> bool + Sync) -> anyhow::Result<()> {
+    std::thread::scope(|s| {
+        let rounds: Vec<_> = (0..nations.len())
+            .map(|x| {
+                let from = &from;
+                s.spawn(move || -> anyhow::Result<()> {
+                    for y in (0..nations.len()).filter(|y| *y != x && from(*y)) {
+                        pull(&nations[x], &nations[y])?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        rounds.into_iter().try_for_each(|r| r.join().map_err(|_| anyhow::anyhow!("a pull panicked"))?)
+    })
+}
+
+/// One nation's sightings and notes of its partners' indicators
+/// ([`super::scorecard::reaction`]), made as they arrive and written in
+/// date order.
+#[derive(Default)]
+struct Reactions {
+    /// The latest `date_added` read.
+    read: Option<i64>,
+    /// The indicators already reacted to.
+    seen: std::collections::HashSet<String>,
+    /// Made, not yet written: (date, object).
+    pending: Vec<(i64, model::Object)>,
+}
+
+impl Reactions {
+    /// Reads the partners' indicators that arrived on `n`'s node since the
+    /// last read, and makes its reactions to them.
+    fn received(&mut self, n: &Nation, nations: &[Nation]) -> anyhow::Result<()> {
+        let partners: Vec<String> = nations.iter().filter(|m| m.partner != n.partner).map(|m| m.partner.to_string()).collect();
+        let q = Query { types: vec!["indicator".into()], authors: partners, versions: Versions::ALL, added_after: self.read, ..Query::default() };
+        let (mut read, mut made) = (self.read, Vec::new());
+        n.node.store.scan(&q, &mut |r| {
+            read = Some(r.date_added.0);
+            if self.seen.insert(r.id.clone()) {
+                made.extend(super::scorecard::reaction(&n.partner, &r));
+            }
+            Ok(())
+        })?;
+        self.read = read;
+        self.pending.extend(made);
+        Ok(())
+    }
+
+    /// Writes, in date order, the reactions dated before `until`
+    /// (microseconds) on `n`'s node, shared under the trilateral agreement.
+    /// Whether it wrote any.
+    fn write(&mut self, n: &Nation, agreements: &Agreements, until: i64) -> anyhow::Result<bool> {
+        self.pending.sort_by_key(|(when, _)| *when);
+        let due = self.pending.partition_point(|(when, _)| *when < until);
+        let batch: Vec<model::Object> = self.pending.drain(..due).map(|(_, o)| o).collect();
+        for chunk in batch.chunks(BATCH) {
+            share(n, chunk, &agreements.trilateral)?;
+        }
+        Ok(!batch.is_empty())
+    }
 }
 
 /// Stores `objects` authored by the nation, shared under `agreement`.
@@ -424,6 +663,8 @@ fn share(n: &Nation, objects: &[model::Object], agreement: &StixId) -> anyhow::R
         posted_by: Some(n.partner.to_string()),
         shares: vec![agreement.to_string()],
         only_author: true,
+        // The SCOs its observed-data refer to name no author: the nation's.
+        holds_sources: true,
         ..PutOptions::default()
     };
     for outcome in n.node.store.put(objects, &options)? {
@@ -440,7 +681,9 @@ fn authored_by(n: &Nation, author: &StixId, gate: Option<store::Gate>) -> anyhow
     let q = Query { authors: vec![author.to_string()], versions: Versions::ALL, gate, ..Query::default() };
     let mut count = 0;
     n.node.store.scan(&q, &mut |r| {
-        count += u64::from(r.object_type != "identity");
+        // A received SCO names no author on the receiving node (STIX gives
+        // it none): like identities, not counted on either side.
+        count += u64::from(r.object_type != "identity" && model::category_of(&r.object_type) != Some(model::Category::Sco));
         Ok(())
     })?;
     Ok(count)

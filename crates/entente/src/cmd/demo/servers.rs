@@ -158,7 +158,7 @@ pub struct Servers(Vec<Server>);
 impl Servers {
     /// Starts `entente serve` on `data_dir` (its working directory too, so
     /// no `entente.toml` of the caller's applies), listening on 127.0.0.1:`port`
-    /// and pulling from its peers every `sync_interval` seconds; its output
+    /// and pulling from its peers every `sync_interval` seconds (0: never); its output
     /// goes to `<data_dir>/serve.log` and its process id to
     /// `<data_dir>/serve.pid`. Its own process group keeps a terminal's
     /// Ctrl-C for the demo, which stops it in order.
