@@ -1,6 +1,7 @@
 //! What a partner may see, counted for its dashboard: latest versions by
-//! type and by author (through its release gate), and what arrived on each
-//! of the last [`DAYS`] days per author. Counting reads every visible
+//! type and by author (through its release gate), and what intelligence
+//! arrived on each of the last [`DAYS`] days per author (the platform's
+//! own records, [`PLATFORM_PREFIX`], are counted by type, not as arrivals). Counting reads every visible
 //! object, so a partner's counts are kept and reused while the store has
 //! had nothing added ([`Dashboards`]).
 
@@ -17,6 +18,10 @@ use crate::release::{Reader, Through};
 pub const DAYS: usize = 30;
 
 const DAY_MICROS: i64 = 86_400_000_000;
+
+/// The type prefix of the platform's own records (agreements, the
+/// partnership's records): not intelligence, so not counted as arrivals.
+pub const PLATFORM_PREFIX: &str = "x-entente-";
 
 /// How long a partner's counts are reused at most.
 const FRESH_MICROS: i64 = 60_000_000;
@@ -88,20 +93,43 @@ pub struct Counts {
     pub by_type: BTreeMap<String, usize>,
     /// Latest versions by author (`""` for none named).
     pub by_author: BTreeMap<String, usize>,
-    /// Per author, objects (new or new versions) added on each of the last
-    /// [`DAYS`] days, oldest first: index `DAYS - 1` is the last 24 hours.
+    /// Per author, intelligence (new objects or new versions, platform
+    /// records left out) added on each of the last [`DAYS`] days, oldest
+    /// first: index `DAYS - 1` is the last 24 hours.
     pub arrivals: BTreeMap<String, [u64; DAYS]>,
 }
 
 impl Counts {
     fn add(&mut self, now: i64, object_type: String, author: String, date_added: i64) {
+        let platform = object_type.starts_with(PLATFORM_PREFIX);
         *self.by_type.entry(object_type).or_default() += 1;
         let age = now.saturating_sub(date_added).max(0) / DAY_MICROS;
         if let Ok(age) = usize::try_from(age) {
-            if age < DAYS {
+            if age < DAYS && !platform {
                 self.arrivals.entry(author.clone()).or_insert([0; DAYS])[DAYS - 1 - age] += 1;
             }
         }
         *self.by_author.entry(author).or_default() += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The arrivals are intelligence by day: a platform record counts by
+    /// type and author, not as an arrival; an object counts on its day.
+    #[test]
+    fn platform_records_are_not_arrivals() {
+        let now = 100 * DAY_MICROS;
+        let mut counts = Counts::default();
+        counts.add(now, "x-entente-agreement".into(), "identity--a".into(), now - 10);
+        counts.add(now, "indicator".into(), "identity--a".into(), now - 10);
+        counts.add(now, "indicator".into(), "identity--a".into(), now - 3 * DAY_MICROS - 10);
+        counts.add(now, "malware".into(), "identity--b".into(), now - (DAYS as i64) * DAY_MICROS - 10);
+        let a = counts.arrivals["identity--a"];
+        assert_eq!((a[DAYS - 1], a[DAYS - 4], a.iter().sum::<u64>()), (1, 1, 2), "{a:?}");
+        assert!(!counts.arrivals.contains_key("identity--b"), "older than the window");
+        assert_eq!((counts.by_type["x-entente-agreement"], counts.by_author["identity--a"], counts.by_author["identity--b"]), (1, 3, 1));
     }
 }

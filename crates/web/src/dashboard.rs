@@ -23,7 +23,7 @@ use model::Timestamp;
 use super::session::Signed;
 use crate::kit::chart;
 use super::{layout, page, WebError};
-use node::overview::{Counts, DAYS};
+use node::overview::{Counts, DAYS, PLATFORM_PREFIX};
 use crate::Site;
 
 pub use node::overview::Dashboards;
@@ -107,7 +107,6 @@ fn day_labels(now: i64) -> Vec<String> {
 /// partnership modules' records): left out of the dashboard's type list
 /// unless asked for (`/?platform=1`), as the Inbox and the agreement pages
 /// show them.
-const PLATFORM_PREFIX: &str = "x-entente-";
 
 /// `GET /` (`?platform=1`: the type list shows the platform's records too).
 pub(super) async fn show(State(state): State<Site>, signed: Signed, axum::extract::RawQuery(query): axum::extract::RawQuery) -> Result<Response, WebError> {
@@ -237,7 +236,7 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, axum::extrac
                         }
                     }
                 }
-                (chart::stacked_bars(&format!("Objects received per day, last {DAYS} days, by author"), &day_labels(now), &arrivals.iter().map(|(a, d)| (name(a), d.to_vec())).collect::<Vec<_>>()))
+                (chart::stacked_bars(&format!("Intelligence received per day, last {DAYS} days, by author (platform records left out)"), &day_labels(now), &arrivals.iter().map(|(a, d)| (name(a), d.to_vec())).collect::<Vec<_>>()))
             }
         }
         section.fresh {

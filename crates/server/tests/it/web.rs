@@ -307,7 +307,7 @@ async fn pages_follow_the_release_policy(backend: Backend) {
     assert!(dash.contains("in-force"), "{dash}");
     assert!(dash.contains("/intel?type=indicator"), "{dash}");
     // …and charts what arrived per day by author: A's indicator, today.
-    assert!(dash.contains("<svg viewBox=") && dash.contains("Objects received per day"), "{dash}");
+    assert!(dash.contains("<svg viewBox=") && dash.contains("Intelligence received per day"), "{dash}");
     let today = &model::Timestamp::now().as_str()[5..10].to_owned();
     assert!(dash.contains(&format!("{today}: ")) && dash.contains(" from Aurelia</title>"), "a bar for today from A: {dash}");
 
