@@ -34,6 +34,7 @@ struct FileConfig {
     /// Feeds pulled on a schedule (`[[sources]]`, docs/sources.md).
     sources: Option<Vec<node::sources::Source>>,
     scorecard_snapshot_days: Option<u32>,
+    scope_cache_mb: Option<u64>,
     public_url: Option<String>,
     public_rate_limit: Option<u32>,
 }
@@ -67,6 +68,9 @@ pub struct Config {
     /// `serve` snapshots each agreement's scorecard this often, in days
     /// (`None`: never; `entente scorecard --snapshot` still does).
     pub scorecard_snapshot_days: Option<u32>,
+    /// The memory budget of the modules' kept scopes, in bytes at their
+    /// estimate (`node::modules::scopes`): past it the least recently used go.
+    pub scope_cache_bytes: u64,
     /// The node's public URL (`https://…`, no path but its own, no query):
     /// the public statements feed's links are absolute under it.
     pub public_url: Option<String>,
@@ -174,6 +178,11 @@ impl Config {
                 0 => None,
                 d if d > 3650 => anyhow::bail!("scorecard_snapshot_days: at most 3650 (0: never)"),
                 d => Some(d),
+            },
+            scope_cache_bytes: match env::<u64>("ENTENTE_SCOPE_CACHE_MB")?.or(file.scope_cache_mb) {
+                None => node::modules::scopes::DEFAULT_MAX_BYTES,
+                Some(mb) if mb > 1 << 30 => anyhow::bail!("scope_cache_mb: at most {}", 1u64 << 30),
+                Some(mb) => mb << 20,
             },
             public_url: match env::<String>("ENTENTE_PUBLIC_URL")?.or(file.public_url) {
                 Some(url) => Some(public_url(&url)?),

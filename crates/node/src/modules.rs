@@ -189,6 +189,7 @@ fn scope_at(node: &Node, me: &StixId, agreement: &StixId, module: &dyn Module, c
     if new > 0 {
         entry.sum = sum;
         entry.count += new as u64;
+        entry.bytes += kept.iter().map(|(r, _)| scopes::cost(r.json.len())).sum::<u64>();
         // The fold as the cache holds it, or a copy if a reader still holds it.
         let mut fold = entry.fold.take().map(|f| Arc::try_unwrap(f).unwrap_or_else(|shared| shared.boxed_clone()));
         let fresh = entry.cursor.is_none();

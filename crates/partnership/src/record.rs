@@ -1,7 +1,7 @@
 //! Partnership records: read from stored objects with their common
 //! properties checked, kept in one canonical order, and drafted by actions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use model::{Object, StixId, Timestamp};
 use policy::{AgreementId, PartnerId};
@@ -140,7 +140,10 @@ impl Record {
 pub struct Records {
     /// The latest version of each record not withdrawn, by kind, then
     /// creation time and id: the canonical order, a kind's alone at hand.
-    latest: BTreeMap<String, BTreeMap<Key, Record>>,
+    /// Keys only: the record itself is the last of its `versions` (one
+    /// copy of each version in memory, not two: a reader's kept scope of a
+    /// big ledger is mostly these).
+    latest: BTreeMap<String, BTreeSet<Key>>,
     /// How many there are.
     len: usize,
     /// Every version known, oldest first per id: for modules that show a
@@ -195,10 +198,10 @@ impl Records {
             list.retain(|r| Some(&r.author) == first.as_ref());
             list.dedup_by(|a, b| a.modified == b.modified);
         }
-        let mut latest: BTreeMap<String, BTreeMap<Key, Record>> = BTreeMap::new();
+        let mut latest: BTreeMap<String, BTreeSet<Key>> = BTreeMap::new();
         let mut len = 0;
         for r in by_id.values().filter_map(|v| v.last()).filter(|r| !r.revoked) {
-            latest.entry(r.kind.clone()).or_default().insert(key(r), r.clone());
+            latest.entry(r.kind.clone()).or_default().insert(key(r));
             len += 1;
         }
         Records { latest, len, versions: by_id, others, firsts }
@@ -246,10 +249,10 @@ impl Records {
             self.others.remove(&id);
         }
         let list = self.versions.get(&id).map_or(&[][..], Vec::as_slice);
-        let after = list.last().filter(|l| !l.revoked).cloned();
+        let after = list.last().filter(|l| !l.revoked).map(|l| (l.kind.clone(), key(l)));
         if let Some((kind, k)) = before {
             if let Some(of_kind) = self.latest.get_mut(&kind) {
-                if of_kind.remove(&k).is_some() {
+                if of_kind.remove(&k) {
                     self.len -= 1;
                 }
                 if of_kind.is_empty() {
@@ -257,8 +260,8 @@ impl Records {
                 }
             }
         }
-        if let Some(l) = after {
-            if self.latest.entry(l.kind.clone()).or_default().insert(key(&l), l).is_none() {
+        if let Some((kind, k)) = after {
+            if self.latest.entry(kind).or_default().insert(k) {
                 self.len += 1;
             }
         }
@@ -267,13 +270,18 @@ impl Records {
 
     /// The latest version of each record, withdrawn ones left out, in canonical order.
     pub fn iter(&self) -> impl Iterator<Item = &Record> {
-        self.latest.values().flat_map(BTreeMap::values)
+        self.latest.values().flat_map(|keys| keys.iter().filter_map(|k| self.latest_of(k)))
+    }
+
+    /// The record `latest` names: the last of its versions.
+    fn latest_of(&self, (_, id): &Key) -> Option<&Record> {
+        self.versions.get(id).and_then(|v| v.last())
     }
 
     /// The latest records of one kind, in canonical order (without a look
     /// at the other kinds').
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Record> + 'a {
-        self.latest.get(kind).into_iter().flat_map(BTreeMap::values)
+        self.latest.get(kind).into_iter().flat_map(|keys| keys.iter().filter_map(|k| self.latest_of(k)))
     }
 
     /// The latest version of each record of one kind, withdrawn ones

@@ -301,8 +301,10 @@ fn put_version(
         ])
     })
     .map_err(sql_err)?;
-    observables.extend(ObservableKey::of(obj).into_iter().map(|k| (k, date_added)));
-    if let Some(fields) = store::TextFields::of(&obj.to_value()) {
+    // Parsed once for the indexes of what it names and of its words.
+    let value = obj.to_value();
+    observables.extend(ObservableKey::of_parsed(obj, &value).into_iter().map(|k| (k, date_added)));
+    if let Some(fields) = store::TextFields::of(&value) {
         index_text(tx, date_added, &fields)?;
     }
     Ok(Outcome::Added(DateAdded(date_added)))

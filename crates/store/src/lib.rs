@@ -669,14 +669,22 @@ impl ObservableKey {
     /// is of, of what a partnership record refers to and of what a linking
     /// object links, deduplicated.
     pub fn of(object: &model::Object) -> Vec<ObservableKey> {
+        let reads_value = policy::kinds::is_record(object.object_type()) || LINK_TYPES.contains(&object.object_type());
+        ObservableKey::of_parsed(object, &if reads_value { object.to_value() } else { serde_json::Value::Null })
+    }
+
+    /// [`ObservableKey::of`] given the object's JSON value already parsed
+    /// (`object.to_value()`): a backend's write parses each object once for
+    /// these keys and its text index alike.
+    pub fn of_parsed(object: &model::Object, value: &serde_json::Value) -> Vec<ObservableKey> {
         let mut keys: Vec<ObservableKey> =
             object.observables().iter().map(|o| ObservableKey::new(o.kind, &o.value)).collect();
         keys.extend(object.sighting_of_ref().map(|r| ObservableKey::sighting_of(r.as_str())));
         if policy::kinds::is_record(object.object_type()) {
-            keys.extend(ObservableKey::references(object.object_type(), &object.to_value()));
+            keys.extend(ObservableKey::references(object.object_type(), value));
         }
         if LINK_TYPES.contains(&object.object_type()) {
-            keys.extend(ObservableKey::links(object.object_type(), &object.to_value()));
+            keys.extend(ObservableKey::links(object.object_type(), value));
         }
         keys.sort_unstable();
         keys.dedup();

@@ -41,6 +41,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             sources: std::sync::Arc::new(config.sources.clone()),
             ..state
         };
+        state.agreements.scopes().set_max_bytes(config.scope_cache_bytes);
         state.auth_failures = std::sync::Arc::new(server::auth::FailureLimiter::new(config.auth_failure_limit, std::time::Duration::from_secs(60)));
         let syncing = config.sync_interval.map(|every| {
             let secrets = server::peers::PeerSecrets::in_data_dir(&config.data_dir);

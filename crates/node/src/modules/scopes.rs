@@ -39,10 +39,14 @@
 //! flow while an agreement is held or suspended), and a module's deadlines
 //! are judged when its state is derived, with the read's `now`.
 //!
-//! Bounded: at most [`MAX_ENTRIES`] entries and [`MAX_VERSIONS`] versions
-//! across them; past either, the least recently used entries go. A scope
-//! larger than [`MAX_VERSIONS`] alone is not kept. An eviction costs its
-//! reader one full read the next time, never a wrong answer; what one
+//! Bounded in memory: at most [`MAX_ENTRIES`] entries and a byte budget
+//! across them ([`Scopes::set_max_bytes`]; [`DEFAULT_MAX_BYTES`] unless
+//! configured: `scope_cache_mb` for `entente serve`), each entry counted at
+//! an estimate of what it holds ([`cost`]: per version kept, from the
+//! stored version's size; tested against the allocator's count in
+//! `tests/scope_memory.rs`); past either, the least recently used entries
+//! go. A scope larger than the budget alone is not kept. An eviction costs
+//! its reader one full read the next time, never a wrong answer; what one
 //! partner reads can evict another's entries, so under that bound a
 //! partner's reads can make another's slower, not different.
 
@@ -58,8 +62,26 @@ use sha2::{Digest as _, Sha256};
 /// At most this many scopes are kept.
 pub const MAX_ENTRIES: usize = 1024;
 
-/// At most this many versions are kept across every scope.
-pub const MAX_VERSIONS: u64 = 3_000_000;
+/// The scopes' memory budget unless one is set ([`Scopes::set_max_bytes`]):
+/// 10 GiB, at the estimate of [`cost`]. One scope of a 1,000,000-entry
+/// ledger (about 8 GB) fits, and on a 24 GB machine there is room for the
+/// second copy a background refresh builds before it drops the first.
+pub const DEFAULT_MAX_BYTES: u64 = 10 << 30;
+
+/// What a kept version costs at least, whatever its size: its record's
+/// fixed parts (id, kind, author, agreement, times), its place in the
+/// scope's maps, its arrival time, and a fold's reading of it.
+pub const VERSION_BYTES: u64 = 3072;
+
+/// What each byte of a version's stored JSON costs kept: its properties
+/// parsed into a map of keys and values, each a small allocation.
+pub const JSON_FACTOR: u64 = 8;
+
+/// The estimated memory of one version kept in a scope, `json` bytes as
+/// stored: [`VERSION_BYTES`] + [`JSON_FACTOR`] × `json`.
+pub fn cost(json: usize) -> u64 {
+    VERSION_BYTES + JSON_FACTOR * json as u64
+}
 
 /// A kept scope serves reads for at most this long after it was read from
 /// the store in full; then the next read reads it in full again.
@@ -97,6 +119,8 @@ pub(crate) struct Entry {
     pub count: u64,
     /// Their digest.
     pub sum: Sum,
+    /// The estimated memory it holds ([`cost`] of each version).
+    pub bytes: u64,
     /// The module's state kept as they arrived, if it keeps one.
     pub fold: Option<SharedFold>,
     /// When each record first arrived on this node (its first version's
@@ -110,7 +134,7 @@ pub(crate) struct Entry {
 impl Entry {
     /// An empty scope, built under `index`.
     pub fn new(index: Arc<AgreementIndex>) -> Entry {
-        Entry { index, removals: removals(), cursor: None, records: Arc::default(), count: 0, sum: Sum::default(), fold: None, arrived: Arc::default(), built: Instant::now(), used: 0 }
+        Entry { index, removals: removals(), cursor: None, records: Arc::default(), count: 0, sum: Sum::default(), bytes: 0, fold: None, arrived: Arc::default(), built: Instant::now(), used: 0 }
     }
 }
 
@@ -162,9 +186,15 @@ pub fn same_decisions(old: &AgreementIndex, new: &AgreementIndex, agreement: &po
 }
 
 /// The cache (one per node, beside the agreements' index).
-#[derive(Default)]
 pub struct Scopes {
     inner: Mutex<Inner>,
+    max_bytes: AtomicU64,
+}
+
+impl Default for Scopes {
+    fn default() -> Scopes {
+        Scopes { inner: Mutex::default(), max_bytes: AtomicU64::new(DEFAULT_MAX_BYTES) }
+    }
 }
 
 #[derive(Default)]
@@ -172,6 +202,16 @@ struct Inner {
     entries: HashMap<Key, Entry>,
     tick: u64,
     versions: u64,
+    bytes: u64,
+}
+
+impl Inner {
+    fn remove(&mut self, key: &Key) -> Option<Entry> {
+        let entry = self.entries.remove(key)?;
+        self.versions -= entry.count;
+        self.bytes -= entry.bytes;
+        Some(entry)
+    }
 }
 
 impl Scopes {
@@ -180,9 +220,7 @@ impl Scopes {
     pub(crate) fn take(&self, key: &Key, index: &Arc<AgreementIndex>) -> Option<Entry> {
         let mut entry = {
             let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-            let entry = inner.entries.remove(key)?;
-            inner.versions -= entry.count;
-            entry
+            inner.remove(key)?
         };
         if entry.removals != removals() || entry.built.elapsed() >= FULL_EVERY {
             return None;
@@ -208,37 +246,65 @@ impl Scopes {
     }
 
     /// Puts `key`'s entry back (or in), evicting the least recently used
-    /// past the bounds.
+    /// past the bounds; one over the byte budget alone is dropped.
     pub(crate) fn put(&self, key: Key, mut entry: Entry) {
-        if entry.count > MAX_VERSIONS {
+        let max_bytes = self.max_bytes();
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        // Two reads of one scope at once: either is right; the later stays.
+        let old = inner.remove(&key);
+        if entry.bytes > max_bytes {
+            drop(inner);
+            // Dropped outside the lock: freeing a big scope takes a while.
+            drop((old, entry));
             return;
         }
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.tick += 1;
         entry.used = inner.tick;
         inner.versions += entry.count;
-        if let Some(old) = inner.entries.insert(key, entry) {
-            // Two reads of one scope at once: either is right; the later stays.
-            inner.versions -= old.count;
-        }
-        while inner.entries.len() > MAX_ENTRIES || inner.versions > MAX_VERSIONS {
+        inner.bytes += entry.bytes;
+        inner.entries.insert(key, entry);
+        let mut gone = vec![old];
+        while inner.entries.len() > MAX_ENTRIES || inner.bytes > max_bytes {
             let Some(oldest) = inner.entries.iter().min_by_key(|(_, e)| e.used).map(|(k, _)| k.clone()) else { break };
-            if let Some(gone) = inner.entries.remove(&oldest) {
-                inner.versions -= gone.count;
-            }
+            gone.push(inner.remove(&oldest));
         }
+        drop(inner);
+        drop(gone);
+    }
+
+    /// Sets the byte budget (at the estimate of [`cost`]); what is kept
+    /// past it goes at the next [`Scopes::put`].
+    pub fn set_max_bytes(&self, bytes: u64) {
+        self.max_bytes.store(bytes, Ordering::Relaxed);
+    }
+
+    /// The byte budget.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes.load(Ordering::Relaxed)
     }
 
     /// Forgets every scope.
     pub fn clear(&self) {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.entries.clear();
-        inner.versions = 0;
+        let entries = std::mem::take(&mut inner.entries);
+        (inner.versions, inner.bytes) = (0, 0);
+        drop(inner);
+        drop(entries);
     }
 
     /// How many scopes and versions are kept.
     pub fn size(&self) -> (usize, u64) {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         (inner.entries.len(), inner.versions)
+    }
+
+    /// The estimated memory the kept scopes hold ([`cost`]).
+    pub fn bytes(&self) -> u64 {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).bytes
+    }
+
+    /// Whether `key`'s scope is kept (whether or not it would serve a read).
+    pub fn holds(&self, reader: &str, agreement: &str, module: &str) -> bool {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).entries.keys().any(|k| k.0 == reader && k.1 == agreement && k.2 == module)
     }
 }

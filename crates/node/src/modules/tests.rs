@@ -673,3 +673,40 @@ fn an_agreement_changed_through_another_handle_makes_a_new_index() {
     assert!(!Arc::ptr_eq(&after, &last), "a new index");
     assert!(last.agreement(&world.agreement).unwrap().is_party(&id(C)), "the second amendment is in it");
 }
+
+#[test]
+fn a_cache_over_its_byte_budget_evicts_the_least_recently_used_and_the_next_read_is_still_right() {
+    let world = World::new();
+    let cache = world.node.agreements.scopes();
+    let agreement = world.agreement.to_string();
+    for n in 0..6 {
+        world.post(&world.note(n, C, T0, T0 + i64::from(n), &[], false, "to all"));
+    }
+    // Room for one reader's scope (six versions), not two.
+    let one = 6 * super::scopes::cost(world.node.store.get(&id(&format!("{NOTE}--00000000-0000-4000-8000-{:012}", 0)), &Versions::ALL).unwrap()[0].json.len());
+    cache.set_max_bytes(one + one / 2);
+    world.check(A, T0);
+    assert!(cache.holds(A, &agreement, "scope-notes"));
+    assert!(cache.bytes() >= one && cache.bytes() <= cache.max_bytes(), "the estimate counted: {}", cache.bytes());
+    // B's read puts B's scope in: A's, the least recently used, goes.
+    world.check(B, T0);
+    assert!(cache.holds(B, &agreement, "scope-notes"));
+    assert!(!cache.holds(A, &agreement, "scope-notes"), "A's scope evicted past the budget");
+    assert_eq!(cache.size().0, 1);
+    assert!(cache.bytes() <= cache.max_bytes());
+    // A's next read is a full read, and right; then B's is gone.
+    world.post(&world.note(7, B, T0, T0 + 10, &[], false, "later"));
+    let module = &*world.modules[0];
+    let a = view_at(&world.node, &id(A), &world.agreement, module, "test", at(T0)).unwrap();
+    assert_eq!((a.versions, a.new), (7, 7), "read in full after its eviction");
+    assert_eq!(*a.records, world.fresh(A));
+    assert!(cache.holds(A, &agreement, "scope-notes") && !cache.holds(B, &agreement, "scope-notes"));
+    // A scope over the whole budget alone is not kept; its reads are still right.
+    cache.set_max_bytes(one / 2);
+    assert_eq!(world.check(B, T0).len(), 7);
+    assert!(!cache.holds(B, &agreement, "scope-notes"), "too big to keep");
+    let b = view_at(&world.node, &id(B), &world.agreement, module, "test", at(T0)).unwrap();
+    assert_eq!((b.versions, b.new), (7, 7), "read in full each time");
+    assert_eq!(*b.records, world.fresh(B));
+    assert_eq!(module.state(&b.records, &b.ctx()), module.state(&world.fresh(B), &b.ctx()));
+}
