@@ -361,6 +361,100 @@ fn record(row: &postgres::Row) -> Record {
     }
 }
 
+/// How the text index's versions spread over `date_added`: its newest and
+/// oldest key and the microseconds one version spans on average (from the
+/// planner's row estimate, `None` before the table was first analyzed).
+#[derive(Debug, Clone, Copy)]
+struct Spread {
+    oldest: i64,
+    newest: i64,
+    per_version: Option<f64>,
+}
+
+impl Spread {
+    /// The spread now (`None` when the index is empty): the keys' ends from
+    /// the primary key, the row count from `pg_class.reltuples`.
+    fn of(c: &mut postgres::Client) -> Result<Option<Spread>> {
+        let row = c
+            .query_one(
+                "SELECT min(object), max(object), (SELECT reltuples::float8 FROM pg_class WHERE oid = to_regclass('object_text')) FROM object_text",
+                &[],
+            )
+            .map_err(pg_err)?;
+        let (Some(oldest), Some(newest)) = (row.get::<_, Option<i64>>(0), row.get::<_, Option<i64>>(1)) else { return Ok(None) };
+        let rows = row.get::<_, Option<f64>>(2).filter(|n| *n >= 1.0);
+        Ok(Some(Spread { oldest, newest, per_version: rows.map(|n| ((newest as f64 - oldest as f64) + 1.0) / n) }))
+    }
+}
+
+/// The windows of `date_added` one text query is read in, newest first,
+/// from `ceiling` (excluded) down to `floor` (included): the first sized to
+/// hold a few times the hits wanted if one version in four matched, each
+/// next one sized by the hits found per microsecond so far to hold what is
+/// still wanted (half again), growing at least twice and at most sixteen
+/// times (eight times while nothing was found). Without a spread (an index
+/// never analyzed) one window covers it all.
+#[derive(Debug)]
+struct Windows {
+    floor: i64,
+    /// The oldest key seen, or the floor if newer: a window reaching it
+    /// is the last, and reaches down to the floor.
+    bottom: i64,
+    /// The next window's end (excluded).
+    hi: i64,
+    /// Where the walk began: the newest key + 1, or the ceiling if older.
+    top: f64,
+    /// The next window's width, in microseconds (`None`: all at once).
+    span: Option<f64>,
+    found: i64,
+    done: bool,
+}
+
+impl Windows {
+    fn new(spread: Option<Spread>, floor: i64, ceiling: i64, need: i64) -> Windows {
+        let Some(spread) = spread else {
+            // Nothing stored yet: one window, which finds what came since.
+            return Windows { floor, bottom: floor, hi: ceiling, top: ceiling as f64, span: None, found: 0, done: false };
+        };
+        let top = (spread.newest.saturating_add(1)).min(ceiling);
+        let span = spread.per_version.map(|v| v * (need.saturating_mul(4).max(256)) as f64);
+        Windows { floor, bottom: floor.max(spread.oldest), hi: ceiling, top: top as f64, span, found: 0, done: floor >= ceiling }
+    }
+
+    /// The next window `(from, to)`: `from <= date_added < to`.
+    fn next(&mut self) -> Option<(i64, i64)> {
+        if self.done {
+            return None;
+        }
+        let from = match self.span {
+            Some(span) => {
+                // The first window reaches above the newest key seen, to
+                // the ceiling, so nothing added since is skipped.
+                let lo = self.top.min(self.hi as f64) - span;
+                if lo <= self.bottom as f64 { self.floor } else { (lo as i64).min(self.hi.saturating_sub(1)) }
+            }
+            None => self.floor,
+        };
+        let window = (from, self.hi);
+        self.done = from <= self.floor;
+        self.hi = from;
+        Some(window)
+    }
+
+    /// `hits` were found in the window just read and `need` are still wanted.
+    fn found(&mut self, hits: i64, need: i64) {
+        self.found += hits;
+        let Some(span) = self.span else { return };
+        let covered = (self.top - self.hi as f64).max(1.0);
+        self.span = Some(if self.found == 0 {
+            span * 8.0
+        } else {
+            let per_micro = self.found as f64 / covered;
+            (need as f64 / per_micro * 1.5).clamp(span * 2.0, span * 16.0)
+        });
+    }
+}
+
 fn refs(params: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
 }
@@ -397,6 +491,13 @@ impl store::Store for PgStore {
     // (`store::text::TIERS`) as tsvector weights: `(a:AB & b:AB) & !(a:A &
     // b:A)` is tier 1; a page's `from` (hits to skip) is spent on the tiers
     // in turn, a tier counted only when the skip passes its end.
+    //
+    // Each tier is read newest first in windows of `date_added` ([`Windows`]):
+    // the GIN index hands its matches out unordered, so one query ordered by
+    // date would read and sort every match before the first; a window holds
+    // a bounded number of versions (a backward range read of the key, or the
+    // GIN bitmap ANDed with the range, as the planner estimates), and the
+    // walk stops once the page is full.
     fn text_hits(&self, q: &store::TextQuery) -> Result<Vec<store::TextHit>> {
         if q.words.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
@@ -419,16 +520,11 @@ impl store::Store for PgStore {
             filters.push_str(&format!(" AND o.created_by_ref = ANY({p})"));
         }
         let before = [q.added_before, if newest { q.from } else { None }].into_iter().flatten().min();
-        if let Some(after) = q.added_after {
-            let p = push(&mut params, Box::new(after));
-            filters.push_str(&format!(" AND t.object > {p}"));
-        }
-        if let Some(before) = before {
-            let p = push(&mut params, Box::new(before));
-            filters.push_str(&format!(" AND t.object < {p}"));
-        }
-        let from = format!("FROM object_text t JOIN objects o ON o.date_added = t.object WHERE t.words @@ to_tsquery('simple', $1){filters}");
-        let (limit, offset) = (params.len() + 1, params.len() + 2);
+        // The window: `lo <= t.object < hi`, then the limit and the offset.
+        let (lo, hi, limit, offset) = (params.len() + 1, params.len() + 2, params.len() + 3, params.len() + 4);
+        let from = format!(
+            "FROM object_text t JOIN objects o ON o.date_added = t.object WHERE t.words @@ to_tsquery('simple', $1){filters} AND t.object >= ${lo} AND t.object < ${hi}"
+        );
         // Hits only counted are read without their JSON (nor its TOAST).
         let columns = if q.without_json { RELEASE_COLUMNS } else { COLUMNS };
         let page = format!("SELECT o.date_added, {columns}, o.is_first, o.is_last {from} ORDER BY t.object DESC LIMIT ${limit} OFFSET ${offset}");
@@ -443,24 +539,36 @@ impl store::Store for PgStore {
         let mut skip = if newest { 0 } else { q.from.unwrap_or(0).max(0) };
         let mut need = i64::try_from(q.limit).unwrap_or(i64::MAX);
         let mut c = self.conn()?;
+        let floor = q.added_after.map_or(i64::MIN, |a| a.saturating_add(1));
+        let ceiling = before.unwrap_or(i64::MAX);
+        let spread = Spread::of(&mut c)?;
         let mut out = Vec::new();
         for m in matching {
             if need == 0 {
                 break;
             }
             params[0] = Box::new(m);
-            let mut with = refs(&params);
-            with.push(&need);
-            with.push(&skip);
-            let rows = c.query(&page, &with).map_err(pg_err)?;
-            if !rows.is_empty() {
-                skip = 0;
-            } else if skip > 0 {
-                let held: i64 = c.query_one(&count, &refs(&params)).map_err(pg_err)?.get(0);
-                skip = (skip - held).max(0);
+            let mut windows = Windows::new(spread, floor, ceiling, need);
+            while let Some((from, to)) = windows.next() {
+                let mut with = refs(&params);
+                with.extend([&from as &(dyn ToSql + Sync), &to, &need, &skip]);
+                let rows = c.query(&page, &with).map_err(pg_err)?;
+                let mut held = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                if !rows.is_empty() {
+                    skip = 0;
+                } else if skip > 0 {
+                    let mut with = refs(&params);
+                    with.extend([&from as &(dyn ToSql + Sync), &to]);
+                    held = c.query_one(&count, &with).map_err(pg_err)?.get(0);
+                    skip = (skip - held).max(0);
+                }
+                need -= i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                out.extend(rows.iter().map(|row| (record(row), row.get::<_, bool>(FLAGS + 1))));
+                if need == 0 {
+                    break;
+                }
+                windows.found(held, need);
             }
-            need -= i64::try_from(rows.len()).unwrap_or(i64::MAX);
-            out.extend(rows.iter().map(|row| (record(row), row.get::<_, bool>(FLAGS + 1))));
         }
         Ok(out)
     }
@@ -550,3 +658,46 @@ impl store::Store for PgStore {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod windows_tests {
+    use super::{Spread, Windows};
+
+    /// The windows a walk gives when each finds `hits`, until none is left.
+    fn walk(spread: Option<Spread>, floor: i64, ceiling: i64, hits: &dyn Fn(i64, i64) -> i64) -> Vec<(i64, i64)> {
+        let mut w = Windows::new(spread, floor, ceiling, 100);
+        let mut out = Vec::new();
+        while let Some((from, to)) = w.next() {
+            out.push((from, to));
+            assert!(out.len() < 100, "the walk ends: {out:?}");
+            w.found(hits(from, to), 100);
+        }
+        out
+    }
+
+    #[test]
+    fn windows_tile_the_range_newest_first_and_grow() {
+        let analyzed = Spread { oldest: 1_000, newest: 1_000_999, per_version: Some(1_000.0) };
+        let spread = Some(analyzed);
+        for (floor, ceiling) in [(i64::MIN, i64::MAX), (5_000, 900_000), (2_000_000, i64::MAX), (i64::MIN, 500)] {
+            for hits in [&(|_: i64, _: i64| 0i64) as &dyn Fn(i64, i64) -> i64, &|from: i64, to: i64| ((to.min(1_001_000) - from.max(1_000)).max(0)) / 10_000] {
+                let windows = walk(spread, floor, ceiling, hits);
+                assert_eq!(windows.first().map(|w| w.1), Some(ceiling), "from the ceiling");
+                assert_eq!(windows.last().map(|w| w.0), Some(floor), "down to the floor");
+                for pair in windows.windows(2) {
+                    assert_eq!(pair[0].0, pair[1].1, "no gap, no overlap: {windows:?}");
+                    assert!(pair[0].0 < pair[0].1);
+                }
+                let widths: Vec<i64> = windows.iter().skip(1).rev().skip(1).map(|w| w.1 - w.0).collect();
+                assert!(widths.windows(2).all(|p| p[0] >= p[1]), "growing: {windows:?}");
+            }
+        }
+        // The first window holds about four times the hits wanted.
+        let first = walk(spread, i64::MIN, i64::MAX, &|_, _| 0i64)[0];
+        assert_eq!(first.0, 1_001_000 - 400_000);
+        // Unanalyzed, or nothing stored: one window.
+        assert_eq!(walk(None, i64::MIN, i64::MAX, &|_, _| 0i64), vec![(i64::MIN, i64::MAX)]);
+        assert_eq!(walk(Some(Spread { per_version: None, ..analyzed }), 7, 9, &|_, _| 0i64), vec![(7, 9)]);
+        assert!(walk(spread, 9, 9, &|_, _| 0i64).is_empty(), "an empty range reads nothing");
+    }
+}
