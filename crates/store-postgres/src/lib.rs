@@ -387,6 +387,40 @@ impl Spread {
     }
 }
 
+/// At most this many matches of the words (as the planner expects) are read
+/// at once, sorted, rather than in windows: their cost is the matches'.
+const FEW_MATCHES: f64 = 5_000.0;
+
+/// What the planner expects of the words of `tsquery` (no weights): whether
+/// they are in fewer than one version in twenty ([`Rarity::rare`]), and in
+/// at most [`FEW_MATCHES`] ([`Rarity::few`]); neither when the estimate or
+/// the spread is unknown.
+fn rarity(c: &mut postgres::Client, tsquery: &str, spread: Option<Spread>) -> Rarity {
+    let Some(versions) = spread.and_then(|s| s.per_version.map(|v| ((s.newest as f64 - s.oldest as f64) + 1.0) / v)) else {
+        return Rarity::default();
+    };
+    // The words are letters and digits (`store::text::words`), the rest
+    // ours; quoted all the same. EXPLAIN takes no parameters.
+    let sql = format!("EXPLAIN (FORMAT JSON) SELECT 1 FROM object_text WHERE words @@ to_tsquery('simple', '{}')", tsquery.replace('\'', "''"));
+    let plan = c.simple_query(&sql).ok().and_then(|messages| {
+        messages.into_iter().find_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(row) => row.get(0).and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok()),
+            _ => None,
+        })
+    });
+    match plan.and_then(|plan| plan.pointer("/0/Plan/Plan Rows").and_then(serde_json::Value::as_f64)) {
+        Some(rows) => Rarity { rare: rows < versions / 20.0, few: rows <= FEW_MATCHES },
+        None => Rarity::default(),
+    }
+}
+
+/// What [`rarity`] found.
+#[derive(Debug, Clone, Copy, Default)]
+struct Rarity {
+    rare: bool,
+    few: bool,
+}
+
 /// The windows of `date_added` one text query is read in, newest first,
 /// from `ceiling` (excluded) down to `floor` (included): the first sized to
 /// hold a few times the hits wanted if one version in four matched, each
@@ -406,6 +440,10 @@ struct Windows {
     top: f64,
     /// The next window's width, in microseconds (`None`: all at once).
     span: Option<f64>,
+    /// Microseconds a version spans on average.
+    per_version: Option<f64>,
+    /// The microseconds the windows reported [`Windows::found`] cover.
+    read: f64,
     found: i64,
     done: bool,
 }
@@ -414,11 +452,11 @@ impl Windows {
     fn new(spread: Option<Spread>, floor: i64, ceiling: i64, need: i64) -> Windows {
         let Some(spread) = spread else {
             // Nothing stored yet: one window, which finds what came since.
-            return Windows { floor, bottom: floor, hi: ceiling, top: ceiling as f64, span: None, found: 0, done: false };
+            return Windows { floor, bottom: floor, hi: ceiling, top: ceiling as f64, span: None, per_version: None, read: 0.0, found: 0, done: false };
         };
         let top = (spread.newest.saturating_add(1)).min(ceiling);
         let span = spread.per_version.map(|v| v * (need.saturating_mul(4).max(256)) as f64);
-        Windows { floor, bottom: floor.max(spread.oldest), hi: ceiling, top: top as f64, span, found: 0, done: floor >= ceiling }
+        Windows { floor, bottom: floor.max(spread.oldest), hi: ceiling, top: top as f64, span, per_version: spread.per_version, read: 0.0, found: 0, done: floor >= ceiling }
     }
 
     /// The next window `(from, to)`: `from <= date_added < to`.
@@ -441,11 +479,32 @@ impl Windows {
         Some(window)
     }
 
+    /// Whether the windows read so far found fewer hits than one version
+    /// in twenty (`false` before the first is read, or without a spread).
+    fn sparse(&self) -> bool {
+        match (self.span, self.per_version) {
+            (Some(_), Some(per_version)) if self.read > 0.0 => {
+                let versions = self.read / per_version;
+                versions >= 1.0 && (self.found as f64) < versions / 20.0
+            }
+            _ => false,
+        }
+    }
+
+    /// The words are in few versions ([`FEW_MATCHES`]): the next window is
+    /// the rest (read sorted, it costs the matches, not the versions).
+    fn rest(&mut self) {
+        if self.span.is_some() {
+            self.span = Some(f64::INFINITY);
+        }
+    }
+
     /// `hits` were found in the window just read and `need` are still wanted.
     fn found(&mut self, hits: i64, need: i64) {
         self.found += hits;
         let Some(span) = self.span else { return };
         let covered = (self.top - self.hi as f64).max(1.0);
+        self.read = covered;
         self.span = Some(if self.found == 0 {
             span * 8.0
         } else {
@@ -495,9 +554,12 @@ impl store::Store for PgStore {
     // Each tier is read newest first in windows of `date_added` ([`Windows`]):
     // the GIN index hands its matches out unordered, so one query ordered by
     // date would read and sort every match before the first; a window holds
-    // a bounded number of versions (a backward range read of the key, or the
-    // GIN bitmap ANDed with the range, as the planner estimates), and the
-    // walk stops once the page is full.
+    // a bounded number of versions, and the walk stops once the page is
+    // full. A window is read in the key's order (a backward walk of the key
+    // testing each version's words, which stops at the limit) until the
+    // words prove rare in what was read and the planner expects them to be
+    // (`rarity`): then sorted, the GIN bitmap ANDed with the window's; and
+    // when it expects at most `FEW_MATCHES`, the rest at once.
     fn text_hits(&self, q: &store::TextQuery) -> Result<Vec<store::TextHit>> {
         if q.words.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
@@ -528,6 +590,12 @@ impl store::Store for PgStore {
         // Hits only counted are read without their JSON (nor its TOAST).
         let columns = if q.without_json { RELEASE_COLUMNS } else { COLUMNS };
         let page = format!("SELECT o.date_added, {columns}, o.is_first, o.is_last {from} ORDER BY t.object DESC LIMIT ${limit} OFFSET ${offset}");
+        // Once the words proved rare in the versions walked, the window is
+        // read as a whole and sorted (`+ 0`: not in the key's order), so the
+        // planner ANDs the GIN bitmap with the window's instead of testing
+        // each version's words walking the key back, which it prefers for
+        // a limit but which costs the window's versions, not its hits.
+        let sorted = page.replace("ORDER BY t.object DESC", "ORDER BY t.object + 0 DESC");
         let count = format!("SELECT count(*) {from}");
         // Tsvector weights A to D are the tiers' fields, in order.
         let matching: Vec<String> = if newest {
@@ -543,6 +611,7 @@ impl store::Store for PgStore {
         let ceiling = before.unwrap_or(i64::MAX);
         let spread = Spread::of(&mut c)?;
         let mut out = Vec::new();
+        let mut rare: Option<Rarity> = None;
         for m in matching {
             if need == 0 {
                 break;
@@ -552,7 +621,27 @@ impl store::Store for PgStore {
             while let Some((from, to)) = windows.next() {
                 let mut with = refs(&params);
                 with.extend([&from as &(dyn ToSql + Sync), &to, &need, &skip]);
-                let rows = c.query(&page, &with).map_err(pg_err)?;
+                // The GIN index finds the words anywhere (a tier's words
+                // may be rare in the name and common anywhere), and the
+                // windows' spread is an average that bursts of arrivals
+                // break: a window is read sorted only if the planner also
+                // expects the words themselves to be rare.
+                let sparse = windows.sparse() && rare.get_or_insert_with(|| rarity(&mut c, &all(""), spread)).rare;
+                let rows = if sparse {
+                    // The planner prices a tsvector match as any operator
+                    // (0.0025) and so walks the key testing each version's
+                    // words, in parallel, over what the GIN bitmap ANDed
+                    // with the window's reads in a third of the time (the
+                    // plans in docs/benchmarks.md); within this read only,
+                    // an operator costs twenty times more and no workers.
+                    let mut tx = c.transaction().map_err(pg_err)?;
+                    tx.batch_execute("SET LOCAL cpu_operator_cost = 0.05; SET LOCAL max_parallel_workers_per_gather = 0").map_err(pg_err)?;
+                    let rows = tx.query(&sorted, &with).map_err(pg_err)?;
+                    tx.commit().map_err(pg_err)?;
+                    rows
+                } else {
+                    c.query(&page, &with).map_err(pg_err)?
+                };
                 let mut held = i64::try_from(rows.len()).unwrap_or(i64::MAX);
                 if !rows.is_empty() {
                     skip = 0;
@@ -568,6 +657,9 @@ impl store::Store for PgStore {
                     break;
                 }
                 windows.found(held, need);
+                if windows.sparse() && rare.get_or_insert_with(|| rarity(&mut c, &all(""), spread)).few {
+                    windows.rest();
+                }
             }
         }
         Ok(out)
@@ -695,6 +787,18 @@ mod windows_tests {
         // The first window holds about four times the hits wanted.
         let first = walk(spread, i64::MIN, i64::MAX, &|_, _| 0i64)[0];
         assert_eq!(first.0, 1_001_000 - 400_000);
+        // Rare words are read a window whole once they proved rare.
+        let mut w = Windows::new(spread, i64::MIN, i64::MAX, 100);
+        assert!(!w.sparse(), "not before the first window");
+        w.next();
+        assert!(!w.sparse(), "not before the first window is read");
+        w.found(100, 100);
+        assert!(!w.sparse(), "100 hits in 400 versions");
+        w.next();
+        w.found(0, 100);
+        w.next();
+        w.found(0, 100);
+        assert!(w.sparse(), "100 hits in 4,000 versions and more");
         // Unanalyzed, or nothing stored: one window.
         assert_eq!(walk(None, i64::MIN, i64::MAX, &|_, _| 0i64), vec![(i64::MIN, i64::MAX)]);
         assert_eq!(walk(Some(Spread { per_version: None, ..analyzed }), 7, 9, &|_, _| 0i64), vec![(7, 9)]);
