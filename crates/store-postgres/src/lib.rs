@@ -633,9 +633,15 @@ impl store::Store for PgStore {
                     // words, in parallel, over what the GIN bitmap ANDed
                     // with the window's reads in a third of the time (the
                     // plans in docs/benchmarks.md); within this read only,
-                    // an operator costs twenty times more and no workers.
+                    // an operator costs twenty times more, no workers, and
+                    // `objects` is joined by its key (a dearer operator
+                    // would otherwise hash it whole).
                     let mut tx = c.transaction().map_err(pg_err)?;
-                    tx.batch_execute("SET LOCAL cpu_operator_cost = 0.05; SET LOCAL max_parallel_workers_per_gather = 0").map_err(pg_err)?;
+                    tx.batch_execute(
+                        "SET LOCAL cpu_operator_cost = 0.05; SET LOCAL max_parallel_workers_per_gather = 0;
+                         SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off",
+                    )
+                    .map_err(pg_err)?;
                     let rows = tx.query(&sorted, &with).map_err(pg_err)?;
                     tx.commit().map_err(pg_err)?;
                     rows
