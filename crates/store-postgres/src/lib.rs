@@ -361,6 +361,159 @@ fn record(row: &postgres::Row) -> Record {
     }
 }
 
+/// How the text index's versions spread over `date_added`: its newest and
+/// oldest key and the microseconds one version spans on average (from the
+/// planner's row estimate, `None` before the table was first analyzed).
+#[derive(Debug, Clone, Copy)]
+struct Spread {
+    oldest: i64,
+    newest: i64,
+    per_version: Option<f64>,
+}
+
+impl Spread {
+    /// The spread now (`None` when the index is empty): the keys' ends from
+    /// the primary key, the row count from `pg_class.reltuples`.
+    fn of(c: &mut postgres::Client) -> Result<Option<Spread>> {
+        let row = c
+            .query_one(
+                "SELECT min(object), max(object), (SELECT reltuples::float8 FROM pg_class WHERE oid = to_regclass('object_text')) FROM object_text",
+                &[],
+            )
+            .map_err(pg_err)?;
+        let (Some(oldest), Some(newest)) = (row.get::<_, Option<i64>>(0), row.get::<_, Option<i64>>(1)) else { return Ok(None) };
+        let rows = row.get::<_, Option<f64>>(2).filter(|n| *n >= 1.0);
+        Ok(Some(Spread { oldest, newest, per_version: rows.map(|n| ((newest as f64 - oldest as f64) + 1.0) / n) }))
+    }
+}
+
+/// At most this many matches of the words (as the planner expects) are read
+/// at once, sorted, rather than in windows: their cost is the matches'.
+const FEW_MATCHES: f64 = 5_000.0;
+
+/// What the planner expects of the words of `tsquery` (no weights): whether
+/// they are in fewer than one version in twenty ([`Rarity::rare`]), and in
+/// at most [`FEW_MATCHES`] ([`Rarity::few`]); neither when the estimate or
+/// the spread is unknown.
+fn rarity(c: &mut postgres::Client, tsquery: &str, spread: Option<Spread>) -> Rarity {
+    let Some(versions) = spread.and_then(|s| s.per_version.map(|v| ((s.newest as f64 - s.oldest as f64) + 1.0) / v)) else {
+        return Rarity::default();
+    };
+    // The words are letters and digits (`store::text::words`), the rest
+    // ours; quoted all the same. EXPLAIN takes no parameters.
+    let sql = format!("EXPLAIN (FORMAT JSON) SELECT 1 FROM object_text WHERE words @@ to_tsquery('simple', '{}')", tsquery.replace('\'', "''"));
+    let plan = c.simple_query(&sql).ok().and_then(|messages| {
+        messages.into_iter().find_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(row) => row.get(0).and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok()),
+            _ => None,
+        })
+    });
+    match plan.and_then(|plan| plan.pointer("/0/Plan/Plan Rows").and_then(serde_json::Value::as_f64)) {
+        Some(rows) => Rarity { rare: rows < versions / 20.0, few: rows <= FEW_MATCHES },
+        None => Rarity::default(),
+    }
+}
+
+/// What [`rarity`] found.
+#[derive(Debug, Clone, Copy, Default)]
+struct Rarity {
+    rare: bool,
+    few: bool,
+}
+
+/// The windows of `date_added` one text query is read in, newest first,
+/// from `ceiling` (excluded) down to `floor` (included): the first sized to
+/// hold a few times the hits wanted if one version in four matched, each
+/// next one sized by the hits found per microsecond so far to hold what is
+/// still wanted (half again), growing at least twice and at most sixteen
+/// times (eight times while nothing was found). Without a spread (an index
+/// never analyzed) one window covers it all.
+#[derive(Debug)]
+struct Windows {
+    floor: i64,
+    /// The oldest key seen, or the floor if newer: a window reaching it
+    /// is the last, and reaches down to the floor.
+    bottom: i64,
+    /// The next window's end (excluded).
+    hi: i64,
+    /// Where the walk began: the newest key + 1, or the ceiling if older.
+    top: f64,
+    /// The next window's width, in microseconds (`None`: all at once).
+    span: Option<f64>,
+    /// Microseconds a version spans on average.
+    per_version: Option<f64>,
+    /// The microseconds the windows reported [`Windows::found`] cover.
+    read: f64,
+    found: i64,
+    done: bool,
+}
+
+impl Windows {
+    fn new(spread: Option<Spread>, floor: i64, ceiling: i64, need: i64) -> Windows {
+        let Some(spread) = spread else {
+            // Nothing stored yet: one window, which finds what came since.
+            return Windows { floor, bottom: floor, hi: ceiling, top: ceiling as f64, span: None, per_version: None, read: 0.0, found: 0, done: false };
+        };
+        let top = (spread.newest.saturating_add(1)).min(ceiling);
+        let span = spread.per_version.map(|v| v * (need.saturating_mul(4).max(256)) as f64);
+        Windows { floor, bottom: floor.max(spread.oldest), hi: ceiling, top: top as f64, span, per_version: spread.per_version, read: 0.0, found: 0, done: floor >= ceiling }
+    }
+
+    /// The next window `(from, to)`: `from <= date_added < to`.
+    fn next(&mut self) -> Option<(i64, i64)> {
+        if self.done {
+            return None;
+        }
+        let from = match self.span {
+            Some(span) => {
+                // The first window reaches above the newest key seen, to
+                // the ceiling, so nothing added since is skipped.
+                let lo = self.top.min(self.hi as f64) - span;
+                if lo <= self.bottom as f64 { self.floor } else { (lo as i64).min(self.hi.saturating_sub(1)) }
+            }
+            None => self.floor,
+        };
+        let window = (from, self.hi);
+        self.done = from <= self.floor;
+        self.hi = from;
+        Some(window)
+    }
+
+    /// Whether the windows read so far found fewer hits than one version
+    /// in twenty (`false` before the first is read, or without a spread).
+    fn sparse(&self) -> bool {
+        match (self.span, self.per_version) {
+            (Some(_), Some(per_version)) if self.read > 0.0 => {
+                let versions = self.read / per_version;
+                versions >= 1.0 && (self.found as f64) < versions / 20.0
+            }
+            _ => false,
+        }
+    }
+
+    /// The words are in few versions ([`FEW_MATCHES`]): the next window is
+    /// the rest (read sorted, it costs the matches, not the versions).
+    fn rest(&mut self) {
+        if self.span.is_some() {
+            self.span = Some(f64::INFINITY);
+        }
+    }
+
+    /// `hits` were found in the window just read and `need` are still wanted.
+    fn found(&mut self, hits: i64, need: i64) {
+        self.found += hits;
+        let Some(span) = self.span else { return };
+        let covered = (self.top - self.hi as f64).max(1.0);
+        self.read = covered;
+        self.span = Some(if self.found == 0 {
+            span * 8.0
+        } else {
+            let per_micro = self.found as f64 / covered;
+            (need as f64 / per_micro * 1.5).clamp(span * 2.0, span * 16.0)
+        });
+    }
+}
+
 fn refs(params: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
 }
@@ -397,6 +550,16 @@ impl store::Store for PgStore {
     // (`store::text::TIERS`) as tsvector weights: `(a:AB & b:AB) & !(a:A &
     // b:A)` is tier 1; a page's `from` (hits to skip) is spent on the tiers
     // in turn, a tier counted only when the skip passes its end.
+    //
+    // Each tier is read newest first in windows of `date_added` ([`Windows`]):
+    // the GIN index hands its matches out unordered, so one query ordered by
+    // date would read and sort every match before the first; a window holds
+    // a bounded number of versions, and the walk stops once the page is
+    // full. A window is read in the key's order (a backward walk of the key
+    // testing each version's words, which stops at the limit) until the
+    // words prove rare in what was read and the planner expects them to be
+    // (`rarity`): then sorted, the GIN bitmap ANDed with the window's; and
+    // when it expects at most `FEW_MATCHES`, the rest at once.
     fn text_hits(&self, q: &store::TextQuery) -> Result<Vec<store::TextHit>> {
         if q.words.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
@@ -419,19 +582,20 @@ impl store::Store for PgStore {
             filters.push_str(&format!(" AND o.created_by_ref = ANY({p})"));
         }
         let before = [q.added_before, if newest { q.from } else { None }].into_iter().flatten().min();
-        if let Some(after) = q.added_after {
-            let p = push(&mut params, Box::new(after));
-            filters.push_str(&format!(" AND t.object > {p}"));
-        }
-        if let Some(before) = before {
-            let p = push(&mut params, Box::new(before));
-            filters.push_str(&format!(" AND t.object < {p}"));
-        }
-        let from = format!("FROM object_text t JOIN objects o ON o.date_added = t.object WHERE t.words @@ to_tsquery('simple', $1){filters}");
-        let (limit, offset) = (params.len() + 1, params.len() + 2);
+        // The window: `lo <= t.object < hi`, then the limit and the offset.
+        let (lo, hi, limit, offset) = (params.len() + 1, params.len() + 2, params.len() + 3, params.len() + 4);
+        let from = format!(
+            "FROM object_text t JOIN objects o ON o.date_added = t.object WHERE t.words @@ to_tsquery('simple', $1){filters} AND t.object >= ${lo} AND t.object < ${hi}"
+        );
         // Hits only counted are read without their JSON (nor its TOAST).
         let columns = if q.without_json { RELEASE_COLUMNS } else { COLUMNS };
         let page = format!("SELECT o.date_added, {columns}, o.is_first, o.is_last {from} ORDER BY t.object DESC LIMIT ${limit} OFFSET ${offset}");
+        // Once the words proved rare in the versions walked, the window is
+        // read as a whole and sorted (`+ 0`: not in the key's order), so the
+        // planner ANDs the GIN bitmap with the window's instead of testing
+        // each version's words walking the key back, which it prefers for
+        // a limit but which costs the window's versions, not its hits.
+        let sorted = page.replace("ORDER BY t.object DESC", "ORDER BY t.object + 0 DESC");
         let count = format!("SELECT count(*) {from}");
         // Tsvector weights A to D are the tiers' fields, in order.
         let matching: Vec<String> = if newest {
@@ -443,24 +607,66 @@ impl store::Store for PgStore {
         let mut skip = if newest { 0 } else { q.from.unwrap_or(0).max(0) };
         let mut need = i64::try_from(q.limit).unwrap_or(i64::MAX);
         let mut c = self.conn()?;
+        let floor = q.added_after.map_or(i64::MIN, |a| a.saturating_add(1));
+        let ceiling = before.unwrap_or(i64::MAX);
+        let spread = Spread::of(&mut c)?;
         let mut out = Vec::new();
+        let mut rare: Option<Rarity> = None;
         for m in matching {
             if need == 0 {
                 break;
             }
             params[0] = Box::new(m);
-            let mut with = refs(&params);
-            with.push(&need);
-            with.push(&skip);
-            let rows = c.query(&page, &with).map_err(pg_err)?;
-            if !rows.is_empty() {
-                skip = 0;
-            } else if skip > 0 {
-                let held: i64 = c.query_one(&count, &refs(&params)).map_err(pg_err)?.get(0);
-                skip = (skip - held).max(0);
+            let mut windows = Windows::new(spread, floor, ceiling, need);
+            while let Some((from, to)) = windows.next() {
+                let mut with = refs(&params);
+                with.extend([&from as &(dyn ToSql + Sync), &to, &need, &skip]);
+                // The GIN index finds the words anywhere (a tier's words
+                // may be rare in the name and common anywhere), and the
+                // windows' spread is an average that bursts of arrivals
+                // break: a window is read sorted only if the planner also
+                // expects the words themselves to be rare.
+                let sparse = windows.sparse() && rare.get_or_insert_with(|| rarity(&mut c, &all(""), spread)).rare;
+                let rows = if sparse {
+                    // The planner prices a tsvector match as any operator
+                    // (0.0025) and so walks the key testing each version's
+                    // words, in parallel, over what the GIN bitmap ANDed
+                    // with the window's reads in a third of the time (the
+                    // plans in docs/benchmarks.md); within this read only,
+                    // an operator costs twenty times more, no workers, and
+                    // `objects` is joined by its key (a dearer operator
+                    // would otherwise hash it whole).
+                    let mut tx = c.transaction().map_err(pg_err)?;
+                    tx.batch_execute(
+                        "SET LOCAL cpu_operator_cost = 0.05; SET LOCAL max_parallel_workers_per_gather = 0;
+                         SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off",
+                    )
+                    .map_err(pg_err)?;
+                    let rows = tx.query(&sorted, &with).map_err(pg_err)?;
+                    tx.commit().map_err(pg_err)?;
+                    rows
+                } else {
+                    c.query(&page, &with).map_err(pg_err)?
+                };
+                let mut held = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                if !rows.is_empty() {
+                    skip = 0;
+                } else if skip > 0 {
+                    let mut with = refs(&params);
+                    with.extend([&from as &(dyn ToSql + Sync), &to]);
+                    held = c.query_one(&count, &with).map_err(pg_err)?.get(0);
+                    skip = (skip - held).max(0);
+                }
+                need -= i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                out.extend(rows.iter().map(|row| (record(row), row.get::<_, bool>(FLAGS + 1))));
+                if need == 0 {
+                    break;
+                }
+                windows.found(held, need);
+                if windows.sparse() && rare.get_or_insert_with(|| rarity(&mut c, &all(""), spread)).few {
+                    windows.rest();
+                }
             }
-            need -= i64::try_from(rows.len()).unwrap_or(i64::MAX);
-            out.extend(rows.iter().map(|row| (record(row), row.get::<_, bool>(FLAGS + 1))));
         }
         Ok(out)
     }
@@ -550,3 +756,58 @@ impl store::Store for PgStore {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod windows_tests {
+    use super::{Spread, Windows};
+
+    /// The windows a walk gives when each finds `hits`, until none is left.
+    fn walk(spread: Option<Spread>, floor: i64, ceiling: i64, hits: &dyn Fn(i64, i64) -> i64) -> Vec<(i64, i64)> {
+        let mut w = Windows::new(spread, floor, ceiling, 100);
+        let mut out = Vec::new();
+        while let Some((from, to)) = w.next() {
+            out.push((from, to));
+            assert!(out.len() < 100, "the walk ends: {out:?}");
+            w.found(hits(from, to), 100);
+        }
+        out
+    }
+
+    #[test]
+    fn windows_tile_the_range_newest_first_and_grow() {
+        let analyzed = Spread { oldest: 1_000, newest: 1_000_999, per_version: Some(1_000.0) };
+        let spread = Some(analyzed);
+        for (floor, ceiling) in [(i64::MIN, i64::MAX), (5_000, 900_000), (2_000_000, i64::MAX), (i64::MIN, 500)] {
+            for hits in [&(|_: i64, _: i64| 0i64) as &dyn Fn(i64, i64) -> i64, &|from: i64, to: i64| ((to.min(1_001_000) - from.max(1_000)).max(0)) / 10_000] {
+                let windows = walk(spread, floor, ceiling, hits);
+                assert_eq!(windows.first().map(|w| w.1), Some(ceiling), "from the ceiling");
+                assert_eq!(windows.last().map(|w| w.0), Some(floor), "down to the floor");
+                for pair in windows.windows(2) {
+                    assert_eq!(pair[0].0, pair[1].1, "no gap, no overlap: {windows:?}");
+                    assert!(pair[0].0 < pair[0].1);
+                }
+                let widths: Vec<i64> = windows.iter().skip(1).rev().skip(1).map(|w| w.1 - w.0).collect();
+                assert!(widths.windows(2).all(|p| p[0] >= p[1]), "growing: {windows:?}");
+            }
+        }
+        // The first window holds about four times the hits wanted.
+        let first = walk(spread, i64::MIN, i64::MAX, &|_, _| 0i64)[0];
+        assert_eq!(first.0, 1_001_000 - 400_000);
+        // Rare words are read a window whole once they proved rare.
+        let mut w = Windows::new(spread, i64::MIN, i64::MAX, 100);
+        assert!(!w.sparse(), "not before the first window");
+        w.next();
+        assert!(!w.sparse(), "not before the first window is read");
+        w.found(100, 100);
+        assert!(!w.sparse(), "100 hits in 400 versions");
+        w.next();
+        w.found(0, 100);
+        w.next();
+        w.found(0, 100);
+        assert!(w.sparse(), "100 hits in 4,000 versions and more");
+        // Unanalyzed, or nothing stored: one window.
+        assert_eq!(walk(None, i64::MIN, i64::MAX, &|_, _| 0i64), vec![(i64::MIN, i64::MAX)]);
+        assert_eq!(walk(Some(Spread { per_version: None, ..analyzed }), 7, 9, &|_, _| 0i64), vec![(7, 9)]);
+        assert!(walk(spread, 9, 9, &|_, _| 0i64).is_empty(), "an empty range reads nothing");
+    }
+}

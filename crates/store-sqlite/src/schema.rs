@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_link_refs.sql"),
     include_str!("migrations/0012_text.sql"),
     include_str!("migrations/0013_release_covers.sql"),
+    include_str!("migrations/0014_text_prefixes.sql"),
 ];
 
 /// The migration after which the sightings already stored get their
@@ -35,8 +36,10 @@ const RECORD_REFS: i64 = 10;
 const LINK_REFS: i64 = 11;
 
 /// The migration after which the versions already stored get their words
-/// in the text index ([`store::TextFields`]).
-const TEXT: i64 = 12;
+/// in the text index ([`store::TextFields`]): the one that last made the
+/// index (14, with prefix indexes; 12 made it first, and a database
+/// migrated past 12 by this binary is indexed once, after 14).
+const TEXT: i64 = 14;
 
 /// Applies the migrations the database lacks, in one transaction; refuses a
 /// database that a newer binary migrated further than this one knows.

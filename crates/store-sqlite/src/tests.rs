@@ -78,7 +78,7 @@ fn refuses_newer_schema_and_reopens_current() {
     let err = SqliteStore::open(dir.path()).err().expect("must refuse");
     assert_eq!(
         err.to_string(),
-        "the database is at schema version 99, newer than this binary knows (13); upgrade Entente"
+        "the database is at schema version 99, newer than this binary knows (14); upgrade Entente"
     );
 }
 
@@ -231,6 +231,61 @@ fn migration_indexes_the_text_stored_before_it() {
     drop(conn);
     let s = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(s.text_hits(&q).unwrap().len(), 1, "indexed twice");
+}
+
+/// A store made before migration 14 gets the text index again with its
+/// prefix indexes, holding the versions stored before; a prefix search
+/// then finds them as before, and the new index has the prefixes.
+#[test]
+fn migration_gives_the_text_index_its_prefixes() {
+    use store::{Store, TextQuery};
+    let dir = tempfile::tempdir().unwrap();
+    let malware = |n: u32, name: &str| {
+        model::Object::from_value(serde_json::json!({
+            "type": "malware", "spec_version": "2.1", "id": format!("malware--00000000-0000-4000-8000-{n:012}"),
+            "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": name, "is_family": true
+        }))
+        .unwrap()
+    };
+    let ids = |s: &SqliteStore, text: &str| -> Vec<String> {
+        s.text_hits(&TextQuery { limit: 10, ..TextQuery::new(text) }).unwrap().into_iter().map(|(r, _)| r.id).collect()
+    };
+    let table = |conn: &rusqlite::Connection| -> String {
+        conn.query_row("SELECT sql FROM sqlite_master WHERE name = 'object_text'", [], |r| r.get(0)).unwrap()
+    };
+    {
+        let s = SqliteStore::open(dir.path()).unwrap();
+        s.put(&[malware(1, "GlacierLock"), malware(2, "Glaive")], &Default::default()).unwrap();
+    }
+    // As a database from before: the index of migration 12, without
+    // prefixes, holding both, at schema version 13.
+    let conn = rusqlite::Connection::open(dir.path().join(crate::FILE_NAME)).unwrap();
+    conn.execute_batch(
+        "DROP TABLE object_text;
+         CREATE VIRTUAL TABLE object_text USING fts5(name, labels, description, body, content = '', contentless_delete = 1,
+             tokenize = 'unicode61 remove_diacritics 0');
+         PRAGMA user_version = 13",
+    )
+    .unwrap();
+    conn.execute_batch(
+        "INSERT INTO object_text (rowid, name, labels, description, body)
+         SELECT date_added, CASE WHEN id LIKE '%1' THEN 'glacierlock' ELSE 'glaive' END, '', '', '' FROM objects",
+    )
+    .unwrap();
+    assert!(!table(&conn).contains("prefix"));
+    drop(conn);
+    let s = SqliteStore::open(dir.path()).unwrap();
+    let (lock, glaive) = ("malware--00000000-0000-4000-8000-000000000001", "malware--00000000-0000-4000-8000-000000000002");
+    assert_eq!(ids(&s, "gla*"), vec![glaive, lock], "a prefix of 3, newest first");
+    assert_eq!(ids(&s, "glac*"), vec![lock], "a prefix of 4");
+    assert_eq!(ids(&s, "glacierl*"), vec![lock], "a longer prefix");
+    assert_eq!(ids(&s, "g*"), vec![glaive, lock], "a prefix of 1");
+    assert_eq!(ids(&s, "glaive"), vec![glaive], "a whole word, once");
+    drop(s);
+    let conn = rusqlite::Connection::open(dir.path().join(crate::FILE_NAME)).unwrap();
+    assert!(table(&conn).contains("prefix = '2 3 4'"), "{}", table(&conn));
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 14);
 }
 
 /// The database holds every object, TLP:RED included, and the node's

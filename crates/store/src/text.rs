@@ -18,9 +18,12 @@
 //! at the page, so a word in most objects costs what a rare one does: the
 //! decision recorded in docs/benchmarks.md ("Text search as the store
 //! grows"), taken over a scored rank (bm25, `ts_rank`) whose cost grew
-//! with the number of matches. A prefix search reads every word beginning
-//! with the prefix before its first hit (both backends): it is newest
-//! first only.
+//! with the number of matches. A prefix search is newest first only: on
+//! SQLite a prefix of 2 to 4 characters is read from FTS5's prefix indexes
+//! as lazily as a whole word, a longer one reads every word it begins
+//! before its first hit; PostgreSQL reads every query, whole words or
+//! prefixes, newest first in windows of `date_added` that stop at the page
+//! (its GIN index hands matches out unordered).
 
 use serde_json::Value;
 
