@@ -316,3 +316,55 @@ fn a_deletion_through_another_handle_on_the_store_makes_the_tally_read_in_full()
     assert_eq!(e.releases.len(), 3, "{:?}", e.releases);
     assert!(e.releases.iter().all(|r| r.id != deleted.as_str()), "{:?}", e.releases);
 }
+
+/// The node keeps at most so many tallies (`release::TALLIES_KEPT`) and so
+/// many objects and reactions in them (`release::TALLY_ITEMS_KEPT`): past
+/// either the least recently asked for is dropped, and asked for again it
+/// is rebuilt by a full read to the same figures as one computed afresh.
+#[test]
+fn an_evicted_tally_rebuilds_to_the_same_figures() {
+    let w = world();
+    let (a, b, now) = (w.parties[0].clone(), w.parties[1].clone(), Timestamp::now().micros());
+    for n in 0..4 {
+        w.store(&object(n, 1, 10, false, true), now);
+        w.store(&object(n + 4, 0, 12, false, true), now);
+    }
+    w.store(&Put::Reaction { n: 0, by: 0, of: vec![0, 1], kind: 0, day: 5, v: 0, revoked: false, exercise: false }, now);
+    w.store(&Put::Reaction { n: 1, by: 1, of: vec![4], kind: 1, day: 6, v: 0, revoked: false, exercise: false }, now);
+    let listing = |me: &StixId| {
+        let ask = Ask { at: Timestamp::now(), window_days: 90 };
+        super::listing(&w.node, &w.modules, me, &w.agreement, &ask, "test", super::Lists::All).unwrap()
+    };
+    let fresh = |me: &StixId, card: &scorecard::Scorecard| {
+        let at = Ask { at: Timestamp::from_micros(card.at), window_days: 90 };
+        serde_json::to_value(scorecard::compute(&gather(&w.node, &w.modules, me, &w.agreement, &at, "test").unwrap())).unwrap()
+    };
+    let full = |me: &StixId| w.node.agreements.tally(me, &w.agreement).lock().unwrap().was_full();
+    // By count: one tally kept; B's evicts A's.
+    w.node.agreements.bound_tallies(1, usize::MAX);
+    let first = listing(&a);
+    assert_eq!(serde_json::to_value(&first).unwrap(), fresh(&a, &first));
+    listing(&a);
+    assert!(!full(&a), "warm while kept");
+    listing(&b);
+    assert!(w.node.agreements.keeps_tally(&b, &w.agreement));
+    assert!(!w.node.agreements.keeps_tally(&a, &w.agreement), "the least recently used tally was kept past the bound");
+    w.store(&object(9, 1, 1, false, true), now);
+    let again = listing(&a);
+    assert!(full(&a), "an evicted tally is rebuilt by a full read");
+    assert_eq!(serde_json::to_value(&again).unwrap(), fresh(&a, &again), "the rebuilt tally's figures differ from a fresh computation");
+    assert!(!w.node.agreements.keeps_tally(&b, &w.agreement));
+    // By size: both fit under the count, not under the items.
+    let items = w.node.agreements.tally(&a, &w.agreement).lock().unwrap().len();
+    w.node.agreements.bound_tallies(16, items.0 + items.1);
+    listing(&b);
+    assert!(!w.node.agreements.keeps_tally(&a, &w.agreement), "the tallies held more than the bound's objects and reactions");
+    let again = listing(&a);
+    assert!(full(&a));
+    assert_eq!(serde_json::to_value(&again).unwrap(), fresh(&a, &again));
+    // Within both bounds, both are kept and warm.
+    w.node.agreements.bound_tallies(16, usize::MAX);
+    listing(&b);
+    listing(&a);
+    assert!(!full(&a) && w.node.agreements.keeps_tally(&b, &w.agreement));
+}
