@@ -9,7 +9,9 @@
 //! `false-positive`. All stored by their authors in batches of 5,000.
 //!
 //! Then, as the first party (the node's own partner), alternating
-//! `--reads` times (default 3), medians:
+//! `--reads` times (default 5), the median (p50) and the slowest (p99, by
+//! nearest rank) of each, with the one-minute load average's range over
+//! the reads (`/proc/loadavg`):
 //!
 //! - a full read of the same evidence: every version scanned and the
 //!   agreement's objects and the reactions released to the party through
@@ -20,7 +22,7 @@
 //!   then warm (read since, figures from the kept sums) with REST's lists
 //!   (each figure's first 100 ids), bare, and with every list;
 //! - the scorecard gathered and computed afresh (`gather` and
-//!   `scorecard::compute`: a time other than now, the page's chart);
+//!   `scorecard::compute`: a time other than now; the first three reads);
 //! - the incremental scorecard (`node::scorecard::incremental`) after a
 //!   day's new evidence (objects / 365 and sightings / 365 more), on a
 //!   tally brought up to date just before, round after round: what a
@@ -52,9 +54,37 @@ const DAY: i64 = 86_400_000_000;
 /// Objects an author stores at once.
 const BATCH: usize = 5_000;
 
-fn median(mut ms: Vec<f64>) -> f64 {
+/// The `p`-th percentile of `ms` (nearest rank: with five reads, p99 is the slowest).
+fn percentile(ms: &[f64], p: f64) -> f64 {
+    let mut ms = ms.to_vec();
     ms.sort_by(f64::total_cmp);
-    ms[ms.len() / 2]
+    let rank = ((p / 100.0 * ms.len() as f64).ceil() as usize).clamp(1, ms.len());
+    ms[rank - 1]
+}
+
+/// The one-minute load average now (`/proc/loadavg`; 0 where there is none).
+fn load() -> f64 {
+    std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| s.split_whitespace().next()?.parse().ok()).unwrap_or(0.0)
+}
+
+/// Times measured, each with the load average when it ended.
+#[derive(Default)]
+struct Row(Vec<(f64, f64)>);
+
+impl Row {
+    fn push(&mut self, ms: f64) {
+        self.0.push((ms, load()));
+    }
+    fn ms(&self) -> Vec<f64> {
+        self.0.iter().map(|(ms, _)| *ms).collect()
+    }
+    /// p50 and p99 in ms, and the load's range.
+    fn line(&self, what: &str, read: f64) -> String {
+        let ms = self.ms();
+        let (p50, p99) = (percentile(&ms, 50.0), percentile(&ms, 99.0));
+        let (lo, hi) = self.0.iter().fold((f64::MAX, 0.0_f64), |(lo, hi), (_, l)| (lo.min(*l), hi.max(*l)));
+        format!("| {what} | {} | {p50:.0} | {p99:.0} | {:.3} | {:.3} | {lo:.1}–{hi:.1} |", ms.len(), p50 / read, p99 / read)
+    }
 }
 
 struct Gen {
@@ -147,7 +177,7 @@ fn main() {
     let objects: usize = arg("--objects").and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let sightings: usize = arg("--sightings").and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let n_parties: usize = arg("--parties").and_then(|v| v.parse().ok()).unwrap_or(10).max(2);
-    let reads: usize = arg("--reads").and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
+    let reads: usize = arg("--reads").and_then(|v| v.parse().ok()).unwrap_or(5).max(1);
     let dir = arg("--dir").map(std::path::PathBuf::from).unwrap_or_else(|| std::env::temp_dir().join("entente-scorecard-bench"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("bench dir");
@@ -208,9 +238,13 @@ fn main() {
     };
     let fresh_node = || Node { store: store.clone(), agreements: Arc::new(Agreements::default()), log: node.log.clone(), limits: model::Limits::default() };
     let listing = |node: &Node, lists: Lists| node::scorecard::listing(node, &modules, me, &agreement, &ask(), "bench", lists).expect("scorecard").pairs.len();
-    let (mut read_ms, mut cold_ms, mut rest_ms, mut bare_ms, mut all_ms, mut fresh_ms) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut read_ms, mut cold_ms, mut rest_ms, mut bare_ms, mut all_ms, mut fresh_ms) = (Row::default(), Row::default(), Row::default(), Row::default(), Row::default(), Row::default());
     let mut counted = 0;
-    for _ in 0..reads {
+    // Past the margin before the first computation: an update reads again
+    // what was stored in the margin before the previous one (here the
+    // import's last seconds), which no warm row below should count.
+    std::thread::sleep(std::time::Duration::from_micros(node::scorecard::tally::MARGIN as u64 + 500_000));
+    for k in 0..reads {
         let (ms, n) = time(&mut || full_read());
         read_ms.push(ms);
         counted = n;
@@ -218,19 +252,18 @@ fn main() {
         let cold = fresh_node();
         let (ms, _) = time(&mut || listing(&cold, Lists::First(100)));
         cold_ms.push(ms);
-        // Then warm: as REST asks (each figure's first 100 ids), bare, every
-        // list; past the margin an update reads again (a fresh import's
-        // last seconds would be read again whole).
-        std::thread::sleep(std::time::Duration::from_micros(node::scorecard::tally::MARGIN as u64 + 500_000));
+        // Then warm: as REST asks (each figure's first 100 ids), bare, every list.
         let (ms, _) = time(&mut || listing(&cold, Lists::First(100)));
         rest_ms.push(ms);
         let (ms, _) = time(&mut || listing(&cold, Lists::None));
         bare_ms.push(ms);
         let (ms, _) = time(&mut || listing(&cold, Lists::All));
         all_ms.push(ms);
-        // Gathered and computed afresh (a time other than now; the page's chart).
-        let (ms, _) = time(&mut || scorecard::compute(&node::scorecard::gather(&node, &modules, me, &agreement, &ask(), "bench").expect("gather")).pairs.len());
-        fresh_ms.push(ms);
+        // Gathered and computed afresh (a time other than now), three times at most.
+        if k < 3 {
+            let (ms, _) = time(&mut || scorecard::compute(&node::scorecard::gather(&node, &modules, me, &agreement, &ask(), "bench").expect("gather")).pairs.len());
+            fresh_ms.push(ms);
+        }
     }
     println!("read: {counted} versions released to the first party");
 
@@ -239,7 +272,7 @@ fn main() {
     // the same tally; at the end its figures against a full computation.
     let warm = fresh_node();
     listing(&warm, Lists::None);
-    let mut inc_ms = Vec::new();
+    let mut inc_ms = Row::default();
     let mut tally = Tally::new();
     node::scorecard::incremental(&node, &modules, me, &agreement, &ask(), "bench", &mut tally).expect("tally");
     for round in 0..reads {
@@ -266,16 +299,16 @@ fn main() {
     let ids: usize = listed.parties.iter().flat_map(|p| &p.figures).chain(listed.pairs.iter().flat_map(|p| &p.figures)).map(|f| f.evidence.len()).sum();
     let acted = listed.party_figure(me.as_str(), scorecard::Indicator::Actionability).map_or(0, |f| f.n);
     println!("counted: the first party's actionability n = {acted}; {ids} evidence ids listed in all");
-    let (read, cold, rest, bare, all, fresh, inc) = (median(read_ms), median(cold_ms), median(rest_ms), median(bare_ms), median(all_ms), median(fresh_ms), median(inc_ms));
-    println!("| what ({objects} objects, {sightings} sightings, {n_parties} parties) | median ms | ÷ full read |");
-    println!("|---|---:|---:|");
-    println!("| full read (scan, release, nothing computed) | {read:.0} | 1.00 |");
-    println!("| full scorecard, first on a node (builds the tally), REST's lists | {cold:.0} | {:.2} |", cold / read);
-    println!("| full scorecard, warm, REST's lists (first 100 ids a figure) | {rest:.0} | {:.3} |", rest / read);
-    println!("| full scorecard, warm, bare (figures only) | {bare:.0} | {:.3} |", bare / read);
-    println!("| full scorecard, warm, every evidence list | {all:.0} | {:.3} |", all / read);
-    println!("| gathered and computed afresh, every list (another time) | {fresh:.0} | {:.2} |", fresh / read);
-    println!("| incremental, after a day's evidence | {inc:.0} | {:.3} |", inc / read);
+    let read = percentile(&read_ms.ms(), 50.0);
+    println!("| what ({objects} objects, {sightings} sightings, {n_parties} parties) | reads | p50 ms | p99 ms | p50 ÷ full read | p99 ÷ full read | load (1 min) |");
+    println!("|---|---:|---:|---:|---:|---:|---|");
+    println!("{}", read_ms.line("full read (scan, release, nothing computed)", read));
+    println!("{}", cold_ms.line("full scorecard, first on a node (builds the tally), REST's lists", read));
+    println!("{}", rest_ms.line("full scorecard, warm, REST's lists (first 100 ids a figure)", read));
+    println!("{}", bare_ms.line("full scorecard, warm, bare (figures only)", read));
+    println!("{}", all_ms.line("full scorecard, warm, every evidence list", read));
+    println!("{}", fresh_ms.line("gathered and computed afresh, every list (another time)", read));
+    println!("{}", inc_ms.line("incremental, after a day's evidence", read));
     println!("incremental figures equal to a full computation's: {same}; warm lists equal to a fresh computation's: {same_lists}");
     assert!(same, "the incremental scorecard differs from the full one");
     assert!(same_lists, "the warm scorecard's lists differ from a fresh computation's");

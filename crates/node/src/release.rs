@@ -71,8 +71,65 @@ pub struct Agreements {
     /// rebuild finds it moved, every kept scope is cold (even one whose
     /// agreement reads the same in the new index).
     removals_seen: std::sync::atomic::AtomicU64,
-    /// Per (viewer, agreement), the scorecard's tally (`crate::scorecard`).
-    tallies: Mutex<HashMap<(String, String), Arc<Mutex<crate::scorecard::Tally>>>>,
+    /// Per (viewer, agreement), the scorecard's tally (`crate::scorecard`),
+    /// the least recently used evicted past a bound ([`TALLIES_KEPT`]).
+    tallies: Mutex<Tallies>,
+}
+
+/// The most scorecard tallies an [`Agreements`] keeps (one per viewer and
+/// agreement asked for now: [`Agreements::tally`]); past it, the least
+/// recently used is dropped, and rebuilt by one full read when next asked.
+pub const TALLIES_KEPT: usize = 16;
+
+/// The most objects and reactions the kept tallies hold together (each
+/// costs a few hundred bytes with its part in the sums: some 1.5 GB at
+/// this bound); past it, the least recently used tallies are dropped
+/// (never the one just asked for, whatever its size).
+pub const TALLY_ITEMS_KEPT: usize = 4_000_000;
+
+type SharedTally = Arc<Mutex<crate::scorecard::Tally>>;
+
+/// The kept tallies, each with when it was last asked for.
+struct Tallies {
+    clock: u64,
+    kept: HashMap<(String, String), (u64, SharedTally)>,
+    /// (tallies, objects and reactions) kept at most.
+    bound: (usize, usize),
+}
+
+impl Default for Tallies {
+    fn default() -> Tallies {
+        Tallies { clock: 0, kept: HashMap::new(), bound: (TALLIES_KEPT, TALLY_ITEMS_KEPT) }
+    }
+}
+
+impl Tallies {
+    /// The tally for `key`, made if new and marked as just used; then
+    /// [`Tallies::trim`]med.
+    fn get(&mut self, key: (String, String)) -> SharedTally {
+        self.clock += 1;
+        let clock = self.clock;
+        let entry = self.kept.entry(key).or_default();
+        entry.0 = clock;
+        let tally = entry.1.clone();
+        self.trim();
+        tally
+    }
+
+    /// The least recently used tallies dropped while past the bound, never
+    /// the most recently used. A tally in use elsewhere (locked) counts as
+    /// empty: its user holds it.
+    fn trim(&mut self) {
+        loop {
+            let items: usize = self.kept.values().filter_map(|(_, t)| t.try_lock().ok().map(|t| t.len().0 + t.len().1)).sum();
+            if self.kept.len() <= self.bound.0 && items <= self.bound.1 {
+                return;
+            }
+            let newest = self.kept.values().map(|(used, _)| *used).max();
+            let Some(oldest) = self.kept.iter().filter(|(_, (used, _))| Some(*used) != newest).min_by_key(|(_, (used, _))| *used).map(|(k, _)| k.clone()) else { return };
+            self.kept.remove(&oldest);
+        }
+    }
 }
 
 struct Cached {
@@ -415,10 +472,29 @@ impl Agreements {
     /// The scorecard's tally of `agreement` as `viewer` sees it, kept
     /// beside the index (one per viewer and agreement: a node holds as
     /// many as its partners' agreements; each holds an agreement's
-    /// evidence once, in memory).
+    /// evidence once, in memory), at most [`TALLIES_KEPT`] of them and
+    /// [`TALLY_ITEMS_KEPT`] objects and reactions in all: the least
+    /// recently asked for is dropped past either.
     pub fn tally(&self, viewer: &StixId, agreement: &StixId) -> Arc<Mutex<crate::scorecard::Tally>> {
-        let mut tallies = self.tallies.lock().unwrap_or_else(|p| p.into_inner());
-        tallies.entry((viewer.to_string(), agreement.to_string())).or_default().clone()
+        self.tallies.lock().unwrap_or_else(|p| p.into_inner()).get((viewer.to_string(), agreement.to_string()))
+    }
+
+    /// Drops the least recently used tallies while past the bound (as
+    /// [`Agreements::tally`] does before its caller's update; its caller
+    /// calls this after, once the tally has grown).
+    pub fn trim_tallies(&self) {
+        self.tallies.lock().unwrap_or_else(|p| p.into_inner()).trim();
+    }
+
+    /// Bounds the tallies kept to `count` and `items` objects and
+    /// reactions in all (defaults [`TALLIES_KEPT`], [`TALLY_ITEMS_KEPT`]).
+    pub fn bound_tallies(&self, count: usize, items: usize) {
+        self.tallies.lock().unwrap_or_else(|p| p.into_inner()).bound = (count.max(1), items);
+    }
+
+    /// Whether a tally is kept for `viewer` and `agreement`.
+    pub fn keeps_tally(&self, viewer: &StixId, agreement: &StixId) -> bool {
+        self.tallies.lock().unwrap_or_else(|p| p.into_inner()).kept.contains_key(&(viewer.to_string(), agreement.to_string()))
     }
 }
 

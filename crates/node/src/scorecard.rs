@@ -110,12 +110,23 @@ pub fn scorecard(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId
 pub fn listing(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str, lists: Lists) -> Result<Scorecard, Error> {
     let past = || ask.at.micros() < Timestamp::now().micros() - tally::NOW;
     let shared = (!past()).then(|| node.agreements.tally(me, agreement));
-    let mut tally = shared.as_ref().map(|t| t.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-    // Past by the time the tally is free: gathered, the tally left as it is.
-    let Some(tally) = tally.as_deref_mut().filter(|_| !past()) else {
-        let evidence = gather(node, modules, me, agreement, ask, channel)?;
-        return Ok(with_lists(&evidence, lists));
+    let card = {
+        let mut tally = shared.as_ref().map(|t| t.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        // Past by the time the tally is free: gathered, the tally left as it is.
+        let Some(tally) = tally.as_deref_mut().filter(|_| !past()) else {
+            let evidence = gather(node, modules, me, agreement, ask, channel)?;
+            return Ok(with_lists(&evidence, lists));
+        };
+        from_tally(node, modules, me, agreement, ask, channel, lists, tally)?
     };
+    // The tally grew: the least recently used dropped past the bound.
+    node.agreements.trim_tallies();
+    Ok(card)
+}
+
+/// [`listing`] from `tally`, brought up to date.
+#[allow(clippy::too_many_arguments)]
+fn from_tally(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str, lists: Lists, tally: &mut Tally) -> Result<Scorecard, Error> {
     let mut e = prepare(node, modules, me, agreement, ask, channel, tally)?;
     if let Some(kept) = tally.kept(&e) {
         if let Some(mut card) = kept.scorecard(&e) {

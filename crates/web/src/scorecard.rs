@@ -3,14 +3,16 @@
 //! (`node::scorecard`, evidence read through the partner's release gate and
 //! logged on the channel `web`): a table of every indicator per party and
 //! per directed pair with its n and 95 % interval, "too few" or "absent"
-//! where there is no number, the composite and trust; the composite of each
-//! party over time as a server-drawn line chart (from the same evidence,
-//! read once, at six points a third of a window apart: each counts what
-//! was made and had arrived by then, the modules' checks as their states
-//! stand now, dated by their own times); and, for one figure
+//! where there is no number, the composite and trust (`node::scorecard::
+//! listing`, as REST and the report: for now, from the node's kept sums,
+//! warm after the first; for another time, gathered afresh); the composite
+//! of each party over time as a server-drawn line chart (the viewer's own
+//! snapshots of the same window up to then, records of the module
+//! `scorecard` read through the gate, at most eleven, then the scorecard
+//! shown: `node::scorecard::report::trend`); and, for one figure
 //! (`?indicator=…&party=…` or `&from=…&to=…`), the drill-down: the ids of
-//! the evidence it counted, each linking to its object page, which reads it
-//! through the same gate. `window` (days) and `at` (a timestamp) choose the
+//! the evidence it counted (that indicator's lists only), each linking to
+//! its object page, which reads it through the same gate. `window` (days) and `at` (a timestamp) choose the
 //! scorecard, as in the REST API. An agreement the partner is no party to is
 //! the same 404 page as a missing one. `…/scorecard/report.html` and
 //! `report.pdf`: the report for a review board (`node::scorecard::report`)
@@ -30,44 +32,41 @@ use crate::kit::chart;
 use crate::site::agreement_id;
 use crate::{Problem, Site};
 
-/// How many points the chart over time has, one window-third apart.
-const POINTS: i64 = 6;
+/// How many points the chart over time has at most: the viewer's last
+/// snapshots of the same window, then the scorecard shown.
+const POINTS: usize = 12;
 
 /// The page.
 pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let id = agreement_id(&id)?;
     let ask = node::scorecard::Ask::parse(q.get("window").map(String::as_str).filter(|w| !w.is_empty()), q.get("at").map(String::as_str).filter(|t| !t.is_empty())).map_err(Problem::from)?;
     let (node, modules, me, aid, a) = (state.modules_node(), state.modules.clone(), signed.caller.partner.clone(), id.clone(), ask.clone());
-    // The evidence read once; the scorecard at `at` and at earlier points
-    // for the chart, each counting what was made and had arrived by then
-    // (the modules' checks as their states stand at `at`).
-    let cards = tokio::task::spawn_blocking(move || {
-        let evidence = node::scorecard::gather(&node, &modules, &me, &aid, &a, "web")?;
-        let step = a.window_days * scorecard::DAY / 3;
-        let cards: Vec<Scorecard> = (0..POINTS)
-            .rev()
-            .map(|k| {
-                let mut e = evidence.clone();
-                e.at -= k * step;
-                scorecard::compute(&e)
-            })
-            .collect();
-        Ok::<_, node::modules::Error>(cards)
+    // The scorecard as REST and the report have it (for now, from the
+    // node's kept sums; the drill-down's indicator listed from them), and
+    // the trend from the viewer's own snapshots of the same window.
+    let lists = q.get("indicator").and_then(|i| Indicator::parse(i)).map_or(node::scorecard::Lists::None, node::scorecard::Lists::Only);
+    let (card, history) = tokio::task::spawn_blocking(move || {
+        let card = node::scorecard::listing(&node, &modules, &me, &aid, &a, "web", lists)?;
+        let history = node::scorecard::report::trend(&node, &modules, &me, &aid, &Timestamp::from_micros(card.at), Some(a.window_days), "web")?;
+        Ok::<_, node::modules::Error>((card, history))
     })
     .await
     .map_err(|e| Problem::internal(e.to_string()))?
     .map_err(Problem::from)?;
     let names = super::partner_names(&state).await?;
     let who = |p: &str| names.get(p).cloned().unwrap_or_else(|| p.to_owned());
-    let Some(card) = cards.last() else { return Err(Problem::internal("no scorecard").into()) };
+    let card = &card;
     let base = format!("/agreements/{id}/scorecard?window={}&at={}", ask.window_days, Timestamp::from_micros(card.at));
     let link = |indicator: Indicator, row: &str| format!("{base}&indicator={}&{row}#evidence", indicator.name());
 
-    let labels: Vec<String> = cards.iter().map(|c| Timestamp::from_micros(c.at).as_str().get(..10).unwrap_or_default().to_owned()).collect();
+    // The last snapshots (a snapshot at the card's own time is the card), then the card.
+    let history: Vec<_> = history.into_iter().filter(|(t, _)| t.micros() < card.at).collect();
+    let history = &history[history.len().saturating_sub(POINTS - 1)..];
+    let labels: Vec<String> = history.iter().map(|(t, _)| t.clone()).chain([Timestamp::from_micros(card.at)]).map(|t| t.as_str().get(..10).unwrap_or_default().to_owned()).collect();
     let series: Vec<(String, Vec<Option<f64>>)> = card
         .parties
         .iter()
-        .map(|p| (who(&p.party), cards.iter().map(|c| c.parties.iter().find(|x| x.party == p.party).and_then(|x| x.composite.value)).collect()))
+        .map(|p| (who(&p.party), history.iter().map(|(_, c)| c.get(&p.party).copied().flatten()).chain([p.composite.value]).collect()))
         .collect();
 
     let drill = drill_down(card, &q, &who);
@@ -120,6 +119,7 @@ pub(super) async fn show(State(state): State<Site>, signed: Signed, Path(id): Pa
         } }
         h3 { "Composite over time" }
         (chart::values_over_time("Each party's composite", &labels, &series))
+        p.hint { "From your node's snapshots of this window (" (history.len()) " up to this time; the module scorecard keeps them), then the scorecard above." }
         (drill)
         @if card.exercise_set_aside > 0 { p.hint { (card.exercise_set_aside) " exercise items set aside: exercise data never counts." } }
     };

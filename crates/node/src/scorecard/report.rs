@@ -63,26 +63,45 @@ pub fn review(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, a
     let module = modules::find(modules, "scorecard")?;
     let scope = modules::view_at(node, me, agreement, &*module, channel, ask.at.clone())?;
     let title = scope.agreement.terms.title.clone();
-    let mut mine: Vec<(Timestamp, &partnership::Record)> = scope
-        .records
-        .of_kind(::scorecard::SNAPSHOT)
-        .filter(|r| &r.author == me)
-        .filter_map(|r| Some((Timestamp::parse(r.properties.get("at")?.as_str()?).ok()?, r)))
-        .filter(|(at, _)| at.micros() <= card.at)
-        .collect();
-    mine.sort_by(|a, b| (a.0.micros(), a.1.id.as_str()).cmp(&(b.0.micros(), b.1.id.as_str())));
-    let history = mine
-        .iter()
-        .map(|(at, r)| {
-            let composites = r.properties.get("parties").and_then(Value::as_array).into_iter().flatten().filter_map(|p| Some((p["party"].as_str()?.to_owned(), p["composite"].as_f64()))).collect();
-            (at.clone(), composites)
-        })
-        .collect();
+    let mine = own_snapshots(&scope, me, card.at, None);
+    let history = mine.iter().map(|(at, r)| (at.clone(), composites(r))).collect();
     let last = mine.iter().rev().find(|(at, _)| at.micros() < card.at).map(|(at, r)| {
         let props = Value::Object(r.properties.clone());
         Last { id: r.id.to_string(), at: at.clone(), changes: ::scorecard::changes::changes(&card, &props) }
     });
     Ok(Review { agreement: agreement.to_string(), title, viewer: me.to_string(), card, last, history })
+}
+
+/// `me`'s own snapshots of `agreement` up to `at` (microseconds), of the
+/// window `window_days` (any, with `None`), oldest first: when, and each
+/// party's composite then. Read from the module `scorecard`'s state at
+/// `at` (`crate::modules::view_at`: the viewer's gate, logged). The trend
+/// the scorecard page draws: records, not a computation.
+#[allow(clippy::type_complexity)]
+pub fn trend(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, at: &Timestamp, window_days: Option<i64>, channel: &str) -> Result<Vec<(Timestamp, BTreeMap<String, Option<f64>>)>, Error> {
+    let module = modules::find(modules, "scorecard")?;
+    let scope = modules::view_at(node, me, agreement, &*module, channel, at.clone())?;
+    Ok(own_snapshots(&scope, me, at.micros(), window_days).iter().map(|(t, r)| (t.clone(), composites(r))).collect())
+}
+
+/// `me`'s snapshots in `scope` up to `at`, of the window `window_days` if
+/// given, by time (then id).
+fn own_snapshots<'a>(scope: &'a modules::Scope, me: &StixId, at: i64, window_days: Option<i64>) -> Vec<(Timestamp, &'a partnership::Record)> {
+    let mut mine: Vec<(Timestamp, &partnership::Record)> = scope
+        .records
+        .of_kind(::scorecard::SNAPSHOT)
+        .filter(|r| &r.author == me)
+        .filter(|r| window_days.is_none_or(|d| r.properties.get("window_days").and_then(Value::as_i64) == Some(d)))
+        .filter_map(|r| Some((Timestamp::parse(r.properties.get("at")?.as_str()?).ok()?, r)))
+        .filter(|(t, _)| t.micros() <= at)
+        .collect();
+    mine.sort_by(|a, b| (a.0.micros(), a.1.id.as_str()).cmp(&(b.0.micros(), b.1.id.as_str())));
+    mine
+}
+
+/// A snapshot's composite per party.
+fn composites(r: &partnership::Record) -> BTreeMap<String, Option<f64>> {
+    r.properties.get("parties").and_then(Value::as_array).into_iter().flatten().filter_map(|p| Some((p["party"].as_str()?.to_owned(), p["composite"].as_f64()))).collect()
 }
 
 /// A figure as the report shows it: the value with n and interval, or why

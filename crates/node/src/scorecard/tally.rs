@@ -9,7 +9,9 @@
 //! version shared under the agreement since: `Query::added_after`, on the
 //! store and on the agreement's collection) and reads each again whole
 //! from what the store KEPT (an object's stored versions, a reaction's
-//! latest), released to the viewer through the same read path (decided,
+//! latest; an object it held nothing of, whose versions shared since were
+//! all stored since, from those versions as found: see `read`), released
+//! to the viewer through the same read path (decided,
 //! logged), replacing what the tally held of it: a copy the store refused
 //! or left unchanged changes nothing, a new version that revokes an object
 //! (every version then recalled) drops it though itself unshared, and a
@@ -253,21 +255,44 @@ impl Tally {
         // stored versions, whatever was posted: a version the store refused
         // or found unchanged changes nothing, a new one may recall the
         // others), and what the tally held of it is replaced.
+        // The versions stored since, by id (`found`), and the versions
+        // shared since (`shared`, dated by their share): an object the
+        // tally held nothing of, all of whose versions shared since were
+        // stored since, is read from `found` alone (see below).
+        let mut found: HashMap<String, Vec<store::Record>> = HashMap::new();
+        let mut shared: HashMap<String, Vec<i64>> = HashMap::new();
         let touched: Option<BTreeSet<String>> = match since {
             None => None,
             Some(since) => {
-                let mut ids = BTreeSet::new();
                 let plain = Query { versions: Versions::ALL, added_after: Some(since), ..Query::default() };
-                let shared = Query { collection: Some(store::agreement_collection(agreement.as_str())), ..plain.clone() };
-                for q in [plain, shared] {
-                    node.store.scan(&q, &mut |r| {
-                        ids.insert(r.id);
-                        Ok(())
-                    })?;
-                }
-                Some(ids)
+                let under = Query { collection: Some(store::agreement_collection(agreement.as_str())), ..plain.clone() };
+                node.store.scan(&plain, &mut |r| {
+                    found.entry(r.id.clone()).or_default().push(r);
+                    Ok(())
+                })?;
+                node.store.scan(&under, &mut |r| {
+                    shared.entry(r.id).or_default().push(r.version_micros);
+                    Ok(())
+                })?;
+                Some(found.keys().chain(shared.keys()).cloned().collect())
             }
         };
+        // An object touched that the tally held nothing of: none of its
+        // versions stored before was released to the viewer at the last
+        // update (which the tally then equalled a full read of), and none
+        // can be now but through a share since, the agreements unchanged
+        // (else a full read): what a version's release depends on but its
+        // stored facts and shares is the agreements, the time they give,
+        // and its object's recall, which only refuses more. So when every
+        // version shared since was also stored since, its versions stored
+        // since are all of it that can count, and are not read again. Any
+        // other object touched is read again whole (a new version may
+        // recall the others; a version stored before may be shared now).
+        let fresh = |id: &String| !self.objects.contains_key(id) && shared.get(id).is_none_or(|v| v.iter().all(|v| found.get(id).is_some_and(|f| f.iter().any(|r| r.version_micros == *v))));
+        let held: Option<Vec<String>> = touched.as_ref().map(|ids| ids.iter().filter(|id| !fresh(id)).cloned().collect());
+        let held_set: std::collections::HashSet<&String> = held.iter().flatten().collect();
+        let found: Vec<store::Record> = found.into_iter().filter(|(id, _)| !held_set.contains(id)).flat_map(|(_, v)| v).collect();
+        drop(held_set);
         let scan = |query: Query, f: &mut dyn FnMut(store::Record)| -> Result<(), Error> {
             match &touched {
                 None => {
@@ -293,7 +318,7 @@ impl Tally {
         // Intelligence under the agreement: the viewer's own shared under it,
         // its partners' received under it. Partnership records are the modules'.
         let mut candidates = Vec::new();
-        scan(Query { versions: Versions::ALL, ..Query::default() }, &mut |r| {
+        let mut candidate = |r: store::Record| {
             if policy::kinds::is_record(&r.object_type) || NOT_RELEASES.contains(&r.object_type.as_str()) || r.date_added.0 > at {
                 return;
             }
@@ -308,7 +333,19 @@ impl Tally {
             if mine || theirs {
                 candidates.push(r);
             }
-        })?;
+        };
+        match &held {
+            None => scan(Query { versions: Versions::ALL, ..Query::default() }, &mut candidate)?,
+            Some(held) => {
+                for chunk in held.chunks(ID_CHUNK) {
+                    node.store.scan(&Query { ids: chunk.to_vec(), versions: Versions::ALL, ..Query::default() }, &mut |r| {
+                        candidate(r);
+                        Ok(())
+                    })?;
+                }
+                found.into_iter().for_each(&mut candidate);
+            }
+        }
         let mut held_before = BTreeSet::new();
         let mut before: Vec<(String, String, (i64, String, String))> = Vec::new();
         if let Some(ids) = &touched {
@@ -338,10 +375,8 @@ impl Tally {
             if r.version_micros >= o.version {
                 o.version = r.version_micros;
                 o.author = r.created_by_ref.clone().unwrap_or_default();
-                let v: Value = serde_json::from_slice(&r.json).unwrap_or(Value::Null);
-                o.created = v["created"].as_str().and_then(|t| Timestamp::parse(t).ok()).map(|t| t.micros());
-                o.quality = quality(&v);
-                o.pattern = v["pattern"].as_str().map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "));
+                let (created, quality, pattern) = counted(&r.json);
+                (o.created, o.quality, o.pattern) = (created, quality, pattern);
                 o.exercise = facts_exercise(&r.id, &r.facts);
                 latest.insert(r.id.clone(), r);
             }
@@ -502,6 +537,36 @@ impl Tally {
         }
         e.releases = releases;
         e.reactions = reactions;
+    }
+}
+
+/// What an object's version gives the figures: its `created`, its quality
+/// weight (`super::quality`) and its pattern, whitespace normalised. Read
+/// through a struct of those properties alone; JSON it does not take (a
+/// property of another type, a key twice) is read as a whole value, as
+/// before, with the same outcome.
+fn counted(json: &[u8]) -> (Option<i64>, f64, Option<String>) {
+    #[derive(serde::Deserialize)]
+    struct Counted<'a> {
+        #[serde(borrow, default)]
+        created: Option<std::borrow::Cow<'a, str>>,
+        #[serde(default)]
+        confidence: Option<f64>,
+        #[serde(default)]
+        revoked: Option<bool>,
+        #[serde(borrow, default)]
+        pattern: Option<std::borrow::Cow<'a, str>>,
+    }
+    let normalised = |p: &str| p.split_whitespace().collect::<Vec<_>>().join(" ");
+    match serde_json::from_slice::<Counted>(json) {
+        Ok(c) => {
+            let quality = if c.revoked == Some(true) { 0.0 } else { c.confidence.map_or(1.0, |c| (c / 100.0).clamp(0.0, 1.0)) };
+            (c.created.and_then(|t| Timestamp::parse(&t).ok()).map(|t| t.micros()), quality, c.pattern.as_deref().map(normalised))
+        }
+        Err(_) => {
+            let v: Value = serde_json::from_slice(json).unwrap_or(Value::Null);
+            (v["created"].as_str().and_then(|t| Timestamp::parse(t).ok()).map(|t| t.micros()), quality(&v), v["pattern"].as_str().map(normalised))
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::web::sign_in;
 use crate::{call, ratified_agreement, start, Backend};
 
-crate::on_both_backends!(a_modules_records_are_evidence_of_its_indicator, the_scorecard_page_and_its_drill_down, the_scorecard_terms_are_checked_and_kept, the_report_says_what_changed_since_the_last_snapshot, snapshots_are_taken_on_the_schedule);
+crate::on_both_backends!(a_modules_records_are_evidence_of_its_indicator, the_scorecard_page_and_its_drill_down, the_scorecard_terms_are_checked_and_kept, the_report_says_what_changed_since_the_last_snapshot, snapshots_are_taken_on_the_schedule, the_page_for_now_equals_one_computed_afresh);
 
 /// A module's records count in the scorecard computed from them: an
 /// adopted objective's KPI is a check of its reporting party, B, listed as
@@ -248,6 +248,76 @@ async fn the_report_says_what_changed_since_the_last_snapshot(backend: Backend) 
     assert_eq!(s, 404);
     let c = sign_in(&node, &node.liaison[2]).await;
     assert_eq!(c.get(&format!("/agreements/{id}/scorecard/report.pdf")).await.0, 404);
+}
+
+/// The page for now takes its figures from the node's kept sums (its
+/// tally, warm after the first request): they equal the page for the same
+/// time asked once that time is past, which gathers the evidence and
+/// computes it afresh. The chart draws the viewer's own snapshots of the
+/// window (not a partner's, not another window's), then the scorecard.
+async fn the_page_for_now_equals_one_computed_afresh(backend: Backend) {
+    let node = start(backend, Default::default()).await;
+    let id = ratified_agreement(&node, "A–B", &[0, 1], &["malware", "sighting"]).await;
+    let malware = |n: usize, by: &str| {
+        json!({"type": "malware", "spec_version": "2.1", "id": format!("malware--00000000-0000-4000-8000-{n:012}"),
+            "created": format!("2026-01-0{n}T00:00:00Z"), "modified": format!("2026-01-0{n}T00:00:00Z"), "created_by_ref": by,
+            "name": format!("object {n}"), "is_family": false})
+    };
+    let put = |token: String, objects: Vec<serde_json::Value>| {
+        let (node, id) = (&node, id.clone());
+        async move {
+            let (s, v) = call(node, &token, "POST", "objects", Some(json!({ "objects": objects, "agreements": [id] }))).await;
+            assert_eq!(s, 200, "{v}");
+        }
+    };
+    put(node.token_a.clone(), (1..=4).map(|n| malware(n, &node.a)).collect()).await;
+    put(node.token_b.clone(), vec![malware(5, &node.b)]).await;
+    let sighting = |n: usize, of: usize, fp: bool| {
+        let mut v = json!({"type": "sighting", "spec_version": "2.1", "id": format!("sighting--00000000-0000-4000-9000-{n:012}"),
+            "created": "2026-01-06T00:00:00Z", "modified": "2026-01-06T00:00:00Z", "created_by_ref": node.b,
+            "sighting_of_ref": format!("malware--00000000-0000-4000-8000-{of:012}")});
+        if fp {
+            v["labels"] = json!(["false-positive"]);
+        }
+        v
+    };
+    put(node.token_b.clone(), vec![sighting(1, 1, false), sighting(2, 2, true)]).await;
+    let snapshot = |at: &str, window: i64, composite: f64| {
+        json!({ "at": at, "window_days": window, "parties": [{ "party": node.a, "composite": composite, "figures": {} }], "pairs": [] })
+    };
+    for (token, body) in [(&node.liaison[0], snapshot("2026-01-02T00:00:00Z", 3650, 0.25)), (&node.liaison[0], snapshot("2026-01-03T00:00:00Z", 90, 0.75)), (&node.liaison[1], snapshot("2026-01-04T00:00:00Z", 3650, 0.5))] {
+        let (s, v) = call(&node, token, "POST", &format!("agreements/{id}/modules/scorecard/actions/snapshot"), Some(body)).await;
+        assert_eq!(s, 201, "{v}");
+    }
+
+    let page = format!("/agreements/{id}/scorecard?window=3650");
+    let a = sign_in(&node, &node.liaison[0]).await;
+    // The first request builds A's tally; then more evidence, read since.
+    assert_eq!(a.get(&page).await.0, 200);
+    put(node.token_b.clone(), vec![malware(6, &node.b), sighting(3, 3, false)]).await;
+    let (s, _, now) = a.get(&page).await;
+    assert_eq!(s, 200, "{now}");
+    let at = now.split("name=\"at\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_else(|| panic!("{now}")).to_owned();
+    let tables = |html: &str| html.split("<h3>Per party</h3>").nth(1).and_then(|r| r.split("<h3>Composite over time</h3>").next()).unwrap_or_else(|| panic!("{html}")).to_owned();
+    // Counted: A gave four, B two (reciprocity n 6); B sighted A's 1 and 3.
+    assert!(tables(&now).contains("n 6"), "{now}");
+    // Past the five seconds "now" allows, the same time is gathered afresh.
+    tokio::time::sleep(std::time::Duration::from_millis(node::scorecard::tally::NOW as u64 / 1000 + 1500)).await;
+    let (s, _, then) = a.get(&format!("{page}&at={at}")).await;
+    assert_eq!(s, 200, "{then}");
+    assert_eq!(tables(&now), tables(&then), "the page's figures from the kept sums differ from a computation afresh");
+    // The drill-down from the kept sums lists what the fresh one does.
+    let drill = |at: Option<&str>| format!("{page}{}&indicator=actionability&from={}&to={}", at.map(|t| format!("&at={t}")).unwrap_or_default(), node.a, node.b);
+    let (s, _, listed) = a.get(&drill(None)).await;
+    assert_eq!(s, 200, "{listed}");
+    let ids = |html: &str| html.split("id=\"evidence\"").nth(1).unwrap_or_else(|| panic!("{html}")).matches("href=\"/intel/malware--").count();
+    assert_eq!(ids(&listed), 4, "{listed}");
+    assert_eq!(ids(&listed), ids(&a.get(&drill(Some(&at))).await.2));
+    // The chart: A's snapshot of this window (0.25 on 2026-01-02), not its
+    // 90-day one nor B's, then the scorecard.
+    assert!(now.contains(", 2026-01-02: 0.25"), "{now}");
+    assert!(!now.contains("2026-01-03: 0.75") && !now.contains("2026-01-04: 0.50"), "{now}");
+    assert!(now.contains("(1 up to this time"), "{now}");
 }
 
 /// The text of a PDF, every page, whitespace runs made one space.
