@@ -314,6 +314,40 @@ fn arrivals(q: &Query) -> (String, Vec<SqlValue>) {
     (sql, all)
 }
 
+/// The longest prefix the text index has an index of (migration 14's
+/// `prefix = '2 3 4'`, in characters).
+const PREFIX_INDEXED: usize = 4;
+
+/// The most words a longer prefix is read as (else FTS5's own prefix query).
+const PREFIX_WORDS: usize = 64;
+
+/// A query word ending in `*`, as an FTS5 expression: up to
+/// [`PREFIX_INDEXED`] characters, FTS5's prefix query (one term of a prefix
+/// index); longer, the indexed words it begins, ORed (`("glacier" OR
+/// "glacierlock")`, found by a range read of the vocabulary, migration 15),
+/// which FTS5 merges lazily newest first and stops at the page, where its
+/// own prefix query merges every such word's list before the first hit.
+/// No word: nothing matches; more than [`PREFIX_WORDS`]: FTS5's prefix query.
+fn prefix_term(c: &Connection, word: &str) -> Result<String> {
+    let quoted = |w: &str| format!("\"{}\"", w.replace('"', "\"\""));
+    if word.chars().count() <= PREFIX_INDEXED {
+        return Ok(format!("{}*", quoted(word)));
+    }
+    let mut stmt = c.prepare_cached("SELECT term FROM object_text_vocab WHERE term >= ?1 AND term < ?2 LIMIT ?3").map_err(sql_err)?;
+    let upper = format!("{word}\u{10FFFF}");
+    let terms = stmt
+        .query_map(rusqlite::params![word, upper, PREFIX_WORDS as i64 + 1], |r| r.get::<_, String>(0))
+        .map_err(sql_err)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(sql_err)?;
+    let terms: Vec<&String> = terms.iter().filter(|t| t.starts_with(word)).collect();
+    Ok(match terms.len() {
+        0 => quoted(word),
+        n if n > PREFIX_WORDS => format!("{}*", quoted(word)),
+        _ => format!("({})", terms.iter().map(|t| quoted(t)).collect::<Vec<_>>().join(" OR ")),
+    })
+}
+
 /// The columns of a [`Record`], in the order [`refill_meta`] reads them.
 const COLUMNS: &str = "o.id, o.type, o.version_text, o.version, o.spec_version, o.created_by_ref, o.posted_by, o.json, o.facts, o.shared_under, o.recalled";
 
@@ -634,8 +668,11 @@ impl store::Store for SqliteStore {
         if q.words.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
         }
-        let star = if q.prefix { "*" } else { "" };
-        let all = q.words.iter().map(|w| format!("\"{w}\"{star}")).collect::<Vec<_>>().join(" AND ");
+        let all = if q.prefix {
+            self.with_reader(|c| q.words.iter().map(|w| prefix_term(c, w)).collect::<Result<Vec<_>>>())?.join(" AND ")
+        } else {
+            q.words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" AND ")
+        };
         let newest = q.order() == store::TextOrder::Newest;
         let mut filters = String::new();
         let mut params: Vec<SqlValue> = Vec::new();

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_text.sql"),
     include_str!("migrations/0013_release_covers.sql"),
     include_str!("migrations/0014_text_prefixes.sql"),
+    include_str!("migrations/0015_text_vocabulary.sql"),
 ];
 
 /// The migration after which the sightings already stored get their

@@ -78,7 +78,7 @@ fn refuses_newer_schema_and_reopens_current() {
     let err = SqliteStore::open(dir.path()).err().expect("must refuse");
     assert_eq!(
         err.to_string(),
-        "the database is at schema version 99, newer than this binary knows (14); upgrade Entente"
+        "the database is at schema version 99, newer than this binary knows (15); upgrade Entente"
     );
 }
 
@@ -285,7 +285,7 @@ fn migration_gives_the_text_index_its_prefixes() {
     let conn = rusqlite::Connection::open(dir.path().join(crate::FILE_NAME)).unwrap();
     assert!(table(&conn).contains("prefix = '2 3 4'"), "{}", table(&conn));
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 14);
+    assert_eq!(version, 15);
 }
 
 /// The database holds every object, TLP:RED included, and the node's
@@ -399,4 +399,44 @@ fn a_read_by_arrival_of_record_types_sorts_nothing() {
         assert!(!p.contains("TEMP B-TREE"), "{types} types: {p}");
         assert!(p.contains("USING INDEX objects_type (type=? AND date_added>?)"), "{types} types: {p}");
     }
+}
+
+/// A prefix longer than the prefix indexes is read as the words it begins
+/// (found in the vocabulary) while they are few, else as FTS5's prefix
+/// query; either way the hits are every version with such a word, newest
+/// first, and a prefix no word begins finds nothing.
+#[test]
+fn a_long_prefix_is_read_as_the_words_it_begins() {
+    use store::{Store, TextQuery};
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(dir.path()).unwrap();
+    let malware = |n: usize, name: &str| {
+        model::Object::from_value(serde_json::json!({
+            "type": "malware", "spec_version": "2.1", "id": format!("malware--00000000-0000-4000-8000-{n:012}"),
+            "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": name, "is_family": true
+        }))
+        .unwrap()
+    };
+    let mut objects = vec![malware(1, "Glacier"), malware(2, "GlacierLock"), malware(3, "Glacial"), malware(4, "Glaciers two")];
+    objects.extend((0..70).map(|i| malware(100 + i, &format!("frostbound{i}"))));
+    for o in &objects {
+        s.put(std::slice::from_ref(o), &Default::default()).unwrap();
+    }
+    let ids = |text: &str| -> Vec<String> {
+        s.text_hits(&TextQuery { limit: 100, ..TextQuery::new(text) }).unwrap().into_iter().map(|(r, _)| r.id).collect()
+    };
+    let id = |n: usize| format!("malware--00000000-0000-4000-8000-{n:012}");
+    assert_eq!(ids("glacier*"), vec![id(4), id(2), id(1)], "the words it begins, newest first");
+    assert_eq!(ids("glacierl*"), vec![id(2)]);
+    assert_eq!(ids("glaciex*"), Vec::<String>::new(), "no word begins it");
+    let frost: Vec<String> = (0..70).rev().map(|i| id(100 + i)).collect();
+    assert_eq!(ids("frostbou*"), frost, "more words than are ORed: FTS5's prefix query, the same hits");
+    assert_eq!(ids("two glacier*"), vec![id(4)], "with another word (each a prefix)");
+    s.with_reader(|c| {
+        assert_eq!(crate::prefix_term(c, "glacier")?, "(\"glacier\" OR \"glacierlock\" OR \"glaciers\")");
+        assert_eq!(crate::prefix_term(c, "frostbou")?, "\"frostbou\"*");
+        assert_eq!(crate::prefix_term(c, "glac")?, "\"glac\"*", "a prefix index's length");
+        Ok(())
+    })
+    .unwrap();
 }

@@ -20,8 +20,9 @@
 //! grows"), taken over a scored rank (bm25, `ts_rank`) whose cost grew
 //! with the number of matches. A prefix search is newest first only: on
 //! SQLite a prefix of 2 to 4 characters is read from FTS5's prefix indexes
-//! as lazily as a whole word, a longer one reads every word it begins
-//! before its first hit; PostgreSQL reads every query, whole words or
+//! as lazily as a whole word, a longer one as the words it begins, ORed
+//! (found in the index's vocabulary; up to 64, else FTS5's prefix query,
+//! which reads every such word's list before its first hit); PostgreSQL reads every query, whole words or
 //! prefixes, newest first in windows of `date_added` that stop at the page
 //! (its GIN index hands matches out unordered).
 
