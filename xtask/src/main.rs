@@ -42,7 +42,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => {
-            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop [pytest args, e.g. tests/interop/test_openapi_schemathesis.py] | faults [--rounds N] [--seed S] [--release] | bench <import|taxii|postgres|release|modules|crisis|ledger|all> [--objects N] [--big M] | bench scorecard [--objects N] [--sightings M] [--parties P] [--reads R] | bench misp [--events N] [--attributes M] | bench search [--postgres] [--small N] [--big M] [--reads R] [--secs S] | bench detect [--indicators N] [--observations M] | bench pattern [--secs S] [--rounds R] [--cases N]");
+            eprintln!("usage: cargo xtask tidy | test [nextest args] | interop [pytest args, e.g. tests/interop/test_openapi_schemathesis.py] | faults [--rounds N] [--seed S] [--release] | bench <import|taxii|postgres|release|modules|crisis|ledger|all> [--objects N] [--big M] | bench scorecard [--objects N] [--sightings M] [--parties P] [--reads R] [--incremental-only] | bench misp [--events N] [--attributes M] | bench search [--postgres] [--small N] [--big M] [--reads R] [--secs S] | bench detect [--indicators N] [--observations M] | bench pattern [--secs S] [--rounds R] [--cases N]");
             std::process::exit(2);
         }
     }

@@ -30,6 +30,9 @@
 //!   against a computation afresh.
 //!
 //! Each as milliseconds and as a ratio to the full read in the same run.
+//! With `--incremental-only`, only the full read (the yardstick) and the
+//! incremental rows are measured (the check against a computation afresh
+//! is still made).
 //! The agreement's partnership modules are not run here (no checks): the
 //! modules' states are read through their own cached views, benchmarked
 //! by `cargo xtask bench modules`.
@@ -178,6 +181,7 @@ fn main() {
     let sightings: usize = arg("--sightings").and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let n_parties: usize = arg("--parties").and_then(|v| v.parse().ok()).unwrap_or(10).max(2);
     let reads: usize = arg("--reads").and_then(|v| v.parse().ok()).unwrap_or(5).max(1);
+    let incremental_only = std::env::args().any(|a| a == "--incremental-only");
     let dir = arg("--dir").map(std::path::PathBuf::from).unwrap_or_else(|| std::env::temp_dir().join("entente-scorecard-bench"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("bench dir");
@@ -248,6 +252,9 @@ fn main() {
         let (ms, n) = time(&mut || full_read());
         read_ms.push(ms);
         counted = n;
+        if incremental_only {
+            continue;
+        }
         // The first computation on a node: the tally built by a full read.
         let cold = fresh_node();
         let (ms, _) = time(&mut || listing(&cold, Lists::First(100)));
@@ -303,11 +310,13 @@ fn main() {
     println!("| what ({objects} objects, {sightings} sightings, {n_parties} parties) | reads | p50 ms | p99 ms | p50 ÷ full read | p99 ÷ full read | load (1 min) |");
     println!("|---|---:|---:|---:|---:|---:|---|");
     println!("{}", read_ms.line("full read (scan, release, nothing computed)", read));
-    println!("{}", cold_ms.line("full scorecard, first on a node (builds the tally), REST's lists", read));
-    println!("{}", rest_ms.line("full scorecard, warm, REST's lists (first 100 ids a figure)", read));
-    println!("{}", bare_ms.line("full scorecard, warm, bare (figures only)", read));
-    println!("{}", all_ms.line("full scorecard, warm, every evidence list", read));
-    println!("{}", fresh_ms.line("gathered and computed afresh, every list (another time)", read));
+    if !incremental_only {
+        println!("{}", cold_ms.line("full scorecard, first on a node (builds the tally), REST's lists", read));
+        println!("{}", rest_ms.line("full scorecard, warm, REST's lists (first 100 ids a figure)", read));
+        println!("{}", bare_ms.line("full scorecard, warm, bare (figures only)", read));
+        println!("{}", all_ms.line("full scorecard, warm, every evidence list", read));
+        println!("{}", fresh_ms.line("gathered and computed afresh, every list (another time)", read));
+    }
     println!("{}", inc_ms.line("incremental, after a day's evidence", read));
     println!("incremental figures equal to a full computation's: {same}; warm lists equal to a fresh computation's: {same_lists}");
     assert!(same, "the incremental scorecard differs from the full one");

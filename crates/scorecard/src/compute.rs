@@ -19,6 +19,9 @@
 //! ([`units`], 2⁻⁶⁰): a sum is then the same to the last bit in any order
 //! and after any additions and removals, so sums kept between
 //! computations (`kept.rs`) give exactly the figures computed afresh.
+//! Trust's weights are summed per epoch at the epoch's start and rescaled
+//! to the scorecard's time ([`epoch_weight`], [`decayed`]), so kept sums
+//! need not weigh every reaction again at each computation.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -54,6 +57,38 @@ pub(crate) fn units(x: f64) -> i128 {
 /// A fixed-point sum back as a number.
 pub(crate) fn from_units(u: i128) -> f64 {
     u as f64 / UNIT
+}
+
+/// Trust's decayed weights are summed by epoch (docs/assessment.md#trust):
+/// an epoch is this many half-lives long.
+const EPOCH_HALF_LIVES: i64 = 16;
+
+/// The epoch of an event at `t` under half-life `half` (> 0), and its
+/// weight at the epoch's start in [`units`]: `2^((t − start) / half)`, in
+/// [1, 2¹⁶]. The weight at a later `at` is then that times
+/// `0.5^((at − start) / half)`: the decay `0.5^((at − t) / half)` split at
+/// the epoch's start, so each epoch's weights are an exact integer sum
+/// that a new event adds to and that any `at` rescales ([`decayed`]).
+pub(crate) fn epoch_weight(t: i64, half: i64) -> (i64, i128) {
+    if half <= 0 {
+        return (0, 0);
+    }
+    let len = half.saturating_mul(EPOCH_HALF_LIVES);
+    let k = t.div_euclid(len);
+    let offset = (i128::from(t) - i128::from(k) * i128::from(len)) as f64 / half as f64;
+    (k, units(2f64.powf(offset)))
+}
+
+/// The decayed sum at `at` of the epochs' weights ([`epoch_weight`]):
+/// `Σ round(sum × 0.5^((at − start) / half))` in [`units`], each epoch
+/// rounded on its own, so the same epochs' sums give the same total in
+/// any order. 0 when `half` is not positive (as [`decay`]).
+pub(crate) fn decayed(epochs: impl Iterator<Item = (i64, i128)>, at: i64, half: i64) -> i128 {
+    if half <= 0 {
+        return 0;
+    }
+    let len = half.saturating_mul(EPOCH_HALF_LIVES);
+    epochs.map(|(k, sum)| (sum as f64 * 0.5f64.powf((i128::from(at) - i128::from(k) * i128::from(len)) as f64 / half as f64)).round() as i128).sum()
 }
 
 /// A share: `k` of `n`, and the ids counted (when lists are kept).
@@ -221,6 +256,8 @@ pub(crate) fn assemble<'a>(e: &'a Evidence, groups: BTreeMap<(&'a str, &'a str),
 fn sums<'a>(e: &'a Evidence, releases: &[&'a Release], reactions: &HashMap<(&'a str, &'a str), Vec<&'a Reaction>>, lists: bool) -> Sums<'a> {
     let mut s = Sums::default();
     let mut seen: HashSet<&str> = HashSet::with_capacity(releases.len());
+    // Trust's weights by epoch: (confirmations, false positives).
+    let mut epochs: BTreeMap<i64, [i128; 2]> = BTreeMap::new();
     let all = [ReactionKind::Sighting, ReactionKind::FalsePositive, ReactionKind::Opinion, ReactionKind::Note];
     for r in releases {
         let first = seen.insert(r.id.as_str());
@@ -237,12 +274,8 @@ fn sums<'a>(e: &'a Evidence, releases: &[&'a Release], reactions: &HashMap<(&'a 
                 if in_window(e, x.at) {
                     s.accuracy.count(&x.id, !fp, lists);
                 }
-                let w = units(decay(e.at - x.at, e.window));
-                if fp {
-                    s.neg += w;
-                } else {
-                    s.pos += w;
-                }
+                let (k, w) = epoch_weight(x.at, e.window);
+                epochs.entry(k).or_default()[usize::from(fp)] += w;
                 s.events += 1;
             }
         }
@@ -271,6 +304,8 @@ fn sums<'a>(e: &'a Evidence, releases: &[&'a Release], reactions: &HashMap<(&'a 
             s.feedback.count(&r.id, false, lists);
         }
     }
+    s.pos = decayed(epochs.iter().map(|(k, w)| (*k, w[0])), e.at, e.window);
+    s.neg = decayed(epochs.iter().map(|(k, w)| (*k, w[1])), e.at, e.window);
     s
 }
 

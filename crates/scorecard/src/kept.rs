@@ -19,8 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound::{Excluded, Included};
 use std::sync::Arc;
 
-use crate::compute::{assemble, in_window, units, Share, Sums};
-use crate::stats::decay;
+use crate::compute::{assemble, decayed, epoch_weight, in_window, units, Share, Sums};
 use crate::{Evidence, Indicator, Reaction, ReactionKind, Release, Scorecard, Status, DAY, FEEDBACK_DAYS};
 
 /// One release in a pair, with what the formulas ask of it.
@@ -95,6 +94,22 @@ struct Group {
     said: BTreeMap<i64, Vec<Said>>,
     /// Per day: sightings and false positives, and sightings.
     said_days: BTreeMap<i64, [u64; 2]>,
+    /// Trust's weights per epoch under the kept half-life
+    /// ([`Kept::keep_trust`]; `compute::epoch_weight`): confirmations,
+    /// false positives, and how many.
+    trust: BTreeMap<i64, [i128; 3]>,
+}
+
+/// Adds (`sign` 1) or takes out (−1) a sighting or false positive at `t`
+/// in a group's trust sums under half-life `half`.
+fn weigh(trust: &mut BTreeMap<i64, [i128; 3]>, t: i64, fp: bool, half: i64, sign: i128) {
+    let (k, w) = epoch_weight(t, half);
+    let e = trust.entry(k).or_default();
+    e[usize::from(fp)] += sign * w;
+    e[2] += sign;
+    if e[2] == 0 {
+        trust.remove(&k);
+    }
 }
 
 /// The spans a range `(lo, hi]` is read in: the items of `(lo, a)`, the
@@ -180,13 +195,15 @@ pub struct Kept {
     groups: HashMap<(u16, u16), Group>,
     wake: BTreeSet<(i64, Arc<str>)>,
     set_aside: u64,
+    /// The half-life trust's sums are kept for ([`Kept::keep_trust`]).
+    half: Option<i64>,
 }
 
 impl Kept {
     /// Nothing kept yet, for `parties` under the release service level
     /// `service_level` (microseconds, if the agreement states one), at `at`.
     pub fn new(parties: &[String], service_level: Option<i64>, at: i64) -> Kept {
-        Kept { parties: parties.to_vec(), service_level, at, objects: HashMap::new(), groups: HashMap::new(), wake: BTreeSet::new(), set_aside: 0 }
+        Kept { parties: parties.to_vec(), service_level, at, objects: HashMap::new(), groups: HashMap::new(), wake: BTreeSet::new(), set_aside: 0, half: None }
     }
 
     /// The time the sums stand at.
@@ -216,6 +233,25 @@ impl Kept {
         self.wake.range(..(self.at + 1, Arc::from(""))).map(|(_, id)| id.to_string()).collect()
     }
 
+    /// Keeps trust's decayed weights as sums for the half-life `half` (a
+    /// scorecard's window), each pair's per epoch, rebuilt from the
+    /// reactions kept when another half-life was kept: a scorecard with
+    /// that window then rescales them rather than weigh every reaction
+    /// (one with another window still does, with the same result).
+    pub fn keep_trust(&mut self, half: i64) {
+        if self.half == Some(half) {
+            return;
+        }
+        self.half = Some(half);
+        for g in self.groups.values_mut() {
+            g.trust.clear();
+            let said: Vec<(i64, bool)> = g.said.iter().flat_map(|(t, v)| v.iter().map(move |x| (*t, x.fp))).collect();
+            for (t, fp) in said {
+                weigh(&mut g.trust, t, fp, half, 1);
+            }
+        }
+    }
+
     fn party(&self, p: &str) -> Option<u16> {
         self.parties.iter().position(|x| x == p).map(|i| i as u16)
     }
@@ -223,6 +259,7 @@ impl Kept {
     /// Takes object `id`'s part out of the sums.
     pub fn remove(&mut self, id: &str) {
         let Some((key, part)) = self.objects.remove_entry(id) else { return };
+        let half = self.half;
         self.set_aside -= part.set_aside;
         if let Some(w) = part.wake {
             self.wake.remove(&(w, key.clone()));
@@ -254,6 +291,9 @@ impl Kept {
                     if day[0] == 0 {
                         g.said_days.remove(&at.div_euclid(DAY));
                     }
+                    if let Some(h) = half {
+                        weigh(&mut g.trust, at, s.fp, h, -1);
+                    }
                 }
                 if v.is_empty() {
                     g.said.remove(&at);
@@ -269,7 +309,7 @@ impl Kept {
     /// items set aside, items dated later left out until then.
     pub fn set(&mut self, id: &str, releases: &[Release], reactions: &[Reaction]) {
         self.remove(id);
-        let at = self.at;
+        let (at, half) = (self.at, self.half);
         let key: Arc<str> = Arc::from(id);
         let mut part = Part::default();
         let wake = |t: i64, part: &mut Part| part.wake = Some(part.wake.map_or(t, |w| w.min(t)));
@@ -325,6 +365,9 @@ impl Kept {
                 day[0] += 1;
                 day[1] += u64::from(!fp);
                 g.said.entry(x.at).or_default().push(Said { id: rid.clone(), of: key.clone(), fp });
+                if let Some(h) = half {
+                    weigh(&mut g.trust, x.at, fp, h, 1);
+                }
                 part.said.push(((a, b), x.at, rid));
             }
         }
@@ -369,17 +412,24 @@ impl Kept {
                 feedback: Share { k: c.fb_ok, n: c.fb_ok + l.fb_late, ids: Vec::new() },
                 ..Sums::default()
             };
-            for (t, v) in &g.said {
-                for x in v {
-                    let w = units(decay(e.at - t, e.window));
-                    if x.fp {
-                        s.neg += w;
-                    } else {
-                        s.pos += w;
+            // Trust: the kept epochs' sums rescaled to `e.at`, or (another
+            // window) each reaction weighed into epochs as `compute` does.
+            let weighed;
+            let trust = if self.half == Some(e.window) {
+                &g.trust
+            } else {
+                let mut t = BTreeMap::new();
+                for (at, v) in &g.said {
+                    for x in v {
+                        weigh(&mut t, *at, x.fp, e.window, 1);
                     }
-                    s.events += 1;
                 }
-            }
+                weighed = t;
+                &weighed
+            };
+            s.pos = decayed(trust.iter().map(|(k, w)| (*k, w[0])), e.at, e.window);
+            s.neg = decayed(trust.iter().map(|(k, w)| (*k, w[1])), e.at, e.window);
+            s.events = trust.values().map(|w| w[2] as u64).sum();
             if g.releases.is_empty() {
                 continue;
             }

@@ -91,6 +91,7 @@ proptest! {
         steps in proptest::collection::vec(0..30 * 24i64, 1..4),
         window_days in prop_oneof![Just(1i64), Just(14), Just(90), 1..200i64],
         sl in proptest::option::of(1..72i64),
+        trust_kept in 0..3usize,
     ) {
         let sl = sl.map(|h| h * H);
         let mut at = first * H;
@@ -99,6 +100,14 @@ proptest! {
         // are set and then taken out).
         let decoy = evidence(&other, &reactions, at, window_days, sl);
         let mut kept = Kept::new(&e.parties, sl, at);
+        // Trust's sums kept for the window from the start (1), or first
+        // for another half-life and rebuilt for the window midway (2), or
+        // never (0: each reaction weighed at each scorecard).
+        match trust_kept {
+            1 => kept.keep_trust(e.window),
+            2 => kept.keep_trust(e.window * 2 + 1),
+            _ => {}
+        }
         for &n in &order {
             let id = format!("o{n:02}");
             set(&mut kept, &decoy, &id);
@@ -114,6 +123,10 @@ proptest! {
         prop_assert_eq!(kept.len(), objects.len());
         prop_assert!(kept.stands_at(at));
         check(&kept, &e)?;
+        if trust_kept == 2 {
+            kept.keep_trust(e.window);
+            check(&kept, &e)?;
+        }
         for step in steps {
             at += step * H;
             let e = Evidence { at, ..e.clone() };
@@ -252,4 +265,41 @@ fn exercise_data_is_set_aside_and_taken_out_with_its_object() {
     let card = kept.scorecard(&e).unwrap();
     assert_eq!((card.exercise_set_aside, card.pair_figure("A", "B", Indicator::Actionability).unwrap().n), (0, 4));
     assert_eq!(json(&card), json(&compute_bare(&e)));
+}
+
+/// Trust's weights summed per epoch and rescaled give the decay
+/// `0.5^(age / half-life)` of each reaction (to 1e-12 relative, plus the
+/// fixed point's 2⁻⁶⁰ a reaction) over many half-lives and epochs, kept or weighed afresh alike, and a reaction
+/// taken out leaves the sums as if it had never been set.
+#[test]
+fn trust_sums_rescale_to_each_reactions_decay() {
+    // A one-day window: a half-life of a day, a year of reactions (many epochs).
+    let mut e = Evidence { window: DAY, ..world() };
+    e.at = 353 * DAY + 5;
+    let mut expected = [0.0f64; 2];
+    for n in 0..40i64 {
+        let id = format!("o{n:02}");
+        e.releases.push(release(&id, "A", "B", n * 9 * DAY + 17));
+        let kind = if n % 3 == 0 { ReactionKind::FalsePositive } else { ReactionKind::Sighting };
+        let at = n * 9 * DAY + 3 * H + n;
+        e.reactions.push(reaction(&format!("x{n:02}"), "B", &id, at, kind));
+        expected[usize::from(n % 3 == 0)] += crate::stats::decay(e.at - at, e.window);
+    }
+    let mut kept = kept_of(&e);
+    let weighed = kept.scorecard(&e).unwrap();
+    kept.keep_trust(e.window);
+    let card = kept.scorecard(&e).unwrap();
+    assert_eq!(json(&card), json(&compute_bare(&e)));
+    assert_eq!(json(&card), json(&weighed));
+    let t = &card.pairs.iter().find(|p| p.from == "A" && p.to == "B").unwrap().trust;
+    let near = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs() + 40.0 * 2f64.powi(-60);
+    assert!(expected[0] > 1e-4 && expected[1] > 1e-4, "{expected:?}");
+    assert!(near(t.positive, expected[0]) && near(t.negative, expected[1]) && t.events == 40, "{t:?} against {expected:?}");
+    // The newest reaction set with another time, then back: the same sums.
+    let mut moved = e.clone();
+    moved.reactions.last_mut().unwrap().at -= 5 * DAY;
+    set(&mut kept, &moved, "o39");
+    assert_ne!(json(&kept.scorecard(&e).unwrap()), json(&card));
+    set(&mut kept, &e, "o39");
+    assert_eq!(json(&kept.scorecard(&e).unwrap()), json(&card));
 }

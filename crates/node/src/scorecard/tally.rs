@@ -26,8 +26,10 @@
 //! (read again, named by a reaction read again, or whose pattern was
 //! first learned from another party since) is set again in them, and the
 //! objects with an item dated after the last update's time once that time
-//! is reached; [`Tally::kept`] then gives the figures without gathering
-//! the evidence, and [`Tally::evidence`] gathers it only when asked.
+//! is reached; trust's weights are kept summed for the window asked
+//! ([`scorecard::Kept::keep_trust`]); [`Tally::kept`] then gives the
+//! figures without gathering the evidence, and [`Tally::evidence`]
+//! gathers it only when asked.
 //!
 //! A tally is started afresh (one full read) when any agreement of the
 //! parties changed since the last update (a new version, a ratification,
@@ -221,6 +223,7 @@ impl Tally {
         let others: Vec<&String> = e.parties.iter().filter(|p| *p != me.as_str()).collect();
         if fresh {
             let mut kept = Kept::new(&e.parties, e.service_level, e.at);
+            kept.keep_trust(e.window);
             for id in self.objects.keys() {
                 let (releases, reactions) = self.part(me, &others, id);
                 kept.set(id, &releases, &reactions);
@@ -229,6 +232,7 @@ impl Tally {
             return;
         }
         let Some(mut kept) = self.kept.take() else { return };
+        kept.keep_trust(e.window);
         let mut ids = dirty;
         ids.extend(kept.advance(e.at));
         for id in &ids {
