@@ -142,7 +142,7 @@ pub fn visit(store: &dyn Store, registry: &dyn Registry, gate: &store::Gate, me:
         out.capped = page.more;
         let mut seen = std::collections::HashSet::new();
         for r in page.records {
-            if r.object_type.starts_with("x-entente-") {
+            if r.object_type.starts_with(policy::kinds::PREFIX) {
                 continue;
             }
             let Some(author) = r.created_by_ref.filter(|a| a != me && a != policy::ext::ENTENTE_IDENTITY) else { continue };

@@ -1,7 +1,8 @@
 //! What a partner may see, counted for its dashboard: latest versions by
 //! type and by author (through its release gate), and what intelligence
 //! arrived on each of the last [`DAYS`] days per author (the platform's
-//! own records, [`PLATFORM_PREFIX`], are counted by type, not as arrivals). Counting reads every visible
+//! own records, of an Entente type (`policy::kinds::PREFIX`), are counted
+//! by type, not as arrivals). Counting reads every visible
 //! object, so a partner's counts are kept and reused while the store has
 //! had nothing added ([`Dashboards`]).
 
@@ -18,10 +19,6 @@ use crate::release::{Reader, Through};
 pub const DAYS: usize = 30;
 
 const DAY_MICROS: i64 = 86_400_000_000;
-
-/// The type prefix of the platform's own records (agreements, the
-/// partnership's records): not intelligence, so not counted as arrivals.
-pub const PLATFORM_PREFIX: &str = "x-entente-";
 
 /// How long a partner's counts are reused at most.
 const FRESH_MICROS: i64 = 60_000_000;
@@ -101,7 +98,7 @@ pub struct Counts {
 
 impl Counts {
     fn add(&mut self, now: i64, object_type: String, author: String, date_added: i64) {
-        let platform = object_type.starts_with(PLATFORM_PREFIX);
+        let platform = object_type.starts_with(policy::kinds::PREFIX);
         *self.by_type.entry(object_type).or_default() += 1;
         let age = now.saturating_sub(date_added).max(0) / DAY_MICROS;
         if let Ok(age) = usize::try_from(age) {

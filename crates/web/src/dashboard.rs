@@ -23,7 +23,11 @@ use model::Timestamp;
 use super::session::Signed;
 use crate::kit::chart;
 use super::{layout, page, WebError};
-use node::overview::{Counts, DAYS, PLATFORM_PREFIX};
+use node::overview::{Counts, DAYS};
+// The prefix of the platform's own record types (agreements, the
+// partnership modules' records): left out of the type list unless asked
+// for (`/?platform=1`), as the Inbox and the agreement pages show them.
+use policy::kinds::PREFIX as PLATFORM_PREFIX;
 use crate::Site;
 
 pub use node::overview::Dashboards;
@@ -102,11 +106,6 @@ fn day_labels(now: i64) -> Vec<String> {
         })
         .collect()
 }
-
-/// The prefix of the platform's own record types (agreements, the
-/// partnership modules' records): left out of the dashboard's type list
-/// unless asked for (`/?platform=1`), as the Inbox and the agreement pages
-/// show them.
 
 /// `GET /` (`?platform=1`: the type list shows the platform's records too).
 pub(super) async fn show(State(state): State<Site>, signed: Signed, axum::extract::RawQuery(query): axum::extract::RawQuery) -> Result<Response, WebError> {
