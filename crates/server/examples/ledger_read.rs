@@ -360,7 +360,7 @@ fn main() {
     let (indicator_rate, record_rate, act_rate) = (indicators as f64 / indicator_secs, records as f64 / record_secs, (3 * acts) as f64 / act_secs);
     println!(
         "ingest into this store: {indicators} STIX indicators as `entente import` stores them (parsed, 1,000 a batch) {indicator_rate:.0} objects/s ({indicator_secs:.2} s); \
-         {records} ledger records the same way {record_rate:.0} records/s ({record_secs:.2} s): ratio {:.2} (target ≥ 1: at the store's import rate); \
+         {records} ledger records the same way {record_rate:.0} records/s ({record_secs:.2} s): ratio {:.2} (target ≥ 0.95: at the store's import rate); \
          the next page read them all: {after_ingest:.1} ms; by the module's actions, one record each: {act_rate:.0} records/s ({} records in {act_secs:.2} s)",
         record_rate / indicator_rate,
         3 * acts

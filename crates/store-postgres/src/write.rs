@@ -324,6 +324,8 @@ fn put_one(
     let author = store::answerer(obj, options).map(str::to_owned).or_else(|| options.posted_by.clone());
     existing.push(Version { version, date_added, author, new: Some(new_objects.len()) });
     stored.touched.push(id.to_owned());
+    // Parsed once for the indexes of what it names and of its words.
+    let value = obj.to_value();
     new_objects.push(NewObject {
         date_added,
         id: id.to_owned(),
@@ -338,8 +340,8 @@ fn put_one(
         recalled: false,
         json: obj.json().to_vec(),
         facts: release_facts(obj, options),
-        observables: ObservableKey::of(obj),
-        text: store::TextFields::of(&obj.to_value()),
+        observables: ObservableKey::of_parsed(obj, &value),
+        text: store::TextFields::of(&value),
     });
     Ok(Outcome::Added(DateAdded(date_added)))
 }

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0013_release_covers.sql"),
     include_str!("migrations/0014_text_prefixes.sql"),
     include_str!("migrations/0015_text_vocabulary.sql"),
+    include_str!("migrations/0016_observables_by_key.sql"),
 ];
 
 /// The migration after which the sightings already stored get their

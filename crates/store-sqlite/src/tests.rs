@@ -78,7 +78,7 @@ fn refuses_newer_schema_and_reopens_current() {
     let err = SqliteStore::open(dir.path()).err().expect("must refuse");
     assert_eq!(
         err.to_string(),
-        "the database is at schema version 99, newer than this binary knows (15); upgrade Entente"
+        "the database is at schema version 99, newer than this binary knows (16); upgrade Entente"
     );
 }
 
@@ -285,7 +285,7 @@ fn migration_gives_the_text_index_its_prefixes() {
     let conn = rusqlite::Connection::open(dir.path().join(crate::FILE_NAME)).unwrap();
     assert!(table(&conn).contains("prefix = '2 3 4'"), "{}", table(&conn));
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 15);
+    assert_eq!(version, 16);
 }
 
 /// The database holds every object, TLP:RED included, and the node's
@@ -439,4 +439,94 @@ fn a_long_prefix_is_read_as_the_words_it_begins() {
         Ok(())
     })
     .unwrap();
+}
+
+/// Objects of every kind of observable key: an indicator (the value its
+/// pattern tests), an SCO, a sighting (what it is of), a partnership
+/// record (what it names) and a relationship (what it links).
+fn keyed_objects() -> Vec<model::Object> {
+    let stamp = "2026-01-01T00:00:00Z";
+    [
+        serde_json::json!({
+            "type": "indicator", "spec_version": "2.1", "id": "indicator--00000000-0000-4000-8000-000000000001",
+            "created": stamp, "modified": stamp, "pattern": "[ipv4-addr:value = '10.0.0.1']", "pattern_type": "stix", "valid_from": stamp
+        }),
+        serde_json::json!({ "type": "ipv4-addr", "spec_version": "2.1", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "10.0.0.7" }),
+        serde_json::json!({
+            "type": "sighting", "spec_version": "2.1", "id": "sighting--00000000-0000-4000-8000-000000000001",
+            "created": stamp, "modified": stamp, "sighting_of_ref": "indicator--00000000-0000-4000-8000-000000000001"
+        }),
+        serde_json::json!({
+            "type": "x-entente-ratification", "spec_version": "2.1", "id": "x-entente-ratification--00000000-0000-4000-8000-000000000001",
+            "created": stamp, "modified": stamp, "created_by_ref": "identity--0a000000-0000-4000-8000-000000000001",
+            "agreement_ref": "x-entente-agreement--00000000-0000-4000-8000-000000000001"
+        }),
+        serde_json::json!({
+            "type": "relationship", "spec_version": "2.1", "id": "relationship--00000000-0000-4000-8000-000000000001",
+            "created": stamp, "modified": stamp, "relationship_type": "indicates",
+            "source_ref": "indicator--00000000-0000-4000-8000-000000000001", "target_ref": "malware--00000000-0000-4000-8000-000000000002"
+        }),
+    ]
+    .into_iter()
+    .map(|v| model::Object::from_value(v).unwrap())
+    .collect()
+}
+
+/// The observable index's entries per stored version (`date_added`), and
+/// whether the index by version exists.
+fn observable_entries(path: &std::path::Path) -> (Vec<(i64, i64)>, bool) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn.prepare("SELECT object, count(*) FROM observables GROUP BY object ORDER BY object").unwrap();
+    let per: Vec<(i64, i64)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap();
+    let by_version: bool = conn
+        .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'observables_object')", [], |r| r.get(0))
+        .unwrap();
+    (per, by_version)
+}
+
+/// Migration 16 drops the index by version of a database that has it, and
+/// deleting a version still takes every entry of its own from the index
+/// (found by the keys of its JSON) and none of another's.
+#[test]
+fn migration_drops_the_index_by_version_and_deletions_still_unindex() {
+    use store::{Outcome, Store, Versions};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(crate::FILE_NAME);
+    let objects = keyed_objects();
+    let rows: Vec<i64> = {
+        let s = SqliteStore::open(dir.path()).unwrap();
+        let out = s.put(&objects, &Default::default()).unwrap();
+        out.iter().map(|o| if let Outcome::Added(d) = o { d.0 } else { panic!("{o:?}") }).collect()
+    };
+    // As a database from before: the index by version, at schema version 15.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("CREATE INDEX observables_object ON observables (object); PRAGMA user_version = 15").unwrap();
+    drop(conn);
+    let s = SqliteStore::open(dir.path()).unwrap();
+    let (per, by_version) = observable_entries(&path);
+    assert!(!by_version, "migration 16 left the index by version");
+    assert_eq!(per.iter().map(|p| p.0).collect::<Vec<_>>(), rows, "every object has entries");
+    for (i, o) in objects.iter().enumerate() {
+        assert_eq!(s.delete(o.id(), &Versions::ALL, None).unwrap(), 1);
+        let (per, _) = observable_entries(&path);
+        assert_eq!(per.iter().map(|p| p.0).collect::<Vec<_>>(), rows[i + 1..], "deleting {} left entries, or took another's", o.id());
+    }
+}
+
+/// A version whose stored JSON no longer parses as an object still has
+/// its entries taken from the index when it is deleted.
+#[test]
+fn deleting_a_version_whose_json_no_longer_parses_unindexes_it() {
+    use store::{Store, Versions};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(crate::FILE_NAME);
+    let objects = keyed_objects();
+    let s = SqliteStore::open(dir.path()).unwrap();
+    s.put(&objects, &Default::default()).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("UPDATE objects SET json = CAST('{\"type\": 1}' AS BLOB) WHERE id = ?", [objects[0].id().as_str()]).unwrap();
+    drop(conn);
+    let before = observable_entries(&path).0.len();
+    assert_eq!(s.delete(objects[0].id(), &Versions::ALL, None).unwrap(), 1);
+    assert_eq!(observable_entries(&path).0.len(), before - 1, "the unparsable version's entries stayed, or another's went");
 }

@@ -462,7 +462,7 @@ fn drop_version(tx: &Transaction<'_>, object: i64) -> Result<()> {
     for (c, id) in held {
         recompute(tx, Table::Collection, Some(&c), &id)?;
     }
-    tx.execute("DELETE FROM observables WHERE object = ?", [object]).map_err(sql_err)?;
+    unindex_observables(tx, object)?;
     tx.execute("DELETE FROM object_text WHERE rowid = ?", [object]).map_err(sql_err)?;
     tx.execute(
         // An object without a version of its own has its signature under 0.
@@ -472,6 +472,35 @@ fn drop_version(tx: &Transaction<'_>, object: i64) -> Result<()> {
     )
     .map_err(sql_err)?;
     tx.execute("DELETE FROM objects WHERE date_added = ?", [object]).map_err(sql_err)?;
+    Ok(())
+}
+
+/// Removes a version's entries from the observable index by their primary
+/// key: the keys [`ObservableKey::of`] gives the JSON being deleted, the
+/// ones its put wrote (migration 16 dropped the index by version). A
+/// version whose stored JSON no longer parses as an object has its entries
+/// found by a scan of the index instead.
+fn unindex_observables(tx: &Transaction<'_>, object: i64) -> Result<()> {
+    let json: Option<Vec<u8>> = tx
+        .prepare_cached("SELECT json FROM objects WHERE date_added = ?")
+        .and_then(|mut s| s.query_row([object], |r| r.get(0)))
+        .map(Some)
+        .or_else(|e| if matches!(e, rusqlite::Error::QueryReturnedNoRows) { Ok(None) } else { Err(e) })
+        .map_err(sql_err)?;
+    let Some(json) = json else { return Ok(()) };
+    // The size limit is the writer's, not the store's: what was stored is read back whatever its size.
+    let limits = model::Limits { max_object_bytes: usize::MAX };
+    match model::Object::parse(&json, &limits) {
+        Ok(parsed) => {
+            let mut delete = tx.prepare_cached("DELETE FROM observables WHERE key = ? AND object = ?").map_err(sql_err)?;
+            for key in ObservableKey::of(&parsed) {
+                delete.execute(params![&key.0[..], object]).map_err(sql_err)?;
+            }
+        }
+        Err(_) => {
+            tx.execute("DELETE FROM observables WHERE object = ?", [object]).map_err(sql_err)?;
+        }
+    }
     Ok(())
 }
 

@@ -8,4 +8,4 @@ CREATE TABLE observables (
     object INTEGER NOT NULL,  -- objects.date_added
     PRIMARY KEY (key, object)
 ) WITHOUT ROWID;
-CREATE INDEX observables_object ON observables (object);
+CREATE INDEX observables_object ON observables (object);  -- dropped by migration 16: deletions go by key
