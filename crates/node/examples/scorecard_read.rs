@@ -32,7 +32,11 @@
 //! Each as milliseconds and as a ratio to the full read in the same run.
 //! With `--incremental-only`, only the full read (the yardstick) and the
 //! incremental rows are measured (the check against a computation afresh
-//! is still made).
+//! is still made). With `--reuse`, the node an earlier run left in `--dir`
+//! (default a directory under the system's temporary one) is measured
+//! again without generating its year afresh: each round's day follows the
+//! indicators and sightings already stored (pass the same `--objects` and
+//! `--sightings`; the evidence grows by the rounds' days each run).
 //! The agreement's partnership modules are not run here (no checks): the
 //! modules' states are read through their own cached views, benchmarked
 //! by `cargo xtask bench modules`.
@@ -183,28 +187,53 @@ fn main() {
     let reads: usize = arg("--reads").and_then(|v| v.parse().ok()).unwrap_or(5).max(1);
     let incremental_only = std::env::args().any(|a| a == "--incremental-only");
     let dir = arg("--dir").map(std::path::PathBuf::from).unwrap_or_else(|| std::env::temp_dir().join("entente-scorecard-bench"));
-    let _ = std::fs::remove_dir_all(&dir);
+    // With `--reuse`, a node an earlier run left in `--dir` is read again
+    // rather than built: its year is not generated again, and each round's
+    // day follows the last one stored.
+    let reuse = std::env::args().any(|a| a == "--reuse") && dir.join(store_sqlite::FILE_NAME).exists();
+    if !reuse {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     std::fs::create_dir_all(&dir).expect("bench dir");
     let sqlite = Arc::new(store_sqlite::SqliteStore::open(&dir).expect("store"));
     let (store, registry): (Arc<dyn Store>, Arc<dyn store::Registry>) = (sqlite.clone(), sqlite);
     let keys = node::keys::KeyDir::in_data_dir(&dir);
-    let own = node::identity::init(&*store, &*registry, &keys, "Party 0").expect("init");
-    let mut parties = vec![StixId::parse(&own.partner).expect("id")];
-    for i in 1..n_parties {
-        parties.push(StixId::parse(&node::identity::add_hosted_partner(&*store, &*registry, &keys, &format!("Party {i}")).expect("partner")).expect("id"));
-    }
     let now = Timestamp::now().micros();
-    let terms = json!({
-        "title": "A year of evidence", "purpose": "benchmark", "party_refs": parties,
-        "scope": { "object_types": [], "labels": [], "data_kind": "both" }, "tlp_ceiling": "amber",
-        "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
-        "valid_from": Timestamp::from_micros(now - 400 * DAY).to_string(), "release_within_hours": 48,
-    });
     let module: Arc<dyn partnership::Module> = Arc::new(scorecard::Snapshots);
-    let agreement = node::agreements::propose(&*store, &parties[0], None, terms.as_object().expect("terms"), std::slice::from_ref(&module)).expect("propose").id;
-    for p in &parties {
-        node::agreements::ratify(&*store, &keys, p, &agreement).expect("ratify");
-    }
+    let (parties, agreement) = if reuse {
+        let own = node::identity::identity(&*registry).expect("identity").expect("an earlier run's node");
+        let mut hosted: Vec<(usize, String)> = registry
+            .partners()
+            .expect("partners")
+            .into_iter()
+            .filter(|p| p.hosted)
+            .filter_map(|p| Some((p.name.strip_prefix("Party ")?.parse().ok()?, p.id)))
+            .collect();
+        hosted.sort();
+        let parties: Vec<StixId> = hosted.into_iter().map(|(_, id)| StixId::parse(&id).expect("id")).collect();
+        assert_eq!(parties.first().map(StixId::as_str), Some(own.partner.as_str()), "the node's own partner is not Party 0");
+        let index = Agreements::default().index(&*store).expect("index");
+        let agreement = index.agreements_of(&parties[0]).into_iter().next().expect("the earlier run's agreement");
+        (parties, agreement)
+    } else {
+        let own = node::identity::init(&*store, &*registry, &keys, "Party 0").expect("init");
+        let mut parties = vec![StixId::parse(&own.partner).expect("id")];
+        for i in 1..n_parties {
+            parties.push(StixId::parse(&node::identity::add_hosted_partner(&*store, &*registry, &keys, &format!("Party {i}")).expect("partner")).expect("id"));
+        }
+        let terms = json!({
+            "title": "A year of evidence", "purpose": "benchmark", "party_refs": parties,
+            "scope": { "object_types": [], "labels": [], "data_kind": "both" }, "tlp_ceiling": "amber",
+            "handling": { "reshare": "parties-only", "attribution": "required", "permitted_actions": [] },
+            "valid_from": Timestamp::from_micros(now - 400 * DAY).to_string(), "release_within_hours": 48,
+        });
+        let agreement = node::agreements::propose(&*store, &parties[0], None, terms.as_object().expect("terms"), std::slice::from_ref(&module)).expect("propose").id;
+        for p in &parties {
+            node::agreements::ratify(&*store, &keys, p, &agreement).expect("ratify");
+        }
+        (parties, agreement)
+    };
+    let n_parties = parties.len();
     let modules = node::modules::build([module]);
     let log = audit::SharedLog::open(dir.join("release.log")).expect("log");
     let node = Node { store: store.clone(), agreements: Arc::new(Agreements::default()), log, limits: model::Limits::default() };
@@ -213,8 +242,17 @@ fn main() {
     let start = Instant::now();
     // The year up to yesterday; the last day is added later, for the incremental read.
     let (day_objects, day_sightings) = (objects / 365, sightings / 365);
-    gen.evidence(&*store, 0..objects - day_objects, 0..sightings - day_sightings, gen.now - 365 * DAY, gen.now - DAY);
-    println!("built: {} parties, {} objects and {} sightings over the year before yesterday, in {:.1} s", n_parties, objects - day_objects, sightings - day_sightings, start.elapsed().as_secs_f64());
+    // Where each round's ids start: after every indicator and sighting stored.
+    let (base, sbase) = if reuse {
+        let stats = store.stats().expect("stats");
+        let count = |t: &str| stats.by_type.iter().find(|(x, _, _)| x == t).map_or(0, |(_, n, _)| *n as usize);
+        println!("reused: {} parties, {} indicators and {} sightings stored by earlier runs", n_parties, count("indicator"), count("sighting"));
+        (count("indicator"), count("sighting"))
+    } else {
+        gen.evidence(&*store, 0..objects - day_objects, 0..sightings - day_sightings, gen.now - 365 * DAY, gen.now - DAY);
+        println!("built: {} parties, {} objects and {} sightings over the year before yesterday, in {:.1} s", n_parties, objects - day_objects, sightings - day_sightings, start.elapsed().as_secs_f64());
+        (objects - day_objects, sightings - day_sightings)
+    };
 
     let me = &parties[0];
     let ask = || Ask { at: Timestamp::now(), window_days: 90 };
@@ -289,7 +327,7 @@ fn main() {
         node::scorecard::incremental(&node, &modules, me, &agreement, &ask(), "bench", &mut tally).expect("tally");
         listing(&warm, Lists::None);
         // A day's evidence (ids after every earlier day's), stored after the update.
-        let (from, sfrom) = (objects - day_objects + round * day_objects, sightings - day_sightings + round * day_sightings);
+        let (from, sfrom) = (base + round * day_objects, sbase + round * day_sightings);
         let t = Timestamp::now().micros();
         gen.evidence(&*store, from..from + day_objects, sfrom..sfrom + day_sightings, t - DAY, t);
         let (ms, _) = time(&mut || node::scorecard::incremental(&node, &modules, me, &agreement, &ask(), "bench", &mut tally).expect("incremental").pairs.len());

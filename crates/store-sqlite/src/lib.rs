@@ -657,6 +657,21 @@ impl store::Store for SqliteStore {
         self.with_reader(|c| versions_of(c, id, collection))
     }
 
+    // The membership rows alone, from the range of the index of
+    // (collection, date added); the objects table is not read.
+    fn added_to(&self, collection: &str, after: i64) -> Result<Vec<(String, i64)>> {
+        self.with_reader(|c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT m.id, m.version FROM collection_objects m INDEXED BY collection_objects_order
+                     WHERE m.collection = ? AND m.date_added > ? ORDER BY m.date_added",
+                )
+                .map_err(sql_err)?;
+            let rows = stmt.query_map(rusqlite::params![collection, after], |row| Ok((row.get(0)?, row.get(1)?))).map_err(sql_err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(sql_err)
+        })
+    }
+
     // FTS5: every word quoted (whole, or a prefix with `*`; the words hold
     // letters and digits only, so nothing in them is FTS5 syntax), ANDed.
     // Newest first is the index's rowid order walked down, stopping at the

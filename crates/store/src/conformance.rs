@@ -15,8 +15,10 @@ use crate::{
 
 mod caches;
 mod history;
+mod since;
 pub use caches::{reads_by_arrival_of_several_types_keep_one_date_order, removals_move_with_what_narrows_a_read};
 pub use history::backdated_history_keeps_dates_increasing;
+pub use since::added_to_a_collection_since;
 
 /// Generates one `#[test]` per conformance case for a backend. The
 /// expression must build a fresh, empty backend each time it is called, as
@@ -29,7 +31,7 @@ macro_rules! conformance_suite {
             get_and_filters, paging_never_skips_or_repeats, same_millisecond_arrivals,
             concurrent_writers_and_pager, delete_versions, scos_are_single_version,
             stats_count_types_and_producers, scan_streams_everything,
-            collections_have_their_own_dates_and_versions, delete_from_collection,
+            collections_have_their_own_dates_and_versions, added_to_a_collection_since, delete_from_collection,
             only_the_author_versions, registry_records, gate_filters_before_paging, gated_first_and_last_are_the_readers,
             shares_join_agreement_collections, recall_marks_every_version,
             release_facts_are_stored, observables_are_indexed, checkpoints_move_with_their_batch, visit_matches_query,

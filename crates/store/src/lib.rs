@@ -290,6 +290,21 @@ pub trait Store: Send + Sync {
         Ok(out)
     }
 
+    /// The id and version (microseconds) of every version added to
+    /// `collection` strictly after `after` (its membership's `date_added`),
+    /// in that order: what changed in a collection since a time, without
+    /// reading the versions themselves (their JSON). The default scans the
+    /// collection; backends read the membership rows alone.
+    fn added_to(&self, collection: &str, after: i64) -> Result<Vec<(String, i64)>> {
+        let q = Query { collection: Some(collection.to_owned()), versions: Versions::ALL, added_after: Some(after), ..Query::default() };
+        let mut out = Vec::new();
+        self.each(&q, &mut |r| {
+            out.push((r.id, r.version_micros));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
     /// The page [`Store::query`] would return, handed to `f` one version at a
     /// time by reference instead of collected: for responses written straight
     /// from the stored bytes, where owning each record would only be copying

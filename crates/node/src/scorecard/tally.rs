@@ -6,8 +6,9 @@
 //! author, time, kind and the objects it names. Its first update reads the
 //! agreement's evidence in full; each later one finds the objects and
 //! reactions touched since the last (a version stored since, or a stored
-//! version shared under the agreement since: `Query::added_after`, on the
-//! store and on the agreement's collection) and reads each again whole
+//! version shared under the agreement since: `Query::added_after` on the
+//! store, and `store::Store::added_to` on the agreement's collection, which
+//! gives the ids and versions shared without the versions) and reads each again whole
 //! from what the store KEPT (an object's stored versions, a reaction's
 //! latest; an object it held nothing of, whose versions shared since were
 //! all stored since, from those versions as found: see `read`), released
@@ -225,7 +226,7 @@ impl Tally {
             let mut kept = Kept::new(&e.parties, e.service_level, e.at);
             kept.keep_trust(e.window);
             for id in self.objects.keys() {
-                let (releases, reactions) = self.part(me, &others, id);
+                let (releases, reactions) = self.part(me, &others, id).unwrap_or_default();
                 kept.set(id, &releases, &reactions);
             }
             self.kept = Some(kept);
@@ -236,11 +237,9 @@ impl Tally {
         let mut ids = dirty;
         ids.extend(kept.advance(e.at));
         for id in &ids {
-            if self.objects.contains_key(id) {
-                let (releases, reactions) = self.part(me, &others, id);
-                kept.set(id, &releases, &reactions);
-            } else {
-                kept.remove(id);
+            match self.part(me, &others, id) {
+                Some((releases, reactions)) => kept.set(id, &releases, &reactions),
+                None => kept.remove(id),
             }
         }
         self.kept = Some(kept);
@@ -269,15 +268,14 @@ impl Tally {
             None => None,
             Some(since) => {
                 let plain = Query { versions: Versions::ALL, added_after: Some(since), ..Query::default() };
-                let under = Query { collection: Some(store::agreement_collection(agreement.as_str())), ..plain.clone() };
                 node.store.scan(&plain, &mut |r| {
                     found.entry(r.id.clone()).or_default().push(r);
                     Ok(())
                 })?;
-                node.store.scan(&under, &mut |r| {
-                    shared.entry(r.id).or_default().push(r.version_micros);
-                    Ok(())
-                })?;
+                // Of the versions shared since, only their ids and versions.
+                for (id, version) in node.store.added_to(&store::agreement_collection(agreement.as_str()), since)? {
+                    shared.entry(id).or_default().push(version);
+                }
                 Some(found.keys().chain(shared.keys()).cloned().collect())
             }
         };
@@ -501,11 +499,13 @@ impl Tally {
     }
 
     /// Object `id`'s releases (one per party it goes to) and the reactions
-    /// naming it (one per time named), as the scorecard counts them.
-    fn part(&self, me: &StixId, others: &[&String], id: &str) -> (Vec<Release>, Vec<Reaction>) {
-        let mut releases = Vec::new();
-        let mut reactions = Vec::new();
-        let Some(o) = self.objects.get(id) else { return (releases, reactions) };
+    /// naming it (one per time named), as the scorecard counts them; `None`
+    /// when the tally holds no such object.
+    fn part(&self, me: &StixId, others: &[&String], id: &str) -> Option<(Vec<Release>, Vec<Reaction>)> {
+        let o = self.objects.get(id)?;
+        let mut releases = Vec::with_capacity(if o.author == me.as_str() { o.recipients.len() } else { 1 });
+        let named = self.named.get(id);
+        let mut reactions = Vec::with_capacity(named.map_or(0, BTreeSet::len));
         if let Some(created) = o.created {
             if o.author == me.as_str() {
                 for p in others.iter().filter(|p| o.recipients.contains(p)) {
@@ -520,13 +520,13 @@ impl Tally {
                 releases.push(Release { id: id.to_owned(), author: o.author.clone(), recipient: me.to_string(), created, arrived: Some(o.first_added), quality: o.quality, novel, exercise: o.exercise });
             }
         }
-        for rid in self.named.get(id).into_iter().flatten() {
+        for rid in named.into_iter().flatten() {
             let Some(s) = self.reactions.get(rid) else { continue };
             for _ in s.refs.iter().filter(|x| *x == id) {
                 reactions.push(Reaction { id: rid.clone(), by: s.by.clone(), of: id.to_owned(), at: s.at, kind: s.kind, exercise: s.exercise });
             }
         }
-        (releases, reactions)
+        Some((releases, reactions))
     }
 
     /// The releases and reactions of the tally into `e` (after an
@@ -535,7 +535,7 @@ impl Tally {
         let others: Vec<&String> = e.parties.iter().filter(|p| *p != me.as_str()).collect();
         let (mut releases, mut reactions) = (Vec::new(), Vec::new());
         for id in self.objects.keys() {
-            let (r, x) = self.part(me, &others, id);
+            let (r, x) = self.part(me, &others, id).unwrap_or_default();
             releases.extend(r);
             reactions.extend(x);
         }
