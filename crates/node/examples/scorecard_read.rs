@@ -331,12 +331,14 @@ fn main() {
         gen.evidence(&*store, from..from + day_objects, sfrom..sfrom + day_sightings, t - DAY, t);
         let cold = restarted();
         if round == 0 {
+            // The load alone, timed (untimed in the rows: its share of the first).
+            let t = Instant::now();
             let why = match Tally::load(&*store, &dir, me, &agreement).expect("load") {
                 node::scorecard::tally::saved::Loaded::None => "no file".to_owned(),
                 node::scorecard::tally::saved::Loaded::Unusable(why) => why,
                 node::scorecard::tally::saved::Loaded::Tally(t) => format!("loadable: {:?}", t.len()),
             };
-            eprintln!("the saved tally: {why}");
+            eprintln!("the saved tally: {why}, in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
         }
         let (ms, _) = time(&mut || listing(&cold, Lists::None));
         assert!(loaded(&cold), "the restarted node read in full");
