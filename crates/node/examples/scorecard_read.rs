@@ -29,6 +29,14 @@
 //!   daily snapshot costs; at the end its figures, and the warm lists,
 //!   against a computation afresh.
 //!
+//! - the full scorecard for now first after a restart: the warm node's
+//!   tally saved in the data directory (`node::scorecard::save_tally`,
+//!   timed, with the file's size), a day's evidence stored, then a node as
+//!   a new process finds it (nothing in memory) asked for the scorecard,
+//!   bare and with REST's lists: the saved tally loaded and brought up to
+//!   date incrementally (`node::scorecard::tally::saved`); at the end its
+//!   figures against a computation afresh.
+//!
 //! Each as milliseconds and as a ratio to the full read in the same run.
 //! With `--incremental-only`, only the full read (the yardstick) and the
 //! incremental rows are measured (the check against a computation afresh
@@ -316,6 +324,9 @@ fn main() {
     // day's new evidence stored, then the scorecard since, each round on
     // the same tally; at the end its figures against a full computation.
     let warm = fresh_node();
+    // It saves its tally in the bench's data directory (as a server does
+    // in its own): the restart rows below load it.
+    warm.agreements.save_tallies_in(&dir);
     listing(&warm, Lists::None);
     let mut inc_ms = Row::default();
     let mut tally = Tally::new();
@@ -334,10 +345,59 @@ fn main() {
         assert!(!tally.was_full(), "the second update was full");
         inc_ms.push(ms);
     }
-    let at = ask();
+    // A restart: the warm node's tally saved (timed), a day's evidence
+    // stored, then a node as a new process finds it (nothing in memory,
+    // the same data directory) asked for the scorecard: the saved tally
+    // loaded and brought up to date by an incremental update. Bare, and
+    // (another restart) with REST's lists.
+    let (mut save_ms, mut restart_ms, mut restart_rest_ms) = (Row::default(), Row::default(), Row::default());
+    let mut saved_bytes = 0;
+    let restarted = || {
+        let n = fresh_node();
+        n.agreements.save_tallies_in(&dir);
+        n
+    };
+    let loaded = |n: &Node| !n.agreements.tally(me, &agreement).lock().expect("tally").was_full();
+    for round in 0..reads {
+        listing(&warm, Lists::None);
+        let (ms, bytes) = time(&mut || node::scorecard::save_tally(&warm, me, &agreement).expect("save").expect("saved") as usize);
+        save_ms.push(ms);
+        saved_bytes = bytes;
+        // Ids after the incremental rounds' days.
+        let (from, sfrom) = (objects + (reads - 1 + round) * day_objects, sightings + (reads - 1 + round) * day_sightings);
+        let t = Timestamp::now().micros();
+        gen.evidence(&*store, from..from + day_objects, sfrom..sfrom + day_sightings, t - DAY, t);
+        let cold = restarted();
+        if round == 0 {
+            // The load alone, timed (untimed in the rows: its share of the first).
+            let t = Instant::now();
+            let why = match Tally::load(&*store, &dir, me, &agreement).expect("load") {
+                node::scorecard::tally::saved::Loaded::None => "no file".to_owned(),
+                node::scorecard::tally::saved::Loaded::Unusable(why) => why,
+                node::scorecard::tally::saved::Loaded::Tally(t) => format!("loadable: {:?}", t.len()),
+            };
+            eprintln!("the saved tally: {why}, in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+        }
+        let (ms, _) = time(&mut || listing(&cold, Lists::None));
+        assert!(loaded(&cold), "the restarted node read in full");
+        restart_ms.push(ms);
+        drop(cold);
+        let cold = restarted();
+        let (ms, _) = time(&mut || listing(&cold, Lists::First(100)));
+        assert!(loaded(&cold), "the restarted node read in full");
+        restart_rest_ms.push(ms);
+    }
+    // (The restarted node's scorecard is for the time after its load: the
+    // others are asked for that time.)
+    let cold = restarted();
+    let r = node::scorecard::listing(&cold, &modules, me, &agreement, &ask(), "bench", Lists::None).expect("restarted");
+    assert!(loaded(&cold), "the restarted node read in full");
+    drop(cold);
+    let at = Ask { at: Timestamp::from_micros(r.at), window_days: 90 };
     let a = node::scorecard::incremental(&node, &modules, me, &agreement, &at, "bench", &mut tally).expect("incremental");
     let b = scorecard::compute_bare(&node::scorecard::gather(&node, &modules, me, &agreement, &at, "bench").expect("full"));
     let same = serde_json::to_value(&a).expect("json") == serde_json::to_value(&b).expect("json");
+    let same_restarted = serde_json::to_value(&r).expect("json") == serde_json::to_value(&b).expect("json");
     let listed = node::scorecard::listing(&warm, &modules, me, &agreement, &at, "bench", Lists::All).expect("listing");
     let fresh = scorecard::compute(&node::scorecard::gather(&node, &modules, me, &agreement, &Ask { at: Timestamp::from_micros(listed.at), window_days: 90 }, "bench").expect("full"));
     let same_lists = serde_json::to_value(&listed).expect("json") == serde_json::to_value(&fresh).expect("json");
@@ -356,7 +416,12 @@ fn main() {
         println!("{}", fresh_ms.line("gathered and computed afresh, every list (another time)", read));
     }
     println!("{}", inc_ms.line("incremental, after a day's evidence", read));
+    println!("{}", restart_ms.line("full scorecard, first after a restart (loaded tally, a day's evidence since), bare", read));
+    println!("{}", restart_rest_ms.line("full scorecard, first after a restart (loaded tally, a day's evidence since), REST's lists", read));
+    println!("{}", save_ms.line(&format!("the tally saved ({saved_bytes} bytes)"), read));
     println!("incremental figures equal to a full computation's: {same}; warm lists equal to a fresh computation's: {same_lists}");
+    println!("restarted node's figures (loaded tally) equal to a full computation's: {same_restarted}");
     assert!(same, "the incremental scorecard differs from the full one");
+    assert!(same_restarted, "the restarted node's scorecard differs from the full one");
     assert!(same_lists, "the warm scorecard's lists differ from a fresh computation's");
 }

@@ -74,6 +74,9 @@ pub struct Agreements {
     /// Per (viewer, agreement), the scorecard's tally (`crate::scorecard`),
     /// the least recently used evicted past a bound ([`TALLIES_KEPT`]).
     tallies: Mutex<Tallies>,
+    /// The data directory the tallies are saved in and loaded from
+    /// ([`Agreements::save_tallies_in`]), if any.
+    tallies_dir: Mutex<Option<std::path::PathBuf>>,
 }
 
 /// The most scorecard tallies an [`Agreements`] keeps (one per viewer and
@@ -490,6 +493,19 @@ impl Agreements {
     /// reactions in all (defaults [`TALLIES_KEPT`], [`TALLY_ITEMS_KEPT`]).
     pub fn bound_tallies(&self, count: usize, items: usize) {
         self.tallies.lock().unwrap_or_else(|p| p.into_inner()).bound = (count.max(1), items);
+    }
+
+    /// Saves the scorecard's tallies in `data_dir` and loads them from it
+    /// (`crate::scorecard::tally::saved`: the first scorecard after a
+    /// restart is then the saved tally brought up to date, not a full
+    /// read). A server sets its own; without it nothing is saved.
+    pub fn save_tallies_in(&self, data_dir: impl Into<std::path::PathBuf>) {
+        *self.tallies_dir.lock().unwrap_or_else(|p| p.into_inner()) = Some(data_dir.into());
+    }
+
+    /// The data directory the tallies are saved in, if any.
+    pub fn tallies_dir(&self) -> Option<std::path::PathBuf> {
+        self.tallies_dir.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Whether a tally is kept for `viewer` and `agreement`.

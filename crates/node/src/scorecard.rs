@@ -127,7 +127,9 @@ pub fn listing(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, 
 /// [`listing`] from `tally`, brought up to date.
 #[allow(clippy::too_many_arguments)]
 fn from_tally(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str, lists: Lists, tally: &mut Tally) -> Result<Scorecard, Error> {
+    let ask = &restore(node, me, agreement, ask, tally)?;
     let mut e = prepare(node, modules, me, agreement, ask, channel, tally)?;
+    keep_saved(node, tally);
     if let Some(kept) = tally.kept(&e) {
         if let Some(mut card) = kept.scorecard(&e) {
             match lists {
@@ -191,12 +193,73 @@ pub fn gather(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, a
 /// [`scorecard`] gives. The first call, and any after a change of the
 /// agreements, reads in full.
 pub fn incremental(node: &Node, modules: &Modules, me: &StixId, agreement: &StixId, ask: &Ask, channel: &str, tally: &mut Tally) -> Result<Scorecard, Error> {
+    let ask = &restore(node, me, agreement, ask, tally)?;
     let mut e = prepare(node, modules, me, agreement, ask, channel, tally)?;
+    keep_saved(node, tally);
     if let Some(card) = tally.kept(&e).and_then(|k| k.scorecard(&e)) {
         return Ok(card);
     }
     tally.evidence(me, &mut e);
     Ok(scorecard::compute_bare(&e))
+}
+
+/// When the node saves its tallies ([`crate::release::Agreements::save_tallies_in`]),
+/// a tally never brought up to date is loaded from its saved copy
+/// (`tally::saved`) when asked for now; a copy that is not used is logged
+/// (why), and the tally reads in full as on a new node. Returns the ask,
+/// its time moved on by the load's when one was loaded (a scorecard for
+/// now is for after it).
+fn restore(node: &Node, me: &StixId, agreement: &StixId, ask: &Ask, tally: &mut Tally) -> Result<Ask, Error> {
+    let Some(dir) = node.agreements.tallies_dir() else { return Ok(ask.clone()) };
+    let started = std::time::Instant::now();
+    let clock = Timestamp::now().micros();
+    if tally.started() || ask.at.micros() < clock - tally::NOW || ask.at.micros() > clock + tally::NOW {
+        return Ok(ask.clone());
+    }
+    // The index first: its first build in a process moves the node's
+    // removal generation (the store's count is news to it), which the
+    // loaded tally is tied to from then on.
+    node.agreements.index(&*node.store)?;
+    match Tally::load(&*node.store, &dir, me, agreement)? {
+        tally::saved::Loaded::None => {}
+        tally::saved::Loaded::Unusable(why) => tracing::warn!(viewer = %me, agreement = %agreement, "a saved scorecard tally was not used, the tally reads in full: {why}"),
+        tally::saved::Loaded::Tally(saved) => {
+            tracing::info!(viewer = %me, agreement = %agreement, objects = saved.len().0, reactions = saved.len().1, "the scorecard's tally loaded as saved");
+            *tally = *saved;
+            // Asked for now: now is after the load (which may take longer
+            // than `tally::NOW` at a million objects).
+            let waited = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
+            return Ok(Ask { at: Timestamp::from_micros(ask.at.micros().saturating_add(waited)), window_days: ask.window_days });
+        }
+    }
+    Ok(ask.clone())
+}
+
+/// When the node saves its tallies, `tally` saved if due
+/// ([`Tally::save_due`]: after a full read, else every
+/// [`tally::saved::SAVE_EVERY`]); a failure is logged, the scorecard
+/// answered all the same.
+fn keep_saved(node: &Node, tally: &mut Tally) {
+    let Some(dir) = node.agreements.tallies_dir() else { return };
+    if !tally.save_due() {
+        return;
+    }
+    match tally.save(&*node.store, &dir) {
+        Ok(Some(bytes)) => tracing::debug!(bytes, "the scorecard's tally saved"),
+        Ok(None) => {}
+        Err(e) => tracing::warn!("the scorecard's tally was not saved: {e}"),
+    }
+}
+
+/// Saves the node's tally of `agreement` as `me` sees it now, due or not
+/// (`tally::saved`; a server saves on its own schedule: [`Tally::save_due`]).
+/// Returns the bytes written; none when the node saves no tallies or the
+/// tally is not to be saved ([`Tally::save`]).
+pub fn save_tally(node: &Node, me: &StixId, agreement: &StixId) -> Result<Option<u64>, Error> {
+    let Some(dir) = node.agreements.tallies_dir() else { return Ok(None) };
+    let tally = node.agreements.tally(me, agreement);
+    let mut tally = tally.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    tally.save(&*node.store, &dir)
 }
 
 /// [`gather`], through `tally`.

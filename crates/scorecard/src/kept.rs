@@ -23,7 +23,7 @@ use crate::compute::{assemble, decayed, epoch_weight, in_window, units, Share, S
 use crate::{Evidence, Indicator, Reaction, ReactionKind, Release, Scorecard, Status, DAY, FEEDBACK_DAYS};
 
 /// One release in a pair, with what the formulas ask of it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Item {
     id: Arc<str>,
     quality: i128,
@@ -34,7 +34,7 @@ struct Item {
 }
 
 /// One sighting or false positive by a pair's recipient on one of its objects.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Said {
     id: Arc<str>,
     of: Arc<str>,
@@ -42,7 +42,7 @@ struct Said {
 }
 
 /// Counts of the releases created in one day (or any span).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Counts {
     out: u64,
     v: i128,
@@ -87,7 +87,7 @@ impl Counts {
 }
 
 /// One directed pair's kept releases and reactions.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Group {
     releases: BTreeMap<i64, Vec<Item>>,
     days: BTreeMap<i64, Counts>,
@@ -173,7 +173,7 @@ impl Group {
 }
 
 /// What one object put into the sums, to take it out again.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Part {
     /// (pair, created) of each release counted.
     releases: Vec<((u16, u16), i64)>,
@@ -185,8 +185,9 @@ struct Part {
 }
 
 /// The kept sums of one agreement's scorecard as one node sees it (see
-/// the module's doc).
-#[derive(Debug, Clone)]
+/// the module's doc). Serde: saved and loaded whole by the node (its
+/// tally, `node::scorecard::tally`), in a binary format of its own.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Kept {
     parties: Vec<String>,
     service_level: Option<i64>,

@@ -33,7 +33,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use compute::{compute, compute_bare};
 pub use kept::Kept;
@@ -152,7 +152,7 @@ pub struct Release {
 }
 
 /// What a recipient did with an object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReactionKind {
     /// A sighting of it (a confirmation).

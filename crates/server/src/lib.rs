@@ -93,6 +93,10 @@ impl AppState {
         let cursors = ::taxii::CursorCodec::new(node.cursor_key.as_bytes());
         // One body of the largest size always fits.
         let bodies = Arc::new(body::Budget::new(taxii.max_bodies_in_flight.max(taxii.max_content_length)));
+        // The scorecard's tallies are saved in the data directory and
+        // loaded from it after a restart (node::scorecard::tally::saved).
+        let agreements = Arc::new(release::Agreements::default());
+        agreements.save_tallies_in(keys.data_dir());
         let api = rest::Api {
             store,
             registry,
@@ -103,7 +107,7 @@ impl AppState {
             auth_failures: Arc::new(auth::FailureLimiter::new(20, Duration::from_secs(60))),
             limits,
             keys,
-            agreements: Arc::new(release::Agreements::default()),
+            agreements,
             log,
             indicators: Arc::new(detect::Indicators::default()),
             detection: Arc::new(detect_limits::Workers::default()),

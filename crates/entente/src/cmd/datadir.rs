@@ -1,4 +1,4 @@
-//! The data dir's modes: the folder and its `keys/` and `peers/` folders
+//! The data dir's modes: the folder and its `keys/`, `peers/` and `tallies/` folders
 //! 0700, the files in them 0600, made so when created and checked each time
 //! a command opens the node (docs/security.md, "Files on disk").
 
@@ -9,8 +9,9 @@ use anyhow::Context;
 /// The files a node keeps directly in its data dir.
 const FILES: [&str; 4] = ["entente.db", "entente.db-wal", "entente.db-shm", "release.log"];
 
-/// The folders of secrets inside the data dir (their files are 0600 too).
-const FOLDERS: [&str; 2] = ["keys", "peers"];
+/// The folders of secrets, and of the scorecard's saved tallies (what the
+/// node holds, by object), inside the data dir (their files are 0600 too).
+const FOLDERS: [&str; 3] = ["keys", "peers", "tallies"];
 
 /// Creates `dir` (0700) if it is missing, then restricts to their owner the
 /// data dir and every file and folder of the node in it that is open to

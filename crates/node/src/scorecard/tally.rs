@@ -59,6 +59,8 @@ use crate::modules::{Error, Node};
 use crate::read::Out;
 use crate::release::{held_by, Reader, Through};
 
+pub mod saved;
+
 /// A tally reads everything again at least this often (in its `at` days).
 pub const FULL_EVERY_DAYS: i64 = 30;
 
@@ -77,7 +79,7 @@ pub const MARGIN: i64 = 10_000_000;
 const ID_CHUNK: usize = 500;
 
 /// One object counted, from its latest version released to the viewer.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Held {
     author: String,
     created: Option<i64>,
@@ -91,7 +93,7 @@ struct Held {
 }
 
 /// One reaction counted (its latest version, released to the viewer).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Said {
     by: String,
     at: i64,
@@ -111,6 +113,10 @@ struct Basis {
     /// a deletion or withholding since is no new version, so only a full
     /// read drops what it removed.
     removals: u64,
+    /// The store's own removal count ([`store::Store::removals`]) read
+    /// before the last full read: a saved tally ([`saved`]) is loaded
+    /// only into a store whose count is still this.
+    stored: u64,
     full_at: i64,
 }
 
@@ -137,6 +143,8 @@ pub struct Tally {
     full: bool,
     /// [`MARGIN`] (tests set 0).
     margin: i64,
+    /// When it was last saved or loaded ([`saved`]), if it was.
+    saved: Option<std::time::Instant>,
 }
 
 impl Default for Tally {
@@ -160,6 +168,7 @@ impl Tally {
             kept: None,
             full: false,
             margin: MARGIN,
+            saved: None,
         }
     }
 
@@ -200,8 +209,8 @@ impl Tally {
             &b.me == me && &b.agreement == agreement && b.agreements == agreements && b.removals == removals && at >= self.through && at >= now - NOW && at - b.full_at < FULL_EVERY_DAYS * DAY
         });
         if !keep {
-            let margin = self.margin;
-            *self = Tally { basis: Some(Basis { me: me.clone(), agreement: agreement.clone(), agreements, removals, full_at: at }), margin, ..Tally::new() };
+            let (margin, stored) = (self.margin, node.store.removals()?);
+            *self = Tally { basis: Some(Basis { me: me.clone(), agreement: agreement.clone(), agreements, removals, stored, full_at: at }), margin, ..Tally::new() };
         }
         self.full = !keep;
         let since = keep.then_some(self.through);

@@ -385,3 +385,205 @@ fn an_evicted_tally_rebuilds_to_the_same_figures() {
     listing(&a);
     assert!(!full(&a) && w.node.agreements.keeps_tally(&b, &w.agreement));
 }
+
+/// The node of `w` as a new process finds it: the same store and data
+/// directory, nothing in memory (a fresh agreements' index, no tally),
+/// saving its tallies in the data directory.
+fn restarted(w: &World) -> Node {
+    let agreements = Arc::new(Agreements::default());
+    agreements.save_tallies_in(w._dir.path());
+    Node { store: w.node.store.clone(), agreements, log: w.node.log.clone(), limits: model::Limits::default() }
+}
+
+/// `me`'s scorecard for now on `node`, every list; whether its tally read in full.
+fn listed(w: &World, node: &Node, me: &StixId) -> (scorecard::Scorecard, bool) {
+    let ask = Ask { at: Timestamp::now(), window_days: 3650 };
+    let card = super::listing(node, &w.modules, me, &w.agreement, &ask, "test", super::Lists::All).unwrap();
+    let full = node.agreements.tally(me, &w.agreement).lock().unwrap().was_full();
+    (card, full)
+}
+
+/// `card` against one gathered and computed afresh at its time.
+fn equals_fresh(w: &World, me: &StixId, card: &scorecard::Scorecard) -> Result<(), TestCaseError> {
+    let at = Ask { at: Timestamp::from_micros(card.at), window_days: 3650 };
+    let fresh = scorecard::compute(&gather(&w.node, &w.modules, me, &w.agreement, &at, "test").unwrap());
+    prop_assert_eq!(serde_json::to_value(card).unwrap(), serde_json::to_value(&fresh).unwrap());
+    Ok(())
+}
+
+/// A tally saved after `before` (its first, full read), the node
+/// restarted, `after` stored: the first scorecard of the new process is
+/// the saved tally loaded and brought up to date incrementally (a full
+/// read only when something was removed in between: a revocation
+/// recalls earlier versions), with the same figures and lists as one
+/// computed afresh.
+fn saved_then_loaded_equals_fresh(before: &[Put], after: &[Put], viewer: usize) -> Result<(), TestCaseError> {
+    let w = world();
+    w.node.agreements.save_tallies_in(w._dir.path());
+    let me = w.parties[viewer].clone();
+    let now = Timestamp::now().micros();
+    for p in before {
+        w.store(p, now);
+    }
+    let (card, full) = listed(&w, &w.node, &me);
+    prop_assert!(full);
+    equals_fresh(&w, &me, &card)?;
+    let file = super::tally::saved::path(w._dir.path(), &me, &w.agreement);
+    prop_assert!(file.is_file(), "not saved after the full read");
+    let removals = w.node.store.removals().unwrap();
+    for p in after {
+        w.store(p, now);
+    }
+    let node = restarted(&w);
+    let (card, full) = listed(&w, &node, &me);
+    prop_assert_eq!(full, w.node.store.removals().unwrap() != removals, "loaded unless something was removed since the save");
+    equals_fresh(&w, &me, &card)?;
+    // And kept warm from there.
+    w.store(&object(13, 1 - viewer, 2, false, true), now);
+    let (card, full) = listed(&w, &node, &me);
+    prop_assert!(!full);
+    equals_fresh(&w, &me, &card)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_tally_saved_and_loaded_after_a_restart_gives_the_figures_of_a_fresh_computation(before in proptest::collection::vec(put(), 0..10), after in proptest::collection::vec(put(), 0..8), viewer in 0usize..2) {
+        saved_then_loaded_equals_fresh(&before, &after, viewer)?;
+    }
+}
+
+/// Some evidence on `w`, then A's tally read in full and saved; returns A and the file.
+fn saved_world(w: &World) -> (StixId, std::path::PathBuf) {
+    w.node.agreements.save_tallies_in(w._dir.path());
+    let (a, now) = (w.parties[0].clone(), Timestamp::now().micros());
+    for n in 0..4 {
+        w.store(&object(n, 1, 10, false, true), now);
+        w.store(&object(n + 4, 0, 12, false, true), now);
+    }
+    w.store(&Put::Reaction { n: 0, by: 0, of: vec![0, 1], kind: 0, day: 5, v: 0, revoked: false, exercise: false }, now);
+    let (_, full) = listed(w, &w.node, &a);
+    assert!(full);
+    let file = super::tally::saved::path(w._dir.path(), &a, &w.agreement);
+    assert!(file.is_file());
+    // What the node holds, by object: its owner's alone.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&file), mode(file.parent().unwrap())), (0o600, 0o700));
+    }
+    (a, file)
+}
+
+/// Why the saved tally of `a` is not used on `store`, if it is not.
+fn unusable(store: &dyn Store, w: &World, a: &StixId) -> Option<String> {
+    match Tally::load(store, w._dir.path(), a, &w.agreement).unwrap() {
+        super::tally::saved::Loaded::Unusable(why) => Some(why),
+        super::tally::saved::Loaded::Tally(_) => None,
+        super::tally::saved::Loaded::None => Some("none".into()),
+    }
+}
+
+/// A torn or damaged file is not used (why, naming it, for the log) and
+/// the tally reads in full, to the right figures; never a panic.
+#[test]
+fn a_truncated_or_corrupt_saved_tally_is_ignored_and_read_in_full() {
+    let w = world();
+    let (a, file) = saved_world(&w);
+    let good = std::fs::read(&file).unwrap();
+    assert_eq!(unusable(&*w.node.store, &w, &a), None, "the file as saved is used");
+    let mut flipped = good.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x20;
+    let mut wrong_format = good.clone();
+    wrong_format[8] = 99;
+    let cases: [(&[u8], &str); 5] = [
+        (&good[..good.len() / 2], "cut short"),
+        (&good[..20], "cut short"),
+        (&[], "not a saved tally"),
+        (&flipped, "checksum does not match"),
+        (&wrong_format, "format 99"),
+    ];
+    for (bytes, says) in cases {
+        std::fs::write(&file, bytes).unwrap();
+        let why = unusable(&*w.node.store, &w, &a).expect("a damaged file was used");
+        assert!(why.contains(says) && why.contains(&file.display().to_string()), "{why}");
+        let node = restarted(&w);
+        let (card, full) = listed(&w, &node, &a);
+        assert!(full, "{says}: not read in full");
+        equals_fresh(&w, &a, &card).unwrap();
+        // Read in full, it was saved again, whole.
+        assert_eq!(unusable(&*w.node.store, &w, &a), None);
+        std::fs::write(&file, &good).unwrap();
+    }
+    // A checksum right over a payload that is not a tally: refused too.
+    let mut forged = good[..52].to_vec();
+    forged[12..20].copy_from_slice(&5u64.to_le_bytes());
+    use sha2::Digest;
+    forged[20..52].copy_from_slice(&sha2::Sha256::digest(b"\xff\xff\xff\xff\xff"));
+    forged.extend_from_slice(b"\xff\xff\xff\xff\xff");
+    std::fs::write(&file, &forged).unwrap();
+    assert!(unusable(&*w.node.store, &w, &a).unwrap().contains("not readable"));
+}
+
+/// A deletion between the save and the restart (the node down, or
+/// through another process on the store) moves the store's removal
+/// count: the saved tally is not used, the read is full and the deleted
+/// object is gone.
+#[test]
+fn a_deletion_between_save_and_load_forces_a_full_read() {
+    let w = world();
+    let (a, _) = saved_world(&w);
+    let other: Arc<dyn Store> = Arc::new(store_sqlite::SqliteStore::open(w._dir.path()).unwrap());
+    let deleted = StixId::parse("indicator--00000000-0000-4000-8000-000000000000").unwrap();
+    assert_eq!(other.delete(&deleted, &store::Versions::ALL, None).unwrap(), 1);
+    assert!(unusable(&*w.node.store, &w, &a).unwrap().contains("removed from the store since"));
+    let node = restarted(&w);
+    let (card, full) = listed(&w, &node, &a);
+    assert!(full, "a tally saved before a deletion was loaded");
+    assert!(card.parties.iter().flat_map(|p| &p.figures).chain(card.pairs.iter().flat_map(|p| &p.figures)).all(|f| !f.evidence.contains(&deleted.to_string())));
+    equals_fresh(&w, &a, &card).unwrap();
+    // Saved again after that full read: a later restart loads it.
+    let node = restarted(&w);
+    let (card, full) = listed(&w, &node, &a);
+    assert!(!full);
+    equals_fresh(&w, &a, &card).unwrap();
+}
+
+/// A file saved from one store is not used on another (a database
+/// swapped under the data directory, another server's): the store's
+/// identity differs.
+#[test]
+fn a_saved_tally_from_another_store_is_not_used() {
+    let w = world();
+    let (a, _) = saved_world(&w);
+    let other = world();
+    assert!(unusable(&*other.node.store, &w, &a).unwrap().contains("another store"));
+    // The same store through another handle (another server on it) is the same store.
+    let same: Arc<dyn Store> = Arc::new(store_sqlite::SqliteStore::open(w._dir.path()).unwrap());
+    assert_eq!(unusable(&*same, &w, &a), None);
+}
+
+/// Only a tally whose basis still holds is saved: not one whose store
+/// saw a removal since its last full read (it may hold what was removed).
+#[test]
+fn a_tally_is_not_saved_past_a_removal_and_is_saved_again_after_its_full_read() {
+    let w = world();
+    let (a, file) = saved_world(&w);
+    std::fs::remove_file(&file).unwrap();
+    let deleted = StixId::parse("indicator--00000000-0000-4000-8000-000000000001").unwrap();
+    let other: Arc<dyn Store> = Arc::new(store_sqlite::SqliteStore::open(w._dir.path()).unwrap());
+    other.delete(&deleted, &store::Versions::ALL, None).unwrap();
+    let tally = w.node.agreements.tally(&a, &w.agreement);
+    let mut tally = tally.lock().unwrap();
+    assert_eq!(tally.save(&*w.node.store, w._dir.path()).unwrap(), None, "saved past a removal");
+    assert!(!file.exists());
+    drop(tally);
+    w.node.agreements.age(crate::release::INDEX_TTL);
+    let (card, full) = listed(&w, &w.node, &a);
+    assert!(full);
+    equals_fresh(&w, &a, &card).unwrap();
+    assert!(file.is_file(), "not saved after the full read");
+}
