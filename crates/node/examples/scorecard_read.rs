@@ -353,6 +353,7 @@ fn main() {
     let (mut save_ms, mut restart_ms, mut restart_rest_ms) = (Row::default(), Row::default(), Row::default());
     let mut saved_bytes = 0;
     let restarted = || {
+        node::scorecard::tally::saved::wait_for_saves();
         let n = fresh_node();
         n.agreements.save_tallies_in(&dir);
         n

@@ -237,17 +237,16 @@ fn restore(node: &Node, me: &StixId, agreement: &StixId, ask: &Ask, tally: &mut 
 
 /// When the node saves its tallies, `tally` saved if due
 /// ([`Tally::save_due`]: after a full read, else every
-/// [`tally::saved::SAVE_EVERY`]); a failure is logged, the scorecard
-/// answered all the same.
+/// [`tally::saved::SAVE_EVERY`]), encoded here and written by a thread of
+/// its own ([`Tally::save_in_background`]); a failure is logged, the
+/// scorecard answered all the same.
 fn keep_saved(node: &Node, tally: &mut Tally) {
     let Some(dir) = node.agreements.tallies_dir() else { return };
     if !tally.save_due() {
         return;
     }
-    match tally.save(&*node.store, &dir) {
-        Ok(Some(bytes)) => tracing::debug!(bytes, "the scorecard's tally saved"),
-        Ok(None) => {}
-        Err(e) => tracing::warn!("the scorecard's tally was not saved: {e}"),
+    if let Err(e) = tally.save_in_background(&*node.store, &dir) {
+        tracing::warn!("the scorecard's tally was not saved: {e}");
     }
 }
 

@@ -390,6 +390,7 @@ fn an_evicted_tally_rebuilds_to_the_same_figures() {
 /// directory, nothing in memory (a fresh agreements' index, no tally),
 /// saving its tallies in the data directory.
 fn restarted(w: &World) -> Node {
+    super::tally::saved::wait_for_saves();
     let agreements = Arc::new(Agreements::default());
     agreements.save_tallies_in(w._dir.path());
     Node { store: w.node.store.clone(), agreements, log: w.node.log.clone(), limits: model::Limits::default() }
@@ -429,6 +430,7 @@ fn saved_then_loaded_equals_fresh(before: &[Put], after: &[Put], viewer: usize) 
     prop_assert!(full);
     equals_fresh(&w, &me, &card)?;
     let file = super::tally::saved::path(w._dir.path(), &me, &w.agreement);
+    super::tally::saved::wait_for_saves();
     prop_assert!(file.is_file(), "not saved after the full read");
     let removals = w.node.store.removals().unwrap();
     for p in after {
@@ -466,6 +468,7 @@ fn saved_world(w: &World) -> (StixId, std::path::PathBuf) {
     let (_, full) = listed(w, &w.node, &a);
     assert!(full);
     let file = super::tally::saved::path(w._dir.path(), &a, &w.agreement);
+    super::tally::saved::wait_for_saves();
     assert!(file.is_file());
     // What the node holds, by object: its owner's alone.
     #[cfg(unix)]
@@ -515,6 +518,7 @@ fn a_truncated_or_corrupt_saved_tally_is_ignored_and_read_in_full() {
         assert!(full, "{says}: not read in full");
         equals_fresh(&w, &a, &card).unwrap();
         // Read in full, it was saved again, whole.
+        super::tally::saved::wait_for_saves();
         assert_eq!(unusable(&*w.node.store, &w, &a), None);
         std::fs::write(&file, &good).unwrap();
     }
@@ -585,5 +589,6 @@ fn a_tally_is_not_saved_past_a_removal_and_is_saved_again_after_its_full_read() 
     let (card, full) = listed(&w, &w.node, &a);
     assert!(full);
     equals_fresh(&w, &a, &card).unwrap();
+    super::tally::saved::wait_for_saves();
     assert!(file.is_file(), "not saved after the full read");
 }

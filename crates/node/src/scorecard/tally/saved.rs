@@ -54,6 +54,23 @@ pub const FORMAT: u32 = 1;
 /// Magic, format, length and checksum.
 const HEADER: usize = 8 + 4 + 8 + 32;
 
+/// The background saves written (or passed over for a later one), in the
+/// order started ([`Tally::save_in_background`]).
+static WRITES: std::sync::Mutex<u64> = std::sync::Mutex::new(0);
+
+/// The background saves started.
+static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Waits until every save started in the background so far is written
+/// (or failed, and was logged): what a test or a benchmark does before it
+/// looks for the file or restarts the node.
+pub fn wait_for_saves() {
+    let started = STARTED.load(std::sync::atomic::Ordering::SeqCst);
+    while *WRITES.lock().unwrap_or_else(std::sync::PoisonError::into_inner) < started {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
 /// A tally kept in memory is saved again at most this often (besides
 /// after each full read): ten minutes.
 pub const SAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
@@ -118,6 +135,40 @@ impl Tally {
     /// (the store's count or the node's generation moved: it may hold
     /// what was removed, and the next update reads in full).
     pub fn save(&mut self, store: &dyn Store, data_dir: &Path) -> Result<Option<u64>, Error> {
+        let Some((file, payload)) = self.encode(store, data_dir)? else { return Ok(None) };
+        let written = write(&file, &payload).map_err(|e| Error::Log(format!("saving the scorecard's tally in {}: {e}", file.display())))?;
+        Ok(Some(written))
+    }
+
+    /// As [`Tally::save`], but only the encoding is done here (while the
+    /// caller holds the tally): the checksum, the write and its syncs
+    /// (most of a save's time: seconds at a million objects) are done by a
+    /// thread of their own, so the request that found the tally due does
+    /// not wait for the disk. Returns whether a save was started; a
+    /// failure of the write is logged. Writes are made one at a time, in
+    /// the order they were started, so an older copy never replaces a
+    /// newer one.
+    pub fn save_in_background(&mut self, store: &dyn Store, data_dir: &Path) -> Result<bool, Error> {
+        let Some((file, payload)) = self.encode(store, data_dir)? else { return Ok(false) };
+        let turn = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        std::thread::spawn(move || {
+            let mut last = WRITES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // A later save already written: this one is older.
+            if *last > turn {
+                return;
+            }
+            match write(&file, &payload) {
+                Ok(bytes) => tracing::debug!(bytes, "the scorecard's tally saved"),
+                Err(e) => tracing::warn!("the scorecard's tally was not saved in {}: {e}", file.display()),
+            }
+            *last = turn + 1;
+        });
+        Ok(true)
+    }
+
+    /// The file a save writes and its payload, marking the tally saved
+    /// now; none when it is not to be saved (see [`Tally::save`]).
+    fn encode(&mut self, store: &dyn Store, data_dir: &Path) -> Result<Option<(PathBuf, Vec<u8>)>, Error> {
         let (Some(basis), Some(kept)) = (&self.basis, &self.kept) else { return Ok(None) };
         if basis.removals != crate::modules::scopes::removals() || store.removals()? != basis.stored {
             return Ok(None);
@@ -138,9 +189,8 @@ impl Tally {
         };
         let payload = postcard::to_stdvec(&saved).map_err(|e| Error::Log(format!("saving the scorecard's tally: {e}")))?;
         let file = path(data_dir, &basis.me, &basis.agreement);
-        let written = write(&file, &payload).map_err(|e| Error::Log(format!("saving the scorecard's tally in {}: {e}", file.display())))?;
         self.saved = Some(std::time::Instant::now());
-        Ok(Some(written))
+        Ok(Some((file, payload)))
     }
 
     /// The tally of `viewer` and `agreement` saved under `data_dir`, if
