@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_record_refs.sql"),
     include_str!("migrations/0009_link_refs.sql"),
     include_str!("migrations/0010_text.sql"),
+    include_str!("migrations/0011_text_tiers.sql"),
 ];
 
 /// The migration after which the sightings already stored get their
@@ -52,6 +53,10 @@ const LINK_REFS: i32 = 9;
 /// The migration after which the versions already stored get their words
 /// in the text index ([`store::TextFields`]).
 const TEXT: i32 = 10;
+
+/// The migration after which the versions already stored are indexed again
+/// with their names' and labels' words tagged (`write::NAME_TAG`).
+const TEXT_TIERS: i32 = 11;
 
 /// A PostgreSQL-backed [`store::Store`] and [`store::Registry`].
 pub struct PgStore {
@@ -139,7 +144,7 @@ impl PgStore {
             if version == LINK_REFS {
                 index_link_refs(&mut tx)?;
             }
-            if version == TEXT {
+            if version == TEXT || version == TEXT_TIERS {
                 index_text(&mut tx)?;
             }
             tx.execute("INSERT INTO entente_migrations (version) VALUES ($1)", &[&version]).map_err(pg_err)?;
@@ -401,7 +406,7 @@ fn rarity(c: &mut postgres::Client, tsquery: &str, spread: Option<Spread>) -> Ra
     };
     // The words are letters and digits (`store::text::words`), the rest
     // ours; quoted all the same. EXPLAIN takes no parameters.
-    let sql = format!("EXPLAIN (FORMAT JSON) SELECT 1 FROM object_text WHERE words @@ to_tsquery('simple', '{}')", tsquery.replace('\'', "''"));
+    let sql = format!("EXPLAIN (FORMAT JSON) SELECT 1 FROM object_text WHERE words @@ '{}'::tsquery", tsquery.replace('\'', "''"));
     let plan = c.simple_query(&sql).ok().and_then(|messages| {
         messages.into_iter().find_map(|m| match m {
             postgres::SimpleQueryMessage::Row(row) => row.get(0).and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok()),
@@ -564,8 +569,22 @@ impl store::Store for PgStore {
         if q.words.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
         }
+        // Letters and digits only, whatever the caller gave: the words
+        // become lexemes of a tsquery read as it is, below.
+        let words: Vec<String> = q.words.iter().flat_map(|w| store::text::words(w).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect::<Vec<_>>()).collect();
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
         let star = if q.prefix { ":*" } else { "" };
-        let all = |weights: &str| q.words.iter().map(|w| format!("{w}{star}{weights}")).collect::<Vec<_>>().join(" & ");
+        // Lexemes quoted and read as they are (`::tsquery`): the words are
+        // letters and digits, lower case (`store::text::words`), as the
+        // 'simple' configuration would give them; a tag is not.
+        let all = |weights: &str| words.iter().map(|w| format!("'{w}'{star}{weights}")).collect::<Vec<_>>().join(" & ");
+        // Every word tagged with one of `tags` (`write::NAME_TAG`, …).
+        let tagged = |tags: &[&str]| {
+            let each = words.iter().map(|w| format!("({})", tags.iter().map(|t| format!("'{t}{w}'{star}")).collect::<Vec<_>>().join(" | ")));
+            format!("({})", each.collect::<Vec<_>>().join(" & "))
+        };
         let newest = q.order() == store::TextOrder::Newest;
         let mut params: Vec<Box<dyn ToSql + Sync + Send>> = vec![Box::new(String::new())];
         let push = |params: &mut Vec<Box<dyn ToSql + Sync + Send>>, p: Box<dyn ToSql + Sync + Send>| {
@@ -585,7 +604,7 @@ impl store::Store for PgStore {
         // The window: `lo <= t.object < hi`, then the limit and the offset.
         let (lo, hi, limit, offset) = (params.len() + 1, params.len() + 2, params.len() + 3, params.len() + 4);
         let from = format!(
-            "FROM object_text t JOIN objects o ON o.date_added = t.object WHERE t.words @@ to_tsquery('simple', $1){filters} AND t.object >= ${lo} AND t.object < ${hi}"
+            "FROM object_text t JOIN objects o ON o.date_added = t.object WHERE t.words @@ $1::text::tsquery{filters} AND t.object >= ${lo} AND t.object < ${hi}"
         );
         // Hits only counted are read without their JSON (nor its TOAST).
         let columns = if q.without_json { RELEASE_COLUMNS } else { COLUMNS };
@@ -597,12 +616,16 @@ impl store::Store for PgStore {
         // a limit but which costs the window's versions, not its hits.
         let sorted = page.replace("ORDER BY t.object DESC", "ORDER BY t.object + 0 DESC");
         let count = format!("SELECT count(*) {from}");
-        // Tsvector weights A to D are the tiers' fields, in order.
+        // Tsvector weights A to D are the tiers' fields, in order; the
+        // first two tiers read the tagged words (each its own posting
+        // list), the others the words' weights, checked on each hit.
         let matching: Vec<String> = if newest {
             vec![all("")]
         } else {
             let within = |n: usize| format!("({})", all(&format!("{}{}", if q.prefix { "" } else { ":" }, &"ABCD"[..n])));
-            (0..store::text::TIERS.len()).map(|k| if k == 0 { within(1) } else { format!("{} & !{}", within(k + 1), within(k)) }).collect()
+            let (name, labels) = (tagged(&[write::NAME_TAG]), tagged(&[write::NAME_TAG, write::LABELS_TAG]));
+            debug_assert_eq!(store::text::TIERS.len(), 4);
+            vec![name.clone(), format!("{labels} & !{name}"), format!("{} & !{labels}", within(3)), format!("{} & !{}", within(4), within(3))]
         };
         let mut skip = if newest { 0 } else { q.from.unwrap_or(0).max(0) };
         let mut need = i64::try_from(q.limit).unwrap_or(i64::MAX);

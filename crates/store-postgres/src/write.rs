@@ -382,6 +382,14 @@ fn insert_objects(tx: &mut Transaction<'_>, rows: &[NewObject], posted_by: Optio
     index_text(tx, &texts)
 }
 
+/// What a name's words are tagged with, beside themselves, in the text
+/// index (migration 11): `a~word` is in a version whose name has `word`.
+/// `~` is never in a word ([`store::text::words`]).
+pub(crate) const NAME_TAG: &str = "a~";
+
+/// What the labels' words are tagged with, as [`NAME_TAG`].
+pub(crate) const LABELS_TAG: &str = "b~";
+
 /// Adds versions' words to the text index: `(date_added, fields)`.
 pub(crate) fn index_text(tx: &mut Transaction<'_>, texts: &[(i64, store::TextFields)]) -> Result<()> {
     if texts.is_empty() {
@@ -390,13 +398,21 @@ pub(crate) fn index_text(tx: &mut Transaction<'_>, texts: &[(i64, store::TextFie
     let objects: Vec<i64> = texts.iter().map(|t| t.0).collect();
     let field = |f: &dyn Fn(&store::TextFields) -> &str| texts.iter().map(|t| f(&t.1)).collect::<Vec<&str>>();
     let (name, labels, description, body) = (field(&|t| &t.name), field(&|t| &t.labels), field(&|t| &t.description), field(&|t| &t.body));
+    // The name's and the labels' words again, tagged ([`NAME_TAG`],
+    // [`LABELS_TAG`]): best match's first tiers are then each one posting
+    // list of the GIN index, not every posting of the word checked for its
+    // weight on the heap. `array_to_tsvector` takes them as they are (the
+    // parser would cut at the tag); `words` gave letters and digits only,
+    // and a lexeme longer than the parser keeps is left out, as it does.
     tx.execute(
         "INSERT INTO object_text (object, words)
          SELECT o, setweight(to_tsvector('simple', n), 'A') || setweight(to_tsvector('simple', l), 'B')
                 || setweight(to_tsvector('simple', d), 'C') || setweight(to_tsvector('simple', b), 'D')
+                || setweight(array_to_tsvector(ARRAY(SELECT $6 || w FROM unnest(string_to_array(n, ' ')) AS w WHERE w <> '' AND octet_length(w) < 2040)), 'A')
+                || setweight(array_to_tsvector(ARRAY(SELECT $7 || w FROM unnest(string_to_array(l, ' ')) AS w WHERE w <> '' AND octet_length(w) < 2040)), 'B')
          FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(o, n, l, d, b)
          ON CONFLICT DO NOTHING",
-        &[&objects, &name, &labels, &description, &body],
+        &[&objects, &name, &labels, &description, &body, &NAME_TAG, &LABELS_TAG],
     )
     .map_err(pg_err)?;
     Ok(())
