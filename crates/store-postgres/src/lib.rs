@@ -414,7 +414,7 @@ fn rarity(c: &mut postgres::Client, tsquery: &str, spread: Option<Spread>) -> Ra
         })
     });
     match plan.and_then(|plan| plan.pointer("/0/Plan/Plan Rows").and_then(serde_json::Value::as_f64)) {
-        Some(rows) => Rarity { rare: rows < versions / 20.0, few: rows <= FEW_MATCHES },
+        Some(rows) => Rarity { rare: rows < versions / 20.0, few: rows <= FEW_MATCHES, share: rows / versions },
         None => Rarity::default(),
     }
 }
@@ -424,7 +424,15 @@ fn rarity(c: &mut postgres::Client, tsquery: &str, spread: Option<Spread>) -> Ra
 struct Rarity {
     rare: bool,
     few: bool,
+    /// The share of the versions the planner expects to match.
+    share: f64,
 }
+
+/// From this many hits wanted on (a count's read), the planner is asked
+/// before the first window: a window sized for them is worth more than
+/// the estimate costs, and for words it expects rare it is read sorted
+/// and sized by that estimate ([`Windows::expect`]) rather than walked.
+const EARLY_NEED: i64 = 256;
 
 /// The windows of `date_added` one text query is read in, newest first,
 /// from `ceiling` (excluded) down to `floor` (included): the first sized to
@@ -482,6 +490,17 @@ impl Windows {
         self.done = from <= self.floor;
         self.hi = from;
         Some(window)
+    }
+
+    /// Sizes the first window (none read yet) to hold half again the `need`
+    /// hits if `share` of the versions match, as the planner expects (at
+    /// least as wide as it was).
+    fn expect(&mut self, share: f64, need: i64) {
+        if let (Some(span), Some(per_version)) = (self.span, self.per_version) {
+            if self.read <= 0.0 && share > 0.0 {
+                self.span = Some(span.max(per_version * need as f64 * 1.5 / share));
+            }
+        }
     }
 
     /// Whether the windows read so far found fewer hits than one version
@@ -641,6 +660,17 @@ impl store::Store for PgStore {
             }
             params[0] = Box::new(m);
             let mut windows = Windows::new(spread, floor, ceiling, need);
+            // Read sorted from the first window on (a count's read): the
+            // planner expects the words rare. Walking the key first to learn
+            // it would cost a window of versions, not of hits.
+            let mut early = false;
+            if need >= EARLY_NEED {
+                let r = *rare.get_or_insert_with(|| rarity(&mut c, &all(""), spread));
+                if r.rare {
+                    windows.expect(r.share, need);
+                    early = true;
+                }
+            }
             while let Some((from, to)) = windows.next() {
                 let mut with = refs(&params);
                 with.extend([&from as &(dyn ToSql + Sync), &to, &need, &skip]);
@@ -649,7 +679,7 @@ impl store::Store for PgStore {
                 // windows' spread is an average that bursts of arrivals
                 // break: a window is read sorted only if the planner also
                 // expects the words themselves to be rare.
-                let sparse = windows.sparse() && rare.get_or_insert_with(|| rarity(&mut c, &all(""), spread)).rare;
+                let sparse = early || (windows.sparse() && rare.get_or_insert_with(|| rarity(&mut c, &all(""), spread)).rare);
                 let rows = if sparse {
                     // The planner prices a tsvector match as any operator
                     // (0.0025) and so walks the key testing each version's
@@ -832,5 +862,27 @@ mod windows_tests {
         assert_eq!(walk(None, i64::MIN, i64::MAX, &|_, _| 0i64), vec![(i64::MIN, i64::MAX)]);
         assert_eq!(walk(Some(Spread { per_version: None, ..analyzed }), 7, 9, &|_, _| 0i64), vec![(7, 9)]);
         assert!(walk(spread, 9, 9, &|_, _| 0i64).is_empty(), "an empty range reads nothing");
+    }
+
+    #[test]
+    fn an_expected_share_sizes_the_first_window_only() {
+        let spread = Some(Spread { oldest: 1_000, newest: 1_000_999, per_version: Some(1_000.0) });
+        // 10 hits wanted of words in one version in fifty: the first window
+        // holds 750 versions (half again), not 256.
+        let mut w = Windows::new(spread, i64::MIN, i64::MAX, 10);
+        w.expect(0.02, 10);
+        assert_eq!(w.next(), Some((1_001_000 - 750_000, i64::MAX)));
+        // Never narrower than it was, and not once a window was read.
+        let mut w = Windows::new(spread, i64::MIN, i64::MAX, 10);
+        w.expect(0.9, 10);
+        assert_eq!(w.next(), Some((1_001_000 - 256_000, i64::MAX)));
+        w.found(1, 9);
+        let before = w.span;
+        w.expect(0.000_001, 9);
+        assert_eq!(w.span, before);
+        // A share the planner cannot give leaves it as it was.
+        let mut w = Windows::new(spread, i64::MIN, i64::MAX, 10);
+        w.expect(0.0, 10);
+        assert_eq!(w.next(), Some((1_001_000 - 256_000, i64::MAX)));
     }
 }
