@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_record_refs.sql"),
     include_str!("migrations/0009_link_refs.sql"),
     include_str!("migrations/0010_text.sql"),
+    include_str!("migrations/0011_text_tiers.sql"),
 ];
 
 /// The migration after which the sightings already stored get their
@@ -52,6 +53,10 @@ const LINK_REFS: i32 = 9;
 /// The migration after which the versions already stored get their words
 /// in the text index ([`store::TextFields`]).
 const TEXT: i32 = 10;
+
+/// The migration after which the versions already stored are indexed again
+/// with their names' and labels' words tagged (`write::NAME_TAG`).
+const TEXT_TIERS: i32 = 11;
 
 /// A PostgreSQL-backed [`store::Store`] and [`store::Registry`].
 pub struct PgStore {
@@ -139,7 +144,7 @@ impl PgStore {
             if version == LINK_REFS {
                 index_link_refs(&mut tx)?;
             }
-            if version == TEXT {
+            if version == TEXT || version == TEXT_TIERS {
                 index_text(&mut tx)?;
             }
             tx.execute("INSERT INTO entente_migrations (version) VALUES ($1)", &[&version]).map_err(pg_err)?;
@@ -401,7 +406,7 @@ fn rarity(c: &mut postgres::Client, tsquery: &str, spread: Option<Spread>) -> Ra
     };
     // The words are letters and digits (`store::text::words`), the rest
     // ours; quoted all the same. EXPLAIN takes no parameters.
-    let sql = format!("EXPLAIN (FORMAT JSON) SELECT 1 FROM object_text WHERE words @@ to_tsquery('simple', '{}')", tsquery.replace('\'', "''"));
+    let sql = format!("EXPLAIN (FORMAT JSON) SELECT 1 FROM object_text WHERE words @@ '{}'::tsquery", tsquery.replace('\'', "''"));
     let plan = c.simple_query(&sql).ok().and_then(|messages| {
         messages.into_iter().find_map(|m| match m {
             postgres::SimpleQueryMessage::Row(row) => row.get(0).and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok()),
@@ -409,7 +414,7 @@ fn rarity(c: &mut postgres::Client, tsquery: &str, spread: Option<Spread>) -> Ra
         })
     });
     match plan.and_then(|plan| plan.pointer("/0/Plan/Plan Rows").and_then(serde_json::Value::as_f64)) {
-        Some(rows) => Rarity { rare: rows < versions / 20.0, few: rows <= FEW_MATCHES },
+        Some(rows) => Rarity { rare: rows < versions / 20.0, few: rows <= FEW_MATCHES, share: rows / versions },
         None => Rarity::default(),
     }
 }
@@ -419,7 +424,15 @@ fn rarity(c: &mut postgres::Client, tsquery: &str, spread: Option<Spread>) -> Ra
 struct Rarity {
     rare: bool,
     few: bool,
+    /// The share of the versions the planner expects to match.
+    share: f64,
 }
+
+/// From this many hits wanted on (a count's read), the planner is asked
+/// before the first window: a window sized for them is worth more than
+/// the estimate costs, and for words it expects rare it is read sorted
+/// and sized by that estimate ([`Windows::expect`]) rather than walked.
+const EARLY_NEED: i64 = 256;
 
 /// The windows of `date_added` one text query is read in, newest first,
 /// from `ceiling` (excluded) down to `floor` (included): the first sized to
@@ -477,6 +490,17 @@ impl Windows {
         self.done = from <= self.floor;
         self.hi = from;
         Some(window)
+    }
+
+    /// Sizes the first window (none read yet) to hold half again the `need`
+    /// hits if `share` of the versions match, as the planner expects (at
+    /// least as wide as it was).
+    fn expect(&mut self, share: f64, need: i64) {
+        if let (Some(span), Some(per_version)) = (self.span, self.per_version) {
+            if self.read <= 0.0 && share > 0.0 {
+                self.span = Some(span.max(per_version * need as f64 * 1.5 / share));
+            }
+        }
     }
 
     /// Whether the windows read so far found fewer hits than one version
@@ -564,8 +588,22 @@ impl store::Store for PgStore {
         if q.words.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
         }
+        // Letters and digits only, whatever the caller gave: the words
+        // become lexemes of a tsquery read as it is, below.
+        let words: Vec<String> = q.words.iter().flat_map(|w| store::text::words(w).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect::<Vec<_>>()).collect();
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
         let star = if q.prefix { ":*" } else { "" };
-        let all = |weights: &str| q.words.iter().map(|w| format!("{w}{star}{weights}")).collect::<Vec<_>>().join(" & ");
+        // Lexemes quoted and read as they are (`::tsquery`): the words are
+        // letters and digits, lower case (`store::text::words`), as the
+        // 'simple' configuration would give them; a tag is not.
+        let all = |weights: &str| words.iter().map(|w| format!("'{w}'{star}{weights}")).collect::<Vec<_>>().join(" & ");
+        // Every word tagged with one of `tags` (`write::NAME_TAG`, …).
+        let tagged = |tags: &[&str]| {
+            let each = words.iter().map(|w| format!("({})", tags.iter().map(|t| format!("'{t}{w}'{star}")).collect::<Vec<_>>().join(" | ")));
+            format!("({})", each.collect::<Vec<_>>().join(" & "))
+        };
         let newest = q.order() == store::TextOrder::Newest;
         let mut params: Vec<Box<dyn ToSql + Sync + Send>> = vec![Box::new(String::new())];
         let push = |params: &mut Vec<Box<dyn ToSql + Sync + Send>>, p: Box<dyn ToSql + Sync + Send>| {
@@ -585,7 +623,7 @@ impl store::Store for PgStore {
         // The window: `lo <= t.object < hi`, then the limit and the offset.
         let (lo, hi, limit, offset) = (params.len() + 1, params.len() + 2, params.len() + 3, params.len() + 4);
         let from = format!(
-            "FROM object_text t JOIN objects o ON o.date_added = t.object WHERE t.words @@ to_tsquery('simple', $1){filters} AND t.object >= ${lo} AND t.object < ${hi}"
+            "FROM object_text t JOIN objects o ON o.date_added = t.object WHERE t.words @@ $1::text::tsquery{filters} AND t.object >= ${lo} AND t.object < ${hi}"
         );
         // Hits only counted are read without their JSON (nor its TOAST).
         let columns = if q.without_json { RELEASE_COLUMNS } else { COLUMNS };
@@ -597,12 +635,16 @@ impl store::Store for PgStore {
         // a limit but which costs the window's versions, not its hits.
         let sorted = page.replace("ORDER BY t.object DESC", "ORDER BY t.object + 0 DESC");
         let count = format!("SELECT count(*) {from}");
-        // Tsvector weights A to D are the tiers' fields, in order.
+        // Tsvector weights A to D are the tiers' fields, in order; the
+        // first two tiers read the tagged words (each its own posting
+        // list), the others the words' weights, checked on each hit.
         let matching: Vec<String> = if newest {
             vec![all("")]
         } else {
             let within = |n: usize| format!("({})", all(&format!("{}{}", if q.prefix { "" } else { ":" }, &"ABCD"[..n])));
-            (0..store::text::TIERS.len()).map(|k| if k == 0 { within(1) } else { format!("{} & !{}", within(k + 1), within(k)) }).collect()
+            let (name, labels) = (tagged(&[write::NAME_TAG]), tagged(&[write::NAME_TAG, write::LABELS_TAG]));
+            debug_assert_eq!(store::text::TIERS.len(), 4);
+            vec![name.clone(), format!("{labels} & !{name}"), format!("{} & !{labels}", within(3)), format!("{} & !{}", within(4), within(3))]
         };
         let mut skip = if newest { 0 } else { q.from.unwrap_or(0).max(0) };
         let mut need = i64::try_from(q.limit).unwrap_or(i64::MAX);
@@ -618,6 +660,17 @@ impl store::Store for PgStore {
             }
             params[0] = Box::new(m);
             let mut windows = Windows::new(spread, floor, ceiling, need);
+            // Read sorted from the first window on (a count's read): the
+            // planner expects the words rare. Walking the key first to learn
+            // it would cost a window of versions, not of hits.
+            let mut early = false;
+            if need >= EARLY_NEED {
+                let r = *rare.get_or_insert_with(|| rarity(&mut c, &all(""), spread));
+                if r.rare {
+                    windows.expect(r.share, need);
+                    early = true;
+                }
+            }
             while let Some((from, to)) = windows.next() {
                 let mut with = refs(&params);
                 with.extend([&from as &(dyn ToSql + Sync), &to, &need, &skip]);
@@ -626,7 +679,7 @@ impl store::Store for PgStore {
                 // windows' spread is an average that bursts of arrivals
                 // break: a window is read sorted only if the planner also
                 // expects the words themselves to be rare.
-                let sparse = windows.sparse() && rare.get_or_insert_with(|| rarity(&mut c, &all(""), spread)).rare;
+                let sparse = early || (windows.sparse() && rare.get_or_insert_with(|| rarity(&mut c, &all(""), spread)).rare);
                 let rows = if sparse {
                     // The planner prices a tsvector match as any operator
                     // (0.0025) and so walks the key testing each version's
@@ -809,5 +862,27 @@ mod windows_tests {
         assert_eq!(walk(None, i64::MIN, i64::MAX, &|_, _| 0i64), vec![(i64::MIN, i64::MAX)]);
         assert_eq!(walk(Some(Spread { per_version: None, ..analyzed }), 7, 9, &|_, _| 0i64), vec![(7, 9)]);
         assert!(walk(spread, 9, 9, &|_, _| 0i64).is_empty(), "an empty range reads nothing");
+    }
+
+    #[test]
+    fn an_expected_share_sizes_the_first_window_only() {
+        let spread = Some(Spread { oldest: 1_000, newest: 1_000_999, per_version: Some(1_000.0) });
+        // 10 hits wanted of words in one version in fifty: the first window
+        // holds 750 versions (half again), not 256.
+        let mut w = Windows::new(spread, i64::MIN, i64::MAX, 10);
+        w.expect(0.02, 10);
+        assert_eq!(w.next(), Some((1_001_000 - 750_000, i64::MAX)));
+        // Never narrower than it was, and not once a window was read.
+        let mut w = Windows::new(spread, i64::MIN, i64::MAX, 10);
+        w.expect(0.9, 10);
+        assert_eq!(w.next(), Some((1_001_000 - 256_000, i64::MAX)));
+        w.found(1, 9);
+        let before = w.span;
+        w.expect(0.000_001, 9);
+        assert_eq!(w.span, before);
+        // A share the planner cannot give leaves it as it was.
+        let mut w = Windows::new(spread, i64::MIN, i64::MAX, 10);
+        w.expect(0.0, 10);
+        assert_eq!(w.next(), Some((1_001_000 - 256_000, i64::MAX)));
     }
 }

@@ -12,7 +12,7 @@ fn refuses_newer_schema_and_reopens_current() {
     c.batch_execute("INSERT INTO entente_migrations (version) VALUES (99)").unwrap();
     drop(c);
     let err = store.migrate().expect_err("must refuse");
-    assert_eq!(err.to_string(), "the database is at schema version 99, newer than this binary knows (10); upgrade Entente");
+    assert_eq!(err.to_string(), "the database is at schema version 99, newer than this binary knows (11); upgrade Entente");
 }
 
 /// Sightings stored before migration 7 are keyed by what they are of when
@@ -116,6 +116,40 @@ fn migration_indexes_the_text_stored_before_it() {
     drop(store);
     let reopened = crate::PgStore::open(&url).unwrap();
     assert_eq!(reopened.text_hits(&q).unwrap().len(), 1, "the stored malware was not indexed");
+}
+
+/// Versions indexed before migration 11 (no tagged words) are indexed again
+/// when it runs, so best match puts a name's word first: before it, the
+/// older object named so fell in the description's tier, behind the newer.
+#[test]
+fn migration_tags_the_words_of_names_stored_before_it() {
+    use store::{Store, TextOrder, TextQuery};
+    let (url, _) = crate::testing::fresh_named();
+    let store = crate::PgStore::open(&url).unwrap();
+    let object = |n: u32, name: &str, description: &str| {
+        model::Object::from_value(serde_json::json!({
+            "type": "malware", "spec_version": "2.1", "id": format!("malware--00000000-0000-4000-8000-{n:012}"),
+            "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": name, "description": description, "is_family": true
+        }))
+        .unwrap()
+    };
+    store.put(&[object(1, "GlacierLock", "ransomware")], &Default::default()).unwrap();
+    store.put(&[object(2, "Other", "like glacierlock")], &Default::default()).unwrap();
+    let q = TextQuery { limit: 10, order: TextOrder::Rank, ..TextQuery::new("glacierlock") };
+    let ranked = |s: &crate::PgStore| s.text_hits(&q).unwrap().into_iter().map(|(r, _)| r.id).collect::<Vec<_>>();
+    let named_first = vec!["malware--00000000-0000-4000-8000-000000000001".to_owned(), "malware--00000000-0000-4000-8000-000000000002".to_owned()];
+    assert_eq!(ranked(&store), named_first);
+    // As a database from before: the words weighted, none tagged. Read so,
+    // the name's word is found only by its weight, in the third tier with
+    // the description's, and the newer comes first.
+    let mut c = store.conn().unwrap();
+    c.batch_execute("UPDATE object_text SET words = ts_delete(words, ARRAY(SELECT lexeme FROM unnest(words) WHERE lexeme LIKE '%~%'))").unwrap();
+    assert_eq!(ranked(&store), named_first.iter().rev().cloned().collect::<Vec<_>>());
+    c.batch_execute("DELETE FROM entente_migrations WHERE version >= 11").unwrap();
+    drop(c);
+    drop(store);
+    let reopened = crate::PgStore::open(&url).unwrap();
+    assert_eq!(ranked(&reopened), named_first, "the stored names were not indexed again with their tags");
 }
 
 /// Once the text index is analyzed, a text query is read in windows of

@@ -384,6 +384,18 @@ fn insert_objects(tx: &mut Transaction<'_>, rows: &[NewObject], posted_by: Optio
     index_text(tx, &texts)
 }
 
+/// What a name's words are tagged with, beside themselves, in the text
+/// index (migration 11): `a~word` is in a version whose name has `word`.
+/// `~` is never in a word ([`store::text::words`]).
+pub(crate) const NAME_TAG: &str = "a~";
+
+/// What the labels' words are tagged with, as [`NAME_TAG`].
+pub(crate) const LABELS_TAG: &str = "b~";
+
+/// A word this long or longer is not tagged: the parser leaves such a word
+/// out of a tsvector (2,047 bytes, less the tag).
+const MAX_LEXEME: usize = 2_040;
+
 /// Adds versions' words to the text index: `(date_added, fields)`.
 pub(crate) fn index_text(tx: &mut Transaction<'_>, texts: &[(i64, store::TextFields)]) -> Result<()> {
     if texts.is_empty() {
@@ -392,13 +404,24 @@ pub(crate) fn index_text(tx: &mut Transaction<'_>, texts: &[(i64, store::TextFie
     let objects: Vec<i64> = texts.iter().map(|t| t.0).collect();
     let field = |f: &dyn Fn(&store::TextFields) -> &str| texts.iter().map(|t| f(&t.1)).collect::<Vec<&str>>();
     let (name, labels, description, body) = (field(&|t| &t.name), field(&|t| &t.labels), field(&|t| &t.description), field(&|t| &t.body));
+    // The name's and the labels' words again, tagged ([`NAME_TAG`],
+    // [`LABELS_TAG`]): best match's first tiers are then each one posting
+    // list of the GIN index, not every posting of the word checked for its
+    // weight on the heap. `array_to_tsvector` takes them as they are (the
+    // parser would cut at the tag); `words` gave letters and digits only,
+    // and a word longer than the parser keeps is left out, as it does.
+    let tagged = |tag: &str, field: &[&str]| -> Vec<String> {
+        field.iter().map(|f| f.split(' ').filter(|w| !w.is_empty() && w.len() < MAX_LEXEME).map(|w| format!("{tag}{w}")).collect::<Vec<_>>().join(" ")).collect()
+    };
+    let (name_tagged, labels_tagged) = (tagged(NAME_TAG, &name), tagged(LABELS_TAG, &labels));
     tx.execute(
         "INSERT INTO object_text (object, words)
          SELECT o, setweight(to_tsvector('simple', n), 'A') || setweight(to_tsvector('simple', l), 'B')
                 || setweight(to_tsvector('simple', d), 'C') || setweight(to_tsvector('simple', b), 'D')
-         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(o, n, l, d, b)
+                || setweight(array_to_tsvector(string_to_array(nt, ' ')), 'A') || setweight(array_to_tsvector(string_to_array(lt, ' ')), 'B')
+         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(o, n, l, d, b, nt, lt)
          ON CONFLICT DO NOTHING",
-        &[&objects, &name, &labels, &description, &body],
+        &[&objects, &name, &labels, &description, &body, &name_tagged, &labels_tagged],
     )
     .map_err(pg_err)?;
     Ok(())

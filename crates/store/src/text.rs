@@ -116,8 +116,8 @@ pub enum TextOrder {
 
 /// The tiers of [`TextOrder::Rank`]: tier `k` holds the versions whose
 /// words are all found in the first `k + 1` of these fields and not all
-/// in the first `k`. Backends name them in their own terms (FTS5 columns,
-/// tsvector weights A to D).
+/// in the first `k`. Backends name them in their own terms (FTS5 columns;
+/// tsvector weights A to D, the name's and labels' words also tagged).
 pub const TIERS: [&str; 4] = ["name", "labels", "description", "body"];
 
 /// A text search over the index: every stored version whose indexed
