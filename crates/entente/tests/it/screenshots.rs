@@ -284,19 +284,33 @@ async fn the_docs_screenshots_from_the_demos_data() {
     // The demo's data on Aurelia's node: the Borealis indicator most
     // linked (its relationships and sightings), and the malware most
     // indicators indicate.
-    let relationships = all(&http, &base, &analyst, "type=relationship").await;
-    let sightings = all(&http, &base, &analyst, "type=sighting").await;
-    let mut links: BTreeMap<String, usize> = BTreeMap::new();
-    for (id, n) in most_named(&relationships, "source_ref").into_iter().chain(most_named(&sightings, "sighting_of_ref")) {
-        *links.entry(id).or_default() += n;
-    }
-    let theirs: Vec<Value> = all(&http, &base, &analyst, &format!("type=indicator&author={borealis}")).await;
-    let indicator = theirs
-        .iter()
-        .filter_map(|o| o["id"].as_str())
-        .max_by_key(|id| (links.get(*id).copied().unwrap_or(0), std::cmp::Reverse(id.to_string())))
-        .expect("Borealis's indicators on Aurelia's node")
-        .to_owned();
+    // Federation is eventual: the last pull of Borealis's relationships may
+    // land just after the demo says it caught up, so the choice waits (a
+    // minute at most) for a Borealis indicator that indicates something.
+    let waited = Instant::now();
+    let (relationships, indicator) = loop {
+        let relationships = all(&http, &base, &analyst, "type=relationship").await;
+        let sightings = all(&http, &base, &analyst, "type=sighting").await;
+        let related: BTreeMap<String, usize> = most_named(&relationships, "source_ref").into_iter().collect();
+        let mut links: BTreeMap<String, usize> = BTreeMap::new();
+        for (id, n) in related.clone().into_iter().chain(most_named(&sightings, "sighting_of_ref")) {
+            *links.entry(id).or_default() += n;
+        }
+        let theirs: Vec<Value> = all(&http, &base, &analyst, &format!("type=indicator&author={borealis}")).await;
+        let indicator = theirs
+            .iter()
+            .filter_map(|o| o["id"].as_str())
+            .filter(|id| related.contains_key(*id))
+            .max_by_key(|id| (links.get(*id).copied().unwrap_or(0), std::cmp::Reverse(id.to_string())))
+            .map(str::to_owned);
+        match indicator {
+            Some(indicator) => break (relationships, indicator),
+            None => {
+                assert!(waited.elapsed() < Duration::from_secs(60), "no Borealis indicator with a relationship on Aurelia's node: {} relationships, {} Borealis indicators", relationships.len(), theirs.len());
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
+    };
     let malware = most_named(&relationships, "target_ref").into_iter().find(|(id, _)| id.starts_with("malware--")).expect("a malware indicated").0;
 
     let mut shots = Shots { driver, base: base.clone(), taken: Vec::new() };
