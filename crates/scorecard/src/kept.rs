@@ -22,10 +22,10 @@ use std::sync::Arc;
 use crate::compute::{assemble, decayed, epoch_weight, in_window, units, Share, Sums};
 use crate::{Evidence, Indicator, Reaction, ReactionKind, Release, Scorecard, Status, DAY, FEEDBACK_DAYS};
 
-/// One release in a pair, with what the formulas ask of it.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+/// One release in a pair, with what the formulas ask of it (its object's
+/// id is in its key, beside its `created`).
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct Item {
-    id: Arc<str>,
     quality: i128,
     timely: Option<bool>,
     sighted: bool,
@@ -34,7 +34,7 @@ struct Item {
 }
 
 /// One sighting or false positive by a pair's recipient on one of its objects.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone)]
 struct Said {
     id: Arc<str>,
     of: Arc<str>,
@@ -87,9 +87,11 @@ impl Counts {
 }
 
 /// One directed pair's kept releases and reactions.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default)]
 struct Group {
-    releases: BTreeMap<i64, Vec<Item>>,
+    /// By (created, object): an object has one release in a pair, and
+    /// its releases in every pair share one id (`fill` dedups by address).
+    releases: BTreeMap<(i64, Arc<str>), Item>,
     days: BTreeMap<i64, Counts>,
     said: BTreeMap<i64, Vec<Said>>,
     /// Per day: sightings and false positives, and sightings.
@@ -128,52 +130,72 @@ fn span(lo: i64, hi: i64) -> Option<Span> {
     Some(if dl == dh { Span::Items(lo, hi) } else { Span::Split { a: (dl + 1) * DAY, days: (dl + 1, dh), b: dh * DAY } })
 }
 
-/// Adds into `acc` each item of `items` made in `(lo, hi]` (`item`) and
-/// each whole day's sums of `days` in between (`day`), as [`span`] reads
-/// a window: two partial days' items and the whole days' sums.
-fn walk<T, D, A>(items: &BTreeMap<i64, Vec<T>>, days: &BTreeMap<i64, D>, lo: i64, hi: i64, acc: &mut A, item: impl Fn(&mut A, &T), day: impl Fn(&mut A, &D)) {
-    let range = |acc: &mut A, r: (std::ops::Bound<i64>, std::ops::Bound<i64>)| items.range(r).flat_map(|(_, v)| v).for_each(|i| item(acc, i));
+/// Adds into `acc` the items made in `(lo, hi]` (`items`, given each
+/// span of times `[from, to]` to add) and each whole day's sums of `days`
+/// in between (`day`), as [`span`] reads a window: two partial days'
+/// items and the whole days' sums.
+fn walk<D, A>(days: &BTreeMap<i64, D>, lo: i64, hi: i64, acc: &mut A, items: impl Fn(&mut A, i64, i64), day: impl Fn(&mut A, &D)) {
     match span(lo, hi) {
         None => {}
-        Some(Span::Items(lo, hi)) => range(acc, (Excluded(lo), Included(hi))),
+        Some(Span::Items(lo, hi)) => items(acc, lo.saturating_add(1), hi),
         Some(Span::Split { a, days: (from, to), b }) => {
-            range(acc, (Excluded(lo), Excluded(a)));
-            range(acc, (Included(b), Included(hi)));
+            items(acc, lo.saturating_add(1), a - 1);
+            items(acc, b, hi);
             days.range(from..to).for_each(|(_, d)| day(acc, d));
         }
     }
+}
+
+/// The releases of `releases` created in `[from, to]`.
+fn created_in(releases: &BTreeMap<(i64, Arc<str>), Item>, from: i64, to: i64) -> impl Iterator<Item = (&Arc<str>, &Item)> {
+    let least: Arc<str> = Arc::from("");
+    let range = if from > to {
+        None
+    } else {
+        let end = match to.checked_add(1) {
+            Some(t) => Excluded((t, least.clone())),
+            None => std::ops::Bound::Unbounded,
+        };
+        Some(releases.range((Included((from, least)), end)))
+    };
+    range.into_iter().flatten().map(|((_, id), i)| (id, i))
 }
 
 impl Group {
     /// The counts of the releases created in `(lo, hi]`.
     fn counts(&self, lo: i64, hi: i64) -> Counts {
         let mut c = Counts::default();
-        walk(&self.releases, &self.days, lo, hi, &mut c, |c, i| c.add(&Counts::of(i), 1), |c, d| c.add(d, 1));
+        let items = |c: &mut Counts, from, to| created_in(&self.releases, from, to).for_each(|(_, i)| c.add(&Counts::of(i), 1));
+        walk(&self.days, lo, hi, &mut c, items, |c, d| c.add(d, 1));
         c
     }
 
     /// Sightings and false positives made in `(lo, hi]`, and sightings.
     fn said_counts(&self, lo: i64, hi: i64) -> [u64; 2] {
         let mut c = [0u64; 2];
-        let item = |c: &mut [u64; 2], s: &Said| {
-            c[0] += 1;
-            c[1] += u64::from(!s.fp);
+        let items = |c: &mut [u64; 2], from: i64, to: i64| {
+            if from <= to {
+                for s in self.said.range(from..=to).flat_map(|(_, v)| v) {
+                    c[0] += 1;
+                    c[1] += u64::from(!s.fp);
+                }
+            }
         };
-        walk(&self.said, &self.said_days, lo, hi, &mut c, item, |c, d| {
+        walk(&self.said_days, lo, hi, &mut c, items, |c, d| {
             c[0] += d[0];
             c[1] += d[1];
         });
         c
     }
 
-    /// The releases created in `(lo, hi]`.
-    fn items(&self, lo: i64, hi: i64) -> impl Iterator<Item = &Item> {
-        self.releases.range((Excluded(lo), Included(hi.max(lo)))).flat_map(|(_, v)| v)
+    /// The releases created in `(lo, hi]`, with their objects' ids.
+    fn items(&self, lo: i64, hi: i64) -> impl Iterator<Item = (&Arc<str>, &Item)> {
+        created_in(&self.releases, lo.saturating_add(1), hi)
     }
 }
 
 /// What one object put into the sums, to take it out again.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default)]
 struct Part {
     /// (pair, created) of each release counted.
     releases: Vec<((u16, u16), i64)>,
@@ -185,14 +207,15 @@ struct Part {
 }
 
 /// The kept sums of one agreement's scorecard as one node sees it (see
-/// the module's doc). Serde: saved and loaded whole by the node (its
-/// tally, `node::scorecard::tally`), in a binary format of its own.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+/// the module's doc). Saved and loaded by the node (its tally,
+/// `node::scorecard::tally::saved`) as a [`KeptWire`].
+#[derive(Debug, Clone)]
 pub struct Kept {
     parties: Vec<String>,
     service_level: Option<i64>,
     at: i64,
-    objects: HashMap<Arc<str>, Part>,
+    /// By id (a map in order: a load builds it whole from the saved order).
+    objects: BTreeMap<Arc<str>, Part>,
     groups: HashMap<(u16, u16), Group>,
     wake: BTreeSet<(i64, Arc<str>)>,
     set_aside: u64,
@@ -204,7 +227,7 @@ impl Kept {
     /// Nothing kept yet, for `parties` under the release service level
     /// `service_level` (microseconds, if the agreement states one), at `at`.
     pub fn new(parties: &[String], service_level: Option<i64>, at: i64) -> Kept {
-        Kept { parties: parties.to_vec(), service_level, at, objects: HashMap::new(), groups: HashMap::new(), wake: BTreeSet::new(), set_aside: 0, half: None }
+        Kept { parties: parties.to_vec(), service_level, at, objects: BTreeMap::new(), groups: HashMap::new(), wake: BTreeSet::new(), set_aside: 0, half: None }
     }
 
     /// The time the sums stand at.
@@ -229,9 +252,9 @@ impl Kept {
 
     /// Moves the sums to `at` (not before their time): returns the objects
     /// to [`set`](Kept::set) again, those with an item dated in between.
-    pub fn advance(&mut self, at: i64) -> Vec<String> {
+    pub fn advance(&mut self, at: i64) -> Vec<Arc<str>> {
         self.at = self.at.max(at);
-        self.wake.range(..(self.at + 1, Arc::from(""))).map(|(_, id)| id.to_string()).collect()
+        self.wake.range(..(self.at + 1, Arc::from(""))).map(|(_, id)| id.clone()).collect()
     }
 
     /// Keeps trust's decayed weights as sums for the half-life `half` (a
@@ -267,17 +290,11 @@ impl Kept {
         }
         for (pair, created) in part.releases {
             let Some(g) = self.groups.get_mut(&pair) else { continue };
-            if let Some(v) = g.releases.get_mut(&created) {
-                if let Some(i) = v.iter().position(|i| *i.id == *id) {
-                    let item = v.swap_remove(i);
-                    let day = g.days.entry(created.div_euclid(DAY)).or_default();
-                    day.add(&Counts::of(&item), -1);
-                    if day.out == 0 {
-                        g.days.remove(&created.div_euclid(DAY));
-                    }
-                }
-                if v.is_empty() {
-                    g.releases.remove(&created);
+            if let Some(item) = g.releases.remove(&(created, key.clone())) {
+                let day = g.days.entry(created.div_euclid(DAY)).or_default();
+                day.add(&Counts::of(&item), -1);
+                if day.out == 0 {
+                    g.days.remove(&created.div_euclid(DAY));
                 }
             }
         }
@@ -308,10 +325,13 @@ impl Kept {
     /// `of` = `id`; others ignored), replacing what it had. What
     /// [`crate::compute`] would count of them at the sums' time: exercise
     /// items set aside, items dated later left out until then.
-    pub fn set(&mut self, id: &str, releases: &[Release], reactions: &[Reaction]) {
+    /// (`id` may be given as the caller's own shared one: the sums then
+    /// share it.)
+    pub fn set(&mut self, id: impl Into<Arc<str>>, releases: &[Release], reactions: &[Reaction]) {
+        let key: Arc<str> = id.into();
+        let id: &str = &key;
         self.remove(id);
         let (at, half) = (self.at, self.half);
-        let key: Arc<str> = Arc::from(id);
         let mut part = Part::default();
         let wake = |t: i64, part: &mut Part| part.wake = Some(part.wake.map_or(t, |w| w.min(t)));
         let reactions: Vec<&Reaction> = reactions.iter().filter(|x| x.of == id).collect();
@@ -344,7 +364,6 @@ impl Kept {
             }
             let deadline = r.created + FEEDBACK_DAYS * DAY;
             let item = Item {
-                id: key.clone(),
                 quality: units(r.quality.clamp(0.0, 1.0)),
                 timely: self.service_level.zip(r.arrived).map(|(sl, arrived)| arrived - r.created <= sl),
                 sighted: now.iter().any(|x| x.kind == ReactionKind::Sighting),
@@ -353,7 +372,7 @@ impl Kept {
             };
             let g = self.groups.entry((a, b)).or_default();
             g.days.entry(r.created.div_euclid(DAY)).or_default().add(&Counts::of(&item), 1);
-            g.releases.entry(r.created).or_default().push(item);
+            g.releases.insert((r.created, key.clone()), item);
             part.releases.push(((a, b), r.created));
             for x in now {
                 let fp = match x.kind {
@@ -467,16 +486,16 @@ impl Kept {
                     Indicator::Reciprocity => {
                         dedup = true;
                         for g in out.iter().chain(&back) {
-                            ids.extend(g.items(lo, hi).map(|i| &*i.id));
+                            ids.extend(g.items(lo, hi).map(|(id, _)| &**id));
                         }
                     }
-                    Indicator::Timeliness => ids.extend(out.iter().flat_map(|g| g.items(lo, hi)).filter(|i| i.timely.is_some()).map(|i| &*i.id)),
-                    Indicator::Actionability => ids.extend(out.iter().flat_map(|g| g.items(lo, hi)).map(|i| &*i.id)),
-                    Indicator::Novelty => ids.extend(out.iter().flat_map(|g| g.items(lo, hi)).filter(|i| i.novel.is_some()).map(|i| &*i.id)),
+                    Indicator::Timeliness => ids.extend(out.iter().flat_map(|g| g.items(lo, hi)).filter(|(_, i)| i.timely.is_some()).map(|(id, _)| &**id)),
+                    Indicator::Actionability => ids.extend(out.iter().flat_map(|g| g.items(lo, hi)).map(|(id, _)| &**id)),
+                    Indicator::Novelty => ids.extend(out.iter().flat_map(|g| g.items(lo, hi)).filter(|(_, i)| i.novel.is_some()).map(|(id, _)| &**id)),
                     Indicator::Feedback => {
                         for g in &out {
-                            ids.extend(g.items(lo, hi).filter(|i| i.answered).map(|i| &*i.id));
-                            ids.extend(g.items(lo, late.min(hi)).filter(|i| !i.answered).map(|i| &*i.id));
+                            ids.extend(g.items(lo, hi).filter(|(_, i)| i.answered).map(|(id, _)| &**id));
+                            ids.extend(g.items(lo, late.min(hi)).filter(|(_, i)| !i.answered).map(|(id, _)| &**id));
                         }
                     }
                     Indicator::Accuracy => {
@@ -487,17 +506,14 @@ impl Kept {
                     Indicator::Burden => {
                         if let Some(b) = party.and_then(|p| e.burden.iter().filter(|b| b.party == p && b.ratio.is_finite() && b.ratio >= 0.0).max_by_key(|b| b.year)) {
                             // As the ledger gives them, not sorted.
-                            page(&mut f.evidence, &mut f.evidence_total, b.evidence.iter().map(String::as_str).collect(), most);
+                            page(&mut f.evidence, &mut f.evidence_total, b.evidence.iter().map(String::as_str).collect(), b.evidence.len(), most);
                         }
                         continue;
                     }
                     i => ids.extend(e.checks.iter().filter(|c| !c.exercise && c.at <= e.at && c.indicator == i && check(c) && in_window(e, c.at)).map(|c| c.id.as_str())),
                 }
-                ids.sort_unstable();
-                if dedup {
-                    ids.dedup();
-                }
-                page(&mut f.evidence, &mut f.evidence_total, ids, most);
+                let total = smallest(&mut ids, dedup, most);
+                page(&mut f.evidence, &mut f.evidence_total, ids, total, most);
             }
         };
         for p in &mut card.parties {
@@ -513,12 +529,153 @@ impl Kept {
     }
 }
 
-/// `ids` (in order) into a figure's list: all, or the first `most` with the total.
-fn page(list: &mut Vec<String>, total: &mut Option<usize>, ids: Vec<&str>, most: Option<usize>) {
+/// [`Kept`] in the form it is saved in (`node::scorecard::tally::saved`),
+/// every id a number into a table its saver keeps ([`Kept::to_wire`],
+/// [`Kept::from_wire`]): the tally names each id once in its file, and
+/// a load makes each id once, shared by every place that names it.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct KeptWire {
+    parties: Vec<String>,
+    service_level: Option<i64>,
+    at: i64,
+    set_aside: u64,
+    half: Option<i64>,
+    objects: Vec<(u32, PartWire)>,
+    groups: Vec<((u16, u16), GroupWire)>,
+    wake: Vec<(i64, u32)>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PartWire {
+    releases: Vec<((u16, u16), i64)>,
+    said: Vec<((u16, u16), i64, u32)>,
+    wake: Option<i64>,
+    set_aside: u64,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct GroupWire {
+    releases: Vec<(i64, u32, Item)>,
+    days: Vec<(i64, Counts)>,
+    /// (time, reaction, object, false positive).
+    said: Vec<(i64, u32, u32, bool)>,
+    said_days: Vec<(i64, [u64; 2])>,
+    trust: Vec<(i64, [i128; 3])>,
+}
+
+impl Kept {
+    /// The sums to save, each id given as the number `number` gives it
+    /// (the saver's table: every id the sums hold is an object or a
+    /// reaction of the saver's).
+    pub fn to_wire(&self, number: &mut dyn FnMut(&str) -> u32) -> KeptWire {
+        let mut objects: Vec<(u32, PartWire)> = self
+            .objects
+            .iter()
+            .map(|(id, p)| {
+                let said = p.said.iter().map(|(pair, t, r)| (*pair, *t, number(r))).collect();
+                (number(id), PartWire { releases: p.releases.clone(), said, wake: p.wake, set_aside: p.set_aside })
+            })
+            .collect();
+        objects.sort_unstable_by_key(|(n, _)| *n);
+        let mut groups: Vec<((u16, u16), GroupWire)> = self
+            .groups
+            .iter()
+            .map(|(pair, g)| {
+                let wire = GroupWire {
+                    releases: g.releases.iter().map(|((t, id), i)| (*t, number(id), *i)).collect(),
+                    days: g.days.iter().map(|(d, c)| (*d, *c)).collect(),
+                    said: g.said.iter().flat_map(|(t, v)| v.iter().map(move |s| (*t, s))).map(|(t, s)| (t, number(&s.id), number(&s.of), s.fp)).collect(),
+                    said_days: g.said_days.iter().map(|(d, c)| (*d, *c)).collect(),
+                    trust: g.trust.iter().map(|(k, w)| (*k, *w)).collect(),
+                };
+                (*pair, wire)
+            })
+            .collect();
+        groups.sort_unstable_by_key(|(pair, _)| *pair);
+        let wake = self.wake.iter().map(|(t, id)| (*t, number(id))).collect();
+        KeptWire { parties: self.parties.clone(), service_level: self.service_level, at: self.at, set_aside: self.set_aside, half: self.half, objects, groups, wake }
+    }
+
+    /// The sums saved as `wire`, each id number an index into `ids` (the
+    /// saver's table, loaded); an error names a number out of the table or
+    /// a pair of parties the sums do not have.
+    pub fn from_wire(wire: KeptWire, ids: &[Arc<str>]) -> Result<Kept, String> {
+        let id = |n: u32| ids.get(n as usize).cloned().ok_or_else(|| format!("the kept sums name id {n}, beyond the {} saved", ids.len()));
+        let parties = wire.parties.len();
+        let pair = |p: (u16, u16)| if usize::from(p.0) < parties && usize::from(p.1) < parties { Ok(p) } else { Err(format!("the kept sums name the pair {p:?} of {parties} parties")) };
+        let mut objects = Vec::with_capacity(wire.objects.len());
+        for (n, p) in wire.objects {
+            let said = p.said.into_iter().map(|(pr, t, r)| Ok((pair(pr)?, t, id(r)?))).collect::<Result<_, String>>()?;
+            for (pr, _) in &p.releases {
+                pair(*pr)?;
+            }
+            objects.push((id(n)?, Part { releases: p.releases, said, wake: p.wake, set_aside: p.set_aside }));
+        }
+        let objects: BTreeMap<Arc<str>, Part> = objects.into_iter().collect();
+        let mut groups = HashMap::with_capacity(wire.groups.len());
+        for (pr, g) in wire.groups {
+            let mut said: BTreeMap<i64, Vec<Said>> = BTreeMap::new();
+            for (t, r, of, fp) in g.said {
+                said.entry(t).or_default().push(Said { id: id(r)?, of: id(of)?, fp });
+            }
+            let group = Group {
+                releases: g.releases.into_iter().map(|(t, n, i)| Ok(((t, id(n)?), i))).collect::<Result<_, String>>()?,
+                days: g.days.into_iter().collect(),
+                said,
+                said_days: g.said_days.into_iter().collect(),
+                trust: g.trust.into_iter().collect(),
+            };
+            groups.insert(pair(pr)?, group);
+        }
+        let wake = wire.wake.into_iter().map(|(t, n)| Ok((t, id(n)?))).collect::<Result<_, String>>()?;
+        Ok(Kept { parties: wire.parties, service_level: wire.service_level, at: wire.at, objects, groups, wake, set_aside: wire.set_aside, half: wire.half })
+    }
+}
+
+/// `ids` sorted (each once, with `dedup`), or with `most` only the
+/// smallest `most` of them, sorted; returns how many there were (each
+/// once). A page costs one comparison with the largest kept for most
+/// ids, not a sort of every id.
+fn smallest(ids: &mut Vec<&str>, dedup: bool, most: Option<usize>) -> usize {
+    let Some(m) = most else {
+        ids.sort_unstable();
+        if dedup {
+            ids.dedup();
+        }
+        return ids.len();
+    };
+    if dedup {
+        // One object's items share one id (`Kept::set` makes one key per
+        // object, `Kept::from_wire` one per number): equal ids are the
+        // same allocation, found by address without reading the text.
+        ids.sort_unstable_by_key(|id| id.as_ptr() as usize);
+        ids.dedup_by_key(|id| id.as_ptr() as usize);
+    }
+    let total = ids.len();
+    if total > m {
+        let mut kept: std::collections::BinaryHeap<&str> = std::collections::BinaryHeap::with_capacity(m + 1);
+        for id in ids.iter() {
+            if kept.len() < m {
+                kept.push(id);
+            } else if kept.peek().is_some_and(|top| id < top) {
+                kept.pop();
+                kept.push(id);
+            }
+        }
+        *ids = kept.into_sorted_vec();
+    } else {
+        ids.sort_unstable();
+    }
+    total
+}
+
+/// `ids` (in order) into a figure's list: all, or the first `most` with
+/// the total (`of`: how many the list has, `ids` perhaps only its first).
+fn page(list: &mut Vec<String>, total: &mut Option<usize>, ids: Vec<&str>, of: usize, most: Option<usize>) {
     match most {
         None => *list = ids.into_iter().map(str::to_owned).collect(),
         Some(m) => {
-            *total = Some(ids.len());
+            *total = Some(of);
             *list = ids.into_iter().take(m).map(str::to_owned).collect();
         }
     }

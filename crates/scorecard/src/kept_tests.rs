@@ -43,6 +43,20 @@ fn set(kept: &mut Kept, e: &Evidence, id: &str) {
     kept.set(id, &releases, &reactions);
 }
 
+/// `kept` saved and loaded again ([`Kept::to_wire`], [`Kept::from_wire`])
+/// through a table of ids, as the node's saved tally does.
+fn round_trip(kept: &Kept) -> Kept {
+    let mut table: Vec<std::sync::Arc<str>> = Vec::new();
+    let mut numbers: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    let wire = kept.to_wire(&mut |id| {
+        *numbers.entry(id.to_owned()).or_insert_with(|| {
+            table.push(id.into());
+            (table.len() - 1) as u32
+        })
+    });
+    Kept::from_wire(wire, &table).expect("the sums load")
+}
+
 fn json(card: &Scorecard) -> Value {
     serde_json::to_value(card).unwrap()
 }
@@ -122,6 +136,9 @@ proptest! {
         }
         prop_assert_eq!(kept.len(), objects.len());
         prop_assert!(kept.stands_at(at));
+        check(&kept, &e)?;
+        // Saved and loaded, the sums give the same figures and go on as before.
+        let mut kept = round_trip(&kept);
         check(&kept, &e)?;
         if trust_kept == 2 {
             kept.keep_trust(e.window);
@@ -232,7 +249,7 @@ fn feedback_and_items_dated_later() {
     let later = Evidence { at: at + DAY, ..e.clone() };
     assert!(!kept.stands_at(later.at));
     assert!(kept.scorecard(&later).is_none());
-    assert_eq!(kept.advance(later.at), ["o2"]);
+    assert_eq!(kept.advance(later.at), [std::sync::Arc::<str>::from("o2")]);
     set(&mut kept, &later, "o2");
     let card = kept.scorecard(&later).unwrap();
     assert_eq!(card.pair_figure("A", "B", Indicator::Actionability).unwrap().k, 1.0);

@@ -36,7 +36,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use compute::{compute, compute_bare};
-pub use kept::Kept;
+pub use kept::{Kept, KeptWire};
 pub use snapshot::{Snapshots, SNAPSHOT};
 
 /// Microseconds in a day.

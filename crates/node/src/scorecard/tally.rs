@@ -78,28 +78,90 @@ pub const MARGIN: i64 = 10_000_000;
 /// How many ids an incremental read asks the store for at once.
 const ID_CHUNK: usize = 500;
 
-/// One object counted, from its latest version released to the viewer.
+/// An id or a party's name, one allocation shared by every place that
+/// names it (the tally's maps and indexes, the kept sums, a load's table).
+type Name = Arc<str>;
+
+/// A pattern, whitespace normalised, as the first 16 bytes of its SHA-256
+/// ([`digest`]): patterns are only compared, and a million of them cost
+/// 16 bytes each, not their text (a collision would take 2^64 tries).
+type Pattern = [u8; 16];
+
+/// One object counted, from its latest version released to the viewer
+/// (names as [`Name`]s; saved with numbers: `saved.rs`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-struct Held {
-    author: String,
+struct Held<N = Name> {
+    author: N,
     created: Option<i64>,
     version: i64,
     first_added: i64,
     quality: f64,
-    pattern: Option<String>,
+    pattern: Option<Pattern>,
     exercise: bool,
     /// For the viewer's own objects: the partners it may go to.
-    recipients: Vec<String>,
+    recipients: Vec<N>,
 }
 
 /// One reaction counted (its latest version, released to the viewer).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-struct Said {
-    by: String,
+struct Said<N = Name> {
+    by: N,
     at: i64,
     kind: ReactionKind,
     exercise: bool,
-    refs: Vec<String>,
+    refs: Vec<N>,
+}
+
+/// One object with a pattern in the patterns' index: (first stored, id, author).
+type Holder = (i64, Name, Name);
+
+/// The objects with one pattern, in order: nearly always one, kept
+/// without a set of its own.
+#[derive(Debug, Clone)]
+enum Holders {
+    One(Holder),
+    Many(BTreeSet<Holder>),
+}
+
+impl Holders {
+    fn first(&self) -> &Holder {
+        match self {
+            Holders::One(h) => h,
+            Holders::Many(s) => s.first().expect("a pattern's holders are never empty"),
+        }
+    }
+
+    fn insert(&mut self, h: Holder) {
+        match self {
+            Holders::One(x) if *x == h => {}
+            Holders::One(x) => *self = Holders::Many(BTreeSet::from([x.clone(), h])),
+            Holders::Many(s) => {
+                s.insert(h);
+            }
+        }
+    }
+
+    /// Takes `h` out; false when none is left.
+    fn remove(&mut self, h: &Holder) -> bool {
+        match self {
+            Holders::One(x) => x != h,
+            Holders::Many(s) => {
+                s.remove(h);
+                if s.len() == 1 {
+                    let one = s.pop_first().expect("one left");
+                    *self = Holders::One(one);
+                }
+                !matches!(self, Holders::Many(s) if s.is_empty())
+            }
+        }
+    }
+
+    fn ids(&self) -> Vec<Name> {
+        match self {
+            Holders::One(h) => vec![h.1.clone()],
+            Holders::Many(s) => s.iter().map(|h| h.1.clone()).collect(),
+        }
+    }
 }
 
 /// What the tally was built for: a change of any part starts it afresh.
@@ -127,16 +189,19 @@ pub struct Tally {
     basis: Option<Basis>,
     /// Versions stored up to this time are in.
     through: i64,
-    objects: BTreeMap<String, Held>,
-    reactions: BTreeMap<String, Said>,
+    objects: BTreeMap<Name, Held>,
+    reactions: BTreeMap<Name, Said>,
     /// Reactions naming no object counted when read: their references.
-    aside: HashMap<String, Vec<String>>,
+    aside: HashMap<Name, Vec<Name>>,
     /// Per object, the reactions held that name it.
-    named: HashMap<String, BTreeSet<String>>,
-    /// Per normalised pattern, the objects with it: (first stored, id, author).
-    patterns: HashMap<String, BTreeSet<(i64, String, String)>>,
+    named: HashMap<Name, BTreeSet<Name>>,
+    /// Per normalised pattern, the objects with it (a map in order: built
+    /// whole from a sorted list after a full read or a load).
+    patterns: BTreeMap<Pattern, Holders>,
     /// Objects whose part in the sums may have changed in the last read.
-    dirty: BTreeSet<String>,
+    dirty: BTreeSet<Name>,
+    /// The parties named (authors, recipients), each once.
+    parties: Vec<Name>,
     /// The sums, kept from the first full read on.
     kept: Option<Kept>,
     /// Whether the last update read everything.
@@ -163,8 +228,9 @@ impl Tally {
             reactions: BTreeMap::new(),
             aside: HashMap::new(),
             named: HashMap::new(),
-            patterns: HashMap::new(),
+            patterns: BTreeMap::new(),
             dirty: BTreeSet::new(),
+            parties: Vec::new(),
             kept: None,
             full: false,
             margin: MARGIN,
@@ -236,7 +302,7 @@ impl Tally {
             kept.keep_trust(e.window);
             for id in self.objects.keys() {
                 let (releases, reactions) = self.part(me, &others, id).unwrap_or_default();
-                kept.set(id, &releases, &reactions);
+                kept.set(id.clone(), &releases, &reactions);
             }
             self.kept = Some(kept);
             return;
@@ -247,7 +313,7 @@ impl Tally {
         ids.extend(kept.advance(e.at));
         for id in &ids {
             match self.part(me, &others, id) {
-                Some((releases, reactions)) => kept.set(id, &releases, &reactions),
+                Some((releases, reactions)) => kept.set(id.clone(), &releases, &reactions),
                 None => kept.remove(id),
             }
         }
@@ -299,7 +365,7 @@ impl Tally {
         // since are all of it that can count, and are not read again. Any
         // other object touched is read again whole (a new version may
         // recall the others; a version stored before may be shared now).
-        let fresh = |id: &String| !self.objects.contains_key(id) && shared.get(id).is_none_or(|v| v.iter().all(|v| found.get(id).is_some_and(|f| f.iter().any(|r| r.version_micros == *v))));
+        let fresh = |id: &String| !self.objects.contains_key(id.as_str()) && shared.get(id).is_none_or(|v| v.iter().all(|v| found.get(id).is_some_and(|f| f.iter().any(|r| r.version_micros == *v))));
         let held: Option<Vec<String>> = touched.as_ref().map(|ids| ids.iter().filter(|id| !fresh(id)).cloned().collect());
         let held_set: std::collections::HashSet<&String> = held.iter().flatten().collect();
         let found: Vec<store::Record> = found.into_iter().filter(|(id, _)| !held_set.contains(id)).flat_map(|(_, v)| v).collect();
@@ -358,77 +424,75 @@ impl Tally {
             }
         }
         let mut held_before = BTreeSet::new();
-        let mut before: Vec<(String, String, (i64, String, String))> = Vec::new();
+        let mut before: Vec<(Pattern, Holder)> = Vec::new();
         if let Some(ids) = &touched {
             for id in ids {
-                if let Some(o) = self.objects.remove(id) {
+                let id: Name = Name::from(id.as_str());
+                if let Some(o) = self.objects.remove(&id) {
                     held_before.insert(id.clone());
                     if let Some(p) = o.pattern {
-                        before.push((id.clone(), p, (o.first_added, id.clone(), o.author)));
+                        before.push((p, (o.first_added, id.clone(), o.author)));
                     }
                 }
-                self.dirty.insert(id.clone());
+                self.dirty.insert(id);
             }
         }
-        let mut latest: BTreeMap<String, store::Record> = BTreeMap::new();
-        let mut new_ids = BTreeSet::new();
+        let mut latest: BTreeMap<Name, store::Record> = BTreeMap::new();
+        let mut new_ids: BTreeSet<Name> = BTreeSet::new();
         for r in out.records(candidates)?.into_inner() {
-            let o = match self.objects.get_mut(&r.id) {
+            let o = match self.objects.get_mut(r.id.as_str()) {
                 Some(o) => o,
                 None => {
-                    if !held_before.contains(&r.id) {
-                        new_ids.insert(r.id.clone());
+                    let id = Name::from(r.id.as_str());
+                    if !held_before.contains(&id) {
+                        new_ids.insert(id.clone());
                     }
-                    self.objects.entry(r.id.clone()).or_insert(Held { first_added: r.date_added.0, ..Held::default() })
+                    self.objects.entry(id).or_insert(Held { first_added: r.date_added.0, ..Held::default() })
                 }
             };
             o.first_added = o.first_added.min(r.date_added.0);
             if r.version_micros >= o.version {
                 o.version = r.version_micros;
-                o.author = r.created_by_ref.clone().unwrap_or_default();
+                o.author = intern(&mut self.parties, r.created_by_ref.as_deref().unwrap_or_default());
                 let (created, quality, pattern) = counted(&r.json);
                 (o.created, o.quality, o.pattern) = (created, quality, pattern);
                 o.exercise = facts_exercise(&r.id, &r.facts);
-                latest.insert(r.id.clone(), r);
+                latest.insert(Name::from(r.id.as_str()), r);
             }
         }
         // Who the viewer's own objects go to, from their latest version.
         for (id, r) in &latest {
             if let Some(o) = self.objects.get_mut(id) {
-                o.recipients = if o.author == me.as_str() { others.iter().filter(|(_, reader)| reader.allowed(r).is_some()).map(|(p, _)| p.clone()).collect() } else { Vec::new() };
+                o.recipients = if &*o.author == me.as_str() { others.iter().filter(|(_, reader)| reader.allowed(r).is_some()).map(|(p, _)| intern(&mut self.parties, p)).collect() } else { Vec::new() };
             }
         }
         // The patterns' index, and every object of a pattern whose first
         // author or time changed (their novelty may have).
         match &touched {
-            None => {
-                self.patterns.clear();
-                for (id, o) in &self.objects {
-                    if let Some(p) = &o.pattern {
-                        self.patterns.entry(p.clone()).or_default().insert((o.first_added, id.clone(), o.author.clone()));
-                    }
-                }
-            }
+            None => self.index_patterns(),
             Some(ids) => {
-                let after: Vec<(String, String, (i64, String, String))> =
-                    ids.iter().filter_map(|id| self.objects.get(id).and_then(|o| Some((id.clone(), o.pattern.clone()?, (o.first_added, id.clone(), o.author.clone()))))).collect();
-                let first = |patterns: &HashMap<String, BTreeSet<(i64, String, String)>>, p: &str| patterns.get(p).and_then(|s| s.first()).map(|(t, _, a)| (*t, a.clone()));
-                let affected: BTreeSet<String> = before.iter().chain(&after).map(|(_, p, _)| p.clone()).collect();
+                let after: Vec<(Pattern, Holder)> = ids.iter().filter_map(|id| self.objects.get_key_value(id.as_str()).and_then(|(id, o)| Some((o.pattern?, (o.first_added, id.clone(), o.author.clone()))))).collect();
+                let first = |patterns: &BTreeMap<Pattern, Holders>, p: &Pattern| patterns.get(p).map(|s| s.first()).map(|(t, _, a)| (*t, a.clone()));
+                let affected: BTreeSet<Pattern> = before.iter().chain(&after).map(|(p, _)| *p).collect();
                 let was: Vec<_> = affected.iter().map(|p| first(&self.patterns, p)).collect();
-                for (_, p, entry) in &before {
+                for (p, entry) in &before {
                     if let Some(set) = self.patterns.get_mut(p) {
-                        set.remove(entry);
-                        if set.is_empty() {
+                        if !set.remove(entry) {
                             self.patterns.remove(p);
                         }
                     }
                 }
-                for (_, p, entry) in after {
-                    self.patterns.entry(p).or_default().insert(entry);
+                for (p, entry) in after {
+                    match self.patterns.entry(p) {
+                        std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().insert(entry),
+                        std::collections::btree_map::Entry::Vacant(e) => {
+                            e.insert(Holders::One(entry));
+                        }
+                    }
                 }
                 for (p, was) in affected.iter().zip(was) {
                     if first(&self.patterns, p) != was {
-                        self.dirty.extend(self.patterns.get(p).into_iter().flatten().map(|(_, id, _)| id.clone()));
+                        self.dirty.extend(self.patterns.get(p).map(Holders::ids).unwrap_or_default());
                     }
                 }
             }
@@ -451,10 +515,10 @@ impl Tally {
             // version says (or if it is not to be read yet).
             for id in ids {
                 self.forget_reaction(id);
-                self.aside.remove(id);
+                self.aside.remove(id.as_str());
             }
         }
-        let returning: Vec<String> = self.aside.iter().filter(|(id, refs)| !named.contains(*id) && refs.iter().any(|x| new_ids.contains(x))).map(|(id, _)| id.clone()).collect();
+        let returning: Vec<String> = self.aside.iter().filter(|(id, refs)| !named.contains(&***id) && refs.iter().any(|x| new_ids.contains(x))).map(|(id, _)| id.to_string()).collect();
         if !returning.is_empty() {
             let query = Query { types: reaction_types(), ids: returning, versions: Versions::LAST, ..Query::default() };
             node.store.scan(&query, &mut |r| {
@@ -469,11 +533,11 @@ impl Tally {
             let names = refs(&r.json);
             // What it said before is replaced by this version, whatever it says.
             self.forget_reaction(&r.id);
-            self.aside.remove(&r.id);
-            if names.iter().any(|x| self.objects.contains_key(x)) {
+            self.aside.remove(r.id.as_str());
+            if names.iter().any(|x| self.objects.contains_key(x.as_str())) {
                 asked.push(r);
             } else {
-                self.aside.insert(r.id.clone(), names);
+                self.aside.insert(Name::from(r.id.as_str()), names.iter().map(|x| self.name(x)).collect());
             }
         }
         for r in out.records(asked)?.into_inner() {
@@ -483,14 +547,37 @@ impl Tally {
             if v["revoked"] == true {
                 continue;
             }
-            let said = Said { by: by.to_owned(), at: when.micros(), kind: reaction_kind(&v), exercise: facts_exercise(&r.id, &r.facts), refs: refs(&r.json) };
+            let id = Name::from(r.id.as_str());
+            let refs: Vec<Name> = refs(&r.json).iter().map(|x| self.name(x)).collect();
+            let said = Said { by: intern(&mut self.parties, by), at: when.micros(), kind: reaction_kind(&v), exercise: facts_exercise(&r.id, &r.facts), refs };
             for of in &said.refs {
-                self.named.entry(of.clone()).or_default().insert(r.id.clone());
+                self.named.entry(of.clone()).or_default().insert(id.clone());
                 self.dirty.insert(of.clone());
             }
-            self.reactions.insert(r.id.clone(), said);
+            self.reactions.insert(id, said);
         }
         Ok(())
+    }
+
+    /// `id` as the tally names it: the object's own name when it holds
+    /// the object (one allocation for both), else a new one.
+    fn name(&self, id: &str) -> Name {
+        self.objects.get_key_value(id).map_or_else(|| Name::from(id), |(k, _)| k.clone())
+    }
+
+    /// The patterns' index built again from the objects held: their
+    /// patterns sorted, then the map built whole from them in order.
+    fn index_patterns(&mut self) {
+        let mut all: Vec<(Pattern, Holder)> = self.objects.iter().filter_map(|(id, o)| Some((o.pattern?, (o.first_added, id.clone(), o.author.clone())))).collect();
+        all.sort_unstable_by_key(|(p, _)| u128::from_be_bytes(*p));
+        let mut grouped: Vec<(Pattern, Holders)> = Vec::with_capacity(all.len());
+        for (p, holder) in all {
+            match grouped.last_mut() {
+                Some((last, holders)) if *last == p => holders.insert(holder),
+                _ => grouped.push((p, Holders::One(holder))),
+            }
+        }
+        self.patterns = grouped.into_iter().collect();
     }
 
     /// Drops reaction `id`, marking the objects it named dirty.
@@ -512,27 +599,28 @@ impl Tally {
     /// when the tally holds no such object.
     fn part(&self, me: &StixId, others: &[&String], id: &str) -> Option<(Vec<Release>, Vec<Reaction>)> {
         let o = self.objects.get(id)?;
-        let mut releases = Vec::with_capacity(if o.author == me.as_str() { o.recipients.len() } else { 1 });
+        let mine = &*o.author == me.as_str();
+        let mut releases = Vec::with_capacity(if mine { o.recipients.len() } else { 1 });
         let named = self.named.get(id);
         let mut reactions = Vec::with_capacity(named.map_or(0, BTreeSet::len));
         if let Some(created) = o.created {
-            if o.author == me.as_str() {
-                for p in others.iter().filter(|p| o.recipients.contains(p)) {
-                    releases.push(Release { id: id.to_owned(), author: o.author.clone(), recipient: (*p).clone(), created, arrived: None, quality: o.quality, novel: None, exercise: o.exercise });
+            if mine {
+                for p in others.iter().filter(|p| o.recipients.iter().any(|r| &**r == p.as_str())) {
+                    releases.push(Release { id: id.to_owned(), author: o.author.to_string(), recipient: (*p).clone(), created, arrived: None, quality: o.quality, novel: None, exercise: o.exercise });
                 }
             } else {
                 // Novelty, on the recipient's node: no object with the same
                 // pattern from another author reached it earlier (among this
                 // evidence; the first stored, the smallest id at a tie).
-                let first = o.pattern.as_deref().map(|p| self.patterns.get(p).and_then(|s| s.first()));
+                let first = o.pattern.map(|p| self.patterns.get(&p).map(Holders::first));
                 let novel = first.map(|f| f.is_none_or(|(t, _, a)| *a == o.author || *t >= o.first_added));
-                releases.push(Release { id: id.to_owned(), author: o.author.clone(), recipient: me.to_string(), created, arrived: Some(o.first_added), quality: o.quality, novel, exercise: o.exercise });
+                releases.push(Release { id: id.to_owned(), author: o.author.to_string(), recipient: me.to_string(), created, arrived: Some(o.first_added), quality: o.quality, novel, exercise: o.exercise });
             }
         }
         for rid in named.into_iter().flatten() {
             let Some(s) = self.reactions.get(rid) else { continue };
-            for _ in s.refs.iter().filter(|x| *x == id) {
-                reactions.push(Reaction { id: rid.clone(), by: s.by.clone(), of: id.to_owned(), at: s.at, kind: s.kind, exercise: s.exercise });
+            for _ in s.refs.iter().filter(|x| &***x == id) {
+                reactions.push(Reaction { id: rid.to_string(), by: s.by.to_string(), of: id.to_owned(), at: s.at, kind: s.kind, exercise: s.exercise });
             }
         }
         Some((releases, reactions))
@@ -553,12 +641,41 @@ impl Tally {
     }
 }
 
+/// `name` as the tally holds it: the one of `names` equal to it, else
+/// added to them (a party's name: there are few).
+fn intern(names: &mut Vec<Name>, name: &str) -> Name {
+    if let Some(n) = names.iter().find(|n| &***n == name) {
+        return n.clone();
+    }
+    let n = Name::from(name);
+    names.push(n.clone());
+    n
+}
+
+/// A pattern's [`Pattern`]: the first 16 bytes of the SHA-256 of its
+/// words joined by single spaces (its whitespace normalised).
+fn digest(pattern: &str) -> Pattern {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for (i, word) in pattern.split_whitespace().enumerate() {
+        if i > 0 {
+            h.update(b" ");
+        }
+        h.update(word.as_bytes());
+    }
+    let d = h.finalize();
+    let mut p = [0; 16];
+    p.copy_from_slice(&d[..16]);
+    p
+}
+
 /// What an object's version gives the figures: its `created`, its quality
-/// weight (`super::quality`) and its pattern, whitespace normalised. Read
+/// weight (`super::quality`) and its pattern, whitespace normalised (as its
+/// [`digest`]). Read
 /// through a struct of those properties alone; JSON it does not take (a
 /// property of another type, a key twice) is read as a whole value, as
 /// before, with the same outcome.
-fn counted(json: &[u8]) -> (Option<i64>, f64, Option<String>) {
+fn counted(json: &[u8]) -> (Option<i64>, f64, Option<Pattern>) {
     #[derive(serde::Deserialize)]
     struct Counted<'a> {
         #[serde(borrow, default)]
@@ -570,15 +687,14 @@ fn counted(json: &[u8]) -> (Option<i64>, f64, Option<String>) {
         #[serde(borrow, default)]
         pattern: Option<std::borrow::Cow<'a, str>>,
     }
-    let normalised = |p: &str| p.split_whitespace().collect::<Vec<_>>().join(" ");
     match serde_json::from_slice::<Counted>(json) {
         Ok(c) => {
             let quality = if c.revoked == Some(true) { 0.0 } else { c.confidence.map_or(1.0, |c| (c / 100.0).clamp(0.0, 1.0)) };
-            (c.created.and_then(|t| Timestamp::parse(&t).ok()).map(|t| t.micros()), quality, c.pattern.as_deref().map(normalised))
+            (c.created.and_then(|t| Timestamp::parse(&t).ok()).map(|t| t.micros()), quality, c.pattern.as_deref().map(digest))
         }
         Err(_) => {
             let v: Value = serde_json::from_slice(json).unwrap_or(Value::Null);
-            (v["created"].as_str().and_then(|t| Timestamp::parse(t).ok()).map(|t| t.micros()), quality(&v), v["pattern"].as_str().map(normalised))
+            (v["created"].as_str().and_then(|t| Timestamp::parse(t).ok()).map(|t| t.micros()), quality(&v), v["pattern"].as_str().map(digest))
         }
     }
 }

@@ -10,10 +10,16 @@
 //! holds, by object: its owner's alone, like the data directory's other
 //! files). The file is [`MAGIC`], the format's version
 //! ([`FORMAT`]), the payload's length and its SHA-256, then the payload
-//! (`postcard`): the tally's basis, what it holds of each object and
-//! reaction, the reactions kept aside, and the kept sums
-//! ([`scorecard::Kept`]); the indexes derived from those (the reactions
-//! naming each object, the patterns') are rebuilt on load.
+//! (`postcard`, in three parts: [`Head`]): the tally's basis and a table
+//! of every id and party it names, each once; what it holds of each
+//! object and reaction and the reactions kept aside; and the kept sums
+//! ([`scorecard::KeptWire`]); ids named by their number in the table.
+//! A load makes each id once and shares it among every place that names
+//! it (a million objects cost a million small allocations, not several),
+//! reads and builds the kept sums on a second thread while it reads and
+//! builds the rest (the checksum on a third), and rebuilds the indexes
+//! derived from what is held (the reactions naming each object, the
+//! patterns').
 //!
 //! A file is loaded only when every check holds, else it is not used
 //! ([`Loaded::Unusable`], with why, which the caller logs) and the tally
@@ -32,24 +38,23 @@
 //! everything stored since its `through`, which covers what arrived while
 //! the node was down).
 
-use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use model::StixId;
-use scorecard::Kept;
+use scorecard::{Kept, KeptWire};
 use sha2::Digest;
 use store::{Query, Store, Versions};
 
-use super::{Basis, Held, Said, Tally, MARGIN};
+use super::{Basis, Held, Name, Said, Tally, MARGIN};
 use crate::modules::Error;
 
 /// The first bytes of a saved tally.
 pub const MAGIC: &[u8; 8] = b"ENTALLY\n";
 
 /// The saved format's version: a file of another is not used.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// Magic, format, length and checksum.
 const HEADER: usize = 8 + 4 + 8 + 32;
@@ -91,20 +96,50 @@ pub fn path(data_dir: &Path, viewer: &StixId, agreement: &StixId) -> PathBuf {
     data_dir.join("tallies").join(format!("{name}.bin"))
 }
 
-/// What is saved; loaded into an owned one.
+/// The payload's first part: the basis and every id and party named
+/// after it, each named below by its number in `names`. Loaded
+/// borrowing the file's bytes. The payload is this, what the tally holds
+/// ([`Holdings`]) and the kept sums ([`KeptWire`]), the first two each
+/// behind its length (8 bytes), so that the last is read on a thread of
+/// its own while the second is.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Saved<'a> {
-    viewer: Cow<'a, str>,
-    agreement: Cow<'a, str>,
+struct Head<'a> {
+    viewer: &'a str,
+    agreement: &'a str,
     store: (String, i64, i64),
     removals: u64,
     agreements: [u8; 32],
     full_at: i64,
     through: i64,
-    objects: Cow<'a, BTreeMap<String, Held>>,
-    reactions: Cow<'a, BTreeMap<String, Said>>,
-    aside: Cow<'a, HashMap<String, Vec<String>>>,
-    kept: Cow<'a, Kept>,
+    /// The objects' ids first, in their order.
+    #[serde(borrow)]
+    names: Vec<&'a str>,
+}
+
+/// What the tally holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Holdings {
+    /// Each object held (its id the one numbered as its place).
+    objects: Vec<Held<u32>>,
+    reactions: Vec<(u32, Said<u32>)>,
+    aside: Vec<(u32, Vec<u32>)>,
+}
+
+/// The numbers of the names a save writes: each name once, in the order
+/// first asked.
+#[derive(Default)]
+struct Numbers<'a> {
+    names: Vec<&'a str>,
+    numbers: HashMap<&'a str, u32>,
+}
+
+impl<'a> Numbers<'a> {
+    fn of(&mut self, name: &'a str) -> u32 {
+        *self.numbers.entry(name).or_insert_with(|| {
+            self.names.push(name);
+            (self.names.len() - 1) as u32
+        })
+    }
 }
 
 /// What [`Tally::load`] found.
@@ -174,20 +209,46 @@ impl Tally {
             return Ok(None);
         }
         let Some(mark) = mark(store)? else { return Ok(None) };
-        let saved = Saved {
-            viewer: Cow::Borrowed(basis.me.as_str()),
-            agreement: Cow::Borrowed(basis.agreement.as_str()),
-            store: mark,
-            removals: basis.stored,
-            agreements: basis.agreements,
-            full_at: basis.full_at,
-            through: self.through,
-            objects: Cow::Borrowed(&self.objects),
-            reactions: Cow::Borrowed(&self.reactions),
-            aside: Cow::Borrowed(&self.aside),
-            kept: Cow::Borrowed(kept),
-        };
-        let payload = postcard::to_stdvec(&saved).map_err(|e| Error::Log(format!("saving the scorecard's tally: {e}")))?;
+        let mut numbers = Numbers { names: Vec::with_capacity(self.objects.len() + self.reactions.len()), numbers: HashMap::with_capacity(self.objects.len() + self.reactions.len()) };
+        for id in self.objects.keys() {
+            numbers.of(id);
+        }
+        let objects = self
+            .objects
+            .values()
+            .map(|o| Held {
+                author: numbers.of(&o.author),
+                created: o.created,
+                version: o.version,
+                first_added: o.first_added,
+                quality: o.quality,
+                pattern: o.pattern,
+                exercise: o.exercise,
+                recipients: o.recipients.iter().map(|r| numbers.of(r)).collect(),
+            })
+            .collect();
+        let reactions = self.reactions.iter().map(|(id, s)| (numbers.of(id), Said { by: numbers.of(&s.by), at: s.at, kind: s.kind, exercise: s.exercise, refs: s.refs.iter().map(|r| numbers.of(r)).collect() })).collect();
+        let aside = self.aside.iter().map(|(id, refs)| (numbers.of(id), refs.iter().map(|r| numbers.of(r)).collect())).collect();
+        // The sums name only ids of objects and reactions held (a new name
+        // is added all the same).
+        let mut pending: Vec<String> = Vec::new();
+        let kept = kept.to_wire(&mut |id| match numbers.numbers.get(id) {
+            Some(n) => *n,
+            None => {
+                pending.push(id.to_owned());
+                (numbers.names.len() + pending.len() - 1) as u32
+            }
+        });
+        let mut names = numbers.names;
+        names.extend(pending.iter().map(String::as_str));
+        let head = Head { viewer: basis.me.as_str(), agreement: basis.agreement.as_str(), store: mark, removals: basis.stored, agreements: basis.agreements, full_at: basis.full_at, through: self.through, names };
+        let failed = |e: postcard::Error| Error::Log(format!("saving the scorecard's tally: {e}"));
+        let mut payload = Vec::new();
+        for part in [postcard::to_stdvec(&head).map_err(failed)?, postcard::to_stdvec(&Holdings { objects, reactions, aside }).map_err(failed)?] {
+            payload.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            payload.extend_from_slice(&part);
+        }
+        payload.extend_from_slice(&postcard::to_stdvec(&kept).map_err(failed)?);
         let file = path(data_dir, &basis.me, &basis.agreement);
         self.saved = Some(std::time::Instant::now());
         Ok(Some((file, payload)))
@@ -205,47 +266,109 @@ impl Tally {
         let unusable = |why: &str| Ok(Loaded::Unusable(format!("{}: {why}", file.display())));
         // The node's generation first: a removal after the checks below moves it.
         let generation = crate::modules::scopes::removals();
-        let saved = match decode(&bytes) {
-            Ok(s) => s,
+        let (payload, sum, [head, holdings, kept]) = match parts(&bytes) {
+            Ok(p) => p,
             Err(why) => return unusable(&why),
         };
-        if saved.viewer != viewer.as_str() || saved.agreement != agreement.as_str() {
-            return unusable("saved for another viewer or agreement");
-        }
-        if mark(store)?.as_ref() != Some(&saved.store) {
-            return unusable("saved from another store");
-        }
-        if store.removals()? != saved.removals {
-            return unusable("something was removed from the store since (a deletion, withholding or recall)");
-        }
-        let mut tally = Tally {
-            basis: Some(Basis { me: viewer.clone(), agreement: agreement.clone(), agreements: saved.agreements, removals: generation, stored: saved.removals, full_at: saved.full_at }),
-            through: saved.through,
-            objects: saved.objects.into_owned(),
-            reactions: saved.reactions.into_owned(),
-            aside: saved.aside.into_owned(),
-            kept: Some(saved.kept.into_owned()),
-            margin: MARGIN,
-            saved: Some(std::time::Instant::now()),
-            ..Tally::new()
+        // The checksum on a thread of its own while the parts are read (a
+        // damaged part is read safely, then not used).
+        let tally = std::thread::scope(|scope| {
+            let checked = scope.spawn(|| sha2::Sha256::digest(payload)[..] == *sum);
+            let head: Head = postcard::from_bytes(head).map_err(|e| Ok(format!("not readable: {e}")))?;
+            if head.viewer != viewer.as_str() || head.agreement != agreement.as_str() {
+                return Err(Ok("saved for another viewer or agreement".to_owned()));
+            }
+            if mark(store).map_err(|e| Err(Error::from(e)))?.as_ref() != Some(&head.store) {
+                return Err(Ok("saved from another store".to_owned()));
+            }
+            if store.removals().map_err(|e| Err(Error::from(e)))? != head.removals {
+                return Err(Ok("something was removed from the store since (a deletion, withholding or recall)".to_owned()));
+            }
+            let tally = build(scope, head, holdings, kept, viewer, agreement, generation).map_err(Ok);
+            if !checked.join().unwrap_or(false) {
+                return Err(Ok("damaged: its checksum does not match".to_owned()));
+            }
+            tally
+        });
+        let tally = match tally {
+            Ok(t) => t,
+            Err(Ok(why)) => return unusable(&why),
+            Err(Err(e)) => return Err(e),
         };
-        // The indexes derived from what is held, as the reads keep them.
-        for (id, said) in &tally.reactions {
-            for of in &said.refs {
-                tally.named.entry(of.clone()).or_default().insert(id.clone());
-            }
-        }
-        for (id, o) in &tally.objects {
-            if let Some(p) = &o.pattern {
-                tally.patterns.entry(p.clone()).or_default().insert((o.first_added, id.clone(), o.author.clone()));
-            }
-        }
         Ok(Loaded::Tally(Box::new(tally)))
     }
 }
 
-/// The payload of a saved file, checked.
-fn decode(bytes: &[u8]) -> Result<Saved<'static>, String> {
+/// The tally saved as `head`, `holdings` and `kept` (the payload's
+/// parts, not yet read), every name made once from the table and shared:
+/// the kept sums read and built on a thread of its own while the rest is.
+/// An error names what is wrong.
+fn build<'s, 'b: 's>(scope: &'s std::thread::Scope<'s, '_>, head: Head<'b>, holdings: &'b [u8], kept: &'b [u8], viewer: &StixId, agreement: &StixId, generation: u64) -> Result<Tally, String> {
+    let names: std::sync::Arc<Vec<Name>> = std::sync::Arc::new(head.names.iter().map(|n| Name::from(*n)).collect());
+    let kept = {
+        let names = names.clone();
+        scope.spawn(move || {
+            let wire: KeptWire = postcard::from_bytes(kept).map_err(|e| format!("not readable: {e}"))?;
+            Kept::from_wire(wire, &names)
+        })
+    };
+    let name = |n: u32| names.get(n as usize).cloned().ok_or_else(|| format!("names {n}, beyond the {} saved", names.len()));
+    let Holdings { objects, reactions, aside } = postcard::from_bytes(holdings).map_err(|e| format!("not readable: {e}"))?;
+    if objects.len() > names.len() {
+        return Err(format!("{} objects, {} names", objects.len(), names.len()));
+    }
+    // The parties named (a few), by number.
+    let mut parties: Vec<(u32, Name)> = Vec::new();
+    let mut party = |n: u32| -> Result<Name, String> {
+        if let Some((_, p)) = parties.iter().find(|(m, _)| *m == n) {
+            return Ok(p.clone());
+        }
+        let p = name(n)?;
+        parties.push((n, p.clone()));
+        Ok(p)
+    };
+    let mut held = Vec::with_capacity(objects.len());
+    for (i, o) in objects.into_iter().enumerate() {
+        let recipients = o.recipients.into_iter().map(&mut party).collect::<Result<_, _>>()?;
+        let h = Held { author: party(o.author)?, created: o.created, version: o.version, first_added: o.first_added, quality: o.quality, pattern: o.pattern, exercise: o.exercise, recipients };
+        held.push((names[i].clone(), h));
+    }
+    // Saved in the map's order: a sorted sequence builds it whole.
+    let objects: BTreeMap<Name, Held> = held.into_iter().collect();
+    let mut said = Vec::with_capacity(reactions.len());
+    for (id, s) in reactions {
+        let refs = s.refs.into_iter().map(name).collect::<Result<_, _>>()?;
+        said.push((name(id)?, Said { by: party(s.by)?, at: s.at, kind: s.kind, exercise: s.exercise, refs }));
+    }
+    let reactions: BTreeMap<Name, Said> = said.into_iter().collect();
+    let aside = aside.into_iter().map(|(id, refs)| Ok((name(id)?, refs.into_iter().map(name).collect::<Result<_, String>>()?))).collect::<Result<_, String>>()?;
+    let mut tally = Tally {
+        basis: Some(Basis { me: viewer.clone(), agreement: agreement.clone(), agreements: head.agreements, removals: generation, stored: head.removals, full_at: head.full_at }),
+        through: head.through,
+        objects,
+        reactions,
+        aside,
+        parties: parties.into_iter().map(|(_, p)| p).collect(),
+        margin: MARGIN,
+        saved: Some(std::time::Instant::now()),
+        ..Tally::new()
+    };
+    // The indexes derived from what is held, as the reads keep them.
+    let mut named: HashMap<Name, BTreeSet<Name>> = HashMap::new();
+    for (id, said) in &tally.reactions {
+        for of in &said.refs {
+            named.entry(of.clone()).or_default().insert(id.clone());
+        }
+    }
+    tally.named = named;
+    tally.index_patterns();
+    tally.kept = Some(kept.join().map_err(|_| "the kept sums' thread failed".to_owned())??);
+    Ok(tally)
+}
+
+/// A saved file's payload, its checksum, and the payload's three parts
+/// ([`Head`]), after the header's checks.
+fn parts(bytes: &[u8]) -> Result<(&[u8], &[u8], [&[u8]; 3]), String> {
     if bytes.len() < HEADER || &bytes[..8] != MAGIC {
         return Err("not a saved tally (or cut short)".into());
     }
@@ -258,10 +381,16 @@ fn decode(bytes: &[u8]) -> Result<Saved<'static>, String> {
     if payload.len() as u64 != len {
         return Err(format!("cut short or overlong: {} bytes of payload, {len} expected", payload.len()));
     }
-    if sha2::Sha256::digest(payload)[..] != bytes[20..HEADER] {
-        return Err("damaged: its checksum does not match".into());
-    }
-    postcard::from_bytes::<Saved<'static>>(payload).map_err(|e| format!("not readable: {e}"))
+    let mut rest = payload;
+    let mut part = || -> Result<&[u8], String> {
+        let n = rest.get(..8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default())).ok_or("not readable: a part's length cut short")?;
+        let n = usize::try_from(n).ok().filter(|n| rest.len() - 8 >= *n).ok_or("not readable: a part longer than the payload")?;
+        let p = &rest[8..8 + n];
+        rest = &rest[8 + n..];
+        Ok(p)
+    };
+    let (head, holdings) = (part()?, part()?);
+    Ok((payload, &bytes[20..HEADER], [head, holdings, rest]))
 }
 
 /// Writes `payload` behind its header to `file`: a temporary file beside
