@@ -489,6 +489,30 @@ fn unusable(store: &dyn Store, w: &World, a: &StixId) -> Option<String> {
     }
 }
 
+/// A temporary file left by a save that never finished (the process
+/// stopped while it wrote) is removed by a later save once it is an hour
+/// old; a younger one (perhaps a save under way) is left alone.
+#[test]
+fn a_save_sweeps_what_an_unfinished_save_left() {
+    let w = world();
+    let (a, file) = saved_world(&w);
+    let dir = file.parent().unwrap();
+    let left = dir.join(".abandoned.bin.4242.0.tmp");
+    let young = dir.join(".abandoned.bin.4242.1.tmp");
+    for f in [&left, &young] {
+        std::fs::write(f, b"half a tally").unwrap();
+    }
+    let old = std::time::SystemTime::now() - super::tally::saved::STALE - std::time::Duration::from_secs(60);
+    std::fs::File::options().write(true).open(&left).unwrap().set_modified(old).unwrap();
+    // Something new to save, then saved at once.
+    w.store(&object(9, 1, 12, false, true), Timestamp::now().micros());
+    listed(&w, &w.node, &a);
+    assert!(super::save_tally(&w.node, &a, &w.agreement).unwrap().is_some());
+    assert!(!left.exists(), "the abandoned temporary file was kept");
+    assert!(young.exists(), "a young temporary file was removed");
+    assert!(file.is_file());
+}
+
 /// A torn or damaged file is not used (why, naming it, for the log) and
 /// the tally reads in full, to the right figures; never a panic.
 #[test]

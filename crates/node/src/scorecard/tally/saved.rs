@@ -59,11 +59,16 @@ pub const FORMAT: u32 = 2;
 /// Magic, format, length and checksum.
 const HEADER: usize = 8 + 4 + 8 + 32;
 
-/// The background saves written (or passed over for a later one), in the
-/// order started ([`Tally::save_in_background`]).
+/// The saves written (or passed over for a later one): every save takes
+/// a turn when it starts ([`STARTED`]) and writes under this lock only if
+/// no later turn was written first, so an older copy never replaces a
+/// newer one, whether it was saved at once or in the background.
 static WRITES: std::sync::Mutex<u64> = std::sync::Mutex::new(0);
 
-/// The background saves started.
+/// Told each time a save is written or passed over.
+static WRITTEN: std::sync::Condvar = std::sync::Condvar::new();
+
+/// The saves started (the next turn).
 static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Waits until every save started in the background so far is written
@@ -71,9 +76,19 @@ static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new
 /// looks for the file or restarts the node.
 pub fn wait_for_saves() {
     let started = STARTED.load(std::sync::atomic::Ordering::SeqCst);
-    while *WRITES.lock().unwrap_or_else(std::sync::PoisonError::into_inner) < started {
-        std::thread::sleep(std::time::Duration::from_millis(2));
+    let mut written = WRITES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    while *written < started {
+        written = WRITTEN.wait(written).unwrap_or_else(std::sync::PoisonError::into_inner);
     }
+}
+
+/// Writes save `turn` unless a later one was written first (then `None`).
+fn write_in_turn(turn: u64, file: &Path, payload: &[u8]) -> Option<std::io::Result<u64>> {
+    let mut last = WRITES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let result = (*last <= turn).then(|| write(file, payload));
+    *last = (*last).max(turn + 1);
+    WRITTEN.notify_all();
+    result
 }
 
 /// A tally kept in memory is saved again at most this often (besides
@@ -168,11 +183,16 @@ impl Tally {
     /// the bytes written, or none when it is not to be saved: nothing
     /// kept yet, an empty store, or a removal since its last full read
     /// (the store's count or the node's generation moved: it may hold
-    /// what was removed, and the next update reads in full).
+    /// what was removed, and the next update reads in full), or a later
+    /// copy written first (by a save in the background started after it).
     pub fn save(&mut self, store: &dyn Store, data_dir: &Path) -> Result<Option<u64>, Error> {
         let Some((file, payload)) = self.encode(store, data_dir)? else { return Ok(None) };
-        let written = write(&file, &payload).map_err(|e| Error::Log(format!("saving the scorecard's tally in {}: {e}", file.display())))?;
-        Ok(Some(written))
+        let turn = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        match write_in_turn(turn, &file, &payload) {
+            // A later copy was written first: this one is older.
+            None => Ok(None),
+            Some(written) => Ok(Some(written.map_err(|e| Error::Log(format!("saving the scorecard's tally in {}: {e}", file.display())))?)),
+        }
     }
 
     /// As [`Tally::save`], but only the encoding is done here (while the
@@ -186,17 +206,10 @@ impl Tally {
     pub fn save_in_background(&mut self, store: &dyn Store, data_dir: &Path) -> Result<bool, Error> {
         let Some((file, payload)) = self.encode(store, data_dir)? else { return Ok(false) };
         let turn = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        std::thread::spawn(move || {
-            let mut last = WRITES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            // A later save already written: this one is older.
-            if *last > turn {
-                return;
-            }
-            match write(&file, &payload) {
-                Ok(bytes) => tracing::debug!(bytes, "the scorecard's tally saved"),
-                Err(e) => tracing::warn!("the scorecard's tally was not saved in {}: {e}", file.display()),
-            }
-            *last = turn + 1;
+        std::thread::spawn(move || match write_in_turn(turn, &file, &payload) {
+            None => tracing::debug!("the scorecard's tally not saved: a later copy was"),
+            Some(Ok(bytes)) => tracing::debug!(bytes, "the scorecard's tally saved"),
+            Some(Err(e)) => tracing::warn!("the scorecard's tally was not saved in {}: {e}", file.display()),
         });
         Ok(true)
     }
@@ -393,12 +406,36 @@ fn parts(bytes: &[u8]) -> Result<(&[u8], &[u8], [&[u8]; 3]), String> {
     Ok((payload, &bytes[20..HEADER], [head, holdings, rest]))
 }
 
+/// A temporary file this old in the tallies' folder is a save that never
+/// finished (the process stopped while it wrote): removed by the next
+/// save. An hour: a save takes seconds.
+pub const STALE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes the temporary files in `dir` last written [`STALE`] ago or
+/// more (what a save that never finished left).
+fn sweep(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let old = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age >= STALE);
+        if name.starts_with('.') && name.ends_with(".tmp") && old {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => tracing::info!("removed {}, left by a save of the scorecard's tally that did not finish", entry.path().display()),
+                Err(e) => tracing::warn!("could not remove {}: {e}", entry.path().display()),
+            }
+        }
+    }
+}
+
 /// Writes `payload` behind its header to `file`: a temporary file beside
-/// it, synced, renamed over it. Returns the bytes written.
+/// it, synced, renamed over it (the temporary files of saves that never
+/// finished swept first). Returns the bytes written.
 fn write(file: &Path, payload: &[u8]) -> std::io::Result<u64> {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let dir = file.parent().unwrap_or(Path::new("."));
     create_dir(dir)?;
+    sweep(dir);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
