@@ -337,12 +337,12 @@ fn federate(nations: &[Nation], servers: &mut Servers, stop: &Stop) -> anyhow::R
     loop {
         servers.revive()?;
         let held = coalition::held(nations)?;
-        let missing: u64 = (0..nations.len()).flat_map(|x| (0..nations.len()).map(move |y| (x, y))).map(|(x, y)| expected[x][y].saturating_sub(held[x][y])).sum();
+        let missing = coalition::missing(&expected, &held);
         if missing == 0 {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "\nfederation caught up in {:.0} s; each node holds, of the others' objects:", started.elapsed().as_secs_f64());
             for (x, n) in nations.iter().enumerate() {
-                let from: Vec<String> = nations.iter().enumerate().filter(|(y, _)| *y != x).map(|(y, o)| format!("{} from {}", held[x][y], o.name)).collect();
+                let from: Vec<String> = nations.iter().enumerate().filter(|(y, _)| *y != x).map(|(y, o)| format!("{} from {}", held[x][y].len(), o.name)).collect();
                 let _ = writeln!(out, "  {:<10} {}", n.name, from.join(", "));
             }
             let _ = out.flush();

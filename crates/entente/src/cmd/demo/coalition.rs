@@ -675,24 +675,29 @@ fn share(n: &Nation, objects: &[model::Object], agreement: &StixId) -> anyhow::R
     Ok(())
 }
 
+/// One version: its id and version time.
+pub type Version = (String, i64);
+
 /// Versions authored by `author` in `n`'s store (its identity left out:
 /// every node knows it apart from sync), through `gate` if given.
-fn authored_by(n: &Nation, author: &StixId, gate: Option<store::Gate>) -> anyhow::Result<u64> {
+fn authored_by(n: &Nation, author: &StixId, gate: Option<store::Gate>) -> anyhow::Result<std::collections::HashSet<Version>> {
     let q = Query { authors: vec![author.to_string()], versions: Versions::ALL, gate, ..Query::default() };
-    let mut count = 0;
+    let mut versions = std::collections::HashSet::new();
     n.node.store.scan(&q, &mut |r| {
         // A received SCO names no author on the receiving node (STIX gives
         // it none): like identities, not counted on either side.
-        count += u64::from(r.object_type != "identity" && model::category_of(&r.object_type) != Some(model::Category::Sco));
+        if r.object_type != "identity" && model::category_of(&r.object_type) != Some(model::Category::Sco) {
+            versions.insert((r.id, r.version_micros));
+        }
         Ok(())
     })?;
-    Ok(count)
+    Ok(versions)
 }
 
-/// `[x][y]`: how many versions authored by nation `y` its node releases to
+/// `[x][y]`: the versions authored by nation `y` its node releases to
 /// nation `x` now (what `x`'s node will hold of `y`'s once synced).
-pub fn expected(nations: &[Nation]) -> anyhow::Result<Vec<Vec<u64>>> {
-    let mut out = vec![vec![0; nations.len()]; nations.len()];
+pub fn expected(nations: &[Nation]) -> anyhow::Result<Vec<Vec<std::collections::HashSet<Version>>>> {
+    let mut out = vec![vec![std::collections::HashSet::new(); nations.len()]; nations.len()];
     for (y, author) in nations.iter().enumerate() {
         let index = server::release::Agreements::default().index(&*author.node.store)?;
         for (x, reader) in nations.iter().enumerate().filter(|(x, _)| *x != y) {
@@ -703,13 +708,37 @@ pub fn expected(nations: &[Nation]) -> anyhow::Result<Vec<Vec<u64>>> {
     Ok(out)
 }
 
-/// `[x][y]`: how many versions authored by nation `y` nation `x`'s node holds.
-pub fn held(nations: &[Nation]) -> anyhow::Result<Vec<Vec<u64>>> {
-    let mut out = vec![vec![0; nations.len()]; nations.len()];
+/// How many of the versions `expected` (`[x][y]`, as [`expected`] gives
+/// them) are not `held` ([`held`]): by id and version, so that versions
+/// held but no longer released (a suspended or amended agreement) do not
+/// make up for versions still to come, as a count would.
+pub fn missing(expected: &[Vec<std::collections::HashSet<Version>>], held: &[Vec<std::collections::HashSet<Version>>]) -> usize {
+    expected.iter().zip(held).flat_map(|(e, h)| e.iter().zip(h)).map(|(e, h)| e.difference(h).count()).sum()
+}
+
+/// `[x][y]`: the versions authored by nation `y` nation `x`'s node holds.
+pub fn held(nations: &[Nation]) -> anyhow::Result<Vec<Vec<std::collections::HashSet<Version>>>> {
+    let mut out = vec![vec![std::collections::HashSet::new(); nations.len()]; nations.len()];
     for (x, n) in nations.iter().enumerate() {
         for (y, author) in nations.iter().enumerate().filter(|(y, _)| *y != x) {
             out[x][y] = authored_by(n, &author.partner, None)?;
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    #[test]
+    fn versions_held_but_no_longer_released_do_not_make_up_for_missing_ones() {
+        let v = |id: &str, t: i64| (id.to_owned(), t);
+        let expected = vec![vec![HashSet::new(), HashSet::from([v("indicator--1", 1), v("relationship--2", 1)])], vec![HashSet::new(), HashSet::new()]];
+        // As many held as expected, one of them an older version no longer released.
+        let held = vec![vec![HashSet::new(), HashSet::from([v("indicator--1", 1), v("indicator--1", 0)])], vec![HashSet::new(), HashSet::new()]];
+        assert_eq!(super::missing(&expected, &held), 1);
+        let held = vec![vec![HashSet::new(), HashSet::from([v("indicator--1", 1), v("indicator--1", 0), v("relationship--2", 1)])], vec![HashSet::new(), HashSet::new()]];
+        assert_eq!(super::missing(&expected, &held), 0);
+    }
 }
