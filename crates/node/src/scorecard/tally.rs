@@ -189,6 +189,10 @@ pub struct Tally {
     basis: Option<Basis>,
     /// Versions stored up to this time are in.
     through: i64,
+    /// The version last stored of those it read: (its `date_added`, id,
+    /// version). A saved tally is loaded only into a store that still
+    /// holds it ([`saved`]: not one restored from an older copy).
+    newest: Option<(i64, String, i64)>,
     objects: BTreeMap<Name, Held>,
     reactions: BTreeMap<Name, Said>,
     /// Reactions naming no object counted when read: their references.
@@ -224,6 +228,7 @@ impl Tally {
         Tally {
             basis: None,
             through: 0,
+            newest: None,
             objects: BTreeMap::new(),
             reactions: BTreeMap::new(),
             aside: HashMap::new(),
@@ -344,6 +349,7 @@ impl Tally {
             Some(since) => {
                 let plain = Query { versions: Versions::ALL, added_after: Some(since), ..Query::default() };
                 node.store.scan(&plain, &mut |r| {
+                    newer(&mut self.newest, &r);
                     found.entry(r.id.clone()).or_default().push(r);
                     Ok(())
                 })?;
@@ -395,7 +401,9 @@ impl Tally {
         // Intelligence under the agreement: the viewer's own shared under it,
         // its partners' received under it. Partnership records are the modules'.
         let mut candidates = Vec::new();
+        let mut newest = self.newest.clone();
         let mut candidate = |r: store::Record| {
+            newer(&mut newest, &r);
             if policy::kinds::is_record(&r.object_type) || NOT_RELEASES.contains(&r.object_type.as_str()) || r.date_added.0 > at {
                 return;
             }
@@ -423,6 +431,7 @@ impl Tally {
                 found.into_iter().for_each(&mut candidate);
             }
         }
+        self.newest = newest;
         let mut held_before = BTreeSet::new();
         let mut before: Vec<(Pattern, Holder)> = Vec::new();
         if let Some(ids) = &touched {
@@ -638,6 +647,13 @@ impl Tally {
         }
         e.releases = releases;
         e.reactions = reactions;
+    }
+}
+
+/// `r` as `newest` if it was stored after it (see [`Tally`]'s `newest`).
+fn newer(newest: &mut Option<(i64, String, i64)>, r: &store::Record) {
+    if newest.as_ref().is_none_or(|(t, _, _)| r.date_added.0 > *t) {
+        *newest = Some((r.date_added.0, r.id.clone(), r.version_micros));
     }
 }
 

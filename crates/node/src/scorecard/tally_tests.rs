@@ -489,6 +489,33 @@ fn unusable(store: &dyn Store, w: &World, a: &StixId) -> Option<String> {
     }
 }
 
+/// A store restored from a copy taken before a version the tally read
+/// (the same first version, the same removal count: no removal since)
+/// does not take the saved tally: it may hold versions the copy lost.
+#[test]
+fn a_store_restored_from_an_older_copy_does_not_take_the_saved_tally() {
+    let w = world();
+    let (a, _) = saved_world(&w);
+    // The copy: the database as it stands (its log beside it; the shared
+    // index is rebuilt by the copy's first reader).
+    let copy = tempfile::tempdir().unwrap();
+    for name in [store_sqlite::FILE_NAME.to_owned(), format!("{}-wal", store_sqlite::FILE_NAME)] {
+        let from = w._dir.path().join(&name);
+        if from.exists() {
+            std::fs::copy(&from, copy.path().join(&name)).unwrap();
+        }
+    }
+    let restored = store_sqlite::SqliteStore::open(copy.path()).unwrap();
+    assert_eq!(unusable(&restored, &w, &a), None, "a copy holding all the tally read takes it");
+    // Then a version the copy does not have, read by the tally and saved.
+    w.store(&object(9, 1, 12, false, true), Timestamp::now().micros());
+    listed(&w, &w.node, &a);
+    assert!(super::save_tally(&w.node, &a, &w.agreement).unwrap().is_some());
+    assert_eq!(unusable(&*w.node.store, &w, &a), None, "the store itself takes it");
+    let why = unusable(&restored, &w, &a).expect("the older copy took the saved tally");
+    assert!(why.contains("no longer holds") && why.contains("older copy"), "{why}");
+}
+
 /// A temporary file left by a save that never finished (the process
 /// stopped while it wrote) is removed by a later save once it is an hour
 /// old; a younger one (perhaps a save under way) is left alone.

@@ -32,7 +32,11 @@
 //! deletion, withholding or recall spread by any process on it) equal to
 //! the one read before the tally's last full read, so a removal made
 //! while the node was down, or through another server on the same
-//! database, forces a full read. Once loaded, the tally is kept by the
+//! database, forces a full read; and the version last stored of those the
+//! tally read still in the store as it was stored (its id, version and
+//! `date_added`), so a store restored from a copy taken before it (the
+//! same identity and removal count, versions the tally counted lost) is
+//! read in full. Once loaded, the tally is kept by the
 //! same rules as one kept in memory ([`Tally::update`]: the agreements'
 //! fingerprint, [`FULL_EVERY_DAYS`](super::FULL_EVERY_DAYS), and reading
 //! everything stored since its `through`, which covers what arrived while
@@ -54,7 +58,7 @@ use crate::modules::Error;
 pub const MAGIC: &[u8; 8] = b"ENTALLY\n";
 
 /// The saved format's version: a file of another is not used.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// Magic, format, length and checksum.
 const HEADER: usize = 8 + 4 + 8 + 32;
@@ -126,6 +130,9 @@ struct Head<'a> {
     agreements: [u8; 32],
     full_at: i64,
     through: i64,
+    /// The version last stored of those the tally read (`date_added`,
+    /// id, version): the store must still hold it.
+    newest: Option<(i64, String, i64)>,
     /// The objects' ids first, in their order.
     #[serde(borrow)]
     names: Vec<&'a str>,
@@ -254,7 +261,7 @@ impl Tally {
         });
         let mut names = numbers.names;
         names.extend(pending.iter().map(String::as_str));
-        let head = Head { viewer: basis.me.as_str(), agreement: basis.agreement.as_str(), store: mark, removals: basis.stored, agreements: basis.agreements, full_at: basis.full_at, through: self.through, names };
+        let head = Head { viewer: basis.me.as_str(), agreement: basis.agreement.as_str(), store: mark, removals: basis.stored, agreements: basis.agreements, full_at: basis.full_at, through: self.through, newest: self.newest.clone(), names };
         let failed = |e: postcard::Error| Error::Log(format!("saving the scorecard's tally: {e}"));
         let mut payload = Vec::new();
         for part in [postcard::to_stdvec(&head).map_err(failed)?, postcard::to_stdvec(&Holdings { objects, reactions, aside }).map_err(failed)?] {
@@ -296,6 +303,13 @@ impl Tally {
             }
             if store.removals().map_err(|e| Err(Error::from(e)))? != head.removals {
                 return Err(Ok("something was removed from the store since (a deletion, withholding or recall)".to_owned()));
+            }
+            if let Some((added, id, version)) = &head.newest {
+                let q = Query { ids: vec![id.clone()], versions: Versions::ALL, ..Query::default() };
+                let held = store.query(&q).map_err(|e| Err(Error::from(e)))?.records.iter().any(|r| r.version_micros == *version && r.date_added.0 == *added);
+                if !held {
+                    return Err(Ok(format!("the store no longer holds {id} as stored when the tally read it (restored from an older copy?)")));
+                }
             }
             let tally = build(scope, head, holdings, kept, viewer, agreement, generation).map_err(Ok);
             if !checked.join().unwrap_or(false) {
@@ -358,6 +372,7 @@ fn build<'s, 'b: 's>(scope: &'s std::thread::Scope<'s, '_>, head: Head<'b>, hold
     let mut tally = Tally {
         basis: Some(Basis { me: viewer.clone(), agreement: agreement.clone(), agreements: head.agreements, removals: generation, stored: head.removals, full_at: head.full_at }),
         through: head.through,
+        newest: head.newest,
         objects,
         reactions,
         aside,
