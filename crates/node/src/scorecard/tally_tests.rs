@@ -553,11 +553,16 @@ fn a_truncated_or_corrupt_saved_tally_is_ignored_and_read_in_full() {
     flipped[last] ^= 0x20;
     let mut wrong_format = good.clone();
     wrong_format[8] = 99;
-    let cases: [(&[u8], &str); 5] = [
+    // A letter of the viewer's id changed (header 52 bytes, the first
+    // part's length 8, the id's length 1): damaged, not another viewer's.
+    let mut other_viewer = good.clone();
+    other_viewer[52 + 8 + 1 + 20] ^= 0x01;
+    let cases: [(&[u8], &str); 6] = [
         (&good[..good.len() / 2], "cut short"),
         (&good[..20], "cut short"),
         (&[], "not a saved tally"),
         (&flipped, "checksum does not match"),
+        (&other_viewer, "checksum does not match"),
         (&wrong_format, "format 99"),
     ];
     for (bytes, says) in cases {

@@ -291,27 +291,31 @@ impl Tally {
             Err(why) => return unusable(&why),
         };
         // The checksum on a thread of its own while the parts are read (a
-        // damaged part is read safely, then not used).
+        // damaged part is read safely, then not used): a payload whose
+        // checksum does not match is called damaged, whatever else it says.
         let tally = std::thread::scope(|scope| {
             let checked = scope.spawn(|| sha2::Sha256::digest(payload)[..] == *sum);
-            let head: Head = postcard::from_bytes(head).map_err(|e| Ok(format!("not readable: {e}")))?;
-            if head.viewer != viewer.as_str() || head.agreement != agreement.as_str() {
-                return Err(Ok("saved for another viewer or agreement".to_owned()));
-            }
-            if mark(store).map_err(|e| Err(Error::from(e)))?.as_ref() != Some(&head.store) {
-                return Err(Ok("saved from another store".to_owned()));
-            }
-            if store.removals().map_err(|e| Err(Error::from(e)))? != head.removals {
-                return Err(Ok("something was removed from the store since (a deletion, withholding or recall)".to_owned()));
-            }
-            if let Some((added, id, version)) = &head.newest {
-                let q = Query { ids: vec![id.clone()], versions: Versions::ALL, ..Query::default() };
-                let held = store.query(&q).map_err(|e| Err(Error::from(e)))?.records.iter().any(|r| r.version_micros == *version && r.date_added.0 == *added);
-                if !held {
-                    return Err(Ok(format!("the store no longer holds {id} as stored when the tally read it (restored from an older copy?)")));
+            let read = || -> Result<Tally, Result<String, Error>> {
+                let head: Head = postcard::from_bytes(head).map_err(|e| Ok(format!("not readable: {e}")))?;
+                if head.viewer != viewer.as_str() || head.agreement != agreement.as_str() {
+                    return Err(Ok("saved for another viewer or agreement".to_owned()));
                 }
-            }
-            let tally = build(scope, head, holdings, kept, viewer, agreement, generation).map_err(Ok);
+                if mark(store).map_err(|e| Err(Error::from(e)))?.as_ref() != Some(&head.store) {
+                    return Err(Ok("saved from another store".to_owned()));
+                }
+                if store.removals().map_err(|e| Err(Error::from(e)))? != head.removals {
+                    return Err(Ok("something was removed from the store since (a deletion, withholding or recall)".to_owned()));
+                }
+                if let Some((added, id, version)) = &head.newest {
+                    let q = Query { ids: vec![id.clone()], versions: Versions::ALL, ..Query::default() };
+                    let held = store.query(&q).map_err(|e| Err(Error::from(e)))?.records.iter().any(|r| r.version_micros == *version && r.date_added.0 == *added);
+                    if !held {
+                        return Err(Ok(format!("the store no longer holds {id} as stored when the tally read it (restored from an older copy?)")));
+                    }
+                }
+                build(scope, head, holdings, kept, viewer, agreement, generation).map_err(Ok)
+            };
+            let tally = read();
             if !checked.join().unwrap_or(false) {
                 return Err(Ok("damaged: its checksum does not match".to_owned()));
             }
