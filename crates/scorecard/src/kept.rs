@@ -568,7 +568,7 @@ impl Kept {
     /// (the saver's table: every id the sums hold is an object or a
     /// reaction of the saver's).
     pub fn to_wire(&self, number: &mut dyn FnMut(&str) -> u32) -> KeptWire {
-        let mut objects: Vec<(u32, PartWire)> = self
+        let objects = self
             .objects
             .iter()
             .map(|(id, p)| {
@@ -576,7 +576,6 @@ impl Kept {
                 (number(id), PartWire { releases: p.releases.clone(), said, wake: p.wake, set_aside: p.set_aside })
             })
             .collect();
-        objects.sort_unstable_by_key(|(n, _)| *n);
         let mut groups: Vec<((u16, u16), GroupWire)> = self
             .groups
             .iter()

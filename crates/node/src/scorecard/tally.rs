@@ -147,11 +147,12 @@ impl Holders {
             Holders::One(x) => x != h,
             Holders::Many(s) => {
                 s.remove(h);
-                if s.len() == 1 {
-                    let one = s.pop_first().expect("one left");
-                    *self = Holders::One(one);
+                match (s.len(), s.first()) {
+                    (1, Some(one)) => *self = Holders::One(one.clone()),
+                    (0, _) => return false,
+                    _ => {}
                 }
-                !matches!(self, Holders::Many(s) if s.is_empty())
+                true
             }
         }
     }
@@ -349,7 +350,6 @@ impl Tally {
             Some(since) => {
                 let plain = Query { versions: Versions::ALL, added_after: Some(since), ..Query::default() };
                 node.store.scan(&plain, &mut |r| {
-                    newer(&mut self.newest, &r);
                     found.entry(r.id.clone()).or_default().push(r);
                     Ok(())
                 })?;
@@ -401,6 +401,8 @@ impl Tally {
         // Intelligence under the agreement: the viewer's own shared under it,
         // its partners' received under it. Partnership records are the modules'.
         let mut candidates = Vec::new();
+        // Every version read passes here (all of them, or every version of
+        // each object and reaction touched): the newest stored is kept.
         let mut newest = self.newest.clone();
         let mut candidate = |r: store::Record| {
             newer(&mut newest, &r);
